@@ -1,0 +1,1 @@
+"""xueji contracts: the only code services share — envelope, topics, payloads, claims, calendar, policy."""

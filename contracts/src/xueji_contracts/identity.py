@@ -1,0 +1,61 @@
+"""Resident ID numbers (GB 11643) and their masking: validation for R06, masking for R52."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+# An 18-character resident ID, alone or inside a status number such as "G" + ID.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+class InvalidResidentId(ValueError):
+    """An ID number failed validation; `reason` says which part (length, region, birth date, check)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def validate_resident_id(value: str) -> str:
+    """The compact ID number if it is a valid 18-character GB 11643 number, else InvalidResidentId."""
+    try:
+        number: str = ric.validate(value)
+    except stdnum_errors.InvalidLength:
+        raise InvalidResidentId("must be 18 characters") from None
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidResidentId("check character does not match (GB 11643, ISO 7064 MOD 11-2)") from None
+    except stdnum_errors.InvalidComponent:
+        raise InvalidResidentId("birth date or region code is not valid") from None
+    except stdnum_errors.ValidationError:
+        raise InvalidResidentId("must be 17 digits followed by a digit or X") from None
+    if len(number) != 18:
+        raise InvalidResidentId("must be 18 characters (15-character numbers are no longer issued)")
+    return number
+
+
+def birth_date_of(id_number: str) -> date:
+    """The birth date encoded in a (validated) ID number."""
+    result: date = ric.get_birth_date(id_number)
+    return result
+
+
+def check_character(first17: str) -> str:
+    """The GB 11643 check character for 17 digits: used to build L and J numbers in ID format."""
+    result: str = ric.calc_check_digit(first17)
+    return result
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the region (first 6) and the last 4 characters, hide the birth date and sequence."""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_in_text(text: str) -> str:
+    """Mask every ID number (bare or inside a G/J/L status number) found in free text."""
+    return _ID_IN_TEXT.sub(lambda m: f"{m[1]}{m[2]}{'*' * 8}{m[4]}", text)

@@ -1,0 +1,115 @@
+"""Every Kafka topic of the system: its name, partitions, retention and who may read it.
+
+Topic names live here and nowhere else; services and deployment files derive theirs from this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY_MS = 24 * 3600 * 1000
+FOREVER = -1
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    description: str
+    key: str
+    partitions: int = 6
+    retention_ms: int = 30 * DAY_MS
+    public: bool = False
+    compacted: bool = False
+
+
+def dlq(name: str) -> str:
+    """The dead-letter topic of a consumed topic."""
+    return f"{name}.dlq"
+
+
+def prefixed(name: str, prefix: str) -> str:
+    """A topic name under an isolation prefix (tests, shared clusters); empty prefix is the name."""
+    return f"{prefix}{name}"
+
+
+STUDENT_STATUS = TopicSpec(
+    "student.status.v1",
+    "Public student status events for other provincial systems: opaque id, masked numbers, no raw ID (R52).",
+    key="student_id",
+    retention_ms=FOREVER,
+    public=True,
+)
+REGISTRY_ENROLLMENT = TopicSpec(
+    "registry.enrollment.v1",
+    "Enrollment requests queued for the registry (bulk loads, other systems).",
+    key="school_code",
+)
+DEDUPE_CHECK = TopicSpec(
+    "dedupe.check.v1",
+    "Duplicate-check requests from the registry, answered on dedupe.verdict.v1 by correlation id.",
+    key="correlation_id",
+)
+DEDUPE_VERDICT = TopicSpec(
+    "dedupe.verdict.v1",
+    "Duplicate-check answers: duplicate, possible_duplicate or unique, with score and features.",
+    key="correlation_id",
+)
+DEDUPE_REVIEW = TopicSpec(
+    "dedupe.review.v1",
+    "County review cases for possible duplicates and their decisions.",
+    key="case_id",
+)
+TRANSFER_CASE = TopicSpec(
+    "transfer.case.v1",
+    "Transfer case lifecycle: opened, stage opened, decided, offline path, completed, rolled back.",
+    key="transfer_id",
+    retention_ms=FOREVER,
+)
+TRANSFER_STAGE = TopicSpec(
+    "transfer.stage.v1",
+    "One message per approval stage addressed to the responsible jurisdiction, with deadline and warning.",
+    key="transfer_id",
+)
+TRANSFER_DECISION = TopicSpec(
+    "transfer.decision.v1",
+    "Stage decisions (approve, reject, return for materials) from the HTTP API or other systems.",
+    key="transfer_id",
+)
+TRANSFER_SLA = TopicSpec(
+    "transfer.sla.v1",
+    "SLA timer events: warning, breach, escalation, offline timeout, paper-file deadline.",
+    key="transfer_id",
+)
+INTERPROVINCE_TRANSFER = TopicSpec(
+    "interprovince.transfer.v1",
+    "Transfers crossing provinces; mirrored between provincial clusters and the national hub.",
+    key="transfer_id",
+    retention_ms=FOREVER,
+)
+NOTIFY_WEBHOOK_DLQ = TopicSpec(
+    "notify.webhook.dlq",
+    "Webhook deliveries that failed after the last retry.",
+    key="delivery_id",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    STUDENT_STATUS,
+    REGISTRY_ENROLLMENT,
+    DEDUPE_CHECK,
+    DEDUPE_VERDICT,
+    DEDUPE_REVIEW,
+    TRANSFER_CASE,
+    TRANSFER_STAGE,
+    TRANSFER_DECISION,
+    TRANSFER_SLA,
+    INTERPROVINCE_TRANSFER,
+    NOTIFY_WEBHOOK_DLQ,
+)
+
+
+def all_topic_names(*, with_dlq: bool = True) -> list[str]:
+    """Every topic to create: each contract topic and, for consumed ones, its dead-letter topic."""
+    names = [t.name for t in ALL_TOPICS]
+    if with_dlq:
+        names += [dlq(t.name) for t in ALL_TOPICS if not t.name.endswith(".dlq")]
+    return names

@@ -1,0 +1,60 @@
+// Command ferretdb runs an embedded FerretDB 1.x (SQLite backend) on loopback for the local stack.
+//
+// It prints "READY <mongodb-uri>" on stdout once the listener accepts connections and stops
+// cleanly on SIGINT/SIGTERM. Flags: -listen (host:port), -data (an existing or new directory).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	data := flag.String("data", ".local/ferretdb", "directory for the SQLite databases")
+	flag.Parse()
+
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		fail("bad -data %q: %v", *data, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("cannot create data directory %s: %v", dir, err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+		Logger:    logger,
+	})
+	if err != nil {
+		fail("cannot configure FerretDB: %v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+
+	fmt.Printf("READY %s\n", f.MongoDBURI())
+
+	if err := <-done; err != nil && ctx.Err() == nil {
+		fail("FerretDB stopped: %v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "ferretdb: "+format+"\n", args...)
+	os.Exit(1)
+}
