@@ -1,0 +1,1 @@
+"""Service plumbing shared by every xueji service; domain rules never live here."""

@@ -1,0 +1,1 @@
+"""Dedupe service: one person, one number — duplicate and identity checks."""

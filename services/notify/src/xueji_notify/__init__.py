@@ -1,0 +1,1 @@
+"""Notify service: notifications for the responsible jurisdiction, webhooks and the SLA dashboard."""

@@ -1,0 +1,1 @@
+"""Registry service: owner of every student status record in the province."""

@@ -1,0 +1,1 @@
+"""Transfer service: the transfer case, its 8-step approval chain and every SLA deadline."""

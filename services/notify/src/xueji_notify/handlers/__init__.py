@@ -1,0 +1,1 @@
+"""Notify's consumers, one module per consumed topic."""

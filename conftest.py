@@ -1,0 +1,166 @@
+"""Test fixtures shared by every test directory: the real Kafka broker and MongoDB-wire store.
+
+Where the servers come from, in order: KAFKA_BOOTSTRAP_SERVERS and MONGODB_URI from the
+environment; testcontainers' Kafka and MongoDB where a Docker engine answers; otherwise the
+native local stack (deploy/local/localstack), started once for the session and stopped after it.
+Each test gets its own topic prefix and database name, so tests run in any order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
+
+
+@dataclass(frozen=True)
+class ServerAddresses:
+    kafka: str
+    mongodb: str
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerAddresses]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI"):
+        yield ServerAddresses(os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MONGODB_URI"])
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.mongodb import MongoDbContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka, MongoDbContainer("mongo:8") as mongo:
+            yield ServerAddresses(kafka.get_bootstrap_server(), mongo.get_connection_url())
+        return
+    from stack import start_servers
+
+    local = start_servers(tmp_path_factory.mktemp("localstack"), fixed_ports=False)
+    try:
+        yield ServerAddresses(local.kafka.address, local.mongo.address)
+    finally:
+        local.stop()
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """One test's private corner of the shared servers."""
+
+    topic_prefix: str
+    database: str
+    servers: ServerAddresses
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def settings_env(self) -> dict[str, Any]:
+        return {
+            "kafka_bootstrap_servers": self.servers.kafka,
+            "mongodb_uri": self.servers.mongodb,
+            "topic_prefix": self.topic_prefix,
+            "log_format": "console",
+        }
+
+
+@pytest.fixture
+async def isolation(servers: ServerAddresses) -> AsyncIterator[Isolation]:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from xueji_contracts.topics import all_topic_names
+
+    tag = uuid.uuid4().hex[:10]
+    iso = Isolation(f"t{tag}.", f"test_{tag}", servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(iso.topic(n), 2, 1) for n in all_topic_names()])
+    finally:
+        await admin.close()
+    yield iso
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    from keys import ensure_keys
+
+    private, public = ensure_keys(tmp_path_factory.mktemp("jwt"))
+    return private.read_text(), public.read_text()
+
+
+@pytest.fixture
+def token(signing_keys: tuple[str, str]) -> Callable[[str, str], str]:
+    """token(role, code) -> a signed operator token the services accept in tests."""
+    from xueji_contracts.auth import OperatorClaims
+    from xueji_kit.security import mint_token
+
+    def make(role: str, code: str) -> str:
+        return mint_token(signing_keys[0], OperatorClaims.model_validate({"sub": f"t-{role}", "role": role, "code": code}))
+
+    return make
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll an async or sync check until it returns something truthy; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    return eventually
+
+
+@pytest.fixture
+async def start_app(
+    isolation: Isolation, signing_keys: tuple[str, str]
+) -> AsyncIterator[Callable[..., Any]]:
+    """start_app(create_app, SettingsClass, **overrides) -> an httpx client to the running service."""
+    import contextlib
+
+    import httpx
+
+    stack = contextlib.AsyncExitStack()
+
+    async def start(create_app: Callable[..., Any], settings_cls: type, **overrides: Any) -> httpx.AsyncClient:
+        settings = settings_cls(
+            **{**isolation.settings_env(), "mongodb_database": f"{isolation.database}_{settings_cls.__name__}",
+               "jwt_public_key": signing_keys[1], "relay_interval_seconds": 0.05, **overrides}
+        )
+        app = create_app(settings)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+        await stack.enter_async_context(client)
+        client.app = app  # type: ignore[attr-defined]
+        return client
+
+    try:
+        yield start
+    finally:
+        await stack.aclose()

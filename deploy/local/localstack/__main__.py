@@ -1,0 +1,100 @@
+"""Local stack command line: `python deploy/local/localstack <install|run|servers|token>`.
+
+  install   resolve Kafka's jars and build FerretDB (idempotent)
+  servers   start Kafka and FerretDB only, print their addresses, stop on Ctrl-C
+  run       start servers, topics, the four services and the demo province; stop all on Ctrl-C
+  token     print a development operator token: token ROLE CODE
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+import kafka_server
+import keys
+from common import LOCAL, StackError
+from stack import DEFAULT_HTTP_PORTS, SERVICES, Servers, install, start_servers, start_service, wait_ready
+
+
+def _wait_for_interrupt() -> None:
+    stop = {"now": False}
+
+    def handler(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stop["now"]:
+        time.sleep(0.5)
+
+
+def run() -> None:
+    import os
+
+    from xueji_contracts.topics import all_topic_names
+
+    install()
+    _, public = keys.ensure_keys()
+    servers: Servers | None = None
+    services = []
+    try:
+        servers = start_servers(LOCAL / "run", fixed_ports=True)
+        kafka_server.create_topics(servers.kafka.address, all_topic_names())
+        env = {**servers.env, "XUEJI_JWT_PUBLIC_KEY_FILE": str(public), "XUEJI_LOG_FORMAT": "json"}
+        for name in SERVICES:
+            port = int(os.environ.get(f"XUEJI_{name.upper()}_PORT", DEFAULT_HTTP_PORTS[name]))
+            services.append(start_service(name, port, env, LOCAL / "run" / "logs"))
+        wait_ready(services)
+        _print_welcome(servers, services)
+        _wait_for_interrupt()
+    finally:
+        print("\nstopping ...", flush=True)
+        for svc in reversed(services):
+            svc.stop()
+        if servers is not None:
+            servers.stop()
+        print("stopped.", flush=True)
+
+
+def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[type-arg]
+    print("\nxueji is running (Ctrl-C stops everything):\n")
+    for svc in services:
+        print(f"  {svc.name:<9} {svc.address}/docs    health {svc.address}/readyz    metrics {svc.address}/metrics")
+    print(f"\n  Kafka     {servers.kafka.address}\n  MongoDB   {servers.mongo.address} (FerretDB)")
+    print(f"  logs      {LOCAL}/run/logs/\n")
+    print("  a token:  make token ROLE=county CODE=350602\n", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    try:
+        if command == "install":
+            install()
+        elif command == "run":
+            run()
+        elif command == "servers":
+            servers = start_servers(LOCAL / "run", fixed_ports=True)
+            try:
+                for key, value in servers.env.items():
+                    print(f"export {key}={value}", flush=True)
+                _wait_for_interrupt()
+            finally:
+                servers.stop()
+        elif command == "token":
+            if len(argv) != 3:
+                print("usage: token ROLE CODE   e.g. token county 350602", file=sys.stderr)
+                return 2
+            print(keys.token(argv[1], argv[2]))
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except StackError as exc:
+        print(f"local stack: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""What every service's HTTP side has: health, readiness, metrics, correlation ids, clear errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from xueji_kit.logs import bind_correlation
+from xueji_kit.metrics import HTTP_REQUESTS
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class CorrelationMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        request.state.correlation_id = correlation
+        bind_correlation(correlation)
+        response = await call_next(request)
+        response.headers["x-correlation-id"] = correlation
+        route = request.scope.get("route")
+        HTTP_REQUESTS.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).inc()
+        return response
+
+
+def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
+    app.add_middleware(CorrelationMiddleware)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB answer")
+    async def readyz() -> JSONResponse:
+        checks = await ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": field_problems(exc.errors())}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never a bare 500 page: say what failed and how to find it in the logs.
+        correlation: Any = getattr(request.state, "correlation_id", None)
+        return JSONResponse(
+            {"detail": f"internal error ({type(exc).__name__}); correlation id {correlation}"},
+            status_code=500,
+        )
+
+
+def field_problems(errors: Any) -> list[dict[str, str]]:
+    """Each problem as the field it concerns and the reason, without echoing the input (it may hold an ID)."""
+    problems = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ())]
+        where = location[0] if location and location[0] in {"body", "query", "path", "header"} else "body"
+        field = ".".join(location[1:] if location and location[0] == where else location) or "<request>"
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append({"field": field, "reason": reason, "in": where})
+    return problems

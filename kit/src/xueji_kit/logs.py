@@ -1,0 +1,47 @@
+"""Structured logging: JSON lines with the correlation id, and ID numbers masked before output (R52)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+from xueji_contracts.identity import mask_in_text
+
+
+def mask_id_numbers(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Mask every resident ID number in every string value, wherever a caller put it."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = mask_in_text(value)
+        elif isinstance(value, dict | list | tuple):
+            event[key] = mask_in_text(repr(value))
+    return event
+
+
+def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_id_numbers,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    # Libraries log through the standard library; keep them quiet and on the same stream.
+    logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+
+
+def bind_correlation(correlation_id: str) -> None:
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)

@@ -1,0 +1,13 @@
+"""Prometheus metrics every service exposes on /metrics (one process runs one service)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES_CONSUMED = Counter("xueji_messages_consumed_total", "Messages handled by a consumer", ["topic", "outcome"])
+DEAD_LETTERS = Counter("xueji_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "error"])
+HANDLER_SECONDS = Histogram("xueji_handler_seconds", "Time spent handling one message", ["topic"])
+RELAY_PUBLISHED = Counter("xueji_relay_published_total", "Events published by the outbox relay", ["topic"])
+RELAY_BACKLOG = Gauge("xueji_relay_backlog", "Stored commits the relay has not published yet (last batch)")
+RELAY_IS_LEADER = Gauge("xueji_relay_leader", "1 while this replica holds the relay lease")
+HTTP_REQUESTS = Counter("xueji_http_requests_total", "HTTP requests served", ["method", "route", "status"])

@@ -1,0 +1,110 @@
+"""One service process: settings, logging, store, broker with dead-lettering, relay and HTTP app.
+
+A service's app.py builds a ServiceRuntime, registers its handlers and routes, and returns
+`runtime.http_app(...)`; the lifespan starts and stops everything in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+
+from xueji_kit.deadletter import make_dead_letter_middleware
+from xueji_kit.http import add_operational_routes
+from xueji_kit.lease import SlotLease
+from xueji_kit.logs import configure_logging
+from xueji_kit.relay import OutboxRelay
+from xueji_kit.security import TokenVerifier
+from xueji_kit.settings import ServiceSettings
+from xueji_kit.store import EventStore, connect
+
+Hook = Callable[[], Awaitable[None]]
+log = structlog.get_logger("runtime")
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
+        configure_logging(settings.service_name, settings.log_format, settings.log_level)
+        self.settings = settings
+        self.title = title
+        self.description = description
+        self.mongo = connect(settings.mongodb_uri)
+        self.db = self.mongo[settings.database_name]
+        self.events = EventStore(self.db)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id=f"xueji-{settings.service_name}",
+            middlewares=[make_dead_letter_middleware(settings.handler_retries)],
+            enable_idempotence=True,
+            graceful_timeout=10.0,
+        )
+        holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.relay = OutboxRelay(
+            self.events,
+            SlotLease(self.db["leases"], "relay", holder),
+            self._publish,
+            batch_size=settings.relay_batch_size,
+            interval=settings.relay_interval_seconds,
+        )
+        self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = [self.relay.run_forever]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _publish(self, topic: str, key: str, message: dict[str, Any]) -> Awaitable[Any]:
+        ack: Awaitable[Any] = await self.broker.publish(
+            message,
+            self.settings.topic(topic),
+            key=key.encode(),
+            no_confirm=True,
+            correlation_id=str(message.get("correlation_id", "")),
+        )
+        return ack
+
+    def asyncapi(self) -> AsyncAPI:
+        return AsyncAPI(self.broker, title=self.title, description=self.description, version="1.0.0")
+
+    async def ready(self) -> dict[str, bool]:
+        """Readiness: the broker answers metadata and the store answers ping."""
+        checks = {"kafka": False, "mongodb": False}
+        with contextlib.suppress(Exception):
+            checks["kafka"] = bool(await self.broker.ping(timeout=2.0))
+        with contextlib.suppress(Exception):
+            checks["mongodb"] = bool((await self.db.command("ping")).get("ok"))
+        return checks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        for hook in self.startup_hooks:
+            await hook()
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(job()) for job in self.background]
+        log.info("service_started", kafka=self.settings.kafka_bootstrap_servers)
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.broker.stop()
+            await self.mongo.close()
+            log.info("service_stopped")
+
+    def http_app(self, routers: Sequence[APIRouter] = ()) -> FastAPI:
+        app = FastAPI(title=self.title, description=self.description, version="1.0.0", lifespan=self.lifespan)
+        app.state.runtime = self
+        app.state.token_verifier = TokenVerifier(
+            self.settings.public_key(), self.settings.jwt_issuer, self.settings.jwt_audience
+        )
+        add_operational_routes(app, self.ready)
+        for router in routers:
+            app.include_router(router)
+        return app

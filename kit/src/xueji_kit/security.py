@@ -1,0 +1,89 @@
+"""Operator authentication: verify an EdDSA-signed JWT and hand routes its role × jurisdiction claims."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from xueji_contracts.auth import OperatorClaims, Role
+
+_bearer = HTTPBearer(auto_error=False, description="operator token: `make token ROLE=county CODE=350602`")
+
+
+class TokenVerifier:
+    def __init__(self, public_key: str, issuer: str, audience: str) -> None:
+        self._key = public_key
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> OperatorClaims:
+        if not self._key:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no token verification key is configured")
+        try:
+            raw = jwt.decode(
+                token,
+                self._key,
+                algorithms=["EdDSA"],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+            return OperatorClaims.model_validate(raw)
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("token expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise _unauthorized(f"invalid token: {exc}") from None
+        except ValidationError as exc:
+            raise _unauthorized(f"invalid claims: {exc.errors()[0]['msg']}") from None
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_operator(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> OperatorClaims:
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+Operator = Annotated[OperatorClaims, Depends(current_operator)]
+
+
+def require_jurisdiction(operator: OperatorClaims, code: str, *, at_least: Role = Role.SCHOOL) -> None:
+    """403 unless the operator's level is high enough and `code` lies in their jurisdiction (R50)."""
+    if not operator.at_least(at_least):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {operator.role} may not do this; needs {at_least}")
+    if not operator.covers(code):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"{code} is outside the jurisdiction {operator.code} of this operator"
+        )
+
+
+def mint_token(
+    private_key: str,
+    claims: OperatorClaims,
+    *,
+    issuer: str = "xueji",
+    audience: str = "xueji",
+    ttl: timedelta = timedelta(hours=12),
+    now: datetime | None = None,
+) -> str:
+    """Sign a token for local development and tests; production tokens come from the identity provider."""
+    issued = now or datetime.now(UTC)
+    body = {
+        **claims.model_dump(mode="json"),
+        "iss": issuer,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    return jwt.encode(body, private_key, algorithm="EdDSA")

@@ -1,0 +1,54 @@
+"""Settings every service reads from the environment (documented in README.md, "Configuration")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Built once at start-up; a missing or malformed variable stops the service with its name."""
+
+    model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore", frozen=True)
+
+    service_name: str = "xueji"
+    province: str = Field(default="35", pattern=r"^[1-8][0-9]$")
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "XUEJI_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    mongodb_uri: str = Field(
+        default="mongodb://127.0.0.1:27027/",
+        validation_alias=AliasChoices("MONGODB_URI", "XUEJI_MONGODB_URI"),
+    )
+    mongodb_database: str = ""
+    topic_prefix: str = Field(default="", description="prepended to every topic name (isolation)")
+    consumer_group_prefix: str = ""
+    jwt_public_key_file: Path | None = None
+    jwt_public_key: str = ""
+    jwt_issuer: str = "xueji"
+    jwt_audience: str = "xueji"
+    log_format: str = Field(default="json", pattern=r"^(json|console)$")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    relay_interval_seconds: float = Field(default=0.2, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    handler_retries: int = Field(default=3, ge=0, le=20)
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_database or f"xueji_{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        return f"{self.consumer_group_prefix}{self.topic_prefix}{name}"
+
+    def public_key(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file is not None:
+            return self.jwt_public_key_file.read_text()
+        return ""
