@@ -113,7 +113,9 @@ def token(signing_keys: tuple[str, str]) -> Callable[[str, str], str]:
     from xueji_kit.security import mint_token
 
     def make(role: str, code: str) -> str:
-        return mint_token(signing_keys[0], OperatorClaims.model_validate({"sub": f"t-{role}", "role": role, "code": code}))
+        return mint_token(
+            signing_keys[0], OperatorClaims.model_validate({"sub": f"t-{role}", "role": role, "code": code})
+        )
 
     return make
 
@@ -138,9 +140,7 @@ def wait_for() -> Callable[..., Any]:
 
 
 @pytest.fixture
-async def start_app(
-    isolation: Isolation, signing_keys: tuple[str, str]
-) -> AsyncIterator[Callable[..., Any]]:
+async def start_app(isolation: Isolation, signing_keys: tuple[str, str]) -> AsyncIterator[Callable[..., Any]]:
     """start_app(create_app, SettingsClass, **overrides) -> an httpx client to the running service."""
     import contextlib
 
@@ -150,8 +150,13 @@ async def start_app(
 
     async def start(create_app: Callable[..., Any], settings_cls: type, **overrides: Any) -> httpx.AsyncClient:
         settings = settings_cls(
-            **{**isolation.settings_env(), "mongodb_database": f"{isolation.database}_{settings_cls.__name__}",
-               "jwt_public_key": signing_keys[1], "relay_interval_seconds": 0.05, **overrides}
+            **{
+                **isolation.settings_env(),
+                "mongodb_database": f"{isolation.database}_{settings_cls.__name__}",
+                "jwt_public_key": signing_keys[1],
+                "relay_interval_seconds": 0.05,
+                **overrides,
+            }
         )
         app = create_app(settings)
         await stack.enter_async_context(app.router.lifespan_context(app))

@@ -55,7 +55,9 @@ async def test_r52_enrollment_reaches_the_school_inbox_without_raw_id(start_app,
 async def test_r06_invalid_id_number_is_refused_and_nothing_is_stored(start_app, token):
     registry = await start_app(create_registry, RegistrySettings)
     bad = {**STUDENT, "id_number": "110105194912310021"}
-    answer = await registry.post("/v1/students", json=bad, headers={"Authorization": f"Bearer {token('school', SCHOOL)}"})
+    answer = await registry.post(
+        "/v1/students", json=bad, headers={"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    )
     assert answer.status_code == 422
     problem = answer.json()["detail"][0]
     assert problem["field"] == "id_number"
@@ -129,8 +131,13 @@ def _status_message() -> str:
     from xueji_contracts.messages.status import StudentStatusRecorded
 
     payload = StudentStatusRecorded(
-        student_id=f"stu_{uuid.uuid4().hex}", school_code=SCHOOL, county_code="350602", state="enrolled",
-        status_number_masked="G11010*********002X", grade=2, school_year=2026,
+        student_id=f"stu_{uuid.uuid4().hex}",
+        school_code=SCHOOL,
+        county_code="350602",
+        state="enrolled",
+        status_number_masked="G11010*********002X",
+        grade=2,
+        school_year=2026,
     )
     return envelop(payload, producer="test", province="35", occurred_at=datetime.now(UTC)).model_dump_json()
 

@@ -1,9 +1,9 @@
 """Local stack command line: `python deploy/local/localstack <install|run|servers|token>`.
 
-  install   resolve Kafka's jars and build FerretDB (idempotent)
-  servers   start Kafka and FerretDB only, print their addresses, stop on Ctrl-C
-  run       start servers, topics, the four services and the demo province; stop all on Ctrl-C
-  token     print a development operator token: token ROLE CODE
+install   resolve Kafka's jars and build FerretDB (idempotent)
+servers   start Kafka and FerretDB only, print their addresses, stop on Ctrl-C
+run       start servers, topics, the four services and the demo province; stop all on Ctrl-C
+token     print a development operator token: token ROLE CODE
 """
 
 from __future__ import annotations

@@ -77,9 +77,7 @@ def tail(path: Path, lines: int = 25) -> str:
         return "(no log written)"
 
 
-def wait_until(
-    ready: Callable[[], bool], server: Server, timeout: float, what: str
-) -> None:
+def wait_until(ready: Callable[[], bool], server: Server, timeout: float, what: str) -> None:
     """Poll `ready` until it answers, the process dies, or `timeout` passes: never hang."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,13 +93,14 @@ def wait_until(
             pass
         time.sleep(0.3)
     server.stop()
-    raise StackError(f"{what} did not become ready in {timeout:.0f} s; last lines of {server.log_path}:\n"
-                     f"{tail(server.log_path)}")
+    raise StackError(
+        f"{what} did not become ready in {timeout:.0f} s; last lines of {server.log_path}:\n{tail(server.log_path)}"
+    )
 
 
 def run_quiet(cmd: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
     """Run an install step; on failure show its output instead of a bare exit code."""
-    result = subprocess.run(  # noqa: S603 - fixed commands of our own
+    result = subprocess.run(
         cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
     )
     if result.returncode != 0:

@@ -31,9 +31,11 @@ def start(data: Path, port: int, timeout: float = 60.0) -> Server:
         raise StackError(f"FerretDB data path {data} is not a directory")
     log_path = data.parent / "ferretdb.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [str(BINARY), "-listen", f"127.0.0.1:{port}", "-data", str(data)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     uri = f"mongodb://127.0.0.1:{port}/"
     server = Server("ferretdb", process, uri, log_path)

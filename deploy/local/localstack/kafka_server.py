@@ -70,16 +70,41 @@ def start(data: Path, port: int, controller_port: int, timeout: float = 90.0) ->
     meta = data / "logs" / "meta.properties"
     if not meta.exists():
         run_quiet(
-            [java, "-cp", classpath, log4j, "kafka.tools.StorageTool", "format", "--standalone",
-             "-t", _cluster_id(), "-c", str(config)],
-            ROOT, f"formatting Kafka storage in {data}",
+            [
+                java,
+                "-cp",
+                classpath,
+                log4j,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(config),
+            ],
+            ROOT,
+            f"formatting Kafka storage in {data}",
         )
     log_path = data / "kafka.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true", log4j,
-             "-cp", classpath, "kafka.Kafka", str(config)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=data, start_new_session=True,
+        process = subprocess.Popen(
+            [
+                java,
+                "-Xms256m",
+                "-Xmx768m",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                log4j,
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(config),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data,
+            start_new_session=True,
         )
     server = Server("kafka", process, f"127.0.0.1:{port}", log_path)
     wait_until(lambda: _metadata_answers(server.address), server, timeout, "Kafka")

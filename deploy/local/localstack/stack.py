@@ -38,11 +38,13 @@ def install() -> None:
 
 def start_servers(workdir: Path, *, fixed_ports: bool) -> Servers:
     """Fixed ports (overridable by env) for `make run`; free random ports for test runs."""
+
     def port(var: str, default: int) -> int:
         return int(os.environ.get(var, default)) if fixed_ports else free_port()
 
-    kafka = kafka_server.start(workdir / "kafka", port("XUEJI_KAFKA_PORT", 19092),
-                               port("XUEJI_KAFKA_CONTROLLER_PORT", 19093))
+    kafka = kafka_server.start(
+        workdir / "kafka", port("XUEJI_KAFKA_PORT", 19092), port("XUEJI_KAFKA_CONTROLLER_PORT", 19093)
+    )
     try:
         mongo = ferretdb_server.start(workdir / "ferretdb" / "data", port("XUEJI_MONGO_PORT", 27027))
     except BaseException:
@@ -56,10 +58,26 @@ def start_service(name: str, port: int, env: dict[str, str], logs: Path) -> Serv
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "uvicorn", f"xueji_{name}.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT, start_new_session=True,
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"xueji_{name}.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            start_new_session=True,
         )
     return Server(name, process, f"http://127.0.0.1:{port}", log_path)
 
@@ -72,8 +90,9 @@ def wait_ready(services: list[Server], timeout: float = 60.0) -> None:
     while pending and time.monotonic() < deadline:
         for svc in list(pending):
             if svc.process.poll() is not None:
-                raise StackError(f"{svc.name} exited during start-up; last lines of {svc.log_path}:\n"
-                                 f"{tail(svc.log_path)}")
+                raise StackError(
+                    f"{svc.name} exited during start-up; last lines of {svc.log_path}:\n{tail(svc.log_path)}"
+                )
             try:
                 with urllib.request.urlopen(f"{svc.address}/readyz", timeout=2) as answer:  # noqa: S310
                     if answer.status == 200:

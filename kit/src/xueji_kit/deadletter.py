@@ -12,9 +12,9 @@ import structlog
 from faststream.middlewares import BaseMiddleware
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
 from xueji_contracts.messages.deadletter import DeadLetter
 from xueji_contracts.topics import dlq
-
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
 
 log = structlog.get_logger("consumer")

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
+
 from xueji_contracts.identity import mask_in_text
 
 

@@ -17,7 +17,10 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
+from xueji_contracts.envelope import Envelope
+from xueji_contracts.topics import TopicSpec
 from xueji_kit.deadletter import make_dead_letter_middleware
 from xueji_kit.http import add_operational_routes
 from xueji_kit.lease import SlotLease
@@ -68,6 +71,15 @@ class ServiceRuntime:
             correlation_id=str(message.get("correlation_id", "")),
         )
         return ack
+
+    def publishes(self, spec: TopicSpec, payload: type[BaseModel]) -> None:
+        """Declare what this service publishes (through the relay) so the AsyncAPI document shows it."""
+        self.broker.publisher(
+            self.settings.topic(spec.name),
+            title=f"{self.settings.service_name}:{spec.name}",
+            description=spec.description,
+            schema=Envelope[payload],  # type: ignore[valid-type]
+        )
 
     def asyncapi(self) -> AsyncAPI:
         return AsyncAPI(self.broker, title=self.title, description=self.description, version="1.0.0")

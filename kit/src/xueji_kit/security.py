@@ -9,6 +9,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
+
 from xueji_contracts.auth import OperatorClaims, Role
 
 _bearer = HTTPBearer(auto_error=False, description="operator token: `make token ROLE=county CODE=350602`")

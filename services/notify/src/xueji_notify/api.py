@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from xueji_kit.security import Operator
 
+from xueji_kit.security import Operator
 from xueji_notify.store import InboxStore
 
 router = APIRouter(prefix="/v1", tags=["inbox"])

@@ -4,9 +4,9 @@ Run: uvicorn xueji_notify.app:create_app --factory"""
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.runtime import ServiceRuntime
-
 from xueji_notify import api
 from xueji_notify.handlers.student_status import on_student_status
 from xueji_notify.settings import NotifySettings

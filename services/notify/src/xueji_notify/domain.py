@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.status import StudentStatusRecorded
 

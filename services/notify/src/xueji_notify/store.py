@@ -7,8 +7,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
-from xueji_kit.store import Document, is_duplicate_key
 
+from xueji_kit.store import Document, is_duplicate_key
 from xueji_notify.domain import Notification
 
 

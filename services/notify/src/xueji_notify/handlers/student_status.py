@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import structlog
 from faststream import Context
+
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StudentStatusRecorded
-
 from xueji_notify.domain import for_status_recorded
 from xueji_notify.store import InboxStore
 

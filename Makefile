@@ -1,0 +1,59 @@
+# xueji — the two commands a new user needs are `make run` and `make test`.
+# Everything else here is what those two are made of.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+# Recursive on purpose: after `bootstrap` installs uv, the next use finds it.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+STACK = $(UV) run --frozen python deploy/local/localstack
+
+.PHONY: help bootstrap run test lint format types arch unit pytest bench asyncapi token calendar clean
+
+help:
+	@echo "make run     install what is missing, start Kafka, the store, all services and the demo province"
+	@echo "make test    install what is missing, start private servers, run every check and test, stop them"
+	@echo "make bench   the benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make token ROLE=county CODE=350602   a development operator token"
+
+bootstrap:  ## uv, the locked Python environment, Kafka's jars, the FerretDB build
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --all-packages --quiet
+	@$(STACK) install
+
+run: bootstrap
+	@$(STACK) run
+
+test: bootstrap lint types arch pytest
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format:
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+types:  ## mypy --strict on contracts, kit and every domain core
+	$(UV) run --frozen mypy contracts/src kit/src $$(ls -d services/*/src/xueji_*/domain* 2>/dev/null)
+
+arch:  ## services never import each other
+	$(UV) run --frozen lint-imports
+
+pytest:
+	@bash scripts/pytest.sh $(PYTEST_ARGS)
+
+bench: bootstrap
+	$(UV) run --frozen python -m bench
+
+asyncapi:
+	$(UV) run --frozen python scripts/gen_asyncapi.py
+
+calendar:
+	$(UV) run --frozen python scripts/gen_calendar.py
+
+token:
+	@$(STACK) token $(or $(ROLE),county) $(or $(CODE),350602)
+
+clean:  ## removes local server data and builds (not the Maven or Go caches)
+	rm -rf .local deploy/local/kafka/target
