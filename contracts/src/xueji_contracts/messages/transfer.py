@@ -1,0 +1,133 @@
+"""Payloads on the transfer topics: stage messages, decisions, SLA events and case outcomes (R21-R23).
+
+`transfer.stage.v1` carries StageOpened / StageDeadlineChanged / StageClosed addressed to the
+responsible jurisdiction; `transfer.sla.v1` carries warnings, breaches and escalations;
+`transfer.case.v1` carries the case's lifecycle; `transfer.decision.v1` carries decisions in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CODE = r"^\d{6}(\d{4})?$"
+
+
+class Stage(StrEnum):
+    """The four verifying parties of R22, in the order of R21 steps 3-6."""
+
+    RECEIVING_SCHOOL = "receiving_school"
+    RECEIVING_BUREAU = "receiving_bureau"
+    SENDING_SCHOOL = "sending_school"
+    SENDING_BUREAU = "sending_bureau"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETURN_FOR_MATERIALS = "return_for_materials"
+
+
+class Level(StrEnum):
+    SCHOOL = "school"
+    COUNTY = "county"
+    CITY = "city"
+    PROVINCE = "province"
+    MINISTRY = "ministry"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    transfer_id: str = Field(min_length=1)
+
+
+class StageDeadline(BaseModel):
+    """When a stage is due and warned, and which calendar said so (provisional: no notice loaded)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opened_at: AwareDatetime
+    due_at: AwareDatetime
+    warn_at: AwareDatetime
+    calendar_version: str
+    provisional: bool
+
+
+class StageOpened(_Message):
+    stage: Stage
+    step: int = Field(ge=3, le=6)
+    jurisdiction: str = Field(pattern=CODE, description="school code or division code responsible")
+    deadline: StageDeadline
+    student_id: str
+    sending_school: str = Field(pattern=CODE)
+    receiving_school: str = Field(pattern=CODE)
+    interprovincial: bool = False
+
+
+class StageDeadlineChanged(_Message):
+    """A newly loaded calendar notice moved an open stage's deadline."""
+
+    stage: Stage
+    jurisdiction: str = Field(pattern=CODE)
+    previous: StageDeadline
+    deadline: StageDeadline
+
+
+class StageClosed(_Message):
+    stage: Stage
+    jurisdiction: str = Field(pattern=CODE)
+    decision: Decision
+    reason: str | None = None
+    decided_by: str
+    decided_at: AwareDatetime
+
+
+class StageWarning(_Message):
+    stage: Stage
+    jurisdiction: str = Field(pattern=CODE)
+    due_at: AwareDatetime
+    working_days_left: int
+
+
+class StageBreached(_Message):
+    """The deadline passed with the stage still open; it stays open and escalates (R22)."""
+
+    stage: Stage
+    jurisdiction: str = Field(pattern=CODE)
+    due_at: AwareDatetime
+    escalated_to_level: Level
+    escalated_to: str = Field(description="division code of the level now responsible for chasing it")
+    escalation_count: int = Field(ge=1)
+
+
+class DecisionSubmitted(_Message):
+    """A decision on an open stage, from the HTTP API or another system, on `transfer.decision.v1`."""
+
+    stage: Stage
+    decision: Decision
+    reason: str | None = Field(default=None, description="required for reject and return_for_materials")
+    operator: str
+    operator_code: str = Field(pattern=CODE)
+
+
+class CaseOutcome(StrEnum):
+    OPENED = "opened"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    OFFLINE_OPENED = "offline_opened"
+    OFFLINE_ACCEPTED = "offline_accepted"
+    RECONCILED = "reconciled"
+    ROLLED_BACK = "rolled_back"
+
+
+class TransferCaseChanged(_Message):
+    """The case moved: the registry moves the student on completed / offline_accepted / rolled_back."""
+
+    outcome: CaseOutcome
+    student_id: str
+    sending_school: str = Field(pattern=CODE)
+    receiving_school: str = Field(pattern=CODE)
+    reason: str | None = None
+    at: AwareDatetime
