@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import subprocess
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from common import ROOT, Server, StackError, require_free, require_tool, run_quiet, wait_until
 
+T = TypeVar("T")
 KAFKA_DIR = ROOT / "deploy" / "local" / "kafka"
 JARS = KAFKA_DIR / "target" / "dependency"
 LOG4J = """status = warn
@@ -118,10 +124,16 @@ def _cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def _metadata_answers(bootstrap: str) -> bool:
-    import asyncio
+def _run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on its own loop, also when the caller is inside one (benchmarks)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
+
+def _metadata_answers(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "connection refused" is expected while starting
 
     async def probe() -> bool:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
@@ -132,13 +144,11 @@ def _metadata_answers(bootstrap: str) -> bool:
         finally:
             await admin.close()
 
-    return asyncio.run(probe())
+    return _run_async(probe())
 
 
 def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
     """Create any missing topics (replication factor 1 on the local broker)."""
-    import asyncio
-
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     async def create() -> None:
@@ -153,6 +163,6 @@ def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None
             await admin.close()
 
     try:
-        asyncio.run(create())
+        _run_async(create())
     except Exception as exc:
         raise StackError(f"creating topics on {bootstrap} failed: {exc}") from exc

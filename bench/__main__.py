@@ -1,0 +1,17 @@
+"""`make bench`: run every benchmark and write its results to bench/results/."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bench import pipeline
+
+
+def main() -> int:
+    asyncio.run(pipeline.main(sys.argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

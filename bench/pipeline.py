@@ -1,0 +1,163 @@
+"""Consume -> produce throughput: raw aiokafka (the baseline) against our FastStream pipeline
+(envelope validation, idempotency on message id, dead-letter middleware) on the same broker.
+
+Both read the same pre-filled topic with their own consumer group and write to their own output
+topic; a run ends when every input message is consumed and every output is acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+
+from bench.servers import bench_servers
+from xueji_contracts.envelope import Envelope, envelop
+from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_kit.deadletter import make_dead_letter_middleware
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTITIONS = 3
+
+
+def _message(i: int) -> bytes:
+    payload = StudentStatusRecorded(
+        student_id=f"stu_{i:08d}",
+        school_code="3506020001",
+        county_code="350602",
+        state="enrolled",
+        status_number_masked="G35060*********0012",
+        grade=1 + i % 9,
+        school_year=2026,
+    )
+    return envelop(payload, producer="bench", province="35", occurred_at=datetime.now(UTC)).model_dump_json().encode()
+
+
+async def _prefill(bootstrap: str, topic: str, count: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    try:
+        batch = []
+        for i in range(count):
+            batch.append(await producer.send(topic, _message(i), key=f"stu_{i:08d}".encode()))
+            if len(batch) >= 5000:
+                await asyncio.gather(*batch)
+                batch.clear()
+        await asyncio.gather(*batch)
+    finally:
+        await producer.stop()
+
+
+async def run_raw(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """The baseline: bytes in, bytes out, nothing else."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        max_poll_records=1000,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    started = time.perf_counter()
+    seen, acks = 0, []
+    try:
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            for records in batches.values():
+                for record in records:
+                    acks.append(await producer.send(sink, record.value, key=record.key))
+                    seen += 1
+            if len(acks) > 5000:
+                await asyncio.gather(*acks)
+                acks.clear()
+        await asyncio.gather(*acks)
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def run_pipeline(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """Our pipeline: FastStream batch subscriber, envelope validation, idempotency, dead letters."""
+    broker = KafkaBroker(bootstrap, middlewares=[make_dead_letter_middleware(0)], linger_ms=5, logger=None)
+    done = asyncio.Event()
+    recent: OrderedDict[uuid.UUID, None] = OrderedDict()
+    state = {"seen": 0}
+
+    @broker.subscriber(
+        source, group_id=f"pipe-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest", batch=True, max_records=1000
+    )
+    async def relay_status(batch: list[Envelope[StudentStatusRecorded]]) -> None:
+        acks = []
+        for message in batch:
+            state["seen"] += 1
+            if message.message_id in recent:  # a redelivery: already forwarded
+                continue
+            recent[message.message_id] = None
+            if len(recent) > 100_000:
+                recent.popitem(last=False)
+            acks.append(
+                await broker.publish(
+                    message.model_dump_json(), sink, key=message.payload.student_id.encode(), no_confirm=True
+                )
+            )
+        await asyncio.gather(*acks)
+        if state["seen"] >= count:
+            done.set()
+
+    await broker.start()
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=600)
+        return time.perf_counter() - started
+    finally:
+        await broker.stop()
+
+
+async def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved raw/pipeline runs; medians reported")
+    args = parser.parse_args(argv)
+    with bench_servers() as (bootstrap, _mongo):
+        tag = uuid.uuid4().hex[:6]
+        source, raw_out, pipe_out = f"bench.{tag}.in", f"bench.{tag}.raw", f"bench.{tag}.pipeline"
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        await admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in (source, raw_out, pipe_out, source + ".dlq")])
+        await admin.close()
+        print(f"bench: pre-filling {args.messages} messages ...", flush=True)
+        await _prefill(bootstrap, source, args.messages)
+        # Interleave the two so background load on the machine hits both alike; report medians.
+        raw_rates, pipe_rates = [], []
+        for _ in range(args.rounds):
+            raw_rates.append(args.messages / await run_raw(bootstrap, source, raw_out, args.messages))
+            pipe_rates.append(args.messages / await run_pipeline(bootstrap, source, pipe_out, args.messages))
+    raw_rate, pipe_rate = statistics.median(raw_rates), statistics.median(pipe_rates)
+    result: dict[str, Any] = {
+        "benchmark": "consume_produce",
+        "messages": args.messages,
+        "raw_aiokafka_msgs_per_s": round(raw_rate),
+        "xueji_pipeline_msgs_per_s": round(pipe_rate),
+        "ratio": round(pipe_rate / raw_rate, 3),
+        "rounds": {"raw": [round(r) for r in raw_rates], "pipeline": [round(r) for r in pipe_rates]},
+        "target_ratio": 0.5,
+        "measured_at": datetime.now(UTC).isoformat(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "consume_produce.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print("PASS" if result["ratio"] >= 0.5 else "BELOW TARGET", "ratio >= 0.5 (pipeline / raw aiokafka)")
