@@ -4,9 +4,9 @@ Run: uvicorn xueji_dedupe.app:create_app --factory"""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from xueji_kit.runtime import ServiceRuntime
 
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.runtime import ServiceRuntime
 
 
 def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
+
 from xueji_contracts.auth import Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Outgoing
-
 from xueji_registry.enrollment import EnrollmentRequest, recorded_event
 
 router = APIRouter(prefix="/v1", tags=["students"])

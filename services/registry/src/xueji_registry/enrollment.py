@@ -6,6 +6,7 @@ from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from xueji_contracts.identity import InvalidResidentId, mask_id_number, validate_resident_id
 from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
 

@@ -4,8 +4,8 @@ Run: uvicorn xueji_transfer.app:create_app --factory"""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from xueji_kit.runtime import ServiceRuntime
 
+from xueji_kit.runtime import ServiceRuntime
 from xueji_transfer.settings import TransferSettings
 
 
