@@ -11,3 +11,9 @@ RELAY_PUBLISHED = Counter("xueji_relay_published_total", "Events published by th
 RELAY_BACKLOG = Gauge("xueji_relay_backlog", "Stored commits the relay has not published yet (last batch)")
 RELAY_IS_LEADER = Gauge("xueji_relay_leader", "1 while this replica holds the relay lease")
 HTTP_REQUESTS = Counter("xueji_http_requests_total", "HTTP requests served", ["method", "route", "status"])
+TIMERS_FIRED = Counter("xueji_timers_fired_total", "Durable timers fired", ["kind"])
+TIMER_FIRING_DELAY = Histogram(
+    "xueji_timer_firing_delay_seconds",
+    "How late a timer fired after its due time",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)

@@ -1,0 +1,199 @@
+"""Durable timers (SLA warnings, breaches, offline timeouts, paper-file and compliance deadlines).
+
+Kafka has no long delayed delivery, so each armed deadline is a document in the service's
+`timers` collection, filed under the minute it falls due. The scheduler reads due minutes one
+equality lookup at a time — work per tick is proportional to the timers due, not to the cases
+open — and fires a timer only after winning its claim, an insert the unique `_id` index decides,
+so several replicas never fire one timer twice and a restart loses none (it resumes from the
+last minute it finished).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
+from xueji_kit.store import Document, is_duplicate_key
+
+log = structlog.get_logger("timers")
+MINUTE = 60
+MAX_ATTEMPTS = 10
+STALE_CLAIM = timedelta(seconds=60)
+
+
+def minute_of(at: datetime) -> int:
+    return int(at.timestamp()) // MINUTE
+
+
+@dataclass(frozen=True)
+class Timer:
+    timer_id: str
+    kind: str
+    aggregate_id: str
+    due_at: datetime
+    data: dict[str, Any]
+
+
+Fire = Callable[[Timer], Awaitable[None]]
+
+
+class TimerStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.timers = db["timers"]
+        self.claims = db["timer_claims"]
+        self.progress = db["timer_progress"]
+
+    async def ensure_indexes(self) -> None:
+        await self.timers.create_index([("minute", ASCENDING)], name="by_due_minute")
+        await self.timers.create_index([("aggregate_id", ASCENDING)], name="by_aggregate")
+
+    async def arm(self, timer: Timer) -> bool:
+        """Arm once: re-arming the same timer id (a redelivery) changes nothing."""
+        if timer.due_at.tzinfo is None:
+            raise ValueError("due_at must be timezone-aware")
+        doc = {
+            "_id": timer.timer_id,
+            "kind": timer.kind,
+            "aggregate_id": timer.aggregate_id,
+            "due_at": timer.due_at.astimezone(UTC),
+            "minute": minute_of(timer.due_at),
+            "data": timer.data,
+            "state": "armed",
+        }
+        try:
+            await self.timers.insert_one(doc)
+        except PyMongoError as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True
+
+    async def cancel(self, timer_id: str) -> None:
+        """A cancelled timer never fires; cancelling after it fired is harmless."""
+        await self.timers.update_one({"_id": timer_id, "state": "armed"}, {"$set": {"state": "cancelled"}})
+
+    async def armed_for(self, aggregate_id: str) -> list[Timer]:
+        cursor = self.timers.find({"aggregate_id": aggregate_id, "state": "armed"})
+        return [_timer(d) async for d in cursor]
+
+    async def due_in_minute(self, minute: int) -> list[Document]:
+        return [d async for d in self.timers.find({"minute": minute})]
+
+    async def claim(self, timer_id: str, attempt: int) -> bool:
+        """Win the right to fire one attempt of a timer: an insert the unique `_id` decides."""
+        try:
+            await self.claims.insert_one({"_id": f"{timer_id}:{attempt}", "claimed_at": datetime.now(UTC)})
+        except PyMongoError as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True
+
+    async def claimed_at(self, timer_id: str, attempt: int) -> datetime | None:
+        doc = await self.claims.find_one({"_id": f"{timer_id}:{attempt}"})
+        return doc["claimed_at"] if doc else None
+
+    async def next_attempt(self, timer_id: str, attempt: int, not_before: datetime, failed: bool) -> None:
+        update: Document = {"attempt": attempt + 1, "not_before": not_before}
+        if failed:
+            update["state"] = "failed"
+        await self.timers.update_one({"_id": timer_id, "attempt": {"$in": [attempt, None]}}, {"$set": update})
+
+    async def mark_fired(self, timer_id: str) -> None:
+        await self.timers.update_one({"_id": timer_id}, {"$set": {"state": "fired"}})
+
+    async def last_finished_minute(self, scheduler: str) -> int | None:
+        doc = await self.progress.find_one({"_id": scheduler})
+        return int(doc["minute"]) if doc else None
+
+    async def finish_minute(self, scheduler: str, minute: int) -> None:
+        # Only this scheduler writes its own progress document; an upsert race cannot occur.
+        await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}}, upsert=True)
+
+
+def _timer(doc: Document) -> Timer:
+    return Timer(doc["_id"], doc["kind"], doc["aggregate_id"], doc["due_at"], doc.get("data", {}))
+
+
+class TimerScheduler:
+    """Fires due timers minute by minute. `fire` must be idempotent (it may rerun after a crash
+    between firing and marking), which the event store's derived commit ids make it."""
+
+    def __init__(self, store: TimerStore, fire: Fire, *, name: str = "scheduler", lookback_minutes: int = 60 * 24):
+        self._store = store
+        self._fire = fire
+        self._name = name
+        self._lookback = lookback_minutes
+
+    async def tick(self, now: datetime) -> int:
+        """Fire everything due up to `now`; returns how many timers this replica fired."""
+        current = minute_of(now)
+        last = await self._store.last_finished_minute(self._name)
+        start = max(current - self._lookback, (current - self._lookback) if last is None else last + 1)
+        fired, finished = 0, True
+        for minute in range(start, current + 1):
+            count, settled = await self._fire_minute(minute, now)
+            fired += count
+            # A minute is finished once every timer in it is settled and it is in the past;
+            # an unsettled one (in flight elsewhere, or retrying) is looked at again next tick.
+            finished = finished and settled and minute < current
+            if finished:
+                await self._store.finish_minute(self._name, minute)
+        return fired
+
+    async def _fire_minute(self, minute: int, now: datetime) -> tuple[int, bool]:
+        fired, settled = 0, True
+        for doc in await self._store.due_in_minute(minute):
+            if doc["state"] != "armed":
+                continue
+            settled = False
+            if doc["due_at"] > now or (doc.get("not_before") and doc["not_before"] > now):
+                continue
+            attempt = int(doc.get("attempt") or 0)
+            if not await self._store.claim(doc["_id"], attempt):
+                await self._take_over_if_stale(doc["_id"], attempt, now)
+                continue
+            timer = _timer(doc)
+            try:
+                await self._fire(timer)
+            except Exception:
+                failed = attempt + 1 >= MAX_ATTEMPTS
+                log.exception(
+                    "timer_fire_failed", timer_id=timer.timer_id, kind=timer.kind, attempt=attempt, gave_up=failed
+                )
+                await self._store.next_attempt(
+                    timer.timer_id, attempt, now + timedelta(seconds=min(2**attempt, 300)), failed
+                )
+                continue
+            await self._store.mark_fired(timer.timer_id)
+            TIMERS_FIRED.labels(timer.kind).inc()
+            TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
+            fired += 1
+        return fired, settled
+
+    async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> None:
+        """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
+        claimed = await self._store.claimed_at(timer_id, attempt)
+        if claimed is not None and now - claimed > STALE_CLAIM:
+            log.warning("timer_claim_stale_retrying", timer_id=timer_id, attempt=attempt)
+            await self._store.next_attempt(timer_id, attempt, now, failed=False)
+
+    async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
+        import asyncio
+
+        while True:
+            try:
+                await self.tick(datetime.now(UTC))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("scheduler_tick_failed", error=str(exc))
+            await asyncio.sleep(interval.total_seconds())
