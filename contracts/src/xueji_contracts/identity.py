@@ -8,6 +8,7 @@ from datetime import date
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
 # An 18-character resident ID, alone or inside a status number such as "G" + ID.
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 
@@ -21,19 +22,25 @@ class InvalidResidentId(ValueError):
 
 
 def validate_resident_id(value: str) -> str:
-    """The compact ID number if it is a valid 18-character GB 11643 number, else InvalidResidentId."""
-    try:
-        number: str = ric.validate(value)
-    except stdnum_errors.InvalidLength:
-        raise InvalidResidentId("must be 18 characters") from None
-    except stdnum_errors.InvalidChecksum:
-        raise InvalidResidentId("check character does not match (GB 11643, ISO 7064 MOD 11-2)") from None
-    except stdnum_errors.InvalidComponent:
-        raise InvalidResidentId("birth date or region code is not valid") from None
-    except stdnum_errors.ValidationError:
-        raise InvalidResidentId("must be 17 digits followed by a digit or X") from None
+    """The compact ID number if it is a valid 18-character GB 11643 number, else InvalidResidentId.
+
+    Parts are checked in the order a clerk can act on: shape, birth date, region, check character.
+    """
+    number: str = ric.compact(value).upper()
     if len(number) != 18:
         raise InvalidResidentId("must be 18 characters (15-character numbers are no longer issued)")
+    if not _SHAPE.match(number):
+        raise InvalidResidentId("must be 17 digits followed by a digit or X")
+    try:
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        raise InvalidResidentId(f"birth date {number[6:14]} is not a valid date") from None
+    try:
+        ric.get_birth_place(number)
+    except stdnum_errors.ValidationError:
+        raise InvalidResidentId(f"region code {number[:6]} is not an administrative division") from None
+    if ric.calc_check_digit(number) != number[17]:
+        raise InvalidResidentId("check character does not match (GB 11643, ISO 7064 MOD 11-2)")
     return number
 
 
@@ -45,7 +52,10 @@ def birth_date_of(id_number: str) -> date:
 
 def check_character(first17: str) -> str:
     """The GB 11643 check character for 17 digits: used to build L and J numbers in ID format."""
-    result: str = ric.calc_check_digit(first17)
+    # stdnum computes over the first 17 characters of an 18-character number; the 18th is ignored.
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("first17 must be 17 digits")
+    result: str = ric.calc_check_digit(first17 + "0")
     return result
 
 

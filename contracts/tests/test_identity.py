@@ -1,0 +1,46 @@
+"""Resident ID validation (R06) and masking (R52)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xueji_contracts.identity import InvalidResidentId, mask_id_number, mask_in_text, validate_resident_id
+
+VALID = "11010519491231002X"
+
+
+def test_r06_valid_id_number_is_accepted_in_compact_form():
+    assert validate_resident_id(" 11010519491231002x ".strip()) == VALID
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("110105194912310021", "check character"),
+        ("1101051949123100", "18 characters"),
+        ("11010519491331002X", "birth date"),
+        ("11010519491231002Y", "digit or X"),
+    ],
+)
+def test_r06_invalid_id_number_says_why(value, reason):
+    with pytest.raises(InvalidResidentId, match=reason):
+        validate_resident_id(value)
+
+
+def test_r52_masking_hides_birth_date_and_sequence():
+    assert mask_id_number(VALID) == "110105********002X"
+
+
+def test_r52_masking_in_free_text_covers_bare_and_status_numbers():
+    text = f"student {VALID} got G{VALID}; phone 13800138000 stays"
+    masked = mask_in_text(text)
+    assert VALID not in masked
+    assert "G110105********002X" in masked
+    assert "13800138000" in masked
+
+
+def test_r03_check_character_completes_a_valid_number():
+    from xueji_contracts.identity import check_character
+
+    assert check_character(VALID[:17]) == "X"
+    assert validate_resident_id("35060220190301123" + check_character("35060220190301123"))

@@ -1,0 +1,63 @@
+"""Operator tokens (R50) and log masking (R52) at the service edge."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import structlog
+from fastapi import HTTPException
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_kit.logs import configure_logging
+from xueji_kit.security import TokenVerifier, mint_token, require_jurisdiction
+
+COUNTY = OperatorClaims(sub="op-1", role=Role.COUNTY, code="350602")
+
+
+def test_r50_verified_token_yields_its_claims(signing_keys):
+    private, public = signing_keys
+    assert TokenVerifier(public, "xueji", "xueji").verify(mint_token(private, COUNTY)) == COUNTY
+
+
+def test_r50_expired_token_is_refused(signing_keys):
+    private, public = signing_keys
+    old = mint_token(private, COUNTY, now=datetime.now(UTC) - timedelta(days=2), ttl=timedelta(hours=1))
+    with pytest.raises(HTTPException) as refused:
+        TokenVerifier(public, "xueji", "xueji").verify(old)
+    assert refused.value.status_code == 401
+    assert "expired" in refused.value.detail
+
+
+def test_r50_token_signed_by_another_key_is_refused(signing_keys, tmp_path):
+    from keys import ensure_keys
+
+    other_private, _ = ensure_keys(tmp_path)
+    with pytest.raises(HTTPException) as refused:
+        TokenVerifier(signing_keys[1], "xueji", "xueji").verify(mint_token(other_private.read_text(), COUNTY))
+    assert refused.value.status_code == 401
+
+
+def test_r50_outside_jurisdiction_is_forbidden_with_reason():
+    with pytest.raises(HTTPException) as refused:
+        require_jurisdiction(COUNTY, "3501020001")
+    assert refused.value.status_code == 403
+    assert "3501020001" in refused.value.detail
+    with pytest.raises(HTTPException, match="needs city"):
+        require_jurisdiction(COUNTY, "3506020001", at_least=Role.CITY)
+
+
+def test_r52_logs_never_carry_a_raw_id_number(capsys):
+    configure_logging("test", "json", "INFO")
+    structlog.get_logger("t").info(
+        "enrolled",
+        id_number="11010519491231002X",
+        note="G11010519491231002X moved",
+        nested={"id": "11010519491231002X"},
+    )
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "11010519491231002X" not in line
+    assert json.loads(line)["id_number"] == "110105********002X"
+    _ = io
