@@ -26,9 +26,9 @@ def start(data: Path, port: int, timeout: float = 60.0) -> Server:
     """Start FerretDB on 127.0.0.1:`port` with its SQLite files in `data`; return once `ping` answers."""
     install()
     require_free(port, "FerretDB", "XUEJI_MONGO_PORT")
+    if data.exists() and not data.is_dir():
+        raise StackError(f"FerretDB data path {data} is not a directory; remove it or run `make clean`")
     data.mkdir(parents=True, exist_ok=True)
-    if not data.is_dir():
-        raise StackError(f"FerretDB data path {data} is not a directory")
     log_path = data.parent / "ferretdb.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
