@@ -29,6 +29,7 @@ def test_r06_invalid_id_number_says_why(value, reason):
 
 def test_r52_masking_hides_birth_date_and_sequence():
     assert mask_id_number(VALID) == "110105********002X"
+    assert mask_id_number("G" + VALID) == "G110105********002X"
 
 
 def test_r52_masking_in_free_text_covers_bare_and_status_numbers():

@@ -60,7 +60,12 @@ def check_character(first17: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    """Keep the region (first 6) and the last 4 characters, hide the birth date and sequence."""
+    """Keep the region (first 6) and the last 4 characters, hide the birth date and sequence.
+
+    A status number ("G"/"J"/"L" + 18 characters) keeps its letter: G110105********002X.
+    """
+    if len(value) == 19 and value[0] in "GJL":
+        return value[0] + mask_id_number(value[1:])
     if len(value) < 10:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+import demo
 import kafka_server
 import keys
 from common import LOCAL, StackError
@@ -47,6 +48,9 @@ def run() -> None:
             port = int(os.environ.get(f"XUEJI_{name.upper()}_PORT", DEFAULT_HTTP_PORTS[name]))
             services.append(start_service(name, port, env, LOCAL / "run" / "logs"))
         wait_ready(services)
+        loaded = demo.load(services[0].address, LOCAL / "run" / "demo-loaded")
+        if loaded:
+            print(f"demo province: enrolled {loaded} students in {len(demo.SCHOOLS)} Fujian schools", flush=True)
         _print_welcome(servers, services)
         _wait_for_interrupt()
     finally:
