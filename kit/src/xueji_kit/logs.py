@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
@@ -22,7 +22,19 @@ def mask_id_numbers(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     return event
 
 
-def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> None:
+class _StdoutLogger:
+    """Writes each line to whatever sys.stdout is now, so a swapped stream (test capture) never goes stale."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stdout, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def configure_logging(service: str, fmt: str = "json", level: str = "INFO", stream: TextIO | None = None) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -36,7 +48,7 @@ def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream) if stream else _StdoutLogger,
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
