@@ -20,6 +20,7 @@ bootstrap:  ## uv, the locked Python environment, Kafka's jars, the FerretDB bui
 		python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --all-packages --quiet
 	@$(STACK) install
+	@bash scripts/install_deploy_tools.sh
 
 run: bootstrap
 	@$(STACK) run
