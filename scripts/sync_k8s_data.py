@@ -71,7 +71,10 @@ def rule_files() -> list[Path]:
     """Prometheus rule files under deploy/monitoring/: YAML documents with top-level `groups`."""
     found = []
     for path in sorted([*MONITORING.rglob("*.yml"), *MONITORING.rglob("*.yaml")]):
-        document = yaml.safe_load(path.read_text())
+        try:
+            document = yaml.safe_load(path.read_text())
+        except yaml.YAMLError:  # several documents, or templated: not a rules file
+            continue
         if isinstance(document, dict) and "groups" in document:
             found.append(path)
     return found

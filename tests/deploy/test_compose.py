@@ -190,3 +190,14 @@ def test_prometheus_scrapes_every_service() -> None:
         for target in group["targets"]
     }
     assert targets == {f"{service}:{HTTP_PORT}": service for service in SERVICES}
+
+
+def test_compose_prometheus_loads_every_rules_file_of_deploy_monitoring() -> None:
+    """The same rules the Kubernetes PrometheusRules carry (scripts/sync_k8s_data.py finds them)."""
+    import fnmatch
+
+    config = yaml.safe_load((ROOT / "deploy" / "monitoring" / "prometheus.yml").read_text())
+    mounted = "/etc/xueji/monitoring/"
+    for path in load_script("sync_k8s_data").rule_files():
+        inside = mounted + path.relative_to(ROOT / "deploy" / "monitoring").as_posix()
+        assert any(fnmatch.fnmatch(inside, glob) for glob in config["rule_files"]), f"{path.name} is not loaded"

@@ -1,4 +1,8 @@
-"""MirrorMaker 2 in the national tier carries interprovince.* between every province and the hub, and nothing else."""
+"""MirrorMaker 2 in the national tier carries interprovince.* between every province and the hub, and nothing else.
+
+R50: inter-provincial coordination is the national level's; provinces exchange transfers only
+through the hub, and only the inter-provincial topic leaves a province's cluster (R52).
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ label; a selected pod admits the union of their rules; peers by pod, namespace o
 a small universe of endpoints: the operators' pods as they label them, the other services, a pod
 elsewhere, addresses on the internet and in private ranges. The admitted set must equal what each
 service needs: DNS, the Kafka brokers' TLS listener, MongoDB; notify also HTTPS to webhooks
-outside private ranges; in: HTTP from the ingress controller and Prometheus.
+outside private ranges; in: HTTP from the ingress controller and Prometheus. Status data leaves
+only through the webhooks notify delivers and the national mirror (R52); a province's Kafka is
+reached from outside its namespace by the hub's MirrorMaker alone (R50).
 """
 
 from __future__ import annotations
@@ -169,7 +171,7 @@ def test_mongodb_admits_only_the_services_and_its_members(built: dict[str, Built
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_kafka_listener_admits_the_services(built: dict[str, Built], overlay: str) -> None:
-    """Strimzi turns each listener's networkPolicyPeers into the brokers' NetworkPolicy."""
+    """Strimzi turns each listener's networkPolicyPeers into the brokers' NetworkPolicy (R50: only the hub mirrors)."""
     build = built[overlay]
     namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
     everyone = universe(build, namespace)
