@@ -43,7 +43,7 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
         await broker.publish({"payload": {}}, settings.topic(STUDENT_STATUS.name))
 
     inbox = runtime.broker.context.get("inbox")
-    notes = await inbox.for_jurisdiction("3506020001", 10)
+    notes = await inbox.query("3506020001", limit=10)
     assert len(notes) == 1
     assert notes[0]["jurisdiction"] == "3506020001"
     assert len(letters) == 1

@@ -1,21 +1,90 @@
-"""Notify HTTP routes: the inbox of the operator's jurisdiction."""
+"""Notify HTTP routes: the inbox of the operator's jurisdiction (R50: role x jurisdiction on every route)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
-from xueji_kit.security import Operator
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.store import Document
+from xueji_notify.domain.jurisdiction import node_of
+from xueji_notify.domain.notification import Kind
 from xueji_notify.store import InboxStore
 
-router = APIRouter(prefix="/v1", tags=["inbox"])
+router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+NotificationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.get("/inbox", summary="Notifications for the operator's jurisdiction, newest first")
-async def inbox(operator: Operator, request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+def _inbox(request: Request) -> InboxStore:
     store: InboxStore = request.app.state.inbox
-    docs = await store.for_jurisdiction(operator.prefix, limit)
-    for doc in docs:
-        doc["notification_id"] = doc.pop("_id")
-    return {"jurisdiction": operator.code, "notifications": docs}
+    return store
+
+
+def _public(doc: Document, read: bool) -> Document:
+    doc["notification_id"] = doc.pop("_id")
+    doc.pop("scopes", None)
+    doc["read"] = read
+    return doc
+
+
+@router.get("", summary="Notifications in the operator's jurisdiction, newest first")
+async def inbox(
+    operator: Operator,
+    request: Request,
+    jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}(\d{4})?$", description="school or division")] = None,
+    unread: Annotated[bool, Query(description="only those this operator has not read")] = False,
+    kind: Kind | None = None,
+    due_before: Annotated[datetime | None, Query(description="only tasks due before this time")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    scope = operator.prefix
+    if jurisdiction is not None:
+        require_jurisdiction(operator, jurisdiction)
+        scope = node_of(jurisdiction)
+    if due_before is not None and due_before.tzinfo is None:
+        raise HTTPException(422, [{"field": "due_before", "reason": "needs a time zone, e.g. +08:00", "in": "query"}])
+    store = _inbox(request)
+    docs = await store.query(
+        scope, kind=kind.value if kind else None, due_before=due_before, unread_by=operator.sub if unread else None,
+        limit=limit,
+    )  # fmt: skip
+    read = await store.read_by([d["_id"] for d in docs], operator.sub)
+    return {
+        "jurisdiction": jurisdiction or operator.code,
+        "notifications": [_public(d, d["_id"] in read) for d in docs],
+    }
+
+
+async def _visible(request: Request, operator: Operator, notification_id: str) -> Document:
+    doc = await _inbox(request).get(notification_id)
+    if doc is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no notification {notification_id}")
+    require_jurisdiction(operator, doc["jurisdiction"])
+    return doc
+
+
+@router.get("/{notification_id}", summary="One notification")
+async def notification(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
+    doc = await _visible(request, operator, notification_id)
+    read = await _inbox(request).read_by([notification_id], operator.sub)
+    return _public(doc, notification_id in read)
+
+
+@router.post("/{notification_id}/read", summary="Mark read for this operator (idempotent)")
+async def mark_read(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
+    doc = await _visible(request, operator, notification_id)
+    await _inbox(request).mark_read(notification_id, operator.sub, datetime.now(UTC))
+    return _public(doc, True)
+
+
+@router.post("/{notification_id}/acknowledge", summary="Acknowledge for the jurisdiction: the first one stands")
+async def acknowledge(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
+    await _visible(request, operator, notification_id)
+    store = _inbox(request)
+    now = datetime.now(UTC)
+    doc = await store.acknowledge(notification_id, operator.sub, operator.code, now)
+    await store.mark_read(notification_id, operator.sub, now)
+    assert doc is not None
+    return _public(doc, True)

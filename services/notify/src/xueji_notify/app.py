@@ -3,14 +3,36 @@ Run: uvicorn xueji_notify.app:create_app --factory"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
 
-from xueji_contracts.topics import STUDENT_STATUS
+from xueji_contracts.topics import ALL_TOPICS, STUDENT_STATUS, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
 from xueji_kit.runtime import ServiceRuntime
 from xueji_notify import api
+from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.student_status import on_student_status
+from xueji_notify.handlers.transfer_case import on_transfer_case
+from xueji_notify.handlers.transfer_sla import on_transfer_sla
+from xueji_notify.handlers.transfer_stage import on_transfer_stage
+from xueji_notify.notifier import Notifier
 from xueji_notify.settings import NotifySettings
-from xueji_notify.store import InboxStore
+from xueji_notify.store import DashboardStore, InboxStore
+
+# Compliance deadlines travel on this topic once the registry's contract adds it (not in topics.py yet).
+COMPLIANCE_TOPIC = "registry.compliance.v1"
+
+
+def _consumes(runtime: ServiceRuntime, spec: TopicSpec, group: str, handler: Callable[..., Any], about: str) -> None:
+    settings = runtime.settings
+    runtime.broker.subscriber(
+        settings.topic(spec.name),
+        group_id=settings.group(group),
+        auto_offset_reset="earliest",
+        title=f"notify.{spec.name}",
+        description=about,
+    )(handler)
 
 
 def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
@@ -20,21 +42,50 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         title="xueji notify",
         description="Notifications for the responsible jurisdiction, webhooks and the operators' SLA dashboard.",
     )
-    inbox = InboxStore(runtime.db)
-    runtime.broker.context.set_global("inbox", inbox)
-    runtime.startup_hooks.append(inbox.ensure_indexes)
-    runtime.broker.subscriber(
-        settings.topic(STUDENT_STATUS.name),
-        group_id=settings.group("notify"),
-        auto_offset_reset="earliest",
-        title="notify.student_status",
-        description="A notification for the school of every new status record.",
-    )(on_student_status)
-    return runtime
+    inbox, dashboard = InboxStore(runtime.db), DashboardStore(runtime.db)
+    notifier = Notifier(inbox)
+    for name, value in {"inbox": inbox, "dashboard": dashboard, "notifier": notifier}.items():
+        runtime.broker.context.set_global(name, value)
+    runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]
+    _consumes(
+        runtime, STUDENT_STATUS, "notify", on_student_status, "A notification for the school of every new record."
+    )
+    _consumes(
+        runtime,
+        TRANSFER_STAGE,
+        "notify.transfer_stage",
+        on_transfer_stage,
+        "Stage tasks for the responsible jurisdiction; the dashboard's stage projection.",
+    )
+    _consumes(
+        runtime,
+        TRANSFER_SLA,
+        "notify.transfer_sla",
+        on_transfer_sla,
+        "Warnings and breaches (R22): the late party and the level it escalated to are told.",
+    )
+    _consumes(
+        runtime,
+        TRANSFER_CASE,
+        "notify.transfer_case",
+        on_transfer_case,
+        "Case outcomes; offline acceptance and reconciliation on the dashboard (R23).",
+    )
+    compliance = next((t for t in ALL_TOPICS if t.name == COMPLIANCE_TOPIC), None)
+    if compliance is not None:
+        _consumes(
+            runtime,
+            compliance,
+            "notify.compliance",
+            on_compliance_deadline,
+            "Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
+        )
+    return runtime  # fmt: skip
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     app = runtime.http_app([api.router])
-    app.state.inbox = runtime.broker.context.get("inbox")
+    context = runtime.broker.context
+    app.state.inbox, app.state.dashboard = context.get("inbox"), context.get("dashboard")
     return app

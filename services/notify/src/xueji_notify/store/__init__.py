@@ -1,0 +1,6 @@
+"""Notify's MongoDB access, one module per collection family; nothing else here touches the store."""
+
+from xueji_notify.store.dashboard import DashboardStore
+from xueji_notify.store.inbox import InboxStore
+
+__all__ = ["DashboardStore", "InboxStore"]

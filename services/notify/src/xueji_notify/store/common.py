@@ -1,0 +1,31 @@
+"""Writes that must stay safe on FerretDB 1.x too: idempotent inserts and upserts that may race."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+from xueji_kit.store import Document, is_duplicate_key
+
+
+async def insert_once(collection: AsyncCollection[Document], doc: Document) -> bool:
+    """True when stored now; False when a document with this `_id` was there (a redelivery)."""
+    try:
+        await collection.insert_one(doc)
+    except PyMongoError as exc:
+        if is_duplicate_key(exc):
+            return False
+        raise
+    return True
+
+
+async def upsert(collection: AsyncCollection[Document], doc_id: str, update: dict[str, Any]) -> None:
+    """Two first writers may both try to insert; the loser applies its update to the winner's document."""
+    try:
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+    except PyMongoError as exc:
+        if not is_duplicate_key(exc):
+            raise
+        await collection.update_one({"_id": doc_id}, update)

@@ -1,0 +1,113 @@
+"""The dashboard's projections: stages, their history, offline cases, and the counts per jurisdiction node.
+
+Every hot read is an equality lookup on an indexed key (`node`, `parent`, `scopes`, `second`, `_id`),
+which both MongoDB and FerretDB serve without scanning the collection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from xueji_kit.store import Document
+from xueji_notify.store.common import insert_once, upsert
+
+
+class DashboardStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.stages = db["dashboard_stages"]
+        self.history = db["dashboard_history"]
+        self.cases = db["dashboard_cases"]
+        self.nodes = db["dashboard_nodes"]
+        self.dirty = db["dashboard_dirty"]
+        self.changes = db["dashboard_changes"]
+
+    async def ensure_indexes(self) -> None:
+        for collection, key in [
+            (self.stages, "node"),
+            (self.stages, "scopes"),
+            (self.stages, "escalated_to_node"),
+            (self.history, "stage_key"),
+            (self.history, "node"),
+            (self.cases, "node"),
+            (self.cases, "scopes"),
+            (self.nodes, "parent"),
+            (self.changes, "second"),
+        ]:
+            await collection.create_index([(key, ASCENDING)], name=f"by_{key}")
+
+    # Written by the consumers.
+    async def set_stage(self, key: str, fields: dict[str, Any], *, insert_open: bool = False) -> None:
+        """`insert_open`: an SLA event seen before its stage was opened creates it open, but never reopens one."""
+        update: dict[str, Any] = {"$set": fields}
+        if insert_open:
+            update["$setOnInsert"] = {"open": True}
+        await upsert(self.stages, key, update)
+
+    async def add_history(self, entry: Document) -> bool:
+        return await insert_once(self.history, entry)
+
+    async def set_case(self, transfer_id: str, fields: dict[str, Any]) -> None:
+        await upsert(self.cases, transfer_id, {"$set": fields})
+
+    async def mark_dirty(self, nodes: list[str], at: datetime) -> None:
+        for node in dict.fromkeys(nodes):
+            await upsert(self.dirty, node, {"$set": {"at": at}})
+
+    async def stage(self, key: str) -> Document | None:
+        return await self.stages.find_one({"_id": key})
+
+    # Read by the aggregator (one writer of nodes and changes).
+    async def take_dirty(self, limit: int) -> list[str]:
+        """Dirty nodes to recount; removed before recounting so a mark made meanwhile survives."""
+        nodes = [d["_id"] async for d in self.dirty.find({}).limit(limit)]
+        if nodes:
+            await self.dirty.delete_many({"_id": {"$in": nodes}})
+        return nodes
+
+    async def open_stages_at(self, node: str) -> list[Document]:
+        return [d async for d in self.stages.find({"node": node, "open": True})]
+
+    async def escalated_to(self, node: str) -> list[Document]:
+        return [d async for d in self.stages.find({"escalated_to_node": node, "open": True})]
+
+    async def cases_at(self, node: str) -> list[Document]:
+        return [d async for d in self.cases.find({"node": node})]
+
+    async def breach_times_at(self, node: str) -> list[datetime]:
+        return [d["at"] async for d in self.history.find({"node": node, "kind": "breached"}, {"at": 1})]
+
+    async def put_node(self, node: str, doc: Document) -> None:
+        await self.nodes.replace_one({"_id": node}, {"_id": node, **doc}, upsert=True)
+
+    async def add_change(self, second: int, nodes: list[str], change_id: str) -> None:
+        await insert_once(self.changes, {"_id": change_id, "second": second, "nodes": nodes})
+
+    async def prune_changes(self, before_second: int) -> None:
+        await self.changes.delete_many({"second": {"$lt": before_second}})
+
+    async def all_nodes(self) -> list[str]:
+        return [d["_id"] async for d in self.nodes.find({}, {"_id": 1})]
+
+    # Read by the HTTP side.
+    async def node(self, node: str) -> Document | None:
+        return await self.nodes.find_one({"_id": node})
+
+    async def children(self, node: str) -> list[Document]:
+        return [d async for d in self.nodes.find({"parent": node})]
+
+    async def changes_at(self, second: int) -> list[Document]:
+        return [d async for d in self.changes.find({"second": second})]
+
+    async def open_stages_under(self, node: str, limit: int) -> list[Document]:
+        return [d async for d in self.stages.find({"scopes": node, "open": True}).limit(limit)]
+
+    async def history_of(self, key: str) -> list[Document]:
+        entries = [d async for d in self.history.find({"stage_key": key})]
+        return sorted(entries, key=lambda d: d["at"])
+
+    async def offline_cases_under(self, node: str, limit: int) -> list[Document]:
+        return [d async for d in self.cases.find({"scopes": node}).limit(limit)]

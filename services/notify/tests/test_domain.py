@@ -1,0 +1,130 @@
+"""Notify's pure rules: who hears of what, stage states, working days left and the node counts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import notify_events as ev
+import pytest
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_notify.domain import counts, projection, stages
+from xueji_notify.domain.calendar import WeekdaysOnly, add_working_days, due_day, working_days_left
+from xueji_notify.domain.jurisdiction import ancestors, node_of, parent_of
+from xueji_notify.domain.notification import Kind, Severity
+from xueji_notify.domain.registry_notes import compliance_changed
+
+CAL = WeekdaysOnly()
+
+
+def _doc(*changes: projection.Change) -> dict:
+    doc: dict = {}
+    for change in changes:
+        if change.insert_open and not doc:
+            doc["open"] = True
+        doc |= change.fields
+    return doc
+
+
+def test_r22_breach_tells_the_late_school_and_the_county_it_escalated_to():
+    tid = ev.transfer_id()
+    opened = ev.opened(tid)
+    change = projection.sla_message(ev.breached(tid, opened.payload.deadline.due_at))
+    assert [(n.kind, n.jurisdiction, n.severity) for n in change.notes] == [
+        (Kind.STAGE_BREACHED, ev.SCHOOL, Severity.URGENT),
+        (Kind.STAGE_ESCALATED, ev.COUNTY, Severity.URGENT),
+    ]
+    assert change.dirty == [ev.SCHOOL, ev.COUNTY]
+    assert "已超期" in change.notes[0].title_zh and "Overdue" in change.notes[0].title_en
+    assert len({n.notification_id for n in change.notes}) == 2
+
+
+def test_r22_breach_counts_only_for_the_deadline_it_was_raised_against():
+    tid = ev.transfer_id()
+    opened = ev.opened(tid)
+    breach = projection.sla_message(ev.breached(tid, opened.payload.deadline.due_at))
+    doc = _doc(projection.stage_message(opened, None), breach)
+    assert stages.is_breached(doc)
+    # Returned for materials and reopened with a new deadline: the old breach no longer counts.
+    reopened = ev.opened(tid, due=date.today() + timedelta(days=30))
+    doc |= projection.stage_message(reopened, doc).fields
+    assert not stages.is_breached(doc) and stages.is_open(doc)
+    # Closed: nothing counts any more, whatever arrives late from the SLA topic.
+    doc |= projection.stage_message(ev.closed(tid), doc).fields
+    assert not stages.is_open(doc) and not stages.is_breached(doc)
+
+
+def test_r22_breach_seen_before_its_stage_opened_still_counts():
+    tid = ev.transfer_id()
+    opened = ev.opened(tid)
+    doc = _doc(projection.sla_message(ev.breached(tid, opened.payload.deadline.due_at)))
+    assert stages.is_breached(doc)
+    doc |= projection.stage_message(opened, doc).fields
+    assert stages.is_breached(doc)
+
+
+def test_r22_decision_is_told_to_the_receiving_school():
+    tid = ev.transfer_id()
+    known = projection.stage_message(ev.opened(tid, ev.COUNTY, stage="receiving_bureau", step=4), None).fields
+    change = projection.stage_message(ev.closed(tid, ev.COUNTY, stage="receiving_bureau", decision="reject",
+                                                reason="材料不全"), known)  # fmt: skip
+    [note] = change.notes
+    assert note.jurisdiction == ev.SCHOOL and note.severity is Severity.ACTION
+    assert "不通过" in note.title_zh and "材料不全" in note.title_zh
+
+
+def test_envelope_type_must_name_its_payload():
+    message = ev.opened(ev.transfer_id()).model_copy(update={"type": "StageClosed"})
+    with pytest.raises(ValueError, match="type"):
+        projection.stage_message(message, None)
+
+
+def test_r31_working_days_left_skip_weekends_and_are_zero_on_the_due_day():
+    friday = date(2026, 3, 6)
+    assert working_days_left(CAL, friday, friday) == 0
+    assert working_days_left(CAL, friday, date(2026, 3, 9)) == 1  # Monday
+    assert working_days_left(CAL, date(2026, 3, 10), friday) == -2  # Mon, Tue since
+    assert add_working_days(CAL, friday, 2) == date(2026, 3, 10)
+    assert due_day(ev.end_of_day(friday)) == friday
+
+
+def test_r23_offline_case_stays_pending_until_reconciled():
+    tid = ev.transfer_id()
+    case_doc = projection.case_message(ev.case(tid, "offline_opened")).fields
+    assert counts.own_counts([], [], [case_doc], [], date.today()).offline_pending == 1
+    case_doc |= projection.case_message(ev.case(tid, "reconciled")).fields
+    after = counts.own_counts([], [], [case_doc], [], date.today())
+    assert (after.offline_pending, after.reconciled) == (0, 1)
+    assert projection.case_message(ev.case(tid, "completed")).fields == {}
+
+
+def test_r22_counts_add_up_the_tree_and_due_within_uses_working_days():
+    today = date(2026, 3, 6)  # a Friday
+    near = ev.opened(ev.transfer_id(), due=date(2026, 3, 10)).payload  # 2 working days on
+    far = ev.opened(ev.transfer_id(), due=date(2026, 3, 20)).payload
+    late = ev.opened(ev.transfer_id(), due=date(2026, 3, 5)).payload
+    docs = [stages.opened(near), stages.opened(far), stages.opened(late) | stages.breached(
+        ev.breached(late.transfer_id, late.deadline.due_at).payload, late.deadline.opened_at)]  # fmt: skip
+    school = counts.own_counts(docs, [], [], [], today)
+    county = counts.own_counts([], [docs[2]], [], [], today) + school
+    assert (county.open, county.breached, county.escalated) == (3, 1, 1)
+    assert county.escalated_levels == {"county": 1}
+    assert counts.due_within(county, CAL, today, 2) == 1
+    assert counts.due_within(county, CAL, today, 10) == 2
+    assert counts.by_working_days_left(county, CAL, today)["overdue"] == 1
+
+
+def test_r50_nodes_follow_the_claims_prefixes():
+    assert node_of("350600") == "3506" and node_of("350000") == "35" and node_of(ev.SCHOOL) == ev.SCHOOL
+    assert ancestors(ev.SCHOOL) == ["", "35", "3506", "350602", ev.SCHOOL]
+    assert parent_of("35") == "" and parent_of("") is None
+    county = OperatorClaims(sub="c", role="county", code=ev.COUNTY)
+    assert all(n.startswith(county.prefix) for n in ancestors(ev.SCHOOL)[3:])
+    assert not ev.FAR_SCHOOL.startswith(county.prefix)
+
+
+def test_r54_overdue_roster_is_flagged_to_the_county():
+    notes = compliance_changed(ev.compliance("roster-2026", "overdue", flagged_to=ev.COUNTY))
+    assert [(n.jurisdiction, n.severity) for n in notes] == [(ev.SCHOOL, Severity.URGENT), (ev.COUNTY, Severity.URGENT)]
+    assert "R54" in notes[0].title_zh
+    assert [n.jurisdiction for n in compliance_changed(ev.compliance("roster-2026", "opened"))] == [ev.SCHOOL]
