@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from common import LOCAL, ROOT, Server, StackError, require_free, require_tool, run_quiet, wait_until
+from common import LOCAL, ROOT, Server, StackError, die_with_parent, require_free, require_tool, run_quiet, wait_until
 
 SOURCE = ROOT / "deploy" / "local" / "ferretdb"
 BINARY = LOCAL / "bin" / "ferretdb"
@@ -36,6 +36,7 @@ def start(data: Path, port: int, timeout: float = 60.0) -> Server:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     uri = f"mongodb://127.0.0.1:{port}/"
     server = Server("ferretdb", process, uri, log_path)

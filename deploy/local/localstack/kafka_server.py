@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from common import ROOT, Server, StackError, require_free, require_tool, run_quiet, wait_until
+from common import ROOT, Server, StackError, die_with_parent, require_free, require_tool, run_quiet, wait_until
 
 T = TypeVar("T")
 KAFKA_DIR = ROOT / "deploy" / "local" / "kafka"
@@ -111,6 +111,7 @@ def start(data: Path, port: int, controller_port: int, timeout: float = 90.0) ->
             stderr=subprocess.STDOUT,
             cwd=data,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     server = Server("kafka", process, f"127.0.0.1:{port}", log_path)
     wait_until(lambda: _metadata_answers(server.address), server, timeout, "Kafka")

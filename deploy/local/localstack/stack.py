@@ -11,7 +11,7 @@ from pathlib import Path
 
 import ferretdb_server
 import kafka_server
-from common import LOCAL, ROOT, Server, StackError, free_port, require_free, tail
+from common import LOCAL, ROOT, Server, StackError, die_with_parent, free_port, require_free, tail
 
 SERVICES = ("registry", "transfer", "dedupe", "notify")
 DEFAULT_HTTP_PORTS = {"registry": 8101, "transfer": 8102, "dedupe": 8103, "notify": 8104}
@@ -78,6 +78,7 @@ def start_service(name: str, port: int, env: dict[str, str], logs: Path) -> Serv
             env={**os.environ, **env},
             cwd=ROOT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     return Server(name, process, f"http://127.0.0.1:{port}", log_path)
 
