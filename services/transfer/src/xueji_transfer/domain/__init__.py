@@ -1,0 +1,99 @@
+"""The transfer case's pure domain: decide(state, command, now, calendar, rules) -> events, apply(state, event).
+
+No I/O and no clock: the time, the working-day calendar and the province's rules are arguments.
+"""
+
+from xueji_transfer.domain.application import (
+    ClassType,
+    SchoolKind,
+    SchoolSide,
+    SchoolTerm,
+    TransferApplication,
+    TransferKind,
+    VocationalToGeneral,
+)
+from xueji_transfer.domain.apply import apply, replay
+from xueji_transfer.domain.calendar import ComputedDeadline, DeadlineCalendar
+from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
+from xueji_transfer.domain.commands import (
+    AcceptOffline,
+    AddMaterials,
+    ApplyForTransfer,
+    Command,
+    DecideStage,
+    DeclareSystemFailure,
+    ExamineConditions,
+    FireTimer,
+    NotifyStudentToReport,
+    RecomputeDeadlines,
+    RecordOfflineConsent,
+    RecordPaperFileSent,
+    RecordStudentReported,
+    RollBackTransfer,
+)
+from xueji_transfer.domain.decide import decide, handle
+from xueji_transfer.domain.errors import OutOfOrder, OutsideJurisdiction, Refused, StageNotOpen, TransferError
+from xueji_transfer.domain.events import TransferEvent, from_documents, to_documents
+from xueji_transfer.domain.evidence import Evidence, EvidenceKind
+from xueji_transfer.domain.offline_events import OfflineCause
+from xueji_transfer.domain.routing import Route, route_dispute
+from xueji_transfer.domain.rules import MonthDayRange, TransferRules
+from xueji_transfer.domain.sla import ArmedTimer, TimerKind, armed_timers
+from xueji_transfer.domain.state import CasePhase, OfflinePhase, StageState, StageStatus, TransferCase
+from xueji_transfer.domain.weekdays import WeekdayCalendar
+
+__all__ = [
+    "AcceptOffline",
+    "AddMaterials",
+    "ApplyForTransfer",
+    "ArmedTimer",
+    "CasePhase",
+    "ClassType",
+    "Command",
+    "ComputedDeadline",
+    "DeadlineCalendar",
+    "DecideStage",
+    "DeclareSystemFailure",
+    "Evidence",
+    "EvidenceKind",
+    "ExamineConditions",
+    "FireTimer",
+    "MonthDayRange",
+    "NotifyStudentToReport",
+    "OfflineCause",
+    "OfflinePhase",
+    "OutOfOrder",
+    "OutsideJurisdiction",
+    "PaperFileMethod",
+    "RecomputeDeadlines",
+    "RecordOfflineConsent",
+    "RecordPaperFileSent",
+    "RecordStudentReported",
+    "Refused",
+    "RejectionReason",
+    "RollBackTransfer",
+    "Route",
+    "SchoolKind",
+    "SchoolSide",
+    "SchoolTerm",
+    "StageNotOpen",
+    "StageState",
+    "StageStatus",
+    "TimerKind",
+    "TransferApplication",
+    "TransferCase",
+    "TransferError",
+    "TransferEvent",
+    "TransferKind",
+    "TransferRules",
+    "VocationalToGeneral",
+    "WeekdayCalendar",
+    "apply",
+    "armed_timers",
+    "decide",
+    "from_documents",
+    "handle",
+    "replay",
+    "route_dispute",
+    "to_documents",
+]

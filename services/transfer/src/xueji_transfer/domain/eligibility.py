@@ -1,0 +1,110 @@
+"""May this application be made and initiated now? Status, reasons, grade and date windows (R20, R25-R29)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xueji_contracts.messages.status import StatusState
+from xueji_transfer.domain.application import SchoolKind, TransferApplication, TransferKind
+from xueji_transfer.domain.china_time import add_months, local_date
+from xueji_transfer.domain.errors import Refused
+from xueji_transfer.domain.jurisdiction import city_code
+from xueji_transfer.domain.rules import Segment, TransferRules
+
+# 003 Q10: enrolled, abroad, dropped out, expelled and left may transfer; suspended must resume first.
+TRANSFERABLE = frozenset(
+    {StatusState.ENROLLED, StatusState.ABROAD, StatusState.DROPPED_OUT, StatusState.EXPELLED, StatusState.LEFT}
+)
+GRADUATE = frozenset({StatusState.GRADUATED, StatusState.COMPLETED})
+
+
+def check_application(application: TransferApplication, rules: TransferRules) -> None:
+    """Everything that does not depend on the date: status, grade and reasons."""
+    check_has_status(application)
+    check_status(application)
+    if application.kind is TransferKind.TRANSFER:
+        check_grade(application, rules)
+        check_reason(application, rules)
+
+
+def check_has_status(application: TransferApplication) -> None:
+    if application.student_id is None or application.status is None:
+        raise Refused(
+            "R20",
+            "the student has no status to transfer; admission goes ahead regardless and the receiving "
+            "school creates a new status after the duplicate check",
+            field="student_id",
+        )
+
+
+def check_status(application: TransferApplication) -> None:
+    status = application.status
+    if status is StatusState.SUSPENDED:
+        raise Refused("R28", "a suspended student must first resume at the original school", field="status")
+    allowed = TRANSFERABLE | (GRADUATE if application.kind is TransferKind.PROGRESSION else frozenset())
+    if status not in allowed:
+        raise Refused("R28", f"a student whose status is {status} cannot transfer", field="status")
+
+
+def check_initiation_window(application: TransferApplication, at: datetime, rules: TransferRules) -> None:
+    """No new case in the blackout (R25); progression windows (R26); in session only (R27)."""
+    day = local_date(at)
+    for blackout in rules.blackout:
+        if blackout.contains(day):
+            raise Refused("R25", f"no new transfer may be initiated during the national blackout ({blackout})")
+    progression = application.kind is TransferKind.PROGRESSION and application.interprovincial
+    if progression and not any(window.contains(day) for window in rules.progression_windows):
+        windows = ", ".join(map(str, rules.progression_windows))
+        raise Refused("R26", f"inter-provincial progression may be initiated only {windows}")
+    if application.kind is TransferKind.TRANSFER and rules.semester_timing:
+        term = application.term
+        if term is None:
+            raise Refused("R27", "the semester's dates are needed to check the transfer timing", field="term")
+        # 002 III.4: "before the end of the semester or within one month after the new one starts";
+        # both clauses leave out only the time between semesters.
+        before_end = term.start <= day <= term.end
+        early_in_term = term.start <= day <= add_months(term.start, 1)
+        if not (before_end or early_in_term):
+            raise Refused("R27", "transfers are handled before the semester ends or within 1 month after it starts")
+
+
+def check_grade(application: TransferApplication, rules: TransferRules) -> None:
+    if application.target_grade != application.grade:
+        raise Refused(
+            "R27", "the student keeps their grade: no repeating or skipping by transfer", field="target_grade"
+        )
+    if not rules.semester_timing or application.term is None:
+        return
+    first, last = rules.segment_grades[rules.segment_of(application.grade)]
+    if application.grade == first and application.term.semester == 1:
+        raise Refused("R27", "no transfer in the first semester of the first grade", field="term")
+    if application.grade == last and application.term.semester == 2:
+        raise Refused("R27", "no transfer in the last semester of the graduation grade", field="term")
+
+
+def check_reason(application: TransferApplication, rules: TransferRules) -> None:
+    senior = rules.segment_of(application.grade) is Segment.SENIOR
+    reasons = rules.senior_reasons if senior else rules.compulsory_reasons
+    if application.reason not in reasons:
+        level = "senior high" if senior else "compulsory education"
+        raise Refused("R29", f"{application.reason!r} is not a {level} transfer reason", field="reason")
+    if senior:
+        check_senior_schools(application)
+
+
+def check_senior_schools(application: TransferApplication) -> None:
+    sending, receiving = application.sending, application.receiving
+    if sending.class_type is not receiving.class_type:
+        raise Refused("R29", "international and regular classes are not interchangeable", field="receiving")
+    if sending.kind is SchoolKind.GENERAL and receiving.kind is SchoolKind.GENERAL and sending.rank != receiving.rank:
+        raise Refused("R29", "general senior-high transfers are between schools of the same level", field="receiving")
+    if sending.kind is SchoolKind.VOCATIONAL and receiving.kind is SchoolKind.GENERAL:
+        proof = application.vocational_to_general
+        if proof is None:
+            raise Refused("R29", "vocational to general senior high needs the score and both confirmations")
+        if proof.applied_city != city_code(receiving.code):
+            raise Refused("R29", "vocational to general senior high only within the city applied to", field="receiving")
+        if proof.score < proof.admission_score:
+            raise Refused("R29", "the score is below the receiving school's admission score that year")
+        if not (proof.school_confirmed and proof.bureau_confirmed):
+            raise Refused("R29", "both the school and the education bureau must confirm")

@@ -1,0 +1,33 @@
+"""Evidence references (R30): what a document is, where it lives and its content hash; never the document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EvidenceKind(StrEnum):
+    REGISTRATION_FORM = "registration_form"  # transfer application registration form (002 III.5.1)
+    STATUS_BASIC_INFO = "status_basic_info"  # basic status information sheet (III.5.2, 003 Q11)
+    HOUSEHOLD_REGISTER = "household_register"  # household register / residence certificate (III.5.3)
+    REASON_PROOF = "reason_proof"  # proof of the reason, e.g. the guardian's signed statement (III.5.4)
+    STATUS_CHANGE_PROOF = "status_change_proof"  # repetition, suspension and the like (III.5.5)
+    CERTIFICATE_IMAGE = "certificate_image"  # photo of the original transfer certificate (III.6.3)
+    SIGNED_REGISTRATION_FORM = "signed_registration_form"  # receiving bureau's paper consent (R23)
+    PAPER_APPROVAL_FORM = "paper_approval_form"  # never required outside the offline path (R24)
+    ELECTRONIC_FILE = "electronic_file"  # the electronic status file pulled at step 8
+    OTHER = "other"
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EvidenceKind
+    uri: str = Field(min_length=1, max_length=2000)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256 of the content")
+
+
+def has_kind(evidence: Iterable[Evidence], kind: EvidenceKind) -> bool:
+    return any(e.kind is kind for e in evidence)

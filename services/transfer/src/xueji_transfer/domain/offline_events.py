@@ -1,0 +1,69 @@
+"""Events of the offline-acceptance path and its reconciliation (R23)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.messages.transfer import StageDeadline
+from xueji_transfer.domain.evidence import Evidence
+from xueji_transfer.domain.stage_events import CaseEvent
+
+
+class OfflineCause(StrEnum):
+    TIMEOUT = "timeout"  # the sending side's verifications did not arrive in time after step 4
+    SYSTEM_FAILURE = "system_failure"  # declared system or transmission failure, at the guardian's request
+
+
+class OfflineTimerArmed(CaseEvent):
+    """Step 4 verified: the sending side has until `deadline.due_at` before the offline path opens."""
+
+    type: Literal["offline_timer_armed"] = "offline_timer_armed"
+    deadline: StageDeadline
+
+
+class OfflinePathOpened(CaseEvent):
+    type: Literal["offline_path_opened"] = "offline_path_opened"
+    cause: OfflineCause
+    declared_by: OperatorClaims | None = None
+    note: str | None = None
+
+
+class OfflineConsentSigned(CaseEvent):
+    """The receiving bureau signed consent on the paper Registration Form."""
+
+    type: Literal["offline_consent_signed"] = "offline_consent_signed"
+    signed_by: OperatorClaims
+    form: Evidence
+
+
+class OfflineAccepted(CaseEvent):
+    """The receiving school accepted the student: enrolled there at once, status continuous.
+    The registry consumes this; `record` is what the paper path recorded, for reconciliation."""
+
+    type: Literal["offline_accepted"] = "offline_accepted"
+    accepted_by: OperatorClaims
+    student_id: str
+    receiving_school: str
+    record: dict[str, str]
+    continuous_status: bool = True
+
+
+class RecordDifference(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str
+    offline: str | None
+    system: str | None
+
+
+class OfflineReconciled(CaseEvent):
+    """The system path completed after an offline acceptance: differences listed, the system prevails."""
+
+    type: Literal["offline_reconciled"] = "offline_reconciled"
+    differences: tuple[RecordDifference, ...]
+    prevailing: Literal["system"] = "system"
+    record: dict[str, str]

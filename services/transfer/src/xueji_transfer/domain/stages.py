@@ -1,0 +1,156 @@
+"""Steps 3-6: the four verifying stages, their deadlines and decisions (R21, R22, R24, R30, R34)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_transfer.domain import guards
+from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.calendar import DeadlineCalendar, deadline_from
+from xueji_transfer.domain.case_events import (
+    RejectionReason,
+    TransferRejected,
+)
+from xueji_transfer.domain.commands import DecideStage, ExamineConditions
+from xueji_transfer.domain.eligibility import check_initiation_window
+from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
+from xueji_transfer.domain.events import TransferEvent
+from xueji_transfer.domain.evidence import EvidenceKind, has_kind
+from xueji_transfer.domain.offline_events import OfflineTimerArmed
+from xueji_transfer.domain.rules import TransferRules
+from xueji_transfer.domain.stage_events import StageApproved, StageOpened, StageReturned
+from xueji_transfer.domain.state import (
+    LEVEL,
+    STEP,
+    CasePhase,
+    OfflinePhase,
+    StageStatus,
+    TransferCase,
+    next_stage,
+    previous_stage,
+    stage_jurisdiction,
+)
+
+R34_FORBIDDEN = frozenset(
+    {
+        RejectionReason.RECEIVING_ADMISSION_RULES,
+        RejectionReason.SCORE_BELOW_RECEIVING_REQUIREMENT,
+        RejectionReason.SENDING_ADMISSION_IRREGULAR,
+    }
+)
+
+
+def open_stage(
+    application: TransferApplication,
+    stage: Stage,
+    round_number: int,
+    at: datetime,
+    calendar: DeadlineCalendar,
+    rules: TransferRules,
+) -> StageOpened:
+    deadline = deadline_from(calendar, at, rules.stage_sla_working_days, rules.warning_lead_working_days)
+    jurisdiction = stage_jurisdiction(application, stage)
+    return StageOpened(
+        at=at, stage=stage, step=STEP[stage], round=round_number, jurisdiction=jurisdiction, deadline=deadline
+    )
+
+
+def reopen(
+    case: TransferCase, stage: Stage, at: datetime, calendar: DeadlineCalendar, rules: TransferRules
+) -> StageOpened:
+    previous = case.stages.get(stage)
+    return open_stage(case.application, stage, previous.round + 1 if previous else 1, at, calendar, rules)
+
+
+def decide_stage(
+    case: TransferCase | None, command: DecideStage, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
+) -> list[TransferEvent]:
+    case = guards.existing(case)
+    stage = case.stages.get(command.stage)
+    if case.phase is not CasePhase.ACTIVE or stage is None or stage.status is not StageStatus.OPEN:
+        if stage is None:
+            why = "it has not been opened"
+        elif case.phase is not CasePhase.ACTIVE:
+            why = f"the case is {case.phase.value}"
+        else:
+            why = f"it was {stage.status.value}"
+        raise StageNotOpen("R21", f"the {command.stage.value} stage is not open: {why}", field="stage")
+    guards.party(command.operator, LEVEL[command.stage], stage.jurisdiction)
+    if command.decision is Decision.APPROVE:
+        return _approve(case, command, now, calendar, rules)
+    if command.decision is Decision.REJECT:
+        return [_reject(case, command, now)]
+    return _return(case, command, now, calendar, rules)
+
+
+def _approve(
+    case: TransferCase, command: DecideStage, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
+) -> list[TransferEvent]:
+    if command.stage is Stage.RECEIVING_SCHOOL:
+        if case.step < 2:
+            raise OutOfOrder("R21", "the receiving school examines conditions (step 2) before it initiates (step 3)")
+        if not has_kind(case.materials, EvidenceKind.CERTIFICATE_IMAGE):
+            raise Refused("R30", "initiating needs the image of the original transfer certificate", field="materials")
+        if case.initiated_at is None:  # a case initiated before a blackout continues through it (R25)
+            check_initiation_window(case.application, now, rules)
+    events: list[TransferEvent] = [StageApproved(at=now, stage=command.stage, decided_by=command.operator)]
+    if command.stage is Stage.RECEIVING_BUREAU:
+        offline = deadline_from(calendar, now, rules.offline_timeout_working_days, 0)
+        events.append(OfflineTimerArmed(at=now, deadline=offline))
+    following = next_stage(command.stage)
+    if following is not None:
+        events.append(reopen(case, following, now, calendar, rules))
+    return events
+
+
+def _reject(case: TransferCase, command: DecideStage, now: datetime) -> TransferRejected:
+    code = command.reason_code or RejectionReason.OTHER
+    if code is RejectionReason.NO_STATUS_YET:
+        raise Refused("R20", "having no status (or no transferred status) never blocks admission", field="reason_code")
+    if code in R34_FORBIDDEN and case.application.interprovincial:
+        raise Refused(
+            "R34",
+            "the receiving province must process an application another province agreed to; "
+            "it may not refuse on its own admission rules or score requirements",
+            field="reason_code",
+        )
+    return rejection(case, command, code, command.reason or code.value, now)
+
+
+def rejection(
+    case: TransferCase,
+    command: DecideStage | ExamineConditions,
+    code: RejectionReason,
+    reason: str,
+    now: datetime,
+    referred_to: str | None = None,
+) -> TransferRejected:
+    stage = command.stage if isinstance(command, DecideStage) else Stage.RECEIVING_SCHOOL
+    offline_accepted = case.offline.phase is OfflinePhase.ACCEPTED
+    return TransferRejected(
+        at=now,
+        stage=stage,
+        reason_code=code,
+        reason=reason,
+        decided_by=command.operator,
+        referred_to=referred_to,
+        offline_accepted=offline_accepted,
+    )
+
+
+def _return(
+    case: TransferCase, command: DecideStage, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
+) -> list[TransferEvent]:
+    if EvidenceKind.PAPER_APPROVAL_FORM in command.requested and case.offline.phase is OfflinePhase.NONE:
+        raise Refused("R24", "no paper approval form may be asked for outside the offline path", field="requested")
+    back_to = previous_stage(command.stage)
+    returned = StageReturned(
+        at=now,
+        stage=command.stage,
+        decided_by=command.operator,
+        reason=command.reason or "",
+        requested=command.requested,
+        back_to=back_to,
+    )
+    return [returned] if back_to is None else [returned, reopen(case, back_to, now, calendar, rules)]

@@ -1,0 +1,368 @@
+"""R20, R21, R24, R30, R34, R50: the 8 steps in order, decisions, evidence and who may decide."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_transfer.domain import (
+    AddMaterials,
+    ApplyForTransfer,
+    CasePhase,
+    DecideStage,
+    Evidence,
+    EvidenceKind,
+    ExamineConditions,
+    NotifyStudentToReport,
+    OutOfOrder,
+    OutsideJurisdiction,
+    RecordStudentReported,
+    Refused,
+    RejectionReason,
+    SchoolSide,
+    SchoolTerm,
+    StageNotOpen,
+    StageStatus,
+    TransferApplication,
+    TransferCase,
+    TransferEvent,
+    TransferRules,
+    WeekdayCalendar,
+    from_documents,
+    handle,
+    replay,
+    to_documents,
+)
+from xueji_transfer.domain.case_events import TransferCompleted, TransferRejected
+from xueji_transfer.domain.stage_events import StageOpened
+
+CST = ZoneInfo("Asia/Shanghai")
+RECEIVING, SENDING, HUNAN_SCHOOL = "3506020001", "3501020003", "4301020001"
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
+RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
+SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
+SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="350102")
+HN_SS = OperatorClaims(sub="clerk-hn", role=Role.SCHOOL, code=HUNAN_SCHOOL)
+PARTY = {Stage.RECEIVING_SCHOOL: RS, Stage.RECEIVING_BUREAU: RB, Stage.SENDING_SCHOOL: SS, Stage.SENDING_BUREAU: SB}
+MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
+
+
+def evidence(kind: EvidenceKind) -> Evidence:
+    return Evidence(
+        kind=kind, uri=f"s3://materials/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest()
+    )
+
+
+BASIC_MATERIALS = (evidence(EvidenceKind.STATUS_BASIC_INFO), evidence(EvidenceKind.REASON_PROOF))
+
+
+def application(sending: str = SENDING, materials: tuple[Evidence, ...] = BASIC_MATERIALS) -> TransferApplication:
+    return TransferApplication(
+        student_id="stu-1",
+        status=StatusState.ENROLLED,
+        sending=SchoolSide(code=sending),
+        receiving=SchoolSide(code=RECEIVING),
+        grade=4,
+        target_grade=4,
+        term=SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
+        reason="household_move",
+        materials=materials,
+    )
+
+
+class Run:
+    """Feeds commands through decide + apply, one day apart, and keeps every event."""
+
+    def __init__(self) -> None:
+        self.state: TransferCase | None = None
+        self.events: list[TransferEvent] = []
+        self.now = MONDAY
+
+    def __call__(self, command: object, *, days: int = 1) -> list[TransferEvent]:
+        self.now += timedelta(days=days)
+        self.state, new = handle(self.state, command, self.now, WeekdayCalendar(), TransferRules())  # type: ignore[arg-type]
+        self.events += new
+        return new
+
+    @property
+    def case(self) -> TransferCase:
+        assert self.state is not None
+        return self.state
+
+
+def started(app: TransferApplication | None = None, *, certificate: bool = True) -> Run:
+    run = Run()
+    run(ApplyForTransfer(transfer_id="t-1", application=app or application(), operator=RS), days=0)
+    if certificate:
+        run(AddMaterials(materials=(evidence(EvidenceKind.CERTIFICATE_IMAGE),), operator=RS), days=0)
+    run(ExamineConditions(operator=RS, conditions_met=True, vacancy=True), days=0)
+    return run
+
+
+def approve(run: Run, stage: Stage) -> list[TransferEvent]:
+    return run(DecideStage(stage=stage, decision=Decision.APPROVE, operator=PARTY[stage]))
+
+
+def consented(app: TransferApplication | None = None) -> Run:
+    run = started(app)
+    for stage in PARTY:
+        approve(run, stage)
+    return run
+
+
+def test_r21_steps_run_in_order() -> None:
+    run = started()
+    assert run.case.step == 2
+    opened = []
+    for stage, step in zip(PARTY, (3, 4, 5, 6), strict=True):
+        opened += [e.stage for e in run.events if isinstance(e, StageOpened)]
+        approve(run, stage)
+        assert run.case.step == step
+    assert [e.stage for e in run.events if isinstance(e, StageOpened)] == list(PARTY)
+    run(NotifyStudentToReport(operator=RS))
+    assert run.case.step == 7
+    done = run(RecordStudentReported(operator=RS, electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE)))
+    completed = done[0]
+    assert isinstance(completed, TransferCompleted)
+    assert (completed.student_id, completed.sending_school, completed.receiving_school) == ("stu-1", SENDING, RECEIVING)
+    assert completed.sending_school_notified
+    assert run.case.step == 8 and run.case.phase is CasePhase.COMPLETED
+
+
+def test_r21_each_stage_opens_addressed_to_its_party_with_deadline_and_calendar_version() -> None:
+    run = consented()
+    opened = {e.stage: e for e in run.events if isinstance(e, StageOpened)}
+    assert {s: e.jurisdiction for s, e in opened.items()} == {
+        Stage.RECEIVING_SCHOOL: RECEIVING,
+        Stage.RECEIVING_BUREAU: "350602",
+        Stage.SENDING_SCHOOL: SENDING,
+        Stage.SENDING_BUREAU: "350102",
+    }
+    first = opened[Stage.RECEIVING_SCHOOL].deadline
+    assert first.opened_at == MONDAY
+    assert first.due_at == datetime(2025, 3, 25, 0, 0, tzinfo=CST)  # 24:00 of the 10th working day
+    assert first.warn_at == datetime(2025, 3, 21, 0, 0, tzinfo=CST)  # 2 working days earlier
+    assert (first.calendar_version, first.provisional) == ("weekday-only", True)
+
+
+def test_r21_a_later_stage_cannot_be_decided_before_its_turn() -> None:
+    run = started()
+    with pytest.raises(StageNotOpen, match="receiving_bureau stage is not open"):
+        approve(run, Stage.RECEIVING_BUREAU)
+
+
+def test_r21_initiation_needs_the_examination_first() -> None:
+    run = started()
+    run.state = run.case.model_copy(update={"step": 1})
+    with pytest.raises(OutOfOrder, match="step 2"):
+        approve(run, Stage.RECEIVING_SCHOOL)
+
+
+def test_r21_notification_needs_all_three_consents_and_report_needs_notification() -> None:
+    run = started()
+    for stage in list(PARTY)[:3]:
+        approve(run, stage)
+    with pytest.raises(OutOfOrder, match="three parties"):
+        run(NotifyStudentToReport(operator=RS))
+    approve(run, Stage.SENDING_BUREAU)
+    with pytest.raises(OutOfOrder, match="step 7"):
+        run(RecordStudentReported(operator=RS, electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE)))
+
+
+def test_r21_a_decided_stage_is_closed() -> None:
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    with pytest.raises(StageNotOpen, match="it was approved"):
+        approve(run, Stage.RECEIVING_SCHOOL)
+
+
+def test_r21_reject_ends_the_case_with_its_reason() -> None:
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    events = run(
+        DecideStage(
+            stage=Stage.RECEIVING_BUREAU,
+            decision=Decision.REJECT,
+            operator=RB,
+            reason_code=RejectionReason.MATERIALS_INVALID,
+            reason="household register does not match",
+        )
+    )
+    assert isinstance(events[0], TransferRejected) and events[0].reason == "household register does not match"
+    assert run.case.phase is CasePhase.REJECTED
+    assert run.case.stages[Stage.RECEIVING_BUREAU].status is StageStatus.REJECTED
+    with pytest.raises(StageNotOpen, match="the case is rejected"):
+        approve(run, Stage.RECEIVING_BUREAU)
+
+
+def test_r21_return_for_materials_reopens_the_previous_partys_stage() -> None:
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    approve(run, Stage.RECEIVING_BUREAU)
+    back = DecideStage(
+        stage=Stage.SENDING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=SS, reason="unclear"
+    )
+    events = run(back)
+    reopened = events[-1]
+    assert isinstance(reopened, StageOpened) and reopened.stage is Stage.RECEIVING_BUREAU and reopened.round == 2
+    assert reopened.deadline.opened_at == run.now
+    assert run.case.open_stage is not None and run.case.open_stage.stage is Stage.RECEIVING_BUREAU
+    assert run.case.step == 3
+    approve(run, Stage.RECEIVING_BUREAU)
+    assert run.case.open_stage is not None and run.case.open_stage.stage is Stage.SENDING_SCHOOL
+
+
+def test_r21_receiving_school_returns_to_the_guardian_and_new_materials_reopen_its_stage() -> None:
+    run = started()
+    run(DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=RS, reason="proof"))
+    assert run.case.phase is CasePhase.AWAITING_MATERIALS and run.case.open_stage is None
+    events = run(AddMaterials(materials=(evidence(EvidenceKind.HOUSEHOLD_REGISTER),), operator=RS))
+    assert isinstance(events[-1], StageOpened) and events[-1].round == 2
+    assert run.case.phase is CasePhase.ACTIVE and run.case.step == 1
+    with pytest.raises(OutOfOrder):  # examined again before initiating
+        approve(run, Stage.RECEIVING_SCHOOL)
+    run(ExamineConditions(operator=RS, conditions_met=True, vacancy=True))
+    approve(run, Stage.RECEIVING_SCHOOL)
+    assert run.case.step == 3
+
+
+def test_r21_no_vacancy_refers_the_guardian_to_the_county_bureau() -> None:
+    run = Run()
+    run(ApplyForTransfer(transfer_id="t-1", application=application(), operator=RS))
+    events = run(ExamineConditions(operator=RS, conditions_met=True, vacancy=False))
+    assert isinstance(events[0], TransferRejected)
+    assert (events[0].reason_code, events[0].referred_to) == (RejectionReason.NO_VACANCY, "350602")
+
+
+def test_r30_initiation_requires_the_certificate_image() -> None:
+    run = started(certificate=False)
+    with pytest.raises(Refused, match="certificate") as refused:
+        approve(run, Stage.RECEIVING_SCHOOL)
+    assert refused.value.rule == "R30" and refused.value.field == "materials"
+    run(AddMaterials(materials=(evidence(EvidenceKind.CERTIFICATE_IMAGE),), operator=RS))
+    approve(run, Stage.RECEIVING_SCHOOL)
+
+
+def test_r30_evidence_is_a_reference_with_a_sha256() -> None:
+    with pytest.raises(ValueError, match="sha256"):
+        Evidence(kind=EvidenceKind.CERTIFICATE_IMAGE, uri="s3://x", sha256="not-a-hash")
+    assert started().case.materials[-1].kind is EvidenceKind.CERTIFICATE_IMAGE
+
+
+def test_r24_a_full_transfer_needs_no_paper_approval_form() -> None:
+    run = consented()
+    run(NotifyStudentToReport(operator=RS))
+    run(RecordStudentReported(operator=RS, electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE)))
+    assert run.case.phase is CasePhase.COMPLETED
+    assert all(m.kind is not EvidenceKind.PAPER_APPROVAL_FORM for m in run.case.materials)
+
+
+def test_r24_asking_for_a_paper_approval_form_is_refused() -> None:
+    run = started()
+    ask = DecideStage(
+        stage=Stage.RECEIVING_SCHOOL,
+        decision=Decision.RETURN_FOR_MATERIALS,
+        operator=RS,
+        reason="bring the stamped approval form",
+        requested=(EvidenceKind.PAPER_APPROVAL_FORM,),
+    )
+    with pytest.raises(Refused, match="paper approval form") as refused:
+        run(ask)
+    assert refused.value.rule == "R24"
+
+
+@pytest.mark.parametrize(
+    ("stage", "operator"),
+    [
+        (Stage.RECEIVING_SCHOOL, SS),  # another school
+        (Stage.RECEIVING_SCHOOL, RB),  # its own county bureau is not the school
+        (Stage.RECEIVING_SCHOOL, OperatorClaims(sub="x", role=Role.SCHOOL, code="3506020002")),
+    ],
+)
+def test_r50_a_decision_outside_the_stages_jurisdiction_is_refused(stage: Stage, operator: OperatorClaims) -> None:
+    run = started()
+    with pytest.raises(OutsideJurisdiction) as refused:
+        run(DecideStage(stage=stage, decision=Decision.APPROVE, operator=operator))
+    assert refused.value.rule == "R50" and refused.value.field == "operator"
+
+
+def test_r50_a_bureau_stage_is_decided_by_that_county_only() -> None:
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    city = OperatorClaims(sub="city", role=Role.CITY, code="350600")
+    other_county = OperatorClaims(sub="x", role=Role.COUNTY, code="350603")
+    for operator in (city, other_county, SB):
+        with pytest.raises(OutsideJurisdiction):
+            run(DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=operator))
+
+
+def test_r50_only_the_receiving_school_records_an_application() -> None:
+    with pytest.raises(OutsideJurisdiction):
+        Run()(ApplyForTransfer(transfer_id="t-1", application=application(), operator=SS))
+
+
+def test_r20_refusing_because_the_student_has_no_status_yet_is_refused() -> None:
+    run = started()
+    no_status = DecideStage(
+        stage=Stage.RECEIVING_SCHOOL,
+        decision=Decision.REJECT,
+        operator=RS,
+        reason_code=RejectionReason.NO_STATUS_YET,
+        reason="status not transferred",
+    )
+    with pytest.raises(Refused) as refused:
+        run(no_status)
+    assert refused.value.rule == "R20"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        RejectionReason.RECEIVING_ADMISSION_RULES,
+        RejectionReason.SCORE_BELOW_RECEIVING_REQUIREMENT,
+        RejectionReason.SENDING_ADMISSION_IRREGULAR,
+    ],
+)
+def test_r34_receiving_province_may_not_refuse_on_its_own_admission_rules(code: RejectionReason) -> None:
+    run = started(application(sending=HUNAN_SCHOOL))
+    refuse = DecideStage(
+        stage=Stage.RECEIVING_SCHOOL, decision=Decision.REJECT, operator=RS, reason_code=code, reason="x"
+    )
+    with pytest.raises(Refused) as refused:
+        run(refuse)
+    assert refused.value.rule == "R34"
+
+
+def test_r34_interprovincial_case_runs_through_both_provinces_parties() -> None:
+    run = started(application(sending=HUNAN_SCHOOL))
+    approve(run, Stage.RECEIVING_SCHOOL)
+    approve(run, Stage.RECEIVING_BUREAU)
+    assert run.case.open_stage is not None and run.case.open_stage.jurisdiction == HUNAN_SCHOOL
+    run(DecideStage(stage=Stage.SENDING_SCHOOL, decision=Decision.APPROVE, operator=HN_SS))
+    assert run.case.open_stage is not None and run.case.open_stage.jurisdiction == "430102"
+
+
+def test_r34_other_reasons_may_still_reject_an_interprovincial_case() -> None:
+    run = started(application(sending=HUNAN_SCHOOL))
+    reject = DecideStage(
+        stage=Stage.RECEIVING_SCHOOL,
+        decision=Decision.REJECT,
+        operator=RS,
+        reason_code=RejectionReason.MATERIALS_INVALID,
+        reason="forged household register",
+    )
+    run(reject)
+    assert run.case.phase is CasePhase.REJECTED
+
+
+def test_r12_events_round_trip_through_documents_and_replay_to_the_same_state() -> None:
+    run = consented()
+    documents = to_documents(run.events)
+    assert replay(from_documents(documents)) == run.case
+    assert run.case.version == len(run.events)
