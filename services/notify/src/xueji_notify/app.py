@@ -3,14 +3,21 @@ Run: uvicorn xueji_notify.app:create_app --factory"""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from xueji_contracts.topics import ALL_TOPICS, STUDENT_STATUS, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
+from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
-from xueji_notify import api
+from xueji_notify import api, dashboard_api
+from xueji_notify.aggregator import DashboardAggregator
+from xueji_notify.calendar_source import province_calendar
+from xueji_notify.feed import ChangeFeed
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.student_status import on_student_status
 from xueji_notify.handlers.transfer_case import on_transfer_case
@@ -44,7 +51,20 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     )
     inbox, dashboard = InboxStore(runtime.db), DashboardStore(runtime.db)
     notifier = Notifier(inbox)
-    for name, value in {"inbox": inbox, "dashboard": dashboard, "notifier": notifier}.items():
+    calendar = province_calendar(settings)
+    holder = f"{socket.gethostname()}:{os.getpid()}:{id(runtime)}"
+    aggregator = DashboardAggregator(
+        dashboard,
+        SlotLease(runtime.db["leases"], "dashboard", holder),
+        calendar,
+        settings.province,
+        interval=settings.dashboard_interval_seconds,
+        sweep_every=settings.dashboard_sweep_seconds,
+    )
+    feed = ChangeFeed(dashboard, settings.dashboard_feed_seconds)
+    runtime.background += [aggregator.run_forever, feed.run_forever]
+    parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed}
+    for name, value in parts.items():
         runtime.broker.context.set_global(name, value)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]
     _consumes(
@@ -85,7 +105,8 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    app = runtime.http_app([api.router])
-    context = runtime.broker.context
-    app.state.inbox, app.state.dashboard = context.get("inbox"), context.get("dashboard")
+    app = runtime.http_app([api.router, dashboard_api.router, dashboard_api.page])
+    app.mount("/dashboard/static", StaticFiles(directory=dashboard_api.STATIC), name="dashboard-static")
+    for name in ("inbox", "dashboard", "calendar", "feed"):
+        setattr(app.state, name, runtime.broker.context.get(name))
     return app

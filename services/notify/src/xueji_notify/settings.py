@@ -1,9 +1,17 @@
-"""Notify settings: the shared service settings with notify's name and database."""
+"""Notify settings: the shared service settings plus the dashboard's, webhooks' and e-mail's (XUEJI_*)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
 
 from xueji_kit.settings import ServiceSettings
 
 
 class NotifySettings(ServiceSettings):
     service_name: str = "notify"
+    policy_file: Path | None = Field(default=None, description="province policy; default: the packaged one")
+    dashboard_interval_seconds: float = Field(default=0.5, gt=0, description="how often counts are brought up to date")
+    dashboard_feed_seconds: float = Field(default=1.0, gt=0, description="how often pages hear of changed counts")
+    dashboard_sweep_seconds: float = Field(default=900, gt=0, description="full recount, in case a change was missed")

@@ -61,12 +61,13 @@ class DashboardStore:
         return await self.stages.find_one({"_id": key})
 
     # Read by the aggregator (one writer of nodes and changes).
-    async def take_dirty(self, limit: int) -> list[str]:
-        """Dirty nodes to recount; removed before recounting so a mark made meanwhile survives."""
-        nodes = [d["_id"] async for d in self.dirty.find({}).limit(limit)]
-        if nodes:
-            await self.dirty.delete_many({"_id": {"$in": nodes}})
-        return nodes
+    async def take_dirty(self, limit: int) -> list[tuple[str, datetime]]:
+        """Dirty nodes to recount, with when they were marked; removed before recounting, so a mark
+        made meanwhile survives for the next round."""
+        marks = [(d["_id"], d["at"]) async for d in self.dirty.find({}).limit(limit)]
+        if marks:
+            await self.dirty.delete_many({"_id": {"$in": [node for node, _ in marks]}})
+        return marks
 
     async def open_stages_at(self, node: str) -> list[Document]:
         return [d async for d in self.stages.find({"node": node, "open": True})]

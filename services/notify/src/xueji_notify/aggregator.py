@@ -1,0 +1,114 @@
+"""Keeps the dashboard's counts per jurisdiction node current: the one writer of `dashboard_nodes`.
+
+Consumers mark the nodes an event touched as dirty; the lease holder takes the marks (deleting them
+first, so a mark made meanwhile survives for the next tick), recounts each node from its own stages
+plus its children's totals, deepest first, and records which nodes changed for the live pages.
+One writer means no lost updates without transactions or atomic increments (FerretDB 1.x has neither).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from xueji_kit.lease import SlotLease
+from xueji_notify.calendar_source import ProvinceCalendar
+from xueji_notify.domain.calendar import local_day
+from xueji_notify.domain.counts import Counts, due_within, own_counts
+from xueji_notify.domain.jurisdiction import level_of, parent_of
+from xueji_notify.metrics import AGGREGATE_SECONDS, PROJECTION_DELAY, STAGES
+from xueji_notify.store import DashboardStore
+
+log = structlog.get_logger("notify.dashboard")
+BREACH_WINDOW_DAYS = 30
+CHANGES_KEPT_SECONDS = 600
+
+
+class DashboardAggregator:
+    def __init__(
+        self,
+        store: DashboardStore,
+        lease: SlotLease,
+        calendar: ProvinceCalendar,
+        province: str,
+        *,
+        interval: float,
+        sweep_every: float,
+    ) -> None:
+        self._store = store
+        self._lease = lease
+        self._calendar = calendar
+        self._province = province
+        self._interval = interval
+        self._sweep_every = sweep_every
+        self._last_sweep = 0.0
+
+    async def run_once(self, now: datetime) -> list[str]:
+        """Recount what changed; returns the nodes written (empty when another replica leads)."""
+        if not await self._lease.holds(now):
+            return []
+        marks = await self._store.take_dirty(5000)
+        nodes = [node for node, _ in marks]
+        if time.monotonic() - self._last_sweep >= self._sweep_every:
+            self._last_sweep = time.monotonic()
+            nodes += await self._store.all_nodes()
+        if not nodes:
+            return []
+        with AGGREGATE_SECONDS.time():
+            written = await self.recount(nodes, now)
+        for _, marked_at in marks:
+            PROJECTION_DELAY.observe(max(0.0, (datetime.now(UTC) - marked_at).total_seconds()))
+        await self._store.add_change(int(now.timestamp()), written, str(uuid.uuid4()))
+        await self._store.prune_changes(int(now.timestamp()) - CHANGES_KEPT_SECONDS)
+        return written
+
+    async def recount(self, nodes: list[str], now: datetime) -> list[str]:
+        """Deepest nodes first, each followed by its parent, so a total always sums fresh children."""
+        pending, written = set(nodes), []
+        today = local_day(now)
+        while pending:
+            node = max(pending, key=len)
+            pending.remove(node)
+            total = await self._recount(node, today, now)
+            written.append(node)
+            if node == self._province:
+                self._export(total, today)
+            parent = parent_of(node)
+            if parent is not None:
+                pending.add(parent)
+        return written
+
+    async def _recount(self, node: str, today: object, now: datetime) -> Counts:
+        store = self._store
+        window = local_day(now) - timedelta(days=BREACH_WINDOW_DAYS)
+        breach_days = [local_day(at) for at in await store.breach_times_at(node)]
+        own = own_counts(
+            await store.open_stages_at(node), await store.escalated_to(node), await store.cases_at(node),
+            breach_days, window,
+        )  # fmt: skip
+        total = own
+        for child in await store.children(node):
+            total = total + Counts.from_doc(child.get("total"))
+        doc = {"parent": parent_of(node), "level": level_of(node).value, "own": own.as_doc(), "total": total.as_doc()}
+        await store.put_node(node, doc | {"updated_at": now})
+        return total
+
+    def _export(self, total: Counts, today: object) -> None:
+        for state in ("open", "breached", "warned", "escalated", "provisional", "offline_pending", "reconciled"):
+            STAGES.labels(state).set(getattr(total, state))
+        cal = self._calendar
+        STAGES.labels("due_soon").set(due_within(total, cal.calendar, local_day(datetime.now(UTC)), cal.warning_lead))
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once(datetime.now(UTC))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be away for a moment; the marks stay until it is back
+                log.warning("dashboard_recount_failed", error=str(exc))
+            await asyncio.sleep(self._interval)

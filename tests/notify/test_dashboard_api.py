@@ -1,0 +1,117 @@
+"""The dashboard's JSON and live stream over the real servers: counts by level, drill-down, access (R22, R23, R50)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import dashboard_seed
+import httpx
+import notify_events as ev
+import pytest
+
+from xueji_notify.app import create_app
+from xueji_notify.settings import NotifySettings
+
+pytestmark = pytest.mark.integration
+FAST = {"dashboard_interval_seconds": 0.2, "dashboard_feed_seconds": 0.2}
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _summary(client, token, **params) -> dict:
+    answer = await client.get("/v1/dashboard/summary", params=params, headers=_auth(token))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_r22_r23_counts_add_up_by_level_and_drill_down_to_the_stage(start_app, isolation, token, wait_for):
+    notify = await start_app(create_app, NotifySettings, **FAST)
+    seeded = dashboard_seed.province()
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(*seeded.messages)
+    province = token("province", "350000")
+
+    async def settled():
+        body = await _summary(notify, province)
+        totals = body["totals"]
+        done = (totals["open"], totals["offline_pending"], totals["reconciled"]) == (
+            seeded.open, seeded.offline_pending, seeded.reconciled)  # fmt: skip
+        return body if done and totals["breached"] == seeded.breached else None
+
+    body = await wait_for(settled)
+    assert [c["node"] for c in body["children"]][:1] in (["3506"], ["3501"])
+    assert {c["node"] for c in body["children"]} == {"3506", "3501"}
+    assert body["totals"]["escalated"] == seeded.breached
+    assert body["totals"]["escalated_levels"]["city"] == 3
+    assert sum(c["open"] for c in body["children"]) == seeded.open
+    assert body["name"] == "福建省" and body["path"][0]["node"] == "35"
+
+    city = await _summary(notify, province, node="3506")
+    assert {c["node"] for c in city["children"]} == {"350602", "350603"}
+    assert city["totals"]["escalated_levels"] == {"city": 2, "county": city["totals"]["escalated"] - 2}
+    county = await _summary(notify, province, node="350602")
+    assert county["own"]["open"] == 1 and county["own"]["breached"] == 1  # the bureau's own late stage
+    assert [c["node"] for c in county["children"]] == sorted(
+        [c["node"] for c in county["children"]], key=lambda n: next(
+            (-c["breached"], -c["escalated"], -c["due_within"], -c["open"], c["code"])
+            for c in county["children"] if c["node"] == n))  # fmt: skip
+
+    stages = (await notify.get("/v1/dashboard/stages", params={"node": "3506020001"}, headers=_auth(province))).json()
+    states = [s["state"] for s in stages["stages"]]
+    assert states == sorted(states, key=["breached", "warned", "open"].index)
+    key = stages["stages"][0]["key"]
+    detail = (await notify.get(f"/v1/dashboard/stages/{key}", headers=_auth(province))).json()
+    assert detail["history"] and detail["due_day"] and "working_days_left" in detail
+    offline = (await notify.get("/v1/dashboard/offline", params={"node": "35"}, headers=_auth(province))).json()
+    assert len(offline["cases"]) == seeded.offline_pending
+
+
+async def test_r50_a_county_sees_only_its_county(start_app, isolation, token, wait_for):
+    notify = await start_app(create_app, NotifySettings, **FAST)
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(ev.transfer_id(), ev.SCHOOL), ev.opened(ev.transfer_id(), ev.FAR_SCHOOL))
+    county = token("county", ev.COUNTY)
+    body = await wait_for(lambda: _open_is(notify, county, 1))
+    assert body["node"] == ev.COUNTY and [p["node"] for p in body["path"]] == [ev.COUNTY]
+    for node in ("35", "3501", ev.FAR_SCHOOL):
+        refused = await notify.get("/v1/dashboard/summary", params={"node": node}, headers=_auth(county))
+        assert refused.status_code == 403, node
+    stages = await notify.get("/v1/dashboard/stages", params={"node": ev.COUNTY}, headers=_auth(county))
+    assert [s["jurisdiction"] for s in stages.json()["stages"]] == [ev.SCHOOL]
+    assert (await notify.get("/v1/dashboard/summary")).status_code == 401
+
+
+async def _open_is(client, token, n):
+    body = await _summary(client, token)
+    return body if body["totals"]["open"] == n else None
+
+
+async def test_r22_live_stream_names_the_changed_nodes_within_seconds(serve, isolation, token):
+    live = await serve(create_app, NotifySettings, **FAST)
+    county = token("county", ev.COUNTY)
+    tid = ev.transfer_id()
+    opened = ev.opened(tid)
+    async with (
+        httpx.AsyncClient(base_url=live.base_url, timeout=30) as client,
+        client.stream("GET", "/v1/dashboard/events", headers=_auth(county)) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+        assert "hello" in await anext(lines)
+        started = asyncio.get_running_loop().time()
+        async with ev.Upstream(isolation) as upstream:
+            await upstream.send(opened, ev.breached(tid, opened.payload.deadline.due_at))
+            await upstream.send(ev.opened(ev.transfer_id(), ev.FAR_SCHOOL))
+        nodes: set[str] = set()
+        async with asyncio.timeout(15):
+            async for line in lines:
+                if line.startswith("data:") and "nodes" in line:
+                    nodes |= set(json.loads(line[5:])["nodes"])
+                    if {ev.SCHOOL, ev.COUNTY} <= nodes:
+                        break
+        assert asyncio.get_running_loop().time() - started < 10
+        assert not any(n.startswith("3501") for n in nodes)  # R50: another county's changes are not sent
