@@ -1,0 +1,293 @@
+"""R20, R25-R29: who may apply, when a transfer may be initiated, grade rules and reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_transfer.domain import (
+    ApplyForTransfer,
+    ClassType,
+    DecideStage,
+    Evidence,
+    EvidenceKind,
+    ExamineConditions,
+    MonthDayRange,
+    Refused,
+    SchoolKind,
+    SchoolSide,
+    SchoolTerm,
+    TransferApplication,
+    TransferCase,
+    TransferKind,
+    TransferRules,
+    VocationalToGeneral,
+    WeekdayCalendar,
+    decide,
+    handle,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+RECEIVING, SENDING, HUNAN = "3506020001", "3506030002", "4301020001"
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
+RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
+SPRING = SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
+AUTUMN = SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
+IN_TERM = datetime(2025, 4, 8, 10, 0, tzinfo=CST)
+NO_TIMING = TransferRules(semester_timing=False)
+CERTIFICATE = Evidence(kind=EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sha256="ab" * 32)
+
+
+def application(**changes: Any) -> TransferApplication:
+    fields: dict[str, Any] = {
+        "student_id": "stu-1",
+        "status": StatusState.ENROLLED,
+        "sending": SchoolSide(code=SENDING),
+        "receiving": SchoolSide(code=RECEIVING),
+        "grade": 4,
+        "target_grade": 4,
+        "term": SPRING,
+        "reason": "household_move",
+        "materials": (CERTIFICATE,),
+    }
+    return TransferApplication(**(fields | changes))
+
+
+def senior(**changes: Any) -> TransferApplication:
+    base: dict[str, Any] = {"grade": 11, "target_grade": 11, "reason": "household_move"}
+    return application(**(base | changes))
+
+
+def progression(**changes: Any) -> TransferApplication:
+    base: dict[str, Any] = {
+        "kind": TransferKind.PROGRESSION,
+        "status": StatusState.GRADUATED,
+        "graduated_on": date(2025, 6, 30),
+        "sending": SchoolSide(code=HUNAN),
+        "grade": 10,
+        "target_grade": 10,
+        "term": None,
+    }
+    return application(**(base | changes))
+
+
+def apply(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules | None = None) -> TransferCase:
+    state, _ = handle(
+        None,
+        ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
+        at,
+        WeekdayCalendar(),
+        rules or TransferRules(),
+    )
+    assert state is not None
+    return state
+
+
+def refused(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules | None = None) -> Refused:
+    with pytest.raises(Refused) as caught:
+        decide(
+            None,
+            ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
+            at,
+            WeekdayCalendar(),
+            rules or TransferRules(),
+        )
+    return caught.value
+
+
+def test_r20_a_student_without_status_is_not_transferred_but_admission_is_not_blocked() -> None:
+    error = refused(application(student_id=None, status=None))
+    assert (error.rule, error.field) == ("R20", "student_id")
+    assert "admission goes ahead" in error.reason and "new status" in error.reason
+
+
+@pytest.mark.parametrize(
+    "status",
+    [StatusState.ENROLLED, StatusState.ABROAD, StatusState.DROPPED_OUT, StatusState.EXPELLED, StatusState.LEFT],
+)
+def test_r28_these_statuses_may_transfer(status: StatusState) -> None:
+    assert apply(application(status=status)).step == 1
+
+
+def test_r28_a_suspended_student_must_first_resume() -> None:
+    error = refused(application(status=StatusState.SUSPENDED))
+    assert (error.rule, error.field) == ("R28", "status") and "resume" in error.reason
+
+
+@pytest.mark.parametrize("status", [StatusState.GRADUATED, StatusState.DECEASED, StatusState.TRANSFERRED])
+def test_r28_other_statuses_cannot_transfer(status: StatusState) -> None:
+    assert refused(application(status=status)).rule == "R28"
+
+
+def test_r25_no_initiation_during_blackout_but_earlier_case_continues() -> None:
+    early = datetime(2025, 7, 14, 23, 59, tzinfo=CST)
+    state = apply(application(), early, NO_TIMING)
+    calendar = WeekdayCalendar()
+    state, _ = handle(
+        state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, calendar, NO_TIMING
+    )
+    initiate = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    state, _ = handle(state, initiate, early, calendar, NO_TIMING)
+    in_blackout = datetime(2025, 7, 21, 10, 0, tzinfo=CST)
+    verify = DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=RB)
+    state, _ = handle(state, verify, in_blackout, calendar, NO_TIMING)
+    assert state is not None and state.step == 4
+    assert refused(application(), in_blackout, NO_TIMING).rule == "R25"
+
+
+@pytest.mark.parametrize(
+    ("at", "blocked"),
+    [
+        (datetime(2025, 7, 14, 23, 59, 59, tzinfo=CST), False),
+        (datetime(2025, 7, 15, 0, 0, tzinfo=CST), True),
+        (datetime(2025, 7, 14, 16, 0, tzinfo=UTC), True),  # 00:00 Jul 15 in Beijing
+        (datetime(2025, 8, 14, 23, 59, 59, tzinfo=CST), True),
+        (datetime(2025, 8, 15, 0, 0, tzinfo=CST), False),
+    ],
+)
+def test_r25_blackout_runs_jul_15_0000_to_aug_14_2400_china_time(at: datetime, blocked: bool) -> None:
+    if blocked:
+        assert refused(application(), at, NO_TIMING).rule == "R25"
+    else:
+        assert apply(application(), at, NO_TIMING).step == 1
+
+
+def test_r25_a_case_applied_before_but_not_initiated_waits_out_the_blackout() -> None:
+    early = datetime(2025, 7, 10, 9, 0, tzinfo=CST)
+    state = apply(application(), early, NO_TIMING)
+    state, _ = handle(
+        state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, WeekdayCalendar(), NO_TIMING
+    )
+    initiate = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    with pytest.raises(Refused, match="R25"):
+        decide(state, initiate, datetime(2025, 7, 16, 9, 0, tzinfo=CST), WeekdayCalendar(), NO_TIMING)
+
+
+@pytest.mark.parametrize(
+    ("day", "open_"),
+    [
+        (date(2025, 8, 15), True),
+        (date(2025, 12, 14), True),
+        (date(2025, 12, 15), False),
+        (date(2026, 2, 14), False),
+        (date(2026, 3, 1), True),
+        (date(2026, 5, 31), True),
+        (date(2026, 6, 1), False),
+    ],
+)
+def test_r26_interprovincial_progression_only_in_its_windows(day: date, open_: bool) -> None:
+    at = datetime(day.year, day.month, day.day, 12, 0, tzinfo=CST)
+    if open_:
+        assert apply(progression(), at).step == 1
+    else:
+        assert refused(progression(), at).rule == "R26"
+
+
+def test_r26_windows_are_configurable_and_may_wrap_the_year() -> None:
+    english = TransferRules(progression_windows=(MonthDayRange(start=(8, 15), end=(2, 14)),))
+    assert apply(progression(), datetime(2026, 1, 10, 12, 0, tzinfo=CST), english).step == 1
+    assert refused(progression(), datetime(2026, 3, 10, 12, 0, tzinfo=CST), english).rule == "R26"
+
+
+def test_r26_progression_within_one_province_is_not_window_bound() -> None:
+    assert apply(progression(sending=SchoolSide(code=SENDING)), datetime(2026, 1, 10, 12, 0, tzinfo=CST)).step == 1
+
+
+def test_r27_only_in_session_not_between_semesters() -> None:
+    assert apply(application(term=AUTUMN), datetime(2025, 9, 3, 9, 0, tzinfo=CST)).step == 1
+    assert apply(application(term=SPRING), datetime(2025, 7, 4, 9, 0, tzinfo=CST)).step == 1
+    winter_break = datetime(2025, 2, 10, 9, 0, tzinfo=CST)
+    error = refused(application(term=SPRING), winter_break)
+    assert error.rule == "R27" and "semester" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("grade", "term"), [(1, AUTUMN), (7, AUTUMN), (10, AUTUMN), (6, SPRING), (9, SPRING), (12, SPRING)]
+)
+def test_r27_not_first_semester_of_first_grade_nor_last_of_graduation_grade(grade: int, term: SchoolTerm) -> None:
+    at = datetime(2025, 10, 9, tzinfo=CST) if term is AUTUMN else IN_TERM
+    error = refused(application(grade=grade, target_grade=grade, term=term), at)
+    assert (error.rule, error.field) == ("R27", "term")
+
+
+def test_r27_the_student_keeps_their_grade() -> None:
+    error = refused(application(target_grade=3))
+    assert (error.rule, error.field) == ("R27", "target_grade")
+
+
+def test_r27_is_a_fujian_rule_other_provinces_may_switch_off() -> None:
+    assert (
+        apply(application(grade=1, target_grade=1, term=AUTUMN), datetime(2025, 2, 10, tzinfo=CST), NO_TIMING).step == 1
+    )
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"],
+)
+def test_r29_the_five_compulsory_education_reasons(reason: str) -> None:
+    assert apply(application(reason=reason)).step == 1
+
+
+@pytest.mark.parametrize(
+    "reason", ["household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"]
+)
+def test_r29_the_four_senior_high_reasons(reason: str) -> None:
+    assert apply(senior(reason=reason)).step == 1
+
+
+def test_r29_an_unlisted_reason_is_refused_and_named() -> None:
+    error = refused(application(reason="better_school"))
+    assert (error.rule, error.field) == ("R29", "reason") and "better_school" in error.reason
+    assert refused(senior(reason="physical_condition")).rule == "R29"
+
+
+def test_r29_reason_codes_are_data() -> None:
+    rules = TransferRules(compulsory_reasons=frozenset({"better_school"}))
+    assert apply(application(reason="better_school"), rules=rules).step == 1
+
+
+def test_r29_senior_high_transfers_are_same_level_only() -> None:
+    error = refused(senior(sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING, rank="2")))
+    assert error.rule == "R29" and "same level" in error.reason
+    assert (
+        apply(senior(sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING, rank="1"))).step
+        == 1
+    )
+
+
+def test_r29_international_and_regular_classes_are_not_interchangeable() -> None:
+    international = SchoolSide(code=SENDING, class_type=ClassType.INTERNATIONAL)
+    assert refused(senior(sending=international)).rule == "R29"
+
+
+def vocational(**proof: Any) -> TransferApplication:
+    fields: dict[str, Any] = {
+        "applied_city": "350600",
+        "score": 612,
+        "admission_score": 600,
+        "school_confirmed": True,
+        "bureau_confirmed": True,
+    }
+    return senior(
+        sending=SchoolSide(code=SENDING, kind=SchoolKind.VOCATIONAL),
+        vocational_to_general=VocationalToGeneral(**(fields | proof)),
+    )
+
+
+def test_r29_vocational_to_general_within_the_applied_city_with_score_and_both_confirmations() -> None:
+    assert apply(vocational()).step == 1
+    assert refused(senior(sending=SchoolSide(code=SENDING, kind=SchoolKind.VOCATIONAL))).rule == "R29"
+    for bad in ({"applied_city": "350100"}, {"score": 599}, {"school_confirmed": False}, {"bureau_confirmed": False}):
+        assert refused(vocational(**bad)).rule == "R29", bad
+
+
+def test_r29_general_to_vocational_is_allowed() -> None:
+    to_vocational = senior(reason="vocational_talent", receiving=SchoolSide(code=RECEIVING, kind=SchoolKind.VOCATIONAL))
+    assert apply(to_vocational).step == 1

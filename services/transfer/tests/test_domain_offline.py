@@ -1,0 +1,239 @@
+"""R23 (and R24's exception): the offline-acceptance path, its timer, consent, acceptance and reconciliation."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_transfer.domain import (
+    AcceptOffline,
+    ApplyForTransfer,
+    Command,
+    DecideStage,
+    DeclareSystemFailure,
+    Evidence,
+    EvidenceKind,
+    ExamineConditions,
+    FireTimer,
+    NotifyStudentToReport,
+    OfflineCause,
+    OfflinePhase,
+    OutsideJurisdiction,
+    RecordOfflineConsent,
+    RecordStudentReported,
+    Refused,
+    SchoolSide,
+    SchoolTerm,
+    TimerKind,
+    TransferApplication,
+    TransferCase,
+    TransferEvent,
+    TransferRules,
+    WeekdayCalendar,
+    armed_timers,
+    handle,
+)
+from xueji_transfer.domain.case_events import TransferCompleted
+from xueji_transfer.domain.offline_events import OfflineAccepted, OfflinePathOpened, OfflineReconciled, RecordDifference
+
+CST = ZoneInfo("Asia/Shanghai")
+RECEIVING, SENDING = "3506020001", "4301020001"  # Zhangzhou, Fujian <- Changsha, Hunan
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
+RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
+SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
+SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="430102")
+RULES = TransferRules()
+MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
+OFFLINE_DUE = datetime(2025, 4, 8, tzinfo=CST)  # 24:00 of the 20th working day after Mar 10
+
+
+def evidence(kind: EvidenceKind) -> Evidence:
+    return Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
+
+
+def step(state: TransferCase | None, command: Command, at: datetime, rules: TransferRules = RULES) -> TransferCase:
+    return events_of(state, command, at, rules)[0]
+
+
+def events_of(
+    state: TransferCase | None, command: Command, at: datetime, rules: TransferRules = RULES
+) -> tuple[TransferCase, list[TransferEvent]]:
+    new, events = handle(state, command, at, WeekdayCalendar(), rules)
+    assert new is not None
+    return new, events
+
+
+def approve(state: TransferCase, stage: Stage, operator: OperatorClaims, at: datetime = MONDAY) -> TransferCase:
+    return step(state, DecideStage(stage=stage, decision=Decision.APPROVE, operator=operator), at)
+
+
+def applied() -> TransferCase:
+    application = TransferApplication(
+        student_id="stu-1",
+        status=StatusState.ENROLLED,
+        sending=SchoolSide(code=SENDING),
+        receiving=SchoolSide(code=RECEIVING),
+        grade=8,
+        target_grade=8,
+        term=SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
+        reason="guardian_relocation",
+        materials=(evidence(EvidenceKind.CERTIFICATE_IMAGE),),
+    )
+    state = step(None, ApplyForTransfer(transfer_id="t-9", application=application, operator=RS), MONDAY)
+    return step(state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY)
+
+
+def step_4_verified() -> TransferCase:
+    return approve(approve(applied(), Stage.RECEIVING_SCHOOL, RS), Stage.RECEIVING_BUREAU, RB)
+
+
+def offline_timer(state: TransferCase) -> list[datetime]:
+    return [t.due_at for t in armed_timers(state, RULES) if t.kind is TimerKind.OFFLINE]
+
+
+def timed_out() -> TransferCase:
+    state = step_4_verified()
+    (timer,) = [t for t in armed_timers(state, RULES) if t.kind is TimerKind.OFFLINE]
+    return step(state, FireTimer(timer_id=timer.timer_id), timer.due_at)
+
+
+def accepted_offline(record: dict[str, str] | None = None) -> TransferCase:
+    state = timed_out()
+    state = step(
+        state,
+        RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+        OFFLINE_DUE,
+    )
+    return step(state, AcceptOffline(operator=RS, record=record or {}), OFFLINE_DUE)
+
+
+def test_r23_offline_path_opens_after_20_working_days() -> None:
+    state = step_4_verified()
+    assert offline_timer(state) == [OFFLINE_DUE]
+    (timer,) = [t for t in armed_timers(state, RULES) if t.kind is TimerKind.OFFLINE]
+    assert events_of(state, FireTimer(timer_id=timer.timer_id), OFFLINE_DUE - timedelta(minutes=1))[1] == []
+    state, events = events_of(state, FireTimer(timer_id=timer.timer_id), OFFLINE_DUE)
+    assert [type(e) for e in events] == [OfflinePathOpened]
+    assert isinstance(events[0], OfflinePathOpened) and events[0].cause is OfflineCause.TIMEOUT
+    assert state.offline.phase is OfflinePhase.OPEN and offline_timer(state) == []
+
+
+def test_r23_offline_timeout_is_configurable() -> None:
+    rules = TransferRules(offline_timeout_working_days=5)
+    state = applied()
+    for stage, operator in ((Stage.RECEIVING_SCHOOL, RS), (Stage.RECEIVING_BUREAU, RB)):
+        state = step(state, DecideStage(stage=stage, decision=Decision.APPROVE, operator=operator), MONDAY, rules)
+    assert [t.due_at for t in armed_timers(state, rules) if t.kind is TimerKind.OFFLINE] == [
+        datetime(2025, 3, 18, tzinfo=CST)
+    ]
+
+
+def test_r23_sending_school_alone_does_not_stop_the_offline_clock_both_verifications_do() -> None:
+    state = approve(step_4_verified(), Stage.SENDING_SCHOOL, SS)
+    assert offline_timer(state) == [OFFLINE_DUE]
+    assert offline_timer(approve(state, Stage.SENDING_BUREAU, SB)) == []
+
+
+def test_r23_no_offline_timer_before_step_4_and_none_when_step_4_is_reopened() -> None:
+    assert offline_timer(applied()) == []
+    returned = DecideStage(stage=Stage.SENDING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=SS, reason="?")
+    assert offline_timer(step(step_4_verified(), returned, MONDAY)) == []
+
+
+def test_r23_offline_acceptance_needs_the_receiving_bureaus_signed_registration_form() -> None:
+    state = timed_out()
+    with pytest.raises(Refused, match="sign consent") as refused:
+        step(state, AcceptOffline(operator=RS), OFFLINE_DUE)
+    assert refused.value.rule == "R23"
+    with pytest.raises(Refused, match="Registration Form"):
+        step(state, RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.OTHER)), OFFLINE_DUE)
+    with pytest.raises(OutsideJurisdiction):
+        step(
+            state,
+            RecordOfflineConsent(operator=RS, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+            OFFLINE_DUE,
+        )
+
+
+def test_r23_no_offline_acceptance_without_an_open_path() -> None:
+    state = step_4_verified()
+    with pytest.raises(Refused, match="offline path open") as refused:
+        step(
+            state,
+            RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+            MONDAY,
+        )
+    assert refused.value.rule == "R23"
+    with pytest.raises(Refused, match="R23"):
+        step(state, AcceptOffline(operator=RS), MONDAY)
+
+
+def test_r23_offline_acceptance_enrolls_the_student_at_once_with_continuous_status() -> None:
+    state = timed_out()
+    state = step(
+        state,
+        RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+        OFFLINE_DUE,
+    )
+    state, events = events_of(state, AcceptOffline(operator=RS, record={"grade": "8"}), OFFLINE_DUE)
+    (accepted,) = events
+    assert isinstance(accepted, OfflineAccepted)
+    assert (accepted.student_id, accepted.receiving_school, accepted.continuous_status) == ("stu-1", RECEIVING, True)
+    assert state.offline.phase is OfflinePhase.ACCEPTED
+    assert state.open_stage is not None and state.open_stage.stage is Stage.SENDING_SCHOOL  # system path goes on
+
+
+def test_r23_system_path_completing_later_reconciles_and_the_system_record_prevails() -> None:
+    state = accepted_offline({"grade": "8", "class": "8-3", "name": "王小明"})
+    state = approve(approve(state, Stage.SENDING_SCHOOL, SS), Stage.SENDING_BUREAU, SB)
+    state = step(state, NotifyStudentToReport(operator=RS), OFFLINE_DUE)
+    reported = RecordStudentReported(
+        operator=RS,
+        electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE),
+        system_record={"grade": "8", "name": "王晓明"},
+    )
+    state, events = events_of(state, reported, OFFLINE_DUE)
+    completed, reconciled = events
+    assert isinstance(completed, TransferCompleted) and completed.offline_accepted
+    assert isinstance(reconciled, OfflineReconciled) and reconciled.prevailing == "system"
+    assert reconciled.differences == (
+        RecordDifference(field="class", offline="8-3", system=None),
+        RecordDifference(field="name", offline="王小明", system="王晓明"),
+    )
+    assert state.offline.phase is OfflinePhase.RECONCILED
+
+
+def test_r23_an_offline_acceptance_that_never_reconciles_stays_pending() -> None:
+    state = accepted_offline()
+    assert state.offline.phase is OfflinePhase.ACCEPTED and state.phase.value == "active"
+
+
+def test_r23_declared_system_failure_opens_the_path_at_the_guardians_request() -> None:
+    state = applied()  # long before step 4
+    not_asked = DeclareSystemFailure(operator=RS, description="province platform down", guardian_requested=False)
+    with pytest.raises(Refused, match="guardian") as refused:
+        step(state, not_asked, MONDAY)
+    assert refused.value.rule == "R23"
+    asked = DeclareSystemFailure(operator=RB, description="province platform down", guardian_requested=True)
+    state, (opened,) = events_of(state, asked, MONDAY)
+    assert isinstance(opened, OfflinePathOpened) and opened.cause is OfflineCause.SYSTEM_FAILURE
+    with pytest.raises(OutsideJurisdiction):
+        step(applied(), DeclareSystemFailure(operator=SS, description="x", guardian_requested=True), MONDAY)
+
+
+def test_r24_a_paper_approval_form_may_be_asked_for_only_on_the_offline_path() -> None:
+    state = step(applied(), DeclareSystemFailure(operator=RS, description="down", guardian_requested=True), MONDAY)
+    ask = DecideStage(
+        stage=Stage.RECEIVING_SCHOOL,
+        decision=Decision.RETURN_FOR_MATERIALS,
+        operator=RS,
+        reason="system down: paper form",
+        requested=(EvidenceKind.PAPER_APPROVAL_FORM,),
+    )
+    assert step(state, ask, MONDAY).phase.value == "awaiting_materials"
