@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.calendar import national_calendar
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer.domain import (
@@ -24,6 +25,7 @@ from xueji_transfer.domain import (
     OutOfOrder,
     OutsideJurisdiction,
     PaperFileMethod,
+    RecomputeDeadlines,
     RecordPaperFileSent,
     RecordStudentReported,
     Refused,
@@ -39,7 +41,12 @@ from xueji_transfer.domain import (
     armed_timers,
     handle,
 )
-from xueji_transfer.domain.case_events import PaperFileOverdue, PaperFileSent, TransferRolledBack
+from xueji_transfer.domain.case_events import (
+    PaperFileDeadlineChanged,
+    PaperFileOverdue,
+    PaperFileSent,
+    TransferRolledBack,
+)
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
@@ -95,8 +102,29 @@ def test_r32_paper_file_is_due_one_calendar_month_after_completion() -> None:
 
 
 def test_r32_month_end_completion_is_due_at_the_end_of_the_shorter_month() -> None:
+    state = completed(datetime(2025, 1, 31, 10, 0, tzinfo=CST))
+    assert state.paper_file_due_at == datetime(2025, 3, 1, tzinfo=CST)  # 24:00 on Friday Feb 28
+
+
+def test_r32_a_last_day_that_is_not_a_working_day_moves_to_the_next_working_day() -> None:
+    state = completed(datetime(2026, 1, 31, 10, 0, tzinfo=CST))  # Feb 28, 2026 is a Saturday
+    assert state.paper_file_due_at == datetime(2026, 3, 3, tzinfo=CST)  # 24:00 on Monday Mar 2
+
+
+def test_r31_loading_the_2026_notice_moves_the_paper_file_deadline() -> None:
     state = completed(datetime(2026, 1, 31, 10, 0, tzinfo=CST))
-    assert state.paper_file_due_at == datetime(2026, 3, 1, tzinfo=CST)  # 24:00 on Feb 28
+    (before,) = armed_timers(state, RULES)
+    new, events = handle(state, RecomputeDeadlines(), datetime(2026, 2, 2, tzinfo=CST), national_calendar(), RULES)
+    (changed,) = events
+    assert isinstance(changed, PaperFileDeadlineChanged)
+    # The notice makes Saturday Feb 28, 2026 a make-up working day, so the month ends on it.
+    assert (changed.previous_due_at, changed.due_at) == (
+        datetime(2026, 3, 3, tzinfo=CST),
+        datetime(2026, 3, 1, tzinfo=CST),
+    )
+    assert new is not None
+    (after,) = armed_timers(new, RULES)
+    assert after.due_at == changed.due_at and after.timer_id != before.timer_id
 
 
 def test_r32_overdue_paper_file_is_flagged_to_the_sending_county() -> None:

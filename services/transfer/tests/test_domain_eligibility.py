@@ -11,6 +11,7 @@ import pytest
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_contracts.policy import TransferWindows, YearlyWindow
 from xueji_transfer.domain import (
     ApplyForTransfer,
     ClassType,
@@ -18,7 +19,6 @@ from xueji_transfer.domain import (
     Evidence,
     EvidenceKind,
     ExamineConditions,
-    MonthDayRange,
     Refused,
     SchoolKind,
     SchoolSide,
@@ -40,7 +40,7 @@ RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SPRING = SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
 AUTUMN = SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
 IN_TERM = datetime(2025, 4, 8, 10, 0, tzinfo=CST)
-NO_TIMING = TransferRules(semester_timing=False)
+NO_TIMING = TransferRules(timing=None)
 CERTIFICATE = Evidence(kind=EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sha256="ab" * 32)
 
 
@@ -190,7 +190,7 @@ def test_r26_interprovincial_progression_only_in_its_windows(day: date, open_: b
 
 
 def test_r26_windows_are_configurable_and_may_wrap_the_year() -> None:
-    english = TransferRules(progression_windows=(MonthDayRange(start=(8, 15), end=(2, 14)),))
+    english = TransferRules(windows=TransferWindows(progression=(YearlyWindow(start="08-15", end="02-14"),)))
     assert apply(progression(), datetime(2026, 1, 10, 12, 0, tzinfo=CST), english).step == 1
     assert refused(progression(), datetime(2026, 3, 10, 12, 0, tzinfo=CST), english).rule == "R26"
 

@@ -37,7 +37,7 @@ from xueji_transfer.domain.events import TransferEvent, from_documents, to_docum
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
 from xueji_transfer.domain.offline_events import OfflineCause
 from xueji_transfer.domain.routing import Route, route_dispute
-from xueji_transfer.domain.rules import MonthDayRange, TransferRules
+from xueji_transfer.domain.rules import Segment, TransferRules
 from xueji_transfer.domain.sla import ArmedTimer, TimerKind, armed_timers
 from xueji_transfer.domain.state import CasePhase, OfflinePhase, StageState, StageStatus, TransferCase
 from xueji_transfer.domain.weekdays import WeekdayCalendar
@@ -58,7 +58,6 @@ __all__ = [
     "EvidenceKind",
     "ExamineConditions",
     "FireTimer",
-    "MonthDayRange",
     "NotifyStudentToReport",
     "OfflineCause",
     "OfflinePhase",
@@ -76,6 +75,7 @@ __all__ = [
     "SchoolKind",
     "SchoolSide",
     "SchoolTerm",
+    "Segment",
     "StageNotOpen",
     "StageState",
     "StageStatus",

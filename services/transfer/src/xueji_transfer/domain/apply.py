@@ -9,6 +9,7 @@ from xueji_contracts.messages.transfer import Stage
 from xueji_transfer.domain.case_events import (
     ConditionsExamined,
     MaterialsAdded,
+    PaperFileDeadlineChanged,
     PaperFileOverdue,
     PaperFileSent,
     StudentNotifiedToReport,
@@ -110,6 +111,8 @@ def _changed(case: TransferCase, event: TransferEvent) -> TransferCase:
             return case.model_copy(update=update)
         case PaperFileSent(at=at):
             return case.model_copy(update={"paper_file_sent_at": at})
+        case PaperFileDeadlineChanged(due_at=due):
+            return case.model_copy(update={"paper_file_due_at": due})
         case PaperFileOverdue():
             return case.model_copy(update={"paper_file_overdue": True})
         case TransferRolledBack():

@@ -32,6 +32,11 @@ class DeadlineCalendar(Protocol):
         warned `warning_lead` working days earlier."""
         ...
 
+    def month_deadline(self, start: datetime, months: int) -> datetime:
+        """24:00 of the day `months` calendar months after `start`'s day, or of the next working day
+        when that day is not one (the Civil Code's count of "within N months")."""
+        ...
+
 
 def deadline_from(
     calendar: DeadlineCalendar, opened_at: datetime, working_days: int, warning_lead: int

@@ -96,6 +96,14 @@ class PaperFileSent(CaseEvent):
     method: PaperFileMethod
 
 
+class PaperFileDeadlineChanged(CaseEvent):
+    """A newly loaded calendar moved the paper file's deadline (its last day was or became a rest day)."""
+
+    type: Literal["paper_file_deadline_changed"] = "paper_file_deadline_changed"
+    previous_due_at: AwareDatetime
+    due_at: AwareDatetime
+
+
 class PaperFileOverdue(CaseEvent):
     type: Literal["paper_file_overdue"] = "paper_file_overdue"
     due_at: AwareDatetime

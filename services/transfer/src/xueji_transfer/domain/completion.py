@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from xueji_contracts.auth import Role
+from xueji_contracts.calendar import add_months, local_date
 from xueji_contracts.messages.transfer import Level
 from xueji_transfer.domain import guards, offline
+from xueji_transfer.domain.calendar import DeadlineCalendar
 from xueji_transfer.domain.case_events import (
     PaperFileSent,
     StudentNotifiedToReport,
     TransferCompleted,
     TransferRolledBack,
 )
-from xueji_transfer.domain.china_time import add_months, end_of_day, local_date
 from xueji_transfer.domain.commands import (
     NotifyStudentToReport,
     RecordPaperFileSent,
@@ -41,7 +42,11 @@ def notify_to_report(case: TransferCase | None, command: NotifyStudentToReport, 
 
 
 def record_reported(
-    case: TransferCase | None, command: RecordStudentReported, now: datetime, rules: TransferRules
+    case: TransferCase | None,
+    command: RecordStudentReported,
+    now: datetime,
+    calendar: DeadlineCalendar,
+    rules: TransferRules,
 ) -> list[TransferEvent]:
     case = guards.running(case)
     application = case.application
@@ -64,7 +69,7 @@ def record_reported(
         grade=application.target_grade,
         electronic_file=command.electronic_file,
         offline_accepted=case.offline.phase is OfflinePhase.ACCEPTED,
-        paper_file_due_at=end_of_day(add_months(local_date(now), rules.paper_file_months)),
+        paper_file_due_at=calendar.month_deadline(now, rules.paper_file_months),
     )
     return [completed, *offline.reconcile(case, command.system_record, now)]
 
@@ -95,7 +100,7 @@ def roll_back(
     if application.graduated_on is None:
         raise Refused("R33", "rollback is for a graduate's mistaken transfer only")
     last_day = add_months(application.graduated_on, rules.rollback_months)
-    if local_date(now) > last_day:
+    if local_date(now, "now") > last_day:
         raise Refused(
             "R33", f"rollback is possible until {last_day.isoformat()}, {rules.rollback_months} months after graduation"
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from xueji_transfer.domain import completion, guards, intake, offline, sla, stages
+from xueji_contracts.calendar import require_aware
+from xueji_transfer.domain import completion, guards, intake, offline, recompute, sla, stages
 from xueji_transfer.domain.apply import apply
 from xueji_transfer.domain.calendar import DeadlineCalendar
-from xueji_transfer.domain.china_time import require_aware
 from xueji_transfer.domain.commands import (
     AcceptOffline,
     AddMaterials,
@@ -33,7 +33,7 @@ def decide(
     state: TransferCase | None, command: Command, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
 ) -> list[TransferEvent]:
     """The events `command` produces on `state` at `now`, or a TransferError naming the rule; no I/O."""
-    require_aware(now)
+    require_aware(now, "now")
     match command:
         case ApplyForTransfer():
             return intake.apply_for_transfer(state, command, now, calendar, rules)
@@ -46,7 +46,7 @@ def decide(
         case FireTimer(timer_id=timer_id):
             return sla.fire_timer(guards.existing(state), timer_id, now, calendar, rules)
         case RecomputeDeadlines():
-            return sla.recompute_deadlines(guards.existing(state), now, calendar, rules)
+            return recompute.recompute_deadlines(guards.existing(state), now, calendar, rules)
         case DeclareSystemFailure():
             return offline.declare_system_failure(state, command, now)
         case RecordOfflineConsent():
@@ -56,7 +56,7 @@ def decide(
         case NotifyStudentToReport():
             return completion.notify_to_report(state, command, now)
         case RecordStudentReported():
-            return completion.record_reported(state, command, now, rules)
+            return completion.record_reported(state, command, now, calendar, rules)
         case RecordPaperFileSent():
             return completion.record_paper_file_sent(state, command, now)
         case RollBackTransfer():

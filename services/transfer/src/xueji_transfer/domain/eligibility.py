@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_transfer.domain.application import SchoolKind, TransferApplication, TransferKind
-from xueji_transfer.domain.china_time import add_months, local_date
 from xueji_transfer.domain.errors import Refused
 from xueji_transfer.domain.jurisdiction import city_code
 from xueji_transfer.domain.rules import Segment, TransferRules
@@ -47,45 +47,43 @@ def check_status(application: TransferApplication) -> None:
 
 
 def check_initiation_window(application: TransferApplication, at: datetime, rules: TransferRules) -> None:
-    """No new case in the blackout (R25); progression windows (R26); in session only (R27)."""
-    day = local_date(at)
-    for blackout in rules.blackout:
-        if blackout.contains(day):
-            raise Refused("R25", f"no new transfer may be initiated during the national blackout ({blackout})")
+    """No new case in the blackout (R25); progression windows (R26); the semester's handling period (R27)."""
+    windows = rules.windows
+    if windows.in_blackout(at):
+        blackout = f"{windows.blackout.start} 00:00 to {windows.blackout.end} 24:00"
+        raise Refused("R25", f"no new transfer may be initiated during the national blackout, {blackout}")
     progression = application.kind is TransferKind.PROGRESSION and application.interprovincial
-    if progression and not any(window.contains(day) for window in rules.progression_windows):
-        windows = ", ".join(map(str, rules.progression_windows))
-        raise Refused("R26", f"inter-provincial progression may be initiated only {windows}")
-    if application.kind is TransferKind.TRANSFER and rules.semester_timing:
+    if progression and not windows.in_progression_window(at):
+        periods = ", ".join(f"{w.start} to {w.end}" for w in windows.progression)
+        raise Refused("R26", f"inter-provincial progression after graduation may be initiated only {periods}")
+    timing = rules.timing
+    if application.kind is TransferKind.TRANSFER and timing is not None:
         term = application.term
         if term is None:
             raise Refused("R27", "the semester's dates are needed to check the transfer timing", field="term")
-        # 002 III.4: "before the end of the semester or within one month after the new one starts";
-        # both clauses leave out only the time between semesters.
-        before_end = term.start <= day <= term.end
-        early_in_term = term.start <= day <= add_months(term.start, 1)
-        if not (before_end or early_in_term):
+        if not timing.in_handling_period(local_date(at, "now"), term.start, term.end):
             raise Refused("R27", "transfers are handled before the semester ends or within 1 month after it starts")
 
 
 def check_grade(application: TransferApplication, rules: TransferRules) -> None:
-    if application.target_grade != application.grade:
-        raise Refused(
-            "R27", "the student keeps their grade: no repeating or skipping by transfer", field="target_grade"
-        )
-    if not rules.semester_timing or application.term is None:
+    timing, term = rules.timing, application.term
+    if timing is None:
+        return
+    if timing.keeps_grade and application.target_grade != application.grade:
+        raise Refused("R27", "the student keeps their grade: no repeating by transfer", field="target_grade")
+    if term is None:
         return
     first, last = rules.segment_grades[rules.segment_of(application.grade)]
-    if application.grade == first and application.term.semester == 1:
-        raise Refused("R27", "no transfer in the first semester of the first grade", field="term")
-    if application.grade == last and application.term.semester == 2:
-        raise Refused("R27", "no transfer in the last semester of the graduation grade", field="term")
+    first_grade, graduation_grade = application.grade == first, application.grade == last
+    if timing.semester_excluded(first_grade=first_grade, graduation_grade=graduation_grade, semester=term.semester):
+        which = "first semester of the first grade" if term.semester == 1 else "last semester of the graduation grade"
+        raise Refused("R27", f"no transfer in the {which}", field="term")
 
 
 def check_reason(application: TransferApplication, rules: TransferRules) -> None:
     senior = rules.segment_of(application.grade) is Segment.SENIOR
     reasons = rules.senior_reasons if senior else rules.compulsory_reasons
-    if application.reason not in reasons:
+    if reasons and application.reason not in reasons:
         level = "senior high" if senior else "compulsory education"
         raise Refused("R29", f"{application.reason!r} is not a {level} transfer reason", field="reason")
     if senior:

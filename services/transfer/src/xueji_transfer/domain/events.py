@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 from xueji_transfer.domain.case_events import (
     ConditionsExamined,
     MaterialsAdded,
+    PaperFileDeadlineChanged,
     PaperFileOverdue,
     PaperFileSent,
     StudentNotifiedToReport,
@@ -52,6 +53,7 @@ TransferEvent = Annotated[
     | StudentNotifiedToReport
     | TransferCompleted
     | PaperFileSent
+    | PaperFileDeadlineChanged
     | PaperFileOverdue
     | TransferRolledBack,
     Field(discriminator="type"),

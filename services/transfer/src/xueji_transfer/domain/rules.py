@@ -1,13 +1,17 @@
-"""The policy numbers a transfer case obeys, with the national/Fujian defaults (wired to the province policy later)."""
+"""The policy values a transfer case obeys, Fujian (the reference province) by default, and how
+they are read from a province policy file (xueji_contracts.policy)."""
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xueji_contracts.messages.transfer import Level
+from xueji_contracts.policy import ExcludedSemester, ProvincePolicy, TransferTiming, TransferWindows
+
+_LEVELS = list(Level)
 
 
 class Segment(StrEnum):
@@ -16,56 +20,60 @@ class Segment(StrEnum):
     SENIOR = "senior"
 
 
-class MonthDayRange(BaseModel):
-    """Every year from `start` 00:00 to `end` 24:00 (month, day), China Standard Time; may wrap the new year."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    start: tuple[int, int]
-    end: tuple[int, int]
-
-    def contains(self, day: date) -> bool:
-        md = (day.month, day.day)
-        if self.start <= self.end:
-            return self.start <= md <= self.end
-        return md >= self.start or md <= self.end
-
-    def __str__(self) -> str:
-        return f"{self.start[0]:02d}-{self.start[1]:02d} to {self.end[0]:02d}-{self.end[1]:02d}"
-
-
-# Fujian measures III.1 (5 compulsory-education reasons) and III.2 (4 senior-high reasons).
+# Fujian measures III.1 (5 compulsory-education reasons) and III.2 (4 senior-high reasons), as in fj.yaml.
 COMPULSORY_REASONS = frozenset(
     {"household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"}
 )
 SENIOR_REASONS = frozenset({"household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"})
+FUJIAN_TIMING = TransferTiming(excluded_semesters=frozenset(ExcludedSemester))
 
 
 class TransferRules(BaseModel):
-    """Numbers from RULES.md R22-R33 with their defaults; one instance per province deployment."""
+    """RULES.md R22-R33 as numbers and lists; one instance per province deployment."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stage_sla_working_days: int = Field(default=10, ge=1, description="R22")
     warning_lead_working_days: int = Field(default=2, ge=0, description="R22")
+    escalation_chain: tuple[Level, ...] = (Level.SCHOOL, Level.COUNTY, Level.CITY, Level.PROVINCE)
     # Not in the seeds: how long each level a breach escalated to has before the next level up.
     escalation_working_days: int = Field(default=10, ge=1)
-    escalation_chain: tuple[Level, ...] = (Level.SCHOOL, Level.COUNTY, Level.CITY, Level.PROVINCE)
     offline_timeout_working_days: int = Field(default=20, ge=1, description="R23")
-    blackout: tuple[MonthDayRange, ...] = (MonthDayRange(start=(7, 15), end=(8, 14)),)  # R25
-    progression_windows: tuple[MonthDayRange, ...] = (  # R26 (the Chinese text: Dec 14)
-        MonthDayRange(start=(8, 15), end=(12, 14)),
-        MonthDayRange(start=(3, 1), end=(5, 31)),
-    )
-    semester_timing: bool = Field(default=True, description="R27 (Fujian): in session, not first/last semester")
+    windows: TransferWindows = Field(default_factory=TransferWindows, description="R25 blackout, R26 progression")
+    timing: TransferTiming | None = Field(default=FUJIAN_TIMING, description="R27; None: the province sets none")
     segment_grades: dict[Segment, tuple[int, int]] = Field(
         default_factory=lambda: {Segment.PRIMARY: (1, 6), Segment.JUNIOR: (7, 9), Segment.SENIOR: (10, 12)},
-        description="first and graduation grade of each school segment",
+        description="first and graduation grade of each school segment (R27)",
     )
-    compulsory_reasons: frozenset[str] = COMPULSORY_REASONS  # R29
-    senior_reasons: frozenset[str] = SENIOR_REASONS  # R29
+    compulsory_reasons: frozenset[str] = Field(default=COMPULSORY_REASONS, description="R29; empty: any")
+    senior_reasons: frozenset[str] = Field(default=SENIOR_REASONS, description="R29; empty: any")
     paper_file_months: int = Field(default=1, ge=1, description="R32")
     rollback_months: int = Field(default=6, ge=1, description="R33")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.warning_lead_working_days >= self.stage_sla_working_days:
+            raise ValueError("warning_lead_working_days must be less than stage_sla_working_days")
+        ranks = [_LEVELS.index(level) for level in self.escalation_chain]
+        if len(ranks) < 2 or ranks != sorted(set(ranks)):
+            raise ValueError("escalation_chain: two or more levels, each above the one before")
+        return self
+
+    @classmethod
+    def from_policy(cls, policy: ProvincePolicy, **overrides: Any) -> TransferRules:
+        """The rules a province's policy file sets; what it does not cover keeps the defaults here."""
+        values: dict[str, Any] = {
+            "stage_sla_working_days": policy.sla.stage_working_days,
+            "warning_lead_working_days": policy.sla.warning_lead_working_days,
+            "escalation_chain": policy.sla.escalation_chain,
+            "offline_timeout_working_days": policy.sla.offline_acceptance_working_days,
+            "windows": policy.windows,
+            "timing": policy.timing,
+            "compulsory_reasons": frozenset(r.code for r in policy.reasons.compulsory),
+            "senior_reasons": frozenset(r.code for r in policy.reasons.senior_high),
+            "paper_file_months": policy.deadlines.paper_file_months,
+        }
+        return cls(**(values | overrides))
 
     def segment_of(self, grade: int) -> Segment:
         for segment, (first, last) in self.segment_grades.items():

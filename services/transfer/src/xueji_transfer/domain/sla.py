@@ -1,11 +1,9 @@
-"""SLA timers as data (R22, R23, R32): which are armed for a case, what firing one records, and
-how a newly loaded calendar moves open deadlines (R31)."""
+"""SLA timers as data (R22, R23, R32): which are armed for a case and what firing one records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,9 +12,9 @@ from xueji_transfer.domain.calendar import DeadlineCalendar, deadline_from
 from xueji_transfer.domain.case_events import PaperFileOverdue
 from xueji_transfer.domain.events import TransferEvent
 from xueji_transfer.domain.jurisdiction import code_at, county_code, next_up
-from xueji_transfer.domain.offline_events import OfflineCause, OfflinePathOpened, OfflineTimerArmed
+from xueji_transfer.domain.offline_events import OfflineCause, OfflinePathOpened
 from xueji_transfer.domain.rules import TransferRules
-from xueji_transfer.domain.stage_events import StageDeadlineChanged, StageEscalated, StageWarned
+from xueji_transfer.domain.stage_events import StageEscalated, StageWarned
 from xueji_transfer.domain.state import LEVEL, CasePhase, OfflinePhase, StageState, TransferCase
 
 
@@ -59,8 +57,7 @@ def armed_timers(case: TransferCase | None, rules: TransferRules) -> list[ArmedT
             timers.append(_timer(case, TimerKind.BREACH, breach_due, stage))
     if offline_timer_running(case) and case.offline.timer is not None:
         timers.append(_timer(case, TimerKind.OFFLINE, case.offline.timer.due_at))
-    paper_file_pending = case.paper_file_sent_at is None and not case.paper_file_overdue
-    if case.phase is CasePhase.COMPLETED and case.paper_file_due_at is not None and paper_file_pending:
+    if paper_file_pending(case) and case.paper_file_due_at is not None:
         timers.append(_timer(case, TimerKind.PAPER_FILE, case.paper_file_due_at))
     return timers
 
@@ -77,6 +74,11 @@ def offline_timer_running(case: TransferCase) -> bool:
         and case.approved(Stage.RECEIVING_BUREAU)
         and not case.approved(Stage.SENDING_BUREAU)
     )
+
+
+def paper_file_pending(case: TransferCase) -> bool:
+    """Completed, the paper file neither recorded as sent nor already flagged overdue (R32)."""
+    return case.phase is CasePhase.COMPLETED and case.paper_file_sent_at is None and not case.paper_file_overdue
 
 
 def fire_timer(
@@ -124,47 +126,4 @@ def _escalate(
         escalated_to_level=level,
         escalated_to=code_at(level, stage.jurisdiction),
         next_deadline=next_deadline,
-    )
-
-
-def recompute_deadlines(
-    case: TransferCase, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
-) -> list[TransferEvent]:
-    """Re-ask the (newly loaded) calendar for every open deadline; an event only where one moved."""
-    events: list[TransferEvent] = []
-    stage = case.open_stage
-    changed = _stage_deadline_change(stage, now, calendar, rules) if stage else None
-    if changed is not None:
-        events.append(changed)
-    offline = case.offline.timer
-    if offline is not None and offline_timer_running(case):
-        new_offline = deadline_from(calendar, offline.opened_at, rules.offline_timeout_working_days, 0)
-        if new_offline != offline:
-            events.append(OfflineTimerArmed(at=now, deadline=new_offline))
-    return events
-
-
-def _stage_deadline_change(
-    stage: StageState, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
-) -> StageDeadlineChanged | None:
-    which: Literal["sla", "escalation"]
-    if stage.escalation_count == 0:
-        previous, which = stage.deadline, "sla"
-        days, lead = rules.stage_sla_working_days, rules.warning_lead_working_days
-    elif stage.escalation_deadline is not None:
-        previous, which = stage.escalation_deadline, "escalation"
-        days, lead = rules.escalation_working_days, 0
-    else:
-        return None  # escalated to the top: no deadline left to move
-    new = deadline_from(calendar, previous.opened_at, days, lead)
-    if new == previous:
-        return None
-    return StageDeadlineChanged(
-        at=now,
-        stage=stage.stage,
-        round=stage.round,
-        jurisdiction=stage.jurisdiction,
-        which=which,
-        previous=previous,
-        deadline=new,
     )

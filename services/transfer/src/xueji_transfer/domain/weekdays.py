@@ -1,11 +1,12 @@
-"""A weekday-only calendar: R31's provisional fallback, and the stand-in used by the domain tests."""
+"""A weekday-only DeadlineCalendar with optional rest and make-up days: what the domain's own tests
+run on, so they do not depend on the national data (the real one is xueji_contracts.calendar)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from xueji_contracts.calendar import add_months, end_of_local_day, local_date
 from xueji_contracts.messages.transfer import StageDeadline
-from xueji_transfer.domain.china_time import end_of_day, local_date
 
 
 class WeekdayCalendar:
@@ -39,13 +40,17 @@ class WeekdayCalendar:
         return day
 
     def stage_deadline(self, opened_at: datetime, working_days: int, warning_lead: int) -> StageDeadline:
-        start = local_date(opened_at)
-        due = end_of_day(self.add_working_days(start, working_days))
-        warn = end_of_day(self.add_working_days(start, max(working_days - warning_lead, 0)))
+        due_day = self.add_working_days(local_date(opened_at), working_days)
+        warn_day = self.add_working_days(local_date(opened_at), working_days - warning_lead)
         return StageDeadline(
             opened_at=opened_at,
-            due_at=due,
-            warn_at=min(warn, due),
+            due_at=end_of_local_day(due_day),
+            warn_at=end_of_local_day(warn_day),
             calendar_version=self.version,
             provisional=self.provisional,
         )
+
+    def month_deadline(self, start: datetime, months: int) -> datetime:
+        """24:00 of the same day `months` later, moved to the next working day if it is not one."""
+        last = add_months(local_date(start), months)
+        return end_of_local_day(last if self.is_working_day(last) else self.add_working_days(last, 1))

@@ -1,0 +1,97 @@
+"""The domain on the real contracts: the national calendar as its DeadlineCalendar (R31), a province
+policy file as its TransferRules (R22-R29), and the weekday stand-in agreeing with the real calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.calendar import national_calendar
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Stage
+from xueji_contracts.policy import load_policy
+from xueji_transfer.domain import (
+    ApplyForTransfer,
+    DeadlineCalendar,
+    SchoolSide,
+    SchoolTerm,
+    TransferApplication,
+    TransferRules,
+    WeekdayCalendar,
+    handle,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code="3506020001")
+NOTICE_2025 = WeekdayCalendar(
+    rest_days=frozenset({date(2025, 10, d) for d in range(1, 9)} | {date(2025, 1, d) for d in range(28, 32)})
+    | frozenset({date(2025, 2, d) for d in range(1, 5)}),
+    work_days=frozenset({date(2025, 1, 26), date(2025, 2, 8), date(2025, 9, 28), date(2025, 10, 11)}),
+    version="cn-2025",
+    provisional=False,
+)
+
+
+def application(reason: str = "household_move") -> TransferApplication:
+    return TransferApplication(
+        student_id="stu-1",
+        status=StatusState.ENROLLED,
+        sending=SchoolSide(code="4301020001"),
+        receiving=SchoolSide(code="3506020001"),
+        grade=4,
+        target_grade=4,
+        term=SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1),
+        reason=reason,
+    )
+
+
+@pytest.mark.parametrize(
+    "opened_at",
+    [
+        datetime(2025, 9, 29, 9, 0, tzinfo=CST),  # across National Day and both make-up days
+        datetime(2025, 1, 24, 9, 0, tzinfo=CST),  # across Spring Festival
+        datetime(2025, 3, 10, 23, 59, tzinfo=CST),
+    ],
+)
+def test_r31_the_weekday_stand_in_with_a_notice_agrees_with_the_national_calendar(opened_at: datetime) -> None:
+    national: DeadlineCalendar = national_calendar()  # the real calendar satisfies the domain's Protocol
+    real, stand_in = national.stage_deadline(opened_at, 10, 2), NOTICE_2025.stage_deadline(opened_at, 10, 2)
+    assert (real.due_at, real.warn_at, real.provisional) == (stand_in.due_at, stand_in.warn_at, False)
+    assert national.month_deadline(opened_at, 1) == NOTICE_2025.month_deadline(opened_at, 1)
+
+
+def test_r31_a_case_on_the_national_calendar_is_provisional_only_past_the_loaded_years() -> None:
+    rules = TransferRules(timing=None)
+    calendar = national_calendar()
+    loaded, _ = handle(
+        None,
+        ApplyForTransfer(transfer_id="t", application=application(), operator=RS),
+        datetime(2025, 10, 9, tzinfo=CST),
+        calendar,
+        rules,
+    )
+    assert loaded is not None
+    deadline = loaded.stages[Stage.RECEIVING_SCHOOL].deadline
+    assert deadline.calendar_version == calendar.version and not deadline.provisional
+    last_year = max(calendar.notice_years)
+    late = datetime(last_year, 12, 28, 9, 0, tzinfo=CST)
+    unloaded, _ = handle(
+        None, ApplyForTransfer(transfer_id="t", application=application(), operator=RS), late, calendar, rules
+    )
+    assert unloaded is not None and unloaded.stages[Stage.RECEIVING_SCHOOL].deadline.provisional
+
+
+def test_r22_the_fujian_policy_file_gives_the_default_rules() -> None:
+    assert TransferRules.from_policy(load_policy("fj")) == TransferRules()
+
+
+def test_r29_a_province_without_reasons_or_timing_refuses_neither() -> None:
+    hunan = TransferRules.from_policy(load_policy("hn"))
+    assert hunan.timing is None and hunan.compulsory_reasons == frozenset()
+    summer_break = datetime(2025, 8, 20, 9, 0, tzinfo=CST)
+    apply = ApplyForTransfer(transfer_id="t", application=application(reason="any_reason"), operator=RS)
+    state, _ = handle(None, apply, summer_break, WeekdayCalendar(), hunan)
+    assert state is not None and state.step == 1
