@@ -128,3 +128,29 @@ def test_r54_overdue_roster_is_flagged_to_the_county():
     assert [(n.jurisdiction, n.severity) for n in notes] == [(ev.SCHOOL, Severity.URGENT), (ev.COUNTY, Severity.URGENT)]
     assert "R54" in notes[0].title_zh
     assert [n.jurisdiction for n in compliance_changed(ev.compliance("roster-2026", "opened"))] == [ev.SCHOOL]
+
+
+def test_r52_webhook_signature_is_hmac_sha256_over_timestamp_and_body():
+    import hashlib
+    import hmac
+
+    from xueji_notify.domain.webhooks import sign, verify
+
+    body = b'{"kind":"stage_opened"}'
+    expected = "v1=" + hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign("s3cret", 1_700_000_000, body) == expected
+    assert verify("s3cret", 1_700_000_000, body, expected, now=1_700_000_100)
+    assert not verify("s3cret", 1_700_000_000, body + b" ", expected, now=1_700_000_100)
+    assert not verify("s3cret", 1_700_000_000, body, expected, now=1_700_001_000)  # replayed too late
+
+
+def test_webhook_backoff_doubles_is_capped_and_jittered_within_half_a_step():
+    from xueji_notify.domain.webhooks import backoff, endpoint_problem, retryable
+
+    assert [backoff(n, 10, 3600, 0.0) for n in range(4)] == [5, 10, 20, 40]
+    assert [backoff(n, 10, 3600, 0.999) for n in range(2)] == pytest.approx([9.995, 19.99])
+    assert backoff(20, 10, 3600, 0.0) == 1800
+    assert retryable(None) and retryable(503) and retryable(429) and not retryable(410) and not retryable(400)
+    assert endpoint_problem("https://hooks.example.org/x", allow_http=False) is None
+    assert endpoint_problem("http://hooks.example.org/x", allow_http=False) == "must be an https:// URL"
+    assert "credentials" in endpoint_problem("https://u:p@hooks.example.org/x", allow_http=False)

@@ -11,12 +11,23 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from xueji_contracts.topics import ALL_TOPICS, STUDENT_STATUS, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
+from xueji_contracts.messages.notify import WebhookDeliveryFailed
+from xueji_contracts.topics import (
+    ALL_TOPICS,
+    NOTIFY_WEBHOOK_DLQ,
+    STUDENT_STATUS,
+    TRANSFER_CASE,
+    TRANSFER_SLA,
+    TRANSFER_STAGE,
+    TopicSpec,
+)
 from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
-from xueji_notify import api, dashboard_api
+from xueji_kit.timers import TimerStore
+from xueji_notify import api, dashboard_api, webhook_api
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.calendar_source import province_calendar
+from xueji_notify.delivery import WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.student_status import on_student_status
@@ -25,7 +36,7 @@ from xueji_notify.handlers.transfer_sla import on_transfer_sla
 from xueji_notify.handlers.transfer_stage import on_transfer_stage
 from xueji_notify.notifier import Notifier
 from xueji_notify.settings import NotifySettings
-from xueji_notify.store import DashboardStore, InboxStore
+from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
 
 # Compliance deadlines travel on this topic once the registry's contract adds it (not in topics.py yet).
 COMPLIANCE_TOPIC = "registry.compliance.v1"
@@ -62,8 +73,14 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         sweep_every=settings.dashboard_sweep_seconds,
     )
     feed = ChangeFeed(dashboard, settings.dashboard_feed_seconds)
-    runtime.background += [aggregator.run_forever, feed.run_forever]
-    parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed}
+    webhooks, timers = WebhookStore(runtime.db), TimerStore(runtime.db)
+    deliverer = WebhookDeliverer(settings, webhooks, timers, runtime.events, runtime.relay)
+    notifier.outlets.append(deliverer.schedule)
+    runtime.startup_hooks += [webhooks.ensure_indexes, timers.ensure_indexes]
+    runtime.background += [aggregator.run_forever, feed.run_forever, deliverer.run_forever]
+    runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)
+    parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed,
+             "webhooks": webhooks}  # fmt: skip
     for name, value in parts.items():
         runtime.broker.context.set_global(name, value)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]
@@ -105,8 +122,8 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    app = runtime.http_app([api.router, dashboard_api.router, dashboard_api.page])
+    app = runtime.http_app([api.router, webhook_api.router, dashboard_api.router, dashboard_api.page])
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_api.STATIC), name="dashboard-static")
-    for name in ("inbox", "dashboard", "calendar", "feed"):
+    for name in ("inbox", "dashboard", "calendar", "feed", "webhooks"):
         setattr(app.state, name, runtime.broker.context.get(name))
     return app

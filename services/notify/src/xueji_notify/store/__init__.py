@@ -2,5 +2,6 @@
 
 from xueji_notify.store.dashboard import DashboardStore
 from xueji_notify.store.inbox import InboxStore
+from xueji_notify.store.webhooks import WebhookStore
 
-__all__ = ["DashboardStore", "InboxStore"]
+__all__ = ["DashboardStore", "InboxStore", "WebhookStore"]

@@ -1,0 +1,64 @@
+"""Webhook rules: who receives a notification, how a delivery is signed, when a failed one is retried."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from xueji_notify.domain.jurisdiction import node_of
+
+SIGNATURE_VERSION = "v1"
+# Retrying cannot help these: the receiver refuses the request itself (408 and 429 say "later").
+_FINAL = frozenset(range(400, 500)) - {408, 425, 429}
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`v1=` + hex HMAC-SHA256 over "<timestamp>.<body>", so a replayed body with a new time fails."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={mac}"
+
+
+def verify(secret: str, timestamp: int, body: bytes, signature: str, now: float, tolerance: float = 300) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
+    if abs(now - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def backoff(attempt: int, base: float, cap: float, jitter: float) -> float:
+    """Seconds before retry number `attempt + 1`: exponential, capped, with "equal jitter" (`jitter` in
+    [0, 1)): never less than half the step, so receivers are not hammered, yet retries spread out."""
+    step = min(cap, base * 2.0**attempt)
+    return step / 2 + step / 2 * jitter
+
+
+def retryable(status: int | None) -> bool:
+    """None: no answer (timeout, refused connection). 5xx, 408, 425 and 429 are worth another try."""
+    return status is None or status not in _FINAL
+
+
+def receives(webhook: Mapping[str, Any], kind: str, jurisdiction: str) -> bool:
+    """A hook registered for a jurisdiction gets the notifications addressed inside it, of its kinds."""
+    kinds = webhook.get("kinds") or []
+    return bool(webhook.get("active")) and jurisdiction.startswith(webhook["scope"]) and (not kinds or kind in kinds)
+
+
+def endpoint_problem(url: str, allow_http: bool) -> str | None:
+    """Why `url` cannot be a webhook endpoint, or None when it can."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
+        return "must be an https:// URL"
+    if not parts.hostname:
+        return "needs a host"
+    if parts.username or parts.password:
+        return "must not carry credentials; the signature authenticates the sender"
+    if parts.fragment:
+        return "must not have a #fragment"
+    return None
+
+
+def scope_of(jurisdiction: str) -> str:
+    return node_of(jurisdiction)

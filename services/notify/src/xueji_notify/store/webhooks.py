@@ -1,0 +1,56 @@
+"""Webhook registrations and deliveries (one document per delivery id, with every attempt)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from xueji_kit.store import Document
+from xueji_notify.store.common import insert_once
+
+
+class WebhookStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.webhooks = db["webhooks"]
+        self.deliveries = db["webhook_deliveries"]
+
+    async def ensure_indexes(self) -> None:
+        await self.webhooks.create_index([("scope", ASCENDING)], name="by_scope")
+        await self.deliveries.create_index([("webhook_id", ASCENDING)], name="by_webhook")
+
+    async def register(self, doc: Document) -> None:
+        await self.webhooks.insert_one(doc)
+
+    async def webhook(self, webhook_id: str) -> Document | None:
+        return await self.webhooks.find_one({"_id": webhook_id})
+
+    async def for_scopes(self, scopes: list[str]) -> list[Document]:
+        """Active hooks registered at any of these jurisdiction nodes."""
+        return [d async for d in self.webhooks.find({"scope": {"$in": scopes}, "active": True})]
+
+    async def under(self, scope: str) -> list[Document]:
+        query: dict[str, Any] = {"scope": {"$regex": f"^{scope}"}} if scope else {}
+        return [d async for d in self.webhooks.find(query)]
+
+    async def deactivate(self, webhook_id: str, at: datetime) -> None:
+        await self.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False, "deactivated_at": at}})
+
+    async def add_delivery(self, doc: Document) -> bool:
+        return await insert_once(self.deliveries, doc)
+
+    async def delivery(self, delivery_id: str) -> Document | None:
+        return await self.deliveries.find_one({"_id": delivery_id})
+
+    async def record_attempt(self, delivery_id: str, attempt: Document, fields: Document) -> None:
+        """One attempt at a time per delivery (its timer claim), so this update has no concurrent writer."""
+        await self.deliveries.update_one({"_id": delivery_id}, {"$push": {"attempts": attempt}, "$set": fields})
+
+    async def finish(self, delivery_id: str, fields: Document) -> None:
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
+
+    async def deliveries_of(self, webhook_id: str, limit: int) -> list[Document]:
+        cursor = self.deliveries.find({"webhook_id": webhook_id}).sort("created_at", DESCENDING).limit(limit)
+        return [d async for d in cursor]

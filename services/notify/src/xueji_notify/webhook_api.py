@@ -1,0 +1,94 @@
+"""Webhook registration: a jurisdiction registers an HTTPS endpoint and gets the signing secret once (R50)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.store import Document
+from xueji_notify.domain.notification import Kind
+from xueji_notify.domain.webhooks import endpoint_problem, scope_of
+from xueji_notify.settings import NotifySettings
+from xueji_notify.store import WebhookStore
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+SIGNING = (
+    "POST with headers X-Xueji-Delivery (same on every retry: apply once), X-Xueji-Timestamp (Unix seconds) and "
+    "X-Xueji-Signature = 'v1=' + hex HMAC-SHA256(secret, timestamp + '.' + raw body); refuse timestamps older "
+    "than 5 minutes. Answer 2xx when applied; 5xx, 408, 429 or no answer are retried with backoff, other 4xx are not."
+)
+
+
+class WebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000, description="https:// endpoint")
+    jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
+    kinds: list[Kind] = Field(default_factory=list, description="empty: every kind")
+    description: str | None = Field(default=None, max_length=200)
+
+
+def _store(request: Request) -> WebhookStore:
+    store: WebhookStore = request.app.state.webhooks
+    return store
+
+
+def _public(doc: Document) -> Document:
+    doc = {k: v for k, v in doc.items() if k != "secret"}
+    doc["webhook_id"] = doc.pop("_id")
+    return doc
+
+
+@router.post("", status_code=201, summary="Register an endpoint; the answer carries the signing secret, once")
+async def register(operator: Operator, request: Request, body: WebhookRequest) -> dict[str, Any]:
+    jurisdiction = body.jurisdiction or operator.code
+    require_jurisdiction(operator, jurisdiction)
+    settings: NotifySettings = request.app.state.runtime.settings
+    problem = endpoint_problem(body.url, settings.webhook_allow_http)
+    if problem:
+        raise HTTPException(422, [{"field": "url", "reason": problem, "in": "body"}])
+    doc = {
+        "_id": str(uuid.uuid4()), "jurisdiction": jurisdiction, "scope": scope_of(jurisdiction), "url": body.url,
+        "kinds": [k.value for k in body.kinds], "description": body.description, "active": True,
+        "secret": secrets.token_urlsafe(32), "created_by": operator.sub, "created_at": datetime.now(UTC),
+    }  # fmt: skip
+    await _store(request).register(doc)
+    return _public(doc) | {"secret": doc["secret"], "signing": SIGNING}
+
+
+@router.get("", summary="Webhooks registered in the operator's jurisdiction (without secrets)")
+async def webhooks(operator: Operator, request: Request) -> dict[str, Any]:
+    return {"webhooks": [_public(d) for d in await _store(request).under(operator.prefix)]}
+
+
+async def _visible(request: Request, operator: Operator, webhook_id: str) -> Document:
+    doc = await _store(request).webhook(webhook_id)
+    if doc is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
+    require_jurisdiction(operator, doc["jurisdiction"])
+    return doc
+
+
+@router.delete("/{webhook_id}", status_code=204, summary="Stop deliveries to this endpoint")
+async def remove(operator: Operator, request: Request, webhook_id: Annotated[str, Path(max_length=64)]) -> Response:
+    await _visible(request, operator, webhook_id)
+    await _store(request).deactivate(webhook_id, datetime.now(UTC))
+    return Response(status_code=204)
+
+
+@router.get("/{webhook_id}/deliveries", summary="Recent deliveries with every attempt")
+async def deliveries(
+    operator: Operator,
+    request: Request,
+    webhook_id: Annotated[str, Path(max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    await _visible(request, operator, webhook_id)
+    docs = await _store(request).deliveries_of(webhook_id, limit)
+    return {"deliveries": [{**{k: v for k, v in d.items() if k != "_id"}, "delivery_id": d["_id"]} for d in docs]}

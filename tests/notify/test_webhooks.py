@@ -1,0 +1,153 @@
+"""Webhooks over real HTTPS on loopback: signed, retried with backoff and jitter, applied once, dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+
+import notify_events as ev
+import pytest
+from aiokafka import AIOKafkaConsumer
+from prometheus_client import REGISTRY
+from webhook_receiver import Receiver, self_signed
+
+from xueji_contracts.messages.notify import WebhookDeliveryFailed
+from xueji_contracts.topics import NOTIFY_WEBHOOK_DLQ
+from xueji_notify.app import create_app
+from xueji_notify.settings import NotifySettings
+
+pytestmark = pytest.mark.integration
+BASE = 0.4
+
+
+@pytest.fixture
+async def receiver(tmp_path):
+    cert, key = self_signed(tmp_path)
+    made: list = []
+
+    async def start(script: dict[str, list[str]]) -> Receiver:
+        r = Receiver(script, slow_seconds=2.5)
+        made.append(await r.serve(cert, key))
+        return r
+
+    start.cert = cert
+    yield start
+    for server, task in made:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)
+
+
+async def _notify(start_app, cert, **overrides):
+    settings = {"webhook_ca_file": cert, "webhook_backoff_seconds": BASE, "webhook_backoff_cap_seconds": 5,
+                "webhook_timeout_seconds": 1.0, "webhook_tick_seconds": 0.1, **overrides}  # fmt: skip
+    return await start_app(create_app, NotifySettings, **settings)
+
+
+async def _register(notify, token, url: str, **extra) -> dict:
+    answer = await notify.post("/v1/webhooks", json={"url": url, **extra}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _delivered_total() -> float:
+    return REGISTRY.get_sample_value("xueji_webhook_deliveries_total", {"outcome": "delivered"}) or 0.0
+
+
+async def test_r22_delivery_is_signed_retried_with_backoff_and_applied_exactly_once(
+    start_app, isolation, token, wait_for, receiver
+):
+    hooks = await receiver({"/county": ["fail", "500", "slow", "ok"]})
+    notify = await _notify(start_app, receiver.cert, webhook_max_attempts=6)
+    county = token("county", ev.COUNTY)
+    hook = await _register(notify, county, f"{hooks.base_url}/county", kinds=["stage_opened"])
+    hooks.secrets["/county"] = hook["secret"]
+    delivered_before = _delivered_total()
+
+    opened = ev.opened(ev.transfer_id())
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(opened, opened)  # redelivered: still one notification, one delivery
+        await upstream.send(ev.opened(ev.transfer_id(), ev.FAR_SCHOOL))  # another county's: not ours
+        await upstream.send(ev.warning(opened.payload.transfer_id, opened.payload.deadline.due_at))  # other kind
+
+    path = f"/v1/webhooks/{hook['webhook_id']}/deliveries"
+
+    async def delivered():
+        body = (await notify.get(path, headers={"Authorization": f"Bearer {county}"})).json()
+        return body["deliveries"] if body["deliveries"] and body["deliveries"][0]["state"] == "delivered" else None
+
+    [delivery] = await wait_for(delivered, timeout=40)
+    assert [a["status"] for a in delivery["attempts"]] == [503, 500, None, 200]
+    assert "Timeout" in delivery["attempts"][2]["error"]
+    # The receiver saw four requests for one delivery id, every one correctly signed, and applied it once.
+    assert {r.delivery_id for r in hooks.received} == {delivery["delivery_id"]}
+    assert len(hooks.received) == 4 and all(r.valid_signature for r in hooks.received)
+    assert hooks.applied == {delivery["delivery_id"]: 1}
+    body = hooks.received[0].body
+    assert body["subject_id"] == opened.payload.transfer_id and body["kind"] == "stage_opened"
+    assert body["title_zh"].startswith("转学待办") and body["jurisdiction"] == ev.SCHOOL
+    # Exponential backoff with equal jitter: each wait at least half its step (BASE * 2^n), growing.
+    starts = [r.at for r in hooks.received]
+    waits = [b - a for a, b in itertools.pairwise(starts)]
+    assert waits[0] >= BASE / 2 - 0.05 and waits[1] >= BASE - 0.05, waits
+    assert waits[2] >= 1.0 + 2 * BASE - 0.1, waits  # the 1 s timeout, then at least half of 4 x BASE
+    assert _delivered_total() == delivered_before + 1
+
+
+async def test_r22_failing_endpoint_is_recorded_failed_and_dead_lettered(
+    start_app, isolation, token, wait_for, receiver
+):
+    hooks = await receiver({"/down": ["fail"], "/gone": ["410"]})
+    notify = await _notify(start_app, receiver.cert, webhook_max_attempts=3)
+    school = token("school", ev.SCHOOL)
+    down = await _register(notify, school, f"{hooks.base_url}/down")
+    gone = await _register(notify, school, f"{hooks.base_url}/gone")
+    hooks.secrets |= {"/down": down["secret"], "/gone": gone["secret"]}
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(ev.transfer_id()))
+
+    consumer = AIOKafkaConsumer(isolation.topic(NOTIFY_WEBHOOK_DLQ.name), bootstrap_servers=isolation.servers.kafka,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    try:
+        letters: list[dict] = []
+        async with asyncio.timeout(40):
+            while len(letters) < 2:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    letters += [json.loads(r.value) for r in records]
+    finally:
+        await consumer.stop()
+    failed = {
+        letter["payload"]["webhook_id"]: WebhookDeliveryFailed.model_validate(letter["payload"]) for letter in letters
+    }
+    assert failed[down["webhook_id"]].attempts == 3 and failed[down["webhook_id"]].last_status == 503
+    assert failed[gone["webhook_id"]].attempts == 1 and failed[gone["webhook_id"]].last_status == 410  # not retried
+    assert all(letter["type"] == "WebhookDeliveryFailed" for letter in letters)
+    assert sum(1 for r in hooks.received if r.delivery_id == failed[down["webhook_id"]].delivery_id) == 3
+    listed = (await notify.get(f"/v1/webhooks/{down['webhook_id']}/deliveries",
+                               headers={"Authorization": f"Bearer {school}"})).json()["deliveries"]  # fmt: skip
+    assert listed[0]["state"] == "failed"
+
+
+async def test_r50_registration_needs_https_and_the_jurisdiction(start_app, token):
+    notify = await start_app(create_app, NotifySettings)
+    county = token("county", ev.COUNTY)
+    plain = await notify.post("/v1/webhooks", json={"url": "http://example.org/hook"},
+                              headers={"Authorization": f"Bearer {county}"})  # fmt: skip
+    assert plain.status_code == 422 and plain.json()["detail"][0] == {
+        "field": "url",
+        "reason": "must be an https:// URL",
+        "in": "body",
+    }
+    other = await notify.post("/v1/webhooks", json={"url": "https://example.org/h", "jurisdiction": ev.FAR_COUNTY},
+                              headers={"Authorization": f"Bearer {county}"})  # fmt: skip
+    assert other.status_code == 403
+    made = await _register(notify, county, "https://example.org/h", jurisdiction=ev.SCHOOL)
+    listed = (await notify.get("/v1/webhooks", headers={"Authorization": f"Bearer {county}"})).json()["webhooks"]
+    assert [w["webhook_id"] for w in listed] == [made["webhook_id"]] and "secret" not in listed[0]
+    far = await notify.get("/v1/webhooks", headers={"Authorization": f"Bearer {token('county', ev.FAR_COUNTY)}"})
+    assert far.json()["webhooks"] == []
+    gone = await notify.delete(f"/v1/webhooks/{made['webhook_id']}", headers={"Authorization": f"Bearer {county}"})
+    assert gone.status_code == 204
