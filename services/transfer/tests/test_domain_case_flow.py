@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -31,6 +34,7 @@ from xueji_transfer.domain import (
     StageStatus,
     TransferApplication,
     TransferCase,
+    TransferError,
     TransferEvent,
     TransferRules,
     WeekdayCalendar,
@@ -366,3 +370,46 @@ def test_r12_events_round_trip_through_documents_and_replay_to_the_same_state() 
     documents = to_documents(run.events)
     assert replay(from_documents(documents)) == run.case
     assert run.case.version == len(run.events)
+
+
+# Approvals weigh more, so that many drawn sequences run all the way to completion.
+ACTIONS = [
+    *[("approve", s) for s in PARTY] * 6,
+    *[("return", s) for s in PARTY],
+    *[("examine", None), ("notify", None), ("report", None)] * 3,
+    ("materials", None),
+]
+
+
+def command_for(action: str, stage: Stage | None) -> object:
+    if stage is not None:
+        decision = Decision.APPROVE if action == "approve" else Decision.RETURN_FOR_MATERIALS
+        return DecideStage(stage=stage, decision=decision, operator=PARTY[stage], reason="more")
+    return {
+        "examine": ExamineConditions(operator=RS, conditions_met=True, vacancy=True),
+        "materials": AddMaterials(materials=(evidence(EvidenceKind.OTHER),), operator=RS),
+        "notify": NotifyStudentToReport(operator=RS),
+        "report": RecordStudentReported(operator=RS, electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE)),
+    }[action]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(ACTIONS), max_size=40))
+def test_r21_no_sequence_of_commands_skips_or_reorders_a_step(actions: list[tuple[str, Stage | None]]) -> None:
+    run = started()
+    stages = list(PARTY)
+    for action, stage in actions:
+        with contextlib.suppress(TransferError):
+            run(command_for(action, stage))
+        case = run.case
+        open_stage = case.open_stage
+        if open_stage is not None:
+            index = stages.index(open_stage.stage)
+            assert all(case.approved(s) for s in stages[:index])
+            assert not any(case.approved(s) for s in stages[index:])
+        if 3 <= case.step <= 6:
+            assert all(case.approved(s) for s in stages[: case.step - 2])
+        if case.phase is CasePhase.COMPLETED:
+            kinds = [e.type for e in run.events]
+            assert all(case.approved(s) for s in stages)
+            assert kinds.index("student_notified_to_report") < kinds.index("transfer_completed")

@@ -111,8 +111,9 @@ def _reject(case: TransferCase, command: DecideStage, now: datetime) -> Transfer
     if code in R34_FORBIDDEN and case.application.interprovincial:
         raise Refused(
             "R34",
-            "the receiving province must process an application another province agreed to; "
-            "it may not refuse on its own admission rules or score requirements",
+            "in an inter-provincial transfer the receiving province must process the application; "
+            "it may not refuse on its own admission rules, its score requirements or doubts about the "
+            "other province's admission",
             field="reason_code",
         )
     return rejection(case, command, code, command.reason or code.value, now)
