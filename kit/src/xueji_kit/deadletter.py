@@ -34,8 +34,10 @@ def _reason(exc: BaseException) -> str:
 def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[BaseMiddleware]:
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-            record = msg.raw_message
-            topic = getattr(record, "topic", "unknown")
+            # A batch subscriber's raw message is a tuple of records; dead-letter each of them.
+            raw = msg.raw_message
+            records = list(raw) if isinstance(raw, tuple | list) else [raw]
+            topic = getattr(records[0], "topic", "unknown") if records else "unknown"
             attempts = 0
             while True:
                 attempts += 1
@@ -49,14 +51,18 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
                     await asyncio.sleep(min(backoff * 2**attempts, 10.0))
                     attempts = 0
                 except PERMANENT as exc:
-                    return await self._dead_letter(record, topic, exc, attempts)
+                    return await self._dead_letter(records, topic, exc, attempts)
                 except Exception as exc:
                     if attempts > retries:
-                        return await self._dead_letter(record, topic, exc, attempts)
+                        return await self._dead_letter(records, topic, exc, attempts)
                     log.warning("handler_failed_retrying", topic=topic, attempt=attempts, error=str(exc))
                     await asyncio.sleep(backoff * 2 ** (attempts - 1))
 
-        async def _dead_letter(self, record: Any, topic: str, exc: BaseException, attempts: int) -> None:
+        async def _dead_letter(self, records: list[Any], topic: str, exc: BaseException, attempts: int) -> None:
+            for record in records:
+                await self._dead_letter_one(record, topic, exc, attempts)
+
+        async def _dead_letter_one(self, record: Any, topic: str, exc: BaseException, attempts: int) -> None:
             raw: bytes = record.value or b""
             letter = DeadLetter(
                 original_topic=topic,
