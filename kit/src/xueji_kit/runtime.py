@@ -23,6 +23,7 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
 from xueji_kit.deadletter import make_dead_letter_middleware
 from xueji_kit.http import add_operational_routes
+from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
 from xueji_kit.relay import OutboxRelay
@@ -48,6 +49,7 @@ class ServiceRuntime:
             client_id=f"xueji-{settings.service_name}",
             middlewares=[make_dead_letter_middleware(settings.handler_retries)],
             enable_idempotence=True,
+            security=kafka_security(settings),
             graceful_timeout=10.0,
         )
         holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,14 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27027/",
         validation_alias=AliasChoices("MONGODB_URI", "XUEJI_MONGODB_URI"),
     )
+    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
+    kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern=r"^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ca_file: Path | None = Field(default=None, description="CA bundle verifying the brokers' TLS certificates")
     mongodb_database: str = ""
+    policy_file: Path | None = Field(default=None, description="province policy YAML; default: the packaged one")
+    calendar_file: Path | None = Field(default=None, description="working-day calendar JSON; default: packaged")
     topic_prefix: str = Field(default="", description="prepended to every topic name (isolation)")
     consumer_group_prefix: str = ""
     jwt_public_key_file: Path | None = None
@@ -45,6 +52,14 @@ class ServiceSettings(BaseSettings):
 
     def group(self, name: str) -> str:
         return f"{self.consumer_group_prefix}{self.topic_prefix}{name}"
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> ServiceSettings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError("XUEJI_KAFKA_SASL_USERNAME and XUEJI_KAFKA_SASL_PASSWORD are required with SASL")
+        return self
 
     def public_key(self) -> str:
         if self.jwt_public_key:
