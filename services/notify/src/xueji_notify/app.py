@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,11 +24,12 @@ from xueji_contracts.topics import (
 )
 from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_notify import api, dashboard_api, webhook_api
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.calendar_source import province_calendar
-from xueji_notify.delivery import WebhookDeliverer
+from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.student_status import on_student_status
@@ -78,6 +80,7 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     notifier.outlets.append(deliverer.schedule)
     runtime.startup_hooks += [webhooks.ensure_indexes, timers.ensure_indexes]
     runtime.background += [aggregator.run_forever, feed.run_forever, deliverer.run_forever]
+    runtime.background += [partial(sample_consumer_lag, runtime.broker), partial(sample_timers_due, timers, SCHEDULER)]
     runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)
     parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed,
              "webhooks": webhooks}  # fmt: skip
