@@ -25,13 +25,6 @@ OVERLAYS = [f"provinces/{code}" for code in PROVINCE_OVERLAYS] + ["national"]
 # Variables the deployments set ahead of the code that will read them; each says why. A test fails
 # once a service's settings learn one of them, so this list cannot go stale silently.
 PENDING_SETTINGS = {
-    "XUEJI_KAFKA_SECURITY_PROTOCOL": "Kafka on Kubernetes requires SASL_SSL (KafkaUser ACLs); the kit connects in plaintext",
-    "XUEJI_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512, the KafkaUser authentication",
-    "XUEJI_KAFKA_SASL_USERNAME": "the service's KafkaUser name",
-    "XUEJI_KAFKA_SASL_PASSWORD": "from the KafkaUser secret Strimzi writes",
-    "XUEJI_KAFKA_CA_FILE": "the Strimzi cluster CA, mounted from <cluster>-cluster-ca-cert",
-    "XUEJI_POLICY_FILE": "the province policy from the xueji-policy ConfigMap",
-    "XUEJI_CALENDAR_FILE": "the working-day calendar from the xueji-calendar ConfigMap",
     "XUEJI_SCOPE": "dedupe's scope=national in the national tier",
 }
 # What a containerised service must be told: its defaults point at 127.0.0.1.
