@@ -154,3 +154,16 @@ def test_webhook_backoff_doubles_is_capped_and_jittered_within_half_a_step():
     assert endpoint_problem("https://hooks.example.org/x", allow_http=False) is None
     assert endpoint_problem("http://hooks.example.org/x", allow_http=False) == "must be an https:// URL"
     assert "credentials" in endpoint_problem("https://u:p@hooks.example.org/x", allow_http=False)
+
+
+def test_r31_working_days_left_agree_with_the_province_calendar_the_timers_use():
+    from xueji_notify.calendar_source import province_calendar
+    from xueji_notify.settings import NotifySettings
+
+    fujian = province_calendar(NotifySettings(province="35"))
+    assert fujian.warning_lead == 2 and fujian.version.startswith("cn-")
+    cal = fujian.calendar
+    national_day = (date(2026, 9, 30), date(2026, 10, 12))
+    assert working_days_left(cal, *national_day) == cal.working_days_between(*national_day)
+    assert working_days_left(cal, *national_day) < working_days_left(WeekdaysOnly(), *national_day)
+    assert fujian.is_provisional(date(2099, 1, 5)) and not fujian.is_provisional(date(2026, 1, 5))

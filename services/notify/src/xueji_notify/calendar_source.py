@@ -27,10 +27,12 @@ class ProvinceCalendar:
 def province_calendar(settings: NotifySettings) -> ProvinceCalendar:
     """From the province policy (national notices plus provincial adjustments); weekdays only without one."""
     try:
+        from xueji_contracts.calendar import load_calendar
         from xueji_contracts.policy import calendar_for, load_policy
     except ImportError:  # contracts without the policy package: every day is provisional
         log.warning("calendar_missing_weekdays_only")
         return ProvinceCalendar(WeekdaysOnly(), 2, "weekdays-only", ())
     policy = load_policy(settings.policy_file or settings.province)
-    calendar = calendar_for(policy)
+    national = load_calendar(settings.calendar_file) if settings.calendar_file else None
+    calendar = calendar_for(policy, national)
     return ProvinceCalendar(calendar, policy.sla.warning_lead_working_days, calendar.version, calendar.notice_years)

@@ -11,7 +11,6 @@ from xueji_kit.settings import ServiceSettings
 
 class NotifySettings(ServiceSettings):
     service_name: str = "notify"
-    policy_file: Path | None = Field(default=None, description="province policy; default: the packaged one")
     dashboard_interval_seconds: float = Field(default=0.5, gt=0, description="how often counts are brought up to date")
     dashboard_feed_seconds: float = Field(default=1.0, gt=0, description="how often pages hear of changed counts")
     dashboard_sweep_seconds: float = Field(default=900, gt=0, description="full recount, in case a change was missed")
