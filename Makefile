@@ -7,7 +7,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 STACK = $(UV) run --frozen python deploy/local/localstack
 
-.PHONY: help bootstrap run test lint format types arch unit pytest bench asyncapi token calendar clean
+.PHONY: help bootstrap run test test-tools lint format types arch unit pytest bench asyncapi token calendar clean
 
 help:
 	@echo "make run     install what is missing, start Kafka, the store, all services and the demo province"
@@ -20,12 +20,14 @@ bootstrap:  ## uv, the locked Python environment, Kafka's jars, the FerretDB bui
 		python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --all-packages --quiet
 	@$(STACK) install
-	@bash scripts/install_deploy_tools.sh
 
 run: bootstrap
 	@$(STACK) run
 
-test: bootstrap lint types arch pytest
+test: bootstrap test-tools lint types arch pytest
+
+test-tools:  ## what only the tests need: kustomize for the deployment checks
+	@bash scripts/install_deploy_tools.sh
 
 lint:
 	$(UV) run --frozen ruff check .
