@@ -1,0 +1,60 @@
+"""Chinese name normalisation: one written form per name, whatever keyboard or script typed it (R14)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+# The GB 18030 / public-security form for the separator in minority names is U+00B7.
+MIDDLE_DOT = "\u00b7"
+
+# Separators clerks actually type between the parts of a minority name: the Latin-1 middle dot,
+# bullet, hyphenation point, katakana middle dot (and its half-width form, folded by NFKC), Greek
+# ano teleia, dot operators, word-separator dot, and plain or full-width full stops.
+_DOT_VARIANTS = frozenset("\u00b7\u2022\u2027\u30fb\uff65\u0387\u2219\u22c5\u2e31\u16eb\u2024\u0701.\uff0e\u25cf")
+_DOTS = re.compile("[" + re.escape("".join(sorted(_DOT_VARIANTS))) + "]")
+_SPACES = re.compile(r"\s+")
+# A space is noise when it touches a CJK character or a dot ("王 小明", "买买提 · 艾力"); between
+# two Latin words ("JOHN SMITH") it carries meaning and is kept as one space.
+_NOISE_SPACE = re.compile(r"\s*(?=[\u3400-\u9fff\uf900-\ufaff\u00b7])|(?<=[\u3400-\u9fff\uf900-\ufaff\u00b7])\s*")
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    # Built once: loading the OpenCC dictionaries costs milliseconds, a conversion microseconds.
+    return opencc.OpenCC("t2s")
+
+
+def is_han(char: str) -> bool:
+    """True for a CJK unified ideograph (basic block, extension A, or compatibility ideograph)."""
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+@lru_cache(maxsize=200_000)
+def normalise_name(name: str) -> str:
+    """The display form used for comparison: half-width, simplified, one kind of middle dot, no stray spaces.
+
+    NFKC first so full-width letters and the half-width katakana dot become their ordinary forms,
+    then the dots are unified, then traditional characters are folded to simplified (OpenCC t2s).
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = _DOTS.sub(MIDDLE_DOT, text)
+    text = _SPACES.sub(" ", text).strip()
+    text = _NOISE_SPACE.sub("", text)
+    text = str(_to_simplified().convert(text))
+    # A doubled or dangling separator is a typing slip, not part of the name.
+    text = re.sub(MIDDLE_DOT + "+", MIDDLE_DOT, text).strip(MIDDLE_DOT + " ")
+    return text.upper()
+
+
+def name_key(name: str) -> str:
+    """The comparison key: the normalised name without separators, since some systems drop the dot."""
+    return normalise_name(name).replace(MIDDLE_DOT, "").replace(" ", "")
+
+
+def has_middle_dot(name: str) -> bool:
+    """True for a name written in parts (most minority names transcribed into Chinese characters)."""
+    return MIDDLE_DOT in normalise_name(name)

@@ -1,0 +1,89 @@
+"""Unit tests: the in-memory index is idempotent and blocking keeps a check small at 100k records (R14)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from xueji_dedupe.domain import CandidateRecord, CheckRequest, DedupeIndex, Gender, VerdictKind, check
+from xueji_dedupe.synthetic import SyntheticDataset, generate, id_number_for
+
+BORN = date(2016, 11, 2)
+
+
+def record(student_id: str = "s1", **fields: object) -> CandidateRecord:
+    base: dict[str, object] = {
+        "student_id": student_id,
+        "name": "刘子轩",
+        "birth_date": BORN,
+        "gender": Gender.MALE,
+        "region_code": "430104",
+    }
+    return CandidateRecord.model_validate(base | fields)
+
+
+def probe(**fields: object) -> CheckRequest:
+    return CheckRequest.model_validate(record().model_dump(exclude={"student_id"}) | fields)
+
+
+def test_r14_upsert_twice_keeps_one_entry() -> None:
+    index = DedupeIndex()
+    index.upsert(record())
+    blocks = index.block_sizes()
+    index.upsert(record())
+    assert len(index) == 1
+    assert index.block_sizes() == blocks
+
+
+def test_r14_update_refiles_under_the_new_keys() -> None:
+    index = DedupeIndex([record()])
+    index.upsert(record(name="刘梓萱", gender=Gender.FEMALE, birth_date=date(2016, 5, 9)))
+    assert len(index) == 1
+    assert check(index, probe()).kind is VerdictKind.UNIQUE
+    assert check(index, probe(name="刘梓萱", gender=Gender.FEMALE, birth_date=date(2016, 5, 9))).kind is (
+        VerdictKind.DUPLICATE
+    )
+    assert all(size == 1 for size in index.block_sizes().values())
+
+
+def test_r14_update_of_id_number_moves_the_exact_key() -> None:
+    old_id, new_id = id_number_for("430104", BORN, 31), id_number_for("430104", BORN, 33)
+    index = DedupeIndex([record(id_number=old_id)])
+    index.upsert(record(id_number=new_id))
+    assert check(index, probe(name="赵六", id_number=old_id)).kind is VerdictKind.UNIQUE
+    assert check(index, probe(name="赵六", id_number=new_id)).kind is VerdictKind.DUPLICATE
+
+
+def test_r14_remove_is_idempotent_and_empties_the_blocks() -> None:
+    index = DedupeIndex([record(), record("s2", name="刘梓轩")])
+    index.remove("s1")
+    index.remove("s1")
+    index.remove("never-there")
+    assert "s1" not in index
+    assert [r.student_id for r in index] == ["s2"]
+    index.remove("s2")
+    assert len(index) == 0
+    assert index.block_sizes() == {}
+
+
+@pytest.fixture(scope="module")
+def large() -> tuple[SyntheticDataset, DedupeIndex]:
+    dataset = generate(100_000, seed=20250901)
+    return dataset, DedupeIndex(dataset.records)
+
+
+def test_r14_check_against_100k_records_touches_only_its_blocks(large: tuple[SyntheticDataset, DedupeIndex]) -> None:
+    dataset, index = large
+    assert len(index) == 100_000
+    compared = []
+    by_id = {r.student_id: r for r in dataset.records}
+    for pair in dataset.pairs[::50]:  # duplicates of every kind, checked as key-info changes
+        duplicate = by_id[pair.duplicate_id]
+        verdict = check(index, CheckRequest.model_validate(duplicate.model_dump()))
+        assert pair.original_id in verdict.matched_student_ids or pair.kind.value == "typo"
+        compared.append(verdict.candidates_compared)
+    # Blocks hold tens of records; a linear scan would compare 100,000.
+    assert max(compared) < 300
+    assert sum(compared) / len(compared) < 100
+    assert max(index.block_sizes().values()) < 500
