@@ -15,6 +15,7 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from xueji_contracts.messages.deadletter import DeadLetter
 from xueji_contracts.topics import dlq
+from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
 
 log = structlog.get_logger("consumer")
@@ -38,6 +39,8 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
             raw = msg.raw_message
             records = list(raw) if isinstance(raw, tuple | list) else [raw]
             topic = getattr(records[0], "topic", "unknown") if records else "unknown"
+            # Every log line while handling this message carries its correlation id.
+            bind_correlation(str(getattr(msg, "correlation_id", "") or ""))
             attempts = 0
             while True:
                 attempts += 1
