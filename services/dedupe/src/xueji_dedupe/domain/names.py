@@ -17,6 +17,7 @@ MIDDLE_DOT = "\u00b7"
 _DOT_VARIANTS = frozenset("\u00b7\u2022\u2027\u30fb\uff65\u0387\u2219\u22c5\u2e31\u16eb\u2024\u0701.\uff0e\u25cf")
 _DOTS = re.compile("[" + re.escape("".join(sorted(_DOT_VARIANTS))) + "]")
 _SPACES = re.compile(r"\s+")
+_PLAIN_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 # A space is noise when it touches a CJK character or a dot ("王 小明", "买买提 · 艾力"); between
 # two Latin words ("JOHN SMITH") it carries meaning and is kept as one space.
 _NOISE_SPACE = re.compile(r"\s*(?=[\u3400-\u9fff\uf900-\ufaff\u00b7])|(?<=[\u3400-\u9fff\uf900-\ufaff\u00b7])\s*")
@@ -40,6 +41,8 @@ def normalise_name(name: str) -> str:
     NFKC first so full-width letters and the half-width katakana dot become their ordinary forms,
     then the dots are unified, then traditional characters are folded to simplified (OpenCC t2s).
     """
+    if _PLAIN_HAN.match(name):  # the common case: nothing to fold but the script
+        return str(_to_simplified().convert(name))
     text = unicodedata.normalize("NFKC", name)
     text = _DOTS.sub(MIDDLE_DOT, text)
     text = _SPACES.sub(" ", text).strip()

@@ -10,7 +10,7 @@ from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.model import CheckRequest
 from xueji_dedupe.domain.policy import MatchPolicy
 from xueji_dedupe.domain.verdict import VerdictKind
-from xueji_dedupe.synthetic.generator import SyntheticDataset
+from xueji_dedupe.synthetic.dataset import SyntheticDataset
 
 Pair = frozenset[str]
 

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from xueji_dedupe.domain.model import CandidateRecord, Gender
 from xueji_dedupe.synthetic import corruptions as corrupt
 from xueji_dedupe.synthetic.corruptions import CorruptionKind
+from xueji_dedupe.synthetic.dataset import DuplicatePair, SyntheticDataset
 from xueji_dedupe.synthetic.names import full_name
 from xueji_dedupe.synthetic.numbers import id_layout_number, resident_id
 from xueji_dedupe.synthetic.regions import COUNTIES
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicatePair:
-    """Ground truth: `duplicate_id` is a second record of the child in `original_id`, made by `kind`."""
-
-    original_id: str
-    duplicate_id: str
-    kind: CorruptionKind
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class SyntheticDataset:
-    records: tuple[CandidateRecord, ...]  # in creation order (shuffled)
-    pairs: tuple[DuplicatePair, ...]
-
-    def truth(self) -> frozenset[frozenset[str]]:
-        return frozenset(frozenset((pair.original_id, pair.duplicate_id)) for pair in self.pairs)
 
 
 class _Builder:
@@ -41,12 +23,12 @@ class _Builder:
         self.numbers: set[str] = set()
         self.count = 0
 
-    def _unique(self, make: Any) -> str:
+    def _unique(self, make: Callable[[], str]) -> str:
         # Collisions are rare; redraw instead of letting two children share a number by accident.
         while (number := make()) in self.numbers:
             pass
         self.numbers.add(number)
-        return str(number)
+        return number
 
     def student_id(self) -> str:
         self.count += 1
