@@ -25,7 +25,8 @@ from xueji_kit.timers import Timer, TimerScheduler, TimerStore, minute_of
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
 from xueji_notify.domain.webhooks import backoff, receives, retryable, sign
-from xueji_notify.metrics import WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
+from xueji_notify.mail import send_mail
+from xueji_notify.metrics import EMAILS, WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import WebhookStore
 
@@ -85,7 +86,7 @@ class WebhookDeliverer:
         status, error, took = await self._post(delivery, hook["secret"])
         now = datetime.now(UTC)
         record = {"attempt": attempt + 1, "at": now, "status": status, "error": error, "seconds": round(took, 3)}
-        if status is not None and 200 <= status < 300:
+        if status is not None and 200 <= status < 300:  # SMTP 250 counts too
             await self._store.record_attempt(delivery["_id"], record, {"state": "delivered", "delivered_at": now})
             WEBHOOK_DELIVERIES.labels("delivered").inc()
             log.info("webhook_delivered", delivery_id=delivery["_id"], attempts=attempt + 1, status=status)
@@ -103,6 +104,11 @@ class WebhookDeliverer:
 
     async def _post(self, delivery: dict[str, Any], secret: str) -> tuple[int | None, str | None, float]:
         assert self._client is not None
+        if delivery["url"].startswith("mailto:"):
+            started = time.perf_counter()
+            status, error = await send_mail(self._settings, delivery["url"], delivery["body"], delivery["_id"])
+            EMAILS.labels("sent" if status == 250 else "failed").inc()
+            return status, error, time.perf_counter() - started
         body = delivery["body"].encode()
         timestamp = int(time.time())
         headers = {

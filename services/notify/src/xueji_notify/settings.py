@@ -21,3 +21,9 @@ class NotifySettings(ServiceSettings):
     webhook_tick_seconds: float = Field(default=1.0, gt=0, description="how often due deliveries are looked for")
     webhook_ca_file: Path | None = Field(default=None, description="CA bundle for receivers; default: system CAs")
     webhook_allow_http: bool = Field(default=False, description="development only: accept http:// endpoints")
+    smtp_host: str = Field(default="", description="e-mail delivery is off while empty")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "xueji-notify@localhost"

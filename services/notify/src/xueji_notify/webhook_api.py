@@ -28,7 +28,7 @@ SIGNING = (
 class WebhookRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000, description="https:// endpoint")
+    url: str = Field(max_length=2000, description="https:// endpoint, or mailto: one address when e-mail is on")
     jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
     kinds: list[Kind] = Field(default_factory=list, description="empty: every kind")
     description: str | None = Field(default=None, max_length=200)
@@ -50,7 +50,7 @@ async def register(operator: Operator, request: Request, body: WebhookRequest) -
     jurisdiction = body.jurisdiction or operator.code
     require_jurisdiction(operator, jurisdiction)
     settings: NotifySettings = request.app.state.runtime.settings
-    problem = endpoint_problem(body.url, settings.webhook_allow_http)
+    problem = endpoint_problem(body.url, settings.webhook_allow_http, mail_on=bool(settings.smtp_host))
     if problem:
         raise HTTPException(422, [{"field": "url", "reason": problem, "in": "body"}])
     doc = {

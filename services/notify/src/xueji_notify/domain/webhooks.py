@@ -46,9 +46,13 @@ def receives(webhook: Mapping[str, Any], kind: str, jurisdiction: str) -> bool:
     return bool(webhook.get("active")) and jurisdiction.startswith(webhook["scope"]) and (not kinds or kind in kinds)
 
 
-def endpoint_problem(url: str, allow_http: bool) -> str | None:
-    """Why `url` cannot be a webhook endpoint, or None when it can."""
+def endpoint_problem(url: str, allow_http: bool, mail_on: bool = False) -> str | None:
+    """Why `url` cannot be a webhook endpoint, or None when it can (`mailto:` while e-mail is on)."""
     parts = urlsplit(url)
+    if parts.scheme == "mailto":
+        if not mail_on:
+            return "e-mail delivery is off (set XUEJI_SMTP_HOST)"
+        return None if "@" in parts.path and "," not in parts.path else "must name one address"
     if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
         return "must be an https:// URL"
     if not parts.hostname:
