@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.topics import (
     ALL_TOPICS,
+    DEDUPE_REVIEW,
     NOTIFY_WEBHOOK_DLQ,
     STUDENT_STATUS,
     TRANSFER_CASE,
@@ -31,6 +32,7 @@ from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.calendar_source import province_calendar
 from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
+from xueji_notify.handlers.dedupe_review import on_dedupe_review
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.student_status import on_student_status
 from xueji_notify.handlers.transfer_case import on_transfer_case
@@ -110,6 +112,13 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         "notify.transfer_case",
         on_transfer_case,
         "Case outcomes; offline acceptance and reconciliation on the dashboard (R23).",
+    )
+    _consumes(
+        runtime,
+        DEDUPE_REVIEW,
+        "notify.dedupe_review",
+        on_dedupe_review,
+        "Possible-duplicate review cases (R01, R14): a task for the county, the outcome for the school.",
     )
     compliance = next((t for t in ALL_TOPICS if t.name == COMPLIANCE_TOPIC), None)
     if compliance is not None:
