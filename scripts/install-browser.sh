@@ -4,7 +4,9 @@
 # Playwright for Python drives this Chromium through `executable_path` (tests/notify/browser).
 set -euo pipefail
 
-if [ -x /usr/bin/chromium ] && /usr/bin/chromium --version >/dev/null 2>&1; then
+# Chinese text needs a CJK font, or screenshots show empty boxes.
+if [ -x /usr/bin/chromium ] && /usr/bin/chromium --version >/dev/null 2>&1 \
+  && { ! command -v fc-list >/dev/null 2>&1 || [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
