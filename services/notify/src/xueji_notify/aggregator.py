@@ -85,13 +85,15 @@ class DashboardAggregator:
     async def _recount(self, node: str, today: object, now: datetime) -> Counts:
         store = self._store
         window = local_day(now) - timedelta(days=BREACH_WINDOW_DAYS)
+        school = len(node) == 10
+        # Each lookup is an equality on an indexed key; skip those that cannot match at this level:
+        # offline cases belong to schools, escalations go to bureaus, schools have no children.
         breach_days = [local_day(at) for at in await store.breach_times_at(node)]
-        own = own_counts(
-            await store.open_stages_at(node), await store.escalated_to(node), await store.cases_at(node),
-            breach_days, window,
-        )  # fmt: skip
+        escalated = [] if school else await store.escalated_to(node)
+        cases = await store.cases_at(node) if school else []
+        own = own_counts(await store.open_stages_at(node), escalated, cases, breach_days, window)
         total = own
-        for child in await store.children(node):
+        for child in [] if school else await store.children(node):
             total = total + Counts.from_doc(child.get("total"))
         doc = {"parent": parent_of(node), "level": level_of(node).value, "own": own.as_doc(), "total": total.as_doc()}
         await store.put_node(node, doc | {"updated_at": now})
