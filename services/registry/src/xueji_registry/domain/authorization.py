@@ -1,0 +1,78 @@
+"""R50: may this operator give this command? School operates, county verifies, Ministry approves deletions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_registry.domain.commands import (
+    AssignSupplementaryNumber,
+    Command,
+    EnrollStudent,
+    IssueFormalNumber,
+    RecordNationalChecks,
+    RecordTransferIn,
+    RecordTransferOut,
+    RequestChange,
+    ReviewChange,
+)
+from xueji_registry.domain.state import StudentStatus
+from xueji_registry.domain.transitions import TRANSITIONS, verifier_of
+
+
+@dataclass(frozen=True)
+class Authorization:
+    allowed: bool
+    reason: str
+
+
+# A G number comes from the spring batch a bureau runs; the school never mints one (R03).
+_BATCH = frozenset({Role.COUNTY, Role.CITY, Role.PROVINCE})
+_TRANSFER = frozenset({Role.SCHOOL, Role.COUNTY})
+
+
+def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role], str]:
+    """The roles that may give `command`, and what that command is, in words."""
+    match command:
+        case EnrollStudent():
+            return frozenset({Role.SCHOOL}), "enrollment"
+        case AssignSupplementaryNumber():
+            return frozenset({Role.SCHOOL}), "a supplementary number"
+        case RequestChange(details=details):
+            rule = TRANSITIONS[details.kind]
+            return frozenset({rule.initiator}), f"a request to {rule.action}"
+        case ReviewChange(change_id=change_id):
+            pending = state.pending_change(change_id) if state else None
+            if pending is None or state is None:
+                return frozenset({Role.COUNTY}), "a review"
+            verifier = verifier_of(pending.kind, state.segment) or Role.COUNTY
+            return frozenset({verifier}), f"the decision on '{TRANSITIONS[pending.kind].action}'"
+        case RecordNationalChecks():
+            return frozenset({Role.COUNTY}), "the national check results"
+        case IssueFormalNumber():
+            return _BATCH, "the G number batch"
+        case RecordTransferIn() | RecordTransferOut():
+            return _TRANSFER, "a transfer outcome"
+    raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
+
+
+def _target(command: Command, state: StudentStatus | None) -> str | None:
+    if isinstance(command, EnrollStudent):
+        return command.school_code
+    if isinstance(command, RecordTransferIn):
+        return command.receiving_school
+    return state.school_code if state is not None else None
+
+
+def authorize(claims: OperatorClaims, command: Command, state: StudentStatus | None) -> Authorization:
+    """Allowed, or the reason (naming R50) why this operator may not give this command on this record."""
+    roles, what = _who(command, state)
+    if claims.role not in roles:
+        needed = " or ".join(sorted(role.value for role in roles))
+        return Authorization(False, f"R50: {what} is for a {needed} operator, not {claims.role.value}")
+    target = _target(command, state)
+    if target is None:
+        return Authorization(False, "R50: there is no record to act on")
+    if not claims.covers(target):
+        return Authorization(False, f"R50: school {target} is outside the jurisdiction {claims.code}")
+    return Authorization(True, f"{claims.role.value} {claims.code} may give {what} for school {target}")

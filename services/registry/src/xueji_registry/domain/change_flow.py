@@ -1,0 +1,140 @@
+"""The two-phase change: the school requests, the verifier approves or rejects, the national checks (if any) decide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xueji_registry.domain import preconditions
+from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
+from xueji_registry.domain.change_kinds import ChangeKind
+from xueji_registry.domain.commands import RecordNationalChecks, RequestChange, ReviewChange
+from xueji_registry.domain.effects import effects
+from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
+from xueji_registry.domain.event_base import Actor, CheckOutcome, Recorded
+from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.record_events import ClosureCause, RecordClosed
+from xueji_registry.domain.rules import RegistryRules
+from xueji_registry.domain.state import ChangePhase, PendingChange, StudentStatus
+from xueji_registry.domain.transitions import TRANSITIONS, changes_status, verifier_of
+
+# Two identity changes in flight could each pass the national checks against a different ID number.
+_IDENTITY = frozenset({ChangeKind.KEY_INFO, ChangeKind.FORMAL_NUMBER})
+
+
+def _conflict(state: StudentStatus, kind: ChangeKind) -> PendingChange | None:
+    for pending in state.pending:
+        same_group = (changes_status(kind) and changes_status(pending.kind)) or {kind, pending.kind} <= _IDENTITY
+        if pending.kind is kind or same_group:
+            return pending
+    return None
+
+
+def request(command: RequestChange, state: StudentStatus, now: datetime, rules: RegistryRules) -> list[RegistryEvent]:
+    details = command.details
+    rule = TRANSITIONS[details.kind]
+    if details.kind is ChangeKind.CONFIRM_CREATION:
+        raise Refused("R14", "a creation is confirmed by reviewing the enrollment's pending change", field="details")
+    if (pending := _conflict(state, details.kind)) is not None:
+        detail = f"the {pending.kind.value} change {pending.change_id} is still pending"
+        raise IllegalTransition(rule.rule, rule.action, state.state, detail=detail)
+    preconditions.check(details, state, now, command.evidence, rules)
+    actor = Actor.of(command.operator)
+    verifier = verifier_of(details.kind, state.segment)
+    if verifier is None:
+        return effects(
+            details,
+            state,
+            change_id=None,
+            now=now,
+            by=actor,
+            reason=command.reason,
+            evidence=command.evidence,
+            rules=rules,
+        )
+    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
+    return [ChangeRequested(**recorded, change_id=f"chg-{state.version + 1}", details=details, verifier=verifier)]
+
+
+def _pending(state: StudentStatus, change_id: str, phase: ChangePhase) -> PendingChange:
+    pending = state.pending_change(change_id)
+    if pending is None:
+        raise UnknownRecord("R12", f"no pending change {change_id} on this record", field="change_id")
+    if pending.phase is not phase:
+        raise Refused(TRANSITIONS[pending.kind].rule, f"change {change_id} is {pending.phase.value}", field="change_id")
+    return pending
+
+
+def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: RegistryRules) -> list[RegistryEvent]:
+    pending = _pending(state, command.change_id, ChangePhase.AWAITING_VERIFICATION)
+    actor = Actor.of(command.operator)
+    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
+    if not command.approve:
+        rejected: list[RegistryEvent] = [ChangeRejected(**recorded, change_id=pending.change_id, kind=pending.kind)]
+        if pending.kind is ChangeKind.CONFIRM_CREATION:
+            closed = RecordClosed(
+                **recorded,
+                change_id=pending.change_id,
+                cause=ClosureCause.DUPLICATE_REFUSED,
+                status_number=state.status_number,
+            )
+            rejected.append(closed)
+        return rejected
+    # Re-checked as of the request: the bureau's pace must not turn an allowed request into a refused one.
+    preconditions.check(pending.details, state, pending.requested_at, pending.evidence, rules)
+    national = TRANSITIONS[pending.kind].national_checks
+    approved = ChangeApproved(
+        **recorded, change_id=pending.change_id, kind=pending.kind, awaiting_national_checks=national
+    )
+    if national:
+        return [approved]
+    return [approved, *_take_effect(pending, state, now, actor, command.evidence, rules)]
+
+
+def national_checks(
+    command: RecordNationalChecks, state: StudentStatus, now: datetime, rules: RegistryRules
+) -> list[RegistryEvent]:
+    pending = _pending(state, command.change_id, ChangePhase.AWAITING_NATIONAL_CHECKS)
+    actor = Actor.of(command.operator)
+    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
+    checks = NationalChecksRecorded(
+        **recorded,
+        change_id=pending.change_id,
+        duplicate_check=command.duplicate_check,
+        identity_comparison=command.identity_comparison,
+    )
+    failed = [
+        name
+        for name, outcome in (
+            ("national duplicate check", command.duplicate_check),
+            ("identity comparison", command.identity_comparison),
+        )
+        if outcome is not CheckOutcome.PASSED
+    ]
+    if failed:
+        rule = TRANSITIONS[pending.kind].rule
+        why = f"{rule}: not applied, the {' and the '.join(failed)} did not pass"
+        because = recorded.copy()
+        because["reason"] = why
+        return [checks, ChangeRejected(**because, change_id=pending.change_id, kind=pending.kind)]
+    return [checks, *_take_effect(pending, state, now, actor, command.evidence, rules)]
+
+
+def _take_effect(
+    pending: PendingChange,
+    state: StudentStatus,
+    now: datetime,
+    actor: Actor,
+    more_evidence: tuple[EvidenceRef, ...],
+    rules: RegistryRules,
+) -> list[RegistryEvent]:
+    return effects(
+        pending.details,
+        state,
+        change_id=pending.change_id,
+        now=now,
+        by=actor,
+        reason=pending.reason,
+        evidence=(*pending.evidence, *more_evidence),
+        rules=rules,
+    )

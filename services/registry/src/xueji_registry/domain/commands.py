@@ -1,0 +1,136 @@
+"""What operators and other services ask of a status record; each says who asks, why and with what evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_registry.domain.event_base import CheckOutcome
+from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.person import BasicInfo, StudentIdentity
+from xueji_registry.domain.record_changes import ChangeDetails
+from xueji_registry.domain.status_events import Arrival
+from xueji_registry.domain.supplementary import SchoolNumbering
+
+SCHOOL = r"^\d{10}$"
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    operator: OperatorClaims
+    reason: str = Field(min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+class DuplicateOutcome(StrEnum):
+    CLEAR = "clear"
+    POSSIBLE = "possible"  # fuzzy match: the county decides (R14)
+    DUPLICATE = "duplicate"  # exact match: refused (R01)
+
+
+class DuplicateCheck(BaseModel):
+    """The dedupe service's answer for this person, obtained before the record may exist (R01, R14)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: DuplicateOutcome
+    existing_student_id: str | None = None
+
+    @model_validator(mode="after")
+    def _refers(self) -> Self:
+        if self.outcome is not DuplicateOutcome.CLEAR and not self.existing_student_id:
+            raise ValueError("a possible or exact duplicate names the existing record")
+        return self
+
+
+class EnrollStudent(_Command):
+    """First registration by the school: the record and its L (or J, without an ID) number."""
+
+    type: Literal["enroll_student"] = "enroll_student"
+    student_id: str = Field(min_length=1, description="opaque, stable; chosen by the caller")
+    school_code: str = Field(pattern=SCHOOL)
+    segment: Segment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int | None = Field(default=None, ge=1, le=12, description="default: 6, 9 or 12 by segment")
+    identity: StudentIdentity
+    basic: BasicInfo = BasicInfo()
+    admitted_on: date
+    number_counter: int = Field(ge=1, description="this county's next L (or J) allocation, won by a unique insert")
+    duplicate_check: DuplicateCheck
+
+
+class RequestChange(_Command):
+    """The school (the province for a deletion) asks for a change; some take effect at once (see TRANSITIONS)."""
+
+    type: Literal["request_change"] = "request_change"
+    details: ChangeDetails
+
+
+class ReviewChange(_Command):
+    """The verifier (county bureau; the Ministry for a deletion) approves or rejects a pending change."""
+
+    type: Literal["review_change"] = "review_change"
+    change_id: str = Field(min_length=1)
+    approve: bool
+
+
+class RecordNationalChecks(_Command):
+    """The county records the national duplicate check and identity comparison of a key-info or J->G change."""
+
+    type: Literal["record_national_checks"] = "record_national_checks"
+    change_id: str = Field(min_length=1)
+    duplicate_check: CheckOutcome
+    identity_comparison: CheckOutcome
+
+
+class IssueFormalNumber(_Command):
+    """The spring batch: L -> G once the national duplicate check and the population-register comparison pass."""
+
+    type: Literal["issue_formal_number"] = "issue_formal_number"
+    duplicate_check: CheckOutcome
+    identity_comparison: CheckOutcome = Field(description="comparison with the national population register")
+
+
+class AssignSupplementaryNumber(_Command):
+    """R07: the provincial supplementary number; the sequence is won by the caller's unique insert."""
+
+    type: Literal["assign_supplementary_number"] = "assign_supplementary_number"
+    school_year: int = Field(ge=2000, le=2099)
+    numbering: SchoolNumbering
+    sequence: int
+
+
+class RecordTransferOut(_Command):
+    """A completed transfer to a school in another province (sent by the transfer service)."""
+
+    type: Literal["record_transfer_out"] = "record_transfer_out"
+    transfer_id: str = Field(min_length=1)
+    receiving_school: str = Field(pattern=SCHOOL)
+
+
+class RecordTransferIn(_Command):
+    """A completed transfer into `receiving_school`; `arrival` when the record starts in this province."""
+
+    type: Literal["record_transfer_in"] = "record_transfer_in"
+    transfer_id: str = Field(min_length=1)
+    receiving_school: str = Field(pattern=SCHOOL)
+    arrival: Arrival | None = None
+
+
+Command = Annotated[
+    EnrollStudent
+    | RequestChange
+    | ReviewChange
+    | RecordNationalChecks
+    | IssueFormalNumber
+    | AssignSupplementaryNumber
+    | RecordTransferOut
+    | RecordTransferIn,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,74 @@
+"""First enrollment (R01-R03, R14): one record per person, an L number (J without an ID), duplicates refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xueji_contracts.auth import Role
+from xueji_contracts.calendar.deadlines import local_date
+from xueji_contracts.identity import birth_date_of, mask_id_number
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain import periods
+from xueji_registry.domain.change_events import ChangeRequested
+from xueji_registry.domain.commands import DuplicateOutcome, EnrollStudent
+from xueji_registry.domain.errors import DuplicateStatus, Refused
+from xueji_registry.domain.event_base import Actor, Recorded
+from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.numbers import no_id_number, temporary_number
+from xueji_registry.domain.record_changes import ConfirmCreation
+from xueji_registry.domain.record_events import StatusRecorded
+from xueji_registry.domain.rules import RegistryRules
+from xueji_registry.domain.state import StudentStatus
+
+
+def enroll(
+    command: EnrollStudent, state: StudentStatus | None, now: datetime, rules: RegistryRules
+) -> list[RegistryEvent]:
+    if state is not None:
+        masked = mask_id_number(state.status_number)
+        raise DuplicateStatus(f"student {state.student_id} already has status {masked}", existing=state.student_id)
+    check = command.duplicate_check
+    if check.outcome is DuplicateOutcome.DUPLICATE:
+        raise DuplicateStatus(
+            f"this person already has status {check.existing_student_id}", existing=check.existing_student_id
+        )
+    identity = command.identity
+    if identity.id_number is not None and birth_date_of(identity.id_number) != identity.birth_date:
+        raise Refused("R06", "the birth date differs from the one in the ID number", field="identity.birth_date")
+    if command.admitted_on > local_date(now):
+        raise Refused("R02", "the admission date is in the future", field="admitted_on")
+    graduation_grade = command.graduation_grade or rules.graduation_grades[command.segment]
+    if command.grade > graduation_grade:
+        raise Refused("R02", f"grade {command.grade} is past the graduation grade {graduation_grade}", field="grade")
+    county = command.school_code[:6]
+    # No obtainable ID number: a J number; otherwise L until the national checks allow G (R03).
+    allocate = temporary_number if identity.id_number is not None else no_id_number
+    possible = check.outcome is DuplicateOutcome.POSSIBLE
+    recorded = Recorded(
+        student_id=command.student_id,
+        at=now,
+        by=Actor.of(command.operator),
+        reason=command.reason,
+        evidence=command.evidence,
+    )
+    events: list[RegistryEvent] = [
+        StatusRecorded(
+            **recorded,
+            school_code=command.school_code,
+            segment=command.segment,
+            grade=command.grade,
+            graduation_grade=graduation_grade,
+            identity=identity,
+            basic=command.basic,
+            admitted_on=command.admitted_on,
+            status_number=allocate(county, command.number_counter),
+            state=StatusState.PENDING_REVIEW if possible else StatusState.ENROLLED,
+            status_file_due=periods.months_after(command.admitted_on, periods.STATUS_FILE_MONTHS),
+        )
+    ]
+    if possible:
+        review = recorded.copy()
+        review["reason"] = f"possible duplicate of {check.existing_student_id}: the county decides (R14)"
+        details = ConfirmCreation(possible_duplicate_of=check.existing_student_id)
+        events.append(ChangeRequested(**review, change_id="chg-2", details=details, verifier=Role.COUNTY))
+    return events

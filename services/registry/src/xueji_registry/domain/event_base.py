@@ -1,0 +1,73 @@
+"""What every recorded event carries (R12): the student, who acted, when, why and the evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TypedDict
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain.evidence import EvidenceRef
+
+
+class Actor(BaseModel):
+    """Who did it: the operator id, the level they acted at and their jurisdiction code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    operator_id: str = Field(min_length=1)
+    role: Role
+    code: str = Field(pattern=r"^\d{6}(\d{4})?$")
+
+    @classmethod
+    def of(cls, claims: OperatorClaims) -> Actor:
+        return cls(operator_id=claims.sub, role=claims.role, code=claims.code)
+
+
+class CheckOutcome(StrEnum):
+    """The answer of an external check: the national duplicate check, the population-register comparison."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+class RegistryEventBase(BaseModel):
+    """Base of every event: nothing is overwritten, so these fields are the permanent history (R12)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    at: AwareDatetime
+    by: Actor
+    reason: str = Field(min_length=1)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+class TransitionEventBase(RegistryEventBase):
+    """A change of status; `change_id` links it to the request it settles, if there was one."""
+
+    change_id: str | None = None
+    from_state: StatusState | None
+    to_state: StatusState
+
+
+class Recorded(TypedDict):
+    """The R12 fields of one event, built once per decision and spread into each event it records."""
+
+    student_id: str
+    at: datetime
+    by: Actor
+    reason: str
+    evidence: tuple[EvidenceRef, ...]
+
+
+class Moved(Recorded):
+    """The R12 fields plus where a status transition leads."""
+
+    change_id: str | None
+    from_state: StatusState | None
+    to_state: StatusState

@@ -1,0 +1,73 @@
+"""Every event of a status record as one tagged union, and its (de)serialization for the event store."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
+from xueji_registry.domain.record_events import (
+    BasicInfoChanged,
+    CertificateReissued,
+    KeyInfoChanged,
+    RecordClosed,
+    StatusNumberChanged,
+    StatusRecorded,
+    SupplementaryNumberAssigned,
+)
+from xueji_registry.domain.status_events import (
+    Completed,
+    CreationConfirmed,
+    Deceased,
+    DroppedOut,
+    Graduated,
+    Left,
+    Resumed,
+    ResumedAfterDropout,
+    ReturnedFromAbroad,
+    Suspended,
+    SuspensionExtended,
+    TransferredIn,
+    TransferredOut,
+    WentAbroad,
+)
+
+RegistryEvent = Annotated[
+    StatusRecorded
+    | StatusNumberChanged
+    | SupplementaryNumberAssigned
+    | KeyInfoChanged
+    | BasicInfoChanged
+    | CertificateReissued
+    | RecordClosed
+    | ChangeRequested
+    | ChangeApproved
+    | ChangeRejected
+    | NationalChecksRecorded
+    | CreationConfirmed
+    | Suspended
+    | SuspensionExtended
+    | Resumed
+    | WentAbroad
+    | ReturnedFromAbroad
+    | DroppedOut
+    | ResumedAfterDropout
+    | Deceased
+    | Graduated
+    | Completed
+    | Left
+    | TransferredOut
+    | TransferredIn,
+    Field(discriminator="type"),
+]
+
+_EVENTS: TypeAdapter[list[RegistryEvent]] = TypeAdapter(list[RegistryEvent])
+
+
+def to_documents(events: list[RegistryEvent]) -> list[dict[str, Any]]:
+    return [event.model_dump(mode="json") for event in events]
+
+
+def from_documents(documents: list[dict[str, Any]]) -> list[RegistryEvent]:
+    return _EVENTS.validate_python(documents)

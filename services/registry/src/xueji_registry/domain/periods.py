@@ -1,0 +1,54 @@
+"""School segments, terms and the calendar-month periods the measures count in (R02, R40, R43, R44, R45)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum, StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.calendar.deadlines import add_months
+
+
+class Segment(StrEnum):
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    SENIOR = "senior"
+
+
+COMPULSORY = frozenset({Segment.PRIMARY, Segment.JUNIOR})
+
+# Grades are numbered 1-12 across segments; a province with a 5-4 system overrides these.
+DEFAULT_GRADUATION_GRADE = {Segment.PRIMARY: 6, Segment.JUNIOR: 9, Segment.SENIOR: 12}
+
+STATUS_FILE_MONTHS = 1  # R02: the file exists within 1 month of admission
+SUSPENSION_MONTHS = 12  # R40: one academic year, and one extension of the same length
+DROPOUT_RETURN_MONTHS = 12  # R43: resumption within 1 year of dropping out
+DEATH_REPORT_MONTHS = 1  # R44
+ILLNESS_DROPOUT_MONTHS = 24  # R43: incurable illness after two years of suspension
+ABSENCE_DAYS = 14  # R45: 2 weeks of unexcused absence
+CONTACT_ATTEMPTS = 2  # R45: "contacted many times": more than once
+
+
+class Term(IntEnum):
+    FIRST = 1  # autumn
+    SECOND = 2  # spring: the graduation grade's last semester
+
+
+class SchoolTerm(BaseModel):
+    """A semester: the school year by the calendar year it starts in (2024 = 2024-2025), and which half."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    school_year: int = Field(ge=2000, le=2099)
+    term: Term
+
+
+def months_after(day: date, months: int) -> date:
+    """The day `months` calendar months later (month-end clamped, Civil Code art. 202)."""
+    return add_months(day, months)
+
+
+def cohort_grade(grade_then: int, then: SchoolTerm, now: SchoolTerm, graduation_grade: int) -> int:
+    """The grade a student's original class is in at `now` (R41 "original grade"), capped at graduation."""
+    return min(grade_then + max(now.school_year - then.school_year, 0), graduation_grade)

@@ -1,0 +1,66 @@
+"""Who the record is about: key information (name, ID number; R10) and other basic information (R11)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from xueji_contracts.identity import InvalidResidentId, validate_resident_id
+
+
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+def checked_id_number(value: str | None) -> str | None:
+    """R06: a valid 18-character ID number in compact form; the ValueError becomes a 422 naming the field."""
+    if value is None:
+        return None
+    try:
+        return validate_resident_id(value)
+    except InvalidResidentId as exc:
+        raise ValueError(f"invalid resident ID number: {exc.reason}") from None
+
+
+class StudentIdentity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str | None = Field(default=None, description="None: no obtainable ID number (a J student)")
+    gender: Gender
+    birth_date: date
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return checked_id_number(value)
+
+
+class BasicInfo(BaseModel):
+    """The other basic information a guardian may ask to correct (002 II.7); all optional at enrollment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    ethnicity: str | None = Field(default=None, max_length=20)
+    home_address: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=50)
+    guardian_phone: str | None = Field(default=None, max_length=30)
+
+
+class BasicInfoPatch(BaseModel):
+    """R11: the fields to change; name and ID number are key information and go through R10 instead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    gender: Gender | None = None
+    birth_date: date | None = None
+    ethnicity: str | None = Field(default=None, max_length=20)
+    home_address: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=50)
+    guardian_phone: str | None = Field(default=None, max_length=30)
+
+    def changed(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)

@@ -1,0 +1,129 @@
+"""Whether a requested change may happen to this record now: state, segment, evidence and the rule's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from xueji_contracts.calendar.deadlines import local_date
+from xueji_contracts.identity import birth_date_of
+from xueji_registry.domain import periods
+from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
+from xueji_registry.domain.errors import IllegalTransition, Refused
+from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef, missing_evidence
+from xueji_registry.domain.numbers import NumberKind, kind_of
+from xueji_registry.domain.periods import Segment, Term
+from xueji_registry.domain.record_changes import (
+    ChangeBasicInfo,
+    ChangeDetails,
+    ChangeKeyInfo,
+    ChangeToFormalNumber,
+    ReissueCertificate,
+)
+from xueji_registry.domain.rules import RegistryRules
+from xueji_registry.domain.state import CertificateKind, StudentStatus
+from xueji_registry.domain.status_changes import (
+    AbsenceDropout,
+    Complete,
+    Death,
+    DropOut,
+    ExtendSuspension,
+    Graduate,
+    Leave,
+    Resume,
+    ResumeAfterDropout,
+    Suspend,
+)
+from xueji_registry.domain.supplementary import certificate_number
+from xueji_registry.domain.transitions import TRANSITIONS
+
+
+def check(
+    details: ChangeDetails, state: StudentStatus, at: datetime, evidence: Sequence[EvidenceRef], rules: RegistryRules
+) -> None:
+    """Refused or IllegalTransition when `details` may not apply to `state` as of `at`; None when it may."""
+    rule = TRANSITIONS[details.kind]
+    if state.segment not in rule.segments:
+        allowed = ", ".join(sorted(s.value for s in rule.segments))
+        raise Refused(rule.rule, f"{rule.action} applies to {allowed} only; this student is {state.segment.value}")
+    if state.state not in rule.from_states:
+        raise IllegalTransition(rule.rule, rule.action, state.state)
+    if (missing := missing_evidence(evidence, rule.all_of, rule.one_of)) is not None:
+        raise Refused(rule.rule, missing, field="evidence")
+    _specific(details, state, local_date(at), evidence)
+    if isinstance(details, Graduate):
+        graduation_certificate(details, state, rules)  # a sequence out of range is refused before anything
+
+
+def _needs(rule: str, evidence: Sequence[EvidenceRef], kind: EvidenceKind, why: str) -> None:
+    if (missing := missing_evidence(evidence, (kind,))) is not None:
+        raise Refused(rule, f"{missing} ({why})", field="evidence")
+
+
+def _specific(details: ChangeDetails, state: StudentStatus, today: date, evidence: Sequence[EvidenceRef]) -> None:
+    suspension = state.suspension
+    match details:
+        case Suspend(cause=cause, term=term):
+            if state.grade >= state.graduation_grade and term.term is Term.SECOND:
+                raise Refused("R40", "no suspension in the graduation grade's last semester", field="term")
+            if cause is SuspensionCause.ILLNESS:
+                _needs("R40", evidence, EvidenceKind.MEDICAL_CERTIFICATE, "illness: county-level or higher")
+            else:
+                _needs("R40", evidence, EvidenceKind.SUPPORTING_DOCUMENT, "the cause's supporting materials")
+        case ExtendSuspension() if suspension is not None and suspension.extended:
+            raise Refused(
+                "R40", f"the suspension was already extended once (to {suspension.expires_on}); no second extension"
+            )
+        case Resume(grade=grade, term=term) if suspension is not None:
+            cohort = periods.cohort_grade(suspension.grade, suspension.term, term, state.graduation_grade)
+            if grade not in (suspension.grade, cohort):
+                raise Refused("R41", f"return to grade {suspension.grade} or {cohort}, not {grade}", field="grade")
+            if suspension.cause is SuspensionCause.ILLNESS:
+                _needs("R41", evidence, EvidenceKind.RECOVERY_CERTIFICATE, "suspended for illness")
+        case DropOut(cause=DropoutCause.INCURABLE_ILLNESS):
+            if suspension is None or periods.months_after(suspension.since, periods.ILLNESS_DROPOUT_MONTHS) > today:
+                raise Refused("R43", "dropout for illness follows two years of suspension", field="cause")
+        case AbsenceDropout(absent_since=since, contact_attempts=attempts):
+            if today - since < timedelta(days=periods.ABSENCE_DAYS):
+                raise Refused("R45", f"absent since {since}: not yet 2 weeks", field="absent_since")
+            if attempts < periods.CONTACT_ATTEMPTS:
+                raise Refused("R45", "the school must have contacted the family repeatedly", field="contact_attempts")
+        case ResumeAfterDropout() if state.dropout is not None and not state.dropout.status_retained:
+            if today > periods.months_after(state.dropout.on, periods.DROPOUT_RETURN_MONTHS):
+                raise Refused("R43", f"dropped out on {state.dropout.on}: resumption only within 1 year")
+        case Death(date_of_death=died) if died > today:
+            raise Refused("R44", "the date of death is in the future", field="date_of_death")
+        case Graduate() | Complete() if state.grade != state.graduation_grade:
+            raise Refused("R46", f"grade {state.grade} is not the graduation grade {state.graduation_grade}")
+        case Graduate() if state.segment is not Segment.PRIMARY:
+            _needs("R46", evidence, EvidenceKind.GRADUATION_ROSTER, "approved by the county bureau")
+        case Leave(study_to=until) if until > today:
+            raise Refused("R46", "the study period ends in the future", field="study_to")
+        case ReissueCertificate(certificate_number=number):
+            certificate = state.certificate(number)
+            if certificate is None or certificate.kind is not CertificateKind.GRADUATION:
+                raise Refused("R08", f"no graduation certificate {number} on this record", field="certificate_number")
+            if certificate.reissued_on is not None:
+                raise Refused("R08", f"certificate {number} was already reissued on {certificate.reissued_on}")
+        case ChangeBasicInfo(patch=patch):
+            _basic_info(state, patch.changed())
+        case ChangeKeyInfo(name=name, id_number=id_number):
+            if name in (None, state.identity.name) and id_number in (None, state.identity.id_number):
+                raise Refused("R10", "the key information is already as requested")
+        case ChangeToFormalNumber() if kind_of(state.status_number) is not NumberKind.NO_ID:
+            raise Refused("R04", f"only a J number changes to G by application; this is {state.status_number[0]}")
+
+
+def _basic_info(state: StudentStatus, changed: dict[str, object]) -> None:
+    current = {**state.identity.model_dump(), **state.basic.model_dump()}
+    if all(current.get(field) == value for field, value in changed.items()):
+        raise Refused("R11", "the basic information is already as requested", field="patch")
+    id_number = state.identity.id_number
+    if "birth_date" in changed and id_number is not None and changed["birth_date"] != birth_date_of(id_number):
+        raise Refused("R11", "the birth date must match the ID number (change that by R10)", field="birth_date")
+
+
+def graduation_certificate(details: Graduate, state: StudentStatus, rules: RegistryRules) -> str:
+    return certificate_number(
+        state.segment, details.graduation_year, details.numbering, details.certificate_sequence, rules.layout
+    )

@@ -1,0 +1,95 @@
+"""Details of the other changes (R04, R08, R10, R11, R13, R14) and the tagged union of every change."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from xueji_registry.domain.change_kinds import ChangeKind, Details
+from xueji_registry.domain.person import BasicInfoPatch, checked_id_number
+from xueji_registry.domain.status_changes import (
+    AbsenceDropout,
+    Complete,
+    Death,
+    DropOut,
+    ExtendSuspension,
+    GoAbroad,
+    Graduate,
+    Leave,
+    Resume,
+    ResumeAfterDropout,
+    ReturnFromAbroad,
+    Suspend,
+)
+
+
+class ConfirmCreation(Details):
+    kind: Literal[ChangeKind.CONFIRM_CREATION] = ChangeKind.CONFIRM_CREATION
+    possible_duplicate_of: str | None = None
+
+
+class ReissueCertificate(Details):
+    kind: Literal[ChangeKind.REISSUE_CERTIFICATE] = ChangeKind.REISSUE_CERTIFICATE
+    certificate_number: str = Field(min_length=1)
+
+
+class ChangeBasicInfo(Details):
+    kind: Literal[ChangeKind.BASIC_INFO] = ChangeKind.BASIC_INFO
+    patch: BasicInfoPatch
+
+
+class ChangeKeyInfo(Details):
+    kind: Literal[ChangeKind.KEY_INFO] = ChangeKind.KEY_INFO
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    id_number: str | None = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return checked_id_number(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.name is None and self.id_number is None:
+            raise ValueError("a key-information change names a new name, a new ID number or both")
+        return self
+
+
+class ChangeToFormalNumber(Details):
+    """R04: a J student who now has an ID number applies for a G number."""
+
+    kind: Literal[ChangeKind.FORMAL_NUMBER] = ChangeKind.FORMAL_NUMBER
+    id_number: str
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return checked_id_number(value)
+
+
+class DeleteRecord(Details):
+    kind: Literal[ChangeKind.DELETE_RECORD] = ChangeKind.DELETE_RECORD
+
+
+ChangeDetails = Annotated[
+    ConfirmCreation
+    | Suspend
+    | ExtendSuspension
+    | Resume
+    | GoAbroad
+    | ReturnFromAbroad
+    | DropOut
+    | AbsenceDropout
+    | ResumeAfterDropout
+    | Death
+    | Graduate
+    | Complete
+    | Leave
+    | ReissueCertificate
+    | ChangeBasicInfo
+    | ChangeKeyInfo
+    | ChangeToFormalNumber
+    | DeleteRecord,
+    Field(discriminator="kind"),
+]

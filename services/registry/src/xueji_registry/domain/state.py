@@ -1,0 +1,117 @@
+"""The StudentStatus aggregate's state: built only by folding events (`apply`), read by `decide` and views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, SuspensionCause
+from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.periods import SchoolTerm, Segment
+from xueji_registry.domain.person import BasicInfo, StudentIdentity
+from xueji_registry.domain.record_changes import ChangeDetails
+from xueji_registry.domain.record_events import ClosureCause
+from xueji_registry.domain.transitions import changes_status
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SuspensionRecord(_Frozen):
+    cause: SuspensionCause
+    since: date
+    expires_on: date
+    extended: bool = False
+    grade: int
+    term: SchoolTerm
+
+
+class DropoutRecord(_Frozen):
+    cause: DropoutCause
+    on: date
+    status_retained: bool
+
+
+class CertificateKind(StrEnum):
+    GRADUATION = "graduation"
+    COMPLETION = "completion"
+    LEAVING = "leaving"
+
+
+class CertificateRecord(_Frozen):
+    kind: CertificateKind
+    number: str | None = None
+    issued_on: date
+    reissued_on: date | None = None  # R08: at most one reissue
+    study_from: date | None = None
+    study_to: date | None = None
+
+
+class ChangePhase(StrEnum):
+    AWAITING_VERIFICATION = "awaiting_verification"
+    AWAITING_NATIONAL_CHECKS = "awaiting_national_checks"
+
+
+class PendingChange(_Frozen):
+    change_id: str
+    details: ChangeDetails
+    requested_at: datetime
+    requested_by: Actor
+    reason: str
+    evidence: tuple[EvidenceRef, ...]
+    phase: ChangePhase = ChangePhase.AWAITING_VERIFICATION
+
+    @property
+    def kind(self) -> ChangeKind:
+        return self.details.kind
+
+
+class Closure(_Frozen):
+    cause: ClosureCause
+    at: datetime
+
+
+class StudentStatus(_Frozen):
+    """One student's status record as of `version` events; history lives in the events, not here."""
+
+    student_id: str
+    version: int = Field(ge=1)
+    state: StatusState
+    school_code: str
+    segment: Segment
+    grade: int
+    graduation_grade: int
+    identity: StudentIdentity
+    basic: BasicInfo
+    admitted_on: date
+    status_file_due: date | None = None
+    status_number: str
+    previous_numbers: tuple[str, ...] = ()
+    previous_names: tuple[str, ...] = ()
+    previous_id_numbers: tuple[str, ...] = ()
+    supplementary_numbers: dict[Segment, str] = Field(default_factory=dict)
+    suspension: SuspensionRecord | None = None
+    dropout: DropoutRecord | None = None
+    certificates: tuple[CertificateRecord, ...] = ()
+    pending: tuple[PendingChange, ...] = ()
+    transfers: tuple[str, ...] = ()  # transfer ids already applied: a redelivered outcome changes nothing
+    closure: Closure | None = None
+
+    @property
+    def county_code(self) -> str:
+        return self.school_code[:6]
+
+    def pending_change(self, change_id: str) -> PendingChange | None:
+        return next((p for p in self.pending if p.change_id == change_id), None)
+
+    def pending_transition(self) -> PendingChange | None:
+        """The one status transition awaiting a decision, if any: two cannot be in flight at once."""
+        return next((p for p in self.pending if changes_status(p.kind)), None)
+
+    def certificate(self, number: str) -> CertificateRecord | None:
+        return next((c for c in self.certificates if c.number == number), None)

@@ -1,0 +1,84 @@
+"""How each status transition event changes the state; the new status is always the event's `to_state`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xueji_contracts.calendar.deadlines import local_date
+from xueji_registry.domain.event_base import TransitionEventBase
+from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.state import (
+    CertificateKind,
+    CertificateRecord,
+    DropoutRecord,
+    StudentStatus,
+    SuspensionRecord,
+)
+from xueji_registry.domain.status_events import (
+    Completed,
+    CreationConfirmed,
+    Deceased,
+    DroppedOut,
+    Graduated,
+    Left,
+    Resumed,
+    ResumedAfterDropout,
+    ReturnedFromAbroad,
+    Suspended,
+    SuspensionExtended,
+    TransferredIn,
+    TransferredOut,
+    WentAbroad,
+)
+
+
+def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
+    match event:
+        case Suspended():
+            record = SuspensionRecord(
+                cause=event.cause, since=event.since, expires_on=event.expires_on, grade=event.grade, term=event.term
+            )
+            return {"suspension": record}
+        case SuspensionExtended():
+            assert state.suspension is not None  # decide extends only a suspension
+            return {
+                "suspension": state.suspension.model_copy(update={"expires_on": event.expires_on, "extended": True})
+            }
+        case Resumed():
+            return {"grade": event.grade, "suspension": None}
+        case DroppedOut():
+            dropout = DropoutRecord(cause=event.cause, on=event.on, status_retained=event.status_retained)
+            return {"dropout": dropout, "suspension": None}
+        case ResumedAfterDropout():
+            return {"dropout": None}
+        case Graduated() | Completed() | Left():
+            return {"certificates": (*state.certificates, _certificate(event))}
+        case TransferredOut():
+            return {"transfers": (*state.transfers, event.transfer_id)}
+        case TransferredIn():
+            return {
+                "school_code": event.to_school,
+                "transfers": (*state.transfers, event.transfer_id),
+                "dropout": None,
+            }
+        case CreationConfirmed() | WentAbroad() | ReturnedFromAbroad() | Deceased():
+            return {}
+    raise ValueError(f"no state change defined for {event.type}")  # pragma: no cover - the union is exhaustive
+
+
+def _certificate(event: Graduated | Completed | Left) -> CertificateRecord:
+    issued_on = local_date(event.at)
+    if isinstance(event, Graduated):
+        return CertificateRecord(kind=CertificateKind.GRADUATION, number=event.certificate_number, issued_on=issued_on)
+    if isinstance(event, Completed):
+        return CertificateRecord(kind=CertificateKind.COMPLETION, issued_on=issued_on)
+    return CertificateRecord(
+        kind=CertificateKind.LEAVING, issued_on=issued_on, study_from=event.study_from, study_to=event.study_to
+    )
+
+
+def transition_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
+    if not isinstance(event, TransitionEventBase):
+        raise ValueError(f"{event.type} is not a status transition")  # pragma: no cover - the union is exhaustive
+    pending = tuple(p for p in state.pending if p.change_id != event.change_id)
+    return {**_specific(state, event), "state": event.to_state, "pending": pending}

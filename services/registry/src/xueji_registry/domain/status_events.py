@@ -1,0 +1,116 @@
+"""Events that move the status (R40-R46, R28 transfers, R14 creation review): one per transition."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
+from xueji_registry.domain.event_base import TransitionEventBase
+from xueji_registry.domain.periods import SchoolTerm, Segment
+from xueji_registry.domain.person import BasicInfo, StudentIdentity
+
+SCHOOL = r"^\d{10}$"
+
+
+class CreationConfirmed(TransitionEventBase):
+    type: Literal["creation_confirmed"] = "creation_confirmed"
+
+
+class Suspended(TransitionEventBase):
+    type: Literal["suspended"] = "suspended"
+    cause: SuspensionCause
+    since: date
+    expires_on: date
+    grade: int
+    term: SchoolTerm
+
+
+class SuspensionExtended(TransitionEventBase):
+    type: Literal["suspension_extended"] = "suspension_extended"
+    expires_on: date
+
+
+class Resumed(TransitionEventBase):
+    type: Literal["resumed"] = "resumed"
+    grade: int
+
+
+class WentAbroad(TransitionEventBase):
+    type: Literal["went_abroad"] = "went_abroad"
+
+
+class ReturnedFromAbroad(TransitionEventBase):
+    """The original record continues (R42): same student id, numbers and history."""
+
+    type: Literal["returned_from_abroad"] = "returned_from_abroad"
+
+
+class DroppedOut(TransitionEventBase):
+    type: Literal["dropped_out"] = "dropped_out"
+    cause: DropoutCause
+    on: date
+    status_retained: bool  # R45: the county keeps a compulsory-education dropout's status
+    written_report_required: bool  # R45: the school reports to the township and the county bureau
+    migrant_household_county: str | None = None
+
+
+class ResumedAfterDropout(TransitionEventBase):
+    type: Literal["resumed_after_dropout"] = "resumed_after_dropout"
+
+
+class Deceased(TransitionEventBase):
+    type: Literal["deceased"] = "deceased"
+    date_of_death: date
+    reported_late: bool  # R44: cancelled more than 1 month after the death
+
+
+class Graduated(TransitionEventBase):
+    type: Literal["graduated"] = "graduated"
+    graduation_year: int
+    certificate_number: str
+
+
+class Completed(TransitionEventBase):
+    type: Literal["completed"] = "completed"
+
+
+class Left(TransitionEventBase):
+    """A leaving certificate stating the actual period of study (002 III.17)."""
+
+    type: Literal["left"] = "left"
+    study_from: date
+    study_to: date
+
+
+class TransferredOut(TransitionEventBase):
+    """The student went to a school in another province; the record stays here as history."""
+
+    type: Literal["transferred_out"] = "transferred_out"
+    transfer_id: str
+    receiving_school: str = Field(pattern=SCHOOL)
+
+
+class Arrival(BaseModel):
+    """A student arriving from another province for the first time: what the sending side's record says."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    identity: StudentIdentity
+    basic: BasicInfo = BasicInfo()
+    status_number: str  # the national number travels with the student; the supplementary number does not
+    segment: Segment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int = Field(ge=1, le=12)
+    admitted_on: date
+
+
+class TransferredIn(TransitionEventBase):
+    type: Literal["transferred_in"] = "transferred_in"
+    transfer_id: str
+    from_school: str | None = Field(default=None, pattern=SCHOOL)
+    to_school: str = Field(pattern=SCHOOL)
+    arrival: Arrival | None = None  # set when the record starts here

@@ -1,0 +1,265 @@
+"""Creating a status record and its numbers: one person one record (R01, R14), L/J/G numbers (R02-R06)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.identity import check_character
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain import (
+    ChangeRequested,
+    ChangeToFormalNumber,
+    CheckOutcome,
+    DuplicateCheck,
+    DuplicateOutcome,
+    DuplicateStatus,
+    EnrollStudent,
+    EvidenceKind,
+    EvidenceRef,
+    IllegalTransition,
+    IssueFormalNumber,
+    OutsideJurisdiction,
+    RecordClosed,
+    RecordNationalChecks,
+    Refused,
+    RegistryEvent,
+    RequestChange,
+    ReviewChange,
+    Segment,
+    StudentIdentity,
+    StudentStatus,
+    decide,
+    handle,
+    temporary_number,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
+SCHOOL = "3506020001"
+SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
+COUNTY_CLERK = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
+PROVINCE_CLERK = OperatorClaims(sub="province-1", role=Role.PROVINCE, code="350000")
+
+
+def resident_id(born: str = "20150315", sequence: str = "123") -> str:
+    first17 = "350602" + born + sequence
+    return first17 + check_character(first17)
+
+
+def evidence(kind: EvidenceKind) -> EvidenceRef:
+    return EvidenceRef(
+        kind=kind, uri=f"s3://evidence/{kind.value}.pdf", sha256=hashlib.sha256(kind.encode()).hexdigest()
+    )
+
+
+def identity(id_number: str | None = None, **fields: Any) -> StudentIdentity:
+    values: dict[str, Any] = {
+        "name": "林小雨",
+        "id_number": id_number,
+        "gender": "female",
+        "birth_date": date(2015, 3, 15),
+    }
+    return StudentIdentity.model_validate(values | fields)
+
+
+def enrollment(**fields: Any) -> EnrollStudent:
+    values: dict[str, Any] = {
+        "operator": SCHOOL_CLERK,
+        "reason": "新生入学",
+        "student_id": "stu-1",
+        "school_code": SCHOOL,
+        "segment": Segment.PRIMARY,
+        "grade": 1,
+        "identity": identity(resident_id()),
+        "admitted_on": date(2024, 9, 1),
+        "number_counter": 1,
+        "duplicate_check": DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
+    }
+    return EnrollStudent.model_validate(values | fields)
+
+
+class Record:
+    """A student's stream: commands decided at T0 + `days`, events kept in order."""
+
+    def __init__(self, command: EnrollStudent | None = None) -> None:
+        self.state: StudentStatus | None = None
+        self.events: list[RegistryEvent] = []
+        self(command or enrollment())
+
+    def __call__(self, command: Any, *, days: int = 0) -> list[RegistryEvent]:
+        self.state, events = handle(command, self.state, T0 + timedelta(days=days))
+        self.events += events
+        return events
+
+    @property
+    def now(self) -> StudentStatus:
+        assert self.state is not None
+        return self.state
+
+
+def test_r03_enrollment_with_an_id_number_records_an_l_number() -> None:
+    record = Record()
+    assert record.now.state is StatusState.ENROLLED
+    assert record.now.status_number == temporary_number("350602", 1)
+    assert record.now.version == 1
+
+
+def test_r03_enrollment_without_an_obtainable_id_records_a_j_number() -> None:
+    record = Record(enrollment(identity=identity(None), number_counter=5))
+    assert record.now.status_number.startswith("J350602")
+    assert record.now.status_number[1:] == temporary_number("350602", 5)[1:]
+
+
+def test_r02_status_file_is_due_one_month_after_admission() -> None:
+    record = Record(enrollment(admitted_on=date(2024, 8, 31)))
+    assert record.now.status_file_due == date(2024, 9, 30)
+
+
+def test_r01_exact_duplicate_is_refused_with_the_existing_record() -> None:
+    duplicate = DuplicateCheck(outcome=DuplicateOutcome.DUPLICATE, existing_student_id="stu-0")
+    with pytest.raises(DuplicateStatus) as refused:
+        decide(enrollment(duplicate_check=duplicate), None, T0)
+    assert refused.value.existing == "stu-0"
+    assert refused.value.rule == "R01"
+
+
+def test_r01_a_second_status_for_the_same_record_is_refused() -> None:
+    record = Record()
+    with pytest.raises(DuplicateStatus) as refused:
+        decide(enrollment(), record.now, T0)
+    assert refused.value.existing == "stu-1"
+    assert "G350602" not in str(refused.value) and resident_id() not in str(refused.value)
+
+
+def test_r14_possible_duplicate_waits_for_the_county_and_is_then_confirmed() -> None:
+    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    record = Record(enrollment(duplicate_check=possible))
+    assert record.now.state is StatusState.PENDING_REVIEW
+    request = record.events[-1]
+    assert isinstance(request, ChangeRequested)
+    assert request.verifier is Role.COUNTY
+    record(ReviewChange(operator=COUNTY_CLERK, reason="不同一人", change_id=request.change_id, approve=True))
+    assert record.now.state is StatusState.ENROLLED
+    assert record.now.pending == ()
+
+
+def test_r14_possible_duplicate_confirmed_as_duplicate_closes_the_record() -> None:
+    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    record = Record(enrollment(duplicate_check=possible))
+    record(ReviewChange(operator=COUNTY_CLERK, reason="same person as stu-0", change_id="chg-2", approve=False))
+    assert record.now.closure is not None
+    with pytest.raises(RecordClosed):
+        decide(
+            IssueFormalNumber(
+                operator=COUNTY_CLERK,
+                reason="batch",
+                duplicate_check=CheckOutcome.PASSED,
+                identity_comparison=CheckOutcome.PASSED,
+            ),
+            record.now,
+            T0,
+        )
+
+
+def test_r06_invalid_id_number_names_the_field_and_nothing_is_built() -> None:
+    bad = resident_id()[:-1] + ("1" if resident_id()[-1] != "1" else "2")
+    with pytest.raises(ValidationError) as invalid:
+        identity(bad)
+    assert invalid.value.errors()[0]["loc"] == ("id_number",)
+    assert "check character" in str(invalid.value)
+
+
+def test_r06_birth_date_must_match_the_id_number() -> None:
+    with pytest.raises(Refused) as refused:
+        decide(enrollment(identity=identity(resident_id(), birth_date=date(2015, 3, 16))), None, T0)
+    assert refused.value.field == "identity.birth_date"
+
+
+def issue(
+    duplicate: CheckOutcome, comparison: CheckOutcome, operator: OperatorClaims = PROVINCE_CLERK
+) -> IssueFormalNumber:
+    return IssueFormalNumber(
+        operator=operator, reason="2025 春季 G 号批次", duplicate_check=duplicate, identity_comparison=comparison
+    )
+
+
+def test_r03_g_number_is_issued_after_both_national_checks_and_keeps_the_l_number() -> None:
+    record = Record()
+    temporary = record.now.status_number
+    record(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), days=150)
+    assert record.now.status_number == "G" + resident_id()
+    assert record.now.previous_numbers == (temporary,)
+
+
+@pytest.mark.parametrize(
+    ("duplicate", "comparison", "named"),
+    [
+        (CheckOutcome.FAILED, CheckOutcome.PASSED, "national duplicate check"),
+        (CheckOutcome.PASSED, CheckOutcome.FAILED, "population-register comparison"),
+        (CheckOutcome.NOT_RUN, CheckOutcome.PASSED, "national duplicate check"),
+        (CheckOutcome.PASSED, CheckOutcome.NOT_RUN, "population-register comparison"),
+    ],
+)
+def test_r03_g_number_is_refused_unless_both_checks_passed(
+    duplicate: CheckOutcome, comparison: CheckOutcome, named: str
+) -> None:
+    record = Record()
+    with pytest.raises(Refused) as refused:
+        decide(issue(duplicate, comparison), record.now, T0)
+    assert named in refused.value.reason
+
+
+def test_r03_a_school_cannot_mint_a_g_number() -> None:
+    with pytest.raises(OutsideJurisdiction):
+        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED, SCHOOL_CLERK), Record().now, T0)
+
+
+def test_r03_g_number_waits_for_a_possible_duplicate_to_be_cleared() -> None:
+    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    with pytest.raises(IllegalTransition) as illegal:
+        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), Record(enrollment(duplicate_check=possible)).now, T0)
+    assert "pending_review" in str(illegal.value)
+
+
+def formal_number_change(id_number: str) -> RequestChange:
+    return RequestChange(
+        operator=SCHOOL_CLERK,
+        reason="已办理户口，申请正式学籍号",
+        evidence=(evidence(EvidenceKind.HOUSEHOLD_REGISTER),),
+        details=ChangeToFormalNumber(id_number=id_number),
+    )
+
+
+def test_r04_j_student_with_a_new_id_number_gets_g_and_keeps_the_j_number() -> None:
+    record = Record(enrollment(identity=identity(None)))
+    j_number = record.now.status_number
+    record(formal_number_change(resident_id()), days=1)
+    record(ReviewChange(operator=COUNTY_CLERK, reason="户口簿核对无误", change_id="chg-2", approve=True), days=2)
+    assert record.now.status_number == j_number  # not yet: the national checks come first
+    record(
+        RecordNationalChecks(
+            operator=COUNTY_CLERK,
+            reason="全国查重与身份比对结果",
+            change_id="chg-2",
+            duplicate_check=CheckOutcome.PASSED,
+            identity_comparison=CheckOutcome.PASSED,
+        ),
+        days=5,
+    )
+    assert record.now.status_number == "G" + resident_id()
+    assert record.now.previous_numbers == (j_number,)
+    assert record.now.identity.id_number == resident_id()
+    assert [e.type for e in record.events].count("status_number_changed") == 1
+
+
+def test_r04_an_l_student_does_not_change_number_by_application() -> None:
+    with pytest.raises(Refused) as refused:
+        decide(formal_number_change(resident_id()), Record().now, T0)
+    assert refused.value.rule == "R04"
