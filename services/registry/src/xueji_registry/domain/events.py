@@ -1,4 +1,7 @@
-"""Every event of a status record as one tagged union, and its (de)serialization for the event store."""
+"""Every event of a status record as one tagged union, and its (de)serialization for the event store.
+
+Import event classes from here: `from xueji_registry.domain.events import Suspended`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from xueji_registry.domain.record_events import (
     SupplementaryNumberAssigned,
 )
 from xueji_registry.domain.status_events import (
+    Arrival,
     Completed,
     CreationConfirmed,
     Deceased,
@@ -60,6 +64,38 @@ RegistryEvent = Annotated[
     | TransferredOut
     | TransferredIn,
     Field(discriminator="type"),
+]
+
+__all__ = [
+    "Arrival",
+    "BasicInfoChanged",
+    "CertificateReissued",
+    "ChangeApproved",
+    "ChangeRejected",
+    "ChangeRequested",
+    "Completed",
+    "CreationConfirmed",
+    "Deceased",
+    "DroppedOut",
+    "Graduated",
+    "KeyInfoChanged",
+    "Left",
+    "NationalChecksRecorded",
+    "RecordClosed",
+    "RegistryEvent",
+    "Resumed",
+    "ResumedAfterDropout",
+    "ReturnedFromAbroad",
+    "StatusNumberChanged",
+    "StatusRecorded",
+    "SupplementaryNumberAssigned",
+    "Suspended",
+    "SuspensionExtended",
+    "TransferredIn",
+    "TransferredOut",
+    "WentAbroad",
+    "from_documents",
+    "to_documents",
 ]
 
 _EVENTS: TypeAdapter[list[RegistryEvent]] = TypeAdapter(list[RegistryEvent])
