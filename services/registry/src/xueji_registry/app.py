@@ -1,14 +1,43 @@
-"""Registry wiring: settings built once, the runtime, routes. Run: uvicorn xueji_registry.app:create_app --factory"""
+"""Registry wiring: settings built once, the runtime, consumers, routes.
+Run: uvicorn xueji_registry.app:create_app --factory"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 
 from xueji_contracts.messages.status import StudentStatusRecorded
-from xueji_contracts.topics import STUDENT_STATUS
+from xueji_contracts.topics import (
+    DEDUPE_CHECK,
+    DEDUPE_REVIEW,
+    DEDUPE_VERDICT,
+    REGISTRY_ENROLLMENT,
+    STUDENT_STATUS,
+    TRANSFER_CASE,
+    TopicSpec,
+)
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import api
+from xueji_registry import api, changes_api
+from xueji_registry.allocation import Sequences
+from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
+from xueji_registry.handlers.review import on_review
+from xueji_registry.handlers.transfer_case import on_transfer_case
+from xueji_registry.handlers.verdict import on_verdict
 from xueji_registry.settings import RegistrySettings
+from xueji_registry.wire import CheckRequested, SupplementaryRequested
+
+
+def _consumes(runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str) -> None:
+    settings = runtime.settings
+    runtime.broker.subscriber(
+        settings.topic(spec.name),
+        group_id=settings.group(f"registry.{spec.name}"),
+        auto_offset_reset="earliest",
+        title=f"registry.{spec.name}",
+        description=about,
+    )(handler)
 
 
 def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
@@ -17,10 +46,20 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
         title="xueji registry",
         description="Student status records: enrollment, numbers, lifecycle, permanent history.",
     )
+    sequences = Sequences(runtime.db)
+    runtime.startup_hooks.append(sequences.ensure_indexes)
+    runtime.broker.context.set_global("runtime", runtime)
+    runtime.broker.context.set_global("sequences", sequences)
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
+    runtime.publishes(DEDUPE_CHECK, CheckRequested)
+    runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
+    _consumes(runtime, DEDUPE_VERDICT, on_verdict, "Completes a pending enrollment (R01, R14).")
+    _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
+    _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
+    _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")
     return runtime
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    return runtime.http_app([api.router])
+    return runtime.http_app([api.router, changes_api.router])

@@ -1,19 +1,22 @@
-"""Enrollment of a student at a school: the request model and the first status event it records."""
+"""Enrollment of a student at a school: the request, its pending stream, and the dedupe check it asks for."""
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from xueji_contracts.identity import InvalidResidentId, mask_id_number, validate_resident_id
-from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
-
-
-class Gender(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import envelop
+from xueji_contracts.topics import DEDUPE_CHECK
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document, Outgoing
+from xueji_registry.domain import BasicInfo, Gender, Segment, StudentIdentity
+from xueji_registry.domain.person import checked_id_number
+from xueji_registry.wire import CheckRequested
 
 
 class EnrollmentRequest(BaseModel):
@@ -27,27 +30,78 @@ class EnrollmentRequest(BaseModel):
     gender: Gender
     birth_date: date
     grade: int = Field(ge=1, le=12)
-    school_year: int = Field(ge=2000, le=2100)
+    school_year: int = Field(ge=2000, le=2099)
+    segment: Segment | None = Field(default=None, description="default: by grade (1-6 primary, 7-9 junior)")
+    admitted_on: date | None = Field(default=None, description="default: today")
+    basic: BasicInfo = BasicInfo()
 
     @field_validator("id_number")
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        try:
-            return validate_resident_id(value)
-        except InvalidResidentId as exc:
-            raise ValueError(f"invalid resident ID number: {exc.reason}") from None
+        return checked_id_number(value or None)
+
+    def identity(self) -> StudentIdentity:
+        return StudentIdentity(name=self.name, id_number=self.id_number, gender=self.gender, birth_date=self.birth_date)
+
+    def the_segment(self) -> Segment:
+        if self.segment is not None:
+            return self.segment
+        return Segment.PRIMARY if self.grade <= 6 else Segment.JUNIOR if self.grade <= 9 else Segment.SENIOR
 
 
-def recorded_event(student_id: str, request: EnrollmentRequest, status_number: str) -> StudentStatusRecorded:
-    """The public event: an opaque id and a masked number, never the raw ID number (R52)."""
-    return StudentStatusRecorded(
+def pending_stream(student_id: str) -> str:
+    return f"enrollment:{student_id}"
+
+
+def student_of(correlation_id: uuid.UUID) -> str:
+    """The student id a dedupe verdict answers: the request's correlation id is the id's own UUID."""
+    return f"stu_{correlation_id.hex}"
+
+
+async def request_enrollment(runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims) -> str:
+    """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet."""
+    correlation = uuid.uuid4()
+    student_id = student_of(correlation)
+    now = datetime.now(UTC)
+    check = CheckRequested(
         student_id=student_id,
-        school_code=request.school_code,
-        county_code=request.school_code[:6],
-        state=StatusState.ENROLLED,
-        status_number_masked=mask_id_number(status_number),
-        grade=request.grade,
-        school_year=request.school_year,
+        school_code=body.school_code,
+        name=body.name,
+        id_number=body.id_number,
+        gender=body.gender.value,
+        birth_date=body.birth_date.isoformat(),
     )
+    message = envelop(
+        check, producer="registry", province=runtime.settings.province, occurred_at=now, correlation_id=correlation
+    )
+    event = {
+        "type": "EnrollmentRequested",
+        "at": now.isoformat(),
+        "by": operator.model_dump(mode="json"),
+        "request": body.model_dump(mode="json"),
+        "reason": "first enrollment by the school",
+    }
+    await runtime.events.append(
+        commit_id=f"{student_id}:requested",
+        aggregate_id=pending_stream(student_id),
+        version=1,
+        events=[event],
+        outgoing=[Outgoing(DEDUPE_CHECK.name, str(correlation), message)],
+        now=now,
+    )
+    runtime.relay.nudge()
+    return student_id
+
+
+async def record_refusal(runtime: ServiceRuntime, student_id: str, commit_id: str, refusal: dict[str, Any]) -> None:
+    """The request ends refused (R01 duplicate or another rule); kept in the pending stream as history."""
+    event = {"type": "EnrollmentRefused", "at": datetime.now(UTC).isoformat(), **refusal}
+    await decide_and_save(runtime.events, pending_stream(student_id), commit_id, lambda _: Decision(events=[event]))
+
+
+def pending_view(student_id: str, commits: list[Document]) -> dict[str, Any]:
+    events = [e for c in commits for e in c["events"]]
+    refused = next((e for e in events if e["type"] == "EnrollmentRefused"), None)
+    if refused is None:
+        return {"student_id": student_id, "state": "awaiting_duplicate_check"}
+    return {"student_id": student_id, "state": "refused", **{k: v for k, v in refused.items() if k != "type"}}

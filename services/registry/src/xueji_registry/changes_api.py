@@ -1,0 +1,86 @@
+"""Lifecycle and information changes (R10-R13, R40-R46): school requests, verifier reviews."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_kit.security import Operator
+from xueji_registry import records
+from xueji_registry.api import runtime_of
+from xueji_registry.domain import (
+    ChangeDetails,
+    DuplicateStatus,
+    EvidenceRef,
+    IllegalTransition,
+    OutsideJurisdiction,
+    RecordClosed,
+    RegistryError,
+    RequestChange,
+    ReviewChange,
+    UnknownRecord,
+)
+
+router = APIRouter(prefix="/v1", tags=["changes"])
+
+
+class ChangeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = ()
+    details: ChangeDetails
+
+
+class ReviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    reason: str = Field(min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+def _http(exc: RegistryError) -> HTTPException:
+    """The domain's refusal as an HTTP answer that names the rule and, for 409, the current state."""
+    body: dict[str, Any] = {"rule": exc.rule, "reason": exc.reason, "field": exc.field}
+    if isinstance(exc, IllegalTransition):
+        return HTTPException(status.HTTP_409_CONFLICT, {**body, "current_state": exc.current.value})
+    if isinstance(exc, OutsideJurisdiction):
+        return HTTPException(status.HTTP_403_FORBIDDEN, f"{exc.reason} (R50: outside the jurisdiction)")
+    if isinstance(exc, UnknownRecord):
+        return HTTPException(status.HTTP_404_NOT_FOUND, body)
+    code = status.HTTP_409_CONFLICT if isinstance(exc, DuplicateStatus | RecordClosed) else 422
+    return HTTPException(code, body)
+
+
+async def _run(request: Request, student_id: str, command: RequestChange | ReviewChange) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    if await records.load(runtime, student_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
+    try:
+        saved = await records.execute(runtime, student_id, f"http:{uuid.uuid4()}", command)
+    except RegistryError as exc:
+        raise _http(exc) from None
+    state = await records.load(runtime, student_id)
+    assert state is not None
+    pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
+    return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
+
+
+@router.post("/students/{student_id}/changes", summary="Request a change (suspension, key info, deletion, ...)")
+async def request_change(student_id: str, body: ChangeBody, operator: Operator, request: Request) -> dict[str, Any]:
+    command = RequestChange(operator=operator, reason=body.reason, evidence=body.evidence, details=body.details)
+    return await _run(request, student_id, command)
+
+
+@router.post("/students/{student_id}/changes/{change_id}/review", summary="The verifier approves or rejects")
+async def review_change(
+    student_id: str, change_id: str, body: ReviewBody, operator: Operator, request: Request
+) -> dict[str, Any]:
+    command = ReviewChange(
+        operator=operator, reason=body.reason, evidence=body.evidence, change_id=change_id, approve=body.approve
+    )
+    return await _run(request, student_id, command)

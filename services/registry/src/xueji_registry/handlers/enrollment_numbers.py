@@ -1,0 +1,35 @@
+"""registry.enrollment.v1 -> R07: the school's next supplementary number, gapless, reused on redelivery."""
+
+from __future__ import annotations
+
+from faststream import Context
+
+from xueji_contracts.envelope import Envelope, derive_id
+from xueji_kit.runtime import ServiceRuntime
+from xueji_registry import records
+from xueji_registry.allocation import Sequences
+from xueji_registry.domain import AssignSupplementaryNumber
+from xueji_registry.supplementary import numbering_of, school_operator
+from xueji_registry.wire import SupplementaryRequested
+
+
+async def on_supplementary_requested(
+    message: Envelope[SupplementaryRequested],
+    runtime: ServiceRuntime = Context("runtime"),
+    sequences: Sequences = Context("sequences"),
+) -> None:
+    asked = message.payload
+    state = await records.load(runtime, asked.student_id)
+    if state is None or state.segment in state.supplementary_numbers:
+        return  # already numbered: a redelivery
+    # One consumer per school (the topic is keyed by school code) and a unique insert per sequence: no gaps.
+    sequence = await sequences.allocate(f"S:{asked.school_code}:{asked.school_year}", asked.student_id)
+    command = AssignSupplementaryNumber(
+        operator=school_operator(asked.school_code),
+        reason="R07 provincial supplementary number at first enrollment",
+        school_year=asked.school_year,
+        numbering=numbering_of(asked.school_code),
+        sequence=sequence,
+    )
+    commit_id = str(derive_id(message.message_id, "supplementary"))
+    await records.execute(runtime, asked.student_id, commit_id, command, correlation_id=message.correlation_id)

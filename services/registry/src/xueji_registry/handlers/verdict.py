@@ -1,0 +1,71 @@
+"""dedupe.verdict.v1 -> the pending enrollment completes: created (unique), pending review (possible) or refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+from faststream import Context
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import Envelope, derive_id
+from xueji_kit.runtime import ServiceRuntime
+from xueji_registry import records
+from xueji_registry.allocation import Sequences
+from xueji_registry.domain import DuplicateOutcome, EnrollStudent, RegistryError
+from xueji_registry.domain.errors import DuplicateStatus
+from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.supplementary import request_supplementary
+from xueji_registry.wire import VerdictGiven
+
+log = structlog.get_logger("registry.verdict")
+
+
+async def on_verdict(
+    message: Envelope[VerdictGiven],
+    runtime: ServiceRuntime = Context("runtime"),
+    sequences: Sequences = Context("sequences"),
+) -> None:
+    student_id = student_of(message.correlation_id)
+    commits = await runtime.events.load(pending_stream(student_id))
+    if not commits:
+        log.warning("verdict_without_request", student_id=student_id)
+        return
+    first = commits[0]["events"][0]
+    body = EnrollmentRequest.model_validate(first["request"])
+    check = message.payload.as_check()
+    commit_id = str(derive_id(message.message_id, "enroll"))
+    if check.outcome is DuplicateOutcome.DUPLICATE:
+        existing = check.existing_student_id
+        refusal = {"rule": "R01", "reason": "this person already has a status record", "existing_student_id": existing}
+        await record_refusal(runtime, student_id, commit_id, refusal)
+        return
+    county = body.school_code[:6]
+    counter = await sequences.allocate(f"{'L' if body.id_number else 'J'}:{county}", student_id)
+    command = EnrollStudent(
+        operator=OperatorClaims.model_validate(first["by"]),
+        reason=first["reason"],
+        student_id=student_id,
+        school_code=body.school_code,
+        segment=body.the_segment(),
+        grade=body.grade,
+        identity=body.identity(),
+        basic=body.basic,
+        admitted_on=body.admitted_on or date.fromisoformat(first["at"][:10]),
+        number_counter=counter,
+        duplicate_check=check,
+    )
+    extra = request_supplementary(runtime, body.school_year, message.correlation_id)
+    try:
+        await records.execute(
+            runtime,
+            student_id,
+            commit_id,
+            command,
+            correlation_id=message.correlation_id,
+            extra=extra,
+        )
+    except RegistryError as exc:
+        existing = exc.existing if isinstance(exc, DuplicateStatus) else None
+        refusal = {"rule": exc.rule, "reason": exc.reason, "field": exc.field, "existing_student_id": existing}
+        await record_refusal(runtime, student_id, commit_id, refusal)

@@ -1,0 +1,82 @@
+"""Status records in the event store: replay a student's stream, run a domain command, append what it decided."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_contracts.topics import STUDENT_STATUS
+from xueji_kit.aggregates import Decision, Saved, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document, Outgoing
+from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
+
+Extra = Callable[[StudentStatus], list[Outgoing]]
+
+
+async def load(runtime: ServiceRuntime, student_id: str) -> StudentStatus | None:
+    commits = await runtime.events.load(student_id)
+    return replay(from_documents([e for c in commits for e in c["events"]]))
+
+
+def status_message(runtime: ServiceRuntime, state: StudentStatus, correlation_id: uuid.UUID | None) -> Outgoing:
+    """One public event per status change: opaque id, masked number, codes; never a raw ID number (R52)."""
+    view = public_view(state)
+    payload = StudentStatusRecorded(
+        student_id=view.student_id,
+        school_code=view.school_code,
+        county_code=view.county_code,
+        state=view.state,
+        status_number_masked=view.status_number_masked,
+        grade=view.grade,
+        school_year=state.admitted_on.year if state.admitted_on.month >= 8 else state.admitted_on.year - 1,
+    )
+    message = envelop(
+        payload,
+        producer="registry",
+        province=runtime.settings.province,
+        occurred_at=datetime.now(UTC),
+        correlation_id=correlation_id,
+    )
+    return Outgoing(STUDENT_STATUS.name, state.student_id, message)
+
+
+async def execute(
+    runtime: ServiceRuntime,
+    student_id: str,
+    commit_id: str,
+    command: Command,
+    *,
+    correlation_id: uuid.UUID | None = None,
+    extra: Extra | None = None,
+) -> Saved:
+    """Decide `command` on the student's stream and append it; a status change publishes on student.status.v1.
+
+    A domain error (RegistryError) propagates and nothing is stored.
+    """
+    now = datetime.now(UTC)
+
+    def decide(history: list[Document]) -> Decision:
+        before = replay(from_documents(history))
+        after, events = handle(command, before, now)
+        if not events or after is None:
+            return Decision()
+        outgoing: list[Outgoing] = []
+        if before is None or before.state != after.state:
+            outgoing.append(status_message(runtime, after, correlation_id))
+        if extra is not None:
+            outgoing += extra(after)
+        return Decision(events=to_documents(events), outgoing=outgoing)
+
+    saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
+    runtime.relay.nudge()
+    return saved
+
+
+def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
+    """R12: every recorded change, in order, with who, when, why and the evidence."""
+    return [{"version": c["version"], **e} for c in commits for e in c["events"]]

@@ -1,0 +1,47 @@
+"""R07 supplementary numbers: requested on registry.enrollment.v1 keyed by school: one writer per school."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.topics import REGISTRY_ENROLLMENT
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Outgoing
+from xueji_registry.domain import SchoolNumbering, StudentStatus
+from xueji_registry.records import Extra
+from xueji_registry.wire import SupplementaryRequested
+
+
+def numbering_of(school_code: str) -> SchoolNumbering:
+    """Adapter: the school's place in the Fujian layout, read from its code (county 5-6, township 7-8, school 9-10)."""
+    return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
+
+
+def school_operator(school_code: str) -> OperatorClaims:
+    """The registry acting for the school on its own record (the allocation the school's enrollment asked for)."""
+    return OperatorClaims(sub="registry", role=Role.SCHOOL, code=school_code)
+
+
+def request_supplementary(runtime: ServiceRuntime, school_year: int, correlation_id: uuid.UUID | None) -> Extra:
+    """Once a record is enrolled without a supplementary number, ask for one (through the outbox)."""
+
+    def extra(after: StudentStatus) -> list[Outgoing]:
+        if after.state is not StatusState.ENROLLED or after.segment in after.supplementary_numbers:
+            return []
+        payload = SupplementaryRequested(
+            student_id=after.student_id, school_code=after.school_code, school_year=school_year
+        )
+        message = envelop(
+            payload,
+            producer="registry",
+            province=runtime.settings.province,
+            occurred_at=datetime.now(UTC),
+            correlation_id=correlation_id,
+        )
+        return [Outgoing(REGISTRY_ENROLLMENT.name, after.school_code, message)]
+
+    return extra

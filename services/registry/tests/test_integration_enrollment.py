@@ -1,0 +1,109 @@
+"""Enrollment over the real broker and store: the dedupe check by correlation id (R01, R14), numbers (R03, R07)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from xueji_registry.app import create_app
+from xueji_registry.settings import RegistrySettings
+from xueji_registry.wire import Verdict, VerdictGiven
+
+pytestmark = pytest.mark.integration
+
+SCHOOL = "3506020001"
+STUDENT = {
+    "school_code": SCHOOL,
+    "name": "林小明",
+    "id_number": "11010519491231002X",
+    "gender": "male",
+    "birth_date": "1949-12-31",
+    "grade": 1,
+    "school_year": 2026,
+}
+
+
+def _auth(token, role="school", code=SCHOOL) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, code)}"}
+
+
+async def _state(client, token, student_id, want):
+    answer = await client.get(f"/v1/students/{student_id}", headers=_auth(token))
+    return answer.json() if answer.json().get("state") == want else None
+
+
+async def test_r01_unique_verdict_creates_status_with_l_and_supplementary_number(start_app, dedupe_stub, token, wait_for):
+    registry = await start_app(create_app, RegistrySettings)
+    async with dedupe_stub():
+        created = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+        assert created.status_code == 201, created.text
+        record = created.json()
+        assert record["state"] == "enrolled"
+        assert record["status_number_masked"].startswith("L")
+        done = await wait_for(lambda: _state(registry, token, record["student_id"], "enrolled"))
+        done = await wait_for(lambda: _has_supplementary(registry, token, record["student_id"]))
+    assert done["supplementary_numbers"]["primary"] == "1260200010001"
+
+
+async def _has_supplementary(client, token, student_id):
+    view = (await client.get(f"/v1/students/{student_id}", headers=_auth(token))).json()
+    return view if view.get("supplementary_numbers") else None
+
+
+async def test_r01_duplicate_verdict_is_refused_with_the_existing_record(start_app, dedupe_stub, token):
+    registry = await start_app(create_app, RegistrySettings)
+    duplicate = VerdictGiven(verdict=Verdict.DUPLICATE, existing_student_id="stu_existing")
+    async with dedupe_stub(lambda _: duplicate):
+        answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["detail"]["existing_student_id"] == "stu_existing"
+    assert answer.json()["detail"]["rule"] == "R01"
+
+
+async def test_r14_requests_wait_while_dedupe_is_down_and_complete_once(start_app, dedupe_stub, token, wait_for):
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.2)
+    answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+    assert answer.status_code == 202
+    student_id = answer.json()["student_id"]
+    assert (await registry.get(f"/v1/students/{student_id}", headers=_auth(token))).json()["state"] == (
+        "awaiting_duplicate_check"
+    )
+    async with dedupe_stub():
+        await wait_for(lambda: _state(registry, token, student_id, "enrolled"))
+    events = registry.app.state.runtime.events.collection
+    assert await events.count_documents({"aggregate_id": student_id, "version": 1}) == 1
+
+
+async def test_r14_possible_duplicate_waits_for_county_review(start_app, dedupe_stub, token, wait_for):
+    registry = await start_app(create_app, RegistrySettings)
+    possible = VerdictGiven(verdict=Verdict.POSSIBLE_DUPLICATE, existing_student_id="stu_other", score=0.8)
+    async with dedupe_stub(lambda _: possible):
+        answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["state"] == "pending_review"
+
+
+async def test_r07_200_concurrent_enrollments_are_gapless(start_app, dedupe_stub, token, wait_for):
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.0)
+    body = {**STUDENT, "id_number": None}
+    async with dedupe_stub():
+        answers = await asyncio.gather(
+            *(registry.post("/v1/students", json={**body, "name": f"学生{i}"}, headers=_auth(token)) for i in range(200))
+        )
+        assert all(a.status_code in (201, 202) for a in answers)
+        ids = [a.json()["student_id"] for a in answers]
+        numbers = await wait_for(lambda: _all_numbered(registry, ids), timeout=90)
+    assert sorted(int(n[-4:]) for n in numbers) == list(range(1, 201))
+    assert all(n.startswith("126020001") for n in numbers)
+
+
+async def _all_numbered(client, ids):
+    events = client.app.state.runtime.events.collection
+    found = [
+        e["number"]
+        async for c in events.find({"aggregate_id": {"$in": ids}})
+        for e in c["events"]
+        if e["type"] == "supplementary_number_assigned"
+    ]
+    return found if len(found) >= len(ids) else None
