@@ -39,6 +39,7 @@ from xueji_registry.domain import (
     handle,
     temporary_number,
 )
+from xueji_registry.domain.record_changes import ConfirmCreation
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
@@ -263,3 +264,25 @@ def test_r04_an_l_student_does_not_change_number_by_application() -> None:
     with pytest.raises(Refused) as refused:
         decide(formal_number_change(resident_id()), Record().now, T0)
     assert refused.value.rule == "R04"
+
+
+def test_r03_the_g_batch_skips_g_and_j_numbers() -> None:
+    record = Record()
+    record(issue(CheckOutcome.PASSED, CheckOutcome.PASSED))
+    with pytest.raises(Refused, match="already has a G number"):
+        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), record.now, T0)
+    with pytest.raises(Refused) as refused:
+        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), Record(enrollment(identity=identity(None))).now, T0)
+    assert refused.value.rule == "R04"
+
+
+def test_r14_a_school_cannot_confirm_its_own_possible_duplicate() -> None:
+    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    state = Record(enrollment(duplicate_check=possible)).now
+    with pytest.raises(Refused):
+        decide(RequestChange(operator=SCHOOL_CLERK, reason="确认", details=ConfirmCreation()), state, T0)
+
+
+def test_r12_time_is_an_explicit_timezone_aware_argument() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        decide(enrollment(), None, datetime(2024, 9, 10, 9, 0))

@@ -333,3 +333,8 @@ def test_r52_public_view_has_masked_numbers_and_no_raw_id_or_name() -> None:
     assert "林小雨" not in dumped
     assert view.status_number_masked == "G350602********1238"
     assert view.state is StatusState.ENROLLED and view.county_code == "350602"
+
+
+def test_r10_a_key_info_change_that_changes_nothing_is_refused() -> None:
+    with pytest.raises(Refused, match="already as requested"):
+        Record().ask(ChangeKeyInfo(name="林小雨"), E.HOUSEHOLD_REGISTER)

@@ -436,3 +436,9 @@ def test_r44_no_change_after_death_and_the_error_names_deceased() -> None:
     with pytest.raises(IllegalTransition) as illegal:
         record.ask(GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT)
     assert illegal.value.current is StatusState.DECEASED
+
+
+def test_r46_a_leaving_certificate_cannot_end_in_the_future() -> None:
+    with pytest.raises(Refused) as refused:
+        Record(Segment.SENIOR, grade=11).ask(Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 11)))
+    assert refused.value.field == "study_to"

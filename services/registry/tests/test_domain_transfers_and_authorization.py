@@ -287,3 +287,17 @@ def test_r50_transfer_outcome_is_recorded_by_the_receiving_side() -> None:
     state = Record().now
     assert authorize(NEIGHBOUR_CLERK, transfer_in(), state).allowed
     assert not authorize(ELSEWHERE_CLERK, transfer_in(operator=ELSEWHERE_CLERK), state).allowed
+
+
+def test_r28_a_transfer_into_the_current_school_is_refused() -> None:
+    with pytest.raises(Refused) as refused:
+        decide(transfer_in(school=SCHOOL, operator=SCHOOL_CLERK), Record().now, T0)
+    assert refused.value.field == "receiving_school"
+
+
+def test_r07_no_supplementary_number_for_a_record_that_left_the_province() -> None:
+    record = Record()
+    record.do(RecordTransferOut(operator=SCHOOL_CLERK, reason="转往江西", transfer_id="tr-1", receiving_school=JIANGXI))
+    with pytest.raises(IllegalTransition) as illegal:
+        decide(assign(), record.now, T0)
+    assert illegal.value.current is StatusState.TRANSFERRED

@@ -72,7 +72,7 @@ TRANSITIONS: dict[K, Transition] = {
     K.DEATH: Transition(
         "R44",
         "cancel the status for death",
-        frozenset({S.PENDING_REVIEW, S.ENROLLED, S.SUSPENDED, S.ABROAD, S.DROPPED_OUT}),
+        frozenset({S.ENROLLED, S.SUSPENDED, S.ABROAD, S.DROPPED_OUT}),
         S.DECEASED,
         all_of=(E.DEATH_CERTIFICATE,),
     ),
