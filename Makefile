@@ -26,8 +26,9 @@ run: bootstrap
 
 test: bootstrap test-tools lint types arch pytest
 
-test-tools:  ## what only the tests need: kustomize for the deployment checks
+test-tools:  ## what only the tests need: kustomize for the deployment checks, Chromium for the dashboard
 	@bash scripts/install_deploy_tools.sh
+	@bash scripts/install-browser.sh
 
 lint:
 	$(UV) run --frozen ruff check .
