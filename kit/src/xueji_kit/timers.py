@@ -110,6 +110,11 @@ class TimerStore:
     async def mark_fired(self, timer_id: str) -> None:
         await self.timers.update_one({"_id": timer_id}, {"$set": {"state": "fired"}})
 
+    async def earliest_armed_minute(self) -> int | None:
+        """Read once, at a scheduler's first start; a scan is acceptable there."""
+        doc = await self.timers.find_one({"state": "armed"}, sort=[("minute", ASCENDING)])
+        return int(doc["minute"]) if doc else None
+
     async def last_finished_minute(self, scheduler: str) -> int | None:
         doc = await self.progress.find_one({"_id": scheduler})
         return int(doc["minute"]) if doc else None
@@ -137,7 +142,11 @@ class TimerScheduler:
         """Fire everything due up to `now`; returns how many timers this replica fired."""
         current = minute_of(now)
         last = await self._store.last_finished_minute(self._name)
-        start = max(current - self._lookback, (current - self._lookback) if last is None else last + 1)
+        if last is None:
+            # First start: begin at the earliest timer still armed, not a full lookback of empty minutes.
+            earliest = await self._store.earliest_armed_minute()
+            last = (current if earliest is None else min(earliest, current)) - 1
+        start = max(current - self._lookback, last + 1)
         fired, finished = 0, True
         for minute in range(start, current + 1):
             count, settled = await self._fire_minute(minute, now)
