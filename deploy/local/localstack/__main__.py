@@ -68,6 +68,8 @@ def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[ty
         print(f"  {svc.name:<9} {svc.address}/docs    health {svc.address}/readyz    metrics {svc.address}/metrics")
     print(f"\n  Kafka     {servers.kafka.address}\n  MongoDB   {servers.mongo.address} (FerretDB)")
     print(f"  logs      {LOCAL}/run/logs/\n")
+    notify = next(svc.address for svc in services if svc.name == "notify")
+    print(f"  SLA dashboard (province operator):\n    {notify}/dashboard#token={keys.token('province', '350000')}\n")
     print("  a token:  make token ROLE=county CODE=350602\n", flush=True)
 
 
