@@ -110,6 +110,8 @@ class DecisionSubmitted(_Message):
     reason: str | None = Field(default=None, description="required for reject and return_for_materials")
     operator: str
     operator_code: str = Field(pattern=CODE)
+    reason_code: str | None = Field(default=None, description="why a rejection, e.g. conditions_not_met; default other")
+    requested: tuple[str, ...] = Field(default=(), description="materials asked for on a return, by evidence kind")
 
 
 class CaseOutcome(StrEnum):
@@ -120,6 +122,7 @@ class CaseOutcome(StrEnum):
     OFFLINE_ACCEPTED = "offline_accepted"
     RECONCILED = "reconciled"
     ROLLED_BACK = "rolled_back"
+    PAPER_FILE_OVERDUE = "paper_file_overdue"  # R32: the sending school's paper file is late; told to its county
 
 
 class TransferCaseChanged(_Message):

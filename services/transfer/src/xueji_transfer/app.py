@@ -1,21 +1,98 @@
-"""Transfer wiring: settings built once, the runtime, consumers, routes.
+"""Transfer wiring: settings built once, the runtime, consumers, timers, routes.
 Run: uvicorn xueji_transfer.app:create_app --factory"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from fastapi import FastAPI
 
+from xueji_contracts.messages import transfer as c
+from xueji_contracts.topics import (
+    INTERPROVINCE_TRANSFER,
+    TRANSFER_CASE,
+    TRANSFER_DECISION,
+    TRANSFER_SLA,
+    TRANSFER_STAGE,
+)
 from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
+from xueji_kit.timers import TimerStore
+from xueji_transfer.api import routers
+from xueji_transfer.api.common import refused
+from xueji_transfer.calendars import CalendarSource
+from xueji_transfer.handlers.decision import on_decision
+from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
+from xueji_transfer.mirror import Mirror
+from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
+from xueji_transfer.sla_timers import SCHEDULER, SlaTimers
+from xueji_transfer.store import CaseStore
+
+
+@dataclass(frozen=True)
+class Transfer:
+    runtime: ServiceRuntime
+    service: TransferService
+    mirror: Mirror
+    timers: SlaTimers
+
+
+def wire(settings: TransferSettings | None = None) -> Transfer:
+    settings = settings or TransferSettings()
+    runtime = ServiceRuntime(
+        settings,
+        title="xueji transfer",
+        description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance, between provinces.",
+    )
+    cases, timer_store = CaseStore(runtime.db), TimerStore(runtime.db)
+    calendars = CalendarSource(runtime.db, settings)
+    service = TransferService(runtime, settings, calendars, cases, timer_store)
+    mirror = Mirror(runtime, cases)
+    timers = SlaTimers(
+        timer_store,
+        service,
+        lookback_minutes=settings.scheduler_lookback_minutes,
+        interval_seconds=settings.scheduler_interval_seconds,
+    )
+    runtime.broker.context.set_global("transfer", service)
+    runtime.broker.context.set_global("mirror", mirror)
+    runtime.startup_hooks += [cases.ensure_indexes, timer_store.ensure_indexes, calendars.refresh]
+    runtime.background += [calendars.run_forever, partial(sample_timers_due, timer_store, SCHEDULER)]
+    runtime.background += [partial(sample_consumer_lag, runtime.broker)]
+    if settings.scheduler_enabled:
+        runtime.background.append(timers.run_forever)
+    runtime.publishes(TRANSFER_STAGE, c.StageOpened | c.StageDeadlineChanged | c.StageClosed)  # type: ignore[arg-type]
+    runtime.publishes(TRANSFER_SLA, c.StageWarning | c.StageBreached)  # type: ignore[arg-type]
+    runtime.publishes(TRANSFER_CASE, c.TransferCaseChanged)
+    runtime.publishes(INTERPROVINCE_TRANSFER, InterprovinceMessage)  # type: ignore[arg-type]
+    runtime.broker.subscriber(
+        settings.topic(TRANSFER_DECISION.name),
+        group_id=settings.group("transfer.decision"),
+        auto_offset_reset="earliest",
+        title=f"transfer.{TRANSFER_DECISION.name}",
+        description="Stage decisions from other systems, decided like those made over HTTP (R21, R50).",
+    )(on_decision)
+    runtime.broker.subscriber(
+        *(settings.topic(name) for name in settings.interprovince_inbound_topics),
+        group_id=settings.group("transfer.interprovince"),
+        auto_offset_reset="earliest",
+        title=f"transfer.{INTERPROVINCE_TRANSFER.name}",
+        description="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
+    )(on_interprovince)
+    return Transfer(runtime, service, mirror, timers)
 
 
 def build_runtime(settings: TransferSettings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
-        settings or TransferSettings(),
-        title="xueji transfer",
-        description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance.",
-    )
+    return wire(settings).runtime
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
-    return build_runtime(settings).http_app()
+    transfer = wire(settings)
+    app = transfer.runtime.http_app(routers)
+    app.state.transfer = transfer.service
+    app.state.mirror = transfer.mirror
+    app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)
+    app.add_exception_handler(CaseRefused, refused)
+    return app

@@ -1,0 +1,1 @@
+"""One module per consumed topic: transfer.decision.v1 and interprovince.transfer.v1."""

@@ -1,0 +1,34 @@
+"""Province administration (R31): the calendar in use, and loading a year's State Council notice, which
+recomputes every open deadline and publishes each one that moved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from xueji_contracts.auth import Role
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_transfer.api.common import service_of
+from xueji_transfer.calendars import CalendarNotice
+
+router = APIRouter(prefix="/v1/admin/calendar", tags=["administration"])
+
+
+def _calendar(request: Request) -> dict[str, Any]:
+    calendar = service_of(request).calendars.current
+    return {"calendar_version": calendar.version, "notice_years": list(calendar.notice_years)}
+
+
+@router.get("", summary="The working-day calendar deadlines are computed with")
+async def calendar(operator: Operator, request: Request) -> dict[str, Any]:
+    return _calendar(request)
+
+
+@router.post("/notices", summary="Load a year's holiday notice; every open deadline is recomputed (R31)")
+async def load_notice(notice: CalendarNotice, operator: Operator, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    require_jurisdiction(operator, f"{service.province}0000", at_least=Role.PROVINCE)
+    await service.calendars.load_notice(notice)
+    changed = await service.recompute_open_deadlines(service.clock())
+    return _calendar(request) | {"recomputed_cases": changed}

@@ -1,0 +1,101 @@
+"""Transfer cases over HTTP: apply (step 1), a case with its history, each jurisdiction's inbox, who handles a
+dispute (R21, R50, R53). Every route acts only inside the operator's jurisdiction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+
+from xueji_contracts.auth import province_of
+from xueji_contracts.envelope import derive_id
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_transfer.api.common import IdempotencyKey, TransferId, build, case_view, commit_id, correlation, service_of
+from xueji_transfer.api.requests import ApplyRequest
+from xueji_transfer.domain import ApplyForTransfer, armed_timers, route_dispute
+
+router = APIRouter(prefix="/v1", tags=["transfers"])
+Code = Annotated[str, Query(pattern=r"^\d{6}(\d{4})?$", description="school code or division code")]
+
+
+@router.post("/transfers", status_code=status.HTTP_201_CREATED, summary="Step 1: record a guardian's application")
+async def apply(body: ApplyRequest, operator: Operator, request: Request, key: IdempotencyKey = None) -> dict[str, Any]:
+    service = service_of(request)
+    receiving = body.application.receiving.code
+    if province_of(receiving) != service.province:
+        problem = {"field": "application.receiving", "in": "body", "reason": "R34: the receiving province records it"}
+        raise HTTPException(422, [problem])
+    now = service.clock()
+    applied_at = body.applied_at or now
+    earliest = now - timedelta(days=service.settings.max_backdating_days)
+    if not earliest <= applied_at <= now + timedelta(minutes=5):
+        reason = f"between {earliest.date().isoformat()} and now: when the school received the application"
+        raise HTTPException(422, [{"field": "applied_at", "reason": reason, "in": "body"}])
+    transfer_id = f"tr_{derive_id(operator.code, key).hex if key else uuid.uuid4().hex}"
+    command = build(ApplyForTransfer, None, operator, transfer_id=transfer_id, application=body.application)
+    case = await service.execute(
+        transfer_id, command, commit_id(operator, "apply", key), at=applied_at, correlation_id=correlation(request)
+    )
+    return case_view(case)
+
+
+@router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")
+async def detail(transfer_id: TransferId, operator: Operator, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    commits = await service.history(transfer_id)
+    case = await service.load(transfer_id)
+    if case is None:
+        return await _mirrored(transfer_id, operator, request)
+    app = case.application
+    if not (operator.covers(app.sending.code) or operator.covers(app.receiving.code)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"R50: {transfer_id} is outside the jurisdiction {operator.code}"
+        )
+    history = [{"version": c["version"], "recorded_at": c["recorded_at"], **e} for c in commits for e in c["events"]]
+    timers = [t.model_dump(mode="json") for t in armed_timers(case, service.calendars.rules)]
+    disputes = route_dispute([app.sending.code, app.receiving.code]).model_dump(mode="json")
+    return case_view(case) | {"case": case.model_dump(mode="json"), "history": history, "armed_timers": timers,
+                              "disputes_handled_by": disputes}  # fmt: skip
+
+
+async def _mirrored(transfer_id: str, operator: Operator, request: Request) -> dict[str, Any]:
+    """A case another province owns, as far as its stages addressed here were mirrored in."""
+    mirror = request.app.state.mirror
+    stages = await mirror.stages(transfer_id)
+    if not stages:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer case {transfer_id}")
+    if not any(operator.covers(s["jurisdiction"]) for s in stages.values()):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"R50: {transfer_id} is outside the jurisdiction {operator.code}"
+        )
+    owner = next(iter(stages.values()))["owner"]
+    return {"transfer_id": transfer_id, "owner_province": owner, "remote": True, "stages": stages,
+            "history": await mirror.entries(transfer_id)}  # fmt: skip
+
+
+@router.get("/inbox", summary="What waits on the operator's jurisdiction (or one under it): stages to decide, steps")
+async def inbox(
+    operator: Operator,
+    request: Request,
+    code: Code | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    if code is not None:
+        require_jurisdiction(operator, code)
+    jurisdiction = code or operator.code
+    items = await service_of(request).cases.inbox(jurisdiction, limit)
+    for item in items:
+        item.pop("version", None)
+        item.pop("kind", None)
+        item["todo_id"] = item.pop("_id")
+    return {"jurisdiction": jurisdiction, "items": items}
+
+
+@router.get("/disputes/route", summary="Who handles a complaint across these parties (R53)")
+async def dispute_route(operator: Operator, codes: Annotated[list[Code], Query(min_length=1)]) -> dict[str, Any]:
+    try:
+        return route_dispute(codes).model_dump(mode="json")
+    except ValueError as exc:
+        raise HTTPException(422, [{"field": "codes", "reason": str(exc), "in": "query"}]) from None

@@ -1,0 +1,87 @@
+"""What every transfer route shares: the service, commit ids, building commands, the case view, and how a
+refusal by the rules becomes a clear 403 / 409 / 422 naming the rule."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Header, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import derive_id
+from xueji_kit.http import field_problems
+from xueji_transfer import inbox
+from xueji_transfer.domain import OutsideJurisdiction, Refused, TransferApplication, TransferCase
+from xueji_transfer.service import CaseRefused, TransferService
+
+TransferId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, description="repeat a request safely")
+]
+
+
+def service_of(request: Request) -> TransferService:
+    service: TransferService = request.app.state.transfer
+    return service
+
+
+def commit_id(operator: OperatorClaims, scope: str, key: str | None) -> str:
+    """A retried request with the same Idempotency-Key is the same commit; without one, every request is new."""
+    return str(derive_id("http", operator.sub, scope, key)) if key else str(uuid.uuid4())
+
+
+def correlation(request: Request) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(getattr(request.state, "correlation_id", "")))
+    except ValueError:
+        return None
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def build(command: type[C], body: BaseModel | None, operator: OperatorClaims, **extra: Any) -> C:
+    """The domain command from a request body; a cross-field problem it finds is a 422 naming the field."""
+    fields = body.model_dump() if body is not None else {}
+    try:
+        return command.model_validate({**fields, **extra, "operator": operator})
+    except ValidationError as exc:
+        problems = [p for p in field_problems(exc.errors()) if p["field"] != "operator"]
+        raise HTTPException(422, problems or field_problems(exc.errors())) from None
+
+
+def case_view(case: TransferCase) -> dict[str, Any]:
+    return inbox.summary(case)
+
+
+def _state(case: TransferCase | None) -> dict[str, Any] | None:
+    if case is None:
+        return None
+    stage = case.open_stage
+    return {
+        "phase": case.phase.value,
+        "step": case.step,
+        "open_stage": stage.stage.value if stage else None,
+        "stages": {s.value: st.status.value for s, st in case.stages.items()},
+        "offline": case.offline.phase.value,
+    }
+
+
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    """403 outside the jurisdiction; 422 naming the field for bad input; 409 naming the case's state otherwise."""
+    assert isinstance(exc, CaseRefused)
+    error = exc.error
+    body: dict[str, Any] = {"rule": error.rule, "reason": error.reason}
+    if isinstance(error, OutsideJurisdiction):
+        return JSONResponse({"detail": f"{error.rule}: {error.reason}", **body}, status.HTTP_403_FORBIDDEN)
+    if isinstance(error, Refused) and error.field:
+        field = error.field
+        if request.method == "POST" and request.url.path.rstrip("/").endswith("/transfers"):
+            field = f"application.{field}" if field in TransferApplication.model_fields else field
+        problem = {"field": field, "reason": f"{error.rule}: {error.reason}", "in": "body"}
+        return JSONResponse({"detail": [problem], **body}, 422)
+    conflict = {"detail": f"{error.rule}: {error.reason}", **body, "state": _state(exc.case)}
+    return JSONResponse(conflict, status.HTTP_409_CONFLICT)

@@ -1,0 +1,71 @@
+"""HTTP request bodies: each command's own fields; the operator always comes from the verified token."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from xueji_contracts.messages.transfer import Decision
+from xueji_transfer.domain import Evidence, EvidenceKind, PaperFileMethod, RejectionReason, TransferApplication
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplyRequest(Body):
+    """Step 1 (R21), recorded by the receiving school."""
+
+    application: TransferApplication
+    applied_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the school received the guardian's application, if before now; its stage runs from then",
+    )
+
+
+class MaterialsRequest(Body):
+    materials: tuple[Evidence, ...] = Field(min_length=1, description="evidence references (R30)")
+
+
+class ExaminationRequest(Body):
+    """Step 2: the receiving school's examination of the conditions and its vacancies."""
+
+    conditions_met: bool
+    vacancy: bool
+    note: str | None = None
+
+
+class DecisionRequest(Body):
+    """Steps 3-6: approve, reject (with a reason code and reason) or return for more materials."""
+
+    decision: Decision
+    reason_code: RejectionReason | None = None
+    reason: str | None = None
+    requested: tuple[EvidenceKind, ...] = ()
+
+
+class SystemFailureRequest(Body):
+    description: str = Field(min_length=1)
+    guardian_requested: bool
+
+
+class OfflineConsentRequest(Body):
+    signed_form: Evidence = Field(description="the paper Registration Form the receiving bureau signed (R23)")
+
+
+class OfflineAcceptanceRequest(Body):
+    record: dict[str, str] = Field(default_factory=dict, description="what the paper path recorded")
+
+
+class ReportRequest(Body):
+    """Step 8: the student reported; the electronic file pulled; the system's record for reconciliation."""
+
+    electronic_file: Evidence
+    system_record: dict[str, str] = Field(default_factory=dict)
+
+
+class PaperFileRequest(Body):
+    method: PaperFileMethod
+
+
+class RollbackRequest(Body):
+    reason: str = Field(min_length=1)

@@ -1,0 +1,82 @@
+"""The province's rules and working-day calendar (R22, R31): policy file, calendar file, notices loaded at run time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Self
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pymongo.asynchronous.database import AsyncDatabase
+
+from xueji_contracts.calendar import WorkingDayCalendar, load_calendar
+from xueji_contracts.policy import calendar_for, load_policy
+from xueji_kit.store import Document
+from xueji_transfer.domain import TransferRules
+from xueji_transfer.settings import TransferSettings
+
+log = structlog.get_logger("transfer.calendar")
+
+
+class CalendarNotice(BaseModel):
+    """One year's State Council notice: rest days (holidays) and make-up working days."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    year: int = Field(ge=2004, le=2100)
+    rest_days: tuple[date, ...] = ()
+    working_days: tuple[date, ...] = ()
+    names: dict[date, str] = Field(default_factory=dict, description="holiday names, e.g. 元旦")
+    source: str | None = Field(default=None, max_length=500, description="where the notice was published")
+
+    @model_validator(mode="after")
+    def _days_in_year(self) -> Self:
+        for name in ("rest_days", "working_days"):
+            if any(day.year != self.year for day in getattr(self, name)):
+                raise ValueError(f"{name}: every day must lie in {self.year}")
+        if set(self.rest_days) & set(self.working_days):
+            raise ValueError("working_days: a day cannot be both a rest day and a working day")
+        return self
+
+
+class CalendarSource:
+    """The rules never change while running; the calendar does when a notice is loaded (kept in MongoDB,
+    so every replica and every restart sees the same one)."""
+
+    def __init__(self, db: AsyncDatabase[Document], settings: TransferSettings) -> None:
+        policy = load_policy(settings.policy_file or settings.province)
+        self.rules = TransferRules.from_policy(policy)
+        national = load_calendar(settings.calendar_file) if settings.calendar_file else None
+        self._base = calendar_for(policy, national)
+        self.current: WorkingDayCalendar = self._base
+        self._notices = db["calendar_notices"]
+
+    async def refresh(self) -> None:
+        calendar = self._base
+        async for doc in self._notices.find({}):
+            notice = CalendarNotice.model_validate(doc["notice"])
+            calendar = calendar.with_notice(
+                notice.year, notice.rest_days, notice.working_days, names=notice.names, source=notice.source
+            )
+        if calendar.version != self.current.version:
+            log.info("calendar_loaded", version=calendar.version)
+        self.current = calendar
+
+    async def load_notice(self, notice: CalendarNotice) -> WorkingDayCalendar:
+        """Store a year's notice (replacing an earlier one for that year) and use it from now on."""
+        doc = {"_id": notice.year, "notice": notice.model_dump(mode="json")}
+        await self._notices.replace_one({"_id": notice.year}, doc, upsert=True)
+        await self.refresh()
+        return self.current
+
+    async def run_forever(self, interval: float = 60.0) -> None:
+        """Other replicas pick up a notice loaded on one of them within `interval` seconds."""
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep the calendar we have; the store may be back next time
+                log.warning("calendar_refresh_failed", error=str(exc))
+            await asyncio.sleep(interval)

@@ -1,0 +1,30 @@
+"""interprovince.transfer.v1 -> between provinces (R34): a decision on a case owned here is decided here;
+another province's stage or outcome addressed to a party here is mirrored; everything else passes by."""
+
+from __future__ import annotations
+
+from faststream import Context
+
+from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.messages import transfer as c
+from xueji_transfer.decisions import to_command
+from xueji_transfer.mirror import Mirror, RemoteMessage
+from xueji_transfer.service import TransferService
+
+InterprovinceMessage = RemoteMessage | c.TransferCaseChanged | c.DecisionSubmitted
+
+
+async def on_interprovince(
+    message: Envelope[InterprovinceMessage],
+    service: TransferService = Context("transfer"),
+    mirror: Mirror = Context("mirror"),
+) -> None:
+    p = message.payload
+    if message.province == service.province:
+        return  # our own message, read back from our own topic or a mirror
+    if isinstance(p, c.DecisionSubmitted):
+        if await service.load(p.transfer_id) is not None:
+            commit_id = str(derive_id(message.message_id, "decision"))
+            await service.execute(p.transfer_id, to_command(p), commit_id, correlation_id=message.correlation_id)
+    elif mirror.addressed_here(p):
+        await mirror.record(message)

@@ -1,0 +1,123 @@
+"""Another province's transfer case seen from here (R34): the stages it addresses to parties in this province
+are mirrored in (inbox, local stage and SLA topics for the dashboard), decided here by those parties, and
+each decision goes back to the owning province on interprovince.transfer.v1, which alone decides the case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from xueji_contracts.auth import province_of
+from xueji_contracts.envelope import Envelope, derive_id, envelop
+from xueji_contracts.messages import transfer as c
+from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_SLA, TRANSFER_STAGE
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document, Outgoing
+from xueji_transfer import decisions, inbox
+from xueji_transfer.domain import DecideStage, OutsideJurisdiction, StageNotOpen
+from xueji_transfer.domain.jurisdiction import acts_as
+from xueji_transfer.domain.state import LEVEL
+from xueji_transfer.service import CaseRefused
+from xueji_transfer.store import CaseStore
+
+PREFIX = "mirror:"
+RemoteMessage = c.StageOpened | c.StageDeadlineChanged | c.StageClosed | c.StageWarning | c.StageBreached
+ENDED = {c.CaseOutcome.COMPLETED, c.CaseOutcome.REJECTED, c.CaseOutcome.ROLLED_BACK}
+
+
+class Mirror:
+    def __init__(self, runtime: ServiceRuntime, cases: CaseStore) -> None:
+        self.runtime = runtime
+        self.cases = cases
+        self.province = runtime.settings.province
+
+    def addressed_here(self, p: RemoteMessage | c.TransferCaseChanged) -> bool:
+        codes = (p.sending_school,) if isinstance(p, c.TransferCaseChanged) else (p.jurisdiction,)
+        return any(province_of(code) == self.province for code in codes)
+
+    async def record(self, message: Envelope[Any]) -> None:
+        """Keep one message of the owning province; stage and SLA messages go on the local topics too."""
+        p = message.payload
+        commit_id = str(derive_id(message.message_id, "mirror"))
+        out = []
+        if not isinstance(p, c.TransferCaseChanged):
+            topic = TRANSFER_SLA if isinstance(p, c.StageWarning | c.StageBreached) else TRANSFER_STAGE
+            local = envelop(
+                p, producer="transfer", province=self.province, occurred_at=message.occurred_at, causation=message,
+                message_id=derive_id(commit_id, 0),
+            )  # fmt: skip
+            out.append(Outgoing(topic.name, p.transfer_id, local))
+        entry = {"type": "mirrored", "owner": message.province, "message_type": type(p).__name__}
+        entry |= {"payload": p.model_dump(mode="json"), "at": message.occurred_at.isoformat()}
+        await decide_and_save(self.runtime.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))
+        await self.project(p.transfer_id)
+        self.runtime.relay.nudge()
+
+    async def entries(self, transfer_id: str) -> list[Document]:
+        return [e for commit in await self.runtime.events.load(PREFIX + transfer_id) for e in commit["events"]]
+
+    async def stages(self, transfer_id: str) -> dict[str, dict[str, Any]]:
+        """The remote stages as the mirrored messages leave them: open or closed, deadline, escalation."""
+        stages: dict[str, dict[str, Any]] = {}
+        for e in await self.entries(transfer_id):
+            p, kind = e["payload"], e.get("message_type")
+            if kind == "TransferCaseChanged":
+                if p["outcome"] in ENDED:
+                    for stage in stages.values():
+                        stage["open"] = False
+                continue
+            if kind is None or "stage" not in p:
+                continue
+            stage = stages.setdefault(p["stage"], {"stage": p["stage"], "owner": e["owner"], "round": 1})
+            stage |= {"jurisdiction": p["jurisdiction"]}
+            if kind == "StageOpened":
+                stage |= {"open": True, "deadline": p["deadline"], "warned": False, "escalation_count": 0}
+                stage |= {"escalated_to": None, "case": {k: p[k] for k in ("student_id", "sending_school")}}
+                stage["case"]["receiving_school"] = p["receiving_school"]
+            elif kind == "StageDeadlineChanged":
+                stage["deadline"] = p["deadline"]
+            elif kind == "StageClosed":
+                stage |= {"open": False, "decision": p["decision"]}
+            elif kind == "StageWarning":
+                stage["warned"] = True
+            elif kind == "StageBreached":
+                stage |= {"escalated_to": p["escalated_to"], "escalation_count": p["escalation_count"]}
+        return stages
+
+    async def project(self, transfer_id: str) -> None:
+        stages = await self.stages(transfer_id)
+        version = len(await self.runtime.events.load(PREFIX + transfer_id))
+        todos = []
+        for s in stages.values():
+            if not s.get("open") or "deadline" not in s:
+                continue
+            view = inbox.stage_view(s)
+            for code, action in ((s["jurisdiction"], "decide_stage"), (s["escalated_to"], "chase_stage")):
+                if code and province_of(code) == self.province:
+                    todos.append({"_id": f"{transfer_id}:{code}:{action}", "kind": "todo", "code": code})
+                    todos[-1] |= {"action": action, "stage": s["stage"], "transfer_id": transfer_id, "open_stage": view}
+                    todos[-1] |= {**s.get("case", {}), "owner_province": s["owner"]}
+        summary = {"transfer_id": transfer_id, "remote": True, "owner_province": next(
+            (s["owner"] for s in stages.values()), None)}  # fmt: skip
+        await self.cases.project(transfer_id, version, summary, todos)
+
+    async def forward_decision(self, transfer_id: str, command: DecideStage, commit_id: str, now: datetime) -> str:
+        """A party here decided a remote stage: checked here, decided by the owning province. Returns it."""
+        stage = (await self.stages(transfer_id)).get(command.stage.value)
+        if stage is None or not stage.get("open"):
+            error = StageNotOpen("R21", f"the {command.stage.value} stage is not open here", field="stage")
+            raise CaseRefused(error, None)
+        if not acts_as(command.operator, LEVEL[command.stage], stage["jurisdiction"]):
+            who = f"{command.operator.role.value} {command.operator.code}"
+            raise CaseRefused(OutsideJurisdiction("R50", f"only {stage['jurisdiction']} may decide; not {who}"), None)
+        submitted = decisions.to_message(transfer_id, command)
+        message = envelop(
+            submitted, producer="transfer", province=self.province, occurred_at=now,
+            message_id=derive_id(commit_id, "forward"),
+        )  # fmt: skip
+        entry = {"type": "decision_forwarded", "payload": submitted.model_dump(mode="json"), "at": now.isoformat()}
+        out = [Outgoing(INTERPROVINCE_TRANSFER.name, transfer_id, message)]
+        await decide_and_save(self.runtime.events, PREFIX + transfer_id, commit_id, lambda _: Decision([entry], out))
+        self.runtime.relay.nudge()
+        return str(stage["owner"])

@@ -1,0 +1,144 @@
+"""Load -> decide -> save for transfer cases, then settle what follows from the new state: the SLA timers
+armed (or cancelled) to match `armed_timers`, the inbox projection, and a nudge to the outbox relay."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from xueji_contracts.envelope import derive_id
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document
+from xueji_kit.timers import Timer, TimerStore
+from xueji_transfer import inbox
+from xueji_transfer.calendars import CalendarSource
+from xueji_transfer.domain import (
+    Command,
+    FireTimer,
+    RecomputeDeadlines,
+    TransferCase,
+    TransferError,
+    armed_timers,
+    from_documents,
+    handle,
+    replay,
+    to_documents,
+)
+from xueji_transfer.outgoing import outgoing
+from xueji_transfer.settings import TransferSettings
+from xueji_transfer.store import CaseStore
+
+log = structlog.get_logger("transfer")
+Clock = Callable[[], datetime]
+
+
+class CaseRefused(ValueError):
+    """The rules refused a command; carries the domain error and the case as it was (for a clear answer).
+    A ValueError, so a refused message goes straight to the dead-letter topic with this reason."""
+
+    def __init__(self, error: TransferError, case: TransferCase | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.case = case
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class TransferService:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        settings: TransferSettings,
+        calendars: CalendarSource,
+        cases: CaseStore,
+        timers: TimerStore,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.calendars = calendars
+        self.cases = cases
+        self.timers = timers
+        self.province = settings.province
+        self.clock: Clock = wall_clock  # tests set a fixed clock; production never does
+
+    async def history(self, transfer_id: str) -> list[Document]:
+        return await self.runtime.events.load(transfer_id)
+
+    async def load(self, transfer_id: str) -> TransferCase | None:
+        commits = await self.history(transfer_id)
+        return replay(from_documents([e for c in commits for e in c["events"]]))
+
+    async def execute(
+        self,
+        transfer_id: str,
+        command: Command,
+        commit_id: str,
+        *,
+        at: datetime | None = None,
+        correlation_id: uuid.UUID | None = None,
+    ) -> TransferCase:
+        """Decide `command` at `at` (default: now) and store what it decided once per `commit_id`.
+        Raises CaseRefused naming the rule; then nothing is stored."""
+        now = at or self.clock()
+        calendar, rules = self.calendars.current, self.calendars.rules
+
+        def decide(history: list[Document]) -> Decision:
+            before = replay(from_documents(history))
+            try:
+                after, events = handle(before, command, now, calendar, rules)
+            except TransferError as error:
+                raise CaseRefused(error, before) from error
+            if not events or after is None:
+                return Decision()
+            return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
+
+        await decide_and_save(self.runtime.events, transfer_id, commit_id, decide)
+        case = await self.load(transfer_id)
+        assert case is not None  # decide refuses every command but the application on a case that does not exist
+        await self.settle(case, max(now, self.clock()))
+        return case
+
+    async def settle(self, case: TransferCase, now: datetime) -> None:
+        """Timers and inbox to match the case; a timer already due (a backdated application, a late replica)
+        fires here and now instead of waiting for a scheduler that has moved past its minute."""
+        rules = self.calendars.rules
+        wanted = {t.timer_id: t for t in armed_timers(case, rules)}
+        armed = {t.timer_id for t in await self.timers.armed_for(case.transfer_id)}
+        for timer_id in armed - wanted.keys():
+            await self.timers.cancel(timer_id)
+        for timer_id, t in wanted.items():
+            if timer_id not in armed:
+                data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
+                await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
+        await self.cases.project(case.transfer_id, case.version, inbox.summary(case), inbox.todos(case, self.province))
+        self.runtime.relay.nudge()
+        for t in sorted(wanted.values(), key=lambda t: t.due_at):
+            if t.due_at <= now:
+                await self.fire(case.transfer_id, t.timer_id, now)
+                break  # firing settled the case again, including any timer due after this one
+
+    async def fire(self, transfer_id: str, timer_id: str, now: datetime) -> None:
+        """A due timer: warning, breach and escalation, offline path, paper file overdue. Idempotent."""
+        await self.execute(transfer_id, FireTimer(timer_id=timer_id), str(derive_id(timer_id, "fire")), at=now)
+
+    async def recompute_open_deadlines(self, now: datetime) -> list[str]:
+        """After a calendar notice is loaded: every case with an armed timer re-asks the calendar (R31)."""
+        version = self.calendars.current.version
+        cursor = self.timers.timers.find({"state": "armed"}, {"aggregate_id": 1})
+        open_cases = sorted({doc["aggregate_id"] async for doc in cursor})
+        changed = []
+        for transfer_id in open_cases:
+            commit_id = str(derive_id(transfer_id, "recompute", version))
+            before = await self.load(transfer_id)
+            after = await self.execute(transfer_id, RecomputeDeadlines(), commit_id, at=now)
+            if before is not None and after.version != before.version:
+                changed.append(transfer_id)
+        log.info("deadlines_recomputed", calendar=version, open_cases=len(open_cases), changed=len(changed))
+        return changed

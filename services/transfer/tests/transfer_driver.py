@@ -1,0 +1,150 @@
+"""Drive a running transfer service over HTTP with operators' tokens, on a clock the test sets, and read
+what it published from the real broker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiokafka import AIOKafkaConsumer
+
+from xueji_transfer.app import create_app
+from xueji_transfer.settings import TransferSettings
+
+CST = ZoneInfo("Asia/Shanghai")
+RECEIVING, SENDING = "3506020001", "3501020003"  # receiving county 350602 (Zhangzhou), sending 350102 (Fuzhou)
+STAGES = ("receiving_school", "receiving_bureau", "sending_school", "sending_bureau")
+
+
+def evidence(kind: str) -> dict[str, str]:
+    return {"kind": kind, "uri": f"s3://materials/{kind}", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+
+
+def application(sending: str = SENDING, receiving: str = RECEIVING, **overrides: Any) -> dict[str, Any]:
+    return {
+        "student_id": "stu_demo_1",
+        "status": "enrolled",
+        "sending": {"code": sending},
+        "receiving": {"code": receiving},
+        "grade": 4,
+        "target_grade": 4,
+        "term": {"start": "2025-02-17", "end": "2025-07-04", "semester": 2},
+        "reason": "household_move",
+        "materials": [evidence("status_basic_info"), evidence("reason_proof"), evidence("certificate_image")],
+        **overrides,
+    }
+
+
+class Clock:
+    """The service's clock, set by the test: cases open and decisions happen at `now`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Driver:
+    def __init__(self, client: Any, token: Any, clock: Clock) -> None:
+        self.client, self.token, self.clock = client, token, clock
+        self.app = client.app
+
+    def party(self, stage: str, sending: str = SENDING, receiving: str = RECEIVING) -> tuple[str, str]:
+        school = receiving if stage.startswith("receiving") else sending
+        return ("school", school) if stage.endswith("school") else ("county", school[:6])
+
+    async def call(self, method: str, path: str, who: tuple[str, str], body: Any = None, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token(*who)}", **kw.pop("headers", {})}
+        return await self.client.request(method, path, json=body, headers=headers, **kw)
+
+    async def ok(self, method: str, path: str, who: tuple[str, str], body: Any = None, **kw: Any) -> dict[str, Any]:
+        answer = await self.call(method, path, who, body, **kw)
+        assert answer.status_code in (200, 201, 202), answer.text
+        return dict(answer.json())
+
+    async def apply(self, app: dict[str, Any] | None = None, **kw: Any) -> str:
+        body = {"application": app or application(), **kw}
+        receiving = body["application"]["receiving"]["code"]
+        case = await self.ok("POST", "/v1/transfers", ("school", receiving), body)
+        return str(case["transfer_id"])
+
+    async def examine(self, tid: str, receiving: str = RECEIVING) -> None:
+        body = {"conditions_met": True, "vacancy": True}
+        await self.ok("POST", f"/v1/transfers/{tid}/examination", ("school", receiving), body)
+
+    async def decide(self, tid: str, stage: str, decision: str = "approve", **kw: Any) -> Any:
+        who = kw.pop("who", None) or self.party(stage)
+        body = {"decision": decision, **kw}
+        return await self.call("POST", f"/v1/transfers/{tid}/stages/{stage}/decision", who, body)
+
+    async def approve(self, tid: str, *stages: str) -> None:
+        for stage in stages:
+            answer = await self.decide(tid, stage)
+            assert answer.status_code == 200, answer.text
+
+    async def detail(self, tid: str, who: tuple[str, str] = ("province", "350000")) -> dict[str, Any]:
+        return await self.ok("GET", f"/v1/transfers/{tid}", who)
+
+    async def inbox(self, code: str) -> list[dict[str, Any]]:
+        who = ("school", code) if len(code) == 10 else (_role(code), code)
+        return list((await self.ok("GET", "/v1/inbox", who))["items"])
+
+    async def advance_to(self, at: datetime) -> int:
+        """Move the clock to `at`, ticking the scheduler at every armed timer's due time on the way."""
+        fired = 0
+        while True:
+            armed = await self.app.state.timers.store.timers.find({"state": "armed"}).to_list()
+            due = sorted(doc["due_at"] for doc in armed if doc["due_at"] <= at)
+            if not due:
+                break
+            self.clock.now = due[0] + timedelta(seconds=1)
+            fired += await self.app.state.timers.tick(self.clock.now)
+        self.clock.now = at
+        return fired + await self.app.state.timers.tick(at)
+
+
+def _role(code: str) -> str:
+    if code.endswith("0000"):
+        return "province"
+    return "city" if code.endswith("00") else "county"
+
+
+async def start(start_app: Any, token: Any, at: datetime, **settings: Any) -> Driver:
+    overrides = {"scheduler_enabled": False, "scheduler_lookback_minutes": 10, **settings}
+    client = await start_app(create_app, TransferSettings, **overrides)
+    clock = Clock(at)
+    client.app.state.transfer.clock = clock
+    return Driver(client, token, clock)
+
+
+async def published(bootstrap: str, topic: str, until: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Every message on `topic` (from the start) once `until(messages)` holds; fails after `timeout`."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        loop_deadline = datetime.now() + timedelta(seconds=timeout)
+        while not until(found):
+            if datetime.now() > loop_deadline:
+                raise AssertionError(f"{topic}: condition not met in {timeout} s; got {[m['type'] for m in found]}")
+            batches = await consumer.getmany(timeout_ms=500)
+            found += [json.loads(r.value) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def of_type(messages: list[dict[str, Any]], name: str, transfer_id: str | None = None) -> list[dict[str, Any]]:
+    return [
+        m["payload"]
+        for m in messages
+        if m["type"] == name and (transfer_id is None or m["payload"]["transfer_id"] == transfer_id)
+    ]
+
+
+def day(d: date, hour: int = 9) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=CST)
