@@ -29,7 +29,9 @@ from xueji_registry.settings import RegistrySettings
 from xueji_registry.wire import CheckRequested, SupplementaryRequested
 
 
-def _consumes(runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str) -> None:
+def _consumes(
+    runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str, workers: int = 1
+) -> None:
     settings = runtime.settings
     runtime.broker.subscriber(
         settings.topic(spec.name),
@@ -37,6 +39,7 @@ def _consumes(runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., A
         auto_offset_reset="earliest",
         title=f"registry.{spec.name}",
         description=about,
+        max_workers=workers,
     )(handler)
 
 
@@ -53,7 +56,8 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
-    _consumes(runtime, DEDUPE_VERDICT, on_verdict, "Completes a pending enrollment (R01, R14).")
+    # Verdicts for different students are independent (numbers are won by unique inserts): handle several at once.
+    _consumes(runtime, DEDUPE_VERDICT, on_verdict, "Completes a pending enrollment (R01, R14).", workers=8)
     _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
     _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
     _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")
