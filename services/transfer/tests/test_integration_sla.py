@@ -1,0 +1,97 @@
+"""SLA timers over the real store and broker (R22, R31): warning, breach escalating up the chain with the stage
+kept open, deadlines on the national calendar, and a newly loaded notice recomputing every open deadline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from transfer_driver import RECEIVING, application, day, of_type, published, start
+
+pytestmark = pytest.mark.integration
+MONDAY = day(date(2025, 3, 10))
+
+
+def _timers(detail: dict) -> dict[str, datetime]:
+    return {t["kind"]: datetime.fromisoformat(t["due_at"]) for t in detail["armed_timers"]}
+
+
+async def test_r22_breach_escalates_to_the_county_then_the_city_and_the_stage_stays_open(start_app, token, isolation):
+    t = await start(start_app, token, MONDAY)
+    tid = await t.apply()
+    timers = _timers(await t.detail(tid))
+    assert timers["breach"] == day(date(2025, 3, 25), 0)  # 24:00 of the 10th working day after Monday 10 March
+    assert timers["warning"] == day(date(2025, 3, 21), 0)  # 2 working days before
+
+    assert await t.advance_to(timers["warning"] + timedelta(hours=1)) == 1
+    (breach,) = [tm for tm in await t.app.state.timers.store.armed_for(tid) if tm.kind == "breach"]
+    assert await t.advance_to(timers["breach"] + timedelta(hours=1)) == 1
+    assert await t.app.state.timers.tick(timers["breach"] + timedelta(hours=2)) == 0, "fired once"
+    case = (await t.detail(tid))["case"]
+    stage = case["stages"]["receiving_school"]
+    assert (stage["status"], stage["escalation_count"], stage["escalated_to"]) == ("open", 1, "350602")
+    assert [i["action"] for i in await t.inbox("350602")] == ["chase_stage"]
+    assert [i["action"] for i in await t.inbox(RECEIVING)] == ["decide_stage"]
+    # A replica that fired it but lost its `fired` mark fires again: the commit id is the timer's, nothing changes.
+    await t.app.state.transfer.fire(tid, breach.timer_id, timers["breach"] + timedelta(hours=3))
+    assert (await t.detail(tid))["case"]["version"] == case["version"]
+
+    next_level = datetime.fromisoformat(stage["escalation_deadline"]["due_at"])
+    assert await t.advance_to(next_level + timedelta(hours=1)) == 1
+    sla = await published(
+        isolation.servers.kafka,
+        isolation.topic("transfer.sla.v1"),
+        lambda ms: len(of_type(ms, "StageBreached", tid)) == 2,
+    )
+    (warning,) = of_type(sla, "StageWarning", tid)
+    assert (warning["jurisdiction"], warning["working_days_left"]) == (RECEIVING, 2)
+    breaches = of_type(sla, "StageBreached", tid)
+    assert [(b["escalated_to_level"], b["escalated_to"], b["escalation_count"]) for b in breaches] == [
+        ("county", "350602", 1),
+        ("city", "350600", 2),
+    ]
+    assert [i["action"] for i in await t.inbox("350600")] == ["chase_stage"]
+    assert await t.inbox("350602") == []
+
+
+async def test_r31_stage_deadline_over_national_day_counts_the_make_up_saturday(start_app, token, isolation):
+    t = await start(start_app, token, day(date(2025, 9, 29)))
+    term = {"start": "2025-09-01", "end": "2026-01-23", "semester": 1}
+    tid = await t.apply(application(term=term))
+    stages = await published(
+        isolation.servers.kafka, isolation.topic("transfer.stage.v1"), lambda ms: of_type(ms, "StageOpened", tid)
+    )
+    (opened,) = of_type(stages, "StageOpened", tid)
+    # Sep 30, Oct 9, 10, Saturday 11 (make-up), 13-17, 20: the 10th working day is Monday 20 October.
+    assert datetime.fromisoformat(opened["deadline"]["due_at"]) == day(date(2025, 10, 21), 0)
+    assert opened["deadline"]["provisional"] is False
+
+
+async def test_r31_loading_notice_recomputes_open_deadlines(start_app, token, isolation):
+    t = await start(start_app, token, day(date(2026, 12, 24)))
+    term = {"start": "2026-09-01", "end": "2027-01-22", "semester": 1}
+    tid = await t.apply(application(term=term))
+    before = (await t.detail(tid))["open_stage"]
+    assert before["provisional"] is True  # 2027 has no notice loaded: weekdays only, Jan 1 counted as working
+    assert datetime.fromisoformat(before["due_at"]) == day(date(2027, 1, 8), 0)
+
+    notice = {"year": 2027, "rest_days": ["2027-01-01"], "names": {"2027-01-01": "元旦"}, "source": "test notice"}
+    refused = await t.call("POST", "/v1/admin/calendar/notices", ("county", "350602"), notice)
+    assert refused.status_code == 403
+    loaded = await t.ok("POST", "/v1/admin/calendar/notices", ("province", "350000"), notice)
+    assert loaded["recomputed_cases"] == [tid] and 2027 in loaded["notice_years"]
+
+    after = (await t.detail(tid))["open_stage"]
+    assert after["provisional"] is False
+    assert datetime.fromisoformat(after["due_at"]) == day(date(2027, 1, 9), 0)  # Jan 1 is a holiday now
+    timers = await t.app.state.timers.store.armed_for(tid)
+    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {day(date(2027, 1, 9), 0)}
+    stages = await published(
+        isolation.servers.kafka,
+        isolation.topic("transfer.stage.v1"),
+        lambda ms: of_type(ms, "StageDeadlineChanged", tid),
+    )
+    (changed,) = of_type(stages, "StageDeadlineChanged", tid)
+    assert changed["previous"]["provisional"] is True and changed["deadline"]["provisional"] is False
+    again = await t.ok("POST", "/v1/admin/calendar/notices", ("province", "350000"), notice)
+    assert again["recomputed_cases"] == [], "loading the same notice twice moves nothing"
