@@ -95,3 +95,24 @@ async def test_r31_loading_notice_recomputes_open_deadlines(start_app, token, is
     assert changed["previous"]["provisional"] is True and changed["deadline"]["provisional"] is False
     again = await t.ok("POST", "/v1/admin/calendar/notices", ("province", "350000"), notice)
     assert again["recomputed_cases"] == [], "loading the same notice twice moves nothing"
+
+
+async def test_r22_an_application_received_12_working_days_ago_is_warned_and_breached_at_once(
+    start_app, token, isolation
+):
+    t = await start(start_app, token, day(date(2025, 3, 26)))  # 12 working days after Monday 10 March
+    too_old = await t.call(
+        "POST",
+        "/v1/transfers",
+        ("school", RECEIVING),
+        {"application": application(), "applied_at": "2025-01-02T09:00:00+08:00"},
+    )
+    assert too_old.status_code == 422 and too_old.json()["detail"][0]["field"] == "applied_at"
+    tid = await t.apply(applied_at=MONDAY.isoformat())
+    case = await t.detail(tid)
+    assert datetime.fromisoformat(case["open_stage"]["opened_at"]) == MONDAY  # its stage ran from the day received
+    assert (case["open_stage"]["escalation_count"], case["open_stage"]["escalated_to"]) == (1, "350602")
+    sla = await published(
+        isolation.servers.kafka, isolation.topic("transfer.sla.v1"), lambda ms: of_type(ms, "StageBreached", tid)
+    )
+    assert [m["type"] for m in sla] == ["StageWarning", "StageBreached"]

@@ -86,6 +86,14 @@ class Driver:
             answer = await self.decide(tid, stage)
             assert answer.status_code == 200, answer.text
 
+    async def complete(self, tid: str, receiving: str = RECEIVING) -> dict[str, Any]:
+        """Steps 2-8 for a case just applied for: every party approves in turn, the student reports."""
+        await self.examine(tid, receiving)
+        await self.approve(tid, *STAGES)
+        await self.ok("POST", f"/v1/transfers/{tid}/notify-to-report", ("school", receiving))
+        report = {"electronic_file": evidence("electronic_file")}
+        return await self.ok("POST", f"/v1/transfers/{tid}/report", ("school", receiving), report)
+
     async def detail(self, tid: str, who: tuple[str, str] = ("province", "350000")) -> dict[str, Any]:
         return await self.ok("GET", f"/v1/transfers/{tid}", who)
 
