@@ -1,0 +1,133 @@
+"""Two provincial stacks on one broker (R34): Fujian (35) receives a student from a Hunan (43) school. Each
+province has its own topics and database; a mirror copies each one's interprovince.transfer.v1 to the other,
+as MirrorMaker 2 does between clusters. Hunan's parties see and decide their stages in Hunan; Fujian owns the
+case, breaches the Hunan stage, accepts offline, and completes and reconciles when Hunan's verifications arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from transfer_driver import RECEIVING, application, day, evidence, of_type, published, start
+
+from xueji_contracts.topics import all_topic_names
+
+pytestmark = pytest.mark.integration
+HUNAN_SCHOOL, HUNAN_COUNTY = "4301020001", "430102"
+TOPIC = "interprovince.transfer.v1"
+
+
+async def _copy(bootstrap: str, source: str, target: str, province: str) -> None:
+    """Only what `province` itself produced crosses, so nothing goes round in circles (MirrorMaker's cycle check)."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await producer.start()
+    try:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    if json.loads(record.value).get("province") == province:
+                        await producer.send_and_wait(target, record.value, key=record.key)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def mirrored(bootstrap: str, fujian: str, hunan: str) -> AsyncIterator[None]:
+    tasks = [
+        asyncio.create_task(_copy(bootstrap, fujian + TOPIC, hunan + TOPIC, "35")),
+        asyncio.create_task(_copy(bootstrap, hunan + TOPIC, fujian + TOPIC, "43")),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_and_completed(
+    start_app, token, isolation, wait_for
+):
+    bootstrap, hunan_prefix = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(hunan_prefix + name, 2, 1) for name in all_topic_names()])
+    await admin.close()
+    monday = day(date(2025, 3, 10))
+    fj = await start(start_app, token, monday)
+    hn = await start(
+        start_app, token, monday, province="43", topic_prefix=hunan_prefix, mongodb_database=f"{isolation.database}_hn"
+    )
+    async with mirrored(bootstrap, isolation.topic_prefix, hunan_prefix):
+        tid = await fj.apply(application(sending=HUNAN_SCHOOL))
+        await fj.examine(tid)
+        await fj.approve(tid, "receiving_school")
+        # R34: the receiving side may not refuse on its own admission rules.
+        refusal = {"reason_code": "receiving_admission_rules", "reason": "our admission rules differ"}
+        refused = await fj.decide(tid, "receiving_bureau", "reject", **refusal)
+        assert refused.status_code == 422 and refused.json()["rule"] == "R34"
+        await fj.approve(tid, "receiving_bureau")
+
+        # Hunan's school sees its stage in Hunan; Fujian's inbox does not hold it.
+        hunan_todo = await wait_for(lambda: hn.inbox(HUNAN_SCHOOL))
+        assert [(i["stage"], i["owner_province"]) for i in hunan_todo] == [("sending_school", "35")]
+
+        # Nobody in Hunan answers: the stage breaches (escalated to the Hunan county), then the offline path opens.
+        offline_due = next(x for x in (await fj.detail(tid))["armed_timers"] if x["kind"] == "offline")["due_at"]
+        await fj.advance_to(day(date(2025, 4, 9), 1))
+        assert offline_due.startswith("2025-04-08T16:00")
+        chase = await wait_for(lambda: hn.inbox(HUNAN_COUNTY))
+        assert [i["action"] for i in chase] == ["chase_stage"]
+        await fj.ok("POST", f"/v1/transfers/{tid}/offline/consent", ("county", "350602"),
+                    {"signed_form": evidence("signed_registration_form")})  # fmt: skip
+        await fj.ok(
+            "POST", f"/v1/transfers/{tid}/offline/acceptance", ("school", RECEIVING), {"record": {"class": "2"}}
+        )
+
+        # Hunan's verifications arrive after all, decided in Hunan and recorded by Fujian.
+        other = await hn.decide(tid, "sending_school", who=("school", "4301020002"))
+        assert other.status_code == 403
+        forwarded = await hn.decide(tid, "sending_school", who=("school", HUNAN_SCHOOL))
+        assert forwarded.status_code == 202 and forwarded.json()["forwarded_to_province"] == "35"
+
+        async def bureau_stage() -> list:
+            return [i for i in await hn.inbox(HUNAN_COUNTY) if i["stage"] == "sending_bureau"]
+
+        await wait_for(bureau_stage)
+        assert (await hn.decide(tid, "sending_bureau", who=("county", HUNAN_COUNTY))).status_code == 202
+
+        async def consented() -> bool:
+            return (await fj.detail(tid))["step"] == 6
+
+        await wait_for(consented)
+        fj.clock.now += timedelta(days=1)
+        await fj.ok("POST", f"/v1/transfers/{tid}/notify-to-report", ("school", RECEIVING))
+        report = {"electronic_file": evidence("electronic_file"), "system_record": {"class": "3"}}
+        case = await fj.ok("POST", f"/v1/transfers/{tid}/report", ("school", RECEIVING), report)
+        assert (case["phase"], case["offline"]) == ("completed", "reconciled")
+
+        async def hunan_done() -> bool:
+            return await hn.inbox(HUNAN_SCHOOL) == [] and await hn.inbox(HUNAN_COUNTY) == []
+
+        await wait_for(hunan_done)
+    outcomes = await published(
+        bootstrap,
+        isolation.topic("transfer.case.v1"),
+        lambda ms: "reconciled" in [m["outcome"] for m in of_type(ms, "TransferCaseChanged", tid)],
+    )
+    assert [m["outcome"] for m in of_type(outcomes, "TransferCaseChanged", tid)] == [
+        "opened", "offline_opened", "offline_accepted", "completed", "reconciled",
+    ]  # fmt: skip
+    hunan_sla = await published(
+        bootstrap, hunan_prefix + "transfer.sla.v1", lambda ms: of_type(ms, "StageBreached", tid)
+    )
+    assert of_type(hunan_sla, "StageBreached", tid)[0]["escalated_to"] == HUNAN_COUNTY
