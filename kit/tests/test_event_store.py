@@ -55,3 +55,48 @@ async def test_domain_error_stores_nothing(store):
     with pytest.raises(ValueError, match="graduated"):
         await decide_and_save(store, "d", "cmd", refuse)
     assert await store.load("d") == []
+
+
+async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
+    from datetime import UTC, datetime, timedelta
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.status import StudentStatusRecorded
+    from xueji_kit.store import Outgoing
+
+    payload = StudentStatusRecorded(
+        student_id="s",
+        school_code="3506020001",
+        county_code="350602",
+        state="enrolled",
+        status_number_masked="G110105********002X",
+        grade=1,
+        school_year=2026,
+    )
+    out = [
+        Outgoing("student.status.v1", "s", envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC)))
+    ]
+    assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
+    assert not await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(commit_id="c2", aggregate_id="s", version=1, events=[{"n": 2}], outgoing=out)
+    ready = await store.unpublished(100)
+    assert [e["_id"] for e in ready] == ["c1"], "the loser's staged messages are gone"
+    await store.mark_published(["c1"])
+    assert await store.unpublished(100) == []
+    # A writer that staged its messages and died before storing its commit leaves an orphan.
+    await store.outbox.insert_one(
+        {
+            "_id": "c9",
+            "commit": "s@0000000002",
+            "aggregate_id": "s",
+            "version": 2,
+            "outgoing": [],
+            "confirmed": False,
+            "staged_at": datetime.now(UTC),
+        }
+    )
+    assert await store.unpublished(100) == []
+    assert await store.outbox.count_documents({}) == 1, "young: its writer may still be storing it"
+    assert await store.unpublished(100, now=datetime.now(UTC) + timedelta(minutes=5)) == []
+    assert await store.outbox.count_documents({}) == 0, "old and commitless: dropped"

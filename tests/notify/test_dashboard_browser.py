@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dashboard_seed
 import httpx
 import notify_events as ev
 import pytest
 
-from conftest import ARTIFACTS
 from xueji_notify.app import create_app
 from xueji_notify.settings import NotifySettings
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # git-ignored
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 FAST = {"dashboard_interval_seconds": 0.2, "dashboard_feed_seconds": 0.2}

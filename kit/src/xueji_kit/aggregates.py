@@ -44,8 +44,9 @@ async def decide_and_save(
     """
     for attempt in range(attempts):
         commits = await store.load(aggregate_id)
-        if any(c["_id"] == commit_id for c in commits):
-            return Saved(version=next(int(c["version"]) for c in commits if c["_id"] == commit_id), stored=False)
+        done = [int(c["version"]) for c in commits if c.get("commit_id") == commit_id]
+        if done:
+            return Saved(version=done[0], stored=False)
         history = [event for commit in commits for event in commit["events"]]
         version = int(commits[-1]["version"]) + 1 if commits else 1
         decision = decide(history)

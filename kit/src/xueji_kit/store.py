@@ -7,7 +7,7 @@ atomic primitive is an insert a unique index refuses (ARCHITECTURE.md, "Persiste
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
@@ -45,27 +45,45 @@ class Outgoing:
     message: Envelope[Any]
 
 
-class EventStore:
-    """Aggregate streams: one document per commit, unique on (aggregate_id, version).
+def commit_key(aggregate_id: str, version: int) -> str:
+    """A commit's `_id`: the aggregate and its version, so loading a stream is lookups by `_id`."""
+    return f"{aggregate_id}@{version:010d}"
 
-    A commit holds every event one decision produced, so a decision is stored whole or not at all.
-    Its `_id` is derived from what caused it, so a redelivered cause is a duplicate-key no-op.
+
+class EventStore:
+    """Aggregate streams: one document per commit, `_id` = aggregate@version.
+
+    A commit holds every event one decision produced, so a decision is stored whole or not at all;
+    the unique `_id` makes a concurrent writer of the same version lose. Its `commit_id` is derived
+    from what caused it, so a redelivered cause is recognised and stored nothing twice.
+
+    Why `_id` and not an (aggregate_id, version) query: FerretDB 1.x pushes only `_id` equality down
+    to SQLite and scans for every other filter, so a stream load would grow with the whole
+    collection (measured: 80 ms at 1,000 commits, 480 ms at 5,000; `_id` lookups stay ~5 ms).
+
+    Messages to publish go to a small `outbox` collection (entry `_id` = commit_id), written before
+    the commit and confirmed after it; the relay publishes confirmed entries and deletes them, and
+    drops an unconfirmed entry only when its commit never appeared (a writer that lost or crashed).
     """
+
+    ORPHAN_AFTER = timedelta(seconds=30)
 
     def __init__(self, db: AsyncDatabase[Document], name: str = "events") -> None:
         self.collection: AsyncCollection[Document] = db[name]
+        self.outbox: AsyncCollection[Document] = db[f"{name}_outbox"]
 
     async def ensure_indexes(self) -> None:
+        # Production MongoDB serves audits and projections rebuilds from this index.
         await self.collection.create_index(
             [("aggregate_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
         )
-        await self.collection.create_index([("published", ASCENDING)], name="unpublished")
 
     async def load(self, aggregate_id: str) -> list[Document]:
-        """Every commit of one aggregate in version order."""
-        cursor = self.collection.find({"aggregate_id": aggregate_id})
-        commits = [c async for c in cursor]
-        return sorted(commits, key=lambda c: int(c["version"]))
+        """Every commit of one aggregate in version order (one `_id` lookup per commit)."""
+        commits: list[Document] = []
+        while (doc := await self.collection.find_one({"_id": commit_key(aggregate_id, len(commits) + 1)})) is not None:
+            commits.append(doc)
+        return commits
 
     async def append(
         self,
@@ -79,33 +97,87 @@ class EventStore:
     ) -> bool:
         """Store one commit. False when this commit was already stored (a redelivery); raises
         ConcurrencyConflict when another commit took `version` first."""
+        at = now or datetime.now(UTC)
+        key = commit_key(aggregate_id, version)
+        messages = [{"topic": o.topic, "key": o.key, "message": o.message.model_dump(mode="json")} for o in outgoing]
+        if messages and not await self._stage(commit_id, key, aggregate_id, version, messages, at):
+            return False
         doc: Document = {
-            "_id": commit_id,
+            "_id": key,
+            "commit_id": commit_id,
             "aggregate_id": aggregate_id,
             "version": version,
             "events": events,
-            "outgoing": [
-                {"topic": o.topic, "key": o.key, "message": o.message.model_dump(mode="json")} for o in outgoing
-            ],
-            "published": not outgoing,
-            "recorded_at": now or datetime.now(UTC),
+            "outgoing": messages,
+            "recorded_at": at,
         }
         try:
             await self.collection.insert_one(doc)
         except PyMongoError as exc:
             if not is_duplicate_key(exc):
                 raise
-            if await self.collection.find_one({"_id": commit_id}, {"_id": 1}) is not None:
+            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
+            if messages:
+                await self.outbox.delete_one({"_id": commit_id, "confirmed": False})
+            if existing is not None and existing.get("commit_id") == commit_id:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
+        if messages:
+            await self.outbox.update_one({"_id": commit_id}, {"$set": {"confirmed": True}})
         return True
 
-    async def unpublished(self, limit: int) -> list[Document]:
-        """Commits waiting for the relay, in per-aggregate version order."""
-        cursor = self.collection.find({"published": False}).limit(limit)
-        commits = [c async for c in cursor]
-        return sorted(commits, key=lambda c: (str(c["aggregate_id"]), int(c["version"])))
+    async def _stage(
+        self, commit_id: str, key: str, aggregate_id: str, version: int, messages: list[Document], at: datetime
+    ) -> bool:
+        """Put the commit's messages in the outbox, unconfirmed. False when this commit is already stored."""
+        entry = {"_id": commit_id, "commit": key, "aggregate_id": aggregate_id, "version": version,
+                 "outgoing": messages, "confirmed": False, "staged_at": at}  # fmt: skip
+        for _ in range(3):
+            try:
+                await self.outbox.insert_one(entry)
+                return True
+            except PyMongoError as exc:
+                if not is_duplicate_key(exc):
+                    raise
+            staged = await self.outbox.find_one({"_id": commit_id})
+            if staged is None:
+                continue  # the relay just published and removed it: stage again
+            stored = await self.collection.find_one({"_id": staged["commit"]}, {"commit_id": 1})
+            if stored is not None and stored.get("commit_id") == commit_id:
+                return False  # stored before and still waiting for the relay: a redelivery
+            # A leftover of an attempt that lost its version race or crashed: replace it.
+            await self.outbox.delete_one({"_id": commit_id})
+        raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
+
+    async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
+        """Outbox entries ready to publish, in per-aggregate version order.
+
+        An aggregate's entries stop at its first unconfirmed one, so a later version never
+        overtakes an earlier one; unconfirmed entries whose commit never appeared are dropped.
+        """
+        entries = sorted(
+            [e async for e in self.outbox.find({}).limit(limit)],
+            key=lambda e: (str(e["aggregate_id"]), int(e["version"])),
+        )
+        ready: list[Document] = []
+        blocked: set[str] = set()
+        for entry in entries:
+            if entry["aggregate_id"] in blocked:
+                continue
+            if not entry.get("confirmed") and not await self._confirm_or_drop(entry, now or datetime.now(UTC)):
+                blocked.add(entry["aggregate_id"])
+                continue
+            ready.append(entry)
+        return ready
+
+    async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool:
+        stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
+        if stored is not None and stored.get("commit_id") == entry["_id"]:
+            return True  # its writer stopped between commit and confirmation
+        if now - entry["staged_at"] > self.ORPHAN_AFTER:
+            await self.outbox.delete_one({"_id": entry["_id"], "confirmed": False})
+        return False
 
     async def mark_published(self, commit_ids: list[str]) -> None:
         if commit_ids:
-            await self.collection.update_many({"_id": {"$in": commit_ids}}, {"$set": {"published": True}})
+            await self.outbox.delete_many({"_id": {"$in": commit_ids}})
