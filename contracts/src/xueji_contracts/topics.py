@@ -44,6 +44,13 @@ REGISTRY_ENROLLMENT = TopicSpec(
     "Enrollment requests queued for the registry (bulk loads, other systems).",
     key="school_code",
 )
+REGISTRY_IDENTITY = TopicSpec(
+    "registry.identity.v1",
+    "Identity feed of the dedupe index (name, raw ID number, birth date, gender, region): PERSONAL DATA that"
+    " stays inside the province deployment (R52). Kept forever: the index is rebuilt by replaying it.",
+    key="student_id",
+    retention_ms=FOREVER,
+)
 DEDUPE_CHECK = TopicSpec(
     "dedupe.check.v1",
     "Duplicate-check requests from the registry, answered on dedupe.verdict.v1 by correlation id.",
@@ -86,6 +93,24 @@ INTERPROVINCE_TRANSFER = TopicSpec(
     key="transfer_id",
     retention_ms=FOREVER,
 )
+NATIONAL_IDENTITY = TopicSpec(
+    "dedupe.national.identity.v1",
+    "A province's identity feed forwarded by its dedupe to the national tier: PERSONAL DATA, carried only to the"
+    " national hub, never to another province (R52). Kept forever: the national index is rebuilt from it.",
+    key="student_id",
+    retention_ms=FOREVER,
+)
+NATIONAL_CHECK = TopicSpec(
+    "dedupe.national.check.v1",
+    "Cross-province checks from a province's dedupe to the national tier: G-number issuance (R03) and key-info"
+    " changes (R10); PERSONAL DATA, province to national hub only. Answered on dedupe.national.verdict.v1.",
+    key="correlation_id",
+)
+NATIONAL_VERDICT = TopicSpec(
+    "dedupe.national.verdict.v1",
+    "The national tier's answers (duplicate check and population-register comparison) by correlation id.",
+    key="correlation_id",
+)
 NOTIFY_WEBHOOK_DLQ = TopicSpec(
     "notify.webhook.dlq",
     "Webhook deliveries that failed after the last retry.",
@@ -95,6 +120,7 @@ NOTIFY_WEBHOOK_DLQ = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     STUDENT_STATUS,
     REGISTRY_ENROLLMENT,
+    REGISTRY_IDENTITY,
     DEDUPE_CHECK,
     DEDUPE_VERDICT,
     DEDUPE_REVIEW,
@@ -103,6 +129,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TRANSFER_DECISION,
     TRANSFER_SLA,
     INTERPROVINCE_TRANSFER,
+    NATIONAL_IDENTITY,
+    NATIONAL_CHECK,
+    NATIONAL_VERDICT,
     NOTIFY_WEBHOOK_DLQ,
 )
 

@@ -45,3 +45,4 @@ class ReviewCaseDecided(BaseModel):
     decision: ReviewDecision
     decided_by: str
     decided_at: AwareDatetime
+    reason: str | None = Field(default=None, description="the bureau's reason, recorded permanently")
