@@ -18,7 +18,6 @@ from xueji_contracts.topics import (
 )
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
-from xueji_kit.timers import TimerStore
 from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
@@ -29,6 +28,7 @@ from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.sla_timers import SCHEDULER, SlaTimers
 from xueji_transfer.store import CaseStore
+from xueji_transfer.timer_slots import SlottedTimerStore
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title="xueji transfer",
         description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance, between provinces.",
     )
-    cases, timer_store = CaseStore(runtime.db), TimerStore(runtime.db)
+    cases, timer_store = CaseStore(runtime.db), SlottedTimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
     service = TransferService(runtime, settings, calendars, cases, timer_store)
     mirror = Mirror(runtime, cases)

@@ -29,6 +29,7 @@ ENDED = {c.CaseOutcome.COMPLETED, c.CaseOutcome.REJECTED, c.CaseOutcome.ROLLED_B
 class Mirror:
     def __init__(self, runtime: ServiceRuntime, cases: CaseStore) -> None:
         self.runtime = runtime
+        self.events = runtime.events
         self.cases = cases
         self.province = runtime.settings.province
 
@@ -50,12 +51,12 @@ class Mirror:
             out.append(Outgoing(topic.name, p.transfer_id, local))
         entry = {"type": "mirrored", "owner": message.province, "message_type": type(p).__name__}
         entry |= {"payload": p.model_dump(mode="json"), "at": message.occurred_at.isoformat()}
-        await decide_and_save(self.runtime.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))
+        await decide_and_save(self.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))
         await self.project(p.transfer_id)
         self.runtime.relay.nudge()
 
     async def entries(self, transfer_id: str) -> list[Document]:
-        return [e for commit in await self.runtime.events.load(PREFIX + transfer_id) for e in commit["events"]]
+        return [e for commit in await self.events.load(PREFIX + transfer_id) for e in commit["events"]]
 
     async def stages(self, transfer_id: str) -> dict[str, dict[str, Any]]:
         """The remote stages as the mirrored messages leave them: open or closed, deadline, escalation."""
@@ -87,7 +88,7 @@ class Mirror:
 
     async def project(self, transfer_id: str) -> None:
         stages = await self.stages(transfer_id)
-        version = len(await self.runtime.events.load(PREFIX + transfer_id))
+        version = len(await self.events.load(PREFIX + transfer_id))
         todos = []
         for s in stages.values():
             if not s.get("open") or "deadline" not in s:
@@ -118,6 +119,6 @@ class Mirror:
         )  # fmt: skip
         entry = {"type": "decision_forwarded", "payload": submitted.model_dump(mode="json"), "at": now.isoformat()}
         out = [Outgoing(INTERPROVINCE_TRANSFER.name, transfer_id, message)]
-        await decide_and_save(self.runtime.events, PREFIX + transfer_id, commit_id, lambda _: Decision([entry], out))
+        await decide_and_save(self.events, PREFIX + transfer_id, commit_id, lambda _: Decision([entry], out))
         self.runtime.relay.nudge()
         return str(stage["owner"])

@@ -62,6 +62,7 @@ class TransferService:
     ) -> None:
         self.runtime = runtime
         self.settings = settings
+        self.events = runtime.events
         self.calendars = calendars
         self.cases = cases
         self.timers = timers
@@ -69,7 +70,7 @@ class TransferService:
         self.clock: Clock = wall_clock  # tests set a fixed clock; production never does
 
     async def history(self, transfer_id: str) -> list[Document]:
-        return await self.runtime.events.load(transfer_id)
+        return await self.events.load(transfer_id)
 
     async def load(self, transfer_id: str) -> TransferCase | None:
         commits = await self.history(transfer_id)
@@ -88,6 +89,7 @@ class TransferService:
         Raises CaseRefused naming the rule; then nothing is stored."""
         now = at or self.clock()
         calendar, rules = self.calendars.current, self.calendars.rules
+        decided: dict[str, TransferCase | None] = {}
 
         def decide(history: list[Document]) -> Decision:
             before = replay(from_documents(history))
@@ -95,28 +97,28 @@ class TransferService:
                 after, events = handle(before, command, now, calendar, rules)
             except TransferError as error:
                 raise CaseRefused(error, before) from error
+            decided.update(before=before, after=after)
             if not events or after is None:
                 return Decision()
             return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
 
-        await decide_and_save(self.runtime.events, transfer_id, commit_id, decide)
-        case = await self.load(transfer_id)
+        saved = await decide_and_save(self.events, transfer_id, commit_id, decide)
+        case = decided.get("after") if saved.stored else await self.load(transfer_id)
         assert case is not None  # decide refuses every command but the application on a case that does not exist
-        await self.settle(case, max(now, self.clock()))
+        await self.settle(case, decided.get("before") if saved.stored else case, max(now, self.clock()))
         return case
 
-    async def settle(self, case: TransferCase, now: datetime) -> None:
-        """Timers and inbox to match the case; a timer already due (a backdated application, a late replica)
-        fires here and now instead of waiting for a scheduler that has moved past its minute."""
+    async def settle(self, case: TransferCase, before: TransferCase | None, now: datetime) -> None:
+        """Timers and inbox to match the case: what `before` armed and `case` does not is cancelled, what
+        `case` arms is armed (again: a no-op when it is). A timer already due (a backdated application, a
+        late replica) fires here and now instead of waiting for a scheduler that has passed its minute."""
         rules = self.calendars.rules
         wanted = {t.timer_id: t for t in armed_timers(case, rules)}
-        armed = {t.timer_id for t in await self.timers.armed_for(case.transfer_id)}
-        for timer_id in armed - wanted.keys():
-            await self.timers.cancel(timer_id)
+        for gone in {t.timer_id for t in armed_timers(before, rules)} - wanted.keys():
+            await self.timers.cancel(gone)
         for timer_id, t in wanted.items():
-            if timer_id not in armed:
-                data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
-                await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
+            data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
+            await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
         await self.cases.project(case.transfer_id, case.version, inbox.summary(case), inbox.todos(case, self.province))
         self.runtime.relay.nudge()
         for t in sorted(wanted.values(), key=lambda t: t.due_at):
@@ -129,7 +131,8 @@ class TransferService:
         await self.execute(transfer_id, FireTimer(timer_id=timer_id), str(derive_id(timer_id, "fire")), at=now)
 
     async def recompute_open_deadlines(self, now: datetime) -> list[str]:
-        """After a calendar notice is loaded: every case with an armed timer re-asks the calendar (R31)."""
+        """After a calendar notice is loaded: every case with an armed timer re-asks the calendar (R31).
+        An administrative sweep, so it may read every armed timer."""
         version = self.calendars.current.version
         cursor = self.timers.timers.find({"state": "armed"}, {"aggregate_id": 1})
         open_cases = sorted({doc["aggregate_id"] async for doc in cursor})
