@@ -24,9 +24,7 @@ OVERLAYS = [f"provinces/{code}" for code in PROVINCE_OVERLAYS] + ["national"]
 
 # Variables the deployments set ahead of the code that will read them; each says why. A test fails
 # once a service's settings learn one of them, so this list cannot go stale silently.
-PENDING_SETTINGS = {
-    "XUEJI_SCOPE": "dedupe's scope=national in the national tier",
-}
+PENDING_SETTINGS: dict[str, str] = {}
 # What a containerised service must be told: its defaults point at 127.0.0.1.
 MUST_SET = {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI"}
 JWT_KEY = {"XUEJI_JWT_PUBLIC_KEY_FILE", "XUEJI_JWT_PUBLIC_KEY"}

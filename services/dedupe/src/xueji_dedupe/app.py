@@ -1,21 +1,114 @@
-"""Dedupe wiring: settings built once, the runtime, consumers, routes.
+"""Dedupe wiring: settings built once, the index and its stored copy, consumers, routes.
 Run: uvicorn xueji_dedupe.app:create_app --factory"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
+from xueji_contracts.messages.dedupe import CheckRequested, IdentityRecorded, VerdictGiven
+from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewCaseOpened
+from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT
+from xueji_dedupe import api, review_api
+from xueji_dedupe.answers import Checks
+from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.domain import MatchPolicy
+from xueji_dedupe.handlers.check import on_check
+from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
+from xueji_dedupe.handlers.identity import on_identity
+from xueji_dedupe.handlers.national_verdict import on_national_verdict
+from xueji_dedupe.index_store import CandidateStore, IndexKeeper
+from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.runtime import ServiceRuntime
 
 
-def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
-        settings or DedupeSettings(),
-        title="xueji dedupe",
-        description="One person, one number: exact and fuzzy duplicate detection, county review queue.",
+@dataclass(frozen=True)
+class Dedupe:
+    runtime: ServiceRuntime
+    checks: Checks
+    cases: ReviewCases
+
+
+def wire(settings: DedupeSettings | None = None) -> Dedupe:
+    settings = settings or DedupeSettings()
+    runtime = ServiceRuntime(
+        settings,
+        title=f"xueji dedupe ({settings.scope})",
+        description="One person, one number: exact and fuzzy duplicate detection, county review queue, national tier.",
     )
+    keeper, candidates, cases = IndexKeeper(), CandidateStore(runtime.db), ReviewCases(runtime)
+    policy = MatchPolicy(duplicate_threshold=settings.duplicate_threshold, review_threshold=settings.review_threshold)
+    register = register_from(settings.population_register_file) if settings.national else NoRegister()
+    checks = Checks(runtime, keeper, policy, register, cases)
+
+    async def load_index() -> None:  # before the broker starts: checks never see a half-empty index
+        await candidates.load_into(keeper)
+
+    runtime.startup_hooks.append(load_index)
+    context = runtime.broker.context
+    for name, value in {"runtime": runtime, "keeper": keeper, "candidates": candidates, "checks": checks}.items():
+        context.set_global(name, value)
+    context.set_global("dedupe_settings", settings)
+    _subscribe(runtime, settings)
+    _declare_publications(runtime, settings)
+    return Dedupe(runtime, checks, cases)
+
+
+def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
+    broker, identities = runtime.broker, [settings.topic(t) for t in settings.identity_sources()]
+    broker.subscriber(
+        *identities,
+        group_id=settings.group(settings.identity_group),
+        auto_offset_reset="earliest",
+        title="dedupe.identity",
+        description="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
+    )(on_identity)
+    broker.subscriber(
+        *identities,
+        batch=True,
+        max_records=1000,
+        decoder=raw_bodies,
+        auto_offset_reset="earliest",
+        title="dedupe.identity.follow",
+        description="Keeps this replica's in-memory index current (every partition, no group).",
+    )(follow_identities)
+    broker.subscriber(
+        *(settings.topic(t) for t in settings.check_sources()),
+        group_id=settings.group("dedupe.check"),
+        auto_offset_reset="earliest",
+        title="dedupe.check",
+        description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
+    )(on_check)
+    if not settings.national and settings.national_enabled:
+        broker.subscriber(
+            *(settings.topic(t) for t in settings.national_verdict_topics),
+            group_id=settings.group("dedupe.national-verdict"),
+            auto_offset_reset="earliest",
+            title="dedupe.national-verdict",
+            description="The national tier's answers to forwarded checks (R03, R10).",
+        )(on_national_verdict)
+
+
+def _declare_publications(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
+    if settings.national:
+        runtime.publishes(NATIONAL_VERDICT, VerdictGiven)
+        return
+    runtime.publishes(DEDUPE_VERDICT, VerdictGiven)
+    runtime.publishes(DEDUPE_REVIEW, ReviewCaseOpened | ReviewCaseDecided)  # type: ignore[arg-type]
+    if settings.national_enabled:
+        runtime.publishes(NATIONAL_CHECK, CheckRequested)
+        runtime.publishes(NATIONAL_IDENTITY, IdentityRecorded)
+
+
+def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:
+    return wire(settings).runtime
 
 
 def create_app(settings: DedupeSettings | None = None) -> FastAPI:
-    return build_runtime(settings).http_app()
+    dedupe = wire(settings)
+    app = dedupe.runtime.http_app([api.router, review_api.router])
+    app.state.checks = dedupe.checks
+    app.state.cases = dedupe.cases
+    return app

@@ -1,0 +1,129 @@
+"""Answering a check (R01, R03, R10, R14): the verdict from the index, a county review case for a possible
+duplicate, and the hop to the national tier for G-number issuance and G students' key-information changes.
+
+Every answer is a commit in the check's own stream (named by the correlation id) and leaves through the
+outbox, so a redelivered or repeated request is answered once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from xueji_contracts.envelope import Envelope, derive_id, envelop
+from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
+from xueji_contracts.messages.dedupe_review import ReviewCaseOpened
+from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
+from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.domain import CandidateRecord, MatchPolicy, check
+from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
+from xueji_dedupe.feed import check_request
+from xueji_dedupe.index_store import IndexKeeper
+from xueji_dedupe.register import PopulationRegister
+from xueji_dedupe.settings import DedupeSettings
+from xueji_dedupe.verdicts import case_opened, verdict_message
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Outgoing
+
+
+class Checks:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        keeper: IndexKeeper,
+        policy: MatchPolicy,
+        register: PopulationRegister,
+        cases: ReviewCases,
+    ) -> None:
+        self.runtime = runtime
+        self.settings: DedupeSettings = runtime.settings  # type: ignore[assignment]
+        self.keeper = keeper
+        self.policy = policy
+        self.register = register
+        self.cases = cases
+
+    async def verdict(self, request: CheckRequested) -> VerdictGiven:
+        """The answer from this tier's index; the national tier adds the population register's comparison."""
+        verdict = check(self.keeper.index, check_request(request), self.policy)
+        if not self.settings.national:
+            return verdict_message(verdict, request, tier="province")
+        return verdict_message(verdict, request, tier="national", register=await self._compare(request))
+
+    async def on_request(self, message: Envelope[CheckRequested]) -> None:
+        answer = await self.verdict(message.payload)
+        if self._goes_national(message.payload, answer):
+            await self._forward(message)
+        else:
+            await self.record(message.payload, answer, cause=message)
+
+    async def on_national_answer(self, message: Envelope[VerdictGiven]) -> None:
+        """The national tier's answer to a check this province forwarded; others' answers are passed over."""
+        commits = await self.runtime.events.load(check_stream(message.correlation_id))
+        forwarded = state_of([e for c in commits for e in c["events"]]).forwarded
+        if forwarded is not None:
+            await self.record(CheckRequested.model_validate(forwarded["request"]), message.payload, cause=message)
+
+    async def record(self, request: CheckRequested, answer: VerdictGiven, cause: Envelope[Any]) -> None:
+        now = datetime.now(UTC)
+        correlation = cause.correlation_id
+        case: dict[str, Any] | None = None
+        outgoing: list[Outgoing] = []
+        if answer.verdict is VerdictKind.POSSIBLE_DUPLICATE and not self.settings.national:
+            answer = answer.model_copy(update={"review_case_id": case_id_for(correlation)})
+            case = case_opened(request, answer, now, self._indexed)
+            opened = envelop(ReviewCaseOpened.model_validate(case["case"]), **self._meta(now, cause))
+            outgoing.append(Outgoing(DEDUPE_REVIEW.name, opened.payload.case_id, opened))
+        topic = NATIONAL_VERDICT if self.settings.national else DEDUPE_VERDICT
+        # The national tier answers in the asking province's name, so a mirror can route it back there alone.
+        province = cause.province if self.settings.national else self.settings.province
+        meta = self._meta(now, cause) | {"province": province}
+        outgoing.insert(0, Outgoing(topic.name, str(correlation), envelop(answer, **meta)))
+        answered = {"type": "CheckAnswered", "verdict": answer.model_dump(mode="json"), "at": now.isoformat()}
+        await decide_and_save(
+            self.runtime.events,
+            check_stream(correlation),
+            str(derive_id(correlation, "answer")),
+            lambda history: Decision(decide_answer(history, answered, case), outgoing),
+        )
+        if case is not None:
+            await self.cases.project(check_stream(correlation))
+        self.runtime.relay.nudge()
+
+    async def _forward(self, message: Envelope[CheckRequested]) -> None:
+        now = datetime.now(UTC)
+        request = message.payload.model_dump(mode="json")
+        forwarded = {"type": "CheckForwarded", "request": request, "at": now.isoformat()}
+        out = envelop(message.payload, **self._meta(now, message))
+        outgoing = [Outgoing(NATIONAL_CHECK.name, str(message.correlation_id), out)]
+        await decide_and_save(
+            self.runtime.events,
+            check_stream(message.correlation_id),
+            str(derive_id(message.correlation_id, "forward")),
+            lambda history: Decision(decide_forward(history, forwarded), outgoing),
+        )
+        self.runtime.relay.nudge()
+
+    def _goes_national(self, request: CheckRequested, answer: VerdictGiven) -> bool:
+        """R03: a G number needs the national check; R10: so does a G student's key-information change.
+        What the province already found (duplicate or review) is answered here."""
+        if self.settings.national or not self.settings.national_enabled or answer.verdict is not VerdictKind.UNIQUE:
+            return False
+        g_student = (request.status_number or "").startswith("G")
+        return request.purpose is CheckPurpose.G_NUMBER_ISSUANCE or (
+            request.purpose is CheckPurpose.KEY_INFO_CHANGE and g_student
+        )
+
+    async def _compare(self, request: CheckRequested) -> RegisterOutcome | None:
+        number = request.status_number or ""
+        id_number = request.id_number or (number[1:] if number.startswith("G") else None)
+        if id_number is None:
+            return None  # no ID number: nothing the register can compare (a J student, R03)
+        return await self.register.compare(id_number, request.name, request.birth_date, request.gender)
+
+    def _indexed(self, student_id: str) -> CandidateRecord | None:
+        return self.keeper.index.record(student_id) if student_id in self.keeper.index else None
+
+    def _meta(self, now: datetime, cause: Envelope[Any]) -> dict[str, Any]:
+        producer = "dedupe-national" if self.settings.national else "dedupe"
+        return {"producer": producer, "province": self.settings.province, "occurred_at": now, "causation": cause}

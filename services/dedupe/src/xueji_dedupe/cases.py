@@ -1,0 +1,102 @@
+"""The county review queue (R14, R50): cases as a projection of the check streams, and the county's decision.
+
+The stream is the permanent record (who decided, when, why); `review_cases` is a read model rebuilt
+from it after every change, so a crash between the two is repaired by the next write or a redelivery.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
+from xueji_contracts.topics import DEDUPE_REVIEW
+from xueji_dedupe.domain.review import Event, decide_review, state_of, stream_of_case
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document, Outgoing
+
+
+def case_view(history: list[Event]) -> Document | None:
+    state = state_of(history)
+    if state.case is None:
+        return None
+    opened = state.case
+    view: Document = {
+        **opened["case"],
+        "_id": opened["case"]["case_id"],
+        "purpose": opened["purpose"],
+        "request": opened["request"],
+        "matches": opened["matches"],
+        "state": "open",
+    }
+    if state.decision is not None:
+        decided = state.decision
+        view |= {
+            "state": "decided",
+            "decision": decided["decision"],
+            "decided_by": decided["by"]["sub"],
+            "decided_at": decided["at"],
+            "decision_reason": decided["reason"],
+        }
+    return view
+
+
+class ReviewCases:
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+        self.collection = runtime.db["review_cases"]
+
+    async def _history(self, stream: str) -> list[Event]:
+        return [event for commit in await self.runtime.events.load(stream) for event in commit["events"]]
+
+    async def project(self, stream: str) -> Document | None:
+        view = case_view(await self._history(stream))
+        if view is not None:
+            await self.collection.replace_one({"_id": view["_id"]}, view, upsert=True)
+        return view
+
+    async def in_jurisdiction(self, prefix: str, state: str | None) -> list[Document]:
+        """Cases whose county lies under the division prefix (R50); the queue is small, so one filtered read."""
+        query: Document = {"county_code": {"$regex": f"^{prefix}"}}
+        if state is not None:
+            query["state"] = state
+        cases = [case async for case in self.collection.find(query)]
+        return sorted(cases, key=lambda case: (case["opened_at"], case["_id"]))
+
+    async def get(self, case_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": case_id})
+
+    async def decide(
+        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str
+    ) -> Document | None:
+        """Record the county's decision once and tell the registry (which refuses or releases the record)."""
+        stream = stream_of_case(case_id)
+        now = datetime.now(UTC)
+
+        def decide(history: list[Event]) -> Decision:
+            by, county = operator.model_dump(mode="json"), operator.code
+            events = decide_review(history, decision=decision.value, by=by, county_code=county, reason=reason, at=now)
+            opened = state_of(history).case or {}
+            decided = ReviewCaseDecided(
+                **{k: opened["case"][k] for k in ("case_id", "county_code", "school_code", "student_id")},
+                decision=decision,
+                decided_by=operator.sub,
+                decided_at=now,
+                reason=reason,
+            )
+            message = envelop(
+                decided,
+                producer="dedupe",
+                province=self.runtime.settings.province,
+                occurred_at=now,
+                correlation_id=uuid.UUID(stream.removeprefix("check:")),
+            )
+            return Decision(events, [Outgoing(DEDUPE_REVIEW.name, case_id, message)])
+
+        # A fresh commit id per request: a second decision is refused by decide_review, not swallowed.
+        await decide_and_save(self.runtime.events, stream, str(uuid.uuid4()), decide)
+        self.runtime.relay.nudge()
+        return await self.project(stream)

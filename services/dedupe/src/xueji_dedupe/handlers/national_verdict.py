@@ -1,0 +1,13 @@
+"""dedupe.national.verdict.v1 -> the national tier's answer to a check this province forwarded (R03, R10)."""
+
+from __future__ import annotations
+
+from faststream import Context
+
+from xueji_contracts.envelope import Envelope
+from xueji_contracts.messages.dedupe import VerdictGiven
+from xueji_dedupe.answers import Checks
+
+
+async def on_national_verdict(message: Envelope[VerdictGiven], checks: Checks = Context("checks")) -> None:
+    await checks.on_national_answer(message)

@@ -1,0 +1,66 @@
+"""The county review queue over HTTP (R14, R50): list the cases in the operator's jurisdiction, decide one."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.auth import Role
+from xueji_contracts.messages.dedupe_review import ReviewDecision
+from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.domain.review import ReviewRefused
+from xueji_kit.security import Operator, require_jurisdiction
+
+router = APIRouter(prefix="/v1/review-cases", tags=["review"])
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: ReviewDecision = Field(description="same_person: refuse the new record; different_person: release it")
+    reason: str = Field(min_length=2, max_length=500, description="why: recorded permanently with the operator")
+
+
+def cases_of(request: Request) -> ReviewCases:
+    cases: ReviewCases = request.app.state.cases
+    return cases
+
+
+def _shown(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in case.items() if k != "_id"}
+
+
+@router.get("", summary="Review cases in the operator's jurisdiction (county and above)")
+async def list_cases(
+    operator: Operator, request: Request, state: Literal["open", "decided"] | None = None
+) -> dict[str, Any]:
+    require_jurisdiction(operator, operator.code, at_least=Role.COUNTY)
+    cases = await cases_of(request).in_jurisdiction(operator.prefix, state)
+    return {"cases": [_shown(case) for case in cases]}
+
+
+@router.get("/{case_id}", summary="One review case, with both records (ID numbers masked)")
+async def show_case(case_id: str, operator: Operator, request: Request) -> dict[str, Any]:
+    case = await cases_of(request).get(case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
+    require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
+    return _shown(case)
+
+
+@router.post("/{case_id}/decision", summary="The county bureau decides: same person or different persons")
+async def decide(case_id: str, body: DecisionBody, operator: Operator, request: Request) -> dict[str, Any]:
+    if operator.role is not Role.COUNTY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "review cases are decided by the county bureau (R50)")
+    cases = cases_of(request)
+    case = await cases.get(case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
+    require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
+    try:
+        decided = await cases.decide(case_id, operator, body.decision, body.reason)
+    except ReviewRefused as exc:
+        raise HTTPException(exc.status, exc.reason) from None
+    return _shown(decided or case)

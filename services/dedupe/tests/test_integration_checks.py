@@ -1,0 +1,94 @@
+"""Checks over the real broker and store: the index fed by registry.identity.v1, verdicts by correlation id
+(R01, R14), a malformed check dead-lettered (R06), a redelivered check answered once, HTTP checks (R50)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from dedupe_driver import BORN, SIYU_ID, answering, auth, check, identity, indexed, published, send
+
+from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT, REGISTRY_IDENTITY, dlq
+from xueji_dedupe.app import create_app
+from xueji_dedupe.settings import DedupeSettings
+
+pytestmark = pytest.mark.integration
+
+
+async def test_r01_second_enrollment_same_id_is_duplicate_over_kafka(start_app, isolation, wait_for):
+    dedupe = await start_app(create_app, DedupeSettings)
+    kafka = isolation.servers.kafka
+    first = identity("stu_first", "陈思雨", id_number=SIYU_ID, status_number="G" + SIYU_ID)
+    await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), first, key=b"stu_first")
+    await wait_for(indexed(dedupe, 1))
+
+    # Another school types another name, but the ID number is the same person's: one person, one number.
+    second = check("stu_second", "陈诗雨", id_number=SIYU_ID)
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), second)
+    (answer,) = answering(second.correlation_id)(
+        await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(second.correlation_id))
+    )
+    verdict = answer["payload"]
+    assert answer["type"] == "VerdictGiven"
+    assert verdict["verdict"] == "duplicate"
+    assert verdict["existing_student_id"] == "stu_first"
+    assert verdict["student_id"] == "stu_second"
+    assert [m["rule"] for m in verdict["matches"]] == ["id_number"]
+    assert "一人一号" in verdict["reason_zh"]
+    assert SIYU_ID not in verdict["reason_zh"] + verdict["reason_en"]  # R52: reasons mask the number
+
+
+async def test_r14_unique_person_is_answered_unique(start_app, isolation, wait_for):
+    await start_app(create_app, DedupeSettings)
+    request = check("stu_new", "林小明", gender="male", birth_date="2013-02-11")
+    await send(isolation.servers.kafka, isolation.topic(DEDUPE_CHECK.name), request)
+    found = await published(
+        isolation.servers.kafka, isolation.topic(DEDUPE_VERDICT.name), answering(request.correlation_id)
+    )
+    assert found[0]["payload"]["verdict"] == "unique"
+    assert found[0]["payload"]["review_case_id"] is None
+
+
+async def test_r06_malformed_check_goes_to_dlq_and_the_next_is_answered(start_app, isolation):
+    await start_app(create_app, DedupeSettings)
+    kafka, topic = isolation.servers.kafka, isolation.topic(DEDUPE_CHECK.name)
+    bad_id = check("stu_bad", "陈思雨").model_dump(mode="json")
+    bad_id["payload"]["id_number"] = SIYU_ID[:17] + ("0" if SIYU_ID[17] != "0" else "1")
+    good = check("stu_good", "林小明", gender="male")
+    await send(kafka, topic, b"{not json", json.dumps(bad_id).encode(), good)
+    letters = await published(kafka, dlq(topic), lambda found: len(found) >= 2)
+    assert {letter["original_topic"] for letter in letters} == {topic}
+    assert any("id_number" in letter["reason"] and "check character" in letter["reason"] for letter in letters)
+    await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(good.correlation_id))
+
+
+async def test_redelivered_check_is_answered_once(start_app, isolation):
+    await start_app(create_app, DedupeSettings)
+    kafka = isolation.servers.kafka
+    request = check("stu_once", "林小明", gender="male")
+    later = check("stu_later", "王芳")
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), request, request, request, later)
+    await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(later.correlation_id))
+    await asyncio.sleep(1.0)  # the relay had time to publish a second answer, if there were one
+    found = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(later.correlation_id))
+    assert len(answering(request.correlation_id)(found)) == 1
+
+
+async def test_r50_http_check_for_operators_is_jurisdiction_checked(start_app, isolation, token, wait_for):
+    dedupe = await start_app(create_app, DedupeSettings)
+    await send(isolation.servers.kafka, isolation.topic(REGISTRY_IDENTITY.name), identity("stu_1", "陈思雨"))
+    await wait_for(indexed(dedupe, 1))
+    body = {"name": "陳思雨", "birth_date": BORN.isoformat(), "gender": "female", "school_code": "3502030002"}
+    answer = await dedupe.post("/v1/checks", json=body, headers=auth(token, "school", "3502030002"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verdict"] == "duplicate"  # traditional form of the same name, same birth date and county
+    assert answer.json()["existing_student_id"] == "stu_1"
+
+    elsewhere = await dedupe.post("/v1/checks", json=body, headers=auth(token, "school", "3502030009"))
+    assert elsewhere.status_code == 403
+    invalid = await dedupe.post(
+        "/v1/checks", json=body | {"id_number": SIYU_ID[:-1] + "0"}, headers=auth(token, "county", "350203")
+    )
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["field"] == "id_number"
