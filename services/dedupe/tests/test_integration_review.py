@@ -1,0 +1,148 @@
+"""The county review queue over the real broker and store (R14, R50), and the index surviving a restart."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from dedupe_driver import SIYU_ID, answering, auth, check, identity, indexed, published, send
+
+from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_IDENTITY, all_topic_names
+from xueji_dedupe.app import create_app
+from xueji_dedupe.settings import DedupeSettings
+
+pytestmark = pytest.mark.integration
+SIMING, ZHANGZHOU = "350203", "350602"
+
+
+async def _possible_duplicate(dedupe, isolation, wait_for, *, surname: str, county: str, born: str) -> dict:
+    """An indexed girl, then a homophone of her name from another city without an ID: a review case."""
+    kafka = isolation.servers.kafka
+    original = identity(f"stu_{county}", f"{surname}思雨", birth_date=born, school_code=f"{county}0001")
+    count = len(dedupe.app.state.checks.keeper.index)
+    await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), original)
+    await wait_for(indexed(dedupe, count + 1))
+    second = check(
+        f"stu_new_{county}", f"{surname}思语", birth_date=born, region_code="350102", school_code=f"{county}0002"
+    )
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), second)
+    found = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(second.correlation_id))
+    return answering(second.correlation_id)(found)[0]["payload"]
+
+
+async def test_r14_homophone_goes_to_county_review_queue(start_app, isolation, token, wait_for):
+    dedupe = await start_app(create_app, DedupeSettings)
+    verdict = await _possible_duplicate(dedupe, isolation, wait_for, surname="陈", county=SIMING, born="2014-07-03")
+    assert verdict["verdict"] == "possible_duplicate"
+    assert {f["name"]: f["level"] for f in verdict["features"]}["name_pinyin"] == "same_sound"
+    case_id = verdict["review_case_id"]
+    assert case_id
+
+    review_topic = isolation.topic(DEDUPE_REVIEW.name)
+    opened = (await published(isolation.servers.kafka, review_topic, lambda found: found))[0]
+    assert opened["type"] == "ReviewCaseOpened"
+    payload = opened["payload"]
+    assert (payload["case_id"], payload["county_code"], payload["student_id"], payload["candidate_student_id"]) == (
+        case_id,
+        SIMING,
+        f"stu_new_{SIMING}",
+        f"stu_{SIMING}",
+    )
+
+    county = auth(token, "county", SIMING)
+    (case,) = (await dedupe.get("/v1/review-cases?state=open", headers=county)).json()["cases"]
+    assert case["case_id"] == case_id
+    assert [m["name"] for m in case["matches"]] == ["陈思雨"]
+    assert case["request"]["name"] == "陈思语"
+
+    body = {"decision": "different_person", "reason": "户籍证明显示为双胞胎姐妹"}
+    decided = await dedupe.post(f"/v1/review-cases/{case_id}/decision", json=body, headers=county)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["state"] == "decided"
+    assert decided.json()["decided_by"] == "t-county"
+
+    messages = await published(isolation.servers.kafka, review_topic, lambda found: len(found) >= 2)
+    assert messages[1]["type"] == "ReviewCaseDecided"
+    assert messages[1]["payload"]["decision"] == "different_person"
+    assert messages[1]["payload"]["reason"] == body["reason"]
+    assert messages[1]["correlation_id"] == opened["correlation_id"]
+
+    # Decided once, permanently (R12): a second decision is refused and the first stands.
+    again = await dedupe.post(
+        f"/v1/review-cases/{case_id}/decision", json=body | {"decision": "same_person"}, headers=county
+    )
+    assert again.status_code == 409
+    shown = (await dedupe.get(f"/v1/review-cases/{case_id}", headers=county)).json()
+    assert shown["decision"] == "different_person"
+    assert shown["decision_reason"] == body["reason"]
+
+
+async def test_r50_county_sees_only_its_review_cases(start_app, isolation, token, wait_for):
+    dedupe = await start_app(create_app, DedupeSettings)
+    siming = await _possible_duplicate(dedupe, isolation, wait_for, surname="陈", county=SIMING, born="2014-07-03")
+    zhangzhou = await _possible_duplicate(
+        dedupe, isolation, wait_for, surname="王", county=ZHANGZHOU, born="2013-05-09"
+    )
+
+    async def queue(role: str, code: str) -> list[str]:
+        answer = await dedupe.get("/v1/review-cases", headers=auth(token, role, code))
+        assert answer.status_code == 200, answer.text
+        return [case["case_id"] for case in answer.json()["cases"]]
+
+    assert await queue("county", SIMING) == [siming["review_case_id"]]
+    assert await queue("county", ZHANGZHOU) == [zhangzhou["review_case_id"]]
+    assert await queue("county", "350102") == []
+    assert sorted(await queue("province", "350000")) == sorted([siming["review_case_id"], zhangzhou["review_case_id"]])
+    school = await dedupe.get("/v1/review-cases", headers=auth(token, "school", f"{SIMING}0002"))
+    assert school.status_code == 403
+
+    body = {"decision": "same_person", "reason": "同一人"}
+    other_county = await dedupe.post(
+        f"/v1/review-cases/{siming['review_case_id']}/decision", json=body, headers=auth(token, "county", ZHANGZHOU)
+    )
+    assert other_county.status_code == 403
+    city = await dedupe.post(
+        f"/v1/review-cases/{siming['review_case_id']}/decision", json=body, headers=auth(token, "city", "350200")
+    )
+    assert city.status_code == 403  # the county bureau verifies (R50); the city supervises
+    shown = await dedupe.get(f"/v1/review-cases/{siming['review_case_id']}", headers=auth(token, "county", ZHANGZHOU))
+    assert shown.status_code == 403
+
+
+async def test_index_survives_restart(isolation, signing_keys, wait_for):
+    """The index comes back from dedupe's own store: restarted on empty topics, it still knows everyone."""
+    settings = {
+        **isolation.settings_env(),
+        "mongodb_database": f"{isolation.database}_restart",
+        "jwt_public_key": signing_keys[1],
+    }
+    async with _running(DedupeSettings(**settings)) as app:
+        kafka = isolation.servers.kafka
+        people = [identity(f"stu_{i}", name, id_number=SIYU_ID if i == 0 else None) for i, name in enumerate("甲乙丙")]
+        await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), *people)
+        await wait_for(lambda: _stored(app, 3))
+
+    fresh = f"{isolation.topic_prefix}again."
+    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
+    await admin.start()
+    await admin.create_topics([NewTopic(fresh + name, 2, 1) for name in all_topic_names()])
+    await admin.close()
+    async with _running(DedupeSettings(**(settings | {"topic_prefix": fresh}))) as app:
+        assert len(app.state.checks.keeper.index) == 3  # loaded before the first message could arrive
+        request = check("stu_again", "陈思雨", id_number=SIYU_ID)
+        await send(isolation.servers.kafka, fresh + DEDUPE_CHECK.name, request)
+        found = await published(isolation.servers.kafka, fresh + DEDUPE_VERDICT.name, answering(request.correlation_id))
+        assert found[0]["payload"]["verdict"] == "duplicate"
+        assert found[0]["payload"]["existing_student_id"] == "stu_0"
+
+
+async def _stored(app, count: int) -> bool:
+    return await app.state.runtime.db["candidates"].count_documents({}) == count
+
+
+@contextlib.asynccontextmanager
+async def _running(settings: DedupeSettings):
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
