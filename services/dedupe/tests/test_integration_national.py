@@ -1,0 +1,132 @@
+"""The national tier (the same code with scope=national) over the real broker and store (R03, R10): Fujian's
+dedupe forwards its identities and G-number/key-info checks; the national index also holds Hunan's records; a
+bridge stands in for MirrorMaker 2 between the provincial and the national topics, routing answers back to the
+asking province only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from dedupe_driver import answering, check, identity, indexed, published, send
+
+from xueji_contracts.messages.dedupe import CheckPurpose
+from xueji_contracts.topics import (
+    DEDUPE_CHECK,
+    DEDUPE_VERDICT,
+    NATIONAL_CHECK,
+    NATIONAL_IDENTITY,
+    NATIONAL_VERDICT,
+    REGISTRY_IDENTITY,
+    all_topic_names,
+)
+from xueji_dedupe.app import create_app
+from xueji_dedupe.settings import DedupeSettings
+from xueji_dedupe.synthetic import id_number_for
+
+pytestmark = pytest.mark.integration
+HUNAN_BORN, FUJIAN_BORN = date(2013, 9, 1), date(2014, 2, 14)
+HUNAN_ID = id_number_for("430102", HUNAN_BORN, 13)  # a boy from Changsha
+FUJIAN_ID = id_number_for("350203", FUJIAN_BORN, 24)
+
+
+async def _copy(bootstrap: str, source: str, target: str, province: str | None = None) -> None:
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await producer.start()
+    try:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    if province is None or json.loads(record.value).get("province") == province:
+                        await producer.send_and_wait(target, record.value, key=record.key)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def bridged(bootstrap: str, fujian: str, hub: str) -> AsyncIterator[None]:
+    routes = [
+        (fujian + NATIONAL_IDENTITY.name, hub + NATIONAL_IDENTITY.name, None),
+        (fujian + NATIONAL_CHECK.name, hub + NATIONAL_CHECK.name, None),
+        (hub + NATIONAL_VERDICT.name, fujian + NATIONAL_VERDICT.name, "35"),  # Fujian's answers only (R52)
+    ]
+    tasks = [asyncio.create_task(_copy(bootstrap, *route)) for route in routes]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, isolation, tmp_path, wait_for):
+    kafka, fujian, hub = isolation.servers.kafka, isolation.topic_prefix, f"{isolation.topic_prefix}hub."
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    await admin.create_topics([NewTopic(hub + name, 2, 1) for name in all_topic_names()])
+    await admin.close()
+    register = tmp_path / "register.json"
+    people = [(FUJIAN_ID, "陈思雨", FUJIAN_BORN, "female"), (HUNAN_ID, "刘子涵", HUNAN_BORN, "male")]
+    register.write_text(
+        json.dumps(
+            [
+                dict(zip(("id_number", "name", "birth_date", "gender"), (i, n, b.isoformat(), g), strict=True))
+                for i, n, b, g in people
+            ]
+        )
+    )
+
+    province = await start_app(create_app, DedupeSettings)
+    national = await start_app(
+        create_app,
+        DedupeSettings,
+        scope="national",
+        topic_prefix=hub,
+        mongodb_database=f"{isolation.database}_national",
+        population_register_file=register,
+    )
+    async with bridged(kafka, fujian, hub):
+        # Hunan's dedupe forwarded its student; Fujian's registry records one of its own.
+        hunan = identity("stu_hn_1", "刘子涵", province="43", id_number=HUNAN_ID, birth_date=HUNAN_BORN, gender="male",
+                         school_code="4301020001", status_number="G" + HUNAN_ID)  # fmt: skip
+        await send(kafka, hub + NATIONAL_IDENTITY.name, hunan, key=b"stu_hn_1")
+        mine = identity(
+            "stu_fj_1", "陈思雨", id_number=FUJIAN_ID, birth_date=FUJIAN_BORN, status_number="G" + FUJIAN_ID
+        )
+        await send(kafka, fujian + REGISTRY_IDENTITY.name, mine, key=b"stu_fj_1")
+        await wait_for(indexed(national, 2))
+        assert len(province.app.state.checks.keeper.index) == 1  # Hunan's record never reaches Fujian
+
+        # R03: the boy came from Hunan and was enrolled again in Fujian under an L number; issuing his G number
+        # asks the national tier, which knows his Hunan record.
+        moved = check("stu_fj_2", "刘子涵", purpose=CheckPurpose.G_NUMBER_ISSUANCE, id_number=HUNAN_ID,
+                      birth_date=HUNAN_BORN, gender="male")  # fmt: skip
+        # R10: a G student's key-information change (a corrected name) is checked nationally and compared.
+        renamed = check("stu_fj_1", "陈思宇", purpose=CheckPurpose.KEY_INFO_CHANGE, id_number=FUJIAN_ID,
+                        birth_date=FUJIAN_BORN, status_number="G" + FUJIAN_ID)  # fmt: skip
+        await send(kafka, fujian + DEDUPE_CHECK.name, moved, renamed)
+        verdicts = fujian + DEDUPE_VERDICT.name
+        found = await published(
+            kafka, verdicts, lambda f: answering(moved.correlation_id)(f) and answering(renamed.correlation_id)(f)
+        )
+
+    (duplicate,) = [m["payload"] for m in answering(moved.correlation_id)(found)]
+    assert (duplicate["verdict"], duplicate["tier"], duplicate["existing_student_id"]) == (
+        "duplicate",
+        "national",
+        "stu_hn_1",
+    )
+    assert duplicate["population_register"] == "match"
+    (changed,) = [m["payload"] for m in answering(renamed.correlation_id)(found)]
+    assert (changed["verdict"], changed["tier"]) == ("unique", "national")  # never its own duplicate
+    assert changed["population_register"] == "mismatch"  # the register still says 陈思雨
+    assert "人口信息比对不一致" in changed["reason_zh"]
