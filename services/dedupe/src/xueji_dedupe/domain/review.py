@@ -28,6 +28,10 @@ class NotTheCountyOfTheCase(ReviewRefused):
     status = 403
 
 
+class AlreadyDecidedError(ReviewRefused):
+    """The decision stands permanently (R12); a second one is refused."""
+
+
 def check_stream(correlation_id: uuid.UUID) -> str:
     """A check's stream is named by the request's correlation id: a repeated request finds it answered."""
     return f"check:{correlation_id}"
@@ -89,5 +93,5 @@ def decide_review(
         raise NotTheCountyOfTheCase(f"the case belongs to county {state.case['case']['county_code']}")
     if state.decision is not None:
         earlier = state.decision
-        raise ReviewRefused(f"already decided {earlier['decision']} by {earlier['by']['sub']} at {earlier['at']}")
+        raise AlreadyDecidedError(f"already decided {earlier['decision']} by {earlier['by']['sub']} at {earlier['at']}")
     return [{"type": "ReviewDecided", "decision": decision, "by": by, "reason": reason, "at": at.isoformat()}]
