@@ -43,6 +43,7 @@ async def test_r22_a_cancelled_timer_never_fires_and_the_rest_fire_once(store):
     for n in range(5):
         await store.arm(_timer(n))
     await store.cancel("case-2:breach")
+    assert [d["_id"] for d in await store.armed()] == [f"case-{n}:breach" for n in (0, 1, 3, 4)]
     fired: list[str] = []
 
     async def fire(timer: Timer) -> None:
@@ -52,3 +53,4 @@ async def test_r22_a_cancelled_timer_never_fires_and_the_rest_fire_once(store):
     assert await scheduler.tick(DUE + timedelta(seconds=30)) == 4
     assert await scheduler.tick(DUE + timedelta(minutes=2)) == 0
     assert sorted(fired) == [f"case-{n}:breach" for n in (0, 1, 3, 4)]
+    assert await store.armed() == [] and await store.timers.count_documents({"state": "armed"}) == 5, "no updates"

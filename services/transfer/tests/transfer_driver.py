@@ -105,7 +105,7 @@ class Driver:
         """Move the clock to `at`, ticking the scheduler at every armed timer's due time on the way."""
         fired = 0
         while True:
-            armed = await self.app.state.timers.store.timers.find({"state": "armed"}).to_list()
+            armed = await self.app.state.timers.store.armed()
             due = sorted(doc["due_at"] for doc in armed if doc["due_at"] <= at)
             if not due:
                 break

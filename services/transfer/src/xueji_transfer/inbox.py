@@ -1,6 +1,6 @@
 """What a case asks of whom right now: one to-do per jurisdiction that must act or chase (R21-R23, R32, R50).
 
-Pure: the store files each to-do under the jurisdiction code, so an inbox is one equality lookup.
+Pure: the service files the case under each code asked of, and an inbox read computes these from the case.
 """
 
 from __future__ import annotations

@@ -52,7 +52,10 @@ class Mirror:
         entry = {"type": "mirrored", "owner": message.province, "message_type": type(p).__name__}
         entry |= {"payload": p.model_dump(mode="json"), "at": message.occurred_at.isoformat()}
         await decide_and_save(self.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))
-        await self.project(p.transfer_id)
+        codes = [getattr(p, "jurisdiction", None), getattr(p, "escalated_to", None)]
+        await self.cases.file(
+            p.transfer_id, [c for c in codes if c and province_of(c) == self.province], owner=message.province
+        )
         self.runtime.relay.nudge()
 
     async def entries(self, transfer_id: str) -> list[Document]:
@@ -86,22 +89,18 @@ class Mirror:
                 stage |= {"escalated_to": p["escalated_to"], "escalation_count": p["escalation_count"]}
         return stages
 
-    async def project(self, transfer_id: str) -> None:
-        stages = await self.stages(transfer_id)
-        version = len(await self.events.load(PREFIX + transfer_id))
-        todos = []
-        for s in stages.values():
+    async def todos(self, transfer_id: str) -> list[dict[str, Any]]:
+        """Open remote stages this province's parties decide, and the levels here chasing a breached one."""
+        found = []
+        for s in (await self.stages(transfer_id)).values():
             if not s.get("open") or "deadline" not in s:
                 continue
-            view = inbox.stage_view(s)
             for code, action in ((s["jurisdiction"], "decide_stage"), (s["escalated_to"], "chase_stage")):
                 if code and province_of(code) == self.province:
-                    todos.append({"_id": f"{transfer_id}:{code}:{action}", "kind": "todo", "code": code})
-                    todos[-1] |= {"action": action, "stage": s["stage"], "transfer_id": transfer_id, "open_stage": view}
-                    todos[-1] |= {**s.get("case", {}), "owner_province": s["owner"]}
-        summary = {"transfer_id": transfer_id, "remote": True, "owner_province": next(
-            (s["owner"] for s in stages.values()), None)}  # fmt: skip
-        await self.cases.project(transfer_id, version, summary, todos)
+                    todo = {"_id": f"{transfer_id}:{code}:{action}", "code": code, "action": action}
+                    todo |= {"stage": s["stage"], "transfer_id": transfer_id, "open_stage": inbox.stage_view(s)}
+                    found.append(todo | s.get("case", {}) | {"owner_province": s["owner"]})
+        return found
 
     async def forward_decision(self, transfer_id: str, command: DecideStage, commit_id: str, now: datetime) -> str:
         """A party here decided a remote stage: checked here, decided by the owning province. Returns it."""

@@ -14,7 +14,7 @@ from xueji_contracts.envelope import derive_id
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
-from xueji_kit.timers import Timer, TimerStore
+from xueji_kit.timers import Timer
 from xueji_transfer import inbox
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.domain import (
@@ -32,6 +32,7 @@ from xueji_transfer.domain import (
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.store import CaseStore
+from xueji_transfer.timer_slots import SlottedTimerStore
 
 log = structlog.get_logger("transfer")
 Clock = Callable[[], datetime]
@@ -58,7 +59,7 @@ class TransferService:
         settings: TransferSettings,
         calendars: CalendarSource,
         cases: CaseStore,
-        timers: TimerStore,
+        timers: SlottedTimerStore,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
@@ -84,6 +85,7 @@ class TransferService:
         *,
         at: datetime | None = None,
         correlation_id: uuid.UUID | None = None,
+        firing: str | None = None,
     ) -> TransferCase:
         """Decide `command` at `at` (default: now) and store what it decided once per `commit_id`.
         Raises CaseRefused naming the rule; then nothing is stored."""
@@ -103,23 +105,32 @@ class TransferService:
             return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
 
         saved = await decide_and_save(self.events, transfer_id, commit_id, decide)
+        # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything
+        # the case needs (each a no-op when done already), which also heals a crash between save and settle.
         case = decided.get("after") if saved.stored else await self.load(transfer_id)
         assert case is not None  # decide refuses every command but the application on a case that does not exist
-        await self.settle(case, decided.get("before") if saved.stored else case, max(now, self.clock()))
+        before = decided.get("before") if saved.stored else None
+        await self.settle(case, before, max(now, self.clock()), firing=firing)
         return case
 
-    async def settle(self, case: TransferCase, before: TransferCase | None, now: datetime) -> None:
-        """Timers and inbox to match the case: what `before` armed and `case` does not is cancelled, what
-        `case` arms is armed (again: a no-op when it is). A timer already due (a backdated application, a
-        late replica) fires here and now instead of waiting for a scheduler that has passed its minute."""
+    async def settle(
+        self, case: TransferCase, before: TransferCase | None, now: datetime, *, firing: str | None = None
+    ) -> None:
+        """Timers and inbox to match the case: what `before` armed and `case` does not is cancelled, what `case`
+        newly arms is armed, every jurisdiction it newly asks something of has it filed. All inserts and `_id`
+        lookups. A timer already due (a backdated application, a late replica) fires here and now instead of
+        waiting for a scheduler that has passed its minute."""
         rules = self.calendars.rules
         wanted = {t.timer_id: t for t in armed_timers(case, rules)}
-        for gone in {t.timer_id for t in armed_timers(before, rules)} - wanted.keys():
+        previous = {t.timer_id for t in armed_timers(before, rules)} if before else set()
+        for gone in previous - wanted.keys() - {firing}:
             await self.timers.cancel(gone)
         for timer_id, t in wanted.items():
-            data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
-            await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
-        await self.cases.project(case.transfer_id, case.version, inbox.summary(case), inbox.todos(case, self.province))
+            if timer_id not in previous:
+                data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
+                await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
+        asked_before = {t["code"] for t in inbox.todos(before, self.province)} if before else set()
+        await self.cases.file(case.transfer_id, {t["code"] for t in inbox.todos(case, self.province)} - asked_before)
         self.runtime.relay.nudge()
         for t in sorted(wanted.values(), key=lambda t: t.due_at):
             if t.due_at <= now:
@@ -128,14 +139,19 @@ class TransferService:
 
     async def fire(self, transfer_id: str, timer_id: str, now: datetime) -> None:
         """A due timer: warning, breach and escalation, offline path, paper file overdue. Idempotent."""
-        await self.execute(transfer_id, FireTimer(timer_id=timer_id), str(derive_id(timer_id, "fire")), at=now)
+        commit_id = str(derive_id(timer_id, "fire"))
+        await self.execute(transfer_id, FireTimer(timer_id=timer_id), commit_id, at=now, firing=timer_id)
+
+    async def todos(self, transfer_id: str) -> list[dict[str, Any]]:
+        """What the case asks of jurisdictions in this province right now."""
+        case = await self.load(transfer_id)
+        return [] if case is None else inbox.todos(case, self.province)
 
     async def recompute_open_deadlines(self, now: datetime) -> list[str]:
         """After a calendar notice is loaded: every case with an armed timer re-asks the calendar (R31).
         An administrative sweep, so it may read every armed timer."""
         version = self.calendars.current.version
-        cursor = self.timers.timers.find({"state": "armed"}, {"aggregate_id": 1})
-        open_cases = sorted({doc["aggregate_id"] async for doc in cursor})
+        open_cases = sorted({doc["aggregate_id"] for doc in await self.timers.armed()})
         changed = []
         for transfer_id in open_cases:
             commit_id = str(derive_id(transfer_id, "recompute", version))

@@ -85,11 +85,13 @@ async def inbox(
     if code is not None:
         require_jurisdiction(operator, code)
     jurisdiction = code or operator.code
-    items = await service_of(request).cases.inbox(jurisdiction, limit)
-    for item in items:
-        item.pop("version", None)
-        item.pop("kind", None)
-        item["todo_id"] = item.pop("_id")
+    service, mirror = service_of(request), request.app.state.mirror
+    items = []
+    for entry in await service.cases.filed_under(jurisdiction, limit):
+        tid = entry["transfer_id"]
+        todos = await (mirror.todos(tid) if entry.get("owner") else service.todos(tid))
+        items += [{**t, "todo_id": t.pop("_id")} for t in todos if t["code"] == jurisdiction]
+    items.sort(key=lambda t: ((t.get("open_stage") or {}).get("due_at") or "~", t["todo_id"]))
     return {"jurisdiction": jurisdiction, "items": items}
 
 
