@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import pipeline
+from bench import dedupe_splink, pipeline
 
 
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
+    dedupe_splink.main([])
     return 0
 
 
