@@ -51,7 +51,8 @@ async def test_r14_homophone_goes_to_county_review_queue(start_app, isolation, t
     )
 
     county = auth(token, "county", SIMING)
-    (case,) = (await dedupe.get("/v1/review-cases?state=open", headers=county)).json()["cases"]
+    cases = await wait_for(lambda: _open_cases(dedupe, county))
+    (case,) = cases
     assert case["case_id"] == case_id
     assert [m["name"] for m in case["matches"]] == ["陈思雨"]
     assert case["request"]["name"] == "陈思语"
@@ -90,6 +91,8 @@ async def test_r50_county_sees_only_its_review_cases(start_app, isolation, token
         assert answer.status_code == 200, answer.text
         return [case["case_id"] for case in answer.json()["cases"]]
 
+    # The queue is a read model written just after the verdict's commit: it may trail the verdict by moments.
+    await wait_for(lambda: _listed(queue("province", "350000"), 2))
     assert await queue("county", SIMING) == [siming["review_case_id"]]
     assert await queue("county", ZHANGZHOU) == [zhangzhou["review_case_id"]]
     assert await queue("county", "350102") == []
@@ -135,6 +138,14 @@ async def test_index_survives_restart(isolation, signing_keys, wait_for):
         found = await published(isolation.servers.kafka, fresh + DEDUPE_VERDICT.name, answering(request.correlation_id))
         assert found[0]["payload"]["verdict"] == "duplicate"
         assert found[0]["payload"]["existing_student_id"] == "stu_0"
+
+
+async def _open_cases(dedupe, headers) -> list:
+    return (await dedupe.get("/v1/review-cases?state=open", headers=headers)).json()["cases"]
+
+
+async def _listed(cases, count: int) -> bool:
+    return len(await cases) == count
 
 
 async def _stored(app, count: int) -> bool:
