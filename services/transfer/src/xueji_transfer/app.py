@@ -23,12 +23,12 @@ from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
+from xueji_transfer.minute_timers import MinuteTimerStore
 from xueji_transfer.mirror import Mirror
 from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.sla_timers import SCHEDULER, SlaTimers
 from xueji_transfer.store import CaseStore
-from xueji_transfer.timer_slots import SlottedTimerStore
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title="xueji transfer",
         description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance, between provinces.",
     )
-    cases, timer_store = CaseStore(runtime.db), SlottedTimerStore(runtime.db)
+    cases, timer_store = CaseStore(runtime.db), MinuteTimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
     service = TransferService(runtime, settings, calendars, cases, timer_store)
     mirror = Mirror(runtime, cases)

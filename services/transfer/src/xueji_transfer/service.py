@@ -29,10 +29,10 @@ from xueji_transfer.domain import (
     replay,
     to_documents,
 )
+from xueji_transfer.minute_timers import MinuteTimerStore
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.store import CaseStore
-from xueji_transfer.timer_slots import SlottedTimerStore
 
 log = structlog.get_logger("transfer")
 Clock = Callable[[], datetime]
@@ -59,7 +59,7 @@ class TransferService:
         settings: TransferSettings,
         calendars: CalendarSource,
         cases: CaseStore,
-        timers: SlottedTimerStore,
+        timers: MinuteTimerStore,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
@@ -122,9 +122,9 @@ class TransferService:
         waiting for a scheduler that has passed its minute."""
         rules = self.calendars.rules
         wanted = {t.timer_id: t for t in armed_timers(case, rules)}
-        previous = {t.timer_id for t in armed_timers(before, rules)} if before else set()
-        for gone in previous - wanted.keys() - {firing}:
-            await self.timers.cancel(gone)
+        previous = {t.timer_id: t for t in armed_timers(before, rules)} if before else {}
+        for gone in previous.keys() - wanted.keys() - {firing}:
+            await self.timers.cancel_due(gone, previous[gone].due_at)
         for timer_id, t in wanted.items():
             if timer_id not in previous:
                 data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}

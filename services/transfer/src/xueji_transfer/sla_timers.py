@@ -6,7 +6,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
-from xueji_kit.timers import Timer, TimerScheduler, TimerStore
+from xueji_kit.timers import Timer, TimerScheduler
+from xueji_transfer.minute_timers import MinuteTimerStore, plain_id
 from xueji_transfer.service import TransferService
 
 SCHEDULER = "transfer-sla"
@@ -17,7 +18,7 @@ _TICK_NOW: ContextVar[datetime | None] = ContextVar("transfer_tick_now", default
 
 class SlaTimers:
     def __init__(
-        self, store: TimerStore, service: TransferService, *, lookback_minutes: int, interval_seconds: float
+        self, store: MinuteTimerStore, service: TransferService, *, lookback_minutes: int, interval_seconds: float
     ) -> None:
         self.store = store
         self._service = service
@@ -34,7 +35,7 @@ class SlaTimers:
 
     async def _fire(self, timer: Timer) -> None:
         now = _TICK_NOW.get() or datetime.now(UTC)
-        await self._service.fire(timer.aggregate_id, timer.timer_id, max(now, timer.due_at))
+        await self._service.fire(timer.aggregate_id, plain_id(timer.timer_id), max(now, timer.due_at))
 
     async def run_forever(self) -> None:
         await self.scheduler.run_forever(self._interval)
