@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dedupe_driver import SIYU_ID, answering, auth, check, identity, indexed, published, send
 
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe import IdentityRemoved
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_IDENTITY, all_topic_names
 from xueji_dedupe.app import create_app
 from xueji_dedupe.settings import DedupeSettings
@@ -123,8 +126,14 @@ async def test_index_survives_restart(isolation, signing_keys, wait_for):
     async with _running(DedupeSettings(**settings)) as app:
         kafka = isolation.servers.kafka
         people = [identity(f"stu_{i}", name, id_number=SIYU_ID if i == 0 else None) for i, name in enumerate("甲乙丙")]
-        await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), *people)
-        await wait_for(lambda: _stored(app, 3))
+        removed = envelop(
+            IdentityRemoved(student_id="stu_2", record_version=2, reason="deletion approved by the Ministry (R13)"),
+            producer="registry",
+            province="35",
+            occurred_at=datetime.now(UTC),
+        )
+        await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), *people, removed)
+        await wait_for(lambda: _stored(app, 4))  # every version is one document
 
     fresh = f"{isolation.topic_prefix}again."
     admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
@@ -132,7 +141,8 @@ async def test_index_survives_restart(isolation, signing_keys, wait_for):
     await admin.create_topics([NewTopic(fresh + name, 2, 1) for name in all_topic_names()])
     await admin.close()
     async with _running(DedupeSettings(**(settings | {"topic_prefix": fresh}))) as app:
-        assert len(app.state.checks.keeper.index) == 3  # loaded before the first message could arrive
+        assert len(app.state.checks.keeper.index) == 2  # loaded before the first message could arrive
+        assert "stu_2" not in app.state.checks.keeper.index
         request = check("stu_again", "陈思雨", id_number=SIYU_ID)
         await send(isolation.servers.kafka, fresh + DEDUPE_CHECK.name, request)
         found = await published(isolation.servers.kafka, fresh + DEDUPE_VERDICT.name, answering(request.correlation_id))

@@ -1,19 +1,21 @@
-"""The dedupe index in memory and its durable copy: one candidate document per student id in Mongo.
+"""The dedupe index in memory and its durable copy: candidate records in Mongo keyed by student id and version.
 
 The copy is a projection of the identity feed, so it can always be rebuilt from the topic (see the
-service README). Each document keeps the feed's `record_version`; an update older than the one held
-is ignored, which makes redelivery and replay change nothing. A removal (R13) is kept as a tombstone
-so that a late, older update cannot bring the record back.
+service README). Every version of a record is one insert (`_id` = student id @ `record_version`): a
+redelivered one is refused by the unique `_id`, and nothing is ever read-modify-written (on FerretDB 1.x
+updates scan the collection). Loading keeps each student's newest version; a removal (R13) is a version
+too, so a late, older update cannot bring the record back.
 """
 
 from __future__ import annotations
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from xueji_dedupe.domain import CandidateRecord, DedupeIndex
 from xueji_dedupe.feed import IdentityUpdate
-from xueji_kit.store import Document
+from xueji_kit.store import Document, is_duplicate_key
 
 log = structlog.get_logger("dedupe.index")
 
@@ -42,21 +44,21 @@ class CandidateStore:
         self.collection = db["candidates"]
 
     async def save(self, update: IdentityUpdate, message_id: str) -> bool:
-        """Store the update if it is newer than the stored one; False when it was not (redelivery, replay).
-
-        Read then replace is safe here because one consumer owns a student's partition at a time.
-        """
-        current = await self.collection.find_one({"_id": update.student_id}, {"version": 1})
-        if current is not None and int(current["version"]) >= update.version:
-            return False
+        """Store this version of the record; False when it was stored before (redelivery, replay)."""
         document = {
-            "_id": update.student_id,
+            "_id": f"{update.student_id}@{update.version:010d}",
+            "student_id": update.student_id,
             "version": update.version,
             "record": update.record.model_dump(mode="json") if update.record is not None else None,
             "province": update.province,
             "message_id": message_id,
         }
-        await self.collection.replace_one({"_id": update.student_id}, document, upsert=True)
+        try:
+            await self.collection.insert_one(document)
+        except PyMongoError as exc:
+            if not is_duplicate_key(exc):
+                raise
+            return False
         return True
 
     async def load_into(self, keeper: IndexKeeper) -> int:
@@ -65,7 +67,7 @@ class CandidateStore:
             record = document["record"]
             keeper.apply(
                 IdentityUpdate(
-                    student_id=document["_id"],
+                    student_id=document["student_id"],
                     version=int(document["version"]),
                     record=CandidateRecord.model_validate(record) if record is not None else None,
                     province=document["province"],
