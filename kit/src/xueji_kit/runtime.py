@@ -107,7 +107,11 @@ class ServiceRuntime:
         finally:
             for task in self._tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Bounded: a background job that swallows its cancellation must not hang the shutdown.
+            if self._tasks:
+                stopped, stuck = await asyncio.wait(self._tasks, timeout=10)
+                for task in stuck:
+                    log.error("background_job_did_not_stop", job=task.get_name(), stopped=len(stopped))
             await self.broker.stop()
             await self.mongo.close()
             log.info("service_stopped")
