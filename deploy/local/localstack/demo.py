@@ -1,16 +1,19 @@
-"""The demo province loaded by `make run`: a few Fujian schools and their students, through the public APIs.
+"""The demo province loaded by `make run`: a few Fujian schools, their students and some transfer cases.
 
 Everything goes through the services' HTTP APIs with operator tokens, exactly as a school would
-do it, so the demo exercises the real path (registry -> Kafka -> notify). Loaded once per data dir.
+do it, so the demo exercises the real path (registry / transfer -> Kafka -> notify). Loaded once per
+data dir. Transfer cases stand at different steps; some were received by the school days ago (the
+application's `applied_at`), so the SLA dashboard shows fresh, warned and breached stages at once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import urllib.error
 import urllib.request
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import keys
@@ -23,6 +26,16 @@ SCHOOLS = {
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曾彭萧蔡潘田董袁于余叶"
 GIVEN = "子涵浩宇欣怡梓萱一诺宇轩雨桐思远俊杰佳怡明轩若曦晨阳诗涵嘉怡天佑雅琪文博"
+# sending school, receiving school, working days since the receiving school got the application, how far it got
+TRANSFERS = (
+    ("3501020001", "3506020001", 0, "applied"),  # fresh
+    ("3502030001", "3506020002", 1, "at_receiving_bureau"),
+    ("3501020001", "3506020002", 7, "applied"),  # warned tomorrow
+    ("3502030001", "3506020001", 9, "applied"),  # warned: 2 working days left
+    ("3501020001", "3506020001", 12, "applied"),  # breached: escalated to the county bureau
+    ("3506020002", "3501020001", 3, "at_sending_school"),
+    ("3506020001", "3502030001", 2, "offline"),  # declared failure: the bureau's paper consent is awaited
+)
 
 
 def _id_number(rng: random.Random, county: str, born: date, female: bool) -> str:
@@ -56,23 +69,88 @@ def students(seed: int = 35) -> list[dict[str, object]]:
     return result
 
 
+def _post(url: str, body: object, role: str, code: str, key: str | None = None) -> dict[str, object] | None:
+    headers = {
+        "Authorization": f"Bearer {keys.token(role, code, sub='demo-clerk')}",
+        "Content-Type": "application/json",
+    }
+    if key:
+        headers["Idempotency-Key"] = key
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback URL of our own service
+            return dict(json.loads(answer.read() or b"{}"))
+    except urllib.error.HTTPError as exc:
+        print(f"demo: {url.rsplit('/v1/', 1)[-1]} refused: {exc.code} {exc.read()[:300]!r}")
+        return None
+
+
 def load(registry_url: str, marker: Path) -> int:
-    """Enroll the demo students once; returns how many were enrolled now."""
+    """Enroll the demo students once, then open the demo transfer cases; returns how many were enrolled now."""
     if marker.exists():
         return 0
-    enrolled = 0
+    enrolled: dict[str, list[tuple[str, int]]] = {}
     for student in students():
-        token = keys.token("school", str(student["school_code"]), sub="demo-clerk")
-        request = urllib.request.Request(  # noqa: S310 - loopback URL of our own service
-            f"{registry_url}/v1/students",
-            data=json.dumps(student).encode(),
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-                enrolled += answer.status in (200, 201, 202)
-        except urllib.error.HTTPError as exc:
-            print(f"demo: {student['school_code']} enrollment refused: {exc.code} {exc.read()[:200]!r}")
-    marker.write_text(f"{enrolled} students\n")
-    return enrolled
+        school = str(student["school_code"])
+        answer = _post(f"{registry_url}/v1/students", student, "school", school)
+        if answer is not None:
+            enrolled.setdefault(school, []).append((str(answer["student_id"]), int(str(student["grade"]))))
+    opened = open_transfers(_transfer_url(registry_url), enrolled)
+    count = sum(len(v) for v in enrolled.values())
+    marker.write_text(f"{count} students, {opened} transfer cases\n")
+    print(f"demo province: {opened} transfer cases open", flush=True)
+    return count
+
+
+def _transfer_url(registry_url: str) -> str:
+    from stack import DEFAULT_HTTP_PORTS
+
+    host = registry_url.rsplit(":", 1)[0]
+    return f"{host}:{os.environ.get('XUEJI_TRANSFER_PORT', DEFAULT_HTTP_PORTS['transfer'])}"
+
+
+def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
+    """Open each demo case through the transfer API and take it as far as TRANSFERS says."""
+    from xueji_contracts.calendar import SHANGHAI, national_calendar
+
+    today = datetime.now(SHANGHAI).date()
+    semester = 1 if today.month >= 8 or today.month == 1 else 2
+    term = {"start": (today - timedelta(days=20)).isoformat(), "end": (today + timedelta(days=100)).isoformat()}
+    opened = 0
+    for n, (sending, receiving, days, reached) in enumerate(TRANSFERS):
+        pupils = [s for s in enrolled.get(sending, []) if 2 <= s[1] <= 5]  # not first or graduation grade (R27)
+        if not pupils:
+            continue
+        student_id, grade = pupils[n % len(pupils)]
+        received = datetime.combine(national_calendar().add_working_days(today, -days), time(9), SHANGHAI)
+        application = {
+            "student_id": student_id, "status": "enrolled", "sending": {"code": sending},
+            "receiving": {"code": receiving}, "grade": grade, "target_grade": grade,
+            "term": {**term, "semester": semester}, "reason": "household_move",
+            "materials": [_evidence(k) for k in ("status_basic_info", "reason_proof", "certificate_image")],
+        }  # fmt: skip
+        body = {"application": application, "applied_at": received.isoformat() if days else None}
+        case = _post(f"{url}/v1/transfers", body, "school", receiving, key=f"demo-{n}")
+        if case is None:
+            continue
+        opened += 1
+        _advance(f"{url}/v1/transfers/{case['transfer_id']}", sending, receiving, reached)
+    return opened
+
+
+def _advance(case_url: str, sending: str, receiving: str, reached: str) -> None:
+    if reached == "offline":
+        failure = {"description": "demo: provincial platform unreachable", "guardian_requested": True}
+        _post(f"{case_url}/offline/system-failure", failure, "school", receiving)
+    if reached not in ("at_receiving_bureau", "at_sending_school"):
+        return
+    _post(f"{case_url}/examination", {"conditions_met": True, "vacancy": True}, "school", receiving)
+    _post(f"{case_url}/stages/receiving_school/decision", {"decision": "approve"}, "school", receiving)
+    if reached == "at_sending_school":
+        _post(f"{case_url}/stages/receiving_bureau/decision", {"decision": "approve"}, "county", receiving[:6])
+
+
+def _evidence(kind: str) -> dict[str, str]:
+    import hashlib
+
+    return {"kind": kind, "uri": f"demo://materials/{kind}", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
