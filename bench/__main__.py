@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import dedupe_splink, pipeline
+from bench import dedupe_splink, pipeline, transfer_timers
 
 
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
+    asyncio.run(transfer_timers.main([]))
     dedupe_splink.main([])
     return 0
 
