@@ -1,5 +1,4 @@
-"""After step 8 over the real servers: the paper file's 1-month deadline flagged to the sending county when
-missed (R32), and the county office rolling back a graduate's mistaken transfer, naming who did it (R33)."""
+"""After step 8 on the real servers: the paper file deadline (R32) and a graduate's rollback (R33)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A transfer case over the real broker and store: the 8 steps in order (R21), each stage a message to its
-party with a deadline (R22), inboxes filtered by jurisdiction (R50), refusals naming the rule."""
+"""A transfer case on the real broker and store: the 8 steps (R21), inboxes by jurisdiction (R50), refusals."""
 
 from __future__ import annotations
 

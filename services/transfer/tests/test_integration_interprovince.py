@@ -1,7 +1,9 @@
-"""Two provincial stacks on one broker (R34): Fujian (35) receives a student from a Hunan (43) school. Each
-province has its own topics and database; a mirror copies each one's interprovince.transfer.v1 to the other,
-as MirrorMaker 2 does between clusters. Hunan's parties see and decide their stages in Hunan; Fujian owns the
-case, breaches the Hunan stage, accepts offline, and completes and reconciles when Hunan's verifications arrive."""
+"""Two provincial stacks on one broker (R34): Hunan to Fujian, breached, accepted offline, completed."""
+
+# Fujian (35) receives a student from a Hunan (43) school. Each province has its own topics and database; a mirror
+# copies each one's interprovince.transfer.v1 to the other, as MirrorMaker 2 does between clusters. Hunan's parties
+# see and decide their stages in Hunan; Fujian owns the case, breaches the Hunan stage, accepts offline, and
+# completes and reconciles when Hunan's verifications arrive.
 
 from __future__ import annotations
 

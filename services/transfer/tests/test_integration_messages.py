@@ -1,5 +1,4 @@
-"""Decisions arriving as messages on transfer.decision.v1 (R21): decided like HTTP ones, a malformed or refused
-one dead-lettered with its reason while the consumer goes on, a redelivered one changing nothing."""
+"""Decisions as messages on transfer.decision.v1: dead-lettered when malformed or refused, once when redelivered."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The transfer service's timer store on the real store (R22): timers filed per due minute, so a tick reads only
-what is due; every write an insert (arm, end, retry); fired once across replicas; a cancelled one never fires."""
+"""The per-minute timer store on the real store (R22): only what is due is read; inserts only; fired once."""
 
 from __future__ import annotations
 

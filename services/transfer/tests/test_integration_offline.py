@@ -1,5 +1,4 @@
-"""The offline-acceptance path over the real servers (R23): opened 20 working days after step 4 or on a declared
-failure, the bureau's signed paper consent, acceptance, then reconciliation when the system path completes."""
+"""The offline-acceptance path on the real servers (R23): by timeout or declared failure, then reconciled."""
 
 from __future__ import annotations
 

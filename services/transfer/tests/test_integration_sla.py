@@ -1,5 +1,4 @@
-"""SLA timers over the real store and broker (R22, R31): warning, breach escalating up the chain with the stage
-kept open, deadlines on the national calendar, and a newly loaded notice recomputing every open deadline."""
+"""SLA timers on the real store and broker (R22, R31): warning, escalation up the chain, recomputed deadlines."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Drive a running transfer service over HTTP with operators' tokens, on a clock the test sets, and read
-what it published from the real broker."""
+"""Drive a running transfer service over HTTP on a clock the test sets, and read what it published."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Transfer wiring: settings built once, the runtime, consumers, timers, routes.
-Run: uvicorn xueji_transfer.app:create_app --factory"""
+"""Transfer wiring (uvicorn xueji_transfer.app:create_app --factory): runtime, consumers, timers, routes."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A stage decision as it travels (DecisionSubmitted on transfer.decision.v1 or between provinces) and as the
-domain decides it (DecideStage): the two directions of one translation."""
+"""A stage decision as it travels (DecisionSubmitted) and as the domain decides it (DecideStage), both ways."""
 
 from __future__ import annotations
 

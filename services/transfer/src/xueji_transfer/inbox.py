@@ -1,7 +1,6 @@
-"""What a case asks of whom right now: one to-do per jurisdiction that must act or chase (R21-R23, R32, R50).
+"""What a case asks of whom right now: one to-do per jurisdiction that must act or chase (R21-R23, R32, R50)."""
 
-Pure: the service files the case under each code asked of, and an inbox read computes these from the case.
-"""
+# Pure: the service files the case under each code asked of, and an inbox read computes these from the case.
 
 from __future__ import annotations
 

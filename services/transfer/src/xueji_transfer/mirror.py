@@ -1,6 +1,8 @@
-"""Another province's transfer case seen from here (R34): the stages it addresses to parties in this province
-are mirrored in (inbox, local stage and SLA topics for the dashboard), decided here by those parties, and
-each decision goes back to the owning province on interprovince.transfer.v1, which alone decides the case."""
+"""Another province's case seen from here (R34): its stages for parties here, decided here, recorded there."""
+
+# The stages another province's case addresses to parties here are mirrored in (their inboxes, the local stage and
+# SLA topics for the dashboard); those parties decide them here, and each decision goes back to the owning province
+# on interprovince.transfer.v1, which alone decides the case.
 
 from __future__ import annotations
 

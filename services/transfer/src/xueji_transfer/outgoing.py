@@ -1,5 +1,7 @@
-"""Which contract messages a case's events publish, on which topic; a party in another province hears of its
-stages on interprovince.transfer.v1 only, and of the case's outcome there as well (R34)."""
+"""Which contract messages a case's events publish, on which topic, and which cross to another province (R34)."""
+
+# A party in another province hears of its stages on interprovince.transfer.v1 only, and of the case's outcome there
+# as well as on the local topic.
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Load -> decide -> save for transfer cases, then settle what follows from the new state: the SLA timers
-armed (or cancelled) to match `armed_timers`, the inbox projection, and a nudge to the outbox relay."""
+"""Load -> decide -> save for transfer cases, then the SLA timers and inbox filings that follow from it."""
+
+# After each save: the SLA timers armed or cancelled to match `armed_timers`, the case filed under every jurisdiction
+# it newly asks something of, and a nudge to the outbox relay.
 
 from __future__ import annotations
 

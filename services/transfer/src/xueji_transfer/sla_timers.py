@@ -1,5 +1,7 @@
-"""The SLA timer scheduler (R22, R23, R32): due timers from the kit's TimerStore fire the domain's FireTimer
-(warning, breach and escalation, offline path, paper file overdue) at the time of the tick that found them."""
+"""The SLA timer scheduler (R22, R23, R32): due timers fire the domain's FireTimer at the tick's time."""
+
+# Warning, breach and escalation, offline path, paper file overdue: each fires at the `now` of the tick that found it,
+# so a test (or a catch-up) can drive time.
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""MongoDB access of the transfer service: the `cases` collection files each case under every jurisdiction
-that has had something to do on it, so an inbox is one equality lookup on an indexed key (`code`).
+"""MongoDB access of the transfer service: the `cases` collection behind every jurisdiction's inbox (R50)."""
 
-Entries are only ever inserted (`_id` = code:transfer_id): on FerretDB 1.x an insert stays cheap however
-large the collection, while any update or delete reads all of it. What a case asks of a jurisdiction now is
-computed from the case itself when the inbox is read, so an entry never goes stale, it only goes quiet.
-"""
+# Each case is filed under every jurisdiction that has had something to do on it, so an inbox is one equality lookup
+# on an indexed key (`code`). Entries are only ever inserted (`_id` = code:transfer_id): on FerretDB 1.x an insert
+# stays cheap however large the collection, while any update or delete reads all of it. What a case asks of a
+# jurisdiction now is computed from the case itself when the inbox is read, so an entry never goes stale, only quiet.
 
 from __future__ import annotations
 

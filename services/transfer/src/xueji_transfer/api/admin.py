@@ -1,5 +1,4 @@
-"""Province administration (R31): the calendar in use, and loading a year's State Council notice, which
-recomputes every open deadline and publishes each one that moved."""
+"""Province administration (R31): the calendar in use; loading a year's notice recomputes open deadlines."""
 
 from __future__ import annotations
 

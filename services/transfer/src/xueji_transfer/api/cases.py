@@ -1,5 +1,4 @@
-"""Transfer cases over HTTP: apply (step 1), a case with its history, each jurisdiction's inbox, who handles a
-dispute (R21, R50, R53). Every route acts only inside the operator's jurisdiction."""
+"""Transfer cases over HTTP: apply (step 1), a case and its history, inboxes, dispute routing (R21, R50, R53)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What every transfer route shares: the service, commit ids, building commands, the case view, and how a
-refusal by the rules becomes a clear 403 / 409 / 422 naming the rule."""
+"""What every transfer route shares, and how a refusal becomes a 403 / 409 / 422 naming the rule."""
 
 from __future__ import annotations
 

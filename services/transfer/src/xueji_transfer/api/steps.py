@@ -1,5 +1,4 @@
-"""The steps of a case over HTTP (R21-R23, R30, R32, R33): each route names its step, builds the domain
-command with the verified operator, and answers with the case as it now stands. The domain checks who may act."""
+"""The steps of a case over HTTP (R21-R23, R30, R32, R33); the domain decides who may act."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""transfer.decision.v1 -> a stage decided by another system, exactly as one decided over HTTP (R21, R50).
+"""transfer.decision.v1 -> a stage decided by another system, exactly as one decided over HTTP (R21, R50)."""
 
-A refused or malformed decision is dead-lettered with the rule and reason; a redelivered one changes nothing.
-"""
+# A refused or malformed decision is dead-lettered with the rule and reason; a redelivered one changes nothing.
 
 from __future__ import annotations
 

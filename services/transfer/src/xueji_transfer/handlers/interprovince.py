@@ -1,5 +1,6 @@
-"""interprovince.transfer.v1 -> between provinces (R34): a decision on a case owned here is decided here;
-another province's stage or outcome addressed to a party here is mirrored; everything else passes by."""
+"""interprovince.transfer.v1 -> decisions on cases owned here, stages mirrored for parties here (R34)."""
+
+# Anything else (our own messages read back, other provinces' business) passes by.
 
 from __future__ import annotations
 
