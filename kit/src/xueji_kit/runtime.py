@@ -35,6 +35,14 @@ Hook = Callable[[], Awaitable[None]]
 log = structlog.get_logger("runtime")
 
 
+def province_headers(message: dict[str, Any]) -> dict[str, str]:
+    """The envelope's province as Kafka headers. A mirror cannot read JSON, but Kafka Connect's HasHeaderKey
+    predicate can test a header's presence: `xueji-province-35` lets MirrorMaker 2 route the national tier's
+    answers back to the asking province alone (deploy/k8s/overlays/national/mirrormaker2.yaml)."""
+    province = str(message.get("province", ""))
+    return {"xueji-province": province, f"xueji-province-{province}": "1"} if province else {}
+
+
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
         configure_logging(settings.service_name, settings.log_format, settings.log_level)
@@ -71,6 +79,7 @@ class ServiceRuntime:
             key=key.encode(),
             no_confirm=True,
             correlation_id=str(message.get("correlation_id", "")),
+            headers=province_headers(message),
         )
         return ack
 

@@ -45,7 +45,8 @@ async def _copy(bootstrap: str, source: str, target: str, province: str | None =
         while True:
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 for record in records:
-                    if province is None or json.loads(record.value).get("province") == province:
+                    # As MirrorMaker 2's Filter transform with a HasHeaderKey predicate does in production.
+                    if province is None or f"xueji-province-{province}" in dict(record.headers):
                         await producer.send_and_wait(target, record.value, key=record.key)
     finally:
         await consumer.stop()
