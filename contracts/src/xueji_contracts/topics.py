@@ -93,6 +93,13 @@ INTERPROVINCE_TRANSFER = TopicSpec(
     key="transfer_id",
     retention_ms=FOREVER,
 )
+INTERPROVINCE_FILE = TopicSpec(
+    "interprovince.file.v1",
+    "A student's electronic status file sent to the receiving province when an inter-provincial transfer"
+    " completes (step 7): PERSONAL DATA, through the national hub to the receiving province only.",
+    key="student_id",
+    retention_ms=FOREVER,
+)
 NATIONAL_IDENTITY = TopicSpec(
     "dedupe.national.identity.v1",
     "A province's identity feed forwarded by its dedupe to the national tier: PERSONAL DATA, carried only to the"
@@ -129,6 +136,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TRANSFER_DECISION,
     TRANSFER_SLA,
     INTERPROVINCE_TRANSFER,
+    INTERPROVINCE_FILE,
     NATIONAL_IDENTITY,
     NATIONAL_CHECK,
     NATIONAL_VERDICT,

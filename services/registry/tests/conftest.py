@@ -41,17 +41,18 @@ async def _serve(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, topic: 
 
 
 @contextlib.asynccontextmanager
-async def _stub(isolation: Any, answer: Answer = unique) -> AsyncIterator[None]:
+async def _stub(isolation: Any, answer: Answer = unique, prefix: str | None = None) -> AsyncIterator[None]:
+    prefix = isolation.topic_prefix if prefix is None else prefix
     consumer = AIOKafkaConsumer(
-        isolation.topic(DEDUPE_CHECK.name),
+        prefix + DEDUPE_CHECK.name,
         bootstrap_servers=isolation.servers.kafka,
-        group_id=f"{isolation.topic_prefix}dedupe-stub",
+        group_id=f"{prefix}dedupe-stub",
         auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka, linger_ms=5)
     await consumer.start()
     await producer.start()
-    task = asyncio.create_task(_serve(consumer, producer, isolation.topic(DEDUPE_VERDICT.name), answer))
+    task = asyncio.create_task(_serve(consumer, producer, prefix + DEDUPE_VERDICT.name, answer))
     try:
         yield
     finally:
@@ -64,5 +65,6 @@ async def _stub(isolation: Any, answer: Answer = unique) -> AsyncIterator[None]:
 
 @pytest.fixture
 def dedupe_stub(isolation: Any) -> Callable[..., Any]:
-    """dedupe_stub(answer=unique) -> an async context in which checks are answered by `answer(payload)`."""
-    return lambda answer=unique: _stub(isolation, answer)
+    """dedupe_stub(answer=unique, prefix=None) -> an async context in which checks on the topics under `prefix`
+    (default: the test's) are answered by `answer(payload)`."""
+    return lambda answer=unique, prefix=None: _stub(isolation, answer, prefix)

@@ -129,6 +129,13 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
     assert [m["outcome"] for m in of_type(outcomes, "TransferCaseChanged", tid)] == [
         "opened", "offline_opened", "offline_accepted", "completed", "reconciled",
     ]  # fmt: skip
+    # Hunan's own transfer.case.v1 carries the outcome too: Hunan's registry records the student leaving.
+    hunan_cases = await published(
+        bootstrap,
+        hunan_prefix + "transfer.case.v1",
+        lambda ms: "completed" in [m["outcome"] for m in of_type(ms, "TransferCaseChanged", tid)],
+    )
+    assert "completed" in [m["outcome"] for m in of_type(hunan_cases, "TransferCaseChanged", tid)]
     hunan_sla = await published(
         bootstrap, hunan_prefix + "transfer.sla.v1", lambda ms: of_type(ms, "StageBreached", tid)
     )

@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.topics import (
     DEDUPE_CHECK,
     DEDUPE_REVIEW,
     DEDUPE_VERDICT,
+    INTERPROVINCE_FILE,
     REGISTRY_ENROLLMENT,
     STUDENT_STATUS,
     TRANSFER_CASE,
@@ -23,6 +25,7 @@ from xueji_registry import api, changes_api
 from xueji_registry.allocation import Sequences
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
+from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import on_verdict
 from xueji_registry.settings import RegistrySettings
@@ -44,8 +47,9 @@ def _consumes(
 
 
 def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
+    settings = settings or RegistrySettings()
     runtime = ServiceRuntime(
-        settings or RegistrySettings(),
+        settings,
         title="xueji registry",
         description="Student status records: enrollment, numbers, lifecycle, permanent history.",
     )
@@ -61,6 +65,14 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
     _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
     _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")
+    runtime.publishes(INTERPROVINCE_FILE, StatusFileTransferred)
+    runtime.broker.subscriber(
+        *(settings.topic(t) for t in settings.interprovince_file_topics),
+        group_id=settings.group("registry.interprovince.file.v1"),
+        auto_offset_reset="earliest",
+        title="registry.interprovince.file.v1",
+        description="Status files of students arriving from other provinces (R34).",
+    )(on_status_file)
     return runtime
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from xueji_contracts.topics import INTERPROVINCE_FILE
 from xueji_kit.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     enrollment_wait_seconds: float = 2.0
+    interprovince_file_topics: tuple[str, ...] = Field(
+        default=(INTERPROVINCE_FILE.name,),
+        description="where other provinces' status files arrive, e.g. national.hn.interprovince.file.v1",
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from xueji_contracts.auth import province_of
 from xueji_contracts.envelope import Envelope, derive_id, envelop
 from xueji_contracts.messages import transfer as c
-from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_SLA, TRANSFER_STAGE
+from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
@@ -26,6 +26,12 @@ from xueji_transfer.store import CaseStore
 PREFIX = "mirror:"
 RemoteMessage = c.StageOpened | c.StageDeadlineChanged | c.StageClosed | c.StageWarning | c.StageBreached
 ENDED = {c.CaseOutcome.COMPLETED, c.CaseOutcome.REJECTED, c.CaseOutcome.ROLLED_BACK}
+
+
+def _local_topic(p: RemoteMessage | c.TransferCaseChanged) -> TopicSpec:
+    if isinstance(p, c.TransferCaseChanged):
+        return TRANSFER_CASE
+    return TRANSFER_SLA if isinstance(p, c.StageWarning | c.StageBreached) else TRANSFER_STAGE
 
 
 class Mirror:
@@ -43,14 +49,13 @@ class Mirror:
         """Keep one message of the owning province; stage and SLA messages go on the local topics too."""
         p = message.payload
         commit_id = str(derive_id(message.message_id, "mirror"))
-        out = []
-        if not isinstance(p, c.TransferCaseChanged):
-            topic = TRANSFER_SLA if isinstance(p, c.StageWarning | c.StageBreached) else TRANSFER_STAGE
-            local = envelop(
-                p, producer="transfer", province=self.province, occurred_at=message.occurred_at, causation=message,
-                message_id=derive_id(commit_id, 0),
-            )  # fmt: skip
-            out.append(Outgoing(topic.name, p.transfer_id, local))
+        # Everything goes on the local topics too: stages and SLA for inboxes and the dashboard, the case's outcome
+        # for the registry here, which records the student leaving (R34).
+        local = envelop(
+            p, producer="transfer", province=self.province, occurred_at=message.occurred_at, causation=message,
+            message_id=derive_id(commit_id, 0),
+        )  # fmt: skip
+        out = [Outgoing(_local_topic(p).name, p.transfer_id, local)]
         entry = {"type": "mirrored", "owner": message.province, "message_type": type(p).__name__}
         entry |= {"payload": p.model_dump(mode="json"), "at": message.occurred_at.isoformat()}
         await decide_and_save(self.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))

@@ -1,17 +1,30 @@
-"""transfer.case.v1 -> the student moves: completed / offline_accepted to the receiving school, rolled_back home."""
+"""transfer.case.v1 -> the student moves: completed / offline_accepted to the receiving school, rolled_back home.
+
+Between provinces (R34) each side does its half: the sending province records the student as transferred out
+when the case completes and sends the electronic file (interprovince.file.v1); the receiving province starts the
+record from that file (handlers/status_file.py), or moves a returning student whose record it still keeps.
+"""
 
 from __future__ import annotations
 
+import structlog
 from faststream import Context
 
-from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.auth import OperatorClaims, Role, province_of
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
 from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Outgoing
 from xueji_registry import records
-from xueji_registry.domain import RecordTransferIn
+from xueji_registry.domain import RecordTransferIn, RecordTransferOut, StudentStatus
+from xueji_registry.status_files import file_message, file_of
 
 MOVES = {CaseOutcome.COMPLETED, CaseOutcome.OFFLINE_ACCEPTED, CaseOutcome.ROLLED_BACK}
+log = structlog.get_logger("registry.transfer_case")
+
+
+def _service(school: str) -> OperatorClaims:
+    return OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=school[:6])
 
 
 async def on_transfer_case(
@@ -20,15 +33,42 @@ async def on_transfer_case(
     case = message.payload
     if case.outcome not in MOVES:
         return
+    here = runtime.settings.province
     back = case.outcome is CaseOutcome.ROLLED_BACK
     school = case.sending_school if back else case.receiving_school
+    reason = case.reason or f"transfer {case.transfer_id} {case.outcome.value}"
+    commit_id = str(derive_id(message.message_id, "transfer"))
+    if province_of(school) != here:
+        # The student leaves this province. Only a completed case: an offline acceptance there has not had
+        # this side's verifications yet, and the record here stays until the system path completes (R23).
+        if case.outcome is CaseOutcome.COMPLETED and province_of(case.sending_school) == here:
+            await _transfer_out(runtime, message, reason, commit_id)
+        return
     # Offline acceptance and the later system completion are one move: the same transfer id (R23).
     transfer_id = f"{case.transfer_id}:rollback" if back else case.transfer_id
+    if province_of(case.sending_school) != here and not back and await records.load(runtime, case.student_id) is None:
+        log.info("awaiting_status_file", transfer_id=case.transfer_id)  # the file starts the record here
+        return
     command = RecordTransferIn(
-        operator=OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=school[:6]),
-        reason=case.reason or f"transfer {case.transfer_id} {case.outcome.value}",
-        transfer_id=transfer_id,
-        receiving_school=school,
+        operator=_service(school), reason=reason, transfer_id=transfer_id, receiving_school=school
     )
-    commit_id = str(derive_id(message.message_id, "transfer"))
     await records.execute(runtime, case.student_id, commit_id, command, correlation_id=message.correlation_id)
+
+
+async def _transfer_out(
+    runtime: ServiceRuntime, message: Envelope[TransferCaseChanged], reason: str, commit_id: str
+) -> None:
+    case = message.payload
+
+    def send_file(after: StudentStatus) -> list[Outgoing]:
+        return [file_message(file_of(after, case.transfer_id, case.receiving_school), message.correlation_id)]
+
+    command = RecordTransferOut(
+        operator=_service(case.sending_school),
+        reason=reason,
+        transfer_id=case.transfer_id,
+        receiving_school=case.receiving_school,
+    )
+    await records.execute(
+        runtime, case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=send_file
+    )

@@ -1,0 +1,31 @@
+"""interprovince.file.v1 -> a student arriving from another province starts (or resumes) the record here (R34)."""
+
+from __future__ import annotations
+
+from faststream import Context
+
+from xueji_contracts.auth import OperatorClaims, Role, province_of
+from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.messages.status_file import StatusFileTransferred
+from xueji_kit.runtime import ServiceRuntime
+from xueji_registry import records
+from xueji_registry.domain import RecordTransferIn
+from xueji_registry.status_files import arrival_of
+
+
+async def on_status_file(
+    message: Envelope[StatusFileTransferred], runtime: ServiceRuntime = Context("runtime")
+) -> None:
+    file = message.payload
+    if province_of(file.receiving_school) != runtime.settings.province:
+        return  # addressed to another province (our own files read back, or a mirror that carries all)
+    # The same transfer id as the case's own completion message: whichever comes second changes nothing.
+    command = RecordTransferIn(
+        operator=OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=file.receiving_school[:6]),
+        reason=f"transfer {file.transfer_id} from {file.sending_school}: electronic status file received",
+        transfer_id=file.transfer_id,
+        receiving_school=file.receiving_school,
+        arrival=arrival_of(file),
+    )
+    commit_id = str(derive_id(message.message_id, "status-file"))
+    await records.execute(runtime, file.student_id, commit_id, command, correlation_id=message.correlation_id)

@@ -1,0 +1,131 @@
+"""A student moves from a Hunan (43) school to a Fujian (35) school (R34, R21 step 7), registry side, over the
+real broker and store: Hunan records the student as transferred out and sends the electronic status file;
+Fujian starts the record from it at the receiving school, with the same national status number."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
+from xueji_contracts.topics import INTERPROVINCE_FILE, TRANSFER_CASE, all_topic_names
+from xueji_registry.app import create_app
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+
+HUNAN_SCHOOL, FUJIAN_SCHOOL = "4301020001", "3506020001"
+STUDENT = {
+    "school_code": HUNAN_SCHOOL,
+    "name": "刘子涵",
+    "id_number": "11010519491231002X",
+    "gender": "male",
+    "birth_date": "1949-12-31",
+    "grade": 3,
+    "school_year": 2026,
+}
+
+
+def _auth(token, role, code) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, code)}"}
+
+
+async def _copy(bootstrap: str, source: str, target: str, province: str) -> None:
+    """The hub's mirror: only what is addressed to `province` (its header) goes there."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await producer.start()
+    try:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    if f"xueji-province-{province}" in dict(record.headers):
+                        await producer.send_and_wait(target, record.value, key=record.key)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def mirrored(bootstrap: str, hunan: str, fujian: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(
+        _copy(bootstrap, hunan + INTERPROVINCE_FILE.name, fujian + INTERPROVINCE_FILE.name, "35")
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _case_changed(bootstrap: str, topic: str, student_id: str, province: str, transfer_id: str) -> None:
+    """What each province's transfer service publishes on its own transfer.case.v1 when the case completes."""
+    payload = TransferCaseChanged(
+        transfer_id=transfer_id,
+        outcome=CaseOutcome.COMPLETED,
+        student_id=student_id,
+        sending_school=HUNAN_SCHOOL,
+        receiving_school=FUJIAN_SCHOOL,
+        at=datetime.now(UTC),
+    )
+    message = envelop(payload, producer="transfer", province=province, occurred_at=datetime.now(UTC))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, message.model_dump_json().encode(), key=transfer_id.encode())
+    finally:
+        await producer.stop()
+
+
+async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_from_the_status_file(
+    start_app, dedupe_stub, token, isolation, wait_for
+):
+    bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(hunan + name, 2, 1) for name in all_topic_names()])
+    await admin.close()
+    fujian_registry = await start_app(create_app, RegistrySettings)
+    hunan_registry = await start_app(
+        create_app, RegistrySettings, province="43", topic_prefix=hunan, mongodb_database=f"{isolation.database}_hn"
+    )
+    async with dedupe_stub(prefix=hunan):
+        created = await hunan_registry.post("/v1/students", json=STUDENT, headers=_auth(token, "school", HUNAN_SCHOOL))
+    assert created.status_code == 201, created.text
+    hunan_view = created.json()
+    student_id, transfer_id = hunan_view["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
+
+    async def fujian_view() -> dict | None:
+        answer = await fujian_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "350602"))
+        return answer.json() if answer.status_code == 200 else None
+
+    async with mirrored(bootstrap, hunan, isolation.topic_prefix):
+        # Fujian owns the case and hears of its completion first: it waits for the file rather than failing.
+        await _case_changed(bootstrap, isolation.topic(TRANSFER_CASE.name), student_id, "35", transfer_id)
+        await asyncio.sleep(1.0)
+        assert await fujian_view() is None
+        # Hunan hears of it through its transfer service's mirror of the case.
+        await _case_changed(bootstrap, hunan + TRANSFER_CASE.name, student_id, "35", transfer_id)
+        arrived = await wait_for(fujian_view)
+
+    assert (arrived["state"], arrived["school_code"]) == ("enrolled", FUJIAN_SCHOOL)
+    assert arrived["status_number_masked"] == hunan_view["status_number_masked"]
+    assert "supplementary_numbers" not in arrived or not arrived["supplementary_numbers"]
+
+    async def hunan_left() -> dict | None:
+        answer = await hunan_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "430102"))
+        return answer.json() if answer.json().get("state") == "transferred" else None
+
+    left = await wait_for(hunan_left)
+    assert left["school_code"] == HUNAN_SCHOOL  # the record stays in Hunan as history (R12)
+    history = await hunan_registry.get(f"/v1/students/{student_id}/history", headers=_auth(token, "county", "430102"))
+    assert any(e.get("type") == "transferred_out" for e in history.json()["history"]), history.text
