@@ -8,7 +8,10 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "contracts" / "asyncapi"
@@ -23,7 +26,42 @@ def render(service: str) -> str:
     settings = settings_cls(kafka_bootstrap_servers="kafka:9092", topic_prefix="", consumer_group_prefix="")
     runtime = app.build_runtime(settings)
     schema = runtime.asyncapi().to_specification().to_jsonable()
+    add_examples(schema, service)
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def add_examples(schema: dict[str, Any], service: str) -> None:
+    """Whole-message examples (envelope, payload, Kafka headers) for every payload whose contract model has
+    `examples`, so a subscribing team sees exactly what arrives. Fixed ids and times: the output is stable."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    for message in schema.get("components", {}).get("messages", {}).values():
+        ref = message.get("payload", {}).get("$ref", "")
+        name = unquote(ref.rsplit("/", 1)[-1])
+        if not (name.startswith("Envelope[") and name.endswith("]")):
+            continue
+        payload_name = name.removeprefix("Envelope[").removesuffix("]")
+        payload_schema = schemas.get(payload_name, {})
+        examples = payload_schema.get("examples", [])
+        message["examples"] = [
+            {
+                "name": f"{payload_name} {n + 1}",
+                "headers": {"xueji-province": "35", "xueji-province-35": "1"},
+                "payload": {
+                    "message_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"xueji:{service}:{payload_name}:{n}")),
+                    "type": payload_name,
+                    "occurred_at": "2026-09-01T01:30:00Z",
+                    "producer": payload_schema.get("x-producer", service),
+                    "province": "35",
+                    "correlation_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"xueji:{payload_name}:{n}")),
+                    "causation_id": None,
+                    "schema_version": 1,
+                    "payload": example,
+                },
+            }
+            for n, example in enumerate(examples)
+        ]
+        if not message["examples"]:
+            del message["examples"]
 
 
 def main(check: bool) -> int:

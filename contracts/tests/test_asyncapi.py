@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,3 +36,23 @@ def test_public_status_topic_is_documented_with_its_envelope():
     public = json.dumps(schemas["StudentStatusRecorded"])
     assert "status_number_masked" in public
     assert "id_number" not in public, "R52: the public status event never carries an ID number"
+
+
+def test_r52_every_message_example_is_a_valid_contract_message_without_raw_ids():
+    from xueji_contracts.envelope import Envelope
+    from xueji_contracts.identity import InvalidResidentId, validate_resident_id
+    from xueji_contracts.messages import status
+
+    checked = 0
+    for path in (ROOT / "contracts" / "asyncapi").glob("*.json"):
+        for message in json.loads(path.read_text())["components"]["messages"].values():
+            for example in message.get("examples", []):
+                model = getattr(status, example["payload"]["type"], None)
+                assert model is not None, f"{path.name}: example of an unknown payload {example['payload']['type']}"
+                Envelope[model].model_validate(example["payload"])
+                assert example["headers"][f"xueji-province-{example['payload']['province']}"] == "1"
+                for candidate in re.findall(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])", json.dumps(example)):
+                    with pytest.raises(InvalidResidentId):
+                        validate_resident_id(candidate)  # R52: nothing in an example is a real-looking ID
+                checked += 1
+    assert checked >= 2, "student.status.v1 is documented with examples"

@@ -22,9 +22,36 @@ class StatusState(StrEnum):
 
 
 class StudentStatusRecorded(BaseModel):
-    """A status record was created: carries an opaque id and a masked number, never a raw ID number."""
+    """A student's status after a change: one message per status change, keyed and so ordered by student_id.
+    Carries an opaque id, a masked number and codes, never a raw ID number or a name (R52)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "x-producer": "registry",
+            "examples": [
+                {
+                    "student_id": "stu_6f1c2a9e4b7d4e0f9a3b5c7d1e2f3a4b",
+                    "school_code": "3506020001",
+                    "county_code": "350602",
+                    "state": "enrolled",
+                    "status_number_masked": "G350602********002X",
+                    "grade": 1,
+                    "school_year": 2026,
+                },
+                {
+                    "student_id": "stu_6f1c2a9e4b7d4e0f9a3b5c7d1e2f3a4b",
+                    "school_code": "3506020001",
+                    "county_code": "350602",
+                    "state": "suspended",
+                    "status_number_masked": "G350602********002X",
+                    "grade": 3,
+                    "school_year": 2028,
+                },
+            ],
+        },
+    )
 
     student_id: str = Field(min_length=1, description="opaque, stable student id")
     school_code: str = Field(pattern=r"^\d{10}$")
