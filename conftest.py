@@ -139,6 +139,48 @@ def wait_for() -> Callable[..., Any]:
     return eventually
 
 
+Route = tuple[str, str, "str | None"]
+
+
+async def _copy(bootstrap: str, source: str, target: str, province: str | None) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await producer.start()
+    try:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    # As MirrorMaker 2's Filter transform with a HasHeaderKey predicate does in production.
+                    if province is None or f"xueji-province-{province}" in dict(record.headers):
+                        await producer.send_and_wait(target, record.value, key=record.key, headers=list(record.headers))
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+@pytest.fixture
+def mirror(servers: ServerAddresses) -> Callable[..., Any]:
+    """mirror((source, target, province | None), ...) -> an async context copying each source topic to its target,
+    standing in for MirrorMaker 2 between clusters: with a province, only the records whose envelope names it
+    (its `xueji-province-<code>` header) cross."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def running(*routes: Route) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(_copy(servers.kafka, *route)) for route in routes]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return running
+
+
 @pytest.fixture
 async def start_app(isolation: Isolation, signing_keys: tuple[str, str]) -> AsyncIterator[Callable[..., Any]]:
     """start_app(create_app, SettingsClass, **overrides) -> an httpx client to the running service."""

@@ -5,14 +5,10 @@ asking province only."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dedupe_driver import answering, check, identity, indexed, published, send
 
@@ -36,40 +32,7 @@ HUNAN_ID = id_number_for("430102", HUNAN_BORN, 13)  # a boy from Changsha
 FUJIAN_ID = id_number_for("350203", FUJIAN_BORN, 24)
 
 
-async def _copy(bootstrap: str, source: str, target: str, province: str | None = None) -> None:
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    await producer.start()
-    try:
-        while True:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    # As MirrorMaker 2's Filter transform with a HasHeaderKey predicate does in production.
-                    if province is None or f"xueji-province-{province}" in dict(record.headers):
-                        await producer.send_and_wait(target, record.value, key=record.key)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-@contextlib.asynccontextmanager
-async def bridged(bootstrap: str, fujian: str, hub: str) -> AsyncIterator[None]:
-    routes = [
-        (fujian + NATIONAL_IDENTITY.name, hub + NATIONAL_IDENTITY.name, None),
-        (fujian + NATIONAL_CHECK.name, hub + NATIONAL_CHECK.name, None),
-        (hub + NATIONAL_VERDICT.name, fujian + NATIONAL_VERDICT.name, "35"),  # Fujian's answers only (R52)
-    ]
-    tasks = [asyncio.create_task(_copy(bootstrap, *route)) for route in routes]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, isolation, tmp_path, wait_for):
+async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, isolation, tmp_path, wait_for, mirror):
     kafka, fujian, hub = isolation.servers.kafka, isolation.topic_prefix, f"{isolation.topic_prefix}hub."
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
@@ -95,7 +58,12 @@ async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, is
         mongodb_database=f"{isolation.database}_national",
         population_register_file=register,
     )
-    async with bridged(kafka, fujian, hub):
+    routes = [
+        (fujian + NATIONAL_IDENTITY.name, hub + NATIONAL_IDENTITY.name, None),
+        (fujian + NATIONAL_CHECK.name, hub + NATIONAL_CHECK.name, None),
+        (hub + NATIONAL_VERDICT.name, fujian + NATIONAL_VERDICT.name, "35"),  # Fujian's answers only (R52)
+    ]
+    async with mirror(*routes):
         # Hunan's dedupe forwarded its student; Fujian's registry records one of its own.
         hunan = identity("stu_hn_1", "刘子涵", province="43", id_number=HUNAN_ID, birth_date=HUNAN_BORN, gender="male",
                          school_code="4301020001", status_number="G" + HUNAN_ID)  # fmt: skip

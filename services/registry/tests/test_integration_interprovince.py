@@ -5,13 +5,11 @@ Fujian starts the record from it at the receiving school, with the same national
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from xueji_contracts.envelope import envelop
@@ -38,35 +36,6 @@ def _auth(token, role, code) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, code)}"}
 
 
-async def _copy(bootstrap: str, source: str, target: str, province: str) -> None:
-    """The hub's mirror: only what is addressed to `province` (its header) goes there."""
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    await producer.start()
-    try:
-        while True:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    if f"xueji-province-{province}" in dict(record.headers):
-                        await producer.send_and_wait(target, record.value, key=record.key)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-@contextlib.asynccontextmanager
-async def mirrored(bootstrap: str, hunan: str, fujian: str) -> AsyncIterator[None]:
-    task = asyncio.create_task(
-        _copy(bootstrap, hunan + INTERPROVINCE_FILE.name, fujian + INTERPROVINCE_FILE.name, "35")
-    )
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 async def _case_changed(bootstrap: str, topic: str, student_id: str, province: str, transfer_id: str) -> None:
     """What each province's transfer service publishes on its own transfer.case.v1 when the case completes."""
     payload = TransferCaseChanged(
@@ -87,7 +56,7 @@ async def _case_changed(bootstrap: str, topic: str, student_id: str, province: s
 
 
 async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_from_the_status_file(
-    start_app, dedupe_stub, token, isolation, wait_for
+    start_app, dedupe_stub, token, isolation, wait_for, mirror
 ):
     bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -108,7 +77,7 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
         answer = await fujian_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "350602"))
         return answer.json() if answer.status_code == 200 else None
 
-    async with mirrored(bootstrap, hunan, isolation.topic_prefix):
+    async with mirror((hunan + INTERPROVINCE_FILE.name, isolation.topic(INTERPROVINCE_FILE.name), "35")):
         # Fujian owns the case and hears of its completion first: it waits for the file rather than failing.
         await _case_changed(bootstrap, isolation.topic(TRANSFER_CASE.name), student_id, "35", transfer_id)
         await asyncio.sleep(1.0)

@@ -7,14 +7,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from transfer_driver import RECEIVING, application, day, evidence, of_type, published, start
 
@@ -25,39 +20,8 @@ HUNAN_SCHOOL, HUNAN_COUNTY = "4301020001", "430102"
 TOPIC = "interprovince.transfer.v1"
 
 
-async def _copy(bootstrap: str, source: str, target: str, province: str) -> None:
-    """Only what `province` itself produced crosses, so nothing goes round in circles (MirrorMaker's cycle check)."""
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    await producer.start()
-    try:
-        while True:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    if json.loads(record.value).get("province") == province:
-                        await producer.send_and_wait(target, record.value, key=record.key)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-@contextlib.asynccontextmanager
-async def mirrored(bootstrap: str, fujian: str, hunan: str) -> AsyncIterator[None]:
-    tasks = [
-        asyncio.create_task(_copy(bootstrap, fujian + TOPIC, hunan + TOPIC, "35")),
-        asyncio.create_task(_copy(bootstrap, hunan + TOPIC, fujian + TOPIC, "43")),
-    ]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_and_completed(
-    start_app, token, isolation, wait_for
+    start_app, token, isolation, wait_for, mirror
 ):
     bootstrap, hunan_prefix = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -69,7 +33,10 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
     hn = await start(
         start_app, token, monday, province="43", topic_prefix=hunan_prefix, mongodb_database=f"{isolation.database}_hn"
     )
-    async with mirrored(bootstrap, isolation.topic_prefix, hunan_prefix):
+    # Each province's interprovince topic reaches the other, as through the national hub; only what a province
+    # itself produced crosses, so nothing goes round in circles (MirrorMaker's cycle check).
+    fujian_topic, hunan_topic = isolation.topic(TOPIC), hunan_prefix + TOPIC
+    async with mirror((fujian_topic, hunan_topic, "35"), (hunan_topic, fujian_topic, "43")):
         tid = await fj.apply(application(sending=HUNAN_SCHOOL))
         await fj.examine(tid)
         await fj.approve(tid, "receiving_school")
