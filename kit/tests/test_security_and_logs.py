@@ -12,7 +12,7 @@ from fastapi import HTTPException
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_kit.logs import configure_logging
-from xueji_kit.security import TokenVerifier, mint_token, require_jurisdiction
+from xueji_kit.security import TokenVerifier, message_operator, mint_token, require_jurisdiction
 
 COUNTY = OperatorClaims(sub="op-1", role=Role.COUNTY, code="350602")
 
@@ -38,6 +38,18 @@ def test_r50_token_signed_by_another_key_is_refused(signing_keys, tmp_path):
     with pytest.raises(HTTPException) as refused:
         TokenVerifier(signing_keys[1], "xueji", "xueji").verify(mint_token(other_private.read_text(), COUNTY))
     assert refused.value.status_code == 401
+
+
+def test_r50_a_message_names_its_operator_by_a_verified_token_header(signing_keys):
+    private, public = signing_keys
+    verifier = TokenVerifier(public, "xueji", "xueji")
+    signed = f"Bearer {mint_token(private, COUNTY)}"
+    assert message_operator(verifier, {"authorization": signed}) == COUNTY
+    assert message_operator(verifier, {"authorization": signed.encode()}) == COUNTY
+    with pytest.raises(ValueError, match="^authorization: a decision message carries"):
+        message_operator(verifier, {})
+    with pytest.raises(ValueError, match="^authorization: invalid token"):
+        message_operator(verifier, {"authorization": "Bearer not-a-token"})
 
 
 def test_r50_outside_jurisdiction_is_forbidden_with_reason():

@@ -68,6 +68,8 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             interval=settings.relay_interval_seconds,
         )
+        # Verifies operators' tokens: on HTTP requests, and on messages that carry one (security.message_operator).
+        self.tokens = TokenVerifier(settings.public_key(), settings.jwt_issuer, settings.jwt_audience)
         self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = [self.relay.run_forever]
         self._tasks: list[asyncio.Task[None]] = []
@@ -128,9 +130,7 @@ class ServiceRuntime:
     def http_app(self, routers: Sequence[APIRouter] = ()) -> FastAPI:
         app = FastAPI(title=self.title, description=self.description, version="1.0.0", lifespan=self.lifespan)
         app.state.runtime = self
-        app.state.token_verifier = TokenVerifier(
-            self.settings.public_key(), self.settings.jwt_issuer, self.settings.jwt_audience
-        )
+        app.state.token_verifier = self.tokens
         add_operational_routes(app, self.ready)
         for router in routers:
             app.include_router(router)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -40,6 +41,19 @@ class TokenVerifier:
             raise _unauthorized(f"invalid token: {exc}") from None
         except ValidationError as exc:
             raise _unauthorized(f"invalid claims: {exc.errors()[0]['msg']}") from None
+
+
+def message_operator(verifier: TokenVerifier, headers: Mapping[str, Any]) -> OperatorClaims:
+    """The operator who signed a message: its `authorization: Bearer <token>` Kafka header, verified like an HTTP
+    request's. ValueError naming the header otherwise, so the message is dead-lettered rather than retried."""
+    raw = headers.get("authorization")
+    value = raw.decode() if isinstance(raw, bytes) else raw
+    if not value or not str(value).startswith("Bearer "):
+        raise ValueError("authorization: a decision message carries its operator's token as `Bearer <token>`")
+    try:
+        return verifier.verify(str(value).removeprefix("Bearer ").strip())
+    except HTTPException as exc:
+        raise ValueError(f"authorization: {exc.detail}") from None
 
 
 def _unauthorized(reason: str) -> HTTPException:

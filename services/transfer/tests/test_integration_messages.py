@@ -1,4 +1,5 @@
-"""Decisions as messages on transfer.decision.v1: dead-lettered when malformed or refused, once when redelivered."""
+"""Decisions as messages on transfer.decision.v1, signed by their operator: dead-lettered when malformed, unsigned
+or refused; decided once when redelivered."""
 
 from __future__ import annotations
 
@@ -16,19 +17,25 @@ pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))
 
 
-def _decision(tid: str, stage: Stage, code: str, decision: Decision = Decision.APPROVE) -> bytes:
+Message = tuple[bytes, list[tuple[str, bytes]]]
+
+
+def _decision(token, tid: str, stage: Stage, code: str, decision: Decision = Decision.APPROVE) -> Message:
+    """A decision another system sends for operator t-<role> of `code`, signed with that operator's token."""
+    role = "school" if len(code) == 10 else "county"
     payload = DecisionSubmitted(
-        transfer_id=tid, stage=stage, decision=decision, operator="system-x", operator_code=code
+        transfer_id=tid, stage=stage, decision=decision, operator=f"t-{role}", operator_code=code
     )
-    return envelop(payload, producer="other", province="35", occurred_at=datetime.now(UTC)).model_dump_json().encode()
+    body = envelop(payload, producer="other", province="35", occurred_at=datetime.now(UTC)).model_dump_json()
+    return body.encode(), [("authorization", f"Bearer {token(role, code)}".encode())]
 
 
-async def _send(bootstrap: str, topic: str, *bodies: bytes, key: str) -> None:
+async def _send(bootstrap: str, topic: str, *messages: Message, key: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        for body in bodies:
-            await producer.send_and_wait(topic, body, key=key.encode())
+        for body, headers in messages:
+            await producer.send_and_wait(topic, body, key=key.encode(), headers=headers)
     finally:
         await producer.stop()
 
@@ -37,7 +44,7 @@ async def test_idempotent_redelivery_of_a_decision_decides_once(start_app, token
     t = await start(start_app, token, MONDAY)
     tid = await t.apply()
     await t.examine(tid)
-    message = _decision(tid, Stage.RECEIVING_SCHOOL, RECEIVING)
+    message = _decision(token, tid, Stage.RECEIVING_SCHOOL, RECEIVING)
     topic = isolation.topic("transfer.decision.v1")
     await _send(isolation.servers.kafka, topic, message, message, message, key=tid)
 
@@ -45,7 +52,7 @@ async def test_idempotent_redelivery_of_a_decision_decides_once(start_app, token
         return (await t.detail(tid))["step"] == 3
 
     await wait_for(approved)
-    second = _decision(tid, Stage.RECEIVING_BUREAU, "350602")
+    second = _decision(token, tid, Stage.RECEIVING_BUREAU, "350602")
     await _send(isolation.servers.kafka, topic, second, second, key=tid)  # after it: all three were consumed
 
     async def bureau_done() -> bool:
@@ -65,22 +72,27 @@ async def test_malformed_or_refused_decision_goes_to_the_dlq_and_the_consumer_go
     tid = await t.apply()
     await t.examine(tid)
     topic = isolation.topic("transfer.decision.v1")
-    malformed = json.loads(_decision(tid, Stage.RECEIVING_SCHOOL, RECEIVING))
+    good = _decision(token, tid, Stage.RECEIVING_SCHOOL, RECEIVING)
+    malformed = json.loads(good[0])
     malformed["payload"]["decision"] = "maybe"
-    refused = _decision(tid, Stage.SENDING_SCHOOL, "3501020003")  # not its turn (R21)
-    outsider = _decision(tid, Stage.RECEIVING_SCHOOL, "3506020009")  # another school (R50)
-    good = _decision(tid, Stage.RECEIVING_SCHOOL, RECEIVING)
-    bodies = (b"{not json", json.dumps(malformed).encode(), refused, outsider, good)
-    await _send(isolation.servers.kafka, topic, *bodies, key=tid)
+    refused = _decision(token, tid, Stage.SENDING_SCHOOL, "3501020003")  # not its turn (R21)
+    outsider = _decision(token, tid, Stage.RECEIVING_SCHOOL, "3506020009")  # another school (R50)
+    unsigned = (good[0], [])
+    # Signed by one school's operator, naming another's jurisdiction: the claim is the token's, not the body's.
+    impostor = (outsider[0], good[1])
+    messages = [(b"{not json", good[1]), (json.dumps(malformed).encode(), good[1]), refused, outsider]
+    await _send(isolation.servers.kafka, topic, *messages, unsigned, impostor, good, key=tid)
 
-    letters = await published(isolation.servers.kafka, f"{topic}.dlq", lambda ms: len(ms) >= 4)
+    letters = await published(isolation.servers.kafka, f"{topic}.dlq", lambda ms: len(ms) >= 6)
     reasons = [letter["reason"] for letter in letters]
     assert any("payload.decision" in r for r in reasons)
     assert any(r.startswith("R21: the sending_school stage is not open") for r in reasons)
     assert any(r.startswith("R50: only") for r in reasons)
+    assert any(r.startswith("authorization: a decision message carries") for r in reasons)
+    assert any(r.startswith("authorization: the token is t-school of 3506020001") for r in reasons)
     assert all(letter["original_topic"] == topic and letter["body"] for letter in letters)
     stages = await published(
         isolation.servers.kafka, isolation.topic("transfer.stage.v1"), lambda ms: of_type(ms, "StageClosed", tid)
     )
-    assert [m["decided_by"] for m in of_type(stages, "StageClosed", tid)] == ["system-x"]
+    assert [m["decided_by"] for m in of_type(stages, "StageClosed", tid)] == ["t-school"]
     assert {letter["key"] for letter in letters} == {tid}  # the case's key, so a replay keeps its order
