@@ -40,7 +40,7 @@ def smtp():
 
 async def test_email_is_off_by_default(start_app, token):
     notify = await start_app(create_app, NotifySettings)
-    answer = await notify.post("/v1/webhooks", json={"url": "mailto:clerk@school.example"},
+    answer = await notify.post("/v1/webhooks", json={"url": "mailto:clerk@school.example", "consent_reference": "C-1"},
                                headers={"Authorization": f"Bearer {token('school', ev.SCHOOL)}"})  # fmt: skip
     assert answer.status_code == 422 and "XUEJI_SMTP_HOST" in answer.json()["detail"][0]["reason"]
 
@@ -49,7 +49,8 @@ async def test_r22_mailto_endpoint_gets_the_task_by_smtp_once(start_app, isolati
     notify = await start_app(create_app, NotifySettings, smtp_host="127.0.0.1", smtp_port=smtp.port,
                              smtp_starttls=False, webhook_tick_seconds=0.1)  # fmt: skip
     school = {"Authorization": f"Bearer {token('school', ev.SCHOOL)}"}
-    made = await notify.post("/v1/webhooks", json={"url": "mailto:clerk@school.example", "kinds": ["stage_opened"]},
+    made = await notify.post("/v1/webhooks", json={"url": "mailto:clerk@school.example", "kinds": ["stage_opened"],
+                                                 "consent_reference": "C-1"},
                              headers=school)  # fmt: skip
     assert made.status_code == 201, made.text
     opened = ev.opened(ev.transfer_id())

@@ -46,8 +46,12 @@ async def _notify(start_app, cert, **overrides):
     return await start_app(create_app, NotifySettings, **settings)
 
 
+CONSENT = "闽教基〔2026〕12号"  # the competent bureau's written consent (R52)
+
+
 async def _register(notify, token, url: str, **extra) -> dict:
-    answer = await notify.post("/v1/webhooks", json={"url": url, **extra}, headers={"Authorization": f"Bearer {token}"})
+    body = {"url": url, "consent_reference": CONSENT, **extra}
+    answer = await notify.post("/v1/webhooks", json=body, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -84,6 +88,7 @@ async def test_r22_delivery_is_signed_retried_with_backoff_and_applied_exactly_o
     # The receiver saw four requests for one delivery id, every one correctly signed, and applied it once.
     assert {r.delivery_id for r in hooks.received} == {delivery["delivery_id"]}
     assert len(hooks.received) == 4 and all(r.valid_signature for r in hooks.received)
+    assert {r.consent for r in hooks.received} == {CONSENT}  # R52: every delivery names the consent it rests on
     assert hooks.applied == {delivery["delivery_id"]: 1}
     body = hooks.received[0].body
     assert body["subject_id"] == opened.payload.transfer_id and body["kind"] == "stage_opened"
@@ -131,22 +136,28 @@ async def test_r22_failing_endpoint_is_recorded_failed_and_dead_lettered(
     assert listed[0]["state"] == "failed"
 
 
-async def test_r50_registration_needs_https_and_the_jurisdiction(start_app, token):
+async def test_r50_r52_registration_needs_https_the_jurisdiction_and_the_bureaus_consent(start_app, token):
     notify = await start_app(create_app, NotifySettings)
     county = token("county", ev.COUNTY)
-    plain = await notify.post("/v1/webhooks", json={"url": "http://example.org/hook"},
+    plain = await notify.post("/v1/webhooks", json={"url": "http://example.org/hook", "consent_reference": CONSENT},
                               headers={"Authorization": f"Bearer {county}"})  # fmt: skip
     assert plain.status_code == 422 and plain.json()["detail"][0] == {
         "field": "url",
         "reason": "must be an https:// URL",
         "in": "body",
     }
-    other = await notify.post("/v1/webhooks", json={"url": "https://example.org/h", "jurisdiction": ev.FAR_COUNTY},
+    unconsented = await notify.post("/v1/webhooks", json={"url": "https://example.org/h"},
+                                    headers={"Authorization": f"Bearer {county}"})  # fmt: skip
+    assert unconsented.status_code == 422
+    assert unconsented.json()["detail"][0]["field"] == "consent_reference"  # R52: no consent, nothing goes out
+    other = await notify.post("/v1/webhooks", json={"url": "https://example.org/h", "jurisdiction": ev.FAR_COUNTY,
+                                                    "consent_reference": CONSENT},
                               headers={"Authorization": f"Bearer {county}"})  # fmt: skip
     assert other.status_code == 403
     made = await _register(notify, county, "https://example.org/h", jurisdiction=ev.SCHOOL)
     listed = (await notify.get("/v1/webhooks", headers={"Authorization": f"Bearer {county}"})).json()["webhooks"]
     assert [w["webhook_id"] for w in listed] == [made["webhook_id"]] and "secret" not in listed[0]
+    assert listed[0]["consent_reference"] == CONSENT
     far = await notify.get("/v1/webhooks", headers={"Authorization": f"Bearer {token('county', ev.FAR_COUNTY)}"})
     assert far.json()["webhooks"] == []
     gone = await notify.delete(f"/v1/webhooks/{made['webhook_id']}", headers={"Authorization": f"Bearer {county}"})

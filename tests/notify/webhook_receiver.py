@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import uvicorn
 from cryptography import x509
@@ -55,6 +56,7 @@ class Received:
     at: float
     valid_signature: bool
     body: dict[str, Any]
+    consent: str = ""
 
 
 @dataclass
@@ -80,7 +82,8 @@ class Receiver:
         valid = (
             hmac.compare_digest(expected, request.headers["x-xueji-signature"]) and abs(time.time() - timestamp) < 300
         )
-        self.received.append(Received(delivery, time.monotonic(), valid, json.loads(body)))
+        consent = unquote(request.headers.get("x-xueji-consent", ""))
+        self.received.append(Received(delivery, time.monotonic(), valid, json.loads(body), consent))
         if not valid:
             return Response(status_code=401)
         steps = self.script[path]

@@ -12,6 +12,7 @@ import ssl
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -66,6 +67,7 @@ class WebhookDeliverer:
             await self._store.add_delivery({
                 "_id": delivery_id, "webhook_id": hook["_id"], "notification_id": note.notification_id,
                 "jurisdiction": note.jurisdiction, "url": hook["url"], "body": body, "state": "pending",
+                "consent_reference": hook.get("consent_reference"),
                 "attempts": [], "created_at": now,
             })  # fmt: skip
             await self._arm(delivery_id, 0, now)
@@ -115,6 +117,7 @@ class WebhookDeliverer:
             "Content-Type": "application/json", "User-Agent": "xueji-notify/1",
             "X-Xueji-Delivery": delivery["_id"], "X-Xueji-Timestamp": str(timestamp),
             "X-Xueji-Signature": sign(secret, timestamp, body),
+            "X-Xueji-Consent": quote(delivery.get("consent_reference") or ""),  # a header is ASCII: percent-encoded
         }  # fmt: skip
         started = time.perf_counter()
         try:

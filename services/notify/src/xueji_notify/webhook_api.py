@@ -21,7 +21,8 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 SIGNING = (
     "POST with headers X-Xueji-Delivery (same on every retry: apply once), X-Xueji-Timestamp (Unix seconds) and "
     "X-Xueji-Signature = 'v1=' + hex HMAC-SHA256(secret, timestamp + '.' + raw body); refuse timestamps older "
-    "than 5 minutes. Answer 2xx when applied; 5xx, 408, 429 or no answer are retried with backoff, other 4xx are not."
+    "than 5 minutes. X-Xueji-Consent (percent-encoded UTF-8) names the written consent the deliveries rest on "
+    "(R52). Answer 2xx when applied; 5xx, 408, 429 or no answer are retried with backoff, other 4xx are not."
 )
 
 
@@ -32,6 +33,12 @@ class WebhookRequest(BaseModel):
     jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
     kinds: list[Kind] = Field(default_factory=list, description="empty: every kind")
     description: str | None = Field(default=None, max_length=200)
+    consent_reference: str = Field(
+        min_length=3,
+        max_length=100,
+        description="R52: the competent bureau's written consent to send status information to this endpoint "
+        "(document number); recorded with the webhook and sent with every delivery as X-Xueji-Consent",
+    )
 
 
 def _store(request: Request) -> WebhookStore:
@@ -56,6 +63,7 @@ async def register(operator: Operator, request: Request, body: WebhookRequest) -
     doc = {
         "_id": str(uuid.uuid4()), "jurisdiction": jurisdiction, "scope": scope_of(jurisdiction), "url": body.url,
         "kinds": [k.value for k in body.kinds], "description": body.description, "active": True,
+        "consent_reference": body.consent_reference,
         "secret": secrets.token_urlsafe(32), "created_by": operator.sub, "created_at": datetime.now(UTC),
     }  # fmt: skip
     await _store(request).register(doc)
