@@ -8,6 +8,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from xueji_contracts.topics import STUDENT_STATUS, dlq
+from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.settings import DedupeSettings
 from xueji_notify.app import create_app as create_notify
 from xueji_notify.settings import NotifySettings
 from xueji_registry.app import create_app as create_registry
@@ -33,44 +35,11 @@ async def _inbox(client, token) -> list[dict]:
     return answer.json()["notifications"]
 
 
-async def _answer_checks_unique(isolation) -> None:
-    """Stands in for dedupe until it answers dedupe.check.v1 itself: every check is unique (R01, R14)."""
-    import uuid
-    from datetime import UTC, datetime
-
-    from xueji_contracts.envelope import envelop
-    from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT
-    from xueji_registry.wire import Verdict, VerdictGiven
-
-    consumer = AIOKafkaConsumer(
-        isolation.topic(DEDUPE_CHECK.name), bootstrap_servers=isolation.servers.kafka, auto_offset_reset="earliest"
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka)
-    await consumer.start()
-    await producer.start()
-    try:
-        async for record in consumer:
-            request = json.loads(record.value)
-            verdict = envelop(
-                VerdictGiven(verdict=Verdict.UNIQUE),
-                producer="dedupe-stub",
-                province="35",
-                occurred_at=datetime.now(UTC),
-                correlation_id=uuid.UUID(request["correlation_id"]),
-            )
-            await producer.send_and_wait(isolation.topic(DEDUPE_VERDICT.name), verdict.model_dump_json().encode())
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
 async def test_r52_enrollment_reaches_the_school_inbox_without_raw_id(start_app, isolation, token, wait_for):
-    import asyncio
-
+    await start_app(create_dedupe, DedupeSettings, national_enabled=False)
     registry = await start_app(create_registry, RegistrySettings)
     notify = await start_app(create_notify, NotifySettings)
     school_token = token("school", SCHOOL)
-    dedupe = asyncio.create_task(_answer_checks_unique(isolation))
 
     created = await registry.post("/v1/students", json=STUDENT, headers={"Authorization": f"Bearer {school_token}"})
     assert created.status_code in (201, 202), created.text
@@ -84,7 +53,6 @@ async def test_r52_enrollment_reaches_the_school_inbox_without_raw_id(start_app,
     # The county above the school sees it; a county elsewhere does not (R50).
     assert len(await _inbox(notify, token("county", "350602"))) == 1
     assert await _inbox(notify, token("county", "350102")) == []
-    dedupe.cancel()
 
 
 async def test_r06_invalid_id_number_is_refused_and_nothing_is_stored(start_app, token):

@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from registry_driver import Answer, unique
+
 from xueji_contracts.envelope import envelop
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT
-from xueji_registry.wire import Verdict, VerdictGiven
-
-Answer = Callable[[dict[str, Any]], VerdictGiven | None]
-
-
-def unique(_: dict[str, Any]) -> VerdictGiven:
-    return VerdictGiven(verdict=Verdict.UNIQUE)
 
 
 async def _serve(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, topic: str, answer: Answer) -> None:

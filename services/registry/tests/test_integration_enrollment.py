@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from registry_driver import verdict
 
+from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
-from xueji_registry.wire import Verdict, VerdictGiven
 
 pytestmark = pytest.mark.integration
 
@@ -55,8 +56,7 @@ async def _has_supplementary(client, token, student_id):
 
 async def test_r01_duplicate_verdict_is_refused_with_the_existing_record(start_app, dedupe_stub, token):
     registry = await start_app(create_app, RegistrySettings)
-    duplicate = VerdictGiven(verdict=Verdict.DUPLICATE, existing_student_id="stu_existing")
-    async with dedupe_stub(lambda _: duplicate):
+    async with dedupe_stub(verdict(VerdictKind.DUPLICATE, "stu_existing", score=1.0)):
         answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
     assert answer.status_code == 409, answer.text
     assert answer.json()["detail"]["existing_student_id"] == "stu_existing"
@@ -79,8 +79,7 @@ async def test_r14_requests_wait_while_dedupe_is_down_and_complete_once(start_ap
 
 async def test_r14_possible_duplicate_waits_for_county_review(start_app, dedupe_stub, token, wait_for):
     registry = await start_app(create_app, RegistrySettings)
-    possible = VerdictGiven(verdict=Verdict.POSSIBLE_DUPLICATE, existing_student_id="stu_other", score=0.8)
-    async with dedupe_stub(lambda _: possible):
+    async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
         answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
     assert answer.status_code == 201, answer.text
     assert answer.json()["state"] == "pending_review"

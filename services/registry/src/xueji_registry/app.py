@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from xueji_contracts.messages.dedupe import CheckRequested, IdentityChanged, IdentityRecorded, IdentityRemoved
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.topics import (
@@ -16,6 +17,7 @@ from xueji_contracts.topics import (
     DEDUPE_VERDICT,
     INTERPROVINCE_FILE,
     REGISTRY_ENROLLMENT,
+    REGISTRY_IDENTITY,
     STUDENT_STATUS,
     TRANSFER_CASE,
     TopicSpec,
@@ -29,7 +31,7 @@ from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import on_verdict
 from xueji_registry.settings import RegistrySettings
-from xueji_registry.wire import CheckRequested, SupplementaryRequested
+from xueji_registry.supplementary import SupplementaryRequested
 
 
 def _consumes(
@@ -59,6 +61,7 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.broker.context.set_global("sequences", sequences)
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
+    runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
     # Verdicts for different students are independent (numbers are won by unique inserts): handle several at once.
     _consumes(runtime, DEDUPE_VERDICT, on_verdict, "Completes a pending enrollment (R01, R14).", workers=8)

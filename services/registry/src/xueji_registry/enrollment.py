@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_registry.domain import BasicInfo, Gender, Segment, StudentIdentity
 from xueji_registry.domain.person import checked_id_number
-from xueji_registry.wire import CheckRequested
 
 
 class EnrollmentRequest(BaseModel):
@@ -69,7 +69,8 @@ async def request_enrollment(runtime: ServiceRuntime, body: EnrollmentRequest, o
         name=body.name,
         id_number=body.id_number,
         gender=body.gender.value,
-        birth_date=body.birth_date.isoformat(),
+        birth_date=body.birth_date,
+        purpose=CheckPurpose.CREATION,
     )
     message = envelop(
         check, producer="registry", province=runtime.settings.province, occurred_at=now, correlation_id=correlation

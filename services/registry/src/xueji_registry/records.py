@@ -14,6 +14,7 @@ from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
+from xueji_registry.identity_feed import identity_messages
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 
@@ -68,6 +69,7 @@ async def execute(
         outgoing: list[Outgoing] = []
         if before is None or before.state != after.state:
             outgoing.append(status_message(runtime, after, correlation_id))
+        outgoing += identity_messages(runtime.settings.province, before, after)
         if extra is not None:
             outgoing += extra(after)
         return Decision(events=to_documents(events), outgoing=outgoing)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState
@@ -13,7 +15,17 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import SchoolNumbering, StudentStatus
 from xueji_registry.records import Extra
-from xueji_registry.wire import SupplementaryRequested
+
+
+class SupplementaryRequested(BaseModel):
+    """R07: give this new record its school's next supplementary number (keyed by school: one writer per school).
+    Registry-private: the registry asks itself, so the allocation for one school runs on one partition."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    student_id: str
+    school_code: str = Field(pattern=r"^\d{10}$")
+    school_year: int
 
 
 def numbering_of(school_code: str) -> SchoolNumbering:

@@ -9,8 +9,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import records
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import AssignSupplementaryNumber
-from xueji_registry.supplementary import numbering_of, school_operator
-from xueji_registry.wire import SupplementaryRequested
+from xueji_registry.supplementary import SupplementaryRequested, numbering_of, school_operator
 
 
 async def on_supplementary_requested(

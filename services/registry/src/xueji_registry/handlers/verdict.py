@@ -9,16 +9,28 @@ from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven, VerdictKind
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import records
 from xueji_registry.allocation import Sequences
-from xueji_registry.domain import DuplicateOutcome, EnrollStudent, RegistryError
+from xueji_registry.domain import DuplicateCheck, DuplicateOutcome, EnrollStudent, RegistryError
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
 from xueji_registry.supplementary import request_supplementary
-from xueji_registry.wire import VerdictGiven
 
 log = structlog.get_logger("registry.verdict")
+OUTCOMES = {
+    VerdictKind.UNIQUE: DuplicateOutcome.CLEAR,
+    VerdictKind.DUPLICATE: DuplicateOutcome.DUPLICATE,
+    VerdictKind.POSSIBLE_DUPLICATE: DuplicateOutcome.POSSIBLE,
+}
+
+
+def as_check(verdict: VerdictGiven) -> DuplicateCheck:
+    """dedupe's answer in the domain's terms: clear, or the existing record a duplicate or possible one points at."""
+    outcome = OUTCOMES[verdict.verdict]
+    existing = None if outcome is DuplicateOutcome.CLEAR else (verdict.existing_student_id or "unknown")
+    return DuplicateCheck(outcome=outcome, existing_student_id=existing)
 
 
 async def on_verdict(
@@ -26,6 +38,8 @@ async def on_verdict(
     runtime: ServiceRuntime = Context("runtime"),
     sequences: Sequences = Context("sequences"),
 ) -> None:
+    if message.payload.purpose is not CheckPurpose.CREATION:
+        return  # key-information and G-number checks are answered elsewhere
     student_id = student_of(message.correlation_id)
     commits = await runtime.events.load(pending_stream(student_id))
     if not commits:
@@ -33,7 +47,7 @@ async def on_verdict(
         return
     first = commits[0]["events"][0]
     body = EnrollmentRequest.model_validate(first["request"])
-    check = message.payload.as_check()
+    check = as_check(message.payload)
     commit_id = str(derive_id(message.message_id, "enroll"))
     if check.outcome is DuplicateOutcome.DUPLICATE:
         existing = check.existing_student_id

@@ -1,0 +1,56 @@
+"""The identity feed of the dedupe index (registry.identity.v1): what a change did to "who this record says the
+student is". Derived by comparing the record before and after a command, so every path that creates, releases,
+changes or deletes a record feeds the index the same way, in the same commit (R01, R10, R13, R14)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRemoved
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.topics import REGISTRY_IDENTITY
+from xueji_kit.store import Outgoing
+from xueji_registry.domain import StudentStatus
+
+
+def _indexed(state: StudentStatus | None) -> bool:
+    """A record dedupe compares against: it exists, is not waiting for the county, and was not closed."""
+    return state is not None and state.state is not StatusState.PENDING_REVIEW and state.closure is None
+
+
+def _identity(state: StudentStatus, kind: type[IdentityRecorded]) -> IdentityRecorded:
+    return kind(
+        student_id=state.student_id,
+        name=state.identity.name,
+        id_number=state.identity.id_number,
+        birth_date=state.identity.birth_date,
+        gender=state.identity.gender.value,
+        school_code=state.school_code,
+        status_number=state.status_number,
+        record_version=state.version,
+    )
+
+
+def identity_change(before: StudentStatus | None, after: StudentStatus) -> BaseModel | None:
+    """The one identity message this change calls for, if any."""
+    if not _indexed(before) and _indexed(after):
+        return _identity(after, IdentityRecorded)
+    if _indexed(before) and not _indexed(after):
+        cause = after.closure.cause.value if after.closure else after.state.value
+        return IdentityRemoved(student_id=after.student_id, record_version=after.version, reason=cause)
+    if before is None or not _indexed(after):
+        return None  # still not compared against (pending review), or already gone
+    if (before.identity, before.status_number) != (after.identity, after.status_number):
+        return _identity(after, IdentityChanged)
+    return None
+
+
+def identity_messages(province: str, before: StudentStatus | None, after: StudentStatus) -> list[Outgoing]:
+    payload = identity_change(before, after)
+    if payload is None:
+        return []
+    message = envelop(payload, producer="registry", province=province, occurred_at=datetime.now(UTC))
+    return [Outgoing(REGISTRY_IDENTITY.name, after.student_id, message)]
