@@ -5,6 +5,7 @@ the county's review; while dedupe is away, enrollments wait and complete once it
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -128,3 +129,94 @@ async def test_r14_enrollments_wait_while_dedupe_is_down_and_complete_once_it_is
     events = registry.app.state.runtime.events.collection
     for student_id in ids:  # created exactly once
         assert await events.count_documents({"aggregate_id": student_id, "version": 1}) == 1
+
+
+SCAN = {"kind": "household_register", "uri": "s3://evidence/hr-1.jpg", "sha256": "ab" * 32}
+
+
+async def _change(registry, token, student_id: str, details: dict) -> str:
+    """The school requests the change with the household register scan; the county approves it (R10, R04)."""
+    school, county = _as(token, "school", SCHOOL), _as(token, "county", "350602")
+    body = {"reason": "the guardian brought the household register", "evidence": [SCAN], "details": details}
+    requested = await registry.post(f"/v1/students/{student_id}/changes", json=body, headers=school)
+    assert requested.status_code == 200, requested.text
+    [pending] = requested.json()["pending_changes"]
+    reviewed = await registry.post(
+        f"/v1/students/{student_id}/changes/{pending['change_id']}/review",
+        json={"approve": True, "reason": "documents checked"},
+        headers=county,
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    assert reviewed.json()["pending_changes"][0]["phase"] == "awaiting_national_checks"
+    return pending["change_id"]
+
+
+async def _checked(registry, token, student_id: str, wait_for) -> list[dict]:
+    county = _as(token, "county", "350602")
+
+    async def recorded() -> list[dict] | None:
+        history = (await registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
+        return history if any(e["type"] == "national_checks_recorded" for e in history) else None
+
+    return await wait_for(recorded, timeout=45)
+
+
+async def test_r10_r14_an_l_students_new_name_is_applied_once_the_duplicate_check_passes(start_app, token, wait_for):
+    await _dedupe(start_app)
+    registry = await start_app(create_registry, RegistrySettings)
+    created = await registry.post("/v1/students", json=CHILD, headers=_as(token, "school", SCHOOL))
+    assert created.status_code == 201, created.text
+    student_id = created.json()["student_id"]
+    await _change(registry, token, student_id, {"kind": "key_info", "name": "林晓明"})
+    history = await _checked(registry, token, student_id, wait_for)
+    checks = next(e for e in history if e["type"] == "national_checks_recorded")
+    # An L number has no formal identity to compare with the register (R10 is about G students); the
+    # duplicate check of the new identity still runs (R14) and is never the record's own duplicate.
+    assert (checks["duplicate_check"], checks["identity_comparison"]) == ("passed", "not_run")
+    assert "key_info_changed" in [e["type"] for e in history]
+
+
+@pytest.mark.parametrize(("register_name", "issued"), [("林小明", True), ("林晓明", False)])
+async def test_r04_r03_a_j_student_gets_a_g_number_only_when_the_national_checks_pass(
+    start_app, token, isolation, tmp_path, wait_for, mirror, register_name, issued
+):
+    """The population register knows the new ID number under the record's name (issued), or under another."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from xueji_contracts.topics import NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT, all_topic_names
+
+    hub = f"{isolation.topic_prefix}hub."
+    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
+    await admin.start()
+    await admin.create_topics([NewTopic(hub + name, 2, 1) for name in all_topic_names()])
+    await admin.close()
+    register = tmp_path / "register.json"
+    person = {"id_number": CHILD["id_number"], "name": register_name, "birth_date": CHILD["birth_date"]}
+    register.write_text(json.dumps([{**person, "gender": "male"}]))
+    await start_app(create_dedupe, DedupeSettings)  # the province's, asking the national tier
+    await start_app(
+        create_dedupe, DedupeSettings, scope="national", topic_prefix=hub,
+        mongodb_database=f"{isolation.database}_national", population_register_file=register,
+    )  # fmt: skip
+    registry = await start_app(create_registry, RegistrySettings)
+    routes = [
+        (isolation.topic(NATIONAL_IDENTITY.name), hub + NATIONAL_IDENTITY.name, None),
+        (isolation.topic(NATIONAL_CHECK.name), hub + NATIONAL_CHECK.name, None),
+        (hub + NATIONAL_VERDICT.name, isolation.topic(NATIONAL_VERDICT.name), "35"),
+    ]
+    async with mirror(*routes):
+        no_id = {**CHILD, "id_number": None}
+        created = await registry.post("/v1/students", json=no_id, headers=_as(token, "school", SCHOOL))
+        assert created.status_code == 201, created.text
+        assert created.json()["status_number_masked"].startswith("J")
+        student_id = created.json()["student_id"]
+        await _change(registry, token, student_id, {"kind": "formal_number", "id_number": CHILD["id_number"]})
+        history = await _checked(registry, token, student_id, wait_for)
+    checks = next(e for e in history if e["type"] == "national_checks_recorded")
+    assert checks["duplicate_check"] == "passed"
+    assert checks["identity_comparison"] == ("passed" if issued else "failed")
+    view = (await registry.get(f"/v1/students/{student_id}", headers=_as(token, "school", SCHOOL))).json()
+    assert view["status_number_masked"].startswith("G" if issued else "J")
+    types = [e["type"] for e in history]
+    assert ("status_number_changed" in types) is issued
+    assert ("change_rejected" in types) is not issued

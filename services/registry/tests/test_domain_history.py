@@ -76,7 +76,7 @@ def evidence(*kinds: EvidenceKind) -> tuple[EvidenceRef, ...]:
 class Record:
     """A student with a G number (enrolled, then the spring batch), ready for information changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, formal: bool = True) -> None:
         self.state: StudentStatus | None = None
         self.events: list[RegistryEvent] = []
         person = StudentIdentity(name="林小雨", id_number=resident_id(), gender="female", birth_date=date(2015, 3, 15))
@@ -94,6 +94,8 @@ class Record:
                 duplicate_check=DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
             )
         )
+        if not formal:
+            return  # still the L number of the enrollment
         self.do(
             IssueFormalNumber(
                 operator=PROVINCE_CLERK,
@@ -172,6 +174,18 @@ def test_r10_key_info_change_failing_a_national_check_is_not_applied(
     assert record.events[-1].type == "change_rejected"
     assert "did not pass" in record.events[-1].reason
     assert record.now.pending == ()
+
+
+@pytest.mark.parametrize(("formal", "applied"), [(True, False), (False, True)])
+def test_r10_r14_only_a_g_student_needs_the_register_comparison(formal: bool, applied: bool) -> None:
+    """A G student's identity is compared with the population register (R10); an L student's new name still goes
+    through the duplicate check (R14) but has no formal identity to compare: not run is not a failure."""
+    record = Record(formal=formal)
+    record.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
+    record.review()
+    record.national(CheckOutcome.PASSED, CheckOutcome.NOT_RUN)
+    assert (record.now.identity.name == "林晓雨") is applied
+    assert (record.events[-1].type == "change_rejected") is not applied
 
 
 def test_r10_national_checks_wait_for_the_county_review() -> None:

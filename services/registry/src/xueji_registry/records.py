@@ -15,6 +15,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
 from xueji_registry.identity_feed import identity_messages
+from xueji_registry.national_checks import check_requests
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 
@@ -70,6 +71,7 @@ async def execute(
         if before is None or before.state != after.state:
             outgoing.append(status_message(runtime, after, correlation_id))
         outgoing += identity_messages(runtime.settings.province, before, after)
+        outgoing += check_requests(runtime.settings.province, before, after)
         if extra is not None:
             outgoing += extra(after)
         return Decision(events=to_documents(events), outgoing=outgoing)

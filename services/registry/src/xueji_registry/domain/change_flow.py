@@ -13,6 +13,7 @@ from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownReco
 from xueji_registry.domain.event_base import Actor, CheckOutcome, Recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.numbers import NumberKind, kind_of
 from xueji_registry.domain.record_events import ClosureCause, RecordClosed
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import ChangePhase, PendingChange, StudentStatus
@@ -103,14 +104,13 @@ def national_checks(
         duplicate_check=command.duplicate_check,
         identity_comparison=command.identity_comparison,
     )
-    failed = [
-        name
-        for name, outcome in (
-            ("national duplicate check", command.duplicate_check),
-            ("identity comparison", command.identity_comparison),
-        )
-        if outcome is not CheckOutcome.PASSED
-    ]
+    # R10 compares a G student's identity with the population register (and R04 the new G number's); an L or J
+    # student's change still needs the duplicate check (R14), but there is no formal identity to compare.
+    compared = pending.kind is ChangeKind.FORMAL_NUMBER or kind_of(state.status_number) is NumberKind.FORMAL
+    required = [("national duplicate check", command.duplicate_check)]
+    if compared or command.identity_comparison is not CheckOutcome.NOT_RUN:
+        required.append(("identity comparison", command.identity_comparison))
+    failed = [name for name, outcome in required if outcome is not CheckOutcome.PASSED]
     if failed:
         rule = TRANSITIONS[pending.kind].rule
         why = f"{rule}: not applied, the {' and the '.join(failed)} did not pass"

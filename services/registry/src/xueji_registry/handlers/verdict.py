@@ -16,6 +16,7 @@ from xueji_registry.allocation import Sequences
 from xueji_registry.domain import DuplicateCheck, DuplicateOutcome, EnrollStudent, RegistryError
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.national_checks import answer_for
 from xueji_registry.supplementary import request_supplementary
 
 log = structlog.get_logger("registry.verdict")
@@ -39,7 +40,8 @@ async def on_verdict(
     sequences: Sequences = Context("sequences"),
 ) -> None:
     if message.payload.purpose is not CheckPurpose.CREATION:
-        return  # key-information and G-number checks are answered elsewhere
+        await _record_national_checks(runtime, message)
+        return
     student_id = student_of(message.correlation_id)
     commits = await runtime.events.load(pending_stream(student_id))
     if not commits:
@@ -83,3 +85,16 @@ async def on_verdict(
         existing = exc.existing if isinstance(exc, DuplicateStatus) else None
         refusal = {"rule": exc.rule, "reason": exc.reason, "field": exc.field, "existing_student_id": existing}
         await record_refusal(runtime, student_id, commit_id, refusal)
+
+
+async def _record_national_checks(runtime: ServiceRuntime, message: Envelope[VerdictGiven]) -> None:
+    """R10 / R04: the answer on a change waiting for it; a change no longer waiting (already answered) is left."""
+    state = await records.load(runtime, message.payload.student_id)
+    command = None if state is None else answer_for(state, message.correlation_id, message.payload)
+    if command is None:
+        log.info("national_answer_without_waiting_change", student_id=message.payload.student_id)
+        return
+    commit_id = str(derive_id(message.message_id, "national-checks"))
+    await records.execute(
+        runtime, message.payload.student_id, commit_id, command, correlation_id=message.correlation_id
+    )
