@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -46,6 +47,8 @@ func main() {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	indexer := &idIndexer{dir: dir, logger: logger, seen: map[string]time.Time{}}
+	go indexer.run(ctx, 300*time.Millisecond)
 
 	fmt.Printf("READY %s\n", f.MongoDBURI())
 

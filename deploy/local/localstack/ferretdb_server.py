@@ -13,7 +13,7 @@ BINARY = LOCAL / "bin" / "ferretdb"
 
 def install() -> None:
     """Build the embedding program once (downloads FerretDB's Go module on first use)."""
-    sources = [SOURCE / "main.go", SOURCE / "go.mod", SOURCE / "go.sum"]
+    sources = [*SOURCE.glob("*.go"), SOURCE / "go.mod", SOURCE / "go.sum"]
     if BINARY.exists() and all(BINARY.stat().st_mtime >= s.stat().st_mtime for s in sources):
         return
     go = require_tool("go", "install Go 1.24+ (https://go.dev/dl or apt-get install golang)")
