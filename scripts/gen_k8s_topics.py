@@ -42,6 +42,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "dedupe.check.v1",
             "registry.enrollment.v1",
             "registry.identity.v1",
+            "registry.compliance.v1",
             "interprovince.file.v1",
         ),
     },
@@ -75,7 +76,14 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "notify": {
-        "read": ("student.status.v1", "transfer.case.v1", "transfer.stage.v1", "transfer.sla.v1", "dedupe.review.v1"),
+        "read": (
+            "student.status.v1",
+            "transfer.case.v1",
+            "transfer.stage.v1",
+            "transfer.sla.v1",
+            "dedupe.review.v1",
+            "registry.compliance.v1",
+        ),
         "write": ("notify.webhook.dlq",),
     },
 }

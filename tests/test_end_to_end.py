@@ -45,13 +45,20 @@ async def test_r52_enrollment_reaches_the_school_inbox_without_raw_id(start_app,
     assert created.status_code in (201, 202), created.text
     student_id = created.json()["student_id"]
 
-    notes = await wait_for(lambda: _inbox(notify, school_token))
-    assert [n["subject_id"] for n in notes] == [student_id]
-    assert STUDENT["id_number"] not in json.dumps(notes)
-    assert notes[0]["title_zh"].startswith("学籍已建立")
+    async def both() -> list[dict]:
+        notes = await _inbox(notify, school_token)
+        return notes if len(notes) >= 2 else []
 
-    # The county above the school sees it; a county elsewhere does not (R50).
-    assert len(await _inbox(notify, token("county", "350602"))) == 1
+    # The school hears the record exists, and gets its R02 task: the status file within 1 month.
+    notes = await wait_for(both)
+    assert {n["subject_id"] for n in notes} == {student_id}
+    assert STUDENT["id_number"] not in json.dumps(notes)
+    titles = sorted(n["title_zh"] for n in notes)
+    assert any(t.startswith("学籍已建立") for t in titles), titles
+    assert any("R02" in t for t in titles), titles
+
+    # The county above the school sees them; a county elsewhere does not (R50).
+    assert len(await _inbox(notify, token("county", "350602"))) == 2
     assert await _inbox(notify, token("county", "350102")) == []
 
 

@@ -51,6 +51,12 @@ REGISTRY_IDENTITY = TopicSpec(
     key="student_id",
     retention_ms=FOREVER,
 )
+REGISTRY_COMPLIANCE = TopicSpec(
+    "registry.compliance.v1",
+    "Compliance deadlines of the registry (R02 status file, R44 death cancellation, ...): opened, due soon,"
+    " overdue (flagged to the bureau above) or met; notify turns them into tasks. No personal data.",
+    key="deadline_id",
+)
 DEDUPE_CHECK = TopicSpec(
     "dedupe.check.v1",
     "Duplicate-check requests from the registry, answered on dedupe.verdict.v1 by correlation id.",
@@ -128,6 +134,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     STUDENT_STATUS,
     REGISTRY_ENROLLMENT,
     REGISTRY_IDENTITY,
+    REGISTRY_COMPLIANCE,
     DEDUPE_CHECK,
     DEDUPE_VERDICT,
     DEDUPE_REVIEW,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from xueji_kit.minute_timers import MinuteTimerStore, plain_id
 from xueji_kit.store import connect
 from xueji_kit.timers import Timer, TimerScheduler, minute_of
-from xueji_transfer.minute_timers import MinuteTimerStore, plain_id
 
 pytestmark = pytest.mark.integration
 DUE = datetime(2025, 3, 24, 16, 0, tzinfo=UTC)  # 24:00 in Shanghai: where deadlines pile up

@@ -14,9 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.topics import (
-    ALL_TOPICS,
     DEDUPE_REVIEW,
     NOTIFY_WEBHOOK_DLQ,
+    REGISTRY_COMPLIANCE,
     STUDENT_STATUS,
     TRANSFER_CASE,
     TRANSFER_SLA,
@@ -43,7 +43,6 @@ from xueji_notify.settings import NotifySettings
 from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
 
 # Compliance deadlines travel on this topic once the registry's contract adds it (not in topics.py yet).
-COMPLIANCE_TOPIC = "registry.compliance.v1"
 
 
 def _consumes(runtime: ServiceRuntime, spec: TopicSpec, group: str, handler: Callable[..., Any], about: str) -> None:
@@ -120,15 +119,13 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         on_dedupe_review,
         "Possible-duplicate review cases (R01, R14): a task for the county, the outcome for the school.",
     )
-    compliance = next((t for t in ALL_TOPICS if t.name == COMPLIANCE_TOPIC), None)
-    if compliance is not None:
-        _consumes(
-            runtime,
-            compliance,
-            "notify.compliance",
-            on_compliance_deadline,
-            "Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
-        )
+    _consumes(
+        runtime,
+        REGISTRY_COMPLIANCE,
+        "notify.compliance",
+        on_compliance_deadline,
+        "Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
+    )
     return runtime  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from xueji_contracts.messages.dedupe import CheckRequested, IdentityChanged, IdentityRecorded, IdentityRemoved
+from xueji_contracts.messages.registry import ComplianceDeadlineChanged
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.topics import (
@@ -16,15 +17,18 @@ from xueji_contracts.topics import (
     DEDUPE_REVIEW,
     DEDUPE_VERDICT,
     INTERPROVINCE_FILE,
+    REGISTRY_COMPLIANCE,
     REGISTRY_ENROLLMENT,
     REGISTRY_IDENTITY,
     STUDENT_STATUS,
     TRANSFER_CASE,
     TopicSpec,
 )
+from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import api, changes_api
 from xueji_registry.allocation import Sequences
+from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
@@ -57,6 +61,13 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     )
     sequences = Sequences(runtime.db)
     runtime.startup_hooks.append(sequences.ensure_indexes)
+    timers = MinuteTimerStore(runtime.db)
+    compliance = ComplianceDeadlines(runtime, timers, interval_seconds=settings.scheduler_interval_seconds)
+    runtime.startup_hooks.append(timers.ensure_indexes)
+    runtime.broker.context.set_global("compliance", compliance)
+    if settings.scheduler_enabled:
+        runtime.background.append(compliance.run_forever)
+    runtime.publishes(REGISTRY_COMPLIANCE, ComplianceDeadlineChanged)
     runtime.broker.context.set_global("runtime", runtime)
     runtime.broker.context.set_global("sequences", sequences)
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
@@ -81,4 +92,6 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    return runtime.http_app([api.router, changes_api.router])
+    app = runtime.http_app([api.router, changes_api.router])
+    app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
+    return app

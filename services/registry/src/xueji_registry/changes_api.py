@@ -13,6 +13,7 @@ from xueji_registry import records
 from xueji_registry.api import runtime_of
 from xueji_registry.domain import (
     ChangeDetails,
+    CompleteStatusFile,
     DuplicateStatus,
     EvidenceRef,
     IllegalTransition,
@@ -56,7 +57,9 @@ def _http(exc: RegistryError) -> HTTPException:
     return HTTPException(code, body)
 
 
-async def _run(request: Request, student_id: str, command: RequestChange | ReviewChange) -> dict[str, Any]:
+async def _run(
+    request: Request, student_id: str, command: RequestChange | ReviewChange | CompleteStatusFile
+) -> dict[str, Any]:
     runtime = runtime_of(request)
     if await records.load(runtime, student_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
@@ -83,4 +86,19 @@ async def review_change(
     command = ReviewChange(
         operator=operator, reason=body.reason, evidence=body.evidence, change_id=change_id, approve=body.approve
     )
+    return await _run(request, student_id, command)
+
+
+class StatusFileBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="status file established", min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the established file: kind status_file")
+
+
+@router.post("/students/{student_id}/status-file", summary="R02: the school records the established status file")
+async def complete_status_file(
+    student_id: str, body: StatusFileBody, operator: Operator, request: Request
+) -> dict[str, Any]:
+    command = CompleteStatusFile(operator=operator, reason=body.reason, evidence=body.evidence)
     return await _run(request, student_id, command)

@@ -13,6 +13,7 @@ from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
+from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
@@ -61,13 +62,16 @@ async def execute(
     A domain error (RegistryError) propagates and nothing is stored.
     """
     now = datetime.now(UTC)
+    compliance = deadlines_of(runtime)
+    decided: list[tuple[StudentStatus | None, StudentStatus]] = []
 
     def decide(history: list[Document]) -> Decision:
         before = replay(from_documents(history))
         after, events = handle(command, before, now)
         if not events or after is None:
             return Decision()
-        outgoing: list[Outgoing] = []
+        decided[:] = [(before, after)]
+        outgoing: list[Outgoing] = compliance.messages(before, after) if compliance else []
         if before is None or before.state != after.state:
             outgoing.append(status_message(runtime, after, correlation_id))
         outgoing += identity_messages(runtime.settings.province, before, after)
@@ -77,8 +81,16 @@ async def execute(
         return Decision(events=to_documents(events), outgoing=outgoing)
 
     saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
+    if compliance and decided and saved.stored:
+        await compliance.follow(*decided[0])
     runtime.relay.nudge()
     return saved
+
+
+def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
+    """The registry's compliance deadlines (R02, R44), when the runtime was wired with them (app.build_runtime)."""
+    found = runtime.broker.context.get("compliance")
+    return found if isinstance(found, ComplianceDeadlines) else None
 
 
 def history_entries(commits: list[Document]) -> list[dict[str, Any]]:

@@ -11,6 +11,10 @@ from xueji_kit.settings import ServiceSettings
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     enrollment_wait_seconds: float = 2.0
+    scheduler_enabled: bool = Field(
+        default=True, description="fire compliance deadlines (R02, R44) on the wall clock (tests drive time instead)"
+    )
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     interprovince_file_topics: tuple[str, ...] = Field(
         default=(INTERPROVINCE_FILE.name,),
         description="where other provinces' status files arrive, e.g. national.hn.interprovince.file.v1",

@@ -15,6 +15,7 @@ from xueji_contracts.topics import (
     TRANSFER_SLA,
     TRANSFER_STAGE,
 )
+from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_transfer.api import routers
@@ -22,7 +23,6 @@ from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
-from xueji_transfer.minute_timers import MinuteTimerStore
 from xueji_transfer.mirror import Mirror
 from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings

@@ -14,6 +14,7 @@ import structlog
 
 from xueji_contracts.envelope import derive_id
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 from xueji_kit.timers import Timer
@@ -31,7 +32,6 @@ from xueji_transfer.domain import (
     replay,
     to_documents,
 )
-from xueji_transfer.minute_timers import MinuteTimerStore
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.store import CaseStore

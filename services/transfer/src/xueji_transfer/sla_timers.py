@@ -8,8 +8,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
+from xueji_kit.minute_timers import MinuteTimerStore, plain_id
 from xueji_kit.timers import Timer, TimerScheduler
-from xueji_transfer.minute_timers import MinuteTimerStore, plain_id
 from xueji_transfer.service import TransferService
 
 SCHEDULER = "transfer-sla"

@@ -10,6 +10,7 @@ from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, Suspens
 from xueji_registry.domain.commands import (
     AssignSupplementaryNumber,
     Command,
+    CompleteStatusFile,
     DuplicateCheck,
     DuplicateOutcome,
     EnrollStudent,
@@ -95,6 +96,7 @@ __all__ = [
     "CheckOutcome",
     "Command",
     "Complete",
+    "CompleteStatusFile",
     "Death",
     "DeleteRecord",
     "DropOut",

@@ -14,6 +14,7 @@ from xueji_registry.domain.record_events import (
     CertificateReissued,
     KeyInfoChanged,
     RecordClosed,
+    StatusFileCompleted,
     StatusNumberChanged,
     StatusRecorded,
     SupplementaryNumberAssigned,
@@ -85,6 +86,8 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case ChangeApproved() | ChangeRejected() | NationalChecksRecorded():
             return {"pending": _without(state, event.change_id)}
+        case StatusFileCompleted():
+            return {"status_file_due": None, "status_file_completed_on": event.at.date()}
         case StatusNumberChanged():
             return {"status_number": event.number, "previous_numbers": (*state.previous_numbers, event.previous)}
         case SupplementaryNumberAssigned():

@@ -8,6 +8,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.domain.commands import (
     AssignSupplementaryNumber,
     Command,
+    CompleteStatusFile,
     EnrollStudent,
     IssueFormalNumber,
     RecordNationalChecks,
@@ -38,6 +39,8 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
             return frozenset({Role.SCHOOL}), "enrollment"
         case AssignSupplementaryNumber():
             return frozenset({Role.SCHOOL}), "a supplementary number"
+        case CompleteStatusFile():
+            return frozenset({Role.SCHOOL}), "the status file"
         case RequestChange(details=details):
             rule = TRANSITIONS[details.kind]
             return frozenset({rule.initiator}), f"a request to {rule.action}"

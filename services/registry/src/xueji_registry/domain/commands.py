@@ -123,6 +123,12 @@ class RecordTransferIn(_Command):
     arrival: Arrival | None = None
 
 
+class CompleteStatusFile(_Command):
+    """R02: the school records that the student's status file is established (evidence: the file's reference)."""
+
+    type: Literal["complete_status_file"] = "complete_status_file"
+
+
 Command = Annotated[
     EnrollStudent
     | RequestChange
@@ -131,6 +137,7 @@ Command = Annotated[
     | IssueFormalNumber
     | AssignSupplementaryNumber
     | RecordTransferOut
-    | RecordTransferIn,
+    | RecordTransferIn
+    | CompleteStatusFile,
     Field(discriminator="type"),
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from xueji_contracts.calendar.deadlines import require_aware
-from xueji_registry.domain import change_flow, creation, number_commands, transfers
+from xueji_registry.domain import change_flow, creation, number_commands, status_file, transfers
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.authorization import authorize
 from xueji_registry.domain.commands import (
     AssignSupplementaryNumber,
     Command,
+    CompleteStatusFile,
     EnrollStudent,
     IssueFormalNumber,
     RecordNationalChecks,
@@ -60,6 +61,8 @@ def decide(
             return number_commands.assign_supplementary_number(command, state, now, rules)
         case RecordTransferOut():
             return transfers.transfer_out(command, state, now)
+        case CompleteStatusFile():
+            return status_file.complete(command, state, now)
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 

@@ -15,6 +15,7 @@ from xueji_registry.domain.record_events import (
     CertificateReissued,
     KeyInfoChanged,
     RecordClosed,
+    StatusFileCompleted,
     StatusNumberChanged,
     StatusRecorded,
     SupplementaryNumberAssigned,
@@ -39,6 +40,7 @@ from xueji_registry.domain.status_events import (
 
 RegistryEvent = Annotated[
     StatusRecorded
+    | StatusFileCompleted
     | StatusNumberChanged
     | SupplementaryNumberAssigned
     | KeyInfoChanged
@@ -86,6 +88,7 @@ __all__ = [
     "Resumed",
     "ResumedAfterDropout",
     "ReturnedFromAbroad",
+    "StatusFileCompleted",
     "StatusNumberChanged",
     "StatusRecorded",
     "SupplementaryNumberAssigned",

@@ -29,6 +29,7 @@ class EvidenceKind(StrEnum):
     GUARDIAN_REQUEST = "guardian_request"  # the guardian's request for a basic-info change (II.7)
     PROVINCE_SUBMISSION = "province_submission"  # the province's file to the Ministry for a deletion (003 Q8)
     TRANSFER_RECORD = "transfer_record"  # the transfer case that moved the student
+    STATUS_FILE = "status_file"  # the established student status file (002 II.1, II.3)
     OTHER = "other"
 
 

@@ -40,6 +40,13 @@ class StatusRecorded(RegistryEventBase):
     status_file_due: date  # R02: the file is established within 1 month of admission
 
 
+class StatusFileCompleted(RegistryEventBase):
+    """R02: the school established the student's status file (the evidence references it)."""
+
+    type: Literal["status_file_completed"] = "status_file_completed"
+    due: date
+
+
 class StatusNumberChanged(RegistryEventBase):
     """A new status number; the previous one stays in the history (R04)."""
 

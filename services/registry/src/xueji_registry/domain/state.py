@@ -89,7 +89,8 @@ class StudentStatus(_Frozen):
     identity: StudentIdentity
     basic: BasicInfo
     admitted_on: date
-    status_file_due: date | None = None
+    status_file_due: date | None = None  # R02: None once the file is established
+    status_file_completed_on: date | None = None
     status_number: str
     previous_numbers: tuple[str, ...] = ()
     previous_names: tuple[str, ...] = ()

@@ -1,10 +1,11 @@
 """Timers filed in one collection per due minute, so a scheduler tick reads the timers due and nothing else."""
 
-# Why: on FerretDB 1.x (SQLite) no read is served from an index, not even by `_id` (its filters become `EXISTS (...
-# json_each ...)`); a find reads the table up to the first match and a miss reads all of it, while an insert stays
-# cheap. A table per minute is the index: reading a minute reads only its timers, an empty minute is a collection that
-# does not exist, and every write is an insert — a timer, its end (fired, cancelled or failed: the first one recorded
-# counts), a retry. On MongoDB the same layout costs the same few documents.
+# Why: on FerretDB 1.x (SQLite) only `_id` equality is pushed down to SQL (and served by an index only because the
+# local stack adds one, deploy/local/ferretdb/idindex.go); any other filter reads the whole table, while an insert
+# stays cheap. A collection per minute is the index: reading a minute reads only its timers, an empty minute is a
+# collection that does not exist, and every write is an insert — a timer, its end (fired, cancelled or failed: the
+# first one recorded counts), a retry. On MongoDB the same layout costs the same few documents. Used by every
+# service's deadlines (transfer SLA, registry compliance): one mechanism.
 #
 # The kit's scheduler sees each timer as `{minute}|{timer_id}`, so firing, claims and retries find its minute.
 

@@ -1,0 +1,109 @@
+"""Compliance deadlines (R02, R44) on the shared timer mechanism: each opened deadline is announced in the commit
+that opened it, armed as two timers (due soon, overdue) in the kit's per-minute timer store, and cancelled when
+met; the scheduler publishes due-soon and overdue (flagged to the county bureau) on registry.compliance.v1."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.registry import ComplianceDeadlineChanged, ComplianceKind, ComplianceState
+from xueji_contracts.topics import REGISTRY_COMPLIANCE
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.minute_timers import MinuteTimerStore, plain_id
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Outgoing
+from xueji_kit.timers import Timer, TimerScheduler
+from xueji_registry.domain import StudentStatus
+from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes, still_due
+
+SCHEDULER = "registry-compliance"
+KINDS = {
+    DeadlineKind.STATUS_FILE: ComplianceKind.STATUS_FILE,
+    DeadlineKind.DEATH_CANCELLATION: ComplianceKind.DEATH_CANCELLATION,
+}
+PHASES = {"due_soon": ComplianceState.DUE_SOON, "overdue": ComplianceState.OVERDUE}
+_TICK_NOW: ContextVar[datetime | None] = ContextVar("compliance_tick_now", default=None)
+log = structlog.get_logger("registry.compliance")
+
+
+def _message(province: str, deadline: Deadline, state: ComplianceState, now: datetime) -> Outgoing:
+    payload = ComplianceDeadlineChanged(
+        deadline_id=deadline.deadline_id,
+        kind=KINDS[deadline.kind],
+        state=state,
+        rule=deadline.rule,
+        jurisdiction=deadline.school_code,
+        subject_id=deadline.student_id,
+        due_at=deadline.due_at,
+        flagged_to=deadline.bureau if state is ComplianceState.OVERDUE else None,
+    )
+    message = envelop(payload, producer="registry", province=province, occurred_at=now)
+    return Outgoing(REGISTRY_COMPLIANCE.name, deadline.deadline_id, message)
+
+
+def _deadline_of(timer: Timer) -> Deadline:
+    data = timer.data
+    due = datetime.fromisoformat(data["due_on"]).date()
+    return Deadline(DeadlineKind(data["kind"]), timer.aggregate_id, data["school_code"], due)
+
+
+class ComplianceDeadlines:
+    def __init__(self, runtime: ServiceRuntime, store: MinuteTimerStore, *, interval_seconds: float = 1.0) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
+        self._interval = timedelta(seconds=interval_seconds)
+
+    def messages(self, before: StudentStatus | None, after: StudentStatus) -> list[Outgoing]:
+        """Opened and met, published in the same commit as the change that opened or met them."""
+        opened, met = changes(before, after)
+        now = datetime.now(UTC)
+        province = self.runtime.settings.province
+        return [_message(province, d, ComplianceState.OPENED, now) for d in opened] + [
+            _message(province, d, ComplianceState.MET, now) for d in met
+        ]
+
+    async def follow(self, before: StudentStatus | None, after: StudentStatus) -> None:
+        """After the commit: arm the opened deadlines' timers (idempotent), cancel the met ones'."""
+        opened, met = changes(before, after)
+        for deadline in opened:
+            data = {"kind": deadline.kind.value, "school_code": deadline.school_code, "due_on": str(deadline.due_on)}
+            for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
+                timer_id = f"{deadline.deadline_id}:{phase}"
+                await self.store.arm(Timer(timer_id, f"compliance_{phase}", deadline.student_id, at, data))
+        for deadline in met:
+            await self.store.cancel_due(f"{deadline.deadline_id}:due_soon", deadline.warn_at)
+            await self.store.cancel_due(f"{deadline.deadline_id}:overdue", deadline.due_at)
+
+    async def tick(self, now: datetime) -> int:
+        token = _TICK_NOW.set(now)
+        try:
+            return await self.scheduler.tick(now)
+        finally:
+            _TICK_NOW.reset(token)
+
+    async def _fire(self, timer: Timer) -> None:
+        from xueji_registry import records  # records uses this module: imported when first needed
+
+        deadline = _deadline_of(timer)
+        state = await records.load(self.runtime, deadline.student_id)
+        if not still_due(deadline.kind, state):
+            return  # met in the meantime (its cancellation may have raced the tick)
+        phase = timer.kind.removeprefix("compliance_")
+        now = _TICK_NOW.get() or datetime.now(UTC)
+        out = _message(self.runtime.settings.province, deadline, PHASES[phase], max(now, timer.due_at))
+        entry = {"type": phase, "deadline_id": deadline.deadline_id, "at": now.isoformat()}
+        await decide_and_save(
+            self.runtime.events,
+            f"compliance:{deadline.deadline_id}",
+            plain_id(timer.timer_id),
+            lambda history: Decision() if history and phase == "due_soon" else Decision([entry], [out]),
+        )
+        self.runtime.relay.nudge()
+
+    async def run_forever(self) -> None:
+        await self.scheduler.run_forever(self._interval)

@@ -1,0 +1,102 @@
+"""Compliance deadlines a change of a record opens or meets (R02 status file, R44 death cancellation).
+
+Pure: compares the record before and after a command. The service arms a timer for each opened deadline, cancels
+it when met, and publishes every state on registry.compliance.v1 for notify to turn into tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from xueji_contracts.calendar.deadlines import end_of_local_day
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain.change_kinds import ChangeKind
+from xueji_registry.domain.periods import DEATH_REPORT_MONTHS, months_after
+from xueji_registry.domain.state import StudentStatus
+from xueji_registry.domain.status_changes import Death
+
+DUE_SOON = timedelta(days=5)  # notice before the deadline, in calendar days (the measures count calendar months)
+
+
+class DeadlineKind(StrEnum):
+    STATUS_FILE = "status_file"  # R02
+    DEATH_CANCELLATION = "death_cancellation"  # R44
+
+
+RULES = {DeadlineKind.STATUS_FILE: "R02", DeadlineKind.DEATH_CANCELLATION: "R44"}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: DeadlineKind
+    student_id: str
+    school_code: str
+    due_on: date
+
+    @property
+    def deadline_id(self) -> str:
+        return f"{self.student_id}:{RULES[self.kind]}"
+
+    @property
+    def rule(self) -> str:
+        return RULES[self.kind]
+
+    @property
+    def due_at(self) -> datetime:
+        """24:00 Asia/Shanghai of the last allowed day."""
+        return end_of_local_day(self.due_on)
+
+    @property
+    def warn_at(self) -> datetime:
+        return self.due_at - DUE_SOON
+
+    @property
+    def bureau(self) -> str:
+        """Who hears of it when it is overdue: the county bureau of the school (R02 "flagged to the county")."""
+        return self.school_code[:6]
+
+
+def _status_file(state: StudentStatus | None) -> Deadline | None:
+    if state is None or state.status_file_due is None or state.closure is not None:
+        return None
+    return Deadline(DeadlineKind.STATUS_FILE, state.student_id, state.school_code, state.status_file_due)
+
+
+def _death(state: StudentStatus | None) -> Deadline | None:
+    if state is None or state.state is StatusState.DECEASED or state.closure is not None:
+        return None
+    for change in state.pending:
+        if change.kind is ChangeKind.DEATH and isinstance(change.details, Death):
+            due = months_after(change.details.date_of_death, DEATH_REPORT_MONTHS)
+            return Deadline(DeadlineKind.DEATH_CANCELLATION, state.student_id, state.school_code, due)
+    return None
+
+
+def deadlines_of(state: StudentStatus | None) -> dict[str, Deadline]:
+    return {d.deadline_id: d for d in (_status_file(state), _death(state)) if d is not None}
+
+
+def changes(before: StudentStatus | None, after: StudentStatus) -> tuple[list[Deadline], list[Deadline]]:
+    """(opened, met): deadlines this change started, and those it fulfilled (or made moot). A rejected death
+    cancellation opens nothing and meets nothing: its deadline keeps running until the record says deceased."""
+    was, now = deadlines_of(before), deadlines_of(after)
+    opened = [d for key, d in now.items() if key not in was]
+    met = [d for key, d in was.items() if key not in now and _fulfilled(d, after)]
+    return opened, met
+
+
+def _fulfilled(deadline: Deadline, after: StudentStatus) -> bool:
+    if deadline.kind is DeadlineKind.DEATH_CANCELLATION:
+        return after.state is StatusState.DECEASED or after.closure is not None
+    return True
+
+
+def still_due(deadline_kind: DeadlineKind, state: StudentStatus | None) -> bool:
+    """At the deadline: is the duty still not done? (A timer that fires after the duty was met stays quiet.)"""
+    if state is None or state.closure is not None:
+        return False
+    if deadline_kind is DeadlineKind.STATUS_FILE:
+        return state.status_file_due is not None
+    return state.state is not StatusState.DECEASED
