@@ -1,11 +1,32 @@
-"""Registry test helpers: dedupe's answers as the stub gives them."""
+"""Registry test helpers: dedupe's answers as the stub gives them, a freshly enrolled record, topic reading."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.identity import check_character
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
+from xueji_registry.domain import (
+    DuplicateCheck,
+    DuplicateOutcome,
+    EnrollStudent,
+    EvidenceKind,
+    EvidenceRef,
+    Segment,
+    StudentIdentity,
+    StudentStatus,
+    handle,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 9, 1, 9, 0, tzinfo=CST)
+SCHOOL = "3506020001"
+SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
 
 Answer = Callable[[dict[str, Any]], VerdictGiven | None]
 
@@ -63,3 +84,25 @@ async def advance_to(compliance: Any, at: Any) -> int:
             break
         fired += await compliance.tick(due[0] + timedelta(seconds=1))
     return fired
+
+
+def evidence(kind: EvidenceKind) -> EvidenceRef:
+    return EvidenceRef(kind=kind, uri=f"s3://evidence/{kind.value}", sha256=hashlib.sha256(kind.encode()).hexdigest())
+
+
+def enrolled() -> StudentStatus:
+    first17 = "35060220190315123"
+    person = StudentIdentity(
+        name="林小雨", id_number=first17 + check_character(first17), gender="female", birth_date=date(2019, 3, 15)
+    )
+    state, _ = handle(
+        EnrollStudent(
+            operator=SCHOOL_CLERK, reason="新生入学", student_id="stu-1", school_code=SCHOOL,
+            segment=Segment.PRIMARY, grade=1, identity=person, admitted_on=date(2026, 9, 1), number_counter=1,
+            duplicate_check=DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
+        ),
+        None,
+        T0,
+    )  # fmt: skip
+    assert state is not None
+    return state

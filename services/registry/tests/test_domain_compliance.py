@@ -2,63 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
+from registry_driver import CST, SCHOOL_CLERK, T0, enrolled, evidence
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.identity import check_character
 from xueji_registry.domain import (
     CompleteStatusFile,
-    DuplicateCheck,
-    DuplicateOutcome,
-    EnrollStudent,
     EvidenceKind,
-    EvidenceRef,
     Refused,
     RequestChange,
     ReviewChange,
-    Segment,
-    StudentIdentity,
-    StudentStatus,
     handle,
 )
 from xueji_registry.domain.compliance import DeadlineKind, changes, still_due
 from xueji_registry.domain.status_changes import Death
 
-CST = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2026, 9, 1, 9, 0, tzinfo=CST)
-SCHOOL = "3506020001"
-SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
 COUNTY_CLERK = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
 
 
-def _evidence(kind: EvidenceKind) -> EvidenceRef:
-    return EvidenceRef(kind=kind, uri=f"s3://evidence/{kind.value}", sha256=hashlib.sha256(kind.encode()).hexdigest())
-
-
-def _enrolled() -> StudentStatus:
-    first17 = "35060220190315123"
-    person = StudentIdentity(
-        name="林小雨", id_number=first17 + check_character(first17), gender="female", birth_date=date(2019, 3, 15)
-    )
-    state, _ = handle(
-        EnrollStudent(
-            operator=SCHOOL_CLERK, reason="新生入学", student_id="stu-1", school_code=SCHOOL,
-            segment=Segment.PRIMARY, grade=1, identity=person, admitted_on=date(2026, 9, 1), number_counter=1,
-            duplicate_check=DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
-        ),
-        None,
-        T0,
-    )  # fmt: skip
-    assert state is not None
-    return state
-
-
 def test_r02_enrollment_opens_the_status_file_deadline_one_month_after_admission():
-    after = _enrolled()
+    after = enrolled()
     opened, met = changes(None, after)
     assert met == []
     [deadline] = opened
@@ -69,9 +34,9 @@ def test_r02_enrollment_opens_the_status_file_deadline_one_month_after_admission
 
 
 def test_r02_recording_the_established_file_meets_the_deadline_once():
-    before = _enrolled()
+    before = enrolled()
     file = CompleteStatusFile(
-        operator=SCHOOL_CLERK, reason="档案已建立", evidence=(_evidence(EvidenceKind.STATUS_FILE),)
+        operator=SCHOOL_CLERK, reason="档案已建立", evidence=(evidence(EvidenceKind.STATUS_FILE),)
     )
     after, events = handle(file, before, T0 + timedelta(days=10))
     assert after is not None and [e.type for e in events] == ["status_file_completed"]
@@ -84,14 +49,14 @@ def test_r02_recording_the_established_file_meets_the_deadline_once():
 
 def test_r02_the_file_is_recorded_with_its_reference_by_the_school():
     with pytest.raises(Refused, match="status_file") as refused:
-        handle(CompleteStatusFile(operator=SCHOOL_CLERK, reason="档案已建立"), _enrolled(), T0)
+        handle(CompleteStatusFile(operator=SCHOOL_CLERK, reason="档案已建立"), enrolled(), T0)
     assert refused.value.field == "evidence"
 
 
 def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_cancels_the_status():
-    state = _enrolled()
+    state = enrolled()
     report = RequestChange(
-        operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(_evidence(EvidenceKind.DEATH_CERTIFICATE),),
+        operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(evidence(EvidenceKind.DEATH_CERTIFICATE),),
         details=Death(date_of_death=date(2026, 10, 20)),
     )  # fmt: skip
     reported, _ = handle(report, state, T0 + timedelta(days=50))
@@ -112,9 +77,9 @@ def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_ca
 
 
 def test_r44_a_rejected_cancellation_leaves_the_deadline_running():
-    state = _enrolled()
+    state = enrolled()
     report = RequestChange(
-        operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(_evidence(EvidenceKind.DEATH_CERTIFICATE),),
+        operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(evidence(EvidenceKind.DEATH_CERTIFICATE),),
         details=Death(date_of_death=date(2026, 10, 20)),
     )  # fmt: skip
     reported, _ = handle(report, state, T0 + timedelta(days=50))

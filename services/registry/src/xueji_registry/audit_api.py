@@ -1,0 +1,130 @@
+"""R51: the semester audit per jurisdiction, as JSON and as a spreadsheet a bureau can file.
+
+The audit reads every record of the province once (a semester batch, not a request path: it replays each
+record's commits) and keeps those inside the operator's jurisdiction; ID numbers appear masked only (R52).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, Response
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from xueji_contracts.auth import Role
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_registry.api import runtime_of
+from xueji_registry.domain import StudentStatus, from_documents, public_view, replay
+from xueji_registry.domain.audit import LABELS, Problem, findings
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+CST = ZoneInfo("Asia/Shanghai")
+Jurisdiction = Annotated[str | None, Query(pattern=r"^\d{6}(\d{4})?$", description="default: the operator's own")]
+COLUMNS = (
+    ("学校代码", "school_code"),
+    ("学生标识", "student_id"),
+    ("学籍号（脱敏）", "status_number_masked"),
+    ("学籍状态", "state"),
+    ("问题", "problem_zh"),
+    ("problem", "problem"),
+    ("规则", "rule"),
+    ("说明", "detail"),
+    ("期限", "due"),
+)
+
+
+async def _records(runtime: ServiceRuntime, prefix: str) -> list[StudentStatus]:
+    """Every status record whose school lies under `prefix`, replayed from its commits."""
+    streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    async for commit in runtime.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+        aggregate = str(commit.get("aggregate_id", ""))
+        if aggregate.startswith("stu_"):
+            streams[aggregate].append(commit)
+    records = []
+    for commits in streams.values():
+        commits.sort(key=lambda c: int(c["version"]))
+        state = replay(from_documents([e for c in commits for e in c["events"]]))
+        if state is not None and state.school_code.startswith(prefix):
+            records.append(state)
+    return records
+
+
+def _rows(records: list[StudentStatus], today: date) -> list[dict[str, Any]]:
+    rows = []
+    for state in sorted(records, key=lambda s: (s.school_code, s.student_id)):
+        view = public_view(state)
+        for finding in findings(state, today):
+            rows.append(
+                {
+                    "school_code": state.school_code,
+                    "student_id": state.student_id,
+                    "status_number_masked": view.status_number_masked,
+                    "state": state.state.value,
+                    "problem": finding.problem.value,
+                    "problem_zh": LABELS[finding.problem][0],
+                    "rule": finding.rule,
+                    "detail": finding.detail,
+                    "due": finding.due.isoformat() if finding.due else None,
+                }
+            )
+    return rows
+
+
+async def _audit(request: Request, operator: Operator, jurisdiction: str | None) -> dict[str, Any]:
+    code = jurisdiction or operator.code
+    require_jurisdiction(operator, code, at_least=Role.SCHOOL)
+    now = datetime.now(UTC)
+    records = await _records(runtime_of(request), code)
+    rows = _rows(records, now.astimezone(CST).date())
+    counts = {p.value: sum(1 for r in rows if r["problem"] == p.value) for p in Problem}
+    return {
+        "jurisdiction": code,
+        "generated_at": now.isoformat(),
+        "generated_by": operator.sub,
+        "records_audited": len(records),
+        "records_with_problems": len({r["student_id"] for r in rows}),
+        "counts": counts,
+        "problems": rows,
+    }
+
+
+@router.get("/audit", summary="R51: problem records in the jurisdiction (invalid IDs, duplicates, files, deadlines)")
+async def audit(request: Request, operator: Operator, jurisdiction: Jurisdiction = None) -> dict[str, Any]:
+    return await _audit(request, operator, jurisdiction)
+
+
+@router.get("/audit.xlsx", summary="R51: the same audit as a spreadsheet (ID numbers masked)")
+async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: Jurisdiction = None) -> Response:
+    report = await _audit(request, operator, jurisdiction)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "学籍数据核查"
+    sheet.append([zh for zh, _ in COLUMNS])
+    sheet.append([key for _, key in COLUMNS])
+    for cell in (*sheet[1], *sheet[2]):
+        cell.font = Font(bold=True)
+    for row in report["problems"]:
+        sheet.append([row[key] for _, key in COLUMNS])
+    sheet.freeze_panes = "A3"
+    summary = book.create_sheet("汇总 summary")
+    summary.append(["辖区 jurisdiction", report["jurisdiction"]])
+    summary.append(["生成时间 generated at", report["generated_at"]])
+    summary.append(["生成人 generated by", report["generated_by"]])
+    summary.append(["核查记录数 records audited", report["records_audited"]])
+    for problem, count in report["counts"].items():
+        summary.append([f"{LABELS[Problem(problem)][0]} {problem}", count])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    name = f"audit-{report['jurisdiction']}-{report['generated_at'][:10]}.xlsx"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
