@@ -40,7 +40,7 @@ async def enroll(body: EnrollmentRequest, operator: Operator, request: Request, 
     """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
     runtime = runtime_of(request)
-    student_id = await request_enrollment(runtime, body, operator)
+    student_id, _ = await request_enrollment(runtime, body, operator)
     wait = getattr(runtime.settings, "enrollment_wait_seconds", 2.0)
     for _ in range(int(wait / 0.05)):
         _, view = await _current(runtime, student_id)

@@ -58,9 +58,14 @@ def student_of(correlation_id: uuid.UUID) -> str:
     return f"stu_{correlation_id.hex}"
 
 
-async def request_enrollment(runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims) -> str:
-    """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet."""
-    correlation = uuid.uuid4()
+async def request_enrollment(
+    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
+) -> str:
+    """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
+
+    A given `correlation` (a bulk row's, derived from the row) makes the request idempotent: asking again for the
+    same correlation stores and asks nothing. Returns the student id and whether this call stored the request."""
+    correlation = correlation or uuid.uuid4()
     student_id = student_of(correlation)
     now = datetime.now(UTC)
     check = CheckRequested(
@@ -82,7 +87,7 @@ async def request_enrollment(runtime: ServiceRuntime, body: EnrollmentRequest, o
         "request": body.model_dump(mode="json"),
         "reason": "first enrollment by the school",
     }
-    await runtime.events.append(
+    stored = await runtime.events.append(
         commit_id=f"{student_id}:requested",
         aggregate_id=pending_stream(student_id),
         version=1,
@@ -91,7 +96,7 @@ async def request_enrollment(runtime: ServiceRuntime, body: EnrollmentRequest, o
         now=now,
     )
     runtime.relay.nudge()
-    return student_id
+    return student_id, stored
 
 
 async def record_refusal(runtime: ServiceRuntime, student_id: str, commit_id: str, refusal: dict[str, Any]) -> None:

@@ -1,0 +1,208 @@
+"""Bulk enrollment of a class from a spreadsheet (CSV or XLSX) as a status clerk keeps it.
+
+Every row is validated in one pass and every bad row reported with its row number, column and reason; the good
+rows go through the same enrollment as a single student (dedupe check, numbers, events). Each row's request id is
+derived from the school and the person, so importing the same file again requests nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from xueji_registry.enrollment import EnrollmentRequest
+
+ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
+MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
+
+# Header as a clerk writes it (Chinese first, the English names too) -> field of EnrollmentRequest.
+HEADERS = {
+    "姓名": "name", "name": "name",
+    "性别": "gender", "gender": "gender",
+    "出生日期": "birth_date", "birth_date": "birth_date",
+    "身份证件号": "id_number", "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number",
+    "id_number": "id_number",
+    "年级": "grade", "grade": "grade",
+    "学年": "school_year", "入学年份": "school_year", "school_year": "school_year",
+    "入学日期": "admitted_on", "入学年月": "admitted_on", "admitted_on": "admitted_on",
+    "学校代码": "school_code", "学校标识码": "school_code", "school_code": "school_code",
+    "民族": "ethnicity", "ethnicity": "ethnicity",
+    "家庭住址": "home_address", "现住址": "home_address", "home_address": "home_address",
+    "监护人": "guardian_name", "监护人姓名": "guardian_name", "guardian_name": "guardian_name",
+    "监护人电话": "guardian_phone", "联系电话": "guardian_phone", "guardian_phone": "guardian_phone",
+}  # fmt: skip
+REQUIRED = ("name", "gender", "birth_date", "grade")
+BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone")
+GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
+GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (format, header): nothing is imported."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as the clerk sees it: the header is row 1
+    field: str
+    reason: str
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class Checked:
+    good: list[tuple[int, EnrollmentRequest]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+
+def read_table(filename: str, content: bytes) -> list[list[str]]:
+    """The sheet's cells as text, header first; CSV in UTF-8 (with or without BOM) or GB18030, or XLSX."""
+    if filename.lower().endswith(".xlsx"):
+        return _xlsx(content)
+    if filename.lower().endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return [row for row in csv.reader(io.StringIO(text))]
+        raise FileProblem("the CSV file is neither UTF-8 nor GB18030 text")
+    raise FileProblem(f"{filename}: upload a .csv or .xlsx file")
+
+
+def _xlsx(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
+        raise FileProblem(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    sheet = book.worksheets[0]
+    return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
+    """Column index -> (field, header as written); unknown columns are ignored, a missing required one is fatal."""
+    columns: dict[int, tuple[str, str]] = {}
+    for index, title in enumerate(header):
+        key = HEADERS.get(title.strip()) or HEADERS.get(title.strip().lower())
+        if key is not None and key not in {f for f, _ in columns.values()}:
+            columns[index] = (key, title.strip())
+    missing = [f for f in REQUIRED if f not in {f for f, _ in columns.values()}]
+    if missing:
+        raise FileProblem(f"the header lacks the column(s) {', '.join(missing)} (e.g. 姓名, 性别, 出生日期, 年级)")
+    return columns
+
+
+def _date(text: str) -> str:
+    """2014-02-14, 2014/2/14, 2014.2.14, 20140214 or 2014年2月14日 -> ISO; anything else is left for validation."""
+    found = re.fullmatch(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})日?", text.strip())
+    if not found:
+        return text
+    year, month, day = (int(g) for g in found.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _normalised(key: str, text: str) -> Any:
+    if key == "gender":
+        return GENDERS.get(text.strip().lower(), text)
+    if key in {"birth_date", "admitted_on"}:
+        return _date(text)
+    if key == "grade":
+        stripped = text.strip().removesuffix("年级")
+        return GRADES.get(stripped, stripped)
+    if key == "id_number":
+        return text.replace(" ", "").upper() or None
+    return text.strip()
+
+
+def check(table: list[list[str]], school_code: str, school_year: int) -> Checked:
+    """Validate every row; the good ones as enrollment requests, every bad one with row, column and reason."""
+    if not table:
+        raise FileProblem("the file is empty")
+    columns = _columns(table[0])
+    titles = {key: title for key, title in columns.values()}
+    checked = Checked()
+    seen: dict[str, int] = {}
+    for number, row in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines at the end of a sheet
+        checked.rows += 1
+        if checked.rows > MAX_ROWS:
+            raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
+        values = {key: _normalised(key, row[i]) for i, (key, _) in columns.items() if i < len(row) and row[i]}
+        body: dict[str, Any] = {k: v for k, v in values.items() if k not in BASIC}
+        body.setdefault("school_code", school_code)
+        body.setdefault("school_year", school_year)
+        body["basic"] = {k: values[k] for k in BASIC if k in values}
+        if body["school_code"] != school_code:
+            reason = f"not the school imported into ({school_code})"
+            checked.errors.append(RowError(number, "school_code", reason, titles.get("school_code")))
+            continue
+        try:
+            request = EnrollmentRequest.model_validate(body)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = ".".join(str(p) for p in error["loc"]) or "row"
+                key = name.removeprefix("basic.")
+                checked.errors.append(RowError(number, name, _reason(error), titles.get(key)))
+            continue
+        person = person_key(request)
+        if person in seen:
+            key = "id_number" if request.id_number else "name"
+            checked.errors.append(RowError(number, key, f"the same student as row {seen[person]}", titles.get(key)))
+            continue
+        seen[person] = number
+        checked.good.append((number, request))
+    return checked
+
+
+def _reason(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return "required" if error["type"] == "missing" else message
+
+
+def person_key(request: EnrollmentRequest) -> str:
+    if request.id_number:
+        return request.id_number
+    return f"{request.name}|{request.birth_date}|{request.gender.value}"
+
+
+def row_correlation(request: EnrollmentRequest) -> uuid.UUID:
+    """The same person at the same school is the same request, however often the file is imported."""
+    return uuid.uuid5(ROW_NAMESPACE, f"{request.school_code}|{person_key(request)}")
+
+
+def summary(checked: Checked, outcomes: Iterable[tuple[int, str, bool]]) -> dict[str, Any]:
+    done = list(outcomes)
+    return {
+        "rows": checked.rows,
+        "requested": sum(1 for _, _, new in done if new),
+        "already_requested": sum(1 for _, _, new in done if not new),
+        "students": [{"row": row, "student_id": sid, "new": new} for row, sid, new in done],
+        "errors": [e.as_dict() for e in checked.errors],
+    }

@@ -1,0 +1,45 @@
+"""POST /v1/students/bulk: a school uploads its freshman class (CSV or XLSX); every bad row is reported, the good
+rows are enrolled, and uploading the same file again enrolls nobody twice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+
+from xueji_contracts.auth import Role
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_registry.api import runtime_of
+from xueji_registry.bulk import FileProblem, check, read_table, row_correlation, summary
+from xueji_registry.enrollment import request_enrollment
+
+router = APIRouter(prefix="/v1", tags=["enrollment"])
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _unreadable(reason: str) -> HTTPException:
+    return HTTPException(422, [{"field": "file", "reason": reason, "in": "body"}])
+
+
+@router.post("/students/bulk", summary="Enroll a class from a CSV or XLSX file (R01, R06, R14); idempotent per row")
+async def bulk_enroll(
+    operator: Operator,
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX; header row first")],
+    school_code: Annotated[str, Form(pattern=r"^\d{10}$")],
+    school_year: Annotated[int, Form(ge=2000, le=2099)],
+) -> dict[str, Any]:
+    require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise _unreadable(f"larger than {MAX_BYTES // (1024 * 1024)} MB: split the file")
+    try:
+        checked = check(read_table(file.filename or "", content), school_code, school_year)
+    except FileProblem as exc:
+        raise _unreadable(str(exc)) from None
+    runtime = runtime_of(request)
+    outcomes = []
+    for row, body in checked.good:
+        student_id, new = await request_enrollment(runtime, body, operator, row_correlation(body))
+        outcomes.append((row, student_id, new))
+    return summary(checked, outcomes)

@@ -1,0 +1,135 @@
+"""Bulk enrollment from a clerk's spreadsheet: every bad row reported in one pass (R06: the ID number's own reason),
+the good ones enrolled, a re-run enrolls nobody twice; CSV (UTF-8 or GB18030) and XLSX with Chinese headers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from xueji_registry.app import create_app
+from xueji_registry.bulk import FileProblem, check, read_table
+from xueji_registry.settings import RegistrySettings
+
+SCHOOL = "3506020001"
+CLASS = [
+    ["姓名", "性别", "出生日期", "身份证件号", "年级", "民族", "备注"],
+    ["林小明", "男", "2019/3/15", "350602201903151237", "一年级", "汉族", "ignored column"],
+    ["陈思雨", "女", "2019-05-01", "350602201905010016", "1", "畲族", ""],
+    ["王五", "男", "2019.13.01", "", "1", "", ""],  # no such month
+    ["赵六", "女", "2019-02-02", "350602201902020021", "1", "", ""],  # wrong check character
+    ["", "男", "2019-02-03", "", "1", "", ""],  # no name
+    ["林小明", "男", "2019-03-15", "350602201903151237", "1", "", ""],  # the same child again
+    ["", "", "", "", "", "", ""],  # a blank line at the end
+]
+
+
+def _csv(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
+    return "\n".join(",".join(r) for r in rows).encode(encoding)
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "content"), [("class.csv", _csv(CLASS)), ("班级.csv", _csv(CLASS, "gb18030")),
+                                               ("class.xlsx", _xlsx(CLASS))])  # fmt: skip
+def test_r06_every_bad_row_is_reported_with_row_column_and_reason_in_one_pass(name, content):
+    checked = check(read_table(name, content), SCHOOL, 2026)
+    assert checked.rows == 6
+    assert [row for row, _ in checked.good] == [2, 3]
+    assert checked.good[0][1].birth_date.isoformat() == "2019-03-15" and checked.good[0][1].grade == 1
+    assert checked.good[1][1].basic.ethnicity == "畲族"
+    problems = {(e.row, e.field, e.column): e.reason for e in checked.errors}
+    assert set(problems) == {(4, "birth_date", "出生日期"), (5, "id_number", "身份证件号"), (6, "name", "姓名"),
+                             (7, "id_number", "身份证件号")}  # fmt: skip
+    assert "check character" in problems[(5, "id_number", "身份证件号")]
+    assert problems[(7, "id_number", "身份证件号")] == "the same student as row 2"
+
+
+def test_a_file_without_the_needed_columns_or_format_is_refused_whole():
+    with pytest.raises(FileProblem, match="年级"):
+        check(read_table("c.csv", _csv([["姓名", "性别", "出生日期"], ["林", "男", "2019-01-01"]])), SCHOOL, 2026)
+    with pytest.raises(FileProblem, match=r"\.csv or \.xlsx"):
+        read_table("class.pdf", b"%PDF")
+    with pytest.raises(FileProblem, match="workbook"):
+        read_table("class.xlsx", b"not a zip")
+
+
+@pytest.mark.integration
+async def test_r01_r14_upload_enrolls_the_good_rows_and_a_rerun_enrolls_nobody_twice(
+    start_app, dedupe_stub, token, wait_for
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    form = {"school_code": SCHOOL, "school_year": "2026"}
+    upload = {"file": ("class.xlsx", _xlsx(CLASS), "application/octet-stream")}
+    async with dedupe_stub():
+        first = await registry.post("/v1/students/bulk", files=upload, data=form, headers=school)
+        assert first.status_code == 200, first.text
+        result = first.json()
+        assert (result["rows"], result["requested"], result["already_requested"]) == (6, 2, 0)
+        assert [e["row"] for e in result["errors"]] == [4, 5, 6, 7]
+        again = (await registry.post("/v1/students/bulk", files=upload, data=form, headers=school)).json()
+        assert (again["requested"], again["already_requested"]) == (0, 2)
+        assert [s["student_id"] for s in again["students"]] == [s["student_id"] for s in result["students"]]
+
+        async def enrolled() -> bool:
+            views = [(await registry.get(f"/v1/students/{s['student_id']}", headers=school)).json()
+                     for s in result["students"]]  # fmt: skip
+            return all(v.get("state") == "enrolled" for v in views)
+
+        await wait_for(enrolled)
+
+    other = {"Authorization": f"Bearer {token('school', '3506020002')}"}
+    refused = await registry.post("/v1/students/bulk", files=upload, data=form, headers=other)
+    assert refused.status_code == 403  # R50: a school imports into itself only
+    unreadable = {"file": ("class.xlsx", b"not a workbook", "application/octet-stream")}
+    bad = await registry.post("/v1/students/bulk", files=unreadable, data=form, headers=school)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "file"
+
+
+@pytest.mark.integration
+def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
+    isolation, signing_keys, token, tmp_path, capsys
+):
+    """The command a clerk runs, against the registry served over real HTTP on a loopback port."""
+    import threading
+    import time
+
+    import uvicorn
+    from common import free_port
+
+    from xueji_registry.bulk_cli import main
+
+    settings = RegistrySettings(**{**isolation.settings_env(), "mongodb_database": f"{isolation.database}_cli",
+                                   "jwt_public_key": signing_keys[1], "scheduler_enabled": False})  # fmt: skip
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.started
+        sheet = tmp_path / "class.xlsx"
+        sheet.write_bytes(_xlsx(CLASS))
+        argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", f"http://127.0.0.1:{port}",
+                "--token", token("school", SCHOOL)]  # fmt: skip
+        assert main(argv) == 1  # imported, but some rows were bad
+        printed = capsys.readouterr().err
+        assert "row 5" in printed and "check character" in printed
+        assert "enrolment requested for 2 students; 0 had been requested before" in printed
+        assert main(argv) == 1
+        assert "requested for 0 students; 2 had been requested before" in capsys.readouterr().err
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
