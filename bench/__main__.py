@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import dedupe_splink, pipeline, transfer_timers
+from bench import dedupe_splink, pipeline, registry_bulk, transfer_timers
 
 
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
     asyncio.run(transfer_timers.main([]))
     dedupe_splink.main([])
+    asyncio.run(registry_bulk.main(["--students", "1000"]))
     return 0
 
 

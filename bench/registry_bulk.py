@@ -1,0 +1,169 @@
+"""Bulk enrollment end to end: generated students uploaded through the registry's bulk endpoint, each asked of the
+real dedupe service over Kafka, numbered, recorded and published, until every one is enrolled on student.status.v1.
+Reported as students per second and as a ratio against a plain insert_many of the same rows into the same store."""
+
+# Both services run in this process (their lifespans, the in-process HTTP transport), on the same broker and store.
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient
+
+from bench.servers import ROOT, bench_servers
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.identity import check_character
+from xueji_contracts.topics import STUDENT_STATUS, all_topic_names
+from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.settings import DedupeSettings
+from xueji_dedupe.synthetic.names import full_name
+from xueji_kit.security import mint_token
+from xueji_registry.app import create_app as create_registry
+from xueji_registry.settings import RegistrySettings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+COUNTIES = ("350102", "350203", "350602", "350702", "350802")
+
+
+def students(n: int, schools: list[str], seed: int = 7) -> dict[str, list[dict[str, str]]]:
+    """`n` distinct children with valid ID numbers, spread over `schools`, as a clerk's rows."""
+    rng = random.Random(seed)
+    by_school: dict[str, list[dict[str, str]]] = {s: [] for s in schools}
+    for i in range(n):
+        school = schools[i % len(schools)]
+        born = date(2019, 9, 1) + timedelta(days=rng.randrange(365))
+        male = i % 2 == 0
+        first17 = f"{school[:6]}{born:%Y%m%d}{(i // 2 % 500) * 2 + (1 if male else 0):03d}"
+        by_school[school].append({
+            "姓名": full_name(rng, male=male), "性别": "男" if male else "女", "出生日期": born.isoformat(),
+            "身份证件号": first17 + check_character(first17), "年级": "1",
+        })  # fmt: skip
+    return by_school
+
+
+def as_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+async def baseline(mongo: str, rows: list[dict[str, str]]) -> float:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo)
+    collection = client[f"bench_baseline_{uuid.uuid4().hex[:8]}"]["students"]
+    started = time.perf_counter()
+    for start in range(0, len(rows), 1000):
+        await collection.insert_many([dict(r) for r in rows[start : start + 1000]])
+    seconds = time.perf_counter() - started
+    await client.drop_database(collection.database.name)
+    await client.close()
+    return seconds
+
+
+async def enrolled(bootstrap: str, topic: str, n: int, limit: float) -> float:
+    """Wait until `n` distinct students are enrolled on the public topic; the time it happened."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    seen: set[str] = set()
+    try:
+        async with asyncio.timeout(limit):
+            while len(seen) < n:
+                for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                    for r in records:
+                        payload = json.loads(r.value)["payload"]
+                        if payload["state"] == "enrolled":
+                            seen.add(payload["student_id"])
+    finally:
+        await consumer.stop()
+    return time.perf_counter()
+
+
+async def main(argv: list[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="make bench (registry bulk import)")
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--schools", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args(argv)
+    schools = [f"{COUNTIES[i % len(COUNTIES)]}{i:04d}" for i in range(1, args.schools + 1)]
+    classes = students(args.students, schools)
+    sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
+    import kafka_server
+    from keys import ensure_keys
+
+    with bench_servers() as (bootstrap, mongo), tempfile.TemporaryDirectory() as keydir:
+        private, public = (p.read_text() for p in ensure_keys(Path(keydir)))
+        run = f"bench{uuid.uuid4().hex[:6]}"
+        prefix = f"{run}."
+        kafka_server.create_topics(bootstrap, [prefix + t for t in all_topic_names()])
+        insert_s = await baseline(mongo, [r for rows in classes.values() for r in rows])
+        common = {"kafka_bootstrap_servers": bootstrap, "mongodb_uri": mongo, "topic_prefix": prefix,
+                  "jwt_public_key": public, "log_level": "WARNING", "relay_interval_seconds": 0.05}  # fmt: skip
+        dedupe = create_dedupe(DedupeSettings(**common, mongodb_database=f"{run}_dedupe", national_enabled=False))
+        registry = create_registry(
+            RegistrySettings(**common, mongodb_database=f"{run}_registry", scheduler_enabled=False)
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            for app in (dedupe, registry):
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=registry), base_url="http://registry", timeout=600)
+            )
+            started = time.perf_counter()
+            waiting = asyncio.create_task(
+                enrolled(bootstrap, prefix + STUDENT_STATUS.name, args.students, args.timeout)
+            )
+
+            async def upload(school: str) -> None:
+                token = mint_token(private, OperatorClaims(sub="bench", role=Role.SCHOOL, code=school))
+                answer = await client.post(
+                    "/v1/students/bulk",
+                    files={"file": ("class.csv", as_csv(classes[school]), "text/csv")},
+                    data={"school_code": school, "school_year": "2026"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if answer.status_code != 200 or answer.json()["errors"]:
+                    raise RuntimeError(f"upload for {school} failed: {answer.text[:500]}")
+
+            await asyncio.gather(*(upload(s) for s in schools))
+            requested = time.perf_counter()
+            finished = await waiting
+    total = finished - started
+    result = {
+        "benchmark": "registry_bulk_import",
+        "students": args.students,
+        "schools": args.schools,
+        "end_to_end_s": round(total, 2),
+        "upload_and_request_s": round(requested - started, 2),
+        "students_per_s": round(args.students / total, 1),
+        "insert_many_s": round(insert_s, 3),
+        "insert_many_rows_per_s": round(args.students / insert_s, 1),
+        "ratio_vs_insert_many": round(insert_s / total, 4),
+        "target": ">= 5,000 students/s on a 2-core machine",
+        "path": "HTTP upload -> validation -> pending request + outbox -> Kafka -> dedupe (index, verdict) -> Kafka "
+        "-> registry (L/J number, record, R07 number request, identity feed, R02 deadline) -> student.status.v1",
+        "measured_at": datetime.now(UTC).isoformat(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "registry_bulk.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return result
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
