@@ -69,6 +69,50 @@ def students(seed: int = 35) -> list[dict[str, object]]:
     return result
 
 
+FRESHMAN_SCHOOL = "3501020001"
+
+
+def freshman_class(seed: int = 2026, size: int = 30) -> list[list[str]]:
+    """A first-grade class as the school's clerk keeps it (Chinese headers), with one mistyped ID number."""
+    rng = random.Random(seed)
+    rows = [["姓名", "性别", "出生日期", "身份证件号", "年级", "民族"]]
+    for n in range(size):
+        female = rng.random() < 0.5
+        born = date(2019, 9, 1) + timedelta(days=rng.randrange(0, 365))
+        id_number = _id_number(rng, FRESHMAN_SCHOOL[:6], born, female)
+        if n == size // 2:
+            id_number = id_number[:-1] + ("0" if id_number[-1] != "0" else "1")  # a typo the upload reports
+        name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
+        rows.append([name, "女" if female else "男", f"{born:%Y/%m/%d}", id_number, "一年级", "汉族"])
+    return rows
+
+
+def upload_class(registry_url: str, school: str, rows: list[list[str]]) -> int:
+    """The school uploads its class as a spreadsheet (POST /v1/students/bulk); returns how many were requested."""
+    import csv
+    import io
+
+    import httpx
+
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    answer = httpx.post(
+        f"{registry_url}/v1/students/bulk",
+        files={"file": ("一年级新生.csv", out.getvalue().encode("utf-8-sig"), "text/csv")},
+        data={"school_code": school, "school_year": "2026"},
+        headers={"Authorization": f"Bearer {keys.token('school', school, sub='demo-clerk')}"},
+        timeout=120,
+    )
+    if answer.status_code != 200:
+        print(f"demo: class upload refused: {answer.status_code} {answer.text[:300]}")
+        return 0
+    result = answer.json()
+    problems = "; ".join(f"row {e['row']} {e['column'] or e['field']}: {e['reason']}" for e in result["errors"])
+    print(f"demo province: {SCHOOLS[school]} uploaded {result['rows']} freshmen, {result['requested']} enrolled"
+          + (f"; refused {problems}" if problems else ""), flush=True)  # fmt: skip
+    return int(result["requested"])
+
+
 def _post(url: str, body: object, role: str, code: str, key: str | None = None) -> dict[str, object] | None:
     headers = {
         "Authorization": f"Bearer {keys.token(role, code, sub='demo-clerk')}",
@@ -95,8 +139,9 @@ def load(registry_url: str, marker: Path) -> int:
         answer = _post(f"{registry_url}/v1/students", student, "school", school)
         if answer is not None:
             enrolled.setdefault(school, []).append((str(answer["student_id"]), int(str(student["grade"]))))
+    freshmen = upload_class(registry_url, FRESHMAN_SCHOOL, freshman_class())
     opened = open_transfers(_transfer_url(registry_url), enrolled)
-    count = sum(len(v) for v in enrolled.values())
+    count = sum(len(v) for v in enrolled.values()) + freshmen
     marker.write_text(f"{count} students, {opened} transfer cases\n")
     print(f"demo province: {opened} transfer cases open", flush=True)
     return count
