@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import dedupe_splink, pipeline, registry_bulk, transfer_timers
+from bench import dedupe_splink, pipeline, registry_bulk, timer_scale, transfer_throughput, transfer_timers
 
 
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
     asyncio.run(transfer_timers.main([]))
+    asyncio.run(transfer_throughput.main([]))
+    asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
     asyncio.run(registry_bulk.main(["--students", "1000"]))
     return 0

@@ -14,7 +14,7 @@ class RegistrySettings(ServiceSettings):
     scheduler_enabled: bool = Field(
         default=True, description="fire compliance deadlines (R02, R44) on the wall clock (tests drive time instead)"
     )
-    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    scheduler_interval_seconds: float = Field(default=0.5, gt=0, description="tick; firing delay is at most about this")
     interprovince_file_topics: tuple[str, ...] = Field(
         default=(INTERPROVINCE_FILE.name,),
         description="where other provinces' status files arrive, e.g. national.hn.interprovince.file.v1",

@@ -11,7 +11,7 @@ from xueji_kit.settings import ServiceSettings
 class TransferSettings(ServiceSettings):
     service_name: str = "transfer"
     scheduler_enabled: bool = Field(default=True, description="fire SLA timers on the wall clock (off in tests)")
-    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    scheduler_interval_seconds: float = Field(default=0.5, gt=0, description="tick; firing delay is at most about this")
     scheduler_lookback_minutes: int = Field(default=24 * 60, ge=1, description="how far a fresh scheduler looks back")
     interprovince_inbound_topics: tuple[str, ...] = Field(
         default=(INTERPROVINCE_TRANSFER.name,),
