@@ -11,6 +11,7 @@ last minute it finished).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,16 @@ log = structlog.get_logger("timers")
 MINUTE = 60
 MAX_ATTEMPTS = 10
 STALE_CLAIM = timedelta(seconds=60)
+
+
+# The `now` of the tick running in this task: a tick driven with a chosen time (tests, a catch-up after an outage)
+# fires its timers at that time, while a wall-clock loop in another task keeps its own.
+_TICK_NOW: ContextVar[datetime | None] = ContextVar("timer_tick_now", default=None)
+
+
+def tick_time() -> datetime:
+    """When the timer being fired is being fired: the running tick's `now`, else the wall clock."""
+    return _TICK_NOW.get() or datetime.now(UTC)
 
 
 def minute_of(at: datetime) -> int:
@@ -140,6 +151,13 @@ class TimerScheduler:
 
     async def tick(self, now: datetime) -> int:
         """Fire everything due up to `now`; returns how many timers this replica fired."""
+        token = _TICK_NOW.set(now)
+        try:
+            return await self._tick(now)
+        finally:
+            _TICK_NOW.reset(token)
+
+    async def _tick(self, now: datetime) -> int:
         current = minute_of(now)
         last = await self._store.last_finished_minute(self._name)
         if last is None:

@@ -4,7 +4,6 @@ met; the scheduler publishes due-soon and overdue (flagged to the county bureau)
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -16,7 +15,7 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.minute_timers import MinuteTimerStore, plain_id
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
-from xueji_kit.timers import Timer, TimerScheduler
+from xueji_kit.timers import Timer, TimerScheduler, tick_time
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes, still_due
 
@@ -26,7 +25,6 @@ KINDS = {
     DeadlineKind.DEATH_CANCELLATION: ComplianceKind.DEATH_CANCELLATION,
 }
 PHASES = {"due_soon": ComplianceState.DUE_SOON, "overdue": ComplianceState.OVERDUE}
-_TICK_NOW: ContextVar[datetime | None] = ContextVar("compliance_tick_now", default=None)
 log = structlog.get_logger("registry.compliance")
 
 
@@ -80,11 +78,7 @@ class ComplianceDeadlines:
             await self.store.cancel_due(f"{deadline.deadline_id}:overdue", deadline.due_at)
 
     async def tick(self, now: datetime) -> int:
-        token = _TICK_NOW.set(now)
-        try:
-            return await self.scheduler.tick(now)
-        finally:
-            _TICK_NOW.reset(token)
+        return await self.scheduler.tick(now)
 
     async def _fire(self, timer: Timer) -> None:
         from xueji_registry import records  # records uses this module: imported when first needed
@@ -94,7 +88,7 @@ class ComplianceDeadlines:
         if not still_due(deadline.kind, state):
             return  # met in the meantime (its cancellation may have raced the tick)
         phase = timer.kind.removeprefix("compliance_")
-        now = _TICK_NOW.get() or datetime.now(UTC)
+        now = tick_time()
         out = _message(self.runtime.settings.province, deadline, PHASES[phase], max(now, timer.due_at))
         entry = {"type": phase, "deadline_id": deadline.deadline_id, "at": now.isoformat()}
         await decide_and_save(

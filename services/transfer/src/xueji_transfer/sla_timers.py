@@ -5,17 +5,13 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from xueji_kit.minute_timers import MinuteTimerStore, plain_id
-from xueji_kit.timers import Timer, TimerScheduler
+from xueji_kit.timers import Timer, TimerScheduler, tick_time
 from xueji_transfer.service import TransferService
 
 SCHEDULER = "transfer-sla"
-# The `now` of the tick running in this task: a tick driven with a chosen time (tests, a catch-up after an
-# outage) fires at that time, while the wall-clock loop in another task keeps its own.
-_TICK_NOW: ContextVar[datetime | None] = ContextVar("transfer_tick_now", default=None)
 
 
 class SlaTimers:
@@ -29,14 +25,10 @@ class SlaTimers:
 
     async def tick(self, now: datetime) -> int:
         """Fire every timer due at `now`; how many fired. Several replicas may tick at once (claims decide)."""
-        token = _TICK_NOW.set(now)
-        try:
-            return await self.scheduler.tick(now)
-        finally:
-            _TICK_NOW.reset(token)
+        return await self.scheduler.tick(now)
 
     async def _fire(self, timer: Timer) -> None:
-        now = _TICK_NOW.get() or datetime.now(UTC)
+        now = tick_time()
         await self._service.fire(timer.aggregate_id, plain_id(timer.timer_id), max(now, timer.due_at))
 
     async def run_forever(self) -> None:
