@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import dedupe_splink, pipeline, registry_bulk, timer_scale, transfer_throughput, transfer_timers
+from bench import (
+    dedupe_scale,
+    dedupe_splink,
+    pipeline,
+    registry_bulk,
+    timer_scale,
+    transfer_throughput,
+    transfer_timers,
+)
 
 
 def main() -> int:
@@ -14,6 +22,7 @@ def main() -> int:
     asyncio.run(transfer_throughput.main([]))
     asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
+    asyncio.run(dedupe_scale.main([]))
     asyncio.run(registry_bulk.main(["--students", "1000"]))
     return 0
 
