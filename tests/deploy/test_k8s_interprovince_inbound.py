@@ -1,0 +1,66 @@
+"""What crosses provinces in Kubernetes actually arrives (R34): each province's transfer and registry read the
+topics the national hub's MirrorMaker 2 writes for every other province, may read exactly those, and a status file
+(personal data) reaches only the province it is addressed to (R52)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from deploy_facts import PROVINCE_OVERLAYS, Built
+
+INBOUND = {"transfer": ("XUEJI_INTERPROVINCE_INBOUND_TOPICS", "transfer"), "registry": ("XUEJI_INTERPROVINCE_FILE_TOPICS", "file")}  # fmt: skip
+
+
+def _env(build: Built, deployment: str) -> dict[str, str]:
+    (container,) = build.named("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+    return {v["name"]: v.get("value", "") for v in container.get("env", [])}
+
+
+def _readable(build: Built, user: str, topic: str) -> bool:
+    for acl in build.named("KafkaUser", user)["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        if resource["type"] != "topic" or "Read" not in acl["operations"]:
+            continue
+        if resource["patternType"] == "literal" and resource["name"] == topic:
+            return True
+        if resource["patternType"] == "prefix" and topic.startswith(resource["name"]):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("province", sorted(PROVINCE_OVERLAYS))
+@pytest.mark.parametrize("service", sorted(INBOUND))
+def test_r34_each_province_reads_what_the_hub_mirrors_from_every_other_one(
+    built: dict[str, Built], province: str, service: str
+) -> None:
+    variable, name = INBOUND[service]
+    build = built[f"provinces/{province}"]
+    topics = json.loads(_env(build, service)[variable])
+    others = sorted(p for p in PROVINCE_OVERLAYS if p != province)
+    assert topics == [f"national.{p}.interprovince.{name}.v1" for p in others]
+    for topic in topics:
+        assert _readable(build, f"xueji-{service}", topic), f"{service} in {province} may not read {topic}"
+    assert not _readable(build, f"xueji-{service}", f"national.{province}.interprovince.{name}.v1")
+
+
+def _back_mirror(built: dict[str, Built], province: str) -> dict[str, Any]:
+    (mirror,) = built["national"].named("KafkaMirrorMaker2", f"xueji-to-{province}")["spec"]["mirrors"]
+    return dict(mirror)
+
+
+@pytest.mark.parametrize("province", sorted(PROVINCE_OVERLAYS))
+def test_r52_a_status_file_reaches_only_the_province_it_is_addressed_to(built: dict[str, Built], province: str):
+    mirror = _back_mirror(built, province)
+    config = mirror["sourceConnector"]["config"]
+    for other in PROVINCE_OVERLAYS:
+        if other != province:  # the topics the inbound settings name are the ones this mirror writes
+            assert re.fullmatch(mirror["topicsPattern"], f"{other}.interprovince.file.v1")
+    assert config["transforms"] == "markAddressed,keepOurs,dropOthers"
+    assert config["predicates.forThisProvince.name"] == f"xueji-province-{PROVINCE_OVERLAYS[province]}"
+    assert re.fullmatch(config["predicates.isStatusFile.pattern"], "hn.interprovince.file.v1")
+    assert not re.fullmatch(config["predicates.isStatusFile.pattern"], "hn.interprovince.transfer.v1")
+    assert config["transforms.dropOthers.type"].endswith(".Filter")
+    assert config["transforms.dropOthers.predicate"] == "stillAddressed"
