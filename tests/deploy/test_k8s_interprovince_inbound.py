@@ -60,7 +60,29 @@ def test_r52_a_status_file_reaches_only_the_province_it_is_addressed_to(built: d
             assert re.fullmatch(mirror["topicsPattern"], f"{other}.interprovince.file.v1")
     assert config["transforms"] == "markAddressed,keepOurs,dropOthers"
     assert config["predicates.forThisProvince.name"] == f"xueji-province-{PROVINCE_OVERLAYS[province]}"
-    assert re.fullmatch(config["predicates.isStatusFile.pattern"], "hn.interprovince.file.v1")
-    assert not re.fullmatch(config["predicates.isStatusFile.pattern"], "hn.interprovince.transfer.v1")
+    addressed = config["predicates.isAddressed.pattern"]
+    assert re.fullmatch(addressed, "hn.interprovince.file.v1")
+    assert re.fullmatch(addressed, "national.dedupe.national.verdict.v1")  # the national tier's answers too
+    assert not re.fullmatch(addressed, "hn.interprovince.transfer.v1")
     assert config["transforms.dropOthers.type"].endswith(".Filter")
     assert config["transforms.dropOthers.predicate"] == "stillAddressed"
+
+
+def test_r03_r10_the_national_tier_reads_every_provinces_mirrored_identities_and_checks(built: dict[str, Built]):
+    build = built["national"]
+    (container,) = build.named("Deployment", "dedupe")["spec"]["template"]["spec"]["containers"]
+    config = next(
+        c
+        for c in build.of_kind("ConfigMap")
+        if c["metadata"]["name"] == container["envFrom"][0]["configMapRef"]["name"]
+    )
+    env = config["data"]
+    for variable, topic in (("XUEJI_IDENTITY_TOPICS", "identity"), ("XUEJI_CHECK_TOPICS", "check")):
+        topics = json.loads(env[variable])
+        assert topics == [f"{p}.dedupe.national.{topic}.v1" for p in sorted(PROVINCE_OVERLAYS)]
+        assert all(_readable(build, "xueji-dedupe", t) for t in topics)
+    for province in PROVINCE_OVERLAYS:
+        province_build = built[f"provinces/{province}"]
+        verdicts = json.loads(_env(province_build, "dedupe")["XUEJI_NATIONAL_VERDICT_TOPICS"])
+        assert verdicts == ["national.dedupe.national.verdict.v1"]
+        assert _readable(province_build, "xueji-dedupe", verdicts[0])

@@ -1,4 +1,5 @@
-"""MirrorMaker 2 in the national tier carries interprovince.* between every province and the hub, and nothing else.
+"""MirrorMaker 2 in the national tier carries interprovince.* between every province and the hub, each province's
+dedupe identities and checks to the hub and the national answers back, and nothing else.
 
 R50: inter-provincial coordination is the national level's; provinces exchange transfers only
 through the hub, and only the inter-provincial topic leaves a province's cluster (R52).
@@ -11,7 +12,13 @@ from typing import Any
 
 from deploy_facts import PROVINCE_OVERLAYS, Built
 
-from xueji_contracts.topics import INTERPROVINCE_TRANSFER, all_topic_names
+from xueji_contracts.topics import (
+    INTERPROVINCE_TRANSFER,
+    NATIONAL_CHECK,
+    NATIONAL_IDENTITY,
+    NATIONAL_VERDICT,
+    all_topic_names,
+)
 
 
 def mirrors(built: dict[str, Built]) -> dict[str, dict[str, Any]]:
@@ -38,19 +45,23 @@ def test_each_province_goes_to_the_hub_and_comes_back(built: dict[str, Built]) -
         assert (back["sourceCluster"], back["targetCluster"]) == ("national", province)
 
 
-def test_only_interprovince_topics_are_mirrored(built: dict[str, Built]) -> None:
+TO_HUB_DEDUPE = [NATIONAL_IDENTITY.name, NATIONAL_CHECK.name]
+
+
+def test_only_interprovince_and_national_dedupe_topics_are_mirrored(built: dict[str, Built]) -> None:
     specs = mirrors(built)
     crossing = [t for t in all_topic_names(with_dlq=False) if t.startswith("interprovince.")]
     assert INTERPROVINCE_TRANSFER.name in crossing
     for mirror in specs["xueji-to-national"]["mirrors"]:
         mirrored = [t for t in all_topic_names() if re.fullmatch(mirror["topicsPattern"], t)]
-        assert mirrored == crossing, mirrored
-    hub_topics = [f"{p}.{t}" for p in PROVINCE_OVERLAYS for t in crossing] + all_topic_names()
+        assert sorted(mirrored) == sorted(crossing + TO_HUB_DEDUPE), mirrored
+    hub_topics = [f"{p}.{t}" for p in PROVINCE_OVERLAYS for t in crossing + TO_HUB_DEDUPE] + all_topic_names()
     for province in PROVINCE_OVERLAYS:
         (back,) = specs[f"xueji-to-{province}"]["mirrors"]
         mirrored = {t for t in hub_topics if re.fullmatch(back["topicsPattern"], t)}
         # The province's own topic is in the list too; MirrorMaker's cycle check keeps it from returning.
-        assert mirrored == {f"{p}.{t}" for p in PROVINCE_OVERLAYS for t in crossing}
+        # Identities never go back to any province: only the national tier's answers do.
+        assert mirrored == {f"{p}.{t}" for p in PROVINCE_OVERLAYS for t in crossing} | {NATIONAL_VERDICT.name}
 
 
 def test_mirrors_reach_each_province_on_its_interprovince_listener(built: dict[str, Built]) -> None:
@@ -73,10 +84,15 @@ def test_mirror_users_may_read_interprovince_topics(built: dict[str, Built]) -> 
     for province in PROVINCE_OVERLAYS:
         user = built[f"provinces/{province}"].named("KafkaUser", "xueji-national-mirror")
         readable = [
-            a["resource"]["name"]
+            (a["resource"]["name"], a["resource"]["patternType"])
             for a in user["spec"]["authorization"]["acls"]
             if a["resource"]["type"] == "topic" and "Read" in a["operations"]
         ]
-        assert any(INTERPROVINCE_TRANSFER.name.startswith(prefix) for prefix in readable)
-        service_topics = [t for t in all_topic_names() if not t.startswith("interprovince.")]
-        assert not any(t.startswith(prefix) for t in service_topics for prefix in readable if prefix != "mm2-")
+
+        assert _reads(readable, INTERPROVINCE_TRANSFER.name) and all(_reads(readable, t) for t in TO_HUB_DEDUPE)
+        others = [t for t in all_topic_names() if not t.startswith("interprovince.") and t not in TO_HUB_DEDUPE]
+        assert not [t for t in others if _reads(readable, t)]
+
+
+def _reads(acls: list[tuple[str, str]], topic: str) -> bool:
+    return any(topic == name if kind == "literal" else topic.startswith(name) for name, kind in acls if name != "mm2-")
