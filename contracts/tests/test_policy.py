@@ -219,3 +219,13 @@ def test_unreadable_policy_files_are_clear_errors(tmp_path):
     path.write_text('code: "35"\nname: F\nsuspension: {period_years: 0}\n', encoding="utf-8")
     with pytest.raises(PolicyError, match=r"policy\.yaml: suspension\.period_years"):
         load_policy(path)
+
+
+def test_r01_r14_duplicate_check_thresholds_come_from_the_province_policy():
+    assert (FJ.duplicate_check.duplicate_threshold, FJ.duplicate_check.review_threshold) == (0.98, 0.5)
+    stricter = parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 0.995}\n')
+    assert (stricter.duplicate_check.duplicate_threshold, stricter.duplicate_check.review_threshold) == (0.995, 0.5)
+    with pytest.raises(PolicyError, match=r"duplicate_check.*review_threshold must be below duplicate_threshold"):
+        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 0.6, review_threshold: 0.8}\n')
+    with pytest.raises(PolicyError, match=r"duplicate_check\.duplicate_threshold"):
+        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 1.5}\n')

@@ -188,6 +188,19 @@ def test_r14_policy_thresholds_decide_the_kind() -> None:
     assert verdict_for(swapped, policy=heavier).kind is VerdictKind.DUPLICATE
 
 
+def test_r01_r14_the_province_policy_file_sets_the_services_thresholds(tmp_path) -> None:
+    from xueji_dedupe.app import match_policy
+    from xueji_dedupe.settings import DedupeSettings
+
+    swapped = second(birth_date=date(2014, 3, 7))
+    packaged = match_policy(DedupeSettings(province="35"))
+    assert (packaged.duplicate_threshold, packaged.review_threshold) == (0.98, 0.5)
+    lenient = tmp_path / "xx.yaml"
+    lenient.write_text('code: "35"\nname: Fujian (test)\nduplicate_check: {duplicate_threshold: 0.9}\n')
+    assert verdict_for(swapped, policy=packaged).kind is not VerdictKind.DUPLICATE
+    assert verdict_for(swapped, policy=match_policy(DedupeSettings(policy_file=lenient))).kind is VerdictKind.DUPLICATE
+
+
 def test_r14_policy_refuses_review_above_duplicate_threshold() -> None:
     with pytest.raises(ValidationError, match="review_threshold"):
         MatchPolicy(duplicate_threshold=0.6, review_threshold=0.8)

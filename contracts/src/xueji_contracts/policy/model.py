@@ -71,6 +71,19 @@ class Suspension(_Section):
         return self.period_years + self.max_extensions * self.extension_years
 
 
+class DuplicateCheck(_Section):
+    """R01, R14: where the duplicate check's match probability refuses a record, or sends it to county review."""
+
+    duplicate_threshold: float = Field(default=0.98, gt=0.0, le=1.0, description="refused as the same person (R01)")
+    review_threshold: float = Field(default=0.5, gt=0.0, le=1.0, description="the county decides (R14)")
+
+    @model_validator(mode="after")
+    def _review_below_duplicate(self) -> DuplicateCheck:
+        if self.review_threshold >= self.duplicate_threshold:
+            raise ValueError("review_threshold must be below duplicate_threshold (a review band between them)")
+        return self
+
+
 class ProvincePolicy(_Section):
     """One province's rules. Sections a file leaves out, or fields inside them, take the national default.
 
@@ -89,6 +102,7 @@ class ProvincePolicy(_Section):
     supplementary_number: SupplementaryNumberFormat | None = None
     deadlines: Deadlines = Deadlines()
     suspension: Suspension = Suspension()
+    duplicate_check: DuplicateCheck = DuplicateCheck()
     calendar_adjustments: CalendarDays = CalendarDays()
     calendar_notices: dict[int, CalendarDays] = Field(
         default_factory=dict, description="year -> a State Council notice not yet in the national data (R31)"

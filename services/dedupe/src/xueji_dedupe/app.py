@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from xueji_contracts.messages.dedupe import CheckRequested, IdentityRecorded, VerdictGiven
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewCaseOpened
+from xueji_contracts.policy import load_policy
+from xueji_contracts.policy.model import DuplicateCheck
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT
 from xueji_dedupe import api, review_api
 from xueji_dedupe.answers import Checks
@@ -31,6 +33,15 @@ class Dedupe:
     cases: ReviewCases
 
 
+def match_policy(settings: DedupeSettings) -> MatchPolicy:
+    """Thresholds from the province policy file (R01, R14); the national tier without a file uses the defaults."""
+    if settings.national and settings.policy_file is None:
+        thresholds = DuplicateCheck()
+    else:
+        thresholds = load_policy(settings.policy_file or settings.province).duplicate_check
+    return MatchPolicy(duplicate_threshold=thresholds.duplicate_threshold, review_threshold=thresholds.review_threshold)
+
+
 def wire(settings: DedupeSettings | None = None) -> Dedupe:
     settings = settings or DedupeSettings()
     runtime = ServiceRuntime(
@@ -39,7 +50,7 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
         description="One person, one number: exact and fuzzy duplicate detection, county review queue, national tier.",
     )
     keeper, candidates, cases = IndexKeeper(), CandidateStore(runtime.db), ReviewCases(runtime)
-    policy = MatchPolicy(duplicate_threshold=settings.duplicate_threshold, review_threshold=settings.review_threshold)
+    policy = match_policy(settings)
     register = register_from(settings.population_register_file) if settings.national else NoRegister()
     checks = Checks(runtime, keeper, policy, register, cases)
 

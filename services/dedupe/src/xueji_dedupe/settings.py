@@ -43,8 +43,6 @@ class DedupeSettings(ServiceSettings):
     population_register_file: Path | None = Field(
         default=None, description="national: JSON or CSV records standing in for the population register"
     )
-    duplicate_threshold: float = Field(default=0.98, ge=0.0, le=1.0, description="match probability refused (R01)")
-    review_threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="match probability sent to review")
 
     @property
     def national(self) -> bool:
