@@ -10,6 +10,7 @@ last minute it finished).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -143,8 +144,17 @@ class TimerScheduler:
     """Fires due timers minute by minute. `fire` must be idempotent (it may rerun after a crash
     between firing and marking), which the event store's derived commit ids make it."""
 
-    def __init__(self, store: TimerStore, fire: Fire, *, name: str = "scheduler", lookback_minutes: int = 60 * 24):
+    def __init__(
+        self,
+        store: TimerStore,
+        fire: Fire,
+        *,
+        name: str = "scheduler",
+        lookback_minutes: int = 60 * 24,
+        concurrency: int = 16,
+    ):
         self._store = store
+        self._concurrency = concurrency
         self._fire = fire
         self._name = name
         self._lookback = lookback_minutes
@@ -177,34 +187,40 @@ class TimerScheduler:
         return fired
 
     async def _fire_minute(self, minute: int, now: datetime) -> tuple[int, bool]:
-        fired, settled = 0, True
-        for doc in await self._store.due_in_minute(minute):
-            if doc["state"] != "armed":
-                continue
-            settled = False
-            if doc["due_at"] > now or (doc.get("not_before") and doc["not_before"] > now):
-                continue
-            attempt = int(doc.get("attempt") or 0)
-            if not await self._store.claim(doc["_id"], attempt):
-                await self._take_over_if_stale(doc["_id"], attempt, now)
-                continue
-            timer = _timer(doc)
-            try:
-                await self._fire(timer)
-            except Exception:
-                failed = attempt + 1 >= MAX_ATTEMPTS
-                log.exception(
-                    "timer_fire_failed", timer_id=timer.timer_id, kind=timer.kind, attempt=attempt, gave_up=failed
-                )
-                await self._store.next_attempt(
-                    timer.timer_id, attempt, now + timedelta(seconds=min(2**attempt, 300)), failed
-                )
-                continue
-            await self._store.mark_fired(timer.timer_id)
-            TIMERS_FIRED.labels(timer.kind).inc()
-            TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
-            fired += 1
-        return fired, settled
+        """Fire the minute's due timers, up to `concurrency` at a time (each timer stands alone: its claim, its
+        firing, its mark); returns how many fired and whether every timer of the minute is settled."""
+        armed = [doc for doc in await self._store.due_in_minute(minute) if doc["state"] == "armed"]
+        due = [d for d in armed if d["due_at"] <= now and not (d.get("not_before") and d["not_before"] > now)]
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(doc: Document) -> bool:
+            async with gate:
+                return await self._fire_one(doc, now)
+
+        results = await asyncio.gather(*(one(doc) for doc in due))
+        return sum(results), not armed
+
+    async def _fire_one(self, doc: Document, now: datetime) -> bool:
+        attempt = int(doc.get("attempt") or 0)
+        if not await self._store.claim(doc["_id"], attempt):
+            await self._take_over_if_stale(doc["_id"], attempt, now)
+            return False
+        timer = _timer(doc)
+        try:
+            await self._fire(timer)
+        except Exception:
+            failed = attempt + 1 >= MAX_ATTEMPTS
+            log.exception(
+                "timer_fire_failed", timer_id=timer.timer_id, kind=timer.kind, attempt=attempt, gave_up=failed
+            )
+            await self._store.next_attempt(
+                timer.timer_id, attempt, now + timedelta(seconds=min(2**attempt, 300)), failed
+            )
+            return False
+        await self._store.mark_fired(timer.timer_id)
+        TIMERS_FIRED.labels(timer.kind).inc()
+        TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
+        return True
 
     async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> None:
         """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
@@ -214,8 +230,6 @@ class TimerScheduler:
             await self._store.next_attempt(timer_id, attempt, now, failed=False)
 
     async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
-        import asyncio
-
         while True:
             try:
                 await self.tick(datetime.now(UTC))
