@@ -16,9 +16,8 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_once
 from xueji_kit.timers import Timer, TimerStore, minute_of
 
 PREFIX = "timers_m"
@@ -40,7 +39,7 @@ class MinuteTimerStore(TimerStore):
             raise ValueError("due_at must be timezone-aware")
         doc = {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id,
                "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip
-        return await _insert(self._in(minute_of(timer.due_at)), doc)
+        return await insert_once(self._in(minute_of(timer.due_at)), doc)
 
     async def due_in_minute(self, minute: int) -> list[Document]:
         docs = [d async for d in self._in(minute).find({})]
@@ -69,7 +68,7 @@ class MinuteTimerStore(TimerStore):
     async def next_attempt(self, timer_id: str, attempt: int, not_before: datetime, failed: bool) -> None:
         minute, plain = _split(timer_id)
         retry = {"_id": f"retry:{plain}:{attempt + 1}", "retry": True, "timer_id": plain, "attempt": attempt + 1}
-        await _insert(self._in(minute), retry | {"not_before": not_before})
+        await insert_once(self._in(minute), retry | {"not_before": not_before})
         if failed:
             await self._end(timer_id, "failed")
 
@@ -93,7 +92,7 @@ class MinuteTimerStore(TimerStore):
 
     async def _end(self, timer_id: str, state: str) -> None:
         minute, plain = _split(timer_id)
-        await _insert(self._in(minute), {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state})
+        await insert_once(self._in(minute), {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state})
 
 
 def plain_id(timer_id: str) -> str:
@@ -108,14 +107,3 @@ def _split(timer_id: str) -> tuple[int, str]:
 
 def _timer(doc: dict[str, Any]) -> Timer:
     return Timer(doc["_id"], doc["kind"], doc["aggregate_id"], doc["due_at"], doc.get("data", {}))
-
-
-async def _insert(collection: AsyncCollection[Document], doc: Document) -> bool:
-    """Insert once: False when the `_id` is there already."""
-    try:
-        await collection.insert_one(doc)
-    except PyMongoError as exc:
-        if is_duplicate_key(exc):
-            return False
-        raise
-    return True

@@ -32,6 +32,17 @@ def is_duplicate_key(exc: PyMongoError) -> bool:
     return getattr(exc, "code", None) == 11000
 
 
+async def insert_once(collection: AsyncCollection[Document], doc: Document) -> bool:
+    """Insert; False when a document with this `_id` is there already (a redelivery, a lost race)."""
+    try:
+        await collection.insert_one(doc)
+    except PyMongoError as exc:
+        if is_duplicate_key(exc):
+            return False
+        raise
+    return True
+
+
 class ConcurrencyConflict(Exception):
     """Another writer appended this version first: reload the aggregate and decide again."""
 

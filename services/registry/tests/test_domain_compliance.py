@@ -14,6 +14,7 @@ from xueji_registry.domain import (
     Refused,
     RequestChange,
     ReviewChange,
+    StudentStatus,
     handle,
 )
 from xueji_registry.domain.compliance import DeadlineKind, changes, still_due
@@ -53,7 +54,8 @@ def test_r02_the_file_is_recorded_with_its_reference_by_the_school():
     assert refused.value.field == "evidence"
 
 
-def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_cancels_the_status():
+def _death_reported() -> tuple[StudentStatus, StudentStatus]:
+    """The record before and after the school reports the student's death on 2026-10-20."""
     state = enrolled()
     report = RequestChange(
         operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(evidence(EvidenceKind.DEATH_CERTIFICATE),),
@@ -61,6 +63,11 @@ def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_ca
     )  # fmt: skip
     reported, _ = handle(report, state, T0 + timedelta(days=50))
     assert reported is not None
+    return state, reported
+
+
+def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_cancels_the_status():
+    state, reported = _death_reported()
     opened, _ = changes(state, reported)
     [death] = [d for d in opened if d.kind is DeadlineKind.DEATH_CANCELLATION]
     assert (death.rule, death.due_on) == ("R44", date(2026, 11, 20))
@@ -77,13 +84,7 @@ def test_r44_reporting_a_death_opens_a_one_month_deadline_met_when_the_county_ca
 
 
 def test_r44_a_rejected_cancellation_leaves_the_deadline_running():
-    state = enrolled()
-    report = RequestChange(
-        operator=SCHOOL_CLERK, reason="学生因病去世", evidence=(evidence(EvidenceKind.DEATH_CERTIFICATE),),
-        details=Death(date_of_death=date(2026, 10, 20)),
-    )  # fmt: skip
-    reported, _ = handle(report, state, T0 + timedelta(days=50))
-    assert reported is not None
+    _, reported = _death_reported()
     change_id = reported.pending[-1].change_id
     rejected, _ = handle(
         ReviewChange(operator=COUNTY_CLERK, reason="证明不清", change_id=change_id, approve=False),

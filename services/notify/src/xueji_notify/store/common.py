@@ -7,18 +7,9 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_once, is_duplicate_key
 
-
-async def insert_once(collection: AsyncCollection[Document], doc: Document) -> bool:
-    """True when stored now; False when a document with this `_id` was there (a redelivery)."""
-    try:
-        await collection.insert_one(doc)
-    except PyMongoError as exc:
-        if is_duplicate_key(exc):
-            return False
-        raise
-    return True
+__all__ = ["insert_once", "upsert"]
 
 
 async def upsert(collection: AsyncCollection[Document], doc_id: str, update: dict[str, Any]) -> None:
