@@ -115,3 +115,33 @@ async def test_r22_live_stream_names_the_changed_nodes_within_seconds(serve, iso
                         break
         assert asyncio.get_running_loop().time() - started < 10
         assert not any(n.startswith("3501") for n in nodes)  # R50: another county's changes are not sent
+
+
+async def test_r02_r50_the_dashboard_shows_the_registrys_open_and_overdue_deadlines(
+    start_app, isolation, token, wait_for
+):
+    notify = await start_app(create_app, NotifySettings, **FAST)
+    file = {"kind": "status_file", "rule": "R02"}
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(
+            ev.compliance("stu_a:R02", "opened", **file),
+            ev.compliance("stu_b:R02", "opened", **file),
+            ev.compliance("stu_b:R02", "overdue", flagged_to=ev.COUNTY, **file),
+            ev.compliance("stu_c:R02", "opened", **file),
+            ev.compliance("stu_c:R02", "met", **file),  # met: off the board
+            topic="registry.compliance.v1",
+        )
+    county = token("county", ev.COUNTY)
+
+    async def board() -> dict | None:
+        answer = await notify.get("/v1/dashboard/compliance", headers=_auth(county))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return body if body["total"]["open"] == 2 and body["total"]["overdue"] == 1 else None
+
+    body = await wait_for(board)
+    assert [(k["kind"], k["open"], k["overdue"]) for k in body["kinds"]] == [("status_file", 2, 1)]
+    [late] = body["overdue"]
+    assert (late["deadline_id"], late["rule"], late["flagged_to"]) == ("stu_b:R02", "R02", ev.COUNTY)
+    far = await notify.get("/v1/dashboard/compliance", headers=_auth(token("county", "350102")))
+    assert far.json()["total"]["open"] == 0  # R50: another county sees none of them

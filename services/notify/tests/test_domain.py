@@ -167,3 +167,19 @@ def test_r31_working_days_left_agree_with_the_province_calendar_the_timers_use()
     assert working_days_left(cal, *national_day) == cal.working_days_between(*national_day)
     assert working_days_left(cal, *national_day) < working_days_left(WeekdaysOnly(), *national_day)
     assert fujian.is_provisional(date(2099, 1, 5)) and not fujian.is_provisional(date(2026, 1, 5))
+
+
+def test_r02_a_deadline_past_due_counts_as_overdue_before_the_registry_says_so() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from xueji_notify.domain.compliance_board import compliance_board
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    deadlines = [
+        {"_id": "a:R02", "kind": "status_file", "rule": "R02", "state": "opened", "due_at": now - timedelta(days=2)},
+        {"_id": "b:R02", "kind": "status_file", "rule": "R02", "state": "due_soon", "due_at": now + timedelta(days=2)},
+        {"_id": "c:R44", "kind": "death_cancellation", "rule": "R44", "state": "met", "due_at": now},
+    ]
+    board = compliance_board(deadlines, now)
+    assert board["total"] == {"open": 2, "due_soon": 1, "overdue": 1}
+    assert [(o["deadline_id"], o["overdue_days"]) for o in board["overdue"]] == [("a:R02", 2)]

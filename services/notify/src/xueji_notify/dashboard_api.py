@@ -144,6 +144,15 @@ async def offline(operator: Operator, request: Request, node: NodeQuery = None) 
     return {"node": node, "cases": [{k: c.get(k) for k in keys} for c in cases]}
 
 
+@router.get("/compliance", summary="Registry compliance deadlines under a node (R02, R44): open, due soon, overdue")
+async def compliance(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
+    from xueji_notify.domain.compliance_board import compliance_board
+
+    node = _node(operator, node)
+    deadlines = await _store(request).deadlines_under(node, 20_000)
+    return {"node": node, **compliance_board(deadlines, datetime.now(UTC))}
+
+
 @router.get("/events", summary="Server-sent events: `changed` names the nodes whose counts changed")
 async def events(operator: Operator, request: Request) -> EventSourceResponse:
     feed: ChangeFeed = request.app.state.feed

@@ -11,7 +11,7 @@
   const state = {
     lang: localStorage.getItem("xueji.lang") || "zh-CN",
     token: null, node: null, root: null, within: null, stage: "", filter: "", quiet: true,
-    summary: null, stages: null, offline: null, live: null,
+    summary: null, stages: null, offline: null, compliance: null, live: null,
   };
 
   // ---- text -------------------------------------------------------------------------------------
@@ -103,13 +103,14 @@
       try {
         const node = state.node;
         const deep = node.length >= 6;
-        const [summary, stages, offline] = await Promise.all([
+        const [summary, stages, offline, compliance] = await Promise.all([
           api("/v1/dashboard/summary", { node, within: state.within }),
           api("/v1/dashboard/stages", { node, stage: state.stage, state: state.filter || (deep ? "" : "breached"), limit: 100 }),
           api("/v1/dashboard/offline", { node }),
+          api("/v1/dashboard/compliance", { node }).catch(() => null),
         ]);
         const before = state.summary && state.summary.node === node ? state.summary : null;
-        Object.assign(state, { summary, stages, offline });
+        Object.assign(state, { summary, stages, offline, compliance });
         if (!state.within) state.within = String(summary.within);
         render(before);
         $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString(state.lang, { hour12: false })}`;
@@ -155,6 +156,7 @@
     renderChildren(s, before);
     renderStages();
     renderOffline();
+    renderCompliance();
   }
 
   function renderCrumbs(s) {
@@ -277,6 +279,32 @@
       tbody.appendChild(tr);
     }
     $("stages-count").textContent = data.count ? t("shown", { shown: data.stages.length, count: data.count }) : t("none");
+  }
+
+  function renderCompliance() {
+    const c = state.compliance;
+    $("compliance-panel").hidden = !c || c.total.open === 0;
+    if (!c) return;
+    const name = (k) => (state.lang.startsWith("zh") ? k.name_zh : k.name_en);
+    $("compliance-summary").textContent = t("compliance_summary", { open: c.total.open, soon: c.total.due_soon, late: c.total.overdue });
+    const kinds = $("compliance-kinds");
+    kinds.replaceChildren();
+    for (const k of c.kinds) {
+      const li = document.createElement("li");
+      li.textContent = t("compliance_kind", { name: name(k), open: k.open, soon: k.due_soon, late: k.overdue });
+      kinds.appendChild(li);
+    }
+    const late = $("compliance-overdue");
+    late.replaceChildren();
+    const names = Object.fromEntries(c.kinds.map((k) => [k.kind, name(k)]));
+    for (const o of c.overdue) {
+      const li = document.createElement("li");
+      li.className = "late";
+      li.textContent = t("compliance_item", { rule: o.rule, name: names[o.kind] || o.kind, unit: o.jurisdiction,
+        subject: o.subject_id, due: fmtTime(o.due_at), days: o.overdue_days,
+        flagged: o.flagged_to ? t("compliance_flagged", { code: o.flagged_to }) : "" });
+      late.appendChild(li);
+    }
   }
 
   function renderOffline() {

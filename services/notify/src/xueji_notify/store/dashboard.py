@@ -24,6 +24,7 @@ class DashboardStore:
         self.nodes = db["dashboard_nodes"]
         self.dirty = db["dashboard_dirty"]
         self.changes = db["dashboard_changes"]
+        self.compliance = db["dashboard_compliance"]
 
     async def ensure_indexes(self) -> None:
         for collection, key in [
@@ -36,6 +37,7 @@ class DashboardStore:
             (self.cases, "scopes"),
             (self.nodes, "parent"),
             (self.changes, "second"),
+            (self.compliance, "scopes"),
         ]:
             await collection.create_index([(key, ASCENDING)], name=f"by_{key}")
 
@@ -52,6 +54,13 @@ class DashboardStore:
 
     async def set_case(self, transfer_id: str, fields: dict[str, Any]) -> None:
         await upsert(self.cases, transfer_id, {"$set": fields})
+
+    async def set_deadline(self, deadline_id: str, fields: dict[str, Any]) -> None:
+        """A registry compliance deadline's latest state (messages of one deadline arrive in order: its key)."""
+        await upsert(self.compliance, deadline_id, {"$set": fields})
+
+    async def deadlines_under(self, node: str, limit: int) -> list[Document]:
+        return [d async for d in self.compliance.find({"scopes": node}).limit(limit)]
 
     async def mark_dirty(self, nodes: list[str], at: datetime) -> None:
         for node in dict.fromkeys(nodes):

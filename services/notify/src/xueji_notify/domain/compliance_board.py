@@ -1,0 +1,47 @@
+"""The registry's compliance deadlines on the dashboard (R02 status file, R44 death cancellation, ...): how many
+are open, due soon or overdue under a jurisdiction node, and the overdue ones, longest overdue first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+OPEN_STATES = ("opened", "due_soon", "overdue")
+NAMES = {
+    "status_file": ("学籍档案建立", "status file"),
+    "paper_file": ("纸质档案寄送", "paper file"),
+    "death_cancellation": ("死亡注销", "death cancellation"),
+    "annual_roster": ("年度名册", "annual roster"),
+    "absence_report": ("辍学报告", "absence report"),
+}
+
+
+def compliance_board(deadlines: Iterable[Mapping[str, Any]], now: datetime, limit: int = 50) -> dict[str, Any]:
+    """Counts per kind and state of the deadlines not yet met, and the overdue ones (a deadline whose due time
+    passed counts as overdue even before the registry's scheduler said so)."""
+    counts: dict[str, dict[str, int]] = {}
+    overdue = []
+    for d in deadlines:
+        state = str(d.get("state"))
+        if state not in OPEN_STATES:
+            continue
+        due = d["due_at"]
+        if state != "overdue" and due <= now:
+            state = "overdue"
+        kind = str(d.get("kind"))
+        row = counts.setdefault(kind, {"open": 0, "due_soon": 0, "overdue": 0})
+        row["open"] += 1
+        if state in row:
+            row[state] += 1
+        if state == "overdue":
+            overdue.append(
+                {"deadline_id": d["_id"], "kind": kind, "rule": d.get("rule"), "jurisdiction": d.get("jurisdiction"),
+                 "subject_id": d.get("subject_id"), "due_at": due, "flagged_to": d.get("flagged_to"),
+                 "overdue_days": max(0, (now - due).days)}
+            )  # fmt: skip
+    overdue.sort(key=lambda o: o["due_at"])
+    total = {s: sum(row[s] for row in counts.values()) for s in ("open", "due_soon", "overdue")}
+    kinds = [{"kind": k, "name_zh": NAMES.get(k, (k, k))[0], "name_en": NAMES.get(k, (k, k))[1], **v}
+             for k, v in sorted(counts.items())]  # fmt: skip
+    return {"total": total, "kinds": kinds, "overdue": overdue[:limit], "overdue_shown": min(len(overdue), limit)}
