@@ -188,7 +188,7 @@ async def test_r04_r03_a_j_student_gets_a_g_number_only_when_the_national_checks
     hub = f"{isolation.topic_prefix}hub."
     admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
     await admin.start()
-    await admin.create_topics([NewTopic(hub + name, 2, 1) for name in all_topic_names()])
+    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     register = tmp_path / "register.json"
     person = {"id_number": CHILD["id_number"], "name": register_name, "birth_date": CHILD["birth_date"]}
@@ -220,3 +220,64 @@ async def test_r04_r03_a_j_student_gets_a_g_number_only_when_the_national_checks
     types = [e["type"] for e in history]
     assert ("status_number_changed" in types) is issued
     assert ("change_rejected" in types) is not issued
+
+
+async def test_r03_the_spring_batch_issues_g_numbers_only_where_the_national_checks_pass(
+    start_app, token, isolation, tmp_path, wait_for, mirror
+):
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from xueji_contracts.identity import check_character
+    from xueji_contracts.topics import NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT, all_topic_names
+
+    hub = f"{isolation.topic_prefix}hub."
+    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
+    await admin.start()
+    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
+    await admin.close()
+    other_id = "35060220190601002" + check_character("35060220190601002")
+    register = tmp_path / "register.json"
+    register.write_text(json.dumps([
+        {"id_number": CHILD["id_number"], "name": CHILD["name"], "birth_date": CHILD["birth_date"], "gender": "male"},
+        {"id_number": other_id, "name": "郑雅琪", "birth_date": "2019-06-01", "gender": "female"},
+    ]))  # fmt: skip
+    await start_app(create_dedupe, DedupeSettings)
+    await start_app(
+        create_dedupe, DedupeSettings, scope="national", topic_prefix=hub,
+        mongodb_database=f"{isolation.database}_national", population_register_file=register,
+    )  # fmt: skip
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
+    routes = [
+        (isolation.topic(NATIONAL_IDENTITY.name), hub + NATIONAL_IDENTITY.name, None),
+        (isolation.topic(NATIONAL_CHECK.name), hub + NATIONAL_CHECK.name, None),
+        (hub + NATIONAL_VERDICT.name, isolation.topic(NATIONAL_VERDICT.name), "35"),
+    ]
+    school, county = _as(token, "school", SCHOOL), _as(token, "county", "350602")
+    # The register knows the second girl under another name (a typo at enrollment): she is held.
+    typo = {**CHILD, "name": "郑雅棋", "id_number": other_id, "gender": "female", "birth_date": "2019-06-01"}
+    async with mirror(*routes):
+        ids = []
+        for body in (CHILD, typo):
+            created = await registry.post("/v1/students", json=body, headers=school)
+            assert created.status_code == 201, created.text
+            assert created.json()["status_number_masked"].startswith("L")
+            ids.append(created.json()["student_id"])
+        started = await registry.post("/v1/formal-numbers/batches", json={"school_year": 2026}, headers=county)
+        assert started.status_code == 202, started.text
+        assert started.json()["asked"] == 2
+        batch = started.json()["batch_id"]
+
+        async def done() -> dict | None:
+            report = (await registry.get(f"/v1/formal-numbers/batches/{batch}", headers=county)).json()
+            return report if not report["waiting"] else None
+
+        report = await wait_for(done, timeout=45)
+    assert report["issued"] == [ids[0]]
+    [held] = report["held"]
+    assert held["student_id"] == ids[1] and "population-register comparison" in held["reason"]
+    views = [(await registry.get(f"/v1/students/{i}", headers=school)).json() for i in ids]
+    assert [v["status_number_masked"][0] for v in views] == ["G", "L"]
+    again = await registry.post("/v1/formal-numbers/batches", json={"school_year": 2026}, headers=county)
+    assert again.json()["asked"] == 2  # the held one is asked again under the same request id; nobody twice
+    assert (await registry.post("/v1/formal-numbers/batches", json={"school_year": 2026},
+                                headers=school)).status_code == 403  # fmt: skip  # R50: a bureau runs the batch

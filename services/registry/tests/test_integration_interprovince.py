@@ -61,7 +61,7 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
     bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    await admin.create_topics([NewTopic(hunan + name, 2, 1) for name in all_topic_names()])
+    await admin.create_topics([NewTopic(hunan + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     fujian_registry = await start_app(create_app, RegistrySettings)
     hunan_registry = await start_app(

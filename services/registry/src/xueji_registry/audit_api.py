@@ -7,7 +7,6 @@ record's commits) and keeps those inside the operator's jurisdiction; ID numbers
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -17,11 +16,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from xueji_contracts.auth import Role
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api import runtime_of
-from xueji_registry.domain import StudentStatus, from_documents, public_view, replay
+from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
+from xueji_registry.records import records_under
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 CST = ZoneInfo("Asia/Shanghai")
@@ -37,22 +36,6 @@ COLUMNS = (
     ("说明", "detail"),
     ("期限", "due"),
 )
-
-
-async def _records(runtime: ServiceRuntime, prefix: str) -> list[StudentStatus]:
-    """Every status record whose school lies under `prefix`, replayed from its commits."""
-    streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    async for commit in runtime.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
-        aggregate = str(commit.get("aggregate_id", ""))
-        if aggregate.startswith("stu_"):
-            streams[aggregate].append(commit)
-    records = []
-    for commits in streams.values():
-        commits.sort(key=lambda c: int(c["version"]))
-        state = replay(from_documents([e for c in commits for e in c["events"]]))
-        if state is not None and state.school_code.startswith(prefix):
-            records.append(state)
-    return records
 
 
 def _rows(records: list[StudentStatus], today: date) -> list[dict[str, Any]]:
@@ -80,7 +63,7 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
     code = jurisdiction or operator.code
     require_jurisdiction(operator, code, at_least=Role.SCHOOL)
     now = datetime.now(UTC)
-    records = await _records(runtime_of(request), code)
+    records = await records_under(runtime_of(request), code)
     rows = _rows(records, now.astimezone(CST).date())
     counts = {p.value: sum(1 for r in rows if r["problem"] == p.value) for p in Problem}
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -96,3 +97,20 @@ def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
 def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
     """R12: every recorded change, in order, with who, when, why and the evidence."""
     return [{"version": c["version"], **e} for c in commits for e in c["events"]]
+
+
+async def records_under(runtime: ServiceRuntime, prefix: str) -> list[StudentStatus]:
+    """Every status record whose school lies under `prefix`, replayed from its commits: a batch read of the whole
+    events collection (the semester audit, the G-number batch), never a request path."""
+    streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    async for commit in runtime.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+        aggregate = str(commit.get("aggregate_id", ""))
+        if aggregate.startswith("stu_"):
+            streams[aggregate].append(commit)
+    records = []
+    for commits in streams.values():
+        commits.sort(key=lambda c: int(c["version"]))
+        state = replay(from_documents([e for c in commits for e in c["events"]]))
+        if state is not None and state.school_code.startswith(prefix):
+            records.append(state)
+    return records

@@ -11,7 +11,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven, VerdictKind
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import records
+from xueji_registry import formal_numbers, records
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import DuplicateCheck, DuplicateOutcome, EnrollStudent, RegistryError
 from xueji_registry.domain.errors import DuplicateStatus
@@ -88,7 +88,10 @@ async def on_verdict(
 
 
 async def _record_national_checks(runtime: ServiceRuntime, message: Envelope[VerdictGiven]) -> None:
-    """R10 / R04: the answer on a change waiting for it; a change no longer waiting (already answered) is left."""
+    """R03 batch, R10 / R04: the answer for the spring G-number batch, or on a change waiting for it; a change no
+    longer waiting (already answered) is left."""
+    if await formal_numbers.on_answer(runtime, message.correlation_id, message.payload):
+        return
     state = await records.load(runtime, message.payload.student_id)
     command = None if state is None else answer_for(state, message.correlation_id, message.payload)
     if command is None:

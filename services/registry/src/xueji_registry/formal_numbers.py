@@ -1,0 +1,154 @@
+"""R03: the spring G-number batch. A bureau starts it for its jurisdiction; every L student with an ID number is
+asked of dedupe, which asks the national tier (duplicate check across provinces, comparison with the population
+register); each answer issues the G number ("G" + ID number) or holds the student with the reason. The batch's
+own stream keeps who was asked and every outcome, so a bureau can read the batch's report at any time, and
+starting it again for the same jurisdiction and school year asks nobody twice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.topics import DEDUPE_CHECK
+from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.store import Document, Outgoing, insert_once
+from xueji_registry import records
+from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
+from xueji_registry.domain.event_base import CheckOutcome
+from xueji_registry.domain.numbers import NumberKind, formal_number, kind_of
+
+router = APIRouter(prefix="/v1", tags=["numbers"])
+NAMESPACE = uuid.UUID("9b6f3c1e-2d4a-4f8e-a1c7-5e3b9d0f6a21")
+CHUNK = 500
+ELIGIBLE = {StatusState.ENROLLED, StatusState.SUSPENDED, StatusState.ABROAD, StatusState.DROPPED_OUT}
+
+
+class BatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
+    school_year: int = Field(ge=2000, le=2099, description="the spring semester's school year, e.g. 2026")
+
+
+def _stream(batch_id: str) -> str:
+    return f"gbatch:{batch_id}"
+
+
+def eligible(state: StudentStatus) -> bool:
+    """An L student with an ID number, in a status a G number may be issued in (R03)."""
+    return (
+        kind_of(state.status_number) is NumberKind.TEMPORARY
+        and state.identity.id_number is not None
+        and state.state in ELIGIBLE
+        and state.closure is None
+    )
+
+
+def _question(state: StudentStatus) -> CheckRequested:
+    assert state.identity.id_number is not None
+    return CheckRequested(
+        student_id=state.student_id,
+        name=state.identity.name,
+        id_number=state.identity.id_number,
+        birth_date=state.identity.birth_date,
+        gender=state.identity.gender.value,
+        school_code=state.school_code,
+        status_number=formal_number(state.identity.id_number),
+        purpose=CheckPurpose.G_NUMBER_ISSUANCE,
+    )
+
+
+async def start(runtime: ServiceRuntime, operator: OperatorClaims, code: str, school_year: int) -> dict[str, Any]:
+    batch_id = f"{school_year}-{code}"
+    students = [s for s in await records.records_under(runtime, code) if eligible(s)]
+    requests = runtime.db["gbatch_requests"]
+    now = datetime.now(UTC)
+    for start_at in range(0, len(students), CHUNK):
+        chunk = students[start_at : start_at + CHUNK]
+        outgoing = []
+        for state in chunk:
+            correlation = uuid.uuid5(NAMESPACE, f"{batch_id}/{state.student_id}")
+            await insert_once(requests, {"_id": str(correlation), "batch_id": batch_id, "student_id": state.student_id})
+            message = envelop(_question(state), producer="registry", province=runtime.settings.province,
+                              occurred_at=now, correlation_id=correlation)  # fmt: skip
+            outgoing.append(Outgoing(DEDUPE_CHECK.name, str(correlation), message))
+        asked = {"type": "asked", "students": [s.student_id for s in chunk], "by": operator.sub, "at": now.isoformat()}
+        commit = f"asked:{chunk[0].student_id}:{len(chunk)}"
+        await decide_and_save(
+            runtime.events, _stream(batch_id), commit, lambda _, e=asked, o=outgoing: Decision([e], o)
+        )
+    runtime.relay.nudge()
+    return await report(runtime, batch_id)
+
+
+async def report(runtime: ServiceRuntime, batch_id: str) -> dict[str, Any]:
+    events = [e for c in await runtime.events.load(_stream(batch_id)) for e in c["events"]]
+    asked = list(dict.fromkeys(s for e in events if e["type"] == "asked" for s in e["students"]))
+    outcomes = {e["student_id"]: e for e in events if e["type"] in {"issued", "held"}}
+    return {
+        "batch_id": batch_id,
+        "asked": len(asked),
+        "issued": [s for s in asked if outcomes.get(s, {}).get("type") == "issued"],
+        "held": [
+            {"student_id": s, "reason": outcomes[s]["reason"]}
+            for s in asked
+            if outcomes.get(s, {}).get("type") == "held"
+        ],
+        "waiting": [s for s in asked if s not in outcomes],
+    }
+
+
+async def on_answer(runtime: ServiceRuntime, correlation: uuid.UUID, verdict: VerdictGiven) -> bool:
+    """The national answer for a batch question: issue or hold. False when the answer is not a batch's."""
+    asked: Document | None = await runtime.db["gbatch_requests"].find_one({"_id": str(correlation)})
+    if asked is None:
+        return False
+    register = verdict.population_register
+    batch = OperatorClaims(
+        sub=f"g-batch-{asked['batch_id']}", role=Role.PROVINCE, code=f"{runtime.settings.province}0000"
+    )
+    command = IssueFormalNumber(
+        operator=batch,
+        reason=f"spring G-number batch {asked['batch_id']}: {verdict.reason_en}",
+        duplicate_check=CheckOutcome.PASSED if verdict.verdict is VerdictKind.UNIQUE else CheckOutcome.FAILED,
+        identity_comparison=CheckOutcome.PASSED if register is RegisterOutcome.MATCH else CheckOutcome.FAILED,
+    )
+    outcome: dict[str, Any] = {"type": "issued", "student_id": asked["student_id"], "reason": "issued"}
+    try:
+        commit = f"gbatch:{correlation}"
+        await records.execute(runtime, asked["student_id"], commit, command, correlation_id=correlation)
+    except RegistryError as exc:
+        outcome = {"type": "held", "student_id": asked["student_id"], "reason": f"{exc.rule}: {exc.reason}"}
+    await decide_and_save(
+        runtime.events, _stream(asked["batch_id"]), f"outcome:{asked['student_id']}", lambda _: Decision([outcome])
+    )
+    return True
+
+
+@router.post("/formal-numbers/batches", status_code=status.HTTP_202_ACCEPTED,
+             summary="R03: start the spring G-number batch for a jurisdiction (county bureau and above)")  # fmt: skip
+async def start_batch(body: BatchBody, operator: Operator, request: Request) -> dict[str, Any]:
+    code = body.jurisdiction or operator.code
+    require_jurisdiction(operator, code, at_least=Role.COUNTY)
+    return await start(request.app.state.runtime, operator, code, body.school_year)
+
+
+@router.get(
+    "/formal-numbers/batches/{batch_id}", summary="R03: a batch's report: issued, held with the reason, waiting"
+)
+async def batch_report(batch_id: str, operator: Operator, request: Request) -> dict[str, Any]:
+    code = batch_id.partition("-")[2]
+    if not code:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id}")
+    require_jurisdiction(operator, code, at_least=Role.COUNTY)
+    return await report(request.app.state.runtime, batch_id)
