@@ -9,6 +9,7 @@ Each test gets its own topic prefix and database name, so tests run in any order
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -89,13 +90,24 @@ async def isolation(servers: ServerAddresses) -> AsyncIterator[Isolation]:
 
     tag = uuid.uuid4().hex[:10]
     iso = Isolation(f"t{tag}.", f"test_{tag}", servers)
+    names = [iso.topic(n) for n in all_topic_names()]
     admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(iso.topic(n), 2, 1) for n in all_topic_names()])
+        # One partition each: a broker keeps a file open per partition, and a whole run creates thousands.
+        await admin.create_topics([NewTopic(name, 1, 1) for name in names])
     finally:
         await admin.close()
     yield iso
+    # The test's apps have stopped (their fixtures end first): give the broker its files back.
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka)
+    await admin.start()
+    try:
+        with contextlib.suppress(Exception):  # best effort: a leftover topic costs a file, not a failure
+            mine = [t for t in await admin.list_topics() if t.startswith(iso.topic_prefix)]
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, is
     kafka, fujian, hub = isolation.servers.kafka, isolation.topic_prefix, f"{isolation.topic_prefix}hub."
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
-    await admin.create_topics([NewTopic(hub + name, 2, 1) for name in all_topic_names()])
+    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     register = tmp_path / "register.json"
     people = [(FUJIAN_ID, "陈思雨", FUJIAN_BORN, "female"), (HUNAN_ID, "刘子涵", HUNAN_BORN, "male")]

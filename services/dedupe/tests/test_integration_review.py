@@ -138,7 +138,7 @@ async def test_index_survives_restart(isolation, signing_keys, wait_for):
     fresh = f"{isolation.topic_prefix}again."
     admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
     await admin.start()
-    await admin.create_topics([NewTopic(fresh + name, 2, 1) for name in all_topic_names()])
+    await admin.create_topics([NewTopic(fresh + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     async with _running(DedupeSettings(**(settings | {"topic_prefix": fresh}))) as app:
         assert len(app.state.checks.keeper.index) == 2  # loaded before the first message could arrive

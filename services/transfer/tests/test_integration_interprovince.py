@@ -26,7 +26,7 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
     bootstrap, hunan_prefix = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    await admin.create_topics([NewTopic(hunan_prefix + name, 2, 1) for name in all_topic_names()])
+    await admin.create_topics([NewTopic(hunan_prefix + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     monday = day(date(2025, 3, 10))
     fj = await start(start_app, token, monday)
