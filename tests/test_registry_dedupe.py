@@ -281,3 +281,17 @@ async def test_r03_the_spring_batch_issues_g_numbers_only_where_the_national_che
     assert again.json()["asked"] == 2  # the held one is asked again under the same request id; nobody twice
     assert (await registry.post("/v1/formal-numbers/batches", json={"school_year": 2026},
                                 headers=school)).status_code == 403  # fmt: skip  # R50: a bureau runs the batch
+
+
+async def test_r01_two_schools_enrolling_the_same_new_child_at_once_create_one_record(start_app, token, wait_for):
+    await _dedupe(start_app)
+    registry = await start_app(create_registry, RegistrySettings)
+    bodies = [(SCHOOL, CHILD), (OTHER_SCHOOL, {**CHILD, "school_code": OTHER_SCHOOL})]
+    answers = await asyncio.gather(
+        *(registry.post("/v1/students", json=body, headers=_as(token, "school", school)) for school, body in bodies)
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 409], [a.text for a in answers]  # one record; the other refused, naming it (R01)
+    created = next(a for a in answers if a.status_code == 201).json()
+    refused = next(a for a in answers if a.status_code == 409).json()["detail"]
+    assert refused["existing_student_id"] == created["student_id"]

@@ -87,3 +87,19 @@ def test_r14_check_against_100k_records_touches_only_its_blocks(large: tuple[Syn
     assert max(compared) < 300
     assert sum(compared) / len(compared) < 100
     assert max(index.block_sizes().values()) < 500
+
+
+def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hold_lapses() -> None:
+    from xueji_dedupe.feed import IdentityUpdate
+    from xueji_dedupe.index_store import IndexKeeper
+
+    keeper = IndexKeeper(hold_seconds=60)
+    keeper.hold(record("new-1"), now=0.0)
+    # A second school enrolls the same child a moment later: the held record is found (R01).
+    assert check(keeper.index, probe(student_id="new-2")).kind is VerdictKind.DUPLICATE
+    keeper.apply(IdentityUpdate("new-1", 1, record("new-1"), "35"))  # the registry created it: held no more
+    keeper.expire(now=120.0)
+    assert "new-1" in keeper.index
+    keeper.hold(record("never-created", id_number=id_number_for("350602", date(2014, 2, 15), 13)), now=0.0)
+    keeper.expire(now=61.0)  # refused or abandoned: the hold lapses and the index forgets it
+    assert "never-created" not in keeper.index

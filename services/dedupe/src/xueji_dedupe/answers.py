@@ -7,6 +7,7 @@ outbox, so a redelivered or repeated request is answered once.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,8 @@ from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.domain import CandidateRecord, MatchPolicy, check
 from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
-from xueji_dedupe.feed import check_request
+from xueji_dedupe.domain.verdict import VerdictKind as Kind
+from xueji_dedupe.feed import check_request, facts_of
 from xueji_dedupe.index_store import IndexKeeper
 from xueji_dedupe.register import PopulationRegister
 from xueji_dedupe.settings import DedupeSettings
@@ -47,6 +49,9 @@ class Checks:
         """The answer from this tier's index; the national tier adds the population register's comparison."""
         verdict = check(self.keeper.index, check_request(request), self.policy)
         if not self.settings.national:
+            if request.purpose is CheckPurpose.CREATION and verdict.kind is Kind.UNIQUE:
+                # No await since the check: a concurrent check for the same child sees this one (R01).
+                self.keeper.hold(CandidateRecord.model_validate(facts_of(request)), time.monotonic())
             return verdict_message(verdict, request, tier="province")
         return verdict_message(verdict, request, tier="national", register=await self._compare(request))
 

@@ -21,14 +21,37 @@ log = structlog.get_logger("dedupe.index")
 
 
 class IndexKeeper:
-    """The in-memory DedupeIndex a check reads, and the version of every record it holds."""
+    """The in-memory DedupeIndex a check reads, and the version of every record it holds.
 
-    def __init__(self) -> None:
+    A person just answered "unique" is held in the index at once, before the registry has created the record
+    and its identity comes back on the feed: a second creation for the same child a moment later (another
+    school, the same minute) then finds the first instead of being answered "unique" too (R01). The hold ends
+    when the record's identity arrives, or after `hold_seconds` if the record was never created.
+    """
+
+    def __init__(self, hold_seconds: float = 600.0) -> None:
         self.index = DedupeIndex()
         self.versions: dict[str, int] = {}
+        self.held: dict[str, float] = {}  # student id -> when the hold lapses (monotonic seconds)
+        self.hold_seconds = hold_seconds
+
+    def hold(self, record: CandidateRecord, now: float) -> None:
+        """Hold a person being created; a record already known (by its identity feed) is left as it is."""
+        self.expire(now)
+        if record.student_id in self.versions:
+            return
+        self.index.upsert(record)
+        self.held[record.student_id] = now + self.hold_seconds
+
+    def expire(self, now: float) -> None:
+        for student_id in [s for s, until in self.held.items() if until <= now]:
+            del self.held[student_id]
+            if student_id not in self.versions:
+                self.index.remove(student_id)
 
     def apply(self, update: IdentityUpdate) -> bool:
         """Take an update unless a newer (or the same) version is already held; True when it changed something."""
+        self.held.pop(update.student_id, None)
         if self.versions.get(update.student_id, 0) >= update.version:
             return False
         self.versions[update.student_id] = update.version
