@@ -1,0 +1,29 @@
+"""`make bench` is not part of `make test`; this keeps its modules importable and their options parseable, so a
+refactor that breaks a benchmark fails here rather than on the next benchmark run."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `make bench` runs `python -m bench` from the root
+
+MODULES = ["pipeline", "transfer_timers", "transfer_throughput", "timer_scale", "dedupe_splink", "dedupe_scale",
+           "registry_bulk"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_benchmark_module_imports_and_has_an_entry_point(name: str) -> None:
+    module = importlib.import_module(f"bench.{name}")
+    assert callable(module.main)
+
+
+def test_make_bench_runs_every_benchmark_module() -> None:
+    source = (ROOT / "bench" / "__main__.py").read_text()
+    for name in MODULES:
+        assert f"{name}.main(" in source, f"bench/__main__.py does not run {name}"
