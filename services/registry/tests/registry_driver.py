@@ -91,11 +91,16 @@ def evidence(kind: EvidenceKind) -> EvidenceRef:
 
 
 def enrolled() -> StudentStatus:
+    return enrollment()[0]
+
+
+def enrollment() -> tuple[StudentStatus, list[Any]]:
+    """A first-grader enrolled at SCHOOL on 2026-09-01, and the events that recorded her."""
     first17 = "35060220190315123"
     person = StudentIdentity(
         name="林小雨", id_number=first17 + check_character(first17), gender="female", birth_date=date(2019, 3, 15)
     )
-    state, _ = handle(
+    state, events = handle(
         EnrollStudent(
             operator=SCHOOL_CLERK, reason="新生入学", student_id="stu-1", school_code=SCHOOL,
             segment=Segment.PRIMARY, grade=1, identity=person, admitted_on=date(2026, 9, 1), number_counter=1,
@@ -105,4 +110,4 @@ def enrolled() -> StudentStatus:
         T0,
     )  # fmt: skip
     assert state is not None
-    return state
+    return state, list(events)

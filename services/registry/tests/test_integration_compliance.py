@@ -51,7 +51,8 @@ async def test_r02_status_file_deadline_is_met_in_time_or_flagged_to_the_county(
     from datetime import datetime
 
     due = datetime.fromisoformat(first["due_at"])
-    assert await advance_to(compliance, due + timedelta(minutes=2)) == 2  # the late one's due-soon and overdue
+    # the late one's due-soon and overdue (and the school's annual-roster timers if due before: R54)
+    assert await advance_to(compliance, due + timedelta(minutes=2)) >= 2
 
     def settled(ms: list[dict]) -> bool:
         return len(_of(ms, overdue)) >= 3 and len(_of(ms, on_time)) >= 2

@@ -26,7 +26,7 @@ from xueji_contracts.topics import (
 )
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers
+from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, rosters_api
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
@@ -92,7 +92,14 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    routers = [api.router, bulk_api.router, changes_api.router, audit_api.router, formal_numbers.router]
+    routers = [
+        api.router,
+        bulk_api.router,
+        changes_api.router,
+        audit_api.router,
+        formal_numbers.router,
+        rosters_api.router,
+    ]
     app = runtime.http_app(routers)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
     return app

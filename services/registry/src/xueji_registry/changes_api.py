@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -15,9 +16,11 @@ from xueji_registry.domain import (
     ChangeDetails,
     CompleteStatusFile,
     DuplicateStatus,
+    EndAbsence,
     EvidenceRef,
     IllegalTransition,
     OutsideJurisdiction,
+    RecordAbsence,
     RecordClosed,
     RegistryError,
     RequestChange,
@@ -58,7 +61,9 @@ def _http(exc: RegistryError) -> HTTPException:
 
 
 async def _run(
-    request: Request, student_id: str, command: RequestChange | ReviewChange | CompleteStatusFile
+    request: Request,
+    student_id: str,
+    command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence,
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
     if await records.load(runtime, student_id) is None:
@@ -101,4 +106,33 @@ async def complete_status_file(
     student_id: str, body: StatusFileBody, operator: Operator, request: Request
 ) -> dict[str, Any]:
     command = CompleteStatusFile(operator=operator, reason=body.reason, evidence=body.evidence)
+    return await _run(request, student_id, command)
+
+
+class AbsenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    absent_since: date = Field(description="the first school day of unexcused absence")
+    reason: str = Field(default="unexcused absence", min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@router.post("/students/{student_id}/absence", summary="R45: the school records an unexcused absence")
+async def record_absence(student_id: str, body: AbsenceBody, operator: Operator, request: Request) -> dict[str, Any]:
+    command = RecordAbsence(
+        operator=operator, reason=body.reason, evidence=body.evidence, absent_since=body.absent_since
+    )
+    return await _run(request, student_id, command)
+
+
+class ReturnBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    returned_on: date
+    reason: str = Field(default="returned to school", min_length=1, max_length=500)
+
+
+@router.post("/students/{student_id}/absence/end", summary="R45: the absent student came back")
+async def end_absence(student_id: str, body: ReturnBody, operator: Operator, request: Request) -> dict[str, Any]:
+    command = EndAbsence(operator=operator, reason=body.reason, returned_on=body.returned_on)
     return await _run(request, student_id, command)

@@ -1,6 +1,7 @@
-"""Compliance deadlines (R02, R44) on the shared timer mechanism: each opened deadline is announced in the commit
-that opened it, armed as two timers (due soon, overdue) in the kit's per-minute timer store, and cancelled when
-met; the scheduler publishes due-soon and overdue (flagged to the county bureau) on registry.compliance.v1."""
+"""Compliance deadlines (R02, R44, R45, R54) on the shared timer mechanism: each opened deadline is announced in
+the commit that opened it, armed as two timers (due soon, overdue) in the kit's per-minute timer store, and
+cancelled when met; the scheduler publishes due-soon and overdue (flagged to the county bureau) on
+registry.compliance.v1."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ SCHEDULER = "registry-compliance"
 KINDS = {
     DeadlineKind.STATUS_FILE: ComplianceKind.STATUS_FILE,
     DeadlineKind.DEATH_CANCELLATION: ComplianceKind.DEATH_CANCELLATION,
+    DeadlineKind.ABSENCE_REPORT: ComplianceKind.ABSENCE_REPORT,
+    DeadlineKind.ANNUAL_ROSTER: ComplianceKind.ANNUAL_ROSTER,
 }
 PHASES = {"due_soon": ComplianceState.DUE_SOON, "overdue": ComplianceState.OVERDUE}
 log = structlog.get_logger("registry.compliance")
@@ -35,7 +38,7 @@ def _message(province: str, deadline: Deadline, state: ComplianceState, now: dat
         state=state,
         rule=deadline.rule,
         jurisdiction=deadline.school_code,
-        subject_id=deadline.student_id,
+        subject_id=deadline.subject_id,
         due_at=deadline.due_at,
         flagged_to=deadline.bureau if state is ComplianceState.OVERDUE else None,
     )
@@ -46,7 +49,8 @@ def _message(province: str, deadline: Deadline, state: ComplianceState, now: dat
 def _deadline_of(timer: Timer) -> Deadline:
     data = timer.data
     due = datetime.fromisoformat(data["due_on"]).date()
-    return Deadline(DeadlineKind(data["kind"]), timer.aggregate_id, data["school_code"], due)
+    kind = DeadlineKind(data["kind"])
+    return Deadline(kind, timer.aggregate_id, data["school_code"], due, str(data.get("occurrence", "")))
 
 
 class ComplianceDeadlines:
@@ -55,6 +59,7 @@ class ComplianceDeadlines:
         self.store = store
         self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
         self._interval = timedelta(seconds=interval_seconds)
+        self.rosters_opened: set[str] = set()  # annual rosters this process knows are open (R54)
 
     def messages(self, before: StudentStatus | None, after: StudentStatus) -> list[Outgoing]:
         """Opened and met, published in the same commit as the change that opened or met them."""
@@ -69,23 +74,34 @@ class ComplianceDeadlines:
         """After the commit: arm the opened deadlines' timers (idempotent), cancel the met ones'."""
         opened, met = changes(before, after)
         for deadline in opened:
-            data = {"kind": deadline.kind.value, "school_code": deadline.school_code, "due_on": str(deadline.due_on)}
-            for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
-                timer_id = f"{deadline.deadline_id}:{phase}"
-                await self.store.arm(Timer(timer_id, f"compliance_{phase}", deadline.student_id, at, data))
+            await self.arm(deadline)
         for deadline in met:
-            await self.store.cancel_due(f"{deadline.deadline_id}:due_soon", deadline.warn_at)
-            await self.store.cancel_due(f"{deadline.deadline_id}:overdue", deadline.due_at)
+            await self.disarm(deadline)
+
+    async def arm(self, deadline: Deadline) -> None:
+        data = {
+            "kind": deadline.kind.value,
+            "school_code": deadline.school_code,
+            "due_on": str(deadline.due_on),
+            "occurrence": deadline.occurrence,
+        }
+        for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
+            timer_id = f"{deadline.deadline_id}:{phase}"
+            await self.store.arm(Timer(timer_id, f"compliance_{phase}", deadline.subject_id, at, data))
+
+    async def disarm(self, deadline: Deadline) -> None:
+        await self.store.cancel_due(f"{deadline.deadline_id}:due_soon", deadline.warn_at)
+        await self.store.cancel_due(f"{deadline.deadline_id}:overdue", deadline.due_at)
+
+    def message(self, deadline: Deadline, state: ComplianceState) -> Outgoing:
+        return _message(self.runtime.settings.province, deadline, state, datetime.now(UTC))
 
     async def tick(self, now: datetime) -> int:
         return await self.scheduler.tick(now)
 
     async def _fire(self, timer: Timer) -> None:
-        from xueji_registry import records  # records uses this module: imported when first needed
-
         deadline = _deadline_of(timer)
-        state = await records.load(self.runtime, deadline.student_id)
-        if not still_due(deadline.kind, state):
+        if not await self._still_due(deadline):
             return  # met in the meantime (its cancellation may have raced the tick)
         phase = timer.kind.removeprefix("compliance_")
         now = tick_time()
@@ -98,6 +114,16 @@ class ComplianceDeadlines:
             lambda history: Decision() if history and phase == "due_soon" else Decision([entry], [out]),
         )
         self.runtime.relay.nudge()
+
+    async def _still_due(self, deadline: Deadline) -> bool:
+        # records and annual_rosters use this module: imported when first needed
+        if deadline.kind is DeadlineKind.ANNUAL_ROSTER:
+            from xueji_registry import annual_rosters
+
+            return not await annual_rosters.submitted(self.runtime, deadline.subject_id)
+        from xueji_registry import records
+
+        return still_due(deadline.kind, await records.load(self.runtime, deadline.subject_id))
 
     async def run_forever(self) -> None:
         await self.scheduler.run_forever(self._interval)

@@ -8,14 +8,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
+from xueji_registry import annual_rosters
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
 
@@ -37,7 +40,7 @@ def status_message(runtime: ServiceRuntime, state: StudentStatus, correlation_id
         state=view.state,
         status_number_masked=view.status_number_masked,
         grade=view.grade,
-        school_year=state.admitted_on.year if state.admitted_on.month >= 8 else state.admitted_on.year - 1,
+        school_year=school_year_of(state.admitted_on),
     )
     message = envelop(
         payload,
@@ -83,7 +86,10 @@ async def execute(
 
     saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
     if compliance and decided and saved.stored:
-        await compliance.follow(*decided[0])
+        before, after = decided[0]
+        await compliance.follow(before, after)
+        if before is None or before.school_code != after.school_code:
+            await annual_rosters.ensure_open(runtime, after.school_code, school_year_of(local_date(now)))
     runtime.relay.nudge()
     return saved
 
@@ -99,18 +105,24 @@ def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
     return [{"version": c["version"], **e} for c in commits for e in c["events"]]
 
 
-async def records_under(runtime: ServiceRuntime, prefix: str) -> list[StudentStatus]:
-    """Every status record whose school lies under `prefix`, replayed from its commits: a batch read of the whole
-    events collection (the semester audit, the G-number batch), never a request path."""
+async def streams_under(runtime: ServiceRuntime, prefix: str) -> list[tuple[StudentStatus, list[Document]]]:
+    """Every status record whose school lies under `prefix`, with its events in order, replayed from its commits:
+    a batch read of the whole events collection (the semester audit, the G-number batch, the annual rosters),
+    never a request path."""
     streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
     async for commit in runtime.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
         aggregate = str(commit.get("aggregate_id", ""))
         if aggregate.startswith("stu_"):
             streams[aggregate].append(commit)
-    records = []
+    found = []
     for commits in streams.values():
         commits.sort(key=lambda c: int(c["version"]))
-        state = replay(from_documents([e for c in commits for e in c["events"]]))
+        events = [e for c in commits for e in c["events"]]
+        state = replay(from_documents(events))
         if state is not None and state.school_code.startswith(prefix):
-            records.append(state)
-    return records
+            found.append((state, events))
+    return found
+
+
+async def records_under(runtime: ServiceRuntime, prefix: str) -> list[StudentStatus]:
+    return [state for state, _ in await streams_under(runtime, prefix)]

@@ -10,6 +10,8 @@ from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.record_events import (
+    AbsenceEnded,
+    AbsenceRecorded,
     BasicInfoChanged,
     CertificateReissued,
     KeyInfoChanged,
@@ -86,6 +88,10 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case ChangeApproved() | ChangeRejected() | NationalChecksRecorded():
             return {"pending": _without(state, event.change_id)}
+        case AbsenceRecorded():
+            return {"absent_since": event.since}
+        case AbsenceEnded():
+            return {"absent_since": None}
         case StatusFileCompleted():
             return {"status_file_due": None, "status_file_completed_on": event.at.date()}
         case StatusNumberChanged():

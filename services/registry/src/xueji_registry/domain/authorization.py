@@ -9,8 +9,10 @@ from xueji_registry.domain.commands import (
     AssignSupplementaryNumber,
     Command,
     CompleteStatusFile,
+    EndAbsence,
     EnrollStudent,
     IssueFormalNumber,
+    RecordAbsence,
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
@@ -41,6 +43,8 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
             return frozenset({Role.SCHOOL}), "a supplementary number"
         case CompleteStatusFile():
             return frozenset({Role.SCHOOL}), "the status file"
+        case RecordAbsence() | EndAbsence():
+            return frozenset({Role.SCHOOL}), "an absence (R45)"
         case RequestChange(details=details):
             rule = TRANSITIONS[details.kind]
             return frozenset({rule.initiator}), f"a request to {rule.action}"

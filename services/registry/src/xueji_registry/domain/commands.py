@@ -123,6 +123,20 @@ class RecordTransferIn(_Command):
     arrival: Arrival | None = None
 
 
+class RecordAbsence(_Command):
+    """R45: the school records that a compulsory-education student is absent without excuse since a day."""
+
+    type: Literal["record_absence"] = "record_absence"
+    absent_since: date
+
+
+class EndAbsence(_Command):
+    """R45: the absent student came back before the absence was reported as dropout."""
+
+    type: Literal["end_absence"] = "end_absence"
+    returned_on: date
+
+
 class CompleteStatusFile(_Command):
     """R02: the school records that the student's status file is established (evidence: the file's reference)."""
 
@@ -138,6 +152,8 @@ Command = Annotated[
     | AssignSupplementaryNumber
     | RecordTransferOut
     | RecordTransferIn
-    | CompleteStatusFile,
+    | CompleteStatusFile
+    | RecordAbsence
+    | EndAbsence,
     Field(discriminator="type"),
 ]

@@ -1,4 +1,5 @@
-"""Compliance deadlines a change of a record opens or meets (R02 status file, R44 death cancellation).
+"""Compliance deadlines a change of a record opens or meets (R02 status file, R44 death cancellation, R45 absence
+report), and the school's annual rosters (R54), which belong to a school and a school year rather than a record.
 
 Pure: compares the record before and after a command. The service arms a timer for each opened deadline, cancels
 it when met, and publishes every state on registry.compliance.v1 for notify to turn into tasks.
@@ -12,8 +13,9 @@ from enum import StrEnum
 
 from xueji_contracts.calendar.deadlines import end_of_local_day
 from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain.absence import report_due
 from xueji_registry.domain.change_kinds import ChangeKind
-from xueji_registry.domain.periods import DEATH_REPORT_MONTHS, months_after
+from xueji_registry.domain.periods import DEATH_REPORT_MONTHS, ROSTER_MONTHS, months_after, school_year_start
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.status_changes import Death
 
@@ -23,21 +25,30 @@ DUE_SOON = timedelta(days=5)  # notice before the deadline, in calendar days (th
 class DeadlineKind(StrEnum):
     STATUS_FILE = "status_file"  # R02
     DEATH_CANCELLATION = "death_cancellation"  # R44
+    ABSENCE_REPORT = "absence_report"  # R45
+    ANNUAL_ROSTER = "annual_roster"  # R54
 
 
-RULES = {DeadlineKind.STATUS_FILE: "R02", DeadlineKind.DEATH_CANCELLATION: "R44"}
+RULES = {
+    DeadlineKind.STATUS_FILE: "R02",
+    DeadlineKind.DEATH_CANCELLATION: "R44",
+    DeadlineKind.ABSENCE_REPORT: "R45",
+    DeadlineKind.ANNUAL_ROSTER: "R54",
+}
 
 
 @dataclass(frozen=True)
 class Deadline:
     kind: DeadlineKind
-    student_id: str
+    subject_id: str  # the opaque student id, or the roster id of a school's annual rosters
     school_code: str
     due_on: date
+    occurrence: str = ""  # tells apart deadlines of one kind that recur on a record (a second absence)
 
     @property
     def deadline_id(self) -> str:
-        return f"{self.student_id}:{RULES[self.kind]}"
+        suffix = f":{self.occurrence}" if self.occurrence else ""
+        return f"{self.subject_id}:{RULES[self.kind]}{suffix}"
 
     @property
     def rule(self) -> str:
@@ -64,6 +75,18 @@ def _status_file(state: StudentStatus | None) -> Deadline | None:
     return Deadline(DeadlineKind.STATUS_FILE, state.student_id, state.school_code, state.status_file_due)
 
 
+def _absence(state: StudentStatus | None) -> Deadline | None:
+    """R45: open while an absence is recorded and the school has not yet reported it as dropout."""
+    if state is None or state.absent_since is None or state.closure is not None or _absence_reported(state):
+        return None
+    since = state.absent_since
+    return Deadline(DeadlineKind.ABSENCE_REPORT, state.student_id, state.school_code, report_due(since), str(since))
+
+
+def _absence_reported(state: StudentStatus) -> bool:
+    return any(change.kind is ChangeKind.ABSENCE_DROPOUT for change in state.pending)
+
+
 def _death(state: StudentStatus | None) -> Deadline | None:
     if state is None or state.state is StatusState.DECEASED or state.closure is not None:
         return None
@@ -75,7 +98,8 @@ def _death(state: StudentStatus | None) -> Deadline | None:
 
 
 def deadlines_of(state: StudentStatus | None) -> dict[str, Deadline]:
-    return {d.deadline_id: d for d in (_status_file(state), _death(state)) if d is not None}
+    found = (_status_file(state), _death(state), _absence(state))
+    return {d.deadline_id: d for d in found if d is not None}
 
 
 def changes(before: StudentStatus | None, after: StudentStatus) -> tuple[list[Deadline], list[Deadline]]:
@@ -99,4 +123,16 @@ def still_due(deadline_kind: DeadlineKind, state: StudentStatus | None) -> bool:
         return False
     if deadline_kind is DeadlineKind.STATUS_FILE:
         return state.status_file_due is not None
+    if deadline_kind is DeadlineKind.ABSENCE_REPORT:
+        return _absence(state) is not None
     return state.state is not StatusState.DECEASED
+
+
+def roster_id(school_code: str, school_year: int) -> str:
+    return f"roster:{school_code}:{school_year}"
+
+
+def annual_roster(school_code: str, school_year: int) -> Deadline:
+    """R54: the school's new-student and increase/decrease rosters, due 1 month after the school year starts."""
+    due = months_after(school_year_start(school_year), ROSTER_MONTHS)
+    return Deadline(DeadlineKind.ANNUAL_ROSTER, roster_id(school_code, school_year), school_code, due)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from xueji_contracts.calendar.deadlines import require_aware
-from xueji_registry.domain import change_flow, creation, number_commands, status_file, transfers
+from xueji_registry.domain import absence, change_flow, creation, number_commands, status_file, transfers
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.authorization import authorize
 from xueji_registry.domain.commands import (
     AssignSupplementaryNumber,
     Command,
     CompleteStatusFile,
+    EndAbsence,
     EnrollStudent,
     IssueFormalNumber,
+    RecordAbsence,
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
@@ -63,6 +65,10 @@ def decide(
             return transfers.transfer_out(command, state, now)
         case CompleteStatusFile():
             return status_file.complete(command, state, now)
+        case RecordAbsence():
+            return absence.record(command, state, now)
+        case EndAbsence():
+            return absence.end(command, state, now)
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 

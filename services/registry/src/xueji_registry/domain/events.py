@@ -11,6 +11,8 @@ from pydantic import Field, TypeAdapter
 
 from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
 from xueji_registry.domain.record_events import (
+    AbsenceEnded,
+    AbsenceRecorded,
     BasicInfoChanged,
     CertificateReissued,
     KeyInfoChanged,
@@ -41,6 +43,8 @@ from xueji_registry.domain.status_events import (
 RegistryEvent = Annotated[
     StatusRecorded
     | StatusFileCompleted
+    | AbsenceRecorded
+    | AbsenceEnded
     | StatusNumberChanged
     | SupplementaryNumberAssigned
     | KeyInfoChanged
@@ -69,6 +73,8 @@ RegistryEvent = Annotated[
 ]
 
 __all__ = [
+    "AbsenceEnded",
+    "AbsenceRecorded",
     "Arrival",
     "BasicInfoChanged",
     "CertificateReissued",

@@ -28,6 +28,12 @@ DEATH_REPORT_MONTHS = 1  # R44
 ILLNESS_DROPOUT_MONTHS = 24  # R43: incurable illness after two years of suspension
 ABSENCE_DAYS = 14  # R45: 2 weeks of unexcused absence
 CONTACT_ATTEMPTS = 2  # R45: "contacted many times": more than once
+ABSENCE_REPORT_DAYS = (
+    7  # R45: the written report is due within a week of the 2 weeks (our reading; the seed gives none)
+)
+SCHOOL_YEAR_START = (9, 1)  # the school year starts on 1 September
+ADMISSION_YEAR_FROM_MONTH = 8  # admissions from August count into the school year that starts in September
+ROSTER_MONTHS = 1  # R54: annual rosters within 1 month after the school year starts
 
 
 class Term(IntEnum):
@@ -42,6 +48,15 @@ class SchoolTerm(BaseModel):
 
     school_year: int = Field(ge=2000, le=2099)
     term: Term
+
+
+def school_year_of(day: date) -> int:
+    """The school year (by the calendar year it starts in) an admission or change on `day` belongs to."""
+    return day.year if day.month >= ADMISSION_YEAR_FROM_MONTH else day.year - 1
+
+
+def school_year_start(school_year: int) -> date:
+    return date(school_year, *SCHOOL_YEAR_START)
 
 
 def months_after(day: date, months: int) -> date:

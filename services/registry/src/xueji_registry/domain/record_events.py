@@ -47,6 +47,21 @@ class StatusFileCompleted(RegistryEventBase):
     due: date
 
 
+class AbsenceRecorded(RegistryEventBase):
+    """R45: unexcused absence since `since`; the written dropout report falls due 2 weeks and a week later."""
+
+    type: Literal["absence_recorded"] = "absence_recorded"
+    since: date
+
+
+class AbsenceEnded(RegistryEventBase):
+    """R45: the student returned; the absence no longer counts toward dropout."""
+
+    type: Literal["absence_ended"] = "absence_ended"
+    since: date
+    returned_on: date
+
+
 class StatusNumberChanged(RegistryEventBase):
     """A new status number; the previous one stays in the history (R04)."""
 

@@ -91,6 +91,7 @@ class StudentStatus(_Frozen):
     admitted_on: date
     status_file_due: date | None = None  # R02: None once the file is established
     status_file_completed_on: date | None = None
+    absent_since: date | None = None  # R45: unexcused absence being counted toward dropout
     status_number: str
     previous_numbers: tuple[str, ...] = ()
     previous_names: tuple[str, ...] = ()

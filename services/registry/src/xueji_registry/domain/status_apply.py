@@ -48,7 +48,7 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
             return {"grade": event.grade, "suspension": None}
         case DroppedOut():
             dropout = DropoutRecord(cause=event.cause, on=event.on, status_retained=event.status_retained)
-            return {"dropout": dropout, "suspension": None}
+            return {"dropout": dropout, "suspension": None, "absent_since": None}
         case ResumedAfterDropout():
             return {"dropout": None}
         case Graduated() | Completed() | Left():

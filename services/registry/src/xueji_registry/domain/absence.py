@@ -1,0 +1,62 @@
+"""R45: unexcused absence in compulsory education. The school records the first day; after 2 weeks (and repeated
+contact) it reports the absence as dropout in writing (the absence_dropout change); a student who returns first
+ends the absence. The report's deadline lives in compliance.py."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from xueji_contracts.calendar.deadlines import local_date
+from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain.commands import EndAbsence, RecordAbsence
+from xueji_registry.domain.errors import Refused
+from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.periods import ABSENCE_DAYS, ABSENCE_REPORT_DAYS, COMPULSORY
+from xueji_registry.domain.record_events import AbsenceEnded, AbsenceRecorded
+from xueji_registry.domain.state import StudentStatus
+
+
+def report_due(since: date) -> date:
+    """The last day for the written dropout report: 2 weeks of absence, then a week to write it."""
+    return date.fromordinal(since.toordinal() + ABSENCE_DAYS + ABSENCE_REPORT_DAYS)
+
+
+def record(command: RecordAbsence, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
+    if state.segment not in COMPULSORY:
+        raise Refused("R45", f"absence counts toward dropout in compulsory education only, not {state.segment.value}")
+    if state.state is not StatusState.ENROLLED:
+        raise Refused("R45", f"only an enrolled student can be absent; the status is {state.state.value}")
+    if state.absent_since is not None:
+        raise Refused("R45", f"an absence since {state.absent_since} is already recorded", field="absent_since")
+    if command.absent_since > local_date(now):
+        raise Refused("R45", "the first day of absence is in the future", field="absent_since")
+    return [
+        AbsenceRecorded(
+            student_id=state.student_id,
+            at=now,
+            by=Actor.of(command.operator),
+            reason=command.reason,
+            evidence=command.evidence,
+            since=command.absent_since,
+        )
+    ]
+
+
+def end(command: EndAbsence, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
+    since = state.absent_since
+    if since is None:
+        raise Refused("R45", "no absence is recorded for this student")
+    if not since <= command.returned_on <= local_date(now):
+        raise Refused("R45", f"the return day must lie between {since} and today", field="returned_on")
+    return [
+        AbsenceEnded(
+            student_id=state.student_id,
+            at=now,
+            by=Actor.of(command.operator),
+            reason=command.reason,
+            evidence=command.evidence,
+            since=since,
+            returned_on=command.returned_on,
+        )
+    ]
