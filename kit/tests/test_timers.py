@@ -98,3 +98,41 @@ async def test_r22_failing_fire_is_retried_later_then_succeeds(timer_store):
     assert await scheduler.tick(T0 + timedelta(seconds=10)) == 0, "waits for its backoff"
     assert await scheduler.tick(T0 + timedelta(seconds=20)) == 1
     assert len(calls) == 2
+
+
+async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_burst_once_never_early(isolation):
+    """run_forever's turn (`step`): the minute is read before it starts, every timer of a burst due at one instant
+    fires once and not before its time, one armed after the read-ahead still fires, a cancelled one never does."""
+    from xueji_kit.minute_timers import MinuteTimerStore, plain_id
+
+    client = connect(isolation.servers.mongodb)
+    store = MinuteTimerStore(client[f"{isolation.database}_minute_timers"])
+    fired: dict[str, datetime] = {}
+
+    async def fire(timer: Timer) -> None:
+        assert plain_id(timer.timer_id) not in fired, "fired twice"
+        fired[plain_id(timer.timer_id)] = datetime.now(UTC)
+
+    now = datetime.now(UTC)
+    # The next minute boundary at least 3 s away, so the loop reads that minute ahead before it starts.
+    boundary = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, UTC)
+    if (boundary - now).total_seconds() < 3:
+        boundary += timedelta(minutes=1)
+    due = boundary + timedelta(seconds=1)
+    for n in range(50):
+        await store.arm(_timer(n, due, "burst"))
+    await store.arm(_timer(99, due, "cancelled"))
+    await store.cancel_due("case-99:cancelled", due)
+    scheduler = TimerScheduler(store, fire, name="wall-clock", lookback_minutes=5, ahead_seconds=1.5)
+    late_armed = False
+    try:
+        async with asyncio.timeout(90):
+            while len(fired) < 51:
+                if not late_armed and datetime.now(UTC) >= boundary:
+                    await store.arm(_timer(50, due + timedelta(seconds=1), "late"))  # after the minute was read
+                    late_armed = True
+                await asyncio.sleep(await scheduler.step(0.5))
+    finally:
+        await client.close()
+    assert sorted(fired) == sorted([f"case-{n}:burst" for n in range(50)] + ["case-50:late"])
+    assert all(at >= due for at in fired.values()), "no timer fires before it is due"

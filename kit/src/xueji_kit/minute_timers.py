@@ -18,7 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_kit.store import Document, insert_once
-from xueji_kit.timers import Timer, TimerStore, minute_of
+from xueji_kit.timers import Timer, TimerStore, insert_many_once, minute_of
 
 PREFIX = "timers_m"
 
@@ -57,6 +57,15 @@ class MinuteTimerStore(TimerStore):
     async def mark_fired(self, timer_id: str) -> None:
         await self._end(timer_id, "fired")
 
+    async def mark_fired_many(self, timer_ids: list[str]) -> None:
+        """One bulk insert of end records per minute; an end already recorded (cancelled first) stays."""
+        by_minute: dict[int, list[Document]] = {}
+        for timer_id in timer_ids:
+            minute, plain = _split(timer_id)
+            by_minute.setdefault(minute, []).append(_end_doc(plain, "fired"))
+        for minute, docs in by_minute.items():
+            await insert_many_once(self._in(minute), docs)
+
     async def cancel(self, timer_id: str) -> None:
         """`timer_id` as the scheduler names it, `{minute}|{id}`; the service uses `cancel_due`."""
         await self._end(timer_id, "cancelled")
@@ -92,7 +101,11 @@ class MinuteTimerStore(TimerStore):
 
     async def _end(self, timer_id: str, state: str) -> None:
         minute, plain = _split(timer_id)
-        await insert_once(self._in(minute), {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state})
+        await insert_once(self._in(minute), _end_doc(plain, state))
+
+
+def _end_doc(plain: str, state: str) -> Document:
+    return {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state}
 
 
 def plain_id(timer_id: str) -> str:

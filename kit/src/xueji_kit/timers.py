@@ -11,6 +11,7 @@ last minute it finished).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
 from xueji_kit.store import Document, is_duplicate_key
@@ -109,6 +110,15 @@ class TimerStore:
             raise
         return True
 
+    async def claim_many(self, attempts: list[tuple[str, int]]) -> set[str]:
+        """Claim many timers' attempts in one round trip (an unordered bulk insert): the timer ids won."""
+        if not attempts:
+            return set()
+        now = datetime.now(UTC)
+        docs = [{"_id": f"{timer_id}:{attempt}", "claimed_at": now} for timer_id, attempt in attempts]
+        lost = await insert_many_once(self.claims, docs)
+        return {timer_id for i, (timer_id, _) in enumerate(attempts) if i not in lost}
+
     async def claimed_at(self, timer_id: str, attempt: int) -> datetime | None:
         doc = await self.claims.find_one({"_id": f"{timer_id}:{attempt}"})
         return doc["claimed_at"] if doc else None
@@ -122,6 +132,10 @@ class TimerStore:
     async def mark_fired(self, timer_id: str) -> None:
         await self.timers.update_one({"_id": timer_id}, {"$set": {"state": "fired"}})
 
+    async def mark_fired_many(self, timer_ids: list[str]) -> None:
+        for timer_id in timer_ids:
+            await self.mark_fired(timer_id)
+
     async def earliest_armed_minute(self) -> int | None:
         """Read once, at a scheduler's first start; a scan is acceptable there."""
         doc = await self.timers.find_one({"state": "armed"}, sort=[("minute", ASCENDING)])
@@ -134,6 +148,19 @@ class TimerStore:
     async def finish_minute(self, scheduler: str, minute: int) -> None:
         # Only this scheduler writes its own progress document; an upsert race cannot occur.
         await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}}, upsert=True)
+
+
+async def insert_many_once(collection: Any, docs: list[Document]) -> set[int]:
+    """Insert every document that is not there yet, in one unordered round trip; the indexes of those that were
+    (duplicate `_id`: a lost claim, a redelivery). Any other write error propagates."""
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()
 
 
 def _timer(doc: Document) -> Timer:
@@ -152,22 +179,32 @@ class TimerScheduler:
         name: str = "scheduler",
         lookback_minutes: int = 60 * 24,
         concurrency: int = 16,
+        ahead_seconds: float = 1.5,
+        refresh_seconds: float = 2.0,
     ):
         self._store = store
         self._concurrency = concurrency
         self._fire = fire
         self._name = name
         self._lookback = lookback_minutes
+        self._ahead = ahead_seconds
+        self._refresh = refresh_seconds
+        # The wall-clock loop reads the coming minute before it starts and re-reads the current one every
+        # `refresh_seconds`, so a burst of timers due at one instant (every deadline of a day ends at 24:00) is
+        # claimed and fired at that instant instead of after a read of the whole minute.
+        self._cache: dict[int, tuple[float, list[Document]]] = {}
+        self._settled: dict[int, set[str]] = {}  # timer ids this replica claimed, by minute
 
-    async def tick(self, now: datetime) -> int:
-        """Fire everything due up to `now`; returns how many timers this replica fired."""
+    async def tick(self, now: datetime, *, cached: bool = False) -> int:
+        """Fire everything due up to `now`; returns how many timers this replica fired. A driven tick (tests, a
+        catch-up) reads every minute afresh; the wall-clock loop passes `cached` to use what it read ahead."""
         token = _TICK_NOW.set(now)
         try:
-            return await self._tick(now)
+            return await self._tick(now, cached)
         finally:
             _TICK_NOW.reset(token)
 
-    async def _tick(self, now: datetime) -> int:
+    async def _tick(self, now: datetime, cached: bool) -> int:
         current = minute_of(now)
         last = await self._store.last_finished_minute(self._name)
         if last is None:
@@ -175,36 +212,86 @@ class TimerScheduler:
             earliest = await self._store.earliest_armed_minute()
             last = (current if earliest is None else min(earliest, current)) - 1
         start = max(current - self._lookback, last + 1)
-        fired, finished = 0, True
-        for minute in range(start, current + 1):
-            count, settled = await self._fire_minute(minute, now)
+        minutes = list(range(start, current + 1))
+        # The current minute first: its timers are due now; a past minute only needs its final look.
+        settled: dict[int, bool] = {}
+        fired = 0
+        for minute in [current, *minutes[:-1]] if minutes else []:
+            count, settled[minute] = await self._fire_minute(minute, now, cached and minute >= current)
             fired += count
-            # A minute is finished once every timer in it is settled and it is in the past;
+        finished = True
+        for minute in minutes:
+            # A minute is finished once every timer in it is settled and it is in the past (read after it ended);
             # an unsettled one (in flight elsewhere, or retrying) is looked at again next tick.
-            finished = finished and settled and minute < current
+            finished = finished and settled[minute] and minute < current
             if finished:
                 await self._store.finish_minute(self._name, minute)
+                self._cache.pop(minute, None)
+                self._settled.pop(minute, None)
         return fired
 
-    async def _fire_minute(self, minute: int, now: datetime) -> tuple[int, bool]:
-        """Fire the minute's due timers, up to `concurrency` at a time (each timer stands alone: its claim, its
-        firing, its mark); returns how many fired and whether every timer of the minute is settled."""
-        armed = [doc for doc in await self._store.due_in_minute(minute) if doc["state"] == "armed"]
+    async def step(self, interval: float) -> float:
+        """One turn of the wall-clock loop: tick, read the coming minute if it starts within `ahead_seconds`, and
+        return how long to sleep — until the next timer known to fall due, at most `interval`."""
+        now = datetime.now(UTC)
+        await self.tick(now, cached=True)
+        coming = minute_of(now) + 1
+        if coming * MINUTE - now.timestamp() <= self._ahead and coming not in self._cache:
+            self._cache[coming] = (time.monotonic(), await self._store.due_in_minute(coming))
+        now = datetime.now(UTC)
+        upcoming = [
+            d["due_at"]
+            for minute in (coming - 1, coming)
+            for d in self._cache.get(minute, (0.0, []))[1]
+            if d["state"] == "armed" and d["due_at"] > now and d["_id"] not in self._settled.get(minute, ())
+        ]
+        wait = (min(upcoming) - now).total_seconds() if upcoming else interval
+        return min(max(wait, 0.005), interval)
+
+    async def _docs(self, minute: int, cached: bool) -> list[Document]:
+        hit = self._cache.get(minute) if cached else None
+        if hit is not None and time.monotonic() - hit[0] < self._refresh:
+            return hit[1]
+        docs = await self._store.due_in_minute(minute)
+        if cached:
+            self._cache[minute] = (time.monotonic(), docs)
+        return docs
+
+    async def _fire_minute(self, minute: int, now: datetime, cached: bool = False) -> tuple[int, bool]:
+        """Fire the minute's due timers: one bulk claim for all of them, then each won timer fired on its own (up
+        to `concurrency` at a time), then one bulk mark for those fired; returns how many fired and whether every
+        timer of the minute is settled. Three round trips per tick however many fall due, not three per timer."""
+        mine = self._settled.setdefault(minute, set())
+        armed = [doc for doc in await self._docs(minute, cached) if doc["state"] == "armed"]
+        if not cached:
+            mine.clear()  # read afresh: the store's own end records say what is settled
+        armed = [doc for doc in armed if doc["_id"] not in mine]
         due = [d for d in armed if d["due_at"] <= now and not (d.get("not_before") and d["not_before"] > now)]
+        if not due:
+            return 0, not armed
+        attempts = {d["_id"]: int(d.get("attempt") or 0) for d in due}
+        won = await self._store.claim_many(list(attempts.items()))
+        mine.update(attempts)
+        for timer_id in attempts.keys() - won:
+            await self._take_over_if_stale(timer_id, attempts[timer_id], now)
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def one(doc: Document) -> bool:
+        async def one(doc: Document) -> Timer | None:
             async with gate:
-                return await self._fire_one(doc, now)
+                return await self._fire_one(doc, attempts[doc["_id"]], now)
 
-        results = await asyncio.gather(*(one(doc) for doc in due))
-        return sum(results), not armed
+        fired = [t for t in await asyncio.gather(*(one(d) for d in due if d["_id"] in won)) if t is not None]
+        await self._store.mark_fired_many([t.timer_id for t in fired])
+        if len(fired) < len(won):
+            mine.difference_update(won - {t.timer_id for t in fired})
+            self._cache.pop(minute, None)  # a failed one has a retry record to read
+        for timer in fired:
+            TIMERS_FIRED.labels(timer.kind).inc()
+            TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
+        return len(fired), not armed
 
-    async def _fire_one(self, doc: Document, now: datetime) -> bool:
-        attempt = int(doc.get("attempt") or 0)
-        if not await self._store.claim(doc["_id"], attempt):
-            await self._take_over_if_stale(doc["_id"], attempt, now)
-            return False
+    async def _fire_one(self, doc: Document, attempt: int, now: datetime) -> Timer | None:
+        """Fire one claimed timer; a failure schedules its next attempt (with backoff) and returns None."""
         timer = _timer(doc)
         try:
             await self._fire(timer)
@@ -216,11 +303,8 @@ class TimerScheduler:
             await self._store.next_attempt(
                 timer.timer_id, attempt, now + timedelta(seconds=min(2**attempt, 300)), failed
             )
-            return False
-        await self._store.mark_fired(timer.timer_id)
-        TIMERS_FIRED.labels(timer.kind).inc()
-        TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
-        return True
+            return None
+        return timer
 
     async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> None:
         """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
@@ -231,10 +315,11 @@ class TimerScheduler:
 
     async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
         while True:
+            wait = interval.total_seconds()
             try:
-                await self.tick(datetime.now(UTC))
+                wait = await self.step(wait)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("scheduler_tick_failed", error=str(exc))
-            await asyncio.sleep(interval.total_seconds())
+            await asyncio.sleep(wait)
