@@ -68,6 +68,14 @@ class DedupeIndex:
         """Student ids sharing at least one blocking key: the only records a fuzzy check looks at."""
         return set().union(*(self._by_block.get(key, ()) for key in keys))
 
+    def identity_groups(self) -> Iterator[frozenset[str]]:
+        """Every set of two or more records sharing an identity key: the batch audit's exact duplicates."""
+        return (frozenset(ids) for ids in self._by_identity.values() if len(ids) > 1)
+
+    def blocks(self) -> Iterator[tuple[str, frozenset[str]]]:
+        """Every blocking key holding two or more records: the batch audit compares within these only."""
+        return ((key, frozenset(ids)) for key, ids in self._by_block.items() if len(ids) > 1)
+
     def block_sizes(self) -> dict[str, int]:
         """How many records each blocking key holds, for monitoring oversized blocks."""
         return {key: len(ids) for key, ids in self._by_block.items()}
