@@ -12,8 +12,9 @@ the same pairs the checks would (the benchmark verifies it on a sample); otherwi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -25,6 +26,7 @@ from xueji_dedupe.domain.policy import MatchPolicy
 from xueji_dedupe.domain.profile import PersonProfile
 from xueji_dedupe.domain.verdict import FeatureScore, VerdictKind
 
+T = TypeVar("T")
 CHARS_CUTOFF = 50.0  # fuzz.ratio of the name keys below which the name level is "different" ...
 SOUND_CUTOFF = 70.0  # ... together with the ratio of the readings below this (features._name_level)
 
@@ -78,7 +80,7 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
         report.blocks += 1
         report.pairs_in_blocks += len(ids) * (len(ids) - 1) // 2
         profiles = [index.profile(i) for i in ids]
-        candidates = _plausible(profiles) if report.name_filter else _pairs_of(range(len(ids)))
+        candidates = _plausible(profiles) if report.name_filter else _pairs_of(list(range(len(ids))))
         for i, j in candidates:
             key = (ids[i], ids[j])
             if key in seen:
@@ -110,9 +112,8 @@ def _plausible(profiles: list[PersonProfile]) -> Iterator[tuple[int, int]]:
     return zip(rows.tolist(), cols.tolist(), strict=True)
 
 
-def _pairs_of(items: range | list[str]) -> Iterator[tuple[int, int]] | Iterator[tuple[str, str]]:
-    seq = list(items)
-    return ((seq[i], seq[j]) for i in range(len(seq)) for j in range(i + 1, len(seq)))  # type: ignore[return-value]
+def _pairs_of(items: Sequence[T]) -> Iterator[tuple[T, T]]:
+    return ((items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items)))
 
 
 def _identity_rule(a: PersonProfile, b: PersonProfile) -> str:
