@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.topics import STUDENT_STATUS, dlq
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_notify.app import create_app as create_notify
 from xueji_notify.settings import NotifySettings
 from xueji_registry.app import create_app as create_registry
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
@@ -47,18 +50,22 @@ async def test_r52_enrollment_reaches_the_school_inbox_without_raw_id(start_app,
 
     async def both() -> list[dict]:
         notes = await _inbox(notify, school_token)
-        return notes if len(notes) >= 2 else []
+        return notes if len(notes) >= 3 else []
 
-    # The school hears the record exists, and gets its R02 task: the status file within 1 month.
+    # The school hears the record exists, gets its R02 task (the status file within 1 month) and, as the year's
+    # first record there, its R54 task (the annual rosters).
     notes = await wait_for(both)
-    assert {n["subject_id"] for n in notes} == {student_id}
+    assert {n["subject_id"] for n in notes} == {
+        student_id,
+        f"roster:{SCHOOL}:{school_year_of(local_date(datetime.now(UTC)))}",
+    }
     assert STUDENT["id_number"] not in json.dumps(notes)
     titles = sorted(n["title_zh"] for n in notes)
     assert any(t.startswith("学籍已建立") for t in titles), titles
-    assert any("R02" in t for t in titles), titles
+    assert any("R02" in t for t in titles) and any("R54" in t for t in titles), titles
 
     # The county above the school sees them; a county elsewhere does not (R50).
-    assert len(await _inbox(notify, token("county", "350602"))) == 2
+    assert len(await _inbox(notify, token("county", "350602"))) == 3
     assert await _inbox(notify, token("county", "350102")) == []
 
 
