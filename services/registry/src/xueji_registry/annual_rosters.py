@@ -12,7 +12,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.registry import ComplianceState
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.compliance import ComplianceDeadlines, deadlines_of
 from xueji_registry.domain.annual_roster import AnnualRoster
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
@@ -20,8 +20,8 @@ from xueji_registry.domain.evidence import EvidenceRef
 
 
 def _compliance(runtime: ServiceRuntime) -> ComplianceDeadlines:
-    found = runtime.broker.context.get("compliance")
-    assert isinstance(found, ComplianceDeadlines), "the registry runtime arms the compliance deadlines"
+    found = deadlines_of(runtime)
+    assert found is not None, "the registry runtime arms the compliance deadlines"
     return found
 
 

@@ -127,3 +127,9 @@ class ComplianceDeadlines:
 
     async def run_forever(self) -> None:
         await self.scheduler.run_forever(self._interval)
+
+
+def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
+    """The registry's compliance deadlines, when the runtime was wired with them (app.build_runtime)."""
+    found = runtime.broker.context.get("compliance")
+    return found if isinstance(found, ComplianceDeadlines) else None

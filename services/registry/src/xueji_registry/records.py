@@ -16,7 +16,7 @@ from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_registry import annual_rosters
-from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.compliance import deadlines_of
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.identity_feed import identity_messages
@@ -92,12 +92,6 @@ async def execute(
             await annual_rosters.ensure_open(runtime, after.school_code, school_year_of(local_date(now)))
     runtime.relay.nudge()
     return saved
-
-
-def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
-    """The registry's compliance deadlines (R02, R44), when the runtime was wired with them (app.build_runtime)."""
-    found = runtime.broker.context.get("compliance")
-    return found if isinstance(found, ComplianceDeadlines) else None
 
 
 def history_entries(commits: list[Document]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from xueji_dedupe.domain.check import match_probability
+from xueji_dedupe.domain.check import identity_rule, match_probability
 from xueji_dedupe.domain.features import compare
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.policy import MatchPolicy
@@ -73,7 +73,7 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
         for first, second in _pairs_of(sorted(group)):
             if (first, second) not in seen:
                 seen.add((first, second))
-                rule = _identity_rule(index.profile(first), index.profile(second))
+                rule = identity_rule(index.profile(first), index.profile(second))
                 report.pairs.append(AuditPair(first, second, VerdictKind.DUPLICATE, 1.0, rule))
     for _, members in index.blocks():
         ids = sorted(members)
@@ -114,8 +114,3 @@ def _plausible(profiles: list[PersonProfile]) -> Iterator[tuple[int, int]]:
 
 def _pairs_of(items: Sequence[T]) -> Iterator[tuple[T, T]]:
     return ((items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items)))
-
-
-def _identity_rule(a: PersonProfile, b: PersonProfile) -> str:
-    shared = a.identity_keys & b.identity_keys
-    return "id_number" if any(key.startswith("id:") for key in shared) else "status_number"

@@ -62,12 +62,17 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
     return _fuzzy_verdict(scored, len(candidates), policy)
 
 
+def identity_rule(a: PersonProfile, b: PersonProfile) -> str:
+    """Which identity two profiles share: a resident ID (or a G number's ID part), else a status number."""
+    shared = a.identity_keys & b.identity_keys
+    return "id_number" if any(key.startswith("id:") for key in shared) else "status_number"
+
+
 def _exact_matches(index: DedupeIndex, probe: PersonProfile, own_id: str | None) -> list[MatchedRecord]:
     matches: list[MatchedRecord] = []
     for student_id in sorted(index.same_identity(probe.identity_keys) - {own_id}):
         other = index.profile(student_id)
-        shared = probe.identity_keys & other.identity_keys
-        rule = "id_number" if any(key.startswith("id:") for key in shared) else "status_number"
+        rule = identity_rule(probe, other)
         evidence = FeatureScore(name=rule, level="identical", similarity=1.0, weight=0.0)
         matches.append(
             MatchedRecord(
