@@ -81,8 +81,8 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
     with pytest.raises(ConcurrencyConflict):
         await store.append(commit_id="c2", aggregate_id="s", version=1, events=[{"n": 2}], outgoing=out)
     ready = await store.unpublished(100)
-    assert [e["_id"] for e in ready] == ["c1"], "the loser's staged messages are gone"
-    await store.mark_published(["c1"])
+    assert [e["commit_id"] for e in ready] == ["c1"], "the loser's staged messages are gone"
+    await store.mark_published([e["_id"] for e in ready])
     assert await store.unpublished(100) == []
     # A writer that staged its messages and died before storing its commit leaves an orphan.
     await store.outbox.insert_one(
@@ -100,3 +100,31 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
     assert await store.outbox.count_documents({}) == 1, "young: its writer may still be storing it"
     assert await store.unpublished(100, now=datetime.now(UTC) + timedelta(minutes=5)) == []
     assert await store.outbox.count_documents({}) == 0, "old and commitless: dropped"
+
+
+async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store):
+    """Commit ids are unique per stream ("opened" for every school's roster); neither may swallow the other."""
+    from datetime import UTC, datetime
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.status import StudentStatusRecorded
+    from xueji_kit.store import Outgoing
+
+    def out(student: str) -> list[Outgoing]:
+        payload = StudentStatusRecorded(
+            student_id=student,
+            school_code="3506020001",
+            county_code="350602",
+            state="enrolled",
+            status_number_masked="G110105********002X",
+            grade=1,
+            school_year=2026,
+        )
+        message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
+        return [Outgoing("student.status.v1", student, message)]
+
+    assert await store.append(commit_id="opened", aggregate_id="x", version=1, events=[{"n": 1}], outgoing=out("x"))
+    assert await store.append(commit_id="opened", aggregate_id="y", version=1, events=[{"n": 1}], outgoing=out("y"))
+    assert len(await store.load("y")) == 1
+    ready = await store.unpublished(100)
+    assert sorted(e["aggregate_id"] for e in ready) == ["x", "y"]

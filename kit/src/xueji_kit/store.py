@@ -61,6 +61,12 @@ def commit_key(aggregate_id: str, version: int) -> str:
     return f"{aggregate_id}@{version:010d}"
 
 
+def outbox_key(aggregate_id: str, commit_id: str) -> str:
+    """An outbox entry's `_id`: commit ids are unique within a stream, so the stream is part of the key (two
+    streams may each have a commit "opened" waiting for the relay at the same moment)."""
+    return f"{aggregate_id}#{commit_id}"
+
+
 class EventStore:
     """Aggregate streams: one document per commit, `_id` = aggregate@version.
 
@@ -74,7 +80,7 @@ class EventStore:
     stays ~1 ms at any size once the pushed-down expression is indexed, which the local stack's
     FerretDB does for every collection (deploy/local/ferretdb/idindex.go; MongoDB has it anyway).
 
-    Messages to publish go to a small `outbox` collection (entry `_id` = commit_id), written before
+    Messages to publish go to a small `outbox` collection (entry `_id` = stream and commit_id), written before
     the commit and confirmed after it; the relay publishes confirmed entries and deletes them, and
     drops an unconfirmed entry only when its commit never appeared (a writer that lost or crashed).
     """
@@ -131,20 +137,21 @@ class EventStore:
                 raise
             existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
             if messages:
-                await self.outbox.delete_one({"_id": commit_id, "confirmed": False})
+                await self.outbox.delete_one({"_id": outbox_key(aggregate_id, commit_id), "confirmed": False})
             if existing is not None and existing.get("commit_id") == commit_id:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if messages:
-            await self.outbox.update_one({"_id": commit_id}, {"$set": {"confirmed": True}})
+            await self.outbox.update_one({"_id": outbox_key(aggregate_id, commit_id)}, {"$set": {"confirmed": True}})
         return True
 
     async def _stage(
         self, commit_id: str, key: str, aggregate_id: str, version: int, messages: list[Document], at: datetime
     ) -> bool:
         """Put the commit's messages in the outbox, unconfirmed. False when this commit is already stored."""
-        entry = {"_id": commit_id, "commit": key, "aggregate_id": aggregate_id, "version": version,
-                 "outgoing": messages, "confirmed": False, "staged_at": at}  # fmt: skip
+        entry = {"_id": outbox_key(aggregate_id, commit_id), "commit_id": commit_id, "commit": key,
+                 "aggregate_id": aggregate_id, "version": version, "outgoing": messages, "confirmed": False,
+                 "staged_at": at}  # fmt: skip
         for _ in range(3):
             try:
                 await self.outbox.insert_one(entry)
@@ -152,14 +159,14 @@ class EventStore:
             except PyMongoError as exc:
                 if not is_duplicate_key(exc):
                     raise
-            staged = await self.outbox.find_one({"_id": commit_id})
+            staged = await self.outbox.find_one({"_id": entry["_id"]})
             if staged is None:
                 continue  # the relay just published and removed it: stage again
             stored = await self.collection.find_one({"_id": staged["commit"]}, {"commit_id": 1})
             if stored is not None and stored.get("commit_id") == commit_id:
                 return False  # stored before and still waiting for the relay: a redelivery
             # A leftover of an attempt that lost its version race or crashed: replace it.
-            await self.outbox.delete_one({"_id": commit_id})
+            await self.outbox.delete_one({"_id": entry["_id"]})
         raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
 
     async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
@@ -185,12 +192,12 @@ class EventStore:
 
     async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool:
         stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
-        if stored is not None and stored.get("commit_id") == entry["_id"]:
+        if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
             return True  # its writer stopped between commit and confirmation
         if now - entry["staged_at"] > self.ORPHAN_AFTER:
             await self.outbox.delete_one({"_id": entry["_id"], "confirmed": False})
         return False
 
-    async def mark_published(self, commit_ids: list[str]) -> None:
-        if commit_ids:
-            await self.outbox.delete_many({"_id": {"$in": commit_ids}})
+    async def mark_published(self, entry_ids: list[str]) -> None:
+        if entry_ids:
+            await self.outbox.delete_many({"_id": {"$in": entry_ids}})

@@ -26,7 +26,7 @@ from xueji_contracts.topics import (
 )
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, rosters_api
+from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, graduation_api, rosters_api
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
@@ -99,6 +99,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         audit_api.router,
         formal_numbers.router,
         rosters_api.router,
+        graduation_api.router,
     ]
     app = runtime.http_app(routers)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)

@@ -1,0 +1,132 @@
+"""R46 graduation rosters over HTTP: the school reads the roster composed from its records and submits it; the
+county bureau of the school's county returns it or approves it, which graduates everyone on it (R08 numbers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.auth import Role
+from xueji_contracts.messages.status import StatusState
+from xueji_kit.security import Operator, require_jurisdiction
+from xueji_registry import graduation_rosters, records
+from xueji_registry.api import runtime_of
+from xueji_registry.domain.errors import Refused
+from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.graduation_roster import GraduationRoster, compose
+from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.rules import DEFAULT_RULES
+from xueji_registry.graduation_rosters import RosterStatus
+from xueji_registry.supplementary import numbering_of
+
+router = APIRouter(prefix="/v1", tags=["rosters"])
+School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code")]
+Year = Annotated[int, Path(ge=2000, le=2099, description="the graduation year")]
+ROSTER = "/rosters/graduation/{school_code}/{graduation_year}/{segment}"
+
+
+def _refused(exc: Refused, code: int = status.HTTP_409_CONFLICT) -> HTTPException:
+    return HTTPException(code, {"rule": exc.rule, "reason": exc.reason, "field": exc.field})
+
+
+async def _compose(
+    request: Request, school_code: str, year: int, segment: Segment, left_off: dict[str, str]
+) -> GraduationRoster:
+    found = await records.records_under(runtime_of(request), school_code)
+    try:
+        return compose(found, school_code, year, segment, left_off, numbering_of(school_code), DEFAULT_RULES.layout)
+    except Refused as exc:
+        raise _refused(exc, 422) from None
+
+
+@router.get(ROSTER, summary="R46: the graduation roster — a draft, or as submitted with its review and outcomes")
+async def show(
+    school_code: School, graduation_year: Year, segment: Segment, operator: Operator, request: Request
+) -> dict[str, Any]:
+    require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
+    runtime = runtime_of(request)
+    stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
+    state, submission, review = graduation_rosters.status_of(await graduation_rosters.history_of(runtime, stream))
+    if submission is None:
+        draft = await _compose(request, school_code, graduation_year, segment, {})
+        return {"rule": "R46", "status": state.value, "roster": draft.model_dump(mode="json")}
+    answer = {
+        "rule": "R46",
+        "status": state.value,
+        "roster": submission["roster"],
+        "sha256": submission["sha256"],
+        "submitted": {k: submission[k] for k in ("at", "by", "reason")},
+        "review": {k: review[k] for k in ("at", "by", "reason")} if review else None,
+    }
+    if state is RosterStatus.APPROVED:
+        graduated = 0
+        for line in submission["roster"]["graduates"]:
+            record = await records.load(runtime, line["student_id"])
+            graduated += record is not None and record.state is StatusState.GRADUATED
+        answer["graduated"] = graduated
+    return answer
+
+
+class LeftOffBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=500, description="e.g. requirements not met: completion instead")
+
+
+class SubmissionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    left_off: list[LeftOffBody] = Field(default=[], description="graduation-grade students not on the roster")
+    reason: str = Field(default="graduation roster submitted", min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = Field(default=(), description="the signed paper roster (annex 8), if any")
+
+
+@router.post(f"{ROSTER}/submission", status_code=status.HTTP_201_CREATED, summary="R46: the school submits")
+async def submit(
+    school_code: School,
+    graduation_year: Year,
+    segment: Segment,
+    body: SubmissionBody,
+    operator: Operator,
+    request: Request,
+) -> dict[str, Any]:
+    require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
+    if operator.role is not Role.SCHOOL:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "R46: the school submits its own graduation roster")
+    left_off = {line.student_id: line.reason for line in body.left_off}
+    roster = await _compose(request, school_code, graduation_year, segment, left_off)
+    try:
+        entry = await graduation_rosters.submit(runtime_of(request), operator, roster, body.reason, body.evidence)
+    except Refused as exc:
+        raise _refused(exc) from None
+    return {"rule": "R46", "status": RosterStatus.SUBMITTED.value, "roster": entry["roster"], "sha256": entry["sha256"]}
+
+
+class ReviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post(f"{ROSTER}/review", summary="R46: the county bureau approves (graduating everyone on it) or returns")
+async def review(
+    school_code: School,
+    graduation_year: Year,
+    segment: Segment,
+    body: ReviewBody,
+    operator: Operator,
+    request: Request,
+) -> dict[str, Any]:
+    require_jurisdiction(operator, school_code, at_least=Role.COUNTY)
+    if operator.role is not Role.COUNTY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "R46: the county bureau of the school approves its roster")
+    stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
+    try:
+        outcome = await graduation_rosters.review(runtime_of(request), stream, operator, body.approve, body.reason)
+    except Refused as exc:
+        raise _refused(exc) from None
+    return {"rule": "R46", **outcome}

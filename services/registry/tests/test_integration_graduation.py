@@ -1,0 +1,90 @@
+"""R46 graduation rosters over the real store: the school submits, the county bureau returns or approves, and the
+approval graduates everyone on the roster with the roster's R08 certificate number and the roster as evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from xueji_registry.app import create_app
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+SCHOOL = "3506020101"
+JUNIOR = {"school_code": SCHOOL, "gender": "female", "birth_date": "2012-04-02", "grade": 9, "school_year": 2026}
+ROSTER = f"/v1/rosters/graduation/{SCHOOL}/2027/junior"
+
+
+def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, code)}"}
+
+
+async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyone_on_it_graduates(
+    start_app, dedupe_stub, token
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    ids = []
+    async with dedupe_stub():
+        for name in ("郑一", "郑二", "郑三"):
+            created = await registry.post("/v1/students", json={**JUNIOR, "name": name}, headers=_as(token))
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["student_id"])
+        younger = await registry.post("/v1/students", json={**JUNIOR, "name": "郑小", "grade": 8}, headers=_as(token))
+    assert younger.status_code == 201
+    county = _as(token, "county", "350602")
+
+    draft = await registry.get(ROSTER, headers=_as(token))
+    assert draft.status_code == 200, draft.text
+    assert draft.json()["status"] == "draft" and len(draft.json()["roster"]["graduates"]) == 3  # grade 8 is not on it
+    assert (await registry.get(ROSTER, headers=_as(token, code="3506020102"))).status_code == 403  # R50
+
+    left_off = [{"student_id": ids[1], "reason": "requirements not met: completion certificate"}]
+    assert (await registry.post(f"{ROSTER}/submission", json={}, headers=county)).status_code == 403
+    stranger = await registry.post(
+        f"{ROSTER}/submission", json={"left_off": [{"student_id": "stu_x", "reason": "?"}]}, headers=_as(token)
+    )
+    assert stranger.status_code == 422 and stranger.json()["detail"]["field"] == "left_off"
+    submitted = await registry.post(f"{ROSTER}/submission", json={"left_off": left_off}, headers=_as(token))
+    assert submitted.status_code == 201, submitted.text
+    in_draft_order = [g["student_id"] for g in draft.json()["roster"]["graduates"] if g["student_id"] != ids[1]]
+    assert [g["student_id"] for g in submitted.json()["roster"]["graduates"]] == in_draft_order
+    assert [g["sequence"] for g in submitted.json()["roster"]["graduates"]] == [1, 2]  # no gap for the one left off
+    twice = await registry.post(f"{ROSTER}/submission", json={"left_off": left_off}, headers=_as(token))
+    assert twice.status_code == 409 and twice.json()["detail"]["rule"] == "R46"
+
+    by_school = await registry.post(f"{ROSTER}/review", json={"approve": True, "reason": "ok"}, headers=_as(token))
+    assert by_school.status_code == 403  # the bureau verifies, not the school
+    returned = await registry.post(f"{ROSTER}/review", json={"approve": False, "reason": "附件8未盖章"}, headers=county)
+    assert returned.status_code == 200 and returned.json()["status"] == "returned", returned.text
+    shown = (await registry.get(ROSTER, headers=county)).json()
+    assert shown["status"] == "returned" and shown["review"]["reason"] == "附件8未盖章"
+    nobody = await registry.get(f"/v1/students/{ids[0]}", headers=_as(token))
+    assert nobody.json()["state"] == "enrolled"  # a returned roster graduates nobody
+
+    again = await registry.post(f"{ROSTER}/submission", json={"left_off": left_off}, headers=_as(token))
+    assert again.status_code == 201, again.text
+    roster = again.json()["roster"]["graduates"]
+    approved = await registry.post(f"{ROSTER}/review", json={"approve": True, "reason": "审核通过"}, headers=county)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["not_graduated"] == [], approved.text
+    assert sorted(approved.json()["graduated"]) == sorted([ids[0], ids[2]])
+
+    for line in roster:
+        record = (await registry.get(f"/v1/students/{line['student_id']}", headers=_as(token))).json()
+        assert record["state"] == "graduated"
+        history = (await registry.get(f"/v1/students/{line['student_id']}/history", headers=_as(token))).json()
+        graduated = [e for e in history["history"] if e["type"] == "graduated"]
+        assert [e["certificate_number"] for e in graduated] == [line["certificate_number"]]  # R08, from the roster
+        requested = next(e for e in history["history"] if e["type"] == "change_requested")
+        assert requested["evidence"][0]["kind"] == "graduation_roster"
+        assert requested["evidence"][0]["sha256"] == again.json()["sha256"]  # R12: the roster itself is the evidence
+    kept = (await registry.get(f"/v1/students/{ids[1]}", headers=_as(token))).json()
+    assert kept["state"] == "enrolled"  # left off the roster
+
+    resumed = await registry.post(f"{ROSTER}/review", json={"approve": True, "reason": "again"}, headers=county)
+    assert resumed.status_code == 200 and sorted(resumed.json()["graduated"]) == sorted([ids[0], ids[2]])
+    history = (await registry.get(f"/v1/students/{ids[0]}/history", headers=_as(token))).json()["history"]
+    assert sum(e["type"] == "graduated" for e in history) == 1  # approving again graduates nobody twice
+    final = (await registry.get(ROSTER, headers=county)).json()
+    assert (final["status"], final["graduated"]) == ("approved", 2)
+    late = await registry.post(f"{ROSTER}/review", json={"approve": False, "reason": "too late"}, headers=county)
+    assert late.status_code == 409
