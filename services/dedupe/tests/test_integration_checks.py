@@ -92,3 +92,39 @@ async def test_r50_http_check_for_operators_is_jurisdiction_checked(start_app, i
     )
     assert invalid.status_code == 422
     assert invalid.json()["detail"][0]["field"] == "id_number"
+
+
+async def test_r01_the_same_child_checked_at_two_replicas_at_once_is_unique_only_once(start_app):
+    """Two dedupe replicas, each with its own in-memory index, over one store: the ID number's reservation decides."""
+    first = await start_app(create_app, DedupeSettings)
+    second = await start_app(create_app, DedupeSettings)
+    a = check("stu_at_a", "陈思雨", id_number=SIYU_ID).payload
+    b = check("stu_at_b", "陈思雨", id_number=SIYU_ID).payload
+    answers = await asyncio.gather(first.app.state.checks.verdict(a), second.app.state.checks.verdict(b))
+    assert sorted(v.verdict.value for v in answers) == ["duplicate", "unique"]
+    winner, loser = (a, b) if answers[0].verdict.value == "unique" else (b, a)
+    refused = next(v for v in answers if v.verdict.value == "duplicate")
+    assert refused.existing_student_id == winner.student_id and refused.student_id == loser.student_id
+    again = await first.app.state.checks.verdict(winner)
+    assert again.verdict.value == "unique"  # a repeated check of the winner's own request keeps its reservation
+
+
+async def test_r01_a_reservation_whose_record_never_came_lapses(isolation):
+    from datetime import UTC, datetime, timedelta
+
+    from xueji_dedupe.domain import CandidateRecord
+    from xueji_dedupe.feed import facts_of
+    from xueji_dedupe.reservations import Reservations
+    from xueji_kit.store import connect
+
+    client = connect(isolation.servers.mongodb)
+    reservations = Reservations(client[f"{isolation.database}_reservations"], lapse=timedelta(minutes=10))
+    a, b = (CandidateRecord.model_validate(facts_of(check(s, "陈思雨", id_number=SIYU_ID).payload)) for s in "ab")
+    now = datetime.now(UTC)
+    try:
+        assert await reservations.reserve(a, now) is None
+        assert (await reservations.reserve(b, now + timedelta(minutes=9))).student_id == "a"
+        assert await reservations.reserve(b, now + timedelta(minutes=11)) is None  # a was never created
+        assert (await reservations.reserve(a, now + timedelta(minutes=12))).student_id == "b"
+    finally:
+        await client.close()

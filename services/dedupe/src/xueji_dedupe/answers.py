@@ -22,6 +22,7 @@ from xueji_dedupe.domain.verdict import VerdictKind as Kind
 from xueji_dedupe.feed import check_request, facts_of
 from xueji_dedupe.index_store import IndexKeeper
 from xueji_dedupe.register import PopulationRegister
+from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
 from xueji_dedupe.verdicts import case_opened, verdict_message
 from xueji_kit.aggregates import Decision, decide_and_save
@@ -37,6 +38,7 @@ class Checks:
         policy: MatchPolicy,
         register: PopulationRegister,
         cases: ReviewCases,
+        reservations: Reservations,
     ) -> None:
         self.runtime = runtime
         self.settings: DedupeSettings = runtime.settings  # type: ignore[assignment]
@@ -44,14 +46,22 @@ class Checks:
         self.policy = policy
         self.register = register
         self.cases = cases
+        self.reservations = reservations
 
     async def verdict(self, request: CheckRequested) -> VerdictGiven:
         """The answer from this tier's index; the national tier adds the population register's comparison."""
-        verdict = check(self.keeper.index, check_request(request), self.policy)
+        probe = check_request(request)
+        verdict = check(self.keeper.index, probe, self.policy)
         if not self.settings.national:
             if request.purpose is CheckPurpose.CREATION and verdict.kind is Kind.UNIQUE:
                 # No await since the check: a concurrent check for the same child sees this one (R01).
-                self.keeper.hold(CandidateRecord.model_validate(facts_of(request)), time.monotonic())
+                person = CandidateRecord.model_validate(facts_of(request))
+                self.keeper.hold(person, time.monotonic())
+                holder = await self.reservations.reserve(person)  # the same child at another replica
+                if holder is not None:
+                    self.keeper.release(person.student_id)
+                    self.keeper.hold(holder, time.monotonic())
+                    verdict = check(self.keeper.index, probe, self.policy)
             return verdict_message(verdict, request, tier="province")
         return verdict_message(verdict, request, tier="national", register=await self._compare(request))
 

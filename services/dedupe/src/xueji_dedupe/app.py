@@ -22,6 +22,7 @@ from xueji_dedupe.handlers.identity import on_identity
 from xueji_dedupe.handlers.national_verdict import on_national_verdict
 from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
+from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.runtime import ServiceRuntime
 
@@ -52,7 +53,7 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
     keeper, candidates, cases = IndexKeeper(), CandidateStore(runtime.db), ReviewCases(runtime)
     policy = match_policy(settings)
     register = register_from(settings.population_register_file) if settings.national else NoRegister()
-    checks = Checks(runtime, keeper, policy, register, cases)
+    checks = Checks(runtime, keeper, policy, register, cases, Reservations(runtime.db))
 
     async def load_index() -> None:  # before the broker starts: checks never see a half-empty index
         await candidates.load_into(keeper)

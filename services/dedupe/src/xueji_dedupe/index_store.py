@@ -43,6 +43,11 @@ class IndexKeeper:
         self.index.upsert(record)
         self.held[record.student_id] = now + self.hold_seconds
 
+    def release(self, student_id: str) -> None:
+        """End a hold early (the person turned out to be held by another replica's reservation)."""
+        if self.held.pop(student_id, None) is not None and student_id not in self.versions:
+            self.index.remove(student_id)
+
     def expire(self, now: float) -> None:
         for student_id in [s for s, until in self.held.items() if until <= now]:
             del self.held[student_id]

@@ -1,0 +1,57 @@
+"""Reservations of resident ID numbers being enrolled, shared by every replica of the province's dedupe (R01).
+
+Each replica holds the persons it answered "unique" in its own memory (IndexKeeper.hold), which closes the race for
+checks it answers itself. Checks for the same child can reach two replicas (the check topic is keyed by request), so
+before answering "unique" to a creation with an ID number the replica also reserves the number in the store: one
+insert whose `_id` is the number. The replica that loses finds the winner's record in the reservation and answers
+"duplicate" naming it. A reservation lapses like a hold does (the record was never created); a record that was
+created is in every replica's index by then, through the identity feed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from xueji_dedupe.domain import CandidateRecord
+from xueji_kit.store import Document, is_duplicate_key
+
+
+class Reservations:
+    def __init__(self, db: AsyncDatabase[Document], lapse: timedelta = timedelta(minutes=10)) -> None:
+        self.collection = db["id_reservations"]
+        self.lapse = lapse
+
+    async def reserve(self, record: CandidateRecord, now: datetime | None = None) -> CandidateRecord | None:
+        """Reserve the record's ID number for it; None when it is this record's, else the record holding it."""
+        if record.id_number is None:
+            return None
+        at = now or datetime.now(UTC)
+        document = {
+            "_id": f"id:{record.id_number}",
+            "student_id": record.student_id,
+            "record": record.model_dump(mode="json"),
+            "lapses_at": at + self.lapse,
+        }
+        for _ in range(3):
+            try:
+                await self.collection.insert_one(document)
+                return None
+            except PyMongoError as exc:
+                if not is_duplicate_key(exc):
+                    raise
+            held = await self.collection.find_one({"_id": document["_id"]})
+            if held is None:
+                continue  # it lapsed and was removed just now: reserve again
+            if held["student_id"] == record.student_id:
+                return None  # a redelivered or repeated check for the same request
+            if _aware(held["lapses_at"]) > at:
+                return CandidateRecord.model_validate(held["record"])
+            await self.collection.delete_one({"_id": document["_id"], "student_id": held["student_id"]})
+        raise RuntimeError(f"could not reserve {document['_id']}: it kept changing hands")  # the check is retried
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
