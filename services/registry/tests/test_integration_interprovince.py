@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status_file import PaperRecord
 from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
 from xueji_contracts.topics import INTERPROVINCE_FILE, TRANSFER_CASE, all_topic_names
 from xueji_registry.app import create_app
@@ -36,15 +37,24 @@ def _auth(token, role, code) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, code)}"}
 
 
-async def _case_changed(bootstrap: str, topic: str, student_id: str, province: str, transfer_id: str) -> None:
+async def _case_changed(
+    bootstrap: str,
+    topic: str,
+    student_id: str,
+    province: str,
+    transfer_id: str,
+    outcome: CaseOutcome = CaseOutcome.COMPLETED,
+    paper_record: PaperRecord | None = None,
+) -> None:
     """What each province's transfer service publishes on its own transfer.case.v1 when the case completes."""
     payload = TransferCaseChanged(
         transfer_id=transfer_id,
-        outcome=CaseOutcome.COMPLETED,
+        outcome=outcome,
         student_id=student_id,
         sending_school=HUNAN_SCHOOL,
         receiving_school=FUJIAN_SCHOOL,
         at=datetime.now(UTC),
+        paper_record=paper_record,
     )
     message = envelop(payload, producer="transfer", province=province, occurred_at=datetime.now(UTC))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
@@ -98,3 +108,52 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
     assert left["school_code"] == HUNAN_SCHOOL  # the record stays in Hunan as history (R12)
     history = await hunan_registry.get(f"/v1/students/{student_id}/history", headers=_auth(token, "county", "430102"))
     assert any(e.get("type") == "transferred_out" for e in history.json()["history"]), history.text
+
+
+async def test_r23_r34_an_offline_acceptance_starts_the_record_from_the_paper_form_and_the_file_prevails_later(
+    start_app, dedupe_stub, token, isolation, wait_for, mirror
+):
+    bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(hunan + name, 1, 1) for name in all_topic_names()])
+    await admin.close()
+    fujian_registry = await start_app(create_app, RegistrySettings)
+    hunan_registry = await start_app(
+        create_app, RegistrySettings, province="43", topic_prefix=hunan, mongodb_database=f"{isolation.database}_hn"
+    )
+    async with dedupe_stub(prefix=hunan):
+        created = await hunan_registry.post("/v1/students", json=STUDENT, headers=_auth(token, "school", HUNAN_SCHOOL))
+    assert created.status_code == 201, created.text
+    student_id, transfer_id = created.json()["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
+    county = _auth(token, "county", "350602")
+
+    async def fujian_record() -> dict | None:
+        answer = await fujian_registry.get(f"/v1/students/{student_id}", headers=county)
+        return answer.json() if answer.status_code == 200 else None
+
+    # The paper form, copied by hand: a mistyped given name (含 for 涵).
+    paper = PaperRecord(
+        status_number="L" + STUDENT["id_number"], name="刘子含", id_number=STUDENT["id_number"], gender="male",
+        birth_date=STUDENT["birth_date"], segment="primary", grade=3, admitted_on="2026-09-01",
+    )  # fmt: skip
+    fujian_cases = isolation.topic(TRANSFER_CASE.name)
+    await _case_changed(bootstrap, fujian_cases, student_id, "35", transfer_id, CaseOutcome.OFFLINE_ACCEPTED, paper)
+    offline = await wait_for(fujian_record)
+    assert (offline["state"], offline["school_code"]) == ("enrolled", FUJIAN_SCHOOL)  # at once, status continuous
+
+    async with mirror((hunan + INTERPROVINCE_FILE.name, isolation.topic(INTERPROVINCE_FILE.name), "35")):
+        await _case_changed(bootstrap, fujian_cases, student_id, "35", transfer_id)
+        await _case_changed(bootstrap, hunan + TRANSFER_CASE.name, student_id, "35", transfer_id)
+
+        async def reconciled() -> list | None:
+            answer = await fujian_registry.get(f"/v1/students/{student_id}/history", headers=county)
+            found = [e for e in answer.json()["history"] if e["type"] == "arrival_reconciled"]
+            return found or None
+
+        (event,) = await wait_for(reconciled)
+    differences = {d["field"]: (d["paper"], d["system"]) for d in event["differences"]}
+    assert differences["name"] == ("刘子含", "刘子涵")  # R23: the system record prevails
+    assert event["arrival"]["identity"]["name"] == "刘子涵"
+    history = (await fujian_registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
+    assert [e["type"] for e in history].count("transferred_in") == 1  # one move, offline then reconciled

@@ -103,6 +103,13 @@ def timed_out() -> TransferCase:
     return step(state, FireTimer(timer_id=timer.timer_id), timer.due_at)
 
 
+# The paper Registration Form's particulars: the receiving province's registry starts the record from them (R34).
+PAPER = {
+    "status_number": "G430102201603150024", "name": "王小明", "gender": "male", "birth_date": "2016-03-15",
+    "segment": "junior", "grade": "8", "admitted_on": "2022-09-01",
+}  # fmt: skip
+
+
 def accepted_offline(record: dict[str, str] | None = None) -> TransferCase:
     state = timed_out()
     state = step(
@@ -110,7 +117,7 @@ def accepted_offline(record: dict[str, str] | None = None) -> TransferCase:
         RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
         OFFLINE_DUE,
     )
-    return step(state, AcceptOffline(operator=RS, record=record or {}), OFFLINE_DUE)
+    return step(state, AcceptOffline(operator=RS, record={**PAPER, **(record or {})}), OFFLINE_DUE)
 
 
 def test_r23_offline_path_opens_after_20_working_days() -> None:
@@ -181,7 +188,10 @@ def test_r23_offline_acceptance_enrolls_the_student_at_once_with_continuous_stat
         RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
         OFFLINE_DUE,
     )
-    state, events = events_of(state, AcceptOffline(operator=RS, record={"grade": "8"}), OFFLINE_DUE)
+    with pytest.raises(Refused) as sketchy:  # R34: from another province the form must give the particulars
+        step(state, AcceptOffline(operator=RS, record={"grade": "8"}), OFFLINE_DUE)
+    assert (sketchy.value.rule, sketchy.value.field) == ("R23", "record.status_number")
+    state, events = events_of(state, AcceptOffline(operator=RS, record=PAPER), OFFLINE_DUE)
     (accepted,) = events
     assert isinstance(accepted, OfflineAccepted)
     assert (accepted.student_id, accepted.receiving_school, accepted.continuous_status) == ("stu-1", RECEIVING, True)
@@ -196,7 +206,7 @@ def test_r23_system_path_completing_later_reconciles_and_the_system_record_preva
     reported = RecordStudentReported(
         operator=RS,
         electronic_file=evidence(EvidenceKind.ELECTRONIC_FILE),
-        system_record={"grade": "8", "name": "王晓明"},
+        system_record={**PAPER, "grade": "8", "name": "王晓明"},
     )
     state, events = events_of(state, reported, OFFLINE_DUE)
     completed, reconciled = events

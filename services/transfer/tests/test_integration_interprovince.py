@@ -18,6 +18,10 @@ from xueji_contracts.topics import all_topic_names
 pytestmark = pytest.mark.integration
 HUNAN_SCHOOL, HUNAN_COUNTY = "4301020001", "430102"
 TOPIC = "interprovince.transfer.v1"
+PAPER_FORM = {
+    "status_number": "G430102201603150024", "name": "周小满", "gender": "female", "birth_date": "2016-03-15",
+    "segment": "primary", "grade": "3", "admitted_on": "2022-09-01", "class": "2",
+}  # fmt: skip
 
 
 async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_and_completed(
@@ -58,9 +62,11 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
         assert [i["action"] for i in chase] == ["chase_stage"]
         await fj.ok("POST", f"/v1/transfers/{tid}/offline/consent", ("county", "350602"),
                     {"signed_form": evidence("signed_registration_form")})  # fmt: skip
-        await fj.ok(
-            "POST", f"/v1/transfers/{tid}/offline/acceptance", ("school", RECEIVING), {"record": {"class": "2"}}
-        )
+        # R23, R34: Fujian's registry has no record of a Hunan student; it starts one from the paper form.
+        accept = f"/v1/transfers/{tid}/offline/acceptance"
+        sketchy = await fj.call("POST", accept, ("school", RECEIVING), {"record": {"class": "2"}})
+        assert sketchy.status_code == 422 and sketchy.json()["detail"][0]["field"] == "record.status_number"
+        await fj.ok("POST", accept, ("school", RECEIVING), {"record": PAPER_FORM})
 
         # Hunan's verifications arrive after all, decided in Hunan and recorded by Fujian.
         other = await hn.decide(tid, "sending_school", who=("school", "4301020002"))
@@ -96,6 +102,9 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
     assert [m["outcome"] for m in of_type(outcomes, "TransferCaseChanged", tid)] == [
         "opened", "offline_opened", "offline_accepted", "completed", "reconciled",
     ]  # fmt: skip
+    accepted = next(m for m in of_type(outcomes, "TransferCaseChanged", tid) if m["outcome"] == "offline_accepted")
+    assert accepted["paper_record"]["status_number"] == PAPER_FORM["status_number"]  # the registry starts from it
+    assert all(m["paper_record"] is None for m in of_type(outcomes, "TransferCaseChanged", tid) if m is not accepted)
     # Hunan's own transfer.case.v1 carries the outcome too: Hunan's registry records the student leaving.
     hunan_cases = await published(
         bootstrap,

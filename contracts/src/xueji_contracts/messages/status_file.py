@@ -48,3 +48,21 @@ class StatusFileTransferred(BaseModel):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
+
+
+class PaperRecord(BaseModel):
+    """A student from another province as the paper Registration Form gives them (R23, R34): at an offline
+    acceptance the receiving province's registry starts the record from it, status continuous; the electronic
+    file reconciles it when the system path completes, and the file prevails. PERSONAL DATA, like the file."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status_number: str = Field(pattern=r"^[GLJ][0-9]{17}[0-9X]$", description="the national status number")
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str | None = Field(default=None, description="None for a student with no obtainable ID number")
+    gender: FileGender
+    birth_date: date
+    segment: FileSegment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int | None = Field(default=None, ge=1, le=12, description="default: 6, 9 or 12 by segment")
+    admitted_on: date

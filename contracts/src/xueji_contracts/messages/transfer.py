@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from xueji_contracts.messages.status_file import PaperRecord
+
 CODE = r"^\d{6}(\d{4})?$"
 
 
@@ -134,3 +136,6 @@ class TransferCaseChanged(_Message):
     receiving_school: str = Field(pattern=CODE)
     reason: str | None = None
     at: AwareDatetime
+    paper_record: PaperRecord | None = Field(
+        default=None, description="offline_accepted from another province: the record starts from the paper form"
+    )

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from xueji_contracts.auth import province_of
 from xueji_contracts.envelope import envelop
-from xueji_contracts.messages.status_file import FileGender, FileSegment, StatusFileTransferred
+from xueji_contracts.messages.status_file import FileGender, FileSegment, PaperRecord, StatusFileTransferred
 from xueji_contracts.topics import INTERPROVINCE_FILE
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.person import BasicInfo, Gender, StudentIdentity
+from xueji_registry.domain.rules import DEFAULT_RULES
 from xueji_registry.domain.status_events import Arrival
 
 
@@ -61,4 +62,22 @@ def arrival_of(file: StatusFileTransferred) -> Arrival:
         grade=file.grade,
         graduation_grade=file.graduation_grade,
         admitted_on=file.admitted_on,
+    )
+
+
+def paper_arrival(student_id: str, paper: PaperRecord) -> Arrival:
+    """R23, R34: an offline acceptance from another province starts the record from the paper form; the electronic
+    file reconciles it when the system path completes."""
+    segment = Segment(paper.segment.value)
+    return Arrival(
+        student_id=student_id,
+        identity=StudentIdentity(
+            name=paper.name, id_number=paper.id_number, gender=Gender(paper.gender.value), birth_date=paper.birth_date
+        ),
+        status_number=paper.status_number,
+        segment=segment,
+        grade=paper.grade,
+        graduation_grade=paper.graduation_grade or DEFAULT_RULES.graduation_grades[segment],
+        admitted_on=paper.admitted_on,
+        source="paper_form",
     )

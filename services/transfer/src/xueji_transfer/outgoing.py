@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from xueji_contracts.auth import province_of
 from xueji_contracts.envelope import derive_id, envelop
 from xueji_contracts.messages import transfer as c
+from xueji_contracts.messages.status_file import PaperRecord
 from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
 from xueji_kit.store import Outgoing
 from xueji_transfer.domain import TransferCase, TransferEvent
@@ -56,8 +57,16 @@ def published(case: TransferCase, event: TransferEvent) -> Iterator[Published]:
     if outcome is not None:
         yield TRANSFER_CASE, c.TransferCaseChanged(
             transfer_id=tid, outcome=outcome[0], student_id=app.student_id or "", sending_school=app.sending.code,
-            receiving_school=app.receiving.code, reason=outcome[1], at=event.at,
+            receiving_school=app.receiving.code, reason=outcome[1], at=event.at, paper_record=_paper(case, event),
         )  # fmt: skip
+
+
+def _paper(case: TransferCase, event: TransferEvent) -> PaperRecord | None:
+    """A student from another province accepted offline: the receiving registry starts the record from the form."""
+    application = case.application
+    if not isinstance(event, oe.OfflineAccepted) or application.sending.code[:2] == application.receiving.code[:2]:
+        return None
+    return PaperRecord.model_validate(event.record)  # validated when the school accepted (R23)
 
 
 def _closed(case: TransferCase, event: se.StageApproved | se.StageReturned | ce.TransferRejected) -> c.StageClosed:

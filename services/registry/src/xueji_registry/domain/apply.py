@@ -23,7 +23,7 @@ from xueji_registry.domain.record_events import (
 )
 from xueji_registry.domain.state import ChangePhase, Closure, PendingChange, StudentStatus
 from xueji_registry.domain.status_apply import transition_changes
-from xueji_registry.domain.status_events import TransferredIn
+from xueji_registry.domain.status_events import ArrivalReconciled, TransferredIn
 
 
 def _start(event: RegistryEvent) -> StudentStatus:
@@ -57,6 +57,7 @@ def _start(event: RegistryEvent) -> StudentStatus:
             admitted_on=arrival.admitted_on,
             status_number=arrival.status_number,
             transfers=(event.transfer_id,),
+            paper_arrival=event.transfer_id if arrival.source == "paper_form" else None,
         )
     raise ValueError(f"a status record starts with status_recorded or a first transfer in, not {event.type}")
 
@@ -125,6 +126,21 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case RecordClosed():
             return {"closure": Closure(cause=event.cause, at=event.at), "pending": ()}
+        case ArrivalReconciled(arrival=system):
+            numbers = state.previous_numbers
+            if system.status_number != state.status_number:
+                numbers = (*numbers, state.status_number)  # the paper's number stays in the history
+            return {
+                "identity": system.identity,
+                "basic": system.basic,
+                "status_number": system.status_number,
+                "previous_numbers": numbers,
+                "segment": system.segment,
+                "grade": system.grade,
+                "graduation_grade": system.graduation_grade,
+                "admitted_on": system.admitted_on,
+                "paper_arrival": None,
+            }
     return transition_changes(state, event)
 
 

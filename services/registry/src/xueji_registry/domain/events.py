@@ -24,6 +24,7 @@ from xueji_registry.domain.record_events import (
 )
 from xueji_registry.domain.status_events import (
     Arrival,
+    ArrivalReconciled,
     Completed,
     CreationConfirmed,
     Deceased,
@@ -68,7 +69,8 @@ RegistryEvent = Annotated[
     | Completed
     | Left
     | TransferredOut
-    | TransferredIn,
+    | TransferredIn
+    | ArrivalReconciled,
     Field(discriminator="type"),
 ]
 
@@ -76,6 +78,7 @@ __all__ = [
     "AbsenceEnded",
     "AbsenceRecorded",
     "Arrival",
+    "ArrivalReconciled",
     "BasicInfoChanged",
     "CertificateReissued",
     "ChangeApproved",

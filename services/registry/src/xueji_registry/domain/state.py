@@ -102,6 +102,7 @@ class StudentStatus(_Frozen):
     certificates: tuple[CertificateRecord, ...] = ()
     pending: tuple[PendingChange, ...] = ()
     transfers: tuple[str, ...] = ()  # transfer ids already applied: a redelivered outcome changes nothing
+    paper_arrival: str | None = None  # R23: started from an offline acceptance's paper form; awaits the file
     closure: Closure | None = None
 
     @property

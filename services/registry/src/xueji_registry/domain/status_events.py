@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
-from xueji_registry.domain.event_base import TransitionEventBase
+from xueji_registry.domain.event_base import RegistryEventBase, TransitionEventBase
 from xueji_registry.domain.periods import SchoolTerm, Segment
 from xueji_registry.domain.person import BasicInfo, StudentIdentity
 
@@ -93,6 +93,9 @@ class TransferredOut(TransitionEventBase):
     receiving_school: str = Field(pattern=SCHOOL)
 
 
+ArrivalSource = Literal["status_file", "paper_form"]
+
+
 class Arrival(BaseModel):
     """A student arriving from another province for the first time: what the sending side's record says."""
 
@@ -106,6 +109,27 @@ class Arrival(BaseModel):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
+    source: ArrivalSource = Field(
+        default="status_file", description="the electronic file, or the paper form of an offline acceptance (R23)"
+    )
+
+
+class ArrivalDifference(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str
+    paper: str | None
+    system: str | None
+
+
+class ArrivalReconciled(RegistryEventBase):
+    """R23, R34: a record started from the paper form of an offline acceptance meets the electronic file: the
+    differences are listed and the file prevails (the paper's values stay in this event)."""
+
+    type: Literal["arrival_reconciled"] = "arrival_reconciled"
+    transfer_id: str
+    differences: tuple[ArrivalDifference, ...]
+    arrival: Arrival
 
 
 class TransferredIn(TransitionEventBase):

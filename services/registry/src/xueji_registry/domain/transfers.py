@@ -11,7 +11,13 @@ from xueji_registry.domain.event_base import Actor, Moved
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.numbers import kind_of
 from xueji_registry.domain.state import StudentStatus
-from xueji_registry.domain.status_events import TransferredIn, TransferredOut
+from xueji_registry.domain.status_events import (
+    Arrival,
+    ArrivalDifference,
+    ArrivalReconciled,
+    TransferredIn,
+    TransferredOut,
+)
 from xueji_registry.domain.transitions import TRANSFERABLE
 
 
@@ -61,6 +67,8 @@ def transfer_in(command: RecordTransferIn, state: StudentStatus | None, now: dat
             TransferredIn(**moved, transfer_id=command.transfer_id, to_school=command.receiving_school, arrival=arrival)
         ]
     if command.transfer_id in state.transfers:
+        if state.paper_arrival == command.transfer_id and command.arrival and command.arrival.source == "status_file":
+            return [_reconciled(command, command.arrival, state, now)]
         return []
     # A returning student's record is the one kept here; the sending province's copy does not replace it.
     if state.state is not StatusState.TRANSFERRED:
@@ -73,3 +81,39 @@ def transfer_in(command: RecordTransferIn, state: StudentStatus | None, now: dat
             **moved, transfer_id=command.transfer_id, from_school=state.school_code, to_school=command.receiving_school
         )
     ]
+
+
+def _reconciled(command: RecordTransferIn, system: Arrival, state: StudentStatus, now: datetime) -> ArrivalReconciled:
+    """R23: the record started from the paper form meets the electronic file; the file prevails."""
+    paper = Arrival(
+        student_id=state.student_id,
+        identity=state.identity,
+        basic=state.basic,
+        status_number=state.status_number,
+        segment=state.segment,
+        grade=state.grade,
+        graduation_grade=state.graduation_grade,
+        admitted_on=state.admitted_on,
+    )
+    was, now_is = _flat(paper), _flat(system)
+    differences = tuple(
+        ArrivalDifference(field=name, paper=was.get(name), system=now_is.get(name))
+        for name in sorted(set(was) | set(now_is))
+        if was.get(name) != now_is.get(name)
+    )
+    return ArrivalReconciled(
+        student_id=state.student_id,
+        at=now,
+        by=Actor.of(command.operator),
+        reason=command.reason,
+        evidence=command.evidence,
+        transfer_id=command.transfer_id,
+        differences=differences,
+        arrival=system,
+    )
+
+
+def _flat(arrival: Arrival) -> dict[str, str | None]:
+    fields = arrival.model_dump(mode="json", exclude={"student_id", "source", "identity", "basic"})
+    fields |= arrival.identity.model_dump(mode="json") | arrival.basic.model_dump(mode="json")
+    return {name: None if value is None else str(value) for name, value in fields.items()}

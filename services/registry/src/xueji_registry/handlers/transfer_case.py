@@ -2,7 +2,8 @@
 
 Between provinces (R34) each side does its half: the sending province records the student as transferred out
 when the case completes and sends the electronic file (interprovince.file.v1); the receiving province starts the
-record from that file (handlers/status_file.py), or moves a returning student whose record it still keeps.
+record from that file (handlers/status_file.py), or moves a returning student whose record it still keeps. An offline
+acceptance (R23) starts it at once from the paper form the case carries; the file reconciles it later.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
 from xueji_registry import records
 from xueji_registry.domain import RecordTransferIn, RecordTransferOut, StudentStatus
-from xueji_registry.status_files import file_message, file_of
+from xueji_registry.status_files import file_message, file_of, paper_arrival
 
 MOVES = {CaseOutcome.COMPLETED, CaseOutcome.OFFLINE_ACCEPTED, CaseOutcome.ROLLED_BACK}
 log = structlog.get_logger("registry.transfer_case")
@@ -46,11 +47,14 @@ async def on_transfer_case(
         return
     # Offline acceptance and the later system completion are one move: the same transfer id (R23).
     transfer_id = f"{case.transfer_id}:rollback" if back else case.transfer_id
+    arrival = None
     if province_of(case.sending_school) != here and not back and await records.load(runtime, case.student_id) is None:
-        log.info("awaiting_status_file", transfer_id=case.transfer_id)  # the file starts the record here
-        return
+        if case.outcome is not CaseOutcome.OFFLINE_ACCEPTED or case.paper_record is None:
+            log.info("awaiting_status_file", transfer_id=case.transfer_id)  # the file starts the record here
+            return
+        arrival = paper_arrival(case.student_id, case.paper_record)  # enrolled at once, from the paper form (R23)
     command = RecordTransferIn(
-        operator=_service(school), reason=reason, transfer_id=transfer_id, receiving_school=school
+        operator=_service(school), reason=reason, transfer_id=transfer_id, receiving_school=school, arrival=arrival
     )
     await records.execute(runtime, case.student_id, commit_id, command, correlation_id=message.correlation_id)
 

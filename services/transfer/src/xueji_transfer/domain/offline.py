@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ValidationError
+
+from xueji_contracts.messages.status_file import PaperRecord
 from xueji_contracts.messages.transfer import Level
 from xueji_transfer.domain import guards
 from xueji_transfer.domain.commands import AcceptOffline, DeclareSystemFailure, RecordOfflineConsent
@@ -66,6 +69,8 @@ def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> 
         raise Refused("R23", _not_open(case, "acceptance"))
     student_id = case.application.student_id
     assert student_id is not None  # an application without a status is refused (R20)
+    if case.application.sending.code[:2] != receiving[:2]:
+        _paper_record(command.record)
     return [
         OfflineAccepted(
             at=now,
@@ -75,6 +80,18 @@ def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> 
             record=command.record,
         )
     ]
+
+
+def _paper_record(record: dict[str, str]) -> PaperRecord:
+    """From another province the receiving registry has no record yet: it starts from the paper form (R34)."""
+    try:
+        return PaperRecord.model_validate(record)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in ("record", *error["loc"]))
+        message = "required" if error["type"] == "missing" else str(error["msg"])
+        detail = f"a student from another province: the paper form's {field} is {message}"
+        raise Refused("R23", detail, field=field) from None
 
 
 def reconcile(case: TransferCase, system_record: dict[str, str], now: datetime) -> list[TransferEvent]:
