@@ -7,6 +7,8 @@ only pairs whose names are not plainly different are scored in full by `compare`
 boundary of the "different" name level (characters < 0.5 and reading < 0.7), and it is used only when the policy
 makes a pair with different names unable to reach the review threshold whatever else agrees — so the audit finds
 the same pairs the checks would (the benchmark verifies it on a sample); otherwise every pair is scored.
+Birth dates are filtered the same way: the levels a pair cannot reach review with (by default "different", -7 bits)
+are recognised for the whole block at once (Hamming distance of YYYYMMDD, and day/month swapped) and skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Hamming
 
 from xueji_dedupe.domain.check import identity_rule, match_probability
 from xueji_dedupe.domain.features import compare
@@ -29,6 +32,7 @@ from xueji_dedupe.domain.verdict import FeatureScore, VerdictKind
 T = TypeVar("T")
 CHARS_CUTOFF = 50.0  # fuzz.ratio of the name keys below which the name level is "different" ...
 SOUND_CUTOFF = 70.0  # ... together with the ratio of the readings below this (features._name_level)
+FEATURES = ("name", "birth_date", "gender", "region")  # each weight of FeatureWeights starts with its feature
 
 
 @dataclass(frozen=True)
@@ -53,21 +57,43 @@ class AuditReport:
     name_filter: bool = True
 
 
+def _best(policy: MatchPolicy) -> dict[str, float]:
+    """The largest weight each feature can add."""
+    w = policy.weights
+    return {
+        "name": max(
+            w.name_identical, w.name_same_sound, w.name_alike, w.name_similar, w.name_partial, w.name_different
+        ),
+        "birth_date": max(
+            w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different
+        ),
+        "gender": max(w.gender_same, w.gender_different),
+        "region": max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different),
+    }
+
+
+def _unreachable(policy: MatchPolicy, feature: str, weight: float) -> bool:
+    """Can no pair with this outcome of `feature` reach the review threshold, whatever else agrees?"""
+    bits = policy.prior_log2_odds + weight + sum(v for k, v in _best(policy).items() if k != feature)
+    return 1.0 / (1.0 + math.exp2(-bits)) < policy.review_threshold
+
+
 def name_filter_is_safe(policy: MatchPolicy) -> bool:
     """Can a pair whose names are "different" still reach the review threshold? If not, skipping them loses none."""
+    return _unreachable(policy, "name", policy.weights.name_different)
+
+
+def date_filter(policy: MatchPolicy) -> tuple[bool, bool]:
+    """(skip "different" birth dates, skip "one_digit" ones too): only when the policy makes them unreachable."""
     w = policy.weights
-    best_rest = (
-        max(w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different)
-        + max(w.gender_same, w.gender_different)
-        + max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different)
-    )
-    bits = policy.prior_log2_odds + w.name_different + best_rest
-    return 1.0 / (1.0 + math.exp2(-bits)) < policy.review_threshold
+    different = _unreachable(policy, "birth_date", w.birth_date_different)
+    return different, different and _unreachable(policy, "birth_date", w.birth_date_one_digit)
 
 
 def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
     policy = policy or MatchPolicy()
     report = AuditReport(records=len(index), name_filter=name_filter_is_safe(policy))
+    dates = date_filter(policy)
     seen: set[tuple[str, str]] = set()
     for group in index.identity_groups():
         for first, second in _pairs_of(sorted(group)):
@@ -80,7 +106,10 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
         report.blocks += 1
         report.pairs_in_blocks += len(ids) * (len(ids) - 1) // 2
         profiles = [index.profile(i) for i in ids]
-        candidates = _plausible(profiles) if report.name_filter else _pairs_of(list(range(len(ids))))
+        if report.name_filter or dates[0]:
+            candidates = _plausible(profiles, report.name_filter, dates)
+        else:
+            candidates = _pairs_of(list(range(len(ids))))
         for i, j in candidates:
             key = (ids[i], ids[j])
             if key in seen:
@@ -99,17 +128,34 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
     return report
 
 
-def _plausible(profiles: list[PersonProfile]) -> Iterator[tuple[int, int]]:
-    """Index pairs (i < j) of the block whose names are not plainly different, computed for the block at once."""
-    keys = [p.name_key for p in profiles]
-    readings = [" ".join(p.syllables) for p in profiles]
-    chars = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=CHARS_CUTOFF, workers=-1)
-    sound = process.cdist(readings, readings, scorer=fuzz.ratio, score_cutoff=SOUND_CUTOFF, workers=-1)
-    # A one-character name has no second position to agree on: keep its pairs (real names have two or more).
-    short = np.array([len(k) <= 1 for k in keys])
-    keep = np.triu((chars >= CHARS_CUTOFF) | (sound >= SOUND_CUTOFF) | np.outer(short, short), k=1)
+def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) of the block that can reach review, computed for the block at once: names not plainly
+    different (if `names`), birth dates identical, swapped or (unless `dates[1]`) one digit off (if `dates[0]`)."""
+    keep = np.triu(np.ones((len(profiles), len(profiles)), dtype=bool), k=1)
+    if dates[0]:
+        keep &= _close_dates(profiles, one_digit=not dates[1])
+    if names:
+        keys = [p.name_key for p in profiles]
+        readings = [" ".join(p.syllables) for p in profiles]
+        chars = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=CHARS_CUTOFF, workers=-1)
+        sound = process.cdist(readings, readings, scorer=fuzz.ratio, score_cutoff=SOUND_CUTOFF, workers=-1)
+        # A one-character name has no second position to agree on: keep its pairs (real names have two or more).
+        short = np.array([len(k) <= 1 for k in keys])
+        keep &= (chars >= CHARS_CUTOFF) | (sound >= SOUND_CUTOFF) | np.outer(short, short)
     rows, cols = np.nonzero(keep)
     return zip(rows.tolist(), cols.tolist(), strict=True)
+
+
+def _close_dates(profiles: list[PersonProfile], one_digit: bool) -> np.ndarray:
+    """Pairs whose birth dates are identical, day/month swapped, or (if `one_digit`) one digit of YYYYMMDD off."""
+    born = [p.facts.birth_date for p in profiles]
+    digits = [f"{d:%Y%m%d}" for d in born]
+    swapped = [f"{d.year:04d}{d.day:02d}{d.month:02d}" for d in born]
+    cutoff = 1 if one_digit else 0
+    near = process.cdist(digits, digits, scorer=Hamming.distance, score_cutoff=cutoff, dtype=np.int32, workers=-1)
+    turned = process.cdist(digits, swapped, scorer=Hamming.distance, score_cutoff=0, dtype=np.int32, workers=-1)
+    close: np.ndarray = (near <= cutoff) | (turned == 0)
+    return close
 
 
 def _pairs_of(items: Sequence[T]) -> Iterator[tuple[T, T]]:
