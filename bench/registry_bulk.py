@@ -12,12 +12,11 @@ import contextlib
 import csv
 import io
 import json
-import random
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,31 +26,28 @@ from pymongo import AsyncMongoClient
 
 from bench.servers import ROOT, bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.identity import check_character
 from xueji_contracts.topics import STUDENT_STATUS, all_topic_names
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
-from xueji_dedupe.synthetic.names import full_name
+from xueji_dedupe.synthetic.province import Children, School
+from xueji_dedupe.synthetic.province import schools as province_schools
 from xueji_kit.security import mint_token
 from xueji_registry.app import create_app as create_registry
 from xueji_registry.settings import RegistrySettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COUNTIES = ("350102", "350203", "350602", "350702", "350802")
 
 
-def students(n: int, schools: list[str], seed: int = 7) -> dict[str, list[dict[str, str]]]:
-    """`n` distinct children with valid ID numbers, spread over `schools`, as a clerk's rows."""
-    rng = random.Random(seed)
-    by_school: dict[str, list[dict[str, str]]] = {s: [] for s in schools}
+def students(n: int, at: list[School], seed: int = 7) -> dict[str, list[dict[str, str]]]:
+    """`n` distinct first-graders of the synthetic province, spread over the schools `at`, as a clerk's rows."""
+    children = Children(seed)
+    by_school: dict[str, list[dict[str, str]]] = {s.code: [] for s in at}
     for i in range(n):
-        school = schools[i % len(schools)]
-        born = date(2019, 9, 1) + timedelta(days=rng.randrange(365))
-        male = i % 2 == 0
-        first17 = f"{school[:6]}{born:%Y%m%d}{(i // 2 % 500) * 2 + (1 if male else 0):03d}"
-        by_school[school].append({
-            "姓名": full_name(rng, male=male), "性别": "男" if male else "女", "出生日期": born.isoformat(),
-            "身份证件号": first17 + check_character(first17), "年级": "1",
+        school = at[i % len(at)]
+        child = children.row(school, grade=1)
+        by_school[school.code].append({
+            "姓名": str(child["name"]), "性别": "男" if child["gender"] == "male" else "女",
+            "出生日期": str(child["birth_date"]), "身份证件号": str(child["id_number"]), "年级": "1",
         })  # fmt: skip
     return by_school
 
@@ -100,8 +96,9 @@ async def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--schools", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
-    schools = [f"{COUNTIES[i % len(COUNTIES)]}{i:04d}" for i in range(1, args.schools + 1)]
-    classes = students(args.students, schools)
+    primaries = [s for s in province_schools(per_county=2) if s.segment == "primary"]
+    classes = students(args.students, primaries[: args.schools])
+    schools = list(classes)
     sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
     import kafka_server
     from keys import ensure_keys

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import urllib.error
 import urllib.request
 from datetime import date, datetime, time, timedelta
@@ -18,72 +17,45 @@ from pathlib import Path
 
 import keys
 
-SCHOOLS = {
-    "3501020001": "福州市鼓楼区实验小学",
-    "3502030001": "厦门市思明区第一中学",
-    "3506020001": "漳州市芗城区实验小学",
-    "3506020002": "漳州市芗城区第二中学",
-}
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曾彭萧蔡潘田董袁于余叶"
-GIVEN = "子涵浩宇欣怡梓萱一诺宇轩雨桐思远俊杰佳怡明轩若曦晨阳诗涵嘉怡天佑雅琪文博"
+from xueji_dedupe.synthetic.province import Children, schools
+from xueji_dedupe.synthetic.province import students as students_of
+from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
+
+# Four counties of Fujian, a primary and a junior middle school in each (the synthetic province generator).
+DEMO_COUNTIES = ("350102", "350203", "350602", "350603")
+PROVINCE = schools({c: FUJIAN_COUNTIES[c] for c in DEMO_COUNTIES}, per_county=2)
+SCHOOLS = {school.code: school.name for school in PROVINCE}
+PER_SCHOOL = 8
 # sending school, receiving school, working days since the receiving school got the application, how far it got
 TRANSFERS = (
     ("3501020001", "3506020001", 0, "applied"),  # fresh
-    ("3502030001", "3506020002", 1, "at_receiving_bureau"),
-    ("3501020001", "3506020002", 7, "applied"),  # warned tomorrow
+    ("3502030001", "3506030001", 1, "at_receiving_bureau"),
+    ("3501020001", "3506030001", 7, "applied"),  # warned tomorrow
     ("3502030001", "3506020001", 9, "applied"),  # warned: 2 working days left
     ("3501020001", "3506020001", 12, "applied"),  # breached: escalated to the county bureau
-    ("3506020002", "3501020001", 3, "at_sending_school"),
+    ("3506030001", "3501020001", 3, "at_sending_school"),
     ("3506020001", "3502030001", 2, "offline"),  # declared failure: the bureau's paper consent is awaited
 )
-
-
-def _id_number(rng: random.Random, county: str, born: date, female: bool) -> str:
-    from xueji_contracts.identity import check_character
-
-    sequence = rng.randrange(0, 99) * 10 + rng.randrange(0, 5) * 2 + (0 if female else 1)
-    first17 = f"{county}{born:%Y%m%d}{sequence:03d}"
-    return first17 + check_character(first17)
-
-
-def students(seed: int = 35) -> list[dict[str, object]]:
-    rng = random.Random(seed)
-    result = []
-    for school in SCHOOLS:
-        for _ in range(6):
-            grade = rng.randrange(1, 7)
-            born = date(2026 - 6 - grade, 9, 1) - timedelta(days=rng.randrange(0, 365))
-            female = rng.random() < 0.5
-            name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
-            result.append(
-                {
-                    "school_code": school,
-                    "name": name,
-                    "gender": "female" if female else "male",
-                    "id_number": _id_number(rng, school[:6], born, female),
-                    "birth_date": born.isoformat(),
-                    "grade": grade,
-                    "school_year": 2026,
-                }
-            )
-    return result
-
-
 FRESHMAN_SCHOOL = "3501020001"
+CHILDREN = Children(seed=35)  # one draw for pupils and freshmen: every child a distinct person
 
 
-def freshman_class(seed: int = 2026, size: int = 30) -> list[list[str]]:
+def students() -> list[dict[str, object]]:
+    """Every demo school's pupils across its grades: realistic names, valid and distinct ID numbers (R06)."""
+    return list(students_of(PROVINCE, PER_SCHOOL, children=CHILDREN))
+
+
+def freshman_class(size: int = 30) -> list[list[str]]:
     """A first-grade class as the school's clerk keeps it (Chinese headers), with one mistyped ID number."""
-    rng = random.Random(seed)
+    school = next(s for s in PROVINCE if s.code == FRESHMAN_SCHOOL)
     rows = [["姓名", "性别", "出生日期", "身份证件号", "年级", "民族"]]
-    for n in range(size):
-        female = rng.random() < 0.5
-        born = date(2019, 9, 1) + timedelta(days=rng.randrange(0, 365))
-        id_number = _id_number(rng, FRESHMAN_SCHOOL[:6], born, female)
+    for n, child in enumerate(students_of([school], size, grades=range(1, 2), children=CHILDREN)):
+        id_number = str(child["id_number"])
         if n == size // 2:
             id_number = id_number[:-1] + ("0" if id_number[-1] != "0" else "1")  # a typo the upload reports
-        name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
-        rows.append([name, "女" if female else "男", f"{born:%Y/%m/%d}", id_number, "一年级", "汉族"])
+        born = date.fromisoformat(str(child["birth_date"]))
+        gender = "女" if child["gender"] == "female" else "男"
+        rows.append([str(child["name"]), gender, f"{born:%Y/%m/%d}", id_number, "一年级", "汉族"])
     return rows
 
 

@@ -32,6 +32,7 @@ from xueji_dedupe.domain.verdict import FeatureScore, VerdictKind
 T = TypeVar("T")
 CHARS_CUTOFF = 50.0  # fuzz.ratio of the name keys below which the name level is "different" ...
 SOUND_CUTOFF = 70.0  # ... together with the ratio of the readings below this (features._name_level)
+PARALLEL_FROM = 300  # block size from which cdist runs on every core
 FEATURES = ("name", "birth_date", "gender", "region")  # each weight of FeatureWeights starts with its feature
 
 
@@ -135,15 +136,21 @@ def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bo
     if dates[0]:
         keep &= _close_dates(profiles, one_digit=not dates[1])
     if names:
+        workers = _workers(len(profiles))
         keys = [p.name_key for p in profiles]
         readings = [" ".join(p.syllables) for p in profiles]
-        chars = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=CHARS_CUTOFF, workers=-1)
-        sound = process.cdist(readings, readings, scorer=fuzz.ratio, score_cutoff=SOUND_CUTOFF, workers=-1)
+        chars = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=CHARS_CUTOFF, workers=workers)
+        sound = process.cdist(readings, readings, scorer=fuzz.ratio, score_cutoff=SOUND_CUTOFF, workers=workers)
         # A one-character name has no second position to agree on: keep its pairs (real names have two or more).
         short = np.array([len(k) <= 1 for k in keys])
         keep &= (chars >= CHARS_CUTOFF) | (sound >= SOUND_CUTOFF) | np.outer(short, short)
     rows, cols = np.nonzero(keep)
     return zip(rows.tolist(), cols.tolist(), strict=True)
+
+
+def _workers(block: int) -> int:
+    """Every core for a large block; one for the many small ones, where starting threads costs more than it saves."""
+    return -1 if block >= PARALLEL_FROM else 1
 
 
 def _close_dates(profiles: list[PersonProfile], one_digit: bool) -> np.ndarray:
@@ -152,8 +159,9 @@ def _close_dates(profiles: list[PersonProfile], one_digit: bool) -> np.ndarray:
     digits = [f"{d:%Y%m%d}" for d in born]
     swapped = [f"{d.year:04d}{d.day:02d}{d.month:02d}" for d in born]
     cutoff = 1 if one_digit else 0
-    near = process.cdist(digits, digits, scorer=Hamming.distance, score_cutoff=cutoff, dtype=np.int32, workers=-1)
-    turned = process.cdist(digits, swapped, scorer=Hamming.distance, score_cutoff=0, dtype=np.int32, workers=-1)
+    workers = _workers(len(profiles))
+    near = process.cdist(digits, digits, scorer=Hamming.distance, score_cutoff=cutoff, dtype=np.int32, workers=workers)
+    turned = process.cdist(digits, swapped, scorer=Hamming.distance, score_cutoff=0, dtype=np.int32, workers=workers)
     close: np.ndarray = (near <= cutoff) | (turned == 0)
     return close
 
