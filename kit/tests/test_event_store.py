@@ -128,3 +128,35 @@ async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store
     assert len(await store.load("y")) == 1
     ready = await store.unpublished(100)
     assert sorted(e["aggregate_id"] for e in ready) == ["x", "y"]
+
+
+async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothing_twice(store):
+    from datetime import UTC, datetime
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.status import StudentStatusRecorded
+    from xueji_kit.store import NewStream, Outgoing
+
+    def stream(n: int, commit: str = "requested") -> NewStream:
+        payload = StudentStatusRecorded(
+            student_id=f"m{n}",
+            school_code="3506020001",
+            county_code="350602",
+            state="enrolled",
+            status_number_masked="G110105********002X",
+            grade=1,
+            school_year=2026,
+        )
+        message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
+        return NewStream(commit, f"m{n}", [{"n": n}], [Outgoing("student.status.v1", f"m{n}", message)])
+
+    assert await store.append(commit_id="other", aggregate_id="m3", version=1, events=[{"n": -3}], outgoing=[])
+    with pytest.raises(ConcurrencyConflict):  # m3 already began with another commit: reported, not overwritten
+        await store.start_many([stream(n) for n in range(5)])
+    assert [c["events"] for c in await store.load("m3")] == [[{"n": -3}]]
+    assert [c["events"] for c in await store.load("m4")] == [[{"n": 4}]]  # the others were stored in bulk
+    assert await store.start_many([stream(n) for n in (0, 1, 2, 4)]) == [False] * 4  # a re-import: nothing twice
+    assert await store.start_many([stream(n) for n in (5, 6)]) == [True, True]
+    ready = await store.unpublished(100)
+    assert sorted(e["aggregate_id"] for e in ready) == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each once, confirmed
+    assert all(e["confirmed"] for e in ready)

@@ -17,8 +17,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_once
-from xueji_kit.timers import Timer, TimerStore, insert_many_once, minute_of
+from xueji_kit.store import Document, insert_many_once, insert_once
+from xueji_kit.timers import Timer, TimerStore, minute_of
 
 PREFIX = "timers_m"
 

@@ -21,10 +21,10 @@ from typing import Any
 import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_many_once, is_duplicate_key
 
 log = structlog.get_logger("timers")
 MINUTE = 60
@@ -148,19 +148,6 @@ class TimerStore:
     async def finish_minute(self, scheduler: str, minute: int) -> None:
         # Only this scheduler writes its own progress document; an upsert race cannot occur.
         await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}}, upsert=True)
-
-
-async def insert_many_once(collection: Any, docs: list[Document]) -> set[int]:
-    """Insert every document that is not there yet, in one unordered round trip; the indexes of those that were
-    (duplicate `_id`: a lost claim, a redelivery). Any other write error propagates."""
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != 11000 for e in errors):
-            raise
-        return {int(e["index"]) for e in errors}
-    return set()
 
 
 def _timer(doc: Document) -> Timer:

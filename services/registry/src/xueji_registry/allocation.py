@@ -1,38 +1,64 @@
 """Gapless sequence allocation without transactions: the insert a unique `_id` refuses is the only lock.
 
-Each allocation records its holder, so a retried or redelivered allocation reuses its number (no gap).
+A number is the document `{scope}#{n}`; numbers are taken in order, so 1..top all exist and the top is found by
+`_id` lookups (galloping from the last top this process saw, then bisecting): no scan of the scope, which on the
+local store's SQLite backend would read every allocation ever made. Each holder's claim `{scope}@{holder}` records
+its number, so a retried or redelivered allocation reuses it (no gap); a claim left without a number by a crash
+between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
 """
 
 from __future__ import annotations
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_once
 
 
 class Sequences:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["allocations"]
+        self._top: dict[str, int] = {}  # scope -> a number known to be taken (a hint: others may have taken more)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("scope", ASCENDING), ("holder", ASCENDING)], name="scope_holder")
 
     async def allocate(self, scope: str, holder: str) -> int:
         """The number `holder` got in `scope`, or the next free one (1, 2, ...) won by a unique insert."""
-        mine = await self.collection.find_one({"scope": scope, "holder": holder})
-        if mine is not None:
+        claim = f"{scope}@{holder}"
+        mine = await self.collection.find_one({"_id": claim})
+        if mine is not None and mine.get("seq") is not None:
             return int(mine["seq"])
-        seq = await self.collection.count_documents({"scope": scope}) + 1
-        while True:
-            try:
-                await self.collection.insert_one(
-                    {"_id": f"{scope}#{seq}", "scope": scope, "seq": seq, "holder": holder}
-                )
-            except PyMongoError as exc:
-                if not is_duplicate_key(exc):
-                    raise
-                seq += 1  # another writer won this number; the next one may be free
-                continue
-            return seq
+        if mine is None:
+            await insert_once(self.collection, {"_id": claim, "claim_scope": scope, "seq": None})
+        else:  # claimed before, number not recorded: the number may have been won just before a crash
+            won = await self.collection.find_one({"scope": scope, "holder": holder})
+            if won is not None:
+                return await self._record(claim, scope, int(won["seq"]))
+        seq = await self.top(scope) + 1
+        while not await insert_once(
+            self.collection, {"_id": f"{scope}#{seq}", "scope": scope, "seq": seq, "holder": holder}
+        ):
+            seq += 1  # another writer won this number; the next one may be free
+        return await self._record(claim, scope, seq)
+
+    async def _record(self, claim: str, scope: str, seq: int) -> int:
+        await self.collection.update_one({"_id": claim}, {"$set": {"seq": seq}})
+        self._top[scope] = max(self._top.get(scope, 0), seq)
+        return seq
+
+    async def top(self, scope: str) -> int:
+        """The highest number taken in `scope` (0 for none), in O(log n) `_id` lookups."""
+        low = self._top.get(scope, 0)  # taken (or 0)
+        step = 1
+        while await self._taken(scope, low + step):
+            low, step = low + step, step * 2
+        high = low + step  # free
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if await self._taken(scope, middle) else (low, middle)
+        self._top[scope] = low
+        return low
+
+    async def _taken(self, scope: str, seq: int) -> bool:
+        return await self.collection.find_one({"_id": f"{scope}#{seq}"}, {"_id": 1}) is not None

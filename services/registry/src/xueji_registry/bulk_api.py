@@ -11,10 +11,11 @@ from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api import runtime_of
 from xueji_registry.bulk import FileProblem, check, read_table, row_correlation, summary
-from xueji_registry.enrollment import request_enrollment
+from xueji_registry.enrollment import request_enrollments
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
 MAX_BYTES = 20 * 1024 * 1024
+CHUNK = 500  # rows requested in one bulk write
 
 
 def _unreadable(reason: str) -> HTTPException:
@@ -39,7 +40,8 @@ async def bulk_enroll(
         raise _unreadable(str(exc)) from None
     runtime = runtime_of(request)
     outcomes = []
-    for row, body in checked.good:
-        student_id, new = await request_enrollment(runtime, body, operator, row_correlation(body))
-        outcomes.append((row, student_id, new))
+    for start in range(0, len(checked.good), CHUNK):
+        rows = checked.good[start : start + CHUNK]
+        requested = await request_enrollments(runtime, [(body, row_correlation(body)) for _, body in rows], operator)
+        outcomes += [(row, student_id, new) for (row, _), (student_id, new) in zip(rows, requested, strict=True)]
     return summary(checked, outcomes)

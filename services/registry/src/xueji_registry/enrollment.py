@@ -14,7 +14,7 @@ from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document, NewStream, Outgoing
 from xueji_registry.domain import BasicInfo, Gender, Segment, StudentIdentity
 from xueji_registry.domain.person import checked_id_number
 
@@ -58,16 +58,11 @@ def student_of(correlation_id: uuid.UUID) -> str:
     return f"stu_{correlation_id.hex}"
 
 
-async def request_enrollment(
-    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
-) -> str:
-    """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
-
-    A given `correlation` (a bulk row's, derived from the row) makes the request idempotent: asking again for the
-    same correlation stores and asks nothing. Returns the student id and whether this call stored the request."""
-    correlation = correlation or uuid.uuid4()
+def _request(
+    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID, now: datetime
+) -> NewStream:
+    """The pending record of one enrollment and the dedupe check it asks for (R01, R14)."""
     student_id = student_of(correlation)
-    now = datetime.now(UTC)
     check = CheckRequested(
         student_id=student_id,
         school_code=body.school_code,
@@ -87,16 +82,40 @@ async def request_enrollment(
         "request": body.model_dump(mode="json"),
         "reason": "first enrollment by the school",
     }
+    outgoing = [Outgoing(DEDUPE_CHECK.name, str(correlation), message)]
+    return NewStream(f"{student_id}:requested", pending_stream(student_id), [event], outgoing)
+
+
+async def request_enrollment(
+    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
+) -> tuple[str, bool]:
+    """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
+
+    A given `correlation` (a bulk row's, derived from the row) makes the request idempotent: asking again for the
+    same correlation stores and asks nothing. Returns the student id and whether this call stored the request."""
+    correlation = correlation or uuid.uuid4()
+    now = datetime.now(UTC)
+    new = _request(runtime, body, operator, correlation, now)
     stored = await runtime.events.append(
-        commit_id=f"{student_id}:requested",
-        aggregate_id=pending_stream(student_id),
+        commit_id=new.commit_id,
+        aggregate_id=new.aggregate_id,
         version=1,
-        events=[event],
-        outgoing=[Outgoing(DEDUPE_CHECK.name, str(correlation), message)],
+        events=new.events,
+        outgoing=new.outgoing,
         now=now,
     )
     runtime.relay.nudge()
-    return student_id, stored
+    return student_of(correlation), stored
+
+
+async def request_enrollments(
+    runtime: ServiceRuntime, requests: list[tuple[EnrollmentRequest, uuid.UUID]], operator: OperatorClaims
+) -> list[tuple[str, bool]]:
+    """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all."""
+    now = datetime.now(UTC)
+    stored = await runtime.events.start_many([_request(runtime, b, operator, c, now) for b, c in requests], now)
+    runtime.relay.nudge()
+    return [(student_of(c), new) for (_, c), new in zip(requests, stored, strict=True)]
 
 
 async def record_refusal(runtime: ServiceRuntime, student_id: str, commit_id: str, refusal: dict[str, Any]) -> None:

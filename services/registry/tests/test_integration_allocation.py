@@ -1,0 +1,40 @@
+"""R03, R07: gapless allocation without transactions over the real store, found by `_id` lookups alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from xueji_kit.store import connect
+from xueji_registry.allocation import Sequences
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def db(isolation):
+    client = connect(isolation.servers.mongodb)
+    yield client[f"{isolation.database}_allocation"]
+    await client.close()
+
+
+async def test_r07_concurrent_holders_get_1_to_n_and_each_keeps_its_number(db):
+    first, second = Sequences(db), Sequences(db)  # two replicas, each with its own hint
+    holders = [f"stu-{i}" for i in range(60)]
+    numbers = await asyncio.gather(*(s.allocate("S:x", h) for s, h in zip([first, second] * 30, holders, strict=True)))
+    assert sorted(numbers) == list(range(1, 61))
+    again = await asyncio.gather(*(second.allocate("S:x", h) for h in holders))  # redelivered: the same numbers
+    assert again == numbers
+    assert await Sequences(db).allocate("S:x", "stu-new") == 61  # a fresh process finds the top by lookups
+    assert await Sequences(db).top("S:other") == 0
+
+
+async def test_r07_a_number_won_just_before_a_crash_is_found_again_not_skipped(db):
+    sequences = Sequences(db)
+    assert await sequences.allocate("L:350602", "a") == 1
+    # The holder claimed, won number 2, and crashed before recording it on its claim.
+    await db["allocations"].insert_one({"_id": "L:350602@b", "claim_scope": "L:350602", "seq": None})
+    await db["allocations"].insert_one({"_id": "L:350602#2", "scope": "L:350602", "seq": 2, "holder": "b"})
+    assert await Sequences(db).allocate("L:350602", "b") == 2
+    assert await Sequences(db).allocate("L:350602", "c") == 3
