@@ -90,6 +90,9 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         *(settings.topic(t) for t in settings.check_sources()),
         group_id=settings.group("dedupe.check"),
         auto_offset_reset="earliest",
+        # Checks answer independently: the same child checked twice at once is caught by the hold placed before
+        # the first check's first await (IndexKeeper.hold), whichever of the concurrent handlers gets there first.
+        max_workers=8,
         title="dedupe.check",
         description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
     )(on_check)
