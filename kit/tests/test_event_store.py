@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.store import ConcurrencyConflict, EventStore, connect
+from xueji_kit.store import ConcurrencyConflict, EventStore, Outgoing, connect
 
 pytestmark = pytest.mark.integration
+
+
+def _published(student: str) -> list[Outgoing]:
+    """One student.status.v1 message for the relay, keyed by the student."""
+    payload = StudentStatusRecorded(
+        student_id=student,
+        school_code="3506020001",
+        county_code="350602",
+        state="enrolled",
+        status_number_masked="G110105********002X",
+        grade=1,
+        school_year=2026,
+    )
+    message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
+    return [Outgoing("student.status.v1", student, message)]
 
 
 @pytest.fixture
@@ -58,24 +76,9 @@ async def test_domain_error_stores_nothing(store):
 
 
 async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    from xueji_contracts.envelope import envelop
-    from xueji_contracts.messages.status import StudentStatusRecorded
-    from xueji_kit.store import Outgoing
-
-    payload = StudentStatusRecorded(
-        student_id="s",
-        school_code="3506020001",
-        county_code="350602",
-        state="enrolled",
-        status_number_masked="G110105********002X",
-        grade=1,
-        school_year=2026,
-    )
-    out = [
-        Outgoing("student.status.v1", "s", envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC)))
-    ]
+    out = _published("s")
     assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
     assert not await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
     with pytest.raises(ConcurrencyConflict):
@@ -104,51 +107,22 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
 
 async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store):
     """Commit ids are unique per stream ("opened" for every school's roster); neither may swallow the other."""
-    from datetime import UTC, datetime
-
-    from xueji_contracts.envelope import envelop
-    from xueji_contracts.messages.status import StudentStatusRecorded
-    from xueji_kit.store import Outgoing
-
-    def out(student: str) -> list[Outgoing]:
-        payload = StudentStatusRecorded(
-            student_id=student,
-            school_code="3506020001",
-            county_code="350602",
-            state="enrolled",
-            status_number_masked="G110105********002X",
-            grade=1,
-            school_year=2026,
-        )
-        message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
-        return [Outgoing("student.status.v1", student, message)]
-
-    assert await store.append(commit_id="opened", aggregate_id="x", version=1, events=[{"n": 1}], outgoing=out("x"))
-    assert await store.append(commit_id="opened", aggregate_id="y", version=1, events=[{"n": 1}], outgoing=out("y"))
+    assert await store.append(
+        commit_id="opened", aggregate_id="x", version=1, events=[{"n": 1}], outgoing=_published("x")
+    )
+    assert await store.append(
+        commit_id="opened", aggregate_id="y", version=1, events=[{"n": 1}], outgoing=_published("y")
+    )
     assert len(await store.load("y")) == 1
     ready = await store.unpublished(100)
     assert sorted(e["aggregate_id"] for e in ready) == ["x", "y"]
 
 
 async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothing_twice(store):
-    from datetime import UTC, datetime
-
-    from xueji_contracts.envelope import envelop
-    from xueji_contracts.messages.status import StudentStatusRecorded
-    from xueji_kit.store import NewStream, Outgoing
+    from xueji_kit.store import NewStream
 
     def stream(n: int, commit: str = "requested") -> NewStream:
-        payload = StudentStatusRecorded(
-            student_id=f"m{n}",
-            school_code="3506020001",
-            county_code="350602",
-            state="enrolled",
-            status_number_masked="G110105********002X",
-            grade=1,
-            school_year=2026,
-        )
-        message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
-        return NewStream(commit, f"m{n}", [{"n": n}], [Outgoing("student.status.v1", f"m{n}", message)])
+        return NewStream(commit, f"m{n}", [{"n": n}], _published(f"m{n}"))
 
     assert await store.append(commit_id="other", aggregate_id="m3", version=1, events=[{"n": -3}], outgoing=[])
     with pytest.raises(ConcurrencyConflict):  # m3 already began with another commit: reported, not overwritten

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -65,11 +66,10 @@ async def _case_changed(
         await producer.stop()
 
 
-async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_from_the_status_file(
-    start_app, dedupe_stub, token, isolation, wait_for, mirror
-):
-    bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _two_provinces(start_app, dedupe_stub, token, isolation) -> tuple[Any, Any, dict]:
+    """Fujian's and Hunan's registries on one broker (Hunan's topics under its own prefix), and a Hunan pupil."""
+    hunan = f"{isolation.topic_prefix}hn."
+    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
     await admin.start()
     await admin.create_topics([NewTopic(hunan + name, 1, 1) for name in all_topic_names()])
     await admin.close()
@@ -80,7 +80,14 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
     async with dedupe_stub(prefix=hunan):
         created = await hunan_registry.post("/v1/students", json=STUDENT, headers=_auth(token, "school", HUNAN_SCHOOL))
     assert created.status_code == 201, created.text
-    hunan_view = created.json()
+    return fujian_registry, hunan_registry, created.json()
+
+
+async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_from_the_status_file(
+    start_app, dedupe_stub, token, isolation, wait_for, mirror
+):
+    bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
+    fujian_registry, hunan_registry, hunan_view = await _two_provinces(start_app, dedupe_stub, token, isolation)
     student_id, transfer_id = hunan_view["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
 
     async def fujian_view() -> dict | None:
@@ -114,18 +121,8 @@ async def test_r23_r34_an_offline_acceptance_starts_the_record_from_the_paper_fo
     start_app, dedupe_stub, token, isolation, wait_for, mirror
 ):
     bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(hunan + name, 1, 1) for name in all_topic_names()])
-    await admin.close()
-    fujian_registry = await start_app(create_app, RegistrySettings)
-    hunan_registry = await start_app(
-        create_app, RegistrySettings, province="43", topic_prefix=hunan, mongodb_database=f"{isolation.database}_hn"
-    )
-    async with dedupe_stub(prefix=hunan):
-        created = await hunan_registry.post("/v1/students", json=STUDENT, headers=_auth(token, "school", HUNAN_SCHOOL))
-    assert created.status_code == 201, created.text
-    student_id, transfer_id = created.json()["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
+    fujian_registry, _, enrolled = await _two_provinces(start_app, dedupe_stub, token, isolation)
+    student_id, transfer_id = enrolled["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
     county = _auth(token, "county", "350602")
 
     async def fujian_record() -> dict | None:
