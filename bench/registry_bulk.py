@@ -16,13 +16,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 from bench.servers import ROOT, bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
@@ -90,12 +91,35 @@ async def enrolled(bootstrap: str, topic: str, n: int, limit: float) -> float:
     return time.perf_counter()
 
 
+class StoreCommands(monitoring.CommandListener):
+    """How many store round trips the import costs, by service database and command: where the time goes."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        service = event.database_name.rsplit("_", 1)[-1]
+        self.counts[f"{service}.{event.command_name}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+    def per(self, students: int) -> dict[str, float]:
+        found = {k: round(v / students, 1) for k, v in self.counts.most_common() if v >= students / 10}
+        return {"all": round(sum(self.counts.values()) / students, 1), **found}
+
+
 async def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="make bench (registry bulk import)")
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--schools", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
+    counted = StoreCommands()
+    monitoring.register(counted)  # every client created from here on reports its commands
     primaries = [s for s in province_schools(per_county=2) if s.segment == "primary"]
     classes = students(args.students, primaries[: args.schools])
     schools = list(classes)
@@ -151,6 +175,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "insert_many_s": round(insert_s, 3),
         "insert_many_rows_per_s": round(args.students / insert_s, 1),
         "ratio_vs_insert_many": round(insert_s / total, 4),
+        "store_commands_per_student": counted.per(args.students),
         "target": ">= 5,000 students/s on a 2-core machine",
         "path": "HTTP upload -> validation -> pending request + outbox -> Kafka -> dedupe (index, verdict) -> Kafka "
         "-> registry (L/J number, record, R07 number request, identity feed, R02 deadline) -> student.status.v1",
