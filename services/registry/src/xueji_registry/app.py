@@ -34,6 +34,7 @@ from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import on_verdict
+from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
 
@@ -61,6 +62,9 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     )
     sequences = Sequences(runtime.db)
     runtime.startup_hooks.append(sequences.ensure_indexes)
+    register = SchoolRegister(runtime.db, runtime.events)
+    runtime.startup_hooks += [register.ensure_indexes, register.rebuild_if_empty]
+    runtime.broker.context.set_global("school_register", register)
     timers = MinuteTimerStore(runtime.db)
     compliance = ComplianceDeadlines(runtime, timers, interval_seconds=settings.scheduler_interval_seconds)
     runtime.startup_hooks.append(timers.ensure_indexes)

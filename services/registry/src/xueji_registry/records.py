@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from xueji_registry.domain import Command, StudentStatus, from_documents, handle
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
+from xueji_registry.school_register import register_of
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 
@@ -85,11 +85,15 @@ async def execute(
         return Decision(events=to_documents(events), outgoing=outgoing)
 
     saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
-    if compliance and decided and saved.stored:
+    if decided and saved.stored:
         before, after = decided[0]
-        await compliance.follow(before, after)
-        if before is None or before.school_code != after.school_code:
-            await annual_rosters.ensure_open(runtime, after.school_code, school_year_of(local_date(now)))
+        moved = before is None or before.school_code != after.school_code
+        if moved and (register := register_of(runtime)) is not None:
+            await register.record(after)
+        if compliance:
+            await compliance.follow(before, after)
+            if moved:
+                await annual_rosters.ensure_open(runtime, after.school_code, school_year_of(local_date(now)))
     runtime.relay.nudge()
     return saved
 
@@ -99,21 +103,17 @@ def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
     return [{"version": c["version"], **e} for c in commits for e in c["events"]]
 
 
-async def streams_under(runtime: ServiceRuntime, prefix: str) -> list[tuple[StudentStatus, list[Document]]]:
-    """Every status record whose school lies under `prefix`, with its events in order, replayed from its commits:
-    a batch read of the whole events collection (the semester audit, the G-number batch, the annual rosters),
-    never a request path."""
-    streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    async for commit in runtime.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
-        aggregate = str(commit.get("aggregate_id", ""))
-        if aggregate.startswith("stu_"):
-            streams[aggregate].append(commit)
+async def streams_under(
+    runtime: ServiceRuntime, prefix: str, *, ever_at: str | None = None
+) -> list[tuple[StudentStatus, list[Document]]]:
+    """Every status record whose school lies under `prefix` now (or, with `ever_at`, every record that has been at
+    that school), replayed from its own stream: found through the school register, never a request path."""
+    register = register_of(runtime)
+    assert register is not None, "the registry runtime keeps the school register"
     found = []
-    for commits in streams.values():
-        commits.sort(key=lambda c: int(c["version"]))
-        events = [e for c in commits for e in c["events"]]
+    for events in await register.streams(school=ever_at, under=None if ever_at else prefix):
         state = replay(from_documents(events))
-        if state is not None and state.school_code.startswith(prefix):
+        if state is not None and (ever_at is not None or state.school_code.startswith(prefix)):
             found.append((state, events))
     return found
 

@@ -24,7 +24,7 @@ Year = Annotated[int, Path(ge=2000, le=2099, description="the school year by the
 
 
 async def _compose(request: Request, school_code: str, school_year: int) -> AnnualRoster:
-    return compose(school_code, school_year, await streams_under(runtime_of(request), school_code[:6]))
+    return compose(school_code, school_year, await streams_under(runtime_of(request), school_code, ever_at=school_code))
 
 
 @router.get("/rosters/annual/{school_code}/{school_year}", summary="R54: the school year's annual rosters")

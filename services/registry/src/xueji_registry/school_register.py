@@ -1,0 +1,84 @@
+"""Which students a school or jurisdiction has had: the batch reads (R51 audit, R54 and R46 rosters, R03 G-number
+batch) start here instead of reading every event commit of the province.
+
+A projection of the status records, one document per student (`_id` = student id) with its current school and
+every school it has been at, written when a record starts or changes school (records.execute). It only says where
+to look: each record found is replayed from its own stream, and the replayed state decides. Rebuilt from the events
+when the collection is empty (a database from before it existed, or after a restore without it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import structlog
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document, EventStore
+from xueji_registry.domain import StudentStatus, from_documents
+from xueji_registry.domain.apply import apply
+
+LOADING_AT_ONCE = 16  # streams loaded concurrently for a batch read
+log = structlog.get_logger("registry.school_register")
+
+
+class SchoolRegister:
+    def __init__(self, db: AsyncDatabase[Document], events: EventStore) -> None:
+        self.collection = db["school_register"]
+        self.events = events
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("schools", ASCENDING)], name="schools")
+
+    async def record(self, state: StudentStatus) -> None:
+        """The student is at `state.school_code` now (idempotent; the schools it has left stay listed)."""
+        await self.collection.update_one(
+            {"_id": state.student_id},
+            {"$set": {"school_code": state.school_code}, "$addToSet": {"schools": state.school_code}},
+            upsert=True,
+        )
+
+    async def streams(self, *, school: str | None = None, under: str | None = None) -> list[list[dict[str, Any]]]:
+        """The events of every record that has been at `school`, or at any school under the code `under`."""
+        query = {"schools": school} if school is not None else {"schools": {"$regex": f"^{under}"}}
+        ids = [str(doc["_id"]) async for doc in self.collection.find(query, {"_id": 1})]
+        gate = asyncio.Semaphore(LOADING_AT_ONCE)
+
+        async def load(student_id: str) -> list[dict[str, Any]]:
+            async with gate:
+                return [e for c in await self.events.load(student_id) for e in c["events"]]
+
+        return [events for events in await asyncio.gather(*(load(i) for i in ids)) if events]
+
+    async def rebuild_if_empty(self) -> int:
+        """Fill an empty register from the event store (one read of every commit); how many students it lists."""
+        if await self.collection.find_one({}, {"_id": 1}) is not None:
+            return 0
+        streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        async for commit in self.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+            aggregate = str(commit.get("aggregate_id", ""))
+            if aggregate.startswith("stu_"):
+                streams[aggregate].append(commit)
+        for commits in streams.values():
+            commits.sort(key=lambda c: int(c["version"]))
+            schools: list[str] = []
+            state: StudentStatus | None = None
+            for event in from_documents([e for c in commits for e in c["events"]]):
+                state = apply(state, event)
+                if state.school_code not in schools:
+                    schools.append(state.school_code)
+            if state is not None:
+                update = {"school_code": state.school_code, "schools": schools}
+                await self.collection.update_one({"_id": state.student_id}, {"$set": update}, upsert=True)
+        log.info("school_register_rebuilt", students=len(streams))
+        return len(streams)
+
+
+def register_of(runtime: ServiceRuntime) -> SchoolRegister | None:
+    """The registry's school register, when the runtime was wired with it (app.build_runtime)."""
+    found = runtime.broker.context.get("school_register")
+    return found if isinstance(found, SchoolRegister) else None
