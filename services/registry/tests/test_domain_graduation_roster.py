@@ -74,3 +74,18 @@ def test_r46_primary_pupils_and_empty_rosters_are_refused() -> None:
 def test_r46_the_digest_changes_with_the_roster() -> None:
     assert _roster(CLASS).digest() == _roster(list(reversed(CLASS))).digest()
     assert _roster(CLASS).digest() != _roster(CLASS, {"stu-b": "completion"}).digest()
+
+
+def test_r08_certificate_numbers_already_issued_at_the_school_are_skipped() -> None:
+    from datetime import date
+
+    from xueji_registry.domain.state import CertificateKind, CertificateRecord
+
+    first = _roster(CLASS).graduates[0].certificate_number
+    graduated = _junior(
+        "stu-z", "L350602201201090099", "孙哲", state=StatusState.GRADUATED,
+        certificates=(CertificateRecord(kind=CertificateKind.GRADUATION, number=first, issued_on=date(2027, 6, 30)),),
+    )  # fmt: skip
+    roster = _roster([*CLASS, graduated])
+    assert [g.sequence for g in roster.graduates] == [2, 3, 4]  # place 1's number was issued on its own
+    assert first not in {g.certificate_number for g in roster.graduates}

@@ -1,15 +1,17 @@
 """R46, R08: a school's graduation roster for one year and segment — every enrolled student in the graduation grade,
 in the order of their status numbers, each with the graduation certificate number the roster gives them (B + the
-supplementary layout with the graduation year, sequence = place on the roster). Students the school leaves off
-(courses done but requirements not met: a completion certificate instead) are listed with the reason.
+supplementary layout with the graduation year, sequence = place on the roster; numbers already issued skipped).
+Students the school leaves off (courses done but requirements not met: a completion certificate instead) are
+listed with the reason.
 
 Pure: the caller passes the records; the county bureau's approval of the roster is what graduates them."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +19,7 @@ from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.public_view import public_view
-from xueji_registry.domain.state import StudentStatus
+from xueji_registry.domain.state import CertificateKind, StudentStatus
 from xueji_registry.domain.supplementary import SchoolNumbering, SupplementaryLayout, certificate_number
 
 # 002 III.14: junior and senior graduates are on a roster the county bureau approves; primary pupils graduate
@@ -72,7 +74,7 @@ def candidates(records: Iterable[StudentStatus], school_code: str, segment: Segm
 
 
 def compose(
-    records: Iterable[StudentStatus],
+    records: Sequence[StudentStatus],
     school_code: str,
     graduation_year: int,
     segment: Segment,
@@ -92,6 +94,14 @@ def compose(
     on_roster = [r for r in eligible if r.student_id not in left_off]
     if not on_roster:
         raise Refused("R46", f"no {segment.value} student of {school_code} would graduate", field="segment")
+    # R08: a certificate number is never issued twice; places already issued (a graduation recorded on its own)
+    # are skipped.
+    issued = {c.number for r in records for c in r.certificates if c.kind is CertificateKind.GRADUATION}
+    places = (
+        n
+        for n in itertools.count(1)
+        if certificate_number(segment, graduation_year, numbering, n, layout) not in issued
+    )
     graduates = [
         GraduateLine(
             sequence=place,
@@ -100,7 +110,7 @@ def compose(
             status_number_masked=public_view(record).status_number_masked,
             certificate_number=certificate_number(segment, graduation_year, numbering, place, layout),
         )
-        for place, record in enumerate(on_roster, start=1)
+        for place, record in zip(places, on_roster, strict=False)  # places never run out
     ]
     kept_off = [r for r in eligible if r.student_id in left_off]
     return GraduationRoster(
