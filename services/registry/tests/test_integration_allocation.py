@@ -38,3 +38,11 @@ async def test_r07_a_number_won_just_before_a_crash_is_found_again_not_skipped(d
     await db["allocations"].insert_one({"_id": "L:350602#2", "scope": "L:350602", "seq": 2, "holder": "b"})
     assert await Sequences(db).allocate("L:350602", "b") == 2
     assert await Sequences(db).allocate("L:350602", "c") == 3
+
+
+async def test_r03_l_and_j_counters_are_unique_without_claims(db):
+    first, second = Sequences(db), Sequences(db)
+    numbers = await asyncio.gather(*(s.next_unique("L:350603", f"stu-{i}") for i, s in enumerate([first, second] * 25)))
+    assert sorted(numbers) == list(range(1, 51))  # unique, and here without a gap
+    assert await first.next_unique("L:350603", "stu-0") == 51  # asked again: a new number (R03 needs no gaplessness)
+    assert await Sequences(db).allocate("L:350603", "late") == 52  # the gapless path continues after them

@@ -35,12 +35,19 @@ class Sequences:
             won = await self.collection.find_one({"scope": scope, "holder": holder})
             if won is not None:
                 return await self._record(claim, scope, int(won["seq"]))
+        return await self._record(claim, scope, await self.next_unique(scope, holder))
+
+    async def next_unique(self, scope: str, holder: str) -> int:
+        """A number of `scope` no one else gets, without the claim that makes `allocate` gapless: for counters
+        that must be unique but may skip (R03 L and J numbers), two round trips instead of five. A redelivered
+        request may take a second number; the first then stays unused."""
         seq = await self.top(scope) + 1
         while not await insert_once(
             self.collection, {"_id": f"{scope}#{seq}", "scope": scope, "seq": seq, "holder": holder}
         ):
-            seq += 1  # another writer won this number; the next one may be free
-        return await self._record(claim, scope, seq)
+            seq += 1
+        self._top[scope] = max(self._top.get(scope, 0), seq)
+        return seq
 
     async def _record(self, claim: str, scope: str, seq: int) -> int:
         await self.collection.update_one({"_id": claim}, {"$set": {"seq": seq}})

@@ -57,7 +57,7 @@ async def on_verdict(
         await record_refusal(runtime, student_id, commit_id, refusal)
         return
     county = body.school_code[:6]
-    counter = await sequences.allocate(f"{'L' if body.id_number else 'J'}:{county}", student_id)
+    counter = await sequences.next_unique(f"{'L' if body.id_number else 'J'}:{county}", student_id)  # R03: unique
     command = EnrollStudent(
         operator=OperatorClaims.model_validate(first["by"]),
         reason=first["reason"],
