@@ -124,8 +124,11 @@ async def review(
         return Decision([{**event, "sha256": submission["sha256"]}])
 
     await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
-    status, submission, _ = status_of(await history_of(runtime, stream))
-    if status is RosterStatus.APPROVED and submission is not None:
+    status, submission, latest = status_of(await history_of(runtime, stream))
+    wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED
+    if status is not wanted:  # another reviewer decided this submission first
+        raise _nothing_to_review(status, latest)
+    if approve and submission is not None:
         return await _graduate_all(runtime, submission, reviewer)
     return {"status": status.value, "graduated": [], "not_graduated": []}
 
