@@ -108,6 +108,13 @@ async def test_r01_the_same_child_checked_at_two_replicas_at_once_is_unique_only
     again = await first.app.state.checks.verdict(winner)
     assert again.verdict.value == "unique"  # a repeated check of the winner's own request keeps its reservation
 
+    # Without an ID number (a J student): the same name, birth date and gender typed at two schools at once.
+    c = check("stu_at_c", "林 小满", gender="male", birth_date="2016-02-09").payload
+    d = check("stu_at_d", "林小满", gender="male", birth_date="2016-02-09").payload
+    answers = await asyncio.gather(first.app.state.checks.verdict(c), second.app.state.checks.verdict(d))
+    kinds = sorted(v.verdict.value for v in answers)
+    assert kinds[-1] == "unique" and kinds[0] in ("duplicate", "possible_duplicate"), kinds  # not unique twice
+
 
 async def test_r01_a_reservation_whose_record_never_came_lapses(isolation):
     from datetime import UTC, datetime, timedelta

@@ -1,11 +1,12 @@
-"""Reservations of resident ID numbers being enrolled, shared by every replica of the province's dedupe (R01).
+"""Reservations of persons being enrolled, shared by every replica of the province's dedupe (R01, R14).
 
 Each replica holds the persons it answered "unique" in its own memory (IndexKeeper.hold), which closes the race for
 checks it answers itself. Checks for the same child can reach two replicas (the check topic is keyed by request), so
-before answering "unique" to a creation with an ID number the replica also reserves the number in the store: one
-insert whose `_id` is the number. The replica that loses finds the winner's record in the reservation and answers
-"duplicate" naming it. A reservation lapses like a hold does (the record was never created); a record that was
-created is in every replica's index by then, through the identity feed.
+before answering "unique" to a creation the replica also reserves the person in the store: one insert whose `_id`
+is the ID number (without one: the normalised name, birth date and gender). The replica that loses finds the
+winner's record in the reservation, holds it and checks again: "duplicate" naming it for an ID number, the verdict
+the fuzzy check gives for the rest (a county review, as one replica would have answered). A reservation lapses like a
+hold does (the record was never created); a record that was created is in every replica's index by then.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from xueji_dedupe.domain import CandidateRecord
+from xueji_dedupe.domain.names import name_key
 from xueji_kit.store import Document, is_duplicate_key
 
 
@@ -25,12 +27,10 @@ class Reservations:
         self.lapse = lapse
 
     async def reserve(self, record: CandidateRecord, now: datetime | None = None) -> CandidateRecord | None:
-        """Reserve the record's ID number for it; None when it is this record's, else the record holding it."""
-        if record.id_number is None:
-            return None
+        """Reserve the record's person for it; None when it is this record's, else the record holding it."""
         at = now or datetime.now(UTC)
         document = {
-            "_id": f"id:{record.id_number}",
+            "_id": reservation_key(record),
             "student_id": record.student_id,
             "record": record.model_dump(mode="json"),
             "lapses_at": at + self.lapse,
@@ -51,6 +51,14 @@ class Reservations:
                 return CandidateRecord.model_validate(held["record"])
             await self.collection.delete_one({"_id": document["_id"], "student_id": held["student_id"]})
         raise RuntimeError(f"could not reserve {document['_id']}: it kept changing hands")  # the check is retried
+
+
+def reservation_key(record: CandidateRecord) -> str:
+    """The ID number; without one, the name as compared (normalised) with birth date and gender: the same data
+    typed at two schools at once. A child typed differently is left to the fuzzy check of each replica."""
+    if record.id_number is not None:
+        return f"id:{record.id_number}"
+    return f"person:{name_key(record.name)}|{record.birth_date.isoformat()}|{record.gender.value}"
 
 
 def _aware(moment: datetime) -> datetime:
