@@ -89,3 +89,19 @@ def test_r08_certificate_numbers_already_issued_at_the_school_are_skipped() -> N
     roster = _roster([*CLASS, graduated])
     assert [g.sequence for g in roster.graduates] == [2, 3, 4]  # place 1's number was issued on its own
     assert first not in {g.certificate_number for g in roster.graduates}
+
+
+def test_r46_the_bureau_reviews_a_submitted_roster_before_the_graduation_window_closes() -> None:
+    from datetime import date
+
+    from xueji_registry.domain.compliance import graduation_review
+
+    first = graduation_review(f"graduation:{SCHOOL}:2027:junior", SCHOOL, 2027, 1)
+    assert (first.rule, first.due_on, first.jurisdiction, first.bureau) == (
+        "R46",
+        date(2027, 8, 14),
+        "350602",
+        "350600",
+    )
+    again = graduation_review(f"graduation:{SCHOOL}:2027:junior", SCHOOL, 2027, 2)
+    assert again.deadline_id != first.deadline_id  # a returned roster's next submission is a new task

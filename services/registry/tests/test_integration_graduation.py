@@ -4,7 +4,9 @@ approval graduates everyone on the roster with the roster's R08 certificate numb
 from __future__ import annotations
 
 import pytest
+from registry_driver import advance_to, published
 
+from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
@@ -19,7 +21,7 @@ def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
 
 
 async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyone_on_it_graduates(
-    start_app, dedupe_stub, token
+    start_app, dedupe_stub, token, isolation
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
     ids = []
@@ -86,6 +88,20 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     assert sum(e["type"] == "graduated" for e in history) == 1  # approving again graduates nobody twice
     final = (await registry.get(ROSTER, headers=county)).json()
     assert (final["status"], final["graduated"]) == ("approved", 2)
+
+    # The bureau's task: each submission opened a review deadline in the county's name, each decision met it.
+    stream = f"graduation:{SCHOOL}:2027:junior"
+
+    def reviews(ms: list[dict]) -> list[dict]:
+        return [m["payload"] for m in ms if m["payload"]["subject_id"] == stream]
+
+    topic = isolation.topic(REGISTRY_COMPLIANCE.name)
+    messages = reviews(await published(isolation.servers.kafka, topic, lambda ms: len(reviews(ms)) >= 4))
+    assert [(m["state"], m["deadline_id"][-5:]) for m in messages] == [
+        ("opened", "R46:1"), ("met", "R46:1"), ("opened", "R46:2"), ("met", "R46:2"),
+    ]  # fmt: skip
+    assert {(m["kind"], m["jurisdiction"], m["rule"]) for m in messages} == {("graduation_roster", "350602", "R46")}
+    assert messages[0]["due_at"].startswith("2027-08-14T16:00")  # 24:00 Beijing time, when the window closes
     late = await registry.post(f"{ROSTER}/review", json={"approve": False, "reason": "too late"}, headers=county)
     assert late.status_code == 409
 
@@ -110,3 +126,29 @@ async def test_r46_two_officials_deciding_one_roster_at_once_one_decision_stands
     assert sorted([approve.status_code, give_back.status_code]) == [200, 409], (approve.text, give_back.text)
     state = (await registry.get(f"/v1/students/{created.json()['student_id']}", headers=county)).json()["state"]
     assert state == ("graduated" if approve.status_code == 200 else "enrolled")
+
+
+async def test_r46_a_roster_the_county_leaves_unreviewed_is_flagged_to_the_city_when_the_window_closes(
+    start_app, dedupe_stub, token, isolation
+):
+    from datetime import UTC, datetime
+
+    school = "3506020103"
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        created = await registry.post(
+            "/v1/students", json={**JUNIOR, "school_code": school, "name": "何静"}, headers=_as(token, code=school)
+        )
+    assert created.status_code == 201, created.text
+    roster = f"/v1/rosters/graduation/{school}/2027/junior"
+    assert (await registry.post(f"{roster}/submission", json={}, headers=_as(token, code=school))).status_code == 201
+    await advance_to(registry.app.state.compliance, datetime(2027, 8, 15, tzinfo=UTC))
+    stream = f"graduation:{school}:2027:junior"
+
+    def reviews(ms: list[dict]) -> list[dict]:
+        return [m["payload"] for m in ms if m["payload"]["subject_id"] == stream]
+
+    topic = isolation.topic(REGISTRY_COMPLIANCE.name)
+    messages = reviews(await published(isolation.servers.kafka, topic, lambda ms: len(reviews(ms)) >= 3))
+    assert [m["state"] for m in messages] == ["opened", "due_soon", "overdue"]
+    assert (messages[-1]["jurisdiction"], messages[-1]["flagged_to"]) == ("350602", "350600")  # the city hears

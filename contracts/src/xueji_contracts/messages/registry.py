@@ -2,8 +2,8 @@
 
 Status file within 1 month of admission (R02), paper file within 1 month after a transfer (R32),
 cancellation within 1 month of a death (R44), annual rosters within 1 month of the school year (R54),
-absence reporting (R45). The registry arms and fires them with the shared timer mechanism and
-publishes one message per change of a deadline's state.
+absence reporting (R45), the county bureau's review of a submitted graduation roster (R46). The registry
+arms and fires them with the shared timer mechanism and publishes one message per change of a deadline's state.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class ComplianceKind(StrEnum):
     DEATH_CANCELLATION = "death_cancellation"
     ANNUAL_ROSTER = "annual_roster"
     ABSENCE_REPORT = "absence_report"
+    GRADUATION_ROSTER = "graduation_roster"  # R46: the county bureau reviews a submitted roster
 
 
 class ComplianceState(StrEnum):

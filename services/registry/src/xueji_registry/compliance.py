@@ -26,6 +26,7 @@ KINDS = {
     DeadlineKind.DEATH_CANCELLATION: ComplianceKind.DEATH_CANCELLATION,
     DeadlineKind.ABSENCE_REPORT: ComplianceKind.ABSENCE_REPORT,
     DeadlineKind.ANNUAL_ROSTER: ComplianceKind.ANNUAL_ROSTER,
+    DeadlineKind.GRADUATION_ROSTER: ComplianceKind.GRADUATION_ROSTER,
 }
 PHASES = {"due_soon": ComplianceState.DUE_SOON, "overdue": ComplianceState.OVERDUE}
 log = structlog.get_logger("registry.compliance")
@@ -37,7 +38,7 @@ def _message(province: str, deadline: Deadline, state: ComplianceState, now: dat
         kind=KINDS[deadline.kind],
         state=state,
         rule=deadline.rule,
-        jurisdiction=deadline.school_code,
+        jurisdiction=deadline.jurisdiction,
         subject_id=deadline.subject_id,
         due_at=deadline.due_at,
         flagged_to=deadline.bureau if state is ComplianceState.OVERDUE else None,
@@ -121,6 +122,10 @@ class ComplianceDeadlines:
             from xueji_registry import annual_rosters
 
             return not await annual_rosters.submitted(self.runtime, deadline.subject_id)
+        if deadline.kind is DeadlineKind.GRADUATION_ROSTER:
+            from xueji_registry import graduation_rosters
+
+            return await graduation_rosters.awaits_review(self.runtime, deadline.subject_id, deadline.occurrence)
         from xueji_registry import records
 
         return still_due(deadline.kind, await records.load(self.runtime, deadline.subject_id))

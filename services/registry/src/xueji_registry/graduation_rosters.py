@@ -15,13 +15,16 @@ from enum import StrEnum
 from typing import Any
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.messages.registry import ComplianceState
 from xueji_contracts.messages.status import StatusState
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 from xueji_registry import records
+from xueji_registry.compliance import ComplianceDeadlines, deadlines_of
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
+from xueji_registry.domain.compliance import Deadline, graduation_review
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
@@ -84,17 +87,47 @@ async def submit(
         "evidence": [e.model_dump(mode="json") for e in evidence],
     }
 
+    stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
+    compliance = _compliance(runtime)
+    opened: list[Deadline] = []
+
     def decide(history: list[Document]) -> Decision:
         status, submission, review = status_of(history)
         if status is RosterStatus.SUBMITTED and submission is not None:
             raise Refused("R46", f"the roster submitted on {submission['at'][:10]} awaits the county bureau")
         if status is RosterStatus.APPROVED and review is not None:
             raise Refused("R46", f"the roster was approved on {review['at'][:10]}")
-        return Decision([entry])
+        deadline = graduation_review(stream, roster.school_code, roster.graduation_year, _submissions(history) + 1)
+        opened[:] = [deadline]
+        return Decision([entry], [compliance.message(deadline, ComplianceState.OPENED)])
 
-    stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
-    await decide_and_save(runtime.events, stream, f"submitted:{uuid.uuid4()}", decide)
+    saved = await decide_and_save(runtime.events, stream, f"submitted:{uuid.uuid4()}", decide)
+    if saved.stored and opened:
+        await compliance.arm(opened[0])  # the county bureau's task, overdue when the graduation window closes
+    runtime.relay.nudge()
     return entry
+
+
+def _compliance(runtime: ServiceRuntime) -> ComplianceDeadlines:
+    found = deadlines_of(runtime)
+    assert found is not None, "the registry runtime arms the compliance deadlines"
+    return found
+
+
+def _submissions(history: list[Document]) -> int:
+    return sum(1 for e in history if e.get("type") == "graduation_roster_submitted")
+
+
+def _deadline_of(submission: Document, stream: str, number: int) -> Deadline:
+    roster = submission["roster"]
+    return graduation_review(stream, roster["school_code"], int(roster["graduation_year"]), number)
+
+
+async def awaits_review(runtime: ServiceRuntime, stream: str, submission: str) -> bool:
+    """For the scheduler at the deadline: is this submission of the roster still waiting for the bureau?"""
+    history = await history_of(runtime, stream)
+    status, _, _ = status_of(history)
+    return status is RosterStatus.SUBMITTED and str(_submissions(history)) == submission
 
 
 async def review(
@@ -108,7 +141,8 @@ async def review(
         return await _graduate_all(runtime, submission, reviewer)
     if status is not RosterStatus.SUBMITTED:
         raise _nothing_to_review(status, latest)
-    submissions = sum(1 for e in history if e.get("type") == "graduation_roster_submitted")
+    submissions = _submissions(history)
+    compliance = _compliance(runtime)
     event = {
         "type": "graduation_roster_approved" if approve else "graduation_roster_returned",
         "by": _actor(reviewer),
@@ -121,9 +155,14 @@ async def review(
         status, submission, review = status_of(history)
         if status is not RosterStatus.SUBMITTED or submission is None:
             raise _nothing_to_review(status, review)
-        return Decision([{**event, "sha256": submission["sha256"]}])
+        met = compliance.message(_deadline_of(submission, stream, submissions), ComplianceState.MET)
+        return Decision([{**event, "sha256": submission["sha256"]}], [met])
 
-    await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
+    saved = await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
+    if saved.stored:
+        submitted = next(e for e in reversed(history) if e.get("type") == "graduation_roster_submitted")
+        await compliance.disarm(_deadline_of(submitted, stream, submissions))
+        runtime.relay.nudge()
     status, submission, latest = status_of(await history_of(runtime, stream))
     wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED
     if status is not wanted:  # another reviewer decided this submission first

@@ -1,4 +1,4 @@
-"""Registry events -> notifications: new status records, compliance deadlines (R02, R32, R44, R45, R54)."""
+"""Registry events -> notifications: new status records, compliance deadlines (R02, R32, R44, R45, R46, R54)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ COMPLIANCE_NAMES: dict[ComplianceKind, tuple[str, str]] = {
     ComplianceKind.DEATH_CANCELLATION: ("死亡学生1个月内注销学籍", "status cancelled within 1 month of a death"),
     ComplianceKind.ANNUAL_ROSTER: ("学年初1个月内报送新生名册与增减名册", "annual rosters within 1 month of term"),
     ComplianceKind.ABSENCE_REPORT: ("无故缺课两周书面报告", "written report of 2 weeks' unexcused absence"),
+    ComplianceKind.GRADUATION_ROSTER: ("审核学校报送的毕业生名册", "review the school's graduation roster"),
 }
 _STATE: dict[ComplianceState, tuple[Severity, str, str]] = {
     ComplianceState.OPENED: (Severity.ACTION, "待办", "To do"),

@@ -15,7 +15,13 @@ from xueji_contracts.calendar.deadlines import end_of_local_day
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.absence import report_due
 from xueji_registry.domain.change_kinds import ChangeKind
-from xueji_registry.domain.periods import DEATH_REPORT_MONTHS, ROSTER_MONTHS, months_after, school_year_start
+from xueji_registry.domain.periods import (
+    DEATH_REPORT_MONTHS,
+    GRADUATION_WINDOW_END,
+    ROSTER_MONTHS,
+    months_after,
+    school_year_start,
+)
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.status_changes import Death
 
@@ -27,6 +33,7 @@ class DeadlineKind(StrEnum):
     DEATH_CANCELLATION = "death_cancellation"  # R44
     ABSENCE_REPORT = "absence_report"  # R45
     ANNUAL_ROSTER = "annual_roster"  # R54
+    GRADUATION_ROSTER = "graduation_roster"  # R46: the county bureau reviews a submitted roster
 
 
 RULES = {
@@ -34,7 +41,10 @@ RULES = {
     DeadlineKind.DEATH_CANCELLATION: "R44",
     DeadlineKind.ABSENCE_REPORT: "R45",
     DeadlineKind.ANNUAL_ROSTER: "R54",
+    DeadlineKind.GRADUATION_ROSTER: "R46",
 }
+# Deadlines the school's county bureau must meet (the bureau above it hears when they are overdue).
+BUREAU_DUTIES = frozenset({DeadlineKind.GRADUATION_ROSTER})
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,15 @@ class Deadline:
         return self.due_at - DUE_SOON
 
     @property
+    def jurisdiction(self) -> str:
+        """Who must act: the school, or for a bureau's duty the school's county bureau."""
+        return self.school_code[:6] if self.kind in BUREAU_DUTIES else self.school_code
+
+    @property
     def bureau(self) -> str:
-        """Who hears of it when it is overdue: the county bureau of the school (R02 "flagged to the county")."""
-        return self.school_code[:6]
+        """Who hears of it when it is overdue: the county bureau of the school (R02 "flagged to the county"), or for
+        a bureau's own duty the city bureau above it."""
+        return f"{self.school_code[:4]}00" if self.kind in BUREAU_DUTIES else self.school_code[:6]
 
 
 def _status_file(state: StudentStatus | None) -> Deadline | None:
@@ -136,3 +152,12 @@ def annual_roster(school_code: str, school_year: int) -> Deadline:
     """R54: the school's new-student and increase/decrease rosters, due 1 month after the school year starts."""
     due = months_after(school_year_start(school_year), ROSTER_MONTHS)
     return Deadline(DeadlineKind.ANNUAL_ROSTER, roster_id(school_code, school_year), school_code, due)
+
+
+def graduation_review(roster: str, school_code: str, graduation_year: int, submission: int) -> Deadline:
+    """R46: the county bureau reviews the school's submitted graduation roster (`roster` is its stream) before the
+    graduation window closes; each submission is its own deadline (a returned roster comes back as a new one)."""
+    month, day = GRADUATION_WINDOW_END
+    return Deadline(
+        DeadlineKind.GRADUATION_ROSTER, roster, school_code, date(graduation_year, month, day), str(submission)
+    )

@@ -34,6 +34,9 @@ ABSENCE_REPORT_DAYS = (
 SCHOOL_YEAR_START = (9, 1)  # the school year starts on 1 September
 ADMISSION_YEAR_FROM_MONTH = 8  # admissions from August count into the school year that starts in September
 ROSTER_MONTHS = 1  # R54: annual rosters within 1 month after the school year starts
+# R46: graduation is processed while the national system pauses transfers, 15 July to 14 August (003 Q9); a
+# submitted graduation roster is reviewed by the county bureau before that window closes.
+GRADUATION_WINDOW_END = (8, 14)
 
 
 class Term(IntEnum):
