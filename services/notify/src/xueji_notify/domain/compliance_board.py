@@ -14,6 +14,7 @@ NAMES = {
     "death_cancellation": ("死亡注销", "death cancellation"),
     "annual_roster": ("年度名册", "annual roster"),
     "absence_report": ("辍学报告", "absence report"),
+    "graduation_roster": ("毕业名册审核", "graduation roster review"),
 }
 
 
