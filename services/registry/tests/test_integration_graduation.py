@@ -106,25 +106,31 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     assert late.status_code == 409
 
 
-async def test_r46_two_officials_deciding_one_roster_at_once_one_decision_stands(start_app, dedupe_stub, token):
-    import asyncio
-
-    school = "3506020102"
+async def _one_submitted(start_app, dedupe_stub, token, school: str, name: str):
+    """A registry with one ninth-grader at `school`, whose graduation roster the school has submitted."""
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
     async with dedupe_stub():
         created = await registry.post(
-            "/v1/students", json={**JUNIOR, "school_code": school, "name": "吴双"}, headers=_as(token, code=school)
+            "/v1/students", json={**JUNIOR, "school_code": school, "name": name}, headers=_as(token, code=school)
         )
     assert created.status_code == 201, created.text
     roster = f"/v1/rosters/graduation/{school}/2027/junior"
     assert (await registry.post(f"{roster}/submission", json={}, headers=_as(token, code=school))).status_code == 201
+    return registry, created.json()["student_id"], roster
+
+
+async def test_r46_two_officials_deciding_one_roster_at_once_one_decision_stands(start_app, dedupe_stub, token):
+    import asyncio
+
+    school = "3506020102"
+    registry, student, roster = await _one_submitted(start_app, dedupe_stub, token, school, "吴双")
     county = _as(token, "county", "350602")
     approve, give_back = await asyncio.gather(
         registry.post(f"{roster}/review", json={"approve": True, "reason": "通过"}, headers=county),
         registry.post(f"{roster}/review", json={"approve": False, "reason": "退回"}, headers=county),
     )
     assert sorted([approve.status_code, give_back.status_code]) == [200, 409], (approve.text, give_back.text)
-    state = (await registry.get(f"/v1/students/{created.json()['student_id']}", headers=county)).json()["state"]
+    state = (await registry.get(f"/v1/students/{student}", headers=county)).json()["state"]
     assert state == ("graduated" if approve.status_code == 200 else "enrolled")
 
 
@@ -134,14 +140,7 @@ async def test_r46_a_roster_the_county_leaves_unreviewed_is_flagged_to_the_city_
     from datetime import UTC, datetime
 
     school = "3506020103"
-    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
-    async with dedupe_stub():
-        created = await registry.post(
-            "/v1/students", json={**JUNIOR, "school_code": school, "name": "何静"}, headers=_as(token, code=school)
-        )
-    assert created.status_code == 201, created.text
-    roster = f"/v1/rosters/graduation/{school}/2027/junior"
-    assert (await registry.post(f"{roster}/submission", json={}, headers=_as(token, code=school))).status_code == 201
+    registry, _, _ = await _one_submitted(start_app, dedupe_stub, token, school, "何静")
     await advance_to(registry.app.state.compliance, datetime(2027, 8, 15, tzinfo=UTC))
     stream = f"graduation:{school}:2027:junior"
 
