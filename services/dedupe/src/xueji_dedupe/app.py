@@ -4,6 +4,7 @@ Run: uvicorn xueji_dedupe.app:create_app --factory"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -53,7 +54,8 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
     keeper, candidates, cases = IndexKeeper(), CandidateStore(runtime.db), ReviewCases(runtime)
     policy = match_policy(settings)
     register = register_from(settings.population_register_file) if settings.national else NoRegister()
-    checks = Checks(runtime, keeper, policy, register, cases, Reservations(runtime.db))
+    reservations = Reservations(runtime.db, lapse=timedelta(seconds=keeper.hold_seconds))  # they lapse together
+    checks = Checks(runtime, keeper, policy, register, cases, reservations)
 
     async def load_index() -> None:  # before the broker starts: checks never see a half-empty index
         await candidates.load_into(keeper)

@@ -14,11 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from xueji_dedupe.domain import CandidateRecord
 from xueji_dedupe.domain.names import name_key
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_once
 
 
 class Reservations:
@@ -36,12 +35,8 @@ class Reservations:
             "lapses_at": at + self.lapse,
         }
         for _ in range(3):
-            try:
-                await self.collection.insert_one(document)
+            if await insert_once(self.collection, document):
                 return None
-            except PyMongoError as exc:
-                if not is_duplicate_key(exc):
-                    raise
             held = await self.collection.find_one({"_id": document["_id"]})
             if held is None:
                 continue  # it lapsed and was removed just now: reserve again

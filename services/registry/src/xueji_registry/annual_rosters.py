@@ -12,22 +12,16 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.registry import ComplianceState
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry.compliance import ComplianceDeadlines, deadlines_of
+from xueji_registry.compliance import compliance_of
 from xueji_registry.domain.annual_roster import AnnualRoster
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
 
 
-def _compliance(runtime: ServiceRuntime) -> ComplianceDeadlines:
-    found = deadlines_of(runtime)
-    assert found is not None, "the registry runtime arms the compliance deadlines"
-    return found
-
-
 async def ensure_open(runtime: ServiceRuntime, school_code: str, school_year: int) -> None:
     """Open the school's rosters of the year once (idempotent across replicas; cached per process)."""
-    compliance = _compliance(runtime)
+    compliance = compliance_of(runtime)
     deadline = annual_roster(school_code, school_year)
     if deadline.subject_id in compliance.rosters_opened:
         return
@@ -74,7 +68,7 @@ async def submit(
     evidence: tuple[EvidenceRef, ...],
 ) -> dict[str, Any]:
     """The school submits the rosters as composed now: their counts are kept; a second submission is refused."""
-    compliance = _compliance(runtime)
+    compliance = compliance_of(runtime)
     deadline = annual_roster(roster.school_code, roster.school_year)
     now = datetime.now(UTC)
     entry = {

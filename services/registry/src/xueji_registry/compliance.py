@@ -138,3 +138,10 @@ def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
     """The registry's compliance deadlines, when the runtime was wired with them (app.build_runtime)."""
     found = runtime.broker.context.get("compliance")
     return found if isinstance(found, ComplianceDeadlines) else None
+
+
+def compliance_of(runtime: ServiceRuntime) -> ComplianceDeadlines:
+    """The same, for the registry's own request paths (rosters), which always run in a wired runtime."""
+    found = deadlines_of(runtime)
+    assert found is not None, "the registry runtime arms the compliance deadlines"
+    return found

@@ -21,7 +21,7 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 from xueji_registry import records
-from xueji_registry.compliance import ComplianceDeadlines, deadlines_of
+from xueji_registry.compliance import compliance_of
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.compliance import Deadline, graduation_review
@@ -88,7 +88,7 @@ async def submit(
     }
 
     stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
-    compliance = _compliance(runtime)
+    compliance = compliance_of(runtime)
     opened: list[Deadline] = []
 
     def decide(history: list[Document]) -> Decision:
@@ -106,12 +106,6 @@ async def submit(
         await compliance.arm(opened[0])  # the county bureau's task, overdue when the graduation window closes
     runtime.relay.nudge()
     return entry
-
-
-def _compliance(runtime: ServiceRuntime) -> ComplianceDeadlines:
-    found = deadlines_of(runtime)
-    assert found is not None, "the registry runtime arms the compliance deadlines"
-    return found
 
 
 def _submissions(history: list[Document]) -> int:
@@ -142,7 +136,8 @@ async def review(
     if status is not RosterStatus.SUBMITTED:
         raise _nothing_to_review(status, latest)
     submissions = _submissions(history)
-    compliance = _compliance(runtime)
+    compliance = compliance_of(runtime)
+    deadline = _deadline_of(submission, stream, submissions)  # this submission's review task
     event = {
         "type": "graduation_roster_approved" if approve else "graduation_roster_returned",
         "by": _actor(reviewer),
@@ -153,15 +148,14 @@ async def review(
 
     def decide(history: list[Document]) -> Decision:
         status, submission, review = status_of(history)
-        if status is not RosterStatus.SUBMITTED or submission is None:
+        if status is not RosterStatus.SUBMITTED or submission is None or _submissions(history) != submissions:
             raise _nothing_to_review(status, review)
-        met = compliance.message(_deadline_of(submission, stream, submissions), ComplianceState.MET)
+        met = compliance.message(deadline, ComplianceState.MET)
         return Decision([{**event, "sha256": submission["sha256"]}], [met])
 
     saved = await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
     if saved.stored:
-        submitted = next(e for e in reversed(history) if e.get("type") == "graduation_roster_submitted")
-        await compliance.disarm(_deadline_of(submitted, stream, submissions))
+        await compliance.disarm(deadline)
         runtime.relay.nudge()
     status, submission, latest = status_of(await history_of(runtime, stream))
     wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED

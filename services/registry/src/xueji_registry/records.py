@@ -103,17 +103,26 @@ def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
     return [{"version": c["version"], **e} for c in commits for e in c["events"]]
 
 
-async def streams_under(
-    runtime: ServiceRuntime, prefix: str, *, ever_at: str | None = None
+async def streams_under(runtime: ServiceRuntime, prefix: str) -> list[tuple[StudentStatus, list[Document]]]:
+    """Every status record whose school lies under `prefix` now, replayed from its own stream: found through the
+    school register (the audit, the G-number batch, graduation rosters), never a request path."""
+    return [(s, e) for s, e in await _replayed(runtime, under=prefix) if s.school_code.startswith(prefix)]
+
+
+async def streams_ever_at(runtime: ServiceRuntime, school: str) -> list[tuple[StudentStatus, list[Document]]]:
+    """Every status record that has been at `school`, wherever it is now (the annual rosters' decreases)."""
+    return await _replayed(runtime, school=school)
+
+
+async def _replayed(
+    runtime: ServiceRuntime, *, school: str | None = None, under: str | None = None
 ) -> list[tuple[StudentStatus, list[Document]]]:
-    """Every status record whose school lies under `prefix` now (or, with `ever_at`, every record that has been at
-    that school), replayed from its own stream: found through the school register, never a request path."""
     register = register_of(runtime)
     assert register is not None, "the registry runtime keeps the school register"
     found = []
-    for events in await register.streams(school=ever_at, under=None if ever_at else prefix):
+    for events in await register.streams(school=school, under=under):
         state = replay(from_documents(events))
-        if state is not None and (ever_at is not None or state.school_code.startswith(prefix)):
+        if state is not None:
             found.append((state, events))
     return found
 

@@ -16,7 +16,7 @@ from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
-from xueji_registry.records import streams_under
+from xueji_registry.records import streams_ever_at
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
 School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code")]
@@ -24,7 +24,7 @@ Year = Annotated[int, Path(ge=2000, le=2099, description="the school year by the
 
 
 async def _compose(request: Request, school_code: str, school_year: int) -> AnnualRoster:
-    return compose(school_code, school_year, await streams_under(runtime_of(request), school_code, ever_at=school_code))
+    return compose(school_code, school_year, await streams_ever_at(runtime_of(request), school_code))
 
 
 @router.get("/rosters/annual/{school_code}/{school_year}", summary="R54: the school year's annual rosters")

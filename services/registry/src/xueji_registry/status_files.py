@@ -53,9 +53,7 @@ def arrival_of(file: StatusFileTransferred) -> Arrival:
     """What the receiving province's record starts from; the supplementary number stays behind (R07)."""
     return Arrival(
         student_id=file.student_id,
-        identity=StudentIdentity(
-            name=file.name, id_number=file.id_number, gender=Gender(file.gender.value), birth_date=file.birth_date
-        ),
+        identity=_identity(file),
         basic=BasicInfo(ethnicity=file.ethnicity),
         status_number=file.status_number,
         segment=Segment(file.segment.value),
@@ -71,9 +69,7 @@ def paper_arrival(student_id: str, paper: PaperRecord) -> Arrival:
     segment = Segment(paper.segment.value)
     return Arrival(
         student_id=student_id,
-        identity=StudentIdentity(
-            name=paper.name, id_number=paper.id_number, gender=Gender(paper.gender.value), birth_date=paper.birth_date
-        ),
+        identity=_identity(paper),
         status_number=paper.status_number,
         segment=segment,
         grade=paper.grade,
@@ -81,3 +77,9 @@ def paper_arrival(student_id: str, paper: PaperRecord) -> Arrival:
         admitted_on=paper.admitted_on,
         source="paper_form",
     )
+
+
+def _identity(given: StatusFileTransferred | PaperRecord) -> StudentIdentity:
+    """The person as the electronic file or the paper form gives them."""
+    gender = Gender(given.gender.value)
+    return StudentIdentity(name=given.name, id_number=given.id_number, gender=gender, birth_date=given.birth_date)
