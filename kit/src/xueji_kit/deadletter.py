@@ -63,26 +63,27 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
 
         async def _dead_letter(self, records: list[Any], topic: str, exc: BaseException, attempts: int) -> None:
             for record in records:
-                await self._dead_letter_one(record, topic, exc, attempts)
-
-        async def _dead_letter_one(self, record: Any, topic: str, exc: BaseException, attempts: int) -> None:
-            raw: bytes = record.value or b""
-            letter = DeadLetter(
-                original_topic=topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key.decode(errors="replace") if record.key else None,
-                consumer_group=None,
-                error_type=type(exc).__name__,
-                reason=_reason(exc),
-                attempts=attempts,
-                failed_at=datetime.now(UTC),
-                body=raw.decode(errors="replace"),
-            )
-            broker = self.context.get("broker")
-            await broker.publish(letter.model_dump(mode="json"), dlq(topic), key=record.key)
-            DEAD_LETTERS.labels(topic, type(exc).__name__).inc()
-            MESSAGES_CONSUMED.labels(topic, "dead_letter").inc()
-            log.error("message_dead_lettered", topic=topic, offset=record.offset, reason=letter.reason)
+                await dead_letter(self.context.get("broker"), record, topic, exc, attempts)
 
     return DeadLetterMiddleware
+
+
+async def dead_letter(broker: Any, record: Any, topic: str, exc: BaseException, attempts: int = 1) -> None:
+    """Send one consumed record to `<topic>.dlq` with the reason (also for one bad message inside a batch)."""
+    raw: bytes = record.value or b""
+    letter = DeadLetter(
+        original_topic=topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode(errors="replace") if record.key else None,
+        consumer_group=None,
+        error_type=type(exc).__name__,
+        reason=_reason(exc),
+        attempts=attempts,
+        failed_at=datetime.now(UTC),
+        body=raw.decode(errors="replace"),
+    )
+    await broker.publish(letter.model_dump(mode="json"), dlq(topic), key=record.key)
+    DEAD_LETTERS.labels(topic, type(exc).__name__).inc()
+    MESSAGES_CONSUMED.labels(topic, "dead_letter").inc()
+    log.error("message_dead_lettered", topic=topic, offset=record.offset, reason=letter.reason)

@@ -61,6 +61,21 @@ async def test_r06_malformed_check_goes_to_dlq_and_the_next_is_answered(start_ap
     assert {letter["original_topic"] for letter in letters} == {topic}
     assert any("id_number" in letter["reason"] and "check character" in letter["reason"] for letter in letters)
     await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(good.correlation_id))
+    # Checks are consumed in batches: only the two bad ones were dead-lettered, not the batch around them.
+    letters = await published(kafka, dlq(topic), lambda found: len(found) >= 2)
+    assert len(letters) == 2 and all("stu_good" not in letter["body"] for letter in letters)
+
+
+async def test_r01_the_same_child_twice_in_one_batch_is_unique_once(start_app, isolation):
+    await start_app(create_app, DedupeSettings)
+    kafka = isolation.servers.kafka
+    first, second = check("stu_first", "陈思雨", id_number=SIYU_ID), check("stu_second", "陈思雨", id_number=SIYU_ID)
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), first, second)
+    found = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(second.correlation_id))
+    verdicts = {m["payload"]["student_id"]: m["payload"] for m in found}
+    assert verdicts["stu_first"]["verdict"] == "unique"
+    assert verdicts["stu_second"]["verdict"] == "duplicate"
+    assert verdicts["stu_second"]["existing_student_id"] == "stu_first"
 
 
 async def test_redelivered_check_is_answered_once(start_app, isolation):

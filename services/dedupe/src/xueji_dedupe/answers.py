@@ -16,7 +16,7 @@ from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, Regist
 from xueji_contracts.messages.dedupe_review import ReviewCaseOpened
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
 from xueji_dedupe.cases import ReviewCases
-from xueji_dedupe.domain import CandidateRecord, MatchPolicy, check
+from xueji_dedupe.domain import CandidateRecord, MatchPolicy, Verdict, check
 from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
 from xueji_dedupe.domain.verdict import VerdictKind as Kind
 from xueji_dedupe.feed import check_request, facts_of
@@ -27,7 +27,7 @@ from xueji_dedupe.settings import DedupeSettings
 from xueji_dedupe.verdicts import case_opened, verdict_message
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Outgoing
+from xueji_kit.store import ConcurrencyConflict, NewStream, Outgoing
 
 
 class Checks:
@@ -50,20 +50,32 @@ class Checks:
 
     async def verdict(self, request: CheckRequested) -> VerdictGiven:
         """The answer from this tier's index; the national tier adds the population register's comparison."""
-        probe = check_request(request)
-        verdict = check(self.keeper.index, probe, self.policy)
-        if not self.settings.national:
-            if request.purpose is CheckPurpose.CREATION and verdict.kind is Kind.UNIQUE:
-                # No await since the check: a concurrent check for the same child sees this one (R01).
-                person = CandidateRecord.model_validate(facts_of(request))
-                self.keeper.hold(person, time.monotonic())
-                holder = await self.reservations.reserve(person)  # the same child at another replica
-                if holder is not None:
-                    self.keeper.release(person.student_id)
-                    self.keeper.hold(holder, time.monotonic())
-                    verdict = check(self.keeper.index, probe, self.policy)
-            return verdict_message(verdict, request, tier="province")
-        return verdict_message(verdict, request, tier="national", register=await self._compare(request))
+        if self.settings.national:
+            verdict = check(self.keeper.index, check_request(request), self.policy)
+            return verdict_message(verdict, request, tier="national", register=await self._compare(request))
+        verdict, person = self._held(request)
+        holder = None if person is None else await self.reservations.reserve(person)
+        return self._province_answer(request, verdict, person, holder)
+
+    def _held(self, request: CheckRequested) -> tuple[Verdict, CandidateRecord | None]:
+        """The index's verdict; a creation answered "unique" is held (no await since the check: a concurrent check
+        for the same child sees it, R01) and returned as the person to reserve."""
+        verdict = check(self.keeper.index, check_request(request), self.policy)
+        if request.purpose is not CheckPurpose.CREATION or verdict.kind is not Kind.UNIQUE:
+            return verdict, None
+        person = CandidateRecord.model_validate(facts_of(request))
+        self.keeper.hold(person, time.monotonic())
+        return verdict, person
+
+    def _province_answer(
+        self, request: CheckRequested, verdict: Verdict, person: CandidateRecord | None, holder: CandidateRecord | None
+    ) -> VerdictGiven:
+        """The held verdict, or, when another replica reserved the same child first, the verdict with it held."""
+        if person is not None and holder is not None:
+            self.keeper.release(person.student_id)
+            self.keeper.hold(holder, time.monotonic())
+            verdict = check(self.keeper.index, check_request(request), self.policy)
+        return verdict_message(verdict, request, tier="province")
 
     async def on_request(self, message: Envelope[CheckRequested]) -> None:
         answer = await self.verdict(message.payload)
@@ -71,6 +83,52 @@ class Checks:
             await self._forward(message)
         else:
             await self.record(message.payload, answer, cause=message)
+
+    async def on_requests(self, messages: list[Envelope[CheckRequested]]) -> None:
+        """A batch of checks (a bulk import's rows): each verdict from the index in turn, so each sees the holds of
+        those before it; the persons answered "unique" reserved in one round trip; the plain answers (unique or
+        duplicate, staying in this province) stored and sent in a few. Review cases and forwards go one by one."""
+        if self.settings.national:
+            for message in messages:
+                await self.on_request(message)
+            return
+        held = [self._held(m.payload) for m in messages]
+        holders = await self.reservations.reserve_many([p for _, p in held if p is not None])
+        plain: list[tuple[Envelope[CheckRequested], VerdictGiven]] = []
+        for message, (verdict, person) in zip(messages, held, strict=True):
+            holder = None if person is None else holders.get(person.student_id)
+            answer = self._province_answer(message.payload, verdict, person, holder)
+            if self._goes_national(message.payload, answer):
+                await self._forward(message)
+            elif answer.verdict is VerdictKind.POSSIBLE_DUPLICATE:
+                await self.record(message.payload, answer, cause=message)
+            else:
+                plain.append((message, answer))
+        await self._record_plain(plain)
+
+    async def _record_plain(self, answered: list[tuple[Envelope[CheckRequested], VerdictGiven]]) -> None:
+        """Answers without a review case, each the first commit of its check's stream, stored together; a stream
+        begun otherwise (a check forwarded before) is answered the one-at-a-time way, which finds it answered."""
+        now = datetime.now(UTC)
+        streams = []
+        for cause, answer in answered:
+            correlation = cause.correlation_id
+            sent = envelop(answer, **self._meta(now, cause))
+            event = {"type": "CheckAnswered", "verdict": answer.model_dump(mode="json"), "at": now.isoformat()}
+            streams.append(
+                NewStream(
+                    str(derive_id(correlation, "answer")),
+                    check_stream(correlation),
+                    decide_answer([], event, None),
+                    [Outgoing(DEDUPE_VERDICT.name, str(correlation), sent)],
+                )
+            )
+        try:
+            await self.runtime.events.start_many(streams, now)
+        except ConcurrencyConflict:
+            for cause, answer in answered:
+                await self.record(cause.payload, answer, cause=cause)
+        self.runtime.relay.nudge()
 
     async def on_national_answer(self, message: Envelope[VerdictGiven]) -> None:
         """The national tier's answer to a check this province forwarded; others' answers are passed over."""

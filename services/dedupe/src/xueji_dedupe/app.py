@@ -17,15 +17,18 @@ from xueji_dedupe import api, review_api
 from xueji_dedupe.answers import Checks
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.domain import MatchPolicy
-from xueji_dedupe.handlers.check import on_check
+from xueji_dedupe.handlers.check import on_checks
 from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
-from xueji_dedupe.handlers.identity import on_identity
+from xueji_dedupe.handlers.identity import on_identities
 from xueji_dedupe.handlers.national_verdict import on_national_verdict
 from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.batches import raw_records
 from xueji_kit.runtime import ServiceRuntime
+
+BATCH = 500  # messages per batch of checks or identities: a bulk import's rows in a few store round trips
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,12 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         *identities,
         group_id=settings.group(settings.identity_group),
         auto_offset_reset="earliest",
+        batch=True,
+        max_records=BATCH,
+        decoder=raw_records,
         title="dedupe.identity",
         description="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
-    )(on_identity)
+    )(on_identities)
     broker.subscriber(
         *identities,
         batch=True,
@@ -92,12 +98,13 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         *(settings.topic(t) for t in settings.check_sources()),
         group_id=settings.group("dedupe.check"),
         auto_offset_reset="earliest",
-        # Checks answer independently: the same child checked twice at once is caught by the hold placed before
-        # the first check's first await (IndexKeeper.hold), whichever of the concurrent handlers gets there first.
-        max_workers=8,
+        # In batches, each check in turn against the index and the holds of those before it (R01).
+        batch=True,
+        max_records=BATCH,
+        decoder=raw_records,
         title="dedupe.check",
         description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
-    )(on_check)
+    )(on_checks)
     if not settings.national and settings.national_enabled:
         broker.subscriber(
             *(settings.topic(t) for t in settings.national_verdict_topics),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from xueji_dedupe.domain import CandidateRecord, DedupeIndex
 from xueji_dedupe.feed import IdentityUpdate
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, insert_many_once
 
 log = structlog.get_logger("dedupe.index")
 
@@ -73,21 +72,11 @@ class CandidateStore:
 
     async def save(self, update: IdentityUpdate, message_id: str) -> bool:
         """Store this version of the record; False when it was stored before (redelivery, replay)."""
-        document = {
-            "_id": f"{update.student_id}@{update.version:010d}",
-            "student_id": update.student_id,
-            "version": update.version,
-            "record": update.record.model_dump(mode="json") if update.record is not None else None,
-            "province": update.province,
-            "message_id": message_id,
-        }
-        try:
-            await self.collection.insert_one(document)
-        except PyMongoError as exc:
-            if not is_duplicate_key(exc):
-                raise
-            return False
-        return True
+        return not await self.save_many([(update, message_id)])
+
+    async def save_many(self, updates: list[tuple[IdentityUpdate, str]]) -> set[int]:
+        """Store these versions in one round trip; the indexes of those stored before (redelivery, replay)."""
+        return await insert_many_once(self.collection, [_document(u, m) for u, m in updates])
 
     async def load_into(self, keeper: IndexKeeper) -> int:
         """Fill the in-memory index from the stored copy (at start-up); returns how many records it holds."""
@@ -103,3 +92,14 @@ class CandidateStore:
             )
         log.info("index_loaded", records=len(keeper.index))
         return len(keeper.index)
+
+
+def _document(update: IdentityUpdate, message_id: str) -> Document:
+    return {
+        "_id": f"{update.student_id}@{update.version:010d}",
+        "student_id": update.student_id,
+        "version": update.version,
+        "record": update.record.model_dump(mode="json") if update.record is not None else None,
+        "province": update.province,
+        "message_id": message_id,
+    }

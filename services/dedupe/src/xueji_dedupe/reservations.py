@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_dedupe.domain import CandidateRecord
 from xueji_dedupe.domain.names import name_key
-from xueji_kit.store import Document, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once
 
 
 class Reservations:
@@ -25,15 +25,22 @@ class Reservations:
         self.collection = db["id_reservations"]
         self.lapse = lapse
 
+    async def reserve_many(self, records: list[CandidateRecord]) -> dict[str, CandidateRecord]:
+        """Reserve each record's person in one round trip; by student id, the records holding persons already
+        reserved for someone else (those go through `reserve` alone: redelivery, lapse or another replica)."""
+        at = datetime.now(UTC)
+        taken = await insert_many_once(self.collection, [self._document(r, at) for r in records])
+        held: dict[str, CandidateRecord] = {}
+        for i in sorted(taken):
+            holder = await self.reserve(records[i], at)
+            if holder is not None:
+                held[records[i].student_id] = holder
+        return held
+
     async def reserve(self, record: CandidateRecord, now: datetime | None = None) -> CandidateRecord | None:
         """Reserve the record's person for it; None when it is this record's, else the record holding it."""
         at = now or datetime.now(UTC)
-        document = {
-            "_id": reservation_key(record),
-            "student_id": record.student_id,
-            "record": record.model_dump(mode="json"),
-            "lapses_at": at + self.lapse,
-        }
+        document = self._document(record, at)
         for _ in range(3):
             if await insert_once(self.collection, document):
                 return None
@@ -46,6 +53,14 @@ class Reservations:
                 return CandidateRecord.model_validate(held["record"])
             await self.collection.delete_one({"_id": document["_id"], "student_id": held["student_id"]})
         raise RuntimeError(f"could not reserve {document['_id']}: it kept changing hands")  # the check is retried
+
+    def _document(self, record: CandidateRecord, at: datetime) -> Document:
+        return {
+            "_id": reservation_key(record),
+            "student_id": record.student_id,
+            "record": record.model_dump(mode="json"),
+            "lapses_at": at + self.lapse,
+        }
 
 
 def reservation_key(record: CandidateRecord) -> str:

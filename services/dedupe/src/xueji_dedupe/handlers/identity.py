@@ -1,5 +1,7 @@
 """registry.identity.v1 (national: dedupe.national.identity.v1) -> the durable copy of the index; a province
-passes each identity on to the national tier, whose index covers every province (R03, R10)."""
+passes each identity on to the national tier, whose index covers every province (R03, R10).
+
+Consumed in batches: a bulk import's identities are stored in one round trip per batch."""
 
 from __future__ import annotations
 
@@ -12,24 +14,26 @@ from xueji_contracts.topics import NATIONAL_IDENTITY
 from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.batches import parse_each
 from xueji_kit.runtime import ServiceRuntime
 
 log = structlog.get_logger("dedupe.identity")
 
 
-async def on_identity(
-    body: dict[str, Any],
+async def on_identities(
+    records: list[Any],
     runtime: ServiceRuntime = Context("runtime"),
     candidates: CandidateStore = Context("candidates"),
     settings: DedupeSettings = Context("dedupe_settings"),
+    broker: Any = Context("broker"),
 ) -> None:
-    message = parse_identity(body)
-    if message is None:
-        log.info("identity_message_passed_over", type=body.get("type"))
-        return
-    update = update_of(message)
-    await candidates.save(update, str(message.message_id))
+    messages = [m for m in await parse_each(broker, records, parse_identity) if m is not None]
+    if len(messages) < len(records):
+        log.info("identity_messages_passed_over", count=len(records) - len(messages))
+    await candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
     if not settings.national and settings.national_enabled:
-        # Forwarded after it is stored, also on a redelivery: the national tier ignores versions it holds.
+        # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
         topic = settings.topic(NATIONAL_IDENTITY.name)
-        await runtime.broker.publish(message.model_dump(mode="json"), topic, key=update.student_id.encode())
+        for message in messages:
+            key = update_of(message).student_id.encode()
+            await runtime.broker.publish(message.model_dump(mode="json"), topic, key=key)
