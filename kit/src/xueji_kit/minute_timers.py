@@ -35,11 +35,15 @@ class MinuteTimerStore(TimerStore):
 
     async def arm(self, timer: Timer) -> bool:
         """Arm once: re-arming the same timer id changes nothing."""
-        if timer.due_at.tzinfo is None:
-            raise ValueError("due_at must be timezone-aware")
-        doc = {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id,
-               "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip
-        return await insert_once(self._in(minute_of(timer.due_at)), doc)
+        return await insert_once(self._in(minute_of(timer.due_at)), _armed(timer))
+
+    async def arm_many(self, timers: list[Timer]) -> None:
+        """Arm each once, in one round trip per minute they fall due in."""
+        by_minute: dict[int, list[Document]] = {}
+        for timer in timers:
+            by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
+        for minute, docs in by_minute.items():
+            await insert_many_once(self._in(minute), docs)
 
     async def due_in_minute(self, minute: int) -> list[Document]:
         docs = [d async for d in self._in(minute).find({})]
@@ -120,3 +124,10 @@ def _split(timer_id: str) -> tuple[int, str]:
 
 def _timer(doc: dict[str, Any]) -> Timer:
     return Timer(doc["_id"], doc["kind"], doc["aggregate_id"], doc["due_at"], doc.get("data", {}))
+
+
+def _armed(timer: Timer) -> Document:
+    if timer.due_at.tzinfo is None:
+        raise ValueError("due_at must be timezone-aware")
+    return {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id,
+            "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip

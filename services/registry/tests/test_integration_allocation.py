@@ -46,3 +46,28 @@ async def test_r03_l_and_j_counters_are_unique_without_claims(db):
     assert sorted(numbers) == list(range(1, 51))  # unique, and here without a gap
     assert await first.next_unique("L:350603", "stu-0") == 51  # asked again: a new number (R03 needs no gaplessness)
     assert await Sequences(db).allocate("L:350603", "late") == 52  # the gapless path continues after them
+
+
+async def test_r07_concurrent_batches_and_singles_share_1_to_n_and_a_redelivered_batch_keeps_its_numbers(db):
+    replicas = [Sequences(db) for _ in range(3)]
+    batches = [[f"b{b}-{i}" for i in range(40)] for b in range(4)]
+    singles = [f"single-{i}" for i in range(20)]
+    results = await asyncio.gather(
+        *(replicas[b % 3].allocate_many("S:y", holders) for b, holders in enumerate(batches)),
+        *(replicas[i % 3].allocate("S:y", h) for i, h in enumerate(singles)),
+    )
+    numbers = [n for batch in results[:4] for n in batch] + list(results[4:])
+    assert sorted(numbers) == list(range(1, 181))  # gapless and unique across batches, singles and replicas
+    assert await Sequences(db).allocate_many("S:y", batches[1]) == results[1]  # redelivered: the same numbers
+    assert await replicas[0].allocate_many("S:y", ["new-1", "new-2"]) == [181, 182]
+
+
+async def test_r07_a_batch_that_crashed_before_recording_its_claims_gets_the_numbers_it_won(db):
+    sequences = Sequences(db)
+    # The batch claimed and won 1 and 2, then crashed before writing the numbers on its claims.
+    await db["allocations"].insert_many([
+        {"_id": "S:z@a", "claim_scope": "S:z", "seq": None}, {"_id": "S:z@b", "claim_scope": "S:z", "seq": None},
+        {"_id": "S:z#1", "scope": "S:z", "seq": 1, "holder": "a"}, {"_id": "S:z#2", "scope": "S:z", "seq": 2, "holder": "b"},
+    ])  # fmt: skip
+    assert await Sequences(db).allocate_many("S:z", ["b", "c", "a"]) == [2, 3, 1]
+    assert await sequences.next_unique_many("L:z", ["x", "y"]) == [1, 2]

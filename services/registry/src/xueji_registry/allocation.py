@@ -9,10 +9,10 @@ between the two writes is repaired by looking for the holder's number (the one s
 
 from __future__ import annotations
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once
 
 
 class Sequences:
@@ -36,6 +36,36 @@ class Sequences:
             if won is not None:
                 return await self._record(claim, scope, int(won["seq"]))
         return await self._record(claim, scope, await self.next_unique(scope, holder))
+
+    async def allocate_many(self, scope: str, holders: list[str]) -> list[int]:
+        """`allocate` for many holders (a batch of enrollments into one school): claims, numbers and their record in
+        three round trips, numbers contiguous unless others allocate in the scope at the same moment. A holder
+        claimed before (a redelivery) gets its number the one-at-a-time way."""
+        claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for h in holders]
+        before = await insert_many_once(self.collection, claims)
+        fresh = [i for i in range(len(holders)) if i not in before]
+        numbers = dict(zip(fresh, await self.next_unique_many(scope, [holders[i] for i in fresh]), strict=True))
+        if fresh:
+            won = [UpdateOne({"_id": claims[i]["_id"]}, {"$set": {"seq": numbers[i]}}) for i in fresh]
+            await self.collection.bulk_write(won, ordered=False)
+        for i in sorted(before):
+            numbers[i] = await self.allocate(scope, holders[i])
+        return [numbers[i] for i in range(len(holders))]
+
+    async def next_unique_many(self, scope: str, holders: list[str]) -> list[int]:
+        """`next_unique` for many holders: the next free numbers in one insert; those another writer took first are
+        taken again above them."""
+        numbers: dict[int, int] = {}
+        left = list(range(len(holders)))
+        while left:
+            top = await self.top(scope)
+            docs = [{"_id": f"{scope}#{top + 1 + j}", "scope": scope, "seq": top + 1 + j, "holder": holders[i]}
+                    for j, i in enumerate(left)]  # fmt: skip
+            lost = await insert_many_once(self.collection, docs)
+            numbers |= {i: top + 1 + j for j, i in enumerate(left) if j not in lost}
+            left = [i for j, i in enumerate(left) if j in lost]
+            self._top[scope] = max(self._top.get(scope, 0), top + len(docs))  # all taken, by us or another
+        return [numbers[i] for i in range(len(holders))]
 
     async def next_unique(self, scope: str, holder: str) -> int:
         """A number of `scope` no one else gets, without the claim that makes `allocate` gapless: for counters

@@ -24,6 +24,7 @@ from xueji_contracts.topics import (
     TRANSFER_CASE,
     TopicSpec,
 )
+from xueji_kit.batches import raw_records
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, graduation_api, rosters_api
@@ -33,23 +34,25 @@ from xueji_registry.handlers.enrollment_numbers import on_supplementary_requeste
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
-from xueji_registry.handlers.verdict import on_verdict
+from xueji_registry.handlers.verdict import on_verdicts
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
 
 
 def _consumes(
-    runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str, workers: int = 1
+    runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str, batch: int | None = None
 ) -> None:
+    """One consumer per topic; with `batch`, up to that many messages at a time (handed over as raw records)."""
     settings = runtime.settings
+    batching: dict[str, Any] = {"batch": True, "max_records": batch, "decoder": raw_records} if batch else {}
     runtime.broker.subscriber(
         settings.topic(spec.name),
         group_id=settings.group(f"registry.{spec.name}"),
         auto_offset_reset="earliest",
         title=f"registry.{spec.name}",
         description=about,
-        max_workers=workers,
+        **batching,
     )(handler)
 
 
@@ -78,8 +81,8 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
     runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
-    # Verdicts for different students are independent (numbers are won by unique inserts): handle several at once.
-    _consumes(runtime, DEDUPE_VERDICT, on_verdict, "Completes a pending enrollment (R01, R14).", workers=8)
+    # A class's verdicts arrive together: completed a batch at a time (numbers are won by unique inserts).
+    _consumes(runtime, DEDUPE_VERDICT, on_verdicts, "Completes pending enrollments (R01, R03, R07, R14).", batch=500)
     _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
     _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
     _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")

@@ -47,6 +47,20 @@ def _message(province: str, deadline: Deadline, state: ComplianceState, now: dat
     return Outgoing(REGISTRY_COMPLIANCE.name, deadline.deadline_id, message)
 
 
+def _timers(deadline: Deadline) -> list[Timer]:
+    """A deadline's two timers: the warning before it and the breach at it."""
+    data = {
+        "kind": deadline.kind.value,
+        "school_code": deadline.school_code,
+        "due_on": str(deadline.due_on),
+        "occurrence": deadline.occurrence,
+    }
+    return [
+        Timer(f"{deadline.deadline_id}:{phase}", f"compliance_{phase}", deadline.subject_id, at, data)
+        for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at))
+    ]
+
+
 def _deadline_of(timer: Timer) -> Deadline:
     data = timer.data
     due = datetime.fromisoformat(data["due_on"]).date()
@@ -73,22 +87,20 @@ class ComplianceDeadlines:
 
     async def follow(self, before: StudentStatus | None, after: StudentStatus) -> None:
         """After the commit: arm the opened deadlines' timers (idempotent), cancel the met ones'."""
-        opened, met = changes(before, after)
-        for deadline in opened:
-            await self.arm(deadline)
-        for deadline in met:
-            await self.disarm(deadline)
+        await self.follow_many([(before, after)])
+
+    async def follow_many(self, changes_made: list[tuple[StudentStatus | None, StudentStatus]]) -> None:
+        """`follow` for many changes: the timers opened by all of them armed in a round trip per due minute."""
+        timers: list[Timer] = []
+        for before, after in changes_made:
+            opened, met = changes(before, after)
+            timers += [t for deadline in opened for t in _timers(deadline)]
+            for deadline in met:
+                await self.disarm(deadline)
+        await self.store.arm_many(timers)
 
     async def arm(self, deadline: Deadline) -> None:
-        data = {
-            "kind": deadline.kind.value,
-            "school_code": deadline.school_code,
-            "due_on": str(deadline.due_on),
-            "occurrence": deadline.occurrence,
-        }
-        for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
-            timer_id = f"{deadline.deadline_id}:{phase}"
-            await self.store.arm(Timer(timer_id, f"compliance_{phase}", deadline.subject_id, at, data))
+        await self.store.arm_many(_timers(deadline))
 
     async def disarm(self, deadline: Deadline) -> None:
         await self.store.cancel_due(f"{deadline.deadline_id}:due_soon", deadline.warn_at)

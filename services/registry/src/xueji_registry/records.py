@@ -66,7 +66,6 @@ async def execute(
     A domain error (RegistryError) propagates and nothing is stored.
     """
     now = datetime.now(UTC)
-    compliance = deadlines_of(runtime)
     decided: list[tuple[StudentStatus | None, StudentStatus]] = []
 
     def decide(history: list[Document]) -> Decision:
@@ -75,27 +74,46 @@ async def execute(
         if not events or after is None:
             return Decision()
         decided[:] = [(before, after)]
-        outgoing: list[Outgoing] = compliance.messages(before, after) if compliance else []
-        if before is None or before.state != after.state:
-            outgoing.append(status_message(runtime, after, correlation_id))
-        outgoing += identity_messages(runtime.settings.province, before, after)
-        outgoing += check_requests(runtime.settings.province, before, after)
+        outgoing = messages_of(runtime, before, after, correlation_id)
         if extra is not None:
             outgoing += extra(after)
         return Decision(events=to_documents(events), outgoing=outgoing)
 
     saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
     if decided and saved.stored:
-        before, after = decided[0]
-        moved = before is None or before.school_code != after.school_code
-        if moved and (register := register_of(runtime)) is not None:
-            await register.record(after)
-        if compliance:
-            await compliance.follow(before, after)
-            if moved:
-                await annual_rosters.ensure_open(runtime, after.school_code, school_year_of(local_date(now)))
+        await follow_changes(runtime, decided, now)
     runtime.relay.nudge()
     return saved
+
+
+def messages_of(
+    runtime: ServiceRuntime, before: StudentStatus | None, after: StudentStatus, correlation_id: uuid.UUID | None
+) -> list[Outgoing]:
+    """What a change publishes in its own commit: compliance deadlines opened and met, the public status event when
+    the state changed (R52), the identity feed for dedupe, questions for the national tier."""
+    compliance = deadlines_of(runtime)
+    outgoing: list[Outgoing] = compliance.messages(before, after) if compliance else []
+    if before is None or before.state != after.state:
+        outgoing.append(status_message(runtime, after, correlation_id))
+    outgoing += identity_messages(runtime.settings.province, before, after)
+    outgoing += check_requests(runtime.settings.province, before, after)
+    return outgoing
+
+
+async def follow_changes(
+    runtime: ServiceRuntime, changes: list[tuple[StudentStatus | None, StudentStatus]], now: datetime
+) -> None:
+    """After the commits (idempotent, so also after a redelivery): the school register, compliance timers armed
+    and cancelled, the annual rosters of a school a record joined (R54)."""
+    moved = [after for before, after in changes if before is None or before.school_code != after.school_code]
+    if moved and (register := register_of(runtime)) is not None:
+        await register.record_many(moved)
+    compliance = deadlines_of(runtime)
+    if compliance is None:
+        return
+    await compliance.follow_many(changes)
+    for school in dict.fromkeys(after.school_code for after in moved):
+        await annual_rosters.ensure_open(runtime, school, school_year_of(local_date(now)))
 
 
 def history_entries(commits: list[Document]) -> list[dict[str, Any]]:

@@ -1,0 +1,207 @@
+"""Completing pending enrollments on dedupe's verdicts, a batch at a time (R01, R03, R07, R14).
+
+A school's freshman class arrives as hundreds of verdicts at once. Each verdict still gets what a single enrollment
+gets (refusal of a duplicate, the record with its L or J number, county review of a possible duplicate, the R07
+supplementary number, the public event, the identity feed, the R02 deadline), but the store is asked per batch:
+pending requests read concurrently, counters and R07 numbers won by one insert per scope, every new record's first
+commit written by `EventStore.start_many`, the register and the timers in a round trip each.
+
+The R07 number is given in the record's first commit, so only records that will be stored get one (no gap). A
+redelivered verdict finds its commit stored and stores nothing; its claims give it the same R07 number again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
+from xueji_contracts.messages.status import StatusState
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import ConcurrencyConflict, Document, NewStream
+from xueji_registry import records
+from xueji_registry.allocation import Sequences
+from xueji_registry.domain import (
+    AssignSupplementaryNumber,
+    DuplicateCheck,
+    DuplicateOutcome,
+    EnrollStudent,
+    RegistryError,
+    StudentStatus,
+    handle,
+    to_documents,
+)
+from xueji_registry.domain.errors import DuplicateStatus
+from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.supplementary import numbering_of, school_operator
+
+log = structlog.get_logger("registry.intake")
+LOADING_AT_ONCE = 32  # pending requests read concurrently
+OUTCOMES = {
+    VerdictKind.UNIQUE: DuplicateOutcome.CLEAR,
+    VerdictKind.DUPLICATE: DuplicateOutcome.DUPLICATE,
+    VerdictKind.POSSIBLE_DUPLICATE: DuplicateOutcome.POSSIBLE,
+}
+
+
+def as_check(verdict: VerdictGiven) -> DuplicateCheck:
+    """dedupe's answer in the domain's terms: clear, or the existing record a duplicate or possible one points at."""
+    outcome = OUTCOMES[verdict.verdict]
+    existing = None if outcome is DuplicateOutcome.CLEAR else (verdict.existing_student_id or "unknown")
+    return DuplicateCheck(outcome=outcome, existing_student_id=existing)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A verdict with the request it answers."""
+
+    verdict: Envelope[VerdictGiven]
+    requested: Document  # the EnrollmentRequested event
+    body: EnrollmentRequest
+
+    @property
+    def student_id(self) -> str:
+        return student_of(self.verdict.correlation_id)
+
+    @property
+    def commit_id(self) -> str:
+        return str(derive_id(self.verdict.message_id, "enroll"))
+
+
+@dataclass
+class Decided:
+    pending: Pending
+    state: StudentStatus
+    events: list[Any]
+
+
+async def complete(runtime: ServiceRuntime, sequences: Sequences, verdicts: list[Envelope[VerdictGiven]]) -> None:
+    """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review."""
+    now = datetime.now(UTC)
+    waiting = [p for p in await _pending(runtime, verdicts) if await _not_refused_as_duplicate(runtime, p)]
+    counters = await _counters(sequences, waiting)
+    decided: list[Decided] = []
+    for pending, counter in zip(waiting, counters, strict=True):
+        try:
+            state, events = handle(_enroll(pending, counter), None, now)
+        except RegistryError as exc:
+            await _refuse(runtime, pending, exc)
+            continue
+        assert state is not None, "enrolling decides a record"
+        decided.append(Decided(pending, state, list(events)))
+    await _number(sequences, decided, now)
+    streams = [
+        NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(runtime, d))
+        for d in decided
+    ]
+    try:
+        await runtime.events.start_many(streams, now)
+    except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as it is
+        for stream in streams:
+            try:
+                await runtime.events.start_many([stream], now)
+            except ConcurrencyConflict:
+                log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
+    # Also after a redelivery (idempotent): a crash between the commits and these is repaired.
+    await records.follow_changes(runtime, [(None, d.state) for d in decided], now)
+    runtime.relay.nudge()
+
+
+async def _pending(runtime: ServiceRuntime, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
+    gate = asyncio.Semaphore(LOADING_AT_ONCE)
+
+    async def load(verdict: Envelope[VerdictGiven]) -> list[Document]:
+        async with gate:
+            return await runtime.events.load(pending_stream(student_of(verdict.correlation_id)))
+
+    found = []
+    for verdict, commits in zip(verdicts, await asyncio.gather(*(load(v) for v in verdicts)), strict=True):
+        if not commits:
+            log.warning("verdict_without_request", student_id=student_of(verdict.correlation_id))
+            continue
+        requested = commits[0]["events"][0]
+        found.append(Pending(verdict, requested, EnrollmentRequest.model_validate(requested["request"])))
+    return found
+
+
+async def _not_refused_as_duplicate(runtime: ServiceRuntime, pending: Pending) -> bool:
+    """R01: a duplicate ends the request, refused, naming the record the person has."""
+    check = as_check(pending.verdict.payload)
+    if check.outcome is not DuplicateOutcome.DUPLICATE:
+        return True
+    refusal = {
+        "rule": "R01",
+        "reason": "this person already has a status record",
+        "existing_student_id": check.existing_student_id,
+    }
+    await record_refusal(runtime, pending.student_id, pending.commit_id, refusal)
+    return False
+
+
+async def _refuse(runtime: ServiceRuntime, pending: Pending, exc: RegistryError) -> None:
+    existing = exc.existing if isinstance(exc, DuplicateStatus) else None
+    refusal = {"rule": exc.rule, "reason": exc.reason, "field": exc.field, "existing_student_id": existing}
+    await record_refusal(runtime, pending.student_id, pending.commit_id, refusal)
+
+
+async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:
+    """R03: each county's L (with an ID number) or J counter, unique (a redelivery may skip one)."""
+    by_scope: dict[str, list[int]] = {}
+    for i, p in enumerate(waiting):
+        by_scope.setdefault(f"{'L' if p.body.id_number else 'J'}:{p.body.school_code[:6]}", []).append(i)
+    counters = [0] * len(waiting)
+    for scope, members in by_scope.items():
+        won = await sequences.next_unique_many(scope, [waiting[i].student_id for i in members])
+        for i, counter in zip(members, won, strict=True):
+            counters[i] = counter
+    return counters
+
+
+def _enroll(pending: Pending, counter: int) -> EnrollStudent:
+    body, requested = pending.body, pending.requested
+    return EnrollStudent(
+        operator=OperatorClaims.model_validate(requested["by"]),
+        reason=requested["reason"],
+        student_id=pending.student_id,
+        school_code=body.school_code,
+        segment=body.the_segment(),
+        grade=body.grade,
+        identity=body.identity(),
+        basic=body.basic,
+        admitted_on=body.admitted_on or date.fromisoformat(requested["at"][:10]),
+        number_counter=counter,
+        duplicate_check=as_check(pending.verdict.payload),
+    )
+
+
+async def _number(sequences: Sequences, decided: list[Decided], now: datetime) -> None:
+    """R07: every enrolled record its school's next supplementary number, gapless per school and school year."""
+    by_scope: dict[tuple[str, int], list[Decided]] = {}
+    for d in decided:
+        if d.state.state is StatusState.ENROLLED and d.state.segment not in d.state.supplementary_numbers:
+            by_scope.setdefault((d.state.school_code, d.pending.body.school_year), []).append(d)
+    for (school, year), members in by_scope.items():
+        numbers = await sequences.allocate_many(f"S:{school}:{year}", [d.state.student_id for d in members])
+        for d, sequence in zip(members, numbers, strict=True):
+            command = AssignSupplementaryNumber(
+                operator=school_operator(school),
+                reason="R07 provincial supplementary number at first enrollment",
+                school_year=year,
+                numbering=numbering_of(school),
+                sequence=sequence,
+            )
+            state, events = handle(command, d.state, now)
+            assert state is not None
+            d.state, d.events = state, d.events + list(events)
+
+
+def _messages(runtime: ServiceRuntime, d: Decided) -> list[Any]:
+    correlation: uuid.UUID = d.pending.verdict.correlation_id
+    return records.messages_of(runtime, None, d.state, correlation)
