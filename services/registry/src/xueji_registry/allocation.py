@@ -9,7 +9,7 @@ between the two writes is repaired by looking for the holder's number (the one s
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_kit.store import Document, insert_many_once, insert_once
@@ -38,18 +38,19 @@ class Sequences:
         return await self._record(claim, scope, await self.next_unique(scope, holder))
 
     async def allocate_many(self, scope: str, holders: list[str]) -> list[int]:
-        """`allocate` for many holders (a batch of enrollments into one school): claims, numbers and their record in
-        three round trips, numbers contiguous unless others allocate in the scope at the same moment. A holder
-        claimed before (a redelivery) gets its number the one-at-a-time way."""
+        """`allocate` for many holders (a batch of enrollments into one school) in two inserts: the claims, then the
+        numbers. The numbers are not written back on the claims (on the local store a many-statement update can
+        hang), so a holder whose claim was there before (a redelivery) has its number looked up by holder: one
+        query for all of them, the slow one, and only after a failure."""
         claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for h in holders]
         before = await insert_many_once(self.collection, claims)
-        fresh = [i for i in range(len(holders)) if i not in before]
-        numbers = dict(zip(fresh, await self.next_unique_many(scope, [holders[i] for i in fresh]), strict=True))
-        if fresh:
-            won = [UpdateOne({"_id": claims[i]["_id"]}, {"$set": {"seq": numbers[i]}}) for i in fresh]
-            await self.collection.bulk_write(won, ordered=False)
-        for i in sorted(before):
-            numbers[i] = await self.allocate(scope, holders[i])
+        numbers: dict[int, int] = {}
+        if before:
+            asked = {holders[i]: i for i in before}
+            async for won in self.collection.find({"scope": scope, "holder": {"$in": list(asked)}}):
+                numbers[asked[won["holder"]]] = int(won["seq"])
+        fresh = [i for i in range(len(holders)) if i not in numbers]
+        numbers |= dict(zip(fresh, await self.next_unique_many(scope, [holders[i] for i in fresh]), strict=True))
         return [numbers[i] for i in range(len(holders))]
 
     async def next_unique_many(self, scope: str, holders: list[str]) -> list[int]:

@@ -107,7 +107,10 @@ async def follow_changes(
     and cancelled, the annual rosters of a school a record joined (R54)."""
     moved = [after for before, after in changes if before is None or before.school_code != after.school_code]
     if moved and (register := register_of(runtime)) is not None:
-        await register.record_many(moved)
+        await register.start_many([after for before, after in changes if before is None])
+        for before, after in changes:
+            if before is not None and before.school_code != after.school_code:
+                await register.record(after)
     compliance = deadlines_of(runtime)
     if compliance is None:
         return

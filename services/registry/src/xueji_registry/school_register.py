@@ -14,11 +14,11 @@ from collections import defaultdict
 from typing import Any
 
 import structlog
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, EventStore
+from xueji_kit.store import Document, EventStore, insert_many_once
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 
@@ -36,11 +36,16 @@ class SchoolRegister:
 
     async def record(self, state: StudentStatus) -> None:
         """The student is at `state.school_code` now (idempotent; the schools it has left stay listed)."""
-        await self.record_many([state])
+        await self.collection.update_one(
+            {"_id": state.student_id},
+            {"$set": {"school_code": state.school_code}, "$addToSet": {"schools": state.school_code}},
+            upsert=True,
+        )
 
-    async def record_many(self, states: list[StudentStatus]) -> None:
-        """Each student is at its `school_code` now, in one round trip."""
-        await self.collection.bulk_write([_at_school(s) for s in states], ordered=False)
+    async def start_many(self, states: list[StudentStatus]) -> None:
+        """New records at their first school, in one insert; one listed before (a redelivery) is left as it is."""
+        docs = [{"_id": s.student_id, "school_code": s.school_code, "schools": [s.school_code]} for s in states]
+        await insert_many_once(self.collection, docs)
 
     async def streams(self, *, school: str | None = None, under: str | None = None) -> list[list[dict[str, Any]]]:
         """The events of every record that has been at `school`, or at any school under the code `under`."""
@@ -82,8 +87,3 @@ def register_of(runtime: ServiceRuntime) -> SchoolRegister | None:
     """The registry's school register, when the runtime was wired with it (app.build_runtime)."""
     found = runtime.broker.context.get("school_register")
     return found if isinstance(found, SchoolRegister) else None
-
-
-def _at_school(state: StudentStatus) -> UpdateOne:
-    change = {"$set": {"school_code": state.school_code}, "$addToSet": {"schools": state.school_code}}
-    return UpdateOne({"_id": state.student_id}, change, upsert=True)
