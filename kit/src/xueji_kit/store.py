@@ -115,10 +115,14 @@ class EventStore:
     """
 
     ORPHAN_AFTER = timedelta(seconds=30)
+    WRITER_AT_WORK = timedelta(seconds=2)  # an unconfirmed entry younger than this is left to its writer
 
     def __init__(self, db: AsyncDatabase[Document], name: str = "events") -> None:
         self.collection: AsyncCollection[Document] = db[name]
         self.outbox: AsyncCollection[Document] = db[f"{name}_outbox"]
+        # Confirmations are tiny documents of their own: inserted in bulk and read in one query by the relay, where
+        # setting a flag on the entries would rewrite (and, on the local store, scan) the message-laden outbox.
+        self.confirmations: AsyncCollection[Document] = db[f"{name}_outbox_confirmed"]
 
     async def ensure_indexes(self) -> None:
         # Production MongoDB serves audits and projections rebuilds from this index.
@@ -171,7 +175,7 @@ class EventStore:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if messages:
-            await self.outbox.update_one({"_id": outbox_key(aggregate_id, commit_id)}, {"$set": {"confirmed": True}})
+            await self._confirm([outbox_key(aggregate_id, commit_id)])
         return True
 
     async def start_many(self, streams: list[NewStream], now: datetime | None = None) -> list[bool]:
@@ -195,8 +199,7 @@ class EventStore:
         taken = {staged[j] for j in await insert_many_once(self.collection, [docs[i] for i in staged])}
         stored = [i for i in staged if i not in taken]
         if stored:
-            ids = [entries[i]["_id"] for i in stored]
-            await self.outbox.update_many({"_id": {"$in": ids}}, {"$set": {"confirmed": True}})
+            await self._confirm([entries[i]["_id"] for i in stored])
         if taken:  # their commits exist: ours never will, so their staged messages go
             await self.outbox.delete_many({"_id": {"$in": [entries[i]["_id"] for i in taken]}, "confirmed": False})
         result = [True] * len(streams)
@@ -238,22 +241,32 @@ class EventStore:
         An aggregate's entries stop at its first unconfirmed one, so a later version never
         overtakes an earlier one; unconfirmed entries whose commit never appeared are dropped.
         """
+        at = now or datetime.now(UTC)
         entries = sorted(
             [e async for e in self.outbox.find({}).limit(limit)],
             key=lambda e: (str(e["aggregate_id"]), int(e["version"])),
+        )
+        ids = [e["_id"] for e in entries]
+        confirmed = (
+            {c["_id"] async for c in self.confirmations.find({"_id": {"$in": ids}}, {"_id": 1})} if ids else set()
         )
         ready: list[Document] = []
         blocked: set[str] = set()
         for entry in entries:
             if entry["aggregate_id"] in blocked:
                 continue
-            if not entry.get("confirmed") and not await self._confirm_or_drop(entry, now or datetime.now(UTC)):
+            if entry["_id"] in confirmed or entry.get("confirmed") or await self._confirm_or_drop(entry, at):
+                ready.append(entry | {"confirmed": True})
+            else:
                 blocked.add(entry["aggregate_id"])
-                continue
-            ready.append(entry)
         return ready
 
+    async def _confirm(self, entry_ids: list[str]) -> None:
+        await insert_many_once(self.confirmations, [{"_id": i} for i in entry_ids])
+
     async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool:
+        if now - _aware(entry["staged_at"]) < self.WRITER_AT_WORK:
+            return False  # its writer is most likely storing the commit and confirming it right now
         stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
         if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
             return True  # its writer stopped between commit and confirmation
@@ -264,3 +277,8 @@ class EventStore:
     async def mark_published(self, entry_ids: list[str]) -> None:
         if entry_ids:
             await self.outbox.delete_many({"_id": {"$in": entry_ids}})
+            await self.confirmations.delete_many({"_id": {"$in": entry_ids}})
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
