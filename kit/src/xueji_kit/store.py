@@ -137,6 +137,10 @@ class EventStore:
             commits.append(doc)
         return commits
 
+    async def first(self, aggregate_id: str) -> Document | None:
+        """The first commit of an aggregate (what started it), in one lookup."""
+        return await self.collection.find_one({"_id": commit_key(aggregate_id, 1)})
+
     async def append(
         self,
         *,

@@ -9,6 +9,7 @@ from registry_driver import verdict
 
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_registry.app import create_app
+from xueji_registry.enrollment import recent_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
@@ -75,6 +76,19 @@ async def test_r14_requests_wait_while_dedupe_is_down_and_complete_once(start_ap
         await wait_for(lambda: _state(registry, token, student_id, "enrolled"))
     events = registry.app.state.runtime.events.collection
     assert await events.count_documents({"aggregate_id": student_id, "version": 1}) == 1
+
+
+async def test_r14_a_verdict_for_a_request_this_replica_does_not_remember_reads_it_from_the_store(
+    start_app, dedupe_stub, token, wait_for
+):
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.2)
+    answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+    student_id = answer.json()["student_id"]
+    recent = recent_of(registry.app.state.runtime)
+    assert recent is not None and recent.take(student_id) is not None  # as after a restart, or another replica's
+    async with dedupe_stub():
+        record = await wait_for(lambda: _state(registry, token, student_id, "enrolled"))
+    assert record["school_code"] == SCHOOL and record["grade"] == 1
 
 
 async def test_r14_possible_duplicate_waits_for_county_review(start_app, dedupe_stub, token, wait_for):

@@ -30,6 +30,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, graduation_api, rosters_api
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.enrollment import RecentRequests
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
@@ -77,6 +78,7 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(REGISTRY_COMPLIANCE, ComplianceDeadlineChanged)
     runtime.broker.context.set_global("runtime", runtime)
     runtime.broker.context.set_global("sequences", sequences)
+    runtime.broker.context.set_global("recent_requests", RecentRequests())
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
     runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,6 +48,30 @@ class EnrollmentRequest(BaseModel):
         if self.segment is not None:
             return self.segment
         return Segment.PRIMARY if self.grade <= 6 else Segment.JUNIOR if self.grade <= 9 else Segment.SENIOR
+
+
+class RecentRequests:
+    """The enrollment requests this replica stored lately, by student id. The verdict completing one usually comes
+    back within seconds, to this replica, and reading the request back from the store would cost a lookup per
+    student of a class; a verdict for a request stored elsewhere (another replica, before a restart) reads it."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._requested: OrderedDict[str, Document] = OrderedDict()
+
+    def keep(self, student_id: str, requested: Document) -> None:
+        self._requested[student_id] = requested
+        while len(self._requested) > self.size:
+            self._requested.popitem(last=False)
+
+    def take(self, student_id: str) -> Document | None:
+        return self._requested.pop(student_id, None)
+
+
+def recent_of(runtime: ServiceRuntime) -> RecentRequests | None:
+    """The registry's recent requests, when the runtime was wired with them (app.build_runtime)."""
+    found = runtime.broker.context.get("recent_requests")
+    return found if isinstance(found, RecentRequests) else None
 
 
 def pending_stream(student_id: str) -> str:
@@ -105,6 +130,8 @@ async def request_enrollment(
         now=now,
     )
     runtime.relay.nudge()
+    if stored and (recent := recent_of(runtime)) is not None:
+        recent.keep(student_of(correlation), new.events[0])
     return student_of(correlation), stored
 
 
@@ -113,8 +140,13 @@ async def request_enrollments(
 ) -> list[tuple[str, bool]]:
     """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all."""
     now = datetime.now(UTC)
-    stored = await runtime.events.start_many([_request(runtime, b, operator, c, now) for b, c in requests], now)
+    streams = [_request(runtime, b, operator, c, now) for b, c in requests]
+    stored = await runtime.events.start_many(streams, now)
     runtime.relay.nudge()
+    if (recent := recent_of(runtime)) is not None:
+        for (_, correlation), stream, new in zip(requests, streams, stored, strict=True):
+            if new:
+                recent.keep(student_of(correlation), stream.events[0])
     return [(student_of(c), new) for (_, c), new in zip(requests, stored, strict=True)]
 
 

@@ -39,7 +39,7 @@ from xueji_registry.domain import (
     to_documents,
 )
 from xueji_registry.domain.errors import DuplicateStatus
-from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.enrollment import EnrollmentRequest, pending_stream, recent_of, record_refusal, student_of
 from xueji_registry.supplementary import numbering_of, school_operator
 
 log = structlog.get_logger("registry.intake")
@@ -115,18 +115,23 @@ async def complete(runtime: ServiceRuntime, sequences: Sequences, verdicts: list
 
 
 async def _pending(runtime: ServiceRuntime, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
+    """Each verdict's request: kept by this replica since it stored it, or read from its pending stream."""
     gate = asyncio.Semaphore(LOADING_AT_ONCE)
+    recent = recent_of(runtime)
 
-    async def load(verdict: Envelope[VerdictGiven]) -> list[Document]:
+    async def load(verdict: Envelope[VerdictGiven]) -> Document | None:
+        student_id = student_of(verdict.correlation_id)
+        if recent is not None and (requested := recent.take(student_id)) is not None:
+            return requested
         async with gate:
-            return await runtime.events.load(pending_stream(student_of(verdict.correlation_id)))
+            first = await runtime.events.first(pending_stream(student_id))
+        return None if first is None else first["events"][0]
 
     found = []
-    for verdict, commits in zip(verdicts, await asyncio.gather(*(load(v) for v in verdicts)), strict=True):
-        if not commits:
+    for verdict, requested in zip(verdicts, await asyncio.gather(*(load(v) for v in verdicts)), strict=True):
+        if requested is None:
             log.warning("verdict_without_request", student_id=student_of(verdict.correlation_id))
             continue
-        requested = commits[0]["events"][0]
         found.append(Pending(verdict, requested, EnrollmentRequest.model_validate(requested["request"])))
     return found
 
