@@ -26,8 +26,33 @@ def render(service: str) -> str:
     settings = settings_cls(kafka_bootstrap_servers="kafka:9092", topic_prefix="", consumer_group_prefix="")
     runtime = app.build_runtime(settings)
     schema = runtime.asyncapi().to_specification().to_jsonable()
+    unbatch(schema)
     add_examples(schema, service)
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def unbatch(schema: dict[str, Any]) -> None:
+    """A batch subscriber's handler takes a list of envelopes, but each Kafka message is one envelope: document the
+    message, under the envelope's usual name (Envelope[X], as publishers name it), not the handler's list."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for message in schema.get("components", {}).get("messages", {}).values():
+        ref = message.get("payload", {}).get("$ref", "")
+        listed = schemas.get(unquote(ref.rsplit("/", 1)[-1]), {})
+        item = listed.get("items", {}).get("$ref", "")
+        if listed.get("type") == "array" and listed.get("items") == {}:  # any message (checked by the handler)
+            listed.pop("items")
+            listed |= {"type": "object", "additionalProperties": True}
+        if listed.get("type") != "array" or not item.startswith("#/components/schemas/Envelope_"):
+            continue
+        old = item.rsplit("/", 1)[-1]
+        new = f"Envelope[{old.removeprefix('Envelope_').removesuffix('_')}]"
+        renamed[old] = new
+        message["payload"] = {"$ref": "#/components/schemas/" + new.replace("[", "%5B").replace("]", "%5D")}
+        del schemas[unquote(ref.rsplit("/", 1)[-1])]
+    for old, new in renamed.items():
+        body = schemas.pop(old)
+        schemas.setdefault(new, body | {"title": new})
 
 
 def add_examples(schema: dict[str, Any], service: str) -> None:

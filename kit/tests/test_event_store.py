@@ -132,5 +132,27 @@ async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothin
     assert await store.start_many([stream(n) for n in (0, 1, 2, 4)]) == [False] * 4  # a re-import: nothing twice
     assert await store.start_many([stream(n) for n in (5, 6)]) == [True, True]
     ready = await store.unpublished(100)
-    assert sorted(e["aggregate_id"] for e in ready) == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each once, confirmed
+    published = sorted(m["key"] for e in ready for m in e["outgoing"])
+    assert published == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each stored stream's messages once, m3's none
     assert all(e["confirmed"] for e in ready)
+    assert len(ready) == 3, "one outbox entry per bulk write (the first one's m3 went alone and lost)"
+    await store.mark_published([e["_id"] for e in ready])
+    assert await store.unpublished(100) == []
+
+
+async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_its_commits_only(store):
+    """The batch entry names its commits; after ORPHAN_AFTER the relay publishes the streams whose commit names the
+    batch (stored by that writer), not those stored before by another, and drops a batch none of whose commits came."""
+    from datetime import timedelta
+
+    from xueji_kit.store import NewStream
+
+    assert await store.append(commit_id="requested", aggregate_id="k1", version=1, events=[{"n": 1}], outgoing=[])
+    await store.start_many([NewStream("requested", f"k{n}", [{"n": n}], _published(f"k{n}")) for n in (0, 1, 2)])
+    batch = await store.outbox.find_one({"commits": {"$exists": True}})
+    await store.confirmations.delete_one({"_id": batch["_id"]})  # as if the writer stopped before confirming
+    await store.collection.delete_one({"_id": "k2@0000000001"})  # ... and before its last commit
+    assert await store.unpublished(100) == [], "young: its writer may still be at work"
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    ready = await store.unpublished(100, now=later)
+    assert [m["key"] for e in ready for m in e["outgoing"]] == ["k0"]

@@ -6,6 +6,7 @@ atomic primitive is an insert a unique index refuses (ARCHITECTURE.md, "Persiste
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,31 +184,31 @@ class EventStore:
         return True
 
     async def start_many(self, streams: list[NewStream], now: datetime | None = None) -> list[bool]:
-        """Store the first commit of many new streams in three round trips (stage, insert, confirm) instead of three
-        per stream: a bulk import. Per stream, the result is what `append` would return for version 1 (False: that
-        commit was stored before); a stream that already has another first commit, or whose messages were staged by
-        a writer still at work, goes through `append` alone (which may raise ConcurrencyConflict)."""
+        """Store the first commit of many new streams in three round trips in all: a bulk import.
+
+        Their messages go to the outbox as one batch entry, staged before the commits (each commit names the batch)
+        and confirmed after them with the streams actually stored, so the relay publishes those and deletes one entry
+        instead of one per stream. Per stream, the result is what `append` would return for version 1 (False: that
+        commit was stored before); a stream that already has a first commit goes through `append` alone, which
+        publishes nothing twice and raises ConcurrencyConflict when that commit is another one."""
         at = now or datetime.now(UTC)
-        entries: list[Document] = []
-        docs: list[Document] = []
-        for s in streams:
-            key = commit_key(s.aggregate_id, 1)
-            messages = _messages(s.outgoing)
-            entries.append({"_id": outbox_key(s.aggregate_id, s.commit_id), "commit_id": s.commit_id, "commit": key,
-                            "aggregate_id": s.aggregate_id, "version": 1, "outgoing": messages, "confirmed": False,
-                            "staged_at": at})  # fmt: skip
-            docs.append({"_id": key, "commit_id": s.commit_id, "aggregate_id": s.aggregate_id, "version": 1,
-                         "events": s.events, "outgoing": messages, "recorded_at": at})  # fmt: skip
-        alone = await insert_many_once(self.outbox, entries)
-        staged = [i for i in range(len(streams)) if i not in alone]
-        taken = {staged[j] for j in await insert_many_once(self.collection, [docs[i] for i in staged])}
-        stored = [i for i in staged if i not in taken]
-        if stored:
-            await self._confirm([entries[i]["_id"] for i in stored])
-        if taken:  # their commits exist: ours never will, so their staged messages go
-            await self.outbox.delete_many({"_id": {"$in": [entries[i]["_id"] for i in taken]}, "confirmed": False})
+        batch = f"batch#{uuid.uuid4().hex}"
+        messages = [_messages(s.outgoing) for s in streams]
+        docs = [{"_id": commit_key(s.aggregate_id, 1), "commit_id": s.commit_id, "aggregate_id": s.aggregate_id,
+                 "version": 1, "events": s.events, "outgoing": m, "recorded_at": at, "batch": batch}
+                for s, m in zip(streams, messages, strict=True)]  # fmt: skip
+        if any(messages):  # FerretDB 1.x stores no nested arrays: each stream's messages in a document of its own
+            await self.outbox.insert_one({
+                "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
+                "commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
+                "by_commit": [{"outgoing": m} for m in messages],
+            })  # fmt: skip
+        taken = await insert_many_once(self.collection, docs)
+        if any(messages):
+            stored = [i for i in range(len(streams)) if i not in taken]
+            await self.confirmations.insert_one({"_id": batch, "stored": stored})
         result = [True] * len(streams)
-        for i in alone | taken:
+        for i in sorted(taken):
             s = streams[i]
             result[i] = await self.append(
                 commit_id=s.commit_id, aggregate_id=s.aggregate_id, version=1, events=s.events, outgoing=s.outgoing,
@@ -240,30 +241,54 @@ class EventStore:
         raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
 
     async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
-        """Outbox entries ready to publish, in per-aggregate version order.
+        """Outbox entries ready to publish, in per-aggregate version order, each with its `outgoing` messages.
 
-        An aggregate's entries stop at its first unconfirmed one, so a later version never
-        overtakes an earlier one; unconfirmed entries whose commit never appeared are dropped.
+        An aggregate's entries stop at its first unconfirmed one, so a later version never overtakes an earlier one
+        (a batch entry of first commits, unconfirmed, stops all of its aggregates); unconfirmed entries whose
+        commits never appeared are dropped.
         """
         at = now or datetime.now(UTC)
         entries = sorted(
             [e async for e in self.outbox.find({}).limit(limit)],
             key=lambda e: (str(e["aggregate_id"]), int(e["version"])),
         )
-        ids = [e["_id"] for e in entries]
-        confirmed = (
-            {c["_id"] async for c in self.confirmations.find({"_id": {"$in": ids}}, {"_id": 1})} if ids else set()
-        )
+        confirmed: dict[str, Document] = {}
+        if entries:
+            asked = {"_id": {"$in": [e["_id"] for e in entries]}}
+            confirmed = {c["_id"]: c async for c in self.confirmations.find(asked)}
         ready: list[Document] = []
         blocked: set[str] = set()
         for entry in entries:
-            if entry["aggregate_id"] in blocked:
+            covers = entry.get("aggregates") or [entry["aggregate_id"]]
+            if blocked.intersection(covers):
+                blocked.update(covers)
                 continue
-            if entry["_id"] in confirmed or entry.get("confirmed") or await self._confirm_or_drop(entry, at):
+            if "commits" in entry:
+                stored = await self._batch_stored(entry, confirmed.get(entry["_id"]), at)
+                if stored is None:
+                    blocked.update(covers)
+                    continue
+                outgoing = [m for i in stored for m in entry["by_commit"][i]["outgoing"]]
+                ready.append(entry | {"confirmed": True, "outgoing": outgoing})
+            elif entry["_id"] in confirmed or entry.get("confirmed") or await self._confirm_or_drop(entry, at):
                 ready.append(entry | {"confirmed": True})
             else:
-                blocked.add(entry["aggregate_id"])
+                blocked.update(covers)
         return ready
+
+    async def _batch_stored(self, entry: Document, confirmation: Document | None, now: datetime) -> list[int] | None:
+        """The streams of a batch entry whose commits it stored; None while its writer may still be at work. A
+        writer that stopped before confirming is recognised by the commits naming the batch (after ORPHAN_AFTER)."""
+        if confirmation is not None:
+            return [int(i) for i in confirmation["stored"]]
+        if now - _aware(entry["staged_at"]) < self.ORPHAN_AFTER:
+            return None
+        stored = []
+        for i, key in enumerate(entry["commits"]):
+            commit = await self.collection.find_one({"_id": key}, {"batch": 1})
+            if commit is not None and commit.get("batch") == entry["_id"]:
+                stored.append(i)
+        return stored
 
     async def _confirm(self, entry_ids: list[str]) -> None:
         await insert_many_once(self.confirmations, [{"_id": i} for i in entry_ids])

@@ -17,15 +17,14 @@ from xueji_dedupe import api, review_api
 from xueji_dedupe.answers import Checks
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.domain import MatchPolicy
-from xueji_dedupe.handlers.check import on_checks
+from xueji_dedupe.handlers.check import decode_checks, on_checks
 from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
-from xueji_dedupe.handlers.identity import on_identities
+from xueji_dedupe.handlers.identity import decode_identities, on_identities
 from xueji_dedupe.handlers.national_verdict import on_national_verdict
 from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.batches import raw_records
 from xueji_kit.runtime import ServiceRuntime
 
 BATCH = 500  # messages per batch of checks or identities: a bulk import's rows in a few store round trips
@@ -81,7 +80,7 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         auto_offset_reset="earliest",
         batch=True,
         max_records=BATCH,
-        decoder=raw_records,
+        decoder=decode_identities,
         title="dedupe.identity",
         description="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
     )(on_identities)
@@ -101,7 +100,7 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         # In batches, each check in turn against the index and the holds of those before it (R01).
         batch=True,
         max_records=BATCH,
-        decoder=raw_records,
+        decoder=decode_checks,
         title="dedupe.check",
         description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
     )(on_checks)

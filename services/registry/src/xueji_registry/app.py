@@ -24,7 +24,6 @@ from xueji_contracts.topics import (
     TRANSFER_CASE,
     TopicSpec,
 )
-from xueji_kit.batches import raw_records
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, graduation_api, rosters_api
@@ -35,18 +34,22 @@ from xueji_registry.handlers.enrollment_numbers import on_supplementary_requeste
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
-from xueji_registry.handlers.verdict import on_verdicts
+from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
 
 
 def _consumes(
-    runtime: ServiceRuntime, spec: TopicSpec, handler: Callable[..., Any], about: str, batch: int | None = None
+    runtime: ServiceRuntime,
+    spec: TopicSpec,
+    handler: Callable[..., Any],
+    about: str,
+    batch: tuple[int, Callable[..., Any]] | None = None,
 ) -> None:
-    """One consumer per topic; with `batch`, up to that many messages at a time (handed over as raw records)."""
+    """One consumer per topic; with `batch` (size, decoder), up to that many messages at a time."""
     settings = runtime.settings
-    batching: dict[str, Any] = {"batch": True, "max_records": batch, "decoder": raw_records} if batch else {}
+    batching: dict[str, Any] = {"batch": True, "max_records": batch[0], "decoder": batch[1]} if batch else {}
     runtime.broker.subscriber(
         settings.topic(spec.name),
         group_id=settings.group(f"registry.{spec.name}"),
@@ -84,7 +87,8 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
     # A class's verdicts arrive together: completed a batch at a time (numbers are won by unique inserts).
-    _consumes(runtime, DEDUPE_VERDICT, on_verdicts, "Completes pending enrollments (R01, R03, R07, R14).", batch=500)
+    about = "Completes pending enrollments (R01, R03, R07, R14)."
+    _consumes(runtime, DEDUPE_VERDICT, on_verdicts, about, batch=(500, decode_verdicts))
     _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
     _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
     _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")

@@ -11,10 +11,16 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import CheckRequested
 from xueji_dedupe.answers import Checks
-from xueji_kit.batches import parse_each
+from xueji_kit.batches import dead_letter_rejected, parsed
 
-parse_check = Envelope[CheckRequested].model_validate_json
+decode_checks = parsed(Envelope[CheckRequested].model_validate_json)
 
 
-async def on_checks(records: list[Any], checks: Checks = Context("checks"), broker: Any = Context("broker")) -> None:
-    await checks.on_requests(await parse_each(broker, records, parse_check))
+async def on_checks(
+    requests: list[Envelope[CheckRequested]],
+    checks: Checks = Context("checks"),
+    broker: Any = Context("broker"),
+    message: Any = Context("message"),
+) -> None:
+    await dead_letter_rejected(broker, message)
+    await checks.on_requests(requests)

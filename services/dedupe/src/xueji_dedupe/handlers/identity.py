@@ -14,26 +14,31 @@ from xueji_contracts.topics import NATIONAL_IDENTITY
 from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.batches import parse_each
+from xueji_kit.batches import dead_letter_rejected, parsed
 from xueji_kit.runtime import ServiceRuntime
 
 log = structlog.get_logger("dedupe.identity")
 
 
+decode_identities = parsed(parse_identity)  # None for a type this consumer does not know (additive contracts)
+
+
 async def on_identities(
-    records: list[Any],
+    parsed_messages: list[Any],
     runtime: ServiceRuntime = Context("runtime"),
     candidates: CandidateStore = Context("candidates"),
     settings: DedupeSettings = Context("dedupe_settings"),
     broker: Any = Context("broker"),
+    message: Any = Context("message"),
 ) -> None:
-    messages = [m for m in await parse_each(broker, records, parse_identity) if m is not None]
-    if len(messages) < len(records):
-        log.info("identity_messages_passed_over", count=len(records) - len(messages))
+    await dead_letter_rejected(broker, message)
+    messages = [m for m in parsed_messages if m is not None]
+    if len(messages) < len(parsed_messages):
+        log.info("identity_messages_passed_over", count=len(parsed_messages) - len(messages))
     await candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
     if not settings.national and settings.national_enabled:
         # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
         topic = settings.topic(NATIONAL_IDENTITY.name)
-        for message in messages:
-            key = update_of(message).student_id.encode()
-            await runtime.broker.publish(message.model_dump(mode="json"), topic, key=key)
+        for identity in messages:
+            key = update_of(identity).student_id.encode()
+            await runtime.broker.publish(identity.model_dump(mode="json"), topic, key=key)

@@ -12,23 +12,24 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven
-from xueji_kit.batches import parse_each
+from xueji_kit.batches import dead_letter_rejected, parsed
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import formal_numbers, intake, records
 from xueji_registry.allocation import Sequences
 from xueji_registry.national_checks import answer_for
 
 log = structlog.get_logger("registry.verdict")
-parse_verdict = Envelope[VerdictGiven].model_validate_json
+decode_verdicts = parsed(Envelope[VerdictGiven].model_validate_json)
 
 
 async def on_verdicts(
-    batch: list[Any],
+    verdicts: list[Envelope[VerdictGiven]],
     runtime: ServiceRuntime = Context("runtime"),
     sequences: Sequences = Context("sequences"),
     broker: Any = Context("broker"),
+    message: Any = Context("message"),
 ) -> None:
-    verdicts = await parse_each(broker, batch, parse_verdict)
+    await dead_letter_rejected(broker, message)
     await intake.complete(runtime, sequences, [v for v in verdicts if v.payload.purpose is CheckPurpose.CREATION])
     for verdict in verdicts:
         if verdict.payload.purpose is not CheckPurpose.CREATION:
