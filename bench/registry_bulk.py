@@ -134,7 +134,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         kafka_server.create_topics(bootstrap, [prefix + t for t in all_topic_names()])
         insert_s = await baseline(mongo, [r for rows in classes.values() for r in rows])
         common = {"kafka_bootstrap_servers": bootstrap, "mongodb_uri": mongo, "topic_prefix": prefix,
-                  "jwt_public_key": public, "log_level": "WARNING", "relay_interval_seconds": 0.05}  # fmt: skip
+                  "jwt_public_key": public, "log_level": "WARNING"}  # fmt: skip
         dedupe = create_dedupe(DedupeSettings(**common, mongodb_database=f"{run}_dedupe", national_enabled=False))
         registry = create_registry(
             RegistrySettings(**common, mongodb_database=f"{run}_registry", scheduler_enabled=False)
