@@ -177,8 +177,9 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "ratio_vs_insert_many": round(insert_s / total, 4),
         "store_commands_per_student": counted.per(args.students),
         "target": ">= 5,000 students/s on a 2-core machine",
-        "path": "HTTP upload -> validation -> pending request + outbox -> Kafka -> dedupe (index, verdict) -> Kafka "
-        "-> registry (L/J number, record, R07 number request, identity feed, R02 deadline) -> student.status.v1",
+        "path": "HTTP upload -> validation -> pending requests + outbox (bulk) -> Kafka -> dedupe, 500 checks a batch "
+        "(index, reservations, verdicts) -> Kafka -> registry, 500 verdicts a batch (L/J numbers, R07 numbers, "
+        "records, register, R02 deadlines, identity feed) -> student.status.v1",
         "measured_at": datetime.now(UTC).isoformat(),
     }
     RESULTS.mkdir(exist_ok=True)

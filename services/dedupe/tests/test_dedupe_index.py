@@ -103,3 +103,20 @@ def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hol
     keeper.hold(record("never-created", id_number=id_number_for("350602", date(2014, 2, 15), 13)), now=0.0)
     keeper.expire(now=61.0)  # refused or abandoned: the hold lapses and the index forgets it
     assert "never-created" not in keeper.index
+
+
+def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:
+    from xueji_dedupe.index_store import IndexKeeper
+
+    keeper = IndexKeeper(hold_seconds=60)
+    first = record("first")
+    keeper.hold(first, now=0.0)
+    keeper.hold(record("second", id_number=id_number_for("350602", date(2014, 2, 15), 13)), now=30.0)
+    keeper.release("first")
+    keeper.hold(first, now=40.0)  # held again (another replica's reservation went away): lapses at 100, not 60
+    keeper.expire(now=61.0)
+    assert "first" in keeper.index and "second" in keeper.index
+    keeper.expire(now=91.0)
+    assert "first" in keeper.index and "second" not in keeper.index
+    keeper.expire(now=101.0)
+    assert "first" not in keeper.index and not keeper.held

@@ -9,6 +9,8 @@ too, so a late, older update cannot bring the record back.
 
 from __future__ import annotations
 
+from collections import deque
+
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -32,6 +34,7 @@ class IndexKeeper:
         self.index = DedupeIndex()
         self.versions: dict[str, int] = {}
         self.held: dict[str, float] = {}  # student id -> when the hold lapses (monotonic seconds)
+        self._lapsing: deque[tuple[float, str]] = deque()  # the same, in the order they lapse (holds only grow)
         self.hold_seconds = hold_seconds
 
     def hold(self, record: CandidateRecord, now: float) -> None:
@@ -41,6 +44,7 @@ class IndexKeeper:
             return
         self.index.upsert(record)
         self.held[record.student_id] = now + self.hold_seconds
+        self._lapsing.append((now + self.hold_seconds, record.student_id))
 
     def release(self, student_id: str) -> None:
         """End a hold early (the person turned out to be held by another replica's reservation)."""
@@ -48,7 +52,11 @@ class IndexKeeper:
             self.index.remove(student_id)
 
     def expire(self, now: float) -> None:
-        for student_id in [s for s, until in self.held.items() if until <= now]:
+        """End the holds that lapsed: from the front of the lapse order, so a class of holds costs no scan."""
+        while self._lapsing and self._lapsing[0][0] <= now:
+            until, student_id = self._lapsing.popleft()
+            if self.held.get(student_id) != until:
+                continue  # ended or renewed since (the identity arrived, released, held again)
             del self.held[student_id]
             if student_id not in self.versions:
                 self.index.remove(student_id)
