@@ -32,6 +32,7 @@ from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_dedupe.synthetic.province import Children, School
 from xueji_dedupe.synthetic.province import schools as province_schools
+from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
 from xueji_kit.security import mint_token
 from xueji_registry.app import create_app as create_registry
 from xueji_registry.settings import RegistrySettings
@@ -115,13 +116,16 @@ class StoreCommands(monitoring.CommandListener):
 async def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="make bench (registry bulk import)")
     parser.add_argument("--students", type=int, default=2000)
-    parser.add_argument("--schools", type=int, default=10)
+    parser.add_argument("--schools", type=int, default=0, help="default: one per 500 students, at least 10")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
     counted = StoreCommands()
     monitoring.register(counted)  # every client created from here on reports its commands
-    primaries = [s for s in province_schools(per_county=2) if s.segment == "primary"]
-    classes = students(args.students, primaries[: args.schools])
+    # A school's intake is hundreds (R07 numbers a school's year 1..9999): spread the class over enough schools.
+    schools_wanted = args.schools or max(10, args.students // 500)
+    per_county = 2 * -(-schools_wanted // len(FUJIAN_COUNTIES))  # every other school of a county is a primary one
+    primaries = [s for s in province_schools(per_county=per_county) if s.segment == "primary"]
+    classes = students(args.students, primaries[:schools_wanted])
     schools = list(classes)
     sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
     import kafka_server
@@ -168,7 +172,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
     result = {
         "benchmark": "registry_bulk_import",
         "students": args.students,
-        "schools": args.schools,
+        "schools": len(classes),
         "end_to_end_s": round(total, 2),
         "upload_and_request_s": round(requested - started, 2),
         "students_per_s": round(args.students / total, 1),

@@ -5,17 +5,23 @@ handler the messages that parse (typed, so the AsyncAPI document shows the topic
 that do not on the message; the handler first calls `dead_letter_rejected`, which sends each of them to
 `<topic>.dlq` with its reason, alone, so one malformed message never holds up or dead-letters the good ones beside
 it. A failure after parsing (the store away, a bug) is the whole batch's and goes to the dead-letter middleware's
-retries; batch handlers are idempotent per message.
+retries; batch handlers are idempotent per message. A batch that keeps failing is handled again one message at a
+time (`one_by_one`), so only the message that fails is dead-lettered, not the good ones beside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from xueji_kit.deadletter import PERMANENT, dead_letter
+import structlog
+
+from xueji_kit.deadletter import OUTAGE, PERMANENT, dead_letter
 
 T = TypeVar("T")
+log = structlog.get_logger("consumer")
+ATTEMPTS = 3  # per message, when a failed batch is handled one message at a time
 
 
 def records_of(msg: Any) -> list[Any]:
@@ -29,13 +35,15 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
 
     async def decode(msg: Any, original: Any = None) -> list[T]:
         good: list[T] = []
+        kept: list[Any] = []
         rejected: list[tuple[Any, BaseException]] = []
         for record in records_of(msg):
             try:
                 good.append(parse(record.value or b""))
+                kept.append(record)
             except PERMANENT as exc:
                 rejected.append((record, exc))
-        msg.rejected = rejected
+        msg.rejected, msg.parsed_records = rejected, kept
         return good
 
     return decode
@@ -45,3 +53,31 @@ async def dead_letter_rejected(broker: Any, message: Any) -> None:
     """Dead-letter, each with its reason, the records of this batch that did not parse."""
     for record, exc in getattr(message, "rejected", []):
         await dead_letter(broker, record, record.topic, exc)
+
+
+async def one_by_one(
+    broker: Any, message: Any, items: list[T], handle: Callable[[list[T]], Awaitable[None]], backoff: float = 0.2
+) -> None:
+    """`handle(items)`; when that fails (not a store outage), each item alone, a few attempts each, and an item that
+    still fails is dead-lettered with its reason while the others are handled."""
+    try:
+        await handle(items)
+        return
+    except OUTAGE:
+        raise
+    except Exception as exc:
+        if len(items) <= 1:
+            raise  # the dead-letter middleware retries and dead-letters it
+        log.warning("batch_failed_handling_one_by_one", size=len(items), error=str(exc))
+    for item, record in zip(items, getattr(message, "parsed_records", []), strict=True):
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await handle([item])
+                break
+            except OUTAGE:
+                raise
+            except Exception as exc:
+                if isinstance(exc, PERMANENT) or attempt == ATTEMPTS:
+                    await dead_letter(broker, record, record.topic, exc, attempt)
+                    break
+                await asyncio.sleep(backoff * 2 ** (attempt - 1))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from registry_driver import verdict
+from aiokafka import AIOKafkaProducer
+from registry_driver import published, verdict
 
 from xueji_contracts.messages.dedupe import VerdictKind
+from xueji_contracts.topics import DEDUPE_VERDICT, dlq
 from xueji_registry.app import create_app
 from xueji_registry.enrollment import recent_of
 from xueji_registry.settings import RegistrySettings
@@ -91,6 +93,24 @@ async def test_r14_a_verdict_for_a_request_this_replica_does_not_remember_reads_
     assert record["school_code"] == SCHOOL and record["grade"] == 1
 
 
+async def test_r06_a_malformed_verdict_is_dead_lettered_alone_and_the_enrollments_beside_it_complete(
+    start_app, dedupe_stub, isolation, token, wait_for
+):
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.2)
+    student_id = (await registry.post("/v1/students", json=STUDENT, headers=_auth(token))).json()["student_id"]
+    topic = isolation.topic(DEDUPE_VERDICT.name)
+    producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b'{"type": "VerdictGiven", "payload": {"verdict": "maybe"}}', key=b"k")
+    finally:
+        await producer.stop()
+    async with dedupe_stub():
+        await wait_for(lambda: _state(registry, token, student_id, "enrolled"))
+    letters = await published(isolation.servers.kafka, dlq(topic), lambda found: len(found) >= 1)
+    assert len(letters) == 1 and letters[0]["original_topic"] == topic and "maybe" in letters[0]["body"]
+
+
 async def test_r14_possible_duplicate_waits_for_county_review(start_app, dedupe_stub, token, wait_for):
     registry = await start_app(create_app, RegistrySettings)
     async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
@@ -133,3 +153,22 @@ async def _all_numbered(client, ids):
 async def _allocated(client, count):
     allocations = client.app.state.runtime.db["allocations"]
     return await allocations.count_documents({"scope": f"S:{SCHOOL}:2026"}) >= count
+
+
+async def test_r07_when_a_schools_numbers_of_the_year_run_out_the_record_is_enrolled_without_one(
+    start_app, dedupe_stub, token, wait_for
+):
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.0)
+    scope = f"S:{SCHOOL}:2026"
+    allocations = registry.app.state.runtime.db["allocations"]
+    await allocations.insert_many([{"_id": f"{scope}#{n}", "scope": scope, "seq": n} for n in range(1, 9999)])
+    body = {**STUDENT, "id_number": None}
+    async with dedupe_stub():
+        answers = [
+            await registry.post("/v1/students", json={**body, "name": f"学生{i}"}, headers=_auth(token)) for i in (1, 2)
+        ]
+        ids = [a.json()["student_id"] for a in answers]
+        records = [await wait_for(lambda sid=sid: _state(registry, token, sid, "enrolled")) for sid in ids]
+    # The last number of the layout (R07: four digits a school and year), then an enrolled record without one.
+    assert records[0]["supplementary_numbers"] == {"primary": "1260200019999"}
+    assert not records[1].get("supplementary_numbers") and records[1]["state"] == "enrolled"

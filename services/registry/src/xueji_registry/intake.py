@@ -202,7 +202,13 @@ async def _number(sequences: Sequences, decided: list[Decided], now: datetime) -
                 numbering=numbering_of(school),
                 sequence=sequence,
             )
-            state, events = handle(command, d.state, now)
+            try:
+                state, events = handle(command, d.state, now)
+            except RegistryError as exc:  # e.g. the school's numbers of the year are used up: enrolled without one
+                log.error(
+                    "supplementary_number_refused", student_id=d.state.student_id, rule=exc.rule, reason=exc.reason
+                )
+                continue
             assert state is not None
             d.state, d.events = state, d.events + list(events)
 

@@ -44,12 +44,13 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
             candidates_compared=0,
         )
 
-    candidates = index.same_block(probe.blocking_keys) - {request.student_id}
+    # Nobody else shares a resident ID with the request (that was answered above), and two valid resident IDs are
+    # two persons: a request with one is compared only with the records that have none.
+    blocked = index.same_block_without_ids if probe.reliable_ids else index.same_block
+    candidates = blocked(probe.blocking_keys) - {request.student_id}
     scored: list[MatchedRecord] = []
     for student_id in candidates:
         other = index.profile(student_id)
-        if probe.reliable_ids and other.reliable_ids and not probe.reliable_ids & other.reliable_ids:
-            continue
         features = compare(probe, other, policy.weights)
         score = match_probability(features, policy)
         if score >= policy.review_threshold:

@@ -20,6 +20,7 @@ class DedupeIndex:
         self._profiles: dict[str, PersonProfile] = {}
         self._by_identity: dict[str, set[str]] = {}
         self._by_block: dict[str, set[str]] = {}
+        self._by_block_without_id: dict[str, set[str]] = {}  # the same, only records with no resident ID
         for record in records:
             self.upsert(record)
 
@@ -45,6 +46,8 @@ class DedupeIndex:
             self._by_identity.setdefault(key, set()).add(record.student_id)
         for key in profile.blocking_keys:
             self._by_block.setdefault(key, set()).add(record.student_id)
+            if not profile.reliable_ids:
+                self._by_block_without_id.setdefault(key, set()).add(record.student_id)
 
     def remove(self, student_id: str) -> None:
         """Forget a record (a deletion approved by the Ministry, R13); absent ids are ignored."""
@@ -68,6 +71,10 @@ class DedupeIndex:
         """Student ids sharing at least one blocking key: the only records a fuzzy check looks at."""
         return set().union(*(self._by_block.get(key, ()) for key in keys))
 
+    def same_block_without_ids(self, keys: Iterable[str]) -> set[str]:
+        """`same_block`, only the records without a resident ID (L and J students)."""
+        return set().union(*(self._by_block_without_id.get(key, ()) for key in keys))
+
     def identity_groups(self) -> Iterator[frozenset[str]]:
         """Every set of two or more records sharing an identity key: the batch audit's exact duplicates."""
         return (frozenset(ids) for ids in self._by_identity.values() if len(ids) > 1)
@@ -81,7 +88,10 @@ class DedupeIndex:
         return {key: len(ids) for key, ids in self._by_block.items()}
 
     def _unfile(self, student_id: str, profile: PersonProfile) -> None:
-        for table, keys in ((self._by_identity, profile.identity_keys), (self._by_block, profile.blocking_keys)):
+        tables = [(self._by_identity, profile.identity_keys), (self._by_block, profile.blocking_keys)]
+        if not profile.reliable_ids:
+            tables.append((self._by_block_without_id, profile.blocking_keys))
+        for table, keys in tables:
             for key in keys:
                 ids = table.get(key)
                 if ids is None:

@@ -11,7 +11,7 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import CheckRequested
 from xueji_dedupe.answers import Checks
-from xueji_kit.batches import dead_letter_rejected, parsed
+from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
 
 decode_checks = parsed(Envelope[CheckRequested].model_validate_json)
 
@@ -23,4 +23,4 @@ async def on_checks(
     message: Any = Context("message"),
 ) -> None:
     await dead_letter_rejected(broker, message)
-    await checks.on_requests(requests)
+    await one_by_one(broker, message, requests, checks.on_requests)

@@ -14,7 +14,7 @@ from xueji_contracts.topics import NATIONAL_IDENTITY
 from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.batches import dead_letter_rejected, parsed
+from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
 from xueji_kit.runtime import ServiceRuntime
 
 log = structlog.get_logger("dedupe.identity")
@@ -32,13 +32,17 @@ async def on_identities(
     message: Any = Context("message"),
 ) -> None:
     await dead_letter_rejected(broker, message)
-    messages = [m for m in parsed_messages if m is not None]
-    if len(messages) < len(parsed_messages):
-        log.info("identity_messages_passed_over", count=len(parsed_messages) - len(messages))
-    await candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
-    if not settings.national and settings.national_enabled:
-        # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
-        topic = settings.topic(NATIONAL_IDENTITY.name)
-        for identity in messages:
-            key = update_of(identity).student_id.encode()
-            await runtime.broker.publish(identity.model_dump(mode="json"), topic, key=key)
+
+    async def store(batch: list[Any]) -> None:
+        messages = [m for m in batch if m is not None]
+        if len(messages) < len(batch):
+            log.info("identity_messages_passed_over", count=len(batch) - len(messages))
+        await candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
+        if not settings.national and settings.national_enabled:
+            # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
+            topic = settings.topic(NATIONAL_IDENTITY.name)
+            for identity in messages:
+                key = update_of(identity).student_id.encode()
+                await runtime.broker.publish(identity.model_dump(mode="json"), topic, key=key)
+
+    await one_by_one(broker, message, parsed_messages, store)

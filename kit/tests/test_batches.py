@@ -1,0 +1,79 @@
+"""Batch consumers: each message of a batch is judged alone; a failing one never takes the good ones with it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
+
+
+@dataclass
+class Record:
+    value: bytes
+    offset: int
+    topic: str = "t.v1"
+    partition: int = 0
+    key: bytes | None = b"k"
+
+
+class Broker:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, body: dict[str, Any], topic: str, key: bytes | None = None) -> None:
+        self.sent.append((topic, body))
+
+
+class Message:
+    def __init__(self, records: list[Record]) -> None:
+        self.raw_message = tuple(records)
+
+
+def _parse(body: bytes) -> int:
+    value = json.loads(body)["n"]
+    if not isinstance(value, int):
+        raise ValueError("n: not a number")
+    return value
+
+
+async def test_r06_a_malformed_message_in_a_batch_is_dead_lettered_alone_and_the_rest_handed_over() -> None:
+    broker = Broker()
+    message = Message(
+        [Record(b'{"n": 1}', 0), Record(b"{not json", 1), Record(b'{"n": "x"}', 2), Record(b'{"n": 4}', 3)]
+    )
+    assert await parsed(_parse)(message) == [1, 4]
+    await dead_letter_rejected(broker, message)
+    assert [(topic, letter["offset"]) for topic, letter in broker.sent] == [("t.v1.dlq", 1), ("t.v1.dlq", 2)]
+    assert "not a number" in broker.sent[1][1]["reason"]
+
+
+async def test_a_batch_that_fails_is_handled_one_by_one_and_only_the_failing_message_is_dead_lettered() -> None:
+    broker = Broker()
+    message = Message([Record(json.dumps({"n": n}).encode(), n) for n in range(5)])
+    items = await parsed(_parse)(message)
+    handled: list[int] = []
+
+    async def handle(batch: list[int]) -> None:
+        if 3 in batch:
+            raise RuntimeError("student 3 cannot be stored")
+        handled.extend(batch)
+
+    await one_by_one(broker, message, items, handle, backoff=0.0)
+    assert handled == [0, 1, 2, 4]
+    assert [letter["offset"] for _, letter in broker.sent] == [3]
+    assert broker.sent[0][1]["attempts"] == 3 and "cannot be stored" in broker.sent[0][1]["reason"]
+
+
+async def test_a_batch_of_one_that_fails_is_left_to_the_dead_letter_middleware() -> None:
+    message = Message([Record(b'{"n": 1}', 0)])
+    items = await parsed(_parse)(message)
+
+    async def handle(batch: list[int]) -> None:
+        raise RuntimeError("down")
+
+    with pytest.raises(RuntimeError):
+        await one_by_one(Broker(), message, items, handle, backoff=0.0)
