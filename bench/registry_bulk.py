@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient, monitoring
 
 from bench.servers import ROOT, bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.topics import STUDENT_STATUS, all_topic_names
+from xueji_contracts.topics import DEDUPE_VERDICT, STUDENT_STATUS, all_topic_names
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_dedupe.synthetic.province import Children, School
@@ -74,22 +74,31 @@ async def baseline(mongo: str, rows: list[dict[str, str]]) -> float:
     return seconds
 
 
-async def enrolled(bootstrap: str, topic: str, n: int, limit: float) -> float:
-    """Wait until `n` distinct students are enrolled on the public topic; the time it happened."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+async def completed(bootstrap: str, prefix: str, n: int, limit: float) -> tuple[float, Counter[str]]:
+    """Wait until each of the `n` students has its verdict and, unless refused as a duplicate, its record on the
+    public topic (enrolled, or waiting for county review); the time it happened and the verdicts by kind."""
+    topics = [prefix + DEDUPE_VERDICT.name, prefix + STUDENT_STATUS.name]
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
-    seen: set[str] = set()
+    verdicts: dict[str, str] = {}
+    recorded: set[str] = set()
+
+    def done() -> bool:
+        return len(verdicts) >= n and all(s in recorded for s, kind in verdicts.items() if kind != "duplicate")
+
     try:
         async with asyncio.timeout(limit):
-            while len(seen) < n:
+            while not done():
                 for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                     for r in records:
                         payload = json.loads(r.value)["payload"]
-                        if payload["state"] == "enrolled":
-                            seen.add(payload["student_id"])
+                        if r.topic.endswith(DEDUPE_VERDICT.name):
+                            verdicts[payload["student_id"]] = payload["verdict"]
+                        else:
+                            recorded.add(payload["student_id"])
     finally:
         await consumer.stop()
-    return time.perf_counter()
+    return time.perf_counter(), Counter(verdicts.values())
 
 
 class StoreCommands(monitoring.CommandListener):
@@ -150,9 +159,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=registry), base_url="http://registry", timeout=600)
             )
             started = time.perf_counter()
-            waiting = asyncio.create_task(
-                enrolled(bootstrap, prefix + STUDENT_STATUS.name, args.students, args.timeout)
-            )
+            waiting = asyncio.create_task(completed(bootstrap, prefix, args.students, args.timeout))
 
             async def upload(school: str) -> None:
                 token = mint_token(private, OperatorClaims(sub="bench", role=Role.SCHOOL, code=school))
@@ -167,7 +174,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
 
             await asyncio.gather(*(upload(s) for s in schools))
             requested = time.perf_counter()
-            finished = await waiting
+            finished, kinds = await waiting
     total = finished - started
     result = {
         "benchmark": "registry_bulk_import",
@@ -176,6 +183,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "end_to_end_s": round(total, 2),
         "upload_and_request_s": round(requested - started, 2),
         "students_per_s": round(args.students / total, 1),
+        "verdicts": dict(kinds),
         "insert_many_s": round(insert_s, 3),
         "insert_many_rows_per_s": round(args.students / insert_s, 1),
         "ratio_vs_insert_many": round(insert_s / total, 4),
