@@ -23,7 +23,7 @@ def main() -> int:
     asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
     asyncio.run(dedupe_scale.main([]))
-    asyncio.run(registry_bulk.main(["--students", "1000"]))
+    asyncio.run(registry_bulk.main(["--students", "100000", "--timeout", "3000"]))  # a province-sized intake
     return 0
 
 
