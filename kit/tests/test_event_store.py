@@ -156,3 +156,16 @@ async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_it
     later = datetime.now(UTC) + timedelta(minutes=5)
     ready = await store.unpublished(100, now=later)
     assert [m["key"] for e in ready for m in e["outgoing"]] == ["k0"]
+
+
+async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(store):
+    from xueji_kit.store import NewStream
+
+    for batch in range(3):  # three bulk writes of three streams: one outbox entry each, three messages each
+        await store.start_many(
+            [NewStream("c", f"b{batch}-{n}", [{"n": n}], _published(f"b{batch}-{n}")) for n in range(3)]
+        )
+    first = await store.unpublished(4)
+    assert [len(e["outgoing"]) for e in first] == [3, 3], "stops once 4 messages are read, not after 4 entries"
+    await store.mark_published([e["_id"] for e in first])
+    assert [len(e["outgoing"]) for e in await store.unpublished(4)] == [3]

@@ -54,7 +54,7 @@ class OutboxRelay:
         for ack in pending:
             await ack
         await self._store.mark_published([c["_id"] for c in commits])
-        return len(commits)
+        return len(pending)  # messages: a full batch means more may be waiting
 
     async def run_forever(self) -> None:
         while True:

@@ -248,10 +248,14 @@ class EventStore:
         commits never appeared are dropped.
         """
         at = now or datetime.now(UTC)
-        entries = sorted(
-            [e async for e in self.outbox.find({}).limit(limit)],
-            key=lambda e: (str(e["aggregate_id"]), int(e["version"])),
-        )
+        read: list[Document] = []
+        messages = 0
+        async for entry in self.outbox.find({}).limit(limit):
+            read.append(entry)
+            messages += len(entry.get("outgoing", [])) + sum(len(c["outgoing"]) for c in entry.get("by_commit", []))
+            if messages >= limit:
+                break  # about `limit` messages at a time: a batch entry holds hundreds (the rest are read next)
+        entries = sorted(read, key=lambda e: (str(e["aggregate_id"]), int(e["version"])))
         confirmed: dict[str, Document] = {}
         if entries:
             asked = {"_id": {"$in": [e["_id"] for e in entries]}}
