@@ -88,6 +88,15 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     assert sum(e["type"] == "graduated" for e in history) == 1  # approving again graduates nobody twice
     final = (await registry.get(ROSTER, headers=county)).json()
     assert (final["status"], final["graduated"]) == ("approved", 2)
+    # The count is the outcome the approval wrote in the roster's stream; without it (an approval interrupted
+    # before its end) the graduates' records are counted instead.
+    events = registry.app.state.runtime.events
+    outcomes = [e for c in await events.load(f"graduation:{SCHOOL}:2027:junior") for e in c["events"]]
+    assert [e["graduated"] for e in outcomes if e["type"] == "graduation_roster_outcome"] == [2]
+    await events.collection.delete_many(
+        {"aggregate_id": f"graduation:{SCHOOL}:2027:junior", "commit_id": "outcome:2:0"}
+    )
+    assert (await registry.get(ROSTER, headers=county)).json()["graduated"] == 2
 
     # The bureau's task: each submission opened a review deadline in the county's name, each decision met it.
     stream = f"graduation:{SCHOOL}:2027:junior"

@@ -3,6 +3,7 @@ county bureau of the school's county returns it or approves it, which graduates 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.status import StatusState
+from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import graduation_rosters, records
 from xueji_registry.api import runtime_of
@@ -48,7 +50,8 @@ async def show(
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     runtime = runtime_of(request)
     stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    state, submission, review = graduation_rosters.status_of(await graduation_rosters.history_of(runtime, stream))
+    history = await graduation_rosters.history_of(runtime, stream)
+    state, submission, review = graduation_rosters.status_of(history)
     if submission is None:
         draft = await _compose(request, school_code, graduation_year, segment, {})
         return {"rule": "R46", "status": state.value, "roster": draft.model_dump(mode="json")}
@@ -61,12 +64,22 @@ async def show(
         "review": {k: review[k] for k in ("at", "by", "reason")} if review else None,
     }
     if state is RosterStatus.APPROVED:
-        graduated = 0
-        for line in submission["roster"]["graduates"]:
-            record = await records.load(runtime, line["student_id"])
-            graduated += record is not None and record.state is StatusState.GRADUATED
-        answer["graduated"] = graduated
+        counted = graduation_rosters.graduated_count(history)
+        answer["graduated"] = counted if counted is not None else await _graduated_on(runtime, submission)
     return answer
+
+
+async def _graduated_on(runtime: ServiceRuntime, submission: dict[str, Any]) -> int:
+    """An approval under way (or interrupted) has no outcome yet: count the graduates in their records."""
+    gate = asyncio.Semaphore(16)
+
+    async def graduated(student_id: str) -> bool:
+        async with gate:
+            record = await records.load(runtime, student_id)
+        return record is not None and record.state is StatusState.GRADUATED
+
+    found = await asyncio.gather(*(graduated(line["student_id"]) for line in submission["roster"]["graduates"]))
+    return sum(found)
 
 
 class LeftOffBody(BaseModel):

@@ -132,7 +132,7 @@ async def review(
     history = await history_of(runtime, stream)
     status, submission, latest = status_of(history)
     if status is RosterStatus.APPROVED and approve and submission is not None:
-        return await _graduate_all(runtime, submission, reviewer)
+        return await _graduate_all(runtime, stream, submission, reviewer)
     if status is not RosterStatus.SUBMITTED:
         raise _nothing_to_review(status, latest)
     submissions = _submissions(history)
@@ -162,7 +162,7 @@ async def review(
     if status is not wanted:  # another reviewer decided this submission first
         raise _nothing_to_review(status, latest)
     if approve and submission is not None:
-        return await _graduate_all(runtime, submission, reviewer)
+        return await _graduate_all(runtime, stream, submission, reviewer)
     return {"status": status.value, "graduated": [], "not_graduated": []}
 
 
@@ -176,7 +176,15 @@ def evidence_of(roster: GraduationRoster, digest: str) -> EvidenceRef:
     return EvidenceRef(kind=EvidenceKind.GRADUATION_ROSTER, uri=uri, sha256=digest)
 
 
-async def _graduate_all(runtime: ServiceRuntime, submission: Document, reviewer: OperatorClaims) -> dict[str, Any]:
+def graduated_count(history: list[Document]) -> int | None:
+    """How many on the approved roster were graduated, as its last approval (or resumption) found; None before."""
+    outcomes = [e for e in history if e.get("type") == "graduation_roster_outcome"]
+    return int(outcomes[-1]["graduated"]) if outcomes else None
+
+
+async def _graduate_all(
+    runtime: ServiceRuntime, stream: str, submission: Document, reviewer: OperatorClaims
+) -> dict[str, Any]:
     roster = GraduationRoster.model_validate(submission["roster"])
     school = OperatorClaims.model_validate(submission["operator"])
     evidence = evidence_of(roster, submission["sha256"])
@@ -187,11 +195,14 @@ async def _graduate_all(runtime: ServiceRuntime, submission: Document, reviewer:
             return line, await _graduate(runtime, roster, line, school, reviewer, evidence)
 
     results = await asyncio.gather(*(one(line) for line in roster.graduates))
-    return {
-        "status": RosterStatus.APPROVED.value,
-        "graduated": [line.student_id for line, problem in results if problem is None],
-        "not_graduated": [{"student_id": line.student_id, "reason": p} for line, p in results if p is not None],
-    }
+    graduated = [line.student_id for line, problem in results if problem is None]
+    not_graduated = [{"student_id": line.student_id, "reason": p} for line, p in results if p is not None]
+    # The outcome in the roster's own stream, so reading the roster does not read every graduate's record.
+    outcome = {"type": "graduation_roster_outcome", "graduated": len(graduated), "not_graduated": not_graduated,
+               "at": datetime.now(UTC).isoformat()}  # fmt: skip
+    commit = f"outcome:{len(graduated)}:{len(not_graduated)}"  # a resumption that changed nothing adds nothing
+    await decide_and_save(runtime.events, stream, commit, lambda _: Decision([outcome]))
+    return {"status": RosterStatus.APPROVED.value, "graduated": graduated, "not_graduated": not_graduated}
 
 
 async def _graduate(
