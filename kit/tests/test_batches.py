@@ -49,6 +49,8 @@ async def test_r06_a_malformed_message_in_a_batch_is_dead_lettered_alone_and_the
     await dead_letter_rejected(broker, message)
     assert [(topic, letter["offset"]) for topic, letter in broker.sent] == [("t.v1.dlq", 1), ("t.v1.dlq", 2)]
     assert "not a number" in broker.sent[1][1]["reason"]
+    await dead_letter_rejected(broker, message)  # the batch retried after a store outage: sent once only
+    assert len(broker.sent) == 2
 
 
 async def test_a_batch_that_fails_is_handled_one_by_one_and_only_the_failing_message_is_dead_lettered() -> None:

@@ -50,8 +50,10 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
 
 
 async def dead_letter_rejected(broker: Any, message: Any) -> None:
-    """Dead-letter, each with its reason, the records of this batch that did not parse."""
-    for record, exc in getattr(message, "rejected", []):
+    """Dead-letter, each with its reason, the records of this batch that did not parse (once: a retry of the
+    batch after a store outage does not send them again)."""
+    rejected, message.rejected = getattr(message, "rejected", []), []
+    for record, exc in rejected:
         await dead_letter(broker, record, record.topic, exc)
 
 
