@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
+from xueji_kit.batches import dead_letter_rejected, handle_batch, parsed
 
 
 @dataclass
@@ -64,7 +64,7 @@ async def test_a_batch_that_fails_is_handled_one_by_one_and_only_the_failing_mes
             raise RuntimeError("student 3 cannot be stored")
         handled.extend(batch)
 
-    await one_by_one(broker, message, items, handle, backoff=0.0)
+    await handle_batch(broker, message, items, handle, backoff=0.0)
     assert handled == [0, 1, 2, 4]
     assert [letter["offset"] for _, letter in broker.sent] == [3]
     assert broker.sent[0][1]["attempts"] == 3 and "cannot be stored" in broker.sent[0][1]["reason"]
@@ -78,4 +78,4 @@ async def test_a_batch_of_one_that_fails_is_left_to_the_dead_letter_middleware()
         raise RuntimeError("down")
 
     with pytest.raises(RuntimeError):
-        await one_by_one(Broker(), message, items, handle, backoff=0.0)
+        await handle_batch(Broker(), message, items, handle, backoff=0.0)

@@ -2,11 +2,10 @@
 
 A batch subscriber gets `decoder=parsed(parse)`: the decoder parses every record of the batch by itself, hands the
 handler the messages that parse (typed, so the AsyncAPI document shows the topic's real payload) and keeps those
-that do not on the message; the handler first calls `dead_letter_rejected`, which sends each of them to
-`<topic>.dlq` with its reason, alone, so one malformed message never holds up or dead-letters the good ones beside
-it. A failure after parsing (the store away, a bug) is the whole batch's and goes to the dead-letter middleware's
-retries; batch handlers are idempotent per message. A batch that keeps failing is handled again one message at a
-time (`one_by_one`), so only the message that fails is dead-lettered, not the good ones beside it.
+that do not on the message. The handler passes its work to `handle_batch`, which first sends each record that did
+not parse to `<topic>.dlq` with its reason, alone, then handles the rest together; if that fails (not a store
+outage), one message at a time, so only the message that fails is dead-lettered, not the good ones beside it.
+A store outage goes to the dead-letter middleware, which waits it out; batch handlers are idempotent per message.
 """
 
 from __future__ import annotations
@@ -17,17 +16,11 @@ from typing import Any, TypeVar
 
 import structlog
 
-from xueji_kit.deadletter import OUTAGE, PERMANENT, dead_letter
+from xueji_kit.deadletter import OUTAGE, PERMANENT, dead_letter, records_of
 
 T = TypeVar("T")
 log = structlog.get_logger("consumer")
 ATTEMPTS = 3  # per message, when a failed batch is handled one message at a time
-
-
-def records_of(msg: Any) -> list[Any]:
-    """The Kafka records (topic, key, offset, value) of a consumed batch, or of a single message."""
-    raw = msg.raw_message
-    return list(raw) if isinstance(raw, tuple | list) else [raw]
 
 
 def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
@@ -57,11 +50,13 @@ async def dead_letter_rejected(broker: Any, message: Any) -> None:
         await dead_letter(broker, record, record.topic, exc)
 
 
-async def one_by_one(
+async def handle_batch(
     broker: Any, message: Any, items: list[T], handle: Callable[[list[T]], Awaitable[None]], backoff: float = 0.2
 ) -> None:
-    """`handle(items)`; when that fails (not a store outage), each item alone, a few attempts each, and an item that
-    still fails is dead-lettered with its reason while the others are handled."""
+    """Dead-letter the batch's records that did not parse, then `handle(items)`; when that fails (not a store
+    outage), each item alone, a few attempts each, and an item that still fails is dead-lettered with its reason
+    while the others are handled."""
+    await dead_letter_rejected(broker, message)
     try:
         await handle(items)
         return

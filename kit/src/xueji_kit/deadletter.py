@@ -35,9 +35,7 @@ def _reason(exc: BaseException) -> str:
 def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[BaseMiddleware]:
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-            # A batch subscriber's raw message is a tuple of records; dead-letter each of them.
-            raw = msg.raw_message
-            records = list(raw) if isinstance(raw, tuple | list) else [raw]
+            records = records_of(msg)  # a batch subscriber's message is many records: dead-letter each of them
             topic = getattr(records[0], "topic", "unknown") if records else "unknown"
             # Every log line while handling this message carries its correlation id.
             bind_correlation(str(getattr(msg, "correlation_id", "") or ""))
@@ -87,3 +85,9 @@ async def dead_letter(broker: Any, record: Any, topic: str, exc: BaseException, 
     DEAD_LETTERS.labels(topic, type(exc).__name__).inc()
     MESSAGES_CONSUMED.labels(topic, "dead_letter").inc()
     log.error("message_dead_lettered", topic=topic, offset=record.offset, reason=letter.reason)
+
+
+def records_of(msg: Any) -> list[Any]:
+    """The Kafka records (topic, key, offset, value) of a consumed batch, or of a single message."""
+    raw = msg.raw_message
+    return list(raw) if isinstance(raw, tuple | list) else [raw]

@@ -3,6 +3,7 @@ Run: uvicorn xueji_registry.app:create_app --factory"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -116,4 +117,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     ]
     app = runtime.http_app(routers)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
+    app.state.bulk_writing = asyncio.Semaphore(bulk_api.WRITING_AT_ONCE)  # class uploads writing at once
     return app

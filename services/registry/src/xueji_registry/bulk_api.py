@@ -3,7 +3,6 @@ rows are enrolled, and uploading the same file again enrolls nobody twice."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -20,14 +19,6 @@ CHUNK = 500  # rows requested in one bulk write
 # Class uploads writing at once (per replica); the others wait their turn. Hundreds of schools uploading in the
 # same minute (the start of a school year) would otherwise queue that many bulk writes on the store at once.
 WRITING_AT_ONCE = 4
-
-
-def _writing(request: Request) -> asyncio.Semaphore:
-    state = request.app.state
-    if getattr(state, "bulk_writing", None) is None:
-        state.bulk_writing = asyncio.Semaphore(WRITING_AT_ONCE)
-    semaphore: asyncio.Semaphore = state.bulk_writing
-    return semaphore
 
 
 def _unreadable(reason: str) -> HTTPException:
@@ -52,7 +43,7 @@ async def bulk_enroll(
         raise _unreadable(str(exc)) from None
     runtime = runtime_of(request)
     outcomes = []
-    async with _writing(request):
+    async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
             asked = [(body, row_correlation(body)) for _, body in rows]

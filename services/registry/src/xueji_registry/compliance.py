@@ -85,12 +85,9 @@ class ComplianceDeadlines:
             _message(province, d, ComplianceState.MET, now) for d in met
         ]
 
-    async def follow(self, before: StudentStatus | None, after: StudentStatus) -> None:
-        """After the commit: arm the opened deadlines' timers (idempotent), cancel the met ones'."""
-        await self.follow_many([(before, after)])
-
     async def follow_many(self, changes_made: list[tuple[StudentStatus | None, StudentStatus]]) -> None:
-        """`follow` for many changes: the timers opened by all of them armed in a round trip per due minute."""
+        """After the commits: arm the timers of the deadlines the changes opened (idempotent; a round trip per due
+        minute for all of them), cancel those of the deadlines they met."""
         timers: list[Timer] = []
         for before, after in changes_made:
             opened, met = changes(before, after)

@@ -105,17 +105,18 @@ async def follow_changes(
 ) -> None:
     """After the commits (idempotent, so also after a redelivery): the school register, compliance timers armed
     and cancelled, the annual rosters of a school a record joined (R54)."""
-    moved = [after for before, after in changes if before is None or before.school_code != after.school_code]
-    if moved and (register := register_of(runtime)) is not None:
-        await register.start_many([after for before, after in changes if before is None])
-        for before, after in changes:
-            if before is not None and before.school_code != after.school_code:
-                await register.record(after)
+    started = [after for before, after in changes if before is None]
+    joined = [after for before, after in changes if before is not None and before.school_code != after.school_code]
+    if (register := register_of(runtime)) is not None:
+        if started:
+            await register.start_many(started)
+        for after in joined:
+            await register.record(after)
     compliance = deadlines_of(runtime)
     if compliance is None:
         return
     await compliance.follow_many(changes)
-    for school in dict.fromkeys(after.school_code for after in moved):
+    for school in dict.fromkeys(after.school_code for after in started + joined):
         await annual_rosters.ensure_open(runtime, school, school_year_of(local_date(now)))
 
 

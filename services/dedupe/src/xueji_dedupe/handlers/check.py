@@ -11,7 +11,7 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import CheckRequested
 from xueji_dedupe.answers import Checks
-from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
+from xueji_kit.batches import handle_batch, parsed
 
 decode_checks = parsed(Envelope[CheckRequested].model_validate_json)
 
@@ -22,5 +22,4 @@ async def on_checks(
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
-    await dead_letter_rejected(broker, message)
-    await one_by_one(broker, message, requests, checks.on_requests)
+    await handle_batch(broker, message, requests, checks.on_requests)

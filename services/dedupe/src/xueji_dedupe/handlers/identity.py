@@ -14,7 +14,7 @@ from xueji_contracts.topics import NATIONAL_IDENTITY
 from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
+from xueji_kit.batches import handle_batch, parsed
 from xueji_kit.runtime import ServiceRuntime
 
 log = structlog.get_logger("dedupe.identity")
@@ -31,8 +31,6 @@ async def on_identities(
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
-    await dead_letter_rejected(broker, message)
-
     async def store(batch: list[Any]) -> None:
         messages = [m for m in batch if m is not None]
         if len(messages) < len(batch):
@@ -45,4 +43,4 @@ async def on_identities(
                 key = update_of(identity).student_id.encode()
                 await runtime.broker.publish(identity.model_dump(mode="json"), topic, key=key)
 
-    await one_by_one(broker, message, parsed_messages, store)
+    await handle_batch(broker, message, parsed_messages, store)

@@ -12,7 +12,7 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven
-from xueji_kit.batches import dead_letter_rejected, one_by_one, parsed
+from xueji_kit.batches import handle_batch, parsed
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import formal_numbers, intake, records
 from xueji_registry.allocation import Sequences
@@ -29,15 +29,13 @@ async def on_verdicts(
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
-    await dead_letter_rejected(broker, message)
-
     async def handle(batch: list[Envelope[VerdictGiven]]) -> None:
         await intake.complete(runtime, sequences, [v for v in batch if v.payload.purpose is CheckPurpose.CREATION])
         for verdict in batch:
             if verdict.payload.purpose is not CheckPurpose.CREATION:
                 await _record_national_checks(runtime, verdict)
 
-    await one_by_one(broker, message, verdicts, handle)
+    await handle_batch(broker, message, verdicts, handle)
 
 
 async def _record_national_checks(runtime: ServiceRuntime, message: Envelope[VerdictGiven]) -> None:
