@@ -124,6 +124,13 @@ NATIONAL_VERDICT = TopicSpec(
     "The national tier's answers (duplicate check and population-register comparison) by correlation id.",
     key="correlation_id",
 )
+RULE_EXCEPTION = TopicSpec(
+    "rules.exception.v1",
+    "Exceptions to 'generally' rules (R08, R27, R40) recorded by the named authority: rule, clause, authority,"
+    " operator, written reason, evidence; listed in the semester audit (R51) and on the dashboard. No personal data.",
+    key="subject_id",
+    retention_ms=FOREVER,
+)
 NOTIFY_WEBHOOK_DLQ = TopicSpec(
     "notify.webhook.dlq",
     "Webhook deliveries that failed after the last retry.",
@@ -147,6 +154,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     NATIONAL_IDENTITY,
     NATIONAL_CHECK,
     NATIONAL_VERDICT,
+    RULE_EXCEPTION,
     NOTIFY_WEBHOOK_DLQ,
 )
 
