@@ -36,6 +36,7 @@ from xueji_transfer.domain import (
     TransferCase,
     TransferError,
     TransferEvent,
+    TransferKind,
     TransferRules,
     WeekdayCalendar,
     from_documents,
@@ -325,22 +326,89 @@ def test_r20_refusing_because_the_student_has_no_status_yet_is_refused() -> None
     assert refused.value.rule == "R20"
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        RejectionReason.RECEIVING_ADMISSION_RULES,
-        RejectionReason.SCORE_BELOW_RECEIVING_REQUIREMENT,
-        RejectionReason.SENDING_ADMISSION_IRREGULAR,
-    ],
-)
-def test_r34_receiving_province_may_not_refuse_on_its_own_admission_rules(code: RejectionReason) -> None:
-    run = started(application(sending=HUNAN_SCHOOL))
-    refuse = DecideStage(
-        stage=Stage.RECEIVING_SCHOOL, decision=Decision.REJECT, operator=RS, reason_code=code, reason="x"
-    )
+R34_GROUNDS = [
+    RejectionReason.RECEIVING_ADMISSION_RULES,
+    RejectionReason.SCORE_BELOW_RECEIVING_REQUIREMENT,
+    RejectionReason.RECEIVING_ADMISSION_IRREGULAR,
+]
+HN_SB = OperatorClaims(sub="bureau-hn", role=Role.COUNTY, code="430102")
+
+
+def at_sending_stage(stage: Stage, app: TransferApplication) -> Run:
+    run = started(app)
+    approve(run, Stage.RECEIVING_SCHOOL)
+    approve(run, Stage.RECEIVING_BUREAU)
+    if stage is Stage.SENDING_BUREAU:
+        run(DecideStage(stage=Stage.SENDING_SCHOOL, decision=Decision.APPROVE, operator=HN_SS))
+    return run
+
+
+def reject(stage: Stage, code: RejectionReason, operator: OperatorClaims | None = None) -> DecideStage:
+    operator = operator or {Stage.SENDING_SCHOOL: HN_SS, Stage.SENDING_BUREAU: HN_SB}.get(stage, PARTY[stage])
+    return DecideStage(stage=stage, decision=Decision.REJECT, operator=operator, reason_code=code, reason="x")
+
+
+def hunan_progression() -> TransferApplication:
+    app = application(sending=HUNAN_SCHOOL)
+    changes = {
+        "kind": TransferKind.PROGRESSION,
+        "status": StatusState.GRADUATED,
+        "graduated_on": date(2024, 6, 30),
+        "term": None,
+    }
+    return app.model_copy(update=changes)
+
+
+@pytest.mark.parametrize("code", R34_GROUNDS)
+@pytest.mark.parametrize("stage", [Stage.SENDING_SCHOOL, Stage.SENDING_BUREAU])
+@pytest.mark.parametrize("kind", ["transfer", "progression"])
+def test_r34_the_sending_province_may_not_refuse_on_the_receiving_provinces_admission_or_scores(
+    code: RejectionReason, stage: Stage, kind: str
+) -> None:
+    app = application(sending=HUNAN_SCHOOL) if kind == "transfer" else hunan_progression()
+    run = at_sending_stage(stage, app)
     with pytest.raises(Refused) as refused:
-        run(refuse)
-    assert refused.value.rule == "R34"
+        run(reject(stage, code))
+    assert (refused.value.rule, refused.value.field) == ("R34", "reason_code")
+    assert run.case.phase is CasePhase.ACTIVE
+
+
+@pytest.mark.parametrize("code", [RejectionReason.OTHER, RejectionReason.CONDITIONS_NOT_MET])
+def test_r34_the_sending_side_cannot_bring_the_ban_back_under_another_code(code: RejectionReason) -> None:
+    run = at_sending_stage(Stage.SENDING_SCHOOL, application(sending=HUNAN_SCHOOL))
+    with pytest.raises(Refused) as refused:
+        run(reject(Stage.SENDING_SCHOOL, code))
+    assert refused.value.rule == "R34" and "status_ineligible" in refused.value.reason
+
+
+def test_r34_the_sending_side_may_still_reject_on_its_own_record() -> None:
+    run = at_sending_stage(Stage.SENDING_BUREAU, application(sending=HUNAN_SCHOOL))
+    run(reject(Stage.SENDING_BUREAU, RejectionReason.STATUS_INELIGIBLE))
+    assert run.case.phase is CasePhase.REJECTED
+
+
+@pytest.mark.parametrize("code", R34_GROUNDS)
+@pytest.mark.parametrize("stage", [Stage.RECEIVING_SCHOOL, Stage.RECEIVING_BUREAU])
+def test_r34_does_not_limit_the_receiving_sides_own_examination(code: RejectionReason, stage: Stage) -> None:
+    run = started(application(sending=HUNAN_SCHOOL))
+    if stage is Stage.RECEIVING_BUREAU:
+        approve(run, Stage.RECEIVING_SCHOOL)
+    run(reject(stage, code))
+    assert (run.case.phase, run.case.rejection) == (CasePhase.REJECTED, code)
+
+
+def test_r34_within_one_province_the_sending_side_is_not_limited() -> None:
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    approve(run, Stage.RECEIVING_BUREAU)
+    run(reject(Stage.SENDING_SCHOOL, RejectionReason.OTHER, SS))
+    assert run.case.phase is CasePhase.REJECTED
+
+
+def test_r34_the_irregular_admission_ground_names_the_receiving_province() -> None:
+    assert "sending_admission_irregular" not in {r.value for r in RejectionReason}
+    # Stored events and other systems' messages with the old spelling still read, as the ground they meant.
+    assert RejectionReason("sending_admission_irregular") is RejectionReason.RECEIVING_ADMISSION_IRREGULAR
 
 
 def test_r34_interprovincial_case_runs_through_both_provinces_parties() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ from xueji_transfer.domain import (
     AcceptOffline,
     ApplyForTransfer,
     Command,
+    ConsentCause,
     DecideStage,
     DeclareSystemFailure,
     Evidence,
@@ -103,6 +105,28 @@ def timed_out() -> TransferCase:
     return step(state, FireTimer(timer_id=timer.timer_id), timer.due_at)
 
 
+def consent(form: Evidence | None = None, operator: OperatorClaims = RB, **cause: Any) -> RecordOfflineConsent:
+    stated = cause or {"cause": ConsentCause.TRANSMISSION_FAILURE}
+    signed = form or evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)
+    return RecordOfflineConsent(operator=operator, signed_form=signed, **stated)
+
+
+def test_r23_the_consent_states_its_cause_or_is_refused_naming_the_field() -> None:
+    state = timed_out()
+    with pytest.raises(Refused) as missing:
+        step(state, consent(cause=None), OFFLINE_DUE)
+    assert (missing.value.rule, missing.value.field) == ("R23", "cause")
+    assert "system_failure" in missing.value.reason and "transmission_failure" in missing.value.reason
+    with pytest.raises(Refused) as unwritten:
+        step(state, consent(cause=ConsentCause.OTHER, cause_text="  "), OFFLINE_DUE)
+    assert (unwritten.value.rule, unwritten.value.field) == ("R23", "cause_text")
+    other = step(state, consent(cause=ConsentCause.OTHER, cause_text="暴雨致县网络中断"), OFFLINE_DUE)
+    assert other.offline.consent_cause == "other: 暴雨致县网络中断"
+    assert (
+        step(state, consent(cause=ConsentCause.SYSTEM_FAILURE), OFFLINE_DUE).offline.consent_cause == "system_failure"
+    )
+
+
 # The paper Registration Form's particulars: the receiving province's registry starts the record from them (R34).
 PAPER = {
     "status_number": "G430102201603150024", "name": "王小明", "gender": "male", "birth_date": "2016-03-15",
@@ -114,7 +138,7 @@ def accepted_offline(record: dict[str, str] | None = None) -> TransferCase:
     state = timed_out()
     state = step(
         state,
-        RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+        consent(),
         OFFLINE_DUE,
     )
     return step(state, AcceptOffline(operator=RS, record={**PAPER, **(record or {})}), OFFLINE_DUE)
@@ -159,11 +183,11 @@ def test_r23_offline_acceptance_needs_the_receiving_bureaus_signed_registration_
         step(state, AcceptOffline(operator=RS), OFFLINE_DUE)
     assert refused.value.rule == "R23"
     with pytest.raises(Refused, match="Registration Form"):
-        step(state, RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.OTHER)), OFFLINE_DUE)
+        step(state, consent(evidence(EvidenceKind.OTHER)), OFFLINE_DUE)
     with pytest.raises(OutsideJurisdiction):
         step(
             state,
-            RecordOfflineConsent(operator=RS, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+            consent(operator=RS),
             OFFLINE_DUE,
         )
 
@@ -173,7 +197,7 @@ def test_r23_no_offline_acceptance_without_an_open_path() -> None:
     with pytest.raises(Refused, match="offline path open") as refused:
         step(
             state,
-            RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+            consent(),
             MONDAY,
         )
     assert refused.value.rule == "R23"
@@ -185,7 +209,7 @@ def test_r23_offline_acceptance_enrolls_the_student_at_once_with_continuous_stat
     state = timed_out()
     state = step(
         state,
-        RecordOfflineConsent(operator=RB, signed_form=evidence(EvidenceKind.SIGNED_REGISTRATION_FORM)),
+        consent(),
         OFFLINE_DUE,
     )
     with pytest.raises(Refused) as sketchy:  # R34: from another province the form must give the particulars

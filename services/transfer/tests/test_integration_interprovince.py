@@ -44,10 +44,6 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
         tid = await fj.apply(application(sending=HUNAN_SCHOOL))
         await fj.examine(tid)
         await fj.approve(tid, "receiving_school")
-        # R34: the receiving side may not refuse on its own admission rules.
-        refusal = {"reason_code": "receiving_admission_rules", "reason": "our admission rules differ"}
-        refused = await fj.decide(tid, "receiving_bureau", "reject", **refusal)
-        assert refused.status_code == 422 and refused.json()["rule"] == "R34"
         await fj.approve(tid, "receiving_bureau")
 
         # Hunan's school sees its stage in Hunan; Fujian's inbox does not hold it.
@@ -61,13 +57,18 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
         chase = await wait_for(lambda: hn.inbox(HUNAN_COUNTY))
         assert [i["action"] for i in chase] == ["chase_stage"]
         await fj.ok("POST", f"/v1/transfers/{tid}/offline/consent", ("county", "350602"),
-                    {"signed_form": evidence("signed_registration_form")})  # fmt: skip
+                    {"signed_form": evidence("signed_registration_form"), "cause": "system_failure"})  # fmt: skip
         # R23, R34: Fujian's registry has no record of a Hunan student; it starts one from the paper form.
         accept = f"/v1/transfers/{tid}/offline/acceptance"
         sketchy = await fj.call("POST", accept, ("school", RECEIVING), {"record": {"class": "2"}})
         assert sketchy.status_code == 422 and sketchy.json()["detail"][0]["field"] == "record.status_number"
         await fj.ok("POST", accept, ("school", RECEIVING), {"record": PAPER_FORM})
 
+        # R34: Hunan, the sending province, may not refuse on Fujian's admission or scores, under any code.
+        for code in ("score_below_receiving_requirement", "other"):
+            refusal = {"reason_code": code, "reason": "成绩未达转入省要求"}
+            refused = await hn.decide(tid, "sending_school", "reject", who=("school", HUNAN_SCHOOL), **refusal)
+            assert refused.status_code == 422 and refused.json()["rule"] == "R34", refused.text
         # Hunan's verifications arrive after all, decided in Hunan and recorded by Fujian.
         other = await hn.decide(tid, "sending_school", who=("school", "4301020002"))
         assert other.status_code == 403

@@ -28,6 +28,11 @@ async def test_r23_offline_path_opens_after_20_working_days_and_reconciles_when_
     early = await t.call("POST", f"/v1/transfers/{tid}/offline/acceptance", ("school", RECEIVING), {})
     assert early.status_code == 409 and early.json()["rule"] == "R23"
     form = {"signed_form": evidence("signed_registration_form")}
+    # R23: the consent states its cause; one without is refused, naming the field.
+    unstated = await t.call("POST", f"/v1/transfers/{tid}/offline/consent", ("county", "350602"), form)
+    assert unstated.status_code == 422, unstated.text
+    assert unstated.json()["rule"] == "R23" and unstated.json()["detail"][0]["field"] == "cause"
+    form |= {"cause": "transmission_failure"}
     await t.ok("POST", f"/v1/transfers/{tid}/offline/consent", ("county", "350602"), form)
     accept = {"record": {"class": "3", "grade": "4"}}
     await t.ok("POST", f"/v1/transfers/{tid}/offline/acceptance", ("school", RECEIVING), accept)

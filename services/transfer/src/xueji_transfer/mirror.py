@@ -17,7 +17,8 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_transfer import decisions, inbox
-from xueji_transfer.domain import DecideStage, OutsideJurisdiction, StageNotOpen
+from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, StageNotOpen
+from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.jurisdiction import acts_as
 from xueji_transfer.domain.state import LEVEL
 from xueji_transfer.service import CaseRefused
@@ -118,6 +119,12 @@ class Mirror:
         if not acts_as(command.operator, LEVEL[command.stage], stage["jurisdiction"]):
             who = f"{command.operator.role.value} {command.operator.code}"
             raise CaseRefused(OutsideJurisdiction("R50", f"only {stage['jurisdiction']} may decide; not {who}"), None)
+        # R34, answered here at once instead of dead-lettered by the owning province later.
+        if command.decision is c.Decision.REJECT and command.reason_code:
+            try:
+                check_grounds(command.stage, command.reason_code, interprovincial=True)
+            except Refused as error:
+                raise CaseRefused(error, None) from error
         submitted = decisions.to_message(transfer_id, command)
         message = envelop(
             submitted, producer="transfer", province=self.province, occurred_at=now,

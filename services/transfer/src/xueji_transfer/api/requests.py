@@ -5,7 +5,14 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from xueji_contracts.messages.transfer import Decision
-from xueji_transfer.domain import Evidence, EvidenceKind, PaperFileMethod, RejectionReason, TransferApplication
+from xueji_transfer.domain import (
+    ConsentCause,
+    Evidence,
+    EvidenceKind,
+    PaperFileMethod,
+    RejectionReason,
+    TransferApplication,
+)
 
 
 class Body(BaseModel):
@@ -50,6 +57,10 @@ class SystemFailureRequest(Body):
 
 class OfflineConsentRequest(Body):
     signed_form: Evidence = Field(description="the paper Registration Form the receiving bureau signed (R23)")
+    cause: ConsentCause | None = Field(
+        default=None, description="required: system_failure, transmission_failure or other (with cause_text) (R23)"
+    )
+    cause_text: str | None = Field(default=None, max_length=500, description="the reason written out, for `other`")
 
 
 class OfflineAcceptanceRequest(Body):

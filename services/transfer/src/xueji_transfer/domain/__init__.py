@@ -35,7 +35,7 @@ from xueji_transfer.domain.decide import decide, handle
 from xueji_transfer.domain.errors import OutOfOrder, OutsideJurisdiction, Refused, StageNotOpen, TransferError
 from xueji_transfer.domain.events import TransferEvent, from_documents, to_documents
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
-from xueji_transfer.domain.offline_events import OfflineCause
+from xueji_transfer.domain.offline_events import ConsentCause, OfflineCause
 from xueji_transfer.domain.routing import Route, route_dispute
 from xueji_transfer.domain.rules import Segment, TransferRules
 from xueji_transfer.domain.sla import ArmedTimer, TimerKind, armed_timers
@@ -51,6 +51,7 @@ __all__ = [
     "ClassType",
     "Command",
     "ComputedDeadline",
+    "ConsentCause",
     "DeadlineCalendar",
     "DecideStage",
     "DeclareSystemFailure",

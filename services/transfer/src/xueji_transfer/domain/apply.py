@@ -98,8 +98,9 @@ def _changed(case: TransferCase, event: TransferEvent) -> TransferCase:
             return _offline(case, timer=deadline)
         case OfflinePathOpened(cause=cause):
             return _offline(case, phase=OfflinePhase.OPEN, cause=cause)
-        case OfflineConsentSigned(form=form):
-            return _offline(case, phase=OfflinePhase.CONSENTED, consent=form)
+        case OfflineConsentSigned(form=form, cause=cause, cause_text=text):
+            stated = None if cause is None else f"{cause.value}: {text}" if text else cause.value
+            return _offline(case, phase=OfflinePhase.CONSENTED, consent=form, consent_cause=stated)
         case OfflineAccepted(at=at, record=record):
             return _offline(case, phase=OfflinePhase.ACCEPTED, accepted_at=at, record=record)
         case OfflineReconciled():

@@ -22,9 +22,16 @@ class RejectionReason(StrEnum):
     OTHER = "other"
     # Never valid grounds:
     NO_STATUS_YET = "no_status_yet"  # R20: status is not a condition of admission
-    RECEIVING_ADMISSION_RULES = "receiving_admission_rules"  # R34
-    SCORE_BELOW_RECEIVING_REQUIREMENT = "score_below_receiving_requirement"  # R34
-    SENDING_ADMISSION_IRREGULAR = "sending_admission_irregular"  # R34
+    # The receiving side's own grounds (its examination, steps 2-3); never the sending province's (R34):
+    RECEIVING_ADMISSION_RULES = "receiving_admission_rules"
+    SCORE_BELOW_RECEIVING_REQUIREMENT = "score_below_receiving_requirement"
+    RECEIVING_ADMISSION_IRREGULAR = "receiving_admission_irregular"
+
+    @classmethod
+    def _missing_(cls, value: object) -> RejectionReason | None:
+        # Until issue 20 this ground was spelled for the wrong province; stored events and other systems' messages
+        # that carry the old spelling mean the receiving province's possibly irregular admission (003 Q12).
+        return cls.RECEIVING_ADMISSION_IRREGULAR if value == "sending_admission_irregular" else None
 
 
 class PaperFileMethod(StrEnum):

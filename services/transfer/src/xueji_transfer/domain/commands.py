@@ -11,6 +11,7 @@ from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer.domain.application import TransferApplication
 from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
+from xueji_transfer.domain.offline_events import ConsentCause
 
 
 class _Command(BaseModel):
@@ -84,8 +85,12 @@ class DeclareSystemFailure(_ByOperator):
 
 
 class RecordOfflineConsent(_ByOperator):
+    """The receiving bureau's paper consent and the special reason it states (R23); the domain refuses one without."""
+
     type: Literal["record_offline_consent"] = "record_offline_consent"
     signed_form: Evidence
+    cause: ConsentCause | None = None
+    cause_text: str | None = Field(default=None, max_length=500, description="the reason, for cause `other`")
 
 
 class AcceptOffline(_ByOperator):

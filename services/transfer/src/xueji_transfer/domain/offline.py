@@ -16,6 +16,7 @@ from xueji_transfer.domain.events import TransferEvent
 from xueji_transfer.domain.evidence import EvidenceKind
 from xueji_transfer.domain.jurisdiction import acts_as, county_code
 from xueji_transfer.domain.offline_events import (
+    ConsentCause,
     OfflineAccepted,
     OfflineCause,
     OfflineConsentSigned,
@@ -56,7 +57,16 @@ def record_consent(case: TransferCase | None, command: RecordOfflineConsent, now
         raise Refused("R23", _not_open(case, "consent"))
     if command.signed_form.kind is not EvidenceKind.SIGNED_REGISTRATION_FORM:
         raise Refused("R23", "consent is signed on the paper Registration Form", field="signed_form")
-    return [OfflineConsentSigned(at=now, signed_by=command.operator, form=command.signed_form)]
+    text = (command.cause_text or "").strip() or None
+    if command.cause is None:
+        causes = ", ".join(c.value for c in ConsentCause)
+        raise Refused("R23", f"the consent states its cause: one of {causes}", field="cause")
+    if command.cause is ConsentCause.OTHER and text is None:
+        raise Refused("R23", "a consent for another special reason writes the reason out", field="cause_text")
+    signed = OfflineConsentSigned(
+        at=now, signed_by=command.operator, form=command.signed_form, cause=command.cause, cause_text=text
+    )
+    return [signed]
 
 
 def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> list[TransferEvent]:

@@ -18,6 +18,14 @@ class OfflineCause(StrEnum):
     SYSTEM_FAILURE = "system_failure"  # declared system or transmission failure, at the guardian's request
 
 
+class ConsentCause(StrEnum):
+    """Why the receiving bureau consents on paper (R23, 002 III.6): the special reason it signs for."""
+
+    SYSTEM_FAILURE = "system_failure"  # the national status system did not work
+    TRANSMISSION_FAILURE = "transmission_failure"  # the data did not get through
+    OTHER = "other"  # another special reason, written out in `cause_text`
+
+
 class OfflineTimerArmed(CaseEvent):
     """Step 4 verified: the sending side has until `deadline.due_at` before the offline path opens."""
 
@@ -38,6 +46,8 @@ class OfflineConsentSigned(CaseEvent):
     type: Literal["offline_consent_signed"] = "offline_consent_signed"
     signed_by: OperatorClaims
     form: Evidence
+    cause: ConsentCause | None = None  # None only in consents recorded before the cause was asked for
+    cause_text: str | None = None
 
 
 class OfflineAccepted(CaseEvent):

@@ -17,6 +17,7 @@ from xueji_transfer.domain.eligibility import check_initiation_window
 from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
 from xueji_transfer.domain.evidence import EvidenceKind, has_kind
+from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
 from xueji_transfer.domain.rules import TransferRules
 from xueji_transfer.domain.stage_events import StageApproved, StageOpened, StageReturned
@@ -30,14 +31,6 @@ from xueji_transfer.domain.state import (
     next_stage,
     previous_stage,
     stage_jurisdiction,
-)
-
-R34_FORBIDDEN = frozenset(
-    {
-        RejectionReason.RECEIVING_ADMISSION_RULES,
-        RejectionReason.SCORE_BELOW_RECEIVING_REQUIREMENT,
-        RejectionReason.SENDING_ADMISSION_IRREGULAR,
-    }
 )
 
 
@@ -106,16 +99,7 @@ def _approve(
 
 def _reject(case: TransferCase, command: DecideStage, now: datetime) -> TransferRejected:
     code = command.reason_code or RejectionReason.OTHER
-    if code is RejectionReason.NO_STATUS_YET:
-        raise Refused("R20", "having no status (or no transferred status) never blocks admission", field="reason_code")
-    if code in R34_FORBIDDEN and case.application.interprovincial:
-        raise Refused(
-            "R34",
-            "in an inter-provincial transfer the receiving province must process the application; "
-            "it may not refuse on its own admission rules, its score requirements or doubts about the "
-            "other province's admission",
-            field="reason_code",
-        )
+    check_grounds(command.stage, code, interprovincial=case.application.interprovincial)
     return rejection(case, command, code, command.reason or code.value, now)
 
 

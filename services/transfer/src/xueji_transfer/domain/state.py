@@ -69,6 +69,7 @@ class OfflineState(BaseModel):
     cause: OfflineCause | None = None
     timer: StageDeadline | None = None
     consent: Evidence | None = None
+    consent_cause: str | None = Field(default=None, description="the cause the consent states, and its text (R23)")
     accepted_at: datetime | None = None
     record: dict[str, str] = Field(default_factory=dict)
 
