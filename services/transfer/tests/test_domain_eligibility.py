@@ -11,7 +11,7 @@ import pytest
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
-from xueji_contracts.policy import TransferWindows, YearlyWindow
+from xueji_contracts.policy import TransferWindows, YearlyWindow, load_policy
 from xueji_transfer.domain import (
     ApplyForTransfer,
     ClassType,
@@ -19,6 +19,7 @@ from xueji_transfer.domain import (
     Evidence,
     EvidenceKind,
     ExamineConditions,
+    GuardiansMoved,
     Refused,
     SchoolKind,
     SchoolSide,
@@ -232,14 +233,32 @@ def test_r27_is_a_fujian_rule_other_provinces_may_switch_off() -> None:
     ["household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"],
 )
 def test_r29_the_five_compulsory_education_reasons(reason: str) -> None:
-    assert apply(application(reason=reason)).step == 1
+    assert apply(application(reason=reason, guardians_moved=GuardiansMoved.BOTH_PARENTS)).step == 1
+
+
+@pytest.mark.parametrize("reason", ["guardian_relocation", "residence_move"])
+def test_r29_compulsory_reasons_2_and_3_need_both_parents(reason: str) -> None:
+    for who in (None, GuardiansMoved.ONE_PARENT):
+        error = refused(application(reason=reason, guardians_moved=who))
+        assert (error.rule, error.field) == ("R29", "guardians_moved") and "父母双方" in error.reason
+    assert apply(application(reason=reason, guardians_moved=GuardiansMoved.OTHER_GUARDIAN)).step == 1
+    assert apply(application(reason="household_move", guardians_moved=GuardiansMoved.ONE_PARENT)).step == 1
+
+
+def test_r29_the_reason_rules_come_from_the_province_policy_file() -> None:
+    fujian = TransferRules.from_policy(load_policy("35"))
+    assert fujian.both_parents_reasons == {"guardian_relocation", "residence_move"}
+    assert fujian.vocational_only_reasons == {"vocational_talent"}
+    hunan = TransferRules.from_policy(load_policy("43"))
+    assert apply(application(reason="residence_move"), rules=hunan.model_copy(update={"timing": None})).step == 1
 
 
 @pytest.mark.parametrize(
     "reason", ["household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"]
 )
 def test_r29_the_four_senior_high_reasons(reason: str) -> None:
-    assert apply(senior(reason=reason)).step == 1
+    kind = SchoolKind.VOCATIONAL if reason == "vocational_talent" else SchoolKind.GENERAL
+    assert apply(senior(reason=reason, receiving=SchoolSide(code=RECEIVING, kind=kind))).step == 1
 
 
 def test_r29_an_unlisted_reason_is_refused_and_named() -> None:
@@ -286,6 +305,15 @@ def test_r29_vocational_to_general_within_the_applied_city_with_score_and_both_c
     assert refused(senior(sending=SchoolSide(code=SENDING, kind=SchoolKind.VOCATIONAL))).rule == "R29"
     for bad in ({"applied_city": "350100"}, {"score": 599}, {"school_confirmed": False}, {"bureau_confirmed": False}):
         assert refused(vocational(**bad)).rule == "R29", bad
+
+
+def test_r29_a_general_senior_high_student_with_reason_iii_2_4_moves_only_to_a_vocational_school() -> None:
+    error = refused(senior(reason="vocational_talent"))
+    assert (error.rule, error.field) == ("R29", "receiving") and "vocational" in error.reason
+    ranked = senior(
+        reason="vocational_talent", sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING)
+    )
+    assert refused(ranked).rule == "R29"
 
 
 def test_r29_general_to_vocational_is_allowed() -> None:

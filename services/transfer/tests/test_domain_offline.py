@@ -23,6 +23,7 @@ from xueji_transfer.domain import (
     EvidenceKind,
     ExamineConditions,
     FireTimer,
+    GuardiansMoved,
     NotifyStudentToReport,
     OfflineCause,
     OfflinePhase,
@@ -85,6 +86,7 @@ def applied() -> TransferCase:
         target_grade=8,
         term=SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
         reason="guardian_relocation",
+        guardians_moved=GuardiansMoved.BOTH_PARENTS,
         materials=(evidence(EvidenceKind.CERTIFICATE_IMAGE),),
     )
     state = step(None, ApplyForTransfer(transfer_id="t-9", application=application, operator=RS), MONDAY)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +22,12 @@ class TransferReason(BaseModel):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
     clause: str | None = Field(default=None, description="where the reason is written, e.g. 002 III.1(1)")
+    both_parents: bool = Field(
+        default=False, description="R29: the move is both parents' (父母双方) or another guardian's, not one parent's"
+    )
+    receiving_kind: Literal["vocational"] | None = Field(
+        default=None, description="R29: the reason allows only this kind of receiving school, e.g. 002 III.2(4)"
+    )
 
 
 class TransferReasons(BaseModel):

@@ -5,6 +5,7 @@ No I/O and no clock: the time, the working-day calendar and the province's rules
 
 from xueji_transfer.domain.application import (
     ClassType,
+    GuardiansMoved,
     SchoolKind,
     SchoolSide,
     SchoolTerm,
@@ -59,6 +60,7 @@ __all__ = [
     "EvidenceKind",
     "ExamineConditions",
     "FireTimer",
+    "GuardiansMoved",
     "NotifyStudentToReport",
     "OfflineCause",
     "OfflinePhase",

@@ -31,6 +31,14 @@ class ClassType(StrEnum):
     INTERNATIONAL = "international"
 
 
+class GuardiansMoved(StrEnum):
+    """Who moved or was transferred, for the compulsory reasons that need both parents (R29, 002 III.1(2)-(3))."""
+
+    BOTH_PARENTS = "both_parents"
+    OTHER_GUARDIAN = "other_guardian"  # the child's guardian is not a parent
+    ONE_PARENT = "one_parent"
+
+
 class SchoolSide(BaseModel):
     """One end of the transfer. `rank` is a senior high's level, for same-level transfers (R29)."""
 
@@ -79,6 +87,7 @@ class TransferApplication(BaseModel):
     materials: tuple[Evidence, ...] = ()
     graduated_on: date | None = Field(default=None, description="for a graduate's progression (R26, R33)")
     vocational_to_general: VocationalToGeneral | None = None
+    guardians_moved: GuardiansMoved | None = Field(default=None, description="R29: who moved, for reasons 2-3")
 
     @model_validator(mode="after")
     def _schools_differ(self) -> Self:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.status import StatusState
-from xueji_transfer.domain.application import SchoolKind, TransferApplication, TransferKind
+from xueji_transfer.domain.application import GuardiansMoved, SchoolKind, TransferApplication, TransferKind
 from xueji_transfer.domain.errors import Refused
 from xueji_transfer.domain.jurisdiction import city_code
 from xueji_transfer.domain.rules import Segment, TransferRules
@@ -16,6 +16,7 @@ TRANSFERABLE = frozenset(
     {StatusState.ENROLLED, StatusState.ABROAD, StatusState.DROPPED_OUT, StatusState.EXPELLED, StatusState.LEFT}
 )
 GRADUATE = frozenset({StatusState.GRADUATED, StatusState.COMPLETED})
+BOTH_OR_GUARDIAN = frozenset({GuardiansMoved.BOTH_PARENTS, GuardiansMoved.OTHER_GUARDIAN})
 
 
 def check_application(application: TransferApplication, rules: TransferRules) -> None:
@@ -87,11 +88,21 @@ def check_reason(application: TransferApplication, rules: TransferRules) -> None
         level = "senior high" if senior else "compulsory education"
         raise Refused("R29", f"{application.reason!r} is not a {level} transfer reason", field="reason")
     if senior:
-        check_senior_schools(application)
+        check_senior_schools(application, rules)
+    elif application.reason in rules.both_parents_reasons and application.guardians_moved not in BOTH_OR_GUARDIAN:
+        raise Refused(
+            "R29",
+            f"{application.reason!r} needs both parents (父母双方) or the other guardian to have moved",
+            field="guardians_moved",
+        )
 
 
-def check_senior_schools(application: TransferApplication) -> None:
+def check_senior_schools(application: TransferApplication, rules: TransferRules) -> None:
     sending, receiving = application.sending, application.receiving
+    if application.reason in rules.vocational_only_reasons and receiving.kind is not SchoolKind.VOCATIONAL:
+        raise Refused(
+            "R29", f"{application.reason!r} allows a move only to a secondary vocational school", field="receiving"
+        )
     if sending.class_type is not receiving.class_type:
         raise Refused("R29", "international and regular classes are not interchangeable", field="receiving")
     if sending.kind is SchoolKind.GENERAL and receiving.kind is SchoolKind.GENERAL and sending.rank != receiving.rank:

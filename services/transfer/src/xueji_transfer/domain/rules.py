@@ -25,6 +25,8 @@ COMPULSORY_REASONS = frozenset(
     {"household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"}
 )
 SENIOR_REASONS = frozenset({"household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"})
+BOTH_PARENTS_REASONS = frozenset({"guardian_relocation", "residence_move"})  # 002 III.1(2)-(3): 父母双方
+VOCATIONAL_ONLY_REASONS = frozenset({"vocational_talent"})  # 002 III.2(4)
 FUJIAN_TIMING = TransferTiming(excluded_semesters=frozenset(ExcludedSemester))
 
 
@@ -47,6 +49,12 @@ class TransferRules(BaseModel):
     )
     compulsory_reasons: frozenset[str] = Field(default=COMPULSORY_REASONS, description="R29; empty: any")
     senior_reasons: frozenset[str] = Field(default=SENIOR_REASONS, description="R29; empty: any")
+    both_parents_reasons: frozenset[str] = Field(
+        default=BOTH_PARENTS_REASONS, description="R29: compulsory reasons that need both parents (or a guardian)"
+    )
+    vocational_only_reasons: frozenset[str] = Field(
+        default=VOCATIONAL_ONLY_REASONS, description="R29: senior-high reasons that allow only a vocational school"
+    )
     paper_file_months: int = Field(default=1, ge=1, description="R32")
     rollback_months: int = Field(default=6, ge=1, description="R33")
 
@@ -71,6 +79,10 @@ class TransferRules(BaseModel):
             "timing": policy.timing,
             "compulsory_reasons": frozenset(r.code for r in policy.reasons.compulsory),
             "senior_reasons": frozenset(r.code for r in policy.reasons.senior_high),
+            "both_parents_reasons": frozenset(r.code for r in policy.reasons.compulsory if r.both_parents),
+            "vocational_only_reasons": frozenset(
+                r.code for r in policy.reasons.senior_high if r.receiving_kind == "vocational"
+            ),
             "paper_file_months": policy.deadlines.paper_file_months,
         }
         return cls(**(values | overrides))
