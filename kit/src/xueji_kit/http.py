@@ -10,12 +10,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.errors import ConnectionFailure
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+# What a client is told to wait before retrying while the store is away: about one server-selection timeout.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 class CorrelationMiddleware(BaseHTTPMiddleware):
@@ -50,6 +53,16 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": field_problems(exc.errors())}, status_code=422)
+
+    @app.exception_handler(ConnectionFailure)  # also ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
+    async def store_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # The store is away (an outage, a failover): a retry later gets a real answer (writes are idempotent per cause).
+        correlation: Any = getattr(request.state, "correlation_id", None)
+        return JSONResponse(
+            {"detail": f"store unavailable, retry later; correlation id {correlation}"},
+            status_code=503,
+            headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

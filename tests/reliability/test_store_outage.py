@@ -1,0 +1,62 @@
+"""A store outage (issue 15, defect 7): every service answers 503 with Retry-After and is not ready while its
+store is away, and answers again without help when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faults import CuttableProxy
+
+from xueji_dedupe.app import create_app as dedupe_app
+from xueji_dedupe.settings import DedupeSettings
+from xueji_notify.app import create_app as notify_app
+from xueji_notify.settings import NotifySettings
+from xueji_registry.app import create_app as registry_app
+from xueji_registry.settings import RegistrySettings
+from xueji_transfer.app import create_app as transfer_app
+from xueji_transfer.settings import TransferSettings
+
+pytestmark = pytest.mark.integration
+
+# Each service with a read that must go to its store, and who may make it.
+SERVICES = [
+    (registry_app, RegistrySettings, "/v1/students/stu_0000000000000000", ("school", "3506020001")),
+    (transfer_app, TransferSettings, "/v1/inbox", ("county", "350602")),
+    (dedupe_app, DedupeSettings, "/v1/review-cases", ("county", "350602")),
+    (notify_app, NotifySettings, "/v1/inbox", ("county", "350602")),
+]
+
+
+async def test_store_outage_answers_503_with_retry_after_and_recovers(
+    start_app: Any, isolation: Any, token: Any
+) -> None:
+    proxy = await CuttableProxy(isolation.servers.mongodb).start()
+    clients = []
+    for create, settings, path, (role, code) in SERVICES:
+        client = await start_app(create, settings, mongodb_uri=f"mongodb://{proxy.address}/")
+        clients.append((client, path, {"Authorization": f"Bearer {token(role, code)}"}))
+    for client, path, auth in clients:
+        assert (await client.get(path, headers=auth)).status_code in {200, 404}
+
+    await proxy.cut()
+    try:
+        answers = await asyncio.gather(*(c.get(p, headers=a) for c, p, a in clients))
+        readiness = await asyncio.gather(*(c.get("/readyz") for c, _, _ in clients))
+    finally:
+        await proxy.restore()
+    for (client, path, _), answer, ready in zip(clients, answers, readiness, strict=True):
+        name = client.app.title
+        assert answer.status_code == 503, (name, path, answer.status_code, answer.text)
+        assert int(answer.headers["retry-after"]) > 0, name
+        assert "store" in answer.json()["detail"], name
+        assert ready.status_code == 503 and ready.json()["checks"]["mongodb"] is False, name
+
+    for client, path, auth in clients:
+        assert (await client.get(path, headers=auth)).status_code in {200, 404}
+        assert (await client.get("/readyz")).status_code == 200
