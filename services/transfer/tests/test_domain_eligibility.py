@@ -20,10 +20,13 @@ from xueji_transfer.domain import (
     EvidenceKind,
     ExamineConditions,
     GuardiansMoved,
+    RecordTimingException,
     Refused,
     SchoolKind,
     SchoolSide,
     SchoolTerm,
+    TimingClause,
+    TimingException,
     TransferApplication,
     TransferCase,
     TransferKind,
@@ -33,6 +36,7 @@ from xueji_transfer.domain import (
     decide,
     handle,
 )
+from xueji_transfer.domain.exceptions import record
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING, HUNAN = "3506020001", "3506030002", "4301020001"
@@ -319,3 +323,46 @@ def test_r29_a_general_senior_high_student_with_reason_iii_2_4_moves_only_to_a_v
 def test_r29_general_to_vocational_is_allowed() -> None:
     to_vocational = senior(reason="vocational_talent", receiving=SchoolSide(code=RECEIVING, kind=SchoolKind.VOCATIONAL))
     assert apply(to_vocational).step == 1
+
+
+def timing_exception(clause: TimingClause, student_id: str = "stu-1") -> TimingException:
+    command = RecordTimingException(
+        exception_id="exc-1", operator=RB, clause=clause.value, student_id=student_id, receiving_school=RECEIVING,
+        reason="随迁", evidence=(CERTIFICATE,),
+    )  # fmt: skip
+    return record(command, IN_TERM)
+
+
+def excepted_apply(app: TransferApplication, at: datetime, *exceptions: TimingException) -> TransferCase:
+    command = ApplyForTransfer(transfer_id="t-1", application=app, operator=RS, exceptions=exceptions)
+    state, _ = handle(None, command, at, WeekdayCalendar(), TransferRules())
+    assert state is not None
+    return state
+
+
+def test_r27_each_generally_clause_is_excepted_only_by_its_own_exception() -> None:
+    winter_break = datetime(2025, 2, 10, 9, 0, tzinfo=CST)
+    first_semester = application(grade=1, target_grade=1, term=AUTUMN)
+    at_autumn = datetime(2025, 10, 9, tzinfo=CST)
+    handling = timing_exception(TimingClause.HANDLING_PERIOD)
+    first = timing_exception(TimingClause.FIRST_GRADE_FIRST_SEMESTER)
+    assert excepted_apply(application(), winter_break, handling).exceptions == (handling,)
+    assert excepted_apply(first_semester, at_autumn, first).step == 1
+    with pytest.raises(Refused, match="R27"):
+        excepted_apply(first_semester, at_autumn, handling)
+    with pytest.raises(Refused, match="R27"):
+        excepted_apply(application(), winter_break, first)
+
+
+def test_r27_keeping_the_grade_is_absolute() -> None:
+    graduating = application(grade=6, target_grade=5)
+    with pytest.raises(Refused) as caught:
+        excepted_apply(graduating, IN_TERM, timing_exception(TimingClause.GRADUATION_GRADE_LAST_SEMESTER))
+    assert (caught.value.rule, caught.value.field) == ("R27", "target_grade")
+    command = RecordTimingException(
+        exception_id="exc-2", operator=RB, clause="keeps_grade", student_id="stu-1", receiving_school=RECEIVING,
+        reason="x", evidence=(CERTIFICATE,),
+    )  # fmt: skip
+    with pytest.raises(Refused) as absolute:
+        record(command, IN_TERM)
+    assert (absolute.value.rule, absolute.value.field) == ("R27", "clause") and "no exception" in absolute.value.reason

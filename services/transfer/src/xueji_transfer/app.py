@@ -8,8 +8,10 @@ from functools import partial
 from fastapi import FastAPI
 
 from xueji_contracts.messages import transfer as c
+from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import (
     INTERPROVINCE_TRANSFER,
+    RULE_EXCEPTION,
     TRANSFER_CASE,
     TRANSFER_DECISION,
     TRANSFER_SLA,
@@ -24,6 +26,7 @@ from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
 from xueji_transfer.mirror import Mirror
+from xueji_transfer.rule_exceptions import RuleExceptions
 from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.sla_timers import SCHEDULER, SlaTimers
@@ -36,6 +39,7 @@ class Transfer:
     service: TransferService
     mirror: Mirror
     timers: SlaTimers
+    exceptions: RuleExceptions
 
 
 def wire(settings: TransferSettings | None = None) -> Transfer:
@@ -65,6 +69,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.publishes(TRANSFER_STAGE, c.StageOpened | c.StageDeadlineChanged | c.StageClosed)  # type: ignore[arg-type]
     runtime.publishes(TRANSFER_SLA, c.StageWarning | c.StageBreached)  # type: ignore[arg-type]
     runtime.publishes(TRANSFER_CASE, c.TransferCaseChanged)
+    runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     runtime.publishes(INTERPROVINCE_TRANSFER, InterprovinceMessage)  # type: ignore[arg-type]
     runtime.broker.subscriber(
         settings.topic(TRANSFER_DECISION.name),
@@ -80,7 +85,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title=f"transfer.{INTERPROVINCE_TRANSFER.name}",
         description="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
     )(on_interprovince)
-    return Transfer(runtime, service, mirror, timers)
+    return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime))
 
 
 def build_runtime(settings: TransferSettings | None = None) -> ServiceRuntime:
@@ -92,6 +97,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app = transfer.runtime.http_app(routers)
     app.state.transfer = transfer.service
     app.state.mirror = transfer.mirror
+    app.state.exceptions = transfer.exceptions
     app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)
     app.add_exception_handler(CaseRefused, refused)
     return app

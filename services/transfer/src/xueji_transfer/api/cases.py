@@ -33,7 +33,13 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         reason = f"between {earliest.date().isoformat()} and now: when the school received the application"
         raise HTTPException(422, [{"field": "applied_at", "reason": reason, "in": "body"}])
     transfer_id = f"tr_{derive_id(operator.code, key).hex if key else uuid.uuid4().hex}"
-    command = build(ApplyForTransfer, None, operator, transfer_id=transfer_id, application=body.application)
+    exceptions = [await request.app.state.exceptions.load(e) for e in body.exception_ids]
+    if None in exceptions:
+        unknown = body.exception_ids[exceptions.index(None)]
+        raise HTTPException(422, [{"field": "exception_ids", "reason": f"R27: no exception {unknown}", "in": "body"}])
+    command = build(
+        ApplyForTransfer, None, operator, transfer_id=transfer_id, application=body.application, exceptions=exceptions
+    )
     case = await service.execute(
         transfer_id, command, commit_id(operator, "apply", key), at=applied_at, correlation_id=correlation(request)
     )

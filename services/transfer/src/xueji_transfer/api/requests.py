@@ -27,6 +27,9 @@ class ApplyRequest(Body):
         default=None,
         description="when the school received the guardian's application, if before now; its stage runs from then",
     )
+    exception_ids: tuple[str, ...] = Field(
+        default=(), max_length=3, description="R27 exceptions the receiving county bureau recorded for this student"
+    )
 
 
 class MaterialsRequest(Body):

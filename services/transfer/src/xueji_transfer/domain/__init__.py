@@ -36,6 +36,7 @@ from xueji_transfer.domain.decide import decide, handle
 from xueji_transfer.domain.errors import OutOfOrder, OutsideJurisdiction, Refused, StageNotOpen, TransferError
 from xueji_transfer.domain.events import TransferEvent, from_documents, to_documents
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
+from xueji_transfer.domain.exceptions import RecordTimingException, TimingClause, TimingException
 from xueji_transfer.domain.offline_events import ConsentCause, OfflineCause
 from xueji_transfer.domain.routing import Route, route_dispute
 from xueji_transfer.domain.rules import Segment, TransferRules
@@ -71,6 +72,7 @@ __all__ = [
     "RecordOfflineConsent",
     "RecordPaperFileSent",
     "RecordStudentReported",
+    "RecordTimingException",
     "Refused",
     "RejectionReason",
     "RollBackTransfer",
@@ -83,6 +85,8 @@ __all__ = [
     "StageState",
     "StageStatus",
     "TimerKind",
+    "TimingClause",
+    "TimingException",
     "TransferApplication",
     "TransferCase",
     "TransferError",

@@ -52,6 +52,7 @@ def apply(state: TransferCase | None, event: TransferEvent) -> TransferCase:
             transfer_id=event.transfer_id,
             application=event.application,
             materials=event.application.materials,
+            exceptions=event.exceptions,
             version=1,
         )
     return _changed(state, event).model_copy(update={"version": state.version + 1})

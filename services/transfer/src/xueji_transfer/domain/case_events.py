@@ -11,6 +11,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
 from xueji_transfer.domain.application import TransferApplication
 from xueji_transfer.domain.evidence import Evidence
+from xueji_transfer.domain.exceptions import TimingException
 from xueji_transfer.domain.stage_events import CaseEvent
 
 
@@ -47,6 +48,7 @@ class TransferApplied(CaseEvent):
     transfer_id: str
     application: TransferApplication
     recorded_by: OperatorClaims
+    exceptions: tuple[TimingException, ...] = ()  # R27 exceptions by the receiving county bureau it relies on
 
 
 class MaterialsAdded(CaseEvent):

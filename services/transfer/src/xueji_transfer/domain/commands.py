@@ -11,6 +11,7 @@ from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer.domain.application import TransferApplication
 from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
+from xueji_transfer.domain.exceptions import TimingException
 from xueji_transfer.domain.offline_events import ConsentCause
 
 
@@ -28,6 +29,7 @@ class ApplyForTransfer(_ByOperator):
     type: Literal["apply_for_transfer"] = "apply_for_transfer"
     transfer_id: str = Field(min_length=1)
     application: TransferApplication
+    exceptions: tuple[TimingException, ...] = Field(default=(), description="R27 exceptions the application names")
 
 
 class AddMaterials(_ByOperator):

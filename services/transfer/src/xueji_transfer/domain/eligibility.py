@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_transfer.domain.application import GuardiansMoved, SchoolKind, TransferApplication, TransferKind
 from xueji_transfer.domain.errors import Refused
+from xueji_transfer.domain.exceptions import TimingClause, TimingException, check_named, excepted
 from xueji_transfer.domain.jurisdiction import city_code
 from xueji_transfer.domain.rules import Segment, TransferRules
 
@@ -19,12 +21,15 @@ GRADUATE = frozenset({StatusState.GRADUATED, StatusState.COMPLETED})
 BOTH_OR_GUARDIAN = frozenset({GuardiansMoved.BOTH_PARENTS, GuardiansMoved.OTHER_GUARDIAN})
 
 
-def check_application(application: TransferApplication, rules: TransferRules) -> None:
+def check_application(
+    application: TransferApplication, rules: TransferRules, exceptions: Sequence[TimingException] = ()
+) -> None:
     """Everything that does not depend on the date: status, grade and reasons."""
     check_has_status(application)
     check_status(application)
+    check_named(exceptions, application.student_id, application.receiving.code)
     if application.kind is TransferKind.TRANSFER:
-        check_grade(application, rules)
+        check_grade(application, rules, exceptions)
         check_reason(application, rules)
 
 
@@ -47,7 +52,9 @@ def check_status(application: TransferApplication) -> None:
         raise Refused("R28", f"a student whose status is {status} cannot transfer", field="status")
 
 
-def check_initiation_window(application: TransferApplication, at: datetime, rules: TransferRules) -> None:
+def check_initiation_window(
+    application: TransferApplication, at: datetime, rules: TransferRules, exceptions: Sequence[TimingException] = ()
+) -> None:
     """No new case in the blackout (R25); progression windows (R26); the semester's handling period (R27)."""
     windows = rules.windows
     if windows.in_blackout(at):
@@ -62,11 +69,18 @@ def check_initiation_window(application: TransferApplication, at: datetime, rule
         term = application.term
         if term is None:
             raise Refused("R27", "the semester's dates are needed to check the transfer timing", field="term")
-        if not timing.in_handling_period(local_date(at, "now"), term.start, term.end):
-            raise Refused("R27", "transfers are handled before the semester ends or within 1 month after it starts")
+        in_period = timing.in_handling_period(local_date(at, "now"), term.start, term.end)
+        if not in_period and not excepted(exceptions, TimingClause.HANDLING_PERIOD):
+            raise Refused(
+                "R27",
+                "transfers are generally handled before the semester ends or within 1 month after it starts; "
+                "outside that only with an exception the receiving county bureau records",
+            )
 
 
-def check_grade(application: TransferApplication, rules: TransferRules) -> None:
+def check_grade(
+    application: TransferApplication, rules: TransferRules, exceptions: Sequence[TimingException] = ()
+) -> None:
     timing, term = rules.timing, application.term
     if timing is None:
         return
@@ -77,8 +91,16 @@ def check_grade(application: TransferApplication, rules: TransferRules) -> None:
     first, last = rules.segment_grades[rules.segment_of(application.grade)]
     first_grade, graduation_grade = application.grade == first, application.grade == last
     if timing.semester_excluded(first_grade=first_grade, graduation_grade=graduation_grade, semester=term.semester):
-        which = "first semester of the first grade" if term.semester == 1 else "last semester of the graduation grade"
-        raise Refused("R27", f"no transfer in the {which}", field="term")
+        first = term.semester == 1
+        clause = TimingClause.FIRST_GRADE_FIRST_SEMESTER if first else TimingClause.GRADUATION_GRADE_LAST_SEMESTER
+        if excepted(exceptions, clause):
+            return
+        which = "first semester of the first grade" if first else "last semester of the graduation grade"
+        raise Refused(
+            "R27",
+            f"generally no transfer in the {which}; only with an exception the receiving county bureau records",
+            field="term",
+        )
 
 
 def check_reason(application: TransferApplication, rules: TransferRules) -> None:

@@ -30,10 +30,14 @@ def apply_for_transfer(
     guards.party(
         command.operator, Level.SCHOOL, application.receiving.code, rule="R21", role_name="the receiving school"
     )
-    check_application(application, rules)
-    check_initiation_window(application, now, rules)
+    check_application(application, rules, command.exceptions)
+    check_initiation_window(application, now, rules, command.exceptions)
     applied = TransferApplied(
-        at=now, transfer_id=command.transfer_id, application=application, recorded_by=command.operator
+        at=now,
+        transfer_id=command.transfer_id,
+        application=application,
+        recorded_by=command.operator,
+        exceptions=command.exceptions,
     )
     return [applied, stages.open_stage(application, Stage.RECEIVING_SCHOOL, 1, now, calendar, rules)]
 

@@ -86,7 +86,7 @@ def _approve(
         if not has_kind(case.materials, EvidenceKind.CERTIFICATE_IMAGE):
             raise Refused("R30", "initiating needs the image of the original transfer certificate", field="materials")
         if case.initiated_at is None:  # a case initiated before a blackout continues through it (R25)
-            check_initiation_window(case.application, now, rules)
+            check_initiation_window(case.application, now, rules, case.exceptions)
     events: list[TransferEvent] = [StageApproved(at=now, stage=command.stage, decided_by=command.operator)]
     if command.stage is Stage.RECEIVING_BUREAU:
         offline = deadline_from(calendar, now, rules.offline_timeout_working_days, 0)

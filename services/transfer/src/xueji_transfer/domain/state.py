@@ -11,6 +11,7 @@ from xueji_contracts.messages.transfer import Level, Stage, StageDeadline
 from xueji_transfer.domain.application import TransferApplication
 from xueji_transfer.domain.case_events import RejectionReason
 from xueji_transfer.domain.evidence import Evidence
+from xueji_transfer.domain.exceptions import TimingException
 from xueji_transfer.domain.jurisdiction import county_code
 from xueji_transfer.domain.offline_events import OfflineCause
 
@@ -83,6 +84,7 @@ class TransferCase(BaseModel):
     step: int = Field(default=1, description="the last R21 step done on the current pass")
     stages: dict[Stage, StageState] = Field(default_factory=dict)
     materials: tuple[Evidence, ...] = ()
+    exceptions: tuple[TimingException, ...] = ()
     initiated_at: datetime | None = None
     offline: OfflineState = OfflineState()
     rejection: RejectionReason | None = None
