@@ -86,7 +86,7 @@ class Isolation:
 async def isolation(servers: ServerAddresses) -> AsyncIterator[Isolation]:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    from xueji_contracts.topics import all_topic_names
+    from xueji_contracts.topics import ALL_TOPICS, all_topic_names
 
     tag = uuid.uuid4().hex[:10]
     iso = Isolation(f"t{tag}.", f"test_{tag}", servers)
@@ -95,7 +95,10 @@ async def isolation(servers: ServerAddresses) -> AsyncIterator[Isolation]:
     await admin.start()
     try:
         # One partition each: a broker keeps a file open per partition, and a whole run creates thousands.
-        await admin.create_topics([NewTopic(name, 1, 1) for name in names])
+        compacted = {iso.topic(t.name) for t in ALL_TOPICS if t.compacted}  # the status snapshot, as in production
+        await admin.create_topics(
+            [NewTopic(n, 1, 1, topic_configs={"cleanup.policy": "compact"} if n in compacted else {}) for n in names]
+        )
     finally:
         await admin.close()
     yield iso

@@ -39,6 +39,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "write": (
             "student.status.v1",
+            "student.status.snapshot.v1",
             "dedupe.check.v1",
             "registry.enrollment.v1",
             "registry.identity.v1",

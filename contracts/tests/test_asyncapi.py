@@ -31,11 +31,24 @@ def test_checked_in_asyncapi_documents_are_fresh():
 def test_public_status_topic_is_documented_with_its_envelope():
     document = json.loads((ROOT / "contracts" / "asyncapi" / "registry.json").read_text())
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert "student.status.v1" in addresses
+    assert {"student.status.v1", "student.status.snapshot.v1"} <= addresses
     schemas = document["components"]["schemas"]
-    public = json.dumps(schemas["StudentStatusRecorded"])
-    assert "status_number_masked" in public
-    assert "id_number" not in public, "R52: the public status event never carries an ID number"
+    for payload in ("StudentStatusRecorded", "StudentStatusSnapshot", "StatusBefore", "DeletionApproval"):
+        public = json.dumps(schemas[payload])
+        assert "id_number" not in public, f"R52: {payload} on a public topic never carries an ID number"
+        personal = {"name", "birth_date", "gender", "guardians", "address"} & set(schemas[payload]["properties"])
+        assert not personal, f"R52: {payload} carries no personal details"
+    assert "status_number_masked" in json.dumps(schemas["StudentStatusRecorded"])
+
+
+def test_r52_every_kind_of_change_has_one_documented_example():
+    from xueji_contracts.messages.status import StatusChangeKind
+
+    document = json.loads((ROOT / "contracts" / "asyncapi" / "registry.json").read_text())
+    (message,) = [m for m in document["components"]["messages"].values()
+                  if m["payload"]["$ref"].endswith("StudentStatusRecorded%5D")]  # fmt: skip
+    kinds = [example["payload"]["payload"]["change"] for example in message["examples"]]
+    assert sorted(kinds) == sorted(k.value for k in StatusChangeKind)
 
 
 def test_r52_every_message_example_is_a_valid_contract_message_without_raw_ids():

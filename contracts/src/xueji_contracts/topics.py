@@ -39,6 +39,15 @@ STUDENT_STATUS = TopicSpec(
     retention_ms=FOREVER,
     public=True,
 )
+STUDENT_STATUS_SNAPSHOT = TopicSpec(
+    "student.status.snapshot.v1",
+    "Public: each student's latest status (the last change on student.status.v1 and its sequence), compacted and"
+    " keyed by the opaque student id, so a new subscriber catches up without the feed's history (R52).",
+    key="student_id",
+    retention_ms=FOREVER,
+    public=True,
+    compacted=True,
+)
 REGISTRY_ENROLLMENT = TopicSpec(
     "registry.enrollment.v1",
     "Enrollment requests queued for the registry (bulk loads, other systems).",
@@ -139,6 +148,7 @@ NOTIFY_WEBHOOK_DLQ = TopicSpec(
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     STUDENT_STATUS,
+    STUDENT_STATUS_SNAPSHOT,
     REGISTRY_ENROLLMENT,
     REGISTRY_IDENTITY,
     REGISTRY_COMPLIANCE,
@@ -157,6 +167,11 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     RULE_EXCEPTION,
     NOTIFY_WEBHOOK_DLQ,
 )
+
+
+def public_topic_names() -> list[str]:
+    """The topics other provincial systems may read, with the bureau's written consent (R52)."""
+    return [t.name for t in ALL_TOPICS if t.public]
 
 
 def all_topic_names(*, with_dlq: bool = True) -> list[str]:

@@ -149,15 +149,24 @@ def _metadata_answers(bootstrap: str) -> bool:
 
 
 def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
-    """Create any missing topics (replication factor 1 on the local broker)."""
+    """Create any missing topics (replication factor 1 on the local broker); the contracts' compacted topics (the
+    public status snapshot) are created compacted, as in production."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from xueji_contracts.topics import ALL_TOPICS
+
+    compacted = {t.name for t in ALL_TOPICS if t.compacted}
+
+    def topic(name: str) -> NewTopic:
+        configs = {"cleanup.policy": "compact"} if any(name.endswith(c) for c in compacted) else {}
+        return NewTopic(name, partitions, 1, topic_configs=configs)
 
     async def create() -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            missing = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+            missing = [topic(n) for n in names if n not in existing]
             if missing:
                 await admin.create_topics(missing)
         finally:

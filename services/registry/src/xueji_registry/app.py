@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from xueji_contracts.messages.dedupe import CheckRequested, IdentityChanged, IdentityRecorded, IdentityRemoved
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged
-from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_contracts.messages.status import StudentStatusRecorded, StudentStatusSnapshot
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.topics import (
     DEDUPE_CHECK,
@@ -22,6 +22,7 @@ from xueji_contracts.topics import (
     REGISTRY_ENROLLMENT,
     REGISTRY_IDENTITY,
     STUDENT_STATUS,
+    STUDENT_STATUS_SNAPSHOT,
     TRANSFER_CASE,
     TopicSpec,
 )
@@ -84,6 +85,7 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.broker.context.set_global("sequences", sequences)
     runtime.broker.context.set_global("recent_requests", RecentRequests())
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
+    runtime.publishes(STUDENT_STATUS_SNAPSHOT, StudentStatusSnapshot)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
     runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)

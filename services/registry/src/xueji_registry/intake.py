@@ -39,6 +39,7 @@ from xueji_registry.domain import (
     to_documents,
 )
 from xueji_registry.domain.errors import DuplicateStatus
+from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, recent_of, record_refusal, student_of
 from xueji_registry.supplementary import numbering_of, school_operator
 
@@ -215,4 +216,4 @@ async def _number(sequences: Sequences, decided: list[Decided], now: datetime) -
 
 def _messages(runtime: ServiceRuntime, d: Decided) -> list[Any]:
     correlation: uuid.UUID = d.pending.verdict.correlation_id
-    return records.messages_of(runtime, None, d.state, correlation)
+    return records.messages_of(runtime, None, d.state, public_changes(None, d.events, 0), correlation)

@@ -8,19 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
-from xueji_contracts.envelope import envelop
-from xueji_contracts.messages.status import StudentStatusRecorded
-from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_registry import annual_rosters
 from xueji_registry.compliance import deadlines_of
-from xueji_registry.domain import Command, StudentStatus, from_documents, handle, public_view, replay, to_documents
+from xueji_registry.domain import Command, StudentStatus, from_documents, handle, replay, to_documents
 from xueji_registry.domain.periods import school_year_of
+from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
 from xueji_registry.school_register import register_of
+from xueji_registry.status_feed import status_messages
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 
@@ -28,28 +27,6 @@ Extra = Callable[[StudentStatus], list[Outgoing]]
 async def load(runtime: ServiceRuntime, student_id: str) -> StudentStatus | None:
     commits = await runtime.events.load(student_id)
     return replay(from_documents([e for c in commits for e in c["events"]]))
-
-
-def status_message(runtime: ServiceRuntime, state: StudentStatus, correlation_id: uuid.UUID | None) -> Outgoing:
-    """One public event per status change: opaque id, masked number, codes; never a raw ID number (R52)."""
-    view = public_view(state)
-    payload = StudentStatusRecorded(
-        student_id=view.student_id,
-        school_code=view.school_code,
-        county_code=view.county_code,
-        state=view.state,
-        status_number_masked=view.status_number_masked,
-        grade=view.grade,
-        school_year=school_year_of(state.admitted_on),
-    )
-    message = envelop(
-        payload,
-        producer="registry",
-        province=runtime.settings.province,
-        occurred_at=datetime.now(UTC),
-        correlation_id=correlation_id,
-    )
-    return Outgoing(STUDENT_STATUS.name, state.student_id, message)
 
 
 async def execute(
@@ -60,21 +37,24 @@ async def execute(
     *,
     correlation_id: uuid.UUID | None = None,
     extra: Extra | None = None,
+    now: datetime | None = None,
 ) -> Saved:
     """Decide `command` on the student's stream and append it; a status change publishes on student.status.v1.
 
     A domain error (RegistryError) propagates and nothing is stored.
     """
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)  # tests pass the moment to live through years of a record
     decided: list[tuple[StudentStatus | None, StudentStatus]] = []
 
     def decide(history: list[Document]) -> Decision:
-        before = replay(from_documents(history))
+        past = from_documents(history)
+        before = replay(past)
         after, events = handle(command, before, now)
         if not events or after is None:
             return Decision()
         decided[:] = [(before, after)]
-        outgoing = messages_of(runtime, before, after, correlation_id)
+        changes = public_changes(before, events, published_so_far(past))
+        outgoing = messages_of(runtime, before, after, changes, correlation_id)
         if extra is not None:
             outgoing += extra(after)
         return Decision(events=to_documents(events), outgoing=outgoing)
@@ -87,14 +67,17 @@ async def execute(
 
 
 def messages_of(
-    runtime: ServiceRuntime, before: StudentStatus | None, after: StudentStatus, correlation_id: uuid.UUID | None
+    runtime: ServiceRuntime,
+    before: StudentStatus | None,
+    after: StudentStatus,
+    changes: list[PublicChange],
+    correlation_id: uuid.UUID | None,
 ) -> list[Outgoing]:
-    """What a change publishes in its own commit: compliance deadlines opened and met, the public status event when
-    the state changed (R52), the identity feed for dedupe, questions for the national tier."""
+    """What a change publishes in its own commit: compliance deadlines opened and met, each public change and the
+    student's snapshot (R52), the identity feed for dedupe, questions for the national tier."""
     compliance = deadlines_of(runtime)
     outgoing: list[Outgoing] = compliance.messages(before, after) if compliance else []
-    if before is None or before.state != after.state:
-        outgoing.append(status_message(runtime, after, correlation_id))
+    outgoing += status_messages(runtime, changes, correlation_id)
     outgoing += identity_messages(runtime.settings.province, before, after)
     outgoing += check_requests(runtime.settings.province, before, after)
     return outgoing
