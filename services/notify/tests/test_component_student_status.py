@@ -50,3 +50,37 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
     assert letters[0]["error_type"] == "ValidationError"
     assert "message_id" in letters[0]["reason"]
     await runtime.mongo.close()
+
+
+async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages(isolation):
+    """Issue 21: a suspension reads 休学, a transfer 转入 at both schools, not every message 学籍已建立."""
+    from xueji_contracts.messages.status import StatusBefore, StatusChangeKind
+    from xueji_notify.domain.status_notes import CHANGE_TITLES
+
+    assert set(CHANGE_TITLES) == set(StatusChangeKind)
+    assert len({zh for zh, _ in CHANGE_TITLES.values()}) == len({en for _, en in CHANGE_TITLES.values()}) == 19
+    settings = NotifySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_titles")
+    runtime = build_runtime(settings)
+    before = StatusBefore(state="enrolled", school_code="3506020001", county_code="350602", grade=3,
+                          status_number_masked="G110105********002X")  # fmt: skip
+    base = _message()["payload"] | {"sequence": 2, "before": before.model_dump(mode="json")}
+    suspended = base | {"state": "suspended", "change": "suspended", "planned_end": "2027-08-31"}
+    moved = base | {"student_id": "stu_moved", "school_code": "3506030001", "county_code": "350603",
+                    "change": "transferred_in"}  # fmt: skip
+    async with TestKafkaBroker(runtime.broker) as broker:
+        for payload in (suspended, moved):
+            message = envelop(StudentStatusRecorded.model_validate(payload), producer="test", province="35",
+                              occurred_at=datetime.now(UTC))  # fmt: skip
+            await broker.publish(message.model_dump(mode="json"), settings.topic(STUDENT_STATUS.name))
+    inbox = runtime.broker.context.get("inbox")
+    here = {n["subject_id"]: n for n in await inbox.query("3506020001", limit=10)}
+    there = await inbox.query("3506030001", limit=10)
+    assert here[suspended["student_id"]]["title_zh"].startswith("学生休学：")
+    assert here[suspended["student_id"]]["title_zh"].endswith("至2027-08-31")
+    assert here[suspended["student_id"]]["title_en"].startswith("Student suspended:")
+    assert here["stu_moved"]["title_zh"].startswith("学生转入") and here["stu_moved"]["title_en"].startswith(
+        "Student transferred in"
+    )
+    assert [n["subject_id"] for n in there] == ["stu_moved"]  # the receiving school hears it too
+    assert not any(n["title_zh"].startswith("学籍已建立") for n in [*here.values(), *there])
+    await runtime.mongo.close()

@@ -1,23 +1,11 @@
-"""Registry events -> notifications: new status records, compliance deadlines (R02, R32, R44, R45, R46, R54)."""
+"""Registry events -> notifications: compliance deadlines (R02, R32, R44, R45, R46, R54)."""
 
 from __future__ import annotations
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged, ComplianceKind, ComplianceState
-from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_notify.domain.calendar import due_day
 from xueji_notify.domain.notification import Kind, Notification, Severity, about
-
-
-def status_recorded(message: Envelope[StudentStatusRecorded]) -> list[Notification]:
-    p = message.payload
-    title = (
-        f"学籍已建立：{p.status_number_masked}（{p.grade}年级）",
-        f"Status record created: {p.status_number_masked} (grade {p.grade})",
-    )
-    details = {"state": p.state.value, "school_year": p.school_year, "county_code": p.county_code}
-    return [about(message, Kind.STATUS_RECORDED, Severity.INFO, p.school_code, title, p.student_id, details=details)]
-
 
 COMPLIANCE_NAMES: dict[ComplianceKind, tuple[str, str]] = {
     ComplianceKind.STATUS_FILE: ("入学后1个月内建立学籍档案", "status file within 1 month of admission"),

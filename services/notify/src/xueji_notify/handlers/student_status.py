@@ -6,7 +6,7 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StudentStatusRecorded
-from xueji_notify.domain.registry_notes import status_recorded
+from xueji_notify.domain.status_notes import status_recorded
 from xueji_notify.notifier import Notifier
 
 
