@@ -221,11 +221,16 @@ def test_unreadable_policy_files_are_clear_errors(tmp_path):
         load_policy(path)
 
 
-def test_r01_r14_duplicate_check_thresholds_come_from_the_province_policy():
-    assert (FJ.duplicate_check.duplicate_threshold, FJ.duplicate_check.review_threshold) == (0.98, 0.5)
-    stricter = parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 0.995}\n')
-    assert (stricter.duplicate_check.duplicate_threshold, stricter.duplicate_check.review_threshold) == (0.995, 0.5)
-    with pytest.raises(PolicyError, match=r"duplicate_check.*review_threshold must be below duplicate_threshold"):
-        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 0.6, review_threshold: 0.8}\n')
+def test_r01_r14_duplicate_check_weights_and_review_threshold_come_from_the_province_policy():
+    """R14 rewritten: no refusal threshold (only the same ID refuses); weights and the review threshold in bits."""
+    check = FJ.duplicate_check
+    assert (check.review_threshold_bits, check.prior_log2_odds, check.weights.guardian_same) == (-0.25, -21.0, 8.0)
+    assert 0.45 < check.review_probability < 0.47
+    stricter = parse_policy('code: "43"\nname: Hunan\nduplicate_check: {review_threshold_bits: 1.75}\n')
+    assert stricter.duplicate_check.review_threshold_bits == 1.75
     with pytest.raises(PolicyError, match=r"duplicate_check\.duplicate_threshold"):
-        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 1.5}\n')
+        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {duplicate_threshold: 0.98}\n')
+    with pytest.raises(PolicyError, match=r"odd multiple of 0.25"):
+        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {review_threshold_bits: 0}\n')
+    with pytest.raises(PolicyError, match=r"whole or half bits"):
+        parse_policy('code: "43"\nname: Hunan\nduplicate_check: {weights: {guardian_same: 7.3}}\n')

@@ -1,4 +1,8 @@
-"""Unit tests: the fuzzy duplicate check, one hand-written case per kind of corruption (R14)."""
+"""Unit tests: the fuzzy duplicate check, one hand-written case per kind of corruption (R14).
+
+R14 as rewritten: only the same valid resident ID number refuses outright; every fuzzy likeness, however strong,
+is a suspected duplicate for the county's review (these tests expected `duplicate` for strong fuzzy matches before).
+"""
 
 from __future__ import annotations
 
@@ -52,9 +56,9 @@ def levels(verdict: Verdict) -> dict[str, str]:
     return {feature.name: feature.level for feature in verdict.features}
 
 
-def test_r14_missing_id_same_facts_is_duplicate() -> None:
+def test_r14_missing_id_same_facts_is_reviewed_never_refused() -> None:
     verdict = verdict_for(second())
-    assert verdict.kind is VerdictKind.DUPLICATE
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
     assert verdict.matched_student_ids == ("s-original",)
     assert verdict.matched_status_numbers == ("G" + ORIGINAL_ID,)
     assert levels(verdict)["name_chars"] == "identical"
@@ -62,18 +66,18 @@ def test_r14_missing_id_same_facts_is_duplicate() -> None:
     assert "same name" in verdict.reason_en
 
 
-def test_r14_missing_id_with_stray_spaces_is_duplicate() -> None:
-    assert verdict_for(second(name="陈 思雨 ")).kind is VerdictKind.DUPLICATE
+def test_r14_missing_id_with_stray_spaces_is_flagged() -> None:
+    assert levels(verdict_for(second(name="陈 思雨 ")))["name_chars"] == "identical"
 
 
-def test_r14_traditional_form_is_duplicate() -> None:
+def test_r14_traditional_form_is_flagged() -> None:
     verdict = verdict_for(second(name="陳思雨"))
-    assert verdict.kind is VerdictKind.DUPLICATE
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
     assert levels(verdict)["name_chars"] == "identical"
 
 
 def test_r14_homophone_name_same_birthdate_is_possible_duplicate() -> None:
-    # 思雨 / 思语 read si yu: same county gives a duplicate, another city a review case.
+    # 思雨 / 思语 read si yu: a review case in the same county and in another city alike (never refused).
     moved = verdict_for(second(name="陈思语", region_code="350102"))
     assert moved.kind is VerdictKind.POSSIBLE_DUPLICATE
     pinyin = next(f for f in moved.features if f.name == "name_pinyin")
@@ -81,7 +85,7 @@ def test_r14_homophone_name_same_birthdate_is_possible_duplicate() -> None:
     assert pinyin.weight > 0
     assert "同音" in moved.reason_zh
     assert "县级" in moved.reason_zh
-    assert verdict_for(second(name="陈思语")).kind is VerdictKind.DUPLICATE
+    assert verdict_for(second(name="陈思语")).kind is VerdictKind.POSSIBLE_DUPLICATE
 
 
 def test_r14_homophone_surname_is_caught() -> None:
@@ -162,7 +166,8 @@ def test_r14_twins_with_similar_names_are_two_children() -> None:
 def test_r14_minority_name_with_other_dot_matches() -> None:
     record = original(name="阿依古丽·买买提")
     verdict = verdict_for(second(name="阿依古丽・买买提"), record)
-    assert verdict.kind is VerdictKind.DUPLICATE
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["name_chars"] == "identical"
 
 
 def test_r14_long_name_one_character_dropped_is_similar() -> None:
@@ -180,30 +185,34 @@ def test_r14_matches_are_ranked_best_first_and_capped() -> None:
     assert [m.score for m in verdict.matches] == sorted((m.score for m in verdict.matches), reverse=True)
 
 
-def test_r14_policy_thresholds_decide_the_kind() -> None:
+def test_r14_policy_threshold_and_weights_decide_flagging_never_refusal() -> None:
     swapped = second(birth_date=date(2014, 3, 7))
-    assert verdict_for(swapped, policy=MatchPolicy(duplicate_threshold=0.9)).kind is VerdictKind.DUPLICATE
-    assert verdict_for(swapped, policy=MatchPolicy(review_threshold=0.97)).kind is VerdictKind.UNIQUE
+    assert verdict_for(swapped).kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert verdict_for(swapped, policy=MatchPolicy(review_threshold_bits=20.25)).kind is VerdictKind.UNIQUE
     heavier = MatchPolicy(weights=FeatureWeights(birth_date_transposed=12.0))
-    assert verdict_for(swapped, policy=heavier).kind is VerdictKind.DUPLICATE
+    assert verdict_for(swapped, policy=heavier).kind is VerdictKind.POSSIBLE_DUPLICATE  # however strong
 
 
-def test_r01_r14_the_province_policy_file_sets_the_services_thresholds(tmp_path) -> None:
+def test_r01_r14_the_province_policy_file_sets_the_services_weights(tmp_path) -> None:
     from xueji_dedupe.app import match_policy
     from xueji_dedupe.settings import DedupeSettings
 
     swapped = second(birth_date=date(2014, 3, 7))
     packaged = match_policy(DedupeSettings(province="35"))
-    assert (packaged.duplicate_threshold, packaged.review_threshold) == (0.98, 0.5)
-    lenient = tmp_path / "xx.yaml"
-    lenient.write_text('code: "35"\nname: Fujian (test)\nduplicate_check: {duplicate_threshold: 0.9}\n')
-    assert verdict_for(swapped, policy=packaged).kind is not VerdictKind.DUPLICATE
-    assert verdict_for(swapped, policy=match_policy(DedupeSettings(policy_file=lenient))).kind is VerdictKind.DUPLICATE
+    assert (packaged.review_threshold_bits, packaged.prior_log2_odds) == (-0.25, -21.0)
+    strict = tmp_path / "xx.yaml"
+    strict.write_text('code: "35"\nname: Fujian (test)\nduplicate_check: {weights: {birth_date_transposed: -2}}\n')
+    assert verdict_for(swapped, policy=packaged).kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert verdict_for(swapped, policy=match_policy(DedupeSettings(policy_file=strict))).kind is VerdictKind.UNIQUE
 
 
-def test_r14_policy_refuses_review_above_duplicate_threshold() -> None:
-    with pytest.raises(ValidationError, match="review_threshold"):
-        MatchPolicy(duplicate_threshold=0.6, review_threshold=0.8)
+def test_r14_policy_has_no_refusal_threshold_and_keeps_the_boundary_off_the_grid() -> None:
+    with pytest.raises(ValidationError, match="duplicate_threshold"):
+        MatchPolicy(duplicate_threshold=0.98)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="odd multiple of 0.25"):
+        MatchPolicy(review_threshold_bits=0.5)  # a sum of half-bit weights could land on it
+    with pytest.raises(ValidationError, match="whole or half bits"):
+        FeatureWeights(name_identical=12.3)
 
 
 def test_r14_empty_index_is_unique() -> None:

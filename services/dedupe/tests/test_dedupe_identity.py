@@ -96,11 +96,12 @@ def test_r01_same_id_number_is_duplicate() -> None:
     assert "one person, one number" in verdict.reason_en
 
 
-def test_r01_same_status_number_is_duplicate() -> None:
+def test_r01_r14_same_status_number_alone_is_reviewed_not_refused() -> None:
+    """R14: only the same resident ID refuses outright; an L or J number has no correspondence to a person (R03)."""
     temporary = "L" + OTHER_ID
     index = DedupeIndex([indexed("s1", status_number=temporary)])
     verdict = check(index, request(name="张三", status_number=temporary))
-    assert verdict.kind is VerdictKind.DUPLICATE
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
     assert verdict.matches[0].rule == "status_number"
 
 
@@ -111,10 +112,17 @@ def test_r05_g_number_differing_from_id_after_a_change_identifies_by_both() -> N
     assert check(index, request(id_number=ID)).kind is VerdictKind.DUPLICATE
 
 
-def test_r14_two_different_valid_ids_are_two_persons_even_with_identical_facts() -> None:
+def test_r14_two_unrelated_valid_ids_are_two_persons_even_with_identical_facts() -> None:
+    far = id_number_for("350203", BORN, 57)  # another county, another sequence: not one number mistyped
     index = DedupeIndex([indexed("s1", id_number=ID)])
-    verdict = check(index, request(id_number=OTHER_ID))
-    assert verdict.kind is VerdictKind.UNIQUE
+    assert check(index, request(id_number=far)).kind is VerdictKind.UNIQUE
+
+
+def test_r14_a_second_id_number_one_digit_apart_with_the_same_name_is_reviewed() -> None:
+    index = DedupeIndex([indexed("s1", id_number=ID)])
+    verdict = check(index, request(id_number=OTHER_ID))  # sequence 011 / 013: one digit apart
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert "一位数字不同" in verdict.reason_zh
 
 
 def test_r10_key_info_change_does_not_match_its_own_record() -> None:

@@ -42,7 +42,7 @@ def test_r14_update_refiles_under_the_new_keys() -> None:
     assert len(index) == 1
     assert check(index, probe()).kind is VerdictKind.UNIQUE
     assert check(index, probe(name="刘梓萱", gender=Gender.FEMALE, birth_date=date(2016, 5, 9))).kind is (
-        VerdictKind.DUPLICATE
+        VerdictKind.POSSIBLE_DUPLICATE  # R14: a fuzzy match is reviewed, never refused
     )
     assert all(size == 1 for size in index.block_sizes().values())
 
@@ -95,8 +95,8 @@ def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hol
 
     keeper = IndexKeeper(hold_seconds=60)
     keeper.hold(record("new-1"), now=0.0)
-    # A second school enrolls the same child a moment later: the held record is found (R01).
-    assert check(keeper.index, probe(student_id="new-2")).kind is VerdictKind.DUPLICATE
+    # A second school enrolls the same child a moment later: the held record is found and reviewed (R01, R14).
+    assert check(keeper.index, probe(student_id="new-2")).kind is VerdictKind.POSSIBLE_DUPLICATE
     keeper.apply(IdentityUpdate("new-1", 1, record("new-1"), "35"))  # the registry created it: held no more
     keeper.expire(now=120.0)
     assert "new-1" in keeper.index

@@ -97,7 +97,8 @@ async def test_r50_http_check_for_operators_is_jurisdiction_checked(start_app, i
     body = {"name": "陳思雨", "birth_date": BORN.isoformat(), "gender": "female", "school_code": "3502030002"}
     answer = await dedupe.post("/v1/checks", json=body, headers=auth(token, "school", "3502030002"))
     assert answer.status_code == 200, answer.text
-    assert answer.json()["verdict"] == "duplicate"  # traditional form of the same name, same birth date and county
+    # Traditional form of the same name, same birth date and county: reviewed, not refused (R14, no ID number).
+    assert answer.json()["verdict"] == "possible_duplicate"
     assert answer.json()["existing_student_id"] == "stu_1"
 
     elsewhere = await dedupe.post("/v1/checks", json=body, headers=auth(token, "school", "3502030009"))

@@ -59,6 +59,26 @@ class PersonIdentity(_Message):
     )
     school_code: str = Field(pattern=r"^\d{10}$", description="the school of the record (county code + 4 digits)")
     status_number: str | None = Field(default=None, pattern=STATUS_NUMBER, description="L, G or J number (R03)")
+    guardians: tuple[str, ...] = Field(
+        default=(),
+        max_length=6,
+        description="guardians' names as typed (监护人姓名), where known: evidence for or against a match (R14)",
+    )
+    household_register: str | None = Field(
+        default=None,
+        pattern=r"^\d{6}$",
+        description="household-register division (户籍所在地, 6-digit county code), where known (R14); "
+        "preferred over region_code for the comparison",
+    )
+
+    @field_validator("guardians")
+    @classmethod
+    def _guardian_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Blank names dropped; each name at most 50 characters."""
+        kept = tuple(name.strip() for name in names if name.strip())
+        if any(len(name) > 50 for name in kept):
+            raise ValueError("a guardian's name has at most 50 characters")
+        return kept
 
     @field_validator("id_number")
     @classmethod

@@ -71,17 +71,86 @@ class Suspension(_Section):
         return self.period_years + self.max_extensions * self.extension_years
 
 
-class DuplicateCheck(_Section):
-    """R01, R14: where the duplicate check's match probability refuses a record, or sends it to county review."""
+def _whole_half_bits(value: float) -> bool:
+    return float(value * 2).is_integer()
 
-    duplicate_threshold: float = Field(default=0.98, gt=0.0, le=1.0, description="refused as the same person (R01)")
-    review_threshold: float = Field(default=0.5, gt=0.0, le=1.0, description="the county decides (R14)")
+
+class MatchWeights(_Section):
+    """R14: the evidence, in bits (log2 of m/u, Fellegi-Sunter), each comparison outcome adds for "same person".
+
+    m is how often one child's two records show the outcome, u how often two different children of one province
+    whose records share a blocking key do. Every weight is a whole or half bit, so that a sum of weights can never
+    land exactly on the review threshold (an odd multiple of a quarter bit): no pair is flagged or passed by `>=`.
+    """
+
+    name_identical: float = Field(default=13.0, description="same name after normalisation (dots, width, script)")
+    name_same_sound: float = Field(default=10.0, description="every character reads the same (同音字)")
+    name_alike: float = Field(default=8.0, description="one character sounds or looks alike, the rest equal")
+    name_similar: float = Field(default=6.0, description="one character added, dropped or changed, 4 or more")
+    name_partial: float = Field(default=-4.0, description="shares the surname or a character")
+    name_different: float = -10.0
+    name_twins: float = Field(
+        default=-16.0,
+        description="different given names where the guardians and the birth date agree: twins are two children",
+    )
+    birth_date_identical: float = 12.0
+    birth_date_transposed: float = Field(default=6.5, description="day and month swapped")
+    birth_date_one_digit: float = Field(default=3.0, description="one digit of YYYYMMDD mistyped")
+    birth_date_different: float = -7.0
+    gender_same: float = 1.0
+    gender_different: float = -6.0
+    region_same_county: float = Field(default=4.0, description="household register (else birthplace) county equal")
+    region_same_city: float = 1.0
+    region_same_province: float = -1.0
+    region_different: float = -2.0
+    guardian_same: float = Field(default=8.0, description="a guardian's name in common (also one typed alike)")
+    guardian_different: float = Field(default=-12.0, description="both records name guardians, none in common")
+    id_birth_date_part: float = Field(
+        default=12.0,
+        description="two valid ID numbers, same name, equal but for the birth-date digits: a second ID number "
+        "issued after a registration error (the birth dates then differ too; this weight covers both)",
+    )
+    id_near: float = Field(default=4.0, description="two valid ID numbers, same name, one digit apart or two swapped")
 
     @model_validator(mode="after")
-    def _review_below_duplicate(self) -> DuplicateCheck:
-        if self.review_threshold >= self.duplicate_threshold:
-            raise ValueError("review_threshold must be below duplicate_threshold (a review band between them)")
+    def _half_bits(self) -> Self:
+        odd = [name for name, value in self.model_dump().items() if not _whole_half_bits(value)]
+        if odd:
+            raise ValueError(f"weights must be whole or half bits: {', '.join(odd)}")
         return self
+
+
+class DuplicateCheck(_Section):
+    """R01, R14: the fuzzy duplicate check. Only the same valid resident ID number refuses outright (no threshold
+    here can refuse); a pair whose evidence reaches `review_threshold_bits` is a suspected duplicate (疑似重复) for
+    the county bureau's review.
+
+    The evidence of a pair is `prior_log2_odds` plus the weights of its comparison outcomes; its probability of
+    being one child is 1 / (1 + 2^-evidence). Flagged when evidence >= review_threshold_bits, which must be an odd
+    multiple of 0.25 (default -0.25 bits, p ~ 0.46): weights and prior are whole or half bits, so no pair lands
+    exactly on the boundary."""
+
+    prior_log2_odds: float = Field(default=-21.0, description="two records sharing a block are one child")
+    review_threshold_bits: float = Field(default=-0.25, description="at or above: suspected duplicate, reviewed")
+    weights: MatchWeights = MatchWeights()
+    max_matches: int = Field(default=5, ge=1, le=50, description="how many matches a verdict lists, best first")
+
+    @model_validator(mode="after")
+    def _boundary_off_the_grid(self) -> Self:
+        if not _whole_half_bits(self.prior_log2_odds):
+            raise ValueError("prior_log2_odds must be a whole or half bit")
+        quarters = self.review_threshold_bits * 4
+        if not quarters.is_integer() or int(quarters) % 2 == 0:
+            raise ValueError(
+                "review_threshold_bits must be an odd multiple of 0.25 (e.g. -0.25, 0.75), so that no sum of "
+                "half-bit weights lands exactly on it"
+            )
+        return self
+
+    @property
+    def review_probability(self) -> float:
+        """The threshold as a match probability, for people who read probabilities."""
+        return float(1.0 / (1.0 + 2.0 ** (-self.review_threshold_bits)))
 
 
 class ProvincePolicy(_Section):

@@ -38,12 +38,11 @@ class Dedupe:
 
 
 def match_policy(settings: DedupeSettings) -> MatchPolicy:
-    """Thresholds from the province policy file (R01, R14); the national tier without a file uses the defaults."""
+    """Weights and the review threshold from the province policy file (R14); the national tier without a file uses
+    the defaults."""
     if settings.national and settings.policy_file is None:
-        thresholds = DuplicateCheck()
-    else:
-        thresholds = load_policy(settings.policy_file or settings.province).duplicate_check
-    return MatchPolicy(duplicate_threshold=thresholds.duplicate_threshold, review_threshold=thresholds.review_threshold)
+        return DuplicateCheck()
+    return load_policy(settings.policy_file or settings.province).duplicate_check
 
 
 def wire(settings: DedupeSettings | None = None) -> Dedupe:

@@ -30,6 +30,7 @@ def case_view(history: list[Event]) -> Document | None:
         "purpose": opened["purpose"],
         "request": opened["request"],
         "matches": opened["matches"],
+        "evidence": opened.get("evidence", []),
         "state": "open",
     }
     if state.decision is not None:

@@ -30,7 +30,10 @@ class IdentityUpdate:
 
 
 def region_of(person: PersonIdentity) -> str:
-    """The household-register county: as given, else the ID number's region, else the school's county."""
+    """The household-register county (户籍所在地) where known, else the region given, else the ID number's region,
+    else the school's county."""
+    if person.household_register:
+        return person.household_register
     if person.region_code:
         return person.region_code
     if person.id_number:
@@ -50,6 +53,7 @@ def facts_of(person: PersonIdentity) -> dict[str, Any]:
         "region_code": region_of(person),
         "school_code": person.school_code,
         "status_number": person.status_number,
+        "guardians": person.guardians,
     }
 
 

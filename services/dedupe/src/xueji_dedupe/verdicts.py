@@ -69,6 +69,8 @@ def reviewer_view_of_request(request: PersonIdentity) -> dict[str, Any]:
         "school_code": request.school_code,
         "id_number_masked": _masked(request.id_number),
         "status_number_masked": _masked(request.status_number),
+        "guardians": list(request.guardians),
+        "household_register": request.household_register,
     }
 
 
@@ -88,6 +90,7 @@ def reviewer_view_of_record(record: CandidateRecord | None, match: MatchedStatus
             "region_code": record.region_code,
             "school_code": record.school_code,
             "id_number_masked": _masked(record.id_number),
+            "guardians": list(record.guardians),
         }
     return view
 
@@ -116,5 +119,6 @@ def case_opened(
         "purpose": request.purpose.value,
         "request": reviewer_view_of_request(request),
         "matches": [reviewer_view_of_record(indexed(m.student_id), m) for m in answer.matches],
+        "evidence": [f.model_dump(mode="json") for f in answer.features],  # of the best match, with its weight
         "at": now.isoformat(),
     }

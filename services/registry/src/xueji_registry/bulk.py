@@ -38,9 +38,11 @@ HEADERS = {
     "家庭住址": "home_address", "现住址": "home_address", "home_address": "home_address",
     "监护人": "guardian_name", "监护人姓名": "guardian_name", "guardian_name": "guardian_name",
     "监护人电话": "guardian_phone", "联系电话": "guardian_phone", "guardian_phone": "guardian_phone",
+    "户籍所在地": "household_register", "户籍所在地代码": "household_register", "户籍地": "household_register",
+    "household_register": "household_register",
 }  # fmt: skip
 REQUIRED = ("name", "gender", "birth_date", "grade")
-BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone")
+BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone", "household_register")
 GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
 GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 

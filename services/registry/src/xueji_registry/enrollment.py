@@ -95,6 +95,8 @@ def _request(
         id_number=body.id_number,
         gender=body.gender.value,
         birth_date=body.birth_date,
+        guardians=body.basic.guardian_names(),
+        household_register=body.basic.household_register,
         purpose=CheckPurpose.CREATION,
     )
     message = envelop(

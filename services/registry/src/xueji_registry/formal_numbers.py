@@ -63,6 +63,8 @@ def _question(state: StudentStatus) -> CheckRequested:
         birth_date=state.identity.birth_date,
         gender=state.identity.gender.value,
         school_code=state.school_code,
+        guardians=state.basic.guardian_names(),
+        household_register=state.basic.household_register,
         status_number=formal_number(state.identity.id_number),
         purpose=CheckPurpose.G_NUMBER_ISSUANCE,
     )

@@ -30,8 +30,15 @@ def _identity(state: StudentStatus, kind: type[IdentityRecorded]) -> IdentityRec
         gender=state.identity.gender.value,
         school_code=state.school_code,
         status_number=state.status_number,
+        guardians=state.basic.guardian_names(),
+        household_register=state.basic.household_register,
         record_version=state.version,
     )
+
+
+def _evidence(state: StudentStatus) -> tuple[object, ...]:
+    """What the index compares: key information, the status number, guardians and household register (R14)."""
+    return (state.identity, state.status_number, state.basic.guardian_names(), state.basic.household_register)
 
 
 def identity_change(before: StudentStatus | None, after: StudentStatus) -> BaseModel | None:
@@ -43,7 +50,7 @@ def identity_change(before: StudentStatus | None, after: StudentStatus) -> BaseM
         return IdentityRemoved(student_id=after.student_id, record_version=after.version, reason=cause)
     if before is None or not _indexed(after):
         return None  # still not compared against (pending review), or already gone
-    if (before.identity, before.status_number) != (after.identity, after.status_number):
+    if _evidence(before) != _evidence(after):
         return _identity(after, IdentityChanged)
     return None
 

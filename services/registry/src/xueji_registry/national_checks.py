@@ -48,6 +48,8 @@ def _question(state: StudentStatus, change: PendingChange) -> CheckRequested:
         birth_date=state.identity.birth_date,
         gender=state.identity.gender.value,
         school_code=state.school_code,
+        guardians=state.basic.guardian_names(),
+        household_register=state.basic.household_register,
         status_number=number or state.status_number,
         purpose=PURPOSE[change.kind],
     )

@@ -1,5 +1,10 @@
 """The batch audit (R01, R14, R51): every record in the index against every other, through the same blocks and the
-same scoring as a single check, fast enough for a province's million records.
+same scoring as a single check, fast enough for a province's million records. Pairs sharing a resident ID are
+duplicates; every other pair found is a suspected duplicate for review (R14).
+
+Pairs of two records that both have a resident ID are compared only through the second-ID keys (same name, see
+`features.comparable`), in a pass of their own; the filters below are for the blocks' other pairs, where no
+ID-number evidence can apply.
 
 A single check compares one request with every record of its blocks in Python. The audit instead takes each block
 whole and computes the two name similarities of all its pairs at once (rapidfuzz's cdist, in C++ on every core);
@@ -13,7 +18,6 @@ are recognised for the whole block at once (Hamming distance of YYYYMMDD, and da
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -22,10 +26,10 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Hamming
 
-from xueji_dedupe.domain.check import identity_rule, match_probability
-from xueji_dedupe.domain.features import compare
+from xueji_dedupe.domain.check import evidence_bits, identity_rule
+from xueji_dedupe.domain.features import comparable, compare
 from xueji_dedupe.domain.index import DedupeIndex
-from xueji_dedupe.domain.policy import MatchPolicy
+from xueji_dedupe.domain.policy import MatchPolicy, flagged, probability
 from xueji_dedupe.domain.profile import PersonProfile
 from xueji_dedupe.domain.verdict import FeatureScore, VerdictKind
 
@@ -33,7 +37,6 @@ T = TypeVar("T")
 CHARS_CUTOFF = 50.0  # fuzz.ratio of the name keys below which the name level is "different" ...
 SOUND_CUTOFF = 70.0  # ... together with the ratio of the readings below this (features._name_level)
 PARALLEL_FROM = 300  # block size from which cdist runs on every core
-FEATURES = ("name", "birth_date", "gender", "region")  # each weight of FeatureWeights starts with its feature
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class AuditPair:
     second: str
     kind: VerdictKind
     score: float
-    rule: str  # id_number, status_number or fuzzy
+    rule: str  # id_number, status_number or fuzzy (second_id: two ID numbers of one name)
     features: tuple[FeatureScore, ...] = ()
 
 
@@ -59,24 +62,31 @@ class AuditReport:
 
 
 def _best(policy: MatchPolicy) -> dict[str, float]:
-    """The largest weight each feature can add."""
+    """The largest weight each feature can add to a pair where at least one record has no resident ID."""
     w = policy.weights
     return {
         "name": max(
-            w.name_identical, w.name_same_sound, w.name_alike, w.name_similar, w.name_partial, w.name_different
+            w.name_identical,
+            w.name_same_sound,
+            w.name_alike,
+            w.name_similar,
+            w.name_partial,
+            w.name_different,
+            w.name_twins,
         ),
         "birth_date": max(
             w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different
         ),
         "gender": max(w.gender_same, w.gender_different),
         "region": max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different),
+        "guardians": max(w.guardian_same, w.guardian_different, 0.0),  # 0: a record without guardians
     }
 
 
 def _unreachable(policy: MatchPolicy, feature: str, weight: float) -> bool:
     """Can no pair with this outcome of `feature` reach the review threshold, whatever else agrees?"""
     bits = policy.prior_log2_odds + weight + sum(v for k, v in _best(policy).items() if k != feature)
-    return 1.0 / (1.0 + math.exp2(-bits)) < policy.review_threshold
+    return not flagged(bits, policy)
 
 
 def name_filter_is_safe(policy: MatchPolicy) -> bool:
@@ -101,7 +111,9 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
             if (first, second) not in seen:
                 seen.add((first, second))
                 rule = identity_rule(index.profile(first), index.profile(second))
-                report.pairs.append(AuditPair(first, second, VerdictKind.DUPLICATE, 1.0, rule))
+                # Only the same resident ID is a duplicate outright; a bare status number is reviewed (R14).
+                kind = VerdictKind.DUPLICATE if rule == "id_number" else VerdictKind.POSSIBLE_DUPLICATE
+                report.pairs.append(AuditPair(first, second, kind, 1.0, rule))
     for _, members in index.blocks():
         ids = sorted(members)
         report.blocks += 1
@@ -117,16 +129,28 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
                 continue
             seen.add(key)
             a, b = profiles[i], profiles[j]
-            if a.reliable_ids and b.reliable_ids and not a.reliable_ids & b.reliable_ids:
-                continue  # two valid ID numbers are two persons, as in a single check
+            if a.reliable_ids and b.reliable_ids:
+                continue  # two ID numbers: the second-ID pass below, as in a single check
             report.pairs_scored += 1
-            features = compare(a, b, policy.weights)
-            score = match_probability(features, policy)
-            if score >= policy.review_threshold:
-                duplicate = score >= policy.duplicate_threshold
-                kind = VerdictKind.DUPLICATE if duplicate else VerdictKind.POSSIBLE_DUPLICATE
-                report.pairs.append(AuditPair(key[0], key[1], kind, score, "fuzzy", features))
+            _score(report, key, a, b, policy)
+    for _, members in index.id_name_blocks():
+        for first, second in _pairs_of(sorted(members)):
+            if (first, second) in seen:
+                continue
+            seen.add((first, second))
+            a, b = index.profile(first), index.profile(second)
+            if comparable(a, b):
+                report.pairs_scored += 1
+                _score(report, (first, second), a, b, policy)
     return report
+
+
+def _score(report: AuditReport, key: tuple[str, str], a: PersonProfile, b: PersonProfile, policy: MatchPolicy) -> None:
+    features = compare(a, b, policy.weights)
+    bits = evidence_bits(features, policy)
+    if flagged(bits, policy):
+        pair = AuditPair(key[0], key[1], VerdictKind.POSSIBLE_DUPLICATE, probability(bits), "fuzzy", features)
+        report.pairs.append(pair)
 
 
 def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:

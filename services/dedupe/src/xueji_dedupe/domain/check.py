@@ -1,38 +1,52 @@
-"""The duplicate check: exact on identifying numbers, then fuzzy within blocks (R01, R03, R14)."""
+"""The duplicate check (R01, R03, R14): the same valid resident ID number refuses outright; every other likeness
+whose evidence reaches the review threshold is a suspected duplicate (疑似重复) for the county bureau's review."""
 
 from __future__ import annotations
 
-import math
-
 from xueji_dedupe.domain import reasons
-from xueji_dedupe.domain.features import compare
+from xueji_dedupe.domain.features import comparable, compare
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.model import CheckRequest
-from xueji_dedupe.domain.policy import MatchPolicy
+from xueji_dedupe.domain.policy import MatchPolicy, flagged, probability
 from xueji_dedupe.domain.profile import PersonProfile, profile_of
 from xueji_dedupe.domain.verdict import FeatureScore, MatchedRecord, Verdict, VerdictKind
 
 
+def evidence_bits(features: tuple[FeatureScore, ...], policy: MatchPolicy) -> float:
+    """The pair's evidence for "one child": the prior log2 odds plus every outcome's weight."""
+    return policy.prior_log2_odds + sum(feature.weight for feature in features)
+
+
 def match_probability(features: tuple[FeatureScore, ...], policy: MatchPolicy) -> float:
     """Posterior probability of "same person": the prior odds times the evidence, as a logistic in base 2."""
-    bits = policy.prior_log2_odds + sum(feature.weight for feature in features)
-    # Clamped so that an extreme policy cannot overflow the float; 2**-512 already reads as 1.
-    return 1.0 / (1.0 + math.exp2(-max(-512.0, min(512.0, bits))))
+    return probability(evidence_bits(features, policy))
+
+
+def candidates_of(index: DedupeIndex, probe: PersonProfile, own_id: str | None) -> set[str]:
+    """The records a request is compared with: those sharing a blocking key, but of the records with a resident ID
+    only those the second-ID rule could take for the same child (same name, see `comparable`) when the request has
+    an ID too. The record being changed never matches itself."""
+    if probe.reliable_ids:
+        found = index.same_block_without_ids(probe.blocking_keys) | index.same_id_name(probe.id_name_keys)
+    else:
+        found = index.same_block(probe.blocking_keys)
+    found.discard(own_id or "")
+    return found
 
 
 def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None = None) -> Verdict:
     """Is the person in the request already in the index?
 
-    A shared resident ID (or a G number's ID part, or the same status number) is a duplicate outright.
-    Otherwise the request is compared with the records that share a blocking key, skipping any whose
-    resident ID differs from the request's: two valid ID numbers are two persons (a mistyped ID fails
-    its check character, R06). The record being changed never matches itself.
+    A shared resident ID (or a G number's ID part) is a duplicate outright (R01). Anything else is fuzzy: the
+    request is scored against its candidates, and any whose evidence reaches the review threshold makes the
+    request a suspected duplicate; there is no fuzzy refusal (R14). Two valid resident ID numbers are two persons
+    unless the second-ID rule says they may be one (`features.comparable`).
     """
     policy = policy or MatchPolicy()
     probe = profile_of(request)
 
     exact = _exact_matches(index, probe, request.student_id)
-    if exact:
+    if exact and exact[0].rule == "id_number":
         zh, en = reasons.exact(exact[0])
         return Verdict(
             kind=VerdictKind.DUPLICATE,
@@ -44,20 +58,23 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
             candidates_compared=0,
         )
 
-    # Nobody else shares a resident ID with the request (that was answered above), and two valid resident IDs are
-    # two persons: a request with one is compared only with the records that have none.
-    blocked = index.same_block_without_ids if probe.reliable_ids else index.same_block
-    candidates = blocked(probe.blocking_keys) - {request.student_id}
-    scored: list[MatchedRecord] = []
-    for student_id in candidates:
+    candidates = candidates_of(index, probe, request.student_id)
+    scored: list[MatchedRecord] = list(exact)  # a bare status-number match: reviewed, never refused (R14)
+    for student_id in candidates - {m.student_id for m in exact}:
         other = index.profile(student_id)
+        if not comparable(probe, other):
+            continue
         features = compare(probe, other, policy.weights)
-        score = match_probability(features, policy)
-        if score >= policy.review_threshold:
+        bits = evidence_bits(features, policy)
+        if flagged(bits, policy):
             status_number = other.facts.status_number
             scored.append(
                 MatchedRecord(
-                    student_id=student_id, status_number=status_number, score=score, rule="fuzzy", features=features
+                    student_id=student_id,
+                    status_number=status_number,
+                    score=probability(bits),
+                    rule="fuzzy",
+                    features=features,
                 )
             )
     return _fuzzy_verdict(scored, len(candidates), policy)
@@ -94,10 +111,9 @@ def _fuzzy_verdict(scored: list[MatchedRecord], compared: int, policy: MatchPoli
         return Verdict(kind=VerdictKind.UNIQUE, score=0.0, reason_zh=zh, reason_en=en, candidates_compared=compared)
     ranked = sorted(scored, key=lambda match: (-match.score, match.student_id))[: policy.max_matches]
     best = ranked[0]
-    duplicate = best.score >= policy.duplicate_threshold
-    zh, en = reasons.fuzzy(best, review=not duplicate)
+    zh, en = reasons.fuzzy(best, review=True)
     return Verdict(
-        kind=VerdictKind.DUPLICATE if duplicate else VerdictKind.POSSIBLE_DUPLICATE,
+        kind=VerdictKind.POSSIBLE_DUPLICATE,
         score=best.score,
         matches=tuple(ranked),
         features=best.features,

@@ -1,4 +1,11 @@
-"""Feature comparisons of two profiles: name by characters and by pinyin, birth date, gender, region (R14)."""
+"""Feature comparisons of two profiles (R14): name by characters and by pinyin, birth date, gender, region, guardians,
+and two resident ID numbers where both records have one.
+
+The weights add up (Fellegi-Sunter), with two outcomes read together because they are not independent:
+- twins: where the guardians and the birth date agree, different given names are two children (`name_twins`);
+- a second ID number: two numbers equal but for their birth-date digits explain the different birth dates, so the
+  birth date adds nothing of its own there (`id_birth_date_part` carries both).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +23,83 @@ from xueji_dedupe.domain.verdict import FeatureScore
 
 def compare(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tuple[FeatureScore, ...]:
     """All feature scores of a pair, names first; their weights sum to the pair's evidence."""
+    chars, sound = compare_names(a, b, weights)
+    born = compare_birth_dates(a.facts.birth_date, b.facts.birth_date, weights)
+    guardians = compare_guardians(a, b, weights)
+    numbers = compare_id_numbers(a, b, weights)
+    if guardians is not None and guardians.level == "same" and born.level == "identical" and chars.level in TWINS:
+        chars = chars.model_copy(update={"level": "twins", "weight": weights.name_twins})
+        sound = sound.model_copy(update={"weight": 0.0, "level": "twins"})
+    if numbers is not None and numbers.level == "birth_date_part":
+        born = born.model_copy(update={"weight": 0.0})
+    extra = tuple(f for f in (guardians, numbers) if f is not None)
     return (
-        *compare_names(a, b, weights),
-        compare_birth_dates(a.facts.birth_date, b.facts.birth_date, weights),
+        chars,
+        sound,
+        born,
         compare_genders(a.facts.gender, b.facts.gender, weights),
         compare_regions(a.facts.region_code, b.facts.region_code, weights),
+        *extra,
     )
+
+
+TWINS = ("partial", "different")  # name levels that, with the same guardians and birth date, say "twins"
+
+
+def comparable(a: PersonProfile, b: PersonProfile) -> bool:
+    """Two valid resident ID numbers are two persons, unless the names are the same and the numbers are one number
+    mistyped or reissued (birth-date digits corrected, one digit apart, two digits swapped): a second ID number."""
+    if not (a.reliable_ids and b.reliable_ids):
+        return True
+    return a.name_key == b.name_key and _id_relation(a.reliable_ids, b.reliable_ids) is not None
+
+
+def compare_guardians(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> FeatureScore | None:
+    """A guardian in common (by written name or reading), or none in common; nothing when either lists none."""
+    if not (a.guardians and b.guardians):
+        return None
+    if a.guardians & b.guardians:
+        return FeatureScore(name="guardians", level="same", similarity=1.0, weight=w.guardian_same)
+    return FeatureScore(name="guardians", level="different", similarity=0.0, weight=w.guardian_different)
+
+
+def compare_id_numbers(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> FeatureScore | None:
+    """Two different valid ID numbers that may be one person's (see `comparable`); nothing unless both have one."""
+    if not (a.reliable_ids and b.reliable_ids):
+        return None
+    level = _id_relation(a.reliable_ids, b.reliable_ids)
+    if level == "birth_date_part":
+        return FeatureScore(name="id_number", level=level, similarity=0.8, weight=w.id_birth_date_part)
+    if level is not None:
+        return FeatureScore(name="id_number", level=level, similarity=0.9, weight=w.id_near)
+    return FeatureScore(name="id_number", level="different", similarity=0.0, weight=0.0)
+
+
+def _id_relation(first: frozenset[str], second: frozenset[str]) -> str | None:
+    for x in first:
+        for y in second:
+            relation = id_relation(x, y)
+            if relation is not None:
+                return relation
+    return None
+
+
+def id_relation(x: str, y: str) -> str | None:
+    """How two different 18-character ID numbers relate: equal but for the birth date (YYYYMMDD, digits 7-14),
+    one digit apart or two adjacent digits swapped (in the first 17; the check character follows them), or None."""
+    if x == y:
+        return None
+    if x[:6] == y[:6] and x[14:17] == y[14:17]:
+        return "birth_date_part"
+    body_x, body_y = x[:17], y[:17]
+    differ = [i for i in range(17) if body_x[i] != body_y[i]]
+    if len(differ) == 1:
+        return "one_digit"
+    if len(differ) == 2 and differ[1] == differ[0] + 1:
+        i, j = differ
+        if body_x[i] == body_y[j] and body_x[j] == body_y[i]:
+            return "transposed"
+    return None
 
 
 def compare_names(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> tuple[FeatureScore, FeatureScore]:

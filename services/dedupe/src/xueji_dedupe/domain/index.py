@@ -21,6 +21,7 @@ class DedupeIndex:
         self._by_identity: dict[str, set[str]] = {}
         self._by_block: dict[str, set[str]] = {}
         self._by_block_without_id: dict[str, set[str]] = {}  # the same, only records with no resident ID
+        self._by_id_name: dict[str, set[str]] = {}  # records with a resident ID, for the second-ID rule (R14)
         for record in records:
             self.upsert(record)
 
@@ -48,6 +49,8 @@ class DedupeIndex:
             self._by_block.setdefault(key, set()).add(record.student_id)
             if not profile.reliable_ids:
                 self._by_block_without_id.setdefault(key, set()).add(record.student_id)
+        for key in profile.id_name_keys:
+            self._by_id_name.setdefault(key, set()).add(record.student_id)
 
     def remove(self, student_id: str) -> None:
         """Forget a record (a deletion approved by the Ministry, R13); absent ids are ignored."""
@@ -75,6 +78,15 @@ class DedupeIndex:
         """`same_block`, only the records without a resident ID (L and J students)."""
         return set().union(*(self._by_block_without_id.get(key, ()) for key in keys))
 
+    def same_id_name(self, keys: Iterable[str]) -> set[str]:
+        """Records with a resident ID filed under the second-ID keys (same name and year or day, same number
+        without its birth date): the only records with an ID that a request with another ID is compared with."""
+        return set().union(*(self._by_id_name.get(key, ()) for key in keys))
+
+    def id_name_blocks(self) -> Iterator[tuple[str, frozenset[str]]]:
+        """Every second-ID key holding two or more records: the batch audit's pairs of two ID numbers."""
+        return ((key, frozenset(ids)) for key, ids in self._by_id_name.items() if len(ids) > 1)
+
     def identity_groups(self) -> Iterator[frozenset[str]]:
         """Every set of two or more records sharing an identity key: the batch audit's exact duplicates."""
         return (frozenset(ids) for ids in self._by_identity.values() if len(ids) > 1)
@@ -91,6 +103,7 @@ class DedupeIndex:
         tables = [(self._by_identity, profile.identity_keys), (self._by_block, profile.blocking_keys)]
         if not profile.reliable_ids:
             tables.append((self._by_block_without_id, profile.blocking_keys))
+        tables.append((self._by_id_name, profile.id_name_keys))
         for table, keys in tables:
             for key in keys:
                 ids = table.get(key)

@@ -24,9 +24,12 @@ class PersonFacts(BaseModel):
     id_number: str | None = Field(default=None, description="18-character resident ID number, if obtainable")
     birth_date: date
     gender: Gender
-    region_code: str = Field(pattern=r"^\d{6}$", description="household-register (birthplace) county code")
+    region_code: str = Field(
+        pattern=r"^\d{6}$", description="household-register county (户籍所在地) where known, else the birthplace's"
+    )
     school_code: str | None = Field(default=None, pattern=r"^\d{10}$")
     status_number: str | None = Field(default=None, description="L, G or J number (R03), if assigned")
+    guardians: tuple[str, ...] = Field(default=(), description="guardians' names as typed, where known (R14)")
 
     @field_validator("id_number")
     @classmethod

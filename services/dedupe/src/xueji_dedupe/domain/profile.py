@@ -22,6 +22,8 @@ class PersonProfile:
     identity_keys: frozenset[str]
     reliable_ids: frozenset[str]  # resident IDs known for the person; empty for L/J students without one
     blocking_keys: frozenset[str]
+    guardians: frozenset[str]  # each guardian's name key and its dialect-folded reading ("k:..." and "s:...")
+    id_name_keys: frozenset[str]  # for a record with an ID: where a second ID number of the same name is found
 
 
 @lru_cache(maxsize=500_000)
@@ -40,6 +42,7 @@ def profile_of(facts: PersonFacts) -> PersonProfile:
     """Everything the comparisons need, so an index computes it once per record, not once per check."""
     key, syllables, fuzzy, surname_sound = _name_profile(facts.name)
     keys = identity_keys(facts.id_number, facts.status_number)
+    reliable = frozenset(key[3:] for key in keys if key.startswith("id:"))
     return PersonProfile(
         facts=facts,
         name_key=key,
@@ -47,9 +50,33 @@ def profile_of(facts: PersonFacts) -> PersonProfile:
         fuzzy=fuzzy,
         surname_sound=surname_sound,
         identity_keys=keys,
-        reliable_ids=frozenset(key[3:] for key in keys if key.startswith("id:")),
+        reliable_ids=reliable,
         blocking_keys=_blocking_keys(facts, fuzzy, surname_sound),
+        guardians=frozenset(k for name in facts.guardians for k in _guardian_keys(name)),
+        id_name_keys=_id_name_keys(facts, key, reliable),
     )
+
+
+@lru_cache(maxsize=200_000)
+def _guardian_keys(name: str) -> tuple[str, ...]:
+    """A guardian matches by the written name or its dialect-folded reading (a homophone typed for a character)."""
+    key = name_key(name)
+    if not key:
+        return ()
+    parts = has_middle_dot(name)
+    return (f"k:{key}", "s:" + "".join(fuzzy_syllables(name_syllables(key, has_parts=parts))))
+
+
+def _id_name_keys(facts: PersonFacts, key: str, reliable: frozenset[str]) -> frozenset[str]:
+    """Keys under which records with a resident ID are filed for the second-ID rule (R14): a child issued a second
+    number keeps the name, so the same name with the birth year or with month and day, and the number without
+    its birth-date digits (region + sequence: a number corrected only in its date)."""
+    if not reliable:
+        return frozenset()
+    born = facts.birth_date
+    keys = {f"idn-y:{key}:{born.year}", f"idn-md:{key}:{born.month:02d}{born.day:02d}"}
+    keys |= {f"idn-nodate:{number[:6]}{number[14:17]}" for number in reliable}
+    return frozenset(keys)
 
 
 def _blocking_keys(facts: PersonFacts, fuzzy: tuple[str, ...], surname_sound: str) -> frozenset[str]:

@@ -14,6 +14,10 @@ _PHRASES: dict[tuple[str, str], tuple[str, str]] = {
     ("name", "similar"): ("姓名仅一字之差", "name differs by one character"),
     ("name", "partial"): ("姓名部分相同", "name partly the same"),
     ("name", "different"): ("姓名不同", "different name"),
+    ("name", "twins"): (
+        "同一监护人、同一出生日期而名字不同（多胞胎）",
+        "different given names with the same guardians and birth date (twins)",
+    ),
     ("birth_date", "identical"): ("出生日期相同", "same birth date"),
     ("birth_date", "transposed"): ("出生日期月日颠倒", "birth day and month swapped"),
     ("birth_date", "one_digit"): ("出生日期一位数字不同", "birth date differs in one digit"),
@@ -24,6 +28,16 @@ _PHRASES: dict[tuple[str, str], tuple[str, str]] = {
     ("region", "same_city"): ("户籍同一地市", "same city, another county"),
     ("region", "same_province"): ("户籍同省不同地市", "same province, another city"),
     ("region", "different"): ("户籍不同省份", "another province"),
+    ("guardians", "same"): ("监护人相同", "a guardian in common"),
+    ("guardians", "different"): ("监护人不同", "different guardians"),
+    ("id_number", "birth_date_part"): (
+        "两个身份证号仅出生日期部分不同（疑似更正后重新发号）",
+        "two ID numbers differing only in the birth-date digits (a number reissued after a correction?)",
+    ),
+    ("id_number", "one_digit"): ("两个身份证号仅一位数字不同", "two ID numbers one digit apart"),
+    ("id_number", "transposed"): ("两个身份证号两位数字颠倒", "two ID numbers with two digits swapped"),
+    ("id_number", "different"): ("身份证号不同", "different ID numbers"),
+    ("status_number", "identical"): ("学籍号相同", "the same status number"),
 }
 
 
@@ -60,7 +74,7 @@ def fuzzy(match: MatchedRecord, *, review: bool) -> tuple[str, str]:
     if review:
         return (
             f"疑似重复：与{zh_who}{zh_evidence}，匹配概率 {match.score:.2f}，请县级教育行政部门审核",
-            f"Possible duplicate of {en_who}: {en_evidence}; match probability {match.score:.2f}, "
+            f"Suspected duplicate of {en_who}: {en_evidence}; match probability {match.score:.2f}, "
             "for review by the county bureau",
         )
     return (

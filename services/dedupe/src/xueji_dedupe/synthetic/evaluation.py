@@ -75,7 +75,7 @@ def evaluate(dataset: SyntheticDataset, policy: MatchPolicy | None = None) -> Ev
             pair = frozenset((record.student_id, match.student_id))
             if pair in truth:
                 found.add(pair)
-                if verdict.kind is VerdictKind.DUPLICATE and match.score >= policy.duplicate_threshold:
+                if verdict.kind is VerdictKind.DUPLICATE:
                     refused.add(pair)
             else:
                 false_positives.append(pair)

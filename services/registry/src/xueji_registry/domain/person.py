@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xueji_contracts.identity import InvalidResidentId, validate_resident_id
+
+# Between several guardians typed into one 监护人姓名 cell: 、 , ， ; ； / and runs of spaces.
+GUARDIAN_SEPARATORS = re.compile(r"[、,，;；/]|\s{2,}")
 
 
 class Gender(StrEnum):
@@ -48,6 +53,19 @@ class BasicInfo(BaseModel):
     home_address: str | None = Field(default=None, max_length=200)
     guardian_name: str | None = Field(default=None, max_length=50)
     guardian_phone: str | None = Field(default=None, max_length=30)
+    guardians: tuple[Annotated[str, Field(min_length=1, max_length=50)], ...] = Field(
+        default=(), max_length=6, description="every guardian's name as typed (R14 evidence); guardian_name counts too"
+    )
+    household_register: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="户籍所在地: the household-register county code (R14 evidence)"
+    )
+
+    def guardian_names(self) -> tuple[str, ...]:
+        """Every guardian named, once: the list, then the 监护人姓名 field (which may hold several: 陈建国、林美华)."""
+        names = list(self.guardians)
+        if self.guardian_name:
+            names += [part for part in GUARDIAN_SEPARATORS.split(self.guardian_name) if part.strip()]
+        return tuple(dict.fromkeys(name.strip() for name in names))
 
 
 class BasicInfoPatch(BaseModel):
@@ -61,6 +79,8 @@ class BasicInfoPatch(BaseModel):
     home_address: str | None = Field(default=None, max_length=200)
     guardian_name: str | None = Field(default=None, max_length=50)
     guardian_phone: str | None = Field(default=None, max_length=30)
+    guardians: tuple[Annotated[str, Field(min_length=1, max_length=50)], ...] | None = Field(default=None, max_length=6)
+    household_register: str | None = Field(default=None, pattern=r"^\d{6}$")
 
     def changed(self) -> dict[str, object]:
         return self.model_dump(exclude_none=True)

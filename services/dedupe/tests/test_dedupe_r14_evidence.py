@@ -1,0 +1,181 @@
+"""R14 as rewritten: guardians and household register are evidence, twins are two children, a second ID number is a
+suspected duplicate, small errors add up, every separator and script folds, and nothing fuzzy is ever refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from xueji_dedupe.domain import (
+    CandidateRecord,
+    CheckRequest,
+    DedupeIndex,
+    Gender,
+    MatchPolicy,
+    Verdict,
+    VerdictKind,
+    check,
+    name_key,
+)
+from xueji_dedupe.domain.batch_audit import audit
+from xueji_dedupe.domain.features import id_relation
+from xueji_dedupe.synthetic import id_number_for
+
+BORN = date(2015, 4, 18)
+ID = id_number_for("350602", BORN, 31)  # odd: a boy
+PARENTS = ("陈建国", "林美华")
+
+
+def record(**fields: object) -> CandidateRecord:
+    base: dict[str, object] = {
+        "student_id": "s-first",
+        "name": "陈宇晨",
+        "id_number": ID,
+        "birth_date": BORN,
+        "gender": Gender.MALE,
+        "region_code": "350602",
+        "school_code": "3506020001",
+        "guardians": PARENTS,
+    }
+    return CandidateRecord.model_validate(base | fields)
+
+
+def request(**fields: object) -> CheckRequest:
+    base = record().model_dump(exclude={"student_id", "id_number"})
+    return CheckRequest.model_validate(base | {"school_code": "3506020002"} | fields)
+
+
+def verdict_for(probe: CheckRequest, *records: CandidateRecord) -> Verdict:
+    return check(DedupeIndex(records or [record()]), probe)
+
+
+def levels(verdict: Verdict) -> dict[str, str]:
+    return {feature.name: feature.level for feature in verdict.features}
+
+
+def test_r14_only_the_same_valid_id_number_refuses_outright() -> None:
+    assert verdict_for(request(id_number=ID)).kind is VerdictKind.DUPLICATE
+    same_everything_but_the_number = verdict_for(request())
+    assert same_everything_but_the_number.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert same_everything_but_the_number.score > 0.999  # however sure the evidence, the county decides
+
+
+def test_r14_namesakes_with_different_guardians_are_not_flagged_and_never_refused() -> None:
+    """Same common name, birth date and county; one without an ID number; different guardians and schools."""
+    namesake = request(guardians=("王志强", "黄丽娟"))
+    verdict = verdict_for(namesake)
+    assert verdict.kind is VerdictKind.UNIQUE
+    # Without guardians on either side the likeness is left to the county: reviewed, not refused.
+    unknown = verdict_for(request(guardians=()))
+    assert unknown.kind is VerdictKind.POSSIBLE_DUPLICATE
+
+
+def test_r14_a_guardian_in_common_raises_the_match_different_guardians_lower_it() -> None:
+    moved = {"region_code": "350102", "birth_date": date(2015, 4, 19)}  # another city, one digit of the date off
+    same = verdict_for(request(name="陈宇辰", **moved))
+    unknown = verdict_for(request(name="陈宇辰", guardians=(), **moved))
+    other = verdict_for(request(name="陈宇辰", guardians=("王志强",), **moved))
+    assert same.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(same)["guardians"] == "same"
+    assert unknown.kind is VerdictKind.UNIQUE and other.kind is VerdictKind.UNIQUE
+    assert "监护人相同" in same.reason_zh and "a guardian in common" in same.reason_en
+
+
+def test_r14_a_guardian_typed_with_a_homophone_or_in_traditional_form_is_the_same_guardian() -> None:
+    verdict = verdict_for(request(guardians=("陳建國",)), record(guardians=("陈建郭",)))
+    assert levels(verdict)["guardians"] == "same"
+
+
+def test_r14_twins_same_guardians_and_birth_date_different_given_names_are_two_children() -> None:
+    twin = record(student_id="s-twin", name="陈思琪", id_number=None, gender=Gender.FEMALE)
+    for name, gender in (("陈思涵", Gender.FEMALE), ("陈子轩", Gender.MALE), ("陈宇航", Gender.MALE)):
+        verdict = verdict_for(request(name=name, gender=gender), twin)
+        assert verdict.kind is VerdictKind.UNIQUE, name
+
+
+def test_r14_twins_with_sound_alike_names_are_reviewed_never_refused() -> None:
+    """宇晨 / 宇辰 read alike: other evidence says "maybe the same child", so the county looks; never a refusal."""
+    twin = record(student_id="s-twin", id_number=None)
+    verdict = verdict_for(request(name="陈宇辰"), twin)
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+
+
+def test_r14_twins_both_with_id_numbers_are_two_children_even_one_digit_apart() -> None:
+    brother = id_number_for("350602", BORN, 33)  # the next boy's sequence: one digit apart
+    assert id_relation(ID, brother) == "one_digit"
+    verdict = verdict_for(request(name="陈宇辰", id_number=brother))
+    assert verdict.kind is VerdictKind.UNIQUE
+
+
+def test_r14_a_second_id_number_differing_only_in_the_birth_date_is_a_suspected_duplicate() -> None:
+    corrected = date(2015, 8, 14)
+    second = id_number_for("350602", corrected, 31)
+    assert id_relation(ID, second) == "birth_date_part"
+    verdict = verdict_for(request(id_number=second, birth_date=corrected))
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["id_number"] == "birth_date_part"
+    assert "仅出生日期部分不同" in verdict.reason_zh
+    # The same numbers for a child of another name are two children.
+    assert verdict_for(request(name="陈子轩", id_number=second, birth_date=corrected)).kind is VerdictKind.UNIQUE
+    # ... and so are the same name and numbers with other guardians.
+    others = request(id_number=second, birth_date=corrected, guardians=("王志强",))
+    assert verdict_for(others).kind is VerdictKind.UNIQUE
+
+
+def test_r14_a_second_id_number_one_digit_apart_or_transposed_is_a_suspected_duplicate() -> None:
+    body = ID[:17]
+    swapped = body[:14] + body[15] + body[14] + body[16]
+    assert swapped != body
+    transposed = id_number_for(swapped[:6], date(int(swapped[6:10]), int(swapped[10:12]), int(swapped[12:14])),
+                               int(swapped[14:17]))  # fmt: skip
+    assert id_relation(ID, transposed) == "transposed"
+    assert verdict_for(request(id_number=transposed)).kind is VerdictKind.POSSIBLE_DUPLICATE
+    one_off = id_number_for("350602", BORN, 39)
+    assert id_relation(ID, one_off) == "one_digit"
+    assert verdict_for(request(id_number=one_off)).kind is VerdictKind.POSSIBLE_DUPLICATE
+
+
+def test_r14_a_homophone_plus_a_one_digit_date_typo_adds_up_to_review() -> None:
+    verdict = verdict_for(request(name="陈雨晨", birth_date=date(2015, 4, 13)), record(id_number=None))
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["name_pinyin"] == "same_sound"
+    assert levels(verdict)["birth_date"] == "one_digit"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["阿依古丽。买买提", "阿依古丽-买买提", "阿依古丽・买买提", "阿依古丽 买买提", "阿依古丽．买买提", "阿依古丽‧买买提",
+     "阿依古丽∙买买提", "阿依古丽—买买提", "阿依古丽－买买提", "阿依古丽･买买提", "阿依古丽｡买买提", "阿依古丽　买买提"],
+)  # fmt: skip
+def test_r14_every_separator_in_a_name_folds_like_the_middle_dot(typed: str) -> None:
+    assert name_key(typed) == name_key("阿依古丽·买买提")
+    verdict = verdict_for(request(name=typed), record(name="阿依古丽·买买提", id_number=None))
+    assert levels(verdict)["name_chars"] == "identical"
+
+
+def test_r14_full_width_traditional_and_variant_characters_fold() -> None:
+    assert name_key("ＬＩ　Ｍｉｎｇ") == name_key("LI MING")
+    assert name_key("陳志峯") == name_key("陈志峰")
+    assert name_key("林羣") == name_key("林群")
+    assert name_key("黃啓明") == name_key("黄启明")
+    assert name_key("凃堃") == name_key("涂坤")
+
+
+def test_r14_the_boundary_is_never_hit_exactly() -> None:
+    """Weights and prior are half bits, the threshold an odd quarter: no pair's evidence equals it."""
+    policy = MatchPolicy()
+    sums = {policy.prior_log2_odds + w for w in policy.weights.model_dump().values()}
+    assert all((value * 2).is_integer() for value in sums)
+    assert not (policy.review_threshold_bits * 2).is_integer()
+
+
+def test_r14_the_audit_finds_a_second_id_number_and_reviews_every_fuzzy_pair() -> None:
+    corrected = date(2015, 8, 14)
+    second = record(student_id="s-second", id_number=id_number_for("350602", corrected, 31), birth_date=corrected)
+    look_alike = record(student_id="s-no-id", id_number=None, name="陈宇辰")
+    report = audit(DedupeIndex([record(), second, look_alike]))
+    found = {frozenset((p.first, p.second)): p for p in report.pairs}
+    assert frozenset(("s-first", "s-second")) in found
+    assert frozenset(("s-first", "s-no-id")) in found
+    assert all(p.kind is VerdictKind.POSSIBLE_DUPLICATE for p in report.pairs)
