@@ -36,6 +36,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "dedupe.review.v1",
             "transfer.case.v1",
             "interprovince.file.v1",
+            "rules.exception.v1",
         ),
         "write": (
             "student.status.v1",
@@ -45,6 +46,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "registry.identity.v1",
             "registry.compliance.v1",
             "interprovince.file.v1",
+            "rules.exception.v1",
         ),
     },
     "transfer": {
@@ -84,6 +86,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "transfer.sla.v1",
             "dedupe.review.v1",
             "registry.compliance.v1",
+            "rules.exception.v1",
         ),
         "write": ("notify.webhook.dlq",),
     },

@@ -398,6 +398,7 @@ def test_r08_a_lost_certificate_is_reissued_once_and_a_second_reissue_is_refused
         record.ask(ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=800)
     assert refused.value.rule == "R08"
     assert "already reissued" in refused.value.reason
+    assert "exception" in refused.value.reason  # RULES "Exceptions": only the bureau may allow a second
 
 
 # Two-phase mechanics

@@ -17,6 +17,7 @@ from xueji_contracts.topics import (
     DEDUPE_REVIEW,
     NOTIFY_WEBHOOK_DLQ,
     REGISTRY_COMPLIANCE,
+    RULE_EXCEPTION,
     STUDENT_STATUS,
     TRANSFER_CASE,
     TRANSFER_SLA,
@@ -34,6 +35,7 @@ from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.handlers.dedupe_review import on_dedupe_review
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
+from xueji_notify.handlers.rule_exception import on_rule_exception
 from xueji_notify.handlers.student_status import on_student_status
 from xueji_notify.handlers.transfer_case import on_transfer_case
 from xueji_notify.handlers.transfer_sla import on_transfer_sla
@@ -125,6 +127,13 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         "notify.compliance",
         on_compliance_deadline,
         "Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
+    )
+    _consumes(
+        runtime,
+        RULE_EXCEPTION,
+        "notify.rule_exception",
+        on_rule_exception,
+        "Exceptions to 'generally' rules (R08, R27, R40): the county hears of each; the dashboard lists them.",
     )
     return runtime  # fmt: skip
 

@@ -153,6 +153,19 @@ async def compliance(operator: Operator, request: Request, node: NodeQuery = Non
     return {"node": node, **compliance_board(deadlines, datetime.now(UTC))}
 
 
+@router.get("/exceptions", summary="Exceptions to 'generally' rules (R08, R27, R40) recorded under a node")
+async def exceptions(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
+    node = _node(operator, node)
+    found = sorted(await _store(request).exceptions_under(node, 5000), key=lambda d: d["occurred_at"], reverse=True)
+    keys = ("rule", "clause", "authority", "jurisdiction", "operator", "reason", "evidence", "occurred_at",
+            "subject_kind", "subject_id", "school_code")  # fmt: skip
+    by_rule: dict[str, int] = {}
+    for doc in found:
+        by_rule[doc["rule"]] = by_rule.get(doc["rule"], 0) + 1
+    rows = [{"exception_id": d["_id"], **{k: d.get(k) for k in keys}} for d in found]
+    return {"node": node, "total": len(rows), "by_rule": dict(sorted(by_rule.items())), "exceptions": rows}
+
+
 @router.get("/events", summary="Server-sent events: `changed` names the nodes whose counts changed")
 async def events(operator: Operator, request: Request) -> EventSourceResponse:
     feed: ChangeFeed = request.app.state.feed

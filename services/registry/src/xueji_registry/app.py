@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from xueji_contracts.messages.dedupe import CheckRequested, IdentityChanged, IdentityRecorded, IdentityRemoved
+from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged
 from xueji_contracts.messages.status import StudentStatusRecorded, StudentStatusSnapshot
 from xueji_contracts.messages.status_file import StatusFileTransferred
@@ -21,6 +22,7 @@ from xueji_contracts.topics import (
     REGISTRY_COMPLIANCE,
     REGISTRY_ENROLLMENT,
     REGISTRY_IDENTITY,
+    RULE_EXCEPTION,
     STUDENT_STATUS,
     STUDENT_STATUS_SNAPSHOT,
     TRANSFER_CASE,
@@ -37,6 +39,7 @@ from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
+from xueji_registry.rule_exceptions import on_rule_exception
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
@@ -95,6 +98,8 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
     _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
     _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")
+    runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
+    _consumes(runtime, RULE_EXCEPTION, on_rule_exception, "Exceptions to 'generally' rules for the R51 audit.")
     runtime.publishes(INTERPROVINCE_FILE, StatusFileTransferred)
     runtime.broker.subscriber(
         *(settings.topic(t) for t in settings.interprovince_file_topics),

@@ -7,6 +7,7 @@ record's commits) and keeps those inside the operator's jurisdiction; ID numbers
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from xueji_registry.api import runtime_of
 from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
 from xueji_registry.records import records_under
+from xueji_registry.rule_exceptions import audit_row, exceptions_under
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 CST = ZoneInfo("Asia/Shanghai")
@@ -35,6 +37,20 @@ COLUMNS = (
     ("规则", "rule"),
     ("说明", "detail"),
     ("期限", "due"),
+)
+
+EXCEPTION_COLUMNS = (
+    ("规则", "rule"),
+    ("例外事项", "clause"),
+    ("批准机关", "authority"),
+    ("机关代码", "jurisdiction"),
+    ("经办人", "operator"),
+    ("书面理由", "reason"),
+    ("证明材料", "evidence"),
+    ("时间", "occurred_at"),
+    ("对象", "subject_kind"),
+    ("对象标识", "subject_id"),
+    ("学校代码", "school_code"),
 )
 
 
@@ -63,9 +79,12 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
     code = jurisdiction or operator.code
     require_jurisdiction(operator, code, at_least=Role.SCHOOL)
     now = datetime.now(UTC)
-    records = await records_under(runtime_of(request), code)
+    runtime = runtime_of(request)
+    records = await records_under(runtime, code)
     rows = _rows(records, now.astimezone(CST).date())
     counts = {p.value: sum(1 for r in rows if r["problem"] == p.value) for p in Problem}
+    # RULES "Exceptions": every exception to a "generally" rule (R08, R27, R40, ...) recorded in the jurisdiction.
+    exceptions = [audit_row(doc) for doc in await exceptions_under(runtime, code)]
     return {
         "jurisdiction": code,
         "generated_at": now.isoformat(),
@@ -74,10 +93,15 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
         "records_with_problems": len({r["student_id"] for r in rows}),
         "counts": counts,
         "problems": rows,
+        "exceptions": exceptions,
+        "exceptions_by_rule": dict(sorted(Counter(e["rule"] for e in exceptions).items())),
     }
 
 
-@router.get("/audit", summary="R51: problem records in the jurisdiction (invalid IDs, duplicates, files, deadlines)")
+@router.get(
+    "/audit",
+    summary="R51: problem records in the jurisdiction (invalid IDs, duplicates, files, deadlines) and every exception",
+)
 async def audit(request: Request, operator: Operator, jurisdiction: Jurisdiction = None) -> dict[str, Any]:
     return await _audit(request, operator, jurisdiction)
 
@@ -96,6 +120,11 @@ async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: 
     for row in report["problems"]:
         sheet.append([row[key] for _, key in COLUMNS])
     sheet.freeze_panes = "A3"
+    listed = book.create_sheet("例外 exceptions")
+    listed.append([zh for zh, _ in EXCEPTION_COLUMNS])
+    listed.append([key for _, key in EXCEPTION_COLUMNS])
+    for exception in report["exceptions"]:
+        listed.append([", ".join(v) if isinstance(v := exception[key], list) else v for _, key in EXCEPTION_COLUMNS])
     summary = book.create_sheet("汇总 summary")
     summary.append(["辖区 jurisdiction", report["jurisdiction"]])
     summary.append(["生成时间 generated at", report["generated_at"]])
@@ -103,6 +132,8 @@ async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: 
     summary.append(["核查记录数 records audited", report["records_audited"]])
     for problem, count in report["counts"].items():
         summary.append([f"{LABELS[Problem(problem)][0]} {problem}", count])
+    for rule, count in report["exceptions_by_rule"].items():
+        summary.append([f"例外 exceptions {rule}", count])
     buffer = io.BytesIO()
     book.save(buffer)
     name = f"audit-{report['jurisdiction']}-{report['generated_at'][:10]}.xlsx"

@@ -22,6 +22,7 @@ from xueji_registry.domain import (
     OutsideJurisdiction,
     RecordAbsence,
     RecordClosed,
+    RecordException,
     RegistryError,
     RequestChange,
     ReviewChange,
@@ -63,7 +64,7 @@ def _http(exc: RegistryError) -> HTTPException:
 async def _run(
     request: Request,
     student_id: str,
-    command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence,
+    command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordException,
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
     if await records.load(runtime, student_id) is None:
@@ -92,6 +93,40 @@ async def review_change(
         operator=operator, reason=body.reason, evidence=body.evidence, change_id=change_id, approve=body.approve
     )
     return await _run(request, student_id, command)
+
+
+class ExceptionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(pattern=r"^R\d{2}$", description="R40 (suspension) or R08 (certificate reissue)")
+    clause: str = Field(
+        min_length=1, max_length=60, description="R40: graduation_semester or suspension_period; R08: second_reissue"
+    )
+    certificate_number: str | None = Field(default=None, min_length=1, description="R08: the lost certificate")
+    reason: str = Field(min_length=1, max_length=500, description="the written reason")
+    evidence: tuple[EvidenceRef, ...] = Field(min_length=1)
+
+
+@router.post(
+    "/students/{student_id}/exceptions",
+    summary="RULES 'Exceptions' (R08, R40): the named bureau records an exception to a 'generally' default",
+)
+async def record_exception(
+    student_id: str, body: ExceptionBody, operator: Operator, request: Request
+) -> dict[str, Any]:
+    command = RecordException(
+        operator=operator,
+        reason=body.reason,
+        evidence=body.evidence,
+        rule=body.rule,
+        clause=body.clause,
+        certificate_number=body.certificate_number,
+    )
+    answer = await _run(request, student_id, command)
+    state = await records.load(runtime_of(request), student_id)
+    assert state is not None
+    granted = state.exceptions[-1]
+    return {**answer, "exception_id": granted.exception_id, "rule": granted.rule, "clause": granted.clause.value}
 
 
 class StatusFileBody(BaseModel):

@@ -18,6 +18,7 @@ from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
+from xueji_registry.rule_exceptions import exception_messages
 from xueji_registry.school_register import register_of
 from xueji_registry.status_feed import status_messages
 
@@ -80,6 +81,7 @@ def messages_of(
     outgoing += status_messages(runtime, changes, correlation_id)
     outgoing += identity_messages(runtime.settings.province, before, after)
     outgoing += check_requests(runtime.settings.province, before, after)
+    outgoing += exception_messages(runtime.settings.province, before, after)
     return outgoing
 
 

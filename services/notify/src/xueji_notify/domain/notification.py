@@ -25,6 +25,7 @@ class Kind(StrEnum):
     RECONCILED = "reconciled"
     COMPLIANCE = "compliance"
     DEDUPE_REVIEW = "dedupe_review"
+    RULE_EXCEPTION = "rule_exception"  # RULES "Exceptions": shown to the county (R08, R27, R40)
 
 
 class Severity(StrEnum):

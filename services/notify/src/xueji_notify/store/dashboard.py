@@ -25,6 +25,7 @@ class DashboardStore:
         self.dirty = db["dashboard_dirty"]
         self.changes = db["dashboard_changes"]
         self.compliance = db["dashboard_compliance"]
+        self.exceptions = db["dashboard_exceptions"]
 
     async def ensure_indexes(self) -> None:
         for collection, key in [
@@ -38,6 +39,7 @@ class DashboardStore:
             (self.nodes, "parent"),
             (self.changes, "second"),
             (self.compliance, "scopes"),
+            (self.exceptions, "scopes"),
         ]:
             await collection.create_index([(key, ASCENDING)], name=f"by_{key}")
 
@@ -61,6 +63,13 @@ class DashboardStore:
 
     async def deadlines_under(self, node: str, limit: int) -> list[Document]:
         return [d async for d in self.compliance.find({"scopes": node}).limit(limit)]
+
+    async def set_exception(self, exception_id: str, fields: dict[str, Any]) -> None:
+        """An exception to a 'generally' rule (R08, R27, R40), for the county's dashboard (idempotent)."""
+        await upsert(self.exceptions, exception_id, {"$set": fields})
+
+    async def exceptions_under(self, node: str, limit: int) -> list[Document]:
+        return [d async for d in self.exceptions.find({"scopes": node}).limit(limit)]
 
     async def mark_dirty(self, nodes: list[str], at: datetime) -> None:
         for node in dict.fromkeys(nodes):

@@ -21,6 +21,7 @@ from xueji_registry.domain.record_events import (
     StatusRecorded,
     SupplementaryNumberAssigned,
 )
+from xueji_registry.domain.rule_exceptions import ExceptionRecorded, GrantedException, mark_used
 from xueji_registry.domain.state import ChangePhase, Closure, PendingChange, StudentStatus
 from xueji_registry.domain.status_apply import transition_changes
 from xueji_registry.domain.status_events import ArrivalReconciled, TransferredIn
@@ -118,12 +119,30 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case CertificateReissued():
             reissued_on = local_date(event.at)
+            used = (event.exception_id,) if event.exception_id else ()
             return {
                 "certificates": tuple(
-                    c.model_copy(update={"reissued_on": reissued_on}) if c.number == event.certificate_number else c
+                    c.model_copy(update={"reissued_on": reissued_on, "reissues": c.reissues + 1})
+                    if c.number == event.certificate_number
+                    else c
                     for c in state.certificates
-                )
+                ),
+                "exceptions": mark_used(state.exceptions, used, event.change_id),
             }
+        case ExceptionRecorded():
+            granted = GrantedException(
+                exception_id=event.exception_id,
+                rule=event.rule,
+                clause=event.clause,
+                certificate_number=event.certificate_number,
+                authority=event.by.role,
+                jurisdiction=event.by.code,
+                operator=event.by.operator_id,
+                reason=event.reason,
+                evidence=event.evidence,
+                recorded_at=event.at,
+            )
+            return {"exceptions": (*state.exceptions, granted)}
         case RecordClosed():
             return {"closure": Closure(cause=event.cause, at=event.at), "pending": ()}
         case ArrivalReconciled(arrival=system):

@@ -13,12 +13,14 @@ from xueji_registry.domain.commands import (
     EnrollStudent,
     IssueFormalNumber,
     RecordAbsence,
+    RecordException,
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
     RequestChange,
     ReviewChange,
 )
+from xueji_registry.domain.rule_exceptions import AUTHORITY
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.transitions import TRANSITIONS, verifier_of
 
@@ -58,6 +60,10 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
             return frozenset({Role.COUNTY}), "the national check results"
         case IssueFormalNumber():
             return _BATCH, "the G number batch"
+        case RecordException(rule=rule):
+            # RULES "Exceptions": the named authority only; a school can never grant one.
+            authority = AUTHORITY.get(rule, Role.COUNTY)
+            return frozenset({authority}), f"an exception to {rule} (recorded by the bureau, never by a school)"
         case RecordTransferIn() | RecordTransferOut():
             return _TRANSFER, "a transfer outcome"
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive

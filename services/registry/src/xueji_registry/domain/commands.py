@@ -137,6 +137,19 @@ class EndAbsence(_Command):
     returned_on: date
 
 
+class RecordException(_Command):
+    """R08, R40: the named authority sets aside a "generally" default for this student, for a written reason and
+    with evidence; the change that needs it then uses it once. A school never records one."""
+
+    type: Literal["record_exception"] = "record_exception"
+    rule: str = Field(pattern=r"^R\d{2}$", description="R40 (suspension) or R08 (certificate reissue)")
+    clause: str = Field(
+        min_length=1, max_length=60, description="graduation_semester, suspension_period, second_reissue"
+    )
+    certificate_number: str | None = Field(default=None, min_length=1, description="R08: the lost certificate")
+    evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="what the exception rests on")
+
+
 class CompleteStatusFile(_Command):
     """R02: the school records that the student's status file is established (evidence: the file's reference)."""
 
@@ -154,6 +167,7 @@ Command = Annotated[
     | RecordTransferIn
     | CompleteStatusFile
     | RecordAbsence
-    | EndAbsence,
+    | EndAbsence
+    | RecordException,
     Field(discriminator="type"),
 ]

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from xueji_contracts.calendar.deadlines import require_aware
-from xueji_registry.domain import absence, change_flow, creation, number_commands, status_file, transfers
+from xueji_registry.domain import (
+    absence,
+    change_flow,
+    creation,
+    exception_commands,
+    number_commands,
+    status_file,
+    transfers,
+)
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.authorization import authorize
 from xueji_registry.domain.commands import (
@@ -16,6 +24,7 @@ from xueji_registry.domain.commands import (
     EnrollStudent,
     IssueFormalNumber,
     RecordAbsence,
+    RecordException,
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
@@ -69,6 +78,8 @@ def decide(
             return absence.record(command, state, now)
         case EndAbsence():
             return absence.end(command, state, now)
+        case RecordException():
+            return exception_commands.record(command, state, now)
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
+from xueji_registry.domain import exception_needs
 from xueji_registry.domain.event_base import Actor, CheckOutcome, Moved, Recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.evidence import EvidenceRef
@@ -52,16 +53,22 @@ def effects(
         return [status_effect(details, state, moved, local_date(now), rules)]
     if change_id is None:
         raise ValueError(f"{details.kind} takes effect only through a request")  # pragma: no cover
-    return _record_effects(details, state, change_id, recorded)
+    return _record_effects(details, state, change_id, recorded, rules)
 
 
 def _record_effects(
-    details: ChangeDetails, state: StudentStatus, change_id: str, recorded: Recorded
+    details: ChangeDetails, state: StudentStatus, change_id: str, recorded: Recorded, rules: RegistryRules
 ) -> list[RegistryEvent]:
     identity = state.identity
     match details:
         case ReissueCertificate(certificate_number=number):
-            return [CertificateReissued(**recorded, change_id=change_id, certificate_number=number)]
+            used = exception_needs.used(details, state, rules)
+            exception_id = used[0] if used else None
+            return [
+                CertificateReissued(
+                    **recorded, change_id=change_id, certificate_number=number, exception_id=exception_id
+                )
+            ]
         case ChangeBasicInfo(patch=patch):
             current = {**identity.model_dump(), **state.basic.model_dump()}
             previous = patch.model_validate({field: current[field] for field in patch.changed()})

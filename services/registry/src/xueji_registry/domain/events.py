@@ -22,6 +22,7 @@ from xueji_registry.domain.record_events import (
     StatusRecorded,
     SupplementaryNumberAssigned,
 )
+from xueji_registry.domain.rule_exceptions import ExceptionRecorded
 from xueji_registry.domain.status_events import (
     Arrival,
     ArrivalReconciled,
@@ -70,7 +71,8 @@ RegistryEvent = Annotated[
     | Left
     | TransferredOut
     | TransferredIn
-    | ArrivalReconciled,
+    | ArrivalReconciled
+    | ExceptionRecorded,
     Field(discriminator="type"),
 ]
 
@@ -88,6 +90,7 @@ __all__ = [
     "CreationConfirmed",
     "Deceased",
     "DroppedOut",
+    "ExceptionRecorded",
     "Graduated",
     "KeyInfoChanged",
     "Left",

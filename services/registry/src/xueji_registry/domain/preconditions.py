@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
-from xueji_registry.domain import periods
+from xueji_registry.domain import exception_needs, periods
 from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
 from xueji_registry.domain.errors import IllegalTransition, Refused
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef, missing_evidence
 from xueji_registry.domain.numbers import NumberKind, kind_of
-from xueji_registry.domain.periods import Segment, Term
+from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.record_changes import (
     ChangeBasicInfo,
     ChangeDetails,
@@ -50,7 +50,9 @@ def check(
         raise IllegalTransition(rule.rule, rule.action, state.state)
     if (missing := missing_evidence(evidence, rule.all_of, rule.one_of)) is not None:
         raise Refused(rule.rule, missing, field="evidence")
-    _specific(details, state, local_date(at), evidence)
+    _specific(details, state, local_date(at), evidence, rules)
+    if (need := exception_needs.unmet(details, state, rules)) is not None:
+        raise Refused(need.rule, need.refusal(), field=need.field)
     if isinstance(details, Graduate):
         graduation_certificate(details, state, rules)  # a sequence out of range is refused before anything
 
@@ -60,20 +62,30 @@ def _needs(rule: str, evidence: Sequence[EvidenceRef], kind: EvidenceKind, why: 
         raise Refused(rule, f"{missing} ({why})", field="evidence")
 
 
-def _specific(details: ChangeDetails, state: StudentStatus, today: date, evidence: Sequence[EvidenceRef]) -> None:
+def _specific(
+    details: ChangeDetails, state: StudentStatus, today: date, evidence: Sequence[EvidenceRef], rules: RegistryRules
+) -> None:
     suspension = state.suspension
     match details:
-        case Suspend(cause=cause, term=term):
-            if state.grade >= state.graduation_grade and term.term is Term.SECOND:
-                raise Refused("R40", "no suspension in the graduation grade's last semester", field="term")
+        case Suspend(cause=cause):
             if cause is SuspensionCause.ILLNESS:
                 _needs("R40", evidence, EvidenceKind.MEDICAL_CERTIFICATE, "illness: county-level or higher")
             else:
                 _needs("R40", evidence, EvidenceKind.SUPPORTING_DOCUMENT, "the cause's supporting materials")
-        case ExtendSuspension() if suspension is not None and suspension.extended:
-            raise Refused(
-                "R40", f"the suspension was already extended once (to {suspension.expires_on}); no second extension"
-            )
+        case ExtendSuspension(months=months) if suspension is not None:
+            # Absolute (002 III.8): no authority may except these, so no exception is looked for.
+            if suspension.extensions >= rules.max_extensions:
+                raise Refused(
+                    "R40",
+                    f"the suspension was already extended once (to {suspension.expires_on}); a second extension is"
+                    " refused, and this limit is absolute: no exception",
+                )
+            if months is not None and months > rules.extension_months:
+                raise Refused(
+                    "R40",
+                    f"an extension lasts at most {rules.extension_months} months; this limit is absolute: no exception",
+                    field="months",
+                )
         case Resume(grade=grade, term=term) if suspension is not None:
             cohort = periods.cohort_grade(suspension.grade, suspension.term, term, state.graduation_grade)
             if grade not in (suspension.grade, cohort):
@@ -103,8 +115,6 @@ def _specific(details: ChangeDetails, state: StudentStatus, today: date, evidenc
             certificate = state.certificate(number)
             if certificate is None or certificate.kind is not CertificateKind.GRADUATION:
                 raise Refused("R08", f"no graduation certificate {number} on this record", field="certificate_number")
-            if certificate.reissued_on is not None:
-                raise Refused("R08", f"certificate {number} was already reissued on {certificate.reissued_on}")
         case ChangeBasicInfo(patch=patch):
             _basic_info(state, patch.changed())
         case ChangeKeyInfo(name=name, id_number=id_number):

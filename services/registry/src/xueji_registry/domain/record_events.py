@@ -104,6 +104,7 @@ class CertificateReissued(RegistryEventBase):
     type: Literal["certificate_reissued"] = "certificate_reissued"
     change_id: str
     certificate_number: str
+    exception_id: str | None = None  # R08: a reissue after the first relies on the bureau's exception
 
 
 class RecordClosed(RegistryEventBase):

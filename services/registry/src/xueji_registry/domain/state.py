@@ -15,6 +15,7 @@ from xueji_registry.domain.periods import SchoolTerm, Segment
 from xueji_registry.domain.person import BasicInfo, StudentIdentity
 from xueji_registry.domain.record_changes import ChangeDetails
 from xueji_registry.domain.record_events import ClosureCause
+from xueji_registry.domain.rule_exceptions import GrantedException
 from xueji_registry.domain.transitions import changes_status
 
 
@@ -26,9 +27,13 @@ class SuspensionRecord(_Frozen):
     cause: SuspensionCause
     since: date
     expires_on: date
-    extended: bool = False
+    extensions: int = 0  # R40: at most one (absolute)
     grade: int
     term: SchoolTerm
+
+    @property
+    def extended(self) -> bool:
+        return self.extensions > 0
 
 
 class DropoutRecord(_Frozen):
@@ -47,7 +52,8 @@ class CertificateRecord(_Frozen):
     kind: CertificateKind
     number: str | None = None
     issued_on: date
-    reissued_on: date | None = None  # R08: at most one reissue
+    reissued_on: date | None = None  # R08: the latest reissue
+    reissues: int = 0  # R08: once by default, again only by a recorded exception
     study_from: date | None = None
     study_to: date | None = None
 
@@ -102,6 +108,7 @@ class StudentStatus(_Frozen):
     certificates: tuple[CertificateRecord, ...] = ()
     pending: tuple[PendingChange, ...] = ()
     transfers: tuple[str, ...] = ()  # transfer ids already applied: a redelivered outcome changes nothing
+    exceptions: tuple[GrantedException, ...] = ()  # R08, R40: recorded by the authority, each used once
     paper_arrival: str | None = None  # R23: started from an offline acceptance's paper form; awaits the file
     closure: Closure | None = None
 

@@ -7,6 +7,7 @@ from typing import Any
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_registry.domain.event_base import TransitionEventBase
 from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.rule_exceptions import mark_used
 from xueji_registry.domain.state import (
     CertificateKind,
     CertificateRecord,
@@ -38,11 +39,14 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
             record = SuspensionRecord(
                 cause=event.cause, since=event.since, expires_on=event.expires_on, grade=event.grade, term=event.term
             )
-            return {"suspension": record}
+            used = mark_used(state.exceptions, event.exception_ids, event.change_id or "suspension")
+            return {"suspension": record, "exceptions": used}
         case SuspensionExtended():
             assert state.suspension is not None  # decide extends only a suspension
             return {
-                "suspension": state.suspension.model_copy(update={"expires_on": event.expires_on, "extended": True})
+                "suspension": state.suspension.model_copy(
+                    update={"expires_on": event.expires_on, "extensions": state.suspension.extensions + 1}
+                )
             }
         case Resumed():
             return {"grade": event.grade, "suspension": None}

@@ -16,10 +16,14 @@ class Suspend(Details):
     kind: Literal[ChangeKind.SUSPEND] = ChangeKind.SUSPEND
     cause: SuspensionCause
     term: SchoolTerm
+    months: int | None = Field(
+        default=None, ge=1, le=24, description="R40: default one academic year; another period only by exception"
+    )
 
 
 class ExtendSuspension(Details):
     kind: Literal[ChangeKind.EXTEND_SUSPENSION] = ChangeKind.EXTEND_SUSPENSION
+    months: int | None = Field(default=None, ge=1, description="R40: at most one year (absolute); default one year")
 
 
 class Resume(Details):

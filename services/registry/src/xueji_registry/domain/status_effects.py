@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from xueji_registry.domain import periods
+from xueji_registry.domain import exception_needs, periods
 from xueji_registry.domain.change_kinds import DropoutCause
 from xueji_registry.domain.event_base import Moved
 from xueji_registry.domain.events import RegistryEvent
@@ -49,11 +49,19 @@ def status_effect(
     match details:
         case ConfirmCreation():
             return CreationConfirmed(**moved)
-        case Suspend(cause=cause, term=term):
-            expires = periods.months_after(today, periods.SUSPENSION_MONTHS)
-            return Suspended(**moved, cause=cause, since=today, expires_on=expires, grade=state.grade, term=term)
-        case ExtendSuspension() if suspension is not None:
-            expires = periods.months_after(suspension.expires_on, periods.SUSPENSION_MONTHS)
+        case Suspend(cause=cause, term=term, months=months):
+            expires = periods.months_after(today, months or rules.suspension_months)
+            return Suspended(
+                **moved,
+                cause=cause,
+                since=today,
+                expires_on=expires,
+                grade=state.grade,
+                term=term,
+                exception_ids=exception_needs.used(details, state, rules),
+            )
+        case ExtendSuspension(months=months) if suspension is not None:
+            expires = periods.months_after(suspension.expires_on, months or rules.extension_months)
             return SuspensionExtended(**moved, expires_on=expires)
         case Resume(grade=grade):
             return Resumed(**moved, grade=grade)

@@ -26,6 +26,7 @@ class Suspended(TransitionEventBase):
     expires_on: date
     grade: int
     term: SchoolTerm
+    exception_ids: tuple[str, ...] = ()  # R40: the county bureau's exceptions this suspension relies on
 
 
 class SuspensionExtended(TransitionEventBase):
