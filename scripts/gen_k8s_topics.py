@@ -57,6 +57,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "transfer.decision.v1",
             "transfer.sla.v1",
             "interprovince.transfer.v1",
+            "rules.exception.v1",
         ),
     },
     "dedupe": {
