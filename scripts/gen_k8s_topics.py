@@ -1,4 +1,5 @@
-"""Writes the Strimzi KafkaTopic and KafkaUser manifests from the contracts' topic list.
+"""Writes the Strimzi KafkaTopic and KafkaUser manifests from the contracts' topic list and, per province overlay,
+a KafkaUser for each system its policy registers as a status subscriber (R52).
 
     uv run python scripts/gen_k8s_topics.py          # rewrite deploy/k8s/components/kafka-strimzi/generated/
     uv run python scripts/gen_k8s_topics.py --check  # exit 1 if the checked-in files are stale
@@ -18,10 +19,14 @@ from pathlib import Path
 
 import yaml
 
-from xueji_contracts.topics import ALL_TOPICS, all_topic_names, dlq
+from xueji_contracts.policy import load_policy
+from xueji_contracts.policy.subscribers import StatusSubscriber
+from xueji_contracts.topics import ALL_TOPICS, all_topic_names, dlq, public_topic_names
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "deploy" / "k8s" / "components" / "kafka-strimzi" / "generated"
+PROVINCES = ROOT / "deploy" / "k8s" / "overlays" / "provinces"
+POLICIES = ROOT / "contracts" / "src" / "xueji_contracts" / "policies"
 CLUSTER = "xueji"
 REPLICAS = 3
 MIN_INSYNC = 2
@@ -154,16 +159,55 @@ def kafka_user(service: str) -> dict[str, object]:
     }
 
 
-def _dump(objects: list[dict[str, object]]) -> str:
-    return HEADER + "".join("---\n" + yaml.safe_dump(o, sort_keys=False, width=200) for o in objects)
+def subscriber_user(subscriber: StatusSubscriber) -> dict[str, object]:
+    """R52: another system's own Kafka identity, reading the public topics only (nothing else, never writing), its
+    consumer groups named after it; the consent it was registered on travels with it."""
+    acls = [_acl("topic", name, ["Describe", "Read"]) for name in public_topic_names()]
+    acls.append(_acl("group", subscriber.name, ["Describe", "Read"], "prefix"))
+    return {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaUser",
+        "metadata": {
+            "name": f"subscriber-{subscriber.name}",
+            "labels": {"strimzi.io/cluster": CLUSTER, "xueji.edu.cn/status-subscriber": subscriber.name},
+            "annotations": {
+                "xueji.edu.cn/consent-reference": subscriber.consent_reference,
+                "xueji.edu.cn/consent-granted-by": subscriber.granted_by,
+            },
+        },
+        "spec": {"authentication": {"type": "scram-sha-512"}, "authorization": {"type": "simple", "acls": acls}},
+    }
+
+
+def subscriber_files(province: str) -> dict[Path, str]:
+    """overlays/provinces/<province>/subscribers/: the registered systems' users and their kustomization."""
+    subscribers = load_policy(POLICIES / f"{province}.yaml").status_subscribers
+    out = PROVINCES / province / "subscribers"
+    kustomization: dict[str, object] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+    header = HEADER.replace("xueji_contracts/topics.py", f"xueji_contracts/policies/{province}.yaml")
+    files: dict[Path, str] = {}
+    kustomization["resources"] = ["users.yaml"] if subscribers else []  # none registered: no identity at all
+    if subscribers:
+        files[out / "users.yaml"] = _dump([subscriber_user(s) for s in subscribers], header)
+    files[out / "kustomization.yaml"] = header + yaml.safe_dump(kustomization, sort_keys=False)
+    return files
+
+
+def _dump(objects: list[dict[str, object]], header: str = HEADER) -> str:
+    return header + "".join(
+        "---\n" + yaml.safe_dump(o, sort_keys=False, width=200, allow_unicode=True) for o in objects
+    )
 
 
 def render() -> dict[Path, str]:
     """Every generated file and its content."""
-    return {
+    files = {
         OUT / "topics.yaml": _dump([kafka_topic(t) for t in topic_plan()]),
         OUT / "users.yaml": _dump([kafka_user(s) for s in ACCESS]),
     }
+    for province in sorted(p.name for p in PROVINCES.iterdir() if (POLICIES / f"{p.name}.yaml").exists()):
+        files |= subscriber_files(province)
+    return files
 
 
 def main(argv: list[str]) -> int:
@@ -175,8 +219,8 @@ def main(argv: list[str]) -> int:
         for path in stale:
             print(f"stale: {path.relative_to(ROOT)} (run: uv run python scripts/gen_k8s_topics.py)", file=sys.stderr)
         return 1 if stale else 0
-    OUT.mkdir(parents=True, exist_ok=True)
     for path, text in render().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return 0
 

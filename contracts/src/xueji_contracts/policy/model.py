@@ -12,6 +12,7 @@ from xueji_contracts.envelope import PROVINCE_PATTERN
 from xueji_contracts.messages.transfer import Level
 from xueji_contracts.policy.numbers import SupplementaryNumberFormat
 from xueji_contracts.policy.reasons import TransferReasons
+from xueji_contracts.policy.subscribers import StatusSubscriber
 from xueji_contracts.policy.windows import TransferTiming, TransferWindows
 
 _LEVEL_ORDER = list(Level)
@@ -176,6 +177,17 @@ class ProvincePolicy(_Section):
     calendar_notices: dict[int, CalendarDays] = Field(
         default_factory=dict, description="year -> a State Council notice not yet in the national data (R31)"
     )
+    status_subscribers: tuple[StatusSubscriber, ...] = Field(
+        default=(), description="R52: systems that receive the public status feed, with the bureau's consent"
+    )
+
+    @field_validator("status_subscribers")
+    @classmethod
+    def _one_entry_per_subscriber(cls, subscribers: tuple[StatusSubscriber, ...]) -> tuple[StatusSubscriber, ...]:
+        names = [s.name for s in subscribers]
+        if len(set(names)) != len(names):
+            raise ValueError("status_subscribers: each system is registered once (its name is its Kafka identity)")
+        return subscribers
 
     @field_validator("calendar_notices")
     @classmethod
