@@ -88,11 +88,14 @@ def test_r45_absence_is_refused_twice_in_the_future_or_with_a_return_before_it_b
     assert early.value.field == "returned_on"
 
 
-def test_r45_absence_is_counted_in_compulsory_education_only():
+def test_r45_absence_counts_toward_dropout_in_senior_high_too():
+    """R45 as decided (002 III.13, IV.5(8)): every segment; it used to be refused outside compulsory education."""
     senior = enrolled().model_copy(update={"segment": Segment.SENIOR, "grade": 10, "graduation_grade": 12})
-    with pytest.raises(Refused, match="compulsory education only") as refused:
-        handle(RecordAbsence(operator=SCHOOL_CLERK, reason="x", absent_since=SINCE), senior, T0 + timedelta(days=42))
-    assert refused.value.rule == "R45"
+    absent, events = handle(
+        RecordAbsence(operator=SCHOOL_CLERK, reason="x", absent_since=SINCE), senior, T0 + timedelta(days=42)
+    )
+    assert absent is not None and absent.absent_since == SINCE
+    assert [e.type for e in events] == ["absence_recorded"]
 
 
 def test_r54_annual_rosters_are_due_one_month_after_the_school_year_starts():

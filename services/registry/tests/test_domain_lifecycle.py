@@ -309,7 +309,7 @@ def test_r44_death_needs_the_certificate_and_a_past_date() -> None:
     assert refused.value.field == "date_of_death"
 
 
-# R45 compulsory-education absence
+# R45 unexcused absence: compulsory education keeps the status, senior high does not
 
 
 def test_r45_two_weeks_unexcused_absence_after_repeated_contact_counts_as_dropout_status_retained() -> None:
@@ -331,6 +331,29 @@ def test_r45_short_absence_or_single_contact_is_not_dropout(since: date, attempt
     with pytest.raises(Refused) as refused:
         Record().ask(AbsenceDropout(absent_since=since, contact_attempts=attempts), E.CONTACT_RECORD)
     assert refused.value.field == field
+
+
+def test_r45_senior_high_absence_dropout_is_verified_by_the_county_and_the_status_is_not_retained() -> None:
+    record = Record(Segment.SENIOR, grade=11)
+    [requested] = record.ask(AbsenceDropout(absent_since=date(2024, 8, 20), contact_attempts=3), E.CONTACT_RECORD)
+    assert isinstance(requested, ChangeRequested) and requested.verifier is Role.COUNTY
+    assert record.now.state is StatusState.ENROLLED  # nothing before the county bureau verifies
+    [_, dropped] = record.approve(days=2)
+    assert isinstance(dropped, DroppedOut) and dropped.by.role is Role.COUNTY
+    assert not dropped.status_retained and not dropped.written_report_required
+    assert record.now.dropout is not None and not record.now.dropout.status_retained
+    with pytest.raises(Refused) as late:  # resumption follows R43: within one year
+        record.ask(ResumeAfterDropout(), E.WRITTEN_APPLICATION, days=400)
+    assert late.value.rule == "R43"
+    record.change(ResumeAfterDropout(), E.WRITTEN_APPLICATION, days=300)
+    assert record.now.state is StatusState.ENROLLED
+
+
+def test_r45_the_migrant_file_hand_over_is_for_compulsory_education_only() -> None:
+    absence = AbsenceDropout(absent_since=date(2024, 8, 20), contact_attempts=3, migrant_household_county="360702")
+    with pytest.raises(Refused) as refused:
+        Record(Segment.SENIOR, grade=11).ask(absence, E.CONTACT_RECORD)
+    assert (refused.value.rule, refused.value.field) == ("R45", "migrant_household_county")
 
 
 def test_r45_retained_status_may_resume_after_more_than_a_year() -> None:

@@ -116,3 +116,34 @@ async def test_r54_the_first_enrollment_of_a_year_opens_the_school_s_rosters_whi
     messages = await published(isolation.servers.kafka, topic, files_overdue)
     # Submitted: the timers were disarmed, so the overdue roster is never flagged.
     assert [m["state"] for m in _of(messages, subject, "annual_roster")] == ["opened", "met"]
+
+
+async def test_r45_a_senior_high_absence_is_dropout_verified_by_the_county_and_not_retained(
+    start_app, dedupe_stub, token
+):
+    """R45 as decided: every segment counts; senior high: the county bureau verifies, the status is not kept."""
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    senior_school = "3506020501"
+    pupil = {"school_code": senior_school, "name": "黄子豪", "gender": "male", "birth_date": "2010-03-02",
+             "grade": 10, "school_year": 2026, "segment": "senior"}  # fmt: skip
+    school = _as(token, code=senior_school)
+    async with dedupe_stub():
+        created = await registry.post("/v1/students", json=pupil, headers=school)
+    assert created.status_code == 201, created.text
+    student = created.json()["student_id"]
+    since = (local_date(datetime.now(UTC)) - timedelta(days=15)).isoformat()
+    recorded = await registry.post(f"/v1/students/{student}/absence", json={"absent_since": since}, headers=school)
+    assert recorded.status_code == 200, recorded.text
+    report = {"reason": "无故缺课两周，多次联系未果", "details": {"kind": "absence_dropout", "absent_since": since,
+              "contact_attempts": 3}, "evidence": [{"kind": "contact_record", "uri": "s3://e/contact.pdf",
+              "sha256": "0" * 64}]}  # fmt: skip
+    asked = await registry.post(f"/v1/students/{student}/changes", json=report, headers=school)
+    assert asked.status_code == 200 and asked.json()["state"] == "enrolled", asked.text
+    (pending,) = asked.json()["pending_changes"]
+    review = f"/v1/students/{student}/changes/{pending['change_id']}/review"
+    by_school = await registry.post(review, json={"approve": True, "reason": "ok"}, headers=school)
+    assert by_school.status_code == 403  # the county bureau verifies, not the school
+    approved = await registry.post(review, json={"approve": True, "reason": "核实辍学"}, headers=_as(token, "county", "350602"))  # fmt: skip
+    assert approved.status_code == 200 and approved.json()["state"] == "dropped_out", approved.text
+    history = (await registry.get(f"/v1/students/{student}/history", headers=school)).json()["history"]
+    assert history[-1]["type"] == "dropped_out" and history[-1]["status_retained"] is False

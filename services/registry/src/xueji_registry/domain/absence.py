@@ -1,6 +1,7 @@
-"""R45: unexcused absence in compulsory education. The school records the first day; after 2 weeks (and repeated
-contact) it reports the absence as dropout in writing (the absence_dropout change); a student who returns first
-ends the absence. The report's deadline lives in compliance.py."""
+"""R45: unexcused absence, in every segment. The school records the first day; after 2 weeks (and repeated contact)
+it reports the absence as dropout in writing (the absence_dropout change: at once in compulsory education, verified
+by the county bureau in senior high); a student who returns first ends the absence. The report's deadline lives in
+compliance.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from xueji_registry.domain.commands import EndAbsence, RecordAbsence
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.event_base import Actor
 from xueji_registry.domain.events import RegistryEvent
-from xueji_registry.domain.periods import ABSENCE_DAYS, ABSENCE_REPORT_DAYS, COMPULSORY
+from xueji_registry.domain.periods import ABSENCE_DAYS, ABSENCE_REPORT_DAYS
 from xueji_registry.domain.record_events import AbsenceEnded, AbsenceRecorded
 from xueji_registry.domain.state import StudentStatus
 
@@ -23,8 +24,6 @@ def report_due(since: date) -> date:
 
 
 def record(command: RecordAbsence, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
-    if state.segment not in COMPULSORY:
-        raise Refused("R45", f"absence counts toward dropout in compulsory education only, not {state.segment.value}")
     if state.state is not StatusState.ENROLLED:
         raise Refused("R45", f"only an enrolled student can be absent; the status is {state.state.value}")
     if state.absent_since is not None:

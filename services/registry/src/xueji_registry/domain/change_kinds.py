@@ -38,7 +38,7 @@ class DropoutCause(StrEnum):
     SEVERE_DISABILITY = "severe_disability"  # severe intellectual disability or unable to care for oneself
     EMIGRATION = "emigration"  # settling abroad
     JUDICIAL_OR_SPECIAL = "judicial_or_special"  # sentenced, correctional measures or other special reasons
-    UNEXCUSED_ABSENCE = "unexcused_absence"  # R45: compulsory education, recorded by the school, status kept
+    UNEXCUSED_ABSENCE = "unexcused_absence"  # R45: status kept in compulsory education, not in senior high
 
 
 class Details(BaseModel):

@@ -124,7 +124,7 @@ class RecordTransferIn(_Command):
 
 
 class RecordAbsence(_Command):
-    """R45: the school records that a compulsory-education student is absent without excuse since a day."""
+    """R45: the school records that a student (any segment) is absent without excuse since a day."""
 
     type: Literal["record_absence"] = "record_absence"
     absent_since: date

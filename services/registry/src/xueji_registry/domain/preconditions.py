@@ -95,11 +95,17 @@ def _specific(
         case DropOut(cause=DropoutCause.INCURABLE_ILLNESS):
             if suspension is None or periods.months_after(suspension.since, periods.ILLNESS_DROPOUT_MONTHS) > today:
                 raise Refused("R43", "dropout for illness follows two years of suspension", field="cause")
-        case AbsenceDropout(absent_since=since, contact_attempts=attempts):
+        case AbsenceDropout(absent_since=since, contact_attempts=attempts, migrant_household_county=household_county):
             if today - since < timedelta(days=periods.ABSENCE_DAYS):
                 raise Refused("R45", f"absent since {since}: not yet 2 weeks", field="absent_since")
             if attempts < periods.CONTACT_ATTEMPTS:
                 raise Refused("R45", "the school must have contacted the family repeatedly", field="contact_attempts")
+            if household_county is not None and state.segment not in periods.COMPULSORY:
+                raise Refused(
+                    "R45",
+                    "the file hand-over to the household-register county is for compulsory education only",
+                    field="migrant_household_county",
+                )
         case ResumeAfterDropout() if state.dropout is not None and not state.dropout.status_retained:
             if today > periods.months_after(state.dropout.on, periods.DROPOUT_RETURN_MONTHS):
                 raise Refused("R43", f"dropped out on {state.dropout.on}: resumption only within 1 year")

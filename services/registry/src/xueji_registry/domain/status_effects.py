@@ -7,6 +7,7 @@ from datetime import date
 from xueji_registry.domain import exception_needs, periods
 from xueji_registry.domain.change_kinds import DropoutCause
 from xueji_registry.domain.event_base import Moved
+from xueji_registry.domain.periods import COMPULSORY
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.preconditions import graduation_certificate
 from xueji_registry.domain.record_changes import ChangeDetails, ConfirmCreation
@@ -72,13 +73,15 @@ def status_effect(
         case DropOut(cause=cause):
             return DroppedOut(**moved, cause=cause, on=today, status_retained=False, written_report_required=False)
         case AbsenceDropout(migrant_household_county=household_county):
+            # R45: compulsory education keeps the status (and hands a migrant child's file over); senior high not.
+            compulsory = state.segment in COMPULSORY
             return DroppedOut(
                 **moved,
                 cause=DropoutCause.UNEXCUSED_ABSENCE,
                 on=today,
-                status_retained=True,
-                written_report_required=True,
-                migrant_household_county=household_county,
+                status_retained=compulsory,
+                written_report_required=compulsory,
+                migrant_household_county=household_county if compulsory else None,
             )
         case ResumeAfterDropout():
             return ResumedAfterDropout(**moved)

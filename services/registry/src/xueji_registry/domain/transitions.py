@@ -57,6 +57,8 @@ TRANSITIONS: dict[K, Transition] = {
         all_of=(E.DROPOUT_APPLICATION, E.SUPPORTING_DOCUMENT),
         segments=frozenset({Segment.SENIOR}),
     ),
+    # R45 (002 III.13, IV.5(8)): every segment. Compulsory education: the school's written report takes effect at
+    # once and the status is kept; senior high: the county bureau verifies (verifier_of) and the status is not kept.
     K.ABSENCE_DROPOUT: Transition(
         "R45",
         "count an absence as dropout",
@@ -64,7 +66,6 @@ TRANSITIONS: dict[K, Transition] = {
         S.DROPPED_OUT,
         verifier=None,
         all_of=(E.CONTACT_RECORD,),
-        segments=COMPULSORY,
     ),
     K.RESUME_AFTER_DROPOUT: Transition(
         "R43", "resume after dropout", frozenset({S.DROPPED_OUT}), S.ENROLLED, all_of=(E.WRITTEN_APPLICATION,)
@@ -124,9 +125,12 @@ TRANSITIONS: dict[K, Transition] = {
 
 
 def verifier_of(kind: K, segment: Segment) -> Role | None:
-    """Who verifies: a primary diploma is signed by the principal alone (002 III.14), others per the table."""
+    """Who verifies: a primary diploma is signed by the principal alone (002 III.14), a senior-high absence dropout
+    by the county bureau (R45), others per the table."""
     if kind is K.GRADUATE and segment is Segment.PRIMARY:
         return None
+    if kind is K.ABSENCE_DROPOUT and segment not in COMPULSORY:
+        return Role.COUNTY  # R45: in senior high the school's county bureau verifies the dropout
     return TRANSITIONS[kind].verifier
 
 
