@@ -7,8 +7,8 @@ from datetime import date
 from xueji_registry.domain import exception_needs, periods
 from xueji_registry.domain.change_kinds import DropoutCause
 from xueji_registry.domain.event_base import Moved
-from xueji_registry.domain.periods import COMPULSORY
 from xueji_registry.domain.events import RegistryEvent
+from xueji_registry.domain.periods import COMPULSORY
 from xueji_registry.domain.preconditions import graduation_certificate
 from xueji_registry.domain.record_changes import ChangeDetails, ConfirmCreation
 from xueji_registry.domain.rules import RegistryRules
