@@ -23,9 +23,11 @@ import httpx
 
 from bench.servers import ROOT, bench_servers
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import envelop
 from xueji_contracts.topics import all_topic_names
 from xueji_kit.security import mint_token
 from xueji_transfer.app import create_app
+from xueji_transfer.domain.record import StudentRecord, school_year_of
 from xueji_transfer.settings import TransferSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,6 +56,15 @@ def _application(n: int) -> dict[str, Any]:
             "materials": [_evidence("status_basic_info"), _evidence("reason_proof"), _evidence("certificate_image")],
         }
     }  # fmt: skip
+
+
+def _registry_record(n: int) -> Any:
+    today = date.today()
+    record = StudentRecord(
+        student_id=f"stu_bench_{n}", school_code=SENDING, county_code=SENDING[:6], state="enrolled", grade=4,
+        school_year=school_year_of(today),
+    )  # fmt: skip
+    return envelop(record, producer="registry", province=SENDING[:2], occurred_at=datetime.now(UTC))
 
 
 async def main(argv: list[str]) -> dict[str, Any]:
@@ -90,6 +101,11 @@ async def main(argv: list[str]) -> dict[str, Any]:
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://transfer", timeout=120)
             )
+
+            # R28: transfer takes a student's facts from the registry's record; these are what the registry's
+            # student.status.v1 messages would have left in its projection (not timed).
+            for n in range(args.cases):
+                await app.state.records.follow(_registry_record(n))
 
             async def call(path: str, who: tuple[str, str], body: Any) -> dict[str, Any]:
                 answer = await client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})

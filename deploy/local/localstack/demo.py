@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time as time_module
 import urllib.error
 import urllib.request
 from datetime import date, datetime, time, timedelta
@@ -85,7 +86,9 @@ def upload_class(registry_url: str, school: str, rows: list[list[str]]) -> int:
     return int(result["requested"])
 
 
-def _post(url: str, body: object, role: str, code: str, key: str | None = None) -> dict[str, object] | None:
+def _post(
+    url: str, body: object, role: str, code: str, key: str | None = None, *, quiet: bool = False
+) -> dict[str, object] | None:
     headers = {
         "Authorization": f"Bearer {keys.token(role, code, sub='demo-clerk')}",
         "Content-Type": "application/json",
@@ -97,7 +100,8 @@ def _post(url: str, body: object, role: str, code: str, key: str | None = None) 
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback URL of our own service
             return dict(json.loads(answer.read() or b"{}"))
     except urllib.error.HTTPError as exc:
-        print(f"demo: {url.rsplit('/v1/', 1)[-1]} refused: {exc.code} {exc.read()[:300]!r}")
+        if not quiet:
+            print(f"demo: {url.rsplit('/v1/', 1)[-1]} refused: {exc.code} {exc.read()[:300]!r}")
         return None
 
 
@@ -147,7 +151,13 @@ def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
             "materials": [_evidence(k) for k in ("status_basic_info", "reason_proof", "certificate_image")],
         }  # fmt: skip
         body = {"application": application, "applied_at": received.isoformat() if days else None}
-        case = _post(f"{url}/v1/transfers", body, "school", receiving, key=f"demo-{n}")
+        # R28: transfer takes the pupil's facts from the registry's record, which reaches it on student.status.v1
+        # a moment after enrollment; until then the pupil is unknown there and refused.
+        for attempt in range(30):
+            case = _post(f"{url}/v1/transfers", body, "school", receiving, key=f"demo-{n}", quiet=attempt < 29)
+            if case is not None:
+                break
+            time_module.sleep(1)
         if case is None:
             continue
         opened += 1

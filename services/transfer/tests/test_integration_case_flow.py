@@ -77,9 +77,10 @@ async def test_r28_a_suspended_student_is_refused_naming_the_field(start_app, to
     from transfer_driver import application
 
     t = await start(start_app, token, MONDAY)
+    await t.known(state="suspended")
     answer = await t.call(
         "POST", "/v1/transfers", ("school", RECEIVING), {"application": application(status="suspended")}
     )
     assert answer.status_code == 422, answer.text
-    assert answer.json()["rule"] == "R28"
+    assert answer.json()["rule"] == "R28" and "resume" in answer.json()["reason"]
     assert answer.json()["detail"][0]["field"] == "application.status"

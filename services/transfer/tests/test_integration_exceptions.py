@@ -22,6 +22,8 @@ def exception(clause: str = "graduation_grade_last_semester", **changes: str) ->
 
 async def test_r27_graduation_semester_refused_unless_county_exception(start_app, token, isolation):
     t = await start(start_app, token, MONDAY)
+    await t.known(grade=6)
+    await t.known("stu_other", grade=6)
     apply = ("POST", "/v1/transfers", ("school", RECEIVING))
     refused = await t.call(*apply, {"application": application(**GRADUATING)})
     assert refused.status_code == 422, refused.text
@@ -68,6 +70,7 @@ async def test_r27_graduation_semester_refused_unless_county_exception(start_app
 
 async def test_r27_school_cannot_grant_exception(start_app, token):
     t = await start(start_app, token, MONDAY)
+    await t.known(grade=6)
     for who in (("school", RECEIVING), ("school", SENDING), ("county", "350102"), ("city", "350600")):
         answer = await t.call("POST", "/v1/exceptions", who, exception())
         assert answer.status_code == 403, (who, answer.text)

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer
 
+from xueji_contracts.calendar import local_date
+from xueji_contracts.envelope import envelop
 from xueji_transfer.app import create_app
+from xueji_transfer.domain.record import StudentRecord, school_year_of
 from xueji_transfer.settings import TransferSettings
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -65,8 +68,25 @@ class Driver:
         assert answer.status_code in (200, 201, 202), answer.text
         return dict(answer.json())
 
-    async def apply(self, app: dict[str, Any] | None = None, **kw: Any) -> str:
+    async def known(
+        self, student_id: str = "stu_demo_1", school: str = SENDING, grade: int = 4, state: str = "enrolled"
+    ) -> None:
+        """The registry's record of a student, as its student.status.v1 message would leave it in transfer's
+        projection (R28). Tests of the projection itself go through the broker from a real registry."""
+        record = StudentRecord(
+            student_id=student_id, school_code=school, county_code=school[:6], state=state, grade=grade,
+            school_year=school_year_of(local_date(self.clock.now)),
+        )  # fmt: skip
+        message = envelop(record, producer="registry", province=school[:2], occurred_at=self.clock.now)
+        await self.app.state.records.follow(message)
+
+    async def apply(self, app: dict[str, Any] | None = None, *, record: bool = True, **kw: Any) -> str:
+        """Step 1; by default the registry's record agrees with what the application declares."""
         body = {"application": app or application(), **kw}
+        declared = body["application"]
+        if record and declared.get("student_id") and declared["sending"]["code"][:2] == RECEIVING[:2]:
+            status = declared.get("status") or "enrolled"
+            await self.known(declared["student_id"], declared["sending"]["code"], declared["grade"], status)
         receiving = body["application"]["receiving"]["code"]
         case = await self.ok("POST", "/v1/transfers", ("school", receiving), body)
         return str(case["transfer_id"])

@@ -12,6 +12,7 @@ from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import (
     INTERPROVINCE_TRANSFER,
     RULE_EXCEPTION,
+    STUDENT_STATUS,
     TRANSFER_CASE,
     TRANSFER_DECISION,
     TRANSFER_SLA,
@@ -25,7 +26,9 @@ from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
+from xueji_transfer.handlers.student_status import on_student_status
 from xueji_transfer.mirror import Mirror
+from xueji_transfer.records import StudentRecords
 from xueji_transfer.rule_exceptions import RuleExceptions
 from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
@@ -40,6 +43,7 @@ class Transfer:
     mirror: Mirror
     timers: SlaTimers
     exceptions: RuleExceptions
+    records: StudentRecords
 
 
 def wire(settings: TransferSettings | None = None) -> Transfer:
@@ -61,7 +65,14 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     )
     runtime.broker.context.set_global("transfer", service)
     runtime.broker.context.set_global("mirror", mirror)
-    runtime.startup_hooks += [cases.ensure_indexes, timer_store.ensure_indexes, calendars.refresh]
+    records = StudentRecords(runtime.db)
+    runtime.broker.context.set_global("records", records)
+    runtime.startup_hooks += [
+        cases.ensure_indexes,
+        timer_store.ensure_indexes,
+        calendars.refresh,
+        records.ensure_indexes,
+    ]
     runtime.background += [calendars.run_forever, partial(sample_timers_due, timer_store, SCHEDULER)]
     runtime.background += [partial(sample_consumer_lag, runtime.broker)]
     if settings.scheduler_enabled:
@@ -85,7 +96,14 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title=f"transfer.{INTERPROVINCE_TRANSFER.name}",
         description="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
     )(on_interprovince)
-    return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime))
+    runtime.broker.subscriber(
+        settings.topic(STUDENT_STATUS.name),
+        group_id=settings.group("transfer.student_status"),
+        auto_offset_reset="earliest",
+        title=f"transfer.{STUDENT_STATUS.name}",
+        description="The registry's record of each student: eligibility facts come from it, not the form (R28).",
+    )(on_student_status)
+    return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime), records)
 
 
 def build_runtime(settings: TransferSettings | None = None) -> ServiceRuntime:
@@ -98,6 +116,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.state.transfer = transfer.service
     app.state.mirror = transfer.mirror
     app.state.exceptions = transfer.exceptions
+    app.state.records = transfer.records
     app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)
     app.add_exception_handler(CaseRefused, refused)
     return app

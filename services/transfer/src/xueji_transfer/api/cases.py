@@ -9,11 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from xueji_contracts.auth import province_of
+from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_transfer.api.common import IdempotencyKey, TransferId, build, case_view, commit_id, correlation, service_of
 from xueji_transfer.api.requests import ApplyRequest
-from xueji_transfer.domain import ApplyForTransfer, armed_timers, route_dispute
+from xueji_transfer.domain import ApplyForTransfer, TransferError, armed_timers, route_dispute
+from xueji_transfer.domain.record import check_record
+from xueji_transfer.service import CaseRefused
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 Code = Annotated[str, Query(pattern=r"^\d{6}(\d{4})?$", description="school code or division code")]
@@ -37,8 +40,13 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
     if None in exceptions:
         unknown = body.exception_ids[exceptions.index(None)]
         raise HTTPException(422, [{"field": "exception_ids", "reason": f"R27: no exception {unknown}", "in": "body"}])
+    record = await request.app.state.records.find(body.application.student_id or "")
+    try:
+        application = check_record(body.application, record, local_date(applied_at, "applied_at"))
+    except TransferError as error:
+        raise CaseRefused(error, None) from error
     command = build(
-        ApplyForTransfer, None, operator, transfer_id=transfer_id, application=body.application, exceptions=exceptions
+        ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions
     )
     case = await service.execute(
         transfer_id, command, commit_id(operator, "apply", key), at=applied_at, correlation_id=correlation(request)

@@ -1,0 +1,68 @@
+"""Eligibility facts from the registry's record, not from the form (R28, R21, R27): what the registry last said of a
+student on student.status.v1, and the application checked against it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xueji_contracts.messages.status import StatusState
+from xueji_transfer.domain.application import TransferApplication, TransferKind
+from xueji_transfer.domain.errors import Refused
+
+SCHOOL_YEAR_STARTS = 9  # September: the school year 2025 runs from September 2025 to the summer of 2026
+
+
+class StudentRecord(BaseModel):
+    """The fields of student.status.v1 the transfer service relies on. Fields the registry adds later are ignored,
+    so an additive change of the public contract never stops this projection."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    student_id: str = Field(min_length=1)
+    school_code: str = Field(pattern=r"^\d{10}$")
+    county_code: str = Field(pattern=r"^\d{6}$")
+    state: StatusState
+    grade: int = Field(ge=1, le=12)
+    school_year: int = Field(ge=2000, le=2100)
+
+    def grade_on(self, day: date) -> int:
+        """An enrolled student moves up a grade each school year the registry published nothing new about them;
+        any other state keeps the grade it was recorded in."""
+        if self.state is not StatusState.ENROLLED:
+            return self.grade
+        return min(12, self.grade + max(0, school_year_of(day) - self.school_year))
+
+
+def school_year_of(day: date) -> int:
+    return day.year if day.month >= SCHOOL_YEAR_STARTS else day.year - 1
+
+
+def check_record(application: TransferApplication, record: StudentRecord | None, today: date) -> TransferApplication:
+    """The application with the record's facts, or Refused naming the field the form contradicts and the rule.
+
+    A student of this province the registry never published is refused, not trusted. A student from another
+    province has no record here: the sending province's parties verify their status (steps 5-6, R34)."""
+    student_id = application.student_id
+    if student_id is None:
+        return application  # no status at all: R20 answers that
+    if record is None:
+        if application.interprovincial:
+            return application
+        raise Refused(
+            "R28", f"the registry has no status record of {student_id}: an unknown student is refused, not trusted",
+            field="student_id",
+        )  # fmt: skip
+    declared = application.status
+    if declared is not None and declared is not record.state:
+        raise Refused(
+            "R28", f"the registry records the student as {record.state.value}, not {declared.value}", field="status"
+        )
+    if record.school_code != application.sending.code:
+        sending = application.sending.code
+        detail = f"the student's school of record is {record.school_code}, not the sending school {sending}"
+        raise Refused("R21", detail, field="sending")
+    if application.kind is TransferKind.TRANSFER and application.grade != (grade := record.grade_on(today)):
+        raise Refused("R27", f"the registry has the student in grade {grade}, not {application.grade}", field="grade")
+    return application.model_copy(update={"status": record.state})
