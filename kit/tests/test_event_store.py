@@ -169,3 +169,53 @@ async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(s
     assert [len(e["outgoing"]) for e in first] == [3, 3], "stops once 4 messages are read, not after 4 entries"
     await store.mark_published([e["_id"] for e in first])
     assert [len(e["outgoing"]) for e in await store.unpublished(4)] == [3]
+
+
+async def test_a_cached_stream_is_decided_on_without_reading_and_a_stale_one_reloads_on_conflict(isolation):
+    from xueji_kit import store_commands
+    from xueji_kit.aggregates import StreamCache
+
+    store_commands.install()  # before the clients are made: they report their commands
+    cache = StreamCache()
+    clients = [connect(isolation.servers.mongodb) for _ in range(2)]
+    with store_commands.counting(f"{isolation.database}_events") as log:
+        store, other = (EventStore(c[f"{isolation.database}_events"]) for c in clients)
+
+        def seen(history):
+            return Decision([{"seen": len(history)}])
+
+        assert (await decide_and_save(store, "s", "c1", seen, cache=cache, new=True)).stored
+        assert (await decide_and_save(store, "s", "c2", seen, cache=cache)).stored
+        assert [c.kind for c in log.commands] == ["insert", "insert"]  # nothing read: the stream was cached
+        await decide_and_save(other, "s", "c3", seen)  # another replica moves the stream on
+        log.clear()
+        saved = await decide_and_save(store, "s", "c4", seen, cache=cache)
+        assert (saved.version, saved.stored) == (4, True)
+        assert [e["seen"] for c in await store.load("s") for e in c["events"]] == [0, 1, 2, 3]
+        assert "find" in [c.kind for c in log.commands]  # the conflict reloaded it
+        # A redelivered cause is recognised from the cache, and one stored by the other replica through the conflict.
+        assert not (await decide_and_save(store, "s", "c2", seen, cache=cache)).stored
+        await decide_and_save(other, "s", "c5", seen)
+        assert not (await decide_and_save(store, "s", "c5", seen, cache=cache)).stored
+        assert len(await store.load("s")) == 5
+        # A "new" stream that exists already conflicts on its first commit and is then decided on as stored.
+        assert not (await decide_and_save(store, "s", "c1", seen, cache=StreamCache(), new=True)).stored
+        assert (await decide_and_save(store, "s", "c6", seen, cache=StreamCache(), new=True)).version == 6
+    for client in clients:
+        await client.close()
+
+
+async def test_a_commit_stored_while_this_process_relays_is_confirmed_in_memory_else_in_the_store(store):
+    store.relayed_here = True
+    await store.append(commit_id="m1", aggregate_id="mem", version=1, events=[{"n": 1}], outgoing=_published("mem"))
+    assert await store.confirmations.count_documents({}) == 0
+    assert [e["_id"] for e in await store.unpublished(10)] == ["mem#m1"]  # ready at once, its writer told
+    store.relayed_here = False  # the lease went elsewhere: that relay looks the commit up
+    await store.append(commit_id="s1", aggregate_id="sto", version=1, events=[{"n": 1}], outgoing=_published("sto"))
+    assert await store.confirmations.count_documents({}) == 1
+    ready = await store.unpublished(10)
+    assert sorted(e["_id"] for e in ready) == ["mem#m1", "sto#s1"]
+    await store.mark_published([e["_id"] for e in ready])
+    assert await store.outbox.count_documents({}) == 0
+    assert await store.confirmations.count_documents({}) == 0
+    assert not store.stored_here

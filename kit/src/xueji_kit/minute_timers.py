@@ -45,6 +45,18 @@ class MinuteTimerStore(TimerStore):
         for minute, docs in by_minute.items():
             await insert_many_once(self._in(minute), docs)
 
+    async def settle(self, *, cancelled: list[tuple[str, datetime]], armed: list[Timer]) -> None:
+        """Cancel timers (id and due time) and arm others, in one round trip per minute they fall due in: a decision
+        that closes a stage and opens the next ends two timers and arms two, in the same minutes more often than not.
+        Each arm and each end is recorded once (a repeated one changes nothing)."""
+        by_minute: dict[int, list[Document]] = {}
+        for timer_id, due_at in cancelled:
+            by_minute.setdefault(minute_of(due_at), []).append(_end_doc(timer_id, "cancelled"))
+        for timer in armed:
+            by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
+        for minute, docs in by_minute.items():
+            await insert_many_once(self._in(minute), docs)
+
     async def due_in_minute(self, minute: int) -> list[Document]:
         docs = [d async for d in self._in(minute).find({})]
         ends = {d["timer_id"]: d["state"] for d in docs if d.get("end")}

@@ -40,7 +40,9 @@ class OutboxRelay:
     async def run_once(self, now: datetime | None = None) -> int:
         held = await self._lease.holds(now or datetime.now(UTC))
         RELAY_IS_LEADER.set(1 if held else 0)
+        self._store.relayed_here = held
         if not held:
+            self._store.stored_here.clear()  # the lease holder confirms these by their commits
             return 0
         commits = await self._store.unpublished(self._batch_size)
         RELAY_BACKLOG.set(len(commits))

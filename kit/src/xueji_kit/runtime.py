@@ -43,6 +43,12 @@ def province_headers(message: dict[str, Any]) -> dict[str, str]:
     return {"xueji-province": province, f"xueji-province-{province}": "1"} if province else {}
 
 
+def _name_of(job: Callable[..., Any]) -> str:
+    """A background task's name (store commands and logs are told apart by it): the job's own name."""
+    inner = getattr(job, "func", job)
+    return str(getattr(inner, "__qualname__", None) or repr(inner))
+
+
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
         configure_logging(settings.service_name, settings.log_format, settings.log_level)
@@ -111,7 +117,7 @@ class ServiceRuntime:
         for hook in self.startup_hooks:
             await hook()
         await self.broker.start()
-        self._tasks = [asyncio.create_task(job()) for job in self.background]
+        self._tasks = [asyncio.create_task(job(), name=_name_of(job)) for job in self.background]
         log.info("service_started", kafka=self.settings.kafka_bootstrap_servers)
         try:
             yield

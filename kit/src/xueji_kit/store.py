@@ -124,6 +124,13 @@ class EventStore:
         # Confirmations are tiny documents of their own: inserted in bulk and read in one query by the relay, where
         # setting a flag on the entries would rewrite (and, on the local store, scan) the message-laden outbox.
         self.confirmations: AsyncCollection[Document] = db[f"{name}_outbox_confirmed"]
+        # While this process's relay holds the lease it publishes what is written here, and a commit stored here is
+        # confirmed to it in memory: no confirmation document to write, read and delete. Other processes (and this
+        # one after losing the lease) still write one; an entry whose confirmation was lost with a lease (or a
+        # crash) is confirmed by looking its commit up, as for a writer that stopped.
+        self.relayed_here = False
+        self.stored_here: set[str] = set()
+        self.staged_here: set[str] = set()  # staged by a writer here whose commit is on its way
 
     async def ensure_indexes(self) -> None:
         # Production MongoDB serves audits and projections rebuilds from this index.
@@ -157,8 +164,27 @@ class EventStore:
         at = now or datetime.now(UTC)
         key = commit_key(aggregate_id, version)
         messages = _messages(outgoing)
+        entry = outbox_key(aggregate_id, commit_id)
         if messages and not await self._stage(commit_id, key, aggregate_id, version, messages, at):
             return False
+        try:
+            if messages:
+                self.staged_here.add(entry)  # the relay here waits for this writer, without asking the store
+            return await self._commit(key, commit_id, aggregate_id, version, events, messages, at)
+        finally:
+            self.staged_here.discard(entry)
+
+    async def _commit(
+        self,
+        key: str,
+        commit_id: str,
+        aggregate_id: str,
+        version: int,
+        events: list[Document],
+        messages: list[Document],
+        at: datetime,
+    ) -> bool:
+        entry = outbox_key(aggregate_id, commit_id)
         doc: Document = {
             "_id": key,
             "commit_id": commit_id,
@@ -175,12 +201,15 @@ class EventStore:
                 raise
             existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
             if messages:
-                await self.outbox.delete_one({"_id": outbox_key(aggregate_id, commit_id), "confirmed": False})
+                await self.outbox.delete_one({"_id": entry})
             if existing is not None and existing.get("commit_id") == commit_id:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if messages:
-            await self._confirm([outbox_key(aggregate_id, commit_id)])
+            if self.relayed_here:
+                self.stored_here.add(entry)
+            else:
+                await self._confirm([entry])
         return True
 
     async def start_many(self, streams: list[NewStream], now: datetime | None = None) -> list[bool]:
@@ -257,14 +286,15 @@ class EventStore:
                 break  # about `limit` messages at a time: a batch entry holds hundreds (the rest are read next)
         entries = sorted(read, key=lambda e: (str(e["aggregate_id"]), int(e["version"])))
         confirmed: dict[str, Document] = {}
-        if entries:
-            asked = {"_id": {"$in": [e["_id"] for e in entries]}}
+        here = self.stored_here | self.staged_here
+        if asked_ids := [e["_id"] for e in entries if e["_id"] not in here]:
+            asked = {"_id": {"$in": asked_ids}}
             confirmed = {c["_id"]: c async for c in self.confirmations.find(asked)}
         ready: list[Document] = []
         blocked: set[str] = set()
         for entry in entries:
             covers = entry.get("aggregates") or [entry["aggregate_id"]]
-            if blocked.intersection(covers):
+            if blocked.intersection(covers) or entry["_id"] in self.staged_here:
                 blocked.update(covers)
                 continue
             if "commits" in entry:
@@ -274,7 +304,12 @@ class EventStore:
                     continue
                 outgoing = [m for i in stored for m in entry["by_commit"][i]["outgoing"]]
                 ready.append(entry | {"confirmed": True, "outgoing": outgoing})
-            elif entry["_id"] in confirmed or entry.get("confirmed") or await self._confirm_or_drop(entry, at):
+            elif (
+                entry["_id"] in self.stored_here
+                or entry["_id"] in confirmed
+                or entry.get("confirmed")
+                or await self._confirm_or_drop(entry, at)
+            ):
                 ready.append(entry | {"confirmed": True})
             else:
                 blocked.update(covers)
@@ -304,13 +339,16 @@ class EventStore:
         if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
             return True  # its writer stopped between commit and confirmation
         if now - entry["staged_at"] > self.ORPHAN_AFTER:
-            await self.outbox.delete_one({"_id": entry["_id"], "confirmed": False})
+            await self.outbox.delete_one({"_id": entry["_id"]})  # staged entries are never changed: `_id` suffices
         return False
 
     async def mark_published(self, entry_ids: list[str]) -> None:
         if entry_ids:
             await self.outbox.delete_many({"_id": {"$in": entry_ids}})
-            await self.confirmations.delete_many({"_id": {"$in": entry_ids}})
+            # Entries confirmed in memory never had a confirmation document.
+            if confirmed_in_store := [i for i in entry_ids if i not in self.stored_here]:
+                await self.confirmations.delete_many({"_id": {"$in": confirmed_in_store}})
+            self.stored_here.difference_update(entry_ids)
 
 
 def _aware(moment: datetime) -> datetime:

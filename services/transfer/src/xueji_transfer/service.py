@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from xueji_contracts.envelope import derive_id
-from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
@@ -71,6 +71,9 @@ class TransferService:
         self.timers = timers
         self.province = settings.province
         self.clock: Clock = wall_clock  # tests set a fixed clock; production never does
+        # The cases decided on here lately: a decision reads nothing from the store unless another replica moved the
+        # case on (then its append conflicts and the case is reloaded).
+        self.streams = StreamCache()
 
     async def history(self, transfer_id: str) -> list[Document]:
         return await self.events.load(transfer_id)
@@ -78,6 +81,11 @@ class TransferService:
     async def load(self, transfer_id: str) -> TransferCase | None:
         commits = await self.history(transfer_id)
         return replay(from_documents([e for c in commits for e in c["events"]]))
+
+    async def current(self, transfer_id: str) -> TransferCase | None:
+        """The case as this replica last decided on it (else as stored): for deciding, not for showing."""
+        stream = await load_stream(self.events, transfer_id, self.streams)
+        return replay(from_documents(list(stream.history)))
 
     async def execute(
         self,
@@ -88,9 +96,11 @@ class TransferService:
         at: datetime | None = None,
         correlation_id: uuid.UUID | None = None,
         firing: str | None = None,
+        new: bool = False,
     ) -> TransferCase:
         """Decide `command` at `at` (default: now) and store what it decided once per `commit_id`.
-        Raises CaseRefused naming the rule; then nothing is stored."""
+        Raises CaseRefused naming the rule; then nothing is stored. `new`: the id was just made for a case that should
+        not exist yet (nothing is read before the first commit is tried)."""
         now = at or self.clock()
         calendar, rules = self.calendars.current, self.calendars.rules
         decided: dict[str, TransferCase | None] = {}
@@ -106,10 +116,10 @@ class TransferService:
                 return Decision()
             return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
 
-        saved = await decide_and_save(self.events, transfer_id, commit_id, decide)
+        saved = await decide_and_save(self.events, transfer_id, commit_id, decide, cache=self.streams, new=new)
         # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything
         # the case needs (each a no-op when done already), which also heals a crash between save and settle.
-        case = decided.get("after") if saved.stored else await self.load(transfer_id)
+        case = decided.get("after") if saved.stored else await self.current(transfer_id)
         assert case is not None  # decide refuses every command but the application on a case that does not exist
         before = decided.get("before") if saved.stored else None
         await self.settle(case, before, max(now, self.clock()), firing=firing)
@@ -125,12 +135,13 @@ class TransferService:
         rules = self.calendars.rules
         wanted = {t.timer_id: t for t in armed_timers(case, rules)}
         previous = {t.timer_id: t for t in armed_timers(before, rules)} if before else {}
-        for gone in previous.keys() - wanted.keys() - {firing}:
-            await self.timers.cancel_due(gone, previous[gone].due_at)
-        for timer_id, t in wanted.items():
-            if timer_id not in previous:
-                data: dict[str, Any] = {"stage": t.stage.value if t.stage else None}
-                await self.timers.arm(Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, data))
+        gone = [(timer_id, previous[timer_id].due_at) for timer_id in previous.keys() - wanted.keys() - {firing}]
+        new = [
+            Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, {"stage": t.stage.value if t.stage else None})
+            for timer_id, t in wanted.items()
+            if timer_id not in previous
+        ]
+        await self.timers.settle(cancelled=gone, armed=new)
         asked_before = {t["code"] for t in inbox.todos(before, self.province)} if before else set()
         await self.cases.file(case.transfer_id, {t["code"] for t in inbox.todos(case, self.province)} - asked_before)
         self.runtime.relay.nudge()

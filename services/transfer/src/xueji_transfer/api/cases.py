@@ -49,7 +49,12 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions
     )
     case = await service.execute(
-        transfer_id, command, commit_id(operator, "apply", key), at=applied_at, correlation_id=correlation(request)
+        transfer_id,
+        command,
+        commit_id(operator, "apply", key),
+        at=applied_at,
+        correlation_id=correlation(request),
+        new=key is None,
     )
     return case_view(case)
 

@@ -140,7 +140,7 @@ async def decide(
 ) -> Any:
     command = build(DecideStage, payload, operator, stage=stage)
     service = service_of(request)
-    if await service.load(transfer_id) is None and await request.app.state.mirror.stages(transfer_id):
+    if await service.current(transfer_id) is None and await request.app.state.mirror.stages(transfer_id):
         # Another province owns the case; its party here decides, the owner records it (R34).
         commit = commit_id(operator, f"{transfer_id}:decide:{stage.value}", key)
         owner = await request.app.state.mirror.forward_decision(transfer_id, command, commit, service.clock())

@@ -1,0 +1,88 @@
+"""Store commands per step of a transfer on the real store, pinned (issue 19): a step that starts reading, scanning or
+writing more fails here. Counted with pymongo's command monitoring (xueji_kit.store_commands).
+
+A step decides on the case as this replica last stored it (nothing read) and writes: its commit, its outbox entry
+when it publishes, the case filed under a jurisdiction it newly asks something of, and one insert per minute its
+timers are armed or ended in (a stage's warning and breach each fall in a minute of their own). No command scans:
+each selects by `_id` equality, or is an insert.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from transfer_driver import RECEIVING, STAGES, day, evidence, start
+
+from xueji_kit import store_commands
+from xueji_kit.store_commands import counting, scans, scope, tally
+
+pytestmark = pytest.mark.integration
+MONDAY = day(date(2025, 3, 10))
+
+COMMIT, OUTBOX, FILED, TIMERS = "insert events", "insert events_outbox", "insert cases", "insert timers_m<minute>"
+PINNED = {
+    "apply": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},  # the receiving school's stage: warning and breach
+    "examine": {COMMIT: 1},
+    "receiving_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},  # one stage's timers ended, the next's armed
+    "receiving_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},  # and the sending school's R32 paper-file timer
+    "sending_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
+    "sending_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},
+    "notify": {COMMIT: 1},
+    "report": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 1},
+}
+
+
+async def _drive(driver: Any, log: store_commands.CommandLog) -> dict[str, list[store_commands.Command]]:
+    steps: dict[str, list[store_commands.Command]] = {}
+    with scope("apply"):
+        tid = await driver.apply()
+    steps["apply"] = log.take("apply")
+    with scope("examine"):
+        await driver.examine(tid)
+    steps["examine"] = log.take("examine")
+    for stage in STAGES:
+        with scope(stage):
+            await driver.approve(tid, stage)
+        steps[stage] = log.take(stage)
+    with scope("notify"):
+        await driver.ok("POST", f"/v1/transfers/{tid}/notify-to-report", ("school", RECEIVING))
+    steps["notify"] = log.take("notify")
+    with scope("report"):
+        report = {"electronic_file": evidence("electronic_file")}
+        case = await driver.ok("POST", f"/v1/transfers/{tid}/report", ("school", RECEIVING), report)
+    steps["report"] = log.take("report")
+    assert case["phase"] == "completed"
+    return steps
+
+
+async def test_each_step_of_a_transfer_sends_its_pinned_store_commands_and_none_scans(
+    start_app, token, isolation, wait_for
+):
+    store_commands.install()  # before the service's client is made
+    with counting(f"{isolation.database}_TransferSettings") as log:
+        driver = await start(start_app, token, MONDAY)
+        # Once its relay holds the lease, the replica confirms its commits to it in memory (until then, in the store).
+        await wait_for(lambda: driver.app.state.runtime.events.relayed_here)
+        log.clear()
+        steps = await _drive(driver, log)
+        # The relay publishes what the steps stored: it reads and deletes outbox entries and nothing else (it is
+        # told of the commits this replica stored, so it neither reads nor writes confirmations).
+        relay = [c for c in log.commands if c.scope == "OutboxRelay.run_forever"]
+    assert {name: tally(commands) for name, commands in steps.items()} == PINNED
+    assert {name: scans(commands) for name, commands in steps.items() if scans(commands)} == {}
+    assert {f"{c.kind} {c.collection}" for c in relay} <= {"find events_outbox", "delete events_outbox",
+                                                           "insert leases", "find leases"}  # fmt: skip
+
+
+async def test_a_replica_deciding_on_a_case_another_replica_moved_on_reloads_it_and_decides_right(start_app, token):
+    first = await start(start_app, token, MONDAY)
+    second = await start(start_app, token, MONDAY)  # the same store: another replica of the service
+    tid = await first.apply()
+    await second.examine(tid)  # `first` still holds the case as applied for
+    await first.approve(tid, "receiving_school")  # its commit conflicts, the case is reloaded and decided again
+    detail = await second.detail(tid)
+    assert [e["type"] for e in detail["history"]][:3] == ["transfer_applied", "stage_opened", "conditions_examined"]
+    assert detail["case"]["stages"]["receiving_school"]["status"] == "approved"
+    assert [v["version"] for v in detail["history"]] == sorted(v["version"] for v in detail["history"])
