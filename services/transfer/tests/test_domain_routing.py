@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xueji_contracts.messages.transfer import Level
+from xueji_contracts.policy import ComplaintChannel, Complaints, PolicyError, load_policy, parse_policy
 from xueji_transfer.domain import route_dispute
 from xueji_transfer.domain.jurisdiction import code_at, level_of
 
@@ -17,6 +18,35 @@ def test_r53_one_school_routes_to_the_school_or_its_county() -> None:
     route = route_dispute(["3506020001"])
     assert (route.level, route.code) == (Level.SCHOOL, "3506020001")
     assert (route.alternative_level, route.alternative_code) == (Level.COUNTY, "350602")
+
+
+def test_r53_a_complaint_about_the_school_s_own_act_goes_to_the_county() -> None:
+    route = route_dispute(["3506020001"], about_school_act=True)
+    assert (route.level, route.code) == (Level.COUNTY, "350602")
+    assert route.alternative_level is None  # the school does not judge its own act
+
+
+def test_r53_each_handling_body_s_published_channel_comes_with_the_route() -> None:
+    complaints = load_policy("fj").complaints
+    one_school = route_dispute(["3506020001"], complaints=complaints)
+    assert one_school.channel is None  # Fujian's file publishes no school's own channel yet
+    assert one_school.alternative_channel is not None and one_school.alternative_channel.phone
+    own = Complaints(
+        by_level=complaints.by_level,
+        by_code={"3506020001": ComplaintChannel(how_to_apply="到学籍办公室当面反映", phone="0596-1234567")},
+    )
+    assert route_dispute(["3506020001"], complaints=own).channel == own.by_code["3506020001"]
+    for codes in (["3506020001", "3506020002"], ["3506020001", "3506030004"], ["3506020001", "3501020003"],
+                  ["3506020001", "4301020001"]):  # fmt: skip
+        route = route_dispute(codes, complaints=complaints)
+        assert route.channel is not None and route.channel.how_to_apply and route.channel.phone, route.level
+
+
+def test_r53_a_policy_channel_without_a_phone_or_with_a_bad_code_fails_at_load() -> None:
+    with pytest.raises(PolicyError, match="complaints.by_level.county.phone"):
+        parse_policy('code: "35"\nname: X\ncomplaints: {by_level: {county: {how_to_apply: 书面反映}}}')
+    with pytest.raises(PolicyError, match="complaints.by_code"):
+        parse_policy('code: "35"\nname: X\ncomplaints: {by_code: {"3506": {how_to_apply: a, phone: "12345"}}}')
 
 
 def test_r53_two_schools_in_one_county_route_to_the_county() -> None:

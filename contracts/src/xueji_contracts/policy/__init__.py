@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from xueji_contracts.calendar import WorkingDayCalendar, national_calendar
+from xueji_contracts.policy.complaints import ComplaintChannel, Complaints
 from xueji_contracts.policy.model import Deadlines, ProvincePolicy, StageSla, Suspension
 from xueji_contracts.policy.numbers import NumberLayout, SchoolLevel, SupplementaryNumberFormat
 from xueji_contracts.policy.reasons import SchoolingStage, TransferReason, TransferReasons
@@ -83,6 +84,8 @@ def calendar_for(policy: ProvincePolicy, national: WorkingDayCalendar | None = N
 
 
 __all__ = [
+    "ComplaintChannel",
+    "Complaints",
     "Deadlines",
     "ExcludedSemester",
     "NumberLayout",

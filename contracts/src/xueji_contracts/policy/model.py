@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from xueji_contracts.calendar import CalendarDays
 from xueji_contracts.envelope import PROVINCE_PATTERN
 from xueji_contracts.messages.transfer import Level
+from xueji_contracts.policy.complaints import Complaints
 from xueji_contracts.policy.numbers import SupplementaryNumberFormat
 from xueji_contracts.policy.reasons import TransferReasons
 from xueji_contracts.policy.subscribers import StatusSubscriber
@@ -173,6 +174,7 @@ class ProvincePolicy(_Section):
     deadlines: Deadlines = Deadlines()
     suspension: Suspension = Suspension()
     duplicate_check: DuplicateCheck = DuplicateCheck()
+    complaints: Complaints = Complaints()
     calendar_adjustments: CalendarDays = CalendarDays()
     calendar_notices: dict[int, CalendarDays] = Field(
         default_factory=dict, description="year -> a State Council notice not yet in the national data (R31)"

@@ -46,6 +46,7 @@ class CalendarSource:
 
     def __init__(self, db: AsyncDatabase[Document], settings: TransferSettings) -> None:
         policy = load_policy(settings.policy_file or settings.province)
+        self.policy = policy  # R53: the complaint channels the dispute route returns
         self.rules = TransferRules.from_policy(policy)
         national = load_calendar(settings.calendar_file) if settings.calendar_file else None
         self._base = calendar_for(policy, national)

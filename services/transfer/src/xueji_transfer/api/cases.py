@@ -73,7 +73,8 @@ async def detail(transfer_id: TransferId, operator: Operator, request: Request) 
         )
     history = [{"version": c["version"], "recorded_at": c["recorded_at"], **e} for c in commits for e in c["events"]]
     timers = [t.model_dump(mode="json") for t in armed_timers(case, service.calendars.rules)]
-    disputes = route_dispute([app.sending.code, app.receiving.code]).model_dump(mode="json")
+    complaints = service.calendars.policy.complaints
+    disputes = route_dispute([app.sending.code, app.receiving.code], complaints=complaints).model_dump(mode="json")
     return case_view(case) | {"case": case.model_dump(mode="json"), "history": history, "armed_timers": timers,
                               "disputes_handled_by": disputes}  # fmt: skip
 
@@ -113,9 +114,17 @@ async def inbox(
     return {"jurisdiction": jurisdiction, "items": items}
 
 
-@router.get("/disputes/route", summary="Who handles a complaint across these parties (R53)")
-async def dispute_route(operator: Operator, codes: Annotated[list[Code], Query(min_length=1)]) -> dict[str, Any]:
+@router.get("/disputes/route", summary="Who handles a complaint across these parties, how to apply and its phone (R53)")
+async def dispute_route(
+    operator: Operator,
+    request: Request,
+    codes: Annotated[list[Code], Query(min_length=1)],
+    about_school_act: Annotated[
+        bool, Query(description="a complaint about the school's own act: the county handles it, not the school")
+    ] = False,
+) -> dict[str, Any]:
+    complaints = service_of(request).calendars.policy.complaints
     try:
-        return route_dispute(codes).model_dump(mode="json")
+        return route_dispute(codes, about_school_act=about_school_act, complaints=complaints).model_dump(mode="json")
     except ValueError as exc:
         raise HTTPException(422, [{"field": "codes", "reason": str(exc), "in": "query"}]) from None
