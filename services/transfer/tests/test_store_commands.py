@@ -1,7 +1,8 @@
 """Store commands per step of a transfer on the real store, pinned (issue 19): a step that starts reading, scanning or
 writing more fails here. Counted with pymongo's command monitoring (xueji_kit.store_commands).
 
-A step decides on the case as this replica last stored it (nothing read) and writes: its commit, its outbox entry
+A step decides on the case as this replica last stored it (nothing read; an application reads the student's record)
+and writes: its commit, its outbox entry
 when it publishes, the case filed under a jurisdiction it newly asks something of, and one insert per minute its
 timers are armed or ended in (a stage's warning and breach each fall in a minute of their own). No command scans:
 each selects by `_id` equality, or is an insert.
@@ -23,7 +24,8 @@ MONDAY = day(date(2025, 3, 10))
 
 COMMIT, OUTBOX, FILED, TIMERS = "insert events", "insert events_outbox", "insert cases", "insert timers_m<minute>"
 PINNED = {
-    "apply": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},  # the receiving school's stage: warning and breach
+    # The student's record (R28): its stream's one commit and the miss after it; the receiving school's stage timers.
+    "apply": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
     "examine": {COMMIT: 1},
     "receiving_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},  # one stage's timers ended, the next's armed
     "receiving_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},  # and the sending school's R32 paper-file timer
@@ -36,8 +38,9 @@ PINNED = {
 
 async def _drive(driver: Any, log: store_commands.CommandLog) -> dict[str, list[store_commands.Command]]:
     steps: dict[str, list[store_commands.Command]] = {}
+    await driver.known()  # the registry's record, as student.status.v1 leaves it (a consumer's work, not the step's)
     with scope("apply"):
-        tid = await driver.apply()
+        tid = await driver.apply(record=False)
     steps["apply"] = log.take("apply")
     with scope("examine"):
         await driver.examine(tid)
