@@ -2,10 +2,9 @@
 writing more fails here. Counted with pymongo's command monitoring (xueji_kit.store_commands).
 
 A step decides on the case as this replica last stored it (nothing read; an application reads the student's record)
-and writes: its commit, its outbox entry
-when it publishes, the case filed under a jurisdiction it newly asks something of, and one insert per minute its
-timers are armed or ended in (a stage's warning and breach each fall in a minute of their own). No command scans:
-each selects by `_id` equality, or is an insert.
+and writes: its commit, its outbox entry when it publishes, the case filed under a jurisdiction it newly asks
+something of, and one insert per minute its timers are armed or ended in (a stage's warning and breach each fall in a
+minute of their own). No command scans: each selects by `_id` equality, or is an insert.
 """
 
 from __future__ import annotations
