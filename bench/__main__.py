@@ -11,7 +11,7 @@ from bench import (
     pipeline,
     registry_bulk,
     timer_scale,
-    transfer_throughput,
+    transfer_peers,
     transfer_timers,
 )
 
@@ -19,7 +19,7 @@ from bench import (
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
     asyncio.run(transfer_timers.main([]))
-    asyncio.run(transfer_throughput.main([]))
+    asyncio.run(transfer_peers.main([]))  # ours beside Flowable, interleaved; also writes transfer_throughput.json
     asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
     asyncio.run(dedupe_scale.main([]))

@@ -12,6 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The process ids of the servers the running benchmark started (empty when it was given servers): their CPU is read
+# from /proc (bench/proc_cpu.py).
+SERVER_PIDS: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def bench_servers() -> Iterator[tuple[str, str]]:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI"):
@@ -22,7 +27,9 @@ def bench_servers() -> Iterator[tuple[str, str]]:
 
     with tempfile.TemporaryDirectory(prefix="xueji-bench-", dir=ROOT / ".local") as workdir:
         servers = start_servers(Path(workdir), fixed_ports=False)
+        SERVER_PIDS.update(store=servers.mongo.process.pid, kafka=servers.kafka.process.pid)
         try:
             yield servers.kafka.address, servers.mongo.address
         finally:
+            SERVER_PIDS.clear()
             servers.stop()

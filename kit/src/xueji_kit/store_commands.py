@@ -64,6 +64,13 @@ def filters_of(name: str, command: Mapping[str, Any]) -> list[Any]:
     return []
 
 
+def shape(query: Any) -> Any:
+    """A filter with its values left out (`{"_id": {"$in": "?"}}`): what tells one kind of query from another."""
+    if isinstance(query, dict):
+        return {k: shape(v) if k.startswith("$") or isinstance(v, dict) else "?" for k, v in query.items()}
+    return "?"
+
+
 @dataclass(frozen=True)
 class Command:
     scope: str
@@ -141,7 +148,7 @@ class _Listener(monitoring.CommandListener):
             collection=collection if isinstance(collection, str) else "",
             statements=statements,
             scans=any(not is_id_equality(f) for f in filters),
-            filter=repr(filters[0])[:120] if filters else "",
+            filter=repr(shape(filters[0]))[:200] if filters else "",
         )
         for log in logs:
             log.add(entry)
