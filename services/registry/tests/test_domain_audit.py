@@ -31,3 +31,16 @@ def test_r51_r06_r14_invalid_id_and_suspected_duplicate_are_listed():
 def test_r51_a_clean_record_has_nothing_to_report():
     clean = enrolled().model_copy(update={"status_file_due": None})
     assert findings(clean, T0.date()) == []
+
+
+def test_r51_r05_a_g_number_no_recorded_change_explains_is_listed_but_a_re_applied_one_is_not():
+    from xueji_registry.domain.record_events import NumberChangeCause
+
+    clean = enrolled().model_copy(update={"status_file_due": None})
+    other = "G350602201903151245"
+    assert clean.identity.id_number is not None and other != "G" + clean.identity.id_number
+    unexplained = clean.model_copy(update={"status_number": other})
+    [finding] = findings(unexplained, T0.date())
+    assert (finding.problem, finding.rule) == (Problem.G_NUMBER_DISCREPANCY, "R05")
+    reapplied = unexplained.model_copy(update={"number_cause": NumberChangeCause.REAPPLIED})
+    assert findings(reapplied, T0.date()) == []  # 003 Q6: changed by re-application, valid

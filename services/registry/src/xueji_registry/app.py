@@ -30,7 +30,16 @@ from xueji_contracts.topics import (
 )
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import api, audit_api, bulk_api, changes_api, formal_numbers, graduation_api, rosters_api
+from xueji_registry import (
+    api,
+    audit_api,
+    bulk_api,
+    changes_api,
+    formal_numbers,
+    graduation_api,
+    progression_api,
+    rosters_api,
+)
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.enrollment import RecentRequests
@@ -117,6 +126,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         api.router,
         bulk_api.router,
         changes_api.router,
+        progression_api.router,
         audit_api.router,
         formal_numbers.router,
         rosters_api.router,

@@ -48,7 +48,7 @@ class ReviewBody(BaseModel):
     evidence: tuple[EvidenceRef, ...] = ()
 
 
-def _http(exc: RegistryError) -> HTTPException:
+def http_error(exc: RegistryError) -> HTTPException:
     """The domain's refusal as an HTTP answer that names the rule and, for 409, the current state."""
     body: dict[str, Any] = {"rule": exc.rule, "reason": exc.reason, "field": exc.field}
     if isinstance(exc, IllegalTransition):
@@ -72,7 +72,7 @@ async def _run(
     try:
         saved = await records.execute(runtime, student_id, f"http:{uuid.uuid4()}", command)
     except RegistryError as exc:
-        raise _http(exc) from None
+        raise http_error(exc) from None
     state = await records.load(runtime, student_id)
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]

@@ -22,7 +22,11 @@ from xueji_registry.domain.numbers import formal_number
 from xueji_registry.domain.state import ChangePhase, PendingChange
 
 NAMESPACE = uuid.UUID("6c1d3e0a-7b0f-4a55-9a57-5f1c9d2b8e41")
-PURPOSE = {ChangeKind.KEY_INFO: CheckPurpose.KEY_INFO_CHANGE, ChangeKind.FORMAL_NUMBER: CheckPurpose.G_NUMBER_ISSUANCE}
+PURPOSE = {
+    ChangeKind.KEY_INFO: CheckPurpose.KEY_INFO_CHANGE,
+    ChangeKind.FORMAL_NUMBER: CheckPurpose.G_NUMBER_ISSUANCE,
+    ChangeKind.REAPPLY_FORMAL_NUMBER: CheckPurpose.G_NUMBER_ISSUANCE,  # R05: the re-applied G number is checked too
+}
 
 
 def correlation_of(student_id: str, change_id: str) -> uuid.UUID:
@@ -41,6 +45,8 @@ def _question(state: StudentStatus, change: PendingChange) -> CheckRequested:
     name = getattr(details, "name", None) or state.identity.name
     id_number = getattr(details, "id_number", None) or state.identity.id_number
     number = formal_number(id_number) if change.kind is ChangeKind.FORMAL_NUMBER and id_number else None
+    if change.kind is ChangeKind.REAPPLY_FORMAL_NUMBER:
+        number = getattr(details, "number", None) or (formal_number(id_number) if id_number else None)
     return CheckRequested(
         student_id=state.student_id,
         name=name,

@@ -21,6 +21,7 @@ from xueji_registry.domain.commands import (
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
+    RegisterFreshman,
     RequestChange,
     ReviewChange,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "RecordTransferIn",
     "RecordTransferOut",
     "Refused",
+    "RegisterFreshman",
     "RegistryError",
     "RegistryEvent",
     "RegistryRules",

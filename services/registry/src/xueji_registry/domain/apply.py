@@ -97,7 +97,11 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
         case StatusFileCompleted():
             return {"status_file_due": None, "status_file_completed_on": event.at.date()}
         case StatusNumberChanged():
-            return {"status_number": event.number, "previous_numbers": (*state.previous_numbers, event.previous)}
+            return {
+                "status_number": event.number,
+                "previous_numbers": (*state.previous_numbers, event.previous),
+                "number_cause": event.cause,
+            }
         case SupplementaryNumberAssigned():
             return {"supplementary_numbers": {**state.supplementary_numbers, event.segment: event.number}}
         case KeyInfoChanged():

@@ -11,6 +11,7 @@ from enum import StrEnum
 from xueji_contracts.identity import InvalidResidentId, validate_resident_id
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.change_kinds import ChangeKind
+from xueji_registry.domain.number_commands import g_number_discrepancy
 from xueji_registry.domain.periods import DEATH_REPORT_MONTHS, months_after
 from xueji_registry.domain.state import ChangePhase, StudentStatus
 from xueji_registry.domain.status_changes import Death
@@ -23,6 +24,7 @@ class Problem(StrEnum):
     OVERDUE_STATUS_FILE = "overdue_status_file"  # R02: past its month
     OVERDUE_DEATH_CANCELLATION = "overdue_death_cancellation"  # R44
     AWAITING_NATIONAL_CHECKS = "awaiting_national_checks"  # R10: approved by the county, not yet checked
+    G_NUMBER_DISCREPANCY = "g_number_discrepancy"  # R05: differs from G + ID and no recorded change explains it
 
 
 RULES = {
@@ -32,6 +34,7 @@ RULES = {
     Problem.OVERDUE_STATUS_FILE: "R02",
     Problem.OVERDUE_DEATH_CANCELLATION: "R44",
     Problem.AWAITING_NATIONAL_CHECKS: "R10",
+    Problem.G_NUMBER_DISCREPANCY: "R05",
 }
 LABELS = {
     Problem.INVALID_ID_NUMBER: ("身份证件号无效", "invalid ID number"),
@@ -40,6 +43,7 @@ LABELS = {
     Problem.OVERDUE_STATUS_FILE: ("学籍档案逾期未建立", "status file overdue"),
     Problem.OVERDUE_DEATH_CANCELLATION: ("死亡注销逾期", "death cancellation overdue"),
     Problem.AWAITING_NATIONAL_CHECKS: ("待全国查重与比对", "awaiting national checks"),
+    Problem.G_NUMBER_DISCREPANCY: ("G号与身份证号不一致且无变更记录", "G number unexplained by any recorded change"),
 }
 
 
@@ -64,6 +68,8 @@ def findings(state: StudentStatus, today: date) -> list[Finding]:
             validate_resident_id(state.identity.id_number)
         except InvalidResidentId as exc:
             found.append(Finding(Problem.INVALID_ID_NUMBER, exc.reason))
+    if (discrepancy := g_number_discrepancy(state)) is not None:
+        found.append(Finding(Problem.G_NUMBER_DISCREPANCY, discrepancy))
     if state.state is StatusState.PENDING_REVIEW:
         found.append(Finding(Problem.SUSPECTED_DUPLICATE, "a possible duplicate: the county bureau decides"))
     if state.status_file_due is not None:

@@ -17,6 +17,7 @@ from xueji_registry.domain.commands import (
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
+    RegisterFreshman,
     RequestChange,
     ReviewChange,
 )
@@ -41,6 +42,8 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
     match command:
         case EnrollStudent():
             return frozenset({Role.SCHOOL}), "enrollment"
+        case RegisterFreshman():
+            return frozenset({Role.SCHOOL}), "a freshman registration (R07)"
         case AssignSupplementaryNumber():
             return frozenset({Role.SCHOOL}), "a supplementary number"
         case CompleteStatusFile():
@@ -70,7 +73,7 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
 
 
 def _target(command: Command, state: StudentStatus | None) -> str | None:
-    if isinstance(command, EnrollStudent):
+    if isinstance(command, EnrollStudent | RegisterFreshman):
         return command.school_code
     if isinstance(command, RecordTransferIn):
         return command.receiving_school

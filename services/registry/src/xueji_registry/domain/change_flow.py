@@ -20,7 +20,7 @@ from xueji_registry.domain.state import ChangePhase, PendingChange, StudentStatu
 from xueji_registry.domain.transitions import TRANSITIONS, changes_status, verifier_of
 
 # Two identity changes in flight could each pass the national checks against a different ID number.
-_IDENTITY = frozenset({ChangeKind.KEY_INFO, ChangeKind.FORMAL_NUMBER})
+_IDENTITY = frozenset({ChangeKind.KEY_INFO, ChangeKind.FORMAL_NUMBER, ChangeKind.REAPPLY_FORMAL_NUMBER})
 
 
 def _conflict(state: StudentStatus, kind: ChangeKind) -> PendingChange | None:

@@ -25,6 +25,7 @@ class ChangeKind(StrEnum):
     BASIC_INFO = "basic_info"
     KEY_INFO = "key_info"
     FORMAL_NUMBER = "formal_number"
+    REAPPLY_FORMAL_NUMBER = "reapply_formal_number"  # R05: a G number changed by re-application (003 Q6)
     DELETE_RECORD = "delete_record"
 
 

@@ -106,6 +106,18 @@ class AssignSupplementaryNumber(_Command):
     sequence: int
 
 
+class RegisterFreshman(_Command):
+    """R07: a school registers a student the province already knows (a graduate of an earlier segment) as its
+    freshman of a later segment; the school then gives that segment's supplementary number."""
+
+    type: Literal["register_freshman"] = "register_freshman"
+    school_code: str = Field(pattern=SCHOOL)
+    segment: Segment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int | None = Field(default=None, ge=1, le=12, description="default: 9 or 12 by segment")
+    admitted_on: date
+
+
 class RecordTransferOut(_Command):
     """A completed transfer to a school in another province (sent by the transfer service)."""
 
@@ -168,6 +180,7 @@ Command = Annotated[
     | CompleteStatusFile
     | RecordAbsence
     | EndAbsence
-    | RecordException,
+    | RecordException
+    | RegisterFreshman,
     Field(discriminator="type"),
 ]

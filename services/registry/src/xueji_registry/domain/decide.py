@@ -11,6 +11,7 @@ from xueji_registry.domain import (
     creation,
     exception_commands,
     number_commands,
+    progression,
     status_file,
     transfers,
 )
@@ -28,6 +29,7 @@ from xueji_registry.domain.commands import (
     RecordNationalChecks,
     RecordTransferIn,
     RecordTransferOut,
+    RegisterFreshman,
     RequestChange,
     ReviewChange,
 )
@@ -80,6 +82,8 @@ def decide(
             return absence.end(command, state, now)
         case RecordException():
             return exception_commands.record(command, state, now)
+        case RegisterFreshman():
+            return progression.register_freshman(command, state, now, rules)
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 

@@ -17,6 +17,7 @@ from xueji_registry.domain.record_changes import (
     ChangeKeyInfo,
     ChangeToFormalNumber,
     DeleteRecord,
+    ReapplyFormalNumber,
     ReissueCertificate,
 )
 from xueji_registry.domain.record_events import (
@@ -87,6 +88,18 @@ def _record_effects(
                     duplicate_check=CheckOutcome.PASSED,
                     identity_comparison=CheckOutcome.PASSED,
                 ),
+            ]
+        case ReapplyFormalNumber(number=number):
+            return [
+                StatusNumberChanged(
+                    **recorded,
+                    change_id=change_id,
+                    previous=state.status_number,
+                    number=number or f"G{identity.id_number}",
+                    cause=NumberChangeCause.REAPPLIED,
+                    duplicate_check=CheckOutcome.PASSED,
+                    identity_comparison=CheckOutcome.PASSED,
+                )
             ]
         case DeleteRecord():
             cause = ClosureCause.DELETED_WITH_MINISTRY_APPROVAL

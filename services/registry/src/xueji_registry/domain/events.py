@@ -30,6 +30,7 @@ from xueji_registry.domain.status_events import (
     CreationConfirmed,
     Deceased,
     DroppedOut,
+    FreshmanRegistered,
     Graduated,
     Left,
     Resumed,
@@ -71,6 +72,7 @@ RegistryEvent = Annotated[
     | Left
     | TransferredOut
     | TransferredIn
+    | FreshmanRegistered
     | ArrivalReconciled
     | ExceptionRecorded,
     Field(discriminator="type"),
@@ -91,6 +93,7 @@ __all__ = [
     "Deceased",
     "DroppedOut",
     "ExceptionRecorded",
+    "FreshmanRegistered",
     "Graduated",
     "KeyInfoChanged",
     "Left",

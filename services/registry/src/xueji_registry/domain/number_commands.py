@@ -77,10 +77,13 @@ def assign_supplementary_number(
 def g_number_discrepancy(state: StudentStatus) -> str | None:
     """R05 for the semester audit (R51): why a G number needs a look, or None when it is consistent.
 
-    A G number may differ from "G" + the ID number only because a recorded change altered the ID number.
+    A G number may differ from "G" + the ID number only because a recorded change altered the ID number, or because
+    it was changed by an approved re-application (003 Q6); either is valid and needs no correction.
     """
     number, id_number = state.status_number, state.identity.id_number
     if not number.startswith(NumberKind.FORMAL) or id_number is None or number == NumberKind.FORMAL + id_number:
+        return None
+    if state.number_cause is NumberChangeCause.REAPPLIED:
         return None
     if any(number == NumberKind.FORMAL + former for former in state.previous_id_numbers):
         return None

@@ -18,6 +18,7 @@ from xueji_registry.domain.record_changes import (
     ChangeDetails,
     ChangeKeyInfo,
     ChangeToFormalNumber,
+    ReapplyFormalNumber,
     ReissueCertificate,
 )
 from xueji_registry.domain.rules import RegistryRules
@@ -126,6 +127,14 @@ def _specific(
         case ChangeKeyInfo(name=name, id_number=id_number):
             if name in (None, state.identity.name) and id_number in (None, state.identity.id_number):
                 raise Refused("R10", "the key information is already as requested")
+        case ReapplyFormalNumber(number=number):
+            if kind_of(state.status_number) is not NumberKind.FORMAL:
+                raise Refused("R05", "only a G number is changed by re-application; an L number waits for the batch")
+            new = number or (f"G{state.identity.id_number}" if state.identity.id_number else None)
+            if new is None:
+                raise Refused("R05", "name the new G number: the record has no ID number", field="number")
+            if new == state.status_number:
+                raise Refused("R05", "the G number is already as requested", field="number")
         case ChangeToFormalNumber() if kind_of(state.status_number) is not NumberKind.NO_ID:
             raise Refused("R04", f"only a J number changes to G by application; this is {state.status_number[0]}")
 

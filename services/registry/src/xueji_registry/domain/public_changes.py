@@ -29,6 +29,7 @@ from xueji_registry.domain.status_events import (
     CreationConfirmed,
     Deceased,
     DroppedOut,
+    FreshmanRegistered,
     Graduated,
     Left,
     Resumed,
@@ -45,6 +46,7 @@ from xueji_registry.domain.status_events import (
 _KINDS: dict[type, K] = {
     CreationConfirmed: K.ENROLLED,
     TransferredIn: K.TRANSFERRED_IN,
+    FreshmanRegistered: K.ENROLLED,  # R07: enrolled again, at the school of the later segment
     TransferredOut: K.TRANSFERRED_OUT,
     Suspended: K.SUSPENDED,
     SuspensionExtended: K.SUSPENSION_EXTENDED,
@@ -96,7 +98,7 @@ class PublicChange:
 def effective_on(event: RegistryEvent, after: StudentStatus) -> date:
     """The day a change took effect: the dates the measures give it, else the day it was recorded (Asia/Shanghai)."""
     match event:
-        case StatusRecorded() | CreationConfirmed():
+        case StatusRecorded() | CreationConfirmed() | FreshmanRegistered():
             return after.admitted_on
         case Suspended():
             return event.since

@@ -68,6 +68,23 @@ class ChangeToFormalNumber(Details):
         return checked_id_number(value)
 
 
+class ReapplyFormalNumber(Details):
+    """R05 (003 Q6): in a special case the G number is changed by re-application, through the application process
+    (school, county, national checks). `number`: the new G number; default "G" + the current ID number."""
+
+    kind: Literal[ChangeKind.REAPPLY_FORMAL_NUMBER] = ChangeKind.REAPPLY_FORMAL_NUMBER
+    number: str | None = Field(default=None, pattern=r"^G\d{17}[\dX]$", description="G + an 18-character ID number")
+    special_case: str = Field(min_length=1, max_length=500, description="why the number must change (003 Q6)")
+
+    @field_validator("number")
+    @classmethod
+    def _valid_id_part(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        checked = checked_id_number(value[1:])
+        return f"G{checked}"
+
+
 class DeleteRecord(Details):
     kind: Literal[ChangeKind.DELETE_RECORD] = ChangeKind.DELETE_RECORD
 
@@ -90,6 +107,7 @@ ChangeDetails = Annotated[
     | ChangeBasicInfo
     | ChangeKeyInfo
     | ChangeToFormalNumber
+    | ReapplyFormalNumber
     | DeleteRecord,
     Field(discriminator="kind"),
 ]

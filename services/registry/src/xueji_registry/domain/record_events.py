@@ -17,6 +17,7 @@ from xueji_registry.domain.person import BasicInfo, BasicInfoPatch, StudentIdent
 class NumberChangeCause(StrEnum):
     FORMAL_ISSUED = "formal_issued"  # L -> G in the batch after the national checks (R03)
     J_TO_G = "j_to_g"  # a J student obtained an ID number (R04)
+    REAPPLIED = "reapplied"  # R05: changed by re-application in a special case, approved (003 Q6)
 
 
 class ClosureCause(StrEnum):

@@ -14,7 +14,7 @@ from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.periods import SchoolTerm, Segment
 from xueji_registry.domain.person import BasicInfo, StudentIdentity
 from xueji_registry.domain.record_changes import ChangeDetails
-from xueji_registry.domain.record_events import ClosureCause
+from xueji_registry.domain.record_events import ClosureCause, NumberChangeCause
 from xueji_registry.domain.rule_exceptions import GrantedException
 from xueji_registry.domain.transitions import changes_status
 
@@ -100,6 +100,7 @@ class StudentStatus(_Frozen):
     absent_since: date | None = None  # R45: unexcused absence being counted toward dropout
     status_number: str
     previous_numbers: tuple[str, ...] = ()
+    number_cause: NumberChangeCause | None = None  # how the current number came about, if it was changed
     previous_names: tuple[str, ...] = ()
     previous_id_numbers: tuple[str, ...] = ()
     supplementary_numbers: dict[Segment, str] = Field(default_factory=dict)

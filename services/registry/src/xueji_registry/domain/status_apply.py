@@ -20,6 +20,7 @@ from xueji_registry.domain.status_events import (
     CreationConfirmed,
     Deceased,
     DroppedOut,
+    FreshmanRegistered,
     Graduated,
     Left,
     Resumed,
@@ -57,6 +58,17 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
             return {"dropout": None}
         case Graduated() | Completed() | Left():
             return {"certificates": (*state.certificates, _certificate(event))}
+        case FreshmanRegistered():
+            return {
+                "school_code": event.school_code,
+                "segment": event.segment,
+                "grade": event.grade,
+                "graduation_grade": event.graduation_grade,
+                "admitted_on": event.admitted_on,
+                "suspension": None,
+                "dropout": None,
+                "absent_since": None,
+            }
         case TransferredOut():
             return {"transfers": (*state.transfers, event.transfer_id)}
         case TransferredIn():

@@ -86,6 +86,21 @@ class Left(TransitionEventBase):
     study_to: date
 
 
+class FreshmanRegistered(TransitionEventBase):
+    """R07: the student registered as a freshman of a later segment (a primary graduate entering junior high, a
+    junior graduate entering senior high) at `school_code`; the record, its numbers and history continue, and the
+    school gives the new segment's supplementary number (the earlier one stays)."""
+
+    type: Literal["freshman_registered"] = "freshman_registered"
+    school_code: str = Field(pattern=SCHOOL)
+    previous_school: str = Field(pattern=SCHOOL)
+    segment: Segment
+    previous_segment: Segment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int = Field(ge=1, le=12)
+    admitted_on: date
+
+
 class TransferredOut(TransitionEventBase):
     """The student went to a school in another province; the record stays here as history."""
 

@@ -112,6 +112,14 @@ TRANSITIONS: dict[K, Transition] = {
     K.FORMAL_NUMBER: Transition(
         "R04", "change to a G number", INFO_STATES, None, all_of=(E.HOUSEHOLD_REGISTER,), national_checks=True
     ),
+    K.REAPPLY_FORMAL_NUMBER: Transition(
+        "R05",
+        "change the G number by re-application",
+        INFO_STATES,
+        None,
+        all_of=(E.WRITTEN_APPLICATION,),
+        national_checks=True,
+    ),
     K.DELETE_RECORD: Transition(
         "R13",
         "delete the record",
