@@ -25,6 +25,7 @@ class Decision:
 
     events: list[Document] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
+    follow: bool = False  # the relay's followers must see this commit even if it publishes nothing
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ async def decide_and_save(
                 version=version,
                 events=decision.events,
                 outgoing=decision.outgoing,
+                follow=decision.follow,
             )
         except ConcurrencyConflict:
             if cache is not None:

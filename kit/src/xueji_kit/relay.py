@@ -2,6 +2,11 @@
 
 Only the lease holder relays, so one replica writes the `published` mark. A crash between publish
 and mark republishes those events: delivery is at least once and consumers are idempotent.
+
+Followers are a service's follow-ups of its own commits (projections, timers): after a batch is published and
+before its entries are deleted, each follower gets the entries (with the `committed` keys). An entry stays until
+its followers are done, so a crash between a commit and its follow-ups delays them to the next relay run (in this
+process or the one that restarts) and never loses them; followers must therefore be idempotent.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from xueji_kit.metrics import RELAY_BACKLOG, RELAY_IS_LEADER, RELAY_PUBLISHED
 from xueji_kit.store import EventStore
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[Awaitable[Any]]]
+Follower = Callable[[list[dict[str, Any]]], Awaitable[None]]
 log = structlog.get_logger("relay")
 
 
@@ -32,6 +38,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._interval = interval
         self._wake = asyncio.Event()
+        self.followers: list[Follower] = []
 
     def nudge(self) -> None:
         """Something was just stored: relay now instead of at the next interval."""
@@ -55,6 +62,9 @@ class OutboxRelay:
                 RELAY_PUBLISHED.labels(out["topic"]).inc()
         for ack in pending:
             await ack
+        if commits:
+            for follow in self.followers:
+                await follow(commits)
         await self._store.mark_published([c["_id"] for c in commits])
         return len(pending)  # messages: a full batch means more may be waiting
 

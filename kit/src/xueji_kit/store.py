@@ -158,19 +158,24 @@ class EventStore:
         events: list[Document],
         outgoing: list[Outgoing],
         now: datetime | None = None,
+        follow: bool = False,
     ) -> bool:
         """Store one commit. False when this commit was already stored (a redelivery); raises
-        ConcurrencyConflict when another commit took `version` first."""
+        ConcurrencyConflict when another commit took `version` first.
+
+        `follow`: the commit has follow-ups (projections, timers) even without messages, so it gets an outbox entry
+        all the same: the relay's followers see every such commit once it is stored, also after a crash."""
         at = now or datetime.now(UTC)
         key = commit_key(aggregate_id, version)
         messages = _messages(outgoing)
         entry = outbox_key(aggregate_id, commit_id)
-        if messages and not await self._stage(commit_id, key, aggregate_id, version, messages, at):
+        staged = bool(messages) or follow
+        if staged and not await self._stage(commit_id, key, aggregate_id, version, messages, at):
             return False
         try:
-            if messages:
+            if staged:
                 self.staged_here.add(entry)  # the relay here waits for this writer, without asking the store
-            return await self._commit(key, commit_id, aggregate_id, version, events, messages, at)
+            return await self._commit(key, commit_id, aggregate_id, version, events, messages, at, staged=staged)
         finally:
             self.staged_here.discard(entry)
 
@@ -183,6 +188,8 @@ class EventStore:
         events: list[Document],
         messages: list[Document],
         at: datetime,
+        *,
+        staged: bool,
     ) -> bool:
         entry = outbox_key(aggregate_id, commit_id)
         doc: Document = {
@@ -200,12 +207,12 @@ class EventStore:
             if not is_duplicate_key(exc):
                 raise
             existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
-            if messages:
+            if staged:
                 await self.outbox.delete_one({"_id": entry})
             if existing is not None and existing.get("commit_id") == commit_id:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
-        if messages:
+        if staged:
             if self.relayed_here:
                 self.stored_here.add(entry)
             else:
@@ -270,7 +277,8 @@ class EventStore:
         raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
 
     async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
-        """Outbox entries ready to publish, in per-aggregate version order, each with its `outgoing` messages.
+        """Outbox entries ready to publish, in per-aggregate version order, each with its `outgoing` messages and the
+        keys of the commits it stands for (`committed`, for the relay's followers).
 
         An aggregate's entries stop at its first unconfirmed one, so a later version never overtakes an earlier one
         (a batch entry of first commits, unconfirmed, stops all of its aggregates); unconfirmed entries whose
@@ -303,14 +311,15 @@ class EventStore:
                     blocked.update(covers)
                     continue
                 outgoing = [m for i in stored for m in entry["by_commit"][i]["outgoing"]]
-                ready.append(entry | {"confirmed": True, "outgoing": outgoing})
+                committed = [entry["commits"][i] for i in stored]
+                ready.append(entry | {"confirmed": True, "outgoing": outgoing, "committed": committed})
             elif (
                 entry["_id"] in self.stored_here
                 or entry["_id"] in confirmed
                 or entry.get("confirmed")
                 or await self._confirm_or_drop(entry, at)
             ):
-                ready.append(entry | {"confirmed": True})
+                ready.append(entry | {"confirmed": True, "committed": [entry["commit"]]})
             else:
                 blocked.update(covers)
         return ready

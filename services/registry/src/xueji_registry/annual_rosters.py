@@ -17,6 +17,7 @@ from xueji_registry.domain.annual_roster import AnnualRoster
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.followed import followed_here
 
 
 async def ensure_open(runtime: ServiceRuntime, school_code: str, school_year: int) -> None:
@@ -33,13 +34,14 @@ async def ensure_open(runtime: ServiceRuntime, school_code: str, school_year: in
         "at": datetime.now(UTC).isoformat(),
     }
     message = compliance.message(deadline, ComplianceState.OPENED)
-    await decide_and_save(
+    saved = await decide_and_save(
         runtime.events,
         deadline.subject_id,
         "opened",
         lambda history: Decision() if history else Decision([opened], [message]),
     )
-    await compliance.arm(deadline)  # idempotent: a crash between the commit and the timers is repaired here
+    await compliance.arm(deadline)  # idempotent; after a crash before it, the relay's follower arms them (follow_ups)
+    followed_here(runtime, [(deadline.subject_id, saved.version)])
     compliance.rosters_opened.add(deadline.subject_id)
     runtime.relay.nudge()
 
@@ -89,7 +91,8 @@ async def submit(
                 raise Refused("R54", f"the {roster.school_year} rosters were submitted on {event['at'][:10]}")
         return Decision([entry], [compliance.message(deadline, ComplianceState.MET)])
 
-    await decide_and_save(runtime.events, deadline.subject_id, f"submitted:{uuid.uuid4()}", decide)
+    saved = await decide_and_save(runtime.events, deadline.subject_id, f"submitted:{uuid.uuid4()}", decide)
     await compliance.disarm(deadline)
+    followed_here(runtime, [(deadline.subject_id, saved.version)])
     runtime.relay.nudge()
     return entry

@@ -43,6 +43,8 @@ from xueji_registry import (
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.enrollment import RecentRequests
+from xueji_registry.follow_ups import CommitFollower
+from xueji_registry.followed import FollowedHere
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
@@ -93,6 +95,10 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     if settings.scheduler_enabled:
         runtime.background.append(compliance.run_forever)
     runtime.publishes(REGISTRY_COMPLIANCE, ComplianceDeadlineChanged)
+    # Every commit's follow-ups are also driven from the committed streams, so a crash never loses them.
+    here = FollowedHere()
+    runtime.broker.context.set_global("followed_here", here)
+    runtime.relay.followers.append(CommitFollower(runtime, register, compliance, here))
     runtime.broker.context.set_global("runtime", runtime)
     runtime.broker.context.set_global("sequences", sequences)
     runtime.broker.context.set_global("recent_requests", RecentRequests())

@@ -30,6 +30,7 @@ from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.status_changes import Graduate
+from xueji_registry.followed import followed_here
 from xueji_registry.supplementary import numbering_of
 
 GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval
@@ -104,6 +105,7 @@ async def submit(
     saved = await decide_and_save(runtime.events, stream, f"submitted:{uuid.uuid4()}", decide)
     if saved.stored and opened:
         await compliance.arm(opened[0])  # the county bureau's task, overdue when the graduation window closes
+        followed_here(runtime, [(stream, saved.version)])
     runtime.relay.nudge()
     return entry
 
@@ -156,6 +158,7 @@ async def review(
     saved = await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
     if saved.stored:
         await compliance.disarm(deadline)
+        followed_here(runtime, [(stream, saved.version)])
         runtime.relay.nudge()
     status, submission, latest = status_of(await history_of(runtime, stream))
     wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED

@@ -41,6 +41,7 @@ from xueji_registry.domain import (
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, recent_of, record_refusal, student_of
+from xueji_registry.followed import followed_here
 from xueji_registry.supplementary import numbering_of, school_operator
 
 log = structlog.get_logger("registry.intake")
@@ -110,8 +111,10 @@ async def complete(runtime: ServiceRuntime, sequences: Sequences, verdicts: list
                 await runtime.events.start_many([stream], now)
             except ConcurrencyConflict:
                 log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
-    # Also after a redelivery (idempotent): a crash between the commits and these is repaired.
+    # At once, so the records are found right away; the relay's follower does the same from the commits, so a crash
+    # before this line delays these follow-ups and never loses them (follow_ups).
     await records.follow_changes(runtime, [(None, d.state) for d in decided], now)
+    followed_here(runtime, [(d.state.student_id, 1) for d in decided])
     runtime.relay.nudge()
 
 

@@ -16,6 +16,7 @@ from xueji_registry.compliance import deadlines_of
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, replay, to_documents
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
+from xueji_registry.followed import followed_here
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
 from xueji_registry.rule_exceptions import exception_messages
@@ -58,11 +59,13 @@ async def execute(
         outgoing = messages_of(runtime, before, after, changes, correlation_id)
         if extra is not None:
             outgoing += extra(after)
-        return Decision(events=to_documents(events), outgoing=outgoing)
+        # follow: the relay's follower sees every record commit, also one that publishes nothing (a move).
+        return Decision(events=to_documents(events), outgoing=outgoing, follow=True)
 
     saved = await decide_and_save(runtime.events, student_id, commit_id, decide)
     if decided and saved.stored:
         await follow_changes(runtime, decided, now)
+        followed_here(runtime, [(student_id, saved.version)])
     runtime.relay.nudge()
     return saved
 
@@ -88,8 +91,9 @@ def messages_of(
 async def follow_changes(
     runtime: ServiceRuntime, changes: list[tuple[StudentStatus | None, StudentStatus]], now: datetime
 ) -> None:
-    """After the commits (idempotent, so also after a redelivery): the school register, compliance timers armed
-    and cancelled, the annual rosters of a school a record joined (R54)."""
+    """After the commits, at once (idempotent, so also after a redelivery): the school register, compliance timers
+    armed and cancelled, the annual rosters of a school a record joined (R54). The relay's follower does the same
+    from the committed streams (follow_ups), so a crash before or during this delays them, never loses them."""
     started = [after for before, after in changes if before is None]
     joined = [after for before, after in changes if before is not None and before.school_code != after.school_code]
     if (register := register_of(runtime)) is not None:

@@ -2,9 +2,11 @@
 batch) start here instead of reading every event commit of the province.
 
 A projection of the status records, one document per student (`_id` = student id) with its current school and
-every school it has been at, written when a record starts or changes school (records.execute). It only says where
-to look: each record found is replayed from its own stream, and the replayed state decides. Rebuilt from the events
-when the collection is empty (a database from before it existed, or after a restore without it).
+every school it has been at, written when a record starts or changes school (records.execute) and again from the
+committed streams by the relay's follower (follow_ups), so a crash between a commit and its entry here delays the
+entry, never loses it. It only says where to look: each record found is replayed from its own stream, and the
+replayed state decides. Rebuilt from the events when the collection is empty (a database from before it existed, or
+after a restore without it).
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ class SchoolRegister:
         """New records at their first school, in one insert; one listed before (a redelivery) is left as it is."""
         docs = [{"_id": s.student_id, "school_code": s.school_code, "schools": [s.school_code]} for s in states]
         await insert_many_once(self.collection, docs)
+
+    async def settle_many(self, records: list[tuple[StudentStatus, list[str]]]) -> None:
+        """Each record where its whole stream says it is and every school it has been at (the follower's write,
+        idempotent and independent of order). One insert for them all; a record listed before is rewritten only when
+        it has been at more than one school (listed with a single school, it can only be listed right)."""
+        docs = [{"_id": s.student_id, "school_code": s.school_code, "schools": schools} for s, schools in records]
+        for i in sorted(await insert_many_once(self.collection, docs)):
+            if len(docs[i]["schools"]) > 1:
+                update = {"school_code": docs[i]["school_code"], "schools": docs[i]["schools"]}
+                await self.collection.update_one({"_id": docs[i]["_id"]}, {"$set": update})
 
     async def streams(self, *, school: str | None = None, under: str | None = None) -> list[list[dict[str, Any]]]:
         """The events of every record that has been at `school`, or at any school under the code `under`."""

@@ -1,0 +1,101 @@
+"""The consistency checker: rebuilds the school register and the compliance deadlines from the event streams and
+names every place where the projections differ from them (issue 15; used by tests and by operators after an
+incident). Reads every commit once: an administration tool, not a request path."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from xueji_kit.minute_timers import PREFIX
+from xueji_kit.store import Document, EventStore
+from xueji_kit.timers import minute_of
+from xueji_registry.domain import StudentStatus, from_documents
+from xueji_registry.domain.apply import apply
+from xueji_registry.domain.compliance import Deadline, annual_roster, deadlines_of
+
+
+@dataclass(frozen=True)
+class Difference:
+    projection: str  # "school_register" or "compliance_timers"
+    subject: str  # the student id, or the timer id
+    expected: Any
+    found: Any
+
+
+async def differences(events: EventStore) -> list[Difference]:
+    """Every difference between the projections and what the streams say they must hold (empty: consistent)."""
+    streams = await _streams(events)
+    students = {a: _replayed(c) for a, c in streams.items() if a.startswith("stu_")}
+    found = await _register_differences(events, {a: s for a, s in students.items() if s[0] is not None})
+    deadlines = [d for state, _ in students.values() for d in deadlines_of(state).values()]
+    deadlines += _open_rosters(streams)
+    for deadline in deadlines:
+        found += await _timer_differences(events, deadline)
+    return found
+
+
+async def _streams(events: EventStore) -> dict[str, list[Document]]:
+    streams: dict[str, list[Document]] = defaultdict(list)
+    async for commit in events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+        streams[str(commit.get("aggregate_id", ""))].append(commit)
+    for commits in streams.values():
+        commits.sort(key=lambda c: int(c["version"]))
+    return streams
+
+
+def _replayed(commits: list[Document]) -> tuple[StudentStatus | None, list[str]]:
+    state: StudentStatus | None = None
+    schools: list[str] = []
+    for event in from_documents([e for c in commits for e in c["events"]]):
+        state = apply(state, event)
+        if state.school_code not in schools:
+            schools.append(state.school_code)
+    return state, schools
+
+
+async def _register_differences(
+    events: EventStore, students: dict[str, tuple[StudentStatus | None, list[str]]]
+) -> list[Difference]:
+    register = events.collection.database["school_register"]
+    listed = {str(d["_id"]): d async for d in register.find({})}
+    found = []
+    for student_id, (state, schools) in students.items():
+        assert state is not None
+        expected = {"school_code": state.school_code, "schools": sorted(schools)}
+        doc = listed.pop(student_id, None)
+        have = None if doc is None else {"school_code": doc.get("school_code"), "schools": sorted(doc["schools"])}
+        if have != expected:
+            found.append(Difference("school_register", student_id, expected, have))
+    found += [Difference("school_register", sid, None, doc) for sid, doc in listed.items()]
+    return found
+
+
+def _open_rosters(streams: dict[str, list[Document]]) -> list[Deadline]:
+    """R54: the annual rosters opened and not yet submitted."""
+    open_ = []
+    for commits in streams.values():
+        history = [e for c in commits for e in c["events"]]
+        opened = next((e for e in history if e.get("type") == "roster_opened"), None)
+        if opened is not None and not any(e.get("type") == "roster_submitted" for e in history):
+            deadline = annual_roster(opened["school_code"], int(opened["school_year"]))
+            if deadline.due_on == date.fromisoformat(opened["due_on"]):
+                open_.append(deadline)
+    return open_
+
+
+async def _timer_differences(events: EventStore, deadline: Deadline) -> list[Difference]:
+    """An open deadline has both timers armed (or fired already); a cancelled one would never warn."""
+    db = events.collection.database
+    found = []
+    for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
+        timer_id = f"{deadline.deadline_id}:{phase}"
+        minute = db[f"{PREFIX}{minute_of(at)}"]
+        armed = await minute.find_one({"_id": timer_id})
+        end = await minute.find_one({"_id": f"end:{timer_id}"})
+        state = None if armed is None else (end or {}).get("state", "armed")
+        if state not in {"armed", "fired"}:
+            found.append(Difference("compliance_timers", timer_id, "armed", state))
+    return found

@@ -1,0 +1,124 @@
+"""Every follow-up of a registry commit, driven from the committed streams (issue 15, defect 1).
+
+The relay hands this follower each outbox entry it published, before deleting it; the follower brings the school
+register, the compliance timers (R02, R44, R45), the R54 annual rosters and the R46 review deadlines in line with
+the commits the entry names, each from the stream as stored. The request paths do the same follow-ups at once, so
+a read right after a write sees them, and say so (followed.followed_here): those commits are skipped here. After a
+crash between a commit and its follow-ups the entry is still in the outbox, and the restarted relay follows it.
+Every follow-up is idempotent: a commit followed twice (another replica's, a forgotten one) changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from xueji_contracts.calendar.deadlines import local_date
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document
+from xueji_registry import annual_rosters
+from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.domain import StudentStatus, from_documents
+from xueji_registry.domain.apply import apply
+from xueji_registry.domain.compliance import annual_roster, graduation_review
+from xueji_registry.domain.periods import school_year_of
+from xueji_registry.followed import FollowedHere
+from xueji_registry.school_register import SchoolRegister
+
+LOADING_AT_ONCE = 16
+Change = tuple[StudentStatus | None, StudentStatus]
+
+
+class CommitFollower:
+    def __init__(
+        self, runtime: ServiceRuntime, register: SchoolRegister, compliance: ComplianceDeadlines, here: FollowedHere
+    ) -> None:
+        self.runtime = runtime
+        self.register = register
+        self.compliance = compliance
+        self.here = here
+
+    async def __call__(self, entries: list[Document]) -> None:
+        versions: dict[str, set[int]] = defaultdict(set)
+        for entry in entries:
+            for key in entry.get("committed", []):
+                if not self.here.take(key):
+                    aggregate, _, version = str(key).rpartition("@")
+                    versions[aggregate].add(int(version))
+        gate = asyncio.Semaphore(LOADING_AT_ONCE)
+
+        async def load(aggregate: str) -> list[Document]:
+            async with gate:
+                return await self.runtime.events.load(aggregate)
+
+        names = list(versions)
+        streams = dict(zip(names, await asyncio.gather(*(load(a) for a in names)), strict=True))
+        await self._students({a: (c, versions[a]) for a, c in streams.items() if a.startswith("stu_")})
+        for aggregate, commits in streams.items():
+            if aggregate.startswith("roster:"):
+                await self._annual_roster(commits, versions[aggregate])
+            elif aggregate.startswith("graduation:"):
+                await self._graduation_roster(aggregate, commits, versions[aggregate])
+
+    async def _students(self, streams: dict[str, tuple[list[Document], set[int]]]) -> None:
+        """The register lists each record where its stream says it is and has been; the timers of the deadlines
+        the commits opened are armed and of those they met cancelled; a school a record joined has its rosters."""
+        settled: list[tuple[StudentStatus, list[str]]] = []
+        changes: list[Change] = []
+        rosters: set[tuple[str, int]] = set()
+        for commits, followed in streams.values():
+            state: StudentStatus | None = None
+            schools: list[str] = []
+            for commit in commits:
+                before = state
+                for event in from_documents(commit["events"]):
+                    state = apply(state, event)
+                if state is None:
+                    continue
+                if state.school_code not in schools:
+                    schools.append(state.school_code)
+                if int(commit["version"]) in followed:
+                    changes.append((before, state))
+                    if before is None or before.school_code != state.school_code:
+                        rosters.add((state.school_code, school_year_of(local_date(_at(commit)))))
+            if state is not None:
+                settled.append((state, schools))
+        await self.register.settle_many(settled)
+        await self.compliance.follow_many(changes)
+        for school, year in sorted(rosters):
+            await annual_rosters.ensure_open(self.runtime, school, year)
+
+    async def _annual_roster(self, commits: list[Document], followed: set[int]) -> None:
+        for commit in commits:
+            if int(commit["version"]) not in followed:
+                continue
+            for event in commit["events"]:
+                deadline = annual_roster(str(event.get("school_code")), int(event.get("school_year", 0)))
+                if event.get("type") == "roster_opened":
+                    await self.compliance.arm(deadline)
+                elif event.get("type") == "roster_submitted":
+                    await self.compliance.disarm(deadline)
+
+    async def _graduation_roster(self, stream: str, commits: list[Document], followed: set[int]) -> None:
+        """R46: each submission opens its review deadline; the review (approved or returned) meets it."""
+        submissions = 0
+        roster: dict[str, Any] = {}
+        for commit in commits:
+            for event in commit["events"]:
+                kind = event.get("type")
+                if kind == "graduation_roster_submitted":
+                    submissions, roster = submissions + 1, event["roster"]
+                if not roster or int(commit["version"]) not in followed:
+                    continue
+                deadline = graduation_review(stream, roster["school_code"], int(roster["graduation_year"]), submissions)
+                if kind == "graduation_roster_submitted":
+                    await self.compliance.arm(deadline)
+                elif kind in {"graduation_roster_approved", "graduation_roster_returned"}:
+                    await self.compliance.disarm(deadline)
+
+
+def _at(commit: Document) -> datetime:
+    at: datetime = commit["recorded_at"]
+    return at

@@ -1,0 +1,92 @@
+"""Issue 15, defect 1: a crash between a commit and its follow-ups (school register entry, R02 compliance timers,
+R54 annual rosters) delays them, never loses them: they are driven from the committed streams and done after a
+restart. The consistency checker rebuilds the projections from the streams and finds no difference."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from registry_driver import unique
+
+from xueji_contracts.envelope import envelop
+from xueji_registry import intake
+from xueji_registry.app import create_app
+from xueji_registry.consistency import differences
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+SCHOOL = "3506020001"
+PUPIL = {"school_code": SCHOOL, "name": "郑可欣", "gender": "female", "birth_date": "2019-05-02", "grade": 1,
+         "school_year": 2026}  # fmt: skip
+
+
+class Killed(Exception):
+    """The process died here (kill -9): nothing after this point ran."""
+
+
+@contextlib.asynccontextmanager
+async def registry(settings: RegistrySettings) -> AsyncIterator[httpx.AsyncClient]:
+    """One registry process on the test's database: started, and stopped on leaving."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def test_r02_r54_follow_ups_lost_to_a_crash_after_the_commit_are_done_after_restart(
+    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = RegistrySettings(
+        **isolation.settings_env(),
+        mongodb_database=f"{isolation.database}_registry",
+        jwt_public_key=signing_keys[1],
+        relay_interval_seconds=0.05,
+        scheduler_enabled=False,
+    )
+    clerk = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    async with registry(settings) as first:
+        created = await first.post("/v1/students", json=PUPIL, headers=clerk)
+        assert created.status_code == 202, created.text
+        student = created.json()["student_id"]
+        runtime = first.app.state.runtime
+        await wait_for(lambda: _outbox_empty(runtime))  # the dedupe check went out
+
+        async def frozen(*_: Any, **__: Any) -> int:
+            return 0
+
+        async def killed(*_: Any, **__: Any) -> None:
+            raise Killed
+
+        runtime.relay.run_once = frozen  # the process is dead: its relay publishes nothing more
+        monkeypatch.setattr(intake.records, "follow_changes", killed)
+        answer = unique({"student_id": student})
+        verdict = envelop(answer, producer="dedupe", province="35", occurred_at=datetime.now(UTC),
+                          correlation_id=uuid.UUID(student.removeprefix("stu_")))  # fmt: skip
+        with pytest.raises(Killed):
+            await intake.complete(runtime, runtime.broker.context.get("sequences"), [verdict])
+        assert await runtime.events.first(student) is not None, "the record was committed before the crash"
+        found = await differences(runtime.events)
+        assert {d.projection for d in found} == {"school_register", "compliance_timers"}, found
+    monkeypatch.undo()
+
+    async with registry(settings) as restarted:
+        events = restarted.app.state.runtime.events
+        await wait_for(lambda: _consistent(events), timeout=45)
+        county = {"Authorization": f"Bearer {token('county', SCHOOL[:6])}"}
+        audit = await restarted.get("/v1/audit", headers=county)
+        assert audit.status_code == 200 and audit.json()["records_audited"] == 1, audit.text  # R51 finds it again
+
+
+async def _outbox_empty(runtime: Any) -> bool:
+    return await runtime.events.outbox.find_one({}) is None
+
+
+async def _consistent(events: Any) -> bool:
+    return not await differences(events)
