@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,8 +55,7 @@ class MinuteTimerStore(TimerStore):
             by_minute.setdefault(minute_of(due_at), []).append(_end_doc(timer_id, "cancelled"))
         for timer in armed:
             by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
-        for minute, docs in by_minute.items():
-            await insert_many_once(self._in(minute), docs)
+        await asyncio.gather(*(insert_many_once(self._in(minute), docs) for minute, docs in by_minute.items()))
 
     async def due_in_minute(self, minute: int) -> list[Document]:
         docs = [d async for d in self._in(minute).find({})]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -141,10 +142,11 @@ class TransferService:
             for timer_id, t in wanted.items()
             if timer_id not in previous
         ]
-        await self.timers.settle(cancelled=gone, armed=new)
         asked_before = {t["code"] for t in inbox.todos(before, self.province)} if before else set()
-        await self.cases.file(case.transfer_id, {t["code"] for t in inbox.todos(case, self.province)} - asked_before)
-        self.runtime.relay.nudge()
+        asked = {t["code"] for t in inbox.todos(case, self.province)} - asked_before
+        self.runtime.relay.nudge()  # the commit is stored: its messages go out while timers and inbox are written
+        # Independent inserts, so sent at once: the answer waits for the slowest, not for their sum.
+        await asyncio.gather(self.timers.settle(cancelled=gone, armed=new), self.cases.file(case.transfer_id, asked))
         for t in sorted(wanted.values(), key=lambda t: t.due_at):
             if t.due_at <= now:
                 await self.fire(case.transfer_id, t.timer_id, now)
