@@ -35,6 +35,8 @@ from xueji_transfer.settings import TransferSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RECEIVING, SENDING = "3506020001", "3501020003"
+# Fujian's checklist (R30, 002 III.5) for a household register that did not move, and the certificate image.
+MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
 STAGES = ("receiving_school", "receiving_bureau", "sending_school", "sending_bureau")
 
 
@@ -56,7 +58,7 @@ def _application(n: int) -> dict[str, Any]:
             "student_id": f"stu_bench_{n}", "status": "enrolled", "sending": {"code": SENDING},
             "receiving": {"code": RECEIVING}, "grade": 4, "target_grade": 4, "term": _term(date.today()),
             "reason": "household_move",
-            "materials": [_evidence("status_basic_info"), _evidence("reason_proof"), _evidence("certificate_image")],
+            "materials": [_evidence(kind) for kind in MATERIALS],
         }
     }  # fmt: skip
 

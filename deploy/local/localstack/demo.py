@@ -148,7 +148,7 @@ def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
             "student_id": student_id, "status": "enrolled", "sending": {"code": sending},
             "receiving": {"code": receiving}, "grade": grade, "target_grade": grade,
             "term": {**term, "semester": semester}, "reason": "household_move",
-            "materials": [_evidence(k) for k in ("status_basic_info", "reason_proof", "certificate_image")],
+            "materials": [_evidence(k) for k in MATERIALS],
         }  # fmt: skip
         body = {"application": application, "applied_at": received.isoformat() if days else None}
         # R28: transfer takes the pupil's facts from the registry's record, which reaches it on student.status.v1
@@ -175,6 +175,10 @@ def _advance(case_url: str, sending: str, receiving: str, reached: str) -> None:
     _post(f"{case_url}/stages/receiving_school/decision", {"decision": "approve"}, "school", receiving)
     if reached == "at_sending_school":
         _post(f"{case_url}/stages/receiving_bureau/decision", {"decision": "approve"}, "county", receiving[:6])
+
+
+# Fujian's checklist (R30, 002 III.5) for a household register that did not move, and the certificate image.
+MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
 
 
 def _evidence(kind: str) -> dict[str, str]:

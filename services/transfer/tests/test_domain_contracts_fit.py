@@ -85,7 +85,22 @@ def test_r31_a_case_on_the_national_calendar_is_provisional_only_past_the_loaded
 
 
 def test_r22_the_fujian_policy_file_gives_the_default_rules() -> None:
-    assert TransferRules.from_policy(load_policy("fj")) == TransferRules()
+    # The materials checklist (R30) lives only in the policy file: the domain's defaults carry none.
+    fujian = TransferRules.from_policy(load_policy("fj"))
+    assert fujian.model_copy(update={"required_materials": ()}) == TransferRules()
+
+
+def test_r30_the_materials_checklist_is_the_policy_files() -> None:
+    fujian = TransferRules.from_policy(load_policy("fj"))
+    assert [(m.kind, m.when.value) for m in fujian.required_materials] == [
+        ("registration_form", "always"),
+        ("status_basic_info", "always"),
+        ("household_register", "always"),
+        ("reason_proof", "register_unchanged"),
+        ("status_change_proof", "earlier_status_change"),
+    ]
+    national = TransferRules.from_policy(load_policy("hn"))  # Hunan's file lists none: 003 Q11's two
+    assert [m.kind for m in national.required_materials] == ["status_basic_info", "registration_form"]
 
 
 def test_r29_a_province_without_reasons_or_timing_refuses_neither() -> None:

@@ -19,6 +19,8 @@ from xueji_transfer.settings import TransferSettings
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"  # receiving county 350602 (Zhangzhou), sending 350102 (Fuzhou)
 STAGES = ("receiving_school", "receiving_bureau", "sending_school", "sending_bureau")
+# Fujian's checklist (R30, 002 III.5) for a household register that did not move, and the certificate image.
+MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
 
 
 def evidence(kind: str) -> dict[str, str]:
@@ -35,7 +37,7 @@ def application(sending: str = SENDING, receiving: str = RECEIVING, **overrides:
         "target_grade": 4,
         "term": {"start": "2025-02-17", "end": "2025-07-04", "semester": 2},
         "reason": "household_move",
-        "materials": [evidence("status_basic_info"), evidence("reason_proof"), evidence("certificate_image")],
+        "materials": [evidence(kind) for kind in MATERIALS],
         **overrides,
     }
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from xueji_contracts.calendar import WorkingDayCalendar, national_calendar
 from xueji_contracts.policy.complaints import ComplaintChannel, Complaints
+from xueji_contracts.policy.materials import RequiredMaterial, TransferMaterials, WhenRequired
 from xueji_contracts.policy.model import Deadlines, ProvincePolicy, StageSla, Suspension
 from xueji_contracts.policy.numbers import NumberLayout, SchoolLevel, SupplementaryNumberFormat
 from xueji_contracts.policy.reasons import SchoolingStage, TransferReason, TransferReasons
@@ -91,15 +92,18 @@ __all__ = [
     "NumberLayout",
     "PolicyError",
     "ProvincePolicy",
+    "RequiredMaterial",
     "SchoolLevel",
     "SchoolingStage",
     "StageSla",
     "SupplementaryNumberFormat",
     "Suspension",
+    "TransferMaterials",
     "TransferReason",
     "TransferReasons",
     "TransferTiming",
     "TransferWindows",
+    "WhenRequired",
     "YearlyWindow",
     "calendar_for",
     "load_policy",

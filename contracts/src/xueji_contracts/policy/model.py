@@ -11,6 +11,7 @@ from xueji_contracts.calendar import CalendarDays
 from xueji_contracts.envelope import PROVINCE_PATTERN
 from xueji_contracts.messages.transfer import Level
 from xueji_contracts.policy.complaints import Complaints
+from xueji_contracts.policy.materials import TransferMaterials
 from xueji_contracts.policy.numbers import SupplementaryNumberFormat
 from xueji_contracts.policy.reasons import TransferReasons
 from xueji_contracts.policy.subscribers import StatusSubscriber
@@ -170,6 +171,7 @@ class ProvincePolicy(_Section):
     windows: TransferWindows = TransferWindows()
     timing: TransferTiming | None = None
     reasons: TransferReasons = TransferReasons()
+    transfer_materials: TransferMaterials = Field(default=TransferMaterials(), description="R30 checklist")
     supplementary_number: SupplementaryNumberFormat | None = None
     deadlines: Deadlines = Deadlines()
     suspension: Suspension = Suspension()

@@ -88,6 +88,12 @@ class TransferApplication(BaseModel):
     graduated_on: date | None = Field(default=None, description="for a graduate's progression (R26, R33)")
     vocational_to_general: VocationalToGeneral | None = None
     guardians_moved: GuardiansMoved | None = Field(default=None, description="R29: who moved, for reasons 2-3")
+    household_register_changed: bool = Field(
+        default=False, description="R30: the register moved with the reason (else the reason's proof is required)"
+    )
+    earlier_status_changes: bool = Field(
+        default=False, description="R30: repeated a grade, suspended, ... before (their proof is required)"
+    )
 
     @model_validator(mode="after")
     def _schools_differ(self) -> Self:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EvidenceKind(StrEnum):
-    REGISTRATION_FORM = "registration_form"  # transfer application registration form (002 III.5.1)
+    # The guardian's signed application, Fujian Annex 4 (002 III.5.1), 003 Q11's statement of reason: a material
+    # the guardian brings, never a paper approval form (R24).
+    REGISTRATION_FORM = "registration_form"
     STATUS_BASIC_INFO = "status_basic_info"  # basic status information sheet (III.5.2, 003 Q11)
     HOUSEHOLD_REGISTER = "household_register"  # household register / residence certificate (III.5.3)
     REASON_PROOF = "reason_proof"  # proof of the reason, e.g. the guardian's signed statement (III.5.4)

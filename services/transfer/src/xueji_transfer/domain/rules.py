@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xueji_contracts.messages.transfer import Level
-from xueji_contracts.policy import ExcludedSemester, ProvincePolicy, TransferTiming, TransferWindows
+from xueji_contracts.policy import ExcludedSemester, ProvincePolicy, RequiredMaterial, TransferTiming, TransferWindows
 
 _LEVELS = list(Level)
 
@@ -55,6 +55,9 @@ class TransferRules(BaseModel):
     vocational_only_reasons: frozenset[str] = Field(
         default=VOCATIONAL_ONLY_REASONS, description="R29: senior-high reasons that allow only a vocational school"
     )
+    required_materials: tuple[RequiredMaterial, ...] = Field(
+        default=(), description="R30: the policy file's checklist; none set here, only the certificate image"
+    )
     paper_file_months: int = Field(default=1, ge=1, description="R32")
     rollback_months: int = Field(default=6, ge=1, description="R33")
 
@@ -84,6 +87,7 @@ class TransferRules(BaseModel):
                 r.code for r in policy.reasons.senior_high if r.receiving_kind == "vocational"
             ),
             "paper_file_months": policy.deadlines.paper_file_months,
+            "required_materials": policy.transfer_materials.required,
         }
         return cls(**(values | overrides))
 

@@ -16,8 +16,9 @@ from xueji_transfer.domain.commands import DecideStage, ExamineConditions
 from xueji_transfer.domain.eligibility import check_initiation_window
 from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
-from xueji_transfer.domain.evidence import EvidenceKind, has_kind
+from xueji_transfer.domain.evidence import EvidenceKind
 from xueji_transfer.domain.grounds import check_grounds
+from xueji_transfer.domain.materials import check_before_initiating
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
 from xueji_transfer.domain.rules import TransferRules
 from xueji_transfer.domain.stage_events import StageApproved, StageOpened, StageReturned
@@ -83,8 +84,7 @@ def _approve(
     if command.stage is Stage.RECEIVING_SCHOOL:
         if case.step < 2:
             raise OutOfOrder("R21", "the receiving school examines conditions (step 2) before it initiates (step 3)")
-        if not has_kind(case.materials, EvidenceKind.CERTIFICATE_IMAGE):
-            raise Refused("R30", "initiating needs the image of the original transfer certificate", field="materials")
+        check_before_initiating(case.application, case.materials, rules.required_materials)
         if case.initiated_at is None:  # a case initiated before a blackout continues through it (R25)
             check_initiation_window(case.application, now, rules, case.exceptions)
     events: list[TransferEvent] = [StageApproved(at=now, stage=command.stage, decided_by=command.operator)]

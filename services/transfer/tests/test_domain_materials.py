@@ -1,0 +1,121 @@
+"""R24, R30: the province's materials checklist (policy file), recorded as evidence before step 3, with the
+certificate image; the guardian's signed application (Annex 4) is one of them, never a paper approval form."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Decision, Stage
+from xueji_contracts.policy import load_policy
+from xueji_transfer.domain import (
+    AddMaterials,
+    ApplyForTransfer,
+    DecideStage,
+    Evidence,
+    EvidenceKind,
+    ExamineConditions,
+    Refused,
+    SchoolSide,
+    SchoolTerm,
+    TransferApplication,
+    TransferCase,
+    TransferRules,
+    WeekdayCalendar,
+    handle,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+RECEIVING, SENDING = "3506020001", "3501020003"
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
+RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
+MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
+FUJIAN = TransferRules.from_policy(load_policy("fj"))
+K = EvidenceKind
+EVERYTHING_ALWAYS = (K.REGISTRATION_FORM, K.STATUS_BASIC_INFO, K.HOUSEHOLD_REGISTER, K.CERTIFICATE_IMAGE)
+
+
+def evidence(kind: EvidenceKind) -> Evidence:
+    return Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
+
+
+def examined(kinds: tuple[EvidenceKind, ...], **facts: Any) -> TransferCase:
+    app = TransferApplication(
+        student_id="stu-1", status=StatusState.ENROLLED, sending=SchoolSide(code=SENDING),
+        receiving=SchoolSide(code=RECEIVING), grade=4, target_grade=4, reason="household_move",
+        term=SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
+        materials=tuple(evidence(k) for k in kinds), **facts,
+    )  # fmt: skip
+    case, _ = handle(None, ApplyForTransfer(transfer_id="t", application=app, operator=RS), MONDAY, *_world())
+    case, _ = handle(case, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY, *_world())
+    assert case is not None
+    return case
+
+
+def _world() -> tuple[WeekdayCalendar, TransferRules]:
+    return WeekdayCalendar(), FUJIAN
+
+
+def initiate(case: TransferCase) -> TransferCase:
+    command = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    after, _ = handle(case, command, MONDAY, *_world())
+    assert after is not None
+    return after
+
+
+def missing(case: TransferCase) -> str:
+    with pytest.raises(Refused) as caught:
+        initiate(case)
+    assert (caught.value.rule, caught.value.field) == ("R30", "materials")
+    return caught.value.reason
+
+
+def test_r30_the_provinces_checklist_is_recorded_before_step_3() -> None:
+    case = examined((K.STATUS_BASIC_INFO, K.REASON_PROOF, K.CERTIFICATE_IMAGE))
+    reason = missing(case)
+    assert "registration_form" in reason and "household_register" in reason and "reason_proof" not in reason
+    more = AddMaterials(materials=(evidence(K.REGISTRATION_FORM), evidence(K.HOUSEHOLD_REGISTER)), operator=RS)
+    case, _ = handle(case, more, MONDAY, *_world())
+    assert case is not None and initiate(case).step == 3
+
+
+def test_r30_step_3_also_needs_the_certificate_image() -> None:
+    everything_but = (K.REGISTRATION_FORM, K.STATUS_BASIC_INFO, K.HOUSEHOLD_REGISTER, K.REASON_PROOF)
+    assert "certificate" in missing(examined(everything_but))
+
+
+def test_r30_reason_proof_only_where_the_household_register_did_not_move() -> None:
+    assert "reason_proof" in missing(examined(EVERYTHING_ALWAYS))
+    assert initiate(examined(EVERYTHING_ALWAYS, household_register_changed=True)).step == 3
+
+
+def test_r30_proof_of_earlier_status_changes_if_any() -> None:
+    with_proof = (*EVERYTHING_ALWAYS, K.REASON_PROOF)
+    assert "status_change_proof" in missing(examined(with_proof, earlier_status_changes=True))
+    assert initiate(examined((*with_proof, K.STATUS_CHANGE_PROOF), earlier_status_changes=True)).step == 3
+
+
+def test_r24_the_guardians_signed_application_is_a_required_material_not_a_paper_approval_form() -> None:
+    assert "registration_form" in {m.kind for m in FUJIAN.required_materials}
+    assert "paper_approval_form" not in {m.kind for m in FUJIAN.required_materials}
+    case = initiate(examined((*EVERYTHING_ALWAYS, K.REASON_PROOF)))
+    ask = {"stage": Stage.RECEIVING_BUREAU, "decision": Decision.RETURN_FOR_MATERIALS, "operator": RB, "reason": "?"}
+    with pytest.raises(Refused) as approval_form:
+        handle(case, DecideStage(**ask, requested=(K.PAPER_APPROVAL_FORM,)), MONDAY, *_world())
+    assert approval_form.value.rule == "R24"
+    returned, _ = handle(case, DecideStage(**ask, requested=(K.REGISTRATION_FORM,)), MONDAY, *_world())
+    assert returned is not None
+
+
+def test_r30_a_policy_file_naming_an_unknown_material_fails_with_the_field() -> None:
+    from xueji_contracts.policy import PolicyError, parse_policy
+
+    text = 'code: "35"\nname: X\ntransfer_materials:\n  required:\n    - {kind: approval_stamp, zh: x, en: x}\n'
+    with pytest.raises(PolicyError, match=r"transfer_materials\.required\.0.*approval_stamp"):
+        parse_policy(text)
