@@ -87,22 +87,29 @@ def upload_class(registry_url: str, school: str, rows: list[list[str]]) -> int:
 
 
 def _post(
-    url: str, body: object, role: str, code: str, key: str | None = None, *, quiet: bool = False
+    url: str, body: object, role: str, code: str, key: str | None = None, *, attempts: int = 1
 ) -> dict[str, object] | None:
+    """POST as the demo clerk; a refusal is printed. With `attempts`, an application refused because transfer has
+    not yet heard of the pupil from the registry (R28, a moment after enrollment) is tried again a second later."""
     headers = {
         "Authorization": f"Bearer {keys.token(role, code, sub='demo-clerk')}",
         "Content-Type": "application/json",
     }
     if key:
         headers["Idempotency-Key"] = key
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback URL of our own service
-            return dict(json.loads(answer.read() or b"{}"))
-    except urllib.error.HTTPError as exc:
-        if not quiet:
-            print(f"demo: {url.rsplit('/v1/', 1)[-1]} refused: {exc.code} {exc.read()[:300]!r}")
-        return None
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback URL of our own service
+                return dict(json.loads(answer.read() or b"{}"))
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300]
+            if exc.code == 422 and b"not trusted" in detail and attempt + 1 < attempts:
+                time_module.sleep(1)
+                continue
+            print(f"demo: {url.rsplit('/v1/', 1)[-1]} refused: {exc.code} {detail!r}")
+            return None
+    return None
 
 
 def load(registry_url: str, marker: Path) -> int:
@@ -151,13 +158,7 @@ def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
             "materials": [_evidence(k) for k in MATERIALS],
         }  # fmt: skip
         body = {"application": application, "applied_at": received.isoformat() if days else None}
-        # R28: transfer takes the pupil's facts from the registry's record, which reaches it on student.status.v1
-        # a moment after enrollment; until then the pupil is unknown there and refused.
-        for attempt in range(30):
-            case = _post(f"{url}/v1/transfers", body, "school", receiving, key=f"demo-{n}", quiet=attempt < 29)
-            if case is not None:
-                break
-            time_module.sleep(1)
+        case = _post(f"{url}/v1/transfers", body, "school", receiving, key=f"demo-{n}", attempts=30)
         if case is None:
             continue
         opened += 1

@@ -33,6 +33,9 @@ async def test_r27_graduation_semester_refused_unless_county_exception(start_app
     granted = await t.ok("POST", "/v1/exceptions", ("county", "350602"), exception())
     assert (granted["rule"], granted["clause"], granted["jurisdiction"]) == ("R27", "graduation_grade_last_semester",
                                                                               "350602")  # fmt: skip
+    read = f"/v1/exceptions/{granted['exception_id']}"
+    assert (await t.ok("GET", read, ("school", RECEIVING)))["reason"] == "监护人工作调动，学生须随迁"
+    assert (await t.call("GET", read, ("county", "350603"))).status_code == 403  # R50
     body = {"application": application(**GRADUATING), "exception_ids": [granted["exception_id"]]}
     case = await t.ok(*apply, body)
     detail = await t.detail(case["transfer_id"])
