@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date
+from typing import Any
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
@@ -84,3 +85,14 @@ def mask_id_number(value: str) -> str:
 def mask_in_text(text: str) -> str:
     """Mask every ID number (bare or inside a G/J/L status number) found in free text."""
     return _ID_IN_TEXT.sub(lambda m: f"{m[1]}{m[2]}{'*' * 8}{m[4]}", text)
+
+
+def mask_in_document(value: Any) -> Any:
+    """`mask_in_text` applied to every string of a JSON-like document (dicts, lists, strings), keys kept."""
+    if isinstance(value, str):
+        return mask_in_text(value)
+    if isinstance(value, dict):
+        return {k: mask_in_document(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_in_document(v) for v in value]
+    return value

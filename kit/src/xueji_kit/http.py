@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from xueji_kit.edge import BodyGuard
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
 
@@ -34,6 +35,7 @@ class CorrelationMiddleware(BaseHTTPMiddleware):
 
 
 def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
+    app.add_middleware(BodyGuard)  # size, UTF-8 and control characters, before any route reads a body
     app.add_middleware(CorrelationMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")

@@ -56,7 +56,7 @@ async def test_r40_r41_suspension_is_asked_with_evidence_verified_by_the_county_
     by_school = await registry.post(review, json={"approve": True, "reason": "ok"}, headers=_as(token))
     assert by_school.status_code == 403
     other_county = await registry.post(review, json={"approve": True, "reason": "ok"}, headers=_as(token, "county", "350603"))  # fmt: skip
-    assert other_county.status_code == 403  # R50: outside the jurisdiction
+    assert other_county.status_code == 404  # R50: outside the jurisdiction, told what a missing record answers
     approved = await registry.post(review, json={"approve": True, "reason": "材料齐全"}, headers=county)
     assert approved.status_code == 200 and approved.json()["state"] == "suspended", approved.text
 

@@ -67,7 +67,7 @@ async def test_r50_county_cannot_decide_other_county_stage(start_app, token):
     assert other_county.json()["rule"] == "R50"
     assert await t.inbox("350102") == []  # nor does it see the stage
     seen = await t.call("GET", f"/v1/transfers/{tid}", ("county", "350203"))
-    assert seen.status_code == 403
+    assert seen.status_code == 404  # an outsider hears what a missing case answers (issue 15)
     peek = await t.call("GET", "/v1/inbox", ("county", "350102"), params={"code": RECEIVING})
     assert peek.status_code == 403
     assert [i["stage"] for i in await t.inbox("350602")] == ["receiving_bureau"]

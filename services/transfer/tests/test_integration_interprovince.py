@@ -71,7 +71,7 @@ async def test_r34_a_transfer_from_hunan_to_fujian_is_breached_accepted_offline_
             assert refused.status_code == 422 and refused.json()["rule"] == "R34", refused.text
         # Hunan's verifications arrive after all, decided in Hunan and recorded by Fujian.
         other = await hn.decide(tid, "sending_school", who=("school", "4301020002"))
-        assert other.status_code == 403
+        assert other.status_code == 404  # no party of the case: told what a missing case answers (R50)
         forwarded = await hn.decide(tid, "sending_school", who=("school", HUNAN_SCHOOL))
         assert forwarded.status_code == 202 and forwarded.json()["forwarded_to_province"] == "35"
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from xueji_contracts.auth import Role
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import derive_id
+from xueji_contracts.identity import mask_in_document
+from xueji_kit.idempotency import IdempotencyKey, key_reused
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import records
 from xueji_registry.domain import public_view
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, pending_view, request_enrollment
+from xueji_registry.identity_views import identity_views_of
 
 router = APIRouter(prefix="/v1", tags=["students"])
 
@@ -20,6 +25,10 @@ router = APIRouter(prefix="/v1", tags=["students"])
 def runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
+
+
+def unknown_student(student_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
 
 
 async def _current(runtime: ServiceRuntime, student_id: str) -> tuple[str, dict[str, Any]]:
@@ -31,16 +40,34 @@ async def _current(runtime: ServiceRuntime, student_id: str) -> tuple[str, dict[
         return state.school_code, view
     commits = await runtime.events.load(pending_stream(student_id))
     if not commits:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
+        raise unknown_student(student_id)
     return commits[0]["events"][0]["request"]["school_code"], pending_view(student_id, commits)
 
 
+async def _visible(runtime: ServiceRuntime, student_id: str, operator: OperatorClaims) -> dict[str, Any]:
+    """The view of a record the operator's jurisdiction holds. Outside it, the answer a missing record gets: who
+    may look is settled before anything about the record is said (R50)."""
+    school, view = await _current(runtime, student_id)
+    if not operator.covers(school):
+        raise unknown_student(student_id)
+    return view
+
+
 @router.post("/students", status_code=status.HTTP_201_CREATED, summary="Enroll a student (R01, R06, R14)")
-async def enroll(body: EnrollmentRequest, operator: Operator, request: Request, response: Response) -> dict[str, Any]:
-    """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate."""
+async def enroll(
+    body: EnrollmentRequest, operator: Operator, request: Request, response: Response, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate.
+    A retry with the same Idempotency-Key is the same request: it stores and asks nothing, and gets the answer the
+    first one has now."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
     runtime = runtime_of(request)
-    student_id, _ = await request_enrollment(runtime, body, operator)
+    correlation = derive_id("http", "enroll", operator.sub, key) if key else None
+    student_id, stored = await request_enrollment(runtime, body, operator, correlation)
+    if not stored:
+        first = (await runtime.events.load(pending_stream(student_id)))[0]["events"][0]["request"]
+        if first != body.model_dump(mode="json"):
+            raise key_reused()
     wait = getattr(runtime.settings, "enrollment_wait_seconds", 2.0)
     for _ in range(int(wait / 0.05)):
         _, view = await _current(runtime, student_id)
@@ -55,15 +82,44 @@ async def enroll(body: EnrollmentRequest, operator: Operator, request: Request, 
 
 @router.get("/students/{student_id}", summary="A student's current status (masked numbers)")
 async def show(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    school, view = await _current(runtime_of(request), student_id)
-    require_jurisdiction(operator, school)
-    return view
+    return await _visible(runtime_of(request), student_id, operator)
 
 
-@router.get("/students/{student_id}/history", summary="Every recorded change of one student (R12)")
+@router.get("/students/{student_id}/history", summary="Every recorded change of one student (R12), numbers masked")
 async def history(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    school, _ = await _current(runtime, student_id)
-    require_jurisdiction(operator, school)
+    await _visible(runtime, student_id, operator)
     commits = await runtime.events.load(pending_stream(student_id)) + await runtime.events.load(student_id)
-    return {"student_id": student_id, "history": records.history_entries(commits)}
+    # R52: ID numbers (bare, or inside a G/L/J status number) leave only through the identity route.
+    return {"student_id": student_id, "history": mask_in_document(records.history_entries(commits))}
+
+
+IDENTITY_ROLES = (Role.SCHOOL, Role.COUNTY)  # the school's status clerk and the county bureau that verifies
+
+
+@router.get(
+    "/students/{student_id}/identity",
+    summary="R52: the full ID number, for the school's clerk and its county bureau; every view is recorded (R51)",
+)
+async def identity(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    state = await records.load(runtime, student_id)
+    if state is None or not operator.covers(state.school_code):
+        raise unknown_student(student_id)
+    if operator.role not in IDENTITY_ROLES:
+        who = f"only the school's clerk and its county bureau see ID numbers, not a {operator.role} operator"
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"R52: {who}")
+    views = identity_views_of(runtime)
+    assert views is not None, "the registry runtime records identity views"
+    await views.record(student_id, state.school_code, operator, datetime.now(UTC))
+    person = state.identity
+    return {
+        "student_id": student_id,
+        "school_code": state.school_code,
+        "name": person.name,
+        "id_number": person.id_number,
+        "gender": person.gender.value,
+        "birth_date": person.birth_date.isoformat(),
+        "status_number": state.status_number,
+        "previous_id_numbers": list(state.previous_id_numbers),
+    }

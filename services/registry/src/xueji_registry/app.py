@@ -50,6 +50,7 @@ from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
+from xueji_registry.identity_views import IdentityViews
 from xueji_registry.rule_exceptions import on_rule_exception
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
@@ -88,6 +89,9 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     register = SchoolRegister(runtime.db, runtime.events)
     runtime.startup_hooks += [register.ensure_indexes, register.rebuild_if_empty]
     runtime.broker.context.set_global("school_register", register)
+    views = IdentityViews(runtime.db)
+    runtime.startup_hooks.append(views.ensure_indexes)
+    runtime.broker.context.set_global("identity_views", views)
     timers = MinuteTimerStore(runtime.db)
     compliance = ComplianceDeadlines(runtime, timers, interval_seconds=settings.scheduler_interval_seconds)
     runtime.startup_hooks.append(timers.ensure_indexes)
@@ -141,4 +145,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app = runtime.http_app(routers)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
     app.state.bulk_writing = asyncio.Semaphore(bulk_api.WRITING_AT_ONCE)  # class uploads writing at once
+    app.state.bulk_parsing = asyncio.Semaphore(bulk_api.PARSING_AT_ONCE)  # and reading their sheets at once
+    app.state.body_limits = {bulk_api.PATH: bulk_api.BODY_LIMIT}
     return app

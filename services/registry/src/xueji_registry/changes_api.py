@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_kit.security import Operator
 from xueji_registry import records
-from xueji_registry.api import runtime_of
+from xueji_registry.api import runtime_of, unknown_student
 from xueji_registry.domain import (
     ChangeDetails,
     CompleteStatusFile,
@@ -67,8 +67,9 @@ async def _run(
     command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordException,
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
-    if await records.load(runtime, student_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
+    state = await records.load(runtime, student_id)
+    if state is None or not command.operator.covers(state.school_code):
+        raise unknown_student(student_id)  # an outsider hears what a missing record answers, nothing more (R50)
     try:
         saved = await records.execute(runtime, student_id, f"http:{uuid.uuid4()}", command)
     except RegistryError as exc:

@@ -12,7 +12,17 @@ from xueji_contracts.auth import province_of
 from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_transfer.api.common import IdempotencyKey, TransferId, build, case_view, commit_id, correlation, service_of
+from xueji_transfer.api.common import (
+    IdempotencyKey,
+    TransferId,
+    build,
+    case_for,
+    case_view,
+    commit_id,
+    correlation,
+    service_of,
+    unknown_case,
+)
 from xueji_transfer.api.requests import ApplyRequest
 from xueji_transfer.domain import ApplyForTransfer, TransferError, armed_timers, route_dispute
 from xueji_transfer.domain.record import check_record
@@ -62,15 +72,11 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
 @router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")
 async def detail(transfer_id: TransferId, operator: Operator, request: Request) -> dict[str, Any]:
     service = service_of(request)
-    commits = await service.history(transfer_id)
-    case = await service.load(transfer_id)
-    if case is None:
+    if await service.load(transfer_id) is None:
         return await _mirrored(transfer_id, operator, request)
+    case = await case_for(request, transfer_id, operator)
+    commits = await service.history(transfer_id)
     app = case.application
-    if not (operator.covers(app.sending.code) or operator.covers(app.receiving.code)):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"R50: {transfer_id} is outside the jurisdiction {operator.code}"
-        )
     history = [{"version": c["version"], "recorded_at": c["recorded_at"], **e} for c in commits for e in c["events"]]
     timers = [t.model_dump(mode="json") for t in armed_timers(case, service.calendars.rules)]
     complaints = service.calendars.policy.complaints
@@ -83,12 +89,8 @@ async def _mirrored(transfer_id: str, operator: Operator, request: Request) -> d
     """A case another province owns, as far as its stages addressed here were mirrored in."""
     mirror = request.app.state.mirror
     stages = await mirror.stages(transfer_id)
-    if not stages:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer case {transfer_id}")
     if not any(operator.covers(s["jurisdiction"]) for s in stages.values()):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"R50: {transfer_id} is outside the jurisdiction {operator.code}"
-        )
+        raise unknown_case(transfer_id)  # missing, or outside: the same answer (R50)
     owner = next(iter(stages.values()))["owner"]
     return {"transfer_id": transfer_id, "owner_province": owner, "remote": True, "stages": stages,
             "history": await mirror.entries(transfer_id)}  # fmt: skip

@@ -52,6 +52,25 @@ def build(command: type[C], body: BaseModel | None, operator: OperatorClaims, **
         raise HTTPException(422, problems or field_problems(exc.errors())) from None
 
 
+def unknown_case(transfer_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no transfer case {transfer_id}")
+
+
+def involved(operator: OperatorClaims, case: TransferCase) -> bool:
+    """The operator's jurisdiction holds one of the case's parties (a school, or a bureau above one of them)."""
+    app = case.application
+    return operator.covers(app.sending.code) or operator.covers(app.receiving.code)
+
+
+async def case_for(request: Request, transfer_id: str, operator: OperatorClaims) -> TransferCase:
+    """The case an operator asks about, checked before anything about it is said (R50): an operator outside every
+    party's jurisdiction hears exactly what a missing case answers, never its state nor that it exists."""
+    case = await service_of(request).load(transfer_id)
+    if case is None or not involved(operator, case):
+        raise unknown_case(transfer_id)
+    return case
+
+
 def case_view(case: TransferCase) -> dict[str, Any]:
     return inbox.summary(case)
 

@@ -11,7 +11,18 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
 from xueji_kit.security import Operator
 from xueji_transfer.api import requests as r
-from xueji_transfer.api.common import IdempotencyKey, TransferId, build, case_view, commit_id, correlation, service_of
+from xueji_transfer.api.common import (
+    IdempotencyKey,
+    TransferId,
+    build,
+    case_for,
+    case_view,
+    commit_id,
+    correlation,
+    involved,
+    service_of,
+    unknown_case,
+)
 from xueji_transfer.domain import (
     AcceptOffline,
     AddMaterials,
@@ -32,6 +43,7 @@ router = APIRouter(prefix="/v1/transfers/{transfer_id}", tags=["transfer steps"]
 async def _run(
     request: Request, transfer_id: str, command: Command, operator: OperatorClaims, key: str | None
 ) -> dict[str, Any]:
+    await case_for(request, transfer_id, operator)  # who may act, before anything about the case is said
     service = service_of(request)
     commit = commit_id(operator, f"{transfer_id}:{command.type}", key)
     case = await service.execute(transfer_id, command, commit, correlation_id=correlation(request))
@@ -139,11 +151,17 @@ async def decide(
     key: IdempotencyKey = None,
 ) -> Any:
     command = build(DecideStage, payload, operator, stage=stage)
-    service = service_of(request)
-    if await service.current(transfer_id) is None and await request.app.state.mirror.stages(transfer_id):
+    service, mirror = service_of(request), request.app.state.mirror
+    case = await service.current(transfer_id)
+    if case is not None and not involved(operator, case):
+        raise unknown_case(transfer_id)
+    if case is None:
         # Another province owns the case; its party here decides, the owner records it (R34).
+        stages = await mirror.stages(transfer_id)
+        if not any(operator.covers(s["jurisdiction"]) for s in stages.values()):
+            raise unknown_case(transfer_id)
         commit = commit_id(operator, f"{transfer_id}:decide:{stage.value}", key)
-        owner = await request.app.state.mirror.forward_decision(transfer_id, command, commit, service.clock())
+        owner = await mirror.forward_decision(transfer_id, command, commit, service.clock())
         answer = {"transfer_id": transfer_id, "stage": stage.value, "forwarded_to_province": owner}
         return JSONResponse(answer, status.HTTP_202_ACCEPTED)
     return await _run(request, transfer_id, command, operator, key)
