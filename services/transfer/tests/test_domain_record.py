@@ -76,6 +76,12 @@ def test_r28_a_graduates_progression_is_checked_on_status_not_grade() -> None:
     assert check_record(graduate, record(state="graduated", grade=6), SPRING_2025).status is StatusState.GRADUATED
 
 
+@pytest.mark.parametrize("change", ["deleted", "refused_as_duplicate"])
+def test_r28_a_record_the_registry_closed_is_refused(change: str) -> None:
+    error = refused(application(), record(change=change))
+    assert (error.rule, error.field) == ("R28", "student_id") and change in error.reason
+
+
 def test_r28_fields_the_registry_adds_to_its_public_message_are_tolerated() -> None:
-    later = record(change={"kind": "transferred_in", "effective_on": "2025-03-01"}, sequence=7)
+    later = record(change="transferred_in", effective_on="2025-03-01", sequence=7, before={"state": "enrolled"})
     assert later.state is StatusState.ENROLLED

@@ -11,6 +11,9 @@ from xueji_contracts.messages.status import StatusState
 from xueji_transfer.domain.application import TransferApplication, TransferKind
 from xueji_transfer.domain.errors import Refused
 
+# Changes after which the record takes no more business (contract 1.1): deleted with the Ministry's approval (R13),
+# or found by the county to be a duplicate (R14).
+CLOSING_CHANGES = frozenset({"deleted", "refused_as_duplicate"})
 SCHOOL_YEAR_STARTS = 9  # September: the school year 2025 runs from September 2025 to the summer of 2026
 
 
@@ -26,6 +29,7 @@ class StudentRecord(BaseModel):
     state: StatusState
     grade: int = Field(ge=1, le=12)
     school_year: int = Field(ge=2000, le=2100)
+    change: str | None = Field(default=None, description="what happened (contract 1.1); a kind added later is kept")
 
     def grade_on(self, day: date) -> int:
         """An enrolled student moves up a grade each school year the registry published nothing new about them;
@@ -54,6 +58,8 @@ def check_record(application: TransferApplication, record: StudentRecord | None,
             "R28", f"the registry has no status record of {student_id}: an unknown student is refused, not trusted",
             field="student_id",
         )  # fmt: skip
+    if record.change in CLOSING_CHANGES:
+        raise Refused("R28", f"the registry closed the record of {student_id} ({record.change})", field="student_id")
     declared = application.status
     if declared is not None and declared is not record.state:
         raise Refused(
