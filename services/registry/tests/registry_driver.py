@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from province_rules import handle
+
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
@@ -20,7 +22,6 @@ from xueji_registry.domain import (
     Segment,
     StudentIdentity,
     StudentStatus,
-    handle,
 )
 
 CST = ZoneInfo("Asia/Shanghai")

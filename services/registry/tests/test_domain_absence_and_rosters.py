@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from province_rules import handle
 from registry_driver import CST, SCHOOL, SCHOOL_CLERK, T0, enrolled, enrollment, evidence
 
 from xueji_contracts.auth import OperatorClaims, Role
@@ -16,7 +17,6 @@ from xueji_registry.domain import (
     Refused,
     RequestChange,
     Segment,
-    handle,
 )
 from xueji_registry.domain.annual_roster import compose
 from xueji_registry.domain.compliance import DeadlineKind, annual_roster, changes, still_due

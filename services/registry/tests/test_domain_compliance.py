@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from province_rules import handle
 from registry_driver import CST, SCHOOL_CLERK, T0, enrolled, evidence
 
 from xueji_contracts.auth import OperatorClaims, Role
@@ -15,7 +16,6 @@ from xueji_registry.domain import (
     RequestChange,
     ReviewChange,
     StudentStatus,
-    handle,
 )
 from xueji_registry.domain.compliance import DeadlineKind, changes, still_due
 from xueji_registry.domain.status_changes import Death

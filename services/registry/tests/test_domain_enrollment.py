@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from province_rules import decide, handle
 from pydantic import ValidationError
 
 from xueji_contracts.auth import OperatorClaims, Role
@@ -35,8 +36,6 @@ from xueji_registry.domain import (
     Segment,
     StudentIdentity,
     StudentStatus,
-    decide,
-    handle,
     temporary_number,
 )
 from xueji_registry.domain.record_changes import ConfirmCreation

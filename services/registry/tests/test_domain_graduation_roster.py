@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from province_rules import FUJIAN_LAYOUT
 from registry_driver import SCHOOL, enrolled
 
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import Refused, Segment, StudentStatus
 from xueji_registry.domain.graduation_roster import compose
-from xueji_registry.domain.rules import DEFAULT_RULES
 from xueji_registry.supplementary import numbering_of
 
 
@@ -20,7 +20,7 @@ def _junior(student_id: str, number: str, name: str, **update: object) -> Studen
 
 
 def _roster(records: list[StudentStatus], left_off: dict[str, str] | None = None, segment: Segment = Segment.JUNIOR):
-    return compose(records, SCHOOL, 2027, segment, left_off or {}, numbering_of(SCHOOL), DEFAULT_RULES.layout)
+    return compose(records, SCHOOL, 2027, segment, left_off or {}, numbering_of(SCHOOL), FUJIAN_LAYOUT)
 
 
 CLASS = [

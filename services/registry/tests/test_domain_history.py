@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from province_rules import decide, handle
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -42,10 +43,8 @@ from xueji_registry.domain import (
     Suspend,
     SuspensionCause,
     Term,
-    decide,
     from_documents,
     g_number_discrepancy,
-    handle,
     public_view,
     replay,
     to_documents,

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from province_rules import decide, handle
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -46,8 +47,6 @@ from xueji_registry.domain import (
     Suspend,
     SuspensionCause,
     Term,
-    decide,
-    handle,
 )
 from xueji_registry.domain.events import Deceased, DroppedOut
 

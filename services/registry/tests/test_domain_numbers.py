@@ -8,16 +8,16 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from province_rules import FUJIAN_LAYOUT
 
 from xueji_contracts.identity import InvalidResidentId, check_character
+from xueji_contracts.policy import SupplementaryNumberFormat, load_policy
 from xueji_registry.domain import (
     CAPACITY,
-    FUJIAN,
     NumberKind,
     Refused,
     SchoolNumbering,
     Segment,
-    SupplementaryLayout,
     certificate_number,
     formal_number,
     kind_of,
@@ -98,14 +98,14 @@ def test_r03_malformed_status_numbers_are_refused(number: str) -> None:
 
 
 def test_r07_fujian_primary_supplementary_number_layout() -> None:
-    number = supplementary_number(Segment.PRIMARY, 2016, FUJIAN_SCHOOL, 7)
+    number = supplementary_number(Segment.PRIMARY, 2016, FUJIAN_SCHOOL, 7, FUJIAN_LAYOUT)
     assert number == "1" + "16" + "06" + "03" + "12" + "0007"
     assert len(number) == 13
 
 
 @pytest.mark.parametrize(("segment", "code"), [(Segment.JUNIOR, "2"), (Segment.SENIOR, "3")])
 def test_r07_fujian_junior_and_senior_numbers_have_11_digits_and_no_township(segment: Segment, code: str) -> None:
-    number = supplementary_number(segment, 2024, FUJIAN_SCHOOL, 123)
+    number = supplementary_number(segment, 2024, FUJIAN_SCHOOL, 123, FUJIAN_LAYOUT)
     # A school with a township code (e.g. a nine-year school) still gets the 11-digit secondary layout.
     assert number == code + "24" + "06" + "12" + "0123"
     assert len(number) == 11
@@ -114,35 +114,44 @@ def test_r07_fujian_junior_and_senior_numbers_have_11_digits_and_no_township(seg
 @pytest.mark.parametrize("sequence", [0, 10000])
 def test_r07_sequence_outside_1_to_9999_is_a_clear_error(sequence: int) -> None:
     with pytest.raises(Refused) as refused:
-        supplementary_number(Segment.SENIOR, 2024, FUJIAN_SCHOOL, sequence)
+        supplementary_number(Segment.SENIOR, 2024, FUJIAN_SCHOOL, sequence, FUJIAN_LAYOUT)
     assert refused.value.rule == "R07"
     assert refused.value.field == "sequence"
     assert "1..9999" in refused.value.reason
 
 
 def test_r07_last_sequence_9999_still_fits() -> None:
-    assert supplementary_number(Segment.SENIOR, 2024, FUJIAN_SCHOOL, 9999).endswith("9999")
+    assert supplementary_number(Segment.SENIOR, 2024, FUJIAN_SCHOOL, 9999, FUJIAN_LAYOUT).endswith("9999")
 
 
 def test_r07_primary_number_needs_the_township_code() -> None:
     with pytest.raises(Refused) as refused:
-        supplementary_number(Segment.PRIMARY, 2024, SchoolNumbering(county="06", school="12"), 1)
+        supplementary_number(Segment.PRIMARY, 2024, SchoolNumbering(county="06", school="12"), 1, FUJIAN_LAYOUT)
     assert refused.value.field == "township"
 
 
 def test_r07_layout_is_a_parameter_other_provinces_can_set() -> None:
-    wide = SupplementaryLayout(sequence_digits=5, township_segments=frozenset())
+    wide = SupplementaryNumberFormat.model_validate(
+        {"primary": "1 yy CC SS NNNNN", "junior": "2 yy CC SS NNNNN", "senior": "3 yy CC SS NNNNN"}
+    )
     assert supplementary_number(Segment.PRIMARY, 2024, FUJIAN_SCHOOL, 10000, wide) == "124061210000"
 
 
+def test_r07_a_province_whose_policy_sets_no_layout_gives_no_supplementary_number() -> None:
+    hunan = load_policy("hn").supplementary_number
+    with pytest.raises(Refused) as refused:
+        supplementary_number(Segment.PRIMARY, 2024, FUJIAN_SCHOOL, 1, hunan)
+    assert refused.value.rule == "R07" and "policy" in refused.value.reason
+
+
 def test_r08_certificate_number_is_b_plus_the_layout_with_the_graduation_year() -> None:
-    number = certificate_number(Segment.JUNIOR, 2027, FUJIAN_SCHOOL, 31)
+    number = certificate_number(Segment.JUNIOR, 2027, FUJIAN_SCHOOL, 31, FUJIAN_LAYOUT)
     assert number == "B" + "2" + "27" + "06" + "12" + "0031"
     assert number[2:4] == "27"
-    assert certificate_number(Segment.PRIMARY, 2030, FUJIAN_SCHOOL, 1, FUJIAN) == "B1300603120001"
+    assert certificate_number(Segment.PRIMARY, 2030, FUJIAN_SCHOOL, 1, FUJIAN_LAYOUT) == "B1300603120001"
 
 
 def test_r08_certificate_sequence_out_of_range_names_r08() -> None:
     with pytest.raises(Refused) as refused:
-        certificate_number(Segment.SENIOR, 2027, FUJIAN_SCHOOL, 10000)
+        certificate_number(Segment.SENIOR, 2027, FUJIAN_SCHOOL, 10000, FUJIAN_LAYOUT)
     assert refused.value.rule == "R08"

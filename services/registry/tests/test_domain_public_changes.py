@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from province_rules import handle
 from registry_driver import SCHOOL_CLERK, T0, enrollment, evidence
 
-from xueji_registry.domain import BasicInfoPatch, EvidenceKind, RequestChange, handle
+from xueji_registry.domain import BasicInfoPatch, EvidenceKind, RequestChange
 from xueji_registry.domain.public_changes import public_changes, published_so_far
 from xueji_registry.domain.public_feed import change_message, snapshot_message
 from xueji_registry.domain.record_changes import ChangeBasicInfo

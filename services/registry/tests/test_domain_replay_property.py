@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from province_rules import decide, handle
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -54,9 +55,7 @@ from xueji_registry.domain import (
     Suspend,
     SuspensionCause,
     Term,
-    decide,
     from_documents,
-    handle,
     replay,
     to_documents,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from province_rules import decide, handle
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -40,8 +41,6 @@ from xueji_registry.domain import (
     Term,
     UnknownRecord,
     authorize,
-    decide,
-    handle,
 )
 
 E = EvidenceKind

@@ -62,6 +62,10 @@ class NumberLayout(BaseModel):
         """The fields a caller supplies (the fixed segment is not one of them)."""
         return tuple(name for name, _, fixed in _groups(self.layout) if fixed is None)
 
+    def digits(self, field: str) -> int | None:
+        """How many digits `field` takes in this layout, or None when the layout has no such field."""
+        return next((digits for name, digits, fixed in _groups(self.layout) if name == field and fixed is None), None)
+
     def compose(self, **values: int | str) -> str:
         """The number for these field values; `year` may be a full year (2016 -> "16")."""
         missing, extra = set(self.fields) - set(values), set(values) - set(self.fields)

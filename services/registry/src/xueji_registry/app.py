@@ -42,6 +42,7 @@ from xueji_registry import (
 )
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment import RecentRequests
 from xueji_registry.follow_ups import CommitFollower
 from xueji_registry.followed import FollowedHere
@@ -51,6 +52,7 @@ from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.identity_views import IdentityViews
+from xueji_registry.province import load_province_policy
 from xueji_registry.rule_exceptions import on_rule_exception
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
@@ -79,11 +81,14 @@ def _consumes(
 
 def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     settings = settings or RegistrySettings()
+    # The province policy first: a policy file with a mistake stops the start, naming the field and the reason.
+    rules = RegistryRules.from_policy(load_province_policy(settings))
     runtime = ServiceRuntime(
         settings,
         title="xueji registry",
         description="Student status records: enrollment, numbers, lifecycle, permanent history.",
     )
+    runtime.broker.context.set_global("registry_rules", rules)
     sequences = Sequences(runtime.db)
     runtime.startup_hooks.append(sequences.ensure_indexes)
     register = SchoolRegister(runtime.db, runtime.events)

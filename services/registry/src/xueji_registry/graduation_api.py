@@ -19,8 +19,8 @@ from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose
 from xueji_registry.domain.periods import Segment
-from xueji_registry.domain.rules import DEFAULT_RULES
 from xueji_registry.graduation_rosters import RosterStatus
+from xueji_registry.province import rules_of
 from xueji_registry.supplementary import numbering_of
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
@@ -38,7 +38,8 @@ async def _compose(
 ) -> GraduationRoster:
     found = await records.records_under(runtime_of(request), school_code)
     try:
-        return compose(found, school_code, year, segment, left_off, numbering_of(school_code), DEFAULT_RULES.layout)
+        layout = rules_of(runtime_of(request)).layout
+        return compose(found, school_code, year, segment, left_off, numbering_of(school_code), layout)
     except Refused as exc:
         raise _refused(exc, 422) from None
 

@@ -40,8 +40,10 @@ from xueji_registry.domain import (
 )
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.public_changes import public_changes
+from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, recent_of, record_refusal, student_of
 from xueji_registry.followed import followed_here
+from xueji_registry.province import rules_of
 from xueji_registry.supplementary import numbering_of, school_operator
 
 log = structlog.get_logger("registry.intake")
@@ -87,18 +89,20 @@ class Decided:
 async def complete(runtime: ServiceRuntime, sequences: Sequences, verdicts: list[Envelope[VerdictGiven]]) -> None:
     """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review."""
     now = datetime.now(UTC)
+    rules = rules_of(runtime)
     waiting = [p for p in await _pending(runtime, verdicts) if await _not_refused_as_duplicate(runtime, p)]
     counters = await _counters(sequences, waiting)
     decided: list[Decided] = []
     for pending, counter in zip(waiting, counters, strict=True):
         try:
-            state, events = handle(_enroll(pending, counter), None, now)
+            state, events = handle(_enroll(pending, counter), None, now, rules)
         except RegistryError as exc:
             await _refuse(runtime, pending, exc)
             continue
         assert state is not None, "enrolling decides a record"
         decided.append(Decided(pending, state, list(events)))
-    await _number(sequences, decided, now)
+    if rules.layout is not None:  # R07: a province whose policy sets no layout gives no supplementary number
+        await _number(sequences, decided, now, rules)
     streams = [
         NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(runtime, d))
         for d in decided
@@ -190,7 +194,7 @@ def _enroll(pending: Pending, counter: int) -> EnrollStudent:
     )
 
 
-async def _number(sequences: Sequences, decided: list[Decided], now: datetime) -> None:
+async def _number(sequences: Sequences, decided: list[Decided], now: datetime, rules: RegistryRules) -> None:
     """R07: every enrolled record its school's next supplementary number, gapless per school and school year."""
     by_scope: dict[tuple[str, int], list[Decided]] = {}
     for d in decided:
@@ -207,7 +211,7 @@ async def _number(sequences: Sequences, decided: list[Decided], now: datetime) -
                 sequence=sequence,
             )
             try:
-                state, events = handle(command, d.state, now)
+                state, events = handle(command, d.state, now, rules)
             except RegistryError as exc:  # e.g. the school's numbers of the year are used up: enrolled without one
                 log.error(
                     "supplementary_number_refused", student_id=d.state.student_id, rule=exc.rule, reason=exc.reason

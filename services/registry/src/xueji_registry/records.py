@@ -19,6 +19,7 @@ from xueji_registry.domain.public_changes import PublicChange, public_changes, p
 from xueji_registry.followed import followed_here
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.national_checks import check_requests
+from xueji_registry.province import rules_of
 from xueji_registry.rule_exceptions import exception_messages
 from xueji_registry.school_register import register_of
 from xueji_registry.status_feed import status_messages
@@ -51,7 +52,7 @@ async def execute(
     def decide(history: list[Document]) -> Decision:
         past = from_documents(history)
         before = replay(past)
-        after, events = handle(command, before, now)
+        after, events = handle(command, before, now, rules_of(runtime))
         if not events or after is None:
             return Decision()
         decided[:] = [(before, after)]

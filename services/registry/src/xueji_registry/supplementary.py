@@ -14,6 +14,7 @@ from xueji_contracts.topics import REGISTRY_ENROLLMENT
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import SchoolNumbering, StudentStatus
+from xueji_registry.province import rules_of
 from xueji_registry.records import Extra
 
 
@@ -29,7 +30,8 @@ class SupplementaryRequested(BaseModel):
 
 
 def numbering_of(school_code: str) -> SchoolNumbering:
-    """Adapter: the school's place in the Fujian layout, read from its code (county 5-6, township 7-8, school 9-10)."""
+    """Adapter: the school's place in the layout, read from its 10-digit code: the county division code's last two
+    digits (5-6), then the 4-digit school number as township (7-8) and school (9-10)."""
     return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
 
 
@@ -44,6 +46,8 @@ def request_supplementary(runtime: ServiceRuntime, school_year: int, correlation
     def extra(after: StudentStatus) -> list[Outgoing]:
         if after.state is not StatusState.ENROLLED or after.segment in after.supplementary_numbers:
             return []
+        if rules_of(runtime).layout is None:
+            return []  # R07: the province's policy sets no supplementary number
         payload = SupplementaryRequested(
             student_id=after.student_id, school_code=after.school_code, school_year=school_year
         )

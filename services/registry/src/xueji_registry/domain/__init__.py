@@ -69,9 +69,7 @@ from xueji_registry.domain.status_changes import (
 )
 from xueji_registry.domain.status_events import Arrival
 from xueji_registry.domain.supplementary import (
-    FUJIAN,
     SchoolNumbering,
-    SupplementaryLayout,
     certificate_number,
     supplementary_number,
 )
@@ -80,7 +78,6 @@ from xueji_registry.domain.transitions import TRANSITIONS, Transition
 __all__ = [
     "CAPACITY",
     "DEFAULT_RULES",
-    "FUJIAN",
     "TRANSITIONS",
     "AbsenceDropout",
     "Actor",
@@ -145,7 +142,6 @@ __all__ = [
     "Segment",
     "StudentIdentity",
     "StudentStatus",
-    "SupplementaryLayout",
     "Suspend",
     "SuspensionCause",
     "Term",

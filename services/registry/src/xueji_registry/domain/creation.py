@@ -63,7 +63,7 @@ def enroll(
             admitted_on=command.admitted_on,
             status_number=allocate(county, command.number_counter),
             state=StatusState.PENDING_REVIEW if possible else StatusState.ENROLLED,
-            status_file_due=periods.months_after(command.admitted_on, periods.STATUS_FILE_MONTHS),
+            status_file_due=periods.months_after(command.admitted_on, rules.status_file_months),
         )
     ]
     if possible:

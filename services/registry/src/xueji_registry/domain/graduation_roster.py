@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.messages.status import StatusState
+from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.public_view import public_view
 from xueji_registry.domain.state import CertificateKind, StudentStatus
-from xueji_registry.domain.supplementary import SchoolNumbering, SupplementaryLayout, certificate_number
+from xueji_registry.domain.supplementary import SchoolNumbering, certificate_number
 
 # 002 III.14: junior and senior graduates are on a roster the county bureau approves; primary pupils graduate
 # through the school's own record (no roster, no certificate number of this layout).
@@ -80,7 +81,7 @@ def compose(
     segment: Segment,
     left_off: Mapping[str, str],
     numbering: SchoolNumbering,
-    layout: SupplementaryLayout,
+    layout: SupplementaryNumberFormat | None,
 ) -> GraduationRoster:
     """The roster as it stands now; `left_off` maps a candidate's student id to the reason it is not on it."""
     if segment not in ROSTER_SEGMENTS:

@@ -1,39 +1,18 @@
 """Provincial supplementary numbers (R07) and graduation certificate numbers (R08): pure formatting.
 
-Fujian (002 II.2): primary `1 yy CC TT SS NNNN` (13 digits), junior/senior `S yy CC SS NNNN` (11 digits).
-The province policy in contracts can build a `SupplementaryLayout` once it is wired; Fujian is the default.
+The layout is the province's (`supplementary_number` in its policy file, e.g. "1 yy CC TT SS NNNN"); a province
+whose policy sets none gives no supplementary number and no certificate number layout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_contracts.policy import SchoolLevel, SupplementaryNumberFormat
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
 
 _TWO_DIGITS = r"^\d{2}$"
-
-
-class SupplementaryLayout(BaseModel):
-    """The parts of a supplementary number, in the order segment, yy, county, [township], school, sequence."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    segment_codes: Mapping[Segment, str] = Field(
-        default_factory=lambda: {Segment.PRIMARY: "1", Segment.JUNIOR: "2", Segment.SENIOR: "3"}
-    )
-    township_segments: frozenset[Segment] = frozenset({Segment.PRIMARY})
-    sequence_digits: int = Field(default=4, ge=1, le=6)
-    certificate_prefix: str = Field(default="B", min_length=1, max_length=2)
-
-    @property
-    def max_sequence(self) -> int:
-        return int(10**self.sequence_digits) - 1
-
-
-FUJIAN = SupplementaryLayout()
 
 
 class SchoolNumbering(BaseModel):
@@ -47,37 +26,48 @@ class SchoolNumbering(BaseModel):
 
 
 def _compose(
-    layout: SupplementaryLayout, segment: Segment, year: int, at: SchoolNumbering, sequence: int, rule: str
+    layout: SupplementaryNumberFormat | None,
+    segment: Segment,
+    year: int,
+    at: SchoolNumbering,
+    sequence: int,
+    rule: str,
 ) -> str:
+    if layout is None:
+        raise Refused(rule, "the province's policy sets no supplementary number layout", field="layout")
     if not 2000 <= year <= 2099:
         raise Refused(rule, f"year must be 2000-2099 (two digits are kept), got {year}", field="year")
-    if not 1 <= sequence <= layout.max_sequence:
+    level = layout.layout_for(SchoolLevel(segment.value))
+    digits = level.digits("sequence") or 0
+    if not 1 <= sequence < 10**digits:
         raise Refused(
             rule,
-            f"sequence {sequence} is outside 1..{layout.max_sequence}: the school's numbers for this year are used up",
+            f"sequence {sequence} is outside 1..{10**digits - 1}: the school's numbers for this year are used up",
             field="sequence",
         )
-    # A school that teaches several segments has one township; segments without it simply leave it out.
-    township = ""
-    if segment in layout.township_segments:
+    # A school that teaches several segments has one township; a level whose layout has none leaves it out.
+    values: dict[str, int | str] = {"year": year, "county": at.county, "school": at.school, "sequence": sequence}
+    if "township" in level.fields:
         if at.township is None:
             raise Refused(rule, f"a {segment.value} number needs the township code", field="township")
-        township = at.township
-    return (
-        f"{layout.segment_codes[segment]}{year % 100:02d}{at.county}{township}{at.school}"
-        f"{sequence:0{layout.sequence_digits}d}"
-    )
+        values["township"] = at.township
+    try:
+        return level.compose(**{name: value for name, value in values.items() if name in level.fields})
+    except ValueError as exc:
+        raise Refused(rule, f"{exc} (layout {level.layout!r})", field="numbering") from None
 
 
 def supplementary_number(
-    segment: Segment, school_year: int, at: SchoolNumbering, sequence: int, layout: SupplementaryLayout = FUJIAN
+    segment: Segment, school_year: int, at: SchoolNumbering, sequence: int, layout: SupplementaryNumberFormat | None
 ) -> str:
     """R07: the supplementary number of the `sequence`-th freshman of `school_year` at the school `at`."""
     return _compose(layout, segment, school_year, at, sequence, "R07")
 
 
 def certificate_number(
-    segment: Segment, graduation_year: int, at: SchoolNumbering, sequence: int, layout: SupplementaryLayout = FUJIAN
+    segment: Segment, graduation_year: int, at: SchoolNumbering, sequence: int, layout: SupplementaryNumberFormat | None
 ) -> str:
-    """R08: the same layout with the graduation year in digits 2-3, behind the prefix B."""
-    return layout.certificate_prefix + _compose(layout, segment, graduation_year, at, sequence, "R08")
+    """R08: the same layout with the graduation year in digits 2-3, behind the province's prefix (B)."""
+    number = _compose(layout, segment, graduation_year, at, sequence, "R08")
+    assert layout is not None  # _compose refused otherwise
+    return layout.certificate_prefix + number

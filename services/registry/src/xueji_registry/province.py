@@ -1,0 +1,26 @@
+"""The province policy the registry runs under: loaded once at start from XUEJI_POLICY_FILE, or the packaged file of
+XUEJI_PROVINCE, and validated (a mistake stops the start with the field and the reason); the domain's rules are
+built from it, so no province's numbers, layouts or periods live in the service's code."""
+
+from __future__ import annotations
+
+from xueji_contracts.policy import PolicyError, ProvincePolicy, load_policy
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.settings import ServiceSettings
+from xueji_registry.domain.rules import DEFAULT_RULES, RegistryRules
+
+
+def load_province_policy(settings: ServiceSettings) -> ProvincePolicy:
+    policy = load_policy(settings.policy_file or settings.province)
+    if policy.code != settings.province:
+        source = settings.policy_file or settings.province
+        raise PolicyError(
+            f"{source}: code: the policy is province {policy.code}, XUEJI_PROVINCE is {settings.province}"
+        )
+    return policy
+
+
+def rules_of(runtime: ServiceRuntime) -> RegistryRules:
+    """The rules the runtime was wired with (app.build_runtime); the national defaults for a bare runtime."""
+    found = runtime.broker.context.get("registry_rules")
+    return found if isinstance(found, RegistryRules) else DEFAULT_RULES

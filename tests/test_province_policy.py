@@ -1,0 +1,74 @@
+"""The province policy, really loaded (issue 20): the registry runs on the policy file XUEJI_PROVINCE selects. Hunan,
+the second packaged province, works end to end over the real servers (registry and dedupe): an enrollment, its public
+status event, the annual roster (R54); Hunan's policy sets no supplementary number layout (its measures are not
+transcribed), so none is given (R07). A policy file with a mistake stops the start naming the field and the reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from xueji_contracts.policy import PolicyError
+from xueji_contracts.topics import STUDENT_STATUS
+from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.settings import DedupeSettings
+from xueji_registry.app import create_app as create_registry
+from xueji_registry.settings import RegistrySettings
+
+HUNAN_SCHOOL = "4301020001"
+PUPIL = {"school_code": HUNAN_SCHOOL, "name": "刘子涵", "id_number": "430102201805020017", "gender": "male",
+         "birth_date": "2018-05-02", "grade": 1, "school_year": 2026}  # fmt: skip
+
+
+def _as(token, role: str, code: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, code)}"}
+
+
+@pytest.mark.integration
+async def test_hunan_enrollment_and_annual_roster_run_on_hunan_s_policy(start_app, token, isolation, wait_for):
+    await start_app(create_dedupe, DedupeSettings, national_enabled=False, province="43")
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False, province="43")
+    school = _as(token, "school", HUNAN_SCHOOL)
+    created = await registry.post("/v1/students", json=PUPIL, headers=school)
+    assert created.status_code == 201, created.text
+    student = created.json()["student_id"]
+    assert created.json()["state"] == "enrolled"
+    assert created.json()["status_number_masked"].startswith("L43")  # the county's L number
+    assert created.json()["supplementary_numbers"] == {}  # R07: Hunan's policy sets no layout
+
+    roster = await registry.get(f"/v1/rosters/annual/{HUNAN_SCHOOL}/2026", headers=school)
+    assert roster.status_code == 200, roster.text
+    assert [line["student_id"] for line in roster.json()["new_students"]] == [student]  # R54
+
+    consumer = AIOKafkaConsumer(
+        isolation.topic(STUDENT_STATUS.name), bootstrap_servers=isolation.servers.kafka, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        record = await consumer.getone()
+    finally:
+        await consumer.stop()
+    message = json.loads(record.value)
+    assert (message["province"], message["payload"]["student_id"]) == ("43", student)
+
+
+@pytest.mark.parametrize(
+    ("yaml", "field"),
+    [
+        ('code: "35"\nname: Fujian\nsuspension: {period_years: 0}\n', "suspension.period_years"),
+        (
+            'code: "35"\nname: Fujian\nsupplementary_number: {primary: "1 yy QQ", junior: "2", senior: "3"}\n',
+            "supplementary_number.primary",
+        ),
+        ('code: "43"\nname: Hunan\n', "code"),  # a policy of another province than XUEJI_PROVINCE
+    ],
+)
+def test_a_policy_file_with_a_mistake_fails_at_start_naming_the_field(tmp_path, yaml: str, field: str) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml, encoding="utf-8")
+    settings = RegistrySettings(policy_file=policy, province="35", mongodb_database="never_used")
+    with pytest.raises(PolicyError) as failed:
+        create_registry(settings)
+    assert field in str(failed.value) and str(policy) in str(failed.value)
