@@ -108,3 +108,37 @@ async def test_r22_breach_appears_live_without_a_reload(serve, isolation, token,
     row = page.locator(f'#stages tbody tr[data-key="{late.transfer_id}:{late.stage.value}"]')
     await row.locator(".badge.breached").wait_for()
     print(f"breach visible on the page {took:.2f} s after it was published")
+
+
+async def test_exceptions_to_generally_rules_are_shown_to_the_county_on_the_dashboard(
+    serve, isolation, token, wait_for, page
+):
+    """RULES "Exceptions" (R08, R27, R40): the county sees every exception recorded under it, with rule and reason."""
+    from datetime import UTC, datetime
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.exceptions import RuleExceptionRecorded
+    from xueji_contracts.topics import RULE_EXCEPTION
+
+    live = await serve(create_app, NotifySettings, **FAST)
+    recorded = RuleExceptionRecorded(
+        exception_id="exc-stu-9-4", rule="R40", clause="graduation_semester", authority="county",
+        jurisdiction="350602", operator="county-clerk-7", reason="重病住院，毕业学期确需休学",
+        evidence=("doc://medical/1",), occurred_at=datetime.now(UTC), subject_kind="student", subject_id="stu-9",
+        school_code="3506020001",
+    )  # fmt: skip
+    async with ev.Upstream(isolation) as upstream:
+        message = envelop(recorded, producer="registry", province="35", occurred_at=datetime.now(UTC))
+        await upstream.send(message, topic=RULE_EXCEPTION.name)
+    county = {"Authorization": f"Bearer {token('county', '350602')}"}
+
+    async def listed() -> bool:
+        async with httpx.AsyncClient(base_url=live.base_url) as client:
+            return (await client.get("/v1/dashboard/exceptions", headers=county)).json()["total"] == 1
+
+    await wait_for(listed)
+    await page.goto(f"{live.base_url}/dashboard#token={token('county', '350602')}")
+    panel = page.locator("#exceptions-panel")
+    await panel.locator("li").filter(has_text="R40 graduation_semester").wait_for()
+    assert "重病住院" in await panel.inner_text()
+    assert "R40 1" in await page.locator("#exceptions-summary").inner_text()

@@ -11,7 +11,7 @@
   const state = {
     lang: localStorage.getItem("xueji.lang") || "zh-CN",
     token: null, node: null, root: null, within: null, stage: "", filter: "", quiet: true,
-    summary: null, stages: null, offline: null, compliance: null, live: null,
+    summary: null, stages: null, offline: null, compliance: null, exceptions: null, live: null,
   };
 
   // ---- text -------------------------------------------------------------------------------------
@@ -103,14 +103,15 @@
       try {
         const node = state.node;
         const deep = node.length >= 6;
-        const [summary, stages, offline, compliance] = await Promise.all([
+        const [summary, stages, offline, compliance, exceptions] = await Promise.all([
           api("/v1/dashboard/summary", { node, within: state.within }),
           api("/v1/dashboard/stages", { node, stage: state.stage, state: state.filter || (deep ? "" : "breached"), limit: 100 }),
           api("/v1/dashboard/offline", { node }),
           api("/v1/dashboard/compliance", { node }).catch(() => null),
+          api("/v1/dashboard/exceptions", { node }).catch(() => null),
         ]);
         const before = state.summary && state.summary.node === node ? state.summary : null;
-        Object.assign(state, { summary, stages, offline, compliance });
+        Object.assign(state, { summary, stages, offline, compliance, exceptions });
         if (!state.within) state.within = String(summary.within);
         render(before);
         $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString(state.lang, { hour12: false })}`;
@@ -157,6 +158,7 @@
     renderStages();
     renderOffline();
     renderCompliance();
+    renderExceptions();
   }
 
   function renderCrumbs(s) {
@@ -304,6 +306,23 @@
         subject: o.subject_id, due: fmtTime(o.due_at), days: o.overdue_days,
         flagged: o.flagged_to ? t("compliance_flagged", { code: o.flagged_to }) : "" });
       late.appendChild(li);
+    }
+  }
+
+  // RULES "Exceptions" (R08, R27, R40): every exception to a "generally" rule recorded under the node.
+  function renderExceptions() {
+    const x = state.exceptions;
+    $("exceptions-panel").hidden = !x || x.total === 0;
+    if (!x) return;
+    const rules = Object.entries(x.by_rule).map(([rule, n]) => `${rule} ${n}`).join(", ");
+    $("exceptions-summary").textContent = t("exceptions_summary", { total: x.total, rules });
+    const list = $("exceptions-list");
+    list.replaceChildren();
+    for (const e of x.exceptions.slice(0, 50)) {
+      const li = document.createElement("li");
+      li.textContent = t("exceptions_item", { rule: e.rule, clause: e.clause, unit: e.jurisdiction,
+        operator: e.operator, at: fmtTime(e.occurred_at), subject: e.subject_id, reason: e.reason });
+      list.appendChild(li);
     }
   }
 
