@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 from bench import (
+    dedupe_independent,
     dedupe_scale,
     dedupe_splink,
     pipeline,
@@ -22,6 +23,7 @@ def main() -> int:
     asyncio.run(transfer_peers.main([]))  # ours beside Flowable, interleaved; also writes transfer_throughput.json
     asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
+    dedupe_independent.main([])  # R14 on the tuned and an independent labelled set, beside Splink (issue 16)
     asyncio.run(dedupe_scale.main([]))
     asyncio.run(registry_bulk.main(["--students", "100000", "--timeout", "3000"]))  # a province-sized intake
     return 0

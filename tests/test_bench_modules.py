@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `make bench` runs `python -m bench` from the root
 
 MODULES = ["pipeline", "transfer_timers", "transfer_throughput", "timer_scale", "dedupe_splink", "dedupe_scale",
-           "registry_bulk"]  # fmt: skip
+           "registry_bulk", "dedupe_independent"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -295,3 +295,33 @@ async def test_r01_two_schools_enrolling_the_same_new_child_at_once_create_one_r
     created = next(a for a in answers if a.status_code == 201).json()
     refused = next(a for a in answers if a.status_code == 409).json()["detail"]
     assert refused["existing_student_id"] == created["student_id"]
+
+
+async def test_r14_a_sure_fuzzy_match_is_held_for_review_with_guardians_as_evidence_never_refused(
+    start_app, token, wait_for
+):
+    """Guardians travel from the enrollment request to the index and the case; the same name, birth date and
+    guardians without an ID number is held for the county (not refused); a namesake with other guardians is not."""
+    dedupe = await _dedupe(start_app)
+    registry = await start_app(create_registry, RegistrySettings)
+    family = {"guardian_name": "林建国、陈美华", "household_register": "350602"}
+    first = await registry.post("/v1/students", json=CHILD | {"basic": family}, headers=_as(token, "school", SCHOOL))
+    assert first.status_code == 201, first.text
+    await wait_for(lambda: _indexed(dedupe, token, 1))
+
+    again = {**CHILD, "school_code": OTHER_SCHOOL, "id_number": None, "basic": {"guardians": ["陈美华"]}}
+    held = await registry.post("/v1/students", json=again, headers=_as(token, "school", OTHER_SCHOOL))
+    assert held.status_code == 201, held.text
+    assert held.json()["state"] == "pending_review"  # R14: reviewed, however sure the likeness
+    county = _as(token, "county", "350602")
+    cases = await wait_for(lambda: _open_cases(dedupe, county))
+    [case] = [c for c in cases if c["student_id"] == held.json()["student_id"]]
+    assert case["request"]["guardians"] == ["陈美华"]
+    assert case["matches"][0]["guardians"] == ["林建国", "陈美华"]
+    assert {e["name"]: e["level"] for e in case["evidence"]}["guardians"] == "same"
+    assert "监护人相同" in case["reason_zh"] and "a guardian in common" in case["reason_en"]
+
+    namesake = {**CHILD, "school_code": OTHER_SCHOOL, "id_number": None, "basic": {"guardian_name": "王志强"}}
+    other = await registry.post("/v1/students", json=namesake, headers=_as(token, "school", OTHER_SCHOOL))
+    assert other.status_code == 201, other.text
+    assert other.json()["state"] == "enrolled"  # different guardians: another child of the same name

@@ -89,9 +89,23 @@ def test_r14_a_guardian_typed_with_a_homophone_or_in_traditional_form_is_the_sam
 
 def test_r14_twins_same_guardians_and_birth_date_different_given_names_are_two_children() -> None:
     twin = record(student_id="s-twin", name="陈思琪", id_number=None, gender=Gender.FEMALE)
-    for name, gender in (("陈思涵", Gender.FEMALE), ("陈子轩", Gender.MALE), ("陈宇航", Gender.MALE)):
+    for name, gender in (("陈雨桐", Gender.FEMALE), ("陈子轩", Gender.MALE), ("陈宇航", Gender.MALE)):
         verdict = verdict_for(request(name=name, gender=gender), twin)
         assert verdict.kind is VerdictKind.UNIQUE, name
+
+
+def test_r14_twins_one_given_character_apart_one_without_an_id_are_reviewed_never_refused() -> None:
+    """思琪 / 思涵 with one record lacking its ID number cannot be told from 思琪 mistyped as 思涵 (a typo beyond the
+    look-alike table): the county looks. Twins with two valid ID numbers are never compared at all."""
+    twin = record(student_id="s-twin", name="陈思琪", id_number=None, gender=Gender.FEMALE)
+    verdict = verdict_for(request(name="陈思涵", gender=Gender.FEMALE), twin)
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["name_chars"] == "one_char"
+    sister = record(
+        student_id="s-sister", name="陈思琪", gender=Gender.FEMALE, id_number=id_number_for("350602", BORN, 32)
+    )
+    with_id = request(name="陈思涵", gender=Gender.FEMALE, id_number=id_number_for("350602", BORN, 34))
+    assert verdict_for(with_id, sister).kind is VerdictKind.UNIQUE
 
 
 def test_r14_twins_with_sound_alike_names_are_reviewed_never_refused() -> None:

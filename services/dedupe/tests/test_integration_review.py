@@ -167,3 +167,49 @@ async def _running(settings: DedupeSettings):
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
+
+
+async def test_r14_r22_an_undecided_review_warns_the_county_then_escalates_to_the_city(
+    start_app, isolation, token, wait_for
+):
+    """The case carries its R22 deadline (10 working days, warning 2 before); the timers fire on the real store and
+    publish on the real broker; a case decided in time is never chased."""
+    from datetime import timedelta
+
+    dedupe = await start_app(create_app, DedupeSettings, scheduler_enabled=False)
+    verdict = await _possible_duplicate(dedupe, isolation, wait_for, surname="陈", county=SIMING, born="2014-07-03")
+    late = await _possible_duplicate(dedupe, isolation, wait_for, surname="王", county=ZHANGZHOU, born="2013-05-09")
+    county = auth(token, "county", SIMING)
+    [case] = await wait_for(lambda: _open_cases(dedupe, county))
+    opened_at, due_at = datetime.fromisoformat(case["opened_at"]), datetime.fromisoformat(case["due_at"])
+    warn_at = datetime.fromisoformat(case["warn_at"])
+    assert timedelta(days=13) < due_at - opened_at < timedelta(days=30)  # 10 working days, holidays aside
+    assert warn_at < due_at
+
+    # Siming decides in time; Zhangzhou does not.
+    body = {"decision": "different_person", "reason": "双胞胎，户口簿为证"}
+    decided = await dedupe.post(f"/v1/review-cases/{verdict['review_case_id']}/decision", json=body, headers=county)
+    assert decided.status_code == 200, decided.text
+    deadlines = dedupe.app.state.deadlines
+    zhangzhou = auth(token, "county", ZHANGZHOU)
+    [other] = await wait_for(lambda: _open_cases(dedupe, zhangzhou))
+    await deadlines.tick(datetime.fromisoformat(other["warn_at"]) + timedelta(minutes=1))
+    await deadlines.tick(datetime.fromisoformat(other["due_at"]) + timedelta(minutes=1))
+
+    topic = isolation.topic(DEDUPE_REVIEW.name)
+
+    def chased(found: list[dict]) -> list[dict]:
+        return [m for m in found if m["type"] == "ReviewCaseDeadline"]
+
+    messages = chased(await published(isolation.servers.kafka, topic, lambda found: len(chased(found)) >= 2))
+    assert [(m["payload"]["case_id"], m["payload"]["state"]) for m in messages] == [
+        (late["review_case_id"], "due_soon"),
+        (late["review_case_id"], "overdue"),
+    ]
+    assert messages[1]["payload"]["escalated_to"] == "350600"  # the city bureau above the county
+    shown = (await dedupe.get(f"/v1/review-cases/{late['review_case_id']}", headers=zhangzhou)).json()
+    assert shown["deadline_state"] == "overdue" and shown["state"] == "open"
+    # Firing again (another replica, a restart) announces nothing twice.
+    await deadlines.tick(datetime.fromisoformat(other["due_at"]) + timedelta(minutes=2))
+    again = chased(await published(isolation.servers.kafka, topic, lambda found: len(chased(found)) >= 2))
+    assert len(again) == 2

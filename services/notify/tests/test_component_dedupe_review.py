@@ -49,3 +49,41 @@ async def test_r14_review_case_is_a_county_task_and_its_outcome_reaches_the_scho
     assert await inbox.query("350102", limit=10) == []
     assert len(letters) == 1 and letters[0]["error_type"] == "ValidationError"
     await runtime.mongo.close()
+
+
+async def test_r14_r22_a_review_deadline_warns_the_county_escalates_to_the_city_and_shows_on_the_dashboard(isolation):
+    from datetime import timedelta
+
+    from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline
+    from xueji_notify.domain.compliance_board import compliance_board
+
+    settings = NotifySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_review_sla")
+    runtime = build_runtime(settings)
+    topic = settings.topic(DEDUPE_REVIEW.name)
+    due = NOW + timedelta(days=14)
+    case = {"case_id": "rc-9", "county_code": "350602", "school_code": "3506020001", "student_id": "stu_new"}
+    opened = _message(ReviewCaseOpened(
+        **case, candidate_student_id="stu_old", score=0.91, reason_zh="姓名同音", reason_en="homophone name",
+        opened_at=NOW, due_at=due, warn_at=due - timedelta(days=2)))  # fmt: skip
+    soon = _message(ReviewCaseDeadline(**case, state="due_soon", due_at=due))
+    overdue = _message(ReviewCaseDeadline(**case, state="overdue", due_at=due, escalated_to="350600"))
+    async with TestKafkaBroker(runtime.broker) as broker:
+        await broker.publish(opened, topic)
+        dashboard = runtime.broker.context.get("dashboard")
+        [row] = await dashboard.deadlines_under("3506", limit=10)
+        assert (row["kind"], row["state"], row["rule"]) == ("dedupe_review", "opened", "R14")
+        await broker.publish(soon, topic)
+        await broker.publish(overdue, topic)
+
+    inbox = runtime.broker.context.get("inbox")
+    county = [n for n in await inbox.query("350602", limit=20) if n["jurisdiction"] == "350602"]
+    assert sorted(n["severity"] for n in county) == ["action", "urgent", "warning"]
+    assert all(n["due_at"] is not None for n in county)
+    city = [n for n in await inbox.query("3506", limit=20) if n["jurisdiction"] == "350600"]
+    assert [(n["severity"], n["details"]["state"]) for n in city] == [("urgent", "overdue")]
+    assert "逾期" in city[0]["title_zh"] and "overdue" in city[0]["title_en"]
+    board = compliance_board(await dashboard.deadlines_under("3506", limit=10), NOW)
+    [kind] = board["kinds"]
+    assert (kind["kind"], kind["name_zh"], kind["overdue"]) == ("dedupe_review", "疑似重复审核", 1)
+    assert board["overdue"][0]["flagged_to"] == "350600"
+    await runtime.mongo.close()

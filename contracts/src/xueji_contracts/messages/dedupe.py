@@ -15,7 +15,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xueji_contracts.identity import InvalidResidentId, validate_resident_id
-from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewCaseOpened, ReviewDecision
+from xueji_contracts.messages.dedupe_review import (
+    ReviewCaseDeadline,
+    ReviewCaseDecided,
+    ReviewCaseOpened,
+    ReviewDeadlineState,
+    ReviewDecision,
+)
 
 ReviewDecided = ReviewCaseDecided  # one model; on the wire its type is "ReviewCaseDecided"
 
@@ -29,8 +35,10 @@ __all__ = [
     "MatchedStatus",
     "PersonIdentity",
     "RegisterOutcome",
+    "ReviewCaseDeadline",
     "ReviewCaseDecided",
     "ReviewCaseOpened",
+    "ReviewDeadlineState",
     "ReviewDecided",
     "ReviewDecision",
     "VerdictGiven",

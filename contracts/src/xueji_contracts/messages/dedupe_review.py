@@ -28,6 +28,32 @@ class ReviewCaseOpened(BaseModel):
     reason_zh: str
     reason_en: str
     opened_at: AwareDatetime
+    due_at: AwareDatetime | None = Field(
+        default=None, description="decided by 24:00 of the R22 working day (Asia/Shanghai), as a UTC instant"
+    )
+    warn_at: AwareDatetime | None = Field(default=None, description="when the county is warned if still undecided")
+    provisional: bool = Field(default=False, description="the deadline's year has no loaded calendar notice (R31)")
+
+
+class ReviewDeadlineState(StrEnum):
+    DUE_SOON = "due_soon"  # the warning before the deadline (R22): the county bureau is reminded
+    OVERDUE = "overdue"  # the deadline passed undecided: escalated to the city bureau above (R22)
+
+
+class ReviewCaseDeadline(BaseModel):
+    """A review case's deadline warning or breach (R14 within the R22 working days), like a transfer stage's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str = Field(min_length=1)
+    county_code: str = Field(pattern=r"^\d{6}$", description="the bureau that must decide")
+    school_code: str = Field(pattern=CODE)
+    student_id: str
+    state: ReviewDeadlineState
+    due_at: AwareDatetime
+    escalated_to: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="overdue: the city bureau (e.g. 350600) that now chases it"
+    )
 
 
 class ReviewDecision(StrEnum):

@@ -90,15 +90,19 @@ class MatchWeights(_Section):
     name_same_sound: float = Field(default=10.0, description="every character reads the same (同音字)")
     name_alike: float = Field(default=8.0, description="one character sounds or looks alike, the rest equal")
     name_similar: float = Field(default=6.0, description="one character added, dropped or changed, 4 or more")
+    name_one_char: float = Field(
+        default=5.0, description="same surname and length, one given-name character unlike (3 or more characters)"
+    )
     name_partial: float = Field(default=-4.0, description="shares the surname or a character")
     name_different: float = -10.0
     name_twins: float = Field(
         default=-16.0,
-        description="different given names where the guardians and the birth date agree: twins are two children",
+        description="given names two or more characters apart where the guardians and the birth date agree: twins "
+        "are two children (one character apart is left to review: it may be a mistyped character)",
     )
     birth_date_identical: float = 12.0
     birth_date_transposed: float = Field(default=6.5, description="day and month swapped")
-    birth_date_one_digit: float = Field(default=3.0, description="one digit of YYYYMMDD mistyped")
+    birth_date_one_digit: float = Field(default=4.0, description="one digit of YYYYMMDD mistyped")
     birth_date_different: float = -7.0
     gender_same: float = 1.0
     gender_different: float = -6.0

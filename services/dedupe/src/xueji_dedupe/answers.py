@@ -16,6 +16,7 @@ from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, Regist
 from xueji_contracts.messages.dedupe_review import ReviewCaseOpened
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
 from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.domain import CandidateRecord, MatchPolicy, Verdict, check
 from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
 from xueji_dedupe.domain.verdict import VerdictKind as Kind
@@ -39,6 +40,7 @@ class Checks:
         register: PopulationRegister,
         cases: ReviewCases,
         reservations: Reservations,
+        deadlines: ReviewDeadlines | None = None,
     ) -> None:
         self.runtime = runtime
         self.settings: DedupeSettings = runtime.settings  # type: ignore[assignment]
@@ -47,6 +49,7 @@ class Checks:
         self.register = register
         self.cases = cases
         self.reservations = reservations
+        self.deadlines = deadlines  # R22 timers of the review cases (province tier)
 
     async def verdict(self, request: CheckRequested) -> VerdictGiven:
         """The answer from this tier's index; the national tier adds the population register's comparison."""
@@ -144,7 +147,8 @@ class Checks:
         outgoing: list[Outgoing] = []
         if answer.verdict is VerdictKind.POSSIBLE_DUPLICATE and not self.settings.national:
             answer = answer.model_copy(update={"review_case_id": case_id_for(correlation)})
-            case = case_opened(request, answer, now, self._indexed)
+            deadline = self.deadlines.deadline_fields(now) if self.deadlines is not None else None
+            case = case_opened(request, answer, now, self._indexed, deadline)
             opened = envelop(ReviewCaseOpened.model_validate(case["case"]), **self._meta(now, cause))
             outgoing.append(Outgoing(DEDUPE_REVIEW.name, opened.payload.case_id, opened))
         topic = NATIONAL_VERDICT if self.settings.national else DEDUPE_VERDICT
@@ -161,6 +165,8 @@ class Checks:
         )
         if case is not None:
             await self.cases.project(check_stream(correlation))
+            if self.deadlines is not None:  # after the commit; arming again (a redelivery) changes nothing
+                await self.deadlines.arm(case["case"])
         self.runtime.relay.nudge()
 
     async def _forward(self, message: Envelope[CheckRequested]) -> None:

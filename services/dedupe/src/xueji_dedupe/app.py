@@ -9,13 +9,14 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from xueji_contracts.messages.dedupe import CheckRequested, IdentityRecorded, VerdictGiven
-from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewCaseOpened
+from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewCaseDecided, ReviewCaseOpened
 from xueji_contracts.policy import load_policy
 from xueji_contracts.policy.model import DuplicateCheck
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT
 from xueji_dedupe import api, review_api
 from xueji_dedupe.answers import Checks
 from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.domain import MatchPolicy
 from xueji_dedupe.handlers.check import decode_checks, on_checks
 from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
@@ -25,6 +26,7 @@ from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 
 BATCH = 500  # messages per batch of checks or identities: a bulk import's rows in a few store round trips
@@ -56,7 +58,15 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
     policy = match_policy(settings)
     register = register_from(settings.population_register_file) if settings.national else NoRegister()
     reservations = Reservations(runtime.db, lapse=timedelta(seconds=keeper.hold_seconds))  # they lapse together
-    checks = Checks(runtime, keeper, policy, register, cases, reservations)
+    deadlines = None
+    if not settings.national:  # the county review cases are the province's (R14, R22)
+        timers = MinuteTimerStore(runtime.db)
+        interval = settings.scheduler_interval_seconds
+        deadlines = ReviewDeadlines(runtime, timers, cases.project, interval_seconds=interval)
+        runtime.startup_hooks.append(timers.ensure_indexes)
+        if settings.scheduler_enabled:
+            runtime.background.append(deadlines.run_forever)
+    checks = Checks(runtime, keeper, policy, register, cases, reservations, deadlines)
 
     async def load_index() -> None:  # before the broker starts: checks never see a half-empty index
         await candidates.load_into(keeper)
@@ -118,7 +128,7 @@ def _declare_publications(runtime: ServiceRuntime, settings: DedupeSettings) -> 
         runtime.publishes(NATIONAL_VERDICT, VerdictGiven)
         return
     runtime.publishes(DEDUPE_VERDICT, VerdictGiven)
-    runtime.publishes(DEDUPE_REVIEW, ReviewCaseOpened | ReviewCaseDecided)  # type: ignore[arg-type]
+    runtime.publishes(DEDUPE_REVIEW, ReviewCaseOpened | ReviewCaseDecided | ReviewCaseDeadline)  # type: ignore[arg-type]
     if settings.national_enabled:
         runtime.publishes(NATIONAL_CHECK, CheckRequested)
         runtime.publishes(NATIONAL_IDENTITY, IdentityRecorded)
@@ -133,4 +143,5 @@ def create_app(settings: DedupeSettings | None = None) -> FastAPI:
     app = dedupe.runtime.http_app([api.router, review_api.router])
     app.state.checks = dedupe.checks
     app.state.cases = dedupe.cases
+    app.state.deadlines = dedupe.checks.deadlines  # tests drive time with .tick(now)
     return app

@@ -33,6 +33,9 @@ def case_view(history: list[Event]) -> Document | None:
         "evidence": opened.get("evidence", []),
         "state": "open",
     }
+    passed = [e["phase"] for e in history if e["type"] == "ReviewDeadlinePassed"]
+    if passed:
+        view["deadline_state"] = "overdue" if "overdue" in passed else "due_soon"  # R22 warning, then breach
     if state.decision is not None:
         decided = state.decision
         view |= {

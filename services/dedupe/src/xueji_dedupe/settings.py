@@ -40,6 +40,8 @@ class DedupeSettings(ServiceSettings):
         default="dedupe.identity",
         description="consumer group persisting the identity feed; a new name replays it from the beginning",
     )
+    scheduler_enabled: bool = Field(default=True, description="fire review-deadline timers on the wall clock")
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0, description="tick of the review-deadline timers")
     population_register_file: Path | None = Field(
         default=None, description="national: JSON or CSV records standing in for the population register"
     )

@@ -100,6 +100,7 @@ def case_opened(
     answer: VerdictGiven,
     now: datetime,
     indexed: Callable[[str], CandidateRecord | None],
+    deadline: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The event opening a review case for the bureau of the new record's county (R14, R50)."""
     case = ReviewCaseOpened(
@@ -112,6 +113,7 @@ def case_opened(
         reason_zh=answer.reason_zh,
         reason_en=answer.reason_en,
         opened_at=now,
+        **(deadline or {}),
     )
     return {
         "type": "ReviewCaseOpened",

@@ -70,6 +70,7 @@ def _best(policy: MatchPolicy) -> dict[str, float]:
             w.name_same_sound,
             w.name_alike,
             w.name_similar,
+            w.name_one_char,
             w.name_partial,
             w.name_different,
             w.name_twins,

@@ -138,9 +138,21 @@ def _name_level(
                 return "looks_alike", w.name_alike, "name_chars"
     if max(len(a.name_key), len(b.name_key)) >= 4 and Levenshtein.distance(a.name_key, b.name_key) == 1:
         return "similar", w.name_similar, "name_chars"
+    if _one_given_character_apart(a, b):
+        return "one_char", w.name_one_char, "name_chars"
     if chars >= 0.5 or sound >= 0.7:
         return "partial", w.name_partial, "name_chars"
     return "different", w.name_different, "name_chars"
+
+
+def _one_given_character_apart(a: PersonProfile, b: PersonProfile) -> bool:
+    """Same surname and length (3 or more), every position equal or read alike but one of the given name: a
+    character mistyped beyond the look-alike table (恰 for 怡, 锌 for 梓) - or a twin's name, which `compare`
+    recognises by the guardians and birth date."""
+    if len(a.name_key) != len(b.name_key) or len(a.name_key) < 3 or a.name_key[0] != b.name_key[0]:
+        return False
+    unlike = [i for i in range(len(a.name_key)) if a.name_key[i] != b.name_key[i] and a.fuzzy[i] != b.fuzzy[i]]
+    return len(unlike) == 1 and unlike[0] > 0
 
 
 def compare_birth_dates(a: date, b: date, w: FeatureWeights) -> FeatureScore:

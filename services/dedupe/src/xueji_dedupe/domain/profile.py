@@ -88,7 +88,8 @@ def _blocking_keys(facts: PersonFacts, fuzzy: tuple[str, ...], surname_sound: st
     - dialect-folded name reading + birth year: a mistyped day or month, a mis-keyed gender;
     - dialect-folded name reading + {month, day}: a mistyped year;
     - city (4-digit region prefix) + birth year + surname reading: a mistyped date together with
-      a given name nobody would read alike.
+      a given name nobody would read alike;
+    - city + {month, day} + surname reading: the same with the mistyped digit in the year.
     Dialect-folded readings make homophones and near-homophones share the name keys.
     """
     born = facts.birth_date
@@ -100,5 +101,6 @@ def _blocking_keys(facts: PersonFacts, fuzzy: tuple[str, ...], surname_sound: st
             f"name-year:{sound}:{born.year}",
             f"name-md:{sound}:{month_day}",
             f"city-year-surname:{facts.region_code[:4]}:{born.year}:{surname_sound}",
+            f"city-md-surname:{facts.region_code[:4]}:{month_day}:{surname_sound}",
         }
     )

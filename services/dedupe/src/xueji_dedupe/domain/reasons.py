@@ -12,6 +12,7 @@ _PHRASES: dict[tuple[str, str], tuple[str, str]] = {
     ("name", "sounds_alike"): ("姓名读音相近", "name sounds alike"),
     ("name", "looks_alike"): ("姓名字形相近", "a character of the name looks alike"),
     ("name", "similar"): ("姓名仅一字之差", "name differs by one character"),
+    ("name", "one_char"): ("姓名仅名中一字不同", "one character of the given name differs"),
     ("name", "partial"): ("姓名部分相同", "name partly the same"),
     ("name", "different"): ("姓名不同", "different name"),
     ("name", "twins"): (

@@ -9,13 +9,20 @@ import structlog
 from faststream import Context
 
 from xueji_contracts.envelope import Envelope
+from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewCaseDecided, ReviewCaseOpened
 from xueji_notify.domain.dedupe_notes import NOTES
+from xueji_notify.domain.jurisdiction import ancestors
 from xueji_notify.notifier import Notifier
+from xueji_notify.store import DashboardStore
 
 log = structlog.get_logger("notify.dedupe_review")
 
 
-async def on_dedupe_review(message: dict[str, Any], notifier: Notifier = Context("notifier")) -> None:
+async def on_dedupe_review(
+    message: dict[str, Any],
+    notifier: Notifier = Context("notifier"),
+    dashboard: DashboardStore = Context("dashboard"),
+) -> None:
     kind = message.get("type")
     if kind not in NOTES:
         log.debug("dedupe_review_message_passed_over", type=kind)
@@ -23,3 +30,17 @@ async def on_dedupe_review(message: dict[str, Any], notifier: Notifier = Context
     model, notes = NOTES[kind]
     envelope: Envelope[Any] = Envelope[model].model_validate(message)  # type: ignore[valid-type]
     await notifier.send(notes(envelope))
+    row = deadline_row(envelope.payload)
+    if row is not None:  # the review deadline on the dashboard, beside the registry's (R14 within R22)
+        await dashboard.set_deadline(envelope.payload.case_id, row | {"at": envelope.occurred_at})
+
+
+def deadline_row(p: ReviewCaseOpened | ReviewCaseDeadline | ReviewCaseDecided) -> dict[str, Any] | None:
+    """The dashboard's deadline row of a review case: opened with its due time, then due soon, overdue or met."""
+    common = {"kind": "dedupe_review", "rule": "R14", "jurisdiction": p.county_code, "subject_id": p.student_id,
+              "scopes": ancestors(p.county_code)}  # fmt: skip
+    if isinstance(p, ReviewCaseOpened):
+        return None if p.due_at is None else common | {"state": "opened", "due_at": p.due_at, "flagged_to": None}
+    if isinstance(p, ReviewCaseDeadline):
+        return common | {"state": p.state.value, "due_at": p.due_at, "flagged_to": p.escalated_to}
+    return common | {"state": "met"}
