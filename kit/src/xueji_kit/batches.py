@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from xueji_kit.deadletter import OUTAGE, PERMANENT, dead_letter, records_of
+from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
 
 T = TypeVar("T")
 log = structlog.get_logger("consumer")
@@ -32,6 +32,7 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
         rejected: list[tuple[Any, BaseException]] = []
         for record in records_of(msg):
             try:
+                check_headers(record)
                 good.append(parse(record.value or b""))
                 kept.append(record)
             except PERMANENT as exc:
@@ -44,10 +45,12 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
 
 async def dead_letter_rejected(broker: Any, message: Any) -> None:
     """Dead-letter, each with its reason, the records of this batch that did not parse (once: a retry of the
-    batch after a store outage does not send them again)."""
-    rejected, message.rejected = getattr(message, "rejected", []), []
-    for record, exc in rejected:
-        await dead_letter(broker, record, record.topic, exc)
+    batch after a store outage does not send them again; one whose letter could not be written is sent again)."""
+    rejected = getattr(message, "rejected", [])
+    while rejected:
+        record, exc = rejected[0]
+        await dead_letter(broker, record, record.topic, exc, 1, group_of(message))
+        rejected.pop(0)
 
 
 async def handle_batch(
@@ -75,6 +78,6 @@ async def handle_batch(
                 raise
             except Exception as exc:
                 if isinstance(exc, PERMANENT) or attempt == ATTEMPTS:
-                    await dead_letter(broker, record, record.topic, exc, attempt)
+                    await dead_letter(broker, record, record.topic, exc, attempt, group_of(message))
                     break
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))

@@ -15,13 +15,14 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
-from xueji_kit.deadletter import make_dead_letter_middleware
+from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
 from xueji_kit.http import add_operational_routes
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
@@ -90,6 +91,15 @@ class ServiceRuntime:
             headers=province_headers(message),
         )
         return ack
+
+    def subscriber(self, *topics: str, **options: Any) -> Any:
+        """A consumer of `topics` (the broker's `subscriber` with our defaults): in a consumer group, its offset is
+        committed only after the message was handled or dead-lettered; anything else (a dead letter the broker
+        refused) rewinds to the message, which is consumed again. Never past a message that left no trace."""
+        if options.get("group_id"):
+            options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
+        options.setdefault("parser", parse_leniently)  # a record with unreadable headers is dead-lettered, not fatal
+        return self.broker.subscriber(*topics, **options)
 
     def publishes(self, spec: TopicSpec, payload: type[BaseModel]) -> None:
         """Declare what this service publishes (through the relay) so the AsyncAPI document shows it."""

@@ -82,8 +82,8 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
 
 
 def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
-    broker, identities = runtime.broker, [settings.topic(t) for t in settings.identity_sources()]
-    broker.subscriber(
+    identities = [settings.topic(t) for t in settings.identity_sources()]
+    runtime.subscriber(
         *identities,
         group_id=settings.group(settings.identity_group),
         auto_offset_reset="earliest",
@@ -93,7 +93,7 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         title="dedupe.identity",
         description="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
     )(on_identities)
-    broker.subscriber(
+    runtime.subscriber(
         *identities,
         batch=True,
         max_records=1000,
@@ -102,7 +102,7 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         title="dedupe.identity.follow",
         description="Keeps this replica's in-memory index current (every partition, no group).",
     )(follow_identities)
-    broker.subscriber(
+    runtime.subscriber(
         *(settings.topic(t) for t in settings.check_sources()),
         group_id=settings.group("dedupe.check"),
         auto_offset_reset="earliest",
@@ -114,7 +114,7 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
         description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
     )(on_checks)
     if not settings.national and settings.national_enabled:
-        broker.subscriber(
+        runtime.subscriber(
             *(settings.topic(t) for t in settings.national_verdict_topics),
             group_id=settings.group("dedupe.national-verdict"),
             auto_offset_reset="earliest",

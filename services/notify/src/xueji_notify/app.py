@@ -49,7 +49,7 @@ from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
 
 def _consumes(runtime: ServiceRuntime, spec: TopicSpec, group: str, handler: Callable[..., Any], about: str) -> None:
     settings = runtime.settings
-    runtime.broker.subscriber(
+    runtime.subscriber(
         settings.topic(spec.name),
         group_id=settings.group(group),
         auto_offset_reset="earliest",

@@ -69,7 +69,7 @@ def _consumes(
     """One consumer per topic; with `batch` (size, decoder), up to that many messages at a time."""
     settings = runtime.settings
     batching: dict[str, Any] = {"batch": True, "max_records": batch[0], "decoder": batch[1]} if batch else {}
-    runtime.broker.subscriber(
+    runtime.subscriber(
         settings.topic(spec.name),
         group_id=settings.group(f"registry.{spec.name}"),
         auto_offset_reset="earliest",
@@ -125,7 +125,7 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     _consumes(runtime, RULE_EXCEPTION, on_rule_exception, "Exceptions to 'generally' rules for the R51 audit.")
     runtime.publishes(INTERPROVINCE_FILE, StatusFileTransferred)
-    runtime.broker.subscriber(
+    runtime.subscriber(
         *(settings.topic(t) for t in settings.interprovince_file_topics),
         group_id=settings.group("registry.interprovince.file.v1"),
         auto_offset_reset="earliest",

@@ -82,21 +82,21 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.publishes(TRANSFER_CASE, c.TransferCaseChanged)
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     runtime.publishes(INTERPROVINCE_TRANSFER, InterprovinceMessage)  # type: ignore[arg-type]
-    runtime.broker.subscriber(
+    runtime.subscriber(
         settings.topic(TRANSFER_DECISION.name),
         group_id=settings.group("transfer.decision"),
         auto_offset_reset="earliest",
         title=f"transfer.{TRANSFER_DECISION.name}",
         description="Stage decisions from other systems, decided like those made over HTTP (R21, R50).",
     )(on_decision)
-    runtime.broker.subscriber(
+    runtime.subscriber(
         *(settings.topic(name) for name in settings.interprovince_inbound_topics),
         group_id=settings.group("transfer.interprovince"),
         auto_offset_reset="earliest",
         title=f"transfer.{INTERPROVINCE_TRANSFER.name}",
         description="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
     )(on_interprovince)
-    runtime.broker.subscriber(
+    runtime.subscriber(
         settings.topic(STUDENT_STATUS.name),
         group_id=settings.group("transfer.student_status"),
         auto_offset_reset="earliest",
