@@ -72,3 +72,20 @@ def test_a_policy_file_with_a_mistake_fails_at_start_naming_the_field(tmp_path, 
     with pytest.raises(PolicyError) as failed:
         create_registry(settings)
     assert field in str(failed.value) and str(policy) in str(failed.value)
+
+
+@pytest.mark.integration
+async def test_r54_r02_the_deadlines_come_from_the_policy_file(start_app, token, tmp_path):
+    """A province whose policy gives 2 months for the annual rosters: the registry's deadline follows the file."""
+    from importlib.resources import files
+
+    fujian = files("xueji_contracts").joinpath("policies", "fj.yaml").read_text(encoding="utf-8")
+    changed = fujian.replace("roster_months: 1", "roster_months: 2")
+    assert changed != fujian
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(changed, encoding="utf-8")
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False, policy_file=policy)
+    school = "3506020001"
+    roster = await registry.get(f"/v1/rosters/annual/{school}/2026", headers=_as(token, "school", school))
+    assert roster.status_code == 200, roster.text
+    assert roster.json()["due_at"] == "2026-11-01T16:00:00+00:00"  # 1 September + 2 months: 1 November ends (CST)

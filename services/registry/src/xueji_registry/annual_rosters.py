@@ -18,12 +18,13 @@ from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.followed import followed_here
+from xueji_registry.province import rules_of
 
 
 async def ensure_open(runtime: ServiceRuntime, school_code: str, school_year: int) -> None:
     """Open the school's rosters of the year once (idempotent across replicas; cached per process)."""
     compliance = compliance_of(runtime)
-    deadline = annual_roster(school_code, school_year)
+    deadline = annual_roster(school_code, school_year, rules_of(runtime).roster_months)
     if deadline.subject_id in compliance.rosters_opened:
         return
     opened = {
@@ -58,7 +59,9 @@ async def submitted(runtime: ServiceRuntime, subject_id: str) -> bool:
 
 
 async def _history(runtime: ServiceRuntime, school_code: str, school_year: int) -> list[dict[str, Any]]:
-    commits = await runtime.events.load(annual_roster(school_code, school_year).subject_id)
+    commits = await runtime.events.load(
+        annual_roster(school_code, school_year, rules_of(runtime).roster_months).subject_id
+    )
     return [e for c in commits for e in c["events"]]
 
 
@@ -71,7 +74,7 @@ async def submit(
 ) -> dict[str, Any]:
     """The school submits the rosters as composed now: their counts are kept; a second submission is refused."""
     compliance = compliance_of(runtime)
-    deadline = annual_roster(roster.school_code, roster.school_year)
+    deadline = annual_roster(roster.school_code, roster.school_year, rules_of(runtime).roster_months)
     now = datetime.now(UTC)
     entry = {
         "type": "roster_submitted",

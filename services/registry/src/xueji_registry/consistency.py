@@ -5,7 +5,7 @@ incident). Reads every commit once: an administration tool, not a request path."
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -80,9 +80,9 @@ def _open_rosters(streams: dict[str, list[Document]]) -> list[Deadline]:
         history = [e for c in commits for e in c["events"]]
         opened = next((e for e in history if e.get("type") == "roster_opened"), None)
         if opened is not None and not any(e.get("type") == "roster_submitted" for e in history):
-            deadline = annual_roster(opened["school_code"], int(opened["school_year"]))
-            if deadline.due_on == date.fromisoformat(opened["due_on"]):
-                open_.append(deadline)
+            # The due day as opened: the province policy's roster_months at the time (R54).
+            due = date.fromisoformat(opened["due_on"])
+            open_.append(replace(annual_roster(opened["school_code"], int(opened["school_year"])), due_on=due))
     return open_
 
 

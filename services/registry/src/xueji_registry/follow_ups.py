@@ -25,6 +25,7 @@ from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import annual_roster, graduation_review
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.followed import FollowedHere
+from xueji_registry.province import rules_of
 from xueji_registry.school_register import SchoolRegister
 
 LOADING_AT_ONCE = 16
@@ -95,7 +96,8 @@ class CommitFollower:
             if int(commit["version"]) not in followed:
                 continue
             for event in commit["events"]:
-                deadline = annual_roster(str(event.get("school_code")), int(event.get("school_year", 0)))
+                months = rules_of(self.runtime).roster_months  # R54: the province policy's
+                deadline = annual_roster(str(event.get("school_code")), int(event.get("school_year", 0)), months)
                 if event.get("type") == "roster_opened":
                     await self.compliance.arm(deadline)
                 elif event.get("type") == "roster_submitted":

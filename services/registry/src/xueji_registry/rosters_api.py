@@ -16,6 +16,7 @@ from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.province import rules_of
 from xueji_registry.records import streams_ever_at
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
@@ -31,7 +32,7 @@ async def _compose(request: Request, school_code: str, school_year: int) -> Annu
 async def show(school_code: School, school_year: Year, operator: Operator, request: Request) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     roster = await _compose(request, school_code, school_year)
-    deadline = annual_roster(school_code, school_year)
+    deadline = annual_roster(school_code, school_year, rules_of(runtime_of(request)).roster_months)
     submission = await annual_rosters.submission_of(runtime_of(request), school_code, school_year)
     return {
         **roster.model_dump(mode="json"),

@@ -148,9 +148,10 @@ def roster_id(school_code: str, school_year: int) -> str:
     return f"roster:{school_code}:{school_year}"
 
 
-def annual_roster(school_code: str, school_year: int) -> Deadline:
-    """R54: the school's new-student and increase/decrease rosters, due 1 month after the school year starts."""
-    due = months_after(school_year_start(school_year), ROSTER_MONTHS)
+def annual_roster(school_code: str, school_year: int, months: int = ROSTER_MONTHS) -> Deadline:
+    """R54: the school's new-student and increase/decrease rosters, due `months` (the province policy's
+    `deadlines.roster_months`, 1 by default) after the school year starts."""
+    due = months_after(school_year_start(school_year), months)
     return Deadline(DeadlineKind.ANNUAL_ROSTER, roster_id(school_code, school_year), school_code, due)
 
 

@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from xueji_contracts.policy import ProvincePolicy, SupplementaryNumberFormat
-from xueji_registry.domain.periods import DEFAULT_GRADUATION_GRADE, STATUS_FILE_MONTHS, SUSPENSION_MONTHS, Segment
+from xueji_registry.domain.periods import (
+    DEFAULT_GRADUATION_GRADE,
+    ROSTER_MONTHS,
+    STATUS_FILE_MONTHS,
+    SUSPENSION_MONTHS,
+    Segment,
+)
 
 MONTHS_A_YEAR = 12
 
@@ -24,6 +30,7 @@ class RegistryRules:
     extension_months: int = SUSPENSION_MONTHS  # R40: an extension lasts at most this long (absolute)
     max_extensions: int = 1  # R40: absolute
     status_file_months: int = STATUS_FILE_MONTHS  # R02
+    roster_months: int = ROSTER_MONTHS  # R54
 
     @classmethod
     def from_policy(cls, policy: ProvincePolicy) -> RegistryRules:
@@ -35,6 +42,7 @@ class RegistryRules:
             extension_months=suspension.extension_years * MONTHS_A_YEAR,
             max_extensions=suspension.max_extensions,
             status_file_months=policy.deadlines.status_file_months,
+            roster_months=policy.deadlines.roster_months,
         )
 
 
