@@ -4,12 +4,16 @@ the good ones enrolled, a re-run enrolls nobody twice; CSV (UTF-8 or GB18030) an
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import Workbook
 
+from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.app import create_app
 from xueji_registry.bulk import FileProblem, check, read_table
+from xueji_registry.enrollment import _request
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"
@@ -133,3 +137,27 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def test_r14_the_guardian_and_household_register_columns_travel_to_the_duplicate_check():
+    """监护人姓名 (one or several names) and 户籍所在地 are evidence for the duplicate check (R14)."""
+    table = [
+        ["姓名", "性别", "出生日期", "年级", "监护人姓名", "户籍所在地"],
+        ["陈宇晨", "男", "2019-03-15", "1", "陈建国、林美华", "350602"],
+        ["陈宇辰", "男", "2019-03-15", "1", "陈建国", "35060"],
+    ]
+    checked = check(table, "3506020001", 2026)
+    [(_, request)] = checked.good
+    assert request.basic.guardian_names() == ("陈建国", "林美华")
+    assert request.basic.household_register == "350602"
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (3, "basic.household_register", "户籍所在地")
+
+    class Runtime:
+        class settings:
+            province = "35"
+
+    operator = OperatorClaims(sub="clerk", role=Role.SCHOOL, code="3506020001")
+    stream = _request(Runtime(), request, operator, uuid.uuid4(), datetime.now(UTC))  # type: ignore[arg-type]
+    asked = stream.outgoing[0].message.payload
+    assert (asked.guardians, asked.household_register) == (("陈建国", "林美华"), "350602")

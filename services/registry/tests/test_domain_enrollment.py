@@ -285,3 +285,22 @@ def test_r14_a_school_cannot_confirm_its_own_possible_duplicate() -> None:
 def test_r12_time_is_an_explicit_timezone_aware_argument() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(enrollment(), None, datetime(2024, 9, 10, 9, 0))
+
+
+def test_r14_guardians_and_household_register_feed_the_dedupe_index_and_a_change_refiles_it() -> None:
+    from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded
+    from xueji_registry.domain import BasicInfo
+    from xueji_registry.identity_feed import identity_change
+
+    family = BasicInfo(guardian_name="陈建国，林美华", household_register="350602")
+    record = Record(enrollment(basic=family))
+    created = identity_change(None, record.now)
+    assert isinstance(created, IdentityRecorded)
+    assert (created.guardians, created.household_register) == (("陈建国", "林美华"), "350602")
+    moved = record.now.model_copy(
+        update={"basic": family.model_copy(update={"household_register": "350603"}), "version": record.now.version + 1}
+    )
+    changed = identity_change(record.now, moved)
+    assert isinstance(changed, IdentityChanged) and changed.household_register == "350603"
+    same = record.now.model_copy(update={"version": record.now.version + 1})
+    assert identity_change(record.now, same) is None
