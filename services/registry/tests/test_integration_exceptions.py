@@ -5,11 +5,13 @@ the exception travels on rules.exception.v1 and the R51 audit lists it (also one
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from openpyxl import load_workbook
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
@@ -103,3 +105,7 @@ async def test_r40_graduation_semester_suspension_refused_unless_county_exceptio
     other = (await registry.get("/v1/audit", headers=_as(token, "county", "350603"))).json()
     assert other["exceptions"] == []
     assert "id_number" not in json.dumps(report["exceptions"])
+    sheet = await registry.get("/v1/audit.xlsx", headers=county)
+    listed = list(load_workbook(io.BytesIO(sheet.content))["例外 exceptions"].iter_rows(values_only=True))
+    assert listed[1][:3] == ("rule", "clause", "authority")
+    assert sorted(row[0] for row in listed[2:]) == ["R27", "R40"]
