@@ -62,10 +62,15 @@ def involved(operator: OperatorClaims, case: TransferCase) -> bool:
     return operator.covers(app.sending.code) or operator.covers(app.receiving.code)
 
 
-async def case_for(request: Request, transfer_id: str, operator: OperatorClaims) -> TransferCase:
+async def case_for(
+    request: Request, transfer_id: str, operator: OperatorClaims, *, deciding: bool = False
+) -> TransferCase:
     """The case an operator asks about, checked before anything about it is said (R50): an operator outside every
-    party's jurisdiction hears exactly what a missing case answers, never its state nor that it exists."""
-    case = await service_of(request).load(transfer_id)
+    party's jurisdiction hears exactly what a missing case answers, never its state nor that it exists. `deciding`:
+    only who may act is asked, and a case's parties never change, so the case as this replica last decided on it
+    answers without a read (the decision itself is checked against the store when it is appended)."""
+    service = service_of(request)
+    case = await (service.current(transfer_id) if deciding else service.load(transfer_id))
     if case is None or not involved(operator, case):
         raise unknown_case(transfer_id)
     return case

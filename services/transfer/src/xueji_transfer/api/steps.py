@@ -43,7 +43,7 @@ router = APIRouter(prefix="/v1/transfers/{transfer_id}", tags=["transfer steps"]
 async def _run(
     request: Request, transfer_id: str, command: Command, operator: OperatorClaims, key: str | None
 ) -> dict[str, Any]:
-    await case_for(request, transfer_id, operator)  # who may act, before anything about the case is said
+    await case_for(request, transfer_id, operator, deciding=True)  # who may act, before anything about the case is said
     service = service_of(request)
     commit = commit_id(operator, f"{transfer_id}:{command.type}", key)
     case = await service.execute(transfer_id, command, commit, correlation_id=correlation(request))
