@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -32,6 +32,22 @@ class CorrelationMiddleware(BaseHTTPMiddleware):
         route = request.scope.get("route")
         HTTP_REQUESTS.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).inc()
         return response
+
+
+def allow_cross_origin(app: FastAPI, origins: Sequence[str]) -> None:
+    """The workbench's pages, served from another origin, may call this API: only from those origins, with the
+    token in the Authorization header (no cookies, so no credentials mode and no CSRF surface)."""
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
+        expose_headers=["X-Correlation-Id", "Content-Disposition"],
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:

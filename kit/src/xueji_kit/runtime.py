@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
-from xueji_kit.http import add_operational_routes
+from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
@@ -148,6 +148,8 @@ class ServiceRuntime:
         app.state.runtime = self
         app.state.token_verifier = self.tokens
         add_operational_routes(app, self.ready)
+        if self.settings.cors_origins:
+            allow_cross_origin(app, self.settings.cors_origins)
         for router in routers:
             app.include_router(router)
         return app

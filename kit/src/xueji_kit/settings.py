@@ -42,6 +42,11 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     handler_retries: int = Field(default=3, ge=0, le=20)
+    cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="origins (scheme://host:port) whose pages may call this service from a browser: the operators'"
+        " workbench when it is served from another origin (local stack); empty behind one ingress",
+    )
 
     @property
     def database_name(self) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Document
+from xueji_notify.domain.calendar import due_day, local_day, working_days_left
 from xueji_notify.domain.jurisdiction import node_of
 from xueji_notify.domain.notification import Kind
 from xueji_notify.store import InboxStore
@@ -22,10 +23,16 @@ def _inbox(request: Request) -> InboxStore:
     return store
 
 
-def _public(doc: Document, read: bool) -> Document:
+def _public(doc: Document, read: bool, request: Request | None = None) -> Document:
     doc["notification_id"] = doc.pop("_id")
     doc.pop("scopes", None)
     doc["read"] = read
+    due = doc.get("due_at")
+    if request is not None and isinstance(due, datetime):
+        # What a clerk plans by: working days to the due day (negative once late), on the province's calendar.
+        calendar = request.app.state.calendar.calendar
+        today = local_day(datetime.now(UTC))
+        doc["working_days_left"] = working_days_left(calendar, today, due_day(due.replace(tzinfo=due.tzinfo or UTC)))
     return doc
 
 
@@ -53,7 +60,7 @@ async def inbox(
     read = await store.read_by([d["_id"] for d in docs], operator.sub)
     return {
         "jurisdiction": jurisdiction or operator.code,
-        "notifications": [_public(d, d["_id"] in read) for d in docs],
+        "notifications": [_public(d, d["_id"] in read, request) for d in docs],
     }
 
 

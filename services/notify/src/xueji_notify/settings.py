@@ -27,3 +27,10 @@ class NotifySettings(ServiceSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_from: str = "xueji-notify@localhost"
+    # Where the operators' workbench (served here at /workbench) finds the other services' APIs. The defaults are
+    # one ingress in front of all four (deploy/k8s/base/common/ingress.yaml): same origin, no CORS. The local stack
+    # points them at each service's own port, and those services allow this origin (XUEJI_CORS_ORIGINS).
+    workbench_registry_url: str = Field(default="/registry", description="registry's API as the browser reaches it")
+    workbench_transfer_url: str = Field(default="/transfer", description="transfer's API as the browser reaches it")
+    workbench_dedupe_url: str = Field(default="/dedupe", description="dedupe's API as the browser reaches it")
+    workbench_notify_url: str = Field(default="", description="notify's own API as the browser reaches it")

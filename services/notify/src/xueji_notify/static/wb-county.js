@@ -1,0 +1,156 @@
+// The county bureau's pages: suspected duplicates (R14), graduation rosters (R46), the semester audit (R51).
+(function () {
+  "use strict";
+  const wb = window.XUEJI_WB;
+  const { el, t } = wb;
+  const BUREAUS = ["county", "city", "province"];
+
+  // ---- suspected duplicates: the queue, then both records side by side ------------------------------
+  wb.view("reviews", { tab: "tab_reviews", roles: BUREAUS, render: async (main) => {
+    const state = wb.select([["open", t("rv_open")], ["decided", t("rv_decided")], ["", t("all")]], { id: "review-state" });
+    const tbody = el("tbody");
+    let cases = [];
+    async function load() {
+      const answer = await wb.api("dedupe", "/v1/review-cases", { query: { state: state.value } });
+      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+      cases = answer.body.cases;
+      tbody.replaceChildren(...cases.map((c) => el("tr", { dataset: { case: c.case_id } },
+        el("td", {}, el("a", { href: `#/review/${encodeURIComponent(c.case_id)}`, text: c.case_id })),
+        el("td", { text: wb.unit(c.school_code) }), el("td", { text: wb.fmtTime(c.opened_at) }),
+        el("td", { text: wb.fmtDay(c.due_at) }), el("td", { text: c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open") }))));
+    }
+    state.addEventListener("change", load);
+    main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("reviews_title") }),
+      el("label", { for: state.id, text: t("f_state") }), state,
+      wb.exportButtons("review-queue", () => [[t("case"), t("school"), t("opened"), t("c_due"), t("c_state")],
+        ...cases.map((c) => [c.case_id, wb.unit(c.school_code), wb.fmtTime(c.opened_at), wb.fmtDay(c.due_at), c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open")])])),
+    el("div", { class: "scroll" }, el("table", { class: "grid", id: "reviews-table" },
+      el("thead", {}, el("tr", {}, ...["case", "school", "opened", "c_due", "c_state"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody))));
+    await load();
+  } });
+
+  const PERSON = ["name", "gender", "birth_date", "id_number", "id_number_masked", "school_code", "student_id", "status_number_masked", "grade"];
+  function record(title, data) {
+    const dl = el("dl", { class: "facts" });
+    for (const [k, v] of Object.entries(data || {})) {
+      if (v === null || v === undefined || typeof v === "object") continue;
+      dl.append(el("dt", { text: t(`p_${k}`) === `p_${k}` ? k : t(`p_${k}`) }), el("dd", { text: k === "school_code" ? wb.unit(String(v)) : String(v) }));
+    }
+    return el("section", { class: "panel" }, el("h3", { text: title }), dl);
+  }
+  function evidence(match) {
+    const words = [];
+    for (const key of ["reasons", "evidence", "signals", "why"]) {
+      const v = match[key];
+      if (Array.isArray(v)) words.push(...v.map((x) => (typeof x === "string" ? x : wb.pick(x.zh || x.text || JSON.stringify(x), x.en))));
+      else if (typeof v === "string") words.push(v);
+    }
+    if (match.score !== undefined) words.push(t("similarity", { n: Math.round(Number(match.score) * 100) }));
+    return words;
+  }
+
+  wb.view("review", { under: "reviews", title: "review_title", roles: BUREAUS, render: async (main, caseId) => {
+    const answer = await wb.api("dedupe", `/v1/review-cases/${encodeURIComponent(caseId)}`);
+    if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+    const c = answer.body;
+    const match = (c.matches || [])[0] || {};
+    const existing = match.record || match.existing || match.identity || match;
+    const words = (c.matches || []).flatMap(evidence);
+    main.append(el("section", { class: "panel" }, el("h2", { id: "review-title", text: `${t("review_title")} ${c.case_id}` }),
+      el("p", { text: `${t("school")}: ${wb.unit(c.school_code)} · ${t("c_due")}: ${wb.fmtDay(c.due_at)}` }),
+      el("h3", { text: t("evidence_words") }), el("ul", { id: "review-evidence" }, ...(words.length ? words : [t("no_evidence")]).map((w) => el("li", { text: w })))),
+    el("div", { class: "side", id: "review-records" }, record(t("new_record"), { ...(c.request || {}), student_id: c.student_id }), record(t("existing_record"), existing)));
+    if (c.state === "decided") {
+      main.append(el("div", { class: "answer ok" }, el("h3", { text: t(`rd_${c.decision}`) }),
+        el("p", { text: `${c.decision_reason} · ${c.decided_by} · ${wb.fmtTime(c.decided_at)}` })));
+      return;
+    }
+    const name = "review-decision";
+    const reason = el("textarea", { rows: "2", maxlength: "500", required: true });
+    const form = el("form", { class: "fields", id: "review-form", "aria-labelledby": "review-decide" },
+      el("h3", { id: "review-decide", text: t("decide_once") }),
+      el("fieldset", { class: "actions" }, el("legend", { text: t("decision") }),
+        el("label", {}, wb.input({ type: "radio", name, value: "different_person" }), ` ${t("rd_different_person")}`),
+        el("label", {}, wb.input({ type: "radio", name, value: "same_person" }), ` ${t("rd_same_person")}`)),
+      wb.field("reason", t("reason_text"), reason, t("review_reason_hint")),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("decide_submit") })));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const chosen = form.querySelector(`input[name=${name}]:checked`);
+      const local = [];
+      if (!chosen) local.push({ field: "reason", reason: t("choose_decision") });
+      else if (reason.value.trim().length < 2) local.push({ field: "reason", reason: t("required") });
+      wb.showProblems(form, local);
+      if (local.length) return;
+      const done = await wb.api("dedupe", `/v1/review-cases/${encodeURIComponent(caseId)}/decision`, { json: { decision: chosen.value, reason: reason.value.trim() } });
+      if (!done.ok) { wb.say(wb.failure(done), "error"); return; }
+      await wb.route();
+      wb.say(t("review_decided"));
+    });
+    main.append(form);
+  } });
+
+  // ---- graduation rosters: read one, approve or return it (R46) ---------------------------------------
+  wb.view("rosters", { tab: "tab_rosters", roles: ["county"], render(main) {
+    const school = wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", required: true, list: "roster-schools" });
+    const year = wb.input({ type: "number", min: "2000", max: "2099", value: String(new Date().getFullYear() + (new Date().getMonth() >= 7 ? 1 : 0)), required: true });
+    const segment = wb.select([["junior", t("seg_junior")], ["senior", t("seg_senior")]]);
+    const datalist = el("datalist", { id: "roster-schools" }, ...wb.schoolNames().filter(([c]) => c.startsWith(wb.code())).map(([c, n]) => el("option", { value: c, label: n })));
+    const form = el("form", { class: "fields", "aria-labelledby": "rosters-title" }, wb.field("school", t("school"), school),
+      wb.field("year", t("graduation_year"), year), wb.field("segment", t("segment"), segment),
+      el("div", { class: "actions" }, el("button", { type: "submit", text: t("open_roster") })));
+    const out = el("div", { id: "roster" });
+    main.append(el("section", { class: "panel" }, el("h2", { id: "rosters-title", text: t("rosters_title") }), datalist, form, out));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const path = `/v1/rosters/graduation/${school.value}/${year.value}/${segment.value}`;
+      const answer = await wb.api("registry", path);
+      out.replaceChildren();
+      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+      const r = answer.body;
+      const students = r.students || r.entries || [];
+      out.append(el("p", { text: t("roster_state", { state: r.state || r.phase || "draft", n: students.length }) }));
+      const reason = el("textarea", { rows: "2", maxlength: "500" });
+      const approve = el("button", { type: "button", class: "primary", text: t("approve_roster") });
+      const back = el("button", { type: "button", text: t("return_roster") });
+      const decide = async (ok) => {
+        const done = await wb.api("registry", `${path}/review`, { json: { approve: ok, reason: reason.value.trim() || (ok ? "审核通过" : "") } });
+        wb.say(done.ok ? t(ok ? "roster_approved" : "roster_returned") : wb.failure(done), done.ok ? "" : "error");
+      };
+      approve.addEventListener("click", () => decide(true));
+      back.addEventListener("click", () => decide(false));
+      out.append(wb.field("reason", t("reason_text"), reason), el("div", { class: "toolbar" }, approve, back));
+    });
+  } });
+
+  // ---- the semester audit (R51): run it, read it, download it ------------------------------------------
+  wb.view("audit", { tab: "tab_audit", roles: BUREAUS, render(main) {
+    const run = el("button", { type: "button", class: "primary", id: "run-audit", text: t("run_audit") });
+    const download = el("button", { type: "button", id: "download-audit", text: t("download_audit") });
+    const out = el("div", { id: "audit-result", "aria-live": "polite" });
+    let rows = [];
+    run.addEventListener("click", async () => {
+      wb.say(t("working"));
+      const answer = await wb.api("registry", "/v1/audit");
+      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+      wb.say("");
+      const a = answer.body;
+      rows = a.problems;
+      out.replaceChildren(el("p", { text: t("audit_summary", { n: a.records_audited, bad: a.records_with_problems, at: wb.fmtTime(a.generated_at) }) }),
+        el("div", { class: "toolbar" }, wb.exportButtons("audit", () => [[t("school"), t("student_id"), t("status_number"), t("problem"), t("rule"), t("detail"), t("c_due")],
+          ...rows.map((p) => [wb.unit(p.school_code), p.student_id, p.status_number_masked, wb.pick(p.problem_zh, p.problem), p.rule, p.detail || "", p.due || ""])])),
+        el("div", { class: "scroll" }, el("table", { class: "grid", id: "audit-table" },
+          el("thead", {}, el("tr", {}, ...["school", "student_id", "status_number", "problem", "rule", "detail", "c_due"].map((k) => el("th", { scope: "col", text: t(k) })))),
+          el("tbody", {}, ...rows.map((p) => el("tr", {}, el("td", { text: wb.unit(p.school_code) }), el("td", { text: p.student_id }),
+            el("td", { text: p.status_number_masked }), el("td", { text: wb.pick(p.problem_zh, p.problem) }), el("td", { text: p.rule }),
+            el("td", { text: p.detail || "" }), el("td", { text: p.due || "" })))))));
+    });
+    download.addEventListener("click", async () => {
+      const answer = await wb.api("registry", "/v1/audit.xlsx", { blob: true, accept: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
+      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+      wb.download(answer.body, `audit-${wb.code()}-${new Date().toISOString().slice(0, 10)}.xlsx`);
+    });
+    main.append(el("section", { class: "panel" }, el("h2", { text: t("audit_title") }), el("p", { class: "muted", text: t("audit_help") }),
+      el("div", { class: "toolbar" }, run, download), out));
+  } });
+})();

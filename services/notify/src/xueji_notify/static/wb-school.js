@@ -1,0 +1,225 @@
+// The school clerk's pages: enroll one student (R01, R06, R14), upload a class, the school's inbox.
+(function () {
+  "use strict";
+  const wb = window.XUEJI_WB;
+  const { el, t } = wb;
+  const ID = window.XUEJI_ID;
+
+  function thisYear() {
+    const now = new Date();
+    return now.getMonth() >= 7 ? now.getFullYear() : now.getFullYear() - 1; // school year starts in September
+  }
+
+  // ---- enroll one student --------------------------------------------------------------------------
+  wb.view("enroll", { tab: "tab_enroll", roles: ["school"], render(main) {
+    const school = wb.code();
+    const idInput = wb.input({ type: "text", inputmode: "text", autocomplete: "off", maxlength: "18", spellcheck: "false" });
+    const birth = wb.input({ type: "date", required: true });
+    const gender = wb.select([["", t("choose")], ["male", t("male")], ["female", t("female")]], { required: true });
+    const grade = wb.select([...Array(12)].map((_, i) => [String(i + 1), t("grade_n", { n: i + 1 })]));
+    const form = el("form", { class: "fields", novalidate: true, "aria-labelledby": "enroll-title" },
+      wb.field("school_code", t("school"), wb.input({ type: "text", value: school, readonly: true }), wb.nameOf(school) || ""),
+      wb.field("name", t("name"), wb.input({ type: "text", required: true, maxlength: "50", autocomplete: "off" })),
+      wb.field("id_number", t("id_number"), idInput, t("id_hint")),
+      wb.field("gender", t("gender"), gender),
+      wb.field("birth_date", t("birth_date"), birth),
+      wb.field("grade", t("grade"), grade),
+      wb.field("school_year", t("school_year"), wb.input({ type: "number", min: "2000", max: "2099", value: String(thisYear()), required: true })),
+      wb.field("segment", t("segment"), wb.select([["", t("segment_auto")], ["primary", t("seg_primary")], ["junior", t("seg_junior")], ["senior", t("seg_senior")]])),
+      wb.field("admitted_on", t("admitted_on"), wb.input({ type: "date" }), t("admitted_hint")),
+      wb.field("ethnicity", t("ethnicity"), wb.input({ type: "text", maxlength: "20" })),
+      wb.field("home_address", t("home_address"), wb.input({ type: "text", maxlength: "200" })),
+      wb.field("guardian_name", t("guardian_name"), wb.input({ type: "text", maxlength: "50" })),
+      wb.field("guardian_phone", t("guardian_phone"), wb.input({ type: "tel", maxlength: "30" })),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("enroll_submit") })));
+    const answerBox = el("div", { id: "enroll-answer", "aria-live": "polite" });
+    main.append(el("section", { class: "panel" }, el("h2", { id: "enroll-title", text: t("enroll_title") }),
+      el("p", { class: "muted", text: t("enroll_help") }), form, answerBox));
+
+    // As typed: the GB 11643 reason under the field; the birth date and gender follow a valid number.
+    const idHint = form.querySelector(`#${idInput.id}-hint`);
+    idInput.addEventListener("input", () => {
+      const problem = ID.problem(idInput.value);
+      idInput.setAttribute("aria-invalid", problem ? "true" : "false");
+      idHint.className = `hint ${problem ? "bad" : idInput.value ? "good" : ""}`;
+      idHint.textContent = problem ? t(problem.key, problem.vars) : idInput.value ? t("id_ok") : t("id_hint");
+      if (!problem && idInput.value.length === 18) {
+        if (!birth.value) birth.value = ID.birthDate(idInput.value);
+        if (!gender.value) gender.value = ID.gender(idInput.value);
+      }
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(form).entries());
+      const local = [];
+      if (!v.name.trim()) local.push({ field: "name", reason: t("required") });
+      if (!v.gender) local.push({ field: "gender", reason: t("required") });
+      if (!v.birth_date) local.push({ field: "birth_date", reason: t("required") });
+      const idProblem = ID.problem(v.id_number);
+      if (idProblem) local.push({ field: "id_number", reason: t(idProblem.key, idProblem.vars) });
+      wb.showProblems(form, local);
+      if (local.length) { wb.say(t("fix_fields"), "error"); return; }
+      const basic = {};
+      for (const k of ["ethnicity", "home_address", "guardian_name", "guardian_phone"]) if (v[k].trim()) basic[k] = v[k].trim();
+      const body = { school_code: school, name: v.name.trim(), id_number: v.id_number.trim() || null, gender: v.gender,
+        birth_date: v.birth_date, grade: Number(v.grade), school_year: Number(v.school_year) };
+      if (v.segment) body.segment = v.segment;
+      if (v.admitted_on) body.admitted_on = v.admitted_on;
+      if (Object.keys(basic).length) body.basic = basic;
+      wb.say(t("working"));
+      const answer = await wb.api("registry", "/v1/students", { json: body });
+      wb.say("");
+      answerBox.replaceChildren(renderVerdict(answer));
+      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      else wb.showProblems(form, []);
+      answerBox.querySelector("h3").focus();
+    });
+  } });
+
+  // The R01/R14 answer in words: enrolled, refused with the existing record, held for the county's review.
+  function renderVerdict(answer) {
+    const box = (cls, title, ...lines) => el("div", { class: `answer ${cls}`, dataset: { verdict: cls } },
+      el("h3", { tabindex: "-1", text: title }), ...lines.map((l) => el("p", { text: l })));
+    const b = answer.body || {};
+    if (answer.status === 201 && b.state === "pending_review") {
+      return box("held", t("v_held"), t("v_held_text"), `${t("student_id")}: ${b.student_id}`);
+    }
+    if (answer.status === 201) {
+      return box("ok", t("v_enrolled"), `${t("status_number")}: ${b.status_number_masked || "—"}`, `${t("student_id")}: ${b.student_id}`,
+        Object.entries(b.supplementary_numbers || {}).map(([k, n]) => `${t("supplementary")} (${k}): ${n}`).join("; ") || "");
+    }
+    if (answer.status === 202) return box("held", t("v_pending"), t("v_pending_text"), `${t("student_id")}: ${b.student_id}`);
+    if (answer.status === 409) {
+      const d = b.detail || {};
+      return box("refused", t("v_refused", { rule: d.rule || "R01" }), d.reason || "",
+        `${t("existing_record")}: ${d.existing_student_id || "—"}${d.existing_school_code ? ` · ${wb.unit(d.existing_school_code)}` : ""}`);
+    }
+    return box("refused", t("v_invalid"), wb.failure(answer));
+  }
+  wb.renderVerdict = renderVerdict;
+
+  // ---- upload a class ------------------------------------------------------------------------------
+  wb.view("upload", { tab: "tab_upload", roles: ["school"], render(main) {
+    const file = wb.input({ type: "file", accept: ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", required: true });
+    const year = wb.input({ type: "number", min: "2000", max: "2099", value: String(thisYear()), required: true });
+    const progress = el("progress", { max: "100", value: "0", hidden: true, "aria-label": t("upload_progress") });
+    const form = el("form", { class: "fields", "aria-labelledby": "upload-title" },
+      wb.field("file", t("class_file"), file, t("class_file_hint")),
+      wb.field("school_year", t("school_year"), year),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("upload_submit") }), progress));
+    const result = el("div", { id: "upload-result", "aria-live": "polite" });
+    main.append(el("section", { class: "panel" }, el("h2", { id: "upload-title", text: t("upload_title") }),
+      el("p", { class: "muted", text: t("upload_help") }), form, result));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!file.files.length) { wb.showProblems(form, [{ field: "file", reason: t("required") }]); return; }
+      const chosen = file.files[0];
+      const text = /\.csv$/i.test(chosen.name) ? await readCsvText(chosen) : null;
+      await send(chosen, chosen.name, text ? parseCsv(text) : null);
+    });
+
+    async function send(blob, filename, table) {
+      const data = new FormData();
+      data.append("file", blob, filename);
+      data.append("school_code", wb.code());
+      data.append("school_year", year.value);
+      progress.hidden = false;
+      progress.value = 0;
+      wb.say(t("uploading"));
+      const answer = await upload(data, (p) => { progress.value = p; });
+      progress.hidden = true;
+      wb.say("");
+      show(answer, table);
+    }
+
+    function show(answer, table) {
+      result.replaceChildren();
+      if (!answer.ok) {
+        result.append(el("div", { class: "answer refused" }, el("h3", { tabindex: "-1", text: t("upload_refused") }), el("p", { text: wb.failure(answer) })));
+        result.querySelector("h3").focus();
+        return;
+      }
+      const b = answer.body;
+      const badRows = [...new Set(b.errors.map((x) => x.row))];
+      result.append(el("div", { class: `answer ${badRows.length ? "held" : "ok"}`, dataset: { verdict: badRows.length ? "some_bad" : "all_good" } },
+        el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
+        el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
+      if (b.errors.length) {
+        const tbody = el("tbody");
+        for (const x of b.errors) {
+          tbody.append(el("tr", { dataset: { row: x.row } }, el("td", { class: "num", text: String(x.row) }),
+            el("td", { text: x.column || x.field }), el("td", { class: "why", text: x.reason })));
+        }
+        result.append(el("h3", { text: t("bad_rows") }), el("div", { class: "scroll" }, el("table", { class: "grid", id: "row-errors" },
+          el("caption", { class: "visually-hidden", text: t("bad_rows") }),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("row") }), el("th", { scope: "col", text: t("column") }), el("th", { scope: "col", text: t("why") }))),
+          tbody)));
+        if (table) result.append(fixGrid(table, badRows, b.errors));
+        else result.append(el("p", { class: "muted", text: t("fix_in_file") }));
+      }
+      result.querySelector("h3").focus();
+    }
+
+    // The bad rows of a CSV, editable in place; only they are sent again (the upload is idempotent per row).
+    function fixGrid(table, badRows, errors) {
+      const header = table[0];
+      const tbody = el("tbody");
+      for (const r of badRows) {
+        const cells = table[r - 1] || [];
+        const tr = el("tr", { dataset: { row: r } }, el("th", { scope: "row", text: String(r) }));
+        header.forEach((h, i) => {
+          const bad = errors.some((x) => x.row === r && (x.column === h));
+          const input = wb.input({ type: "text", value: cells[i] || "", "aria-label": t("cell_label", { row: r, column: h }), "aria-invalid": bad ? "true" : null });
+          tr.append(el("td", {}, input));
+        });
+        tbody.append(tr);
+      }
+      const button = el("button", { type: "button", class: "primary", id: "resend-bad", text: t("resend_bad", { n: badRows.length }) });
+      button.addEventListener("click", () => {
+        const rows = [header, ...[...tbody.querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("input")].map((i) => i.value))];
+        const csv = rows.map((r) => r.map(csvCell).join(",")).join("\r\n");
+        send(new Blob(["\ufeff", csv], { type: "text/csv" }), "fixed-rows.csv", rows);
+      });
+      return el("section", { "aria-labelledby": "fix-title" }, el("h3", { id: "fix-title", text: t("fix_title") }),
+        el("div", { class: "scroll" }, el("table", { class: "grid", id: "fix-rows" },
+          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("row") }), ...header.map((h) => el("th", { scope: "col", text: h })))), tbody)),
+        el("p", {}, button));
+    }
+  } });
+
+  function upload(data, onProgress) {
+    // XHR rather than fetch: it reports upload progress for a large class.
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `${wb.state.config.apis.registry}/v1/students/bulk`);
+      xhr.setRequestHeader("Authorization", `Bearer ${wb.state.token}`);
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((100 * e.loaded) / e.total)); };
+      xhr.onload = () => { let body = null; try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, body }); };
+      xhr.onerror = () => resolve({ status: 0, ok: false, body: null });
+      xhr.send(data);
+    });
+  }
+  async function readCsvText(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\ufeff/, ""); }
+    catch (e) { return new TextDecoder("gb18030").decode(bytes); }
+  }
+  function parseCsv(text) {
+    const rows = [];
+    let row = [], cell = "", quoted = false;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text[i];
+      if (quoted) {
+        if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 1; } else if (c === '"') quoted = false; else cell += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ",") { row.push(cell); cell = ""; }
+      else if (c === "\n" || c === "\r") { if (c === "\r" && text[i + 1] === "\n") i += 1; row.push(cell); rows.push(row); row = []; cell = ""; }
+      else cell += c;
+    }
+    if (cell || row.length) { row.push(cell); rows.push(row); }
+    return rows;
+  }
+  function csvCell(v) { const s = String(v ?? ""); return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s; }
+  wb.parseCsv = parseCsv;
+})();

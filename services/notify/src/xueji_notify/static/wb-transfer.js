@@ -1,0 +1,324 @@
+// Transfers (R21-R23, R30, R32): the inbox of what is due, the application with its materials checklist,
+// and one case on one page (history, materials, deadline) with the decisions that are this operator's.
+(function () {
+  "use strict";
+  const wb = window.XUEJI_WB;
+  const { el, t } = wb;
+  const STAGES = ["receiving_school", "receiving_bureau", "sending_school", "sending_bureau"];
+
+  const leftText = (n) => (n === null || n === undefined ? "—" : n < 0 ? t("days_late", { n: -n }) : n === 0 ? t("today") : String(n));
+  const caseLabel = (c) => (c.case_number ? `${c.case_number}` : c.transfer_id);
+
+  // ---- the inbox: what is due here, in working days, most urgent first --------------------------------
+  wb.view("inbox", { tab: "tab_inbox", render: async (main) => {
+    const code = wb.code();
+    const [todos, notes, stages] = await Promise.all([
+      wb.api("transfer", "/v1/inbox"),
+      wb.api("notify", "/v1/inbox", { query: { limit: 300 } }),
+      wb.api("notify", "/v1/dashboard/stages", { query: { node: wb.state.claims.role === "school" ? code : code.replace(/0+$/, "") || code, limit: 1000 } }),
+    ]);
+    if (!todos.ok || !notes.ok) { wb.say(wb.failure(todos.ok ? notes : todos), "error"); }
+    const left = new Map(((stages.ok && stages.body.stages) || []).map((s) => [`${s.transfer_id}:${s.stage}`, s]));
+    const items = [];
+    for (const todo of (todos.ok && todos.body.items) || []) {
+      const s = todo.stage ? left.get(`${todo.transfer_id}:${todo.stage}`) : null;
+      items.push({ kind: "todo", id: todo.todo_id, title: `${t(`a_${todo.action}`)}${todo.stage ? ` · ${t(`s_${todo.stage}`)}` : ""}`,
+        subject: todo.case_number || todo.transfer_id, href: `#/case/${encodeURIComponent(todo.transfer_id)}`,
+        due: todo.open_stage ? todo.open_stage.due_at : null, left: s ? s.working_days_left : null, state: s ? s.state : "open" });
+    }
+    for (const n of (notes.ok && notes.body.notifications) || []) {
+      if (!n.due_at && n.severity === "info" && n.read) continue;
+      items.push({ kind: n.kind, id: n.notification_id, title: wb.pick(n.title_zh, n.title_en), subject: n.subject_id,
+        href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : null, due: n.due_at || null,
+        left: n.working_days_left ?? null, state: n.severity, read: n.read, note: n });
+    }
+    const rank = (i) => (i.left === null || i.left === undefined ? 10_000 : i.left);
+    items.sort((a, b) => rank(a) - rank(b) || String(a.due || "~").localeCompare(String(b.due || "~")));
+    const tbody = el("tbody");
+    for (const i of items) {
+      const link = i.href ? el("a", { href: i.href, text: i.title }) : el("span", { text: i.title });
+      const tr = el("tr", { class: i.read === false ? "unread" : "", dataset: { kind: i.kind, id: i.id } },
+        el("td", {}, link), el("td", { class: "case-no", text: i.subject || "" }), el("td", { text: wb.fmtDay(i.due) }),
+        el("td", { class: `num ${i.left !== null && i.left < 0 ? "late" : i.left !== null && i.left <= 2 ? "warn" : ""}`, text: leftText(i.left) }));
+      if (i.note && !i.read) {
+        const mark = el("button", { type: "button", text: t("mark_read"), "aria-label": `${t("mark_read")}: ${i.title}` });
+        mark.addEventListener("click", async () => { await wb.api("notify", `/v1/inbox/${encodeURIComponent(i.id)}/read`, { method: "POST" }); tr.classList.remove("unread"); mark.remove(); wb.refreshAlerts(); });
+        tr.append(el("td", {}, mark));
+      } else tr.append(el("td"));
+      tbody.append(tr);
+    }
+    const table = el("table", { class: "grid", id: "inbox-table" }, el("caption", { class: "visually-hidden", text: t("inbox_title") }),
+      el("thead", {}, el("tr", {}, ...["c_item", "c_subject", "c_due", "c_left", "c_read"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody);
+    main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("inbox_title") }),
+      wb.exportButtons("inbox", () => [[t("c_item"), t("c_subject"), t("c_due"), t("c_left")],
+        ...items.map((i) => [i.title, i.subject || "", wb.fmtDay(i.due), leftText(i.left)])])),
+      items.length ? el("div", { class: "scroll" }, table) : el("p", { class: "muted", text: t("inbox_empty") })));
+  } });
+
+  // ---- apply for a transfer (step 1) with the province's materials checklist ---------------------------
+  wb.view("apply", { tab: "tab_apply", roles: ["school"], render(main) {
+    const policy = wb.state.config.policy;
+    const grade = wb.input({ type: "number", min: "1", max: "12", value: "4", required: true });
+    const reason = wb.el("select", { required: true });
+    const moved = wb.select([["", t("not_applicable")], ["both_parents", t("gm_both_parents")], ["other_guardian", t("gm_other_guardian")], ["one_parent", t("gm_one_parent")]]);
+    function fillReasons() {
+      const stage = Number(grade.value) >= 10 ? "senior_high" : "compulsory";
+      reason.replaceChildren(...(policy.reasons[stage] || []).map((r) => el("option", { value: r.code, text: `${r.clause ? `${r.clause} ` : ""}${wb.pick(r.zh, r.en)}` })));
+    }
+    grade.addEventListener("change", fillReasons);
+    fillReasons();
+    const today = new Date().toISOString().slice(0, 10);
+    const checklist = el("ul", { class: "checklist", id: "materials" });
+    for (const m of policy.materials) {
+      const id = `mat-${m.kind}`;
+      const box = wb.input({ type: "checkbox", id, name: "material", value: m.kind });
+      const fileInput = wb.input({ type: "file", id: `${id}-file`, "aria-label": t("scan_of", { name: wb.pick(m.zh, m.en) }) });
+      fileInput.addEventListener("change", () => { if (fileInput.files.length) box.checked = true; });
+      checklist.append(el("li", {}, box, el("label", { for: id, text: `${wb.pick(m.zh, m.en)}${m.required ? ` (${t("required_mark")})` : ""}` }), fileInput));
+    }
+    const form = el("form", { class: "fields", novalidate: true, "aria-labelledby": "apply-title" },
+      wb.field("student_id", t("student_id"), wb.input({ type: "text", autocomplete: "off" }), t("student_id_hint")),
+      wb.field("status", t("status_now"), wb.select([["enrolled", t("st_enrolled")], ["abroad", t("st_abroad")], ["dropped_out", t("st_dropped_out")], ["expelled", t("st_expelled")], ["left", t("st_left")], ["suspended", t("st_suspended")]])),
+      wb.field("sending", t("sending_school"), wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", required: true, list: "school-directory" }), t("school_code_hint")),
+      wb.field("receiving", t("receiving_school"), wb.input({ type: "text", value: wb.code(), readonly: true }), wb.nameOf(wb.code()) || ""),
+      wb.field("grade", t("grade"), grade),
+      wb.field("target_grade", t("target_grade"), wb.input({ type: "number", min: "1", max: "12", value: "4", required: true })),
+      wb.field("term.start", t("term_start"), wb.input({ type: "date", value: termGuess().start })),
+      wb.field("term.end", t("term_end"), wb.input({ type: "date", value: termGuess().end })),
+      wb.field("term.semester", t("semester"), wb.select([["1", t("semester_1")], ["2", t("semester_2")]], {})),
+      wb.field("reason", t("reason"), reason),
+      wb.field("guardians_moved", t("guardians_moved"), moved),
+      wb.field("applied_at", t("applied_at"), wb.input({ type: "date", max: today }), t("applied_at_hint")),
+      el("fieldset", { class: "actions" }, el("legend", { text: t("materials_title") }), checklist),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("apply_submit") })));
+    form.querySelector("[name='term.semester']").value = termGuess().semester;
+    const datalist = el("datalist", { id: "school-directory" });
+    for (const [code, name] of wb.schoolNames()) datalist.append(el("option", { value: code, label: name }));
+    const answerBox = el("div", { "aria-live": "polite" });
+    main.append(el("section", { class: "panel" }, el("h2", { id: "apply-title", text: t("apply_title") }),
+      el("p", { class: "muted", text: t("apply_help") }), datalist, form, answerBox));
+    grade.addEventListener("input", () => { form.querySelector("[name=target_grade]").value = grade.value; });
+
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(form).entries());
+      const materials = [];
+      for (const box of checklist.querySelectorAll("input[type=checkbox]:checked")) {
+        const file = checklist.querySelector(`#${box.id}-file`).files[0];
+        materials.push(await evidenceOf(box.value, file));
+      }
+      const application = { student_id: v.student_id.trim() || null, status: v.status, sending: { code: v.sending.trim() },
+        receiving: { code: wb.code() }, grade: Number(v.grade), target_grade: Number(v.target_grade), reason: v.reason, materials };
+      if (v["term.start"] && v["term.end"]) application.term = { start: v["term.start"], end: v["term.end"], semester: Number(v["term.semester"]) };
+      if (v.guardians_moved) application.guardians_moved = v.guardians_moved;
+      const body = { application };
+      if (v.applied_at) body.applied_at = new Date(`${v.applied_at}T09:00:00+08:00`).toISOString();
+      wb.say(t("working"));
+      const answer = await wb.api("transfer", "/v1/transfers", { json: body, key: `apply-${crypto.randomUUID()}` });
+      wb.say("");
+      if (answer.status === 201) {
+        wb.showProblems(form, []);
+        wb.go(`#/case/${encodeURIComponent(answer.body.transfer_id)}`);
+        wb.say(t("applied", { no: caseLabel(answer.body) }));
+        return;
+      }
+      const problems = (answer.body && Array.isArray(answer.body.detail) ? answer.body.detail : []).map((p) => ({ ...p, field: String(p.field).replace(/^application\./, "") }));
+      wb.showProblems(form, problems);
+      answerBox.replaceChildren(el("div", { class: "answer refused" }, el("h3", { tabindex: "-1", text: t("apply_refused") }), el("p", { text: wb.failure(answer) })));
+    });
+  } });
+
+  function termGuess() {
+    const now = new Date();
+    const y = now.getFullYear(), m = now.getMonth() + 1;
+    if (m >= 8) return { start: `${y}-09-01`, end: `${y + 1}-01-20`, semester: "1" };
+    if (m === 1) return { start: `${y - 1}-09-01`, end: `${y}-01-20`, semester: "1" };
+    return { start: `${y}-02-20`, end: `${y}-07-10`, semester: "2" };
+  }
+  // An evidence reference (R30): what it is, where it lives, its SHA-256. The scan stays with the school.
+  async function evidenceOf(kind, file) {
+    const bytes = file ? await file.arrayBuffer() : new TextEncoder().encode(`${kind}:${wb.code()}:${Date.now()}`);
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return { kind, uri: `school:${wb.code()}/${file ? file.name : `${kind}-paper`}`, sha256 };
+  }
+  wb.evidenceOf = evidenceOf;
+
+  // ---- transfers list (this jurisdiction's open stages, from the dashboard's projection) --------------
+  wb.view("transfers", { tab: "tab_transfers", render: async (main) => {
+    const node = wb.role() === "school" ? wb.code() : wb.code().replace(/(00)+$/, "") || wb.code();
+    const filter = wb.select([["", t("all")], ["breached", t("st_breached")], ["due_soon", t("st_due_soon")]], { id: "stage-filter" });
+    const tbody = el("tbody");
+    let rows = [];
+    async function load() {
+      const answer = await wb.api("notify", "/v1/dashboard/stages", { query: { node, state: filter.value, limit: 500 } });
+      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+      rows = answer.body.stages;
+      tbody.replaceChildren(...rows.map((s) => el("tr", { dataset: { key: s.key } },
+        el("td", {}, el("a", { href: `#/case/${encodeURIComponent(s.transfer_id)}`, text: s.case_number || s.transfer_id })),
+        el("td", { text: t(`s_${s.stage}`) }), el("td", { text: wb.unit(s.jurisdiction) }),
+        el("td", {}, el("span", { class: `badge ${s.state}`, text: t(`st_${s.state}`) })),
+        el("td", { text: s.due_day || "—" }), el("td", { class: "num", text: leftText(s.working_days_left) }),
+        el("td", { text: s.assignee || "" }))));
+    }
+    filter.addEventListener("change", load);
+    main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("transfers_title") }),
+      el("label", { for: filter.id, text: t("f_state") }), filter,
+      wb.exportButtons("stages", () => [[t("c_transfer"), t("c_stage"), t("c_unit"), t("c_state"), t("c_due"), t("c_left")],
+        ...rows.map((s) => [s.case_number || s.transfer_id, t(`s_${s.stage}`), wb.unit(s.jurisdiction), t(`st_${s.state}`), s.due_day || "", leftText(s.working_days_left)])])),
+    el("div", { class: "scroll" }, el("table", { class: "grid", id: "stages-table" },
+      el("thead", {}, el("tr", {}, ...["c_transfer", "c_stage", "c_unit", "c_state", "c_due", "c_left", "c_assignee"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody))));
+    if (location.hash.includes("breached")) filter.value = "breached";
+    await load();
+  } });
+
+  // ---- one case: history, materials, deadline and this operator's decision -----------------------------
+  wb.view("case", { under: "transfers", title: "case_title", render: async (main, tid) => {
+    const answer = await wb.api("transfer", `/v1/transfers/${encodeURIComponent(tid)}`);
+    if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
+    const c = answer.body;
+    const app = c.case.application;
+    const open = c.open_stage;
+    let stageView = null;
+    if (open) {
+      const s = await wb.api("notify", `/v1/dashboard/stages/${encodeURIComponent(`${tid}:${open.stage}`)}`);
+      if (s.ok) stageView = s.body;
+    }
+    const facts = [
+      ["case_number", c.case_number || "—"], ["internal_id", c.transfer_id],
+      ["route", `${wb.unit(app.sending.code)} → ${wb.unit(app.receiving.code)}`],
+      ["student_id", app.student_id || t("no_status")], ["grade", `${app.grade} → ${app.target_grade}`],
+      ["reason", reasonText(app)], ["phase", t(`ph_${c.phase}`)], ["step", `${c.step} / 8`],
+      ["open_stage", open ? `${t(`s_${open.stage}`)} · ${wb.unit(open.jurisdiction)}` : "—"],
+      ["deadline", open ? `${wb.fmtDay(new Date(new Date(open.due_at).getTime() - 1000).toISOString())} 24:00${open.provisional ? ` (${t("provisional_mark")})` : ""}` : "—"],
+      ["left", stageView ? leftText(stageView.working_days_left) : "—"],
+      ["assignee", stageView && stageView.assignee ? stageView.assignee : "—"],
+    ];
+    const dl = el("dl", { class: "facts", id: "case-facts" });
+    for (const [k, v] of facts) dl.append(el("dt", { text: t(k) }), el("dd", { dataset: { fact: k }, text: v }));
+    const stages = el("ol", { class: "stages", "aria-label": t("stages") });
+    for (const s of STAGES) {
+      const st = (c.case.stages || {})[s];
+      const status = st ? st.status : "pending";
+      stages.append(el("li", { class: status, text: `${t(`s_${s}`)}: ${t(`ss_${status}`)}` }));
+    }
+    const materials = el("ul", { class: "plain", id: "case-materials" });
+    for (const m of c.case.materials && c.case.materials.length ? c.case.materials : app.materials) {
+      materials.append(el("li", {}, el("span", { text: materialName(m.kind) }), " ", el("code", { class: "muted", text: `${m.uri} · ${m.sha256.slice(0, 12)}…` })));
+    }
+    const history = el("ol", { class: "timeline", id: "case-history" });
+    for (const h of c.history) history.append(el("li", {}, el("time", { datetime: h.recorded_at, text: wb.fmtTime(h.recorded_at) }), historyText(h)));
+    const actions = el("div", { id: "case-actions" });
+    main.append(el("section", { class: "panel" },
+      el("div", { class: "toolbar" }, el("h2", { id: "case-title", text: `${t("case_title")} ${caseLabel(c)}` })),
+      dl, stages, actions),
+    el("div", { class: "side" },
+      el("section", { class: "panel" }, el("h2", { text: t("materials_title") }), materials),
+      el("section", { class: "panel" }, el("h2", { text: t("history") }), history)));
+    renderActions(actions, c, tid, stageView);
+  } });
+
+  function reasonText(app) {
+    const all = [...(wb.state.config.policy.reasons.compulsory || []), ...(wb.state.config.policy.reasons.senior_high || [])];
+    const r = all.find((x) => x.code === app.reason);
+    return r ? wb.pick(r.zh, r.en) : app.reason;
+  }
+  function materialName(kind) {
+    const m = wb.state.config.policy.materials.find((x) => x.kind === kind);
+    return m ? wb.pick(m.zh, m.en) : t(`m_${kind}`);
+  }
+  function historyText(h) {
+    const who = h.operator ? ` · ${h.operator.sub || ""} ${h.operator.code ? wb.unit(h.operator.code) : ""}` : "";
+    let what = t(`h_${h.type}`);
+    if (h.stage) what += ` · ${t(`s_${h.stage}`)}`;
+    if (h.decision) what += ` · ${t(`d_${h.decision}`)}`;
+    if (h.reason && typeof h.reason === "string" && h.type !== "transfer_applied") what += ` · ${h.reason}`;
+    return `${what}${who}`;
+  }
+
+  // The buttons this operator may press now; the service is still the judge (R21 order, R50 jurisdiction).
+  function renderActions(box, c, tid, stageView) {
+    const mine = (code) => code === wb.code();
+    const app = c.case.application;
+    const done = async (answer, okText) => {
+      if (answer.ok) { wb.say(okText); await wb.route(); wb.say(okText); }
+      else wb.say(wb.failure(answer), "error");
+    };
+    const open = c.open_stage;
+    if (c.phase === "active" && c.step === 1 && mine(app.receiving.code)) {
+      const cond = wb.input({ type: "checkbox", checked: true });
+      const vacancy = wb.input({ type: "checkbox", checked: true });
+      const form = el("form", { class: "fields", "aria-label": t("examine_title") }, el("h3", { text: t("examine_title") }),
+        el("label", {}, cond, ` ${t("conditions_met")}`), el("label", {}, vacancy, ` ${t("vacancy")}`),
+        el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("examine_submit") })));
+      form.addEventListener("submit", async (e) => { e.preventDefault();
+        done(await wb.api("transfer", `/v1/transfers/${tid}/examination`, { json: { conditions_met: cond.checked, vacancy: vacancy.checked } }), t("examined")); });
+      box.append(form);
+    }
+    if (open && mine(open.jurisdiction) && !(open.stage === "receiving_school" && c.step < 2)) box.append(decisionForm(tid, open.stage, done));
+    if (open && (mine(open.jurisdiction) || (open.escalated_to && mine(open.escalated_to)))) {
+      const assign = el("button", { type: "button", id: "assign-me", text: stageView && stageView.assignee === wb.sub() ? t("assigned_to_me") : t("assign_me") });
+      assign.addEventListener("click", async () => done(await wb.api("notify", `/v1/dashboard/stages/${encodeURIComponent(`${tid}:${open.stage}`)}/assignee`, { method: "PUT", json: {} }), t("assigned_to_me")));
+      box.append(el("p", {}, assign));
+    }
+    if (c.phase === "active" && c.step === 6 && mine(app.receiving.code)) {
+      const b = el("button", { type: "button", class: "primary", text: t("notify_report") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/notify-to-report`, { method: "POST" }), t("notified")));
+      box.append(el("p", {}, b));
+    }
+    if (c.phase === "active" && c.step === 7 && mine(app.receiving.code)) {
+      const b = el("button", { type: "button", class: "primary", text: t("record_report") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/report`, { json: { electronic_file: await evidenceOf("electronic_file", null) } }), t("reported")));
+      box.append(el("p", {}, b));
+    }
+    if (c.phase === "awaiting_materials" && mine(app.receiving.code)) {
+      const file = wb.input({ type: "file", "aria-label": t("scan") });
+      const kind = wb.select(wb.state.config.policy.materials.map((m) => [m.kind, wb.pick(m.zh, m.en)]), { "aria-label": t("material_kind") });
+      const b = el("button", { type: "button", class: "primary", text: t("add_materials") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/materials`, { json: { materials: [await evidenceOf(kind.value, file.files[0])] } }), t("materials_added")));
+      box.append(el("div", { class: "toolbar" }, kind, file, b));
+    }
+    if (c.phase === "completed" && !c.paper_file_sent_at && mine(app.sending.code)) {
+      const method = wb.select([["mailed", t("pm_mailed")], ["delivered", t("pm_delivered")], ["via_guardian", t("pm_via_guardian")]], { "aria-label": t("paper_method") });
+      const b = el("button", { type: "button", class: "primary", text: t("paper_sent") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/paper-file`, { json: { method: method.value } }), t("paper_recorded")));
+      box.append(el("div", { class: "toolbar" }, method, b));
+    }
+  }
+
+  function decisionForm(tid, stage, done) {
+    const name = `decision-${stage}`;
+    const choice = (value, label, checked) => el("label", {}, wb.input({ type: "radio", name, value, checked }), ` ${label}`);
+    const code = wb.select([["", t("choose")], ["conditions_not_met", t("rr_conditions_not_met")], ["no_vacancy", t("rr_no_vacancy")],
+      ["materials_invalid", t("rr_materials_invalid")], ["status_ineligible", t("rr_status_ineligible")], ["other", t("rr_other")]]);
+    const reason = el("textarea", { rows: "2", maxlength: "500" });
+    const requested = el("div", { class: "checklist" }, ...wb.state.config.policy.materials.map((m) =>
+      el("label", {}, wb.input({ type: "checkbox", name: "requested", value: m.kind }), ` ${wb.pick(m.zh, m.en)}`)));
+    const form = el("form", { class: "fields", id: "decide-form", "aria-labelledby": "decide-title" },
+      el("h3", { id: "decide-title", text: t("decide_title", { stage: t(`s_${stage}`) }) }),
+      el("fieldset", { class: "actions" }, el("legend", { text: t("decision") }), choice("approve", t("d_approve"), true),
+        choice("reject", t("d_reject")), choice("return_for_materials", t("d_return_for_materials"))),
+      wb.field("reason_code", t("reject_code"), code), wb.field("reason", t("reason_text"), reason, t("reason_hint")),
+      el("fieldset", { class: "actions" }, el("legend", { text: t("requested_materials") }), requested),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("decide_submit") })));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const decision = form.querySelector(`input[name=${name}]:checked`).value;
+      const body = { decision };
+      if (decision === "reject") {
+        const local = [];
+        if (!code.value) local.push({ field: "reason_code", reason: t("required") });
+        if (!reason.value.trim()) local.push({ field: "reason", reason: t("required") });
+        wb.showProblems(form, local);
+        if (local.length) return;
+        body.reason_code = code.value;
+      }
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      if (decision === "return_for_materials") body.requested = [...form.querySelectorAll("input[name=requested]:checked")].map((i) => i.value);
+      const answer = await wb.api("transfer", `/v1/transfers/${tid}/stages/${stage}/decision`, { json: body, key: `decide-${tid}-${stage}-${crypto.randomUUID()}` });
+      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      done(answer, t(`decided_${decision}`));
+    });
+    return form;
+  }
+})();

@@ -1,0 +1,303 @@
+// The operators' workbench: the session, calls to the four services, the pages' router and shared widgets.
+//
+// The token is pasted into the sign-in form (or arrives once in the URL fragment from `make run`, removed at
+// once) and kept in sessionStorage for this tab only: it never travels in a URL, a cookie or a log line. Every
+// call sends it in the Authorization header. A token lasts a working day; before it runs out the page asks the
+// configured refresh endpoint for a new one, or asks the operator to sign in again, and sign-out forgets it.
+(function () {
+  "use strict";
+  const TEXT = window.XUEJI_TEXT;
+  const $ = (id) => document.getElementById(id);
+  const views = new Map();
+  const wb = {
+    state: { lang: localStorage.getItem("xueji.lang") || "zh-CN", token: null, claims: null, config: null },
+    $, views,
+  };
+  window.XUEJI_WB = wb;
+
+  // ---- text -------------------------------------------------------------------------------------------
+  wb.t = function t(key, vars) {
+    let s = (TEXT[wb.state.lang] && TEXT[wb.state.lang][key]) || TEXT["zh-CN"][key] || key;
+    for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll(`{${k}}`, String(v));
+    return s;
+  };
+  wb.zh = () => wb.state.lang.startsWith("zh");
+  wb.pick = (zh, en) => (wb.zh() ? zh : en || zh);
+  wb.fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(wb.state.lang, { timeZone: "Asia/Shanghai", hour12: false,
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "—");
+  wb.fmtDay = (iso) => (iso ? new Date(iso).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }) : "—");
+
+  // ---- elements ---------------------------------------------------------------------------------------
+  wb.el = function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+    return node;
+  };
+  let uid = 0;
+  // A labelled control: <label><span>text</span><input id=…></label> plus a hint line tied by aria-describedby.
+  wb.field = function field(name, label, control, hintText) {
+    control.id = control.id || `f-${name}-${(uid += 1)}`;
+    control.name = name;
+    const hint = wb.el("span", { class: "hint", id: `${control.id}-hint`, "aria-live": "polite", text: hintText || "" });
+    control.setAttribute("aria-describedby", hint.id);
+    const wrap = wb.el("div", { class: "field", dataset: { field: name } },
+      wb.el("label", { for: control.id }, wb.el("span", { class: "label", text: label })), control, hint);
+    return wrap;
+  };
+  wb.input = (attrs) => wb.el("input", attrs);
+  wb.select = function select(options, attrs) {
+    const s = wb.el("select", attrs);
+    for (const [value, label] of options) s.append(wb.el("option", { value, text: label }));
+    return s;
+  };
+  wb.showProblems = function showProblems(form, problems) {
+    for (const w of form.querySelectorAll(".field")) {
+      const c = w.querySelector("input,select,textarea");
+      if (c) c.removeAttribute("aria-invalid");
+      const h = w.querySelector(".hint");
+      if (h && h.classList.contains("bad")) { h.textContent = ""; h.classList.remove("bad"); }
+    }
+    let first = null;
+    for (const p of problems || []) {
+      const name = String(p.field || "").split(".").pop();
+      const wrap = form.querySelector(`.field[data-field="${CSS.escape(p.field)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
+      if (!wrap) continue;
+      const c = wrap.querySelector("input,select,textarea");
+      c.setAttribute("aria-invalid", "true");
+      const h = wrap.querySelector(".hint");
+      h.textContent = p.reason;
+      h.classList.add("bad");
+      first = first || c;
+    }
+    if (first) first.focus();
+  };
+  wb.say = function say(text, kind) {
+    const s = $("status");
+    s.textContent = text || "";
+    s.className = `status ${kind || ""}`;
+  };
+  // A failure says what to do: sign in again, ask the county, try again.
+  wb.failure = function failure(answer) {
+    if (!answer) return wb.t("err_network");
+    if (answer.status === 401) return wb.t("expired");
+    if (answer.status === 403) return `${wb.t("err_forbidden")} ${detailText(answer.body)}`;
+    if (answer.status === 404) return `${wb.t("err_missing")} ${detailText(answer.body)}`;
+    if (answer.status === 409) return `${wb.t("err_conflict")} ${detailText(answer.body)}`;
+    if (answer.status === 422) return `${wb.t("err_invalid")} ${detailText(answer.body)}`;
+    return `${wb.t("err_server")} ${detailText(answer.body)}`;
+  };
+  function detailText(body) {
+    if (!body) return "";
+    const d = body.detail !== undefined ? body.detail : body;
+    if (typeof d === "string") return d;
+    if (Array.isArray(d)) return d.map((p) => `${p.field}: ${p.reason}`).join("; ");
+    if (d && d.rule) return `${d.rule}: ${d.reason || ""}`;
+    return body.reason ? `${body.rule || ""} ${body.reason}` : "";
+  }
+  wb.detailText = detailText;
+
+  // ---- session ----------------------------------------------------------------------------------------
+  function decode(token) {
+    try {
+      const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(decodeURIComponent(escape(atob(body))));
+    } catch (e) { return null; }
+  }
+  let expiryTimer = null;
+  function adopt(token) {
+    const c = decode(token);
+    if (!c || !c.role || c.code === undefined) return false;
+    if (c.exp && c.exp * 1000 <= Date.now()) return false;
+    wb.state.token = token;
+    wb.state.claims = c;
+    sessionStorage.setItem("xueji.token", token);
+    scheduleRefresh();
+    return true;
+  }
+  function scheduleRefresh() {
+    clearTimeout(expiryTimer);
+    const exp = (wb.state.claims.exp || 0) * 1000;
+    if (!exp) return;
+    $("session").textContent = wb.t("session_until", { at: new Date(exp).toLocaleTimeString(wb.state.lang, { hour12: false, hour: "2-digit", minute: "2-digit" }) });
+    const refreshAt = Math.max(1000, exp - Date.now() - 10 * 60 * 1000); // ten minutes before expiry
+    expiryTimer = setTimeout(refresh, Math.min(refreshAt, 2 ** 31 - 1));
+  }
+  async function refresh() {
+    const url = wb.state.config && wb.state.config.refresh_url;
+    if (url) {
+      try {
+        const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${wb.state.token}` }, cache: "no-store" });
+        const body = res.ok ? await res.json() : null;
+        if (body && body.token && adopt(body.token)) return;
+      } catch (e) { /* fall through: ask the operator */ }
+    }
+    const left = (wb.state.claims.exp || 0) * 1000 - Date.now();
+    if (left <= 0) { signOut("expired"); return; }
+    wb.say(wb.t("session_ending"), "error");
+    expiryTimer = setTimeout(refresh, Math.min(left, 60000));
+  }
+  function signOut(reason) {
+    sessionStorage.removeItem("xueji.token");
+    wb.state.token = null;
+    wb.state.claims = null;
+    clearTimeout(expiryTimer);
+    clearInterval(alertTimer);
+    $("app").hidden = true;
+    $("signin").hidden = false;
+    $("signin-reason").textContent = reason ? wb.t(reason) : wb.t("wb_signin_help");
+    $("token-input").focus();
+  }
+  wb.signOut = signOut;
+  wb.role = () => (wb.state.claims ? wb.state.claims.role : null);
+  wb.code = () => (wb.state.claims ? wb.state.claims.code : null);
+  wb.sub = () => (wb.state.claims ? wb.state.claims.sub : null);
+
+  // ---- calls ------------------------------------------------------------------------------------------
+  // api("registry", "/v1/students", { method, json, form, query }) -> { status, ok, body } (never throws on HTTP)
+  wb.api = async function api(service, path, opts) {
+    const o = opts || {};
+    const base = (wb.state.config.apis[service] || "");
+    const query = new URLSearchParams(Object.entries(o.query || {}).filter(([, v]) => v !== "" && v !== null && v !== undefined));
+    const headers = { Authorization: `Bearer ${wb.state.token}`, Accept: o.accept || "application/json" };
+    let body;
+    if (o.json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(o.json); }
+    if (o.form) body = o.form;
+    if (o.key) headers["Idempotency-Key"] = o.key;
+    let res;
+    try {
+      res = await fetch(`${base}${path}${query.toString() ? `?${query}` : ""}`, { method: o.method || (body ? "POST" : "GET"), headers, body, cache: "no-store" });
+    } catch (e) {
+      return { status: 0, ok: false, body: null };
+    }
+    if (res.status === 401) { signOut("expired"); }
+    let parsed = null;
+    if (o.blob && res.ok) parsed = await res.blob();
+    else { try { parsed = await res.json(); } catch (e) { parsed = null; } }
+    return { status: res.status, ok: res.ok, body: parsed, headers: res.headers };
+  };
+
+  // ---- names: schools and divisions, not only codes -------------------------------------------------
+  const names = new Map();
+  wb.nameOf = (code) => names.get(code) || null;
+  wb.schoolNames = () => [...names].filter(([code]) => code.length === 10).sort();
+  wb.unit = (code) => { const n = names.get(code); return n ? `${n}（${code}）` : code; };
+  wb.learnNames = async function learnNames() {
+    const answer = await wb.api("registry", "/v1/schools", { query: { under: wb.code().slice(0, 2) } });
+    if (answer.ok && answer.body) for (const s of answer.body.schools || []) names.set(s.code, s.name);
+    for (const [code, name] of Object.entries((wb.state.config.divisions) || {})) names.set(code, name);
+  };
+
+  // ---- escalations: an unread badge --------------------------------------------------------------
+  let alertTimer = null;
+  wb.refreshAlerts = async function refreshAlerts() {
+    const kinds = ["stage_escalated", "stage_breached"];
+    let unread = 0;
+    for (const kind of kinds) {
+      const answer = await wb.api("notify", "/v1/inbox", { query: { unread: true, kind, limit: 1000 } });
+      if (answer.ok) unread += answer.body.notifications.length;
+    }
+    $("alerts").hidden = unread === 0;
+    $("alerts-count").textContent = String(unread);
+    $("alerts").setAttribute("aria-label", wb.t("escalations_unread", { n: unread }));
+  };
+
+  // ---- router: #/<view>/<arg> ---------------------------------------------------------------------
+  wb.view = function view(name, spec) { views.set(name, spec); };
+  wb.go = (hash) => { if (location.hash === hash) route(); else location.hash = hash; };
+  function allowed(spec) { return !spec.roles || spec.roles.includes(wb.role()); }
+  function renderTabs(current) {
+    const list = $("tab-list");
+    list.replaceChildren();
+    for (const [name, spec] of views) {
+      if (!spec.tab || !allowed(spec)) continue;
+      const a = wb.el("a", { href: `#/${name}`, text: wb.t(spec.tab) });
+      if (name === current) a.setAttribute("aria-current", "page");
+      list.append(wb.el("li", {}, a));
+    }
+    $("tabs").setAttribute("aria-label", wb.t("nav"));
+  }
+  function firstView() {
+    for (const [name, spec] of views) if (spec.tab && allowed(spec)) return name;
+    return "inbox";
+  }
+  async function route() {
+    if (!wb.state.token) return;
+    const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    let name = parts[0] || firstView();
+    if (!views.has(name) || !allowed(views.get(name))) name = firstView();
+    renderTabs(views.get(name).tab ? name : views.get(name).under);
+    const main = $("view");
+    main.replaceChildren();
+    wb.say("");
+    const spec = views.get(name);
+    document.title = `${wb.t(spec.title || spec.tab)} · ${wb.t("wb_title")}`;
+    try {
+      await spec.render(main, ...parts.slice(1));
+    } catch (e) {
+      console.warn("view failed", e);
+      wb.say(wb.t("err_network"), "error");
+    }
+  }
+  wb.route = route;
+
+  function applyLanguage() {
+    document.documentElement.lang = wb.state.lang;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = wb.t(node.dataset.i18n);
+    const other = wb.zh() ? "en" : "zh-CN";
+    $("lang").textContent = other === "en" ? "English" : "中文";
+    $("lang").lang = other;
+    $("lang").setAttribute("aria-label", other === "en" ? "Switch to English" : "切换到中文");
+    if (wb.state.claims) {
+      $("who").textContent = `${wb.t(`role_${wb.role()}`)} ${wb.unit(wb.code())}`;
+      scheduleRefresh();
+      route();
+    }
+  }
+
+  async function start(token) {
+    if (!adopt(token)) { signOut("expired"); return; }
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    await wb.learnNames();
+    applyLanguage();
+    wb.refreshAlerts();
+    alertTimer = setInterval(wb.refreshAlerts, 30000);
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    const res = await fetch("/workbench/config.json", { cache: "no-store" });
+    wb.state.config = await res.json();
+    $("lang").addEventListener("click", () => {
+      wb.state.lang = wb.zh() ? "en" : "zh-CN";
+      localStorage.setItem("xueji.lang", wb.state.lang);
+      applyLanguage();
+    });
+    $("signout").addEventListener("click", () => signOut());
+    $("signin-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const token = $("token-input").value.trim();
+      $("token-input").value = "";
+      start(token);
+    });
+    window.addEventListener("hashchange", route);
+    applyLanguage();
+    // `make run` prints a link carrying a development token in the fragment (never sent to a server): take it
+    // into this tab's storage and drop it from the address bar and history at once.
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const fromUrl = hash.get("token");
+    if (fromUrl) {
+      sessionStorage.setItem("xueji.token", fromUrl);
+      history.replaceState(null, "", location.pathname);
+    }
+    const token = sessionStorage.getItem("xueji.token");
+    if (token) start(token); else signOut();
+  });
+})();
