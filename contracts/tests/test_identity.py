@@ -45,3 +45,12 @@ def test_r03_check_character_completes_a_valid_number():
 
     assert check_character(VALID[:17]) == "X"
     assert validate_resident_id("35060220190301123" + check_character("35060220190301123"))
+
+
+def test_r06_a_region_under_a_known_city_that_names_no_county_is_refused_not_a_crash():
+    """359999 lies under Fujian but is no division: stdnum raised KeyError there, which became a bare 500."""
+    from xueji_contracts.identity import check_character
+
+    first17 = "35999920190315123"
+    with pytest.raises(InvalidResidentId, match="region code 359999"):
+        validate_resident_id(first17 + check_character(first17))

@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -47,7 +47,7 @@ async def serve(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterator[
 
     servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
-    async def start(create_app: Callable[..., Any], settings_cls: type, **overrides: Any) -> LiveService:
+    async def start(create_app: Callable[..., Any], settings_cls: type, port: int = 0, **overrides: Any) -> LiveService:
         settings = settings_cls(
             **{
                 **isolation.settings_env(),
@@ -58,7 +58,7 @@ async def serve(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterator[
             }
         )
         app = create_app(settings)
-        port = _free_port()
+        port = port or free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())

@@ -50,7 +50,8 @@ def _is_region(code: str, year: str) -> bool:
     divisions), looked up once per county and year instead of once per ID number of a class."""
     try:
         ric.get_birth_place(f"{code}{year}01010000")
-    except stdnum_errors.ValidationError:
+    except (stdnum_errors.ValidationError, KeyError):
+        # stdnum raises KeyError for six digits under a known city that name no county (e.g. 359999)
         return False
     return True
 

@@ -44,9 +44,10 @@ def run() -> None:
         servers = start_servers(LOCAL / "run", fixed_ports=True)
         kafka_server.create_topics(servers.kafka.address, all_topic_names())
         env = {**servers.env, "XUEJI_JWT_PUBLIC_KEY_FILE": str(public), "XUEJI_LOG_FORMAT": "json"}
+        ports = {name: int(os.environ.get(f"XUEJI_{name.upper()}_PORT", DEFAULT_HTTP_PORTS[name])) for name in SERVICES}
+        env |= workbench_env(ports, demo.write_school_directory(LOCAL / "run" / "schools.csv"))
         for name in SERVICES:
-            port = int(os.environ.get(f"XUEJI_{name.upper()}_PORT", DEFAULT_HTTP_PORTS[name]))
-            services.append(start_service(name, port, env, LOCAL / "run" / "logs"))
+            services.append(start_service(name, ports[name], env, LOCAL / "run" / "logs"))
         wait_ready(services)
         loaded = demo.load(services[0].address, LOCAL / "run" / "demo-loaded")
         if loaded:
@@ -62,6 +63,26 @@ def run() -> None:
         print("stopped.", flush=True)
 
 
+WORKBENCH_USERS = (
+    ("school clerk, Xiangcheng primary", "school", "3506020001"),
+    ("school clerk, Gulou primary", "school", "3501020001"),
+    ("county bureau, Xiangcheng 350602", "county", "350602"),
+    ("county bureau, Gulou 350102", "county", "350102"),
+)
+
+
+def workbench_env(ports: dict[str, int], directory: object) -> dict[str, str]:
+    """No ingress locally: notify serves the workbench and the page calls each service on its own port, which
+    allows notify's origin (CORS). Behind the province's ingress the same page calls /registry, /transfer, ..."""
+    import json
+
+    origin = f"http://127.0.0.1:{ports['notify']}"
+    env = {"XUEJI_CORS_ORIGINS": json.dumps([origin]), "XUEJI_SCHOOL_DIRECTORY_FILE": str(directory)}
+    for name in ("registry", "transfer", "dedupe"):
+        env[f"XUEJI_WORKBENCH_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    return env
+
+
 def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[type-arg]
     print("\nxueji is running (Ctrl-C stops everything):\n")
     for svc in services:
@@ -70,6 +91,10 @@ def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[ty
     print(f"  logs      {LOCAL}/run/logs/\n")
     notify = next(svc.address for svc in services if svc.name == "notify")
     print(f"  SLA dashboard (province operator):\n    {notify}/dashboard#token={keys.token('province', '350000')}\n")
+    print("  Workbench (each link signs one operator into a new tab; the token leaves the address bar at once):")
+    for who, role, code in WORKBENCH_USERS:
+        print(f"    {who:<34} {notify}/workbench#token={keys.token(role, code)}")
+    print(f"    or open {notify}/workbench and paste a token from: make token ROLE=school CODE=3506020001\n")
     print("  a token:  make token ROLE=county CODE=350602\n", flush=True)
 
 

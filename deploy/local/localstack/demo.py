@@ -41,6 +41,18 @@ FRESHMAN_SCHOOL = "3501020001"
 CHILDREN = Children(seed=35)  # one draw for pupils and freshmen: every child a distinct person
 
 
+def write_school_directory(path: Path) -> Path:
+    """The demo province's school directory (code, name), which the registry publishes at /v1/schools."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["学校代码", "学校名称"])
+        writer.writerows(sorted(SCHOOLS.items()))
+    return path
+
+
 def students() -> list[dict[str, object]]:
     """Every demo school's pupils across its grades: realistic names, valid and distinct ID numbers (R06)."""
     return list(students_of(PROVINCE, PER_SCHOOL, children=CHILDREN))

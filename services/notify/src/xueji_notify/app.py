@@ -140,7 +140,9 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    app = runtime.http_app([api.router, webhook_api.router, dashboard_api.router, dashboard_api.page, workbench_api.page])
+    app = runtime.http_app(
+        [api.router, webhook_api.router, dashboard_api.router, dashboard_api.page, workbench_api.page]
+    )
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_api.STATIC), name="dashboard-static")
     app.mount("/workbench/static", StaticFiles(directory=dashboard_api.STATIC), name="workbench-static")
     for name in ("inbox", "dashboard", "calendar", "feed", "webhooks"):

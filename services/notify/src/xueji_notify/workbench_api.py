@@ -18,7 +18,8 @@ page = APIRouter(tags=["workbench"])
 DEFAULT_MATERIALS = (
     {"kind": "registration_form", "required": True, "zh": "转学申请登记表（监护人签字，附件4）",
      "en": "Transfer application form signed by the guardian (Annex 4)"},
-    {"kind": "household_register", "required": True, "zh": "户口簿或居住证明", "en": "Household register or residence proof"},
+    {"kind": "household_register", "required": True, "zh": "户口簿或居住证明",
+     "en": "Household register or residence proof"},
     {"kind": "reason_proof", "required": False, "zh": "户籍未变动时的转学理由证明",
      "en": "Proof of the reason, where the household register is unchanged"},
     {"kind": "status_change_proof", "required": False, "zh": "曾有学籍异动的证明（如休学、留级）",

@@ -39,6 +39,7 @@ from xueji_registry import (
     graduation_api,
     progression_api,
     rosters_api,
+    school_directory,
 )
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
@@ -54,6 +55,7 @@ from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.identity_views import IdentityViews
 from xueji_registry.province import load_province_policy
 from xueji_registry.rule_exceptions import on_rule_exception
+from xueji_registry.school_directory import SchoolDirectory
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
@@ -146,8 +148,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         formal_numbers.router,
         rosters_api.router,
         graduation_api.router,
+        school_directory.router,
     ]
     app = runtime.http_app(routers)
+    settings_used: RegistrySettings = runtime.settings  # type: ignore[assignment]
+    app.state.school_directory = SchoolDirectory.load(settings_used.school_directory_file)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
     app.state.bulk_writing = asyncio.Semaphore(bulk_api.WRITING_AT_ONCE)  # class uploads writing at once
     app.state.bulk_parsing = asyncio.Semaphore(bulk_api.PARSING_AT_ONCE)  # and reading their sheets at once

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from xueji_contracts.topics import INTERPROVINCE_FILE
@@ -18,4 +20,9 @@ class RegistrySettings(ServiceSettings):
     interprovince_file_topics: tuple[str, ...] = Field(
         default=(INTERPROVINCE_FILE.name,),
         description="where other provinces' status files arrive, e.g. national.hn.interprovince.file.v1",
+    )
+    school_directory_file: Path | None = Field(
+        default=None,
+        description="the province's school directory (CSV with 学校代码/code and 学校名称/name columns, or JSON "
+        "[{code, name}]): the names operators read instead of bare codes, published at GET /v1/schools",
     )

@@ -24,6 +24,7 @@ from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
+from xueji_transfer.case_numbers import CaseNumbers
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
 from xueji_transfer.handlers.student_status import on_student_status
@@ -117,6 +118,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.state.mirror = transfer.mirror
     app.state.exceptions = transfer.exceptions
     app.state.records = transfer.records
+    app.state.case_numbers = CaseNumbers(transfer.runtime.db)
     app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)
     app.add_exception_handler(CaseRefused, refused)
     return app

@@ -11,6 +11,7 @@
   }
 
   // ---- enroll one student --------------------------------------------------------------------------
+  let lastVerdict = null;
   wb.view("enroll", { tab: "tab_enroll", roles: ["school"], render(main) {
     const school = wb.code();
     const idInput = wb.input({ type: "text", inputmode: "text", autocomplete: "off", maxlength: "18", spellcheck: "false" });
@@ -36,6 +37,7 @@
     main.append(el("section", { class: "panel" }, el("h2", { id: "enroll-title", text: t("enroll_title") }),
       el("p", { class: "muted", text: t("enroll_help") }), form, answerBox));
 
+    if (lastVerdict) answerBox.append(renderVerdict(lastVerdict));
     // As typed: the GB 11643 reason under the field; the birth date and gender follow a valid number.
     const idHint = form.querySelector(`#${idInput.id}-hint`);
     idInput.addEventListener("input", () => {
@@ -69,6 +71,7 @@
       wb.say(t("working"));
       const answer = await wb.api("registry", "/v1/students", { json: body });
       wb.say("");
+      lastVerdict = answer;
       answerBox.replaceChildren(renderVerdict(answer));
       if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
       else wb.showProblems(form, []);
@@ -99,6 +102,7 @@
   wb.renderVerdict = renderVerdict;
 
   // ---- upload a class ------------------------------------------------------------------------------
+  let lastUpload = null; // redrawn after a language switch
   wb.view("upload", { tab: "tab_upload", roles: ["school"], render(main) {
     const file = wb.input({ type: "file", accept: ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", required: true });
     const year = wb.input({ type: "number", min: "2000", max: "2099", value: String(thisYear()), required: true });
@@ -133,6 +137,7 @@
     }
 
     function show(answer, table) {
+      lastUpload = { answer, table };
       result.replaceChildren();
       if (!answer.ok) {
         result.append(el("div", { class: "answer refused" }, el("h3", { tabindex: "-1", text: t("upload_refused") }), el("p", { text: wb.failure(answer) })));
@@ -185,6 +190,7 @@
           el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("row") }), ...header.map((h) => el("th", { scope: "col", text: h })))), tbody)),
         el("p", {}, button));
     }
+    if (lastUpload) show(lastUpload.answer, lastUpload.table);
   } });
 
   function upload(data, onProgress) {

@@ -44,7 +44,9 @@
   let uid = 0;
   // A labelled control: <label><span>text</span><input id=…></label> plus a hint line tied by aria-describedby.
   wb.field = function field(name, label, control, hintText) {
-    control.id = control.id || `f-${name}-${(uid += 1)}`;
+    // Stable ids (the same after a redraw) unless the page already has one.
+    const stable = `f-${name.replace(/[^a-z0-9_-]/gi, "-")}`;
+    control.id = control.id || (document.getElementById(stable) ? `${stable}-${(uid += 1)}` : stable);
     control.name = name;
     const hint = wb.el("span", { class: "hint", id: `${control.id}-hint`, "aria-live": "polite", text: hintText || "" });
     control.setAttribute("aria-describedby", hint.id);
@@ -258,7 +260,14 @@
     if (wb.state.claims) {
       $("who").textContent = `${wb.t(`role_${wb.role()}`)} ${wb.unit(wb.code())}`;
       scheduleRefresh();
-      route();
+      // Switching language redraws the page in the other language; what was typed stays typed.
+      const typed = [...$("view").querySelectorAll("input:not([type=file]),select,textarea")].map((c) => [c.id, c.value, c.checked]);
+      route().then(() => {
+        for (const [id, value, checked] of typed) {
+          const c = id && document.getElementById(id);
+          if (c) { c.value = value; c.checked = checked; }
+        }
+      });
     }
   }
 

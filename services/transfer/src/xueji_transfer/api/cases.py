@@ -24,12 +24,18 @@ from xueji_transfer.api.common import (
     unknown_case,
 )
 from xueji_transfer.api.requests import ApplyRequest
+from xueji_transfer.case_numbers import CaseNumbers
 from xueji_transfer.domain import ApplyForTransfer, TransferError, armed_timers, route_dispute
 from xueji_transfer.domain.record import check_record
 from xueji_transfer.service import CaseRefused
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 Code = Annotated[str, Query(pattern=r"^\d{6}(\d{4})?$", description="school code or division code")]
+
+
+def numbers_of(request: Request) -> CaseNumbers:
+    numbers: CaseNumbers = request.app.state.case_numbers
+    return numbers
 
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, summary="Step 1: record a guardian's application")
@@ -66,12 +72,15 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         correlation_id=correlation(request),
         new=key is None,
     )
-    return case_view(case)
+    number = await numbers_of(request).allocate(case.transfer_id, receiving, applied_at)
+    return case_view(case) | {"case_number": number}
 
 
 @router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")
 async def detail(transfer_id: TransferId, operator: Operator, request: Request) -> dict[str, Any]:
+    """By internal id or by case number (ZX-350602-2026-000123)."""
     service = service_of(request)
+    transfer_id = await numbers_of(request).transfer_of(transfer_id) or transfer_id
     if await service.load(transfer_id) is None:
         return await _mirrored(transfer_id, operator, request)
     case = await case_for(request, transfer_id, operator)
@@ -81,8 +90,9 @@ async def detail(transfer_id: TransferId, operator: Operator, request: Request) 
     timers = [t.model_dump(mode="json") for t in armed_timers(case, service.calendars.rules)]
     complaints = service.calendars.policy.complaints
     disputes = route_dispute([app.sending.code, app.receiving.code], complaints=complaints).model_dump(mode="json")
-    return case_view(case) | {"case": case.model_dump(mode="json"), "history": history, "armed_timers": timers,
-                              "disputes_handled_by": disputes}  # fmt: skip
+    number = await numbers_of(request).of(transfer_id)
+    return case_view(case) | {"case_number": number, "case": case.model_dump(mode="json"), "history": history,
+                              "armed_timers": timers, "disputes_handled_by": disputes}  # fmt: skip
 
 
 async def _mirrored(transfer_id: str, operator: Operator, request: Request) -> dict[str, Any]:
@@ -111,7 +121,8 @@ async def inbox(
     for entry in await service.cases.filed_under(jurisdiction, limit):
         tid = entry["transfer_id"]
         todos = await (mirror.todos(tid) if entry.get("owner") else service.todos(tid))
-        items += [{**t, "todo_id": t.pop("_id")} for t in todos if t["code"] == jurisdiction]
+        number = await numbers_of(request).of(tid)
+        items += [{**t, "todo_id": t.pop("_id"), "case_number": number} for t in todos if t["code"] == jurisdiction]
     items.sort(key=lambda t: ((t.get("open_stage") or {}).get("due_at") or "~", t["todo_id"]))
     return {"jurisdiction": jurisdiction, "items": items}
 

@@ -1,0 +1,57 @@
+"""The province's school directory the registry keeps (code -> name), published so every page shows names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from xueji_kit.security import Operator
+
+router = APIRouter(prefix="/v1", tags=["schools"])
+SCHOOL = re.compile(r"^\d{10}$")
+CODE_COLUMNS = ("学校代码", "学校标识码", "code", "school_code")
+NAME_COLUMNS = ("学校名称", "name", "school_name")
+
+
+class SchoolDirectory:
+    def __init__(self, schools: dict[str, str]) -> None:
+        self.schools = dict(sorted(schools.items()))
+
+    @classmethod
+    def load(cls, path: Path | None) -> SchoolDirectory:
+        """Empty without a file; a malformed file stops the service naming the file and the row."""
+        if path is None:
+            return cls({})
+        text = path.read_text(encoding="utf-8-sig")
+        rows: list[dict[str, Any]] = (
+            json.loads(text) if path.suffix == ".json" else list(csv.DictReader(io.StringIO(text)))
+        )
+        schools: dict[str, str] = {}
+        for n, row in enumerate(rows, start=1):
+            code = next((str(row[c]).strip() for c in CODE_COLUMNS if row.get(c)), "")
+            name = next((str(row[c]).strip() for c in NAME_COLUMNS if row.get(c)), "")
+            if not SCHOOL.match(code) or not name:
+                raise ValueError(f"{path}: entry {n} needs a 10-digit school code and a name")
+            schools[code] = name
+        return cls(schools)
+
+    def under(self, prefix: str) -> list[dict[str, str]]:
+        return [{"code": code, "name": name} for code, name in self.schools.items() if code.startswith(prefix)]
+
+
+@router.get("/schools", summary="The school directory: names of the schools under a division (default: the province)")
+async def schools(
+    operator: Operator,
+    request: Request,
+    under: Annotated[str, Query(pattern=r"^\d{0,10}$", description="division or school code prefix")] = "",
+) -> dict[str, Any]:
+    # Names and codes of schools are public facts; any signed-in operator may read the whole province's, so a
+    # school sees the names of the schools it transfers with.
+    directory: SchoolDirectory = request.app.state.school_directory
+    return {"under": under, "schools": directory.under(under)}

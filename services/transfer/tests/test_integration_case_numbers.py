@@ -1,0 +1,39 @@
+"""Readable case numbers beside the internal id: unique in the province under concurrent applications, kept by a
+retried application, and a case can be read by its number (issue 18; R50 still applies)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from transfer_driver import RECEIVING, application, day, start
+
+pytestmark = pytest.mark.integration
+MONDAY = day(date(2025, 3, 10))
+
+
+async def test_r21_concurrent_applications_get_distinct_consecutive_case_numbers(start_app, token):
+    t = await start(start_app, token, MONDAY)
+
+    async def apply(n: int) -> dict:
+        body = {"application": application(student_id=f"stu_number_{n}")}
+        return await t.ok("POST", "/v1/transfers", ("school", RECEIVING), body)
+
+    cases = await asyncio.gather(*(apply(n) for n in range(6)))
+    numbers = sorted(c["case_number"] for c in cases)
+    assert numbers == [f"ZX-350602-2025-{n:06d}" for n in range(1, 7)]
+
+    # A retried application (same Idempotency-Key) is the same case with the same number.
+    body = {"application": application(student_id="stu_number_retry")}
+    headers = {"Idempotency-Key": "retry-1"}
+    first = await t.ok("POST", "/v1/transfers", ("school", RECEIVING), body, headers=headers)
+    again = await t.ok("POST", "/v1/transfers", ("school", RECEIVING), body, headers=headers)
+    assert (again["transfer_id"], again["case_number"]) == (first["transfer_id"], "ZX-350602-2025-000007")
+
+    # Read by number; the detail and the inbox show it beside the internal id.
+    detail = await t.ok("GET", f"/v1/transfers/{first['case_number']}", ("county", "350602"))
+    assert (detail["transfer_id"], detail["case_number"]) == (first["transfer_id"], first["case_number"])
+    assert {i["case_number"] for i in await t.inbox(RECEIVING)} >= set(numbers)
+    outside = await t.call("GET", f"/v1/transfers/{first['case_number']}", ("county", "350203"))
+    assert outside.status_code == 403

@@ -1,0 +1,258 @@
+"""The operators' workbench in a real browser (Debian's Chromium via Playwright) over the four real services:
+a clerk enrolls and uploads a class, a transfer goes through its four approval stages by clicks in four operators'
+sessions, a county reviews a suspected duplicate and records an exception. Every page is photographed in Chinese
+and English under .local/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import free_port
+from xueji_contracts.identity import check_character
+from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.settings import DedupeSettings
+from xueji_notify.app import create_app as create_notify
+from xueji_notify.settings import NotifySettings
+from xueji_registry.app import create_app as create_registry
+from xueji_registry.settings import RegistrySettings
+from xueji_transfer.app import create_app as create_transfer
+from xueji_transfer.settings import TransferSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # git-ignored
+SCHOOL, SENDING = "3506020001", "3501020003"
+NEIGHBOUR_SCHOOL, NEIGHBOUR_COUNTY = "3506030001", "350603"
+
+
+def id_number(region: str, born: date, seq: str) -> str:
+    first17 = f"{region}{born:%Y%m%d}{seq}"
+    return first17 + check_character(first17)
+
+
+class Workbench:
+    """The four services on loopback ports; notify serves the pages, the others allow its origin (CORS)."""
+
+    def __init__(self, services: dict[str, Any], token: Any, chromium: Any) -> None:
+        self.services, self.token, self.chromium = services, token, chromium
+        self.url = f"{services['notify'].base_url}/workbench"
+        self.pages: list[Any] = []
+
+    async def session(self, role: str, code: str, lang: str = "zh-CN") -> Any:
+        """A new browser context (its own sessionStorage), signed in through the form as a person would."""
+        context = await self.chromium.new_context(
+            viewport={"width": 1280, "height": 900}, locale=lang, timezone_id="Asia/Shanghai", accept_downloads=True
+        )
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A refused request (409, 422) is the answer under test, not a page error; anything else is.
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None,
+        )
+        page.errors = errors
+        self.pages.append(page)
+        await page.goto(self.url)
+        await page.get_by_label("操作员令牌 (JWT)").fill(self.token(role, code))
+        await page.get_by_role("button", name="登录").click()
+        await page.locator("#tab-list a").first.wait_for()
+        if lang == "en":
+            await page.locator("#lang").click()
+        return page
+
+    async def api(self, service: str, method: str, path: str, who: tuple[str, str], **kw: Any) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.services[service].base_url, timeout=20) as client:
+            headers = {"Authorization": f"Bearer {self.token(*who)}"}
+            return await client.request(method, path, headers=headers, **kw)
+
+
+async def shoot(page: Any, name: str) -> None:
+    """The page in both languages: zh first (the default), then en, then back to where it was."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    first = await page.locator("html").get_attribute("lang")
+    await page.screenshot(path=str(SHOTS / f"workbench-{name}-{first}.png"), full_page=True)
+    await page.locator("#lang").click()
+    second = await page.locator("html").get_attribute("lang")
+    await page.screenshot(path=str(SHOTS / f"workbench-{name}-{second}.png"), full_page=True)
+    await page.locator("#lang").click()
+
+
+DIRECTORY = {
+    SCHOOL: "漳州市芗城区第一实验小学",
+    SENDING: "福州市鼓楼区第三实验小学",
+    NEIGHBOUR_SCHOOL: "漳州市龙文区第一实验小学",
+}
+
+
+@pytest.fixture
+async def workbench(serve, token, chromium, tmp_path):
+    directory = tmp_path / "schools.csv"
+    directory.write_text("学校代码,学校名称\n" + "".join(f"{c},{n}\n" for c, n in DIRECTORY.items()), encoding="utf-8")
+    ports = {name: free_port() for name in ("registry", "transfer", "dedupe", "notify")}
+    cors = {"cors_origins": (f"http://127.0.0.1:{ports['notify']}",)}
+    services = {
+        "dedupe": await serve(create_dedupe, DedupeSettings, port=ports["dedupe"], national_enabled=False, **cors),
+        "registry": await serve(
+            create_registry, RegistrySettings, port=ports["registry"], school_directory_file=directory, **cors
+        ),
+        "transfer": await serve(create_transfer, TransferSettings, port=ports["transfer"], **cors),
+    }
+    services["notify"] = await serve(
+        create_notify, NotifySettings, port=ports["notify"], dashboard_interval_seconds=0.2,
+        dashboard_feed_seconds=0.2, **{f"workbench_{n}_url": s.base_url for n, s in services.items()},
+    )  # fmt: skip
+    bench = Workbench(services, token, chromium)
+    try:
+        yield bench
+    finally:
+        for page in bench.pages:
+            errors = page.errors
+            await page.context.close()
+            assert not errors, f"the page reported errors: {errors}"
+
+
+async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workbench, tmp_path):
+    page = await workbench.session("school", SCHOOL)
+    assert DIRECTORY[SCHOOL] in await page.locator("#who").inner_text()  # names, not only codes
+    await page.get_by_role("link", name="新生建籍").click()
+    child = id_number("350602", date(2019, 3, 15), "123")
+
+    # R06 as typed: a wrong check character is named before anything is sent.
+    id_field = page.get_by_label("身份证件号")
+    await id_field.fill(child[:-1] + ("0" if child[-1] != "0" else "1"))
+    hint = page.locator(f"#{await id_field.get_attribute('id')}-hint")
+    assert "校验码不符" in await hint.inner_text()
+    assert await id_field.get_attribute("aria-invalid") == "true"
+    # A number whose check character is right but whose region is no division: the server's 422 names the field.
+    nowhere = id_number("359999", date(2019, 3, 15), "123")
+    await id_field.fill(nowhere)
+    assert "格式正确" in await hint.inner_text()
+    await page.get_by_label("姓名", exact=True).fill("林小明")
+    await page.get_by_label("年级").select_option("1")
+    await shoot(page, "enroll")
+    await page.get_by_role("button", name="提交建籍").click()
+    await page.locator("[data-verdict=refused]").wait_for()
+    assert "region code 359999" in await hint.inner_text()
+
+    # A valid number: the birth date and gender follow it; the answer says plainly that the student is enrolled.
+    await id_field.fill(child)
+    assert await page.get_by_label("出生日期").input_value() == "2019-03-15"
+    await page.get_by_role("button", name="提交建籍").click()
+    enrolled = page.locator("[data-verdict=ok]")
+    await enrolled.wait_for()
+    assert "已建立学籍" in await enrolled.inner_text()
+
+    # The same ID number again (R01): refused, naming the existing record.
+    await page.get_by_role("button", name="提交建籍").click()
+    refused = page.locator("[data-verdict=refused]")
+    await refused.filter(has_text="R01").wait_for()
+    assert "已有学籍" in await refused.inner_text()
+    await shoot(page, "enroll-answer")
+
+    # A class spreadsheet: one mistyped ID number is reported by row and column; only that row is sent again.
+    rows = ["姓名,性别,出生日期,身份证件号,年级"]
+    for n in range(3):
+        number = id_number("350602", date(2019, 5, 1 + n), f"21{n}")
+        if n == 1:
+            number = number[:-1] + ("0" if number[-1] != "0" else "1")
+        rows.append(f"学生{n},{'男' if n % 2 == 0 else '女'},2019/05/0{1 + n},{number},一年级")
+    good_second = id_number("350602", date(2019, 5, 2), "211")
+    sheet = tmp_path / "class.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    await page.get_by_role("link", name="批量导入").click()
+    await page.get_by_label("名单文件").set_input_files(str(sheet))
+    await page.get_by_role("button", name="上传").click()
+    await page.locator("#row-errors tbody tr").first.wait_for()
+    assert await page.locator("#row-errors tbody tr").count() == 1
+    error_row = await page.locator("#row-errors tbody tr").inner_text()
+    assert "3" in error_row and "身份证件号" in error_row, error_row
+    await shoot(page, "upload")
+    await page.get_by_label("第 3 行 身份证件号").fill(good_second)
+    await page.get_by_role("button", name="重新上传 1 行").click()
+    await page.locator("[data-verdict=all_good]").wait_for()
+    assert "1 行已提交建籍" in await page.locator("#upload-result").inner_text()
+
+    # The school's inbox: the tasks the enrollment created (R02 status file), in working days.
+    await page.get_by_role("link", name="待办").click()
+    task = page.locator("#inbox-table tbody tr").filter(has_text="R02").first
+    await task.wait_for(timeout=20_000)
+    assert (await task.locator("td.num").inner_text()).strip() not in ("", "—")
+    await shoot(page, "inbox-school")
+
+
+def _term_around(today: date) -> dict[str, Any]:
+    return {"start": (today - timedelta(days=20)).isoformat(), "end": (today + timedelta(days=60)).isoformat()}
+
+
+async def _clock_outside_the_blackout(workbench: Workbench) -> date:
+    """R25 closes Jul 15 - Aug 14 to new cases: on those days the transfer service's clock is set to Aug 20."""
+    now = datetime.now(UTC)
+    if (7, 15) <= (now.month, now.day) <= (8, 14):
+        fixed = now.replace(month=8, day=20)
+        workbench.services["transfer"].app.state.transfer.clock = lambda: fixed
+        now = fixed
+    return (now + timedelta(hours=8)).date()
+
+
+async def _decide(page: Any, workbench: Workbench, stage_zh: str) -> None:
+    await page.get_by_role("link", name="待办").click()
+    item = page.locator("#inbox-table tbody tr").filter(has_text=stage_zh).first
+    await item.wait_for(timeout=20_000)
+    await item.get_by_role("link").click()
+    await page.locator("#decide-form").wait_for()
+    await page.get_by_role("radio", name="同意", exact=True).check()
+    await page.get_by_role("button", name="提交").click()
+    await page.locator("#status").filter(has_text="已同意").wait_for()
+
+
+async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_sessions(workbench):
+    today = await _clock_outside_the_blackout(workbench)
+    school = await workbench.session("school", SCHOOL)
+    await school.get_by_role("link", name="转学申请").click()
+    await school.get_by_label("学生标识", exact=True).fill("stu_workbench_1")
+    await school.get_by_label("转出学校代码").fill(SENDING)
+    await school.get_by_label("年级", exact=True).fill("4")
+    term = _term_around(today)
+    await school.get_by_label("本学期开始").fill(term["start"])
+    await school.get_by_label("本学期结束").fill(term["end"])
+    for material in ("转学申请登记表", "户口簿或居住证明", "学籍基本信息表", "转学证明原件照片"):
+        await school.get_by_role("checkbox", name=material, exact=False).check()
+    await shoot(school, "apply")
+    await school.get_by_role("button", name="登记申请").click()
+    await school.locator("#case-facts").wait_for()
+    case_number = await school.locator("[data-fact=case_number]").inner_text()
+    assert case_number.startswith("ZX-350602-"), case_number
+
+    # Step 2 and step 3 are the receiving school's.
+    await school.get_by_role("button", name="提交审查").click()
+    await school.locator("#decide-form").wait_for()
+    await school.get_by_role("button", name="提交").click()
+    await school.locator("[data-fact=open_stage]").filter(has_text="转入地教育局").wait_for()
+    await shoot(school, "case")
+
+    # Steps 4-6: each party in its own session, from its inbox.
+    for role, code, stage in (
+        ("county", "350602", "转入地教育局"),
+        ("school", SENDING, "转出学校"),
+        ("county", "350102", "转出地教育局"),
+    ):
+        page = await workbench.session(role, code)
+        await _decide(page, workbench, stage)
+        if role == "county" and code == "350602":
+            await page.get_by_role("button", name="由我办理").count()
+            await shoot(page, "decide-county")
+        await page.context.close()
+        workbench.pages.remove(page)
+
+    # Steps 7-8: the receiving school tells the student to report, and records the arrival.
+    await school.reload()
+    await school.get_by_role("button", name="通知学生报到（第7步）").click()
+    await school.get_by_role("button", name="学生已报到，调取电子档案（第8步）").click()
+    await school.locator("[data-fact=phase]").filter(has_text="已完成").wait_for()
+    history = await school.locator("#case-history").inner_text()
+    assert history.count("同意") >= 4, history
