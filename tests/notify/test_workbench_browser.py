@@ -210,17 +210,33 @@ async def _decide(page: Any, workbench: Workbench, stage_zh: str) -> None:
     await page.locator("#status").filter(has_text="已同意").wait_for()
 
 
-async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_sessions(workbench):
+async def _enrolled_at_the_sending_school(workbench: Workbench, grade: int) -> str:
+    """A pupil the registry enrolled (transfer checks the application against the registry's record, R28)."""
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    school_year = today.year if today.month >= 8 else today.year - 1
+    born = date(school_year - 5 - grade, 6, 1)
+    body = {"school_code": SENDING, "name": "陈思远", "id_number": id_number("350102", born, "315"), "gender": "male",
+            "birth_date": born.isoformat(), "grade": grade, "school_year": school_year}  # fmt: skip
+    answer = await workbench.api("registry", "POST", "/v1/students", ("school", SENDING), json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["student_id"])
+
+
+async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_sessions(workbench, wait_for):
     today = await _clock_outside_the_blackout(workbench)
+    student = await _enrolled_at_the_sending_school(workbench, 4)
+    records = workbench.services["transfer"].app.state.records
+    await wait_for(lambda: records.find(student))  # the status feed reached transfer
     school = await workbench.session("school", SCHOOL)
     await school.get_by_role("link", name="转学申请").click()
-    await school.get_by_label("学生标识", exact=True).fill("stu_workbench_1")
+    await school.get_by_label("学生标识", exact=True).fill(student)
     await school.get_by_label("转出学校代码").fill(SENDING)
     await school.get_by_label("年级", exact=True).fill("4")
     term = _term_around(today)
     await school.get_by_label("本学期开始").fill(term["start"])
     await school.get_by_label("本学期结束").fill(term["end"])
-    for material in ("转学申请登记表", "户口簿或居住证明", "学籍基本信息表", "转学证明原件照片"):
+    await school.get_by_label("户籍已随转学原因迁移").select_option("true")  # so no separate proof of reason (R30)
+    for material in ("转学申请登记表", "户口簿", "学籍基本信息表", "转学证明原件照片"):
         await school.get_by_role("checkbox", name=material, exact=False).check()
     await shoot(school, "apply")
     await school.get_by_role("button", name="登记申请").click()

@@ -14,7 +14,7 @@ from xueji_notify.settings import NotifySettings
 
 page = APIRouter(tags=["workbench"])
 
-# R30 (002 III.5): what a transfer application carries, when the province's policy file names no checklist.
+# R30 (002 III.5): what a transfer application carries, when the policy file names no checklist (an older one).
 DEFAULT_MATERIALS = (
     {"kind": "registration_form", "required": True, "zh": "转学申请登记表（监护人签字，附件4）",
      "en": "Transfer application form signed by the guardian (Annex 4)"},
@@ -26,9 +26,10 @@ DEFAULT_MATERIALS = (
      "en": "Proof of earlier status changes (suspension, repetition), if any"},
     {"kind": "status_basic_info", "required": True, "zh": "学籍基本信息表（转出学校打印盖章）",
      "en": "Basic status information sheet (printed and stamped by the sending school)"},
-    {"kind": "certificate_image", "required": True, "zh": "转学证明原件照片（第3步前上传）",
-     "en": "Photo of the original transfer certificate (before step 3)"},
 )  # fmt: skip
+CERTIFICATE_IMAGE = {"kind": "certificate_image", "required": True, "when": "always", "clause": "002 III.6(3)",
+                     "zh": "转学证明原件照片（第3步前上传）",
+                     "en": "Photo of the original transfer certificate (before step 3)"}  # fmt: skip
 
 
 @page.get("/workbench", include_in_schema=False)
@@ -42,7 +43,10 @@ def _policy(province: str, policy_file: str | None) -> dict[str, Any]:
 
     policy = load_policy(policy_file or province)
     dumped = policy.model_dump(mode="json")
-    materials = dumped.get("materials") or dumped.get("materials_checklist") or list(DEFAULT_MATERIALS)
+    listed = (dumped.get("transfer_materials") or {}).get("required")
+    materials = [{**m, "required": m.get("when", "always") == "always"} for m in listed] if listed else []
+    materials = materials or [m for m in DEFAULT_MATERIALS if m["kind"] != "certificate_image"]
+    materials.append(CERTIFICATE_IMAGE)  # not an application material, but step 3 needs it (002 III.6.3)
     return {
         "province": policy.code,
         "name": policy.name_zh or policy.name,

@@ -74,7 +74,9 @@
       const box = wb.input({ type: "checkbox", id, name: "material", value: m.kind });
       const fileInput = wb.input({ type: "file", id: `${id}-file`, "aria-label": t("scan_of", { name: wb.pick(m.zh, m.en) }) });
       fileInput.addEventListener("change", () => { if (fileInput.files.length) box.checked = true; });
-      checklist.append(el("li", {}, box, el("label", { for: id, text: `${wb.pick(m.zh, m.en)}${m.required ? ` (${t("required_mark")})` : ""}` }), fileInput));
+      const need = m.required ? t("required_mark") : m.when ? t(`when_${m.when}`) : "";
+      checklist.append(el("li", { dataset: { when: m.when || "always" } }, box,
+        el("label", { for: id, text: `${wb.pick(m.zh, m.en)}${need ? ` (${need})` : ""}` }), fileInput));
     }
     const form = el("form", { class: "fields", novalidate: true, "aria-labelledby": "apply-title" },
       wb.field("student_id", t("student_id"), wb.input({ type: "text", autocomplete: "off" }), t("student_id_hint")),
@@ -88,6 +90,9 @@
       wb.field("term.semester", t("semester"), wb.select([["1", t("semester_1")], ["2", t("semester_2")]], {})),
       wb.field("reason", t("reason"), reason),
       wb.field("guardians_moved", t("guardians_moved"), moved),
+      wb.field("household_register_changed", t("register_changed"), wb.select([["false", t("no")], ["true", t("yes")]]), t("register_changed_hint")),
+      wb.field("earlier_status_changes", t("earlier_changes"), wb.select([["false", t("no")], ["true", t("yes")]]), t("earlier_changes_hint")),
+      wb.field("exception_ids", t("exception_ids"), wb.input({ type: "text", autocomplete: "off" }), t("exception_ids_hint")),
       wb.field("applied_at", t("applied_at"), wb.input({ type: "date", max: today }), t("applied_at_hint")),
       el("fieldset", { class: "actions" }, el("legend", { text: t("materials_title") }), checklist),
       el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("apply_submit") })));
@@ -111,7 +116,11 @@
         receiving: { code: wb.code() }, grade: Number(v.grade), target_grade: Number(v.target_grade), reason: v.reason, materials };
       if (v["term.start"] && v["term.end"]) application.term = { start: v["term.start"], end: v["term.end"], semester: Number(v["term.semester"]) };
       if (v.guardians_moved) application.guardians_moved = v.guardians_moved;
+      application.household_register_changed = v.household_register_changed === "true";
+      application.earlier_status_changes = v.earlier_status_changes === "true";
       const body = { application };
+      const exceptions = v.exception_ids.split(/[\s,，]+/).filter(Boolean);
+      if (exceptions.length) body.exception_ids = exceptions;
       if (v.applied_at) body.applied_at = new Date(`${v.applied_at}T09:00:00+08:00`).toISOString();
       wb.say(t("working"));
       const answer = await wb.api("transfer", "/v1/transfers", { json: body, key: `apply-${crypto.randomUUID()}` });
