@@ -5,6 +5,7 @@ and English under .local/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import free_port
 from xueji_contracts.identity import check_character
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
@@ -27,6 +27,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # git-ignored
 SCHOOL, SENDING = "3506020001", "3501020003"
 NEIGHBOUR_SCHOOL, NEIGHBOUR_COUNTY = "3506030001", "350603"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def id_number(region: str, born: date, seq: str) -> str:
