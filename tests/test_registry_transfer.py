@@ -21,6 +21,7 @@ SCHOOL, RECEIVING = "3506020201", "3501020003"
 PUPIL = {"school_code": SCHOOL, "name": "许安然", "gender": "female", "birth_date": "2016-05-02", "grade": 4,
          "school_year": 2026}  # fmt: skip
 TERM = {"school_year": 2026, "term": 1}
+MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
 MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -36,7 +37,7 @@ def _application(student_id: str, **changes: object) -> dict[str, object]:
     return {
         "student_id": student_id, "status": "enrolled", "sending": {"code": SCHOOL}, "receiving": {"code": RECEIVING},
         "grade": 4, "target_grade": 4, "term": {"start": "2026-09-01", "end": "2027-01-22", "semester": 1},
-        "reason": "household_move", "materials": [_evidence("certificate_image")], **changes,
+        "reason": "household_move", "materials": [_evidence(kind) for kind in MATERIALS], **changes,
     }  # fmt: skip
 
 
@@ -63,6 +64,15 @@ async def test_r28_a_student_the_registry_suspended_is_refused_by_transfer_whate
     wrong_school = await apply(_application(student, sending={"code": "3506020202"}))
     assert wrong_school.status_code == 422 and wrong_school.json()["detail"][0]["field"] == "application.sending"
 
+    # A true application goes ahead and is examined; the receiving school has not initiated it yet (step 3).
+    accepted = await apply(_application(student))
+    assert accepted.status_code == 201, accepted.text
+    case = f"/v1/transfers/{accepted.json()['transfer_id']}"
+    receiving = _as(token, "school", RECEIVING)
+    examined = await transfer.post(f"{case}/examination", json={"conditions_met": True, "vacancy": True},
+                                   headers=receiving)  # fmt: skip
+    assert examined.status_code == 200, examined.text
+
     changes = f"/v1/students/{student}/changes"
     suspend = {"reason": "因病休学", "details": {"kind": "suspend", "cause": "illness", "term": TERM},
                "evidence": [_evidence("suspension_application"), _evidence("medical_certificate")]}  # fmt: skip
@@ -84,6 +94,11 @@ async def test_r28_a_student_the_registry_suspended_is_refused_by_transfer_whate
     assert "suspended" in declared_enrolled.json()["reason"]
     undeclared = await apply(_application(student, status=None))
     assert undeclared.status_code == 422 and "resume" in undeclared.json()["reason"]
+
+    # The case applied for before the suspension is not initiated either: the record is asked again at step 3.
+    initiated = await transfer.post(f"{case}/stages/receiving_school/decision", json={"decision": "approve"},
+                                    headers=receiving)  # fmt: skip
+    assert initiated.status_code == 422 and initiated.json()["rule"] == "R28", initiated.text
 
     unknown = await apply(_application("stu_nobody"))
     assert unknown.status_code == 422 and unknown.json()["rule"] == "R28"

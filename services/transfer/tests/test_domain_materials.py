@@ -30,6 +30,7 @@ from xueji_transfer.domain import (
     WeekdayCalendar,
     handle,
 )
+from xueji_transfer.domain.record import StudentRecord
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
@@ -119,3 +120,21 @@ def test_r30_a_policy_file_naming_an_unknown_material_fails_with_the_field() -> 
     text = 'code: "35"\nname: X\ntransfer_materials:\n  required:\n    - {kind: approval_stamp, zh: x, en: x}\n'
     with pytest.raises(PolicyError, match=r"transfer_materials\.required\.0.*approval_stamp"):
         parse_policy(text)
+
+
+def record(state: str, school_year: int = 2024) -> StudentRecord:
+    return StudentRecord(
+        student_id="stu-1", school_code=SENDING, county_code=SENDING[:6], state=state, grade=4, school_year=school_year
+    )
+
+
+def test_r28_the_record_is_asked_again_when_the_receiving_school_initiates() -> None:
+    case = examined((*EVERYTHING_ALWAYS, K.REASON_PROOF))
+    initiate_with = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    with pytest.raises(Refused) as suspended:
+        handle(case, initiate_with.model_copy(update={"record": record("suspended")}), MONDAY, *_world())
+    assert (suspended.value.rule, suspended.value.field) == ("R28", "status")
+    # A school year turned since the application does not make its grade a contradiction.
+    last_year = initiate_with.model_copy(update={"record": record("enrolled", school_year=2023)})
+    after, _ = handle(case, last_year, MONDAY, *_world())
+    assert after is not None and after.step == 3

@@ -26,7 +26,8 @@ PINNED = {
     # The student's record (R28): its stream's one commit and the miss after it; the receiving school's stage timers.
     "apply": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
     "examine": {COMMIT: 1},
-    "receiving_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},  # one stage's timers ended, the next's armed
+    # One stage's timers ended, the next's armed; the student's record asked again before initiating (R28).
+    "receiving_school": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
     "receiving_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},  # and the sending school's R32 paper-file timer
     "sending_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
     "sending_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},

@@ -56,7 +56,8 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     )
     cases, timer_store = CaseStore(runtime.db), MinuteTimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
-    service = TransferService(runtime, settings, calendars, cases, timer_store)
+    records = StudentRecords(runtime.db)
+    service = TransferService(runtime, settings, calendars, cases, timer_store, records)
     mirror = Mirror(runtime, cases)
     timers = SlaTimers(
         timer_store,
@@ -66,7 +67,6 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     )
     runtime.broker.context.set_global("transfer", service)
     runtime.broker.context.set_global("mirror", mirror)
-    records = StudentRecords(runtime.db)
     runtime.broker.context.set_global("records", records)
     runtime.startup_hooks += [
         cases.ensure_indexes,

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from xueji_contracts.envelope import derive_id
+from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
@@ -23,6 +24,7 @@ from xueji_transfer import inbox
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.domain import (
     Command,
+    DecideStage,
     FireTimer,
     RecomputeDeadlines,
     TransferCase,
@@ -34,6 +36,7 @@ from xueji_transfer.domain import (
     to_documents,
 )
 from xueji_transfer.outgoing import outgoing
+from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.store import CaseStore
 
@@ -63,8 +66,10 @@ class TransferService:
         calendars: CalendarSource,
         cases: CaseStore,
         timers: MinuteTimerStore,
+        records: StudentRecords | None = None,
     ) -> None:
         self.runtime = runtime
+        self.records = records
         self.settings = settings
         self.events = runtime.events
         self.calendars = calendars
@@ -105,6 +110,7 @@ class TransferService:
         now = at or self.clock()
         calendar, rules = self.calendars.current, self.calendars.rules
         decided: dict[str, TransferCase | None] = {}
+        command = await self.with_record(transfer_id, command)
 
         def decide(history: list[Document]) -> Decision:
             before = replay(from_documents(history))
@@ -125,6 +131,18 @@ class TransferService:
         before = decided.get("before") if saved.stored else None
         await self.settle(case, before, max(now, self.clock()), firing=firing)
         return case
+
+    async def with_record(self, transfer_id: str, command: Command) -> Command:
+        """The receiving school's initiation (step 3) carries the student's record as transfer knows it now, so a
+        student the registry suspended (or moved) since the application is not initiated (R28)."""
+        if not isinstance(command, DecideStage) or self.records is None:
+            return command
+        if command.stage is not contract.Stage.RECEIVING_SCHOOL or command.decision is not contract.Decision.APPROVE:
+            return command
+        case = await self.current(transfer_id)
+        if case is None or case.application.student_id is None:
+            return command
+        return command.model_copy(update={"record": await self.records.find(case.application.student_id)})
 
     async def settle(
         self, case: TransferCase, before: TransferCase | None, now: datetime, *, firing: str | None = None

@@ -13,6 +13,7 @@ from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
 from xueji_transfer.domain.exceptions import TimingException
 from xueji_transfer.domain.offline_events import ConsentCause
+from xueji_transfer.domain.record import StudentRecord
 
 
 class _Command(BaseModel):
@@ -57,6 +58,9 @@ class DecideStage(_ByOperator):
     reason_code: RejectionReason | None = None
     reason: str | None = None
     requested: tuple[EvidenceKind, ...] = Field(default=(), description="materials asked for on a return")
+    record: StudentRecord | None = Field(
+        default=None, description="the registry's record, attached by the service when the receiving school initiates"
+    )
 
     @model_validator(mode="after")
     def _reasons_given(self) -> Self:

@@ -43,11 +43,14 @@ def school_year_of(day: date) -> int:
     return day.year if day.month >= SCHOOL_YEAR_STARTS else day.year - 1
 
 
-def check_record(application: TransferApplication, record: StudentRecord | None, today: date) -> TransferApplication:
+def check_record(
+    application: TransferApplication, record: StudentRecord | None, today: date, *, grade: bool = True
+) -> TransferApplication:
     """The application with the record's facts, or Refused naming the field the form contradicts and the rule.
 
     A student of this province the registry never published is refused, not trusted. A student from another
-    province has no record here: the sending province's parties verify their status (steps 5-6, R34)."""
+    province has no record here: the sending province's parties verify their status (steps 5-6, R34). `grade`: False
+    when re-checked later in the case, where a new school year since the application moves the recorded grade on."""
     student_id = application.student_id
     if student_id is None:
         return application  # no status at all: R20 answers that
@@ -69,6 +72,8 @@ def check_record(application: TransferApplication, record: StudentRecord | None,
         sending = application.sending.code
         detail = f"the student's school of record is {record.school_code}, not the sending school {sending}"
         raise Refused("R21", detail, field="sending")
-    if application.kind is TransferKind.TRANSFER and application.grade != (grade := record.grade_on(today)):
-        raise Refused("R27", f"the registry has the student in grade {grade}, not {application.grade}", field="grade")
+    recorded = record.grade_on(today)
+    if grade and application.kind is TransferKind.TRANSFER and application.grade != recorded:
+        detail = f"the registry has the student in grade {recorded}, not {application.grade}"
+        raise Refused("R27", detail, field="grade")
     return application.model_copy(update={"status": record.state})

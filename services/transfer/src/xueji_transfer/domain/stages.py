@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer.domain import guards
 from xueji_transfer.domain.application import TransferApplication
@@ -13,13 +14,14 @@ from xueji_transfer.domain.case_events import (
     TransferRejected,
 )
 from xueji_transfer.domain.commands import DecideStage, ExamineConditions
-from xueji_transfer.domain.eligibility import check_initiation_window
+from xueji_transfer.domain.eligibility import check_initiation_window, check_status
 from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
 from xueji_transfer.domain.evidence import EvidenceKind
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.materials import check_before_initiating
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
+from xueji_transfer.domain.record import check_record
 from xueji_transfer.domain.rules import TransferRules
 from xueji_transfer.domain.stage_events import StageApproved, StageOpened, StageReturned
 from xueji_transfer.domain.state import (
@@ -85,6 +87,8 @@ def _approve(
         if case.step < 2:
             raise OutOfOrder("R21", "the receiving school examines conditions (step 2) before it initiates (step 3)")
         check_before_initiating(case.application, case.materials, rules.required_materials)
+        if command.record is not None:  # the record may have changed since the application (R28)
+            check_status(check_record(case.application, command.record, local_date(now, "now"), grade=False))
         if case.initiated_at is None:  # a case initiated before a blackout continues through it (R25)
             check_initiation_window(case.application, now, rules, case.exceptions)
     events: list[TransferEvent] = [StageApproved(at=now, stage=command.stage, decided_by=command.operator)]
