@@ -89,3 +89,24 @@ async def test_r54_r02_the_deadlines_come_from_the_policy_file(start_app, token,
     roster = await registry.get(f"/v1/rosters/annual/{school}/2026", headers=_as(token, "school", school))
     assert roster.status_code == 200, roster.text
     assert roster.json()["due_at"] == "2026-11-01T16:00:00+00:00"  # 1 September + 2 months: 1 November ends (CST)
+
+
+def _services() -> list[tuple[object, type]]:
+    from xueji_dedupe.app import create_app as dedupe
+    from xueji_notify.app import create_app as notify
+    from xueji_notify.settings import NotifySettings
+    from xueji_transfer.app import create_app as transfer
+    from xueji_transfer.settings import TransferSettings
+
+    return [(create_registry, RegistrySettings), (transfer, TransferSettings), (dedupe, DedupeSettings),
+            (notify, NotifySettings)]  # fmt: skip
+
+
+@pytest.mark.parametrize("service", range(4), ids=["registry", "transfer", "dedupe", "notify"])
+def test_every_service_stops_at_start_on_a_policy_mistake_naming_the_field(tmp_path, service: int) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('code: "35"\nname: Fujian\nsla: {stage_working_days: 0}\n', encoding="utf-8")
+    create_app, settings_cls = _services()[service]
+    settings = settings_cls(policy_file=policy, province="35", mongodb_database="never_used")
+    with pytest.raises(PolicyError, match=r"sla\.stage_working_days: Input should be greater than or equal to 1"):
+        create_app(settings)  # type: ignore[operator]
