@@ -233,6 +233,7 @@ class FujianChildren:
             "school_code": f"{family['county']}{self.rng.randrange(1, 40):04d}",
             "guardians": self.guardians_typed(family["father"], family["mother"]),
             "_family": family["id"],
+            "_parents": (family["father"], family["mother"]),
         }
 
     def family(self, fid: int, *, surname: str | None = None, county: str | None = None) -> dict[str, Any]:
@@ -436,11 +437,9 @@ def _second_record(gen: FujianChildren, c: dict[str, Any], kind: str) -> dict[st
             return None
     if kind == "separator" and "·" not in c["name"]:
         return None
-    guardians = list(c["guardians"])
-    if guardians and rng.random() < 0.25:
-        guardians = guardians[:1] if rng.random() < 0.5 else guardians[-1:]  # one parent typed this time
-    elif not guardians and rng.random() < 0.5:
-        guardians = []
+    # The second school's clerk types the guardians anew from what the family gives this time (both parents, one of
+    # them - perhaps the other one - or nobody) for 30% of the records; the rest copy the same papers.
+    guardians = gen.guardians_typed(*c["_parents"]) if rng.random() < 0.30 else list(c["guardians"])
     return {
         **c,
         "student_id": gen.student_id(),

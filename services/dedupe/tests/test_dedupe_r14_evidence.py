@@ -193,3 +193,14 @@ def test_r14_the_audit_finds_a_second_id_number_and_reviews_every_fuzzy_pair() -
     assert frozenset(("s-first", "s-second")) in found
     assert frozenset(("s-first", "s-no-id")) in found
     assert all(p.kind is VerdictKind.POSSIBLE_DUPLICATE for p in report.pairs)
+
+
+def test_r14_the_father_on_one_form_and_the_mother_on_the_other_is_weak_evidence_against_not_strong() -> None:
+    father_only = record(id_number=None, guardians=("陈建国",))
+    verdict = verdict_for(request(guardians=("林美华",)), father_only)
+    assert levels(verdict)["guardians"] == "other_parent"
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert "可能分别登记了父亲和母亲" in verdict.reason_zh
+    # Two fathers of the child's surname (or two mothers) are two families: a namesake, not flagged.
+    namesake = verdict_for(request(guardians=("陈志强",)), father_only)
+    assert namesake.kind is VerdictKind.UNIQUE

@@ -102,16 +102,21 @@ class MatchWeights(_Section):
     )
     birth_date_identical: float = 12.0
     birth_date_transposed: float = Field(default=6.5, description="day and month swapped")
-    birth_date_one_digit: float = Field(default=4.0, description="one digit of YYYYMMDD mistyped")
+    birth_date_one_digit: float = Field(default=4.5, description="one digit of YYYYMMDD mistyped")
     birth_date_different: float = -7.0
     gender_same: float = 1.0
     gender_different: float = -6.0
-    region_same_county: float = Field(default=4.0, description="household register (else birthplace) county equal")
+    region_same_county: float = Field(default=5.5, description="household register (else birthplace) county equal")
     region_same_city: float = 1.0
     region_same_province: float = -1.0
     region_different: float = -2.0
     guardian_same: float = Field(default=8.0, description="a guardian's name in common (also one typed alike)")
     guardian_different: float = Field(default=-12.0, description="both records name guardians, none in common")
+    guardian_other_parent: float = Field(
+        default=-2.0,
+        description="none in common, but one record names only guardians of the child's surname and the other only "
+        "guardians of another: perhaps the father on one form and the mother on the other",
+    )
     id_birth_date_part: float = Field(
         default=12.0,
         description="two valid ID numbers, same name, equal but for the birth-date digits: a second ID number "

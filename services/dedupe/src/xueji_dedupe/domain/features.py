@@ -60,7 +60,21 @@ def compare_guardians(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> 
         return None
     if a.guardians & b.guardians:
         return FeatureScore(name="guardians", level="same", similarity=1.0, weight=w.guardian_same)
+    if _other_parent(a, b):
+        return FeatureScore(name="guardians", level="other_parent", similarity=0.3, weight=w.guardian_other_parent)
     return FeatureScore(name="guardians", level="different", similarity=0.0, weight=w.guardian_different)
+
+
+def _other_parent(a: PersonProfile, b: PersonProfile) -> bool:
+    """No guardian in common, but the two lists may name the two parents of one child: one record lists only
+    guardians with the child's surname (the father's side), the other only guardians without it (the mother's).
+    Two namesakes' fathers, or their mothers, are on the same side: "different" stays strong for them."""
+    surname = a.name_key[:1]
+    if not surname or a.name_key[:1] != b.name_key[:1]:
+        return False
+    sides_a = {key[2:3] == surname for key in a.guardians if key.startswith("k:")}
+    sides_b = {key[2:3] == surname for key in b.guardians if key.startswith("k:")}
+    return len(sides_a) == 1 and len(sides_b) == 1 and sides_a != sides_b
 
 
 def compare_id_numbers(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> FeatureScore | None:

@@ -31,6 +31,10 @@ _PHRASES: dict[tuple[str, str], tuple[str, str]] = {
     ("region", "different"): ("户籍不同省份", "another province"),
     ("guardians", "same"): ("监护人相同", "a guardian in common"),
     ("guardians", "different"): ("监护人不同", "different guardians"),
+    ("guardians", "other_parent"): (
+        "监护人不同（可能分别登记了父亲和母亲）",
+        "different guardians (perhaps the father on one record, the mother on the other)",
+    ),
     ("id_number", "birth_date_part"): (
         "两个身份证号仅出生日期部分不同（疑似更正后重新发号）",
         "two ID numbers differing only in the birth-date digits (a number reissued after a correction?)",
