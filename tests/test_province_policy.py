@@ -54,6 +54,29 @@ async def test_hunan_enrollment_and_annual_roster_run_on_hunan_s_policy(start_ap
     assert (message["province"], message["payload"]["student_id"]) == ("43", student)
 
 
+@pytest.mark.integration
+async def test_hunan_graduation_roster_graduates_without_a_certificate_number_layout(start_app, token):
+    """R46 under Hunan's policy: the roster is composed, submitted and approved; Hunan sets no number layout, so the
+    certificates carry no number of this system's making (R08 numbers are Fujian's layout)."""
+    await start_app(create_dedupe, DedupeSettings, national_enabled=False, province="43")
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False, province="43")
+    junior_school = "4301020002"
+    school, county = _as(token, "school", junior_school), _as(token, "county", "430102")
+    pupil = {"school_code": junior_school, "name": "刘雨桐", "gender": "female", "birth_date": "2012-04-02",
+             "grade": 9, "school_year": 2026, "segment": "junior"}  # fmt: skip
+    created = await registry.post("/v1/students", json=pupil, headers=school)
+    assert created.status_code == 201, created.text
+    student = created.json()["student_id"]
+    roster = f"/v1/rosters/graduation/{junior_school}/2027/junior"
+    submitted = await registry.post(f"{roster}/submission", json={}, headers=school)
+    assert submitted.status_code == 201, submitted.text
+    [line] = submitted.json()["roster"]["graduates"]
+    assert (line["student_id"], line["certificate_number"]) == (student, None)
+    approved = await registry.post(f"{roster}/review", json={"approve": True, "reason": "审核通过"}, headers=county)
+    assert approved.status_code == 200 and approved.json()["graduated"] == [student], approved.text
+    assert (await registry.get(f"/v1/students/{student}", headers=school)).json()["state"] == "graduated"
+
+
 @pytest.mark.parametrize(
     ("yaml", "field"),
     [

@@ -241,7 +241,8 @@ async def _graduate(
     except RegistryError as exc:
         return f"{exc.rule}: {exc.reason}"
     state = await records.load(runtime, line.student_id)
-    if state is None or state.state is not StatusState.GRADUATED or state.certificate(line.certificate_number) is None:
+    numbered = line.certificate_number is None or (state is not None and state.certificate(line.certificate_number))
+    if state is None or state.state is not StatusState.GRADUATED or not numbered:
         now = state.state.value if state else "missing"
         return f"R46: the record is {now}, without certificate {line.certificate_number}"
     return None

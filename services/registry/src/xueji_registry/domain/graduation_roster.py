@@ -35,7 +35,7 @@ class GraduateLine(BaseModel):
     student_id: str
     name: str
     status_number_masked: str  # R52: the roster leaves the school
-    certificate_number: str  # R08
+    certificate_number: str | None  # R08: None where the province's policy sets no number layout
 
 
 class LeftOff(BaseModel):
@@ -98,18 +98,18 @@ def compose(
     # R08: a certificate number is never issued twice; places already issued (a graduation recorded on its own)
     # are skipped.
     issued = {c.number for r in records for c in r.certificates if c.kind is CertificateKind.GRADUATION}
-    places = (
-        n
-        for n in itertools.count(1)
-        if certificate_number(segment, graduation_year, numbering, n, layout) not in issued
-    )
+
+    def number(place: int) -> str | None:
+        return certificate_number(segment, graduation_year, numbering, place, layout) if layout else None
+
+    places = (n for n in itertools.count(1) if layout is None or number(n) not in issued)
     graduates = [
         GraduateLine(
             sequence=place,
             student_id=record.student_id,
             name=record.identity.name,
             status_number_masked=public_view(record).status_number_masked,
-            certificate_number=certificate_number(segment, graduation_year, numbering, place, layout),
+            certificate_number=number(place),
         )
         for place, record in zip(places, on_roster, strict=False)  # places never run out
     ]

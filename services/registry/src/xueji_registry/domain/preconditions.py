@@ -148,7 +148,11 @@ def _basic_info(state: StudentStatus, changed: dict[str, object]) -> None:
         raise Refused("R11", "the birth date must match the ID number (change that by R10)", field="birth_date")
 
 
-def graduation_certificate(details: Graduate, state: StudentStatus, rules: RegistryRules) -> str:
+def graduation_certificate(details: Graduate, state: StudentStatus, rules: RegistryRules) -> str | None:
+    """R08: the certificate's number in the province's layout; None where the province's policy sets no layout
+    (the certificate is issued without a number of this system's making)."""
+    if rules.layout is None:
+        return None
     return certificate_number(
         state.segment, details.graduation_year, details.numbering, details.certificate_sequence, rules.layout
     )

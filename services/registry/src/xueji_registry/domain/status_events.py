@@ -71,7 +71,7 @@ class Deceased(TransitionEventBase):
 class Graduated(TransitionEventBase):
     type: Literal["graduated"] = "graduated"
     graduation_year: int
-    certificate_number: str
+    certificate_number: str | None  # R08: None where the province's policy sets no number layout
 
 
 class Completed(TransitionEventBase):
