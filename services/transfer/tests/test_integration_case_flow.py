@@ -84,3 +84,31 @@ async def test_r28_a_suspended_student_is_refused_naming_the_field(start_app, to
     assert answer.status_code == 422, answer.text
     assert answer.json()["rule"] == "R28" and "resume" in answer.json()["reason"]
     assert answer.json()["detail"][0]["field"] == "application.status"
+
+
+async def test_r29_r30_reasons_and_materials_are_the_policy_files_and_refusals_name_the_field(start_app, token):
+    from transfer_driver import application
+
+    t = await start(start_app, token, MONDAY)
+    await t.known()
+    apply = ("POST", "/v1/transfers", ("school", RECEIVING))
+    one_parent = await t.call(*apply, {"application": application(reason="guardian_relocation",
+                                                                   guardians_moved="one_parent")})  # fmt: skip
+    assert one_parent.status_code == 422 and one_parent.json()["rule"] == "R29"
+    assert one_parent.json()["detail"][0]["field"] == "application.guardians_moved"
+    talent = application(reason="vocational_talent", grade=11, target_grade=11)
+    await t.known(grade=11)
+    to_general = await t.call(*apply, {"application": talent})
+    assert to_general.status_code == 422 and to_general.json()["detail"][0]["field"] == "application.receiving"
+
+    # R30: Fujian's checklist before step 3; the household register is missing here.
+    sparse = application(materials=[evidence(k) for k in ("registration_form", "status_basic_info", "reason_proof",
+                                                           "certificate_image")])  # fmt: skip
+    tid = await t.apply(sparse)
+    await t.examine(tid)
+    early = await t.decide(tid, "receiving_school")
+    assert early.status_code == 422 and early.json()["rule"] == "R30", early.text
+    assert "household_register" in early.json()["reason"]
+    await t.ok("POST", f"/v1/transfers/{tid}/materials", ("school", RECEIVING),
+               {"materials": [evidence("household_register")]})  # fmt: skip
+    await t.approve(tid, "receiving_school")
