@@ -18,6 +18,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from xueji_kit.group_insert import GroupInserts
 from xueji_kit.store import Document, insert_many_once, insert_once
 from xueji_kit.timers import Timer, TimerStore, minute_of
 
@@ -30,6 +31,7 @@ class MinuteTimerStore(TimerStore):
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         super().__init__(db)
         self._db = db
+        self.grouped = GroupInserts()  # concurrent decisions' timers due in one minute: one insert
 
     def _in(self, minute: int) -> AsyncCollection[Document]:
         return self._db[f"{PREFIX}{minute}"]
@@ -55,7 +57,10 @@ class MinuteTimerStore(TimerStore):
             by_minute.setdefault(minute_of(due_at), []).append(_end_doc(timer_id, "cancelled"))
         for timer in armed:
             by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
-        await asyncio.gather(*(insert_many_once(self._in(minute), docs) for minute, docs in by_minute.items()))
+        grouped = self.grouped
+        await asyncio.gather(
+            *(grouped.of(self._in(minute)).insert_many_once(docs) for minute, docs in by_minute.items())
+        )
 
     async def due_in_minute(self, minute: int) -> list[Document]:
         docs = [d async for d in self._in(minute).find({})]

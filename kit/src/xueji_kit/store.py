@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from xueji_contracts.envelope import Envelope
+from xueji_kit.group_insert import GroupInserts
 
 Document = dict[str, Any]
 
@@ -129,6 +130,7 @@ class EventStore:
         # one after losing the lease) still write one; an entry whose confirmation was lost with a lease (or a
         # crash) is confirmed by looking its commit up, as for a writer that stopped.
         self.relayed_here = False
+        self.grouped = GroupInserts()  # concurrent decisions' commits and outbox entries, one insert each
         self.stored_here: set[str] = set()
         self.staged_here: set[str] = set()  # staged by a writer here whose commit is on its way
 
@@ -202,7 +204,7 @@ class EventStore:
             "recorded_at": at,
         }
         try:
-            await self.collection.insert_one(doc)
+            await self.grouped.of(self.collection).insert_one(doc)
         except PyMongoError as exc:
             if not is_duplicate_key(exc):
                 raise
@@ -261,7 +263,7 @@ class EventStore:
                  "staged_at": at}  # fmt: skip
         for _ in range(3):
             try:
-                await self.outbox.insert_one(entry)
+                await self.grouped.of(self.outbox).insert_one(entry)
                 return True
             except PyMongoError as exc:
                 if not is_duplicate_key(exc):

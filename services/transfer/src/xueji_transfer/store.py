@@ -13,12 +13,14 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from xueji_kit.group_insert import GroupInserts
 from xueji_kit.store import Document, is_duplicate_key
 
 
 class CaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.cases = db["cases"]
+        self.grouped = GroupInserts()  # concurrent decisions' filings: one insert
 
     async def ensure_indexes(self) -> None:
         await self.cases.create_index([("code", ASCENDING)], name="inbox_by_jurisdiction")
@@ -28,7 +30,7 @@ class CaseStore:
         for code in codes:
             entry = {"_id": f"{code}:{transfer_id}", "code": code, "transfer_id": transfer_id, "owner": owner}
             try:
-                await self.cases.insert_one(entry)
+                await self.grouped.of(self.cases).insert_one(entry)
             except PyMongoError as exc:
                 if not is_duplicate_key(exc):
                     raise
