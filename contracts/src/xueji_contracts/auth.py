@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xueji_contracts.division import province_prefix
+
 DIVISION_CODE = re.compile(r"^\d{6}$")
 SCHOOL_CODE = re.compile(r"^\d{10}$")
 
@@ -32,13 +34,9 @@ def is_jurisdiction_code(code: str) -> bool:
     return bool(DIVISION_CODE.match(code) or SCHOOL_CODE.match(code))
 
 
-def county_of(code: str) -> str:
-    """The 6-digit county division code a school or county code belongs to."""
-    return code[:6]
-
-
 def province_of(code: str) -> str:
-    return code[:2]
+    """The two digits of the province a school or division code lies in ("" for the nation's 000000)."""
+    return province_prefix(code)
 
 
 class OperatorClaims(BaseModel):
