@@ -77,15 +77,22 @@ class Workbench:
             return await client.request(method, path, headers=headers, **kw)
 
 
+async def drawn(page: Any) -> None:
+    await page.locator("body[data-ready='1']").wait_for(state="attached")
+
+
 async def shoot(page: Any, name: str) -> None:
     """The page in both languages: zh first (the default), then en, then back to where it was."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    await drawn(page)
     first = await page.locator("html").get_attribute("lang")
     await page.screenshot(path=str(SHOTS / f"workbench-{name}-{first}.png"), full_page=True)
     await page.locator("#lang").click()
+    await drawn(page)
     second = await page.locator("html").get_attribute("lang")
     await page.screenshot(path=str(SHOTS / f"workbench-{name}-{second}.png"), full_page=True)
     await page.locator("#lang").click()
+    await drawn(page)
 
 
 DIRECTORY = {
@@ -211,6 +218,17 @@ async def _decide(page: Any, workbench: Workbench, stage_zh: str) -> None:
     await item.wait_for(timeout=20_000)
     await item.get_by_role("link").click()
     await page.locator("#decide-form").wait_for()
+    await assert_every_control_labelled(page)
+    # "Assign to me" persists: after a reload the case still names this operator.
+    await page.get_by_role("button", name="由我办理").click()
+    await (
+        page.locator("[data-fact=assignee]")
+        .filter(has_text="（我）")
+        .or_(page.locator("[data-fact=assignee]").filter(has_text="(我)"))
+        .wait_for()
+    )
+    await page.reload()
+    await page.locator("[data-fact=assignee]").filter(has_text="我").wait_for()
     await page.get_by_role("radio", name="同意", exact=True).check()
     await page.get_by_role("button", name="提交").click()
     await page.locator("#status").filter(has_text="已同意").wait_for()
@@ -266,7 +284,6 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
         page = await workbench.session(role, code)
         await _decide(page, workbench, stage)
         if role == "county" and code == "350602":
-            await page.get_by_role("button", name="由我办理").count()
             await shoot(page, "decide-county")
         await page.context.close()
         workbench.pages.remove(page)
@@ -278,3 +295,83 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
     await school.locator("[data-fact=phase]").filter(has_text="已完成").wait_for()
     history = await school.locator("#case-history").inner_text()
     assert history.count("同意") >= 4, history
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((c) => c.type !== 'hidden' && !c.closest('[hidden]'))
+  .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')
+                 && !(c.tagName === 'BUTTON' && c.textContent.trim()))
+  .map((c) => c.outerHTML.slice(0, 80))"""
+
+
+async def assert_every_control_labelled(page: Any) -> None:
+    assert await page.evaluate(UNLABELLED) == []
+
+
+async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exception(workbench, wait_for):
+    # A child enrolled in one county; the neighbouring county's clerk enrolls a child alike but without an ID number.
+    child = {"school_code": SCHOOL, "name": "林小明", "id_number": id_number("350602", date(2014, 2, 14), "001"),
+             "gender": "male", "birth_date": "2014-02-14", "grade": 1, "school_year": 2026}  # fmt: skip
+    first = await workbench.api("registry", "POST", "/v1/students", ("school", SCHOOL), json=child)
+    assert first.status_code == 201, first.text
+
+    async def indexed() -> bool:
+        answer = await workbench.api("dedupe", "GET", "/v1/index", ("province", "350000"))
+        return answer.json()["records"] >= 1
+
+    await wait_for(indexed)
+    clerk = await workbench.session("school", NEIGHBOUR_SCHOOL)
+    await clerk.get_by_label("姓名", exact=True).fill("林晓明")
+    await clerk.get_by_label("性别").select_option("male")
+    await clerk.get_by_label("出生日期").fill("2014-02-14")
+    await clerk.get_by_label("学年（入学年份）").fill("2026")
+    await clerk.get_by_role("button", name="提交建籍").click()
+    held = clerk.locator("[data-verdict=held]")
+    await held.wait_for()
+    assert "县级教育局复核" in await held.inner_text()
+
+    # The county bureau, keyboard only: the review queue, both records side by side, one decision with a reason.
+    county = await workbench.session("county", NEIGHBOUR_COUNTY)
+    await county.get_by_role("link", name="疑似重复").focus()
+    await county.keyboard.press("Enter")
+    row = county.locator("#reviews-table tbody tr").first
+    await row.wait_for(timeout=20_000)
+    await assert_every_control_labelled(county)
+    await shoot(county, "reviews")
+    await row.get_by_role("link").focus()
+    await county.keyboard.press("Enter")
+    await county.locator("#review-records").wait_for()
+    assert await county.locator("#review-records section").count() == 2
+    assert await county.locator("#review-evidence li").count() >= 1
+    await assert_every_control_labelled(county)
+    await shoot(county, "review")
+    await county.get_by_role("radio", name="不同的人：准予建籍").focus()
+    await county.keyboard.press("Space")
+    await county.keyboard.press("Tab")
+    await county.keyboard.type("核对户口簿：不是同一人")
+    await county.keyboard.press("Tab")
+    await county.keyboard.press("Enter")
+    await county.locator("#status").filter(has_text="已作出复核结论").wait_for()
+    assert "不同的人" in await county.locator(".answer").inner_text()
+
+    # An exception to R27 for a first-grade pupil in the first semester, by the receiving county bureau.
+    bureau = await workbench.session("county", "350602")
+    await bureau.get_by_role("link", name="例外登记").click()
+    await bureau.get_by_label("条款").select_option("first_grade_first_semester")
+    await bureau.get_by_label("学生标识", exact=True).fill(first.json()["student_id"])
+    await bureau.get_by_label("转入学校").fill(SCHOOL)
+    await bureau.get_by_label("书面理由").fill("监护人工作调动，经局务会研究同意")
+    await assert_every_control_labelled(bureau)
+    await shoot(bureau, "exception")
+    await bureau.get_by_role("button", name="登记例外").click()
+    recorded = bureau.locator("[data-verdict=recorded]")
+    await recorded.wait_for()
+    assert "exc_" in await recorded.inner_text()
+    await bureau.locator("#exceptions-table tbody tr").filter(has_text="R27").wait_for(timeout=20_000)
+
+    # The semester audit lists it; the bureau downloads the spreadsheet.
+    await bureau.get_by_role("link", name="学期审计").click()
+    async with bureau.expect_download() as download:
+        await bureau.get_by_role("button", name="下载审计表（Excel）").click()
+    assert (await download.value).suggested_filename.endswith(".xlsx")
+    await shoot(bureau, "audit")

@@ -28,7 +28,7 @@ from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
-from xueji_notify import api, dashboard_api, webhook_api, workbench_api
+from xueji_notify import api, assignment_api, dashboard_api, webhook_api, workbench_api
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.calendar_source import province_calendar
 from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
@@ -140,11 +140,12 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    app = runtime.http_app(
-        [api.router, webhook_api.router, dashboard_api.router, dashboard_api.page, workbench_api.page]
-    )
+    routers = [api.router, webhook_api.router, dashboard_api.router, dashboard_api.page]
+    app = runtime.http_app([*routers, workbench_api.page, assignment_api.router])
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_api.STATIC), name="dashboard-static")
     app.mount("/workbench/static", StaticFiles(directory=dashboard_api.STATIC), name="workbench-static")
+    app.state.assignments = assignment_api.Assignments(runtime.db)
+    runtime.startup_hooks.append(app.state.assignments.ensure_indexes)
     for name in ("inbox", "dashboard", "calendar", "feed", "webhooks"):
         setattr(app.state, name, runtime.broker.context.get(name))
     return app

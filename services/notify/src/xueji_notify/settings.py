@@ -34,3 +34,6 @@ class NotifySettings(ServiceSettings):
     workbench_transfer_url: str = Field(default="/transfer", description="transfer's API as the browser reaches it")
     workbench_dedupe_url: str = Field(default="/dedupe", description="dedupe's API as the browser reaches it")
     workbench_notify_url: str = Field(default="", description="notify's own API as the browser reaches it")
+    workbench_token_refresh_url: str = Field(
+        default="", description="the identity provider's endpoint the page asks for a fresh token before expiry"
+    )

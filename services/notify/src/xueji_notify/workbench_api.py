@@ -67,4 +67,8 @@ async def workbench_config(request: Request) -> dict[str, Any]:
         "notify": settings.workbench_notify_url,
     }
     file = str(settings.policy_file) if settings.policy_file else None
-    return {"apis": {k: v.rstrip("/") for k, v in apis.items()}, "policy": _policy(settings.province, file)}
+    return {
+        "apis": {k: v.rstrip("/") for k, v in apis.items()},
+        "refresh_url": settings.workbench_token_refresh_url,
+        "policy": _policy(settings.province, file),
+    }

@@ -372,6 +372,13 @@
       li.append(time, document.createTextNode(state.lang === "en" ? h.title_en : h.title_zh));
       ol.appendChild(li);
     }
+    // Decide it from the workbench: the case with its history, materials and deadline on one page.
+    const act = document.createElement("a");
+    act.href = `/workbench#/case/${encodeURIComponent(d.transfer_id)}`;
+    act.id = "detail-act";
+    act.textContent = t("act_in_workbench");
+    dl.append(document.createElement("dt"), Object.assign(document.createElement("dd"), { className: "act" }));
+    dl.lastChild.append(act);
     $("detail").showModal();
   }
 

@@ -30,7 +30,7 @@ window.XUEJI_TEXT = {
     level_province: "省", level_city: "市", level_county: "县（区）", level_school: "学校", level_nation: "全国",
     school: "学校 {code}", chart_empty: "近30天无超期", chart_breaches_label: "近30天共 {total} 次超期，单日最多 {max} 次",
     chart_left_label: "超期 {overdue}，今日到期 {today}，1天 {one}，2天 {two}，3-5天 {few}，6-10天 {more}，10天以上 {many}",
-    h_opened: "开始", h_deadline_changed: "截止日期调整", h_closed: "已处理", h_warned: "预警", h_breached: "超期升级",
+    act_in_workbench: "在工作台办理 →", h_opened: "开始", h_deadline_changed: "截止日期调整", h_closed: "已处理", h_warned: "预警", h_breached: "超期升级",
   },
   en: {
     skip: "Skip to content", title: "Transfer verification SLA", signout: "Sign out", live_on: "Live", live_off: "Offline",
@@ -62,6 +62,6 @@ window.XUEJI_TEXT = {
     level_province: "province", level_city: "city", level_county: "county", level_school: "school", level_nation: "nation",
     school: "School {code}", chart_empty: "No breaches in 30 days", chart_breaches_label: "{total} breaches in 30 days, at most {max} a day",
     chart_left_label: "overdue {overdue}, due today {today}, 1 day {one}, 2 days {two}, 3-5 days {few}, 6-10 days {more}, over 10 {many}",
-    h_opened: "Opened", h_deadline_changed: "Deadline moved", h_closed: "Decided", h_warned: "Warning", h_breached: "Breached, escalated",
+    act_in_workbench: "Decide it in the workbench →", h_opened: "Opened", h_deadline_changed: "Deadline moved", h_closed: "Decided", h_warned: "Warning", h_breached: "Breached, escalated",
   },
 };

@@ -32,8 +32,9 @@
   const PERSON = ["name", "gender", "birth_date", "id_number", "id_number_masked", "school_code", "student_id", "status_number_masked", "grade"];
   function record(title, data) {
     const dl = el("dl", { class: "facts" });
-    for (const [k, v] of Object.entries(data || {})) {
-      if (v === null || v === undefined || typeof v === "object") continue;
+    for (const [k, raw] of Object.entries(data || {})) {
+      const v = Array.isArray(raw) ? raw.join("、") : raw;
+      if (v === null || v === undefined || v === "" || typeof v === "object") continue;
       dl.append(el("dt", { text: t(`p_${k}`) === `p_${k}` ? k : t(`p_${k}`) }), el("dd", { text: k === "school_code" ? wb.unit(String(v)) : String(v) }));
     }
     return el("section", { class: "panel" }, el("h3", { text: title }), dl);
@@ -53,9 +54,12 @@
     const answer = await wb.api("dedupe", `/v1/review-cases/${encodeURIComponent(caseId)}`);
     if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
     const c = answer.body;
-    const match = (c.matches || [])[0] || {};
-    const existing = match.record || match.existing || match.identity || match;
-    const words = (c.matches || []).flatMap(evidence);
+    const existing = (c.matches || [])[0] || {};
+    // The evidence in words: each compared feature, how alike, and whether it speaks for or against one person.
+    const words = (c.evidence || []).map((f) => t("ev_line", { what: t(`ev_${f.name}`) === `ev_${f.name}` ? f.name : t(`ev_${f.name}`),
+      level: t(`lv_${f.level}`) === `lv_${f.level}` ? f.level : t(`lv_${f.level}`), pct: Math.round(100 * (f.similarity || 0)),
+      side: f.weight > 0 ? t("ev_for") : f.weight < 0 ? t("ev_against") : t("ev_neutral") }));
+    if (!words.length) words.push(...(c.matches || []).flatMap(evidence));
     main.append(el("section", { class: "panel" }, el("h2", { id: "review-title", text: `${t("review_title")} ${c.case_id}` }),
       el("p", { text: `${t("school")}: ${wb.unit(c.school_code)} · ${t("c_due")}: ${wb.fmtDay(c.due_at)}` }),
       el("h3", { text: t("evidence_words") }), el("ul", { id: "review-evidence" }, ...(words.length ? words : [t("no_evidence")]).map((w) => el("li", { text: w })))),
@@ -121,6 +125,79 @@
       back.addEventListener("click", () => decide(false));
       out.append(wb.field("reason", t("reason_text"), reason), el("div", { class: "toolbar" }, approve, back));
     });
+  } });
+
+  // ---- exceptions to "generally" rules (R27, R40, R08): recorded by the named bureau, listed for the audit --
+  const CLAUSES = { R27: ["handling_period", "first_grade_first_semester", "graduation_grade_last_semester"],
+    R40: ["graduation_semester", "suspension_period"], R08: ["second_reissue"] };
+  wb.view("exceptions", { tab: "tab_exceptions", roles: BUREAUS, render: async (main) => {
+    const rule = wb.select(Object.keys(CLAUSES).map((r) => [r, t(`rule_${r}`)]));
+    const clause = el("select");
+    const fillClauses = () => clause.replaceChildren(...CLAUSES[rule.value].map((c) => el("option", { value: c, text: t(`cl_${c}`) })));
+    rule.addEventListener("change", () => { fillClauses(); toggle(); });
+    fillClauses();
+    const receiving = wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", list: "exception-schools" });
+    const certificate = wb.input({ type: "text", autocomplete: "off" });
+    const evidence = wb.input({ type: "file" });
+    const reason = el("textarea", { rows: "3", maxlength: "500", required: true });
+    const datalist = el("datalist", { id: "exception-schools" }, ...wb.schoolNames().filter(([c]) => c.startsWith(wb.code())).map(([c, n]) => el("option", { value: c, label: n })));
+    const receivingField = wb.field("receiving_school", t("receiving_school"), receiving, t("school_code_hint"));
+    const certificateField = wb.field("certificate_number", t("certificate_number"), certificate);
+    const form = el("form", { class: "fields", id: "exception-form", novalidate: true, "aria-labelledby": "exception-title" },
+      wb.field("rule", t("rule"), rule), wb.field("clause", t("clause"), clause),
+      wb.field("student_id", t("student_id"), wb.input({ type: "text", autocomplete: "off", required: true })),
+      receivingField, certificateField, wb.field("reason", t("written_reason"), reason, t("written_reason_hint")),
+      wb.field("evidence", t("evidence_file"), evidence, t("evidence_hint")),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: t("record_exception") })));
+    function toggle() { receivingField.hidden = rule.value !== "R27"; certificateField.hidden = rule.value !== "R08"; }
+    toggle();
+    const answerBox = el("div", { "aria-live": "polite" });
+    const tbody = el("tbody");
+    let rows = [];
+    async function load() {
+      const answer = await wb.api("notify", "/v1/dashboard/exceptions", { query: { node: wb.code().replace(/(00)+$/, "") || wb.code() } });
+      if (!answer.ok) return;
+      rows = answer.body.exceptions;
+      tbody.replaceChildren(...rows.map((x) => el("tr", {}, el("td", { text: x.rule }), el("td", { text: t(`cl_${x.clause}`) }),
+        el("td", { text: x.subject_id || "" }), el("td", { text: x.school_code ? wb.unit(x.school_code) : "" }),
+        el("td", { class: "why", text: x.reason || "" }), el("td", { text: wb.fmtTime(x.occurred_at) }))));
+    }
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(form).entries());
+      const local = [];
+      if (!v.student_id.trim()) local.push({ field: "student_id", reason: t("required") });
+      if (!v.reason.trim()) local.push({ field: "reason", reason: t("required") });
+      if (rule.value === "R27" && !/^\d{10}$/.test(v.receiving_school)) local.push({ field: "receiving_school", reason: t("school_code_hint") });
+      wb.showProblems(form, local);
+      if (local.length) return;
+      const registryKind = "supporting_document";
+      const ref = await wb.evidenceOf(rule.value === "R27" ? "other" : registryKind, evidence.files[0]);
+      let answer;
+      if (rule.value === "R27") {
+        answer = await wb.api("transfer", "/v1/exceptions", { json: { rule: "R27", clause: v.clause, student_id: v.student_id.trim(),
+          receiving_school: v.receiving_school, reason: v.reason.trim(), evidence: [ref] }, key: `exception-${crypto.randomUUID()}` });
+      } else {
+        const body = { rule: rule.value, clause: v.clause, reason: v.reason.trim(), evidence: [ref] };
+        if (rule.value === "R08") body.certificate_number = v.certificate_number.trim();
+        answer = await wb.api("registry", `/v1/students/${encodeURIComponent(v.student_id.trim())}/exceptions`, { json: body });
+      }
+      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      const id = answer.ok ? answer.body.exception_id || (answer.body.exception && answer.body.exception.exception_id) || "" : "";
+      answerBox.replaceChildren(el("div", { class: `answer ${answer.ok ? "ok" : "refused"}`, dataset: { verdict: answer.ok ? "recorded" : "refused" } },
+        el("h3", { tabindex: "-1", text: answer.ok ? t("exception_recorded", { id }) : t("exception_refused") }),
+        el("p", { text: answer.ok ? t("exception_next") : wb.failure(answer) })));
+      answerBox.querySelector("h3").focus();
+      if (answer.ok) setTimeout(load, 1500);
+    });
+    main.append(el("section", { class: "panel" }, el("h2", { id: "exception-title", text: t("exceptions_title") }),
+      el("p", { class: "muted", text: t("exceptions_help") }), datalist, form, answerBox),
+    el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("exceptions_list") }),
+      wb.exportButtons("exceptions", () => [[t("rule"), t("clause"), t("student_id"), t("school"), t("written_reason"), t("opened")],
+        ...rows.map((x) => [x.rule, t(`cl_${x.clause}`), x.subject_id || "", x.school_code || "", x.reason || "", wb.fmtTime(x.occurred_at)])])),
+      el("div", { class: "scroll" }, el("table", { class: "grid", id: "exceptions-table" },
+        el("thead", {}, el("tr", {}, ...["rule", "clause", "student_id", "school", "written_reason", "opened"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody))));
+    await load();
   } });
 
   // ---- the semester audit (R51): run it, read it, download it ------------------------------------------

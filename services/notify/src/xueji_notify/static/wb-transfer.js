@@ -160,9 +160,11 @@
     const tbody = el("tbody");
     let rows = [];
     async function load() {
-      const answer = await wb.api("notify", "/v1/dashboard/stages", { query: { node, state: filter.value, limit: 500 } });
+      const [answer, assigned] = await Promise.all([wb.api("notify", "/v1/dashboard/stages", { query: { node, state: filter.value, limit: 500 } }),
+        wb.api("notify", "/v1/dashboard/assignees", { query: { node } })]);
       if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
-      rows = answer.body.stages;
+      const who = new Map(((assigned.ok && assigned.body.assignments) || []).map((a) => [a.key, a.assignee]));
+      rows = answer.body.stages.map((s) => ({ ...s, assignee: who.get(s.key) || "" }));
       tbody.replaceChildren(...rows.map((s) => el("tr", { dataset: { key: s.key } },
         el("td", {}, el("a", { href: `#/case/${encodeURIComponent(s.transfer_id)}`, text: s.case_number || s.transfer_id })),
         el("td", { text: t(`s_${s.stage}`) }), el("td", { text: wb.unit(s.jurisdiction) }),
@@ -190,8 +192,9 @@
     const open = c.open_stage;
     let stageView = null;
     if (open) {
-      const s = await wb.api("notify", `/v1/dashboard/stages/${encodeURIComponent(`${tid}:${open.stage}`)}`);
-      if (s.ok) stageView = s.body;
+      const key = encodeURIComponent(`${c.transfer_id}:${open.stage}`);
+      const [s, a] = await Promise.all([wb.api("notify", `/v1/dashboard/stages/${key}`), wb.api("notify", `/v1/dashboard/stages/${key}/assignee`)]);
+      if (s.ok) stageView = { ...s.body, assignee: a.ok ? a.body.assignee : null };
     }
     const facts = [
       ["case_number", c.case_number || "—"], ["internal_id", c.transfer_id],
@@ -201,7 +204,7 @@
       ["open_stage", open ? `${t(`s_${open.stage}`)} · ${wb.unit(open.jurisdiction)}` : "—"],
       ["deadline", open ? `${wb.fmtDay(new Date(new Date(open.due_at).getTime() - 1000).toISOString())} 24:00${open.provisional ? ` (${t("provisional_mark")})` : ""}` : "—"],
       ["left", stageView ? leftText(stageView.working_days_left) : "—"],
-      ["assignee", stageView && stageView.assignee ? stageView.assignee : "—"],
+      ["assignee", stageView && stageView.assignee ? `${stageView.assignee}${stageView.assignee === wb.sub() ? ` (${t("me")})` : ""}` : "—"],
     ];
     const dl = el("dl", { class: "facts", id: "case-facts" });
     for (const [k, v] of facts) dl.append(el("dt", { text: t(k) }), el("dd", { dataset: { fact: k }, text: v }));
@@ -224,7 +227,7 @@
     el("div", { class: "side" },
       el("section", { class: "panel" }, el("h2", { text: t("materials_title") }), materials),
       el("section", { class: "panel" }, el("h2", { text: t("history") }), history)));
-    renderActions(actions, c, tid, stageView);
+    renderActions(actions, c, c.transfer_id, stageView);
   } });
 
   function reasonText(app) {
@@ -267,7 +270,7 @@
     if (open && mine(open.jurisdiction) && !(open.stage === "receiving_school" && c.step < 2)) box.append(decisionForm(tid, open.stage, done));
     if (open && (mine(open.jurisdiction) || (open.escalated_to && mine(open.escalated_to)))) {
       const assign = el("button", { type: "button", id: "assign-me", text: stageView && stageView.assignee === wb.sub() ? t("assigned_to_me") : t("assign_me") });
-      assign.addEventListener("click", async () => done(await wb.api("notify", `/v1/dashboard/stages/${encodeURIComponent(`${tid}:${open.stage}`)}/assignee`, { method: "PUT", json: {} }), t("assigned_to_me")));
+      assign.addEventListener("click", async () => done(await wb.api("notify", `/v1/dashboard/stages/${encodeURIComponent(`${c.transfer_id}:${open.stage}`)}/assignee`, { method: "PUT" }), t("assigned_to_me")));
       box.append(el("p", {}, assign));
     }
     if (c.phase === "active" && c.step === 6 && mine(app.receiving.code)) {

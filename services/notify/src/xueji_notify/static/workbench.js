@@ -230,8 +230,10 @@
     for (const [name, spec] of views) if (spec.tab && allowed(spec)) return name;
     return "inbox";
   }
-  async function route() {
+  // body[data-ready] is "1" once a page is drawn (tests and screen readers wait for it, not for a time).
+  async function route(after) {
     if (!wb.state.token) return;
+    document.body.dataset.ready = "0";
     const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     let name = parts[0] || firstView();
     if (!views.has(name) || !allowed(views.get(name))) name = firstView();
@@ -243,10 +245,12 @@
     document.title = `${wb.t(spec.title || spec.tab)} · ${wb.t("wb_title")}`;
     try {
       await spec.render(main, ...parts.slice(1));
+      if (after) after();
     } catch (e) {
       console.warn("view failed", e);
       wb.say(wb.t("err_network"), "error");
     }
+    document.body.dataset.ready = "1";
   }
   wb.route = route;
 
@@ -262,7 +266,7 @@
       scheduleRefresh();
       // Switching language redraws the page in the other language; what was typed stays typed.
       const typed = [...$("view").querySelectorAll("input:not([type=file]),select,textarea")].map((c) => [c.id, c.value, c.checked]);
-      route().then(() => {
+      route(() => {
         for (const [id, value, checked] of typed) {
           const c = id && document.getElementById(id);
           if (c) { c.value = value; c.checked = checked; }
@@ -296,7 +300,7 @@
       $("token-input").value = "";
       start(token);
     });
-    window.addEventListener("hashchange", route);
+    window.addEventListener("hashchange", () => route());
     applyLanguage();
     // `make run` prints a link carrying a development token in the fragment (never sent to a server): take it
     // into this tab's storage and drop it from the address bar and history at once.

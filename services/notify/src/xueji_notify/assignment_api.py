@@ -1,0 +1,90 @@
+"""Who handles an open stage: an operator of the stage's jurisdiction (or of the level it was escalated to) takes it
+with "assign to me"; the assignment persists, shows on the workbench's lists, and the latest one stands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_kit.security import Operator
+from xueji_kit.store import Document
+from xueji_notify.dashboard_api import NodeQuery, _node
+from xueji_notify.store import DashboardStore
+
+router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+StageKey = Annotated[str, Path(max_length=200, description="transfer id and stage, e.g. tr_…:receiving_bureau")]
+
+
+class Assignments:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["stage_assignments"]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("node", ASCENDING)], name="by_node")
+
+    async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
+        doc = {"_id": key, "node": node, "assignee": operator.sub, "assignee_code": operator.code, "assigned_at": at}
+        await self.collection.replace_one({"_id": key}, doc, upsert=True)
+        return doc
+
+    async def release(self, key: str) -> None:
+        await self.collection.delete_one({"_id": key})
+
+    async def of(self, key: str) -> Document | None:
+        return await self.collection.find_one({"_id": key})
+
+    async def under(self, prefix: str) -> list[Document]:
+        return [d async for d in self.collection.find({"node": {"$regex": f"^{prefix}"}})]
+
+
+def _assignments(request: Request) -> Assignments:
+    found: Assignments = request.app.state.assignments
+    return found
+
+
+async def _open_stage(request: Request, operator: OperatorClaims, key: str) -> Document:
+    """The stage, if the operator may handle it: its own jurisdiction's, or escalated to the operator's level."""
+    store: DashboardStore = request.app.state.dashboard
+    stage = await store.stage(key)
+    if stage is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no open stage {key}")
+    handlers = [stage["node"], stage.get("escalated_to_node") or stage["node"]]
+    if not any(node.startswith(operator.prefix) for node in handlers):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"R50: {key} is outside the jurisdiction {operator.code}")
+    return stage
+
+
+def _shown(doc: Document | None, key: str) -> dict[str, Any]:
+    if doc is None:
+        return {"key": key, "assignee": None}
+    return {"key": key, **{k: doc.get(k) for k in ("assignee", "assignee_code", "assigned_at")}}
+
+
+@router.put("/stages/{key}/assignee", summary="Assign the stage to me (the latest assignment stands)")
+async def assign_to_me(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
+    stage = await _open_stage(request, operator, key)
+    return _shown(await _assignments(request).assign(key, stage["node"], operator, datetime.now(UTC)), key)
+
+
+@router.delete("/stages/{key}/assignee", summary="Nobody handles the stage any more")
+async def release(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
+    await _open_stage(request, operator, key)
+    await _assignments(request).release(key)
+    return _shown(None, key)
+
+
+@router.get("/stages/{key}/assignee", summary="Who handles the stage")
+async def assignee(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
+    await _open_stage(request, operator, key)
+    return _shown(await _assignments(request).of(key), key)
+
+
+@router.get("/assignees", summary="Assignments of the open stages under a node")
+async def assignees(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
+    node = _node(operator, node)
+    return {"node": node, "assignments": [_shown(d, d["_id"]) for d in await _assignments(request).under(node)]}
