@@ -15,6 +15,9 @@ P = TypeVar("P", bound=BaseModel)
 XUEJI_NAMESPACE = uuid.UUID("6f1f7c5e-3b0a-5d2e-9a57-3c1f0e2b8d41")
 
 PROVINCE_PATTERN = r"^[1-8][0-9]$"
+# The major version of the contracts this code reads and writes. Changes within it are additive (new optional
+# fields, new message types); a consumer dead-letters a message of a major version it does not read.
+SCHEMA_MAJOR = 1
 
 
 def derive_id(*parts: object) -> uuid.UUID:
@@ -34,7 +37,7 @@ class Envelope(BaseModel, Generic[P]):
     province: str = Field(pattern=PROVINCE_PATTERN, description="2-digit province division code, e.g. 35")
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    schema_version: int = Field(default=1, ge=1)
+    schema_version: int = Field(default=SCHEMA_MAJOR, ge=1)
     payload: P
 
     @field_validator("occurred_at")

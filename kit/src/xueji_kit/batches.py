@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from xueji_kit.contract_policy import judge, skipped
 from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
 
 T = TypeVar("T")
@@ -33,6 +34,9 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
         for record in records_of(msg):
             try:
                 check_headers(record)
+                if (reason := judge(record.value or b"", envelope_required=False)) is not None:
+                    skipped(record.topic, reason, record.offset)  # the contract policy: not a message for us
+                    continue
                 good.append(parse(record.value or b""))
                 kept.append(record)
             except PERMANENT as exc:

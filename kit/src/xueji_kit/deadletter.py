@@ -24,6 +24,7 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from xueji_contracts.messages.deadletter import BODY_PREVIEW, PART_BYTES, DeadLetter, DeadLetterHeader
 from xueji_contracts.topics import dlq
+from xueji_kit.contract_policy import judge, skipped
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
 
@@ -51,8 +52,15 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
             topic = getattr(records[0], "topic", "unknown") if records else "unknown"
             # Every log line while handling this message carries its correlation id.
             bind_correlation(str(getattr(msg, "correlation_id", "") or ""))
-            if (malformed := getattr(msg, "malformed_headers", None)) is not None and len(records) == 1:
-                return await self._dead_letter(msg, records, topic, malformed, 1)
+            # A batch's messages are judged by its decoder; a dead-letter topic carries letters, not envelopes.
+            if not isinstance(msg.raw_message, tuple | list) and not topic.endswith(".dlq"):
+                if (malformed := getattr(msg, "malformed_headers", None)) is not None:
+                    return await self._dead_letter(msg, records, topic, malformed, 1)
+                try:
+                    if (reason := judge(records[0].value or b"")) is not None:
+                        return skipped(topic, reason, records[0].offset)
+                except PERMANENT as exc:
+                    return await self._dead_letter(msg, records, topic, exc, 1)
             attempts = 0
             while True:
                 attempts += 1

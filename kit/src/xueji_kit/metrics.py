@@ -5,6 +5,11 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_CONSUMED = Counter("xueji_messages_consumed_total", "Messages handled by a consumer", ["topic", "outcome"])
+MESSAGES_SKIPPED = Counter(
+    "xueji_messages_skipped_total",
+    "Messages passed over by the contract policy (a type not known here)",
+    ["topic", "reason"],
+)
 DEAD_LETTERS = Counter("xueji_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "error"])
 HANDLER_SECONDS = Histogram("xueji_handler_seconds", "Time spent handling one message", ["topic"])
 RELAY_PUBLISHED = Counter("xueji_relay_published_total", "Events published by the outbox relay", ["topic"])

@@ -11,7 +11,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
+from xueji_kit.contract_policy import know
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
 from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.kafka_security import kafka_security
@@ -102,7 +103,9 @@ class ServiceRuntime:
         return self.broker.subscriber(*topics, **options)
 
     def publishes(self, spec: TopicSpec, payload: type[BaseModel]) -> None:
-        """Declare what this service publishes (through the relay) so the AsyncAPI document shows it."""
+        """Declare what this service publishes (through the relay) so the AsyncAPI document shows it; its consumers
+        know these types (a service's own internal messages need not be in the shared contracts)."""
+        know(t.__name__ for t in (get_args(payload) or (payload,)))
         self.broker.publisher(
             self.settings.topic(spec.name),
             title=f"{self.settings.service_name}:{spec.name}",

@@ -64,11 +64,14 @@ def check_request(person: PersonIdentity) -> CheckRequest:
 def parse_identity(body: bytes | dict[str, Any]) -> Envelope[Any] | None:
     """The message as its own type, or None for a type this consumer does not know (additive contracts).
 
-    A known type that does not validate raises (ValidationError): the caller dead-letters it.
+    A known type that does not validate raises (ValidationError), and so does JSON that is not an envelope at all
+    (no type): the caller dead-letters it.
     """
     raw = body if isinstance(body, dict) else _JSON_OBJECT.validate_json(body)
     kind = raw.get("type")
-    adapter = IDENTITY_TYPES.get(kind) if isinstance(kind, str) else None
+    if not isinstance(kind, str):
+        raise ValueError("not a message envelope: no type")
+    adapter = IDENTITY_TYPES.get(kind)
     return adapter.validate_python(raw) if adapter is not None else None
 
 
