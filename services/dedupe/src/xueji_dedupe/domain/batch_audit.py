@@ -37,6 +37,7 @@ T = TypeVar("T")
 CHARS_CUTOFF = 50.0  # fuzz.ratio of the name keys below which the name level is "different" ...
 SOUND_CUTOFF = 70.0  # ... together with the ratio of the readings below this (features._name_level)
 PARALLEL_FROM = 300  # block size from which cdist runs on every core
+SMALL_BLOCK = 12  # up to this many records a block's pairs are filtered one by one, not as matrices
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def _score(report: AuditReport, key: tuple[str, str], a: PersonProfile, b: Perso
 def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
     """Index pairs (i < j) of the block that can reach review, computed for the block at once: names not plainly
     different (if `names`), birth dates identical, swapped or (unless `dates[1]`) one digit off (if `dates[0]`)."""
+    if len(profiles) <= SMALL_BLOCK:
+        return _plausible_small(profiles, names, dates)
     keep = np.triu(np.ones((len(profiles), len(profiles)), dtype=bool), k=1)
     if dates[0]:
         keep &= _close_dates(profiles, one_digit=not dates[1])
@@ -171,6 +174,28 @@ def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bo
         keep &= (chars >= CHARS_CUTOFF) | (sound >= SOUND_CUTOFF) | np.outer(short, short)
     rows, cols = np.nonzero(keep)
     return zip(rows.tolist(), cols.tolist(), strict=True)
+
+
+def _plausible_small(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
+    """`_plausible` for the many blocks of a few records, pair by pair: the same tests without the cost of building
+    matrices, which dominates for blocks of two or three."""
+    cutoff = 1 if not dates[1] else 0
+    digits = [f"{p.facts.birth_date:%Y%m%d}" for p in profiles]
+    keys = [p.name_key for p in profiles]
+    readings = [" ".join(p.syllables) for p in profiles]
+    for i, j in _pairs_of(list(range(len(profiles)))):
+        if dates[0]:
+            born = profiles[j].facts.birth_date
+            swapped = f"{born.year:04d}{born.day:02d}{born.month:02d}"
+            if Hamming.distance(digits[i], digits[j]) > cutoff and digits[i] != swapped:
+                continue
+        if names and not (
+            fuzz.ratio(keys[i], keys[j]) >= CHARS_CUTOFF
+            or fuzz.ratio(readings[i], readings[j]) >= SOUND_CUTOFF
+            or (len(keys[i]) <= 1 and len(keys[j]) <= 1)
+        ):
+            continue
+        yield i, j
 
 
 def _workers(block: int) -> int:
