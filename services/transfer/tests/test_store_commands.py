@@ -23,8 +23,17 @@ MONDAY = day(date(2025, 3, 10))
 
 COMMIT, OUTBOX, FILED, TIMERS = "insert events", "insert events_outbox", "insert cases", "insert timers_m<minute>"
 PINNED = {
-    # The student's record (R28): its stream's one commit and the miss after it; the receiving school's stage timers.
-    "apply": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
+    # The student's record (R28): its stream's one commit and the miss after it; the case number: the first free one
+    # looked up, taken, and claimed for the case; the receiving school's stage timers.
+    "apply": {
+        "find student_records": 2,
+        "find case_numbers": 1,
+        "insert case_numbers": 2,
+        COMMIT: 1,
+        OUTBOX: 1,
+        FILED: 1,
+        TIMERS: 2,
+    },
     "examine": {COMMIT: 1},
     # One stage's timers ended, the next's armed; the student's record asked again before initiating (R28).
     "receiving_school": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},

@@ -34,9 +34,10 @@ class CaseNumbers:
         self.collection = db["case_numbers"]
         self._top: dict[str, int] = {}
 
-    async def allocate(self, transfer_id: str, receiving_school: str, at: datetime) -> str:
-        """The case's number: the one it has, or the next free one in its county and year."""
-        known = await self.of(transfer_id)
+    async def allocate(self, transfer_id: str, receiving_school: str, at: datetime, *, new: bool = False) -> str:
+        """The case's number: the one it has, or the next free one in its county and year. `new`: the id was just
+        minted, so it has no number yet and none is looked up (its claim, an insert, still decides)."""
+        known = None if new else await self.of(transfer_id)
         if known is not None:
             return known
         scope = scope_of(receiving_school, at)

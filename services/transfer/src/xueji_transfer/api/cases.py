@@ -72,7 +72,7 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         correlation_id=correlation(request),
         new=key is None,
     )
-    number = await numbers_of(request).allocate(case.transfer_id, receiving, applied_at)
+    number = await numbers_of(request).allocate(case.transfer_id, receiving, applied_at, new=key is None)
     return case_view(case) | {"case_number": number}
 
 
