@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 
 from xueji_contracts.identity import check_character
@@ -131,6 +132,9 @@ async def workbench(serve, token, chromium, tmp_path):
 
 async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workbench, tmp_path):
     page = await workbench.session("school", SCHOOL)
+    school_token = await page.evaluate("sessionStorage.getItem('xueji.token')")
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
     assert DIRECTORY[SCHOOL] in await page.locator("#who").inner_text()  # names, not only codes
     await page.get_by_role("link", name="新生建籍").click()
     child = id_number("350602", date(2019, 3, 15), "123")
@@ -196,6 +200,16 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await task.wait_for(timeout=20_000)
     assert (await task.locator("td.num").inner_text()).strip() not in ("", "—")
     await shoot(page, "inbox-school")
+
+    # The session: the token only in this tab's storage, never in an address or a cookie; sign-out forgets it.
+    signature = school_token.split(".")[2]
+    assert urls and not any(signature in u for u in urls) and signature not in page.url
+    assert await page.context.cookies() == []
+    assert await page.evaluate("sessionStorage.getItem('xueji.token')") == school_token
+    assert "登录有效至" in await page.locator("#session").inner_text()
+    await page.get_by_role("button", name="退出").click()
+    await page.get_by_label("操作员令牌 (JWT)").wait_for()
+    assert await page.evaluate("sessionStorage.getItem('xueji.token')") is None
 
 
 def _term_around(today: date) -> dict[str, Any]:
@@ -308,7 +322,7 @@ async def assert_every_control_labelled(page: Any) -> None:
     assert await page.evaluate(UNLABELLED) == []
 
 
-async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exception(workbench, wait_for):
+async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exception(workbench, wait_for, tmp_path):
     # A child enrolled in one county; the neighbouring county's clerk enrolls a child alike but without an ID number.
     child = {"school_code": SCHOOL, "name": "林小明", "id_number": id_number("350602", date(2014, 2, 14), "001"),
              "gender": "male", "birth_date": "2014-02-14", "grade": 1, "school_year": 2026}  # fmt: skip
@@ -368,6 +382,19 @@ async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exc
     await recorded.wait_for()
     assert "exc_" in await recorded.inner_text()
     await bureau.locator("#exceptions-table tbody tr").filter(has_text="R27").wait_for(timeout=20_000)
+
+    # Exports are formula-safe: a cell starting with = + - @ tab or CR is neutralised, in CSV and in XLSX.
+    risky = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "平常的理由"]
+    csv_text = await bureau.evaluate("(row) => window.XUEJI_WB.exportFormats.csv([row])", risky)
+    assert csv_text.startswith('\ufeff"\'=HYPERLINK(""http://x"")",\'+1,\'-2,\'@SUM(A1),\'\tx,"\'\rx",平常的理由'), (
+        csv_text
+    )
+    async with bureau.expect_download() as listed:
+        await bureau.locator("#view [data-export=xlsx]").click()
+    saved = tmp_path / (await listed.value).suggested_filename
+    await (await listed.value).save_as(saved)
+    sheet = openpyxl.load_workbook(saved).active
+    assert [c.value for c in sheet[1]][:2] == ["规则", "条款"] and sheet["A2"].value == "R27"
 
     # The semester audit lists it; the bureau downloads the spreadsheet.
     await bureau.get_by_role("link", name="学期审计").click()
