@@ -304,3 +304,11 @@ def test_r14_guardians_and_household_register_feed_the_dedupe_index_and_a_change
     assert isinstance(changed, IdentityChanged) and changed.household_register == "350603"
     same = record.now.model_copy(update={"version": record.now.version + 1})
     assert identity_change(record.now, same) is None
+
+
+def test_r14_guardian_names_are_split_deduplicated_and_capped_for_the_identity_contract() -> None:
+    from xueji_registry.domain import BasicInfo
+
+    many = BasicInfo(guardians=("甲", "乙", "丙", "丁", "戊", "己"), guardian_name="甲、庚 辛；壬")
+    assert many.guardian_names() == ("甲", "乙", "丙", "丁", "戊", "己")
+    assert BasicInfo(guardian_name="陈建国 / 林美华").guardian_names() == ("陈建国", "林美华")

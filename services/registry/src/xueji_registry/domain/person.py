@@ -65,7 +65,8 @@ class BasicInfo(BaseModel):
         names = list(self.guardians)
         if self.guardian_name:
             names += [part for part in GUARDIAN_SEPARATORS.split(self.guardian_name) if part.strip()]
-        return tuple(dict.fromkeys(name.strip() for name in names))
+        # At most six, as the identity contract carries (a seventh name adds nothing the first six do not).
+        return tuple(dict.fromkeys(name.strip()[:50] for name in names))[:6]
 
 
 class BasicInfoPatch(BaseModel):
