@@ -7,13 +7,14 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 STACK = $(UV) run --frozen python deploy/local/localstack
 
-.PHONY: help bootstrap run test test-tools lint format types arch unit pytest bench asyncapi token calendar clean
+.PHONY: help bootstrap run test test-tools lint format types arch unit pytest bench asyncapi token token-subscriber calendar clean
 
 help:
 	@echo "make run     install what is missing, start Kafka, the store, all services and the demo province"
 	@echo "make test    install what is missing, start private servers, run every check and test, stop them"
 	@echo "make bench   the benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make token ROLE=county CODE=350602   a development operator token"
+	@echo "make token-subscriber NAME=exam-registration   a registered status subscriber's token (R52)"
 
 bootstrap:  ## uv, the locked Python environment, Kafka's jars, the FerretDB build
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -58,6 +59,9 @@ calendar:
 
 token:
 	@$(STACK) token $(or $(ROLE),county) $(or $(CODE),350602)
+
+token-subscriber:
+	@$(STACK) subscriber-token $(or $(NAME),exam-registration)
 
 clean:  ## removes local server data and builds (not the Maven or Go caches)
 	rm -rf .local deploy/local/kafka/target

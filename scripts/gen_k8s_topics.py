@@ -151,12 +151,20 @@ def kafka_user(service: str) -> dict[str, object]:
     acls += [_acl("topic", dlq(name), ["Describe", "Write"]) for name in reads if not name.endswith(".dlq")]
     # Consumer groups are settings.group(name): the service's own name comes first.
     acls.append(_acl("group", service, ["Describe", "Read"], "prefix"))
+    if service == "registry":  # R51: the audit asks the brokers which subscribers' groups read the public feed
+        acls += [_acl("group", name, ["Describe"], "prefix") for name in subscriber_names()]
     return {
         "apiVersion": "kafka.strimzi.io/v1beta2",
         "kind": "KafkaUser",
         "metadata": {"name": f"xueji-{service}", "labels": {"strimzi.io/cluster": CLUSTER}},
         "spec": {"authentication": {"type": "scram-sha-512"}, "authorization": {"type": "simple", "acls": acls}},
     }
+
+
+def subscriber_names() -> list[str]:
+    """Every status subscriber any province registers (a name no province uses grants nothing)."""
+    names = {s.name for p in sorted(POLICIES.glob("*.yaml")) for s in load_policy(p).status_subscribers}
+    return sorted(names)
 
 
 def subscriber_user(subscriber: StatusSubscriber) -> dict[str, object]:

@@ -72,3 +72,13 @@ class OperatorClaims(BaseModel):
         """True when this operator's level is `role` or above (school < county < ... < ministry)."""
         order = list(Role)
         return order.index(self.role) >= order.index(role)
+
+
+class SubscriberClaims(BaseModel):
+    """What a verified token of another system says (R52): which registered status subscriber it is. It has no role
+    and no jurisdiction, so no operator route accepts it; only the routes for subscribers do."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sub: str = Field(min_length=1)
+    subscriber: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$", description="its name in status_subscribers")

@@ -4,6 +4,7 @@ install   resolve Kafka's jars and build FerretDB (idempotent)
 servers   start Kafka and FerretDB only, print their addresses, stop on Ctrl-C
 run       start servers, topics, the four services and the demo province; stop all on Ctrl-C
 token     print a development operator token: token ROLE CODE
+subscriber-token  print a status subscriber system's token: subscriber-token NAME (R52)
 """
 
 from __future__ import annotations
@@ -118,6 +119,11 @@ def main(argv: list[str]) -> int:
                 print("usage: token ROLE CODE   e.g. token county 350602", file=sys.stderr)
                 return 2
             print(keys.token(argv[1], argv[2]))
+        elif command == "subscriber-token":
+            if len(argv) != 2:
+                print("usage: subscriber-token NAME   e.g. subscriber-token exam-registration", file=sys.stderr)
+                return 2
+            print(keys.subscriber_token(argv[1]))
         else:
             print(__doc__, file=sys.stderr)
             return 2

@@ -38,3 +38,12 @@ def token(role: str, code: str, sub: str = "dev-operator", key_dir: Path = KEY_D
     private, _ = ensure_keys(key_dir)
     claims = OperatorClaims.model_validate({"sub": sub, "role": role, "code": code})
     return mint_token(private.read_text(), claims)
+
+
+def subscriber_token(name: str, key_dir: Path = KEY_DIR) -> str:
+    """A registered status subscriber's token (R52): the claim `subscriber`, no role, so no operator route takes it."""
+    from xueji_contracts.auth import SubscriberClaims
+    from xueji_kit.security import mint_token
+
+    private, _ = ensure_keys(key_dir)
+    return mint_token(private.read_text(), SubscriberClaims(sub=f"system:{name}", subscriber=name))

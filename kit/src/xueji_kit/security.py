@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims
 
+Claims = TypeVar("Claims", OperatorClaims, SubscriberClaims)
 _bearer = HTTPBearer(auto_error=False, description="operator token: `make token ROLE=county CODE=350602`")
 
 
@@ -23,6 +24,13 @@ class TokenVerifier:
         self._audience = audience
 
     def verify(self, token: str) -> OperatorClaims:
+        return self._claims(token, OperatorClaims)
+
+    def verify_subscriber(self, token: str) -> SubscriberClaims:
+        """Another system's token (R52): signed like an operator's, naming the subscriber instead of a role."""
+        return self._claims(token, SubscriberClaims)
+
+    def _claims(self, token: str, claims: type[Claims]) -> Claims:
         if not self._key:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no token verification key is configured")
         try:
@@ -34,7 +42,7 @@ class TokenVerifier:
                 audience=self._audience,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
-            return OperatorClaims.model_validate(raw)
+            return claims.model_validate(raw)
         except jwt.ExpiredSignatureError:
             raise _unauthorized("token expired") from None
         except jwt.InvalidTokenError as exc:
@@ -73,6 +81,19 @@ def current_operator(
 Operator = Annotated[OperatorClaims, Depends(current_operator)]
 
 
+def current_subscriber(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> SubscriberClaims:
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify_subscriber(credentials.credentials)
+
+
+Subscriber = Annotated[SubscriberClaims, Depends(current_subscriber)]
+
+
 def require_jurisdiction(operator: OperatorClaims, code: str, *, at_least: Role = Role.SCHOOL) -> None:
     """403 unless the operator's level is high enough and `code` lies in their jurisdiction (R50)."""
     if not operator.at_least(at_least):
@@ -85,7 +106,7 @@ def require_jurisdiction(operator: OperatorClaims, code: str, *, at_least: Role 
 
 def mint_token(
     private_key: str,
-    claims: OperatorClaims,
+    claims: OperatorClaims | SubscriberClaims,
     *,
     issuer: str = "xueji",
     audience: str = "xueji",

@@ -8,11 +8,11 @@ Messages written before 1.1 carry none of these fields; every new field is optio
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 CONTRACT_VERSION = "1.1"
 
@@ -163,6 +163,11 @@ class StudentStatusRecorded(BaseModel):
         default=(), description="key_information_corrected: which items (their values are never published) (1.1)"
     )
 
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_in_utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
 
 class StudentStatusSnapshot(BaseModel):
     """A student's latest public status on the compacted `student.status.snapshot.v1` (keyed by student_id): what
@@ -190,3 +195,8 @@ class StudentStatusSnapshot(BaseModel):
     effective_on: date
     recorded_at: AwareDatetime
     closed: bool = Field(default=False, description="the record takes no more changes (deleted, refused)")
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)

@@ -40,6 +40,7 @@ from xueji_registry import (
     progression_api,
     rosters_api,
     school_directory,
+    subscriber_api,
 )
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
@@ -149,6 +150,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         rosters_api.router,
         graduation_api.router,
         school_directory.router,
+        subscriber_api.router,
     ]
     app = runtime.http_app(routers)
     settings_used: RegistrySettings = runtime.settings  # type: ignore[assignment]

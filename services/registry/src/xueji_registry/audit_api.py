@@ -22,9 +22,11 @@ from xueji_registry.api import runtime_of
 from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
 from xueji_registry.exports import safe_row
+from xueji_registry.feed_recipients import feed_recipients
 from xueji_registry.identity_views import identity_views_of
 from xueji_registry.records import records_under
 from xueji_registry.rule_exceptions import audit_row, exceptions_under
+from xueji_registry.subscriber_api import status_subscribers
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 CST = ZoneInfo("Asia/Shanghai")
@@ -100,6 +102,8 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
         "exceptions_by_rule": dict(sorted(Counter(e["rule"] for e in exceptions).items())),
         # R52: every time a full ID number of a record here was shown, by whom and when.
         "identity_views": await views.under(code) if views is not None else [],
+        # R52: the systems that receive the public status feed, their consent, and what the brokers saw them read.
+        "status_feed_recipients": await feed_recipients(runtime, status_subscribers(request)),
     }
 
 
@@ -132,6 +136,11 @@ async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: 
         listed.append(
             safe_row([", ".join(v) if isinstance(v := exception[key], list) else v for _, key in EXCEPTION_COLUMNS])
         )
+    recipients = book.create_sheet("状态订阅 feed recipients")
+    recipients.append(["系统 system", "名称 title", "同意书文号 consent", "同意机关 granted by", "已接收 received"])
+    for r in report["status_feed_recipients"]:
+        received = {True: "是 yes", False: "否 no", None: "未知 unknown"}[r["received_feed"]]
+        recipients.append(safe_row([r["name"], r["title"], r["consent_reference"], r["granted_by"], received]))
     summary = book.create_sheet("汇总 summary")
     summary.append(safe_row(["辖区 jurisdiction", report["jurisdiction"]]))
     summary.append(safe_row(["生成时间 generated at", report["generated_at"]]))
