@@ -114,3 +114,10 @@ def test_r50_as_a_pydantic_field_a_division_is_validated_text_in_and_out():
 def test_r50_province_of_names_the_province_digits_and_none_for_the_nation():
     assert province_of("3506020001") == province_prefix("350602") == "35"
     assert province_of("000000") == ""
+
+
+def test_r50_at_a_level_is_the_division_there_that_holds_the_code():
+    school = Division.parse("3506020001")
+    assert [school.at(level).code for level in DivisionLevel] == ["000000", "350000", "350600", "350602", "3506020001"]
+    with pytest.raises(InvalidDivision, match="350602 is a county; it lies in no school"):
+        Division.parse("350602").at(DivisionLevel.SCHOOL)

@@ -96,6 +96,13 @@ class Division:
         school's ten."""
         return self.code[: _PREFIX_LENGTH[self.level]]
 
+    def at(self, level: DivisionLevel) -> Division:
+        """The division at `level` this one lies in (itself at its own level); InvalidDivision below its level."""
+        self._at_least(level, level.value)
+        if level is DivisionLevel.NATION:
+            return _parse(NATION_CODE)
+        return _parse(self.code[: _PREFIX_LENGTH[level]].ljust(6, "0"))
+
     @property
     def province(self) -> Division:
         """The province this division lies in (itself for a province); the nation lies in none."""

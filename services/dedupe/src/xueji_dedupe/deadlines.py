@@ -16,6 +16,7 @@ from typing import Any
 
 from xueji_contracts.calendar import WorkingDayCalendar, national_calendar
 from xueji_contracts.calendar.deadlines import stage_deadline
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewDeadlineState
 from xueji_contracts.policy import calendar_for, load_policy
@@ -34,7 +35,7 @@ PHASES = {"due_soon": ReviewDeadlineState.DUE_SOON, "overdue": ReviewDeadlineSta
 
 def city_bureau(county_code: str) -> str:
     """The bureau an overdue county review escalates to (R22 chain school -> county -> city -> province)."""
-    return f"{county_code[:4]}00"
+    return Division.parse(county_code).city.code
 
 
 class ReviewDeadlines:

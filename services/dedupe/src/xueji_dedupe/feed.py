@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRemoved, PersonIdentity
 from xueji_dedupe.domain import CandidateRecord, CheckRequest
@@ -40,7 +41,7 @@ def region_of(person: PersonIdentity) -> str:
         return person.id_number[:6]
     if person.status_number and person.status_number[0] == "G":
         return person.status_number[1:7]
-    return person.school_code[:6]
+    return Division.parse(person.school_code).county.code
 
 
 def facts_of(person: PersonIdentity) -> dict[str, Any]:

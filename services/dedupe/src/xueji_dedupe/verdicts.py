@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
+from xueji_contracts.division import Division
 from xueji_contracts.identity import mask_id_number
 from xueji_contracts.messages.dedupe import (
     CheckRequested,
@@ -105,7 +106,7 @@ def case_opened(
     """The event opening a review case for the bureau of the new record's county (R14, R50)."""
     case = ReviewCaseOpened(
         case_id=answer.review_case_id or "",
-        county_code=request.school_code[:6],
+        county_code=Division.parse(request.school_code).county.code,
         school_code=request.school_code,
         student_id=request.student_id,
         candidate_student_id=answer.existing_student_id or "",

@@ -114,7 +114,7 @@ async def stages(
 
 
 def _stage_row(fields: dict[str, Any]) -> dict[str, Any]:
-    fields["jurisdiction_name"] = name_of(fields["jurisdiction"][:6]) if len(fields["jurisdiction"]) == 6 else None
+    fields["jurisdiction_name"] = name_of(fields["jurisdiction"]) if len(fields["jurisdiction"]) == 6 else None
     return fields
 
 

@@ -11,6 +11,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.division import Division
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 
@@ -18,13 +19,7 @@ from xueji_kit.store import Document
 def jurisdiction_prefix(code: str) -> str:
     """The leading digits every school under `code` shares: a school itself, 350602 a county, 350600 a city
     (3506), 350000 a province (35)."""
-    if len(code) == 10:
-        return code
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
+    return Division.parse(code).prefix
 
 
 class IdentityViews:

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.messages.status import StatusState
@@ -168,7 +169,8 @@ async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:
     """R03: each county's L (with an ID number) or J counter, unique (a redelivery may skip one)."""
     by_scope: dict[str, list[int]] = {}
     for i, p in enumerate(waiting):
-        by_scope.setdefault(f"{'L' if p.body.id_number else 'J'}:{p.body.school_code[:6]}", []).append(i)
+        county = Division.parse(p.body.school_code).county
+        by_scope.setdefault(f"{'L' if p.body.id_number else 'J'}:{county}", []).append(i)
     counters = [0] * len(waiting)
     for scope, members in by_scope.items():
         won = await sequences.next_unique_many(scope, [waiting[i].student_id for i in members])

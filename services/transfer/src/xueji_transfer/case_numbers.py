@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from xueji_contracts.division import Division
 from xueji_kit.store import Document, insert_once
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -22,7 +23,7 @@ NUMBER = re.compile(r"^ZX-(\d{6})-(\d{4})-(\d{6,})$")
 
 
 def scope_of(receiving_school: str, at: datetime) -> str:
-    return f"ZX-{receiving_school[:6]}-{at.astimezone(CST).year}"
+    return f"ZX-{Division.parse(receiving_school).county.code}-{at.astimezone(CST).year}"
 
 
 def number(scope: str, seq: int) -> str:

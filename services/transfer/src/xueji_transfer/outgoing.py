@@ -63,8 +63,7 @@ def published(case: TransferCase, event: TransferEvent) -> Iterator[Published]:
 
 def _paper(case: TransferCase, event: TransferEvent) -> PaperRecord | None:
     """A student from another province accepted offline: the receiving registry starts the record from the form."""
-    application = case.application
-    if not isinstance(event, oe.OfflineAccepted) or application.sending.code[:2] == application.receiving.code[:2]:
+    if not isinstance(event, oe.OfflineAccepted) or not case.application.interprovincial:
         return None
     return PaperRecord.model_validate(event.record)  # validated when the school accepted (R23)
 

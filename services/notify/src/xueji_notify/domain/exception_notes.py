@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xueji_contracts.division import Division, DivisionLevel
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_notify.domain.notification import Kind, Notification, Severity, about
@@ -30,7 +31,9 @@ def exception_recorded(message: Envelope[RuleExceptionRecorded]) -> list[Notific
         "occurred_at": p.occurred_at.isoformat(),
         "subject_kind": p.subject_kind,
     }
-    to = [p.jurisdiction[:6]] + ([p.school_code] if p.school_code else [])
+    where = Division.parse(p.jurisdiction)  # a school's exception is also its county bureau's
+    bureau = where.county if where.level is DivisionLevel.SCHOOL else where
+    to = [bureau.code] + ([p.school_code] if p.school_code else [])
     return [
         about(message, Kind.RULE_EXCEPTION, Severity.INFO, code, title, p.subject_id, details=details)
         for code in dict.fromkeys(to)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from xueji_contracts.division import Division, DivisionLevel
+
 
 class NodeLevel(StrEnum):
     NATION = "nation"
@@ -68,5 +70,11 @@ def is_node(value: str) -> bool:
 
 
 def scopes_of(code: str) -> list[str]:
-    """Every prefix an operator above `code` holds, so each level's inbox is one equality lookup."""
-    return sorted({code[:2], code[:4], code[:6], code})
+    """Every prefix an operator above `code` holds, so each level's inbox is one equality lookup. (The nation's
+    prefix "" is not one of them: the Ministry has no inbox here.)"""
+    division: Division | None = Division.parse(code)
+    scopes = {code}
+    while division is not None and division.level is not DivisionLevel.NATION:
+        scopes.add(division.prefix)
+        division = division.parent
+    return sorted(scopes)

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from xueji_contracts.calendar.deadlines import end_of_local_day
+from xueji_contracts.division import Division
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.absence import report_due
 from xueji_registry.domain.change_kinds import ChangeKind
@@ -76,13 +77,14 @@ class Deadline:
     @property
     def jurisdiction(self) -> str:
         """Who must act: the school, or for a bureau's duty the school's county bureau."""
-        return self.school_code[:6] if self.kind in BUREAU_DUTIES else self.school_code
+        return Division.parse(self.school_code).county.code if self.kind in BUREAU_DUTIES else self.school_code
 
     @property
     def bureau(self) -> str:
         """Who hears of it when it is overdue: the county bureau of the school (R02 "flagged to the county"), or for
         a bureau's own duty the city bureau above it."""
-        return f"{self.school_code[:4]}00" if self.kind in BUREAU_DUTIES else self.school_code[:6]
+        school = Division.parse(self.school_code)
+        return school.city.code if self.kind in BUREAU_DUTIES else school.county.code
 
 
 def _status_file(state: StudentStatus | None) -> Deadline | None:

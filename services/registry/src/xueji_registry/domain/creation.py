@@ -6,6 +6,7 @@ from datetime import datetime
 
 from xueji_contracts.auth import Role
 from xueji_contracts.calendar.deadlines import local_date
+from xueji_contracts.division import Division
 from xueji_contracts.identity import birth_date_of, mask_id_number
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import periods
@@ -40,7 +41,7 @@ def enroll(
     graduation_grade = command.graduation_grade or rules.graduation_grades[command.segment]
     if command.grade > graduation_grade:
         raise Refused("R02", f"grade {command.grade} is past the graduation grade {graduation_grade}", field="grade")
-    county = command.school_code[:6]
+    county = Division.parse(command.school_code).county.code
     # No obtainable ID number: a J number; otherwise L until the national checks allow G (R03).
     allocate = temporary_number if identity.id_number is not None else no_id_number
     possible = check.outcome is DuplicateOutcome.POSSIBLE

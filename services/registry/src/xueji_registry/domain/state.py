@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_contracts.division import Division
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, SuspensionCause
 from xueji_registry.domain.event_base import Actor
@@ -115,7 +116,7 @@ class StudentStatus(_Frozen):
 
     @property
     def county_code(self) -> str:
-        return self.school_code[:6]
+        return Division.parse(self.school_code).county.code
 
     def pending_change(self, change_id: str) -> PendingChange | None:
         return next((p for p in self.pending if p.change_id == change_id), None)

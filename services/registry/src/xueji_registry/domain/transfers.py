@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from xueji_contracts.auth import province_of
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.commands import RecordTransferIn, RecordTransferOut
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
@@ -49,7 +50,7 @@ def transfer_out(command: RecordTransferOut, state: StudentStatus, now: datetime
     if command.transfer_id in state.transfers:
         return []
     _eligible(state, "transfer out")
-    if command.receiving_school[:2] == state.school_code[:2]:
+    if province_of(command.receiving_school) == province_of(state.school_code):
         raise Refused("R28", "a transfer inside the province is recorded as a transfer in", field="receiving_school")
     moved = _moved(command, state.student_id, now, state.state)
     return [TransferredOut(**moved, transfer_id=command.transfer_id, receiving_school=command.receiving_school)]

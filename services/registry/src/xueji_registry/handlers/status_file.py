@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims, Role, province_of
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_kit.runtime import ServiceRuntime
@@ -21,7 +22,9 @@ async def on_status_file(
         return  # addressed to another province (our own files read back, or a mirror that carries all)
     # The same transfer id as the case's own completion message: whichever comes second changes nothing.
     command = RecordTransferIn(
-        operator=OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=file.receiving_school[:6]),
+        operator=OperatorClaims(
+            sub="transfer-service", role=Role.COUNTY, code=Division.parse(file.receiving_school).county.code
+        ),
         reason=f"transfer {file.transfer_id} from {file.sending_school}: electronic status file received",
         transfer_id=file.transfer_id,
         receiving_school=file.receiving_school,

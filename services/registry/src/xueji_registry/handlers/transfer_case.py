@@ -12,6 +12,7 @@ import structlog
 from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims, Role, province_of
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
 from xueji_kit.runtime import ServiceRuntime
@@ -25,7 +26,7 @@ log = structlog.get_logger("registry.transfer_case")
 
 
 def _service(school: str) -> OperatorClaims:
-    return OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=school[:6])
+    return OperatorClaims(sub="transfer-service", role=Role.COUNTY, code=Division.parse(school).county.code)
 
 
 async def on_transfer_case(

@@ -1,15 +1,16 @@
 """Jurisdiction codes by level and who is next up when a stage breaches (R22, R50).
 
-A school code is its county's 6-digit division code plus 4 digits; a county 350602 lies in city
-350600 and province 350000, so every level above a code is a prefix padded with zeros.
+The codes themselves (what lies in what) are contracts' `Division`; this module maps the transfer's
+escalation levels onto it.
 """
 
 from __future__ import annotations
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.division import NATION_CODE, Division, DivisionLevel
 from xueji_contracts.messages.transfer import Level
 
-NATIONAL = "000000"  # the Ministry acts for the whole country; it has no division code of its own
+NATIONAL = NATION_CODE  # the Ministry acts for the whole country; it has no division code of its own
 
 _ROLE = {
     Level.SCHOOL: Role.SCHOOL,
@@ -18,46 +19,35 @@ _ROLE = {
     Level.PROVINCE: Role.PROVINCE,
     Level.MINISTRY: Role.MINISTRY,
 }
+_DIVISION_LEVEL = {
+    Level.SCHOOL: DivisionLevel.SCHOOL,
+    Level.COUNTY: DivisionLevel.COUNTY,
+    Level.CITY: DivisionLevel.CITY,
+    Level.PROVINCE: DivisionLevel.PROVINCE,
+    Level.MINISTRY: DivisionLevel.NATION,
+}
+_LEVEL = {division: level for level, division in _DIVISION_LEVEL.items()}
 
 
 def county_code(code: str) -> str:
-    return code[:6]
+    return Division.parse(code).county.code
 
 
 def city_code(code: str) -> str:
-    return code[:4] + "00"
-
-
-def province_code(code: str) -> str:
-    return code[:2] + "0000"
+    return Division.parse(code).city.code
 
 
 def code_at(level: Level, code: str) -> str:
     """The jurisdiction at `level` that contains `code` (a school or division code)."""
-    if level is Level.SCHOOL:
-        if len(code) != 10:
-            raise ValueError(f"{code} is not a school code")
-        return code
-    if level is Level.COUNTY:
-        return county_code(code)
-    if level is Level.CITY:
-        return city_code(code)
-    if level is Level.PROVINCE:
-        return province_code(code)
-    return NATIONAL
+    division = Division.parse(code)
+    if level is Level.SCHOOL and division.level is not DivisionLevel.SCHOOL:
+        raise ValueError(f"{code} is not a school code")
+    return division.at(_DIVISION_LEVEL[level]).code
 
 
 def level_of(code: str) -> Level:
     """The level a code names: 10 digits a school, 350000 a province, 350600 a city, 350602 a county."""
-    if len(code) == 10:
-        return Level.SCHOOL
-    if code == NATIONAL:
-        return Level.MINISTRY
-    if code.endswith("0000"):
-        return Level.PROVINCE
-    if code.endswith("00"):
-        return Level.CITY
-    return Level.COUNTY
+    return _LEVEL[Division.parse(code).level]
 
 
 def next_up(level: Level, chain: tuple[Level, ...], steps: int = 1) -> Level | None:

@@ -79,7 +79,7 @@ def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> 
         raise Refused("R23", _not_open(case, "acceptance"))
     student_id = case.application.student_id
     assert student_id is not None  # an application without a status is refused (R20)
-    if case.application.sending.code[:2] != receiving[:2]:
+    if case.application.interprovincial:
         _paper_record(command.record)
     return [
         OfflineAccepted(

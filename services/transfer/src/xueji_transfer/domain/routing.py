@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from xueji_contracts.auth import is_jurisdiction_code
 from xueji_contracts.messages.transfer import Level
 from xueji_contracts.policy.complaints import ComplaintChannel, Complaints
-from xueji_transfer.domain.jurisdiction import NATIONAL, code_at, level_of
+from xueji_transfer.domain.jurisdiction import NATIONAL, code_at, county_code, level_of
 
 _ORDER = (Level.SCHOOL, Level.COUNTY, Level.CITY, Level.PROVINCE, Level.MINISTRY)
 
@@ -57,9 +57,9 @@ def route_dispute(
     level, code = _covering(parties)
     channels = complaints or Complaints()
     if level is Level.SCHOOL and about_school_act:
-        level, code = Level.COUNTY, code[:6]  # no one judges their own act
+        level, code = Level.COUNTY, county_code(code)  # no one judges their own act
     elif level is Level.SCHOOL:
-        county = code[:6]
+        county = county_code(code)
         return Route(
             level=level,
             code=code,
