@@ -14,6 +14,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from xueji_kit.edge import BodyGuard
+from xueji_kit.errors import describe_errors
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
 
@@ -53,18 +54,32 @@ def allow_cross_origin(app: FastAPI, origins: Sequence[str]) -> None:
 def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     app.add_middleware(BodyGuard)  # size, UTF-8 and control characters, before any route reads a body
     app.add_middleware(CorrelationMiddleware)
+    describe_errors(app)  # the OpenAPI document names the error answers as the services give them
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB answer")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: Kafka and MongoDB answer",
+        responses={503: {"description": "not ready: the checks say which dependency failed"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await ready()
         ok = all(checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        },
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -166,7 +166,17 @@ async def exceptions(operator: Operator, request: Request, node: NodeQuery = Non
     return {"node": node, "total": len(rows), "by_rule": dict(sorted(by_rule.items())), "exceptions": rows}
 
 
-@router.get("/events", summary="Server-sent events: `changed` names the nodes whose counts changed")
+@router.get(
+    "/events",
+    summary="Server-sent events: `changed` names the nodes whose counts changed",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "an endless event stream",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def events(operator: Operator, request: Request) -> EventSourceResponse:
     feed: ChangeFeed = request.app.state.feed
     queue = feed.subscribe()

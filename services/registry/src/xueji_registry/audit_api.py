@@ -115,7 +115,20 @@ async def audit(request: Request, operator: Operator, jurisdiction: Jurisdiction
     return await _audit(request, operator, jurisdiction)
 
 
-@router.get("/audit.xlsx", summary="R51: the same audit as a spreadsheet (ID numbers masked)")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/audit.xlsx",
+    summary="R51: the same audit as a spreadsheet (ID numbers masked)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the audit workbook",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: Jurisdiction = None) -> Response:
     report = await _audit(request, operator, jurisdiction)
     book = Workbook()
@@ -164,6 +177,6 @@ async def audit_spreadsheet(request: Request, operator: Operator, jurisdiction: 
     name = f"audit-{report['jurisdiction']}-{report['generated_at'][:10]}.xlsx"
     return Response(
         buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,0 +1,111 @@
+"""The error answers every service gives, as its OpenAPI document describes them: one shared model instead of
+FastAPI's `{loc, msg, type}` (the services never answer that), and the statuses a route can answer besides 2xx.
+
+422 names each problem as `{field, reason, in}`; a rule's refusal (403, 409, some 422) adds `rule` and `reason`
+beside `detail`; 401, 404, 413 and 503 carry a sentence in `detail`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FieldProblem(BaseModel):
+    """One problem of a request: the field (dotted path), why, and where the field was."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str = Field(examples=["id_number"])
+    reason: str = Field(examples=["the check character does not match (R06)"])
+    in_: Literal["body", "query", "path", "header"] = Field(alias="in")
+
+
+class RuleRefusal(BaseModel):
+    """A domain rule refused the request, naming the rule, the reason and (where one is to blame) the field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule: str | None = None
+    reason: str
+    field: str | None = None
+
+
+class InvalidRequest(BaseModel):
+    """422: every problem of the request, each naming its field; or a rule's refusal naming the field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: list[FieldProblem] | RuleRefusal
+
+
+class Problem(BaseModel):
+    """401, 403, 404, 409, 413, 503: what went wrong in a sentence (or the problems, or the refusal), and for a
+    rule's refusal the rule, the reason and the state it found."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str | list[FieldProblem] | dict[str, Any]
+    rule: str | None = None
+    reason: str | None = None
+
+
+_SENTENCES = {
+    "401": "No valid operator token (missing, expired, wrongly signed or for another audience)",
+    "403": "The operator's role may not do this, or the named jurisdiction is not theirs (R50)",
+    "404": "No such resource in the operator's jurisdiction (an outsider hears the same as for a missing one)",
+    "409": "A rule refused it in the resource's present state (the answer names the rule)",
+    "413": "The body is larger than this route takes; refused before it is read",
+    "422": "The request is invalid: each problem names the field and the reason",
+    "503": "A dependency (the store, the broker, the token key) is unavailable; retry later",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    if not path.startswith("/v1/"):
+        return ["422"] if operation.get("parameters") or operation.get("requestBody") else []
+    found = ["401", "403", "503"]
+    if "{" in path:
+        found.append("404")
+    if method != "get":
+        found.append("409")
+    if operation.get("requestBody"):
+        found.append("413")
+    if operation.get("requestBody") or operation.get("parameters") or method != "get":
+        found.append("422")
+    return found
+
+
+def describe_errors(app: FastAPI) -> None:
+    """The app's OpenAPI document with the shared error models on every route."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        for model in (InvalidRequest, Problem):
+            generated = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+            schemas.update(generated.pop("$defs", {}))
+            schemas[model.__name__] = generated
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                for status in _statuses(path, method, operation):
+                    model = InvalidRequest if status == "422" else Problem
+                    responses[status] = {"description": _SENTENCES[status], **_ref(model)}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = document  # type: ignore[method-assign]
