@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_kit.security import Operator
+from xueji_contracts.auth import Role
+from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import records
 from xueji_registry.api import runtime_of
 from xueji_registry.changes_api import http_error
@@ -41,6 +42,12 @@ class FreshmanBody(BaseModel):
 async def register_freshman(
     student_id: str, body: FreshmanBody, operator: Operator, request: Request
 ) -> dict[str, Any]:
+    # Who may act is settled before anything about the record is said (R50): the school registering, itself.
+    if operator.role is not Role.SCHOOL:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"a freshman registration (R07) is for a school operator, not {operator.role}"
+        )
+    require_jurisdiction(operator, body.school_code)
     runtime = runtime_of(request)
     if await records.load(runtime, student_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
