@@ -43,7 +43,8 @@ NAME = "陈小雨"
 STUDENT = {"school_code": SCHOOL, "name": NAME, "id_number": RAW_ID, "gender": "female",
            "birth_date": "2019-05-01", "grade": 1, "school_year": 2026}  # fmt: skip
 OUTSIDERS = [("school", "3506020002"), ("county", "350603"), ("city", "350500"), ("province", "430000")]
-MISSING = {"student_id": "stu_00000000000000000000000000000000", "transfer_id": "tr_00000000000000000000000000000000"}
+MISSING = {"student_id": "stu_00000000000000000000000000000000", "transfer_id": "tr_00000000000000000000000000000000",
+           "notification_id": "00000000-0000-0000-0000-000000000000", "webhook_id": "wh_0000000000000000"}  # fmt: skip
 
 
 def _forged(signing_keys: tuple[str, str]) -> dict[str, str]:
@@ -121,8 +122,14 @@ async def test_r50_r52_no_route_answers_an_outsider_or_a_forged_token(start_app,
     driver = Driver(transfer, token, Clock(day(date(2025, 3, 10))))  # inside the application's term (R27)
     transfer.app.state.transfer.clock = driver.clock
     transfer_id = await driver.apply()
-    seeded = {"student_id": student_id, "transfer_id": transfer_id}
+    county = {"Authorization": f"Bearer {token('county', '350602')}"}
     await wait_for(lambda: _has_notes(notify, token("county", "350602")))
+    notes = (await notify.get("/v1/inbox", headers=county)).json()["notifications"]
+    hook = {"url": "https://example.org/h", "jurisdiction": "350602", "consent_reference": "闽教基〔2026〕12号"}
+    webhook = await notify.post("/v1/webhooks", json=hook, headers=county)
+    assert webhook.status_code == 201, webhook.text
+    seeded = {"student_id": student_id, "transfer_id": transfer_id, "notification_id": notes[0]["notification_id"],
+              "webhook_id": webhook.json()["webhook_id"]}  # fmt: skip
 
     leaks: list[str] = []
     forged = _forged(signing_keys)
@@ -137,7 +144,7 @@ async def test_r50_r52_no_route_answers_an_outsider_or_a_forged_token(start_app,
                 if real.status_code >= 500:
                     leaks.append(f"{route} as {who}: {real.status_code} {real.text[:200]}")
                 body = _without(real.text, {k: v for k, v in seeded.items() if v in str(real.request.url)})
-                if any(secret in body for secret in (RAW_ID, NAME, "350602********0016", student_id, transfer_id)):
+                if any(secret in body for secret in (RAW_ID, NAME, "350602********0016", *seeded.values())):
                     leaks.append(f"{route} as {who}: {real.status_code} shows the student or case: {real.text[:300]}")
                 if names_seeded:
                     missing = await _send(client, case, token(*who), MISSING)

@@ -107,13 +107,13 @@ async def test_r50_county_sees_only_its_review_cases(start_app, isolation, token
     other_county = await dedupe.post(
         f"/v1/review-cases/{siming['review_case_id']}/decision", json=body, headers=auth(token, "county", ZHANGZHOU)
     )
-    assert other_county.status_code == 403
+    assert other_county.status_code == 404  # outside: told what a missing case answers (R50)
     city = await dedupe.post(
         f"/v1/review-cases/{siming['review_case_id']}/decision", json=body, headers=auth(token, "city", "350200")
     )
     assert city.status_code == 403  # the county bureau verifies (R50); the city supervises
     shown = await dedupe.get(f"/v1/review-cases/{siming['review_case_id']}", headers=auth(token, "county", ZHANGZHOU))
-    assert shown.status_code == 403
+    assert shown.status_code == 404
 
 
 async def test_index_survives_restart(isolation, signing_keys, wait_for):

@@ -44,7 +44,7 @@ async def list_cases(
 @router.get("/{case_id}", summary="One review case, with both records (ID numbers masked)")
 async def show_case(case_id: str, operator: Operator, request: Request) -> dict[str, Any]:
     case = await cases_of(request).get(case_id)
-    if case is None:
+    if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
     require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
     return _shown(case)
@@ -56,7 +56,7 @@ async def decide(case_id: str, body: DecisionBody, operator: Operator, request: 
         raise HTTPException(status.HTTP_403_FORBIDDEN, "review cases are decided by the county bureau (R50)")
     cases = cases_of(request)
     case = await cases.get(case_id)
-    if case is None:
+    if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
     require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
     try:

@@ -66,7 +66,7 @@ async def inbox(
 
 async def _visible(request: Request, operator: Operator, notification_id: str) -> Document:
     doc = await _inbox(request).get(notification_id)
-    if doc is None:
+    if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no notification {notification_id}")
     require_jurisdiction(operator, doc["jurisdiction"])
     return doc

@@ -122,7 +122,7 @@ def _stage_row(fields: dict[str, Any]) -> dict[str, Any]:
 async def stage(operator: Operator, request: Request, key: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
     store = _store(request)
     doc = await store.stage(key)
-    if doc is None:
+    if doc is None or not str(doc["node"]).startswith(operator.prefix):  # outside: as if missing (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no stage {key}")
     _node(operator, doc["node"])
     today = local_day(datetime.now(UTC))

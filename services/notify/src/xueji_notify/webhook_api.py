@@ -77,7 +77,7 @@ async def webhooks(operator: Operator, request: Request) -> dict[str, Any]:
 
 async def _visible(request: Request, operator: Operator, webhook_id: str) -> Document:
     doc = await _store(request).webhook(webhook_id)
-    if doc is None:
+    if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
     require_jurisdiction(operator, doc["jurisdiction"])
     return doc
