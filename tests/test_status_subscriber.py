@@ -159,3 +159,25 @@ async def test_r52_a_late_subscriber_bootstraps_from_the_snapshot_to_the_same_ga
     ):
         assert recipients[name]["received_feed"] is True and recipients[name]["consent_reference"]
         assert recipients[name]["consumer_groups"][group]["student.status.v1"] > 0
+
+
+async def test_r52_the_example_runs_from_the_command_line_as_the_guide_shows(
+    start_app, isolation, signing_keys, tmp_path
+):
+    """docs/subscribers.md runs the file with --bootstrap, --group, --registry, --token, --seconds and --out."""
+    import json
+    import subprocess
+
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    await _changes(registry.app.state.runtime, range(1, 4), range(3))
+    out = tmp_path / "copy.json"
+    token = mint_token(signing_keys[0], SubscriberClaims(sub="system", subscriber="exam-registration"))
+    command = [sys.executable, str(ROOT / "docs" / "subscriber" / "subscriber.py"), "--bootstrap", isolation.servers.kafka,
+               "--group", "exam-registration.cli", "--prefix", isolation.topic_prefix, "--registry",
+               "http://127.0.0.1:9", "--token", token, "--seconds", "8", "--out", str(out)]  # fmt: skip
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary == {"students": 3, "by_state": {"enrolled": 3}, "gaps": 0}
+    copy = json.loads(out.read_text())
+    assert {s: status["sequence"] for s, status in copy.items()} == {_student_id(n): 3 for n in range(1, 4)}
