@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import notify_events as ev
 import openpyxl
 import pytest
 
@@ -322,7 +323,12 @@ async def assert_every_control_labelled(page: Any) -> None:
     assert await page.evaluate(UNLABELLED) == []
 
 
-async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exception(workbench, wait_for, tmp_path):
+async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exception(
+    workbench, wait_for, tmp_path, isolation
+):
+    # Meanwhile a stage at one of the county's schools went overdue and was escalated to the bureau (R22).
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.breached("tr_overdue_1", datetime.now(UTC) - timedelta(days=1), SCHOOL, to="350602"))
     # A child enrolled in one county; the neighbouring county's clerk enrolls a child alike but without an ID number.
     child = {"school_code": SCHOOL, "name": "林小明", "id_number": id_number("350602", date(2014, 2, 14), "001"),
              "gender": "male", "birth_date": "2014-02-14", "grade": 1, "school_year": 2026}  # fmt: skip
@@ -370,6 +376,20 @@ async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exc
 
     # An exception to R27 for a first-grade pupil in the first semester, by the receiving county bureau.
     bureau = await workbench.session("county", "350602")
+    # The unread badge names the escalations; reading one in the inbox takes it off the count.
+    badge = bureau.locator("#alerts-count")
+    await badge.wait_for(timeout=20_000)
+    before = int(await badge.inner_text())
+    assert before >= 1
+    await bureau.locator("#alerts").click()
+    mark = bureau.get_by_role("button", name="标为已读: 超期升级", exact=False).first
+    await mark.click()
+    await (
+        bureau.locator("#alerts-count")
+        .filter(has_text=str(before - 1))
+        .or_(bureau.locator("#alerts[hidden]"))
+        .wait_for(state="attached")
+    )
     await bureau.get_by_role("link", name="例外登记").click()
     await bureau.get_by_label("条款").select_option("first_grade_first_semester")
     await bureau.get_by_label("学生标识", exact=True).fill(first.json()["student_id"])

@@ -35,7 +35,7 @@
     for (const [k, raw] of Object.entries(data || {})) {
       const v = Array.isArray(raw) ? raw.join("、") : raw;
       if (v === null || v === undefined || v === "" || typeof v === "object") continue;
-      dl.append(el("dt", { text: t(`p_${k}`) === `p_${k}` ? k : t(`p_${k}`) }), el("dd", { text: k === "school_code" ? wb.unit(String(v)) : String(v) }));
+      dl.append(el("dt", { text: t(`p_${k}`) === `p_${k}` ? k : t(`p_${k}`) }), el("dd", { text: k === "school_code" ? wb.unit(String(v)) : k === "gender" ? t(String(v)) : k === "score" ? `${Math.round(Number(v) * 100)}%` : String(v) }));
     }
     return el("section", { class: "panel" }, el("h3", { text: title }), dl);
   }

@@ -88,6 +88,8 @@ window.XUEJI_TEXT = {
     ev_line: "{what}：{level}（相似度 {pct}%），{side}", ev_for: "支持是同一人", ev_against: "支持不是同一人", ev_neutral: "不影响判断",
     ev_name: "姓名", ev_given_name: "名", ev_surname: "姓", ev_birth_date: "出生日期", ev_gender: "性别", ev_id_number: "身份证件号",
     ev_guardians: "监护人", ev_household_register: "户籍所在地", ev_birthplace: "出生地", ev_school: "学校",
+    ev_name_chars: "姓名用字", ev_name_pinyin: "姓名读音", ev_region: "地区", p_region_code: "地区码", p_score: "相似度", p_rule: "匹配规则",
+    lv_same_sound: "同音", lv_identical: "完全相同", lv_same_city: "同一设区市", lv_same_county: "同一县（区）", lv_none: "无",
     lv_same: "相同", lv_exact: "相同", lv_similar: "相近", lv_homophone: "同音", lv_different: "不同", lv_missing: "缺失", lv_one_char: "差一个字",
     // The dedupe service's feature and level names (R14 evidence of a review case).
     ev_name_chars: "姓名（字形）", ev_name_pinyin: "姓名（读音）", ev_region: "户籍地区", ev_status_number: "学籍号",
@@ -193,6 +195,8 @@ window.XUEJI_TEXT = {
     ev_line: "{what}: {level} ({pct}% alike), {side}", ev_for: "speaks for one person", ev_against: "speaks for two people", ev_neutral: "decides nothing",
     ev_name: "Name", ev_given_name: "Given name", ev_surname: "Surname", ev_birth_date: "Birth date", ev_gender: "Gender", ev_id_number: "ID number",
     ev_guardians: "Guardians", ev_household_register: "Household register", ev_birthplace: "Birthplace", ev_school: "School",
+    ev_name_chars: "Name characters", ev_name_pinyin: "Name sound", ev_region: "Region", p_region_code: "Region code", p_score: "Similarity", p_rule: "Matched by",
+    lv_same_sound: "sounds the same", lv_identical: "identical", lv_same_city: "same city", lv_same_county: "same county", lv_none: "none",
     lv_same: "same", lv_exact: "same", lv_similar: "similar", lv_homophone: "sounds alike", lv_different: "different", lv_missing: "missing", lv_one_char: "one character apart",
     ev_name_chars: "Name (characters)", ev_name_pinyin: "Name (reading)", ev_region: "Household region", ev_status_number: "Status number",
     lv_identical: "same", lv_same_sound: "reads the same", lv_sounds_alike: "sounds alike", lv_looks_alike: "looks alike", lv_partial: "partly the same",

@@ -194,7 +194,13 @@
   wb.learnNames = async function learnNames() {
     const answer = await wb.api("registry", "/v1/schools", { query: { under: wb.code().slice(0, 2) } });
     if (answer.ok && answer.body) for (const s of answer.body.schools || []) names.set(s.code, s.name);
-    for (const [code, name] of Object.entries((wb.state.config.divisions) || {})) names.set(code, name);
+    // A bureau's own division by name (the dashboard knows the names of divisions).
+    const code = wb.code();
+    if (code.length === 6 && !names.has(code)) {
+      const node = code.replace(/(00)+$/, "") || code;
+      const summary = await wb.api("notify", "/v1/dashboard/summary", { query: { node } });
+      if (summary.ok && summary.body.name) names.set(code, summary.body.name);
+    }
   };
 
   // ---- escalations: an unread badge --------------------------------------------------------------
