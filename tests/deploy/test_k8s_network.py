@@ -28,6 +28,7 @@ class Endpoint:
     namespace: str | None  # None: outside the cluster
     labels: dict[str, str] = field(default_factory=dict)
     ip: str = "10.244.1.10"
+    namespace_labels: dict[str, str] = field(default_factory=dict)
 
 
 def universe(build: Built, namespace: str) -> list[Endpoint]:
@@ -79,7 +80,7 @@ def peer_admits(peer: dict[str, Any], policy_namespace: str, endpoint: Endpoint)
     if endpoint.namespace is None:
         return False
     if "namespaceSelector" in peer:
-        namespace_labels = {"kubernetes.io/metadata.name": endpoint.namespace}
+        namespace_labels = {"kubernetes.io/metadata.name": endpoint.namespace, **endpoint.namespace_labels}
         if not selects(peer["namespaceSelector"], namespace_labels):
             return False
     elif endpoint.namespace != policy_namespace:
@@ -178,6 +179,11 @@ def test_kafka_listener_admits_the_services(built: dict[str, Built], overlay: st
     mirror = Endpoint("mirrormaker", namespace, {"strimzi.io/kind": "KafkaMirrorMaker2"})
     hub_mirror = Endpoint("hub-mirrormaker", "xueji-national", {"strimzi.io/kind": "KafkaMirrorMaker2"})
     everyone += [mirror, hub_mirror] if overlay != "national" else [mirror]
+    # R52: a registered subscriber's namespace is labelled for it; any other namespace stays outside.
+    subscriber = Endpoint(
+        "subscriber", "exam-registration", namespace_labels={"xueji.edu.cn/status-subscriber": "true"}
+    )
+    everyone += [subscriber, Endpoint("stranger", "school-health")]
     (kafka,) = build.of_kind("Kafka")
     reached = {}
     for listener in kafka["spec"]["kafka"]["listeners"]:
@@ -185,9 +191,9 @@ def test_kafka_listener_admits_the_services(built: dict[str, Built], overlay: st
         reached[listener["name"]] = {e.name for e in everyone if any(peer_admits(p, namespace, e) for p in peers)}
     service_names = {f"service:{n}" for n, _ in services(built, overlay)}
     if overlay == "national":
-        assert reached == {"tls": service_names | {"mirrormaker"}}
+        assert reached == {"tls": service_names | {"mirrormaker", "subscriber"}}
     else:
-        assert reached == {"tls": service_names, "interprov": {"hub-mirrormaker"}}
+        assert reached == {"tls": service_names | {"subscriber"}, "interprov": {"hub-mirrormaker"}}
 
 
 def test_the_evaluator_sees_an_open_policy() -> None:
