@@ -42,7 +42,7 @@ format:
 types:  ## mypy --strict on contracts, kit and every domain core
 	$(UV) run --frozen mypy contracts/src kit/src $$(ls -d services/*/src/xueji_*/domain* 2>/dev/null)
 
-arch:  ## services never import each other
+arch:  ## services never import each other; no import cycle inside a package
 	$(UV) run --frozen lint-imports
 
 pytest:

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import calendar as gregorian
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from xueji_contracts.messages.transfer import StageDeadline
 
-if TYPE_CHECKING:
-    from xueji_contracts.calendar.working_days import WorkingDayCalendar
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class WorkingDays(Protocol):
+    """What a deadline needs of a calendar (`WorkingDayCalendar` is one). Named here rather than imported, so
+    `working_days` uses this module and not the other way round."""
+
+    @property
+    def version(self) -> str: ...
+
+    def is_working_day(self, day: date, /) -> bool: ...
+
+    def add_working_days(self, start: date, n: int, /) -> date: ...
+
+    def is_provisional(self, first: date, last: date, /) -> bool: ...
 
 
 def require_aware(value: datetime, name: str) -> datetime:
@@ -43,9 +54,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, gregorian.monthrange(year, month + 1)[1]))
 
 
-def stage_deadline(
-    calendar: WorkingDayCalendar, opened_at: datetime, working_days: int, warning_lead: int
-) -> StageDeadline:
+def stage_deadline(calendar: WorkingDays, opened_at: datetime, working_days: int, warning_lead: int) -> StageDeadline:
     """The SLA of a verification stage (R22): due at 24:00 of the N-th working day after the opening day.
 
     The opening day never counts, whatever the hour, matching "within 10 working days" in 002 III.6.
@@ -70,7 +79,7 @@ def stage_deadline(
     )
 
 
-def month_deadline(calendar: WorkingDayCalendar, start: datetime, months: int) -> datetime:
+def month_deadline(calendar: WorkingDays, start: datetime, months: int) -> datetime:
     """End of a "within N months" period starting at `start` (status file R02, paper file R32, rosters R54).
 
     Counted as the Civil Code counts periods (arts. 201-203): the start day does not count, the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -44,6 +45,7 @@ from xueji_registry import (
 )
 from xueji_registry.allocation import Sequences
 from xueji_registry.compliance import ComplianceDeadlines
+from xueji_registry.compliance_due import still_due_now
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment import RecentRequests
 from xueji_registry.follow_ups import CommitFollower
@@ -101,7 +103,9 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.startup_hooks.append(views.ensure_indexes)
     runtime.broker.context.set_global("identity_views", views)
     timers = MinuteTimerStore(runtime.db)
-    compliance = ComplianceDeadlines(runtime, timers, interval_seconds=settings.scheduler_interval_seconds)
+    compliance = ComplianceDeadlines(
+        runtime, timers, partial(still_due_now, runtime), interval_seconds=settings.scheduler_interval_seconds
+    )
     runtime.startup_hooks.append(timers.ensure_indexes)
     runtime.broker.context.set_global("compliance", compliance)
     if settings.scheduler_enabled:

@@ -5,6 +5,7 @@ registry.compliance.v1."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -18,7 +19,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, tick_time
 from xueji_registry.domain import StudentStatus
-from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes, still_due
+from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes
 
 SCHEDULER = "registry-compliance"
 KINDS = {
@@ -69,8 +70,18 @@ def _deadline_of(timer: Timer) -> Deadline:
 
 
 class ComplianceDeadlines:
-    def __init__(self, runtime: ServiceRuntime, store: MinuteTimerStore, *, interval_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        store: MinuteTimerStore,
+        still_due: Callable[[Deadline], Awaitable[bool]],
+        *,
+        interval_seconds: float = 1.0,
+    ) -> None:
+        """`still_due` reads the record or roster a deadline is about (compliance_due.still_due_now): passed in, as
+        those modules arm deadlines through this one."""
         self.runtime = runtime
+        self._still_due = still_due
         self.store = store
         self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
         self._interval = timedelta(seconds=interval_seconds)
@@ -124,20 +135,6 @@ class ComplianceDeadlines:
             lambda history: Decision() if history and phase == "due_soon" else Decision([entry], [out]),
         )
         self.runtime.relay.nudge()
-
-    async def _still_due(self, deadline: Deadline) -> bool:
-        # records and annual_rosters use this module: imported when first needed
-        if deadline.kind is DeadlineKind.ANNUAL_ROSTER:
-            from xueji_registry import annual_rosters
-
-            return not await annual_rosters.submitted(self.runtime, deadline.subject_id)
-        if deadline.kind is DeadlineKind.GRADUATION_ROSTER:
-            from xueji_registry import graduation_rosters
-
-            return await graduation_rosters.awaits_review(self.runtime, deadline.subject_id, deadline.occurrence)
-        from xueji_registry import records
-
-        return still_due(deadline.kind, await records.load(self.runtime, deadline.subject_id))
 
     async def run_forever(self) -> None:
         await self.scheduler.run_forever(self._interval)
