@@ -195,6 +195,21 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.locator("[data-verdict=all_good]").wait_for()
     assert "1 行已提交建籍" in await page.locator("#upload-result").inner_text()
 
+    # The same from an XLSX (dates as Excel stores them): the bad row is read back into the grid and sent alone.
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "性别", "出生日期", "身份证件号", "年级"])
+    for n in range(2):
+        number = id_number("350602", date(2019, 6, 1 + n), f"31{n}")
+        book.active.append([f"新生{n}", "男", date(2019, 6, 1 + n), number if n == 0 else number[:-1] + "Y", "一年级"])
+    book.save(tmp_path / "class.xlsx")
+    await page.get_by_label("名单文件").set_input_files(str(tmp_path / "class.xlsx"))
+    await page.get_by_role("button", name="上传").click()
+    await page.locator("#fix-rows tbody tr[data-row='3']").wait_for()
+    assert await page.get_by_label("第 3 行 出生日期").input_value() == "2019-06-02"
+    await page.get_by_label("第 3 行 身份证件号").fill(id_number("350602", date(2019, 6, 2), "311"))
+    await page.get_by_role("button", name="重新上传 1 行").click()
+    await page.locator("[data-verdict=all_good]").filter(has_text="1 行已提交建籍").wait_for()
+
     # The school's inbox: the tasks the enrollment created (R02 status file), in working days.
     await page.get_by_role("link", name="待办").click()
     task = page.locator("#inbox-table tbody tr").filter(has_text="R02").first

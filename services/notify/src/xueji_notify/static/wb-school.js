@@ -118,8 +118,11 @@
       e.preventDefault();
       if (!file.files.length) { wb.showProblems(form, [{ field: "file", reason: t("required") }]); return; }
       const chosen = file.files[0];
-      const text = /\.csv$/i.test(chosen.name) ? await readCsvText(chosen) : null;
-      await send(chosen, chosen.name, text ? parseCsv(text) : null);
+      let table = null;
+      try {
+        table = /\.csv$/i.test(chosen.name) ? parseCsv(await readCsvText(chosen)) : /\.xlsx$/i.test(chosen.name) ? await readXlsx(chosen) : null;
+      } catch (err) { table = null; } // the server still reads it and reports; only the fix grid is lost
+      await send(chosen, chosen.name, table);
     });
 
     async function send(blob, filename, table) {
@@ -160,7 +163,7 @@
           el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("row") }), el("th", { scope: "col", text: t("column") }), el("th", { scope: "col", text: t("why") }))),
           tbody)));
         if (table) result.append(fixGrid(table, badRows, b.errors));
-        else result.append(el("p", { class: "muted", text: t("fix_in_file") }));
+        else result.append(el("p", { class: "muted", text: t("fix_in_file") })); // a file the page could not read
       }
       result.querySelector("h3").focus();
     }
@@ -226,6 +229,60 @@
     if (cell || row.length) { row.push(cell); rows.push(row); }
     return rows;
   }
+  // ---- the first sheet of an XLSX, for the fix grid: a zip of XML parts, inflated by the browser itself --------
+  async function readXlsx(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const view = new DataView(bytes.buffer);
+    let end = bytes.length - 22;
+    while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end -= 1;
+    if (end < 0) return null;
+    const entries = new Map();
+    let at = view.getUint32(end + 16, true);
+    for (let n = view.getUint16(end + 10, true); n > 0; n -= 1) {
+      const nameLength = view.getUint16(at + 28, true), extra = view.getUint16(at + 30, true), comment = view.getUint16(at + 32, true);
+      const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength));
+      entries.set(name, { method: view.getUint16(at + 10, true), size: view.getUint32(at + 20, true), offset: view.getUint32(at + 42, true) });
+      at += 46 + nameLength + extra + comment;
+    }
+    async function part(name) {
+      const e = entries.get(name);
+      if (!e) return null;
+      const start = e.offset + 30 + view.getUint16(e.offset + 26, true) + view.getUint16(e.offset + 28, true);
+      const raw = bytes.subarray(start, start + e.size);
+      const data = e.method === 0 ? raw : new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new DecompressionStream("deflate-raw"))).arrayBuffer());
+      return new DOMParser().parseFromString(new TextDecoder().decode(data), "application/xml");
+    }
+    const shared = await part("xl/sharedStrings.xml");
+    const strings = shared ? [...shared.getElementsByTagName("si")].map((si) => [...si.getElementsByTagName("t")].map((x) => x.textContent).join("")) : [];
+    const sheetName = [...entries.keys()].filter((k) => /^xl\/worksheets\/sheet\d+\.xml$/.test(k)).sort()[0];
+    const sheet = sheetName && await part(sheetName);
+    if (!sheet) return null;
+    const rows = [];
+    for (const row of sheet.getElementsByTagName("row")) {
+      const r = Number(row.getAttribute("r")) - 1;
+      const cells = [];
+      for (const c of row.getElementsByTagName("c")) {
+        const col = [...(c.getAttribute("r") || "A").replace(/\d+/g, "")].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+        const type = c.getAttribute("t");
+        const v = c.getElementsByTagName("v")[0];
+        cells[col] = type === "s" ? strings[Number(v && v.textContent)] : type === "inlineStr" ? [...c.getElementsByTagName("t")].map((x) => x.textContent).join("") : v ? v.textContent : "";
+      }
+      rows[r] = [...cells].map((x) => x ?? "");
+    }
+    const table = [...rows].map((x) => x || []);
+    // Dates are stored as day numbers since 1899-12-30; the upload reads 出生日期 / 入学日期 as dates.
+    const header = table[0] || [];
+    header.forEach((h, i) => {
+      if (!/日期|date/i.test(String(h))) return;
+      for (const line of table.slice(1)) {
+        const n = Number(line[i]);
+        if (line[i] !== "" && Number.isFinite(n) && n > 1000 && n < 100000) line[i] = new Date(Date.UTC(1899, 11, 30) + Math.round(n) * 86400000).toISOString().slice(0, 10);
+      }
+    });
+    return table;
+  }
+  wb.readXlsx = readXlsx;
+
   function csvCell(v) { const s = String(v ?? ""); return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s; }
   wb.parseCsv = parseCsv;
 })();
