@@ -297,6 +297,7 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
     await school.locator("#case-facts").wait_for()
     case_number = await school.locator("[data-fact=case_number]").inner_text()
     assert case_number.startswith("ZX-350602-"), case_number
+    transfer_id = await school.locator("[data-fact=internal_id]").inner_text()
 
     # Step 2 and step 3 are the receiving school's.
     await school.get_by_role("button", name="提交审查").click()
@@ -312,6 +313,16 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
         ("county", "350102", "转出地教育局"),
     ):
         page = await workbench.session(role, code)
+        if role == "county" and code == "350602":
+            # The receiving bureau comes from the SLA dashboard (same tab, same session): the stage's dialog leads
+            # to the case in the workbench.
+            await page.goto(f"{workbench.services['notify'].base_url}/dashboard")
+            row = page.locator(f'#stages tbody tr[data-key="{transfer_id}:receiving_bureau"]')
+            await row.wait_for(timeout=20_000)
+            await row.click()
+            await page.locator("#detail-act").click()
+            await page.locator("#case-facts").wait_for()
+            assert await page.locator("[data-fact=internal_id]").inner_text() == transfer_id
         await _decide(page, workbench, stage)
         if role == "county" and code == "350602":
             await shoot(page, "decide-county")
