@@ -53,6 +53,19 @@ class Services:
         return {"registry": self.registry, "transfer": self.transfer, "dedupe": self.dedupe, "notify": self.notify}
 
 
+FACTORIES: dict[str, tuple[Any, type, dict[str, Any]]] = {
+    "registry": (create_registry, RegistrySettings, {"scheduler_enabled": False}),
+    "transfer": (create_transfer, TransferSettings, {"scheduler_enabled": False}),
+    "dedupe": (create_dedupe, DedupeSettings, {"national_enabled": False}),
+    "notify": (create_notify, NotifySettings, {}),
+}
+
+
+async def start_one(start_app: Any, name: str) -> Any:
+    create, settings, overrides = FACTORIES[name]
+    return await start_app(create, settings, **overrides)
+
+
 async def start_all(start_app: Any) -> Services:
     """Every service, schedulers off (the tests drive no clock), dedupe without the national tier."""
     return Services(

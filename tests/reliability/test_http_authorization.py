@@ -110,6 +110,7 @@ def _without(text: str, ids: dict[str, str]) -> str:
     return text
 
 
+@pytest.mark.timeout(600)
 async def test_r50_r52_no_route_answers_an_outsider_or_a_forged_token(start_app, token, signing_keys, wait_for):
     registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
     dedupe = await start_app(create_dedupe, DedupeSettings, national_enabled=False)

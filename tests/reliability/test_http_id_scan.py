@@ -54,6 +54,7 @@ def _as(token: Any, role: str, code: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, code)}"}
 
 
+@pytest.mark.timeout(300)
 async def test_r52_no_json_answer_outside_the_identity_route_holds_a_raw_id_number(start_app, token, wait_for):
     services = await start_all(start_app)
     seen: list[tuple[str, str, str]] = []
