@@ -50,7 +50,8 @@ STUDENT_STATUS_SNAPSHOT = TopicSpec(
 )
 REGISTRY_ENROLLMENT = TopicSpec(
     "registry.enrollment.v1",
-    "Enrollment requests queued for the registry (bulk loads, other systems).",
+    "R07 supplementary number requests (SupplementaryRequested), one per record enrolled without one; keyed by"
+    " school so one consumer numbers a school's requests in order, without gaps.",
     key="school_code",
 )
 REGISTRY_IDENTITY = TopicSpec(

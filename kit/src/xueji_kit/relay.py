@@ -1,7 +1,7 @@
-"""The outbox relay: publishes stored commits to Kafka in per-aggregate order, then marks them published.
+"""The outbox relay: publishes stored commits to Kafka in per-aggregate order, then deletes their outbox entries.
 
-Only the lease holder relays, so one replica writes the `published` mark. A crash between publish
-and mark republishes those events: delivery is at least once and consumers are idempotent.
+Only the lease holder relays, so one replica publishes and deletes. A crash between publish and delete
+republishes those events: delivery is at least once and consumers are idempotent.
 
 Followers are a service's follow-ups of its own commits (projections, timers): after a batch is published and
 before its entries are deleted, each follower gets the entries (with the `committed` keys). An entry stays until

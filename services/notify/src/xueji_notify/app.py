@@ -44,8 +44,6 @@ from xueji_notify.notifier import Notifier
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
 
-# Compliance deadlines travel on this topic once the registry's contract adds it (not in topics.py yet).
-
 
 def _consumes(runtime: ServiceRuntime, spec: TopicSpec, group: str, handler: Callable[..., Any], about: str) -> None:
     settings = runtime.settings

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from xueji_notify.domain.calendar import WorkingDays, add_working_days, due_day, local_day, working_days_left
+from xueji_notify.domain.calendar import WorkingDays, add_working_days, due_day, working_days_left
 from xueji_notify.domain.cases import is_offline_pending
 from xueji_notify.domain.stages import is_breached, is_open, is_warned
 
@@ -127,7 +127,3 @@ def by_working_days_left(counts: Counts, calendar: WorkingDays, today: date) -> 
 def urgency(counts: Counts, due_soon: int) -> tuple[int, int, int, int]:
     """Children sorted so the row that needs chasing is on top."""
     return -counts.breached, -counts.escalated, -due_soon, -counts.open
-
-
-def breach_day(at: Any) -> date:
-    return local_day(at)

@@ -17,7 +17,6 @@ from xueji_registry.domain.person import BasicInfo, StudentIdentity
 from xueji_registry.domain.record_changes import ChangeDetails
 from xueji_registry.domain.record_events import ClosureCause, NumberChangeCause
 from xueji_registry.domain.rule_exceptions import GrantedException
-from xueji_registry.domain.transitions import changes_status
 
 
 class _Frozen(BaseModel):
@@ -120,10 +119,6 @@ class StudentStatus(_Frozen):
 
     def pending_change(self, change_id: str) -> PendingChange | None:
         return next((p for p in self.pending if p.change_id == change_id), None)
-
-    def pending_transition(self) -> PendingChange | None:
-        """The one status transition awaiting a decision, if any: two cannot be in flight at once."""
-        return next((p for p in self.pending if changes_status(p.kind)), None)
 
     def certificate(self, number: str) -> CertificateRecord | None:
         return next((c for c in self.certificates if c.number == number), None)
