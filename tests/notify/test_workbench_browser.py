@@ -5,6 +5,7 @@ and English under .local/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -264,12 +265,14 @@ async def _decide(page: Any, workbench: Workbench, stage_zh: str) -> None:
     await page.locator("#status").filter(has_text="已同意").wait_for()
 
 
-async def _enrolled_at_the_sending_school(workbench: Workbench, grade: int) -> str:
+async def _enrolled_at_the_sending_school(
+    workbench: Workbench, grade: int, name: str = "陈思远", seq: str = "315"
+) -> str:
     """A pupil the registry enrolled (transfer checks the application against the registry's record, R28)."""
     today = (datetime.now(UTC) + timedelta(hours=8)).date()
     school_year = today.year if today.month >= 8 else today.year - 1
     born = date(school_year - 5 - grade, 6, 1)
-    body = {"school_code": SENDING, "name": "陈思远", "id_number": id_number("350102", born, "315"), "gender": "male",
+    body = {"school_code": SENDING, "name": name, "id_number": id_number("350102", born, seq), "gender": "male",
             "birth_date": born.isoformat(), "grade": grade, "school_year": school_year}  # fmt: skip
     answer = await workbench.api("registry", "POST", "/v1/students", ("school", SENDING), json=body)
     assert answer.status_code == 201, answer.text
@@ -336,6 +339,34 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
     await school.locator("[data-fact=phase]").filter(has_text="已完成").wait_for()
     history = await school.locator("#case-history").inner_text()
     assert history.count("同意") >= 4, history
+
+    # The offline path (R23) on a second case: a declared failure at the guardian's request, the receiving bureau's
+    # paper consent with its cause, the school's offline acceptance, each by its own operator.
+    other = await _enrolled_at_the_sending_school(workbench, 4, "陈思齐", "335")
+    await wait_for(lambda: records.find(other))
+    materials = [{"kind": k, "uri": f"school:{SCHOOL}/{k}", "sha256": hashlib.sha256(k.encode()).hexdigest()}
+                 for k in ("registration_form", "status_basic_info", "household_register", "certificate_image")]  # fmt: skip
+    application = {"student_id": other, "status": "enrolled", "sending": {"code": SENDING}, "receiving": {"code": SCHOOL},
+                   "grade": 4, "target_grade": 4, "reason": "household_move", "household_register_changed": True,
+                   "term": {**_term_around(today), "semester": 1}, "materials": materials}  # fmt: skip
+    applied = await workbench.api(
+        "transfer", "POST", "/v1/transfers", ("school", SCHOOL), json={"application": application}
+    )
+    assert applied.status_code == 201, applied.text
+    await school.goto(f"{workbench.url}#/case/{applied.json()['case_number']}")
+    await school.get_by_text("线下办理（R23）").click()
+    await school.get_by_label("故障情况").fill("全国学籍系统无法登录")
+    await school.get_by_label("监护人申请线下办理").check()
+    await school.get_by_role("button", name="登记系统或传输故障").click()
+    await school.locator("#status").filter(has_text="已开启线下通道").wait_for()
+    bureau = await workbench.session("county", "350602")
+    await bureau.goto(f"{workbench.url}#/case/{applied.json()['transfer_id']}")
+    await bureau.get_by_label("同意原因").select_option("system_failure")
+    await bureau.get_by_role("button", name="签署线下接收同意").click()
+    await bureau.locator("#status").filter(has_text="已登记线下同意").wait_for()
+    await school.reload()
+    await school.get_by_role("button", name="线下接收学生").click()
+    await school.locator("#status").filter(has_text="已线下接收").wait_for()
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]

@@ -290,6 +290,42 @@
       b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/materials`, { json: { materials: [await evidenceOf(kind.value, file.files[0])] } }), t("materials_added")));
       box.append(el("div", { class: "toolbar" }, kind, file, b));
     }
+    // The offline path (R23): a declared failure at the guardian's request, the receiving bureau's paper consent
+    // with its cause, the receiving school's offline acceptance.
+    const county = app.receiving.code.slice(0, 6);
+    if (c.phase === "active" && c.offline === "none" && mine(app.receiving.code)) {
+      const what = el("textarea", { rows: "2", maxlength: "500" });
+      const asked = wb.input({ type: "checkbox" });
+      const b = el("button", { type: "button", text: t("declare_failure") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/offline/system-failure`, { json: { description: what.value.trim() || "-", guardian_requested: asked.checked } }), t("offline_opened")));
+      box.append(el("details", {}, el("summary", { text: t("offline_title") }), wb.field("failure", t("failure_what"), what),
+        el("label", {}, asked, ` ${t("guardian_asked")}`), el("p", {}, b)));
+    }
+    if (c.phase === "active" && c.offline === "open" && mine(county)) {
+      const cause = wb.select([["system_failure", t("cause_system_failure")], ["transmission_failure", t("cause_transmission_failure")], ["other", t("cause_other")]]);
+      const text = wb.input({ type: "text", maxlength: "500" });
+      const form = wb.input({ type: "file" });
+      const b = el("button", { type: "button", class: "primary", text: t("sign_consent") });
+      b.addEventListener("click", async () => {
+        const body = { signed_form: await evidenceOf("signed_registration_form", form.files[0]), cause: cause.value };
+        if (cause.value === "other") body.cause_text = text.value.trim();
+        done(await wb.api("transfer", `/v1/transfers/${tid}/offline/consent`, { json: body }), t("consent_signed"));
+      });
+      box.append(el("section", { "aria-label": t("sign_consent") }, wb.field("cause", t("consent_cause"), cause),
+        wb.field("cause_text", t("cause_text"), text), wb.field("signed_form", t("signed_form"), form), el("p", {}, b)));
+    }
+    if (c.phase === "active" && c.offline === "consented" && mine(app.receiving.code)) {
+      const b = el("button", { type: "button", class: "primary", text: t("accept_offline") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/offline/acceptance`, { json: {} }), t("accepted_offline")));
+      box.append(el("p", {}, b));
+    }
+    // A graduate's mistaken transfer rolled back by the county status office (R33), naming who operated.
+    if (c.phase === "completed" && app.kind === "progression" && wb.role() === "county" && (mine(county) || mine(app.sending.code.slice(0, 6)))) {
+      const why = el("textarea", { rows: "2", maxlength: "500" });
+      const b = el("button", { type: "button", text: t("roll_back") });
+      b.addEventListener("click", async () => done(await wb.api("transfer", `/v1/transfers/${tid}/rollback`, { json: { reason: why.value.trim() } }), t("rolled_back")));
+      box.append(el("details", {}, el("summary", { text: t("roll_back") }), wb.field("rollback_reason", t("reason_text"), why), el("p", {}, b)));
+    }
     if (c.phase === "completed" && !c.paper_file_sent_at && mine(app.sending.code)) {
       const method = wb.select([["mailed", t("pm_mailed")], ["delivered", t("pm_delivered")], ["via_guardian", t("pm_via_guardian")]], { "aria-label": t("paper_method") });
       const b = el("button", { type: "button", class: "primary", text: t("paper_sent") });
