@@ -9,14 +9,13 @@ Limits are per path: `app.state.body_limits = {"/v1/students/bulk": (bytes, "fil
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xueji_contracts.text import CONTROL, REASON
+
 DEFAULT_LIMIT = 1024 * 1024
-# C0 controls but tab, newline and carriage return; DEL and the C1 controls; zero-width and bidirectional marks.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _problem(status: int, field: str, reason: str) -> tuple[int, bytes]:
@@ -51,7 +50,7 @@ def _json_problem(body: bytes) -> tuple[int, bytes] | None:
         return None  # the route's own validation names the JSON error
     field = control_character_at(document)
     if field is not None:
-        return _problem(422, field, "control or bidirectional-override characters are not allowed in text")
+        return _problem(422, field, REASON)
     return None
 
 

@@ -293,3 +293,15 @@ async def test_names_with_control_characters_and_invalid_utf8_bodies_are_refused
     assert answer.status_code in (400, 422), answer.text
     assert "UTF-8" in answer.text
     assert await registry.app.state.runtime.events.collection.count_documents({}) == 0
+
+
+async def test_a_spreadsheet_row_with_control_characters_is_reported_naming_the_field(start_app, dedupe_stub, token):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    sheet = "姓名,性别,出生日期,年级,监护人\n陈\x07小雨,女,2019-05-01,1,林某\n林小明,男,2019-06-01,1,陈\u202e某\n"
+    upload = {"file": ("class.csv", sheet.encode(), "text/csv")}
+    async with dedupe_stub():
+        answer = await registry.post("/v1/students/bulk", files=upload, data=FORM, headers=_as(token))
+    assert answer.status_code == 200, answer.text
+    errors = {(e["row"], e["field"]) for e in answer.json()["errors"]}
+    assert errors == {(2, "name"), (3, "basic")}, answer.json()["errors"]
+    assert answer.json()["requested"] == 0

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested
+from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
@@ -40,6 +41,21 @@ class EnrollmentRequest(BaseModel):
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
         return checked_id_number(value or None)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return plain(value)  # also for a spreadsheet's cells, which no JSON check sees
+
+    @field_validator("basic", mode="before")
+    @classmethod
+    def _plain_basic(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key, given in value.items():
+                for text in given if isinstance(given, list | tuple) else [given]:
+                    if isinstance(text, str) and CONTROL.search(text):
+                        raise ValueError(f"{key}: {REASON}")
+        return value
 
     def identity(self) -> StudentIdentity:
         return StudentIdentity(name=self.name, id_number=self.id_number, gender=self.gender, birth_date=self.birth_date)
