@@ -240,7 +240,10 @@
     return m ? wb.pick(m.zh, m.en) : t(`m_${kind}`);
   }
   function historyText(h) {
-    const who = h.operator ? ` · ${h.operator.sub || ""} ${h.operator.code ? wb.unit(h.operator.code) : ""}` : "";
+    // Who did it (R12): the event names its operator under the verb of its step.
+    const by = h.operator || ["decided_by", "examined_by", "added_by", "notified_by", "reported_by", "sent_by", "signed_by",
+      "accepted_by", "operated_by", "recorded_by", "declared_by", "applied_by"].map((k) => h[k]).find(Boolean);
+    const who = by ? ` · ${by.sub || ""} ${by.code ? wb.unit(by.code) : ""}` : "";
     let what = t(`h_${h.type}`);
     if (h.stage) what += ` · ${t(`s_${h.stage}`)}`;
     if (h.decision) what += ` · ${t(`d_${h.decision}`)}`;
