@@ -9,11 +9,12 @@ minute of their own). No command scans: each selects by `_id` equality, or is an
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 import pytest
-from transfer_driver import RECEIVING, STAGES, day, evidence, start
+from transfer_driver import RECEIVING, STAGES, application, day, evidence, start
 
 from xueji_kit import store_commands
 from xueji_kit.store_commands import counting, scans, scope, tally
@@ -98,3 +99,32 @@ async def test_a_replica_deciding_on_a_case_another_replica_moved_on_reloads_it_
     assert [e["type"] for e in detail["history"]][:3] == ["transfer_applied", "stage_opened", "conditions_examined"]
     assert detail["case"]["stages"]["receiving_school"]["status"] == "approved"
     assert [v["version"] for v in detail["history"]] == sorted(v["version"] for v in detail["history"])
+
+
+async def test_concurrent_applications_take_consecutive_case_numbers_without_racing_for_them(
+    start_app, token, isolation, wait_for
+):
+    """Concurrent applications in one replica each take the next case number (none is tried twice), and their
+    inserts into one collection are grouped: fewer commands than documents."""
+    store_commands.install()
+    with counting(f"{isolation.database}_TransferSettings") as log:
+        driver = await start(start_app, token, MONDAY)
+        await wait_for(lambda: driver.app.state.runtime.events.relayed_here)
+        for n in range(8):
+            await driver.known(f"stu_group_{n}")
+        log.clear()
+
+        async def apply(n: int) -> str:
+            with scope("apply"):
+                body = {"application": application(student_id=f"stu_group_{n}")}
+                return str((await driver.ok("POST", "/v1/transfers", ("school", RECEIVING), body))["case_number"])
+
+        numbers = await asyncio.gather(*(apply(n) for n in range(8)))
+        applied = log.take("apply")
+    assert sorted(numbers) == [f"ZX-350602-2025-{n:06d}" for n in range(1, 9)]
+    numbered = [c for c in applied if c.kind == "insert" and c.collection == "case_numbers"]
+    assert sum(c.statements for c in numbered) == 16  # each number and each case's claim once: no lost race
+    commits = [c for c in applied if c.kind == "insert" and c.collection == "events"]
+    assert sum(c.statements for c in commits) == 8
+    assert len(commits) < 8 and len(numbered) < 16  # grouped
+    assert scans(applied) == []

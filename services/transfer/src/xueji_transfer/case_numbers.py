@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.division import Division
-from xueji_kit.store import Document, insert_once
+from xueji_kit.group_insert import GroupInserts
+from xueji_kit.store import Document
 
 CST = ZoneInfo("Asia/Shanghai")
 NUMBER = re.compile(r"^ZX-(\d{6})-(\d{4})-(\d{6,})$")
@@ -33,7 +34,8 @@ def number(scope: str, seq: int) -> str:
 class CaseNumbers:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["case_numbers"]
-        self._top: dict[str, int] = {}
+        self._top: dict[str, int] = {}  # the highest number taken or reserved here, by scope
+        self.grouped = GroupInserts()
 
     async def allocate(self, transfer_id: str, receiving_school: str, at: datetime, *, new: bool = False) -> str:
         """The case's number: the one it has, or the next free one in its county and year. `new`: the id was just
@@ -42,13 +44,20 @@ class CaseNumbers:
         if known is not None:
             return known
         scope = scope_of(receiving_school, at)
-        seq = await self._top_of(scope) + 1
-        while not await insert_once(self.collection, {"_id": f"{scope}#{seq}", "transfer_id": transfer_id}):
-            seq += 1
-        self._top[scope] = max(self._top.get(scope, 0), seq)
-        if await insert_once(self.collection, {"_id": f"case:{transfer_id}", "number": number(scope, seq)}):
+        seq = max(await self._top_of(scope), self._top.get(scope, 0)) + 1
+        # Reserved here at once: concurrent applications in this replica take the next numbers instead of racing
+        # for this one (another replica's still loses its insert and moves on).
+        self._top[scope] = seq
+        while not await self._insert({"_id": f"{scope}#{seq}", "transfer_id": transfer_id}):
+            seq = max(seq, self._top.get(scope, 0)) + 1
+            self._top[scope] = seq
+        if await self._insert({"_id": f"case:{transfer_id}", "number": number(scope, seq)}):
             return number(scope, seq)
         return await self.of(transfer_id) or number(scope, seq)
+
+    async def _insert(self, doc: Document) -> bool:
+        """Insert once (False: the `_id` is taken); concurrent applications' inserts go as one command."""
+        return not await self.grouped.of(self.collection).insert_many_once([doc])
 
     async def of(self, transfer_id: str) -> str | None:
         claim = await self.collection.find_one({"_id": f"case:{transfer_id}"})
