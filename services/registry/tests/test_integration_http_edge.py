@@ -305,3 +305,25 @@ async def test_a_spreadsheet_row_with_control_characters_is_reported_naming_the_
     errors = {(e["row"], e["field"]) for e in answer.json()["errors"]}
     assert errors == {(2, "name"), (3, "basic")}, answer.json()["errors"]
     assert answer.json()["requested"] == 0
+
+
+async def test_a_retried_change_request_with_an_idempotency_key_is_stored_once(start_app, dedupe_stub, token):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        student_id = await _enrolled(registry, token)
+    certificate = [{"kind": "death_certificate", "uri": "s3://evidence/death", "sha256": "0" * 64}]
+    change = {
+        "reason": "家长报告",
+        "evidence": certificate,
+        "details": {"kind": "death", "date_of_death": "2026-10-01"},
+    }
+    headers = {**_as(token), "Idempotency-Key": "death-report-1"}
+    path = f"/v1/students/{student_id}/changes"
+    first = await registry.post(path, json=change, headers=headers)
+    retry = await registry.post(path, json=change, headers=headers)
+    assert first.status_code == 200, first.text
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["pending_changes"] == first.json()["pending_changes"]
+    history = (await registry.get(f"/v1/students/{student_id}/history", headers=_as(token))).json()["history"]
+    assert len(history) == len({(e["version"], e["type"]) for e in history})
+    assert retry.json()["version"] == first.json()["version"]

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_contracts.envelope import derive_id
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
 from xueji_registry import records
 from xueji_registry.api import runtime_of, unknown_student
@@ -61,17 +63,25 @@ def http_error(exc: RegistryError) -> HTTPException:
     return HTTPException(code, body)
 
 
+def commit_of(command: Any, student_id: str, key: str | None) -> str:
+    """A retry with the same Idempotency-Key is the same commit: stored once, answered with the record as it is."""
+    if key is None:
+        return f"http:{uuid.uuid4()}"
+    return f"http:{derive_id('http', command.operator.sub, student_id, type(command).__name__, key)}"
+
+
 async def _run(
     request: Request,
     student_id: str,
     command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordException,
+    key: str | None = None,
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
     state = await records.load(runtime, student_id)
     if state is None or not command.operator.covers(state.school_code):
         raise unknown_student(student_id)  # an outsider hears what a missing record answers, nothing more (R50)
     try:
-        saved = await records.execute(runtime, student_id, f"http:{uuid.uuid4()}", command)
+        saved = await records.execute(runtime, student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:
         raise http_error(exc) from None
     state = await records.load(runtime, student_id)
@@ -81,19 +91,21 @@ async def _run(
 
 
 @router.post("/students/{student_id}/changes", summary="Request a change (suspension, key info, deletion, ...)")
-async def request_change(student_id: str, body: ChangeBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def request_change(
+    student_id: str, body: ChangeBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     command = RequestChange(operator=operator, reason=body.reason, evidence=body.evidence, details=body.details)
-    return await _run(request, student_id, command)
+    return await _run(request, student_id, command, key)
 
 
 @router.post("/students/{student_id}/changes/{change_id}/review", summary="The verifier approves or rejects")
 async def review_change(
-    student_id: str, change_id: str, body: ReviewBody, operator: Operator, request: Request
+    student_id: str, change_id: str, body: ReviewBody, operator: Operator, request: Request, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     command = ReviewChange(
         operator=operator, reason=body.reason, evidence=body.evidence, change_id=change_id, approve=body.approve
     )
-    return await _run(request, student_id, command)
+    return await _run(request, student_id, command, key)
 
 
 class ExceptionBody(BaseModel):
@@ -113,7 +125,7 @@ class ExceptionBody(BaseModel):
     summary="RULES 'Exceptions' (R08, R40): the named bureau records an exception to a 'generally' default",
 )
 async def record_exception(
-    student_id: str, body: ExceptionBody, operator: Operator, request: Request
+    student_id: str, body: ExceptionBody, operator: Operator, request: Request, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     command = RecordException(
         operator=operator,
@@ -123,7 +135,7 @@ async def record_exception(
         clause=body.clause,
         certificate_number=body.certificate_number,
     )
-    answer = await _run(request, student_id, command)
+    answer = await _run(request, student_id, command, key)
     state = await records.load(runtime_of(request), student_id)
     assert state is not None
     granted = state.exceptions[-1]
@@ -139,10 +151,10 @@ class StatusFileBody(BaseModel):
 
 @router.post("/students/{student_id}/status-file", summary="R02: the school records the established status file")
 async def complete_status_file(
-    student_id: str, body: StatusFileBody, operator: Operator, request: Request
+    student_id: str, body: StatusFileBody, operator: Operator, request: Request, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     command = CompleteStatusFile(operator=operator, reason=body.reason, evidence=body.evidence)
-    return await _run(request, student_id, command)
+    return await _run(request, student_id, command, key)
 
 
 class AbsenceBody(BaseModel):
@@ -154,11 +166,13 @@ class AbsenceBody(BaseModel):
 
 
 @router.post("/students/{student_id}/absence", summary="R45: the school records an unexcused absence")
-async def record_absence(student_id: str, body: AbsenceBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def record_absence(
+    student_id: str, body: AbsenceBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     command = RecordAbsence(
         operator=operator, reason=body.reason, evidence=body.evidence, absent_since=body.absent_since
     )
-    return await _run(request, student_id, command)
+    return await _run(request, student_id, command, key)
 
 
 class ReturnBody(BaseModel):
@@ -169,6 +183,8 @@ class ReturnBody(BaseModel):
 
 
 @router.post("/students/{student_id}/absence/end", summary="R45: the absent student came back")
-async def end_absence(student_id: str, body: ReturnBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def end_absence(
+    student_id: str, body: ReturnBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     command = EndAbsence(operator=operator, reason=body.reason, returned_on=body.returned_on)
-    return await _run(request, student_id, command)
+    return await _run(request, student_id, command, key)
