@@ -211,6 +211,15 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.get_by_role("button", name="重新上传 1 行").click()
     await page.locator("[data-verdict=all_good]").filter(has_text="1 行已提交建籍").wait_for()
 
+    # The annual rosters (R54): this year's new students counted, submitted to the county bureau.
+    await page.get_by_role("link", name="名册报送").click()
+    await page.locator("[data-count=new_students]").wait_for()
+    assert int(await page.locator("[data-count=new_students]").inner_text()) >= 1
+    await assert_every_control_labelled(page)
+    await shoot(page, "rosters-school")
+    await page.get_by_role("button", name="报送学年名册").click()
+    await page.locator("[data-verdict=submitted]").wait_for()
+
     # The school's inbox: the tasks the enrollment created (R02 status file), in working days.
     await page.get_by_role("link", name="待办").click()
     task = page.locator("#inbox-table tbody tr").filter(has_text="R02").first

@@ -196,6 +196,54 @@
     if (lastUpload) show(lastUpload.answer, lastUpload.table);
   } });
 
+  // ---- the school's rosters: the annual rosters (R54) and a graduation roster (R46), submitted to the county ---
+  wb.view("school-rosters", { tab: "tab_school_rosters", roles: ["school"], render: async (main) => {
+    const school = wb.code();
+    const year = thisYear();
+    const annual = await wb.api("registry", `/v1/rosters/annual/${school}/${year}`);
+    const box = el("section", { class: "panel", id: "annual-roster", "aria-labelledby": "annual-title" },
+      el("h2", { id: "annual-title", text: t("annual_title", { year }) }));
+    if (annual.ok) {
+      const r = annual.body;
+      const dl = el("dl", { class: "facts" });
+      for (const [k, n] of Object.entries(r.counts || {})) dl.append(el("dt", { text: t(`rc_${k}`) }), el("dd", { dataset: { count: k }, text: String(n) }));
+      dl.append(el("dt", { text: t("c_due") }), el("dd", { text: `${wb.fmtDay(new Date(new Date(r.due_at).getTime() - 1000).toISOString())} 24:00` }));
+      box.append(dl);
+      if (r.submitted) box.append(el("p", { class: "answer ok", dataset: { verdict: "submitted" }, text: t("roster_submitted_at", { at: wb.fmtTime(r.submitted.submitted_at || r.submitted.at) }) }));
+      else {
+        const b = el("button", { type: "button", class: "primary", text: t("submit_annual") });
+        b.addEventListener("click", async () => {
+          const done = await wb.api("registry", `/v1/rosters/annual/${school}/${year}/submission`, { json: {} });
+          if (!done.ok) { wb.say(wb.failure(done), "error"); return; }
+          await wb.route();
+          wb.say(t("annual_submitted"));
+        });
+        box.append(el("p", {}, b));
+      }
+    } else box.append(el("p", { text: wb.failure(annual) }));
+    const gradYear = wb.input({ type: "number", min: "2000", max: "2099", value: String(year + 1) });
+    const segment = wb.select([["junior", t("seg_junior")], ["senior", t("seg_senior")], ["primary", t("seg_primary")]]);
+    const out = el("div", { "aria-live": "polite" });
+    const open = el("button", { type: "button", text: t("open_roster") });
+    open.addEventListener("click", async () => {
+      const path = `/v1/rosters/graduation/${school}/${gradYear.value}/${segment.value}`;
+      const r = await wb.api("registry", path);
+      out.replaceChildren();
+      if (!r.ok) { out.append(el("p", { text: wb.failure(r) })); return; }
+      const students = r.body.students || r.body.entries || r.body.graduates || [];
+      out.append(el("p", { text: t("roster_state", { state: r.body.status || r.body.state || "draft", n: students.length }) }));
+      const submit = el("button", { type: "button", class: "primary", text: t("submit_graduation") });
+      submit.addEventListener("click", async () => {
+        const done = await wb.api("registry", `${path}/submission`, { json: {} });
+        wb.say(done.ok ? t("graduation_submitted") : wb.failure(done), done.ok ? "" : "error");
+      });
+      out.append(el("p", {}, submit));
+    });
+    main.append(box, el("section", { class: "panel", "aria-labelledby": "grad-title" }, el("h2", { id: "grad-title", text: t("graduation_title") }),
+      el("div", { class: "fields" }, wb.field("graduation_year", t("graduation_year"), gradYear), wb.field("segment", t("segment"), segment)),
+      el("div", { class: "toolbar" }, open), out));
+  } });
+
   function upload(data, onProgress) {
     // XHR rather than fetch: it reports upload progress for a large class.
     return new Promise((resolve) => {
