@@ -39,8 +39,8 @@ format:
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-types:  ## mypy --strict on contracts, kit and every domain core
-	$(UV) run --frozen mypy contracts/src kit/src $$(ls -d services/*/src/xueji_*/domain* 2>/dev/null)
+types:  ## mypy --strict on every package's sources: contracts, kit and the four services
+	$(UV) run --frozen mypy contracts/src kit/src services/*/src
 
 arch:  ## services never import each other; no import cycle inside a package
 	$(UV) run --frozen lint-imports

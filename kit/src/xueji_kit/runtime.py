@@ -33,7 +33,7 @@ from xueji_kit.security import TokenVerifier
 from xueji_kit.settings import ServiceSettings
 from xueji_kit.store import EventStore, connect
 
-Hook = Callable[[], Awaitable[None]]
+Hook = Callable[[], Awaitable[object]]  # what a hook returns (a count, say) is not used
 log = structlog.get_logger("runtime")
 
 

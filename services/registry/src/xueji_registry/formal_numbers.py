@@ -86,9 +86,11 @@ async def start(runtime: ServiceRuntime, operator: OperatorClaims, code: str, sc
             outgoing.append(Outgoing(DEDUPE_CHECK.name, str(correlation), message))
         asked = {"type": "asked", "students": [s.student_id for s in chunk], "by": operator.sub, "at": now.isoformat()}
         commit = f"asked:{chunk[0].student_id}:{len(chunk)}"
-        await decide_and_save(
-            runtime.events, _stream(batch_id), commit, lambda _, e=asked, o=outgoing: Decision([e], o)
-        )
+
+        def decide(_: list[Document], e: Document = asked, o: list[Outgoing] = outgoing) -> Decision:
+            return Decision([e], o)
+
+        await decide_and_save(runtime.events, _stream(batch_id), commit, decide)
     runtime.relay.nudge()
     return await report(runtime, batch_id)
 

@@ -137,6 +137,7 @@ async def review(
         return await _graduate_all(runtime, stream, submission, reviewer)
     if status is not RosterStatus.SUBMITTED:
         raise _nothing_to_review(status, latest)
+    assert submission is not None  # a submitted roster has its submission
     submissions = _submissions(history)
     compliance = compliance_of(runtime)
     deadline = _deadline_of(submission, stream, submissions)  # this submission's review task

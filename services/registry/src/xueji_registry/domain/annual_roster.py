@@ -3,7 +3,7 @@ composed from the records and their permanent history. Pure: the caller passes e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -81,7 +81,7 @@ def _changes_at_schools(events: Iterable[Mapping[str, Any]]) -> Iterable[tuple[s
 
 
 def compose(
-    school_code: str, school_year: int, records: Iterable[tuple[StudentStatus, list[Mapping[str, Any]]]]
+    school_code: str, school_year: int, records: Iterable[tuple[StudentStatus, Sequence[Mapping[str, Any]]]]
 ) -> AnnualRoster:
     """Every record with its events, in order: those admitted to the school in the year are new; register changes
     at the school inside the year are increases or decreases."""
