@@ -90,3 +90,53 @@ async def _outbox_empty(runtime: Any) -> bool:
 
 async def _consistent(events: Any) -> bool:
     return not await differences(events)
+
+
+async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_after_restart(
+    isolation: Any,
+    signing_keys: tuple[str, str],
+    token: Any,
+    wait_for: Any,
+    dedupe_stub: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same for a later commit of a record (records.execute): a transfer within the province moves the record to
+    another county's school; the crash comes after the commit, before the register and rosters follow."""
+    from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
+    from xueji_registry import records
+    from xueji_registry.handlers.transfer_case import on_transfer_case
+
+    settings = RegistrySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_registry",
+                                jwt_public_key=signing_keys[1], relay_interval_seconds=0.05,
+                                scheduler_enabled=False)  # fmt: skip
+    joined = "3506030301"
+    async with registry(settings) as first:
+        clerk = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+        async with dedupe_stub():
+            created = await first.post("/v1/students", json=PUPIL, headers=clerk)
+            student = created.json()["student_id"]
+            runtime = first.app.state.runtime
+            await wait_for(lambda: records.load(runtime, student), timeout=45)
+        await wait_for(lambda: _consistent(runtime.events), timeout=45)
+
+        async def frozen(*_: Any, **__: Any) -> int:
+            return 0
+
+        async def killed(*_: Any, **__: Any) -> None:
+            raise Killed
+
+        runtime.relay.run_once = frozen
+        monkeypatch.setattr(records, "follow_changes", killed)
+        case = TransferCaseChanged(transfer_id="tr_crash", outcome=CaseOutcome.COMPLETED, student_id=student,
+                                   sending_school=SCHOOL, receiving_school=joined, at=datetime.now(UTC))  # fmt: skip
+        message = envelop(case, producer="transfer", province="35", occurred_at=datetime.now(UTC))
+        with pytest.raises(Killed):
+            await on_transfer_case(message, runtime)
+        assert (await records.load(runtime, student)).school_code == joined, "the move was committed"
+        assert any(d.projection == "school_register" for d in await differences(runtime.events))
+    monkeypatch.undo()
+
+    async with registry(settings) as restarted:
+        await wait_for(lambda: _consistent(restarted.app.state.runtime.events), timeout=45)
+        audit = await restarted.get("/v1/audit", headers={"Authorization": f"Bearer {token('county', joined[:6])}"})
+        assert audit.status_code == 200 and audit.json()["records_audited"] == 1, audit.text  # R51: where it is now
