@@ -219,3 +219,26 @@ async def test_a_commit_stored_while_this_process_relays_is_confirmed_in_memory_
     assert await store.outbox.count_documents({}) == 0
     assert await store.confirmations.count_documents({}) == 0
     assert not store.stored_here
+
+
+async def test_the_local_store_reads_the_outbox_in_natural_order_and_keeps_no_sort_index(store):
+    """FerretDB would sort the whole outbox in memory on every relay run: there the read is unsorted."""
+    assert store.outbox_order is None
+    assert "relay_order" not in await store.outbox.index_information()
+
+
+async def test_with_the_stated_order_an_aggregates_later_version_never_leaves_before_an_earlier_one(store):
+    """The order MongoDB reads by (OUTBOX_ORDER) holds even when the store's natural order is not insertion order,
+    which the unsorted read relies on; here the entries are written out of order to show the difference."""
+    from xueji_kit.store import OUTBOX_ORDER
+
+    def entry(aggregate: str, version: int) -> dict[str, object]:
+        return {"_id": f"{aggregate}#{version}", "commit": f"{aggregate}@{version}", "aggregate_id": aggregate,
+                "version": version, "outgoing": [{"n": version}],
+                "confirmed": True, "staged_at": datetime.now(UTC)}  # fmt: skip
+
+    await store.outbox.insert_many([entry("z", 1), entry("a", 2), entry("a", 1)])
+    unsorted = [(e["aggregate_id"], e["version"]) for e in await store.unpublished(2)]
+    assert ("a", 2) in unsorted and ("a", 1) not in unsorted, "natural order: version 2 would leave first"
+    store.outbox_order = OUTBOX_ORDER
+    assert [(e["aggregate_id"], e["version"]) for e in await store.unpublished(2)] == [("a", 1), ("a", 2)]
