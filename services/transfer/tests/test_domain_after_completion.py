@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from fujian_rules import fujian_rules
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
@@ -36,7 +37,6 @@ from xueji_transfer.domain import (
     TransferCase,
     TransferEvent,
     TransferKind,
-    TransferRules,
     WeekdayCalendar,
     armed_timers,
     handle,
@@ -55,7 +55,7 @@ RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
 SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="350102")
 PARTY = {Stage.RECEIVING_SCHOOL: RS, Stage.RECEIVING_BUREAU: RB, Stage.SENDING_SCHOOL: SS, Stage.SENDING_BUREAU: SB}
-RULES = TransferRules()
+RULES = fujian_rules()
 COMPLETED_AT = datetime(2025, 9, 10, 15, 0, tzinfo=CST)
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fujian_rules import fujian_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,6 @@ from xueji_transfer.domain import (
     TransferError,
     TransferEvent,
     TransferKind,
-    TransferRules,
     WeekdayCalendar,
     from_documents,
     handle,
@@ -91,7 +91,7 @@ class Run:
 
     def __call__(self, command: object, *, days: int = 1) -> list[TransferEvent]:
         self.now += timedelta(days=days)
-        self.state, new = handle(self.state, command, self.now, WeekdayCalendar(), TransferRules())  # type: ignore[arg-type]
+        self.state, new = handle(self.state, command, self.now, WeekdayCalendar(), fujian_rules())  # type: ignore[arg-type]
         self.events += new
         return new
 

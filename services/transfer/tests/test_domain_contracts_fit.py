@@ -84,10 +84,16 @@ def test_r31_a_case_on_the_national_calendar_is_provisional_only_past_the_loaded
     assert unloaded is not None and unloaded.stages[Stage.RECEIVING_SCHOOL].deadline.provisional
 
 
-def test_r22_the_fujian_policy_file_gives_the_default_rules() -> None:
-    # The materials checklist (R30) lives only in the policy file: the domain's defaults carry none.
+def test_r27_r29_no_province_value_is_a_domain_default_fujian_comes_from_its_file() -> None:
+    # The domain's defaults are national: no reason list, no R27 timing clauses, no materials checklist.
+    national = TransferRules()
+    assert national.timing is None and national.required_materials == ()
+    assert national.compulsory_reasons == national.senior_reasons == national.both_parents_reasons == frozenset()
     fujian = TransferRules.from_policy(load_policy("fj"))
-    assert fujian.model_copy(update={"required_materials": ()}) == TransferRules()
+    assert fujian.timing is not None and len(fujian.timing.excluded_semesters) == 2
+    assert len(fujian.compulsory_reasons) == 5 and len(fujian.senior_reasons) == 4
+    assert fujian.both_parents_reasons == {"guardian_relocation", "residence_move"}  # 002 III.1(2)-(3): 父母双方
+    assert fujian.vocational_only_reasons == {"vocational_talent"}  # 002 III.2(4)
 
 
 def test_r30_the_materials_checklist_is_the_policy_files() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fujian_rules import fujian_rules
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -45,7 +46,7 @@ RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SPRING = SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
 AUTUMN = SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
 IN_TERM = datetime(2025, 4, 8, 10, 0, tzinfo=CST)
-NO_TIMING = TransferRules(timing=None)
+NO_TIMING = fujian_rules(timing=None)
 CERTIFICATE = Evidence(kind=EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sha256="ab" * 32)
 
 
@@ -88,7 +89,7 @@ def apply(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules
         ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
         at,
         WeekdayCalendar(),
-        rules or TransferRules(),
+        rules or fujian_rules(),
     )
     assert state is not None
     return state
@@ -101,7 +102,7 @@ def refused(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRul
             ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
             at,
             WeekdayCalendar(),
-            rules or TransferRules(),
+            rules or fujian_rules(),
         )
     return caught.value
 
@@ -195,7 +196,7 @@ def test_r26_interprovincial_progression_only_in_its_windows(day: date, open_: b
 
 
 def test_r26_windows_are_configurable_and_may_wrap_the_year() -> None:
-    english = TransferRules(windows=TransferWindows(progression=(YearlyWindow(start="08-15", end="02-14"),)))
+    english = fujian_rules(windows=TransferWindows(progression=(YearlyWindow(start="08-15", end="02-14"),)))
     assert apply(progression(), datetime(2026, 1, 10, 12, 0, tzinfo=CST), english).step == 1
     assert refused(progression(), datetime(2026, 3, 10, 12, 0, tzinfo=CST), english).rule == "R26"
 
@@ -272,7 +273,7 @@ def test_r29_an_unlisted_reason_is_refused_and_named() -> None:
 
 
 def test_r29_reason_codes_are_data() -> None:
-    rules = TransferRules(compulsory_reasons=frozenset({"better_school"}))
+    rules = fujian_rules(compulsory_reasons=frozenset({"better_school"}))
     assert apply(application(reason="better_school"), rules=rules).step == 1
 
 
@@ -335,7 +336,7 @@ def timing_exception(clause: TimingClause, student_id: str = "stu-1") -> TimingE
 
 def excepted_apply(app: TransferApplication, at: datetime, *exceptions: TimingException) -> TransferCase:
     command = ApplyForTransfer(transfer_id="t-1", application=app, operator=RS, exceptions=exceptions)
-    state, _ = handle(None, command, at, WeekdayCalendar(), TransferRules())
+    state, _ = handle(None, command, at, WeekdayCalendar(), fujian_rules())
     assert state is not None
     return state
 

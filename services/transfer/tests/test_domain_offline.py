@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fujian_rules import fujian_rules
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -51,7 +52,7 @@ RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
 RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
 SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="430102")
-RULES = TransferRules()
+RULES = fujian_rules()
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
 OFFLINE_DUE = datetime(2025, 4, 8, tzinfo=CST)  # 24:00 of the 20th working day after Mar 10
 
@@ -158,7 +159,7 @@ def test_r23_offline_path_opens_after_20_working_days() -> None:
 
 
 def test_r23_offline_timeout_is_configurable() -> None:
-    rules = TransferRules(offline_timeout_working_days=5)
+    rules = fujian_rules(offline_timeout_working_days=5)
     state = applied()
     for stage, operator in ((Stage.RECEIVING_SCHOOL, RS), (Stage.RECEIVING_BUREAU, RB)):
         state = step(state, DecideStage(stage=stage, decision=Decision.APPROVE, operator=operator), MONDAY, rules)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fujian_rules import fujian_rules
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -39,7 +40,7 @@ CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
 RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
 RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
-RULES = TransferRules()
+RULES = fujian_rules()
 WEEKDAYS = WeekdayCalendar()
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
 # State Council notice for 2025: National Day Oct 1-8 off, Sunday Sep 28 and Saturday Oct 11 worked;
@@ -202,7 +203,7 @@ def test_r22_early_stale_or_unknown_timers_change_nothing() -> None:
 
 
 def test_r22_sla_and_warning_lead_are_configurable() -> None:
-    rules = TransferRules(stage_sla_working_days=5, warning_lead_working_days=1)
+    rules = fujian_rules(stage_sla_working_days=5, warning_lead_working_days=1)
     state = opened(rules=rules)
     deadline = state.stages[Stage.RECEIVING_SCHOOL].deadline
     # 5th working day after Monday Mar 10 is Mon Mar 17; the warning is at the end of the 4th, Fri Mar 14.
@@ -210,7 +211,7 @@ def test_r22_sla_and_warning_lead_are_configurable() -> None:
 
 
 def test_r22_a_shorter_escalation_chain_stops_earlier() -> None:
-    rules = TransferRules(escalation_chain=(Level.SCHOOL, Level.COUNTY))
+    rules = fujian_rules(escalation_chain=(Level.SCHOOL, Level.COUNTY))
     state = opened(rules=rules)
     state, (escalated,) = step(
         state, FireTimer(timer_id=timer(state, TimerKind.BREACH)[0]), datetime(2025, 3, 25, tzinfo=CST), rules=rules

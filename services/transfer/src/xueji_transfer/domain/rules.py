@@ -1,5 +1,5 @@
-"""The policy values a transfer case obeys, Fujian (the reference province) by default, and how
-they are read from a province policy file (xueji_contracts.policy)."""
+"""The policy values a transfer case obeys: national defaults here, every provincial value (reasons, R27 timing,
+materials) read from the province's policy file (xueji_contracts.policy) by `from_policy`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xueji_contracts.messages.transfer import Level
-from xueji_contracts.policy import ExcludedSemester, ProvincePolicy, RequiredMaterial, TransferTiming, TransferWindows
+from xueji_contracts.policy import ProvincePolicy, RequiredMaterial, TransferTiming, TransferWindows
 
 _LEVELS = list(Level)
 
@@ -18,16 +18,6 @@ class Segment(StrEnum):
     PRIMARY = "primary"
     JUNIOR = "junior"
     SENIOR = "senior"
-
-
-# Fujian measures III.1 (5 compulsory-education reasons) and III.2 (4 senior-high reasons), as in fj.yaml.
-COMPULSORY_REASONS = frozenset(
-    {"household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"}
-)
-SENIOR_REASONS = frozenset({"household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"})
-BOTH_PARENTS_REASONS = frozenset({"guardian_relocation", "residence_move"})  # 002 III.1(2)-(3): 父母双方
-VOCATIONAL_ONLY_REASONS = frozenset({"vocational_talent"})  # 002 III.2(4)
-FUJIAN_TIMING = TransferTiming(excluded_semesters=frozenset(ExcludedSemester))
 
 
 class TransferRules(BaseModel):
@@ -42,18 +32,18 @@ class TransferRules(BaseModel):
     escalation_working_days: int = Field(default=10, ge=1)
     offline_timeout_working_days: int = Field(default=20, ge=1, description="R23")
     windows: TransferWindows = Field(default_factory=TransferWindows, description="R25 blackout, R26 progression")
-    timing: TransferTiming | None = Field(default=FUJIAN_TIMING, description="R27; None: the province sets none")
+    timing: TransferTiming | None = Field(default=None, description="R27; None: the province sets none")
     segment_grades: dict[Segment, tuple[int, int]] = Field(
         default_factory=lambda: {Segment.PRIMARY: (1, 6), Segment.JUNIOR: (7, 9), Segment.SENIOR: (10, 12)},
         description="first and graduation grade of each school segment (R27)",
     )
-    compulsory_reasons: frozenset[str] = Field(default=COMPULSORY_REASONS, description="R29; empty: any")
-    senior_reasons: frozenset[str] = Field(default=SENIOR_REASONS, description="R29; empty: any")
+    compulsory_reasons: frozenset[str] = Field(default=frozenset(), description="R29; empty: any")
+    senior_reasons: frozenset[str] = Field(default=frozenset(), description="R29; empty: any")
     both_parents_reasons: frozenset[str] = Field(
-        default=BOTH_PARENTS_REASONS, description="R29: compulsory reasons that need both parents (or a guardian)"
+        default=frozenset(), description="R29: compulsory reasons that need both parents (or a guardian)"
     )
     vocational_only_reasons: frozenset[str] = Field(
-        default=VOCATIONAL_ONLY_REASONS, description="R29: senior-high reasons that allow only a vocational school"
+        default=frozenset(), description="R29: senior-high reasons that allow only a vocational school"
     )
     required_materials: tuple[RequiredMaterial, ...] = Field(
         default=(), description="R30: the policy file's checklist; none set here, only the certificate image"

@@ -1,0 +1,17 @@
+"""The reference province's transfer rules for domain tests: Fujian's policy file, read as the service reads it.
+
+The domain's own defaults are national (no reason list, no R27 timing clauses); every provincial value comes from
+the province's policy file. The materials checklist (R30) is left out unless a test asks for it, so tests about
+other rules need not record materials first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xueji_contracts.policy import load_policy
+from xueji_transfer.domain import TransferRules
+
+
+def fujian_rules(**overrides: Any) -> TransferRules:
+    return TransferRules.from_policy(load_policy("fj"), **({"required_materials": ()} | overrides))
