@@ -84,6 +84,34 @@ async def test_r50_a_county_sees_only_its_county(start_app, isolation, token, wa
     assert (await notify.get("/v1/dashboard/summary")).status_code == 401
 
 
+async def test_r22_the_dashboard_lists_show_the_case_number_beside_the_internal_id(
+    start_app, isolation, token, wait_for
+):
+    """Transfer's stage messages carry the readable number (an optional contract field); a later message without it
+    (a breach, or an older producer) does not erase it, and a case sent without one still lists by its id."""
+    notify = await start_app(create_app, NotifySettings, **FAST)
+    numbered, older = ev.transfer_id(), ev.transfer_id()
+    opened = ev.opened(numbered, case_number="ZX-350602-2026-000123")
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(opened, ev.opened(older), ev.breached(numbered, opened.payload.deadline.due_at))
+    county = token("county", ev.COUNTY)
+
+    async def listed():
+        answer = await notify.get("/v1/dashboard/stages", params={"node": ev.COUNTY}, headers=_auth(county))
+        rows = {s["transfer_id"]: s for s in answer.json()["stages"]}
+        return rows if len(rows) == 2 and rows[numbered]["state"] == "breached" else None
+
+    rows = await wait_for(listed)
+    assert rows[numbered]["case_number"] == "ZX-350602-2026-000123"
+    assert rows[older]["case_number"] is None
+    detail = (await notify.get(f"/v1/dashboard/stages/{rows[numbered]['key']}", headers=_auth(county))).json()
+    assert (detail["case_number"], detail["transfer_id"]) == ("ZX-350602-2026-000123", numbered)
+    school = {"Authorization": f"Bearer {token('school', ev.SCHOOL)}"}
+    notes = (await notify.get("/v1/inbox", headers=school)).json()["notifications"]
+    told = [n for n in notes if n["subject_id"] == numbered and n["kind"] == "stage_opened"]
+    assert told and told[0]["details"]["case_number"] == "ZX-350602-2026-000123"
+
+
 async def _open_is(client, token, n):
     body = await _summary(client, token)
     return body if body["totals"]["open"] == n else None

@@ -57,6 +57,7 @@ def opened(
     due: date | None = None,
     provisional: bool = False,
     at: datetime | None = None,
+    case_number: str | None = None,
 ) -> Envelope[Any]:
     now = at or datetime.now(UTC)
     due_at = end_of_day(due or (now.astimezone(SHANGHAI).date() + timedelta(days=14)))
@@ -68,7 +69,8 @@ def opened(
         provisional=provisional,
     )
     return _wrap(StageOpened(transfer_id=tid, stage=stage, step=step, jurisdiction=jurisdiction, deadline=deadline,
-                             student_id=f"stu_{tid}", sending_school=FAR_SCHOOL, receiving_school=SCHOOL), now)  # fmt: skip
+                             student_id=f"stu_{tid}", sending_school=FAR_SCHOOL, receiving_school=SCHOOL,
+                             case_number=case_number), now)  # fmt: skip
 
 
 def closed(

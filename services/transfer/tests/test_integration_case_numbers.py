@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 
 import pytest
-from transfer_driver import RECEIVING, application, day, start
+from transfer_driver import RECEIVING, application, day, of_type, published, start
 
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))
@@ -41,3 +41,28 @@ async def test_r21_concurrent_applications_get_distinct_consecutive_case_numbers
     assert {i["case_number"] for i in await t.inbox(RECEIVING)} >= set(numbers)
     outside = await t.call("GET", f"/v1/transfers/{first['case_number']}", ("county", "350203"))
     assert outside.status_code == 404  # outside the jurisdiction: the same answer as a missing case (R50)
+
+
+async def test_r22_every_case_message_carries_the_case_number_from_the_application_on(start_app, token, isolation):
+    """The dashboard learns cases from Kafka: the number travels on stage, SLA and case messages (additive field)."""
+    t = await start(start_app, token, MONDAY)
+    await t.known("stu_number_events")
+    applied = await t.ok(
+        "POST", "/v1/transfers", ("school", RECEIVING), {"application": application(student_id="stu_number_events")}
+    )
+    tid, number = applied["transfer_id"], applied["case_number"]
+    assert number.startswith("ZX-350602-2025-")
+    await t.examine(tid)
+    await t.decide(tid, "receiving_school")
+    stage_messages = await published(
+        isolation.servers.kafka,
+        isolation.topic("transfer.stage.v1"),
+        lambda ms: len(of_type(ms, "StageOpened", tid)) >= 2 and of_type(ms, "StageClosed", tid),
+    )
+    mine = [*of_type(stage_messages, "StageOpened", tid), *of_type(stage_messages, "StageClosed", tid)]
+    assert {m["case_number"] for m in mine} == {number}
+    case_messages = await published(
+        isolation.servers.kafka, isolation.topic("transfer.case.v1"), lambda ms: of_type(ms, "TransferCaseChanged", tid)
+    )
+    assert {m["case_number"] for m in of_type(case_messages, "TransferCaseChanged", tid)} == {number}
+    assert (await t.detail(tid))["case"]["case_number"] == number

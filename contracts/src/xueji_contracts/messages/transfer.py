@@ -45,6 +45,16 @@ class _Message(BaseModel):
     transfer_id: str = Field(min_length=1)
 
 
+class _CaseMessage(_Message):
+    """A message about one case, told by transfer: carries its readable number when the case has one."""
+
+    case_number: str | None = Field(
+        default=None,
+        pattern=r"^ZX-\d{6}-\d{4}-\d{6,}$",
+        description="readable case number (ZX-<receiving county>-<year>-<seq>); absent on cases numbered before it",
+    )
+
+
 class StageDeadline(BaseModel):
     """When a stage is due and warned, and which calendar said so (provisional: no notice loaded)."""
 
@@ -57,7 +67,7 @@ class StageDeadline(BaseModel):
     provisional: bool
 
 
-class StageOpened(_Message):
+class StageOpened(_CaseMessage):
     stage: Stage
     step: int = Field(ge=3, le=6)
     jurisdiction: str = Field(pattern=CODE, description="school code or division code responsible")
@@ -68,7 +78,7 @@ class StageOpened(_Message):
     interprovincial: bool = False
 
 
-class StageDeadlineChanged(_Message):
+class StageDeadlineChanged(_CaseMessage):
     """A newly loaded calendar notice moved an open stage's deadline."""
 
     stage: Stage
@@ -77,7 +87,7 @@ class StageDeadlineChanged(_Message):
     deadline: StageDeadline
 
 
-class StageClosed(_Message):
+class StageClosed(_CaseMessage):
     stage: Stage
     jurisdiction: str = Field(pattern=CODE)
     decision: Decision
@@ -86,14 +96,14 @@ class StageClosed(_Message):
     decided_at: AwareDatetime
 
 
-class StageWarning(_Message):
+class StageWarning(_CaseMessage):
     stage: Stage
     jurisdiction: str = Field(pattern=CODE)
     due_at: AwareDatetime
     working_days_left: int
 
 
-class StageBreached(_Message):
+class StageBreached(_CaseMessage):
     """The deadline passed with the stage still open; it stays open and escalates (R22)."""
 
     stage: Stage
@@ -127,7 +137,7 @@ class CaseOutcome(StrEnum):
     PAPER_FILE_OVERDUE = "paper_file_overdue"  # R32: the sending school's paper file is late; told to its county
 
 
-class TransferCaseChanged(_Message):
+class TransferCaseChanged(_CaseMessage):
     """The case moved: the registry moves the student on completed / offline_accepted / rolled_back."""
 
     outcome: CaseOutcome

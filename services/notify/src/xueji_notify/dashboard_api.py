@@ -140,7 +140,8 @@ async def offline(operator: Operator, request: Request, node: NodeQuery = None) 
 
     node = _node(operator, node)
     cases = [c for c in await _store(request).offline_cases_under(node, 2000) if is_offline_pending(c)]
-    keys = ("transfer_id", "receiving_school", "sending_school", "offline_opened_at", "offline_accepted_at")
+    keys = ("transfer_id", "case_number", "receiving_school", "sending_school", "offline_opened_at",
+            "offline_accepted_at")  # fmt: skip
     return {"node": node, "cases": [{k: c.get(k) for k in keys} for c in cases]}
 
 

@@ -26,37 +26,40 @@ Published = tuple[TopicSpec, BaseModel]
 
 def published(case: TransferCase, event: TransferEvent) -> Iterator[Published]:
     """The contract messages one domain event becomes; internal bookkeeping events publish nothing."""
-    tid, app = case.transfer_id, case.application
+    tid, app, no = case.transfer_id, case.application, case.case_number
     match event:
         case se.StageOpened():
             yield TRANSFER_STAGE, c.StageOpened(
-                transfer_id=tid, stage=event.stage, step=event.step, jurisdiction=event.jurisdiction,
-                deadline=event.deadline, student_id=app.student_id or "", sending_school=app.sending.code,
+                transfer_id=tid, case_number=no, stage=event.stage, step=event.step,
+                jurisdiction=event.jurisdiction, deadline=event.deadline, student_id=app.student_id or "",
+                sending_school=app.sending.code,
                 receiving_school=app.receiving.code, interprovincial=app.interprovincial,
             )  # fmt: skip
         case se.StageApproved() | se.StageReturned() | ce.TransferRejected():
             yield TRANSFER_STAGE, _closed(case, event)
         case se.StageWarned():
             yield TRANSFER_SLA, c.StageWarning(
-                transfer_id=tid, stage=event.stage, jurisdiction=event.jurisdiction, due_at=event.due_at,
-                working_days_left=event.working_days_left,
+                transfer_id=tid, case_number=no, stage=event.stage, jurisdiction=event.jurisdiction,
+                due_at=event.due_at, working_days_left=event.working_days_left,
             )  # fmt: skip
         case se.StageEscalated():
             yield TRANSFER_SLA, c.StageBreached(
-                transfer_id=tid, stage=event.stage, jurisdiction=event.jurisdiction, due_at=event.missed_due_at,
+                transfer_id=tid, case_number=no, stage=event.stage, jurisdiction=event.jurisdiction,
+                due_at=event.missed_due_at,
                 escalated_to_level=event.escalated_to_level, escalated_to=event.escalated_to,
                 escalation_count=event.escalation_count,
             )  # fmt: skip
         case se.StageDeadlineChanged(which="sla"):
             # An escalation deadline is not the stage's due date the dashboard shows; it moves silently.
             yield TRANSFER_STAGE, c.StageDeadlineChanged(
-                transfer_id=tid, stage=event.stage, jurisdiction=event.jurisdiction, previous=event.previous,
-                deadline=event.deadline,
+                transfer_id=tid, case_number=no, stage=event.stage, jurisdiction=event.jurisdiction,
+                previous=event.previous, deadline=event.deadline,
             )  # fmt: skip
     outcome = _outcome(event)
     if outcome is not None:
         yield TRANSFER_CASE, c.TransferCaseChanged(
-            transfer_id=tid, outcome=outcome[0], student_id=app.student_id or "", sending_school=app.sending.code,
+            transfer_id=tid, case_number=no, outcome=outcome[0], student_id=app.student_id or "",
+            sending_school=app.sending.code,
             receiving_school=app.receiving.code, reason=outcome[1], at=event.at, paper_record=_paper(case, event),
         )  # fmt: skip
 
@@ -78,7 +81,8 @@ def _closed(case: TransferCase, event: se.StageApproved | se.StageReturned | ce.
     reason = None if isinstance(event, se.StageApproved) else event.reason
     jurisdiction = case.jurisdiction_of(event.stage)
     return c.StageClosed(
-        transfer_id=case.transfer_id, stage=event.stage, jurisdiction=jurisdiction, decision=decision,
+        transfer_id=case.transfer_id, case_number=case.case_number, stage=event.stage, jurisdiction=jurisdiction,
+        decision=decision,
         reason=reason, decided_by=by, decided_at=event.at,
     )  # fmt: skip
 

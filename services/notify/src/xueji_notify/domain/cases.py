@@ -14,7 +14,8 @@ OFFLINE = (CaseOutcome.OFFLINE_OPENED, CaseOutcome.OFFLINE_ACCEPTED)
 def case_fields(p: TransferCaseChanged) -> dict[str, Any]:
     """Offline cases belong to the receiving school: it accepts the student on the paper form."""
     node = node_of(p.receiving_school)
-    return {
+    number = {"case_number": p.case_number} if p.case_number else {}
+    return number | {
         "transfer_id": p.transfer_id,
         "node": node,
         "scopes": ancestors(node),

@@ -31,13 +31,15 @@ def stage_key(transfer_id: str, stage: str) -> str:
 
 def identity(p: StageOpened | StageDeadlineChanged | StageClosed | StageWarning | StageBreached) -> Fields:
     node = node_of(p.jurisdiction)
-    return {
+    fields: Fields = {
         "transfer_id": p.transfer_id,
         "stage": p.stage.value,
         "jurisdiction": p.jurisdiction,
         "node": node,
         "scopes": ancestors(node),
     }
+    # Set only when sent: a message without it (an older producer) never erases a number already known.
+    return fields | ({"case_number": p.case_number} if p.case_number else {})
 
 
 def opened(p: StageOpened) -> Fields:
@@ -122,6 +124,7 @@ class StageView:
 
     key: str
     transfer_id: str
+    case_number: str | None
     stage: str
     step: int | None
     jurisdiction: str
@@ -151,6 +154,7 @@ def view(doc: Mapping[str, Any], today: date, calendar: WorkingDays) -> StageVie
     return StageView(
         key=stage_key(doc["transfer_id"], doc["stage"]),
         transfer_id=doc["transfer_id"],
+        case_number=doc.get("case_number"),
         stage=doc["stage"],
         step=doc.get("step"),
         jurisdiction=doc["jurisdiction"],

@@ -34,8 +34,13 @@ LEVEL_NAMES = {"school": ("学校", "school"), "county": ("县级", "county"), "
 LEVEL_NAMES |= {"province": ("省级", "province"), "ministry": ("教育部", "Ministry")}
 
 
+def _number(payload: Any) -> dict[str, Any]:
+    """The readable case number beside the internal id, when transfer sent one."""
+    return {"case_number": payload.case_number} if payload.case_number else {}
+
+
 def _stage(payload: Any) -> dict[str, Any]:
-    return {"transfer_id": payload.transfer_id, "stage": payload.stage.value}
+    return {"transfer_id": payload.transfer_id, "stage": payload.stage.value} | _number(payload)
 
 
 def stage_opened(message: Envelope[StageOpened]) -> list[Notification]:
@@ -207,5 +212,5 @@ def case_changed(message: Envelope[TransferCaseChanged]) -> list[Notification]:
     to = {"receiving": [p.receiving_school], "sending": [p.sending_school]}.get(
         who, [p.receiving_school, p.sending_school]
     )
-    details = {"transfer_id": p.transfer_id, "outcome": p.outcome.value, "student_id": p.student_id}
+    details = {"transfer_id": p.transfer_id, "outcome": p.outcome.value, "student_id": p.student_id} | _number(p)
     return [about(message, kind, severity, code, (zh, en), p.transfer_id, details=details) for code in to]

@@ -251,6 +251,9 @@
     return v.working_days_left === 0 ? t("today") : String(v.working_days_left);
   }
 
+  // The readable case number beside the internal id (cases numbered before numbers travelled show the id only).
+  const caseLabel = (v) => (v.case_number ? `${v.case_number} · ${v.transfer_id}` : v.transfer_id);
+
   function renderStages() {
     const data = state.stages;
     const tbody = $("stages").querySelector("tbody");
@@ -261,8 +264,8 @@
       const tr = document.createElement("tr");
       tr.dataset.key = v.key;
       tr.tabIndex = 0;
-      tr.setAttribute("aria-label", `${v.transfer_id} ${t(`s_${v.stage}`)} ${t(`st_${v.state}`)}`);
-      cell(tr, v.transfer_id);
+      tr.setAttribute("aria-label", `${caseLabel(v)} ${t(`s_${v.stage}`)} ${t(`st_${v.state}`)}`);
+      cell(tr, caseLabel(v)).classList.add("case-no");
       cell(tr, `${t(`s_${v.stage}`)}${v.step ? ` (${v.step})` : ""}`);
       cell(tr, v.jurisdiction_name ? `${v.jurisdiction_name} ${v.jurisdiction}` : v.jurisdiction);
       const st = document.createElement("td");
@@ -333,7 +336,7 @@
     ul.replaceChildren();
     for (const c of cases) {
       const li = document.createElement("li");
-      li.textContent = t("offline_item", { transfer: c.transfer_id, receiving: c.receiving_school, sending: c.sending_school,
+      li.textContent = t("offline_item", { transfer: caseLabel(c), receiving: c.receiving_school, sending: c.sending_school,
         at: fmtTime(c.offline_accepted_at || c.offline_opened_at) });
       ul.appendChild(li);
     }
@@ -342,7 +345,7 @@
   async function openStage(key) {
     let d;
     try { d = await api(`/v1/dashboard/stages/${encodeURIComponent(key)}`); } catch (e) { return; }
-    $("detail-title").textContent = `${d.transfer_id} · ${t(`s_${d.stage}`)}`;
+    $("detail-title").textContent = `${caseLabel(d)} · ${t(`s_${d.stage}`)}`;
     const facts = [
       ["d_unit", d.jurisdiction_name ? `${d.jurisdiction_name} ${d.jurisdiction}` : d.jurisdiction],
       ["c_state", t(`st_${d.state}`) + (d.provisional ? ` · ${t("provisional_mark")}` : "")],

@@ -7,7 +7,8 @@
   const STAGES = ["receiving_school", "receiving_bureau", "sending_school", "sending_bureau"];
 
   const leftText = (n) => (n === null || n === undefined ? "—" : n < 0 ? t("days_late", { n: -n }) : n === 0 ? t("today") : String(n));
-  const caseLabel = (c) => (c.case_number ? `${c.case_number}` : c.transfer_id);
+  // The readable case number beside the internal id; cases numbered before numbers travelled show the id only.
+  const caseLabel = (c) => (c.case_number ? `${c.case_number} · ${c.transfer_id}` : c.transfer_id);
 
   // ---- the inbox: what is due here, in working days, most urgent first --------------------------------
   wb.view("inbox", { tab: "tab_inbox", render: async (main) => {
@@ -23,12 +24,12 @@
     for (const todo of (todos.ok && todos.body.items) || []) {
       const s = todo.stage ? left.get(`${todo.transfer_id}:${todo.stage}`) : null;
       items.push({ kind: "todo", id: todo.todo_id, title: `${t(`a_${todo.action}`)}${todo.stage ? ` · ${t(`s_${todo.stage}`)}` : ""}`,
-        subject: todo.case_number || todo.transfer_id, href: `#/case/${encodeURIComponent(todo.transfer_id)}`,
+        subject: caseLabel(todo), href: `#/case/${encodeURIComponent(todo.transfer_id)}`,
         due: todo.open_stage ? todo.open_stage.due_at : null, left: s ? s.working_days_left : null, state: s ? s.state : "open" });
     }
     for (const n of (notes.ok && notes.body.notifications) || []) {
       if (!n.due_at && n.severity === "info" && n.read) continue;
-      items.push({ kind: n.kind, id: n.notification_id, title: wb.pick(n.title_zh, n.title_en), subject: n.subject_id,
+      items.push({ kind: n.kind, id: n.notification_id, title: wb.pick(n.title_zh, n.title_en), subject: caseLabel({ case_number: (n.details || {}).case_number, transfer_id: n.subject_id }),
         href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : null, due: n.due_at || null,
         left: n.working_days_left ?? null, state: n.severity, read: n.read, note: n });
     }
@@ -166,7 +167,7 @@
       const who = new Map(((assigned.ok && assigned.body.assignments) || []).map((a) => [a.key, a.assignee]));
       rows = answer.body.stages.map((s) => ({ ...s, assignee: who.get(s.key) || "" }));
       tbody.replaceChildren(...rows.map((s) => el("tr", { dataset: { key: s.key } },
-        el("td", {}, el("a", { href: `#/case/${encodeURIComponent(s.transfer_id)}`, text: s.case_number || s.transfer_id })),
+        el("td", {}, el("a", { href: `#/case/${encodeURIComponent(s.transfer_id)}`, text: caseLabel(s) })),
         el("td", { text: t(`s_${s.stage}`) }), el("td", { text: wb.unit(s.jurisdiction) }),
         el("td", {}, el("span", { class: `badge ${s.state}`, text: t(`st_${s.state}`) })),
         el("td", { text: s.due_day || "—" }), el("td", { class: "num", text: leftText(s.working_days_left) }),
@@ -176,7 +177,7 @@
     main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("transfers_title") }),
       el("label", { for: filter.id, text: t("f_state") }), filter,
       wb.exportButtons("stages", () => [[t("c_transfer"), t("c_stage"), t("c_unit"), t("c_state"), t("c_due"), t("c_left")],
-        ...rows.map((s) => [s.case_number || s.transfer_id, t(`s_${s.stage}`), wb.unit(s.jurisdiction), t(`st_${s.state}`), s.due_day || "", leftText(s.working_days_left)])])),
+        ...rows.map((s) => [caseLabel(s), t(`s_${s.stage}`), wb.unit(s.jurisdiction), t(`st_${s.state}`), s.due_day || "", leftText(s.working_days_left)])])),
     el("div", { class: "scroll" }, el("table", { class: "grid", id: "stages-table" },
       el("thead", {}, el("tr", {}, ...["c_transfer", "c_stage", "c_unit", "c_state", "c_due", "c_left", "c_assignee"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody))));
     if (location.hash.includes("breached")) filter.value = "breached";

@@ -61,9 +61,13 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         application = check_record(body.application, record, local_date(applied_at, "applied_at"))
     except TransferError as error:
         raise CaseRefused(error, None) from error
+    # Numbered before the case is recorded, so its events (and the dashboard) carry the number from the start; a
+    # refused application leaves its number unused (numbers are unique, not gapless), a retry keeps its claim's.
+    number = await numbers_of(request).allocate(transfer_id, receiving, applied_at, new=key is None)
     command = build(
-        ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions
-    )
+        ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions,
+        case_number=number,
+    )  # fmt: skip
     case = await service.execute(
         transfer_id,
         command,
@@ -72,8 +76,7 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         correlation_id=correlation(request),
         new=key is None,
     )
-    number = await numbers_of(request).allocate(case.transfer_id, receiving, applied_at, new=key is None)
-    return case_view(case) | {"case_number": number}
+    return case_view(case) | {"case_number": case.case_number or number}
 
 
 @router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")

@@ -53,6 +53,7 @@ def apply(state: TransferCase | None, event: TransferEvent) -> TransferCase:
             application=event.application,
             materials=event.application.materials,
             exceptions=event.exceptions,
+            case_number=event.case_number,
             version=1,
         )
     return _changed(state, event).model_copy(update={"version": state.version + 1})

@@ -49,6 +49,7 @@ class TransferApplied(CaseEvent):
     application: TransferApplication
     recorded_by: OperatorClaims
     exceptions: tuple[TimingException, ...] = ()  # R27 exceptions by the receiving county bureau it relies on
+    case_number: str | None = None  # readable number; None on cases applied before numbers travelled with events
 
 
 class MaterialsAdded(CaseEvent):

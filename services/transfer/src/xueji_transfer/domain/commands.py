@@ -31,6 +31,7 @@ class ApplyForTransfer(_ByOperator):
     transfer_id: str = Field(min_length=1)
     application: TransferApplication
     exceptions: tuple[TimingException, ...] = Field(default=(), description="R27 exceptions the application names")
+    case_number: str | None = Field(default=None, description="the readable number allocated for this case")
 
 
 class AddMaterials(_ByOperator):

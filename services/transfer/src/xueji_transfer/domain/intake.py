@@ -38,6 +38,7 @@ def apply_for_transfer(
         application=application,
         recorded_by=command.operator,
         exceptions=command.exceptions,
+        case_number=command.case_number,
     )
     return [applied, stages.open_stage(application, Stage.RECEIVING_SCHOOL, 1, now, calendar, rules)]
 

@@ -79,6 +79,7 @@ class TransferCase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     transfer_id: str
+    case_number: str | None = None
     application: TransferApplication
     phase: CasePhase = CasePhase.ACTIVE
     step: int = Field(default=1, description="the last R21 step done on the current pass")
