@@ -1,0 +1,241 @@
+"""Crash under load for the transfer service (issue 15): transfer, started as `make run` starts it, is killed with
+SIGKILL at a random moment while cases are applied for, examined and decided stage by stage over HTTP, and started
+again. Requests that got no answer are retried with the same Idempotency-Key, as a client does. Every accepted request
+has exactly one effect: each case is one gapless stream with one application, one examination and one approval per
+stage, none is stuck (the four stages decided, no stage timer left armed), and the inbox filings rebuilt from the
+case streams equal the stored ones."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import random
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from common import free_port
+from stack import start_service, wait_ready
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chaos
+
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
+from xueji_contracts.topics import STUDENT_STATUS
+from xueji_kit.minute_timers import MinuteTimerStore
+from xueji_kit.store import EventStore, connect
+from xueji_transfer import inbox
+from xueji_transfer.domain import from_documents, replay
+from xueji_transfer.domain.record import school_year_of
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+RECEIVING, SENDING = "3506020001", "3501020003"
+STAGES = ("receiving_school", "receiving_bureau", "sending_school", "sending_bureau")
+# Fujian's checklist (R30) for a household register that did not move, and the certificate image.
+MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
+PARTY = {"receiving_school": ("school", RECEIVING), "receiving_bureau": ("county", RECEIVING[:6]),
+         "sending_school": ("school", SENDING), "sending_bureau": ("county", SENDING[:6])}  # fmt: skip
+CASES = 12  # x 6 requests each under `make test`
+
+
+def _evidence(kind: str) -> dict[str, str]:
+    return {"kind": kind, "uri": f"s3://materials/{kind}", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+
+
+def _term(today: date) -> dict[str, Any]:
+    """The semester running today (autumn: Sept - Jan, spring: Feb - July)."""
+    if today.month >= 8 or today.month == 1:
+        year = today.year if today.month >= 8 else today.year - 1
+        return {"start": f"{year}-09-01", "end": f"{year + 1}-01-20", "semester": 1}
+    return {"start": f"{today.year}-02-17", "end": f"{today.year}-07-04", "semester": 2}
+
+
+class Case:
+    """One case's requests in order; `done` counts the answered ones. Each carries its own Idempotency-Key."""
+
+    def __init__(self, n: int, run: str) -> None:
+        self.n, self.key, self.done = n, f"{run}-{n}", 0
+        self.student = f"stu_{run}_{n}"
+        self.transfer_id = ""
+
+    def requests(self) -> list[tuple[str, str, tuple[str, str], dict[str, Any]]]:
+        tid = self.transfer_id
+        application = {
+            "student_id": self.student, "status": "enrolled", "sending": {"code": SENDING},
+            "receiving": {"code": RECEIVING}, "grade": 4, "target_grade": 4, "term": _term(date.today()),
+            "reason": "household_move", "materials": [_evidence(kind) for kind in MATERIALS],
+        }  # fmt: skip
+        steps = [("apply", "/v1/transfers", ("school", RECEIVING), {"application": application}),
+                 ("examine", f"/v1/transfers/{tid}/examination", ("school", RECEIVING),
+                  {"conditions_met": True, "vacancy": True})]  # fmt: skip
+        steps += [(s, f"/v1/transfers/{tid}/stages/{s}/decision", PARTY[s], {"decision": "approve"}) for s in STAGES]
+        return steps
+
+
+class Load:
+    """Drives every case to its end on one running service; sets `reached` after `kill_at` answers."""
+
+    def __init__(self, client: httpx.AsyncClient, token: Any, kill_at: int | None) -> None:
+        self.client, self.token, self.kill_at = client, token, kill_at
+        self.answered = self.server_errors = 0
+        self.reached = asyncio.Event()
+
+    async def drive(self, case: Case) -> None:
+        while case.done < 6:
+            name, path, who, body = case.requests()[case.done]
+            headers = {"Authorization": f"Bearer {self.token(*who)}", "Idempotency-Key": f"{case.key}-{name}"}
+            try:
+                answer = await self.client.post(path, json=body, headers=headers, timeout=30)
+            except httpx.HTTPError:
+                return  # killed under it: retried with the same key after the restart
+            if answer.status_code >= 500:
+                self.server_errors += 1
+                return
+            assert answer.status_code in (200, 201), f"{name} {case.transfer_id}: {answer.text}"
+            if name == "apply":
+                case.transfer_id = answer.json()["transfer_id"]
+            case.done += 1
+            self.answered += 1
+            if self.kill_at is not None and self.answered >= self.kill_at:
+                self.reached.set()
+
+
+def _transfer(isolation: Any, public_key: str, logs: Path) -> Any:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": isolation.servers.kafka, "MONGODB_URI": isolation.servers.mongodb,
+           "XUEJI_TOPIC_PREFIX": isolation.topic_prefix, "XUEJI_MONGODB_DATABASE": f"{isolation.database}_transfer",
+           "XUEJI_JWT_PUBLIC_KEY": public_key, "XUEJI_LOG_FORMAT": "console", "XUEJI_SCHEDULER_ENABLED": "false",
+           "XUEJI_RELAY_INTERVAL_SECONDS": "0.05"}  # fmt: skip
+    server = start_service("transfer", free_port(), env, logs)
+    wait_ready([server], timeout=90)
+    return server
+
+
+async def _seed_records(isolation: Any, cases: list[Case]) -> None:
+    """R28: the registry's student.status.v1 record of each student, which transfer's projection follows."""
+    producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka, linger_ms=5)
+    await producer.start()
+    try:
+        today = date.today()
+        for case in cases:
+            record = StudentStatusRecorded(
+                student_id=case.student,
+                school_code=SENDING,
+                county_code=SENDING[:6],
+                state=StatusState.ENROLLED,
+                status_number_masked="G3501********0000",
+                grade=4,
+                school_year=school_year_of(today),
+            )
+            message = envelop(record, producer="registry", province="35", occurred_at=datetime.now(UTC))
+            await producer.send(isolation.topic(STUDENT_STATUS.name), message.model_dump_json().encode(),
+                                key=case.student.encode())  # fmt: skip
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def test_a_transfer_service_killed_while_deciding_stages_loses_and_duplicates_nothing(
+    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
+) -> None:
+    rng = random.Random()
+    cases = [Case(n, isolation.database[-8:]) for n in range(chaos.load(CASES))]
+    total = 6 * len(cases)
+    await _seed_records(isolation, cases)
+    mongo = connect(isolation.servers.mongodb)
+    db = mongo[f"{isolation.database}_transfer"]
+    kills = errors = 0
+    recovery = 0.0
+    try:
+        server = _transfer(isolation, signing_keys[1], tmp_path / "start")
+        records = EventStore(db, "student_records").collection
+        await wait_for(lambda: _count(records, len(cases)), timeout=60, interval=0.5)
+        for round_ in range(chaos.rounds() + 1):
+            last = round_ == chaos.rounds()
+            remaining = total - sum(c.done for c in cases)
+            kill_at = None if last else rng.randrange(max(1, remaining // 5), max(2, remaining * 4 // 5))
+            try:
+                async with httpx.AsyncClient(base_url=server.address) as client:
+                    load = Load(client, token, kill_at)
+                    drivers = asyncio.gather(*(load.drive(c) for c in cases if c.done < 6))
+                    if last:
+                        await drivers
+                    else:
+                        await asyncio.wait([asyncio.ensure_future(load.reached.wait()), drivers],
+                                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                        await asyncio.sleep(rng.uniform(0.0, 0.3))  # somewhere in a decision's save and settle
+                        server.process.kill()
+                        server.process.wait(10)
+                        killed = time.monotonic()
+                        kills += 1
+                        with contextlib.suppress(Exception):
+                            await drivers
+                    errors += load.server_errors
+            finally:
+                server.stop()
+            if not last:
+                server = _transfer(isolation, signing_keys[1], tmp_path / f"round{round_}")
+                recovery = max(recovery, time.monotonic() - killed)
+        stuck = [c.transfer_id or c.key for c in cases if c.done < 6]
+        events = EventStore(db)
+        lost, duplicated, differences = await _check(db, events, cases)
+    finally:
+        await mongo.close()
+    chaos.record("transfer_crash_under_load", requests=total, kills=kills, lost=lost + len(stuck),
+                 duplicated=duplicated, projection_differences=len(differences), http_5xx=errors,
+                 recovery_s=recovery)  # fmt: skip
+    assert stuck == []  # every request answered in the end
+    assert (lost, duplicated, errors) == (0, 0, 0)
+    assert differences == []
+
+
+async def _count(collection: Any, wanted: int) -> bool:
+    return bool(await collection.count_documents({}) >= wanted)
+
+
+async def _check(db: Any, events: EventStore, cases: list[Case]) -> tuple[int, int, list[str]]:
+    """Lost and duplicated effects per accepted request, and every difference between the inbox filings and timers
+    stored and what the case streams ask for."""
+    lost = duplicated = 0
+    differences: list[str] = []
+    armed = await MinuteTimerStore(db).armed()
+    filed: dict[str, set[str]] = {}
+    async for entry in db["cases"].find({}):
+        filed.setdefault(entry["transfer_id"], set()).add(entry["code"])
+    for case in cases:
+        tid = case.transfer_id
+        commits = await events.load(tid)
+        if await events.collection.count_documents({"aggregate_id": tid}) != len(commits):
+            differences.append(f"{tid}: a stream with a gap")
+        kinds = [e["type"] for c in commits for e in c["events"]]
+        approved = [e["stage"] for c in commits for e in c["events"] if e["type"] == "stage_approved"]
+        expected = {"transfer_applied": 1, "conditions_examined": 1}
+        for kind, wanted in expected.items():
+            found = kinds.count(kind)
+            lost, duplicated = lost + max(0, wanted - found), duplicated + max(0, found - wanted)
+        for stage in STAGES:
+            found = approved.count(stage)
+            lost, duplicated = lost + max(0, 1 - found), duplicated + max(0, found - 1)
+        history: list[dict[str, Any]] = []
+        rebuilt: set[str] = set()
+        for commit in commits:  # the jurisdictions asked of after each commit, as `settle` files them
+            history += commit["events"]
+            state = replay(from_documents(history))
+            rebuilt |= {t["code"] for t in inbox.todos(state, "35")} if state else set()
+        if rebuilt != filed.get(tid, set()):
+            differences.append(
+                f"{tid}: inbox filed under {sorted(filed.get(tid, set()))}, streams ask {sorted(rebuilt)}"
+            )
+        final = replay(from_documents(history))
+        if final is None or final.open_stage is not None or final.step != 6:
+            differences.append(f"{tid}: not at step 6 with every stage decided")
+        left = [t["_id"] for t in armed if t["aggregate_id"] == tid and (t.get("data") or {}).get("stage")]
+        if left:
+            differences.append(f"{tid}: stage timers still armed {left}")
+    return lost, duplicated, differences
