@@ -7,12 +7,13 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 STACK = $(UV) run --frozen python deploy/local/localstack
 
-.PHONY: help bootstrap run test test-tools lint format types arch unit pytest bench asyncapi token token-subscriber calendar clean
+.PHONY: help bootstrap run test test-tools lint format types arch unit pytest chaos bench asyncapi token token-subscriber calendar clean
 
 help:
 	@echo "make run     install what is missing, start Kafka, the store, all services and the demo province"
 	@echo "make test    install what is missing, start private servers, run every check and test, stop them"
 	@echo "make bench   the benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make chaos   the reliability suite with more load and kills (ROUNDS=3 LOAD=2): bench/results/reliability.json"
 	@echo "make token ROLE=county CODE=350602   a development operator token"
 	@echo "make token-subscriber NAME=exam-registration   a registered status subscriber's token (R52)"
 
@@ -47,6 +48,10 @@ arch:  ## services never import each other; no import cycle inside a package
 
 pytest:
 	@bash scripts/pytest.sh $(PYTEST_ARGS)
+
+chaos: bootstrap  ## tests/reliability with more load and more kills; writes bench/results/reliability.json
+	XUEJI_CHAOS_ROUNDS=$(or $(ROUNDS),3) XUEJI_CHAOS_LOAD=$(or $(LOAD),2) \
+	XUEJI_CHAOS_REPORT=$(CURDIR)/bench/results/reliability.json bash scripts/pytest.sh tests/reliability -q $(PYTEST_ARGS)
 
 bench: bootstrap
 	$(UV) run --frozen python -m bench

