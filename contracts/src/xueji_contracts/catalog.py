@@ -14,12 +14,18 @@ import xueji_contracts.messages as messages
 
 
 @cache
-def message_types() -> frozenset[str]:
-    """The names of the models in `xueji_contracts.messages` (with their aliases, e.g. ReviewDecided)."""
-    names: set[str] = set()
+def message_models() -> dict[str, type[BaseModel]]:
+    """The models in `xueji_contracts.messages` by the name a message's `type` carries (with their aliases, e.g.
+    ReviewDecided): what a consumer reads a known message's fields by (unknown fields are ignored on the way in)."""
+    models: dict[str, type[BaseModel]] = {}
     for module_info in pkgutil.iter_modules(messages.__path__):
         module = importlib.import_module(f"{messages.__name__}.{module_info.name}")
         for name, found in vars(module).items():
             if inspect.isclass(found) and issubclass(found, BaseModel) and found.__module__ == module.__name__:
-                names.add(name)
-    return frozenset(names)
+                models[name] = found
+    return models
+
+
+def message_types() -> frozenset[str]:
+    """The names of the models in `xueji_contracts.messages` (with their aliases, e.g. ReviewDecided)."""
+    return frozenset(message_models())

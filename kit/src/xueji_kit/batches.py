@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from xueji_kit.contract_policy import judge, skipped
+from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
 from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
 
 T = TypeVar("T")
@@ -37,7 +37,7 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
                 if (reason := judge(record.value or b"", envelope_required=False)) is not None:
                     skipped(record.topic, reason, record.offset)  # the contract policy: not a message for us
                     continue
-                good.append(parse(record.value or b""))
+                good.append(parse(ignore_unknown_fields(record.value or b"", record.topic)))
                 kept.append(record)
             except PERMANENT as exc:
                 rejected.append((record, exc))

@@ -5,11 +5,19 @@ contracts do not know (a newer producer's) is skipped, logged and counted in `xu
 reason="unknown_type"}`; a message of a major version this consumer does not read is dead-lettered
 (UnsupportedSchemaVersion). Judged on the raw envelope before the handler's typed parsing, by the dead-letter
 middleware for single messages and by the batch decoder for each message of a batch.
+
+Fields a known type and version carries that this consumer's contracts do not (a newer producer's new optional
+field, in the envelope or anywhere in the payload) are ignored on the way in: `ignore_unknown_fields` drops them,
+counted in `xueji_message_fields_ignored_total{topic,type}`, before the handler's typed parsing. The models stay
+strict (`extra="forbid"`): what a service produces and what an HTTP body may carry are checked as before; only an
+inbound message is read leniently, and its dead letter (if it fails for another reason) keeps the original bytes.
 """
 
 from __future__ import annotations
 
 import json
+import types
+import typing
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -17,13 +25,14 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_contracts.catalog import message_types
-from xueji_contracts.envelope import SCHEMA_MAJOR
-from xueji_kit.metrics import MESSAGES_CONSUMED, MESSAGES_SKIPPED
+from xueji_contracts.catalog import message_models
+from xueji_contracts.envelope import SCHEMA_MAJOR, Envelope
+from xueji_kit.metrics import FIELDS_IGNORED, MESSAGES_CONSUMED, MESSAGES_SKIPPED
 
 log = structlog.get_logger("consumer")
 UNKNOWN_TYPE = "unknown_type"
-_known: set[str] = set(message_types())
+_models: dict[str, type[BaseModel] | None] = dict(message_models())
+_known = _models.keys()
 
 
 class _EnvelopeHead(BaseModel):
@@ -40,9 +49,10 @@ class UnsupportedSchemaVersion(ValueError):
     """A major version this consumer does not read (permanent: dead-lettered at once)."""
 
 
-def know(names: Iterable[str]) -> None:
+def know(models: Iterable[type[BaseModel]]) -> None:
     """Types a service publishes beyond the shared contracts (its own internal topics) are known too."""
-    _known.update(names)
+    for model in models:
+        _models.setdefault(model.__name__, model)
 
 
 def judge(raw: bytes, *, envelope_required: bool = True) -> str | None:
@@ -71,3 +81,57 @@ def skipped(topic: str, reason: str, offset: int | None) -> None:
     MESSAGES_SKIPPED.labels(topic, reason).inc()
     MESSAGES_CONSUMED.labels(topic, "skipped").inc()
     log.info("message_skipped", topic=topic, offset=offset, reason=reason)
+
+
+def ignore_unknown_fields(raw: bytes, topic: str) -> bytes:
+    """The message without the fields its known type's contract does not describe (envelope and payload, at any
+    depth), each dropped field counted; the bytes as they are when there is nothing to drop or the message is not
+    a known, readable envelope (the handler's parsing then says what is wrong with it)."""
+    try:
+        envelope = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(envelope, dict) or not isinstance(kind := envelope.get("type"), str):
+        return raw
+    if (model := _models.get(kind)) is None:
+        return raw
+    dropped = _drop_unknown(envelope, Envelope[model])  # type: ignore[valid-type]
+    if not dropped:
+        return raw
+    FIELDS_IGNORED.labels(topic, kind).inc(dropped)
+    log.info("message_fields_ignored", topic=topic, type=kind, fields=dropped)
+    return json.dumps(envelope).encode()
+
+
+def _drop_unknown(value: Any, annotation: Any) -> int:
+    """Remove, in place, the keys of `value` that `annotation` does not describe; how many were removed."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _drop_unknown(value, typing.get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _drop_from_model(value, annotation) if isinstance(value, dict) else 0
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            return _drop_unknown(value, models[0])
+        return 0  # several models could be meant: left to the handler's parsing, as strict as before
+    if isinstance(value, list) and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return sum(_drop_unknown(v, a) for v, a in zip(value, args, strict=False))
+        return sum(_drop_unknown(v, args[0]) for v in value)
+    if isinstance(value, dict) and origin is dict and len(args) == 2:
+        return sum(_drop_unknown(v, args[1]) for v in value.values())
+    return 0
+
+
+def _drop_from_model(value: dict[str, Any], model: type[BaseModel]) -> int:
+    fields = model.model_fields
+    names = {alias for name, f in fields.items() for alias in (name, f.alias) if alias}
+    dropped = 0
+    if model.model_config.get("extra") == "forbid":  # "ignore" and "allow" models already take unknown fields
+        for key in [k for k in value if k not in names]:
+            del value[key]
+            dropped += 1
+    by_key = {alias: f for name, f in fields.items() for alias in (name, f.alias) if alias}
+    return dropped + sum(_drop_unknown(value[key], by_key[key].annotation) for key in value if key in by_key)

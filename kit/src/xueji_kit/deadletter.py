@@ -24,7 +24,7 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from xueji_contracts.messages.deadletter import BODY_PREVIEW, PART_BYTES, DeadLetter, DeadLetterHeader
 from xueji_contracts.topics import dlq
-from xueji_kit.contract_policy import judge, skipped
+from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
 
@@ -61,6 +61,11 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
                         return skipped(topic, reason, records[0].offset)
                 except PERMANENT as exc:
                     return await self._dead_letter(msg, records, topic, exc, 1)
+                # Additive contracts: a newer producer's fields are passed over (a letter keeps the original bytes).
+                raw = records[0].value or b""
+                if (known := ignore_unknown_fields(raw, topic)) is not raw:
+                    msg.body = known
+                    msg.clear_cache()
             attempts = 0
             while True:
                 attempts += 1

@@ -10,6 +10,12 @@ MESSAGES_SKIPPED = Counter(
     "Messages passed over by the contract policy (a type not known here)",
     ["topic", "reason"],
 )
+FIELDS_IGNORED = Counter(
+    "xueji_message_fields_ignored_total",
+    "Fields of a known message type and version that this consumer's contracts do not know (a newer producer's "
+    "additions), passed over on the way in",
+    ["topic", "type"],
+)
 DEAD_LETTERS = Counter("xueji_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "error"])
 HANDLER_SECONDS = Histogram("xueji_handler_seconds", "Time spent handling one message", ["topic"])
 RELAY_PUBLISHED = Counter("xueji_relay_published_total", "Events published by the outbox relay", ["topic"])

@@ -105,7 +105,7 @@ class ServiceRuntime:
     def publishes(self, spec: TopicSpec, payload: type[BaseModel]) -> None:
         """Declare what this service publishes (through the relay) so the AsyncAPI document shows it; its consumers
         know these types (a service's own internal messages need not be in the shared contracts)."""
-        know(t.__name__ for t in (get_args(payload) or (payload,)))
+        know(get_args(payload) or (payload,))
         self.broker.publisher(
             self.settings.topic(spec.name),
             title=f"{self.settings.service_name}:{spec.name}",

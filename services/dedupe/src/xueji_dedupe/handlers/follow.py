@@ -9,11 +9,18 @@ from pydantic import ValidationError
 
 from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import IndexKeeper
+from xueji_kit.contract_policy import ignore_unknown_fields
+from xueji_kit.deadletter import records_of
 
 
 async def raw_bodies(msg: object, original: object = None) -> object:
-    """Hand the follower the batch's raw bytes: it validates each one itself and skips what fails."""
-    return getattr(msg, "body", msg)
+    """Hand the follower the batch's raw bytes, without fields a newer producer added (additive contracts): it
+    validates each one itself and skips what fails."""
+    bodies = getattr(msg, "body", msg)
+    topics = [getattr(r, "topic", "") for r in records_of(msg)] if hasattr(msg, "raw_message") else []
+    if not isinstance(bodies, list) or len(topics) != len(bodies):
+        return bodies
+    return [ignore_unknown_fields(b, t) if isinstance(b, bytes) else b for b, t in zip(bodies, topics, strict=True)]
 
 
 async def follow_identities(bodies: list[bytes], keeper: IndexKeeper = Context("keeper")) -> None:
