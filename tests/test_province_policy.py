@@ -133,3 +133,14 @@ def test_every_service_stops_at_start_on_a_policy_mistake_naming_the_field(tmp_p
     settings = settings_cls(policy_file=policy, province="35", mongodb_database="never_used")
     with pytest.raises(PolicyError, match=r"sla\.stage_working_days: Input should be greater than or equal to 1"):
         create_app(settings)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("service", [0, 1], ids=["registry", "transfer"])
+def test_r27_r29_r07_a_service_says_at_start_which_provincial_rules_hunan_leaves_unset(service: int, capsys) -> None:
+    """No national rule stands in for them (docs/provinces.md): the start says so instead of staying silent."""
+    create_app, settings_cls = _services()[service]
+    create_app(settings_cls(province="43", mongodb_database="never_used"))  # type: ignore[operator]
+    said = [line for line in capsys.readouterr().out.splitlines() if "policy_provincial_rules_unset" in line]
+    assert len(said) == 1 and "43" in said[0] and "timing (R27" in said[0] and "reasons.compulsory (R29" in said[0]
+    create_app(settings_cls(province="35", mongodb_database="never_used"))  # type: ignore[operator]
+    assert "policy_provincial_rules_unset" not in capsys.readouterr().out  # Fujian sets them all

@@ -20,6 +20,7 @@ from xueji_contracts.policy import (
     packaged_policies,
     parse_policy,
 )
+from xueji_contracts.policy.materials import NATIONAL_MATERIALS
 
 FJ = load_policy("fj")
 HN = load_policy("hn")
@@ -58,6 +59,32 @@ def test_national_defaults_apply_where_hunan_is_silent():
     assert HN.timing is None and HN.supplementary_number is None
     assert HN.reasons.accepts(SchoolingStage.COMPULSORY, "anything")  # Hunan sets no reason list
     assert (HN.deadlines.status_file_months, HN.deadlines.paper_file_months, HN.deadlines.roster_months) == (1, 1, 1)
+
+
+def test_r30_hunan_s_checklist_is_the_national_one_of_003_q11():
+    assert HN.transfer_materials.required == NATIONAL_MATERIALS
+    assert [m.kind for m in HN.transfer_materials.required] == ["status_basic_info", "registration_form"]
+
+
+def test_r07_r27_r29_r53_the_provincial_only_rules_hunan_leaves_unset_are_named():
+    """No national rule stands in for these; the services log them at start (docs/provinces.md)."""
+    unset = [entry.split(" ")[0] for entry in HN.unset_provincial_rules()]
+    assert unset == ["timing", "reasons.compulsory", "reasons.senior_high", "supplementary_number", "complaints"]
+    assert FJ.unset_provincial_rules() == ()
+
+
+@pytest.mark.parametrize("blackout", ['{start: "07-01", end: "08-14"}', '{start: "07-15", end: "08-31"}'])
+def test_r25_the_blackout_is_national_and_a_province_file_cannot_change_it(blackout):
+    with pytest.raises(PolicyError, match=r"hn\.yaml: windows\.blackout: .*R25: the blackout is national"):
+        parse_policy(f'code: "43"\nname: Hunan\nwindows: {{blackout: {blackout}}}\n', "hn.yaml")
+    restated = parse_policy('code: "43"\nname: Hunan\nwindows: {blackout: {start: "07-15", end: "08-14"}}\n')
+    assert restated.windows == TransferWindows()
+
+
+def test_r26_the_progression_windows_are_provincial():
+    """003 Q9: on these provincial rules prevail, so a file may set its own."""
+    policy = parse_policy('code: "43"\nname: Hunan\nwindows: {progression: [{start: "09-01", end: "11-30"}]}\n')
+    assert [(w.start, w.end) for w in policy.windows.progression] == [("09-01", "11-30")]
 
 
 def test_a_section_may_override_one_field_and_keep_the_other_defaults():

@@ -168,8 +168,10 @@ class DuplicateCheck(_Section):
 class ProvincePolicy(_Section):
     """One province's rules. Sections a file leaves out, or fields inside them, take the national default.
 
-    Fujian-only rules (timing R27, reasons R29, supplementary numbers R07) have no national
-    equivalent: None or empty means the province sets no such rule.
+    Provincial-only rules (timing R27, reasons R29, supplementary and certificate numbers R07/R08) have no national
+    equivalent: None or empty means the province sets no such rule, and `unset_provincial_rules` names them so a
+    service can say so at start. docs/provinces.md lists which fields are national defaults and which a province
+    must transcribe from its own measures.
     """
 
     code: str = Field(pattern=PROVINCE_PATTERN, description="2-digit division code, e.g. 35 (quote it in YAML)")
@@ -208,6 +210,22 @@ class ProvincePolicy(_Section):
         for year, days in notices.items():
             days.all_in_year(year)
         return notices
+
+    def unset_provincial_rules(self) -> tuple[str, ...]:
+        """The provincial-only rules this file does not set (no national default stands in for them): a real
+        province transcribes these from its measures; until then nothing is refused under them."""
+        unset = []
+        if self.timing is None:
+            unset.append("timing (R27: no handling period or excluded semesters, grade kept is not checked)")
+        if not self.reasons.compulsory:
+            unset.append("reasons.compulsory (R29: any reason code is accepted)")
+        if not self.reasons.senior_high:
+            unset.append("reasons.senior_high (R29: any reason code is accepted)")
+        if self.supplementary_number is None:
+            unset.append("supplementary_number (R07, R08: no supplementary or certificate numbers are given)")
+        if not self.complaints.by_level and not self.complaints.by_code:
+            unset.append("complaints (R53: the dispute route names no way to apply and no phone)")
+        return tuple(unset)
 
     def in_blackout(self, at: datetime) -> bool:
         """R25: whether a new transfer may not be initiated at `at` (timezone-aware)."""

@@ -41,18 +41,34 @@ class YearlyWindow(BaseModel):
         return today >= start or today <= end
 
 
+# R25 (003 Q9): the national system stops opening transfers Jul 15 00:00 - Aug 14 24:00 in every province.
+NATIONAL_BLACKOUT = YearlyWindow(start="07-15", end="08-14")
+
+
 class TransferWindows(BaseModel):
     """When transfers may be initiated; the defaults are the national ones of 003 Q9."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # R25: national; cases initiated before the blackout starts carry on, so this gates initiation only.
-    blackout: YearlyWindow = YearlyWindow(start="07-15", end="08-14")
+    # A province file may restate it but not change it (003 Q9 lets provinces prevail only on the progression
+    # windows below); RULES: "a province file may override where the seeds say provincial rules prevail".
+    blackout: YearlyWindow = NATIONAL_BLACKOUT
     # R26: the Chinese text (Dec 14) is the original; the English translation's Feb 14 is not used.
     progression: tuple[YearlyWindow, ...] = (
         YearlyWindow(start="08-15", end="12-14"),
         YearlyWindow(start="03-01", end="05-31"),
     )
+
+    @field_validator("blackout")
+    @classmethod
+    def _blackout_is_national(cls, blackout: YearlyWindow) -> YearlyWindow:
+        if blackout != NATIONAL_BLACKOUT:
+            raise ValueError(
+                f"R25: the blackout is national ({NATIONAL_BLACKOUT.start} to {NATIONAL_BLACKOUT.end}, 003 Q9); "
+                "a province may not change it (only the progression windows are provincial, R26)"
+            )
+        return blackout
 
     def in_blackout(self, at: datetime) -> bool:
         return self.blackout.contains(at)

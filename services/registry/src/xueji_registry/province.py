@@ -4,6 +4,8 @@ built from it, so no province's numbers, layouts or periods live in the service'
 
 from __future__ import annotations
 
+import structlog
+
 from xueji_contracts.policy import PolicyError, ProvincePolicy, load_policy
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.settings import ServiceSettings
@@ -16,6 +18,10 @@ def load_province_policy(settings: ServiceSettings) -> ProvincePolicy:
         source = settings.policy_file or settings.province
         raise PolicyError(
             f"{source}: code: the policy is province {policy.code}, XUEJI_PROVINCE is {settings.province}"
+        )
+    if unset := policy.unset_provincial_rules():  # said once at start: nothing is refused or numbered under these
+        structlog.get_logger("registry.province").warning(
+            "policy_provincial_rules_unset", province=policy.code, unset=list(unset)
         )
     return policy
 

@@ -48,6 +48,8 @@ class CalendarSource:
         policy = load_policy(settings.policy_file or settings.province)
         self.policy = policy  # R53: the complaint channels the dispute route returns
         self.rules = TransferRules.from_policy(policy)
+        if unset := policy.unset_provincial_rules():  # said once at start: nothing is refused under these
+            log.warning("policy_provincial_rules_unset", province=policy.code, unset=list(unset))
         national = load_calendar(settings.calendar_file) if settings.calendar_file else None
         self._base = calendar_for(policy, national)
         self.current: WorkingDayCalendar = self._base
