@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import dashboard_seed
 import httpx
 import notify_events as ev
 import pytest
 
+from xueji_contracts.messages.transfer import StageBreached
+from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.app import create_app
+from xueji_notify.domain.calendar import local_day
 from xueji_notify.settings import NotifySettings
 
 pytestmark = pytest.mark.integration
@@ -110,6 +114,52 @@ async def test_r22_the_dashboard_lists_show_the_case_number_beside_the_internal_
     notes = (await notify.get("/v1/inbox", headers=school)).json()["notifications"]
     told = [n for n in notes if n["subject_id"] == numbered and n["kind"] == "stage_opened"]
     assert told and told[0]["details"]["case_number"] == "ZX-350602-2026-000123"
+
+
+async def test_r22_any_past_day_is_kept_by_day_beyond_the_30_day_window(start_app, isolation, token, wait_for):
+    """Each recount also writes the node's record of that day (`<node>@<day>`), so an operator can pick a day 45
+    days back: its counts, its children, and the 30 days of breaches before it, which today's view no longer has."""
+    notify = await start_app(create_app, NotifySettings, **FAST)
+    now = datetime.now(UTC)
+    back = now - timedelta(days=45)
+    tid = ev.transfer_id()
+    opened = ev.opened(tid, at=now - timedelta(days=60), due=local_day(now - timedelta(days=50)))
+    due_at = opened.payload.deadline.due_at
+    breach = StageBreached(transfer_id=tid, stage="receiving_school", jurisdiction=ev.SCHOOL, due_at=due_at,
+                           escalated_to_level="county", escalated_to=ev.COUNTY, escalation_count=1)  # fmt: skip
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(opened, ev._wrap(breach, back))
+    county = token("county", ev.COUNTY)
+    today = await wait_for(lambda: _breached_is(notify, county, 1))
+    assert sum(d["n"] for d in today["breaches"]) == 0  # 45 days ago: outside today's 30-day series
+
+    # The recount as it ran that day (the one writer; its lease is not needed to recount).
+    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    await DashboardAggregator(store, None, calendar, "35", interval=1, sweep_every=60).recount([ev.SCHOOL], back)
+    day = local_day(back).isoformat()
+    then = await _summary(notify, county, day=day)
+    assert (then["day"], then["today"], then["recorded"]) == (day, day, True)
+    assert (then["totals"]["open"], then["totals"]["breached"]) == (1, 1)
+    assert then["breaches"][-1] == {"day": day, "n": 1}
+    assert [(c["node"], c["breached"]) for c in then["children"]] == [(ev.SCHOOL, 1)]
+    # Today's recount writes today's record, never that day's.
+    await wait_for(lambda: _breached_is(notify, county, 1))
+    assert (await _summary(notify, county, day=day))["breaches"][-1] == {"day": day, "n": 1}
+
+    auth = _auth(county)
+    never = (now - timedelta(days=400)).date().isoformat()
+    missing = await notify.get("/v1/dashboard/summary", params={"day": never}, headers=auth)
+    assert missing.status_code == 200 and missing.json()["recorded"] is False and never in missing.json()["reason"]
+    future = (now + timedelta(days=3)).date().isoformat()
+    refused = await notify.get("/v1/dashboard/summary", params={"day": future}, headers=auth)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "day"
+    outside = await notify.get("/v1/dashboard/summary", params={"day": day, "node": "3501"}, headers=auth)
+    assert outside.status_code == 403
+
+
+async def _breached_is(client, token, n):
+    body = await _summary(client, token)
+    return body if body["totals"]["breached"] == n else None
 
 
 async def _open_is(client, token, n):

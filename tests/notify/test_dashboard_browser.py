@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dashboard_seed
@@ -83,6 +84,14 @@ async def test_r22_r23_dashboard_shows_counts_drills_down_and_speaks_both_langua
     await page.locator('[data-kpi="k_open"] .label').filter(has_text="Open stages").wait_for()
     await page.locator("#lang").click()
     assert await page.locator('[data-kpi="k_open"] .label').inner_text() == "在办环节"
+
+    # A past day by its date (the API test covers the day's figures): a day never counted says so; cleared, today.
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).date().isoformat()
+    await page.get_by_label("按日查看").fill(long_ago)
+    await page.locator("#day-note").filter(has_text=f"{long_ago} 没有记录").wait_for()
+    assert f"day={long_ago}" in page.url
+    await page.get_by_label("按日查看").fill("")
+    await page.locator("#day-note").wait_for(state="hidden")
 
 
 async def test_r22_breach_appears_live_without_a_reload(serve, isolation, token, wait_for, page):

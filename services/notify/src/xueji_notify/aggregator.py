@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
@@ -82,7 +82,7 @@ class DashboardAggregator:
                 pending.add(parent)
         return written
 
-    async def _recount(self, node: str, today: object, now: datetime) -> Counts:
+    async def _recount(self, node: str, today: date, now: datetime) -> Counts:
         store = self._store
         window = local_day(now) - timedelta(days=BREACH_WINDOW_DAYS)
         school = len(node) == 10
@@ -97,6 +97,10 @@ class DashboardAggregator:
             total = total + Counts.from_doc(child.get("total"))
         doc = {"parent": parent_of(node), "level": level_of(node).value, "own": own.as_doc(), "total": total.as_doc()}
         await store.put_node(node, doc | {"updated_at": now})
+        # The day's record: the last recount of a day stands for it (the sweep recounts every node at least daily).
+        day = today.isoformat()
+        await store.put_day(node, day, {"node": node, "day": day, "parent": doc["parent"], "total": doc["total"],
+                                        "own": doc["own"], "updated_at": now})  # fmt: skip
         return total
 
     def _export(self, total: Counts, today: object) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -72,12 +72,18 @@ async def summary(
     request: Request,
     node: NodeQuery = None,
     within: Annotated[int | None, Query(ge=0, le=30, description="working days for 'due within'")] = None,
+    day: Annotated[date | None, Query(description="a past day (China time): the counts as recorded at its end")] = None,
 ) -> dict[str, Any]:
     node = _node(operator, node)
     store, cal = _store(request), _calendar(request)
+    today = local_day(datetime.now(UTC))
+    if day is not None and day < today:
+        return await _summary_of_day(request, operator, node, day, within)
+    if day is not None and day > today:
+        reason = f"a day up to today ({today.isoformat()})"
+        raise HTTPException(422, [{"field": "day", "reason": reason, "in": "query"}])
     doc = await store.node(node) or {}
     children = {c["_id"]: Counts.from_doc(c.get("total")) for c in await store.children(node)}
-    today = local_day(datetime.now(UTC))
     body = board.summary(
         node, Counts.from_doc(doc.get("total")), Counts.from_doc(doc.get("own")) if doc else None, children,
         calendar=cal.calendar, today=today, within=cal.warning_lead if within is None else within, names=name_of,
@@ -86,6 +92,26 @@ async def summary(
     body["calendar"] = {"version": cal.version, "provisional": cal.is_provisional(today)}
     body["updated_at"] = doc.get("updated_at")
     return body
+
+
+async def _summary_of_day(
+    request: Request, operator: OperatorClaims, node: str, day: date, within: int | None
+) -> dict[str, Any]:
+    """The summary as the node's record of `day` has it: the same figures, seen from that day (due within, the 30
+    days of breaches before it), with the children's records of the same day; one `_id` lookup each way."""
+    store, cal = _store(request), _calendar(request)
+    doc = await store.day_of(node, day.isoformat())
+    if doc is None:  # not an error: the node had not been counted yet that day (or notify was not running)
+        return {"node": node, "day": day.isoformat(), "recorded": False,
+                "reason": f"no record of {node} on {day.isoformat()}: it was not counted that day"}  # fmt: skip
+    kids = await store.days_of([c["_id"] for c in await store.children(node)], day.isoformat())
+    body = board.summary(
+        node, Counts.from_doc(doc.get("total")), Counts.from_doc(doc.get("own")),
+        {child: Counts.from_doc(d.get("total")) for child, d in kids.items()}, calendar=cal.calendar, today=day,
+        within=cal.warning_lead if within is None else within, names=name_of, path=_path(operator, node),
+    )  # fmt: skip
+    return body | {"day": day.isoformat(), "recorded": True, "calendar": {"version": cal.version},
+                   "updated_at": doc.get("updated_at")}  # fmt: skip
 
 
 @router.get("/stages", summary="Open stages under a node, most urgent first")

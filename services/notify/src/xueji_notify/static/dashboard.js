@@ -86,9 +86,10 @@
     state.within = hash.get("within") || state.within;
     state.stage = hash.get("stage") || "";
     state.filter = hash.get("state") || "";
+    state.day = hash.get("day") || "";  // a past day: the counts as recorded at its end (empty: now)
   }
   function go(patch) {
-    const hash = new URLSearchParams({ n: state.node, within: state.within || "", stage: state.stage, state: state.filter });
+    const hash = new URLSearchParams({ n: state.node, within: state.within || "", stage: state.stage, state: state.filter, day: state.day || "" });
     for (const [k, v] of Object.entries(patch)) hash.set(k, v ?? "");
     for (const [k, v] of [...hash.entries()]) if (!v) hash.delete(k);
     if (!hash.has("n")) hash.set("n", state.root);
@@ -103,15 +104,21 @@
       try {
         const node = state.node;
         const deep = node.length >= 6;
+        const note = $("day-note");
+        $("f-day").value = state.day || "";
+        $("f-day").max = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
         const [summary, stages, offline, compliance, exceptions] = await Promise.all([
-          api("/v1/dashboard/summary", { node, within: state.within }),
+          api("/v1/dashboard/summary", { node, within: state.within, day: state.day }),
           api("/v1/dashboard/stages", { node, stage: state.stage, state: state.filter || (deep ? "" : "breached"), limit: 100 }),
           api("/v1/dashboard/offline", { node }),
           api("/v1/dashboard/compliance", { node }).catch(() => null),
           api("/v1/dashboard/exceptions", { node }).catch(() => null),
         ]);
+        if (summary.recorded === false) { note.hidden = false; note.textContent = t("day_none", { day: summary.day }); return; }
         const before = state.summary && state.summary.node === node ? state.summary : null;
         Object.assign(state, { summary, stages, offline, compliance, exceptions });
+        note.hidden = !summary.day;
+        if (summary.day) note.textContent = t("day_note", { day: summary.day });
         if (!state.within) state.within = String(summary.within);
         render(before);
         $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString(state.lang, { hour12: false })}`;
@@ -468,6 +475,7 @@
     $("f-within").addEventListener("change", (e) => go({ within: e.target.value }));
     $("f-stage").addEventListener("change", (e) => go({ stage: e.target.value }));
     $("f-state").addEventListener("change", (e) => go({ state: e.target.value }));
+    $("f-day").addEventListener("change", (e) => go({ day: e.target.value }));
     $("f-quiet").addEventListener("change", (e) => { state.quiet = e.target.checked; render(); });
     window.addEventListener("hashchange", () => { if (state.token) { readHash(); load(); } });
     applyLanguage();

@@ -16,12 +16,17 @@ from xueji_kit.store import Document
 from xueji_notify.store.common import insert_once, upsert
 
 
+def day_key(node: str, day: str) -> str:
+    return f"{node}@{day}"
+
+
 class DashboardStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.stages = db["dashboard_stages"]
         self.history = db["dashboard_history"]
         self.cases = db["dashboard_cases"]
         self.nodes = db["dashboard_nodes"]
+        self.days = db["dashboard_days"]
         self.dirty = db["dashboard_dirty"]
         self.changes = db["dashboard_changes"]
         self.compliance = db["dashboard_compliance"]
@@ -102,6 +107,11 @@ class DashboardStore:
     async def put_node(self, node: str, doc: Document) -> None:
         await self.nodes.replace_one({"_id": node}, {"_id": node, **doc}, upsert=True)
 
+    async def put_day(self, node: str, day: str, doc: Document) -> None:
+        """The node's counts as last recounted on `day` (China time): one document per node per day, `_id`-keyed, so
+        any past day is one lookup however long ago (the node document only knows today and 30 days of breaches)."""
+        await self.days.replace_one({"_id": day_key(node, day)}, {"_id": day_key(node, day), **doc}, upsert=True)
+
     async def add_change(self, second: int, nodes: list[str], change_id: str) -> None:
         await insert_once(self.changes, {"_id": change_id, "second": second, "nodes": nodes})
 
@@ -114,6 +124,14 @@ class DashboardStore:
     # Read by the HTTP side.
     async def node(self, node: str) -> Document | None:
         return await self.nodes.find_one({"_id": node})
+
+    async def day_of(self, node: str, day: str) -> Document | None:
+        return await self.days.find_one({"_id": day_key(node, day)})
+
+    async def days_of(self, nodes: list[str], day: str) -> dict[str, Document]:
+        """Several nodes' documents for one day in one `_id` lookup (children of a node on a past day)."""
+        found = self.days.find({"_id": {"$in": [day_key(node, day) for node in nodes]}})
+        return {d["node"]: d async for d in found}
 
     async def children(self, node: str) -> list[Document]:
         return [d async for d in self.nodes.find({"parent": node})]
