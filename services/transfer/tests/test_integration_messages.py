@@ -96,3 +96,22 @@ async def test_malformed_or_refused_decision_goes_to_the_dlq_and_the_consumer_go
     )
     assert [m["decided_by"] for m in of_type(stages, "StageClosed", tid)] == ["t-school"]
     assert {letter["key"] for letter in letters} == {tid}  # the case's key, so a replay keeps its order
+
+
+async def test_a_decision_from_a_newer_producer_with_fields_unknown_here_is_decided(start_app, token, isolation):
+    """Additive contracts (issue 15, defect 9): new fields in the envelope and the payload are ignored, not refused."""
+    t = await start(start_app, token, MONDAY)
+    tid = await t.apply()
+    await t.examine(tid)
+    body, headers = _decision(token, tid, Stage.RECEIVING_SCHOOL, RECEIVING)
+    newer = json.loads(body)
+    newer["trace_flags"] = "01"
+    newer["payload"]["signed_on_device"] = {"kind": "tablet"}
+    topic = isolation.topic("transfer.decision.v1")
+    await _send(isolation.servers.kafka, topic, (json.dumps(newer).encode(), headers), key=tid)
+
+    stages = await published(
+        isolation.servers.kafka, isolation.topic("transfer.stage.v1"), lambda ms: of_type(ms, "StageClosed", tid)
+    )
+    assert [m["decided_by"] for m in of_type(stages, "StageClosed", tid)] == ["t-school"]
+    assert (await t.detail(tid))["step"] == 3
