@@ -151,3 +151,25 @@ async def test_r01_a_reservation_whose_record_never_came_lapses(isolation):
         assert (await reservations.reserve(a, now + timedelta(minutes=12))).student_id == "b"
     finally:
         await client.close()
+
+
+async def test_an_identity_from_a_newer_producer_with_fields_unknown_here_is_indexed(start_app, isolation, wait_for):
+    """Additive contracts (issue 15, defect 9): the follower and the persisting consumer of registry.identity.v1 ignore
+    fields they do not know (envelope and payload) instead of skipping or dead-lettering the identity."""
+    dedupe = await start_app(create_app, DedupeSettings)
+    kafka = isolation.servers.kafka
+    newer = json.loads(identity("stu_first", "陈思雨", id_number=SIYU_ID).model_dump_json())
+    newer["trace_flags"] = "01"
+    newer["payload"]["nationality"] = "CN"
+    await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), json.dumps(newer).encode(), key=b"stu_first")
+    await wait_for(indexed(dedupe, 1))
+    stored = dedupe.app.state.runtime.db["candidates"]
+    await wait_for(lambda: stored.count_documents({}))
+
+    second = check("stu_second", "陈诗雨", id_number=SIYU_ID)
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), second)
+    (answer,) = answering(second.correlation_id)(
+        await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(second.correlation_id))
+    )
+    assert answer["payload"]["verdict"] == "duplicate"
+    assert answer["payload"]["existing_student_id"] == "stu_first"
