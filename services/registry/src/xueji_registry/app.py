@@ -41,6 +41,7 @@ from xueji_registry import (
     progression_api,
     rosters_api,
     school_directory,
+    student_search,
     subscriber_api,
 )
 from xueji_registry.allocation import Sequences
@@ -154,6 +155,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         rosters_api.router,
         graduation_api.router,
         school_directory.router,
+        student_search.router,
         subscriber_api.router,
     ]
     app = runtime.http_app(routers)

@@ -97,10 +97,12 @@ async def follow_changes(
     from the committed streams (follow_ups), so a crash before or during this delays them, never loses them."""
     started = [after for before, after in changes if before is None]
     joined = [after for before, after in changes if before is not None and before.school_code != after.school_code]
+    # A name corrected under R10 is found by its new name (the register keeps the current one for the search).
+    renamed = [a for b, a in changes if b is not None and a not in joined and b.identity.name != a.identity.name]
     if (register := register_of(runtime)) is not None:
         if started:
             await register.start_many(started)
-        for after in joined:
+        for after in joined + renamed:
             await register.record(after)
     compliance = deadlines_of(runtime)
     if compliance is None:

@@ -2,16 +2,17 @@
 batch) start here instead of reading every event commit of the province.
 
 A projection of the status records, one document per student (`_id` = student id) with its current school and
-every school it has been at, written when a record starts or changes school (records.execute) and again from the
-committed streams by the relay's follower (follow_ups), so a crash between a commit and its entry here delays the
-entry, never loses it. It only says where to look: each record found is replayed from its own stream, and the
-replayed state decides. Rebuilt from the events when the collection is empty (a database from before it existed, or
-after a restore without it).
+every school it has been at (and its current name, for a school's search by name), written when a record starts,
+changes school or is renamed (records.execute) and again from the committed streams by the relay's follower
+(follow_ups), so a crash between a commit and its entry here delays the entry, never loses it. It only says where to
+look: each record found is replayed from its own stream, and the replayed state decides. Rebuilt from the events when
+the collection is empty (a database from before it existed, or after a restore without it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -40,23 +41,32 @@ class SchoolRegister:
         """The student is at `state.school_code` now (idempotent; the schools it has left stay listed)."""
         await self.collection.update_one(
             {"_id": state.student_id},
-            {"$set": {"school_code": state.school_code}, "$addToSet": {"schools": state.school_code}},
+            {
+                "$set": {"school_code": state.school_code, "name": state.identity.name},
+                "$addToSet": {"schools": state.school_code},
+            },
             upsert=True,
         )
 
     async def start_many(self, states: list[StudentStatus]) -> None:
         """New records at their first school, in one insert; one listed before (a redelivery) is left as it is."""
-        docs = [{"_id": s.student_id, "school_code": s.school_code, "schools": [s.school_code]} for s in states]
+        docs = [
+            {"_id": s.student_id, "school_code": s.school_code, "schools": [s.school_code], "name": s.identity.name}
+            for s in states
+        ]
         await insert_many_once(self.collection, docs)
 
     async def settle_many(self, records: list[tuple[StudentStatus, list[str]]]) -> None:
         """Each record where its whole stream says it is and every school it has been at (the follower's write,
         idempotent and independent of order). One insert for them all; a record listed before is rewritten only when
         it has been at more than one school (listed with a single school, it can only be listed right)."""
-        docs = [{"_id": s.student_id, "school_code": s.school_code, "schools": schools} for s, schools in records]
+        docs = [
+            {"_id": s.student_id, "school_code": s.school_code, "schools": schools, "name": s.identity.name}
+            for s, schools in records
+        ]
         for i in sorted(await insert_many_once(self.collection, docs)):
             if len(docs[i]["schools"]) > 1:
-                update = {"school_code": docs[i]["school_code"], "schools": docs[i]["schools"]}
+                update = {k: docs[i][k] for k in ("school_code", "schools", "name")}
                 await self.collection.update_one({"_id": docs[i]["_id"]}, {"$set": update})
 
     async def streams(self, *, school: str | None = None, under: str | None = None) -> list[list[dict[str, Any]]]:
@@ -70,6 +80,12 @@ class SchoolRegister:
                 return [e for c in await self.events.load(student_id) for e in c["events"]]
 
         return [events for events in await asyncio.gather(*(load(i) for i in ids)) if events]
+
+    async def named(self, school: str, text: str, limit: int) -> list[str]:
+        """Ids of the students at `school` now whose name contains `text`: an equality on the indexed `schools`
+        narrows to the school's own, the name is matched among those only."""
+        query = {"schools": school, "school_code": school, "name": {"$regex": re.escape(text)}}
+        return [str(d["_id"]) async for d in self.collection.find(query, {"_id": 1}).limit(limit)]
 
     async def rebuild_if_empty(self) -> int:
         """Fill an empty register from the event store (one read of every commit); how many students it lists."""
@@ -89,7 +105,7 @@ class SchoolRegister:
                 if state.school_code not in schools:
                     schools.append(state.school_code)
             if state is not None:
-                update = {"school_code": state.school_code, "schools": schools}
+                update = {"school_code": state.school_code, "schools": schools, "name": state.identity.name}
                 await self.collection.update_one({"_id": state.student_id}, {"$set": update}, upsert=True)
         log.info("school_register_rebuilt", students=len(streams))
         return len(streams)
