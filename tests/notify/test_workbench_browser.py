@@ -173,6 +173,22 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     assert "已有学籍" in await refused.inner_text()
     await shoot(page, "enroll-answer")
 
+    # The transfer form finds a student of this school by name (masked number only) instead of a typed id; another
+    # school's students are not searched (R50).
+    await page.get_by_role("link", name="转学申请").click()
+    await page.get_by_label("按姓名查找学生").fill("小明")
+    await page.get_by_role("button", name="查找", exact=True).click()
+    hit = page.locator("#student-hits button.hit").filter(has_text="林小明")
+    await hit.wait_for()
+    assert child not in await hit.inner_text() and "*" in await hit.inner_text()
+    student_id = await hit.get_attribute("data-student")
+    await hit.click()
+    assert await page.get_by_label("学生标识", exact=True).input_value() == student_id
+    assert await page.get_by_label("转出学校代码").input_value() == SCHOOL
+    await page.get_by_label("转出学校代码").fill(SENDING)
+    await page.get_by_role("button", name="查找", exact=True).click()
+    await page.locator("#student-hits").filter(has_text="只能查找本辖区学校的学生").wait_for()
+
     # A class spreadsheet: one mistyped ID number is reported by row and column; only that row is sent again.
     rows = ["姓名,性别,出生日期,身份证件号,年级"]
     for n in range(3):

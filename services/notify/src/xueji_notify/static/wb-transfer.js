@@ -79,7 +79,37 @@
       checklist.append(el("li", { dataset: { when: m.when || "always" } }, box,
         el("label", { for: id, text: `${wb.pick(m.zh, m.en)}${need ? ` (${need})` : ""}` }), fileInput));
     }
+    // Find the student by name instead of typing the status id: the registry searches the school's own students
+    // (the sending school's code when given, else this school; R50 refuses another school's), masked numbers only.
+    const who = wb.input({ type: "search", autocomplete: "off", maxlength: "50" });
+    const findButton = el("button", { type: "button", text: t("find_student") });
+    const hits = el("ul", { class: "hits", id: "student-hits", "aria-live": "polite" });
+    async function findStudent() {
+      const name = who.value.trim();
+      if (!name) return;
+      const sending = form.querySelector("[name=sending]").value.trim();
+      const school = /^\d{10}$/.test(sending) ? sending : wb.code();
+      // Asked only where the registry would answer (R50 is still checked there): a school its own, a bureau under it.
+      if (!school.startsWith(wb.code().replace(/(00)+$/, "") || wb.code())) { hits.replaceChildren(el("li", { class: "muted", text: t("find_outside", { school: wb.unit(school) }) })); return; }
+      const answer = await wb.api("registry", "/v1/students", { query: { school, name } });
+      if (!answer.ok) { hits.replaceChildren(el("li", { class: "muted", text: answer.status === 403 ? t("find_outside", { school: wb.unit(school) }) : wb.failure(answer) })); return; }
+      const found = answer.body.students;
+      hits.replaceChildren(...(found.length ? found.map((s) => {
+        const pick = el("button", { type: "button", class: "hit", dataset: { student: s.student_id },
+          text: `${s.name} · ${t("grade")} ${s.grade} · ${s.status_number_masked} · ${s.student_id}` });
+        pick.addEventListener("click", () => {
+          form.querySelector("[name=student_id]").value = s.student_id;
+          form.querySelector("[name=sending]").value = s.school_code;
+          grade.value = String(s.grade); grade.dispatchEvent(new Event("change")); grade.dispatchEvent(new Event("input"));
+          hits.replaceChildren(el("li", { text: t("found_picked", { name: s.name }) }));
+        });
+        return el("li", {}, pick);
+      }) : [el("li", { class: "muted", text: t("found_none", { name }) })]), ...(answer.body.more ? [el("li", { class: "muted", text: t("found_more") })] : []));
+    }
+    findButton.addEventListener("click", findStudent);
+    who.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); findStudent(); } });
     const form = el("form", { class: "fields", novalidate: true, "aria-labelledby": "apply-title" },
+      el("div", { class: "find" }, wb.field("find_name", t("find_name"), who, t("find_hint")), findButton, hits),
       wb.field("student_id", t("student_id"), wb.input({ type: "text", autocomplete: "off" }), t("student_id_hint")),
       wb.field("status", t("status_now"), wb.select([["enrolled", t("st_enrolled")], ["abroad", t("st_abroad")], ["dropped_out", t("st_dropped_out")], ["expelled", t("st_expelled")], ["left", t("st_left")], ["suspended", t("st_suspended")]])),
       wb.field("sending", t("sending_school"), wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", required: true, list: "school-directory" }), t("school_code_hint")),
