@@ -124,13 +124,25 @@ class TransferService:
             return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
 
         saved = await decide_and_save(self.events, transfer_id, commit_id, decide, cache=self.streams, new=new)
-        # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything
-        # the case needs (each a no-op when done already), which also heals a crash between save and settle.
-        case = decided.get("after") if saved.stored else await self.current(transfer_id)
+        if saved.stored:
+            case, before, ended = decided.get("after"), decided.get("before"), None
+        else:
+            # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything the
+            # case needs (each a no-op when done already), and end the timers the redelivered commit ended, which
+            # heals a crash between save and settle (its timers would otherwise stay armed for a closed stage).
+            stream = await load_stream(self.events, transfer_id, self.streams)
+            case, before = replay(from_documents(list(stream.history))), None
+            ended = await self.before_commit(transfer_id, commit_id) if commit_id in stream.commit_ids else None
         assert case is not None  # decide refuses every command but the application on a case that does not exist
-        before = decided.get("before") if saved.stored else None
-        await self.settle(case, before, max(now, self.clock()), firing=firing)
+        await self.settle(case, before, max(now, self.clock()), firing=firing, ended=ended)
         return case
+
+    async def before_commit(self, transfer_id: str, commit_id: str) -> TransferCase | None:
+        """The case as it was before the stored commit `commit_id` (None if no such commit): read only on a
+        redelivery, from the store (commit boundaries are not cached)."""
+        commits = await self.history(transfer_id)
+        at = next((i for i, c in enumerate(commits) if c.get("commit_id") == commit_id), None)
+        return None if at is None else replay(from_documents([e for c in commits[:at] for e in c["events"]]))
 
     async def with_record(self, transfer_id: str, command: Command) -> Command:
         """The receiving school's initiation (step 3) carries the student's record as transfer knows it now, so a
@@ -145,16 +157,24 @@ class TransferService:
         return command.model_copy(update={"record": await self.records.find(case.application.student_id)})
 
     async def settle(
-        self, case: TransferCase, before: TransferCase | None, now: datetime, *, firing: str | None = None
+        self,
+        case: TransferCase,
+        before: TransferCase | None,
+        now: datetime,
+        *,
+        firing: str | None = None,
+        ended: TransferCase | None = None,
     ) -> None:
-        """Timers and inbox to match the case: what `before` armed and `case` does not is cancelled, what `case`
-        newly arms is armed, every jurisdiction it newly asks something of has it filed. All inserts and `_id`
-        lookups. A timer already due (a backdated application, a late replica) fires here and now instead of
-        waiting for a scheduler that has passed its minute."""
+        """Timers and inbox to match the case: what `before` (or `ended`, on a redelivery) armed and `case` does not
+        is cancelled, what `case` arms and `before` did not is armed, every jurisdiction it newly asks something of
+        has it filed. All inserts and `_id` lookups; a repeated cancel or arm changes nothing. A timer already due (a
+        backdated application, a late replica) fires here and now instead of waiting for a scheduler that has passed
+        its minute."""
         rules = self.calendars.rules
         wanted = {t.timer_id: t for t in armed_timers(case, rules)}
         previous = {t.timer_id: t for t in armed_timers(before, rules)} if before else {}
-        gone = [(timer_id, previous[timer_id].due_at) for timer_id in previous.keys() - wanted.keys() - {firing}]
+        closing = {t.timer_id: t for t in armed_timers(before or ended, rules)} if before or ended else {}
+        gone = [(timer_id, closing[timer_id].due_at) for timer_id in closing.keys() - wanted.keys() - {firing}]
         new = [
             Timer(timer_id, t.kind.value, case.transfer_id, t.due_at, {"stage": t.stage.value if t.stage else None})
             for timer_id, t in wanted.items()
