@@ -13,7 +13,7 @@ help:
 	@echo "make run     install what is missing, start Kafka, the store, all services and the demo province"
 	@echo "make test    install what is missing, start private servers, run every check and test, stop them"
 	@echo "make bench   the benchmarks (ratios against a baseline measured in the same run)"
-	@echo "make chaos   the reliability suite with more load and kills (ROUNDS=3 LOAD=2): bench/results/reliability.json"
+	@echo "make chaos   the reliability suite with more load and kills (ROUNDS=2 LOAD=2): bench/results/reliability.json"
 	@echo "make token ROLE=county CODE=350602   a development operator token"
 	@echo "make token-subscriber NAME=exam-registration   a registered status subscriber's token (R52)"
 
@@ -50,7 +50,7 @@ pytest:
 	@bash scripts/pytest.sh $(PYTEST_ARGS)
 
 chaos: bootstrap  ## tests/reliability with more load and more kills; writes bench/results/reliability.json
-	XUEJI_CHAOS_ROUNDS=$(or $(ROUNDS),3) XUEJI_CHAOS_LOAD=$(or $(LOAD),2) \
+	XUEJI_CHAOS_ROUNDS=$(or $(ROUNDS),2) XUEJI_CHAOS_LOAD=$(or $(LOAD),2) \
 	XUEJI_CHAOS_REPORT=$(CURDIR)/bench/results/reliability.json bash scripts/pytest.sh tests/reliability -q $(PYTEST_ARGS)
 
 bench: bootstrap
