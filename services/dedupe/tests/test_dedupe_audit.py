@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from xueji_dedupe.domain import CheckRequest, MatchPolicy
+import sys
+
+from xueji_dedupe.domain import CheckRequest, MatchPolicy, batch_audit
 from xueji_dedupe.domain.batch_audit import audit, date_filter, name_filter_is_safe
 from xueji_dedupe.domain.check import check
 from xueji_dedupe.domain.index import DedupeIndex
@@ -68,3 +70,29 @@ def test_r14_the_audit_keeps_a_one_digit_birth_date_typo_and_a_swapped_day_and_m
     pairs = {frozenset((p.first, p.second)) for p in audit(DedupeIndex(records)).pairs}
     assert pairs == _pairs_by_checks(records)
     assert {frozenset("ab"), frozenset("ac")} <= pairs and not any("d" in p for p in pairs)
+
+
+def test_r14_the_pair_by_pair_filter_of_small_blocks_keeps_exactly_what_the_block_matrices_keep(monkeypatch) -> None:
+    # The audit filters small blocks pair by pair (from per-record keys computed once) and large ones as matrices;
+    # both must keep the same pairs, so the audit's findings do not depend on where a block's size falls.
+    index = DedupeIndex(DATASET.records)
+    by_pairs = audit(index)
+    monkeypatch.setattr(batch_audit, "SMALL_BLOCK", 1)
+    by_matrices = audit(index)
+    assert by_pairs.pairs_scored == by_matrices.pairs_scored
+    assert by_pairs.pairs == by_matrices.pairs
+
+
+def test_r14_a_check_that_drops_hopeless_birth_dates_unscored_gives_the_verdicts_full_scoring_gives(
+    monkeypatch,
+) -> None:
+    # A single check skips, before scoring, candidates whose birth date the policy makes unable to reach review
+    # (the audit's date filter); every verdict - matches, scores, evidence, candidates compared - must be unchanged.
+    index = DedupeIndex(DATASET.records)
+    probes = [CheckRequest.model_validate(r.model_dump()) for r in DATASET.records[:600]]
+    fast = [check(index, p) for p in probes]
+    check_module = sys.modules["xueji_dedupe.domain.check"]  # the package re-exports the function under that name
+    monkeypatch.setattr(check_module, "_hopeless_dates", lambda policy: frozenset())
+    full = [check(index, p) for p in probes]
+    assert sum(v.kind.value != "unique" for v in full) > 20
+    assert fast == full

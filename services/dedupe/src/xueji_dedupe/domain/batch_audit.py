@@ -29,7 +29,7 @@ from rapidfuzz.distance import Hamming
 from xueji_dedupe.domain.check import evidence_bits, identity_rule
 from xueji_dedupe.domain.features import comparable, compare
 from xueji_dedupe.domain.index import DedupeIndex
-from xueji_dedupe.domain.policy import MatchPolicy, flagged, probability
+from xueji_dedupe.domain.policy import MatchPolicy, date_filter, flagged, name_filter_is_safe, probability
 from xueji_dedupe.domain.profile import PersonProfile
 from xueji_dedupe.domain.verdict import FeatureScore, VerdictKind
 
@@ -62,47 +62,6 @@ class AuditReport:
     name_filter: bool = True
 
 
-def _best(policy: MatchPolicy) -> dict[str, float]:
-    """The largest weight each feature can add to a pair where at least one record has no resident ID."""
-    w = policy.weights
-    return {
-        "name": max(
-            w.name_identical,
-            w.name_same_sound,
-            w.name_alike,
-            w.name_similar,
-            w.name_one_char,
-            w.name_partial,
-            w.name_different,
-            w.name_twins,
-        ),
-        "birth_date": max(
-            w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different
-        ),
-        "gender": max(w.gender_same, w.gender_different),
-        "region": max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different),
-        "guardians": max(w.guardian_same, w.guardian_different, 0.0),  # 0: a record without guardians
-    }
-
-
-def _unreachable(policy: MatchPolicy, feature: str, weight: float) -> bool:
-    """Can no pair with this outcome of `feature` reach the review threshold, whatever else agrees?"""
-    bits = policy.prior_log2_odds + weight + sum(v for k, v in _best(policy).items() if k != feature)
-    return not flagged(bits, policy)
-
-
-def name_filter_is_safe(policy: MatchPolicy) -> bool:
-    """Can a pair whose names are "different" still reach the review threshold? If not, skipping them loses none."""
-    return _unreachable(policy, "name", policy.weights.name_different)
-
-
-def date_filter(policy: MatchPolicy) -> tuple[bool, bool]:
-    """(skip "different" birth dates, skip "one_digit" ones too): only when the policy makes them unreachable."""
-    w = policy.weights
-    different = _unreachable(policy, "birth_date", w.birth_date_different)
-    return different, different and _unreachable(policy, "birth_date", w.birth_date_one_digit)
-
-
 def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
     policy = policy or MatchPolicy()
     report = AuditReport(records=len(index), name_filter=name_filter_is_safe(policy))
@@ -116,13 +75,15 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
                 # Only the same resident ID is a duplicate outright; a bare status number is reviewed (R14).
                 kind = VerdictKind.DUPLICATE if rule == "id_number" else VerdictKind.POSSIBLE_DUPLICATE
                 report.pairs.append(AuditPair(first, second, kind, 1.0, rule))
+    keys = _FilterKeys(index)
     for _, members in index.blocks():
         ids = sorted(members)
         report.blocks += 1
         report.pairs_in_blocks += len(ids) * (len(ids) - 1) // 2
-        profiles = [index.profile(i) for i in ids]
+        rows = [keys.row(i) for i in ids]
+        profiles = [row.profile for row in rows]
         if report.name_filter or dates[0]:
-            candidates = _plausible(profiles, report.name_filter, dates)
+            candidates = _plausible(rows, report.name_filter, dates)
         else:
             candidates = _pairs_of(list(range(len(ids))))
         for i, j in candidates:
@@ -155,47 +116,84 @@ def _score(report: AuditReport, key: tuple[str, str], a: PersonProfile, b: Perso
         report.pairs.append(pair)
 
 
-def _plausible(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """What the block filters read of one record, computed once per audit: a record sits in about five blocks,
+    and formatting its birth date and joining its reading in each of them was most of the filters' cost."""
+
+    profile: PersonProfile
+    name_key: str
+    reading: str  # syllables joined by spaces, as the name filter compares them
+    digits: str  # birth date as YYYYMMDD
+    swapped: str  # the same with day and month swapped
+
+
+class _FilterKeys:
+    def __init__(self, index: DedupeIndex) -> None:
+        self._index = index
+        self._rows: dict[str, _Row] = {}
+
+    def row(self, student_id: str) -> _Row:
+        row = self._rows.get(student_id)
+        if row is None:
+            profile = self._index.profile(student_id)
+            born = profile.facts.birth_date
+            row = _Row(
+                profile=profile,
+                name_key=profile.name_key,
+                reading=" ".join(profile.syllables),
+                digits=f"{born.year:04d}{born.month:02d}{born.day:02d}",
+                swapped=f"{born.year:04d}{born.day:02d}{born.month:02d}",
+            )
+            self._rows[student_id] = row
+        return row
+
+
+def _plausible(rows: list[_Row], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
     """Index pairs (i < j) of the block that can reach review, computed for the block at once: names not plainly
     different (if `names`), birth dates identical, swapped or (unless `dates[1]`) one digit off (if `dates[0]`)."""
-    if len(profiles) <= SMALL_BLOCK:
-        return _plausible_small(profiles, names, dates)
-    keep = np.triu(np.ones((len(profiles), len(profiles)), dtype=bool), k=1)
+    if len(rows) <= SMALL_BLOCK:
+        return _plausible_small(rows, names, dates)
+    keep = np.triu(np.ones((len(rows), len(rows)), dtype=bool), k=1)
     if dates[0]:
-        keep &= _close_dates(profiles, one_digit=not dates[1])
+        keep &= _close_dates(rows, one_digit=not dates[1])
     if names:
-        workers = _workers(len(profiles))
-        keys = [p.name_key for p in profiles]
-        readings = [" ".join(p.syllables) for p in profiles]
+        workers = _workers(len(rows))
+        keys = [r.name_key for r in rows]
+        readings = [r.reading for r in rows]
         chars = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=CHARS_CUTOFF, workers=workers)
         sound = process.cdist(readings, readings, scorer=fuzz.ratio, score_cutoff=SOUND_CUTOFF, workers=workers)
         # A one-character name has no second position to agree on: keep its pairs (real names have two or more).
         short = np.array([len(k) <= 1 for k in keys])
         keep &= (chars >= CHARS_CUTOFF) | (sound >= SOUND_CUTOFF) | np.outer(short, short)
-    rows, cols = np.nonzero(keep)
-    return zip(rows.tolist(), cols.tolist(), strict=True)
+    rows_i, cols = np.nonzero(keep)
+    return zip(rows_i.tolist(), cols.tolist(), strict=True)
 
 
-def _plausible_small(profiles: list[PersonProfile], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
+def _plausible_small(rows: list[_Row], names: bool, dates: tuple[bool, bool]) -> Iterator[tuple[int, int]]:
     """`_plausible` for the many blocks of a few records, pair by pair: the same tests without the cost of building
     matrices, which dominates for blocks of two or three."""
     cutoff = 1 if not dates[1] else 0
-    digits = [f"{p.facts.birth_date:%Y%m%d}" for p in profiles]
-    keys = [p.name_key for p in profiles]
-    readings = [" ".join(p.syllables) for p in profiles]
-    for i, j in _pairs_of(list(range(len(profiles)))):
-        if dates[0]:
-            born = profiles[j].facts.birth_date
-            swapped = f"{born.year:04d}{born.day:02d}{born.month:02d}"
-            if Hamming.distance(digits[i], digits[j]) > cutoff and digits[i] != swapped:
+    n = len(rows)
+    for i in range(n):
+        a = rows[i]
+        for j in range(i + 1, n):
+            b = rows[j]
+            if (
+                dates[0]
+                and a.digits != b.digits
+                and Hamming.distance(a.digits, b.digits) > cutoff
+                and a.digits != b.swapped
+            ):
                 continue
-        if names and not (
-            fuzz.ratio(keys[i], keys[j]) >= CHARS_CUTOFF
-            or fuzz.ratio(readings[i], readings[j]) >= SOUND_CUTOFF
-            or (len(keys[i]) <= 1 and len(keys[j]) <= 1)
-        ):
-            continue
-        yield i, j
+            if names and not (
+                a.name_key == b.name_key
+                or fuzz.ratio(a.name_key, b.name_key) >= CHARS_CUTOFF
+                or fuzz.ratio(a.reading, b.reading) >= SOUND_CUTOFF
+                or (len(a.name_key) <= 1 and len(b.name_key) <= 1)
+            ):
+                continue
+            yield i, j
 
 
 def _workers(block: int) -> int:
@@ -203,13 +201,12 @@ def _workers(block: int) -> int:
     return -1 if block >= PARALLEL_FROM else 1
 
 
-def _close_dates(profiles: list[PersonProfile], one_digit: bool) -> np.ndarray:
+def _close_dates(rows: list[_Row], one_digit: bool) -> np.ndarray:
     """Pairs whose birth dates are identical, day/month swapped, or (if `one_digit`) one digit of YYYYMMDD off."""
-    born = [p.facts.birth_date for p in profiles]
-    digits = [f"{d:%Y%m%d}" for d in born]
-    swapped = [f"{d.year:04d}{d.day:02d}{d.month:02d}" for d in born]
+    digits = [r.digits for r in rows]
+    swapped = [r.swapped for r in rows]
     cutoff = 1 if one_digit else 0
-    workers = _workers(len(profiles))
+    workers = _workers(len(rows))
     near = process.cdist(digits, digits, scorer=Hamming.distance, score_cutoff=cutoff, dtype=np.int32, workers=workers)
     turned = process.cdist(digits, swapped, scorer=Hamming.distance, score_cutoff=0, dtype=np.int32, workers=workers)
     close: np.ndarray = (near <= cutoff) | (turned == 0)

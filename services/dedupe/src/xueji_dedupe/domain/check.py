@@ -4,10 +4,10 @@ whose evidence reaches the review threshold is a suspected duplicate (疑似重�
 from __future__ import annotations
 
 from xueji_dedupe.domain import reasons
-from xueji_dedupe.domain.features import comparable, compare
+from xueji_dedupe.domain.features import birth_date_level, comparable, compare
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.model import CheckRequest
-from xueji_dedupe.domain.policy import MatchPolicy, flagged, probability
+from xueji_dedupe.domain.policy import MatchPolicy, date_filter, flagged, probability
 from xueji_dedupe.domain.profile import PersonProfile, profile_of
 from xueji_dedupe.domain.verdict import FeatureScore, MatchedRecord, Verdict, VerdictKind
 
@@ -60,9 +60,19 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
 
     candidates = candidates_of(index, probe, request.student_id)
     scored: list[MatchedRecord] = list(exact)  # a bare status-number match: reviewed, never refused (R14)
+    hopeless = _hopeless_dates(policy)
+    born = probe.facts.birth_date
     for student_id in candidates - {m.student_id for m in exact}:
         other = index.profile(student_id)
         if not comparable(probe, other):
+            continue
+        # The audit's date filter, before any object is made: with at most one ID number in the pair, a birth
+        # date at these levels cannot reach review whatever else agrees (the policy says so, `date_filter`).
+        if (
+            hopeless
+            and not (probe.reliable_ids and other.reliable_ids)
+            and birth_date_level(born, other.facts.birth_date) in hopeless
+        ):
             continue
         features = compare(probe, other, policy.weights)
         bits = evidence_bits(features, policy)
@@ -121,3 +131,9 @@ def _fuzzy_verdict(scored: list[MatchedRecord], compared: int, policy: MatchPoli
         reason_en=en,
         candidates_compared=compared,
     )
+
+
+def _hopeless_dates(policy: MatchPolicy) -> frozenset[str]:
+    """Birth-date levels with which a pair having at most one resident ID cannot reach review under `policy`."""
+    different, one_digit = date_filter(policy)
+    return frozenset(level for level, skip in (("different", different), ("one_digit", one_digit)) if skip)

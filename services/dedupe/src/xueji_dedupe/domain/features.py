@@ -169,14 +169,28 @@ def _one_given_character_apart(a: PersonProfile, b: PersonProfile) -> bool:
     return len(unlike) == 1 and unlike[0] > 0
 
 
+def birth_date_level(a: date, b: date) -> str:
+    """Identical, transposed (day and month swapped), one_digit (of YYYYMMDD) or different; no objects made, so a
+    check can drop a candidate whose level cannot reach review before scoring it."""
+    if a == b:
+        return "identical"
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return "transposed"
+    digits_a = f"{a.year:04d}{a.month:02d}{a.day:02d}"
+    digits_b = f"{b.year:04d}{b.month:02d}{b.day:02d}"
+    if sum(x != y for x, y in zip(digits_a, digits_b, strict=True)) == 1:
+        return "one_digit"
+    return "different"
+
+
 def compare_birth_dates(a: date, b: date, w: FeatureWeights) -> FeatureScore:
     """Identical, day and month transposed, one digit of YYYYMMDD off, or different."""
-    if a == b:
+    level = birth_date_level(a, b)
+    if level == "identical":
         return FeatureScore(name="birth_date", level="identical", similarity=1.0, weight=w.birth_date_identical)
-    if a.year == b.year and a.month == b.day and a.day == b.month:
+    if level == "transposed":
         return FeatureScore(name="birth_date", level="transposed", similarity=0.8, weight=w.birth_date_transposed)
-    digits_a, digits_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    if sum(x != y for x, y in zip(digits_a, digits_b, strict=True)) == 1:
+    if level == "one_digit":
         return FeatureScore(name="birth_date", level="one_digit", similarity=0.7, weight=w.birth_date_one_digit)
     return FeatureScore(name="birth_date", level="different", similarity=0.0, weight=w.birth_date_different)
 

@@ -26,4 +26,45 @@ def flagged(bits: float, policy: MatchPolicy) -> bool:
     return bits >= policy.review_threshold_bits
 
 
-__all__ = ["FeatureWeights", "MatchPolicy", "flagged", "probability"]
+def _best(policy: MatchPolicy) -> dict[str, float]:
+    """The largest weight each feature can add to a pair where at least one record has no resident ID."""
+    w = policy.weights
+    return {
+        "name": max(
+            w.name_identical,
+            w.name_same_sound,
+            w.name_alike,
+            w.name_similar,
+            w.name_one_char,
+            w.name_partial,
+            w.name_different,
+            w.name_twins,
+        ),
+        "birth_date": max(
+            w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different
+        ),
+        "gender": max(w.gender_same, w.gender_different),
+        "region": max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different),
+        "guardians": max(w.guardian_same, w.guardian_different, 0.0),  # 0: a record without guardians
+    }
+
+
+def _unreachable(policy: MatchPolicy, feature: str, weight: float) -> bool:
+    """Can no pair with this outcome of `feature` reach the review threshold, whatever else agrees?"""
+    bits = policy.prior_log2_odds + weight + sum(v for k, v in _best(policy).items() if k != feature)
+    return not flagged(bits, policy)
+
+
+def name_filter_is_safe(policy: MatchPolicy) -> bool:
+    """Can a pair whose names are "different" still reach the review threshold? If not, skipping them loses none."""
+    return _unreachable(policy, "name", policy.weights.name_different)
+
+
+def date_filter(policy: MatchPolicy) -> tuple[bool, bool]:
+    """(skip "different" birth dates, skip "one_digit" ones too): only when the policy makes them unreachable."""
+    w = policy.weights
+    different = _unreachable(policy, "birth_date", w.birth_date_different)
+    return different, different and _unreachable(policy, "birth_date", w.birth_date_one_digit)
+
+
+__all__ = ["FeatureWeights", "MatchPolicy", "date_filter", "flagged", "name_filter_is_safe", "probability"]
