@@ -204,3 +204,14 @@ def test_r14_the_father_on_one_form_and_the_mother_on_the_other_is_weak_evidence
     # Two fathers of the child's surname (or two mothers) are two families: a namesake, not flagged.
     namesake = verdict_for(request(guardians=("陈志强",)), father_only)
     assert namesake.kind is VerdictKind.UNIQUE
+
+
+def test_r14_the_audit_reports_a_second_id_number_that_also_shares_a_blocking_key_like_a_check() -> None:
+    # Same name, birth date and county, ID numbers one digit apart: the pair shares the birth-date block too, and
+    # the audit once marked it done there (two IDs are skipped in blocks) so the second-ID pass never scored it.
+    one_off = id_number_for("350602", BORN, 39)
+    assert verdict_for(request(id_number=one_off)).kind is VerdictKind.POSSIBLE_DUPLICATE
+    report = audit(DedupeIndex([record(), record(student_id="s-second", id_number=one_off)]))
+    assert [(p.first, p.second, p.kind) for p in report.pairs] == [
+        ("s-first", "s-second", VerdictKind.POSSIBLE_DUPLICATE)
+    ]
