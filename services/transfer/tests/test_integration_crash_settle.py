@@ -5,12 +5,17 @@ arm and file what the case needs now. Before the fix the closed stage's warning 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
+import httpx
 import pytest
-from transfer_driver import day, start
+from transfer_driver import RECEIVING, Clock, Driver, day, start
 
 from xueji_kit.aggregates import StreamCache
+from xueji_transfer.app import create_app
+from xueji_transfer.settings import TransferSettings
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +47,66 @@ async def test_a_stage_decision_retried_after_a_crash_before_settling_cancels_th
     assert answer.status_code == 200, answer.text
     stages = {tm.data["stage"] for tm in await t.app.state.timers.store.armed_for(tid)}
     assert stages == {"receiving_bureau"}  # the receiving school's timers ended, the bureau's armed
+
+
+class Killed(Exception):
+    """The process died here (kill -9): nothing after this point ran."""
+
+
+@contextlib.asynccontextmanager
+async def transfer_process(settings: TransferSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """One transfer process on the test's database: started, and stopped on leaving."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart_without_any_retry(
+    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any
+) -> None:
+    """Issue 15, defect 1 in transfer: nobody retries. The restarted process follows the committed decision from its
+    outbox entry: the receiving school's timers end, the bureau's are armed, the case is in the bureau's inbox."""
+    settings = TransferSettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_transfer",
+                                jwt_public_key=signing_keys[1], relay_interval_seconds=0.05,
+                                scheduler_enabled=False, scheduler_lookback_minutes=10)  # fmt: skip
+    clock = Clock(day(date(2025, 3, 10)))
+    async with transfer_process(settings) as first:
+        first.app.state.transfer.clock = clock
+        t = Driver(first, token, clock)
+        tid = await t.apply()
+        await t.examine(tid)
+        runtime = first.app.state.transfer.runtime
+        await wait_for(lambda: _outbox_empty(runtime))
+
+        async def frozen(*_: Any, **__: Any) -> int:
+            return 0
+
+        async def killed(*_: Any, **__: Any) -> None:
+            raise Killed
+
+        runtime.relay.run_once = frozen  # the process is dead: its relay publishes and follows nothing more
+        first.app.state.transfer.settle = killed
+        path, body = f"/v1/transfers/{tid}/stages/receiving_school/decision", {"decision": "approve"}
+        with pytest.raises(Killed):
+            await t.call("POST", path, t.party("receiving_school"), body, headers={"Idempotency-Key": "decide-1"})
+        stored = (await t.detail(tid))["case"]["stages"]["receiving_school"]["status"]
+        assert stored == "approved"  # committed before the crash
+        armed = {tm.data["stage"] for tm in await first.app.state.timers.store.armed_for(tid)}
+        assert armed == {"receiving_school"}  # nothing settled
+
+    async with transfer_process(settings) as restarted:
+        restarted.app.state.transfer.clock = clock  # no request comes: only the relay's follower can settle
+        store, cases = restarted.app.state.timers.store, restarted.app.state.transfer.cases
+
+        async def settled() -> bool:
+            stages = {tm.data["stage"] for tm in await store.armed_for(tid)}
+            filed = await cases.cases.find_one({"_id": f"{RECEIVING[:6]}:{tid}"})
+            return stages == {"receiving_bureau"} and filed is not None
+
+        await wait_for(settled, timeout=45)
+
+
+async def _outbox_empty(runtime: Any) -> bool:
+    return await runtime.events.outbox.find_one({}) is None

@@ -25,6 +25,7 @@ from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.case_numbers import CaseNumbers
+from xueji_transfer.follow_ups import CommitFollower
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
 from xueji_transfer.handlers.student_status import on_student_status
@@ -66,6 +67,8 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         interval_seconds=settings.scheduler_interval_seconds,
     )
     runtime.broker.context.set_global("transfer", service)
+    # Every case commit's settle is also driven from the committed outbox entries, so a crash never loses it.
+    runtime.relay.followers.append(CommitFollower(service))
     runtime.broker.context.set_global("mirror", mirror)
     runtime.broker.context.set_global("records", records)
     runtime.startup_hooks += [

@@ -18,7 +18,7 @@ from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document
+from xueji_kit.store import Document, commit_key
 from xueji_kit.timers import Timer
 from xueji_transfer import inbox
 from xueji_transfer.calendars import CalendarSource
@@ -35,6 +35,7 @@ from xueji_transfer.domain import (
     replay,
     to_documents,
 )
+from xueji_transfer.follow_ups import FollowedHere
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
@@ -80,6 +81,8 @@ class TransferService:
         # The cases decided on here lately: a decision reads nothing from the store unless another replica moved the
         # case on (then its append conflicts and the case is reloaded).
         self.streams = StreamCache()
+        # The commits settled here at once: the relay's follower (follow_ups.CommitFollower) skips them.
+        self.here = FollowedHere()
 
     async def history(self, transfer_id: str) -> list[Document]:
         return await self.events.load(transfer_id)
@@ -121,7 +124,10 @@ class TransferService:
             decided.update(before=before, after=after)
             if not events or after is None:
                 return Decision()
-            return Decision(to_documents(events), outgoing(after, events, commit_id, self.province, correlation_id))
+            out = outgoing(after, events, commit_id, self.province, correlation_id)
+            # A commit that moves timers or the inbox has an outbox entry even when it publishes nothing, so the
+            # relay's follower settles it if this process dies before it does (no entry, no extra write, otherwise).
+            return Decision(to_documents(events), out, follow=self.moves_settle(before, after))
 
         saved = await decide_and_save(self.events, transfer_id, commit_id, decide, cache=self.streams, new=new)
         if saved.stored:
@@ -134,8 +140,44 @@ class TransferService:
             case, before = replay(from_documents(list(stream.history))), None
             ended = await self.before_commit(transfer_id, commit_id) if commit_id in stream.commit_ids else None
         assert case is not None  # decide refuses every command but the application on a case that does not exist
-        await self.settle(case, before, max(now, self.clock()), firing=firing, ended=ended)
+        # Told before settling: settle nudges the relay, whose follower must not redo this commit meanwhile. If
+        # settling fails in a process that lives on, the commit is handed back to the follower.
+        key = commit_key(transfer_id, saved.version) if saved.stored else None
+        if key:
+            self.here.add([key])
+        try:
+            await self.settle(case, before, max(now, self.clock()), firing=firing, ended=ended)
+        except BaseException:
+            if key:
+                self.here.take(key)
+            raise
         return case
+
+    async def follow(self, transfer_id: str, versions: set[int]) -> None:
+        """Settle what the stored commits `versions` of the case decided (the relay's follower, after a crash or
+        for another replica): the timers each of them closed are cancelled, what the case as stored needs now is
+        armed and filed. Idempotent, like the settle of a redelivery."""
+        commits = await self.history(transfer_id)
+        so_far: list[Document] = []
+        ended: list[TransferCase | None] = []
+        for commit in commits:
+            if int(commit["version"]) in versions:
+                ended.append(replay(from_documents(so_far)))
+            so_far += commit["events"]
+        case = replay(from_documents(so_far))
+        if case is None:
+            return
+        for before in ended or [None]:
+            await self.settle(case, None, self.clock(), ended=before)
+
+    def moves_settle(self, before: TransferCase | None, after: TransferCase) -> bool:
+        """Whether settling `after` arms, cancels or files anything that settling `before` did not (pure)."""
+        rules = self.calendars.rules
+        timers = {t.timer_id for t in armed_timers(after, rules)}
+        had = {t.timer_id for t in armed_timers(before, rules)} if before else set()
+        asked = {t["code"] for t in inbox.todos(after, self.province)}
+        asked_before = {t["code"] for t in inbox.todos(before, self.province)} if before else set()
+        return timers != had or bool(asked - asked_before)
 
     async def before_commit(self, transfer_id: str, commit_id: str) -> TransferCase | None:
         """The case as it was before the stored commit `commit_id` (None if no such commit): read only on a
