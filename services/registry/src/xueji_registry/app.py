@@ -29,6 +29,7 @@ from xueji_contracts.topics import (
     TRANSFER_CASE,
     TopicSpec,
 )
+from xueji_kit.followed import FollowedHere
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_registry import (
@@ -50,7 +51,6 @@ from xueji_registry.compliance_due import still_due_now
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment import RecentRequests
 from xueji_registry.follow_ups import CommitFollower
-from xueji_registry.followed import FollowedHere
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file

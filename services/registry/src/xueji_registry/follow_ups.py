@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
+from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 from xueji_registry import annual_rosters
@@ -24,7 +25,6 @@ from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import annual_roster, graduation_review
 from xueji_registry.domain.periods import school_year_of
-from xueji_registry.followed import FollowedHere
 from xueji_registry.province import rules_of
 from xueji_registry.school_register import SchoolRegister
 

@@ -11,33 +11,14 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 from typing import Protocol
 
+from xueji_kit.followed import FollowedHere
 from xueji_kit.store import Document
 
 # Streams in the case store that are not cases: mirrors of other provinces' cases settle nothing here.
 NOT_CASES = ("mirror:",)
-
-
-class FollowedHere:
-    """Commit keys settled in this process. Lost in a crash, and bounded: a key it forgot (or never heard of, the
-    commit of another replica) is followed again, which the idempotent settle allows."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            self._keys[key] = None
-        while len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-
-    def take(self, key: str) -> bool:
-        """True (and forgotten) when the commit was settled here."""
-        return self._keys.pop(key, False) is None
 
 
 class Follows(Protocol):

@@ -16,6 +16,7 @@ import structlog
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
+from xueji_kit.followed import FollowedHere
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, commit_key
@@ -35,7 +36,6 @@ from xueji_transfer.domain import (
     replay,
     to_documents,
 )
-from xueji_transfer.follow_ups import FollowedHere
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
