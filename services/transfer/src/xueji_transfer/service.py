@@ -33,6 +33,7 @@ from xueji_transfer.domain import (
     armed_timers,
     from_documents,
     handle,
+    is_case_event,
     replay,
     to_documents,
 )
@@ -158,6 +159,8 @@ class TransferService:
         for another replica): the timers each of them closed are cancelled, what the case as stored needs now is
         armed and filed. Idempotent, like the settle of a redelivery."""
         commits = await self.history(transfer_id)
+        if not commits or not is_case_event(commits[0]["events"][0]):
+            return  # not a case: an R27 exception's stream settles nothing
         so_far: list[Document] = []
         ended: list[TransferCase | None] = []
         for commit in commits:

@@ -34,7 +34,7 @@ from xueji_transfer.domain.commands import (
 )
 from xueji_transfer.domain.decide import decide, handle
 from xueji_transfer.domain.errors import OutOfOrder, OutsideJurisdiction, Refused, StageNotOpen, TransferError
-from xueji_transfer.domain.events import TransferEvent, from_documents, to_documents
+from xueji_transfer.domain.events import TransferEvent, from_documents, is_case_event, to_documents
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
 from xueji_transfer.domain.exceptions import RecordTimingException, TimingClause, TimingException
 from xueji_transfer.domain.offline_events import ConsentCause, OfflineCause
@@ -100,6 +100,7 @@ __all__ = [
     "decide",
     "from_documents",
     "handle",
+    "is_case_event",
     "replay",
     "route_dispute",
     "to_documents",

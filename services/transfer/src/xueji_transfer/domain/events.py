@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from xueji_transfer.domain.case_events import (
     ConditionsExamined,
@@ -60,6 +60,7 @@ TransferEvent = Annotated[
 ]
 
 _EVENTS: TypeAdapter[list[TransferEvent]] = TypeAdapter(list[TransferEvent])
+_EVENT: TypeAdapter[TransferEvent] = TypeAdapter(TransferEvent)
 
 
 def to_documents(events: list[TransferEvent]) -> list[dict[str, Any]]:
@@ -68,3 +69,13 @@ def to_documents(events: list[TransferEvent]) -> list[dict[str, Any]]:
 
 def from_documents(documents: list[dict[str, Any]]) -> list[TransferEvent]:
     return _EVENTS.validate_python(documents)
+
+
+def is_case_event(document: dict[str, Any]) -> bool:
+    """Whether a stored event belongs to a transfer case (the case store also holds other streams, e.g. R27
+    exceptions)."""
+    try:
+        _EVENT.validate_python(document)
+    except ValidationError:
+        return False
+    return True
