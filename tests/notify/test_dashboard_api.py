@@ -223,3 +223,38 @@ async def test_r02_r50_the_dashboard_shows_the_registrys_open_and_overdue_deadli
     assert (late["deadline_id"], late["rule"], late["flagged_to"]) == ("stu_b:R02", "R02", ev.COUNTY)
     far = await notify.get("/v1/dashboard/compliance", headers=_auth(token("county", "350102")))
     assert far.json()["total"]["open"] == 0  # R50: another county sees none of them
+
+
+async def test_r22_day_records_are_kept_for_the_configured_days_and_pruned_daily(start_app, isolation):
+    """dashboard_days has a retention (XUEJI_DASHBOARD_DAYS_KEPT, 400 by default): once a day the lease holder removes
+    every node's records older than that, by an `_id` range per node (FerretDB on SQLite has no TTL index); younger
+    days and other nodes' records (whose ids share a prefix, e.g. 35 and 3506) stay."""
+    from xueji_kit.lease import SlotLease
+
+    notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60, dashboard_days_kept=400)
+    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    now = datetime(2026, 12, 5, 3, tzinfo=UTC)
+    nodes = ["35", "3506", "350602", ev.SCHOOL]
+
+    async def record(days_back: int) -> list[str]:
+        day = (local_day(now) - timedelta(days=days_back)).isoformat()
+        for node in nodes:
+            await store.put_node(node, {"parent": None})
+            await store.put_day(node, day, {"node": node, "day": day})
+        return [f"{node}@{day}" for node in nodes]
+
+    old, edge, young = await record(401), await record(400), await record(3)
+    lease = SlotLease(store.days.database["leases_retention_test"], "dashboard", "test")
+    aggregator = DashboardAggregator(store, lease, calendar, "35", interval=1, sweep_every=3600, days_kept=400)
+
+    async def kept() -> set[str]:
+        return {d["_id"] async for d in store.days.find({"_id": {"$in": old + edge + young}})}
+
+    await aggregator.run_once(now)
+    assert await kept() == set(edge + young)
+    # Once a day: a record that ages out later the same day stays until the next day's run.
+    again = await record(450)
+    await aggregator.run_once(now + timedelta(hours=1))
+    assert set(again) <= {d["_id"] async for d in store.days.find({"_id": {"$in": again}})}
+    await aggregator.run_once(now + timedelta(days=1))
+    assert await kept() == set(young) and not [d async for d in store.days.find({"_id": {"$in": again}})]

@@ -38,6 +38,7 @@ class DashboardAggregator:
         *,
         interval: float,
         sweep_every: float,
+        days_kept: int = 400,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -46,11 +47,15 @@ class DashboardAggregator:
         self._interval = interval
         self._sweep_every = sweep_every
         self._last_sweep = 0.0
+        self._days_kept = days_kept
+        self._pruned_on: date | None = None
 
     async def run_once(self, now: datetime) -> list[str]:
         """Recount what changed; returns the nodes written (empty when another replica leads)."""
         if not await self._lease.holds(now):
             return []
+        if self._pruned_on != local_day(now):
+            await self.prune_days(now)
         marks = await self._store.take_dirty(5000)
         nodes = [node for node, _ in marks]
         if time.monotonic() - self._last_sweep >= self._sweep_every:
@@ -102,6 +107,16 @@ class DashboardAggregator:
         await store.put_day(node, day, {"node": node, "day": day, "parent": doc["parent"], "total": doc["total"],
                                         "own": doc["own"], "updated_at": now})  # fmt: skip
         return total
+
+    async def prune_days(self, now: datetime) -> int:
+        """The daily retention of day records (dashboard_days): days older than `days_kept` are removed."""
+        today = local_day(now)
+        before = (today - timedelta(days=self._days_kept)).isoformat()
+        removed = await self._store.prune_days(await self._store.all_nodes(), before)
+        self._pruned_on = today
+        if removed:
+            log.info("dashboard_days_pruned", removed=removed, before=before)
+        return removed
 
     def _export(self, total: Counts, today: object) -> None:
         for state in ("open", "breached", "warned", "escalated", "provisional", "offline_pending", "reconciled"):

@@ -74,6 +74,7 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         settings.province,
         interval=settings.dashboard_interval_seconds,
         sweep_every=settings.dashboard_sweep_seconds,
+        days_kept=settings.dashboard_days_kept,
     )
     feed = ChangeFeed(dashboard, settings.dashboard_feed_seconds)
     webhooks, timers = WebhookStore(runtime.db), TimerStore(runtime.db)

@@ -14,6 +14,9 @@ class NotifySettings(ServiceSettings):
     dashboard_interval_seconds: float = Field(default=0.5, gt=0, description="how often counts are brought up to date")
     dashboard_feed_seconds: float = Field(default=1.0, gt=0, description="how often pages hear of changed counts")
     dashboard_sweep_seconds: float = Field(default=900, gt=0, description="full recount, in case a change was missed")
+    dashboard_days_kept: int = Field(
+        default=400, ge=31, description="days a jurisdiction's record of a day (dashboard_days) is kept; pruned daily"
+    )
     webhook_max_attempts: int = Field(default=10, ge=1, le=30)
     webhook_backoff_seconds: float = Field(default=10.0, gt=0, description="first retry after about this long")
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)

@@ -112,6 +112,15 @@ class DashboardStore:
         any past day is one lookup however long ago (the node document only knows today and 30 days of breaches)."""
         await self.days.replace_one({"_id": day_key(node, day)}, {"_id": day_key(node, day), **doc}, upsert=True)
 
+    async def prune_days(self, nodes: list[str], before_day: str) -> int:
+        """Forget each node's day records older than `before_day`: an `_id` range per node (`<node>@` sorts before
+        any of its days), since FerretDB on SQLite has no TTL index. Returns how many were removed."""
+        removed = 0
+        for node in nodes:
+            result = await self.days.delete_many({"_id": {"$gte": day_key(node, ""), "$lt": day_key(node, before_day)}})
+            removed += result.deleted_count
+        return removed
+
     async def add_change(self, second: int, nodes: list[str], change_id: str) -> None:
         await insert_once(self.changes, {"_id": change_id, "second": second, "nodes": nodes})
 
