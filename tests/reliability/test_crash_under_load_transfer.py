@@ -29,10 +29,8 @@ import chaos
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
 from xueji_contracts.topics import STUDENT_STATUS
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.store import EventStore, connect
-from xueji_transfer import inbox
-from xueji_transfer.domain import from_documents, replay
+from xueji_transfer import consistency
 from xueji_transfer.domain.record import school_year_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -184,7 +182,7 @@ async def test_a_transfer_service_killed_while_deciding_stages_loses_and_duplica
                 recovery = max(recovery, time.monotonic() - killed)
         stuck = [c.transfer_id or c.key for c in cases if c.done < 6]
         events = EventStore(db)
-        lost, duplicated, differences = await _check(db, events, cases)
+        lost, duplicated, differences = await _check(events, cases)
     finally:
         await mongo.close()
     chaos.record("transfer_crash_under_load", requests=total, kills=kills, lost=lost + len(stuck),
@@ -199,43 +197,25 @@ async def _count(collection: Any, wanted: int) -> bool:
     return bool(await collection.count_documents({}) >= wanted)
 
 
-async def _check(db: Any, events: EventStore, cases: list[Case]) -> tuple[int, int, list[str]]:
-    """Lost and duplicated effects per accepted request, and every difference between the inbox filings and timers
-    stored and what the case streams ask for."""
+async def _check(events: EventStore, cases: list[Case]) -> tuple[int, int, list[str]]:
+    """Lost and duplicated effects per accepted request, and every difference the transfer consistency checker finds
+    between the inbox filings and stage timers stored and the case streams, or a case not decided to its end."""
     lost = duplicated = 0
-    differences: list[str] = []
-    armed = await MinuteTimerStore(db).armed()
-    filed: dict[str, set[str]] = {}
-    async for entry in db["cases"].find({}):
-        filed.setdefault(entry["transfer_id"], set()).add(entry["code"])
+    ids = [c.transfer_id for c in cases]
+    replayed = await consistency.cases(events, ids)
+    differences = [f"{d.subject}: {d.projection} {d.expected} != {d.found}"
+                   for d in await consistency.differences(events, "35", ids)]  # fmt: skip
     for case in cases:
         tid = case.transfer_id
-        commits = await events.load(tid)
-        if await events.collection.count_documents({"aggregate_id": tid}) != len(commits):
-            differences.append(f"{tid}: a stream with a gap")
-        kinds = [e["type"] for c in commits for e in c["events"]]
-        approved = [e["stage"] for c in commits for e in c["events"] if e["type"] == "stage_approved"]
-        expected = {"transfer_applied": 1, "conditions_examined": 1}
-        for kind, wanted in expected.items():
-            found = kinds.count(kind)
-            lost, duplicated = lost + max(0, wanted - found), duplicated + max(0, found - wanted)
+        found = replayed.get(tid)
+        events_ = [e for c in found.commits for e in c["events"]] if found else []
+        kinds = [e["type"] for e in events_]
+        approved = [e["stage"] for e in events_ if e["type"] == "stage_approved"]
+        for kind in ("transfer_applied", "conditions_examined"):
+            lost, duplicated = lost + max(0, 1 - kinds.count(kind)), duplicated + max(0, kinds.count(kind) - 1)
         for stage in STAGES:
-            found = approved.count(stage)
-            lost, duplicated = lost + max(0, 1 - found), duplicated + max(0, found - 1)
-        history: list[dict[str, Any]] = []
-        rebuilt: set[str] = set()
-        for commit in commits:  # the jurisdictions asked of after each commit, as `settle` files them
-            history += commit["events"]
-            state = replay(from_documents(history))
-            rebuilt |= {t["code"] for t in inbox.todos(state, "35")} if state else set()
-        if rebuilt != filed.get(tid, set()):
-            differences.append(
-                f"{tid}: inbox filed under {sorted(filed.get(tid, set()))}, streams ask {sorted(rebuilt)}"
-            )
-        final = replay(from_documents(history))
+            lost, duplicated = lost + max(0, 1 - approved.count(stage)), duplicated + max(0, approved.count(stage) - 1)
+        final = found.case if found else None
         if final is None or final.open_stage is not None or final.step != 6:
             differences.append(f"{tid}: not at step 6 with every stage decided")
-        left = [t["_id"] for t in armed if t["aggregate_id"] == tid and (t.get("data") or {}).get("stage")]
-        if left:
-            differences.append(f"{tid}: stage timers still armed {left}")
     return lost, duplicated, differences

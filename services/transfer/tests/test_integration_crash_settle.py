@@ -14,6 +14,7 @@ import pytest
 from transfer_driver import RECEIVING, Clock, Driver, day, start
 
 from xueji_kit.aggregates import StreamCache
+from xueji_transfer import consistency
 from xueji_transfer.app import create_app
 from xueji_transfer.settings import TransferSettings
 
@@ -95,6 +96,9 @@ async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart
         assert stored == "approved"  # committed before the crash
         armed = {tm.data["stage"] for tm in await first.app.state.timers.store.armed_for(tid)}
         assert armed == {"receiving_school"}  # nothing settled
+        # The consistency checker names both gaps: the bureau not asked in its inbox, the closed stage's timers.
+        found = {(d.projection, d.subject) for d in await consistency.differences(runtime.events, "35", [tid])}
+        assert found == {("inbox", tid), ("stage_timers", tid)}
 
     async with transfer_process(settings) as restarted:
         restarted.app.state.transfer.clock = clock  # no request comes: only the relay's follower can settle
@@ -106,6 +110,7 @@ async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart
             return stages == {"receiving_bureau"} and filed is not None
 
         await wait_for(settled, timeout=45)
+        assert await consistency.differences(restarted.app.state.transfer.runtime.events, "35", [tid]) == []
 
 
 async def _outbox_empty(runtime: Any) -> bool:
