@@ -32,20 +32,8 @@ from xueji_contracts.topics import (
 from xueji_kit.followed import FollowedHere
 from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import (
-    api,
-    audit_api,
-    bulk_api,
-    changes_api,
-    formal_numbers,
-    graduation_api,
-    progression_api,
-    rosters_api,
-    school_directory,
-    student_search,
-    subscriber_api,
-)
 from xueji_registry.allocation import Sequences
+from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.compliance_due import still_due_now
 from xueji_registry.domain.rules import RegistryRules
@@ -145,24 +133,11 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    routers = [
-        api.router,
-        bulk_api.router,
-        changes_api.router,
-        progression_api.router,
-        audit_api.router,
-        formal_numbers.router,
-        rosters_api.router,
-        graduation_api.router,
-        school_directory.router,
-        student_search.router,
-        subscriber_api.router,
-    ]
     app = runtime.http_app(routers)
     settings_used: RegistrySettings = runtime.settings  # type: ignore[assignment]
     app.state.school_directory = SchoolDirectory.load(settings_used.school_directory_file)
     app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
-    app.state.bulk_writing = asyncio.Semaphore(bulk_api.WRITING_AT_ONCE)  # class uploads writing at once
-    app.state.bulk_parsing = asyncio.Semaphore(bulk_api.PARSING_AT_ONCE)  # and reading their sheets at once
-    app.state.body_limits = {bulk_api.PATH: bulk_api.BODY_LIMIT}
+    app.state.bulk_writing = asyncio.Semaphore(bulk.WRITING_AT_ONCE)  # class uploads writing at once
+    app.state.bulk_parsing = asyncio.Semaphore(bulk.PARSING_AT_ONCE)  # and reading their sheets at once
+    app.state.body_limits = {bulk.PATH: bulk.BODY_LIMIT}
     return app

@@ -10,9 +10,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field
-
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
@@ -20,24 +17,15 @@ from xueji_contracts.messages.status import StatusState
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Document, Outgoing, insert_once
 from xueji_registry import records
 from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
 from xueji_registry.domain.event_base import CheckOutcome
 from xueji_registry.domain.numbers import NumberKind, formal_number, kind_of
 
-router = APIRouter(prefix="/v1", tags=["numbers"])
 NAMESPACE = uuid.UUID("9b6f3c1e-2d4a-4f8e-a1c7-5e3b9d0f6a21")
 CHUNK = 500
 ELIGIBLE = {StatusState.ENROLLED, StatusState.SUSPENDED, StatusState.ABROAD, StatusState.DROPPED_OUT}
-
-
-class BatchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
-    school_year: int = Field(ge=2000, le=2099, description="the spring semester's school year, e.g. 2026")
 
 
 def _stream(batch_id: str) -> str:
@@ -137,22 +125,3 @@ async def on_answer(runtime: ServiceRuntime, correlation: uuid.UUID, verdict: Ve
         runtime.events, _stream(asked["batch_id"]), f"outcome:{asked['student_id']}", lambda _: Decision([outcome])
     )
     return True
-
-
-@router.post("/formal-numbers/batches", status_code=status.HTTP_202_ACCEPTED,
-             summary="R03: start the spring G-number batch for a jurisdiction (county bureau and above)")  # fmt: skip
-async def start_batch(body: BatchBody, operator: Operator, request: Request) -> dict[str, Any]:
-    code = body.jurisdiction or operator.code
-    require_jurisdiction(operator, code, at_least=Role.COUNTY)
-    return await start(request.app.state.runtime, operator, code, body.school_year)
-
-
-@router.get(
-    "/formal-numbers/batches/{batch_id}", summary="R03: a batch's report: issued, held with the reason, waiting"
-)
-async def batch_report(batch_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    code = batch_id.partition("-")[2]
-    if not code:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id}")
-    require_jurisdiction(operator, code, at_least=Role.COUNTY)
-    return await report(request.app.state.runtime, batch_id)

@@ -7,13 +7,8 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
-
-from xueji_kit.security import Operator
-
-router = APIRouter(prefix="/v1", tags=["schools"])
 SCHOOL = re.compile(r"^\d{10}$")
 CODE_COLUMNS = ("学校代码", "学校标识码", "code", "school_code")
 NAME_COLUMNS = ("学校名称", "name", "school_name")
@@ -43,15 +38,3 @@ class SchoolDirectory:
 
     def under(self, prefix: str) -> list[dict[str, str]]:
         return [{"code": code, "name": name} for code, name in self.schools.items() if code.startswith(prefix)]
-
-
-@router.get("/schools", summary="The school directory: names of the schools under a division (default: the province)")
-async def schools(
-    operator: Operator,
-    request: Request,
-    under: Annotated[str, Query(pattern=r"^\d{0,10}$", description="division or school code prefix")] = "",
-) -> dict[str, Any]:
-    # Names and codes of schools are public facts; any signed-in operator may read the whole province's, so a
-    # school sees the names of the schools it transfers with.
-    directory: SchoolDirectory = request.app.state.school_directory
-    return {"under": under, "schools": directory.under(under)}

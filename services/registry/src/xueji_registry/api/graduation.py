@@ -14,7 +14,7 @@ from xueji_contracts.messages.status import StatusState
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import graduation_rosters, records
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose

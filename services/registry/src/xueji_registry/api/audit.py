@@ -18,7 +18,8 @@ from openpyxl.styles import Font
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
+from xueji_registry.api.subscribers import status_subscribers
 from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
 from xueji_registry.exports import safe_row
@@ -26,7 +27,6 @@ from xueji_registry.feed_recipients import feed_recipients
 from xueji_registry.identity_views import identity_views_of
 from xueji_registry.records import records_under
 from xueji_registry.rule_exceptions import audit_row, exceptions_under
-from xueji_registry.subscriber_api import status_subscribers
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 CST = ZoneInfo("Asia/Shanghai")

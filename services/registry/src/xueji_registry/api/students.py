@@ -15,20 +15,12 @@ from xueji_kit.idempotency import IdempotencyKey, key_reused
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import records
+from xueji_registry.api.common import runtime_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, pending_view, request_enrollment
 from xueji_registry.identity_views import identity_views_of
 
 router = APIRouter(prefix="/v1", tags=["students"])
-
-
-def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-def unknown_student(student_id: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
 
 
 async def _current(runtime: ServiceRuntime, student_id: str) -> tuple[str, dict[str, Any]]:

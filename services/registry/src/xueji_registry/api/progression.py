@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import records
-from xueji_registry.api import runtime_of
-from xueji_registry.changes_api import http_error
+from xueji_registry.api.common import http_error, runtime_of
 from xueji_registry.domain import RegisterFreshman, RegistryError, Segment
 from xueji_registry.domain.periods import school_year_start
 from xueji_registry.supplementary import request_supplementary

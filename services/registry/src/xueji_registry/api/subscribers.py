@@ -15,7 +15,7 @@ from xueji_contracts.policy import load_policy
 from xueji_contracts.policy.model import ProvincePolicy
 from xueji_contracts.policy.subscribers import StatusSubscriber, registered
 from xueji_kit.security import Subscriber
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
 from xueji_registry.domain import from_documents
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.public_feed import snapshot_message

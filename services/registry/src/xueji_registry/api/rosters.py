@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import annual_rosters
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
 from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
 from xueji_registry.bulk import Checked, FileProblem, check, read_table, row_correlation, summary
 from xueji_registry.enrollment import request_enrollments
 

@@ -6,29 +6,24 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
 from xueji_registry import records
-from xueji_registry.api import runtime_of, unknown_student
+from xueji_registry.api.common import http_error, runtime_of, unknown_student
 from xueji_registry.domain import (
     ChangeDetails,
     CompleteStatusFile,
-    DuplicateStatus,
     EndAbsence,
     EvidenceRef,
-    IllegalTransition,
-    OutsideJurisdiction,
     RecordAbsence,
-    RecordClosed,
     RecordException,
     RegistryError,
     RequestChange,
     ReviewChange,
-    UnknownRecord,
 )
 
 router = APIRouter(prefix="/v1", tags=["changes"])
@@ -48,19 +43,6 @@ class ReviewBody(BaseModel):
     approve: bool
     reason: str = Field(min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = ()
-
-
-def http_error(exc: RegistryError) -> HTTPException:
-    """The domain's refusal as an HTTP answer that names the rule and, for 409, the current state."""
-    body: dict[str, Any] = {"rule": exc.rule, "reason": exc.reason, "field": exc.field}
-    if isinstance(exc, IllegalTransition):
-        return HTTPException(status.HTTP_409_CONFLICT, {**body, "current_state": exc.current.value})
-    if isinstance(exc, OutsideJurisdiction):
-        return HTTPException(status.HTTP_403_FORBIDDEN, f"{exc.reason} (R50: outside the jurisdiction)")
-    if isinstance(exc, UnknownRecord):
-        return HTTPException(status.HTTP_404_NOT_FOUND, body)
-    code = status.HTTP_409_CONFLICT if isinstance(exc, DuplicateStatus | RecordClosed) else 422
-    return HTTPException(code, body)
 
 
 def commit_of(command: Any, student_id: str, key: str | None) -> str:

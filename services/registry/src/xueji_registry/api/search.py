@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import records
-from xueji_registry.api import runtime_of
+from xueji_registry.api.common import runtime_of
 from xueji_registry.domain import public_view
 from xueji_registry.school_register import register_of
 
