@@ -111,7 +111,7 @@ class Enrolments:
 async def test_a_broker_killed_for_20_s_under_enrollments_loses_and_duplicates_nothing(
     isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
 ) -> None:
-    from test_crash_under_load import _all_enrolled, _registry
+    from test_crash_under_load import _all_enrolled, _registry, numbered
 
     data, port, controller = tmp_path / "kafka", free_port(), free_port()
     broker = await asyncio.to_thread(kafka_server.start, data, port, controller)
@@ -158,17 +158,16 @@ async def test_a_broker_killed_for_20_s_under_enrollments_loses_and_duplicates_n
     mongo = connect(isolation.servers.mongodb)
     try:
         events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbered = [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": ids}})
-                    for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
+        numbers = await numbered(events, ids)
         found = await differences(events)
     finally:
         await mongo.close()
-    have = {student for student, _ in numbered}
+    have = {student for student, _ in numbers}
     chaos.record("broker_outage_under_load", requests=load.requests, kills=chaos.rounds(), lost=len(set(ids) - have),
-                 duplicated=len(numbered) - len(have) + len(ids) - len(set(ids)), projection_differences=len(found),
+                 duplicated=len(numbers) - len(have) + len(ids) - len(set(ids)), projection_differences=len(found),
                  http_5xx=sum(b.split()[1].startswith("5") for b in load.bad), recovery_s=recovery)  # fmt: skip
     assert load.bad == []  # 201/202, or 503 with Retry-After, nothing else
     assert load.refused == set()  # every refused enrollment was taken once the broker was back
-    assert len(numbered) == len(ids) == len(set(ids)) == len(have)  # exactly one record and one number each
-    assert sorted(int(n[-4:]) for _, n in numbered) == list(range(1, len(ids) + 1))  # R07 gapless
+    assert len(numbers) == len(ids) == len(set(ids)) == len(have)  # exactly one record and one number each
+    assert sorted(int(n[-4:]) for _, n in numbers) == list(range(1, len(ids) + 1))  # R07 gapless
     assert found == []

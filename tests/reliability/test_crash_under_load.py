@@ -78,16 +78,27 @@ def _registry(isolation: Any, public_key: str, logs: Path) -> Any:
     return server
 
 
-async def _enroll(client: httpx.AsyncClient, auth: dict[str, str], i: int, errors: list[int]) -> str | None:
-    body = {"school_code": SCHOOL, "name": f"学生{i:03d}", "gender": "female", "birth_date": "2019-04-01",
+def _body(i: int) -> dict[str, Any]:
+    return {"school_code": SCHOOL, "name": f"学生{i:03d}", "gender": "female", "birth_date": "2019-04-01",
             "grade": 1, "school_year": YEAR}  # fmt: skip
+
+
+async def _enroll(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], errors: list[int]
+) -> str | None:
     with contextlib.suppress(httpx.HTTPError):
-        answer = await client.post("/v1/students", json=body, headers=auth, timeout=20)
+        answer = await client.post("/v1/students", json=body, headers=headers, timeout=20)
         if answer.status_code >= 500:
             errors.append(answer.status_code)
         if answer.status_code in (201, 202):
             return str(answer.json()["student_id"])
     return None  # not accepted (the process was being killed): the client would retry
+
+
+async def numbered(events: EventStore, ids: list[str]) -> list[tuple[str, str]]:
+    """(student, R07 number) of every number assigned to these students: one each when nothing was duplicated."""
+    return [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": ids}})
+            for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
 
 
 async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_nothing(
@@ -112,7 +123,7 @@ async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_no
                 async with httpx.AsyncClient(base_url=server.address) as client:
                     for start in range(enrolled, min(stop, pupils), 10):
                         asked = range(start, min(start + 10, stop, pupils))
-                        found = await asyncio.gather(*(_enroll(client, auth, i, errors) for i in asked))
+                        found = await asyncio.gather(*(_enroll(client, auth, _body(i), errors) for i in asked))
                         accepted += [s for s in found if s]
                     enrolled = min(stop, pupils)
                     if last:
@@ -131,17 +142,16 @@ async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_no
     mongo = connect(isolation.servers.mongodb)
     try:
         events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbered = [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": accepted}})
-                    for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
+        numbers = await numbered(events, accepted)
         found = await differences(events)
     finally:
         await mongo.close()
-    ids = {student for student, _ in numbered}
+    ids = {student for student, _ in numbers}
     chaos.record("registry_crash_under_load", requests=enrolled, kills=kills, lost=len(set(accepted) - ids),
-                 duplicated=len(numbered) - len(ids) + len(accepted) - len(set(accepted)),
+                 duplicated=len(numbers) - len(ids) + len(accepted) - len(set(accepted)),
                  projection_differences=len(found), http_5xx=len(errors), recovery_s=recovery)  # fmt: skip
-    assert len(numbered) == len(accepted) == len(set(accepted)) == len(ids)  # exactly one record and one number each
-    assert sorted(int(n[-4:]) for _, n in numbered) == list(range(1, len(accepted) + 1))  # R07 gapless
+    assert len(numbers) == len(accepted) == len(set(accepted)) == len(ids)  # exactly one record and one number each
+    assert sorted(int(n[-4:]) for _, n in numbers) == list(range(1, len(accepted) + 1))  # R07 gapless
     assert found == []
     assert errors == []
 

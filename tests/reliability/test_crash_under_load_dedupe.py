@@ -7,7 +7,6 @@ each has one record and one gapless R07 number, and the registry's consistency c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import sys
@@ -26,7 +25,7 @@ from stack import start_service, wait_ready
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chaos
 from kafka_io import records_of
-from test_crash_under_load import SCHOOL, YEAR, _all_enrolled, _registry
+from test_crash_under_load import SCHOOL, YEAR, _all_enrolled, _enroll, _registry, numbered
 
 from xueji_contracts.topics import DEDUPE_VERDICT
 from xueji_kit.store import EventStore, connect
@@ -55,17 +54,6 @@ def _dedupe(isolation: Any, public_key: str, logs: Path) -> Any:
     return start_service("dedupe", free_port(), env, logs)
 
 
-async def _enroll(client: httpx.AsyncClient, auth: dict[str, str], i: int, errors: list[int]) -> str | None:
-    with contextlib.suppress(httpx.HTTPError):
-        answer = await client.post("/v1/students", json=_pupil(i), headers=auth | {"Idempotency-Key": f"pupil-{i}"},
-                                   timeout=20)  # fmt: skip
-        if answer.status_code >= 500:
-            errors.append(answer.status_code)
-        if answer.status_code in (201, 202):
-            return str(answer.json()["student_id"])
-    return None
-
-
 async def test_a_dedupe_killed_while_a_class_is_checked_gives_every_enrollment_exactly_one_verdict(
     isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
 ) -> None:
@@ -83,7 +71,9 @@ async def test_a_dedupe_killed_while_a_class_is_checked_gives_every_enrollment_e
         async with httpx.AsyncClient(base_url=registry.address) as client:
             for start in range(0, pupils, 5):
                 asked = range(start, min(start + 5, pupils))
-                found = await asyncio.gather(*(_enroll(client, auth, i, errors) for i in asked))
+                found = await asyncio.gather(
+                    *(_enroll(client, auth | {"Idempotency-Key": f"pupil-{i}"}, _pupil(i), errors) for i in asked)
+                )
                 accepted += [s for s in found if s]
                 if kills < rounds and asked.stop >= kill_after[kills]:
                     await asyncio.sleep(rng.uniform(0.0, 0.6))  # somewhere in the checks' answering
@@ -105,8 +95,7 @@ async def test_a_dedupe_killed_while_a_class_is_checked_gives_every_enrollment_e
     mongo = connect(isolation.servers.mongodb)
     try:
         events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbered = [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": accepted}})
-                    for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
+        numbers = await numbered(events, accepted)
         found = await differences(events)
         checks = EventStore(mongo[f"{isolation.database}_dedupe"]).collection
         answers = Counter([c["aggregate_id"] async for c in checks.find({"aggregate_id": {"$regex": "^check:"}})
@@ -116,16 +105,16 @@ async def test_a_dedupe_killed_while_a_class_is_checked_gives_every_enrollment_e
     messages = [json.loads(r.value) for r in verdicts]
     kinds = {(m["payload"]["student_id"], m["payload"]["verdict"]) for m in messages}
     distinct = Counter(m["payload"]["student_id"] for m in {m["message_id"]: m for m in messages}.values())
-    ids = {student for student, _ in numbered}
+    ids = {student for student, _ in numbers}
     lost = len(set(accepted) - ids) + len(set(accepted) - distinct.keys())
-    duplicated = (len(numbered) - len(ids) + sum(n - 1 for n in distinct.values())
+    duplicated = (len(numbers) - len(ids) + sum(n - 1 for n in distinct.values())
                   + sum(n - 1 for n in answers.values()))  # fmt: skip
     chaos.record("dedupe_crash_under_load", requests=pupils, kills=kills, lost=lost, duplicated=duplicated,
                  projection_differences=len(found), http_5xx=len(errors), recovery_s=recovery)  # fmt: skip
     assert len(answers) == len(accepted) and set(answers.values()) == {1}  # one stored answer per check
     assert set(distinct.values()) == {1} and distinct.keys() == set(accepted)  # one verdict message each
     assert {kind for _, kind in kinds} == {"unique"}
-    assert len(numbered) == len(accepted) == len(set(accepted)) == len(ids)  # one record and one number each
-    assert sorted(int(n[-4:]) for _, n in numbered) == list(range(1, len(accepted) + 1))  # R07 gapless
+    assert len(numbers) == len(accepted) == len(set(accepted)) == len(ids)  # one record and one number each
+    assert sorted(int(n[-4:]) for _, n in numbers) == list(range(1, len(accepted) + 1))  # R07 gapless
     assert found == []
     assert errors == []
