@@ -113,6 +113,16 @@ async def isolation(servers: ServerAddresses) -> AsyncIterator[Isolation]:
         await admin.close()
 
 
+@pytest.fixture
+async def database(isolation: Isolation) -> AsyncIterator[Any]:
+    """The test's own database on the real store (an AsyncDatabase), its client closed after the test."""
+    from xueji_kit.store import connect
+
+    client = connect(isolation.servers.mongodb)
+    yield client[f"{isolation.database}_store"]
+    await client.close()
+
+
 @pytest.fixture(scope="session")
 def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     from keys import ensure_keys

@@ -30,23 +30,21 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.servers import ROOT, bench_servers
-from xueji_kit.minute_timers import PREFIX, MinuteTimerStore
-from xueji_kit.timers import Timer, TimerScheduler, minute_of
+from xueji_kit.timers import PREFIX, Timer, TimerScheduler, TimerStore, minute_of
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WORKER = """
 import asyncio, sys
 from datetime import UTC, datetime, timedelta
 from pymongo import AsyncMongoClient
-from xueji_kit.minute_timers import MinuteTimerStore
-from xueji_kit.timers import TimerScheduler
+from xueji_kit.timers import TimerScheduler, TimerStore
 
 async def main(uri, name):
     db = AsyncMongoClient(uri, tz_aware=True)[name]
     async def fire(timer):
         await db["fired"].insert_one({"_id": timer.timer_id, "at": datetime.now(UTC), "due_at": timer.due_at})
     print("started", flush=True)
-    await TimerScheduler(MinuteTimerStore(db), fire, name="bench").run_forever(timedelta(seconds=0.5))
+    await TimerScheduler(TimerStore(db), fire, name="bench").run_forever(timedelta(seconds=0.5))
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
@@ -88,7 +86,7 @@ async def firing(mongo: str, n: int, due_in: float, due_count: int, interval: fl
     async def fire(timer: Timer) -> None:
         delays.append((datetime.now(UTC) - timer.due_at).total_seconds())
 
-    scheduler = TimerScheduler(MinuteTimerStore(db), fire, name="bench")
+    scheduler = TimerScheduler(TimerStore(db), fire, name="bench")
     deadline = max(due_times) + timedelta(seconds=10)
     while len(delays) < len(due_times) and datetime.now(UTC) < deadline:
         tick_started = time.perf_counter()
@@ -114,7 +112,7 @@ async def recovery(mongo: str, due: int = 50) -> dict[str, Any]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo, tz_aware=True)
     name = f"bench_recovery_{uuid.uuid4().hex[:8]}"
     db = client[name]
-    store = MinuteTimerStore(db)
+    store = TimerStore(db)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p / "src") for p in ("kit", "contracts"))}
     worker = await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER, mongo, name, env=env,
                                                   stdout=asyncio.subprocess.PIPE)  # fmt: skip

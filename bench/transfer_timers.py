@@ -23,9 +23,8 @@ from pymongo import monitoring
 from bench.servers import bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
-from xueji_kit.minute_timers import PREFIX
 from xueji_kit.store import commit_key
-from xueji_kit.timers import minute_of
+from xueji_kit.timers import PREFIX, minute_of
 from xueji_transfer import inbox
 from xueji_transfer.app import wire
 from xueji_transfer.domain import ApplyForTransfer, SchoolSide, TransferApplication, armed_timers, handle, to_documents

@@ -31,12 +31,10 @@ def _published(student: str) -> list[Outgoing]:
 
 
 @pytest.fixture
-async def store(isolation):
-    client = connect(isolation.servers.mongodb)
-    events = EventStore(client[f"{isolation.database}_events"])
+async def store(database):
+    events = EventStore(database)
     await events.ensure_indexes()
-    yield events
-    await client.close()
+    return events
 
 
 async def test_r12_second_writer_of_a_version_loses_and_nothing_is_overwritten(store):

@@ -1,4 +1,5 @@
-"""Durable timers on the real store: fire once, survive restarts, never double-fire across replicas (R22)."""
+"""Durable timers on the real store (R22): filed by due minute, fire once, survive restarts, never double-fire across
+replicas; timers armed under the earlier flat layout still fire after the upgrade."""
 
 from __future__ import annotations
 
@@ -7,106 +8,124 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xueji_kit.store import connect
-from xueji_kit.timers import Timer, TimerScheduler, TimerStore
+from xueji_kit.timers import FLAT, Timer, TimerScheduler, TimerStore, minute_of, plain_id
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+DUE = datetime(2025, 3, 24, 16, 0, tzinfo=UTC)  # 24:00 in Shanghai: where deadlines pile up
 
 
 @pytest.fixture
-async def timer_store(isolation):
-    client = connect(isolation.servers.mongodb)
-    store = TimerStore(client[f"{isolation.database}_timers"])
-    await store.ensure_indexes()
-    yield store
-    await client.close()
+async def timer_store(database):
+    store = TimerStore(database)
+    await store.upgrade()
+    return store
 
 
 def _timer(n: int, due: datetime, kind: str = "breach") -> Timer:
     return Timer(f"case-{n}:{kind}", kind, f"case-{n}", due, {"n": n})
 
 
+class Fired(list[str]):
+    """A `fire` that records the service's own timer ids (optionally failing its first call)."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        super().__init__()
+        self.calls, self._fail_first = 0, fail_first
+
+    async def __call__(self, timer: Timer) -> None:
+        self.calls += 1
+        if self._fail_first and self.calls == 1:
+            raise RuntimeError("broker away")
+        await asyncio.sleep(0.001)
+        self.append(plain_id(timer.timer_id))
+
+
 async def test_r22_timer_fires_once_when_due_and_not_before(timer_store):
-    fired: list[str] = []
-
-    async def fire(timer: Timer) -> None:
-        fired.append(timer.timer_id)
-
+    fired = Fired()
     await timer_store.arm(_timer(1, T0 + timedelta(minutes=5)))
     assert not await timer_store.arm(_timer(1, T0 + timedelta(minutes=5))), "re-arming is a no-op"
-    scheduler = TimerScheduler(timer_store, fire, lookback_minutes=30)
+    scheduler = TimerScheduler(timer_store, fired, lookback_minutes=30)
     assert await scheduler.tick(T0) == 0
     assert await scheduler.tick(T0 + timedelta(minutes=5, seconds=1)) == 1
     assert await scheduler.tick(T0 + timedelta(minutes=6)) == 0
     assert fired == ["case-1:breach"]
 
 
-async def test_r22_cancelled_timer_never_fires(timer_store):
-    fired: list[str] = []
-
-    async def fire(timer: Timer) -> None:
-        fired.append(timer.timer_id)
-
-    await timer_store.arm(_timer(2, T0 + timedelta(minutes=1)))
-    await timer_store.cancel("case-2:breach")
-    await TimerScheduler(timer_store, fire, lookback_minutes=30).tick(T0 + timedelta(minutes=3))
-    assert fired == []
+async def test_r22_a_minute_holds_only_its_timers_and_an_empty_minute_is_no_collection(timer_store):
+    await asyncio.gather(*(timer_store.arm(_timer(n, DUE)) for n in range(30)))
+    await timer_store.arm(_timer(99, DUE + timedelta(days=1)))
+    due = await timer_store.due_in_minute(minute_of(DUE))
+    assert sorted(plain_id(d["_id"]) for d in due) == sorted(f"case-{n}:breach" for n in range(30))
+    assert await timer_store.due_in_minute(minute_of(DUE) + 1) == []
+    assert await timer_store.earliest_armed_minute() == minute_of(DUE)
 
 
 async def test_r22_restart_loses_nothing_due_while_down(timer_store):
-    fired: list[str] = []
-
-    async def fire(timer: Timer) -> None:
-        fired.append(timer.timer_id)
-
-    first = TimerScheduler(timer_store, fire, lookback_minutes=120)
-    await first.tick(T0)
+    fired = Fired()
+    await TimerScheduler(timer_store, fired, lookback_minutes=120).tick(T0)
     for n in range(5):
         await timer_store.arm(_timer(n, T0 + timedelta(minutes=10 + n)))
     # The scheduler was down for an hour; a new one resumes from the stored progress.
-    again = TimerScheduler(timer_store, fire, lookback_minutes=120)
-    assert await again.tick(T0 + timedelta(hours=1)) == 5
+    assert await TimerScheduler(timer_store, fired, lookback_minutes=120).tick(T0 + timedelta(hours=1)) == 5
     assert sorted(fired) == [f"case-{n}:breach" for n in range(5)]
 
 
-async def test_r22_two_replicas_never_fire_one_timer_twice(timer_store):
-    fired: list[str] = []
-
-    async def fire(timer: Timer) -> None:
-        await asyncio.sleep(0.001)
-        fired.append(timer.timer_id)
-
+async def test_r22_replicas_fire_each_timer_once_and_a_cancelled_one_never(timer_store):
+    fired = Fired()
     for n in range(30):
         await timer_store.arm(_timer(n, T0 + timedelta(seconds=n)))
-    replicas = [TimerScheduler(timer_store, fire, name=f"replica-{i}", lookback_minutes=30) for i in range(3)]
-    await asyncio.gather(*(r.tick(T0 + timedelta(minutes=2)) for r in replicas))
-    assert sorted(fired) == sorted(f"case-{n}:breach" for n in range(30))
+    await timer_store.cancel_due("case-2:breach", T0 + timedelta(seconds=2))
+    assert len(await timer_store.armed()) == 29
+    replicas = [TimerScheduler(timer_store, fired, name=f"replica-{i}", lookback_minutes=30) for i in range(3)]
+    counts = await asyncio.gather(*(r.tick(T0 + timedelta(minutes=2)) for r in replicas))
+    assert sum(counts) == 29 and sorted(fired) == sorted(f"case-{n}:breach" for n in range(30) if n != 2)
+    assert await replicas[0].tick(T0 + timedelta(minutes=3)) == 0
+    assert await timer_store.armed() == []
 
 
-async def test_r22_failing_fire_is_retried_later_then_succeeds(timer_store):
-    calls: list[int] = []
-
-    async def flaky(timer: Timer) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("broker away")
-
+async def test_r22_failing_fire_is_retried_after_its_backoff_then_succeeds(timer_store):
+    fired = Fired(fail_first=True)
     await timer_store.arm(_timer(7, T0))
-    scheduler = TimerScheduler(timer_store, flaky, lookback_minutes=30)
+    scheduler = TimerScheduler(timer_store, fired, lookback_minutes=30)
     assert await scheduler.tick(T0 + timedelta(seconds=10)) == 0
     assert await scheduler.tick(T0 + timedelta(seconds=10)) == 0, "waits for its backoff"
     assert await scheduler.tick(T0 + timedelta(seconds=20)) == 1
-    assert len(calls) == 2
+    assert fired.calls == 2
 
 
-async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_burst_once_never_early(isolation):
+def _flat(n: int, due: datetime, state: str = "armed", **retry: object) -> dict[str, object]:
+    """A timer as the earlier flat layout stored it: one document, its state and retries updated in place."""
+    timer = _timer(n, due)
+    doc = {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id, "due_at": due,
+           "minute": minute_of(due), "data": timer.data, "state": state}  # fmt: skip
+    return doc | retry
+
+
+async def test_r22_timers_armed_in_the_flat_layout_fire_after_the_upgrade_and_ended_ones_do_not(database):
+    flat = database[FLAT]
+    await flat.create_index("minute", name="by_due_minute")
+    await flat.insert_many([
+        _flat(1, T0 + timedelta(minutes=5)),
+        _flat(2, T0 + timedelta(minutes=1), "fired"),
+        _flat(3, T0 + timedelta(minutes=1), "cancelled"),
+        _flat(4, T0, attempt=2, not_before=T0 + timedelta(minutes=3)),  # failed twice, waiting for its backoff
+    ])  # fmt: skip
+    store = TimerStore(database)
+    await asyncio.gather(store.upgrade(), TimerStore(database).upgrade())  # two replicas starting at once
+    await store.upgrade()  # and a later start: nothing left to move
+    assert FLAT not in await database.list_collection_names(), "no unused collection stays"
+    fired = Fired()
+    scheduler = TimerScheduler(store, fired, lookback_minutes=30)
+    assert await scheduler.tick(T0 + timedelta(minutes=2)) == 0, "the retried one waits for its backoff"
+    assert await scheduler.tick(T0 + timedelta(minutes=6)) == 2
+    assert sorted(fired) == ["case-1:breach", "case-4:breach"]
+    assert await scheduler.tick(T0 + timedelta(minutes=7)) == 0
+
+
+async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_burst_once_never_early(timer_store):
     """run_forever's turn (`step`): the minute is read before it starts, every timer of a burst due at one instant
     fires once and not before its time, one armed after the read-ahead still fires, a cancelled one never does."""
-    from xueji_kit.minute_timers import MinuteTimerStore, plain_id
-
-    client = connect(isolation.servers.mongodb)
-    store = MinuteTimerStore(client[f"{isolation.database}_minute_timers"])
     fired: dict[str, datetime] = {}
 
     async def fire(timer: Timer) -> None:
@@ -120,19 +139,16 @@ async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_bur
         boundary += timedelta(minutes=1)
     due = boundary + timedelta(seconds=1)
     for n in range(50):
-        await store.arm(_timer(n, due, "burst"))
-    await store.arm(_timer(99, due, "cancelled"))
-    await store.cancel_due("case-99:cancelled", due)
-    scheduler = TimerScheduler(store, fire, name="wall-clock", lookback_minutes=5, ahead_seconds=1.5)
+        await timer_store.arm(_timer(n, due, "burst"))
+    await timer_store.arm(_timer(99, due, "cancelled"))
+    await timer_store.cancel_due("case-99:cancelled", due)
+    scheduler = TimerScheduler(timer_store, fire, name="wall-clock", lookback_minutes=5, ahead_seconds=1.5)
     late_armed = False
-    try:
-        async with asyncio.timeout(90):
-            while len(fired) < 51:
-                if not late_armed and datetime.now(UTC) >= boundary:
-                    await store.arm(_timer(50, due + timedelta(seconds=1), "late"))  # after the minute was read
-                    late_armed = True
-                await asyncio.sleep(await scheduler.step(0.5))
-    finally:
-        await client.close()
+    async with asyncio.timeout(90):
+        while len(fired) < 51:
+            if not late_armed and datetime.now(UTC) >= boundary:
+                await timer_store.arm(_timer(50, due + timedelta(seconds=1), "late"))  # after the minute was read
+                late_armed = True
+            await asyncio.sleep(await scheduler.step(0.5))
     assert sorted(fired) == sorted([f"case-{n}:burst" for n in range(50)] + ["case-50:late"])
     assert all(at >= due for at in fired.values()), "no timer fires before it is due"

@@ -1,11 +1,17 @@
-"""Durable timers (SLA warnings, breaches, offline timeouts, paper-file and compliance deadlines).
+"""Durable timers (SLA warnings, breaches, offline timeouts, paper-file and compliance deadlines, webhook retries).
 
-Kafka has no long delayed delivery, so each armed deadline is a document in the service's
-`timers` collection, filed under the minute it falls due. The scheduler reads due minutes one
-equality lookup at a time — work per tick is proportional to the timers due, not to the cases
-open — and fires a timer only after winning its claim, an insert the unique `_id` index decides,
-so several replicas never fire one timer twice and a restart loses none (it resumes from the
-last minute it finished).
+Kafka has no long delayed delivery, so each armed deadline is a document in the service's store, filed in a
+collection of its own due minute (`timers_m<minute>`). The scheduler reads due minutes one collection at a time —
+work per tick is proportional to the timers due, not to the cases open — and fires a timer only after winning its
+claim, an insert the unique `_id` index decides, so several replicas never fire one timer twice and a restart loses
+none (it resumes from the last minute it finished).
+
+Why a collection per minute: on FerretDB 1.x (SQLite) only `_id` equality is pushed down to SQL (and served by an
+index only because the local stack adds one, deploy/local/ferretdb/idindex.go); any other filter reads the whole
+table, while an insert stays cheap. The collection is the index: reading a minute reads only its timers, an empty
+minute is a collection that does not exist, and every write is an insert — a timer, its end (fired, cancelled or
+failed: the first one recorded counts), a retry. On MongoDB the same layout costs the same few documents. One store
+for every service's timers: transfer SLA, registry compliance, dedupe review deadlines, notify webhook deliveries.
 """
 
 from __future__ import annotations
@@ -19,17 +25,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from xueji_kit.group_insert import GroupInserts
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
-from xueji_kit.store import Document, insert_many_once, is_duplicate_key
+from xueji_kit.store import Document, insert_many_once, insert_once
 
 log = structlog.get_logger("timers")
 MINUTE = 60
 MAX_ATTEMPTS = 10
 STALE_CLAIM = timedelta(seconds=60)
+PREFIX = "timers_m"  # + the due minute: one collection per minute
+FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
 
 
 # The `now` of the tick running in this task: a tick driven with a chosen time (tests, a catch-up after an outage)
@@ -59,56 +68,84 @@ Fire = Callable[[Timer], Awaitable[None]]
 
 
 class TimerStore:
+    """Armed timers filed in one collection per due minute (`timers_m<minute>`), their claims and each scheduler's
+    progress. The scheduler sees each timer as `{minute}|{timer_id}` (`plain_id` gives the service's own id back), so
+    firing, claims and retries find its minute without a lookup."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.timers = db["timers"]
+        self._db = db
         self.claims = db["timer_claims"]
         self.progress = db["timer_progress"]
+        self.grouped = GroupInserts()  # concurrent decisions' timers due in one minute: one insert
 
-    async def ensure_indexes(self) -> None:
-        await self.timers.create_index([("minute", ASCENDING)], name="by_due_minute")
-        await self.timers.create_index([("aggregate_id", ASCENDING)], name="by_aggregate")
+    def _in(self, minute: int) -> AsyncCollection[Document]:
+        return self._db[f"{PREFIX}{minute}"]
+
+    async def upgrade(self) -> None:
+        """Run once at start: timers still armed in the flat `timers` collection of the earlier layout (one document
+        per timer, its state updated in place; notify's webhook deliveries used it) are filed under their minutes,
+        a pending retry with them, and the flat collection is dropped. Safe to repeat or to run on two replicas at
+        once: every move is an insert that a repeat leaves as it is."""
+        if FLAT not in await self._db.list_collection_names():
+            return
+        flat = self._db[FLAT]
+        try:
+            async for doc in flat.find({"state": "armed"}):
+                minute, plain = int(doc["minute"]), str(doc["_id"])
+                await insert_once(self._in(minute), _armed(_timer(doc)))
+                if attempt := int(doc.get("attempt") or 0):
+                    await insert_once(self._in(minute), _retry_doc(plain, attempt, doc["not_before"]))
+        except PyMongoError:
+            if FLAT in await self._db.list_collection_names():
+                raise
+            return  # another replica finished the move and dropped the collection while this one read it
+        log.info("timers_upgraded_from_flat_layout")
+        await flat.drop()
 
     async def arm(self, timer: Timer) -> bool:
         """Arm once: re-arming the same timer id (a redelivery) changes nothing."""
-        if timer.due_at.tzinfo is None:
-            raise ValueError("due_at must be timezone-aware")
-        doc = {
-            "_id": timer.timer_id,
-            "kind": timer.kind,
-            "aggregate_id": timer.aggregate_id,
-            "due_at": timer.due_at.astimezone(UTC),
-            "minute": minute_of(timer.due_at),
-            "data": timer.data,
-            "state": "armed",
-        }
-        try:
-            await self.timers.insert_one(doc)
-        except PyMongoError as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
-        return True
+        return await insert_once(self._in(minute_of(timer.due_at)), _armed(timer))
 
-    async def cancel(self, timer_id: str) -> None:
-        """A cancelled timer never fires; cancelling after it fired is harmless."""
-        await self.timers.update_one({"_id": timer_id, "state": "armed"}, {"$set": {"state": "cancelled"}})
+    async def arm_many(self, timers: list[Timer]) -> None:
+        """Arm each once, in one round trip per minute they fall due in."""
+        by_minute: dict[int, list[Document]] = {}
+        for timer in timers:
+            by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
+        for minute, docs in by_minute.items():
+            await insert_many_once(self._in(minute), docs)
 
-    async def armed_for(self, aggregate_id: str) -> list[Timer]:
-        cursor = self.timers.find({"aggregate_id": aggregate_id, "state": "armed"})
-        return [_timer(d) async for d in cursor]
+    async def settle(self, *, cancelled: list[tuple[str, datetime]], armed: list[Timer]) -> None:
+        """Cancel timers (id and due time) and arm others, in one round trip per minute they fall due in: a decision
+        that closes a stage and opens the next ends two timers and arms two, in the same minutes more often than not.
+        Each arm and each end is recorded once (a repeated one changes nothing)."""
+        by_minute: dict[int, list[Document]] = {}
+        for timer_id, due_at in cancelled:
+            by_minute.setdefault(minute_of(due_at), []).append(_end_doc(timer_id, "cancelled"))
+        for timer in armed:
+            by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
+        grouped = self.grouped
+        await asyncio.gather(
+            *(grouped.of(self._in(minute)).insert_many_once(docs) for minute, docs in by_minute.items())
+        )
+
+    async def cancel_due(self, timer_id: str, due_at: datetime) -> None:
+        """A cancelled timer never fires; cancelling one that fired already is harmless."""
+        await self._end(f"{minute_of(due_at)}|{timer_id}", "cancelled")
 
     async def due_in_minute(self, minute: int) -> list[Document]:
-        return [d async for d in self.timers.find({"minute": minute})]
-
-    async def claim(self, timer_id: str, attempt: int) -> bool:
-        """Win the right to fire one attempt of a timer: an insert the unique `_id` decides."""
-        try:
-            await self.claims.insert_one({"_id": f"{timer_id}:{attempt}", "claimed_at": datetime.now(UTC)})
-        except PyMongoError as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
-        return True
+        """The minute's timers as the scheduler sees them: `_id` `{minute}|{timer_id}`, state (armed until its first
+        end record), attempt and not-before of its latest retry. One read of one collection."""
+        docs = [d async for d in self._in(minute).find({})]
+        ends = {d["timer_id"]: d["state"] for d in docs if d.get("end")}
+        retries: dict[str, Document] = {}
+        for d in sorted((d for d in docs if d.get("retry")), key=lambda d: int(d["attempt"])):
+            retries[d["timer_id"]] = d
+        return [
+            {**d, "_id": f"{minute}|{d['_id']}", "timer_id": d["_id"], "state": ends.get(d["_id"], "armed"),
+             "attempt": retries.get(d["_id"], {}).get("attempt", 0),
+             "not_before": retries.get(d["_id"], {}).get("not_before")}
+            for d in docs if "kind" in d
+        ]  # fmt: skip
 
     async def claim_many(self, attempts: list[tuple[str, int]]) -> set[str]:
         """Claim many timers' attempts in one round trip (an unordered bulk insert): the timer ids won."""
@@ -123,23 +160,25 @@ class TimerStore:
         doc = await self.claims.find_one({"_id": f"{timer_id}:{attempt}"})
         return doc["claimed_at"] if doc else None
 
-    async def next_attempt(self, timer_id: str, attempt: int, not_before: datetime, failed: bool) -> None:
-        update: Document = {"attempt": attempt + 1, "not_before": not_before}
-        if failed:
-            update["state"] = "failed"
-        await self.timers.update_one({"_id": timer_id, "attempt": {"$in": [attempt, None]}}, {"$set": update})
-
-    async def mark_fired(self, timer_id: str) -> None:
-        await self.timers.update_one({"_id": timer_id}, {"$set": {"state": "fired"}})
-
     async def mark_fired_many(self, timer_ids: list[str]) -> None:
+        """One bulk insert of end records per minute; an end already recorded (cancelled first) stays."""
+        by_minute: dict[int, list[Document]] = {}
         for timer_id in timer_ids:
-            await self.mark_fired(timer_id)
+            minute, plain = _split(timer_id)
+            by_minute.setdefault(minute, []).append(_end_doc(plain, "fired"))
+        for minute, docs in by_minute.items():
+            await insert_many_once(self._in(minute), docs)
+
+    async def next_attempt(self, timer_id: str, attempt: int, not_before: datetime, failed: bool) -> None:
+        minute, plain = _split(timer_id)
+        await insert_once(self._in(minute), _retry_doc(plain, attempt + 1, not_before))
+        if failed:
+            await self._end(timer_id, "failed")
 
     async def earliest_armed_minute(self) -> int | None:
-        """Read once, at a scheduler's first start; a scan is acceptable there."""
-        doc = await self.timers.find_one({"state": "armed"}, sort=[("minute", ASCENDING)])
-        return int(doc["minute"]) if doc else None
+        """Read once, at a scheduler's first start: the earliest minute with a collection."""
+        minutes = await self._minutes()
+        return min(minutes) if minutes else None
 
     async def last_finished_minute(self, scheduler: str) -> int | None:
         doc = await self.progress.find_one({"_id": scheduler})
@@ -149,9 +188,54 @@ class TimerStore:
         # Only this scheduler writes its own progress document; an upsert race cannot occur.
         await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}}, upsert=True)
 
+    async def armed(self) -> list[Document]:
+        """Every timer still armed: a sweep over every minute, for administration and tests only."""
+        found = []
+        for minute in await self._minutes():
+            found += [{**d, "_id": d["timer_id"]} for d in await self.due_in_minute(minute) if d["state"] == "armed"]
+        return found
+
+    async def armed_for(self, aggregate_id: str) -> list[Timer]:
+        """An aggregate's armed timers, by a sweep (`armed`): administration and tests only."""
+        return [_timer(d) for d in await self.armed() if d["aggregate_id"] == aggregate_id]
+
+    async def _minutes(self) -> list[int]:
+        names = await self._db.list_collection_names()
+        return sorted(int(n.removeprefix(PREFIX)) for n in names if n.startswith(PREFIX))
+
+    async def _end(self, timer_id: str, state: str) -> None:
+        minute, plain = _split(timer_id)
+        await insert_once(self._in(minute), _end_doc(plain, state))
+
+
+def plain_id(timer_id: str) -> str:
+    """The service's own timer id from the scheduler's `{minute}|{timer_id}`."""
+    return _split(timer_id)[1]
+
+
+def _split(timer_id: str) -> tuple[int, str]:
+    minute, _, plain = timer_id.partition("|")
+    return int(minute), plain
+
 
 def _timer(doc: Document) -> Timer:
     return Timer(doc["_id"], doc["kind"], doc["aggregate_id"], doc["due_at"], doc.get("data", {}))
+
+
+def _armed(timer: Timer) -> Document:
+    if timer.due_at.tzinfo is None:
+        raise ValueError("due_at must be timezone-aware")
+    return {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id,
+            "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip
+
+
+def _end_doc(plain: str, state: str) -> Document:
+    return {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state}
+
+
+def _retry_doc(plain: str, attempt: int, not_before: datetime) -> Document:
+    return {"_id": f"retry:{plain}:{attempt}", "retry": True, "timer_id": plain, "attempt": attempt,
+            "not_before": not_before}  # fmt: skip
 
 
 class TimerScheduler:

@@ -26,8 +26,8 @@ from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.timers import TimerStore
 
 BATCH = 500  # messages per batch of checks or identities: a bulk import's rows in a few store round trips
 
@@ -60,10 +60,10 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
     reservations = Reservations(runtime.db, lapse=timedelta(seconds=keeper.hold_seconds))  # they lapse together
     deadlines = None
     if not settings.national:  # the county review cases are the province's (R14, R22)
-        timers = MinuteTimerStore(runtime.db)
+        timers = TimerStore(runtime.db)
         interval = settings.scheduler_interval_seconds
         deadlines = ReviewDeadlines(runtime, timers, cases.project, interval_seconds=interval)
-        runtime.startup_hooks.append(timers.ensure_indexes)
+        runtime.startup_hooks.append(timers.upgrade)
         if settings.scheduler_enabled:
             runtime.background.append(deadlines.run_forever)
     checks = Checks(runtime, keeper, policy, register, cases, reservations, deadlines)

@@ -24,10 +24,9 @@ from xueji_contracts.policy.model import StageSla
 from xueji_contracts.topics import DEDUPE_REVIEW
 from xueji_dedupe.domain.review import Event, state_of, stream_of_case
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.minute_timers import MinuteTimerStore, plain_id
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
-from xueji_kit.timers import Timer, TimerScheduler, tick_time
+from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 
 SCHEDULER = "dedupe-review"
 PHASES = {"due_soon": ReviewDeadlineState.DUE_SOON, "overdue": ReviewDeadlineState.OVERDUE}
@@ -42,7 +41,7 @@ class ReviewDeadlines:
     def __init__(
         self,
         runtime: ServiceRuntime,
-        store: MinuteTimerStore,
+        store: TimerStore,
         project: Callable[[str], Awaitable[object]],
         *,
         interval_seconds: float = 1.0,

@@ -30,8 +30,8 @@ from xueji_contracts.topics import (
     TopicSpec,
 )
 from xueji_kit.followed import FollowedHere
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.timers import TimerStore
 from xueji_registry.allocation import Sequences
 from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
@@ -91,11 +91,11 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     views = IdentityViews(runtime.db)
     runtime.startup_hooks.append(views.ensure_indexes)
     runtime.broker.context.set_global("identity_views", views)
-    timers = MinuteTimerStore(runtime.db)
+    timers = TimerStore(runtime.db)
     compliance = ComplianceDeadlines(
         runtime, timers, partial(still_due_now, runtime), interval_seconds=settings.scheduler_interval_seconds
     )
-    runtime.startup_hooks.append(timers.ensure_indexes)
+    runtime.startup_hooks.append(timers.upgrade)
     runtime.broker.context.set_global("compliance", compliance)
     if settings.scheduler_enabled:
         runtime.background.append(compliance.run_forever)

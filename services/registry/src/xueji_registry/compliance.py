@@ -14,10 +14,9 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged, ComplianceKind, ComplianceState
 from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.minute_timers import MinuteTimerStore, plain_id
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
-from xueji_kit.timers import Timer, TimerScheduler, tick_time
+from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes
 
@@ -73,7 +72,7 @@ class ComplianceDeadlines:
     def __init__(
         self,
         runtime: ServiceRuntime,
-        store: MinuteTimerStore,
+        store: TimerStore,
         still_due: Callable[[Deadline], Awaitable[bool]],
         *,
         interval_seconds: float = 1.0,

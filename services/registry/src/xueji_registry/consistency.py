@@ -9,9 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from xueji_kit.minute_timers import PREFIX
 from xueji_kit.store import Document, EventStore
-from xueji_kit.timers import minute_of
+from xueji_kit.timers import PREFIX, minute_of
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import Deadline, annual_roster, deadlines_of

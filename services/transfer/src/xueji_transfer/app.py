@@ -18,9 +18,9 @@ from xueji_contracts.topics import (
     TRANSFER_SLA,
     TRANSFER_STAGE,
 )
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
+from xueji_kit.timers import TimerStore
 from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
 from xueji_transfer.calendars import CalendarSource
@@ -55,7 +55,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title="xueji transfer",
         description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance, between provinces.",
     )
-    cases, timer_store = CaseStore(runtime.db), MinuteTimerStore(runtime.db)
+    cases, timer_store = CaseStore(runtime.db), TimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
     records = StudentRecords(runtime.db)
     service = TransferService(runtime, settings, calendars, cases, timer_store, records)
@@ -73,7 +73,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.broker.context.set_global("records", records)
     runtime.startup_hooks += [
         cases.ensure_indexes,
-        timer_store.ensure_indexes,
+        timer_store.upgrade,
         calendars.refresh,
         records.ensure_indexes,
     ]

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.store import Document, EventStore
+from xueji_kit.timers import TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.domain import TransferCase, from_documents, replay
 from xueji_transfer.domain.events import is_case_event
@@ -58,7 +58,7 @@ async def differences(events: EventStore, province: str, transfer_ids: Iterable[
     async for entry in db["cases"].find({"transfer_id": {"$in": list(replayed)}}, {"transfer_id": 1, "code": 1}):
         filed[entry["transfer_id"]].add(entry["code"])
     armed: dict[str, list[Document]] = defaultdict(list)
-    for timer in await MinuteTimerStore(db).armed():
+    for timer in await TimerStore(db).armed():
         if (timer.get("data") or {}).get("stage"):
             armed[str(timer["aggregate_id"])].append(timer)
     found = []

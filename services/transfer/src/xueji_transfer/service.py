@@ -17,10 +17,9 @@ from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.followed import FollowedHere
-from xueji_kit.minute_timers import MinuteTimerStore
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, commit_key
-from xueji_kit.timers import Timer
+from xueji_kit.timers import Timer, TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.calendars import CalendarSource
 from xueji_transfer.domain import (
@@ -67,7 +66,7 @@ class TransferService:
         settings: TransferSettings,
         calendars: CalendarSource,
         cases: CaseStore,
-        timers: MinuteTimerStore,
+        timers: TimerStore,
         records: StudentRecords | None = None,
     ) -> None:
         self.runtime = runtime

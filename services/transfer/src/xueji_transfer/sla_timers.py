@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from xueji_kit.minute_timers import MinuteTimerStore, plain_id
-from xueji_kit.timers import Timer, TimerScheduler, tick_time
+from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 from xueji_transfer.service import TransferService
 
 SCHEDULER = "transfer-sla"
@@ -16,7 +15,7 @@ SCHEDULER = "transfer-sla"
 
 class SlaTimers:
     def __init__(
-        self, store: MinuteTimerStore, service: TransferService, *, lookback_minutes: int, interval_seconds: float
+        self, store: TimerStore, service: TransferService, *, lookback_minutes: int, interval_seconds: float
     ) -> None:
         self.store = store
         self._service = service
