@@ -63,6 +63,7 @@ class _Builder:
     anchors: set[int] = field(default_factory=set)
     pairs: list[tuple[int, int, str, str, str]] = field(default_factory=list)  # a, b, label, kind, detail
     duplicated: set[int] = field(default_factory=set)  # persons who have their second record
+    combos: int = 0  # two-slip duplicates made so far
 
     def pair(self, a: int, b: int, label: str, kind: str, detail: str = "") -> bool:
         if a in self.probes or b in self.anchors or a == b:
@@ -157,6 +158,7 @@ class _Builder:
         self.rng.shuffle(free)
         made = dict.fromkeys(kinds, 0)
         for kind in kinds:
+            self.rng.shuffle(free)  # an earlier kind left at the front the records it could not use
             pool = free
             if kind == "separator_fullwidth":  # transliterated names first; a spaced Han name for a quarter
                 minority = [c for c in free if c.minority]
@@ -186,12 +188,13 @@ class _Builder:
     def slip(self, kind: str, original: Child) -> tuple[Child | None, str]:
         """The second record of `original` for one duplicate kind, or None when the kind cannot apply to it."""
         if kind == "two_errors":
-            first, second = self.rng.choice(TWO_ERRORS)
+            first, second = TWO_ERRORS[self.combos % len(TWO_ERRORS)]  # each pair of slips in turn
             step = self._one(first, original, original.copy())
             both = self._one(second, original, step) if step is not None else None
             if both is None:
                 return None, ""
             self._without_an_id(original, both)
+            self.combos += 1
             return both, f"{first}+{second}"
         copy = self._one(kind, original, original.copy())
         if copy is None:
