@@ -205,6 +205,9 @@ class _Builder:
             if self.rng.random() < 0.5:
                 copy.school = self._another_school(original, same_county=self.rng.random() < 0.5)
             return copy, ""
+        if kind == "second_id_birth_date":
+            same = str(original.id_number)[14:17] == str(copy.id_number)[14:17]
+            return copy, "same_sequence" if same else "new_sequence"
         if not kind.startswith("second_id"):
             self._without_an_id(original, copy)
         return copy, ""
@@ -262,7 +265,14 @@ class _Builder:
             if day is None:
                 return None
             copy.birth = day
-            copy.id_number, _ = self.people.new_id(original.id_number[:6], day, original.gender)
+            # the new number keeps the sequence half the time (when free), else takes the date's next free one
+            kept = f"{original.id_number[:6]}{day:%Y%m%d}{original.id_number[14:17]}"
+            kept = errors.with_check(kept)
+            if self.rng.random() < 0.5 and kept not in self.people.issued:
+                self.people.issued.add(kept)
+                copy.id_number = kept
+            else:
+                copy.id_number, _ = self.people.new_id(original.id_number[:6], day, original.gender)
             return copy
         maker = errors.id_one_digit if kind == "second_id_one_digit" else errors.id_transposition
         number = maker(self.rng, original.id_number)

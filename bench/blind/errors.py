@@ -96,7 +96,8 @@ def _valid_id(number: str) -> bool:
     return _valid(_date(number[6:14]))
 
 
-def _with_check(first17: str) -> str:
+def with_check(first17: str) -> str:
+    """17 digits and their GB 11643 check character."""
     from stdnum.cn import ric
 
     return first17 + ric.calc_check_digit(first17 + "0")
@@ -109,7 +110,7 @@ def id_one_digit(rng: random.Random, number: str) -> str | None:
         digit = rng.choice([d for d in "0123456789" if d != number[i]])
         if i == 16 and int(digit) % 2 != int(number[16]) % 2:
             continue
-        other = _with_check(number[:i] + digit + number[i + 1 : 17])
+        other = with_check(number[:i] + digit + number[i + 1 : 17])
         if _valid_id(other):
             return other
     return None
@@ -123,7 +124,7 @@ def id_transposition(rng: random.Random, number: str) -> str | None:
         first17 = number[:i] + number[i + 1] + number[i] + number[i + 2 : 17]
         if int(first17[16]) % 2 != int(number[16]) % 2:
             continue
-        other = _with_check(first17)
+        other = with_check(first17)
         if _valid_id(other):
             return other
     return None

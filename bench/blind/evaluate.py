@@ -147,9 +147,9 @@ def score(data: LabelledSet, verdicts: dict[str, dict[str, Any]], controls: list
         tally["flagged"] += flagged
         tally["refused"] += refused
         tally["best_match"] += verdict.get("existing_student_id") == lab["a"]
-        if lab["label"] == "duplicate" and lab["kind"] == "two_errors":
-            by_kind[("duplicate", "two_errors:" + lab["detail"])]["pairs"] += 1
-            by_kind[("duplicate", "two_errors:" + lab["detail"])]["flagged"] += flagged
+        if lab["label"] == "duplicate" and lab["detail"]:  # two_errors: which two; second_id_birth_date: sequence
+            by_kind[("duplicate", f"{lab['kind']}:{lab['detail']}")]["pairs"] += 1
+            by_kind[("duplicate", f"{lab['kind']}:{lab['detail']}")]["flagged"] += flagged
     # every (probe, match) pair the answers flag or refuse: true when it is a labelled duplicate, else false
     flagged_pairs = refused_pairs = true_flagged = true_refused = 0
     unlabelled = Counter[str]()
@@ -188,7 +188,7 @@ def score(data: LabelledSet, verdicts: dict[str, dict[str, Any]], controls: list
         row: dict[str, Any] = {"pairs": tally["pairs"], "flagged": tally["flagged"]}
         if label == "duplicate":
             row["recall_flagged"] = ratio(tally["flagged"], tally["pairs"])
-            if not kind.startswith("two_errors:"):
+            if ":" not in kind:
                 row["recall_refused"] = ratio(tally["refused"], tally["pairs"])
         else:
             row |= {
