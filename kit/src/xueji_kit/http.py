@@ -45,7 +45,7 @@ def allow_cross_origin(app: FastAPI, origins: Sequence[str]) -> None:
         allow_origins=list(origins),
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-        expose_headers=["X-Correlation-Id", "Content-Disposition"],
+        expose_headers=["X-Correlation-Id", "Content-Disposition", "Retry-After"],  # a 503 says when to retry
         allow_credentials=False,
         max_age=600,
     )

@@ -1,4 +1,4 @@
-// The county bureau's pages: suspected duplicates (R14), graduation rosters (R46), the semester audit (R51).
+// The county bureau's pages: suspected duplicates (R14), exceptions (R08, R27, R40), the semester audit (R51).
 (function () {
   "use strict";
   const wb = window.XUEJI_WB;
@@ -94,39 +94,6 @@
     main.append(form);
   } });
 
-  // ---- graduation rosters: read one, approve or return it (R46) ---------------------------------------
-  wb.view("rosters", { tab: "tab_rosters", roles: ["county"], render(main) {
-    const school = wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", required: true, list: "roster-schools" });
-    const year = wb.input({ type: "number", min: "2000", max: "2099", value: String(new Date().getFullYear() + (new Date().getMonth() >= 7 ? 1 : 0)), required: true });
-    const segment = wb.select([["junior", t("seg_junior")], ["senior", t("seg_senior")]]);
-    const datalist = el("datalist", { id: "roster-schools" }, ...wb.schoolNames().filter(([c]) => c.startsWith(wb.code())).map(([c, n]) => el("option", { value: c, label: n })));
-    const form = el("form", { class: "fields", "aria-labelledby": "rosters-title" }, wb.field("school", t("school"), school),
-      wb.field("year", t("graduation_year"), year), wb.field("segment", t("segment"), segment),
-      el("div", { class: "actions" }, el("button", { type: "submit", text: t("open_roster") })));
-    const out = el("div", { id: "roster" });
-    main.append(el("section", { class: "panel" }, el("h2", { id: "rosters-title", text: t("rosters_title") }), datalist, form, out));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const path = `/v1/rosters/graduation/${school.value}/${year.value}/${segment.value}`;
-      const answer = await wb.api("registry", path);
-      out.replaceChildren();
-      if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
-      const r = answer.body;
-      const students = r.students || r.entries || [];
-      out.append(el("p", { text: t("roster_state", { state: r.state || r.phase || "draft", n: students.length }) }));
-      const reason = el("textarea", { rows: "2", maxlength: "500" });
-      const approve = el("button", { type: "button", class: "primary", text: t("approve_roster") });
-      const back = el("button", { type: "button", text: t("return_roster") });
-      const decide = async (ok) => {
-        const done = await wb.api("registry", `${path}/review`, { json: { approve: ok, reason: reason.value.trim() || (ok ? "审核通过" : "") } });
-        wb.say(done.ok ? t(ok ? "roster_approved" : "roster_returned") : wb.failure(done), done.ok ? "" : "error");
-      };
-      approve.addEventListener("click", () => decide(true));
-      back.addEventListener("click", () => decide(false));
-      out.append(wb.field("reason", t("reason_text"), reason), el("div", { class: "toolbar" }, approve, back));
-    });
-  } });
-
   // ---- exceptions to "generally" rules (R27, R40, R08): recorded by the named bureau, listed for the audit --
   const CLAUSES = { R27: ["handling_period", "first_grade_first_semester", "graduation_grade_last_semester"],
     R40: ["graduation_semester", "suspension_period"], R08: ["second_reissue"] };
@@ -182,7 +149,7 @@
         if (rule.value === "R08") body.certificate_number = v.certificate_number.trim();
         answer = await wb.api("registry", `/v1/students/${encodeURIComponent(v.student_id.trim())}/exceptions`, { json: body });
       }
-      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      if (!answer.ok) wb.showProblems(form, wb.problemsOf(answer));
       const id = answer.ok ? answer.body.exception_id || (answer.body.exception && answer.body.exception.exception_id) || "" : "";
       answerBox.replaceChildren(el("div", { class: `answer ${answer.ok ? "ok" : "refused"}`, dataset: { verdict: answer.ok ? "recorded" : "refused" } },
         el("h3", { tabindex: "-1", text: answer.ok ? t("exception_recorded", { id }) : t("exception_refused") }),

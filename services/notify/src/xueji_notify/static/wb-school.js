@@ -73,7 +73,7 @@
       wb.say("");
       lastVerdict = answer;
       answerBox.replaceChildren(renderVerdict(answer));
-      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      if (!answer.ok) wb.showProblems(form, wb.problemsOf(answer));
       else wb.showProblems(form, []);
       answerBox.querySelector("h3").focus();
     });
@@ -156,7 +156,7 @@
         const tbody = el("tbody");
         for (const x of b.errors) {
           tbody.append(el("tr", { dataset: { row: x.row } }, el("td", { class: "num", text: String(x.row) }),
-            el("td", { text: x.column || x.field }), el("td", { class: "why", text: x.reason })));
+            el("td", { text: x.column || x.field }), el("td", { class: "why", text: wb.reasonText(x.reason) })));
         }
         result.append(el("h3", { text: t("bad_rows") }), el("div", { class: "scroll" }, el("table", { class: "grid", id: "row-errors" },
           el("caption", { class: "visually-hidden", text: t("bad_rows") }),
@@ -221,27 +221,7 @@
         box.append(el("p", {}, b));
       }
     } else box.append(el("p", { text: wb.failure(annual) }));
-    const gradYear = wb.input({ type: "number", min: "2000", max: "2099", value: String(year + 1) });
-    const segment = wb.select([["junior", t("seg_junior")], ["senior", t("seg_senior")], ["primary", t("seg_primary")]]);
-    const out = el("div", { "aria-live": "polite" });
-    const open = el("button", { type: "button", text: t("open_roster") });
-    open.addEventListener("click", async () => {
-      const path = `/v1/rosters/graduation/${school}/${gradYear.value}/${segment.value}`;
-      const r = await wb.api("registry", path);
-      out.replaceChildren();
-      if (!r.ok) { out.append(el("p", { text: wb.failure(r) })); return; }
-      const students = r.body.students || r.body.entries || r.body.graduates || [];
-      out.append(el("p", { text: t("roster_state", { state: r.body.status || r.body.state || "draft", n: students.length }) }));
-      const submit = el("button", { type: "button", class: "primary", text: t("submit_graduation") });
-      submit.addEventListener("click", async () => {
-        const done = await wb.api("registry", `${path}/submission`, { json: {} });
-        wb.say(done.ok ? t("graduation_submitted") : wb.failure(done), done.ok ? "" : "error");
-      });
-      out.append(el("p", {}, submit));
-    });
-    main.append(box, el("section", { class: "panel", "aria-labelledby": "grad-title" }, el("h2", { id: "grad-title", text: t("graduation_title") }),
-      el("div", { class: "fields" }, wb.field("graduation_year", t("graduation_year"), gradYear), wb.field("segment", t("segment"), segment)),
-      el("div", { class: "toolbar" }, open), out));
+    main.append(box, wb.graduationPanel());
   } });
 
   function upload(data, onProgress) {
@@ -252,7 +232,7 @@
       xhr.setRequestHeader("Authorization", `Bearer ${wb.state.token}`);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((100 * e.loaded) / e.total)); };
       xhr.onload = () => { let body = null; try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-        resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, body }); };
+        resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, body, headers: { get: (n) => xhr.getResponseHeader(n) } }); };
       xhr.onerror = () => resolve({ status: 0, ok: false, body: null });
       xhr.send(data);
     });
