@@ -29,6 +29,7 @@ from xueji_transfer.settings import TransferSettings
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"  # git-ignored
 SCHOOL, SENDING = "3506020001", "3501020003"
+JUNIOR_SCHOOL = "3506020002"
 NEIGHBOUR_SCHOOL, NEIGHBOUR_COUNTY = "3506030001", "350603"
 
 
@@ -102,6 +103,7 @@ DIRECTORY = {
     SCHOOL: "漳州市芗城区第一实验小学",
     SENDING: "福州市鼓楼区第三实验小学",
     NEIGHBOUR_SCHOOL: "漳州市龙文区第一实验小学",
+    JUNIOR_SCHOOL: "漳州市芗城区第二中学",
 }
 
 
@@ -156,7 +158,13 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await shoot(page, "enroll")
     await page.get_by_role("button", name="提交建籍").click()
     await page.locator("[data-verdict=refused]").wait_for()
-    assert "region code 359999" in await hint.inner_text()
+    # The service's English reason, said in Chinese (what to fix), the field marked.
+    assert "地区码 359999 不是行政区划代码" in await hint.inner_text()
+    assert await id_field.get_attribute("aria-invalid") == "true"
+    # A 503 (store away) says when to try again, from its Retry-After.
+    unavailable = "{status: 503, body: {detail: 'store unavailable'}, headers: new Headers({'Retry-After': '5'})}"
+    said = await page.evaluate(f"() => window.XUEJI_WB.failure({unavailable})")
+    assert said == "系统暂时不可用，请 5 秒后重试（已填写的内容仍保留）。"
 
     # A valid number: the birth date and gender follow it; the answer says plainly that the student is enrolled.
     await id_field.fill(child)
@@ -205,7 +213,7 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.locator("#row-errors tbody tr").first.wait_for()
     assert await page.locator("#row-errors tbody tr").count() == 1
     error_row = await page.locator("#row-errors tbody tr").inner_text()
-    assert "3" in error_row and "身份证件号" in error_row, error_row
+    assert "3" in error_row and "身份证件号" in error_row and "校验码不符" in error_row, error_row
     await shoot(page, "upload")
     await page.get_by_label("第 3 行 身份证件号").fill(good_second)
     await page.get_by_role("button", name="重新上传 1 行").click()
@@ -464,13 +472,22 @@ async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exc
     before = int(await badge.inner_text())
     assert before >= 1
     await bureau.locator("#alerts").click()
-    mark = bureau.get_by_role("button", name="标为已读: 超期升级", exact=False).first
-    await mark.click()
+    # The escalation names the late school by its name; acknowledging it is kept for the county and its operator.
+    escalation = bureau.locator("#inbox-table tbody tr[data-kind=stage_escalated]").first
+    assert DIRECTORY[SCHOOL] in await escalation.inner_text()
+    await escalation.get_by_role("button", name="确认收到并督办", exact=False).click()
+    await escalation.locator(".ack").filter(has_text="已确认").wait_for()
     await (
         bureau.locator("#alerts-count")
         .filter(has_text=str(before - 1))
         .or_(bureau.locator("#alerts[hidden]"))
         .wait_for(state="attached")
+    )
+    await bureau.reload()
+    await (
+        bureau.locator("#inbox-table tbody tr[data-kind=stage_escalated] .ack")
+        .filter(has_text="已确认")
+        .first.wait_for()
     )
     await bureau.get_by_role("link", name="例外登记").click()
     await bureau.get_by_label("条款").select_option("first_grade_first_semester")
@@ -504,3 +521,126 @@ async def test_r14_r27_a_county_reviews_a_suspected_duplicate_and_records_an_exc
         await bureau.get_by_role("button", name="下载审计表（Excel）").click()
     assert (await download.value).suggested_filename.endswith(".xlsx")
     await shoot(bureau, "audit")
+
+
+async def _graduation_class(workbench: Workbench) -> list[str]:
+    """Two pupils in the junior school's graduation grade (grade 9), enrolled as the registry's API takes them."""
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    school_year = today.year if today.month >= 8 else today.year - 1
+    ids = []
+    for n, name in enumerate(("郑一帆", "郑二远")):
+        born = date(school_year - 15, 3, 1 + n)
+        body = {"school_code": JUNIOR_SCHOOL, "name": name, "id_number": id_number("350602", born, f"41{n}"),
+                "gender": "female", "birth_date": born.isoformat(), "grade": 9, "school_year": school_year}  # fmt: skip
+        answer = await workbench.api("registry", "POST", "/v1/students", ("school", JUNIOR_SCHOOL), json=body)
+        assert answer.status_code == 201, answer.text
+        ids.append(str(answer.json()["student_id"]))
+    return ids
+
+
+async def _open_roster(page: Any, segment: str) -> None:
+    await page.get_by_label("学段").select_option(segment)
+    await page.get_by_role("button", name="打开名册").click()
+    await drawn(page)
+
+
+async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_a_mistaken_progression_rolled_back(
+    workbench, wait_for
+):
+    """R46 by clicks: the school opens its roster (a segment without graduates is a 422 on the field, in Chinese),
+    a stale page's second submission is a 409 that says what to do; the county returns it with a reason, the school
+    submits again, the county approves and everyone on it graduates. R33: the county status office rolls back a
+    graduate's mistaken progression and is named as the operator."""
+    today = await _clock_outside_the_blackout(workbench)
+    graduates = await _graduation_class(workbench)
+    school = await workbench.session("school", JUNIOR_SCHOOL)
+    await school.get_by_role("link", name="名册报送").click()
+    await drawn(school)
+
+    # 422 (R46, field segment): no senior student here; the field is marked and the reason says what to do in Chinese.
+    await _open_roster(school, "senior")
+    segment = school.get_by_label("学段")
+    await school.locator("#status").filter(has_text="信息有误").wait_for()
+    assert await segment.get_attribute("aria-invalid") == "true"
+    hint = await school.locator(f"#{await segment.get_attribute('id')}-hint").inner_text()
+    assert "没有毕业年级在籍学生" in hint and "R46" in hint, hint
+    assert "student" not in hint  # the service's English stays out of a Chinese page
+
+    await _open_roster(school, "junior")
+    await school.locator("#roster-status[data-status=draft]").wait_for()
+    assert await segment.get_attribute("aria-invalid") is None
+    assert await school.locator("#roster-table tbody tr").count() == 2
+    await assert_every_control_labelled(school)
+    await shoot(school, "roster-school")
+
+    # 409: another clerk submitted meanwhile; this page's submission is refused and says what to do.
+    year = await school.get_by_label("毕业年份").input_value()
+    roster = f"/v1/rosters/graduation/{JUNIOR_SCHOOL}/{year}/junior"
+    first = await workbench.api("registry", "POST", f"{roster}/submission", ("school", JUNIOR_SCHOOL), json={})
+    assert first.status_code == 201, first.text
+    await school.get_by_role("button", name="报送毕业生名册").click()
+    conflict = school.locator("#status.error")
+    await conflict.filter(has_text="已报送的名册须等待县级教育局审核").wait_for()
+    assert "R46" in await conflict.inner_text() and "awaits" not in await conflict.inner_text()
+
+    # The county bureau returns it with a reason (none given: the field says so), the school submits again.
+    county = await workbench.session("county", "350602")
+    await county.get_by_role("link", name="毕业名册").click()
+    await county.get_by_label("学校", exact=True).fill(JUNIOR_SCHOOL)
+    await county.get_by_label("毕业年份").fill(year)
+    await _open_roster(county, "junior")
+    await county.locator("#roster-status[data-status=submitted]").wait_for()
+    await assert_every_control_labelled(county)
+    await shoot(county, "roster-county")
+    await county.get_by_role("button", name="退回学校").click()
+    assert await county.get_by_label("说明").get_attribute("aria-invalid") == "true"
+    await county.get_by_label("说明").fill("附件8未盖章")
+    await county.get_by_role("button", name="退回学校").click()
+    await county.locator("#roster-status[data-status=returned]").wait_for()
+
+    await _open_roster(school, "junior")
+    assert "附件8未盖章" in await school.locator("#roster-review").inner_text()
+    await school.get_by_role("button", name="报送毕业生名册").click()
+    await school.locator("#roster-status[data-status=submitted]").wait_for()
+    await _open_roster(county, "junior")
+    await county.get_by_role("button", name="审核通过").click()
+    await county.locator("#roster-status[data-status=approved]").wait_for()
+    assert "已毕业 2 人" in await county.locator("#roster-graduated").inner_text()
+
+    # R33: one graduate went on, by mistake, to the wrong school; the county status office rolls it back by clicks.
+    records = workbench.services["transfer"].app.state.records
+
+    async def graduated() -> bool:
+        found = await records.find(graduates[0])
+        return found is not None and found.state == "graduated"
+
+    await wait_for(graduated)
+    materials = [{"kind": k, "uri": f"school:{SCHOOL}/{k}", "sha256": hashlib.sha256(k.encode()).hexdigest()}
+                 for k in ("registration_form", "status_basic_info", "household_register", "certificate_image")]  # fmt: skip
+    application = {"kind": "progression", "student_id": graduates[0], "status": "graduated",
+                   "graduated_on": today.isoformat(), "sending": {"code": JUNIOR_SCHOOL}, "receiving": {"code": SCHOOL},
+                   "grade": 9, "target_grade": 10, "reason": "household_move", "household_register_changed": True,
+                   "materials": materials}  # fmt: skip
+    applied = await workbench.api(
+        "transfer", "POST", "/v1/transfers", ("school", SCHOOL), json={"application": application}
+    )
+    assert applied.status_code == 201, applied.text
+    tid = applied.json()["transfer_id"]
+    steps = [("school", SCHOOL, "examination", {"conditions_met": True, "vacancy": True})]
+    steps += [(role, code, f"stages/{stage}/decision", {"decision": "approve"}) for role, code, stage in (
+        ("school", SCHOOL, "receiving_school"), ("county", "350602", "receiving_bureau"),
+        ("school", JUNIOR_SCHOOL, "sending_school"), ("county", "350602", "sending_bureau"))]  # fmt: skip
+    steps += [("school", SCHOOL, "notify-to-report", None)]
+    steps += [("school", SCHOOL, "report", {"electronic_file": materials[0] | {"kind": "electronic_file"}})]
+    for role, code, step, body in steps:
+        done = await workbench.api("transfer", "POST", f"/v1/transfers/{tid}/{step}", (role, code), json=body)
+        assert done.status_code in (200, 201), f"{step}: {done.text}"
+    await county.goto(f"{workbench.url}#/case/{tid}")
+    await county.locator("[data-fact=phase]").filter(has_text="已完成").wait_for()
+    await shoot(county, "rollback")
+    await county.get_by_text("撤回误转（R33）").first.click()
+    await county.get_by_label("说明").fill("误录入其他学校，退回毕业学校")
+    await assert_every_control_labelled(county)
+    await county.get_by_role("button", name="撤回误转（R33）").click()
+    await county.locator("[data-fact=phase]").filter(has_text="已撤回").wait_for()
+    assert "撤回转学" in await county.locator("#case-history").inner_text()

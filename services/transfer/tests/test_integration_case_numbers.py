@@ -66,3 +66,34 @@ async def test_r22_every_case_message_carries_the_case_number_from_the_applicati
     )
     assert {m["case_number"] for m in of_type(case_messages, "TransferCaseChanged", tid)} == {number}
     assert (await t.detail(tid))["case"]["case_number"] == number
+
+
+async def test_r22_a_case_applied_before_numbers_existed_is_numbered_on_first_read_once(start_app, token):
+    """Older cases have no number: the first read (detail or inbox) gives one in the case's county and year; reads at
+    the same time agree, later reads change nothing, and the number is unique beside newer cases and reads back."""
+    t = await start(start_app, token, MONDAY)
+    await t.known("stu_old_case")
+    await t.known("stu_new_case")
+    old = await t.ok(
+        "POST", "/v1/transfers", ("school", RECEIVING), {"application": application(student_id="stu_old_case")}
+    )
+    numbers = t.app.state.case_numbers.collection
+    # As a case recorded before case numbers: no claim, no number document.
+    await numbers.delete_many({"$or": [{"_id": f"case:{old['transfer_id']}"}, {"transfer_id": old["transfer_id"]}]})
+    new = await t.ok(
+        "POST", "/v1/transfers", ("school", RECEIVING), {"application": application(student_id="stu_new_case")}
+    )
+
+    reads = await asyncio.gather(
+        *(t.ok("GET", f"/v1/transfers/{old['transfer_id']}", ("county", "350602")) for _ in range(3)),
+        t.inbox(RECEIVING),
+    )
+    given = {r["case_number"] for r in reads[:3]}
+    assert len(given) == 1 and None not in given
+    (number,) = given
+    assert number.startswith("ZX-350602-2025-") and number != new["case_number"]
+    assert {i["case_number"] for i in reads[3] if i["transfer_id"] == old["transfer_id"]} == {number}
+    again = await t.ok("GET", f"/v1/transfers/{old['transfer_id']}", ("school", RECEIVING))
+    assert again["case_number"] == number
+    assert (await t.ok("GET", f"/v1/transfers/{number}", ("county", "350602")))["transfer_id"] == old["transfer_id"]
+    assert await numbers.count_documents({"_id": f"case:{old['transfer_id']}"}) == 1  # one claim: one number

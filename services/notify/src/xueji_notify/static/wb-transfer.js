@@ -29,7 +29,7 @@
     }
     for (const n of (notes.ok && notes.body.notifications) || []) {
       if (!n.due_at && n.severity === "info" && n.read) continue;
-      items.push({ kind: n.kind, id: n.notification_id, title: wb.pick(n.title_zh, n.title_en), subject: caseLabel({ case_number: (n.details || {}).case_number, transfer_id: n.subject_id }),
+      items.push({ kind: n.kind, id: n.notification_id, title: wb.withNames(wb.pick(n.title_zh, n.title_en)), subject: caseLabel({ case_number: (n.details || {}).case_number, transfer_id: n.subject_id }),
         href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : null, due: n.due_at || null,
         left: n.working_days_left ?? null, state: n.severity, read: n.read, note: n });
     }
@@ -41,11 +41,7 @@
       const tr = el("tr", { class: i.read === false ? "unread" : "", dataset: { kind: i.kind, id: i.id } },
         el("td", {}, link), el("td", { class: "case-no", text: i.subject || "" }), el("td", { text: wb.fmtDay(i.due) }),
         el("td", { class: `num ${i.left !== null && i.left < 0 ? "late" : i.left !== null && i.left <= 2 ? "warn" : ""}`, text: leftText(i.left) }));
-      if (i.note && !i.read) {
-        const mark = el("button", { type: "button", text: t("mark_read"), "aria-label": `${t("mark_read")}: ${i.title}` });
-        mark.addEventListener("click", async () => { await wb.api("notify", `/v1/inbox/${encodeURIComponent(i.id)}/read`, { method: "POST" }); tr.classList.remove("unread"); mark.remove(); wb.refreshAlerts(); });
-        tr.append(el("td", {}, mark));
-      } else tr.append(el("td"));
+      tr.append(el("td", {}, ...(i.note ? noteActions(i, tr) : [])));
       tbody.append(tr);
     }
     const table = el("table", { class: "grid", id: "inbox-table" }, el("caption", { class: "visually-hidden", text: t("inbox_title") }),
@@ -55,6 +51,34 @@
         ...items.map((i) => [i.title, i.subject || "", wb.fmtDay(i.due), leftText(i.left)])])),
       items.length ? el("div", { class: "scroll" }, table) : el("p", { class: "muted", text: t("inbox_empty") })));
   } });
+
+  // An escalation is acknowledged for the jurisdiction (the first one stands, named with when); any other note is
+  // marked read by this operator. Both are kept by notify, so the unread badge drops and stays down.
+  const ESCALATIONS = ["stage_escalated", "stage_breached"];
+  function noteActions(i, tr) {
+    const n = i.note;
+    const ackText = (doc) => t("acknowledged", { by: doc.acknowledged_by || "", at: wb.fmtTime(doc.acknowledged_at) });
+    if (ESCALATIONS.includes(n.kind) && n.acknowledged_at) return [el("span", { class: "muted ack", text: ackText(n) })];
+    if (ESCALATIONS.includes(n.kind)) {
+      const ack = el("button", { type: "button", class: "ack", text: t("acknowledge"), "aria-label": `${t("acknowledge")}: ${i.title}` });
+      ack.addEventListener("click", async () => {
+        const done = await wb.api("notify", `/v1/inbox/${encodeURIComponent(i.id)}/acknowledge`, { method: "POST" });
+        if (!done.ok) { wb.say(wb.failure(done), "error"); return; }
+        tr.classList.remove("unread");
+        ack.replaceWith(el("span", { class: "muted ack", text: ackText(done.body) }));
+        wb.refreshAlerts();
+      });
+      return [ack];
+    }
+    if (i.read) return [];
+    const mark = el("button", { type: "button", text: t("mark_read"), "aria-label": `${t("mark_read")}: ${i.title}` });
+    mark.addEventListener("click", async () => {
+      const done = await wb.api("notify", `/v1/inbox/${encodeURIComponent(i.id)}/read`, { method: "POST" });
+      if (!done.ok) { wb.say(wb.failure(done), "error"); return; }
+      tr.classList.remove("unread"); mark.remove(); wb.refreshAlerts();
+    });
+    return [mark];
+  }
 
   // ---- apply for a transfer (step 1) with the province's materials checklist ---------------------------
   wb.view("apply", { tab: "tab_apply", roles: ["school"], render(main) {
@@ -162,7 +186,7 @@
         wb.say(t("applied", { no: caseLabel(answer.body) }));
         return;
       }
-      const problems = (answer.body && Array.isArray(answer.body.detail) ? answer.body.detail : []).map((p) => ({ ...p, field: String(p.field).replace(/^application\./, "") }));
+      const problems = wb.problemsOf(answer).map((p) => ({ ...p, field: String(p.field).replace(/^application\./, "") }));
       wb.showProblems(form, problems);
       answerBox.replaceChildren(el("div", { class: "answer refused" }, el("h3", { tabindex: "-1", text: t("apply_refused") }), el("p", { text: wb.failure(answer) })));
     });
@@ -398,7 +422,7 @@
       if (reason.value.trim()) body.reason = reason.value.trim();
       if (decision === "return_for_materials") body.requested = [...form.querySelectorAll("input[name=requested]:checked")].map((i) => i.value);
       const answer = await wb.api("transfer", `/v1/transfers/${tid}/stages/${stage}/decision`, { json: body, key: `decide-${tid}-${stage}-${crypto.randomUUID()}` });
-      if (answer.status === 422 && Array.isArray(answer.body.detail)) wb.showProblems(form, answer.body.detail);
+      if (!answer.ok) wb.showProblems(form, wb.problemsOf(answer));
       done(answer, t(`decided_${decision}`));
     });
     return form;

@@ -86,16 +86,6 @@
     s.textContent = text || "";
     s.className = `status ${kind || ""}`;
   };
-  // A failure says what to do: sign in again, ask the county, try again.
-  wb.failure = function failure(answer) {
-    if (!answer) return wb.t("err_network");
-    if (answer.status === 401) return wb.t("expired");
-    if (answer.status === 403) return `${wb.t("err_forbidden")} ${detailText(answer.body)}`;
-    if (answer.status === 404) return `${wb.t("err_missing")} ${detailText(answer.body)}`;
-    if (answer.status === 409) return `${wb.t("err_conflict")} ${detailText(answer.body)}`;
-    if (answer.status === 422) return `${wb.t("err_invalid")} ${detailText(answer.body)}`;
-    return `${wb.t("err_server")} ${detailText(answer.body)}`;
-  };
   function detailText(body) {
     if (!body) return "";
     const d = body.detail !== undefined ? body.detail : body;
@@ -191,6 +181,8 @@
   wb.nameOf = (code) => names.get(code) || null;
   wb.schoolNames = () => [...names].filter(([code]) => code.length === 10).sort();
   wb.unit = (code) => { const n = names.get(code); return n ? `${n}（${code}）` : code; };
+  // A text the services wrote with codes (a notification's title) reads with the names the page knows.
+  wb.withNames = (text) => String(text || "").replace(/(?<![\dA-Za-z*])(\d{10}|\d{6})(?![\dA-Za-z*])/g, (code) => wb.unit(code));
   wb.learnNames = async function learnNames() {
     const answer = await wb.api("registry", "/v1/schools", { query: { under: wb.code().slice(0, 2) } });
     if (answer.ok && answer.body) for (const s of answer.body.schools || []) names.set(s.code, s.name);
@@ -210,7 +202,8 @@
     let unread = 0;
     for (const kind of kinds) {
       const answer = await wb.api("notify", "/v1/inbox", { query: { unread: true, kind, limit: 1000 } });
-      if (answer.ok) unread += answer.body.notifications.length;
+      // Acknowledged by a colleague of the jurisdiction: someone follows it up, so it no longer calls for attention.
+      if (answer.ok) unread += answer.body.notifications.filter((n) => !n.acknowledged_at).length;
     }
     $("alerts").hidden = unread === 0;
     $("alerts-count").textContent = String(unread);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -25,7 +25,7 @@ from xueji_transfer.api.common import (
 )
 from xueji_transfer.api.requests import ApplyRequest
 from xueji_transfer.case_numbers import CaseNumbers
-from xueji_transfer.domain import ApplyForTransfer, TransferError, armed_timers, route_dispute
+from xueji_transfer.domain import ApplyForTransfer, TransferCase, TransferError, armed_timers, route_dispute
 from xueji_transfer.domain.record import check_record
 from xueji_transfer.service import CaseRefused
 
@@ -36,6 +36,21 @@ Code = Annotated[str, Query(pattern=r"^\d{6}(\d{4})?$", description="school code
 def numbers_of(request: Request) -> CaseNumbers:
     numbers: CaseNumbers = request.app.state.case_numbers
     return numbers
+
+
+async def number_of(request: Request, transfer_id: str, case: TransferCase | None) -> str | None:
+    """The case's readable number. A case applied before numbers existed gets one when it is first read (its
+    county, the year it was initiated): the claim's insert decides, so concurrent reads agree and a second read
+    changes nothing; numbers stay unique in the province. A case another province owns is numbered there."""
+    numbers = numbers_of(request)
+    known = await numbers.of(transfer_id)
+    if known is not None or case is None:
+        return known
+    commits = await service_of(request).history(transfer_id)
+    at = commits[0]["events"][0]["at"] if commits else service_of(request).clock()  # when it was applied for
+    applied = datetime.fromisoformat(at) if isinstance(at, str) else at
+    applied = applied if applied.tzinfo else applied.replace(tzinfo=UTC)
+    return await numbers.allocate(transfer_id, case.application.receiving.code, applied)
 
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, summary="Step 1: record a guardian's application")
@@ -93,7 +108,7 @@ async def detail(transfer_id: TransferId, operator: Operator, request: Request) 
     timers = [t.model_dump(mode="json") for t in armed_timers(case, service.calendars.rules)]
     complaints = service.calendars.policy.complaints
     disputes = route_dispute([app.sending.code, app.receiving.code], complaints=complaints).model_dump(mode="json")
-    number = await numbers_of(request).of(transfer_id)
+    number = await number_of(request, transfer_id, case)
     return case_view(case) | {"case_number": number, "case": case.model_dump(mode="json"), "history": history,
                               "armed_timers": timers, "disputes_handled_by": disputes}  # fmt: skip
 
@@ -125,6 +140,8 @@ async def inbox(
         tid = entry["transfer_id"]
         todos = await (mirror.todos(tid) if entry.get("owner") else service.todos(tid))
         number = await numbers_of(request).of(tid)
+        if number is None and not entry.get("owner"):
+            number = await number_of(request, tid, await service.load(tid))
         items += [{**t, "todo_id": t.pop("_id"), "case_number": number} for t in todos if t["code"] == jurisdiction]
     items.sort(key=lambda t: ((t.get("open_stage") or {}).get("due_at") or "~", t["todo_id"]))
     return {"jurisdiction": jurisdiction, "items": items}
