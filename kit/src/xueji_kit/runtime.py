@@ -11,6 +11,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, get_args
 
 import structlog
@@ -43,6 +44,14 @@ def province_headers(message: dict[str, Any]) -> dict[str, str]:
     answers back to the asking province alone (deploy/k8s/overlays/national/mirrormaker2.yaml)."""
     province = str(message.get("province", ""))
     return {"xueji-province": province, f"xueji-province-{province}": "1"} if province else {}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consume up to `size` messages at a time; `decoder` turns the raw records into what the handler takes."""
+
+    size: int
+    decoder: Callable[..., Any]
 
 
 def _name_of(job: Callable[..., Any]) -> str:
@@ -93,14 +102,39 @@ class ServiceRuntime:
         )
         return ack
 
-    def subscriber(self, *topics: str, **options: Any) -> Any:
-        """A consumer of `topics` (the broker's `subscriber` with our defaults): in a consumer group, its offset is
-        committed only after the message was handled or dead-lettered; anything else (a dead letter the broker
-        refused) rewinds to the message, which is consumed again. Never past a message that left no trace."""
-        if options.get("group_id"):
-            options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
-        options.setdefault("parser", parse_leniently)  # a record with unreadable headers is dead-lettered, not fatal
-        return self.broker.subscriber(*topics, **options)
+    def consumes(
+        self,
+        spec: TopicSpec,
+        handler: Callable[..., Any],
+        *,
+        group: str | None,
+        about: str,
+        batch: Batch | None = None,
+        topics: Sequence[str] = (),
+        title: str | None = None,
+    ) -> None:
+        """The one way a service consumes a topic: `handler` gets `spec`'s messages (or those of `topics`, the names
+        they arrive under: a mirrored copy, another tier's), from the earliest offset, in consumer group `group`
+        (offsets are kept under that name: a new name replays the topic; None: no group, every replica reads every
+        partition); with `batch`, up to `batch.size` messages at a time. `about` and `title` (by default
+        `<service>.<topic>`) document the consumer in the AsyncAPI document.
+
+        In a consumer group a message's offset is committed only after it was handled or dead-lettered; anything
+        else (a dead letter the broker refused) rewinds to the message, which is consumed again. Never past a message
+        that left no trace."""
+        settings = self.settings
+        options: dict[str, Any] = {"parser": parse_leniently}  # unreadable headers: dead-lettered, not fatal
+        if group is not None:
+            options |= {"group_id": settings.group(group), "ack_policy": AckPolicy.NACK_ON_ERROR}
+        if batch is not None:
+            options |= {"batch": True, "max_records": batch.size, "decoder": batch.decoder}
+        self.broker.subscriber(
+            *(settings.topic(name) for name in topics or (spec.name,)),
+            auto_offset_reset="earliest",
+            title=title or f"{settings.service_name}.{spec.name}",
+            description=about,
+            **options,
+        )(handler)
 
     def publishes(self, spec: TopicSpec, payload: type[BaseModel]) -> None:
         """Declare what this service publishes (through the relay) so the AsyncAPI document shows it; its consumers

@@ -12,7 +12,15 @@ from xueji_contracts.messages.dedupe import CheckRequested, IdentityRecorded, Ve
 from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewCaseDecided, ReviewCaseOpened
 from xueji_contracts.policy import load_policy
 from xueji_contracts.policy.model import DuplicateCheck
-from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT
+from xueji_contracts.topics import (
+    DEDUPE_CHECK,
+    DEDUPE_REVIEW,
+    DEDUPE_VERDICT,
+    NATIONAL_CHECK,
+    NATIONAL_IDENTITY,
+    NATIONAL_VERDICT,
+    REGISTRY_IDENTITY,
+)
 from xueji_dedupe import api, review_api
 from xueji_dedupe.answers import Checks
 from xueji_dedupe.cases import ReviewCases
@@ -26,7 +34,7 @@ from xueji_dedupe.index_store import CandidateStore, IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.timers import TimerStore
 
 BATCH = 500  # messages per batch of checks or identities: a bulk import's rows in a few store round trips
@@ -82,45 +90,29 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
 
 
 def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
-    identities = [settings.topic(t) for t in settings.identity_sources()]
-    runtime.subscriber(
-        *identities,
-        group_id=settings.group(settings.identity_group),
-        auto_offset_reset="earliest",
-        batch=True,
-        max_records=BATCH,
-        decoder=decode_identities,
-        title="dedupe.identity",
-        description="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
-    )(on_identities)
-    runtime.subscriber(
-        *identities,
-        batch=True,
-        max_records=1000,
-        decoder=raw_bodies,
-        auto_offset_reset="earliest",
-        title="dedupe.identity.follow",
-        description="Keeps this replica's in-memory index current (every partition, no group).",
-    )(follow_identities)
-    runtime.subscriber(
-        *(settings.topic(t) for t in settings.check_sources()),
-        group_id=settings.group("dedupe.check"),
-        auto_offset_reset="earliest",
-        # In batches, each check in turn against the index and the holds of those before it (R01).
-        batch=True,
-        max_records=BATCH,
-        decoder=decode_checks,
-        title="dedupe.check",
-        description="One verdict per check by correlation id; a possible duplicate opens a county review case.",
-    )(on_checks)
+    identity = NATIONAL_IDENTITY if settings.national else REGISTRY_IDENTITY
+    runtime.consumes(
+        identity, on_identities, group=settings.identity_group, batch=Batch(BATCH, decode_identities),
+        topics=settings.identity_sources(), title="dedupe.identity",
+        about="Stores the identity feed (the index's durable copy); a province forwards it to the national tier.",
+    )  # fmt: skip
+    runtime.consumes(
+        identity, follow_identities, group=None, batch=Batch(1000, raw_bodies),
+        topics=settings.identity_sources(), title="dedupe.identity.follow",
+        about="Keeps this replica's in-memory index current (every partition, no group).",
+    )  # fmt: skip
+    # In batches, each check in turn against the index and the holds of those before it (R01).
+    runtime.consumes(
+        NATIONAL_CHECK if settings.national else DEDUPE_CHECK, on_checks, group="dedupe.check",
+        batch=Batch(BATCH, decode_checks), topics=settings.check_sources(), title="dedupe.check",
+        about="One verdict per check by correlation id; a possible duplicate opens a county review case.",
+    )  # fmt: skip
     if not settings.national and settings.national_enabled:
-        runtime.subscriber(
-            *(settings.topic(t) for t in settings.national_verdict_topics),
-            group_id=settings.group("dedupe.national-verdict"),
-            auto_offset_reset="earliest",
-            title="dedupe.national-verdict",
-            description="The national tier's answers to forwarded checks (R03, R10).",
-        )(on_national_verdict)
+        runtime.consumes(
+            NATIONAL_VERDICT, on_national_verdict, group="dedupe.national-verdict",
+            topics=settings.national_verdict_topics, title="dedupe.national-verdict",
+            about="The national tier's answers to forwarded checks (R03, R10).",
+        )  # fmt: skip
 
 
 def _declare_publications(runtime: ServiceRuntime, settings: DedupeSettings) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +20,6 @@ from xueji_contracts.topics import (
     TRANSFER_CASE,
     TRANSFER_SLA,
     TRANSFER_STAGE,
-    TopicSpec,
 )
 from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
@@ -43,17 +40,6 @@ from xueji_notify.handlers.transfer_stage import on_transfer_stage
 from xueji_notify.notifier import Notifier
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
-
-
-def _consumes(runtime: ServiceRuntime, spec: TopicSpec, group: str, handler: Callable[..., Any], about: str) -> None:
-    settings = runtime.settings
-    runtime.subscriber(
-        settings.topic(spec.name),
-        group_id=settings.group(group),
-        auto_offset_reset="earliest",
-        title=f"notify.{spec.name}",
-        description=about,
-    )(handler)
 
 
 def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
@@ -89,50 +75,44 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     for name, value in parts.items():
         runtime.broker.context.set_global(name, value)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]
-    _consumes(
-        runtime, STUDENT_STATUS, "notify", on_student_status, "A notification for the school of every new record."
+    runtime.consumes(
+        STUDENT_STATUS, on_student_status, group="notify", about="A notification for the school of every new record."
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         TRANSFER_STAGE,
-        "notify.transfer_stage",
         on_transfer_stage,
-        "Stage tasks for the responsible jurisdiction; the dashboard's stage projection.",
+        group="notify.transfer_stage",
+        about="Stage tasks for the responsible jurisdiction; the dashboard's stage projection.",
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         TRANSFER_SLA,
-        "notify.transfer_sla",
         on_transfer_sla,
-        "Warnings and breaches (R22): the late party and the level it escalated to are told.",
+        group="notify.transfer_sla",
+        about="Warnings and breaches (R22): the late party and the level it escalated to are told.",
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         TRANSFER_CASE,
-        "notify.transfer_case",
         on_transfer_case,
-        "Case outcomes; offline acceptance and reconciliation on the dashboard (R23).",
+        group="notify.transfer_case",
+        about="Case outcomes; offline acceptance and reconciliation on the dashboard (R23).",
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         DEDUPE_REVIEW,
-        "notify.dedupe_review",
         on_dedupe_review,
-        "Possible-duplicate review cases (R01, R14): a task for the county, the outcome for the school.",
+        group="notify.dedupe_review",
+        about="Possible-duplicate review cases (R01, R14): a task for the county, the outcome for the school.",
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         REGISTRY_COMPLIANCE,
-        "notify.compliance",
         on_compliance_deadline,
-        "Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
+        group="notify.compliance",
+        about="Compliance deadlines (R02, R32, R44, R45, R54) as tasks for the jurisdiction.",
     )
-    _consumes(
-        runtime,
+    runtime.consumes(
         RULE_EXCEPTION,
-        "notify.rule_exception",
         on_rule_exception,
-        "Exceptions to 'generally' rules (R08, R27, R40): the county hears of each; the dashboard lists them.",
+        group="notify.rule_exception",
+        about="Exceptions to 'generally' rules (R08, R27, R40): the county hears of each; the dashboard lists them.",
     )
     return runtime  # fmt: skip
 

@@ -4,9 +4,7 @@ Run: uvicorn xueji_registry.app:create_app --factory"""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -27,10 +25,9 @@ from xueji_contracts.topics import (
     STUDENT_STATUS,
     STUDENT_STATUS_SNAPSHOT,
     TRANSFER_CASE,
-    TopicSpec,
 )
 from xueji_kit.followed import FollowedHere
-from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.timers import TimerStore
 from xueji_registry.allocation import Sequences
 from xueji_registry.api import bulk, routers
@@ -51,26 +48,6 @@ from xueji_registry.school_directory import SchoolDirectory
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
-
-
-def _consumes(
-    runtime: ServiceRuntime,
-    spec: TopicSpec,
-    handler: Callable[..., Any],
-    about: str,
-    batch: tuple[int, Callable[..., Any]] | None = None,
-) -> None:
-    """One consumer per topic; with `batch` (size, decoder), up to that many messages at a time."""
-    settings = runtime.settings
-    batching: dict[str, Any] = {"batch": True, "max_records": batch[0], "decoder": batch[1]} if batch else {}
-    runtime.subscriber(
-        settings.topic(spec.name),
-        group_id=settings.group(f"registry.{spec.name}"),
-        auto_offset_reset="earliest",
-        title=f"registry.{spec.name}",
-        description=about,
-        **batching,
-    )(handler)
 
 
 def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
@@ -113,21 +90,33 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
     # A class's verdicts arrive together: completed a batch at a time (numbers are won by unique inserts).
-    about = "Completes pending enrollments (R01, R03, R07, R14)."
-    _consumes(runtime, DEDUPE_VERDICT, on_verdicts, about, batch=(500, decode_verdicts))
-    _consumes(runtime, REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition.")
-    _consumes(runtime, DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14).")
-    _consumes(runtime, TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers.")
+    runtime.consumes(
+        DEDUPE_VERDICT, on_verdicts, group=f"registry.{DEDUPE_VERDICT.name}", batch=Batch(500, decode_verdicts),
+        about="Completes pending enrollments (R01, R03, R07, R14).",
+    )  # fmt: skip
+    runtime.consumes(
+        REGISTRY_ENROLLMENT, on_supplementary_requested, group=f"registry.{REGISTRY_ENROLLMENT.name}",
+        about="R07 numbers, one school per partition.",
+    )  # fmt: skip
+    runtime.consumes(
+        DEDUPE_REVIEW, on_review, group=f"registry.{DEDUPE_REVIEW.name}",
+        about="County review of a possible duplicate settles the record (R14).",
+    )  # fmt: skip
+    runtime.consumes(
+        TRANSFER_CASE, on_transfer_case, group=f"registry.{TRANSFER_CASE.name}",
+        about="Completed, offline-accepted or rolled-back transfers.",
+    )  # fmt: skip
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
-    _consumes(runtime, RULE_EXCEPTION, on_rule_exception, "Exceptions to 'generally' rules for the R51 audit.")
+    runtime.consumes(
+        RULE_EXCEPTION, on_rule_exception, group=f"registry.{RULE_EXCEPTION.name}",
+        about="Exceptions to 'generally' rules for the R51 audit.",
+    )  # fmt: skip
     runtime.publishes(INTERPROVINCE_FILE, StatusFileTransferred)
-    runtime.subscriber(
-        *(settings.topic(t) for t in settings.interprovince_file_topics),
-        group_id=settings.group("registry.interprovince.file.v1"),
-        auto_offset_reset="earliest",
-        title="registry.interprovince.file.v1",
-        description="Status files of students arriving from other provinces (R34).",
-    )(on_status_file)
+    runtime.consumes(
+        INTERPROVINCE_FILE, on_status_file, group=f"registry.{INTERPROVINCE_FILE.name}",
+        topics=settings.interprovince_file_topics,
+        about="Status files of students arriving from other provinces (R34).",
+    )  # fmt: skip
     return runtime
 
 

@@ -86,27 +86,19 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.publishes(TRANSFER_CASE, c.TransferCaseChanged)
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     runtime.publishes(INTERPROVINCE_TRANSFER, InterprovinceMessage)  # type: ignore[arg-type]
-    runtime.subscriber(
-        settings.topic(TRANSFER_DECISION.name),
-        group_id=settings.group("transfer.decision"),
-        auto_offset_reset="earliest",
-        title=f"transfer.{TRANSFER_DECISION.name}",
-        description="Stage decisions from other systems, decided like those made over HTTP (R21, R50).",
-    )(on_decision)
-    runtime.subscriber(
-        *(settings.topic(name) for name in settings.interprovince_inbound_topics),
-        group_id=settings.group("transfer.interprovince"),
-        auto_offset_reset="earliest",
-        title=f"transfer.{INTERPROVINCE_TRANSFER.name}",
-        description="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
-    )(on_interprovince)
-    runtime.subscriber(
-        settings.topic(STUDENT_STATUS.name),
-        group_id=settings.group("transfer.student_status"),
-        auto_offset_reset="earliest",
-        title=f"transfer.{STUDENT_STATUS.name}",
-        description="The registry's record of each student: eligibility facts come from it, not the form (R28).",
-    )(on_student_status)
+    runtime.consumes(
+        TRANSFER_DECISION, on_decision, group="transfer.decision",
+        about="Stage decisions from other systems, decided like those made over HTTP (R21, R50).",
+    )  # fmt: skip
+    runtime.consumes(
+        INTERPROVINCE_TRANSFER, on_interprovince, group="transfer.interprovince",
+        topics=settings.interprovince_inbound_topics,
+        about="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
+    )  # fmt: skip
+    runtime.consumes(
+        STUDENT_STATUS, on_student_status, group="transfer.student_status",
+        about="The registry's record of each student: eligibility facts come from it, not the form (R28).",
+    )  # fmt: skip
     return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime), records)
 
 
