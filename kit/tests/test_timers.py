@@ -152,3 +152,27 @@ async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_bur
             await asyncio.sleep(await scheduler.step(0.5))
     assert sorted(fired) == sorted([f"case-{n}:burst" for n in range(50)] + ["case-50:late"])
     assert all(at >= due for at in fired.values()), "no timer fires before it is due"
+
+
+async def test_r22_an_attempt_claimed_by_a_replica_that_died_is_taken_over_after_the_stale_claim_time(timer_store):
+    await timer_store.arm(_timer(7, datetime.now(UTC) - timedelta(seconds=5)))
+    entered = asyncio.Event()
+
+    async def dies_while_firing(_: Timer) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    dying = asyncio.create_task(
+        TimerScheduler(timer_store, dies_while_firing, lookback_minutes=30).tick(datetime.now(UTC))
+    )
+    await asyncio.wait_for(entered.wait(), 10)
+    dying.cancel()  # the replica died with the attempt claimed and not fired
+    await asyncio.gather(dying, return_exceptions=True)
+    now = datetime.now(UTC)
+    patient, quick = Fired(), Fired()
+    default = TimerScheduler(timer_store, patient, lookback_minutes=30)
+    assert await default.tick(now + timedelta(seconds=10)) == 0  # 60 s by default: not stale yet
+    configured = TimerScheduler(timer_store, quick, lookback_minutes=30, stale_claim=timedelta(seconds=5))
+    await configured.tick(now + timedelta(seconds=10))  # stale after 5 s: a new attempt is due
+    assert await configured.tick(now + timedelta(seconds=11)) == 1
+    assert quick == ["case-7:breach"] and patient == []

@@ -71,7 +71,7 @@ def _notify(isolation: Any, public_key: str, ca: Path, logs: Path) -> Any:
            "XUEJI_JWT_PUBLIC_KEY": public_key, "XUEJI_LOG_FORMAT": "console", "XUEJI_RELAY_INTERVAL_SECONDS": "0.05",
            "XUEJI_WEBHOOK_CA_FILE": str(ca), "XUEJI_WEBHOOK_BACKOFF_SECONDS": "0.5",
            "XUEJI_WEBHOOK_BACKOFF_CAP_SECONDS": "2", "XUEJI_WEBHOOK_TICK_SECONDS": "0.1",
-           "XUEJI_WEBHOOK_TIMEOUT_SECONDS": "3"}  # fmt: skip
+           "XUEJI_WEBHOOK_TIMEOUT_SECONDS": "3", "XUEJI_WEBHOOK_STALE_CLAIM_SECONDS": "6"}  # fmt: skip
     return start_service("notify", free_port(), env, logs)
 
 
@@ -146,7 +146,7 @@ async def test_a_notify_service_killed_while_timers_fire_and_webhooks_deliver_lo
                 watcher.address = server.address
                 recovery = max(recovery, time.monotonic() - killed)
         records = await _records(isolation, traffic.sent)
-        # A delivery claimed by the killed process is taken over after the scheduler's stale-claim time (60 s).
+        # A delivery claimed by the killed process is taken over after the stale-claim time (6 s here, 60 by default).
         found = await _settled(db, records, timeout=240)
         stored = [d async for d in db["notifications"].find({}, {"source_message_id": 1, "kind": 1,
                                                                  "jurisdiction": 1})]  # fmt: skip

@@ -252,8 +252,10 @@ class TimerScheduler:
         concurrency: int = 16,
         ahead_seconds: float = 1.5,
         refresh_seconds: float = 2.0,
+        stale_claim: timedelta = STALE_CLAIM,
     ):
         self._store = store
+        self._stale_claim = stale_claim  # longer than one firing may take, or a slow one is fired twice
         self._concurrency = concurrency
         self._fire = fire
         self._name = name
@@ -380,7 +382,7 @@ class TimerScheduler:
     async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> None:
         """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
         claimed = await self._store.claimed_at(timer_id, attempt)
-        if claimed is not None and now - claimed > STALE_CLAIM:
+        if claimed is not None and now - claimed > self._stale_claim:
             log.warning("timer_claim_stale_retrying", timer_id=timer_id, attempt=attempt)
             await self._store.next_attempt(timer_id, attempt, now, failed=False)
 

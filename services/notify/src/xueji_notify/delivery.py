@@ -45,7 +45,8 @@ class WebhookDeliverer:
         self._timers = timers
         self._events = events
         self._relay = relay
-        self._scheduler = TimerScheduler(timers, self._fire, name=SCHEDULER)
+        stale = timedelta(seconds=settings.webhook_stale_claim_seconds)
+        self._scheduler = TimerScheduler(timers, self._fire, name=SCHEDULER, stale_claim=stale)
         self._client: httpx.AsyncClient | None = None
 
     async def schedule(self, note: Notification) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from xueji_kit.settings import ServiceSettings
 
@@ -22,6 +22,9 @@ class NotifySettings(ServiceSettings):
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_tick_seconds: float = Field(default=1.0, gt=0, description="how often due deliveries are looked for")
+    webhook_stale_claim_seconds: float = Field(
+        default=60.0, gt=0, description="a delivery attempt claimed by a replica that died is tried again after this"
+    )
     webhook_ca_file: Path | None = Field(default=None, description="CA bundle for receivers; default: system CAs")
     webhook_allow_http: bool = Field(default=False, description="development only: accept http:// endpoints")
     smtp_host: str = Field(default="", description="e-mail delivery is off while empty")
@@ -40,3 +43,10 @@ class NotifySettings(ServiceSettings):
     workbench_token_refresh_url: str = Field(
         default="", description="the identity provider's endpoint the page asks for a fresh token before expiry"
     )
+
+    @model_validator(mode="after")
+    def _claims_outlive_an_attempt(self) -> NotifySettings:
+        """A claim taken over while its attempt may still be running would deliver twice at once."""
+        if self.webhook_stale_claim_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("webhook_stale_claim_seconds must exceed webhook_timeout_seconds")
+        return self
