@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xueji_contracts.text import CONTROL, REASON
 
 DEFAULT_LIMIT = 1024 * 1024
+# What a client is told to wait before retrying while the store is away: about one server-selection timeout.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 def _problem(status: int, field: str, reason: str) -> tuple[int, bytes]:
@@ -68,7 +70,7 @@ class BodyGuard:
         declared = headers.get(b"content-length")
         too_big = _problem(413, field, f"larger than {limit // (1024 * 1024) or 1} MB")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._answer(send, *too_big)  # refused before a byte of it is read
+            await answer(send, *too_big)  # refused before a byte of it is read
             return
         is_json = headers.get(b"content-type", b"").split(b";")[0].strip().lower().endswith(b"json")
         if declared is not None and not is_json:
@@ -79,30 +81,32 @@ class BodyGuard:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
+                await self.app(scope, replaying([message], receive), send)
                 return
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > limit:
-                await self._answer(send, *too_big)
+                await answer(send, *too_big)
                 return
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
         problem = _json_problem(body) if is_json and body else None
         if problem is not None:
-            await self._answer(send, *problem)
+            await answer(send, *problem)
             return
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
-
-    @staticmethod
-    async def _answer(send: Send, status: int, body: bytes) -> None:
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await self.app(scope, replaying([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
 
-def _replay(messages: list[Message], then: Receive) -> Receive:
+async def answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A whole answer from a middleware, before (or instead of) the route."""
+    fixed = headers if headers is not None else [(b"content-type", b"application/json")]
+    fixed = [*(h for h in fixed if h[0] != b"content-length"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": fixed})
+    await send({"type": "http.response.body", "body": body})
+
+
+def replaying(messages: list[Message], then: Receive) -> Receive:
     """A receive that gives the messages already read, then whatever the server says next (a disconnect)."""
     pending = list(messages)
 

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_kit.idempotency import KEY_PATTERN, takes_key
+
 
 class FieldProblem(BaseModel):
     """One problem of a request: the field (dotted path), why, and where the field was."""
@@ -83,6 +85,29 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     return found
 
 
+_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeat a request safely (IETF httpapi Idempotency-Key draft): a retry with the same key gets the "
+    "first answer, status and body, with no second effect. Keys are the caller's own (the token's subject). The "
+    "same key with another request answers 422; while the first request with it still runs, 409 with Retry-After.",
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+}
+_KEY_STATUSES = {
+    "409": " Also: the first request with this Idempotency-Key is still running (retry after Retry-After).",
+    "422": " Also: this Idempotency-Key came with a different request before (field `Idempotency-Key`).",
+}
+
+
+def _document_key(operation: dict[str, Any]) -> None:
+    """Every write route takes the header (xueji_kit.idempotency): named once, with its own description."""
+    parameters = [p for p in operation.get("parameters", []) if p.get("name", "").lower() != "idempotency-key"]
+    operation["parameters"] = [*parameters, _KEY_PARAMETER]
+    for status, sentence in _KEY_STATUSES.items():
+        operation["responses"][status]["description"] += sentence
+
+
 def describe_errors(app: FastAPI) -> None:
     """The app's OpenAPI document with the shared error models on every route."""
 
@@ -105,6 +130,8 @@ def describe_errors(app: FastAPI) -> None:
                 for status in _statuses(path, method, operation):
                     model = InvalidRequest if status == "422" else Problem
                     responses[status] = {"description": _SENTENCES[status], **_ref(model)}
+                if takes_key(method, path):
+                    _document_key(operation)
         app.openapi_schema = schema
         return schema
 

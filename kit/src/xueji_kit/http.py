@@ -13,14 +13,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from xueji_kit.edge import BodyGuard
+from xueji_kit.edge import STORE_RETRY_AFTER_SECONDS, BodyGuard
 from xueji_kit.errors import describe_errors
+from xueji_kit.idempotency import IdempotentRetries
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
-# What a client is told to wait before retrying while the store is away: about one server-selection timeout.
-STORE_RETRY_AFTER_SECONDS = 5
 
 
 class CorrelationMiddleware(BaseHTTPMiddleware):
@@ -52,6 +51,7 @@ def allow_cross_origin(app: FastAPI, origins: Sequence[str]) -> None:
 
 
 def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
+    app.add_middleware(IdempotentRetries)  # innermost: sees the body BodyGuard let through, and the route's answer
     app.add_middleware(BodyGuard)  # size, UTF-8 and control characters, before any route reads a body
     app.add_middleware(CorrelationMiddleware)
     describe_errors(app)  # the OpenAPI document names the error answers as the services give them

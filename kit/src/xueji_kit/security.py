@@ -30,19 +30,31 @@ class TokenVerifier:
         """Another system's token (R52): signed like an operator's, naming the subscriber instead of a role."""
         return self._claims(token, SubscriberClaims)
 
+    def subject(self, token: str) -> str | None:
+        """Who signed a valid token (operator or subscriber), or None: the caller an Idempotency-Key belongs to."""
+        if not self._key:
+            return None
+        try:
+            return str(self._decode(token)["sub"])
+        except jwt.InvalidTokenError:
+            return None
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        raw: dict[str, Any] = jwt.decode(
+            token,
+            self._key,
+            algorithms=["EdDSA"],
+            issuer=self._issuer,
+            audience=self._audience,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+        return raw
+
     def _claims(self, token: str, claims: type[Claims]) -> Claims:
         if not self._key:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no token verification key is configured")
         try:
-            raw = jwt.decode(
-                token,
-                self._key,
-                algorithms=["EdDSA"],
-                issuer=self._issuer,
-                audience=self._audience,
-                options={"require": ["exp", "sub", "iss", "aud"]},
-            )
-            return claims.model_validate(raw)
+            return claims.model_validate(self._decode(token))
         except jwt.ExpiredSignatureError:
             raise _unauthorized("token expired") from None
         except jwt.InvalidTokenError as exc:

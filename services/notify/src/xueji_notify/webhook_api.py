@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_contracts.envelope import derive_id
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Document
 from xueji_notify.domain.notification import Kind
@@ -53,20 +55,24 @@ def _public(doc: Document) -> Document:
 
 
 @router.post("", status_code=201, summary="Register an endpoint; the answer carries the signing secret, once")
-async def register(operator: Operator, request: Request, body: WebhookRequest) -> dict[str, Any]:
+async def register(
+    operator: Operator, request: Request, body: WebhookRequest, key: IdempotencyKey = None
+) -> dict[str, Any]:
     jurisdiction = body.jurisdiction or operator.code
     require_jurisdiction(operator, jurisdiction)
     settings: NotifySettings = request.app.state.runtime.settings
     problem = endpoint_problem(body.url, settings.webhook_allow_http, mail_on=bool(settings.smtp_host))
     if problem:
         raise HTTPException(422, [{"field": "url", "reason": problem, "in": "body"}])
+    webhook_id = str(derive_id("webhook", operator.sub, key) if key else uuid.uuid4())
     doc = {
-        "_id": str(uuid.uuid4()), "jurisdiction": jurisdiction, "scope": scope_of(jurisdiction), "url": body.url,
+        "_id": webhook_id, "jurisdiction": jurisdiction, "scope": scope_of(jurisdiction), "url": body.url,
         "kinds": [k.value for k in body.kinds], "description": body.description, "active": True,
         "consent_reference": body.consent_reference,
         "secret": secrets.token_urlsafe(32), "created_by": operator.sub, "created_at": datetime.now(UTC),
     }  # fmt: skip
-    await _store(request).register(doc)
+    # With a key, a retry after a crash that lost the first answer finds the first registration, not a second one.
+    doc = await _store(request).register(doc)
     return _public(doc) | {"secret": doc["secret"], "signing": SIGNING}
 
 

@@ -21,8 +21,11 @@ class WebhookStore:
         await self.webhooks.create_index([("scope", ASCENDING)], name="by_scope")
         await self.deliveries.create_index([("webhook_id", ASCENDING)], name="by_webhook")
 
-    async def register(self, doc: Document) -> None:
-        await self.webhooks.insert_one(doc)
+    async def register(self, doc: Document) -> Document:
+        """The registration as stored: a retry whose id is derived from its Idempotency-Key finds the first one."""
+        if await insert_once(self.webhooks, doc):
+            return doc
+        return await self.webhook(doc["_id"]) or doc
 
     async def webhook(self, webhook_id: str) -> Document | None:
         return await self.webhooks.find_one({"_id": webhook_id})

@@ -11,9 +11,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from xueji_contracts.auth import province_of
 from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_transfer.api.common import (
-    IdempotencyKey,
     TransferId,
     build,
     case_for,
@@ -66,7 +66,8 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
     if not earliest <= applied_at <= now + timedelta(minutes=5):
         reason = f"between {earliest.date().isoformat()} and now: when the school received the application"
         raise HTTPException(422, [{"field": "applied_at", "reason": reason, "in": "body"}])
-    transfer_id = f"tr_{derive_id(operator.code, key).hex if key else uuid.uuid4().hex}"
+    # A key is the caller's own (the token's subject): two clerks of one school never share a case through one.
+    transfer_id = f"tr_{derive_id(operator.code, operator.sub, key).hex if key else uuid.uuid4().hex}"
     exceptions = [await request.app.state.exceptions.load(e) for e in body.exception_ids]
     if None in exceptions:
         unknown = body.exception_ids[exceptions.index(None)]

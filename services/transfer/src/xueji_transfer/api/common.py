@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, HTTPException, Path, Request, status
+from fastapi import HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -17,9 +17,6 @@ from xueji_transfer.domain import OutsideJurisdiction, Refused, TransferApplicat
 from xueji_transfer.service import CaseRefused, TransferService
 
 TransferId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", max_length=200, description="repeat a request safely")
-]
 
 
 def service_of(request: Request) -> TransferService:

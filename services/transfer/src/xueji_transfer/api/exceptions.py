@@ -9,8 +9,9 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.envelope import derive_id
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
-from xueji_transfer.api.common import IdempotencyKey, build, commit_id, service_of
+from xueji_transfer.api.common import build, commit_id, service_of
 from xueji_transfer.domain import Evidence, RecordTimingException, TimingException
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
 from xueji_transfer.api import requests as r
 from xueji_transfer.api.common import (
-    IdempotencyKey,
     TransferId,
     build,
     case_for,
