@@ -258,3 +258,25 @@ async def test_r22_day_records_are_kept_for_the_configured_days_and_pruned_daily
     assert set(again) <= {d["_id"] async for d in store.days.find({"_id": {"$in": again}})}
     await aggregator.run_once(now + timedelta(days=1))
     assert await kept() == set(young) and not [d async for d in store.days.find({"_id": {"$in": again}})]
+
+
+async def test_r22_the_first_round_after_a_start_recounts_every_node_even_on_a_host_just_booted(
+    start_app, isolation, monkeypatch
+):
+    """Issue 15: a notify killed after taking the dirty marks and before writing their recount lost those marks; its
+    successor's first round must sweep every node. It did only when the host had been up longer than the sweep
+    interval (the monotonic clock counts from boot), so a pod started on a fresh node served stale counts for up to
+    15 minutes."""
+    from types import SimpleNamespace
+
+    from xueji_kit.lease import SlotLease
+    from xueji_notify import aggregator as module
+
+    notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60)
+    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    await store.put_node(ev.SCHOOL, {"parent": "350602", "level": "school", "own": {"open": 3}, "total": {"open": 3}})
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: 120.0))  # two minutes after boot
+    lease = SlotLease(store.days.database["leases_first_round_test"], "dashboard", "test")
+    restarted = DashboardAggregator(store, lease, calendar, "35", interval=1, sweep_every=900)
+    await restarted.run_once(datetime.now(UTC))
+    assert (await store.node(ev.SCHOOL))["total"]["open"] == 0  # recounted: the school has no open stage

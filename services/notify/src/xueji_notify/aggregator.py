@@ -46,7 +46,7 @@ class DashboardAggregator:
         self._province = province
         self._interval = interval
         self._sweep_every = sweep_every
-        self._last_sweep = 0.0
+        self._last_sweep: float | None = None  # never: the first round after a start recounts every node
         self._days_kept = days_kept
         self._pruned_on: date | None = None
 
@@ -58,7 +58,9 @@ class DashboardAggregator:
             await self.prune_days(now)
         marks = await self._store.take_dirty(5000)
         nodes = [node for node, _ in marks]
-        if time.monotonic() - self._last_sweep >= self._sweep_every:
+        # A process killed between taking marks and writing their recount lost those marks: its successor's first
+        # round sweeps, however recently the host booted (the monotonic clock starts near 0 then).
+        if self._last_sweep is None or time.monotonic() - self._last_sweep >= self._sweep_every:
             self._last_sweep = time.monotonic()
             nodes += await self._store.all_nodes()
         if not nodes:
