@@ -214,6 +214,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     assert await page.locator("#row-errors tbody tr").count() == 1
     error_row = await page.locator("#row-errors tbody tr").inner_text()
     assert "3" in error_row and "身份证件号" in error_row and "校验码不符" in error_row, error_row
+    # The two good rows' duplicate-check answers arrive on the page without a reload (R01, R14).
+    answered = page.locator("#verdict-counts[data-awaiting='0']")
+    await answered.wait_for(timeout=20_000)
+    assert "全部 2 行已有查重结果" in await answered.inner_text()
     await shoot(page, "upload")
     await page.get_by_label("第 3 行 身份证件号").fill(good_second)
     await page.get_by_role("button", name="重新上传 1 行").click()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from typing import Any
 
 import demo
 import kafka_server
 import keys
-from common import LOCAL, StackError
+from common import LOCAL, StackError, require_free
 from stack import DEFAULT_HTTP_PORTS, SERVICES, Servers, install, start_servers, start_service, wait_ready
 
 
@@ -47,13 +48,14 @@ def run() -> None:
         env = {**servers.env, "XUEJI_JWT_PUBLIC_KEY_FILE": str(public), "XUEJI_LOG_FORMAT": "json"}
         ports = {name: int(os.environ.get(f"XUEJI_{name.upper()}_PORT", DEFAULT_HTTP_PORTS[name])) for name in SERVICES}
         env |= workbench_env(ports, demo.write_school_directory(LOCAL / "run" / "schools.csv"))
+        issuer = start_issuer(ports["notify"], env)
         for name in SERVICES:
             services.append(start_service(name, ports[name], env, LOCAL / "run" / "logs"))
         wait_ready(services)
         loaded = demo.load(services[0].address, LOCAL / "run" / "demo-loaded")
         if loaded:
             print(f"demo province: enrolled {loaded} students in {len(demo.SCHOOLS)} Fujian schools", flush=True)
-        _print_welcome(servers, services)
+        _print_welcome(servers, services, issuer)
         _wait_for_interrupt()
     finally:
         print("\nstopping ...", flush=True)
@@ -84,7 +86,24 @@ def workbench_env(ports: dict[str, int], directory: object) -> dict[str, str]:
     return env
 
 
-def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[type-arg]
+def start_issuer(notify_port: int, env: dict[str, str]) -> Any:
+    """The development token issuer beside the stack: renews a workbench's token before it runs out and trades the
+    printed links' one-time codes for tokens (XUEJI_ISSUER_PORT, default 8105)."""
+    import os
+
+    from issuer import create_issuer, serve_in_thread
+
+    port = int(os.environ.get("XUEJI_ISSUER_PORT", "8105"))
+    require_free(port, "the development token issuer", "XUEJI_ISSUER_PORT")
+    private, public = keys.ensure_keys()
+    app = create_issuer(private.read_text(), public.read_text(), [f"http://127.0.0.1:{notify_port}"])
+    serve_in_thread(app, port)
+    env["XUEJI_WORKBENCH_TOKEN_REFRESH_URL"] = f"http://127.0.0.1:{port}/refresh"
+    env["XUEJI_WORKBENCH_TOKEN_EXCHANGE_URL"] = f"http://127.0.0.1:{port}/exchange"
+    return app
+
+
+def _print_welcome(servers: Servers, services: list, issuer: Any) -> None:  # type: ignore[type-arg]
     print("\nxueji is running (Ctrl-C stops everything):\n")
     for svc in services:
         print(f"  {svc.name:<9} {svc.address}/docs    health {svc.address}/readyz    metrics {svc.address}/metrics")
@@ -92,9 +111,10 @@ def _print_welcome(servers: Servers, services: list) -> None:  # type: ignore[ty
     print(f"  logs      {LOCAL}/run/logs/\n")
     notify = next(svc.address for svc in services if svc.name == "notify")
     print(f"  SLA dashboard (province operator):\n    {notify}/dashboard#token={keys.token('province', '350000')}\n")
-    print("  Workbench (each link signs one operator into a new tab; the token leaves the address bar at once):")
+    print("  Workbench (each link signs one operator in once: it carries a one-time code, not a token;")
+    print("  the token is renewed before it runs out, so a session lasts the working day):")
     for who, role, code in WORKBENCH_USERS:
-        print(f"    {who:<34} {notify}/workbench#token={keys.token(role, code)}")
+        print(f"    {who:<34} {notify}/workbench#code={issuer.state.sign_in_code(role, code)}")
     print(f"    or open {notify}/workbench and paste a token from: make token ROLE=school CODE=3506020001\n")
     print("  a token:  make token ROLE=county CODE=350602\n", flush=True)
 

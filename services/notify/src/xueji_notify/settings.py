@@ -43,6 +43,9 @@ class NotifySettings(ServiceSettings):
     workbench_token_refresh_url: str = Field(
         default="", description="the identity provider's endpoint the page asks for a fresh token before expiry"
     )
+    workbench_token_exchange_url: str = Field(
+        default="", description="where the page trades a sign-in link's one-time code for a token (local stack)"
+    )
 
     @model_validator(mode="after")
     def _claims_outlive_an_attempt(self) -> NotifySettings:

@@ -70,5 +70,6 @@ async def workbench_config(request: Request) -> dict[str, Any]:
     return {
         "apis": {k: v.rstrip("/") for k, v in apis.items()},
         "refresh_url": settings.workbench_token_refresh_url,
+        "exchange_url": settings.workbench_token_exchange_url,
         "policy": _policy(settings.province, file),
     }

@@ -152,6 +152,7 @@
       result.append(el("div", { class: `answer ${badRows.length ? "held" : "ok"}`, dataset: { verdict: badRows.length ? "some_bad" : "all_good" } },
         el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
         el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
+      if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
       if (b.errors.length) {
         const tbody = el("tbody");
         for (const x of b.errors) {

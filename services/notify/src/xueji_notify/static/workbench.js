@@ -118,6 +118,8 @@
     clearTimeout(expiryTimer);
     const exp = (wb.state.claims.exp || 0) * 1000;
     if (!exp) return;
+    $("session").className = "muted";
+    $("session").removeAttribute("role");
     $("session").textContent = wb.t("session_until", { at: new Date(exp).toLocaleTimeString(wb.state.lang, { hour12: false, hour: "2-digit", minute: "2-digit" }) });
     const refreshAt = Math.max(1000, exp - Date.now() - 10 * 60 * 1000); // ten minutes before expiry
     expiryTimer = setTimeout(refresh, Math.min(refreshAt, 2 ** 31 - 1));
@@ -133,7 +135,12 @@
     }
     const left = (wb.state.claims.exp || 0) * 1000 - Date.now();
     if (left <= 0) { signOut("expired"); return; }
-    wb.say(wb.t("session_ending"), "error");
+    // No fresh token: the operator is told, in the bar (it stays through page changes), when to sign in again.
+    const at = new Date(wb.state.claims.exp * 1000).toLocaleTimeString(wb.state.lang, { hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    $("session").textContent = wb.t("session_ending", { at });
+    $("session").className = "ending";
+    $("session").setAttribute("role", "alert");
+    wb.say(wb.t("session_ending", { at }), "error");
     expiryTimer = setTimeout(refresh, Math.min(left, 60000));
   }
   function signOut(reason) {
@@ -308,6 +315,16 @@
     if (fromUrl) {
       sessionStorage.setItem("xueji.token", fromUrl);
       history.replaceState(null, "", location.pathname);
+    }
+    // A sign-in link of the local stack carries a one-time code, not a token: traded once for the token, then spent.
+    const code = hash.get("code");
+    if (code && wb.state.config.exchange_url) {
+      history.replaceState(null, "", location.pathname);
+      try {
+        const res = await fetch(wb.state.config.exchange_url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }), cache: "no-store" });
+        const body = res.ok ? await res.json() : null;
+        if (body && body.token) sessionStorage.setItem("xueji.token", body.token);
+      } catch (e) { /* the sign-in form below says what to do */ }
     }
     const token = sessionStorage.getItem("xueji.token");
     if (token) start(token); else signOut();
