@@ -100,6 +100,21 @@ async def test_r50_signed_in_by_a_one_time_code_and_renewed_before_expiry_with_n
     assert (claims_of(renewed)["sub"], claims_of(renewed)["code"]) == ("t-school", SCHOOL)
     assert "登录有效至" in await page.locator("#session").inner_text()
 
+    # A write whose answer is a 503 is sent once more after Retry-After with the same Idempotency-Key (one action).
+    sent: list[dict[str, str]] = []
+
+    async def away_once(route: Any) -> None:
+        sent.append(route.request.headers)
+        if len(sent) == 1:
+            await route.fulfill(status=503, headers={"Retry-After": "1"}, json={"detail": "store unavailable"})
+        else:
+            await route.continue_()
+
+    await page.route("**/v1/inbox/n-missing/read", away_once)
+    answer = await page.evaluate("window.XUEJI_WB.api('notify', '/v1/inbox/n-missing/read', {method: 'POST'})")
+    assert len(sent) == 2 and sent[0]["idempotency-key"] == sent[1]["idempotency-key"]
+    assert sent[0]["idempotency-key"].startswith("wb-") and answer["status"] == 404
+
     for token in (first, short, renewed):
         assert not any(token.split(".")[2] in u for u in urls)
     assert await page.context.cookies() == []

@@ -169,13 +169,25 @@
     let body;
     if (o.json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(o.json); }
     if (o.form) body = o.form;
-    if (o.key) headers["Idempotency-Key"] = o.key;
-    let res;
-    try {
-      res = await fetch(`${base}${path}${query.toString() ? `?${query}` : ""}`, { method: o.method || (body ? "POST" : "GET"), headers, body, cache: "no-store" });
-    } catch (e) {
-      return { status: 0, ok: false, body: null };
+    const method = o.method || (body ? "POST" : "GET");
+    // Every write is one action with its own Idempotency-Key: if the answer is lost (the network, or the service
+    // briefly away with 503) the page sends the same request once more with the same key, and the service answers
+    // the first outcome instead of doing it twice.
+    if (method !== "GET") headers["Idempotency-Key"] = o.key || `wb-${crypto.randomUUID()}`;
+    const url = `${base}${path}${query.toString() ? `?${query}` : ""}`;
+    let res = null;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        res = await fetch(url, { method, headers, body, cache: "no-store" });
+      } catch (e) {
+        res = null;
+      }
+      const retry = method !== "GET" && !(body instanceof FormData) && (res === null || res.status === 503);
+      if (!retry || attempt === 1) break;
+      const after = Number(res && res.headers.get("retry-after"));
+      await new Promise((ok) => setTimeout(ok, 1000 * Math.min(Number.isFinite(after) && after > 0 ? after : 1, 5)));
     }
+    if (res === null) return { status: 0, ok: false, body: null };
     if (res.status === 401) { signOut("expired"); }
     let parsed = null;
     if (o.blob && res.ok) parsed = await res.blob();
