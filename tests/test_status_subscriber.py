@@ -18,7 +18,6 @@ import pytest
 from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims
 from xueji_contracts.identity import check_character
 from xueji_kit.security import mint_token
-from xueji_registry import records
 from xueji_registry.app import create_app
 from xueji_registry.domain import (
     DuplicateCheck,
@@ -58,7 +57,7 @@ def _student_id(n: int) -> str:
     return f"stu_{n:04d}"
 
 
-async def _change(runtime: Any, n: int, step: int) -> None:
+async def _change(service: Any, n: int, step: int) -> None:
     """The step-th change of student n: enrolled, then abroad and back again and again."""
     at = T0 + timedelta(days=step, minutes=n)  # as in life, not every deadline falls due in the same minute
     if step == 0:
@@ -72,13 +71,13 @@ async def _change(runtime: Any, n: int, step: int) -> None:
         command = RequestChange(operator=CLERK, reason="出国", evidence=ABROAD, details=GoAbroad())
     else:
         command = RequestChange(operator=CLERK, reason="回国", details=ReturnFromAbroad())
-    await records.execute(runtime, _student_id(n), f"{_student_id(n)}:{step}", command, now=at)
+    await service.execute(_student_id(n), f"{_student_id(n)}:{step}", command, now=at)
 
 
-async def _changes(runtime: Any, students: range, steps: range) -> None:
+async def _changes(service: Any, students: range, steps: range) -> None:
     for step in steps:
         for first in range(students.start, students.stop, 20):  # 20 students at once, each stream in order
-            await asyncio.gather(*(_change(runtime, n, step) for n in range(first, min(first + 20, students.stop))))
+            await asyncio.gather(*(_change(service, n, step) for n in range(first, min(first + 20, students.stop))))
 
 
 @pytest.mark.timeout(600)  # 1,000 changes through the store: about a minute alone, several on a busy machine
@@ -87,7 +86,7 @@ async def test_r52_a_late_subscriber_bootstraps_from_the_snapshot_to_the_same_ga
 ):
     example = _subscriber_module()
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
-    runtime = registry.app.state.runtime
+    service = registry.app.state.registry
     servers, prefix = isolation.servers.kafka, isolation.topic_prefix
     subscriber_token = mint_token(signing_keys[0], SubscriberClaims(sub="system", subscriber="exam-registration"))
 
@@ -102,10 +101,10 @@ async def test_r52_a_late_subscriber_bootstraps_from_the_snapshot_to_the_same_ga
                                                     copy=early, repair=fetch, stop=stop))]  # fmt: skip
     try:
         await asyncio.sleep(1.0)
-        await _changes(runtime, range(1, STUDENTS + 1), range(CHANGES_EACH))
+        await _changes(service, range(1, STUDENTS + 1), range(CHANGES_EACH))
         following.append(asyncio.create_task(example.follow(servers, "student-subsidy.bootstrap", prefix=prefix,
                                                             copy=late, repair=fetch, stop=stop)))  # fmt: skip
-        await _changes(runtime, range(1, 11), range(CHANGES_EACH, CHANGES_EACH + 2))  # while it catches up
+        await _changes(service, range(1, 11), range(CHANGES_EACH, CHANGES_EACH + 2))  # while it catches up
 
         def caught_up(copy: Any) -> bool:
             for task in following:  # a subscriber that stopped will not catch up: say why at once
@@ -169,7 +168,7 @@ async def test_r52_the_example_runs_from_the_command_line_as_the_guide_shows(
     import subprocess
 
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
-    await _changes(registry.app.state.runtime, range(1, 4), range(3))
+    await _changes(registry.app.state.registry, range(1, 4), range(3))
     out = tmp_path / "copy.json"
     token = mint_token(signing_keys[0], SubscriberClaims(sub="system", subscriber="exam-registration"))
     command = [sys.executable, str(ROOT / "docs" / "subscriber" / "subscriber.py"), "--bootstrap", isolation.servers.kafka,

@@ -55,7 +55,8 @@ async def test_r02_r54_follow_ups_lost_to_a_crash_after_the_commit_are_done_afte
         created = await first.post("/v1/students", json=PUPIL, headers=clerk)
         assert created.status_code == 202, created.text
         student = created.json()["student_id"]
-        runtime = first.app.state.runtime
+        service = first.app.state.registry
+        runtime = service.runtime
         await wait_for(lambda: _outbox_empty(runtime))  # the dedupe check went out
 
         async def frozen(*_: Any, **__: Any) -> int:
@@ -65,12 +66,12 @@ async def test_r02_r54_follow_ups_lost_to_a_crash_after_the_commit_are_done_afte
             raise Killed
 
         runtime.relay.run_once = frozen  # the process is dead: its relay publishes nothing more
-        monkeypatch.setattr(intake.records, "follow_changes", killed)
+        monkeypatch.setattr(service, "follow_changes", killed)
         answer = unique({"student_id": student})
         verdict = envelop(answer, producer="dedupe", province="35", occurred_at=datetime.now(UTC),
                           correlation_id=uuid.UUID(student.removeprefix("stu_")))  # fmt: skip
         with pytest.raises(Killed):
-            await intake.complete(runtime, runtime.broker.context.get("sequences"), [verdict])
+            await intake.complete(service, [verdict])
         assert await runtime.events.first(student) is not None, "the record was committed before the crash"
         found = await differences(runtime.events)
         assert {d.projection for d in found} == {"school_register", "compliance_timers"}, found
@@ -100,10 +101,9 @@ async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_af
     dedupe_stub: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same for a later commit of a record (records.execute): a transfer within the province moves the record to
+    """The same for a later commit of a record (RegistryService.execute): a transfer within the province moves the record to
     another county's school; the crash comes after the commit, before the register and rosters follow."""
     from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
-    from xueji_registry import records
     from xueji_registry.handlers.transfer_case import on_transfer_case
 
     settings = RegistrySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_registry",
@@ -115,8 +115,9 @@ async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_af
         async with dedupe_stub():
             created = await first.post("/v1/students", json=PUPIL, headers=clerk)
             student = created.json()["student_id"]
-            runtime = first.app.state.runtime
-            await wait_for(lambda: records.load(runtime, student), timeout=45)
+            service = first.app.state.registry
+            runtime = service.runtime
+            await wait_for(lambda: service.load(student), timeout=45)
         await wait_for(lambda: _consistent(runtime.events), timeout=45)
 
         async def frozen(*_: Any, **__: Any) -> int:
@@ -126,13 +127,13 @@ async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_af
             raise Killed
 
         runtime.relay.run_once = frozen
-        monkeypatch.setattr(records, "follow_changes", killed)
+        monkeypatch.setattr(service, "follow_changes", killed)
         case = TransferCaseChanged(transfer_id="tr_crash", outcome=CaseOutcome.COMPLETED, student_id=student,
                                    sending_school=SCHOOL, receiving_school=joined, at=datetime.now(UTC))  # fmt: skip
         message = envelop(case, producer="transfer", province="35", occurred_at=datetime.now(UTC))
         with pytest.raises(Killed):
-            await on_transfer_case(message, runtime)
-        assert (await records.load(runtime, student)).school_code == joined, "the move was committed"
+            await on_transfer_case(message, service)
+        assert (await service.load(student)).school_code == joined, "the move was committed"
         assert any(d.projection == "school_register" for d in await differences(runtime.events))
     monkeypatch.undo()
 

@@ -11,7 +11,6 @@ from registry_driver import published, verdict
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.topics import DEDUPE_VERDICT, dlq
 from xueji_registry.app import create_app
-from xueji_registry.enrollment import recent_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
@@ -86,8 +85,7 @@ async def test_r14_a_verdict_for_a_request_this_replica_does_not_remember_reads_
     registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.2)
     answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
     student_id = answer.json()["student_id"]
-    recent = recent_of(registry.app.state.runtime)
-    assert recent is not None and recent.take(student_id) is not None  # as after a restart, or another replica's
+    assert registry.app.state.registry.recent.take(student_id) is not None  # as after a restart, or another replica's
     async with dedupe_stub():
         record = await wait_for(lambda: _state(registry, token, student_id, "enrolled"))
     assert record["school_code"] == SCHOOL and record["grade"] == 1

@@ -65,7 +65,7 @@ async def test_r54_a_pupil_who_moved_to_another_county_is_a_decrease_at_the_scho
     audit = await registry.get("/v1/audit", headers=_as(token, "county", JOINED[:6]))
     assert audit.status_code == 200 and audit.json()["records_audited"] == 1, audit.text  # R51: where it is now
 
-    register = registry.app.state.runtime.broker.context.get("school_register")
+    register = registry.app.state.registry.register
     await register.collection.drop()  # a database from before the register existed
     assert await register.rebuild_if_empty() >= 1
     assert await register.rebuild_if_empty() == 0  # only when empty

@@ -19,8 +19,6 @@ from registry_driver import published
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
 from xueji_contracts.topics import STUDENT_STATUS, STUDENT_STATUS_SNAPSHOT
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import records
 from xueji_registry.app import create_app
 from xueji_registry.domain import (
     AbsenceDropout,
@@ -56,6 +54,7 @@ from xueji_registry.domain import (
     Term,
 )
 from xueji_registry.domain.record_changes import ChangeKeyInfo
+from xueji_registry.service import RegistryService
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
@@ -84,16 +83,16 @@ def _person(sequence: int) -> StudentIdentity:
 
 
 class Student:
-    """One record driven through the registry's own write path (records.execute) at chosen moments."""
+    """One record driven through the registry's own write path (RegistryService.execute) at chosen moments."""
 
-    def __init__(self, runtime: ServiceRuntime, student_id: str) -> None:
-        self.runtime, self.student_id, self.commits = runtime, student_id, 0
+    def __init__(self, service: RegistryService, student_id: str) -> None:
+        self.service, self.student_id, self.commits = service, student_id, 0
         self.school = SCHOOL
 
     async def do(self, command: Any, days: int = 0) -> None:
         self.commits += 1
-        await records.execute(
-            self.runtime, self.student_id, f"{self.student_id}:{self.commits}", command, now=T0 + timedelta(days=days)
+        await self.service.execute(
+            self.student_id, f"{self.student_id}:{self.commits}", command, now=T0 + timedelta(days=days)
         )
 
     async def enroll(self, segment: Segment, grade: int, outcome: DuplicateOutcome = DuplicateOutcome.CLEAR) -> None:
@@ -109,7 +108,7 @@ class Student:
         await self.do(RequestChange(operator=by, reason="申请", evidence=_evidence(*kinds), details=details), days)
 
     async def review(self, days: int = 0, approve: bool = True, by: OperatorClaims | None = None) -> None:
-        state = await records.load(self.runtime, self.student_id)
+        state = await self.service.load(self.student_id)
         assert state is not None and state.pending, state
         by = by or OperatorClaims(sub="county-1", role=Role.COUNTY, code=self.school[:6])
         change_id = state.pending[-1].change_id
@@ -117,7 +116,7 @@ class Student:
 
 
 @contextlib.asynccontextmanager
-async def registry(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterator[ServiceRuntime]:
+async def registry(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterator[RegistryService]:
     """A registry replica on the test's store and topics; leaving the block stops it (a restart is a new block)."""
     settings = RegistrySettings(
         **isolation.settings_env(), mongodb_database=f"{isolation.database}_registry",
@@ -125,7 +124,7 @@ async def registry(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterat
     )  # fmt: skip
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        yield app.state.runtime
+        yield app.state.registry
 
 
 def _arrival(student_id: str, source: str, grade: int) -> Arrival:
@@ -134,9 +133,9 @@ def _arrival(student_id: str, source: str, grade: int) -> Arrival:
                    source=source)  # fmt: skip
 
 
-async def _live_every_kind_of_change(runtime: ServiceRuntime) -> dict[str, list[str]]:
+async def _live_every_kind_of_change(service: RegistryService) -> dict[str, list[str]]:
     """Drive one record (or more) through each kind of change; returns the kinds expected per student, in order."""
-    a = Student(runtime, "stu-001")
+    a = Student(service, "stu-001")
     await a.enroll(Segment.PRIMARY, 3)
     await a.ask(Suspend(cause=SuspensionCause.ILLNESS, term=SchoolTerm(school_year=2024, term=Term.FIRST)), *ILLNESS)
     await a.review(days=3)
@@ -153,7 +152,7 @@ async def _live_every_kind_of_change(runtime: ServiceRuntime) -> dict[str, list[
     await a.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER, days=520)
     await a.review(days=521)
     county = OperatorClaims(sub="county-2", role=Role.COUNTY, code="350603")
-    state = await records.load(runtime, a.student_id)
+    state = await service.load(a.student_id)
     assert state is not None
     checks = RecordNationalChecks(operator=county, reason="全国查重", change_id=state.pending[-1].change_id,
                                   duplicate_check=CheckOutcome.PASSED, identity_comparison=CheckOutcome.PASSED)  # fmt: skip
@@ -167,33 +166,33 @@ async def _live_every_kind_of_change(runtime: ServiceRuntime) -> dict[str, list[
     await a.ask(Death(date_of_death=(T0 + timedelta(days=578)).date()), E.DEATH_CERTIFICATE, days=580)
     await a.review(days=581)
 
-    b = Student(runtime, "stu-002")
+    b = Student(service, "stu-002")
     await b.enroll(Segment.JUNIOR, 9)
     numbering = SchoolNumbering(county="06", township="03", school="12")
     await b.ask(Graduate(graduation_year=2025, numbering=numbering, certificate_sequence=2), E.GRADUATION_ROSTER,
                 days=280)  # fmt: skip
     await b.review(days=285)
-    c = Student(runtime, "stu-003")
+    c = Student(service, "stu-003")
     await c.enroll(Segment.SENIOR, 12)
     await c.ask(Complete(), E.COMPLETION_ROSTER, days=280)
-    d = Student(runtime, "stu-004")
+    d = Student(service, "stu-004")
     await d.enroll(Segment.SENIOR, 11)
     await d.ask(Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 10)))
-    e = Student(runtime, "stu-005")
+    e = Student(service, "stu-005")
     await e.enroll(Segment.PRIMARY, 3)
     await e.do(RecordTransferOut(operator=COUNTY, reason="跨省转学", transfer_id="tr-2", receiving_school="4301020001"),
                days=20)  # fmt: skip
-    f = Student(runtime, "stu-006")
+    f = Student(service, "stu-006")
     await f.enroll(Segment.PRIMARY, 3)
     await f.ask(DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE, days=30)
     await f.review(by=MINISTRY, days=40)
-    g = Student(runtime, "stu-007")
+    g = Student(service, "stu-007")
     await g.enroll(Segment.PRIMARY, 3, DuplicateOutcome.POSSIBLE)
     await g.review(approve=False, days=5)
-    h = Student(runtime, "stu-008")
+    h = Student(service, "stu-008")
     await h.enroll(Segment.PRIMARY, 3, DuplicateOutcome.POSSIBLE)
     await h.review(days=5)
-    i = Student(runtime, "stu-009")
+    i = Student(service, "stu-009")
     tr = OperatorClaims(sub="transfer-service", role=Role.COUNTY, code="350602")
     await i.do(RecordTransferIn(operator=tr, reason="线下接收", transfer_id="tr-3", receiving_school=SCHOOL,
                                 arrival=_arrival("stu-009", "paper_form", 4)), days=10)  # fmt: skip
@@ -224,8 +223,8 @@ def _by_student(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
 async def test_r52_every_kind_of_change_is_one_message_with_before_after_effective_date_and_gapless_sequence(
     isolation, signing_keys
 ):
-    async with registry(isolation, signing_keys) as runtime:
-        expected = await _live_every_kind_of_change(runtime)
+    async with registry(isolation, signing_keys) as service:
+        expected = await _live_every_kind_of_change(service)
         total = sum(len(kinds) for kinds in expected.values())
         messages = await published(isolation.servers.kafka, isolation.topic(STUDENT_STATUS.name),
                                    lambda found: len(found) >= total, timeout=60)  # fmt: skip
@@ -270,13 +269,13 @@ async def test_r52_every_kind_of_change_is_one_message_with_before_after_effecti
 
 
 async def test_r52_sequence_numbers_have_no_gaps_across_a_registry_restart(isolation, signing_keys):
-    async with registry(isolation, signing_keys) as runtime:
-        a = Student(runtime, "stu-011")
+    async with registry(isolation, signing_keys) as service:
+        a = Student(service, "stu-011")
         await a.enroll(Segment.PRIMARY, 3)
         await a.ask(GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT, days=10)
         await published(isolation.servers.kafka, isolation.topic(STUDENT_STATUS.name), lambda f: len(f) >= 2)
-    async with registry(isolation, signing_keys) as runtime:  # a new process: nothing kept in memory
-        a.runtime = runtime
+    async with registry(isolation, signing_keys) as service:  # a new process: nothing kept in memory
+        a.service = service
         await a.ask(ReturnFromAbroad(), days=20)
         await a.do(RecordTransferIn(operator=OperatorClaims(sub="t", role=Role.COUNTY, code="350603"), reason="转学",
                                     transfer_id="tr-9", receiving_school=OTHER_SCHOOL), days=30)  # fmt: skip

@@ -4,7 +4,6 @@ Run: uvicorn xueji_registry.app:create_app --factory"""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from fastapi import FastAPI
 
@@ -30,27 +29,29 @@ from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.timers import TimerStore
 from xueji_registry.allocation import Sequences
+from xueji_registry.annual_rosters import AnnualRosters
 from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.compliance_due import still_due_now
+from xueji_registry.domain.compliance import Deadline
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.enrollment import RecentRequests
 from xueji_registry.follow_ups import CommitFollower
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
 from xueji_registry.handlers.review import on_review
+from xueji_registry.handlers.rule_exception import on_rule_exception
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.identity_views import IdentityViews
 from xueji_registry.province import load_province_policy
-from xueji_registry.rule_exceptions import on_rule_exception
 from xueji_registry.school_directory import SchoolDirectory
 from xueji_registry.school_register import SchoolRegister
+from xueji_registry.service import RegistryService
 from xueji_registry.settings import RegistrySettings
 from xueji_registry.supplementary import SupplementaryRequested
 
 
-def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
+def wire(settings: RegistrySettings | None = None) -> RegistryService:
     settings = settings or RegistrySettings()
     # The province policy first: a policy file with a mistake stops the start, naming the field and the reason.
     rules = RegistryRules.from_policy(load_province_policy(settings))
@@ -59,31 +60,39 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
         title="xueji registry",
         description="Student status records: enrollment, numbers, lifecycle, permanent history.",
     )
-    runtime.broker.context.set_global("registry_rules", rules)
     sequences = Sequences(runtime.db)
-    runtime.startup_hooks.append(sequences.ensure_indexes)
     register = SchoolRegister(runtime.db, runtime.events)
-    runtime.startup_hooks += [register.ensure_indexes, register.rebuild_if_empty]
-    runtime.broker.context.set_global("school_register", register)
     views = IdentityViews(runtime.db)
-    runtime.startup_hooks.append(views.ensure_indexes)
-    runtime.broker.context.set_global("identity_views", views)
     timers = TimerStore(runtime.db)
-    compliance = ComplianceDeadlines(
-        runtime, timers, partial(still_due_now, runtime), interval_seconds=settings.scheduler_interval_seconds
+
+    async def still_due(deadline: Deadline) -> bool:
+        return await still_due_now(service, deadline)
+
+    compliance = ComplianceDeadlines(runtime, timers, still_due, interval_seconds=settings.scheduler_interval_seconds)
+    rosters = AnnualRosters(runtime, compliance, rules, FollowedHere())
+    service = RegistryService(
+        runtime,
+        settings,
+        rules,
+        sequences=sequences,
+        register=register,
+        identity_views=views,
+        compliance=compliance,
+        rosters=rosters,
     )
-    runtime.startup_hooks.append(timers.upgrade)
-    runtime.broker.context.set_global("compliance", compliance)
+    runtime.broker.context.set_global("registry", service)  # handlers take it as Context("registry")
+    runtime.startup_hooks += [
+        sequences.ensure_indexes,
+        register.ensure_indexes,
+        register.rebuild_if_empty,
+        views.ensure_indexes,
+        timers.upgrade,
+    ]
     if settings.scheduler_enabled:
         runtime.background.append(compliance.run_forever)
     runtime.publishes(REGISTRY_COMPLIANCE, ComplianceDeadlineChanged)
     # Every commit's follow-ups are also driven from the committed streams, so a crash never loses them.
-    here = FollowedHere()
-    runtime.broker.context.set_global("followed_here", here)
-    runtime.relay.followers.append(CommitFollower(runtime, register, compliance, here))
-    runtime.broker.context.set_global("runtime", runtime)
-    runtime.broker.context.set_global("sequences", sequences)
-    runtime.broker.context.set_global("recent_requests", RecentRequests())
+    runtime.relay.followers.append(CommitFollower(service))
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
     runtime.publishes(STUDENT_STATUS_SNAPSHOT, StudentStatusSnapshot)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
@@ -117,15 +126,20 @@ def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
         topics=settings.interprovince_file_topics,
         about="Status files of students arriving from other provinces (R34).",
     )  # fmt: skip
-    return runtime
+    return service
+
+
+def build_runtime(settings: RegistrySettings | None = None) -> ServiceRuntime:
+    """The wired runtime (the AsyncAPI document is generated from its broker)."""
+    return wire(settings).runtime
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings)
-    app = runtime.http_app(routers)
-    settings_used: RegistrySettings = runtime.settings  # type: ignore[assignment]
-    app.state.school_directory = SchoolDirectory.load(settings_used.school_directory_file)
-    app.state.compliance = runtime.broker.context.get("compliance")  # tests drive time with .tick(now)
+    service = wire(settings)
+    app = service.runtime.http_app(routers)
+    app.state.registry = service
+    app.state.school_directory = SchoolDirectory.load(service.settings.school_directory_file)
+    app.state.compliance = service.compliance  # tests drive time with .tick(now)
     app.state.bulk_writing = asyncio.Semaphore(bulk.WRITING_AT_ONCE)  # class uploads writing at once
     app.state.bulk_parsing = asyncio.Semaphore(bulk.PARSING_AT_ONCE)  # and reading their sheets at once
     app.state.body_limits = {bulk.PATH: bulk.BODY_LIMIT}

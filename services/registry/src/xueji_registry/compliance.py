@@ -84,7 +84,6 @@ class ComplianceDeadlines:
         self.store = store
         self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
         self._interval = timedelta(seconds=interval_seconds)
-        self.rosters_opened: set[str] = set()  # annual rosters this process knows are open (R54)
 
     def messages(self, before: StudentStatus | None, after: StudentStatus) -> list[Outgoing]:
         """Opened and met, published in the same commit as the change that opened or met them."""
@@ -137,16 +136,3 @@ class ComplianceDeadlines:
 
     async def run_forever(self) -> None:
         await self.scheduler.run_forever(self._interval)
-
-
-def deadlines_of(runtime: ServiceRuntime) -> ComplianceDeadlines | None:
-    """The registry's compliance deadlines, when the runtime was wired with them (app.build_runtime)."""
-    found = runtime.broker.context.get("compliance")
-    return found if isinstance(found, ComplianceDeadlines) else None
-
-
-def compliance_of(runtime: ServiceRuntime) -> ComplianceDeadlines:
-    """The same, for the registry's own request paths (rosters), which always run in a wired runtime."""
-    found = deadlines_of(runtime)
-    assert found is not None, "the registry runtime arms the compliance deadlines"
-    return found

@@ -4,14 +4,14 @@ check to `ComplianceDeadlines`, so no import runs back."""
 
 from __future__ import annotations
 
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import annual_rosters, graduation_rosters, records
+from xueji_registry import graduation_rosters
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, still_due
+from xueji_registry.service import RegistryService
 
 
-async def still_due_now(runtime: ServiceRuntime, deadline: Deadline) -> bool:
+async def still_due_now(service: RegistryService, deadline: Deadline) -> bool:
     if deadline.kind is DeadlineKind.ANNUAL_ROSTER:
-        return not await annual_rosters.submitted(runtime, deadline.subject_id)
+        return not await service.rosters.submitted(deadline.subject_id)
     if deadline.kind is DeadlineKind.GRADUATION_ROSTER:
-        return await graduation_rosters.awaits_review(runtime, deadline.subject_id, deadline.occurrence)
-    return still_due(deadline.kind, await records.load(runtime, deadline.subject_id))
+        return await graduation_rosters.awaits_review(service, deadline.subject_id, deadline.occurrence)
+    return still_due(deadline.kind, await service.load(deadline.subject_id))

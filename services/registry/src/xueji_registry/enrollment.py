@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,10 +14,10 @@ from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, NewStream, Outgoing
 from xueji_registry.domain import BasicInfo, Gender, Segment, StudentIdentity
 from xueji_registry.domain.person import checked_id_number
+from xueji_registry.service import RegistryService
 
 
 class EnrollmentRequest(BaseModel):
@@ -66,30 +65,6 @@ class EnrollmentRequest(BaseModel):
         return Segment.PRIMARY if self.grade <= 6 else Segment.JUNIOR if self.grade <= 9 else Segment.SENIOR
 
 
-class RecentRequests:
-    """The enrollment requests this replica stored lately, by student id. The verdict completing one usually comes
-    back within seconds, to this replica, and reading the request back from the store would cost a lookup per
-    student of a class; a verdict for a request stored elsewhere (another replica, before a restart) reads it."""
-
-    def __init__(self, size: int = 20_000) -> None:
-        self.size = size
-        self._requested: OrderedDict[str, Document] = OrderedDict()
-
-    def keep(self, student_id: str, requested: Document) -> None:
-        self._requested[student_id] = requested
-        while len(self._requested) > self.size:
-            self._requested.popitem(last=False)
-
-    def take(self, student_id: str) -> Document | None:
-        return self._requested.pop(student_id, None)
-
-
-def recent_of(runtime: ServiceRuntime) -> RecentRequests | None:
-    """The registry's recent requests, when the runtime was wired with them (app.build_runtime)."""
-    found = runtime.broker.context.get("recent_requests")
-    return found if isinstance(found, RecentRequests) else None
-
-
 def pending_stream(student_id: str) -> str:
     return f"enrollment:{student_id}"
 
@@ -100,7 +75,7 @@ def student_of(correlation_id: uuid.UUID) -> str:
 
 
 def _request(
-    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID, now: datetime
+    province: str, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID, now: datetime
 ) -> NewStream:
     """The pending record of one enrollment and the dedupe check it asks for (R01, R14)."""
     student_id = student_of(correlation)
@@ -115,9 +90,7 @@ def _request(
         household_register=body.basic.household_register,
         purpose=CheckPurpose.CREATION,
     )
-    message = envelop(
-        check, producer="registry", province=runtime.settings.province, occurred_at=now, correlation_id=correlation
-    )
+    message = envelop(check, producer="registry", province=province, occurred_at=now, correlation_id=correlation)
     event = {
         "type": "EnrollmentRequested",
         "at": now.isoformat(),
@@ -130,7 +103,7 @@ def _request(
 
 
 async def request_enrollment(
-    runtime: ServiceRuntime, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
+    service: RegistryService, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
 ) -> tuple[str, bool]:
     """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
 
@@ -138,8 +111,8 @@ async def request_enrollment(
     same correlation stores and asks nothing. Returns the student id and whether this call stored the request."""
     correlation = correlation or uuid.uuid4()
     now = datetime.now(UTC)
-    new = _request(runtime, body, operator, correlation, now)
-    stored = await runtime.events.append(
+    new = _request(service.province, body, operator, correlation, now)
+    stored = await service.events.append(
         commit_id=new.commit_id,
         aggregate_id=new.aggregate_id,
         version=1,
@@ -147,31 +120,30 @@ async def request_enrollment(
         outgoing=new.outgoing,
         now=now,
     )
-    runtime.relay.nudge()
-    if stored and (recent := recent_of(runtime)) is not None:
-        recent.keep(student_of(correlation), new.events[0])
+    service.runtime.relay.nudge()
+    if stored:
+        service.recent.keep(student_of(correlation), new.events[0])
     return student_of(correlation), stored
 
 
 async def request_enrollments(
-    runtime: ServiceRuntime, requests: list[tuple[EnrollmentRequest, uuid.UUID]], operator: OperatorClaims
+    service: RegistryService, requests: list[tuple[EnrollmentRequest, uuid.UUID]], operator: OperatorClaims
 ) -> list[tuple[str, bool]]:
     """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all."""
     now = datetime.now(UTC)
-    streams = [_request(runtime, b, operator, c, now) for b, c in requests]
-    stored = await runtime.events.start_many(streams, now)
-    runtime.relay.nudge()
-    if (recent := recent_of(runtime)) is not None:
-        for (_, correlation), stream, new in zip(requests, streams, stored, strict=True):
-            if new:
-                recent.keep(student_of(correlation), stream.events[0])
+    streams = [_request(service.province, b, operator, c, now) for b, c in requests]
+    stored = await service.events.start_many(streams, now)
+    service.runtime.relay.nudge()
+    for (_, correlation), stream, new in zip(requests, streams, stored, strict=True):
+        if new:
+            service.recent.keep(student_of(correlation), stream.events[0])
     return [(student_of(c), new) for (_, c), new in zip(requests, stored, strict=True)]
 
 
-async def record_refusal(runtime: ServiceRuntime, student_id: str, commit_id: str, refusal: dict[str, Any]) -> None:
+async def record_refusal(service: RegistryService, student_id: str, commit_id: str, refusal: dict[str, Any]) -> None:
     """The request ends refused (R01 duplicate or another rule); kept in the pending stream as history."""
     event = {"type": "EnrollmentRefused", "at": datetime.now(UTC).isoformat(), **refusal}
-    await decide_and_save(runtime.events, pending_stream(student_id), commit_id, lambda _: Decision(events=[event]))
+    await decide_and_save(service.events, pending_stream(student_id), commit_id, lambda _: Decision(events=[event]))
 
 
 def pending_view(student_id: str, commits: list[Document]) -> dict[str, Any]:

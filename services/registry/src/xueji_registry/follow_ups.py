@@ -16,30 +16,25 @@ from datetime import datetime
 from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
-from xueji_kit.followed import FollowedHere
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
-from xueji_registry import annual_rosters
-from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import annual_roster, graduation_review
 from xueji_registry.domain.periods import school_year_of
-from xueji_registry.province import rules_of
-from xueji_registry.school_register import SchoolRegister
+from xueji_registry.service import RegistryService
 
 LOADING_AT_ONCE = 16
 Change = tuple[StudentStatus | None, StudentStatus]
 
 
 class CommitFollower:
-    def __init__(
-        self, runtime: ServiceRuntime, register: SchoolRegister, compliance: ComplianceDeadlines, here: FollowedHere
-    ) -> None:
-        self.runtime = runtime
-        self.register = register
-        self.compliance = compliance
-        self.here = here
+    def __init__(self, service: RegistryService) -> None:
+        self.events = service.events
+        self.register = service.register
+        self.compliance = service.compliance
+        self.rosters = service.rosters
+        self.rules = service.rules
+        self.here = service.here
 
     async def __call__(self, entries: list[Document]) -> None:
         versions: dict[str, set[int]] = defaultdict(set)
@@ -52,7 +47,7 @@ class CommitFollower:
 
         async def load(aggregate: str) -> list[Document]:
             async with gate:
-                return await self.runtime.events.load(aggregate)
+                return await self.events.load(aggregate)
 
         names = list(versions)
         streams = dict(zip(names, await asyncio.gather(*(load(a) for a in names)), strict=True))
@@ -89,14 +84,14 @@ class CommitFollower:
         await self.register.settle_many(settled)
         await self.compliance.follow_many(changes)
         for school, year in sorted(rosters):
-            await annual_rosters.ensure_open(self.runtime, school, year)
+            await self.rosters.ensure_open(school, year)
 
     async def _annual_roster(self, commits: list[Document], followed: set[int]) -> None:
         for commit in commits:
             if int(commit["version"]) not in followed:
                 continue
             for event in commit["events"]:
-                months = rules_of(self.runtime).roster_months  # R54: the province policy's
+                months = self.rules.roster_months  # R54: the province policy's
                 deadline = annual_roster(str(event.get("school_code")), int(event.get("school_year", 0)), months)
                 if event.get("type") == "roster_opened":
                     await self.compliance.arm(deadline)

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from xueji_kit.followed import FollowedHere
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import commit_key
 
 
-def followed_here(runtime: ServiceRuntime, commits: Iterable[tuple[str, int]]) -> None:
+def followed_here(here: FollowedHere, commits: Iterable[tuple[str, int]]) -> None:
     """Tell the follower that the follow-ups of these commits (aggregate, version) are done."""
-    found = runtime.broker.context.get("followed_here")
-    if isinstance(found, FollowedHere):
-        found.add(commit_key(aggregate, version) for aggregate, version in commits)
+    here.add(commit_key(aggregate, version) for aggregate, version in commits)

@@ -16,12 +16,11 @@ from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, Regist
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing, insert_once
-from xueji_registry import records
 from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
 from xueji_registry.domain.event_base import CheckOutcome
 from xueji_registry.domain.numbers import NumberKind, formal_number, kind_of
+from xueji_registry.service import RegistryService
 
 NAMESPACE = uuid.UUID("9b6f3c1e-2d4a-4f8e-a1c7-5e3b9d0f6a21")
 CHUNK = 500
@@ -58,10 +57,10 @@ def _question(state: StudentStatus) -> CheckRequested:
     )
 
 
-async def start(runtime: ServiceRuntime, operator: OperatorClaims, code: str, school_year: int) -> dict[str, Any]:
+async def start(service: RegistryService, operator: OperatorClaims, code: str, school_year: int) -> dict[str, Any]:
     batch_id = f"{school_year}-{code}"
-    students = [s for s in await records.records_under(runtime, code) if eligible(s)]
-    requests = runtime.db["gbatch_requests"]
+    students = [s for s in await service.records_under(code) if eligible(s)]
+    requests = service.runtime.db["gbatch_requests"]
     now = datetime.now(UTC)
     for start_at in range(0, len(students), CHUNK):
         chunk = students[start_at : start_at + CHUNK]
@@ -69,7 +68,7 @@ async def start(runtime: ServiceRuntime, operator: OperatorClaims, code: str, sc
         for state in chunk:
             correlation = uuid.uuid5(NAMESPACE, f"{batch_id}/{state.student_id}")
             await insert_once(requests, {"_id": str(correlation), "batch_id": batch_id, "student_id": state.student_id})
-            message = envelop(_question(state), producer="registry", province=runtime.settings.province,
+            message = envelop(_question(state), producer="registry", province=service.province,
                               occurred_at=now, correlation_id=correlation)  # fmt: skip
             outgoing.append(Outgoing(DEDUPE_CHECK.name, str(correlation), message))
         asked = {"type": "asked", "students": [s.student_id for s in chunk], "by": operator.sub, "at": now.isoformat()}
@@ -78,13 +77,13 @@ async def start(runtime: ServiceRuntime, operator: OperatorClaims, code: str, sc
         def decide(_: list[Document], e: Document = asked, o: list[Outgoing] = outgoing) -> Decision:
             return Decision([e], o)
 
-        await decide_and_save(runtime.events, _stream(batch_id), commit, decide)
-    runtime.relay.nudge()
-    return await report(runtime, batch_id)
+        await decide_and_save(service.events, _stream(batch_id), commit, decide)
+    service.runtime.relay.nudge()
+    return await report(service, batch_id)
 
 
-async def report(runtime: ServiceRuntime, batch_id: str) -> dict[str, Any]:
-    events = [e for c in await runtime.events.load(_stream(batch_id)) for e in c["events"]]
+async def report(service: RegistryService, batch_id: str) -> dict[str, Any]:
+    events = [e for c in await service.events.load(_stream(batch_id)) for e in c["events"]]
     asked = list(dict.fromkeys(s for e in events if e["type"] == "asked" for s in e["students"]))
     outcomes = {e["student_id"]: e for e in events if e["type"] in {"issued", "held"}}
     return {
@@ -100,15 +99,13 @@ async def report(runtime: ServiceRuntime, batch_id: str) -> dict[str, Any]:
     }
 
 
-async def on_answer(runtime: ServiceRuntime, correlation: uuid.UUID, verdict: VerdictGiven) -> bool:
+async def on_answer(service: RegistryService, correlation: uuid.UUID, verdict: VerdictGiven) -> bool:
     """The national answer for a batch question: issue or hold. False when the answer is not a batch's."""
-    asked: Document | None = await runtime.db["gbatch_requests"].find_one({"_id": str(correlation)})
+    asked: Document | None = await service.runtime.db["gbatch_requests"].find_one({"_id": str(correlation)})
     if asked is None:
         return False
     register = verdict.population_register
-    batch = OperatorClaims(
-        sub=f"g-batch-{asked['batch_id']}", role=Role.PROVINCE, code=f"{runtime.settings.province}0000"
-    )
+    batch = OperatorClaims(sub=f"g-batch-{asked['batch_id']}", role=Role.PROVINCE, code=f"{service.province}0000")
     command = IssueFormalNumber(
         operator=batch,
         reason=f"spring G-number batch {asked['batch_id']}: {verdict.reason_en}",
@@ -118,10 +115,10 @@ async def on_answer(runtime: ServiceRuntime, correlation: uuid.UUID, verdict: Ve
     outcome: dict[str, Any] = {"type": "issued", "student_id": asked["student_id"], "reason": "issued"}
     try:
         commit = f"gbatch:{correlation}"
-        await records.execute(runtime, asked["student_id"], commit, command, correlation_id=correlation)
+        await service.execute(asked["student_id"], commit, command, correlation_id=correlation)
     except RegistryError as exc:
         outcome = {"type": "held", "student_id": asked["student_id"], "reason": f"{exc.rule}: {exc.reason}"}
     await decide_and_save(
-        runtime.events, _stream(asked["batch_id"]), f"outcome:{asked['student_id']}", lambda _: Decision([outcome])
+        service.events, _stream(asked["batch_id"]), f"outcome:{asked['student_id']}", lambda _: Decision([outcome])
     )
     return True

@@ -18,10 +18,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.registry import ComplianceState
 from xueji_contracts.messages.status import StatusState
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
-from xueji_registry import records
-from xueji_registry.compliance import compliance_of
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.compliance import Deadline, graduation_review
@@ -30,7 +27,7 @@ from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.status_changes import Graduate
-from xueji_registry.followed import followed_here
+from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import numbering_of
 
 GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval
@@ -61,8 +58,8 @@ def status_of(history: list[Document]) -> tuple[RosterStatus, Document | None, D
     return status, submission, review
 
 
-async def history_of(runtime: ServiceRuntime, stream: str) -> list[Document]:
-    return [e for c in await runtime.events.load(stream) for e in c["events"]]
+async def history_of(service: RegistryService, stream: str) -> list[Document]:
+    return [e for c in await service.events.load(stream) for e in c["events"]]
 
 
 def _actor(operator: OperatorClaims) -> dict[str, str]:
@@ -70,7 +67,7 @@ def _actor(operator: OperatorClaims) -> dict[str, str]:
 
 
 async def submit(
-    runtime: ServiceRuntime,
+    service: RegistryService,
     operator: OperatorClaims,
     roster: GraduationRoster,
     reason: str,
@@ -89,7 +86,7 @@ async def submit(
     }
 
     stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
-    compliance = compliance_of(runtime)
+    compliance = service.compliance
     opened: list[Deadline] = []
 
     def decide(history: list[Document]) -> Decision:
@@ -102,11 +99,11 @@ async def submit(
         opened[:] = [deadline]
         return Decision([entry], [compliance.message(deadline, ComplianceState.OPENED)])
 
-    saved = await decide_and_save(runtime.events, stream, f"submitted:{uuid.uuid4()}", decide)
+    saved = await decide_and_save(service.events, stream, f"submitted:{uuid.uuid4()}", decide)
     if saved.stored and opened:
         await compliance.arm(opened[0])  # the county bureau's task, overdue when the graduation window closes
-        followed_here(runtime, [(stream, saved.version)])
-    runtime.relay.nudge()
+        service.followed([(stream, saved.version)])
+    service.runtime.relay.nudge()
     return entry
 
 
@@ -119,27 +116,27 @@ def _deadline_of(submission: Document, stream: str, number: int) -> Deadline:
     return graduation_review(stream, roster["school_code"], int(roster["graduation_year"]), number)
 
 
-async def awaits_review(runtime: ServiceRuntime, stream: str, submission: str) -> bool:
+async def awaits_review(service: RegistryService, stream: str, submission: str) -> bool:
     """For the scheduler at the deadline: is this submission of the roster still waiting for the bureau?"""
-    history = await history_of(runtime, stream)
+    history = await history_of(service, stream)
     status, _, _ = status_of(history)
     return status is RosterStatus.SUBMITTED and str(_submissions(history)) == submission
 
 
 async def review(
-    runtime: ServiceRuntime, stream: str, reviewer: OperatorClaims, approve: bool, reason: str
+    service: RegistryService, stream: str, reviewer: OperatorClaims, approve: bool, reason: str
 ) -> dict[str, Any]:
     """The county bureau's decision on the submitted roster; approving graduates everyone on it. Approving an
     approved roster again resumes graduations an interruption left undone."""
-    history = await history_of(runtime, stream)
+    history = await history_of(service, stream)
     status, submission, latest = status_of(history)
     if status is RosterStatus.APPROVED and approve and submission is not None:
-        return await _graduate_all(runtime, stream, submission, reviewer)
+        return await _graduate_all(service, stream, submission, reviewer)
     if status is not RosterStatus.SUBMITTED:
         raise _nothing_to_review(status, latest)
     assert submission is not None  # a submitted roster has its submission
     submissions = _submissions(history)
-    compliance = compliance_of(runtime)
+    compliance = service.compliance
     deadline = _deadline_of(submission, stream, submissions)  # this submission's review task
     event = {
         "type": "graduation_roster_approved" if approve else "graduation_roster_returned",
@@ -156,17 +153,17 @@ async def review(
         met = compliance.message(deadline, ComplianceState.MET)
         return Decision([{**event, "sha256": submission["sha256"]}], [met])
 
-    saved = await decide_and_save(runtime.events, stream, f"reviewed:{submissions}", decide)
+    saved = await decide_and_save(service.events, stream, f"reviewed:{submissions}", decide)
     if saved.stored:
         await compliance.disarm(deadline)
-        followed_here(runtime, [(stream, saved.version)])
-        runtime.relay.nudge()
-    status, submission, latest = status_of(await history_of(runtime, stream))
+        service.followed([(stream, saved.version)])
+        service.runtime.relay.nudge()
+    status, submission, latest = status_of(await history_of(service, stream))
     wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED
     if status is not wanted:  # another reviewer decided this submission first
         raise _nothing_to_review(status, latest)
     if approve and submission is not None:
-        return await _graduate_all(runtime, stream, submission, reviewer)
+        return await _graduate_all(service, stream, submission, reviewer)
     return {"status": status.value, "graduated": [], "not_graduated": []}
 
 
@@ -187,7 +184,7 @@ def graduated_count(history: list[Document]) -> int | None:
 
 
 async def _graduate_all(
-    runtime: ServiceRuntime, stream: str, submission: Document, reviewer: OperatorClaims
+    service: RegistryService, stream: str, submission: Document, reviewer: OperatorClaims
 ) -> dict[str, Any]:
     roster = GraduationRoster.model_validate(submission["roster"])
     school = OperatorClaims.model_validate(submission["operator"])
@@ -196,7 +193,7 @@ async def _graduate_all(
 
     async def one(line: GraduateLine) -> tuple[GraduateLine, str | None]:
         async with gate:
-            return line, await _graduate(runtime, roster, line, school, reviewer, evidence)
+            return line, await _graduate(service, roster, line, school, reviewer, evidence)
 
     results = await asyncio.gather(*(one(line) for line in roster.graduates))
     graduated = [line.student_id for line, problem in results if problem is None]
@@ -205,12 +202,12 @@ async def _graduate_all(
     outcome = {"type": "graduation_roster_outcome", "graduated": len(graduated), "not_graduated": not_graduated,
                "at": datetime.now(UTC).isoformat()}  # fmt: skip
     commit = f"outcome:{len(graduated)}:{len(not_graduated)}"  # a resumption that changed nothing adds nothing
-    await decide_and_save(runtime.events, stream, commit, lambda _: Decision([outcome]))
+    await decide_and_save(service.events, stream, commit, lambda _: Decision([outcome]))
     return {"status": RosterStatus.APPROVED.value, "graduated": graduated, "not_graduated": not_graduated}
 
 
 async def _graduate(
-    runtime: ServiceRuntime,
+    service: RegistryService,
     roster: GraduationRoster,
     line: GraduateLine,
     school: OperatorClaims,
@@ -227,8 +224,8 @@ async def _graduate(
     why = f"on the {roster.graduation_year} graduation roster, place {line.sequence}"
     try:
         request = RequestChange(operator=school, reason=why, evidence=(evidence,), details=details)
-        await records.execute(runtime, line.student_id, f"{commit}:request", request)
-        state = await records.load(runtime, line.student_id)
+        await service.execute(line.student_id, f"{commit}:request", request)
+        state = await service.load(line.student_id)
         pending = next((p for p in state.pending if p.kind is ChangeKind.GRADUATE), None) if state else None
         if pending is not None:
             approval = ReviewChange(
@@ -238,10 +235,10 @@ async def _graduate(
                 change_id=pending.change_id,
                 approve=True,
             )
-            await records.execute(runtime, line.student_id, f"{commit}:approve", approval)
+            await service.execute(line.student_id, f"{commit}:approve", approval)
     except RegistryError as exc:
         return f"{exc.rule}: {exc.reason}"
-    state = await records.load(runtime, line.student_id)
+    state = await service.load(line.student_id)
     numbered = line.certificate_number is None or (state is not None and state.certificate(line.certificate_number))
     if state is None or state.state is not StatusState.GRADUATED or not numbered:
         now = state.state.value if state else "missing"

@@ -12,7 +12,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.division import Division
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 
 
@@ -46,8 +45,3 @@ class IdentityViews:
         query = {"school_code": {"$regex": f"^{jurisdiction_prefix(code)}"}}
         found = self.collection.find(query, {"_id": 0}).sort([("viewed_at", ASCENDING), ("_id", ASCENDING)])
         return [doc async for doc in found.limit(limit)]
-
-
-def identity_views_of(runtime: ServiceRuntime) -> IdentityViews | None:
-    found = runtime.broker.context.get("identity_views")
-    return found if isinstance(found, IdentityViews) else None

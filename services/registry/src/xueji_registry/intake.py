@@ -25,9 +25,7 @@ from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.messages.status import StatusState
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import ConcurrencyConflict, Document, NewStream
-from xueji_registry import records
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import (
     AssignSupplementaryNumber,
@@ -42,9 +40,8 @@ from xueji_registry.domain import (
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.enrollment import EnrollmentRequest, pending_stream, recent_of, record_refusal, student_of
-from xueji_registry.followed import followed_here
-from xueji_registry.province import rules_of
+from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import numbering_of, school_operator
 
 log = structlog.get_logger("registry.intake")
@@ -87,53 +84,53 @@ class Decided:
     events: list[Any]
 
 
-async def complete(runtime: ServiceRuntime, sequences: Sequences, verdicts: list[Envelope[VerdictGiven]]) -> None:
+async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> None:
     """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review."""
     now = datetime.now(UTC)
-    rules = rules_of(runtime)
-    waiting = [p for p in await _pending(runtime, verdicts) if await _not_refused_as_duplicate(runtime, p)]
-    counters = await _counters(sequences, waiting)
+    rules = service.rules
+    waiting = [p for p in await _pending(service, verdicts) if await _not_refused_as_duplicate(service, p)]
+    counters = await _counters(service.sequences, waiting)
     decided: list[Decided] = []
     for pending, counter in zip(waiting, counters, strict=True):
         try:
             state, events = handle(_enroll(pending, counter), None, now, rules)
         except RegistryError as exc:
-            await _refuse(runtime, pending, exc)
+            await _refuse(service, pending, exc)
             continue
         assert state is not None, "enrolling decides a record"
         decided.append(Decided(pending, state, list(events)))
     if rules.layout is not None:  # R07: a province whose policy sets no layout gives no supplementary number
-        await _number(sequences, decided, now, rules)
+        await _number(service.sequences, decided, now, rules)
     streams = [
-        NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(runtime, d))
+        NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(service, d))
         for d in decided
     ]
     try:
-        await runtime.events.start_many(streams, now)
+        await service.events.start_many(streams, now)
     except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as it is
         for stream in streams:
             try:
-                await runtime.events.start_many([stream], now)
+                await service.events.start_many([stream], now)
             except ConcurrencyConflict:
                 log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
     # At once, so the records are found right away; the relay's follower does the same from the commits, so a crash
     # before this line delays these follow-ups and never loses them (follow_ups).
-    await records.follow_changes(runtime, [(None, d.state) for d in decided], now)
-    followed_here(runtime, [(d.state.student_id, 1) for d in decided])
-    runtime.relay.nudge()
+    await service.follow_changes([(None, d.state) for d in decided], now)
+    service.followed([(d.state.student_id, 1) for d in decided])
+    service.runtime.relay.nudge()
 
 
-async def _pending(runtime: ServiceRuntime, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
+async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
     """Each verdict's request: kept by this replica since it stored it, or read from its pending stream."""
     gate = asyncio.Semaphore(LOADING_AT_ONCE)
-    recent = recent_of(runtime)
+    recent = service.recent
 
     async def load(verdict: Envelope[VerdictGiven]) -> Document | None:
         student_id = student_of(verdict.correlation_id)
-        if recent is not None and (requested := recent.take(student_id)) is not None:
+        if (requested := recent.take(student_id)) is not None:
             return requested
         async with gate:
-            first = await runtime.events.first(pending_stream(student_id))
+            first = await service.events.first(pending_stream(student_id))
         return None if first is None else first["events"][0]
 
     found = []
@@ -145,7 +142,7 @@ async def _pending(runtime: ServiceRuntime, verdicts: list[Envelope[VerdictGiven
     return found
 
 
-async def _not_refused_as_duplicate(runtime: ServiceRuntime, pending: Pending) -> bool:
+async def _not_refused_as_duplicate(service: RegistryService, pending: Pending) -> bool:
     """R01: a duplicate ends the request, refused, naming the record the person has."""
     check = as_check(pending.verdict.payload)
     if check.outcome is not DuplicateOutcome.DUPLICATE:
@@ -155,14 +152,14 @@ async def _not_refused_as_duplicate(runtime: ServiceRuntime, pending: Pending) -
         "reason": "this person already has a status record",
         "existing_student_id": check.existing_student_id,
     }
-    await record_refusal(runtime, pending.student_id, pending.commit_id, refusal)
+    await record_refusal(service, pending.student_id, pending.commit_id, refusal)
     return False
 
 
-async def _refuse(runtime: ServiceRuntime, pending: Pending, exc: RegistryError) -> None:
+async def _refuse(service: RegistryService, pending: Pending, exc: RegistryError) -> None:
     existing = exc.existing if isinstance(exc, DuplicateStatus) else None
     refusal = {"rule": exc.rule, "reason": exc.reason, "field": exc.field, "existing_student_id": existing}
-    await record_refusal(runtime, pending.student_id, pending.commit_id, refusal)
+    await record_refusal(service, pending.student_id, pending.commit_id, refusal)
 
 
 async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:
@@ -223,6 +220,6 @@ async def _number(sequences: Sequences, decided: list[Decided], now: datetime, r
             d.state, d.events = state, d.events + list(events)
 
 
-def _messages(runtime: ServiceRuntime, d: Decided) -> list[Any]:
+def _messages(service: RegistryService, d: Decided) -> list[Any]:
     correlation: uuid.UUID = d.pending.verdict.correlation_id
-    return records.messages_of(runtime, None, d.state, public_changes(None, d.events, 0), correlation)
+    return service.messages_of(None, d.state, public_changes(None, d.events, 0), correlation)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import structlog
 
 from xueji_contracts.policy import PolicyError, ProvincePolicy, load_policy
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.settings import ServiceSettings
-from xueji_registry.domain.rules import DEFAULT_RULES, RegistryRules
 
 
 def load_province_policy(settings: ServiceSettings) -> ProvincePolicy:
@@ -24,9 +22,3 @@ def load_province_policy(settings: ServiceSettings) -> ProvincePolicy:
             "policy_provincial_rules_unset", province=policy.code, unset=list(unset)
         )
     return policy
-
-
-def rules_of(runtime: ServiceRuntime) -> RegistryRules:
-    """The rules the runtime was wired with (app.build_runtime); the national defaults for a bare runtime."""
-    found = runtime.broker.context.get("registry_rules")
-    return found if isinstance(found, RegistryRules) else DEFAULT_RULES

@@ -10,9 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from faststream import Context
-
-from xueji_contracts.envelope import Envelope, envelop
+from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import RULE_EXCEPTION
 from xueji_kit.runtime import ServiceRuntime
@@ -47,17 +45,6 @@ def exception_messages(province: str, before: StudentStatus | None, after: Stude
         message = envelop(payload, producer="registry", province=province, occurred_at=datetime.now(UTC))
         outgoing.append(Outgoing(RULE_EXCEPTION.name, after.student_id, message))
     return outgoing
-
-
-async def on_rule_exception(
-    message: Envelope[RuleExceptionRecorded], runtime: ServiceRuntime = Context("runtime")
-) -> None:
-    """Keep the exception for the audit (idempotent: the same exception id is the same document)."""
-    p = message.payload
-    doc = p.model_dump(mode="json")
-    doc["occurred_at"] = p.occurred_at
-    doc["scopes"] = sorted({p.jurisdiction, *([p.school_code] if p.school_code else [])})
-    await runtime.db[COLLECTION].update_one({"_id": p.exception_id}, {"$set": doc}, upsert=True)
 
 
 async def exceptions_under(runtime: ServiceRuntime, code: str) -> list[Document]:

@@ -3,7 +3,7 @@ batch) start here instead of reading every event commit of the province.
 
 A projection of the status records, one document per student (`_id` = student id) with its current school and
 every school it has been at (and its current name, for a school's search by name), written when a record starts,
-changes school or is renamed (records.execute) and again from the committed streams by the relay's follower
+changes school or is renamed (RegistryService.execute) and again from the committed streams by the relay's follower
 (follow_ups), so a crash between a commit and its entry here delays the entry, never loses it. It only says where to
 look: each record found is replayed from its own stream, and the replayed state decides. Rebuilt from the events when
 the collection is empty (a database from before it existed, or after a restore without it).
@@ -20,7 +20,6 @@ import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, EventStore, insert_many_once
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
@@ -109,9 +108,3 @@ class SchoolRegister:
                 await self.collection.update_one({"_id": state.student_id}, {"$set": update}, upsert=True)
         log.info("school_register_rebuilt", students=len(streams))
         return len(streams)
-
-
-def register_of(runtime: ServiceRuntime) -> SchoolRegister | None:
-    """The registry's school register, when the runtime was wired with it (app.build_runtime)."""
-    found = runtime.broker.context.get("school_register")
-    return found if isinstance(found, SchoolRegister) else None

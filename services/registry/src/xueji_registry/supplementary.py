@@ -11,11 +11,9 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.topics import REGISTRY_ENROLLMENT
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import SchoolNumbering, StudentStatus
-from xueji_registry.province import rules_of
-from xueji_registry.records import Extra
+from xueji_registry.service import Extra, RegistryService
 
 
 class SupplementaryRequested(BaseModel):
@@ -40,13 +38,13 @@ def school_operator(school_code: str) -> OperatorClaims:
     return OperatorClaims(sub="registry", role=Role.SCHOOL, code=school_code)
 
 
-def request_supplementary(runtime: ServiceRuntime, school_year: int, correlation_id: uuid.UUID | None) -> Extra:
+def request_supplementary(service: RegistryService, school_year: int, correlation_id: uuid.UUID | None) -> Extra:
     """Once a record is enrolled without a supplementary number, ask for one (through the outbox)."""
 
     def extra(after: StudentStatus) -> list[Outgoing]:
         if after.state is not StatusState.ENROLLED or after.segment in after.supplementary_numbers:
             return []
-        if rules_of(runtime).layout is None:
+        if service.rules.layout is None:
             return []  # R07: the province's policy sets no supplementary number
         payload = SupplementaryRequested(
             student_id=after.student_id, school_code=after.school_code, school_year=school_year
@@ -54,7 +52,7 @@ def request_supplementary(runtime: ServiceRuntime, school_year: int, correlation
         message = envelop(
             payload,
             producer="registry",
-            province=runtime.settings.province,
+            province=service.province,
             occurred_at=datetime.now(UTC),
             correlation_id=correlation_id,
         )

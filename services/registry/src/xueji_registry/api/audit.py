@@ -18,14 +18,12 @@ from openpyxl.styles import Font
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.api.subscribers import status_subscribers
 from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
 from xueji_registry.exports import safe_row
 from xueji_registry.feed_recipients import feed_recipients
-from xueji_registry.identity_views import identity_views_of
-from xueji_registry.records import records_under
 from xueji_registry.rule_exceptions import audit_row, exceptions_under
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -83,13 +81,12 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
     code = jurisdiction or operator.code
     require_jurisdiction(operator, code, at_least=Role.SCHOOL)
     now = datetime.now(UTC)
-    runtime = runtime_of(request)
-    records = await records_under(runtime, code)
+    service = service_of(request)
+    records = await service.records_under(code)
     rows = _rows(records, now.astimezone(CST).date())
     counts = {p.value: sum(1 for r in rows if r["problem"] == p.value) for p in Problem}
     # RULES "Exceptions": every exception to a "generally" rule (R08, R27, R40, ...) recorded in the jurisdiction.
-    exceptions = [audit_row(doc) for doc in await exceptions_under(runtime, code)]
-    views = identity_views_of(runtime)
+    exceptions = [audit_row(doc) for doc in await exceptions_under(service.runtime, code)]
     return {
         "jurisdiction": code,
         "generated_at": now.isoformat(),
@@ -101,9 +98,9 @@ async def _audit(request: Request, operator: Operator, jurisdiction: str | None)
         "exceptions": exceptions,
         "exceptions_by_rule": dict(sorted(Counter(e["rule"] for e in exceptions).items())),
         # R52: every time a full ID number of a record here was shown, by whom and when.
-        "identity_views": await views.under(code) if views is not None else [],
+        "identity_views": await service.identity_views.under(code),
         # R52: the systems that receive the public status feed, their consent, and what the brokers saw them read.
-        "status_feed_recipients": await feed_recipients(runtime, status_subscribers(request)),
+        "status_feed_recipients": await feed_recipients(service.runtime, status_subscribers(request)),
     }
 
 

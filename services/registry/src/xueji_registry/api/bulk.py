@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.bulk import Checked, FileProblem, check, read_table, row_correlation, summary
 from xueji_registry.enrollment import request_enrollments
 
@@ -52,12 +52,12 @@ async def bulk_enroll(
             checked = await asyncio.to_thread(_checked, file.filename or "", content, school_code, school_year)
     except FileProblem as exc:
         raise _unreadable(str(exc)) from None
-    runtime = runtime_of(request)
+    service = service_of(request)
     outcomes = []
     async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
             asked = [(body, row_correlation(body)) for _, body in rows]
-            requested = await request_enrollments(runtime, asked, operator)
+            requested = await request_enrollments(service, asked, operator)
             outcomes += [(row, student_id, new) for (row, _), (student_id, new) in zip(rows, requested, strict=True)]
     return summary(checked, outcomes)

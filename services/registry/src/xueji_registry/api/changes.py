@@ -12,8 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
-from xueji_registry import records
-from xueji_registry.api.common import http_error, runtime_of, unknown_student
+from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import (
     ChangeDetails,
     CompleteStatusFile,
@@ -58,15 +57,15 @@ async def _run(
     command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordException,
     key: str | None = None,
 ) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    state = await records.load(runtime, student_id)
+    service = service_of(request)
+    state = await service.load(student_id)
     if state is None or not command.operator.covers(state.school_code):
         raise unknown_student(student_id)  # an outsider hears what a missing record answers, nothing more (R50)
     try:
-        saved = await records.execute(runtime, student_id, commit_of(command, student_id, key), command)
+        saved = await service.execute(student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:
         raise http_error(exc) from None
-    state = await records.load(runtime, student_id)
+    state = await service.load(student_id)
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
@@ -118,7 +117,7 @@ async def record_exception(
         certificate_number=body.certificate_number,
     )
     answer = await _run(request, student_id, command, key)
-    state = await records.load(runtime_of(request), student_id)
+    state = await service_of(request).load(student_id)
     assert state is not None
     granted = state.exceptions[-1]
     return {**answer, "exception_id": granted.exception_id, "rule": granted.rule, "clause": granted.clause.value}

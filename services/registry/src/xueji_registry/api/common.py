@@ -1,4 +1,4 @@
-"""What every registry route shares: the runtime, the answer for a record the operator may not see, and how a
+"""What every registry route shares: the service, the answer for a record the operator may not see, and how a
 refusal of the domain becomes a 403 / 404 / 409 / 422 naming the rule."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 
-from xueji_kit.runtime import ServiceRuntime
 from xueji_registry.domain import (
     DuplicateStatus,
     IllegalTransition,
@@ -16,11 +15,12 @@ from xueji_registry.domain import (
     RegistryError,
     UnknownRecord,
 )
+from xueji_registry.service import RegistryService
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
+def service_of(request: Request) -> RegistryService:
+    service: RegistryService = request.app.state.registry
+    return service
 
 
 def unknown_student(student_id: str) -> HTTPException:

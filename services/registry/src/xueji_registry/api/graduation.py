@@ -11,16 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.status import StatusState
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry import graduation_rosters, records
-from xueji_registry.api.common import runtime_of
+from xueji_registry import graduation_rosters
+from xueji_registry.api.common import service_of
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose
 from xueji_registry.domain.periods import Segment
 from xueji_registry.graduation_rosters import RosterStatus
-from xueji_registry.province import rules_of
+from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import numbering_of
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
@@ -36,9 +35,9 @@ def _refused(exc: Refused, code: int = status.HTTP_409_CONFLICT) -> HTTPExceptio
 async def _compose(
     request: Request, school_code: str, year: int, segment: Segment, left_off: dict[str, str]
 ) -> GraduationRoster:
-    found = await records.records_under(runtime_of(request), school_code)
+    found = await service_of(request).records_under(school_code)
     try:
-        layout = rules_of(runtime_of(request)).layout
+        layout = service_of(request).rules.layout
         return compose(found, school_code, year, segment, left_off, numbering_of(school_code), layout)
     except Refused as exc:
         raise _refused(exc, 422) from None
@@ -49,9 +48,9 @@ async def show(
     school_code: School, graduation_year: Year, segment: Segment, operator: Operator, request: Request
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
-    runtime = runtime_of(request)
+    service = service_of(request)
     stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    history = await graduation_rosters.history_of(runtime, stream)
+    history = await graduation_rosters.history_of(service, stream)
     state, submission, review = graduation_rosters.status_of(history)
     if submission is None:
         draft = await _compose(request, school_code, graduation_year, segment, {})
@@ -66,17 +65,17 @@ async def show(
     }
     if state is RosterStatus.APPROVED:
         counted = graduation_rosters.graduated_count(history)
-        answer["graduated"] = counted if counted is not None else await _graduated_on(runtime, submission)
+        answer["graduated"] = counted if counted is not None else await _graduated_on(service, submission)
     return answer
 
 
-async def _graduated_on(runtime: ServiceRuntime, submission: dict[str, Any]) -> int:
+async def _graduated_on(service: RegistryService, submission: dict[str, Any]) -> int:
     """An approval under way (or interrupted) has no outcome yet: count the graduates in their records."""
     gate = asyncio.Semaphore(16)
 
     async def graduated(student_id: str) -> bool:
         async with gate:
-            record = await records.load(runtime, student_id)
+            record = await service.load(student_id)
         return record is not None and record.state is StatusState.GRADUATED
 
     found = await asyncio.gather(*(graduated(line["student_id"]) for line in submission["roster"]["graduates"]))
@@ -113,7 +112,7 @@ async def submit(
     left_off = {line.student_id: line.reason for line in body.left_off}
     roster = await _compose(request, school_code, graduation_year, segment, left_off)
     try:
-        entry = await graduation_rosters.submit(runtime_of(request), operator, roster, body.reason, body.evidence)
+        entry = await graduation_rosters.submit(service_of(request), operator, roster, body.reason, body.evidence)
     except Refused as exc:
         raise _refused(exc) from None
     return {"rule": "R46", "status": RosterStatus.SUBMITTED.value, "roster": entry["roster"], "sha256": entry["sha256"]}
@@ -140,7 +139,7 @@ async def review(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "R46: the county bureau of the school approves its roster")
     stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
     try:
-        outcome = await graduation_rosters.review(runtime_of(request), stream, operator, body.approve, body.reason)
+        outcome = await graduation_rosters.review(service_of(request), stream, operator, body.approve, body.reason)
     except Refused as exc:
         raise _refused(exc) from None
     return {"rule": "R46", **outcome}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.formal_numbers import report, start
 
 router = APIRouter(prefix="/v1", tags=["numbers"])
@@ -27,7 +27,7 @@ class BatchBody(BaseModel):
 async def start_batch(body: BatchBody, operator: Operator, request: Request) -> dict[str, Any]:
     code = body.jurisdiction or operator.code
     require_jurisdiction(operator, code, at_least=Role.COUNTY)
-    return await start(runtime_of(request), operator, code, body.school_year)
+    return await start(service_of(request), operator, code, body.school_year)
 
 
 @router.get(
@@ -38,4 +38,4 @@ async def batch_report(batch_id: str, operator: Operator, request: Request) -> d
     if not code:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id}")
     require_jurisdiction(operator, code, at_least=Role.COUNTY)
-    return await report(runtime_of(request), batch_id)
+    return await report(service_of(request), batch_id)

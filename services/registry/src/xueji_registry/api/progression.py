@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry import records
-from xueji_registry.api.common import http_error, runtime_of
+from xueji_registry.api.common import http_error, service_of
 from xueji_registry.domain import RegisterFreshman, RegistryError, Segment
 from xueji_registry.domain.periods import school_year_start
 from xueji_registry.supplementary import request_supplementary
@@ -47,8 +46,8 @@ async def register_freshman(
             status.HTTP_403_FORBIDDEN, f"a freshman registration (R07) is for a school operator, not {operator.role}"
         )
     require_jurisdiction(operator, body.school_code)
-    runtime = runtime_of(request)
-    if await records.load(runtime, student_id) is None:
+    service = service_of(request)
+    if await service.load(student_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no student {student_id}")
     command = RegisterFreshman(
         operator=operator,
@@ -58,12 +57,12 @@ async def register_freshman(
         grade=body.grade,
         admitted_on=body.admitted_on or school_year_start(body.school_year),
     )
-    extra = request_supplementary(runtime, body.school_year, None)
+    extra = request_supplementary(service, body.school_year, None)
     try:
-        saved = await records.execute(runtime, student_id, f"http:{uuid.uuid4()}", command, extra=extra)
+        saved = await service.execute(student_id, f"http:{uuid.uuid4()}", command, extra=extra)
     except RegistryError as exc:
         raise http_error(exc) from None
-    state = await records.load(runtime, student_id)
+    state = await service.load(student_id)
     assert state is not None
     return {
         "student_id": student_id,

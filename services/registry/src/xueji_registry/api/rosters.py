@@ -10,14 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry import annual_rosters
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
-from xueji_registry.province import rules_of
-from xueji_registry.records import streams_ever_at
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
 School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code")]
@@ -25,15 +22,15 @@ Year = Annotated[int, Path(ge=2000, le=2099, description="the school year by the
 
 
 async def _compose(request: Request, school_code: str, school_year: int) -> AnnualRoster:
-    return compose(school_code, school_year, await streams_ever_at(runtime_of(request), school_code))
+    return compose(school_code, school_year, await service_of(request).streams_ever_at(school_code))
 
 
 @router.get("/rosters/annual/{school_code}/{school_year}", summary="R54: the school year's annual rosters")
 async def show(school_code: School, school_year: Year, operator: Operator, request: Request) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     roster = await _compose(request, school_code, school_year)
-    deadline = annual_roster(school_code, school_year, rules_of(runtime_of(request)).roster_months)
-    submission = await annual_rosters.submission_of(runtime_of(request), school_code, school_year)
+    deadline = annual_roster(school_code, school_year, service_of(request).rules.roster_months)
+    submission = await service_of(request).rosters.submission_of(school_code, school_year)
     return {
         **roster.model_dump(mode="json"),
         "counts": roster.counts,
@@ -63,6 +60,6 @@ async def submit(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "R54: the school submits its own rosters")
     roster = await _compose(request, school_code, school_year)
     try:
-        return await annual_rosters.submit(runtime_of(request), operator, roster, body.reason, body.evidence)
+        return await service_of(request).rosters.submit(operator, roster, body.reason, body.evidence)
     except Refused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, {"rule": exc.rule, "reason": exc.reason, "field": None}) from None

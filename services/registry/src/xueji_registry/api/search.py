@@ -12,10 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry import records
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.domain import public_view
-from xueji_registry.school_register import register_of
 
 router = APIRouter(prefix="/v1", tags=["students"])
 MOST = 20  # a name search is for picking one student: more hits mean the clerk types more of the name
@@ -29,11 +27,11 @@ async def search(
     name: Annotated[str, Query(min_length=1, max_length=50, description="part of the student's name")],
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school)
-    runtime = runtime_of(request)
-    register = register_of(runtime)
-    assert register is not None, "the registry runtime keeps the school register"
+    service = service_of(request)
+    register = service.register
+    assert register is not None, "the registry service keeps the school register"
     ids = await register.named(school, name.strip(), MOST + 1)
-    found = await asyncio.gather(*(records.load(runtime, i) for i in ids[:MOST]))
+    found = await asyncio.gather(*(service.load(i) for i in ids[:MOST]))
     # The register says where to look; the replayed record decides (it may have left the school meanwhile).
     students = [
         public_view(state).model_dump(mode="json") | {"name": state.identity.name}

@@ -12,34 +12,32 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.identity import mask_in_document
 from xueji_kit.idempotency import IdempotencyKey, key_reused
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry import records
-from xueji_registry.api.common import runtime_of, unknown_student
+from xueji_registry.api.common import service_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.enrollment import EnrollmentRequest, pending_stream, pending_view, request_enrollment
-from xueji_registry.identity_views import identity_views_of
+from xueji_registry.service import RegistryService, history_entries
 
 router = APIRouter(prefix="/v1", tags=["students"])
 
 
-async def _current(runtime: ServiceRuntime, student_id: str) -> tuple[str, dict[str, Any]]:
+async def _current(service: RegistryService, student_id: str) -> tuple[str, dict[str, Any]]:
     """(school code, view) of a record, or of its pending enrollment; 404 when neither exists."""
-    state = await records.load(runtime, student_id)
+    state = await service.load(student_id)
     if state is not None:
         view = public_view(state).model_dump(mode="json")
         view["pending_changes"] = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
         return state.school_code, view
-    commits = await runtime.events.load(pending_stream(student_id))
+    commits = await service.events.load(pending_stream(student_id))
     if not commits:
         raise unknown_student(student_id)
     return commits[0]["events"][0]["request"]["school_code"], pending_view(student_id, commits)
 
 
-async def _visible(runtime: ServiceRuntime, student_id: str, operator: OperatorClaims) -> dict[str, Any]:
+async def _visible(service: RegistryService, student_id: str, operator: OperatorClaims) -> dict[str, Any]:
     """The view of a record the operator's jurisdiction holds. Outside it, the answer a missing record gets: who
     may look is settled before anything about the record is said (R50)."""
-    school, view = await _current(runtime, student_id)
+    school, view = await _current(service, student_id)
     if not operator.covers(school):
         raise unknown_student(student_id)
     return view
@@ -53,16 +51,16 @@ async def enroll(
     A retry with the same Idempotency-Key is the same request: it stores and asks nothing, and gets the answer the
     first one has now."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
-    runtime = runtime_of(request)
+    service = service_of(request)
     correlation = derive_id("http", "enroll", operator.sub, key) if key else None
-    student_id, stored = await request_enrollment(runtime, body, operator, correlation)
+    student_id, stored = await request_enrollment(service, body, operator, correlation)
     if not stored:
-        first = (await runtime.events.load(pending_stream(student_id)))[0]["events"][0]["request"]
+        first = (await service.events.load(pending_stream(student_id)))[0]["events"][0]["request"]
         if first != body.model_dump(mode="json"):
             raise key_reused()
-    wait = getattr(runtime.settings, "enrollment_wait_seconds", 2.0)
+    wait = service.settings.enrollment_wait_seconds
     for _ in range(int(wait / 0.05)):
-        _, view = await _current(runtime, student_id)
+        _, view = await _current(service, student_id)
         if view["state"] == "refused":
             raise HTTPException(status.HTTP_409_CONFLICT, view)
         if view["state"] != "awaiting_duplicate_check":
@@ -74,16 +72,16 @@ async def enroll(
 
 @router.get("/students/{student_id}", summary="A student's current status (masked numbers)")
 async def show(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    return await _visible(runtime_of(request), student_id, operator)
+    return await _visible(service_of(request), student_id, operator)
 
 
 @router.get("/students/{student_id}/history", summary="Every recorded change of one student (R12), numbers masked")
 async def history(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    await _visible(runtime, student_id, operator)
-    commits = await runtime.events.load(pending_stream(student_id)) + await runtime.events.load(student_id)
+    service = service_of(request)
+    await _visible(service, student_id, operator)
+    commits = await service.events.load(pending_stream(student_id)) + await service.events.load(student_id)
     # R52: ID numbers (bare, or inside a G/L/J status number) leave only through the identity route.
-    return {"student_id": student_id, "history": mask_in_document(records.history_entries(commits))}
+    return {"student_id": student_id, "history": mask_in_document(history_entries(commits))}
 
 
 IDENTITY_ROLES = (Role.SCHOOL, Role.COUNTY)  # the school's status clerk and the county bureau that verifies
@@ -94,16 +92,14 @@ IDENTITY_ROLES = (Role.SCHOOL, Role.COUNTY)  # the school's status clerk and the
     summary="R52: the full ID number, for the school's clerk and its county bureau; every view is recorded (R51)",
 )
 async def identity(student_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    state = await records.load(runtime, student_id)
+    service = service_of(request)
+    state = await service.load(student_id)
     if state is None or not operator.covers(state.school_code):
         raise unknown_student(student_id)
     if operator.role not in IDENTITY_ROLES:
         who = f"only the school's clerk and its county bureau see ID numbers, not a {operator.role} operator"
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"R52: {who}")
-    views = identity_views_of(runtime)
-    assert views is not None, "the registry runtime records identity views"
-    await views.record(student_id, state.school_code, operator, datetime.now(UTC))
+    await service.identity_views.record(student_id, state.school_code, operator, datetime.now(UTC))
     person = state.identity
     return {
         "student_id": student_id,

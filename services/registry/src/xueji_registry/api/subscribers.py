@@ -15,7 +15,7 @@ from xueji_contracts.policy import load_policy
 from xueji_contracts.policy.model import ProvincePolicy
 from xueji_contracts.policy.subscribers import StatusSubscriber, registered
 from xueji_kit.security import Subscriber
-from xueji_registry.api.common import runtime_of
+from xueji_registry.api.common import service_of
 from xueji_registry.domain import from_documents
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.public_feed import snapshot_message
@@ -31,7 +31,7 @@ def _policy(source: str) -> ProvincePolicy:
 
 def status_subscribers(request: Request) -> tuple[StatusSubscriber, ...]:
     """The systems the province's policy registers, each with the bureau's written consent (R52)."""
-    settings = runtime_of(request).settings
+    settings = service_of(request).settings
     return _policy(str(settings.policy_file or settings.province)).status_subscribers
 
 
@@ -53,7 +53,7 @@ async def current_status(
     subscriber: Annotated[StatusSubscriber, Depends(registered_subscriber)],
     student_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,80}$", description="the opaque id of the feed")],
 ) -> StudentStatusSnapshot:
-    commits = await runtime_of(request).events.load(student_id)
+    commits = await service_of(request).events.load(student_id)
     try:
         changes = public_changes(None, from_documents([e for c in commits for e in c["events"]]), 0)
     except (ValidationError, ValueError):

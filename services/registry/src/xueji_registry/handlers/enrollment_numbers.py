@@ -5,24 +5,21 @@ from __future__ import annotations
 from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import records
-from xueji_registry.allocation import Sequences
 from xueji_registry.domain import AssignSupplementaryNumber
+from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import SupplementaryRequested, numbering_of, school_operator
 
 
 async def on_supplementary_requested(
     message: Envelope[SupplementaryRequested],
-    runtime: ServiceRuntime = Context("runtime"),
-    sequences: Sequences = Context("sequences"),
+    service: RegistryService = Context("registry"),
 ) -> None:
     asked = message.payload
-    state = await records.load(runtime, asked.student_id)
+    state = await service.load(asked.student_id)
     if state is None or state.segment in state.supplementary_numbers:
         return  # already numbered: a redelivery
     # One consumer per school (the topic is keyed by school code) and a unique insert per sequence: no gaps.
-    sequence = await sequences.allocate(f"S:{asked.school_code}:{asked.school_year}", asked.student_id)
+    sequence = await service.sequences.allocate(f"S:{asked.school_code}:{asked.school_year}", asked.student_id)
     command = AssignSupplementaryNumber(
         operator=school_operator(asked.school_code),
         reason="R07 provincial supplementary number at first enrollment",
@@ -31,4 +28,4 @@ async def on_supplementary_requested(
         sequence=sequence,
     )
     commit_id = str(derive_id(message.message_id, "supplementary"))
-    await records.execute(runtime, asked.student_id, commit_id, command, correlation_id=message.correlation_id)
+    await service.execute(asked.student_id, commit_id, command, correlation_id=message.correlation_id)

@@ -9,19 +9,18 @@ from faststream import Context
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import records
 from xueji_registry.domain import ReviewChange
+from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import request_supplementary
 
 DECIDED = {"ReviewCaseDecided", "ReviewDecided"}
 
 
-async def on_review(message: dict[str, Any], runtime: ServiceRuntime = Context("runtime")) -> None:
+async def on_review(message: dict[str, Any], service: RegistryService = Context("registry")) -> None:
     if message.get("type") not in DECIDED:
         return  # case opened: nothing to do until the county decides
     decided = ReviewCaseDecided.model_validate(message["payload"])
-    state = await records.load(runtime, decided.student_id)
+    state = await service.load(decided.student_id)
     pending = state.pending_change("chg-2") if state is not None else None
     if state is None or pending is None:
         return  # not ours, or already settled
@@ -31,6 +30,6 @@ async def on_review(message: dict[str, Any], runtime: ServiceRuntime = Context("
         change_id=pending.change_id,
         approve=decided.decision is ReviewDecision.DIFFERENT_PERSON,
     )
-    extra = request_supplementary(runtime, state.admitted_on.year, None)
+    extra = request_supplementary(service, state.admitted_on.year, None)
     commit_id = str(derive_id(message["message_id"], "review"))
-    await records.execute(runtime, decided.student_id, commit_id, command, extra=extra)
+    await service.execute(decided.student_id, commit_id, command, extra=extra)

@@ -8,17 +8,16 @@ from xueji_contracts.auth import OperatorClaims, Role, province_of
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.status_file import StatusFileTransferred
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import records
 from xueji_registry.domain import RecordTransferIn
+from xueji_registry.service import RegistryService
 from xueji_registry.status_files import arrival_of
 
 
 async def on_status_file(
-    message: Envelope[StatusFileTransferred], runtime: ServiceRuntime = Context("runtime")
+    message: Envelope[StatusFileTransferred], service: RegistryService = Context("registry")
 ) -> None:
     file = message.payload
-    if province_of(file.receiving_school) != runtime.settings.province:
+    if province_of(file.receiving_school) != service.province:
         return  # addressed to another province (our own files read back, or a mirror that carries all)
     # The same transfer id as the case's own completion message: whichever comes second changes nothing.
     command = RecordTransferIn(
@@ -31,4 +30,4 @@ async def on_status_file(
         arrival=arrival_of(file),
     )
     commit_id = str(derive_id(message.message_id, "status-file"))
-    await records.execute(runtime, file.student_id, commit_id, command, correlation_id=message.correlation_id)
+    await service.execute(file.student_id, commit_id, command, correlation_id=message.correlation_id)

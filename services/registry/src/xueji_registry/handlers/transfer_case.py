@@ -15,10 +15,9 @@ from xueji_contracts.auth import OperatorClaims, Role, province_of
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
-from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Outgoing
-from xueji_registry import records
 from xueji_registry.domain import RecordTransferIn, RecordTransferOut, StudentStatus
+from xueji_registry.service import RegistryService
 from xueji_registry.status_files import file_message, file_of, paper_arrival
 
 MOVES = {CaseOutcome.COMPLETED, CaseOutcome.OFFLINE_ACCEPTED, CaseOutcome.ROLLED_BACK}
@@ -30,12 +29,12 @@ def _service(school: str) -> OperatorClaims:
 
 
 async def on_transfer_case(
-    message: Envelope[TransferCaseChanged], runtime: ServiceRuntime = Context("runtime")
+    message: Envelope[TransferCaseChanged], service: RegistryService = Context("registry")
 ) -> None:
     case = message.payload
     if case.outcome not in MOVES:
         return
-    here = runtime.settings.province
+    here = service.province
     back = case.outcome is CaseOutcome.ROLLED_BACK
     school = case.sending_school if back else case.receiving_school
     reason = case.reason or f"transfer {case.transfer_id} {case.outcome.value}"
@@ -44,12 +43,12 @@ async def on_transfer_case(
         # The student leaves this province. Only a completed case: an offline acceptance there has not had
         # this side's verifications yet, and the record here stays until the system path completes (R23).
         if case.outcome is CaseOutcome.COMPLETED and province_of(case.sending_school) == here:
-            await _transfer_out(runtime, message, reason, commit_id)
+            await _transfer_out(service, message, reason, commit_id)
         return
     # Offline acceptance and the later system completion are one move: the same transfer id (R23).
     transfer_id = f"{case.transfer_id}:rollback" if back else case.transfer_id
     arrival = None
-    if province_of(case.sending_school) != here and not back and await records.load(runtime, case.student_id) is None:
+    if province_of(case.sending_school) != here and not back and await service.load(case.student_id) is None:
         if case.outcome is not CaseOutcome.OFFLINE_ACCEPTED or case.paper_record is None:
             log.info("awaiting_status_file", transfer_id=case.transfer_id)  # the file starts the record here
             return
@@ -57,11 +56,11 @@ async def on_transfer_case(
     command = RecordTransferIn(
         operator=_service(school), reason=reason, transfer_id=transfer_id, receiving_school=school, arrival=arrival
     )
-    await records.execute(runtime, case.student_id, commit_id, command, correlation_id=message.correlation_id)
+    await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id)
 
 
 async def _transfer_out(
-    runtime: ServiceRuntime, message: Envelope[TransferCaseChanged], reason: str, commit_id: str
+    service: RegistryService, message: Envelope[TransferCaseChanged], reason: str, commit_id: str
 ) -> None:
     case = message.payload
 
@@ -74,6 +73,4 @@ async def _transfer_out(
         transfer_id=case.transfer_id,
         receiving_school=case.receiving_school,
     )
-    await records.execute(
-        runtime, case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=send_file
-    )
+    await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=send_file)

@@ -13,10 +13,9 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven
 from xueji_kit.batches import handle_batch, parsed
-from xueji_kit.runtime import ServiceRuntime
-from xueji_registry import formal_numbers, intake, records
-from xueji_registry.allocation import Sequences
+from xueji_registry import formal_numbers, intake
 from xueji_registry.national_checks import answer_for
+from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.verdict")
 decode_verdicts = parsed(Envelope[VerdictGiven].model_validate_json)
@@ -24,31 +23,28 @@ decode_verdicts = parsed(Envelope[VerdictGiven].model_validate_json)
 
 async def on_verdicts(
     verdicts: list[Envelope[VerdictGiven]],
-    runtime: ServiceRuntime = Context("runtime"),
-    sequences: Sequences = Context("sequences"),
+    service: RegistryService = Context("registry"),
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
     async def handle(batch: list[Envelope[VerdictGiven]]) -> None:
-        await intake.complete(runtime, sequences, [v for v in batch if v.payload.purpose is CheckPurpose.CREATION])
+        await intake.complete(service, [v for v in batch if v.payload.purpose is CheckPurpose.CREATION])
         for verdict in batch:
             if verdict.payload.purpose is not CheckPurpose.CREATION:
-                await _record_national_checks(runtime, verdict)
+                await _record_national_checks(service, verdict)
 
     await handle_batch(broker, message, verdicts, handle)
 
 
-async def _record_national_checks(runtime: ServiceRuntime, message: Envelope[VerdictGiven]) -> None:
+async def _record_national_checks(service: RegistryService, message: Envelope[VerdictGiven]) -> None:
     """R03 batch, R10 / R04: the answer for the spring G-number batch, or on a change waiting for it; a change no
     longer waiting (already answered) is left."""
-    if await formal_numbers.on_answer(runtime, message.correlation_id, message.payload):
+    if await formal_numbers.on_answer(service, message.correlation_id, message.payload):
         return
-    state = await records.load(runtime, message.payload.student_id)
+    state = await service.load(message.payload.student_id)
     command = None if state is None else answer_for(state, message.correlation_id, message.payload)
     if command is None:
         log.info("national_answer_without_waiting_change", student_id=message.payload.student_id)
         return
     commit_id = str(derive_id(message.message_id, "national-checks"))
-    await records.execute(
-        runtime, message.payload.student_id, commit_id, command, correlation_id=message.correlation_id
-    )
+    await service.execute(message.payload.student_id, commit_id, command, correlation_id=message.correlation_id)
