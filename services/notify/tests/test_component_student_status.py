@@ -53,7 +53,8 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
 
 
 async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages(isolation):
-    """Issue 21: a suspension reads 休学, a transfer 转入 at both schools, not every message 学籍已建立."""
+    """Issue 21: a suspension reads 休学, not every message 学籍已建立. Issue 18: a move reads 转入 at the receiving
+    school and 转出 (naming the school now attended) at the school left, each titled for what it is there."""
     from xueji_contracts.messages.status import StatusBefore, StatusChangeKind
     from xueji_notify.domain.status_notes import CHANGE_TITLES
 
@@ -78,9 +79,10 @@ async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages
     assert here[suspended["student_id"]]["title_zh"].startswith("学生休学：")
     assert here[suspended["student_id"]]["title_zh"].endswith("至2027-08-31")
     assert here[suspended["student_id"]]["title_en"].startswith("Student suspended:")
-    assert here["stu_moved"]["title_zh"].startswith("学生转入") and here["stu_moved"]["title_en"].startswith(
-        "Student transferred in"
+    assert here["stu_moved"]["title_zh"].startswith("学生转出（省内）") and here["stu_moved"]["title_zh"].endswith(
+        "转入 3506030001"
     )
-    assert [n["subject_id"] for n in there] == ["stu_moved"]  # the receiving school hears it too
+    assert here["stu_moved"]["title_en"].startswith("Student moved to another school of the province")
+    assert [(n["subject_id"], n["title_zh"][:4]) for n in there] == [("stu_moved", "学生转入")]
     assert not any(n["title_zh"].startswith("学籍已建立") for n in [*here.values(), *there])
     await runtime.mongo.close()

@@ -41,7 +41,12 @@ def status_recorded(message: Envelope[StudentStatusRecorded]) -> list[Notificati
     details = {"state": p.state.value, "school_year": p.school_year, "county_code": p.county_code,
                "change": p.change.value if p.change else None, "sequence": p.sequence,
                "effective_on": p.effective_on.isoformat() if p.effective_on else None}  # fmt: skip
-    schools = [p.school_code] + ([p.before.school_code] if p.before and p.before.school_code != p.school_code else [])
-    return [
-        about(message, Kind.STATUS_RECORDED, Severity.INFO, s, title, p.student_id, details=details) for s in schools
-    ]
+    notes = [about(message, Kind.STATUS_RECORDED, Severity.INFO, p.school_code, title, p.student_id, details=details)]
+    if p.before and p.before.school_code != p.school_code:
+        # The school left hears what it is for that school: its student moved away, and where to.
+        left = (f"学生转出（省内）：{p.before.status_number_masked}（{p.before.grade}年级），转入 {p.school_code}",
+                f"Student moved to another school of the province: {p.before.status_number_masked} "
+                f"(grade {p.before.grade}), now at {p.school_code}")  # fmt: skip
+        notes.append(about(message, Kind.STATUS_RECORDED, Severity.INFO, p.before.school_code, left, p.student_id,
+                           details=details | {"moved_to": p.school_code}))  # fmt: skip
+    return notes
