@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fujian_rules import fujian_rules
+from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
@@ -37,7 +38,6 @@ from xueji_transfer.domain import (
     TransferCase,
     TransferEvent,
     TransferKind,
-    WeekdayCalendar,
     armed_timers,
     handle,
 )

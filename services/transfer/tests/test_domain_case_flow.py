@@ -11,6 +11,7 @@ import pytest
 from fujian_rules import fujian_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -38,7 +39,6 @@ from xueji_transfer.domain import (
     TransferError,
     TransferEvent,
     TransferKind,
-    WeekdayCalendar,
     from_documents,
     handle,
     replay,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
@@ -20,7 +21,6 @@ from xueji_transfer.domain import (
     SchoolTerm,
     TransferApplication,
     TransferRules,
-    WeekdayCalendar,
     handle,
 )
 

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -27,7 +28,6 @@ from xueji_transfer.domain import (
     TransferApplication,
     TransferCase,
     TransferRules,
-    WeekdayCalendar,
     handle,
 )
 from xueji_transfer.domain.record import StudentRecord

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fujian_rules import fujian_rules
+from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -28,7 +29,6 @@ from xueji_transfer.domain import (
     TransferCase,
     TransferEvent,
     TransferRules,
-    WeekdayCalendar,
     armed_timers,
     handle,
 )

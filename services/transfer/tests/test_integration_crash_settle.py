@@ -102,11 +102,11 @@ async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart
 
     async with transfer_process(settings) as restarted:
         restarted.app.state.transfer.clock = clock  # no request comes: only the relay's follower can settle
-        store, cases = restarted.app.state.timers.store, restarted.app.state.transfer.cases
+        store, cases = restarted.app.state.timers.store, restarted.app.state.transfer.filings
 
         async def settled() -> bool:
             stages = {tm.data["stage"] for tm in await store.armed_for(tid)}
-            filed = await cases.cases.find_one({"_id": f"{RECEIVING[:6]}:{tid}"})
+            filed = await cases.collection.find_one({"_id": f"{RECEIVING[:6]}:{tid}"})
             return stages == {"receiving_bureau"} and filed is not None
 
         await wait_for(settled, timeout=45)

@@ -23,19 +23,19 @@ from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
-from xueji_transfer.calendars import CalendarSource
+from xueji_transfer.calendar_source import CalendarSource
 from xueji_transfer.case_numbers import CaseNumbers
 from xueji_transfer.follow_ups import CommitFollower
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
 from xueji_transfer.handlers.student_status import on_student_status
+from xueji_transfer.inbox_filings import InboxFilings
 from xueji_transfer.mirror import Mirror
 from xueji_transfer.records import StudentRecords
 from xueji_transfer.rule_exceptions import RuleExceptions
 from xueji_transfer.service import CaseRefused, TransferService
 from xueji_transfer.settings import TransferSettings
 from xueji_transfer.sla_timers import SCHEDULER, SlaTimers
-from xueji_transfer.store import CaseStore
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,11 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         title="xueji transfer",
         description="Transfer cases: the 8-step approval chain, SLA timers, offline acceptance, between provinces.",
     )
-    cases, timer_store = CaseStore(runtime.db), TimerStore(runtime.db)
+    filings, timer_store = InboxFilings(runtime.db), TimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
     records = StudentRecords(runtime.db)
-    service = TransferService(runtime, settings, calendars, cases, timer_store, records)
-    mirror = Mirror(runtime, cases)
+    service = TransferService(runtime, settings, calendars, filings, timer_store, records)
+    mirror = Mirror(runtime, filings)
     timers = SlaTimers(
         timer_store,
         service,
@@ -72,7 +72,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.broker.context.set_global("mirror", mirror)
     runtime.broker.context.set_global("records", records)
     runtime.startup_hooks += [
-        cases.ensure_indexes,
+        filings.ensure_indexes,
         timer_store.upgrade,
         calendars.refresh,
         records.ensure_indexes,

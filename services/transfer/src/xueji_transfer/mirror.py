@@ -21,8 +21,8 @@ from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, Sta
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.jurisdiction import acts_as
 from xueji_transfer.domain.state import LEVEL
+from xueji_transfer.inbox_filings import InboxFilings
 from xueji_transfer.service import CaseRefused
-from xueji_transfer.store import CaseStore
 
 PREFIX = "mirror:"
 RemoteMessage = c.StageOpened | c.StageDeadlineChanged | c.StageClosed | c.StageWarning | c.StageBreached
@@ -36,10 +36,10 @@ def _local_topic(p: RemoteMessage | c.TransferCaseChanged) -> TopicSpec:
 
 
 class Mirror:
-    def __init__(self, runtime: ServiceRuntime, cases: CaseStore) -> None:
+    def __init__(self, runtime: ServiceRuntime, filings: InboxFilings) -> None:
         self.runtime = runtime
         self.events = runtime.events
-        self.cases = cases
+        self.filings = filings
         self.province = runtime.settings.province
 
     def addressed_here(self, p: RemoteMessage | c.TransferCaseChanged) -> bool:
@@ -61,7 +61,7 @@ class Mirror:
         entry |= {"payload": p.model_dump(mode="json"), "at": message.occurred_at.isoformat()}
         await decide_and_save(self.events, PREFIX + p.transfer_id, commit_id, lambda _: Decision([entry], out))
         codes = [getattr(p, "jurisdiction", None), getattr(p, "escalated_to", None)]
-        await self.cases.file(
+        await self.filings.file(
             p.transfer_id, [c for c in codes if c and province_of(c) == self.province], owner=message.province
         )
         self.runtime.relay.nudge()

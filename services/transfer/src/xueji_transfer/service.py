@@ -21,7 +21,7 @@ from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, commit_key
 from xueji_kit.timers import Timer, TimerStore
 from xueji_transfer import inbox
-from xueji_transfer.calendars import CalendarSource
+from xueji_transfer.calendar_source import CalendarSource
 from xueji_transfer.domain import (
     Command,
     DecideStage,
@@ -36,10 +36,10 @@ from xueji_transfer.domain import (
     replay,
     to_documents,
 )
+from xueji_transfer.inbox_filings import InboxFilings
 from xueji_transfer.outgoing import outgoing
 from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
-from xueji_transfer.store import CaseStore
 
 log = structlog.get_logger("transfer")
 Clock = Callable[[], datetime]
@@ -65,7 +65,7 @@ class TransferService:
         runtime: ServiceRuntime,
         settings: TransferSettings,
         calendars: CalendarSource,
-        cases: CaseStore,
+        filings: InboxFilings,
         timers: TimerStore,
         records: StudentRecords | None = None,
     ) -> None:
@@ -74,7 +74,7 @@ class TransferService:
         self.settings = settings
         self.events = runtime.events
         self.calendars = calendars
-        self.cases = cases
+        self.filings = filings
         self.timers = timers
         self.province = settings.province
         self.clock: Clock = wall_clock  # tests set a fixed clock; production never does
@@ -228,7 +228,7 @@ class TransferService:
         asked = {t["code"] for t in inbox.todos(case, self.province)} - asked_before
         self.runtime.relay.nudge()  # the commit is stored: its messages go out while timers and inbox are written
         # Independent inserts, so sent at once: the answer waits for the slowest, not for their sum.
-        await asyncio.gather(self.timers.settle(cancelled=gone, armed=new), self.cases.file(case.transfer_id, asked))
+        await asyncio.gather(self.timers.settle(cancelled=gone, armed=new), self.filings.file(case.transfer_id, asked))
         for t in sorted(wanted.values(), key=lambda t: t.due_at):
             if t.due_at <= now:
                 await self.fire(case.transfer_id, t.timer_id, now)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_transfer.api.common import service_of
-from xueji_transfer.calendars import CalendarNotice
+from xueji_transfer.calendar_source import CalendarNotice
 
 router = APIRouter(prefix="/v1/admin/calendar", tags=["administration"])
 

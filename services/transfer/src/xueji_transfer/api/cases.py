@@ -137,7 +137,7 @@ async def inbox(
     jurisdiction = code or operator.code
     service, mirror = service_of(request), request.app.state.mirror
     items = []
-    for entry in await service.cases.filed_under(jurisdiction, limit):
+    for entry in await service.filings.filed_under(jurisdiction, limit):
         tid = entry["transfer_id"]
         todos = await (mirror.todos(tid) if entry.get("owner") else service.todos(tid))
         number = await numbers_of(request).of(tid)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
@@ -50,95 +52,50 @@ async def _run(
     return case_view(case)
 
 
-@router.post("/materials", summary="More materials (R30); after a return this reopens step 3")
-async def add_materials(
-    transfer_id: TransferId,
-    payload: r.MaterialsRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(AddMaterials, payload, operator), operator, key)
+# The steps whose route only turns the request into the domain's command: path, route name, command, request body
+# (None: the route takes no body), summary.
+STEPS: list[tuple[str, str, type[Command], type[BaseModel] | None, str]] = [
+    ("/materials", "add_materials", AddMaterials, r.MaterialsRequest,
+     "More materials (R30); after a return this reopens step 3"),
+    ("/examination", "examine", ExamineConditions, r.ExaminationRequest, "Step 2: conditions and vacancy examined"),
+    ("/notify-to-report", "notify_to_report", NotifyStudentToReport, None,
+     "Step 7: with the three consents, tell the student to report"),
+    ("/report", "report", RecordStudentReported, r.ReportRequest,
+     "Step 8: the student reported; the electronic file is pulled"),
+    ("/paper-file", "paper_file_sent", RecordPaperFileSent, r.PaperFileRequest,
+     "The sending school sent the paper file (R32)"),
+    ("/rollback", "roll_back", RollBackTransfer, r.RollbackRequest, "Roll back a graduate's mistaken transfer (R33)"),
+    ("/offline/system-failure", "declare_system_failure", DeclareSystemFailure, r.SystemFailureRequest,
+     "Open the offline path on a declared failure (R23)"),
+    ("/offline/consent", "offline_consent", RecordOfflineConsent, r.OfflineConsentRequest,
+     "The receiving bureau's signed paper consent (R23)"),
+    ("/offline/acceptance", "offline_acceptance", AcceptOffline, r.OfflineAcceptanceRequest,
+     "The receiving school accepts offline (R23)"),
+]  # fmt: skip
 
 
-@router.post("/examination", summary="Step 2: conditions and vacancy examined")
-async def examine(
-    transfer_id: TransferId,
-    payload: r.ExaminationRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(ExamineConditions, payload, operator), operator, key)
+def step_route(command: type[Command], body: type[BaseModel] | None) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The endpoint of one step: its request `body` (or none) and the operator become `command`, which is decided."""
+    if body is None:
+
+        async def without_body(
+            transfer_id: TransferId, operator: Operator, request: Request, key: IdempotencyKey = None
+        ) -> dict[str, Any]:
+            return await _run(request, transfer_id, build(command, None, operator), operator, key)
+
+        return without_body
+
+    async def with_body(
+        transfer_id: TransferId, payload: BaseModel, operator: Operator, request: Request, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        return await _run(request, transfer_id, build(command, payload, operator), operator, key)
+
+    with_body.__annotations__["payload"] = body  # the body's own model, for validation and the OpenAPI document
+    return with_body
 
 
-@router.post("/notify-to-report", summary="Step 7: with the three consents, tell the student to report")
-async def notify_to_report(
-    transfer_id: TransferId, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(NotifyStudentToReport, None, operator), operator, key)
-
-
-@router.post("/report", summary="Step 8: the student reported; the electronic file is pulled")
-async def report(
-    transfer_id: TransferId, payload: r.ReportRequest, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(RecordStudentReported, payload, operator), operator, key)
-
-
-@router.post("/paper-file", summary="The sending school sent the paper file (R32)")
-async def paper_file_sent(
-    transfer_id: TransferId,
-    payload: r.PaperFileRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(RecordPaperFileSent, payload, operator), operator, key)
-
-
-@router.post("/rollback", summary="Roll back a graduate's mistaken transfer (R33)")
-async def roll_back(
-    transfer_id: TransferId,
-    payload: r.RollbackRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(RollBackTransfer, payload, operator), operator, key)
-
-
-@router.post("/offline/system-failure", summary="Open the offline path on a declared failure (R23)")
-async def declare_system_failure(
-    transfer_id: TransferId,
-    payload: r.SystemFailureRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(DeclareSystemFailure, payload, operator), operator, key)
-
-
-@router.post("/offline/consent", summary="The receiving bureau's signed paper consent (R23)")
-async def offline_consent(
-    transfer_id: TransferId,
-    payload: r.OfflineConsentRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(RecordOfflineConsent, payload, operator), operator, key)
-
-
-@router.post("/offline/acceptance", summary="The receiving school accepts offline (R23)")
-async def offline_acceptance(
-    transfer_id: TransferId,
-    payload: r.OfflineAcceptanceRequest,
-    operator: Operator,
-    request: Request,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(request, transfer_id, build(AcceptOffline, payload, operator), operator, key)
+for path, name, command, body, summary in STEPS:
+    router.post(path, name=name, summary=summary)(step_route(command, body))
 
 
 @router.post("/stages/{stage}/decision", summary="Steps 3-6: approve, reject or return a stage (R21, R50)")

@@ -3,7 +3,7 @@
 No I/O and no clock: the time, the working-day calendar and the province's rules are arguments.
 """
 
-from xueji_transfer.domain.application import (
+from xueji_transfer.domain.application_form import (
     ClassType,
     GuardiansMoved,
     SchoolKind,
@@ -13,7 +13,7 @@ from xueji_transfer.domain.application import (
     TransferKind,
     VocationalToGeneral,
 )
-from xueji_transfer.domain.apply import apply, replay
+from xueji_transfer.domain.apply_events import apply, replay
 from xueji_transfer.domain.calendar import ComputedDeadline, DeadlineCalendar
 from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
 from xueji_transfer.domain.commands import (
@@ -42,7 +42,6 @@ from xueji_transfer.domain.routing import Route, route_dispute
 from xueji_transfer.domain.rules import Segment, TransferRules
 from xueji_transfer.domain.sla import ArmedTimer, TimerKind, armed_timers
 from xueji_transfer.domain.state import CasePhase, OfflinePhase, StageState, StageStatus, TransferCase
-from xueji_transfer.domain.weekdays import WeekdayCalendar
 
 __all__ = [
     "AcceptOffline",
@@ -94,7 +93,6 @@ __all__ = [
     "TransferKind",
     "TransferRules",
     "VocationalToGeneral",
-    "WeekdayCalendar",
     "apply",
     "armed_timers",
     "decide",

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
-from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.application_form import TransferApplication
 from xueji_transfer.domain.evidence import Evidence
 from xueji_transfer.domain.exceptions import TimingException
 from xueji_transfer.domain.stage_events import CaseEvent

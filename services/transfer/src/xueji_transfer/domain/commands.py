@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Decision, Stage
-from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.application_form import TransferApplication
 from xueji_transfer.domain.case_events import PaperFileMethod, RejectionReason
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind
 from xueji_transfer.domain.exceptions import TimingException

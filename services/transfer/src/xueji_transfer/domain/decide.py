@@ -6,7 +6,7 @@ from datetime import datetime
 
 from xueji_contracts.calendar import require_aware
 from xueji_transfer.domain import completion, guards, intake, offline, recompute, sla, stages
-from xueji_transfer.domain.apply import apply
+from xueji_transfer.domain.apply_events import apply
 from xueji_transfer.domain.calendar import DeadlineCalendar
 from xueji_transfer.domain.commands import (
     AcceptOffline,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.status import StatusState
-from xueji_transfer.domain.application import GuardiansMoved, SchoolKind, TransferApplication, TransferKind
+from xueji_transfer.domain.application_form import GuardiansMoved, SchoolKind, TransferApplication, TransferKind
 from xueji_transfer.domain.errors import Refused
 from xueji_transfer.domain.exceptions import TimingClause, TimingException, check_named, excepted
 from xueji_transfer.domain.jurisdiction import city_code

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from xueji_contracts.policy import RequiredMaterial, WhenRequired
-from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.application_form import TransferApplication
 from xueji_transfer.domain.errors import Refused
 from xueji_transfer.domain.evidence import Evidence, EvidenceKind, has_kind
 

@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.messages.status import StatusState
-from xueji_transfer.domain.application import TransferApplication, TransferKind
+from xueji_transfer.domain.application_form import TransferApplication, TransferKind
 from xueji_transfer.domain.errors import Refused
 
 # Changes after which the record takes no more business (contract 1.1): deleted with the Ministry's approval (R13),

@@ -7,7 +7,7 @@ from datetime import datetime
 from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer.domain import guards
-from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.application_form import TransferApplication
 from xueji_transfer.domain.calendar import DeadlineCalendar, deadline_from
 from xueji_transfer.domain.case_events import (
     RejectionReason,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.messages.transfer import Level, Stage, StageDeadline
-from xueji_transfer.domain.application import TransferApplication
+from xueji_transfer.domain.application_form import TransferApplication
 from xueji_transfer.domain.case_events import RejectionReason
 from xueji_transfer.domain.evidence import Evidence
 from xueji_transfer.domain.exceptions import TimingException
