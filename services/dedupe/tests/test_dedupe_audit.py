@@ -96,3 +96,72 @@ def test_r14_a_check_that_drops_hopeless_birth_dates_unscored_gives_the_verdicts
     full = [check(index, p) for p in probes]
     assert sum(v.kind.value != "unique" for v in full) > 20
     assert fast == full
+
+
+def test_r14_the_hashed_search_for_close_birth_dates_finds_exactly_the_pairs_all_pairs_comparison_finds() -> None:
+    # Large blocks find their pairs of close dates by hashing (one digit blanked, date class); every pair within one
+    # digit of YYYYMMDD or with day and month swapped must come out once, in row-major order, and no other pair.
+    import random
+    from datetime import date, timedelta
+
+    from rapidfuzz.distance import Hamming
+
+    rng = random.Random(3)
+    start = date(2012, 1, 1)
+    born = [start + timedelta(days=rng.randrange(400)) for _ in range(300)]
+    born += [date(2012, 3, 7), date(2012, 7, 3), date(2012, 7, 3), date(2013, 7, 3), date(2012, 11, 11)]
+    rows = [batch_audit._row(f"s{k}", _profile_born(b)) for k, b in enumerate(born)]
+    for one_digit in (True, False):
+        first, second = batch_audit._close_dates(rows, one_digit=one_digit)
+        found = list(zip(first.tolist(), second.tolist(), strict=True))
+        cutoff = 1 if one_digit else 0
+        expected = [
+            (i, j)
+            for i in range(len(rows))
+            for j in range(i + 1, len(rows))
+            if Hamming.distance(rows[i].digits, rows[j].digits) <= cutoff or rows[i].digits == rows[j].swapped
+        ]
+        assert found == expected
+
+
+def _profile_born(born):
+    from xueji_dedupe.domain import CandidateRecord, Gender, profile_of
+
+    record = CandidateRecord(
+        student_id="x", name="林思雨", birth_date=born, gender=Gender.FEMALE, region_code="350203",
+    )  # fmt: skip
+    return profile_of(record)
+
+
+def test_r14_large_blocks_filtered_by_hashing_by_matrices_or_pair_by_pair_give_the_same_audit(monkeypatch) -> None:
+    # Which of the three filters a block goes through depends only on its size; the audit's pairs (ids, kind,
+    # score, evidence) and the count of pairs scored must not.
+    index = DedupeIndex(DATASET.records)
+    monkeypatch.setattr(batch_audit, "SMALL_BLOCK", 2)
+    monkeypatch.setattr(batch_audit, "HASH_DATES_FROM", 3)
+    hashed = audit(index)
+    monkeypatch.setattr(batch_audit, "HASH_DATES_FROM", 10**9)
+    matrices = audit(index)
+    monkeypatch.setattr(batch_audit, "SMALL_BLOCK", 10**9)
+    by_pairs = audit(index)
+    assert hashed.pairs_scored == matrices.pairs_scored == by_pairs.pairs_scored
+    assert hashed.pairs == matrices.pairs == by_pairs.pairs
+    assert sum(p.rule == "fuzzy" for p in hashed.pairs) > 20
+
+
+def test_r14_the_audit_builds_the_evidence_shown_to_a_reviewer_only_for_the_pairs_it_reports(monkeypatch) -> None:
+    # Scoring runs on plain outcomes; the FeatureScore models (pydantic) are made for reported pairs only - making
+    # them for every pair scored was most of the audit's scoring time at a million records.
+    built: list[int] = []
+    real = batch_audit.feature_scores
+
+    def counting(found):
+        built.append(1)
+        return real(found)
+
+    monkeypatch.setattr(batch_audit, "feature_scores", counting)
+    report = audit(DedupeIndex(DATASET.records))
+    fuzzy = [p for p in report.pairs if p.rule == "fuzzy"]
+    assert report.pairs_scored > len(fuzzy)
+    assert len(built) == len(fuzzy)
+    assert all(p.features and p.features[0].name == "name_chars" for p in fuzzy)

@@ -3,8 +3,10 @@ whose evidence reaches the review threshold is a suspected duplicate (疑似重�
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from xueji_dedupe.domain import reasons
-from xueji_dedupe.domain.features import birth_date_level, comparable, compare
+from xueji_dedupe.domain.features import Outcome, birth_date_level, comparable, feature_scores, outcomes
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.model import CheckRequest
 from xueji_dedupe.domain.policy import MatchPolicy, date_filter, flagged, probability
@@ -12,7 +14,7 @@ from xueji_dedupe.domain.profile import PersonProfile, profile_of
 from xueji_dedupe.domain.verdict import FeatureScore, MatchedRecord, Verdict, VerdictKind
 
 
-def evidence_bits(features: tuple[FeatureScore, ...], policy: MatchPolicy) -> float:
+def evidence_bits(features: Sequence[FeatureScore] | Sequence[Outcome], policy: MatchPolicy) -> float:
     """The pair's evidence for "one child": the prior log2 odds plus every outcome's weight."""
     return policy.prior_log2_odds + sum(feature.weight for feature in features)
 
@@ -74,8 +76,8 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
             and birth_date_level(born, other.facts.birth_date) in hopeless
         ):
             continue
-        features = compare(probe, other, policy.weights)
-        bits = evidence_bits(features, policy)
+        found = outcomes(probe, other, policy.weights)
+        bits = evidence_bits(found, policy)
         if flagged(bits, policy):
             status_number = other.facts.status_number
             scored.append(
@@ -84,7 +86,7 @@ def check(index: DedupeIndex, request: CheckRequest, policy: MatchPolicy | None 
                     status_number=status_number,
                     score=probability(bits),
                     rule="fuzzy",
-                    features=features,
+                    features=feature_scores(found),
                 )
             )
     return _fuzzy_verdict(scored, len(candidates), policy)

@@ -10,6 +10,7 @@ The weights add up (Fellegi-Sunter), with two outcomes read together because the
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -21,17 +22,39 @@ from xueji_dedupe.domain.profile import PersonProfile
 from xueji_dedupe.domain.verdict import FeatureScore
 
 
+class Outcome(NamedTuple):
+    """One comparison's outcome as plain values. A check and the audit score every candidate pair on these and make
+    the FeatureScores a verdict shows (`compare`) only for the pairs they flag: validating models for the many pairs
+    that are not flagged was most of the audit's scoring time. Both sum the same weights in the same order, so a
+    pair is flagged, and scored, identically either way."""
+
+    name: str
+    level: str
+    similarity: float
+    weight: float
+
+
 def compare(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tuple[FeatureScore, ...]:
     """All feature scores of a pair, names first; their weights sum to the pair's evidence."""
+    return feature_scores(outcomes(a, b, weights))
+
+
+def feature_scores(found: tuple[Outcome, ...]) -> tuple[FeatureScore, ...]:
+    """The evidence as the verdict and the reviewer show it."""
+    return tuple(FeatureScore(name=o.name, level=o.level, similarity=o.similarity, weight=o.weight) for o in found)
+
+
+def outcomes(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tuple[Outcome, ...]:
+    """`compare` without the models: every outcome of a pair, names first."""
     chars, sound = compare_names(a, b, weights)
     born = compare_birth_dates(a.facts.birth_date, b.facts.birth_date, weights)
     guardians = compare_guardians(a, b, weights)
     numbers = compare_id_numbers(a, b, weights)
     if guardians is not None and guardians.level == "same" and born.level == "identical" and chars.level in TWINS:
-        chars = chars.model_copy(update={"level": "twins", "weight": weights.name_twins})
-        sound = sound.model_copy(update={"weight": 0.0, "level": "twins"})
+        chars = chars._replace(level="twins", weight=weights.name_twins)
+        sound = sound._replace(weight=0.0, level="twins")
     if numbers is not None and numbers.level == "birth_date_part":
-        born = born.model_copy(update={"weight": 0.0})
+        born = born._replace(weight=0.0)
     extra = tuple(f for f in (guardians, numbers) if f is not None)
     return (
         chars,
@@ -54,15 +77,15 @@ def comparable(a: PersonProfile, b: PersonProfile) -> bool:
     return a.name_key == b.name_key and _id_relation(a.reliable_ids, b.reliable_ids) is not None
 
 
-def compare_guardians(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> FeatureScore | None:
+def compare_guardians(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> Outcome | None:
     """A guardian in common (by written name or reading), or none in common; nothing when either lists none."""
     if not (a.guardians and b.guardians):
         return None
     if a.guardians & b.guardians:
-        return FeatureScore(name="guardians", level="same", similarity=1.0, weight=w.guardian_same)
+        return Outcome("guardians", "same", 1.0, w.guardian_same)
     if _other_parent(a, b):
-        return FeatureScore(name="guardians", level="other_parent", similarity=0.3, weight=w.guardian_other_parent)
-    return FeatureScore(name="guardians", level="different", similarity=0.0, weight=w.guardian_different)
+        return Outcome("guardians", "other_parent", 0.3, w.guardian_other_parent)
+    return Outcome("guardians", "different", 0.0, w.guardian_different)
 
 
 def _other_parent(a: PersonProfile, b: PersonProfile) -> bool:
@@ -77,16 +100,16 @@ def _other_parent(a: PersonProfile, b: PersonProfile) -> bool:
     return len(sides_a) == 1 and len(sides_b) == 1 and sides_a != sides_b
 
 
-def compare_id_numbers(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> FeatureScore | None:
+def compare_id_numbers(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> Outcome | None:
     """Two different valid ID numbers that may be one person's (see `comparable`); nothing unless both have one."""
     if not (a.reliable_ids and b.reliable_ids):
         return None
     level = _id_relation(a.reliable_ids, b.reliable_ids)
     if level == "birth_date_part":
-        return FeatureScore(name="id_number", level=level, similarity=0.8, weight=w.id_birth_date_part)
+        return Outcome("id_number", level, 0.8, w.id_birth_date_part)
     if level is not None:
-        return FeatureScore(name="id_number", level=level, similarity=0.9, weight=w.id_near)
-    return FeatureScore(name="id_number", level="different", similarity=0.0, weight=0.0)
+        return Outcome("id_number", level, 0.9, w.id_near)
+    return Outcome("id_number", "different", 0.0, 0.0)
 
 
 def _id_relation(first: frozenset[str], second: frozenset[str]) -> str | None:
@@ -116,7 +139,7 @@ def id_relation(x: str, y: str) -> str | None:
     return None
 
 
-def compare_names(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> tuple[FeatureScore, FeatureScore]:
+def compare_names(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> tuple[Outcome, Outcome]:
     """(name_chars, name_pinyin): the one that decided the outcome carries the weight, the other 0.
 
     Characters decide identical, look-alike and plainly different names; pinyin decides homophones
@@ -126,10 +149,7 @@ def compare_names(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> tupl
     sound = fuzz.ratio(" ".join(a.syllables), " ".join(b.syllables)) / 100.0
     level, weight, decided_by = _name_level(a, b, chars, sound, w)
     chars_weight, sound_weight = (weight, 0.0) if decided_by == "name_chars" else (0.0, weight)
-    return (
-        FeatureScore(name="name_chars", level=level, similarity=chars, weight=chars_weight),
-        FeatureScore(name="name_pinyin", level=level, similarity=sound, weight=sound_weight),
-    )
+    return Outcome("name_chars", level, chars, chars_weight), Outcome("name_pinyin", level, sound, sound_weight)
 
 
 def _name_level(
@@ -183,31 +203,31 @@ def birth_date_level(a: date, b: date) -> str:
     return "different"
 
 
-def compare_birth_dates(a: date, b: date, w: FeatureWeights) -> FeatureScore:
+def compare_birth_dates(a: date, b: date, w: FeatureWeights) -> Outcome:
     """Identical, day and month transposed, one digit of YYYYMMDD off, or different."""
     level = birth_date_level(a, b)
     if level == "identical":
-        return FeatureScore(name="birth_date", level="identical", similarity=1.0, weight=w.birth_date_identical)
+        return Outcome("birth_date", "identical", 1.0, w.birth_date_identical)
     if level == "transposed":
-        return FeatureScore(name="birth_date", level="transposed", similarity=0.8, weight=w.birth_date_transposed)
+        return Outcome("birth_date", "transposed", 0.8, w.birth_date_transposed)
     if level == "one_digit":
-        return FeatureScore(name="birth_date", level="one_digit", similarity=0.7, weight=w.birth_date_one_digit)
-    return FeatureScore(name="birth_date", level="different", similarity=0.0, weight=w.birth_date_different)
+        return Outcome("birth_date", "one_digit", 0.7, w.birth_date_one_digit)
+    return Outcome("birth_date", "different", 0.0, w.birth_date_different)
 
 
-def compare_genders(a: Gender, b: Gender, w: FeatureWeights) -> FeatureScore:
+def compare_genders(a: Gender, b: Gender, w: FeatureWeights) -> Outcome:
     """Gender must agree: a mismatch is strong evidence of two persons."""
     if a == b:
-        return FeatureScore(name="gender", level="same", similarity=1.0, weight=w.gender_same)
-    return FeatureScore(name="gender", level="different", similarity=0.0, weight=w.gender_different)
+        return Outcome("gender", "same", 1.0, w.gender_same)
+    return Outcome("gender", "different", 0.0, w.gender_different)
 
 
-def compare_regions(a: str, b: str, w: FeatureWeights) -> FeatureScore:
+def compare_regions(a: str, b: str, w: FeatureWeights) -> Outcome:
     """By administrative-division prefix: county (6 digits) > city (4) > province (2) > elsewhere."""
     if a == b:
-        return FeatureScore(name="region", level="same_county", similarity=1.0, weight=w.region_same_county)
+        return Outcome("region", "same_county", 1.0, w.region_same_county)
     if a[:4] == b[:4]:
-        return FeatureScore(name="region", level="same_city", similarity=0.67, weight=w.region_same_city)
+        return Outcome("region", "same_city", 0.67, w.region_same_city)
     if a[:2] == b[:2]:
-        return FeatureScore(name="region", level="same_province", similarity=0.33, weight=w.region_same_province)
-    return FeatureScore(name="region", level="different", similarity=0.0, weight=w.region_different)
+        return Outcome("region", "same_province", 0.33, w.region_same_province)
+    return Outcome("region", "different", 0.0, w.region_different)

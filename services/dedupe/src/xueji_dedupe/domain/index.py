@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from xueji_dedupe.domain.model import CandidateRecord
 from xueji_dedupe.domain.profile import PersonProfile, profile_of
@@ -83,17 +84,23 @@ class DedupeIndex:
         without its birth date): the only records with an ID that a request with another ID is compared with."""
         return set().union(*(self._by_id_name.get(key, ()) for key in keys))
 
-    def id_name_blocks(self) -> Iterator[tuple[str, frozenset[str]]]:
+    def student_ids(self) -> list[str]:
+        return list(self._profiles)
+
+    # The three below hand out the index's own sets, read-only, not copies: the audit walks a million records'
+    # blocks once and copying each one cost it seconds. Do not change the index while iterating them.
+
+    def id_name_blocks(self) -> Iterator[tuple[str, AbstractSet[str]]]:
         """Every second-ID key holding two or more records: the batch audit's pairs of two ID numbers."""
-        return ((key, frozenset(ids)) for key, ids in self._by_id_name.items() if len(ids) > 1)
+        return ((key, ids) for key, ids in self._by_id_name.items() if len(ids) > 1)
 
-    def identity_groups(self) -> Iterator[frozenset[str]]:
+    def identity_groups(self) -> Iterator[AbstractSet[str]]:
         """Every set of two or more records sharing an identity key: the batch audit's exact duplicates."""
-        return (frozenset(ids) for ids in self._by_identity.values() if len(ids) > 1)
+        return (ids for ids in self._by_identity.values() if len(ids) > 1)
 
-    def blocks(self) -> Iterator[tuple[str, frozenset[str]]]:
+    def blocks(self) -> Iterator[tuple[str, AbstractSet[str]]]:
         """Every blocking key holding two or more records: the batch audit compares within these only."""
-        return ((key, frozenset(ids)) for key, ids in self._by_block.items() if len(ids) > 1)
+        return ((key, ids) for key, ids in self._by_block.items() if len(ids) > 1)
 
     def block_sizes(self) -> dict[str, int]:
         """How many records each blocking key holds, for monitoring oversized blocks."""
