@@ -1,15 +1,15 @@
 """The error answers every service gives, as its OpenAPI document describes them: one shared model instead of
 FastAPI's `{loc, msg, type}` (the services never answer that), and the statuses a route can answer besides 2xx.
 
-422 names each problem as `{field, reason, in}`; a rule's refusal (403, 409, some 422) adds `rule` and `reason`
-beside `detail`; 401, 404, 413 and 503 carry a sentence in `detail`.
+422 names each problem as `{field, reason, in}`, always a list; a rule's refusal adds `rule` and `reason` beside
+`detail` (`RuleRefused`); 403 and 409 refusals name the rule too; 401, 404, 413 and 503 carry a sentence in `detail`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,22 +26,30 @@ class FieldProblem(BaseModel):
     in_: Literal["body", "query", "path", "header"] = Field(alias="in")
 
 
-class RuleRefusal(BaseModel):
-    """A domain rule refused the request, naming the rule, the reason and (where one is to blame) the field."""
-
-    model_config = ConfigDict(extra="allow")
-
-    rule: str | None = None
-    reason: str
-    field: str | None = None
-
-
 class InvalidRequest(BaseModel):
-    """422: every problem of the request, each naming its field; or a rule's refusal naming the field."""
+    """422: every problem of the request, each naming its field; a rule's refusal also names the rule and the
+    reason beside `detail`."""
 
     model_config = ConfigDict(extra="allow")
 
-    detail: list[FieldProblem] | RuleRefusal
+    detail: list[FieldProblem]
+    rule: str | None = None
+    reason: str | None = None
+
+
+class RuleRefused(HTTPException):
+    """A domain rule found the request invalid: answered 422 in the shape of every other 422 (`detail` lists the
+    field, the reason and where the field was), with the rule and its reason beside `detail` for a client that acts
+    on the rule."""
+
+    def __init__(self, rule: str | None, reason: str, field: str | None = None, where: str = "body") -> None:
+        problem = {"field": field or "<request>", "reason": f"{rule}: {reason}" if rule else reason, "in": where}
+        super().__init__(422, [problem])
+        self.rule = rule
+        self.reason = reason
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail, "rule": self.rule, "reason": self.reason}
 
 
 class Problem(BaseModel):

@@ -14,7 +14,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from xueji_kit.edge import STORE_RETRY_AFTER_SECONDS, BodyGuard
-from xueji_kit.errors import describe_errors
+from xueji_kit.errors import RuleRefused, describe_errors
 from xueji_kit.idempotency import IdempotentRetries
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
@@ -82,6 +82,10 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(RuleRefused)
+    async def rule_refused(_: Request, exc: RuleRefused) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

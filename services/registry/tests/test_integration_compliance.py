@@ -45,7 +45,7 @@ async def test_r02_status_file_deadline_is_met_in_time_or_flagged_to_the_county(
     done = await registry.post(f"/v1/students/{on_time}/status-file", json={"evidence": [FILE]}, headers=_as(token))
     assert done.status_code == 200, done.text
     again = await registry.post(f"/v1/students/{on_time}/status-file", json={"evidence": [FILE]}, headers=_as(token))
-    assert again.status_code == 422 and again.json()["detail"]["rule"] == "R02"
+    assert again.status_code == 422 and again.json()["rule"] == "R02"
 
     compliance = registry.app.state.compliance
     from datetime import datetime

@@ -50,7 +50,7 @@ async def test_r40_graduation_semester_suspension_refused_unless_county_exceptio
     }
     refused = await registry.post(f"/v1/students/{student}/changes", json=suspend, headers=_as(token))
     assert refused.status_code == 422, refused.text
-    assert refused.json()["detail"]["rule"] == "R40" and refused.json()["detail"]["field"] == "term"
+    assert refused.json()["rule"] == "R40" and refused.json()["detail"][0]["field"] == "details.term"
 
     exception = {"rule": "R40", "clause": "graduation_semester", "reason": "重病住院，县教育局同意毕业学期休学",
                  "evidence": [_evidence("supporting_document")]}  # fmt: skip
@@ -58,7 +58,7 @@ async def test_r40_graduation_semester_suspension_refused_unless_county_exceptio
     assert by_school.status_code == 403 and "R40" in by_school.text, by_school.text
     absolute = {**exception, "clause": "second_extension"}
     no_exception = await registry.post(f"/v1/students/{student}/exceptions", json=absolute, headers=county)
-    assert no_exception.status_code == 422 and "absolute" in no_exception.json()["detail"]["reason"]
+    assert no_exception.status_code == 422 and "absolute" in no_exception.json()["detail"][0]["reason"]
     bare = await registry.post(f"/v1/students/{student}/exceptions", json={**exception, "evidence": []}, headers=county)
     assert bare.status_code == 422  # evidence is required
 

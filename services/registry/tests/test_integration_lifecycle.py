@@ -44,8 +44,8 @@ async def test_r40_r41_suspension_is_asked_with_evidence_verified_by_the_county_
     suspend = {"reason": "因病休学", "details": {"kind": "suspend", "cause": "illness", "term": TERM}}
     bare = await registry.post(changes, json={**suspend, "evidence": [_evidence("suspension_application")]},
                                headers=_as(token))  # fmt: skip
-    assert bare.status_code == 422 and bare.json()["detail"]["rule"] == "R40"  # no medical certificate
-    assert bare.json()["detail"]["field"] == "evidence"
+    assert bare.status_code == 422 and bare.json()["rule"] == "R40"  # no medical certificate
+    assert bare.json()["detail"][0]["field"] == "evidence"
     evidence = [_evidence("suspension_application"), _evidence("medical_certificate")]
     asked = await registry.post(changes, json={**suspend, "evidence": evidence}, headers=_as(token))
     assert asked.status_code == 200, asked.text

@@ -64,7 +64,9 @@ async def _run(
     try:
         saved = await service.execute(student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:
-        raise http_error(exc) from None
+        # A change's own fields (a suspension's term, say) sit under `details` in the request's body.
+        top = ChangeBody.model_fields if isinstance(command, RequestChange) else ()
+        raise http_error(exc, top=top, nested="details") from None
     state = await service.load(student_id)
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.status import StatusState
+from xueji_kit.errors import RuleRefused
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import graduation_rosters
 from xueji_registry.api.common import service_of
@@ -26,10 +27,11 @@ router = APIRouter(prefix="/v1", tags=["rosters"])
 School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code")]
 Year = Annotated[int, Path(ge=2000, le=2099, description="the graduation year")]
 ROSTER = "/rosters/graduation/{school_code}/{graduation_year}/{segment}"
+PATH_FIELDS = ("school_code", "graduation_year", "segment")
 
 
-def _refused(exc: Refused, code: int = status.HTTP_409_CONFLICT) -> HTTPException:
-    return HTTPException(code, {"rule": exc.rule, "reason": exc.reason, "field": exc.field})
+def _refused(exc: Refused) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, {"rule": exc.rule, "reason": exc.reason, "field": exc.field})
 
 
 async def _compose(
@@ -40,7 +42,8 @@ async def _compose(
         layout = service_of(request).rules.layout
         return compose(found, school_code, year, segment, left_off, numbering_of(school_code), layout)
     except Refused as exc:
-        raise _refused(exc, 422) from None
+        where = "path" if exc.field in PATH_FIELDS else "body"
+        raise RuleRefused(exc.rule, exc.reason, exc.field, where) from None
 
 
 @router.get(ROSTER, summary="R46: the graduation roster — a draft, or as submitted with its review and outcomes")
