@@ -81,6 +81,15 @@ async def test_r50_signed_in_by_a_one_time_code_and_renewed_before_expiry_with_n
     first = await page.evaluate("sessionStorage.getItem('xueji.token')")
     assert claims_of(first)["code"] == SCHOOL
 
+    # The SLA dashboard's link signs in the same way.
+    board, _, board_errors = await _page(chromium)
+    await board.goto(f"{notify.base_url}/dashboard#code={issuer.state.sign_in_code('province', '350000')}")
+    await board.wait_for_function("sessionStorage.getItem('xueji.token') !== null")
+    assert "code=" not in board.url
+    assert claims_of(await board.evaluate("sessionStorage.getItem('xueji.token')"))["role"] == "province"
+    assert not board_errors, board_errors
+    await board.context.close()
+
     # The code is spent: the same link again only shows the sign-in form.
     other, _, _ = await _page(chromium)
     await other.goto(f"{notify.base_url}/workbench#code={code}")

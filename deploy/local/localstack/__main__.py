@@ -110,7 +110,8 @@ def _print_welcome(servers: Servers, services: list, issuer: Any) -> None:  # ty
     print(f"\n  Kafka     {servers.kafka.address}\n  MongoDB   {servers.mongo.address} (FerretDB)")
     print(f"  logs      {LOCAL}/run/logs/\n")
     notify = next(svc.address for svc in services if svc.name == "notify")
-    print(f"  SLA dashboard (province operator):\n    {notify}/dashboard#token={keys.token('province', '350000')}\n")
+    province = issuer.state.sign_in_code("province", "350000")
+    print(f"  SLA dashboard (province operator):\n    {notify}/dashboard#code={province}\n")
     print("  Workbench (each link signs one operator in once: it carries a one-time code, not a token;")
     print("  the token is renewed before it runs out, so a session lasts the working day):")
     for who, role, code in WORKBENCH_USERS:

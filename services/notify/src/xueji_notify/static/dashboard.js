@@ -50,6 +50,22 @@
     }
     return sessionStorage.getItem("xueji.token");
   }
+  // A sign-in link of the local stack carries a one-time code instead (traded once at the workbench's configured
+  // issuer, then spent), so no token is ever in an address.
+  async function takeCode() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const code = hash.get("code");
+    if (!code) return;
+    hash.delete("code");
+    history.replaceState(null, "", location.pathname + (hash.toString() ? `#${hash}` : ""));
+    try {
+      const config = await (await fetch("/workbench/config.json", { cache: "no-store" })).json();
+      if (!config.exchange_url) return;
+      const res = await fetch(config.exchange_url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }), cache: "no-store" });
+      const body = res.ok ? await res.json() : null;
+      if (body && body.token) sessionStorage.setItem("xueji.token", body.token);
+    } catch (e) { /* the sign-in form says what to do */ }
+  }
   function claims(token) {
     try {
       const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -458,7 +474,7 @@
     load();
     live();
   }
-  document.addEventListener("DOMContentLoaded", () => {
+  document.addEventListener("DOMContentLoaded", async () => {
     $("lang").addEventListener("click", () => {
       state.lang = state.lang === "zh-CN" ? "en" : "zh-CN";
       localStorage.setItem("xueji.lang", state.lang);
@@ -479,6 +495,7 @@
     $("f-quiet").addEventListener("change", (e) => { state.quiet = e.target.checked; render(); });
     window.addEventListener("hashchange", () => { if (state.token) { readHash(); load(); } });
     applyLanguage();
+    await takeCode();
     const token = takeToken();
     if (token) start(token); else signOut();
   });
