@@ -92,7 +92,7 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     # before its end) the graduates' records are counted instead.
     events = registry.app.state.runtime.events
     outcomes = [e for c in await events.load(f"graduation:{SCHOOL}:2027:junior") for e in c["events"]]
-    assert [e["graduated"] for e in outcomes if e["type"] == "graduation_roster_outcome"] == [2]
+    assert [e["graduated"] for e in outcomes if e["type"] == "GraduationOutcomeRecorded"] == [2]
     await events.collection.delete_many(
         {"aggregate_id": f"graduation:{SCHOOL}:2027:junior", "commit_id": "outcome:2:0"}
     )

@@ -13,13 +13,19 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_kit.store import Document
-from xueji_registry.domain import StudentStatus, from_documents
+from xueji_registry.domain import StudentStatus, from_documents, graduation_review
 from xueji_registry.domain.apply import apply
-from xueji_registry.domain.compliance import annual_roster, graduation_review
+from xueji_registry.domain.compliance import annual_roster
+from xueji_registry.domain.compliance import graduation_review as graduation_review_deadline
+from xueji_registry.domain.graduation_review import (
+    GraduationRosterApproved,
+    GraduationRosterReturned,
+    GraduationRosterSubmitted,
+    RosterReview,
+)
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.service import RegistryService
 
@@ -100,19 +106,19 @@ class CommitFollower:
 
     async def _graduation_roster(self, stream: str, commits: list[Document], followed: set[int]) -> None:
         """R46: each submission opens its review deadline; the review (approved or returned) meets it."""
-        submissions = 0
-        roster: dict[str, Any] = {}
+        roster = RosterReview()
         for commit in commits:
-            for event in commit["events"]:
-                kind = event.get("type")
-                if kind == "graduation_roster_submitted":
-                    submissions, roster = submissions + 1, event["roster"]
-                if not roster or int(commit["version"]) not in followed:
+            for event in graduation_review.from_documents(commit["events"]):
+                roster = graduation_review.apply(roster, event)
+                if roster.submission is None or int(commit["version"]) not in followed:
                     continue
-                deadline = graduation_review(stream, roster["school_code"], int(roster["graduation_year"]), submissions)
-                if kind == "graduation_roster_submitted":
+                submitted = roster.submission.roster
+                deadline = graduation_review_deadline(
+                    stream, submitted.school_code, submitted.graduation_year, roster.submissions
+                )
+                if isinstance(event, GraduationRosterSubmitted):
                     await self.compliance.arm(deadline)
-                elif kind in {"graduation_roster_approved", "graduation_roster_returned"}:
+                elif isinstance(event, GraduationRosterApproved | GraduationRosterReturned):
                     await self.compliance.disarm(deadline)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from xueji_contracts.auth import OperatorClaims
@@ -22,8 +21,20 @@ from xueji_kit.store import Document
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.compliance import Deadline, graduation_review
-from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
+from xueji_registry.domain.graduation_review import (
+    GraduationOutcomeRecorded,
+    GraduationRosterSubmitted,
+    NotGraduated,
+    RosterReview,
+    RosterStatus,
+    decide_review,
+    decide_submission,
+    from_documents,
+    nothing_to_review,
+    replay,
+    to_document,
+)
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.status_changes import Graduate
@@ -33,37 +44,17 @@ from xueji_registry.supplementary import numbering_of
 GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval
 
 
-class RosterStatus(StrEnum):
-    DRAFT = "draft"  # nothing submitted yet: the roster as it would be composed now
-    SUBMITTED = "submitted"  # awaiting the county bureau
-    RETURNED = "returned"  # the bureau sent it back with a reason; the school submits again
-    APPROVED = "approved"
-
-
 def stream_of(school_code: str, graduation_year: int, segment: Segment) -> str:
     return f"graduation:{school_code}:{graduation_year}:{segment.value}"
 
 
-def status_of(history: list[Document]) -> tuple[RosterStatus, Document | None, Document | None]:
-    """The roster's status, its latest submission and the latest review, from the stream's events."""
-    status, submission, review = RosterStatus.DRAFT, None, None
-    for event in history:
-        match event.get("type"):
-            case "graduation_roster_submitted":
-                status, submission, review = RosterStatus.SUBMITTED, event, None
-            case "graduation_roster_returned":
-                status, review = RosterStatus.RETURNED, event
-            case "graduation_roster_approved":
-                status, review = RosterStatus.APPROVED, event
-    return status, submission, review
+async def state_of(service: RegistryService, stream: str) -> RosterReview:
+    return replay(from_documents(e for c in await service.events.load(stream) for e in c["events"]))
 
 
-async def history_of(service: RegistryService, stream: str) -> list[Document]:
-    return [e for c in await service.events.load(stream) for e in c["events"]]
-
-
-def _actor(operator: OperatorClaims) -> dict[str, str]:
-    return {"operator_id": operator.sub, "role": operator.role.value, "code": operator.code}
+def _deadline_of(submitted: GraduationRosterSubmitted, stream: str, number: int) -> Deadline:
+    """The county bureau's task of reviewing the `number`-th submission (R46)."""
+    return graduation_review(stream, submitted.roster.school_code, submitted.roster.graduation_year, number)
 
 
 async def submit(
@@ -72,55 +63,33 @@ async def submit(
     roster: GraduationRoster,
     reason: str,
     evidence: tuple[EvidenceRef, ...],
-) -> Document:
+) -> GraduationRosterSubmitted:
     """The school submits the roster as composed now; refused while one awaits the bureau or after approval."""
-    entry = {
-        "type": "graduation_roster_submitted",
-        "roster": roster.model_dump(mode="json"),
-        "sha256": roster.digest(),
-        "operator": operator.model_dump(mode="json"),
-        "by": _actor(operator),
-        "at": datetime.now(UTC).isoformat(),
-        "reason": reason,
-        "evidence": [e.model_dump(mode="json") for e in evidence],
-    }
-
     stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
     compliance = service.compliance
-    opened: list[Deadline] = []
+    now = datetime.now(UTC)
+    decided: list[tuple[GraduationRosterSubmitted, Deadline]] = []
 
     def decide(history: list[Document]) -> Decision:
-        status, submission, review = status_of(history)
-        if status is RosterStatus.SUBMITTED and submission is not None:
-            raise Refused("R46", f"the roster submitted on {submission['at'][:10]} awaits the county bureau")
-        if status is RosterStatus.APPROVED and review is not None:
-            raise Refused("R46", f"the roster was approved on {review['at'][:10]}")
-        deadline = graduation_review(stream, roster.school_code, roster.graduation_year, _submissions(history) + 1)
-        opened[:] = [deadline]
-        return Decision([entry], [compliance.message(deadline, ComplianceState.OPENED)])
+        state = replay(from_documents(history))
+        submitted = decide_submission(state, roster, operator, reason, evidence, now)
+        deadline = _deadline_of(submitted, stream, state.submissions + 1)
+        decided[:] = [(submitted, deadline)]
+        return Decision([to_document(submitted)], [compliance.message(deadline, ComplianceState.OPENED)])
 
     saved = await decide_and_save(service.events, stream, f"submitted:{uuid.uuid4()}", decide)
-    if saved.stored and opened:
-        await compliance.arm(opened[0])  # the county bureau's task, overdue when the graduation window closes
+    submitted, opened = decided[0]
+    if saved.stored:
+        await compliance.arm(opened)  # the county bureau's task, overdue when the graduation window closes
         service.followed([(stream, saved.version)])
     service.runtime.relay.nudge()
-    return entry
-
-
-def _submissions(history: list[Document]) -> int:
-    return sum(1 for e in history if e.get("type") == "graduation_roster_submitted")
-
-
-def _deadline_of(submission: Document, stream: str, number: int) -> Deadline:
-    roster = submission["roster"]
-    return graduation_review(stream, roster["school_code"], int(roster["graduation_year"]), number)
+    return submitted
 
 
 async def awaits_review(service: RegistryService, stream: str, submission: str) -> bool:
     """For the scheduler at the deadline: is this submission of the roster still waiting for the bureau?"""
-    history = await history_of(service, stream)
-    status, _, _ = status_of(history)
-    return status is RosterStatus.SUBMITTED and str(_submissions(history)) == submission
+    state = await state_of(service, stream)
+    return state.status is RosterStatus.SUBMITTED and str(state.submissions) == submission
 
 
 async def review(
@@ -128,48 +97,32 @@ async def review(
 ) -> dict[str, Any]:
     """The county bureau's decision on the submitted roster; approving graduates everyone on it. Approving an
     approved roster again resumes graduations an interruption left undone."""
-    history = await history_of(service, stream)
-    status, submission, latest = status_of(history)
-    if status is RosterStatus.APPROVED and approve and submission is not None:
-        return await _graduate_all(service, stream, submission, reviewer)
-    if status is not RosterStatus.SUBMITTED:
-        raise _nothing_to_review(status, latest)
-    assert submission is not None  # a submitted roster has its submission
-    submissions = _submissions(history)
+    state = await state_of(service, stream)
+    if state.status is RosterStatus.APPROVED and approve and state.submission is not None:
+        return await _graduate_all(service, stream, state.submission, reviewer)
+    if state.status is not RosterStatus.SUBMITTED or state.submission is None:
+        raise nothing_to_review(state)
+    submissions = state.submissions
     compliance = service.compliance
-    deadline = _deadline_of(submission, stream, submissions)  # this submission's review task
-    event = {
-        "type": "graduation_roster_approved" if approve else "graduation_roster_returned",
-        "by": _actor(reviewer),
-        "operator": reviewer.model_dump(mode="json"),
-        "at": datetime.now(UTC).isoformat(),
-        "reason": reason,
-    }
+    deadline = _deadline_of(state.submission, stream, submissions)  # this submission's review task
+    now = datetime.now(UTC)
 
     def decide(history: list[Document]) -> Decision:
-        status, submission, review = status_of(history)
-        if status is not RosterStatus.SUBMITTED or submission is None or _submissions(history) != submissions:
-            raise _nothing_to_review(status, review)
-        met = compliance.message(deadline, ComplianceState.MET)
-        return Decision([{**event, "sha256": submission["sha256"]}], [met])
+        reviewed = decide_review(replay(from_documents(history)), reviewer, approve, reason, now, submissions)
+        return Decision([to_document(reviewed)], [compliance.message(deadline, ComplianceState.MET)])
 
     saved = await decide_and_save(service.events, stream, f"reviewed:{submissions}", decide)
     if saved.stored:
         await compliance.disarm(deadline)
         service.followed([(stream, saved.version)])
         service.runtime.relay.nudge()
-    status, submission, latest = status_of(await history_of(service, stream))
+    state = await state_of(service, stream)
     wanted = RosterStatus.APPROVED if approve else RosterStatus.RETURNED
-    if status is not wanted:  # another reviewer decided this submission first
-        raise _nothing_to_review(status, latest)
-    if approve and submission is not None:
-        return await _graduate_all(service, stream, submission, reviewer)
-    return {"status": status.value, "graduated": [], "not_graduated": []}
-
-
-def _nothing_to_review(status: RosterStatus, review: Document | None) -> Refused:
-    when = f" on {review['at'][:10]}" if review else ""
-    return Refused("R46", f"no roster awaits review: it is {status.value}{when}")
+    if state.status is not wanted:  # another reviewer decided this submission first
+        raise nothing_to_review(state)
+    if approve and state.submission is not None:
+        return await _graduate_all(service, stream, state.submission, reviewer)
+    return {"status": state.status.value, "graduated": [], "not_graduated": []}
 
 
 def evidence_of(roster: GraduationRoster, digest: str) -> EvidenceRef:
@@ -177,18 +130,11 @@ def evidence_of(roster: GraduationRoster, digest: str) -> EvidenceRef:
     return EvidenceRef(kind=EvidenceKind.GRADUATION_ROSTER, uri=uri, sha256=digest)
 
 
-def graduated_count(history: list[Document]) -> int | None:
-    """How many on the approved roster were graduated, as its last approval (or resumption) found; None before."""
-    outcomes = [e for e in history if e.get("type") == "graduation_roster_outcome"]
-    return int(outcomes[-1]["graduated"]) if outcomes else None
-
-
 async def _graduate_all(
-    service: RegistryService, stream: str, submission: Document, reviewer: OperatorClaims
+    service: RegistryService, stream: str, submission: GraduationRosterSubmitted, reviewer: OperatorClaims
 ) -> dict[str, Any]:
-    roster = GraduationRoster.model_validate(submission["roster"])
-    school = OperatorClaims.model_validate(submission["operator"])
-    evidence = evidence_of(roster, submission["sha256"])
+    roster, school = submission.roster, submission.operator
+    evidence = evidence_of(roster, submission.sha256)
     gate = asyncio.Semaphore(GRADUATING_AT_ONCE)
 
     async def one(line: GraduateLine) -> tuple[GraduateLine, str | None]:
@@ -197,13 +143,17 @@ async def _graduate_all(
 
     results = await asyncio.gather(*(one(line) for line in roster.graduates))
     graduated = [line.student_id for line, problem in results if problem is None]
-    not_graduated = [{"student_id": line.student_id, "reason": p} for line, p in results if p is not None]
+    not_graduated = [NotGraduated(student_id=line.student_id, reason=p) for line, p in results if p is not None]
     # The outcome in the roster's own stream, so reading the roster does not read every graduate's record.
-    outcome = {"type": "graduation_roster_outcome", "graduated": len(graduated), "not_graduated": not_graduated,
-               "at": datetime.now(UTC).isoformat()}  # fmt: skip
+    outcome = GraduationOutcomeRecorded(graduated=len(graduated), not_graduated=tuple(not_graduated),
+                                        at=datetime.now(UTC))  # fmt: skip
     commit = f"outcome:{len(graduated)}:{len(not_graduated)}"  # a resumption that changed nothing adds nothing
-    await decide_and_save(service.events, stream, commit, lambda _: Decision([outcome]))
-    return {"status": RosterStatus.APPROVED.value, "graduated": graduated, "not_graduated": not_graduated}
+    await decide_and_save(service.events, stream, commit, lambda _: Decision([to_document(outcome)]))
+    return {
+        "status": RosterStatus.APPROVED.value,
+        "graduated": graduated,
+        "not_graduated": [n.model_dump(mode="json") for n in not_graduated],
+    }
 
 
 async def _graduate(

@@ -17,9 +17,9 @@ from xueji_registry import graduation_rosters
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.graduation_review import GraduationRosterSubmitted, RosterStatus
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose
 from xueji_registry.domain.periods import Segment
-from xueji_registry.graduation_rosters import RosterStatus
 from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import numbering_of
 
@@ -53,26 +53,26 @@ async def show(
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     service = service_of(request)
     stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    history = await graduation_rosters.history_of(service, stream)
-    state, submission, review = graduation_rosters.status_of(history)
+    roster = await graduation_rosters.state_of(service, stream)
+    submission, review = roster.submission, roster.review
     if submission is None:
         draft = await _compose(request, school_code, graduation_year, segment, {})
-        return {"rule": "R46", "status": state.value, "roster": draft.model_dump(mode="json")}
-    answer = {
+        return {"rule": "R46", "status": roster.status.value, "roster": draft.model_dump(mode="json")}
+    answer: dict[str, Any] = {
         "rule": "R46",
-        "status": state.value,
-        "roster": submission["roster"],
-        "sha256": submission["sha256"],
-        "submitted": {k: submission[k] for k in ("at", "by", "reason")},
-        "review": {k: review[k] for k in ("at", "by", "reason")} if review else None,
+        "status": roster.status.value,
+        "roster": submission.roster.model_dump(mode="json"),
+        "sha256": submission.sha256,
+        "submitted": submission.model_dump(mode="json", include={"at", "by", "reason"}),
+        "review": review.model_dump(mode="json", include={"at", "by", "reason"}) if review else None,
     }
-    if state is RosterStatus.APPROVED:
-        counted = graduation_rosters.graduated_count(history)
+    if roster.status is RosterStatus.APPROVED:
+        counted = roster.graduated
         answer["graduated"] = counted if counted is not None else await _graduated_on(service, submission)
     return answer
 
 
-async def _graduated_on(service: RegistryService, submission: dict[str, Any]) -> int:
+async def _graduated_on(service: RegistryService, submission: GraduationRosterSubmitted) -> int:
     """An approval under way (or interrupted) has no outcome yet: count the graduates in their records."""
     gate = asyncio.Semaphore(16)
 
@@ -81,7 +81,7 @@ async def _graduated_on(service: RegistryService, submission: dict[str, Any]) ->
             record = await service.load(student_id)
         return record is not None and record.state is StatusState.GRADUATED
 
-    found = await asyncio.gather(*(graduated(line["student_id"]) for line in submission["roster"]["graduates"]))
+    found = await asyncio.gather(*(graduated(line.student_id) for line in submission.roster.graduates))
     return sum(found)
 
 
@@ -118,7 +118,12 @@ async def submit(
         entry = await graduation_rosters.submit(service_of(request), operator, roster, body.reason, body.evidence)
     except Refused as exc:
         raise _refused(exc) from None
-    return {"rule": "R46", "status": RosterStatus.SUBMITTED.value, "roster": entry["roster"], "sha256": entry["sha256"]}
+    return {
+        "rule": "R46",
+        "status": RosterStatus.SUBMITTED.value,
+        "roster": entry.roster.model_dump(mode="json"),
+        "sha256": entry.sha256,
+    }
 
 
 class ReviewBody(BaseModel):

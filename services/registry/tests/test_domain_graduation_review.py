@@ -1,0 +1,129 @@
+"""R46: the graduation roster's own stream as a typed aggregate (submit, return, approve, outcome), and streams
+stored before its events were typed (snake-case type names) still replaying (pure domain)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_registry.domain import Refused, Segment
+from xueji_registry.domain.graduation_review import (
+    GraduationOutcomeRecorded,
+    GraduationRosterApproved,
+    GraduationRosterReturned,
+    GraduationRosterSubmitted,
+    RosterReview,
+    RosterStatus,
+    apply,
+    decide_review,
+    decide_submission,
+    from_documents,
+    replay,
+    to_document,
+)
+from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
+
+SCHOOL = "3506020001"
+CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
+COUNTY = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
+T0 = datetime(2027, 6, 20, 9, 0, tzinfo=UTC)
+ROSTER = GraduationRoster(
+    school_code=SCHOOL,
+    graduation_year=2027,
+    segment=Segment.JUNIOR,
+    graduates=[
+        GraduateLine(
+            sequence=1,
+            student_id="stu-a",
+            name="林安",
+            status_number_masked="L3506022012********11",
+            certificate_number="B350627020001000001",
+        ),
+    ],
+    left_off=[],
+)
+
+
+def _submitted(state: RosterReview, at: datetime = T0) -> GraduationRosterSubmitted:
+    return decide_submission(state, ROSTER, CLERK, "graduation roster submitted", (), at)
+
+
+def test_r46_a_submission_awaits_the_county_bureau_and_a_second_one_is_refused_meanwhile() -> None:
+    state = apply(RosterReview(), _submitted(RosterReview()))
+    assert (state.status, state.submissions) == (RosterStatus.SUBMITTED, 1)
+    assert state.submission is not None and state.submission.sha256 == ROSTER.digest()
+    with pytest.raises(Refused, match="R46.*submitted on 2027-06-20 awaits the county bureau") as refused:
+        _submitted(state, T0 + timedelta(days=1))
+    assert refused.value.rule == "R46"
+
+
+def test_r46_a_returned_roster_is_submitted_again_and_an_approved_one_is_not() -> None:
+    state = apply(RosterReview(), _submitted(RosterReview()))
+    returned = decide_review(state, COUNTY, False, "two names misspelt", T0 + timedelta(days=1), submission=1)
+    assert isinstance(returned, GraduationRosterReturned) and returned.sha256 == ROSTER.digest()
+    state = apply(state, returned)
+    state = apply(state, _submitted(state, T0 + timedelta(days=2)))
+    assert (state.status, state.submissions, state.review) == (RosterStatus.SUBMITTED, 2, None)
+    approved = decide_review(state, COUNTY, True, "checked", T0 + timedelta(days=3), submission=2)
+    state = apply(state, approved)
+    assert isinstance(approved, GraduationRosterApproved) and state.status is RosterStatus.APPROVED
+    with pytest.raises(Refused, match="R46.*approved on 2027-06-23"):
+        _submitted(state, T0 + timedelta(days=4))
+
+
+def test_r46_nothing_to_review_before_a_submission_nor_for_a_submission_already_decided() -> None:
+    with pytest.raises(Refused, match="R46: no roster awaits review: it is draft"):
+        decide_review(RosterReview(), COUNTY, True, "ok", T0, submission=1)
+    state = apply(RosterReview(), _submitted(RosterReview()))
+    with pytest.raises(Refused, match="R46: no roster awaits review"):
+        decide_review(state, COUNTY, True, "a stale page's first submission", T0, submission=2)
+    state = apply(state, decide_review(state, COUNTY, False, "returned", T0 + timedelta(days=1), submission=1))
+    with pytest.raises(Refused, match="it is returned on 2027-06-21"):
+        decide_review(state, COUNTY, True, "again", T0 + timedelta(days=2), submission=1)
+
+
+def test_r46_events_are_stored_with_the_shape_they_had_and_read_back_equal() -> None:
+    submitted = _submitted(RosterReview())
+    document = to_document(submitted)
+    assert document["type"] == "GraduationRosterSubmitted"
+    assert set(document) == {"type", "roster", "sha256", "operator", "by", "at", "reason", "evidence"}
+    assert document["at"] == T0.isoformat()  # text as datetime.isoformat() wrote it before the events were typed
+    assert document["by"] == {"operator_id": "clerk-1", "role": "school", "code": SCHOOL}
+    assert document["roster"] == ROSTER.model_dump(mode="json")
+    assert from_documents([document]) == [submitted]
+
+
+def test_r46_a_stream_stored_before_issue_17_with_snake_case_types_still_replays() -> None:
+    """Documents exactly as the untyped roster code wrote them (type names graduation_roster_*)."""
+    roster = ROSTER.model_dump(mode="json")
+    actor = {"operator_id": "county-1", "role": "county", "code": "350602"}
+    old = [
+        {"type": "graduation_roster_submitted", "roster": roster, "sha256": ROSTER.digest(),
+         "operator": CLERK.model_dump(mode="json"), "by": {"operator_id": "clerk-1", "role": "school", "code": SCHOOL},
+         "at": "2027-06-20T09:00:00.123456+00:00", "reason": "graduation roster submitted", "evidence": []},
+        {"type": "graduation_roster_returned", "by": actor, "operator": COUNTY.model_dump(mode="json"),
+         "at": "2027-06-21T09:00:00+00:00", "reason": "misspelt", "sha256": ROSTER.digest()},
+        {"type": "graduation_roster_submitted", "roster": roster, "sha256": ROSTER.digest(),
+         "operator": CLERK.model_dump(mode="json"), "by": {"operator_id": "clerk-1", "role": "school", "code": SCHOOL},
+         "at": "2027-06-22T09:00:00+00:00", "reason": "again", "evidence": []},
+        {"type": "graduation_roster_approved", "by": actor, "operator": COUNTY.model_dump(mode="json"),
+         "at": "2027-06-23T09:00:00+00:00", "reason": "checked", "sha256": ROSTER.digest()},
+        {"type": "graduation_roster_outcome", "graduated": 1, "not_graduated": [], "at": "2027-06-23T09:00:05+00:00"},
+    ]  # fmt: skip
+    events = from_documents(old)
+    assert [type(e) for e in events] == [
+        GraduationRosterSubmitted,
+        GraduationRosterReturned,
+        GraduationRosterSubmitted,
+        GraduationRosterApproved,
+        GraduationOutcomeRecorded,
+    ]
+    state = replay(events)
+    assert (state.status, state.submissions, state.graduated) == (RosterStatus.APPROVED, 2, 1)
+    assert state.submission is not None and state.submission.roster == ROSTER
+    # Read back, an old event is stored again under its new name, the rest of it as it was.
+    again = to_document(events[0])
+    assert again["type"] == "GraduationRosterSubmitted"
+    assert {k: v for k, v in again.items() if k != "type"} == {k: v for k, v in old[0].items() if k != "type"}
