@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from prometheus_client import Gauge
 
+from xueji_kit.background import keep_running
 from xueji_kit.timers import TimerStore, minute_of
 
 log = structlog.get_logger("telemetry")
@@ -49,14 +50,12 @@ async def _lag_once(broker: Any, known: set[tuple[str, str, str]]) -> set[tuple[
 
 async def sample_consumer_lag(broker: Any, interval: float = 10.0) -> None:
     known: set[tuple[str, str, str]] = set()
-    while True:
-        try:
-            known = await _lag_once(broker, known)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("consumer_lag_sample_failed", error=str(exc))
-        await asyncio.sleep(interval)
+
+    async def sample() -> None:
+        nonlocal known
+        known = await _lag_once(broker, known)
+
+    await keep_running(sample, every=interval, log=log, failed="consumer_lag_sample_failed")
 
 
 async def timers_due(store: TimerStore, scheduler: str, now: datetime) -> int:
@@ -71,11 +70,7 @@ async def timers_due(store: TimerStore, scheduler: str, now: datetime) -> int:
 
 
 async def sample_timers_due(store: TimerStore, scheduler: str, interval: float = 5.0) -> None:
-    while True:
-        try:
-            TIMERS_DUE.labels(scheduler).set(await timers_due(store, scheduler, datetime.now(UTC)))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("timers_due_sample_failed", error=str(exc))
-        await asyncio.sleep(interval)
+    async def sample() -> None:
+        TIMERS_DUE.labels(scheduler).set(await timers_due(store, scheduler, datetime.now(UTC)))
+
+    await keep_running(sample, every=interval, log=log, failed="timers_due_sample_failed")

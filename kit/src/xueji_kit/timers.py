@@ -29,6 +29,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from xueji_kit.background import keep_running
 from xueji_kit.group_insert import GroupInserts
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
 from xueji_kit.store import Document, insert_many_once, insert_once
@@ -387,12 +388,11 @@ class TimerScheduler:
             await self._store.next_attempt(timer_id, attempt, now, failed=False)
 
     async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
-        while True:
-            wait = interval.total_seconds()
-            try:
-                wait = await self.step(wait)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("scheduler_tick_failed", error=str(exc))
-            await asyncio.sleep(wait)
+        wait = interval.total_seconds()
+
+        async def turn() -> None:  # sleeps until the next timer known to fall due, at most `interval`
+            nonlocal wait
+            wait = interval.total_seconds()  # and `interval` after a failed turn
+            wait = await self.step(wait)
+
+        await keep_running(turn, every=lambda: wait, log=log, failed="scheduler_tick_failed")

@@ -8,13 +8,13 @@ One writer means no lost updates without transactions or atomic increments (Ferr
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
+from xueji_kit.background import keep_running
 from xueji_kit.lease import SlotLease
 from xueji_notify.calendar_source import ProvinceCalendar
 from xueji_notify.domain.calendar import local_day
@@ -127,11 +127,7 @@ class DashboardAggregator:
         STAGES.labels("due_soon").set(due_within(total, cal.calendar, local_day(datetime.now(UTC)), cal.warning_lead))
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_once(datetime.now(UTC))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store may be away for a moment; the marks stay until it is back
-                log.warning("dashboard_recount_failed", error=str(exc))
-            await asyncio.sleep(self._interval)
+        # The store may be away for a moment; the marks stay until it is back.
+        await keep_running(
+            lambda: self.run_once(datetime.now(UTC)), every=self._interval, log=log, failed="dashboard_recount_failed"
+        )

@@ -12,6 +12,7 @@ import time
 
 import structlog
 
+from xueji_kit.background import keep_running
 from xueji_notify.metrics import SSE_CLIENTS
 from xueji_notify.store import DashboardStore
 
@@ -53,11 +54,6 @@ class ChangeFeed:
         return changed
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.poll_once(int(time.time()))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("dashboard_feed_failed", error=str(exc))
-            await asyncio.sleep(self._interval)
+        await keep_running(
+            lambda: self.poll_once(int(time.time())), every=self._interval, log=log, failed="dashboard_feed_failed"
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Self
 
@@ -12,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.calendar import WorkingDayCalendar, load_calendar
 from xueji_contracts.policy import calendar_for, load_policy
+from xueji_kit.background import keep_running
 from xueji_kit.store import Document
 from xueji_transfer.domain import TransferRules
 from xueji_transfer.settings import TransferSettings
@@ -75,11 +75,5 @@ class CalendarSource:
 
     async def run_forever(self, interval: float = 60.0) -> None:
         """Other replicas pick up a notice loaded on one of them within `interval` seconds."""
-        while True:
-            try:
-                await self.refresh()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep the calendar we have; the store may be back next time
-                log.warning("calendar_refresh_failed", error=str(exc))
-            await asyncio.sleep(interval)
+        # A failed refresh keeps the calendar we have; the store may be back next time.
+        await keep_running(self.refresh, every=interval, log=log, failed="calendar_refresh_failed")
