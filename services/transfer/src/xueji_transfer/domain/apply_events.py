@@ -6,34 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from xueji_contracts.messages.transfer import Stage
-from xueji_transfer.domain.case_events import (
-    ConditionsExamined,
-    MaterialsAdded,
-    PaperFileDeadlineChanged,
-    PaperFileOverdue,
-    PaperFileSent,
-    StudentNotifiedToReport,
-    TransferApplied,
-    TransferCompleted,
-    TransferRejected,
-    TransferRolledBack,
-)
+from xueji_transfer.domain import case_events as ce
+from xueji_transfer.domain import offline_events as oe
+from xueji_transfer.domain import stage_events as se
 from xueji_transfer.domain.events import TransferEvent
-from xueji_transfer.domain.offline_events import (
-    OfflineAccepted,
-    OfflineConsentSigned,
-    OfflinePathOpened,
-    OfflineReconciled,
-    OfflineTimerArmed,
-)
-from xueji_transfer.domain.stage_events import (
-    StageApproved,
-    StageDeadlineChanged,
-    StageEscalated,
-    StageOpened,
-    StageReturned,
-    StageWarned,
-)
 from xueji_transfer.domain.state import STEP, CasePhase, OfflinePhase, StageState, StageStatus, TransferCase
 
 
@@ -46,7 +22,7 @@ def replay(events: Iterable[TransferEvent]) -> TransferCase | None:
 
 def apply(state: TransferCase | None, event: TransferEvent) -> TransferCase:
     if state is None:
-        if not isinstance(event, TransferApplied):
+        if not isinstance(event, ce.TransferApplied):
             raise ValueError(f"a transfer case starts with transfer_applied, not {event.type}")
         return TransferCase(
             transfer_id=event.transfer_id,
@@ -61,64 +37,64 @@ def apply(state: TransferCase | None, event: TransferEvent) -> TransferCase:
 
 def _changed(case: TransferCase, event: TransferEvent) -> TransferCase:
     match event:
-        case TransferApplied():
+        case ce.TransferApplied():
             raise ValueError("transfer_applied on an existing case")
-        case MaterialsAdded(materials=materials):
+        case ce.MaterialsAdded(materials=materials):
             update: dict[str, Any] = {"materials": case.materials + materials}
             if case.phase is CasePhase.AWAITING_MATERIALS:
                 update |= {"phase": CasePhase.ACTIVE, "step": 1}
             return case.model_copy(update=update)
-        case ConditionsExamined():
+        case ce.ConditionsExamined():
             return case.model_copy(update={"step": 2})
-        case StageOpened(stage=stage, round=round_, jurisdiction=code, deadline=deadline):
+        case se.StageOpened(stage=stage, round=round_, jurisdiction=code, deadline=deadline):
             opened = StageState(
                 stage=stage, jurisdiction=code, status=StageStatus.OPEN, round=round_, deadline=deadline
             )
             return case.model_copy(
                 update={"stages": {**case.stages, stage: opened}, "step": min(case.step, STEP[stage] - 1)}
             )
-        case StageApproved(stage=stage, at=at):
+        case se.StageApproved(stage=stage, at=at):
             update = {"stages": _status(case, stage, StageStatus.APPROVED), "step": STEP[stage]}
             if case.initiated_at is None and STEP[stage] == 3:
                 update["initiated_at"] = at
             return case.model_copy(update=update)
-        case StageReturned(stage=stage, back_to=back_to):
+        case se.StageReturned(stage=stage, back_to=back_to):
             update = {"stages": _status(case, stage, StageStatus.RETURNED)}
             if back_to is None:
                 update |= {"phase": CasePhase.AWAITING_MATERIALS, "step": 0}
             return case.model_copy(update=update)
-        case StageWarned(stage=stage):
+        case se.StageWarned(stage=stage):
             return _stage(case, stage, warned=True)
-        case StageEscalated(stage=stage, escalation_count=count, escalated_to=code, next_deadline=next_deadline):
+        case se.StageEscalated(stage=stage, escalation_count=count, escalated_to=code, next_deadline=next_deadline):
             return _stage(case, stage, escalation_count=count, escalated_to=code, escalation_deadline=next_deadline)
-        case StageDeadlineChanged(stage=stage, which=which, deadline=deadline):
+        case se.StageDeadlineChanged(stage=stage, which=which, deadline=deadline):
             return _stage(case, stage, **{"deadline" if which == "sla" else "escalation_deadline": deadline})
-        case TransferRejected(stage=stage, reason_code=code):
+        case ce.TransferRejected(stage=stage, reason_code=code):
             stages = _status(case, stage, StageStatus.REJECTED)
             return case.model_copy(update={"phase": CasePhase.REJECTED, "rejection": code, "stages": stages})
-        case OfflineTimerArmed(deadline=deadline):
+        case oe.OfflineTimerArmed(deadline=deadline):
             return _offline(case, timer=deadline)
-        case OfflinePathOpened(cause=cause):
+        case oe.OfflinePathOpened(cause=cause):
             return _offline(case, phase=OfflinePhase.OPEN, cause=cause)
-        case OfflineConsentSigned(form=form, cause=cause, cause_text=text):
+        case oe.OfflineConsentSigned(form=form, cause=cause, cause_text=text):
             stated = None if cause is None else f"{cause.value}: {text}" if text else cause.value
             return _offline(case, phase=OfflinePhase.CONSENTED, consent=form, consent_cause=stated)
-        case OfflineAccepted(at=at, record=record):
+        case oe.OfflineAccepted(at=at, record=record):
             return _offline(case, phase=OfflinePhase.ACCEPTED, accepted_at=at, record=record)
-        case OfflineReconciled():
+        case oe.OfflineReconciled():
             return _offline(case, phase=OfflinePhase.RECONCILED)
-        case StudentNotifiedToReport():
+        case ce.StudentNotifiedToReport():
             return case.model_copy(update={"step": 7})
-        case TransferCompleted(at=at, paper_file_due_at=due):
+        case ce.TransferCompleted(at=at, paper_file_due_at=due):
             update = {"step": 8, "phase": CasePhase.COMPLETED, "completed_at": at, "paper_file_due_at": due}
             return case.model_copy(update=update)
-        case PaperFileSent(at=at):
+        case ce.PaperFileSent(at=at):
             return case.model_copy(update={"paper_file_sent_at": at})
-        case PaperFileDeadlineChanged(due_at=due):
+        case ce.PaperFileDeadlineChanged(due_at=due):
             return case.model_copy(update={"paper_file_due_at": due})
-        case PaperFileOverdue():
+        case ce.PaperFileOverdue():
             return case.model_copy(update={"paper_file_overdue": True})
-        case TransferRolledBack():
+        case ce.TransferRolledBack():
             return case.model_copy(update={"phase": CasePhase.ROLLED_BACK})
     raise ValueError(f"unknown event {event!r}")  # pragma: no cover - the union is exhaustive
 
