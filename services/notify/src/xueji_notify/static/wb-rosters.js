@@ -9,13 +9,15 @@
     rs_draft: "草稿（尚未报送）", rs_submitted: "已报送，待县级教育局审核", rs_returned: "已退回学校", rs_approved: "已审核通过",
     roster_status: "名册状态", roster_graduates: "毕业生 {n} 人", c_seq: "序号", certificate_no: "毕业证书编号", roster_left_off: "不在名册上（结业等）",
     roster_submitted_by: "报送：{at} · {by}", roster_reviewed_by: "审核：{at} · {by} · {reason}", roster_graduated: "已毕业 {n} 人",
-    return_reason_needed: "退回时请写明理由",
+    return_reason_needed: "退回时请写明理由", leave_off: "不列入（结业）", leave_off_row: "{name} 不列入毕业名册（结业）",
+    left_off_reason: "不列入的原因", left_off_default: "修完课程但未达到毕业要求，发给结业证书",
   });
   Object.assign(window.XUEJI_TEXT.en, {
     rs_draft: "Draft (not submitted)", rs_submitted: "Submitted, awaiting the county bureau", rs_returned: "Returned to the school", rs_approved: "Approved",
     roster_status: "Roster state", roster_graduates: "{n} graduates", c_seq: "No.", certificate_no: "Certificate number", roster_left_off: "Not on the roster (completion etc.)",
     roster_submitted_by: "Submitted: {at} · {by}", roster_reviewed_by: "Reviewed: {at} · {by} · {reason}", roster_graduated: "{n} graduated",
-    return_reason_needed: "Say why the roster is returned",
+    return_reason_needed: "Say why the roster is returned", leave_off: "Leave off (completion)", leave_off_row: "Leave {name} off the roster (completion certificate)",
+    left_off_reason: "Why they are left off", left_off_default: "Courses done but requirements not met: completion certificate",
   });
   const thisYear = () => { const d = new Date(); return d.getMonth() >= 7 ? d.getFullYear() + 1 : d.getFullYear(); };
 
@@ -77,9 +79,20 @@
       wb.say("");
       out.append(...rosterView(answer.body));
       if (answer.body.status !== "draft" && answer.body.status !== "returned") return;
+      // R46: a student whose courses are done but who does not meet the requirements is left off (a completion
+      // certificate instead), with the reason; the roster then numbers the others without a gap.
+      const table = out.querySelector("#roster-table");
+      table.querySelector("thead tr").append(el("th", { scope: "col", text: t("leave_off") }));
+      for (const tr of table.querySelectorAll("tbody tr")) {
+        const name = tr.children[1].textContent;
+        tr.append(el("td", {}, wb.input({ type: "checkbox", class: "leave-off", value: tr.dataset.student, "aria-label": t("leave_off_row", { name }) })));
+      }
+      const why = wb.input({ type: "text", maxlength: "500", value: t("left_off_default") });
+      out.append(el("div", { class: "fields" }, wb.field("left_off_reason", t("left_off_reason"), why)));
       const submit = el("button", { type: "button", class: "primary", id: "submit-graduation", text: t("submit_graduation") });
       submit.addEventListener("click", async () => {
-        const done = await wb.api("registry", `${path}/submission`, { json: {} });
+        const leftOff = [...table.querySelectorAll("input.leave-off:checked")].map((c) => ({ student_id: c.value, reason: why.value.trim() || t("left_off_default") }));
+        const done = await wb.api("registry", `${path}/submission`, { json: { left_off: leftOff } });
         if (!done.ok) { wb.showProblems(form, wb.problemsOf(done)); wb.say(wb.failure(done), "error"); return; }
         show(await wb.api("registry", path), path, form);
         wb.say(t("graduation_submitted"));
