@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -13,8 +14,8 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.lease import SlotLease
-from xueji_kit.relay import OutboxRelay
-from xueji_kit.store import EventStore, Outgoing, connect
+from xueji_kit.relay import OutboxRelay, follower_name
+from xueji_kit.store import EventStore, Outgoing, commit_key, connect
 
 pytestmark = pytest.mark.integration
 
@@ -76,4 +77,75 @@ async def test_relay_publishes_in_order_once_and_only_the_leader_relays(isolatio
     finally:
         await consumer.stop()
     assert grades == {"s1": [1, 2, 3, 4, 5], "s2": [1, 2, 3, 4, 5]}
+    await client.close()
+
+
+async def test_a_follower_that_keeps_raising_parks_its_follow_up_and_the_outbox_drains(isolation):
+    """A follow-up that fails forever is retried a few times, then parked (visible, counted, requeueable); every
+    event is still published once, the outbox moves on, and a good follow-up afterwards runs."""
+    from prometheus_client import REGISTRY
+
+    from xueji_kit.followups import main as followups_cli
+
+    client = connect(isolation.servers.mongodb)
+    db = client[f"{isolation.database}_relay_park"]
+    store = EventStore(db)
+    await store.ensure_indexes()
+    for student in ("s1", "bad", "s2"):
+        await store.append(commit_id=f"{student}-1", aggregate_id=student, version=1, events=[{"grade": 1}],
+                           outgoing=[_outgoing(student, 1)])  # fmt: skip
+    published: list[str] = []
+
+    async def publish(topic, key, message):
+        published.append(key)
+
+        async def acknowledged() -> None:
+            return None
+
+        return acknowledged()
+
+    followed: list[str] = []
+    broken = {"bad": True}
+
+    async def follower(entries):
+        streams = [str(k).partition("@")[0] for e in entries for k in e["committed"]]
+        if broken["bad"] and "bad" in streams:
+            raise RuntimeError("the school register refused bad's first commit")
+        followed.extend(streams)
+
+    relay = OutboxRelay(store, SlotLease(db["leases"], "relay", "a"), publish, batch_size=100, interval=0.1,
+                        follow_attempts=3, follow_backoff=0.01)  # fmt: skip
+    relay.followers.append(follower)
+    name = follower_name(follower)
+    failed = REGISTRY.get_sample_value("xueji_relay_follow_up_failed_total", {"follower": name}) or 0.0
+
+    assert await relay.run_once() == 3
+    assert sorted(published) == ["bad", "s1", "s2"]  # every event published, the failing one's included
+    assert await store.unpublished(100) == []  # the outbox moved on
+    assert sorted(followed) == ["s1", "s2"]
+    (parked,) = await relay.parked.listed()
+    assert parked["_id"].startswith(f"{name}|") and parked["follower"] == name
+    assert (parked["committed"], parked["error_type"], parked["attempts"]) == (
+        [commit_key("bad", 1)],
+        "RuntimeError",
+        4,
+    )
+    assert REGISTRY.get_sample_value("xueji_relay_follow_up_failed_total", {"follower": name}) == failed + 1
+
+    await store.append(commit_id="s3-1", aggregate_id="s3", version=1, events=[{"grade": 1}],
+                       outgoing=[_outgoing("s3", 1)])  # fmt: skip
+    assert await relay.run_once() == 1
+    assert followed[-1] == "s3"  # a good follow-up afterwards runs at once
+
+    # After the fix, the operator requeues it: followed again, nothing published twice.
+    broken["bad"] = False
+    env = {"MONGODB_URI": isolation.servers.mongodb, "XUEJI_MONGODB_DATABASE": db.name}
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in env.items():
+            patch.setenv(variable, value)
+        assert await asyncio.to_thread(followups_cli, ["requeue", "--service", "registry"]) == 0
+    assert await relay.run_once() == 0
+    assert followed[-1] == "bad"
+    assert await relay.parked.listed() == []
+    assert sorted(published) == ["bad", "s1", "s2", "s3"]
     await client.close()

@@ -20,6 +20,12 @@ DEAD_LETTERS = Counter("xueji_dead_letters_total", "Messages sent to a dead-lett
 HANDLER_SECONDS = Histogram("xueji_handler_seconds", "Time spent handling one message", ["topic"])
 RELAY_PUBLISHED = Counter("xueji_relay_published_total", "Events published by the outbox relay", ["topic"])
 RELAY_BACKLOG = Gauge("xueji_relay_backlog", "Stored commits the relay has not published yet (last batch)")
+RELAY_FOLLOW_UP_FAILED = Counter(
+    "xueji_relay_follow_up_failed_total",
+    "Follow-ups of published commits the relay gave up on after its retries and parked (alert on any increase; "
+    "python -m xueji_kit.followups requeue after the fix)",
+    ["follower"],
+)
 RELAY_IS_LEADER = Gauge("xueji_relay_leader", "1 while this replica holds the relay lease")
 HTTP_REQUESTS = Counter("xueji_http_requests_total", "HTTP requests served", ["method", "route", "status"])
 TIMERS_FIRED = Counter("xueji_timers_fired_total", "Durable timers fired", ["kind"])

@@ -7,6 +7,13 @@ Followers are a service's follow-ups of its own commits (projections, timers): a
 before its entries are deleted, each follower gets the entries (with the `committed` keys). An entry stays until
 its followers are done, so a crash between a commit and its follow-ups delays them to the next relay run (in this
 process or the one that restarts) and never loses them; followers must therefore be idempotent.
+
+A follower that raises does not hold the outbox: the batch is retried `follow_attempts` times with doubling
+backoff, then its entries are followed one at a time, and an entry whose follow-up fails on its own is parked (a
+document on `_id` in `relay_followups_parked`, `xueji_relay_follow_up_failed_total`, an error log
+`relay_follow_up_parked`) and the relay moves on. Its events were published all the same: the relay never drops an
+event, only a follow-up waits, for `python -m xueji_kit.followups requeue` after the fix. A store outage is not a
+failing follower: the batch stays in the outbox and is tried again when the store is back.
 """
 
 from __future__ import annotations
@@ -18,9 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from pymongo.errors import ConnectionFailure
 
+from xueji_kit.followups import ParkedFollowUps
 from xueji_kit.lease import SlotLease
-from xueji_kit.metrics import RELAY_BACKLOG, RELAY_IS_LEADER, RELAY_PUBLISHED
+from xueji_kit.metrics import RELAY_BACKLOG, RELAY_FOLLOW_UP_FAILED, RELAY_IS_LEADER, RELAY_PUBLISHED
 from xueji_kit.store import EventStore
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[Awaitable[Any]]]
@@ -28,11 +37,28 @@ Follower = Callable[[list[dict[str, Any]]], Awaitable[None]]
 log = structlog.get_logger("relay")
 
 
+def follower_name(follow: Follower) -> str:
+    """A follower's name in logs, metrics and parked ids: its function's, or its class's for a callable object."""
+    kind: Any = follow if hasattr(follow, "__qualname__") else type(follow)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 class OutboxRelay:
     def __init__(
-        self, store: EventStore, lease: SlotLease, publish: Publish, *, batch_size: int, interval: float
+        self,
+        store: EventStore,
+        lease: SlotLease,
+        publish: Publish,
+        *,
+        batch_size: int,
+        interval: float,
+        follow_attempts: int = 3,
+        follow_backoff: float = 0.2,
     ) -> None:
         self._store = store
+        self.parked = ParkedFollowUps(store.collection.database, store.outbox.name)
+        self._follow_attempts = follow_attempts
+        self._follow_backoff = follow_backoff
         self._lease = lease
         self._publish = publish
         self._batch_size = batch_size
@@ -64,9 +90,44 @@ class OutboxRelay:
             await ack
         if commits:
             for follow in self.followers:
-                await follow(commits)
+                await self._follow(follow, commits)
         await self._store.mark_published([c["_id"] for c in commits])
         return len(pending)  # messages: a full batch means more may be waiting
+
+    async def _follow(self, follow: Follower, commits: list[dict[str, Any]]) -> None:
+        """The batch, retried with doubling backoff; still failing, each entry on its own, and an entry that fails
+        on its own is parked. Bounded: a follower failing on every entry costs one call per entry, no waits."""
+        delay = self._follow_backoff
+        for attempt in range(1, self._follow_attempts + 1):
+            try:
+                await follow(commits)
+                return
+            except ConnectionFailure:
+                raise  # the store is away: the batch stays in the outbox
+            except Exception as exc:
+                log.warning("relay_follow_up_failed", follower=follower_name(follow), entries=len(commits),
+                            attempt=attempt, error_type=type(exc).__name__, error=str(exc)[:500])  # fmt: skip
+                failure: Exception = exc
+            if attempt < self._follow_attempts:
+                await asyncio.sleep(delay)
+                delay *= 2
+        if len(commits) == 1:
+            await self._park(follow, commits[0], failure)
+            return
+        for entry in commits:
+            try:
+                await follow([entry])
+            except ConnectionFailure:
+                raise
+            except Exception as exc:
+                await self._park(follow, entry, exc)
+
+    async def _park(self, follow: Follower, entry: dict[str, Any], error: Exception) -> None:
+        name = follower_name(follow)
+        parked = await self.parked.park(name, entry, error, self._follow_attempts + 1)
+        RELAY_FOLLOW_UP_FAILED.labels(name).inc()
+        log.error("relay_follow_up_parked", follower=name, parked_id=parked, error_type=type(error).__name__,
+                  error=str(error)[:500])  # fmt: skip
 
     async def run_forever(self) -> None:
         while True:

@@ -327,6 +327,9 @@ class EventStore:
             if blocked.intersection(covers) or entry["_id"] in self.staged_here:
                 blocked.update(covers)
                 continue
+            if entry.get("requeued"):
+                ready.append(entry)  # a parked follow-up put back (xueji_kit.followups): followed, nothing published
+                continue
             if "commits" in entry:
                 stored = await self._batch_stored(entry, confirmed.get(entry["_id"]), at)
                 if stored is None:
