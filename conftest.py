@@ -123,6 +123,21 @@ async def database(isolation: Isolation) -> AsyncIterator[Any]:
     await client.close()
 
 
+@pytest.fixture
+def status_recorded() -> Callable[..., Any]:
+    """Makes the registry's student.status.v1 payload of an enrolled student (school 3506020001) for a test:
+    `status_recorded(student_id="stu_1", grade=1)`."""
+    from xueji_contracts.messages.status import StudentStatusRecorded
+
+    def make(student_id: str = "stu_1", grade: int = 1) -> StudentStatusRecorded:
+        return StudentStatusRecorded(
+            student_id=student_id, school_code="3506020001", county_code="350602", state="enrolled",
+            status_number_masked="G110105********002X", grade=grade, school_year=2026,
+        )  # fmt: skip
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     from keys import ensure_keys

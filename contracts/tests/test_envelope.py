@@ -11,34 +11,32 @@ from pydantic import ValidationError
 from xueji_contracts.envelope import Envelope, derive_id, envelop
 from xueji_contracts.messages.status import StudentStatusRecorded
 
-PAYLOAD = StudentStatusRecorded(
-    student_id="stu_1",
-    school_code="3506020001",
-    county_code="350602",
-    state="enrolled",
-    status_number_masked="G110105********002X",
-    grade=3,
-    school_year=2026,
-)
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-def test_envelope_roundtrips_as_json_with_its_payload():
-    message = envelop(PAYLOAD, producer="registry", province="35", occurred_at=datetime(2026, 9, 1, 8, tzinfo=SHANGHAI))
+def test_envelope_roundtrips_as_json_with_its_payload(status_recorded):
+    message = envelop(
+        status_recorded(grade=3),
+        producer="registry",
+        province="35",
+        occurred_at=datetime(2026, 9, 1, 8, tzinfo=SHANGHAI),
+    )
     again = Envelope[StudentStatusRecorded].model_validate_json(message.model_dump_json())
     assert again == message
     assert again.occurred_at == datetime(2026, 9, 1, 0, tzinfo=UTC)
     assert again.type == "StudentStatusRecorded"
 
 
-def test_caused_message_inherits_correlation_and_names_its_cause():
-    cause = envelop(PAYLOAD, producer="registry", province="35", occurred_at=datetime.now(UTC))
-    effect = envelop(PAYLOAD, producer="notify", province="35", occurred_at=datetime.now(UTC), causation=cause)
+def test_caused_message_inherits_correlation_and_names_its_cause(status_recorded):
+    cause = envelop(status_recorded(grade=3), producer="registry", province="35", occurred_at=datetime.now(UTC))
+    effect = envelop(
+        status_recorded(grade=3), producer="notify", province="35", occurred_at=datetime.now(UTC), causation=cause
+    )
     assert effect.correlation_id == cause.correlation_id
     assert effect.causation_id == cause.message_id
 
 
-def test_naive_time_and_bad_province_are_refused_by_field():
+def test_naive_time_and_bad_province_are_refused_by_field(status_recorded):
     with pytest.raises(ValidationError) as problem:
         Envelope[StudentStatusRecorded](
             message_id=uuid.uuid4(),
@@ -47,7 +45,7 @@ def test_naive_time_and_bad_province_are_refused_by_field():
             producer="p",
             province="3",
             correlation_id=uuid.uuid4(),
-            payload=PAYLOAD,
+            payload=status_recorded(grade=3),
         )
     fields = {e["loc"][0] for e in problem.value.errors()}
     assert fields == {"occurred_at", "province"}

@@ -8,26 +8,23 @@ from datetime import UTC, datetime
 import pytest
 
 from xueji_contracts.envelope import envelop
-from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.store import ConcurrencyConflict, EventStore, Outgoing, connect
 
 pytestmark = pytest.mark.integration
 
 
-def _published(student: str) -> list[Outgoing]:
-    """One student.status.v1 message for the relay, keyed by the student."""
-    payload = StudentStatusRecorded(
-        student_id=student,
-        school_code="3506020001",
-        county_code="350602",
-        state="enrolled",
-        status_number_masked="G110105********002X",
-        grade=1,
-        school_year=2026,
-    )
-    message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC))
-    return [Outgoing("student.status.v1", student, message)]
+@pytest.fixture
+def published(status_recorded):
+    """Makes one student.status.v1 message for the relay, keyed by the student: `published(student)`."""
+
+    def make(student: str) -> list[Outgoing]:
+        message = envelop(
+            status_recorded(student_id=student), producer="t", province="35", occurred_at=datetime.now(UTC)
+        )
+        return [Outgoing("student.status.v1", student, message)]
+
+    return make
 
 
 @pytest.fixture
@@ -73,10 +70,10 @@ async def test_domain_error_stores_nothing(store):
     assert await store.load("d") == []
 
 
-async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
+async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store, published):
     from datetime import timedelta
 
-    out = _published("s")
+    out = published("s")
     assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
     assert not await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)
     with pytest.raises(ConcurrencyConflict):
@@ -103,24 +100,24 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store):
     assert await store.outbox.count_documents({}) == 0, "old and commitless: dropped"
 
 
-async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store):
+async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store, published):
     """Commit ids are unique per stream ("opened" for every school's roster); neither may swallow the other."""
     assert await store.append(
-        commit_id="opened", aggregate_id="x", version=1, events=[{"n": 1}], outgoing=_published("x")
+        commit_id="opened", aggregate_id="x", version=1, events=[{"n": 1}], outgoing=published("x")
     )
     assert await store.append(
-        commit_id="opened", aggregate_id="y", version=1, events=[{"n": 1}], outgoing=_published("y")
+        commit_id="opened", aggregate_id="y", version=1, events=[{"n": 1}], outgoing=published("y")
     )
     assert len(await store.load("y")) == 1
     ready = await store.unpublished(100)
     assert sorted(e["aggregate_id"] for e in ready) == ["x", "y"]
 
 
-async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothing_twice(store):
+async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothing_twice(store, published):
     from xueji_kit.store import NewStream
 
     def stream(n: int, commit: str = "requested") -> NewStream:
-        return NewStream(commit, f"m{n}", [{"n": n}], _published(f"m{n}"))
+        return NewStream(commit, f"m{n}", [{"n": n}], published(f"m{n}"))
 
     assert await store.append(commit_id="other", aggregate_id="m3", version=1, events=[{"n": -3}], outgoing=[])
     with pytest.raises(ConcurrencyConflict):  # m3 already began with another commit: reported, not overwritten
@@ -130,15 +127,15 @@ async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothin
     assert await store.start_many([stream(n) for n in (0, 1, 2, 4)]) == [False] * 4  # a re-import: nothing twice
     assert await store.start_many([stream(n) for n in (5, 6)]) == [True, True]
     ready = await store.unpublished(100)
-    published = sorted(m["key"] for e in ready for m in e["outgoing"])
-    assert published == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each stored stream's messages once, m3's none
+    keys = sorted(m["key"] for e in ready for m in e["outgoing"])
+    assert keys == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each stored stream's messages once, m3's none
     assert all(e["confirmed"] for e in ready)
     assert len(ready) == 3, "one outbox entry per bulk write (the first one's m3 went alone and lost)"
     await store.mark_published([e["_id"] for e in ready])
     assert await store.unpublished(100) == []
 
 
-async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_its_commits_only(store):
+async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_its_commits_only(store, published):
     """The batch entry names its commits; after ORPHAN_AFTER the relay publishes the streams whose commit names the
     batch (stored by that writer), not those stored before by another, and drops a batch none of whose commits came."""
     from datetime import timedelta
@@ -146,7 +143,7 @@ async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_it
     from xueji_kit.store import NewStream
 
     assert await store.append(commit_id="requested", aggregate_id="k1", version=1, events=[{"n": 1}], outgoing=[])
-    await store.start_many([NewStream("requested", f"k{n}", [{"n": n}], _published(f"k{n}")) for n in (0, 1, 2)])
+    await store.start_many([NewStream("requested", f"k{n}", [{"n": n}], published(f"k{n}")) for n in (0, 1, 2)])
     batch = await store.outbox.find_one({"commits": {"$exists": True}})
     await store.confirmations.delete_one({"_id": batch["_id"]})  # as if the writer stopped before confirming
     await store.collection.delete_one({"_id": "k2@0000000001"})  # ... and before its last commit
@@ -156,12 +153,12 @@ async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_it
     assert [m["key"] for e in ready for m in e["outgoing"]] == ["k0"]
 
 
-async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(store):
+async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(store, published):
     from xueji_kit.store import NewStream
 
     for batch in range(3):  # three bulk writes of three streams: one outbox entry each, three messages each
         await store.start_many(
-            [NewStream("c", f"b{batch}-{n}", [{"n": n}], _published(f"b{batch}-{n}")) for n in range(3)]
+            [NewStream("c", f"b{batch}-{n}", [{"n": n}], published(f"b{batch}-{n}")) for n in range(3)]
         )
     first = await store.unpublished(4)
     assert [len(e["outgoing"]) for e in first] == [3, 3], "stops once 4 messages are read, not after 4 entries"
@@ -203,13 +200,13 @@ async def test_a_cached_stream_is_decided_on_without_reading_and_a_stale_one_rel
         await client.close()
 
 
-async def test_a_commit_stored_while_this_process_relays_is_confirmed_in_memory_else_in_the_store(store):
+async def test_a_commit_stored_while_this_process_relays_is_confirmed_in_memory_else_in_the_store(store, published):
     store.relayed_here = True
-    await store.append(commit_id="m1", aggregate_id="mem", version=1, events=[{"n": 1}], outgoing=_published("mem"))
+    await store.append(commit_id="m1", aggregate_id="mem", version=1, events=[{"n": 1}], outgoing=published("mem"))
     assert await store.confirmations.count_documents({}) == 0
     assert [e["_id"] for e in await store.unpublished(10)] == ["mem#m1"]  # ready at once, its writer told
     store.relayed_here = False  # the lease went elsewhere: that relay looks the commit up
-    await store.append(commit_id="s1", aggregate_id="sto", version=1, events=[{"n": 1}], outgoing=_published("sto"))
+    await store.append(commit_id="s1", aggregate_id="sto", version=1, events=[{"n": 1}], outgoing=published("sto"))
     assert await store.confirmations.count_documents({}) == 1
     ready = await store.unpublished(10)
     assert sorted(e["_id"] for e in ready) == ["mem#m1", "sto#s1"]

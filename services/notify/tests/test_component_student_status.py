@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from faststream.kafka import TestKafkaBroker
@@ -14,20 +15,12 @@ from xueji_notify.app import build_runtime
 from xueji_notify.settings import NotifySettings
 
 
-def _message() -> dict:
-    payload = StudentStatusRecorded(
-        student_id=f"stu_{uuid.uuid4().hex}",
-        school_code="3506020001",
-        county_code="350602",
-        state="enrolled",
-        status_number_masked="G110105********002X",
-        grade=1,
-        school_year=2026,
-    )
+def _message(status_recorded: Callable[..., StudentStatusRecorded]) -> dict:
+    payload = status_recorded(student_id=f"stu_{uuid.uuid4().hex}")
     return envelop(payload, producer="test", province="35", occurred_at=datetime.now(UTC)).model_dump(mode="json")
 
 
-async def test_status_event_becomes_one_school_notification_and_bad_input_is_dead_lettered(isolation):
+async def test_status_event_becomes_one_school_notification_and_bad_input_is_dead_lettered(isolation, status_recorded):
     settings = NotifySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_component")
     runtime = build_runtime(settings)
     letters: list[dict] = []
@@ -36,7 +29,7 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
     async def collect(letter: dict) -> None:
         letters.append(letter)
 
-    message = _message()
+    message = _message(status_recorded)
     async with TestKafkaBroker(runtime.broker) as broker:
         await broker.publish(message, settings.topic(STUDENT_STATUS.name))
         await broker.publish(message, settings.topic(STUDENT_STATUS.name))  # redelivery
@@ -52,7 +45,7 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
     await runtime.mongo.close()
 
 
-async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages(isolation):
+async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages(isolation, status_recorded):
     """Issue 21: a suspension reads 休学, not every message 学籍已建立. Issue 18: a move reads 转入 at the receiving
     school and 转出 (naming the school now attended) at the school left, each titled for what it is there."""
     from xueji_contracts.messages.status import StatusBefore, StatusChangeKind
@@ -64,7 +57,7 @@ async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages
     runtime = build_runtime(settings)
     before = StatusBefore(state="enrolled", school_code="3506020001", county_code="350602", grade=3,
                           status_number_masked="G110105********002X")  # fmt: skip
-    base = _message()["payload"] | {"sequence": 2, "before": before.model_dump(mode="json")}
+    base = _message(status_recorded)["payload"] | {"sequence": 2, "before": before.model_dump(mode="json")}
     suspended = base | {"state": "suspended", "change": "suspended", "planned_end": "2027-08-31"}
     moved = base | {"student_id": "stu_moved", "school_code": "3506030001", "county_code": "350603",
                     "change": "transferred_in"}  # fmt: skip
