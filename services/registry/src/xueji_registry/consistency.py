@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 from xueji_kit.store import Document, EventStore
 from xueji_kit.timers import PREFIX, minute_of
-from xueji_registry.domain import StudentStatus, from_documents
+from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import Deadline, annual_roster, deadlines_of
 
@@ -75,13 +74,15 @@ async def _register_differences(
 def _open_rosters(streams: dict[str, list[Document]]) -> list[Deadline]:
     """R54: the annual rosters opened and not yet submitted."""
     open_ = []
-    for commits in streams.values():
-        history = [e for c in commits for e in c["events"]]
-        opened = next((e for e in history if e.get("type") == "roster_opened"), None)
-        if opened is not None and not any(e.get("type") == "roster_submitted" for e in history):
+    for aggregate, commits in streams.items():
+        if not aggregate.startswith("roster:"):
+            continue
+        rosters = annual_roster_stream.replay(
+            annual_roster_stream.from_documents(e for c in commits for e in c["events"])
+        )
+        if (opened := rosters.opened) is not None and rosters.submission is None:
             # The due day as opened: the province policy's roster_months at the time (R54).
-            due = date.fromisoformat(opened["due_on"])
-            open_.append(replace(annual_roster(opened["school_code"], int(opened["school_year"])), due_on=due))
+            open_.append(replace(annual_roster(opened.school_code, opened.school_year), due_on=opened.due_on))
     return open_
 
 

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_kit.store import Document
-from xueji_registry.domain import StudentStatus, from_documents, graduation_review
+from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents, graduation_review
+from xueji_registry.domain.annual_roster_stream import AnnualRosterOpened
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.compliance import graduation_review as graduation_review_deadline
@@ -96,12 +97,12 @@ class CommitFollower:
         for commit in commits:
             if int(commit["version"]) not in followed:
                 continue
-            for event in commit["events"]:
+            for event in annual_roster_stream.from_documents(commit["events"]):
                 months = self.rules.roster_months  # R54: the province policy's
-                deadline = annual_roster(str(event.get("school_code")), int(event.get("school_year", 0)), months)
-                if event.get("type") == "roster_opened":
+                deadline = annual_roster(event.school_code, event.school_year, months)
+                if isinstance(event, AnnualRosterOpened):
                     await self.compliance.arm(deadline)
-                elif event.get("type") == "roster_submitted":
+                else:
                     await self.compliance.disarm(deadline)
 
     async def _graduation_roster(self, stream: str, commits: list[Document], followed: set[int]) -> None:

@@ -12,6 +12,7 @@ from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.annual_roster import AnnualRoster, compose
+from xueji_registry.domain.annual_roster_stream import AnnualRosterSubmitted
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
@@ -25,6 +26,12 @@ async def _compose(request: Request, school_code: str, school_year: int) -> Annu
     return compose(school_code, school_year, await service_of(request).streams_ever_at(school_code))
 
 
+def _answered(submission: AnnualRosterSubmitted) -> dict[str, Any]:
+    """The submission as this route has always answered it: its stored form under the type name it was stored
+    with before issue 17 (the answer is a contract of its own, not the event store's)."""
+    return {**submission.model_dump(mode="json"), "type": "roster_submitted"}
+
+
 @router.get("/rosters/annual/{school_code}/{school_year}", summary="R54: the school year's annual rosters")
 async def show(school_code: School, school_year: Year, operator: Operator, request: Request) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
@@ -36,7 +43,7 @@ async def show(school_code: School, school_year: Year, operator: Operator, reque
         "counts": roster.counts,
         "rule": "R54",
         "due_at": deadline.due_at.isoformat(),
-        "submitted": submission,
+        "submitted": _answered(submission) if submission else None,
     }
 
 
@@ -60,6 +67,6 @@ async def submit(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "R54: the school submits its own rosters")
     roster = await _compose(request, school_code, school_year)
     try:
-        return await service_of(request).rosters.submit(operator, roster, body.reason, body.evidence)
+        return _answered(await service_of(request).rosters.submit(operator, roster, body.reason, body.evidence))
     except Refused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, {"rule": exc.rule, "reason": exc.reason, "field": None}) from None

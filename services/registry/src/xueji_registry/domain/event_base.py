@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TypedDict
+from typing import Annotated, Any, TypedDict
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -71,3 +72,23 @@ class Moved(Recorded):
     change_id: str | None
     from_state: StatusState | None
     to_state: StatusState
+
+
+# Stored as `datetime.isoformat()` text, as the untyped roster and batch events were, so what routes show of them
+# is unchanged.
+Moment = Annotated[AwareDatetime, PlainSerializer(lambda at: at.isoformat(), return_type=str)]
+
+
+class StreamEvent(BaseModel):
+    """Base of the events of the registry's other streams (rosters, batches): when it happened."""
+
+    # Reading what was stored: a field a later version adds is no reason to refuse an old stream.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    at: Moment
+
+
+def renamed(document: Mapping[str, Any], old_names: Mapping[str, str]) -> dict[str, Any]:
+    """A stored event under the type name it has now (an upcaster for names changed since it was stored)."""
+    kind = str(document.get("type"))
+    return {**document, "type": old_names.get(kind, kind)}

@@ -16,16 +16,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import Actor, StreamEvent, renamed
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduationRoster
-
-# Stored as `datetime.isoformat()` text, as the untyped events were, so what the roster route shows is unchanged.
-Moment = Annotated[AwareDatetime, PlainSerializer(lambda at: at.isoformat(), return_type=str)]
 
 # The type names stored before issue 17, read as the events they are now.
 OLD_NAMES = {
@@ -43,14 +40,7 @@ class RosterStatus(StrEnum):
     APPROVED = "approved"
 
 
-class _Event(BaseModel):
-    # Reading what was stored: a field a later version adds is no reason to refuse an old stream.
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    at: Moment
-
-
-class GraduationRosterSubmitted(_Event):
+class GraduationRosterSubmitted(StreamEvent):
     type: Literal["GraduationRosterSubmitted"] = "GraduationRosterSubmitted"
     roster: GraduationRoster
     sha256: str
@@ -60,7 +50,7 @@ class GraduationRosterSubmitted(_Event):
     evidence: tuple[EvidenceRef, ...] = ()
 
 
-class _Reviewed(_Event):
+class _Reviewed(StreamEvent):
     by: Actor
     operator: OperatorClaims
     reason: str
@@ -82,7 +72,7 @@ class NotGraduated(BaseModel):
     reason: str
 
 
-class GraduationOutcomeRecorded(_Event):
+class GraduationOutcomeRecorded(StreamEvent):
     """After an approval (or its resumption): how many were graduated, who was not and why."""
 
     type: Literal["GraduationOutcomeRecorded"] = "GraduationOutcomeRecorded"
@@ -98,8 +88,7 @@ _EVENT: TypeAdapter[RosterEvent] = TypeAdapter(RosterEvent)
 
 
 def from_document(document: Mapping[str, Any]) -> RosterEvent:
-    kind = str(document.get("type"))
-    return _EVENT.validate_python({**document, "type": OLD_NAMES.get(kind, kind)})
+    return _EVENT.validate_python(renamed(document, OLD_NAMES))
 
 
 def from_documents(documents: Iterable[Mapping[str, Any]]) -> list[RosterEvent]:

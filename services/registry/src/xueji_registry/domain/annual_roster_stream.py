@@ -1,0 +1,113 @@
+"""R54: a school's annual rosters of one school year as a typed aggregate (`roster:{school}:{year}`).
+
+Opened when the year's first record of the school is created or arrives (the deadline is armed then); submitted
+once by the school, which meets the deadline; a second submission is refused naming R54.
+
+Stored events keep their shape. Their type names were `roster_opened` and `roster_submitted` until issue 17;
+`from_documents` reads those as the PascalCase events they are now, so a stream stored before still replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_registry.domain.annual_roster import AnnualRoster
+from xueji_registry.domain.compliance import Deadline
+from xueji_registry.domain.errors import Refused
+from xueji_registry.domain.event_base import Actor, StreamEvent, renamed
+from xueji_registry.domain.evidence import EvidenceRef
+
+OLD_NAMES = {"roster_opened": "AnnualRosterOpened", "roster_submitted": "AnnualRosterSubmitted"}
+
+
+class AnnualRosterOpened(StreamEvent):
+    type: Literal["AnnualRosterOpened"] = "AnnualRosterOpened"
+    school_code: str
+    school_year: int
+    due_on: date  # as the province policy's roster_months made it when opened
+
+
+class AnnualRosterSubmitted(StreamEvent):
+    type: Literal["AnnualRosterSubmitted"] = "AnnualRosterSubmitted"
+    school_code: str
+    school_year: int
+    counts: dict[str, int]  # the rosters' counts as composed at submission
+    by: Actor
+    reason: str
+    evidence: tuple[EvidenceRef, ...] = ()
+    on_time: bool
+
+
+RosterEvent = Annotated[AnnualRosterOpened | AnnualRosterSubmitted, Field(discriminator="type")]
+_EVENT: TypeAdapter[RosterEvent] = TypeAdapter(RosterEvent)
+
+
+def from_documents(documents: Iterable[Mapping[str, Any]]) -> list[RosterEvent]:
+    return [_EVENT.validate_python(renamed(d, OLD_NAMES)) for d in documents]
+
+
+def to_document(event: RosterEvent) -> dict[str, Any]:
+    document: dict[str, Any] = event.model_dump(mode="json")
+    return document
+
+
+@dataclass(frozen=True)
+class AnnualRosterState:
+    """The rosters' state: opened (and when due), and the submission once made."""
+
+    opened: AnnualRosterOpened | None = None
+    submission: AnnualRosterSubmitted | None = None
+
+
+def apply(state: AnnualRosterState, event: RosterEvent) -> AnnualRosterState:
+    match event:
+        case AnnualRosterOpened():
+            return replace(state, opened=event)
+        case AnnualRosterSubmitted():
+            return replace(state, submission=event)
+
+
+def replay(events: Iterable[RosterEvent]) -> AnnualRosterState:
+    state = AnnualRosterState()
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def decide_opening(state: AnnualRosterState, deadline: Deadline, school_year: int, at: datetime) -> list[RosterEvent]:
+    """Open the rosters once: a stream with anything in it is open already."""
+    if state != AnnualRosterState():
+        return []
+    return [AnnualRosterOpened(school_code=deadline.school_code, school_year=school_year, due_on=deadline.due_on,
+                               at=at)]  # fmt: skip
+
+
+def decide_submission(
+    state: AnnualRosterState,
+    roster: AnnualRoster,
+    operator: OperatorClaims,
+    reason: str,
+    evidence: tuple[EvidenceRef, ...],
+    deadline: Deadline,
+    at: datetime,
+) -> AnnualRosterSubmitted:
+    """The school submits the rosters as composed now: their counts are kept; a second submission is refused."""
+    if state.submission is not None:
+        submitted_on = state.submission.at.isoformat()[:10]
+        raise Refused("R54", f"the {roster.school_year} rosters were submitted on {submitted_on}")
+    return AnnualRosterSubmitted(
+        school_code=roster.school_code,
+        school_year=roster.school_year,
+        counts=roster.counts,
+        at=at,
+        by=Actor.of(operator),
+        reason=reason,
+        evidence=evidence,
+        on_time=at <= deadline.due_at,
+    )
