@@ -3,8 +3,9 @@ retried a few times first, a store outage is waited out; the consumer itself kee
 
 A dead letter keeps the original record exactly (value and key base64, headers, topic, partition, offset, consumer
 group), split into parts that each fit the broker (contracts DeadLetter). Its offset is committed only after every
-part is acknowledged: consumers run with `AckPolicy.NACK_ON_ERROR` (ServiceRuntime.subscriber), and a letter that
-could not be written raises, so the message is consumed again instead of being skipped.
+part is acknowledged: consumers run with `AckPolicy.NACK_ON_ERROR` (ServiceRuntime.subscriber), a handled or
+dead-lettered message is committed behind the messages before it (commits.settle), and a letter that could not be
+written raises, so the message is consumed again instead of being skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from xueji_contracts.messages.deadletter import BODY_PREVIEW, PART_BYTES, DeadLetter, DeadLetterHeader
 from xueji_contracts.topics import dlq
+from xueji_kit.commits import settle
 from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
@@ -48,6 +50,11 @@ def _reason(exc: BaseException) -> str:
 def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[BaseMiddleware]:
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+            result = await self._handle(call_next, msg)
+            await settle(msg)  # handled or dead-lettered: its offset is committed behind the messages before it
+            return result
+
+        async def _handle(self, call_next: Any, msg: Any) -> Any:
             records = records_of(msg)  # a batch subscriber's message is many records: dead-letter each of them
             topic = getattr(records[0], "topic", "unknown") if records else "unknown"
             # Every log line while handling this message carries its correlation id.
@@ -93,7 +100,8 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
             except Exception as failed:
                 # Not written: the offset must not move past it. Raising nacks the message, which is consumed
                 # again (and its letter written then); a short pause keeps a refusing broker from a hot loop.
-                log.error("dead_letter_not_written", topic=topic, error=str(failed) or type(failed).__name__)
+                failure = str(failed) or type(failed).__name__
+                log.error("dead_letter_not_written", topic=topic, reason=_reason(exc), error=failure)
                 await asyncio.sleep(LETTER_RETRY_SECONDS)
                 raise
 

@@ -15,6 +15,7 @@ from xueji_dedupe.feed import parse_identity, update_of
 from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.batches import handle_batch, parsed
+from xueji_kit.commits import commit_after
 from xueji_kit.runtime import ServiceRuntime
 
 log = structlog.get_logger("dedupe.identity")
@@ -31,6 +32,8 @@ async def on_identities(
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
+    forwarded: list[Any] = []  # acks of the forwards: the offsets are committed once they are all in
+
     async def store(batch: list[Any]) -> None:
         messages = [m for m in batch if m is not None]
         if len(messages) < len(batch):
@@ -41,6 +44,8 @@ async def on_identities(
             topic = settings.topic(NATIONAL_IDENTITY.name)
             for identity in messages:
                 key = update_of(identity).student_id.encode()
-                await runtime.broker.publish(identity.model_dump(mode="json"), topic, key=key)
+                body = identity.model_dump(mode="json")
+                forwarded.append(await runtime.broker.publish(body, topic, key=key, no_confirm=True))
 
     await handle_batch(broker, message, parsed_messages, store)
+    await commit_after(message, forwarded)  # the next batch is stored while these are acknowledged

@@ -1,0 +1,149 @@
+"""Offsets committed behind the work, so a consumer fetches its next batch while the last one's publishes are still
+being acknowledged (issue 19: the message pipeline waited on every batch's acks and on its commit round trip).
+
+A consumer in a group gives each handled (or dead-lettered) message to its `Committer` instead of committing at once:
+`commit_after(message, acks)` from a handler that published with `no_confirm=True`, or the dead-letter middleware
+for every other handled message (`settle`). The committer waits for each message's acks in consumption order and then
+commits that message's own offsets (never the consumer's whole position, which may run ahead), several messages per
+commit when they pile up. At least once holds: an offset is committed only after its message's effects are durable
+(store writes awaited in the handler, publishes acknowledged, a dead letter written). When a publish is not
+acknowledged the committer stops committing, and the next message handed to it rewinds the consumer to the earliest
+message not yet committed: that one and every later one are consumed again (handlers are idempotent per message).
+A crash or a rebalance loses at most the commits still queued: their messages are consumed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import TopicPartition
+from faststream.message import AckStatus
+
+log = structlog.get_logger("consumer")
+DEPTH = 8  # messages handled ahead of their commit: bounds the memory of acks outstanding and the redelivery
+
+
+@dataclass
+class _Held:
+    start: dict[TopicPartition, int]  # the message's earliest offset per partition (where a rewind goes)
+    end: dict[TopicPartition, int]  # the offset after its last record per partition (what is committed)
+    acks: asyncio.Future[Any] | None
+
+
+def _span(records: Iterable[Any]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    start: dict[TopicPartition, int] = {}
+    end: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        start[tp] = min(start.get(tp, record.offset), record.offset)
+        end[tp] = max(end.get(tp, 0), record.offset + 1)
+    return start, end
+
+
+class Committer:
+    """Commits one consumer's offsets in order, each once its message's acks are in."""
+
+    def __init__(self, consumer: Any, depth: int = DEPTH) -> None:
+        self.consumer = consumer
+        self.depth = depth
+        self.held: deque[_Held] = deque()
+        self.failed: BaseException | None = None
+        self.room = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def hold(self, records: list[Any], acks: list[Awaitable[Any]]) -> None:
+        """Queue the commit of `records` behind `acks`; waits only while `depth` messages are already queued."""
+        if self.failed is not None:
+            return self._rewind(records)
+        start, end = _span(records)
+        self.held.append(_Held(start, end, asyncio.ensure_future(asyncio.gather(*acks)) if acks else None))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._commit_in_order(), name="Committer.commit_in_order")
+        while len(self.held) > self.depth and self.failed is None:
+            self.room.clear()
+            await self.room.wait()
+
+    async def _commit_in_order(self) -> None:
+        offsets: dict[TopicPartition, int] = {}  # of the messages whose acks are in: one commit for them all
+        while self.held or offsets:  # (messages held while the last commit was under way are taken too)
+            if not self.held:
+                offsets = await self._commit(offsets)
+                continue
+            item = self.held[0]
+            if item.acks is not None:
+                if not item.acks.done():
+                    offsets = await self._commit(offsets)  # what is ready is not held back by a slower message
+                try:
+                    await item.acks
+                except Exception as exc:  # not acknowledged: nothing from here on may be committed
+                    await self._commit(offsets)
+                    self.failed = exc
+                    self.room.set()
+                    log.error("publish_not_acknowledged", error=str(exc) or type(exc).__name__)
+                    return
+            offsets.update(item.end)  # later messages hold later offsets of a partition
+            self.held.popleft()
+            self.room.set()
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        if offsets:
+            try:
+                await self.consumer.commit(offsets)
+            except Exception as exc:  # a rebalance or a stop: those messages are consumed again, nothing is lost
+                log.warning("offsets_not_committed", error=str(exc) or type(exc).__name__)
+        return {}
+
+    def _rewind(self, records: list[Any]) -> None:
+        """Seek every partition back to its earliest message not committed (this one's included) and start over."""
+        earliest: dict[TopicPartition, int] = {}
+        for item in [*self.held, _Held(*_span(records), None)]:
+            for tp, offset in item.start.items():
+                earliest[tp] = min(earliest.get(tp, offset), offset)
+            if item.acks is not None:  # their outcome no longer matters: they are published again
+                item.acks.add_done_callback(lambda f: f.cancelled() or f.exception())
+        for tp, offset in earliest.items():
+            with contextlib.suppress(Exception):  # a partition no longer assigned is its new owner's to read
+                self.consumer.seek(tp, offset)
+        log.warning("consumer_rewound", partitions=len(earliest), messages=len(self.held) + 1)
+        self.held.clear()
+        self.failed = None
+
+
+_committers: weakref.WeakKeyDictionary[Any, Committer] = weakref.WeakKeyDictionary()
+
+
+def _records(message: Any) -> list[Any]:
+    raw = message.raw_message
+    return list(raw) if isinstance(raw, tuple | list) else [raw]
+
+
+def _committed_here(message: Any) -> bool:
+    """A message whose offset is ours to commit: consumed in a group with commits after handling (not auto-commit)."""
+    consumer = getattr(message, "consumer", None)
+    return message.committed is None and isinstance(getattr(consumer, "_group_id", None), str)
+
+
+async def commit_after(message: Any, acks: list[Awaitable[Any]]) -> None:
+    """From a handler: the message is done once `acks` (its publishes, sent with `no_confirm=True`) are in; its
+    offset is committed then, while the consumer goes on to the next message. Without a group: awaits them."""
+    if not _committed_here(message):
+        await asyncio.gather(*acks)
+        return
+    message.committed = AckStatus.ACKED  # ours now: the broker's own ack must not commit the whole position
+    committer = _committers.get(message.consumer)
+    if committer is None:
+        committer = _committers[message.consumer] = Committer(message.consumer)
+    await committer.hold(_records(message), acks)
+
+
+async def settle(message: Any) -> None:
+    """A handled or dead-lettered message: its offset is committed after the messages before it."""
+    if _committed_here(message):
+        await commit_after(message, [])
