@@ -610,11 +610,17 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     assert "R46" in await conflict.inner_text() and "awaits" not in await conflict.inner_text()
 
     # The county bureau returns it with a reason (none given: the field says so), the school submits again.
+    # The county bureau is told in its inbox (R46 review deadline) and goes from there to the roster.
     county = await workbench.session("county", "350602")
-    await county.get_by_role("link", name="毕业名册").click()
-    await county.get_by_label("学校", exact=True).fill(JUNIOR_SCHOOL)
-    await county.get_by_label("毕业年份").fill(year)
-    await _open_roster(county, "junior")
+    await county.get_by_role("link", name="待办").click()
+    task = county.locator("#inbox-table tbody tr").filter(has_text="审核学校报送的毕业生名册").first
+    for _ in range(40):
+        if await task.count():
+            break
+        await county.reload()
+        await drawn(county)
+    await task.get_by_role("link").click()
+    assert await county.get_by_label("学校", exact=True).input_value() == JUNIOR_SCHOOL
     await county.locator("#roster-status[data-status=submitted]").wait_for()
     await assert_every_control_labelled(county)
     await shoot(county, "roster-county")

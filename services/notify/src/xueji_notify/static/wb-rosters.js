@@ -44,7 +44,7 @@
   // Year and segment of one roster; `school` is fixed for a school, typed (with the directory's names) for a bureau.
   // The roster last opened is opened again when the page is redrawn (a language switch, a return to the tab).
   const opened = new Map();
-  function rosterForm(school, onOpen) {
+  function rosterForm(school, onOpen, preset) {
     const year = wb.input({ type: "number", min: "2000", max: "2099", value: String(thisYear()), required: true });
     const segment = wb.select([["junior", t("seg_junior")], ["senior", t("seg_senior")]]);
     const form = el("form", { class: "fields", id: "roster-form", novalidate: true, "aria-labelledby": "roster-form-title" },
@@ -60,7 +60,7 @@
       onOpen(answer, path, form);
     }
     form.addEventListener("submit", (e) => { e.preventDefault(); open(); });
-    const last = opened.get(wb.role());
+    const last = preset && preset.code ? preset : opened.get(wb.role());
     if (last) {
       if (school.input) school.input.value = last.code;
       year.value = last.year;
@@ -104,7 +104,7 @@
   };
 
   // ---- the county bureau: read a school's roster, approve it or return it with a reason ---------------------
-  wb.view("rosters", { tab: "tab_rosters", roles: ["county"], render(main) {
+  wb.view("rosters", { tab: "tab_rosters", roles: ["county"], render(main, code, year, segment) {
     const schoolInput = wb.input({ type: "text", pattern: "\\d{10}", inputmode: "numeric", required: true, list: "roster-schools" });
     const datalist = el("datalist", { id: "roster-schools" }, ...wb.schoolNames().filter(([c]) => c.startsWith(wb.code())).map(([c, n]) => el("option", { value: c, label: n })));
     const out = el("div", { id: "roster", "aria-live": "polite" });
@@ -131,6 +131,6 @@
     };
     const school = { field: wb.field("school", t("school"), schoolInput, t("school_code_hint")), input: schoolInput, value: () => schoolInput.value.trim() };
     main.append(el("section", { class: "panel", "aria-labelledby": "roster-form-title" }, el("h2", { id: "roster-form-title", text: t("rosters_title") }),
-      datalist, rosterForm(school, show), out));
+      datalist, rosterForm(school, show, { code, year, segment }), out));
   } });
 })();

@@ -30,7 +30,7 @@
     for (const n of (notes.ok && notes.body.notifications) || []) {
       if (!n.due_at && n.severity === "info" && n.read) continue;
       items.push({ kind: n.kind, id: n.notification_id, title: wb.withNames(wb.pick(n.title_zh, n.title_en)), subject: caseLabel({ case_number: (n.details || {}).case_number, transfer_id: n.subject_id }),
-        href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : null, due: n.due_at || null,
+        href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : rosterLink(n), due: n.due_at || null,
         left: n.working_days_left ?? null, state: n.severity, read: n.read, note: n });
     }
     const rank = (i) => (i.left === null || i.left === undefined ? 10_000 : i.left);
@@ -51,6 +51,12 @@
         ...items.map((i) => [i.title, i.subject || "", wb.fmtDay(i.due), leftText(i.left)])])),
       items.length ? el("div", { class: "scroll" }, table) : el("p", { class: "muted", text: t("inbox_empty") })));
   } });
+
+  // A graduation roster to review (R46) opens on the county's roster page; its subject is the roster's stream.
+  function rosterLink(n) {
+    const m = /^graduation:(\d{10}):(\d{4}):(junior|senior)$/.exec(n.subject_id || "");
+    return m && wb.role() === "county" ? `#/rosters/${m[1]}/${m[2]}/${m[3]}` : null;
+  }
 
   // An escalation is acknowledged for the jurisdiction (the first one stands, named with when); any other note is
   // marked read by this operator. Both are kept by notify, so the unread badge drops and stays down.
