@@ -13,32 +13,29 @@ from typing import Any
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
-from xueji_contracts.messages.status import StatusState
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.store import Document, Outgoing, insert_once
 from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
 from xueji_registry.domain.event_base import CheckOutcome
-from xueji_registry.domain.numbers import NumberKind, formal_number, kind_of
+from xueji_registry.domain.formal_number_batch import (
+    FormalNumberHeld,
+    FormalNumberIssued,
+    FormalNumbersAsked,
+    eligible,
+    from_documents,
+    replay,
+    to_document,
+)
+from xueji_registry.domain.numbers import formal_number
 from xueji_registry.service import RegistryService
 
 NAMESPACE = uuid.UUID("9b6f3c1e-2d4a-4f8e-a1c7-5e3b9d0f6a21")
 CHUNK = 500
-ELIGIBLE = {StatusState.ENROLLED, StatusState.SUSPENDED, StatusState.ABROAD, StatusState.DROPPED_OUT}
 
 
 def _stream(batch_id: str) -> str:
     return f"gbatch:{batch_id}"
-
-
-def eligible(state: StudentStatus) -> bool:
-    """An L student with an ID number, in a status a G number may be issued in (R03)."""
-    return (
-        kind_of(state.status_number) is NumberKind.TEMPORARY
-        and state.identity.id_number is not None
-        and state.state in ELIGIBLE
-        and state.closure is None
-    )
 
 
 def _question(state: StudentStatus) -> CheckRequested:
@@ -71,7 +68,7 @@ async def start(service: RegistryService, operator: OperatorClaims, code: str, s
             message = envelop(_question(state), producer="registry", province=service.province,
                               occurred_at=now, correlation_id=correlation)  # fmt: skip
             outgoing.append(Outgoing(DEDUPE_CHECK.name, str(correlation), message))
-        asked = {"type": "asked", "students": [s.student_id for s in chunk], "by": operator.sub, "at": now.isoformat()}
+        asked = to_document(FormalNumbersAsked(students=tuple(s.student_id for s in chunk), by=operator.sub, at=now))
         commit = f"asked:{chunk[0].student_id}:{len(chunk)}"
 
         def decide(_: list[Document], e: Document = asked, o: list[Outgoing] = outgoing) -> Decision:
@@ -83,20 +80,8 @@ async def start(service: RegistryService, operator: OperatorClaims, code: str, s
 
 
 async def report(service: RegistryService, batch_id: str) -> dict[str, Any]:
-    events = [e for c in await service.events.load(_stream(batch_id)) for e in c["events"]]
-    asked = list(dict.fromkeys(s for e in events if e["type"] == "asked" for s in e["students"]))
-    outcomes = {e["student_id"]: e for e in events if e["type"] in {"issued", "held"}}
-    return {
-        "batch_id": batch_id,
-        "asked": len(asked),
-        "issued": [s for s in asked if outcomes.get(s, {}).get("type") == "issued"],
-        "held": [
-            {"student_id": s, "reason": outcomes[s]["reason"]}
-            for s in asked
-            if outcomes.get(s, {}).get("type") == "held"
-        ],
-        "waiting": [s for s in asked if s not in outcomes],
-    }
+    events = from_documents(e for c in await service.events.load(_stream(batch_id)) for e in c["events"])
+    return replay(events).report(batch_id)
 
 
 async def on_answer(service: RegistryService, correlation: uuid.UUID, verdict: VerdictGiven) -> bool:
@@ -112,13 +97,16 @@ async def on_answer(service: RegistryService, correlation: uuid.UUID, verdict: V
         duplicate_check=CheckOutcome.PASSED if verdict.verdict is VerdictKind.UNIQUE else CheckOutcome.FAILED,
         identity_comparison=CheckOutcome.PASSED if register is RegisterOutcome.MATCH else CheckOutcome.FAILED,
     )
-    outcome: dict[str, Any] = {"type": "issued", "student_id": asked["student_id"], "reason": "issued"}
+    outcome: FormalNumberIssued | FormalNumberHeld = FormalNumberIssued(student_id=asked["student_id"])
     try:
         commit = f"gbatch:{correlation}"
         await service.execute(asked["student_id"], commit, command, correlation_id=correlation)
     except RegistryError as exc:
-        outcome = {"type": "held", "student_id": asked["student_id"], "reason": f"{exc.rule}: {exc.reason}"}
+        outcome = FormalNumberHeld(student_id=asked["student_id"], reason=f"{exc.rule}: {exc.reason}")
     await decide_and_save(
-        service.events, _stream(asked["batch_id"]), f"outcome:{asked['student_id']}", lambda _: Decision([outcome])
+        service.events,
+        _stream(asked["batch_id"]),
+        f"outcome:{asked['student_id']}",
+        lambda _: Decision([to_document(outcome)]),
     )
     return True
