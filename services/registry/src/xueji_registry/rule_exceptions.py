@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from xueji_contracts.division import Division
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import RULE_EXCEPTION
@@ -49,7 +50,8 @@ def exception_messages(province: str, before: StudentStatus | None, after: Stude
 
 async def exceptions_under(runtime: ServiceRuntime, code: str) -> list[Document]:
     """Every exception recorded by an authority under `code`, or about a school under it, oldest first."""
-    found = [doc async for doc in runtime.db[COLLECTION].find({"scopes": {"$regex": f"^{code}"}})]
+    prefix = Division.parse(code).prefix  # a city's 350600 covers 3506..., not only codes starting 350600
+    found = [doc async for doc in runtime.db[COLLECTION].find({"scopes": {"$regex": f"^{prefix}"}})]
     return sorted(found, key=lambda d: (d["occurred_at"], d["_id"]))
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
+from xueji_contracts.division import Division
 from xueji_kit.aggregates import Decision, Saved, decide_and_save
 from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import ServiceRuntime
@@ -143,9 +144,11 @@ class RegistryService:
         for school in dict.fromkeys(after.school_code for after in started + joined):
             await self.rosters.ensure_open(school, school_year_of(local_date(now)))
 
-    async def streams_under(self, prefix: str) -> list[tuple[StudentStatus, list[Document]]]:
-        """Every status record whose school lies under `prefix` now, replayed from its own stream: found through the
-        school register (the audit, the G-number batch, graduation rosters), never a request path."""
+    async def streams_under(self, code: str) -> list[tuple[StudentStatus, list[Document]]]:
+        """Every status record whose school lies in the division or school `code` now, replayed from its own stream:
+        found through the school register (the audit, the G-number batch, graduation rosters), never a request path.
+        A city's code is not a prefix of its schools' (350600 vs 3506020001): the division's prefix is (3506)."""
+        prefix = Division.parse(code).prefix
         return [(s, e) for s, e in await self._replayed(under=prefix) if s.school_code.startswith(prefix)]
 
     async def streams_ever_at(self, school: str) -> list[tuple[StudentStatus, list[Document]]]:
@@ -162,8 +165,8 @@ class RegistryService:
                 found.append((state, events))
         return found
 
-    async def records_under(self, prefix: str) -> list[StudentStatus]:
-        return [state for state, _ in await self.streams_under(prefix)]
+    async def records_under(self, code: str) -> list[StudentStatus]:
+        return [state for state, _ in await self.streams_under(code)]
 
 
 def history_entries(commits: list[Document]) -> list[dict[str, Any]]:
