@@ -19,9 +19,9 @@ from xueji_registry.domain.annual_roster_stream import (
     decide_submission,
     from_documents,
     replay,
-    to_document,
 )
 from xueji_registry.domain.compliance import annual_roster
+from xueji_registry.domain.event_base import to_document
 
 SCHOOL = "3506020001"
 CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)

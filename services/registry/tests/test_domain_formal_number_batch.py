@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.formal_number_batch import (
     FormalNumberHeld,
     FormalNumberIssued,
     FormalNumbersAsked,
     from_documents,
     replay,
-    to_document,
 )
 
 T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)

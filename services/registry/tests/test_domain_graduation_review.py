@@ -9,6 +9,7 @@ import pytest
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.domain import Refused, Segment
+from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.graduation_review import (
     GraduationOutcomeRecorded,
     GraduationRosterApproved,
@@ -21,7 +22,6 @@ from xueji_registry.domain.graduation_review import (
     decide_submission,
     from_documents,
     replay,
-    to_document,
 )
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 

@@ -22,9 +22,9 @@ from xueji_registry.domain.annual_roster_stream import (
     decide_submission,
     from_documents,
     replay,
-    to_document,
 )
 from xueji_registry.domain.compliance import Deadline, annual_roster
+from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.followed import followed_here

@@ -17,7 +17,7 @@ from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.store import Document, Outgoing, insert_once
 from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
-from xueji_registry.domain.event_base import CheckOutcome
+from xueji_registry.domain.event_base import CheckOutcome, to_document
 from xueji_registry.domain.formal_number_batch import (
     FormalNumberHeld,
     FormalNumberIssued,
@@ -25,7 +25,6 @@ from xueji_registry.domain.formal_number_batch import (
     eligible,
     from_documents,
     replay,
-    to_document,
 )
 from xueji_registry.domain.numbers import formal_number
 from xueji_registry.service import RegistryService

@@ -21,6 +21,7 @@ from xueji_kit.store import Document
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.compliance import Deadline, graduation_review
+from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
 from xueji_registry.domain.graduation_review import (
     GraduationOutcomeRecorded,
@@ -33,7 +34,6 @@ from xueji_registry.domain.graduation_review import (
     from_documents,
     nothing_to_review,
     replay,
-    to_document,
 )
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment

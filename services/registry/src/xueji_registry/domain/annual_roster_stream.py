@@ -9,10 +9,10 @@ Stored events keep their shape. Their type names were `roster_opened` and `roste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -20,7 +20,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_registry.domain.annual_roster import AnnualRoster
 from xueji_registry.domain.compliance import Deadline
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor, StreamEvent, renamed
+from xueji_registry.domain.event_base import Actor, StreamEvent, StreamEvents
 from xueji_registry.domain.evidence import EvidenceRef
 
 OLD_NAMES = {"roster_opened": "AnnualRosterOpened", "roster_submitted": "AnnualRosterSubmitted"}
@@ -45,16 +45,8 @@ class AnnualRosterSubmitted(StreamEvent):
 
 
 RosterEvent = Annotated[AnnualRosterOpened | AnnualRosterSubmitted, Field(discriminator="type")]
-_EVENT: TypeAdapter[RosterEvent] = TypeAdapter(RosterEvent)
-
-
-def from_documents(documents: Iterable[Mapping[str, Any]]) -> list[RosterEvent]:
-    return [_EVENT.validate_python(renamed(d, OLD_NAMES)) for d in documents]
-
-
-def to_document(event: RosterEvent) -> dict[str, Any]:
-    document: dict[str, Any] = event.model_dump(mode="json")
-    return document
+_EVENTS = StreamEvents[RosterEvent](TypeAdapter(RosterEvent), OLD_NAMES)
+from_documents = _EVENTS.from_documents
 
 
 @dataclass(frozen=True)

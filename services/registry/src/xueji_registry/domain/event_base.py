@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Generic, TypedDict, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
@@ -88,7 +88,25 @@ class StreamEvent(BaseModel):
     at: Moment
 
 
-def renamed(document: Mapping[str, Any], old_names: Mapping[str, str]) -> dict[str, Any]:
-    """A stored event under the type name it has now (an upcaster for names changed since it was stored)."""
-    kind = str(document.get("type"))
-    return {**document, "type": old_names.get(kind, kind)}
+E = TypeVar("E")
+
+
+class StreamEvents(Generic[E]):
+    """Reads one stream's stored events as the typed events they are now, old type names included (an upcaster
+    for the names changed since they were stored), and writes them in the shape they are stored in."""
+
+    def __init__(self, events: TypeAdapter[E], old_names: Mapping[str, str]) -> None:
+        self._events = events
+        self._old_names = old_names
+
+    def from_documents(self, documents: Iterable[Mapping[str, Any]]) -> list[E]:
+        return [self._events.validate_python(self._renamed(d)) for d in documents]
+
+    def _renamed(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        kind = str(document.get("type"))
+        return {**document, "type": self._old_names.get(kind, kind)}
+
+
+def to_document(event: BaseModel) -> dict[str, Any]:
+    document: dict[str, Any] = event.model_dump(mode="json")
+    return document

@@ -9,14 +9,14 @@ reads those as the PascalCase events they are now, so a batch stored before stil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain.event_base import Moment, renamed
+from xueji_registry.domain.event_base import Moment, StreamEvents
 from xueji_registry.domain.numbers import NumberKind, kind_of
 from xueji_registry.domain.state import StudentStatus
 
@@ -61,16 +61,8 @@ class FormalNumberHeld(_Event):
 
 
 BatchEvent = Annotated[FormalNumbersAsked | FormalNumberIssued | FormalNumberHeld, Field(discriminator="type")]
-_EVENT: TypeAdapter[BatchEvent] = TypeAdapter(BatchEvent)
-
-
-def from_documents(documents: Iterable[Mapping[str, Any]]) -> list[BatchEvent]:
-    return [_EVENT.validate_python(renamed(d, OLD_NAMES)) for d in documents]
-
-
-def to_document(event: BatchEvent) -> dict[str, Any]:
-    document: dict[str, Any] = event.model_dump(mode="json")
-    return document
+_EVENTS = StreamEvents[BatchEvent](TypeAdapter(BatchEvent), OLD_NAMES)
+from_documents = _EVENTS.from_documents
 
 
 @dataclass

@@ -10,17 +10,17 @@ Stored events keep their shape. Their type names were snake case until issue 17 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor, StreamEvent, renamed
+from xueji_registry.domain.event_base import Actor, StreamEvent, StreamEvents
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_roster import GraduationRoster
 
@@ -84,20 +84,8 @@ RosterEvent = Annotated[
     GraduationRosterSubmitted | GraduationRosterReturned | GraduationRosterApproved | GraduationOutcomeRecorded,
     Field(discriminator="type"),
 ]
-_EVENT: TypeAdapter[RosterEvent] = TypeAdapter(RosterEvent)
-
-
-def from_document(document: Mapping[str, Any]) -> RosterEvent:
-    return _EVENT.validate_python(renamed(document, OLD_NAMES))
-
-
-def from_documents(documents: Iterable[Mapping[str, Any]]) -> list[RosterEvent]:
-    return [from_document(d) for d in documents]
-
-
-def to_document(event: RosterEvent) -> dict[str, Any]:
-    document: dict[str, Any] = event.model_dump(mode="json")
-    return document
+_EVENTS = StreamEvents[RosterEvent](TypeAdapter(RosterEvent), OLD_NAMES)
+from_documents = _EVENTS.from_documents
 
 
 @dataclass(frozen=True)
