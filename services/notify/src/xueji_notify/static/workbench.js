@@ -175,6 +175,10 @@
     // the first outcome instead of doing it twice.
     if (method !== "GET") headers["Idempotency-Key"] = o.key || `wb-${crypto.randomUUID()}`;
     const url = `${base}${path}${query.toString() ? `?${query}` : ""}`;
+    // A write the service takes a while over says so at once, and its button cannot be pressed twice meanwhile.
+    const pressed = method !== "GET" && document.activeElement && document.activeElement.tagName === "BUTTON" ? document.activeElement : null;
+    if (pressed) pressed.disabled = true;
+    const slow = method !== "GET" ? setTimeout(() => wb.say(wb.t("working")), 300) : null;
     let res = null;
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
@@ -187,6 +191,11 @@
       const after = Number(res && res.headers.get("retry-after"));
       await new Promise((ok) => setTimeout(ok, 1000 * Math.min(Number.isFinite(after) && after > 0 ? after : 1, 5)));
     }
+    if (pressed) {
+      pressed.disabled = false;
+      if (pressed.isConnected && document.activeElement === document.body) pressed.focus(); // keyboard users stay put
+    }
+    if (slow) { clearTimeout(slow); if ($("status").textContent === wb.t("working")) wb.say(""); }
     if (res === null) return { status: 0, ok: false, body: null };
     if (res.status === 401) { signOut("expired"); }
     let parsed = null;
