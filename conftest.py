@@ -24,6 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # helpers every service's tests share (kafka_messages)
 
 
 @dataclass(frozen=True)

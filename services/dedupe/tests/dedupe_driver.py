@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from xueji_contracts.envelope import Envelope, envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, IdentityRecorded
@@ -38,23 +37,6 @@ async def send(bootstrap: str, topic: str, *messages: Envelope[Any] | bytes, key
             await producer.send_and_wait(topic, body, key=key)
     finally:
         await producer.stop()
-
-
-async def published(bootstrap: str, topic: str, until: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """Every message on `topic` (from the start) once `until(messages)` holds; fails after `timeout`."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        deadline = datetime.now() + timedelta(seconds=timeout)
-        while not until(found):
-            if datetime.now() > deadline:
-                raise AssertionError(f"{topic}: condition not met in {timeout} s; got {found}")
-            batches = await consumer.getmany(timeout_ms=300)
-            found += [json.loads(r.value) for records in batches.values() for r in records]
-    finally:
-        await consumer.stop()
-    return found
 
 
 def answering(correlation: uuid.UUID) -> Any:

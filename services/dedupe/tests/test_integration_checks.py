@@ -7,7 +7,8 @@ import asyncio
 import json
 
 import pytest
-from dedupe_driver import BORN, SIYU_ID, answering, auth, check, identity, indexed, published, send
+from dedupe_driver import BORN, SIYU_ID, answering, auth, check, identity, indexed, send
+from kafka_messages import published
 
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT, REGISTRY_IDENTITY, dlq
 from xueji_dedupe.app import create_app

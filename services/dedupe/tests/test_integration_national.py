@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from dedupe_driver import answering, check, identity, indexed, published, send
+from dedupe_driver import answering, check, identity, indexed, send
+from kafka_messages import published
 
 from xueji_contracts.messages.dedupe import CheckPurpose
 from xueji_contracts.topics import (

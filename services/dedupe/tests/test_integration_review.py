@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from dedupe_driver import SIYU_ID, answering, auth, check, identity, indexed, published, send
+from dedupe_driver import SIYU_ID, answering, auth, check, identity, indexed, send
+from kafka_messages import published
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import IdentityRemoved

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from registry_driver import advance_to, published
+from kafka_messages import published
+from registry_driver import advance_to
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.topics import REGISTRY_COMPLIANCE

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from registry_driver import published, verdict
+from kafka_messages import published
+from registry_driver import verdict
 
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.topics import DEDUPE_VERDICT, dlq

@@ -4,7 +4,8 @@ approval graduates everyone on the roster with the roster's R08 certificate numb
 from __future__ import annotations
 
 import pytest
-from registry_driver import advance_to, published
+from kafka_messages import published
+from registry_driver import advance_to
 
 from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_registry.app import create_app

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from registry_driver import published
+from kafka_messages import published
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character

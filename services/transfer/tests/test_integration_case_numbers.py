@@ -7,7 +7,8 @@ import asyncio
 from datetime import date
 
 import pytest
-from transfer_driver import RECEIVING, application, day, of_type, published, start
+from kafka_messages import published
+from transfer_driver import RECEIVING, application, day, of_type, start
 
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from transfer_driver import RECEIVING, SENDING, application, day, evidence, published, start
+from kafka_messages import published
+from transfer_driver import RECEIVING, SENDING, application, day, evidence, start
 
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))  # the spring semester: the graduation grade's last one

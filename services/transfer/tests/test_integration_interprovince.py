@@ -11,7 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from transfer_driver import RECEIVING, application, day, evidence, of_type, published, start
+from kafka_messages import published
+from transfer_driver import RECEIVING, application, day, evidence, of_type, start
 
 from xueji_contracts.topics import all_topic_names
 

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from transfer_driver import RECEIVING, day, of_type, published, start
+from kafka_messages import published
+from transfer_driver import RECEIVING, day, of_type, start
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.transfer import Decision, DecisionSubmitted, Stage

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from transfer_driver import RECEIVING, day, evidence, of_type, published, start
+from kafka_messages import published
+from transfer_driver import RECEIVING, day, evidence, of_type, start
 
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from aiokafka import AIOKafkaConsumer
 
 from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import envelop
@@ -148,23 +145,6 @@ async def start(start_app: Any, token: Any, at: datetime, **settings: Any) -> Dr
     clock = Clock(at)
     client.app.state.transfer.clock = clock
     return Driver(client, token, clock)
-
-
-async def published(bootstrap: str, topic: str, until: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """Every message on `topic` (from the start) once `until(messages)` holds; fails after `timeout`."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        loop_deadline = datetime.now() + timedelta(seconds=timeout)
-        while not until(found):
-            if datetime.now() > loop_deadline:
-                raise AssertionError(f"{topic}: condition not met in {timeout} s; got {[m['type'] for m in found]}")
-            batches = await consumer.getmany(timeout_ms=500)
-            found += [json.loads(r.value) for records in batches.values() for r in records]
-    finally:
-        await consumer.stop()
-    return found
 
 
 def of_type(messages: list[dict[str, Any]], name: str, transfer_id: str | None = None) -> list[dict[str, Any]]:

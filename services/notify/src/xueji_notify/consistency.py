@@ -19,20 +19,12 @@ from typing import Any
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from xueji_contracts import topics
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.messages.transfer import TransferCaseChanged
-from xueji_contracts.topics import (
-    DEDUPE_REVIEW,
-    REGISTRY_COMPLIANCE,
-    RULE_EXCEPTION,
-    STUDENT_STATUS,
-    TRANSFER_CASE,
-    TRANSFER_SLA,
-    TRANSFER_STAGE,
-)
 from xueji_kit.store import Document
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.domain import projection
@@ -47,8 +39,9 @@ from xueji_notify.domain.status_notes import status_recorded
 from xueji_notify.domain.webhooks import receives
 from xueji_notify.handlers.dedupe_review import deadline_row
 
-TOPICS = tuple(t.name for t in (STUDENT_STATUS, TRANSFER_STAGE, TRANSFER_SLA, TRANSFER_CASE, DEDUPE_REVIEW,
-                                REGISTRY_COMPLIANCE, RULE_EXCEPTION))  # fmt: skip
+CONSUMED = (topics.STUDENT_STATUS, topics.TRANSFER_STAGE, topics.TRANSFER_SLA, topics.TRANSFER_CASE,
+            topics.DEDUPE_REVIEW, topics.REGISTRY_COMPLIANCE, topics.RULE_EXCEPTION)  # fmt: skip
+TOPICS = tuple(spec.name for spec in CONSUMED)
 # The stage fields the dashboard's states and counts are made of.
 STAGE_FIELDS = ("node", "stage", "open", "due_at", "provisional", "warned_due_at", "breach_due_at",
                 "escalated_to_node", "escalated_to_level", "escalation_count")  # fmt: skip
@@ -169,9 +162,9 @@ def _exception(rebuilt: Rebuilt, raw: Any) -> None:
 
 
 _HANDLERS: dict[str, Callable[[Rebuilt, Any], None]] = {
-    STUDENT_STATUS.name: _student_status, TRANSFER_STAGE.name: _stage, TRANSFER_SLA.name: _sla,
-    TRANSFER_CASE.name: _case, DEDUPE_REVIEW.name: _review, REGISTRY_COMPLIANCE.name: _compliance,
-    RULE_EXCEPTION.name: _exception,
+    topics.STUDENT_STATUS.name: _student_status, topics.TRANSFER_STAGE.name: _stage, topics.TRANSFER_SLA.name: _sla,
+    topics.TRANSFER_CASE.name: _case, topics.DEDUPE_REVIEW.name: _review, topics.REGISTRY_COMPLIANCE.name: _compliance,
+    topics.RULE_EXCEPTION.name: _exception,
 }  # fmt: skip
 
 

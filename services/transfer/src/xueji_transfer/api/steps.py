@@ -13,18 +13,8 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Stage
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
+from xueji_transfer.api import common
 from xueji_transfer.api import requests as r
-from xueji_transfer.api.common import (
-    TransferId,
-    build,
-    case_for,
-    case_view,
-    commit_id,
-    correlation,
-    involved,
-    service_of,
-    unknown_case,
-)
 from xueji_transfer.domain import (
     AcceptOffline,
     AddMaterials,
@@ -45,11 +35,13 @@ router = APIRouter(prefix="/v1/transfers/{transfer_id}", tags=["transfer steps"]
 async def _run(
     request: Request, transfer_id: str, command: Command, operator: OperatorClaims, key: str | None
 ) -> dict[str, Any]:
-    await case_for(request, transfer_id, operator, deciding=True)  # who may act, before anything about the case is said
-    service = service_of(request)
-    commit = commit_id(operator, f"{transfer_id}:{command.type}", key)
-    case = await service.execute(transfer_id, command, commit, correlation_id=correlation(request))
-    return case_view(case)
+    await common.case_for(
+        request, transfer_id, operator, deciding=True
+    )  # who may act, before anything about the case is said
+    service = common.service_of(request)
+    commit = common.commit_id(operator, f"{transfer_id}:{command.type}", key)
+    case = await service.execute(transfer_id, command, commit, correlation_id=common.correlation(request))
+    return common.case_view(case)
 
 
 # The steps whose route only turns the request into the domain's command: path, route name, command, request body
@@ -79,16 +71,20 @@ def step_route(command: type[Command], body: type[BaseModel] | None) -> Callable
     if body is None:
 
         async def without_body(
-            transfer_id: TransferId, operator: Operator, request: Request, key: IdempotencyKey = None
+            transfer_id: common.TransferId, operator: Operator, request: Request, key: IdempotencyKey = None
         ) -> dict[str, Any]:
-            return await _run(request, transfer_id, build(command, None, operator), operator, key)
+            return await _run(request, transfer_id, common.build(command, None, operator), operator, key)
 
         return without_body
 
     async def with_body(
-        transfer_id: TransferId, payload: BaseModel, operator: Operator, request: Request, key: IdempotencyKey = None
+        transfer_id: common.TransferId,
+        payload: BaseModel,
+        operator: Operator,
+        request: Request,
+        key: IdempotencyKey = None,
     ) -> dict[str, Any]:
-        return await _run(request, transfer_id, build(command, payload, operator), operator, key)
+        return await _run(request, transfer_id, common.build(command, payload, operator), operator, key)
 
     with_body.__annotations__["payload"] = body  # the body's own model, for validation and the OpenAPI document
     return with_body
@@ -100,24 +96,24 @@ for path, name, command, body, summary in STEPS:
 
 @router.post("/stages/{stage}/decision", summary="Steps 3-6: approve, reject or return a stage (R21, R50)")
 async def decide(
-    transfer_id: TransferId,
+    transfer_id: common.TransferId,
     stage: Stage,
     payload: r.DecisionRequest,
     operator: Operator,
     request: Request,
     key: IdempotencyKey = None,
 ) -> Any:
-    command = build(DecideStage, payload, operator, stage=stage)
-    service, mirror = service_of(request), request.app.state.mirror
+    command = common.build(DecideStage, payload, operator, stage=stage)
+    service, mirror = common.service_of(request), request.app.state.mirror
     case = await service.current(transfer_id)
-    if case is not None and not involved(operator, case):
-        raise unknown_case(transfer_id)
+    if case is not None and not common.involved(operator, case):
+        raise common.unknown_case(transfer_id)
     if case is None:
         # Another province owns the case; its party here decides, the owner records it (R34).
         stages = await mirror.stages(transfer_id)
         if not any(operator.covers(s["jurisdiction"]) for s in stages.values()):
-            raise unknown_case(transfer_id)
-        commit = commit_id(operator, f"{transfer_id}:decide:{stage.value}", key)
+            raise common.unknown_case(transfer_id)
+        commit = common.commit_id(operator, f"{transfer_id}:decide:{stage.value}", key)
         owner = await mirror.forward_decision(transfer_id, command, commit, service.clock())
         answer = {"transfer_id": transfer_id, "stage": stage.value, "forwarded_to_province": owner}
         return JSONResponse(answer, status.HTTP_202_ACCEPTED)
