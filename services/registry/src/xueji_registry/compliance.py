@@ -15,10 +15,12 @@ from xueji_contracts.messages.registry import ComplianceDeadlineChanged, Complia
 from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Outgoing
+from xueji_kit.store import Document, Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes
+from xueji_registry.domain.deadline_flags import Phase, decide_flag, from_documents
+from xueji_registry.domain.event_base import to_document
 
 SCHEDULER = "registry-compliance"
 KINDS = {
@@ -122,16 +124,16 @@ class ComplianceDeadlines:
         deadline = _deadline_of(timer)
         if not await self._still_due(deadline):
             return  # met in the meantime (its cancellation may have raced the tick)
-        phase = timer.kind.removeprefix("compliance_")
+        phase: Phase = "due_soon" if timer.kind == "compliance_due_soon" else "overdue"
         now = tick_time()
         out = _message(self.runtime.settings.province, deadline, PHASES[phase], max(now, timer.due_at))
-        entry = {"type": phase, "deadline_id": deadline.deadline_id, "at": now.isoformat()}
-        await decide_and_save(
-            self.runtime.events,
-            f"compliance:{deadline.deadline_id}",
-            plain_id(timer.timer_id),
-            lambda history: Decision() if history and phase == "due_soon" else Decision([entry], [out]),
-        )
+
+        def decide(history: list[Document]) -> Decision:
+            flagged = decide_flag(from_documents(history), phase, deadline.deadline_id, now)
+            return Decision([to_document(e) for e in flagged], [out]) if flagged else Decision()
+
+        stream = f"compliance:{deadline.deadline_id}"
+        await decide_and_save(self.runtime.events, stream, plain_id(timer.timer_id), decide)
         self.runtime.relay.nudge()
 
     async def run_forever(self) -> None:
