@@ -14,15 +14,7 @@ from xueji_contracts.calendar import national_calendar
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Stage
 from xueji_contracts.policy import load_policy
-from xueji_transfer.domain import (
-    ApplyForTransfer,
-    DeadlineCalendar,
-    SchoolSide,
-    SchoolTerm,
-    TransferApplication,
-    TransferRules,
-    handle,
-)
+from xueji_transfer import domain as d
 
 CST = ZoneInfo("Asia/Shanghai")
 RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code="3506020001")
@@ -35,15 +27,15 @@ NOTICE_2025 = WeekdayCalendar(
 )
 
 
-def application(reason: str = "household_move") -> TransferApplication:
-    return TransferApplication(
+def application(reason: str = "household_move") -> d.TransferApplication:
+    return d.TransferApplication(
         student_id="stu-1",
         status=StatusState.ENROLLED,
-        sending=SchoolSide(code="4301020001"),
-        receiving=SchoolSide(code="3506020001"),
+        sending=d.SchoolSide(code="4301020001"),
+        receiving=d.SchoolSide(code="3506020001"),
         grade=4,
         target_grade=4,
-        term=SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1),
+        term=d.SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1),
         reason=reason,
     )
 
@@ -57,18 +49,18 @@ def application(reason: str = "household_move") -> TransferApplication:
     ],
 )
 def test_r31_the_weekday_stand_in_with_a_notice_agrees_with_the_national_calendar(opened_at: datetime) -> None:
-    national: DeadlineCalendar = national_calendar()  # the real calendar satisfies the domain's Protocol
+    national: d.DeadlineCalendar = national_calendar()  # the real calendar satisfies the domain's Protocol
     real, stand_in = national.stage_deadline(opened_at, 10, 2), NOTICE_2025.stage_deadline(opened_at, 10, 2)
     assert (real.due_at, real.warn_at, real.provisional) == (stand_in.due_at, stand_in.warn_at, False)
     assert national.month_deadline(opened_at, 1) == NOTICE_2025.month_deadline(opened_at, 1)
 
 
 def test_r31_a_case_on_the_national_calendar_is_provisional_only_past_the_loaded_years() -> None:
-    rules = TransferRules(timing=None)
+    rules = d.TransferRules(timing=None)
     calendar = national_calendar()
-    loaded, _ = handle(
+    loaded, _ = d.handle(
         None,
-        ApplyForTransfer(transfer_id="t", application=application(), operator=RS),
+        d.ApplyForTransfer(transfer_id="t", application=application(), operator=RS),
         datetime(2025, 10, 9, tzinfo=CST),
         calendar,
         rules,
@@ -78,18 +70,18 @@ def test_r31_a_case_on_the_national_calendar_is_provisional_only_past_the_loaded
     assert deadline.calendar_version == calendar.version and not deadline.provisional
     last_year = max(calendar.notice_years)
     late = datetime(last_year, 12, 28, 9, 0, tzinfo=CST)
-    unloaded, _ = handle(
-        None, ApplyForTransfer(transfer_id="t", application=application(), operator=RS), late, calendar, rules
+    unloaded, _ = d.handle(
+        None, d.ApplyForTransfer(transfer_id="t", application=application(), operator=RS), late, calendar, rules
     )
     assert unloaded is not None and unloaded.stages[Stage.RECEIVING_SCHOOL].deadline.provisional
 
 
 def test_r27_r29_no_province_value_is_a_domain_default_fujian_comes_from_its_file() -> None:
     # The domain's defaults are national: no reason list, no R27 timing clauses, no materials checklist.
-    national = TransferRules()
+    national = d.TransferRules()
     assert national.timing is None and national.required_materials == ()
     assert national.compulsory_reasons == national.senior_reasons == national.both_parents_reasons == frozenset()
-    fujian = TransferRules.from_policy(load_policy("fj"))
+    fujian = d.TransferRules.from_policy(load_policy("fj"))
     assert fujian.timing is not None and len(fujian.timing.excluded_semesters) == 2
     assert len(fujian.compulsory_reasons) == 5 and len(fujian.senior_reasons) == 4
     assert fujian.both_parents_reasons == {"guardian_relocation", "residence_move"}  # 002 III.1(2)-(3): 父母双方
@@ -97,7 +89,7 @@ def test_r27_r29_no_province_value_is_a_domain_default_fujian_comes_from_its_fil
 
 
 def test_r30_the_materials_checklist_is_the_policy_files() -> None:
-    fujian = TransferRules.from_policy(load_policy("fj"))
+    fujian = d.TransferRules.from_policy(load_policy("fj"))
     assert [(m.kind, m.when.value) for m in fujian.required_materials] == [
         ("registration_form", "always"),
         ("status_basic_info", "always"),
@@ -105,14 +97,14 @@ def test_r30_the_materials_checklist_is_the_policy_files() -> None:
         ("reason_proof", "register_unchanged"),
         ("status_change_proof", "earlier_status_change"),
     ]
-    national = TransferRules.from_policy(load_policy("hn"))  # Hunan's file lists none: 003 Q11's two
+    national = d.TransferRules.from_policy(load_policy("hn"))  # Hunan's file lists none: 003 Q11's two
     assert [m.kind for m in national.required_materials] == ["status_basic_info", "registration_form"]
 
 
 def test_r29_a_province_without_reasons_or_timing_refuses_neither() -> None:
-    hunan = TransferRules.from_policy(load_policy("hn"))
+    hunan = d.TransferRules.from_policy(load_policy("hn"))
     assert hunan.timing is None and hunan.compulsory_reasons == frozenset()
     summer_break = datetime(2025, 8, 20, 9, 0, tzinfo=CST)
-    apply = ApplyForTransfer(transfer_id="t", application=application(reason="any_reason"), operator=RS)
-    state, _ = handle(None, apply, summer_break, WeekdayCalendar(), hunan)
+    apply = d.ApplyForTransfer(transfer_id="t", application=application(reason="any_reason"), operator=RS)
+    state, _ = d.handle(None, apply, summer_break, WeekdayCalendar(), hunan)
     assert state is not None and state.step == 1

@@ -14,68 +14,46 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_contracts.policy import TransferWindows, YearlyWindow, load_policy
-from xueji_transfer.domain import (
-    ApplyForTransfer,
-    ClassType,
-    DecideStage,
-    Evidence,
-    EvidenceKind,
-    ExamineConditions,
-    GuardiansMoved,
-    RecordTimingException,
-    Refused,
-    SchoolKind,
-    SchoolSide,
-    SchoolTerm,
-    TimingClause,
-    TimingException,
-    TransferApplication,
-    TransferCase,
-    TransferKind,
-    TransferRules,
-    VocationalToGeneral,
-    decide,
-    handle,
-)
+from xueji_transfer import domain as d
 from xueji_transfer.domain.exceptions import record
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING, HUNAN = "3506020001", "3506030002", "4301020001"
 RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
 RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
-SPRING = SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
-AUTUMN = SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
+SPRING = d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
+AUTUMN = d.SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
 IN_TERM = datetime(2025, 4, 8, 10, 0, tzinfo=CST)
 NO_TIMING = fujian_rules(timing=None)
-CERTIFICATE = Evidence(kind=EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sha256="ab" * 32)
+CERTIFICATE = d.Evidence(kind=d.EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sha256="ab" * 32)
 
 
-def application(**changes: Any) -> TransferApplication:
+def application(**changes: Any) -> d.TransferApplication:
     fields: dict[str, Any] = {
         "student_id": "stu-1",
         "status": StatusState.ENROLLED,
-        "sending": SchoolSide(code=SENDING),
-        "receiving": SchoolSide(code=RECEIVING),
+        "sending": d.SchoolSide(code=SENDING),
+        "receiving": d.SchoolSide(code=RECEIVING),
         "grade": 4,
         "target_grade": 4,
         "term": SPRING,
         "reason": "household_move",
         "materials": (CERTIFICATE,),
     }
-    return TransferApplication(**(fields | changes))
+    return d.TransferApplication(**(fields | changes))
 
 
-def senior(**changes: Any) -> TransferApplication:
+def senior(**changes: Any) -> d.TransferApplication:
     base: dict[str, Any] = {"grade": 11, "target_grade": 11, "reason": "household_move"}
     return application(**(base | changes))
 
 
-def progression(**changes: Any) -> TransferApplication:
+def progression(**changes: Any) -> d.TransferApplication:
     base: dict[str, Any] = {
-        "kind": TransferKind.PROGRESSION,
+        "kind": d.TransferKind.PROGRESSION,
         "status": StatusState.GRADUATED,
         "graduated_on": date(2025, 6, 30),
-        "sending": SchoolSide(code=HUNAN),
+        "sending": d.SchoolSide(code=HUNAN),
         "grade": 10,
         "target_grade": 10,
         "term": None,
@@ -83,10 +61,10 @@ def progression(**changes: Any) -> TransferApplication:
     return application(**(base | changes))
 
 
-def apply(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules | None = None) -> TransferCase:
-    state, _ = handle(
+def apply(app: d.TransferApplication, at: datetime = IN_TERM, rules: d.TransferRules | None = None) -> d.TransferCase:
+    state, _ = d.handle(
         None,
-        ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
+        d.ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
         at,
         WeekdayCalendar(),
         rules or fujian_rules(),
@@ -95,11 +73,11 @@ def apply(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules
     return state
 
 
-def refused(app: TransferApplication, at: datetime = IN_TERM, rules: TransferRules | None = None) -> Refused:
-    with pytest.raises(Refused) as caught:
-        decide(
+def refused(app: d.TransferApplication, at: datetime = IN_TERM, rules: d.TransferRules | None = None) -> d.Refused:
+    with pytest.raises(d.Refused) as caught:
+        d.decide(
             None,
-            ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
+            d.ApplyForTransfer(transfer_id="t-1", application=app, operator=RS),
             at,
             WeekdayCalendar(),
             rules or fujian_rules(),
@@ -135,14 +113,14 @@ def test_r25_no_initiation_during_blackout_but_earlier_case_continues() -> None:
     early = datetime(2025, 7, 14, 23, 59, tzinfo=CST)
     state = apply(application(), early, NO_TIMING)
     calendar = WeekdayCalendar()
-    state, _ = handle(
-        state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, calendar, NO_TIMING
+    state, _ = d.handle(
+        state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, calendar, NO_TIMING
     )
-    initiate = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
-    state, _ = handle(state, initiate, early, calendar, NO_TIMING)
+    initiate = d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    state, _ = d.handle(state, initiate, early, calendar, NO_TIMING)
     in_blackout = datetime(2025, 7, 21, 10, 0, tzinfo=CST)
-    verify = DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=RB)
-    state, _ = handle(state, verify, in_blackout, calendar, NO_TIMING)
+    verify = d.DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=RB)
+    state, _ = d.handle(state, verify, in_blackout, calendar, NO_TIMING)
     assert state is not None and state.step == 4
     assert refused(application(), in_blackout, NO_TIMING).rule == "R25"
 
@@ -167,12 +145,12 @@ def test_r25_blackout_runs_jul_15_0000_to_aug_14_2400_china_time(at: datetime, b
 def test_r25_a_case_applied_before_but_not_initiated_waits_out_the_blackout() -> None:
     early = datetime(2025, 7, 10, 9, 0, tzinfo=CST)
     state = apply(application(), early, NO_TIMING)
-    state, _ = handle(
-        state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, WeekdayCalendar(), NO_TIMING
+    state, _ = d.handle(
+        state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), early, WeekdayCalendar(), NO_TIMING
     )
-    initiate = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
-    with pytest.raises(Refused, match="R25"):
-        decide(state, initiate, datetime(2025, 7, 16, 9, 0, tzinfo=CST), WeekdayCalendar(), NO_TIMING)
+    initiate = d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    with pytest.raises(d.Refused, match="R25"):
+        d.decide(state, initiate, datetime(2025, 7, 16, 9, 0, tzinfo=CST), WeekdayCalendar(), NO_TIMING)
 
 
 @pytest.mark.parametrize(
@@ -202,7 +180,7 @@ def test_r26_windows_are_configurable_and_may_wrap_the_year() -> None:
 
 
 def test_r26_progression_within_one_province_is_not_window_bound() -> None:
-    assert apply(progression(sending=SchoolSide(code=SENDING)), datetime(2026, 1, 10, 12, 0, tzinfo=CST)).step == 1
+    assert apply(progression(sending=d.SchoolSide(code=SENDING)), datetime(2026, 1, 10, 12, 0, tzinfo=CST)).step == 1
 
 
 def test_r27_only_in_session_not_between_semesters() -> None:
@@ -216,7 +194,7 @@ def test_r27_only_in_session_not_between_semesters() -> None:
 @pytest.mark.parametrize(
     ("grade", "term"), [(1, AUTUMN), (7, AUTUMN), (10, AUTUMN), (6, SPRING), (9, SPRING), (12, SPRING)]
 )
-def test_r27_not_first_semester_of_first_grade_nor_last_of_graduation_grade(grade: int, term: SchoolTerm) -> None:
+def test_r27_not_first_semester_of_first_grade_nor_last_of_graduation_grade(grade: int, term: d.SchoolTerm) -> None:
     at = datetime(2025, 10, 9, tzinfo=CST) if term is AUTUMN else IN_TERM
     error = refused(application(grade=grade, target_grade=grade, term=term), at)
     assert (error.rule, error.field) == ("R27", "term")
@@ -238,23 +216,23 @@ def test_r27_is_a_fujian_rule_other_provinces_may_switch_off() -> None:
     ["household_move", "guardian_relocation", "residence_move", "guardian_away_or_service", "physical_condition"],
 )
 def test_r29_the_five_compulsory_education_reasons(reason: str) -> None:
-    assert apply(application(reason=reason, guardians_moved=GuardiansMoved.BOTH_PARENTS)).step == 1
+    assert apply(application(reason=reason, guardians_moved=d.GuardiansMoved.BOTH_PARENTS)).step == 1
 
 
 @pytest.mark.parametrize("reason", ["guardian_relocation", "residence_move"])
 def test_r29_compulsory_reasons_2_and_3_need_both_parents(reason: str) -> None:
-    for who in (None, GuardiansMoved.ONE_PARENT):
+    for who in (None, d.GuardiansMoved.ONE_PARENT):
         error = refused(application(reason=reason, guardians_moved=who))
         assert (error.rule, error.field) == ("R29", "guardians_moved") and "父母双方" in error.reason
-    assert apply(application(reason=reason, guardians_moved=GuardiansMoved.OTHER_GUARDIAN)).step == 1
-    assert apply(application(reason="household_move", guardians_moved=GuardiansMoved.ONE_PARENT)).step == 1
+    assert apply(application(reason=reason, guardians_moved=d.GuardiansMoved.OTHER_GUARDIAN)).step == 1
+    assert apply(application(reason="household_move", guardians_moved=d.GuardiansMoved.ONE_PARENT)).step == 1
 
 
 def test_r29_the_reason_rules_come_from_the_province_policy_file() -> None:
-    fujian = TransferRules.from_policy(load_policy("35"))
+    fujian = d.TransferRules.from_policy(load_policy("35"))
     assert fujian.both_parents_reasons == {"guardian_relocation", "residence_move"}
     assert fujian.vocational_only_reasons == {"vocational_talent"}
-    hunan = TransferRules.from_policy(load_policy("43"))
+    hunan = d.TransferRules.from_policy(load_policy("43"))
     assert apply(application(reason="residence_move"), rules=hunan.model_copy(update={"timing": None})).step == 1
 
 
@@ -262,8 +240,8 @@ def test_r29_the_reason_rules_come_from_the_province_policy_file() -> None:
     "reason", ["household_move", "guardian_away_or_service", "health_same_city", "vocational_talent"]
 )
 def test_r29_the_four_senior_high_reasons(reason: str) -> None:
-    kind = SchoolKind.VOCATIONAL if reason == "vocational_talent" else SchoolKind.GENERAL
-    assert apply(senior(reason=reason, receiving=SchoolSide(code=RECEIVING, kind=kind))).step == 1
+    kind = d.SchoolKind.VOCATIONAL if reason == "vocational_talent" else d.SchoolKind.GENERAL
+    assert apply(senior(reason=reason, receiving=d.SchoolSide(code=RECEIVING, kind=kind))).step == 1
 
 
 def test_r29_an_unlisted_reason_is_refused_and_named() -> None:
@@ -278,20 +256,24 @@ def test_r29_reason_codes_are_data() -> None:
 
 
 def test_r29_senior_high_transfers_are_same_level_only() -> None:
-    error = refused(senior(sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING, rank="2")))
+    error = refused(
+        senior(sending=d.SchoolSide(code=SENDING, rank="1"), receiving=d.SchoolSide(code=RECEIVING, rank="2"))
+    )
     assert error.rule == "R29" and "same level" in error.reason
     assert (
-        apply(senior(sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING, rank="1"))).step
+        apply(
+            senior(sending=d.SchoolSide(code=SENDING, rank="1"), receiving=d.SchoolSide(code=RECEIVING, rank="1"))
+        ).step
         == 1
     )
 
 
 def test_r29_international_and_regular_classes_are_not_interchangeable() -> None:
-    international = SchoolSide(code=SENDING, class_type=ClassType.INTERNATIONAL)
+    international = d.SchoolSide(code=SENDING, class_type=d.ClassType.INTERNATIONAL)
     assert refused(senior(sending=international)).rule == "R29"
 
 
-def vocational(**proof: Any) -> TransferApplication:
+def vocational(**proof: Any) -> d.TransferApplication:
     fields: dict[str, Any] = {
         "applied_city": "350600",
         "score": 612,
@@ -300,14 +282,14 @@ def vocational(**proof: Any) -> TransferApplication:
         "bureau_confirmed": True,
     }
     return senior(
-        sending=SchoolSide(code=SENDING, kind=SchoolKind.VOCATIONAL),
-        vocational_to_general=VocationalToGeneral(**(fields | proof)),
+        sending=d.SchoolSide(code=SENDING, kind=d.SchoolKind.VOCATIONAL),
+        vocational_to_general=d.VocationalToGeneral(**(fields | proof)),
     )
 
 
 def test_r29_vocational_to_general_within_the_applied_city_with_score_and_both_confirmations() -> None:
     assert apply(vocational()).step == 1
-    assert refused(senior(sending=SchoolSide(code=SENDING, kind=SchoolKind.VOCATIONAL))).rule == "R29"
+    assert refused(senior(sending=d.SchoolSide(code=SENDING, kind=d.SchoolKind.VOCATIONAL))).rule == "R29"
     for bad in ({"applied_city": "350100"}, {"score": 599}, {"school_confirmed": False}, {"bureau_confirmed": False}):
         assert refused(vocational(**bad)).rule == "R29", bad
 
@@ -316,27 +298,29 @@ def test_r29_a_general_senior_high_student_with_reason_iii_2_4_moves_only_to_a_v
     error = refused(senior(reason="vocational_talent"))
     assert (error.rule, error.field) == ("R29", "receiving") and "vocational" in error.reason
     ranked = senior(
-        reason="vocational_talent", sending=SchoolSide(code=SENDING, rank="1"), receiving=SchoolSide(code=RECEIVING)
+        reason="vocational_talent", sending=d.SchoolSide(code=SENDING, rank="1"), receiving=d.SchoolSide(code=RECEIVING)
     )
     assert refused(ranked).rule == "R29"
 
 
 def test_r29_general_to_vocational_is_allowed() -> None:
-    to_vocational = senior(reason="vocational_talent", receiving=SchoolSide(code=RECEIVING, kind=SchoolKind.VOCATIONAL))
+    to_vocational = senior(
+        reason="vocational_talent", receiving=d.SchoolSide(code=RECEIVING, kind=d.SchoolKind.VOCATIONAL)
+    )
     assert apply(to_vocational).step == 1
 
 
-def timing_exception(clause: TimingClause, student_id: str = "stu-1") -> TimingException:
-    command = RecordTimingException(
+def timing_exception(clause: d.TimingClause, student_id: str = "stu-1") -> d.TimingException:
+    command = d.RecordTimingException(
         exception_id="exc-1", operator=RB, clause=clause.value, student_id=student_id, receiving_school=RECEIVING,
         reason="随迁", evidence=(CERTIFICATE,),
     )  # fmt: skip
     return record(command, IN_TERM)
 
 
-def excepted_apply(app: TransferApplication, at: datetime, *exceptions: TimingException) -> TransferCase:
-    command = ApplyForTransfer(transfer_id="t-1", application=app, operator=RS, exceptions=exceptions)
-    state, _ = handle(None, command, at, WeekdayCalendar(), fujian_rules())
+def excepted_apply(app: d.TransferApplication, at: datetime, *exceptions: d.TimingException) -> d.TransferCase:
+    command = d.ApplyForTransfer(transfer_id="t-1", application=app, operator=RS, exceptions=exceptions)
+    state, _ = d.handle(None, command, at, WeekdayCalendar(), fujian_rules())
     assert state is not None
     return state
 
@@ -345,25 +329,25 @@ def test_r27_each_generally_clause_is_excepted_only_by_its_own_exception() -> No
     winter_break = datetime(2025, 2, 10, 9, 0, tzinfo=CST)
     first_semester = application(grade=1, target_grade=1, term=AUTUMN)
     at_autumn = datetime(2025, 10, 9, tzinfo=CST)
-    handling = timing_exception(TimingClause.HANDLING_PERIOD)
-    first = timing_exception(TimingClause.FIRST_GRADE_FIRST_SEMESTER)
+    handling = timing_exception(d.TimingClause.HANDLING_PERIOD)
+    first = timing_exception(d.TimingClause.FIRST_GRADE_FIRST_SEMESTER)
     assert excepted_apply(application(), winter_break, handling).exceptions == (handling,)
     assert excepted_apply(first_semester, at_autumn, first).step == 1
-    with pytest.raises(Refused, match="R27"):
+    with pytest.raises(d.Refused, match="R27"):
         excepted_apply(first_semester, at_autumn, handling)
-    with pytest.raises(Refused, match="R27"):
+    with pytest.raises(d.Refused, match="R27"):
         excepted_apply(application(), winter_break, first)
 
 
 def test_r27_keeping_the_grade_is_absolute() -> None:
     graduating = application(grade=6, target_grade=5)
-    with pytest.raises(Refused) as caught:
-        excepted_apply(graduating, IN_TERM, timing_exception(TimingClause.GRADUATION_GRADE_LAST_SEMESTER))
+    with pytest.raises(d.Refused) as caught:
+        excepted_apply(graduating, IN_TERM, timing_exception(d.TimingClause.GRADUATION_GRADE_LAST_SEMESTER))
     assert (caught.value.rule, caught.value.field) == ("R27", "target_grade")
-    command = RecordTimingException(
+    command = d.RecordTimingException(
         exception_id="exc-2", operator=RB, clause="keeps_grade", student_id="stu-1", receiving_school=RECEIVING,
         reason="x", evidence=(CERTIFICATE,),
     )  # fmt: skip
-    with pytest.raises(Refused) as absolute:
+    with pytest.raises(d.Refused) as absolute:
         record(command, IN_TERM)
     assert (absolute.value.rule, absolute.value.field) == ("R27", "clause") and "no exception" in absolute.value.reason

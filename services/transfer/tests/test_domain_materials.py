@@ -15,21 +15,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_contracts.policy import load_policy
-from xueji_transfer.domain import (
-    AddMaterials,
-    ApplyForTransfer,
-    DecideStage,
-    Evidence,
-    EvidenceKind,
-    ExamineConditions,
-    Refused,
-    SchoolSide,
-    SchoolTerm,
-    TransferApplication,
-    TransferCase,
-    TransferRules,
-    handle,
-)
+from xueji_transfer import domain as d
 from xueji_transfer.domain.record import StudentRecord
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -37,41 +23,41 @@ RECEIVING, SENDING = "3506020001", "3501020003"
 RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
 RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
-FUJIAN = TransferRules.from_policy(load_policy("fj"))
-K = EvidenceKind
+FUJIAN = d.TransferRules.from_policy(load_policy("fj"))
+K = d.EvidenceKind
 EVERYTHING_ALWAYS = (K.REGISTRATION_FORM, K.STATUS_BASIC_INFO, K.HOUSEHOLD_REGISTER, K.CERTIFICATE_IMAGE)
 
 
-def evidence(kind: EvidenceKind) -> Evidence:
-    return Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
+def evidence(kind: d.EvidenceKind) -> d.Evidence:
+    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
 
 
-def examined(kinds: tuple[EvidenceKind, ...], **facts: Any) -> TransferCase:
-    app = TransferApplication(
-        student_id="stu-1", status=StatusState.ENROLLED, sending=SchoolSide(code=SENDING),
-        receiving=SchoolSide(code=RECEIVING), grade=4, target_grade=4, reason="household_move",
-        term=SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
+def examined(kinds: tuple[d.EvidenceKind, ...], **facts: Any) -> d.TransferCase:
+    app = d.TransferApplication(
+        student_id="stu-1", status=StatusState.ENROLLED, sending=d.SchoolSide(code=SENDING),
+        receiving=d.SchoolSide(code=RECEIVING), grade=4, target_grade=4, reason="household_move",
+        term=d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
         materials=tuple(evidence(k) for k in kinds), **facts,
     )  # fmt: skip
-    case, _ = handle(None, ApplyForTransfer(transfer_id="t", application=app, operator=RS), MONDAY, *_world())
-    case, _ = handle(case, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY, *_world())
+    case, _ = d.handle(None, d.ApplyForTransfer(transfer_id="t", application=app, operator=RS), MONDAY, *_world())
+    case, _ = d.handle(case, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY, *_world())
     assert case is not None
     return case
 
 
-def _world() -> tuple[WeekdayCalendar, TransferRules]:
+def _world() -> tuple[WeekdayCalendar, d.TransferRules]:
     return WeekdayCalendar(), FUJIAN
 
 
-def initiate(case: TransferCase) -> TransferCase:
-    command = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
-    after, _ = handle(case, command, MONDAY, *_world())
+def initiate(case: d.TransferCase) -> d.TransferCase:
+    command = d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    after, _ = d.handle(case, command, MONDAY, *_world())
     assert after is not None
     return after
 
 
-def missing(case: TransferCase) -> str:
-    with pytest.raises(Refused) as caught:
+def missing(case: d.TransferCase) -> str:
+    with pytest.raises(d.Refused) as caught:
         initiate(case)
     assert (caught.value.rule, caught.value.field) == ("R30", "materials")
     return caught.value.reason
@@ -81,8 +67,8 @@ def test_r30_the_provinces_checklist_is_recorded_before_step_3() -> None:
     case = examined((K.STATUS_BASIC_INFO, K.REASON_PROOF, K.CERTIFICATE_IMAGE))
     reason = missing(case)
     assert "registration_form" in reason and "household_register" in reason and "reason_proof" not in reason
-    more = AddMaterials(materials=(evidence(K.REGISTRATION_FORM), evidence(K.HOUSEHOLD_REGISTER)), operator=RS)
-    case, _ = handle(case, more, MONDAY, *_world())
+    more = d.AddMaterials(materials=(evidence(K.REGISTRATION_FORM), evidence(K.HOUSEHOLD_REGISTER)), operator=RS)
+    case, _ = d.handle(case, more, MONDAY, *_world())
     assert case is not None and initiate(case).step == 3
 
 
@@ -107,10 +93,10 @@ def test_r24_the_guardians_signed_application_is_a_required_material_not_a_paper
     assert "paper_approval_form" not in {m.kind for m in FUJIAN.required_materials}
     case = initiate(examined((*EVERYTHING_ALWAYS, K.REASON_PROOF)))
     ask = {"stage": Stage.RECEIVING_BUREAU, "decision": Decision.RETURN_FOR_MATERIALS, "operator": RB, "reason": "?"}
-    with pytest.raises(Refused) as approval_form:
-        handle(case, DecideStage(**ask, requested=(K.PAPER_APPROVAL_FORM,)), MONDAY, *_world())
+    with pytest.raises(d.Refused) as approval_form:
+        d.handle(case, d.DecideStage(**ask, requested=(K.PAPER_APPROVAL_FORM,)), MONDAY, *_world())
     assert approval_form.value.rule == "R24"
-    returned, _ = handle(case, DecideStage(**ask, requested=(K.REGISTRATION_FORM,)), MONDAY, *_world())
+    returned, _ = d.handle(case, d.DecideStage(**ask, requested=(K.REGISTRATION_FORM,)), MONDAY, *_world())
     assert returned is not None
 
 
@@ -130,11 +116,11 @@ def record(state: str, school_year: int = 2024) -> StudentRecord:
 
 def test_r28_the_record_is_asked_again_when_the_receiving_school_initiates() -> None:
     case = examined((*EVERYTHING_ALWAYS, K.REASON_PROOF))
-    initiate_with = DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
-    with pytest.raises(Refused) as suspended:
-        handle(case, initiate_with.model_copy(update={"record": record("suspended")}), MONDAY, *_world())
+    initiate_with = d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS)
+    with pytest.raises(d.Refused) as suspended:
+        d.handle(case, initiate_with.model_copy(update={"record": record("suspended")}), MONDAY, *_world())
     assert (suspended.value.rule, suspended.value.field) == ("R28", "status")
     # A school year turned since the application does not make its grade a contradiction.
     last_year = initiate_with.model_copy(update={"record": record("enrolled", school_year=2023)})
-    after, _ = handle(case, last_year, MONDAY, *_world())
+    after, _ = d.handle(case, last_year, MONDAY, *_world())
     assert after is not None and after.step == 3

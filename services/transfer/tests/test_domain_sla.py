@@ -13,25 +13,7 @@ from weekday_calendar import WeekdayCalendar
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Level, Stage
-from xueji_transfer.domain import (
-    ApplyForTransfer,
-    Command,
-    DecideStage,
-    Evidence,
-    EvidenceKind,
-    ExamineConditions,
-    FireTimer,
-    RecomputeDeadlines,
-    SchoolSide,
-    SchoolTerm,
-    TimerKind,
-    TransferApplication,
-    TransferCase,
-    TransferEvent,
-    TransferRules,
-    armed_timers,
-    handle,
-)
+from xueji_transfer import domain as d
 from xueji_transfer.domain.jurisdiction import code_at
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
 from xueji_transfer.domain.stage_events import StageDeadlineChanged, StageEscalated, StageWarned
@@ -55,81 +37,85 @@ NOTICE_2025 = WeekdayCalendar(
 )
 
 
-def evidence(kind: EvidenceKind) -> Evidence:
-    return Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
+def evidence(kind: d.EvidenceKind) -> d.Evidence:
+    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
 
 
 def step(
-    state: TransferCase | None,
-    command: Command,
+    state: d.TransferCase | None,
+    command: d.Command,
     at: datetime,
     calendar: WeekdayCalendar = WEEKDAYS,
-    rules: TransferRules = RULES,
-) -> tuple[TransferCase, list[TransferEvent]]:
-    new, events = handle(state, command, at, calendar, rules)
+    rules: d.TransferRules = RULES,
+) -> tuple[d.TransferCase, list[d.TransferEvent]]:
+    new, events = d.handle(state, command, at, calendar, rules)
     assert new is not None
     return new, events
 
 
-def opened(at: datetime = MONDAY, rules: TransferRules = RULES, calendar: WeekdayCalendar = WEEKDAYS) -> TransferCase:
+def opened(
+    at: datetime = MONDAY, rules: d.TransferRules = RULES, calendar: WeekdayCalendar = WEEKDAYS
+) -> d.TransferCase:
     """A case whose receiving-school stage (step 3) has just opened."""
-    application = TransferApplication(
+    application = d.TransferApplication(
         student_id="stu-1",
         status=StatusState.ENROLLED,
-        sending=SchoolSide(code=SENDING),
-        receiving=SchoolSide(code=RECEIVING),
+        sending=d.SchoolSide(code=SENDING),
+        receiving=d.SchoolSide(code=RECEIVING),
         grade=4,
         target_grade=4,
-        term=SchoolTerm(start=date(2024, 9, 1), end=date(2025, 12, 31), semester=2),  # wide: timing is not on test here
+        term=d.SchoolTerm(
+            start=date(2024, 9, 1), end=date(2025, 12, 31), semester=2
+        ),  # wide: timing is not on test here
         reason="household_move",
-        materials=(evidence(EvidenceKind.CERTIFICATE_IMAGE),),
+        materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
     )
     state, _ = step(
-        None, ApplyForTransfer(transfer_id="t-1", application=application, operator=RS), at, calendar, rules
+        None, d.ApplyForTransfer(transfer_id="t-1", application=application, operator=RS), at, calendar, rules
     )
     return state
 
 
-def at_receiving_bureau(at: datetime = MONDAY) -> TransferCase:
+def at_receiving_bureau(at: datetime = MONDAY) -> d.TransferCase:
     state = opened(at)
-    state, _ = step(state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), at)
-    state, _ = step(state, DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS), at)
+    state, _ = step(state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), at)
+    state, _ = step(state, d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS), at)
     return state
 
 
-def timer(state: TransferCase, kind: TimerKind) -> tuple[str, datetime]:
-    (found,) = [t for t in armed_timers(state, RULES) if t.kind is kind]
+def timer(state: d.TransferCase, kind: d.TimerKind) -> tuple[str, datetime]:
+    (found,) = [t for t in d.armed_timers(state, RULES) if t.kind is kind]
     return found.timer_id, found.due_at
 
 
-def fire(state: TransferCase, kind: TimerKind) -> tuple[TransferCase, list[TransferEvent]]:
+def fire(state: d.TransferCase, kind: d.TimerKind) -> tuple[d.TransferCase, list[d.TransferEvent]]:
     timer_id, due_at = timer(state, kind)
-    return step(state, FireTimer(timer_id=timer_id), due_at)
+    return step(state, d.FireTimer(timer_id=timer_id), due_at)
 
 
 def test_r22_open_stage_arms_a_warning_and_a_breach_timer() -> None:
     state = opened()
-    timers = {t.kind: t for t in armed_timers(state, RULES)}
-    assert set(timers) == {TimerKind.WARNING, TimerKind.BREACH}
-    assert timers[TimerKind.BREACH].due_at == datetime(2025, 3, 25, tzinfo=CST)  # 24:00 of the 10th working day
-    assert timers[TimerKind.WARNING].due_at == datetime(2025, 3, 21, tzinfo=CST)  # 2 working days before
+    timers = {t.kind: t for t in d.armed_timers(state, RULES)}
+    assert set(timers) == {d.TimerKind.WARNING, d.TimerKind.BREACH}
+    assert timers[d.TimerKind.BREACH].due_at == datetime(2025, 3, 25, tzinfo=CST)  # 24:00 of the 10th working day
+    assert timers[d.TimerKind.WARNING].due_at == datetime(2025, 3, 21, tzinfo=CST)  # 2 working days before
     assert all(t.stage is Stage.RECEIVING_SCHOOL and t.timer_id.startswith("t-1:") for t in timers.values())
-    assert armed_timers(state, RULES) == armed_timers(state, RULES)  # stable ids: re-arming is a no-op
+    assert d.armed_timers(state, RULES) == d.armed_timers(state, RULES)  # stable ids: re-arming is a no-op
 
 
 def test_r22_warning_fires_before_the_deadline_once() -> None:
     state = opened()
-    warning_id, _ = timer(state, TimerKind.WARNING)
-    state, events = fire(state, TimerKind.WARNING)
+    warning_id, _ = timer(state, d.TimerKind.WARNING)
+    state, events = fire(state, d.TimerKind.WARNING)
     (warned,) = events
     assert isinstance(warned, StageWarned)
     assert (warned.jurisdiction, warned.working_days_left) == (RECEIVING, 2)
-    assert [t.kind for t in armed_timers(state, RULES)] == [TimerKind.BREACH]
-    assert step(state, FireTimer(timer_id=warning_id), warned.due_at)[1] == []
+    assert [t.kind for t in d.armed_timers(state, RULES)] == [d.TimerKind.BREACH]
+    assert step(state, d.FireTimer(timer_id=warning_id), warned.due_at)[1] == []
 
 
 def test_r22_breach_escalates_school_to_county_and_keeps_stage_open() -> None:
-    state, events = fire(opened(), TimerKind.BREACH)
+    state, events = fire(opened(), d.TimerKind.BREACH)
     (escalated,) = events
     assert isinstance(escalated, StageEscalated)
     assert (escalated.escalated_to_level, escalated.escalated_to, escalated.escalation_count) == (
@@ -139,9 +125,9 @@ def test_r22_breach_escalates_school_to_county_and_keeps_stage_open() -> None:
     )
     assert escalated.missed_due_at == datetime(2025, 3, 25, tzinfo=CST)
     assert state.open_stage is not None and state.open_stage.stage is Stage.RECEIVING_SCHOOL
-    state, _ = step(state, ExamineConditions(operator=RS, conditions_met=True, vacancy=True), escalated.at)
+    state, _ = step(state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), escalated.at)
     state, _ = step(
-        state, DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS), escalated.at
+        state, d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.APPROVE, operator=RS), escalated.at
     )
     assert state.step == 3  # still decided by the school itself
 
@@ -150,24 +136,24 @@ def test_r22_repeated_escalation_climbs_county_city_province_then_stops() -> Non
     state = opened()
     climbed = []
     for _ in range(3):
-        state, (escalated,) = fire(state, TimerKind.BREACH)
+        state, (escalated,) = fire(state, d.TimerKind.BREACH)
         assert isinstance(escalated, StageEscalated)
         climbed.append((escalated.escalated_to_level, escalated.escalated_to))
     assert climbed == [(Level.COUNTY, "350602"), (Level.CITY, "350600"), (Level.PROVINCE, "350000")]
-    assert [t.kind for t in armed_timers(state, RULES)] == []
+    assert [t.kind for t in d.armed_timers(state, RULES)] == []
     assert state.open_stage is not None  # still open, still the school's to decide
 
 
 def test_r22_each_escalated_level_gets_another_period_before_the_next() -> None:
-    state, (escalated,) = fire(opened(), TimerKind.BREACH)
+    state, (escalated,) = fire(opened(), d.TimerKind.BREACH)
     assert isinstance(escalated, StageEscalated) and escalated.next_deadline is not None
-    _, due = timer(state, TimerKind.BREACH)
+    _, due = timer(state, d.TimerKind.BREACH)
     assert due == escalated.next_deadline.due_at == datetime(2025, 4, 9, tzinfo=CST)  # 10 working days on
 
 
 def test_r22_bureau_stage_breach_escalates_to_the_city() -> None:
     state = at_receiving_bureau()
-    state, (escalated,) = fire(state, TimerKind.BREACH)
+    state, (escalated,) = fire(state, d.TimerKind.BREACH)
     assert isinstance(escalated, StageEscalated)
     assert (escalated.stage, escalated.escalated_to_level, escalated.escalated_to) == (
         Stage.RECEIVING_BUREAU,
@@ -186,20 +172,20 @@ def test_r22_escalation_targets_derive_from_the_codes() -> None:
 
 
 def test_r22_a_decision_disarms_the_stage_timers_and_arms_the_next_stages() -> None:
-    before = {t.timer_id for t in armed_timers(opened(), RULES)}
+    before = {t.timer_id for t in d.armed_timers(opened(), RULES)}
     state = at_receiving_bureau()
-    after = armed_timers(state, RULES)
+    after = d.armed_timers(state, RULES)
     assert before.isdisjoint(t.timer_id for t in after)
-    assert {t.stage for t in after if t.kind in (TimerKind.WARNING, TimerKind.BREACH)} == {Stage.RECEIVING_BUREAU}
+    assert {t.stage for t in after if t.kind in (d.TimerKind.WARNING, d.TimerKind.BREACH)} == {Stage.RECEIVING_BUREAU}
 
 
 def test_r22_early_stale_or_unknown_timers_change_nothing() -> None:
     state = opened()
-    breach_id, due = timer(state, TimerKind.BREACH)
-    assert step(state, FireTimer(timer_id=breach_id), due - timedelta(seconds=1))[1] == []
-    assert step(state, FireTimer(timer_id="t-1:breach:nonsense"), due)[1] == []
-    escalated, _ = step(state, FireTimer(timer_id=breach_id), due)
-    assert step(escalated, FireTimer(timer_id=breach_id), due + timedelta(hours=1))[1] == []  # redelivered
+    breach_id, due = timer(state, d.TimerKind.BREACH)
+    assert step(state, d.FireTimer(timer_id=breach_id), due - timedelta(seconds=1))[1] == []
+    assert step(state, d.FireTimer(timer_id="t-1:breach:nonsense"), due)[1] == []
+    escalated, _ = step(state, d.FireTimer(timer_id=breach_id), due)
+    assert step(escalated, d.FireTimer(timer_id=breach_id), due + timedelta(hours=1))[1] == []  # redelivered
 
 
 def test_r22_sla_and_warning_lead_are_configurable() -> None:
@@ -214,17 +200,17 @@ def test_r22_a_shorter_escalation_chain_stops_earlier() -> None:
     rules = fujian_rules(escalation_chain=(Level.SCHOOL, Level.COUNTY))
     state = opened(rules=rules)
     state, (escalated,) = step(
-        state, FireTimer(timer_id=timer(state, TimerKind.BREACH)[0]), datetime(2025, 3, 25, tzinfo=CST), rules=rules
+        state, d.FireTimer(timer_id=timer(state, d.TimerKind.BREACH)[0]), datetime(2025, 3, 25, tzinfo=CST), rules=rules
     )
     assert isinstance(escalated, StageEscalated) and escalated.next_deadline is None
-    assert [t.kind for t in armed_timers(state, rules)] == []
+    assert [t.kind for t in d.armed_timers(state, rules)] == []
 
 
 def test_r31_new_notice_moves_a_national_day_deadline_and_says_so() -> None:
     state = opened(datetime(2025, 9, 29, 9, 0, tzinfo=CST))
     provisional = state.stages[Stage.RECEIVING_SCHOOL].deadline
     assert provisional.due_at == datetime(2025, 10, 14, tzinfo=CST) and provisional.provisional
-    state, events = step(state, RecomputeDeadlines(), datetime(2025, 9, 30, tzinfo=CST), NOTICE_2025)
+    state, events = step(state, d.RecomputeDeadlines(), datetime(2025, 9, 30, tzinfo=CST), NOTICE_2025)
     (changed,) = events
     assert isinstance(changed, StageDeadlineChanged) and changed.which == "sla"
     assert changed.previous == provisional
@@ -233,7 +219,7 @@ def test_r31_new_notice_moves_a_national_day_deadline_and_says_so() -> None:
     assert changed.deadline.warn_at == datetime(2025, 10, 17, tzinfo=CST)
     assert (changed.deadline.calendar_version, changed.deadline.provisional) == ("cn-2025", False)
     assert state.stages[Stage.RECEIVING_SCHOOL].deadline == changed.deadline
-    assert timer(state, TimerKind.BREACH)[1] == changed.deadline.due_at
+    assert timer(state, d.TimerKind.BREACH)[1] == changed.deadline.due_at
 
 
 def test_r31_spring_festival_with_make_up_days() -> None:
@@ -244,12 +230,12 @@ def test_r31_spring_festival_with_make_up_days() -> None:
 
 def test_r31_recomputing_with_an_unchanged_result_emits_nothing() -> None:
     state = opened()
-    assert step(state, RecomputeDeadlines(), MONDAY, WeekdayCalendar())[1] == []
+    assert step(state, d.RecomputeDeadlines(), MONDAY, WeekdayCalendar())[1] == []
 
 
 def test_r31_an_escalated_stage_recomputes_its_escalation_deadline() -> None:
-    state, _ = fire(opened(datetime(2025, 9, 1, 9, 0, tzinfo=CST)), TimerKind.BREACH)  # missed at 24:00 Sep 15
-    _, events = step(state, RecomputeDeadlines(), datetime(2025, 9, 20, tzinfo=CST), NOTICE_2025)
+    state, _ = fire(opened(datetime(2025, 9, 1, 9, 0, tzinfo=CST)), d.TimerKind.BREACH)  # missed at 24:00 Sep 15
+    _, events = step(state, d.RecomputeDeadlines(), datetime(2025, 9, 20, tzinfo=CST), NOTICE_2025)
     (changed,) = events
     assert isinstance(changed, StageDeadlineChanged) and changed.which == "escalation"
     # Weekday-only: 10 working days after Sep 16 end on Sep 30; the notice makes Sunday Sep 28 a working day.
@@ -262,9 +248,11 @@ def test_r31_an_escalated_stage_recomputes_its_escalation_deadline() -> None:
 def test_r31_the_offline_timer_is_recomputed_too() -> None:
     verified = datetime(2025, 9, 15, 9, 0, tzinfo=CST)
     state = at_receiving_bureau(verified)
-    state, _ = step(state, DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=RB), verified)
-    assert timer(state, TimerKind.OFFLINE)[1] == datetime(2025, 10, 14, tzinfo=CST)  # 20 weekdays
-    _, events = step(state, RecomputeDeadlines(), datetime(2025, 9, 16, tzinfo=CST), NOTICE_2025)
+    state, _ = step(
+        state, d.DecideStage(stage=Stage.RECEIVING_BUREAU, decision=Decision.APPROVE, operator=RB), verified
+    )
+    assert timer(state, d.TimerKind.OFFLINE)[1] == datetime(2025, 10, 14, tzinfo=CST)  # 20 weekdays
+    _, events = step(state, d.RecomputeDeadlines(), datetime(2025, 9, 16, tzinfo=CST), NOTICE_2025)
     offline = [e for e in events if isinstance(e, OfflineTimerArmed)]
     assert len(offline) == 1 and not offline[0].deadline.provisional
     # Sep 16-19, 22-26, 28 (Sunday worked), 29, 30, Oct 9, 10, 11 (Saturday worked), 13-17 -> the 20th is Oct 17.
