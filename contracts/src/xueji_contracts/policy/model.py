@@ -88,10 +88,15 @@ class MatchWeights(_Section):
 
     name_identical: float = Field(default=13.0, description="same name after normalisation (dots, width, script)")
     name_same_sound: float = Field(default=10.0, description="every character reads the same (同音字)")
-    name_alike: float = Field(default=8.0, description="one character sounds or looks alike, the rest equal")
+    name_alike: float = Field(
+        default=8.0, description="one character sounds or looks alike (listed, or alike by its parts), the rest equal"
+    )
     name_similar: float = Field(default=6.0, description="one character added, dropped or changed, 4 or more")
     name_one_char: float = Field(
-        default=5.0, description="same surname and length, one given-name character unlike (3 or more characters)"
+        default=0.0,
+        description="same surname and length (3 or more), one given-name character unlike that neither sounds nor "
+        "looks alike: a clerk's slips sound or look alike, so this is as common between siblings, cousins and "
+        "twins (generation characters) as between one child's two records (m ~ u)",
     )
     name_partial: float = Field(default=-4.0, description="shares the surname or a character")
     name_different: float = -10.0
@@ -103,7 +108,12 @@ class MatchWeights(_Section):
     birth_date_identical: float = 12.0
     birth_date_transposed: float = Field(default=6.5, description="day and month swapped")
     birth_date_one_digit: float = Field(default=4.5, description="one digit of YYYYMMDD mistyped")
-    birth_date_different: float = -7.0
+    birth_date_different: float = Field(
+        default=-9.0,
+        description="two or more digits apart, not swapped: a lunar date typed for the solar one or a wholly wrong "
+        "date, in about 0.2% of one child's pairs of records (u ~ 1). Also keeps the audit's date filter lossless: "
+        "with it no pair of different dates can reach review (batch_audit)",
+    )
     gender_same: float = 1.0
     gender_different: float = -6.0
     region_same_county: float = Field(default=5.5, description="household register (else birthplace) county equal")
@@ -139,11 +149,15 @@ class DuplicateCheck(_Section):
 
     The evidence of a pair is `prior_log2_odds` plus the weights of its comparison outcomes; its probability of
     being one child is 1 / (1 + 2^-evidence). Flagged when evidence >= review_threshold_bits, which must be an odd
-    multiple of 0.25 (default -0.25 bits, p ~ 0.46): weights and prior are whole or half bits, so no pair lands
+    multiple of 0.25 (default -2.25 bits, p ~ 0.17): weights and prior are whole or half bits, so no pair lands
     exactly on the boundary."""
 
     prior_log2_odds: float = Field(default=-21.0, description="two records sharing a block are one child")
-    review_threshold_bits: float = Field(default=-0.25, description="at or above: suspected duplicate, reviewed")
+    review_threshold_bits: float = Field(
+        default=-2.25,
+        description="at or above: suspected duplicate, reviewed. p ~ 0.17: flag when p x (cost of a missed "
+        "duplicate) exceeds (1 - p) x (cost of a review), a missed duplicate taken as about five reviews",
+    )
     weights: MatchWeights = MatchWeights()
     max_matches: int = Field(default=5, ge=1, le=50, description="how many matches a verdict lists, best first")
 

@@ -180,9 +180,9 @@ def _name_level(
 
 
 def _one_given_character_apart(a: PersonProfile, b: PersonProfile) -> bool:
-    """Same surname and length (3 or more), every position equal or read alike but one of the given name: a
-    character mistyped beyond the look-alike table (恰 for 怡, 锌 for 梓) - or a twin's name, which `compare`
-    recognises by the guardians and birth date."""
+    """Same surname and length (3 or more), every position equal or read alike but one of the given name, and that
+    character neither sounds nor looks alike (those are decided before): 恰 for 怡 - or, as often, a sibling's,
+    cousin's or twin's name sharing the generation character, so the policy weighs it about 0 (m ~ u)."""
     if len(a.name_key) != len(b.name_key) or len(a.name_key) < 3 or a.name_key[0] != b.name_key[0]:
         return False
     unlike = [i for i in range(len(a.name_key)) if a.name_key[i] != b.name_key[i] and a.fuzzy[i] != b.fuzzy[i]]
