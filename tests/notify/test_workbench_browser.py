@@ -222,21 +222,26 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
         if n == 1:
             number = number[:-1] + ("0" if number[-1] != "0" else "1")
         rows.append(f"学生{n},{'男' if n % 2 == 0 else '女'},2019/05/0{1 + n},{number},一年级")
+    # Row 5: the child enrolled above, again, without an ID number: a suspected duplicate for the county (R14).
+    rows.append("林小明,男,2019/03/15,,一年级")
     good_second = id_number("350602", date(2019, 5, 2), "211")
     sheet = tmp_path / "class.csv"
     sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
     await page.get_by_role("link", name="批量导入").click()
     await page.get_by_label("名单文件").set_input_files(str(sheet))
-    async with timed("upload a class of 3 rows"):
+    async with timed("upload a class of 4 rows"):
         await page.get_by_role("button", name="上传").click()
         await page.locator("#row-errors tbody tr").first.wait_for()
     assert await page.locator("#row-errors tbody tr").count() == 1
     error_row = await page.locator("#row-errors tbody tr").inner_text()
     assert "3" in error_row and "身份证件号" in error_row and "校验码不符" in error_row, error_row
-    # The two good rows' duplicate-check answers arrive on the page without a reload (R01, R14).
+    # The good rows' duplicate-check answers arrive on the page without a reload (R01, R14): two enrolled, the
+    # repeated child held for the county's review.
     answered = page.locator("#verdict-counts[data-awaiting='0']")
     await answered.wait_for(timeout=20_000)
-    assert "全部 2 行已有查重结果" in await answered.inner_text()
+    assert "全部 3 行已有查重结果" in await answered.inner_text()
+    assert await page.locator("#verdict-rows tbody tr[data-kind=held]").inner_text() != ""
+    assert "5" in await page.locator("#verdict-rows tbody tr[data-kind=held] td.num").inner_text()
     await shoot(page, "upload")
     await page.get_by_label("第 3 行 身份证件号").fill(good_second)
     await page.get_by_role("button", name="重新上传 1 行").click()
