@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from xueji_contracts.auth import OperatorClaims
@@ -42,6 +42,11 @@ async def service(isolation: Any, signing_keys: tuple[str, str]) -> Any:
     gate.set()
     failures = {"left": 0}
 
+    @app.delete("/v1/things/1", status_code=204)
+    async def remove() -> Response:
+        effects.append({"removed": 1})
+        return Response(status_code=204)
+
     @app.post("/v1/things")
     async def create(request: Request) -> JSONResponse:
         await gate.wait()
@@ -69,6 +74,15 @@ async def test_a_retry_gets_the_first_answer_and_has_no_second_effect(service: A
     assert (retry.status_code, retry.json()) == (201, {"n": 1})
     assert retry.headers["idempotent-replayed"] == "true"
     assert len(service.effects) == 1
+
+
+async def test_a_retried_delete_gets_its_204_again_without_a_body(service: Any) -> None:
+    headers = {**service.auth("clerk-1"), "Idempotency-Key": "k-del"}
+    first = await service.client.delete("/v1/things/1", headers=headers)
+    retry = await service.client.delete("/v1/things/1", headers=headers)
+    assert (first.status_code, retry.status_code) == (204, 204)
+    assert retry.content == b"" and "content-length" not in retry.headers
+    assert retry.headers["idempotent-replayed"] == "true" and service.effects == [{"removed": 1}]
 
 
 async def test_the_same_key_with_another_request_is_refused_naming_the_header(service: Any) -> None:
@@ -145,3 +159,23 @@ async def test_without_a_valid_token_or_a_key_nothing_is_kept(service: Any) -> N
     )
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["field"] == "Idempotency-Key"
     assert await service.db[COLLECTION].count_documents({}) == 0
+
+
+def test_every_write_route_documents_the_header_and_its_409_and_422() -> None:
+    app = FastAPI()
+    add_operational_routes(app, _ready)
+
+    @app.post("/v1/things")
+    async def create() -> dict[str, str]:
+        return {}
+
+    @app.get("/v1/things")
+    async def read() -> dict[str, str]:
+        return {}
+
+    paths = app.openapi()["paths"]["/v1/things"]
+    (header,) = [p for p in paths["post"]["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header" and not header["required"] and header["schema"]["pattern"]
+    assert "Idempotency-Key" in paths["post"]["responses"]["409"]["description"]
+    assert "Idempotency-Key" in paths["post"]["responses"]["422"]["description"]
+    assert all(p["name"] != "Idempotency-Key" for p in paths["get"].get("parameters", []))

@@ -101,7 +101,9 @@ class BodyGuard:
 async def answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """A whole answer from a middleware, before (or instead of) the route."""
     fixed = headers if headers is not None else [(b"content-type", b"application/json")]
-    fixed = [*(h for h in fixed if h[0] != b"content-length"), (b"content-length", str(len(body)).encode())]
+    fixed = [h for h in fixed if h[0] != b"content-length"]
+    if status not in (204, 304):  # these carry no body, and no Content-Length (RFC 9110, 8.6)
+        fixed.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": fixed})
     await send({"type": "http.response.body", "body": body})
 
