@@ -178,33 +178,15 @@ async def test_r10_r14_an_l_students_new_name_is_applied_once_the_duplicate_chec
 
 @pytest.mark.parametrize(("register_name", "issued"), [("林小明", True), ("林晓明", False)])
 async def test_r04_r03_a_j_student_gets_a_g_number_only_when_the_national_checks_pass(
-    start_app, token, isolation, tmp_path, wait_for, mirror, register_name, issued
+    start_app, token, isolation, tmp_path, wait_for, national_tier, register_name, issued
 ):
     """The population register knows the new ID number under the record's name (issued), or under another."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    from xueji_contracts.topics import NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT, all_topic_names
-
-    hub = f"{isolation.topic_prefix}hub."
-    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
-    await admin.start()
-    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
-    await admin.close()
     register = tmp_path / "register.json"
     person = {"id_number": CHILD["id_number"], "name": register_name, "birth_date": CHILD["birth_date"]}
     register.write_text(json.dumps([{**person, "gender": "male"}]))
     await start_app(create_dedupe, DedupeSettings)  # the province's, asking the national tier
-    await start_app(
-        create_dedupe, DedupeSettings, scope="national", topic_prefix=hub,
-        mongodb_database=f"{isolation.database}_national", population_register_file=register,
-    )  # fmt: skip
     registry = await start_app(create_registry, RegistrySettings)
-    routes = [
-        (isolation.topic(NATIONAL_IDENTITY.name), hub + NATIONAL_IDENTITY.name, None),
-        (isolation.topic(NATIONAL_CHECK.name), hub + NATIONAL_CHECK.name, None),
-        (hub + NATIONAL_VERDICT.name, isolation.topic(NATIONAL_VERDICT.name), "35"),
-    ]
-    async with mirror(*routes):
+    async with national_tier(register):
         no_id = {**CHILD, "id_number": None}
         created = await registry.post("/v1/students", json=no_id, headers=_as(token, "school", SCHOOL))
         assert created.status_code == 201, created.text
@@ -223,18 +205,10 @@ async def test_r04_r03_a_j_student_gets_a_g_number_only_when_the_national_checks
 
 
 async def test_r03_the_spring_batch_issues_g_numbers_only_where_the_national_checks_pass(
-    start_app, token, isolation, tmp_path, wait_for, mirror
+    start_app, token, isolation, tmp_path, wait_for, national_tier
 ):
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
     from xueji_contracts.identity import check_character
-    from xueji_contracts.topics import NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT, all_topic_names
 
-    hub = f"{isolation.topic_prefix}hub."
-    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
-    await admin.start()
-    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
-    await admin.close()
     other_id = "35060220190601002" + check_character("35060220190601002")
     register = tmp_path / "register.json"
     register.write_text(json.dumps([
@@ -242,20 +216,11 @@ async def test_r03_the_spring_batch_issues_g_numbers_only_where_the_national_che
         {"id_number": other_id, "name": "郑雅琪", "birth_date": "2019-06-01", "gender": "female"},
     ]))  # fmt: skip
     await start_app(create_dedupe, DedupeSettings)
-    await start_app(
-        create_dedupe, DedupeSettings, scope="national", topic_prefix=hub,
-        mongodb_database=f"{isolation.database}_national", population_register_file=register,
-    )  # fmt: skip
     registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
-    routes = [
-        (isolation.topic(NATIONAL_IDENTITY.name), hub + NATIONAL_IDENTITY.name, None),
-        (isolation.topic(NATIONAL_CHECK.name), hub + NATIONAL_CHECK.name, None),
-        (hub + NATIONAL_VERDICT.name, isolation.topic(NATIONAL_VERDICT.name), "35"),
-    ]
     school, county = _as(token, "school", SCHOOL), _as(token, "county", "350602")
     # The register knows the second girl under another name (a typo at enrollment): she is held.
     typo = {**CHILD, "name": "郑雅棋", "id_number": other_id, "gender": "female", "birth_date": "2019-06-01"}
-    async with mirror(*routes):
+    async with national_tier(register):
         ids = []
         for body in (CHILD, typo):
             created = await registry.post("/v1/students", json=body, headers=school)

@@ -10,7 +10,6 @@ import json
 import pytest
 
 from xueji_contracts.identity import check_character
-from xueji_contracts.topics import NATIONAL_CHECK, NATIONAL_IDENTITY, NATIONAL_VERDICT, all_topic_names
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_registry.app import create_app as create_registry
@@ -30,33 +29,17 @@ APPLICATION = {"kind": "written_application", "uri": "s3://evidence/reapply.pdf"
 
 
 async def test_r05_a_g_number_changed_by_re_application_with_its_approval_is_valid(
-    start_app, token, isolation, tmp_path, wait_for, mirror
+    start_app, token, isolation, tmp_path, wait_for, national_tier
 ):
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    hub = f"{isolation.topic_prefix}hub."
-    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
-    await admin.start()
-    await admin.create_topics([NewTopic(hub + name, 1, 1) for name in all_topic_names()])
-    await admin.close()
     register = tmp_path / "register.json"
     person = {"id_number": CHILD["id_number"], "name": CHILD["name"], "birth_date": CHILD["birth_date"]}
     register.write_text(json.dumps([{**person, "gender": "male"}]))
     await start_app(create_dedupe, DedupeSettings)
-    await start_app(
-        create_dedupe, DedupeSettings, scope="national", topic_prefix=hub,
-        mongodb_database=f"{isolation.database}_national", population_register_file=register,
-    )  # fmt: skip
     registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
-    routes = [
-        (isolation.topic(NATIONAL_IDENTITY.name), hub + NATIONAL_IDENTITY.name, None),
-        (isolation.topic(NATIONAL_CHECK.name), hub + NATIONAL_CHECK.name, None),
-        (hub + NATIONAL_VERDICT.name, isolation.topic(NATIONAL_VERDICT.name), "35"),
-    ]
     school, county = _as(token, "school", SCHOOL), _as(token, "county", "350602")
     first17 = "35060220190601009"
     new_number = "G" + first17 + check_character(first17)
-    async with mirror(*routes):
+    async with national_tier(register):
         created = await registry.post("/v1/students", json=CHILD, headers=school)
         assert created.status_code == 201, created.text
         student = created.json()["student_id"]
