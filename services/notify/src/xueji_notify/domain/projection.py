@@ -7,27 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from xueji_contracts.envelope import Envelope, derive_id
-from xueji_contracts.messages.transfer import (
-    CaseOutcome,
-    StageBreached,
-    StageClosed,
-    StageDeadlineChanged,
-    StageOpened,
-    StageWarning,
-    TransferCaseChanged,
-)
+from xueji_contracts.messages import transfer as t
 from xueji_notify.domain import stages, transfer_notes
 from xueji_notify.domain.cases import OFFLINE, case_fields
 from xueji_notify.domain.notification import Notification
 
-StageMessage = StageOpened | StageDeadlineChanged | StageClosed
-SlaMessage = StageWarning | StageBreached
+StageMessage = t.StageOpened | t.StageDeadlineChanged | t.StageClosed
+SlaMessage = t.StageWarning | t.StageBreached
 _KIND = {
-    StageOpened: "opened",
-    StageDeadlineChanged: "deadline_changed",
-    StageClosed: "closed",
-    StageWarning: "warned",
-    StageBreached: "breached",
+    t.StageOpened: "opened",
+    t.StageDeadlineChanged: "deadline_changed",
+    t.StageClosed: "closed",
+    t.StageWarning: "warned",
+    t.StageBreached: "breached",
 }
 
 
@@ -66,9 +58,9 @@ def stage_message(message: Envelope[StageMessage], known: Mapping[str, Any] | No
     _check_type(message)
     p = message.payload
     notes: list[Notification]
-    if isinstance(p, StageOpened):
+    if isinstance(p, t.StageOpened):
         fields, notes = stages.opened(p), transfer_notes.stage_opened(message)  # type: ignore[arg-type]
-    elif isinstance(p, StageDeadlineChanged):
+    elif isinstance(p, t.StageDeadlineChanged):
         fields, notes = stages.deadline_changed(p), transfer_notes.stage_deadline_changed(message)  # type: ignore[arg-type]
     else:
         receiving = (known or {}).get("receiving_school")
@@ -82,7 +74,7 @@ def sla_message(message: Envelope[SlaMessage]) -> Change:
     _check_type(message)
     p = message.payload
     key = stages.stage_key(p.transfer_id, p.stage.value)
-    if isinstance(p, StageWarning):
+    if isinstance(p, t.StageWarning):
         fields, notes = stages.warned(p, message.occurred_at), transfer_notes.stage_warning(message)  # type: ignore[arg-type]
         dirty = [fields["node"]]
     else:
@@ -92,12 +84,12 @@ def sla_message(message: Envelope[SlaMessage]) -> Change:
     return Change(key, fields, history, dirty, notes, insert_open=True)
 
 
-def case_message(message: Envelope[TransferCaseChanged]) -> Change:
+def case_message(message: Envelope[t.TransferCaseChanged]) -> Change:
     """Only the offline path (R23) is projected; every outcome may still notify someone."""
     _check_type(message)
     p = message.payload
     notes = transfer_notes.case_changed(message)
-    if p.outcome not in (*OFFLINE, CaseOutcome.RECONCILED):
+    if p.outcome not in (*OFFLINE, t.CaseOutcome.RECONCILED):
         return Change(p.transfer_id, {}, None, [], notes)
     fields = case_fields(p)
     return Change(p.transfer_id, fields, None, [fields["node"]], notes)
