@@ -182,6 +182,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     unavailable = "{status: 503, body: {detail: 'store unavailable'}, headers: new Headers({'Retry-After': '5'})}"
     said = await page.evaluate(f"() => window.XUEJI_WB.failure({unavailable})")
     assert said == "系统暂时不可用，请 5 秒后重试（已填写的内容仍保留）。"
+    # A 409 without a rule: the same action (Idempotency-Key) is still running.
+    in_flight = "{status: 409, body: {detail: 'in progress'}, headers: new Headers({'Retry-After': '2'})}"
+    said = await page.evaluate(f"() => window.XUEJI_WB.failure({in_flight})")
+    assert said.startswith("同一操作仍在处理中：请 2 秒后刷新页面查看结果")
 
     # A valid number: the birth date and gender follow it; the answer says plainly that the student is enrolled.
     await id_field.fill(child)
@@ -273,7 +277,7 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.locator("[data-verdict=submitted]").wait_for()
 
     # The school's inbox: the tasks the enrollment created (R02 status file), in working days.
-    await page.get_by_role("link", name="待办").click()
+    await page.get_by_role("link", name="待办", exact=True).click()
     task = page.locator("#inbox-table tbody tr").filter(has_text="R02").first
     await task.wait_for(timeout=20_000)
     assert (await task.locator("td.num").inner_text()).strip() not in ("", "—")
@@ -305,7 +309,7 @@ async def _clock_outside_the_blackout(workbench: Workbench) -> date:
 
 
 async def _decide(page: Any, workbench: Workbench, stage_zh: str) -> None:
-    await page.get_by_role("link", name="待办").click()
+    await page.get_by_role("link", name="待办", exact=True).click()
     item = page.locator("#inbox-table tbody tr").filter(has_text=stage_zh).first
     await item.wait_for(timeout=20_000)
     await item.get_by_role("link").click()
@@ -617,7 +621,7 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     # The county bureau returns it with a reason (none given: the field says so), the school submits again.
     # The county bureau is told in its inbox (R46 review deadline) and goes from there to the roster.
     county = await workbench.session("county", "350602")
-    await county.get_by_role("link", name="待办").click()
+    await county.get_by_role("link", name="待办", exact=True).click()
     task = county.locator("#inbox-table tbody tr").filter(has_text="审核学校报送的毕业生名册").first
     for _ in range(40):
         if await task.count():
@@ -631,8 +635,12 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     await shoot(county, "roster-county")
     await county.get_by_role("button", name="退回学校").click()
     assert await county.get_by_label("说明").get_attribute("aria-invalid") == "true"
-    await county.get_by_label("说明").fill("附件8未盖章")
-    await county.get_by_role("button", name="退回学校").click()
+    # Keyboard only: type the reason, Tab past 审核通过 to 退回学校, Enter.
+    await county.get_by_label("说明").focus()
+    await county.keyboard.type("附件8未盖章")
+    await county.keyboard.press("Tab")
+    await county.keyboard.press("Tab")
+    await county.keyboard.press("Enter")
     await county.locator("#roster-status[data-status=returned]").wait_for()
 
     await _open_roster(school, "junior")

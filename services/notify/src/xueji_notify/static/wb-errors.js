@@ -8,7 +8,7 @@
   Object.assign(TEXT["zh-CN"], {
     err_unavailable: "系统暂时不可用，请 {n} 秒后重试（已填写的内容仍保留）。", err_unavailable_later: "系统暂时不可用，请稍后重试（已填写的内容仍保留）。",
     err_too_large: "文件太大：请拆分后分批上传。", err_server_id: "服务出错：请稍后重试；仍不行请把编号 {id} 告知系统管理员。",
-    err_rule: "按 {rule} 的规定不能办理：请核对后再办，或联系县级教育局。",
+    err_rule: "按 {rule} 的规定不能办理：请核对后再办，或联系县级教育局。", err_in_flight: "同一操作仍在处理中：请 {n} 秒后刷新页面查看结果，不要重复提交。",
     do_R01: "该学生已有学籍（一人一号）：请核对已有学籍，不要重复建籍；学生来自其他学校请办理转学。",
     do_R06: "身份证件号有误：请对照户口簿核对后重新输入。",
     do_R14: "与已有学籍疑似重复：请等待县级教育局复核后再办理。",
@@ -35,6 +35,7 @@
     err_too_large: "The file is too large: split it and upload the parts one after another.",
     err_server_id: "The service failed: try again shortly; if it persists, give the administrator the reference {id}.",
     err_rule: "{rule} does not allow this: check and try again, or ask the county bureau.",
+    err_in_flight: "The same action is still being processed: reload in {n} seconds to see its outcome; do not submit it again.",
     do_R01: "The student already has a status record (one person, one number): check the existing record instead of enrolling again; a student from another school transfers.",
     do_R06: "The ID number is wrong: compare it with the household register and type it again.",
     do_R14: "A suspected duplicate of an existing record: wait for the county bureau's review.",
@@ -117,7 +118,12 @@
       case 401: return wb.t("expired");
       case 403: return refusal && refusal.rule !== "R50" ? said : wb.t("do_R50") + (wb.zh() ? "（R50）" : "");
       case 404: return wb.t("err_missing");
-      case 409: return said || `${wb.t("err_conflict")} ${wb.zh() ? "" : wb.detailText(body)}`.trim();
+      case 409: {
+        // Without a rule: the Idempotency-Key's first request is still running (kit's middleware, with Retry-After).
+        const after = Number(answer.headers && answer.headers.get ? answer.headers.get("retry-after") : NaN);
+        if (!refusal && Number.isFinite(after) && after > 0) return wb.t("err_in_flight", { n: Math.ceil(after) });
+        return said || `${wb.t("err_conflict")} ${wb.zh() ? "" : wb.detailText(body)}`.trim();
+      }
       case 413: return wb.t("err_too_large");
       case 422: {
         const problems = wb.problemsOf(answer);
