@@ -71,10 +71,6 @@ class AnnualRosters:
     async def submission_of(self, school_code: str, school_year: int) -> AnnualRosterSubmitted | None:
         return (await self.state_of(self.deadline(school_code, school_year).subject_id)).submission
 
-    async def submitted(self, subject_id: str) -> bool:
-        """For the scheduler at the deadline: has the school submitted these rosters?"""
-        return (await self.state_of(subject_id)).submission is not None
-
     async def submit(
         self, operator: OperatorClaims, roster: AnnualRoster, reason: str, evidence: tuple[EvidenceRef, ...]
     ) -> AnnualRosterSubmitted:

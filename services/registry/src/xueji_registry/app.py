@@ -32,8 +32,6 @@ from xueji_registry.allocation import Sequences
 from xueji_registry.annual_rosters import AnnualRosters
 from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
-from xueji_registry.compliance_due import still_due_now
-from xueji_registry.domain.compliance import Deadline
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.follow_ups import CommitFollower
 from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
@@ -65,10 +63,7 @@ def wire(settings: RegistrySettings | None = None) -> RegistryService:
     views = IdentityViews(runtime.db)
     timers = TimerStore(runtime.db)
 
-    async def still_due(deadline: Deadline) -> bool:
-        return await still_due_now(service, deadline)
-
-    compliance = ComplianceDeadlines(runtime, timers, still_due, interval_seconds=settings.scheduler_interval_seconds)
+    compliance = ComplianceDeadlines(runtime, timers, interval_seconds=settings.scheduler_interval_seconds)
     rosters = AnnualRosters(runtime, compliance, rules, FollowedHere())
     service = RegistryService(
         runtime,

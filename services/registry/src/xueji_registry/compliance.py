@@ -5,7 +5,6 @@ registry.compliance.v1."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -20,6 +19,7 @@ from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_t
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes
 from xueji_registry.domain.deadline_flags import Phase, decide_flag, from_documents
+from xueji_registry.domain.deadline_subjects import still_due_after
 from xueji_registry.domain.event_base import to_document
 
 SCHEDULER = "registry-compliance"
@@ -71,18 +71,8 @@ def _deadline_of(timer: Timer) -> Deadline:
 
 
 class ComplianceDeadlines:
-    def __init__(
-        self,
-        runtime: ServiceRuntime,
-        store: TimerStore,
-        still_due: Callable[[Deadline], Awaitable[bool]],
-        *,
-        interval_seconds: float = 1.0,
-    ) -> None:
-        """`still_due` reads the record or roster a deadline is about (compliance_due.still_due_now): passed in, as
-        those modules arm deadlines through this one."""
+    def __init__(self, runtime: ServiceRuntime, store: TimerStore, *, interval_seconds: float = 1.0) -> None:
         self.runtime = runtime
-        self._still_due = still_due
         self.store = store
         self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
         self._interval = timedelta(seconds=interval_seconds)
@@ -122,8 +112,11 @@ class ComplianceDeadlines:
 
     async def _fire(self, timer: Timer) -> None:
         deadline = _deadline_of(timer)
-        if not await self._still_due(deadline):
-            return  # met in the meantime (its cancellation may have raced the tick)
+        # Met in the meantime (its cancellation may have raced the tick)? The events of the record or roster the
+        # deadline is about say so; nothing is asked of the modules that write them.
+        subject = await self.runtime.events.load(deadline.subject_id)
+        if not still_due_after(deadline, (e for c in subject for e in c["events"])):
+            return
         phase: Phase = "due_soon" if timer.kind == "compliance_due_soon" else "overdue"
         now = tick_time()
         out = _message(self.runtime.settings.province, deadline, PHASES[phase], max(now, timer.due_at))

@@ -86,12 +86,6 @@ async def submit(
     return submitted
 
 
-async def awaits_review(service: RegistryService, stream: str, submission: str) -> bool:
-    """For the scheduler at the deadline: is this submission of the roster still waiting for the bureau?"""
-    state = await state_of(service, stream)
-    return state.status is RosterStatus.SUBMITTED and str(state.submissions) == submission
-
-
 async def review(
     service: RegistryService, stream: str, reviewer: OperatorClaims, approve: bool, reason: str
 ) -> dict[str, Any]:
