@@ -21,14 +21,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench import fujian_children
+from bench.result_file import RESULTS
 from xueji_dedupe.domain import CandidateRecord, CheckRequest, DedupeIndex, MatchPolicy, VerdictKind, check
 from xueji_dedupe.synthetic import generate as generate_tuned
 
-RESULTS = Path(__file__).resolve().parent / "results"
 Pair = frozenset[str]
 TARGETS = {
     "flagged_precision": 0.95,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import resource
 import statistics
@@ -16,19 +15,17 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.result_file import save_result
 from bench.servers import bench_servers
 from xueji_dedupe.domain import CheckRequest
 from xueji_dedupe.domain.batch_audit import audit
 from xueji_dedupe.domain.check import check
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.synthetic import generate
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 async def main(argv: list[str]) -> dict[str, Any]:
@@ -95,10 +92,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "targets": "single check p99 <= 20 ms on 1,000,000 records; batch audit of 1,000,000 in <= 120 s",
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dedupe_scale.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return save_result("dedupe_scale", result)
 
 
 def same_pairs_as_checks(records: Any) -> dict[str, Any]:

@@ -18,12 +18,11 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.result_file import RESULTS
 from xueji_dedupe.synthetic import SyntheticDataset, evaluate, generate
 
-RESULTS = Path(__file__).resolve().parent / "results"
 Pair = frozenset[str]
 
 

@@ -25,6 +25,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient, monitoring
 
+from bench.result_file import save_result
 from bench.servers import ROOT, bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.topics import DEDUPE_VERDICT, STUDENT_STATUS, all_topic_names
@@ -36,8 +37,6 @@ from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
 from xueji_kit.security import mint_token
 from xueji_registry.app import create_app as create_registry
 from xueji_registry.settings import RegistrySettings
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def students(n: int, at: list[School], seed: int = 7) -> dict[str, list[dict[str, str]]]:
@@ -194,10 +193,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "records, register, R02 deadlines, identity feed) -> student.status.v1",
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "registry_bulk.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    return result
+    return save_result("registry_bulk", result, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import statistics
@@ -24,15 +23,14 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.result_file import save_result
 from bench.servers import ROOT, bench_servers
 from xueji_kit.timers import PREFIX, Timer, TimerScheduler, TimerStore, minute_of
 
-RESULTS = Path(__file__).resolve().parent / "results"
 WORKER = """
 import asyncio, sys
 from datetime import UTC, datetime, timedelta
@@ -169,10 +167,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "targets": "firing delay p99 <= 1 s; recovery <= 5 s; tick cost flat as armed timers grow 10x",
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "timers_at_scale.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return save_result("timers_at_scale", result)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import transfer_throughput
+from bench.result_file import RESULTS
 from bench.servers import ROOT, bench_servers
 
 PEER = ROOT / "bench" / "peers" / "flowable"
@@ -119,10 +120,10 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "machine": {"cores": os.cpu_count(), "load_average_at_each_round": load, "busy": busy},
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    transfer_throughput.RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
     middle = sorted(ours, key=lambda r: float(r["cases_per_s"]))[len(ours) // 2]
-    (transfer_throughput.RESULTS / "transfer_throughput.json").write_text(json.dumps(middle, indent=2) + "\n")
-    (transfer_throughput.RESULTS / "transfer_peers.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / "transfer_throughput.json").write_text(json.dumps(middle, indent=2) + "\n")
+    (RESULTS / "transfer_peers.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'engine':<40}{'cases/s':>9}{'stage p50':>11}{'stage p99':>11}{'CPU s/case':>12}")
     for name, row in (("this system (Kafka + FerretDB)", mine), (theirs and result["flowable_engine"], theirs)):
         print(f"{name:<40}{row['cases_per_s']:>9}{row['all_stages_p50_s']:>11}{row['all_stages_p99_s']:>11}"

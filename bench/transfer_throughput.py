@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 
 from bench import proc_cpu
+from bench.result_file import save_result
 from bench.servers import ROOT, SERVER_PIDS, bench_servers
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import envelop
@@ -33,7 +33,6 @@ from xueji_transfer.app import create_app
 from xueji_transfer.domain.record import StudentRecord, school_year_of
 from xueji_transfer.settings import TransferSettings
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RECEIVING, SENDING = "3506020001", "3501020003"
 # Fujian's checklist (R30, 002 III.5) for a household register that did not move, and the certificate image.
 MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
@@ -208,10 +207,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
     with bench_servers() as (bootstrap, mongo), tempfile.TemporaryDirectory() as keydir:
         keys = tuple(p.read_text() for p in ensure_keys(Path(keydir)))
         result = await run_round(bootstrap, mongo, (keys[0], keys[1]), args.cases, args.concurrency)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "transfer_throughput.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return save_result("transfer_throughput", result)
 
 
 if __name__ == "__main__":

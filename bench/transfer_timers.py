@@ -8,18 +8,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pymongo import monitoring
 
+from bench.result_file import save_result
 from bench.servers import bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
@@ -30,7 +29,6 @@ from xueji_transfer.app import wire
 from xueji_transfer.domain import ApplyForTransfer, SchoolSide, TransferApplication, armed_timers, handle, to_documents
 from xueji_transfer.settings import TransferSettings
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CST = ZoneInfo("Asia/Shanghai")
 SCHOOL = OperatorClaims(sub="bench", role=Role.SCHOOL, code="3506020001")
 FIRST_DAY = date(2025, 3, 3)  # due groups open on the first working days, the open cases after them
@@ -182,6 +180,4 @@ async def main(argv: list[str]) -> None:
         "target_ratio": "~1.0 (cost follows timers due, not cases open)",
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "transfer_timers.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save_result("transfer_timers", result)
