@@ -631,6 +631,7 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     await task.get_by_role("link").click()
     assert await county.get_by_label("学校", exact=True).input_value() == JUNIOR_SCHOOL
     await county.locator("#roster-status[data-status=submitted]").wait_for()
+    assert "t-school 漳州市芗城区第二中学（3506020002）" in await county.locator("#roster").inner_text()  # who submitted
     await assert_every_control_labelled(county)
     await shoot(county, "roster-county")
     await county.get_by_role("button", name="退回学校").click()
@@ -645,6 +646,7 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
 
     await _open_roster(school, "junior")
     assert "附件8未盖章" in await school.locator("#roster-review").inner_text()
+    assert "t-county" in await school.locator("#roster-review").inner_text()
     # R46: one pupil finished the courses without meeting the requirements: left off (completion certificate).
     await school.get_by_role("checkbox", name="郑二远 不列入毕业名册（结业）").check()
     async with timed("submit a graduation roster"):

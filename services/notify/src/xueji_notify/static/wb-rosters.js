@@ -21,14 +21,16 @@
   });
   const thisYear = () => { const d = new Date(); return d.getMonth() >= 7 ? d.getFullYear() + 1 : d.getFullYear(); };
 
+  // Who acted, as the registry names an actor (operator_id, role, code) or a token's claims (sub).
+  const actor = (by) => (by ? `${by.operator_id || by.sub || ""} ${by.code ? wb.unit(by.code) : ""}`.trim() : "");
   // The roster as the registry answers it: its state in words, who submitted and reviewed it, and the graduates.
   function rosterView(r) {
     const roster = r.roster || {};
     const graduates = roster.graduates || [];
     const facts = el("dl", { class: "facts" }, el("dt", { text: t("roster_status") }),
       el("dd", { id: "roster-status", dataset: { status: r.status }, text: `${t(`rs_${r.status}`)} · ${t("roster_graduates", { n: graduates.length })}` }));
-    if (r.submitted) facts.append(el("dt", { text: t("graduation_submitted") }), el("dd", { text: t("roster_submitted_by", { at: wb.fmtTime(r.submitted.at), by: r.submitted.by && r.submitted.by.sub ? r.submitted.by.sub : "" }) }));
-    if (r.review) facts.append(el("dt", { text: t("rosters_title") }), el("dd", { id: "roster-review", text: t("roster_reviewed_by", { at: wb.fmtTime(r.review.at), by: r.review.by && r.review.by.sub ? r.review.by.sub : "", reason: r.review.reason }) }));
+    if (r.submitted) facts.append(el("dt", { text: t("graduation_submitted") }), el("dd", { text: t("roster_submitted_by", { at: wb.fmtTime(r.submitted.at), by: actor(r.submitted.by) }) }));
+    if (r.review) facts.append(el("dt", { text: t("rosters_title") }), el("dd", { id: "roster-review", text: t("roster_reviewed_by", { at: wb.fmtTime(r.review.at), by: actor(r.review.by), reason: r.review.reason }) }));
     if (r.graduated !== undefined) facts.append(el("dt", { text: t("rs_approved") }), el("dd", { id: "roster-graduated", text: t("roster_graduated", { n: Array.isArray(r.graduated) ? r.graduated.length : r.graduated }) }));
     const table = el("table", { class: "grid", id: "roster-table" }, el("caption", { class: "visually-hidden", text: t("graduation_title") }),
       el("thead", {}, el("tr", {}, ...["c_seq", "name", "status_number", "certificate_no"].map((k) => el("th", { scope: "col", text: t(k) })))),
