@@ -631,7 +631,9 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     await task.get_by_role("link").click()
     assert await county.get_by_label("学校", exact=True).input_value() == JUNIOR_SCHOOL
     await county.locator("#roster-status[data-status=submitted]").wait_for()
-    assert "t-school 漳州市芗城区第二中学（3506020002）" in await county.locator("#roster").inner_text()  # who submitted
+    assert (
+        "t-school 漳州市芗城区第二中学（3506020002）" in await county.locator("#roster").inner_text()
+    )  # who submitted
     await assert_every_control_labelled(county)
     await shoot(county, "roster-county")
     await county.get_by_role("button", name="退回学校").click()
