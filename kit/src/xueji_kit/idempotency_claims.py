@@ -11,12 +11,14 @@ the key); the claim is what makes the *answer* the first one and refuses a key r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
 
 from xueji_kit.store import Document, insert_once
 
@@ -82,9 +84,10 @@ class KeyClaims:
         """Refresh the claim while its request runs (cancelled when it ends)."""
         while True:
             await asyncio.sleep(self.beat_seconds)
-            await self.collection.update_one(
-                {"_id": key_id}, {"$set": {"beat_at": self.clock(), "holder": self.holder}}
-            )
+            with contextlib.suppress(PyMongoError):  # a store hiccup: the next beat tries again
+                await self.collection.update_one(
+                    {"_id": key_id}, {"$set": {"beat_at": self.clock(), "holder": self.holder}}
+                )
 
     async def answered(self, key_id: str, answer: dict[str, Any]) -> None:
         await self.collection.update_one(
