@@ -4,6 +4,8 @@ Run: uvicorn xueji_registry.app:create_app --factory"""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -24,6 +26,7 @@ from xueji_contracts.topics import (
     STUDENT_STATUS,
     STUDENT_STATUS_SNAPSHOT,
     TRANSFER_CASE,
+    TopicSpec,
 )
 from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import Batch, ServiceRuntime
@@ -98,23 +101,15 @@ def wire(settings: RegistrySettings | None = None) -> RegistryService:
         DEDUPE_VERDICT, on_verdicts, group=f"registry.{DEDUPE_VERDICT.name}", batch=Batch(500, decode_verdicts),
         about="Completes pending enrollments (R01, R03, R07, R14).",
     )  # fmt: skip
-    runtime.consumes(
-        REGISTRY_ENROLLMENT, on_supplementary_requested, group=f"registry.{REGISTRY_ENROLLMENT.name}",
-        about="R07 numbers, one school per partition.",
-    )  # fmt: skip
-    runtime.consumes(
-        DEDUPE_REVIEW, on_review, group=f"registry.{DEDUPE_REVIEW.name}",
-        about="County review of a possible duplicate settles the record (R14).",
-    )  # fmt: skip
-    runtime.consumes(
-        TRANSFER_CASE, on_transfer_case, group=f"registry.{TRANSFER_CASE.name}",
-        about="Completed, offline-accepted or rolled-back transfers.",
-    )  # fmt: skip
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
-    runtime.consumes(
-        RULE_EXCEPTION, on_rule_exception, group=f"registry.{RULE_EXCEPTION.name}",
-        about="Exceptions to 'generally' rules for the R51 audit.",
-    )  # fmt: skip
+    plain: list[tuple[TopicSpec, Callable[..., Any], str]] = [
+        (REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition."),
+        (DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14)."),
+        (TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers."),
+        (RULE_EXCEPTION, on_rule_exception, "Exceptions to 'generally' rules for the R51 audit."),
+    ]
+    for spec, handler, about in plain:  # one consumer group per topic, named after it
+        runtime.consumes(spec, handler, group=f"registry.{spec.name}", about=about)
     runtime.publishes(INTERPROVINCE_FILE, StatusFileTransferred)
     runtime.consumes(
         INTERPROVINCE_FILE, on_status_file, group=f"registry.{INTERPROVINCE_FILE.name}",
