@@ -11,6 +11,8 @@ import pytest
 from openpyxl import Workbook
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_kit import store_commands
+from xueji_kit.store import connect
 from xueji_registry.app import create_app
 from xueji_registry.bulk import FileProblem, check, read_table
 from xueji_registry.enrollment import _request
@@ -157,3 +159,34 @@ def test_r14_the_guardian_and_household_register_columns_travel_to_the_duplicate
     stream = _request("35", request, operator, uuid.uuid4(), datetime.now(UTC))
     asked = stream.outgoing[0].message.payload
     assert (asked.guardians, asked.household_register) == (("陈建国", "林美华"), "350602")
+
+
+@pytest.mark.integration
+async def test_a_class_enrolled_at_once_is_not_read_back_by_the_relays_follower(
+    start_app, dedupe_stub, token, wait_for, isolation
+):
+    """Issue 19 (bulk import at speed): the relay's follower reads no stream of a bulk import, neither the enrollment
+    requests' (they have no follow-ups) nor the new records' (followed up at once while the relay published them),
+    and every record still has its follow-ups (the school register lists the whole class)."""
+    store_commands.install()  # before the app's store client is made
+    rows = [CLASS[0][:5]] + [[f"学生{i}", "男", "2019-03-15", "", "1"] for i in range(40)]
+    database = f"{isolation.database}_RegistrySettings"
+    store = connect(isolation.servers.mongodb)[database]
+    with store_commands.counting(database) as log:
+        registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+        school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+        form = {"school_code": SCHOOL, "school_year": "2026"}
+        async with dedupe_stub():
+            upload = {"file": ("class.csv", _csv(rows), "text/csv")}
+            answer = await registry.post("/v1/students/bulk", files=upload, data=form, headers=school)
+            assert answer.status_code == 200 and answer.json()["requested"] == 40, answer.text
+
+            async def followed_and_drained() -> bool:
+                listed = await store["school_register"].count_documents({})
+                return listed == 40 and await store["events_outbox"].count_documents({}) == 0
+
+            await wait_for(followed_and_drained, timeout=60)
+    # (the follower reads in tasks of its own: counted by collection, not by scope) A school's roster stream is read
+    # when the class opens it; no stream per student.
+    reads = [c for c in log.commands if c.kind == "find" and c.collection == "events"]
+    assert len(reads) < 5, store_commands.tally(log.commands)

@@ -31,6 +31,7 @@ from xueji_registry.domain.periods import school_year_of
 from xueji_registry.service import RegistryService
 
 LOADING_AT_ONCE = 16
+FOLLOWED = ("stu_", "roster:", "graduation:")  # the streams whose commits have follow-ups
 Change = tuple[StudentStatus | None, StudentStatus]
 
 
@@ -42,14 +43,19 @@ class CommitFollower:
         self.rosters = service.rosters
         self.rules = service.rules
         self.here = service.here
+        self.following = service.following
 
     async def __call__(self, entries: list[Document]) -> None:
+        keys = [str(key) for entry in entries for key in entry.get("committed", [])]
+        # Only the streams that have follow-ups are read (not an enrollment request's, say); and a commit this process
+        # is following up at once right now (a class's records) is waited for, then skipped, not read and done twice.
+        keys = [key for key in keys if key.startswith(FOLLOWED)]
+        await self.following.finished(keys)
         versions: dict[str, set[int]] = defaultdict(set)
-        for entry in entries:
-            for key in entry.get("committed", []):
-                if not self.here.take(key):
-                    aggregate, _, version = str(key).rpartition("@")
-                    versions[aggregate].add(int(version))
+        for key in keys:
+            if not self.here.take(key):
+                aggregate, _, version = key.rpartition("@")
+                versions[aggregate].add(int(version))
         gate = asyncio.Semaphore(LOADING_AT_ONCE)
 
         async def load(aggregate: str) -> list[Document]:

@@ -105,18 +105,19 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
         NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(service, d))
         for d in decided
     ]
-    try:
-        await service.events.start_many(streams, now)
-    except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as it is
-        for stream in streams:
-            try:
-                await service.events.start_many([stream], now)
-            except ConcurrencyConflict:
-                log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
-    # At once, so the records are found right away; the relay's follower does the same from the commits, so a crash
-    # before this line delays these follow-ups and never loses them (follow_ups).
-    await service.follow_changes([(None, d.state) for d in decided], now)
-    service.followed([(d.state.student_id, 1) for d in decided])
+    with service.following.at_once([(d.state.student_id, 1) for d in decided]):
+        try:
+            await service.events.start_many(streams, now)
+        except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as is
+            for stream in streams:
+                try:
+                    await service.events.start_many([stream], now)
+                except ConcurrencyConflict:
+                    log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
+        # At once, so the records are found right away; the relay's follower does the same from the commits, so a
+        # crash before this line delays these follow-ups and never loses them (follow_ups).
+        await service.follow_changes([(None, d.state) for d in decided], now)
+        service.followed([(d.state.student_id, 1) for d in decided])
     service.runtime.relay.nudge()
 
 

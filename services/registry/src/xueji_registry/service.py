@@ -23,7 +23,7 @@ from xueji_registry.domain import Command, StudentStatus, from_documents, handle
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.followed import followed_here
+from xueji_registry.followed import Following, followed_here
 from xueji_registry.identity_feed import identity_messages
 from xueji_registry.identity_views import IdentityViews
 from xueji_registry.national_checks import check_requests
@@ -62,6 +62,7 @@ class RegistryService:
         self.recent = RecentRequests()  # enrollments asked here lately: their verdicts need not read them back
         # The commits followed up here at once: the relay's follower (follow_ups.CommitFollower) skips them.
         self.here: FollowedHere = rosters.here
+        self.following = Following()  # and those being followed up at once right now: the follower waits for them
 
     @property
     def events(self) -> EventStore:
