@@ -145,6 +145,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--schools", type=int, default=0, help="default: one per 500 students, at least 10")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--result", default="registry_bulk", help="bench/results/<name>.json (a smaller run: another)")
     args = parser.parse_args(argv)
     store_commands.install()  # every client created from here on reports its commands
     # A school's intake is hundreds (R07 numbers a school's year 1..9999): spread the class over enough schools.
@@ -233,7 +234,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "records, register, R02 deadlines, identity feed) -> student.status.v1",
         "measured_at": datetime.now(UTC).isoformat(),
     }
-    return save_result("registry_bulk", result, ensure_ascii=False)
+    return save_result(args.result, result, ensure_ascii=False)
 
 
 if __name__ == "__main__":
