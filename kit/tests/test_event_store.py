@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,6 +98,20 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store, pu
     assert await store.outbox.count_documents({}) == 1, "young: its writer may still be storing it"
     assert await store.unpublished(100, now=datetime.now(UTC) + timedelta(minutes=5)) == []
     assert await store.outbox.count_documents({}) == 0, "old and commitless: dropped"
+
+
+async def test_two_writers_of_one_commit_at_once_leave_its_messages_for_the_relay(store, published):
+    """Two writers store the same commit at once (a timer fired by the scheduler while the settle before it fires it
+    too): one stages, the other re-stages over it and stores the commit, then the first finds its commit stored.
+    Its messages must still reach the relay (they were lost: the first writer deleted the entry on its way out)."""
+    from xueji_kit.store import _messages, commit_key
+
+    out, now = published("s"), datetime.now(UTC)
+    assert await store._stage("c1", commit_key("s", 1), "s", 1, _messages(out), now)  # writer A: staged, not stored
+    assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=out)  # B
+    assert not await store._commit(commit_key("s", 1), "c1", "s", 1, [{"n": 1}], _messages(out), now, staged=True)
+    ready = await store.unpublished(100, now=now + timedelta(seconds=5))
+    assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
 
 
 async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store, published):

@@ -36,13 +36,13 @@ def record(scenario: str, **numbers: float) -> None:
 
 
 def write(path: Path) -> None:
+    """The scenarios measured now replace their rows; a scenario this run did not select (`make chaos
+    PYTEST_ARGS="-k ..."`) keeps the row of the run that measured it. Each row says when and how hard it was run."""
     if not measured:
         return
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rounds": rounds(),
-        "load": float(os.environ.get("XUEJI_CHAOS_LOAD", "1")),
-        "scenarios": measured,
-    }
+    at, load_ = datetime.now(UTC).isoformat(timespec="seconds"), float(os.environ.get("XUEJI_CHAOS_LOAD", "1"))
+    earlier = json.loads(path.read_text()).get("scenarios", {}) if path.exists() else {}
+    now = {name: {**row, "measured_at": at, "rounds": rounds(), "load": load_} for name, row in measured.items()}
+    report = {"measured_at": at, "rounds": rounds(), "load": load_, "scenarios": {**earlier, **now}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -105,12 +105,13 @@ class Load:
                 self.reached.set()
 
 
-def _transfer(isolation: Any, public_key: str, logs: Path) -> Any:
+def _transfer(isolation: Any, public_key: str, logs: Path, port: int | None = None, **settings: str) -> Any:
+    """Transfer as `make run` starts it (scheduler off unless `settings` turn it on), ready to answer."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": isolation.servers.kafka, "MONGODB_URI": isolation.servers.mongodb,
            "XUEJI_TOPIC_PREFIX": isolation.topic_prefix, "XUEJI_MONGODB_DATABASE": f"{isolation.database}_transfer",
            "XUEJI_JWT_PUBLIC_KEY": public_key, "XUEJI_LOG_FORMAT": "console", "XUEJI_SCHEDULER_ENABLED": "false",
-           "XUEJI_RELAY_INTERVAL_SECONDS": "0.05"}  # fmt: skip
-    server = start_service("transfer", free_port(), env, logs)
+           "XUEJI_RELAY_INTERVAL_SECONDS": "0.05", **settings}  # fmt: skip
+    server = start_service("transfer", port or free_port(), env, logs)
     wait_ready([server], timeout=90)
     return server
 

@@ -213,16 +213,21 @@ class EventStore:
             "events": events,
             "outgoing": messages,
             "recorded_at": at,
+            **({"staged": True} if staged else {}),  # it has an outbox entry (a writer racing it keeps that entry)
         }
         try:
             await self.grouped.of(self.collection).insert_one(doc)
         except PyMongoError as exc:
             if not is_duplicate_key(exc):
                 raise
-            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
-            if staged:
-                await self.outbox.delete_one({"_id": entry})
-            if existing is not None and existing.get("commit_id") == commit_id:
+            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1, "staged": 1})
+            same = existing is not None and existing.get("commit_id") == commit_id
+            if staged and not (same and existing and existing.get("staged")):
+                await self.outbox.delete_one({"_id": entry})  # a leftover: its commit is another, or went without
+            # Else another writer stored this very commit at the same moment, staged like ours: the entry (its, or
+            # ours over it, the same messages) is that commit's and stays for the relay, which confirms it by the
+            # commit. Deleting it lost the commit's messages and follow-ups for good.
+            if same:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if staged:

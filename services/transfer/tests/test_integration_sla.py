@@ -116,3 +116,23 @@ async def test_r22_an_application_received_12_working_days_ago_is_warned_and_bre
         isolation.servers.kafka, isolation.topic("transfer.sla.v1"), lambda ms: of_type(ms, "StageBreached", tid)
     )
     assert [m["type"] for m in sla] == ["StageWarning", "StageBreached"]
+
+
+async def test_r22_a_breach_fired_while_its_due_warning_is_still_armed_publishes_the_warning_first(
+    start_app, token, isolation
+):
+    """A catch-up after an outage finds a stage's warning and breach both due; the scheduler fires the current
+    minute first and a minute's timers at once, so it may come to the breach first. The warning still fires, first."""
+    t = await start(start_app, token, MONDAY)
+    tid = await t.apply()
+    timers = {tm.kind: tm for tm in await t.app.state.timers.store.armed_for(tid)}
+    late = timers["breach"].due_at + timedelta(seconds=30)
+    t.clock.now = late
+    await t.app.state.transfer.fire(tid, timers["breach"].timer_id, late)
+    await t.app.state.transfer.fire(tid, timers["warning"].timer_id, late)  # the scheduler's later look: no change
+    sla = await published(
+        isolation.servers.kafka, isolation.topic("transfer.sla.v1"), lambda ms: of_type(ms, "StageBreached", tid)
+    )
+    assert [m["type"] for m in sla if m["payload"]["transfer_id"] == tid] == ["StageWarning", "StageBreached"]
+    stage = (await t.detail(tid))["case"]["stages"]["receiving_school"]
+    assert (stage["warned"], stage["escalation_count"]) == (True, 1)

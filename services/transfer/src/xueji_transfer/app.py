@@ -65,6 +65,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         service,
         lookback_minutes=settings.scheduler_lookback_minutes,
         interval_seconds=settings.scheduler_interval_seconds,
+        stale_claim_seconds=settings.scheduler_stale_claim_seconds,
     )
     runtime.broker.context.set_global("transfer", service)
     # Every case commit's settle is also driven from the committed outbox entries, so a crash never loses it.

@@ -14,6 +14,8 @@ from xueji_contracts.policy import calendar_for, load_policy
 from xueji_kit.background import keep_running
 from xueji_kit.store import Document
 from xueji_transfer.domain import TransferRules
+from xueji_transfer.domain.calendar import DeadlineCalendar
+from xueji_transfer.seconds_calendar import SecondsCalendar
 from xueji_transfer.settings import TransferSettings
 
 log = structlog.get_logger("transfer.calendar")
@@ -54,6 +56,13 @@ class CalendarSource:
         self._base = calendar_for(policy, national)
         self.current: WorkingDayCalendar = self._base
         self._notices = db["calendar_notices"]
+        self._test_day = settings.test_working_day_seconds
+
+    @property
+    def deadlines(self) -> DeadlineCalendar:
+        """What the domain counts deadlines with: the working-day calendar (a test's seconds-long working days only
+        when XUEJI_TEST_WORKING_DAY_SECONDS is set, which production never does)."""
+        return SecondsCalendar(self.current, self._test_day) if self._test_day else self.current
 
     async def refresh(self) -> None:
         calendar = self._base

@@ -111,7 +111,7 @@ class TransferService:
         Raises CaseRefused naming the rule; then nothing is stored. `new`: the id was just made for a case that should
         not exist yet (nothing is read before the first commit is tried)."""
         now = at or self.clock()
-        calendar, rules = self.calendars.current, self.calendars.rules
+        calendar, rules = self.calendars.deadlines, self.calendars.rules
         decided: dict[str, TransferCase | None] = {}
         command = await self.with_record(transfer_id, command)
 
@@ -231,11 +231,24 @@ class TransferService:
         await asyncio.gather(self.timers.settle(cancelled=gone, armed=new), self.filings.file(case.transfer_id, asked))
         for t in sorted(wanted.values(), key=lambda t: t.due_at):
             if t.due_at <= now:
-                await self.fire(case.transfer_id, t.timer_id, now)
+                await self._fire(case.transfer_id, t.timer_id, now)
                 break  # firing settled the case again, including any timer due after this one
 
     async def fire(self, transfer_id: str, timer_id: str, now: datetime) -> None:
-        """A due timer: warning, breach and escalation, offline path, paper file overdue. Idempotent."""
+        """A due timer: warning, breach and escalation, offline path, paper file overdue. Idempotent.
+        A case's timers fire in the order they fell due: when a scheduler comes to a timer while one of the case's
+        that fell due earlier is still armed (a catch-up after an outage finds a warning and its breach both due and
+        fires them at once, or the current minute first), the earlier one fires first, and its settle fires the rest
+        in order. Otherwise the breach would end the stage's warning unpublished (R22)."""
+        case = await self.current(transfer_id)
+        armed = {t.timer_id: t for t in armed_timers(case, self.calendars.rules)}
+        asked = armed.get(timer_id)
+        earlier = min((t for t in armed.values() if t.due_at <= now), key=lambda t: t.due_at, default=None)
+        if asked is not None and earlier is not None and earlier.due_at < asked.due_at:
+            await self._fire(transfer_id, earlier.timer_id, now)
+        await self._fire(transfer_id, timer_id, now)
+
+    async def _fire(self, transfer_id: str, timer_id: str, now: datetime) -> None:
         commit_id = str(derive_id(timer_id, "fire"))
         await self.execute(transfer_id, FireTimer(timer_id=timer_id), commit_id, at=now, firing=timer_id)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
+from xueji_kit.timers import STALE_CLAIM, Timer, TimerScheduler, TimerStore, plain_id, tick_time
 from xueji_transfer.service import TransferService
 
 SCHEDULER = "transfer-sla"
@@ -15,12 +15,24 @@ SCHEDULER = "transfer-sla"
 
 class SlaTimers:
     def __init__(
-        self, store: TimerStore, service: TransferService, *, lookback_minutes: int, interval_seconds: float
+        self,
+        store: TimerStore,
+        service: TransferService,
+        *,
+        lookback_minutes: int,
+        interval_seconds: float,
+        stale_claim_seconds: float = STALE_CLAIM.total_seconds(),
     ) -> None:
         self.store = store
         self._service = service
         self._interval = timedelta(seconds=interval_seconds)
-        self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER, lookback_minutes=lookback_minutes)
+        self.scheduler = TimerScheduler(
+            store,
+            self._fire,
+            name=SCHEDULER,
+            lookback_minutes=lookback_minutes,
+            stale_claim=timedelta(seconds=stale_claim_seconds),
+        )
 
     async def tick(self, now: datetime) -> int:
         """Fire every timer due at `now`; how many fired. Several replicas may tick at once (claims decide)."""
