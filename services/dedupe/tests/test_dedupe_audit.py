@@ -165,3 +165,16 @@ def test_r14_the_audit_builds_the_evidence_shown_to_a_reviewer_only_for_the_pair
     assert report.pairs_scored > len(fuzzy)
     assert len(built) == len(fuzzy)
     assert all(p.features and p.features[0].name == "name_chars" for p in fuzzy)
+
+
+def test_r14_the_second_id_pass_compares_only_records_of_one_name_and_reports_what_all_pairs_would(
+    monkeypatch,
+) -> None:
+    # Two valid ID numbers are compared only under the same name (features.comparable); the audit's second-ID pass
+    # pairs a block's records of one name only, and must report exactly what pairing everyone would.
+    index = DedupeIndex(DATASET.records)
+    grouped = audit(index)
+    monkeypatch.setattr(batch_audit, "_same_name_pairs", lambda numbers, rows: list(batch_audit._pairs_of(numbers)))
+    everyone = audit(index)
+    assert grouped.pairs == everyone.pairs
+    assert grouped.pairs_scored == everyone.pairs_scored

@@ -108,7 +108,7 @@ def audit(index: DedupeIndex, policy: MatchPolicy | None = None) -> AuditReport:
             report.pairs_scored += 1
             _score(report, a, b, policy)
     for _, members in index.id_name_blocks():
-        for i, j in _pairs_of(people.numbers(members)):
+        for i, j in _same_name_pairs(people.numbers(members), rows):
             if i * n + j in seen:
                 continue
             seen.add(i * n + j)
@@ -296,6 +296,18 @@ def _close_dates(rows: list[_Row], one_digit: bool) -> tuple[np.ndarray, np.ndar
 
 _DIGIT_SCALES = tuple(10**p for p in range(DATE_DIGITS - 1, -1, -1))  # YYYYMMDD's digits, first to last
 _BLANKED = 10**DATE_DIGITS  # blanked keys: position * this + the date without that digit (always > 0)
+
+
+def _same_name_pairs(numbers: list[int], rows: list[_Row]) -> list[tuple[int, int]]:
+    """The pairs of a second-ID block (in row-major order) whose names are the same: two ID numbers are compared
+    only then (`features.comparable`). The blocks of one number without its birth-date digits hold every name of a
+    county's sequence number and grow with the square of the records; most of their pairs are other names."""
+    by_name: dict[str, list[int]] = {}
+    for k in numbers:
+        by_name.setdefault(rows[k].name_key, []).append(k)
+    if len(by_name) == 1:
+        return list(_pairs_of(numbers))
+    return sorted(pair for group in by_name.values() for pair in _pairs_of(group))
 
 
 def _pairs_of(items: Sequence[T]) -> Iterator[tuple[T, T]]:
