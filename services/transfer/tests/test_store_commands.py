@@ -128,3 +128,32 @@ async def test_concurrent_applications_take_consecutive_case_numbers_without_rac
     assert sum(c.statements for c in commits) == 8
     assert len(commits) < 8 and len(numbered) < 16  # grouped
     assert scans(applied) == []
+
+
+async def test_the_case_folded_once_per_decision_equals_a_replay_of_the_stored_documents(start_app, token):
+    """Issue 19: a decision folds the case once (who may act and the decision share it, and the next decision starts
+    from what this one decided) instead of replaying the stream for each question; what it keeps must be exactly
+    what the stored documents replay to, after every step, refusals and a reloaded stale copy included."""
+    driver = await start(start_app, token, MONDAY)
+    service = driver.app.state.transfer
+
+    async def kept_equals_stored(tid: str) -> None:
+        commits = await service.history(tid)
+        events, case = service.folded[tid]
+        assert events == sum(len(c["events"]) for c in commits)
+        assert case == await service.load(tid)
+
+    tid = await driver.apply()
+    await kept_equals_stored(tid)
+    await driver.examine(tid)
+    await kept_equals_stored(tid)
+    for stage in STAGES:
+        await driver.approve(tid, stage)
+        await kept_equals_stored(tid)
+    other = await start(start_app, token, MONDAY)  # another replica moves a second case on behind this one's back
+    second = await driver.apply(application(student_id="stu_fold_second"))
+    await other.examine(second)
+    assert (await driver.decide(second, "sending_school")).status_code >= 400  # a refusal stores nothing
+    await kept_equals_stored(second)
+    await driver.approve(second, "receiving_school")  # decided on the stale copy: conflicts, reloads, decides again
+    await kept_equals_stored(second)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,7 @@ from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
 
 log = structlog.get_logger("transfer")
+FOLDED = 5000  # cases kept folded, as many as the stream cache holds (StreamCache's size)
 Clock = Callable[[], datetime]
 
 
@@ -83,6 +85,8 @@ class TransferService:
         self.streams = StreamCache()
         # The commits settled here at once: the relay's follower (follow_ups.CommitFollower) skips them.
         self.here = FollowedHere()
+        # Cases as folded from their streams, by id: (events folded, case); as many as the stream cache holds.
+        self.folded: OrderedDict[str, tuple[int, TransferCase | None]] = OrderedDict()
 
     async def history(self, transfer_id: str) -> list[Document]:
         return await self.events.load(transfer_id)
@@ -94,7 +98,25 @@ class TransferService:
     async def current(self, transfer_id: str) -> TransferCase | None:
         """The case as this replica last decided on it (else as stored): for deciding, not for showing."""
         stream = await load_stream(self.events, transfer_id, self.streams)
-        return replay(from_documents(list(stream.history)))
+        return self.fold(transfer_id, list(stream.history))
+
+    def fold(self, transfer_id: str, history: list[Document]) -> TransferCase | None:
+        """The case `history` (a stored stream, or a prefix of it) makes: replayed once per version, not once per
+        question (who may act, then the decision). A stream only grows, so its first N events are the same whichever
+        copy (cached or read afresh) they come from, and the case they make is kept by their count."""
+        known = self.folded.get(transfer_id)
+        if known is not None and known[0] == len(history):
+            self.folded.move_to_end(transfer_id)
+            return known[1]
+        case = replay(from_documents(history))
+        self._keep_folded(transfer_id, len(history), case)
+        return case
+
+    def _keep_folded(self, transfer_id: str, events: int, case: TransferCase | None) -> None:
+        self.folded[transfer_id] = (events, case)
+        self.folded.move_to_end(transfer_id)
+        while len(self.folded) > FOLDED:
+            self.folded.popitem(last=False)
 
     async def execute(
         self,
@@ -116,12 +138,13 @@ class TransferService:
         command = await self.with_record(transfer_id, command)
 
         def decide(history: list[Document]) -> Decision:
-            before = replay(from_documents(history))
+            before = self.fold(transfer_id, history)
             try:
                 after, events = handle(before, command, now, calendar, rules)
             except TransferError as error:
                 raise CaseRefused(error, before) from error
             decided.update(before=before, after=after)
+            folded[:] = [len(history) + len(events)]
             if not events or after is None:
                 return Decision()
             out = outgoing(after, events, commit_id, self.province, correlation_id)
@@ -129,15 +152,17 @@ class TransferService:
             # relay's follower settles it if this process dies before it does (no entry, no extra write, otherwise).
             return Decision(to_documents(events), out, follow=self.moves_settle(before, after))
 
+        folded: list[int] = []  # the events the stored stream holds after the decision
         saved = await decide_and_save(self.events, transfer_id, commit_id, decide, cache=self.streams, new=new)
         if saved.stored:
             case, before, ended = decided.get("after"), decided.get("before"), None
+            self._keep_folded(transfer_id, folded[0], case)  # what the stored documents replay to (tested)
         else:
             # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything the
             # case needs (each a no-op when done already), and end the timers the redelivered commit ended, which
             # heals a crash between save and settle (its timers would otherwise stay armed for a closed stage).
             stream = await load_stream(self.events, transfer_id, self.streams)
-            case, before = replay(from_documents(list(stream.history))), None
+            case, before = self.fold(transfer_id, list(stream.history)), None
             ended = await self.before_commit(transfer_id, commit_id) if commit_id in stream.commit_ids else None
         assert case is not None  # decide refuses every command but the application on a case that does not exist
         # Told before settling: settle nudges the relay, whose follower must not redo this commit meanwhile. If
