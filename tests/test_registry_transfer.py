@@ -103,3 +103,81 @@ async def test_r28_a_student_the_registry_suspended_is_refused_by_transfer_whate
     unknown = await apply(_application("stu_nobody"))
     assert unknown.status_code == 422 and unknown.json()["rule"] == "R28"
     assert unknown.json()["detail"][0]["field"] == "application.student_id"
+
+
+PRIMARY, JUNIOR = "3506020601", "3506020602"
+GRADUATE = {"school_code": PRIMARY, "name": "林思远", "id_number": "350602201403150043", "gender": "male",
+            "birth_date": "2014-03-15", "grade": 6, "school_year": 2025}  # fmt: skip
+PROGRESSION_MATERIALS = ("registration_form", "status_basic_info", "household_register", "certificate_image")
+
+
+async def test_r07_r28_r33_a_graduate_s_progression_is_recorded_by_the_registry_and_its_rollback_restores_the_graduate(
+    start_app, token, wait_for
+):
+    """The defect: transfer completed a graduate's progression inside the province but the registry refused it (R28,
+    'graduated') and dead-lettered it, so the registry never showed the student at the new school, and the R33
+    rollback undid a case the registry never applied. Now the registry enrolls the graduate at the receiving school
+    in the next segment with that school's junior number (R07), and the rollback makes the record the graduating
+    school's graduate again; redelivered outcomes change nothing."""
+    await start_app(create_dedupe, DedupeSettings, national_enabled=False)
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
+    transfer = await start_app(create_transfer, TransferSettings, scheduler_enabled=False)
+    transfer.app.state.transfer.clock = lambda: MONDAY
+    records = transfer.app.state.records
+    primary, junior, county = (
+        _as(token, "school", PRIMARY),
+        _as(token, "school", JUNIOR),
+        _as(token, "county", "350602"),
+    )
+    created = await registry.post("/v1/students", json=GRADUATE, headers=primary)
+    assert created.status_code == 201, created.text
+    student = created.json()["student_id"]
+    graduate = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2026, "certificate_sequence": 1,
+                "numbering": {"county": "06", "township": "06", "school": "01"}}}  # fmt: skip
+    done = await registry.post(f"/v1/students/{student}/changes", json=graduate, headers=primary)
+    assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
+
+    async def in_transfer_as_graduated() -> bool:
+        found = await records.find(student)
+        return found is not None and found.state == "graduated"
+
+    await wait_for(in_transfer_as_graduated)
+    application = {"kind": "progression", "student_id": student, "status": "graduated", "graduated_on": "2026-07-01",
+                   "sending": {"code": PRIMARY}, "receiving": {"code": JUNIOR}, "grade": 6, "target_grade": 7,
+                   "reason": "household_move", "household_register_changed": True,
+                   "materials": [_evidence(kind) for kind in PROGRESSION_MATERIALS]}  # fmt: skip
+    applied = await transfer.post("/v1/transfers", json={"application": application}, headers=junior)
+    assert applied.status_code == 201, applied.text
+    case = f"/v1/transfers/{applied.json()['transfer_id']}"
+    steps = [(junior, "examination", {"conditions_met": True, "vacancy": True})]
+    steps += [(headers, f"stages/{stage}/decision", {"decision": "approve"}) for headers, stage in (
+        (junior, "receiving_school"), (county, "receiving_bureau"), (primary, "sending_school"),
+        (county, "sending_bureau"))]  # fmt: skip
+    steps += [(junior, "notify-to-report", None), (junior, "report", {"electronic_file": _evidence("electronic_file")})]
+    for headers, step, body in steps:
+        answer = await transfer.post(f"{case}/{step}", json=body, headers=headers)
+        assert answer.status_code in (200, 201), f"{step}: {answer.text}"
+    assert answer.json()["phase"] == "completed"
+
+    async def view(headers: dict[str, str], **expected: object) -> dict | None:
+        found = (await registry.get(f"/v1/students/{student}", headers=headers)).json()
+        return found if all(found.get(k) == v for k, v in expected.items()) else None
+
+    async def numbered_at_junior() -> dict | None:
+        found = await view(county, state="enrolled", school_code=JUNIOR)
+        return found if found and "junior" in found.get("supplementary_numbers", {}) else None
+
+    moved = await wait_for(numbered_at_junior)
+    assert (moved["segment"], moved["grade"]) == ("junior", 7)
+    numbers = moved["supplementary_numbers"]
+    assert numbers["junior"].startswith("226") and numbers["junior"].endswith("0001")  # R07: the junior school's
+    assert numbers["primary"].startswith("125")  # the primary number stays in the record
+
+    rolled = await transfer.post(f"{case}/rollback", json={"reason": "误录入其他学校，退回毕业学校"}, headers=county)
+    assert rolled.status_code == 200 and rolled.json()["phase"] == "rolled_back", rolled.text
+    back = await wait_for(lambda: view(county, state="graduated", school_code=PRIMARY))
+    assert (back["segment"], back["grade"]) == ("primary", 6)
+    history = (await registry.get(f"/v1/students/{student}/history", headers=county)).json()["history"]
+    moves = [e for e in history if e["type"] in ("freshman_registered", "progression_rolled_back")]
+    assert [e["type"] for e in moves] == ["freshman_registered", "progression_rolled_back"]  # once each
+    assert moves[1]["by"]["role"] == "county" and moves[1]["reason"] == "误录入其他学校，退回毕业学校"  # R33

@@ -50,4 +50,8 @@ async def test_r33_county_office_rolls_back_a_graduates_mistaken_transfer_and_is
         isolation.topic("transfer.case.v1"),
         lambda ms: "rolled_back" in [m["outcome"] for m in of_type(ms, "TransferCaseChanged", tid)],
     )
-    assert of_type(messages, "TransferCaseChanged", tid)[-1]["reason"] == body["reason"]
+    outcomes = of_type(messages, "TransferCaseChanged", tid)
+    assert outcomes[-1]["reason"] == body["reason"]
+    # The registry learns it is a graduate's progression, and the grade entered at the receiving school (R07).
+    (completed,) = [m for m in outcomes if m["outcome"] == "completed"]
+    assert (completed["kind"], completed["target_grade"], outcomes[-1]["kind"]) == ("progression", 7, "progression")

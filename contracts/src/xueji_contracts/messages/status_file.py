@@ -48,6 +48,9 @@ class StatusFileTransferred(BaseModel):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
+    progression_grade: int | None = Field(
+        default=None, ge=1, le=12, description="a graduate's progression: the grade at the receiving school (R07)"
+    )
 
 
 class PaperRecord(BaseModel):

@@ -137,10 +137,19 @@ class CaseOutcome(StrEnum):
     PAPER_FILE_OVERDUE = "paper_file_overdue"  # R32: the sending school's paper file is late; told to its county
 
 
+class CaseKind(StrEnum):
+    TRANSFER = "transfer"  # 转学: moving school while studying
+    PROGRESSION = "progression"  # 毕业后升学: a graduate going on to the next segment at the receiving school
+
+
 class TransferCaseChanged(_CaseMessage):
     """The case moved: the registry moves the student on completed / offline_accepted / rolled_back."""
 
     outcome: CaseOutcome
+    kind: CaseKind = Field(default=CaseKind.TRANSFER, description="absent on messages sent before it: a transfer")
+    target_grade: int | None = Field(
+        default=None, ge=1, le=12, description="a progression: the grade at the receiving school (the next segment)"
+    )
     student_id: str
     sending_school: str = Field(pattern=CODE)
     receiving_school: str = Field(pattern=CODE)

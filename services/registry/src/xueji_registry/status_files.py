@@ -18,7 +18,9 @@ from xueji_registry.domain.rules import DEFAULT_RULES
 from xueji_registry.domain.status_events import Arrival
 
 
-def file_of(state: StudentStatus, transfer_id: str, receiving_school: str) -> StatusFileTransferred:
+def file_of(
+    state: StudentStatus, transfer_id: str, receiving_school: str, *, progression_grade: int | None = None
+) -> StatusFileTransferred:
     return StatusFileTransferred(
         transfer_id=transfer_id,
         student_id=state.student_id,
@@ -35,6 +37,7 @@ def file_of(state: StudentStatus, transfer_id: str, receiving_school: str) -> St
         grade=state.grade,
         graduation_grade=state.graduation_grade,
         admitted_on=state.admitted_on,
+        progression_grade=progression_grade,
     )
 
 

@@ -57,10 +57,12 @@ def published(case: TransferCase, event: TransferEvent) -> Iterator[Published]:
             )  # fmt: skip
     outcome = _outcome(event)
     if outcome is not None:
+        kind = c.CaseKind(app.kind.value)  # a progression tells the registry the grade it enters (R07)
         yield TRANSFER_CASE, c.TransferCaseChanged(
             transfer_id=tid, case_number=no, outcome=outcome[0], student_id=app.student_id or "",
             sending_school=app.sending.code,
             receiving_school=app.receiving.code, reason=outcome[1], at=event.at, paper_record=_paper(case, event),
+            kind=kind, target_grade=app.target_grade if kind is c.CaseKind.PROGRESSION else None,
         )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from xueji_registry.domain.commands import (
     RecordAbsence,
     RecordException,
     RecordNationalChecks,
+    RecordRollback,
     RecordTransferIn,
     RecordTransferOut,
     RegisterFreshman,
@@ -69,6 +70,8 @@ def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role]
             return frozenset({authority}), f"an exception to {rule} (recorded by the bureau, never by a school)"
         case RecordTransferIn() | RecordTransferOut():
             return _TRANSFER, "a transfer outcome"
+        case RecordRollback():
+            return frozenset({Role.COUNTY}), "a rollback of a mistaken progression (R33)"
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
@@ -77,6 +80,8 @@ def _target(command: Command, state: StudentStatus | None) -> str | None:
         return command.school_code
     if isinstance(command, RecordTransferIn):
         return command.receiving_school
+    if isinstance(command, RecordRollback):
+        return command.back_to_school
     return state.school_code if state is not None else None
 
 

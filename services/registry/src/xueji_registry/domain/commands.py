@@ -124,6 +124,7 @@ class RecordTransferOut(_Command):
     type: Literal["record_transfer_out"] = "record_transfer_out"
     transfer_id: str = Field(min_length=1)
     receiving_school: str = Field(pattern=SCHOOL)
+    progression: bool = Field(default=False, description="a graduate's progression (毕业后升学), not a transfer")
 
 
 class RecordTransferIn(_Command):
@@ -133,6 +134,17 @@ class RecordTransferIn(_Command):
     transfer_id: str = Field(min_length=1)
     receiving_school: str = Field(pattern=SCHOOL)
     arrival: Arrival | None = None
+    progression_grade: int | None = Field(
+        default=None, ge=1, le=12, description="a graduate's progression: the grade entered in the next segment (R07)"
+    )
+
+
+class RecordRollback(_Command):
+    """R33: the county status office rolled a graduate's mistaken progression back to the graduating school."""
+
+    type: Literal["record_rollback"] = "record_rollback"
+    transfer_id: str = Field(min_length=1, description="the progression's case")
+    back_to_school: str = Field(pattern=SCHOOL)
 
 
 class RecordAbsence(_Command):
@@ -177,6 +189,7 @@ Command = Annotated[
     | AssignSupplementaryNumber
     | RecordTransferOut
     | RecordTransferIn
+    | RecordRollback
     | CompleteStatusFile
     | RecordAbsence
     | EndAbsence

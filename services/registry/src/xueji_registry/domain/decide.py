@@ -27,6 +27,7 @@ from xueji_registry.domain.commands import (
     RecordAbsence,
     RecordException,
     RecordNationalChecks,
+    RecordRollback,
     RecordTransferIn,
     RecordTransferOut,
     RegisterFreshman,
@@ -59,7 +60,7 @@ def decide(
         case EnrollStudent():
             return creation.enroll(command, state, now, rules)
         case RecordTransferIn():
-            return transfers.transfer_in(command, state, now)
+            return transfers.transfer_in(command, state, now, rules)
     assert state is not None
     match command:
         case RequestChange():
@@ -84,6 +85,8 @@ def decide(
             return exception_commands.record(command, state, now)
         case RegisterFreshman():
             return progression.register_freshman(command, state, now, rules)
+        case RecordRollback():
+            return progression.roll_back(command, state, now)
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 

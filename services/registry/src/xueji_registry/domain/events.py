@@ -33,6 +33,7 @@ from xueji_registry.domain.status_events import (
     FreshmanRegistered,
     Graduated,
     Left,
+    ProgressionRolledBack,
     Resumed,
     ResumedAfterDropout,
     ReturnedFromAbroad,
@@ -73,6 +74,7 @@ RegistryEvent = Annotated[
     | TransferredOut
     | TransferredIn
     | FreshmanRegistered
+    | ProgressionRolledBack
     | ArrivalReconciled
     | ExceptionRecorded,
     Field(discriminator="type"),
@@ -98,6 +100,7 @@ __all__ = [
     "KeyInfoChanged",
     "Left",
     "NationalChecksRecorded",
+    "ProgressionRolledBack",
     "RecordClosed",
     "RegistryEvent",
     "Resumed",

@@ -32,6 +32,7 @@ from xueji_registry.domain.status_events import (
     FreshmanRegistered,
     Graduated,
     Left,
+    ProgressionRolledBack,
     Resumed,
     ResumedAfterDropout,
     ReturnedFromAbroad,
@@ -48,6 +49,7 @@ _KINDS: dict[type, K] = {
     TransferredIn: K.TRANSFERRED_IN,
     FreshmanRegistered: K.ENROLLED,  # R07: enrolled again, at the school of the later segment
     TransferredOut: K.TRANSFERRED_OUT,
+    ProgressionRolledBack: K.TRANSFERRED_IN,  # R33: back at the graduating school (before: the school it went to)
     Suspended: K.SUSPENDED,
     SuspensionExtended: K.SUSPENSION_EXTENDED,
     Resumed: K.RESUMED,

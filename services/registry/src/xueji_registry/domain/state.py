@@ -77,6 +77,18 @@ class PendingChange(_Frozen):
         return self.details.kind
 
 
+class ProgressionOrigin(_Frozen):
+    """Where a graduate stood before a progression case moved the record on: what an R33 rollback restores."""
+
+    transfer_id: str
+    state: StatusState
+    school_code: str
+    segment: Segment
+    grade: int
+    graduation_grade: int
+    admitted_on: date
+
+
 class Closure(_Frozen):
     cause: ClosureCause
     at: datetime
@@ -110,6 +122,7 @@ class StudentStatus(_Frozen):
     pending: tuple[PendingChange, ...] = ()
     transfers: tuple[str, ...] = ()  # transfer ids already applied: a redelivered outcome changes nothing
     exceptions: tuple[GrantedException, ...] = ()  # R08, R40: recorded by the authority, each used once
+    progressed_from: ProgressionOrigin | None = None  # R33: the latest progression case, until rolled back
     paper_arrival: str | None = None  # R23: started from an offline acceptance's paper form; awaits the file
     closure: Closure | None = None
 

@@ -12,6 +12,7 @@ from xueji_registry.domain.state import (
     CertificateKind,
     CertificateRecord,
     DropoutRecord,
+    ProgressionOrigin,
     StudentStatus,
     SuspensionRecord,
 )
@@ -23,6 +24,7 @@ from xueji_registry.domain.status_events import (
     FreshmanRegistered,
     Graduated,
     Left,
+    ProgressionRolledBack,
     Resumed,
     ResumedAfterDropout,
     ReturnedFromAbroad,
@@ -60,17 +62,23 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
             return {"certificates": (*state.certificates, _certificate(event))}
         case FreshmanRegistered():
             return {
-                "school_code": event.school_code,
-                "segment": event.segment,
-                "grade": event.grade,
-                "graduation_grade": event.graduation_grade,
-                "admitted_on": event.admitted_on,
+                **_placed(event),
                 "suspension": None,
                 "dropout": None,
                 "absent_since": None,
+                **_progressed(state, event.transfer_id),
             }
         case TransferredOut():
-            return {"transfers": (*state.transfers, event.transfer_id)}
+            return {
+                "transfers": (*state.transfers, event.transfer_id),
+                **_progressed(state, event.transfer_id if event.progression else None),
+            }
+        case ProgressionRolledBack():
+            return {
+                **_placed(event),
+                "transfers": (*state.transfers, rollback_id(event.transfer_id)),
+                "progressed_from": None,
+            }
         case TransferredIn():
             return {
                 "school_code": event.to_school,
@@ -80,6 +88,28 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
         case CreationConfirmed() | WentAbroad() | ReturnedFromAbroad() | Deceased():
             return {}
     raise ValueError(f"no state change defined for {event.type}")  # pragma: no cover - the union is exhaustive
+
+
+def _placed(event: FreshmanRegistered | ProgressionRolledBack) -> dict[str, Any]:
+    """Where the record now is: school, segment, grade and since when (R07 freshman, R33 back at the old school)."""
+    fields = ("school_code", "segment", "grade", "graduation_grade", "admitted_on")
+    return {name: getattr(event, name) for name in fields}
+
+
+def rollback_id(transfer_id: str) -> str:
+    """How a rolled-back case is remembered among the applied transfer ids: a redelivered rollback changes nothing."""
+    return f"{transfer_id}:rollback"
+
+
+def _progressed(state: StudentStatus, transfer_id: str | None) -> dict[str, Any]:
+    """A progression case remembers where the graduate stood, for an R33 rollback; a freshman registration does not."""
+    if transfer_id is None:
+        return {}
+    origin = ProgressionOrigin(
+        transfer_id=transfer_id, state=state.state, school_code=state.school_code, segment=state.segment,
+        grade=state.grade, graduation_grade=state.graduation_grade, admitted_on=state.admitted_on,
+    )  # fmt: skip
+    return {"transfers": (*state.transfers, transfer_id), "progressed_from": origin}
 
 
 def _certificate(event: Graduated | Completed | Left) -> CertificateRecord:

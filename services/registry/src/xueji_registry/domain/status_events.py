@@ -99,6 +99,7 @@ class FreshmanRegistered(TransitionEventBase):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
+    transfer_id: str | None = None  # a progression case completed in the transfer service (R33 may roll it back)
 
 
 class TransferredOut(TransitionEventBase):
@@ -107,6 +108,21 @@ class TransferredOut(TransitionEventBase):
     type: Literal["transferred_out"] = "transferred_out"
     transfer_id: str
     receiving_school: str = Field(pattern=SCHOOL)
+    progression: bool = False  # a graduate's progression (R33 may roll it back)
+
+
+class ProgressionRolledBack(TransitionEventBase):
+    """R33: a graduate's mistaken progression undone by the county status office: the record is again the graduating
+    school's, in the segment, grade and state it left (its certificate and any number given meanwhile stay)."""
+
+    type: Literal["progression_rolled_back"] = "progression_rolled_back"
+    transfer_id: str
+    from_school: str = Field(pattern=SCHOOL)
+    school_code: str = Field(pattern=SCHOOL)
+    segment: Segment
+    grade: int = Field(ge=1, le=12)
+    graduation_grade: int = Field(ge=1, le=12)
+    admitted_on: date
 
 
 ArrivalSource = Literal["status_file", "paper_form"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from xueji_contracts.auth import province_of
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain import progression
 from xueji_registry.domain.commands import RecordTransferIn, RecordTransferOut
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
 from xueji_registry.domain.event_base import Actor, Moved
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.numbers import kind_of
+from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.status_events import (
     Arrival,
@@ -22,7 +25,10 @@ from xueji_registry.domain.status_events import (
 from xueji_registry.domain.transitions import TRANSFERABLE
 
 
-def _eligible(state: StudentStatus, action: str) -> None:
+def _eligible(state: StudentStatus, action: str, *, moving_on: bool = False) -> None:
+    """R28: who may transfer; a graduate (or completer) only moves on by a progression (003 Q9, Q13)."""
+    if moving_on and state.state in progression.MAY_MOVE_ON:
+        return
     if state.state is StatusState.SUSPENDED:
         raise IllegalTransition("R28", action, state.state, detail="a suspended student first resumes at the school")
     if state.state not in TRANSFERABLE:
@@ -49,20 +55,32 @@ def transfer_out(command: RecordTransferOut, state: StudentStatus, now: datetime
     """To another province: the record here ends as `transferred` and stays as history."""
     if command.transfer_id in state.transfers:
         return []
-    _eligible(state, "transfer out")
+    _eligible(state, "transfer out", moving_on=command.progression)
     if province_of(command.receiving_school) == province_of(state.school_code):
         raise Refused("R28", "a transfer inside the province is recorded as a transfer in", field="receiving_school")
     moved = _moved(command, state.student_id, now, state.state)
-    return [TransferredOut(**moved, transfer_id=command.transfer_id, receiving_school=command.receiving_school)]
+    return [
+        TransferredOut(
+            **moved,
+            transfer_id=command.transfer_id,
+            receiving_school=command.receiving_school,
+            progression=command.progression,
+        )
+    ]
 
 
-def transfer_in(command: RecordTransferIn, state: StudentStatus | None, now: datetime) -> list[RegistryEvent]:
-    """Into `receiving_school`: the student is enrolled there, keeping the numbers (and supplementary number)."""
+def transfer_in(
+    command: RecordTransferIn, state: StudentStatus | None, now: datetime, rules: RegistryRules
+) -> list[RegistryEvent]:
+    """Into `receiving_school`: the student is enrolled there, keeping the numbers (and supplementary number); a
+    graduate's progression enrolls the student in the next segment there (R07)."""
     if state is None:
         arrival = command.arrival
         if arrival is None:
             raise UnknownRecord("R28", "no record here: a first arrival in the province carries the student's record")
         kind_of(arrival.status_number)
+        if command.progression_grade is not None:
+            arrival = _progressed_arrival(arrival, command.progression_grade, now, rules)
         moved = _moved(command, arrival.student_id, now, None)
         return [
             TransferredIn(**moved, transfer_id=command.transfer_id, to_school=command.receiving_school, arrival=arrival)
@@ -71,6 +89,8 @@ def transfer_in(command: RecordTransferIn, state: StudentStatus | None, now: dat
         if state.paper_arrival == command.transfer_id and command.arrival and command.arrival.source == "status_file":
             return [_reconciled(command, command.arrival, state, now)]
         return []
+    if command.progression_grade is not None and state.state is not StatusState.TRANSFERRED:
+        return progression.progress(command, state, now, rules)
     # A returning student's record is the one kept here; the sending province's copy does not replace it.
     if state.state is not StatusState.TRANSFERRED:
         _eligible(state, "transfer in")
@@ -82,6 +102,23 @@ def transfer_in(command: RecordTransferIn, state: StudentStatus | None, now: dat
             **moved, transfer_id=command.transfer_id, from_school=state.school_code, to_school=command.receiving_school
         )
     ]
+
+
+def _progressed_arrival(arrival: Arrival, grade: int, now: datetime, rules: RegistryRules) -> Arrival:
+    """A graduate from another province starts here as the receiving school's freshman of the next segment (R07)."""
+    segment = progression.segment_of(grade, rules)
+    if not progression.later(segment, arrival.segment):
+        raise Refused(
+            "R07", f"a {arrival.segment.value} graduate moves on to a later segment, not {segment.value}", field="grade"
+        )
+    return arrival.model_copy(
+        update={
+            "segment": segment,
+            "grade": grade,
+            "graduation_grade": rules.graduation_grades[segment],
+            "admitted_on": local_date(now, "now"),
+        }
+    )
 
 
 def _reconciled(command: RecordTransferIn, system: Arrival, state: StudentStatus, now: datetime) -> ArrivalReconciled:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims, Role, province_of
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_registry.domain import RecordTransferIn
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.service import RegistryService
 from xueji_registry.status_files import arrival_of
+from xueji_registry.supplementary import request_supplementary
 
 
 async def on_status_file(
@@ -28,6 +31,12 @@ async def on_status_file(
         transfer_id=file.transfer_id,
         receiving_school=file.receiving_school,
         arrival=arrival_of(file),
+        progression_grade=file.progression_grade,
     )
     commit_id = str(derive_id(message.message_id, "status-file"))
-    await service.execute(file.student_id, commit_id, command, correlation_id=message.correlation_id)
+    # R07: a graduate moving on here is the receiving school's freshman: it gives the new segment's number.
+    extra = request_supplementary(service, school_year_of(local_date(message.occurred_at)), message.correlation_id)
+    await service.execute(
+        file.student_id, commit_id, command, correlation_id=message.correlation_id,
+        extra=extra if file.progression_grade else None,
+    )  # fmt: skip

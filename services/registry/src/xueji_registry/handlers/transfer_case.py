@@ -4,6 +4,9 @@ Between provinces (R34) each side does its half: the sending province records th
 when the case completes and sends the electronic file (interprovince.file.v1); the receiving province starts the
 record from that file (handlers/status_file.py), or moves a returning student whose record it still keeps. An offline
 acceptance (R23) starts it at once from the paper form the case carries; the file reconciles it later.
+
+A graduate's progression (毕业后升学) is recorded like the receiving school's freshman registration (R07: the next
+segment, its supplementary number asked for); its rollback (R33) restores the graduate at the graduating school.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import structlog
 from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims, Role, province_of
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
-from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
+from xueji_contracts.messages.transfer import CaseKind, CaseOutcome, TransferCaseChanged
 from xueji_kit.store import Outgoing
-from xueji_registry.domain import RecordTransferIn, RecordTransferOut, StudentStatus
+from xueji_registry.domain import RecordRollback, RecordTransferIn, RecordTransferOut, StudentStatus
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.service import RegistryService
 from xueji_registry.status_files import file_message, file_of, paper_arrival
+from xueji_registry.supplementary import request_supplementary
 
 MOVES = {CaseOutcome.COMPLETED, CaseOutcome.OFFLINE_ACCEPTED, CaseOutcome.ROLLED_BACK}
 log = structlog.get_logger("registry.transfer_case")
@@ -45,6 +51,13 @@ async def on_transfer_case(
         if case.outcome is CaseOutcome.COMPLETED and province_of(case.sending_school) == here:
             await _transfer_out(service, message, reason, commit_id)
         return
+    progression = case.kind is CaseKind.PROGRESSION
+    if back and progression:
+        rollback = RecordRollback(
+            operator=_service(school), reason=reason, transfer_id=case.transfer_id, back_to_school=school
+        )
+        await service.execute(case.student_id, commit_id, rollback, correlation_id=message.correlation_id)
+        return
     # Offline acceptance and the later system completion are one move: the same transfer id (R23).
     transfer_id = f"{case.transfer_id}:rollback" if back else case.transfer_id
     arrival = None
@@ -53,10 +66,20 @@ async def on_transfer_case(
             log.info("awaiting_status_file", transfer_id=case.transfer_id)  # the file starts the record here
             return
         arrival = paper_arrival(case.student_id, case.paper_record)  # enrolled at once, from the paper form (R23)
+    grade = case.target_grade if progression and not back else None
     command = RecordTransferIn(
-        operator=_service(school), reason=reason, transfer_id=transfer_id, receiving_school=school, arrival=arrival
+        operator=_service(school),
+        reason=reason,
+        transfer_id=transfer_id,
+        receiving_school=school,
+        arrival=arrival,
+        progression_grade=grade,
     )
-    await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id)
+    # R07: the school a graduate moves on to gives the new segment's number.
+    extra = request_supplementary(service, school_year_of(local_date(case.at)), message.correlation_id)
+    await service.execute(
+        case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=extra if grade else None
+    )
 
 
 async def _transfer_out(
@@ -64,13 +87,18 @@ async def _transfer_out(
 ) -> None:
     case = message.payload
 
+    progression = case.kind is CaseKind.PROGRESSION
+
     def send_file(after: StudentStatus) -> list[Outgoing]:
-        return [file_message(file_of(after, case.transfer_id, case.receiving_school), message.correlation_id)]
+        grade = case.target_grade if progression else None
+        file = file_of(after, case.transfer_id, case.receiving_school, progression_grade=grade)
+        return [file_message(file, message.correlation_id)]
 
     command = RecordTransferOut(
         operator=_service(case.sending_school),
         reason=reason,
         transfer_id=case.transfer_id,
         receiving_school=case.receiving_school,
+        progression=progression,
     )
     await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=send_file)
