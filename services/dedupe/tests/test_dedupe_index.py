@@ -91,7 +91,7 @@ def test_r14_check_against_100k_records_touches_only_its_blocks(large: tuple[Syn
 
 def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hold_lapses() -> None:
     from xueji_dedupe.feed import IdentityUpdate
-    from xueji_dedupe.index_store import IndexKeeper
+    from xueji_dedupe.index_keeper import IndexKeeper
 
     keeper = IndexKeeper(hold_seconds=60)
     keeper.hold(record("new-1"), now=0.0)
@@ -106,7 +106,7 @@ def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hol
 
 
 def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:
-    from xueji_dedupe.index_store import IndexKeeper
+    from xueji_dedupe.index_keeper import IndexKeeper
 
     keeper = IndexKeeper(hold_seconds=60)
     first = record("first")

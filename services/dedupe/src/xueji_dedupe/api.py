@@ -9,7 +9,7 @@ from pydantic import Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.dedupe import CheckRequested, VerdictGiven
-from xueji_dedupe.answers import Checks
+from xueji_dedupe.checks import Checks
 from xueji_kit.security import Operator, require_jurisdiction
 
 router = APIRouter(prefix="/v1", tags=["checks"])

@@ -22,15 +22,16 @@ from xueji_contracts.topics import (
     REGISTRY_IDENTITY,
 )
 from xueji_dedupe import api, review_api
-from xueji_dedupe.answers import Checks
+from xueji_dedupe.candidate_store import CandidateStore
 from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.checks import Checks
 from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.domain import MatchPolicy
 from xueji_dedupe.handlers.check import decode_checks, on_checks
 from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
 from xueji_dedupe.handlers.identity import decode_identities, on_identities
 from xueji_dedupe.handlers.national_verdict import on_national_verdict
-from xueji_dedupe.index_store import CandidateStore, IndexKeeper
+from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings

@@ -10,7 +10,7 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import CheckRequested
-from xueji_dedupe.answers import Checks
+from xueji_dedupe.checks import Checks
 from xueji_kit.batches import handle_batch, parsed
 
 decode_checks = parsed(Envelope[CheckRequested].model_validate_json)

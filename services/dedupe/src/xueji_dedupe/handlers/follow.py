@@ -8,7 +8,7 @@ from faststream import Context
 from pydantic import ValidationError
 
 from xueji_dedupe.feed import parse_identity, update_of
-from xueji_dedupe.index_store import IndexKeeper
+from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_kit.contract_policy import ignore_unknown_fields
 from xueji_kit.deadletter import records_of
 

@@ -11,8 +11,8 @@ import structlog
 from faststream import Context
 
 from xueji_contracts.topics import NATIONAL_IDENTITY
+from xueji_dedupe.candidate_store import CandidateStore
 from xueji_dedupe.feed import parse_identity, update_of
-from xueji_dedupe.index_store import CandidateStore
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.batches import handle_batch, parsed
 from xueji_kit.commits import commit_after

@@ -6,7 +6,7 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import VerdictGiven
-from xueji_dedupe.answers import Checks
+from xueji_dedupe.checks import Checks
 
 
 async def on_national_verdict(message: Envelope[VerdictGiven], checks: Checks = Context("checks")) -> None:

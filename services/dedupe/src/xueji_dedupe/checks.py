@@ -21,7 +21,7 @@ from xueji_dedupe.domain import CandidateRecord, MatchPolicy, Verdict, check
 from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
 from xueji_dedupe.domain.verdict import VerdictKind as Kind
 from xueji_dedupe.feed import check_request, facts_of
-from xueji_dedupe.index_store import IndexKeeper
+from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.register import PopulationRegister
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
