@@ -46,6 +46,7 @@ async def _case_changed(
     transfer_id: str,
     outcome: CaseOutcome = CaseOutcome.COMPLETED,
     paper_record: PaperRecord | None = None,
+    **progression: Any,
 ) -> None:
     """What each province's transfer service publishes on its own transfer.case.v1 when the case completes."""
     payload = TransferCaseChanged(
@@ -56,6 +57,7 @@ async def _case_changed(
         receiving_school=FUJIAN_SCHOOL,
         at=datetime.now(UTC),
         paper_record=paper_record,
+        **progression,
     )
     message = envelop(payload, producer="transfer", province=province, occurred_at=datetime.now(UTC))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
@@ -66,7 +68,7 @@ async def _case_changed(
         await producer.stop()
 
 
-async def _two_provinces(start_app, dedupe_stub, token, isolation) -> tuple[Any, Any, dict]:
+async def _two_provinces(start_app, dedupe_stub, token, isolation, student=STUDENT) -> tuple[Any, Any, dict]:
     """Fujian's and Hunan's registries on one broker (Hunan's topics under its own prefix), and a Hunan pupil."""
     hunan = f"{isolation.topic_prefix}hn."
     admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
@@ -78,7 +80,7 @@ async def _two_provinces(start_app, dedupe_stub, token, isolation) -> tuple[Any,
         create_app, RegistrySettings, province="43", topic_prefix=hunan, mongodb_database=f"{isolation.database}_hn"
     )
     async with dedupe_stub(prefix=hunan):
-        created = await hunan_registry.post("/v1/students", json=STUDENT, headers=_auth(token, "school", HUNAN_SCHOOL))
+        created = await hunan_registry.post("/v1/students", json=student, headers=_auth(token, "school", HUNAN_SCHOOL))
     assert created.status_code == 201, created.text
     return fujian_registry, hunan_registry, created.json()
 
@@ -154,3 +156,44 @@ async def test_r23_r34_an_offline_acceptance_starts_the_record_from_the_paper_fo
     assert event["arrival"]["identity"]["name"] == "刘子涵"
     history = (await fujian_registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
     assert [e["type"] for e in history].count("transferred_in") == 1  # one move, offline then reconciled
+
+
+async def test_r07_r34_a_hunan_graduate_s_progression_ends_the_record_there_and_starts_it_here_in_junior_high(
+    start_app, dedupe_stub, token, isolation, wait_for, mirror
+):
+    """Defect found by h22: the graduating province refused to record a graduate leaving ('R28: graduated'), so no
+    file was sent and the receiving province never had the student. Now Hunan records the graduate's progression as
+    transferred out and sends the file with the grade entered; Fujian starts the record at its junior school in
+    junior high, grade 7, and gives the junior supplementary number (R07: a first arrival in the province gets one)."""
+    bootstrap, hunan = isolation.servers.kafka, f"{isolation.topic_prefix}hn."
+    graduate = {**STUDENT, "grade": 6}
+    fujian_registry, hunan_registry, hunan_view = await _two_provinces(
+        start_app, dedupe_stub, token, isolation, graduate
+    )
+    student_id, transfer_id = hunan_view["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
+    hunan_school = _auth(token, "school", HUNAN_SCHOOL)
+    diploma = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2026, "certificate_sequence": 1,
+               "numbering": {"county": "01", "township": "00", "school": "01"}}}  # fmt: skip
+    done = await hunan_registry.post(f"/v1/students/{student_id}/changes", json=diploma, headers=hunan_school)
+    assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
+    progression = {"kind": "progression", "target_grade": 7}
+
+    async def fujian_view() -> dict | None:
+        answer = await fujian_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "350602"))
+        found = answer.json() if answer.status_code == 200 else {}
+        return found if "junior" in found.get("supplementary_numbers", {}) else None
+
+    async with mirror((hunan + INTERPROVINCE_FILE.name, isolation.topic(INTERPROVINCE_FILE.name), "35")):
+        await _case_changed(
+            bootstrap, isolation.topic(TRANSFER_CASE.name), student_id, "35", transfer_id, **progression
+        )
+        await _case_changed(bootstrap, hunan + TRANSFER_CASE.name, student_id, "35", transfer_id, **progression)
+        arrived = await wait_for(fujian_view)
+
+    assert (arrived["state"], arrived["school_code"], arrived["segment"], arrived["grade"]) == (
+        "enrolled", FUJIAN_SCHOOL, "junior", 7
+    )  # fmt: skip
+    assert arrived["status_number_masked"] == hunan_view["status_number_masked"]  # one person, one number (R01)
+    assert arrived["supplementary_numbers"]["junior"][:1] == "2"  # the junior layout of Fujian (R07)
+    left = (await hunan_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "430102"))).json()
+    assert (left["state"], left["school_code"], left["segment"]) == ("transferred", HUNAN_SCHOOL, "primary")
