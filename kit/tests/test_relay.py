@@ -149,3 +149,63 @@ async def test_a_follower_that_keeps_raising_parks_its_follow_up_and_the_outbox_
     assert await relay.parked.listed() == []
     assert sorted(published) == ["bad", "s1", "s2", "s3"]
     await client.close()
+
+
+async def test_a_graceful_stop_lets_the_turn_under_way_delete_what_it_published(isolation):
+    """The service's shutdown cancels the relay while a follow-up of a published batch is running: the turn still
+    finishes (followed, deleted), so a restarted relay publishes nothing again. Cut past `drain` (a crash is the
+    same), the entry stays and is published again as the same stored message, with the same message id."""
+    client = connect(isolation.servers.mongodb)
+    db = client[f"{isolation.database}_relay_drain"]
+    store = EventStore(db)
+    await store.ensure_indexes()
+    published: list[dict] = []
+
+    async def publish(topic, key, message):
+        published.append(message)
+
+        async def acknowledged() -> None:
+            return None
+
+        return acknowledged()
+
+    following, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_follower(entries):
+        following.set()
+        await release.wait()  # a projection update still under way when the stop comes
+
+    async def stop_while_following(relay: OutboxRelay) -> None:
+        running = asyncio.create_task(relay.run_forever())
+        await asyncio.wait_for(following.wait(), timeout=10)
+        running.cancel()  # what ServiceRuntime.lifespan does on a graceful stop
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    await store.append(commit_id="s1-1", aggregate_id="s1", version=1, events=[{"grade": 1}],
+                       outgoing=[_outgoing("s1", 1)])  # fmt: skip
+    relay = OutboxRelay(store, SlotLease(db["leases"], "relay", "a"), publish, batch_size=100, interval=0.05)
+    relay.followers.append(slow_follower)
+    await stop_while_following(relay)
+    assert await store.unpublished(100) == []  # deleted before the process went away
+    restarted = OutboxRelay(store, SlotLease(db["leases"], "relay", "a"), publish, batch_size=100, interval=0.05)
+    assert await restarted.run_once() == 0 and len(published) == 1
+
+    # A stop that outlasts the drain (or a crash): the entry stays, and its second publish is the same message.
+    following.clear()
+    release.clear()
+    await store.append(commit_id="s2-1", aggregate_id="s2", version=1, events=[{"grade": 1}],
+                       outgoing=[_outgoing("s2", 1)])  # fmt: skip
+    cut = OutboxRelay(store, SlotLease(db["leases"], "relay", "a"), publish, batch_size=100, interval=0.05, drain=0.05)
+    cut.followers.append(slow_follower)
+    running = asyncio.create_task(cut.run_forever())
+    await asyncio.wait_for(following.wait(), timeout=10)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert len(await store.unpublished(100)) == 1
+    assert await restarted.run_once() == 1
+    first, again = published[1], published[2]
+    assert first["message_id"] == again["message_id"] and first == again
+    await client.close()

@@ -14,6 +14,11 @@ document on `_id` in `relay_followups_parked`, `xueji_relay_follow_up_failed_tot
 `relay_follow_up_parked`) and the relay moves on. Its events were published all the same: the relay never drops an
 event, only a follow-up waits, for `python -m xueji_kit.followups requeue` after the fix. A store outage is not a
 failing follower: the batch stays in the outbox and is tried again when the store is back.
+
+A graceful stop (the task cancelled by the service's shutdown) lets the turn under way finish, for up to `drain`
+seconds: what it published is followed and deleted before the process exits, so a restart does not publish it
+again. Only a crash, or a turn stuck longer than that, leaves published entries behind; they are published again
+as the same stored messages (same message id), which consumers drop as already seen.
 """
 
 from __future__ import annotations
@@ -54,11 +59,13 @@ class OutboxRelay:
         interval: float,
         follow_attempts: int = 3,
         follow_backoff: float = 0.2,
+        drain: float = 5.0,
     ) -> None:
         self._store = store
         self.parked = ParkedFollowUps(store.collection.database, store.outbox.name)
         self._follow_attempts = follow_attempts
         self._follow_backoff = follow_backoff
+        self._drain = drain
         self._lease = lease
         self._publish = publish
         self._batch_size = batch_size
@@ -130,10 +137,15 @@ class OutboxRelay:
                   error=str(error)[:500])  # fmt: skip
 
     async def run_forever(self) -> None:
+        here = asyncio.current_task()
+        name = here.get_name() if here is not None else None  # the turn's store commands keep the job's name
         while True:
+            turn = asyncio.create_task(self.run_once(), name=name)
             try:
-                published = await self.run_once()
+                # Shielded: a stop must not cut a turn between its publishes and their outbox deletes.
+                published = await asyncio.shield(turn)
             except asyncio.CancelledError:
+                await self._finish(turn)
                 raise
             except Exception as exc:  # keep relaying after a broker or store hiccup
                 log.warning("relay_failed", error=str(exc))
@@ -143,3 +155,14 @@ class OutboxRelay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+
+    async def _finish(self, turn: asyncio.Task[int]) -> None:
+        """On a stop: the turn under way gets `drain` seconds to delete what it published, then is cut."""
+        try:
+            await asyncio.wait({turn}, timeout=self._drain)
+        finally:  # also when the wait itself is cancelled: never leave the turn running behind the stop
+            if not turn.done():
+                turn.cancel()
+                log.warning("relay_stopped_mid_turn", drain_seconds=self._drain)
+            elif not turn.cancelled() and (error := turn.exception()) is not None:
+                log.warning("relay_failed", error=str(error))
