@@ -3,6 +3,7 @@ or refused; decided once when redelivered."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 
@@ -12,7 +13,9 @@ from kafka_messages import published
 from transfer_driver import RECEIVING, day, of_type, start
 
 from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.messages.transfer import Decision, DecisionSubmitted, Stage
+from xueji_kit import store_commands
 
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))
@@ -116,3 +119,51 @@ async def test_a_decision_from_a_newer_producer_with_fields_unknown_here_is_deci
     )
     assert [m["decided_by"] for m in of_type(stages, "StageClosed", tid)] == ["t-school"]
     assert (await t.detail(tid))["step"] == 3
+
+
+def _status(student: str, grade: int) -> Message:
+    payload = StudentStatusRecorded(
+        student_id=student, school_code="3506020001", county_code="350602", state="enrolled",
+        status_number_masked="G35060*********0012", grade=grade, school_year=2025,
+    )  # fmt: skip
+    body = envelop(payload, producer="registry", province="35", occurred_at=datetime.now(UTC)).model_dump_json()
+    return body.encode(), []
+
+
+async def test_statuses_are_followed_a_batch_at_a_time_in_order_per_student_and_once_each(
+    start_app, token, isolation, wait_for
+):
+    """Issue 19: student.status.v1 is consumed in batches; each student's last status is its record (per-student
+    order kept), a redelivered status is stored once, and a malformed one is dead-lettered alone."""
+    store_commands.install()  # before the service's client is made
+    t = await start(start_app, token, MONDAY)
+    records = t.app.state.records
+    topic = isolation.topic("student.status.v1")
+    first, second = _status("stu_batch_1", 3), _status("stu_batch_2", 5)
+    await _send(isolation.servers.kafka, topic, first, second, (b"{not json", []), first, key="k")
+    await _send(isolation.servers.kafka, topic, _status("stu_batch_1", 4), _status("stu_batch_2", 6), key="k")
+
+    async def followed() -> bool:
+        one, two = await records.find("stu_batch_1"), await records.find("stu_batch_2")
+        return one is not None and two is not None and (one.grade, two.grade) == (4, 6)
+
+    await wait_for(followed)
+    assert len(await records.streams.load("student:stu_batch_1")) == 2  # the redelivered first status: stored once
+    # A class's statuses (one per student) are stored side by side: their commits go to the store grouped.
+    with store_commands.counting(f"{isolation.database}_TransferSettings") as log:
+        producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka, linger_ms=200)
+        await producer.start()
+        try:  # sent together, so they arrive in one fetch
+            sent = [await producer.send(topic, _status(f"stu_class_{i}", 1)[0], key=b"k") for i in range(30)]
+            await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+
+        async def class_followed() -> bool:
+            return all([await records.find(f"stu_class_{i}") for i in range(30)])
+
+        await wait_for(class_followed)
+    inserts = [c for c in log.commands if c.kind == "insert" and c.collection == "student_records"]
+    assert sum(c.statements for c in inserts) == 30 and len(inserts) < 30
+    letters = await published(isolation.servers.kafka, topic + ".dlq", lambda found: len(found) >= 1)
+    assert [letter["offset"] for letter in letters] == [2]

@@ -18,7 +18,7 @@ from xueji_contracts.topics import (
     TRANSFER_SLA,
     TRANSFER_STAGE,
 )
-from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_transfer.api import routers
@@ -28,7 +28,7 @@ from xueji_transfer.case_numbers import CaseNumbers
 from xueji_transfer.follow_ups import CommitFollower
 from xueji_transfer.handlers.decision import on_decision
 from xueji_transfer.handlers.interprovince import InterprovinceMessage, on_interprovince
-from xueji_transfer.handlers.student_status import on_student_status
+from xueji_transfer.handlers.student_status import decode_statuses, on_student_statuses
 from xueji_transfer.inbox_filings import InboxFilings
 from xueji_transfer.mirror import Mirror
 from xueji_transfer.records import StudentRecords
@@ -97,7 +97,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         about="Other provinces' stages for parties here, and decisions on cases owned here (R34).",
     )  # fmt: skip
     runtime.consumes(
-        STUDENT_STATUS, on_student_status, group="transfer.student_status",
+        STUDENT_STATUS, on_student_statuses, group="transfer.student_status", batch=Batch(500, decode_statuses),
         about="The registry's record of each student: eligibility facts come from it, not the form (R28).",
     )  # fmt: skip
     return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime), records)

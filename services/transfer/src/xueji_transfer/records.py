@@ -5,6 +5,8 @@ size), and the last one is the record. The commit id derives from the message id
 
 from __future__ import annotations
 
+import asyncio
+
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.envelope import Envelope, derive_id
@@ -13,6 +15,7 @@ from xueji_kit.store import Document, EventStore
 from xueji_transfer.domain.record import StudentRecord
 
 PREFIX = "student:"
+FOLLOWING_AT_ONCE = 32  # students whose statuses are stored side by side
 
 
 class StudentRecords:
@@ -28,6 +31,21 @@ class StudentRecords:
         entry["occurred_at"] = message.occurred_at.isoformat()
         commit_id = str(derive_id(message.message_id, "student_record"))
         await decide_and_save(self.streams, PREFIX + record.student_id, commit_id, lambda _: Decision([entry]))
+
+    async def follow_many(self, messages: list[Envelope[StudentRecord]]) -> None:
+        """`follow` for a batch: each student's statuses one after another (in the order published), students at once
+        (their commits are grouped into few inserts)."""
+        by_student: dict[str, list[Envelope[StudentRecord]]] = {}
+        for message in messages:
+            by_student.setdefault(message.payload.student_id, []).append(message)
+        gate = asyncio.Semaphore(FOLLOWING_AT_ONCE)
+
+        async def in_order(statuses: list[Envelope[StudentRecord]]) -> None:
+            async with gate:
+                for status in statuses:
+                    await self.follow(status)
+
+        await asyncio.gather(*(in_order(statuses) for statuses in by_student.values()))
 
     async def find(self, student_id: str) -> StudentRecord | None:
         commits = await self.streams.load(PREFIX + student_id)
