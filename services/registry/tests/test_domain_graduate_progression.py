@@ -154,3 +154,10 @@ def test_r07_r34_a_graduate_from_another_province_starts_here_in_the_next_segmen
     with pytest.raises(Refused) as same:
         handle(command.model_copy(update={"progression_grade": 5}), None, T0)
     assert same.value.rule == "R07"
+
+    # R33: rolled back to the graduating school in the other province; the record started here ends as history.
+    back = rollback(school=HUNAN_SCHOOL, operator=OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602"))
+    ended, events = handle(back, now, T0 + timedelta(days=380))
+    assert ended is not None and (ended.state, ended.school_code) == (StatusState.TRANSFERRED, JUNIOR_SCHOOL)
+    assert [e.type for e in events] == ["transferred_out"]
+    assert handle(back, ended, T0 + timedelta(days=381))[1] == []  # redelivered: nothing more

@@ -195,5 +195,29 @@ async def test_r07_r34_a_hunan_graduate_s_progression_ends_the_record_there_and_
     )  # fmt: skip
     assert arrived["status_number_masked"] == hunan_view["status_number_masked"]  # one person, one number (R01)
     assert arrived["supplementary_numbers"]["junior"][:1] == "2"  # the junior layout of Fujian (R07)
-    left = (await hunan_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "430102"))).json()
-    assert (left["state"], left["school_code"], left["segment"]) == ("transferred", HUNAN_SCHOOL, "primary")
+    hunan_county = _auth(token, "county", "430102")
+
+    async def hunan_record(state: str) -> dict | None:
+        found = (await hunan_registry.get(f"/v1/students/{student_id}", headers=hunan_county)).json()
+        return found if found.get("state") == state else None
+
+    left = await wait_for(lambda: hunan_record("transferred"))
+    assert (left["school_code"], left["segment"]) == (HUNAN_SCHOOL, "primary")
+
+    # R33: the county status office rolls the mistaken progression back; both provinces hear of it (twice each).
+    for topic in (isolation.topic(TRANSFER_CASE.name), hunan + TRANSFER_CASE.name) * 2:
+        await _case_changed(bootstrap, topic, student_id, "35", transfer_id, CaseOutcome.ROLLED_BACK, **progression)
+    restored = await wait_for(lambda: hunan_record("graduated"))
+    assert (restored["school_code"], restored["segment"], restored["grade"]) == (HUNAN_SCHOOL, "primary", 6)
+
+    async def fujian_ended() -> dict | None:
+        answer = await fujian_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "350602"))
+        return answer.json() if answer.json().get("state") == "transferred" else None
+
+    ended = await wait_for(fujian_ended)
+    assert ended["school_code"] == FUJIAN_SCHOOL  # the copy started here stays as history (R12)
+    for registry, county in ((hunan_registry, hunan_county), (fujian_registry, _auth(token, "county", "350602"))):
+        history = (await registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
+        kinds = [e["type"] for e in history if (e.get("transfer_id") or "").endswith(":rollback") or
+                 e["type"] == "progression_rolled_back"]  # fmt: skip
+        assert len(kinds) == 1, kinds  # redelivered: recorded once

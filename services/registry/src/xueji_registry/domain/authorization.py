@@ -80,8 +80,6 @@ def _target(command: Command, state: StudentStatus | None) -> str | None:
         return command.school_code
     if isinstance(command, RecordTransferIn):
         return command.receiving_school
-    if isinstance(command, RecordRollback):
-        return command.back_to_school
     return state.school_code if state is not None else None
 
 

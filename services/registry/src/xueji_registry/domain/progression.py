@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from xueji_contracts.auth import province_of
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.commands import RecordRollback, RecordTransferIn, RegisterFreshman
@@ -20,7 +21,7 @@ from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.status_apply import rollback_id
-from xueji_registry.domain.status_events import FreshmanRegistered, ProgressionRolledBack
+from xueji_registry.domain.status_events import FreshmanRegistered, ProgressionRolledBack, TransferredOut
 
 _ORDER = (Segment.PRIMARY, Segment.JUNIOR, Segment.SENIOR)
 # Who may move on: a graduate, or (to senior high) a junior student with a completion certificate (002 III.16).
@@ -65,11 +66,15 @@ def later(segment: Segment, than: Segment) -> bool:
 
 
 def roll_back(command: RecordRollback, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
-    """R33: the record returns to the graduating school as it was before the case (graduated or completed there)."""
+    """R33: the record returns to the graduating school as it was before the case (graduated or completed there);
+    a record this province started from a graduate of another province ends here, as one transferred out does."""
     if rollback_id(command.transfer_id) in state.transfers:
         return []
     origin = state.progressed_from
     if origin is None or origin.transfer_id != command.transfer_id:
+        elsewhere = province_of(command.back_to_school) != province_of(state.school_code)
+        if elsewhere and command.transfer_id in state.transfers:
+            return [_ended_here(command, state, now)]
         raise Refused("R33", f"no progression of case {command.transfer_id} is recorded on this record")
     if origin.school_code != command.back_to_school:
         raise Refused("R33", f"the rollback returns the student to {origin.school_code}", field="back_to_school")
@@ -82,6 +87,15 @@ def roll_back(command: RecordRollback, state: StudentStatus, now: datetime) -> l
             admitted_on=origin.admitted_on,
         )
     ]  # fmt: skip
+
+
+def _ended_here(command: RecordRollback, state: StudentStatus, now: datetime) -> TransferredOut:
+    """The graduating province keeps the record (R33 restores it there); the copy started here stays as history."""
+    return TransferredOut(
+        student_id=state.student_id, at=now, by=Actor.of(command.operator), reason=command.reason,
+        evidence=command.evidence, from_state=state.state, to_state=StatusState.TRANSFERRED,
+        transfer_id=rollback_id(command.transfer_id), receiving_school=command.back_to_school,
+    )  # fmt: skip
 
 
 def _freshman(

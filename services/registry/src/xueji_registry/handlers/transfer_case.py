@@ -45,18 +45,15 @@ async def on_transfer_case(
     school = case.sending_school if back else case.receiving_school
     reason = case.reason or f"transfer {case.transfer_id} {case.outcome.value}"
     commit_id = str(derive_id(message.message_id, "transfer"))
+    progression = case.kind is CaseKind.PROGRESSION
+    if back and progression:
+        await _roll_back(service, message, reason, commit_id)
+        return
     if province_of(school) != here:
         # The student leaves this province. Only a completed case: an offline acceptance there has not had
         # this side's verifications yet, and the record here stays until the system path completes (R23).
         if case.outcome is CaseOutcome.COMPLETED and province_of(case.sending_school) == here:
             await _transfer_out(service, message, reason, commit_id)
-        return
-    progression = case.kind is CaseKind.PROGRESSION
-    if back and progression:
-        rollback = RecordRollback(
-            operator=_service(school), reason=reason, transfer_id=case.transfer_id, back_to_school=school
-        )
-        await service.execute(case.student_id, commit_id, rollback, correlation_id=message.correlation_id)
         return
     # Offline acceptance and the later system completion are one move: the same transfer id (R23).
     transfer_id = f"{case.transfer_id}:rollback" if back else case.transfer_id
@@ -80,6 +77,29 @@ async def on_transfer_case(
     await service.execute(
         case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=extra if grade else None
     )
+
+
+async def _roll_back(
+    service: RegistryService, message: Envelope[TransferCaseChanged], reason: str, commit_id: str
+) -> None:
+    """R33: the record here (at the school the graduate went to, or the graduating school's when the graduate left
+    the province) goes back to the graduating school; a receiving province's copy ends."""
+    case = message.payload
+    record_school = (
+        case.receiving_school if province_of(case.receiving_school) == service.province else case.sending_school
+    )
+    if province_of(record_school) != service.province:
+        return
+    if await service.load(case.student_id) is None:
+        log.info("rollback_without_record", transfer_id=case.transfer_id)  # the file never arrived here
+        return
+    command = RecordRollback(
+        operator=_service(record_school),
+        reason=reason,
+        transfer_id=case.transfer_id,
+        back_to_school=case.sending_school,
+    )
+    await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id)
 
 
 async def _transfer_out(
