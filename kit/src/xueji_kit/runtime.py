@@ -29,6 +29,7 @@ from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
+from xueji_kit.readiness import BrokerContact
 from xueji_kit.relay import OutboxRelay
 from xueji_kit.security import TokenVerifier
 from xueji_kit.settings import ServiceSettings
@@ -90,6 +91,7 @@ class ServiceRuntime:
         self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = [self.relay.run_forever]
         self._tasks: list[asyncio.Task[None]] = []
+        self.broker_contact = BrokerContact(settings.kafka_ready_grace_seconds)
 
     async def _publish(self, topic: str, key: str, message: dict[str, Any]) -> Awaitable[Any]:
         ack: Awaitable[Any] = await self.broker.publish(
@@ -151,10 +153,13 @@ class ServiceRuntime:
         return AsyncAPI(self.broker, title=self.title, description=self.description, version="1.0.0")
 
     async def ready(self) -> dict[str, bool]:
-        """Readiness: the broker answers metadata and the store answers ping."""
+        """Readiness: the broker answered metadata within the last kafka_ready_grace_seconds (a ping that is slow
+        under load does not flap it) and the store answers ping."""
         checks = {"kafka": False, "mongodb": False}
+        answered = False
         with contextlib.suppress(Exception):
-            checks["kafka"] = bool(await self.broker.ping(timeout=2.0))
+            answered = bool(await self.broker.ping(timeout=2.0))
+        checks["kafka"] = self.broker_contact.ready(answered)
         with contextlib.suppress(Exception):
             checks["mongodb"] = bool((await self.db.command("ping")).get("ok"))
         return checks
@@ -164,6 +169,7 @@ class ServiceRuntime:
         for hook in self.startup_hooks:
             await hook()
         await self.broker.start()
+        self.broker_contact.answered()  # it answered metadata to start
         self._tasks = [asyncio.create_task(job(), name=_name_of(job)) for job in self.background]
         log.info("service_started", kafka=self.settings.kafka_bootstrap_servers)
         try:

@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     handler_retries: int = Field(default=3, ge=0, le=20)
+    kafka_ready_grace_seconds: float = Field(
+        default=10.0, ge=0, description="readiness turns false once the broker has not answered for this long"
+    )
     cors_origins: tuple[str, ...] = Field(
         default=(),
         description="origins (scheme://host:port) whose pages may call this service from a browser: the operators'"
