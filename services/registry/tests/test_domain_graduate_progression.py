@@ -23,6 +23,7 @@ from xueji_registry.domain import (
     RecordTransferOut,
     Refused,
     Segment,
+    StudentStatus,
     handle,
 )
 from xueji_registry.domain.events import FreshmanRegistered, ProgressionRolledBack
@@ -137,12 +138,18 @@ def test_r33_r34_a_progression_to_another_province_ends_the_record_here_and_a_ro
     )  # fmt: skip
 
 
-def test_r07_r34_a_graduate_from_another_province_starts_here_in_the_next_segment() -> None:
+def graduate_file() -> tuple[StudentStatus, Arrival]:
+    """A primary graduate's record in another province, and the electronic file it sends with the student."""
     graduate = primary_graduate().now
-    arrival = Arrival(
+    file = Arrival(
         student_id=graduate.student_id, identity=graduate.identity, status_number=graduate.status_number,
         segment=Segment.PRIMARY, grade=6, graduation_grade=6, admitted_on=date(2019, 9, 1),
     )  # fmt: skip
+    return graduate, file
+
+
+def test_r07_r34_a_graduate_from_another_province_starts_here_in_the_next_segment() -> None:
+    graduate, arrival = graduate_file()
     command = progression().model_copy(update={"arrival": arrival})
     now, _ = handle(command, None, T0 + timedelta(days=360))
     assert now is not None
@@ -161,3 +168,15 @@ def test_r07_r34_a_graduate_from_another_province_starts_here_in_the_next_segmen
     assert ended is not None and (ended.state, ended.school_code) == (StatusState.TRANSFERRED, JUNIOR_SCHOOL)
     assert [e.type for e in events] == ["transferred_out"]
     assert handle(back, ended, T0 + timedelta(days=381))[1] == []  # redelivered: nothing more
+
+
+def test_r23_r07_an_offline_accepted_progression_stays_in_the_next_segment_when_the_file_reconciles_it() -> None:
+    _, file = graduate_file()
+    paper = file.model_copy(update={"source": "paper_form"})
+    offline, _ = handle(progression().model_copy(update={"arrival": paper}), None, T0 + timedelta(days=360))
+    assert offline is not None and (offline.segment, offline.grade, offline.paper_arrival) == (Segment.JUNIOR, 7, CASE)
+    arrived = progression().model_copy(update={"arrival": file})
+    reconciled, [event] = handle(arrived, offline, T0 + timedelta(days=370))
+    assert reconciled is not None and event.type == "arrival_reconciled"
+    assert event.differences == ()  # the file is read as the graduate moving on, like the paper form was
+    assert (reconciled.segment, reconciled.grade, reconciled.admitted_on) == (Segment.JUNIOR, 7, date(2025, 9, 5))

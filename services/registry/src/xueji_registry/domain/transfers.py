@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from xueji_contracts.auth import province_of
 from xueji_contracts.calendar.deadlines import local_date
@@ -80,14 +80,17 @@ def transfer_in(
             raise UnknownRecord("R28", "no record here: a first arrival in the province carries the student's record")
         kind_of(arrival.status_number)
         if command.progression_grade is not None:
-            arrival = _progressed_arrival(arrival, command.progression_grade, now, rules)
+            arrival = _progressed_arrival(arrival, command.progression_grade, local_date(now, "now"), rules)
         moved = _moved(command, arrival.student_id, now, None)
         return [
             TransferredIn(**moved, transfer_id=command.transfer_id, to_school=command.receiving_school, arrival=arrival)
         ]
     if command.transfer_id in state.transfers:
         if state.paper_arrival == command.transfer_id and command.arrival and command.arrival.source == "status_file":
-            return [_reconciled(command, command.arrival, state, now)]
+            system = command.arrival
+            if command.progression_grade is not None:  # the file is the graduate's; the record here moved on (R07)
+                system = _progressed_arrival(system, command.progression_grade, state.admitted_on, rules)
+            return [_reconciled(command, system, state, now)]
         return []
     if command.progression_grade is not None and state.state is not StatusState.TRANSFERRED:
         return progression.progress(command, state, now, rules)
@@ -104,7 +107,7 @@ def transfer_in(
     ]
 
 
-def _progressed_arrival(arrival: Arrival, grade: int, now: datetime, rules: RegistryRules) -> Arrival:
+def _progressed_arrival(arrival: Arrival, grade: int, admitted_on: date, rules: RegistryRules) -> Arrival:
     """A graduate from another province starts here as the receiving school's freshman of the next segment (R07)."""
     segment = progression.segment_of(grade, rules)
     if not progression.later(segment, arrival.segment):
@@ -116,7 +119,7 @@ def _progressed_arrival(arrival: Arrival, grade: int, now: datetime, rules: Regi
             "segment": segment,
             "grade": grade,
             "graduation_grade": rules.graduation_grades[segment],
-            "admitted_on": local_date(now, "now"),
+            "admitted_on": admitted_on,
         }
     )
 
