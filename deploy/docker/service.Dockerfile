@@ -32,4 +32,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]
 # exec: uvicorn replaces the shell, so it is PID 1 and gets the SIGTERM of a stop.
-CMD ["sh", "-c", "exec uvicorn \"$SERVICE_APP\" --factory --host 0.0.0.0 --port 8080 --no-access-log --timeout-graceful-shutdown 10"]
+# Keep-alive 75 s, above the idle time of any client that reuses connections (ingress-nginx upstream keep-alive 60 s,
+# httpx 5 s): a server closing an idle connection as the client reuses it resets that request (uvicorn's 5 s default).
+CMD ["sh", "-c", "exec uvicorn \"$SERVICE_APP\" --factory --host 0.0.0.0 --port 8080 --no-access-log --timeout-graceful-shutdown 10 --timeout-keep-alive 75"]

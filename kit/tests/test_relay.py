@@ -35,6 +35,20 @@ def _outgoing(student: str, grade: int) -> Outgoing:
     )
 
 
+def _acknowledged_at_once(sent: list[dict]):
+    """A publish the broker acknowledges at once; `sent` gets each message, with its key under "key"."""
+
+    async def publish(topic, key, message):
+        sent.append({**message, "key": key})
+
+        async def acknowledged() -> None:
+            return None
+
+        return acknowledged()
+
+    return publish
+
+
 async def test_relay_publishes_in_order_once_and_only_the_leader_relays(isolation):
     client = connect(isolation.servers.mongodb)
     db = client[f"{isolation.database}_relay"]
@@ -94,15 +108,8 @@ async def test_a_follower_that_keeps_raising_parks_its_follow_up_and_the_outbox_
     for student in ("s1", "bad", "s2"):
         await store.append(commit_id=f"{student}-1", aggregate_id=student, version=1, events=[{"grade": 1}],
                            outgoing=[_outgoing(student, 1)])  # fmt: skip
-    published: list[str] = []
-
-    async def publish(topic, key, message):
-        published.append(key)
-
-        async def acknowledged() -> None:
-            return None
-
-        return acknowledged()
+    sent: list[dict] = []
+    publish = _acknowledged_at_once(sent)
 
     followed: list[str] = []
     broken = {"bad": True}
@@ -120,7 +127,7 @@ async def test_a_follower_that_keeps_raising_parks_its_follow_up_and_the_outbox_
     failed = REGISTRY.get_sample_value("xueji_relay_follow_up_failed_total", {"follower": name}) or 0.0
 
     assert await relay.run_once() == 3
-    assert sorted(published) == ["bad", "s1", "s2"]  # every event published, the failing one's included
+    assert sorted(m["key"] for m in sent) == ["bad", "s1", "s2"]  # every event published, the failing one's included
     assert await store.unpublished(100) == []  # the outbox moved on
     assert sorted(followed) == ["s1", "s2"]
     (parked,) = await relay.parked.listed()
@@ -147,7 +154,7 @@ async def test_a_follower_that_keeps_raising_parks_its_follow_up_and_the_outbox_
     assert await relay.run_once() == 0
     assert followed[-1] == "bad"
     assert await relay.parked.listed() == []
-    assert sorted(published) == ["bad", "s1", "s2", "s3"]
+    assert sorted(m["key"] for m in sent) == ["bad", "s1", "s2", "s3"]
     await client.close()
 
 
@@ -160,14 +167,7 @@ async def test_a_graceful_stop_lets_the_turn_under_way_delete_what_it_published(
     store = EventStore(db)
     await store.ensure_indexes()
     published: list[dict] = []
-
-    async def publish(topic, key, message):
-        published.append(message)
-
-        async def acknowledged() -> None:
-            return None
-
-        return acknowledged()
+    publish = _acknowledged_at_once(published)
 
     following, release = asyncio.Event(), asyncio.Event()
 

@@ -87,6 +87,10 @@ def test_runs_as_a_non_root_user_with_a_health_check(service: str) -> None:
     assert f"SERVICE_APP=xueji_{service}.app:create_app" in environment, f"{service}: the image runs another service"
     commands = " ".join(args for word, args in final if word == "CMD")
     assert re.search(r"exec uvicorn \\?\"\$SERVICE_APP\\?\" --factory", commands), commands
+    # A server that closes idle connections sooner than its clients (ingress-nginx keeps upstream ones 60 s) resets
+    # the requests sent as it closes; uvicorn's default is 5 s.
+    keep_alive = re.search(r"--timeout-keep-alive (\d+)", commands)
+    assert keep_alive and int(keep_alive.group(1)) > 60, f"{service}: keep-alive {keep_alive}"
 
 
 def test_one_template_for_every_service() -> None:

@@ -96,8 +96,10 @@ class Enrolments:
         self.requests += 1
         try:
             answer = await self.client.post("/v1/students", json=body, headers=headers, timeout=30)
-        except httpx.TimeoutException:
-            self.refused.add(i)  # no answer in time: the client retries with the same key
+        except httpx.TransportError:
+            # No answer: in time, or at all (a pooled connection the server closed as idle just as it was reused is
+            # reset, httpx.ReadError). A well-behaved client retries with the same key; the retry cannot duplicate.
+            self.refused.add(i)
             return
         if answer.status_code in (201, 202):
             self.accepted[i] = str(answer.json()["student_id"])

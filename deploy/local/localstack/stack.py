@@ -72,6 +72,8 @@ def start_service(name: str, port: int, env: dict[str, str], logs: Path) -> Serv
                 "--no-access-log",
                 "--timeout-graceful-shutdown",
                 "10",
+                "--timeout-keep-alive",  # as the image: above a reusing client's idle time (service.Dockerfile)
+                "75",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
