@@ -220,13 +220,14 @@ class EventStore:
         except PyMongoError as exc:
             if not is_duplicate_key(exc):
                 raise
-            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1, "staged": 1})
+            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1, "staged": 1, "recorded_at": 1})
             same = existing is not None and existing.get("commit_id") == commit_id
-            if staged and not (same and existing and existing.get("staged")):
-                await self.outbox.delete_one({"_id": entry})  # a leftover: its commit is another, or went without
-            # Else another writer stored this very commit at the same moment, staged like ours: the entry (its, or
-            # ours over it, the same messages) is that commit's and stays for the relay, which confirms it by the
-            # commit. Deleting it lost the commit's messages and follow-ups for good.
+            if staged and not (same and existing and _stored_meanwhile(existing, at, self.WRITER_AT_WORK)):
+                # A leftover: its commit is another, or this one stored (and most likely published) long before.
+                await self.outbox.delete_one({"_id": entry})
+            # Else another writer stored this very commit while this one was staging it: the entry (its, or ours
+            # over it, the same messages) is that commit's and stays for the relay, which confirms it by the commit.
+            # Deleting it lost the commit's messages and follow-ups for good.
             if same:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
@@ -388,6 +389,13 @@ class EventStore:
             if confirmed_in_store := [i for i in entry_ids if i not in self.stored_here]:
                 await self.confirmations.delete_many({"_id": {"$in": confirmed_in_store}})
             self.stored_here.difference_update(entry_ids)
+
+
+def _stored_meanwhile(commit: Document, staged_at: datetime, margin: timedelta) -> bool:
+    """Whether a stored commit was written with an outbox entry at about the time ours was staged (a writer racing
+    this one), rather than long before (a redelivery, whose entry the relay has most likely published already)."""
+    recorded = commit.get("recorded_at")
+    return bool(commit.get("staged")) and recorded is not None and _aware(recorded) >= staged_at - margin
 
 
 def _aware(moment: datetime) -> datetime:
