@@ -251,8 +251,8 @@ def test_unreadable_policy_files_are_clear_errors(tmp_path):
 def test_r01_r14_duplicate_check_weights_and_review_threshold_come_from_the_province_policy():
     """R14 rewritten: no refusal threshold (only the same ID refuses); weights and the review threshold in bits."""
     check = FJ.duplicate_check
-    assert (check.review_threshold_bits, check.prior_log2_odds, check.weights.guardian_same) == (-2.25, -21.0, 8.0)
-    assert 0.17 < check.review_probability < 0.18
+    assert (check.review_threshold_bits, check.prior_log2_odds, check.weights.guardian_same) == (-0.25, -21.0, 8.0)
+    assert 0.45 < check.review_probability < 0.47
     stricter = parse_policy('code: "43"\nname: Hunan\nduplicate_check: {review_threshold_bits: 1.75}\n')
     assert stricter.duplicate_check.review_threshold_bits == 1.75
     with pytest.raises(PolicyError, match=r"duplicate_check\.duplicate_threshold"):

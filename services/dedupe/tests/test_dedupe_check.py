@@ -203,7 +203,7 @@ def test_r01_r14_the_province_policy_file_sets_the_services_weights(tmp_path) ->
 
     swapped = second(birth_date=date(2014, 3, 7))
     packaged = match_policy(DedupeSettings(province="35"))
-    assert (packaged.review_threshold_bits, packaged.prior_log2_odds) == (-2.25, -21.0)
+    assert (packaged.review_threshold_bits, packaged.prior_log2_odds) == (-0.25, -21.0)
     strict = tmp_path / "xx.yaml"
     strict.write_text('code: "35"\nname: Fujian (test)\nduplicate_check: {weights: {birth_date_transposed: -2}}\n')
     assert verdict_for(swapped, policy=packaged).kind is VerdictKind.POSSIBLE_DUPLICATE

