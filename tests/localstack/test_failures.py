@@ -42,3 +42,11 @@ def test_ferretdb_data_path_that_is_a_file_is_refused(tmp_path):
     path.write_text("not a directory")
     with pytest.raises(StackError, match="not a directory"):
         ferretdb_server.start(path, free_port())
+
+
+def test_a_kafka_cluster_id_never_starts_with_a_dash_the_storage_tool_would_read_as_an_option():
+    import base64
+
+    drawn = [kafka_server._cluster_id() for _ in range(2000)]
+    assert not [c for c in drawn if c.startswith("-")]
+    assert all(len(base64.urlsafe_b64decode(c + "==")) == 16 for c in drawn)

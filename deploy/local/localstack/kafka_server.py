@@ -119,10 +119,14 @@ def start(data: Path, port: int, controller_port: int, timeout: float = 90.0) ->
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
+    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64 starts with "-", which the
+    # storage tool reads as an option ("-t -x..."), failing the format: draw again until it does not.
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _run_async(work: Coroutine[Any, Any, T]) -> T:
