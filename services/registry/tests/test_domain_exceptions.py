@@ -32,7 +32,8 @@ from xueji_registry.domain import (
     Suspend,
     SuspensionCause,
 )
-from xueji_registry.domain.events import ExceptionRecorded, Suspended
+from xueji_registry.domain.rule_exceptions import ExceptionRecorded
+from xueji_registry.domain.status_events import Suspended
 
 OTHER_COUNTY = OperatorClaims(sub="county-9", role=Role.COUNTY, code="350603")
 

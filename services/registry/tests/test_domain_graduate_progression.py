@@ -26,8 +26,7 @@ from xueji_registry.domain import (
     StudentStatus,
     handle,
 )
-from xueji_registry.domain.events import FreshmanRegistered, ProgressionRolledBack
-from xueji_registry.domain.status_events import Arrival
+from xueji_registry.domain.status_events import Arrival, FreshmanRegistered, ProgressionRolledBack
 
 PRIMARY_SCHOOL, ACTUAL_SCHOOL, HUNAN_SCHOOL = "3506020001", "3506020003", "4301020001"
 CASE = "tr-prog-1"

@@ -48,7 +48,7 @@ from xueji_registry.domain import (
     SuspensionCause,
     Term,
 )
-from xueji_registry.domain.events import Deceased, DroppedOut
+from xueji_registry.domain.status_events import Deceased, DroppedOut
 
 E = EvidenceKind
 CST = ZoneInfo("Asia/Shanghai")

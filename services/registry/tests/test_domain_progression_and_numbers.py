@@ -23,8 +23,9 @@ from xueji_registry.domain import (
     Segment,
     g_number_discrepancy,
 )
-from xueji_registry.domain.events import FreshmanRegistered, StatusNumberChanged
 from xueji_registry.domain.record_changes import ReapplyFormalNumber
+from xueji_registry.domain.record_events import StatusNumberChanged
+from xueji_registry.domain.status_events import FreshmanRegistered
 
 JUNIOR_SCHOOL = "3506020002"
 JUNIOR_CLERK = OperatorClaims(sub="clerk-2", role=Role.SCHOOL, code=JUNIOR_SCHOOL)

@@ -7,20 +7,9 @@ from typing import Any
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain import record_events as rec
 from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
 from xueji_registry.domain.events import RegistryEvent
-from xueji_registry.domain.record_events import (
-    AbsenceEnded,
-    AbsenceRecorded,
-    BasicInfoChanged,
-    CertificateReissued,
-    KeyInfoChanged,
-    RecordClosed,
-    StatusFileCompleted,
-    StatusNumberChanged,
-    StatusRecorded,
-    SupplementaryNumberAssigned,
-)
 from xueji_registry.domain.rule_exceptions import ExceptionRecorded, GrantedException, mark_used
 from xueji_registry.domain.state import ChangePhase, Closure, PendingChange, StudentStatus
 from xueji_registry.domain.status_apply import transition_changes
@@ -28,7 +17,7 @@ from xueji_registry.domain.status_events import ArrivalReconciled, TransferredIn
 
 
 def _start(event: RegistryEvent) -> StudentStatus:
-    if isinstance(event, StatusRecorded):
+    if isinstance(event, rec.StatusRecorded):
         return StudentStatus(
             student_id=event.student_id,
             version=1,
@@ -90,21 +79,21 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case ChangeApproved() | ChangeRejected() | NationalChecksRecorded():
             return {"pending": _without(state, event.change_id)}
-        case AbsenceRecorded():
+        case rec.AbsenceRecorded():
             return {"absent_since": event.since}
-        case AbsenceEnded():
+        case rec.AbsenceEnded():
             return {"absent_since": None}
-        case StatusFileCompleted():
+        case rec.StatusFileCompleted():
             return {"status_file_due": None, "status_file_completed_on": event.at.date()}
-        case StatusNumberChanged():
+        case rec.StatusNumberChanged():
             return {
                 "status_number": event.number,
                 "previous_numbers": (*state.previous_numbers, event.previous),
                 "number_cause": event.cause,
             }
-        case SupplementaryNumberAssigned():
+        case rec.SupplementaryNumberAssigned():
             return {"supplementary_numbers": {**state.supplementary_numbers, event.segment: event.number}}
-        case KeyInfoChanged():
+        case rec.KeyInfoChanged():
             names = state.previous_names + ((event.previous_name,) if event.name != event.previous_name else ())
             ids = state.previous_id_numbers
             if event.previous_id_number is not None and event.id_number != event.previous_id_number:
@@ -113,7 +102,7 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
                 update={"name": event.name, "id_number": event.id_number, "birth_date": event.birth_date}
             )
             return {"identity": identity, "previous_names": names, "previous_id_numbers": ids}
-        case BasicInfoChanged():
+        case rec.BasicInfoChanged():
             patch = event.patch.changed()
             identity_fields = {k: v for k, v in patch.items() if k in ("gender", "birth_date")}
             basic_fields = {k: v for k, v in patch.items() if k not in identity_fields}
@@ -121,7 +110,7 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
                 "identity": state.identity.model_copy(update=identity_fields),
                 "basic": state.basic.model_copy(update=basic_fields),
             }
-        case CertificateReissued():
+        case rec.CertificateReissued():
             reissued_on = local_date(event.at)
             used = (event.exception_id,) if event.exception_id else ()
             return {
@@ -147,7 +136,7 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
                 recorded_at=event.at,
             )
             return {"exceptions": (*state.exceptions, granted)}
-        case RecordClosed():
+        case rec.RecordClosed():
             return {"closure": Closure(cause=event.cause, at=event.at), "pending": ()}
         case ArrivalReconciled(arrival=system):
             numbers = state.previous_numbers

@@ -5,23 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_registry.domain.commands import (
-    AssignSupplementaryNumber,
-    Command,
-    CompleteStatusFile,
-    EndAbsence,
-    EnrollStudent,
-    IssueFormalNumber,
-    RecordAbsence,
-    RecordException,
-    RecordNationalChecks,
-    RecordRollback,
-    RecordTransferIn,
-    RecordTransferOut,
-    RegisterFreshman,
-    RequestChange,
-    ReviewChange,
-)
+from xueji_registry.domain import commands as c
 from xueji_registry.domain.rule_exceptions import AUTHORITY
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.transitions import TRANSITIONS, verifier_of
@@ -38,52 +22,52 @@ _BATCH = frozenset({Role.COUNTY, Role.CITY, Role.PROVINCE})
 _TRANSFER = frozenset({Role.SCHOOL, Role.COUNTY})
 
 
-def _who(command: Command, state: StudentStatus | None) -> tuple[frozenset[Role], str]:
+def _who(command: c.Command, state: StudentStatus | None) -> tuple[frozenset[Role], str]:
     """The roles that may give `command`, and what that command is, in words."""
     match command:
-        case EnrollStudent():
+        case c.EnrollStudent():
             return frozenset({Role.SCHOOL}), "enrollment"
-        case RegisterFreshman():
+        case c.RegisterFreshman():
             return frozenset({Role.SCHOOL}), "a freshman registration (R07)"
-        case AssignSupplementaryNumber():
+        case c.AssignSupplementaryNumber():
             return frozenset({Role.SCHOOL}), "a supplementary number"
-        case CompleteStatusFile():
+        case c.CompleteStatusFile():
             return frozenset({Role.SCHOOL}), "the status file"
-        case RecordAbsence() | EndAbsence():
+        case c.RecordAbsence() | c.EndAbsence():
             return frozenset({Role.SCHOOL}), "an absence (R45)"
-        case RequestChange(details=details):
+        case c.RequestChange(details=details):
             rule = TRANSITIONS[details.kind]
             return frozenset({rule.initiator}), f"a request to {rule.action}"
-        case ReviewChange(change_id=change_id):
+        case c.ReviewChange(change_id=change_id):
             pending = state.pending_change(change_id) if state else None
             if pending is None or state is None:
                 return frozenset({Role.COUNTY}), "a review"
             verifier = verifier_of(pending.kind, state.segment) or Role.COUNTY
             return frozenset({verifier}), f"the decision on '{TRANSITIONS[pending.kind].action}'"
-        case RecordNationalChecks():
+        case c.RecordNationalChecks():
             return frozenset({Role.COUNTY}), "the national check results"
-        case IssueFormalNumber():
+        case c.IssueFormalNumber():
             return _BATCH, "the G number batch"
-        case RecordException(rule=rule):
+        case c.RecordException(rule=rule):
             # RULES "Exceptions": the named authority only; a school can never grant one.
             authority = AUTHORITY.get(rule, Role.COUNTY)
             return frozenset({authority}), f"an exception to {rule} (recorded by the bureau, never by a school)"
-        case RecordTransferIn() | RecordTransferOut():
+        case c.RecordTransferIn() | c.RecordTransferOut():
             return _TRANSFER, "a transfer outcome"
-        case RecordRollback():
+        case c.RecordRollback():
             return frozenset({Role.COUNTY}), "a rollback of a mistaken progression (R33)"
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
-def _target(command: Command, state: StudentStatus | None) -> str | None:
-    if isinstance(command, EnrollStudent | RegisterFreshman):
+def _target(command: c.Command, state: StudentStatus | None) -> str | None:
+    if isinstance(command, c.EnrollStudent | c.RegisterFreshman):
         return command.school_code
-    if isinstance(command, RecordTransferIn):
+    if isinstance(command, c.RecordTransferIn):
         return command.receiving_school
     return state.school_code if state is not None else None
 
 
-def authorize(claims: OperatorClaims, command: Command, state: StudentStatus | None) -> Authorization:
+def authorize(claims: OperatorClaims, command: c.Command, state: StudentStatus | None) -> Authorization:
     """Allowed, or the reason (naming R50) why this operator may not give this command on this record."""
     roles, what = _who(command, state)
     if claims.role not in roles:

@@ -1,6 +1,7 @@
 """Every event of a status record as one tagged union, and its (de)serialization for the event store.
 
-Import event classes from here: `from xueji_registry.domain.events import Suspended`.
+The event classes live in `status_events` (transitions), `record_events` (the record's own facts),
+`change_events` (requests and reviews) and `rule_exceptions`; import them from there.
 """
 
 from __future__ import annotations
@@ -9,115 +10,48 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
+from xueji_registry.domain import record_events as rec
+from xueji_registry.domain import status_events as se
 from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
-from xueji_registry.domain.record_events import (
-    AbsenceEnded,
-    AbsenceRecorded,
-    BasicInfoChanged,
-    CertificateReissued,
-    KeyInfoChanged,
-    RecordClosed,
-    StatusFileCompleted,
-    StatusNumberChanged,
-    StatusRecorded,
-    SupplementaryNumberAssigned,
-)
 from xueji_registry.domain.rule_exceptions import ExceptionRecorded
-from xueji_registry.domain.status_events import (
-    Arrival,
-    ArrivalReconciled,
-    Completed,
-    CreationConfirmed,
-    Deceased,
-    DroppedOut,
-    FreshmanRegistered,
-    Graduated,
-    Left,
-    ProgressionRolledBack,
-    Resumed,
-    ResumedAfterDropout,
-    ReturnedFromAbroad,
-    Suspended,
-    SuspensionExtended,
-    TransferredIn,
-    TransferredOut,
-    WentAbroad,
-)
 
 RegistryEvent = Annotated[
-    StatusRecorded
-    | StatusFileCompleted
-    | AbsenceRecorded
-    | AbsenceEnded
-    | StatusNumberChanged
-    | SupplementaryNumberAssigned
-    | KeyInfoChanged
-    | BasicInfoChanged
-    | CertificateReissued
-    | RecordClosed
+    rec.StatusRecorded
+    | rec.StatusFileCompleted
+    | rec.AbsenceRecorded
+    | rec.AbsenceEnded
+    | rec.StatusNumberChanged
+    | rec.SupplementaryNumberAssigned
+    | rec.KeyInfoChanged
+    | rec.BasicInfoChanged
+    | rec.CertificateReissued
+    | rec.RecordClosed
     | ChangeRequested
     | ChangeApproved
     | ChangeRejected
     | NationalChecksRecorded
-    | CreationConfirmed
-    | Suspended
-    | SuspensionExtended
-    | Resumed
-    | WentAbroad
-    | ReturnedFromAbroad
-    | DroppedOut
-    | ResumedAfterDropout
-    | Deceased
-    | Graduated
-    | Completed
-    | Left
-    | TransferredOut
-    | TransferredIn
-    | FreshmanRegistered
-    | ProgressionRolledBack
-    | ArrivalReconciled
+    | se.CreationConfirmed
+    | se.Suspended
+    | se.SuspensionExtended
+    | se.Resumed
+    | se.WentAbroad
+    | se.ReturnedFromAbroad
+    | se.DroppedOut
+    | se.ResumedAfterDropout
+    | se.Deceased
+    | se.Graduated
+    | se.Completed
+    | se.Left
+    | se.TransferredOut
+    | se.TransferredIn
+    | se.FreshmanRegistered
+    | se.ProgressionRolledBack
+    | se.ArrivalReconciled
     | ExceptionRecorded,
     Field(discriminator="type"),
 ]
 
-__all__ = [
-    "AbsenceEnded",
-    "AbsenceRecorded",
-    "Arrival",
-    "ArrivalReconciled",
-    "BasicInfoChanged",
-    "CertificateReissued",
-    "ChangeApproved",
-    "ChangeRejected",
-    "ChangeRequested",
-    "Completed",
-    "CreationConfirmed",
-    "Deceased",
-    "DroppedOut",
-    "ExceptionRecorded",
-    "FreshmanRegistered",
-    "Graduated",
-    "KeyInfoChanged",
-    "Left",
-    "NationalChecksRecorded",
-    "ProgressionRolledBack",
-    "RecordClosed",
-    "RegistryEvent",
-    "Resumed",
-    "ResumedAfterDropout",
-    "ReturnedFromAbroad",
-    "StatusFileCompleted",
-    "StatusNumberChanged",
-    "StatusRecorded",
-    "SupplementaryNumberAssigned",
-    "Suspended",
-    "SuspensionExtended",
-    "TransferredIn",
-    "TransferredOut",
-    "WentAbroad",
-    "from_documents",
-    "to_documents",
-]
+__all__ = ["RegistryEvent", "from_documents", "to_documents"]
 
 _EVENTS: TypeAdapter[list[RegistryEvent]] = TypeAdapter(list[RegistryEvent])
 

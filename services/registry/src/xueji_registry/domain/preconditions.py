@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
 from xueji_registry.domain import exception_needs, periods
+from xueji_registry.domain import status_changes as sc
 from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
 from xueji_registry.domain.errors import IllegalTransition, Refused
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef, missing_evidence
@@ -23,18 +24,6 @@ from xueji_registry.domain.record_changes import (
 )
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import CertificateKind, StudentStatus
-from xueji_registry.domain.status_changes import (
-    AbsenceDropout,
-    Complete,
-    Death,
-    DropOut,
-    ExtendSuspension,
-    Graduate,
-    Leave,
-    Resume,
-    ResumeAfterDropout,
-    Suspend,
-)
 from xueji_registry.domain.supplementary import certificate_number
 from xueji_registry.domain.transitions import TRANSITIONS
 
@@ -54,7 +43,7 @@ def check(
     _specific(details, state, local_date(at), evidence, rules)
     if (need := exception_needs.unmet(details, state, rules)) is not None:
         raise Refused(need.rule, need.refusal(), field=need.field)
-    if isinstance(details, Graduate):
+    if isinstance(details, sc.Graduate):
         graduation_certificate(details, state, rules)  # a sequence out of range is refused before anything
 
 
@@ -68,12 +57,12 @@ def _specific(
 ) -> None:
     suspension = state.suspension
     match details:
-        case Suspend(cause=cause):
+        case sc.Suspend(cause=cause):
             if cause is SuspensionCause.ILLNESS:
                 _needs("R40", evidence, EvidenceKind.MEDICAL_CERTIFICATE, "illness: county-level or higher")
             else:
                 _needs("R40", evidence, EvidenceKind.SUPPORTING_DOCUMENT, "the cause's supporting materials")
-        case ExtendSuspension(months=months) if suspension is not None:
+        case sc.ExtendSuspension(months=months) if suspension is not None:
             # Absolute (002 III.8): no authority may except these, so no exception is looked for.
             if suspension.extensions >= rules.max_extensions:
                 raise Refused(
@@ -87,16 +76,18 @@ def _specific(
                     f"an extension lasts at most {rules.extension_months} months; this limit is absolute: no exception",
                     field="months",
                 )
-        case Resume(grade=grade, term=term) if suspension is not None:
+        case sc.Resume(grade=grade, term=term) if suspension is not None:
             cohort = periods.cohort_grade(suspension.grade, suspension.term, term, state.graduation_grade)
             if grade not in (suspension.grade, cohort):
                 raise Refused("R41", f"return to grade {suspension.grade} or {cohort}, not {grade}", field="grade")
             if suspension.cause is SuspensionCause.ILLNESS:
                 _needs("R41", evidence, EvidenceKind.RECOVERY_CERTIFICATE, "suspended for illness")
-        case DropOut(cause=DropoutCause.INCURABLE_ILLNESS):
+        case sc.DropOut(cause=DropoutCause.INCURABLE_ILLNESS):
             if suspension is None or periods.months_after(suspension.since, periods.ILLNESS_DROPOUT_MONTHS) > today:
                 raise Refused("R43", "dropout for illness follows two years of suspension", field="cause")
-        case AbsenceDropout(absent_since=since, contact_attempts=attempts, migrant_household_county=household_county):
+        case sc.AbsenceDropout(
+            absent_since=since, contact_attempts=attempts, migrant_household_county=household_county
+        ):
             if today - since < timedelta(days=periods.ABSENCE_DAYS):
                 raise Refused("R45", f"absent since {since}: not yet 2 weeks", field="absent_since")
             if attempts < periods.CONTACT_ATTEMPTS:
@@ -107,16 +98,16 @@ def _specific(
                     "the file hand-over to the household-register county is for compulsory education only",
                     field="migrant_household_county",
                 )
-        case ResumeAfterDropout() if state.dropout is not None and not state.dropout.status_retained:
+        case sc.ResumeAfterDropout() if state.dropout is not None and not state.dropout.status_retained:
             if today > periods.months_after(state.dropout.on, periods.DROPOUT_RETURN_MONTHS):
                 raise Refused("R43", f"dropped out on {state.dropout.on}: resumption only within 1 year")
-        case Death(date_of_death=died) if died > today:
+        case sc.Death(date_of_death=died) if died > today:
             raise Refused("R44", "the date of death is in the future", field="date_of_death")
-        case Graduate() | Complete() if state.grade != state.graduation_grade:
+        case sc.Graduate() | sc.Complete() if state.grade != state.graduation_grade:
             raise Refused("R46", f"grade {state.grade} is not the graduation grade {state.graduation_grade}")
-        case Graduate() if state.segment is not Segment.PRIMARY:
+        case sc.Graduate() if state.segment is not Segment.PRIMARY:
             _needs("R46", evidence, EvidenceKind.GRADUATION_ROSTER, "approved by the county bureau")
-        case Leave(study_to=until) if until > today:
+        case sc.Leave(study_to=until) if until > today:
             raise Refused("R46", "the study period ends in the future", field="study_to")
         case ReissueCertificate(certificate_number=number):
             certificate = state.certificate(number)
@@ -148,7 +139,7 @@ def _basic_info(state: StudentStatus, changed: dict[str, object]) -> None:
         raise Refused("R11", "the birth date must match the ID number (change that by R10)", field="birth_date")
 
 
-def graduation_certificate(details: Graduate, state: StudentStatus, rules: RegistryRules) -> str | None:
+def graduation_certificate(details: sc.Graduate, state: StudentStatus, rules: RegistryRules) -> str | None:
     """R08: the certificate's number in the province's layout; None where the province's policy sets no layout
     (the certificate is issued without a number of this system's making)."""
     if rules.layout is None:

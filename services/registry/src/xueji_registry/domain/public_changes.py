@@ -13,70 +13,46 @@ from datetime import date, datetime
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusChangeKind as K
 from xueji_contracts.messages.status import StatusState
+from xueji_registry.domain import record_events as rec
+from xueji_registry.domain import status_events as se
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.events import RegistryEvent
-from xueji_registry.domain.record_events import (
-    ClosureCause,
-    KeyInfoChanged,
-    RecordClosed,
-    StatusNumberChanged,
-    StatusRecorded,
-)
 from xueji_registry.domain.state import StudentStatus
-from xueji_registry.domain.status_events import (
-    ArrivalReconciled,
-    Completed,
-    CreationConfirmed,
-    Deceased,
-    DroppedOut,
-    FreshmanRegistered,
-    Graduated,
-    Left,
-    ProgressionRolledBack,
-    Resumed,
-    ResumedAfterDropout,
-    ReturnedFromAbroad,
-    Suspended,
-    SuspensionExtended,
-    TransferredIn,
-    TransferredOut,
-    WentAbroad,
-)
 
 # Status-file, absence, supplementary-number, basic-information, certificate and request events are not public.
 _KINDS: dict[type, K] = {
-    CreationConfirmed: K.ENROLLED,
-    TransferredIn: K.TRANSFERRED_IN,
-    FreshmanRegistered: K.ENROLLED,  # R07: enrolled again, at the school of the later segment
-    TransferredOut: K.TRANSFERRED_OUT,
-    ProgressionRolledBack: K.TRANSFERRED_IN,  # R33: back at the graduating school (before: the school it went to)
-    Suspended: K.SUSPENDED,
-    SuspensionExtended: K.SUSPENSION_EXTENDED,
-    Resumed: K.RESUMED,
-    ResumedAfterDropout: K.RESUMED,
-    WentAbroad: K.ABROAD,
-    ReturnedFromAbroad: K.RETURNED_FROM_ABROAD,
-    DroppedOut: K.DROPPED_OUT,
-    Graduated: K.GRADUATED,
-    Completed: K.COMPLETED,
-    Left: K.LEFT,
-    Deceased: K.DECEASED,
-    KeyInfoChanged: K.KEY_INFORMATION_CORRECTED,
-    StatusNumberChanged: K.NUMBER_CHANGED,
-    ArrivalReconciled: K.ARRIVAL_RECONCILED,
+    se.CreationConfirmed: K.ENROLLED,
+    se.TransferredIn: K.TRANSFERRED_IN,
+    se.FreshmanRegistered: K.ENROLLED,  # R07: enrolled again, at the school of the later segment
+    se.TransferredOut: K.TRANSFERRED_OUT,
+    se.ProgressionRolledBack: K.TRANSFERRED_IN,  # R33: back at the graduating school (before: the school it went to)
+    se.Suspended: K.SUSPENDED,
+    se.SuspensionExtended: K.SUSPENSION_EXTENDED,
+    se.Resumed: K.RESUMED,
+    se.ResumedAfterDropout: K.RESUMED,
+    se.WentAbroad: K.ABROAD,
+    se.ReturnedFromAbroad: K.RETURNED_FROM_ABROAD,
+    se.DroppedOut: K.DROPPED_OUT,
+    se.Graduated: K.GRADUATED,
+    se.Completed: K.COMPLETED,
+    se.Left: K.LEFT,
+    se.Deceased: K.DECEASED,
+    rec.KeyInfoChanged: K.KEY_INFORMATION_CORRECTED,
+    rec.StatusNumberChanged: K.NUMBER_CHANGED,
+    se.ArrivalReconciled: K.ARRIVAL_RECONCILED,
 }
 
 
 def change_kind(event: RegistryEvent) -> K | None:
     """The public kind of an event, or None when subscribers do not hear of it."""
     match event:
-        case StatusRecorded(state=StatusState.PENDING_REVIEW):
+        case rec.StatusRecorded(state=StatusState.PENDING_REVIEW):
             return K.RECORDED_FOR_REVIEW
-        case StatusRecorded():
+        case rec.StatusRecorded():
             return K.ENROLLED
-        case RecordClosed(cause=ClosureCause.DELETED_WITH_MINISTRY_APPROVAL):
+        case rec.RecordClosed(cause=rec.ClosureCause.DELETED_WITH_MINISTRY_APPROVAL):
             return K.DELETED
-        case RecordClosed():
+        case rec.RecordClosed():
             return K.REFUSED_AS_DUPLICATE
     return _KINDS.get(type(event))
 
@@ -100,15 +76,15 @@ class PublicChange:
 def effective_on(event: RegistryEvent, after: StudentStatus) -> date:
     """The day a change took effect: the dates the measures give it, else the day it was recorded (Asia/Shanghai)."""
     match event:
-        case StatusRecorded() | CreationConfirmed() | FreshmanRegistered():
+        case rec.StatusRecorded() | se.CreationConfirmed() | se.FreshmanRegistered():
             return after.admitted_on
-        case Suspended():
+        case se.Suspended():
             return event.since
-        case DroppedOut():
+        case se.DroppedOut():
             return event.on
-        case Deceased():
+        case se.Deceased():
             return event.date_of_death
-        case Left():
+        case se.Left():
             return event.study_to
     return local_date(event.at)
 

@@ -6,22 +6,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from xueji_registry.domain import status_changes as sc
 from xueji_registry.domain.change_kinds import ChangeKind, Details
 from xueji_registry.domain.person import BasicInfoPatch, checked_id_number
-from xueji_registry.domain.status_changes import (
-    AbsenceDropout,
-    Complete,
-    Death,
-    DropOut,
-    ExtendSuspension,
-    GoAbroad,
-    Graduate,
-    Leave,
-    Resume,
-    ResumeAfterDropout,
-    ReturnFromAbroad,
-    Suspend,
-)
 
 
 class ConfirmCreation(Details):
@@ -91,18 +78,18 @@ class DeleteRecord(Details):
 
 ChangeDetails = Annotated[
     ConfirmCreation
-    | Suspend
-    | ExtendSuspension
-    | Resume
-    | GoAbroad
-    | ReturnFromAbroad
-    | DropOut
-    | AbsenceDropout
-    | ResumeAfterDropout
-    | Death
-    | Graduate
-    | Complete
-    | Leave
+    | sc.Suspend
+    | sc.ExtendSuspension
+    | sc.Resume
+    | sc.GoAbroad
+    | sc.ReturnFromAbroad
+    | sc.DropOut
+    | sc.AbsenceDropout
+    | sc.ResumeAfterDropout
+    | sc.Death
+    | sc.Graduate
+    | sc.Complete
+    | sc.Leave
     | ReissueCertificate
     | ChangeBasicInfo
     | ChangeKeyInfo
