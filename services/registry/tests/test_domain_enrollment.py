@@ -3,118 +3,73 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from province_rules import decide, handle
+from province_rules import decide
 from pydantic import ValidationError
+from record_fixtures import COUNTY_CLERK, PROVINCE_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, resident_id
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.identity import check_character
 from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain import (
-    ChangeRequested,
-    ChangeToFormalNumber,
-    CheckOutcome,
-    DuplicateCheck,
-    DuplicateOutcome,
-    DuplicateStatus,
-    EnrollStudent,
-    EvidenceKind,
-    EvidenceRef,
-    IllegalTransition,
-    IssueFormalNumber,
-    OutsideJurisdiction,
-    RecordClosed,
-    RecordNationalChecks,
-    Refused,
-    RegistryEvent,
-    RequestChange,
-    ReviewChange,
-    Segment,
-    StudentIdentity,
-    StudentStatus,
-    temporary_number,
-)
+from xueji_registry import domain as d
 from xueji_registry.domain.record_changes import ConfirmCreation
 
-CST = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
-SCHOOL = "3506020001"
-SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
-COUNTY_CLERK = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
-PROVINCE_CLERK = OperatorClaims(sub="province-1", role=Role.PROVINCE, code="350000")
 
-
-def resident_id(born: str = "20150315", sequence: str = "123") -> str:
-    first17 = "350602" + born + sequence
-    return first17 + check_character(first17)
-
-
-def evidence(kind: EvidenceKind) -> EvidenceRef:
-    return EvidenceRef(
+def evidence(kind: d.EvidenceKind) -> d.EvidenceRef:
+    return d.EvidenceRef(
         kind=kind, uri=f"s3://evidence/{kind.value}.pdf", sha256=hashlib.sha256(kind.encode()).hexdigest()
     )
 
 
-def identity(id_number: str | None = None, **fields: Any) -> StudentIdentity:
+def identity(id_number: str | None = None, **fields: Any) -> d.StudentIdentity:
     values: dict[str, Any] = {
         "name": "林小雨",
         "id_number": id_number,
         "gender": "female",
         "birth_date": date(2015, 3, 15),
     }
-    return StudentIdentity.model_validate(values | fields)
+    return d.StudentIdentity.model_validate(values | fields)
 
 
-def enrollment(**fields: Any) -> EnrollStudent:
+def enrollment(**fields: Any) -> d.EnrollStudent:
     values: dict[str, Any] = {
         "operator": SCHOOL_CLERK,
         "reason": "新生入学",
         "student_id": "stu-1",
         "school_code": SCHOOL,
-        "segment": Segment.PRIMARY,
+        "segment": d.Segment.PRIMARY,
         "grade": 1,
         "identity": identity(resident_id()),
         "admitted_on": date(2024, 9, 1),
         "number_counter": 1,
-        "duplicate_check": DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
+        "duplicate_check": d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
     }
-    return EnrollStudent.model_validate(values | fields)
+    return d.EnrollStudent.model_validate(values | fields)
 
 
-class Record:
-    """A student's stream: commands decided at T0 + `days`, events kept in order."""
+class Record(Stream):
+    """A student's stream, called with each command (`record(command, days=...)`)."""
 
-    def __init__(self, command: EnrollStudent | None = None) -> None:
-        self.state: StudentStatus | None = None
-        self.events: list[RegistryEvent] = []
+    def __init__(self, command: d.EnrollStudent | None = None) -> None:
+        super().__init__()
         self(command or enrollment())
 
-    def __call__(self, command: Any, *, days: int = 0) -> list[RegistryEvent]:
-        self.state, events = handle(command, self.state, T0 + timedelta(days=days))
-        self.events += events
-        return events
-
-    @property
-    def now(self) -> StudentStatus:
-        assert self.state is not None
-        return self.state
+    __call__ = Stream.do
 
 
 def test_r03_enrollment_with_an_id_number_records_an_l_number() -> None:
     record = Record()
     assert record.now.state is StatusState.ENROLLED
-    assert record.now.status_number == temporary_number("350602", 1)
+    assert record.now.status_number == d.temporary_number("350602", 1)
     assert record.now.version == 1
 
 
 def test_r03_enrollment_without_an_obtainable_id_records_a_j_number() -> None:
     record = Record(enrollment(identity=identity(None), number_counter=5))
     assert record.now.status_number.startswith("J350602")
-    assert record.now.status_number[1:] == temporary_number("350602", 5)[1:]
+    assert record.now.status_number[1:] == d.temporary_number("350602", 5)[1:]
 
 
 def test_r02_status_file_is_due_one_month_after_admission() -> None:
@@ -123,8 +78,8 @@ def test_r02_status_file_is_due_one_month_after_admission() -> None:
 
 
 def test_r01_exact_duplicate_is_refused_with_the_existing_record() -> None:
-    duplicate = DuplicateCheck(outcome=DuplicateOutcome.DUPLICATE, existing_student_id="stu-0")
-    with pytest.raises(DuplicateStatus) as refused:
+    duplicate = d.DuplicateCheck(outcome=d.DuplicateOutcome.DUPLICATE, existing_student_id="stu-0")
+    with pytest.raises(d.DuplicateStatus) as refused:
         decide(enrollment(duplicate_check=duplicate), None, T0)
     assert refused.value.existing == "stu-0"
     assert refused.value.rule == "R01"
@@ -132,36 +87,36 @@ def test_r01_exact_duplicate_is_refused_with_the_existing_record() -> None:
 
 def test_r01_a_second_status_for_the_same_record_is_refused() -> None:
     record = Record()
-    with pytest.raises(DuplicateStatus) as refused:
+    with pytest.raises(d.DuplicateStatus) as refused:
         decide(enrollment(), record.now, T0)
     assert refused.value.existing == "stu-1"
     assert "G350602" not in str(refused.value) and resident_id() not in str(refused.value)
 
 
 def test_r14_possible_duplicate_waits_for_the_county_and_is_then_confirmed() -> None:
-    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
     record = Record(enrollment(duplicate_check=possible))
     assert record.now.state is StatusState.PENDING_REVIEW
     request = record.events[-1]
-    assert isinstance(request, ChangeRequested)
+    assert isinstance(request, d.ChangeRequested)
     assert request.verifier is Role.COUNTY
-    record(ReviewChange(operator=COUNTY_CLERK, reason="不同一人", change_id=request.change_id, approve=True))
+    record(d.ReviewChange(operator=COUNTY_CLERK, reason="不同一人", change_id=request.change_id, approve=True))
     assert record.now.state is StatusState.ENROLLED
     assert record.now.pending == ()
 
 
 def test_r14_possible_duplicate_confirmed_as_duplicate_closes_the_record() -> None:
-    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
     record = Record(enrollment(duplicate_check=possible))
-    record(ReviewChange(operator=COUNTY_CLERK, reason="same person as stu-0", change_id="chg-2", approve=False))
+    record(d.ReviewChange(operator=COUNTY_CLERK, reason="same person as stu-0", change_id="chg-2", approve=False))
     assert record.now.closure is not None
-    with pytest.raises(RecordClosed):
+    with pytest.raises(d.RecordClosed):
         decide(
-            IssueFormalNumber(
+            d.IssueFormalNumber(
                 operator=COUNTY_CLERK,
                 reason="batch",
-                duplicate_check=CheckOutcome.PASSED,
-                identity_comparison=CheckOutcome.PASSED,
+                duplicate_check=d.CheckOutcome.PASSED,
+                identity_comparison=d.CheckOutcome.PASSED,
             ),
             record.now,
             T0,
@@ -177,15 +132,15 @@ def test_r06_invalid_id_number_names_the_field_and_nothing_is_built() -> None:
 
 
 def test_r06_birth_date_must_match_the_id_number() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         decide(enrollment(identity=identity(resident_id(), birth_date=date(2015, 3, 16))), None, T0)
     assert refused.value.field == "identity.birth_date"
 
 
 def issue(
-    duplicate: CheckOutcome, comparison: CheckOutcome, operator: OperatorClaims = PROVINCE_CLERK
-) -> IssueFormalNumber:
-    return IssueFormalNumber(
+    duplicate: d.CheckOutcome, comparison: d.CheckOutcome, operator: OperatorClaims = PROVINCE_CLERK
+) -> d.IssueFormalNumber:
+    return d.IssueFormalNumber(
         operator=operator, reason="2025 春季 G 号批次", duplicate_check=duplicate, identity_comparison=comparison
     )
 
@@ -193,7 +148,7 @@ def issue(
 def test_r03_g_number_is_issued_after_both_national_checks_and_keeps_the_l_number() -> None:
     record = Record()
     temporary = record.now.status_number
-    record(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), days=150)
+    record(issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED), days=150)
     assert record.now.status_number == "G" + resident_id()
     assert record.now.previous_numbers == (temporary,)
 
@@ -201,39 +156,41 @@ def test_r03_g_number_is_issued_after_both_national_checks_and_keeps_the_l_numbe
 @pytest.mark.parametrize(
     ("duplicate", "comparison", "named"),
     [
-        (CheckOutcome.FAILED, CheckOutcome.PASSED, "national duplicate check"),
-        (CheckOutcome.PASSED, CheckOutcome.FAILED, "population-register comparison"),
-        (CheckOutcome.NOT_RUN, CheckOutcome.PASSED, "national duplicate check"),
-        (CheckOutcome.PASSED, CheckOutcome.NOT_RUN, "population-register comparison"),
+        (d.CheckOutcome.FAILED, d.CheckOutcome.PASSED, "national duplicate check"),
+        (d.CheckOutcome.PASSED, d.CheckOutcome.FAILED, "population-register comparison"),
+        (d.CheckOutcome.NOT_RUN, d.CheckOutcome.PASSED, "national duplicate check"),
+        (d.CheckOutcome.PASSED, d.CheckOutcome.NOT_RUN, "population-register comparison"),
     ],
 )
 def test_r03_g_number_is_refused_unless_both_checks_passed(
-    duplicate: CheckOutcome, comparison: CheckOutcome, named: str
+    duplicate: d.CheckOutcome, comparison: d.CheckOutcome, named: str
 ) -> None:
     record = Record()
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         decide(issue(duplicate, comparison), record.now, T0)
     assert named in refused.value.reason
 
 
 def test_r03_a_school_cannot_mint_a_g_number() -> None:
-    with pytest.raises(OutsideJurisdiction):
-        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED, SCHOOL_CLERK), Record().now, T0)
+    with pytest.raises(d.OutsideJurisdiction):
+        decide(issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED, SCHOOL_CLERK), Record().now, T0)
 
 
 def test_r03_g_number_waits_for_a_possible_duplicate_to_be_cleared() -> None:
-    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
-    with pytest.raises(IllegalTransition) as illegal:
-        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), Record(enrollment(duplicate_check=possible)).now, T0)
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    with pytest.raises(d.IllegalTransition) as illegal:
+        decide(
+            issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED), Record(enrollment(duplicate_check=possible)).now, T0
+        )
     assert "pending_review" in str(illegal.value)
 
 
-def formal_number_change(id_number: str) -> RequestChange:
-    return RequestChange(
+def formal_number_change(id_number: str) -> d.RequestChange:
+    return d.RequestChange(
         operator=SCHOOL_CLERK,
         reason="已办理户口，申请正式学籍号",
-        evidence=(evidence(EvidenceKind.HOUSEHOLD_REGISTER),),
-        details=ChangeToFormalNumber(id_number=id_number),
+        evidence=(evidence(d.EvidenceKind.HOUSEHOLD_REGISTER),),
+        details=d.ChangeToFormalNumber(id_number=id_number),
     )
 
 
@@ -241,15 +198,15 @@ def test_r04_j_student_with_a_new_id_number_gets_g_and_keeps_the_j_number() -> N
     record = Record(enrollment(identity=identity(None)))
     j_number = record.now.status_number
     record(formal_number_change(resident_id()), days=1)
-    record(ReviewChange(operator=COUNTY_CLERK, reason="户口簿核对无误", change_id="chg-2", approve=True), days=2)
+    record(d.ReviewChange(operator=COUNTY_CLERK, reason="户口簿核对无误", change_id="chg-2", approve=True), days=2)
     assert record.now.status_number == j_number  # not yet: the national checks come first
     record(
-        RecordNationalChecks(
+        d.RecordNationalChecks(
             operator=COUNTY_CLERK,
             reason="全国查重与身份比对结果",
             change_id="chg-2",
-            duplicate_check=CheckOutcome.PASSED,
-            identity_comparison=CheckOutcome.PASSED,
+            duplicate_check=d.CheckOutcome.PASSED,
+            identity_comparison=d.CheckOutcome.PASSED,
         ),
         days=5,
     )
@@ -260,26 +217,26 @@ def test_r04_j_student_with_a_new_id_number_gets_g_and_keeps_the_j_number() -> N
 
 
 def test_r04_an_l_student_does_not_change_number_by_application() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         decide(formal_number_change(resident_id()), Record().now, T0)
     assert refused.value.rule == "R04"
 
 
 def test_r03_the_g_batch_skips_g_and_j_numbers() -> None:
     record = Record()
-    record(issue(CheckOutcome.PASSED, CheckOutcome.PASSED))
-    with pytest.raises(Refused, match="already has a G number"):
-        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), record.now, T0)
-    with pytest.raises(Refused) as refused:
-        decide(issue(CheckOutcome.PASSED, CheckOutcome.PASSED), Record(enrollment(identity=identity(None))).now, T0)
+    record(issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED))
+    with pytest.raises(d.Refused, match="already has a G number"):
+        decide(issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED), record.now, T0)
+    with pytest.raises(d.Refused) as refused:
+        decide(issue(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED), Record(enrollment(identity=identity(None))).now, T0)
     assert refused.value.rule == "R04"
 
 
 def test_r14_a_school_cannot_confirm_its_own_possible_duplicate() -> None:
-    possible = DuplicateCheck(outcome=DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
     state = Record(enrollment(duplicate_check=possible)).now
-    with pytest.raises(Refused):
-        decide(RequestChange(operator=SCHOOL_CLERK, reason="确认", details=ConfirmCreation()), state, T0)
+    with pytest.raises(d.Refused):
+        decide(d.RequestChange(operator=SCHOOL_CLERK, reason="确认", details=ConfirmCreation()), state, T0)
 
 
 def test_r12_time_is_an_explicit_timezone_aware_argument() -> None:

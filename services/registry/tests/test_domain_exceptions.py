@@ -22,24 +22,15 @@ from test_domain_lifecycle import (
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain import (
-    ExtendSuspension,
-    OutsideJurisdiction,
-    RecordException,
-    Refused,
-    ReissueCertificate,
-    Segment,
-    Suspend,
-    SuspensionCause,
-)
+from xueji_registry import domain as d
 from xueji_registry.domain.rule_exceptions import ExceptionRecorded
 from xueji_registry.domain.status_events import Suspended
 
 OTHER_COUNTY = OperatorClaims(sub="county-9", role=Role.COUNTY, code="350603")
 
 
-def exception(rule: str, clause: str, operator: OperatorClaims = COUNTY_CLERK, **more: str) -> RecordException:
-    return RecordException(
+def exception(rule: str, clause: str, operator: OperatorClaims = COUNTY_CLERK, **more: str) -> d.RecordException:
+    return d.RecordException(
         operator=operator,
         reason="重病住院，经县教育局研究同意",
         evidence=evidence(E.SUPPORTING_DOCUMENT),
@@ -49,13 +40,13 @@ def exception(rule: str, clause: str, operator: OperatorClaims = COUNTY_CLERK, *
     )
 
 
-def graduation_semester_suspension() -> Suspend:
-    return Suspend(cause=SuspensionCause.ILLNESS, term=SPRING_2025)
+def graduation_semester_suspension() -> d.Suspend:
+    return d.Suspend(cause=d.SuspensionCause.ILLNESS, term=SPRING_2025)
 
 
 def test_r40_graduation_semester_suspension_refused_unless_county_exception() -> None:
-    record = Record(Segment.PRIMARY, grade=6)
-    with pytest.raises(Refused) as refused:
+    record = Record(d.Segment.PRIMARY, grade=6)
+    with pytest.raises(d.Refused) as refused:
         record.ask(graduation_semester_suspension(), *ILLNESS, days=150)
     assert refused.value.rule == "R40" and refused.value.field == "term"
     assert "county bureau" in refused.value.reason
@@ -71,79 +62,79 @@ def test_r40_graduation_semester_suspension_refused_unless_county_exception() ->
 
 
 def test_r40_school_cannot_grant_exception() -> None:
-    record = Record(Segment.PRIMARY, grade=6)
-    with pytest.raises(OutsideJurisdiction) as refused:
+    record = Record(d.Segment.PRIMARY, grade=6)
+    with pytest.raises(d.OutsideJurisdiction) as refused:
         record.do(exception("R40", "graduation_semester", operator=SCHOOL_CLERK))
     assert "R40" in refused.value.reason and "never by a school" in refused.value.reason
-    with pytest.raises(OutsideJurisdiction):  # nor another county's bureau
+    with pytest.raises(d.OutsideJurisdiction):  # nor another county's bureau
         record.do(exception("R40", "graduation_semester", operator=OTHER_COUNTY))
     assert record.now.exceptions == ()
-    with pytest.raises(Refused):
+    with pytest.raises(d.Refused):
         record.ask(graduation_semester_suspension(), *ILLNESS, days=150)
 
 
 def test_r40_a_different_suspension_period_only_by_county_exception() -> None:
     record = Record()
-    with pytest.raises(Refused) as refused:
-        record.ask(Suspend(cause=SuspensionCause.ILLNESS, term=AUTUMN_2024, months=6), *ILLNESS)
+    with pytest.raises(d.Refused) as refused:
+        record.ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=AUTUMN_2024, months=6), *ILLNESS)
     assert (refused.value.rule, refused.value.field) == ("R40", "months")
     record.do(exception("R40", "suspension_period"))
-    record.change(Suspend(cause=SuspensionCause.ILLNESS, term=AUTUMN_2024, months=6), *ILLNESS)
+    record.change(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=AUTUMN_2024, months=6), *ILLNESS)
     assert record.now.suspension is not None and record.now.suspension.expires_on == date(2025, 3, 10)
 
 
 def test_r40_the_one_extension_is_absolute_and_takes_no_exception() -> None:
     record = suspended()
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         record.do(exception("R40", "second_extension"))
     assert refused.value.rule == "R40" and "absolute" in refused.value.reason
-    with pytest.raises(Refused) as longer:
-        record.ask(ExtendSuspension(months=18), E.WRITTEN_APPLICATION, days=360)
+    with pytest.raises(d.Refused) as longer:
+        record.ask(d.ExtendSuspension(months=18), E.WRITTEN_APPLICATION, days=360)
     assert "absolute" in longer.value.reason and longer.value.field == "months"
-    record.change(ExtendSuspension(), E.WRITTEN_APPLICATION, days=360)
-    with pytest.raises(Refused) as second:
-        record.ask(ExtendSuspension(), E.WRITTEN_APPLICATION, days=700)
+    record.change(d.ExtendSuspension(), E.WRITTEN_APPLICATION, days=360)
+    with pytest.raises(d.Refused) as second:
+        record.ask(d.ExtendSuspension(), E.WRITTEN_APPLICATION, days=700)
     assert "absolute" in second.value.reason
 
 
 def graduate_with_one_reissue() -> tuple[Record, str]:
-    record = Record(Segment.JUNIOR, grade=9)
+    record = Record(d.Segment.JUNIOR, grade=9)
     record.change(graduation(), E.GRADUATION_ROSTER, days=280)
     number = record.now.certificates[0].number
     assert number is not None
-    record.change(ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=400)
+    record.change(d.ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=400)
     return record, number
 
 
 def test_r08_second_reissue_refused_unless_bureau_exception() -> None:
     record, number = graduate_with_one_reissue()
-    with pytest.raises(Refused) as refused:
-        record.ask(ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=800)
+    with pytest.raises(d.Refused) as refused:
+        record.ask(d.ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=800)
     assert refused.value.rule == "R08" and "prints reissues" in refused.value.reason
     [recorded] = record.do(exception("R08", "second_reissue", certificate_number=number), days=801)
     assert isinstance(recorded, ExceptionRecorded) and recorded.certificate_number == number
-    record.change(ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=802)
+    record.change(d.ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=802)
     assert record.now.certificates[0].reissues == 2
-    with pytest.raises(Refused):  # the exception was used: a third reissue needs another
-        record.ask(ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=900)
+    with pytest.raises(d.Refused):  # the exception was used: a third reissue needs another
+        record.ask(d.ReissueCertificate(certificate_number=number), E.LOSS_STATEMENT, days=900)
 
 
 def test_r08_school_cannot_grant_exception() -> None:
     record, number = graduate_with_one_reissue()
-    with pytest.raises(OutsideJurisdiction) as refused:
+    with pytest.raises(d.OutsideJurisdiction) as refused:
         record.do(exception("R08", "second_reissue", operator=SCHOOL_CLERK, certificate_number=number))
     assert "R08" in refused.value.reason
     assert record.now.exceptions == ()
 
 
 def test_r08_the_first_reissue_needs_no_exception_and_an_unknown_clause_is_named() -> None:
-    record = Record(Segment.JUNIOR, grade=9)
+    record = Record(d.Segment.JUNIOR, grade=9)
     record.change(graduation(), E.GRADUATION_ROSTER, days=280)
     number = record.now.certificates[0].number
     assert number is not None
-    with pytest.raises(Refused) as first:
+    with pytest.raises(d.Refused) as first:
         record.do(exception("R08", "second_reissue", certificate_number=number))
     assert "first reissue" in first.value.reason
-    with pytest.raises(Refused) as unknown:
+    with pytest.raises(d.Refused) as unknown:
         record.do(exception("R08", "graduation_semester", certificate_number=number))
     assert unknown.value.field == "clause"

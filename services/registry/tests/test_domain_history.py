@@ -2,124 +2,74 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
-from province_rules import decide, handle
-
-from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.identity import check_character
-from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain import (
-    BasicInfoPatch,
-    ChangeBasicInfo,
-    ChangeDetails,
-    ChangeKeyInfo,
-    CheckOutcome,
-    DeleteRecord,
-    DuplicateCheck,
-    DuplicateOutcome,
-    EnrollStudent,
-    EvidenceKind,
-    EvidenceRef,
-    GoAbroad,
-    IssueFormalNumber,
-    OutsideJurisdiction,
-    RecordClosed,
-    RecordNationalChecks,
-    Refused,
-    RegistryEvent,
-    RequestChange,
-    ReturnFromAbroad,
-    ReviewChange,
-    SchoolTerm,
-    Segment,
-    StudentIdentity,
-    StudentStatus,
-    Suspend,
-    SuspensionCause,
-    Term,
-    from_documents,
-    g_number_discrepancy,
-    public_view,
-    replay,
-    to_documents,
+from province_rules import decide
+from record_fixtures import (
+    COUNTY_CLERK,
+    MINISTRY_CLERK,
+    PROVINCE_CLERK,
+    SCHOOL,
+    SCHOOL_CLERK,
+    T0,
+    Stream,
+    evidence,
+    resident_id,
 )
 
-E = EvidenceKind
-CST = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
-SCHOOL = "3506020001"
-SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
-COUNTY_CLERK = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
-PROVINCE_CLERK = OperatorClaims(sub="province-1", role=Role.PROVINCE, code="350000")
-MINISTRY_CLERK = OperatorClaims(sub="moe-1", role=Role.MINISTRY, code="000000")
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.status import StatusState
+from xueji_registry import domain as d
+
+E = d.EvidenceKind
 
 
-def resident_id(born: str = "20150315", sequence: str = "123") -> str:
-    first17 = "350602" + born + sequence
-    return first17 + check_character(first17)
-
-
-def evidence(*kinds: EvidenceKind) -> tuple[EvidenceRef, ...]:
-    return tuple(
-        EvidenceRef(kind=k, uri=f"s3://evidence/{k.value}.pdf", sha256=hashlib.sha256(k.encode()).hexdigest())
-        for k in kinds
-    )
-
-
-class Record:
+class Record(Stream):
     """A student with a G number (enrolled, then the spring batch), ready for information changes."""
 
     def __init__(self, formal: bool = True) -> None:
-        self.state: StudentStatus | None = None
-        self.events: list[RegistryEvent] = []
-        person = StudentIdentity(name="林小雨", id_number=resident_id(), gender="female", birth_date=date(2015, 3, 15))
+        super().__init__()
+        person = d.StudentIdentity(
+            name="林小雨", id_number=resident_id(), gender="female", birth_date=date(2015, 3, 15)
+        )
         self.do(
-            EnrollStudent(
+            d.EnrollStudent(
                 operator=SCHOOL_CLERK,
                 reason="新生入学",
                 student_id="stu-1",
                 school_code=SCHOOL,
-                segment=Segment.PRIMARY,
+                segment=d.Segment.PRIMARY,
                 grade=3,
                 identity=person,
                 admitted_on=date(2024, 9, 1),
                 number_counter=1,
-                duplicate_check=DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
+                duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
             )
         )
         if not formal:
             return  # still the L number of the enrollment
         self.do(
-            IssueFormalNumber(
+            d.IssueFormalNumber(
                 operator=PROVINCE_CLERK,
                 reason="春季 G 号批次",
-                duplicate_check=CheckOutcome.PASSED,
-                identity_comparison=CheckOutcome.PASSED,
+                duplicate_check=d.CheckOutcome.PASSED,
+                identity_comparison=d.CheckOutcome.PASSED,
             )
         )
 
-    def do(self, command: Any, *, days: int = 0) -> list[RegistryEvent]:
-        self.state, events = handle(command, self.state, T0 + timedelta(days=days))
-        self.events += events
-        return events
-
-    def ask(self, details: ChangeDetails, *kinds: EvidenceKind, by: OperatorClaims = SCHOOL_CLERK) -> None:
-        self.do(RequestChange(operator=by, reason="监护人申请", evidence=evidence(*kinds), details=details))
+    def ask(self, details: d.ChangeDetails, *kinds: d.EvidenceKind, by: OperatorClaims = SCHOOL_CLERK) -> None:
+        self.do(d.RequestChange(operator=by, reason="监护人申请", evidence=evidence(*kinds), details=details))
 
     def review(self, approve: bool = True, by: OperatorClaims = COUNTY_CLERK) -> None:
         change_id = self.now.pending[-1].change_id
-        self.do(ReviewChange(operator=by, reason="县级审核", change_id=change_id, approve=approve))
+        self.do(d.ReviewChange(operator=by, reason="县级审核", change_id=change_id, approve=approve))
 
-    def national(self, duplicate: CheckOutcome, comparison: CheckOutcome) -> None:
+    def national(self, duplicate: d.CheckOutcome, comparison: d.CheckOutcome) -> None:
         change_id = self.now.pending[-1].change_id
         self.do(
-            RecordNationalChecks(
+            d.RecordNationalChecks(
                 operator=COUNTY_CLERK,
                 reason="全国查重与身份比对",
                 change_id=change_id,
@@ -127,11 +77,6 @@ class Record:
                 identity_comparison=comparison,
             )
         )
-
-    @property
-    def now(self) -> StudentStatus:
-        assert self.state is not None
-        return self.state
 
 
 NEW_ID = resident_id(born="20150316", sequence="125")
@@ -141,17 +86,17 @@ NEW_ID = resident_id(born="20150316", sequence="125")
 
 
 def test_r10_key_info_change_needs_the_household_register_scan() -> None:
-    with pytest.raises(Refused) as refused:
-        Record().ask(ChangeKeyInfo(name="林晓雨"), E.GUARDIAN_REQUEST)
+    with pytest.raises(d.Refused) as refused:
+        Record().ask(d.ChangeKeyInfo(name="林晓雨"), E.GUARDIAN_REQUEST)
     assert "household_register" in refused.value.reason
 
 
 def test_r10_key_info_change_applies_only_after_county_review_and_both_national_checks() -> None:
     record = Record()
-    record.ask(ChangeKeyInfo(name="林晓雨", id_number=NEW_ID), E.HOUSEHOLD_REGISTER)
+    record.ask(d.ChangeKeyInfo(name="林晓雨", id_number=NEW_ID), E.HOUSEHOLD_REGISTER)
     record.review()
     assert record.now.identity.name == "林小雨"  # county approval alone changes nothing
-    record.national(CheckOutcome.PASSED, CheckOutcome.PASSED)
+    record.national(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED)
     assert (record.now.identity.name, record.now.identity.id_number) == ("林晓雨", NEW_ID)
     assert record.now.identity.birth_date == date(2015, 3, 16)
     assert record.now.previous_names == ("林小雨",)
@@ -160,13 +105,13 @@ def test_r10_key_info_change_applies_only_after_county_review_and_both_national_
 
 @pytest.mark.parametrize(
     ("duplicate", "comparison"),
-    [(CheckOutcome.FAILED, CheckOutcome.PASSED), (CheckOutcome.PASSED, CheckOutcome.FAILED)],
+    [(d.CheckOutcome.FAILED, d.CheckOutcome.PASSED), (d.CheckOutcome.PASSED, d.CheckOutcome.FAILED)],
 )
 def test_r10_key_info_change_failing_a_national_check_is_not_applied(
-    duplicate: CheckOutcome, comparison: CheckOutcome
+    duplicate: d.CheckOutcome, comparison: d.CheckOutcome
 ) -> None:
     record = Record()
-    record.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
+    record.ask(d.ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
     record.review()
     record.national(duplicate, comparison)
     assert record.now.identity.name == "林小雨"
@@ -180,33 +125,33 @@ def test_r10_r14_only_a_g_student_needs_the_register_comparison(formal: bool, ap
     """A G student's identity is compared with the population register (R10); an L student's new name still goes
     through the duplicate check (R14) but has no formal identity to compare: not run is not a failure."""
     record = Record(formal=formal)
-    record.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
+    record.ask(d.ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
     record.review()
-    record.national(CheckOutcome.PASSED, CheckOutcome.NOT_RUN)
+    record.national(d.CheckOutcome.PASSED, d.CheckOutcome.NOT_RUN)
     assert (record.now.identity.name == "林晓雨") is applied
     assert (record.events[-1].type == "change_rejected") is not applied
 
 
 def test_r10_national_checks_wait_for_the_county_review() -> None:
     record = Record()
-    record.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
-    with pytest.raises(Refused) as refused:
-        record.national(CheckOutcome.PASSED, CheckOutcome.PASSED)
+    record.ask(d.ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
+    with pytest.raises(d.Refused) as refused:
+        record.national(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED)
     assert "awaiting_verification" in refused.value.reason
 
 
 def test_r05_g_number_may_differ_from_g_plus_id_after_a_recorded_change() -> None:
     record = Record()
-    record.ask(ChangeKeyInfo(id_number=NEW_ID), E.HOUSEHOLD_REGISTER)
+    record.ask(d.ChangeKeyInfo(id_number=NEW_ID), E.HOUSEHOLD_REGISTER)
     record.review()
-    record.national(CheckOutcome.PASSED, CheckOutcome.PASSED)
+    record.national(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED)
     assert record.now.status_number == "G" + resident_id() != "G" + NEW_ID
-    assert g_number_discrepancy(record.now) is None
+    assert d.g_number_discrepancy(record.now) is None
 
 
 def test_r05_g_number_differing_without_a_recorded_change_is_an_audit_finding() -> None:
     unexplained = Record().now.model_copy(update={"status_number": "G" + NEW_ID})
-    finding = g_number_discrepancy(unexplained)
+    finding = d.g_number_discrepancy(unexplained)
     assert finding is not None and finding.startswith("R05")
 
 
@@ -216,7 +161,7 @@ def test_r05_g_number_differing_without_a_recorded_change_is_an_audit_finding() 
 def test_r11_basic_info_change_on_guardian_request_approved_by_the_county() -> None:
     record = Record()
     record.ask(
-        ChangeBasicInfo(patch=BasicInfoPatch(home_address="漳州市芗城区新华西路 1 号")),
+        d.ChangeBasicInfo(patch=d.BasicInfoPatch(home_address="漳州市芗城区新华西路 1 号")),
         E.GUARDIAN_REQUEST,
         E.RESIDENCE_PERMIT,
     )
@@ -229,22 +174,24 @@ def test_r11_basic_info_change_on_guardian_request_approved_by_the_county() -> N
 
 
 def test_r11_basic_info_change_needs_the_guardian_request_and_a_document() -> None:
-    with pytest.raises(Refused) as refused:
-        Record().ask(ChangeBasicInfo(patch=BasicInfoPatch(ethnicity="畲族")), E.GUARDIAN_REQUEST)
+    with pytest.raises(d.Refused) as refused:
+        Record().ask(d.ChangeBasicInfo(patch=d.BasicInfoPatch(ethnicity="畲族")), E.GUARDIAN_REQUEST)
     assert "household_register or residence_permit or supporting_document" in refused.value.reason
 
 
 def test_r11_birth_date_cannot_contradict_the_id_number() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         Record().ask(
-            ChangeBasicInfo(patch=BasicInfoPatch(birth_date=date(2015, 4, 1))), E.GUARDIAN_REQUEST, E.HOUSEHOLD_REGISTER
+            d.ChangeBasicInfo(patch=d.BasicInfoPatch(birth_date=date(2015, 4, 1))),
+            E.GUARDIAN_REQUEST,
+            E.HOUSEHOLD_REGISTER,
         )
     assert refused.value.field == "birth_date"
 
 
 def test_r11_name_is_not_basic_information() -> None:
     with pytest.raises(ValueError, match="name"):
-        BasicInfoPatch.model_validate({"name": "林晓雨"})
+        d.BasicInfoPatch.model_validate({"name": "林晓雨"})
 
 
 # R12 permanent history
@@ -253,20 +200,20 @@ def test_r11_name_is_not_basic_information() -> None:
 def full_history() -> Record:
     record = Record()
     record.do(
-        RequestChange(
+        d.RequestChange(
             operator=SCHOOL_CLERK,
             reason="因病休学",
             evidence=evidence(E.SUSPENSION_APPLICATION, E.MEDICAL_CERTIFICATE),
-            details=Suspend(cause=SuspensionCause.ILLNESS, term=SchoolTerm(school_year=2024, term=Term.FIRST)),
+            details=d.Suspend(cause=d.SuspensionCause.ILLNESS, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
         ),
         days=1,
     )
     record.review(approve=False)
-    record.ask(GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT)
-    record.ask(ReturnFromAbroad(), E.PASSPORT)
-    record.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
+    record.ask(d.GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT)
+    record.ask(d.ReturnFromAbroad(), E.PASSPORT)
+    record.ask(d.ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER)
     record.review()
-    record.national(CheckOutcome.PASSED, CheckOutcome.PASSED)
+    record.national(d.CheckOutcome.PASSED, d.CheckOutcome.PASSED)
     return record
 
 
@@ -288,8 +235,8 @@ def test_r12_every_event_records_operator_reason_and_evidence() -> None:
 
 def test_r12_history_is_the_event_stream_and_state_is_rebuilt_from_it() -> None:
     record = full_history()
-    stored = json.loads(json.dumps(to_documents(record.events)))
-    assert replay(from_documents(stored)) == record.now
+    stored = json.loads(json.dumps(d.to_documents(record.events)))
+    assert d.replay(d.from_documents(stored)) == record.now
     assert record.now.version == len(record.events)
 
 
@@ -306,10 +253,10 @@ def test_r12_nothing_is_overwritten_old_values_stay_in_history() -> None:
 
 def test_r13_g_number_deletion_needs_province_submission_and_ministry_approval() -> None:
     record = Record()
-    with pytest.raises(OutsideJurisdiction):
-        record.ask(DeleteRecord(), E.PROVINCE_SUBMISSION)  # the school cannot ask
-    record.ask(DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE_CLERK)
-    with pytest.raises(OutsideJurisdiction) as refused:
+    with pytest.raises(d.OutsideJurisdiction):
+        record.ask(d.DeleteRecord(), E.PROVINCE_SUBMISSION)  # the school cannot ask
+    record.ask(d.DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE_CLERK)
+    with pytest.raises(d.OutsideJurisdiction) as refused:
         record.review(by=COUNTY_CLERK)
     assert "ministry" in refused.value.reason
     record.review(by=MINISTRY_CLERK)
@@ -321,13 +268,13 @@ def test_r13_g_number_deletion_needs_province_submission_and_ministry_approval()
 
 def test_r13_a_deleted_record_keeps_its_history_and_takes_no_more_changes() -> None:
     record = Record()
-    record.ask(DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE_CLERK)
+    record.ask(d.DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE_CLERK)
     record.review(by=MINISTRY_CLERK)
-    assert replay(record.events) == record.now
-    with pytest.raises(RecordClosed) as closed:
+    assert d.replay(record.events) == record.now
+    with pytest.raises(d.RecordClosed) as closed:
         decide(
-            RequestChange(
-                operator=SCHOOL_CLERK, reason="x", evidence=evidence(E.ABROAD_APPLICATION, E.VISA), details=GoAbroad()
+            d.RequestChange(
+                operator=SCHOOL_CLERK, reason="x", evidence=evidence(E.ABROAD_APPLICATION, E.VISA), details=d.GoAbroad()
             ),
             record.now,
             T0,
@@ -340,7 +287,7 @@ def test_r13_a_deleted_record_keeps_its_history_and_takes_no_more_changes() -> N
 
 def test_r52_public_view_has_masked_numbers_and_no_raw_id_or_name() -> None:
     record = Record()
-    view = public_view(record.now)
+    view = d.public_view(record.now)
     dumped = view.model_dump_json()
     assert resident_id() not in dumped
     assert "林小雨" not in dumped
@@ -349,5 +296,5 @@ def test_r52_public_view_has_masked_numbers_and_no_raw_id_or_name() -> None:
 
 
 def test_r10_a_key_info_change_that_changes_nothing_is_refused() -> None:
-    with pytest.raises(Refused, match="already as requested"):
-        Record().ask(ChangeKeyInfo(name="林小雨"), E.HOUSEHOLD_REGISTER)
+    with pytest.raises(d.Refused, match="already as requested"):
+        Record().ask(d.ChangeKeyInfo(name="林小雨"), E.HOUSEHOLD_REGISTER)

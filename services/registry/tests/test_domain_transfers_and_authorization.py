@@ -2,112 +2,59 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from province_rules import decide, handle
+from province_rules import decide
+from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, evidence
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
 from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain import (
-    Arrival,
-    AssignSupplementaryNumber,
-    Death,
-    DuplicateCheck,
-    DuplicateOutcome,
-    EnrollStudent,
-    EvidenceKind,
-    EvidenceRef,
-    GoAbroad,
-    IllegalTransition,
-    OutsideJurisdiction,
-    RecordTransferIn,
-    RecordTransferOut,
-    Refused,
-    RegistryEvent,
-    RequestChange,
-    ReviewChange,
-    SchoolNumbering,
-    SchoolTerm,
-    Segment,
-    StudentIdentity,
-    StudentStatus,
-    Suspend,
-    SuspensionCause,
-    Term,
-    UnknownRecord,
-    authorize,
-)
+from xueji_registry import domain as d
 
-E = EvidenceKind
-CST = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
-SCHOOL = "3506020001"
+E = d.EvidenceKind
 NEIGHBOUR = "3506020002"  # same county
 ELSEWHERE = "3506030001"  # another county, same province
 JIANGXI = "3607020001"
-SCHOOL_CLERK = OperatorClaims(sub="clerk-1", role=Role.SCHOOL, code=SCHOOL)
 NEIGHBOUR_CLERK = OperatorClaims(sub="clerk-2", role=Role.SCHOOL, code=NEIGHBOUR)
 ELSEWHERE_CLERK = OperatorClaims(sub="clerk-3", role=Role.SCHOOL, code=ELSEWHERE)
-COUNTY_CLERK = OperatorClaims(sub="county-1", role=Role.COUNTY, code="350602")
 OTHER_COUNTY = OperatorClaims(sub="county-2", role=Role.COUNTY, code="350603")
 CITY_CLERK = OperatorClaims(sub="city-1", role=Role.CITY, code="350600")
-MINISTRY_CLERK = OperatorClaims(sub="moe-1", role=Role.MINISTRY, code="000000")
-NUMBERING = SchoolNumbering(county="06", township="03", school="12")
+NUMBERING = d.SchoolNumbering(county="06", township="03", school="12")
 
 
-def evidence(*kinds: EvidenceKind) -> tuple[EvidenceRef, ...]:
-    return tuple(
-        EvidenceRef(kind=k, uri=f"s3://evidence/{k.value}.pdf", sha256=hashlib.sha256(k.encode()).hexdigest())
-        for k in kinds
-    )
-
-
-def person() -> StudentIdentity:
+def person() -> d.StudentIdentity:
     first17 = "350602" + "20120315" + "123"
-    return StudentIdentity(
+    return d.StudentIdentity(
         name="陈一鸣", id_number=first17 + check_character(first17), gender="male", birth_date=date(2012, 3, 15)
     )
 
 
-def enrollment(school: str = SCHOOL, operator: OperatorClaims = SCHOOL_CLERK) -> EnrollStudent:
-    return EnrollStudent(
+def enrollment(school: str = SCHOOL, operator: OperatorClaims = SCHOOL_CLERK) -> d.EnrollStudent:
+    return d.EnrollStudent(
         operator=operator,
         reason="新生入学",
         student_id="stu-1",
         school_code=school,
-        segment=Segment.JUNIOR,
+        segment=d.Segment.JUNIOR,
         grade=7,
         identity=person(),
         admitted_on=date(2024, 9, 1),
         number_counter=1,
-        duplicate_check=DuplicateCheck(outcome=DuplicateOutcome.CLEAR),
+        duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
     )
 
 
-class Record:
+class Record(Stream):
     def __init__(self, first: Any = None) -> None:
-        self.state: StudentStatus | None = None
-        self.events: list[RegistryEvent] = []
+        super().__init__()
         self.do(first or enrollment())
 
-    def do(self, command: Any, *, days: int = 0) -> list[RegistryEvent]:
-        self.state, events = handle(command, self.state, T0 + timedelta(days=days))
-        self.events += events
-        return events
 
-    @property
-    def now(self) -> StudentStatus:
-        assert self.state is not None
-        return self.state
-
-
-def assign(sequence: int = 1, operator: OperatorClaims = SCHOOL_CLERK) -> AssignSupplementaryNumber:
-    return AssignSupplementaryNumber(
+def assign(sequence: int = 1, operator: OperatorClaims = SCHOOL_CLERK) -> d.AssignSupplementaryNumber:
+    return d.AssignSupplementaryNumber(
         operator=operator, reason="新生补充学籍号", school_year=2024, numbering=NUMBERING, sequence=sequence
     )
 
@@ -116,9 +63,9 @@ def transfer_in(
     transfer_id: str = "tr-1",
     school: str = NEIGHBOUR,
     operator: OperatorClaims = NEIGHBOUR_CLERK,
-    arrival: Arrival | None = None,
-) -> RecordTransferIn:
-    return RecordTransferIn(
+    arrival: d.Arrival | None = None,
+) -> d.RecordTransferIn:
+    return d.RecordTransferIn(
         operator=operator,
         reason="转学完成，学生已报到",
         evidence=evidence(E.TRANSFER_RECORD),
@@ -134,8 +81,8 @@ def transfer_in(
 def test_r07_supplementary_number_is_assigned_once_per_segment() -> None:
     record = Record()
     record.do(assign(5))
-    assert record.now.supplementary_numbers == {Segment.JUNIOR: "22406120005"}
-    with pytest.raises(Refused) as refused:
+    assert record.now.supplementary_numbers == {d.Segment.JUNIOR: "22406120005"}
+    with pytest.raises(d.Refused) as refused:
         decide(assign(6), record.now, T0)
     assert "keeps 22406120005" in refused.value.reason
 
@@ -145,16 +92,16 @@ def test_r07_intra_province_transfer_keeps_the_supplementary_number() -> None:
     record.do(assign(5))
     record.do(transfer_in(school=ELSEWHERE, operator=ELSEWHERE_CLERK), days=100)
     assert record.now.school_code == ELSEWHERE
-    assert record.now.supplementary_numbers == {Segment.JUNIOR: "22406120005"}
+    assert record.now.supplementary_numbers == {d.Segment.JUNIOR: "22406120005"}
     assert record.now.state is StatusState.ENROLLED
 
 
 def test_r07_first_transfer_into_the_province_gets_a_new_supplementary_number() -> None:
-    arrival = Arrival(
+    arrival = d.Arrival(
         student_id="stu-9",
         identity=person(),
         status_number="G" + person().id_number,  # type: ignore[operator]
-        segment=Segment.JUNIOR,
+        segment=d.Segment.JUNIOR,
         grade=8,
         graduation_grade=9,
         admitted_on=date(2023, 9, 1),
@@ -164,7 +111,7 @@ def test_r07_first_transfer_into_the_province_gets_a_new_supplementary_number() 
     assert record.now.status_number == arrival.status_number  # the national number travels
     assert record.now.supplementary_numbers == {}
     record.do(assign(77))
-    assert record.now.supplementary_numbers[Segment.JUNIOR].endswith("0077")
+    assert record.now.supplementary_numbers[d.Segment.JUNIOR].endswith("0077")
 
 
 # R28 transfer outcomes
@@ -173,15 +120,15 @@ def test_r07_first_transfer_into_the_province_gets_a_new_supplementary_number() 
 def test_r28_suspended_student_must_resume_before_a_transfer() -> None:
     record = Record()
     record.do(
-        RequestChange(
+        d.RequestChange(
             operator=SCHOOL_CLERK,
             reason="休学",
             evidence=evidence(E.SUSPENSION_APPLICATION, E.SUPPORTING_DOCUMENT),
-            details=Suspend(cause=SuspensionCause.OTHER, term=SchoolTerm(school_year=2024, term=Term.FIRST)),
+            details=d.Suspend(cause=d.SuspensionCause.OTHER, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
         )
     )
-    record.do(ReviewChange(operator=COUNTY_CLERK, reason="同意", change_id="chg-2", approve=True))
-    with pytest.raises(IllegalTransition) as illegal:
+    record.do(d.ReviewChange(operator=COUNTY_CLERK, reason="同意", change_id="chg-2", approve=True))
+    with pytest.raises(d.IllegalTransition) as illegal:
         decide(transfer_in(), record.now, T0)
     assert illegal.value.current is StatusState.SUSPENDED
     assert "first resumes" in str(illegal.value)
@@ -190,23 +137,23 @@ def test_r28_suspended_student_must_resume_before_a_transfer() -> None:
 def test_r28_transfer_out_of_the_province_ends_the_record_here_and_a_return_reopens_it() -> None:
     record = Record()
     record.do(assign(5))
-    out = RecordTransferOut(operator=SCHOOL_CLERK, reason="转往江西", transfer_id="tr-1", receiving_school=JIANGXI)
+    out = d.RecordTransferOut(operator=SCHOOL_CLERK, reason="转往江西", transfer_id="tr-1", receiving_school=JIANGXI)
     record.do(out, days=30)
     assert record.now.state is StatusState.TRANSFERRED
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(d.IllegalTransition):
         decide(
-            RequestChange(
+            d.RequestChange(
                 operator=SCHOOL_CLERK,
                 reason="x",
                 evidence=evidence(E.DEATH_CERTIFICATE),
-                details=Death(date_of_death=date(2024, 9, 1)),
+                details=d.Death(date_of_death=date(2024, 9, 1)),
             ),
             record.now,
             T0,
         )
     record.do(transfer_in("tr-2", school=SCHOOL, operator=SCHOOL_CLERK), days=400)
     assert record.now.state is StatusState.ENROLLED
-    assert record.now.supplementary_numbers == {Segment.JUNIOR: "22406120005"}  # not the first time here
+    assert record.now.supplementary_numbers == {d.Segment.JUNIOR: "22406120005"}  # not the first time here
 
 
 def test_r28_a_redelivered_transfer_outcome_records_nothing() -> None:
@@ -216,45 +163,45 @@ def test_r28_a_redelivered_transfer_outcome_records_nothing() -> None:
 
 
 def test_r28_an_unknown_student_without_arrival_data_is_an_unknown_record() -> None:
-    with pytest.raises(UnknownRecord):
+    with pytest.raises(d.UnknownRecord):
         decide(transfer_in(), None, T0)
 
 
 def test_r28_intra_province_move_is_not_a_transfer_out() -> None:
-    out = RecordTransferOut(operator=SCHOOL_CLERK, reason="x", transfer_id="tr-1", receiving_school=ELSEWHERE)
-    with pytest.raises(Refused):
+    out = d.RecordTransferOut(operator=SCHOOL_CLERK, reason="x", transfer_id="tr-1", receiving_school=ELSEWHERE)
+    with pytest.raises(d.Refused):
         decide(out, Record().now, T0)
 
 
 # R50 authorization
 
 
-def suspension_request(operator: OperatorClaims = SCHOOL_CLERK) -> RequestChange:
-    return RequestChange(
+def suspension_request(operator: OperatorClaims = SCHOOL_CLERK) -> d.RequestChange:
+    return d.RequestChange(
         operator=operator,
         reason="因病休学",
         evidence=evidence(E.SUSPENSION_APPLICATION, E.MEDICAL_CERTIFICATE),
-        details=Suspend(cause=SuspensionCause.ILLNESS, term=SchoolTerm(school_year=2024, term=Term.FIRST)),
+        details=d.Suspend(cause=d.SuspensionCause.ILLNESS, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
     )
 
 
 def test_r50_school_operates_only_for_its_own_school() -> None:
     state = Record().now
-    assert authorize(SCHOOL_CLERK, suspension_request(), state).allowed
-    verdict = authorize(NEIGHBOUR_CLERK, suspension_request(NEIGHBOUR_CLERK), state)
+    assert d.authorize(SCHOOL_CLERK, suspension_request(), state).allowed
+    verdict = d.authorize(NEIGHBOUR_CLERK, suspension_request(NEIGHBOUR_CLERK), state)
     assert not verdict.allowed
     assert verdict.reason == "R50: school 3506020001 is outside the jurisdiction 3506020002"
-    with pytest.raises(OutsideJurisdiction):
+    with pytest.raises(d.OutsideJurisdiction):
         decide(enrollment(operator=NEIGHBOUR_CLERK), None, T0)
 
 
 def test_r50_county_bureau_verifies_its_own_schools_only() -> None:
     record = Record()
     record.do(suspension_request())
-    review = ReviewChange(operator=OTHER_COUNTY, reason="同意", change_id="chg-2", approve=True)
-    verdict = authorize(OTHER_COUNTY, review, record.now)
+    review = d.ReviewChange(operator=OTHER_COUNTY, reason="同意", change_id="chg-2", approve=True)
+    verdict = d.authorize(OTHER_COUNTY, review, record.now)
     assert not verdict.allowed and "outside the jurisdiction 350603" in verdict.reason
-    assert authorize(COUNTY_CLERK, review.model_copy(update={"operator": COUNTY_CLERK}), record.now).allowed
+    assert d.authorize(COUNTY_CLERK, review.model_copy(update={"operator": COUNTY_CLERK}), record.now).allowed
 
 
 @pytest.mark.parametrize("operator", [SCHOOL_CLERK, CITY_CLERK, MINISTRY_CLERK])
@@ -262,8 +209,8 @@ def test_r50_only_the_county_bureau_verifies_status_changes(operator: OperatorCl
     record = Record()
     record.do(suspension_request())
     before = record.now
-    review = ReviewChange(operator=operator, reason="同意", change_id="chg-2", approve=True)
-    with pytest.raises(OutsideJurisdiction) as refused:
+    review = d.ReviewChange(operator=operator, reason="同意", change_id="chg-2", approve=True)
+    with pytest.raises(d.OutsideJurisdiction) as refused:
         decide(review, before, T0)
     assert "for a county operator" in refused.value.reason
     assert record.now == before
@@ -271,32 +218,37 @@ def test_r50_only_the_county_bureau_verifies_status_changes(operator: OperatorCl
 
 @pytest.mark.parametrize("operator", [COUNTY_CLERK, CITY_CLERK])
 def test_r50_bureaus_do_not_initiate_what_the_school_operates(operator: OperatorClaims) -> None:
-    verdict = authorize(operator, suspension_request(operator), Record().now)
+    verdict = d.authorize(operator, suspension_request(operator), Record().now)
     assert not verdict.allowed and "for a school operator" in verdict.reason
 
 
 def test_r50_the_school_records_going_abroad_itself() -> None:
-    abroad = RequestChange(
-        operator=SCHOOL_CLERK, reason="随父母出国", evidence=evidence(E.ABROAD_APPLICATION, E.VISA), details=GoAbroad()
+    abroad = d.RequestChange(
+        operator=SCHOOL_CLERK,
+        reason="随父母出国",
+        evidence=evidence(E.ABROAD_APPLICATION, E.VISA),
+        details=d.GoAbroad(),
     )
-    assert authorize(SCHOOL_CLERK, abroad, Record().now).allowed
+    assert d.authorize(SCHOOL_CLERK, abroad, Record().now).allowed
 
 
 def test_r50_transfer_outcome_is_recorded_by_the_receiving_side() -> None:
     state = Record().now
-    assert authorize(NEIGHBOUR_CLERK, transfer_in(), state).allowed
-    assert not authorize(ELSEWHERE_CLERK, transfer_in(operator=ELSEWHERE_CLERK), state).allowed
+    assert d.authorize(NEIGHBOUR_CLERK, transfer_in(), state).allowed
+    assert not d.authorize(ELSEWHERE_CLERK, transfer_in(operator=ELSEWHERE_CLERK), state).allowed
 
 
 def test_r28_a_transfer_into_the_current_school_is_refused() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(d.Refused) as refused:
         decide(transfer_in(school=SCHOOL, operator=SCHOOL_CLERK), Record().now, T0)
     assert refused.value.field == "receiving_school"
 
 
 def test_r07_no_supplementary_number_for_a_record_that_left_the_province() -> None:
     record = Record()
-    record.do(RecordTransferOut(operator=SCHOOL_CLERK, reason="转往江西", transfer_id="tr-1", receiving_school=JIANGXI))
-    with pytest.raises(IllegalTransition) as illegal:
+    record.do(
+        d.RecordTransferOut(operator=SCHOOL_CLERK, reason="转往江西", transfer_id="tr-1", receiving_school=JIANGXI)
+    )
+    with pytest.raises(d.IllegalTransition) as illegal:
         decide(assign(), record.now, T0)
     assert illegal.value.current is StatusState.TRANSFERRED

@@ -19,46 +19,14 @@ from kafka_messages import published
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
 from xueji_contracts.topics import STUDENT_STATUS, STUDENT_STATUS_SNAPSHOT
+from xueji_registry import domain as d
 from xueji_registry.app import create_app
-from xueji_registry.domain import (
-    AbsenceDropout,
-    Arrival,
-    CheckOutcome,
-    Complete,
-    Death,
-    DeleteRecord,
-    DuplicateCheck,
-    DuplicateOutcome,
-    EnrollStudent,
-    EvidenceKind,
-    EvidenceRef,
-    ExtendSuspension,
-    GoAbroad,
-    Graduate,
-    IssueFormalNumber,
-    Leave,
-    RecordNationalChecks,
-    RecordTransferIn,
-    RecordTransferOut,
-    RequestChange,
-    Resume,
-    ResumeAfterDropout,
-    ReturnFromAbroad,
-    ReviewChange,
-    SchoolNumbering,
-    SchoolTerm,
-    Segment,
-    StudentIdentity,
-    Suspend,
-    SuspensionCause,
-    Term,
-)
 from xueji_registry.domain.record_changes import ChangeKeyInfo
 from xueji_registry.service import RegistryService
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
-E = EvidenceKind
+E = d.EvidenceKind
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 9, 10, 9, 0, tzinfo=CST)
 SCHOOL, OTHER_SCHOOL = "3506020001", "3506030001"
@@ -72,13 +40,13 @@ def _clerk(school: str) -> OperatorClaims:
     return OperatorClaims(sub=f"clerk-{school}", role=Role.SCHOOL, code=school)
 
 
-def _evidence(*kinds: EvidenceKind) -> tuple[EvidenceRef, ...]:
-    return tuple(EvidenceRef(kind=k, uri=f"s3://e/{k.value}", sha256=hashlib.sha256(k.encode()).hexdigest()) for k in kinds)  # fmt: skip
+def _evidence(*kinds: d.EvidenceKind) -> tuple[d.EvidenceRef, ...]:
+    return tuple(d.EvidenceRef(kind=k, uri=f"s3://e/{k.value}", sha256=hashlib.sha256(k.encode()).hexdigest()) for k in kinds)  # fmt: skip
 
 
-def _person(sequence: int) -> StudentIdentity:
+def _person(sequence: int) -> d.StudentIdentity:
     first17 = f"35060220150315{sequence:03d}"
-    return StudentIdentity(name="林小雨", id_number=first17 + check_character(first17), gender="female",
+    return d.StudentIdentity(name="林小雨", id_number=first17 + check_character(first17), gender="female",
                            birth_date=date(2015, 3, 15))  # fmt: skip
 
 
@@ -95,24 +63,26 @@ class Student:
             self.student_id, f"{self.student_id}:{self.commits}", command, now=T0 + timedelta(days=days)
         )
 
-    async def enroll(self, segment: Segment, grade: int, outcome: DuplicateOutcome = DuplicateOutcome.CLEAR) -> None:
-        check = DuplicateCheck(outcome=outcome, existing_student_id=None if outcome == "clear" else "stu-elsewhere")
-        await self.do(EnrollStudent(
+    async def enroll(
+        self, segment: d.Segment, grade: int, outcome: d.DuplicateOutcome = d.DuplicateOutcome.CLEAR
+    ) -> None:
+        check = d.DuplicateCheck(outcome=outcome, existing_student_id=None if outcome == "clear" else "stu-elsewhere")
+        await self.do(d.EnrollStudent(
             operator=_clerk(SCHOOL), reason="新生入学", student_id=self.student_id, school_code=SCHOOL, segment=segment,
             grade=grade, identity=_person(int(self.student_id[-3:])), admitted_on=date(2024, 9, 1),
             number_counter=int(self.student_id[-3:]), duplicate_check=check,
         ))  # fmt: skip
 
-    async def ask(self, details: Any, *kinds: EvidenceKind, days: int = 0, by: OperatorClaims | None = None) -> None:
+    async def ask(self, details: Any, *kinds: d.EvidenceKind, days: int = 0, by: OperatorClaims | None = None) -> None:
         by = by or _clerk(self.school)
-        await self.do(RequestChange(operator=by, reason="申请", evidence=_evidence(*kinds), details=details), days)
+        await self.do(d.RequestChange(operator=by, reason="申请", evidence=_evidence(*kinds), details=details), days)
 
     async def review(self, days: int = 0, approve: bool = True, by: OperatorClaims | None = None) -> None:
         state = await self.service.load(self.student_id)
         assert state is not None and state.pending, state
         by = by or OperatorClaims(sub="county-1", role=Role.COUNTY, code=self.school[:6])
         change_id = state.pending[-1].change_id
-        await self.do(ReviewChange(operator=by, reason="审核", change_id=change_id, approve=approve), days)
+        await self.do(d.ReviewChange(operator=by, reason="审核", change_id=change_id, approve=approve), days)
 
 
 @contextlib.asynccontextmanager
@@ -127,26 +97,28 @@ async def registry(isolation: Any, signing_keys: tuple[str, str]) -> AsyncIterat
         yield app.state.registry
 
 
-def _arrival(student_id: str, source: str, grade: int) -> Arrival:
-    return Arrival(student_id=student_id, identity=_person(900), status_number="G" + _person(900).id_number,
-                   segment=Segment.PRIMARY, grade=grade, graduation_grade=6, admitted_on=date(2022, 9, 1),
+def _arrival(student_id: str, source: str, grade: int) -> d.Arrival:
+    return d.Arrival(student_id=student_id, identity=_person(900), status_number="G" + _person(900).id_number,
+                   segment=d.Segment.PRIMARY, grade=grade, graduation_grade=6, admitted_on=date(2022, 9, 1),
                    source=source)  # fmt: skip
 
 
 async def _live_every_kind_of_change(service: RegistryService) -> dict[str, list[str]]:
     """Drive one record (or more) through each kind of change; returns the kinds expected per student, in order."""
     a = Student(service, "stu-001")
-    await a.enroll(Segment.PRIMARY, 3)
-    await a.ask(Suspend(cause=SuspensionCause.ILLNESS, term=SchoolTerm(school_year=2024, term=Term.FIRST)), *ILLNESS)
+    await a.enroll(d.Segment.PRIMARY, 3)
+    await a.ask(
+        d.Suspend(cause=d.SuspensionCause.ILLNESS, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)), *ILLNESS
+    )
     await a.review(days=3)
-    await a.ask(ExtendSuspension(), E.WRITTEN_APPLICATION, days=360)
+    await a.ask(d.ExtendSuspension(), E.WRITTEN_APPLICATION, days=360)
     await a.review(days=360)
-    await a.ask(Resume(grade=3, term=SchoolTerm(school_year=2025, term=Term.FIRST)), E.WRITTEN_APPLICATION,
+    await a.ask(d.Resume(grade=3, term=d.SchoolTerm(school_year=2025, term=d.Term.FIRST)), E.WRITTEN_APPLICATION,
                 E.RECOVERY_CERTIFICATE, days=400)  # fmt: skip
     await a.review(days=400)
-    await a.ask(GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT, days=450)
-    await a.ask(ReturnFromAbroad(), days=500)
-    await a.do(RecordTransferIn(operator=OperatorClaims(sub="transfer-service", role=Role.COUNTY, code="350603"),
+    await a.ask(d.GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT, days=450)
+    await a.ask(d.ReturnFromAbroad(), days=500)
+    await a.do(d.RecordTransferIn(operator=OperatorClaims(sub="transfer-service", role=Role.COUNTY, code="350603"),
                                 reason="转学", transfer_id="tr-1", receiving_school=OTHER_SCHOOL), days=510)  # fmt: skip
     a.school = OTHER_SCHOOL
     await a.ask(ChangeKeyInfo(name="林晓雨"), E.HOUSEHOLD_REGISTER, days=520)
@@ -154,49 +126,49 @@ async def _live_every_kind_of_change(service: RegistryService) -> dict[str, list
     county = OperatorClaims(sub="county-2", role=Role.COUNTY, code="350603")
     state = await service.load(a.student_id)
     assert state is not None
-    checks = RecordNationalChecks(operator=county, reason="全国查重", change_id=state.pending[-1].change_id,
-                                  duplicate_check=CheckOutcome.PASSED, identity_comparison=CheckOutcome.PASSED)  # fmt: skip
+    checks = d.RecordNationalChecks(operator=county, reason="全国查重", change_id=state.pending[-1].change_id,
+                                  duplicate_check=d.CheckOutcome.PASSED, identity_comparison=d.CheckOutcome.PASSED)  # fmt: skip
     await a.do(checks, days=522)
-    await a.do(IssueFormalNumber(operator=PROVINCE, reason="春季 G 号批次", duplicate_check=CheckOutcome.PASSED,
-                                 identity_comparison=CheckOutcome.PASSED), days=530)  # fmt: skip
+    await a.do(d.IssueFormalNumber(operator=PROVINCE, reason="春季 G 号批次", duplicate_check=d.CheckOutcome.PASSED,
+                                 identity_comparison=d.CheckOutcome.PASSED), days=530)  # fmt: skip
     since = (T0 + timedelta(days=530)).date()
-    await a.ask(AbsenceDropout(absent_since=since, contact_attempts=3), E.CONTACT_RECORD, days=560)
-    await a.ask(ResumeAfterDropout(), E.WRITTEN_APPLICATION, days=570)
+    await a.ask(d.AbsenceDropout(absent_since=since, contact_attempts=3), E.CONTACT_RECORD, days=560)
+    await a.ask(d.ResumeAfterDropout(), E.WRITTEN_APPLICATION, days=570)
     await a.review(days=571)
-    await a.ask(Death(date_of_death=(T0 + timedelta(days=578)).date()), E.DEATH_CERTIFICATE, days=580)
+    await a.ask(d.Death(date_of_death=(T0 + timedelta(days=578)).date()), E.DEATH_CERTIFICATE, days=580)
     await a.review(days=581)
 
     b = Student(service, "stu-002")
-    await b.enroll(Segment.JUNIOR, 9)
-    numbering = SchoolNumbering(county="06", township="03", school="12")
-    await b.ask(Graduate(graduation_year=2025, numbering=numbering, certificate_sequence=2), E.GRADUATION_ROSTER,
+    await b.enroll(d.Segment.JUNIOR, 9)
+    numbering = d.SchoolNumbering(county="06", township="03", school="12")
+    await b.ask(d.Graduate(graduation_year=2025, numbering=numbering, certificate_sequence=2), E.GRADUATION_ROSTER,
                 days=280)  # fmt: skip
     await b.review(days=285)
     c = Student(service, "stu-003")
-    await c.enroll(Segment.SENIOR, 12)
-    await c.ask(Complete(), E.COMPLETION_ROSTER, days=280)
-    d = Student(service, "stu-004")
-    await d.enroll(Segment.SENIOR, 11)
-    await d.ask(Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 10)))
+    await c.enroll(d.Segment.SENIOR, 12)
+    await c.ask(d.Complete(), E.COMPLETION_ROSTER, days=280)
+    d4 = Student(service, "stu-004")
+    await d4.enroll(d.Segment.SENIOR, 11)
+    await d4.ask(d.Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 10)))
     e = Student(service, "stu-005")
-    await e.enroll(Segment.PRIMARY, 3)
-    await e.do(RecordTransferOut(operator=COUNTY, reason="跨省转学", transfer_id="tr-2", receiving_school="4301020001"),
+    await e.enroll(d.Segment.PRIMARY, 3)
+    await e.do(d.RecordTransferOut(operator=COUNTY, reason="跨省转学", transfer_id="tr-2", receiving_school="4301020001"),
                days=20)  # fmt: skip
     f = Student(service, "stu-006")
-    await f.enroll(Segment.PRIMARY, 3)
-    await f.ask(DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE, days=30)
+    await f.enroll(d.Segment.PRIMARY, 3)
+    await f.ask(d.DeleteRecord(), E.PROVINCE_SUBMISSION, by=PROVINCE, days=30)
     await f.review(by=MINISTRY, days=40)
     g = Student(service, "stu-007")
-    await g.enroll(Segment.PRIMARY, 3, DuplicateOutcome.POSSIBLE)
+    await g.enroll(d.Segment.PRIMARY, 3, d.DuplicateOutcome.POSSIBLE)
     await g.review(approve=False, days=5)
     h = Student(service, "stu-008")
-    await h.enroll(Segment.PRIMARY, 3, DuplicateOutcome.POSSIBLE)
+    await h.enroll(d.Segment.PRIMARY, 3, d.DuplicateOutcome.POSSIBLE)
     await h.review(days=5)
     i = Student(service, "stu-009")
     tr = OperatorClaims(sub="transfer-service", role=Role.COUNTY, code="350602")
-    await i.do(RecordTransferIn(operator=tr, reason="线下接收", transfer_id="tr-3", receiving_school=SCHOOL,
+    await i.do(d.RecordTransferIn(operator=tr, reason="线下接收", transfer_id="tr-3", receiving_school=SCHOOL,
                                 arrival=_arrival("stu-009", "paper_form", 4)), days=10)  # fmt: skip
-    await i.do(RecordTransferIn(operator=tr, reason="电子档案到达", transfer_id="tr-3", receiving_school=SCHOOL,
+    await i.do(d.RecordTransferIn(operator=tr, reason="电子档案到达", transfer_id="tr-3", receiving_school=SCHOOL,
                                 arrival=_arrival("stu-009", "status_file", 5)), days=30)  # fmt: skip
     return {
         "stu-001": ["enrolled", "suspended", "suspension_extended", "resumed", "abroad", "returned_from_abroad",
@@ -271,16 +243,16 @@ async def test_r52_every_kind_of_change_is_one_message_with_before_after_effecti
 async def test_r52_sequence_numbers_have_no_gaps_across_a_registry_restart(isolation, signing_keys):
     async with registry(isolation, signing_keys) as service:
         a = Student(service, "stu-011")
-        await a.enroll(Segment.PRIMARY, 3)
-        await a.ask(GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT, days=10)
+        await a.enroll(d.Segment.PRIMARY, 3)
+        await a.ask(d.GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT, days=10)
         await published(isolation.servers.kafka, isolation.topic(STUDENT_STATUS.name), lambda f: len(f) >= 2)
     async with registry(isolation, signing_keys) as service:  # a new process: nothing kept in memory
         a.service = service
-        await a.ask(ReturnFromAbroad(), days=20)
-        await a.do(RecordTransferIn(operator=OperatorClaims(sub="t", role=Role.COUNTY, code="350603"), reason="转学",
+        await a.ask(d.ReturnFromAbroad(), days=20)
+        await a.do(d.RecordTransferIn(operator=OperatorClaims(sub="t", role=Role.COUNTY, code="350603"), reason="转学",
                                     transfer_id="tr-9", receiving_school=OTHER_SCHOOL), days=30)  # fmt: skip
         await a.do(
-            RecordTransferIn(
+            d.RecordTransferIn(
                 operator=OperatorClaims(sub="t", role=Role.COUNTY, code="350603"),
                 reason="转学",
                 transfer_id="tr-9",
