@@ -80,7 +80,7 @@ async def test_outbox_holds_only_unpublished_commits_and_drops_orphans(store, pu
         await store.append(commit_id="c2", aggregate_id="s", version=1, events=[{"n": 2}], outgoing=out)
     ready = await store.unpublished(100)
     assert [e["commit_id"] for e in ready] == ["c1"], "the loser's staged messages are gone"
-    await store.mark_published([e["_id"] for e in ready])
+    await store.delete_published([e["_id"] for e in ready])
     assert await store.unpublished(100) == []
     # A writer that staged its messages and died before storing its commit leaves an orphan.
     await store.outbox.insert_one(
@@ -151,7 +151,7 @@ async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothin
     assert keys == ["m0", "m1", "m2", "m4", "m5", "m6"]  # each stored stream's messages once, m3's none
     assert all(e["confirmed"] for e in ready)
     assert len(ready) == 3, "one outbox entry per bulk write (the first one's m3 went alone and lost)"
-    await store.mark_published([e["_id"] for e in ready])
+    await store.delete_published([e["_id"] for e in ready])
     assert await store.unpublished(100) == []
 
 
@@ -182,7 +182,7 @@ async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(s
         )
     first = await store.unpublished(4)
     assert [len(e["outgoing"]) for e in first] == [3, 3], "stops once 4 messages are read, not after 4 entries"
-    await store.mark_published([e["_id"] for e in first])
+    await store.delete_published([e["_id"] for e in first])
     assert [len(e["outgoing"]) for e in await store.unpublished(4)] == [3]
 
 
@@ -230,7 +230,7 @@ async def test_a_commit_stored_while_this_process_relays_is_confirmed_in_memory_
     assert await store.confirmations.count_documents({}) == 1
     ready = await store.unpublished(10)
     assert sorted(e["_id"] for e in ready) == ["mem#m1", "sto#s1"]
-    await store.mark_published([e["_id"] for e in ready])
+    await store.delete_published([e["_id"] for e in ready])
     assert await store.outbox.count_documents({}) == 0
     assert await store.confirmations.count_documents({}) == 0
     assert not store.stored_here

@@ -1,4 +1,4 @@
-"""The outbox relay on the real broker and store: per-aggregate order, one leader, published marks."""
+"""The outbox relay on the real broker and store: per-aggregate order, one leader, published entries deleted."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ async def test_relay_publishes_in_order_once_and_only_the_leader_relays(isolatio
     follower = OutboxRelay(store, SlotLease(db["leases"], "relay", "b"), publish, batch_size=100, interval=0.1)
     assert await leader.run_once(now) == 10
     assert await follower.run_once(now) == 0, "the follower does not hold the slot"
-    assert await leader.run_once(now) == 0, "everything is marked published"
+    assert await leader.run_once(now) == 0, "every published entry left the outbox"
     await broker.stop()
 
     consumer = AIOKafkaConsumer(

@@ -87,7 +87,7 @@ class OutboxRelay:
         commits = await self._store.unpublished(self._batch_size)
         RELAY_BACKLOG.set(len(commits))
         # Send everything first, then wait for every acknowledgement: the producer keeps
-        # per-partition order, and nothing is marked published before the broker has it.
+        # per-partition order, and no entry leaves the outbox before the broker has it.
         pending: list[Awaitable[Any]] = []
         for commit in commits:
             for out in commit["outgoing"]:
@@ -98,7 +98,7 @@ class OutboxRelay:
         if commits:
             for follow in self.followers:
                 await self._follow(follow, commits)
-        await self._store.mark_published([c["_id"] for c in commits])
+        await self._store.delete_published([c["_id"] for c in commits])
         return len(pending)  # messages: a full batch means more may be waiting
 
     async def _follow(self, follow: Follower, commits: list[dict[str, Any]]) -> None:

@@ -382,7 +382,9 @@ class EventStore:
             await self.outbox.delete_one({"_id": entry["_id"]})  # staged entries are never changed: `_id` suffices
         return False
 
-    async def mark_published(self, entry_ids: list[str]) -> None:
+    async def delete_published(self, entry_ids: list[str]) -> None:
+        """Delete the outbox entries the broker has acknowledged, with their confirmations: whatever is still in the
+        outbox is not yet published, so there is no mark to set and nothing to sweep later."""
         if entry_ids:
             await self.outbox.delete_many({"_id": {"$in": entry_ids}})
             # Entries confirmed in memory never had a confirmation document.
