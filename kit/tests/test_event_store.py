@@ -41,6 +41,14 @@ async def test_r12_second_writer_of_a_version_loses_and_nothing_is_overwritten(s
     assert [c["events"] for c in await store.load("a")] == [[{"n": 1}]]
 
 
+async def test_r12_events_of_a_stream_are_its_commits_events_in_version_order(store):
+    await store.append(commit_id="c1", aggregate_id="a", version=1, events=[{"n": 1}, {"n": 2}], outgoing=[])
+    await store.append(commit_id="c2", aggregate_id="a", version=2, events=[{"n": 3}], outgoing=[])
+    await store.append(commit_id="c3", aggregate_id="b", version=1, events=[{"n": 9}], outgoing=[])
+    assert [e["n"] for e in await store.events_of("a")] == [1, 2, 3]
+    assert await store.events_of("none") == []
+
+
 async def test_redelivered_commit_is_a_no_op(store):
     assert await store.append(commit_id="same", aggregate_id="b", version=1, events=[{"n": 1}], outgoing=[])
     assert not await store.append(commit_id="same", aggregate_id="b", version=1, events=[{"n": 1}], outgoing=[])

@@ -158,6 +158,10 @@ class EventStore:
             commits.append(doc)
         return commits
 
+    async def events_of(self, aggregate_id: str) -> list[Document]:
+        """Every stored event of one aggregate in order: the events of its commits, one after another."""
+        return [event for commit in await self.load(aggregate_id) for event in commit["events"]]
+
     async def first(self, aggregate_id: str) -> Document | None:
         """The first commit of an aggregate (what started it), in one lookup."""
         return await self.collection.find_one({"_id": commit_key(aggregate_id, 1)})

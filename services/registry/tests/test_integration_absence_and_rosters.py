@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from http_fixtures import signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -19,9 +20,7 @@ pytestmark = pytest.mark.integration
 SCHOOL = "3506020001"
 STUDENT = {"school_code": SCHOOL, "gender": "male", "birth_date": "2018-05-02", "grade": 2, "school_year": 2026}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
+_as = signed_in(SCHOOL)
 
 
 def _of(messages: list[dict], subject: str, kind: str) -> list[dict]:

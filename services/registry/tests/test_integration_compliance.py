@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from http_fixtures import signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -18,9 +19,7 @@ SCHOOL = "3506020001"
 STUDENT = {"school_code": SCHOOL, "gender": "female", "birth_date": "2019-03-15", "grade": 1, "school_year": 2026}
 FILE = {"kind": "status_file", "uri": "s3://files/stu.pdf", "sha256": "cd" * 32}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
+_as = signed_in(SCHOOL)
 
 
 def _of(messages: list[dict], student_id: str) -> list[dict]:

@@ -4,13 +4,14 @@ the exception travels on rules.exception.v1 and the R51 audit lists it (also one
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from http_fixtures import evidence_json as _evidence
+from http_fixtures import signed_in
 from openpyxl import load_workbook
 
 from xueji_contracts.envelope import envelop
@@ -25,13 +26,7 @@ PUPIL = {"school_code": SCHOOL, "name": "郑可欣", "gender": "female", "birth_
          "school_year": 2026}  # fmt: skip
 GRADUATION_SEMESTER = {"school_year": 2026, "term": 2}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
-
-
-def _evidence(kind: str) -> dict[str, str]:
-    return {"kind": kind, "uri": f"s3://evidence/{kind}.pdf", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+_as = signed_in(SCHOOL)
 
 
 async def test_r40_graduation_semester_suspension_refused_unless_county_exception_and_the_audit_lists_it(

@@ -4,6 +4,7 @@ approval graduates everyone on the roster with the roster's R08 certificate numb
 from __future__ import annotations
 
 import pytest
+from http_fixtures import signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -16,9 +17,7 @@ SCHOOL = "3506020101"
 JUNIOR = {"school_code": SCHOOL, "gender": "female", "birth_date": "2012-04-02", "grade": 9, "school_year": 2026}
 ROSTER = f"/v1/rosters/graduation/{SCHOOL}/2027/junior"
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
+_as = signed_in(SCHOOL)
 
 
 async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyone_on_it_graduates(

@@ -11,6 +11,7 @@ import time
 import zipfile
 
 import pytest
+from http_fixtures import signed_in
 from openpyxl import Workbook, load_workbook
 from registry_driver import verdict
 
@@ -35,9 +36,7 @@ STUDENT = {
 }
 FORM = {"school_code": SCHOOL, "school_year": "2026"}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
+_as = signed_in(SCHOOL)
 
 
 async def _enrolled(registry, token) -> str:

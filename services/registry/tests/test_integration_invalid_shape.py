@@ -4,10 +4,11 @@ as the body holds it; a rule's refusal carries `rule` and `reason` beside `detai
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from http_fixtures import evidence_json as _evidence
+from http_fixtures import signed_in
 
 from xueji_contracts.calendar import local_date
 from xueji_registry.app import create_app
@@ -19,13 +20,7 @@ PUPIL = {"school_code": SCHOOL, "name": "郑可欣", "gender": "female", "birth_
          "school_year": 2026}  # fmt: skip
 GRADUATION_SEMESTER = {"school_year": 2026, "term": 2}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
-
-
-def _evidence(kind: str) -> dict[str, str]:
-    return {"kind": kind, "uri": f"s3://evidence/{kind}.pdf", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+_as = signed_in(SCHOOL)
 
 
 def _uniform(answer) -> list[str]:

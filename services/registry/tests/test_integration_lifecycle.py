@@ -3,9 +3,9 @@ transition is a 409 naming the current state and changes nothing; the history ke
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
+from http_fixtures import evidence_json as _evidence
+from http_fixtures import signed_in
 
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
@@ -16,13 +16,7 @@ PUPIL = {"school_code": SCHOOL, "name": "许安然", "gender": "female", "birth_
          "school_year": 2026}  # fmt: skip
 TERM = {"school_year": 2026, "term": 1}
 
-
-def _as(token, role: str = "school", code: str = SCHOOL) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, code)}"}
-
-
-def _evidence(kind: str) -> dict[str, str]:
-    return {"kind": kind, "uri": f"s3://evidence/{kind}.pdf", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+_as = signed_in(SCHOOL)
 
 
 async def test_r40_r41_suspension_is_asked_with_evidence_verified_by_the_county_and_illegal_steps_are_409(

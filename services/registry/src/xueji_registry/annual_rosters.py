@@ -46,8 +46,7 @@ class AnnualRosters:
         return annual_roster(school_code, school_year, self.rules.roster_months)
 
     async def state_of(self, subject_id: str) -> AnnualRosterState:
-        commits = await self.runtime.events.load(subject_id)
-        return replay(from_documents(e for c in commits for e in c["events"]))
+        return replay(from_documents(await self.runtime.events.events_of(subject_id)))
 
     async def ensure_open(self, school_code: str, school_year: int) -> None:
         """Open the school's rosters of the year once (idempotent across replicas; cached per process)."""

@@ -114,8 +114,7 @@ class ComplianceDeadlines:
         deadline = _deadline_of(timer)
         # Met in the meantime (its cancellation may have raced the tick)? The events of the record or roster the
         # deadline is about say so; nothing is asked of the modules that write them.
-        subject = await self.runtime.events.load(deadline.subject_id)
-        if not still_due_after(deadline, (e for c in subject for e in c["events"])):
+        if not still_due_after(deadline, await self.runtime.events.events_of(deadline.subject_id)):
             return
         phase: Phase = "due_soon" if timer.kind == "compliance_due_soon" else "overdue"
         now = tick_time()

@@ -79,7 +79,7 @@ async def start(service: RegistryService, operator: OperatorClaims, code: str, s
 
 
 async def report(service: RegistryService, batch_id: str) -> dict[str, Any]:
-    events = from_documents(e for c in await service.events.load(_stream(batch_id)) for e in c["events"])
+    events = from_documents(await service.events.events_of(_stream(batch_id)))
     return replay(events).report(batch_id)
 
 

@@ -49,7 +49,7 @@ def stream_of(school_code: str, graduation_year: int, segment: Segment) -> str:
 
 
 async def state_of(service: RegistryService, stream: str) -> RosterReview:
-    return replay(from_documents(e for c in await service.events.load(stream) for e in c["events"]))
+    return replay(from_documents(await service.events.events_of(stream)))
 
 
 def _deadline_of(submitted: GraduationRosterSubmitted, stream: str, number: int) -> Deadline:

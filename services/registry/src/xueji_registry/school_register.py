@@ -76,7 +76,7 @@ class SchoolRegister:
 
         async def load(student_id: str) -> list[dict[str, Any]]:
             async with gate:
-                return [e for c in await self.events.load(student_id) for e in c["events"]]
+                return await self.events.events_of(student_id)
 
         return [events for events in await asyncio.gather(*(load(i) for i in ids)) if events]
 

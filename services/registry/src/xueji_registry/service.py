@@ -72,8 +72,7 @@ class RegistryService:
         followed_here(self.here, commits)
 
     async def load(self, student_id: str) -> StudentStatus | None:
-        commits = await self.events.load(student_id)
-        return replay(from_documents([e for c in commits for e in c["events"]]))
+        return replay(from_documents(await self.events.events_of(student_id)))
 
     async def execute(
         self,

@@ -4,12 +4,13 @@ county bureau of the school's county returns it or approves it, which graduates 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_contracts.auth import Role
+from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_kit.errors import RuleRefused
 from xueji_kit.security import Operator, require_jurisdiction
@@ -28,10 +29,23 @@ School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school c
 Year = Annotated[int, Path(ge=2000, le=2099, description="the graduation year")]
 ROSTER = "/rosters/graduation/{school_code}/{graduation_year}/{segment}"
 PATH_FIELDS = ("school_code", "graduation_year", "segment")
+T = TypeVar("T")
 
 
-def _refused(exc: Refused) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, {"rule": exc.rule, "reason": exc.reason, "field": exc.field})
+def _only(role: Role, operator: OperatorClaims, school_code: str, refusal: str) -> None:
+    """R46 names who acts on a roster: its school submits it, the county bureau of the school reviews it."""
+    require_jurisdiction(operator, school_code, at_least=role)
+    if operator.role is not role:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+
+
+async def _unless_refused(step: Awaitable[T]) -> T:
+    """The roster step's result; a refusal (R46) is a 409 naming the rule, the reason and the field."""
+    try:
+        return await step
+    except Refused as exc:
+        detail = {"rule": exc.rule, "reason": exc.reason, "field": exc.field}
+        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
 
 
 async def _compose(
@@ -109,15 +123,11 @@ async def submit(
     operator: Operator,
     request: Request,
 ) -> dict[str, Any]:
-    require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
-    if operator.role is not Role.SCHOOL:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "R46: the school submits its own graduation roster")
+    _only(Role.SCHOOL, operator, school_code, "R46: the school submits its own graduation roster")
     left_off = {line.student_id: line.reason for line in body.left_off}
     roster = await _compose(request, school_code, graduation_year, segment, left_off)
-    try:
-        entry = await graduation_rosters.submit(service_of(request), operator, roster, body.reason, body.evidence)
-    except Refused as exc:
-        raise _refused(exc) from None
+    service = service_of(request)
+    entry = await _unless_refused(graduation_rosters.submit(service, operator, roster, body.reason, body.evidence))
     return {
         "rule": "R46",
         "status": RosterStatus.SUBMITTED.value,
@@ -142,12 +152,8 @@ async def review(
     operator: Operator,
     request: Request,
 ) -> dict[str, Any]:
-    require_jurisdiction(operator, school_code, at_least=Role.COUNTY)
-    if operator.role is not Role.COUNTY:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "R46: the county bureau of the school approves its roster")
+    _only(Role.COUNTY, operator, school_code, "R46: the county bureau of the school approves its roster")
     stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    try:
-        outcome = await graduation_rosters.review(service_of(request), stream, operator, body.approve, body.reason)
-    except Refused as exc:
-        raise _refused(exc) from None
+    step = graduation_rosters.review(service_of(request), stream, operator, body.approve, body.reason)
+    outcome = await _unless_refused(step)
     return {"rule": "R46", **outcome}

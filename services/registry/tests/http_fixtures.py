@@ -1,0 +1,20 @@
+"""What the registry's HTTP tests share: an operator's Authorization header and an evidence reference as JSON."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+
+def signed_in(school: str) -> Callable[..., dict[str, str]]:
+    """`_as(token, role="school", code=school)`: the Authorization header of that operator, a school's by default."""
+
+    def as_operator(token: Callable[[str, str], Any], role: str = "school", code: str = school) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(role, code)}"}
+
+    return as_operator
+
+
+def evidence_json(kind: str) -> dict[str, str]:
+    return {"kind": kind, "uri": f"s3://evidence/{kind}.pdf", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
