@@ -120,7 +120,7 @@ async def test_two_writers_of_one_commit_at_once_leave_its_messages_for_the_rela
     assert not await store._commit(commit_key("s", 1), "c1", "s", 1, [{"n": 1}], _messages(out), now, staged=True)
     ready = await store.unpublished(100, now=now + timedelta(seconds=5))
     assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
-    await store.mark_published([e["_id"] for e in ready])
+    await store.delete_published([e["_id"] for e in ready])
     # A redelivery long after (a stale cache decides it again) stages anew and finds it stored: nothing twice.
     later = now + timedelta(minutes=1)
     assert await store._stage("c1", commit_key("s", 1), "s", 1, _messages(out), later)
