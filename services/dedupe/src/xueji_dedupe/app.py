@@ -21,7 +21,7 @@ from xueji_contracts.topics import (
     NATIONAL_VERDICT,
     REGISTRY_IDENTITY,
 )
-from xueji_dedupe import api, review_api
+from xueji_dedupe.api import routers
 from xueji_dedupe.candidate_store import CandidateStore
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.checks import Checks
@@ -133,7 +133,7 @@ def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: DedupeSettings | None = None) -> FastAPI:
     dedupe = wire(settings)
-    app = dedupe.runtime.http_app([api.router, review_api.router])
+    app = dedupe.runtime.http_app(routers)
     app.state.checks = dedupe.checks
     app.state.cases = dedupe.cases
     app.state.deadlines = dedupe.checks.deadlines  # tests drive time with .tick(now)
