@@ -143,6 +143,33 @@ def test_r14_a_second_id_number_differing_only_in_the_birth_date_is_a_suspected_
     assert verdict_for(others).kind is VerdictKind.UNIQUE
 
 
+def test_r14_a_second_id_number_with_a_corrected_birth_date_and_a_new_sequence_is_a_suspected_duplicate() -> None:
+    """The police correct a child's birth date and issue a new number: the new date and a new sequence code, so
+    the numbers share only the region (and the check digit differs). Same full name, a guardian in common and the
+    same ID region: siblings are not given one full name, so this is one child - reviewed in a check and in the
+    audit alike, never refused. Year and month-day both changed, so no name + year / month-day key is shared."""
+    corrected = date(2016, 9, 3)
+    second = id_number_for("350602", corrected, 57)
+    assert id_relation(ID, second) is None
+    reissue = request(id_number=second, birth_date=corrected)
+    verdict = verdict_for(reissue)
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["id_number"] == "reissued"
+    assert "出生日期和顺序码" in verdict.reason_zh
+    report = audit(DedupeIndex([record(), record(student_id="s-second", id_number=second, birth_date=corrected)]))
+    assert [(p.first, p.second, p.kind, p.score) for p in report.pairs] == [
+        ("s-first", "s-second", VerdictKind.POSSIBLE_DUPLICATE, verdict.score)
+    ]
+    # Other guardians, another name, or another ID region: two children, not compared.
+    assert verdict_for(reissue.model_copy(update={"guardians": ("王志强",)})).kind is VerdictKind.UNIQUE
+    assert verdict_for(reissue.model_copy(update={"name": "陈子轩"})).kind is VerdictKind.UNIQUE
+    elsewhere = id_number_for("350603", corrected, 57)
+    assert verdict_for(reissue.model_copy(update={"id_number": elsewhere})).kind is VerdictKind.UNIQUE
+    # Without guardians on either side the same name in one county is too common to say so: not compared.
+    bare = record(guardians=())
+    assert verdict_for(reissue.model_copy(update={"guardians": ()}), bare).kind is VerdictKind.UNIQUE
+
+
 def test_r14_a_second_id_number_one_digit_apart_or_transposed_is_a_suspected_duplicate() -> None:
     body = ID[:17]
     swapped = body[:14] + body[15] + body[14] + body[16]

@@ -133,6 +133,12 @@ class MatchWeights(_Section):
         "issued after a registration error (the birth dates then differ too; this weight covers both)",
     )
     id_near: float = Field(default=4.0, description="two valid ID numbers, same name, one digit apart or two swapped")
+    id_reissued: float = Field(
+        default=0.0,
+        description="two valid ID numbers of one region (first 6 digits), other birth-date digits and sequence code, "
+        "same name and a guardian in common: a number reissued with a corrected birth date. The name, guardian and "
+        "region outcomes carry the evidence; this only takes the different birth dates' weight away",
+    )
 
     @model_validator(mode="after")
     def _half_bits(self) -> Self:

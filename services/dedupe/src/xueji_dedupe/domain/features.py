@@ -3,8 +3,9 @@ and two resident ID numbers where both records have one.
 
 The weights add up (Fellegi-Sunter), with two outcomes read together because they are not independent:
 - twins: where the guardians and the birth date agree, different given names are two children (`name_twins`);
-- a second ID number: two numbers equal but for their birth-date digits explain the different birth dates, so the
-  birth date adds nothing of its own there (`id_birth_date_part` carries both).
+- a second ID number: two numbers equal but for their birth-date digits, or reissued (same region, new birth date
+  and sequence code, same name and a guardian in common), explain the different birth dates, so the birth date
+  adds nothing of its own there (`id_birth_date_part` / `id_reissued` carries both).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def outcomes(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tup
     if guardians is not None and guardians.level == "same" and born.level == "identical" and chars.level in TWINS:
         chars = chars._replace(level="twins", weight=weights.name_twins)
         sound = sound._replace(weight=0.0, level="twins")
-    if numbers is not None and numbers.level == "birth_date_part":
+    if numbers is not None and numbers.level in DATE_EXPLAINED:
         born = born._replace(weight=0.0)
     extra = tuple(f for f in (guardians, numbers) if f is not None)
     return (
@@ -67,14 +68,29 @@ def outcomes(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tup
 
 
 TWINS = ("partial", "different")  # name levels that, with the same guardians and birth date, say "twins"
+DATE_EXPLAINED = ("birth_date_part", "reissued")  # ID relations that account for the different birth dates
 
 
 def comparable(a: PersonProfile, b: PersonProfile) -> bool:
     """Two valid resident ID numbers are two persons, unless the names are the same and the numbers are one number
-    mistyped or reissued (birth-date digits corrected, one digit apart, two digits swapped): a second ID number."""
+    mistyped or reissued (birth-date digits corrected, one digit apart, two digits swapped; or a new birth date
+    and sequence code in the same region, with a guardian in common): a second ID number."""
     if not (a.reliable_ids and b.reliable_ids):
         return True
-    return a.name_key == b.name_key and _id_relation(a.reliable_ids, b.reliable_ids) is not None
+    return a.name_key == b.name_key and _second_id(a, b) is not None
+
+
+def _second_id(a: PersonProfile, b: PersonProfile) -> str | None:
+    """How two records' valid ID numbers may be one child's. "reissued": the police corrected the birth date and
+    gave a new sequence code with it, so only the region (first 6 digits) is left in common; between two different
+    children of one name that is rare only with a guardian in common (siblings are not given one full name), so
+    it needs one. Two ID numbers are compared only for records of one name (`comparable`)."""
+    relation = _id_relation(a.reliable_ids, b.reliable_ids)
+    if relation is not None or not (a.guardians & b.guardians):
+        return relation
+    if any(x[:6] == y[:6] and x[6:14] != y[6:14] for x in a.reliable_ids for y in b.reliable_ids):
+        return "reissued"
+    return None
 
 
 def compare_guardians(a: PersonProfile, b: PersonProfile, w: FeatureWeights) -> Outcome | None:
@@ -104,9 +120,11 @@ def compare_id_numbers(a: PersonProfile, b: PersonProfile, w: FeatureWeights) ->
     """Two different valid ID numbers that may be one person's (see `comparable`); nothing unless both have one."""
     if not (a.reliable_ids and b.reliable_ids):
         return None
-    level = _id_relation(a.reliable_ids, b.reliable_ids)
+    level = _second_id(a, b)
     if level == "birth_date_part":
         return Outcome("id_number", level, 0.8, w.id_birth_date_part)
+    if level == "reissued":
+        return Outcome("id_number", level, 0.5, w.id_reissued)
     if level is not None:
         return Outcome("id_number", level, 0.9, w.id_near)
     return Outcome("id_number", "different", 0.0, 0.0)

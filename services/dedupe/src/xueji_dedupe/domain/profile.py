@@ -69,13 +69,15 @@ def _guardian_keys(name: str) -> tuple[str, ...]:
 
 def _id_name_keys(facts: PersonFacts, key: str, reliable: frozenset[str]) -> frozenset[str]:
     """Keys under which records with a resident ID are filed for the second-ID rule (R14): a child issued a second
-    number keeps the name, so the same name with the birth year or with month and day, and the number without
-    its birth-date digits (region + sequence: a number corrected only in its date)."""
+    number keeps the name, so the same name with the birth year or with month and day, the number without its
+    birth-date digits (region + sequence: a number corrected only in its date), and the same name with the
+    number's region (a number reissued with a new date and a new sequence code shares only the region)."""
     if not reliable:
         return frozenset()
     born = facts.birth_date
     keys = {f"idn-y:{key}:{born.year}", f"idn-md:{key}:{born.month:02d}{born.day:02d}"}
     keys |= {f"idn-nodate:{number[:6]}{number[14:17]}" for number in reliable}
+    keys |= {f"idn-region:{key}:{number[:6]}" for number in reliable}
     return frozenset(keys)
 
 

@@ -39,6 +39,11 @@ _PHRASES: dict[tuple[str, str], tuple[str, str]] = {
         "两个身份证号仅出生日期部分不同（疑似更正后重新发号）",
         "two ID numbers differing only in the birth-date digits (a number reissued after a correction?)",
     ),
+    ("id_number", "reissued"): (
+        "两个身份证号地区码相同、出生日期和顺序码不同，姓名和监护人相同（疑似更正出生日期后重新发号）",
+        "two ID numbers of one region with another birth date and sequence code, same name and guardian (a number "
+        "reissued after a birth-date correction?)",
+    ),
     ("id_number", "one_digit"): ("两个身份证号仅一位数字不同", "two ID numbers one digit apart"),
     ("id_number", "transposed"): ("两个身份证号两位数字颠倒", "two ID numbers with two digits swapped"),
     ("id_number", "different"): ("身份证号不同", "different ID numbers"),
