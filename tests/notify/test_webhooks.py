@@ -162,3 +162,51 @@ async def test_r50_r52_registration_needs_https_the_jurisdiction_and_the_bureaus
     assert far.json()["webhooks"] == []
     gone = await notify.delete(f"/v1/webhooks/{made['webhook_id']}", headers={"Authorization": f"Bearer {county}"})
     assert gone.status_code == 204
+
+
+async def test_r22_titles_name_the_schools_alike_in_the_inbox_and_webhooks(
+    start_app, isolation, token, wait_for, receiver, tmp_path, status_recorded
+):
+    """Issue 18: notify names schools as "<name>（<code>）" from the registry's directory file in the titles it stores,
+    so a webhook subscriber reads what the inbox shows; a school the directory lacks keeps its code."""
+    from xueji_contracts.messages.status import StatusBefore, StudentStatusRecorded
+
+    directory = tmp_path / "schools.csv"
+    directory.write_text(f"学校代码,学校名称\n{ev.SCHOOL},芗城实验小学\n3506020003,芗城第三小学\n", encoding="utf-8")
+    hooks = await receiver({"/county": ["ok"]})
+    notify = await _notify(start_app, receiver.cert, school_directory_file=directory)
+    county = token("county", ev.COUNTY)
+    hook = await _register(notify, county, f"{hooks.base_url}/county", kinds=["stage_opened", "stage_escalated"])
+    hooks.secrets["/county"] = hook["secret"]
+    tid = ev.transfer_id()
+    opened = ev.opened(tid, ev.COUNTY, stage="receiving_bureau", step=4)
+    before = StatusBefore(state="enrolled", school_code=ev.OTHER_SCHOOL, county_code=ev.COUNTY, grade=3,
+                          status_number_masked="G110105********002X")  # fmt: skip
+    moved = StudentStatusRecorded.model_validate(status_recorded(student_id=f"stu_{tid}").model_dump() | {
+        "change": "transferred_in", "before": before, "school_code": "3506020003"})  # fmt: skip
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(opened, ev.breached(tid, opened.payload.deadline.due_at, ev.SCHOOL, to=ev.COUNTY))
+        await upstream.send(ev._wrap(moved))
+
+    async def inbox():
+        body = (await notify.get("/v1/inbox", headers={"Authorization": f"Bearer {county}"})).json()
+        kinds = {n["kind"]: n for n in body["notifications"] if n["subject_id"] in (tid, f"stu_{tid}")}
+        wanted = {"stage_opened", "stage_escalated", "status_recorded"}
+        return kinds if wanted <= set(kinds) and len(hooks.received) >= 2 else None
+
+    notes = await wait_for(inbox, timeout=40)
+    assert notes["stage_opened"]["title_zh"].startswith(
+        f"转学待办：转入地县级教育行政部门审核（第4步，{ev.FAR_SCHOOL} 转往 芗城实验小学（{ev.SCHOOL}））"
+    )
+    assert f"{ev.FAR_SCHOOL} to 芗城实验小学 ({ev.SCHOOL})" in notes["stage_opened"]["title_en"]
+    assert notes["stage_escalated"]["title_zh"].startswith(
+        f"超期升级：芗城实验小学（{ev.SCHOOL}） 的转入学校审核已超期"
+    )
+    assert f"at 芗城实验小学 ({ev.SCHOOL}) is overdue" in notes["stage_escalated"]["title_en"]
+    left = notes["status_recorded"]  # the school left (no name in the directory) hears where the pupil went
+    assert left["jurisdiction"] == ev.OTHER_SCHOOL and left["title_zh"].endswith("转入 芗城第三小学（3506020003）")
+    assert left["title_en"].endswith("now at 芗城第三小学 (3506020003)")
+    delivered = {r.body["kind"]: r.body for r in hooks.received}
+    for kind in ("stage_opened", "stage_escalated"):
+        assert (delivered[kind]["title_zh"], delivered[kind]["title_en"]) == (
+            notes[kind]["title_zh"], notes[kind]["title_en"])  # fmt: skip

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
+from xueji_contracts.schools import load_school_names
 from xueji_contracts.topics import (
     DEDUPE_REVIEW,
     NOTIFY_WEBHOOK_DLQ,
@@ -70,8 +71,10 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     runtime.background += [aggregator.run_forever, feed.run_forever, deliverer.run_forever]
     runtime.background += [partial(sample_consumer_lag, runtime.broker), partial(sample_timers_due, timers, SCHEDULER)]
     runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)
+    # The registry's school directory file, so stored titles (and so webhooks and e-mail) name schools (issue 18).
+    schools = load_school_names(settings.school_directory_file)
     parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed,
-             "webhooks": webhooks}  # fmt: skip
+             "webhooks": webhooks, "schools": schools}  # fmt: skip
     for name, value in parts.items():
         runtime.broker.context.set_global(name, value)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]

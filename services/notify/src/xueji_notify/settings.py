@@ -17,6 +17,11 @@ class NotifySettings(ServiceSettings):
     dashboard_days_kept: int = Field(
         default=400, ge=31, description="days a jurisdiction's record of a day (dashboard_days) is kept; pruned daily"
     )
+    school_directory_file: Path | None = Field(
+        default=None,
+        description="the province's school directory, the registry's file (XUEJI_SCHOOL_DIRECTORY_FILE): titles name "
+        "schools as name（code）; without it they carry codes",
+    )
     webhook_max_attempts: int = Field(default=10, ge=1, le=30)
     webhook_backoff_seconds: float = Field(default=10.0, gt=0, description="first retry after about this long")
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)

@@ -10,6 +10,7 @@ from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages import transfer as t
 from xueji_notify.domain import stages, transfer_notes
 from xueji_notify.domain.cases import OFFLINE, case_fields
+from xueji_notify.domain.names import NO_NAMES, SchoolNames
 from xueji_notify.domain.notification import Notification
 
 StageMessage = t.StageOpened | t.StageDeadlineChanged | t.StageClosed
@@ -54,12 +55,14 @@ def _history(message: Envelope[Any], key: str, node: str, kind: str, notes: list
     }
 
 
-def stage_message(message: Envelope[StageMessage], known: Mapping[str, Any] | None) -> Change:
+def stage_message(
+    message: Envelope[StageMessage], known: Mapping[str, Any] | None, names: SchoolNames = NO_NAMES
+) -> Change:
     _check_type(message)
     p = message.payload
     notes: list[Notification]
     if isinstance(p, t.StageOpened):
-        fields, notes = stages.opened(p), transfer_notes.stage_opened(message)  # type: ignore[arg-type]
+        fields, notes = stages.opened(p), transfer_notes.stage_opened(message, names)  # type: ignore[arg-type]
     elif isinstance(p, t.StageDeadlineChanged):
         fields, notes = stages.deadline_changed(p), transfer_notes.stage_deadline_changed(message)  # type: ignore[arg-type]
     else:
@@ -70,7 +73,7 @@ def stage_message(message: Envelope[StageMessage], known: Mapping[str, Any] | No
     return Change(key, fields, history, [fields["node"]], notes)
 
 
-def sla_message(message: Envelope[SlaMessage]) -> Change:
+def sla_message(message: Envelope[SlaMessage], names: SchoolNames = NO_NAMES) -> Change:
     _check_type(message)
     p = message.payload
     key = stages.stage_key(p.transfer_id, p.stage.value)
@@ -78,7 +81,7 @@ def sla_message(message: Envelope[SlaMessage]) -> Change:
         fields, notes = stages.warned(p, message.occurred_at), transfer_notes.stage_warning(message)  # type: ignore[arg-type]
         dirty = [fields["node"]]
     else:
-        fields, notes = stages.breached(p, message.occurred_at), transfer_notes.stage_breached(message)  # type: ignore[arg-type]
+        fields, notes = stages.breached(p, message.occurred_at), transfer_notes.stage_breached(message, names)  # type: ignore[arg-type]
         dirty = [fields["node"], fields["escalated_to_node"]]
     history = _history(message, key, fields["node"], _KIND[type(p)], notes)
     return Change(key, fields, history, dirty, notes, insert_open=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StatusChangeKind as K
 from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_notify.domain.names import NO_NAMES, SchoolNames, named
 from xueji_notify.domain.notification import Kind, Notification, Severity, about
 
 CHANGE_TITLES: dict[K, tuple[str, str]] = {
@@ -30,7 +31,7 @@ CHANGE_TITLES: dict[K, tuple[str, str]] = {
 }
 
 
-def status_recorded(message: Envelope[StudentStatusRecorded]) -> list[Notification]:
+def status_recorded(message: Envelope[StudentStatusRecorded], names: SchoolNames = NO_NAMES) -> list[Notification]:
     """The school the student is at hears what happened; on a move, the school left hears it too. A message of the
     1.0 contract names no change: its title says only that a record was created, as it always did."""
     p = message.payload
@@ -43,10 +44,11 @@ def status_recorded(message: Envelope[StudentStatusRecorded]) -> list[Notificati
                "effective_on": p.effective_on.isoformat() if p.effective_on else None}  # fmt: skip
     notes = [about(message, Kind.STATUS_RECORDED, Severity.INFO, p.school_code, title, p.student_id, details=details)]
     if p.before and p.before.school_code != p.school_code:
-        # The school left hears what it is for that school: its student moved away, and where to.
-        left = (f"学生转出（省内）：{p.before.status_number_masked}（{p.before.grade}年级），转入 {p.school_code}",
+        # The school left hears what it is for that school: its student moved away, and where to (by name).
+        to = named(p.school_code, names)
+        left = (f"学生转出（省内）：{p.before.status_number_masked}（{p.before.grade}年级），转入 {to[0]}",
                 f"Student moved to another school of the province: {p.before.status_number_masked} "
-                f"(grade {p.before.grade}), now at {p.school_code}")  # fmt: skip
+                f"(grade {p.before.grade}), now at {to[1]}")  # fmt: skip
         notes.append(about(message, Kind.STATUS_RECORDED, Severity.INFO, p.before.school_code, left, p.student_id,
                            details=details | {"moved_to": p.school_code}))  # fmt: skip
     return notes

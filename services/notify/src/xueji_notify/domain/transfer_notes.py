@@ -17,6 +17,7 @@ from xueji_contracts.messages.transfer import (
     TransferCaseChanged,
 )
 from xueji_notify.domain.calendar import due_day
+from xueji_notify.domain.names import NO_NAMES, SchoolNames, named
 from xueji_notify.domain.notification import Kind, Notification, Severity, about
 
 STAGE_NAMES: dict[Stage, tuple[str, str]] = {
@@ -43,14 +44,15 @@ def _stage(payload: Any) -> dict[str, Any]:
     return {"transfer_id": payload.transfer_id, "stage": payload.stage.value} | _number(payload)
 
 
-def stage_opened(message: Envelope[StageOpened]) -> list[Notification]:
+def stage_opened(message: Envelope[StageOpened], names: SchoolNames = NO_NAMES) -> list[Notification]:
     p = message.payload
     zh, en = STAGE_NAMES[p.stage]
     due = due_day(p.deadline.due_at).isoformat()
     mark = ("（临时日期）", " (provisional)") if p.deadline.provisional else ("", "")
+    sending, receiving = named(p.sending_school, names), named(p.receiving_school, names)
     title = (
-        f"转学待办：{zh}（第{p.step}步），{due}前完成{mark[0]}",
-        f"Transfer to act on: {en} (step {p.step}), due {due}{mark[1]}",
+        f"转学待办：{zh}（第{p.step}步，{sending[0]} 转往 {receiving[0]}），{due}前完成{mark[0]}",
+        f"Transfer to act on: {en} (step {p.step}, {sending[1]} to {receiving[1]}), due {due}{mark[1]}",
     )
     details = _stage(p) | {"step": p.step, "provisional": p.deadline.provisional}
     return [
@@ -124,9 +126,10 @@ def stage_warning(message: Envelope[StageWarning]) -> list[Notification]:
     ]
 
 
-def stage_breached(message: Envelope[StageBreached]) -> list[Notification]:
-    """The late party is told it is late; the level it escalated to is told to chase it (R22)."""
+def stage_breached(message: Envelope[StageBreached], names: SchoolNames = NO_NAMES) -> list[Notification]:
+    """The late party is told it is late; the level it escalated to is told to chase it (R22), naming the party."""
     p = message.payload
+    party = named(p.jurisdiction, names)
     zh, en = STAGE_NAMES[p.stage]
     due = due_day(p.due_at).isoformat()
     lzh, len_ = LEVEL_NAMES.get(p.escalated_to_level.value, (p.escalated_to_level.value,) * 2)
@@ -140,8 +143,8 @@ def stage_breached(message: Envelope[StageBreached]) -> list[Notification]:
         f"Overdue: {en} (was due {due}), escalated to {len_} level",
     )
     chase = (
-        f"超期升级：{p.jurisdiction} 的{zh}已超期（{due}），请督办",
-        f"Escalated to you: {en} at {p.jurisdiction} is overdue (due {due}); please follow up",
+        f"超期升级：{party[0]} 的{zh}已超期（{due}），请督办",
+        f"Escalated to you: {en} at {party[1]} is overdue (due {due}); please follow up",
     )
     return [
         about(

@@ -6,9 +6,14 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StudentStatusRecorded
+from xueji_notify.domain.names import SchoolNames
 from xueji_notify.domain.status_notes import status_recorded
 from xueji_notify.notifier import Notifier
 
 
-async def on_student_status(message: Envelope[StudentStatusRecorded], notifier: Notifier = Context("notifier")) -> None:
-    await notifier.send(status_recorded(message))
+async def on_student_status(
+    message: Envelope[StudentStatusRecorded],
+    notifier: Notifier = Context("notifier"),
+    schools: SchoolNames = Context("schools"),
+) -> None:
+    await notifier.send(status_recorded(message, schools))

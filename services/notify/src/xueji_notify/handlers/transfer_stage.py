@@ -7,6 +7,7 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.transfer import StageClosed
 from xueji_notify.domain import projection
+from xueji_notify.domain.names import SchoolNames
 from xueji_notify.domain.stages import stage_key
 from xueji_notify.handlers.projection import apply
 from xueji_notify.notifier import Notifier
@@ -17,8 +18,9 @@ async def on_transfer_stage(
     message: Envelope[projection.StageMessage],
     notifier: Notifier = Context("notifier"),
     dashboard: DashboardStore = Context("dashboard"),
+    schools: SchoolNames = Context("schools"),
 ) -> None:
     p = message.payload
     # A decision is told to the school that started the case, which the stage's opening named.
     known = await dashboard.stage(stage_key(p.transfer_id, p.stage.value)) if isinstance(p, StageClosed) else None
-    await apply(projection.stage_message(message, known), dashboard, notifier)
+    await apply(projection.stage_message(message, known, schools), dashboard, notifier)

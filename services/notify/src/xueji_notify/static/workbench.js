@@ -210,7 +210,8 @@
   wb.schoolNames = () => [...names].filter(([code]) => code.length === 10).sort();
   wb.unit = (code) => { const n = names.get(code); return n ? `${n}（${code}）` : code; };
   // A text the services wrote with codes (a notification's title) reads with the names the page knows.
-  wb.withNames = (text) => String(text || "").replace(/(?<![\dA-Za-z*])(\d{10}|\d{6})(?![\dA-Za-z*])/g, (code) => wb.unit(code));
+  // A code already named by notify ("name（code）", issue 18) stays as it is: only bare codes are named here.
+  wb.withNames = (text) => String(text || "").replace(/(?<![\dA-Za-z*（(])(\d{10}|\d{6})(?![\dA-Za-z*）)])/g, (code) => wb.unit(code));
   wb.learnNames = async function learnNames() {
     const answer = await wb.api("registry", "/v1/schools", { query: { under: wb.code().slice(0, 2) } });
     if (answer.ok && answer.body) for (const s of answer.body.schools || []) names.set(s.code, s.name);
