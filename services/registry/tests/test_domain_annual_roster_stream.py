@@ -9,17 +9,8 @@ import pytest
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.domain import Refused
+from xueji_registry.domain import annual_roster_stream as roster_stream
 from xueji_registry.domain.annual_roster import AnnualRoster
-from xueji_registry.domain.annual_roster_stream import (
-    AnnualRosterOpened,
-    AnnualRosterState,
-    AnnualRosterSubmitted,
-    apply,
-    decide_opening,
-    decide_submission,
-    from_documents,
-    replay,
-)
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.event_base import to_document
 
@@ -30,34 +21,36 @@ ROSTER = AnnualRoster(school_code=SCHOOL, school_year=2026, new_students=[], inc
 T0 = datetime(2026, 9, 2, 8, 0, tzinfo=UTC)
 
 
-def _opened() -> AnnualRosterState:
-    [opened] = decide_opening(AnnualRosterState(), DEADLINE, 2026, T0)
-    return apply(AnnualRosterState(), opened)
+def _opened() -> roster_stream.AnnualRosterState:
+    [opened] = roster_stream.decide_opening(roster_stream.AnnualRosterState(), DEADLINE, 2026, T0)
+    return roster_stream.apply(roster_stream.AnnualRosterState(), opened)
 
 
 def test_r54_the_rosters_open_once_with_the_due_day_of_the_policy() -> None:
     state = _opened()
     assert state.opened is not None and state.opened.due_on == DEADLINE.due_on
-    assert decide_opening(state, DEADLINE, 2026, T0 + timedelta(days=1)) == []
+    assert roster_stream.decide_opening(state, DEADLINE, 2026, T0 + timedelta(days=1)) == []
 
 
 def test_r54_the_school_submits_once_on_time_and_a_second_submission_is_refused() -> None:
-    submitted = decide_submission(_opened(), ROSTER, CLERK, "annual rosters submitted", (), DEADLINE, T0)
+    submitted = roster_stream.decide_submission(_opened(), ROSTER, CLERK, "annual rosters submitted", (), DEADLINE, T0)
     assert submitted.on_time and submitted.counts == ROSTER.counts
-    state = apply(_opened(), submitted)
+    state = roster_stream.apply(_opened(), submitted)
     with pytest.raises(Refused, match="R54: the 2026 rosters were submitted on 2026-09-02"):
-        decide_submission(state, ROSTER, CLERK, "again", (), DEADLINE, T0 + timedelta(days=1))
-    late = decide_submission(_opened(), ROSTER, CLERK, "late", (), DEADLINE, DEADLINE.due_at + timedelta(minutes=1))
+        roster_stream.decide_submission(state, ROSTER, CLERK, "again", (), DEADLINE, T0 + timedelta(days=1))
+    late = roster_stream.decide_submission(
+        _opened(), ROSTER, CLERK, "late", (), DEADLINE, DEADLINE.due_at + timedelta(minutes=1)
+    )
     assert not late.on_time
 
 
 def test_r54_events_keep_their_stored_shape_under_the_new_names() -> None:
-    submitted = decide_submission(_opened(), ROSTER, CLERK, "annual rosters submitted", (), DEADLINE, T0)
+    submitted = roster_stream.decide_submission(_opened(), ROSTER, CLERK, "annual rosters submitted", (), DEADLINE, T0)
     document = to_document(submitted)
     assert document["type"] == "AnnualRosterSubmitted" and document["at"] == T0.isoformat()
     keys = {"type", "school_code", "school_year", "counts", "at", "by", "reason", "evidence", "on_time"}
     assert set(document) == keys
-    assert from_documents([document]) == [submitted]
+    assert roster_stream.from_documents([document]) == [submitted]
 
 
 def test_r54_a_stream_stored_before_issue_17_with_snake_case_types_still_replays() -> None:
@@ -69,9 +62,9 @@ def test_r54_a_stream_stored_before_issue_17_with_snake_case_types_still_replays
          "at": "2026-09-20T08:00:00+00:00", "by": {"operator_id": "clerk-1", "role": "school", "code": SCHOOL},
          "reason": "annual rosters submitted", "evidence": [], "on_time": True},
     ]  # fmt: skip
-    events = from_documents(old)
-    assert [type(e) for e in events] == [AnnualRosterOpened, AnnualRosterSubmitted]
-    state = replay(events)
+    events = roster_stream.from_documents(old)
+    assert [type(e) for e in events] == [roster_stream.AnnualRosterOpened, roster_stream.AnnualRosterSubmitted]
+    state = roster_stream.replay(events)
     assert state.opened is not None and state.opened.due_on == date(2026, 10, 1)
     assert state.submission is not None and state.submission.on_time
     again = to_document(events[1])

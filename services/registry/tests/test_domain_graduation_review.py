@@ -9,20 +9,8 @@ import pytest
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.domain import Refused, Segment
+from xueji_registry.domain import graduation_review as roster_review
 from xueji_registry.domain.event_base import to_document
-from xueji_registry.domain.graduation_review import (
-    GraduationOutcomeRecorded,
-    GraduationRosterApproved,
-    GraduationRosterReturned,
-    GraduationRosterSubmitted,
-    RosterReview,
-    RosterStatus,
-    apply,
-    decide_review,
-    decide_submission,
-    from_documents,
-    replay,
-)
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 
 SCHOOL = "3506020001"
@@ -46,13 +34,13 @@ ROSTER = GraduationRoster(
 )
 
 
-def _submitted(state: RosterReview, at: datetime = T0) -> GraduationRosterSubmitted:
-    return decide_submission(state, ROSTER, CLERK, "graduation roster submitted", (), at)
+def _submitted(state: roster_review.RosterReview, at: datetime = T0) -> roster_review.GraduationRosterSubmitted:
+    return roster_review.decide_submission(state, ROSTER, CLERK, "graduation roster submitted", (), at)
 
 
 def test_r46_a_submission_awaits_the_county_bureau_and_a_second_one_is_refused_meanwhile() -> None:
-    state = apply(RosterReview(), _submitted(RosterReview()))
-    assert (state.status, state.submissions) == (RosterStatus.SUBMITTED, 1)
+    state = roster_review.apply(roster_review.RosterReview(), _submitted(roster_review.RosterReview()))
+    assert (state.status, state.submissions) == (roster_review.RosterStatus.SUBMITTED, 1)
     assert state.submission is not None and state.submission.sha256 == ROSTER.digest()
     with pytest.raises(Refused, match="R46.*submitted on 2027-06-20 awaits the county bureau") as refused:
         _submitted(state, T0 + timedelta(days=1))
@@ -60,39 +48,46 @@ def test_r46_a_submission_awaits_the_county_bureau_and_a_second_one_is_refused_m
 
 
 def test_r46_a_returned_roster_is_submitted_again_and_an_approved_one_is_not() -> None:
-    state = apply(RosterReview(), _submitted(RosterReview()))
-    returned = decide_review(state, COUNTY, False, "two names misspelt", T0 + timedelta(days=1), submission=1)
-    assert isinstance(returned, GraduationRosterReturned) and returned.sha256 == ROSTER.digest()
-    state = apply(state, returned)
-    state = apply(state, _submitted(state, T0 + timedelta(days=2)))
-    assert (state.status, state.submissions, state.review) == (RosterStatus.SUBMITTED, 2, None)
-    approved = decide_review(state, COUNTY, True, "checked", T0 + timedelta(days=3), submission=2)
-    state = apply(state, approved)
-    assert isinstance(approved, GraduationRosterApproved) and state.status is RosterStatus.APPROVED
+    state = roster_review.apply(roster_review.RosterReview(), _submitted(roster_review.RosterReview()))
+    returned = roster_review.decide_review(
+        state, COUNTY, False, "two names misspelt", T0 + timedelta(days=1), submission=1
+    )
+    assert isinstance(returned, roster_review.GraduationRosterReturned) and returned.sha256 == ROSTER.digest()
+    state = roster_review.apply(state, returned)
+    state = roster_review.apply(state, _submitted(state, T0 + timedelta(days=2)))
+    assert (state.status, state.submissions, state.review) == (roster_review.RosterStatus.SUBMITTED, 2, None)
+    approved = roster_review.decide_review(state, COUNTY, True, "checked", T0 + timedelta(days=3), submission=2)
+    state = roster_review.apply(state, approved)
+    assert (
+        isinstance(approved, roster_review.GraduationRosterApproved)
+        and state.status is roster_review.RosterStatus.APPROVED
+    )
     with pytest.raises(Refused, match="R46.*approved on 2027-06-23"):
         _submitted(state, T0 + timedelta(days=4))
 
 
 def test_r46_nothing_to_review_before_a_submission_nor_for_a_submission_already_decided() -> None:
     with pytest.raises(Refused, match="R46: no roster awaits review: it is draft"):
-        decide_review(RosterReview(), COUNTY, True, "ok", T0, submission=1)
-    state = apply(RosterReview(), _submitted(RosterReview()))
+        roster_review.decide_review(roster_review.RosterReview(), COUNTY, True, "ok", T0, submission=1)
+    state = roster_review.apply(roster_review.RosterReview(), _submitted(roster_review.RosterReview()))
     with pytest.raises(Refused, match="R46: no roster awaits review"):
-        decide_review(state, COUNTY, True, "a stale page's first submission", T0, submission=2)
-    state = apply(state, decide_review(state, COUNTY, False, "returned", T0 + timedelta(days=1), submission=1))
+        roster_review.decide_review(state, COUNTY, True, "a stale page's first submission", T0, submission=2)
+    state = roster_review.apply(
+        state, roster_review.decide_review(state, COUNTY, False, "returned", T0 + timedelta(days=1), submission=1)
+    )
     with pytest.raises(Refused, match="it is returned on 2027-06-21"):
-        decide_review(state, COUNTY, True, "again", T0 + timedelta(days=2), submission=1)
+        roster_review.decide_review(state, COUNTY, True, "again", T0 + timedelta(days=2), submission=1)
 
 
 def test_r46_events_are_stored_with_the_shape_they_had_and_read_back_equal() -> None:
-    submitted = _submitted(RosterReview())
+    submitted = _submitted(roster_review.RosterReview())
     document = to_document(submitted)
     assert document["type"] == "GraduationRosterSubmitted"
     assert set(document) == {"type", "roster", "sha256", "operator", "by", "at", "reason", "evidence"}
     assert document["at"] == T0.isoformat()  # text as datetime.isoformat() wrote it before the events were typed
     assert document["by"] == {"operator_id": "clerk-1", "role": "school", "code": SCHOOL}
     assert document["roster"] == ROSTER.model_dump(mode="json")
-    assert from_documents([document]) == [submitted]
+    assert roster_review.from_documents([document]) == [submitted]
 
 
 def test_r46_a_stream_stored_before_issue_17_with_snake_case_types_still_replays() -> None:
@@ -112,16 +107,16 @@ def test_r46_a_stream_stored_before_issue_17_with_snake_case_types_still_replays
          "at": "2027-06-23T09:00:00+00:00", "reason": "checked", "sha256": ROSTER.digest()},
         {"type": "graduation_roster_outcome", "graduated": 1, "not_graduated": [], "at": "2027-06-23T09:00:05+00:00"},
     ]  # fmt: skip
-    events = from_documents(old)
+    events = roster_review.from_documents(old)
     assert [type(e) for e in events] == [
-        GraduationRosterSubmitted,
-        GraduationRosterReturned,
-        GraduationRosterSubmitted,
-        GraduationRosterApproved,
-        GraduationOutcomeRecorded,
+        roster_review.GraduationRosterSubmitted,
+        roster_review.GraduationRosterReturned,
+        roster_review.GraduationRosterSubmitted,
+        roster_review.GraduationRosterApproved,
+        roster_review.GraduationOutcomeRecorded,
     ]
-    state = replay(events)
-    assert (state.status, state.submissions, state.graduated) == (RosterStatus.APPROVED, 2, 1)
+    state = roster_review.replay(events)
+    assert (state.status, state.submissions, state.graduated) == (roster_review.RosterStatus.APPROVED, 2, 1)
     assert state.submission is not None and state.submission.roster == ROSTER
     # Read back, an old event is stored again under its new name, the rest of it as it was.
     again = to_document(events[0])
