@@ -26,8 +26,10 @@ from xueji_kit.lease import SlotLease
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
-from xueji_notify import api, assignment_api, dashboard_api, webhook_api, workbench_api
 from xueji_notify.aggregator import DashboardAggregator
+from xueji_notify.api import routers
+from xueji_notify.api.assignments import Assignments
+from xueji_notify.api.dashboard import STATIC
 from xueji_notify.calendar_source import province_calendar
 from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
@@ -122,11 +124,10 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
-    routers = [api.router, webhook_api.router, dashboard_api.router, dashboard_api.page]
-    app = runtime.http_app([*routers, workbench_api.page, assignment_api.router])
-    app.mount("/dashboard/static", StaticFiles(directory=dashboard_api.STATIC), name="dashboard-static")
-    app.mount("/workbench/static", StaticFiles(directory=dashboard_api.STATIC), name="workbench-static")
-    app.state.assignments = assignment_api.Assignments(runtime.db)
+    app = runtime.http_app(routers)
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.mount("/workbench/static", StaticFiles(directory=STATIC), name="workbench-static")
+    app.state.assignments = Assignments(runtime.db)
     runtime.startup_hooks.append(app.state.assignments.ensure_indexes)
     for name in ("inbox", "dashboard", "calendar", "feed", "webhooks"):
         setattr(app.state, name, runtime.broker.context.get(name))

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
 from xueji_kit.store import Document
-from xueji_notify.dashboard_api import NodeQuery, _node
+from xueji_notify.api.dashboard import NodeQuery, _node
 from xueji_notify.store import DashboardStore
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])

@@ -29,7 +29,7 @@ from xueji_notify.domain.stages import view
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.store import DashboardStore
 
-STATIC = FilePath(__file__).parent / "static"
+STATIC = FilePath(__file__).parent.parent / "static"  # the package's static/, beside api/
 page = APIRouter(tags=["dashboard"])
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 NodeQuery = Annotated[str | None, Query(description="jurisdiction node: 35, 3506, 350602 or a school code")]
