@@ -20,6 +20,7 @@ from xueji_kit.idempotency import fingerprint, key_id
 from xueji_kit.idempotency_claims import COLLECTION, KeyClaims
 from xueji_kit.security import TokenVerifier, mint_token
 from xueji_kit.store import connect
+from xueji_kit.store_commands import counting, install, scans, scope, tally
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,7 @@ async def service(isolation: Any, signing_keys: tuple[str, str]) -> Any:
         return {"Authorization": f"Bearer {mint_token(signing_keys[0], claims)}"}
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit") as client:
-        yield SimpleNamespace(client=client, effects=effects, gate=gate, failures=failures, auth=auth, db=db)
+        yield SimpleNamespace(client=client, effects=effects, gate=gate, failures=failures, auth=auth, db=db, app=app)
     await mongo.close()
 
 
@@ -149,6 +150,60 @@ async def test_a_failed_request_runs_again_and_a_crashed_ones_claim_is_taken_ove
     assert service.effects == [{"a": 4}, {"a": 5}]
 
 
+T0 = datetime(2026, 9, 1, 8, tzinfo=UTC)
+
+
+async def test_a_key_expires_after_the_kept_hours_and_a_reuse_then_runs_as_new(service: Any) -> None:
+    """Issue 15: keys are not kept for ever (XUEJI_IDEMPOTENCY_KEPT_HOURS, 24 h by default)."""
+    now = [T0]
+    service.app.state.key_claims = KeyClaims(service.db[COLLECTION], "test", kept=timedelta(hours=24),
+                                             clock=lambda: now[0])  # fmt: skip
+    headers = {**service.auth("clerk-1"), "Idempotency-Key": "k-expiring"}
+    assert (await service.client.post("/v1/things", json={"a": 1}, headers=headers)).json() == {"n": 1}
+    now[0] = T0 + timedelta(hours=23, minutes=59)  # still kept: the first answer, and another request is refused
+    retry = await service.client.post("/v1/things", json={"a": 1}, headers=headers)
+    assert (retry.status_code, retry.json(), retry.headers["idempotent-replayed"]) == (201, {"n": 1}, "true")
+    assert (await service.client.post("/v1/things", json={"a": 2}, headers=headers)).status_code == 422
+    now[0] = T0 + timedelta(hours=24)  # expired (not yet pruned): as if never used
+    reused = await service.client.post("/v1/things", json={"a": 2}, headers=headers)
+    assert (reused.status_code, reused.json()) == (201, {"n": 2}) and "idempotent-replayed" not in reused.headers
+    now[0] += timedelta(hours=1)  # the new use is kept from its own first request
+    again = await service.client.post("/v1/things", json={"a": 2}, headers=headers)
+    assert (again.json(), again.headers["idempotent-replayed"]) == ({"n": 2}, "true")
+    assert service.effects == [{"a": 1}, {"a": 2}]
+
+
+async def test_expired_keys_are_pruned_in_bounded_batches_and_requests_select_by_id_only(isolation: Any) -> None:
+    """Issue 15: the prune (a background job, hourly) removes at most `limit` keys a turn from one scan, `chunk`
+    ids per delete; claiming, answering, replaying and reusing an expired key send `_id` filters only."""
+    install()  # before the client: its commands are counted
+    mongo = connect(isolation.servers.mongodb)
+    db = mongo[f"{isolation.database}_prune"]
+    now = [T0]
+    claims = KeyClaims(db[COLLECTION], "test", kept=timedelta(hours=24), clock=lambda: now[0])
+    with counting(db.name) as log:
+        with scope("requests"):
+            for n in range(12):
+                assert (await claims.claim(f"old-{n}", "print", {})).outcome == "run"
+                await claims.answered(f"old-{n}", {"status": 201, "headers": {}, "body": b"{}"})
+            now[0] = T0 + timedelta(hours=20)
+            for n in range(3):
+                assert (await claims.claim(f"new-{n}", "print", {})).outcome == "run"
+                await claims.release(f"new-{n}")
+            assert (await claims.claim("old-0", "print", {})).outcome == "replay"
+            now[0] = T0 + timedelta(hours=24, seconds=1)
+            assert (await claims.claim("old-11", "other print", {})).outcome == "run"  # expired: new
+        assert scans(log.take("requests")) == []
+        with scope("prune"):
+            assert await claims.prune(limit=5, chunk=2) == 5
+        assert tally(log.take("prune")) == {"delete idempotency_keys": 3, "find idempotency_keys": 1}
+        assert await claims.prune(limit=100, chunk=4) == 6
+        assert await claims.prune() == 0
+    kept = sorted([d["_id"] async for d in db[COLLECTION].find({})])
+    assert kept == ["new-0", "new-1", "new-2", "old-11"]
+    await mongo.close()
+
+
 async def test_without_a_valid_token_or_a_key_nothing_is_kept(service: Any) -> None:
     bad = await service.client.post(
         "/v1/things", json={}, headers={"Idempotency-Key": "k", "Authorization": "Bearer x"}
@@ -179,3 +234,16 @@ def test_every_write_route_documents_the_header_and_its_409_and_422() -> None:
     assert "Idempotency-Key" in paths["post"]["responses"]["409"]["description"]
     assert "Idempotency-Key" in paths["post"]["responses"]["422"]["description"]
     assert all(p["name"] != "Idempotency-Key" for p in paths["get"].get("parameters", []))
+
+
+def test_every_service_keeps_keys_the_configured_hours_and_prunes_them_in_the_background() -> None:
+    from xueji_kit.runtime import ServiceRuntime
+    from xueji_kit.settings import ServiceSettings
+
+    settings = ServiceSettings(idempotency_kept_hours=2, idempotency_prune_seconds=600)
+    runtime = ServiceRuntime(settings, title="t", description="d")
+    assert runtime.key_claims.kept == timedelta(hours=2)
+    assert runtime.http_app().state.key_claims is runtime.key_claims
+    [job] = [j for j in runtime.background if getattr(getattr(j, "func", None), "__name__", "") == "prune_expired_keys"]
+    assert job.args == (runtime.key_claims,) and job.keywords == {"every": 600}
+    assert ServiceSettings().idempotency_kept_hours == 24

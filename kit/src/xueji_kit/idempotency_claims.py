@@ -6,6 +6,13 @@ crash (or a lost store write) and the next retry takes it over. Taking over is a
 which FerretDB 1.x does not make atomic: two retries racing for an abandoned claim may both run. That is tolerated
 because every write route is idempotent on its own once a key is given (commit ids and correlations derived from
 the key); the claim is what makes the *answer* the first one and refuses a key reused for another request.
+
+Keys expire `kept` after their first request (24 h by default, `XUEJI_IDEMPOTENCY_KEPT_HOURS`; the IETF draft lets a
+server expire keys): an expired key is treated as absent, so a request reusing it runs as new (routes that derive
+their ids from the key may still recognise it). The store has no TTL index (FerretDB on SQLite) and reads a whole
+collection for any filter other than `_id`, so expired keys are removed off the request path: `prune_expired_keys`,
+a background job, once an hour, at most `limit` keys a turn from one scan, deleted `chunk` at a time by `_id`.
+The request path (claim, beat, answer, release) selects by `_id` only.
 """
 
 from __future__ import annotations
@@ -17,12 +24,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import structlog
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from xueji_kit.background import keep_running
 from xueji_kit.store import Document, insert_once
 
 COLLECTION = "idempotency_keys"
+KEPT = timedelta(hours=24)
+log = structlog.get_logger("idempotency")
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class KeyClaims:
         beat: float = 1.0,
         stale: float = 5.0,
         wait: float = 8.0,
+        kept: timedelta = KEPT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.collection = collection
@@ -49,6 +61,7 @@ class KeyClaims:
         self.beat_seconds = beat
         self.stale = timedelta(seconds=stale)
         self.wait = wait
+        self.kept = kept
         self.clock = clock
 
     async def claim(self, key_id: str, fingerprint: str, about: dict[str, Any]) -> Claim:
@@ -64,6 +77,11 @@ class KeyClaims:
             found = await self.collection.find_one({"_id": key_id})
             if found is None:
                 continue  # released and removed in between: try again
+            if found["created_at"] <= now - self.kept:
+                # Expired, not yet pruned: as if it were not there. Removed by `_id` alone (the request path never
+                # filters on more), then claimed afresh by the insert, which one racing reuse wins.
+                await self.collection.delete_one({"_id": key_id})
+                continue
             if found["fingerprint"] != fingerprint:
                 return Claim("reused")
             if found["state"] == "answered":
@@ -98,3 +116,23 @@ class KeyClaims:
         """The request failed (5xx, an exception): a retry with the same request runs it again; the fingerprint
         stays, so the key still refuses another request."""
         await self.collection.update_one({"_id": key_id}, {"$set": {"state": "released"}})
+
+    async def prune(self, *, limit: int = 10_000, chunk: int = 500) -> int:
+        """Remove up to `limit` expired keys: one scan for their ids, then deletes of `chunk` ids each, each delete
+        again requiring expiry (a key reused as new in between stays). Returns how many were removed."""
+        cutoff = self.clock() - self.kept
+        expired = self.collection.find({"created_at": {"$lte": cutoff}}, {"_id": 1}).limit(limit)
+        ids = [doc["_id"] async for doc in expired]
+        removed = 0
+        for start in range(0, len(ids), chunk):
+            batch = ids[start : start + chunk]
+            result = await self.collection.delete_many({"_id": {"$in": batch}, "created_at": {"$lte": cutoff}})
+            removed += result.deleted_count
+        if removed:
+            log.info("idempotency_keys_pruned", removed=removed, more=len(ids) == limit)
+        return removed
+
+
+async def prune_expired_keys(claims: KeyClaims, *, every: float = 3600.0) -> None:
+    """The background job: prune expired keys every `every` seconds (the first turn at start-up)."""
+    await keep_running(claims.prune, every=every, log=log, failed="idempotency_prune_failed")

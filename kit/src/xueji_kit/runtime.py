@@ -12,6 +12,8 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any, get_args
 
 import structlog
@@ -26,6 +28,7 @@ from xueji_contracts.topics import TopicSpec
 from xueji_kit.contract_policy import know
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
 from xueji_kit.http import add_operational_routes, allow_cross_origin
+from xueji_kit.idempotency_claims import COLLECTION, KeyClaims, prune_expired_keys
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
@@ -90,6 +93,10 @@ class ServiceRuntime:
         self.tokens = TokenVerifier(settings.public_key(), settings.jwt_issuer, settings.jwt_audience)
         self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = [self.relay.run_forever]
+        # Idempotency-Key claims (the middleware's), and the hourly job removing the expired ones off the hot path.
+        kept = timedelta(hours=settings.idempotency_kept_hours)
+        self.key_claims = KeyClaims(self.db[COLLECTION], holder, kept=kept)
+        self.background.append(partial(prune_expired_keys, self.key_claims, every=settings.idempotency_prune_seconds))
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_contact = BrokerContact(settings.kafka_ready_grace_seconds)
 
@@ -190,6 +197,7 @@ class ServiceRuntime:
         app = FastAPI(title=self.title, description=self.description, version="1.0.0", lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = self.tokens
+        app.state.key_claims = self.key_claims
         add_operational_routes(app, self.ready)
         if self.settings.cors_origins:
             allow_cross_origin(app, self.settings.cors_origins)

@@ -45,6 +45,10 @@ class ServiceSettings(BaseSettings):
     kafka_ready_grace_seconds: float = Field(
         default=10.0, ge=0, description="readiness turns false once the broker has not answered for this long"
     )
+    idempotency_kept_hours: float = Field(
+        default=24, gt=0, description="an Idempotency-Key is kept this long after its first request, then expires"
+    )
+    idempotency_prune_seconds: float = Field(default=3600, gt=0, description="how often expired keys are removed")
     cors_origins: tuple[str, ...] = Field(
         default=(),
         description="origins (scheme://host:port) whose pages may call this service from a browser: the operators'"
