@@ -28,8 +28,7 @@ from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.api import routers
-from xueji_notify.api.assignments import Assignments
-from xueji_notify.api.dashboard import STATIC
+from xueji_notify.api.common import STATIC
 from xueji_notify.calendar_source import province_calendar
 from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
@@ -42,7 +41,7 @@ from xueji_notify.handlers.transfer_sla import on_transfer_sla
 from xueji_notify.handlers.transfer_stage import on_transfer_stage
 from xueji_notify.notifier import Notifier
 from xueji_notify.settings import NotifySettings
-from xueji_notify.store import DashboardStore, InboxStore, WebhookStore
+from xueji_notify.store import Assignments, DashboardStore, InboxStore, WebhookStore
 
 
 def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:

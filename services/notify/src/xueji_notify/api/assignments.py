@@ -7,39 +7,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
 from xueji_kit.store import Document
-from xueji_notify.api.dashboard import NodeQuery, _node
-from xueji_notify.store import DashboardStore
+from xueji_notify.api.common import NodeQuery, node_asked
+from xueji_notify.store import Assignments, DashboardStore
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 StageKey = Annotated[str, Path(max_length=200, description="transfer id and stage, e.g. tr_…:receiving_bureau")]
-
-
-class Assignments:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.collection = db["stage_assignments"]
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("node", ASCENDING)], name="by_node")
-
-    async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
-        doc = {"_id": key, "node": node, "assignee": operator.sub, "assignee_code": operator.code, "assigned_at": at}
-        await self.collection.replace_one({"_id": key}, doc, upsert=True)
-        return doc
-
-    async def release(self, key: str) -> None:
-        await self.collection.delete_one({"_id": key})
-
-    async def of(self, key: str) -> Document | None:
-        return await self.collection.find_one({"_id": key})
-
-    async def under(self, prefix: str) -> list[Document]:
-        return [d async for d in self.collection.find({"node": {"$regex": f"^{prefix}"}})]
 
 
 def _assignments(request: Request) -> Assignments:
@@ -86,5 +62,5 @@ async def assignee(operator: Operator, request: Request, key: StageKey) -> dict[
 
 @router.get("/assignees", summary="Assignments of the open stages under a node")
 async def assignees(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     return {"node": node, "assignments": [_shown(d, d["_id"]) for d in await _assignments(request).under(node)]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
@@ -19,20 +18,19 @@ from sse_starlette.sse import EventSourceResponse
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
+from xueji_notify.api.common import STATIC, NodeQuery, node_asked
 from xueji_notify.calendar_source import ProvinceCalendar
 from xueji_notify.divisions import name_of
 from xueji_notify.domain import board
 from xueji_notify.domain.calendar import local_day
 from xueji_notify.domain.counts import Counts
-from xueji_notify.domain.jurisdiction import ancestors, is_node
+from xueji_notify.domain.jurisdiction import ancestors
 from xueji_notify.domain.stages import view
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.store import DashboardStore
 
-STATIC = FilePath(__file__).parent.parent / "static"  # the package's static/, beside api/
 page = APIRouter(tags=["dashboard"])
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
-NodeQuery = Annotated[str | None, Query(description="jurisdiction node: 35, 3506, 350602 or a school code")]
 STATES = ("open", "warned", "breached")
 
 
@@ -52,16 +50,6 @@ def _calendar(request: Request) -> ProvinceCalendar:
     return calendar
 
 
-def _node(operator: OperatorClaims, node: str | None) -> str:
-    """The node asked for, which must lie in the operator's jurisdiction (R50)."""
-    node = operator.prefix if node is None else node
-    if not is_node(node):
-        raise HTTPException(422, [{"field": "node", "reason": "2, 4, 6 or 10 digits", "in": "query"}])
-    if not node.startswith(operator.prefix):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{node} is outside the jurisdiction {operator.code}")
-    return node
-
-
 def _path(operator: OperatorClaims, node: str) -> list[str]:
     return [step for step in ancestors(node) if step.startswith(operator.prefix)]
 
@@ -74,7 +62,7 @@ async def summary(
     within: Annotated[int | None, Query(ge=0, le=30, description="working days for 'due within'")] = None,
     day: Annotated[date | None, Query(description="a past day (China time): the counts as recorded at its end")] = None,
 ) -> dict[str, Any]:
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     store, cal = _store(request), _calendar(request)
     today = local_day(datetime.now(UTC))
     if day is not None and day < today:
@@ -123,7 +111,7 @@ async def stages(
     stage: Annotated[str | None, Query(pattern="^(receiving|sending)_(school|bureau)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     cal = _calendar(request)
     today = local_day(datetime.now(UTC))
     views = [view(d, today, cal.calendar) for d in await _store(request).open_stages_under(node, 5000)]
@@ -150,7 +138,7 @@ async def stage(operator: Operator, request: Request, key: Annotated[str, Path(m
     doc = await store.stage(key)
     if doc is None or not str(doc["node"]).startswith(operator.prefix):  # outside: as if missing (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no stage {key}")
-    _node(operator, doc["node"])
+    node_asked(operator, doc["node"])
     today = local_day(datetime.now(UTC))
     fields = _stage_row(view(doc, today, _calendar(request).calendar).__dict__)
     fields |= {
@@ -164,7 +152,7 @@ async def stage(operator: Operator, request: Request, key: Annotated[str, Path(m
 async def offline(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
     from xueji_notify.domain.cases import is_offline_pending
 
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     cases = [c for c in await _store(request).offline_cases_under(node, 2000) if is_offline_pending(c)]
     keys = ("transfer_id", "case_number", "receiving_school", "sending_school", "offline_opened_at",
             "offline_accepted_at")  # fmt: skip
@@ -175,14 +163,14 @@ async def offline(operator: Operator, request: Request, node: NodeQuery = None) 
 async def compliance(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
     from xueji_notify.domain.compliance_board import compliance_board
 
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     deadlines = await _store(request).deadlines_under(node, 20_000)
     return {"node": node, **compliance_board(deadlines, datetime.now(UTC))}
 
 
 @router.get("/exceptions", summary="Exceptions to 'generally' rules (R08, R27, R40) recorded under a node")
 async def exceptions(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
-    node = _node(operator, node)
+    node = node_asked(operator, node)
     found = sorted(await _store(request).exceptions_under(node, 5000), key=lambda d: d["occurred_at"], reverse=True)
     keys = ("rule", "clause", "authority", "jurisdiction", "operator", "reason", "evidence", "occurred_at",
             "subject_kind", "subject_id", "school_code")  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from xueji_notify.api.dashboard import STATIC
+from xueji_notify.api.common import STATIC
 from xueji_notify.settings import NotifySettings
 
 page = APIRouter(tags=["workbench"])
