@@ -15,6 +15,7 @@ from bench import (
     transfer_peers,
     transfer_timers,
 )
+from bench.blind import evaluate as dedupe_blind
 
 
 def main() -> int:
@@ -24,6 +25,7 @@ def main() -> int:
     asyncio.run(timer_scale.main([]))
     dedupe_splink.main([])
     dedupe_independent.main([])  # R14 on the tuned and an independent labelled set, beside Splink (issue 16)
+    dedupe_blind.main([])  # R14 on a third, blind set (bench/blind, written without reading the detector)
     asyncio.run(dedupe_scale.main([]))
     asyncio.run(registry_bulk.main(["--students", "100000", "--timeout", "3000"]))  # a province-sized intake
     return 0

@@ -34,3 +34,9 @@ def test_make_bench_runs_every_benchmark_module() -> None:
             assert call in (ROOT / "bench" / f"{host}.py").read_text(), f"bench/{host}.py does not run {name}"
         else:
             assert f"{name}.main(" in source, f"bench/__main__.py does not run {name}"
+
+
+def test_make_bench_runs_the_blind_dedupe_set() -> None:
+    module = importlib.import_module("bench.blind.evaluate")
+    assert callable(module.main)
+    assert "dedupe_blind.main(" in (ROOT / "bench" / "__main__.py").read_text()
