@@ -280,3 +280,17 @@ async def test_r22_the_first_round_after_a_start_recounts_every_node_even_on_a_h
     restarted = DashboardAggregator(store, lease, calendar, "35", interval=1, sweep_every=900)
     await restarted.run_once(datetime.now(UTC))
     assert (await store.node(ev.SCHOOL))["total"]["open"] == 0  # recounted: the school has no open stage
+
+
+async def test_r22_recounts_racing_on_a_new_node_both_land(start_app):
+    """Two recounts (the old and the new replica's first round, say) writing a node no one wrote before: both upsert
+    by `_id`, and the store refuses the second insert with a duplicate key. Seen in a full run: the recount round
+    failed. The loser now replaces the winner's document."""
+    notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60)
+    store = notify.app.state.dashboard
+    for n in range(8):
+        node = f"35060299{n:02d}"
+        docs = [{"parent": "350602", "level": "school", "own": {"open": k}, "total": {"open": k}} for k in range(6)]
+        await asyncio.gather(*(store.put_node(node, doc) for doc in docs))
+        assert (await store.node(node))["total"]["open"] in range(6)
+        await asyncio.gather(*(store.put_day(node, "2026-12-04", doc) for doc in docs))

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.store import Document
+from xueji_notify.store.common import replace
 
 
 class Assignments:
@@ -20,7 +21,7 @@ class Assignments:
 
     async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
         doc = {"_id": key, "node": node, "assignee": operator.sub, "assignee_code": operator.code, "assigned_at": at}
-        await self.collection.replace_one({"_id": key}, doc, upsert=True)
+        await replace(self.collection, doc)  # two operators pressing at once: the last one holds it
         return doc
 
     async def release(self, key: str) -> None:

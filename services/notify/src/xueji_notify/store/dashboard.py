@@ -13,7 +13,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_kit.store import Document
-from xueji_notify.store.common import insert_once, upsert
+from xueji_notify.store.common import insert_once, replace, upsert
 
 
 def day_key(node: str, day: str) -> str:
@@ -105,12 +105,12 @@ class DashboardStore:
         return [d["at"] async for d in self.history.find({"node": node, "kind": "breached"}, {"at": 1})]
 
     async def put_node(self, node: str, doc: Document) -> None:
-        await self.nodes.replace_one({"_id": node}, {"_id": node, **doc}, upsert=True)
+        await replace(self.nodes, {"_id": node, **doc})
 
     async def put_day(self, node: str, day: str, doc: Document) -> None:
         """The node's counts as last recounted on `day` (China time): one document per node per day, `_id`-keyed, so
         any past day is one lookup however long ago (the node document only knows today and 30 days of breaches)."""
-        await self.days.replace_one({"_id": day_key(node, day)}, {"_id": day_key(node, day), **doc}, upsert=True)
+        await replace(self.days, {"_id": day_key(node, day), **doc})
 
     async def prune_days(self, nodes: list[str], before_day: str) -> int:
         """Forget each node's day records older than `before_day`: an `_id` range per node (`<node>@` sorts before
