@@ -31,8 +31,6 @@ import chaos
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT, all_topic_names
-from xueji_kit.store import EventStore, connect
-from xueji_registry.consistency import differences
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 SCHOOL, YEAR, OUTAGE_S = "3506020001", 2026, 20.0
@@ -113,7 +111,7 @@ class Enrolments:
 async def test_a_broker_killed_for_20_s_under_enrollments_loses_and_duplicates_nothing(
     isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
 ) -> None:
-    from test_crash_under_load import _all_enrolled, _registry, numbered
+    from test_crash_under_load import _all_enrolled, _registry, numbers_and_differences
 
     data, port, controller = tmp_path / "kafka", free_port(), free_port()
     broker = await asyncio.to_thread(kafka_server.start, data, port, controller)
@@ -157,13 +155,7 @@ async def test_a_broker_killed_for_20_s_under_enrollments_loses_and_duplicates_n
     finally:
         broker.stop()
 
-    mongo = connect(isolation.servers.mongodb)
-    try:
-        events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbers = await numbered(events, ids)
-        found = await differences(events)
-    finally:
-        await mongo.close()
+    numbers, found = await numbers_and_differences(isolation, ids)
     have = {student for student, _ in numbers}
     chaos.record("broker_outage_under_load", requests=load.requests, kills=chaos.rounds(), lost=len(set(ids) - have),
                  duplicated=len(numbers) - len(have) + len(ids) - len(set(ids)), projection_differences=len(found),

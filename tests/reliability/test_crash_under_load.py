@@ -101,6 +101,16 @@ async def numbered(events: EventStore, ids: list[str]) -> list[tuple[str, str]]:
             for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
 
 
+async def numbers_and_differences(isolation: Any, ids: list[str]) -> tuple[list[tuple[str, str]], list[Any]]:
+    """After a fault: the R07 numbers of these students and what the registry's consistency checker finds."""
+    mongo = connect(isolation.servers.mongodb)
+    try:
+        events = EventStore(mongo[f"{isolation.database}_registry"])
+        return await numbered(events, ids), await differences(events)
+    finally:
+        await mongo.close()
+
+
 async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_nothing(
     isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
 ) -> None:
@@ -139,13 +149,7 @@ async def test_a_registry_killed_while_enrolling_a_class_loses_and_duplicates_no
                 server = _registry(isolation, signing_keys[1], tmp_path / f"round{round_}")
                 recovery = max(recovery, time.monotonic() - killed)
 
-    mongo = connect(isolation.servers.mongodb)
-    try:
-        events = EventStore(mongo[f"{isolation.database}_registry"])
-        numbers = await numbered(events, accepted)
-        found = await differences(events)
-    finally:
-        await mongo.close()
+    numbers, found = await numbers_and_differences(isolation, accepted)
     ids = {student for student, _ in numbers}
     chaos.record("registry_crash_under_load", requests=enrolled, kills=kills, lost=len(set(accepted) - ids),
                  duplicated=len(numbers) - len(ids) + len(accepted) - len(set(accepted)),
