@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))  # helpers every service's tests share (kafka_messages)
 
+import ast_guard  # noqa: E402
+
+ast_guard.install()  # hypothesis in a worker thread and tracebacks on the loop both parse source (gh-106905)
+
 
 @dataclass(frozen=True)
 class ServerAddresses:
