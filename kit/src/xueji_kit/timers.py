@@ -181,6 +181,10 @@ class TimerStore:
         minutes = await self._minutes()
         return min(minutes) if minutes else None
 
+    async def filed_minutes(self) -> list[int]:
+        """Every minute that has a collection (timers filed, fired or not), in order: one listing."""
+        return await self._minutes()
+
     async def last_finished_minute(self, scheduler: str) -> int | None:
         doc = await self.progress.find_one({"_id": scheduler})
         return int(doc["minute"]) if doc else None
@@ -285,8 +289,12 @@ class TimerScheduler:
             # First start: begin at the earliest timer still armed, not a full lookback of empty minutes.
             earliest = await self._store.earliest_armed_minute()
             last = (current if earliest is None else min(earliest, current)) - 1
-        start = max(current - self._lookback, last + 1)
-        minutes = list(range(start, current + 1))
+        window = current - self._lookback  # the minutes read one by one; older ones only where timers were filed
+        minutes = list(range(max(window, last + 1), current + 1))
+        if last + 1 < window:
+            # Down longer than the lookback (a long outage, a scheduler renamed): what fell due before the window
+            # still fires, read only from the minutes that hold timers (one listing, not a read per empty minute).
+            minutes = [m for m in await self._store.filed_minutes() if last < m < window] + minutes
         # The current minute first: its timers are due now; a past minute only needs its final look.
         settled: dict[int, bool] = {}
         fired = 0

@@ -12,7 +12,9 @@ class TransferSettings(ServiceSettings):
     service_name: str = "transfer"
     scheduler_enabled: bool = Field(default=True, description="fire SLA timers on the wall clock (off in tests)")
     scheduler_interval_seconds: float = Field(default=0.5, gt=0, description="tick; firing delay is at most about this")
-    scheduler_lookback_minutes: int = Field(default=24 * 60, ge=1, description="how far a fresh scheduler looks back")
+    scheduler_lookback_minutes: int = Field(
+        default=24 * 60, ge=1, description="minutes a restarted scheduler reads one by one (older: those with timers)"
+    )
     scheduler_stale_claim_seconds: float = Field(
         default=60, gt=0, description="a timer claimed by a replica that died is fired again after this long"
     )
