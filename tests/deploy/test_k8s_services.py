@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from deploy_facts import (
     required_env,
     settings_class,
 )
+
+from xueji_contracts.schools import load_school_names
 
 HTTP_PORT = 8080
 MAX_PARTITIONS = 6  # more consumers than partitions sit idle
@@ -159,3 +162,23 @@ def test_national_tier_runs_dedupe_with_national_scope(built: dict[str, Built]) 
     env = environment(built["national"], "dedupe")
     assert env["XUEJI_SCOPE"] == "national"
     assert "XUEJI_PROVINCE" not in env
+
+
+@pytest.mark.parametrize("overlay", [f"provinces/{code}" for code in PROVINCE_OVERLAYS])
+@pytest.mark.parametrize("name", ["registry", "notify"])
+def test_registry_and_notify_read_the_provinces_school_directory(
+    built: dict[str, Built], overlay: str, name: str, tmp_path: Path
+) -> None:
+    """The file XUEJI_SCHOOL_DIRECTORY_FILE names is the province's xueji-schools ConfigMap, mounted for sure, in
+    the format both services read (schools named on every page, not only codes)."""
+    path = PurePosixPath(environment(built[overlay], name)["XUEJI_SCHOOL_DIRECTORY_FILE"])
+    spec = pod(built, (overlay, name))
+    (container,) = spec["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if PurePosixPath(m["mountPath"]) == path.parent]
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    schools = built[overlay].config_map("xueji-schools")
+    assert volume["configMap"]["name"] == schools["metadata"]["name"]
+    assert not volume["configMap"].get("optional"), "a missing directory stops the pod instead of the service"
+    copy = tmp_path / path.name
+    copy.write_text(schools["data"][path.name], encoding="utf-8")
+    load_school_names(copy)
