@@ -156,7 +156,7 @@ def test_r14_the_guardian_and_household_register_columns_travel_to_the_duplicate
     assert (error.row, error.field, error.column) == (3, "basic.household_register", "户籍所在地")
 
     operator = OperatorClaims(sub="clerk", role=Role.SCHOOL, code="3506020001")
-    stream = _request("35", request, operator, uuid.uuid4(), datetime.now(UTC))
+    stream, _ = _request("35", request, operator, uuid.uuid4(), datetime.now(UTC))
     asked = stream.outgoing[0].message.payload
     assert (asked.guardians, asked.household_register) == (("陈建国", "林美华"), "350602")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from xueji_registry.enrollment import EnrollmentRequest
+from xueji_registry.domain.enrollment_request import EnrollmentRequest
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 MAX_ROWS = 20_000  # a school's intake, with room; larger files are split

@@ -15,17 +15,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
-from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.messages.status import StatusState
-from xueji_kit.store import ConcurrencyConflict, Document, NewStream
+from xueji_kit.store import ConcurrencyConflict, NewStream
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import (
     AssignSupplementaryNumber,
@@ -37,10 +36,12 @@ from xueji_registry.domain import (
     handle,
     to_documents,
 )
+from xueji_registry.domain import enrollment_request as request
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, EnrollmentRequested
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.enrollment import EnrollmentRequest, pending_stream, record_refusal, student_of
+from xueji_registry.enrollment import pending_stream, record_refusal, student_of
 from xueji_registry.service import RegistryService
 from xueji_registry.supplementary import numbering_of, school_operator
 
@@ -65,8 +66,11 @@ class Pending:
     """A verdict with the request it answers."""
 
     verdict: Envelope[VerdictGiven]
-    requested: Document  # the EnrollmentRequested event
-    body: EnrollmentRequest
+    requested: EnrollmentRequested
+
+    @property
+    def body(self) -> EnrollmentRequest:
+        return self.requested.request
 
     @property
     def student_id(self) -> str:
@@ -126,20 +130,20 @@ async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGive
     gate = asyncio.Semaphore(LOADING_AT_ONCE)
     recent = service.recent
 
-    async def load(verdict: Envelope[VerdictGiven]) -> Document | None:
+    async def load(verdict: Envelope[VerdictGiven]) -> EnrollmentRequested | None:
         student_id = student_of(verdict.correlation_id)
         if (requested := recent.take(student_id)) is not None:
             return requested
         async with gate:
             first = await service.events.first(pending_stream(student_id))
-        return None if first is None else first["events"][0]
+        return None if first is None else request.replay(request.from_documents(first["events"])).requested
 
     found = []
     for verdict, requested in zip(verdicts, await asyncio.gather(*(load(v) for v in verdicts)), strict=True):
         if requested is None:
             log.warning("verdict_without_request", student_id=student_of(verdict.correlation_id))
             continue
-        found.append(Pending(verdict, requested, EnrollmentRequest.model_validate(requested["request"])))
+        found.append(Pending(verdict, requested))
     return found
 
 
@@ -148,18 +152,14 @@ async def _not_refused_as_duplicate(service: RegistryService, pending: Pending) 
     check = as_check(pending.verdict.payload)
     if check.outcome is not DuplicateOutcome.DUPLICATE:
         return True
-    refusal = {
-        "rule": "R01",
-        "reason": "this person already has a status record",
-        "existing_student_id": check.existing_student_id,
-    }
+    refusal = request.decide_duplicate(check.existing_student_id, datetime.now(UTC))
     await record_refusal(service, pending.student_id, pending.commit_id, refusal)
     return False
 
 
 async def _refuse(service: RegistryService, pending: Pending, exc: RegistryError) -> None:
     existing = exc.existing if isinstance(exc, DuplicateStatus) else None
-    refusal = {"rule": exc.rule, "reason": exc.reason, "field": exc.field, "existing_student_id": existing}
+    refusal = request.decide_refusal(exc.rule, exc.reason, exc.field, existing, datetime.now(UTC))
     await record_refusal(service, pending.student_id, pending.commit_id, refusal)
 
 
@@ -180,15 +180,15 @@ async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:
 def _enroll(pending: Pending, counter: int) -> EnrollStudent:
     body, requested = pending.body, pending.requested
     return EnrollStudent(
-        operator=OperatorClaims.model_validate(requested["by"]),
-        reason=requested["reason"],
+        operator=requested.by,
+        reason=requested.reason,
         student_id=pending.student_id,
         school_code=body.school_code,
         segment=body.the_segment(),
         grade=body.grade,
         identity=body.identity(),
         basic=body.basic,
-        admitted_on=body.admitted_on or date.fromisoformat(requested["at"][:10]),
+        admitted_on=requested.admitted_on,
         number_counter=counter,
         duplicate_check=as_check(pending.verdict.payload),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from xueji_kit.store import Document
+from xueji_registry.domain.enrollment_request import EnrollmentRequested
 
 
 class RecentRequests:
@@ -14,12 +14,12 @@ class RecentRequests:
 
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
-        self._requested: OrderedDict[str, Document] = OrderedDict()
+        self._requested: OrderedDict[str, EnrollmentRequested] = OrderedDict()
 
-    def keep(self, student_id: str, requested: Document) -> None:
+    def keep(self, student_id: str, requested: EnrollmentRequested) -> None:
         self._requested[student_id] = requested
         while len(self._requested) > self.size:
             self._requested.popitem(last=False)
 
-    def take(self, student_id: str) -> Document | None:
+    def take(self, student_id: str) -> EnrollmentRequested | None:
         return self._requested.pop(student_id, None)

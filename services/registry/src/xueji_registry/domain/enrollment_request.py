@@ -1,0 +1,155 @@
+"""R01, R06, R14: a school's request to enroll a student as a typed aggregate (`enrollment:{student_id}`).
+
+The request is stored first, as the stream's only event until dedupe answers; a refusal (R01 duplicate, or a rule
+the record's creation broke) ends it and stays as history. A request that is not refused becomes the student's
+record, in the record's own stream.
+
+Stored events keep the shape the dict events had: `by` the operator's claims, `request` the body as submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    field_validator,
+    model_serializer,
+)
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.text import CONTROL, REASON, plain
+from xueji_registry.domain.event_base import StreamEvent, StreamEvents
+from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.person import BasicInfo, Gender, StudentIdentity, checked_id_number
+
+FIRST_ENROLLMENT = "first enrollment by the school"
+
+
+class EnrollmentRequest(BaseModel):
+    """What a school submits; an invalid ID number is refused naming `id_number` (R06)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    school_code: str = Field(pattern=r"^\d{10}$", description="10-digit school code (county code + 4 digits)")
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str | None = Field(default=None, description="18-character resident ID number, if obtainable")
+    gender: Gender
+    birth_date: date
+    grade: int = Field(ge=1, le=12)
+    school_year: int = Field(ge=2000, le=2099)
+    segment: Segment | None = Field(default=None, description="default: by grade (1-6 primary, 7-9 junior)")
+    admitted_on: date | None = Field(default=None, description="default: today")
+    basic: BasicInfo = BasicInfo()
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return checked_id_number(value or None)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return plain(value)  # also for a spreadsheet's cells, which no JSON check sees
+
+    @field_validator("basic", mode="before")
+    @classmethod
+    def _plain_basic(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key, given in value.items():
+                for text in given if isinstance(given, list | tuple) else [given]:
+                    if isinstance(text, str) and CONTROL.search(text):
+                        raise ValueError(f"{key}: {REASON}")
+        return value
+
+    def identity(self) -> StudentIdentity:
+        return StudentIdentity(name=self.name, id_number=self.id_number, gender=self.gender, birth_date=self.birth_date)
+
+    def the_segment(self) -> Segment:
+        if self.segment is not None:
+            return self.segment
+        return Segment.PRIMARY if self.grade <= 6 else Segment.JUNIOR if self.grade <= 9 else Segment.SENIOR
+
+
+class EnrollmentRequested(StreamEvent):
+    type: Literal["EnrollmentRequested"] = "EnrollmentRequested"
+    by: OperatorClaims
+    request: EnrollmentRequest
+    reason: str
+
+    @property
+    def admitted_on(self) -> date:
+        """The day the record counts from: the one the school gave, else the day it asked."""
+        return self.request.admitted_on or self.at.date()
+
+
+class EnrollmentRefused(StreamEvent):
+    type: Literal["EnrollmentRefused"] = "EnrollmentRefused"
+    rule: str
+    reason: str
+    field: str | None = None
+    existing_student_id: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_stored(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        # An R01 refusal names no field and was stored without the key; the pending view (the 409 body) shows the
+        # refusal as stored, so the key is written only when the refusal was given one.
+        document: dict[str, Any] = handler(self)
+        if "field" not in self.model_fields_set:
+            document.pop("field", None)
+        return document
+
+
+RequestEvent = Annotated[EnrollmentRequested | EnrollmentRefused, Field(discriminator="type")]
+_EVENTS = StreamEvents[RequestEvent](TypeAdapter(RequestEvent), {})
+from_documents = _EVENTS.from_documents
+
+
+@dataclass(frozen=True)
+class EnrollmentRequestState:
+    """The request as asked, and its refusal once refused (the first: a redelivered refusal repeats it)."""
+
+    requested: EnrollmentRequested | None = None
+    refused: EnrollmentRefused | None = None
+
+
+def apply(state: EnrollmentRequestState, event: RequestEvent) -> EnrollmentRequestState:
+    match event:
+        case EnrollmentRequested():
+            return replace(state, requested=event)
+        case EnrollmentRefused():
+            return state if state.refused is not None else replace(state, refused=event)
+
+
+def replay(events: Iterable[RequestEvent]) -> EnrollmentRequestState:
+    state = EnrollmentRequestState()
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def decide_request(body: EnrollmentRequest, operator: OperatorClaims, at: datetime) -> EnrollmentRequested:
+    """A school's first enrollment of a student: stored as asked, to wait for dedupe's answer (R14)."""
+    return EnrollmentRequested(at=at, by=operator, request=body, reason=FIRST_ENROLLMENT)
+
+
+def decide_duplicate(existing_student_id: str | None, at: datetime) -> EnrollmentRefused:
+    """R01: the person already has a status record; the request ends refused, naming it."""
+    return EnrollmentRefused(
+        at=at, rule="R01", reason="this person already has a status record", existing_student_id=existing_student_id
+    )
+
+
+def decide_refusal(
+    rule: str, reason: str, field: str | None, existing_student_id: str | None, at: datetime
+) -> EnrollmentRefused:
+    """The record's creation broke a rule: the request ends refused with the rule, reason and field it named."""
+    return EnrollmentRefused(at=at, rule=rule, reason=reason, field=field, existing_student_id=existing_student_id)

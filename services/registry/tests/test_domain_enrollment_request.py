@@ -1,0 +1,75 @@
+"""R01, R14: an enrollment request's stream as a typed aggregate: stored in the shape its dict events had, so streams
+stored before still replay, and the pending view (the 409 body) shows a refusal as it was stored (pure domain)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_registry.domain import enrollment_request as request
+from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest, EnrollmentRequested
+from xueji_registry.domain.event_base import to_document
+
+T0 = datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
+CLERK = OperatorClaims(sub="clerk", role=Role.SCHOOL, code="3506020001")
+BODY = {
+    "school_code": "3506020001",
+    "name": "林小明",
+    "id_number": "11010519491231002X",
+    "gender": "male",
+    "birth_date": "1949-12-31",
+    "grade": 1,
+    "school_year": 2026,
+}
+# As the registry stored them before the stream was typed: dict events built field by field.
+STORED_REQUEST = {
+    "type": "EnrollmentRequested",
+    "at": T0.isoformat(),
+    "by": {"sub": "clerk", "role": "school", "code": "3506020001"},
+    "request": EnrollmentRequest.model_validate(BODY).model_dump(mode="json"),
+    "reason": "first enrollment by the school",
+}
+STORED_R01 = {
+    "type": "EnrollmentRefused",
+    "at": T0.isoformat(),
+    "rule": "R01",
+    "reason": "this person already has a status record",
+    "existing_student_id": "stu_existing",
+}
+STORED_RULE = {
+    "type": "EnrollmentRefused",
+    "at": T0.isoformat(),
+    "rule": "R06",
+    "reason": "the ID number's check character is wrong",
+    "field": None,
+    "existing_student_id": None,
+}
+
+
+def test_r14_a_request_is_stored_in_the_shape_the_untyped_stream_had() -> None:
+    asked = request.decide_request(EnrollmentRequest.model_validate(BODY), CLERK, T0)
+    assert to_document(asked) == STORED_REQUEST
+    assert asked.admitted_on == date(2026, 9, 1)  # none given: the day it was asked
+
+
+def test_r01_a_duplicate_refusal_names_no_field_and_another_rule_s_refusal_names_its_field_even_when_none() -> None:
+    assert to_document(request.decide_duplicate("stu_existing", T0)) == STORED_R01
+    refused = request.decide_refusal("R06", "the ID number's check character is wrong", None, None, T0)
+    assert to_document(refused) == STORED_RULE
+
+
+def test_r01_a_stream_stored_before_it_was_typed_replays_and_writes_back_unchanged() -> None:
+    for refusal in (STORED_R01, STORED_RULE):
+        events = request.from_documents([STORED_REQUEST, refusal])
+        assert [type(e) for e in events] == [EnrollmentRequested, EnrollmentRefused]
+        assert [to_document(e) for e in events] == [STORED_REQUEST, refusal]
+        state = request.replay(events)
+        assert state.requested is not None and state.requested.by == CLERK
+        assert state.refused == events[1]
+
+
+def test_r14_a_request_without_an_answer_is_pending_and_a_repeated_refusal_keeps_the_first() -> None:
+    [asked] = request.from_documents([STORED_REQUEST])
+    assert request.replay([asked]).refused is None
+    first, again = request.decide_duplicate("stu_a", T0), request.decide_duplicate("stu_b", T0)
+    assert request.replay([asked, first, again]).refused == first
