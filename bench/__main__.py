@@ -16,6 +16,7 @@ from bench import (
     transfer_timers,
 )
 from bench.blind import evaluate as dedupe_blind
+from bench.sichuan import __main__ as dedupe_sichuan
 
 
 def main() -> int:
@@ -26,6 +27,7 @@ def main() -> int:
     dedupe_splink.main([])
     dedupe_independent.main([])  # R14 on the tuned and an independent labelled set, beside Splink (issue 16)
     dedupe_blind.main([])  # R14 on a third, blind set (bench/blind, written without reading the detector)
+    dedupe_sichuan.main([])  # R14 on a fourth set (bench/sichuan, from the issue text, other province and names)
     asyncio.run(dedupe_scale.main([]))
     asyncio.run(registry_bulk.main(["--students", "100000", "--timeout", "3000"]))  # a province-sized intake
     return 0
