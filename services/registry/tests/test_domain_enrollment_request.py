@@ -15,9 +15,8 @@ CLERK = OperatorClaims(sub="clerk", role=Role.SCHOOL, code="3506020001")
 BODY = {
     "school_code": "3506020001",
     "name": "林小明",
-    "id_number": "11010519491231002X",
     "gender": "male",
-    "birth_date": "1949-12-31",
+    "birth_date": "2019-03-15",
     "grade": 1,
     "school_year": 2026,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import reduce
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
@@ -66,10 +67,7 @@ def apply(state: AnnualRosterState, event: RosterEvent) -> AnnualRosterState:
 
 
 def replay(events: Iterable[RosterEvent]) -> AnnualRosterState:
-    state = AnnualRosterState()
-    for event in events:
-        state = apply(state, event)
-    return state
+    return reduce(apply, events, AnnualRosterState())
 
 
 def decide_opening(state: AnnualRosterState, deadline: Deadline, school_year: int, at: datetime) -> list[RosterEvent]:

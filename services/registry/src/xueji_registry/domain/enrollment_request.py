@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import reduce
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -130,10 +131,7 @@ def apply(state: EnrollmentRequestState, event: RequestEvent) -> EnrollmentReque
 
 
 def replay(events: Iterable[RequestEvent]) -> EnrollmentRequestState:
-    state = EnrollmentRequestState()
-    for event in events:
-        state = apply(state, event)
-    return state
+    return reduce(apply, events, EnrollmentRequestState())
 
 
 def decide_request(body: EnrollmentRequest, operator: OperatorClaims, at: datetime) -> EnrollmentRequested:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import reduce
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -114,10 +115,7 @@ def apply(state: RosterReview, event: RosterEvent) -> RosterReview:
 
 
 def replay(events: Iterable[RosterEvent]) -> RosterReview:
-    state = RosterReview()
-    for event in events:
-        state = apply(state, event)
-    return state
+    return reduce(apply, events, RosterReview())
 
 
 def _day(at: datetime) -> str:
