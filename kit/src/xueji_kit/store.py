@@ -45,6 +45,29 @@ async def insert_once(collection: AsyncCollection[Document], doc: Document) -> b
     return True
 
 
+async def upsert_by_id(collection: AsyncCollection[Document], doc_id: Any, update: Document) -> None:
+    """`update` the document `doc_id`, inserting it when there is none. Two first writers may both try the insert
+    (FerretDB 1.x and MongoDB before 4.2 refuse the second with a duplicate key): the loser applies its update to
+    the winner's document, as if it had come second."""
+    try:
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+    except PyMongoError as exc:
+        if not is_duplicate_key(exc):
+            raise
+        await collection.update_one({"_id": doc_id}, update)
+
+
+async def replace_by_id(collection: AsyncCollection[Document], doc: Document) -> None:
+    """Write `doc` whole under its `_id`. Two first writers may both try the insert: the loser replaces the winner's
+    document (last writer wins, as between two replaces of an existing one)."""
+    try:
+        await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+    except PyMongoError as exc:
+        if not is_duplicate_key(exc):
+            raise
+        await collection.replace_one({"_id": doc["_id"]}, doc)
+
+
 class ConcurrencyConflict(Exception):
     """Another writer appended this version first: reload the aggregate and decide again."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import IdentityRemoved
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_IDENTITY, all_topic_names
 from xueji_dedupe.app import create_app
+from xueji_dedupe.domain.review import stream_of_case
 from xueji_dedupe.settings import DedupeSettings
 
 pytestmark = pytest.mark.integration
@@ -214,3 +216,16 @@ async def test_r14_r22_an_undecided_review_warns_the_county_then_escalates_to_th
     await deadlines.tick(datetime.fromisoformat(other["due_at"]) + timedelta(minutes=2))
     again = chased(await published(isolation.servers.kafka, topic, lambda found: len(chased(found)) >= 2))
     assert len(again) == 2
+
+
+async def test_r14_two_first_projections_of_a_review_case_both_succeed(start_app, isolation, wait_for):
+    """The queue's view of a new case is written by the check that opened it and by any redelivery or decision at
+    the same time; the first insert of the view may race, and neither writer may fail on the store's duplicate key."""
+    dedupe = await start_app(create_app, DedupeSettings)
+    verdict = await _possible_duplicate(dedupe, isolation, wait_for, surname="林", county=SIMING, born="2014-02-11")
+    cases, stream = dedupe.app.state.cases, stream_of_case(verdict["review_case_id"])
+    for _ in range(30):  # two writers of the first view, 30 times: on the local store some collide every time
+        await cases.collection.delete_one({"_id": verdict["review_case_id"]})
+        views = await asyncio.gather(cases.project(stream), cases.project(stream))
+        assert views[0] == views[1]
+        assert await cases.get(verdict["review_case_id"]) == views[0]

@@ -16,7 +16,7 @@ from xueji_contracts.topics import DEDUPE_REVIEW
 from xueji_dedupe.domain.review import Event, decide_review, state_of, stream_of_case
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document, Outgoing, replace_by_id
 
 
 def case_view(history: list[Event]) -> Document | None:
@@ -59,7 +59,7 @@ class ReviewCases:
     async def project(self, stream: str) -> Document | None:
         view = case_view(await self._history(stream))
         if view is not None:
-            await self.collection.replace_one({"_id": view["_id"]}, view, upsert=True)
+            await replace_by_id(self.collection, view)  # two projections of a new case may race
         return view
 
     async def in_jurisdiction(self, prefix: str, state: str | None) -> list[Document]:

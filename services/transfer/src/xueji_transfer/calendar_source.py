@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from xueji_contracts.calendar import WorkingDayCalendar, load_calendar
 from xueji_contracts.policy import calendar_for, load_policy
 from xueji_kit.background import keep_running
-from xueji_kit.store import Document
+from xueji_kit.store import Document, replace_by_id
 from xueji_transfer.domain import TransferRules
 from xueji_transfer.domain.calendar import DeadlineCalendar
 from xueji_transfer.seconds_calendar import SecondsCalendar
@@ -78,7 +78,7 @@ class CalendarSource:
     async def load_notice(self, notice: CalendarNotice) -> WorkingDayCalendar:
         """Store a year's notice (replacing an earlier one for that year) and use it from now on."""
         doc = {"_id": notice.year, "notice": notice.model_dump(mode="json")}
-        await self._notices.replace_one({"_id": notice.year}, doc, upsert=True)
+        await replace_by_id(self._notices, doc)  # two replicas may load the same year at once
         await self.refresh()
         return self.current
 

@@ -8,8 +8,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
-from xueji_kit.store import Document
-from xueji_notify.store.common import replace
+from xueji_kit.store import Document, replace_by_id
 
 
 class Assignments:
@@ -21,7 +20,7 @@ class Assignments:
 
     async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
         doc = {"_id": key, "node": node, "assignee": operator.sub, "assignee_code": operator.code, "assigned_at": at}
-        await replace(self.collection, doc)  # two operators pressing at once: the last one holds it
+        await replace_by_id(self.collection, doc)  # two operators pressing at once: the last one holds it
         return doc
 
     async def release(self, key: str) -> None:

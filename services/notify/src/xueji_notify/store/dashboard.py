@@ -12,8 +12,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document
-from xueji_notify.store.common import insert_once, replace, upsert
+from xueji_kit.store import Document, insert_once, replace_by_id, upsert_by_id
 
 
 def day_key(node: str, day: str) -> str:
@@ -54,31 +53,31 @@ class DashboardStore:
         update: dict[str, Any] = {"$set": fields}
         if insert_open:
             update["$setOnInsert"] = {"open": True}
-        await upsert(self.stages, key, update)
+        await upsert_by_id(self.stages, key, update)
 
     async def add_history(self, entry: Document) -> bool:
         return await insert_once(self.history, entry)
 
     async def set_case(self, transfer_id: str, fields: dict[str, Any]) -> None:
-        await upsert(self.cases, transfer_id, {"$set": fields})
+        await upsert_by_id(self.cases, transfer_id, {"$set": fields})
 
     async def set_deadline(self, deadline_id: str, fields: dict[str, Any]) -> None:
         """A registry compliance deadline's latest state (messages of one deadline arrive in order: its key)."""
-        await upsert(self.compliance, deadline_id, {"$set": fields})
+        await upsert_by_id(self.compliance, deadline_id, {"$set": fields})
 
     async def deadlines_under(self, node: str, limit: int) -> list[Document]:
         return [d async for d in self.compliance.find({"scopes": node}).limit(limit)]
 
     async def set_exception(self, exception_id: str, fields: dict[str, Any]) -> None:
         """An exception to a 'generally' rule (R08, R27, R40), for the county's dashboard (idempotent)."""
-        await upsert(self.exceptions, exception_id, {"$set": fields})
+        await upsert_by_id(self.exceptions, exception_id, {"$set": fields})
 
     async def exceptions_under(self, node: str, limit: int) -> list[Document]:
         return [d async for d in self.exceptions.find({"scopes": node}).limit(limit)]
 
     async def mark_dirty(self, nodes: list[str], at: datetime) -> None:
         for node in dict.fromkeys(nodes):
-            await upsert(self.dirty, node, {"$set": {"at": at}})
+            await upsert_by_id(self.dirty, node, {"$set": {"at": at}})
 
     async def stage(self, key: str) -> Document | None:
         return await self.stages.find_one({"_id": key})
@@ -105,12 +104,12 @@ class DashboardStore:
         return [d["at"] async for d in self.history.find({"node": node, "kind": "breached"}, {"at": 1})]
 
     async def put_node(self, node: str, doc: Document) -> None:
-        await replace(self.nodes, {"_id": node, **doc})
+        await replace_by_id(self.nodes, {"_id": node, **doc})
 
     async def put_day(self, node: str, day: str, doc: Document) -> None:
         """The node's counts as last recounted on `day` (China time): one document per node per day, `_id`-keyed, so
         any past day is one lookup however long ago (the node document only knows today and 30 days of breaches)."""
-        await replace(self.days, {"_id": day_key(node, day), **doc})
+        await replace_by_id(self.days, {"_id": day_key(node, day), **doc})
 
     async def prune_days(self, nodes: list[str], before_day: str) -> int:
         """Forget each node's day records older than `before_day`: an `_id` range per node (`<node>@` sorts before

@@ -8,10 +8,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document
+from xueji_kit.store import Document, insert_once
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
-from xueji_notify.store.common import insert_once
 
 
 class InboxStore:

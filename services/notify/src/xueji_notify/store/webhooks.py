@@ -8,8 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document
-from xueji_notify.store.common import insert_once
+from xueji_kit.store import Document, insert_once
 
 
 class WebhookStore:

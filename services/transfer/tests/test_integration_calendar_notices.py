@@ -1,0 +1,25 @@
+"""Calendar notices (R31) loaded on two replicas at once: the first store of a year's notice may race, and neither
+replica may fail on it (the store refuses the second insert with a duplicate key)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from xueji_transfer.calendar_source import CalendarNotice, CalendarSource
+from xueji_transfer.settings import TransferSettings
+
+pytestmark = pytest.mark.integration
+YEARS = range(2030, 2080)  # many first stores: on the local store some collide every time
+
+
+async def test_r31_two_replicas_loading_the_same_notices_at_once_both_succeed(database) -> None:
+    replicas = [CalendarSource(database, TransferSettings()) for _ in range(2)]
+    notices = [CalendarNotice(year=year, rest_days=(date(year, 10, 8),)) for year in YEARS]
+    await asyncio.gather(*(replica.load_notice(notice) for notice in notices for replica in replicas))
+    for replica in replicas:
+        await replica.refresh()
+        assert all(not replica.current.is_working_day(date(year, 10, 8)) for year in YEARS)
+    assert await database["calendar_notices"].count_documents({}) == len(YEARS)
