@@ -150,6 +150,30 @@ async def test_a_failed_request_runs_again_and_a_crashed_ones_claim_is_taken_ove
     assert service.effects == [{"a": 4}, {"a": 5}]
 
 
+async def test_retries_racing_for_an_abandoned_claim_run_it_once(service: Any) -> None:
+    """Issue 15: a claim left by a crash is taken over by one retry however many race for it; the others wait for
+    that retry's answer and replay it (on a store that reads, then writes, a conditional replace alone let each run)."""
+    body = b'{"a": 6}'
+    print_ = fingerprint("POST", "/v1/things", b"", "application/json", body)
+    for holder_state in ("running", "released"):
+        key = f"k-race-{holder_state}"
+        abandoned = datetime.now(UTC) - timedelta(seconds=30)
+        await service.db[COLLECTION].insert_one({"_id": key_id("clerk-1", key), "fingerprint": print_,
+                                                 "state": holder_state, "holder": "killed", "beat_at": abandoned,
+                                                 "created_at": abandoned})  # fmt: skip
+        service.gate.clear()  # the winner holds its claim while the others arrive
+        headers = {**service.auth("clerk-1"), "Idempotency-Key": key, "content-type": "application/json"}
+        racing = [asyncio.create_task(service.client.post("/v1/things", content=body, headers=headers))
+                  for _ in range(8)]  # fmt: skip
+        await asyncio.sleep(0.3)
+        service.gate.set()
+        answers = await asyncio.gather(*racing)
+        assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
+        replayed = [a for a in answers if a.headers.get("idempotent-replayed") == "true"]
+        assert len([a for a in answers if a.status_code == 201]) - len(replayed) == 1, "one retry ran the request"
+    assert service.effects == [{"a": 6}, {"a": 6}], "once per abandoned claim"
+
+
 T0 = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
 

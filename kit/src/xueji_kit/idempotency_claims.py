@@ -2,10 +2,12 @@
 fingerprint), whether it still runs, and its answer once it has one.
 
 A running request refreshes its claim every `beat` seconds; a claim not refreshed for `stale` seconds was left by a
-crash (or a lost store write) and the next retry takes it over. Taking over is a read then a conditional replace,
-which FerretDB 1.x does not make atomic: two retries racing for an abandoned claim may both run. That is tolerated
-because every write route is idempotent on its own once a key is given (commit ids and correlations derived from
-the key); the claim is what makes the *answer* the first one and refuses a key reused for another request.
+crash (or a lost store write) and the next retry takes it over. A conditional replace alone would not decide who
+takes it (FerretDB 1.x reads, then writes: two retries racing for an abandoned claim could both match), so a taker
+first inserts a marker whose `_id` names the claim as it found it (state and last beat): the unique `_id` lets one
+retry win, the others see the winner's fresh claim and wait for its answer. Markers expire and are pruned as keys.
+Every write route is also idempotent on its own once a key is given (commit ids and correlations derived from the
+key); the claim is what makes the *answer* the first one and refuses a key reused for another request.
 
 Keys expire `kept` after their first request (24 h by default, `XUEJI_IDEMPOTENCY_KEPT_HOURS`; the IETF draft lets a
 server expire keys): an expired key is treated as absent, so a request reusing it runs as new (routes that derive
@@ -87,6 +89,8 @@ class KeyClaims:
             if found["state"] == "answered":
                 return Claim("replay", found["answer"])
             if found["state"] == "released" or now - found["beat_at"] > self.stale:
+                if not await self._won_takeover(key_id, found, now):
+                    continue  # another retry took it: its claim is fresh now
                 taken = await self.collection.replace_one(
                     {"_id": key_id, "state": found["state"], "beat_at": found["beat_at"]},
                     {"created_at": found["created_at"], **running},
@@ -97,6 +101,11 @@ class KeyClaims:
             if loop.time() >= give_up:
                 return Claim("in_flight")
             await asyncio.sleep(0.1)
+
+    async def _won_takeover(self, key_id: str, found: Document, now: datetime) -> bool:
+        """One taker per abandoned claim: a marker naming the claim's state and last beat is inserted once."""
+        marker = f"takeover:{key_id}:{found['state']}:{found['beat_at'].isoformat()}"
+        return await insert_once(self.collection, {"_id": marker, "created_at": now, "holder": self.holder})
 
     async def keep_alive(self, key_id: str) -> None:
         """Refresh the claim while its request runs (cancelled when it ends)."""
