@@ -49,4 +49,4 @@ def auth(token: Any, role: str, code: str) -> dict[str, str]:
 
 def indexed(client: Any, count: int) -> Any:
     """A wait_for check: the service's in-memory index holds `count` records."""
-    return lambda: len(client.app.state.checks.keeper.index) == count
+    return lambda: len(client.app.state.dedupe.keeper.index) == count

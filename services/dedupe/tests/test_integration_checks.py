@@ -117,18 +117,18 @@ async def test_r01_the_same_child_checked_at_two_replicas_at_once_is_unique_only
     second = await start_app(create_app, DedupeSettings)
     a = check("stu_at_a", "陈思雨", id_number=SIYU_ID).payload
     b = check("stu_at_b", "陈思雨", id_number=SIYU_ID).payload
-    answers = await asyncio.gather(first.app.state.checks.verdict(a), second.app.state.checks.verdict(b))
+    answers = await asyncio.gather(first.app.state.dedupe.verdict(a), second.app.state.dedupe.verdict(b))
     assert sorted(v.verdict.value for v in answers) == ["duplicate", "unique"]
     winner, loser = (a, b) if answers[0].verdict.value == "unique" else (b, a)
     refused = next(v for v in answers if v.verdict.value == "duplicate")
     assert refused.existing_student_id == winner.student_id and refused.student_id == loser.student_id
-    again = await first.app.state.checks.verdict(winner)
+    again = await first.app.state.dedupe.verdict(winner)
     assert again.verdict.value == "unique"  # a repeated check of the winner's own request keeps its reservation
 
     # Without an ID number (a J student): the same name, birth date and gender typed at two schools at once.
     c = check("stu_at_c", "林 小满", gender="male", birth_date="2016-02-09").payload
     d = check("stu_at_d", "林小满", gender="male", birth_date="2016-02-09").payload
-    answers = await asyncio.gather(first.app.state.checks.verdict(c), second.app.state.checks.verdict(d))
+    answers = await asyncio.gather(first.app.state.dedupe.verdict(c), second.app.state.dedupe.verdict(d))
     kinds = sorted(v.verdict.value for v in answers)
     assert kinds[-1] == "unique" and kinds[0] in ("duplicate", "possible_duplicate"), kinds  # not unique twice
 

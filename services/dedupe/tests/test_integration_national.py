@@ -74,7 +74,7 @@ async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, is
         )
         await send(kafka, fujian + REGISTRY_IDENTITY.name, mine, key=b"stu_fj_1")
         await wait_for(indexed(national, 2))
-        assert len(province.app.state.checks.keeper.index) == 1  # Hunan's record never reaches Fujian
+        assert len(province.app.state.dedupe.keeper.index) == 1  # Hunan's record never reaches Fujian
 
         # R03: the boy came from Hunan and was enrolled again in Fujian under an L number; issuing his G number
         # asks the national tier, which knows his Hunan record.

@@ -26,7 +26,7 @@ async def _possible_duplicate(dedupe, isolation, wait_for, *, surname: str, coun
     """An indexed girl, then a homophone of her name from another city without an ID: a review case."""
     kafka = isolation.servers.kafka
     original = identity(f"stu_{county}", f"{surname}思雨", birth_date=born, school_code=f"{county}0001")
-    count = len(dedupe.app.state.checks.keeper.index)
+    count = len(dedupe.app.state.dedupe.keeper.index)
     await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), original)
     await wait_for(indexed(dedupe, count + 1))
     second = check(
@@ -144,8 +144,8 @@ async def test_index_survives_restart(isolation, signing_keys, wait_for):
     await admin.create_topics([NewTopic(fresh + name, 1, 1) for name in all_topic_names()])
     await admin.close()
     async with _running(DedupeSettings(**(settings | {"topic_prefix": fresh}))) as app:
-        assert len(app.state.checks.keeper.index) == 2  # loaded before the first message could arrive
-        assert "stu_2" not in app.state.checks.keeper.index
+        assert len(app.state.dedupe.keeper.index) == 2  # loaded before the first message could arrive
+        assert "stu_2" not in app.state.dedupe.keeper.index
         request = check("stu_again", "陈思雨", id_number=SIYU_ID)
         await send(isolation.servers.kafka, fresh + DEDUPE_CHECK.name, request)
         found = await published(isolation.servers.kafka, fresh + DEDUPE_VERDICT.name, answering(request.correlation_id))
@@ -223,7 +223,7 @@ async def test_r14_two_first_projections_of_a_review_case_both_succeed(start_app
     the same time; the first insert of the view may race, and neither writer may fail on the store's duplicate key."""
     dedupe = await start_app(create_app, DedupeSettings)
     verdict = await _possible_duplicate(dedupe, isolation, wait_for, surname="林", county=SIMING, born="2014-02-11")
-    cases, stream = dedupe.app.state.cases, stream_of_case(verdict["review_case_id"])
+    cases, stream = dedupe.app.state.dedupe.cases, stream_of_case(verdict["review_case_id"])
     for _ in range(30):  # two writers of the first view, 30 times: on the local store some collide every time
         await cases.collection.delete_one({"_id": verdict["review_case_id"]})
         views = await asyncio.gather(cases.project(stream), cases.project(stream))

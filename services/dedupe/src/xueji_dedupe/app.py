@@ -34,6 +34,7 @@ from xueji_dedupe.handlers.national_verdict import on_national_verdict
 from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
+from xueji_dedupe.service import DedupeService
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.timers import TimerStore
@@ -44,8 +45,7 @@ BATCH = 500  # messages per batch of checks or identities: a bulk import's rows 
 @dataclass(frozen=True)
 class Dedupe:
     runtime: ServiceRuntime
-    checks: Checks
-    cases: ReviewCases
+    service: DedupeService
 
 
 def match_policy(settings: DedupeSettings) -> MatchPolicy:
@@ -81,13 +81,11 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
         await candidates.load_into(keeper)
 
     runtime.startup_hooks.append(load_index)
-    context = runtime.broker.context
-    for name, value in {"runtime": runtime, "keeper": keeper, "candidates": candidates, "checks": checks}.items():
-        context.set_global(name, value)
-    context.set_global("dedupe_settings", settings)
+    service = DedupeService(runtime, keeper, candidates, checks)
+    runtime.broker.context.set_global("dedupe", service)
     _subscribe(runtime, settings)
     _declare_publications(runtime, settings)
-    return Dedupe(runtime, checks, cases)
+    return Dedupe(runtime, service)
 
 
 def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
@@ -134,7 +132,6 @@ def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:
 def create_app(settings: DedupeSettings | None = None) -> FastAPI:
     dedupe = wire(settings)
     app = dedupe.runtime.http_app(routers)
-    app.state.checks = dedupe.checks
-    app.state.cases = dedupe.cases
-    app.state.deadlines = dedupe.checks.deadlines  # tests drive time with .tick(now)
+    app.state.dedupe = dedupe.service
+    app.state.deadlines = dedupe.service.deadlines  # tests drive time with .tick(now)
     return app

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.dedupe import CheckRequested, VerdictGiven
-from xueji_dedupe.checks import Checks
+from xueji_dedupe.api.common import dedupe_of
 from xueji_kit.security import Operator, require_jurisdiction
 
 router = APIRouter(prefix="/v1", tags=["checks"])
@@ -23,20 +23,14 @@ class OperatorCheck(CheckRequested):
     )
 
 
-def checks_of(request: Request) -> Checks:
-    checks: Checks = request.app.state.checks
-    return checks
-
-
 @router.post("/checks", summary="Is this person already registered? (R01, R06, R14; national tier: R03, R10)")
 async def check(body: OperatorCheck, operator: Operator, request: Request) -> VerdictGiven:
     """The verdict with its score, matches and reasons. An invalid ID number is a 422 naming `id_number` (R06)."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
-    return await checks_of(request).verdict(body)
+    return await dedupe_of(request).verdict(body)
 
 
 @router.get("/index", summary="How many records the duplicate check compares against")
 async def index_size(operator: Operator, request: Request) -> dict[str, Any]:
     require_jurisdiction(operator, operator.code, at_least=Role.PROVINCE)
-    checks = checks_of(request)
-    return {"scope": checks.settings.scope, "records": len(checks.keeper.index)}
+    return dedupe_of(request).index_size()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.dedupe_review import ReviewDecision
-from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.api.common import dedupe_of
 from xueji_dedupe.domain.review import ReviewRefused
 from xueji_kit.security import Operator, require_jurisdiction
 
@@ -23,11 +23,6 @@ class DecisionBody(BaseModel):
     reason: str = Field(min_length=2, max_length=500, description="why: recorded permanently with the operator")
 
 
-def cases_of(request: Request) -> ReviewCases:
-    cases: ReviewCases = request.app.state.cases
-    return cases
-
-
 def _shown(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in case.items() if k != "_id"}
 
@@ -37,13 +32,13 @@ async def list_cases(
     operator: Operator, request: Request, state: Literal["open", "decided"] | None = None
 ) -> dict[str, Any]:
     require_jurisdiction(operator, operator.code, at_least=Role.COUNTY)
-    cases = await cases_of(request).in_jurisdiction(operator.prefix, state)
+    cases = await dedupe_of(request).cases_in(operator.prefix, state)
     return {"cases": [_shown(case) for case in cases]}
 
 
 @router.get("/{case_id}", summary="One review case, with both records (ID numbers masked)")
 async def show_case(case_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    case = await cases_of(request).get(case_id)
+    case = await dedupe_of(request).case(case_id)
     if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
     require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
@@ -54,13 +49,13 @@ async def show_case(case_id: str, operator: Operator, request: Request) -> dict[
 async def decide(case_id: str, body: DecisionBody, operator: Operator, request: Request) -> dict[str, Any]:
     if operator.role is not Role.COUNTY:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "review cases are decided by the county bureau (R50)")
-    cases = cases_of(request)
-    case = await cases.get(case_id)
+    dedupe = dedupe_of(request)
+    case = await dedupe.case(case_id)
     if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
     require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
     try:
-        decided = await cases.decide(case_id, operator, body.decision, body.reason)
+        decided = await dedupe.decide_case(case_id, operator, body.decision, body.reason)
     except ReviewRefused as exc:
         raise HTTPException(exc.status, exc.reason) from None
     return _shown(decided or case)

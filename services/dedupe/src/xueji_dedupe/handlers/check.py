@@ -10,7 +10,7 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import CheckRequested
-from xueji_dedupe.checks import Checks
+from xueji_dedupe.service import DedupeService
 from xueji_kit.batches import handle_batch, parsed
 
 decode_checks = parsed(Envelope[CheckRequested].model_validate_json)
@@ -18,8 +18,8 @@ decode_checks = parsed(Envelope[CheckRequested].model_validate_json)
 
 async def on_checks(
     requests: list[Envelope[CheckRequested]],
-    checks: Checks = Context("checks"),
+    dedupe: DedupeService = Context("dedupe"),
     broker: Any = Context("broker"),
     message: Any = Context("message"),
 ) -> None:
-    await handle_batch(broker, message, requests, checks.on_requests)
+    await handle_batch(broker, message, requests, dedupe.answer_checks)

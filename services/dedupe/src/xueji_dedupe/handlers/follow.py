@@ -7,8 +7,8 @@ from __future__ import annotations
 from faststream import Context
 from pydantic import ValidationError
 
-from xueji_dedupe.feed import parse_identity, update_of
-from xueji_dedupe.index_keeper import IndexKeeper
+from xueji_dedupe.feed import parse_identity
+from xueji_dedupe.service import DedupeService
 from xueji_kit.contract_policy import ignore_unknown_fields
 from xueji_kit.deadletter import records_of
 
@@ -23,11 +23,11 @@ async def raw_bodies(msg: object, original: object = None) -> object:
     return [ignore_unknown_fields(b, t) if isinstance(b, bytes) else b for b, t in zip(bodies, topics, strict=True)]
 
 
-async def follow_identities(bodies: list[bytes], keeper: IndexKeeper = Context("keeper")) -> None:
+async def follow_identities(bodies: list[bytes], dedupe: DedupeService = Context("dedupe")) -> None:
     for body in bodies:
         try:
             message = parse_identity(body)
             if message is not None:
-                keeper.apply(update_of(message))
+                dedupe.follow(message)
         except (ValidationError, ValueError):
             continue

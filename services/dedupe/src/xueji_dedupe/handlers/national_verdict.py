@@ -6,8 +6,8 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe import VerdictGiven
-from xueji_dedupe.checks import Checks
+from xueji_dedupe.service import DedupeService
 
 
-async def on_national_verdict(message: Envelope[VerdictGiven], checks: Checks = Context("checks")) -> None:
-    await checks.on_national_answer(message)
+async def on_national_verdict(message: Envelope[VerdictGiven], dedupe: DedupeService = Context("dedupe")) -> None:
+    await dedupe.record_national_answer(message)

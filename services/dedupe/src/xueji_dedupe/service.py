@@ -1,0 +1,93 @@
+"""What dedupe's routes and handlers ask of it, in one object (as `TransferService` is for transfer): answer a check,
+keep the index and its stored copy, list and decide the county's review cases (R01, R03, R10, R14, R50).
+
+Routes reach it as `request.app.state.dedupe`, handlers as `Context("dedupe")`. The work is done by `Checks` (the
+verdict and its commit), `ReviewCases` (the queue and the county's decision) and `IndexKeeper` (the index in memory).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import Envelope
+from xueji_contracts.messages.dedupe import CheckRequested, VerdictGiven
+from xueji_contracts.messages.dedupe_review import ReviewDecision
+from xueji_contracts.topics import NATIONAL_IDENTITY
+from xueji_dedupe.candidate_store import CandidateStore
+from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.checks import Checks
+from xueji_dedupe.deadlines import ReviewDeadlines
+from xueji_dedupe.feed import update_of
+from xueji_dedupe.index_keeper import IndexKeeper
+from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.store import Document
+
+log = structlog.get_logger("dedupe.identity")
+
+
+class DedupeService:
+    def __init__(
+        self, runtime: ServiceRuntime, keeper: IndexKeeper, candidates: CandidateStore, checks: Checks
+    ) -> None:
+        self.runtime = runtime
+        self.settings: DedupeSettings = checks.settings
+        self.keeper = keeper
+        self.candidates = candidates
+        self.checks = checks
+        self.cases: ReviewCases = checks.cases
+        self.deadlines: ReviewDeadlines | None = checks.deadlines  # R22 timers of the review cases (province tier)
+
+    # Checks (R01, R03, R10, R14)
+
+    async def verdict(self, request: CheckRequested) -> VerdictGiven:
+        """An operator's check before acting: the verdict only (nothing stored, no review case)."""
+        return await self.checks.verdict(request)
+
+    def index_size(self) -> dict[str, Any]:
+        return {"scope": self.settings.scope, "records": len(self.keeper.index)}
+
+    async def answer_checks(self, messages: list[Envelope[CheckRequested]]) -> None:
+        """Checks from the registry: one verdict each by correlation id, a review case for a possible duplicate."""
+        await self.checks.on_requests(messages)
+
+    async def record_national_answer(self, message: Envelope[VerdictGiven]) -> None:
+        await self.checks.on_national_answer(message)
+
+    # The index (the identity feed)
+
+    async def store_identities(self, batch: list[Envelope[Any] | None], forwarded: list[Any]) -> None:
+        """The index's durable copy, in one round trip; a province then forwards each identity to the national tier
+        (R03, R10), adding the acks of the forwards to `forwarded`. `None`: a type this consumer does not know."""
+        messages = [m for m in batch if m is not None]
+        if len(messages) < len(batch):
+            log.info("identity_messages_passed_over", count=len(batch) - len(messages))
+        await self.candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
+        if not self.settings.national and self.settings.national_enabled:
+            # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
+            topic = self.settings.topic(NATIONAL_IDENTITY.name)
+            for identity in messages:
+                key = update_of(identity).student_id.encode()
+                body = identity.model_dump(mode="json")
+                forwarded.append(await self.runtime.broker.publish(body, topic, key=key, no_confirm=True))
+
+    def follow(self, identity: Envelope[Any]) -> None:
+        """This replica's in-memory index, kept current from the feed (a version it holds changes nothing)."""
+        self.keeper.apply(update_of(identity))
+
+    # The county review queue (R14, R50)
+
+    async def cases_in(self, prefix: str, state: str | None) -> list[Document]:
+        return await self.cases.in_jurisdiction(prefix, state)
+
+    async def case(self, case_id: str) -> Document | None:
+        return await self.cases.get(case_id)
+
+    async def decide_case(
+        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str
+    ) -> Document | None:
+        """The county's decision, recorded once and told to the registry; ReviewRefused when the rules refuse it."""
+        return await self.cases.decide(case_id, operator, decision, reason)
