@@ -1,4 +1,5 @@
-"""What the registry's HTTP tests share: an operator's Authorization header and an evidence reference as JSON."""
+"""What the registry's HTTP tests share: an operator's Authorization header, an evidence reference as JSON and
+an enrollment body."""
 
 from __future__ import annotations
 
@@ -18,3 +19,9 @@ def signed_in(school: str) -> Callable[..., dict[str, str]]:
 
 def evidence_json(kind: str) -> dict[str, str]:
     return {"kind": kind, "uri": f"s3://evidence/{kind}.pdf", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
+
+
+def pupil(school: str, name: str, born: str, grade: int, gender: str = "female", **more: Any) -> dict[str, Any]:
+    """An enrollment request's body for a child without an ID number, enrolled in the 2026 school year."""
+    return {"school_code": school, "name": name, "gender": gender, "birth_date": born, "grade": grade,
+            "school_year": 2026, **more}  # fmt: skip

@@ -36,6 +36,21 @@ def evidence(*kinds: d.EvidenceKind) -> tuple[d.EvidenceRef, ...]:
     )
 
 
+def suspension_request(
+    operator: OperatorClaims = SCHOOL_CLERK,
+    reason: str = "因病休学",
+    cause: d.SuspensionCause = d.SuspensionCause.ILLNESS,
+    proof: d.EvidenceKind = d.EvidenceKind.MEDICAL_CERTIFICATE,
+) -> d.RequestChange:
+    """The school asks to suspend the student for the autumn term of 2024, with the application and `proof`."""
+    return d.RequestChange(
+        operator=operator,
+        reason=reason,
+        evidence=evidence(d.EvidenceKind.SUSPENSION_APPLICATION, proof),
+        details=d.Suspend(cause=cause, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
+    )
+
+
 class Stream:
     """A student's stream: commands handled at T0 + `days`, events kept in order."""
 

@@ -17,6 +17,7 @@ from record_fixtures import (
     Stream,
     evidence,
     resident_id,
+    suspension_request,
 )
 
 from xueji_contracts.auth import OperatorClaims, Role
@@ -199,15 +200,7 @@ def test_r11_name_is_not_basic_information() -> None:
 
 def full_history() -> Record:
     record = Record()
-    record.do(
-        d.RequestChange(
-            operator=SCHOOL_CLERK,
-            reason="因病休学",
-            evidence=evidence(E.SUSPENSION_APPLICATION, E.MEDICAL_CERTIFICATE),
-            details=d.Suspend(cause=d.SuspensionCause.ILLNESS, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
-        ),
-        days=1,
-    )
+    record.do(suspension_request(), days=1)
     record.review(approve=False)
     record.ask(d.GoAbroad(), E.ABROAD_APPLICATION, E.PASSPORT)
     record.ask(d.ReturnFromAbroad(), E.PASSPORT)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from province_rules import decide
-from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, evidence
+from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, evidence, suspension_request
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -119,14 +119,7 @@ def test_r07_first_transfer_into_the_province_gets_a_new_supplementary_number() 
 
 def test_r28_suspended_student_must_resume_before_a_transfer() -> None:
     record = Record()
-    record.do(
-        d.RequestChange(
-            operator=SCHOOL_CLERK,
-            reason="休学",
-            evidence=evidence(E.SUSPENSION_APPLICATION, E.SUPPORTING_DOCUMENT),
-            details=d.Suspend(cause=d.SuspensionCause.OTHER, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
-        )
-    )
+    record.do(suspension_request(reason="休学", cause=d.SuspensionCause.OTHER, proof=E.SUPPORTING_DOCUMENT))
     record.do(d.ReviewChange(operator=COUNTY_CLERK, reason="同意", change_id="chg-2", approve=True))
     with pytest.raises(d.IllegalTransition) as illegal:
         decide(transfer_in(), record.now, T0)
@@ -174,15 +167,6 @@ def test_r28_intra_province_move_is_not_a_transfer_out() -> None:
 
 
 # R50 authorization
-
-
-def suspension_request(operator: OperatorClaims = SCHOOL_CLERK) -> d.RequestChange:
-    return d.RequestChange(
-        operator=operator,
-        reason="因病休学",
-        evidence=evidence(E.SUSPENSION_APPLICATION, E.MEDICAL_CERTIFICATE),
-        details=d.Suspend(cause=d.SuspensionCause.ILLNESS, term=d.SchoolTerm(school_year=2024, term=d.Term.FIRST)),
-    )
 
 
 def test_r50_school_operates_only_for_its_own_school() -> None:

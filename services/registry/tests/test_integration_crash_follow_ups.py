@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from http_fixtures import pupil
 from registry_driver import unique
 
 from xueji_contracts.envelope import envelop
@@ -22,8 +23,7 @@ from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020001"
-PUPIL = {"school_code": SCHOOL, "name": "郑可欣", "gender": "female", "birth_date": "2019-05-02", "grade": 1,
-         "school_year": 2026}  # fmt: skip
+PUPIL = pupil(SCHOOL, "郑可欣", "2019-05-02", 1)
 
 
 class Killed(Exception):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from http_fixtures import evidence_json as _evidence
-from http_fixtures import signed_in
+from http_fixtures import pupil, signed_in
 
 from xueji_contracts.calendar import local_date
 from xueji_registry.app import create_app
@@ -16,8 +16,7 @@ from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020101"
-PUPIL = {"school_code": SCHOOL, "name": "郑可欣", "gender": "female", "birth_date": "2012-04-02", "grade": 9,
-         "school_year": 2026}  # fmt: skip
+PUPIL = pupil(SCHOOL, "郑可欣", "2012-04-02", 9)
 GRADUATION_SEMESTER = {"school_year": 2026, "term": 2}
 
 _as = signed_in(SCHOOL)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 from http_fixtures import evidence_json as _evidence
-from http_fixtures import signed_in
+from http_fixtures import pupil, signed_in
 
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020201"
-PUPIL = {"school_code": SCHOOL, "name": "许安然", "gender": "female", "birth_date": "2016-05-02", "grade": 4,
-         "school_year": 2026}  # fmt: skip
+PUPIL = pupil(SCHOOL, "许安然", "2016-05-02", 4)
 TERM = {"school_year": 2026, "term": 1}
 
 _as = signed_in(SCHOOL)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from http_fixtures import pupil
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.envelope import envelop
@@ -19,8 +20,7 @@ from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 LEFT, JOINED = "3506020301", "3506030301"  # another county: Xiangcheng -> Longwen
-PUPIL = {"school_code": LEFT, "name": "蔡一鸣", "gender": "male", "birth_date": "2017-03-09", "grade": 3,
-         "school_year": 2026}  # fmt: skip
+PUPIL = pupil(LEFT, "蔡一鸣", "2017-03-09", 3, gender="male")
 
 
 def _as(token, role: str, code: str) -> dict[str, str]:

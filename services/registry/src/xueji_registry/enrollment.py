@@ -37,17 +37,7 @@ def _request(
 ) -> tuple[NewStream, EnrollmentRequested]:
     """The pending record of one enrollment and the dedupe check it asks for (R01, R14)."""
     student_id = student_of(correlation)
-    check = CheckRequested(
-        student_id=student_id,
-        school_code=body.school_code,
-        name=body.name,
-        id_number=body.id_number,
-        gender=body.gender.value,
-        birth_date=body.birth_date,
-        guardians=body.basic.guardian_names(),
-        household_register=body.basic.household_register,
-        purpose=CheckPurpose.CREATION,
-    )
+    check = CheckRequested(**body.person_facts(student_id), purpose=CheckPurpose.CREATION)
     message = envelop(check, producer="registry", province=province, occurred_at=now, correlation_id=correlation)
     outgoing = [Outgoing(DEDUPE_CHECK.name, str(correlation), message)]
     event = request.decide_request(body, operator, now)

@@ -40,14 +40,7 @@ def _stream(batch_id: str) -> str:
 def _question(state: StudentStatus) -> CheckRequested:
     assert state.identity.id_number is not None
     return CheckRequested(
-        student_id=state.student_id,
-        name=state.identity.name,
-        id_number=state.identity.id_number,
-        birth_date=state.identity.birth_date,
-        gender=state.identity.gender.value,
-        school_code=state.school_code,
-        guardians=state.basic.guardian_names(),
-        household_register=state.basic.household_register,
+        **state.person_facts(),
         status_number=formal_number(state.identity.id_number),
         purpose=CheckPurpose.G_NUMBER_ISSUANCE,
     )

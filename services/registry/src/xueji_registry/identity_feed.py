@@ -22,18 +22,7 @@ def _indexed(state: StudentStatus | None) -> bool:
 
 
 def _identity(state: StudentStatus, kind: type[IdentityRecorded]) -> IdentityRecorded:
-    return kind(
-        student_id=state.student_id,
-        name=state.identity.name,
-        id_number=state.identity.id_number,
-        birth_date=state.identity.birth_date,
-        gender=state.identity.gender.value,
-        school_code=state.school_code,
-        status_number=state.status_number,
-        guardians=state.basic.guardian_names(),
-        household_register=state.basic.household_register,
-        record_version=state.version,
-    )
+    return kind(**state.person_facts(), status_number=state.status_number, record_version=state.version)
 
 
 def _evidence(state: StudentStatus) -> tuple[object, ...]:

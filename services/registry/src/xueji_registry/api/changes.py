@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -26,6 +27,7 @@ from xueji_registry.domain import (
 )
 
 router = APIRouter(prefix="/v1", tags=["changes"])
+OneCommand = RequestChange | CompleteStatusFile | RecordAbsence | EndAbsence
 
 
 class ChangeBody(BaseModel):
@@ -54,7 +56,7 @@ def commit_of(command: Any, student_id: str, key: str | None) -> str:
 async def _run(
     request: Request,
     student_id: str,
-    command: RequestChange | ReviewChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordException,
+    command: OneCommand | ReviewChange | RecordException,
     key: str | None = None,
 ) -> dict[str, Any]:
     service = service_of(request)
@@ -71,14 +73,6 @@ async def _run(
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
-
-
-@router.post("/students/{student_id}/changes", summary="Request a change (suspension, key info, deletion, ...)")
-async def request_change(
-    student_id: str, body: ChangeBody, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    command = RequestChange(operator=operator, reason=body.reason, evidence=body.evidence, details=body.details)
-    return await _run(request, student_id, command, key)
 
 
 @router.post("/students/{student_id}/changes/{change_id}/review", summary="The verifier approves or rejects")
@@ -132,30 +126,12 @@ class StatusFileBody(BaseModel):
     evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the established file: kind status_file")
 
 
-@router.post("/students/{student_id}/status-file", summary="R02: the school records the established status file")
-async def complete_status_file(
-    student_id: str, body: StatusFileBody, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    command = CompleteStatusFile(operator=operator, reason=body.reason, evidence=body.evidence)
-    return await _run(request, student_id, command, key)
-
-
 class AbsenceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     absent_since: date = Field(description="the first school day of unexcused absence")
     reason: str = Field(default="unexcused absence", min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = ()
-
-
-@router.post("/students/{student_id}/absence", summary="R45: the school records an unexcused absence")
-async def record_absence(
-    student_id: str, body: AbsenceBody, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    command = RecordAbsence(
-        operator=operator, reason=body.reason, evidence=body.evidence, absent_since=body.absent_since
-    )
-    return await _run(request, student_id, command, key)
 
 
 class ReturnBody(BaseModel):
@@ -165,9 +141,29 @@ class ReturnBody(BaseModel):
     reason: str = Field(default="returned to school", min_length=1, max_length=500)
 
 
-@router.post("/students/{student_id}/absence/end", summary="R45: the absent student came back")
-async def end_absence(
-    student_id: str, body: ReturnBody, operator: Operator, request: Request, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    command = EndAbsence(operator=operator, reason=body.reason, returned_on=body.returned_on)
-    return await _run(request, student_id, command, key)
+# The routes that only turn the request's body and the operator into the domain's command (the body's fields are the
+# command's): path, route name, command, body, summary. In the order they were declared, so the OpenAPI document
+# keeps its order.
+ONE_COMMAND: list[tuple[str, str, type[OneCommand], type[BaseModel], str]] = [
+    ("/changes", "request_change", RequestChange, ChangeBody, "Request a change (suspension, key info, deletion, ...)"),
+    ("/status-file", "complete_status_file", CompleteStatusFile, StatusFileBody,
+     "R02: the school records the established status file"),
+    ("/absence", "record_absence", RecordAbsence, AbsenceBody, "R45: the school records an unexcused absence"),
+    ("/absence/end", "end_absence", EndAbsence, ReturnBody, "R45: the absent student came back"),
+]  # fmt: skip
+
+
+def one_command_route(command: type[OneCommand], body: type[BaseModel]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The endpoint of one such route: its body's fields and the operator become `command`, which is decided."""
+
+    async def run(
+        student_id: str, payload: BaseModel, operator: Operator, request: Request, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        return await _run(request, student_id, command(operator=operator, **dict(payload)), key)
+
+    run.__annotations__["payload"] = body  # the body's own model, for validation and the OpenAPI document
+    return run
+
+
+for path, name, command, body, summary in ONE_COMMAND:
+    router.post(f"/students/{{student_id}}{path}", name=name, summary=summary)(one_command_route(command, body))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import OperatorClaims, Role
@@ -32,6 +33,26 @@ PATH_FIELDS = ("school_code", "graduation_year", "segment")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class RosterAt:
+    """Which roster a route is about, from its path: a school's graduation roster of one year and segment."""
+
+    school_code: str
+    graduation_year: int
+    segment: Segment
+
+    @property
+    def stream(self) -> str:
+        return graduation_rosters.stream_of(self.school_code, self.graduation_year, self.segment)
+
+
+def _roster_at(school_code: School, graduation_year: Year, segment: Segment) -> RosterAt:
+    return RosterAt(school_code, graduation_year, segment)
+
+
+At = Annotated[RosterAt, Depends(_roster_at)]
+
+
 def _only(role: Role, operator: OperatorClaims, school_code: str, refusal: str) -> None:
     """R46 names who acts on a roster: its school submits it, the county bureau of the school reviews it."""
     require_jurisdiction(operator, school_code, at_least=role)
@@ -48,29 +69,25 @@ async def _unless_refused(step: Awaitable[T]) -> T:
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
 
 
-async def _compose(
-    request: Request, school_code: str, year: int, segment: Segment, left_off: dict[str, str]
-) -> GraduationRoster:
+async def _compose(request: Request, at: RosterAt, left_off: dict[str, str]) -> GraduationRoster:
+    school_code = at.school_code
     found = await service_of(request).records_under(school_code)
     try:
         layout = service_of(request).rules.layout
-        return compose(found, school_code, year, segment, left_off, numbering_of(school_code), layout)
+        return compose(found, school_code, at.graduation_year, at.segment, left_off, numbering_of(school_code), layout)
     except Refused as exc:
         where = "path" if exc.field in PATH_FIELDS else "body"
         raise RuleRefused(exc.rule, exc.reason, exc.field, where) from None
 
 
 @router.get(ROSTER, summary="R46: the graduation roster — a draft, or as submitted with its review and outcomes")
-async def show(
-    school_code: School, graduation_year: Year, segment: Segment, operator: Operator, request: Request
-) -> dict[str, Any]:
-    require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
+async def show(at: At, operator: Operator, request: Request) -> dict[str, Any]:
+    require_jurisdiction(operator, at.school_code, at_least=Role.SCHOOL)
     service = service_of(request)
-    stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    roster = await graduation_rosters.state_of(service, stream)
+    roster = await graduation_rosters.state_of(service, at.stream)
     submission, review = roster.submission, roster.review
     if submission is None:
-        draft = await _compose(request, school_code, graduation_year, segment, {})
+        draft = await _compose(request, at, {})
         return {"rule": "R46", "status": roster.status.value, "roster": draft.model_dump(mode="json")}
     answer: dict[str, Any] = {
         "rule": "R46",
@@ -115,17 +132,10 @@ class SubmissionBody(BaseModel):
 
 
 @router.post(f"{ROSTER}/submission", status_code=status.HTTP_201_CREATED, summary="R46: the school submits")
-async def submit(
-    school_code: School,
-    graduation_year: Year,
-    segment: Segment,
-    body: SubmissionBody,
-    operator: Operator,
-    request: Request,
-) -> dict[str, Any]:
-    _only(Role.SCHOOL, operator, school_code, "R46: the school submits its own graduation roster")
+async def submit(at: At, body: SubmissionBody, operator: Operator, request: Request) -> dict[str, Any]:
+    _only(Role.SCHOOL, operator, at.school_code, "R46: the school submits its own graduation roster")
     left_off = {line.student_id: line.reason for line in body.left_off}
-    roster = await _compose(request, school_code, graduation_year, segment, left_off)
+    roster = await _compose(request, at, left_off)
     service = service_of(request)
     entry = await _unless_refused(graduation_rosters.submit(service, operator, roster, body.reason, body.evidence))
     return {
@@ -144,16 +154,8 @@ class ReviewBody(BaseModel):
 
 
 @router.post(f"{ROSTER}/review", summary="R46: the county bureau approves (graduating everyone on it) or returns")
-async def review(
-    school_code: School,
-    graduation_year: Year,
-    segment: Segment,
-    body: ReviewBody,
-    operator: Operator,
-    request: Request,
-) -> dict[str, Any]:
-    _only(Role.COUNTY, operator, school_code, "R46: the county bureau of the school approves its roster")
-    stream = graduation_rosters.stream_of(school_code, graduation_year, segment)
-    step = graduation_rosters.review(service_of(request), stream, operator, body.approve, body.reason)
+async def review(at: At, body: ReviewBody, operator: Operator, request: Request) -> dict[str, Any]:
+    _only(Role.COUNTY, operator, at.school_code, "R46: the county bureau of the school approves its roster")
+    step = graduation_rosters.review(service_of(request), at.stream, operator, body.approve, body.reason)
     outcome = await _unless_refused(step)
     return {"rule": "R46", **outcome}

@@ -11,7 +11,7 @@ from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.commands import EndAbsence, RecordAbsence
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.periods import ABSENCE_DAYS, ABSENCE_REPORT_DAYS
 from xueji_registry.domain.record_events import AbsenceEnded, AbsenceRecorded
@@ -32,11 +32,7 @@ def record(command: RecordAbsence, state: StudentStatus, now: datetime) -> list[
         raise Refused("R45", "the first day of absence is in the future", field="absent_since")
     return [
         AbsenceRecorded(
-            student_id=state.student_id,
-            at=now,
-            by=Actor.of(command.operator),
-            reason=command.reason,
-            evidence=command.evidence,
+            **recorded(command, state.student_id, now),
             since=command.absent_since,
         )
     ]
@@ -50,11 +46,7 @@ def end(command: EndAbsence, state: StudentStatus, now: datetime) -> list[Regist
         raise Refused("R45", f"the return day must lie between {since} and today", field="returned_on")
     return [
         AbsenceEnded(
-            student_id=state.student_id,
-            at=now,
-            by=Actor.of(command.operator),
-            reason=command.reason,
-            evidence=command.evidence,
+            **recorded(command, state.student_id, now),
             since=since,
             returned_on=command.returned_on,
         )

@@ -10,7 +10,7 @@ from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.commands import RecordNationalChecks, RequestChange, ReviewChange
 from xueji_registry.domain.effects import effects
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
-from xueji_registry.domain.event_base import Actor, CheckOutcome, Recorded
+from xueji_registry.domain.event_base import Actor, CheckOutcome, recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.numbers import NumberKind, kind_of
@@ -53,8 +53,8 @@ def request(command: RequestChange, state: StudentStatus, now: datetime, rules: 
             evidence=command.evidence,
             rules=rules,
         )
-    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
-    return [ChangeRequested(**recorded, change_id=f"chg-{state.version + 1}", details=details, verifier=verifier)]
+    r12 = recorded(command, state.student_id, now)
+    return [ChangeRequested(**r12, change_id=f"chg-{state.version + 1}", details=details, verifier=verifier)]
 
 
 def _pending(state: StudentStatus, change_id: str, phase: ChangePhase) -> PendingChange:
@@ -69,12 +69,12 @@ def _pending(state: StudentStatus, change_id: str, phase: ChangePhase) -> Pendin
 def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: RegistryRules) -> list[RegistryEvent]:
     pending = _pending(state, command.change_id, ChangePhase.AWAITING_VERIFICATION)
     actor = Actor.of(command.operator)
-    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
+    r12 = recorded(command, state.student_id, now)
     if not command.approve:
-        rejected: list[RegistryEvent] = [ChangeRejected(**recorded, change_id=pending.change_id, kind=pending.kind)]
+        rejected: list[RegistryEvent] = [ChangeRejected(**r12, change_id=pending.change_id, kind=pending.kind)]
         if pending.kind is ChangeKind.CONFIRM_CREATION:
             closed = RecordClosed(
-                **recorded,
+                **r12,
                 change_id=pending.change_id,
                 cause=ClosureCause.DUPLICATE_REFUSED,
                 status_number=state.status_number,
@@ -84,9 +84,7 @@ def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: Re
     # Re-checked as of the request: the bureau's pace must not turn an allowed request into a refused one.
     preconditions.check(pending.details, state, pending.requested_at, pending.evidence, rules)
     national = TRANSITIONS[pending.kind].national_checks
-    approved = ChangeApproved(
-        **recorded, change_id=pending.change_id, kind=pending.kind, awaiting_national_checks=national
-    )
+    approved = ChangeApproved(**r12, change_id=pending.change_id, kind=pending.kind, awaiting_national_checks=national)
     if national:
         return [approved]
     return [approved, *_take_effect(pending, state, now, actor, command.evidence, rules)]
@@ -97,9 +95,9 @@ def national_checks(
 ) -> list[RegistryEvent]:
     pending = _pending(state, command.change_id, ChangePhase.AWAITING_NATIONAL_CHECKS)
     actor = Actor.of(command.operator)
-    recorded = Recorded(student_id=state.student_id, at=now, by=actor, reason=command.reason, evidence=command.evidence)
+    r12 = recorded(command, state.student_id, now)
     checks = NationalChecksRecorded(
-        **recorded,
+        **r12,
         change_id=pending.change_id,
         duplicate_check=command.duplicate_check,
         identity_comparison=command.identity_comparison,
@@ -114,7 +112,7 @@ def national_checks(
     if failed:
         rule = TRANSITIONS[pending.kind].rule
         why = f"{rule}: not applied, the {' and the '.join(failed)} did not pass"
-        because = recorded.copy()
+        because = r12.copy()
         because["reason"] = why
         return [checks, ChangeRejected(**because, change_id=pending.change_id, kind=pending.kind)]
     return [checks, *_take_effect(pending, state, now, actor, command.evidence, rules)]

@@ -8,8 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xueji_contracts.auth import OperatorClaims
-from xueji_registry.domain.event_base import CheckOutcome
+from xueji_registry.domain.event_base import CheckOutcome, OperatorCommand
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.person import BasicInfo, StudentIdentity
@@ -18,14 +17,6 @@ from xueji_registry.domain.status_events import Arrival
 from xueji_registry.domain.supplementary import SchoolNumbering
 
 SCHOOL = r"^\d{10}$"
-
-
-class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    operator: OperatorClaims
-    reason: str = Field(min_length=1, max_length=500)
-    evidence: tuple[EvidenceRef, ...] = ()
 
 
 class DuplicateOutcome(StrEnum):
@@ -49,7 +40,7 @@ class DuplicateCheck(BaseModel):
         return self
 
 
-class EnrollStudent(_Command):
+class EnrollStudent(OperatorCommand):
     """First registration by the school: the record and its L (or J, without an ID) number."""
 
     type: Literal["enroll_student"] = "enroll_student"
@@ -65,14 +56,14 @@ class EnrollStudent(_Command):
     duplicate_check: DuplicateCheck
 
 
-class RequestChange(_Command):
+class RequestChange(OperatorCommand):
     """The school (the province for a deletion) asks for a change; some take effect at once (see TRANSITIONS)."""
 
     type: Literal["request_change"] = "request_change"
     details: ChangeDetails
 
 
-class ReviewChange(_Command):
+class ReviewChange(OperatorCommand):
     """The verifier (county bureau; the Ministry for a deletion) approves or rejects a pending change."""
 
     type: Literal["review_change"] = "review_change"
@@ -80,7 +71,7 @@ class ReviewChange(_Command):
     approve: bool
 
 
-class RecordNationalChecks(_Command):
+class RecordNationalChecks(OperatorCommand):
     """The county records the national duplicate check and identity comparison of a key-info or J->G change."""
 
     type: Literal["record_national_checks"] = "record_national_checks"
@@ -89,7 +80,7 @@ class RecordNationalChecks(_Command):
     identity_comparison: CheckOutcome
 
 
-class IssueFormalNumber(_Command):
+class IssueFormalNumber(OperatorCommand):
     """The spring batch: L -> G once the national duplicate check and the population-register comparison pass."""
 
     type: Literal["issue_formal_number"] = "issue_formal_number"
@@ -97,7 +88,7 @@ class IssueFormalNumber(_Command):
     identity_comparison: CheckOutcome = Field(description="comparison with the national population register")
 
 
-class AssignSupplementaryNumber(_Command):
+class AssignSupplementaryNumber(OperatorCommand):
     """R07: the provincial supplementary number; the sequence is won by the caller's unique insert."""
 
     type: Literal["assign_supplementary_number"] = "assign_supplementary_number"
@@ -106,7 +97,7 @@ class AssignSupplementaryNumber(_Command):
     sequence: int
 
 
-class RegisterFreshman(_Command):
+class RegisterFreshman(OperatorCommand):
     """R07: a school registers a student the province already knows (a graduate of an earlier segment) as its
     freshman of a later segment; the school then gives that segment's supplementary number."""
 
@@ -118,7 +109,7 @@ class RegisterFreshman(_Command):
     admitted_on: date
 
 
-class RecordTransferOut(_Command):
+class RecordTransferOut(OperatorCommand):
     """A completed transfer to a school in another province (sent by the transfer service)."""
 
     type: Literal["record_transfer_out"] = "record_transfer_out"
@@ -127,7 +118,7 @@ class RecordTransferOut(_Command):
     progression: bool = Field(default=False, description="a graduate's progression (毕业后升学), not a transfer")
 
 
-class RecordTransferIn(_Command):
+class RecordTransferIn(OperatorCommand):
     """A completed transfer into `receiving_school`; `arrival` when the record starts in this province."""
 
     type: Literal["record_transfer_in"] = "record_transfer_in"
@@ -139,7 +130,7 @@ class RecordTransferIn(_Command):
     )
 
 
-class RecordRollback(_Command):
+class RecordRollback(OperatorCommand):
     """R33: the county status office rolled a graduate's mistaken progression back to the graduating school."""
 
     type: Literal["record_rollback"] = "record_rollback"
@@ -147,21 +138,21 @@ class RecordRollback(_Command):
     back_to_school: str = Field(pattern=SCHOOL)
 
 
-class RecordAbsence(_Command):
+class RecordAbsence(OperatorCommand):
     """R45: the school records that a student (any segment) is absent without excuse since a day."""
 
     type: Literal["record_absence"] = "record_absence"
     absent_since: date
 
 
-class EndAbsence(_Command):
+class EndAbsence(OperatorCommand):
     """R45: the absent student came back before the absence was reported as dropout."""
 
     type: Literal["end_absence"] = "end_absence"
     returned_on: date
 
 
-class RecordException(_Command):
+class RecordException(OperatorCommand):
     """R08, R40: the named authority sets aside a "generally" default for this student, for a written reason and
     with evidence; the change that needs it then uses it once. A school never records one."""
 
@@ -174,7 +165,7 @@ class RecordException(_Command):
     evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="what the exception rests on")
 
 
-class CompleteStatusFile(_Command):
+class CompleteStatusFile(OperatorCommand):
     """R02: the school records that the student's status file is established (evidence: the file's reference)."""
 
     type: Literal["complete_status_file"] = "complete_status_file"

@@ -13,7 +13,7 @@ from xueji_registry.domain import periods
 from xueji_registry.domain.change_events import ChangeRequested
 from xueji_registry.domain.commands import DuplicateOutcome, EnrollStudent
 from xueji_registry.domain.errors import DuplicateStatus, Refused
-from xueji_registry.domain.event_base import Actor, Recorded
+from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.numbers import no_id_number, temporary_number
 from xueji_registry.domain.record_changes import ConfirmCreation
@@ -45,16 +45,10 @@ def enroll(
     # No obtainable ID number: a J number; otherwise L until the national checks allow G (R03).
     allocate = temporary_number if identity.id_number is not None else no_id_number
     possible = check.outcome is DuplicateOutcome.POSSIBLE
-    recorded = Recorded(
-        student_id=command.student_id,
-        at=now,
-        by=Actor.of(command.operator),
-        reason=command.reason,
-        evidence=command.evidence,
-    )
+    r12 = recorded(command, command.student_id, now)
     events: list[RegistryEvent] = [
         StatusRecorded(
-            **recorded,
+            **r12,
             school_code=command.school_code,
             segment=command.segment,
             grade=command.grade,
@@ -68,7 +62,7 @@ def enroll(
         )
     ]
     if possible:
-        review = recorded.copy()
+        review = r12.copy()
         review["reason"] = f"possible duplicate of {check.existing_student_id}: the county decides (R14)"
         details = ConfirmCreation(possible_duplicate_of=check.existing_student_id)
         events.append(ChangeRequested(**review, change_id="chg-2", details=details, verifier=Role.COUNTY))

@@ -30,7 +30,14 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_registry.domain.event_base import StreamEvent, StreamEvents
 from xueji_registry.domain.periods import Segment
-from xueji_registry.domain.person import BasicInfo, Gender, StudentIdentity, checked_id_number
+from xueji_registry.domain.person import (
+    BasicInfo,
+    Gender,
+    PersonFacts,
+    StudentIdentity,
+    checked_id_number,
+    person_facts,
+)
 
 FIRST_ENROLLMENT = "first enrollment by the school"
 
@@ -73,6 +80,9 @@ class EnrollmentRequest(BaseModel):
 
     def identity(self) -> StudentIdentity:
         return StudentIdentity(name=self.name, id_number=self.id_number, gender=self.gender, birth_date=self.birth_date)
+
+    def person_facts(self, student_id: str) -> PersonFacts:
+        return person_facts(student_id, self.school_code, self.identity(), self.basic)
 
     def the_segment(self) -> Segment:
         if self.segment is not None:

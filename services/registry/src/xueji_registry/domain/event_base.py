@@ -28,6 +28,17 @@ class Actor(BaseModel):
         return cls(operator_id=claims.sub, role=claims.role, code=claims.code)
 
 
+class OperatorCommand(BaseModel):
+    """Base of every command an operator or another service asks of a status record: who asks, why, with what
+    evidence (the R12 fields its events record)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    operator: OperatorClaims
+    reason: str = Field(min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
 class CheckOutcome(StrEnum):
     """The answer of an external check: the national duplicate check, the population-register comparison."""
 
@@ -64,6 +75,13 @@ class Recorded(TypedDict):
     by: Actor
     reason: str
     evidence: tuple[EvidenceRef, ...]
+
+
+def recorded(command: OperatorCommand, student_id: str, at: datetime) -> Recorded:
+    """The R12 fields of the events one command records on a student's stream."""
+    return Recorded(
+        student_id=student_id, at=at, by=Actor.of(command.operator), reason=command.reason, evidence=command.evidence
+    )
 
 
 class Moved(Recorded):

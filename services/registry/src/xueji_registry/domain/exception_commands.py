@@ -7,7 +7,7 @@ from datetime import datetime
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.commands import RecordException
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.rule_exceptions import ABSOLUTE, RULE_OF, ExceptionClause, ExceptionRecorded, available
 from xueji_registry.domain.state import CertificateKind, StudentStatus
@@ -53,11 +53,7 @@ def record(command: RecordException, state: StudentStatus, now: datetime) -> lis
         raise Refused(rule, f"exception {unused.exception_id} for {clause.value} is recorded and not yet used")
     return [
         ExceptionRecorded(
-            student_id=state.student_id,
-            at=now,
-            by=Actor.of(command.operator),
-            reason=command.reason,
-            evidence=command.evidence,
+            **recorded(command, state.student_id, now),
             exception_id=f"exc-{state.student_id}-{state.version + 1}",
             rule=rule,
             clause=clause,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -85,3 +85,30 @@ class BasicInfoPatch(BaseModel):
 
     def changed(self) -> dict[str, object]:
         return self.model_dump(exclude_none=True)
+
+
+class PersonFacts(TypedDict):
+    """Who a record (or a request for one) says the student is, as dedupe compares it (R14): the fields of the
+    contracts' `PersonIdentity` every identity message and duplicate check carries alike."""
+
+    student_id: str
+    school_code: str
+    name: str
+    id_number: str | None
+    gender: str
+    birth_date: date
+    guardians: tuple[str, ...]
+    household_register: str | None
+
+
+def person_facts(student_id: str, school_code: str, identity: StudentIdentity, basic: BasicInfo) -> PersonFacts:
+    return PersonFacts(
+        student_id=student_id,
+        school_code=school_code,
+        name=identity.name,
+        id_number=identity.id_number,
+        gender=identity.gender.value,
+        birth_date=identity.birth_date,
+        guardians=basic.guardian_names(),
+        household_register=basic.household_register,
+    )

@@ -15,7 +15,7 @@ from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.commands import RecordRollback, RecordTransferIn, RegisterFreshman
 from xueji_registry.domain.errors import IllegalTransition, Refused
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.rules import RegistryRules
@@ -80,8 +80,7 @@ def roll_back(command: RecordRollback, state: StudentStatus, now: datetime) -> l
         raise Refused("R33", f"the rollback returns the student to {origin.school_code}", field="back_to_school")
     return [
         ProgressionRolledBack(
-            student_id=state.student_id, at=now, by=Actor.of(command.operator), reason=command.reason,
-            evidence=command.evidence, from_state=state.state, to_state=origin.state,
+            **recorded(command, state.student_id, now), from_state=state.state, to_state=origin.state,
             transfer_id=command.transfer_id, from_school=state.school_code, school_code=origin.school_code,
             segment=origin.segment, grade=origin.grade, graduation_grade=origin.graduation_grade,
             admitted_on=origin.admitted_on,
@@ -92,8 +91,7 @@ def roll_back(command: RecordRollback, state: StudentStatus, now: datetime) -> l
 def _ended_here(command: RecordRollback, state: StudentStatus, now: datetime) -> TransferredOut:
     """The graduating province keeps the record (R33 restores it there); the copy started here stays as history."""
     return TransferredOut(
-        student_id=state.student_id, at=now, by=Actor.of(command.operator), reason=command.reason,
-        evidence=command.evidence, from_state=state.state, to_state=StatusState.TRANSFERRED,
+        **recorded(command, state.student_id, now), from_state=state.state, to_state=StatusState.TRANSFERRED,
         transfer_id=rollback_id(command.transfer_id), receiving_school=command.back_to_school,
     )  # fmt: skip
 
@@ -123,11 +121,7 @@ def _freshman(
     if grade > graduation_grade:
         raise Refused("R07", f"grade {grade} is past the graduation grade {graduation_grade}", field="grade")
     return FreshmanRegistered(
-        student_id=state.student_id,
-        at=now,
-        by=Actor.of(command.operator),
-        reason=command.reason,
-        evidence=command.evidence,
+        **recorded(command, state.student_id, now),
         from_state=state.state,
         to_state=StatusState.ENROLLED,
         school_code=school_code,

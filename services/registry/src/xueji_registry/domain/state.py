@@ -13,7 +13,7 @@ from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, Suspens
 from xueji_registry.domain.event_base import Actor
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.periods import SchoolTerm, Segment
-from xueji_registry.domain.person import BasicInfo, StudentIdentity
+from xueji_registry.domain.person import BasicInfo, PersonFacts, StudentIdentity, person_facts
 from xueji_registry.domain.record_changes import ChangeDetails
 from xueji_registry.domain.record_events import ClosureCause, NumberChangeCause
 from xueji_registry.domain.rule_exceptions import GrantedException
@@ -129,6 +129,9 @@ class StudentStatus(_Frozen):
     @property
     def county_code(self) -> str:
         return Division.parse(self.school_code).county.code
+
+    def person_facts(self) -> PersonFacts:
+        return person_facts(self.student_id, self.school_code, self.identity, self.basic)
 
     def pending_change(self, change_id: str) -> PendingChange | None:
         return next((p for p in self.pending if p.change_id == change_id), None)

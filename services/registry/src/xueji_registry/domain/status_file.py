@@ -6,7 +6,7 @@ from datetime import datetime
 
 from xueji_registry.domain.commands import CompleteStatusFile
 from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.evidence import EvidenceKind, missing_evidence
 from xueji_registry.domain.record_events import StatusFileCompleted
@@ -22,11 +22,7 @@ def complete(command: CompleteStatusFile, state: StudentStatus, now: datetime) -
         raise Refused("R02", f"{lacking}: reference the established file", field="evidence")
     return [
         StatusFileCompleted(
-            student_id=state.student_id,
-            at=now,
-            by=Actor.of(command.operator),
-            reason=command.reason,
-            evidence=command.evidence,
+            **recorded(command, state.student_id, now),
             due=state.status_file_due,
         )
     ]

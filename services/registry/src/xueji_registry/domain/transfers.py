@@ -10,7 +10,7 @@ from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import progression
 from xueji_registry.domain.commands import RecordTransferIn, RecordTransferOut
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
-from xueji_registry.domain.event_base import Actor, Moved
+from xueji_registry.domain.event_base import Moved, recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.numbers import kind_of
 from xueji_registry.domain.rules import RegistryRules
@@ -40,11 +40,7 @@ def _moved(
 ) -> Moved:
     to_state = StatusState.TRANSFERRED if isinstance(command, RecordTransferOut) else StatusState.ENROLLED
     return Moved(
-        student_id=student_id,
-        at=now,
-        by=Actor.of(command.operator),
-        reason=command.reason,
-        evidence=command.evidence,
+        **recorded(command, student_id, now),
         change_id=None,
         from_state=before,
         to_state=to_state,
@@ -143,11 +139,7 @@ def _reconciled(command: RecordTransferIn, system: Arrival, state: StudentStatus
         if was.get(name) != now_is.get(name)
     )
     return ArrivalReconciled(
-        student_id=state.student_id,
-        at=now,
-        by=Actor.of(command.operator),
-        reason=command.reason,
-        evidence=command.evidence,
+        **recorded(command, state.student_id, now),
         transfer_id=command.transfer_id,
         differences=differences,
         arrival=system,
