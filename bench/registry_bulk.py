@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,9 +77,12 @@ async def baseline(mongo: str, rows: list[dict[str, str]]) -> float:
     return seconds
 
 
-async def completed(bootstrap: str, prefix: str, n: int, limit: float) -> tuple[float, Counter[str]]:
+async def completed(
+    bootstrap: str, prefix: str, n: int, limit: float, progress: float = 0
+) -> tuple[float, Counter[str]]:
     """Wait until each of the `n` students has its verdict and, unless refused as a duplicate, its record on the
-    public topic (enrolled, or waiting for county review); the time it happened and the verdicts by kind."""
+    public topic (enrolled, or waiting for county review); the time it happened and the verdicts by kind. Every
+    `progress` seconds (0: never) the counts so far on stderr: a rate that falls as the run goes on shows there."""
     topics = [prefix + DEDUPE_VERDICT.name, prefix + STUDENT_STATUS.name]
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
@@ -89,9 +92,14 @@ async def completed(bootstrap: str, prefix: str, n: int, limit: float) -> tuple[
     def done() -> bool:
         return len(verdicts) >= n and all(s in recorded for s, kind in verdicts.items() if kind != "duplicate")
 
+    shown = time.perf_counter()
     try:
         async with asyncio.timeout(limit):
             while not done():
+                if progress and time.perf_counter() - shown >= progress:
+                    shown = time.perf_counter()
+                    print(f"progress: {len(verdicts)} verdicts, {len(recorded)} records, load {os.getloadavg()[0]:.1f}",
+                          file=sys.stderr, flush=True)  # fmt: skip
                 for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                     for r in records:
                         payload = json.loads(r.value)["payload"]
@@ -106,14 +114,20 @@ async def completed(bootstrap: str, prefix: str, n: int, limit: float) -> tuple[
 
 def per_student(log: store_commands.CommandLog, students: int) -> dict[str, Any]:
     """Store commands and documents (inserted, or statements of an update or delete) per student, by kind and
-    collection, largest first: where the store's time goes."""
+    collection, largest first, and the milliseconds the store took to answer them (the slowest kinds with their
+    filter shape): where the store's time goes."""
     commands: Counter[str] = Counter()
     documents: Counter[str] = Counter()
     for c in log.commands:
         key = f"{c.kind} {store_commands.collection_kind(c.collection)}"
         commands[key] += 1
         documents[key] += c.statements
+    slowest = sorted(log.seconds.items(), key=lambda kv: -kv[1])[:8]
     return {
+        "store_ms": round(1000 * sum(log.seconds.values()) / students, 2),
+        "store_ms_by_command": {k: round(1000 * v / students, 3) for k, v in slowest},
+        "documents_read": round(sum(log.returned.values()) / students, 3),
+        "documents_read_by_command": {k: round(v / students, 3) for k, v in log.returned.most_common(5)},
         "commands": round(sum(commands.values()) / students, 3),
         "documents": round(sum(documents.values()) / students, 3),
         "scanning_commands": round(sum(1 for c in log.commands if c.scans) / students, 4),
@@ -135,7 +149,7 @@ def _serve_dedupe(settings: dict[str, Any], ready: Any, stop: Any, counts: Any) 
             async with app.router.lifespan_context(app):
                 ready.set()
                 await asyncio.to_thread(stop.wait)
-            counts.put(log.commands)
+            counts.put((log.commands, dict(log.seconds), log.returned))
 
     asyncio.run(serve())
 
@@ -145,6 +159,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--schools", type=int, default=0, help="default: one per 500 students, at least 10")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--progress", type=float, default=0, help="print the counts so far every N seconds")
     parser.add_argument("--result", default="registry_bulk", help="bench/results/<name>.json (a smaller run: another)")
     args = parser.parse_args(argv)
     store_commands.install()  # every client created from here on reports its commands
@@ -188,7 +203,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
                 cpu_before = proc_cpu.snapshot(pids)
                 registry_cpu = time.process_time()  # this process alone (the dedupe process is its child)
                 started = time.perf_counter()
-                waiting = asyncio.create_task(completed(bootstrap, prefix, args.students, args.timeout))
+                waiting = asyncio.create_task(completed(bootstrap, prefix, args.students, args.timeout, args.progress))
 
                 async def upload(school: str) -> None:
                     token = mint_token(private, OperatorClaims(sub="bench", role=Role.SCHOOL, code=school))
@@ -208,7 +223,10 @@ async def main(argv: list[str]) -> dict[str, Any]:
                 cpu["registry"] = time.process_time() - registry_cpu
                 load = os.getloadavg()[0]
         stop.set()
-        dedupe_log = store_commands.CommandLog(f"{run}_dedupe", await asyncio.to_thread(dedupe_counts.get, True, 120))
+        dedupe_commands, dedupe_seconds, dedupe_returned = await asyncio.to_thread(dedupe_counts.get, True, 120)
+        dedupe_log = store_commands.CommandLog(
+            f"{run}_dedupe", dedupe_commands, defaultdict(float, dedupe_seconds), dedupe_returned
+        )
         dedupe.join(60)
     total = finished - started
     result = {

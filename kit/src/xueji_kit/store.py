@@ -6,6 +6,8 @@ atomic primitive is an insert a unique index refuses (ARCHITECTURE.md, "Persiste
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -331,23 +333,7 @@ class EventStore:
         commits never appeared are dropped.
         """
         at = now or datetime.now(UTC)
-        read: list[Document] = []
-        messages = 0
-        # Per-aggregate order needs this read to hold entry N of an aggregate whenever it holds N+1. On MongoDB it is
-        # stated: sorted by (aggregate_id, version) through the relay_order index (a batch entry, aggregate "",
-        # first). FerretDB 1.x pushes no sort down: it would read and sort the whole outbox in memory on every run
-        # (measured, 500 entries read: 76-88 ms unsorted at 10,000 and 40,000 entries waiting; sorted, 3.4 s and
-        # 14 s). There the read is in natural order, which is insertion order (SQLite rowids), and N+1 is staged
-        # only after commit N is stored, so it is inserted later. See docs/architecture.md.
-        found = self.outbox.find({})
-        if self.outbox_order is not None:
-            found = found.sort(self.outbox_order)
-        async for entry in found.limit(limit):
-            read.append(entry)
-            messages += len(entry.get("outgoing", [])) + sum(len(c["outgoing"]) for c in entry.get("by_commit", []))
-            if messages >= limit:
-                break  # about `limit` messages at a time: a batch entry holds hundreds (the rest are read next)
-        entries = sorted(read, key=lambda e: (str(e["aggregate_id"]), int(e["version"])))
+        entries = sorted(await self._waiting(limit), key=lambda e: (str(e["aggregate_id"]), int(e["version"])))
         confirmed: dict[str, Document] = {}
         here = self.stored_here | self.staged_here
         if asked_ids := [e["_id"] for e in entries if e["_id"] not in here]:
@@ -381,6 +367,47 @@ class EventStore:
             else:
                 blocked.update(covers)
         return ready
+
+    async def _waiting(self, limit: int) -> list[Document]:
+        """The first outbox entries, about `limit` messages of them (a batch entry holds hundreds: the rest are read
+        next time), with the store sending no more entries than that takes.
+
+        A cursor's batches are sized as it goes: one entry first, then as many as the messages still wanted need at
+        the size of those read so far. A plain cursor would have the store send its default first batch (up to 101
+        entries), which a bulk import's backlog of classes makes megabytes that the local store decodes on every
+        read, only for the relay to publish the first of them: each read cost as much as the whole backlog.
+
+        Per-aggregate order needs this read to hold entry N of an aggregate whenever it holds N+1. On MongoDB it is
+        stated: sorted by (aggregate_id, version) through the relay_order index (a batch entry, aggregate "",
+        first). FerretDB 1.x pushes no sort down: it would read and sort the whole outbox in memory on every run
+        (measured, 500 entries read: 76-88 ms unsorted at 10,000 and 40,000 entries waiting; sorted, 3.4 s and
+        14 s). There the read is in natural order, which is insertion order (SQLite rowids), and N+1 is staged
+        only after commit N is stored, so it is inserted later. See docs/architecture.md."""
+        db, name = self.outbox.database, self.outbox.name
+        find: Document = {"find": name, "filter": {}, "limit": limit, "batchSize": 1}
+        if self.outbox_order is not None:
+            find["sort"] = dict(self.outbox_order)
+        read: list[Document] = []
+        messages = 0
+        # One session for the cursor's commands: MongoDB serves a cursor's getMore only in the session that opened it.
+        async with db.client.start_session() as session:
+            ask = functools.partial(db.command, codec_options=self.outbox.codec_options, session=session)
+            cursor = (await ask(find))["cursor"]
+            try:
+                while True:
+                    for entry in cursor.get("firstBatch", cursor.get("nextBatch", [])):
+                        read.append(entry)
+                        messages += _message_count(entry)
+                    if not cursor["id"] or messages >= limit or len(read) >= limit:
+                        break
+                    per_entry = max(1, messages // max(1, len(read)))
+                    wanted = min(limit - len(read), -(-(limit - messages) // per_entry))
+                    cursor = (await ask({"getMore": cursor["id"], "collection": name, "batchSize": wanted}))["cursor"]
+            finally:
+                if cursor["id"]:
+                    with contextlib.suppress(PyMongoError):  # the store ends an abandoned cursor on its own anyway
+                        await ask({"killCursors": name, "cursors": [cursor["id"]]})
+        return read
 
     async def _batch_stored(self, entry: Document, confirmation: Document | None, now: datetime) -> list[int] | None:
         """The streams of a batch entry whose commits it stored; None while its writer may still be at work. A
@@ -418,6 +445,10 @@ class EventStore:
             if confirmed_in_store := [i for i in entry_ids if i not in self.stored_here]:
                 await self.confirmations.delete_many({"_id": {"$in": confirmed_in_store}})
             self.stored_here.difference_update(entry_ids)
+
+
+def _message_count(entry: Document) -> int:
+    return len(entry.get("outgoing", [])) + sum(len(c["outgoing"]) for c in entry.get("by_commit", []))
 
 
 def _stored_meanwhile(commit: Document, staged_at: datetime, margin: timedelta) -> bool:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import re
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -87,11 +87,20 @@ class CommandLog:
 
     database: str
     commands: list[Command] = field(default_factory=list)
+    # Seconds the store took to answer, by kind, collection and filter shape (`answered`): where its time goes.
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    returned: Counter[str] = field(default_factory=Counter)  # documents the store sent back (every batch of a cursor)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, command: Command) -> None:
         with self._lock:
             self.commands.append(command)
+
+    def answered(self, command: Command, seconds: float, documents: int) -> None:
+        key = f"{command.kind} {collection_kind(command.collection)} {command.filter}"
+        with self._lock:
+            self.seconds[key] += seconds
+            self.returned[key] += documents
 
     def of(self, scope_name: str) -> list[Command]:
         return [c for c in self.commands if c.scope == scope_name]
@@ -106,6 +115,8 @@ class CommandLog:
     def clear(self) -> None:
         with self._lock:
             self.commands = []
+            self.seconds.clear()
+            self.returned.clear()
 
 
 def collection_kind(name: str) -> str:
@@ -123,17 +134,26 @@ def scans(commands: list[Command]) -> list[str]:
 
 
 class _Listener(monitoring.CommandListener):
-    """The one process-wide listener; it hands each command to the logs open for its database."""
+    """The one process-wide listener; it hands each command to the logs open for its database, and its answer's time
+    and documents too. A cursor's further batches (getMore) count for the command that opened it."""
 
     def __init__(self) -> None:
         self.logs: dict[str, list[CommandLog]] = {}
+        self._asked: dict[int, tuple[Command, list[CommandLog], int]] = {}  # by request id (and the cursor read)
+        self._cursors: dict[int, tuple[Command, list[CommandLog]]] = {}  # by cursor id, while open
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        logs = self.logs.get(event.database_name)
-        if not logs or event.command_name in _DRIVER:
-            return
         cmd = event.command
         name = event.command_name
+        if name == "getMore" and (opened := self._cursors.get(cmd.get("getMore", 0))) is not None:
+            self._asked[event.request_id] = (*opened, cmd["getMore"])
+            return
+        if name == "killCursors":
+            for cursor_id in cmd.get("cursors", []):
+                self._cursors.pop(cursor_id, None)
+        logs = self.logs.get(event.database_name)
+        if not logs or name in _DRIVER:
+            return
         filters = filters_of(name, cmd)
         if name == "insert":
             statements = len(cmd.get("documents", []))
@@ -152,12 +172,29 @@ class _Listener(monitoring.CommandListener):
         )
         for log in logs:
             log.add(entry)
+        self._asked[event.request_id] = (entry, list(logs), 0)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        if (asked := self._asked.pop(event.request_id, None)) is None:
+            return
+        command, logs, read = asked
+        cursor = event.reply.get("cursor")
+        documents = 0
+        if isinstance(cursor, Mapping):
+            documents = len(cursor.get("firstBatch") or cursor.get("nextBatch") or [])
+            if cursor.get("id"):
+                self._cursors[cursor["id"]] = (command, logs)
+            else:
+                self._cursors.pop(read, None)  # exhausted
+        for log in logs:
+            log.answered(command, event.duration_micros / 1e6, documents)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        if (asked := self._asked.pop(event.request_id, None)) is not None:
+            command, logs, read = asked
+            self._cursors.pop(read, None)
+            for log in logs:
+                log.answered(command, event.duration_micros / 1e6, 0)
 
 
 def _task_name() -> str:
