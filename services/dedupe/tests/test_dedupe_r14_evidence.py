@@ -19,7 +19,7 @@ from xueji_dedupe.domain import (
     name_key,
 )
 from xueji_dedupe.domain.batch_audit import audit
-from xueji_dedupe.domain.confusables import look_alike
+from xueji_dedupe.domain.confusables import look_alike, shape_alike
 from xueji_dedupe.domain.features import id_relation
 from xueji_dedupe.synthetic import id_number_for
 
@@ -267,9 +267,28 @@ def test_r14_characters_alike_by_their_parts_are_a_look_alike_typo(pair: str) ->
     assert look_alike(pair[0], pair[1]) and look_alike(pair[1], pair[0])
 
 
-@pytest.mark.parametrize("pair", ["涵润", "琪琳", "晨曦", "欣宜", "轩萱", "龙凤"])
+@pytest.mark.parametrize("pair", ["涵润", "琪琳", "晨曦", "欣宜", "轩萱", "龙凤", "若蕾", "宇轩"])
 def test_r14_characters_sharing_only_a_radical_are_not_look_alikes_twins_are_named_so(pair: str) -> None:
     assert not look_alike(pair[0], pair[1])
+    assert not shape_alike(pair[0], pair[1])
+
+
+@pytest.mark.parametrize("pair", ["雪雷", "超起", "梦楚", "怡恰", "洁浩", "远运"])
+def test_r14_characters_with_most_of_the_glyph_in_common_in_the_same_places_are_a_look_alike_typo(pair: str) -> None:
+    """雪/雷 share 雨 over a small lower part, 超/起 the 走 around it, 怡/恰 忄 and the 口 under 厶/亼: a shared
+    radical is a small part of a glyph (涵/润, above), these are most of it."""
+    assert shape_alike(pair[0], pair[1]) and shape_alike(pair[1], pair[0])
+    assert look_alike(pair[0], pair[1])
+
+
+def test_r14_a_character_misread_by_its_shape_without_guardians_or_a_second_id_is_reviewed() -> None:
+    """孙雪舒 / 孙雷舒, same birth date, county and school, no guardians on either form, one record without an ID:
+    one character misread from a form whose shared part is most of the glyph. Reviewed (never refused)."""
+    bare = {"guardians": (), "school_code": "3506020001"}
+    first = record(name="孙雪舒", gender=Gender.FEMALE, **bare)
+    verdict = verdict_for(request(name="孙雷舒", gender=Gender.FEMALE, id_number=None, **bare), first)
+    assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert levels(verdict)["name_chars"] == "looks_alike"
 
 
 def test_r14_a_look_alike_typo_plus_a_one_digit_date_typo_is_reviewed_with_a_guardian_in_common() -> None:
