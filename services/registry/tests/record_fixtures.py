@@ -4,7 +4,7 @@ record driven command by command under the reference province's rules."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,35 @@ def resident_id(born: str = "20150315", sequence: str = "123") -> str:
     """A valid 18-digit ID number registered in SCHOOL's county."""
     first17 = "350602" + born + sequence
     return first17 + check_character(first17)
+
+
+def xiaoyu() -> d.StudentIdentity:
+    """The pupil most record tests enroll: a girl born 2015-03-15 in SCHOOL's county, with an ID number."""
+    return d.StudentIdentity(name="林小雨", id_number=resident_id(), gender="female", birth_date=date(2015, 3, 15))
+
+
+def enrollment(
+    segment: d.Segment = d.Segment.PRIMARY,
+    grade: int = 3,
+    *,
+    identity: d.StudentIdentity | None = None,
+    school: str = SCHOOL,
+    operator: OperatorClaims = SCHOOL_CLERK,
+    admitted_on: date = date(2024, 9, 1),
+) -> d.EnrollStudent:
+    """The school enrolls stu-1 (dedupe found no one alike; the county's first L number)."""
+    return d.EnrollStudent(
+        operator=operator,
+        reason="新生入学",
+        student_id="stu-1",
+        school_code=school,
+        segment=segment,
+        grade=grade,
+        identity=identity or xiaoyu(),
+        admitted_on=admitted_on,
+        number_counter=1,
+        duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
+    )
 
 
 def evidence(*kinds: d.EvidenceKind) -> tuple[d.EvidenceRef, ...]:

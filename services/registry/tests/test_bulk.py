@@ -14,8 +14,8 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.app import create_app
-from xueji_registry.bulk import FileProblem, check, read_table
-from xueji_registry.enrollment import _request
+from xueji_registry.enrollment.bulk import FileProblem, check, read_table
+from xueji_registry.enrollment.requests import _request
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"

@@ -247,7 +247,7 @@ def test_r12_time_is_an_explicit_timezone_aware_argument() -> None:
 def test_r14_guardians_and_household_register_feed_the_dedupe_index_and_a_change_refiles_it() -> None:
     from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded
     from xueji_registry.domain import BasicInfo
-    from xueji_registry.identity_feed import identity_change
+    from xueji_registry.feeds.identity import identity_change
 
     family = BasicInfo(guardian_name="陈建国，林美华", household_register="350602")
     record = Record(enrollment(basic=family))

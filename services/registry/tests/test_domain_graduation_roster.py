@@ -9,7 +9,7 @@ from registry_driver import SCHOOL, enrolled
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import Refused, Segment, StudentStatus
 from xueji_registry.domain.graduation_roster import compose
-from xueji_registry.supplementary import numbering_of
+from xueji_registry.numbers.supplementary import numbering_of
 
 
 def _junior(student_id: str, number: str, name: str, **update: object) -> StudentStatus:

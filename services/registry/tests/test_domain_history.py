@@ -11,10 +11,10 @@ from record_fixtures import (
     COUNTY_CLERK,
     MINISTRY_CLERK,
     PROVINCE_CLERK,
-    SCHOOL,
     SCHOOL_CLERK,
     T0,
     Stream,
+    enrollment,
     evidence,
     resident_id,
     suspension_request,
@@ -32,23 +32,7 @@ class Record(Stream):
 
     def __init__(self, formal: bool = True) -> None:
         super().__init__()
-        person = d.StudentIdentity(
-            name="林小雨", id_number=resident_id(), gender="female", birth_date=date(2015, 3, 15)
-        )
-        self.do(
-            d.EnrollStudent(
-                operator=SCHOOL_CLERK,
-                reason="新生入学",
-                student_id="stu-1",
-                school_code=SCHOOL,
-                segment=d.Segment.PRIMARY,
-                grade=3,
-                identity=person,
-                admitted_on=date(2024, 9, 1),
-                number_counter=1,
-                duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
-            )
-        )
+        self.do(enrollment())
         if not formal:
             return  # still the L number of the enrollment
         self.do(

@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 from province_rules import decide
-from record_fixtures import COUNTY_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, evidence
+from record_fixtures import COUNTY_CLERK, SCHOOL_CLERK, T0, Stream, enrollment, evidence
 
 from xueji_contracts.auth import Role
-from xueji_contracts.identity import check_character
 from xueji_contracts.messages.status import StatusState
 from xueji_registry import domain as d
 from xueji_registry.domain.status_events import Deceased, DroppedOut
@@ -18,25 +17,6 @@ E = d.EvidenceKind
 AUTUMN_2024 = d.SchoolTerm(school_year=2024, term=d.Term.FIRST)
 SPRING_2025 = d.SchoolTerm(school_year=2024, term=d.Term.SECOND)
 NUMBERING = d.SchoolNumbering(county="06", township="03", school="12")
-
-
-def enrollment(segment: d.Segment = d.Segment.PRIMARY, grade: int = 3) -> d.EnrollStudent:
-    first17 = "350602" + "20150315" + "123"
-    person = d.StudentIdentity(
-        name="林小雨", id_number=first17 + check_character(first17), gender="female", birth_date=date(2015, 3, 15)
-    )
-    return d.EnrollStudent(
-        operator=SCHOOL_CLERK,
-        reason="新生入学",
-        student_id="stu-1",
-        school_code=SCHOOL,
-        segment=segment,
-        grade=grade,
-        identity=person,
-        admitted_on=date(2024, 9, 1),
-        number_counter=1,
-        duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
-    )
 
 
 class Record(Stream):

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from province_rules import decide, handle
-from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, PROVINCE_CLERK, SCHOOL, SCHOOL_CLERK, T0
+from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, PROVINCE_CLERK, SCHOOL, SCHOOL_CLERK, T0, enrollment
 
 from xueji_contracts.identity import check_character
 from xueji_registry import domain as d
@@ -87,19 +87,13 @@ def command_pool() -> list[d.Command]:
 
 
 POOL = command_pool()
-ENROLL = d.EnrollStudent(
-    operator=SCHOOL_CLERK,
-    reason="新生入学",
-    student_id="stu-1",
-    school_code=SCHOOL,
-    segment=d.Segment.SENIOR,
-    grade=11,
+ENROLL = enrollment(
+    d.Segment.SENIOR,
+    11,
     identity=d.StudentIdentity(
         name="陈一鸣", id_number=FIRST17 + check_character(FIRST17), gender="male", birth_date=date(2008, 3, 15)
     ),
     admitted_on=date(2023, 9, 1),
-    number_counter=1,
-    duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
 )
 
 

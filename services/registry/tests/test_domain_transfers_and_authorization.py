@@ -7,7 +7,17 @@ from typing import Any
 
 import pytest
 from province_rules import decide
-from record_fixtures import COUNTY_CLERK, MINISTRY_CLERK, SCHOOL, SCHOOL_CLERK, T0, Stream, evidence, suspension_request
+from record_fixtures import (
+    COUNTY_CLERK,
+    MINISTRY_CLERK,
+    SCHOOL,
+    SCHOOL_CLERK,
+    T0,
+    Stream,
+    enrollment,
+    evidence,
+    suspension_request,
+)
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.identity import check_character
@@ -32,25 +42,14 @@ def person() -> d.StudentIdentity:
     )
 
 
-def enrollment(school: str = SCHOOL, operator: OperatorClaims = SCHOOL_CLERK) -> d.EnrollStudent:
-    return d.EnrollStudent(
-        operator=operator,
-        reason="新生入学",
-        student_id="stu-1",
-        school_code=school,
-        segment=d.Segment.JUNIOR,
-        grade=7,
-        identity=person(),
-        admitted_on=date(2024, 9, 1),
-        number_counter=1,
-        duplicate_check=d.DuplicateCheck(outcome=d.DuplicateOutcome.CLEAR),
-    )
+def junior(operator: OperatorClaims = SCHOOL_CLERK) -> d.EnrollStudent:
+    return enrollment(d.Segment.JUNIOR, 7, identity=person(), operator=operator)
 
 
 class Record(Stream):
     def __init__(self, first: Any = None) -> None:
         super().__init__()
-        self.do(first or enrollment())
+        self.do(first or junior())
 
 
 def assign(sequence: int = 1, operator: OperatorClaims = SCHOOL_CLERK) -> d.AssignSupplementaryNumber:
@@ -176,7 +175,7 @@ def test_r50_school_operates_only_for_its_own_school() -> None:
     assert not verdict.allowed
     assert verdict.reason == "R50: school 3506020001 is outside the jurisdiction 3506020002"
     with pytest.raises(d.OutsideJurisdiction):
-        decide(enrollment(operator=NEIGHBOUR_CLERK), None, T0)
+        decide(junior(operator=NEIGHBOUR_CLERK), None, T0)
 
 
 def test_r50_county_bureau_verifies_its_own_schools_only() -> None:

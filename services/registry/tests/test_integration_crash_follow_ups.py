@@ -16,9 +16,9 @@ from http_fixtures import pupil
 from registry_driver import unique
 
 from xueji_contracts.envelope import envelop
-from xueji_registry import intake
 from xueji_registry.app import create_app
 from xueji_registry.consistency import differences
+from xueji_registry.enrollment import intake
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration

@@ -44,12 +44,12 @@ from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.identity_views import IdentityViews
+from xueji_registry.numbers.supplementary import SupplementaryRequested
 from xueji_registry.province import load_province_policy
 from xueji_registry.school_directory import SchoolDirectory
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.service import RegistryService
 from xueji_registry.settings import RegistrySettings
-from xueji_registry.supplementary import SupplementaryRequested
 
 
 def wire(settings: RegistrySettings | None = None) -> RegistryService:

@@ -20,8 +20,8 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from xueji_registry.bulk import BASIC, FileProblem, check, read_table
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.enrollment.bulk import BASIC, FileProblem, check, read_table
 
 CHUNK = 200
 

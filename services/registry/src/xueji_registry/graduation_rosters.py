@@ -38,8 +38,8 @@ from xueji_registry.domain.graduation_review import (
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.status_changes import Graduate
+from xueji_registry.numbers.supplementary import numbering_of
 from xueji_registry.service import RegistryService
-from xueji_registry.supplementary import numbering_of
 
 GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval
 

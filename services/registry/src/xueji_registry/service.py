@@ -23,15 +23,15 @@ from xueji_registry.domain import Command, StudentStatus, from_documents, handle
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
 from xueji_registry.domain.rules import RegistryRules
+from xueji_registry.feeds.identity import identity_messages
+from xueji_registry.feeds.status import status_messages
 from xueji_registry.followed import Following, followed_here
-from xueji_registry.identity_feed import identity_messages
 from xueji_registry.identity_views import IdentityViews
 from xueji_registry.national_checks import check_requests
 from xueji_registry.recent_requests import RecentRequests
 from xueji_registry.rule_exceptions import exception_messages
 from xueji_registry.school_register import SchoolRegister
 from xueji_registry.settings import RegistrySettings
-from xueji_registry.status_feed import status_messages
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 Change = tuple[StudentStatus | None, StudentStatus]

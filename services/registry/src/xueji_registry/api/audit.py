@@ -23,7 +23,7 @@ from xueji_registry.api.subscribers import status_subscribers
 from xueji_registry.domain import StudentStatus, public_view
 from xueji_registry.domain.audit import LABELS, Problem, findings
 from xueji_registry.exports import safe_row
-from xueji_registry.feed_recipients import feed_recipients
+from xueji_registry.feeds.recipients import feed_recipients
 from xueji_registry.rule_exceptions import audit_row, exceptions_under
 
 router = APIRouter(prefix="/v1", tags=["audit"])

@@ -11,8 +11,8 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
-from xueji_registry.bulk import Checked, FileProblem, check, read_table, row_correlation, summary
-from xueji_registry.enrollment import request_enrollments
+from xueji_registry.enrollment.bulk import Checked, FileProblem, check, read_table, row_correlation, summary
+from xueji_registry.enrollment.requests import request_enrollments
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
 PATH = "/v1/students/bulk"

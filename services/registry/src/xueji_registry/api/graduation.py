@@ -22,8 +22,8 @@ from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_review import GraduationRosterSubmitted, RosterStatus
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose
 from xueji_registry.domain.periods import Segment
+from xueji_registry.numbers.supplementary import numbering_of
 from xueji_registry.service import RegistryService
-from xueji_registry.supplementary import numbering_of
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
 School = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code")]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
-from xueji_registry.formal_numbers import report, start
+from xueji_registry.numbers.formal import report, start
 
 router = APIRouter(prefix="/v1", tags=["numbers"])
 

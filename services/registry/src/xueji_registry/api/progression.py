@@ -17,7 +17,7 @@ from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import http_error, service_of
 from xueji_registry.domain import RegisterFreshman, RegistryError, Segment
 from xueji_registry.domain.periods import school_year_start
-from xueji_registry.supplementary import request_supplementary
+from xueji_registry.numbers.supplementary import request_supplementary
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 

@@ -16,7 +16,7 @@ from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
-from xueji_registry.enrollment import pending_stream, pending_view, request_enrollment
+from xueji_registry.enrollment.requests import pending_stream, pending_view, request_enrollment
 from xueji_registry.service import RegistryService, history_entries
 
 router = APIRouter(prefix="/v1", tags=["students"])

@@ -6,8 +6,8 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_registry.domain import AssignSupplementaryNumber
+from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, school_operator
 from xueji_registry.service import RegistryService
-from xueji_registry.supplementary import SupplementaryRequested, numbering_of, school_operator
 
 
 async def on_supplementary_requested(

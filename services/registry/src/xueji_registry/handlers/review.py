@@ -10,8 +10,8 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_registry.domain import ReviewChange
+from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
-from xueji_registry.supplementary import request_supplementary
 
 DECIDED = {"ReviewCaseDecided", "ReviewDecided"}
 

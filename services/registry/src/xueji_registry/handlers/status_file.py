@@ -11,9 +11,9 @@ from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_registry.domain import RecordTransferIn
 from xueji_registry.domain.periods import school_year_of
+from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 from xueji_registry.status_files import arrival_of
-from xueji_registry.supplementary import request_supplementary
 
 
 async def on_status_file(

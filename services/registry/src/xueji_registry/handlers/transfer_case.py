@@ -22,9 +22,9 @@ from xueji_contracts.messages.transfer import CaseKind, CaseOutcome, TransferCas
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import RecordRollback, RecordTransferIn, RecordTransferOut, StudentStatus
 from xueji_registry.domain.periods import school_year_of
+from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 from xueji_registry.status_files import file_message, file_of, paper_arrival
-from xueji_registry.supplementary import request_supplementary
 
 MOVES = {CaseOutcome.COMPLETED, CaseOutcome.OFFLINE_ACCEPTED, CaseOutcome.ROLLED_BACK}
 log = structlog.get_logger("registry.transfer_case")

@@ -13,8 +13,9 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven
 from xueji_kit.batches import handle_batch, parsed
-from xueji_registry import formal_numbers, intake
+from xueji_registry.enrollment import intake
 from xueji_registry.national_checks import answer_for
+from xueji_registry.numbers import formal
 from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.verdict")
@@ -39,7 +40,7 @@ async def on_verdicts(
 async def _record_national_checks(service: RegistryService, message: Envelope[VerdictGiven]) -> None:
     """R03 batch, R10 / R04: the answer for the spring G-number batch, or on a change waiting for it; a change no
     longer waiting (already answered) is left."""
-    if await formal_numbers.on_answer(service, message.correlation_id, message.payload):
+    if await formal.on_answer(service, message.correlation_id, message.payload):
         return
     state = await service.load(message.payload.student_id)
     command = None if state is None else answer_for(state, message.correlation_id, message.payload)

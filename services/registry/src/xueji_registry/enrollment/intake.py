@@ -41,9 +41,9 @@ from xueji_registry.domain.enrollment_request import EnrollmentRequest, Enrollme
 from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.enrollment import pending_stream, record_refusal, student_of
+from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
+from xueji_registry.numbers.supplementary import numbering_of, school_operator
 from xueji_registry.service import RegistryService
-from xueji_registry.supplementary import numbering_of, school_operator
 
 log = structlog.get_logger("registry.intake")
 LOADING_AT_ONCE = 32  # pending requests read concurrently

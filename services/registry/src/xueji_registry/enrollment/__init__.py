@@ -1,0 +1,2 @@
+"""Enrollment (R01, R03, R07, R14): a school's request stored and sent to dedupe (`requests`), dedupe's verdicts
+completing the requests a batch at a time (`intake`), and a class enrolled from a spreadsheet (`bulk`)."""
