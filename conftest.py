@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy" / "local" / "localstack"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))  # helpers every service's tests share (kafka_messages)
+sys.path.append(str(ROOT))  # bench: the labelled generators (bench.synthetic and the others) tests share with it
 
 import ast_guard  # noqa: E402
 

@@ -1,5 +1,5 @@
 """The duplicate check measured on two labelled data sets (issue 16, R14): the generator it was tuned on
-(`xueji_dedupe.synthetic`) and an independent one (`bench.fujian_children`, sharing no code with it), each beside
+(`bench.synthetic`) and an independent one (`bench.fujian_children`, sharing no code with it), each beside
 Splink on the same records.
 
 Each data set is replayed as creations in order: every record is checked against the records created before it, then
@@ -25,8 +25,8 @@ from typing import Any
 
 from bench import fujian_children
 from bench.result_file import RESULTS
+from bench.synthetic import generate as generate_tuned
 from xueji_dedupe.domain import CandidateRecord, CheckRequest, DedupeIndex, MatchPolicy, VerdictKind, check
-from xueji_dedupe.synthetic import generate as generate_tuned
 
 Pair = frozenset[str]
 TARGETS = {
@@ -74,7 +74,7 @@ def tuned(records: int, seed: int) -> LabelledSet:
             for b in members[i + 1 :]:
                 if frozenset((a, b)) not in duplicates:
                     negatives[frozenset((a, b))] = "twins"
-    return LabelledSet("tuned (xueji_dedupe.synthetic)", list(made.records), duplicates, negatives, {})
+    return LabelledSet("tuned (bench.synthetic)", list(made.records), duplicates, negatives, {})
 
 
 def replay(data: LabelledSet, policy: MatchPolicy) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from pymongo import AsyncMongoClient
 
 from bench.result_file import save_result
 from bench.servers import bench_servers
+from bench.synthetic import generate
 from xueji_dedupe.domain import CheckRequest
 from xueji_dedupe.domain.batch_audit import audit
 from xueji_dedupe.domain.check import check
 from xueji_dedupe.domain.index import DedupeIndex
-from xueji_dedupe.synthetic import generate
 
 
 async def main(argv: list[str]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Duplicate detection: our checker against Splink (DuckDB backend) on the same seeded synthetic records.
 
-Both judge the same dataset (`xueji_dedupe.synthetic.generate`: ~5% labelled duplicates of every kind,
+Both judge the same dataset (`bench.synthetic.generate`: ~5% labelled duplicates of every kind,
 twins as hard negatives) and are scored on the same pairs: precision, recall, F1, and records per second.
 Ours replays the records as creations through the service's check (index, blocking, scoring), as the
 service does one request at a time. Splink is trained unsupervised (u by random sampling, m by EM on two
@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from bench.result_file import RESULTS
-from xueji_dedupe.synthetic import SyntheticDataset, evaluate, generate
+from bench.synthetic import SyntheticDataset, evaluate, generate
 
 Pair = frozenset[str]
 

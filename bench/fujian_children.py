@@ -1,5 +1,5 @@
 """An independent labelled generator of Fujian schoolchildren's status records, for measuring the duplicate check on
-data it was not tuned on (issue 16). It shares no code with `xueji_dedupe.synthetic` and imports nothing from the
+data it was not tuned on (issue 16). It shares no code with `bench.synthetic` and imports nothing from the
 services: records are plain dicts, ID numbers are built here (GB 11643, ISO 7064 MOD 11-2).
 
 Built from published figures, approximately (rounded; see docs/dedupe-policy.md for the sources named):

@@ -30,13 +30,13 @@ from pymongo import AsyncMongoClient
 from bench import proc_cpu
 from bench.result_file import save_result
 from bench.servers import ROOT, SERVER_PIDS, bench_servers
+from bench.synthetic.province import Children, School
+from bench.synthetic.province import schools as province_schools
+from bench.synthetic.regions import FUJIAN_COUNTIES
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.topics import DEDUPE_VERDICT, STUDENT_STATUS, all_topic_names
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
-from xueji_dedupe.synthetic.province import Children, School
-from xueji_dedupe.synthetic.province import schools as province_schools
-from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
 from xueji_kit import store_commands
 from xueji_kit.security import mint_token
 from xueji_registry.app import create_app as create_registry

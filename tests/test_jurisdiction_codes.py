@@ -16,8 +16,6 @@ LEFT = {
     "services/dedupe/src/xueji_dedupe/domain/profile.py": "ID-number region as a blocking key",
     # Node keys: maps 000000 to "00" where Division would give the nation; changing it changes the dashboard tree.
     "services/notify/src/xueji_notify/domain/jurisdiction.py": "node_of, kept for the dashboard's node keys",
-    # Generates test data only (to move out of src).
-    "services/dedupe/src/xueji_dedupe/synthetic/province.py": "synthetic data generator",
 }
 
 

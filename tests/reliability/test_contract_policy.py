@@ -22,6 +22,7 @@ from prometheus_client import REGISTRY
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kafka_io import records_of, send_raw
 
+from bench.synthetic import id_number_for
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.messages.status import StudentStatusRecorded
@@ -37,7 +38,6 @@ from xueji_contracts.topics import (
 )
 from xueji_dedupe.app import create_app as dedupe_app
 from xueji_dedupe.settings import DedupeSettings
-from xueji_dedupe.synthetic import id_number_for
 from xueji_notify.app import create_app as notify_app
 from xueji_notify.settings import NotifySettings
 from xueji_registry.app import create_app as registry_app

@@ -8,9 +8,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from bench.synthetic import id_number_for
 from xueji_contracts.envelope import Envelope, envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, IdentityRecorded
-from xueji_dedupe.synthetic import id_number_for
 
 BORN = date(2014, 7, 3)
 SIYU_ID = id_number_for("350203", BORN, 24)  # 陈思雨, a girl from Siming, Xiamen

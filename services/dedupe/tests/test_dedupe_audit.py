@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from bench.synthetic import generate
 from xueji_dedupe.domain import CheckRequest, MatchPolicy, batch_audit
 from xueji_dedupe.domain.batch_audit import audit, date_filter, name_filter_is_safe
 from xueji_dedupe.domain.check import check
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.policy import FeatureWeights
-from xueji_dedupe.synthetic import generate
 
 DATASET = generate(3000, seed=23)
 

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from bench.synthetic import id_number_for
 from xueji_dedupe.domain import (
     CandidateRecord,
     CheckRequest,
@@ -22,7 +23,6 @@ from xueji_dedupe.domain import (
     VerdictKind,
     check,
 )
-from xueji_dedupe.synthetic import id_number_for
 
 BORN = date(2014, 7, 3)
 ORIGINAL_ID = id_number_for("350203", BORN, 24)  # even sequence: a girl

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from bench.synthetic import id_number_for
 from xueji_dedupe.domain import CandidateRecord, CheckRequest, DedupeIndex, Gender, VerdictKind, check
 from xueji_dedupe.domain.identity import InvalidIdNumber, identity_keys, resident_id, status_number
-from xueji_dedupe.synthetic import id_number_for
 
 BORN = date(2015, 3, 7)
 ID = id_number_for("350102", BORN, 11)  # odd sequence: a boy

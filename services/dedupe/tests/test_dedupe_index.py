@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from bench.synthetic import SyntheticDataset, generate, id_number_for
 from xueji_dedupe.domain import CandidateRecord, CheckRequest, DedupeIndex, Gender, VerdictKind, check
-from xueji_dedupe.synthetic import SyntheticDataset, generate, id_number_for
 
 BORN = date(2016, 11, 2)
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from bench.synthetic import id_number_for
 from xueji_dedupe.domain import (
     CandidateRecord,
     CheckRequest,
@@ -21,7 +22,6 @@ from xueji_dedupe.domain import (
 from xueji_dedupe.domain.batch_audit import audit
 from xueji_dedupe.domain.confusables import look_alike, shape_alike
 from xueji_dedupe.domain.features import id_relation
-from xueji_dedupe.synthetic import id_number_for
 
 BORN = date(2015, 4, 18)
 ID = id_number_for("350602", BORN, 31)  # odd: a boy

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bench.synthetic import id_number_for
 from xueji_contracts.messages.dedupe import RegisterOutcome
 from xueji_dedupe.domain.review import (
     AlreadyDecidedError,
@@ -21,7 +22,6 @@ from xueji_dedupe.domain.review import (
     stream_of_case,
 )
 from xueji_dedupe.register import FileRegister, NoRegister
-from xueji_dedupe.synthetic import id_number_for
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ANSWERED = {"type": "CheckAnswered", "verdict": {}}

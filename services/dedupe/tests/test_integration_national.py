@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dedupe_driver import answering, check, identity, indexed, send
 from kafka_messages import published
 
+from bench.synthetic import id_number_for
 from xueji_contracts.messages.dedupe import CheckPurpose
 from xueji_contracts.topics import (
     DEDUPE_CHECK,
@@ -25,7 +26,6 @@ from xueji_contracts.topics import (
 )
 from xueji_dedupe.app import create_app
 from xueji_dedupe.settings import DedupeSettings
-from xueji_dedupe.synthetic import id_number_for
 
 pytestmark = pytest.mark.integration
 HUNAN_BORN, FUJIAN_BORN = date(2013, 9, 1), date(2014, 2, 14)

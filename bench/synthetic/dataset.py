@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.synthetic.corruptions import CorruptionKind
 from xueji_dedupe.domain.model import CandidateRecord
-from xueji_dedupe.synthetic.corruptions import CorruptionKind
 
 
 @dataclass(frozen=True, slots=True)

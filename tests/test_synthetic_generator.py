@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
+from bench.synthetic import CorruptionKind, Evaluation, SyntheticDataset, evaluate, generate
+from bench.synthetic.corruptions import homophone, near_homophone_of, swapped_day_month, traditional, typo
+from bench.synthetic.regions import COUNTIES
 from xueji_contracts.identity import birth_date_of
 from xueji_dedupe.domain import CandidateRecord, Gender
-from xueji_dedupe.synthetic import CorruptionKind, Evaluation, SyntheticDataset, evaluate, generate
-from xueji_dedupe.synthetic.corruptions import homophone, near_homophone_of, swapped_day_month, traditional, typo
-from xueji_dedupe.synthetic.regions import COUNTIES
 
 # Typos whose replacement character neither sounds alike nor is in the matcher's look-alike table.
 # The generator makes them on purpose; they are undetectable from name, birth date, gender and

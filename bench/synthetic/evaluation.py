@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bench.synthetic.dataset import SyntheticDataset
 from xueji_dedupe.domain.check import check
 from xueji_dedupe.domain.index import DedupeIndex
 from xueji_dedupe.domain.model import CheckRequest
 from xueji_dedupe.domain.policy import MatchPolicy
 from xueji_dedupe.domain.verdict import VerdictKind
-from xueji_dedupe.synthetic.dataset import SyntheticDataset
 
 Pair = frozenset[str]
 

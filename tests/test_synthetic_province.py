@@ -6,8 +6,8 @@ from datetime import date
 
 from stdnum.cn import ric
 
-from xueji_dedupe.synthetic.province import schools, students
-from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
+from bench.synthetic.province import schools, students
+from bench.synthetic.regions import FUJIAN_COUNTIES
 
 
 def test_schools_lie_in_real_fujian_counties_with_a_junior_school_per_pair() -> None:

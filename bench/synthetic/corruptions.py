@@ -11,7 +11,7 @@ from functools import lru_cache
 import opencc
 from pypinyin import Style, lazy_pinyin
 
-from xueji_dedupe.synthetic.names import EXTRA_CHARS, FEMALE_CHARS, MALE_CHARS, SHARED_CHARS
+from bench.synthetic.names import EXTRA_CHARS, FEMALE_CHARS, MALE_CHARS, SHARED_CHARS
 
 
 class CorruptionKind(StrEnum):

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from bench.synthetic import corruptions as corrupt
+from bench.synthetic.corruptions import CorruptionKind
+from bench.synthetic.dataset import DuplicatePair, SyntheticDataset
+from bench.synthetic.names import full_name
+from bench.synthetic.numbers import id_layout_number, resident_id
+from bench.synthetic.regions import COUNTIES
 from xueji_dedupe.domain.model import CandidateRecord, Gender
-from xueji_dedupe.synthetic import corruptions as corrupt
-from xueji_dedupe.synthetic.corruptions import CorruptionKind
-from xueji_dedupe.synthetic.dataset import DuplicatePair, SyntheticDataset
-from xueji_dedupe.synthetic.names import full_name
-from xueji_dedupe.synthetic.numbers import id_layout_number, resident_id
-from xueji_dedupe.synthetic.regions import COUNTIES
 
 
 class _Builder:

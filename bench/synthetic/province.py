@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from xueji_dedupe.synthetic.names import full_name
-from xueji_dedupe.synthetic.numbers import id_number_for
-from xueji_dedupe.synthetic.regions import FUJIAN_COUNTIES
+from bench.synthetic.names import full_name
+from bench.synthetic.numbers import id_number_for
+from bench.synthetic.regions import FUJIAN_COUNTIES
 
 _ORDINALS = "一二三四五六七八九十"
 SEGMENT_GRADES = {"primary": range(1, 7), "junior": range(7, 10)}
