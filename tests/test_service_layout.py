@@ -14,9 +14,8 @@ SERVICES = ("registry", "transfer", "dedupe", "notify")
 PACKAGES = ("domain", "handlers", "api")
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket"}
 ROUTE_CALLS = {"add_api_route", "add_route", "add_websocket_route", "add_api_websocket_route", "include_router"}
-# The object routes and handlers share, reached as request.app.state.<name>. Notify (routes reach each store) has
-# none yet: shrink this set when one is added.
-WITHOUT_SERVICE_OBJECT = {"notify"}
+# The object routes and handlers share, reached as request.app.state.<name>: every service has one now.
+WITHOUT_SERVICE_OBJECT: set[str] = set()
 
 
 def _source(service: str) -> Path:

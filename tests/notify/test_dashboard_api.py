@@ -134,7 +134,7 @@ async def test_r22_any_past_day_is_kept_by_day_beyond_the_30_day_window(start_ap
     assert sum(d["n"] for d in today["breaches"]) == 0  # 45 days ago: outside today's 30-day series
 
     # The recount as it ran that day (the one writer; its lease is not needed to recount).
-    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    store, calendar = notify.app.state.notify.dashboard, notify.app.state.notify.calendar
     await DashboardAggregator(store, None, calendar, "35", interval=1, sweep_every=60).recount([ev.SCHOOL], back)
     day = local_day(back).isoformat()
     then = await _summary(notify, county, day=day)
@@ -232,7 +232,7 @@ async def test_r22_day_records_are_kept_for_the_configured_days_and_pruned_daily
     from xueji_kit.lease import SlotLease
 
     notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60, dashboard_days_kept=400)
-    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    store, calendar = notify.app.state.notify.dashboard, notify.app.state.notify.calendar
     now = datetime(2026, 12, 5, 3, tzinfo=UTC)
     nodes = ["35", "3506", "350602", ev.SCHOOL]
 
@@ -273,7 +273,7 @@ async def test_r22_the_first_round_after_a_start_recounts_every_node_even_on_a_h
     from xueji_notify import aggregator as module
 
     notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60)
-    store, calendar = notify.app.state.dashboard, notify.app.state.calendar
+    store, calendar = notify.app.state.notify.dashboard, notify.app.state.notify.calendar
     await store.put_node(ev.SCHOOL, {"parent": "350602", "level": "school", "own": {"open": 3}, "total": {"open": 3}})
     monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: 120.0))  # two minutes after boot
     lease = SlotLease(store.days.database["leases_first_round_test"], "dashboard", "test")
@@ -287,7 +287,7 @@ async def test_r22_recounts_racing_on_a_new_node_both_land(start_app):
     by `_id`, and the store refuses the second insert with a duplicate key. Seen in a full run: the recount round
     failed. The loser now replaces the winner's document."""
     notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=60)
-    store = notify.app.state.dashboard
+    store = notify.app.state.notify.dashboard
     for n in range(8):
         node = f"35060299{n:02d}"
         docs = [{"parent": "350602", "level": "school", "own": {"open": k}, "total": {"open": k}} for k in range(6)]

@@ -41,7 +41,7 @@ async def test_r14_review_case_is_a_county_task_and_its_outcome_reaches_the_scho
         await broker.publish({**opened, "type": "CheckRequested"}, topic)  # not notify's: passed over
         await broker.publish({**opened, "payload": {"case_id": "rc-2"}}, topic)  # broken: dead-lettered
 
-    inbox = runtime.broker.context.get("inbox")
+    inbox = runtime.broker.context.get("notify").inbox
     county = await inbox.query("350602", limit=10)
     assert sorted((n["jurisdiction"], n["severity"]) for n in county) == [("350602", "action"), ("3506020001", "info")]
     task = next(n for n in county if n["jurisdiction"] == "350602")
@@ -69,13 +69,13 @@ async def test_r14_r22_a_review_deadline_warns_the_county_escalates_to_the_city_
     overdue = _message(ReviewCaseDeadline(**case, state="overdue", due_at=due, escalated_to="350600"))
     async with TestKafkaBroker(runtime.broker) as broker:
         await broker.publish(opened, topic)
-        dashboard = runtime.broker.context.get("dashboard")
+        dashboard = runtime.broker.context.get("notify").dashboard
         [row] = await dashboard.deadlines_under("3506", limit=10)
         assert (row["kind"], row["state"], row["rule"]) == ("dedupe_review", "opened", "R14")
         await broker.publish(soon, topic)
         await broker.publish(overdue, topic)
 
-    inbox = runtime.broker.context.get("inbox")
+    inbox = runtime.broker.context.get("notify").inbox
     county = [n for n in await inbox.query("350602", limit=20) if n["jurisdiction"] == "350602"]
     assert sorted(n["severity"] for n in county) == ["action", "urgent", "warning"]
     assert all(n["due_at"] is not None for n in county)

@@ -35,7 +35,7 @@ async def test_status_event_becomes_one_school_notification_and_bad_input_is_dea
         await broker.publish(message, settings.topic(STUDENT_STATUS.name))  # redelivery
         await broker.publish({"payload": {}}, settings.topic(STUDENT_STATUS.name))
 
-    inbox = runtime.broker.context.get("inbox")
+    inbox = runtime.broker.context.get("notify").inbox
     notes = await inbox.query("3506020001", limit=10)
     assert len(notes) == 1
     assert notes[0]["jurisdiction"] == "3506020001"
@@ -66,7 +66,7 @@ async def test_each_kind_of_change_is_titled_for_what_happened_in_both_languages
             message = envelop(StudentStatusRecorded.model_validate(payload), producer="test", province="35",
                               occurred_at=datetime.now(UTC))  # fmt: skip
             await broker.publish(message.model_dump(mode="json"), settings.topic(STUDENT_STATUS.name))
-    inbox = runtime.broker.context.get("inbox")
+    inbox = runtime.broker.context.get("notify").inbox
     here = {n["subject_id"]: n for n in await inbox.query("3506020001", limit=10)}
     there = await inbox.query("3506030001", limit=10)
     assert here[suspended["student_id"]]["title_zh"].startswith("学生休学：")

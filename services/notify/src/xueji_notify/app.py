@@ -1,10 +1,11 @@
-"""Notify wiring: settings built once, the runtime, consumers, routes.
+"""Notify wiring: settings built once, the runtime, the service object, consumers, routes.
 Run: uvicorn xueji_notify.app:create_app --factory"""
 
 from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from functools import partial
 
 from fastapi import FastAPI
@@ -40,11 +41,18 @@ from xueji_notify.handlers.transfer_case import on_transfer_case
 from xueji_notify.handlers.transfer_sla import on_transfer_sla
 from xueji_notify.handlers.transfer_stage import on_transfer_stage
 from xueji_notify.notifier import Notifier
+from xueji_notify.service import NotifyService
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import Assignments, DashboardStore, InboxStore, WebhookStore
 
 
-def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
+@dataclass(frozen=True)
+class Notify:
+    runtime: ServiceRuntime
+    service: NotifyService
+
+
+def wire(settings: NotifySettings | None = None) -> Notify:
     settings = settings or NotifySettings()
     runtime = ServiceRuntime(
         settings,
@@ -74,11 +82,10 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)
     # The registry's school directory file, so stored titles (and so webhooks and e-mail) name schools (issue 18).
     schools = load_school_names(settings.school_directory_file)
-    parts = {"inbox": inbox, "dashboard": dashboard, "notifier": notifier, "calendar": calendar, "feed": feed,
-             "webhooks": webhooks, "schools": schools}  # fmt: skip
-    for name, value in parts.items():
-        runtime.broker.context.set_global(name, value)
-    runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes]
+    assignments = Assignments(runtime.db)
+    service = NotifyService(runtime, notifier, dashboard, webhooks, assignments, calendar, feed, schools)
+    runtime.broker.context.set_global("notify", service)
+    runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes, assignments.ensure_indexes]
     runtime.consumes(
         STUDENT_STATUS, on_student_status, group="notify", about="A notification for the school of every new record."
     )
@@ -118,16 +125,17 @@ def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
         group="notify.rule_exception",
         about="Exceptions to 'generally' rules (R08, R27, R40): the county hears of each; the dashboard lists them.",
     )
-    return runtime  # fmt: skip
+    return Notify(runtime, service)  # fmt: skip
+
+
+def build_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
+    return wire(settings).runtime
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings)
-    app = runtime.http_app(routers)
+    notify = wire(settings)
+    app = notify.runtime.http_app(routers)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.mount("/workbench/static", StaticFiles(directory=STATIC), name="workbench-static")
-    app.state.assignments = Assignments(runtime.db)
-    runtime.startup_hooks.append(app.state.assignments.ensure_indexes)
-    for name in ("inbox", "dashboard", "calendar", "feed", "webhooks"):
-        setattr(app.state, name, runtime.broker.context.get(name))
+    app.state.notify = notify.service
     return app

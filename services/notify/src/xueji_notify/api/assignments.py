@@ -11,22 +11,15 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
 from xueji_kit.store import Document
-from xueji_notify.api.common import NodeQuery, node_asked
-from xueji_notify.store import Assignments, DashboardStore
+from xueji_notify.api.common import NodeQuery, node_asked, notify_of
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 StageKey = Annotated[str, Path(max_length=200, description="transfer id and stage, e.g. tr_…:receiving_bureau")]
 
 
-def _assignments(request: Request) -> Assignments:
-    found: Assignments = request.app.state.assignments
-    return found
-
-
 async def _open_stage(request: Request, operator: OperatorClaims, key: str) -> Document:
     """The stage, if the operator may handle it: its own jurisdiction's, or escalated to the operator's level."""
-    store: DashboardStore = request.app.state.dashboard
-    stage = await store.stage(key)
+    stage = await notify_of(request).dashboard.stage(key)
     if stage is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no open stage {key}")
     handlers = [stage["node"], stage.get("escalated_to_node") or stage["node"]]
@@ -44,23 +37,26 @@ def _shown(doc: Document | None, key: str) -> dict[str, Any]:
 @router.put("/stages/{key}/assignee", summary="Assign the stage to me (the latest assignment stands)")
 async def assign_to_me(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
     stage = await _open_stage(request, operator, key)
-    return _shown(await _assignments(request).assign(key, stage["node"], operator, datetime.now(UTC)), key)
+    return _shown(await notify_of(request).assign(key, stage["node"], operator, datetime.now(UTC)), key)
 
 
 @router.delete("/stages/{key}/assignee", summary="Nobody handles the stage any more")
 async def release(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
     await _open_stage(request, operator, key)
-    await _assignments(request).release(key)
+    await notify_of(request).release(key)
     return _shown(None, key)
 
 
 @router.get("/stages/{key}/assignee", summary="Who handles the stage")
 async def assignee(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
     await _open_stage(request, operator, key)
-    return _shown(await _assignments(request).of(key), key)
+    return _shown(await notify_of(request).assignments.of(key), key)
 
 
 @router.get("/assignees", summary="Assignments of the open stages under a node")
 async def assignees(operator: Operator, request: Request, node: NodeQuery = None) -> dict[str, Any]:
     node = node_asked(operator, node)
-    return {"node": node, "assignments": [_shown(d, d["_id"]) for d in await _assignments(request).under(node)]}
+    return {
+        "node": node,
+        "assignments": [_shown(d, d["_id"]) for d in await notify_of(request).assignments.under(node)],
+    }

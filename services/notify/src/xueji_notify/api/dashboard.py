@@ -18,7 +18,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
-from xueji_notify.api.common import STATIC, NodeQuery, node_asked
+from xueji_notify.api.common import STATIC, NodeQuery, node_asked, notify_of
 from xueji_notify.calendar_source import ProvinceCalendar
 from xueji_notify.divisions import name_of
 from xueji_notify.domain import board
@@ -26,7 +26,6 @@ from xueji_notify.domain.calendar import local_day
 from xueji_notify.domain.counts import Counts
 from xueji_notify.domain.jurisdiction import ancestors
 from xueji_notify.domain.stages import view
-from xueji_notify.feed import ChangeFeed
 from xueji_notify.store import DashboardStore
 
 page = APIRouter(tags=["dashboard"])
@@ -41,13 +40,11 @@ async def dashboard_page() -> FileResponse:
 
 
 def _store(request: Request) -> DashboardStore:
-    store: DashboardStore = request.app.state.dashboard
-    return store
+    return notify_of(request).dashboard
 
 
 def _calendar(request: Request) -> ProvinceCalendar:
-    calendar: ProvinceCalendar = request.app.state.calendar
-    return calendar
+    return notify_of(request).calendar
 
 
 def _path(operator: OperatorClaims, node: str) -> list[str]:
@@ -193,7 +190,7 @@ async def exceptions(operator: Operator, request: Request, node: NodeQuery = Non
     },
 )
 async def events(operator: Operator, request: Request) -> EventSourceResponse:
-    feed: ChangeFeed = request.app.state.feed
+    feed = notify_of(request).feed
     queue = feed.subscribe()
     mine = operator.prefix
 

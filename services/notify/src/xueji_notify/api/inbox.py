@@ -9,18 +9,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Document
+from xueji_notify.api.common import notify_of
 from xueji_notify.domain.calendar import due_day, local_day, working_days_left
 from xueji_notify.domain.jurisdiction import node_of
 from xueji_notify.domain.notification import Kind
-from xueji_notify.store import InboxStore
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 NotificationId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _inbox(request: Request) -> InboxStore:
-    store: InboxStore = request.app.state.inbox
-    return store
 
 
 def _public(doc: Document, read: bool, request: Request | None = None) -> Document:
@@ -30,7 +25,7 @@ def _public(doc: Document, read: bool, request: Request | None = None) -> Docume
     due = doc.get("due_at")
     if request is not None and isinstance(due, datetime):
         # What a clerk plans by: working days to the due day (negative once late), on the province's calendar.
-        calendar = request.app.state.calendar.calendar
+        calendar = notify_of(request).calendar.calendar
         today = local_day(datetime.now(UTC))
         doc["working_days_left"] = working_days_left(calendar, today, due_day(due.replace(tzinfo=due.tzinfo or UTC)))
     return doc
@@ -52,7 +47,7 @@ async def inbox(
         scope = node_of(jurisdiction)
     if due_before is not None and due_before.tzinfo is None:
         raise HTTPException(422, [{"field": "due_before", "reason": "needs a time zone, e.g. +08:00", "in": "query"}])
-    store = _inbox(request)
+    store = notify_of(request).inbox
     docs = await store.query(
         scope, kind=kind.value if kind else None, due_before=due_before, unread_by=operator.sub if unread else None,
         limit=limit,
@@ -65,7 +60,7 @@ async def inbox(
 
 
 async def _visible(request: Request, operator: Operator, notification_id: str) -> Document:
-    doc = await _inbox(request).get(notification_id)
+    doc = await notify_of(request).inbox.get(notification_id)
     if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no notification {notification_id}")
     require_jurisdiction(operator, doc["jurisdiction"])
@@ -75,23 +70,20 @@ async def _visible(request: Request, operator: Operator, notification_id: str) -
 @router.get("/{notification_id}", summary="One notification")
 async def notification(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
     doc = await _visible(request, operator, notification_id)
-    read = await _inbox(request).read_by([notification_id], operator.sub)
+    read = await notify_of(request).inbox.read_by([notification_id], operator.sub)
     return _public(doc, notification_id in read)
 
 
 @router.post("/{notification_id}/read", summary="Mark read for this operator (idempotent)")
 async def mark_read(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
     doc = await _visible(request, operator, notification_id)
-    await _inbox(request).mark_read(notification_id, operator.sub, datetime.now(UTC))
+    await notify_of(request).mark_read(notification_id, operator.sub, datetime.now(UTC))
     return _public(doc, True)
 
 
 @router.post("/{notification_id}/acknowledge", summary="Acknowledge for the jurisdiction: the first one stands")
 async def acknowledge(operator: Operator, request: Request, notification_id: NotificationId) -> Document:
     await _visible(request, operator, notification_id)
-    store = _inbox(request)
-    now = datetime.now(UTC)
-    doc = await store.acknowledge(notification_id, operator.sub, operator.code, now)
-    await store.mark_read(notification_id, operator.sub, now)
+    doc = await notify_of(request).acknowledge(notification_id, operator, datetime.now(UTC))
     assert doc is not None
     return _public(doc, True)

@@ -14,10 +14,9 @@ from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_kit.store import Document
+from xueji_notify.api.common import notify_of
 from xueji_notify.domain.notification import Kind
 from xueji_notify.domain.webhooks import endpoint_problem, scope_of
-from xueji_notify.settings import NotifySettings
-from xueji_notify.store import WebhookStore
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 SIGNING = (
@@ -43,11 +42,6 @@ class WebhookRequest(BaseModel):
     )
 
 
-def _store(request: Request) -> WebhookStore:
-    store: WebhookStore = request.app.state.webhooks
-    return store
-
-
 def _public(doc: Document) -> Document:
     doc = {k: v for k, v in doc.items() if k != "secret"}
     doc["webhook_id"] = doc.pop("_id")
@@ -60,7 +54,8 @@ async def register(
 ) -> dict[str, Any]:
     jurisdiction = body.jurisdiction or operator.code
     require_jurisdiction(operator, jurisdiction)
-    settings: NotifySettings = request.app.state.runtime.settings
+    notify = notify_of(request)
+    settings = notify.settings
     problem = endpoint_problem(body.url, settings.webhook_allow_http, mail_on=bool(settings.smtp_host))
     if problem:
         raise HTTPException(422, [{"field": "url", "reason": problem, "in": "body"}])
@@ -72,17 +67,17 @@ async def register(
         "secret": secrets.token_urlsafe(32), "created_by": operator.sub, "created_at": datetime.now(UTC),
     }  # fmt: skip
     # With a key, a retry after a crash that lost the first answer finds the first registration, not a second one.
-    doc = await _store(request).register(doc)
+    doc = await notify.register_webhook(doc)
     return _public(doc) | {"secret": doc["secret"], "signing": SIGNING}
 
 
 @router.get("", summary="Webhooks registered in the operator's jurisdiction (without secrets)")
 async def webhooks(operator: Operator, request: Request) -> dict[str, Any]:
-    return {"webhooks": [_public(d) for d in await _store(request).under(operator.prefix)]}
+    return {"webhooks": [_public(d) for d in await notify_of(request).webhooks.under(operator.prefix)]}
 
 
 async def _visible(request: Request, operator: Operator, webhook_id: str) -> Document:
-    doc = await _store(request).webhook(webhook_id)
+    doc = await notify_of(request).webhooks.webhook(webhook_id)
     if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
     require_jurisdiction(operator, doc["jurisdiction"])
@@ -92,7 +87,7 @@ async def _visible(request: Request, operator: Operator, webhook_id: str) -> Doc
 @router.delete("/{webhook_id}", status_code=204, summary="Stop deliveries to this endpoint")
 async def remove(operator: Operator, request: Request, webhook_id: Annotated[str, Path(max_length=64)]) -> Response:
     await _visible(request, operator, webhook_id)
-    await _store(request).deactivate(webhook_id, datetime.now(UTC))
+    await notify_of(request).stop_webhook(webhook_id, datetime.now(UTC))
     return Response(status_code=204)
 
 
@@ -104,5 +99,5 @@ async def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     await _visible(request, operator, webhook_id)
-    docs = await _store(request).deliveries_of(webhook_id, limit)
+    docs = await notify_of(request).webhooks.deliveries_of(webhook_id, limit)
     return {"deliveries": [{**{k: v for k, v in d.items() if k != "_id"}, "delivery_id": d["_id"]} for d in docs]}

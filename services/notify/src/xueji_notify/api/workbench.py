@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from xueji_notify.api.common import STATIC
-from xueji_notify.settings import NotifySettings
+from xueji_notify.api.common import STATIC, notify_of
 
 page = APIRouter(tags=["workbench"])
 
@@ -59,7 +58,7 @@ def _policy(province: str, policy_file: str | None) -> dict[str, Any]:
 @page.get("/workbench/config.json", include_in_schema=False)
 async def workbench_config(request: Request) -> dict[str, Any]:
     """Public, like the page itself: API addresses and the province policy's published parts, nothing personal."""
-    settings: NotifySettings = request.app.state.runtime.settings
+    settings = notify_of(request).settings
     apis = {
         "registry": settings.workbench_registry_url,
         "transfer": settings.workbench_transfer_url,

@@ -12,16 +12,14 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewCaseDecided, ReviewCaseOpened
 from xueji_notify.domain.dedupe_notes import NOTES
 from xueji_notify.domain.jurisdiction import ancestors
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 log = structlog.get_logger("notify.dedupe_review")
 
 
 async def on_dedupe_review(
     message: dict[str, Any],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
     kind = message.get("type")
     if kind not in NOTES:
@@ -29,10 +27,10 @@ async def on_dedupe_review(
         return
     model, notes = NOTES[kind]
     envelope: Envelope[Any] = Envelope[model].model_validate(message)  # type: ignore[valid-type]
-    await notifier.send(notes(envelope))
+    await notify.file(notes(envelope))
     row = deadline_row(envelope.payload)
     if row is not None:  # the review deadline on the dashboard, beside the registry's (R14 within R22)
-        await dashboard.set_deadline(envelope.payload.case_id, row | {"at": envelope.occurred_at})
+        await notify.set_deadline(envelope.payload.case_id, row | {"at": envelope.occurred_at})
 
 
 def deadline_row(p: ReviewCaseOpened | ReviewCaseDeadline | ReviewCaseDecided) -> dict[str, Any] | None:

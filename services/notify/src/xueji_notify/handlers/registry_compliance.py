@@ -8,18 +8,16 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged
 from xueji_notify.domain.jurisdiction import ancestors
 from xueji_notify.domain.registry_notes import compliance_changed
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 
 async def on_compliance_deadline(
     message: Envelope[ComplianceDeadlineChanged],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
-    await notifier.send(compliance_changed(message))
+    await notify.file(compliance_changed(message))
     p = message.payload
-    await dashboard.set_deadline(
+    await notify.set_deadline(
         p.deadline_id,
         {"kind": p.kind.value, "rule": p.rule, "state": p.state.value, "jurisdiction": p.jurisdiction,
          "subject_id": p.subject_id, "due_at": p.due_at, "flagged_to": p.flagged_to,

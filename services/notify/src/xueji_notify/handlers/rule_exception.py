@@ -8,17 +8,15 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_notify.domain.exception_notes import exception_recorded
 from xueji_notify.domain.jurisdiction import ancestors, node_of
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 
 async def on_rule_exception(
     message: Envelope[RuleExceptionRecorded],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
-    await notifier.send(exception_recorded(message))
+    await notify.file(exception_recorded(message))
     p = message.payload
     scopes = sorted({*ancestors(node_of(p.jurisdiction)), *(ancestors(p.school_code) if p.school_code else [])})
     fields = p.model_dump(mode="json", exclude={"occurred_at", "exception_id"})
-    await dashboard.set_exception(p.exception_id, {**fields, "occurred_at": p.occurred_at, "scopes": scopes})
+    await notify.record_exception(p.exception_id, {**fields, "occurred_at": p.occurred_at, "scopes": scopes})

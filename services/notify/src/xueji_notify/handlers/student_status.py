@@ -6,14 +6,12 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StudentStatusRecorded
-from xueji_notify.domain.names import SchoolNames
 from xueji_notify.domain.status_notes import status_recorded
-from xueji_notify.notifier import Notifier
+from xueji_notify.service import NotifyService
 
 
 async def on_student_status(
     message: Envelope[StudentStatusRecorded],
-    notifier: Notifier = Context("notifier"),
-    schools: SchoolNames = Context("schools"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
-    await notifier.send(status_recorded(message, schools))
+    await notify.file(status_recorded(message, notify.schools))

@@ -7,14 +7,11 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.transfer import TransferCaseChanged
 from xueji_notify.domain import projection
-from xueji_notify.handlers.projection import apply
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 
 async def on_transfer_case(
     message: Envelope[TransferCaseChanged],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
-    await apply(projection.case_message(message), dashboard, notifier, case=True)
+    await notify.project(projection.case_message(message), case=True)

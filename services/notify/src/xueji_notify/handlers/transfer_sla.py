@@ -6,16 +6,11 @@ from faststream import Context
 
 from xueji_contracts.envelope import Envelope
 from xueji_notify.domain import projection
-from xueji_notify.domain.names import SchoolNames
-from xueji_notify.handlers.projection import apply
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 
 async def on_transfer_sla(
     message: Envelope[projection.SlaMessage],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
-    schools: SchoolNames = Context("schools"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
-    await apply(projection.sla_message(message, schools), dashboard, notifier)
+    await notify.project(projection.sla_message(message, notify.schools))

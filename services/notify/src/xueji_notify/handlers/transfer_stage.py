@@ -7,20 +7,17 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.transfer import StageClosed
 from xueji_notify.domain import projection
-from xueji_notify.domain.names import SchoolNames
 from xueji_notify.domain.stages import stage_key
-from xueji_notify.handlers.projection import apply
-from xueji_notify.notifier import Notifier
-from xueji_notify.store import DashboardStore
+from xueji_notify.service import NotifyService
 
 
 async def on_transfer_stage(
     message: Envelope[projection.StageMessage],
-    notifier: Notifier = Context("notifier"),
-    dashboard: DashboardStore = Context("dashboard"),
-    schools: SchoolNames = Context("schools"),
+    notify: NotifyService = Context("notify"),
 ) -> None:
     p = message.payload
     # A decision is told to the school that started the case, which the stage's opening named.
-    known = await dashboard.stage(stage_key(p.transfer_id, p.stage.value)) if isinstance(p, StageClosed) else None
-    await apply(projection.stage_message(message, known, schools), dashboard, notifier)
+    known = (
+        await notify.dashboard.stage(stage_key(p.transfer_id, p.stage.value)) if isinstance(p, StageClosed) else None
+    )
+    await notify.project(projection.stage_message(message, known, notify.schools))
