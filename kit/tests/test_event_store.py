@@ -218,6 +218,29 @@ async def test_the_relay_has_the_store_send_no_more_of_the_outbox_than_it_publis
     await client.close()
 
 
+async def test_published_entries_are_deleted_by_id_without_a_scan_of_the_outbox(isolation, published):
+    """FerretDB 1.x serves `_id` equality from its index and reads (decodes) the whole collection for any other
+    filter, `$in` on `_id` included: a delete of the published entries by `$in` cost as much as the backlog of bulk
+    entries waiting behind them on every relay turn (half the registry's store time in a 10,000-student import)."""
+    from xueji_kit import store_commands
+    from xueji_kit.store import NewStream
+
+    store_commands.install()
+    client = connect(isolation.servers.mongodb)
+    store = EventStore(client[f"{isolation.database}_outbox_deletes"])
+    for batch in range(3):
+        await store.start_many([NewStream("c", f"class{batch}", [{"n": batch}], published(f"class{batch}"))])
+    await store.append(commit_id="one", aggregate_id="single", version=1, events=[{}], outgoing=published("single"))
+    ready = await store.unpublished(100)
+    assert len(ready) == 4
+    with store_commands.counting(store.outbox.database.name) as log:
+        await store.delete_published([e["_id"] for e in ready])
+    assert store_commands.scans(log.commands) == []
+    assert await store.outbox.count_documents({}) == 0
+    assert await store.confirmations.count_documents({}) == 0
+    await client.close()
+
+
 async def test_a_cached_stream_is_decided_on_without_reading_and_a_stale_one_reloads_on_conflict(isolation):
     from xueji_kit import store_commands
     from xueji_kit.aggregates import StreamCache

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -106,6 +106,13 @@ async def insert_many_once(collection: AsyncCollection[Document], docs: list[Doc
             raise
         return {int(e["index"]) for e in errors}
     return set()
+
+
+async def delete_by_ids(collection: AsyncCollection[Document], ids: list[Any]) -> None:
+    """Delete these documents in one round trip, each by `_id` equality: FerretDB 1.x (the local store) finds
+    those through its index, but reads the whole collection for `{"_id": {"$in": ...}}`."""
+    if ids:
+        await collection.bulk_write([DeleteOne({"_id": i}) for i in ids], ordered=False)
 
 
 def _messages(outgoing: list[Outgoing]) -> list[Document]:
@@ -440,10 +447,10 @@ class EventStore:
         """Delete the outbox entries the broker has acknowledged, with their confirmations: whatever is still in the
         outbox is not yet published, so there is no mark to set and nothing to sweep later."""
         if entry_ids:
-            await self.outbox.delete_many({"_id": {"$in": entry_ids}})
+            await delete_by_ids(self.outbox, entry_ids)
             # Entries confirmed in memory never had a confirmation document.
             if confirmed_in_store := [i for i in entry_ids if i not in self.stored_here]:
-                await self.confirmations.delete_many({"_id": {"$in": confirmed_in_store}})
+                await delete_by_ids(self.confirmations, confirmed_in_store)
             self.stored_here.difference_update(entry_ids)
 
 
