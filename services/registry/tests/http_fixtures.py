@@ -25,3 +25,13 @@ def pupil(school: str, name: str, born: str, grade: int, gender: str = "female",
     """An enrollment request's body for a child without an ID number, enrolled in the 2026 school year."""
     return {"school_code": school, "name": name, "gender": gender, "birth_date": born, "grade": grade,
             "school_year": 2026, **more}  # fmt: skip
+
+
+async def enrolled(registry: Any, headers: dict[str, str], body: dict[str, Any], *names: str) -> list[str]:
+    """Enroll one student of `body` per name (dedupe answering at once) and give their ids; each must be 201."""
+    ids = []
+    for name in names:
+        created = await registry.post("/v1/students", json={**body, "name": name}, headers=headers)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["student_id"])
+    return ids

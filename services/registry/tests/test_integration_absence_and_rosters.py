@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from http_fixtures import signed_in
+from http_fixtures import enrolled, signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -32,10 +32,7 @@ async def test_r45_an_absence_must_be_reported_in_writing_or_the_county_hears_of
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
     async with dedupe_stub():
-        away = await registry.post("/v1/students", json={**STUDENT, "name": "陈一"}, headers=_as(token))
-        back = await registry.post("/v1/students", json={**STUDENT, "name": "陈二"}, headers=_as(token))
-    assert (away.status_code, back.status_code) == (201, 201), back.text
-    away_id, back_id = away.json()["student_id"], back.json()["student_id"]
+        away_id, back_id = await enrolled(registry, _as(token), STUDENT, "陈一", "陈二")
     since = (local_date(datetime.now(UTC)) - timedelta(days=3)).isoformat()
     for student in (away_id, back_id):
         recorded = await registry.post(
@@ -80,9 +77,7 @@ async def test_r54_the_first_enrollment_of_a_year_opens_the_school_s_rosters_whi
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
     async with dedupe_stub():
-        for name in ("黄一", "黄二"):
-            created = await registry.post("/v1/students", json={**STUDENT, "name": name}, headers=_as(token))
-            assert created.status_code == 201, created.text
+        await enrolled(registry, _as(token), STUDENT, "黄一", "黄二")
     year = school_year_of(local_date(datetime.now(UTC)))
     subject = f"roster:{SCHOOL}:{year}"
     topic = isolation.topic(REGISTRY_COMPLIANCE.name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from http_fixtures import signed_in
+from http_fixtures import enrolled, signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -31,10 +31,7 @@ async def test_r02_status_file_deadline_is_met_in_time_or_flagged_to_the_county(
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
     async with dedupe_stub():
-        diligent = await registry.post("/v1/students", json={**STUDENT, "name": "林一"}, headers=_as(token))
-        late = await registry.post("/v1/students", json={**STUDENT, "name": "林二"}, headers=_as(token))
-    assert (diligent.status_code, late.status_code) == (201, 201), late.text
-    on_time, overdue = diligent.json()["student_id"], late.json()["student_id"]
+        on_time, overdue = await enrolled(registry, _as(token), STUDENT, "林一", "林二")
     topic = isolation.topic(REGISTRY_COMPLIANCE.name)
     opened = await published(isolation.servers.kafka, topic, lambda ms: len(ms) >= 2)
     [first] = _of(opened, on_time)

@@ -4,7 +4,7 @@ approval graduates everyone on the roster with the roster's R08 certificate numb
 from __future__ import annotations
 
 import pytest
-from http_fixtures import signed_in
+from http_fixtures import enrolled, signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
@@ -24,12 +24,8 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     start_app, dedupe_stub, token, isolation
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
-    ids = []
     async with dedupe_stub():
-        for name in ("郑一", "郑二", "郑三"):
-            created = await registry.post("/v1/students", json={**JUNIOR, "name": name}, headers=_as(token))
-            assert created.status_code == 201, created.text
-            ids.append(created.json()["student_id"])
+        ids = await enrolled(registry, _as(token), JUNIOR, "郑一", "郑二", "郑三")
         younger = await registry.post("/v1/students", json={**JUNIOR, "name": "郑小", "grade": 8}, headers=_as(token))
     assert younger.status_code == 201
     county = _as(token, "county", "350602")

@@ -10,9 +10,8 @@ from xueji_registry.domain.change_kinds import ChangeKind
 from xueji_registry.domain.commands import RecordNationalChecks, RequestChange, ReviewChange
 from xueji_registry.domain.effects import effects
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
-from xueji_registry.domain.event_base import Actor, CheckOutcome, recorded
+from xueji_registry.domain.event_base import CheckOutcome, Recorded, recorded
 from xueji_registry.domain.events import RegistryEvent
-from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.numbers import NumberKind, kind_of
 from xueji_registry.domain.record_events import ClosureCause, RecordClosed
 from xueji_registry.domain.rules import RegistryRules
@@ -40,20 +39,10 @@ def request(command: RequestChange, state: StudentStatus, now: datetime, rules: 
         detail = f"the {pending.kind.value} change {pending.change_id} is still pending"
         raise IllegalTransition(rule.rule, rule.action, state.state, detail=detail)
     preconditions.check(details, state, now, command.evidence, rules)
-    actor = Actor.of(command.operator)
     verifier = verifier_of(details.kind, state.segment)
-    if verifier is None:
-        return effects(
-            details,
-            state,
-            change_id=None,
-            now=now,
-            by=actor,
-            reason=command.reason,
-            evidence=command.evidence,
-            rules=rules,
-        )
     r12 = recorded(command, state.student_id, now)
+    if verifier is None:
+        return effects(details, state, None, r12, rules)
     return [ChangeRequested(**r12, change_id=f"chg-{state.version + 1}", details=details, verifier=verifier)]
 
 
@@ -68,7 +57,6 @@ def _pending(state: StudentStatus, change_id: str, phase: ChangePhase) -> Pendin
 
 def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: RegistryRules) -> list[RegistryEvent]:
     pending = _pending(state, command.change_id, ChangePhase.AWAITING_VERIFICATION)
-    actor = Actor.of(command.operator)
     r12 = recorded(command, state.student_id, now)
     if not command.approve:
         rejected: list[RegistryEvent] = [ChangeRejected(**r12, change_id=pending.change_id, kind=pending.kind)]
@@ -87,14 +75,13 @@ def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: Re
     approved = ChangeApproved(**r12, change_id=pending.change_id, kind=pending.kind, awaiting_national_checks=national)
     if national:
         return [approved]
-    return [approved, *_take_effect(pending, state, now, actor, command.evidence, rules)]
+    return [approved, *_take_effect(pending, state, r12, rules)]
 
 
 def national_checks(
     command: RecordNationalChecks, state: StudentStatus, now: datetime, rules: RegistryRules
 ) -> list[RegistryEvent]:
     pending = _pending(state, command.change_id, ChangePhase.AWAITING_NATIONAL_CHECKS)
-    actor = Actor.of(command.operator)
     r12 = recorded(command, state.student_id, now)
     checks = NationalChecksRecorded(
         **r12,
@@ -115,24 +102,14 @@ def national_checks(
         because = r12.copy()
         because["reason"] = why
         return [checks, ChangeRejected(**because, change_id=pending.change_id, kind=pending.kind)]
-    return [checks, *_take_effect(pending, state, now, actor, command.evidence, rules)]
+    return [checks, *_take_effect(pending, state, r12, rules)]
 
 
 def _take_effect(
-    pending: PendingChange,
-    state: StudentStatus,
-    now: datetime,
-    actor: Actor,
-    more_evidence: tuple[EvidenceRef, ...],
-    rules: RegistryRules,
+    pending: PendingChange, state: StudentStatus, r12: Recorded, rules: RegistryRules
 ) -> list[RegistryEvent]:
-    return effects(
-        pending.details,
-        state,
-        change_id=pending.change_id,
-        now=now,
-        by=actor,
-        reason=pending.reason,
-        evidence=(*pending.evidence, *more_evidence),
-        rules=rules,
-    )
+    """The change takes effect as its last approver recorded it, for the request's reason, with all the evidence."""
+    effect = r12.copy()
+    effect["reason"] = pending.reason
+    effect["evidence"] = (*pending.evidence, *r12["evidence"])
+    return effects(pending.details, state, pending.change_id, effect, rules)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
 from xueji_registry.domain import exception_needs
-from xueji_registry.domain.event_base import Actor, CheckOutcome, Moved, Recorded
+from xueji_registry.domain.event_base import CheckOutcome, Moved, Recorded
 from xueji_registry.domain.events import RegistryEvent
-from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.numbers import formal_number
 from xueji_registry.domain.record_changes import (
     ChangeBasicInfo,
@@ -36,22 +33,13 @@ from xueji_registry.domain.transitions import TRANSITIONS
 
 
 def effects(
-    details: ChangeDetails,
-    state: StudentStatus,
-    *,
-    change_id: str | None,
-    now: datetime,
-    by: Actor,
-    reason: str,
-    evidence: tuple[EvidenceRef, ...],
-    rules: RegistryRules,
+    details: ChangeDetails, state: StudentStatus, change_id: str | None, recorded: Recorded, rules: RegistryRules
 ) -> list[RegistryEvent]:
-    """The events of `details` taking effect at `now`, applied by `by`, for the request's `reason`."""
-    recorded = Recorded(student_id=state.student_id, at=now, by=by, reason=reason, evidence=evidence)
+    """The events of `details` taking effect as `recorded` (when, by whom, for the request's reason)."""
     to_state = TRANSITIONS[details.kind].to_state
     if to_state is not None:
         moved = Moved(**recorded, change_id=change_id, from_state=state.state, to_state=to_state)
-        return [status_effect(details, state, moved, local_date(now), rules)]
+        return [status_effect(details, state, moved, local_date(recorded["at"]), rules)]
     if change_id is None:
         raise ValueError(f"{details.kind} takes effect only through a request")  # pragma: no cover
     return _record_effects(details, state, change_id, recorded, rules)
