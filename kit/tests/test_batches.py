@@ -79,3 +79,29 @@ async def test_a_batch_of_one_that_fails_is_left_to_the_dead_letter_middleware()
 
     with pytest.raises(RuntimeError):
         await handle_batch(Broker(), message, items, handle, backoff=0.0)
+
+
+async def test_a_batch_handler_hands_the_parsed_batch_to_the_method_of_its_context_object() -> None:
+    from faststream.kafka import KafkaBroker, TestKafkaBroker
+    from pydantic import BaseModel
+
+    from xueji_kit.batches import batch_handler
+
+    class Item(BaseModel):
+        n: int
+
+    class Service:
+        def __init__(self) -> None:
+            self.batches: list[list[Item]] = []
+
+        async def take(self, items: list[Item]) -> None:
+            self.batches.append(items)
+
+    broker, service = KafkaBroker(), Service()
+    broker.context.set_global("service", service)
+    handler = batch_handler(Item, "service", Service.take, name="on_items")
+    broker.subscriber("items.v1", batch=True, decoder=parsed(Item.model_validate_json))(handler)
+    async with TestKafkaBroker(broker) as test:
+        await test.publish_batch({"n": 1}, {"n": 2}, topic="items.v1")
+    assert service.batches == [[Item(n=1), Item(n=2)]]
+    assert handler.__name__ == "on_items"

@@ -6,15 +6,19 @@ that do not on the message. The handler passes its work to `handle_batch`, which
 not parse to `<topic>.dlq` with its reason, alone, then handles the rest together; if that fails (not a store
 outage), one message at a time, so only the message that fails is dead-lettered, not the good ones beside it.
 A store outage goes to the dead-letter middleware, which waits it out; batch handlers are idempotent per message.
+
+Most batch consumers only hand the batch to one method of their service object: `batch_handler` writes that handler.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import structlog
+from faststream import Context
 
 from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
 from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
@@ -85,3 +89,21 @@ async def handle_batch(
                     await dead_letter(broker, record, record.topic, exc, attempt, group_of(message))
                     break
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))
+
+
+def batch_handler(
+    item: Any, context: str, work: Callable[[Any, list[Any]], Awaitable[None]], *, name: str
+) -> Callable[..., Awaitable[None]]:
+    """The handler of a batch subscriber whose work is `work(<the object set as context global `context`>, items)`,
+    e.g. `batch_handler(Envelope[CheckRequested], "dedupe", DedupeService.answer_checks, name="on_checks")`: the
+    items are handled through `handle_batch`. `item` is what each message is, so the AsyncAPI document shows it."""
+
+    async def handler(
+        items: Any, service: Any = Context(context), broker: Any = Context("broker"), message: Any = Context("message")
+    ) -> None:
+        await handle_batch(broker, message, items, partial(work, service))
+
+    # FastStream reads the payload type from the annotations; the other parameters come from its context.
+    handler.__annotations__ = {"items": list[item], "service": Any, "broker": Any, "message": Any, "return": None}
+    handler.__name__ = handler.__qualname__ = name
+    return handler

@@ -5,22 +5,12 @@ by side, so their commits go to the store grouped; each message is still judged 
 
 from __future__ import annotations
 
-from typing import Any
-
-from faststream import Context
-
 from xueji_contracts.envelope import Envelope
-from xueji_kit.batches import handle_batch, parsed
+from xueji_kit.batches import batch_handler, parsed
 from xueji_transfer.domain.record import StudentRecord
 from xueji_transfer.records import StudentRecords
 
 decode_statuses = parsed(Envelope[StudentRecord].model_validate_json)
-
-
-async def on_student_statuses(
-    statuses: list[Envelope[StudentRecord]],
-    records: StudentRecords = Context("records"),
-    broker: Any = Context("broker"),
-    message: Any = Context("message"),
-) -> None:
-    await handle_batch(broker, message, statuses, records.follow_many)
+on_student_statuses = batch_handler(
+    Envelope[StudentRecord], "records", StudentRecords.follow_many, name="on_student_statuses"
+)
