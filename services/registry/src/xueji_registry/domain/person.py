@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from xueji_contracts.identity import InvalidResidentId, validate_resident_id
 
@@ -30,18 +30,17 @@ def checked_id_number(value: str | None) -> str | None:
         raise ValueError(f"invalid resident ID number: {exc.reason}") from None
 
 
+# A field holding an ID number: checked (R06) and kept in compact form wherever a model takes one.
+IdNumber = Annotated[str, AfterValidator(checked_id_number)]
+
+
 class StudentIdentity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=50)
-    id_number: str | None = Field(default=None, description="None: no obtainable ID number (a J student)")
+    id_number: IdNumber | None = Field(default=None, description="None: no obtainable ID number (a J student)")
     gender: Gender
     birth_date: date
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        return checked_id_number(value)
 
 
 class BasicInfo(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from xueji_registry.domain import status_changes as sc
 from xueji_registry.domain.change_kinds import ChangeKind, Details
-from xueji_registry.domain.person import BasicInfoPatch, checked_id_number
+from xueji_registry.domain.person import BasicInfoPatch, IdNumber, checked_id_number
 
 
 class ConfirmCreation(Details):
@@ -29,12 +29,7 @@ class ChangeBasicInfo(Details):
 class ChangeKeyInfo(Details):
     kind: Literal[ChangeKind.KEY_INFO] = ChangeKind.KEY_INFO
     name: str | None = Field(default=None, min_length=1, max_length=50)
-    id_number: str | None = None
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        return checked_id_number(value)
+    id_number: IdNumber | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Self:
@@ -47,12 +42,7 @@ class ChangeToFormalNumber(Details):
     """R04: a J student who now has an ID number applies for a G number."""
 
     kind: Literal[ChangeKind.FORMAL_NUMBER] = ChangeKind.FORMAL_NUMBER
-    id_number: str
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        return checked_id_number(value)
+    id_number: IdNumber
 
 
 class ReapplyFormalNumber(Details):
