@@ -156,12 +156,20 @@ async def follow(
     `kafka`: aiokafka's connection options (security_protocol, sasl_mechanism, sasl_plain_username, ...)."""
     copy = copy if copy is not None else StatusCopy()
     stop = stop or asyncio.Event()
+    # The snapshot is read by a consumer of no group (nothing of it is committed); the group's consumer is assigned
+    # once, to the change feed. Re-assigning one group consumer while its coordinator starts up trips an assertion
+    # inside aiokafka ("Unexpected error during coordination AssertionError()") now and then.
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **kafka)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False, **kafka)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka)
+    await reader.start()
     await consumer.start()
     await admin.start()
     try:
-        start_at = await bootstrap(consumer, admin, prefix, copy)
+        try:
+            start_at = await bootstrap(reader, admin, prefix, copy)
+        finally:
+            await reader.stop()
         consumer.assign(list(start_at))
         for tp, offset in start_at.items():
             consumer.seek(tp, offset)
