@@ -12,7 +12,13 @@ from fastapi import HTTPException
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_kit.logs import configure_logging
-from xueji_kit.security import TokenVerifier, message_operator, mint_token, require_jurisdiction
+from xueji_kit.security import (
+    TokenVerifier,
+    found_in_jurisdiction,
+    message_operator,
+    mint_token,
+    require_jurisdiction,
+)
 
 COUNTY = OperatorClaims(sub="op-1", role=Role.COUNTY, code="350602")
 
@@ -59,6 +65,20 @@ def test_r50_outside_jurisdiction_is_forbidden_with_reason():
     assert "3501020001" in refused.value.detail
     with pytest.raises(HTTPException, match="needs city"):
         require_jurisdiction(COUNTY, "3506020001", at_least=Role.CITY)
+
+
+def test_r50_a_record_outside_the_jurisdiction_answers_as_a_missing_one():
+    county = OperatorClaims(sub="c", role=Role.COUNTY, code="350602")
+    school = OperatorClaims(sub="s", role=Role.SCHOOL, code="3506020001")
+    case = {"county_code": "350602"}
+    assert found_in_jurisdiction(county, case, "county_code", "no case 1", at_least=Role.COUNTY) is case
+    for operator, doc in ((county, None), (OperatorClaims(sub="o", role=Role.COUNTY, code="350203"), case)):
+        with pytest.raises(HTTPException) as missing:
+            found_in_jurisdiction(operator, doc, "county_code", "no case 1", at_least=Role.COUNTY)
+        assert (missing.value.status_code, missing.value.detail) == (404, "no case 1")
+    with pytest.raises(HTTPException) as below:  # a school inside the county, but not a county bureau
+        found_in_jurisdiction(school, {"county_code": "3506020001"}, "county_code", "no case 1", at_least=Role.COUNTY)
+    assert below.value.status_code == 403
 
 
 def test_r52_logs_never_carry_a_raw_id_number(capsys):

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims
 
 Claims = TypeVar("Claims", OperatorClaims, SubscriberClaims)
+D = TypeVar("D", bound=Mapping[str, Any])  # a stored document
 _bearer = HTTPBearer(auto_error=False, description="operator token: `make token ROLE=county CODE=350602`")
 
 
@@ -80,14 +81,19 @@ def _unauthorized(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _presented(request: Request, credentials: HTTPAuthorizationCredentials | None) -> tuple[TokenVerifier, str]:
+    """The app's verifier and the bearer token the request presents (401 without one)."""
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    return request.app.state.token_verifier, credentials.credentials
+
+
 def current_operator(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> OperatorClaims:
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials)
+    verifier, token = _presented(request, credentials)
+    return verifier.verify(token)
 
 
 Operator = Annotated[OperatorClaims, Depends(current_operator)]
@@ -97,10 +103,8 @@ def current_subscriber(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> SubscriberClaims:
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify_subscriber(credentials.credentials)
+    verifier, token = _presented(request, credentials)
+    return verifier.verify_subscriber(token)
 
 
 Subscriber = Annotated[SubscriberClaims, Depends(current_subscriber)]
@@ -114,6 +118,18 @@ def require_jurisdiction(operator: OperatorClaims, code: str, *, at_least: Role 
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"{code} is outside the jurisdiction {operator.code} of this operator"
         )
+
+
+def found_in_jurisdiction(
+    operator: OperatorClaims, doc: D | None, code: str, missing: str, *, at_least: Role = Role.SCHOOL
+) -> D:
+    """`doc`, whose jurisdiction is `doc[code]`, for an operator it concerns: 404 `missing` when there is none or it
+    lies outside the operator's jurisdiction (what a missing one answers: R50 tells nothing of others' records), 403
+    when the operator's level is below `at_least`."""
+    if doc is None or not operator.covers(doc[code]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    require_jurisdiction(operator, doc[code], at_least=at_least)
+    return doc
 
 
 def mint_token(

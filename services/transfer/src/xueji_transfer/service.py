@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from xueji_contracts.envelope import derive_id
+from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.followed import FollowedHere
@@ -23,6 +23,7 @@ from xueji_kit.store import Document, commit_key
 from xueji_kit.timers import Timer, TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.calendar_source import CalendarSource
+from xueji_transfer.decisions import to_command
 from xueji_transfer.domain import (
     Command,
     DecideStage,
@@ -117,6 +118,14 @@ class TransferService:
         self.folded.move_to_end(transfer_id)
         while len(self.folded) > FOLDED:
             self.folded.popitem(last=False)
+
+    async def decide_submitted(self, message: Envelope[contract.DecisionSubmitted]) -> TransferCase:
+        """A stage decided by another system or province (a DecisionSubmitted message), decided as one made over HTTP,
+        once per message."""
+        decision, commit_id = message.payload, str(derive_id(message.message_id, "decision"))
+        return await self.execute(
+            decision.transfer_id, to_command(decision), commit_id, correlation_id=message.correlation_id
+        )
 
     async def execute(
         self,

@@ -7,11 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_contracts.auth import Role
+from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.dedupe_review import ReviewDecision
 from xueji_dedupe.api.common import dedupe_of
 from xueji_dedupe.domain.review import ReviewRefused
-from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdiction
 
 router = APIRouter(prefix="/v1/review-cases", tags=["review"])
 
@@ -21,6 +21,12 @@ class DecisionBody(BaseModel):
 
     decision: ReviewDecision = Field(description="same_person: refuse the new record; different_person: release it")
     reason: str = Field(min_length=2, max_length=500, description="why: recorded permanently with the operator")
+
+
+async def _case_for(request: Request, operator: OperatorClaims, case_id: str) -> dict[str, Any]:
+    """The case, for an operator at county level or above whose jurisdiction holds it (R50)."""
+    case = await dedupe_of(request).case(case_id)
+    return found_in_jurisdiction(operator, case, "county_code", f"no review case {case_id}", at_least=Role.COUNTY)
 
 
 def _shown(case: dict[str, Any]) -> dict[str, Any]:
@@ -38,24 +44,16 @@ async def list_cases(
 
 @router.get("/{case_id}", summary="One review case, with both records (ID numbers masked)")
 async def show_case(case_id: str, operator: Operator, request: Request) -> dict[str, Any]:
-    case = await dedupe_of(request).case(case_id)
-    if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
-    require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
-    return _shown(case)
+    return _shown(await _case_for(request, operator, case_id))
 
 
 @router.post("/{case_id}/decision", summary="The county bureau decides: same person or different persons")
 async def decide(case_id: str, body: DecisionBody, operator: Operator, request: Request) -> dict[str, Any]:
     if operator.role is not Role.COUNTY:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "review cases are decided by the county bureau (R50)")
-    dedupe = dedupe_of(request)
-    case = await dedupe.case(case_id)
-    if case is None or not operator.covers(case["county_code"]):  # outside: what a missing case answers (R50)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review case {case_id}")
-    require_jurisdiction(operator, case["county_code"], at_least=Role.COUNTY)
+    case = await _case_for(request, operator, case_id)
     try:
-        decided = await dedupe.decide_case(case_id, operator, body.decision, body.reason)
+        decided = await dedupe_of(request).decide_case(case_id, operator, body.decision, body.reason)
     except ReviewRefused as exc:
         raise HTTPException(exc.status, exc.reason) from None
     return _shown(decided or case)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdiction
 from xueji_kit.store import Document
 from xueji_notify.api.common import notify_of
 from xueji_notify.domain.calendar import due_day, local_day, working_days_left
@@ -61,10 +61,7 @@ async def inbox(
 
 async def _visible(request: Request, operator: Operator, notification_id: str) -> Document:
     doc = await notify_of(request).inbox.get(notification_id)
-    if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no notification {notification_id}")
-    require_jurisdiction(operator, doc["jurisdiction"])
-    return doc
+    return found_in_jurisdiction(operator, doc, "jurisdiction", f"no notification {notification_id}")
 
 
 @router.get("/{notification_id}", summary="One notification")

@@ -7,12 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
-from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdiction
 from xueji_kit.store import Document
 from xueji_notify.api.common import notify_of
 from xueji_notify.domain.notification import Kind
@@ -78,10 +78,7 @@ async def webhooks(operator: Operator, request: Request) -> dict[str, Any]:
 
 async def _visible(request: Request, operator: Operator, webhook_id: str) -> Document:
     doc = await notify_of(request).webhooks.webhook(webhook_id)
-    if doc is None or not operator.covers(doc["jurisdiction"]):  # outside: what a missing one answers (R50)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
-    require_jurisdiction(operator, doc["jurisdiction"])
-    return doc
+    return found_in_jurisdiction(operator, doc, "jurisdiction", f"no webhook {webhook_id}")
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Stop deliveries to this endpoint")

@@ -14,10 +14,9 @@ from typing import Any
 
 from faststream import Context
 
-from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.transfer import DecisionSubmitted
 from xueji_kit.security import message_operator
-from xueji_transfer.decisions import to_command
 from xueji_transfer.service import TransferService
 
 
@@ -33,5 +32,4 @@ async def on_decision(
             f"authorization: the token is {signer.sub} of {signer.code}; "
             f"the decision names {decision.operator} of {decision.operator_code}"
         )
-    commit_id = str(derive_id(message.message_id, "decision"))
-    await service.execute(decision.transfer_id, to_command(decision), commit_id, correlation_id=message.correlation_id)
+    await service.decide_submitted(message)

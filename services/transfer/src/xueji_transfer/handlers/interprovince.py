@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from faststream import Context
 
-from xueji_contracts.envelope import Envelope, derive_id
+from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages import transfer as c
-from xueji_transfer.decisions import to_command
 from xueji_transfer.mirror import Mirror, RemoteMessage
 from xueji_transfer.service import TransferService
 
@@ -25,7 +24,6 @@ async def on_interprovince(
         return  # our own message, read back from our own topic or a mirror
     if isinstance(p, c.DecisionSubmitted):
         if await service.load(p.transfer_id) is not None:
-            commit_id = str(derive_id(message.message_id, "decision"))
-            await service.execute(p.transfer_id, to_command(p), commit_id, correlation_id=message.correlation_id)
+            await service.decide_submitted(message)  # type: ignore[arg-type]  # narrowed to DecisionSubmitted above
     elif mirror.addressed_here(p):
         await mirror.record(message)
