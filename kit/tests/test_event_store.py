@@ -254,6 +254,25 @@ async def test_a_commits_messages_are_stored_once_in_its_outbox_entry_not_again_
     assert sorted(m["key"] for e in ready for m in e["outgoing"]) == ["a", "s0", "s1", "s2"]
 
 
+async def test_a_bulk_write_waits_while_this_processs_relay_has_a_backlog_of_them(store, published):
+    """A province's classes uploaded in a minute would otherwise all wait in the outbox, and every relay turn on the
+    local store reads every waiting entry (hundreds of messages each) to find one by `_id`."""
+    from xueji_kit.store import NewStream
+
+    store.relayed_here = True
+    store.BACKLOG_PATIENCE = 120.0
+    for n in range(store.BULK_BACKLOG):
+        await store.start_many([NewStream("c", f"class-{n}", [{"n": n}], published(f"s{n}"))])
+    late = asyncio.create_task(store.start_many([NewStream("c", "late", [{"n": 9}], published("late"))]))
+    done, _ = await asyncio.wait({late}, timeout=5)
+    assert not done, "a bulk write past the backlog waits for the relay"
+    assert await store.first("late") is None
+    first = await store.unpublished(1)
+    await store.delete_published([e["_id"] for e in first])  # the relay published one class
+    assert await asyncio.wait_for(late, 60) == [True]
+    assert await store.first("late") is not None
+
+
 async def test_a_cached_stream_is_decided_on_without_reading_and_a_stale_one_reloads_on_conflict(isolation):
     from xueji_kit import store_commands
     from xueji_kit.aggregates import StreamCache

@@ -6,6 +6,7 @@ atomic primitive is an insert a unique index refuses (ARCHITECTURE.md, "Persiste
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import uuid
@@ -156,6 +157,13 @@ class EventStore:
 
     ORPHAN_AFTER = timedelta(seconds=30)
     WRITER_AT_WORK = timedelta(seconds=2)  # an unconfirmed entry younger than this is left to its writer
+    # Bulk entries (`start_many`) written here and not yet published by this process's relay, above which the next
+    # bulk write waits for one to leave, at most BACKLOG_PATIENCE seconds (a stuck relay slows writers, never stops
+    # them). The local store finds an outbox entry by `_id` by reading every entry (the table is too small to get
+    # its `_id` index, deploy/local/ferretdb/idindex.go), and a bulk entry holds hundreds of messages: with a
+    # backlog of a whole province's classes every relay turn read megabytes. Bounded, a turn reads a few entries.
+    BULK_BACKLOG = 4
+    BACKLOG_PATIENCE = 30.0
 
     def __init__(self, db: AsyncDatabase[Document], name: str = "events") -> None:
         self.collection: AsyncCollection[Document] = db[name]
@@ -172,6 +180,8 @@ class EventStore:
         self.stored_here: set[str] = set()
         self.staged_here: set[str] = set()  # staged by a writer here whose commit is on its way
         self.outbox_order: list[tuple[str, int]] | None = None  # None: natural order (see `unpublished`)
+        self._bulk_unsent: set[str] = set()  # bulk entries written here, waiting for this process's relay
+        self._sent = asyncio.Event()  # set whenever the relay deleted published entries
 
     async def ensure_indexes(self) -> None:
         # Production MongoDB serves audits and projections rebuilds from this index.
@@ -283,6 +293,7 @@ class EventStore:
         instead of one per stream. Per stream, the result is what `append` would return for version 1 (False: that
         commit was stored before); a stream that already has a first commit goes through `append` alone, which
         publishes nothing twice and raises ConcurrencyConflict when that commit is another one."""
+        await self._room_in_outbox()
         at = now or datetime.now(UTC)
         batch = f"batch#{uuid.uuid4().hex}"
         messages = [_messages(s.outgoing) for s in streams]
@@ -294,6 +305,8 @@ class EventStore:
                 "commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
                 "by_commit": [{"outgoing": m} for m in messages],
             })  # fmt: skip
+            if self.relayed_here:
+                self._bulk_unsent.add(batch)
         taken = await insert_many_once(self.collection, docs)
         if any(messages):
             stored = [i for i in range(len(streams)) if i not in taken]
@@ -306,6 +319,19 @@ class EventStore:
                 now=at,
             )  # fmt: skip
         return result
+
+    async def _room_in_outbox(self) -> None:
+        """Wait while BULK_BACKLOG bulk entries written here wait for this process's relay (see BULK_BACKLOG). Only
+        the time of the answer changes: what a writer stores is durable before it answers, waiting or not."""
+        if not self.relayed_here:
+            self._bulk_unsent.clear()  # another process relays (and deletes) them: nothing here to wait for
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.BACKLOG_PATIENCE
+        while len(self._bulk_unsent) >= self.BULK_BACKLOG and (left := until - loop.time()) > 0:
+            self._sent.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent.wait(), left)
 
     async def _stage(
         self, commit_id: str, key: str, aggregate_id: str, version: int, messages: list[Document], at: datetime
@@ -452,6 +478,8 @@ class EventStore:
             if confirmed_in_store := [i for i in entry_ids if i not in self.stored_here]:
                 await delete_by_ids(self.confirmations, confirmed_in_store)
             self.stored_here.difference_update(entry_ids)
+            self._bulk_unsent.difference_update(entry_ids)
+            self._sent.set()
 
 
 def _message_count(entry: Document) -> int:
