@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import applications
 import pytest
+from applications import evidence
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
@@ -33,10 +34,6 @@ RULES = fujian_rules()
 COMPLETED_AT = datetime(2025, 9, 10, 15, 0, tzinfo=CST)
 
 
-def evidence(kind: d.EvidenceKind) -> d.Evidence:
-    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
-
-
 def step(
     state: d.TransferCase | None, command: d.Command, at: datetime
 ) -> tuple[d.TransferCase, list[d.TransferEvent]]:
@@ -47,18 +44,11 @@ def step(
 
 def completed(at: datetime = COMPLETED_AT) -> d.TransferCase:
     """A graduate's progression from Fuzhou to Zhangzhou, completed at `at`."""
-    application = d.TransferApplication(
-        student_id="stu-7",
-        status=StatusState.GRADUATED,
-        kind=d.TransferKind.PROGRESSION,
-        graduated_on=date(2025, 6, 30),
-        sending=d.SchoolSide(code=SENDING),
-        receiving=d.SchoolSide(code=RECEIVING),
-        grade=10,
-        target_grade=10,
-        reason="household_move",
+    application = applications.application(
+        student_id="stu-7", status=StatusState.GRADUATED, kind=d.TransferKind.PROGRESSION,
+        graduated_on=date(2025, 6, 30), grade=10, target_grade=10, term=None,
         materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
-    )
+    )  # fmt: skip
     state, _ = step(None, d.ApplyForTransfer(transfer_id="t-7", application=application, operator=RS), at)
     state, _ = step(state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), at)
     for stage, operator in PARTY.items():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import applications
 import pytest
+from applications import evidence
 from fujian_rules import fujian_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,27 +32,11 @@ PARTY = {Stage.RECEIVING_SCHOOL: RS, Stage.RECEIVING_BUREAU: RB, Stage.SENDING_S
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
 
 
-def evidence(kind: d.EvidenceKind) -> d.Evidence:
-    return d.Evidence(
-        kind=kind, uri=f"s3://materials/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest()
-    )
-
-
 BASIC_MATERIALS = (evidence(d.EvidenceKind.STATUS_BASIC_INFO), evidence(d.EvidenceKind.REASON_PROOF))
 
 
 def application(sending: str = SENDING, materials: tuple[d.Evidence, ...] = BASIC_MATERIALS) -> d.TransferApplication:
-    return d.TransferApplication(
-        student_id="stu-1",
-        status=StatusState.ENROLLED,
-        sending=d.SchoolSide(code=sending),
-        receiving=d.SchoolSide(code=RECEIVING),
-        grade=4,
-        target_grade=4,
-        term=d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
-        reason="household_move",
-        materials=materials,
-    )
+    return applications.application(sending=sending, materials=materials)
 
 
 class Run:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import applications
 import pytest
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
@@ -29,18 +30,7 @@ CERTIFICATE = d.Evidence(kind=d.EvidenceKind.CERTIFICATE_IMAGE, uri="s3://c", sh
 
 
 def application(**changes: Any) -> d.TransferApplication:
-    fields: dict[str, Any] = {
-        "student_id": "stu-1",
-        "status": StatusState.ENROLLED,
-        "sending": d.SchoolSide(code=SENDING),
-        "receiving": d.SchoolSide(code=RECEIVING),
-        "grade": 4,
-        "target_grade": 4,
-        "term": SPRING,
-        "reason": "household_move",
-        "materials": (CERTIFICATE,),
-    }
-    return d.TransferApplication(**(fields | changes))
+    return applications.application(**({"sending": SENDING, "materials": (CERTIFICATE,)} | changes))
 
 
 def senior(**changes: Any) -> d.TransferApplication:
@@ -53,7 +43,7 @@ def progression(**changes: Any) -> d.TransferApplication:
         "kind": d.TransferKind.PROGRESSION,
         "status": StatusState.GRADUATED,
         "graduated_on": date(2025, 6, 30),
-        "sending": d.SchoolSide(code=HUNAN),
+        "sending": HUNAN,
         "grade": 10,
         "target_grade": 10,
         "term": None,

@@ -3,16 +3,15 @@ certificate image; the guardian's signed application (Annex 4) is one of them, n
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from applications import application, evidence
 from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_contracts.policy import load_policy
 from xueji_transfer import domain as d
@@ -28,17 +27,8 @@ K = d.EvidenceKind
 EVERYTHING_ALWAYS = (K.REGISTRATION_FORM, K.STATUS_BASIC_INFO, K.HOUSEHOLD_REGISTER, K.CERTIFICATE_IMAGE)
 
 
-def evidence(kind: d.EvidenceKind) -> d.Evidence:
-    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
-
-
 def examined(kinds: tuple[d.EvidenceKind, ...], **facts: Any) -> d.TransferCase:
-    app = d.TransferApplication(
-        student_id="stu-1", status=StatusState.ENROLLED, sending=d.SchoolSide(code=SENDING),
-        receiving=d.SchoolSide(code=RECEIVING), grade=4, target_grade=4, reason="household_move",
-        term=d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
-        materials=tuple(evidence(k) for k in kinds), **facts,
-    )  # fmt: skip
+    app = application(materials=tuple(evidence(k) for k in kinds), **facts)
     case, _ = d.handle(None, d.ApplyForTransfer(transfer_id="t", application=app, operator=RS), MONDAY, *_world())
     case, _ = d.handle(case, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY, *_world())
     assert case is not None

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import applications
 import pytest
+from applications import evidence
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer import domain as d
 from xueji_transfer.domain.case_events import TransferCompleted
@@ -27,10 +27,6 @@ SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="430102")
 RULES = fujian_rules()
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
 OFFLINE_DUE = datetime(2025, 4, 8, tzinfo=CST)  # 24:00 of the 20th working day after Mar 10
-
-
-def evidence(kind: d.EvidenceKind) -> d.Evidence:
-    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
 
 
 def step(
@@ -52,18 +48,10 @@ def approve(state: d.TransferCase, stage: Stage, operator: OperatorClaims, at: d
 
 
 def applied() -> d.TransferCase:
-    application = d.TransferApplication(
-        student_id="stu-1",
-        status=StatusState.ENROLLED,
-        sending=d.SchoolSide(code=SENDING),
-        receiving=d.SchoolSide(code=RECEIVING),
-        grade=8,
-        target_grade=8,
-        term=d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2),
-        reason="guardian_relocation",
-        guardians_moved=d.GuardiansMoved.BOTH_PARENTS,
-        materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
-    )
+    application = applications.application(
+        sending=SENDING, grade=8, target_grade=8, reason="guardian_relocation",
+        guardians_moved=d.GuardiansMoved.BOTH_PARENTS, materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
+    )  # fmt: skip
     state = step(None, d.ApplyForTransfer(transfer_id="t-9", application=application, operator=RS), MONDAY)
     return step(state, d.ExamineConditions(operator=RS, conditions_met=True, vacancy=True), MONDAY)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import applications
 import pytest
+from applications import evidence
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Level, Stage
 from xueji_transfer import domain as d
 from xueji_transfer.domain.jurisdiction import code_at
@@ -37,10 +37,6 @@ NOTICE_2025 = WeekdayCalendar(
 )
 
 
-def evidence(kind: d.EvidenceKind) -> d.Evidence:
-    return d.Evidence(kind=kind, uri=f"s3://m/{kind.value}", sha256=hashlib.sha256(kind.value.encode()).hexdigest())
-
-
 def step(
     state: d.TransferCase | None,
     command: d.Command,
@@ -57,17 +53,8 @@ def opened(
     at: datetime = MONDAY, rules: d.TransferRules = RULES, calendar: WeekdayCalendar = WEEKDAYS
 ) -> d.TransferCase:
     """A case whose receiving-school stage (step 3) has just opened."""
-    application = d.TransferApplication(
-        student_id="stu-1",
-        status=StatusState.ENROLLED,
-        sending=d.SchoolSide(code=SENDING),
-        receiving=d.SchoolSide(code=RECEIVING),
-        grade=4,
-        target_grade=4,
-        term=d.SchoolTerm(
-            start=date(2024, 9, 1), end=date(2025, 12, 31), semester=2
-        ),  # wide: timing is not on test here
-        reason="household_move",
+    application = applications.application(
+        term=d.SchoolTerm(start=date(2024, 9, 1), end=date(2025, 12, 31), semester=2),  # wide: timing is not tested
         materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
     )
     state, _ = step(
