@@ -68,6 +68,15 @@ class Timer:
 Fire = Callable[[Timer], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A minute's documents as one read found them: when it started (monotonic, and on the wall clock)."""
+
+    at: float
+    started: datetime
+    docs: list[Document]
+
+
 class TimerStore:
     """Armed timers filed in one collection per due minute (`timers_m<minute>`), their claims and each scheduler's
     progress. The scheduler sees each timer as `{minute}|{timer_id}` (`plain_id` gives the service's own id back), so
@@ -255,7 +264,7 @@ class TimerScheduler:
         name: str = "scheduler",
         lookback_minutes: int = 60 * 24,
         concurrency: int = 16,
-        ahead_seconds: float = 1.5,
+        ahead_seconds: float = 5.0,
         refresh_seconds: float = 2.0,
         stale_claim: timedelta = STALE_CLAIM,
     ):
@@ -269,8 +278,11 @@ class TimerScheduler:
         self._refresh = refresh_seconds
         # The wall-clock loop reads the coming minute before it starts and re-reads the current one every
         # `refresh_seconds`, so a burst of timers due at one instant (every deadline of a day ends at 24:00) is
-        # claimed and fired at that instant instead of after a read of the whole minute.
-        self._cache: dict[int, tuple[float, list[Document]]] = {}
+        # claimed and fired at that instant instead of after a read of the whole minute. Those reads run beside the
+        # loop, which fires from what was read meanwhile: a minute of 10,000 timers took the store 1-6 s to read on
+        # a busy machine, and a loop waiting for it fired seconds late (issue 19: p99 7.3 s at 1,000,000 armed).
+        self._cache: dict[int, _Read] = {}
+        self._reading: dict[int, asyncio.Task[None]] = {}
         self._settled: dict[int, set[str]] = {}  # timer ids this replica claimed, by minute
 
     async def tick(self, now: datetime, *, cached: bool = False) -> int:
@@ -299,7 +311,7 @@ class TimerScheduler:
         settled: dict[int, bool] = {}
         fired = 0
         for minute in [current, *minutes[:-1]] if minutes else []:
-            count, settled[minute] = await self._fire_minute(minute, now, cached and minute >= current)
+            count, settled[minute] = await self._fire_minute(minute, now, cached)
             fired += count
         finished = True
         for minute in minutes:
@@ -308,49 +320,88 @@ class TimerScheduler:
             finished = finished and settled[minute] and minute < current
             if finished:
                 await self._store.finish_minute(self._name, minute)
-                self._cache.pop(minute, None)
-                self._settled.pop(minute, None)
+                self._forget(minute)
         return fired
 
     async def step(self, interval: float) -> float:
-        """One turn of the wall-clock loop: tick, read the coming minute if it starts within `ahead_seconds`, and
-        return how long to sleep — until the next timer known to fall due, at most `interval`."""
+        """One turn of the wall-clock loop: tick, start reading the coming minute if it starts within
+        `ahead_seconds`, and return how long to sleep — until the next timer known to fall due, at most `interval`."""
         now = datetime.now(UTC)
         await self.tick(now, cached=True)
         coming = minute_of(now) + 1
         if coming * MINUTE - now.timestamp() <= self._ahead and coming not in self._cache:
-            self._cache[coming] = (time.monotonic(), await self._store.due_in_minute(coming))
+            self._read_beside(coming)
         now = datetime.now(UTC)
         upcoming = [
             d["due_at"]
             for minute in (coming - 1, coming)
-            for d in self._cache.get(minute, (0.0, []))[1]
+            if (read := self._cache.get(minute)) is not None
+            for d in read.docs
             if d["state"] == "armed" and d["due_at"] > now and d["_id"] not in self._settled.get(minute, ())
         ]
         wait = (min(upcoming) - now).total_seconds() if upcoming else interval
         return min(max(wait, 0.005), interval)
 
-    async def _docs(self, minute: int, cached: bool) -> list[Document]:
-        hit = self._cache.get(minute) if cached else None
-        if hit is not None and time.monotonic() - hit[0] < self._refresh:
-            return hit[1]
-        docs = await self._store.due_in_minute(minute)
-        if cached:
-            self._cache[minute] = (time.monotonic(), docs)
-        return docs
+    async def _docs(self, minute: int, now: datetime, cached: bool) -> tuple[list[Document], bool]:
+        """The minute's timers, and whether they were read after the minute ended (only such a read may settle
+        it). Cached: what was read last, a newer read started beside the loop once that one is `refresh_seconds`
+        old (or was made before a minute now past ended); the loop waits only for a minute's first read."""
+        ended = datetime.fromtimestamp((minute + 1) * MINUTE, UTC)
+        if not cached:
+            return await self._store.due_in_minute(minute), now >= ended
+        read = self._cache.get(minute)
+        if read is None:
+            await asyncio.wait([self._read_beside(minute)])  # (its failure is not raised here, nor its end)
+            read = self._cache.get(minute)
+            if read is None:  # that read failed: read here, so the error is the tick's
+                read = _Read(time.monotonic(), datetime.now(UTC), await self._store.due_in_minute(minute))
+                self._cache[minute] = read
+        elif time.monotonic() - read.at >= self._refresh or (now >= ended and read.started < ended):
+            self._read_beside(minute)
+        return read.docs, read.started >= ended
+
+    def _read_beside(self, minute: int) -> asyncio.Task[None]:
+        """Read the minute beside the loop (once at a time); the cache takes the result when it is in."""
+        task = self._reading.get(minute)
+        if task is None or task.done():
+            task = self._reading[minute] = asyncio.create_task(self._read(minute), name=f"timers.read.{minute}")
+        return task
+
+    async def _read(self, minute: int) -> None:
+        started, at = datetime.now(UTC), time.monotonic()
+        try:
+            docs = await self._store.due_in_minute(minute)
+        except Exception as exc:  # the next tick reads it again
+            log.warning("timer_minute_not_read", minute=minute, error=str(exc) or type(exc).__name__)
+            return
+        finally:
+            self._reading.pop(minute, None)
+        self._cache[minute] = _Read(at, started, docs)
+
+    def _unread(self, minute: int) -> None:
+        """Drop what was read of the minute (and a read under way, made too early): the next tick reads it anew."""
+        self._cache.pop(minute, None)
+        if (task := self._reading.pop(minute, None)) is not None:
+            task.cancel()
+
+    def _forget(self, minute: int) -> None:
+        """A finished minute: nothing of it is kept or read any more."""
+        self._unread(minute)
+        self._settled.pop(minute, None)
 
     async def _fire_minute(self, minute: int, now: datetime, cached: bool = False) -> tuple[int, bool]:
         """Fire the minute's due timers: one bulk claim for all of them, then each won timer fired on its own (up
         to `concurrency` at a time), then one bulk mark for those fired; returns how many fired and whether every
         timer of the minute is settled. Three round trips per tick however many fall due, not three per timer."""
         mine = self._settled.setdefault(minute, set())
-        armed = [doc for doc in await self._docs(minute, cached) if doc["state"] == "armed"]
+        docs, read_after_the_end = await self._docs(minute, now, cached)
+        armed = [doc for doc in docs if doc["state"] == "armed"]
         if not cached:
             mine.clear()  # read afresh: the store's own end records say what is settled
         armed = [doc for doc in armed if doc["_id"] not in mine]
         due = [d for d in armed if d["due_at"] <= now and not (d.get("not_before") and d["not_before"] > now)]
         if not due:
-            return 0, not armed
+            return 0, not armed and read_after_the_end
         attempts = {d["_id"]: int(d.get("attempt") or 0) for d in due}
         won = await self._store.claim_many(list(attempts.items()))
         mine.update(attempts)
@@ -366,11 +417,11 @@ class TimerScheduler:
         await self._store.mark_fired_many([t.timer_id for t in fired])
         if len(fired) < len(won):
             mine.difference_update(won - {t.timer_id for t in fired})
-            self._cache.pop(minute, None)  # a failed one has a retry record to read
+            self._unread(minute)  # a failed one has a retry record to read
         for timer in fired:
             TIMERS_FIRED.labels(timer.kind).inc()
             TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
-        return len(fired), not armed
+        return len(fired), not armed and read_after_the_end
 
     async def _fire_one(self, doc: Document, attempt: int, now: datetime) -> Timer | None:
         """Fire one claimed timer; a failure schedules its next attempt (with backoff) and returns None."""
