@@ -96,6 +96,7 @@ async def firing(mongo: str, n: int, due_in: float, due_count: int, interval: fl
     delays.sort()
     return {
         "armed": n,
+        "load_average_1min": round(os.getloadavg()[0], 2),  # the machine is shared: every figure carries its load
         "due": len(due_times),
         "fired": len(delays),
         "populate_s": round(populate_s, 1),

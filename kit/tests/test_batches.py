@@ -105,3 +105,40 @@ async def test_a_batch_handler_hands_the_parsed_batch_to_the_method_of_its_conte
         await test.publish_batch({"n": 1}, {"n": 2}, topic="items.v1")
     assert service.batches == [[Item(n=1), Item(n=2)]]
     assert handler.__name__ == "on_items"
+
+
+def _verdict(**envelope: Any) -> bytes:
+    from datetime import UTC, datetime
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.dedupe import VerdictGiven
+
+    payload = VerdictGiven(verdict="unique", student_id="stu_1", score=0.1, reason_zh="无", reason_en="none")
+    message = envelop(payload, producer="t", province="35", occurred_at=datetime.now(UTC)).model_dump(mode="json")
+    return json.dumps(message | envelope).encode()
+
+
+async def test_a_current_message_is_read_once_and_the_contract_policy_still_judges_every_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 19: judging each message and walking it for unknown fields before parsing it was most of a batch's
+    decoding; a message the consumer's contracts describe as it is needs neither. Any other gets both, as before."""
+    from xueji_contracts.envelope import Envelope
+    from xueji_contracts.messages.dedupe import VerdictGiven
+    from xueji_kit import batches
+
+    consulted: list[bytes] = []
+    judge = batches.judge
+    monkeypatch.setattr(batches, "judge", lambda raw, **kw: consulted.append(raw) or judge(raw, **kw))
+    current, newer = _verdict(), json.loads(_verdict())
+    newer["payload"]["new_field"] = 1
+    later_major, unknown_type = _verdict(schema_version=2), _verdict(type="FromTheFuture")
+    records = [Record(raw, i) for i, raw in enumerate([current, json.dumps(newer).encode(), later_major,
+                                                        unknown_type, b"{not json"])]  # fmt: skip
+    message = Message(records)
+    items = await parsed(Envelope[VerdictGiven].model_validate_json)(message)
+    assert [i.payload.student_id for i in items] == ["stu_1", "stu_1"]  # the current one and the newer one, read
+    assert [r.offset for r in message.parsed_records] == [0, 1]
+    assert [(r.offset, type(e).__name__) for r, e in message.rejected] == [
+        (2, "UnsupportedSchemaVersion"), (4, "ValidationError")]  # fmt: skip
+    assert current not in consulted and len(consulted) == 4  # every one but the current one was judged

@@ -29,3 +29,15 @@ async def published(
     finally:
         await consumer.stop()
     return found
+
+
+async def sent_together(bootstrap: str, topic: str, bodies: list[bytes], key: bytes = b"k") -> None:
+    """Send `bodies` to one partition (one key) in order and in one go, so a batch consumer fetches them together."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=200)
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(topic, body, key=key) for body in bodies])
+    finally:
+        await producer.stop()

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import structlog
 from faststream import Context
 
-from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
+from xueji_kit.contract_policy import ignore_unknown_fields, judge, read_as_it_is, skipped
 from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
 
 T = TypeVar("T")
@@ -38,17 +38,35 @@ def parsed(parse: Callable[[bytes], T]) -> Callable[..., Awaitable[list[T]]]:
         for record in records_of(msg):
             try:
                 check_headers(record)
-                if (reason := judge(record.value or b"", envelope_required=False)) is not None:
-                    skipped(record.topic, reason, record.offset)  # the contract policy: not a message for us
-                    continue
-                good.append(parse(ignore_unknown_fields(record.value or b"", record.topic)))
-                kept.append(record)
+                item = _read(parse, record)
             except PERMANENT as exc:
                 rejected.append((record, exc))
+                continue
+            if item is not None:
+                good.append(item[0])
+                kept.append(record)
         msg.rejected, msg.parsed_records = rejected, kept
         return good
 
     return decode
+
+
+def _read(parse: Callable[[bytes], T], record: Any) -> tuple[T] | None:
+    """One record as the handler takes it (None: skipped by the contract policy). A current producer's message is
+    parsed once, as it is; any other (a newer producer's fields or type, another major version, a malformed one) goes
+    through the contract policy first, exactly as before, so the outcome is the same either way."""
+    raw = record.value or b""
+    try:
+        item = parse(raw)
+    except Exception:  # noqa: S110 - judged and parsed again below, where its error (if any) is raised
+        pass
+    else:
+        if read_as_it_is(item):
+            return (item,)
+    if (reason := judge(raw, envelope_required=False)) is not None:
+        skipped(record.topic, reason, record.offset)  # the contract policy: not a message for us
+        return None
+    return (parse(ignore_unknown_fields(raw, record.topic)),)
 
 
 async def dead_letter_rejected(broker: Any, message: Any) -> None:

@@ -77,6 +77,18 @@ def judge(raw: bytes, *, envelope_required: bool = True) -> str | None:
     return None
 
 
+def read_as_it_is(parsed: object) -> bool:
+    """True when `parsed`, a consumer's strict parse of a message, leaves this policy nothing to do: an envelope of a
+    major version this consumer reads whose payload is its type's own contract model. Its type is known and, the
+    models being as strict as the contract, it carries no field to drop; so a batch decoder reads such a message once
+    instead of also judging it and walking it for unknown fields first (issue 19: that was three quarters of the
+    decoder's CPU)."""
+    if not isinstance(parsed, Envelope):
+        return False
+    model = _models.get(parsed.type)
+    return model is not None and type(parsed.payload) is model and parsed.schema_version <= SCHEMA_MAJOR
+
+
 def skipped(topic: str, reason: str, offset: int | None) -> None:
     MESSAGES_SKIPPED.labels(topic, reason).inc()
     MESSAGES_CONSUMED.labels(topic, "skipped").inc()

@@ -5,16 +5,19 @@ asking province only."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dedupe_driver import answering, check, identity, indexed, send
-from kafka_messages import published
+from kafka_messages import published, sent_together
 
 from bench.synthetic import id_number_for
-from xueji_contracts.messages.dedupe import CheckPurpose
+from xueji_contracts.envelope import envelop
+from xueji_contracts.messages.dedupe import CheckPurpose, VerdictGiven, VerdictKind
 from xueji_contracts.topics import (
     DEDUPE_CHECK,
     DEDUPE_VERDICT,
@@ -100,3 +103,40 @@ async def test_r03_r10_national_tier_answers_cross_province_checks(start_app, is
     assert (changed["verdict"], changed["tier"]) == ("unique", "national")  # never its own duplicate
     assert changed["population_register"] == "mismatch"  # the register still says 陈思雨
     assert "人口信息比对不一致" in changed["reason_zh"]
+
+
+async def test_national_answers_are_recorded_a_batch_at_a_time_once_each_and_a_malformed_one_dead_lettered(
+    start_app, isolation, wait_for
+):
+    """Issue 19: the province consumes the national tier's answers in batches. Each forwarded check is answered once
+    on dedupe.verdict.v1, a redelivered answer changes nothing, a malformed one beside them is dead-lettered alone."""
+    kafka, prefix = isolation.servers.kafka, isolation.topic_prefix
+    await start_app(create_app, DedupeSettings)
+    checks = [
+        check(f"stu_fj_{i}", "陈思雨", purpose=CheckPurpose.G_NUMBER_ISSUANCE, id_number=FUJIAN_ID,
+              birth_date=FUJIAN_BORN)
+        for i in range(2)
+    ]  # fmt: skip
+    await send(kafka, prefix + DEDUPE_CHECK.name, *checks)
+    await published(kafka, prefix + NATIONAL_CHECK.name, lambda found: len(found) >= 2)  # forwarded, not answered
+    answers = [
+        envelop(
+            VerdictGiven(verdict=VerdictKind.UNIQUE, purpose=CheckPurpose.G_NUMBER_ISSUANCE, student_id=c.payload.student_id,
+                         score=0.0, reason_zh="无", reason_en="none", tier="national"),
+            producer="national", province="35", occurred_at=datetime.now(UTC), correlation_id=c.correlation_id,
+        ).model_dump_json().encode()
+        for c in checks
+    ]  # fmt: skip
+    topic = prefix + NATIONAL_VERDICT.name
+    await sent_together(kafka, topic, [*answers, b'{"payload": {}}', answers[0]])
+    letters = await published(kafka, topic + ".dlq", lambda found: len(found) >= 1)
+    assert [(letter["offset"], letter["error_type"]) for letter in letters] == [(2, "ValidationError")]
+
+    def answered(found: list[dict[str, Any]]) -> bool:
+        return all(answering(c.correlation_id)(found) for c in checks)
+
+    await published(kafka, prefix + DEDUPE_VERDICT.name, answered)
+    await asyncio.sleep(1.0)  # the redelivered answer (in the same fetch) has had its turn
+    found = await published(kafka, prefix + DEDUPE_VERDICT.name, answered)
+    assert sorted(len(answering(c.correlation_id)(found)) for c in checks) == [1, 1]
+    assert {m["payload"]["tier"] for m in found} == {"national"}

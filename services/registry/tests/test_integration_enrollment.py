@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from kafka_messages import published
+from kafka_messages import published, sent_together
 from registry_driver import verdict
 
+from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
-from xueji_contracts.topics import DEDUPE_VERDICT, dlq
+from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
+from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_ENROLLMENT, dlq
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
@@ -171,3 +175,48 @@ async def test_r07_when_a_schools_numbers_of_the_year_run_out_the_record_is_enro
     # The last number of the layout (R07: four digits a school and year), then an enrolled record without one.
     assert records[0]["supplementary_numbers"] == {"primary": "1260200019999"}
     assert not records[1].get("supplementary_numbers") and records[1]["state"] == "enrolled"
+
+
+async def test_r07_requests_are_numbered_a_batch_at_a_time_once_each_and_a_malformed_one_dead_lettered(
+    start_app, dedupe_stub, token, isolation, wait_for
+):
+    """Issue 19: registry.enrollment.v1 (records released by the county's review ask their R07 number there) is
+    consumed in batches. Numbers stay gapless, a redelivered request draws none, a malformed one beside them is
+    dead-lettered alone with its reason."""
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.0)
+    topic = isolation.topic(REGISTRY_ENROLLMENT.name)
+    body = {**STUDENT, "id_number": None}
+    async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
+        answers = [
+            await registry.post("/v1/students", json={**body, "name": f"学生{i}"}, headers=_auth(token))
+            for i in range(4)
+        ]
+        ids = [a.json()["student_id"] for a in answers]
+        for sid in ids:
+            await wait_for(lambda sid=sid: _state(registry, token, sid, "pending_review"))
+    await _released(isolation, ids[:3])
+    await wait_for(lambda: _all_numbered(registry, ids[:3]))
+    requests = await published(isolation.servers.kafka, topic, lambda found: len(found) >= 3)
+    # Every request again (a redelivery) with a malformed one among them: one fetch.
+    again = [json.dumps(r).encode() for r in requests]
+    await sent_together(isolation.servers.kafka, topic, [again[0], b'{"payload": {}}', *again[1:]], SCHOOL.encode())
+    await _released(isolation, ids[3:])
+    numbers = await wait_for(lambda: _all_numbered(registry, ids))
+    assert sorted(int(n[-4:]) for n in numbers) == [1, 2, 3, 4]  # the redelivered requests drew no number
+    assert await registry.app.state.runtime.db["allocations"].count_documents({"scope": f"S:{SCHOOL}:2026"}) == 4
+    letters = await published(isolation.servers.kafka, dlq(topic), lambda found: len(found) >= 1)
+    assert [(letter["offset"], letter["error_type"]) for letter in letters] == [(4, "ValidationError")]
+
+
+async def _released(isolation, student_ids: list[str]) -> None:
+    """The county decided each pending record is a different person (R14): released, it asks its R07 number."""
+    decisions = [
+        envelop(
+            ReviewCaseDecided(case_id=f"case-{sid}", county_code="350602", school_code=SCHOOL, student_id=sid,
+                              decision=ReviewDecision.DIFFERENT_PERSON, decided_by="county-1",
+                              decided_at=datetime.now(UTC)),
+            producer="dedupe", province="35", occurred_at=datetime.now(UTC),
+        ).model_dump_json().encode()
+        for sid in student_ids
+    ]  # fmt: skip
+    await sent_together(isolation.servers.kafka, isolation.topic(DEDUPE_REVIEW.name), decisions)

@@ -30,7 +30,7 @@ from xueji_dedupe.domain import MatchPolicy
 from xueji_dedupe.handlers.check import decode_checks, on_checks
 from xueji_dedupe.handlers.follow import follow_identities, raw_bodies
 from xueji_dedupe.handlers.identity import decode_identities, on_identities
-from xueji_dedupe.handlers.national_verdict import on_national_verdict
+from xueji_dedupe.handlers.national_verdict import decode_national_verdicts, on_national_verdicts
 from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.register import NoRegister, register_from
 from xueji_dedupe.reservations import Reservations
@@ -108,7 +108,8 @@ def _subscribe(runtime: ServiceRuntime, settings: DedupeSettings) -> None:
     )  # fmt: skip
     if not settings.national and settings.national_enabled:
         runtime.consumes(
-            NATIONAL_VERDICT, on_national_verdict, group="dedupe.national-verdict",
+            NATIONAL_VERDICT, on_national_verdicts, group="dedupe.national-verdict",
+            batch=Batch(BATCH, decode_national_verdicts),
             topics=settings.national_verdict_topics, title="dedupe.national-verdict",
             about="The national tier's answers to forwarded checks (R03, R10).",
         )  # fmt: skip

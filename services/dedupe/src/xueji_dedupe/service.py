@@ -54,8 +54,10 @@ class DedupeService:
         """Checks from the registry: one verdict each by correlation id, a review case for a possible duplicate."""
         await self.checks.on_requests(messages)
 
-    async def record_national_answer(self, message: Envelope[VerdictGiven]) -> None:
-        await self.checks.on_national_answer(message)
+    async def record_national_answers(self, messages: list[Envelope[VerdictGiven]]) -> None:
+        """The national tier's answers to checks this province forwarded, each in turn (one check's stream each)."""
+        for message in messages:
+            await self.checks.on_national_answer(message)
 
     # The index (the identity feed)
 

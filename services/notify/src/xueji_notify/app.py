@@ -24,7 +24,7 @@ from xueji_contracts.topics import (
     TRANSFER_STAGE,
 )
 from xueji_kit.lease import SlotLease
-from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_notify.aggregator import DashboardAggregator
@@ -36,7 +36,7 @@ from xueji_notify.feed import ChangeFeed
 from xueji_notify.handlers.dedupe_review import on_dedupe_review
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.rule_exception import on_rule_exception
-from xueji_notify.handlers.student_status import on_student_status
+from xueji_notify.handlers.student_status import decode_statuses, on_student_statuses
 from xueji_notify.handlers.transfer_case import on_transfer_case
 from xueji_notify.handlers.transfer_sla import on_transfer_sla
 from xueji_notify.handlers.transfer_stage import on_transfer_stage
@@ -87,8 +87,9 @@ def wire(settings: NotifySettings | None = None) -> Notify:
     runtime.broker.context.set_global("notify", service)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes, assignments.ensure_indexes]
     runtime.consumes(
-        STUDENT_STATUS, on_student_status, group="notify", about="A notification for the school of every new record."
-    )
+        STUDENT_STATUS, on_student_statuses, group="notify", batch=Batch(500, decode_statuses),
+        about="A notification for the school of every new record.",
+    )  # fmt: skip
     runtime.consumes(
         TRANSFER_STAGE,
         on_transfer_stage,

@@ -20,8 +20,8 @@ class Notifier:
         self.outlets: list[Outlet] = []
 
     async def send(self, notes: list[Notification]) -> None:
-        for note in notes:
-            created = await self.inbox.add(note)
+        # One insert for every note of a batch of messages; a note is delivered only once it is stored.
+        for note, created in zip(notes, await self.inbox.add(notes), strict=True):
             if created:
                 NOTIFICATIONS.labels(note.kind.value).inc()
             # Outlets run on redeliveries too: each is idempotent by notification id, and a crash

@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.envelope import Envelope
+from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document
 from xueji_notify.calendar_source import ProvinceCalendar
 from xueji_notify.domain.names import SchoolNames
 from xueji_notify.domain.notification import Notification
 from xueji_notify.domain.projection import Change
+from xueji_notify.domain.status_notes import status_recorded
 from xueji_notify.feed import ChangeFeed
 from xueji_notify.metrics import BREACHES
 from xueji_notify.notifier import Notifier
@@ -54,6 +57,10 @@ class NotifyService:
     async def file(self, notes: list[Notification]) -> None:
         """Store each notification in the inbox once, then hand it to the webhooks and e-mail."""
         await self.notifier.send(notes)
+
+    async def file_statuses(self, statuses: list[Envelope[StudentStatusRecorded]]) -> None:
+        """A batch of student.status.v1: the school of each student hears what happened, in one insert."""
+        await self.file([note for status in statuses for note in status_recorded(status, self.schools)])
 
     async def project(self, change: Change, *, case: bool = False) -> None:
         """One dashboard change of a stage (or with `case`, of a transfer case): its fields, its history, the nodes

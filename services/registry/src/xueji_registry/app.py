@@ -37,7 +37,7 @@ from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.follow_ups import CommitFollower
-from xueji_registry.handlers.enrollment_numbers import on_supplementary_requested
+from xueji_registry.handlers.enrollment_numbers import decode_requests, on_supplementary_requests
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.rule_exception import on_rule_exception
 from xueji_registry.handlers.status_file import on_status_file
@@ -101,9 +101,12 @@ def wire(settings: RegistrySettings | None = None) -> RegistryService:
         DEDUPE_VERDICT, on_verdicts, group=f"registry.{DEDUPE_VERDICT.name}", batch=Batch(500, decode_verdicts),
         about="Completes pending enrollments (R01, R03, R07, R14).",
     )  # fmt: skip
+    runtime.consumes(
+        REGISTRY_ENROLLMENT, on_supplementary_requests, group=f"registry.{REGISTRY_ENROLLMENT.name}",
+        batch=Batch(500, decode_requests), about="R07 numbers, one school per partition.",
+    )  # fmt: skip
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     plain: list[tuple[TopicSpec, Callable[..., Any], str]] = [
-        (REGISTRY_ENROLLMENT, on_supplementary_requested, "R07 numbers, one school per partition."),
         (DEDUPE_REVIEW, on_review, "County review of a possible duplicate settles the record (R14)."),
         (TRANSFER_CASE, on_transfer_case, "Completed, offline-accepted or rolled-back transfers."),
         (RULE_EXCEPTION, on_rule_exception, "Exceptions to 'generally' rules for the R51 audit."),

@@ -1,17 +1,16 @@
-"""student.status.v1 -> a notification for the student's school."""
+"""student.status.v1 -> a notification for the student's school.
+
+Consumed in batches (a bulk import publishes a status per student): a batch's notifications are stored in one insert
+(kit batches: each message still judged alone, a malformed one dead-lettered with its reason)."""
 
 from __future__ import annotations
 
-from faststream import Context
-
 from xueji_contracts.envelope import Envelope
 from xueji_contracts.messages.status import StudentStatusRecorded
-from xueji_notify.domain.status_notes import status_recorded
+from xueji_kit.batches import batch_handler, parsed
 from xueji_notify.service import NotifyService
 
-
-async def on_student_status(
-    message: Envelope[StudentStatusRecorded],
-    notify: NotifyService = Context("notify"),
-) -> None:
-    await notify.file(status_recorded(message, notify.schools))
+decode_statuses = parsed(Envelope[StudentStatusRecorded].model_validate_json)
+on_student_statuses = batch_handler(
+    Envelope[StudentStatusRecorded], "notify", NotifyService.file_statuses, name="on_student_statuses"
+)

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
 
@@ -22,15 +22,16 @@ class InboxStore:
         await self.notifications.create_index([("scopes", ASCENDING)], name="by_scope")
         await self.notifications.create_index([("scopes", ASCENDING), ("created_at", DESCENDING)], name="newest")
 
-    async def add(self, notification: Notification) -> bool:
-        """Store once; a redelivered event finds its notification already there and adds nothing."""
-        doc = {
-            "_id": notification.notification_id,
-            **notification.model_dump(mode="python"),
-            "scopes": scopes_of(notification.jurisdiction),
-            "acknowledged_at": None,
-        }
-        return await insert_once(self.notifications, doc)
+    async def add(self, notifications: list[Notification]) -> list[bool]:
+        """Store each once, all in one round trip; for each, whether it is new (a redelivered event finds its
+        notification already there and adds nothing)."""
+        docs = [
+            {"_id": n.notification_id, **n.model_dump(mode="python"), "scopes": scopes_of(n.jurisdiction),
+             "acknowledged_at": None}
+            for n in notifications
+        ]  # fmt: skip
+        there = await insert_many_once(self.notifications, docs)
+        return [i not in there for i in range(len(docs))]
 
     async def query(
         self,

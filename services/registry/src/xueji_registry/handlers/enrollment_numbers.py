@@ -1,19 +1,38 @@
-"""registry.enrollment.v1 -> R07: the school's next supplementary number, gapless, reused on redelivery."""
+"""registry.enrollment.v1 -> R07: the school's next supplementary number, gapless, reused on redelivery.
+
+Consumed in batches (records released by review, arrivals from other provinces, a new segment's freshmen: one request
+each): each request in turn, in the order of its partition, so a school's numbers are still drawn one after another
+(kit batches: a malformed request is dead-lettered alone)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
+from xueji_kit.batches import handle_batch, parsed
 from xueji_registry.domain import AssignSupplementaryNumber
 from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, school_operator
 from xueji_registry.service import RegistryService
 
+decode_requests = parsed(Envelope[SupplementaryRequested].model_validate_json)
 
-async def on_supplementary_requested(
-    message: Envelope[SupplementaryRequested],
+
+async def on_supplementary_requests(
+    requests: list[Envelope[SupplementaryRequested]],
     service: RegistryService = Context("registry"),
+    broker: Any = Context("broker"),
+    message: Any = Context("message"),
 ) -> None:
+    async def number(batch: list[Envelope[SupplementaryRequested]]) -> None:
+        for request in batch:  # in order: a batch handled again (a failure, a redelivery) skips those numbered
+            await _number(service, request)
+
+    await handle_batch(broker, message, requests, number)
+
+
+async def _number(service: RegistryService, message: Envelope[SupplementaryRequested]) -> None:
     asked = message.payload
     state = await service.load(asked.student_id)
     if state is None or state.segment in state.supplementary_numbers:
