@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 async def send_raw(
@@ -41,3 +41,13 @@ async def records_of(
     finally:
         await consumer.stop()
     return found
+
+
+async def committed(bootstrap: str, group: str, topic: str) -> int:
+    """The offset consumer group `group` has committed on partition 0 of `topic` (0 before its first commit)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, 0)) or 0
+    finally:
+        await consumer.stop()

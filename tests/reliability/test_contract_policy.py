@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kafka_io import records_of, send_raw
+from kafka_io import committed, records_of, send_raw
 
 from bench.synthetic import id_number_for
 from xueji_contracts.envelope import envelop
@@ -111,15 +110,6 @@ def _ignored(topic: str, kind: str) -> float:
     return REGISTRY.get_sample_value("xueji_message_fields_ignored_total", labels) or 0
 
 
-async def _committed(kafka: str, group: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        return await consumer.committed(TopicPartition(topic, 0)) or 0
-    finally:
-        await consumer.stop()
-
-
 async def _all_of(kafka: str, topic: str, seconds: float = 2.0) -> list[Any]:
     found: list[Any] = []
     with contextlib.suppress(AssertionError):
@@ -196,4 +186,4 @@ def _groups(client: Any, topic: str) -> list[str]:
 
 
 async def _committed_past(kafka: str, group: str, topic: str, end: int) -> bool:
-    return await _committed(kafka, group, topic) >= end
+    return await committed(kafka, group, topic) >= end

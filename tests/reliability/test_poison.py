@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kafka_io import records_of, send_raw
+from kafka_io import committed, records_of, send_raw
 
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.topics import dlq
@@ -74,15 +73,6 @@ def _poison(kind: str, rng: random.Random) -> list[bytes]:
     ]
 
 
-async def _committed(bootstrap: str, group: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        return await consumer.committed(TopicPartition(topic, 0)) or 0
-    finally:
-        await consumer.stop()
-
-
 async def test_poison_on_every_consumed_topic_leaves_one_letter_each_and_the_services_go_on(
     start_app: Any, isolation: Any, wait_for: Any
 ) -> None:
@@ -126,4 +116,4 @@ async def test_poison_on_every_consumed_topic_leaves_one_letter_each_and_the_ser
 
 
 async def _committed_is(kafka: str, group: str, topic: str, end: int) -> bool:
-    return await _committed(kafka, group, topic) == end
+    return await committed(kafka, group, topic) == end

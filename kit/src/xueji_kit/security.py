@@ -81,6 +81,9 @@ def _unauthorized(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # the request's bearer token, if any
+
+
 def _presented(request: Request, credentials: HTTPAuthorizationCredentials | None) -> tuple[TokenVerifier, str]:
     """The app's verifier and the bearer token the request presents (401 without one)."""
     if credentials is None:
@@ -88,10 +91,7 @@ def _presented(request: Request, credentials: HTTPAuthorizationCredentials | Non
     return request.app.state.token_verifier, credentials.credentials
 
 
-def current_operator(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> OperatorClaims:
+def current_operator(request: Request, credentials: Bearer) -> OperatorClaims:
     verifier, token = _presented(request, credentials)
     return verifier.verify(token)
 
@@ -99,10 +99,7 @@ def current_operator(
 Operator = Annotated[OperatorClaims, Depends(current_operator)]
 
 
-def current_subscriber(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> SubscriberClaims:
+def current_subscriber(request: Request, credentials: Bearer) -> SubscriberClaims:
     verifier, token = _presented(request, credentials)
     return verifier.verify_subscriber(token)
 
