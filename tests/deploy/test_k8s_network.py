@@ -124,6 +124,16 @@ WEBHOOKS_OUT = {("internet", 443, "TCP")}
 NEEDS_IN = {("ingress-controller", 8080, "TCP"), ("prometheus", 8080, "TCP")}
 
 
+def namespace_of(build: Built) -> str:
+    namespace: str = build.of_kind("Deployment")[0]["metadata"]["namespace"]
+    return namespace
+
+
+def policies_and_endpoints(build: Built) -> tuple[list[Any], list[Endpoint]]:
+    """The overlay's network policies, and every endpoint in and around its namespace."""
+    return build.of_kind("NetworkPolicy"), universe(build, namespace_of(build))
+
+
 def services(built: dict[str, Built], overlay: str) -> list[tuple[str, dict[str, str]]]:
     return [
         (d["metadata"]["name"], d["spec"]["template"]["metadata"]["labels"])
@@ -142,9 +152,7 @@ def test_every_rule_names_its_peers_and_ports(built: dict[str, Built], overlay: 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_services_reach_only_what_they_need(built: dict[str, Built], overlay: str) -> None:
-    build = built[overlay]
-    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
-    policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
+    policies, everyone = policies_and_endpoints(built[overlay])
     for name, labels in services(built, overlay):
         expected = NEEDS_OUT | (WEBHOOKS_OUT if name == "notify" else set())
         assert admitted(policies, labels, everyone, "egress") == expected, f"{overlay} {name} egress"
@@ -152,9 +160,7 @@ def test_services_reach_only_what_they_need(built: dict[str, Built], overlay: st
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_services_are_reached_only_by_ingress_and_prometheus(built: dict[str, Built], overlay: str) -> None:
-    build = built[overlay]
-    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
-    policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
+    policies, everyone = policies_and_endpoints(built[overlay])
     for name, labels in services(built, overlay):
         assert admitted(policies, labels, everyone, "ingress") == NEEDS_IN, f"{overlay} {name} ingress"
 
@@ -162,7 +168,7 @@ def test_services_are_reached_only_by_ingress_and_prometheus(built: dict[str, Bu
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_mongodb_admits_only_the_services_and_its_members(built: dict[str, Built], overlay: str) -> None:
     build = built[overlay]
-    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
+    namespace = namespace_of(build)
     everyone = universe(build, namespace)
     mongodb = next(e for e in everyone if e.name == "mongodb")
     allowed = admitted(build.of_kind("NetworkPolicy"), mongodb.labels, everyone, "ingress")
@@ -174,7 +180,7 @@ def test_mongodb_admits_only_the_services_and_its_members(built: dict[str, Built
 def test_kafka_listener_admits_the_services(built: dict[str, Built], overlay: str) -> None:
     """Strimzi turns each listener's networkPolicyPeers into the brokers' NetworkPolicy (R50: only the hub mirrors)."""
     build = built[overlay]
-    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
+    namespace = namespace_of(build)
     everyone = universe(build, namespace)
     mirror = Endpoint("mirrormaker", namespace, {"strimzi.io/kind": "KafkaMirrorMaker2"})
     hub_mirror = Endpoint("hub-mirrormaker", "xueji-national", {"strimzi.io/kind": "KafkaMirrorMaker2"})
