@@ -79,9 +79,10 @@ async def baseline(mongo: str, rows: list[dict[str, str]]) -> float:
 
 async def completed(
     bootstrap: str, prefix: str, n: int, limit: float, progress: float = 0
-) -> tuple[float, Counter[str]]:
+) -> tuple[float, Counter[str], int, bool]:
     """Wait until each of the `n` students has its verdict and, unless refused as a duplicate, its record on the
-    public topic (enrolled, or waiting for county review); the time it happened and the verdicts by kind. Every
+    public topic (enrolled, or waiting for county review); the time it happened, the verdicts by kind, the students
+    done and whether `limit` seconds ran out first (then the counts so far are what is reported). Every
     `progress` seconds (0: never) the counts so far on stderr: a rate that falls as the run goes on shows there."""
     topics = [prefix + DEDUPE_VERDICT.name, prefix + STUDENT_STATUS.name]
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
@@ -107,9 +108,12 @@ async def completed(
                             verdicts[payload["student_id"]] = payload["verdict"]
                         else:
                             recorded.add(payload["student_id"])
+    except TimeoutError:
+        print(f"timed out: {len(verdicts)} verdicts, {len(recorded)} records", file=sys.stderr, flush=True)
     finally:
         await consumer.stop()
-    return time.perf_counter(), Counter(verdicts.values())
+    kinds = Counter(verdicts.values())
+    return time.perf_counter(), kinds, len(recorded) + kinds["duplicate"], not done()
 
 
 def per_student(log: store_commands.CommandLog, students: int) -> dict[str, Any]:
@@ -218,7 +222,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
 
                 await asyncio.gather(*(upload(s) for s in schools))
                 requested = time.perf_counter()
-                finished, kinds = await waiting
+                finished, kinds, done, timed_out = await waiting
                 cpu = proc_cpu.since(cpu_before, pids)
                 cpu["registry"] = time.process_time() - registry_cpu
                 load = os.getloadavg()[0]
@@ -235,7 +239,8 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "schools": len(classes),
         "end_to_end_s": round(total, 2),
         "upload_and_request_s": round(requested - started, 2),
-        "students_per_s": round(args.students / total, 1),
+        "students_per_s": round(done / total, 1),
+        **({"timed_out_after_s": args.timeout, "students_done": done} if timed_out else {}),
         "verdicts": dict(kinds),
         "insert_many_s": round(insert_s, 3),
         "insert_many_rows_per_s": round(args.students / insert_s, 1),
