@@ -297,15 +297,18 @@ class TimerScheduler:
     async def _tick(self, now: datetime, cached: bool) -> int:
         current = minute_of(now)
         last = await self._store.last_finished_minute(self._name)
+        resumed = last is not None
         if last is None:
             # First start: begin at the earliest timer still armed, not a full lookback of empty minutes.
             earliest = await self._store.earliest_armed_minute()
             last = (current if earliest is None else min(earliest, current)) - 1
         window = current - self._lookback  # the minutes read one by one; older ones only where timers were filed
         minutes = list(range(max(window, last + 1), current + 1))
-        if last + 1 < window:
-            # Down longer than the lookback (a long outage, a scheduler renamed): what fell due before the window
-            # still fires, read only from the minutes that hold timers (one listing, not a read per empty minute).
+        if resumed and last + 1 < window:
+            # Down longer than the lookback (a long outage): what fell due after its last finished minute and before
+            # the window still fires, read only from the minutes that hold timers (one listing, not a read per empty
+            # minute). A first start keeps to the window: a timer armed already past due is not fired then, as it
+            # is not by a scheduler that had finished its minute (docs/reliability.md).
             minutes = [m for m in await self._store.filed_minutes() if last < m < window] + minutes
         # The current minute first: its timers are due now; a past minute only needs its final look.
         settled: dict[int, bool] = {}
