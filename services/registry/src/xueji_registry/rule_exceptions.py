@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import RULE_EXCEPTION
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document, Outgoing, upsert_by_id
 from xueji_registry.domain import StudentStatus
 
 COLLECTION = "rule_exceptions"
@@ -46,6 +48,14 @@ def exception_messages(province: str, before: StudentStatus | None, after: Stude
         message = envelop(payload, producer="registry", province=province, occurred_at=datetime.now(UTC))
         outgoing.append(Outgoing(RULE_EXCEPTION.name, after.student_id, message))
     return outgoing
+
+
+async def keep(db: AsyncDatabase[Document], exception: RuleExceptionRecorded) -> None:
+    """Keep one producer's exception for the audit (idempotent: the same exception id is the same document)."""
+    doc = exception.model_dump(mode="json")
+    doc["occurred_at"] = exception.occurred_at
+    doc["scopes"] = sorted({exception.jurisdiction, *([exception.school_code] if exception.school_code else [])})
+    await upsert_by_id(db[COLLECTION], exception.exception_id, {"$set": doc})
 
 
 async def exceptions_under(runtime: ServiceRuntime, code: str) -> list[Document]:

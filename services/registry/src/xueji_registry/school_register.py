@@ -20,7 +20,7 @@ import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, EventStore, insert_many_once
+from xueji_kit.store import Document, EventStore, insert_many_once, upsert_by_id
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 
@@ -38,14 +38,8 @@ class SchoolRegister:
 
     async def record(self, state: StudentStatus) -> None:
         """The student is at `state.school_code` now (idempotent; the schools it has left stay listed)."""
-        await self.collection.update_one(
-            {"_id": state.student_id},
-            {
-                "$set": {"school_code": state.school_code, "name": state.identity.name},
-                "$addToSet": {"schools": state.school_code},
-            },
-            upsert=True,
-        )
+        at = {"school_code": state.school_code, "name": state.identity.name}
+        await upsert_by_id(self.collection, state.student_id, {"$set": at, "$addToSet": {"schools": state.school_code}})
 
     async def start_many(self, states: list[StudentStatus]) -> None:
         """New records at their first school, in one insert; one listed before (a redelivery) is left as it is."""
@@ -105,6 +99,6 @@ class SchoolRegister:
                     schools.append(state.school_code)
             if state is not None:
                 update = {"school_code": state.school_code, "schools": schools, "name": state.identity.name}
-                await self.collection.update_one({"_id": state.student_id}, {"$set": update}, upsert=True)
+                await upsert_by_id(self.collection, state.student_id, {"$set": update})
         log.info("school_register_rebuilt", students=len(streams))
         return len(streams)
