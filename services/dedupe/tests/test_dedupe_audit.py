@@ -47,8 +47,10 @@ def test_r14_a_policy_under_which_different_dates_or_names_could_reach_review_sw
 
 
 def test_r14_a_policy_that_makes_a_one_digit_date_typo_hopeless_skips_those_pairs_too() -> None:
-    strict = MatchPolicy(weights=FeatureWeights(birth_date_one_digit=-12.0))
+    strict = MatchPolicy(weights=FeatureWeights(birth_date_one_digit=-12.0, birth_date_one_digit_near_name=-12.0))
     assert date_filter(strict) == (True, True)
+    # Only one of the two one-digit weights hopeless: a one-digit date beside a near name may still reach review.
+    assert date_filter(MatchPolicy(weights=FeatureWeights(birth_date_one_digit=-12.0))) == (True, False)
     report = audit(DedupeIndex(DATASET.records), strict)
     assert {frozenset((p.first, p.second)) for p in report.pairs} == _pairs_by_checks(DATASET.records, strict)
 

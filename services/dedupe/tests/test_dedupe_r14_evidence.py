@@ -291,19 +291,34 @@ def test_r14_a_character_misread_by_its_shape_without_guardians_or_a_second_id_i
     assert levels(verdict)["name_chars"] == "looks_alike"
 
 
-def test_r14_a_look_alike_typo_plus_a_one_digit_date_typo_is_reviewed_with_a_guardian_in_common() -> None:
+def test_r14_a_look_alike_typo_plus_a_one_digit_date_typo_is_reviewed_with_or_without_guardians() -> None:
     """江文天 / 江文夭 (天 and 夭 differ in one stroke) and 22 / 26 April: two small errors. With a guardian in common
-    they are reviewed. With no guardian on either form they add up to p ~ 0.2 (-2 bits), below the review threshold
-    (p ~ 0.46) since the -2.25-bit threshold that reviewed them was reverted after the blind set (it reviewed far
-    more namesakes there and found no more duplicates)."""
+    they are reviewed, and with no guardian on either form too: a one-digit date typo beside a name one slip apart
+    weighs `birth_date_one_digit_near_name` (6.5 bits), since different children with near names are mostly one
+    family's, born the same day or years apart (-2 bits before, p ~ 0.2, below review; now 0 bits, p = 0.5)."""
     first = record(name="江文天", birth_date=date(2020, 4, 22), id_number=None)
     verdict = verdict_for(request(name="江文夭", birth_date=date(2020, 4, 26)), first)
     assert verdict.kind is VerdictKind.POSSIBLE_DUPLICATE
     assert (levels(verdict)["name_chars"], levels(verdict)["birth_date"]) == ("looks_alike", "one_digit")
     bare = first.model_copy(update={"guardians": ()})
-    assert (
-        verdict_for(request(name="江文夭", guardians=(), birth_date=date(2020, 4, 26)), bare).kind is VerdictKind.UNIQUE
-    )
+    unguarded = verdict_for(request(name="江文夭", guardians=(), birth_date=date(2020, 4, 26)), bare)
+    assert unguarded.kind is VerdictKind.POSSIBLE_DUPLICATE
+    assert {f.name: f.weight for f in unguarded.features}["birth_date"] == 6.5
+
+
+def test_r14_a_one_digit_date_typo_beside_an_identical_name_or_an_unlike_character_weighs_no_more() -> None:
+    """The extra weight is for two small errors together, not for any one-digit date: namesakes (identical names,
+    unrelated children) and names one unlike character apart (siblings, cousins: 王星逸 / 王星思) keep
+    `birth_date_one_digit` (4.5 bits), so a namesake or a sibling one digit apart is no likelier to be reviewed."""
+    bare = {"guardians": (), "id_number": None, "birth_date": date(2015, 4, 18)}
+    for first, second in (("陈宇晨", "陈宇晨"), ("王星逸", "王星思")):
+        verdict = check(
+            DedupeIndex([record(name=first, **bare)]),
+            request(name=second, guardians=(), birth_date=date(2015, 4, 13)),
+            MatchPolicy(review_threshold_bits=-30.25),  # list the pair whatever its evidence
+        )
+        weights = {f.name: f.weight for f in verdict.features}
+        assert weights["birth_date"] == 4.5, (first, second)
 
 
 def test_r14_twins_at_one_school_without_guardians_or_ids_one_unrelated_character_apart_are_two_children() -> None:

@@ -108,6 +108,15 @@ class MatchWeights(_Section):
     birth_date_identical: float = 12.0
     birth_date_transposed: float = Field(default=6.5, description="day and month swapped")
     birth_date_one_digit: float = Field(default=4.5, description="one digit of YYYYMMDD mistyped")
+    birth_date_one_digit_near_name: float = Field(
+        default=6.5,
+        description="one digit of YYYYMMDD mistyped where the names are one slip apart (same sound, one character "
+        "alike, one added or dropped), not identical: two small errors together. Different children with near names "
+        "in one block are mostly one family's (twins born the same day, siblings and cousins years apart), whose "
+        "dates are rarely one digit apart, so the two outcomes together are rarer between different children than "
+        "their weights apart assume (u of both < u x u); identical names are namesakes, unrelated, and keep "
+        "birth_date_one_digit",
+    )
     birth_date_different: float = Field(
         default=-9.0,
         description="two or more digits apart, not swapped: a lunar date typed for the solar one or a wholly wrong "

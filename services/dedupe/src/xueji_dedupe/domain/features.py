@@ -1,11 +1,13 @@
 """Feature comparisons of two profiles (R14): name by characters and by pinyin, birth date, gender, region, guardians,
 and two resident ID numbers where both records have one.
 
-The weights add up (Fellegi-Sunter), with two outcomes read together because they are not independent:
+The weights add up (Fellegi-Sunter), with three outcomes read together because they are not independent:
 - twins: where the guardians and the birth date agree, different given names are two children (`name_twins`);
 - a second ID number: two numbers equal but for their birth-date digits, or reissued (same region, new birth date
   and sequence code, same name and a guardian in common), explain the different birth dates, so the birth date
-  adds nothing of its own there (`id_birth_date_part` / `id_reissued` carries both).
+  adds nothing of its own there (`id_birth_date_part` / `id_reissued` carries both);
+- two small errors: a one-digit date typo beside a name one slip apart weighs more than beside any other name
+  (`birth_date_one_digit_near_name`, see NEAR_NAMES).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def outcomes(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tup
         sound = sound._replace(weight=0.0, level="twins")
     if numbers is not None and numbers.level in DATE_EXPLAINED:
         born = born._replace(weight=0.0)
+    elif born.level == "one_digit" and chars.level in NEAR_NAMES:
+        born = born._replace(weight=weights.birth_date_one_digit_near_name)
     extra = tuple(f for f in (guardians, numbers) if f is not None)
     return (
         chars,
@@ -69,6 +73,11 @@ def outcomes(a: PersonProfile, b: PersonProfile, weights: FeatureWeights) -> tup
 
 TWINS = ("partial", "different")  # name levels that, with the same guardians and birth date, say "twins"
 DATE_EXPLAINED = ("birth_date_part", "reissued")  # ID relations that account for the different birth dates
+# Name levels one slip apart, with which a one-digit date typo weighs `birth_date_one_digit_near_name`: different
+# children with such names in one block are mostly one family's, born the same day or years apart, not one digit
+# apart. Not "identical" (namesakes are unrelated, their dates as random as anyone's) nor "one_char" (an unlike
+# character is no clerk's slip; it weighs 0 because relatives have such names, m ~ u).
+NEAR_NAMES = ("same_sound", "sounds_alike", "looks_alike", "similar")
 
 
 def comparable(a: PersonProfile, b: PersonProfile) -> bool:

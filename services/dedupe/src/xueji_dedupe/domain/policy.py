@@ -41,7 +41,11 @@ def _best(policy: MatchPolicy) -> dict[str, float]:
             w.name_twins,
         ),
         "birth_date": max(
-            w.birth_date_identical, w.birth_date_transposed, w.birth_date_one_digit, w.birth_date_different
+            w.birth_date_identical,
+            w.birth_date_transposed,
+            w.birth_date_one_digit,
+            w.birth_date_one_digit_near_name,
+            w.birth_date_different,
         ),
         "gender": max(w.gender_same, w.gender_different),
         "region": max(w.region_same_county, w.region_same_city, w.region_same_province, w.region_different),
@@ -64,7 +68,8 @@ def date_filter(policy: MatchPolicy) -> tuple[bool, bool]:
     """(skip "different" birth dates, skip "one_digit" ones too): only when the policy makes them unreachable."""
     w = policy.weights
     different = _unreachable(policy, "birth_date", w.birth_date_different)
-    return different, different and _unreachable(policy, "birth_date", w.birth_date_one_digit)
+    one_digit = max(w.birth_date_one_digit, w.birth_date_one_digit_near_name)
+    return different, different and _unreachable(policy, "birth_date", one_digit)
 
 
 __all__ = ["FeatureWeights", "MatchPolicy", "date_filter", "flagged", "name_filter_is_safe", "probability"]
