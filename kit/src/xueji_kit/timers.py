@@ -38,6 +38,7 @@ log = structlog.get_logger("timers")
 MINUTE = 60
 MAX_ATTEMPTS = 10
 STALE_CLAIM = timedelta(seconds=60)
+READ_BATCH = 1_000_000  # documents a minute's read asks for at once (the reply's 16 MB bound it first)
 PREFIX = "timers_m"  # + the due minute: one collection per minute
 FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
 
@@ -145,7 +146,9 @@ class TimerStore:
     async def due_in_minute(self, minute: int) -> list[Document]:
         """The minute's timers as the scheduler sees them: `_id` `{minute}|{timer_id}`, state (armed until its first
         end record), attempt and not-before of its latest retry. One read of one collection."""
-        docs = [d async for d in self._in(minute).find({})]
+        # In one reply (up to the 16 MB a reply holds): the local store keeps a cursor on the connection that opened
+        # it, and with reads running beside the loop a `getMore` could go out on another one (CursorNotFound).
+        docs = [d async for d in self._in(minute).find({}, batch_size=READ_BATCH)]
         ends = {d["timer_id"]: d["state"] for d in docs if d.get("end")}
         retries: dict[str, Document] = {}
         for d in sorted((d for d in docs if d.get("retry")), key=lambda d: int(d["attempt"])):
@@ -264,7 +267,7 @@ class TimerScheduler:
         name: str = "scheduler",
         lookback_minutes: int = 60 * 24,
         concurrency: int = 16,
-        ahead_seconds: float = 5.0,
+        ahead_seconds: float = 15.0,
         refresh_seconds: float = 2.0,
         stale_claim: timedelta = STALE_CLAIM,
     ):
@@ -281,6 +284,8 @@ class TimerScheduler:
         # claimed and fired at that instant instead of after a read of the whole minute. Those reads run beside the
         # loop, which fires from what was read meanwhile: a minute of 10,000 timers took the store 1-6 s to read on
         # a busy machine, and a loop waiting for it fired seconds late (issue 19: p99 7.3 s at 1,000,000 armed).
+        # The coming minute is read `ahead_seconds` before it starts, early enough for such a read to be in; a
+        # timer armed into it after that read is found by the first refresh once the minute has begun.
         self._cache: dict[int, _Read] = {}
         self._reading: dict[int, asyncio.Task[None]] = {}
         self._settled: dict[int, set[str]] = {}  # timer ids this replica claimed, by minute
