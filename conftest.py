@@ -227,33 +227,50 @@ def mirror(servers: ServerAddresses) -> Callable[..., Any]:
     return running
 
 
+def _service_settings(isolation: Isolation, signing_keys: tuple[str, str], settings_cls: type, **overrides: Any) -> Any:
+    """The service's settings for a test: its own topics and database on the test servers, its signing key."""
+    return settings_cls(
+        **{
+            **isolation.settings_env(),
+            "mongodb_database": f"{isolation.database}_{settings_cls.__name__}",
+            "jwt_public_key": signing_keys[1],
+            "relay_interval_seconds": 0.05,
+            **overrides,
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: Any) -> AsyncIterator[Any]:
+    """The app started (its lifespan: consumers, relay, timers) and an httpx client to it; stopped on leaving."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://service") as c:
+        c.app = app  # type: ignore[attr-defined]
+        yield c
+
+
 @pytest.fixture
 async def start_app(isolation: Isolation, signing_keys: tuple[str, str]) -> AsyncIterator[Callable[..., Any]]:
     """start_app(create_app, SettingsClass, **overrides) -> an httpx client to the running service."""
-    import contextlib
-
-    import httpx
-
     stack = contextlib.AsyncExitStack()
 
-    async def start(create_app: Callable[..., Any], settings_cls: type, **overrides: Any) -> httpx.AsyncClient:
-        settings = settings_cls(
-            **{
-                **isolation.settings_env(),
-                "mongodb_database": f"{isolation.database}_{settings_cls.__name__}",
-                "jwt_public_key": signing_keys[1],
-                "relay_interval_seconds": 0.05,
-                **overrides,
-            }
-        )
-        app = create_app(settings)
-        await stack.enter_async_context(app.router.lifespan_context(app))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
-        await stack.enter_async_context(client)
-        client.app = app  # type: ignore[attr-defined]
-        return client
+    async def start(create_app: Callable[..., Any], settings_cls: type, **overrides: Any) -> Any:
+        settings = _service_settings(isolation, signing_keys, settings_cls, **overrides)
+        return await stack.enter_async_context(_serving(create_app(settings)))
 
     try:
         yield start
     finally:
         await stack.aclose()
+
+
+@pytest.fixture
+def service_process(isolation: Isolation, signing_keys: tuple[str, str]) -> Callable[..., Any]:
+    """service_process(create_app, SettingsClass, **overrides) -> an async context holding one process of the
+    service (an httpx client to it): started on entering, stopped on leaving. Entered again, it is a restart on the
+    same database and topics, as after a crash."""
+    return lambda create_app, settings_cls, **overrides: _serving(
+        create_app(_service_settings(isolation, signing_keys, settings_cls, **overrides))
+    )

@@ -4,13 +4,11 @@ restart. The consistency checker rebuilds the projections from the streams and f
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from http_fixtures import pupil
 from registry_driver import unique
@@ -30,28 +28,12 @@ class Killed(Exception):
     """The process died here (kill -9): nothing after this point ran."""
 
 
-@contextlib.asynccontextmanager
-async def registry(settings: RegistrySettings) -> AsyncIterator[httpx.AsyncClient]:
-    """One registry process on the test's database: started, and stopped on leaving."""
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
-
-
 async def test_r02_r54_follow_ups_lost_to_a_crash_after_the_commit_are_done_after_restart(
-    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, monkeypatch: pytest.MonkeyPatch
+    service_process: Any, token: Any, wait_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = RegistrySettings(
-        **isolation.settings_env(),
-        mongodb_database=f"{isolation.database}_registry",
-        jwt_public_key=signing_keys[1],
-        relay_interval_seconds=0.05,
-        scheduler_enabled=False,
-    )
+    registry = functools.partial(service_process, create_app, RegistrySettings, scheduler_enabled=False)
     clerk = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
-    async with registry(settings) as first:
+    async with registry() as first:
         created = await first.post("/v1/students", json=PUPIL, headers=clerk)
         assert created.status_code == 202, created.text
         student = created.json()["student_id"]
@@ -77,7 +59,7 @@ async def test_r02_r54_follow_ups_lost_to_a_crash_after_the_commit_are_done_afte
         assert {d.projection for d in found} == {"school_register", "compliance_timers"}, found
     monkeypatch.undo()
 
-    async with registry(settings) as restarted:
+    async with registry() as restarted:
         events = restarted.app.state.runtime.events
         await wait_for(lambda: _consistent(events), timeout=45)
         county = {"Authorization": f"Bearer {token('county', SCHOOL[:6])}"}
@@ -94,23 +76,16 @@ async def _consistent(events: Any) -> bool:
 
 
 async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_after_restart(
-    isolation: Any,
-    signing_keys: tuple[str, str],
-    token: Any,
-    wait_for: Any,
-    dedupe_stub: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    service_process: Any, token: Any, wait_for: Any, dedupe_stub: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same for a later commit of a record (RegistryService.execute): a transfer within the province moves the record to
     another county's school; the crash comes after the commit, before the register and rosters follow."""
     from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
     from xueji_registry.handlers.transfer_case import on_transfer_case
 
-    settings = RegistrySettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_registry",
-                                jwt_public_key=signing_keys[1], relay_interval_seconds=0.05,
-                                scheduler_enabled=False)  # fmt: skip
+    registry = functools.partial(service_process, create_app, RegistrySettings, scheduler_enabled=False)
     joined = "3506030301"
-    async with registry(settings) as first:
+    async with registry() as first:
         clerk = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
         async with dedupe_stub():
             created = await first.post("/v1/students", json=PUPIL, headers=clerk)
@@ -137,7 +112,7 @@ async def test_r54_a_move_whose_follow_ups_a_crash_cut_off_is_in_the_register_af
         assert any(d.projection == "school_register" for d in await differences(runtime.events))
     monkeypatch.undo()
 
-    async with registry(settings) as restarted:
+    async with registry() as restarted:
         await wait_for(lambda: _consistent(restarted.app.state.runtime.events), timeout=45)
         audit = await restarted.get("/v1/audit", headers={"Authorization": f"Bearer {token('county', joined[:6])}"})
         assert audit.status_code == 200 and audit.json()["records_audited"] == 1, audit.text  # R51: where it is now

@@ -5,11 +5,10 @@ arm and file what the case needs now. Before the fix the closed stage's warning 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import functools
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 from transfer_driver import RECEIVING, Clock, Driver, day, start
 
@@ -54,26 +53,15 @@ class Killed(Exception):
     """The process died here (kill -9): nothing after this point ran."""
 
 
-@contextlib.asynccontextmanager
-async def transfer_process(settings: TransferSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """One transfer process on the test's database: started, and stopped on leaving."""
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
-
-
 async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart_without_any_retry(
-    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any
+    service_process: Any, token: Any, wait_for: Any
 ) -> None:
     """Issue 15, defect 1 in transfer: nobody retries. The restarted process follows the committed decision from its
     outbox entry: the receiving school's timers end, the bureau's are armed, the case is in the bureau's inbox."""
-    settings = TransferSettings(**isolation.settings_env(), mongodb_database=f"{isolation.database}_transfer",
-                                jwt_public_key=signing_keys[1], relay_interval_seconds=0.05,
-                                scheduler_enabled=False, scheduler_lookback_minutes=10)  # fmt: skip
+    transfer_process = functools.partial(service_process, create_app, TransferSettings, scheduler_enabled=False,
+                                         scheduler_lookback_minutes=10)  # fmt: skip
     clock = Clock(day(date(2025, 3, 10)))
-    async with transfer_process(settings) as first:
+    async with transfer_process() as first:
         first.app.state.transfer.clock = clock
         t = Driver(first, token, clock)
         tid = await t.apply()
@@ -100,7 +88,7 @@ async def test_a_stage_decision_cut_off_before_settling_is_settled_after_restart
         found = {(d.projection, d.subject) for d in await consistency.differences(runtime.events, "35", [tid])}
         assert found == {("inbox", tid), ("stage_timers", tid)}
 
-    async with transfer_process(settings) as restarted:
+    async with transfer_process() as restarted:
         restarted.app.state.transfer.clock = clock  # no request comes: only the relay's follower can settle
         store, cases = restarted.app.state.timers.store, restarted.app.state.transfer.filings
 
