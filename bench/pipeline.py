@@ -117,6 +117,17 @@ def _fitting(bodies: list[bytes]) -> list[list[bytes]]:
 DECODE = parsed(TypeAdapter(Envelope[StudentStatusRecorded]).validate_json)
 
 
+async def _timed(broker: KafkaBroker, done: asyncio.Event) -> float:
+    """Seconds from the broker's start until `done` (the last message handled); the broker is stopped after."""
+    await broker.start()
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=600)
+        return time.perf_counter() - started
+    finally:
+        await broker.stop()
+
+
 async def run_pipeline(bootstrap: str, source: str, sink: str, count: int, overlap: bool = True) -> float:
     """Our pipeline: a FastStream batch subscriber as the services run one (lenient parser, kit batch decoder,
     dead-letter middleware, kit.batches.handle_batch: a malformed message dead-lettered alone with its reason),
@@ -178,13 +189,7 @@ async def run_pipeline(bootstrap: str, source: str, sink: str, count: int, overl
             await asyncio.gather(*acks)  # the run ends when every output is acknowledged
             done.set()
 
-    await broker.start()
-    started = time.perf_counter()
-    try:
-        await asyncio.wait_for(done.wait(), timeout=600)
-        return time.perf_counter() - started
-    finally:
-        await broker.stop()
+    return await _timed(broker, done)
 
 
 async def run_per_message(bootstrap: str, source: str, sink: str, count: int) -> float:
@@ -202,13 +207,7 @@ async def run_per_message(bootstrap: str, source: str, sink: str, count: int) ->
         if state["seen"] >= count:
             done.set()
 
-    await broker.start()
-    started = time.perf_counter()
-    try:
-        await asyncio.wait_for(done.wait(), timeout=600)
-        return time.perf_counter() - started
-    finally:
-        await broker.stop()
+    return await _timed(broker, done)
 
 
 async def main(argv: list[str]) -> None:
