@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from http_fixtures import pupil
 from kafka_messages import published, sent_together
 from registry_driver import verdict
 
@@ -21,15 +22,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
-STUDENT = {
-    "school_code": SCHOOL,
-    "name": "林小明",
-    "id_number": "11010519491231002X",
-    "gender": "male",
-    "birth_date": "1949-12-31",
-    "grade": 1,
-    "school_year": 2026,
-}
+STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X")
 
 
 def _auth(token, role="school", code=SCHOOL) -> dict[str, str]:
