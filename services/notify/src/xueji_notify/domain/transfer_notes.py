@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from xueji_contracts.envelope import Envelope
@@ -40,8 +41,22 @@ def _number(payload: Any) -> dict[str, Any]:
     return {"case_number": payload.case_number} if payload.case_number else {}
 
 
-def _stage(payload: Any) -> dict[str, Any]:
-    return {"transfer_id": payload.transfer_id, "stage": payload.stage.value} | _number(payload)
+def _about_stage(
+    message: Envelope[Any],
+    kind: Kind,
+    severity: Severity,
+    title: tuple[str, str],
+    details: dict[str, Any],
+    *,
+    to: str | None = None,
+    due_at: datetime | None = None,
+) -> Notification:
+    """A note on one stage of a case: about the case, to the stage's party unless `to` says who, with the stage's
+    details (case, stage, case number) before `details`."""
+    p = message.payload
+    about_stage = {"transfer_id": p.transfer_id, "stage": p.stage.value} | _number(p)
+    to = to or p.jurisdiction
+    return about(message, kind, severity, to, title, p.transfer_id, due_at=due_at, details=about_stage | details)
 
 
 def stage_opened(message: Envelope[StageOpened], names: SchoolNames = NO_NAMES) -> list[Notification]:
@@ -54,19 +69,8 @@ def stage_opened(message: Envelope[StageOpened], names: SchoolNames = NO_NAMES) 
         f"转学待办：{zh}（第{p.step}步，{sending[0]} 转往 {receiving[0]}），{due}前完成{mark[0]}",
         f"Transfer to act on: {en} (step {p.step}, {sending[1]} to {receiving[1]}), due {due}{mark[1]}",
     )
-    details = _stage(p) | {"step": p.step, "provisional": p.deadline.provisional}
-    return [
-        about(
-            message,
-            Kind.STAGE_OPENED,
-            Severity.ACTION,
-            p.jurisdiction,
-            title,
-            p.transfer_id,
-            due_at=p.deadline.due_at,
-            details=details,
-        )
-    ]
+    details = {"step": p.step, "provisional": p.deadline.provisional}
+    return [_about_stage(message, Kind.STAGE_OPENED, Severity.ACTION, title, details, due_at=p.deadline.due_at)]
 
 
 def stage_deadline_changed(message: Envelope[StageDeadlineChanged]) -> list[Notification]:
@@ -74,19 +78,9 @@ def stage_deadline_changed(message: Envelope[StageDeadlineChanged]) -> list[Noti
     zh, en = STAGE_NAMES[p.stage]
     before, after = due_day(p.previous.due_at).isoformat(), due_day(p.deadline.due_at).isoformat()
     title = (f"截止日期调整：{zh} 由 {before} 改为 {after}", f"Deadline moved: {en} from {before} to {after}")
-    details = _stage(p) | {"provisional": p.deadline.provisional, "calendar_version": p.deadline.calendar_version}
-    return [
-        about(
-            message,
-            Kind.STAGE_DEADLINE_CHANGED,
-            Severity.INFO,
-            p.jurisdiction,
-            title,
-            p.transfer_id,
-            due_at=p.deadline.due_at,
-            details=details,
-        )
-    ]
+    details = {"provisional": p.deadline.provisional, "calendar_version": p.deadline.calendar_version}
+    kind = Kind.STAGE_DEADLINE_CHANGED
+    return [_about_stage(message, kind, Severity.INFO, title, details, due_at=p.deadline.due_at)]
 
 
 def stage_decided(message: Envelope[StageClosed], receiving_school: str | None) -> list[Notification]:
@@ -98,9 +92,8 @@ def stage_decided(message: Envelope[StageClosed], receiving_school: str | None) 
     if p.reason:
         title = (f"{title[0]}（{p.reason}）", f"{title[1]} ({p.reason})")
     severity = Severity.INFO if p.decision is Decision.APPROVE else Severity.ACTION
-    details = _stage(p) | {"decision": p.decision.value, "decided_by": p.decided_by}
-    to = receiving_school or p.jurisdiction
-    return [about(message, Kind.STAGE_DECIDED, severity, to, title, p.transfer_id, details=details)]
+    details = {"decision": p.decision.value, "decided_by": p.decided_by}
+    return [_about_stage(message, Kind.STAGE_DECIDED, severity, title, details, to=receiving_school)]
 
 
 def stage_warning(message: Envelope[StageWarning]) -> list[Notification]:
@@ -111,19 +104,8 @@ def stage_warning(message: Envelope[StageWarning]) -> list[Notification]:
         f"即将到期：{zh}，还剩 {p.working_days_left} 个工作日（{due}）",
         f"Due soon: {en}, {p.working_days_left} working day(s) left ({due})",
     )
-    details = _stage(p) | {"working_days_left": p.working_days_left}
-    return [
-        about(
-            message,
-            Kind.STAGE_WARNING,
-            Severity.WARNING,
-            p.jurisdiction,
-            title,
-            p.transfer_id,
-            due_at=p.due_at,
-            details=details,
-        )
-    ]
+    details = {"working_days_left": p.working_days_left}
+    return [_about_stage(message, Kind.STAGE_WARNING, Severity.WARNING, title, details, due_at=p.due_at)]
 
 
 def stage_breached(message: Envelope[StageBreached], names: SchoolNames = NO_NAMES) -> list[Notification]:
@@ -133,11 +115,7 @@ def stage_breached(message: Envelope[StageBreached], names: SchoolNames = NO_NAM
     zh, en = STAGE_NAMES[p.stage]
     due = due_day(p.due_at).isoformat()
     lzh, len_ = LEVEL_NAMES.get(p.escalated_to_level.value, (p.escalated_to_level.value,) * 2)
-    details = _stage(p) | {
-        "escalated_to": p.escalated_to,
-        "escalation_count": p.escalation_count,
-        "late_party": p.jurisdiction,
-    }
+    details = {"escalated_to": p.escalated_to, "escalation_count": p.escalation_count, "late_party": p.jurisdiction}
     late = (
         f"已超期：{zh}（应于 {due} 前完成），已上报{lzh}",
         f"Overdue: {en} (was due {due}), escalated to {len_} level",
@@ -147,25 +125,9 @@ def stage_breached(message: Envelope[StageBreached], names: SchoolNames = NO_NAM
         f"Escalated to you: {en} at {party[1]} is overdue (due {due}); please follow up",
     )
     return [
-        about(
-            message,
-            Kind.STAGE_BREACHED,
-            Severity.URGENT,
-            p.jurisdiction,
-            late,
-            p.transfer_id,
-            due_at=p.due_at,
-            details=details,
-        ),
-        about(
-            message,
-            Kind.STAGE_ESCALATED,
-            Severity.URGENT,
-            p.escalated_to,
-            chase,
-            p.transfer_id,
-            due_at=p.due_at,
-            details=details,
+        _about_stage(message, Kind.STAGE_BREACHED, Severity.URGENT, late, details, due_at=p.due_at),
+        _about_stage(
+            message, Kind.STAGE_ESCALATED, Severity.URGENT, chase, details, to=p.escalated_to, due_at=p.due_at
         ),
     ]
 
