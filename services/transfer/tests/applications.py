@@ -7,11 +7,16 @@ import hashlib
 from datetime import date
 from typing import Any
 
+from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
+from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_transfer import domain as d
 
 RECEIVING, SENDING = "3506020001", "3501020003"
 SPRING_2025 = d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
+# The receiving school's clerk and its county bureau's, who decide the receiving stages.
+RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
+RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 
 
 def evidence(kind: d.EvidenceKind) -> d.Evidence:
@@ -33,3 +38,10 @@ def application(
         "reason": "household_move",
     }
     return d.TransferApplication(**(fields | changes))
+
+
+def returned(stage: Stage, operator: OperatorClaims, reason: str, *requested: d.EvidenceKind) -> d.DecideStage:
+    """`stage` returns the case for more materials, naming the kinds `requested` (none: any)."""
+    return d.DecideStage(
+        stage=stage, decision=Decision.RETURN_FOR_MATERIALS, operator=operator, reason=reason, requested=requested
+    )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
-from applications import evidence
+from applications import RB, RS, evidence
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
@@ -25,8 +25,6 @@ from xueji_transfer.domain.case_events import (
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
 SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="350102")
 PARTY = {Stage.RECEIVING_SCHOOL: RS, Stage.RECEIVING_BUREAU: RB, Stage.SENDING_SCHOOL: SS, Stage.SENDING_BUREAU: SB}

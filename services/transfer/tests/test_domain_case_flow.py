@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
-from applications import evidence
+from applications import RB, RS, evidence, returned
 from fujian_rules import fujian_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,8 +23,6 @@ from xueji_transfer.domain.stage_events import StageOpened
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING, HUNAN_SCHOOL = "3506020001", "3501020003", "4301020001"
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
 SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="350102")
 HN_SS = OperatorClaims(sub="clerk-hn", role=Role.SCHOOL, code=HUNAN_SCHOOL)
@@ -168,9 +166,7 @@ def test_r21_return_for_materials_reopens_the_previous_partys_stage() -> None:
     run = started()
     approve(run, Stage.RECEIVING_SCHOOL)
     approve(run, Stage.RECEIVING_BUREAU)
-    back = d.DecideStage(
-        stage=Stage.SENDING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=SS, reason="unclear"
-    )
+    back = returned(Stage.SENDING_SCHOOL, SS, "unclear")
     events = run(back)
     reopened = events[-1]
     assert isinstance(reopened, StageOpened) and reopened.stage is Stage.RECEIVING_BUREAU and reopened.round == 2
@@ -183,9 +179,7 @@ def test_r21_return_for_materials_reopens_the_previous_partys_stage() -> None:
 
 def test_r21_receiving_school_returns_to_the_guardian_and_new_materials_reopen_its_stage() -> None:
     run = started()
-    run(
-        d.DecideStage(stage=Stage.RECEIVING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=RS, reason="proof")
-    )
+    run(returned(Stage.RECEIVING_SCHOOL, RS, "proof"))
     assert run.case.phase is d.CasePhase.AWAITING_MATERIALS and run.case.open_stage is None
     events = run(d.AddMaterials(materials=(evidence(d.EvidenceKind.HOUSEHOLD_REGISTER),), operator=RS))
     assert isinstance(events[-1], StageOpened) and events[-1].round == 2
@@ -230,13 +224,7 @@ def test_r24_a_full_transfer_needs_no_paper_approval_form() -> None:
 
 def test_r24_asking_for_a_paper_approval_form_is_refused() -> None:
     run = started()
-    ask = d.DecideStage(
-        stage=Stage.RECEIVING_SCHOOL,
-        decision=Decision.RETURN_FOR_MATERIALS,
-        operator=RS,
-        reason="bring the stamped approval form",
-        requested=(d.EvidenceKind.PAPER_APPROVAL_FORM,),
-    )
+    ask = returned(Stage.RECEIVING_SCHOOL, RS, "bring the stamped approval form", d.EvidenceKind.PAPER_APPROVAL_FORM)
     with pytest.raises(d.Refused, match="paper approval form") as refused:
         run(ask)
     assert refused.value.rule == "R24"

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
+from applications import RB, RS
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
-from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_contracts.policy import TransferWindows, YearlyWindow, load_policy
@@ -20,8 +20,6 @@ from xueji_transfer.domain.exceptions import record
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING, HUNAN = "3506020001", "3506030002", "4301020001"
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SPRING = d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=2)
 AUTUMN = d.SchoolTerm(start=date(2025, 9, 1), end=date(2026, 1, 23), semester=1)
 IN_TERM = datetime(2025, 4, 8, 10, 0, tzinfo=CST)

@@ -8,10 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from applications import application, evidence
+from applications import RB, RS, application, evidence
 from weekday_calendar import WeekdayCalendar
 
-from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_contracts.policy import load_policy
 from xueji_transfer import domain as d
@@ -19,8 +18,6 @@ from xueji_transfer.domain.record import StudentRecord
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
 FUJIAN = d.TransferRules.from_policy(load_policy("fj"))
 K = d.EvidenceKind

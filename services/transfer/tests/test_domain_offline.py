@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
-from applications import evidence
+from applications import RB, RS, evidence, returned
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
@@ -20,8 +20,6 @@ from xueji_transfer.domain.offline_events import OfflineAccepted, OfflinePathOpe
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "4301020001"  # Zhangzhou, Fujian <- Changsha, Hunan
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 SS = OperatorClaims(sub="clerk-ss", role=Role.SCHOOL, code=SENDING)
 SB = OperatorClaims(sub="bureau-sb", role=Role.COUNTY, code="430102")
 RULES = fujian_rules()
@@ -138,10 +136,8 @@ def test_r23_sending_school_alone_does_not_stop_the_offline_clock_both_verificat
 
 def test_r23_no_offline_timer_before_step_4_and_none_when_step_4_is_reopened() -> None:
     assert offline_timer(applied()) == []
-    returned = d.DecideStage(
-        stage=Stage.SENDING_SCHOOL, decision=Decision.RETURN_FOR_MATERIALS, operator=SS, reason="?"
-    )
-    assert offline_timer(step(step_4_verified(), returned, MONDAY)) == []
+    back = returned(Stage.SENDING_SCHOOL, SS, "?")
+    assert offline_timer(step(step_4_verified(), back, MONDAY)) == []
 
 
 def test_r23_offline_acceptance_needs_the_receiving_bureaus_signed_registration_form() -> None:
@@ -230,11 +226,5 @@ def test_r23_declared_system_failure_opens_the_path_at_the_guardians_request() -
 
 def test_r24_a_paper_approval_form_may_be_asked_for_only_on_the_offline_path() -> None:
     state = step(applied(), d.DeclareSystemFailure(operator=RS, description="down", guardian_requested=True), MONDAY)
-    ask = d.DecideStage(
-        stage=Stage.RECEIVING_SCHOOL,
-        decision=Decision.RETURN_FOR_MATERIALS,
-        operator=RS,
-        reason="system down: paper form",
-        requested=(d.EvidenceKind.PAPER_APPROVAL_FORM,),
-    )
+    ask = returned(Stage.RECEIVING_SCHOOL, RS, "system down: paper form", d.EvidenceKind.PAPER_APPROVAL_FORM)
     assert step(state, ask, MONDAY).phase.value == "awaiting_materials"

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
-from applications import evidence
+from applications import RB, RS, evidence
 from fujian_rules import fujian_rules
 from weekday_calendar import WeekdayCalendar
 
-from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.transfer import Decision, Level, Stage
 from xueji_transfer import domain as d
 from xueji_transfer.domain.jurisdiction import code_at
@@ -20,8 +19,6 @@ from xueji_transfer.domain.stage_events import StageDeadlineChanged, StageEscala
 
 CST = ZoneInfo("Asia/Shanghai")
 RECEIVING, SENDING = "3506020001", "3501020003"
-RS = OperatorClaims(sub="clerk-rs", role=Role.SCHOOL, code=RECEIVING)
-RB = OperatorClaims(sub="bureau-rb", role=Role.COUNTY, code="350602")
 RULES = fujian_rules()
 WEEKDAYS = WeekdayCalendar()
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=CST)
