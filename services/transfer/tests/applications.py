@@ -45,3 +45,8 @@ def returned(stage: Stage, operator: OperatorClaims, reason: str, *requested: d.
     return d.DecideStage(
         stage=stage, decision=Decision.RETURN_FOR_MATERIALS, operator=operator, reason=reason, requested=requested
     )
+
+
+def rejected(stage: Stage, operator: OperatorClaims, code: d.RejectionReason, reason: str = "x") -> d.DecideStage:
+    """`stage` rejects the case for the reason `code`."""
+    return d.DecideStage(stage=stage, decision=Decision.REJECT, operator=operator, reason_code=code, reason=reason)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import applications
 import pytest
-from applications import RB, RS, evidence, returned
+from applications import RB, RS, evidence, rejected, returned
 from fujian_rules import fujian_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,13 +147,7 @@ def test_r21_reject_ends_the_case_with_its_reason() -> None:
     run = started()
     approve(run, Stage.RECEIVING_SCHOOL)
     events = run(
-        d.DecideStage(
-            stage=Stage.RECEIVING_BUREAU,
-            decision=Decision.REJECT,
-            operator=RB,
-            reason_code=d.RejectionReason.MATERIALS_INVALID,
-            reason="household register does not match",
-        )
+        rejected(Stage.RECEIVING_BUREAU, RB, d.RejectionReason.MATERIALS_INVALID, "household register does not match")
     )
     assert isinstance(events[0], TransferRejected) and events[0].reason == "household register does not match"
     assert run.case.phase is d.CasePhase.REJECTED
@@ -262,13 +256,7 @@ def test_r50_only_the_receiving_school_records_an_application() -> None:
 
 def test_r20_refusing_because_the_student_has_no_status_yet_is_refused() -> None:
     run = started()
-    no_status = d.DecideStage(
-        stage=Stage.RECEIVING_SCHOOL,
-        decision=Decision.REJECT,
-        operator=RS,
-        reason_code=d.RejectionReason.NO_STATUS_YET,
-        reason="status not transferred",
-    )
+    no_status = rejected(Stage.RECEIVING_SCHOOL, RS, d.RejectionReason.NO_STATUS_YET, "status not transferred")
     with pytest.raises(d.Refused) as refused:
         run(no_status)
     assert refused.value.rule == "R20"
@@ -293,7 +281,7 @@ def at_sending_stage(stage: Stage, app: d.TransferApplication) -> Run:
 
 def reject(stage: Stage, code: d.RejectionReason, operator: OperatorClaims | None = None) -> d.DecideStage:
     operator = operator or {Stage.SENDING_SCHOOL: HN_SS, Stage.SENDING_BUREAU: HN_SB}.get(stage, PARTY[stage])
-    return d.DecideStage(stage=stage, decision=Decision.REJECT, operator=operator, reason_code=code, reason="x")
+    return rejected(stage, operator, code)
 
 
 def hunan_progression() -> d.TransferApplication:
@@ -370,13 +358,7 @@ def test_r34_interprovincial_case_runs_through_both_provinces_parties() -> None:
 
 def test_r34_other_reasons_may_still_reject_an_interprovincial_case() -> None:
     run = started(application(sending=HUNAN_SCHOOL))
-    reject = d.DecideStage(
-        stage=Stage.RECEIVING_SCHOOL,
-        decision=Decision.REJECT,
-        operator=RS,
-        reason_code=d.RejectionReason.MATERIALS_INVALID,
-        reason="forged household register",
-    )
+    reject = rejected(Stage.RECEIVING_SCHOOL, RS, d.RejectionReason.MATERIALS_INVALID, "forged household register")
     run(reject)
     assert run.case.phase is d.CasePhase.REJECTED
 
