@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from http_fixtures import pupil
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status_file import PaperRecord
@@ -23,15 +24,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 
 HUNAN_SCHOOL, FUJIAN_SCHOOL = "4301020001", "3506020001"
-STUDENT = {
-    "school_code": HUNAN_SCHOOL,
-    "name": "刘子涵",
-    "id_number": "11010519491231002X",
-    "gender": "male",
-    "birth_date": "1949-12-31",
-    "grade": 3,
-    "school_year": 2026,
-}
+STUDENT = pupil(HUNAN_SCHOOL, "刘子涵", "1949-12-31", 3, gender="male", id_number="11010519491231002X")
 
 
 def _auth(token, role, code) -> dict[str, str]:
