@@ -103,6 +103,13 @@ def test_libraries_log_warnings_only_even_when_one_configured_debug_logging_at_i
 
     root = logging.getLogger()
     before = root.level
+    # The libraries' loggers as a fresh process has them (an earlier test in the run may have set their own levels
+    # or disabled them): their level comes from the root's.
+    libraries = [logging.getLogger(n) for n in ("pymongo", "pymongo.command", "aiokafka", "aiokafka.producer")]
+    kept = [(lib.level, lib.disabled) for lib in libraries]
+    for lib in libraries:
+        lib.setLevel(logging.NOTSET)
+        lib.disabled = False
     root.setLevel(logging.DEBUG)  # what the library's basicConfig left
     try:
         configure_logging("test", "json", "INFO")
@@ -111,3 +118,6 @@ def test_libraries_log_warnings_only_even_when_one_configured_debug_logging_at_i
         assert logging.getLogger("aiokafka.producer").isEnabledFor(logging.WARNING)
     finally:
         root.setLevel(before)
+        for lib, (level, disabled) in zip(libraries, kept, strict=True):
+            lib.setLevel(level)
+            lib.disabled = disabled

@@ -193,6 +193,34 @@ async def test_r22_an_attempt_claimed_by_a_replica_that_died_is_taken_over_after
     assert quick == ["case-7:breach"] and patient == []
 
 
+async def test_r22_the_wall_clock_loop_takes_over_a_claim_it_first_saw_fresh_from_a_replica_that_died(timer_store):
+    """A transfer killed while firing restarts within seconds: its first look finds the attempt claimed and not yet
+    stale. The loop must keep it in view (it once counted it as settled, so the minute finished without it and the
+    timer stayed armed for good: the crash-while-firing test's stale stage timers)."""
+    await timer_store.arm(_timer(8, datetime.now(UTC) - timedelta(seconds=5)))
+    entered = asyncio.Event()
+
+    async def dies_while_firing(_: Timer) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    dying = asyncio.create_task(
+        TimerScheduler(timer_store, dies_while_firing, lookback_minutes=30).tick(datetime.now(UTC))
+    )
+    await asyncio.wait_for(entered.wait(), 10)
+    dying.cancel()
+    await asyncio.gather(dying, return_exceptions=True)
+    now, fired = datetime.now(UTC), Fired()
+    restarted = TimerScheduler(timer_store, fired, lookback_minutes=30, stale_claim=timedelta(seconds=3),
+                               refresh_seconds=0.05)  # fmt: skip
+    assert await restarted.tick(now, cached=True) == 0, "claimed a moment ago by the dead replica: not stale yet"
+    for seconds in (4, 5, 6, 7, 70, 71, 72):  # stale, then the minute over
+        await restarted.tick(now + timedelta(seconds=seconds), cached=True)
+        await asyncio.sleep(0.3)  # what the loop reads beside it comes in
+    assert fired == ["case-8:breach"]
+    assert await timer_store.armed() == []
+
+
 class SlowRereads(TimerStore):
     """A store that reads a minute at once the first time and takes `slow` seconds for every read after (a busy
     store reading a minute of 10,000 timers)."""

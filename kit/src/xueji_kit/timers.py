@@ -412,9 +412,12 @@ class TimerScheduler:
             return 0, not armed and read_after_the_end
         attempts = {d["_id"]: int(d.get("attempt") or 0) for d in due}
         won = await self._store.claim_many(list(attempts.items()))
-        mine.update(attempts)
-        for timer_id in attempts.keys() - won:
-            await self._take_over_if_stale(timer_id, attempts[timer_id], now)
+        # Only what this replica won is settled here: an attempt claimed elsewhere (another replica, or one that died
+        # holding it) stays in view, so it is taken over once stale and the minute is not finished without it.
+        mine.update(won)
+        taken = [t for t in attempts.keys() - won if await self._take_over_if_stale(t, attempts[t], now)]
+        if taken:
+            self._unread(minute)  # the new attempt's retry record is read next tick
         gate = asyncio.Semaphore(self._concurrency)
 
         async def one(doc: Document) -> Timer | None:
@@ -447,12 +450,14 @@ class TimerScheduler:
             return None
         return timer
 
-    async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> None:
+    async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> bool:
         """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
         claimed = await self._store.claimed_at(timer_id, attempt)
         if claimed is not None and now - claimed > self._stale_claim:
             log.warning("timer_claim_stale_retrying", timer_id=timer_id, attempt=attempt)
             await self._store.next_attempt(timer_id, attempt, now, failed=False)
+            return True
+        return False
 
     async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
         wait = interval.total_seconds()
