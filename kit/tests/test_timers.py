@@ -169,8 +169,8 @@ async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_bur
     assert all(at >= due for at in fired.values()), "no timer fires before it is due"
 
 
-async def test_r22_an_attempt_claimed_by_a_replica_that_died_is_taken_over_after_the_stale_claim_time(timer_store):
-    await timer_store.arm(_timer(7, datetime.now(UTC) - timedelta(seconds=5)))
+async def _claimed_by_a_replica_that_dies(timer_store: TimerStore) -> None:
+    """A replica claims the due attempt, starts firing it and dies: the attempt stays claimed and not fired."""
     entered = asyncio.Event()
 
     async def dies_while_firing(_: Timer) -> None:
@@ -181,8 +181,13 @@ async def test_r22_an_attempt_claimed_by_a_replica_that_died_is_taken_over_after
         TimerScheduler(timer_store, dies_while_firing, lookback_minutes=30).tick(datetime.now(UTC))
     )
     await asyncio.wait_for(entered.wait(), 10)
-    dying.cancel()  # the replica died with the attempt claimed and not fired
+    dying.cancel()
     await asyncio.gather(dying, return_exceptions=True)
+
+
+async def test_r22_an_attempt_claimed_by_a_replica_that_died_is_taken_over_after_the_stale_claim_time(timer_store):
+    await timer_store.arm(_timer(7, datetime.now(UTC) - timedelta(seconds=5)))
+    await _claimed_by_a_replica_that_dies(timer_store)
     now = datetime.now(UTC)
     patient, quick = Fired(), Fired()
     default = TimerScheduler(timer_store, patient, lookback_minutes=30)
@@ -198,18 +203,7 @@ async def test_r22_the_wall_clock_loop_takes_over_a_claim_it_first_saw_fresh_fro
     stale. The loop must keep it in view (it once counted it as settled, so the minute finished without it and the
     timer stayed armed for good: the crash-while-firing test's stale stage timers)."""
     await timer_store.arm(_timer(8, datetime.now(UTC) - timedelta(seconds=5)))
-    entered = asyncio.Event()
-
-    async def dies_while_firing(_: Timer) -> None:
-        entered.set()
-        await asyncio.Event().wait()
-
-    dying = asyncio.create_task(
-        TimerScheduler(timer_store, dies_while_firing, lookback_minutes=30).tick(datetime.now(UTC))
-    )
-    await asyncio.wait_for(entered.wait(), 10)
-    dying.cancel()
-    await asyncio.gather(dying, return_exceptions=True)
+    await _claimed_by_a_replica_that_dies(timer_store)
     now, fired = datetime.now(UTC), Fired()
     restarted = TimerScheduler(timer_store, fired, lookback_minutes=30, stale_claim=timedelta(seconds=3),
                                refresh_seconds=0.05)  # fmt: skip
