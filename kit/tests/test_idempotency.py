@@ -197,6 +197,71 @@ async def test_a_key_expires_after_the_kept_hours_and_a_reuse_then_runs_as_new(s
     assert service.effects == [{"a": 1}, {"a": 2}]
 
 
+async def test_reuses_racing_for_an_expired_key_run_the_request_once(service: Any) -> None:
+    """Removing an expired key and claiming it afresh were two writes: of reuses racing for one expired key, one
+    could remove the claim another had just made and both ran. One takes the key over (a marker naming the expired
+    claim, inserted once); the others get its answer or 409 with Retry-After."""
+    now = [T0]
+    service.app.state.key_claims = KeyClaims(service.db[COLLECTION], "test", beat=0.1, stale=0.5, wait=0.6,
+                                             clock=lambda: now[0])  # fmt: skip
+    keys = [f"k-expired-{n}" for n in range(6)]
+    for key in keys:
+        first = {**service.auth("clerk-1"), "Idempotency-Key": key}
+        assert (await service.client.post("/v1/things", json={"first": key}, headers=first)).status_code == 201
+    now[0] = T0 + timedelta(hours=24, seconds=1)  # expired, not yet pruned
+
+    async def reuse(key: str, after: float) -> httpx.Response:
+        await asyncio.sleep(after)  # arriving a store round trip or so apart, as retries do
+        headers = {**service.auth("clerk-1"), "Idempotency-Key": key}
+        return await service.client.post("/v1/things", json={"again": key}, headers=headers)
+
+    for key in keys:
+        service.gate.clear()  # the winner holds the key while the others arrive
+        racing = [asyncio.create_task(reuse(key, n * 0.002)) for n in range(8)]
+        await asyncio.sleep(0.3)
+        service.gate.set()
+        answers = await asyncio.gather(*racing)
+        ran = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
+        assert len(ran) == 1, [(a.status_code, a.text) for a in answers]
+        for other in answers:
+            if other is not ran[0]:
+                assert other.status_code in (201, 409), other.text
+                assert other.status_code == 409 or other.headers["idempotent-replayed"] == "true"
+                assert other.status_code == 201 or int(other.headers["retry-after"]) > 0
+    assert service.effects[len(keys) :] == [{"again": key} for key in keys]
+
+
+class DiesBeforeWriting:
+    """A collection whose `replace_one` never arrives: the process taking a key over died after winning the marker."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    async def replace_one(self, *_: Any, **__: Any) -> None:
+        raise ConnectionError("killed")
+
+
+async def test_a_key_whose_taker_died_after_winning_the_marker_is_taken_over_once_the_marker_is_stale(
+    service: Any,
+) -> None:
+    now = [T0]
+    collection = service.db[COLLECTION]
+    claims = KeyClaims(collection, "a", stale=5, wait=0.3, clock=lambda: now[0])
+    assert (await claims.claim("k", "print", {})).outcome == "run"
+    await claims.answered("k", {"status": 201, "headers": {}, "body": b"{}"})
+    now[0] = T0 + timedelta(hours=24, seconds=1)
+    dying = KeyClaims(DiesBeforeWriting(collection), "dying", stale=5, wait=0.3, clock=lambda: now[0])  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError):
+        await dying.claim("k", "print", {})
+    assert (await claims.claim("k", "print", {})).outcome == "in_flight", "its marker is fresh: it may still write"
+    now[0] += timedelta(seconds=6)
+    assert (await claims.claim("k", "print", {})).outcome == "run"
+    assert (await claims.claim("k", "print", {})).outcome == "in_flight", "taken over once"
+
+
 async def test_expired_keys_are_pruned_in_bounded_batches_and_requests_select_by_id_only(isolation: Any) -> None:
     """Issue 15: the prune (a background job, hourly) removes at most `limit` keys a turn from one scan, `chunk`
     ids per delete; claiming, answering, replaying and reusing an expired key send `_id` filters only."""
@@ -224,7 +289,10 @@ async def test_expired_keys_are_pruned_in_bounded_batches_and_requests_select_by
         assert await claims.prune(limit=100, chunk=4) == 6
         assert await claims.prune() == 0
     kept = sorted([d["_id"] async for d in db[COLLECTION].find({})])
-    assert kept == ["new-0", "new-1", "new-2", "old-11"]
+    # The reuse of expired old-11 took it over by a marker, which is kept (and pruned) as a key is.
+    assert (
+        kept[:4] == ["new-0", "new-1", "new-2", "old-11"] and kept[4].startswith("takeover:old-11:") and len(kept) == 5
+    )
     await mongo.close()
 
 

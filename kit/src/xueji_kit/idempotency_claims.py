@@ -4,16 +4,19 @@ fingerprint), whether it still runs, and its answer once it has one.
 A running request refreshes its claim every `beat` seconds; a claim not refreshed for `stale` seconds was left by a
 crash (or a lost store write) and the next retry takes it over. A conditional replace alone would not decide who
 takes it (FerretDB 1.x reads, then writes: two retries racing for an abandoned claim could both match), so a taker
-first inserts a marker whose `_id` names the claim as it found it (state and last beat): the unique `_id` lets one
-retry win, the others see the winner's fresh claim and wait for its answer. Markers expire and are pruned as keys.
+first inserts a marker whose `_id` names the claim as it found it (state, last beat, first request): the unique `_id`
+lets one retry win, the others see the winner's fresh claim and wait for its answer. Markers expire and are pruned as
+keys.
 Every write route is also idempotent on its own once a key is given (commit ids and correlations derived from the
 key); the claim is what makes the *answer* the first one and refuses a key reused for another request.
 
 Keys expire `kept` after their first request (24 h by default, `XUEJI_IDEMPOTENCY_KEPT_HOURS`; the IETF draft lets a
 server expire keys): an expired key is treated as absent, so a request reusing it runs as new (routes that derive
-their ids from the key may still recognise it). The store has no TTL index (FerretDB on SQLite) and reads a whole
-collection for any filter other than `_id`, so expired keys are removed off the request path: `prune_expired_keys`,
-a background job, once an hour, at most `limit` keys a turn from one scan, deleted `chunk` at a time by `_id`.
+their ids from the key may still recognise it). Reuses racing for one expired key take it over as a crashed claim is
+taken over, by the marker: one runs, the others wait for its answer. The store has no TTL index (FerretDB on SQLite)
+and reads a whole collection for any filter other than `_id`, so expired keys are removed off the request path:
+`prune_expired_keys`, a background job, once an hour, at most `limit` keys a turn from one scan, deleted `chunk` at a
+time by `_id`.
 The request path (claim, beat, answer, release) selects by `_id` only.
 """
 
@@ -79,33 +82,43 @@ class KeyClaims:
             found = await self.collection.find_one({"_id": key_id})
             if found is None:
                 continue  # released and removed in between: try again
+            takeover: tuple[Document, Document] | None = None  # the winner's write: which claim, and its own
             if found["created_at"] <= now - self.kept:
-                # Expired, not yet pruned: as if it were not there. Removed by `_id` alone (the request path never
-                # filters on more), then claimed afresh by the insert, which one racing reuse wins.
-                await self.collection.delete_one({"_id": key_id})
-                continue
-            if found["fingerprint"] != fingerprint:
+                # Expired, not yet pruned: as if it were not there, reused afresh by the one reuse that wins the
+                # takeover marker (a delete and a new insert were two writes: a second reuse could remove the claim a
+                # first had just made). Only that winner writes the key, so by `_id` alone.
+                takeover = {"_id": key_id}, {"created_at": now, **running}
+            elif found["fingerprint"] != fingerprint:
                 return Claim("reused")
-            if found["state"] == "answered":
+            elif found["state"] == "answered":
                 return Claim("replay", found["answer"])
-            if found["state"] == "released" or now - found["beat_at"] > self.stale:
-                if not await self._won_takeover(key_id, found, now):
-                    continue  # another retry took it: its claim is fresh now
-                taken = await self.collection.replace_one(
-                    {"_id": key_id, "state": found["state"], "beat_at": found["beat_at"]},
-                    {"created_at": found["created_at"], **running},
-                )
-                if taken.matched_count:
+            elif found["state"] == "released" or now - found["beat_at"] > self.stale:
+                # Abandoned: taken if still as found (a slow holder may yet beat).
+                match = {"_id": key_id, "state": found["state"], "beat_at": found["beat_at"]}
+                takeover = match, {"created_at": found["created_at"], **running}
+            if takeover is not None and await self._won_takeover(key_id, found, now):
+                if (await self.collection.replace_one(*takeover)).matched_count:
                     return Claim("run")
-                continue
+                continue  # pruned, or beaten, in between: look again
+            # Running elsewhere, or taken over by another retry (whose claim is fresh once it is written).
             if loop.time() >= give_up:
                 return Claim("in_flight")
             await asyncio.sleep(0.1)
 
     async def _won_takeover(self, key_id: str, found: Document, now: datetime) -> bool:
-        """One taker per abandoned claim: a marker naming the claim's state and last beat is inserted once."""
-        marker = f"takeover:{key_id}:{found['state']}:{found['beat_at'].isoformat()}"
-        return await insert_once(self.collection, {"_id": marker, "created_at": now, "holder": self.holder})
+        """One taker per expired or abandoned claim: a marker naming the claim as found (its state, last beat and
+        first request) is inserted once. If the marker's taker died before it wrote the key (the marker is older
+        than `stale`), the next marker of the same claim may be won, so the key is not stuck behind it."""
+        found_as = f"{found['state']}:{found['beat_at'].isoformat()}:{found['created_at'].isoformat()}"
+        n = 0
+        while not await insert_once(
+            self.collection, {"_id": f"takeover:{key_id}:{found_as}:{n}", "created_at": now, "holder": self.holder}
+        ):
+            held = await self.collection.find_one({"_id": f"takeover:{key_id}:{found_as}:{n}"})
+            if held is None or now - held["created_at"] <= self.stale:
+                return False
+            n += 1
+        return True
 
     async def keep_alive(self, key_id: str) -> None:
         """Refresh the claim while its request runs (cancelled when it ends)."""
