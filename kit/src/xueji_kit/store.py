@@ -85,6 +85,17 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """A writer's outbox entry for its commit. Two writers of one commit (a timer the scheduler and a settle both fire)
+    stage it under the same `_id`, so each entry carries its writer's token and a writer only ever deletes its own.
+    `replaced`: it took the place of an entry whose commit was not stored yet, which may be a writer at work whose
+    commit lands after all, with this entry then the only carrier of that commit's messages."""
+
+    token: str
+    replaced: bool
+
+
+@dataclass(frozen=True)
 class NewStream:
     """The first commit of a stream, for `EventStore.start_many`."""
 
@@ -230,9 +241,11 @@ class EventStore:
         key = commit_key(aggregate_id, version)
         messages = _messages(outgoing)
         entry = outbox_key(aggregate_id, commit_id)
-        staged = bool(messages) or follow
-        if staged and not await self._stage(commit_id, key, aggregate_id, version, messages, at):
-            return False
+        staged: Staged | None = None
+        if messages or follow:
+            staged = await self._stage(commit_id, key, aggregate_id, version, messages, at)
+            if staged is None:
+                return False
         try:
             if staged:
                 self.staged_here.add(entry)  # the relay here waits for this writer, without asking the store
@@ -250,7 +263,7 @@ class EventStore:
         messages: list[Document],
         at: datetime,
         *,
-        staged: bool,
+        staged: Staged | None,
     ) -> bool:
         entry = outbox_key(aggregate_id, commit_id)
         doc: Document = {
@@ -260,30 +273,50 @@ class EventStore:
             "version": version,
             "events": events,  # its messages are in its outbox entry only (see the class's docstring)
             "recorded_at": at,
-            **({"staged": True} if staged else {}),  # it has an outbox entry (a writer racing it keeps that entry)
         }
         try:
             await self.grouped.of(self.collection).insert_one(doc)
         except PyMongoError as exc:
             if not is_duplicate_key(exc):
                 raise
-            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1, "staged": 1, "recorded_at": 1})
+            existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
             same = existing is not None and existing.get("commit_id") == commit_id
-            if staged and not (same and existing and _stored_meanwhile(existing, at, self.WRITER_AT_WORK)):
-                # A leftover: its commit is another, or this one stored (and most likely published) long before.
-                await self.outbox.delete_one({"_id": entry})
-            # Else another writer stored this very commit while this one was staging it: the entry (its, or ours
-            # over it, the same messages) is that commit's and stays for the relay, which confirms it by the commit.
-            # Deleting it lost the commit's messages and follow-ups for good.
+            if staged and not (same and staged.replaced):
+                # Ours is a leftover: the version holds another commit, or this commit was stored and its entry
+                # had left the outbox (published) before ours was staged. Only our own entry goes: another writer's
+                # under the same `_id` carries a stored commit's messages.
+                await self.outbox.delete_one({"_id": entry, "writer": staged.token})
+            # Else ours replaced the entry of a writer that was storing this very commit, and it stored it: ours
+            # is now the only carrier of its messages and stays for the relay, which confirms it by the commit.
             if same:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if staged:
+            await self._still_staged(entry, staged, messages, key, commit_id, aggregate_id, version, at)
             if self.relayed_here:
                 self.stored_here.add(entry)
             else:
                 await self._confirm([entry])
         return True
+
+    async def _still_staged(
+        self,
+        entry: str,
+        staged: Staged,
+        messages: list[Document],
+        key: str,
+        commit_id: str,
+        aggregate_id: str,
+        version: int,
+        at: datetime,
+    ) -> None:
+        """A writer this slow (stage to commit near ORPHAN_AFTER: a store stalled under load) may have had its entry
+        taken for an orphan's and dropped before its commit landed: it is staged again, so the commit's messages are
+        published (once more, under the same message ids, if it was published meanwhile). Costs nothing otherwise."""
+        if datetime.now(UTC) - at < self.ORPHAN_AFTER / 2:
+            return
+        if await self.outbox.find_one({"_id": entry}, {"_id": 1}) is None:
+            await insert_once(self.outbox, _entry(commit_id, key, aggregate_id, version, messages, staged.token, at))
 
     async def start_many(self, streams: list[NewStream], now: datetime | None = None) -> list[bool]:
         """Store the first commit of many new streams in three round trips in all: a bulk import.
@@ -335,26 +368,28 @@ class EventStore:
 
     async def _stage(
         self, commit_id: str, key: str, aggregate_id: str, version: int, messages: list[Document], at: datetime
-    ) -> bool:
-        """Put the commit's messages in the outbox, unconfirmed. False when this commit is already stored."""
-        entry = {"_id": outbox_key(aggregate_id, commit_id), "commit_id": commit_id, "commit": key,
-                 "aggregate_id": aggregate_id, "version": version, "outgoing": messages, "confirmed": False,
-                 "staged_at": at}  # fmt: skip
+    ) -> Staged | None:
+        """Put the commit's messages in the outbox, unconfirmed. None when this commit is already stored."""
+        token = uuid.uuid4().hex
+        entry = _entry(commit_id, key, aggregate_id, version, messages, token, at, confirmed=False)
+        replaced = False
         for _ in range(3):
             try:
                 await self.grouped.of(self.outbox).insert_one(entry)
-                return True
+                return Staged(token, replaced)
             except PyMongoError as exc:
                 if not is_duplicate_key(exc):
                     raise
-            staged = await self.outbox.find_one({"_id": entry["_id"]})
+            staged = await self.outbox.find_one({"_id": entry["_id"]}, {"outgoing": 0})
             if staged is None:
                 continue  # the relay just published and removed it: stage again
             stored = await self.collection.find_one({"_id": staged["commit"]}, {"commit_id": 1})
             if stored is not None and stored.get("commit_id") == commit_id:
-                return False  # stored before and still waiting for the relay: a redelivery
-            # A leftover of an attempt that lost its version race or crashed: replace it.
-            await self.outbox.delete_one({"_id": entry["_id"]})
+                return None  # stored before and still waiting for the relay: a redelivery
+            # The entry of an attempt that lost its version race or crashed, or of a writer still storing this
+            # commit: replaced (that very entry only, by its writer's token; if it changed meanwhile, look again).
+            await self.outbox.delete_one({"_id": entry["_id"], "writer": staged.get("writer")})
+            replaced = True
         raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
 
     async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
@@ -465,8 +500,9 @@ class EventStore:
         stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
         if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
             return True  # its writer stopped between commit and confirmation
-        if now - entry["staged_at"] > self.ORPHAN_AFTER:
-            await self.outbox.delete_one({"_id": entry["_id"]})  # staged entries are never changed: `_id` suffices
+        if now - _aware(entry["staged_at"]) > self.ORPHAN_AFTER:
+            # That very entry (by its writer's token): a writer of the same commit may have staged it anew meanwhile.
+            await self.outbox.delete_one({"_id": entry["_id"], "writer": entry.get("writer")})
         return False
 
     async def delete_published(self, entry_ids: list[str]) -> None:
@@ -486,11 +522,21 @@ def _message_count(entry: Document) -> int:
     return len(entry.get("outgoing", [])) + sum(len(c["outgoing"]) for c in entry.get("by_commit", []))
 
 
-def _stored_meanwhile(commit: Document, staged_at: datetime, margin: timedelta) -> bool:
-    """Whether a stored commit was written with an outbox entry at about the time ours was staged (a writer racing
-    this one), rather than long before (a redelivery, whose entry the relay has most likely published already)."""
-    recorded = commit.get("recorded_at")
-    return bool(commit.get("staged")) and recorded is not None and _aware(recorded) >= staged_at - margin
+def _entry(
+    commit_id: str,
+    key: str,
+    aggregate_id: str,
+    version: int,
+    messages: list[Document],
+    writer: str,
+    at: datetime,
+    *,
+    confirmed: bool = True,
+) -> Document:
+    """A commit's outbox entry, staged by `writer` (a token of its own)."""
+    return {"_id": outbox_key(aggregate_id, commit_id), "commit_id": commit_id, "commit": key,
+            "aggregate_id": aggregate_id, "version": version, "outgoing": messages, "confirmed": confirmed,
+            "staged_at": at, "writer": writer}  # fmt: skip
 
 
 def _aware(moment: datetime) -> datetime:
