@@ -226,13 +226,37 @@ async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_it
 
     assert await store.append(commit_id="requested", aggregate_id="k1", version=1, events=[{"n": 1}], outgoing=[])
     await store.start_many([NewStream("requested", f"k{n}", [{"n": n}], published(f"k{n}")) for n in (0, 1, 2)])
-    batch = await store.outbox.find_one({"commits": {"$exists": True}})
+    batch = await store.outbox.find_one({"aggregate_id": ""})
     await store.confirmations.delete_one({"_id": batch["_id"]})  # as if the writer stopped before confirming
     await store.collection.delete_one({"_id": "k2@0000000001"})  # ... and before its last commit
     assert await store.unpublished(100) == [], "young: its writer may still be at work"
     later = datetime.now(UTC) + timedelta(minutes=5)
     ready = await store.unpublished(100, now=later)
     assert [m["key"] for e in ready for m in e["outgoing"]] == ["k0"]
+
+
+async def test_a_bulk_entry_stores_its_messages_as_one_compressed_value_not_as_documents(store, published):
+    """The local store converts every field of a document it writes, reads or deletes (0.2-0.3 ms of its CPU per KB
+    of nested fields): a class's bulk entry as documents (500 messages, ~360 KB) cost it ~120 ms each of the three
+    times, as one compressed binary value ~5 ms. What the relay reads back is the same."""
+    import bson
+
+    from xueji_kit.store import NewStream
+
+    streams = [NewStream("c", f"s{n}", [{"n": n}], published(f"s{n}") * 2) for n in range(50)]
+    await store.start_many(streams)
+    raw = await store.outbox.find_one({"aggregate_id": ""})
+    nested = [k for k, v in raw.items() if isinstance(v, dict | list)]
+    assert nested == [], f"message-laden fields stored as documents: {nested}"
+    sent = [m for s in streams for m in store_messages(s.outgoing)]
+    assert len(bson.encode(raw)) < len(bson.encode({"m": sent})) / 3
+    ready = await store.unpublished(1000)
+    assert [m for e in ready for m in e["outgoing"]] == sent
+    assert [k for e in ready for k in e["committed"]] == [f"s{n}@0000000001" for n in range(50)]
+
+
+def store_messages(outgoing):
+    return [{"topic": o.topic, "key": o.key, "message": o.message.model_dump(mode="json")} for o in outgoing]
 
 
 async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(store, published):

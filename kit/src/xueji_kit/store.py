@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -332,11 +335,12 @@ class EventStore:
         messages = [_messages(s.outgoing) for s in streams]
         docs = [{"_id": commit_key(s.aggregate_id, 1), "commit_id": s.commit_id, "aggregate_id": s.aggregate_id,
                  "version": 1, "events": s.events, "recorded_at": at, "batch": batch} for s in streams]  # fmt: skip
-        if any(messages):  # FerretDB 1.x stores no nested arrays: each stream's messages in a document of its own
+        if any(messages):
+            packed = {"commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
+                      "by_commit": [{"outgoing": m} for m in messages]}  # fmt: skip
             await self.outbox.insert_one({
                 "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
-                "commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
-                "by_commit": [{"outgoing": m} for m in messages],
+                PACKED: _pack(packed),
             })  # fmt: skip
             if self.relayed_here:
                 self._bulk_unsent.add(batch)
@@ -463,8 +467,8 @@ class EventStore:
             cursor = (await ask(find))["cursor"]
             try:
                 while True:
-                    for entry in cursor.get("firstBatch", cursor.get("nextBatch", [])):
-                        read.append(entry)
+                    for packed in cursor.get("firstBatch", cursor.get("nextBatch", [])):
+                        read.append(entry := _unpacked(packed))
                         messages += _message_count(entry)
                     if not cursor["id"] or messages >= limit or len(read) >= limit:
                         break
@@ -516,6 +520,25 @@ class EventStore:
             self.stored_here.difference_update(entry_ids)
             self._bulk_unsent.difference_update(entry_ids)
             self._sent.set()
+
+
+# A bulk entry's streams, commit keys and messages, as one value: compressed JSON (see `_pack`).
+PACKED = "packed"
+
+
+def _pack(fields: Document) -> Binary:
+    """A bulk entry's hundreds of messages as one opaque value. The local store converts every field of a document it
+    writes, reads or deletes (a delete reads the document first), at about 0.2-0.3 ms of its CPU per KB of nested
+    fields: a class's entry (500 messages, ~360 KB) cost it ~120 ms each time, three times per entry; as one
+    compressed binary value (~55 KB) about 5 ms. The messages are JSON already (`model_dump(mode="json")`)."""
+    return Binary(zlib.compress(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode(), 1))
+
+
+def _unpacked(entry: Document) -> Document:
+    if PACKED not in entry:
+        return entry
+    fields: Document = json.loads(zlib.decompress(entry[PACKED]))
+    return {k: v for k, v in entry.items() if k != PACKED} | fields
 
 
 def _message_count(entry: Document) -> int:
