@@ -14,6 +14,20 @@ def test_r06_valid_id_number_is_accepted_in_compact_form():
 
 
 @pytest.mark.parametrize(
+    "typed",
+    [
+        "110105\u00a019491231\u00a0002X",  # non-breaking spaces, as pasted from a web page or a Word table
+        "\t11010519491231002x\u200b",  # a tab and a zero-width space
+        "\ufeff110105-19491231-002X",  # a byte-order mark and dashes
+        "１１０１０５１９４９１２３１００２Ｘ",  # full-width, as typed with a Chinese input method
+        "110105\u300019491231\u3000002X",  # ideographic spaces
+    ],
+)
+def test_r06_an_id_number_pasted_with_invisible_or_full_width_characters_is_the_same_number(typed):
+    assert validate_resident_id(typed) == VALID
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("110105194912310021", "check character"),

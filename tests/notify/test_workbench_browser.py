@@ -188,6 +188,12 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     said = await page.evaluate(f"() => window.XUEJI_WB.failure({in_flight})")
     assert said.startswith("同一操作仍在处理中：请 2 秒后刷新页面查看结果")
 
+    # Pasted from a web page with invisible characters, or typed full-width: the same number, on the page as in the
+    # registry (contracts/tests/test_identity.py).
+    pasted = "\u00a0".join([child[:6], child[6:14], child[14:]]) + "\u200b"
+    full_width = child.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    assert await page.evaluate("ns => ns.map(n => window.XUEJI_ID.problem(n))", [pasted, full_width]) == [None, None]
+
     # A valid number: the birth date and gender follow it; the answer says plainly that the student is enrolled.
     await id_field.fill(child)
     assert await page.get_by_label("出生日期").input_value() == "2019-03-15"

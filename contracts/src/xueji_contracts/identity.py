@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -28,7 +29,7 @@ def validate_resident_id(value: str) -> str:
 
     Parts are checked in the order a clerk can act on: shape, birth date, region, check character.
     """
-    number: str = ric.compact(value).upper()
+    number: str = ric.compact(_typed(value)).upper()
     if len(number) != 18:
         raise InvalidResidentId("must be 18 characters (15-character numbers are no longer issued)")
     if not _SHAPE.match(number):
@@ -42,6 +43,15 @@ def validate_resident_id(value: str) -> str:
     if ric.calc_check_digit(number) != number[17]:
         raise InvalidResidentId("check character does not match (GB 11643, ISO 7064 MOD 11-2)")
     return number
+
+
+def _typed(value: str) -> str:
+    """The characters of an ID number as a clerk meant them: full-width forms folded (NFKC: １ and Ｘ are 1 and X),
+    spaces of any kind, hyphens between the parts and invisible format characters (zero-width space, byte-order
+    mark) that a paste from a web page or a Word table brings along dropped. What is left is checked in full, so
+    nothing here can make a wrong number pass."""
+    folded = unicodedata.normalize("NFKC", value)
+    return "".join(c for c in folded if not (c.isspace() or c == "-" or unicodedata.category(c) == "Cf"))
 
 
 @functools.lru_cache(maxsize=16384)

@@ -60,6 +60,30 @@ def test_r06_every_bad_row_is_reported_with_row_column_and_reason_in_one_pass(na
     assert problems[(7, "id_number", "身份证件号")] == "the same student as row 2"
 
 
+def _xlsx_numbers(rows: list[list[object]]) -> bytes:
+    return _xlsx(rows)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # Excel keeps 15 significant digits of a number: an ID typed into a General cell comes back as
+        # 3.50602201903151E+17, in the workbook and in a CSV saved from it.
+        ("class.xlsx", _xlsx_numbers([CLASS[0], ["林小明", "男", "2019/3/15", 350602201903151237, "1", "", ""]])),
+        ("class.csv", _csv([CLASS[0], ["林小明", "男", "2019/3/15", "3.50602201903151E+17", "1", "", ""]])),
+        ("class.csv", _csv([CLASS[0], ["林小明", "男", "2019/3/15", "3.50602E+17", "1", "", ""]])),
+    ],
+)
+def test_r06_an_id_number_excel_kept_as_a_number_is_refused_saying_to_format_the_column_as_text(name, content):
+    """Its last digits are gone: rebuilt from the number, it fails the check character 10 times in 11 and names
+    another child the 11th. Refused whatever its digits, saying what happened and what to do."""
+    checked = check(read_table(name, content), SCHOOL, 2026)
+    assert checked.good == []
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (2, "id_number", "身份证件号")
+    assert "15 digits" in error.reason and "text" in error.reason and "文本" in error.reason
+
+
 def test_a_file_without_the_needed_columns_or_format_is_refused_whole():
     with pytest.raises(FileProblem, match="年级"):
         check(read_table("c.csv", _csv([["姓名", "性别", "出生日期"], ["林", "男", "2019-01-01"]])), SCHOOL, 2026)

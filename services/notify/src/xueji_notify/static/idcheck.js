@@ -14,9 +14,15 @@
     return CHECK[sum % 11];
   }
 
+  // As the registry reads it: full-width forms folded (１ and Ｘ), spaces of any kind, hyphens and invisible
+  // format characters (zero-width space, byte-order mark) that a paste brings along dropped.
+  function typed(raw) {
+    return String(raw || "").normalize("NFKC").replace(/[\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff-]+/g, "");
+  }
+
   // null when valid; otherwise { key, vars } naming the problem (texts in wb-text.js), as a clerk can act on it.
   function problem(raw) {
-    const value = String(raw || "").replace(/\s+/g, "").toUpperCase();
+    const value = typed(raw).toUpperCase();
     if (!value) return null;
     if (value.length !== 18) return { key: "id_len", vars: { n: value.length } };
     if (!/^\d{17}[\dX]$/.test(value)) return { key: "id_shape" };
@@ -31,13 +37,13 @@
   }
 
   function birthDate(raw) {
-    const v = String(raw || "").replace(/\s+/g, "");
+    const v = typed(raw);
     return /^\d{17}[\dXx]$/.test(v) ? `${v.slice(6, 10)}-${v.slice(10, 12)}-${v.slice(12, 14)}` : null;
   }
   function gender(raw) {
-    const v = String(raw || "").replace(/\s+/g, "");
+    const v = typed(raw);
     return /^\d{17}[\dXx]$/.test(v) ? (Number(v[16]) % 2 ? "male" : "female") : null;
   }
 
-  window.XUEJI_ID = { problem, checkCharacter, birthDate, gender };
+  window.XUEJI_ID = { problem, checkCharacter, birthDate, gender, typed };
 })();

@@ -27,6 +27,10 @@ MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
 MAX_COLUMNS = 64
 MAX_CELLS = 400_000  # non-empty cells
 MAX_CELL_CHARS = 2_000
+EXACT_DIGITS_UP_TO = 1e15  # a spreadsheet number this large has lost digits: Excel keeps 15 significant ones
+EXCEL_NUMBER = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
+KEPT_AS_NUMBER = ("Excel kept this ID number as a number and only its first 15 digits: format the column as text "
+                  "(设置单元格格式 → 文本) and type the number again")  # fmt: skip
 MAX_UNPACKED = 48 * 1024 * 1024  # what the zip directory says its members unpack to, all together
 MAX_MEMBERS = 500
 
@@ -150,9 +154,18 @@ def _cell(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float) and abs(value) >= EXACT_DIGITS_UP_TO:
+        return f"{value:.15G}"  # as Excel shows it (3.50602201903151E+17): its digits past the 15th are gone
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def _kept_as_number(id_number: object) -> bool:
+    """An ID number Excel took for a number (a General cell): 3.50602201903151E+17 in the workbook, or in a CSV saved
+    from it. Excel keeps 15 significant digits, so the number's last three are gone; rebuilt from its digits it would
+    fail the check character 10 times in 11, and name another child the 11th."""
+    return isinstance(id_number, str) and EXCEL_NUMBER.fullmatch(id_number) is not None
 
 
 def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
@@ -205,6 +218,9 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
         if checked.rows > MAX_ROWS:
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
         values = {key: _normalised(key, row[i]) for i, (key, _) in columns.items() if i < len(row) and row[i]}
+        if _kept_as_number(values.get("id_number")):
+            checked.errors.append(RowError(number, "id_number", KEPT_AS_NUMBER, titles.get("id_number")))
+            continue
         body: dict[str, Any] = {k: v for k, v in values.items() if k not in BASIC}
         body.setdefault("school_code", school_code)
         body.setdefault("school_year", school_year)
