@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from xueji_kit.store import connect
+from xueji_kit.store_commands import counting, install, scope, tally
 from xueji_kit.timers import FLAT, Timer, TimerScheduler, TimerStore, minute_of, plain_id
 
 pytestmark = pytest.mark.integration
@@ -213,6 +215,38 @@ async def test_r22_the_wall_clock_loop_takes_over_a_claim_it_first_saw_fresh_fro
         await asyncio.sleep(0.3)  # what the loop reads beside it comes in
     assert fired == ["case-8:breach"]
     assert await timer_store.armed() == []
+
+
+async def test_r22_an_attempt_claimed_elsewhere_costs_no_store_command_until_its_claim_could_be_stale(isolation):
+    """A replica that lost a claim read the claim's time again every tick (one bulk claim and one lookup per timer held
+    elsewhere) until it went stale. It reads it once and waits, in memory, until the claim could be stale."""
+    install()  # before the client: its commands are counted
+    client = connect(isolation.servers.mongodb)
+    store = TimerStore(client[f"{isolation.database}_held"])
+    due = datetime.now(UTC) - timedelta(seconds=5)
+    for n in range(3):
+        await store.arm(_timer(n, due))
+    await _claimed_by_a_replica_that_dies(store)
+    now, fired = datetime.now(UTC), Fired()
+    other = TimerScheduler(store, fired, name="other", lookback_minutes=30, stale_claim=timedelta(seconds=30))
+
+    def reads(at: datetime) -> dict[str, int]:  # a driven tick reads each minute it has not finished afresh
+        return {"find timer_progress": 1, "find timers_m<minute>": minute_of(at) - minute_of(due) + 1}
+
+    with counting(store.claims.database.name) as log:
+        for seconds in (0, 1, 2, 10, 29):
+            with scope(f"tick {seconds}"):
+                assert await other.tick(now + timedelta(seconds=seconds)) == 0
+        first = {"listCollections ": 1, "insert timer_claims": 1, "find timer_claims": 3}  # (a first start)
+        assert tally(log.take("tick 0")) == {**reads(now), **first}
+        for seconds in (1, 2, 10, 29):
+            assert tally(log.take(f"tick {seconds}")) == reads(now + timedelta(seconds=seconds)), seconds
+        with scope("stale"):
+            await other.tick(now + timedelta(seconds=31))  # a new attempt of each, without reading the claims again
+        assert "find timer_claims" not in tally(log.take("stale"))
+    assert await other.tick(now + timedelta(seconds=32)) == 3
+    assert sorted(fired) == [f"case-{n}:breach" for n in range(3)]
+    await client.close()
 
 
 class SlowRereads(TimerStore):

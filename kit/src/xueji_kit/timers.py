@@ -289,6 +289,10 @@ class TimerScheduler:
         self._cache: dict[int, _Read] = {}
         self._reading: dict[int, asyncio.Task[None]] = {}
         self._settled: dict[int, set[str]] = {}  # timer ids this replica claimed, by minute
+        # Attempts another replica claimed, by minute: timer id -> (attempt, when it was claimed), read once. Such a
+        # timer costs no store command until its claim could be stale (it is taken over then, if still armed).
+        self._held: dict[int, dict[str, tuple[int, datetime]]] = {}
+        self._first_start: int | None = None  # where a scheduler with no progress stored began (listed once)
 
     async def tick(self, now: datetime, *, cached: bool = False) -> int:
         """Fire everything due up to `now`; returns how many timers this replica fired. A driven tick (tests, a
@@ -304,9 +308,12 @@ class TimerScheduler:
         last = await self._store.last_finished_minute(self._name)
         resumed = last is not None
         if last is None:
-            # First start: begin at the earliest timer still armed, not a full lookback of empty minutes.
-            earliest = await self._store.earliest_armed_minute()
-            last = (current if earliest is None else min(earliest, current)) - 1
+            # First start: begin at the earliest timer still armed, not a full lookback of empty minutes (listed
+            # once, not every tick until the first minute is finished).
+            if self._first_start is None:
+                earliest = await self._store.earliest_armed_minute()
+                self._first_start = current if earliest is None else min(earliest, current)
+            last = self._first_start - 1
         window = current - self._lookback  # the minutes read one by one; older ones only where timers were filed
         minutes = list(range(max(window, last + 1), current + 1))
         if resumed and last + 1 < window:
@@ -396,6 +403,7 @@ class TimerScheduler:
         """A finished minute: nothing of it is kept or read any more."""
         self._unread(minute)
         self._settled.pop(minute, None)
+        self._held.pop(minute, None)
 
     async def _fire_minute(self, minute: int, now: datetime, cached: bool = False) -> tuple[int, bool]:
         """Fire the minute's due timers: one bulk claim for all of them, then each won timer fired on its own (up
@@ -411,12 +419,23 @@ class TimerScheduler:
         if not due:
             return 0, not armed and read_after_the_end
         attempts = {d["_id"]: int(d.get("attempt") or 0) for d in due}
-        won = await self._store.claim_many(list(attempts.items()))
+        held = self._held.setdefault(minute, {})
+        elsewhere = {t: held[t][1] for t, attempt in attempts.items() if held.get(t, (-1,))[0] == attempt}
+        won = await self._store.claim_many([(t, a) for t, a in attempts.items() if t not in elsewhere])
         # Only what this replica won is settled here: an attempt claimed elsewhere (another replica, or one that died
-        # holding it) stays in view, so it is taken over once stale and the minute is not finished without it.
+        # holding it) stays in view, so it is taken over once stale and the minute is not finished without it. Its
+        # claim's time is read once (an `_id` lookup) and kept, so it is not claimed or read again meanwhile.
         mine.update(won)
-        taken = [t for t in attempts.keys() - won if await self._take_over_if_stale(t, attempts[t], now)]
-        if taken:
+        for timer_id in attempts.keys() - won - elsewhere.keys():
+            if (claimed := await self._store.claimed_at(timer_id, attempts[timer_id])) is not None:
+                held[timer_id] = attempts[timer_id], claimed
+                elsewhere[timer_id] = claimed
+        stale = [t for t, claimed in elsewhere.items() if now - claimed > self._stale_claim]
+        for timer_id in stale:
+            log.warning("timer_claim_stale_retrying", timer_id=timer_id, attempt=attempts[timer_id])
+            await self._store.next_attempt(timer_id, attempts[timer_id], now, failed=False)
+            del held[timer_id]
+        if stale:
             self._unread(minute)  # the new attempt's retry record is read next tick
         gate = asyncio.Semaphore(self._concurrency)
 
@@ -449,15 +468,6 @@ class TimerScheduler:
             )
             return None
         return timer
-
-    async def _take_over_if_stale(self, timer_id: str, attempt: int, now: datetime) -> bool:
-        """A claim that never led to `fired` (its replica died mid-way) is retried as a new attempt."""
-        claimed = await self._store.claimed_at(timer_id, attempt)
-        if claimed is not None and now - claimed > self._stale_claim:
-            log.warning("timer_claim_stale_retrying", timer_id=timer_id, attempt=attempt)
-            await self._store.next_attempt(timer_id, attempt, now, failed=False)
-            return True
-        return False
 
     async def run_forever(self, interval: timedelta = timedelta(seconds=1)) -> None:
         wait = interval.total_seconds()
