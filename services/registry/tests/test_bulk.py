@@ -214,3 +214,27 @@ async def test_a_class_enrolled_at_once_is_not_read_back_by_the_relays_follower(
     # when the class opens it; no stream per student.
     reads = [c for c in log.commands if c.kind == "find" and c.collection == "events"]
     assert len(reads) < 5, store_commands.tally(log.commands)
+
+
+def test_r06_r14_a_sheet_as_schools_write_them_headers_codes_and_grades_of_every_kind_is_read():
+    """Headers with spaces in them and the names other systems export (公民身份号码, 学生姓名, 出生年月日, 父亲姓名 and
+    母亲姓名 as well as 监护人), gender as the national code GB/T 2261.1 (1, 2) or written out (男性), grades as
+    junior and senior schools name them (初一, 高三) or up to 十二年级, and dates exported with a time of day."""
+    child = "350602201903151237"
+    table = [
+        ["学生姓名", "性 别", "出生年月日", "公民身份号码", "年　级", "父亲姓名", "母亲姓名"],
+        ["林小明", "1", "2019-03-15 00:00:00", child, "初一", "林建国", "陈美华"],
+        ["陈思雨", "女性", "2019/5/1", "", "高三", "", "陈美华"],
+        ["王小五", "2", "2019-05-02", "", "十二年级", "", ""],
+        ["赵小六", "男生", "2019-05-03", "", "十一", "", ""],
+    ]
+    checked = check(table, SCHOOL, 2026)
+    assert checked.errors == []
+    got = [(r.name, r.gender.value, r.birth_date.isoformat(), r.id_number, r.grade, r.basic.guardian_names())
+           for _, r in checked.good]  # fmt: skip
+    assert got == [
+        ("林小明", "male", "2019-03-15", child, 7, ("林建国", "陈美华")),
+        ("陈思雨", "female", "2019-05-01", None, 12, ("陈美华",)),
+        ("王小五", "female", "2019-05-02", None, 12, ()),
+        ("赵小六", "male", "2019-05-03", None, 11, ()),
+    ]

@@ -48,14 +48,26 @@ HEADERS = {
     "民族": "ethnicity", "ethnicity": "ethnicity",
     "家庭住址": "home_address", "现住址": "home_address", "home_address": "home_address",
     "监护人": "guardian_name", "监护人姓名": "guardian_name", "guardian_name": "guardian_name",
+    "学生姓名": "name", "公民身份号码": "id_number", "身份证": "id_number", "出生年月日": "birth_date",
+    # Further guardians, one column each (R14 evidence), as other systems export them.
+    "父亲姓名": "guardians", "母亲姓名": "guardians", "父亲": "guardians", "母亲": "guardians",
+    "监护人1": "guardians", "监护人2": "guardians", "监护人一": "guardians", "监护人二": "guardians",
+    "第一监护人": "guardians", "第二监护人": "guardians", "guardians": "guardians",
     "监护人电话": "guardian_phone", "联系电话": "guardian_phone", "guardian_phone": "guardian_phone",
     "户籍所在地": "household_register", "户籍所在地代码": "household_register", "户籍地": "household_register",
     "household_register": "household_register",
 }  # fmt: skip
 REQUIRED = ("name", "gender", "birth_date", "grade")
-BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone", "household_register")
-GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
-GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone", "household_register", "guardians")
+MANY = frozenset({"guardians"})  # fields that several columns add to
+# Written out, in English, or as the national code (GB/T 2261.1: 1 male, 2 female).
+GENDERS = {"男": "male", "女": "female", "男性": "male", "女性": "female", "男生": "male", "女生": "female",
+           "1": "male", "2": "female", "m": "male", "f": "female", "male": "male", "female": "female"}  # fmt: skip
+NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11,
+            "十二": 12}  # fmt: skip
+# 初一 and 高三 as junior and senior schools write grades: their years counted on from the grades before them (the
+# 6-3-3 system of Fujian and most provinces; grades are numbered 1-12 across segments, domain/periods.py).
+SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("初", 6), ("高", 9))
 
 
 class FileProblem(ValueError):
@@ -172,8 +184,9 @@ def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
     """Column index -> (field, header as written); unknown columns are ignored, a missing required one is fatal."""
     columns: dict[int, tuple[str, str]] = {}
     for index, title in enumerate(header):
-        key = HEADERS.get(title.strip()) or HEADERS.get(title.strip().lower())
-        if key is not None and key not in {f for f, _ in columns.values()}:
+        bare = "".join(title.split())  # 性 别, 年　级: spaces typed to align a header
+        key = HEADERS.get(bare) or HEADERS.get(bare.lower())
+        if key is not None and (key in MANY or key not in {f for f, _ in columns.values()}):
             columns[index] = (key, title.strip())
     missing = [f for f in REQUIRED if f not in {f for f, _ in columns.values()}]
     if missing:
@@ -183,21 +196,32 @@ def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
 
 def _date(text: str) -> str:
     """2014-02-14, 2014/2/14, 2014.2.14, 20140214 or 2014年2月14日 -> ISO; anything else is left for validation."""
-    found = re.fullmatch(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})日?", text.strip())
+    found = re.fullmatch(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})日?(?:[ T]0{1,2}:00(?::00)?)?", text.strip())
     if not found:
         return text
     year, month, day = (int(g) for g in found.groups())
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+def _grade(text: str) -> int | str:
+    """一年级, 1, 初一, 高三, 十二年级 -> 1-12; anything else is left for validation to name."""
+    bare = "".join(text.split()).removesuffix("年级")
+    offset = 0
+    for prefix, years_before in SEGMENT_PREFIXES:
+        if bare.startswith(prefix) and bare != prefix:
+            bare, offset = bare.removeprefix(prefix), years_before
+            break
+    year = NUMERALS.get(bare) or (int(bare) if bare.isascii() and bare.isdigit() else None)
+    return text.strip() if year is None else year + offset
+
+
 def _normalised(key: str, text: str) -> Any:
     if key == "gender":
-        return GENDERS.get(text.strip().lower(), text)
+        return GENDERS.get("".join(text.split()).lower(), text)
     if key in {"birth_date", "admitted_on"}:
         return _date(text)
     if key == "grade":
-        stripped = text.strip().removesuffix("年级")
-        return GRADES.get(stripped, stripped)
+        return _grade(text)
     if key == "id_number":
         return text.replace(" ", "").upper() or None
     return text.strip()
@@ -217,7 +241,10 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
         checked.rows += 1
         if checked.rows > MAX_ROWS:
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
-        values = {key: _normalised(key, row[i]) for i, (key, _) in columns.items() if i < len(row) and row[i]}
+        values = {key: _normalised(key, row[i]) for i, (key, _) in columns.items()
+                  if i < len(row) and row[i] and key not in MANY}  # fmt: skip
+        if guardians := [row[i].strip() for i, (key, _) in columns.items() if key == "guardians" and i < len(row)]:
+            values["guardians"] = [name for name in guardians if name]
         if _kept_as_number(values.get("id_number")):
             checked.errors.append(RowError(number, "id_number", KEPT_AS_NUMBER, titles.get("id_number")))
             continue
