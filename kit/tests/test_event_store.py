@@ -255,6 +255,24 @@ async def test_a_bulk_entry_stores_its_messages_as_one_compressed_value_not_as_d
     assert [k for e in ready for k in e["committed"]] == [f"s{n}@0000000001" for n in range(50)]
 
 
+async def test_the_relay_of_the_process_that_wrote_a_bulk_entry_publishes_it_without_reading_its_messages_back(
+    store, published
+):
+    """A bulk entry waits while its writer stores the commits, and the relay reads the head of the outbox on every
+    nudge meanwhile: reading its packed messages each time cost the local store ~5 ms and the relay a decompression
+    (5% of the registry's CPU in a 10,000-student import). The writer's process keeps them until published."""
+    from bson import Binary
+
+    from xueji_kit.store import NewStream
+
+    store.relayed_here = True
+    streams = [NewStream("c", f"s{n}", [{"n": n}], published(f"s{n}")) for n in range(5)]
+    await store.start_many(streams)
+    await store.outbox.update_one({"aggregate_id": ""}, {"$set": {"packed": Binary(b"not read")}})
+    ready = await store.unpublished(100)
+    assert [m for e in ready for m in e["outgoing"]] == [m for s in streams for m in store_messages(s.outgoing)]
+
+
 def store_messages(outgoing):
     return [{"topic": o.topic, "key": o.key, "message": o.message.model_dump(mode="json")} for o in outgoing]
 

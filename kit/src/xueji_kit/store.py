@@ -195,6 +195,9 @@ class EventStore:
         self.staged_here: set[str] = set()  # staged by a writer here whose commit is on its way
         self.outbox_order: list[tuple[str, int]] | None = None  # None: natural order (see `unpublished`)
         self._bulk_unsent: set[str] = set()  # bulk entries written here, waiting for this process's relay
+        # The streams, commit keys and messages of bulk entries (their packed value, unpacked) that this process wrote
+        # while relaying, or has read once: the relay reads the outbox without them (see `_bulk_fields`).
+        self._bulk_kept: dict[str, Document] = {}
         self._sent = asyncio.Event()  # set whenever the relay deleted published entries
 
     async def ensure_indexes(self) -> None:
@@ -335,19 +338,25 @@ class EventStore:
         messages = [_messages(s.outgoing) for s in streams]
         docs = [{"_id": commit_key(s.aggregate_id, 1), "commit_id": s.commit_id, "aggregate_id": s.aggregate_id,
                  "version": 1, "events": s.events, "recorded_at": at, "batch": batch} for s in streams]  # fmt: skip
-        if any(messages):
-            packed = {"commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
+        if not any(messages):
+            taken = await insert_many_once(self.collection, docs)
+        else:
+            fields = {"commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
                       "by_commit": [{"outgoing": m} for m in messages]}  # fmt: skip
-            await self.outbox.insert_one({
-                "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
-                PACKED: _pack(packed),
-            })  # fmt: skip
-            if self.relayed_here:
-                self._bulk_unsent.add(batch)
-        taken = await insert_many_once(self.collection, docs)
-        if any(messages):
-            stored = [i for i in range(len(streams)) if i not in taken]
-            await self.confirmations.insert_one({"_id": batch, "stored": stored})
+            self.staged_here.add(batch)  # the relay here waits for this writer, without asking the store
+            try:
+                await self.outbox.insert_one({
+                    "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
+                    MESSAGES: sum(len(m) for m in messages), PACKED: _pack(fields),
+                })  # fmt: skip
+                if self.relayed_here:
+                    self._bulk_unsent.add(batch)
+                    self._keep_fields(batch, fields)
+                taken = await insert_many_once(self.collection, docs)
+                stored = [i for i in range(len(streams)) if i not in taken]
+                await self.confirmations.insert_one({"_id": batch, "stored": stored})
+            finally:
+                self.staged_here.discard(batch)
         result = [True] * len(streams)
         for i in sorted(taken):
             s = streams[i]
@@ -413,7 +422,9 @@ class EventStore:
             confirmed = {c["_id"]: c async for c in self.confirmations.find(asked)}
         ready: list[Document] = []
         blocked: set[str] = set()
-        for entry in entries:
+        for entry in [await self._bulk_fields(e) if MESSAGES in e else e for e in entries]:
+            if entry is None:
+                continue  # published and deleted meanwhile (by a relay that held the lease before this one)
             covers = entry.get("aggregates") or [entry["aggregate_id"]]
             if blocked.intersection(covers) or entry["_id"] in self.staged_here:
                 blocked.update(covers)
@@ -456,7 +467,8 @@ class EventStore:
         14 s). There the read is in natural order, which is insertion order (SQLite rowids), and N+1 is staged
         only after commit N is stored, so it is inserted later. See docs/architecture.md."""
         db, name = self.outbox.database, self.outbox.name
-        find: Document = {"find": name, "filter": {}, "limit": limit, "batchSize": 1}
+        # Without a bulk entry's packed value: the relay here mostly has it in memory (`_bulk_fields`).
+        find: Document = {"find": name, "filter": {}, "projection": {PACKED: 0}, "limit": limit, "batchSize": 1}
         if self.outbox_order is not None:
             find["sort"] = dict(self.outbox_order)
         read: list[Document] = []
@@ -467,8 +479,8 @@ class EventStore:
             cursor = (await ask(find))["cursor"]
             try:
                 while True:
-                    for packed in cursor.get("firstBatch", cursor.get("nextBatch", [])):
-                        read.append(entry := _unpacked(packed))
+                    for entry in cursor.get("firstBatch", cursor.get("nextBatch", [])):
+                        read.append(entry)
                         messages += _message_count(entry)
                     if not cursor["id"] or messages >= limit or len(read) >= limit:
                         break
@@ -480,6 +492,23 @@ class EventStore:
                     with contextlib.suppress(PyMongoError):  # the store ends an abandoned cursor on its own anyway
                         await ask({"killCursors": name, "cursors": [cursor["id"]]})
         return read
+
+    async def _bulk_fields(self, entry: Document) -> Document | None:
+        """A bulk entry read without its packed value, with its streams, commit keys and messages: kept in memory when
+        this process wrote it (or read it before), else read by `_id` once. None: the entry is gone."""
+        fields = self._bulk_kept.get(entry["_id"])
+        if fields is None:
+            packed = await self.outbox.find_one({"_id": entry["_id"]}, {PACKED: 1})
+            if packed is None:
+                return None
+            fields = self._keep_fields(entry["_id"], json.loads(zlib.decompress(packed[PACKED])))
+        return entry | fields
+
+    def _keep_fields(self, entry_id: str, fields: Document) -> Document:
+        while len(self._bulk_kept) >= 4 * self.BULK_BACKLOG:  # entries another relay published: forget the oldest
+            self._bulk_kept.pop(next(iter(self._bulk_kept)))
+        self._bulk_kept[entry_id] = fields
+        return fields
 
     async def _batch_stored(self, entry: Document, confirmation: Document | None, now: datetime) -> list[int] | None:
         """The streams of a batch entry whose commits it stored; None while its writer may still be at work. A
@@ -519,11 +548,14 @@ class EventStore:
                 await delete_by_ids(self.confirmations, confirmed_in_store)
             self.stored_here.difference_update(entry_ids)
             self._bulk_unsent.difference_update(entry_ids)
+            for entry_id in entry_ids:
+                self._bulk_kept.pop(entry_id, None)
             self._sent.set()
 
 
-# A bulk entry's streams, commit keys and messages, as one value: compressed JSON (see `_pack`).
+# A bulk entry's streams, commit keys and messages, as one value: compressed JSON (see `_pack`); and its message count.
 PACKED = "packed"
+MESSAGES = "messages"
 
 
 def _pack(fields: Document) -> Binary:
@@ -534,14 +566,9 @@ def _pack(fields: Document) -> Binary:
     return Binary(zlib.compress(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode(), 1))
 
 
-def _unpacked(entry: Document) -> Document:
-    if PACKED not in entry:
-        return entry
-    fields: Document = json.loads(zlib.decompress(entry[PACKED]))
-    return {k: v for k, v in entry.items() if k != PACKED} | fields
-
-
 def _message_count(entry: Document) -> int:
+    if MESSAGES in entry:
+        return int(entry[MESSAGES])
     return len(entry.get("outgoing", [])) + sum(len(c["outgoing"]) for c in entry.get("by_commit", []))
 
 
