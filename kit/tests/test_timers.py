@@ -10,7 +10,7 @@ import pytest
 
 from xueji_kit.store import connect
 from xueji_kit.store_commands import counting, install, scope, tally
-from xueji_kit.timers import FLAT, Timer, TimerScheduler, TimerStore, minute_of, plain_id
+from xueji_kit.timers import FLAT, LATE_MARGIN, Timer, TimerScheduler, TimerStore, minute_of, plain_id
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -171,6 +171,62 @@ async def test_r22_wall_clock_loop_reads_the_coming_minute_ahead_and_fires_a_bur
     assert all(at >= due for at in fired.values()), "no timer fires before it is due"
 
 
+async def _finished_up_to_now(scheduler: TimerScheduler) -> datetime:
+    """A scheduler that has run for ten minutes up to now: every minute before the current one is finished."""
+    now = datetime.now(UTC)
+    await scheduler.tick(now - timedelta(minutes=10))
+    await scheduler.tick(now)
+    return now
+
+
+class DiesAfterItsNote(TimerStore):
+    """A store whose writes to a timer's own minute never arrive: the arming process died after its first write."""
+
+    def __init__(self, database, due_minute: int) -> None:
+        super().__init__(database)
+        self.due_minute = due_minute
+
+    def _in(self, minute: int):
+        if minute == self.due_minute:
+            raise ConnectionError("killed")
+        return super()._in(minute)
+
+
+async def test_r22_a_timer_armed_past_due_fires_once_promptly_and_its_cancellation_still_counts(timer_store):
+    """A deadline that ended before the commit that opened it is filed under its own (past) minute, which a running
+    scheduler has finished: it never fired. It fires at the next tick, once across replicas, and is still cancelled by
+    its own id and due time."""
+    fired = Fired()
+    replicas = [TimerScheduler(timer_store, fired, name="shared", lookback_minutes=30) for _ in range(2)]
+    now = await _finished_up_to_now(replicas[0])
+    past = now - timedelta(minutes=3)
+    await timer_store.arm(_timer(1, past))
+    await timer_store.arm_many([_timer(2, past - timedelta(minutes=1)), _timer(3, past)])
+    await timer_store.settle(cancelled=[], armed=[_timer(4, past, "warning")])
+    await timer_store.arm(_timer(5, past, "cancelled"))
+    await timer_store.cancel_due("case-5:cancelled", past)
+    at = datetime.now(UTC) + LATE_MARGIN + timedelta(seconds=1)  # the next tick (its note may be in the next minute)
+    counts = await asyncio.gather(*(r.tick(at) for r in replicas))
+    assert sum(counts) == 4, counts
+    assert sorted(fired) == ["case-1:breach", "case-2:breach", "case-3:breach", "case-4:warning"]
+    assert [await r.tick(at + timedelta(minutes=2)) for r in replicas] == [0, 0], "and only once"
+    assert await timer_store.armed() == []
+
+
+async def test_r22_a_timer_armed_past_due_fires_though_its_arming_process_died_after_the_note(timer_store, database):
+    fired = Fired()
+    scheduler = TimerScheduler(timer_store, fired, lookback_minutes=30)
+    now = await _finished_up_to_now(scheduler)
+    past = now - timedelta(minutes=3)
+    dying = DiesAfterItsNote(database, minute_of(past))
+    with pytest.raises(ConnectionError):
+        await dying.arm(_timer(6, past))
+    at = datetime.now(UTC) + LATE_MARGIN + timedelta(seconds=1)
+    assert await scheduler.tick(at) == 0, "filed from its note first, fired from the next read"
+    assert await scheduler.tick(at + timedelta(seconds=1)) == 1 and fired == ["case-6:breach"]
+    assert await scheduler.tick(at + timedelta(minutes=2)) == 0
+
+
 async def _claimed_by_a_replica_that_dies(timer_store: TimerStore) -> None:
     """A replica claims the due attempt, starts firing it and dies: the attempt stays claimed and not fired."""
     entered = asyncio.Event()
@@ -223,6 +279,9 @@ async def test_r22_an_attempt_claimed_elsewhere_costs_no_store_command_until_its
     install()  # before the client: its commands are counted
     client = connect(isolation.servers.mongodb)
     store = TimerStore(client[f"{isolation.database}_held"])
+    second = datetime.now(UTC).timestamp() % 60
+    if not 5 <= second < 45:  # then due in this minute and armed in time for it: no late note
+        await asyncio.sleep((65 - second) % 60)
     due = datetime.now(UTC) - timedelta(seconds=5)
     for n in range(3):
         await store.arm(_timer(n, due))

@@ -12,6 +12,12 @@ table, while an insert stays cheap. The collection is the index: reading a minut
 minute is a collection that does not exist, and every write is an insert — a timer, its end (fired, cancelled or
 failed: the first one recorded counts), a retry. On MongoDB the same layout costs the same few documents. One store
 for every service's timers: transfer SLA, registry compliance, dedupe review deadlines, notify webhook deliveries.
+
+A timer armed past due (a deadline that ended before the commit that opened it, a late replica) is filed under its
+own minute all the same, so it is cancelled, claimed and ended there like any other; but the scheduler may have
+finished that minute. So arming it first writes a note into a minute the scheduler has not finished (the one
+`LATE_MARGIN` from now), which reopens the due minute: the scheduler, reading the note's minute, fires the timer from
+its own minute. The note carries the timer, so if the arming process died before filing it, the scheduler files it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ MAX_ATTEMPTS = 10
 STALE_CLAIM = timedelta(seconds=60)
 READ_BATCH = 1_000_000  # documents a minute's read asks for at once (the reply's 16 MB bound it first)
 PREFIX = "timers_m"  # + the due minute: one collection per minute
+# A timer due before the minute that holds `now + LATE_MARGIN` is armed with a note in that minute: a minute is
+# finished only once it is over, so the note has that long to be written before the scheduler's last read of it.
+LATE_MARGIN = timedelta(seconds=10)
 FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
 
 
@@ -83,8 +92,10 @@ class TimerStore:
     progress. The scheduler sees each timer as `{minute}|{timer_id}` (`plain_id` gives the service's own id back), so
     firing, claims and retries find its minute without a lookup."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, clock: Callable[[], datetime] | None = None) -> None:
         self._db = db
+        # What "past due" is judged by when arming: the wall clock, or the clock of the service arming (a test's).
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.claims = db["timer_claims"]
         self.progress = db["timer_progress"]
         self.grouped = GroupInserts()  # concurrent decisions' timers due in one minute: one insert
@@ -103,7 +114,7 @@ class TimerStore:
         try:
             async for doc in flat.find({"state": "armed"}):
                 minute, plain = int(doc["minute"]), str(doc["_id"])
-                await insert_once(self._in(minute), _armed(_timer(doc)))
+                await self.arm(_timer(doc))
                 if attempt := int(doc.get("attempt") or 0):
                     await insert_once(self._in(minute), _retry_doc(plain, attempt, doc["not_before"]))
         except PyMongoError:
@@ -115,20 +126,36 @@ class TimerStore:
 
     async def arm(self, timer: Timer) -> bool:
         """Arm once: re-arming the same timer id (a redelivery) changes nothing."""
+        await self._reopen([timer])
         return await insert_once(self._in(minute_of(timer.due_at)), _armed(timer))
 
     async def arm_many(self, timers: list[Timer]) -> None:
         """Arm each once, in one round trip per minute they fall due in."""
+        await self._reopen(timers)
         by_minute: dict[int, list[Document]] = {}
         for timer in timers:
             by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
         for minute, docs in by_minute.items():
             await insert_many_once(self._in(minute), docs)
 
+    async def _reopen(self, timers: list[Timer]) -> None:
+        """Before timers armed past due are filed: a note for each in a minute the scheduler has not finished, which
+        reopens its due minute (one round trip, only when some are past due). Written first, so that a timer filed
+        is never one no scheduler will read; a note whose timer is missing, the scheduler files from the note."""
+        into = minute_of(self.clock() + LATE_MARGIN)
+        notes = [_note(timer) for timer in timers if minute_of(timer.due_at) < into]
+        if notes:
+            await self.grouped.of(self._in(into)).insert_many_once(notes)
+
+    async def file(self, minute: int, timers: list[Document]) -> None:
+        """File timers (as their notes carry them) under their minute; one already filed stays as it is."""
+        await insert_many_once(self._in(minute), timers)
+
     async def settle(self, *, cancelled: list[tuple[str, datetime]], armed: list[Timer]) -> None:
         """Cancel timers (id and due time) and arm others, in one round trip per minute they fall due in: a decision
         that closes a stage and opens the next ends two timers and arms two, in the same minutes more often than not.
         Each arm and each end is recorded once (a repeated one changes nothing)."""
+        await self._reopen(armed)
         by_minute: dict[int, list[Document]] = {}
         for timer_id, due_at in cancelled:
             by_minute.setdefault(minute_of(due_at), []).append(_end_doc(timer_id, "cancelled"))
@@ -145,7 +172,8 @@ class TimerStore:
 
     async def due_in_minute(self, minute: int) -> list[Document]:
         """The minute's timers as the scheduler sees them: `_id` `{minute}|{timer_id}`, state (armed until its first
-        end record), attempt and not-before of its latest retry. One read of one collection."""
+        end record), attempt and not-before of its latest retry; and the notes of timers armed past due in this
+        minute, state `reopens`, with the due `minute` and the `timer` as filed there. One read of one collection."""
         # In one reply (up to the 16 MB a reply holds): the local store keeps a cursor on the connection that opened
         # it, and with reads running beside the loop a `getMore` could go out on another one (CursorNotFound).
         docs = [d async for d in self._in(minute).find({}, batch_size=READ_BATCH)]
@@ -153,12 +181,14 @@ class TimerStore:
         retries: dict[str, Document] = {}
         for d in sorted((d for d in docs if d.get("retry")), key=lambda d: int(d["attempt"])):
             retries[d["timer_id"]] = d
+        notes = [{"_id": f"{minute}|{d['_id']}", "state": "reopens", "minute": d["reopens"], "timer": d["timer"]}
+                 for d in docs if "reopens" in d]  # fmt: skip
         return [
             {**d, "_id": f"{minute}|{d['_id']}", "timer_id": d["_id"], "state": ends.get(d["_id"], "armed"),
              "attempt": retries.get(d["_id"], {}).get("attempt", 0),
              "not_before": retries.get(d["_id"], {}).get("not_before")}
             for d in docs if "kind" in d
-        ]  # fmt: skip
+        ] + notes  # fmt: skip
 
     async def claim_many(self, attempts: list[tuple[str, int]]) -> set[str]:
         """Claim many timers' attempts in one round trip (an unordered bulk insert): the timer ids won."""
@@ -246,6 +276,12 @@ def _armed(timer: Timer) -> Document:
             "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip
 
 
+def _note(timer: Timer) -> Document:
+    """The note that reopens a past minute for a timer armed after it: which minute, and the timer as filed there."""
+    due_minute = minute_of(timer.due_at)
+    return {"_id": f"late:{due_minute}|{timer.timer_id}", "reopens": due_minute, "timer": _armed(timer)}
+
+
 def _end_doc(plain: str, state: str) -> Document:
     return {"_id": f"end:{plain}", "end": True, "timer_id": plain, "state": state}
 
@@ -293,6 +329,8 @@ class TimerScheduler:
         # timer costs no store command until its claim could be stale (it is taken over then, if still armed).
         self._held: dict[int, dict[str, tuple[int, datetime]]] = {}
         self._first_start: int | None = None  # where a scheduler with no progress stored began (listed once)
+        self._reopened: dict[int, set[int]] = {}  # the past minutes each minute's notes reopened
+        self._noted: dict[int, set[str]] = {}  # the notes of each minute whose timers are settled
 
     async def tick(self, now: datetime, *, cached: bool = False) -> int:
         """Fire everything due up to `now`; returns how many timers this replica fired. A driven tick (tests, a
@@ -319,14 +357,14 @@ class TimerScheduler:
         if resumed and last + 1 < window:
             # Down longer than the lookback (a long outage): what fell due after its last finished minute and before
             # the window still fires, read only from the minutes that hold timers (one listing, not a read per empty
-            # minute). A first start keeps to the window: a timer armed already past due is not fired then, as it
-            # is not by a scheduler that had finished its minute (docs/reliability.md).
+            # minute). A first start keeps to the window: a timer armed past due is reached through its note, which
+            # is in a minute of the window.
             minutes = [m for m in await self._store.filed_minutes() if last < m < window] + minutes
         # The current minute first: its timers are due now; a past minute only needs its final look.
         settled: dict[int, bool] = {}
         fired = 0
         for minute in [current, *minutes[:-1]] if minutes else []:
-            count, settled[minute] = await self._fire_minute(minute, now, cached)
+            count, settled[minute] = await self._fire_minute(minute, now, cached, set(minutes))
             fired += count
         finished = True
         for minute in minutes:
@@ -404,20 +442,60 @@ class TimerScheduler:
         self._unread(minute)
         self._settled.pop(minute, None)
         self._held.pop(minute, None)
+        self._noted.pop(minute, None)
+        for reopened in self._reopened.pop(minute, set()):
+            self._forget(reopened)
 
-    async def _fire_minute(self, minute: int, now: datetime, cached: bool = False) -> tuple[int, bool]:
-        """Fire the minute's due timers: one bulk claim for all of them, then each won timer fired on its own (up
-        to `concurrency` at a time), then one bulk mark for those fired; returns how many fired and whether every
-        timer of the minute is settled. Three round trips per tick however many fall due, not three per timer."""
-        mine = self._settled.setdefault(minute, set())
+    async def _fire_minute(
+        self, minute: int, now: datetime, cached: bool = False, in_view: set[int] | None = None
+    ) -> tuple[int, bool]:
+        """Fire the minute's due timers, then those armed past due that its notes name (in their own minutes, unless
+        this tick reads those anyway: `in_view`, which finish first); returns how many fired and whether every timer
+        of the minute, and every one its notes name, is settled."""
         docs, read_after_the_end = await self._docs(minute, now, cached)
+        fired, settled = await self._fire_due(minute, docs, now, cached)
+        in_view = in_view or set()
+        noted = self._noted.setdefault(minute, set())
+        if not cached:
+            noted.clear()  # read afresh: the timers' own minutes say what is settled
+        notes = [d for d in docs if d["state"] == "reopens" and d["_id"] not in noted and d["minute"] not in in_view]
+        for due_minute in sorted({int(d["minute"]) for d in notes}):
+            of_minute = [d for d in notes if d["minute"] == due_minute]
+            self._reopened.setdefault(minute, set()).add(due_minute)
+            count, done = await self._fire_reopened(due_minute, [d["timer"] for d in of_minute], now, cached)
+            fired, settled = fired + count, settled and done
+            if done:
+                noted.update(d["_id"] for d in of_minute)
+        return fired, settled and read_after_the_end
+
+    async def _fire_reopened(
+        self, minute: int, timers: list[Document], now: datetime, cached: bool
+    ) -> tuple[int, bool]:
+        """Fire the timers armed past due in `minute` (a minute already over, perhaps finished): from their own
+        minute, so their cancellation, claim, retries and end are those of any timer of it. A timer not filed there
+        (its arming process died after the note) is filed from the note and fired from the next read."""
+        docs, _ = await self._docs(minute, now, cached)
+        named = {f"{minute}|{t['_id']}" for t in timers}
+        found = {d["_id"] for d in docs if "kind" in d} & named
+        if missing := [t for t in timers if f"{minute}|{t['_id']}" not in found]:
+            log.warning("timer_armed_past_due_filed_from_its_note", minute=minute, timers=len(missing))
+            await self._store.file(minute, missing)
+            self._unread(minute)
+        fired, settled = await self._fire_due(minute, [d for d in docs if d["_id"] in found], now, cached)
+        return fired, settled and not missing
+
+    async def _fire_due(self, minute: int, docs: list[Document], now: datetime, cached: bool) -> tuple[int, bool]:
+        """Fire the due ones of a minute's timers: one bulk claim for all of them, then each won timer fired on its
+        own (up to `concurrency` at a time), then one bulk mark for those fired; returns how many fired and whether
+        every one is settled. Three round trips per tick however many fall due, not three per timer."""
+        mine = self._settled.setdefault(minute, set())
         armed = [doc for doc in docs if doc["state"] == "armed"]
         if not cached:
             mine.clear()  # read afresh: the store's own end records say what is settled
         armed = [doc for doc in armed if doc["_id"] not in mine]
         due = [d for d in armed if d["due_at"] <= now and not (d.get("not_before") and d["not_before"] > now)]
         if not due:
-            return 0, not armed and read_after_the_end
+            return 0, not armed
         attempts = {d["_id"]: int(d.get("attempt") or 0) for d in due}
         held = self._held.setdefault(minute, {})
         elsewhere = {t: held[t][1] for t, attempt in attempts.items() if held.get(t, (-1,))[0] == attempt}
@@ -451,7 +529,7 @@ class TimerScheduler:
         for timer in fired:
             TIMERS_FIRED.labels(timer.kind).inc()
             TIMER_FIRING_DELAY.observe(max(0.0, (now - timer.due_at).total_seconds()))
-        return len(fired), not armed and read_after_the_end
+        return len(fired), not armed
 
     async def _fire_one(self, doc: Document, attempt: int, now: datetime) -> Timer | None:
         """Fire one claimed timer; a failure schedules its next attempt (with backoff) and returns None."""

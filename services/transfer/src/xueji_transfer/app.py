@@ -59,6 +59,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     calendars = CalendarSource(runtime.db, settings)
     records = StudentRecords(runtime.db)
     service = TransferService(runtime, settings, calendars, filings, timer_store, records)
+    timer_store.clock = lambda: service.clock()  # a timer is armed past due by the clock its case is decided on
     mirror = Mirror(runtime, filings)
     timers = SlaTimers(
         timer_store,
