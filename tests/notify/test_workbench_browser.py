@@ -210,6 +210,17 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     assert "已有学籍" in await refused.inner_text()
     await shoot(page, "enroll-answer")
 
+    # A gender the ID number contradicts (its 17th digit, 1, is odd: a boy): enrolled all the same, the answer says which
+    # field to check and why, in Chinese (R14: the clerk corrects the one that is wrong).
+    await id_field.fill(id_number("350602", date(2018, 7, 9), "131"))
+    await page.get_by_label("出生日期").fill("2018-07-09")
+    await page.get_by_label("性别").select_option("female")
+    await page.get_by_label("姓名", exact=True).fill("郑小华")
+    await page.get_by_role("button", name="提交建籍").click()
+    warning = page.locator("#warnings")
+    await warning.wait_for()
+    assert "性别与身份证件号不一致（第17位为 1，应为男）" in await warning.inner_text()
+
     # The transfer form finds a student of this school by name (masked number only) instead of a typed id; another
     # school's students are not searched (R50).
     await page.get_by_role("link", name="转学申请").click()

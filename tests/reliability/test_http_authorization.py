@@ -38,7 +38,7 @@ from xueji_transfer.settings import TransferSettings
 pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"  # the student's school; the case runs from 3501020003 to it
-RAW_ID = "350602201905010016"
+RAW_ID = "350602201905010163"
 NAME = "陈小雨"
 STUDENT = {"school_code": SCHOOL, "name": NAME, "id_number": RAW_ID, "gender": "female",
            "birth_date": "2019-05-01", "grade": 1, "school_year": 2026}  # fmt: skip
@@ -145,7 +145,7 @@ async def test_r50_r52_no_route_answers_an_outsider_or_a_forged_token(start_app,
                 if real.status_code >= 500:
                     leaks.append(f"{route} as {who}: {real.status_code} {real.text[:200]}")
                 body = _without(real.text, {k: v for k, v in seeded.items() if v in str(real.request.url)})
-                if any(secret in body for secret in (RAW_ID, NAME, "350602********0016", *seeded.values())):
+                if any(secret in body for secret in (RAW_ID, NAME, "350602********0163", *seeded.values())):
                     leaks.append(f"{route} as {who}: {real.status_code} shows the student or case: {real.text[:300]}")
                 if names_seeded:
                     missing = await _send(client, case, token(*who), MISSING)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
 PUPILS = [
-    ("陈小雨", "350602201905010016", "female", "2019-05-01"),
+    ("陈小雨", "350602201905010163", "female", "2019-05-01"),
     ("林小明", "11010519491231002X", "male", "1949-12-31"),
 ]
 EXPLICIT = re.compile(r"^/v1/students/[^/]+/identity$")  # the one route that shows a full ID number

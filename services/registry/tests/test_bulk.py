@@ -14,7 +14,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.app import create_app
-from xueji_registry.enrollment.bulk import FileProblem, check, read_table
+from xueji_registry.enrollment.bulk import FileProblem, check, read_table, summary
 from xueji_registry.enrollment.requests import _request
 from xueji_registry.settings import RegistrySettings
 
@@ -22,7 +22,7 @@ SCHOOL = "3506020001"
 CLASS = [
     ["姓名", "性别", "出生日期", "身份证件号", "年级", "民族", "备注"],
     ["林小明", "男", "2019/3/15", "350602201903151237", "一年级", "汉族", "ignored column"],
-    ["陈思雨", "女", "2019-05-01", "350602201905010016", "1", "畲族", ""],
+    ["陈思雨", "女", "2019-05-01", "350602201905010163", "1", "畲族", ""],
     ["王五", "男", "2019.13.01", "", "1", "", ""],  # no such month
     ["赵六", "女", "2019-02-02", "350602201902020021", "1", "", ""],  # wrong check character
     ["", "男", "2019-02-03", "", "1", "", ""],  # no name
@@ -238,3 +238,12 @@ def test_r06_r14_a_sheet_as_schools_write_them_headers_codes_and_grades_of_every
         ("王小五", "female", "2019-05-02", None, 12, ()),
         ("赵小六", "male", "2019-05-03", None, 11, ()),
     ]
+
+
+def test_r14_a_row_contradicting_its_id_number_is_imported_with_a_warning_naming_row_and_column():
+    table = [CLASS[0], ["林小明", "女", "2019/3/16", "350602201903151237", "1", "", ""]]
+    checked = check(table, SCHOOL, 2026)
+    assert [row for row, _ in checked.good] == [2] and checked.errors == []
+    assert [(w.row, w.field, w.column) for w in checked.warnings] == [(2, "birth_date", "出生日期"),
+                                                                       (2, "gender", "性别")]  # fmt: skip
+    assert summary(checked, [])["warnings"][0]["reason"].startswith("2019-03-16 is not the birth date in the ID")

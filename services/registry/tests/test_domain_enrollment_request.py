@@ -72,3 +72,26 @@ def test_r14_a_request_without_an_answer_is_pending_and_a_repeated_refusal_keeps
     assert request.replay([asked]).refused is None
     first, again = request.decide_duplicate("stu_a", T0), request.decide_duplicate("stu_b", T0)
     assert request.replay([asked, first, again]).refused == first
+
+
+def test_r06_r14_a_request_whose_id_number_contradicts_its_birth_date_or_gender_says_which_field_and_why():
+    """The ID number encodes the birth date (digits 7-14) and the gender (the 17th digit, odd for male): a request
+    that says otherwise holds a typo in one of them (R14: no status on false information). A birth date after the
+    school year begins is one too. Checked where requests come in, not on stored ones (replay must read them all)."""
+    child = "350602201903151237"  # born 2019-03-15, 17th digit 3: male
+    assert request.contradictions(EnrollmentRequest.model_validate(BODY | {"id_number": child})) == []
+    assert request.contradictions(EnrollmentRequest.model_validate(BODY)) == []
+    wrong_day = EnrollmentRequest.model_validate(BODY | {"id_number": child, "birth_date": "2019-03-16"})
+    assert request.contradictions(wrong_day) == [
+        ("birth_date", "2019-03-16 is not the birth date in the ID number (2019-03-15): correct whichever is wrong")
+    ]
+    wrong_gender = EnrollmentRequest.model_validate(BODY | {"id_number": child, "gender": "female"})
+    assert request.contradictions(wrong_gender) == [
+        ("gender", "female is not the gender in the ID number (its 17th digit, 3, is odd: male)")
+    ]
+    unborn = EnrollmentRequest.model_validate(BODY | {"birth_date": "2091-03-15"})
+    assert request.contradictions(unborn) == [("birth_date", "2091-03-15 is after the 2026-2027 school year begins")]
+    after_admission = EnrollmentRequest.model_validate(BODY | {"birth_date": "2026-09-02", "admitted_on": "2026-09-01"})
+    assert [f for f, _ in request.contradictions(after_admission)] == ["birth_date"]
+    # A stored request is read back as it was, whatever it says.
+    assert EnrollmentRequested.model_validate({**STORED_REQUEST, "request": {**BODY, "birth_date": "2091-03-15"}})

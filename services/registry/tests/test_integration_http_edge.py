@@ -24,7 +24,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
-RAW_ID = "350602201905010016"
+RAW_ID = "350602201905010163"
 STUDENT = {
     "school_code": SCHOOL,
     "name": "陈小雨",
@@ -167,7 +167,7 @@ async def test_r52_history_masks_id_numbers_and_the_identity_route_is_recorded_i
         student_id = await _enrolled(registry, token)
     history = await registry.get(f"/v1/students/{student_id}/history", headers=_as(token))
     assert history.status_code == 200
-    assert RAW_ID not in history.text and "350602********0016" in history.text
+    assert RAW_ID not in history.text and "350602********0163" in history.text
     assert RAW_ID not in (await registry.get(f"/v1/students/{student_id}", headers=_as(token))).text
 
     path = f"/v1/students/{student_id}/identity"

@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for e in checked.errors:
         console.print(f"[yellow]row {e.row}[/] {e.column or e.field}: {e.reason}")
+    for w in checked.warnings:
+        console.print(f"[cyan]row {w.row}[/] {w.column or w.field}: {w.reason} (imported; check it)")
     console.print(f"{checked.rows} rows: {len(checked.good)} to import, {len(checked.errors)} problems")
     requested = already = 0
     headers = {"Authorization": f"Bearer {args.token}"}

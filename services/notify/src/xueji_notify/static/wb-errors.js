@@ -28,6 +28,10 @@
     r_required: "必填", r_min: "至少 {n} 个字符", r_max: "最多 {n} 个字符", r_pattern: "格式不对", r_date: "不是有效日期（年-月-日）",
     r_ge: "不得小于 {n}", r_le: "不得大于 {n}", r_one_of: "应为以下之一：{list}", r_extra: "不接受此项", r_number: "应为数字",
     r_id_len: "应为18位", r_id_check: "校验码不符（GB 11643，ISO 7064 MOD 11-2）：请核对最后一位",
+    r_id_born: "{said} 与身份证件号中的出生日期（{born}）不一致：请核对后更正有误的一项",
+    r_id_gender: "性别与身份证件号不一致（第17位为 {digit}，应为{gender}）：请核对后更正有误的一项",
+    r_born_late: "出生日期 {said} 晚于入学时间：请核对", r_excel_number: "Excel 把身份证件号存成了数字，只保留了前15位：请把该列设为“文本”格式后重新输入",
+    warnings: "请核对（已建籍，不影响办理）",
   });
   Object.assign(TEXT.en, {
     err_unavailable: "The system is briefly unavailable: try again in {n} seconds (what you typed is kept).",
@@ -54,6 +58,11 @@
     r_required: "required", r_min: "at least {n} characters", r_max: "at most {n} characters", r_pattern: "wrong format", r_date: "not a valid date (year-month-day)",
     r_ge: "at least {n}", r_le: "at most {n}", r_one_of: "one of: {list}", r_extra: "not accepted here", r_number: "must be a number",
     r_id_len: "must be 18 characters", r_id_check: "the check character does not match (GB 11643, ISO 7064 MOD 11-2): check the last character",
+    r_id_born: "{said} is not the birth date in the ID number ({born}): correct whichever is wrong",
+    r_id_gender: "the gender is not the one in the ID number (its 17th digit is {digit}: {gender}): correct whichever is wrong",
+    r_born_late: "the birth date {said} is after the admission: check it",
+    r_excel_number: "Excel kept this ID number as a number and only its first 15 digits: format the column as text and type it again",
+    warnings: "Please check (enrolled all the same)",
   });
 
   const REASONS = [
@@ -73,6 +82,12 @@
     [/birth date (\d{8}) is not a valid date/, (m) => wb.t("id_birth", { date: m[1] })],
     [/region code (\d{6}) is not an administrative division/, (m) => wb.t("id_region", { code: m[1] })],
     [/check character does not match/, () => wb.t("r_id_check")],
+    // What a request says against its own ID number (warnings, enrollment_request.contradictions).
+    [/^(\S+) is not the birth date in the ID number \((\S+)\)/, (m) => wb.t("r_id_born", { said: m[1], born: m[2] })],
+    [/is not the gender in the ID number \(its 17th digit, (\d), is \w+: (\w+)\)/,
+      (m) => wb.t("r_id_gender", { digit: m[1], gender: wb.zh() ? (m[2] === "male" ? "男" : "女") : m[2] })],
+    [/^(\S+) is after the/, (m) => wb.t("r_born_late", { said: m[1] })],
+    [/^Excel kept this ID number as a number/, () => wb.t("r_excel_number")],
   ];
   const RULE = /^(R\d{2})\b/;
 

@@ -72,12 +72,21 @@
       const answer = await wb.api("registry", "/v1/students", { json: body });
       wb.say("");
       lastVerdict = answer;
-      answerBox.replaceChildren(renderVerdict(answer));
+      answerBox.replaceChildren(renderVerdict(answer), ...warningsOf(answer.body));
       if (!answer.ok) wb.showProblems(form, wb.problemsOf(answer));
       else wb.showProblems(form, []);
       answerBox.querySelector("h3").focus();
     });
   } });
+
+  // What the request said against its own ID number (a birth date or gender typo): enrolled all the same, to check.
+  function warningsOf(body) {
+    const found = (body && body.warnings) || [];
+    if (!found.length) return [];
+    const list = el("ul", {}, ...found.map((w) => el("li", { dataset: { field: w.field },
+      text: `${w.row ? `${t("row")} ${w.row} · ` : ""}${w.column || t(w.field)}: ${wb.reasonText(w.reason)}` })));
+    return [el("div", { class: "answer held", id: "warnings", role: "note" }, el("h3", { text: wb.t("warnings") }), list)];
+  }
 
   // The R01/R14 answer in words: enrolled, refused with the existing record, held for the county's review.
   function renderVerdict(answer) {
@@ -153,6 +162,7 @@
         el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
         el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
       if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
+      result.append(...warningsOf(b));
       if (b.errors.length) {
         const tbody = el("tbody");
         for (const x of b.errors) {

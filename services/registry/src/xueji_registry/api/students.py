@@ -15,7 +15,7 @@ from xueji_kit.idempotency import IdempotencyKey, key_reused
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of, unknown_student
 from xueji_registry.domain import public_view
-from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, contradictions
 from xueji_registry.enrollment.requests import pending_stream, pending_view, request_enrollment
 from xueji_registry.service import RegistryService, history_entries
 
@@ -59,16 +59,18 @@ async def enroll(
         first = (await service.events.load(pending_stream(student_id)))[0]["events"][0]["request"]
         if first != body.model_dump(mode="json"):
             raise key_reused()
+    # What the request says against itself (its ID number's birth date or gender): told, not refused (R14).
+    warnings = {"warnings": [{"field": f, "reason": r} for f, r in found]} if (found := contradictions(body)) else {}
     wait = service.settings.enrollment_wait_seconds
     for _ in range(int(wait / 0.05)):
         _, view = await _current(service, student_id)
         if view["state"] == "refused":
             raise HTTPException(status.HTTP_409_CONFLICT, view)
         if view["state"] != "awaiting_duplicate_check":
-            return view
+            return view | warnings
         await asyncio.sleep(0.05)
     response.status_code = status.HTTP_202_ACCEPTED
-    return {"student_id": student_id, "state": "awaiting_duplicate_check"}
+    return {"student_id": student_id, "state": "awaiting_duplicate_check"} | warnings
 
 
 @router.get("/students/{student_id}", summary="A student's current status (masked numbers)")

@@ -27,9 +27,10 @@ from pydantic import (
 )
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.identity import birth_date_of
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_registry.domain.event_base import StreamEvent, StreamEvents
-from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.periods import Segment, school_year_start
 from xueji_registry.domain.person import (
     BasicInfo,
     Gender,
@@ -142,6 +143,36 @@ def apply(state: EnrollmentRequestState, event: RequestEvent) -> EnrollmentReque
 
 def replay(events: Iterable[RequestEvent]) -> EnrollmentRequestState:
     return reduce(apply, events, EnrollmentRequestState())
+
+
+def contradictions(body: EnrollmentRequest) -> list[tuple[str, str]]:
+    """What a request says against itself, as (field, reason): the ID number encodes the birth date (digits 7-14)
+    and the gender (the 17th digit, odd for male), so a request saying otherwise most likely holds a typo in one of
+    them, as does a birth date after the school year (or the admission) begins (R14: no status on false information).
+
+    Warnings, not refusals: R06 names what makes an ID number invalid, and these are not in it (a number issued with
+    a registration error is valid and in use until it is replaced, R14's second ID number). The clerk is told in the
+    answer, field by field, and corrects through R10/R11 if need be. Never a validator of the model: stored requests
+    are read back with it."""
+    found: list[tuple[str, str]] = []
+    if body.id_number is not None:
+        born = birth_date_of(body.id_number)
+        if born != body.birth_date:
+            found.append(("birth_date", f"{body.birth_date} is not the birth date in the ID number ({born}): "
+                                        "correct whichever is wrong"))  # fmt: skip
+        digit = int(body.id_number[16])
+        said = Gender.MALE if digit % 2 else Gender.FEMALE
+        if said is not body.gender:
+            parity = "odd" if digit % 2 else "even"
+            found.append(("gender", f"{body.gender.value} is not the gender in the ID number (its 17th digit, {digit}, "
+                                    f"is {parity}: {said.value})"))  # fmt: skip
+    starts = school_year_start(body.school_year)
+    if body.birth_date > starts:
+        found.append(("birth_date", f"{body.birth_date} is after the {body.school_year}-{body.school_year + 1} "
+                                    "school year begins"))  # fmt: skip
+    elif body.admitted_on is not None and body.birth_date > body.admitted_on:
+        found.append(("birth_date", f"{body.birth_date} is after the admission on {body.admitted_on}"))
+    return found
 
 
 def decide_request(body: EnrollmentRequest, operator: OperatorClaims, at: datetime) -> EnrollmentRequested:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, contradictions
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
@@ -89,6 +89,7 @@ class RowError:
 class Checked:
     good: list[tuple[int, EnrollmentRequest]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # rows imported all the same
     rows: int = 0
 
 
@@ -264,6 +265,10 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
                 key = name.removeprefix("basic.")
                 checked.errors.append(RowError(number, name, _reason(error), titles.get(key)))
             continue
+        # Told beside the row's student, not refused (domain/enrollment_request.py: contradictions).
+        checked.warnings += [
+            RowError(number, name, reason, titles.get(name)) for name, reason in contradictions(request)
+        ]
         person = person_key(request)
         if person in seen:
             key = "id_number" if request.id_number else "name"
@@ -298,4 +303,5 @@ def summary(checked: Checked, outcomes: Iterable[tuple[int, str, bool]]) -> dict
         "already_requested": sum(1 for _, _, new in done if not new),
         "students": [{"row": row, "student_id": sid, "new": new} for row, sid, new in done],
         "errors": [e.as_dict() for e in checked.errors],
+        "warnings": [w.as_dict() for w in checked.warnings],
     }
