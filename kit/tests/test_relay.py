@@ -209,3 +209,35 @@ async def test_a_graceful_stop_lets_the_turn_under_way_delete_what_it_published(
     first, again = published[1], published[2]
     assert first["message_id"] == again["message_id"] and first == again
     await client.close()
+
+
+async def test_a_relay_turns_hundreds_of_messages_leave_in_a_few_produce_requests(isolation, signing_keys, monkeypatch):
+    """A relay turn publishes a class's messages at once (500 of ~1 KB). In the producer's default 16 KB batches that
+    was dozens of produce requests per turn, each a round trip (idempotent: one in flight per partition) and work
+    for the broker (Kafka's CPU per student of a bulk import)."""
+    from aiokafka.client import AIOKafkaClient
+
+    from xueji_kit.runtime import ServiceRuntime
+    from xueji_kit.settings import ServiceSettings
+
+    settings = ServiceSettings(**isolation.settings_env(), service_name="batches", jwt_public_key=signing_keys[1],
+                               mongodb_database=f"{isolation.database}_batches")  # fmt: skip
+    runtime = ServiceRuntime(settings, title="t", description="produce requests")
+    requests = []
+    send = AIOKafkaClient.send
+
+    async def counted(self, node_id, request, **kwargs):
+        if type(request).__name__.startswith("ProduceRequest"):
+            requests.append(request)
+        return await send(self, node_id, request, **kwargs)
+
+    await runtime.broker.start()
+    try:
+        monkeypatch.setattr(AIOKafkaClient, "send", counted)
+        messages = [_outgoing("s1", grade % 12 + 1).message.model_dump(mode="json") for grade in range(500)]
+        acks = [await runtime._publish(STUDENT_STATUS.name, "s1", m) for m in messages]
+        for ack in acks:
+            await ack
+    finally:
+        await runtime.broker.stop()
+    assert len(requests) <= 4, f"{len(requests)} produce requests for 500 messages"
