@@ -98,3 +98,21 @@ async def test_r22_a_case_applied_before_numbers_existed_is_numbered_on_first_re
     assert again["case_number"] == number
     assert (await t.ok("GET", f"/v1/transfers/{number}", ("county", "350602")))["transfer_id"] == old["transfer_id"]
     assert await numbers.count_documents({"_id": f"case:{old['transfer_id']}"}) == 1  # one claim: one number
+
+
+async def test_a_case_names_its_schools_from_the_provinces_directory(start_app, token, tmp_path):
+    """Issue 18: school names, not only codes, in what transfer answers (the registry's directory file); a school the
+    directory does not list is named null, its code still there."""
+    from transfer_driver import SENDING
+
+    directory = tmp_path / "schools.csv"
+    directory.write_text(f"学校代码,学校名称\n{RECEIVING},漳州市实验小学\n", encoding="utf-8")
+    t = await start(start_app, token, MONDAY, school_directory_file=directory)
+    await t.known("stu_named")
+    case = await t.ok(
+        "POST", "/v1/transfers", ("school", RECEIVING), {"application": application(student_id="stu_named")}
+    )
+    assert (case["receiving_school"], case["receiving_school_name"]) == (RECEIVING, "漳州市实验小学")
+    assert (case["sending_school"], case["sending_school_name"]) == (SENDING, None)
+    detail = await t.ok("GET", f"/v1/transfers/{case['transfer_id']}", ("county", "350602"))
+    assert detail["receiving_school_name"] == "漳州市实验小学"

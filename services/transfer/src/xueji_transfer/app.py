@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from xueji_contracts.messages import transfer as c
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
+from xueji_contracts.schools import load_school_names
 from xueji_contracts.topics import (
     INTERPROVINCE_TRANSFER,
     RULE_EXCEPTION,
@@ -116,6 +117,8 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.state.exceptions = transfer.exceptions
     app.state.records = transfer.records
     app.state.case_numbers = CaseNumbers(transfer.runtime.db)
+    # The registry's school directory file, so case views name schools (issue 18).
+    app.state.school_names = load_school_names(transfer.service.settings.school_directory_file)
     app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)
     app.add_exception_handler(CaseRefused, refused)
     return app

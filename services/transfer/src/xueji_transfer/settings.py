@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from xueji_contracts.topics import INTERPROVINCE_TRANSFER
@@ -10,6 +12,11 @@ from xueji_kit.settings import ServiceSettings
 
 class TransferSettings(ServiceSettings):
     service_name: str = "transfer"
+    school_directory_file: Path | None = Field(
+        default=None,
+        description="the province's school directory, the registry's file (XUEJI_SCHOOL_DIRECTORY_FILE): case views "
+        "name the schools; without it the names are null",
+    )
     scheduler_enabled: bool = Field(default=True, description="fire SLA timers on the wall clock (off in tests)")
     scheduler_interval_seconds: float = Field(default=0.5, gt=0, description="tick; firing delay is at most about this")
     scheduler_lookback_minutes: int = Field(

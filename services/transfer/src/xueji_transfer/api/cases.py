@@ -92,7 +92,7 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         correlation_id=correlation(request),
         new=key is None,
     )
-    return case_view(case) | {"case_number": case.case_number or number}
+    return case_view(case, request) | {"case_number": case.case_number or number}
 
 
 @router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")
@@ -110,7 +110,7 @@ async def detail(transfer_id: TransferId, operator: Operator, request: Request) 
     complaints = service.calendars.policy.complaints
     disputes = route_dispute([app.sending.code, app.receiving.code], complaints=complaints).model_dump(mode="json")
     number = await number_of(request, transfer_id, case)
-    return case_view(case) | {"case_number": number, "case": case.model_dump(mode="json"), "history": history,
+    return case_view(case, request) | {"case_number": number, "case": case.model_dump(mode="json"), "history": history,
                               "armed_timers": timers, "disputes_handled_by": disputes}  # fmt: skip
 
 

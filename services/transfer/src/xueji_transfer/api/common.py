@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request, status
@@ -73,8 +74,12 @@ async def case_for(
     return case
 
 
-def case_view(case: TransferCase) -> dict[str, Any]:
-    return inbox.summary(case)
+def case_view(case: TransferCase, request: Request) -> dict[str, Any]:
+    """The case as lists show it, its schools named from the province's directory (null where it has no name)."""
+    names: Mapping[str, str] = request.app.state.school_names
+    app = case.application
+    return inbox.summary(case) | {"sending_school_name": names.get(app.sending.code),
+                                  "receiving_school_name": names.get(app.receiving.code)}  # fmt: skip
 
 
 def _state(case: TransferCase | None) -> dict[str, Any] | None:
