@@ -37,3 +37,9 @@ def test_r02_a_deadline_stream_stored_before_issue_17_with_snake_case_types_stil
     assert {k: v for k, v in to_document(history[1]).items() if k != "type"} == {
         k: v for k, v in old[1].items() if k != "type"
     }
+
+
+def test_r54_a_deadline_opened_already_past_due_is_flagged_overdue_without_a_due_soon_warning() -> None:
+    """Both of its timers are past due when armed and fire at once: the warning says nothing the breach does not."""
+    assert decide_flag([], "due_soon", DEADLINE, T0, due_at=T0) == []
+    assert decide_flag([], "due_soon", DEADLINE, T0, due_at=datetime(2026, 10, 2, tzinfo=UTC)) != []

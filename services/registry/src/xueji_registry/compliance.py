@@ -121,7 +121,7 @@ class ComplianceDeadlines:
         out = _message(self.runtime.settings.province, deadline, PHASES[phase], max(now, timer.due_at))
 
         def decide(history: list[Document]) -> Decision:
-            flagged = decide_flag(from_documents(history), phase, deadline.deadline_id, now)
+            flagged = decide_flag(from_documents(history), phase, deadline.deadline_id, now, deadline.due_at)
             return Decision([to_document(e) for e in flagged], [out]) if flagged else Decision()
 
         stream = f"compliance:{deadline.deadline_id}"

@@ -34,9 +34,13 @@ _EVENTS = StreamEvents[FlagEvent](TypeAdapter(FlagEvent), OLD_NAMES)
 from_documents = _EVENTS.from_documents
 
 
-def decide_flag(history: Sequence[FlagEvent], phase: Phase, deadline_id: str, at: datetime) -> list[FlagEvent]:
-    """Warned once, on a stream with nothing in it yet; flagged overdue each time a breach timer fires (each timer
-    once: its firing is the commit)."""
+def decide_flag(
+    history: Sequence[FlagEvent], phase: Phase, deadline_id: str, at: datetime, due_at: datetime | None = None
+) -> list[FlagEvent]:
+    """Warned once, on a stream with nothing in it yet and before the deadline (`due_at`): a deadline opened already
+    past due (the year's R54 roster after 1 October) is flagged overdue, not first said to be due soon; flagged
+    overdue each time a breach timer fires (each timer once: its firing is the commit)."""
     if phase == "due_soon":
-        return [] if history else [DeadlineDueSoonFlagged(deadline_id=deadline_id, at=at)]
+        late = due_at is not None and at >= due_at
+        return [] if history or late else [DeadlineDueSoonFlagged(deadline_id=deadline_id, at=at)]
     return [DeadlineOverdueFlagged(deadline_id=deadline_id, at=at)]
