@@ -247,3 +247,14 @@ def test_r14_a_row_contradicting_its_id_number_is_imported_with_a_warning_naming
     assert [(w.row, w.field, w.column) for w in checked.warnings] == [(2, "birth_date", "出生日期"),
                                                                        (2, "gender", "性别")]  # fmt: skip
     assert summary(checked, [])["warnings"][0]["reason"].startswith("2019-03-16 is not the birth date in the ID")
+
+
+def test_r06_a_birth_column_headed_as_year_and_month_is_read_and_a_date_without_its_day_is_named():
+    table = [
+        ["姓名", "性别", "出生年月", "年级"],
+        ["林小明", "男", "2019-03-15", "1"],
+        ["陈思雨", "女", "2019.05", "1"],
+    ]
+    checked = check(table, SCHOOL, 2026)
+    assert [row for row, _ in checked.good] == [2]
+    assert [(e.row, e.field, e.column) for e in checked.errors] == [(3, "birth_date", "出生年月")]

@@ -49,6 +49,7 @@ HEADERS = {
     "家庭住址": "home_address", "现住址": "home_address", "home_address": "home_address",
     "监护人": "guardian_name", "监护人姓名": "guardian_name", "guardian_name": "guardian_name",
     "学生姓名": "name", "公民身份号码": "id_number", "身份证": "id_number", "出生年月日": "birth_date",
+    "出生年月": "birth_date",  # a full date is read; a year and month only is a row error naming the column
     # Further guardians, one column each (R14 evidence), as other systems export them.
     "父亲姓名": "guardians", "母亲姓名": "guardians", "父亲": "guardians", "母亲": "guardians",
     "监护人1": "guardians", "监护人2": "guardians", "监护人一": "guardians", "监护人二": "guardians",
