@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -65,6 +66,31 @@ def _name_of(job: Callable[..., Any]) -> str:
 
 
 PRODUCER_BATCH_BYTES = 512 * 1024
+# Allocations between young-generation collections (CPython's default: 700); see `settled_heap`.
+YOUNG_COLLECTION_EVERY = 20_000
+_running: list[tuple[int, int, int]] = []  # the collector's thresholds before each service of this process started
+
+
+@contextlib.contextmanager
+def settled_heap() -> Iterator[None]:
+    """While a service runs: what its start-up built (modules, models, schemas, a loaded index) is kept out of every
+    garbage collection, and young collections run every YOUNG_COLLECTION_EVERY allocations. A service builds and drops
+    objects by the thousand per message batch; with the defaults the collector took 23% of the registry's and of
+    dedupe's CPU in a bulk import (each full collection walking the whole start-up heap, ~0.1 s). Only the timing
+    changes: garbage is still collected, in fewer passes. When the last service of the process stops (tests run
+    many in one), the heap is collectable again as a whole and the thresholds are what they were."""
+    if not _running:
+        gc.collect()
+        gc.freeze()
+    _running.append(gc.get_threshold())
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *_running[0][1:])
+    try:
+        yield
+    finally:
+        before = _running.pop()
+        if not _running:
+            gc.unfreeze()
+            gc.set_threshold(*before)
 
 
 class ServiceRuntime:
@@ -187,7 +213,8 @@ class ServiceRuntime:
         self._tasks = [asyncio.create_task(job(), name=_name_of(job)) for job in self.background]
         log.info("service_started", kafka=self.settings.kafka_bootstrap_servers)
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             for task in self._tasks:
                 task.cancel()
