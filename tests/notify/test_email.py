@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import notify_events as ev
 import pytest
 from aiosmtpd.controller import Controller
+from common import free_port
 
 from xueji_notify.app import create_app
 from xueji_notify.settings import NotifySettings
@@ -27,9 +27,7 @@ class Inbox:
 
 @pytest.fixture
 def smtp():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import socket
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import notify_events as ev
 import openpyxl
 import pytest
+from common import free_port
 
 from xueji_contracts.identity import check_character
 from xueji_dedupe.app import create_app as create_dedupe
@@ -48,12 +48,6 @@ async def timed(action: str) -> Any:
     TIMINGS.setdefault(action, []).append(round(time.monotonic() - start, 3))
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "workbench-timings.json").write_text(json.dumps(TIMINGS, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def id_number(region: str, born: date, seq: str) -> str:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from base64 import urlsafe_b64decode
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from common import free_port
 from issuer import create_issuer
 
 from xueji_contracts.auth import OperatorClaims
@@ -22,12 +22,6 @@ from xueji_notify.settings import NotifySettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SCHOOL = "3506020001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def claims_of(token: str) -> dict[str, Any]:

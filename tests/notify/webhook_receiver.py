@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import uvicorn
+from common import free_port
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -103,9 +103,7 @@ class Receiver:
 
     async def serve(self, cert: Path, key: Path) -> tuple[uvicorn.Server, asyncio.Task[None]]:
         app = Starlette(routes=[Route("/{path:path}", self.handle, methods=["POST"])])
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, ssl_certfile=str(cert), ssl_keyfile=str(key),
                                 log_level="warning", lifespan="off", timeout_graceful_shutdown=1)  # fmt: skip
         server = uvicorn.Server(config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -60,10 +61,32 @@ def require_tool(tool: str, hint: str) -> str:
     return path
 
 
+FIRST_PORT = 10_000  # below this: well-known and registered services' ports
+
+
 def free_port() -> int:
+    """A loopback port nothing listens on, picked below the range the kernel hands out to outgoing connections.
+
+    A port the kernel picked (a bind to port 0) comes from that range, so any client connection (Kafka, the store,
+    HTTP: a test opens hundreds) may take it between this pick and the server's own bind; a full run lost a test that
+    way (the registry's port was in use when it started). Below that range only a listener takes a port, and ours
+    are picked at random. Where the range starts too low to leave room, the kernel's pick is the fallback."""
+    first_ephemeral = _first_ephemeral_port()
+    if first_ephemeral - FIRST_PORT >= 1_000:
+        for _ in range(200):
+            port = random.randrange(FIRST_PORT, first_ephemeral)
+            if port_is_free(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _first_ephemeral_port() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default, and what most systems use
 
 
 def port_is_free(port: int) -> bool:
