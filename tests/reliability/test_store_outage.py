@@ -35,16 +35,23 @@ SERVICES = [
 ]
 
 
-async def test_store_outage_answers_503_with_retry_after_and_recovers(
-    start_app: Any, isolation: Any, token: Any
-) -> None:
-    proxy = await CuttableProxy(isolation.servers.mongodb).start()
+async def every_service_answering(start_app: Any, token: Any, proxy: CuttableProxy) -> list[tuple[Any, str, Any]]:
+    """Each service started on the store behind `proxy`, as (client, its store read, the headers to make it), once
+    the read answers."""
     clients = []
     for create, settings, path, (role, code) in SERVICES:
         client = await start_app(create, settings, mongodb_uri=f"mongodb://{proxy.address}/")
         clients.append((client, path, {"Authorization": f"Bearer {token(role, code)}"}))
     for client, path, auth in clients:
         assert (await client.get(path, headers=auth)).status_code in {200, 404}
+    return clients
+
+
+async def test_store_outage_answers_503_with_retry_after_and_recovers(
+    start_app: Any, isolation: Any, token: Any
+) -> None:
+    proxy = await CuttableProxy(isolation.servers.mongodb).start()
+    clients = await every_service_answering(start_app, token, proxy)
 
     await proxy.cut()
     try:

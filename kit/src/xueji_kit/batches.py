@@ -21,7 +21,8 @@ import structlog
 from faststream import Context
 
 from xueji_kit.contract_policy import ignore_unknown_fields, judge, read_as_it_is, skipped
-from xueji_kit.deadletter import OUTAGE, PERMANENT, check_headers, dead_letter, group_of, records_of
+from xueji_kit.deadletter import PERMANENT, check_headers, dead_letter, group_of, records_of
+from xueji_kit.store import store_away
 
 T = TypeVar("T")
 log = structlog.get_logger("consumer")
@@ -89,10 +90,8 @@ async def handle_batch(
     try:
         await handle(items)
         return
-    except OUTAGE:
-        raise
     except Exception as exc:
-        if len(items) <= 1:
+        if store_away(exc) or len(items) <= 1:
             raise  # the dead-letter middleware retries and dead-letters it
         log.warning("batch_failed_handling_one_by_one", size=len(items), error=str(exc))
     for item, record in zip(items, getattr(message, "parsed_records", []), strict=True):
@@ -100,9 +99,9 @@ async def handle_batch(
             try:
                 await handle([item])
                 break
-            except OUTAGE:
-                raise
             except Exception as exc:
+                if store_away(exc):
+                    raise
                 if isinstance(exc, PERMANENT) or attempt == ATTEMPTS:
                     await dead_letter(broker, record, record.topic, exc, attempt, group_of(message))
                     break

@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from faststream.middlewares import BaseMiddleware
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from xueji_contracts.messages.deadletter import BODY_PREVIEW, PART_BYTES, DeadLetter, DeadLetterHeader
 from xueji_contracts.topics import dlq
@@ -29,13 +28,12 @@ from xueji_kit.commits import settle
 from xueji_kit.contract_policy import ignore_unknown_fields, judge, skipped
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES_CONSUMED
+from xueji_kit.store import store_away
 
 log = structlog.get_logger("consumer")
 
 # Retrying these cannot help: the message itself is wrong.
 PERMANENT = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ValueError, KeyError, TypeError)
-# These say the store is away: wait for it rather than dead-letter good messages.
-OUTAGE = (ConnectionFailure, ServerSelectionTimeoutError)
 LETTER_RETRY_SECONDS = 1.0  # before the message is consumed again when its letter could not be written
 
 
@@ -81,14 +79,13 @@ def make_dead_letter_middleware(retries: int, backoff: float = 0.2) -> type[Base
                         result = await call_next(msg)
                     MESSAGES_CONSUMED.labels(topic, "ok").inc()
                     return result
-                except OUTAGE as exc:
-                    log.warning("store_unavailable_retrying", topic=topic, error=str(exc))
-                    await asyncio.sleep(min(backoff * 2**attempts, 10.0))
-                    attempts = 0
-                except PERMANENT as exc:
-                    return await self._dead_letter(msg, records, topic, exc, attempts)
                 except Exception as exc:
-                    if attempts > retries:
+                    if store_away(exc):  # also out of time: wait for the store rather than dead-letter good messages
+                        log.warning("store_unavailable_retrying", topic=topic, error=str(exc))
+                        await asyncio.sleep(min(backoff * 2**attempts, 10.0))
+                        attempts = 0
+                        continue
+                    if isinstance(exc, PERMANENT) or attempts > retries:
                         return await self._dead_letter(msg, records, topic, exc, attempts)
                     log.warning("handler_failed_retrying", topic=topic, attempt=attempts, error=str(exc))
                     await asyncio.sleep(backoff * 2 ** (attempts - 1))

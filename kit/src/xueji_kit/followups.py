@@ -63,7 +63,11 @@ class ParkedFollowUps:
 
 async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings(service_name=args.service)
-    client = connect(settings.mongodb_uri)
+    client = connect(
+        settings.mongodb_uri,
+        timeout=settings.mongodb_timeout_seconds,
+        connect_timeout=settings.mongodb_connect_timeout_seconds,
+    )
     try:
         parked = ParkedFollowUps(client[settings.database_name])
         if args.command == "list":

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from xueji_kit.edge import STORE_RETRY_AFTER_SECONDS, BodyGuard
@@ -18,6 +18,7 @@ from xueji_kit.errors import RuleRefused, describe_errors
 from xueji_kit.idempotency import IdempotentRetries
 from xueji_kit.logs import bind_correlation
 from xueji_kit.metrics import HTTP_REQUESTS
+from xueji_kit.store import store_away
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -91,9 +92,12 @@ def add_operational_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": field_problems(exc.errors())}, status_code=422)
 
-    @app.exception_handler(ConnectionFailure)  # also ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
-    async def store_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
-        # The store is away (an outage, a failover): a retry later gets a real answer (writes are idempotent per cause).
+    @app.exception_handler(PyMongoError)
+    async def store_unavailable(request: Request, exc: PyMongoError) -> JSONResponse:
+        if not store_away(exc):
+            return await unexpected(request, exc)
+        # The store is away or out of time (an outage, a failover, a silent path, a stall): a retry later gets a
+        # real answer (writes are idempotent per cause).
         correlation: Any = getattr(request.state, "correlation_id", None)
         return JSONResponse(
             {"detail": f"store unavailable, retry later; correlation id {correlation}"},

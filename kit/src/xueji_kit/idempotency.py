@@ -24,12 +24,13 @@ from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from fastapi import Header, HTTPException
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xueji_kit.edge import STORE_RETRY_AFTER_SECONDS, answer, replaying
 from xueji_kit.idempotency_claims import COLLECTION, KeyClaims
+from xueji_kit.store import store_away
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
@@ -132,7 +133,9 @@ class IdempotentRetries:
         about = {"subject": subject, "key": key, "method": scope["method"], "path": scope["path"]}
         try:
             claim = await claims.claim(claim_id, print_, about)
-        except ConnectionFailure:
+        except PyMongoError as exc:
+            if not store_away(exc):
+                raise
             retry = (b"retry-after", str(STORE_RETRY_AFTER_SECONDS).encode())
             await answer(send, *_json(503, "store unavailable, retry later", retry))
             return

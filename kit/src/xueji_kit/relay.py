@@ -29,13 +29,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pymongo
 import structlog
-from pymongo.errors import ConnectionFailure
 
 from xueji_kit.followups import ParkedFollowUps
 from xueji_kit.lease import SlotLease
 from xueji_kit.metrics import RELAY_BACKLOG, RELAY_FOLLOW_UP_FAILED, RELAY_IS_LEADER, RELAY_PUBLISHED
-from xueji_kit.store import EventStore
+from xueji_kit.store import EventStore, store_away
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[Awaitable[Any]]]
 Follower = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -84,7 +84,8 @@ class OutboxRelay:
         if not held:
             self._store.stored_here.clear()  # the lease holder confirms these by their commits
             return 0
-        commits = await self._store.unpublished(self._batch_size)
+        with pymongo.timeout(0):  # the outbox read sends its own getMore: no maxTimeMS (`store.connect`)
+            commits = await self._store.unpublished(self._batch_size)
         RELAY_BACKLOG.set(len(commits))
         # Send everything first, then wait for every acknowledgement: the producer keeps
         # per-partition order, and no entry leaves the outbox before the broker has it.
@@ -109,9 +110,9 @@ class OutboxRelay:
             try:
                 await follow(commits)
                 return
-            except ConnectionFailure:
-                raise  # the store is away: the batch stays in the outbox
             except Exception as exc:
+                if store_away(exc):
+                    raise  # the store is away or out of time: the batch stays in the outbox
                 log.warning("relay_follow_up_failed", follower=follower_name(follow), entries=len(commits),
                             attempt=attempt, error_type=type(exc).__name__, error=str(exc)[:500])  # fmt: skip
                 failure: Exception = exc
@@ -124,9 +125,9 @@ class OutboxRelay:
         for entry in commits:
             try:
                 await follow([entry])
-            except ConnectionFailure:
-                raise
             except Exception as exc:
+                if store_away(exc):
+                    raise
                 await self._park(follow, entry, exc)
 
     async def _park(self, follow: Follower, entry: dict[str, Any], error: Exception) -> None:

@@ -99,7 +99,11 @@ class ServiceRuntime:
         self.settings = settings
         self.title = title
         self.description = description
-        self.mongo = connect(settings.mongodb_uri)
+        self.mongo = connect(
+            settings.mongodb_uri,
+            timeout=settings.mongodb_timeout_seconds,
+            connect_timeout=settings.mongodb_connect_timeout_seconds,
+        )
         self.db = self.mongo[settings.database_name]
         self.events = EventStore(self.db)
         self.broker = KafkaBroker(

@@ -23,6 +23,16 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27027/",
         validation_alias=AliasChoices("MONGODB_URI", "XUEJI_MONGODB_URI"),
     )
+    mongodb_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="every store operation (a command, a cursor's next batch, with the driver's retries) answers"
+        " within this or counts as the store being away: a store that stops answering without closing the"
+        " connection costs a request this long (503 with Retry-After), not minutes",
+    )
+    mongodb_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="opening a store connection; also how long the driver's health check waits"
+    )
     kafka_security_protocol: str = Field(default="PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
     kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern=r"^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")
     kafka_sasl_username: str = ""

@@ -20,7 +20,7 @@ from bson import Binary
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from xueji_contracts.envelope import Envelope
 from xueji_kit.group_insert import GroupInserts
@@ -28,8 +28,30 @@ from xueji_kit.group_insert import GroupInserts
 Document = dict[str, Any]
 
 
-def connect(uri: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard")
+def connect(uri: str, *, timeout: float | None = None, connect_timeout: float = 20.0) -> AsyncMongoClient[Document]:
+    """The store's client. With `timeout` (seconds; a service's is XUEJI_MONGODB_TIMEOUT_SECONDS) every operation
+    answers or fails within it: a command, a cursor's next batch, with the driver's own retries, reconnects and
+    server selection (pymongo's timeoutMS). Without one, an operation sent on an open connection to a store gone
+    silent (a dropped path, a hung host) waited until the driver's monitor gave up on the server, ~30 s, and its
+    retry as long again. `connect_timeout` bounds opening a connection, and the monitor's check (a silent store is
+    marked away within a heartbeat, 10 s, and this). A timeout is the store being away (`store_away`).
+
+    timeoutMS sends maxTimeMS with every command, which the store refuses on a getMore of a cursor that is not
+    awaitData: code that sends its own getMore runs under `pymongo.timeout(0)`, where the operation deadline is off
+    and socketTimeoutMS (the same `timeout`) bounds each answer instead."""
+    timeouts: dict[str, Any] = {"connectTimeoutMS": round(connect_timeout * 1000)}
+    if timeout is not None:
+        timeouts |= {"timeoutMS": round(timeout * 1000), "socketTimeoutMS": round(timeout * 1000)}
+    return AsyncMongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard", **timeouts
+    )
+
+
+def store_away(exc: BaseException) -> bool:
+    """The store did not answer (in time): unreachable, the connection lost, or the operation out of time, whether
+    the driver gave up (NetworkTimeout, a ConnectionFailure) or the store did (ExecutionTimeout, an OperationFailure;
+    a write concern or bulk write out of time). Retrying later may succeed; the request itself is not at fault."""
+    return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)
 
 
 def is_duplicate_key(exc: PyMongoError) -> bool:
