@@ -3,7 +3,9 @@ the good ones enrolled, a re-run enrolls nobody twice; CSV (UTF-8 or GB18030) an
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -214,6 +216,90 @@ async def test_a_class_enrolled_at_once_is_not_read_back_by_the_relays_follower(
     # when the class opens it; no stream per student.
     reads = [c for c in log.commands if c.kind == "find" and c.collection == "events"]
     assert len(reads) < 5, store_commands.tally(log.commands)
+
+
+@pytest.mark.integration
+async def test_a_class_enrolled_at_once_costs_the_store_a_few_documents_per_student_and_no_scan(
+    start_app, dedupe_stub, token, wait_for, isolation
+):
+    """Issue 19 (bulk import at speed), pinned on the real store: from the upload to the published records, what the
+    registry writes per student (its request and its record, R07 claim and number, R03 counter, the R02 deadline's two
+    timers, the register entry) and no more; the class's messages in the outbox as one entry per batch, not one per
+    student; no command that scans a collection. A cut undone (or a read-back per student added) fails here."""
+    store_commands.install()
+    students = 60
+    rows = [CLASS[0][:5]] + [[f"学生{i}", "男", "2019-03-15", "", "1"] for i in range(students)]
+    first = [CLASS[0][:5], ["预先", "女", "2019-04-01", "", "1"]]
+    database = f"{isolation.database}_RegistrySettings"
+    store = connect(isolation.servers.mongodb)[database]
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    form = {"school_code": SCHOOL, "school_year": "2026"}
+    async with dedupe_stub():  # one student first: the school's roster opens, the indexes are made
+        warm = await registry.post("/v1/students/bulk", files={"file": ("first.csv", _csv(first), "text/csv")},
+                                   data=form, headers=school)  # fmt: skip
+        assert warm.status_code == 200, warm.text
+        await wait_for(lambda: _drained(store, 1), timeout=60)
+    with store_commands.counting(database) as log:
+        upload = {"file": ("class.csv", _csv(rows), "text/csv")}
+        answer = await registry.post("/v1/students/bulk", files=upload, data=form, headers=school)
+        assert answer.status_code == 200 and answer.json()["requested"] == students, answer.text
+        await _answer_at_once(isolation, students)  # as dedupe answers a class: one batch of verdicts
+        await wait_for(lambda: _drained(store, students + 1), timeout=60)
+    registry_commands = [c for c in log.commands if c.scope != "test"]
+    written = {k: n / students for k, n in _documents(registry_commands, "insert").items()}
+    shown = (written, store_commands.tally(registry_commands))
+    for collection, most in (("events", 2), ("allocations", 3), ("timers_m<minute>", 2), ("school_register", 1)):
+        assert written.get(collection, 0) <= most + 0.05, shown
+    assert written.get("events_outbox", 0) <= 0.1, shown  # the requests' entry and the records'
+    assert sum(1 for c in registry_commands if c.kind == "find" and c.collection == "events") <= 2, shown
+    # The relay's reads: the head of the outbox (as many entries as it publishes) and which of them are confirmed.
+    relay = {"find events_outbox {}", "find events_outbox_confirmed {'_id': {'$in': '?'}}"}
+    assert set(store_commands.scans(registry_commands)) <= relay, shown
+
+
+async def _answer_at_once(isolation, checks: int) -> None:
+    """Read `checks` dedupe checks and answer each "unique" (as `dedupe_stub` does), all in one batch."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from registry_driver import unique
+
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT
+
+    consumer = AIOKafkaConsumer(isolation.topic(DEDUPE_CHECK.name), bootstrap_servers=isolation.servers.kafka,
+                                group_id=f"{isolation.topic_prefix}dedupe-stub", auto_offset_reset="earliest")  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka, linger_ms=50)
+    await consumer.start()
+    await producer.start()
+    try:
+        asked = []
+        while len(asked) < checks:
+            asked += [r for rs in (await consumer.getmany(timeout_ms=10_000)).values() for r in rs]
+        sent = []
+        for record in asked:
+            request = json.loads(record.value)
+            verdict = envelop(unique(request["payload"]), producer="dedupe-stub", province="35",
+                              occurred_at=datetime.now(UTC), correlation_id=uuid.UUID(request["correlation_id"]))  # fmt: skip
+            sent.append(await producer.send(isolation.topic(DEDUPE_VERDICT.name), verdict.model_dump_json().encode()))
+        await asyncio.gather(*sent)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _drained(store, listed: int) -> bool:
+    with store_commands.scope("test"):
+        listed_now = await store["school_register"].count_documents({})
+        return listed_now == listed and await store["events_outbox"].find_one() is None
+
+
+def _documents(commands, kind: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for c in commands:
+        if c.kind == kind:
+            key = store_commands.collection_kind(c.collection)
+            found[key] = found.get(key, 0) + c.statements
+    return found
 
 
 def test_r06_r14_a_sheet_as_schools_write_them_headers_codes_and_grades_of_every_kind_is_read():
