@@ -26,10 +26,10 @@ def load(base: int) -> int:
 
 
 def record(scenario: str, **numbers: float) -> None:
-    """Add a scenario's numbers (summed over rounds; recovery_s is the longest)."""
+    """Add a scenario's numbers (summed over rounds; seconds, recovery_s and the like, the longest)."""
     row = measured.setdefault(scenario, dict.fromkeys(FIELDS, 0))
     for name, value in numbers.items():
-        if name == "recovery_s":
+        if name.endswith("_s"):  # seconds: the longest
             row[name] = round(max(float(row.get(name, 0)), value), 2)
         else:
             row[name] = row.get(name, 0) + value

@@ -86,12 +86,14 @@ class Enrolments:
         self.refused: set[int] = set()  # answered 503 with Retry-After: retried later with the same key
         self.requests = 0
         self.bad: list[str] = []  # any other answer: a 5xx without Retry-After, a 4xx
+        self.slowest = 0.0  # seconds: the longest any request took to answer (or to fail)
 
     async def ask(self, i: int) -> None:
         body = {"school_code": SCHOOL, "name": f"学生{i:03d}", "gender": "female", "birth_date": "2019-04-01",
                 "grade": 1, "school_year": YEAR}  # fmt: skip
         headers = {**self.auth, "Idempotency-Key": f"{self.run}-{i}"}
         self.requests += 1
+        asked = time.monotonic()
         try:
             answer = await self.client.post("/v1/students", json=body, headers=headers, timeout=30)
         except httpx.TransportError:
@@ -99,6 +101,8 @@ class Enrolments:
             # reset, httpx.ReadError). A well-behaved client retries with the same key; the retry cannot duplicate.
             self.refused.add(i)
             return
+        finally:
+            self.slowest = max(self.slowest, time.monotonic() - asked)
         if answer.status_code in (201, 202):
             self.accepted[i] = str(answer.json()["student_id"])
             self.refused.discard(i)

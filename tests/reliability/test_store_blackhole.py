@@ -2,7 +2,9 @@
 that lost its state, a hung VM, a store stalled on a full disk). Nothing is refused or reset, nothing answers.
 Every service still answers each request within a bound (503 with Retry-After, never a hang), is not ready while the
 store is silent, and answers again without help once the path is back, though the connections it had stay silent
-for good (only new ones work)."""
+for good (only new ones work). Under load (the registry and transfer started as `make run` starts them, the drive of
+test_store_outage_under_load.py) nothing is lost or duplicated; a slow path (300 ms more per round trip) is slower,
+never refused."""
 
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chaos
 from faults import CuttableProxy
 from test_store_outage import every_service_answering
+from test_store_outage_under_load import ENROLLMENTS, under_load_across
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 ANSWER_BOUND_S = 10.0  # the longest a request may take while the store is silent: then 503 with Retry-After
 
 
@@ -68,3 +71,58 @@ async def test_a_silent_store_gets_503_within_a_bound_and_the_services_recover_o
         assert ready_answer.status_code == 503 and ready_answer.json()["checks"]["mongodb"] is False, name
     assert all(s <= ANSWER_BOUND_S and a is not None and a.status_code in {200, 404} for s, a in back), back
     assert all(s <= ANSWER_BOUND_S and a is not None and a.status_code == 200 for s, a in ready), ready
+
+
+class Silenced:
+    """The path to the store blackholed, then working again for new connections only (a firewall that lost its
+    state: the old ones stay silent for good)."""
+
+    def __init__(self, path: CuttableProxy) -> None:
+        self.path = path
+
+    async def down(self) -> None:
+        await self.path.blackhole(lose_state=True)
+
+    async def up(self) -> None:
+        await self.path.restore()
+
+
+class Slowed:
+    """The path to the store slow: every chunk held `milliseconds` each way while the fault lasts."""
+
+    def __init__(self, path: CuttableProxy, milliseconds: float) -> None:
+        self.path, self.milliseconds = path, milliseconds
+
+    async def down(self) -> None:
+        self.path.delay(self.milliseconds)
+
+    async def up(self) -> None:
+        self.path.delay(0)
+
+
+async def test_a_store_silent_for_20_s_under_enrollments_and_transfers_answers_in_time_and_loses_nothing(
+    store_path: CuttableProxy, isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
+) -> None:
+    """Under load: every request answers within the bound (2xx, or 503 with Retry-After while the store is silent;
+    the client retries with the same key), the services recover by themselves, and nothing is lost or duplicated."""
+    outcome = await under_load_across(isolation, signing_keys, token, wait_for, tmp_path, isolation.servers.mongodb,
+                                      f"mongodb://{store_path.address}/", Silenced(store_path))  # fmt: skip
+    slowest = max(outcome.answers.slowest, outcome.load.slowest)
+    outcome.record("store_blackhole_under_load", slowest_answer_s=slowest)
+    assert slowest <= ANSWER_BOUND_S, f"a request took {slowest:.1f} s"
+    assert all(outcome.seen[a] - {200} for a in outcome.seen), outcome.seen  # readiness went false on both
+    outcome.check(chaos.load(ENROLLMENTS))
+
+
+async def test_a_store_300_ms_away_slows_enrollments_and_transfers_but_refuses_nothing(
+    store_path: CuttableProxy, isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
+) -> None:
+    """300 ms more per round trip to the store (150 ms each way) for 20 s under load: slower, never refused."""
+    outcome = await under_load_across(isolation, signing_keys, token, wait_for, tmp_path, isolation.servers.mongodb,
+                                      f"mongodb://{store_path.address}/", Slowed(store_path, 150))  # fmt: skip
+    outcome.record(
+        "store_latency_300ms_under_load", slowest_answer_s=max(outcome.answers.slowest, outcome.load.slowest)
+    )
+    assert outcome.answers.refused == 0 and outcome.load.requests == chaos.load(ENROLLMENTS)  # none refused
+    assert all(outcome.seen[a] == {200} for a in outcome.seen), outcome.seen  # ready all along
+    outcome.check(chaos.load(ENROLLMENTS))

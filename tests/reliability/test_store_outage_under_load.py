@@ -12,10 +12,11 @@ import contextlib
 import random
 import sys
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 import ferretdb_server
 import httpx
@@ -42,6 +43,7 @@ class Answers:
     def __init__(self) -> None:
         self.refused = 0
         self.bad: list[str] = []
+        self.slowest = 0.0  # seconds: the longest a transfer request took to answer (or to fail)
 
     def judge(self, what: str, answer: httpx.Response) -> bool:
         """True when the request must be retried (503 with Retry-After); records anything else in 5xx."""
@@ -59,11 +61,14 @@ async def _decide(client: httpx.AsyncClient, token: Any, case: Case, answers: An
     while case.done < 6:
         name, path, who, body = case.requests()[case.done]
         headers = {"Authorization": f"Bearer {token(*who)}", "Idempotency-Key": f"{case.key}-{name}"}
+        asked = time.monotonic()
         try:
             answer = await client.post(path, json=body, headers=headers, timeout=30)
         except httpx.HTTPError:
             await asyncio.sleep(1.0)
             continue
+        finally:
+            answers.slowest = max(answers.slowest, time.monotonic() - asked)
         if answers.judge(f"transfer {name}", answer):
             await asyncio.sleep(1.0)
             continue
@@ -83,13 +88,59 @@ async def _readiness(addresses: list[str], seen: dict[str, set[int]], stop: asyn
             await asyncio.sleep(0.5)
 
 
-async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_503_and_loses_nothing(
-    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
-) -> None:
+class StoreFault(Protocol):
+    """What happens to the store, once a round: `down()` at the start of the outage, `up()` at its end."""
+
+    async def down(self) -> None: ...
+
+    async def up(self) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """What the load met and what it left, once everything settled."""
+
+    answers: Answers  # transfer's
+    load: Enrolments  # the registry's
+    ids: list[str]  # the students accepted
+    numbers: list[tuple[str, str]]  # (student, R07 number) of every number assigned
+    found: list[str]  # the registry consistency checker's differences
+    lost: int  # transfer effects lost, and duplicated
+    duplicated: int
+    unsettled: list[str]  # transfer's differences, and cases not decided to their end
+    seen: dict[str, set[int]]  # each service's readiness answers during the outages
+    recovery: float  # seconds from the store's return until both services were ready, the longest round
+
+    def record(self, scenario: str, **more: float) -> None:
+        have = {student for student, _ in self.numbers}
+        load, ids, numbers = self.load, self.ids, self.numbers
+        chaos.record(scenario, requests=load.requests + 6 * chaos.load(CASES) + self.answers.refused, kills=chaos.rounds(),
+                     lost=self.lost + len(set(ids) - have) + len(load.refused),
+                     duplicated=self.duplicated + len(numbers) - len(have) + len(ids) - len(set(ids)),
+                     projection_differences=len(self.found) + len(self.unsettled),
+                     http_5xx=len(self.answers.bad + load.bad), recovery_s=self.recovery, **more)  # fmt: skip
+
+    def check(self, enrollments: int) -> None:
+        """Nothing lost, nothing duplicated, no answer but 2xx or 503 with Retry-After, every projection right."""
+        ids, numbers = self.ids, self.numbers
+        have = {student for student, _ in numbers}
+        assert self.answers.bad + self.load.bad == []  # 2xx, or 503 with Retry-After: never a 500
+        assert self.load.refused == set()  # every refused enrollment was taken once the store was back
+        assert len(numbers) == len(ids) == len(set(ids)) == len(have) == enrollments  # one record, one number each
+        assert sorted(int(n[-4:]) for _, n in numbers) == list(range(1, len(ids) + 1))  # R07 gapless
+        assert (self.lost, self.duplicated) == (0, 0)
+        assert self.found == [] and self.unsettled == []
+
+
+async def under_load_across(
+    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path, store: str, path: str,
+    fault: StoreFault,
+) -> Outcome:  # fmt: skip
+    """The registry and transfer, started as `make run` starts them on the store at `path` (`store` itself, or a
+    way to it), take enrollments and decide cases while `fault` takes the store away for OUTAGE_S once a round.
+    Clients retry a refused request with the same Idempotency-Key. What it left is read from `store` directly."""
     rng = random.Random()
-    data, port = tmp_path / "ferretdb" / "data", free_port()
-    held = [await asyncio.to_thread(ferretdb_server.start, data, port)]  # the store now running
-    env = SimpleNamespace(servers=SimpleNamespace(kafka=isolation.servers.kafka, mongodb=held[0].address),
+    env = SimpleNamespace(servers=SimpleNamespace(kafka=isolation.servers.kafka, mongodb=path),
                           topic_prefix=isolation.topic_prefix, database=isolation.database, topic=isolation.topic)  # fmt: skip
     cases = [Case(n, isolation.database[-8:]) for n in range(chaos.load(CASES))]
     enrollments = chaos.load(ENROLLMENTS)
@@ -101,7 +152,7 @@ async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_5
             servers += await asyncio.gather(asyncio.to_thread(_registry, env, signing_keys[1], tmp_path / "registry"),
                                             asyncio.to_thread(_transfer, env, signing_keys[1], tmp_path / "transfer"))  # fmt: skip
             registry, transfer = servers
-            mongo = connect(held[0].address)
+            mongo = connect(store)
             try:
                 records = EventStore(mongo[f"{isolation.database}_transfer"], "student_records").collection
                 await wait_for(lambda: _count(records, len(cases)), timeout=60, interval=0.5)
@@ -114,19 +165,18 @@ async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_5
                 seen: dict[str, set[int]] = {registry.address: set(), transfer.address: set()}
 
                 async def outage() -> float:
-                    """The store killed after BEFORE_S for OUTAGE_S and started in place, once a round; the longest
-                    time from its restart until both services are ready again."""
+                    """The store away after BEFORE_S for OUTAGE_S, once a round; the longest time from its return
+                    until both services are ready again."""
                     longest = 0.0
                     for _ in range(chaos.rounds()):
                         await asyncio.sleep(BEFORE_S)
-                        held[0].process.kill()
-                        held[0].process.wait(10)
+                        await fault.down()
                         stop = asyncio.Event()
                         watching = asyncio.create_task(_readiness(list(seen), seen, stop))
                         await asyncio.sleep(OUTAGE_S)
                         stop.set()
                         await watching
-                        held[0] = await asyncio.to_thread(ferretdb_server.start, data, port)
+                        await fault.up()
                         back = time.monotonic()
                         await wait_for(partial(_ready, list(seen)), timeout=60, interval=0.2)
                         longest = max(longest, time.monotonic() - back)
@@ -147,7 +197,7 @@ async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_5
                 await asyncio.wait_for(deciding, timeout=180)
                 ids = list(load.accepted.values())
                 await wait_for(partial(_all_enrolled, to_registry, ids, load.auth), timeout=120, interval=1.0)
-        mongo = connect(held[0].address)
+        mongo = connect(store)
         try:
             events = EventStore(mongo[f"{isolation.database}_registry"])
             numbers = await numbered(events, ids)
@@ -158,21 +208,40 @@ async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_5
     finally:
         for server in servers:
             server.stop()
-        held[0].stop()
+    return Outcome(answers, load, ids, numbers, found, lost, duplicated, unsettled, seen, recovery)
 
-    have = {student for student, _ in numbers}
-    bad = answers.bad + load.bad
-    chaos.record("store_outage_under_load", requests=load.requests + 6 * len(cases) + answers.refused, kills=chaos.rounds(),
-                 lost=lost + len(set(ids) - have) + len(load.refused),
-                 duplicated=duplicated + len(numbers) - len(have) + len(ids) - len(set(ids)),
-                 projection_differences=len(found) + len(unsettled), http_5xx=len(bad), recovery_s=recovery)  # fmt: skip
-    assert bad == []  # 2xx, or 503 with Retry-After: never a 500
-    assert all(seen[a] - {200} for a in seen), seen  # readiness went false on both while the store was away
-    assert load.refused == set()  # every refused enrollment was taken once the store was back
-    assert len(numbers) == len(ids) == len(set(ids)) == len(have) == enrollments  # one record and one number each
-    assert sorted(int(n[-4:]) for _, n in numbers) == list(range(1, len(ids) + 1))  # R07 gapless
-    assert (lost, duplicated) == (0, 0)
-    assert found == [] and unsettled == []
+
+class Killed:
+    """The store killed with SIGKILL and started again in place (same data, same port)."""
+
+    def __init__(self, data: Path, port: int) -> None:
+        self.data, self.port = data, port
+        self.server: Any = None
+
+    async def start(self) -> Killed:
+        self.server = await asyncio.to_thread(ferretdb_server.start, self.data, self.port)
+        return self
+
+    async def down(self) -> None:
+        self.server.process.kill()
+        self.server.process.wait(10)
+
+    async def up(self) -> None:
+        await self.start()
+
+
+async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_503_and_loses_nothing(
+    isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
+) -> None:
+    store = await Killed(tmp_path / "ferretdb" / "data", free_port()).start()
+    try:
+        address = store.server.address
+        outcome = await under_load_across(isolation, signing_keys, token, wait_for, tmp_path, address, address, store)
+    finally:
+        store.server.stop()
+    outcome.record("store_outage_under_load")
+    assert all(outcome.seen[a] - {200} for a in outcome.seen), outcome.seen  # readiness went false on both
+    outcome.check(chaos.load(ENROLLMENTS))
 
 
 async def _ready(addresses: list[str]) -> bool:
