@@ -6,6 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
+
+
+class KilledInPlace:
+    """A server the test started (`start()` sets `server`) whose outage is a SIGKILL; `up()` starts it again in place
+    (same data, same ports)."""
+
+    server: Any = None
+
+    async def start(self) -> Any:
+        raise NotImplementedError
+
+    async def down(self) -> None:
+        self.server.process.kill()
+        self.server.process.wait(10)
+
+    async def up(self) -> None:
+        await self.start()
 
 
 class _Link:

@@ -25,6 +25,7 @@ from common import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chaos
+from faults import KilledInPlace
 from test_broker_outage_under_load import Enrolments, dedupe_answering_unique
 from test_crash_under_load import SCHOOL, _all_enrolled, _registry, numbered
 from test_crash_under_load_transfer import Case, _check, _count, _seed_records, _transfer
@@ -211,23 +212,15 @@ async def under_load_across(
     return Outcome(answers, load, ids, numbers, found, lost, duplicated, unsettled, seen, recovery)
 
 
-class Killed:
+class Killed(KilledInPlace):
     """The store killed with SIGKILL and started again in place (same data, same port)."""
 
     def __init__(self, data: Path, port: int) -> None:
         self.data, self.port = data, port
-        self.server: Any = None
 
     async def start(self) -> Killed:
         self.server = await asyncio.to_thread(ferretdb_server.start, self.data, self.port)
         return self
-
-    async def down(self) -> None:
-        self.server.process.kill()
-        self.server.process.wait(10)
-
-    async def up(self) -> None:
-        await self.start()
 
 
 async def test_a_store_killed_for_20_s_under_enrollments_and_transfers_answers_503_and_loses_nothing(

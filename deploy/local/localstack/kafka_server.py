@@ -38,12 +38,12 @@ def install() -> None:
     run_quiet([mvn, "-q", "-B", "dependency:copy-dependencies"], KAFKA_DIR, "resolving Kafka with Maven")
 
 
-def _properties(data: Path, port: int, controller_port: int) -> str:
+def _properties(data: Path, port: int, controller_port: int, advertised_port: int) -> str:
     return f"""process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{advertised_port},CONTROLLER://127.0.0.1:{controller_port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -61,15 +61,19 @@ log.cleaner.dedupe.buffer.size=33554432
 """
 
 
-def start(data: Path, port: int, controller_port: int, timeout: float = 90.0) -> Server:
-    """Format storage on first use, start the broker, return once metadata answers."""
+def start(
+    data: Path, port: int, controller_port: int, timeout: float = 90.0, advertised_port: int | None = None
+) -> Server:
+    """Format storage on first use, start the broker, return once metadata answers. `advertised_port`: the port
+    clients are told to use, when a proxy in front of the broker listens there (fault tests); its address is then
+    the returned server's."""
     install()
     java = require_tool("java", "install a Java 17+ runtime")
     require_free(port, "the Kafka broker", "XUEJI_KAFKA_PORT")
     require_free(controller_port, "the Kafka controller", "XUEJI_KAFKA_CONTROLLER_PORT")
     data.mkdir(parents=True, exist_ok=True)
     config = data / "server.properties"
-    config.write_text(_properties(data, port, controller_port))
+    config.write_text(_properties(data, port, controller_port, advertised_port or port))
     (data / "log4j2.properties").write_text(LOG4J)
     classpath = f"{JARS}/*"
     log4j = f"-Dlog4j2.configurationFile={data / 'log4j2.properties'}"
@@ -113,7 +117,7 @@ def start(data: Path, port: int, controller_port: int, timeout: float = 90.0) ->
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-    server = Server("kafka", process, f"127.0.0.1:{port}", log_path)
+    server = Server("kafka", process, f"127.0.0.1:{advertised_port or port}", log_path)
     wait_until(lambda: _metadata_answers(server.address), server, timeout, "Kafka")
     return server
 

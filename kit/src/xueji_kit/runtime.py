@@ -115,6 +115,9 @@ class ServiceRuntime:
             # default 16 KB batches that was dozens of produce requests per turn, each one round trip (idempotent:
             # one in flight per partition) and work for the broker. Below the broker's 1 MB message limit.
             max_batch_size=PRODUCER_BATCH_BYTES,
+            # aiokafka waits 40 s for an answer on a connection by default: a path that went silent for good (a
+            # firewall that lost its state) held the relay and the consumers that long after it was back.
+            request_timeout_ms=round(settings.kafka_request_timeout_seconds * 1000),
             security=kafka_security(settings),
             graceful_timeout=10.0,
         )

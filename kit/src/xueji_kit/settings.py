@@ -52,6 +52,13 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     handler_retries: int = Field(default=3, ge=0, le=20)
+    kafka_request_timeout_seconds: float = Field(
+        default=15.0,
+        gt=10,
+        description="the longest the service waits for the broker to answer one request (a produce, a fetch, a"
+        " group request) before it takes the connection for dead and makes a new one; above the consumer's 10 s"
+        " session timeout",
+    )
     kafka_ready_grace_seconds: float = Field(
         default=10.0, ge=0, description="readiness turns false once the broker has not answered for this long"
     )
