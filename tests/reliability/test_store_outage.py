@@ -35,12 +35,14 @@ SERVICES = [
 ]
 
 
-async def every_service_answering(start_app: Any, token: Any, proxy: CuttableProxy) -> list[tuple[Any, str, Any]]:
-    """Each service started on the store behind `proxy`, as (client, its store read, the headers to make it), once
-    the read answers."""
+async def every_service_answering(
+    start_app: Any, token: Any, proxy: CuttableProxy, **overrides: Any
+) -> list[tuple[Any, str, Any]]:
+    """Each service started on the store behind `proxy` (with settings `overrides`), as (client, its store read, the
+    headers to make it), once the read answers."""
     clients = []
     for create, settings, path, (role, code) in SERVICES:
-        client = await start_app(create, settings, mongodb_uri=f"mongodb://{proxy.address}/")
+        client = await start_app(create, settings, mongodb_uri=f"mongodb://{proxy.address}/", **overrides)
         clients.append((client, path, {"Authorization": f"Bearer {token(role, code)}"}))
     for client, path, auth in clients:
         assert (await client.get(path, headers=auth)).status_code in {200, 404}

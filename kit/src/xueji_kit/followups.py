@@ -67,6 +67,7 @@ async def _run(args: argparse.Namespace) -> int:
         settings.mongodb_uri,
         timeout=settings.mongodb_timeout_seconds,
         connect_timeout=settings.mongodb_connect_timeout_seconds,
+        socket_timeout=settings.mongodb_socket_timeout_seconds,
     )
     try:
         parked = ParkedFollowUps(client[settings.database_name])

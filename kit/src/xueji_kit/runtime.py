@@ -103,6 +103,7 @@ class ServiceRuntime:
             settings.mongodb_uri,
             timeout=settings.mongodb_timeout_seconds,
             connect_timeout=settings.mongodb_connect_timeout_seconds,
+            socket_timeout=settings.mongodb_socket_timeout_seconds,
         )
         self.db = self.mongo[settings.database_name]
         self.events = EventStore(self.db)

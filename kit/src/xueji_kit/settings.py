@@ -23,15 +23,26 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27027/",
         validation_alias=AliasChoices("MONGODB_URI", "XUEJI_MONGODB_URI"),
     )
-    mongodb_timeout_seconds: float = Field(
-        default=5.0,
+    mongodb_timeout_seconds: float | None = Field(
+        default=None,
         gt=0,
-        description="every store operation (a command, a cursor's next batch, with the driver's retries) answers"
-        " within this or counts as the store being away: a store that stops answering without closing the"
-        " connection costs a request this long (503 with Retry-After), not minutes",
+        description="off unless set: every store operation (a command, a whole cursor's reading, with the driver's"
+        " retries) answers within this or counts as the store being away (pymongo's timeoutMS). Set it only where"
+        " the largest read fits (an audit of a county, a minute of timers, dedupe's index): one that does not"
+        " fails every time",
+    )
+    mongodb_socket_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="no single answer from the store is waited for longer: a store that stops answering without"
+        " closing the connection (a dropped path, a hung host) fails the operation after this at most",
     )
     mongodb_connect_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="opening a store connection; also how long the driver's health check waits"
+        default=10.0,
+        gt=0,
+        description="opening a store connection; also how long the driver's health check waits before it takes the"
+        " store for away, which fails the operations waiting on it (a silent store: a request answers 503 within"
+        " about a heartbeat, 10 s, and this); a store slower than this to answer the check counts as away too",
     )
     kafka_security_protocol: str = Field(default="PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
     kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern=r"^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")

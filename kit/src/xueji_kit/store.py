@@ -28,7 +28,9 @@ from xueji_kit.group_insert import GroupInserts
 Document = dict[str, Any]
 
 
-def connect(uri: str, *, timeout: float | None = None, connect_timeout: float = 20.0) -> AsyncMongoClient[Document]:
+def connect(
+    uri: str, *, timeout: float | None = None, connect_timeout: float = 20.0, socket_timeout: float | None = None
+) -> AsyncMongoClient[Document]:
     """The store's client. With `timeout` (seconds; a service's is XUEJI_MONGODB_TIMEOUT_SECONDS) every operation
     answers or fails within it: a command, a cursor's next batch, with the driver's own retries, reconnects and
     server selection (pymongo's timeoutMS). Without one, an operation sent on an open connection to a store gone
@@ -38,10 +40,17 @@ def connect(uri: str, *, timeout: float | None = None, connect_timeout: float = 
 
     timeoutMS sends maxTimeMS with every command, which the store refuses on a getMore of a cursor that is not
     awaitData: code that sends its own getMore runs under `pymongo.timeout(0)`, where the operation deadline is off
-    and socketTimeoutMS (the same `timeout`) bounds each answer instead."""
+    and socketTimeoutMS (the same `timeout`) bounds each answer instead.
+
+    Services leave `timeout` off by default (XUEJI_MONGODB_TIMEOUT_SECONDS): a whole cursor's reading counts as one
+    operation, so a legitimately large read (a minute of 60,000 timers took over 5 s on a loaded local store) would
+    fail every time. `socket_timeout` (XUEJI_MONGODB_SOCKET_TIMEOUT_SECONDS) bounds each answer instead, and
+    `connect_timeout` has the driver's monitor take a silent store for away within a heartbeat."""
     timeouts: dict[str, Any] = {"connectTimeoutMS": round(connect_timeout * 1000)}
     if timeout is not None:
         timeouts |= {"timeoutMS": round(timeout * 1000), "socketTimeoutMS": round(timeout * 1000)}
+    if socket_timeout is not None:
+        timeouts["socketTimeoutMS"] = round(socket_timeout * 1000)
     return AsyncMongoClient(
         uri, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard", **timeouts
     )
