@@ -12,6 +12,7 @@ import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ import chaos
 from faults import CuttableProxy
 from test_store_outage import every_service_answering
 from test_store_outage_under_load import ENROLLMENTS, under_load_across
+
+from xueji_kit.settings import ServiceSettings
+from xueji_kit.store import connect
+from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 # The longest a request may take while the store is silent, then 503 with Retry-After: by default the driver's
@@ -38,6 +43,14 @@ async def store_path(isolation: Any) -> AsyncIterator[CuttableProxy]:
     proxy = await CuttableProxy(isolation.servers.mongodb).start()
     yield proxy
     await proxy.stop()
+
+
+def services_client(path: CuttableProxy) -> Any:
+    """A store client through `path` with the timeouts a service has by default (ServiceRuntime's)."""
+    settings = ServiceSettings(mongodb_uri=f"mongodb://{path.address}/")
+    return connect(settings.mongodb_uri, timeout=settings.mongodb_timeout_seconds,
+                   connect_timeout=settings.mongodb_connect_timeout_seconds,
+                   socket_timeout=settings.mongodb_socket_timeout_seconds)  # fmt: skip
 
 
 async def timed(request: Awaitable[Any]) -> tuple[float, Any]:
@@ -144,13 +157,7 @@ async def test_with_the_defaults_an_answer_that_takes_longer_than_a_requests_bou
     """With an operation deadline on by default (5 s, as first built), a legitimately slow answer failed every time:
     a minute of 60,000 timers is read in one answer, which took over 5 s on a loaded local store, so those timers would
     never fire; a county's audit scans. By default only a silent store is cut short (the socket and monitor bounds)."""
-    from xueji_kit.settings import ServiceSettings
-    from xueji_kit.store import connect
-
-    settings = ServiceSettings(mongodb_uri=f"mongodb://{store_path.address}/")
-    client = connect(settings.mongodb_uri, timeout=settings.mongodb_timeout_seconds,
-                     connect_timeout=settings.mongodb_connect_timeout_seconds,
-                     socket_timeout=settings.mongodb_socket_timeout_seconds)  # fmt: skip
+    client = services_client(store_path)
     try:
         rows = client[f"{isolation.database}_slow_answer"]["rows"]
         await rows.insert_many([{"_id": n} for n in range(20)])
@@ -162,3 +169,42 @@ async def test_with_the_defaults_an_answer_that_takes_longer_than_a_requests_bou
         store_path.delay(0)
         await client.close()
     assert sorted(read) == list(range(20)) and took > 5.0, took
+
+
+async def test_the_timer_scheduler_keeps_ticking_through_a_silent_store_and_fires_what_fell_due_meanwhile(
+    store_path: CuttableProxy, isolation: Any, wait_for: Any
+) -> None:
+    """R22 timers on the wall clock, through a path to the store that goes silent for 20 s (a service's client, with
+    the default settings): the loop logs the failed ticks and goes on; a timer that fell due while the store was
+    silent fires once the path is back, one due before fired before."""
+    client = services_client(store_path)
+    fired: list[str] = []
+
+    async def fire(timer: Timer) -> None:
+        fired.append(plain_id(timer.timer_id))
+
+    try:
+        store = TimerStore(client[f"{isolation.database}_timers"])
+        now = datetime.now(UTC)
+        for name, due in (("before", now + timedelta(seconds=1)), ("meanwhile", now + timedelta(seconds=12))):
+            await store.arm(Timer(f"case-{name}:breach", "breach", f"case-{name}", due, {}))
+        ticking = asyncio.create_task(
+            TimerScheduler(store, fire, lookback_minutes=5).run_forever(timedelta(seconds=0.5))
+        )
+        try:
+            await wait_for(lambda: fired == ["case-before:breach"], timeout=15)
+            await store_path.blackhole(lose_state=True)
+            await asyncio.sleep(20)
+            assert fired == ["case-before:breach"]
+            await store_path.restore()
+            back = time.monotonic()
+            await wait_for(lambda: "case-meanwhile:breach" in fired, timeout=30)
+            recovery = time.monotonic() - back
+        finally:
+            ticking.cancel()
+            await asyncio.gather(ticking, return_exceptions=True)
+    finally:
+        await client.close()
+    chaos.record("timers_through_store_blackhole", requests=2, kills=1, lost=0, duplicated=len(fired) - 2,
+                 projection_differences=0, http_5xx=0, recovery_s=recovery)  # fmt: skip
+    assert fired == ["case-before:breach", "case-meanwhile:breach"]
