@@ -167,6 +167,28 @@ async def test_a_stale_writer_of_a_commit_at_an_older_version_leaves_the_live_wr
     assert [e["commit_id"] for e in ready] == ["c2"] and ready[0]["commit"] == commit_key("s", 3)
 
 
+async def test_a_stale_writer_never_replaces_the_entry_of_a_live_writer_at_a_later_version(store, published):
+    """Writer A, up to date, has staged commit c1 at version 2 and is storing it; writer B, deciding the same commit on a
+    stale stream, stages it at version 1. B found A's entry without its commit and replaced it, then lost version 1
+    and deleted its own entry: A's commit landed with no entry (CI: a StageWarning recorded, never published, in
+    tests/reliability/test_crash_timers_firing.py). B's version is taken, so B's staging conflicts and A's entry stays."""
+    from xueji_kit.store import _messages, commit_key
+
+    assert await store.append(commit_id="c0", aggregate_id="s", version=1, events=[{"n": 0}], outgoing=[])
+    out, now = published("s"), datetime.now(UTC)
+    a = await store._stage("c1", commit_key("s", 2), "s", 2, _messages(out), now)
+
+    async def stale_writer() -> None:
+        b = await store._stage("c1", commit_key("s", 1), "s", 1, _messages(out), now)
+        await store._commit(commit_key("s", 1), "c1", "s", 1, [{"n": 1}], _messages(out), now, staged=b)
+
+    with pytest.raises(ConcurrencyConflict):
+        await stale_writer()
+    assert await store._commit(commit_key("s", 2), "c1", "s", 2, [{"n": 1}], _messages(out), now, staged=a)
+    ready = await store.unpublished(100, now=now + timedelta(seconds=5))
+    assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["commit"] == commit_key("s", 2)
+
+
 async def test_a_writer_stalled_past_the_orphan_time_stages_its_dropped_entry_again(store, published):
     """A store stalled under load holds a writer between staging and storing its commit longer than the relay waits
     for an orphan: the relay drops the entry, then the commit lands. Its messages must still go out."""

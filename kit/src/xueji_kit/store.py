@@ -430,8 +430,19 @@ class EventStore:
             stored = await self.collection.find_one({"_id": staged["commit"]}, {"commit_id": 1})
             if stored is not None and stored.get("commit_id") == commit_id:
                 return None  # stored before and still waiting for the relay: a redelivery
+            if staged["commit"] != key and stored is None:
+                # Another writer's entry for this commit at another version, its commit not stored (yet). If our
+                # version is taken, we decided on a stale stream and will lose it: that writer may be storing the
+                # commit right now, and its entry must stay (replaced, then dropped with our lost version, the commit
+                # landed with no entry). Otherwise it is the one that will lose, or it stopped: replaced.
+                ours = await self.collection.find_one({"_id": key}, {"commit_id": 1})
+                if ours is not None:
+                    if ours.get("commit_id") == commit_id:
+                        return None
+                    raise ConcurrencyConflict(f"{aggregate_id} already has version {version}")
             # The entry of an attempt that lost its version race or crashed, or of a writer still storing this
-            # commit: replaced (that very entry only, by its writer's token; if it changed meanwhile, look again).
+            # commit at this version (the same decision): replaced (that very entry only, by its writer's token; if
+            # it changed meanwhile, look again).
             await self.outbox.delete_one({"_id": entry["_id"], "writer": staged.get("writer")})
             replaced = True
         raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
