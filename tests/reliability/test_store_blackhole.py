@@ -208,3 +208,29 @@ async def test_the_timer_scheduler_keeps_ticking_through_a_silent_store_and_fire
     chaos.record("timers_through_store_blackhole", requests=2, kills=1, lost=0, duplicated=len(fired) - 2,
                  projection_differences=0, http_5xx=0, recovery_s=recovery)  # fmt: skip
     assert fired == ["case-before:breach", "case-meanwhile:breach"]
+
+
+async def test_an_enrollment_waits_for_dedupe_the_configured_seconds_on_a_slow_store_not_one_round_trip_per_poll(
+    store_path: CuttableProxy, start_app: Any, token: Any
+) -> None:
+    """XUEJI_ENROLLMENT_WAIT_SECONDS is time: the request polls its record until then and answers 202. Counted in
+    polls of 50 ms, each poll's store round trips came on top: with 300 ms more per round trip the 2 s wait took
+    about 10 s (test_a_store_300_ms_away_..., slowest request 10.5-11.2 s)."""
+    from xueji_registry.app import create_app
+    from xueji_registry.settings import RegistrySettings
+
+    wait = 1.0
+    client = await start_app(create_app, RegistrySettings, mongodb_uri=f"mongodb://{store_path.address}/",
+                             enrollment_wait_seconds=wait, scheduler_enabled=False)  # fmt: skip
+    body = {"school_code": "3506020001", "name": "学生", "gender": "female", "birth_date": "2019-04-01", "grade": 1,
+            "school_year": 2026}  # fmt: skip
+    auth = {"Authorization": f"Bearer {token('school', '3506020001')}"}
+    store_path.delay(150)
+    try:
+        started = time.monotonic()
+        answer = await client.post("/v1/students", json=body, headers=auth)  # nobody answers its duplicate check
+        took = time.monotonic() - started
+    finally:
+        store_path.delay(0)
+    assert answer.status_code == 202, answer.text
+    assert took < wait + 3.0, f"{took:.1f} s"  # the wait, and the few round trips storing the request takes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,14 +62,15 @@ async def enroll(
             raise key_reused()
     # What the request says against itself (its ID number's birth date or gender): told, not refused (R14).
     warnings = {"warnings": [{"field": f, "reason": r} for f, r in found]} if (found := contradictions(body)) else {}
-    wait = service.settings.enrollment_wait_seconds
-    for _ in range(int(wait / 0.05)):
+    # The wait is time, not a number of polls: each poll is store round trips, seconds on a slow store.
+    deadline = time.monotonic() + service.settings.enrollment_wait_seconds
+    while time.monotonic() < deadline:
         _, view = await _current(service, student_id)
         if view["state"] == "refused":
             raise HTTPException(status.HTTP_409_CONFLICT, view)
         if view["state"] != "awaiting_duplicate_check":
             return view | warnings
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
     response.status_code = status.HTTP_202_ACCEPTED
     return {"student_id": student_id, "state": "awaiting_duplicate_check"} | warnings
 
