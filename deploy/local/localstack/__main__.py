@@ -17,7 +17,7 @@ from typing import Any
 import demo
 import kafka_server
 import keys
-from common import LOCAL, StackError, require_free
+from common import LOCAL, StackError, quiet_libraries, require_free
 from stack import DEFAULT_HTTP_PORTS, SERVICES, Servers, install, start_servers, start_service, wait_ready
 
 
@@ -121,6 +121,7 @@ def _print_welcome(servers: Servers, services: list, issuer: Any) -> None:  # ty
 
 
 def main(argv: list[str]) -> int:
+    quiet_libraries()
     command = argv[0] if argv else "run"
     try:
         if command == "install":

