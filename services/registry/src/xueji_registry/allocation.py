@@ -12,7 +12,7 @@ from __future__ import annotations
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_many_once, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once, query_index
 
 
 class Sequences:
@@ -21,7 +21,7 @@ class Sequences:
         self._top: dict[str, int] = {}  # scope -> a number known to be taken (a hint: others may have taken more)
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("scope", ASCENDING), ("holder", ASCENDING)], name="scope_holder")
+        await query_index(self.collection, [("scope", ASCENDING), ("holder", ASCENDING)], name="scope_holder")
 
     async def allocate(self, scope: str, holder: str) -> int:
         """The number `holder` got in `scope`, or the next free one (1, 2, ...) won by a unique insert."""

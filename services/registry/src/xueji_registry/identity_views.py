@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.division import Division
-from xueji_kit.store import Document
+from xueji_kit.store import Document, query_index
 
 
 def jurisdiction_prefix(code: str) -> str:
@@ -26,7 +26,7 @@ class IdentityViews:
         self.collection = db["identity_views"]
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("school_code", ASCENDING), ("viewed_at", ASCENDING)], name="school")
+        await query_index(self.collection, [("school_code", ASCENDING), ("viewed_at", ASCENDING)], name="school")
 
     async def record(self, student_id: str, school_code: str, operator: OperatorClaims, at: datetime) -> None:
         """Stored before the number is shown: a view that could not be recorded is not given."""

@@ -20,7 +20,7 @@ import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, EventStore, insert_many_once, upsert_by_id
+from xueji_kit.store import Document, EventStore, insert_many_once, query_index, upsert_by_id
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 
@@ -34,7 +34,7 @@ class SchoolRegister:
         self.events = events
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("schools", ASCENDING)], name="schools")
+        await query_index(self.collection, [("schools", ASCENDING)], name="schools")
 
     async def record(self, state: StudentStatus) -> None:
         """The student is at `state.school_code` now (idempotent; the schools it has left stay listed)."""

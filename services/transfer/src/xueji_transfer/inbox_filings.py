@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from xueji_kit.group_insert import GroupInserts
-from xueji_kit.store import Document, is_duplicate_key
+from xueji_kit.store import Document, is_duplicate_key, query_index
 
 
 class InboxFilings:
@@ -23,7 +23,7 @@ class InboxFilings:
         self.grouped = GroupInserts()  # concurrent decisions' filings: one insert
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("code", ASCENDING)], name="inbox_by_jurisdiction")
+        await query_index(self.collection, [("code", ASCENDING)], name="inbox_by_jurisdiction")
 
     async def file(self, transfer_id: str, codes: Iterable[str], *, owner: str | None = None) -> None:
         """File the case under each code (once); `owner` names the province that owns a mirrored case."""

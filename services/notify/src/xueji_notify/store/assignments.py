@@ -8,7 +8,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.auth import OperatorClaims
-from xueji_kit.store import Document, replace_by_id
+from xueji_kit.store import Document, query_index, replace_by_id
 
 
 class Assignments:
@@ -16,7 +16,7 @@ class Assignments:
         self.collection = db["stage_assignments"]
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("node", ASCENDING)], name="by_node")
+        await query_index(self.collection, [("node", ASCENDING)], name="by_node")
 
     async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
         doc = {"_id": key, "node": node, "assignee": operator.sub, "assignee_code": operator.code, "assigned_at": at}

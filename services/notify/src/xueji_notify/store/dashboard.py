@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_once, replace_by_id, upsert_by_id
+from xueji_kit.store import Document, insert_once, query_index, replace_by_id, upsert_by_id
 
 
 def day_key(node: str, day: str) -> str:
@@ -45,7 +45,7 @@ class DashboardStore:
             (self.compliance, "scopes"),
             (self.exceptions, "scopes"),
         ]:
-            await collection.create_index([(key, ASCENDING)], name=f"by_{key}")
+            await query_index(collection, [(key, ASCENDING)], name=f"by_{key}")
 
     # Written by the consumers.
     async def set_stage(self, key: str, fields: dict[str, Any], *, insert_open: bool = False) -> None:

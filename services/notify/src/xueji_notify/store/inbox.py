@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_many_once, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once, query_index
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
 
@@ -19,8 +19,8 @@ class InboxStore:
         self.receipts = db["notification_receipts"]
 
     async def ensure_indexes(self) -> None:
-        await self.notifications.create_index([("scopes", ASCENDING)], name="by_scope")
-        await self.notifications.create_index([("scopes", ASCENDING), ("created_at", DESCENDING)], name="newest")
+        await query_index(self.notifications, [("scopes", ASCENDING)], name="by_scope")
+        await query_index(self.notifications, [("scopes", ASCENDING), ("created_at", DESCENDING)], name="newest")
 
     async def add(self, notifications: list[Notification]) -> list[bool]:
         """Store each once, all in one round trip; for each, whether it is new (a redelivered event finds its

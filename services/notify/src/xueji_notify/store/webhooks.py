@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, insert_once
+from xueji_kit.store import Document, insert_once, query_index
 
 
 class WebhookStore:
@@ -17,8 +17,8 @@ class WebhookStore:
         self.deliveries = db["webhook_deliveries"]
 
     async def ensure_indexes(self) -> None:
-        await self.webhooks.create_index([("scope", ASCENDING)], name="by_scope")
-        await self.deliveries.create_index([("webhook_id", ASCENDING)], name="by_webhook")
+        await query_index(self.webhooks, [("scope", ASCENDING)], name="by_scope")
+        await query_index(self.deliveries, [("webhook_id", ASCENDING)], name="by_webhook")
 
     async def register(self, doc: Document) -> Document:
         """The registration as stored: a retry whose id is derived from its Idempotency-Key finds the first one."""
