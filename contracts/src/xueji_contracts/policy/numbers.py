@@ -8,6 +8,7 @@ N = the school's sequence number.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 
@@ -22,8 +23,10 @@ class SchoolLevel(StrEnum):
     SENIOR = "senior"
 
 
-def _groups(layout: str) -> list[tuple[str, int, str | None]]:
-    """(field name, digits, fixed value or None) per group; ValueError on anything else."""
+@functools.lru_cache(maxsize=64)
+def _groups(layout: str) -> tuple[tuple[str, int, str | None], ...]:
+    """(field name, digits, fixed value or None) per group; ValueError on anything else. Read once per layout: every
+    number composed or split asks for its groups (a province's class of 500 asked 2,000 times)."""
     groups: list[tuple[str, int, str | None]] = []
     for group in layout.split():
         if group.isdigit():
@@ -37,7 +40,7 @@ def _groups(layout: str) -> list[tuple[str, int, str | None]]:
         raise ValueError("each field may appear once")
     if "year" not in names or "sequence" not in names:
         raise ValueError("a layout needs a year (yy) and a sequence (N...)")
-    return groups
+    return tuple(groups)
 
 
 class NumberLayout(BaseModel):
