@@ -9,7 +9,7 @@ import pytest
 
 from xueji_contracts.envelope import envelop
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.store import ConcurrencyConflict, EventStore, Outgoing, connect
+from xueji_kit.store import ConcurrencyConflict, EventStore, NewStream, Outgoing, connect
 
 pytestmark = pytest.mark.integration
 
@@ -462,3 +462,20 @@ async def test_with_the_stated_order_an_aggregates_later_version_never_leaves_be
     assert ("a", 2) in unsorted and ("a", 1) not in unsorted, "natural order: version 2 would leave first"
     store.outbox_order = OUTBOX_ORDER
     assert [(e["aggregate_id"], e["version"]) for e in await store.unpublished(2)] == [("a", 1), ("a", 2)]
+
+
+async def test_a_commits_events_are_stored_as_one_value_and_read_back_as_events_also_from_before(store, published):
+    """The local store pays per nested field of every document it writes: a commit's events are one compressed
+    value. Every reader gets them as `events`; a commit stored before packing (events as documents) reads the same."""
+    await store.append(commit_id="c1", aggregate_id="p", version=1, events=[{"n": 1, "at": "2026-09-01"}], outgoing=[])
+    await store.start_many([NewStream("c1", "q", [{"n": 7}], published("q"))])
+    await store.collection.insert_one({"_id": "p@0000000002", "commit_id": "c2", "aggregate_id": "p", "version": 2,
+                                       "events": [{"n": 2}], "recorded_at": datetime.now(UTC)})  # fmt: skip
+    raw = await store.collection.find_one({"_id": "p@0000000001"})
+    assert "events" not in raw and isinstance(raw["events_packed"], bytes)
+    assert "events" not in await store.collection.find_one({"_id": "q@0000000001"})
+    assert [c["events"] for c in await store.load("p")] == [[{"n": 1, "at": "2026-09-01"}], [{"n": 2}]]
+    assert (await store.first("q"))["events"] == [{"n": 7}]
+    scanned = {(c["aggregate_id"], c["version"]): c["events"] async for c in store.every_commit()}
+    assert scanned == {("p", 1): [{"n": 1, "at": "2026-09-01"}], ("p", 2): [{"n": 2}], ("q", 1): [{"n": 7}]}
+    assert [c["aggregate_id"] async for c in store.every_commit({"aggregate_id": "q"})] == ["q"]

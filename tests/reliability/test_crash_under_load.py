@@ -97,7 +97,7 @@ async def _enroll(
 
 async def numbered(events: EventStore, ids: list[str]) -> list[tuple[str, str]]:
     """(student, R07 number) of every number assigned to these students: one each when nothing was duplicated."""
-    return [(c["aggregate_id"], e["number"]) async for c in events.collection.find({"aggregate_id": {"$in": ids}})
+    return [(c["aggregate_id"], e["number"]) async for c in events.every_commit({"aggregate_id": {"$in": ids}})
             for e in c["events"] if e["type"] == "supplementary_number_assigned"]  # fmt: skip
 
 

@@ -97,8 +97,8 @@ async def test_a_dedupe_killed_while_a_class_is_checked_gives_every_enrollment_e
         events = EventStore(mongo[f"{isolation.database}_registry"])
         numbers = await numbered(events, accepted)
         found = await differences(events)
-        checks = EventStore(mongo[f"{isolation.database}_dedupe"]).collection
-        answers = Counter([c["aggregate_id"] async for c in checks.find({"aggregate_id": {"$regex": "^check:"}})
+        checks = EventStore(mongo[f"{isolation.database}_dedupe"])
+        answers = Counter([c["aggregate_id"] async for c in checks.every_commit({"aggregate_id": {"$regex": "^check:"}})
                            for e in c["events"] if e["type"] == "CheckAnswered"])  # fmt: skip
     finally:
         await mongo.close()

@@ -136,10 +136,10 @@ async def test_r07_200_concurrent_enrollments_are_gapless(start_app, dedupe_stub
 
 
 async def _all_numbered(client, ids):
-    events = client.app.state.runtime.events.collection
+    events = client.app.state.runtime.events
     found = [
         e["number"]
-        async for c in events.find({"aggregate_id": {"$in": ids}})
+        async for c in events.every_commit({"aggregate_id": {"$in": ids}})
         for e in c["events"]
         if e["type"] == "supplementary_number_assigned"
     ]

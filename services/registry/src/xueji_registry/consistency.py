@@ -37,7 +37,7 @@ async def differences(events: EventStore) -> list[Difference]:
 
 async def _streams(events: EventStore) -> dict[str, list[Document]]:
     streams: dict[str, list[Document]] = defaultdict(list)
-    async for commit in events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+    async for commit in events.every_commit():
         streams[str(commit.get("aggregate_id", ""))].append(commit)
     for commits in streams.values():
         commits.sort(key=lambda c: int(c["version"]))

@@ -85,7 +85,7 @@ class SchoolRegister:
         if await self.collection.find_one({}, {"_id": 1}) is not None:
             return 0
         streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        async for commit in self.events.collection.find({}, {"aggregate_id": 1, "version": 1, "events": 1}):
+        async for commit in self.events.every_commit():
             aggregate = str(commit.get("aggregate_id", ""))
             if aggregate.startswith("stu_"):
                 streams[aggregate].append(commit)

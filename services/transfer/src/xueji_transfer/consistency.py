@@ -39,7 +39,7 @@ async def cases(events: EventStore, transfer_ids: Iterable[str] | None = None) -
     """Every case stream (or those named), replayed; streams that are not cases (mirrors, R27 exceptions) are left."""
     query: Document = {} if transfer_ids is None else {"aggregate_id": {"$in": list(transfer_ids)}}
     streams: dict[str, list[Document]] = defaultdict(list)
-    async for commit in events.collection.find(query, {"aggregate_id": 1, "version": 1, "events": 1}):
+    async for commit in events.every_commit(query):
         aggregate = str(commit.get("aggregate_id", ""))
         if not aggregate.startswith(NOT_CASES) and all(is_case_event(e) for e in commit["events"]):
             streams[aggregate].append(commit)
