@@ -33,6 +33,7 @@ from xueji_kit.idempotency_claims import COLLECTION, KeyClaims, prune_expired_ke
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
+from xueji_kit.partitioning import partition_for
 from xueji_kit.readiness import BrokerContact
 from xueji_kit.relay import OutboxRelay
 from xueji_kit.security import TokenVerifier
@@ -66,8 +67,10 @@ def _name_of(job: Callable[..., Any]) -> str:
 
 
 PRODUCER_BATCH_BYTES = 512 * 1024
-# Allocations between young-generation collections (CPython's default: 700); see `settled_heap`.
-YOUNG_COLLECTION_EVERY = 20_000
+# Allocations between young-generation collections (CPython's default: 700); see `settled_heap`. A batch of 500
+# students in flight keeps ~50,000 objects alive across its store round trips: at 20,000 each young collection walked
+# most of them (bulk import, 30,000 students: 2.2 s of the registry's collector time, 0.13 s at 100,000).
+YOUNG_COLLECTION_EVERY = 100_000
 _running: list[tuple[int, int, int]] = []  # the collector's thresholds before each service of this process started
 
 
@@ -112,6 +115,7 @@ class ServiceRuntime:
             client_id=f"xueji-{settings.service_name}",
             middlewares=[make_dead_letter_middleware(settings.handler_retries)],
             enable_idempotence=True,
+            partitioner=partition_for,  # Kafka's default, remembered per key (partitioning.py)
             # A relay turn publishes hundreds of messages at once (a class's checks, verdicts or records): in the
             # default 16 KB batches that was dozens of produce requests per turn, each one round trip (idempotent:
             # one in flight per partition) and work for the broker. Below the broker's 1 MB message limit.
