@@ -172,6 +172,24 @@ def _serve_dedupe(settings: dict[str, Any], ready: Any, stop: Any, counts: Any) 
     asyncio.run(serve())
 
 
+def _serve_registry(settings: dict[str, Any], ready: Any, stop: Any, counts: Any) -> None:
+    """A further registry replica in a process of its own, in the same consumer groups and store as the first: the
+    verdicts' partitions are shared between them as Kafka assigns them. Uploads all go to the first replica (its
+    in-process HTTP transport), as if the load balancer sent every school to it: the replica here has only what the
+    first one does not keep (the pending requests it did not store itself are read from the store)."""
+    store_commands.install()
+
+    async def serve() -> None:
+        app = create_registry(RegistrySettings(**settings))
+        with store_commands.counting(settings["mongodb_database"]) as log:
+            async with app.router.lifespan_context(app):
+                ready.set()
+                await asyncio.to_thread(stop.wait)
+            counts.put((log.commands, dict(log.seconds), log.returned))
+
+    asyncio.run(serve())
+
+
 async def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="make bench (registry bulk import)")
     parser.add_argument("--students", type=int, default=2000)
@@ -179,6 +197,9 @@ async def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--progress", type=float, default=0, help="print the counts so far every N seconds")
     parser.add_argument("--result", default="registry_bulk", help="bench/results/<name>.json (a smaller run: another)")
+    # Two replicas (the base deployment's minimum) measured 377.5 students/s at 30,000 against 735.4 for one: a
+    # replica reads back, one lookup per student, each request the other one stored (docs/performance.md).
+    parser.add_argument("--registry-replicas", type=int, default=1, help="registry processes (the first serves HTTP)")
     args = parser.parse_args(argv)
     store_commands.install()  # every client created from here on reports its commands
     # A school's intake is hundreds (R07 numbers a school's year 1..9999): spread the class over enough schools.
@@ -206,10 +227,20 @@ async def main(argv: list[str]) -> dict[str, Any]:
         dedupe.start()
         if not await asyncio.to_thread(ready.wait, 300):
             raise RuntimeError("dedupe did not start")
-        registry = create_registry(
-            RegistrySettings(**common, mongodb_database=f"{run}_registry", scheduler_enabled=False)
-        )
+        registry_settings = {**common, "mongodb_database": f"{run}_registry", "scheduler_enabled": False}
+        replica_counts = spawn.Queue()
+        replicas = []
+        for _ in range(args.registry_replicas - 1):
+            replica_ready = spawn.Event()
+            served = (registry_settings, replica_ready, stop, replica_counts)
+            replica = spawn.Process(target=_serve_registry, args=served)
+            replica.start()
+            if not await asyncio.to_thread(replica_ready.wait, 300):
+                raise RuntimeError("a registry replica did not start")
+            replicas.append(replica)
+        registry = create_registry(RegistrySettings(**registry_settings))
         pids = {"registry": os.getpid(), "dedupe": dedupe.pid or 0, **SERVER_PIDS}
+        pids |= {f"registry_{n}": r.pid or 0 for n, r in enumerate(replicas, start=2)}
         with store_commands.counting(f"{run}_registry") as registry_log:
             async with contextlib.AsyncExitStack() as stack:
                 await stack.enter_async_context(registry.router.lifespan_context(registry))
@@ -245,6 +276,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
                 watcher.join(60)
                 cpu = proc_cpu.since(cpu_before, pids)
                 cpu["registry"] = time.process_time() - registry_cpu
+                cpu["registry"] += sum(cpu.pop(f"registry_{n}") for n in range(2, len(replicas) + 2))
                 load = os.getloadavg()[0]
         stop.set()
         dedupe_commands, dedupe_seconds, dedupe_returned = await asyncio.to_thread(dedupe_counts.get, True, 120)
@@ -252,6 +284,14 @@ async def main(argv: list[str]) -> dict[str, Any]:
             f"{run}_dedupe", dedupe_commands, defaultdict(float, dedupe_seconds), dedupe_returned
         )
         dedupe.join(60)
+        for _ in replicas:
+            commands, seconds, returned = await asyncio.to_thread(replica_counts.get, True, 120)
+            registry_log.commands += commands
+            registry_log.returned.update(returned)
+            for kind, spent in seconds.items():
+                registry_log.seconds[kind] += spent
+        for replica in replicas:
+            replica.join(60)
     total = finished - started
     result = {
         "benchmark": "registry_bulk_import",
@@ -260,12 +300,13 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "end_to_end_s": round(total, 2),
         "upload_and_request_s": round(requested - started, 2),
         "students_per_s": round(done / total, 1),
+        "registry_replicas": args.registry_replicas,
         **({"timed_out_after_s": args.timeout, "students_done": done} if timed_out else {}),
         "verdicts": dict(kinds),
         "insert_many_s": round(insert_s, 3),
         "insert_many_rows_per_s": round(args.students / insert_s, 1),
         "ratio_vs_insert_many": round(insert_s / total, 4),
-        "cpu_ms_per_student": {k: round(1000 * v / args.students, 2) for k, v in cpu.items()},
+        "cpu_ms_per_student": {k: round(1000 * v / args.students, 2) for k, v in cpu.items()},  # replicas summed
         # The benchmark's own consumer (`_watch`), in a process of its own since 2026-12-05 evening; before, it ran in
         # the registry's process and was in the registry's figure (about 0.04 ms per student).
         "benchmark_consumer_cpu_ms_per_student": round(1000 * watcher_cpu / args.students, 2),

@@ -137,6 +137,9 @@ class ServiceRuntime:
         # Verifies operators' tokens: on HTTP requests, and on messages that carry one (security.message_operator).
         self.tokens = TokenVerifier(settings.public_key(), settings.jwt_issuer, settings.jwt_audience)
         self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
+        # Awaited on a stop before the background jobs are cancelled and the broker and store closed (work a service
+        # started behind a handler's answer, finished while the store is still there).
+        self.stopping_hooks: list[Hook] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = [self.relay.run_forever]
         # Idempotency-Key claims (the middleware's), and the hourly job removing the expired ones off the hot path.
         kept = timedelta(hours=settings.idempotency_kept_hours)
@@ -228,6 +231,11 @@ class ServiceRuntime:
             with settled_heap():
                 yield
         finally:
+            for hook in self.stopping_hooks:
+                try:
+                    await hook()
+                except Exception as exc:  # a stop goes on: what the hook left is redone after the restart
+                    log.warning("stopping_hook_failed", hook=_name_of(hook), error=str(exc)[:500])
             for task in self._tasks:
                 task.cancel()
             # Bounded: a background job that swallows its cancellation must not hang the shutdown.

@@ -25,7 +25,7 @@ from xueji_registry.domain.public_changes import PublicChange, public_changes, p
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.feeds.identity import identity_messages
 from xueji_registry.feeds.status import status_messages
-from xueji_registry.followed import Following, followed_here
+from xueji_registry.followed import Following, FollowUpsBehind, followed_here
 from xueji_registry.identity_views import IdentityViews
 from xueji_registry.national_checks import check_requests
 from xueji_registry.recent_requests import RecentRequests
@@ -63,6 +63,8 @@ class RegistryService:
         # The commits followed up here at once: the relay's follower (follow_ups.CommitFollower) skips them.
         self.here: FollowedHere = rosters.here
         self.following = Following()  # and those being followed up at once right now: the follower waits for them
+        self.behind = FollowUpsBehind()  # a class's follow-ups, done while the next class is decided
+        runtime.stopping_hooks.append(self.behind.finished)
 
     @property
     def events(self) -> EventStore:

@@ -13,6 +13,7 @@ redelivered verdict finds its commit stored and stores nothing; its claims give 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,7 +110,9 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
         NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(service, d))
         for d in decided
     ]
-    with service.following.at_once([(d.state.student_id, 1) for d in decided]):
+    busy = contextlib.ExitStack()  # the relay's follower waits for these commits' follow-ups until it closes
+    with busy:
+        busy.enter_context(service.following.at_once([(d.state.student_id, 1) for d in decided]))
         try:
             await service.events.start_many(streams, now)
         except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as is
@@ -118,11 +121,16 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
                     await service.events.start_many([stream], now)
                 except ConcurrencyConflict:
                     log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
-        # At once, so the records are found right away; the relay's follower does the same from the commits, so a
-        # crash before this line delays these follow-ups and never loses them (follow_ups).
-        await service.follow_changes([(None, d.state) for d in decided], now)
-        service.followed([(d.state.student_id, 1) for d in decided])
-    service.runtime.relay.nudge()
+        service.runtime.relay.nudge()
+
+        # Right away, so the records are found in their schools' registers within the next batch; behind this batch
+        # (followed.FollowUpsBehind). The relay's follower does the same from the commits, so a crash before they
+        # are done delays these follow-ups and never loses them (follow_ups).
+        async def follow_ups() -> None:
+            await service.follow_changes([(None, d.state) for d in decided], now)
+            service.followed([(d.state.student_id, 1) for d in decided])
+
+        await service.behind.start(follow_ups, busy.pop_all())
 
 
 async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
