@@ -157,30 +157,22 @@ def per_student(log: store_commands.CommandLog, students: int) -> dict[str, Any]
     }
 
 
-def _serve_dedupe(settings: dict[str, Any], ready: Any, stop: Any, counts: Any) -> None:
-    """Dedupe in a process of its own (as deployed), so its CPU is told apart from the registry's."""
+SERVED: dict[str, tuple[Any, Any]] = {
+    "dedupe": (create_dedupe, DedupeSettings),
+    "registry": (create_registry, RegistrySettings),
+}
+
+
+def _serve(service: str, settings: dict[str, Any], ready: Any, stop: Any, counts: Any) -> None:
+    """A service in a process of its own (as deployed), so its CPU is told apart: dedupe, or a further registry
+    replica. A replica shares the first one's consumer groups and store (the verdicts' partitions are shared as Kafka
+    assigns them); uploads all go to the first replica (its in-process HTTP transport), as if the load balancer sent
+    every school to it, so a replica reads back from the store each request the first one stored."""
     store_commands.install()
+    create, settings_of = SERVED[service]
 
     async def serve() -> None:
-        app = create_dedupe(DedupeSettings(**settings))
-        with store_commands.counting(settings["mongodb_database"]) as log:
-            async with app.router.lifespan_context(app):
-                ready.set()
-                await asyncio.to_thread(stop.wait)
-            counts.put((log.commands, dict(log.seconds), log.returned))
-
-    asyncio.run(serve())
-
-
-def _serve_registry(settings: dict[str, Any], ready: Any, stop: Any, counts: Any) -> None:
-    """A further registry replica in a process of its own, in the same consumer groups and store as the first: the
-    verdicts' partitions are shared between them as Kafka assigns them. Uploads all go to the first replica (its
-    in-process HTTP transport), as if the load balancer sent every school to it: the replica here has only what the
-    first one does not keep (the pending requests it did not store itself are read from the store)."""
-    store_commands.install()
-
-    async def serve() -> None:
-        app = create_registry(RegistrySettings(**settings))
+        app = create(settings_of(**settings))
         with store_commands.counting(settings["mongodb_database"]) as log:
             async with app.router.lifespan_context(app):
                 ready.set()
@@ -223,7 +215,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
                   "jwt_public_key": public, "log_level": "WARNING"}  # fmt: skip
         dedupe_settings = {**common, "mongodb_database": f"{run}_dedupe", "national_enabled": False}
         ready, stop, dedupe_counts = spawn.Event(), spawn.Event(), spawn.Queue()
-        dedupe = spawn.Process(target=_serve_dedupe, args=(dedupe_settings, ready, stop, dedupe_counts))
+        dedupe = spawn.Process(target=_serve, args=("dedupe", dedupe_settings, ready, stop, dedupe_counts))
         dedupe.start()
         if not await asyncio.to_thread(ready.wait, 300):
             raise RuntimeError("dedupe did not start")
@@ -232,8 +224,8 @@ async def main(argv: list[str]) -> dict[str, Any]:
         replicas = []
         for _ in range(args.registry_replicas - 1):
             replica_ready = spawn.Event()
-            served = (registry_settings, replica_ready, stop, replica_counts)
-            replica = spawn.Process(target=_serve_registry, args=served)
+            served = ("registry", registry_settings, replica_ready, stop, replica_counts)
+            replica = spawn.Process(target=_serve, args=served)
             replica.start()
             if not await asyncio.to_thread(replica_ready.wait, 300):
                 raise RuntimeError("a registry replica did not start")
