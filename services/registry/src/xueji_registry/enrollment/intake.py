@@ -93,6 +93,7 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
     """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review."""
     now = datetime.now(UTC)
     rules = service.rules
+    verdicts = _once_per_student(verdicts)
     waiting = [p for p in await _pending(service, verdicts) if await _not_refused_as_duplicate(service, p)]
     counters = await _counters(service.sequences, waiting)
     decided: list[Decided] = []
@@ -131,6 +132,19 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
             service.followed([(d.state.student_id, 1) for d in decided])
 
         await service.behind.start(follow_ups, busy.pop_all())
+
+
+def _once_per_student(verdicts: list[Envelope[VerdictGiven]]) -> list[Envelope[VerdictGiven]]:
+    """The first verdict of each student in the batch. A verdict published twice (its acknowledgement lost while the
+    broker hung) arrives twice, often in one batch: both copies were numbered together, each won an R07 number and
+    only one record was stored, leaving a gap (R07: no broken codes). A later copy, in a later batch, finds the first
+    one's claim and its number."""
+    first: dict[str, Envelope[VerdictGiven]] = {}
+    for verdict in verdicts:
+        if first.setdefault(student_of(verdict.correlation_id), verdict) is not verdict:
+            log.info("verdict_repeated_in_batch", student_id=student_of(verdict.correlation_id),
+                     message_id=str(verdict.message_id))  # fmt: skip
+    return list(first.values())
 
 
 async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
