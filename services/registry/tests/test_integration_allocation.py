@@ -71,3 +71,9 @@ async def test_r07_a_batch_that_crashed_before_recording_its_claims_gets_the_num
     ])  # fmt: skip
     assert await Sequences(db).allocate_many("S:z", ["b", "c", "a"]) == [2, 3, 1]
     assert await sequences.next_unique_many("L:z", ["x", "y"]) == [1, 2]
+
+
+async def test_r07_a_holder_named_twice_in_one_batch_gets_one_number(db):
+    """A verdict delivered twice in one batch names its student twice: one number for it, the next for the next."""
+    assert await Sequences(db).allocate_many("S:w", ["a", "a", "b"]) == [1, 1, 2]
+    assert await Sequences(db).allocate_many("S:w", ["c"]) == [3]  # nothing was taken and left unused

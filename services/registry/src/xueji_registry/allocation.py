@@ -41,7 +41,13 @@ class Sequences:
         """`allocate` for many holders (a batch of enrollments into one school) in two inserts: the claims, then the
         numbers. The numbers are not written back on the claims (on the local store a many-statement update can
         hang), so a holder whose claim was there before (a redelivery) has its number looked up by holder: one
-        query for all of them, the slow one, and only after a failure."""
+        query for all of them, the slow one, and only after a failure. A holder named more than once (a message
+        delivered twice in one batch) gets one number, given back for each time it is named."""
+        named = holders
+        holders = list(dict.fromkeys(named))
+        if len(holders) < len(named):
+            once = dict(zip(holders, await self.allocate_many(scope, holders), strict=True))
+            return [once[h] for h in named]
         claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for h in holders]
         before = await insert_many_once(self.collection, claims)
         numbers: dict[int, int] = {}
