@@ -343,3 +343,24 @@ async def test_r22_a_slow_read_of_a_minute_does_not_hold_up_the_timers_already_r
             await asyncio.sleep(wait)
     assert sorted(fired) == sorted(f"case-{n}:breach" for n in range(40))  # each once
     assert max(fired.values()) < 1.0, sorted(fired.values())[-5:]
+
+
+async def test_r22_many_timers_armed_at_once_are_filed_as_packs_and_each_fires_once_or_is_cancelled(
+    timer_store, database
+):
+    """A class's deadlines (issue 19): dozens of timers into one minute cost the store a document per pack, not one
+    each; a timer armed again in another pack (a redelivered batch) or alone is still one timer."""
+    fired = Fired()
+    due = T0 + timedelta(minutes=5)
+    await timer_store.arm(_timer(0, due))
+    await timer_store.arm_many([_timer(n, due) for n in range(40)])
+    await timer_store.arm_many([_timer(n, due) for n in range(30, 60)])  # half of them again, packed otherwise
+    minute = database[f"timers_m{minute_of(due)}"]
+    assert await minute.count_documents({}) == 3, "one timer alone and two packs"
+    await timer_store.cancel_due("case-7:breach", due)
+    states = await timer_store.states([("case-7:breach", due), ("case-8:breach", due), ("case-99:breach", due)])
+    assert states == {"case-7:breach": "cancelled", "case-8:breach": "armed", "case-99:breach": None}
+    replicas = [TimerScheduler(timer_store, fired, lookback_minutes=30) for _ in range(2)]
+    assert sum(await asyncio.gather(*(r.tick(due + timedelta(seconds=1)) for r in replicas))) == 59
+    assert sorted(fired) == sorted(f"case-{n}:breach" for n in range(60) if n != 7)
+    assert (await timer_store.states([("case-8:breach", due)]))["case-8:breach"] == "fired"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xueji_kit.store import Document, EventStore
-from xueji_kit.timers import PREFIX, minute_of
+from xueji_kit.timers import TimerStore
 from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import Deadline, annual_roster, deadlines_of
@@ -30,8 +30,7 @@ async def differences(events: EventStore) -> list[Difference]:
     found = await _register_differences(events, {a: s for a, s in students.items() if s[0] is not None})
     deadlines = [d for state, _ in students.values() for d in deadlines_of(state).values()]
     deadlines += _open_rosters(streams)
-    for deadline in deadlines:
-        found += await _timer_differences(events, deadline)
+    found += await _timer_differences(TimerStore(events.collection.database), deadlines)
     return found
 
 
@@ -86,16 +85,10 @@ def _open_rosters(streams: dict[str, list[Document]]) -> list[Deadline]:
     return open_
 
 
-async def _timer_differences(events: EventStore, deadline: Deadline) -> list[Difference]:
+async def _timer_differences(timers: TimerStore, deadlines: list[Deadline]) -> list[Difference]:
     """An open deadline has both timers armed (or fired already); a cancelled one would never warn."""
-    db = events.collection.database
-    found = []
-    for phase, at in (("due_soon", deadline.warn_at), ("overdue", deadline.due_at)):
-        timer_id = f"{deadline.deadline_id}:{phase}"
-        minute = db[f"{PREFIX}{minute_of(at)}"]
-        armed = await minute.find_one({"_id": timer_id})
-        end = await minute.find_one({"_id": f"end:{timer_id}"})
-        state = None if armed is None else (end or {}).get("state", "armed")
-        if state not in {"armed", "fired"}:
-            found.append(Difference("compliance_timers", timer_id, "armed", state))
-    return found
+    due = [(f"{d.deadline_id}:{phase}", at) for d in deadlines
+           for phase, at in (("due_soon", d.warn_at), ("overdue", d.due_at))]  # fmt: skip
+    states = await timers.states(due)
+    return [Difference("compliance_timers", timer_id, "armed", states[timer_id]) for timer_id, _ in due
+            if states[timer_id] not in {"armed", "fired"}]  # fmt: skip
