@@ -19,9 +19,10 @@ finished that minute. So arming it first writes a note into a minute the schedul
 `LATE_MARGIN` from now), which reopens the due minute: the scheduler, reading the note's minute, fires the timer from
 its own minute. The note carries the timer, so if the arming process died before filing it, the scheduler files it.
 
-Many timers armed at once into one minute (a class's R02 deadlines) are filed as packs: one document holding up to
-`PACK_SIZE` of them as one BSON value, which the local store keeps as a single field instead of converting each
-field of each timer (issue 19: two timers a student were a fifth of the registry's store time in a bulk import).
+Many timers armed at once into one minute (a class's R02 deadlines) are filed as packs (`kit.store.packs`): one
+document holding up to 1,000 of them as one BSON value, which the local store keeps as a single field instead of
+converting each field of each timer (issue 19: two timers a student were a fifth of the registry's store time in a
+bulk import).
 Reading a minute unpacks them; a timer is the same whether filed alone or in a pack (its cancellation, claim, retries
 and end are its own documents), and one filed twice (a redelivered batch packed otherwise) is read once.
 """
@@ -29,7 +30,6 @@ and end are its own documents), and one filed twice (a redelivered batch packed 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -37,9 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import bson
 import structlog
-from bson.codec_options import CodecOptions
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -47,7 +45,7 @@ from pymongo.errors import PyMongoError
 from xueji_kit.background import keep_running
 from xueji_kit.group_insert import GroupInserts
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
-from xueji_kit.store import Document, insert_many_once, insert_once
+from xueji_kit.store import Document, insert_many_once, insert_once, packs, unpacked
 
 log = structlog.get_logger("timers")
 MINUTE = 60
@@ -58,9 +56,7 @@ PREFIX = "timers_m"  # + the due minute: one collection per minute
 # A timer due before the minute that holds `now + LATE_MARGIN` is armed with a note in that minute: a minute is
 # finished only once it is over, so the note has that long to be written before the scheduler's last read of it.
 LATE_MARGIN = timedelta(seconds=10)
-PACK_FROM = 16  # timers armed at once into one minute from which they are filed as packs
-PACK_SIZE = 1_000  # timers in one pack (~0.3 MB)
-_PACKED = CodecOptions(tz_aware=True)
+PACK_FROM = 16  # timers armed at once into one minute from which they are filed as packs (kit.store.packs)
 FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
 
 
@@ -148,7 +144,7 @@ class TimerStore:
         for timer in timers:
             by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
         for minute, docs in by_minute.items():
-            await insert_many_once(self._in(minute), _packed(docs) if len(docs) >= PACK_FROM else docs)
+            await insert_many_once(self._in(minute), packs(docs) if len(docs) >= PACK_FROM else docs)
 
     async def _reopen(self, timers: list[Timer]) -> None:
         """Before timers armed past due are filed: a note for each in a minute the scheduler has not finished, which
@@ -188,7 +184,7 @@ class TimerStore:
         minute, state `reopens`, with the due `minute` and the `timer` as filed there. One read of one collection."""
         # In one reply (up to the 16 MB a reply holds): the local store keeps a cursor on the connection that opened
         # it, and with reads running beside the loop a `getMore` could go out on another one (CursorNotFound).
-        docs = _unpacked([d async for d in self._in(minute).find({}, batch_size=READ_BATCH)])
+        docs = unpacked([d async for d in self._in(minute).find({}, batch_size=READ_BATCH)])
         ends = {d["timer_id"]: d["state"] for d in docs if d.get("end")}
         retries: dict[str, Document] = {}
         for d in sorted((d for d in docs if d.get("retry")), key=lambda d: int(d["attempt"])):
@@ -299,28 +295,6 @@ def _armed(timer: Timer) -> Document:
         raise ValueError("due_at must be timezone-aware")
     return {"_id": timer.timer_id, "kind": timer.kind, "aggregate_id": timer.aggregate_id,
             "due_at": timer.due_at.astimezone(UTC), "data": timer.data}  # fmt: skip
-
-
-def _packed(docs: list[Document]) -> list[Document]:
-    """Timers of one minute as packs of `PACK_SIZE`, each named by the timers it holds (arming the same ones again
-    writes nothing)."""
-    packs = []
-    for start in range(0, len(docs), PACK_SIZE):
-        some = docs[start : start + PACK_SIZE]
-        digest = hashlib.blake2b("\n".join(str(d["_id"]) for d in some).encode(), digest_size=16).hexdigest()
-        packs.append({"_id": f"pack:{digest}", "packed": len(some), "timers": bson.encode({"t": some})})
-    return packs
-
-
-def _unpacked(docs: list[Document]) -> list[Document]:
-    """A minute's documents with its packs opened; a timer filed more than once (alone, in two packs) appears once."""
-    if not any("packed" in d for d in docs):
-        return docs
-    found: dict[str, Document] = {}
-    for doc in docs:
-        for one in bson.decode(doc["timers"], _PACKED)["t"] if "packed" in doc else (doc,):
-            found.setdefault(str(one["_id"]), one)
-    return list(found.values())
 
 
 def _note(timer: Timer) -> Document:

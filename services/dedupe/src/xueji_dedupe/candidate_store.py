@@ -5,6 +5,11 @@ service README). Every version of a record is one insert (`_id` = student id @ `
 redelivered one is refused by the unique `_id`, and nothing is ever read-modify-written (on FerretDB 1.x
 updates scan the collection). Loading keeps each student's newest version; a removal (R13) is a version
 too, so a late, older update cannot bring the record back.
+
+A batch of the feed (a class's new records) is stored as packs: one document holding up to 1,000 versions as one
+BSON value (`kit.store.packs`), which the local store keeps as a single field instead of converting each field of
+each record (issue 19). Packed or not, a version is the same; one stored twice (a redelivered batch packed
+otherwise) loads once.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from xueji_dedupe.domain import CandidateRecord
 from xueji_dedupe.feed import IdentityUpdate
 from xueji_dedupe.index_keeper import IndexKeeper
-from xueji_kit.store import Document, insert_many_once
+from xueji_kit.store import Document, insert_many_once, packs, unpacked
 
 log = structlog.get_logger("dedupe.index")
+PACK_FROM = 16  # versions stored at once from which they are stored as packs (kit.store.packs)
 
 
 class CandidateStore:
@@ -26,26 +32,32 @@ class CandidateStore:
 
     async def save(self, update: IdentityUpdate, message_id: str) -> bool:
         """Store this version of the record; False when it was stored before (redelivery, replay)."""
-        return not await self.save_many([(update, message_id)])
+        return not await insert_many_once(self.collection, [_document(update, message_id)])
 
-    async def save_many(self, updates: list[tuple[IdentityUpdate, str]]) -> set[int]:
-        """Store these versions in one round trip; the indexes of those stored before (redelivery, replay)."""
-        return await insert_many_once(self.collection, [_document(u, m) for u, m in updates])
+    async def save_many(self, updates: list[tuple[IdentityUpdate, str]]) -> None:
+        """Store these versions in one round trip (many of them as packs); one stored before stays as it is."""
+        docs = [_document(u, m) for u, m in updates]
+        await insert_many_once(self.collection, packs(docs) if len(docs) >= PACK_FROM else docs)
 
     async def load_into(self, keeper: IndexKeeper) -> int:
         """Fill the in-memory index from the stored copy (at start-up); returns how many records it holds."""
-        async for document in self.collection.find({}):
-            record = document["record"]
-            keeper.apply(
-                IdentityUpdate(
-                    student_id=document["student_id"],
-                    version=int(document["version"]),
-                    record=CandidateRecord.model_validate(record) if record is not None else None,
-                    province=document["province"],
-                )
-            )
+        async for stored in self.collection.find({}):
+            for document in unpacked([stored]):
+                self._load(keeper, document)
         log.info("index_loaded", records=len(keeper.index))
         return len(keeper.index)
+
+    @staticmethod
+    def _load(keeper: IndexKeeper, document: Document) -> None:
+        record = document["record"]
+        keeper.apply(
+            IdentityUpdate(
+                student_id=document["student_id"],
+                version=int(document["version"]),
+                record=CandidateRecord.model_validate(record) if record is not None else None,
+                province=document["province"],
+            )
+        )
 
 
 def _document(update: IdentityUpdate, message_id: str) -> Document:
