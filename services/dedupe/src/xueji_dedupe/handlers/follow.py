@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from xueji_dedupe.feed import parse_identity
 from xueji_dedupe.service import DedupeService
-from xueji_kit.contract_policy import ignore_unknown_fields
+from xueji_kit.contract_policy import ignore_unknown_fields, read_as_it_is
 from xueji_kit.deadletter import records_of
 
 
@@ -20,7 +20,19 @@ async def raw_bodies(msg: object, original: object = None) -> object:
     topics = [getattr(r, "topic", "") for r in records_of(msg)] if hasattr(msg, "raw_message") else []
     if not isinstance(bodies, list) or len(topics) != len(bodies):
         return bodies
-    return [ignore_unknown_fields(b, t) if isinstance(b, bytes) else b for b, t in zip(bodies, topics, strict=True)]
+    return [_known(b, t) if isinstance(b, bytes) else b for b, t in zip(bodies, topics, strict=True)]
+
+
+def _known(body: bytes, topic: str) -> bytes:
+    """The body as it is when it reads as its type's own contract (the policy has nothing to drop: a parse, 8 us),
+    else without the fields its contract does not describe. Walking every identity for unknown fields (38 us each)
+    was 6% of dedupe's CPU in a bulk import (issue 19)."""
+    try:
+        if read_as_it_is(parse_identity(body)):
+            return body
+    except (ValidationError, ValueError):
+        pass
+    return ignore_unknown_fields(body, topic)
 
 
 async def follow_identities(bodies: list[bytes], dedupe: DedupeService = Context("dedupe")) -> None:
