@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from xueji_kit.store import connect
-from xueji_registry.allocation import Sequences
+from xueji_registry.allocation import BLOCK, Sequences
 
 pytestmark = pytest.mark.integration
 
@@ -77,3 +77,18 @@ async def test_r07_a_holder_named_twice_in_one_batch_gets_one_number(db):
     """A verdict delivered twice in one batch names its student twice: one number for it, the next for the next."""
     assert await Sequences(db).allocate_many("S:w", ["a", "a", "b"]) == [1, 1, 2]
     assert await Sequences(db).allocate_many("S:w", ["c"]) == [3]  # nothing was taken and left unused
+
+
+async def test_r03_counters_come_in_blocks_unique_across_processes_one_document_a_block_and_a_restart_skips(db):
+    """A class's L numbers cost one document per 1,000 (issue 19), not one each; two replicas never give the same
+    counter; a restarted process starts a new block (R03 counters may skip); blocks start above `first`."""
+    first, second = Sequences(db), Sequences(db)
+    taken = await asyncio.gather(*(s.take_many("L:350604", 300, first=5_001) for s in [first, second] * 3))
+    numbers = [n for batch in taken for n in batch]
+    assert len(set(numbers)) == 1_800 and min(numbers) >= 5_001, "unique, above the counters taken one by one"
+    assert all(batch == sorted(batch) for batch in taken)
+    blocks = await db["allocations"].count_documents({"scope": "L:350604!blocks"})
+    assert blocks == 2 and await db["allocations"].count_documents({"scope": "L:350604"}) == 0
+    restarted = await Sequences(db).take_many("L:350604", 2, first=5_001)
+    assert restarted == [5_001 + blocks * BLOCK, 5_002 + blocks * BLOCK], "a new block: the rest of the others skipped"
+    assert await first.take_many("L:350605", 1) == [1]

@@ -5,20 +5,38 @@ A number is the document `{scope}#{n}`; numbers are taken in order, so 1..top al
 local store's SQLite backend would read every allocation ever made. Each holder's claim `{scope}@{holder}` records
 its number, so a retried or redelivered allocation reuses it (no gap); a claim left without a number by a crash
 between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
+
+Numbers that must be unique but may skip (R03 L and J counters) are taken in blocks (`take_many`): a process wins
+block k of a scope (`{scope}!blocks#{k}`, found and won like a number) and gives its numbers out itself, one document
+per block instead of one per number; what is left of a block when the process stops is never given.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_kit.store import Document, insert_many_once, insert_once, query_index
 
+BLOCK = 1_000  # numbers in a block of `take_many`
+
+
+@dataclass
+class _Block:
+    next: int
+    last: int
+
 
 class Sequences:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["allocations"]
         self._top: dict[str, int] = {}  # scope -> a number known to be taken (a hint: others may have taken more)
+        self._blocks: dict[str, _Block] = {}  # scope -> what is left of the block this process holds
+        self._taking: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # one block won at a time
 
     async def ensure_indexes(self) -> None:
         await query_index(self.collection, [("scope", ASCENDING), ("holder", ASCENDING)], name="scope_holder")
@@ -74,9 +92,35 @@ class Sequences:
             self._top[scope] = max(self._top.get(scope, 0), top + len(docs))  # all taken, by us or another
         return [numbers[i] for i in range(len(holders))]
 
+    async def take_many(self, scope: str, count: int, *, first: int = 1) -> list[int]:
+        """`count` numbers of `scope` no one else gets, from blocks of `BLOCK` (block k: `first + (k-1) * BLOCK` to
+        `first + k * BLOCK - 1`) that this process wins by one insert each: unique across processes, in order within
+        one, not gapless (a block's rest is skipped when the process stops). A scope whose numbers were taken one by
+        one before (`next_unique`) is given blocks from a `first` above them. Batches side by side in one process
+        take from the same block in turn."""
+        numbers: list[int] = []
+        async with self._taking[scope]:
+            while len(numbers) < count:
+                block = self._blocks.get(scope)
+                if block is None or block.next > block.last:
+                    block = self._blocks[scope] = await self._win_block(scope, first)
+                taken = min(count - len(numbers), block.last - block.next + 1)
+                numbers += range(block.next, block.next + taken)
+                block.next += taken
+        return numbers
+
+    async def _win_block(self, scope: str, first: int) -> _Block:
+        blocks = f"{scope}!blocks"
+        k = await self.top(blocks) + 1
+        while not await insert_once(self.collection, {"_id": f"{blocks}#{k}", "scope": blocks, "seq": k}):
+            k += 1  # another process won it
+        self._top[blocks] = max(self._top.get(blocks, 0), k)
+        start = first + (k - 1) * BLOCK
+        return _Block(start, start + BLOCK - 1)
+
     async def next_unique(self, scope: str, holder: str) -> int:
-        """A number of `scope` no one else gets, without the claim that makes `allocate` gapless: for counters
-        that must be unique but may skip (R03 L and J numbers), two round trips instead of five. A redelivered
+        """A number of `scope` no one else gets, without the claim that makes `allocate` gapless (the number of a
+        holder whose claim is in), two round trips. A redelivered
         request may take a second number; the first then stays unused."""
         seq = await self.top(scope) + 1
         while not await insert_once(

@@ -15,6 +15,10 @@ _FIRST_DAY = date(1800, 1, 1)
 _DAYS = (date(1899, 12, 31) - _FIRST_DAY).days + 1
 _PER_DAY = 999  # sequence parts 001-999
 CAPACITY = _DAYS * _PER_DAY  # numbers per county and kind
+# Counters are taken in blocks (allocation.Sequences.take_many) from the upper half of a county's numbers: those
+# taken one at a time before (from 1, by earlier versions) are never given again, also while a replica of such a
+# version runs beside this one during an upgrade. 18 million blocks' worth per county and kind.
+BLOCK_COUNTERS_FROM = CAPACITY // 2 + 1
 
 _COUNTY = re.compile(r"^\d{6}$")
 _SHAPE = re.compile(r"^[GLJ]\d{17}[\dX]$")

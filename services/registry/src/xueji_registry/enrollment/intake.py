@@ -40,6 +40,7 @@ from xueji_registry.domain import (
 from xueji_registry.domain import enrollment_request as request
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, EnrollmentRequested
 from xueji_registry.domain.errors import DuplicateStatus
+from xueji_registry.domain.numbers import BLOCK_COUNTERS_FROM
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
@@ -186,14 +187,15 @@ async def _refuse(service: RegistryService, pending: Pending, exc: RegistryError
 
 
 async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:
-    """R03: each county's L (with an ID number) or J counter, unique (a redelivery may skip one)."""
+    """R03: each county's L (with an ID number) or J counter, unique, from blocks this process holds (a redelivery, a
+    restart may skip some)."""
     by_scope: dict[str, list[int]] = {}
     for i, p in enumerate(waiting):
         county = Division.parse(p.body.school_code).county
         by_scope.setdefault(f"{'L' if p.body.id_number else 'J'}:{county}", []).append(i)
     counters = [0] * len(waiting)
     for scope, members in by_scope.items():
-        won = await sequences.next_unique_many(scope, [waiting[i].student_id for i in members])
+        won = await sequences.take_many(scope, len(members), first=BLOCK_COUNTERS_FROM)
         for i, counter in zip(members, won, strict=True):
             counters[i] = counter
     return counters
