@@ -28,7 +28,8 @@ async def test_a_batch_of_the_feed_is_stored_as_packs_and_loads_back_each_studen
     await store.save_many([_version(n) for n in range(40)])
     await store.save_many([_version(n) for n in range(30, 60)])  # half of it again, packed otherwise (a redelivery)
     await store.save_many([_version(n, 2) for n in range(20)] + [_version(5, 3, removed=True)] + [_version(6, 1)])
-    assert await store.collection.count_documents({}) == 3, "one pack per batch, not a document per version"
+    assert await store.packs.count_documents({}) == 3, "one pack per batch, not a document per version"
+    assert await store.collection.count_documents({}) == 0
     keeper = IndexKeeper()
     assert await store.load_into(keeper) == 59, "stu_5 removed by its newest version"
     assert keeper.versions["stu_3"] == 2 and keeper.versions["stu_5"] == 3 and keeper.versions["stu_45"] == 1

@@ -6,10 +6,11 @@ redelivered one is refused by the unique `_id`, and nothing is ever read-modify-
 updates scan the collection). Loading keeps each student's newest version; a removal (R13) is a version
 too, so a late, older update cannot bring the record back.
 
-A batch of the feed (a class's new records) is stored as packs: one document holding up to 1,000 versions as one
-BSON value (`kit.store.packs`), which the local store keeps as a single field instead of converting each field of
-each record (issue 19). Packed or not, a version is the same; one stored twice (a redelivered batch packed
-otherwise) loads once.
+A batch of the feed (a class's new records) is stored as packs in `candidate_packs`: one document holding up to
+1,000 versions as one BSON value (`kit.store.packs`), which the local store keeps as a single field instead of
+converting each field of each record (issue 19). Packed or not, a version is the same; one stored twice (a
+redelivered batch packed otherwise) loads once. The packs have a collection of their own so that a version before
+them (a rollback) still starts: it reads `candidates` alone and gets the packed versions from the feed it replays.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PACK_FROM = 16  # versions stored at once from which they are stored as packs (k
 class CandidateStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["candidates"]
+        self.packs = db["candidate_packs"]
 
     async def save(self, update: IdentityUpdate, message_id: str) -> bool:
         """Store this version of the record; False when it was stored before (redelivery, replay)."""
@@ -37,12 +39,17 @@ class CandidateStore:
     async def save_many(self, updates: list[tuple[IdentityUpdate, str]]) -> None:
         """Store these versions in one round trip (many of them as packs); one stored before stays as it is."""
         docs = [_document(u, m) for u, m in updates]
-        await insert_many_once(self.collection, packs(docs) if len(docs) >= PACK_FROM else docs)
+        if len(docs) >= PACK_FROM:
+            await insert_many_once(self.packs, packs(docs))
+        else:
+            await insert_many_once(self.collection, docs)
 
     async def load_into(self, keeper: IndexKeeper) -> int:
         """Fill the in-memory index from the stored copy (at start-up); returns how many records it holds."""
-        async for stored in self.collection.find({}):
-            for document in unpacked([stored]):
+        async for document in self.collection.find({}):
+            self._load(keeper, document)
+        async for pack in self.packs.find({}):
+            for document in unpacked([pack]):
                 self._load(keeper, document)
         log.info("index_loaded", records=len(keeper.index))
         return len(keeper.index)
