@@ -364,3 +364,22 @@ async def test_r22_many_timers_armed_at_once_are_filed_as_packs_and_each_fires_o
     assert sum(await asyncio.gather(*(r.tick(due + timedelta(seconds=1)) for r in replicas))) == 59
     assert sorted(fired) == sorted(f"case-{n}:breach" for n in range(60) if n != 7)
     assert (await timer_store.states([("case-8:breach", due)]))["case-8:breach"] == "fired"
+
+
+async def test_r22_a_renamed_scheduler_resumes_where_it_was_under_its_former_name(timer_store):
+    """An upgrade that renames a scheduler (registry compliance, for timers filed as packs) loses nothing that fell
+    due while it was down and fires nothing the former one fired; once it has progress of its own, the former
+    name's no longer counts."""
+    fired = Fired()
+    await timer_store.arm(_timer(1, T0 + timedelta(minutes=1)))
+    former = TimerScheduler(timer_store, fired, name="old", lookback_minutes=30)
+    assert await former.tick(T0 + timedelta(minutes=2)) == 1
+    await former.tick(T0 + timedelta(minutes=3))  # the minute of the timer it fired finished
+    await timer_store.arm(_timer(2, T0 + timedelta(hours=2)))  # falls due while it is down, past the lookback
+    renamed = TimerScheduler(timer_store, fired, name="new", formerly="old", lookback_minutes=30)
+    assert await renamed.tick(T0 + timedelta(hours=5)) == 1
+    assert fired == ["case-1:breach", "case-2:breach"]
+    await timer_store.arm(_timer(3, T0 + timedelta(hours=6)))
+    await TimerScheduler(timer_store, Fired(), name="old", lookback_minutes=30).tick(T0 + timedelta(hours=7))
+    again = TimerScheduler(timer_store, fired, name="new", formerly="old", lookback_minutes=30)
+    assert await again.tick(T0 + timedelta(hours=7)) == 0, "fired by the other one: claimed once"

@@ -322,6 +322,7 @@ class TimerScheduler:
         fire: Fire,
         *,
         name: str = "scheduler",
+        formerly: str | None = None,
         lookback_minutes: int = 60 * 24,
         concurrency: int = 16,
         ahead_seconds: float = 15.0,
@@ -333,6 +334,9 @@ class TimerScheduler:
         self._concurrency = concurrency
         self._fire = fire
         self._name = name
+        # The name an earlier version kept this scheduler's progress under: with none of its own yet, it resumes from
+        # there (an upgrade that renames it loses nothing that fell due while it was down).
+        self._formerly = formerly
         self._lookback = lookback_minutes
         self._ahead = ahead_seconds
         self._refresh = refresh_seconds
@@ -365,6 +369,8 @@ class TimerScheduler:
     async def _tick(self, now: datetime, cached: bool) -> int:
         current = minute_of(now)
         last = await self._store.last_finished_minute(self._name)
+        if last is None and self._formerly is not None:
+            last = await self._store.last_finished_minute(self._formerly)
         resumed = last is not None
         if last is None:
             # First start: begin at the earliest timer still armed, not a full lookback of empty minutes (listed

@@ -258,6 +258,44 @@ async def test_a_class_enrolled_at_once_costs_the_store_a_few_documents_per_stud
     assert set(store_commands.scans(registry_commands)) <= relay, shown
 
 
+@pytest.mark.integration
+async def test_r02_a_class_s_packed_deadline_timers_fire_though_an_earlier_version_finished_their_minutes(
+    start_app, token, wait_for, isolation
+):
+    """A class's R02 timers are filed as packs (issue 19), which a scheduler of an earlier version does not read: had
+    it run (a rollback) past their minutes, it would have finished them without firing them. The compliance scheduler
+    that reads packs keeps a progress of its own, so they still fire."""
+    from datetime import timedelta
+
+    from registry_driver import advance_to
+
+    from xueji_kit.timers import minute_of
+
+    students = 20
+    rows = [CLASS[0][:5]] + [[f"学生{i}", "女", "2019-03-15", "", "1"] for i in range(students)]
+    database = f"{isolation.database}_RegistrySettings"
+    client = connect(isolation.servers.mongodb)
+    store = client[database]
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    upload = {"file": ("class.csv", _csv(rows), "text/csv")}
+    answer = await registry.post("/v1/students/bulk", files=upload, data={"school_code": SCHOOL, "school_year": "2026"},
+                                 headers=school)  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["requested"] == students, answer.text
+    await _answer_at_once(isolation, students)
+    await wait_for(lambda: _drained(store, students), timeout=60)
+    compliance = registry.app.state.compliance
+    minutes = [n for n in await store.list_collection_names() if n.startswith("timers_m")]
+    assert [n for n in minutes if await store[n].find_one({"packed": {"$exists": True}})], "the class's timers packed"
+    due = max(t["due_at"] for t in await compliance.store.armed())
+    await compliance.tick(datetime.now(UTC))  # this version's scheduler has run (the school's R54 roster is past due)
+    # Then an earlier version's scheduler (a rollback) finished every minute up to an hour past the deadlines.
+    await store["timer_progress"].insert_one({"_id": "registry-compliance", "minute": minute_of(due) + 60})
+    fired = await asyncio.wait_for(advance_to(compliance, due + timedelta(minutes=2)), 60)  # (never, were they skipped)
+    assert fired >= 2 * students  # due soon and overdue
+    await client.close()
+
+
 async def _answer_at_once(isolation, checks: int) -> None:
     """Read `checks` dedupe checks and answer each "unique" (as `dedupe_stub` does), all in one batch."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer

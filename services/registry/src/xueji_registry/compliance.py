@@ -22,7 +22,11 @@ from xueji_registry.domain.deadline_flags import Phase, decide_flag, from_docume
 from xueji_registry.domain.deadline_subjects import still_due_after
 from xueji_registry.domain.event_base import to_document
 
-SCHEDULER = "registry-compliance"
+# The scheduler's name keys its progress (the last minute it finished). A class's timers are filed as packs, which an
+# earlier version's scheduler (named "registry-compliance") does not read: after a rollback it would finish their
+# minutes without firing them. Under a name of its own, this one still reads those minutes when it runs again; its
+# first start resumes from where the earlier one was.
+SCHEDULER, FORMERLY = "registry-compliance.packs", "registry-compliance"
 KINDS = {
     DeadlineKind.STATUS_FILE: ComplianceKind.STATUS_FILE,
     DeadlineKind.DEATH_CANCELLATION: ComplianceKind.DEATH_CANCELLATION,
@@ -74,7 +78,7 @@ class ComplianceDeadlines:
     def __init__(self, runtime: ServiceRuntime, store: TimerStore, *, interval_seconds: float = 1.0) -> None:
         self.runtime = runtime
         self.store = store
-        self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER)
+        self.scheduler = TimerScheduler(store, self._fire, name=SCHEDULER, formerly=FORMERLY)
         self._interval = timedelta(seconds=interval_seconds)
 
     def messages(self, before: StudentStatus | None, after: StudentStatus) -> list[Outgoing]:
