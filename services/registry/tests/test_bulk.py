@@ -223,9 +223,10 @@ async def test_a_class_enrolled_at_once_costs_the_store_a_few_documents_per_stud
     start_app, dedupe_stub, token, wait_for, isolation
 ):
     """Issue 19 (bulk import at speed), pinned on the real store: from the upload to the published records, what the
-    registry writes per student (its request and its record, R07 claim and number, R03 counter, the R02 deadline's two
-    timers, the register entry) and no more; the class's messages in the outbox as one entry per batch, not one per
-    student; no command that scans a collection. A cut undone (or a read-back per student added) fails here."""
+    registry writes per student (its request and its record, R07 claim and number, the register entry) and no more;
+    R03 counters a document per block of 1,000 and the R02 deadlines' timers a pack per minute, not per student; the
+    class's messages in the outbox as one entry per batch, not one per student; no command that scans a collection.
+    A cut undone (or a read-back per student added) fails here."""
     store_commands.install()
     students = 60
     rows = [CLASS[0][:5]] + [[f"学生{i}", "男", "2019-03-15", "", "1"] for i in range(students)]
