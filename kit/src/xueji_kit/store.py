@@ -174,7 +174,7 @@ async def insert_many_once(collection: AsyncCollection[Document], docs: list[Doc
 
 
 PACK_SIZE = 1_000  # documents in one pack
-_PACK_CODEC = CodecOptions(tz_aware=True)
+_PACK_CODEC: CodecOptions[Document] = CodecOptions(tz_aware=True)
 
 
 def packs(docs: list[Document], size: int = PACK_SIZE) -> list[Document]:
