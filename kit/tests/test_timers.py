@@ -353,8 +353,8 @@ async def test_r22_many_timers_armed_at_once_are_filed_as_packs_and_each_fires_o
     fired = Fired()
     due = T0 + timedelta(minutes=5)
     await timer_store.arm(_timer(0, due))
-    await timer_store.arm_many([_timer(n, due) for n in range(40)])
-    await timer_store.arm_many([_timer(n, due) for n in range(30, 60)])  # half of them again, packed otherwise
+    await timer_store.arm_many([_timer(n, due) for n in range(40)], packed=True)
+    await timer_store.arm_many([_timer(n, due) for n in range(30, 60)], packed=True)  # half again, packed otherwise
     minute = database[f"timers_m{minute_of(due)}"]
     assert await minute.count_documents({}) == 3, "one timer alone and two packs"
     await timer_store.cancel_due("case-7:breach", due)
@@ -383,3 +383,10 @@ async def test_r22_a_renamed_scheduler_resumes_where_it_was_under_its_former_nam
     await TimerScheduler(timer_store, Fired(), name="old", lookback_minutes=30).tick(T0 + timedelta(hours=7))
     again = TimerScheduler(timer_store, fired, name="new", formerly="old", lookback_minutes=30)
     assert await again.tick(T0 + timedelta(hours=7)) == 0, "fired by the other one: claimed once"
+
+
+async def test_r22_timers_are_packed_only_when_the_caller_asks(timer_store, database):
+    """Packs are for a scheduler that reads them also after a rollback (a caller that asks); others file each timer."""
+    due = T0 + timedelta(minutes=9)
+    await timer_store.arm_many([_timer(n, due) for n in range(20)])
+    assert await database[f"timers_m{minute_of(due)}"].count_documents({}) == 20

@@ -19,10 +19,10 @@ finished that minute. So arming it first writes a note into a minute the schedul
 `LATE_MARGIN` from now), which reopens the due minute: the scheduler, reading the note's minute, fires the timer from
 its own minute. The note carries the timer, so if the arming process died before filing it, the scheduler files it.
 
-Many timers armed at once into one minute (a class's R02 deadlines) are filed as packs (`kit.store.packs`): one
-document holding up to 1,000 of them as one BSON value, which the local store keeps as a single field instead of
-converting each field of each timer (issue 19: two timers a student were a fifth of the registry's store time in a
-bulk import).
+Many timers armed at once into one minute (a class's R02 deadlines), when the caller asks, are filed as packs
+(`kit.store.packs`): one document holding up to 1,000 of them as one BSON value, which the local store keeps as a
+single field instead of converting each field of each timer (issue 19: two timers a student were a fifth of the
+registry's store time in a bulk import).
 Reading a minute unpacks them; a timer is the same whether filed alone or in a pack (its cancellation, claim, retries
 and end are its own documents), and one filed twice (a redelivered batch packed otherwise) is read once.
 """
@@ -137,14 +137,16 @@ class TimerStore:
         await self._reopen([timer])
         return await insert_once(self._in(minute_of(timer.due_at)), _armed(timer))
 
-    async def arm_many(self, timers: list[Timer]) -> None:
-        """Arm each once, in one round trip per minute they fall due in."""
+    async def arm_many(self, timers: list[Timer], *, packed: bool = False) -> None:
+        """Arm each once, in one round trip per minute they fall due in. `packed`: 16 or more in one minute are filed
+        as packs, which a scheduler of a version before them does not read; only a caller whose scheduler keeps its
+        progress apart from such a version's (`TimerScheduler(formerly=...)` under a new name) asks for it."""
         await self._reopen(timers)
         by_minute: dict[int, list[Document]] = {}
         for timer in timers:
             by_minute.setdefault(minute_of(timer.due_at), []).append(_armed(timer))
         for minute, docs in by_minute.items():
-            await insert_many_once(self._in(minute), packs(docs) if len(docs) >= PACK_FROM else docs)
+            await insert_many_once(self._in(minute), packs(docs) if packed and len(docs) >= PACK_FROM else docs)
 
     async def _reopen(self, timers: list[Timer]) -> None:
         """Before timers armed past due are filed: a note for each in a minute the scheduler has not finished, which

@@ -99,7 +99,7 @@ class ComplianceDeadlines:
             timers += [t for deadline in opened for t in _timers(deadline)]
             for deadline in met:
                 await self.disarm(deadline)
-        await self.store.arm_many(timers)
+        await self.store.arm_many(timers, packed=True)  # SCHEDULER reads them, also after a rollback
 
     async def arm(self, deadline: Deadline) -> None:
         await self.store.arm_many(_timers(deadline))
