@@ -84,3 +84,85 @@ async def test_cancelled_while_waiting_for_the_batch_before_it_releases_its_comm
     forever.set()
     await behind.finished()
     await asyncio.wait_for(first, 1)
+
+
+async def test_commits_run_behind_the_caller_before_the_follow_ups_and_the_future_is_their_outcome():
+    following, behind = Following(), FollowUpsBehind()
+    release, order = asyncio.Event(), []
+
+    async def commits() -> None:
+        await release.wait()
+        order.append("commits")
+
+    async def follow_ups() -> None:
+        order.append("follow-ups")
+
+    committed = await behind.start(follow_ups, _busy(following, "stu_1"), commits)  # returns at once
+    await asyncio.sleep(0.01)
+    assert not committed.done() and order == [], "the batch's offsets wait for its records"
+    release.set()
+    await asyncio.wait_for(committed, 1)
+    await behind.finished()
+    assert order == ["commits", "follow-ups"]
+
+
+async def test_failed_commits_fail_the_future_skip_the_follow_ups_and_the_next_batches_commit_in_line():
+    following, behind = Following(), FollowUpsBehind()
+    followed = []
+
+    async def failing() -> None:
+        raise ValueError("a record the store refuses")
+
+    async def follow_ups() -> None:
+        followed.append("stu_1")
+
+    assert behind.commits_behind()
+    committed = await behind.start(follow_ups, _busy(following, "stu_1"), failing)
+    with pytest.raises(ValueError, match="refuses"):
+        await committed  # the committer rewinds the consumer: the batch comes again
+    await behind.finished()
+    assert followed == [], "no follow-ups for records that were not stored"
+    await asyncio.wait_for(following.finished(["stu_1@0000000001"]), 1)  # nothing left to wait for
+    # In line for the batches that bring it again, so a failure that is not an outage reaches the batch handler.
+    in_line = [behind.commits_behind() for _ in range(FollowUpsBehind.IN_LINE_AFTER_FAILURE + 1)]
+    assert in_line == [False] * FollowUpsBehind.IN_LINE_AFTER_FAILURE + [True]
+
+
+async def test_commits_behind_wait_out_a_store_outage(monkeypatch: pytest.MonkeyPatch):
+    from pymongo.errors import AutoReconnect
+
+    monkeypatch.setattr(FollowUpsBehind, "BACKOFF", 0.001)
+    following, behind = Following(), FollowUpsBehind()
+    attempts = []
+
+    async def commits() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise AutoReconnect("store gone")
+
+    async def nothing() -> None:
+        return None
+
+    committed = await behind.start(nothing, _busy(following, "stu_1"), commits)
+    await asyncio.wait_for(committed, 1)
+    assert len(attempts) == 3
+    assert behind.commits_behind(), "an outage waited out is no failure"
+
+
+async def test_a_stop_waits_for_commits_behind_a_while_then_leaves_them_to_a_redelivery(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(FollowUpsBehind, "STOP_PATIENCE", 0.05)
+    following, behind = Following(), FollowUpsBehind()
+    forever = asyncio.Event()
+
+    async def stuck() -> None:
+        await forever.wait()
+
+    async def nothing() -> None:
+        return None
+
+    committed = await behind.start(nothing, _busy(following, "stu_1"), stuck)
+    await asyncio.wait_for(behind.stop(), 1)
+    assert committed.cancelled(), "never committed: its offsets stay where they were"
+    await asyncio.wait_for(following.finished(["stu_1@0000000001"]), 1)

@@ -46,38 +46,111 @@ class Following:
 
 
 class FollowUpsBehind:
-    """A class's follow-ups (register, deadline timers, rosters) done behind the batch that committed its records,
-    while the next batch is decided: the verdict handler's store round trips were its whole critical path, one batch
-    after another, with the registry and the store each idle half of the time (bulk import, issue 19). One batch's
-    follow-ups at a time: the next batch's wait for the previous ones before it starts its own.
+    """A class's commits and follow-ups (register, deadline timers, rosters) done behind the batch that decided its
+    records, while the next batch is decided: the verdict handler's store round trips were its whole critical path, one
+    batch after another, with the registry and the store each idle half of the time (bulk import, issue 19). One
+    batch's at a time: the next batch's wait for the previous ones before they start.
 
-    Nothing is weakened: the records are committed before the handler answers; the relay's follower waits for the
-    commits followed up here (`Following`) and does the follow-ups itself when they failed or a crash cut them."""
+    Nothing is weakened: a batch's offsets are committed only once its records are stored (the caller hands the
+    future `start` returns to the consumer's committer; a failure rewinds the consumer and the batch is consumed
+    again); the relay publishes a commit's messages only once it is stored; the relay's follower waits for the commits
+    followed up here (`Following`) and does the follow-ups itself when they failed or a crash cut them."""
+
+    # After commits behind a batch failed, the next batches commit in line (`commits_behind`): the consumer is rewound
+    # at the next batch's offsets, so the failed one comes again within two, and a failure that is not a store outage
+    # then reaches the batch handler, which handles the batch one message at a time and dead-letters the one that
+    # fails, instead of its batch being consumed again and again.
+    IN_LINE_AFTER_FAILURE = 3
+    # While the store is away, commits behind a batch are tried again (as the dead-letter middleware waits out an
+    # outage for a batch handled in line), every BACKOFF * 2**attempt seconds, at most every BACKOFF_MAX. A stop
+    # waits for them at most STOP_PATIENCE seconds, then leaves them: the batch's offsets were not committed, so it is
+    # consumed again after the restart (each record and its messages stored once: `start_many` is idempotent).
+    BACKOFF = 0.2
+    BACKOFF_MAX = 10.0
+    STOP_PATIENCE = 20.0
 
     def __init__(self) -> None:
         self._running: asyncio.Task[None] | None = None
+        self._in_line = 0
 
-    async def start(self, follow_ups: Callable[[], Awaitable[None]], busy: contextlib.ExitStack) -> None:
-        """Run `follow_ups` behind the caller, inside `busy` (the commits' `Following.at_once`), once the previous
-        batch's are done."""
+    def commits_behind(self) -> bool:
+        """Whether the next batch may commit its records behind it (not for a few batches after a failure)."""
+        if self._in_line > 0:
+            self._in_line -= 1
+            return False
+        return True
+
+    async def start(
+        self,
+        follow_ups: Callable[[], Awaitable[None]],
+        busy: contextlib.ExitStack,
+        commits: Callable[[], Awaitable[None]] | None = None,
+    ) -> asyncio.Future[None]:
+        """Run `commits` (if any), then `follow_ups`, behind the caller, inside `busy` (the commits'
+        `Following.at_once`), once the previous batch's are done. The future is the commits' outcome; the follow-ups
+        run only after the commits succeeded."""
         try:
             await self.finished()
         except BaseException:
             busy.close()  # cancelled while waiting: the relay's follower must not wait for follow-ups never run
             raise
-        self._running = asyncio.create_task(self._run(follow_ups, busy), name="follow_ups_behind")
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._running = asyncio.create_task(self._run(commits, follow_ups, busy, committed), name="follow_ups_behind")
+        return committed
 
     async def finished(self) -> None:
-        """The follow-ups under way, done (a stop awaits them while the store is still there)."""
+        """The commits and follow-ups under way, done (a stop awaits them while the store is still there)."""
         running = self._running
         if running is not None:
             await asyncio.shield(running)  # a waiter cancelled (a stopping consumer) leaves them running
             if self._running is running:
                 self._running = None
 
-    @staticmethod
-    async def _run(follow_ups: Callable[[], Awaitable[None]], busy: contextlib.ExitStack) -> None:
+    async def stop(self) -> None:
+        """For a stopping service: `finished`, at most STOP_PATIENCE seconds (the store may be away), then cancelled."""
+        running = self._running
+        if running is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(running), self.STOP_PATIENCE)
+        except TimeoutError:
+            running.cancel()
+            log.warning("commits_behind_left_to_a_redelivery", waited_s=self.STOP_PATIENCE)
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
+    async def _stored(self, commits: Callable[[], Awaitable[None]]) -> None:
+        attempt = 0
+        while True:
+            try:
+                return await commits()
+            except Exception as exc:
+                if not store_away(exc):
+                    raise
+                attempt += 1
+                log.warning("commits_behind_waiting_for_the_store", attempt=attempt, error=str(exc)[:300])
+                await asyncio.sleep(min(self.BACKOFF * 2**attempt, self.BACKOFF_MAX))
+
+    async def _run(
+        self,
+        commits: Callable[[], Awaitable[None]] | None,
+        follow_ups: Callable[[], Awaitable[None]],
+        busy: contextlib.ExitStack,
+        committed: asyncio.Future[None],
+    ) -> None:
         with busy:
+            try:
+                if commits is not None:
+                    await self._stored(commits)
+            except asyncio.CancelledError:
+                committed.cancel()  # a stop left them: the batch's offsets are not committed
+                raise
+            except Exception as exc:  # the consumer's committer rewinds: the batch is consumed again
+                self._in_line = self.IN_LINE_AFTER_FAILURE
+                log.warning("commits_behind_failed", error_type=type(exc).__name__, error=str(exc)[:500])
+                committed.set_exception(exc)
+                return
+            committed.set_result(None)
             try:
                 await follow_ups()
             except Exception as exc:  # the relay's follower does them from the commits

@@ -64,7 +64,7 @@ class RegistryService:
         self.here: FollowedHere = rosters.here
         self.following = Following()  # and those being followed up at once right now: the follower waits for them
         self.behind = FollowUpsBehind()  # a class's follow-ups, done while the next class is decided
-        runtime.stopping_hooks.append(self.behind.finished)
+        runtime.stopping_hooks.append(self.behind.stop)
 
     @property
     def events(self) -> EventStore:

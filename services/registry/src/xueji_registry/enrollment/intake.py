@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,8 +91,14 @@ class Decided:
     events: list[Any]
 
 
-async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> None:
-    """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review."""
+async def complete(
+    service: RegistryService, verdicts: list[Envelope[VerdictGiven]], committed: list[Awaitable[None]] | None = None
+) -> None:
+    """Every creation verdict of the batch: refused, created (enrolled and numbered) or waiting for county review.
+
+    With `committed`, the new records are stored behind the batch (`FollowUpsBehind`) while the next one is decided,
+    and the future of their commit is appended: the caller commits the batch's offsets only once it is done. Without,
+    they are stored before this returns."""
     now = datetime.now(UTC)
     rules = service.rules
     verdicts = _once_per_student(verdicts)
@@ -112,9 +119,9 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
         NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(service, d))
         for d in decided
     ]
-    busy = contextlib.ExitStack()  # the relay's follower waits for these commits' follow-ups until it closes
-    with busy:
-        busy.enter_context(service.following.at_once([(d.state.student_id, 1) for d in decided]))
+    behind = committed is not None and service.behind.commits_behind()
+
+    async def commits() -> None:
         try:
             await service.events.start_many(streams, now)
         except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as is
@@ -125,14 +132,21 @@ async def complete(service: RegistryService, verdicts: list[Envelope[VerdictGive
                     log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
         service.runtime.relay.nudge()
 
-        # Right away, so the records are found in their schools' registers within the next batch; behind this batch
-        # (followed.FollowUpsBehind). The relay's follower does the same from the commits, so a crash before they
-        # are done delays these follow-ups and never loses them (follow_ups).
-        async def follow_ups() -> None:
-            await service.follow_changes([(None, d.state) for d in decided], now)
-            service.followed([(d.state.student_id, 1) for d in decided])
+    # Right after the commits, so the records are found in their schools' registers within the next batch. The relay's
+    # follower does the same from the commits, so a crash before they are done delays these follow-ups and never loses
+    # them (follow_ups).
+    async def follow_ups() -> None:
+        await service.follow_changes([(None, d.state) for d in decided], now)
+        service.followed([(d.state.student_id, 1) for d in decided])
 
-        await service.behind.start(follow_ups, busy.pop_all())
+    busy = contextlib.ExitStack()  # the relay's follower waits for these commits' follow-ups until it closes
+    with busy:
+        busy.enter_context(service.following.at_once([(d.state.student_id, 1) for d in decided]))
+        if not behind:
+            await commits()
+        done = await service.behind.start(follow_ups, busy.pop_all(), commits if behind else None)
+    if behind and committed is not None:
+        committed.append(done)
 
 
 def _once_per_student(verdicts: list[Envelope[VerdictGiven]]) -> list[Envelope[VerdictGiven]]:
