@@ -295,7 +295,8 @@ async def test_the_relay_of_the_process_that_wrote_a_bulk_entry_publishes_it_wit
     await store.start_many(streams)
     await store.outbox.update_one({"aggregate_id": ""}, {"$set": {"packed": Binary(b"not read")}})
     ready = await store.unpublished(100)
-    assert [m for e in ready for m in e["outgoing"]] == [m for s in streams for m in store_messages(s.outgoing)]
+    kept = [m | {"message": json.loads(m["message"].body)} for e in ready for m in e["outgoing"]]  # serialized once
+    assert kept == [m for s in streams for m in store_messages(s.outgoing)]
 
 
 def store_messages(outgoing):

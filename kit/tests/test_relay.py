@@ -241,3 +241,60 @@ async def test_a_relay_turns_hundreds_of_messages_leave_in_a_few_produce_request
     finally:
         await runtime.broker.stop()
     assert len(requests) <= 4, f"{len(requests)} produce requests for 500 messages"
+
+
+async def test_a_bulk_entrys_messages_are_serialized_once_and_published_as_a_dict_would_be(
+    isolation, signing_keys, monkeypatch
+):
+    """Issue 19: a bulk write's messages were dumped to dicts, encoded to JSON for the entry's packed value and encoded
+    again by the broker client when published. Now once: the same bytes, content type and headers on the topic, and
+    the packed value reads as before (a relay of an earlier version, or one reading the entry back, publishes it)."""
+    import zlib
+
+    import pydantic_core
+    from pydantic import BaseModel
+
+    from xueji_kit.runtime import ServiceRuntime
+    from xueji_kit.settings import ServiceSettings
+    from xueji_kit.store import PACKED, NewStream
+
+    settings = ServiceSettings(**isolation.settings_env(), service_name="once", jwt_public_key=signing_keys[1],
+                               mongodb_database=f"{isolation.database}_once")  # fmt: skip
+    runtime = ServiceRuntime(settings, title="t", description="serialized once")
+    outgoing = [_outgoing(f"s{i}", i % 12 + 1) for i in range(3)]
+    as_dicts = [o.message.model_dump(mode="json") for o in outgoing]
+    streams = [NewStream(f"c{i}", f"s{i}", [{"type": "Made"}], [o]) for i, o in enumerate(outgoing)]
+    dumped = BaseModel.model_dump
+
+    def not_again(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__} dumped to a dict again")
+
+    await runtime.broker.start()
+    consumer = AIOKafkaConsumer(settings.topic(STUDENT_STATUS.name), bootstrap_servers=isolation.servers.kafka,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    try:
+        runtime.events.relayed_here = True
+        monkeypatch.setattr(BaseModel, "model_dump", not_again)
+        await runtime.events.start_many(streams)
+        (entry,) = [e async for e in runtime.events.outbox.find({"_id": {"$regex": "^batch#"}})]
+        packed = pydantic_core.from_json(zlib.decompress(entry[PACKED]))
+        assert packed == {"commits": [commit_key(f"s{i}", 1) for i in range(3)], "aggregates": ["s0", "s1", "s2"],
+                          "by_commit": [{"outgoing": [{"topic": STUDENT_STATUS.name, "key": f"s{i}", "message": m}]}
+                                        for i, m in enumerate(as_dicts)]}  # fmt: skip
+        assert await runtime.relay.run_once() == 3
+        monkeypatch.setattr(BaseModel, "model_dump", dumped)
+        ours = [await consumer.getone() for _ in range(3)]
+        # Beside them, one published the way every other message is (a dict the broker client encodes).
+        await (await runtime._publish(STUDENT_STATUS.name, "s0", as_dicts[0]))
+        theirs = await consumer.getone()
+    finally:
+        await consumer.stop()
+        await runtime.broker.stop()
+        await runtime.events.collection.database.client.close()
+    assert [r.key for r in ours] == [b"s0", b"s1", b"s2"]
+    assert [json.loads(r.value) for r in ours] == as_dicts
+    assert ours[0].value == theirs.value
+    assert dict(ours[0].headers) == dict(theirs.headers)
+    assert dict(theirs.headers)["content-type"] == b"application/json"
+    assert dict(theirs.headers)["xueji-province-35"] == b"1"

@@ -38,17 +38,24 @@ from xueji_kit.readiness import BrokerContact
 from xueji_kit.relay import OutboxRelay
 from xueji_kit.security import TokenVerifier
 from xueji_kit.settings import ServiceSettings
-from xueji_kit.store import EventStore, connect
+from xueji_kit.store import EventStore, Serialized, connect
 
 Hook = Callable[[], Awaitable[object]]  # what a hook returns (a count, say) is not used
 log = structlog.get_logger("runtime")
+
+
+JSON = "application/json"  # the content type FastStream gives a message it encodes as JSON (a dict)
 
 
 def province_headers(message: dict[str, Any]) -> dict[str, str]:
     """The envelope's province as Kafka headers. A mirror cannot read JSON, but Kafka Connect's HasHeaderKey
     predicate can test a header's presence: `xueji-province-35` lets MirrorMaker 2 route the national tier's
     answers back to the asking province alone (deploy/k8s/overlays/national/mirrormaker2.yaml)."""
-    province = str(message.get("province", ""))
+    return headers_of(str(message.get("province", "")))
+
+
+def headers_of(province: str) -> dict[str, str]:
+    """`province_headers` of a message whose province is `province`."""
     return {"xueji-province": province, f"xueji-province-{province}": "1"} if province else {}
 
 
@@ -148,15 +155,16 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_contact = BrokerContact(settings.kafka_ready_grace_seconds)
 
-    async def _publish(self, topic: str, key: str, message: dict[str, Any]) -> Awaitable[Any]:
+    async def _publish(self, topic: str, key: str, message: dict[str, Any] | Serialized) -> Awaitable[Any]:
+        if isinstance(message, Serialized):  # its JSON as it is, with the headers the broker client gives a dict
+            body: Any = message.body
+            correlation, headers = message.correlation_id, {"content-type": JSON} | headers_of(message.province)
+        else:
+            body, correlation, headers = message, str(message.get("correlation_id", "")), province_headers(message)
         ack: Awaitable[Any] = await self.broker.publish(
-            message,
-            self.settings.topic(topic),
-            key=key.encode(),
-            no_confirm=True,
-            correlation_id=str(message.get("correlation_id", "")),
-            headers=province_headers(message),
-        )
+            body, self.settings.topic(topic), key=key.encode(), no_confirm=True, correlation_id=correlation,
+            headers=headers,
+        )  # fmt: skip
         return ack
 
     def consumes(

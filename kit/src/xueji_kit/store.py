@@ -138,6 +138,22 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Serialized:
+    """A message of a bulk entry serialized once (issue 19): its JSON, as the entry's packed value holds it and as the
+    relay publishes it, with what its Kafka headers carry. It was a dict (`model_dump`), encoded to JSON again for the
+    packed value and once more by the broker client when published."""
+
+    body: bytes
+    correlation_id: str
+    province: str
+
+    @classmethod
+    def of(cls, message: Envelope[Any]) -> Serialized:
+        body = message.__pydantic_serializer__.to_json(message)
+        return cls(body, str(message.correlation_id), message.province)
+
+
+@dataclass(frozen=True)
 class Staged:
     """A writer's outbox entry for its commit. Two writers of one commit (a timer the scheduler and a settle both fire)
     stage it under the same `_id`, so each entry carries its writer's token and a writer only ever deletes its own.
@@ -421,20 +437,21 @@ class EventStore:
         await self._room_in_outbox()
         at = now or datetime.now(UTC)
         batch = f"batch#{uuid.uuid4().hex}"
-        messages = [_messages(s.outgoing) for s in streams]
+        messages = [[(o.topic, o.key, Serialized.of(o.message)) for o in s.outgoing] for s in streams]
         docs = [{"_id": commit_key(s.aggregate_id, 1), "commit_id": s.commit_id, "aggregate_id": s.aggregate_id,
                  "version": 1, PACKED_EVENTS: _packed_events(s.events), "recorded_at": at, "batch": batch}
                 for s in streams]  # fmt: skip
         if not any(messages):
             taken = await insert_many_once(self.collection, docs)
         else:
-            fields = {"commits": [d["_id"] for d in docs], "aggregates": [s.aggregate_id for s in streams],
-                      "by_commit": [{"outgoing": m} for m in messages]}  # fmt: skip
+            commits, aggregates = [commit_key(s.aggregate_id, 1) for s in streams], [s.aggregate_id for s in streams]
+            fields = {"commits": commits, "aggregates": aggregates, "by_commit": [
+                {"outgoing": [{"topic": t, "key": k, "message": m} for t, k, m in c]} for c in messages]}  # fmt: skip
             self.staged_here.add(batch)  # the relay here waits for this writer, without asking the store
             try:
                 await self.outbox.insert_one({
                     "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
-                    MESSAGES: sum(len(m) for m in messages), PACKED: _pack(fields),
+                    MESSAGES: sum(len(m) for m in messages), PACKED: _pack_serialized(commits, aggregates, messages),
                 })  # fmt: skip
                 if self.relayed_here:
                     self._bulk_unsent.add(batch)
@@ -651,6 +668,8 @@ class EventStore:
             self._sent.set()
 
 
+Message = tuple[str, str, Serialized]  # a bulk entry's message: topic, key, the message serialized
+
 # A bulk entry's streams, commit keys and messages, as one value: compressed JSON (see `_pack`); and its message count.
 PACKED = "packed"
 MESSAGES = "messages"
@@ -665,6 +684,19 @@ def _pack(fields: Document) -> Binary:
     compressed binary value (~55 KB) about 5 ms. The messages are JSON already (`model_dump(mode="json")`); pydantic's
     encoder and parser, at about half the CPU of the standard library's for a class's entry."""
     return Binary(zlib.compress(pydantic_core.to_json(fields), 1))
+
+
+def _pack_serialized(commits: list[str], aggregates: list[str], messages: list[list[Message]]) -> Binary:
+    """`_pack` of a bulk entry's fields whose messages are serialized already: the same value, each message's JSON
+    written into it as it is instead of parsed and encoded again."""
+    to_json = pydantic_core.to_json
+
+    def message(topic: str, key: str, serialized: Serialized) -> bytes:
+        return b'{"topic":' + to_json(topic) + b',"key":' + to_json(key) + b',"message":' + serialized.body + b"}"
+
+    by_commit = b",".join(b'{"outgoing":[' + b",".join(message(*m) for m in outgoing) + b"]}" for outgoing in messages)
+    fields = b'{"commits":' + to_json(commits) + b',"aggregates":' + to_json(aggregates) + b',"by_commit":['
+    return Binary(zlib.compress(fields + by_commit + b"]}", 1))
 
 
 def _packed_events(events: list[Document]) -> Binary:
