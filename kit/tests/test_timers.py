@@ -296,7 +296,8 @@ async def test_r22_an_attempt_claimed_elsewhere_costs_no_store_command_until_its
         for seconds in (0, 1, 2, 10, 29):
             with scope(f"tick {seconds}"):
                 assert await other.tick(now + timedelta(seconds=seconds)) == 0
-        first = {"listCollections ": 1, "insert timer_claims": 1, "find timer_claims": 3}  # (a first start)
+        # (A first start: its earliest timer listed, and its progress of its own stored at once.)
+        first = {"listCollections ": 1, "update timer_progress": 1, "insert timer_claims": 1, "find timer_claims": 3}
         assert tally(log.take("tick 0")) == {**reads(now), **first}
         for seconds in (1, 2, 10, 29):
             assert tally(log.take(f"tick {seconds}")) == reads(now + timedelta(seconds=seconds)), seconds
@@ -390,3 +391,16 @@ async def test_r22_timers_are_packed_only_when_the_caller_asks(timer_store, data
     due = T0 + timedelta(minutes=9)
     await timer_store.arm_many([_timer(n, due) for n in range(20)])
     assert await database[f"timers_m{minute_of(due)}"].count_documents({}) == 20
+
+
+async def test_r22_a_renamed_scheduler_keeps_to_its_own_progress_from_its_first_tick(timer_store):
+    """During a rolling upgrade (or after a rollback) a scheduler of the earlier version runs beside the renamed one
+    and moves the former name's progress on, past minutes whose packed timers it cannot read. The renamed one, once
+    it has ticked, no longer follows it: it fires them."""
+    fired = Fired()
+    renamed = TimerScheduler(timer_store, fired, name="new", formerly="old", lookback_minutes=30)
+    assert await renamed.tick(T0) == 0  # no minute finished yet
+    await timer_store.arm_many([_timer(n, T0 + timedelta(minutes=5)) for n in range(20)], packed=True)
+    # The earlier version's scheduler, beside it, finished those minutes without reading the packs.
+    await timer_store.finish_minute("old", minute_of(T0 + timedelta(hours=1)))
+    assert await renamed.tick(T0 + timedelta(minutes=6)) == 20

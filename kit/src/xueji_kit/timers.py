@@ -355,7 +355,6 @@ class TimerScheduler:
         # Attempts another replica claimed, by minute: timer id -> (attempt, when it was claimed), read once. Such a
         # timer costs no store command until its claim could be stale (it is taken over then, if still armed).
         self._held: dict[int, dict[str, tuple[int, datetime]]] = {}
-        self._first_start: int | None = None  # where a scheduler with no progress stored began (listed once)
         self._reopened: dict[int, set[int]] = {}  # the past minutes each minute's notes reopened
         self._noted: dict[int, set[str]] = {}  # the notes of each minute whose timers are settled
 
@@ -370,17 +369,20 @@ class TimerScheduler:
 
     async def _tick(self, now: datetime, cached: bool) -> int:
         current = minute_of(now)
-        last = await self._store.last_finished_minute(self._name)
+        last = own = await self._store.last_finished_minute(self._name)
         if last is None and self._formerly is not None:
             last = await self._store.last_finished_minute(self._formerly)
         resumed = last is not None
         if last is None:
-            # First start: begin at the earliest timer still armed, not a full lookback of empty minutes (listed
-            # once, not every tick until the first minute is finished).
-            if self._first_start is None:
-                earliest = await self._store.earliest_armed_minute()
-                self._first_start = current if earliest is None else min(earliest, current)
-            last = self._first_start - 1
+            # First start: begin at the earliest timer still armed, not a full lookback of empty minutes.
+            earliest = await self._store.earliest_armed_minute()
+            last = (current if earliest is None else min(earliest, current)) - 1
+        if own is None:
+            # From its first tick on, a scheduler reads its own progress only: stored now, not once it finishes a
+            # minute. Had it gone on reading the former name's (`formerly`), a scheduler of an earlier version still
+            # running beside it (a rolling upgrade, a rollback) would have moved it past minutes whose packed timers
+            # that one cannot read, and they would never fire.
+            await self._store.finish_minute(self._name, last)
         window = current - self._lookback  # the minutes read one by one; older ones only where timers were filed
         minutes = list(range(max(window, last + 1), current + 1))
         if resumed and last + 1 < window:

@@ -270,7 +270,7 @@ async def test_r02_a_class_s_packed_deadline_timers_fire_though_an_earlier_versi
 
     from registry_driver import advance_to
 
-    from xueji_kit.timers import minute_of
+    from xueji_kit.timers import LATE_MARGIN, minute_of
 
     students = 20
     rows = [CLASS[0][:5]] + [[f"学生{i}", "女", "2019-03-15", "", "1"] for i in range(students)]
@@ -285,11 +285,14 @@ async def test_r02_a_class_s_packed_deadline_timers_fire_though_an_earlier_versi
     assert answer.status_code == 200 and answer.json()["requested"] == students, answer.text
     await _answer_at_once(isolation, students)
     await wait_for(lambda: _drained(store, students), timeout=60)
+    await registry.app.state.registry.behind.finished()  # the class's timers armed (after its register entries)
     compliance = registry.app.state.compliance
     minutes = [n for n in await store.list_collection_names() if n.startswith("timers_m")]
     assert [n for n in minutes if await store[n].find_one({"packed": {"$exists": True}})], "the class's timers packed"
     due = max(t["due_at"] for t in await compliance.store.armed())
-    await compliance.tick(datetime.now(UTC))  # this version's scheduler has run (the school's R54 roster is past due)
+    # This version's scheduler has run: the school's R54 roster is past due, armed through a note in the minute of
+    # now + LATE_MARGIN (the next one, late in a minute), which is where its timers fire.
+    await compliance.tick(datetime.now(UTC) + LATE_MARGIN)
     # Then an earlier version's scheduler (a rollback) finished every minute up to an hour past the deadlines.
     await store["timer_progress"].insert_one({"_id": "registry-compliance", "minute": minute_of(due) + 60})
     fired = await asyncio.wait_for(advance_to(compliance, due + timedelta(minutes=2)), 60)  # (never, were they skipped)
