@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from province_rules import handle
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import Envelope, envelop
 from xueji_contracts.identity import check_character
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_registry.domain import (
@@ -49,6 +51,13 @@ def verdict(kind: VerdictKind, existing: str | None = None, score: float = 0.0) 
 
 
 unique = verdict(VerdictKind.UNIQUE)
+
+
+def unique_verdict_for(student: str) -> Envelope[VerdictGiven]:
+    """dedupe's "unique" verdict on the creation check of the pending request `student` (as its consumer gets it)."""
+    correlation = uuid.UUID(student.removeprefix("stu_"))
+    return envelop(unique({"student_id": student}), producer="dedupe", province="35", occurred_at=datetime.now(UTC),
+                   correlation_id=correlation)  # fmt: skip
 
 
 async def advance_to(compliance: Any, at: Any) -> int:

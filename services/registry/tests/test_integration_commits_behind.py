@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import uuid
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from http_fixtures import pupil
-from registry_driver import unique
+from registry_driver import unique_verdict_for
 
-from xueji_contracts.envelope import envelop
 from xueji_registry.app import create_app
 from xueji_registry.handlers.verdict import answer_verdicts
 from xueji_registry.settings import RegistrySettings
@@ -46,13 +43,15 @@ async def test_r07_records_are_stored_behind_their_batch_which_is_done_only_once
 
         monkeypatch.setattr(events, "start_many", held)
         committed: list[Awaitable[None]] = []
-        await asyncio.wait_for(answer_verdicts(service, [_verdict(students[0])], committed), 10)  # not held up
+        await asyncio.wait_for(
+            answer_verdicts(service, [unique_verdict_for(students[0])], committed), 10
+        )  # not held up
         (first,) = committed
         assert isinstance(first, asyncio.Future) and not first.done(), "the batch is not done before its records are"
         assert await service.load(students[0]) is None
         # R07: the next batch is numbered meanwhile, after the first (its number was taken before the handler returned).
         second: list[Awaitable[None]] = []
-        answering = asyncio.create_task(answer_verdicts(service, [_verdict(students[1])], second))
+        answering = asyncio.create_task(answer_verdicts(service, [unique_verdict_for(students[1])], second))
         await asyncio.sleep(0.05)
         assert not answering.done(), "one batch's commits behind at a time"
         release.set()
@@ -87,7 +86,7 @@ async def test_records_that_could_not_be_stored_fail_their_batch_and_are_stored_
 
         monkeypatch.setattr(events, "start_many", refused)
         committed: list[Awaitable[None]] = []
-        verdict = _verdict(student)
+        verdict = unique_verdict_for(student)
         await answer_verdicts(service, [verdict], committed)
         with pytest.raises(ValueError, match="refuses"):
             await committed[0]  # the consumer's committer rewinds: the batch is consumed again
@@ -101,9 +100,3 @@ async def test_records_that_could_not_be_stored_fail_their_batch_and_are_stored_
         assert record["supplementary_numbers"]["primary"][-4:] == "0001", (
             record
         )  # R07: the number it won the first time
-
-
-def _verdict(student: str) -> Any:
-    correlation = uuid.UUID(student.removeprefix("stu_"))
-    return envelop(unique({"student_id": student}), producer="dedupe", province="35", occurred_at=datetime.now(UTC),
-                   correlation_id=correlation)  # fmt: skip

@@ -4,15 +4,12 @@ student one supplementary number, and the next student the next one: no broken c
 from __future__ import annotations
 
 import functools
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from http_fixtures import pupil
-from registry_driver import unique
+from registry_driver import unique_verdict_for
 
-from xueji_contracts.envelope import envelop
 from xueji_registry.app import create_app
 from xueji_registry.enrollment import intake
 from xueji_registry.settings import RegistrySettings
@@ -34,7 +31,7 @@ async def test_r07_a_verdict_repeated_in_one_batch_takes_one_number(
             assert created.status_code == 202, created.text  # no dedupe runs: waiting for its verdict
             students.append(created.json()["student_id"])
         service = app.app.state.registry
-        first, second = (_verdict(s) for s in students)
+        first, second = (unique_verdict_for(s) for s in students)
         await intake.complete(service, [first, first, second])  # the first one published twice
         await service.behind.finished()
         numbers = []
@@ -42,9 +39,3 @@ async def test_r07_a_verdict_repeated_in_one_batch_takes_one_number(
             record = (await app.get(f"/v1/students/{student}", headers=clerk)).json()
             numbers.append(record["supplementary_numbers"]["primary"])
     assert [n[-4:] for n in numbers] == ["0001", "0002"], numbers
-
-
-def _verdict(student: str) -> Any:
-    correlation = uuid.UUID(student.removeprefix("stu_"))
-    return envelop(unique({"student_id": student}), producer="dedupe", province="35", occurred_at=datetime.now(UTC),
-                   correlation_id=correlation)  # fmt: skip
