@@ -55,8 +55,9 @@ unique = verdict(VerdictKind.UNIQUE)
 
 def unique_verdict_for(student: str) -> Envelope[VerdictGiven]:
     """dedupe's "unique" verdict on the creation check of the pending request `student` (as its consumer gets it)."""
-    correlation = uuid.UUID(student.removeprefix("stu_"))
-    return envelop(unique({"student_id": student}), producer="dedupe", province="35", occurred_at=datetime.now(UTC),
+    correlation, answer = uuid.UUID(student.removeprefix("stu_")), unique({"student_id": student})
+    assert answer is not None
+    return envelop(answer, producer="dedupe", province="35", occurred_at=datetime.now(UTC),
                    correlation_id=correlation)  # fmt: skip
 
 
