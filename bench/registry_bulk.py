@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -125,7 +126,10 @@ async def completed(
 def _watch(bootstrap: str, prefix: str, n: int, limit: float, progress: float, answer: Any) -> None:
     """`completed` in a process of its own: the benchmark's consumer parses every verdict and record (200,000
     messages at 100,000 students), work that ran in the registry's process and was counted as the registry's CPU.
-    Puts what `completed` returns and the CPU seconds this process used."""
+    Puts what `completed` returns and the CPU seconds this process used. Logs warnings only: a library imported with
+    this module (hanzipy, through dedupe) sets the root logger to DEBUG, and the broker client then logged each fetch it
+    made, formatted (megabytes of a run's output, and CPU taken on the cores the services share)."""
+    logging.basicConfig(level=logging.WARNING, force=True)
     seen = asyncio.run(completed(bootstrap, prefix, n, limit, progress))
     answer.put((*seen, time.process_time()))
 

@@ -39,8 +39,8 @@ def validate_resident_id(value: str) -> str:
     if not _SHAPE.match(number):
         raise InvalidResidentId("must be 17 digits followed by a digit or X")
     try:
-        ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+        _born(number)
+    except ValueError:
         raise InvalidResidentId(f"birth date {number[6:14]} is not a valid date") from None
     if not _is_region(number[:6], number[6:10]):
         raise InvalidResidentId(f"region code {number[:6]} is not an administrative division")
@@ -72,8 +72,14 @@ def _is_region(code: str, year: str) -> bool:
 
 def birth_date_of(id_number: str) -> date:
     """The birth date encoded in a (validated) ID number."""
-    result: date = ric.get_birth_date(id_number)
-    return result
+    return _born(validate_resident_id(id_number))
+
+
+def _born(number: str) -> date:
+    """The birth date of a compact 18-character number, read as stdnum's `ric.get_birth_date` reads it, without
+    cleaning the number again: stdnum cleans what it is given character by character in each function, and a number
+    cleaned three times for its check and its birth date cost the registry 3% of its CPU in a bulk import."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def check_character(first17: str) -> str:
