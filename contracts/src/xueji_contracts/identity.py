@@ -77,8 +77,8 @@ def birth_date_of(id_number: str) -> date:
 
 def _born(number: str) -> date:
     """The birth date of a compact 18-character number, read as stdnum's `ric.get_birth_date` reads it, without
-    cleaning the number again: stdnum cleans what it is given character by character in each function, and a number
-    cleaned three times for its check and its birth date cost the registry 3% of its CPU in a bulk import."""
+    cleaning the number again: stdnum cleans what it is given character by character in each function, so a new
+    number was cleaned three times for its check and its birth date (20.6 -> 13.7 us a number, check and birth date)."""
     return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 

@@ -164,8 +164,8 @@ def _once_per_student(verdicts: list[Envelope[VerdictGiven]]) -> list[Envelope[V
 
 async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGiven]]) -> list[Pending]:
     """Each verdict's request: kept by this replica since it stored it, or read from its pending stream. Only those
-    read go through tasks (a class's 500 verdicts as 500 tasks that never waited for anything cost ~1% of the
-    registry's CPU in a bulk import)."""
+    read go through tasks (a class's 500 verdicts as 500 tasks that never waited for anything: 43 -> 23 us a verdict,
+    about 2% of the registry's CPU in a bulk import)."""
     gate = asyncio.Semaphore(LOADING_AT_ONCE)
 
     async def load(verdict: Envelope[VerdictGiven]) -> EnrollmentRequested | None:
