@@ -404,3 +404,13 @@ async def test_r22_a_renamed_scheduler_keeps_to_its_own_progress_from_its_first_
     # The earlier version's scheduler, beside it, finished those minutes without reading the packs.
     await timer_store.finish_minute("old", minute_of(T0 + timedelta(hours=1)))
     assert await renamed.tick(T0 + timedelta(minutes=6)) == 20
+
+
+async def test_r22_replicas_recording_their_schedulers_first_progress_at_once_both_succeed(timer_store):
+    """Replicas of a service share their scheduler's name, and each stores that name's progress at its first tick: two
+    replicas starting together both created the progress document, and the loser of that race failed its tick with a
+    duplicate key (seen in CI, in the test above where two replicas tick at once)."""
+    for attempt in range(40):
+        name = f"replicas-{attempt}"
+        await asyncio.gather(*(timer_store.finish_minute(name, 100 + attempt) for _ in range(8)))
+        assert await timer_store.last_finished_minute(name) == 100 + attempt
