@@ -45,7 +45,7 @@ from pymongo.errors import PyMongoError
 from xueji_kit.background import keep_running
 from xueji_kit.group_insert import GroupInserts
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
-from xueji_kit.store import Document, insert_many_once, insert_once, is_duplicate_key, packs, unpacked
+from xueji_kit.store import Document, insert_many_once, insert_once, packs, unpacked, upsert_by_id
 
 log = structlog.get_logger("timers")
 MINUTE = 60
@@ -244,12 +244,7 @@ class TimerStore:
     async def finish_minute(self, scheduler: str, minute: int) -> None:
         """Replicas of a service share their scheduler's name, so two may create its progress document at once (each
         stores it at its first tick): the loser of that race, refused with a duplicate key, sets it as an update."""
-        try:
-            await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}}, upsert=True)
-        except PyMongoError as exc:
-            if not is_duplicate_key(exc):
-                raise
-            await self.progress.update_one({"_id": scheduler}, {"$set": {"minute": minute}})
+        await upsert_by_id(self.progress, scheduler, {"$set": {"minute": minute}})
 
     async def armed(self) -> list[Document]:
         """Every timer still armed: a sweep over every minute, for administration and tests only."""
