@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.allocation import BLOCK, Sequences
 
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def db(isolation):
+    store_commands.install()  # before the client is made, so a test can count its commands
     client = connect(isolation.servers.mongodb)
     yield client[f"{isolation.database}_allocation"]
     await client.close()
@@ -77,6 +79,35 @@ async def test_r07_a_holder_named_twice_in_one_batch_gets_one_number(db):
     """A verdict delivered twice in one batch names its student twice: one number for it, the next for the next."""
     assert await Sequences(db).allocate_many("S:w", ["a", "a", "b"]) == [1, 1, 2]
     assert await Sequences(db).allocate_many("S:w", ["c"]) == [3]  # nothing was taken and left unused
+
+
+async def test_r07_a_batch_across_schools_is_numbered_in_two_round_trips_and_stays_gapless_beside_another_replica(db):
+    """Issue 19: a class's verdicts arrive mixed with other schools' (a batch of 500 spans 4-6 schools in a bulk
+    import). Their R07 numbers cost the batch two round trips (every claim, then every number), not three per school:
+    the top of a school's numbers is looked up only when this process does not know it yet, or when another replica
+    took the numbers it tried."""
+    mine, other = Sequences(db), Sequences(db)
+    first = await mine.allocate_across({"S:a": ["a1", "a2"], "S:b": ["b1"], "S:c": ["c1", "c2", "c3"]})
+    assert first == {"S:a": [1, 2], "S:b": [1], "S:c": [1, 2, 3]}
+    with store_commands.counting(db.name) as log:
+        again = await mine.allocate_across({"S:a": ["a3", "a4"], "S:b": ["b2", "b3"], "S:c": ["c4"]})
+    assert again == {"S:a": [3, 4], "S:b": [2, 3], "S:c": [4]}
+    assert store_commands.tally(log.commands) == {"insert allocations": 2}, store_commands.tally(log.commands)
+    # Another replica numbers in S:a meanwhile: this process's knowledge of S:a is stale, its first try there loses,
+    # and it takes the next free numbers above the other's, leaving no gap.
+    assert await other.allocate_many("S:a", ["x1", "x2", "x3"]) == [5, 6, 7]
+    assert await mine.allocate_across({"S:a": ["a5", "a6"], "S:b": ["b4"]}) == {"S:a": [8, 9], "S:b": [4]}
+    # Redelivered (claims in): the same numbers, whichever replica; a holder named twice gets one.
+    assert await other.allocate_across({"S:b": ["b4", "b2"], "S:a": ["a5", "a5"]}) == {"S:b": [4, 2], "S:a": [8, 8]}
+    numbers = [d async for d in db["allocations"].find({"scope": {"$in": ["S:a", "S:b", "S:c"]}})]
+    by_scope: dict[str, list[int]] = {}
+    for n in numbers:
+        by_scope.setdefault(n["scope"], []).append(n["seq"])
+    assert {s: sorted(v) for s, v in by_scope.items()} == {
+        "S:a": list(range(1, 10)),
+        "S:b": [1, 2, 3, 4],
+        "S:c": [1, 2, 3, 4],
+    }
 
 
 async def test_r03_counters_come_in_blocks_unique_across_processes_one_document_a_block_and_a_restart_skips(db):

@@ -56,41 +56,54 @@ class Sequences:
         return await self._record(claim, scope, await self.next_unique(scope, holder))
 
     async def allocate_many(self, scope: str, holders: list[str]) -> list[int]:
-        """`allocate` for many holders (a batch of enrollments into one school) in two inserts: the claims, then the
-        numbers. The numbers are not written back on the claims (on the local store a many-statement update can
-        hang), so a holder whose claim was there before (a redelivery) has its number looked up by holder: one
-        query for all of them, the slow one, and only after a failure. A holder named more than once (a message
+        """`allocate` for many holders of one scope: `allocate_across` of that scope."""
+        return (await self.allocate_across({scope: holders}))[scope]
+
+    async def allocate_across(self, asked: dict[str, list[str]]) -> dict[str, list[int]]:
+        """`allocate` for many holders of several scopes (a batch of verdicts spans schools) in two inserts: every
+        claim, then every number. The numbers are not written back on the claims (on the local store a many-statement
+        update can hang), so a holder whose claim was there before (a redelivery) has its number looked up by holder:
+        one query per scope, the slow one, and only after a failure. A holder named more than once (a message
         delivered twice in one batch) gets one number, given back for each time it is named."""
-        named = holders
-        holders = list(dict.fromkeys(named))
-        if len(holders) < len(named):
-            once = dict(zip(holders, await self.allocate_many(scope, holders), strict=True))
-            return [once[h] for h in named]
-        claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for h in holders]
-        before = await insert_many_once(self.collection, claims)
-        numbers: dict[int, int] = {}
-        if before:
-            asked = {holders[i]: i for i in before}
-            async for won in self.collection.find({"scope": scope, "holder": {"$in": list(asked)}}):
-                numbers[asked[won["holder"]]] = int(won["seq"])
-        fresh = [i for i in range(len(holders)) if i not in numbers]
-        numbers |= dict(zip(fresh, await self.next_unique_many(scope, [holders[i] for i in fresh]), strict=True))
-        return [numbers[i] for i in range(len(holders))]
+        holders = [(scope, h) for scope, named in asked.items() for h in dict.fromkeys(named)]
+        claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for scope, h in holders]
+        numbers: dict[tuple[str, str], int] = {}
+        before: dict[str, list[str]] = {}
+        for i in await insert_many_once(self.collection, claims):
+            before.setdefault(holders[i][0], []).append(holders[i][1])
+        for scope, claimed in before.items():
+            async for won in self.collection.find({"scope": scope, "holder": {"$in": claimed}}):
+                numbers[(scope, won["holder"])] = int(won["seq"])
+        numbers |= await self._next_across([h for h in holders if h not in numbers])
+        return {scope: [numbers[(scope, h)] for h in named] for scope, named in asked.items()}
 
     async def next_unique_many(self, scope: str, holders: list[str]) -> list[int]:
-        """`next_unique` for many holders: the next free numbers in one insert; those another writer took first are
-        taken again above them."""
-        numbers: dict[int, int] = {}
-        left = list(range(len(holders)))
+        """The next free numbers of `scope` for `holders`, in one insert (`_next_across`), without claims."""
+        numbers = await self._next_across([(scope, h) for h in holders])
+        return [numbers[(scope, h)] for h in holders]
+
+    async def _next_across(self, holders: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The next free numbers of each (scope, holder)'s scope, in one insert for all scopes. A scope's numbers start
+        above the top this process knows, looked up (`top`) only when it knows none, or when another writer took some
+        of the numbers tried: those are taken again above them. Gapless either way, since a known top is taken and the
+        numbers tried follow it."""
+        numbers: dict[tuple[str, str], int] = {}
+        left, stale = holders, {scope for scope, _ in holders if scope not in self._top}
         while left:
-            top = await self.top(scope)
-            docs = [{"_id": f"{scope}#{top + 1 + j}", "scope": scope, "seq": top + 1 + j, "holder": holders[i]}
-                    for j, i in enumerate(left)]  # fmt: skip
+            await asyncio.gather(*(self.top(scope) for scope in stale))
+            tried: list[tuple[tuple[str, str], int]] = []
+            last = {scope: self._top[scope] for scope, _ in left}
+            for holder in left:
+                last[holder[0]] += 1
+                tried.append((holder, last[holder[0]]))
+            docs = [{"_id": f"{scope}#{seq}", "scope": scope, "seq": seq, "holder": h} for (scope, h), seq in tried]
             lost = await insert_many_once(self.collection, docs)
-            numbers |= {i: top + 1 + j for j, i in enumerate(left) if j not in lost}
-            left = [i for j, i in enumerate(left) if j in lost]
-            self._top[scope] = max(self._top.get(scope, 0), top + len(docs))  # all taken, by us or another
-        return [numbers[i] for i in range(len(holders))]
+            numbers |= {holder: seq for i, (holder, seq) in enumerate(tried) if i not in lost}
+            for scope, seq in last.items():
+                self._top[scope] = max(self._top[scope], seq)  # all taken, by us or another
+            left = [holder for i, (holder, _) in enumerate(tried) if i in lost]
+            stale = {scope for scope, _ in left}
+        return numbers
 
     async def take_many(self, scope: str, count: int, *, first: int = 1) -> list[int]:
         """`count` numbers of `scope` no one else gets, from blocks of `BLOCK` (block k: `first + (k-1) * BLOCK` to

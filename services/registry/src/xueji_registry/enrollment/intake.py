@@ -3,8 +3,9 @@
 A school's freshman class arrives as hundreds of verdicts at once. Each verdict still gets what a single enrollment
 gets (refusal of a duplicate, the record with its L or J number, county review of a possible duplicate, the R07
 supplementary number, the public event, the identity feed, the R02 deadline), but the store is asked per batch:
-pending requests read concurrently, counters and R07 numbers won by one insert per scope, every new record's first
-commit written by `EventStore.start_many`, the register and the timers in a round trip each.
+pending requests read concurrently, counters won by one insert per scope, R07 numbers by two for all its schools (the
+claims, the numbers), every new record's first commit written by `EventStore.start_many`, the register and the timers
+in a round trip each.
 
 The R07 number is given in the record's first commit, so only records that will be stored get one (no gap). A
 redelivered verdict finds its commit stored and stores nothing; its claims give it the same R07 number again.
@@ -239,8 +240,9 @@ async def _number(sequences: Sequences, decided: list[Decided], now: datetime, r
     for d in decided:
         if d.state.state is StatusState.ENROLLED and d.state.segment not in d.state.supplementary_numbers:
             by_scope.setdefault((d.state.school_code, d.pending.body.school_year), []).append(d)
-    for (school, year), members in by_scope.items():
-        numbers = await sequences.allocate_many(f"S:{school}:{year}", [d.state.student_id for d in members])
+    asked = {f"S:{school}:{year}": [d.state.student_id for d in ds] for (school, year), ds in by_scope.items()}
+    won = await sequences.allocate_across(asked)  # every school of the batch at once: two round trips
+    for ((school, year), members), numbers in zip(by_scope.items(), won.values(), strict=True):
         for d, sequence in zip(members, numbers, strict=True):
             command = AssignSupplementaryNumber(
                 operator=school_operator(school),
