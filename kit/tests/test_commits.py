@@ -63,12 +63,14 @@ async def _send(bootstrap: str, topic: str, *numbers: int) -> None:
         await producer.stop()
 
 
-def _consumer(bootstrap: str, topic: str, group: str, acks_of: Any, seen: list[int]) -> KafkaBroker:
+def _consumer(bootstrap: str, topic: str, group: str, acks_of: Any, seen: list[int], work: Any = None) -> KafkaBroker:
     broker = KafkaBroker(bootstrap, middlewares=[make_dead_letter_middleware(0)], logger=None)
 
     @broker.subscriber(topic, group_id=group, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR)
     async def forward(body: Any, message: Any = Context("message")) -> None:
         seen.append(message.raw_message.offset)
+        if work is not None:
+            await work(message.raw_message.offset)
         await commit_after(message, acks_of(message.raw_message.offset))
 
     return broker
@@ -117,13 +119,67 @@ async def test_a_publish_not_acknowledged_rewinds_the_consumer_to_that_message(
     broker = _consumer(bootstrap, topic, group, acks_of, seen)
     await broker.start()
     try:
-        await _send(bootstrap, topic, 0)
-        await wait_for(lambda: seen == [0])
-        await asyncio.sleep(1.0)
-        assert await _committed(bootstrap, group) is None  # never past the message whose forward was refused
-        await _send(bootstrap, topic, 1, 2)
+        await _send(bootstrap, topic, 0, 1, 2)
         await wait_for(lambda: _is(bootstrap, group, 3))
-        # Message 1 found the refusal and rewound to 0: 0 forwarded again, then 1 and 2 (1 again: at least once).
-        assert seen == [0, 1, 0, 1, 2]
+        # Rewound to 0 once its refusal was known: 0 forwarded again, then the others (those handled before the
+        # rewind, again: at least once).
+        again = seen.index(0, 1)
+        assert seen[:again] == [0, 1, 2][:again] and seen[again:] == [0, 1, 2], seen
+    finally:
+        await broker.stop()
+
+
+async def test_a_publish_not_acknowledged_on_the_last_message_is_forwarded_again_without_waiting_for_another(
+    isolation: Any, topic: str, wait_for: Any
+) -> None:
+    """The last message before a quiet spell (the last batch of an import, the evening's last enrollment): its
+    forward refused, it is consumed again at once, not when the next message arrives hours later."""
+    bootstrap, group = isolation.servers.kafka, f"{topic}.group"
+    refused = asyncio.get_running_loop().create_future()
+    refused.set_exception(RuntimeError("the broker refused the forward"))
+    seen: list[int] = []
+    broker = _consumer(bootstrap, topic, group, lambda offset: [refused] if seen == [0] else [], seen)
+    await broker.start()
+    try:
+        await _send(bootstrap, topic, 0)
+        await wait_for(lambda: _is(bootstrap, group, 1), timeout=20)
+        assert seen == [0, 0]
+    finally:
+        await broker.stop()
+
+
+async def test_a_message_handled_while_the_one_before_it_failed_is_not_committed_past_it(
+    isolation: Any, topic: str, wait_for: Any
+) -> None:
+    """The consumer rewinds as soon as a forward is refused, while the next message may still be in its handler:
+    that one is consumed again after the rewind, and its offset is never committed before the refused message's
+    second run is acknowledged (at least once)."""
+    bootstrap, group = isolation.servers.kafka, f"{topic}.group"
+    loop = asyncio.get_running_loop()
+    first_ack, second_run_of_0 = loop.create_future(), asyncio.Event()
+    seen: list[int] = []
+
+    async def work(offset: int) -> None:
+        if offset == 1 and seen == [0, 1]:  # message 0's forward is refused while message 1 is handled
+            first_ack.set_exception(RuntimeError("the broker refused the forward"))
+            await asyncio.sleep(1.0)
+
+    def acks_of(offset: int) -> list[Any]:
+        if seen == [0]:
+            return [first_ack]
+        if offset == 0:
+            return [second_run_of_0.wait()]
+        return []
+
+    broker = _consumer(bootstrap, topic, group, acks_of, seen, work)
+    await broker.start()
+    try:
+        await _send(bootstrap, topic, 0, 1)
+        await wait_for(lambda: seen[:3] == [0, 1, 0], timeout=20)
+        await asyncio.sleep(1.5)
+        assert await _committed(bootstrap, group) is None, "never past message 0 before its second run is acknowledged"
+        second_run_of_0.set()
+        await wait_for(lambda: _is(bootstrap, group, 2), timeout=20)
+        assert seen == [0, 1, 0, 1]
     finally:
         await broker.stop()

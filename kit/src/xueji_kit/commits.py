@@ -7,8 +7,10 @@ for every other handled message (`settle`). The committer waits for each message
 commits that message's own offsets (never the consumer's whole position, which may run ahead), several messages per
 commit when they pile up. At least once holds: an offset is committed only after its message's effects are durable
 (store writes awaited in the handler, publishes acknowledged, a dead letter written). When a publish is not
-acknowledged the committer stops committing, and the next message handed to it rewinds the consumer to the earliest
-message not yet committed: that one and every later one are consumed again (handlers are idempotent per message).
+acknowledged the committer stops committing and rewinds the consumer at once to the earliest message not yet
+committed: that one and every later one are consumed again (handlers are idempotent per message), without waiting for
+another message to arrive (the last batch of an import would wait for the next day's). A message the handler was
+still working on meanwhile is consumed again too, so its own commit is dropped: it would pass the messages rewound.
 A crash or a rebalance loses at most the commits still queued: their messages are consumed again.
 """
 
@@ -28,6 +30,9 @@ from faststream.message import AckStatus
 
 log = structlog.get_logger("consumer")
 DEPTH = 8  # messages handled ahead of their commit: bounds the memory of acks outstanding and the redelivery
+# After a rewind, a message whose offsets lie past the rewind (consumed before it, handled meanwhile) is not committed,
+# until the partition's rewound message comes again; should it never come (gone from the log), for this long at most.
+REWOUND_FOR = 60.0
 
 
 @dataclass
@@ -57,12 +62,16 @@ class Committer:
         self.failed: BaseException | None = None
         self.room = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.rewound: dict[TopicPartition, int] = {}  # partition -> the offset it was rewound to, until it comes again
+        self.rewound_until = 0.0  # loop time
 
     async def hold(self, records: list[Any], acks: list[Awaitable[Any]]) -> None:
         """Queue the commit of `records` behind `acks`; waits only while `depth` messages are already queued."""
-        if self.failed is not None:
-            return self._rewind(records)
         start, end = _span(records)
+        if self._consumed_again(start):
+            return
+        if self.failed is not None:  # (a rewind that could not wait for the committer: see `_commit_in_order`)
+            return self._rewind(records)
         self.held.append(_Held(start, end, asyncio.ensure_future(asyncio.gather(*acks)) if acks else None))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._commit_in_order(), name="Committer.commit_in_order")
@@ -83,10 +92,11 @@ class Committer:
                 try:
                     await item.acks
                 except Exception as exc:  # not acknowledged: nothing from here on may be committed
-                    await self._commit(offsets)
                     self.failed = exc
-                    self.room.set()
                     log.error("publish_not_acknowledged", error=str(exc) or type(exc).__name__)
+                    await self._commit(offsets)
+                    self._rewind([])
+                    self.room.set()
                     return
             offsets.update(item.end)  # later messages hold later offsets of a partition
             self.held.popleft()
@@ -100,8 +110,23 @@ class Committer:
                 log.warning("offsets_not_committed", error=str(exc) or type(exc).__name__)
         return {}
 
+    def _consumed_again(self, start: dict[TopicPartition, int]) -> bool:
+        """Whether a message handed over after a rewind lies past it: consumed before the rewind and handled meanwhile,
+        so consumed again after it. A message that starts at (or before) a rewound offset is the rewound one coming
+        again: from there its partition commits as before."""
+        if not self.rewound:
+            return False
+        if asyncio.get_running_loop().time() > self.rewound_until:
+            self.rewound.clear()
+            return False
+        past = any(tp in self.rewound and offset > self.rewound[tp] for tp, offset in start.items())
+        for tp, offset in start.items():
+            if tp in self.rewound and offset <= self.rewound[tp]:
+                del self.rewound[tp]
+        return past
+
     def _rewind(self, records: list[Any]) -> None:
-        """Seek every partition back to its earliest message not committed (this one's included) and start over."""
+        """Seek every partition back to its earliest message not committed (`records`' included) and start over."""
         earliest: dict[TopicPartition, int] = {}
         for item in [*self.held, _Held(*_span(records), None)]:
             for tp, offset in item.start.items():
@@ -111,7 +136,9 @@ class Committer:
         for tp, offset in earliest.items():
             with contextlib.suppress(Exception):  # a partition no longer assigned is its new owner's to read
                 self.consumer.seek(tp, offset)
-        log.warning("consumer_rewound", partitions=len(earliest), messages=len(self.held) + 1)
+        log.warning("consumer_rewound", partitions=len(earliest), messages=len(self.held) + len(records))
+        self.rewound |= earliest
+        self.rewound_until = asyncio.get_running_loop().time() + REWOUND_FOR
         self.held.clear()
         self.failed = None
 
