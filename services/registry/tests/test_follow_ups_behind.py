@@ -1,5 +1,6 @@
-"""A class's follow-ups (register, R02 timers, R54 rosters) run behind the batch that committed its records, one
-batch's at a time; a failure leaves them to the relay's follower and never keeps it waiting (issue 19)."""
+"""A class's commits and follow-ups (register, R02 timers, R54 rosters) run behind the batch that decided its records,
+one batch's commits and one batch's follow-ups at a time, a batch's commits beside the follow-ups of the batch before
+it; a failure leaves them to the relay's follower and never keeps it waiting (issue 19)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ async def test_a_failure_is_left_to_the_relay_and_releases_its_commits():
     await asyncio.wait_for(following.finished(["stu_1@0000000001"]), 1)
 
 
-async def test_cancelled_while_waiting_for_the_batch_before_it_releases_its_commits():
+async def test_cancelled_while_waiting_for_the_batches_before_it_releases_its_commits():
     following, behind = Following(), FollowUpsBehind()
     forever = asyncio.Event()
 
@@ -72,18 +73,49 @@ async def test_cancelled_while_waiting_for_the_batch_before_it_releases_its_comm
         await forever.wait()
 
     await behind.start(stuck, _busy(following, "stu_1"))
-    second = asyncio.create_task(behind.start(stuck, _busy(following, "stu_2")))
+    await behind.start(stuck, _busy(following, "stu_2"))  # its follow-ups wait for the first's
+    third = asyncio.create_task(behind.start(stuck, _busy(following, "stu_3")))  # two batches behind: it waits
     await asyncio.sleep(0.01)
-    second.cancel()
+    third.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await second
-    await asyncio.wait_for(following.finished(["stu_2@0000000001"]), 1)  # never ran: nothing to wait for
+        await third
+    await asyncio.wait_for(following.finished(["stu_3@0000000001"]), 1)  # never ran: nothing to wait for
     first = asyncio.create_task(following.finished(["stu_1@0000000001"]))
     await asyncio.sleep(0.01)
     assert not first.done(), "the batch before it still runs its follow-ups"
     forever.set()
     await behind.finished()
     await asyncio.wait_for(first, 1)
+    await asyncio.wait_for(following.finished(["stu_2@0000000001"]), 1)
+
+
+async def test_a_batchs_commits_run_while_the_batch_before_it_follows_up():
+    """The store's chain behind the handler was one batch's commits and then its follow-ups, the next batch's
+    commits after both: in a bulk import's last stretch that chain, not the handler, set the pace."""
+    following, behind = Following(), FollowUpsBehind()
+    release, order = asyncio.Event(), []
+
+    def step(name: str, gate: asyncio.Event | None = None):
+        async def run() -> None:
+            if gate is not None:
+                await gate.wait()
+            order.append(name)
+
+        return run
+
+    first = await behind.start(step("1 follow-ups", release), _busy(following, "stu_1"), step("1 commits"))
+    await asyncio.wait_for(first, 1)
+    second = await asyncio.wait_for(behind.start(step("2 follow-ups"), _busy(following, "stu_2"), step("2 commits")), 1)
+    await asyncio.wait_for(second, 1)  # stored while the first batch still follows up
+    assert order == ["1 commits", "2 commits"]
+    third = asyncio.create_task(behind.start(step("3 follow-ups"), _busy(following, "stu_3"), step("3 commits")))
+    await asyncio.sleep(0.01)
+    assert not third.done(), "at most two batches behind the handler: one committing, one following up"
+    release.set()
+    await asyncio.wait_for(await asyncio.wait_for(third, 1), 1)
+    await behind.finished()
+    assert order[:3] == ["1 commits", "2 commits", "1 follow-ups"]
+    assert order.index("2 follow-ups") < order.index("3 follow-ups") > order.index("3 commits"), order
 
 
 async def test_commits_run_behind_the_caller_before_the_follow_ups_and_the_future_is_their_outcome():

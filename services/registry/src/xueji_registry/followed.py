@@ -49,7 +49,10 @@ class FollowUpsBehind:
     """A class's commits and follow-ups (register, deadline timers, rosters) done behind the batch that decided its
     records, while the next batch is decided: the verdict handler's store round trips were its whole critical path, one
     batch after another, with the registry and the store each idle half of the time (bulk import, issue 19). One
-    batch's at a time: the next batch's wait for the previous ones before they start.
+    batch's commits at a time and one batch's follow-ups at a time, each in the batches' order; a batch's commits run
+    while the batch before it follows up (one after the other, that chain set the pace of an import's last stretch).
+    So at most two batches are behind the handler: `start` waits for the commits of the one before and for all of the
+    one before that.
 
     Nothing is weakened: a batch's offsets are committed only once its records are stored (the caller hands the
     future `start` returns to the consumer's committer; a failure rewinds the consumer and the batch is consumed
@@ -70,7 +73,9 @@ class FollowUpsBehind:
     STOP_PATIENCE = 20.0
 
     def __init__(self) -> None:
-        self._running: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[None] | None = None  # the last batch's commits and follow-ups
+        self._storing: asyncio.Event | None = None  # set once the last batch's commits are done (or given up)
+        self._before: asyncio.Task[None] | None = None  # the batch before the last, following up
         self._in_line = 0
 
     def commits_behind(self) -> bool:
@@ -90,34 +95,39 @@ class FollowUpsBehind:
         `Following.at_once`), once the previous batch's are done. The future is the commits' outcome; the follow-ups
         run only after the commits succeeded."""
         try:
-            await self.finished()
+            if self._storing is not None:
+                await self._storing.wait()
+            if self._before is not None:
+                await asyncio.shield(self._before)
         except BaseException:
             busy.close()  # cancelled while waiting: the relay's follower must not wait for follow-ups never run
             raise
         committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._running = asyncio.create_task(self._run(commits, follow_ups, busy, committed), name="follow_ups_behind")
+        storing, before = asyncio.Event(), self._running
+        run = self._run(commits, follow_ups, busy, committed, storing, before)
+        task = asyncio.create_task(run, name="follow_ups_behind")
+        self._running, self._storing, self._before = task, storing, before
         return committed
+
+    def _under_way(self) -> list[asyncio.Task[None]]:
+        return [task for task in (self._before, self._running) if task is not None and not task.done()]
 
     async def finished(self) -> None:
         """The commits and follow-ups under way, done (a stop awaits them while the store is still there)."""
-        running = self._running
-        if running is not None:
-            await asyncio.shield(running)  # a waiter cancelled (a stopping consumer) leaves them running
-            if self._running is running:
-                self._running = None
+        if under_way := self._under_way():
+            await asyncio.shield(asyncio.gather(*under_way))  # a waiter cancelled (a stopping consumer) leaves them
 
     async def stop(self) -> None:
         """For a stopping service: `finished`, at most STOP_PATIENCE seconds (the store may be away), then cancelled."""
-        running = self._running
-        if running is None:
+        if not (under_way := self._under_way()):
             return
         try:
-            await asyncio.wait_for(asyncio.shield(running), self.STOP_PATIENCE)
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*under_way)), self.STOP_PATIENCE)
         except TimeoutError:
-            running.cancel()
+            for task in under_way:
+                task.cancel()
             log.warning("commits_behind_left_to_a_redelivery", waited_s=self.STOP_PATIENCE)
-            with contextlib.suppress(asyncio.CancelledError):
-                await running
+            await asyncio.gather(*under_way, return_exceptions=True)
 
     async def _stored(self, commits: Callable[[], Awaitable[None]]) -> None:
         attempt = 0
@@ -137,6 +147,8 @@ class FollowUpsBehind:
         follow_ups: Callable[[], Awaitable[None]],
         busy: contextlib.ExitStack,
         committed: asyncio.Future[None],
+        storing: asyncio.Event,
+        before: asyncio.Task[None] | None,
     ) -> None:
         with busy:
             try:
@@ -150,7 +162,11 @@ class FollowUpsBehind:
                 log.warning("commits_behind_failed", error_type=type(exc).__name__, error=str(exc)[:500])
                 committed.set_exception(exc)
                 return
+            finally:
+                storing.set()
             committed.set_result(None)
+            if before is not None:
+                await asyncio.shield(before)  # the batch before follows up first
             try:
                 await follow_ups()
             except Exception as exc:  # the relay's follower does them from the commits
