@@ -306,6 +306,10 @@ async def main(argv: list[str]) -> dict[str, Any]:
         # The benchmark's own consumer (`_watch`), in a process of its own since 2026-12-05 evening; before, it ran in
         # the registry's process and was in the registry's figure (about 0.04 ms per student).
         "benchmark_consumer_cpu_ms_per_student": round(1000 * watcher_cpu / args.students, 2),
+        # Cores the run kept busy on average (services and the benchmark's consumer): this machine's speed drifts by a
+        # quarter within an hour, the rate and the CPU per student with it, while this share of the machine does not;
+        # a change to the pipelining shows here when one rate against another is noise.
+        "cores_busy": round((sum(cpu.values()) + watcher_cpu) / total, 2),
         "load_average_1min": round(load, 2),
         "store_per_student": {
             "registry": per_student(registry_log, args.students),
