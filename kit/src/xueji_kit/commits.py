@@ -95,7 +95,8 @@ class Committer:
                     self.failed = exc
                     log.error("publish_not_acknowledged", error=str(exc) or type(exc).__name__)
                     await self._commit(offsets)
-                    self._rewind([])
+                    if self.failed is exc:  # (a message handed over meanwhile rewound it already)
+                        self._rewind([])
                     self.room.set()
                     return
             offsets.update(item.end)  # later messages hold later offsets of a partition
