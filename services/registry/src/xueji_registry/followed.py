@@ -92,8 +92,10 @@ class FollowUpsBehind:
         commits: Callable[[], Awaitable[None]] | None = None,
     ) -> asyncio.Future[None]:
         """Run `commits` (if any), then `follow_ups`, behind the caller, inside `busy` (the commits'
-        `Following.at_once`), once the previous batch's are done. The future is the commits' outcome; the follow-ups
-        run only after the commits succeeded."""
+        `Following.at_once`), once the previous batch's commits and everything of the batch before it are done; the
+        follow-ups after the previous batch's. The future is the commits' outcome; the follow-ups run only after the
+        commits succeeded. (A batch whose commits failed follows nothing up; the next one still waited for the batch
+        before it, so follow-ups never overlap.)"""
         try:
             if self._storing is not None:
                 await self._storing.wait()
