@@ -10,8 +10,10 @@ commit when they pile up. At least once holds: an offset is committed only after
 acknowledged the committer stops committing and rewinds the consumer at once to the earliest message not yet
 committed: that one and every later one are consumed again (handlers are idempotent per message), without waiting for
 another message to arrive (the last batch of an import would wait for the next day's). A message the handler was
-still working on meanwhile is consumed again too, so its own commit is dropped: it would pass the messages rewound.
-A crash or a rebalance loses at most the commits still queued: their messages are consumed again.
+still working on meanwhile is consumed again too, so its own commit is dropped (it would pass the messages rewound),
+and every partition it spans is read again from it: a batch holds records of several partitions, and one not rewound
+would otherwise go on past records whose acks nobody looked at. A crash or a rebalance loses at most the commits still
+queued: their messages are consumed again.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from faststream.message import AckStatus
 log = structlog.get_logger("consumer")
 DEPTH = 8  # messages handled ahead of their commit: bounds the memory of acks outstanding and the redelivery
 # After a rewind, a message whose offsets lie past the rewind (consumed before it, handled meanwhile) is not committed,
-# until the partition's rewound message comes again; should it never come (gone from the log), for this long at most.
+# until the partition's rewound message comes again; should it never come (gone from the log, the partition given to
+# another consumer), for this long at most, counted from the first message handed over after the rewind: the rewound
+# message cannot be fetched before the handler at work when it was rewound is done, however long that takes.
 REWOUND_FOR = 60.0
 
 
@@ -63,12 +67,14 @@ class Committer:
         self.room = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.rewound: dict[TopicPartition, int] = {}  # partition -> the offset it was rewound to, until it comes again
-        self.rewound_until = 0.0  # loop time
+        self.rewound_until: float | None = None  # loop time; None: not counting yet (no message handed over since)
 
     async def hold(self, records: list[Any], acks: list[Awaitable[Any]]) -> None:
         """Queue the commit of `records` behind `acks`; waits only while `depth` messages are already queued."""
         start, end = _span(records)
         if self._consumed_again(start):
+            for ack in acks:  # published again when the message is: their outcome no longer matters
+                asyncio.ensure_future(ack).add_done_callback(lambda f: f.cancelled() or f.exception())
             return
         if self.failed is not None:  # (a rewind that could not wait for the committer: see `_commit_in_order`)
             return self._rewind(records)
@@ -94,11 +100,14 @@ class Committer:
                 except Exception as exc:  # not acknowledged: nothing from here on may be committed
                     self.failed = exc
                     log.error("publish_not_acknowledged", error=str(exc) or type(exc).__name__)
-                    await self._commit(offsets)
-                    if self.failed is exc:  # (a message handed over meanwhile rewound it already)
-                        self._rewind([])
+                    offsets = await self._commit(offsets)
                     self.room.set()
-                    return
+                    if self.failed is exc:
+                        self._rewind([])
+                        return
+                    # A message handed over meanwhile rewound it already, and what was handed over since (the rewound
+                    # message again, maybe) is held with no other task to commit it: go on with those.
+                    continue
             offsets.update(item.end)  # later messages hold later offsets of a partition
             self.held.popleft()
             self.room.set()
@@ -117,12 +126,20 @@ class Committer:
         again: from there its partition commits as before."""
         if not self.rewound:
             return False
-        if asyncio.get_running_loop().time() > self.rewound_until:
+        now = asyncio.get_running_loop().time()
+        if self.rewound_until is None:
+            self.rewound_until = now + REWOUND_FOR
+        elif now > self.rewound_until:
             self.rewound.clear()
             return False
         past = any(tp in self.rewound and offset > self.rewound[tp] for tp, offset in start.items())
         for tp, offset in start.items():
-            if tp in self.rewound and offset <= self.rewound[tp]:
+            if past and (tp not in self.rewound or offset <= self.rewound[tp]):
+                # Dropped, so read again from here: a partition the rewind did not touch would go on past this
+                # message, and the rewound message itself, dropped with the rest, has to come once more.
+                self._seek(tp, offset)
+                self.rewound[tp] = offset
+            elif tp in self.rewound and offset <= self.rewound[tp]:
                 del self.rewound[tp]
         return past
 
@@ -135,13 +152,17 @@ class Committer:
             if item.acks is not None:  # their outcome no longer matters: they are published again
                 item.acks.add_done_callback(lambda f: f.cancelled() or f.exception())
         for tp, offset in earliest.items():
-            with contextlib.suppress(Exception):  # a partition no longer assigned is its new owner's to read
-                self.consumer.seek(tp, offset)
+            earliest[tp] = min(offset, self.rewound.get(tp, offset))  # never forward of a rewind still pending
+            self._seek(tp, earliest[tp])
         log.warning("consumer_rewound", partitions=len(earliest), messages=len(self.held) + len(records))
         self.rewound |= earliest
-        self.rewound_until = asyncio.get_running_loop().time() + REWOUND_FOR
+        self.rewound_until = None
         self.held.clear()
         self.failed = None
+
+    def _seek(self, tp: TopicPartition, offset: int) -> None:
+        with contextlib.suppress(Exception):  # a partition no longer assigned is its new owner's to read
+            self.consumer.seek(tp, offset)
 
 
 _committers: weakref.WeakKeyDictionary[Any, Committer] = weakref.WeakKeyDictionary()
