@@ -61,3 +61,26 @@ func TestTheStoresDatabasesKeepTheirTemporaryFilesInMemory(t *testing.T) {
 		t.Fatalf("temp_store %d, synchronous %d; want 2 (memory), 1 (normal)", store, synchronous)
 	}
 }
+
+func TestTheStoresDatabasesKeepALargerPageCacheAndCheckpointLessOften(t *testing.T) {
+	u, err := url.Parse(sqliteURL(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path += "test.sqlite"
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var cache, checkpoint int
+	if err := db.QueryRow("PRAGMA cache_size").Scan(&cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -65536 || checkpoint != 8000 { // 64 MB of pages; every 8,000 WAL pages
+		t.Fatalf("cache_size %d, wal_autocheckpoint %d; want -65536, 8000", cache, checkpoint)
+	}
+}
