@@ -495,3 +495,67 @@ async def test_a_commits_events_are_stored_as_one_value_and_read_back_as_events_
     assert scanned == {("p", 1): [{"n": 1, "at": "2026-09-01"}], ("p", 2): [{"n": 2}], ("p", 3): [{"n": 3}],
                        ("q", 1): [{"n": 7}]}  # fmt: skip
     assert [c["aggregate_id"] async for c in store.every_commit({"aggregate_id": "q"})] == ["q"]
+
+
+def _held_commits(monkeypatch: pytest.MonkeyPatch, events: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """A bulk writer's commits held until `release` is set (a store stalled under load); `staged` is set once its
+    outbox entry is written and the commits wait."""
+    from xueji_kit import store as store_module
+
+    staged, release = asyncio.Event(), asyncio.Event()
+    insert = store_module.insert_many_once
+
+    async def held(collection, docs):
+        if collection.name == events:
+            staged.set()
+            await release.wait()
+        return await insert(collection, docs)
+
+    monkeypatch.setattr(store_module, "insert_many_once", held)
+    return staged, release
+
+
+async def test_a_bulk_entry_of_commits_decided_long_ago_is_not_taken_for_an_orphans_by_another_relay(
+    database, published, monkeypatch
+):
+    """Commits stored behind their batch and tried again through a store outage are written minutes after they were
+    decided: their entry is staged at the time it is written, so another replica's relay leaves it to its writer."""
+    writer, relay = EventStore(database), EventStore(database)  # two replicas; the second one relays
+    await writer.ensure_indexes()
+    staged, release = _held_commits(monkeypatch, writer.collection.name)
+    decided = datetime.now(UTC) - timedelta(minutes=2)
+    streams = [NewStream(f"c{n}", f"late-{n}", [{"n": n}], published(f"late-{n}")) for n in range(3)]
+    writing = asyncio.create_task(writer.start_many(streams, decided))
+    await asyncio.wait_for(staged.wait(), 30)
+
+    ready = await relay.unpublished(100)
+    await relay.delete_published([e["_id"] for e in ready])
+    assert ready == [], "its writer is at work: nothing to publish, nothing dropped"
+    release.set()
+    assert await asyncio.wait_for(writing, 30) == [True] * 3
+    published_now = await relay.unpublished(100)
+    assert sorted(m["key"] for e in published_now for m in e["outgoing"]) == ["late-0", "late-1", "late-2"]
+
+
+async def test_a_bulk_writer_slower_than_the_orphan_wait_has_its_records_published_all_the_same(
+    database, published, monkeypatch
+):
+    """A store stalled for longer than ORPHAN_AFTER between a batch entry and its commits: another replica's relay
+    takes the entry for an orphan's and drops it, publishing nothing (no commit there yet). The writer, seeing its
+    entry gone once its commits are stored, stages it again, confirmed: every record's messages are published."""
+    monkeypatch.setattr(EventStore, "ORPHAN_AFTER", timedelta(seconds=0.5))
+    writer, relay = EventStore(database), EventStore(database)
+    await writer.ensure_indexes()
+    staged, release = _held_commits(monkeypatch, writer.collection.name)
+    streams = [NewStream(f"c{n}", f"slow-{n}", [{"n": n}], published(f"slow-{n}")) for n in range(3)]
+    writing = asyncio.create_task(writer.start_many(streams))
+    await asyncio.wait_for(staged.wait(), 30)
+    await asyncio.sleep(0.6)
+
+    dropped = await relay.unpublished(100)
+    assert [e["outgoing"] for e in dropped] == [[]], "taken for an orphan's: no commit names it yet"
+    await relay.delete_published([e["_id"] for e in dropped])
+    release.set()
+    assert await asyncio.wait_for(writing, 30) == [True] * 3
+    ready = await relay.unpublished(100)
+    assert sorted(m["key"] for e in ready for m in e["outgoing"]) == ["slow-0", "slow-1", "slow-2"]

@@ -19,6 +19,7 @@ from typing import Any
 
 import bson
 import pydantic_core
+import structlog
 from bson import Binary
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne
@@ -28,6 +29,8 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError,
 
 from xueji_contracts.envelope import Envelope
 from xueji_kit.group_insert import GroupInserts
+
+log = structlog.get_logger("store")
 
 Document = dict[str, Any]
 
@@ -433,9 +436,14 @@ class EventStore:
         and confirmed after them with the streams actually stored, so the relay publishes those and deletes one entry
         instead of one per stream. Per stream, the result is what `append` would return for version 1 (False: that
         commit was stored before); a stream that already has a first commit goes through `append` alone, which
-        publishes nothing twice and raises ConcurrencyConflict when that commit is another one."""
+        publishes nothing twice and raises ConcurrencyConflict when that commit is another one.
+
+        `now` is when the commits were decided (their `recorded_at`); the entry is staged at the time it is written,
+        which is what another replica's relay goes by when it judges whether its writer stopped: commits stored behind
+        their batch, tried again through a store outage, are written minutes after they were decided."""
         await self._room_in_outbox()
         at = now or datetime.now(UTC)
+        staged_at = datetime.now(UTC)
         batch = f"batch#{uuid.uuid4().hex}"
         messages = [[(o.topic, o.key, Serialized.of(o.message)) for o in s.outgoing] for s in streams]
         docs = [{"_id": commit_key(s.aggregate_id, 1), "commit_id": s.commit_id, "aggregate_id": s.aggregate_id,
@@ -448,17 +456,19 @@ class EventStore:
             fields = {"commits": commits, "aggregates": aggregates, "by_commit": [
                 {"outgoing": [{"topic": t, "key": k, "message": m} for t, k, m in c]} for c in messages]}  # fmt: skip
             self.staged_here.add(batch)  # the relay here waits for this writer, without asking the store
+            entry = {
+                "_id": batch, "aggregate_id": "", "version": 1, "staged_at": staged_at, "confirmed": False,
+                MESSAGES: sum(len(m) for m in messages), PACKED: _pack(commits, aggregates, messages),
+            }  # fmt: skip
             try:
-                await self.outbox.insert_one({
-                    "_id": batch, "aggregate_id": "", "version": 1, "staged_at": at, "confirmed": False,
-                    MESSAGES: sum(len(m) for m in messages), PACKED: _pack(commits, aggregates, messages),
-                })  # fmt: skip
+                await self.outbox.insert_one(entry)
                 if self.relayed_here:
                     self._bulk_unsent.add(batch)
                     self._keep_fields(batch, fields)
                 taken = await insert_many_once(self.collection, docs)
                 stored = [i for i in range(len(streams)) if i not in taken]
                 await self.confirmations.insert_one({"_id": batch, "stored": stored})
+                await self._batch_still_staged(entry, stored)
             finally:
                 self.staged_here.discard(batch)
         result = [True] * len(streams)
@@ -469,6 +479,18 @@ class EventStore:
                 now=at,
             )  # fmt: skip
         return result
+
+    async def _batch_still_staged(self, entry: Document, stored: list[int]) -> None:
+        """`_still_staged` for a batch entry: a writer this slow (staged to confirmed near ORPHAN_AFTER, a store
+        stalled under load) may have had its entry taken for an orphan's by another replica's relay, which published
+        the messages of the commits stored by then and deleted it. Staged again, now confirmed: the relay publishes
+        the messages of every commit it stored (some a second time, under the same message ids)."""
+        if datetime.now(UTC) - entry["staged_at"] < self.ORPHAN_AFTER / 2:
+            return
+        if await self.outbox.find_one({"_id": entry["_id"]}, {"_id": 1}) is None:
+            log.warning("bulk_entry_staged_again", entry=entry["_id"], messages=entry[MESSAGES])
+            await insert_once(self.confirmations, {"_id": entry["_id"], "stored": stored})  # deleted with it, maybe
+            await insert_once(self.outbox, entry | {"staged_at": datetime.now(UTC)})
 
     async def _room_in_outbox(self) -> None:
         """Wait while BULK_BACKLOG bulk entries written here wait for this process's relay (see BULK_BACKLOG). Only
