@@ -60,9 +60,9 @@ class FollowUpsBehind:
     followed up here (`Following`) and does the follow-ups itself when they failed or a crash cut them."""
 
     # After commits behind a batch failed, the next batches commit in line (`commits_behind`): the consumer is rewound
-    # at the next batch's offsets, so the failed one comes again within two, and a failure that is not a store outage
-    # then reaches the batch handler, which handles the batch one message at a time and dead-letters the one that
-    # fails, instead of its batch being consumed again and again.
+    # at once, so the failed one comes again within two, and a failure that is not a store outage then reaches the
+    # batch handler, which handles the batch one message at a time (each in line: `intake.complete`) and dead-letters
+    # the one that fails, instead of its batch being consumed again and again.
     IN_LINE_AFTER_FAILURE = 3
     # While the store is away, commits behind a batch are tried again (as the dead-letter middleware waits out an
     # outage for a batch handled in line), every BACKOFF * 2**attempt seconds, at most every BACKOFF_MAX. A stop

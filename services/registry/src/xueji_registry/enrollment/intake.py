@@ -120,7 +120,10 @@ async def complete(
         NewStream(d.pending.commit_id, d.state.student_id, to_documents(d.events), _messages(service, d))
         for d in decided
     ]
-    behind = committed is not None and service.behind.commits_behind()
+    # A single verdict is stored in line: so is each verdict of a batch that failed, handled one at a time, so that
+    # one whose records the store refuses reaches the batch handler, which dead-letters it (behind, its failure would
+    # only rewind the consumer, and the batch would come again and again).
+    behind = committed is not None and len(verdicts) > 1 and service.behind.commits_behind()
 
     async def commits() -> None:
         try:
