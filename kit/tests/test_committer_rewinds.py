@@ -159,3 +159,20 @@ async def test_the_rewind_window_still_ends_when_the_rewound_message_never_comes
     await committer.hold(records((0, 4)), [])
     await settled(committer)
     assert consumer.committed(0) == 5
+
+
+async def test_an_ack_cancelled_by_a_stop_rewinds_and_does_not_stop_the_committer() -> None:
+    """A stop leaves the commits behind a batch after a while and cancels their future: the batch was not stored, so
+    the consumer is rewound to it, and the messages after it are still committed when they come again."""
+    consumer = Consumer()
+    committer = Committer(consumer)
+    left: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    await committer.hold(records((0, 0)), [left])
+    left.cancel()
+    await settled(committer)
+    assert consumer.seeks == [(0, 0)]
+    assert committer.task is not None and not committer.task.cancelled()
+    await committer.hold(records((0, 0)), [])
+    await committer.hold(records((0, 1)), [])
+    await settled(committer)
+    assert consumer.committed(0) == 2

@@ -97,7 +97,9 @@ class Committer:
                     offsets = await self._commit(offsets)  # what is ready is not held back by a slower message
                 try:
                     await item.acks
-                except Exception as exc:  # not acknowledged: nothing from here on may be committed
+                except (Exception, asyncio.CancelledError) as exc:  # not acknowledged: nothing from here on commits
+                    if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
+                        raise  # this task is stopped; else an ack was cancelled (commits behind left on a stop)
                     self.failed = exc
                     log.error("publish_not_acknowledged", error=str(exc) or type(exc).__name__)
                     offsets = await self._commit(offsets)
@@ -163,6 +165,11 @@ class Committer:
     def _seek(self, tp: TopicPartition, offset: int) -> None:
         with contextlib.suppress(Exception):  # a partition no longer assigned is its new owner's to read
             self.consumer.seek(tp, offset)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 _committers: weakref.WeakKeyDictionary[Any, Committer] = weakref.WeakKeyDictionary()
