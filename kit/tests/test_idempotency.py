@@ -339,3 +339,37 @@ def test_every_service_keeps_keys_the_configured_hours_and_prunes_them_in_the_ba
     [job] = [j for j in runtime.background if getattr(getattr(j, "func", None), "__name__", "") == "prune_expired_keys"]
     assert job.args == (runtime.key_claims,) and job.keywords == {"every": 600}
     assert ServiceSettings().idempotency_kept_hours == 24
+
+
+async def test_a_request_cut_off_mid_body_claims_nothing_and_its_retry_runs(service: Any) -> None:
+    """An upload whose connection dropped mid-file: what arrived is no request, so the key is not claimed for it (it
+    was, with the partial body's fingerprint and the 400 of the unreadable half, and the clerk's retry of the whole
+    file got 422 "already used for a different request" for a day)."""
+    headers = {**service.auth("clerk-1"), "Idempotency-Key": "upload-42", "content-type": "application/json"}
+    body = b'{"class": "' + b"x" * 5000 + b'"}'
+    parts = [
+        {"type": "http.request", "body": body[:2000], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/v1/things", "raw_path": b"/v1/things", "query_string": b"",
+        "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("kit", 80), "client": ("clerk", 1),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()], "app": service.app,
+    }  # fmt: skip
+    await service.app(scope, receive, send)
+    assert service.effects == []
+    retry = await service.client.post("/v1/things", content=body, headers=headers)
+    assert retry.status_code == 201, retry.text
+    assert len(service.effects) == 1

@@ -86,12 +86,14 @@ def key_id(subject: str, key: str) -> str:
     return hashlib.sha256(json.dumps([subject, key]).encode()).hexdigest()
 
 
-async def _read(receive: Receive) -> tuple[bytes, Receive]:
+async def _read(receive: Receive) -> tuple[bytes | None, Receive]:
+    """The whole body, and a `receive` that gives it again; None when the client went away before it was all sent
+    (an upload cut off mid-file): that part of a body is no request to claim a key for."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks), replaying([message], receive)
+            return None, replaying([message], receive)
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             body = b"".join(chunks)
@@ -124,6 +126,11 @@ class IdempotentRetries:
             await answer(send, *_json(422, _problem("1 to 200 printable ASCII characters, no spaces")))
             return
         body, receive = await _read(receive)
+        if body is None:  # the key stays free for the retry of the whole request (the answer reaches nobody)
+            log.info("idempotent_request_cut_off", path=scope["path"])
+            cut = [{"field": "body", "reason": "cut off before its end: send the request again", "in": "body"}]
+            await answer(send, *_json(400, cut))
+            return
         print_ = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""),
                              headers.get("content-type", ""), body)  # fmt: skip
         claims: KeyClaims | None = getattr(state, "key_claims", None)
