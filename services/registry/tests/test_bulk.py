@@ -21,6 +21,7 @@ from xueji_registry.enrollment.requests import _request
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"
+CHILD = "350602201903151237"
 CLASS = [
     ["姓名", "性别", "出生日期", "身份证件号", "年级", "民族", "备注"],
     ["林小明", "男", "2019/3/15", "350602201903151237", "一年级", "汉族", "ignored column"],
@@ -386,3 +387,58 @@ def test_r06_a_birth_column_headed_as_year_and_month_is_read_and_a_date_without_
     checked = check(table, SCHOOL, 2026)
     assert [row for row, _ in checked.good] == [2]
     assert [(e.row, e.field, e.column) for e in checked.errors] == [(3, "birth_date", "出生年月")]
+
+
+@pytest.mark.parametrize("month", ["2012.11", "2012-11", "2012/11", "201211", "2012年11月", "2012.12"])
+def test_r06_a_year_and_month_alone_is_a_row_error_never_another_day(month):
+    """A two-digit month was split into a month and a day: 2012.11 enrolled as born 2012-01-01, without a word."""
+    checked = check([["姓名", "性别", "出生年月", "年级"], ["陈思雨", "女", month, "1"]], SCHOOL, 2026)
+    assert checked.good == []
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "birth_date")]
+    assert "year and month only" in checked.errors[0].reason
+
+
+@pytest.mark.parametrize(("written", "day"), [("43539", "2019-03-15"), ("2019 年 3 月 15 日", "2019-03-15"),
+                                              ("20190315", "2019-03-15"), ("2019-3-5", "2019-03-05")])  # fmt: skip
+def test_r06_dates_as_clerks_and_spreadsheets_write_them_are_read_as_that_day(written, day):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", written, "1"]], SCHOOL, 2026)
+    assert checked.errors == []
+    assert checked.good[0][1].birth_date.isoformat() == day
+
+
+@pytest.mark.parametrize("number", ["0", "86400", "1552608000", "2019031"])
+def test_r06_a_number_in_a_date_column_is_refused_not_read_as_a_unix_time(number):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", number, "1"]], SCHOOL, 2026)
+    assert checked.good == []
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "birth_date")]
+    assert "YYYY-MM-DD" in checked.errors[0].reason
+
+
+@pytest.mark.parametrize("title", ["身份证件号码", "*身份证号", "身份证号(必填)", "身份证号（必填）", "身份证件号："])
+def test_r14_an_id_column_headed_as_clerks_decorate_it_is_read(title):
+    checked = check([["*姓名", "性别", "出生日期", title, "年级"], ["林小明", "男", "2019-03-15", CHILD, "1"]],
+                    SCHOOL, 2026)  # fmt: skip
+    assert checked.errors == []
+    assert checked.good[0][1].id_number == CHILD
+
+
+def test_r14_an_id_like_column_that_is_not_read_refuses_the_file_instead_of_enrolling_the_class_without_ids():
+    """Read without it, every student would be one with no ID number: a duplicate only sent to review (R14)."""
+    with pytest.raises(FileProblem, match="looks like the ID numbers"):
+        check([["姓名", "性别", "出生日期", "学生身份证号码(18位)", "年级"],
+               ["林小明", "男", "2019-03-15", CHILD, "1"]], SCHOOL, 2026)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["刘?", "刘？", "刘\ufffd"])
+def test_a_name_that_lost_a_character_on_its_way_is_refused_naming_the_cause(name):
+    """Excel's CSV on Chinese Windows writes a rare character (刘䶮) as "?": stored as typed, the child's name was gone."""
+    checked = check([["姓名", "性别", "出生日期", "年级"], [name, "男", "2019-03-15", "1"]], SCHOOL, 2026)
+    assert checked.good == []
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "name")]
+    assert "UTF-8" in checked.errors[0].reason
+
+
+def test_a_csv_with_old_mac_line_endings_is_read():
+    content = "\r".join(["姓名,性别,出生日期,年级", "林小明,男,2019-03-15,1", "陈思雨,女,2019-05-01,1"]).encode()
+    checked = check(read_table("class.csv", content), SCHOOL, 2026)
+    assert [row for row, _ in checked.good] == [2, 3]

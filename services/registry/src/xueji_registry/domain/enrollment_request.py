@@ -9,6 +9,7 @@ Stored events keep the shape the dict events had: `by` the operator's claims, `r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from pydantic import (
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.identity import birth_date_of
 from xueji_contracts.text import CONTROL, REASON, plain
+from xueji_registry.domain.dates import calendar_date
 from xueji_registry.domain.event_base import StreamEvent, StreamEvents
 from xueji_registry.domain.periods import Segment, school_year_start
 from xueji_registry.domain.person import (
@@ -41,6 +43,13 @@ from xueji_registry.domain.person import (
 )
 
 FIRST_ENROLLMENT = "first enrollment by the school"
+# A character a file lost on its way: a spreadsheet saved as GBK text writes a rare one (䶮) as "?", and text decoded
+# with the wrong code page shows U+FFFD. No name has either.
+LOST_CHARACTER = re.compile("[?？\ufffd]")
+LOST = (
+    "contains a character the file lost (? or \ufffd): a rare character does not survive a CSV saved as GBK; "
+    "save the sheet as CSV UTF-8 or .xlsx and type the name again if needed"
+)
 
 
 class EnrollmentRequest(BaseModel):
@@ -67,7 +76,15 @@ class EnrollmentRequest(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        return plain(value)  # also for a spreadsheet's cells, which no JSON check sees
+        plain(value)  # also for a spreadsheet's cells, which no JSON check sees
+        if LOST_CHARACTER.search(value):
+            raise ValueError(LOST)
+        return value
+
+    @field_validator("birth_date", "admitted_on", mode="before")
+    @classmethod
+    def _written_out(cls, value: Any) -> Any:
+        return calendar_date(value)
 
     @field_validator("basic", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +34,15 @@ KEPT_AS_NUMBER = ("Excel kept this ID number as a number and only its first 15 d
 MAX_UNPACKED = 48 * 1024 * 1024  # what the zip directory says its members unpack to, all together
 MAX_MEMBERS = 500
 
+# A day of the calendar as clerks type it: with a separator between each part, or eight digits.
+WRITTEN_DATE = re.compile(r"(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?")
+DIGITS_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+SPREADSHEET_DAY_ZERO = date(1899, 12, 30)  # Excel's and LibreOffice's day 0 (day 1 is 1899-12-31 in this count)
+SPREADSHEET_DAYS = (25569, 54788)  # 1970-01-01 to 2049-12-31: another number is not read as a day
+# What clerks add around a header: a mark for a required column, a note in brackets.
+ID_LIKE = re.compile(r"身份|证件|id.?(number|no|card)", re.IGNORECASE)
+HEADER_NOTES = re.compile(r"^[*＊]+|[*＊]+$|[(（][^)）]*[)）]$|[:：]$")
+
 # Header as a clerk writes it (Chinese first, the English names too) -> field of EnrollmentRequest.
 HEADERS = {
     "姓名": "name", "name": "name",
@@ -49,6 +58,7 @@ HEADERS = {
     "家庭住址": "home_address", "现住址": "home_address", "home_address": "home_address",
     "监护人": "guardian_name", "监护人姓名": "guardian_name", "guardian_name": "guardian_name",
     "学生姓名": "name", "公民身份号码": "id_number", "身份证": "id_number", "出生年月日": "birth_date",
+    "身份证件号码": "id_number", "身份证件": "id_number", "身份证号码/证件号": "id_number",
     "出生年月": "birth_date",  # a full date is read; a year and month only is a row error naming the column
     # Further guardians, one column each (R14 evidence), as other systems export them.
     "父亲姓名": "guardians", "母亲姓名": "guardians", "父亲": "guardians", "母亲": "guardians",
@@ -106,7 +116,7 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
             try:
-                return _limited(csv.reader(io.StringIO(text)))
+                return _limited(csv.reader(io.StringIO(text, newline="")))  # \r, \r\n or \n: as the csv module wants
             except csv.Error as exc:
                 raise FileProblem(f"not a readable CSV file ({exc})") from None
         raise FileProblem("the CSV file is neither UTF-8 nor GB18030 text")
@@ -185,24 +195,38 @@ def _kept_as_number(id_number: object) -> bool:
 def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
     """Column index -> (field, header as written); unknown columns are ignored, a missing required one is fatal."""
     columns: dict[int, tuple[str, str]] = {}
+    unread: list[str] = []
     for index, title in enumerate(header):
         bare = "".join(title.split())  # 性 别, 年　级: spaces typed to align a header
+        bare = HEADER_NOTES.sub("", bare) or bare  # *姓名, 身份证号(必填), 年级：
         key = HEADERS.get(bare) or HEADERS.get(bare.lower())
         if key is not None and (key in MANY or key not in {f for f, _ in columns.values()}):
             columns[index] = (key, title.strip())
-    missing = [f for f in REQUIRED if f not in {f for f, _ in columns.values()}]
+        elif key is None and title.strip():
+            unread.append(title.strip())
+    read = {f for f, _ in columns.values()}
+    missing = [f for f in REQUIRED if f not in read]
     if missing:
         raise FileProblem(f"the header lacks the column(s) {', '.join(missing)} (e.g. 姓名, 性别, 出生日期, 年级)")
+    if "id_number" not in read and (looks := [t for t in unread if ID_LIKE.search(t)]):
+        # Read without it, the class would be enrolled as students with no ID number (R14: only a review then).
+        unknown = f"the column {looks[0]!r} looks like the ID numbers but is not read as them"
+        raise FileProblem(f"{unknown}: name it 身份证件号")
     return columns
 
 
 def _date(text: str) -> str:
-    """2014-02-14, 2014/2/14, 2014.2.14, 20140214 or 2014年2月14日 -> ISO; anything else is left for validation."""
-    found = re.fullmatch(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})日?(?:[ T]0{1,2}:00(?::00)?)?", text.strip())
-    if not found:
-        return text
-    year, month, day = (int(g) for g in found.groups())
-    return f"{year:04d}-{month:02d}-{day:02d}"
+    """2014-02-14, 2014/2/14, 2014.2.14, 20140214, 2014年2月14日 or a spreadsheet's day number (41684, a date column
+    saved as CSV from a General-formatted cell) -> ISO; anything else, a year and month alone (2014.02, 201402)
+    among them, is left for validation to name (`domain/dates.py`)."""
+    bare = text.strip()
+    found = WRITTEN_DATE.fullmatch(bare) or DIGITS_DATE.fullmatch(bare)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if bare.isdigit() and SPREADSHEET_DAYS[0] <= int(bare) <= SPREADSHEET_DAYS[1]:
+        return (SPREADSHEET_DAY_ZERO + timedelta(days=int(bare))).isoformat()
+    return text
 
 
 def _grade(text: str) -> int | str:

@@ -1,0 +1,24 @@
+"""Dates as people give them: a day of the calendar, written out. A number (a spreadsheet's serial, a Unix time) or a
+year and month alone is refused naming the reason, never read as some other day (pydantic reads "86400" as
+1970-01-02 and a bulk reader once read 2012.11 as 2012-01-01)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+YEAR_AND_MONTH = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*月?")
+WRITTEN_OUT = "a date is written as YYYY-MM-DD (e.g. 2019-03-15)"
+
+
+def calendar_date(value: Any) -> Any:
+    """For a `date` field's before-validator: `value` unchanged, or ValueError naming what is wrong with it."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"{WRITTEN_OUT}, not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if (found := YEAR_AND_MONTH.fullmatch(text)) and 1 <= int(found.group(2)) <= 12:
+            raise ValueError(f"{text} is a year and month only: the full date is needed ({WRITTEN_OUT})")
+        if text.isdigit():
+            raise ValueError(f"{WRITTEN_OUT}, not a number ({text})")
+    return value
