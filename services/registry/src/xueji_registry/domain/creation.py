@@ -21,6 +21,9 @@ from xueji_registry.domain.record_events import StatusRecorded
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import StudentStatus
 
+# The change a record created as a possible duplicate waits on: the county's review (R14), the record's version 2.
+CREATION_REVIEW = "chg-2"
+
 
 def enroll(
     command: EnrollStudent, state: StudentStatus | None, now: datetime, rules: RegistryRules
@@ -65,5 +68,5 @@ def enroll(
         review = r12.copy()
         review["reason"] = f"possible duplicate of {check.existing_student_id}: the county decides (R14)"
         details = ConfirmCreation(possible_duplicate_of=check.existing_student_id)
-        events.append(ChangeRequested(**review, change_id="chg-2", details=details, verifier=Role.COUNTY))
+        events.append(ChangeRequested(**review, change_id=CREATION_REVIEW, details=details, verifier=Role.COUNTY))
     return events

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from faststream import Context
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_registry.domain import ReviewChange
+from xueji_registry.domain.creation import CREATION_REVIEW
+from xueji_registry.domain.record_changes import ConfirmCreation
 from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 
 DECIDED = {"ReviewCaseDecided", "ReviewDecided"}
+log = structlog.get_logger("registry.review")
 
 
 async def on_review(message: dict[str, Any], service: RegistryService = Context("registry")) -> None:
@@ -21,9 +25,13 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
         return  # case opened: nothing to do until the county decides
     decided = ReviewCaseDecided.model_validate(message["payload"])
     state = await service.load(decided.student_id)
-    pending = state.pending_change("chg-2") if state is not None else None
-    if state is None or pending is None:
-        return  # not ours, or already settled
+    pending = state.pending_change(CREATION_REVIEW) if state is not None else None
+    if state is None or pending is None or not isinstance(pending.details, ConfirmCreation):
+        # Not ours, already settled, or a case about something else (a key-information change the registry refused
+        # at once): the record's own later change under that id (a basic-information one) is not the county's to
+        # approve by this decision.
+        log.info("review_decision_without_a_record_waiting", student_id=decided.student_id, case_id=decided.case_id)
+        return
     command = ReviewChange(
         operator=OperatorClaims(sub=decided.decided_by, role=Role.COUNTY, code=decided.county_code),
         reason=f"county review of a possible duplicate: {decided.decision.value}",
