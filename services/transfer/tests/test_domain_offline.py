@@ -228,3 +228,22 @@ def test_r24_a_paper_approval_form_may_be_asked_for_only_on_the_offline_path() -
     state = step(applied(), d.DeclareSystemFailure(operator=RS, description="down", guardian_requested=True), MONDAY)
     ask = returned(Stage.RECEIVING_SCHOOL, RS, "system down: paper form", d.EvidenceKind.PAPER_APPROVAL_FORM)
     assert step(state, ask, MONDAY).phase.value == "awaiting_materials"
+
+
+def test_r23_once_the_transfer_information_has_arrived_the_offline_path_takes_no_consent_or_acceptance() -> None:
+    """The path is for information that has not arrived: once both sending parties verified, the receiving school
+    completes the transfer in the system (the bureau was still asked to sign consent, and an acceptance was taken)."""
+    from xueji_transfer.inbox import todos
+
+    opened = timed_out()
+    arrived = approve(approve(opened, Stage.SENDING_SCHOOL, SS), Stage.SENDING_BUREAU, SB)
+    with pytest.raises(d.Refused, match="has arrived") as refused:
+        step(arrived, consent(), OFFLINE_DUE)
+    assert refused.value.rule == "R23"
+    assert "sign_offline_consent" not in [t["action"] for t in todos(arrived, "35")]
+
+    consented = step(opened, consent(), OFFLINE_DUE)
+    arrived = approve(approve(consented, Stage.SENDING_SCHOOL, SS), Stage.SENDING_BUREAU, SB)
+    with pytest.raises(d.Refused, match="has arrived"):
+        step(arrived, d.AcceptOffline(operator=RS), OFFLINE_DUE)
+    assert "accept_offline" not in [t["action"] for t in todos(arrived, "35")]

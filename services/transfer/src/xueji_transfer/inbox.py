@@ -9,6 +9,7 @@ from typing import Any
 from xueji_contracts.auth import province_of
 from xueji_transfer.domain import CasePhase, OfflinePhase, TransferCase
 from xueji_transfer.domain.jurisdiction import county_code
+from xueji_transfer.domain.offline import information_arrived
 
 Entry = dict[str, Any]
 
@@ -67,9 +68,10 @@ def todos(case: TransferCase, province: str) -> list[Entry]:
         found.append((receiving, "notify_student_to_report", None))
     if case.phase is CasePhase.ACTIVE and case.step == 7:
         found.append((receiving, "record_student_reported", None))
-    if case.phase is CasePhase.ACTIVE and case.offline.phase is OfflinePhase.OPEN:
+    offline_open = case.phase is CasePhase.ACTIVE and not information_arrived(case)  # R23: only while it has not
+    if offline_open and case.offline.phase is OfflinePhase.OPEN:
         found.append((county_code(receiving), "sign_offline_consent", None))
-    if case.phase is CasePhase.ACTIVE and case.offline.phase is OfflinePhase.CONSENTED:
+    if offline_open and case.offline.phase is OfflinePhase.CONSENTED:
         found.append((receiving, "accept_offline", None))
     if case.phase is CasePhase.COMPLETED and case.paper_file_sent_at is None:
         found.append((sending, "send_paper_file", None))

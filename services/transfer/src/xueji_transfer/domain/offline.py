@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from xueji_contracts.messages.status_file import PaperRecord
-from xueji_contracts.messages.transfer import Level
+from xueji_contracts.messages.transfer import Level, Stage
 from xueji_transfer.domain import guards
 from xueji_transfer.domain.commands import AcceptOffline, DeclareSystemFailure, RecordOfflineConsent
 from xueji_transfer.domain.errors import OutsideJurisdiction, Refused
@@ -55,6 +55,7 @@ def record_consent(case: TransferCase | None, command: RecordOfflineConsent, now
     guards.party(command.operator, Level.COUNTY, bureau, rule="R23", role_name="the receiving county bureau")
     if case.offline.phase is not OfflinePhase.OPEN:
         raise Refused("R23", _not_open(case, "consent"))
+    _not_arrived(case)
     if command.signed_form.kind is not EvidenceKind.SIGNED_REGISTRATION_FORM:
         raise Refused("R23", "consent is signed on the paper Registration Form", field="signed_form")
     text = (command.cause_text or "").strip() or None
@@ -77,6 +78,7 @@ def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> 
         raise Refused("R23", "the receiving bureau must first sign consent on the paper Registration Form")
     if case.offline.phase is not OfflinePhase.CONSENTED:
         raise Refused("R23", _not_open(case, "acceptance"))
+    _not_arrived(case)
     student_id = case.application.student_id
     assert student_id is not None  # an application without a status is refused (R20)
     if case.application.interprovincial:
@@ -90,6 +92,18 @@ def accept(case: TransferCase | None, command: AcceptOffline, now: datetime) -> 
             record=command.record,
         )
     ]
+
+
+def information_arrived(case: TransferCase) -> bool:
+    """Whether the transfer information reached the receiving side: both sending parties verified (R21 steps 5-6).
+    The offline path is for information that has not arrived (R23); once it has, the system path completes it."""
+    return case.approved(Stage.SENDING_SCHOOL) and case.approved(Stage.SENDING_BUREAU)
+
+
+def _not_arrived(case: TransferCase) -> None:
+    if information_arrived(case):
+        raise Refused("R23", "the transfer information has arrived (both sending parties verified): the receiving "
+                             "school completes the transfer in the system, not offline")  # fmt: skip
 
 
 def _paper_record(record: dict[str, str]) -> PaperRecord:
