@@ -136,3 +136,25 @@ async def test_r22_a_breach_fired_while_its_due_warning_is_still_armed_publishes
     assert [m["type"] for m in sla if m["payload"]["transfer_id"] == tid] == ["StageWarning", "StageBreached"]
     stage = (await t.detail(tid))["case"]["stages"]["receiving_school"]
     assert (stage["warned"], stage["escalation_count"]) == (True, 1)
+
+
+async def test_r31_a_notice_loaded_elsewhere_recomputes_open_deadlines_here(start_app, token, isolation):
+    """A notice that came by another replica's route, or by the policy or calendar file of a new deployment (the way
+    the Fujian policy tells operators to add 2027's), recomputes open deadlines too: only the admin route did."""
+    from xueji_transfer.calendar_source import CalendarNotice, CalendarSource
+
+    t = await start(start_app, token, day(date(2026, 12, 24)))
+    service = t.app.state.transfer
+    term = {"start": "2026-09-01", "end": "2027-01-22", "semester": 1}
+    tid = await t.apply(application(term=term))
+    await service.recompute_after_calendar_change()  # at start: nothing new
+    assert datetime.fromisoformat((await t.detail(tid))["open_stage"]["due_at"]) == day(date(2027, 1, 8), 0)
+
+    elsewhere = CalendarSource(service.runtime.db, service.settings)
+    await elsewhere.load_notice(CalendarNotice(year=2027, rest_days=(date(2027, 1, 1),)))
+    await service.calendars.refresh()  # this replica's next refresh
+    await service.recompute_after_calendar_change()
+    after = (await t.detail(tid))["open_stage"]
+    assert (after["provisional"], datetime.fromisoformat(after["due_at"])) == (False, day(date(2027, 1, 9), 0))
+    timers = await t.app.state.timers.store.armed_for(tid)
+    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {day(date(2027, 1, 9), 0)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+import structlog
 from fastapi import FastAPI
 
 from xueji_contracts.messages import transfer as c
@@ -19,6 +20,7 @@ from xueji_contracts.topics import (
     TRANSFER_SLA,
     TRANSFER_STAGE,
 )
+from xueji_kit.background import keep_running
 from xueji_kit.runtime import Batch, ServiceRuntime
 from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
@@ -81,6 +83,10 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         records.ensure_indexes,
     ]
     runtime.background += [calendars.run_forever, partial(sample_timers_due, timer_store, SCHEDULER)]
+    # R31: a notice that came by the policy or calendar file, or through another replica, recomputes open deadlines.
+    sweep = partial(keep_running, service.recompute_after_calendar_change, every=60.0,  # as often as it refreshes
+                    log=structlog.get_logger("transfer.calendar"), failed="deadline_recompute_failed")  # fmt: skip
+    runtime.background.append(sweep)
     runtime.background += [partial(sample_consumer_lag, runtime.broker)]
     if settings.scheduler_enabled:
         runtime.background.append(timers.run_forever)

@@ -19,7 +19,7 @@ from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
 from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, commit_key
+from xueji_kit.store import Document, commit_key, replace_by_id
 from xueji_kit.timers import Timer, TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.calendar_source import CalendarSource
@@ -44,6 +44,7 @@ from xueji_transfer.records import StudentRecords
 from xueji_transfer.settings import TransferSettings
 
 log = structlog.get_logger("transfer")
+SWEPT = "calendar_sweeps"  # the calendar version open deadlines were last recomputed with
 FOLDED = 5000  # cases kept folded, as many as the stream cache holds (StreamCache's size)
 Clock = Callable[[], datetime]
 
@@ -88,6 +89,7 @@ class TransferService:
         self.here = FollowedHere()
         # Cases as folded from their streams, by id: (events folded, case); as many as the stream cache holds.
         self.folded: OrderedDict[str, tuple[int, TransferCase | None]] = OrderedDict()
+        self._swept_for: str | None = None  # the calendar version this replica's open deadlines were recomputed with
 
     async def history(self, transfer_id: str) -> list[Document]:
         return await self.events.load(transfer_id)
@@ -291,6 +293,21 @@ class TransferService:
         case = await self.load(transfer_id)
         return [] if case is None else inbox.todos(case, self.province)
 
+    async def recompute_after_calendar_change(self) -> None:
+        """R31, however the notice came: loaded on another replica (seen here within a refresh), or in the policy or
+        calendar file of a new deployment (seen at start). Once per calendar version this replica works with, and
+        at start only when no replica recomputed with it yet; a stage this replica opened under the calendar before
+        it refreshed is recomputed by its own sweep."""
+        version = self.calendars.current.version
+        if version == self._swept_for:
+            return
+        if self._swept_for is None:
+            done = await self.runtime.db[SWEPT].find_one({"_id": "open_deadlines"})
+            if done is not None and done.get("calendar") == version:
+                self._swept_for = version
+                return
+        await self.recompute_open_deadlines(self.clock())
+
     async def recompute_open_deadlines(self, now: datetime) -> list[str]:
         """After a calendar notice is loaded: every case with an armed timer re-asks the calendar (R31).
         An administrative sweep, so it may read every armed timer."""
@@ -304,4 +321,6 @@ class TransferService:
             if before is not None and after.version != before.version:
                 changed.append(transfer_id)
         log.info("deadlines_recomputed", calendar=version, open_cases=len(open_cases), changed=len(changed))
+        await replace_by_id(self.runtime.db[SWEPT], {"_id": "open_deadlines", "calendar": version})
+        self._swept_for = version
         return changed
