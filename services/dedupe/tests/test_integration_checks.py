@@ -174,3 +174,17 @@ async def test_an_identity_from_a_newer_producer_with_fields_unknown_here_is_ind
     )
     assert answer["payload"]["verdict"] == "duplicate"
     assert answer["payload"]["existing_student_id"] == "stu_first"
+
+
+async def test_r01_an_operators_check_holds_no_one_and_the_enrollment_after_it_is_unique(start_app, token):
+    """Checking a new child before acting (no student id yet) was a 500, and with one it held the child as if enrolled:
+    the real enrollment straight after was refused as a duplicate of the check."""
+    dedupe = await start_app(create_app, DedupeSettings)
+    body = {"name": "陈思雨", "id_number": SIYU_ID, "birth_date": BORN.isoformat(), "gender": "female",
+            "school_code": "3502030002"}  # fmt: skip
+    for asked in (body, body | {"student_id": "stu_asked"}):
+        answer = await dedupe.post("/v1/checks", json=asked, headers=auth(token, "school", "3502030002"))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["verdict"] == "unique"
+    enrolled = await dedupe.app.state.dedupe.verdict(check("stu_real", "陈思雨", id_number=SIYU_ID).payload)
+    assert enrolled.verdict.value == "unique"

@@ -51,6 +51,14 @@ class Checks:
         self.reservations = reservations
         self.deadlines = deadlines  # R22 timers of the review cases (province tier)
 
+    async def preview(self, request: CheckRequested) -> VerdictGiven:
+        """An operator's check before acting: the index's answer and nothing else. No hold and no reservation, which
+        are for a record about to be created (a "unique" answer held the person for ten minutes, and the enrollment
+        that followed was refused as a duplicate of the check); the national tier still compares the register."""
+        if self.settings.national:
+            return await self.verdict(request)
+        return verdict_message(check(self.keeper.index, check_request(request), self.policy), request, tier="province")
+
     async def verdict(self, request: CheckRequested) -> VerdictGiven:
         """The answer from this tier's index; the national tier adds the population register's comparison."""
         if self.settings.national:

@@ -44,8 +44,12 @@ class DedupeService:
     # Checks (R01, R03, R10, R14)
 
     async def verdict(self, request: CheckRequested) -> VerdictGiven:
-        """An operator's check before acting: the verdict only (nothing stored, no review case)."""
+        """A record about to be created: the verdict, the person held and reserved when unique (no review case)."""
         return await self.checks.verdict(request)
+
+    async def preview(self, request: CheckRequested) -> VerdictGiven:
+        """An operator's check before acting: the verdict only (nothing stored or held, no review case)."""
+        return await self.checks.preview(request)
 
     def index_size(self) -> dict[str, Any]:
         return {"scope": self.settings.scope, "records": len(self.keeper.index)}

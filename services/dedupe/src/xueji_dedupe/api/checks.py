@@ -27,7 +27,7 @@ class OperatorCheck(CheckRequested):
 async def check(body: OperatorCheck, operator: Operator, request: Request) -> VerdictGiven:
     """The verdict with its score, matches and reasons. An invalid ID number is a 422 naming `id_number` (R06)."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
-    return await dedupe_of(request).verdict(body)
+    return await dedupe_of(request).preview(body)
 
 
 @router.get("/index", summary="How many records the duplicate check compares against")
