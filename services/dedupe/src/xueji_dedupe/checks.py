@@ -30,6 +30,11 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import ConcurrencyConflict, NewStream, Outgoing
 
+# Answers that create a record (R14): enrolled at once, or waiting for the county's review. Either is held (and its
+# ID number reserved) until the record reaches the index, so the same valid ID number checked meanwhile is refused
+# outright, not sent to review beside it (two cases the county could both approve: two records for one child).
+CREATED = frozenset({Kind.UNIQUE, Kind.POSSIBLE_DUPLICATE})
+
 
 class Checks:
     def __init__(
@@ -72,7 +77,7 @@ class Checks:
         """The index's verdict; a creation answered "unique" is held (no await since the check: a concurrent check
         for the same child sees it, R01) and returned as the person to reserve."""
         verdict = check(self.keeper.index, check_request(request), self.policy)
-        if request.purpose is not CheckPurpose.CREATION or verdict.kind is not Kind.UNIQUE:
+        if request.purpose is not CheckPurpose.CREATION or verdict.kind not in CREATED:
             return verdict, None
         person = CandidateRecord.model_validate(facts_of(request))
         self.keeper.hold(person, time.monotonic())

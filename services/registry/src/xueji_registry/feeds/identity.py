@@ -10,15 +10,16 @@ from pydantic import BaseModel
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRemoved
-from xueji_contracts.messages.status import StatusState
 from xueji_contracts.topics import REGISTRY_IDENTITY
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import StudentStatus
 
 
 def _indexed(state: StudentStatus | None) -> bool:
-    """A record dedupe compares against: it exists, is not waiting for the county, and was not closed."""
-    return state is not None and state.state is not StatusState.PENDING_REVIEW and state.closure is None
+    """A record dedupe compares against: it exists and was not closed. One waiting for the county's review is
+    compared against too: the same ID number checked meanwhile is refused outright (R14), not sent to review beside
+    it as a second record the county might also release (R01); refused as the same child, it leaves the index."""
+    return state is not None and state.closure is None
 
 
 def _identity(state: StudentStatus, kind: type[IdentityRecorded]) -> IdentityRecorded:
