@@ -15,6 +15,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_registry import domain as d
 from xueji_registry.domain.record_changes import ConfirmCreation
+from xueji_registry.domain.record_events import StatusRecorded
 
 
 def evidence(kind: d.EvidenceKind) -> d.EvidenceRef:
@@ -131,10 +132,13 @@ def test_r06_invalid_id_number_names_the_field_and_nothing_is_built() -> None:
     assert "check character" in str(invalid.value)
 
 
-def test_r06_birth_date_must_match_the_id_number() -> None:
-    with pytest.raises(d.Refused) as refused:
-        decide(enrollment(identity=identity(resident_id(), birth_date=date(2015, 3, 16))), None, T0)
-    assert refused.value.field == "identity.birth_date"
+def test_r14_a_birth_date_contradicting_the_id_number_is_enrolled_as_the_request_was_told() -> None:
+    """The request was answered with a warning naming the field (enrollment_request.contradictions) and went on to
+    dedupe, which held the child: refusing the record now left the clerk's corrected request refused as a duplicate
+    of a record that never was."""
+    events = decide(enrollment(identity=identity(resident_id(), birth_date=date(2015, 3, 16))), None, T0)
+    (recorded,) = [e for e in events if isinstance(e, StatusRecorded)]
+    assert recorded.identity.birth_date == date(2015, 3, 16)
 
 
 def issue(

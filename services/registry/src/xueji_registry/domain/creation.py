@@ -7,7 +7,7 @@ from datetime import datetime
 from xueji_contracts.auth import Role
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.division import Division
-from xueji_contracts.identity import birth_date_of, mask_id_number
+from xueji_contracts.identity import mask_id_number
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import periods
 from xueji_registry.domain.change_events import ChangeRequested
@@ -37,8 +37,9 @@ def enroll(
             f"this person already has status {check.existing_student_id}", existing=check.existing_student_id
         )
     identity = command.identity
-    if identity.id_number is not None and birth_date_of(identity.id_number) != identity.birth_date:
-        raise Refused("R06", "the birth date differs from the one in the ID number", field="identity.birth_date")
+    # A birth date that contradicts the ID number was told to the clerk as a warning when the request came in
+    # (enrollment_request.contradictions): a number issued with an error is valid until it is replaced (R14). Refused
+    # here, after dedupe had answered and held the child, the corrected request was refused as a duplicate of it.
     if command.admitted_on > local_date(now):
         raise Refused("R02", "the admission date is in the future", field="admitted_on")
     graduation_grade = command.graduation_grade or rules.graduation_grades[command.segment]
