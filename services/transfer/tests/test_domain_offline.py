@@ -247,3 +247,21 @@ def test_r23_once_the_transfer_information_has_arrived_the_offline_path_takes_no
     with pytest.raises(d.Refused, match="has arrived"):
         step(arrived, d.AcceptOffline(operator=RS), OFFLINE_DUE)
     assert "accept_offline" not in [t["action"] for t in todos(arrived, "35")]
+
+
+def test_r23_a_case_rejected_after_an_offline_acceptance_tells_the_registry_so() -> None:
+    """The system's record prevails (R23): the rejection's case message says the student was accepted offline, so
+    the registry moves the student back (the domain event said so; the message did not carry it)."""
+    from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
+    from xueji_contracts.topics import TRANSFER_CASE
+    from xueji_transfer.outgoing import outgoing
+
+    state = accepted_offline({"grade": "8", "class": "8-3", "name": "王小明"})
+    reject = d.DecideStage(
+        stage=Stage.SENDING_SCHOOL, decision=Decision.REJECT, operator=SS, reason="not our student's status",
+        reason_code=d.RejectionReason.STATUS_INELIGIBLE,
+    )  # fmt: skip
+    state, events = events_of(state, reject, OFFLINE_DUE)
+    sent = [o.message.payload for o in outgoing(state, events, "c-1", "35", None) if o.topic == TRANSFER_CASE.name]
+    (case,) = [p for p in sent if isinstance(p, TransferCaseChanged)]
+    assert (case.outcome, case.offline_accepted) == (CaseOutcome.REJECTED, True)

@@ -158,3 +158,8 @@ class TransferCaseChanged(_CaseMessage):
     paper_record: PaperRecord | None = Field(
         default=None, description="offline_accepted from another province: the record starts from the paper form"
     )
+    offline_accepted: bool = Field(
+        default=False,
+        description="rejected after the receiving school accepted the student offline (R23): the system's record "
+        "prevails, so the registry moves the student back to the sending school",
+    )

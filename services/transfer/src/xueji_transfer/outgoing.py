@@ -63,6 +63,7 @@ def published(case: TransferCase, event: TransferEvent) -> Iterator[Published]:
             sending_school=app.sending.code,
             receiving_school=app.receiving.code, reason=outcome[1], at=event.at, paper_record=_paper(case, event),
             kind=kind, target_grade=app.target_grade if kind is c.CaseKind.PROGRESSION else None,
+            offline_accepted=isinstance(event, ce.TransferRejected) and event.offline_accepted,
         )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""transfer.case.v1 -> the student moves: completed / offline_accepted to the receiving school, rolled_back home.
+"""transfer.case.v1 -> the student moves: completed / offline_accepted to the receiving school, rolled_back home, and
+back home when a case the receiving school accepted offline is rejected (R23: the system's record prevails).
 
 Between provinces (R34) each side does its half: the sending province records the student as transferred out
 when the case completes and sends the electronic file (interprovince.file.v1); the receiving province starts the
@@ -38,6 +39,9 @@ async def on_transfer_case(
     message: Envelope[TransferCaseChanged], service: RegistryService = Context("registry")
 ) -> None:
     case = message.payload
+    if case.outcome is CaseOutcome.REJECTED and case.offline_accepted:
+        await _undo_offline(service, message, str(derive_id(message.message_id, "transfer")))
+        return
     if case.outcome not in MOVES:
         return
     here = service.province
@@ -77,6 +81,29 @@ async def on_transfer_case(
     await service.execute(
         case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=extra if grade else None
     )
+
+
+async def _undo_offline(service: RegistryService, message: Envelope[TransferCaseChanged], commit_id: str) -> None:
+    """R23: the receiving school accepted the student offline, then the system path was rejected. The system's record
+    prevails: the student goes back to the sending school. Within this province only; between provinces the
+    receiving side's copy started from the paper form, and the sending side never moved the student."""
+    case = message.payload
+    here = service.province
+    if province_of(case.sending_school) != here or province_of(case.receiving_school) != here:
+        log.warning("offline_acceptance_of_a_rejected_transfer_left_to_operators", transfer_id=case.transfer_id)
+        return
+    state = await service.load(case.student_id)
+    if state is None or state.school_code != case.receiving_school:
+        log.info("offline_acceptance_not_recorded_here", transfer_id=case.transfer_id)  # nothing moved: nothing back
+        return
+    command = RecordTransferIn(
+        operator=_service(case.sending_school),
+        reason=f"transfer {case.transfer_id} rejected after an offline acceptance: {case.reason or 'rejected'} "
+        "(R23: the system's record prevails)",
+        transfer_id=f"{case.transfer_id}:offline-undone",
+        receiving_school=case.sending_school,
+    )
+    await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id)
 
 
 async def _roll_back(
