@@ -442,3 +442,16 @@ def test_a_csv_with_old_mac_line_endings_is_read():
     content = "\r".join(["姓名,性别,出生日期,年级", "林小明,男,2019-03-15,1", "陈思雨,女,2019-05-01,1"]).encode()
     checked = check(read_table("class.csv", content), SCHOOL, 2026)
     assert [row for row, _ in checked.good] == [2, 3]
+
+
+def test_r06_an_id_number_whose_last_digits_excel_zeroed_is_refused_or_flagged_saying_why():
+    """A Number-formatted column saves 350602201903151237 as 350602201903151000: 10 times in 11 the check character
+    fails (the error said only that), the 11th it passed silently as another child's number."""
+    header = ["姓名", "性别", "出生日期", "身份证件号", "年级"]
+    checked = check([header, ["林小明", "男", "2019-03-15", "350602201903151000", "1"]], SCHOOL, 2026)
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "id_number")]
+    assert checked.errors[0].reason.startswith("ends in 000")
+    # 350602201903032000: its check character happens to be 0, so it is a valid number (a girl born 2019-03-03).
+    flagged = check([header, ["林小雨", "女", "2019-03-03", "350602201903032000", "1"]], SCHOOL, 2026)
+    assert [row for row, _ in flagged.good] == [2]
+    assert [(w.row, w.field) for w in flagged.warnings] == [(2, "id_number")]

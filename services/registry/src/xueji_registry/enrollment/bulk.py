@@ -29,6 +29,12 @@ MAX_CELLS = 400_000  # non-empty cells
 MAX_CELL_CHARS = 2_000
 EXACT_DIGITS_UP_TO = 1e15  # a spreadsheet number this large has lost digits: Excel keeps 15 significant ones
 EXCEL_NUMBER = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
+# The same number as a Number-formatted column saves it to CSV: 18 digits, the last three zeros (350602201903151000).
+# A real number ends so about once in 11,000: refused when its check character fails (10 times in 11), else told.
+ZEROED = ("ends in 000: Excel most likely kept the column as a number and lost the last three digits; format the "
+          "column as text (设置单元格格式 → 文本) and type the number again")  # fmt: skip
+ZEROED_BUT_VALID = ("ends in 000: if the column was a number in Excel, its last three digits were lost; compare it "
+                    "with the ID card")  # fmt: skip
 KEPT_AS_NUMBER = ("Excel kept this ID number as a number and only its first 15 digits: format the column as text "
                   "(设置单元格格式 → 文本) and type the number again")  # fmt: skip
 MAX_UNPACKED = 48 * 1024 * 1024  # what the zip directory says its members unpack to, all together
@@ -282,14 +288,18 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
             reason = f"not the school imported into ({school_code})"
             checked.errors.append(RowError(number, "school_code", reason, titles.get("school_code")))
             continue
+        zeroed = isinstance(given := values.get("id_number"), str) and len(given) == 18 and given.endswith("000")
         try:
             request = EnrollmentRequest.model_validate(body)
         except ValidationError as exc:
             for error in exc.errors():
                 name = ".".join(str(p) for p in error["loc"]) or "row"
                 key = name.removeprefix("basic.")
-                checked.errors.append(RowError(number, name, _reason(error), titles.get(key)))
+                reason = ZEROED if zeroed and name == "id_number" else _reason(error)
+                checked.errors.append(RowError(number, name, reason, titles.get(key)))
             continue
+        if zeroed:
+            checked.warnings.append(RowError(number, "id_number", ZEROED_BUT_VALID, titles.get("id_number")))
         # Told beside the row's student, not refused (domain/enrollment_request.py: contradictions).
         checked.warnings += [
             RowError(number, name, reason, titles.get(name)) for name, reason in contradictions(request)
