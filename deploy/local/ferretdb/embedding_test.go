@@ -39,30 +39,10 @@ func TestAttributesOfWithAreFormattedOnlyForARecordThatIsLogged(t *testing.T) {
 	}
 }
 
-func TestTheStoresDatabasesKeepTheirTemporaryFilesInMemory(t *testing.T) {
-	u, err := url.Parse(sqliteURL(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path += "test.sqlite" // as FerretDB opens a database: its file in the directory, with the URL's parameters
-	db, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var store, synchronous int
-	if err := db.QueryRow("PRAGMA temp_store").Scan(&store); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow("PRAGMA synchronous").Scan(&synchronous); err != nil {
-		t.Fatal(err)
-	}
-	if store != 2 || synchronous != 1 { // MEMORY, NORMAL
-		t.Fatalf("temp_store %d, synchronous %d; want 2 (memory), 1 (normal)", store, synchronous)
-	}
-}
-
-func TestTheStoresDatabasesKeepALargerPageCacheAndCheckpointLessOften(t *testing.T) {
+// pragmas opens a database as FerretDB opens one (its file in the directory, with the URL's parameters) and reads the
+// named pragmas' values.
+func pragmas(t *testing.T, names ...string) []int {
+	t.Helper()
 	u, err := url.Parse(sqliteURL(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -73,14 +53,25 @@ func TestTheStoresDatabasesKeepALargerPageCacheAndCheckpointLessOften(t *testing
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var cache, checkpoint int
-	if err := db.QueryRow("PRAGMA cache_size").Scan(&cache); err != nil {
-		t.Fatal(err)
+	values := make([]int, len(names))
+	for i, name := range names {
+		if err := db.QueryRow("PRAGMA " + name).Scan(&values[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&checkpoint); err != nil {
-		t.Fatal(err)
+	return values
+}
+
+func TestTheStoresDatabasesKeepTheirTemporaryFilesInMemory(t *testing.T) {
+	got := pragmas(t, "temp_store", "synchronous")
+	if got[0] != 2 || got[1] != 1 { // MEMORY, NORMAL
+		t.Fatalf("temp_store %d, synchronous %d; want 2 (memory), 1 (normal)", got[0], got[1])
 	}
-	if cache != -65536 || checkpoint != 8000 { // 64 MB of pages; every 8,000 WAL pages
-		t.Fatalf("cache_size %d, wal_autocheckpoint %d; want -65536, 8000", cache, checkpoint)
+}
+
+func TestTheStoresDatabasesKeepALargerPageCacheAndCheckpointLessOften(t *testing.T) {
+	got := pragmas(t, "cache_size", "wal_autocheckpoint")
+	if got[0] != -65536 || got[1] != 8000 { // 64 MB of pages; every 8,000 WAL pages
+		t.Fatalf("cache_size %d, wal_autocheckpoint %d; want -65536, 8000", got[0], got[1])
 	}
 }
