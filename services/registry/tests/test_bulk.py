@@ -455,3 +455,64 @@ def test_r06_an_id_number_whose_last_digits_excel_zeroed_is_refused_or_flagged_s
     flagged = check([header, ["林小雨", "女", "2019-03-03", "350602201903032000", "1"]], SCHOOL, 2026)
     assert [row for row, _ in flagged.good] == [2]
     assert [(w.row, w.field) for w in flagged.warnings] == [(2, "id_number")]
+
+
+# Written from an export's habits, not from the reader: systems that hand out class lists to schools wrap a number in
+# a formula or a tab so that Excel keeps it as text, and clerks type an apostrophe for the same reason.
+@pytest.mark.parametrize("written", [f'="{CHILD}"', f"'{CHILD}", f"\t{CHILD}", f"{CHILD}\t"])
+def test_r06_an_id_number_an_export_marked_as_text_is_read_as_the_number(written):
+    checked = check([["姓名", "性别", "出生日期", "身份证号", "年级"], ["林小明", "男", "2019-03-15", written, "1"]],
+                    SCHOOL, 2026)  # fmt: skip
+    assert checked.errors == []
+    assert checked.good[0][1].id_number == CHILD
+
+
+@pytest.mark.parametrize("written", ["15/03/2019", "03/15/2019", "15.3.2019", "3-15-2019"])
+def test_r06_a_date_with_the_year_last_is_refused_saying_day_and_month_are_ambiguous(written):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", written, "1"]], SCHOOL, 2026)
+    assert checked.good == []
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "birth_date")]
+    assert "year" in checked.errors[0].reason and "YYYY-MM-DD" in checked.errors[0].reason
+
+
+@pytest.mark.parametrize(("written", "day"), [("二〇一九年三月十五日", "2019-03-15"), ("二零一九年十二月三十一日", "2019-12-31"),
+                                              ("二〇一九年十月一日", "2019-10-01")])  # fmt: skip
+def test_r06_a_date_written_in_chinese_numerals_is_read_as_that_day(written, day):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", written, "1"]], SCHOOL, 2026)
+    assert checked.errors == []
+    assert checked.good[0][1].birth_date.isoformat() == day
+
+
+@pytest.mark.parametrize(("grade", "year"), [("小一", 1), ("小六", 6), ("小学三年级", 3), ("初三", 9), ("高二", 11)])
+def test_a_grade_written_with_its_segment_is_read(grade, year):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", "2010-05-01", grade]], SCHOOL, 2026)
+    assert checked.errors == []
+    assert checked.good[0][1].grade == year
+
+
+@pytest.mark.parametrize("grade", ["G1", "学前班", "十三年级"])
+def test_a_grade_that_is_not_one_is_refused_naming_how_grades_are_written(grade):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", "2019-05-01", grade]], SCHOOL, 2026)
+    assert [(e.row, e.field, e.column) for e in checked.errors] == [(2, "grade", "年级")]
+    assert "一年级" in checked.errors[0].reason and "初一" in checked.errors[0].reason
+
+
+@pytest.mark.parametrize("name", ["1234", "--", "·", "12 34"])
+def test_a_name_without_a_letter_is_refused(name):
+    checked = check([["姓名", "性别", "出生日期", "年级"], [name, "女", "2019-05-01", "1"]], SCHOOL, 2026)
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "name")]
+
+
+@pytest.mark.parametrize(("born", "grade"), [("1899-12-31", "1"), ("2022-05-01", "7"), ("2001-05-01", "1")])
+def test_r14_a_birth_date_no_pupil_of_that_grade_has_is_imported_with_a_warning(born, grade):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", born, grade]], SCHOOL, 2026)
+    assert checked.errors == [] and len(checked.good) == 1
+    assert [(w.row, w.field, w.column) for w in checked.warnings] == [(2, "birth_date", "出生日期")]
+    assert "years old" in checked.warnings[0].reason
+
+
+@pytest.mark.parametrize(("born", "grade"), [("2019-09-01", "1"), ("2018-03-01", "1"), ("2017-03-01", "1"),
+                                             ("2013-05-01", "7"), ("2009-01-01", "12")])  # fmt: skip
+def test_r14_a_pupil_a_year_or_two_older_or_younger_than_the_grade_is_no_warning(born, grade):
+    checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", born, grade]], SCHOOL, 2026)
+    assert checked.errors == [] and checked.warnings == []

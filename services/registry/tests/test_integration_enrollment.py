@@ -218,20 +218,22 @@ async def _released(isolation, student_ids: list[str]) -> None:
 async def test_r14_an_enrollment_contradicting_its_id_number_is_enrolled_with_a_warning_naming_the_field(
     start_app, dedupe_stub, token
 ):
-    """The ID number 11010519491231002X is a girl's (its 17th digit is even); the request says a boy. Enrolled all the
+    """The ID number 35060220190501018X is a girl's (its 17th digit is even); the request says a boy. Enrolled all the
     same (the number is valid, R06), the answer naming the field and why, so the clerk can correct the one that is
-    wrong; a request that agrees with its number carries no warnings."""
+    wrong; a request that agrees with its number (and whose age fits its grade) carries no warnings."""
     registry = await start_app(create_app, RegistrySettings)
+    boy = pupil(SCHOOL, "林小明", "2019-05-01", 1, gender="male", id_number="35060220190501018X")
     async with dedupe_stub():
-        created = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+        created = await registry.post("/v1/students", json=boy, headers=_auth(token))
         assert created.status_code == 201, created.text
         assert created.json()["warnings"] == [
             {
                 "field": "gender",
-                "reason": "male is not the gender in the ID number (its 17th digit, 2, is even: female)",
+                "reason": "male is not the gender in the ID number (its 17th digit, 8, is even: female)",
             }
         ]
-        agreeing = {**STUDENT, "gender": "female", "id_number": "110105194912310046", "name": "林小红"}
+        agreeing = {**boy, "gender": "female", "birth_date": "2019-03-15", "id_number": "350602201903150242",
+                    "name": "林小红"}  # fmt: skip
         created = await registry.post("/v1/students", json=agreeing, headers=_auth(token))
         assert created.status_code == 201, created.text
         assert "warnings" not in created.json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from xueji_registry.domain.enrollment_request import EnrollmentRequested
+from xueji_registry.domain.event_base import STORED
 
 
 class RecentRequests:
@@ -27,4 +28,4 @@ class RecentRequests:
 
     def take(self, student_id: str) -> EnrollmentRequested | None:
         kept = self._requested.pop(student_id, None)
-        return None if kept is None else EnrollmentRequested.model_validate_json(kept)
+        return None if kept is None else EnrollmentRequested.model_validate_json(kept, context=STORED)

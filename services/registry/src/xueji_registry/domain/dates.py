@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 YEAR_AND_MONTH = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*月?")
+YEAR_LAST = re.compile(r"\d{1,2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{4}")  # 15/03/2019 or 03/15/2019: which is the day?
 WRITTEN_OUT = "a date is written as YYYY-MM-DD (e.g. 2019-03-15)"
 
 
@@ -19,6 +20,9 @@ def calendar_date(value: Any) -> Any:
         text = value.strip()
         if (found := YEAR_AND_MONTH.fullmatch(text)) and 1 <= int(found.group(2)) <= 12:
             raise ValueError(f"{text} is a year and month only: the full date is needed ({WRITTEN_OUT})")
+        if YEAR_LAST.fullmatch(text):
+            raise ValueError(f"{text} puts the year last, so which number is the day and which the month is not "
+                             f"certain ({WRITTEN_OUT})")  # fmt: skip
         if text.isdigit():
             raise ValueError(f"{WRITTEN_OUT}, not a number ({text})")
     return value

@@ -10,6 +10,7 @@ Stored events keep the shape the dict events had: `by` the operator's claims, `r
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_serializer,
 )
@@ -31,7 +33,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.identity import birth_date_of
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_registry.domain.dates import calendar_date
-from xueji_registry.domain.event_base import StreamEvent, StreamEvents
+from xueji_registry.domain.event_base import StreamEvent, StreamEvents, read_back
 from xueji_registry.domain.periods import Segment, school_year_start
 from xueji_registry.domain.person import (
     BasicInfo,
@@ -50,6 +52,11 @@ LOST = (
     "contains a character the file lost (? or \ufffd): a rare character does not survive a CSV saved as GBK; "
     "save the sheet as CSV UTF-8 or .xlsx and type the name again if needed"
 )
+NO_LETTER = "has no letter or character: a number or a mark in the name column is not a name"
+# The age a pupil of grade 1 has when the school year begins (six by 31 August); grade g, g + 5. A pupil a few years
+# older (started late, repeated, special education) or a little younger is usual; one outside these is a typo.
+FIRST_GRADE_AGE = 6
+YOUNGER_BY_UP_TO, OLDER_BY_UP_TO = 2, 5
 
 
 class EnrollmentRequest(BaseModel):
@@ -75,10 +82,14 @@ class EnrollmentRequest(BaseModel):
 
     @field_validator("name")
     @classmethod
-    def _plain_name(cls, value: str) -> str:
+    def _plain_name(cls, value: str, info: ValidationInfo) -> str:
+        if read_back(info):
+            return value  # checked when it came in, by the checks of that day
         plain(value)  # also for a spreadsheet's cells, which no JSON check sees
         if LOST_CHARACTER.search(value):
             raise ValueError(LOST)
+        if not any(unicodedata.category(c).startswith("L") for c in value):
+            raise ValueError(f"{value!r} {NO_LETTER}")
         return value
 
     @field_validator("birth_date", "admitted_on", mode="before")
@@ -189,7 +200,21 @@ def contradictions(body: EnrollmentRequest) -> list[tuple[str, str]]:
                                     "school year begins"))  # fmt: skip
     elif body.admitted_on is not None and body.birth_date > body.admitted_on:
         found.append(("birth_date", f"{body.birth_date} is after the admission on {body.admitted_on}"))
+    elif (unusual := _unusual_age(body.birth_date, body.grade, body.school_year)) is not None:
+        found.append(("birth_date", unusual))
     return found
+
+
+def _unusual_age(born: date, grade: int, school_year: int) -> str | None:
+    """What is wrong with an age no pupil of the grade has when the school year begins, else None."""
+    starts = school_year_start(school_year)
+    age = starts.year - born.year - ((starts.month, starts.day) < (born.month, born.day))
+    usual = FIRST_GRADE_AGE + grade - 1
+    if -YOUNGER_BY_UP_TO <= age - usual <= OLDER_BY_UP_TO:
+        return None
+    than = f"{abs(age - usual)} years {'older' if age > usual else 'younger'} than grade {grade} usually is ({usual})"
+    return (f"{born} makes the student {age} years old when the {school_year}-{school_year + 1} school year begins, "
+            f"{than}: check the birth date and the grade")  # fmt: skip
 
 
 def decide_request(body: EnrollmentRequest, operator: OperatorClaims, at: datetime) -> EnrollmentRequested:

@@ -7,11 +7,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypedDict, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationInfo
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.evidence import EvidenceRef
+
+# The validation context of what is read back from the store: a check made on what comes in (a name with a lost
+# character, say) is not made again on what was stored before the check existed, which would then never load.
+STORED: dict[str, Any] = {"stored": True}
+
+
+def read_back(info: ValidationInfo) -> bool:
+    """Whether a validator runs on a stored event read back (`STORED`), not on input."""
+    return bool(info.context and info.context.get("stored"))
 
 
 class Actor(BaseModel):
@@ -118,7 +127,7 @@ class StreamEvents(Generic[E]):
         self._old_names = old_names
 
     def from_documents(self, documents: Iterable[Mapping[str, Any]]) -> list[E]:
-        return [self._events.validate_python(self._renamed(d)) for d in documents]
+        return [self._events.validate_python(self._renamed(d), context=STORED) for d in documents]
 
     def _renamed(self, document: Mapping[str, Any]) -> dict[str, Any]:
         kind = str(document.get("type"))

@@ -43,6 +43,10 @@ MAX_MEMBERS = 500
 # A day of the calendar as clerks type it: with a separator between each part, or eight digits.
 WRITTEN_DATE = re.compile(r"(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?")
 DIGITS_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_N = "[一二三四五六七八九十]"  # a month or day in Chinese numerals
+CHINESE_DATE = re.compile(rf"([〇零一二三四五六七八九]{{4}})\s*年\s*({_N}{{1,2}})\s*月\s*({_N}{{1,3}})\s*日?")
+# A cell an export or a clerk marked as text so that Excel keeps its digits: ="350602…" or '350602….
+MARKED_AS_TEXT = re.compile(r'="(.*)"|\'(.+)', re.DOTALL)
 SPREADSHEET_DAY_ZERO = date(1899, 12, 30)  # Excel's and LibreOffice's day 0 (day 1 is 1899-12-31 in this count)
 SPREADSHEET_DAYS = (25569, 54788)  # 1970-01-01 to 2049-12-31: another number is not read as a day
 # What clerks add around a header: a mark for a required column, a note in brackets.
@@ -84,7 +88,8 @@ NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
             "十二": 12}  # fmt: skip
 # 初一 and 高三 as junior and senior schools write grades: their years counted on from the grades before them (the
 # 6-3-3 system of Fujian and most provinces; grades are numbered 1-12 across segments, domain/periods.py).
-SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("初", 6), ("高", 9))
+SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("小", 0), ("初", 6), ("高", 9))
+GRADE_WRITTEN = "a grade is 1-12, or as schools write it: 一年级, 小一, 初一, 高三"
 
 
 class FileProblem(ValueError):
@@ -232,7 +237,26 @@ def _date(text: str) -> str:
         return f"{year:04d}-{month:02d}-{day:02d}"
     if bare.isdigit() and SPREADSHEET_DAYS[0] <= int(bare) <= SPREADSHEET_DAYS[1]:
         return (SPREADSHEET_DAY_ZERO + timedelta(days=int(bare))).isoformat()
+    if written := CHINESE_DATE.fullmatch(bare):  # 二〇一九年三月十五日
+        digits = "".join(str(CHINESE_DIGITS.index(c) % 10) for c in written.group(1))
+        parts = _chinese_number(written.group(2)), _chinese_number(written.group(3))
+        if None not in parts:
+            return f"{digits}-{parts[0]:02d}-{parts[1]:02d}"
     return text
+
+
+CHINESE_DIGITS = "〇一二三四五六七八九零"  # 零 is 〇 too: its index, modulo 10, is the digit
+
+
+def _chinese_number(text: str) -> int | None:
+    """一 to 三十一 as a month or day is written; None for anything else (十十, 一二)."""
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        return NUMERALS.get(text) if len(text) == 1 else None
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    value = 10 * (NUMERALS.get(tens, 0) if tens else 1) + (NUMERALS.get(ones, 0) if ones else 0)
+    return value if (not tens or tens in NUMERALS) and (not ones or ones in NUMERALS) else None
 
 
 def _grade(text: str) -> int | str:
@@ -247,7 +271,15 @@ def _grade(text: str) -> int | str:
     return text.strip() if year is None else year + offset
 
 
-def _normalised(key: str, text: str) -> Any:
+def _unmarked(text: str) -> str:
+    """The cell's text without the marks that kept it text in Excel (="…", a leading apostrophe)."""
+    bare = text.strip()
+    marked = MARKED_AS_TEXT.fullmatch(bare)
+    return bare if marked is None else (marked.group(1) or marked.group(2) or "").strip()
+
+
+def _normalised(key: str, raw: str) -> Any:
+    text = _unmarked(raw)
     if key == "gender":
         return GENDERS.get("".join(text.split()).lower(), text)
     if key in {"birth_date", "admitted_on"}:
@@ -275,7 +307,7 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
         values = {key: _normalised(key, row[i]) for i, (key, _) in columns.items()
                   if i < len(row) and row[i] and key not in MANY}  # fmt: skip
-        if guardians := [row[i].strip() for i, (key, _) in columns.items() if key == "guardians" and i < len(row)]:
+        if guardians := [_unmarked(row[i]) for i, (key, _) in columns.items() if key == "guardians" and i < len(row)]:
             values["guardians"] = [name for name in guardians if name]
         if _kept_as_number(values.get("id_number")):
             checked.errors.append(RowError(number, "id_number", KEPT_AS_NUMBER, titles.get("id_number")))
@@ -296,6 +328,8 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
                 name = ".".join(str(p) for p in error["loc"]) or "row"
                 key = name.removeprefix("basic.")
                 reason = ZEROED if zeroed and name == "id_number" else _reason(error)
+                if name == "grade" and error["type"] != "missing":
+                    reason = f"{GRADE_WRITTEN} (not {values.get('grade')})"
                 checked.errors.append(RowError(number, name, reason, titles.get(key)))
             continue
         if zeroed:
