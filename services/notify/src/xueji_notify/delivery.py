@@ -7,6 +7,7 @@ second delivery, and every retry carries the same `X-Xueji-Delivery` for the rec
 
 from __future__ import annotations
 
+import asyncio
 import random
 import ssl
 import time
@@ -121,8 +122,14 @@ class WebhookDeliverer:
             "X-Xueji-Consent": quote(delivery.get("consent_reference") or ""),  # a header is ASCII: percent-encoded
         }  # fmt: skip
         started = time.perf_counter()
+        limit = self._settings.webhook_timeout_seconds
         try:
-            answer = await self._client.post(delivery["url"], content=body, headers=headers)
+            # The whole attempt, not each phase or read as httpx's timeout: a receiver trickling its answer would
+            # otherwise hold it past the stale claim, and another replica would post the delivery beside it.
+            async with asyncio.timeout(limit):
+                answer = await self._client.post(delivery["url"], content=body, headers=headers)
+        except TimeoutError:
+            return None, f"TimeoutError: no whole answer within {limit:g} s", time.perf_counter() - started
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - started
         finally:
