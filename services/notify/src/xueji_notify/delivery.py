@@ -66,12 +66,17 @@ class WebhookDeliverer:
                 correlation_id=note.correlation_id,
             ).model_dump_json()  # fmt: skip
             now = datetime.now(UTC)
-            await self._store.add_delivery({
+            created = await self._store.add_delivery({
                 "_id": delivery_id, "webhook_id": hook["_id"], "notification_id": note.notification_id,
                 "jurisdiction": note.jurisdiction, "url": hook["url"], "body": body, "state": "pending",
                 "consent_reference": hook.get("consent_reference"),
                 "attempts": [], "created_at": now,
             })  # fmt: skip
+            if not created:  # a redelivery: arm the first attempt as stored (one timer), unless it has been made
+                stored = await self._store.delivery(delivery_id)
+                if stored is None or stored["state"] != "pending" or stored.get("attempts"):
+                    continue
+                now = stored["created_at"].replace(tzinfo=UTC)
             await self._arm(delivery_id, 0, now)
 
     async def _arm(self, delivery_id: str, attempt: int, due: datetime) -> None:
