@@ -8,12 +8,14 @@ a receiver down for hours got every attempt twice, from two chains of retries ru
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 import xueji_notify.delivery as delivery_module
-from xueji_kit.timers import TimerStore
+from xueji_kit.timers import Timer, TimerStore
 from xueji_notify.delivery import WebhookDeliverer
 from xueji_notify.domain.notification import Kind, Notification, Severity
 from xueji_notify.settings import NotifySettings
@@ -40,7 +42,7 @@ def _later(minutes: int) -> type[datetime]:
     return Later
 
 
-async def _deliverer(database) -> tuple[WebhookDeliverer, TimerStore]:
+async def _deliverer(database, url: str = "https://127.0.0.1:9/hook") -> tuple[WebhookDeliverer, TimerStore]:
     hooks, timers = WebhookStore(database), TimerStore(database)
     await hooks.webhooks.insert_one(
         {
@@ -48,7 +50,7 @@ async def _deliverer(database) -> tuple[WebhookDeliverer, TimerStore]:
             "scope": COUNTY,
             "active": True,
             "kinds": [],
-            "url": "https://127.0.0.1:9/hook",
+            "url": url,
             "secret": "s",
         }
     )
@@ -74,3 +76,39 @@ async def test_r22_a_delivery_stored_but_never_armed_is_armed_by_the_redelivery(
     await database[f"timers_m{delivery_module.minute_of(first['due_at'])}"].delete_many({})
     await deliverer.schedule(_note())
     assert [t["timer_id"] for t in await timers.armed()] == [first["timer_id"]]
+
+
+async def _refusing_receiver(reader, writer) -> None:  # type: ignore[no-untyped-def]
+    """Counts each request and answers 503."""
+    await reader.readuntil(b"\r\n\r\n")
+    _refusing_receiver.posts += 1  # type: ignore[attr-defined]
+    writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def test_r22_an_attempt_fired_again_after_a_takeover_starts_no_second_chain_of_retries(
+    database, monkeypatch
+) -> None:
+    """A replica that posted an attempt, recorded it and armed the next, then died before its timer was marked fired
+    (they are marked together, after every timer of its tick): its claim is taken over a minute later and the attempt
+    fires again. That firing must not post the recorded attempt again, nor arm a second next attempt of its own."""
+    _refusing_receiver.posts = 0  # type: ignore[attr-defined]
+    server = await asyncio.start_server(_refusing_receiver, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    deliverer, timers = await _deliverer(database, url=f"http://127.0.0.1:{port}/hook")
+    await deliverer.schedule(_note())
+    (first,) = await timers.armed()
+    timer = Timer(first["_id"], first["kind"], first["aggregate_id"], first["due_at"], first["data"])
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
+            deliverer._client = client
+            await deliverer._fire(timer)
+            monkeypatch.setattr(delivery_module, "datetime", _later(2))  # the takeover, past the stale claim
+            await deliverer._fire(timer)
+    finally:
+        server.close()
+        await server.wait_closed()
+    retries = [t for t in await timers.armed() if t["timer_id"].endswith(":1")]
+    assert len(retries) == 1, f"one next attempt armed: {[(t['timer_id'], t['due_at']) for t in retries]}"
+    assert _refusing_receiver.posts == 1  # type: ignore[attr-defined]

@@ -37,6 +37,11 @@ TIMER_KIND = "webhook"
 SCHEDULER = "notify-webhooks"
 
 
+def _stored(at: datetime) -> datetime:
+    """`at` as the store keeps it (milliseconds), so a time read back computes the same due time as the original."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 class WebhookDeliverer:
     def __init__(
         self, settings: NotifySettings, store: WebhookStore, timers: TimerStore, events: EventStore, relay: OutboxRelay
@@ -65,7 +70,7 @@ class WebhookDeliverer:
                 title_en=note.title_en, subject_id=note.subject_id, due_at=note.due_at, created_at=note.created_at,
                 correlation_id=note.correlation_id,
             ).model_dump_json()  # fmt: skip
-            now = datetime.now(UTC)
+            now = _stored(datetime.now(UTC))
             created = await self._store.add_delivery({
                 "_id": delivery_id, "webhook_id": hook["_id"], "notification_id": note.notification_id,
                 "jurisdiction": note.jurisdiction, "url": hook["url"], "body": body, "state": "pending",
@@ -87,13 +92,22 @@ class WebhookDeliverer:
         delivery = await self._store.delivery(timer.aggregate_id)
         if delivery is None or delivery["state"] != "pending":
             return
-        hook = await self._store.webhook(delivery["webhook_id"])
         attempt = int(timer.data["attempt"])
+        made = next((a for a in delivery.get("attempts") or [] if a.get("attempt") == attempt + 1), None)
+        if made is not None:
+            # Made and recorded already: this timer fires again because the replica that made it died before its
+            # timer was marked fired (its claim was taken over). Post nothing; arm the next attempt as that replica
+            # did (the same timer, due at the same time), or arm it at last if it died before.
+            log.info("webhook_attempt_already_made", delivery_id=delivery["_id"], attempt=attempt + 1)
+            at = made["at"].replace(tzinfo=UTC)
+            await self._after_failure(delivery, attempt, made.get("status"), made.get("error"), at, fresh=False)
+            return
+        hook = await self._store.webhook(delivery["webhook_id"])
         if hook is None or not hook.get("active"):
             await self._give_up(delivery, attempt, None, "the webhook was removed")
             return
         status, error, took = await self._post(delivery, hook["secret"])
-        now = datetime.now(UTC)
+        now = _stored(datetime.now(UTC))
         record = {"attempt": attempt + 1, "at": now, "status": status, "error": error, "seconds": round(took, 3)}
         if status is not None and 200 <= status < 300:  # SMTP 250 counts too
             await self._store.record_attempt(delivery["_id"], record, {"state": "delivered", "delivered_at": now})
@@ -101,13 +115,23 @@ class WebhookDeliverer:
             log.info("webhook_delivered", delivery_id=delivery["_id"], attempts=attempt + 1, status=status)
             return
         await self._store.record_attempt(delivery["_id"], record, {"last_status": status, "last_error": error})
+        await self._after_failure(delivery, attempt, status, error, now)
+
+    async def _after_failure(
+        self, delivery: dict[str, Any], attempt: int, status: int | None, error: str | None, at: datetime,
+        *, fresh: bool = True,
+    ) -> None:  # fmt: skip
+        """After a failed attempt made `at`: its next attempt, due at a time that depends on the attempt alone (its
+        jitter derived from the delivery and the attempt), so arming it twice arms one timer; else dead-lettered."""
         if retryable(status) and attempt + 1 < self._settings.webhook_max_attempts:
             s = self._settings
-            wait = backoff(attempt, s.webhook_backoff_seconds, s.webhook_backoff_cap_seconds, random.random())
-            await self._arm(delivery["_id"], attempt + 1, now + timedelta(seconds=wait))
-            WEBHOOK_DELIVERIES.labels("retrying").inc()
-            log.info("webhook_retrying", delivery_id=delivery["_id"], attempt=attempt + 1, status=status, error=error,
-                     next_in_seconds=round(wait, 2))  # fmt: skip
+            jitter = random.Random(f"{delivery['_id']}:{attempt}").random()
+            wait = backoff(attempt, s.webhook_backoff_seconds, s.webhook_backoff_cap_seconds, jitter)
+            await self._arm(delivery["_id"], attempt + 1, at + timedelta(seconds=wait))
+            if fresh:
+                WEBHOOK_DELIVERIES.labels("retrying").inc()
+                log.info("webhook_retrying", delivery_id=delivery["_id"], attempt=attempt + 1, status=status,
+                         error=error, next_in_seconds=round(wait, 2))  # fmt: skip
             return
         await self._give_up(delivery, attempt + 1, status, error or f"HTTP {status}")
 
