@@ -414,3 +414,41 @@ async def test_r22_replicas_recording_their_schedulers_first_progress_at_once_bo
         name = f"replicas-{attempt}"
         await asyncio.gather(*(timer_store.finish_minute(name, 100 + attempt) for _ in range(8)))
         assert await timer_store.last_finished_minute(name) == 100 + attempt
+
+
+async def test_r22_a_timer_whose_every_attempt_failed_is_parked_counted_and_fires_when_armed_again(
+    timer_store, monkeypatch
+):
+    """A deadline's breach that fails every attempt (a store timing out through the midnight burst) is not ended
+    silently: it is kept for an operator, counted for the alert, and fires once the operator arms it again."""
+    from prometheus_client import REGISTRY
+
+    from xueji_kit import timers
+
+    monkeypatch.setattr(timers, "MAX_ATTEMPTS", 2)
+    counted = lambda: REGISTRY.get_sample_value("xueji_timers_failed_total", {"kind": "breach"}) or 0.0  # noqa: E731
+    before = counted()
+    failing = Failing()
+    await timer_store.arm(_timer(3, T0))
+    scheduler = TimerScheduler(timer_store, failing, lookback_minutes=30)
+    assert await scheduler.tick(T0 + timedelta(seconds=1)) == 0
+    assert await scheduler.tick(T0 + timedelta(seconds=3)) == 0, "its second and last attempt fails too"
+    (parked,) = await timer_store.parked()
+    assert (parked["_id"], parked["kind"], parked["aggregate_id"]) == ("case-3:breach", "breach", "case-3")
+    assert parked["attempts"] == 2 and parked["error_type"] == "RuntimeError"
+    assert counted() == before + 1
+
+    timer_store.clock = lambda: T0 + timedelta(minutes=30)
+    assert await timer_store.refire() == ["case-3:breach"]
+    assert await timer_store.parked() == []
+    fired = Fired()
+    assert (
+        await TimerScheduler(timer_store, fired, lookback_minutes=60).tick(T0 + timedelta(minutes=30, seconds=1)) == 1
+    )
+    assert fired == ["case-3:breach"]
+
+
+class Failing(Fired):
+    async def __call__(self, timer: Timer) -> None:
+        self.calls += 1
+        raise RuntimeError("store timed out")

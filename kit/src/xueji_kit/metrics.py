@@ -29,6 +29,9 @@ RELAY_FOLLOW_UP_FAILED = Counter(
 RELAY_IS_LEADER = Gauge("xueji_relay_leader", "1 while this replica holds the relay lease")
 HTTP_REQUESTS = Counter("xueji_http_requests_total", "HTTP requests served", ["method", "route", "status"])
 TIMERS_FIRED = Counter("xueji_timers_fired_total", "Durable timers fired", ["kind"])
+TIMERS_FAILED = Counter(
+    "xueji_timers_failed_total", "Durable timers whose every attempt failed, parked for an operator", ["kind"]
+)
 TIMER_FIRING_DELAY = Histogram(
     "xueji_timer_firing_delay_seconds",
     "How late a timer fired after its due time",

@@ -44,7 +44,7 @@ from pymongo.errors import PyMongoError
 
 from xueji_kit.background import keep_running
 from xueji_kit.group_insert import GroupInserts
-from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FIRED
+from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FAILED, TIMERS_FIRED
 from xueji_kit.store import Document, insert_many_once, insert_once, packs, unpacked, upsert_by_id
 
 log = structlog.get_logger("timers")
@@ -58,6 +58,7 @@ PREFIX = "timers_m"  # + the due minute: one collection per minute
 LATE_MARGIN = timedelta(seconds=10)
 PACK_FROM = 16  # timers armed at once into one minute from which they are filed as packs (kit.store.packs)
 FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
+FAILED = "timers_failed"  # a timer whose every attempt failed, by its id, until an operator fires it again
 
 
 # The `now` of the tick running in this task: a tick driven with a chosen time (tests, a catch-up after an outage)
@@ -106,6 +107,7 @@ class TimerStore:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.claims = db["timer_claims"]
         self.progress = db["timer_progress"]
+        self.failed = db[FAILED]
         self.grouped = GroupInserts()  # concurrent decisions' timers due in one minute: one insert
 
     def _in(self, minute: int) -> AsyncCollection[Document]:
@@ -227,6 +229,30 @@ class TimerStore:
         await insert_once(self._in(minute), _retry_doc(plain, attempt + 1, not_before))
         if failed:
             await self._end(timer_id, "failed")
+
+    async def park(self, timer: Timer, error: BaseException, attempts: int) -> None:
+        """Keep a timer whose every attempt failed, so an operator can see it and fire it again (`refire`): ended
+        "failed" in its minute, it would otherwise be a deadline warning or breach nobody ever sends."""
+        fields = {
+            "kind": timer.kind, "aggregate_id": timer.aggregate_id, "due_at": timer.due_at, "data": timer.data,
+            "attempts": attempts, "error_type": type(error).__name__, "error": str(error)[:2000],
+            "failed_at": self.clock(),
+        }  # fmt: skip
+        await upsert_by_id(self.failed, plain_id(timer.timer_id), {"$set": fields})
+
+    async def parked(self) -> list[Document]:
+        """Every parked timer: an operator's read of a collection that is empty when all is well."""
+        return [doc async for doc in self.failed.find({})]
+
+    async def refire(self, ids: list[str] | None = None) -> list[str]:
+        """Arm the parked timers (all, or these) again, due now, under their own ids in the current minute: the
+        scheduler fires them as it fires any timer past due; each leaves the parking once armed."""
+        chosen = [d for d in await self.parked() if ids is None or d["_id"] in ids]
+        now = self.clock()
+        for doc in chosen:
+            await self.arm(Timer(doc["_id"], doc["kind"], doc["aggregate_id"], now, doc.get("data") or {}))
+            await self.failed.delete_one({"_id": doc["_id"]})
+        return [str(d["_id"]) for d in chosen]
 
     async def earliest_armed_minute(self) -> int | None:
         """Read once, at a scheduler's first start: the earliest minute with a collection."""
@@ -568,11 +594,14 @@ class TimerScheduler:
         timer = _timer(doc)
         try:
             await self._fire(timer)
-        except Exception:
+        except Exception as exc:
             failed = attempt + 1 >= MAX_ATTEMPTS
             log.exception(
                 "timer_fire_failed", timer_id=timer.timer_id, kind=timer.kind, attempt=attempt, gave_up=failed
             )
+            if failed:  # parked before it is ended, so a stop in between leaves it armed rather than lost
+                await self._store.park(timer, exc, attempt + 1)
+                TIMERS_FAILED.labels(timer.kind).inc()
             await self._store.next_attempt(
                 timer.timer_id, attempt, now + timedelta(seconds=min(2**attempt, 300)), failed
             )
