@@ -1,17 +1,27 @@
 """The county's decision on a possible duplicate (dedupe.review.v1) confirms or refuses a record created waiting for
 it (R14), and nothing else: a case about a key-information change (the registry refused that change at once) must not
-approve whatever change the record has pending under the same id."""
+approve whatever change the record has pending under the same id. A decision that arrives before its record is
+never dropped: retried while the record's request still waits for its verdict, dead-lettered at once when the record
+will never exist."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from province_rules import handle
-from record_fixtures import SCHOOL, T0, enrollment, suspension_request
+from record_fixtures import COUNTY_CLERK, SCHOOL, SCHOOL_CLERK, T0, enrollment, suspension_request
 
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
+from xueji_kit.deadletter import PERMANENT
 from xueji_registry import domain as d
+from xueji_registry.domain import enrollment_request as request
+from xueji_registry.domain.creation import CREATION_REVIEW
+from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.domain.event_base import to_document
+from xueji_registry.enrollment.requests import _request, pending_stream
 from xueji_registry.handlers.review import on_review
 
 
@@ -24,11 +34,19 @@ def _decision(student_id: str) -> dict[str, Any]:
             "payload": decided.model_dump(mode="json")}  # fmt: skip
 
 
-class Registry:
-    def __init__(self, state: d.StudentStatus) -> None:
-        self.state, self.executed = state, []
+class Events:
+    def __init__(self, streams: dict[str, list[dict[str, Any]]]) -> None:
+        self.streams = streams
 
-    async def load(self, student_id: str) -> d.StudentStatus:
+    async def load(self, aggregate_id: str) -> list[dict[str, Any]]:
+        return self.streams.get(aggregate_id, [])
+
+
+class Registry:
+    def __init__(self, state: d.StudentStatus | None, streams: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        self.state, self.executed, self.events = state, [], Events(streams or {})
+
+    async def load(self, student_id: str) -> d.StudentStatus | None:
         return self.state
 
     async def execute(self, student_id: str, commit_id: str, command: Any, **_: Any) -> None:
@@ -40,5 +58,60 @@ async def test_a_decision_on_a_case_about_another_change_approves_nothing_the_re
     state, _ = handle(suspension_request(), state, T0 + timedelta(days=1))  # pending as chg-2, the county's to verify
     assert state is not None and state.pending_change("chg-2") is not None
     registry = Registry(state)
+    await on_review(_decision("stu-1"), registry)
+    assert registry.executed == []
+
+
+def _requested(refused: bool = False) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+    """A school's pending request as the registry stores it (its stream), refused by its verdict or still waiting."""
+    body = EnrollmentRequest(school_code=SCHOOL, name="林小雨", gender="female", birth_date="2015-03-15", grade=3,
+                             school_year=2024)  # fmt: skip
+    new, _ = _request("35", body, SCHOOL_CLERK, uuid.uuid4(), datetime.now(UTC))
+    commits = [{"events": new.events}]
+    if refused:
+        commits.append({"events": [to_document(request.decide_duplicate("stu-existing", datetime.now(UTC)))]})
+    return new.aggregate_id.removeprefix("enrollment:"), {pending_stream(new.aggregate_id.removeprefix("enrollment:")):
+                                                          commits}  # fmt: skip
+
+
+async def test_r14_a_decision_arriving_before_its_record_is_retried_not_dropped():
+    """The verdicts' consumer is behind (a bulk intake): the request waits for its verdict, the record will come.
+    The handler raises an error the consumer retries (not a permanent one), and the dead letter it ends in after
+    the retries names the case, the record and what to do."""
+    student, streams = _requested()
+    registry = Registry(None, streams)
+    with pytest.raises(Exception) as raised:
+        await on_review(_decision(student), registry)
+    assert not isinstance(raised.value, PERMANENT)
+    assert type(raised.value).__name__ == "RecordNotCreatedYet"
+    assert "case-1" in str(raised.value) and student in str(raised.value) and "not created yet" in str(raised.value)
+    assert registry.executed == []
+
+
+async def test_r14_a_decision_on_a_refused_request_is_dead_lettered_at_once_naming_the_refusal():
+    """The record will never exist (its request refused, R01): retrying cannot help, and nothing is dropped."""
+    student, streams = _requested(refused=True)
+    with pytest.raises(PERMANENT) as raised:
+        await on_review(_decision(student), Registry(None, streams))
+    assert "refused" in str(raised.value) and "R01" in str(raised.value) and "case-1" in str(raised.value)
+
+
+async def test_r14_a_decision_about_no_request_made_here_is_dead_lettered_at_once():
+    """A record is created only from a request stored before its check was asked: none here, none will come."""
+    with pytest.raises(PERMANENT) as raised:
+        await on_review(_decision("stu_unknown"), Registry(None))
+    assert "no enrollment request stu_unknown" in str(raised.value)
+
+
+async def test_r14_a_decision_on_a_record_already_settled_changes_nothing_when_delivered_again():
+    """The county's decision applied once (the record released): a redelivery finds nothing waiting, and is a no-op."""
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-other")
+    state, _ = handle(enrollment().model_copy(update={"duplicate_check": possible}), None, T0)
+    assert state is not None and state.pending_change(CREATION_REVIEW) is not None
+    released = d.ReviewChange(operator=COUNTY_CLERK, reason="county review", change_id=CREATION_REVIEW, approve=True)
+    state, _ = handle(released, state, T0 + timedelta(days=1))
+    assert state is not None and state.pending_change(CREATION_REVIEW) is None
+    registry = Registry(state)
+    await on_review(_decision("stu-1"), registry)
     await on_review(_decision("stu-1"), registry)
     assert registry.executed == []

@@ -13,6 +13,7 @@ from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDeci
 from xueji_registry.domain import ReviewChange
 from xueji_registry.domain.creation import CREATION_REVIEW
 from xueji_registry.domain.record_changes import ConfirmCreation
+from xueji_registry.enrollment.requests import why_no_record
 from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 
@@ -25,11 +26,14 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
         return  # case opened: nothing to do until the county decides
     decided = ReviewCaseDecided.model_validate(message["payload"])
     state = await service.load(decided.student_id)
-    pending = state.pending_change(CREATION_REVIEW) if state is not None else None
-    if state is None or pending is None or not isinstance(pending.details, ConfirmCreation):
-        # Not ours, already settled, or a case about something else (a key-information change the registry refused
-        # at once): the record's own later change under that id (a basic-information one) is not the county's to
-        # approve by this decision.
+    if state is None:
+        # Never dropped: a record still to come is retried, then dead-lettered; one that never will be, at once.
+        raise await why_no_record(service, decided.student_id, decided.case_id)
+    pending = state.pending_change(CREATION_REVIEW)
+    if pending is None or not isinstance(pending.details, ConfirmCreation):
+        # Already settled (a redelivery), or a case about something else (a key-information change the registry
+        # refused at once): the record's own later change under that id (a basic-information one) is not the
+        # county's to approve by this decision.
         log.info("review_decision_without_a_record_waiting", student_id=decided.student_id, case_id=decided.case_id)
         return
     command = ReviewChange(
