@@ -242,6 +242,24 @@ async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothin
     assert await store.unpublished(100) == []
 
 
+async def test_start_many_or_read_gives_the_first_commit_of_each_stream_begun_before_and_publishes_it_once(
+    store, published
+):
+    """A class sheet uploaded again, corrected: the caller gets what each row's stream began with, to compare."""
+
+    def stream(n: int, said: int, commit: str = "requested") -> NewStream:
+        return NewStream(commit, f"r{n}", [{"n": said}], published(f"r{n}"))
+
+    assert await store.start_many_or_read([stream(0, 0), stream(1, 1)]) == [None, None]
+    again = await store.start_many_or_read([stream(0, 0), stream(1, 10), stream(2, 2)])
+    assert [None if c is None else c["events"] for c in again] == [[{"n": 0}], [{"n": 1}], None]
+    assert [c["events"] for c in await store.load("r1")] == [[{"n": 1}]]  # as first asked: nothing overwritten
+    with pytest.raises(ConcurrencyConflict):  # begun by another commit: reported, as start_many does
+        await store.start_many_or_read([stream(0, 0, commit="other")])
+    ready = await store.unpublished(100)
+    assert sorted(m["key"] for e in ready for m in e["outgoing"]) == ["r0", "r1", "r2"]  # each stream's once
+
+
 async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_its_commits_only(store, published):
     """The batch entry names its commits; after ORPHAN_AFTER the relay publishes the streams whose commit names the
     batch (stored by that writer), not those stored before by another, and drops a batch none of whose commits came."""

@@ -16,7 +16,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.app import create_app
-from xueji_registry.enrollment.bulk import FileProblem, check, read_table, summary
+from xueji_registry.enrollment.bulk import FileProblem, Outcome, check, read_table, summary
 from xueji_registry.enrollment.requests import _request
 from xueji_registry.settings import RegistrySettings
 
@@ -32,6 +32,8 @@ CLASS = [
     ["林小明", "男", "2019-03-15", "350602201903151237", "1", "", ""],  # the same child again
     ["", "", "", "", "", "", ""],  # a blank line at the end
 ]
+# The class sheet corrected after its upload: 林小明's name fixed and his ethnicity left out; 陈思雨's row as it was.
+CORRECTED = [CLASS[0], ["林晓明", "男", "2019/3/15", "350602201903151237", "一年级", "", ""], *CLASS[2:]]
 
 
 def _csv(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
@@ -129,6 +131,57 @@ async def test_r01_r14_upload_enrolls_the_good_rows_and_a_rerun_enrolls_nobody_t
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "file"
 
 
+def test_r14_a_corrected_row_of_a_student_requested_before_is_told_apart_from_the_same_row_again():
+    """Rows are keyed by school and person (the ID number): a corrected row is the request made before, which
+    stands as first asked. The answer says so per row, naming each field, its column and what was asked first."""
+    first = check(read_table("class.csv", _csv(CLASS)), SCHOOL, 2026)
+    again = check(read_table("class.csv", _csv(CORRECTED)), SCHOOL, 2026)
+    pairs = zip(again.good, first.good, strict=True)
+    outcomes = [Outcome(row, body, f"stu_{row}", asked) for (row, body), (_, asked) in pairs]
+    answer = summary(again, outcomes)
+    assert (answer["requested"], answer["already_requested"], answer["already_requested_otherwise"]) == (0, 1, 1)
+    assert [s["differs"] for s in answer["students"]] == [["basic.ethnicity", "name"], []]
+    kept = {(k["row"], k["field"], k["column"]): k["reason"] for k in answer["not_applied"]}
+    assert set(kept) == {(2, "basic.ethnicity", "民族"), (2, "name", "姓名")}
+    assert "林小明" in kept[(2, "name", "姓名")] and "not applied" in kept[(2, "name", "姓名")]
+    assert "汉族" in kept[(2, "basic.ethnicity", "民族")]
+
+
+@pytest.mark.integration
+async def test_r14_a_corrected_re_upload_is_reported_as_not_applied_and_the_same_file_again_as_requested_before(
+    start_app, token
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    form = {"school_code": SCHOOL, "school_year": "2026"}
+
+    async def upload(rows: list[list[str]]) -> dict:
+        answer = await registry.post("/v1/students/bulk", files={"file": ("class.xlsx", _xlsx(rows), "x")}, data=form,
+                                     headers=school)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    first = await upload(CLASS)
+    assert (first["requested"], first["already_requested"], first["already_requested_otherwise"]) == (2, 0, 0)
+    corrected = await upload(CORRECTED)
+    assert (corrected["requested"], corrected["already_requested"], corrected["already_requested_otherwise"]) == (
+        0, 1, 1)  # fmt: skip
+    assert [(s["student_id"], s["new"], s["differs"]) for s in corrected["students"]] == [
+        (first["students"][0]["student_id"], False, ["basic.ethnicity", "name"]),
+        (first["students"][1]["student_id"], False, []),
+    ]
+    assert [(k["row"], k["field"], k["column"]) for k in corrected["not_applied"]] == [
+        (2, "basic.ethnicity", "民族"), (2, "name", "姓名")]  # fmt: skip
+    student = first["students"][0]["student_id"]
+    view = (await registry.get(f"/v1/students/{student}", headers=school)).json()
+    assert view["state"] == "awaiting_duplicate_check"  # the request as first asked, nothing asked again
+    events = registry.app.state.runtime.events
+    assert (await events.first(f"enrollment:{student}"))["events"][0]["request"]["name"] == "林小明"
+    same = await upload(CLASS)
+    assert (same["requested"], same["already_requested"], same["already_requested_otherwise"]) == (0, 2, 0)
+    assert same["not_applied"] == [] and all(s["differs"] == [] for s in same["students"])
+
+
 @pytest.mark.integration
 def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
     isolation, signing_keys, token, tmp_path, capsys
@@ -163,6 +216,11 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         assert "enrolment requested for 2 students; 0 had been requested before" in printed
         assert main(argv) == 1
         assert "requested for 0 students; 2 had been requested before" in capsys.readouterr().err
+        sheet.write_bytes(_xlsx(CORRECTED))
+        assert main(argv) == 1
+        printed = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+        assert "row 2 姓名: differs from this student's request uploaded before (林小明): not applied" in printed
+        assert "1 had been requested before; 1 had been requested before with other data" in printed
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -4,8 +4,9 @@
         --url http://127.0.0.1:8101 --token "$(make -s token ROLE=school CODE=3506020001)"
 
 Every row is checked here first and every bad row listed (row, column, reason); the good rows are then sent in
-chunks. Running it again with the same file enrolls nobody twice. Exit code: 0 all imported, 1 some rows bad,
-2 the file could not be read or the service refused.
+chunks. Running it again with the same file enrolls nobody twice; a row corrected since (same student, other data)
+changes nothing and is listed, field by field. Exit code: 0 all imported, 1 some rows bad or not applied, 2 the file
+could not be read or the service refused.
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     except (FileProblem, OSError) as exc:
         console.print(f"[red]{args.file}: {exc}")
         return 2
+    titles = {f"basic.{k}" if k in BASIC else k: title for k, title in checked.titles.items()}
     for e in checked.errors:
         console.print(f"[yellow]row {e.row}[/] {e.column or e.field}: {e.reason}")
     for w in checked.warnings:
         console.print(f"[cyan]row {w.row}[/] {w.column or w.field}: {w.reason} (imported; check it)")
     console.print(f"{checked.rows} rows: {len(checked.good)} to import, {len(checked.errors)} problems")
-    requested = already = 0
+    requested = already = otherwise = 0
     headers = {"Authorization": f"Bearer {args.token}"}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (
@@ -76,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             result = answer.json()
             requested, already = requested + result["requested"], already + result["already_requested"]
+            otherwise += result["already_requested_otherwise"]
+            for kept in result["not_applied"]:  # the chunk's rows, in the file's order
+                row = checked.good[start + kept["row"] - 2][0]
+                bar.console.print(f"[yellow]row {row}[/] {titles.get(kept['field'], kept['field'])}: {kept['reason']}")
             bar.advance(task, len(chunk))
     console.print(f"enrolment requested for {requested} students; {already} had been requested before")
-    return 1 if checked.errors else 0
+    if otherwise:
+        console.print(f"[yellow]{otherwise} had been requested before with other data: not applied (rows listed above)")
+    return 1 if checked.errors or otherwise else 0
 
 
 if __name__ == "__main__":

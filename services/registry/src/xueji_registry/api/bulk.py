@@ -11,7 +11,15 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
-from xueji_registry.enrollment.bulk import Checked, FileProblem, check, read_table, row_correlation, summary
+from xueji_registry.enrollment.bulk import (
+    Checked,
+    FileProblem,
+    Outcome,
+    check,
+    read_table,
+    row_correlation,
+    summary,
+)
 from xueji_registry.enrollment.requests import request_enrollments
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
@@ -53,11 +61,12 @@ async def bulk_enroll(
     except FileProblem as exc:
         raise _unreadable(str(exc)) from None
     service = service_of(request)
-    outcomes = []
+    outcomes: list[Outcome] = []
     async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
             asked = [(body, row_correlation(body)) for _, body in rows]
             requested = await request_enrollments(service, asked, operator)
-            outcomes += [(row, student_id, new) for (row, _), (student_id, new) in zip(rows, requested, strict=True)]
+            outcomes += [Outcome(row, body, student_id, first)
+                         for (row, body), (student_id, first) in zip(rows, requested, strict=True)]  # fmt: skip
     return summary(checked, outcomes)

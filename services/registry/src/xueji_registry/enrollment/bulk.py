@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, contradictions
+from xueji_registry.enrollment.reupload import differences, not_applied
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
@@ -113,6 +114,20 @@ class Checked:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)  # rows imported all the same
     rows: int = 0
+    titles: dict[str, str] = field(default_factory=dict)  # field -> its column's header as written
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a good row: requested now, or before (`first`: that request as it was asked)."""
+
+    row: int
+    request: EnrollmentRequest
+    student_id: str
+    first: EnrollmentRequest | None = None
+
+    def differs(self) -> list[tuple[str, str]]:
+        return [] if self.first is None else differences(self.first, self.request)
 
 
 def read_table(filename: str, content: bytes) -> list[list[str]]:
@@ -297,7 +312,7 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
         raise FileProblem("the file is empty")
     columns = _columns(table[0])
     titles = {key: title for key, title in columns.values()}
-    checked = Checked()
+    checked = Checked(titles=titles)
     seen: dict[str, int] = {}
     for number, row in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -364,13 +379,22 @@ def row_correlation(request: EnrollmentRequest) -> uuid.UUID:
     return uuid.uuid5(ROW_NAMESPACE, f"{request.school_code}|{person_key(request)}")
 
 
-def summary(checked: Checked, outcomes: Iterable[tuple[int, str, bool]]) -> dict[str, Any]:
-    done = list(outcomes)
+def summary(checked: Checked, outcomes: Iterable[Outcome]) -> dict[str, Any]:
+    """The answer to an upload. A row requested before counts as `already_requested` when it says what it said then
+    (the same file again), as `already_requested_otherwise` when it does not: those rows are listed in `not_applied`,
+    a field each, as errors are."""
+    done = [(o, o.differs()) for o in outcomes]
+    students = [{"row": o.row, "student_id": o.student_id, "new": o.first is None, "differs": [n for n, _ in differs]}
+                for o, differs in done]  # fmt: skip
+    kept = [RowError(o.row, name, not_applied(first), checked.titles.get(name.removeprefix("basic.")))
+            for o, differs in done for name, first in differs]  # fmt: skip
     return {
         "rows": checked.rows,
-        "requested": sum(1 for _, _, new in done if new),
-        "already_requested": sum(1 for _, _, new in done if not new),
-        "students": [{"row": row, "student_id": sid, "new": new} for row, sid, new in done],
+        "requested": sum(1 for o, _ in done if o.first is None),
+        "already_requested": sum(1 for o, differs in done if o.first is not None and not differs),
+        "already_requested_otherwise": sum(1 for _, differs in done if differs),
+        "students": students,
+        "not_applied": [k.as_dict() for k in kept],
         "errors": [e.as_dict() for e in checked.errors],
         "warnings": [w.as_dict() for w in checked.warnings],
     }

@@ -70,16 +70,26 @@ async def request_enrollment(
 
 async def request_enrollments(
     service: RegistryService, requests: list[tuple[EnrollmentRequest, uuid.UUID]], operator: OperatorClaims
-) -> list[tuple[str, bool]]:
-    """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all."""
+) -> list[tuple[str, EnrollmentRequest | None]]:
+    """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all, and one
+    `_id` lookup per row asked before. Per row its student id and, when it was asked before, the request as it was
+    asked then (None: asked now), so that a corrected row is told from the same row uploaded again."""
     now = datetime.now(UTC)
     asked = [_request(service.province, b, operator, c, now) for b, c in requests]
-    stored = await service.events.start_many([stream for stream, _ in asked], now)
+    found = await service.events.start_many_or_read([stream for stream, _ in asked], now)
     service.runtime.relay.nudge()
-    for (_, correlation), (_, event), new in zip(requests, asked, stored, strict=True):
-        if new:
+    for (_, correlation), (_, event), first in zip(requests, asked, found, strict=True):
+        if first is None:
             service.recent.keep(student_of(correlation), event)
-    return [(student_of(c), new) for (_, c), new in zip(requests, stored, strict=True)]
+    return [(student_of(c), _asked_then(first)) for (_, c), first in zip(requests, found, strict=True)]
+
+
+def _asked_then(first: Document | None) -> EnrollmentRequest | None:
+    if first is None:
+        return None
+    requested = state_of([first]).requested
+    assert requested is not None, "a pending stream begins with its request"
+    return requested.request
 
 
 async def record_refusal(service: RegistryService, student_id: str, commit_id: str, refused: EnrollmentRefused) -> None:
