@@ -226,6 +226,20 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         thread.join(timeout=15)
 
 
+def test_r14_the_cli_sends_every_checked_row_as_the_registry_reads_it_each_guardian_as_typed():
+    """bulk_cli sends the rows it checked as CSV chunks: read there, each is the request it checked. A guardians list
+    written into one cell reached the duplicate check as one guardian named "['陈建国', '林美华']"."""
+    from xueji_registry.bulk_cli import _csv as chunk
+
+    header = [*CLASS[0][:5], "父亲姓名", "母亲姓名", "民族"]
+    rows = [header, ["林小明", "男", "2019/3/15", CHILD, "1", "陈建国", "林美华", "汉族"],
+            ["陈思雨", "女", "2019-05-01", "350602201905010163", "1", "", "", ""]]  # fmt: skip
+    checked = [request for _, request in check(read_table("class.csv", _csv(rows)), SCHOOL, 2026).good]
+    assert checked[0].basic.guardians == ("陈建国", "林美华")
+    sent = check(read_table("chunk.csv", chunk(checked)), SCHOOL, 2026)
+    assert (sent.errors, [request for _, request in sent.good]) == ([], checked)
+
+
 def test_r14_the_guardian_and_household_register_columns_travel_to_the_duplicate_check():
     """监护人姓名 (one or several names) and 户籍所在地 are evidence for the duplicate check (R14)."""
     table = [

@@ -22,19 +22,26 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
-from xueji_registry.enrollment.bulk import BASIC, FileProblem, check, read_table
+from xueji_registry.enrollment.bulk import BASIC, MANY, FileProblem, check, read_table
 
 CHUNK = 200
 
 
 def _csv(requests: list[EnrollmentRequest]) -> bytes:
+    """The checked rows as the registry reads a sheet: one `guardians` column per guardian (the header read for
+    several columns), so each name travels to the duplicate check as typed (R14)."""
     out = io.StringIO()
-    fields = ["name", "gender", "birth_date", "id_number", "grade", "school_year", "admitted_on", "school_code", *BASIC]
-    writer = csv.DictWriter(out, fields)
-    writer.writeheader()
+    single = ["name", "gender", "birth_date", "id_number", "grade", "school_year", "admitted_on", "school_code"]
+    single += [k for k in BASIC if k not in MANY]
+    most = max((len(r.basic.guardians) for r in requests), default=0)
+    writer = csv.writer(out)
+    writer.writerow(single + ["guardians"] * most)
     for r in requests:
         row = r.model_dump(mode="json", exclude={"basic", "segment"}) | r.basic.model_dump(mode="json")
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in fields})
+        guardians = list(r.basic.guardians)
+        writer.writerow(
+            ["" if row.get(k) is None else row[k] for k in single] + guardians + [""] * (most - len(guardians))
+        )
     return out.getvalue().encode()
 
 
