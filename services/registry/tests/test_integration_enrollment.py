@@ -16,6 +16,7 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_ENROLLMENT, dlq
+from xueji_kit.dlq import replay
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
@@ -199,6 +200,32 @@ async def test_r07_requests_are_numbered_a_batch_at_a_time_once_each_and_a_malfo
     assert await registry.app.state.runtime.db["allocations"].count_documents({"scope": f"S:{SCHOOL}:2026"}) == 4
     letters = await published(isolation.servers.kafka, dlq(topic), lambda found: len(found) >= 1)
     assert [(letter["offset"], letter["error_type"]) for letter in letters] == [(4, "ValidationError")]
+
+
+async def test_r14_a_county_decision_before_its_record_is_dead_lettered_with_the_reason_and_applied_when_replayed(
+    start_app, dedupe_stub, isolation, token, wait_for
+):
+    """The verdicts' consumer behind the reviews' one (a bulk intake): the county's decision finds the record's
+    request still waiting for its verdict. It is retried, then dead-lettered saying why, and the consumer goes on: a
+    decision about a request never made here, behind it, is dead-lettered at once. Replayed once the record waits
+    for review, the decision releases it."""
+    registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.0)
+    answer = await registry.post("/v1/students", json=STUDENT, headers=_auth(token))
+    assert answer.status_code == 202, answer.text  # no dedupe yet: the request waits for its verdict
+    student = answer.json()["student_id"]
+    await _released(isolation, [student, "stu_never_requested"])
+    review = dlq(isolation.topic(DEDUPE_REVIEW.name))
+    letters = {x["error_type"]: x for x in await published(isolation.servers.kafka, review, lambda f: len(f) >= 2)}
+    assert set(letters) == {"RecordNotCreatedYet", "NoRecordToDecide"}
+    waiting, never = letters["RecordNotCreatedYet"], letters["NoRecordToDecide"]
+    assert waiting["attempts"] == 4 and student in waiting["reason"] and "not created yet" in waiting["reason"]
+    assert never["attempts"] == 1 and "stu_never_requested" in never["reason"]
+    async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
+        await wait_for(lambda: _state(registry, token, student, "pending_review"))
+    options = {"bootstrap_servers": isolation.servers.kafka}
+    replayed, problems = await replay(options, review, error_types={"RecordNotCreatedYet"})
+    assert len(replayed) == 1 and problems == []
+    await wait_for(lambda: _state(registry, token, student, "enrolled"))
 
 
 async def _released(isolation, student_ids: list[str]) -> None:

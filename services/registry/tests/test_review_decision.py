@@ -21,7 +21,7 @@ from xueji_registry.domain import enrollment_request as request
 from xueji_registry.domain.creation import CREATION_REVIEW
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
 from xueji_registry.domain.event_base import to_document
-from xueji_registry.enrollment.requests import _request, pending_stream
+from xueji_registry.enrollment.requests import _request, pending_stream, student_of
 from xueji_registry.handlers.review import on_review
 
 
@@ -63,15 +63,16 @@ async def test_a_decision_on_a_case_about_another_change_approves_nothing_the_re
 
 
 def _requested(refused: bool = False) -> tuple[str, dict[str, list[dict[str, Any]]]]:
-    """A school's pending request as the registry stores it (its stream), refused by its verdict or still waiting."""
+    """A school's request as the registry stores it (its pending stream), refused by its verdict or still waiting."""
     body = EnrollmentRequest(school_code=SCHOOL, name="林小雨", gender="female", birth_date="2015-03-15", grade=3,
                              school_year=2024)  # fmt: skip
-    new, _ = _request("35", body, SCHOOL_CLERK, uuid.uuid4(), datetime.now(UTC))
+    correlation = uuid.uuid4()
+    new, _ = _request("35", body, SCHOOL_CLERK, correlation, datetime.now(UTC))
     commits = [{"events": new.events}]
     if refused:
         commits.append({"events": [to_document(request.decide_duplicate("stu-existing", datetime.now(UTC)))]})
-    return new.aggregate_id.removeprefix("enrollment:"), {pending_stream(new.aggregate_id.removeprefix("enrollment:")):
-                                                          commits}  # fmt: skip
+    student = student_of(correlation)
+    return student, {pending_stream(student): commits}
 
 
 async def test_r14_a_decision_arriving_before_its_record_is_retried_not_dropped():
