@@ -220,7 +220,8 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         assert main(argv) == 1
         printed = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
         assert "row 2 姓名: differs from this student's request uploaded before (林小明): not applied" in printed
-        assert "1 had been requested before; 1 had been requested before with other data" in printed
+        assert "requested for 0 students; 1 had been requested before" in printed
+        assert "1 had been requested before with other data: not applied" in printed
     finally:
         server.should_exit = True
         thread.join(timeout=15)
