@@ -264,6 +264,16 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.locator("[data-verdict=all_good]").wait_for()
     assert "1 行已提交建籍" in await page.locator("#upload-result").inner_text()
 
+    # A child of that class uploaded again with its name changed: the first request stands, and the page says so,
+    # naming the row and the column (the name is corrected on the record once enrolled, R10).
+    again = tmp_path / "again.csv"
+    again.write_text("\n".join([rows[0], ",".join(["学生零", *rows[1].split(",")[1:]])]) + "\n", encoding="utf-8")
+    await page.get_by_label("名单文件").set_input_files(str(again))
+    await page.get_by_role("button", name="上传").click()
+    kept = page.locator("#not-applied li[data-row='2'][data-field='name']")
+    await kept.wait_for()
+    assert "未采用" in await page.locator("#not-applied").inner_text() and "姓名" in await kept.inner_text()
+
     # The same from an XLSX (dates as Excel stores them): the bad row is read back into the grid and sent alone.
     book = openpyxl.Workbook()
     book.active.append(["姓名", "性别", "出生日期", "身份证件号", "年级"])

@@ -80,6 +80,17 @@
   } });
 
   // What the request said against its own ID number (a birth date or gender typo): enrolled all the same, to check.
+  // Rows of students uploaded before with other data: the first request stands; each differing field is listed.
+  function notAppliedOf(body) {
+    const found = (body && body.not_applied) || [];
+    if (!found.length) return [];
+    const list = el("ul", {}, ...found.map((w) => el("li", { dataset: { row: w.row, field: w.field },
+      text: `${t("row")} ${w.row} · ${w.column || t(w.field)}: ${wb.reasonText(w.reason)}` })));
+    const count = body.already_requested_otherwise || new Set(found.map((w) => w.row)).size;
+    return [el("div", { class: "answer held", id: "not-applied", role: "note" },
+      el("h3", { text: t("not_applied", { n: count }) }), list)];
+  }
+
   function warningsOf(body) {
     const found = (body && body.warnings) || [];
     if (!found.length) return [];
@@ -162,7 +173,7 @@
         el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
         el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
       if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
-      result.append(...warningsOf(b));
+      result.append(...notAppliedOf(b), ...warningsOf(b));
       if (b.errors.length) {
         const tbody = el("tbody");
         for (const x of b.errors) {
