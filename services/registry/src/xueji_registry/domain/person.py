@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, TypedDict
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from xueji_contracts.identity import InvalidResidentId, validate_resident_id
 
@@ -28,6 +29,16 @@ def checked_id_number(value: str | None) -> str | None:
         return validate_resident_id(value)
     except InvalidResidentId as exc:
         raise ValueError(f"invalid resident ID number: {exc.reason}") from None
+
+
+def _folded(value: object) -> object:
+    """A code as the clerk meant it: full-width digits (３５０６０２, a Chinese input method's) are the ASCII ones."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+# A 6-digit division code typed by a clerk: folded, then ASCII digits only (a pattern's \d takes any script's digits,
+# and ３５０６０２ kept as typed would never equal the 350602 it is compared with, R14).
+DivisionCode = Annotated[str, BeforeValidator(_folded), Field(pattern=r"^[0-9]{6}$")]
 
 
 # A field holding an ID number: checked (R06) and kept in compact form wherever a model takes one.
@@ -55,8 +66,8 @@ class BasicInfo(BaseModel):
     guardians: tuple[Annotated[str, Field(min_length=1, max_length=50)], ...] = Field(
         default=(), max_length=6, description="every guardian's name as typed (R14 evidence); guardian_name counts too"
     )
-    household_register: str | None = Field(
-        default=None, pattern=r"^\d{6}$", description="户籍所在地: the household-register county code (R14 evidence)"
+    household_register: DivisionCode | None = Field(
+        default=None, description="户籍所在地: the household-register county code (R14 evidence)"
     )
 
     def guardian_names(self) -> tuple[str, ...]:
@@ -80,7 +91,7 @@ class BasicInfoPatch(BaseModel):
     guardian_name: str | None = Field(default=None, max_length=50)
     guardian_phone: str | None = Field(default=None, max_length=30)
     guardians: tuple[Annotated[str, Field(min_length=1, max_length=50)], ...] | None = Field(default=None, max_length=6)
-    household_register: str | None = Field(default=None, pattern=r"^\d{6}$")
+    household_register: DivisionCode | None = None
 
     def changed(self) -> dict[str, object]:
         return self.model_dump(exclude_none=True)
