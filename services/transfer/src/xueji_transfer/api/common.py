@@ -46,8 +46,16 @@ def build(command: type[C], body: BaseModel | None, operator: OperatorClaims, **
     try:
         return command.model_validate({**fields, **extra, "operator": operator})
     except ValidationError as exc:
-        problems = [p for p in field_problems(exc.errors()) if p["field"] != "operator"]
+        problems = [_named(p, command) for p in field_problems(exc.errors()) if p["field"] != "operator"]
         raise HTTPException(422, problems or field_problems(exc.errors())) from None
+
+
+def _named(problem: dict[str, str], command: type[BaseModel]) -> dict[str, str]:
+    """A cross-field problem (`reason: required to reject`) names its field: the command's check says which first."""
+    name, said, why = problem["reason"].partition(": ")
+    if problem["field"] == "<request>" and said and name in command.model_fields:
+        return {**problem, "field": name, "reason": why}
+    return problem
 
 
 def unknown_case(transfer_id: str) -> HTTPException:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from xueji_contracts.messages.transfer import Decision
 from xueji_transfer.domain import (
@@ -13,6 +15,11 @@ from xueji_transfer.domain import (
     RejectionReason,
     TransferApplication,
 )
+
+# What an operator writes out (a decision's reason, a failure's description): recorded permanently (R12) and shown on
+# every inbox, so bounded like the registry's and the review queue's reasons; spaces alone say nothing.
+Written = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class Body(BaseModel):
@@ -41,7 +48,7 @@ class ExaminationRequest(Body):
 
     conditions_met: bool
     vacancy: bool
-    note: str | None = None
+    note: Written | None = None
 
 
 class DecisionRequest(Body):
@@ -49,12 +56,12 @@ class DecisionRequest(Body):
 
     decision: Decision
     reason_code: RejectionReason | None = None
-    reason: str | None = None
+    reason: Written | None = Field(default=None, description="required to reject or return; at most 500 characters")
     requested: tuple[EvidenceKind, ...] = ()
 
 
 class SystemFailureRequest(Body):
-    description: str = Field(min_length=1)
+    description: Required
     guardian_requested: bool
 
 
@@ -82,4 +89,4 @@ class PaperFileRequest(Body):
 
 
 class RollbackRequest(Body):
-    reason: str = Field(min_length=1)
+    reason: Required
