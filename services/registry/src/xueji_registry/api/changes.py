@@ -31,7 +31,7 @@ OneCommand = RequestChange | CompleteStatusFile | RecordAbsence | EndAbsence
 
 
 class ChangeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     reason: str = Field(min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = ()
@@ -39,7 +39,7 @@ class ChangeBody(BaseModel):
 
 
 class ReviewBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     approve: bool
     reason: str = Field(min_length=1, max_length=500)
@@ -86,7 +86,7 @@ async def review_change(
 
 
 class ExceptionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     rule: str = Field(pattern=r"^R\d{2}$", description="R40 (suspension) or R08 (certificate reissue)")
     clause: str = Field(
@@ -120,14 +120,14 @@ async def record_exception(
 
 
 class StatusFileBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     reason: str = Field(default="status file established", min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the established file: kind status_file")
 
 
 class AbsenceBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     absent_since: date = Field(description="the first school day of unexcused absence")
     reason: str = Field(default="unexcused absence", min_length=1, max_length=500)
@@ -135,7 +135,7 @@ class AbsenceBody(BaseModel):
 
 
 class ReturnBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     returned_on: date
     reason: str = Field(default="returned to school", min_length=1, max_length=500)

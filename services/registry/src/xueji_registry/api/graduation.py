@@ -117,14 +117,14 @@ async def _graduated_on(service: RegistryService, submission: GraduationRosterSu
 
 
 class LeftOffBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     student_id: str = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=500, description="e.g. requirements not met: completion instead")
 
 
 class SubmissionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     left_off: list[LeftOffBody] = Field(default=[], description="graduation-grade students not on the roster")
     reason: str = Field(default="graduation roster submitted", min_length=1, max_length=500)
@@ -147,7 +147,7 @@ async def submit(at: At, body: SubmissionBody, operator: Operator, request: Requ
 
 
 class ReviewBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     approve: bool
     reason: str = Field(min_length=1, max_length=500)

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["changes"])
 
 
 class FreshmanBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     school_code: str = Field(pattern=r"^\d{10}$", description="the school the student registers at")
     segment: Segment = Field(description="junior or senior: later than the segment the student finished")

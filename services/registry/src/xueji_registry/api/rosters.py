@@ -48,7 +48,7 @@ async def show(school_code: School, school_year: Year, operator: Operator, reque
 
 
 class SubmissionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     reason: str = Field(default="annual rosters submitted", min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = Field(default=(), description="the signed rosters, if filed on paper too")
