@@ -50,6 +50,8 @@ async def test_r50_r52_a_school_searches_its_own_students_by_name_with_masked_nu
     assert (await search("蔡", _as(token, "county", "350603"))).status_code == 403
     bad = await search("", school)
     assert bad.status_code == 422 and "name" in bad.text
+    blank = await search(" \u3000 ", school)  # spaces alone would contain every name: the school's first students
+    assert blank.status_code == 422 and blank.json()["detail"][0]["field"] == "name", blank.text
     assert (await search("蔡", school, code="35060")).status_code == 422
 
     # Moved to another school: no longer found at the school left, found at the new one.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
@@ -27,6 +27,8 @@ async def search(
     name: Annotated[str, Query(min_length=1, max_length=50, description="part of the student's name")],
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school)
+    if not name.strip():  # "contains nothing" would list the school's first students, whatever the clerk meant
+        raise HTTPException(422, [{"field": "name", "reason": "part of the student's name, not spaces", "in": "query"}])
     service = service_of(request)
     register = service.register
     assert register is not None, "the registry service keeps the school register"
