@@ -44,3 +44,23 @@ async def test_r50_a_stage_is_assigned_within_its_jurisdiction_and_the_assignmen
     assert refused.status_code == 403, refused.text
     released = await notify.delete(f"/v1/dashboard/stages/{key}/assignee", headers=as_county)
     assert released.json()["assignee"] is None
+
+
+async def test_r50_a_stage_decided_meanwhile_is_not_assigned_from_a_stale_page(start_app, isolation, token, wait_for):
+    notify = await start_app(create_app, NotifySettings, dashboard_interval_seconds=0.2)
+    tid = ev.transfer_id()
+    key = f"{tid}:receiving_bureau"
+    as_county = {"Authorization": f"Bearer {token('county', ev.COUNTY)}"}
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(tid, ev.COUNTY, stage="receiving_bureau", step=4))
+        await upstream.send(ev.closed(tid, ev.COUNTY, stage="receiving_bureau"))
+
+    async def closed() -> bool:
+        answer = await notify.get(f"/v1/dashboard/stages/{key}", headers=as_county)
+        return answer.status_code == 200 and answer.json()["state"] == "closed"
+
+    await wait_for(closed)
+    taken = await notify.put(f"/v1/dashboard/stages/{key}/assignee", headers=as_county)
+    assert taken.status_code == 409, taken.text
+    assert "closed" in taken.json()["detail"]
+    assert (await notify.get(f"/v1/dashboard/stages/{key}/assignee", headers=as_county)).json()["assignee"] is None

@@ -12,6 +12,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_kit.security import Operator
 from xueji_kit.store import Document
 from xueji_notify.api.common import NodeQuery, node_asked, notify_of
+from xueji_notify.domain.stages import is_open
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 StageKey = Annotated[str, Path(max_length=200, description="transfer id and stage, e.g. tr_…:receiving_bureau")]
@@ -37,6 +38,9 @@ def _shown(doc: Document | None, key: str) -> dict[str, Any]:
 @router.put("/stages/{key}/assignee", summary="Assign the stage to me (the latest assignment stands)")
 async def assign_to_me(operator: Operator, request: Request, key: StageKey) -> dict[str, Any]:
     stage = await _open_stage(request, operator, key)
+    if not is_open(stage):  # a page left open while the stage was decided: taking it now would list a closed stage
+        decided = f"{stage.get('decision') or 'decided'} at {stage.get('closed_at')}"
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the stage {key} is closed ({decided}): nothing to handle")
     return _shown(await notify_of(request).assign(key, stage["node"], operator, datetime.now(UTC)), key)
 
 
