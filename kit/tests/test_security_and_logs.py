@@ -141,3 +141,25 @@ def test_a_librarys_own_stderr_handler_on_the_root_is_replaced_so_library_lines_
         root.setLevel(level)
         for h in [h for h in root.handlers if h not in handlers]:
             root.removeHandler(h)
+
+
+@pytest.mark.parametrize(
+    ("claims", "named"),
+    [
+        ({"sub": "op-2", "role": "county"}, "code: Field required"),  # an operator issued with no jurisdiction
+        ({"sub": "op-2", "role": "county", "code": ""}, "code: a bureau operator's code is a 6-digit division code"),
+        ({"sub": "op-2", "role": "teacher", "code": "350602"}, "role: Input should be"),
+        ({"sub": "", "role": "county", "code": "350602"}, "sub: String should have at least 1 character"),
+    ],
+)
+def test_r50_a_token_with_a_missing_or_wrong_claim_is_refused_naming_the_claim(signing_keys, claims, named):
+    import jwt
+
+    private, public = signing_keys
+    now = datetime.now(UTC)
+    body = claims | {"iss": "xueji", "aud": "xueji", "iat": now, "exp": now + timedelta(hours=1)}
+    token = jwt.encode(body, private, algorithm="EdDSA")
+    with pytest.raises(HTTPException) as refused:
+        TokenVerifier(public, "xueji", "xueji").verify(token)
+    assert refused.value.status_code == 401
+    assert refused.value.detail.startswith(f"invalid claims: {named}"), refused.value.detail

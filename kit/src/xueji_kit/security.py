@@ -61,7 +61,15 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise _unauthorized(f"invalid token: {exc}") from None
         except ValidationError as exc:
-            raise _unauthorized(f"invalid claims: {exc.errors()[0]['msg']}") from None
+            raise _unauthorized(f"invalid claims: {_claim_problem(exc)}") from None
+
+
+def _claim_problem(exc: ValidationError) -> str:
+    """Which claim is wrong and why (`code: Field required`, a token issued with no jurisdiction), without its value."""
+    error = exc.errors()[0]
+    claim = ".".join(str(part) for part in error.get("loc", ()))
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return reason if not claim or reason.startswith(f"{claim}:") else f"{claim}: {reason}"
 
 
 def message_operator(verifier: TokenVerifier, headers: Mapping[str, Any]) -> OperatorClaims:
