@@ -17,7 +17,7 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_transfer import decisions, inbox
-from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, StageNotOpen
+from xueji_transfer.domain import DecideStage, EvidenceKind, OutsideJurisdiction, Refused, StageNotOpen
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.jurisdiction import acts_as
 from xueji_transfer.domain.state import LEVEL
@@ -27,12 +27,25 @@ from xueji_transfer.service import CaseRefused
 PREFIX = "mirror:"
 RemoteMessage = c.StageOpened | c.StageDeadlineChanged | c.StageClosed | c.StageWarning | c.StageBreached
 ENDED = {c.CaseOutcome.COMPLETED, c.CaseOutcome.REJECTED, c.CaseOutcome.ROLLED_BACK}
+OFFLINE_OPENED = c.CaseOutcome.OFFLINE_OPENED.value
+PAPER_APPROVAL_FORM = EvidenceKind.PAPER_APPROVAL_FORM
 
 
 def _local_topic(p: RemoteMessage | c.TransferCaseChanged) -> TopicSpec:
     if isinstance(p, c.TransferCaseChanged):
         return TRANSFER_CASE
     return TRANSFER_SLA if isinstance(p, c.StageWarning | c.StageBreached) else TRANSFER_STAGE
+
+
+def forwarded_since_opened(history: list[Document], stage: str) -> Document | None:
+    """The decision forwarded on `stage` since the owner last opened it, if any."""
+    found: Document | None = None
+    for e in history:
+        if e.get("message_type") == "StageOpened" and e["payload"].get("stage") == stage:
+            found = None
+        elif e["type"] == "decision_forwarded" and e["payload"]["stage"] == stage:
+            found = e
+    return found
 
 
 class Mirror:
@@ -97,6 +110,10 @@ class Mirror:
                 stage |= {"escalated_to": p["escalated_to"], "escalation_count": p["escalation_count"]}
         return stages
 
+    async def _offline_opened(self, transfer_id: str) -> bool:
+        return any(e.get("message_type") == "TransferCaseChanged" and e["payload"]["outcome"] == OFFLINE_OPENED
+                   for e in await self.entries(transfer_id))  # fmt: skip
+
     async def todos(self, transfer_id: str) -> list[dict[str, Any]]:
         """Open remote stages this province's parties decide, and the levels here chasing a breached one."""
         found = []
@@ -125,6 +142,10 @@ class Mirror:
                 check_grounds(command.stage, command.reason_code, interprovincial=True)
             except Refused as error:
                 raise CaseRefused(error, None) from error
+        # R24, as the owner checks it: refused there, the decision would be lost, and the stage taken as decided here.
+        if PAPER_APPROVAL_FORM in command.requested and not await self._offline_opened(transfer_id):
+            why = "no paper approval form may be asked for outside the offline path"
+            raise CaseRefused(Refused("R24", why, field="requested"), None)
         submitted = decisions.to_message(transfer_id, command)
         message = envelop(
             submitted, producer="transfer", province=self.province, occurred_at=now,
@@ -132,6 +153,17 @@ class Mirror:
         )  # fmt: skip
         entry = {"type": "decision_forwarded", "payload": submitted.model_dump(mode="json"), "at": now.isoformat()}
         out = [Outgoing(INTERPROVINCE_TRANSFER.name, transfer_id, message)]
-        await decide_and_save(self.events, PREFIX + transfer_id, commit_id, lambda _: Decision([entry], out))
+
+        def forward(history: list[Document]) -> Decision:
+            # The stage stays open here until the owner's answer comes back: a second decision meanwhile (a double
+            # click, another clerk) is a conflict, not a second message the owner would drop unseen.
+            earlier = forwarded_since_opened(history, command.stage.value)
+            if earlier is not None:
+                p = earlier["payload"]
+                why = f"{p['decision']} by {p['operator']} at {earlier['at']}, sent to province {stage['owner']}"
+                raise CaseRefused(StageNotOpen("R21", f"the {p['stage']} stage was already decided: {why}"), None)
+            return Decision([entry], out)
+
+        await decide_and_save(self.events, PREFIX + transfer_id, commit_id, forward)
         self.runtime.relay.nudge()
         return str(stage["owner"])
