@@ -28,7 +28,7 @@ SIGNING = (
 
 
 class WebhookRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces are no consent reference (R52)
 
     url: str = Field(max_length=2000, description="https:// endpoint, or mailto: one address when e-mail is on")
     jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}(\d{4})?$", description="default: the operator's")
