@@ -52,6 +52,13 @@ async def test_r40_r41_suspension_is_asked_with_evidence_verified_by_the_county_
     assert other_county.status_code == 404  # R50: outside the jurisdiction, told what a missing record answers
     approved = await registry.post(review, json={"approve": True, "reason": "材料齐全"}, headers=county)
     assert approved.status_code == 200 and approved.json()["state"] == "suspended", approved.text
+    # Decided again from a page left open (or a second click without a key): a conflict naming the first decision.
+    again = await registry.post(review, json={"approve": False, "reason": "材料不全"}, headers=county)
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"]["field"] == "change_id" and "already approved" in again.json()["detail"]["reason"]
+    assert (await registry.post(review, json={"approve": True, "reason": "ok"}, headers=_as(token))).status_code == 403
+    unknown = await registry.post(f"{changes}/chg_none/review", json={"approve": True, "reason": "ok"}, headers=county)
+    assert unknown.status_code == 404, unknown.text
 
     abroad = {"reason": "出国", "evidence": [_evidence("abroad_application"), _evidence("passport")],
               "details": {"kind": "go_abroad"}}  # fmt: skip

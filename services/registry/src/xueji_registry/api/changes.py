@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.envelope import derive_id
@@ -19,12 +19,14 @@ from xueji_registry.domain import (
     CompleteStatusFile,
     EndAbsence,
     EvidenceRef,
+    OutsideJurisdiction,
     RecordAbsence,
     RecordException,
     RegistryError,
     RequestChange,
     ReviewChange,
 )
+from xueji_registry.service import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 OneCommand = RequestChange | CompleteStatusFile | RecordAbsence | EndAbsence
@@ -66,6 +68,9 @@ async def _run(
     try:
         saved = await service.execute(student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:
+        review = command if isinstance(command, ReviewChange) and not isinstance(exc, OutsideJurisdiction) else None
+        if review is not None and (decided := await _decided(service, student_id, review.change_id)):
+            raise decided from None
         # A change's own fields (a suspension's term, say) sit under `details` in the request's body.
         top = ChangeBody.model_fields if isinstance(command, RequestChange) else ()
         raise http_error(exc, top=top, nested="details") from None
@@ -73,6 +78,21 @@ async def _run(
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
+
+
+async def _decided(service: RegistryService, student_id: str, change_id: str) -> HTTPException | None:
+    """409 naming who decided `change_id` and how, when it was decided before (a second clerk, a stale page, a double
+    click without a key): the first decision stands (R12) and a second one is a conflict, not a missing change."""
+    first = next((e for e in await service.events.events_of(student_id)
+                  if e.get("change_id") == change_id and e.get("type") in FIRST_DECISIONS), None)  # fmt: skip
+    if first is None:
+        return None
+    how = FIRST_DECISIONS[first["type"]]
+    reason = f"change {change_id} was already {how} by {first['by']['operator_id']} at {first['at']}"
+    return HTTPException(status.HTTP_409_CONFLICT, {"rule": "R12", "reason": reason, "field": "change_id"})
+
+
+FIRST_DECISIONS = {"change_approved": "approved", "change_rejected": "rejected"}
 
 
 @router.post("/students/{student_id}/changes/{change_id}/review", summary="The verifier approves or rejects")
