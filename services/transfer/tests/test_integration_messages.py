@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -24,13 +24,16 @@ MONDAY = day(date(2025, 3, 10))
 Message = tuple[bytes, list[tuple[str, bytes]]]
 
 
-def _decision(token, tid: str, stage: Stage, code: str, decision: Decision = Decision.APPROVE) -> Message:
+def _decision(
+    token, tid: str, stage: Stage, code: str, decision: Decision = Decision.APPROVE, sent_at: datetime | None = None
+) -> Message:
     """A decision another system sends for operator t-<role> of `code`, signed with that operator's token."""
     role = "school" if len(code) == 10 else "county"
     payload = DecisionSubmitted(
         transfer_id=tid, stage=stage, decision=decision, operator=f"t-{role}", operator_code=code
     )
-    body = envelop(payload, producer="other", province="35", occurred_at=datetime.now(UTC)).model_dump_json()
+    at = sent_at or datetime.now(UTC)
+    body = envelop(payload, producer="other", province="35", occurred_at=at).model_dump_json()
     return body.encode(), [("authorization", f"Bearer {token(role, code)}".encode())]
 
 
@@ -69,6 +72,32 @@ async def test_idempotent_redelivery_of_a_decision_decides_once(start_app, token
         isolation.servers.kafka, isolation.topic("transfer.stage.v1"), lambda ms: of_type(ms, "StageOpened", tid)[2:]
     )
     assert [m["stage"] for m in of_type(stages, "StageClosed", tid)] == ["receiving_school", "receiving_bureau"]
+
+
+async def test_r22_a_decision_made_before_midnight_that_arrives_after_it_counts_when_it_was_made(
+    start_app, token, isolation, wait_for
+):
+    """The envelope's occurred_at, not the arrival, is when another system decided (within bounds: decision_time)."""
+    t = await start(start_app, token, MONDAY)
+    tid = await t.apply()
+    await t.examine(tid)
+    due = datetime.fromisoformat((await t.detail(tid))["open_stage"]["due_at"])
+    assert due == day(date(2025, 3, 25), 0)  # 24:00 of Monday 24 March
+    t.clock.now = due + timedelta(minutes=20)  # it arrives after midnight
+    made = due - timedelta(minutes=1)
+    message = _decision(token, tid, Stage.RECEIVING_SCHOOL, RECEIVING, sent_at=made)
+    await _send(isolation.servers.kafka, isolation.topic("transfer.decision.v1"), message, key=tid)
+
+    async def approved() -> bool:
+        return (await t.detail(tid))["step"] == 3
+
+    await wait_for(approved)
+    detail = await t.detail(tid)
+    (decided,) = [e for e in detail["history"] if e["type"] == "stage_approved"]
+    assert datetime.fromisoformat(decided["at"]) == made
+    # The bureau's stage opened on the 24th: its 10 working days count from then, Qingming (Friday 4 April) off, so it
+    # is due at 24:00 of 8 April (opened on the 25th, on arrival, it would be a day later).
+    assert datetime.fromisoformat(detail["open_stage"]["due_at"]) == day(date(2025, 4, 9), 0)
 
 
 async def test_malformed_or_refused_decision_goes_to_the_dlq_and_the_consumer_goes_on(start_app, token, isolation):

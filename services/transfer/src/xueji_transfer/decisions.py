@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.transfer import Decision, DecisionSubmitted
 from xueji_transfer.domain import DecideStage, EvidenceKind, RejectionReason
 from xueji_transfer.domain.jurisdiction import level_of
 
 
-def to_command(submitted: DecisionSubmitted) -> DecideStage:
+def to_command(submitted: DecisionSubmitted, sent_at: datetime | None = None) -> DecideStage:
     """The deciding operator is named by id and jurisdiction code; the code's length says its level.
-    A rejection without a reason code counts as `other`. Raises ValueError on anything malformed."""
+    A rejection without a reason code counts as `other`. `sent_at`: when the sender says it decided (the message's
+    occurred_at), which the domain bounds (decision_time). Raises ValueError on anything malformed."""
     operator = OperatorClaims(
         sub=submitted.operator, role=Role(level_of(submitted.operator_code).value), code=submitted.operator_code
     )
@@ -24,6 +27,7 @@ def to_command(submitted: DecisionSubmitted) -> DecideStage:
         reason=submitted.reason,
         reason_code=reason_code,
         requested=tuple(EvidenceKind(kind) for kind in submitted.requested),
+        sent_at=sent_at,
     )
 
 

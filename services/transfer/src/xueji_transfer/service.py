@@ -123,11 +123,10 @@ class TransferService:
 
     async def decide_submitted(self, message: Envelope[contract.DecisionSubmitted]) -> TransferCase:
         """A stage decided by another system or province (a DecisionSubmitted message), decided as one made over HTTP,
-        once per message."""
+        once per message, at the time the sender made it rather than when it arrived (within bounds: decision_time)."""
         decision, commit_id = message.payload, str(derive_id(message.message_id, "decision"))
-        return await self.execute(
-            decision.transfer_id, to_command(decision), commit_id, correlation_id=message.correlation_id
-        )
+        command = to_command(decision, sent_at=message.occurred_at)
+        return await self.execute(decision.transfer_id, command, commit_id, correlation_id=message.correlation_id)
 
     async def execute(
         self,

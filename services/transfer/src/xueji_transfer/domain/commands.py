@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.transfer import Decision, Stage
@@ -61,6 +61,9 @@ class DecideStage(_ByOperator):
     requested: tuple[EvidenceKind, ...] = Field(default=(), description="materials asked for on a return")
     record: StudentRecord | None = Field(
         default=None, description="the registry's record, attached by the service when the receiving school initiates"
+    )
+    sent_at: AwareDatetime | None = Field(
+        default=None, description="when another system or province says it decided (its message's occurred_at)"
     )
 
     @model_validator(mode="after")

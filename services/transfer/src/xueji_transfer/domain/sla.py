@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from xueji_contracts.messages.transfer import Stage
 from xueji_transfer.domain.calendar import DeadlineCalendar, deadline_from
 from xueji_transfer.domain.case_events import PaperFileOverdue
+from xueji_transfer.domain.decision_time import breach_grace
 from xueji_transfer.domain.events import TransferEvent
 from xueji_transfer.domain.jurisdiction import code_at, county_code, next_up
 from xueji_transfer.domain.offline_events import OfflineCause, OfflinePathOpened
@@ -52,9 +53,11 @@ def armed_timers(case: TransferCase | None, rules: TransferRules) -> list[ArmedT
         deadline = stage.deadline
         if not stage.warned and stage.escalation_count == 0 and deadline.warn_at < deadline.due_at:
             timers.append(_timer(case, TimerKind.WARNING, deadline.warn_at, stage))
-        breach_due = deadline.due_at if stage.escalation_count == 0 else _escalation_due(stage)
-        if breach_due is not None and next_up(LEVEL[stage.stage], rules.escalation_chain, stage.escalation_count + 1):
-            timers.append(_timer(case, TimerKind.BREACH, breach_due, stage))
+        missed = _breach_due(stage)
+        if missed is not None and next_up(LEVEL[stage.stage], rules.escalation_chain, stage.escalation_count + 1):
+            # A party in another province may have decided in time on a message still under way: its breach waits
+            # for it (decision_time.TRANSIT) and is then judged against the due time itself.
+            timers.append(_timer(case, TimerKind.BREACH, missed + breach_grace(case, stage), stage))
     if offline_timer_running(case) and case.offline.timer is not None:
         timers.append(_timer(case, TimerKind.OFFLINE, case.offline.timer.due_at))
     if paper_file_pending(case) and case.paper_file_due_at is not None:
@@ -62,7 +65,10 @@ def armed_timers(case: TransferCase | None, rules: TransferRules) -> list[ArmedT
     return timers
 
 
-def _escalation_due(stage: StageState) -> datetime | None:
+def _breach_due(stage: StageState) -> datetime | None:
+    """The due time the stage's next breach is about: its deadline, then each escalated level's."""
+    if stage.escalation_count == 0:
+        return stage.deadline.due_at
     return stage.escalation_deadline.due_at if stage.escalation_deadline else None
 
 
@@ -105,7 +111,9 @@ def fire_timer(
             working_days_left=lead,
         )
         return [warned]
-    return [_escalate(stage, timer.due_at, now, calendar, rules)]
+    missed = _breach_due(stage)
+    assert missed is not None  # the breach timer is armed only with a due time
+    return [_escalate(stage, missed, now, calendar, rules)]
 
 
 def _escalate(

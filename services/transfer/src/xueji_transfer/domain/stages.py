@@ -14,6 +14,7 @@ from xueji_transfer.domain.case_events import (
     TransferRejected,
 )
 from xueji_transfer.domain.commands import DecideStage, ExamineConditions
+from xueji_transfer.domain.decision_time import decided_at
 from xueji_transfer.domain.eligibility import check_initiation_window, check_status
 from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
@@ -73,6 +74,8 @@ def decide_stage(
             why = f"it was {stage.status.value}"
         raise StageNotOpen("R21", f"the {command.stage.value} stage is not open: {why}", field="stage")
     guards.party(command.operator, LEVEL[command.stage], stage.jurisdiction)
+    if command.sent_at is not None:  # decided elsewhere: counts when it was made, within bounds (R22)
+        now = decided_at(command.sent_at, now, stage.deadline.opened_at)
     if command.decision is Decision.APPROVE:
         return _approve(case, command, now, calendar, rules)
     if command.decision is Decision.REJECT:
