@@ -63,6 +63,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "transfer.sla.v1",
             "interprovince.transfer.v1",
             "rules.exception.v1",
+            "calendar.notice.v1",
         ),
     },
     "dedupe": {
@@ -93,6 +94,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
             "dedupe.review.v1",
             "registry.compliance.v1",
             "rules.exception.v1",
+            "calendar.notice.v1",
         ),
         "write": ("notify.webhook.dlq",),
     },

@@ -141,6 +141,15 @@ RULE_EXCEPTION = TopicSpec(
     key="subject_id",
     retention_ms=FOREVER,
 )
+CALENDAR_NOTICE = TopicSpec(
+    "calendar.notice.v1",
+    "Holiday notices loaded at run time (R31), one message per year's notice, keyed by the year and compacted, so a"
+    " consumer starting afresh reads the latest notice of every year. No personal data.",
+    key="year",
+    partitions=1,
+    retention_ms=FOREVER,
+    compacted=True,
+)
 NOTIFY_WEBHOOK_DLQ = TopicSpec(
     "notify.webhook.dlq",
     "Webhook deliveries that failed after the last retry.",
@@ -166,6 +175,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     NATIONAL_CHECK,
     NATIONAL_VERDICT,
     RULE_EXCEPTION,
+    CALENDAR_NOTICE,
     NOTIFY_WEBHOOK_DLQ,
 )
 

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.schools import load_school_names
 from xueji_contracts.topics import (
+    CALENDAR_NOTICE,
     DEDUPE_REVIEW,
     NOTIFY_WEBHOOK_DLQ,
     REGISTRY_COMPLIANCE,
@@ -30,9 +31,11 @@ from xueji_kit.timers import TimerStore
 from xueji_notify.aggregator import DashboardAggregator
 from xueji_notify.api import routers
 from xueji_notify.api.common import STATIC
+from xueji_notify.calendar_notices import CalendarNotices
 from xueji_notify.calendar_source import province_calendar
 from xueji_notify.delivery import SCHEDULER, WebhookDeliverer
 from xueji_notify.feed import ChangeFeed
+from xueji_notify.handlers.calendar_notice import on_calendar_notice
 from xueji_notify.handlers.dedupe_review import on_dedupe_review
 from xueji_notify.handlers.registry_compliance import on_compliance_deadline
 from xueji_notify.handlers.rule_exception import on_rule_exception
@@ -62,6 +65,7 @@ def wire(settings: NotifySettings | None = None) -> Notify:
     inbox, dashboard = InboxStore(runtime.db), DashboardStore(runtime.db)
     notifier = Notifier(inbox)
     calendar = province_calendar(settings)
+    notices = CalendarNotices(runtime.db, calendar)  # R31: notices transfer loaded at run time
     holder = f"{socket.gethostname()}:{os.getpid()}:{id(runtime)}"
     aggregator = DashboardAggregator(
         dashboard,
@@ -85,7 +89,10 @@ def wire(settings: NotifySettings | None = None) -> Notify:
     assignments = Assignments(runtime.db)
     service = NotifyService(runtime, notifier, dashboard, webhooks, assignments, calendar, feed, schools)
     runtime.broker.context.set_global("notify", service)
+    runtime.broker.context.set_global("calendar_notices", notices)
     runtime.startup_hooks += [inbox.ensure_indexes, dashboard.ensure_indexes, assignments.ensure_indexes]
+    runtime.startup_hooks.append(notices.refresh)
+    runtime.background.append(notices.run_forever)
     runtime.consumes(
         STUDENT_STATUS, on_student_statuses, group="notify", batch=Batch(500, decode_statuses),
         about="A notification for the school of every new record.",
@@ -125,6 +132,12 @@ def wire(settings: NotifySettings | None = None) -> Notify:
         on_rule_exception,
         group="notify.rule_exception",
         about="Exceptions to 'generally' rules (R08, R27, R40): the county hears of each; the dashboard lists them.",
+    )
+    runtime.consumes(
+        CALENDAR_NOTICE,
+        on_calendar_notice,
+        group="notify.calendar_notice",
+        about="Holiday notices loaded through transfer (R31): working days left count with the calendar it uses.",
     )
     return Notify(runtime, service)  # fmt: skip
 

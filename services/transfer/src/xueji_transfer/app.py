@@ -9,9 +9,11 @@ import structlog
 from fastapi import FastAPI
 
 from xueji_contracts.messages import transfer as c
+from xueji_contracts.messages.calendar import CalendarNoticeLoaded
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.schools import load_school_names
 from xueji_contracts.topics import (
+    CALENDAR_NOTICE,
     INTERPROVINCE_TRANSFER,
     RULE_EXCEPTION,
     STUDENT_STATUS,
@@ -26,6 +28,7 @@ from xueji_kit.telemetry import sample_consumer_lag, sample_timers_due
 from xueji_kit.timers import TimerStore
 from xueji_transfer.api import routers
 from xueji_transfer.api.common import refused
+from xueji_transfer.calendar_notices import NoticeAnnouncer
 from xueji_transfer.calendar_source import CalendarSource
 from xueji_transfer.case_numbers import CaseNumbers
 from xueji_transfer.follow_ups import CommitFollower
@@ -49,6 +52,7 @@ class Transfer:
     timers: SlaTimers
     exceptions: RuleExceptions
     records: StudentRecords
+    notices: NoticeAnnouncer
 
 
 def wire(settings: TransferSettings | None = None) -> Transfer:
@@ -61,6 +65,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     filings, timer_store = InboxFilings(runtime.db), TimerStore(runtime.db)
     calendars = CalendarSource(runtime.db, settings)
     records = StudentRecords(runtime.db)
+    notices = NoticeAnnouncer(runtime, calendars)  # R31: notify hears of every notice loaded here
     service = TransferService(runtime, settings, calendars, filings, timer_store, records)
     timer_store.clock = lambda: service.clock()  # a timer is armed past due by the clock its case is decided on
     mirror = Mirror(runtime, filings)
@@ -80,6 +85,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         filings.ensure_indexes,
         timer_store.upgrade,
         calendars.refresh,
+        notices.announce_stored,
         records.ensure_indexes,
     ]
     runtime.background += [calendars.run_forever, partial(sample_timers_due, timer_store, SCHEDULER)]
@@ -95,6 +101,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
     runtime.publishes(TRANSFER_CASE, c.TransferCaseChanged)
     runtime.publishes(RULE_EXCEPTION, RuleExceptionRecorded)
     runtime.publishes(INTERPROVINCE_TRANSFER, InterprovinceMessage)  # type: ignore[arg-type]
+    runtime.publishes(CALENDAR_NOTICE, CalendarNoticeLoaded)
     runtime.consumes(
         TRANSFER_DECISION, on_decision, group="transfer.decision",
         about="Stage decisions from other systems, decided like those made over HTTP (R21, R50).",
@@ -108,7 +115,7 @@ def wire(settings: TransferSettings | None = None) -> Transfer:
         STUDENT_STATUS, on_student_statuses, group="transfer.student_status", batch=Batch(500, decode_statuses),
         about="The registry's record of each student: eligibility facts come from it, not the form (R28).",
     )  # fmt: skip
-    return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime), records)
+    return Transfer(runtime, service, mirror, timers, RuleExceptions(runtime), records, notices)
 
 
 def build_runtime(settings: TransferSettings | None = None) -> ServiceRuntime:
@@ -123,6 +130,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.state.exceptions = transfer.exceptions
     app.state.records = transfer.records
     app.state.case_numbers = CaseNumbers(transfer.runtime.db)
+    app.state.calendar_notices = transfer.notices
     # The registry's school directory file, so case views name schools (issue 18).
     app.state.school_names = load_school_names(transfer.service.settings.school_directory_file)
     app.state.timers = transfer.timers  # tests drive time with app.state.timers.tick(now)

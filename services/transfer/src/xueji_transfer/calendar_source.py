@@ -64,10 +64,15 @@ class CalendarSource:
         when XUEJI_TEST_WORKING_DAY_SECONDS is set, which production never does)."""
         return SecondsCalendar(self.current, self._test_day) if self._test_day else self.current
 
+    async def stored(self) -> list[CalendarNotice]:
+        """The notices loaded at run time, by year."""
+        return sorted(
+            [CalendarNotice.model_validate(doc["notice"]) async for doc in self._notices.find({})], key=lambda n: n.year
+        )
+
     async def refresh(self) -> None:
         calendar = self._base
-        async for doc in self._notices.find({}):
-            notice = CalendarNotice.model_validate(doc["notice"])
+        for notice in await self.stored():
             calendar = calendar.with_notice(
                 notice.year, notice.rest_days, notice.working_days, names=notice.names, source=notice.source
             )

@@ -17,8 +17,9 @@ from typing import Protocol
 from xueji_kit.followed import FollowedHere
 from xueji_kit.store import Document
 
-# Streams in the case store that are not cases: mirrors of other provinces' cases settle nothing here.
-NOT_CASES = ("mirror:",)
+# Streams in the case store that are not cases: mirrors of other provinces' cases and the holiday notices loaded here
+# (calendar_notices) settle nothing here.
+NOT_CASES = ("mirror:", "calendar:")
 
 
 class Follows(Protocol):
