@@ -105,6 +105,27 @@ def test_r01_a_person_answered_unique_is_held_until_the_feed_confirms_or_the_hol
     assert "never-created" not in keeper.index
 
 
+def test_r01_a_hold_outlasts_a_lagging_feed_until_the_record_arrives_a_day_only_as_the_last_resort() -> None:
+    """A hold ended after ten minutes: a province's bulk intake can hold the identity feed back longer, and the same
+    child checked again was then answered "unique" (two records for one child). It lasts until the record reaches the
+    index; a day is the lapse of a record that never comes."""
+    from xueji_dedupe.feed import IdentityUpdate
+    from xueji_dedupe.index_keeper import IndexKeeper
+
+    keeper = IndexKeeper()
+    keeper.hold(record("new-1"), now=0.0)
+    keeper.expire(now=11 * 60.0)  # the feed is eleven minutes behind
+    assert check(keeper.index, probe(student_id="new-2")).kind is VerdictKind.POSSIBLE_DUPLICATE
+    keeper.apply(IdentityUpdate("new-1", 1, record("new-1"), "35"))  # the record reached the index
+    assert "new-1" not in keeper.held and "new-1" in keeper.index
+    never = record("never-created", id_number=id_number_for("350602", date(2014, 2, 15), 13))
+    keeper.hold(never, now=0.0)
+    keeper.expire(now=23 * 3600.0)
+    assert "never-created" in keeper.index
+    keeper.expire(now=24 * 3600.0 + 1)
+    assert "never-created" not in keeper.index and not keeper.held
+
+
 def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:
     from xueji_dedupe.index_keeper import IndexKeeper
 

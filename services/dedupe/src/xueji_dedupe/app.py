@@ -66,7 +66,8 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
     keeper, candidates, cases = IndexKeeper(), CandidateStore(runtime.db), ReviewCases(runtime)
     policy = match_policy(settings)
     register = register_from(settings.population_register_file) if settings.national else NoRegister()
-    reservations = Reservations(runtime.db, lapse=timedelta(seconds=keeper.hold_seconds))  # they lapse together
+    # They end together: when this replica knows the record's fate, or after the same last-resort lapse.
+    reservations = Reservations(runtime.db, timedelta(seconds=keeper.hold_seconds), settled=keeper.settled)
     deadlines = None
     if not settings.national:  # the county review cases are the province's (R14, R22)
         timers = TimerStore(runtime.db)

@@ -58,7 +58,7 @@ class Checks:
 
     async def preview(self, request: CheckRequested) -> VerdictGiven:
         """An operator's check before acting: the index's answer and nothing else. No hold and no reservation, which
-        are for a record about to be created (a "unique" answer held the person for ten minutes, and the enrollment
+        are for a record about to be created (a "unique" answer held the person as if enrolled, and the enrollment
         that followed was refused as a duplicate of the check); the national tier still compares the register."""
         if self.settings.national:
             return await self.verdict(request)
@@ -79,6 +79,8 @@ class Checks:
         verdict = check(self.keeper.index, check_request(request), self.policy)
         if request.purpose is not CheckPurpose.CREATION or verdict.kind not in CREATED:
             return verdict, None
+        if self.keeper.settled(request.student_id):
+            return verdict, None  # a repeated check of a record created since: nothing to hold
         person = CandidateRecord.model_validate(facts_of(request))
         self.keeper.hold(person, time.monotonic())
         return verdict, person

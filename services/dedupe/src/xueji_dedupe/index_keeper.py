@@ -1,5 +1,5 @@
 """The dedupe index in memory (IndexKeeper): what a check reads, with the versions of the records it holds and the
-short holds of people just answered "unique". Its durable copy is `candidate_store.CandidateStore`.
+holds of people just answered "unique". Its durable copy is `candidate_store.CandidateStore`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from collections import deque
 from xueji_dedupe.domain import CandidateRecord, DedupeIndex
 from xueji_dedupe.feed import IdentityUpdate
 
+HOLD_LAPSE_SECONDS = 24 * 3600.0  # the last resort for a record that never comes
+
 
 class IndexKeeper:
     """The in-memory DedupeIndex a check reads, and the version of every record it holds.
@@ -16,20 +18,26 @@ class IndexKeeper:
     A person just answered "unique" is held in the index at once, before the registry has created the record
     and its identity comes back on the feed: a second creation for the same child a moment later (another
     school, the same minute) then finds the first instead of being answered "unique" too (R01). The hold ends
-    when the record's identity arrives, or after `hold_seconds` if the record was never created.
+    when the record's identity arrives, however far the feed is behind (a province's bulk intake); `hold_seconds`
+    (a day) is only the lapse of a record that never comes.
     """
 
-    def __init__(self, hold_seconds: float = 600.0) -> None:
+    def __init__(self, hold_seconds: float = HOLD_LAPSE_SECONDS) -> None:
         self.index = DedupeIndex()
         self.versions: dict[str, int] = {}
         self.held: dict[str, float] = {}  # student id -> when the hold lapses (monotonic seconds)
         self._lapsing: deque[tuple[float, str]] = deque()  # the same, in the order they lapse (holds only grow)
         self.hold_seconds = hold_seconds
 
+    def settled(self, student_id: str) -> bool:
+        """Whether this replica knows what became of the record: it reached the index (any version since). A hold or
+        reservation for it has then done its work: the index answers for it."""
+        return student_id in self.versions
+
     def hold(self, record: CandidateRecord, now: float) -> None:
         """Hold a person being created; a record already known (by its identity feed) is left as it is."""
         self.expire(now)
-        if record.student_id in self.versions:
+        if self.settled(record.student_id):
             return
         self.index.upsert(record)
         self.held[record.student_id] = now + self.hold_seconds
