@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -291,6 +292,34 @@ async def test_r01_two_schools_enrolling_the_same_new_child_at_once_create_one_r
     created = next(a for a in answers if a.status_code == 201).json()
     refused = next(a for a in answers if a.status_code == 409).json()["detail"]
     assert refused["existing_student_id"] == created["student_id"]
+
+
+async def test_r01_r02_a_creation_refused_for_another_rule_releases_the_child_for_the_corrected_request(
+    start_app, token, wait_for
+):
+    """dedupe answered "unique" and held the child; the registry then refused the creation (R02: an admission date in
+    the future). The hold and the reservation stayed for ten minutes, and the school's corrected request right after
+    was refused as a duplicate of a record that never was. The refusal reaches dedupe on the identity feed: every
+    replica ends its hold, the reservation is removed, and the corrected request creates the one record (R01)."""
+    replicas = [await _dedupe(start_app), await _dedupe(start_app)]
+    registry = await start_app(create_registry, RegistrySettings)
+    later = (date.today() + timedelta(days=60)).isoformat()
+    refused = await registry.post(
+        "/v1/students", json={**CHILD, "admitted_on": later}, headers=_as(token, "school", SCHOOL)
+    )
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["detail"]["rule"], refused.json()["detail"]["field"]) == ("R02", "admitted_on")
+    refused_id = refused.json()["detail"]["student_id"]
+    reservations = replicas[0].app.state.runtime.db["id_reservations"]
+
+    async def released() -> bool:
+        held = any(refused_id in r.app.state.dedupe.keeper.index for r in replicas)
+        return not held and await reservations.find_one({"_id": f"id:{CHILD['id_number']}"}) is None
+
+    await wait_for(released)
+    corrected = await registry.post("/v1/students", json=CHILD, headers=_as(token, "school", SCHOOL))
+    assert (corrected.status_code, corrected.json()["state"]) == (201, "enrolled"), corrected.text
+    await wait_for(lambda: _exactly(replicas[1], token, 1))  # the corrected record, and only it
 
 
 async def test_r14_a_sure_fuzzy_match_is_held_for_review_with_guardians_as_evidence_never_refused(

@@ -126,6 +126,20 @@ def test_r01_a_hold_outlasts_a_lagging_feed_until_the_record_arrives_a_day_only_
     assert "never-created" not in keeper.index and not keeper.held
 
 
+def test_r01_a_creation_refused_by_the_registry_ends_its_hold_and_is_not_held_again() -> None:
+    """The registry refused the creation for another rule (R02): the corrected request for the same child is checked
+    afresh, not as a duplicate of a record that never was; the refused request's check redelivered holds no one."""
+    from xueji_dedupe.index_keeper import IndexKeeper
+
+    keeper = IndexKeeper()
+    keeper.hold(record("refused"), now=0.0)
+    keeper.refuse("refused")
+    assert "refused" not in keeper.index and not keeper.held
+    keeper.hold(record("refused"), now=1.0)  # its check redelivered after the refusal
+    assert "refused" not in keeper.index and keeper.settled("refused")
+    assert check(keeper.index, probe(student_id="corrected")).kind is VerdictKind.UNIQUE
+
+
 def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:
     from xueji_dedupe.index_keeper import IndexKeeper
 

@@ -166,10 +166,13 @@ async def test_r01_a_reservation_outlasts_a_lagging_feed_and_lapses_only_after_a
         await client.close()
 
 
-async def test_r01_a_reservation_ends_once_its_record_is_known_by_id_alone_and_one_replica_takes_it(isolation):
+async def test_r01_a_reservation_ends_once_its_record_is_known_or_refused_by_id_alone_and_one_replica_takes_it(
+    isolation,
+):
     """A reservation whose record this replica's index holds (the index answers for it: here the record has since
-    moved to another ID number) gives way. Two replicas taking over the same one at once: one wins (a marker insert),
-    the other is answered with the winner. Every command selects by `_id` alone."""
+    moved to another ID number) or whose creation was refused gives way; the refusal removes it. Two replicas taking
+    over the same one at once: one wins (a marker insert), the other is answered with the winner. Every command
+    selects by `_id` alone."""
     from xueji_dedupe.reservations import Reservations
     from xueji_kit.store import connect
     from xueji_kit.store_commands import counting, install, scans, scope, tally
@@ -186,18 +189,23 @@ async def test_r01_a_reservation_ends_once_its_record_is_known_by_id_alone_and_o
             assert (await reservations.reserve(b)).student_id == "a"
             settled.add("a")  # a reached this replica's index
             assert await reservations.reserve(b) is None
-            assert (await reservations.reserve(c)).student_id == "b"
+            assert await reservations.release(b)  # b's creation was refused
+            assert await db["id_reservations"].find_one({"_id": f"id:{SIYU_ID}"}) is None
+            assert not await reservations.release(b)
+            assert await reservations.reserve(c) is None
+            assert not await reservations.release(b), "c's reservation is not b's to remove"
         commands = log.take("checks")
         assert scans(commands) == []
         assert tally(commands) == {
-            "find id_reservations": 3,  # b's first try; b's second; c's
-            "insert id_reservations": 5,  # a, b twice, c; the marker of b over a
+            "delete id_reservations": 1,  # b's, refused
+            "find id_reservations": 6,  # b's first try; b's second; each release; the check above
+            "insert id_reservations": 6,  # a, b twice, c; the two markers (b over a, b's removal)
             "update id_reservations": 1,  # b over a, in place
         }
 
-        settled.add("b")
+        settled.add("c")
         answers = await asyncio.gather(reservations.reserve(d), reservations.reserve(e))
-        assert sorted(answer is None for answer in answers) == [False, True], "one of them takes b's over"
+        assert sorted(answer is None for answer in answers) == [False, True], "one of them takes c's over"
         winner = (await db["id_reservations"].find_one({"_id": f"id:{SIYU_ID}"}))["student_id"]
         assert winner in ("d", "e") and [a.student_id for a in answers if a is not None] == [winner]
     finally:
@@ -225,6 +233,41 @@ async def test_r01_r10_a_reservation_gives_way_once_its_record_is_in_the_replica
     assert (await replicas[1].app.state.dedupe.verdict(b)).verdict.value == "unique"
     again = await replicas[0].app.state.dedupe.verdict(check("stu_c", "陈思雨", id_number=SIYU_ID).payload)
     assert (again.verdict.value, again.existing_student_id) == ("duplicate", "stu_b")
+
+
+async def test_r01_a_creation_refused_by_the_registry_releases_the_child_at_every_replica(
+    start_app, isolation, wait_for
+):
+    """The registry refused a creation dedupe had answered "unique" (R02: an admission date in the future). On the
+    identity feed, every replica ends its hold and the reservation is removed: the corrected request right after is
+    "unique" at either replica, not a duplicate of a record that never was."""
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.dedupe import IdentityRefused
+
+    replicas = [await start_app(create_app, DedupeSettings), await start_app(create_app, DedupeSettings)]
+    asked = check("stu_refused", "陈思雨", id_number=SIYU_ID).payload
+    assert (await replicas[0].app.state.dedupe.verdict(asked)).verdict.value == "unique"
+    meanwhile = check("stu_meanwhile", "陈思雨", id_number=SIYU_ID).payload  # the other replica holds it too now
+    assert (await replicas[1].app.state.dedupe.verdict(meanwhile)).existing_student_id == "stu_refused"
+
+    person = asked.model_dump(exclude={"purpose"})
+    refusal = IdentityRefused(**person, rule="R02", reason="the admission date is in the future")
+    told = envelop(refusal, producer="registry", province="35", occurred_at=datetime.now(UTC))
+    await send(isolation.servers.kafka, isolation.topic(REGISTRY_IDENTITY.name), told, key=b"stu_refused")
+    reservations = replicas[0].app.state.runtime.db["id_reservations"]
+
+    async def released() -> bool:
+        held = any("stu_refused" in r.app.state.dedupe.keeper.index for r in replicas)
+        return not held and await reservations.find_one({"_id": f"id:{SIYU_ID}"}) is None
+
+    await wait_for(released)
+    await replicas[0].app.state.dedupe.verdict(asked)  # the refused request's check redelivered: holds no one again
+    assert "stu_refused" not in replicas[0].app.state.dedupe.keeper.index
+    assert await reservations.find_one({"_id": f"id:{SIYU_ID}"}) is None
+    corrected = check("stu_corrected", "陈思雨", id_number=SIYU_ID).payload
+    assert (await replicas[1].app.state.dedupe.verdict(corrected)).verdict.value == "unique"
+    again = await replicas[0].app.state.dedupe.verdict(check("stu_again", "陈思雨", id_number=SIYU_ID).payload)
+    assert (again.verdict.value, again.existing_student_id) == ("duplicate", "stu_corrected")  # R01 holds for it
 
 
 async def test_an_identity_from_a_newer_producer_with_fields_unknown_here_is_indexed(start_app, isolation, wait_for):

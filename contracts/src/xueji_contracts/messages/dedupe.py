@@ -31,6 +31,7 @@ __all__ = [
     "FeatureEvidence",
     "IdentityChanged",
     "IdentityRecorded",
+    "IdentityRefused",
     "IdentityRemoved",
     "MatchedStatus",
     "PersonIdentity",
@@ -184,3 +185,15 @@ class IdentityRemoved(_Message):
     student_id: str = Field(min_length=1)
     record_version: int = Field(ge=1)
     reason: str = Field(min_length=1)
+
+
+class IdentityRefused(PersonIdentity):
+    """A creation dedupe answered "unique" or "possible duplicate" was refused by the registry for another rule (R02:
+    an admission date in the future, a grade past graduation): the record was never created, so dedupe releases the
+    child it held and reserved for it, and a corrected request right after is checked afresh (R01, R14).
+
+    The person is as the check asked about them (what the reservation was taken on); `student_id` the request's.
+    """
+
+    rule: str = Field(pattern=r"^R\d{2}$", description="the RULES.md id the creation broke")
+    reason: str = Field(min_length=1, description="why, as told to the school")

@@ -80,7 +80,7 @@ class Checks:
         if request.purpose is not CheckPurpose.CREATION or verdict.kind not in CREATED:
             return verdict, None
         if self.keeper.settled(request.student_id):
-            return verdict, None  # a repeated check of a record created since: nothing to hold
+            return verdict, None  # a repeated check of a record created or refused since: nothing to hold
         person = CandidateRecord.model_validate(facts_of(request))
         self.keeper.hold(person, time.monotonic())
         return verdict, person

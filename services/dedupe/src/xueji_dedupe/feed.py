@@ -9,12 +9,18 @@ from pydantic import TypeAdapter
 
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope
-from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRemoved, PersonIdentity
+from xueji_contracts.messages.dedupe import (
+    IdentityChanged,
+    IdentityRecorded,
+    IdentityRefused,
+    IdentityRemoved,
+    PersonIdentity,
+)
 from xueji_dedupe.domain import CandidateRecord, CheckRequest
 
 IDENTITY_TYPES: dict[str, TypeAdapter[Any]] = {
     model.__name__: TypeAdapter(Envelope[model])  # type: ignore[valid-type]
-    for model in (IdentityRecorded, IdentityChanged, IdentityRemoved)
+    for model in (IdentityRecorded, IdentityChanged, IdentityRemoved, IdentityRefused)
 }
 
 _JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -74,6 +80,13 @@ def parse_identity(body: bytes | dict[str, Any]) -> Envelope[Any] | None:
         raise ValueError("not a message envelope: no type")
     adapter = IDENTITY_TYPES.get(kind)
     return adapter.validate_python(raw) if adapter is not None else None
+
+
+def refused_of(message: Envelope[Any]) -> CandidateRecord | None:
+    """The person a refused creation had been answered for (IdentityRefused), else None: a record's update."""
+    if isinstance(message.payload, IdentityRefused):
+        return CandidateRecord.model_validate(facts_of(message.payload))
+    return None
 
 
 def update_of(message: Envelope[Any]) -> IdentityUpdate:

@@ -9,7 +9,7 @@ from collections import deque
 from xueji_dedupe.domain import CandidateRecord, DedupeIndex
 from xueji_dedupe.feed import IdentityUpdate
 
-HOLD_LAPSE_SECONDS = 24 * 3600.0  # the last resort for a record that never comes
+HOLD_LAPSE_SECONDS = 24 * 3600.0  # the last resort for a record that never comes, neither created nor refused
 
 
 class IndexKeeper:
@@ -18,24 +18,25 @@ class IndexKeeper:
     A person just answered "unique" is held in the index at once, before the registry has created the record
     and its identity comes back on the feed: a second creation for the same child a moment later (another
     school, the same minute) then finds the first instead of being answered "unique" too (R01). The hold ends
-    when the record's identity arrives, however far the feed is behind (a province's bulk intake); `hold_seconds`
-    (a day) is only the lapse of a record that never comes.
+    when the record's identity arrives, or when the registry refused the creation (`refuse`), however far the feed
+    is behind (a province's bulk intake); `hold_seconds` (a day) is only the lapse of a record that never comes.
     """
 
     def __init__(self, hold_seconds: float = HOLD_LAPSE_SECONDS) -> None:
         self.index = DedupeIndex()
         self.versions: dict[str, int] = {}
+        self.refused: set[str] = set()  # creations the registry refused after they were answered: never held again
         self.held: dict[str, float] = {}  # student id -> when the hold lapses (monotonic seconds)
         self._lapsing: deque[tuple[float, str]] = deque()  # the same, in the order they lapse (holds only grow)
         self.hold_seconds = hold_seconds
 
     def settled(self, student_id: str) -> bool:
-        """Whether this replica knows what became of the record: it reached the index (any version since). A hold or
-        reservation for it has then done its work: the index answers for it."""
-        return student_id in self.versions
+        """Whether this replica knows what became of the record: it reached the index (any version since), or its
+        creation was refused. A hold or reservation for it has then done its work: the index answers for it."""
+        return student_id in self.versions or student_id in self.refused
 
     def hold(self, record: CandidateRecord, now: float) -> None:
-        """Hold a person being created; a record already known (by its identity feed) is left as it is."""
+        """Hold a person being created; a record already known (by its identity feed) or refused is left as it is."""
         self.expire(now)
         if self.settled(record.student_id):
             return
@@ -47,6 +48,11 @@ class IndexKeeper:
         """End a hold early (the person turned out to be held by another replica's reservation)."""
         if self.held.pop(student_id, None) is not None and student_id not in self.versions:
             self.index.remove(student_id)
+
+    def refuse(self, student_id: str) -> None:
+        """The registry refused the creation (a rule other than R01): the record never comes, the hold ends now."""
+        self.refused.add(student_id)
+        self.release(student_id)
 
     def expire(self, now: float) -> None:
         """End the holds that lapsed: from the front of the lapse order, so a class of holds costs no scan."""

@@ -8,11 +8,12 @@ winner's record in the reservation, holds it and checks again: "duplicate" namin
 the fuzzy check gives for the rest (a county review, as one replica would have answered).
 
 A reservation holds until the replica reading it knows what became of its record (`settled`: the record reached that
-replica's index, which answers for it from then on), however far the identity feed is behind. `lapse` (a day) is
-only the last resort for a record that never comes. Nothing is ever replaced on what a replica read alone: the one
-writer of a reservation as found is the one whose marker (`taken:<key>:<holder>@<lapse>:<n>`, an insert the unique
-`_id` refuses to the others) names it, so two replicas replacing a stale reservation at once cannot both answer
-"unique". Every command selects by `_id` alone (the local store scans any other filter).
+replica's index, which answers for it from then on, or the registry refused its creation), however far the identity
+feed is behind. The registry's refusal also removes it (`release`). `lapse` (a day) is only the last resort for a
+record that never comes. Nothing is ever deleted or replaced on what a replica read alone: the one writer of a
+reservation as found is the one whose marker (`taken:<key>:<holder>@<lapse>:<n>`, an insert the unique `_id`
+refuses to the others) names it, so two replicas replacing a stale reservation at once cannot both answer "unique".
+Every command selects by `_id` alone (the local store scans any other filter).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Reservations:
                 return None
             held = await self.collection.find_one({"_id": document["_id"]})
             if held is None:
-                continue  # removed just now: reserve again
+                continue  # released just now: reserve again
             if held["student_id"] == record.student_id:
                 return None  # a redelivered or repeated check for the same request
             if _aware(held["lapses_at"]) > at and not self.settled(held["student_id"]):
@@ -75,8 +76,18 @@ class Reservations:
             await asyncio.sleep(0.05 * (attempt + 1))  # another replica replaces it: read what it wrote
         raise RuntimeError(f"could not reserve {document['_id']}: it kept changing hands")  # the check is retried
 
+    async def release(self, record: CandidateRecord) -> bool:
+        """The registry refused the record's creation: its reservation, if it still holds one, is removed (a
+        corrected request for the same child is then checked afresh at every replica). True when removed."""
+        at = datetime.now(UTC)
+        held = await self.collection.find_one({"_id": reservation_key(record)})
+        if held is None or held["student_id"] != record.student_id or not await self._taken(held, at):
+            return False  # another record's (or already replaced by a replica that knew of the refusal)
+        await self.collection.delete_one({"_id": held["_id"]})
+        return True
+
     async def _taken(self, held: Document, at: datetime) -> bool:
-        """Whether this caller is the one that may replace the reservation as it found it: the first to
+        """Whether this caller is the one that may replace or remove the reservation as it found it: the first to
         insert the marker naming it. A marker whose taker wrote nothing for TAKER_STALE gives way to the next."""
         found_as = f"taken:{held['_id']}:{held['student_id']}@{_aware(held['lapses_at']).isoformat()}"
         n = 0

@@ -20,7 +20,7 @@ from xueji_dedupe.candidate_store import CandidateStore
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.checks import Checks
 from xueji_dedupe.deadlines import ReviewDeadlines
-from xueji_dedupe.feed import update_of
+from xueji_dedupe.feed import refused_of, update_of
 from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit.runtime import ServiceRuntime
@@ -67,11 +67,16 @@ class DedupeService:
 
     async def store_identities(self, batch: list[Envelope[Any] | None], forwarded: list[Any]) -> None:
         """The index's durable copy, in one round trip; a province then forwards each identity to the national tier
-        (R03, R10), adding the acks of the forwards to `forwarded`. `None`: a type this consumer does not know."""
-        messages = [m for m in batch if m is not None]
-        if len(messages) < len(batch):
-            log.info("identity_messages_passed_over", count=len(batch) - len(messages))
+        (R03, R10), adding the acks of the forwards to `forwarded`. `None`: a type this consumer does not know. A
+        refused creation removes the reservation taken for it (one `_id` read, and its removal if it is still its)."""
+        known = [m for m in batch if m is not None]
+        if len(known) < len(batch):
+            log.info("identity_messages_passed_over", count=len(batch) - len(known))
+        refused = [person for m in known if (person := refused_of(m)) is not None]
+        messages = [m for m in known if refused_of(m) is None]
         await self.candidates.save_many([(update_of(m), str(m.message_id)) for m in messages])
+        for person in refused:  # R01: refused after it was answered; the national tier held nothing for it
+            await self.checks.reservations.release(person)
         if not self.settings.national and self.settings.national_enabled:
             # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
             topic = self.settings.topic(NATIONAL_IDENTITY.name)
@@ -81,8 +86,12 @@ class DedupeService:
                 forwarded.append(await self.runtime.broker.publish(body, topic, key=key, no_confirm=True))
 
     def follow(self, identity: Envelope[Any]) -> None:
-        """This replica's in-memory index, kept current from the feed (a version it holds changes nothing)."""
-        self.keeper.apply(update_of(identity))
+        """This replica's in-memory index, kept current from the feed (a version it holds changes nothing); a
+        creation the registry refused after it was answered ends this replica's hold of the child."""
+        if (refused := refused_of(identity)) is not None:
+            self.keeper.refuse(refused.student_id)
+        else:
+            self.keeper.apply(update_of(identity))
 
     # The county review queue (R14, R50)
 

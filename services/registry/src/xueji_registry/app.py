@@ -9,7 +9,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from xueji_contracts.messages.dedupe import CheckRequested, IdentityChanged, IdentityRecorded, IdentityRemoved
+from xueji_contracts.messages.dedupe import (
+    CheckRequested,
+    IdentityChanged,
+    IdentityRecorded,
+    IdentityRefused,
+    IdentityRemoved,
+)
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged
 from xueji_contracts.messages.status import StudentStatusRecorded, StudentStatusSnapshot
@@ -94,7 +100,7 @@ def wire(settings: RegistrySettings | None = None) -> RegistryService:
     runtime.publishes(STUDENT_STATUS, StudentStatusRecorded)
     runtime.publishes(STUDENT_STATUS_SNAPSHOT, StudentStatusSnapshot)
     runtime.publishes(DEDUPE_CHECK, CheckRequested)
-    runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
+    runtime.publishes(REGISTRY_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved | IdentityRefused)  # type: ignore[arg-type]
     runtime.publishes(REGISTRY_ENROLLMENT, SupplementaryRequested)
     # A class's verdicts arrive together: completed a batch at a time (numbers are won by unique inserts).
     runtime.consumes(

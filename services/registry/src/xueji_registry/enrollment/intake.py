@@ -46,6 +46,7 @@ from xueji_registry.domain.numbers import BLOCK_COUNTERS_FROM
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
+from xueji_registry.feeds.identity import refusal_messages
 from xueji_registry.numbers.supplementary import numbering_of, school_operator
 from xueji_registry.service import RegistryService
 
@@ -200,9 +201,13 @@ async def _not_refused_as_duplicate(service: RegistryService, pending: Pending) 
 
 
 async def _refuse(service: RegistryService, pending: Pending, exc: RegistryError) -> None:
+    """A rule the creation broke after dedupe answered "unique" or "possible duplicate" (R02): refused, and dedupe is
+    told on the identity feed, so it releases the child it held and the corrected request is checked afresh."""
     existing = exc.existing if isinstance(exc, DuplicateStatus) else None
     refusal = request.decide_refusal(exc.rule, exc.reason, exc.field, existing, datetime.now(UTC))
-    await record_refusal(service, pending.student_id, pending.commit_id, refusal)
+    person = pending.body.person_facts(pending.student_id)
+    told = refusal_messages(service.province, person, exc.rule, exc.reason, pending.verdict.correlation_id)
+    await record_refusal(service, pending.student_id, pending.commit_id, refusal, told)
 
 
 async def _counters(sequences: Sequences, waiting: list[Pending]) -> list[int]:

@@ -92,10 +92,20 @@ def _asked_then(first: Document | None) -> EnrollmentRequest | None:
     return requested.request
 
 
-async def record_refusal(service: RegistryService, student_id: str, commit_id: str, refused: EnrollmentRefused) -> None:
-    """The request ends refused (R01 duplicate or another rule); kept in the pending stream as history."""
+async def record_refusal(
+    service: RegistryService,
+    student_id: str,
+    commit_id: str,
+    refused: EnrollmentRefused,
+    outgoing: list[Outgoing] | None = None,
+) -> None:
+    """The request ends refused (R01 duplicate or another rule); kept in the pending stream as history, and
+    `outgoing` (what dedupe is told of a refusal it did not give) published with it."""
     event = to_document(refused)
-    await decide_and_save(service.events, pending_stream(student_id), commit_id, lambda _: Decision(events=[event]))
+    decision = Decision(events=[event], outgoing=outgoing or [])
+    await decide_and_save(service.events, pending_stream(student_id), commit_id, lambda _: decision)
+    if outgoing:
+        service.runtime.relay.nudge()
 
 
 class RecordNotCreatedYet(RuntimeError):

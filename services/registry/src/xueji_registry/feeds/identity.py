@@ -1,18 +1,21 @@
 """The identity feed of the dedupe index (registry.identity.v1): what a change did to "who this record says the
 student is". Derived by comparing the record before and after a command, so every path that creates, releases,
-changes or deletes a record feeds the index the same way, in the same commit (R01, R10, R13, R14)."""
+changes or deletes a record feeds the index the same way, in the same commit (R01, R10, R13, R14). A creation refused
+after dedupe answered it is told on the same feed, so dedupe releases the child it held for it (`refusal_messages`)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
 from xueji_contracts.envelope import envelop
-from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRemoved
+from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRefused, IdentityRemoved
 from xueji_contracts.topics import REGISTRY_IDENTITY
 from xueji_kit.store import Outgoing
 from xueji_registry.domain import StudentStatus
+from xueji_registry.domain.person import PersonFacts
 
 
 def _indexed(state: StudentStatus | None) -> bool:
@@ -51,3 +54,16 @@ def identity_messages(province: str, before: StudentStatus | None, after: Studen
         return []
     message = envelop(payload, producer="registry", province=province, occurred_at=datetime.now(UTC))
     return [Outgoing(REGISTRY_IDENTITY.name, after.student_id, message)]
+
+
+def refusal_messages(
+    province: str, person: PersonFacts, rule: str, reason: str, correlation: uuid.UUID
+) -> list[Outgoing]:
+    """A creation dedupe answered "unique" or "possible duplicate", refused here for another rule (R02): the record
+    never existed. Without this, dedupe held the child until its hold lapsed, and the corrected request right after
+    was refused as a duplicate of the refused one (R01)."""
+    payload = IdentityRefused(**person, rule=rule, reason=reason)
+    message = envelop(
+        payload, producer="registry", province=province, occurred_at=datetime.now(UTC), correlation_id=correlation
+    )
+    return [Outgoing(REGISTRY_IDENTITY.name, payload.student_id, message)]
