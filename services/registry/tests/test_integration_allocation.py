@@ -125,3 +125,32 @@ async def test_r03_counters_come_in_blocks_unique_across_processes_one_document_
     restarted = await Sequences(db).take_many("L:350604", 2, first=5_001)
     assert restarted == [5_001 + blocks * BLOCK, 5_002 + blocks * BLOCK], "a new block: the rest of the others skipped"
     assert await first.take_many("L:350605", 1) == [1]
+
+
+async def test_r07_series_sequences_start_above_the_numbers_an_earlier_version_gave_per_school(db):
+    """An earlier version drew R07 numbers from one sequence per school and school year (S:{school}:{year}), shared by
+    the school's segments, so two schools whose codes give the same digits gave the same numbers. After the upgrade a
+    series starts above every such number of the schools it covers, in each segment: none is given again."""
+    from province_rules import FUJIAN_LAYOUT
+
+    from xueji_registry.domain import Segment
+    from xueji_registry.numbers.supplementary import carry_over_school_scopes, series_scope
+
+    given = {"S:3501020001:2024": 3, "S:3506020001:2024": 5, "S:3506020112:2024": 2, "S:3506020001:2023": 9}
+    await db["allocations"].insert_many([
+        {"_id": f"{scope}#{n}", "scope": scope, "seq": n, "holder": f"{scope}-{n}"}
+        for scope, top in given.items() for n in range(1, top + 1)
+    ])  # fmt: skip
+    await asyncio.gather(*(carry_over_school_scopes(Sequences(db), FUJIAN_LAYOUT) for _ in range(2)))  # two replicas
+    sequences = Sequences(db)
+
+    async def next_of(segment: Segment, school: str, year: int = 2024) -> int:
+        return await sequences.allocate(series_scope(segment, year, school, FUJIAN_LAYOUT), f"new-{segment}-{school}")
+
+    assert await next_of(Segment.PRIMARY, "3501020001") == 6  # above both schools of "124020001"
+    assert await next_of(Segment.JUNIOR, "3506020001") == 6  # "2240201": the old sequence was the segments' too
+    assert await next_of(Segment.JUNIOR, "3506020212") == 3  # "2240212", above 3506020112's
+    assert await next_of(Segment.PRIMARY, "3506020212") == 1  # "124020212": no school gave one of it
+    assert await next_of(Segment.PRIMARY, "3506020001", 2023) == 10
+    await carry_over_school_scopes(Sequences(db), FUJIAN_LAYOUT)  # run again at the next start: done, nothing moves
+    assert await Sequences(db).allocate(series_scope(Segment.PRIMARY, 2024, "3506020001", FUJIAN_LAYOUT), "x") == 7

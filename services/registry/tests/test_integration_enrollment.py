@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
 STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X")
+SERIES = "R07:126020001NNNN"  # R07: the sequence of the school's primary numbers of the 2026 school year
 
 
 def _auth(token, role="school", code=SCHOOL) -> dict[str, str]:
@@ -149,14 +150,14 @@ async def _all_numbered(client, ids):
 
 async def _allocated(client, count):
     allocations = client.app.state.runtime.db["allocations"]
-    return await allocations.count_documents({"scope": f"S:{SCHOOL}:2026"}) >= count
+    return await allocations.count_documents({"scope": SERIES}) >= count
 
 
 async def test_r07_when_a_schools_numbers_of_the_year_run_out_the_record_is_enrolled_without_one(
     start_app, dedupe_stub, token, wait_for
 ):
     registry = await start_app(create_app, RegistrySettings, enrollment_wait_seconds=0.0)
-    scope = f"S:{SCHOOL}:2026"
+    scope = SERIES  # the series' numbers, up to the last but one
     allocations = registry.app.state.runtime.db["allocations"]
     await allocations.insert_many([{"_id": f"{scope}#{n}", "scope": scope, "seq": n} for n in range(1, 9999)])
     body = {**STUDENT, "id_number": None}
@@ -197,7 +198,7 @@ async def test_r07_requests_are_numbered_a_batch_at_a_time_once_each_and_a_malfo
     await _released(isolation, ids[3:])
     numbers = await wait_for(lambda: _all_numbered(registry, ids))
     assert sorted(int(n[-4:]) for n in numbers) == [1, 2, 3, 4]  # the redelivered requests drew no number
-    assert await registry.app.state.runtime.db["allocations"].count_documents({"scope": f"S:{SCHOOL}:2026"}) == 4
+    assert await registry.app.state.runtime.db["allocations"].count_documents({"scope": SERIES}) == 4
     letters = await published(isolation.servers.kafka, dlq(topic), lambda found: len(found) >= 1)
     assert [(letter["offset"], letter["error_type"]) for letter in letters] == [(4, "ValidationError")]
 

@@ -88,6 +88,18 @@ class NumberLayout(BaseModel):
             out.append(value)
         return "".join(out)
 
+    def series(self, **values: int | str) -> str:
+        """The numbers these field values (all but the sequence) begin: composed with the sequence digits left as
+        N, e.g. "124020001NNNN". Numbers of one series differ only in their sequence; two of different series never
+        coincide."""
+        digits = self.digits("sequence") or 0
+        composed = self.compose(**values, sequence="0" * digits)
+        at = sum(d for name, d, _ in _groups(self.layout)[: self._sequence_group()])
+        return composed[:at] + "N" * digits + composed[at + digits :]
+
+    def _sequence_group(self) -> int:
+        return next(i for i, (name, _, fixed) in enumerate(_groups(self.layout)) if name == "sequence" and not fixed)
+
     def parse(self, number: str) -> dict[str, str]:
         """The field values of a number; ValueError when it does not follow the layout."""
         pattern = "".join(

@@ -6,6 +6,10 @@ local store's SQLite backend would read every allocation ever made. Each holder'
 its number, so a retried or redelivered allocation reuses it (no gap); a claim left without a number by a crash
 between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
 
+A scope may start above a floor (`{scope}!floor`, read by `_id` once per process and scope): the numbers up to it
+were given before the scope existed (R07's series scopes over the per-school scopes of an earlier version: `tops_under`
+and `set_floors`), so its first number is the floor + 1.
+
 Numbers that must be unique but may skip (R03 L and J counters) are taken in blocks (`take_many`): a process wins
 block k of a scope (`{scope}!blocks#{k}`, found and won like a number) and gives its numbers out itself, one document
 per block instead of one per number; what is left of a block when the process stops is never given.
@@ -149,8 +153,9 @@ class Sequences:
         return seq
 
     async def top(self, scope: str) -> int:
-        """The highest number taken in `scope` (0 for none), in O(log n) `_id` lookups."""
-        low = self._top.get(scope, 0)  # taken (or 0)
+        """The highest number taken in `scope` (its floor for none), in O(log n) `_id` lookups."""
+        known = self._top.get(scope)
+        low = known if known is not None else await self.floor(scope)  # taken, or given before the scope (or 0)
         step = 1
         while await self._taken(scope, low + step):
             low, step = low + step, step * 2
@@ -160,6 +165,26 @@ class Sequences:
             low, high = (middle, high) if await self._taken(scope, middle) else (low, middle)
         self._top[scope] = low
         return low
+
+    async def floor(self, scope: str) -> int:
+        """The number `scope` starts above (0 unless `set_floors` set one)."""
+        floor = await self.collection.find_one({"_id": f"{scope}!floor"})
+        return int(floor["seq"]) if floor is not None else 0
+
+    async def set_floors(self, floors: dict[str, int]) -> None:
+        """Start each scope above its floor, in one insert; a floor set before stays (a repeat sets the same)."""
+        docs = [{"_id": f"{scope}!floor", "floor_of": scope, "seq": seq} for scope, seq in floors.items()]
+        await insert_many_once(self.collection, docs)
+
+    async def tops_under(self, prefix: str) -> dict[str, int]:
+        """The top of every scope whose name starts with `prefix`: one read of an `_id` range (numbers and claims of
+        those scopes), for a one-time upgrade, never on the allocation path."""
+        tops: dict[str, int] = {}
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        async for doc in self.collection.find({"_id": {"$gte": prefix, "$lt": end}}, {"scope": 1, "seq": 1}):
+            if "scope" in doc and doc.get("seq") is not None:  # a number, not a claim
+                tops[doc["scope"]] = max(tops.get(doc["scope"], 0), int(doc["seq"]))
+        return tops
 
     async def _taken(self, scope: str, seq: int) -> bool:
         return await self.collection.find_one({"_id": f"{scope}#{seq}"}, {"_id": 1}) is not None

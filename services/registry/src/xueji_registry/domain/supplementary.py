@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_contracts.policy import SchoolLevel, SupplementaryNumberFormat
+from xueji_contracts.policy import NumberLayout, SchoolLevel, SupplementaryNumberFormat
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
 
@@ -25,6 +25,24 @@ class SchoolNumbering(BaseModel):
     school: str = Field(pattern=_TWO_DIGITS)
 
 
+def _fields(
+    layout: SupplementaryNumberFormat | None, segment: Segment, year: int, at: SchoolNumbering, rule: str
+) -> tuple[NumberLayout, dict[str, int | str]]:
+    """The segment's layout and the values of its fields but the sequence; refused when they do not fit."""
+    if layout is None:
+        raise Refused(rule, "the province's policy sets no supplementary number layout", field="layout")
+    if not 2000 <= year <= 2099:
+        raise Refused(rule, f"year must be 2000-2099 (two digits are kept), got {year}", field="year")
+    level = layout.layout_for(SchoolLevel(segment.value))
+    # A school that teaches several segments has one township; a level whose layout has none leaves it out.
+    values: dict[str, int | str] = {"year": year, "county": at.county, "school": at.school}
+    if "township" in level.fields:
+        if at.township is None:
+            raise Refused(rule, f"a {segment.value} number needs the township code", field="township")
+        values["township"] = at.township
+    return level, {name: value for name, value in values.items() if name in level.fields}
+
+
 def _compose(
     layout: SupplementaryNumberFormat | None,
     segment: Segment,
@@ -33,28 +51,31 @@ def _compose(
     sequence: int,
     rule: str,
 ) -> str:
-    if layout is None:
-        raise Refused(rule, "the province's policy sets no supplementary number layout", field="layout")
-    if not 2000 <= year <= 2099:
-        raise Refused(rule, f"year must be 2000-2099 (two digits are kept), got {year}", field="year")
-    level = layout.layout_for(SchoolLevel(segment.value))
+    level, values = _fields(layout, segment, year, at, rule)
     digits = level.digits("sequence") or 0
     if not 1 <= sequence < 10**digits:
         raise Refused(
             rule,
-            f"sequence {sequence} is outside 1..{10**digits - 1}: the school's numbers for this year are used up",
+            f"sequence {sequence} is outside 1..{10**digits - 1}: the numbers of this series and year are used up",
             field="sequence",
         )
-    # A school that teaches several segments has one township; a level whose layout has none leaves it out.
-    values: dict[str, int | str] = {"year": year, "county": at.county, "school": at.school, "sequence": sequence}
-    if "township" in level.fields:
-        if at.township is None:
-            raise Refused(rule, f"a {segment.value} number needs the township code", field="township")
-        values["township"] = at.township
     try:
-        return level.compose(**{name: value for name, value in values.items() if name in level.fields})
+        return level.compose(**values, sequence=sequence)
     except ValueError as exc:
         raise Refused(rule, f"{exc} (layout {level.layout!r})", field="numbering") from None
+
+
+def supplementary_series(
+    segment: Segment, school_year: int, at: SchoolNumbering, layout: SupplementaryNumberFormat | None
+) -> str:
+    """R07: what the numbers of `segment`'s freshmen of `school_year` at the school `at` begin with, the sequence
+    left as N ("124020001NNNN"). Schools the layout cannot tell apart (the same county, township and school digits)
+    share a series, so its sequence is the province's: one number is never given twice."""
+    level, values = _fields(layout, segment, school_year, at, "R07")
+    try:
+        return level.series(**values)
+    except ValueError as exc:
+        raise Refused("R07", f"{exc} (layout {level.layout!r})", field="numbering") from None
 
 
 def supplementary_number(

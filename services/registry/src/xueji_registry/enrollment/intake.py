@@ -47,7 +47,7 @@ from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
 from xueji_registry.feeds.identity import refusal_messages
-from xueji_registry.numbers.supplementary import numbering_of, school_operator
+from xueji_registry.numbers.supplementary import numbering_of, school_operator, series_scope
 from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.intake")
@@ -243,25 +243,33 @@ def _enroll(pending: Pending, counter: int) -> EnrollStudent:
 
 
 async def _number(sequences: Sequences, decided: list[Decided], now: datetime, rules: RegistryRules) -> None:
-    """R07: every enrolled record its school's next supplementary number, gapless per school and school year."""
-    by_scope: dict[tuple[str, int], list[Decided]] = {}
+    """R07: every enrolled record the next supplementary number of its series (segment, school year and the school's
+    digits), gapless per series and never given twice in the province."""
+    by_scope: dict[str, list[Decided]] = {}
     for d in decided:
-        if d.state.state is StatusState.ENROLLED and d.state.segment not in d.state.supplementary_numbers:
-            by_scope.setdefault((d.state.school_code, d.pending.body.school_year), []).append(d)
-    asked = {f"S:{school}:{year}": [d.state.student_id for d in ds] for (school, year), ds in by_scope.items()}
-    won = await sequences.allocate_across(asked)  # every school of the batch at once: two round trips
-    for ((school, year), members), numbers in zip(by_scope.items(), won.values(), strict=True):
+        if d.state.state is not StatusState.ENROLLED or d.state.segment in d.state.supplementary_numbers:
+            continue
+        try:
+            scope = series_scope(d.state.segment, d.pending.body.school_year, d.state.school_code, rules.layout)
+        except RegistryError as exc:  # no number in the province's layout: enrolled without one, no number taken
+            log.error("supplementary_number_refused", student_id=d.state.student_id, rule=exc.rule, reason=exc.reason)
+            continue
+        by_scope.setdefault(scope, []).append(d)
+    asked = {scope: [d.state.student_id for d in ds] for scope, ds in by_scope.items()}
+    won = await sequences.allocate_across(asked)  # every series of the batch at once: two round trips
+    for members, numbers in zip(by_scope.values(), won.values(), strict=True):
         for d, sequence in zip(members, numbers, strict=True):
+            school = d.state.school_code
             command = AssignSupplementaryNumber(
                 operator=school_operator(school),
                 reason="R07 provincial supplementary number at first enrollment",
-                school_year=year,
+                school_year=d.pending.body.school_year,
                 numbering=numbering_of(school),
                 sequence=sequence,
             )
             try:
                 state, events = handle(command, d.state, now, rules)
-            except RegistryError as exc:  # e.g. the school's numbers of the year are used up: enrolled without one
+            except RegistryError as exc:  # e.g. the series' numbers of the year are used up: enrolled without one
                 log.error(
                     "supplementary_number_refused", student_id=d.state.student_id, rule=exc.rule, reason=exc.reason
                 )

@@ -1,4 +1,4 @@
-"""registry.enrollment.v1 -> R07: the school's next supplementary number, gapless, reused on redelivery.
+"""registry.enrollment.v1 -> R07: the next supplementary number of the record's series, gapless, reused on redelivery.
 
 Consumed in batches (records released by review, arrivals from other provinces, a new segment's freshmen: one request
 each): each request in turn, in the order of its partition, so a school's numbers are still drawn one after another
@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from faststream import Context
 
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_kit.batches import handle_batch, parsed
-from xueji_registry.domain import AssignSupplementaryNumber
-from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, school_operator
+from xueji_registry.domain import AssignSupplementaryNumber, RegistryError
+from xueji_registry.numbers.supplementary import (
+    SupplementaryRequested,
+    numbering_of,
+    school_operator,
+    series_scope,
+)
 from xueji_registry.service import RegistryService
+
+log = structlog.get_logger("registry.numbers")
 
 decode_requests = parsed(Envelope[SupplementaryRequested].model_validate_json)
 
@@ -37,8 +45,13 @@ async def _number(service: RegistryService, message: Envelope[SupplementaryReque
     state = await service.load(asked.student_id)
     if state is None or state.segment in state.supplementary_numbers:
         return  # already numbered: a redelivery
-    # One consumer per school (the topic is keyed by school code) and a unique insert per sequence: no gaps.
-    sequence = await service.sequences.allocate(f"S:{asked.school_code}:{asked.school_year}", asked.student_id)
+    try:
+        scope = series_scope(state.segment, asked.school_year, asked.school_code, service.rules.layout)
+    except RegistryError as exc:  # no number in the province's layout: none taken
+        log.error("supplementary_number_refused", student_id=asked.student_id, rule=exc.rule, reason=exc.reason)
+        return
+    # The series' sequence (schools of one series share it): a unique insert per number, so no gaps.
+    sequence = await service.sequences.allocate(scope, asked.student_id)
     command = AssignSupplementaryNumber(
         operator=school_operator(asked.school_code),
         reason="R07 provincial supplementary number at first enrollment",

@@ -1,23 +1,32 @@
-"""R07 supplementary numbers: requested on registry.enrollment.v1 keyed by school: one writer per school."""
+"""R07 supplementary numbers: requested on registry.enrollment.v1 keyed by school, drawn from the sequence of the
+number's series (`series_scope`), which schools of one series share (unique inserts keep it gapless)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState
+from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_contracts.topics import REGISTRY_ENROLLMENT
 from xueji_kit.store import Outgoing
+from xueji_registry.allocation import Sequences
 from xueji_registry.domain import SchoolNumbering, StudentStatus
+from xueji_registry.domain.errors import Refused
+from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.supplementary import supplementary_series
 from xueji_registry.service import Extra, RegistryService
+
+log = structlog.get_logger("registry.numbers")
 
 
 class SupplementaryRequested(BaseModel):
-    """R07: give this new record its school's next supplementary number (keyed by school: one writer per school).
+    """R07: give this new record the next supplementary number of its series (keyed by school on the topic).
     Registry-private: the registry asks itself, so the allocation for one school runs on one partition."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -27,10 +36,44 @@ class SupplementaryRequested(BaseModel):
     school_year: int
 
 
+SERIES = "R07:"  # a series sequence: R07:{the number's digits before the sequence}, e.g. R07:124020001NNNN
+FORMER = "S:"  # an earlier version's sequence per school and school year: S:{school}:{year}
+
+
 def numbering_of(school_code: str) -> SchoolNumbering:
     """Adapter: the school's place in the layout, read from its 10-digit code: the county division code's last two
     digits (5-6), then the 4-digit school number as township (7-8) and school (9-10)."""
     return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
+
+
+def series_scope(segment: Segment, school_year: int, school_code: str, layout: SupplementaryNumberFormat | None) -> str:
+    """R07: the sequence a freshman's number is drawn from: its series (every digit before the sequence), not its
+    school, so two schools whose codes give the same digits share one gapless sequence and never give one number
+    twice, and a school teaching two segments has a sequence per segment. Refused (R07) when the layout has no
+    number for the school."""
+    return SERIES + supplementary_series(segment, school_year, numbering_of(school_code), layout)
+
+
+async def carry_over_school_scopes(sequences: Sequences, layout: SupplementaryNumberFormat | None) -> None:
+    """Run once at start: numbers an earlier version drew from one sequence per school and school year
+    (`S:{school}:{year}`, shared by the school's segments) are not given again by the series sequences. Each series
+    starts above the highest of those numbers of every school it covers (in any segment: the old sequence was shared).
+    Done once (marked by `{SERIES}upgraded!floor`); safe to repeat or to run on two replicas at once."""
+    done = f"{SERIES}upgraded"
+    if layout is None or await sequences.floor(done):
+        return
+    floors: dict[str, int] = {}
+    for scope, top in (await sequences.tops_under(FORMER)).items():
+        school, _, year = scope.removeprefix(FORMER).partition(":")
+        for segment in Segment:
+            try:
+                series = series_scope(segment, int(year), school, layout)
+            except (Refused, ValueError):
+                continue  # a school the layout has no number for in this segment
+            floors[series] = max(floors.get(series, 0), top)
+    await sequences.set_floors(floors)
+    await sequences.set_floors({done: 1})
+    log.info("r07_series_above_former_school_sequences", series=len(floors))
 
 
 def school_operator(school_code: str) -> OperatorClaims:

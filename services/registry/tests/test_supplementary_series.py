@@ -1,0 +1,132 @@
+"""R07: the supplementary number is one number for the whole province (002 II.2: "a unified student registration number
+for students in the whole province"), continuous per series with no broken codes, given to every segment's freshman
+and to a student transferring into the province for the first time, with yy the school year.
+
+The school's place in the layout (county, township, school digits) is read from its 10-digit code, so two schools can
+give the same digits: Fuzhou Gulou 3501020001 and Zhangzhou Xiangcheng 3506020001 (both county "02"), or two junior
+schools of one county whose codes differ only in the township digits the junior layout leaves out. Their freshmen draw
+from one sequence, that of the number's series (every digit before the sequence), so no number is given twice."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from province_rules import FUJIAN_LAYOUT, FUJIAN_RULES, handle
+from record_fixtures import T0, enrollment
+
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import envelop
+from xueji_registry import domain as d
+from xueji_registry.enrollment.intake import _number as number_intake
+from xueji_registry.handlers import enrollment_numbers
+from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, series_scope
+
+FUZHOU_GULOU, ZHANGZHOU_XIANGCHENG = "3501020001", "3506020001"  # both give county 02, township 00, school 01
+TOWNSHIP_01, TOWNSHIP_02 = "3506020112", "3506020212"  # junior layout: county 02, school 12 for both
+STUDENTS = itertools.count(1)
+
+
+class Sequences:
+    """Gapless per scope, as `allocation.Sequences` is: a holder keeps its number, the next holder takes the next."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, dict[str, int]] = {}
+
+    async def allocate(self, scope: str, holder: str) -> int:
+        taken = self.numbers.setdefault(scope, {})
+        return taken.setdefault(holder, len(taken) + 1)
+
+    async def allocate_across(self, asked: dict[str, list[str]]) -> dict[str, list[int]]:
+        return {scope: [await self.allocate(scope, h) for h in holders] for scope, holders in asked.items()}
+
+
+def _freshman(student_id: str, school: str, segment: d.Segment, grade: int) -> d.StudentStatus:
+    clerk = OperatorClaims(sub="clerk", role=Role.SCHOOL, code=school)
+    state, _ = handle(enrollment(segment, grade, school=school, operator=clerk), None, T0)
+    assert state is not None
+    return state.model_copy(update={"student_id": student_id})
+
+
+async def _enrolled_together(freshmen: list[tuple[str, d.Segment, int]], sequences: Sequences) -> list[str]:
+    """The R07 numbers intake gives a batch of freshmen of the 2024 school year (school, segment, grade each)."""
+    decided = [
+        SimpleNamespace(state=_freshman(f"stu-{next(STUDENTS)}", school, segment, grade), events=[],
+                        pending=SimpleNamespace(body=SimpleNamespace(school_year=2024)))
+        for school, segment, grade in freshmen
+    ]  # fmt: skip
+    await number_intake(sequences, decided, T0, FUJIAN_RULES)  # type: ignore[arg-type]
+    return [x.state.supplementary_numbers[x.state.segment] for x in decided]
+
+
+@pytest.mark.parametrize(
+    ("segment", "grade", "a", "b"),
+    [(d.Segment.PRIMARY, 1, FUZHOU_GULOU, ZHANGZHOU_XIANGCHENG), (d.Segment.JUNIOR, 7, TOWNSHIP_01, TOWNSHIP_02)],
+)
+async def test_r07_two_schools_whose_codes_give_the_same_digits_never_give_the_same_number(segment, grade, a, b):
+    sequences = Sequences()
+    together = await _enrolled_together([(a, segment, grade), (b, segment, grade)], sequences)
+    one_by_one = [*await _enrolled_together([(a, segment, grade)], sequences),
+                  *await _enrolled_together([(b, segment, grade)], sequences)]  # fmt: skip
+    numbers = together + one_by_one
+    assert len(set(numbers)) == 4, numbers
+    assert sorted(n[-4:] for n in numbers) == ["0001", "0002", "0003", "0004"]  # one series, continuous
+
+
+async def test_r07_a_school_teaching_two_segments_numbers_each_segment_continuously():
+    """A nine-year school (九年一贯制) registers primary and junior freshmen: two series, each 0001, 0002."""
+    school = ZHANGZHOU_XIANGCHENG
+    freshmen = [(school, d.Segment.PRIMARY, 1), (school, d.Segment.JUNIOR, 7)] * 2
+    numbers = await _enrolled_together(freshmen, Sequences())
+    primary = sorted(n[-4:] for n in numbers if n.startswith("124"))
+    junior = sorted(n[-4:] for n in numbers if n.startswith("224"))
+    assert (primary, junior) == (["0001", "0002"], ["0001", "0002"]), numbers
+
+
+def test_r07_the_series_is_every_digit_before_the_sequence():
+    assert series_scope(d.Segment.PRIMARY, 2024, ZHANGZHOU_XIANGCHENG, FUJIAN_LAYOUT) == "R07:124020001NNNN"
+    assert series_scope(d.Segment.PRIMARY, 2024, FUZHOU_GULOU, FUJIAN_LAYOUT) == "R07:124020001NNNN"
+    assert series_scope(d.Segment.JUNIOR, 2024, TOWNSHIP_01, FUJIAN_LAYOUT) == "R07:2240212NNNN"
+    assert series_scope(d.Segment.SENIOR, 2025, TOWNSHIP_02, FUJIAN_LAYOUT) == "R07:3250212NNNN"
+    first = d.supplementary_number(d.Segment.PRIMARY, 2024, numbering_of(FUZHOU_GULOU), 1, FUJIAN_LAYOUT)
+    assert first == "1240200010001"
+
+
+class Registry:
+    """What the R07 request handler and the arrival handlers use of the registry service."""
+
+    province = "35"
+    rules = FUJIAN_RULES
+
+    def __init__(self, states: dict[str, d.StudentStatus | None] | None = None) -> None:
+        self.states = states or {}
+        self.sequences = Sequences()
+        self.executed: list[tuple[str, Any, Any]] = []
+
+    async def load(self, student_id: str) -> d.StudentStatus | None:
+        return self.states.get(student_id)
+
+    async def execute(self, student_id: str, commit_id: str, command: Any, *, correlation_id=None, extra=None) -> None:
+        self.executed.append((student_id, command, extra))
+        after, _ = handle(command, self.states.get(student_id), datetime(2024, 10, 8, 9, tzinfo=UTC))
+        self.states[student_id] = after
+
+
+def _request(student_id: str, school: str) -> Any:
+    asked = SupplementaryRequested(student_id=student_id, school_code=school, school_year=2024)
+    return envelop(asked, producer="registry", province="35", occurred_at=datetime.now(UTC))
+
+
+async def test_r07_a_number_asked_for_later_comes_from_the_series_not_the_school():
+    """Records released by review or arriving from another province ask for their number one by one: the series'
+    sequence there too, so the second school's first request follows the first school's number."""
+    gulou = _freshman("stu-gulou", FUZHOU_GULOU, d.Segment.PRIMARY, 1)
+    xiangcheng = _freshman("stu-xiangcheng", ZHANGZHOU_XIANGCHENG, d.Segment.PRIMARY, 1)
+    registry = Registry({"stu-gulou": gulou, "stu-xiangcheng": xiangcheng})
+    await enrollment_numbers._number(registry, _request("stu-gulou", FUZHOU_GULOU))  # type: ignore[arg-type]
+    await enrollment_numbers._number(registry, _request("stu-xiangcheng", ZHANGZHOU_XIANGCHENG))  # type: ignore[arg-type]
+    numbers = [registry.states[s].supplementary_numbers[d.Segment.PRIMARY] for s in ("stu-gulou", "stu-xiangcheng")]
+    assert numbers == ["1240200010001", "1240200010002"]
