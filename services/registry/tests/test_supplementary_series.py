@@ -10,7 +10,8 @@ from one sequence, that of the number's series (every digit before the sequence)
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,9 +21,16 @@ from record_fixtures import T0, enrollment
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
+from xueji_contracts.identity import check_character
+from xueji_contracts.messages.status_file import StatusFileTransferred
+from xueji_contracts.messages.transfer import CaseOutcome, PaperRecord, TransferCaseChanged
 from xueji_registry import domain as d
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.enrollment.intake import _number as number_intake
 from xueji_registry.handlers import enrollment_numbers
+from xueji_registry.handlers.review import on_review
+from xueji_registry.handlers.status_file import on_status_file
+from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, series_scope
 
 FUZHOU_GULOU, ZHANGZHOU_XIANGCHENG = "3501020001", "3506020001"  # both give county 02, township 00, school 01
@@ -130,3 +138,78 @@ async def test_r07_a_number_asked_for_later_comes_from_the_series_not_the_school
     await enrollment_numbers._number(registry, _request("stu-xiangcheng", ZHANGZHOU_XIANGCHENG))  # type: ignore[arg-type]
     numbers = [registry.states[s].supplementary_numbers[d.Segment.PRIMARY] for s in ("stu-gulou", "stu-xiangcheng")]
     assert numbers == ["1240200010001", "1240200010002"]
+
+
+async def test_r07_a_record_released_by_the_county_review_is_numbered_in_its_school_year():
+    """Admitted in spring 2025, i.e. in the 2024-2025 school year: its number is 1 24 ..., as intake gives."""
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    command = enrollment(d.Segment.PRIMARY, 1, admitted_on=date(2025, 3, 3)).model_copy(
+        update={"duplicate_check": possible}
+    )
+    held, _ = handle(command, None, datetime(2025, 3, 3, 9, tzinfo=UTC))
+    assert held is not None
+    registry = Registry({held.student_id: held})
+    message = {"type": "ReviewCaseDecided", "message_id": str(uuid.uuid4()), "payload": {
+        "case_id": "c1", "county_code": "350602", "school_code": ZHANGZHOU_XIANGCHENG, "student_id": held.student_id,
+        "decision": "different_person", "decided_by": "county-1", "decided_at": "2025-03-20T01:00:00Z"}}  # fmt: skip
+    await on_review(message, registry)  # type: ignore[arg-type]
+    [(_, _, extra)] = registry.executed
+    [request] = extra(registry.states[held.student_id])
+    assert request.message.payload.school_year == school_year_of(date(2025, 3, 3)) == 2024
+
+
+def _hunan_id() -> str:
+    first17 = "430102" + "20110315" + "123"
+    return first17 + check_character(first17)
+
+
+async def test_r07_a_first_transfer_into_the_province_asks_for_a_supplementary_number():
+    """A junior-high student of Hunan transfers (not a progression) to a Fujian school: the status file starts the
+    record here, and the receiving school gives it a junior number."""
+    file = StatusFileTransferred(
+        transfer_id="t-1", student_id="stu-hn", sending_school="4301020001", receiving_school=ZHANGZHOU_XIANGCHENG,
+        status_number="G" + _hunan_id(), name="李明", id_number=_hunan_id(), gender="male",
+        birth_date=date(2011, 3, 15), segment="junior", grade=8, graduation_grade=9, admitted_on=date(2023, 9, 1),
+    )  # fmt: skip
+    registry = Registry()
+    await on_status_file(envelop(file, producer="transfer", province="43", occurred_at=T0), registry)  # type: ignore[arg-type]
+    [(_, _, extra)] = registry.executed
+    after = registry.states["stu-hn"]
+    assert after is not None and after.state.value == "enrolled" and after.supplementary_numbers == {}
+    [request] = extra(after)
+    assert request.message.payload.school_code == ZHANGZHOU_XIANGCHENG
+
+
+async def test_r07_r23_a_first_arrival_accepted_offline_asks_for_a_supplementary_number():
+    paper = PaperRecord(
+        status_number="G" + _hunan_id(), name="李明", id_number=_hunan_id(), gender="male",
+        birth_date=date(2011, 3, 15), segment="junior", grade=8, admitted_on=date(2023, 9, 1),
+    )  # fmt: skip
+    case = TransferCaseChanged(
+        transfer_id="t-2", outcome=CaseOutcome.OFFLINE_ACCEPTED, student_id="stu-hn", sending_school="4301020001",
+        receiving_school=ZHANGZHOU_XIANGCHENG, at=T0, paper_record=paper,
+    )  # fmt: skip
+    registry = Registry()
+    await on_transfer_case(envelop(case, producer="transfer", province="35", occurred_at=T0), registry)  # type: ignore[arg-type]
+    [(_, _, extra)] = registry.executed
+    assert extra is not None and extra(registry.states["stu-hn"]), "no R07 request for a first arrival"
+
+
+async def test_r07_a_transfer_within_the_province_keeps_the_number_and_asks_for_none():
+    numbered, _ = handle(
+        d.AssignSupplementaryNumber(operator=enrollment().operator, reason="R07", school_year=2024,
+                                    numbering=numbering_of(ZHANGZHOU_XIANGCHENG), sequence=1),
+        _freshman("stu-1", ZHANGZHOU_XIANGCHENG, d.Segment.PRIMARY, 1), T0,
+    )  # fmt: skip
+    assert numbered is not None
+    case = TransferCaseChanged(
+        transfer_id="t-3", outcome=CaseOutcome.COMPLETED, student_id="stu-1", sending_school=ZHANGZHOU_XIANGCHENG,
+        receiving_school=FUZHOU_GULOU, at=T0,
+    )  # fmt: skip
+    registry = Registry({"stu-1": numbered})
+    await on_transfer_case(envelop(case, producer="transfer", province="35", occurred_at=T0), registry)  # type: ignore[arg-type]
+    [(_, _, extra)] = registry.executed
+    after = registry.states["stu-1"]
+    assert after is not None and after.school_code == FUZHOU_GULOU
+    assert after.supplementary_numbers == numbered.supplementary_numbers
+    assert extra is None or extra(after) == []

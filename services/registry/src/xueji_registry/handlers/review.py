@@ -12,6 +12,7 @@ from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_registry.domain import ReviewChange
 from xueji_registry.domain.creation import CREATION_REVIEW
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.record_changes import ConfirmCreation
 from xueji_registry.enrollment.requests import why_no_record
 from xueji_registry.numbers.supplementary import request_supplementary
@@ -42,6 +43,7 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
         change_id=pending.change_id,
         approve=decided.decision is ReviewDecision.DIFFERENT_PERSON,
     )
-    extra = request_supplementary(service, state.admitted_on.year, None)
+    # R07: numbered in the school year of admission (yy), as intake numbers a record that needed no review.
+    extra = request_supplementary(service, school_year_of(state.admitted_on), None)
     commit_id = str(derive_id(message["message_id"], "review"))
     await service.execute(decided.student_id, commit_id, command, extra=extra)

@@ -34,9 +34,8 @@ async def on_status_file(
         progression_grade=file.progression_grade,
     )
     commit_id = str(derive_id(message.message_id, "status-file"))
-    # R07: a graduate moving on here is the receiving school's freshman: it gives the new segment's number.
+    # R07: a student transferring into the province for the first time gets a number from the receiving school, and
+    # a graduate moving on here is its freshman (the new segment's number). One who studied this segment here
+    # before kept the number on the record, and asks for none.
     extra = request_supplementary(service, school_year_of(local_date(message.occurred_at)), message.correlation_id)
-    await service.execute(
-        file.student_id, commit_id, command, correlation_id=message.correlation_id,
-        extra=extra if file.progression_grade else None,
-    )  # fmt: skip
+    await service.execute(file.student_id, commit_id, command, correlation_id=message.correlation_id, extra=extra)

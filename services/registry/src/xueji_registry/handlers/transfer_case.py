@@ -76,11 +76,14 @@ async def on_transfer_case(
         arrival=arrival,
         progression_grade=grade,
     )
-    # R07: the school a graduate moves on to gives the new segment's number.
+    # R07: the school a graduate moves on to gives the new segment's number, and the receiving school that of a
+    # student transferring into the province for the first time (one who studied the segment here kept it).
+    arriving = province_of(case.sending_school) != here and not back
     extra = request_supplementary(service, school_year_of(local_date(case.at)), message.correlation_id)
     await service.execute(
-        case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=extra if grade else None
-    )
+        case.student_id, commit_id, command, correlation_id=message.correlation_id,
+        extra=extra if grade or arriving else None,
+    )  # fmt: skip
 
 
 async def _undo_offline(service: RegistryService, message: Envelope[TransferCaseChanged], commit_id: str) -> None:
