@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from common import free_port
 
+from xueji_contracts.calendar import semester_of
 from xueji_contracts.identity import check_character
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
@@ -317,7 +318,11 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
 
 
 def _term_around(today: date) -> dict[str, Any]:
-    return {"start": (today - timedelta(days=20)).isoformat(), "end": (today + timedelta(days=60)).isoformat()}
+    """The whole semester `today` falls in: R27 judges the semester by the day, so the form must state that one."""
+    school_year, half = semester_of(today)
+    if half == 1:
+        return {"start": f"{school_year}-08-01", "end": f"{school_year + 1}-01-31", "semester": 1}
+    return {"start": f"{school_year + 1}-02-01", "end": f"{school_year + 1}-07-31", "semester": 2}
 
 
 async def _clock_outside_the_blackout(workbench: Workbench) -> date:
@@ -380,6 +385,7 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
     term = _term_around(today)
     await school.get_by_label("本学期开始").fill(term["start"])
     await school.get_by_label("本学期结束").fill(term["end"])
+    await school.get_by_label("学期", exact=True).select_option(str(term["semester"]))  # the service's day decides
     await school.get_by_label("户籍已随转学原因迁移").select_option("true")  # so no separate proof of reason (R30)
     for material in ("转学申请登记表", "户口簿", "学籍基本信息表", "转学证明原件照片"):
         await school.get_by_role("checkbox", name=material, exact=False).check()
@@ -437,7 +443,7 @@ async def test_r21_r50_a_transfer_goes_through_four_stages_in_four_operators_ses
                  for k in ("registration_form", "status_basic_info", "household_register", "certificate_image")]  # fmt: skip
     application = {"student_id": other, "status": "enrolled", "sending": {"code": SENDING}, "receiving": {"code": SCHOOL},
                    "grade": 4, "target_grade": 4, "reason": "household_move", "household_register_changed": True,
-                   "term": {**_term_around(today), "semester": 1}, "materials": materials}  # fmt: skip
+                   "term": _term_around(today), "materials": materials}  # fmt: skip
     applied = await workbench.api(
         "transfer", "POST", "/v1/transfers", ("school", SCHOOL), json={"application": application}
     )

@@ -14,7 +14,7 @@ import sys
 import time as time_module
 import urllib.error
 import urllib.request
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 import keys
@@ -155,13 +155,22 @@ def _transfer_url(registry_url: str) -> str:
     return f"{host}:{os.environ.get('XUEJI_TRANSFER_PORT', DEFAULT_HTTP_PORTS['transfer'])}"
 
 
+def _whole_semester(day: date) -> dict[str, object]:
+    """The semester `day` falls in, all its months in session: R27 judges the semester by the day, so the form's
+    semester must be that one (autumn = 1 from August to January, spring = 2 from February to July)."""
+    from xueji_contracts.calendar import semester_of
+
+    year, half = semester_of(day)
+    if half == 1:
+        return {"start": f"{year}-08-01", "end": f"{year + 1}-01-31", "semester": 1}
+    return {"start": f"{year + 1}-02-01", "end": f"{year + 1}-07-31", "semester": 2}
+
+
 def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
     """Open each demo case through the transfer API and take it as far as TRANSFERS says."""
     from xueji_contracts.calendar import SHANGHAI, national_calendar
 
     today = datetime.now(SHANGHAI).date()
-    semester = 1 if today.month >= 8 or today.month == 1 else 2
-    term = {"start": (today - timedelta(days=20)).isoformat(), "end": (today + timedelta(days=100)).isoformat()}
     opened = 0
     for n, (sending, receiving, days, reached) in enumerate(TRANSFERS):
         pupils = [s for s in enrolled.get(sending, []) if 2 <= s[1] <= 5]  # not first or graduation grade (R27)
@@ -172,7 +181,7 @@ def open_transfers(url: str, enrolled: dict[str, list[tuple[str, int]]]) -> int:
         application = {
             "student_id": student_id, "status": "enrolled", "sending": {"code": sending},
             "receiving": {"code": receiving}, "grade": grade, "target_grade": grade,
-            "term": {**term, "semester": semester}, "reason": "household_move",
+            "term": _whole_semester(received.date()), "reason": "household_move",
             "materials": [_evidence(k) for k in MATERIALS],
         }  # fmt: skip
         body = {"application": application, "applied_at": received.isoformat() if days else None}

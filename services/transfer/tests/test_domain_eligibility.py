@@ -188,6 +188,24 @@ def test_r27_not_first_semester_of_first_grade_nor_last_of_graduation_grade(grad
     assert (error.rule, error.field) == ("R27", "term")
 
 
+# What a receiving school might write for the graduation grade's spring semester of 2024-2025 (IN_TERM, 2025-04-08).
+SPRING_CALLED_FIRST = d.SchoolTerm(start=date(2025, 2, 17), end=date(2025, 7, 4), semester=1)
+WHOLE_YEAR_AS_FIRST = d.SchoolTerm(start=date(2024, 9, 2), end=date(2025, 7, 4), semester=1)
+LAST_AUTUMN = d.SchoolTerm(start=date(2024, 9, 2), end=date(2025, 1, 17), semester=1)
+
+
+@pytest.mark.parametrize(
+    ("term", "field"),
+    [(SPRING_CALLED_FIRST, "term.semester"), (WHOLE_YEAR_AS_FIRST, "term.end"), (LAST_AUTUMN, "term")],
+)
+def test_r27_the_semester_is_the_day_s_whatever_the_school_writes(term: d.SchoolTerm, field: str) -> None:
+    """Only the receiving county bureau may except R27 (RULES "Exceptions": a school can never grant one), so the
+    form cannot take the graduation grade's last semester out of the rule by calling it the first."""
+    error = refused(application(grade=9, target_grade=9, term=term), IN_TERM)
+    assert (error.rule, error.field) == ("R27", field)
+    assert (refused(application(grade=9, target_grade=9, term=SPRING), IN_TERM).field) == "term"  # told truthfully
+
+
 def test_r27_the_student_keeps_their_grade() -> None:
     error = refused(application(target_grade=3))
     assert (error.rule, error.field) == ("R27", "target_grade")

@@ -46,12 +46,21 @@ def step(
     return new, events
 
 
+def whole_semester(at: datetime) -> d.SchoolTerm:
+    """The semester `at` falls in, every day of its months in session (R27 judges the semester by the day)."""
+    day = at.astimezone(CST).date()
+    if 2 <= day.month <= 7:
+        return d.SchoolTerm(start=date(day.year, 2, 1), end=date(day.year, 7, 31), semester=2)
+    year = day.year if day.month >= 8 else day.year - 1
+    return d.SchoolTerm(start=date(year, 8, 1), end=date(year + 1, 1, 31), semester=1)
+
+
 def opened(
     at: datetime = MONDAY, rules: d.TransferRules = RULES, calendar: WeekdayCalendar = WEEKDAYS
 ) -> d.TransferCase:
     """A case whose receiving-school stage (step 3) has just opened."""
     application = applications.application(
-        term=d.SchoolTerm(start=date(2024, 9, 1), end=date(2025, 12, 31), semester=2),  # wide: timing is not tested
+        term=whole_semester(at),  # timing is not tested here
         materials=(evidence(d.EvidenceKind.CERTIFICATE_IMAGE),),
     )
     state, _ = step(

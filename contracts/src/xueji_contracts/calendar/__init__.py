@@ -11,6 +11,7 @@ from pathlib import Path
 
 from xueji_contracts.calendar.days import CalendarDays, parse_national, read_national
 from xueji_contracts.calendar.deadlines import SHANGHAI, add_months, end_of_local_day, local_date, require_aware
+from xueji_contracts.calendar.semesters import Semester, semester_of
 from xueji_contracts.calendar.working_days import WorkingDayCalendar
 from xueji_contracts.messages.transfer import StageDeadline
 
@@ -29,6 +30,7 @@ def national_calendar() -> WorkingDayCalendar:
 __all__ = [
     "SHANGHAI",
     "CalendarDays",
+    "Semester",
     "StageDeadline",
     "WorkingDayCalendar",
     "add_months",
@@ -38,4 +40,5 @@ __all__ = [
     "national_calendar",
     "parse_national",
     "require_aware",
+    "semester_of",
 ]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from xueji_contracts.calendar import local_date
+from xueji_contracts.calendar import local_date, semester_of
 from xueji_contracts.messages.status import StatusState
-from xueji_transfer.domain.application_form import GuardiansMoved, SchoolKind, TransferApplication, TransferKind
+from xueji_transfer.domain.application_form import (
+    GuardiansMoved,
+    SchoolKind,
+    SchoolTerm,
+    TransferApplication,
+    TransferKind,
+)
 from xueji_transfer.domain.errors import Refused
 from xueji_transfer.domain.exceptions import TimingClause, TimingException, check_named, excepted
 from xueji_transfer.domain.jurisdiction import city_code
@@ -69,13 +75,37 @@ def check_initiation_window(
         term = application.term
         if term is None:
             raise Refused("R27", "the semester's dates are needed to check the transfer timing", field="term")
-        in_period = timing.in_handling_period(local_date(at, "now"), term.start, term.end)
+        day = local_date(at, "now")
+        check_term(term, day)
+        in_period = timing.in_handling_period(day, term.start, term.end)
         if not in_period and not excepted(exceptions, TimingClause.HANDLING_PERIOD):
             raise Refused(
                 "R27",
                 "transfers are generally handled before the semester ends or within 1 month after it starts; "
                 "outside that only with an exception the receiving county bureau records",
             )
+
+
+def check_term(term: SchoolTerm, day: date) -> None:
+    """The semester R27 excludes is the one the day falls in, not whatever the form calls it: only the receiving
+    county bureau may except the rule, never the school that fills in the form (RULES "Exceptions")."""
+    semester = semester_of(term.start)
+    if term.semester != semester.half:
+        raise Refused(
+            "R27",
+            f"a semester starting {term.start} is {semester.describe()}, not semester {term.semester}",
+            field="term.semester",
+        )
+    if not term.start <= term.end or semester_of(term.end) != semester:
+        raise Refused(
+            "R27", f"a semester starting {term.start} cannot end {term.end}: that is not one semester", field="term.end"
+        )
+    if semester_of(day) != semester:
+        raise Refused(
+            "R27",
+            f"{day} falls in {semester_of(day).describe()}; the application states {semester.describe()}",
+            field="term",
+        )
 
 
 def check_grade(
