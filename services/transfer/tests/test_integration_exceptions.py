@@ -30,6 +30,10 @@ async def test_r27_graduation_semester_refused_unless_county_exception(start_app
     assert refused.status_code == 422, refused.text
     assert refused.json()["rule"] == "R27" and refused.json()["detail"][0]["field"] == "application.term"
     assert "generally" in refused.json()["reason"]
+    # Calling the spring semester the first does not take it out of R27: the semester is the day's.
+    called_first = {"start": "2025-02-17", "end": "2025-07-04", "semester": 1}
+    dodged = await t.call(*apply, {"application": application(**GRADUATING, term=called_first)})
+    assert dodged.status_code == 422 and dodged.json()["detail"][0]["field"] == "application.term.semester"
 
     granted = await t.ok("POST", "/v1/exceptions", ("county", "350602"), exception())
     assert (granted["rule"], granted["clause"], granted["jurisdiction"]) == ("R27", "graduation_grade_last_semester",

@@ -113,7 +113,8 @@ async def refused(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(error, Refused) and error.field:
         field = error.field
         if request.method == "POST" and request.url.path.rstrip("/").endswith("/transfers"):
-            field = f"application.{field}" if field in TransferApplication.model_fields else field
+            top = field.split(".", 1)[0]  # "term.semester" is a field of the application's term
+            field = f"application.{field}" if top in TransferApplication.model_fields else field
         problem = {"field": field, "reason": f"{error.rule}: {error.reason}", "in": "body"}
         return JSONResponse({"detail": [problem], **body}, 422)
     conflict = {"detail": f"{error.rule}: {error.reason}", **body, "state": _state(exc.case)}
