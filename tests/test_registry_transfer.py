@@ -4,14 +4,16 @@ status, school and grade from the registry's record (its projection of student.s
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from xueji_contracts.calendar import local_date
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_registry.app import create_app as create_registry
+from xueji_registry.domain.periods import term_of
 from xueji_registry.settings import RegistrySettings
 from xueji_transfer.app import create_app as create_transfer
 from xueji_transfer.settings import TransferSettings
@@ -20,7 +22,8 @@ pytestmark = pytest.mark.integration
 SCHOOL, RECEIVING = "3506020201", "3501020003"
 PUPIL = {"school_code": SCHOOL, "name": "许安然", "gender": "female", "birth_date": "2016-05-02", "grade": 4,
          "school_year": 2026}  # fmt: skip
-TERM = {"school_year": 2026, "term": 1}
+# R40 judges the suspension by the day the registry is asked (its own clock), so the request names today's semester.
+TERM = term_of(local_date(datetime.now(UTC))).model_dump(mode="json")
 MATERIALS = ("registration_form", "status_basic_info", "household_register", "reason_proof", "certificate_image")
 MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+from xueji_contracts.calendar import local_date
+from xueji_registry.domain.periods import term_of
 
 
 def signed_in(school: str) -> Callable[..., dict[str, str]]:
@@ -15,6 +19,16 @@ def signed_in(school: str) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token(role, code)}"}
 
     return as_operator
+
+
+def this_term() -> dict[str, int]:
+    """The semester today falls in: R40 judges a suspension by the day it is asked, not by the term named."""
+    return term_of(local_date(datetime.now(UTC))).model_dump(mode="json")
+
+
+def graduation_semester() -> dict[str, int]:
+    """This school year's spring semester, the graduation grade's last: today, or still to come."""
+    return {**this_term(), "term": 2}
 
 
 def evidence_json(kind: str) -> dict[str, str]:

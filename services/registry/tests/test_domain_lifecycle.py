@@ -87,6 +87,26 @@ def test_r40_no_suspension_in_the_graduation_grades_last_semester() -> None:
     record.ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=AUTUMN_2024), *ILLNESS)  # the first semester is fine
 
 
+@pytest.mark.parametrize("named", [AUTUMN_2024, d.SchoolTerm(school_year=2025, term=d.Term.FIRST)])
+def test_r40_the_graduation_semester_is_the_day_s_whatever_term_the_school_names(named: d.SchoolTerm) -> None:
+    """Only the school's county bureau may except R40's graduation semester (RULES "Exceptions": a school can never
+    grant one), so naming the autumn just past or the one to come does not take the spring out of the rule."""
+    record = Record(d.Segment.PRIMARY, grade=6)  # enrolled 2024-09-10; 200 days later is 2025-03-29, in spring
+    with pytest.raises(d.Refused) as refused:
+        record.ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=named), *ILLNESS, days=200)
+    assert (refused.value.rule, refused.value.field) == ("R40", "term")
+    with pytest.raises(d.Refused) as truthful:
+        record.ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=SPRING_2025), *ILLNESS, days=200)
+    assert truthful.value.rule == "R40" and "exception" in truthful.value.reason
+
+
+def test_r40_a_suspension_does_not_start_in_a_semester_already_over() -> None:
+    with pytest.raises(d.Refused) as refused:
+        Record().ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=AUTUMN_2024), *ILLNESS, days=200)
+    assert (refused.value.rule, refused.value.field) == ("R40", "term") and "already over" in refused.value.reason
+    Record().ask(d.Suspend(cause=d.SuspensionCause.ILLNESS, term=SPRING_2025), *ILLNESS, days=200)
+
+
 def test_r40_one_extension_of_one_year() -> None:
     record = suspended()
     record.change(d.ExtendSuspension(), E.WRITTEN_APPLICATION, days=360)

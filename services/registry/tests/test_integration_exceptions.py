@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaProducer
 from http_fixtures import evidence_json as _evidence
-from http_fixtures import pupil, signed_in
+from http_fixtures import graduation_semester, pupil, signed_in
 from openpyxl import load_workbook
 
 from xueji_contracts.envelope import envelop
@@ -23,7 +23,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020301"
 PUPIL = pupil(SCHOOL, "郑可欣", "2014-04-02", 6)
-GRADUATION_SEMESTER = {"school_year": 2026, "term": 2}
+GRADUATION_SEMESTER = graduation_semester()
 
 _as = signed_in(SCHOOL)
 

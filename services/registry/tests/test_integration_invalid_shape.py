@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from http_fixtures import evidence_json as _evidence
-from http_fixtures import pupil, signed_in
+from http_fixtures import graduation_semester, pupil, signed_in, this_term
 
 from xueji_contracts.calendar import local_date
 from xueji_registry.app import create_app
@@ -17,7 +17,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020101"
 PUPIL = pupil(SCHOOL, "郑可欣", "2012-04-02", 9)
-GRADUATION_SEMESTER = {"school_year": 2026, "term": 2}
+GRADUATION_SEMESTER = graduation_semester()
 
 _as = signed_in(SCHOOL)
 
@@ -62,8 +62,8 @@ async def test_r02_r40_r45_r46_every_change_route_answers_422_in_one_shape(start
     }
     by_rule = {  # a body the schema takes and a rule refuses: (path, body, who) -> the field named
         "R40 graduation semester": (f"{base}/changes", suspend, school, "details.term"),
-        "R40 no medical certificate": (f"{base}/changes", {**suspend, "details": {**suspend["details"], "term": {
-            "school_year": 2026, "term": 1}}, "evidence": [_evidence("suspension_application")]}, school, "evidence"),
+        "R40 no medical certificate": (f"{base}/changes", {**suspend, "details": {**suspend["details"], "term":
+            this_term()}, "evidence": [_evidence("suspension_application")]}, school, "evidence"),
         "R40 absolute, no exception": (f"{base}/exceptions", exception, county, None),
         "R02 file recorded twice": (f"{base}/status-file", {"evidence": [_evidence("status_file")]}, school, None),
         "R45 absence recorded twice": (f"{base}/absence", {"absent_since": since}, school, "absent_since"),

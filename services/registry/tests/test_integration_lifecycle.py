@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from http_fixtures import evidence_json as _evidence
-from http_fixtures import pupil, signed_in
+from http_fixtures import pupil, signed_in, this_term
 
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
@@ -13,7 +13,7 @@ from xueji_registry.settings import RegistrySettings
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020201"
 PUPIL = pupil(SCHOOL, "许安然", "2016-05-02", 4)
-TERM = {"school_year": 2026, "term": 1}
+TERM = this_term()
 
 _as = signed_in(SCHOOL)
 

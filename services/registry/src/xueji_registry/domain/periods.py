@@ -8,6 +8,7 @@ from enum import IntEnum, StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.calendar.deadlines import add_months
+from xueji_contracts.calendar.semesters import semester_of
 
 
 class Segment(StrEnum):
@@ -51,6 +52,16 @@ class SchoolTerm(BaseModel):
 
     school_year: int = Field(ge=2000, le=2099)
     term: Term
+
+    def describe(self) -> str:
+        half = "autumn" if self.term is Term.FIRST else "spring"
+        return f"the {half} semester of {self.school_year}-{self.school_year + 1}"
+
+
+def term_of(day: date) -> SchoolTerm:
+    """The semester `day` falls in (autumn August to January, spring February to July; contracts' reading)."""
+    semester = semester_of(day)
+    return SchoolTerm(school_year=semester.school_year, term=Term(semester.half))
 
 
 def school_year_of(day: date) -> int:

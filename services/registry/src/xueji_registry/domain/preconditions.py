@@ -52,12 +52,26 @@ def _needs(rule: str, evidence: Sequence[EvidenceRef], kind: EvidenceKind, why: 
         raise Refused(rule, f"{missing} ({why})", field="evidence")
 
 
+def _suspension_term(term: periods.SchoolTerm, state: StudentStatus, today: date) -> None:
+    """R40's graduation semester is the one the day falls in, not the term the school names: only the school's
+    county bureau may except it (RULES "Exceptions"). A term already over is refused; one still to come is let
+    through, except in the graduation grade's last semester, where the request must name that semester."""
+    now = periods.term_of(today)
+    if (term.school_year, term.term) < (now.school_year, now.term):
+        reason = f"the request names {term.describe()}, already over: {today} falls in {now.describe()}"
+        raise Refused("R40", reason, field="term")
+    if state.grade >= state.graduation_grade and now.term is periods.Term.SECOND and term != now:
+        reason = f"{today} falls in {now.describe()}, the graduation grade's last semester; the request names"
+        raise Refused("R40", f"{reason} {term.describe()}", field="term")
+
+
 def _specific(
     details: ChangeDetails, state: StudentStatus, today: date, evidence: Sequence[EvidenceRef], rules: RegistryRules
 ) -> None:
     suspension = state.suspension
     match details:
-        case sc.Suspend(cause=cause):
+        case sc.Suspend(cause=cause, term=term):
+            _suspension_term(term, state, today)
             if cause is SuspensionCause.ILLNESS:
                 _needs("R40", evidence, EvidenceKind.MEDICAL_CERTIFICATE, "illness: county-level or higher")
             else:
