@@ -224,6 +224,19 @@ def test_r24_asking_for_a_paper_approval_form_is_refused() -> None:
     assert refused.value.rule == "R24"
 
 
+def test_r24_the_bureau_cannot_ask_for_its_own_sealed_registration_form_outside_the_offline_path() -> None:
+    """The signed Registration Form carries the receiving bureau's consent and seal (R23): an approval form."""
+    run = started()
+    approve(run, Stage.RECEIVING_SCHOOL)
+    ask = returned(
+        Stage.RECEIVING_BUREAU, RB, "bring the form with the bureau's seal", d.EvidenceKind.SIGNED_REGISTRATION_FORM
+    )
+    with pytest.raises(d.Refused) as refused:
+        run(ask)
+    assert (refused.value.rule, refused.value.field) == ("R24", "requested")
+    assert run.case.offline.phase is d.OfflinePhase.NONE
+
+
 @pytest.mark.parametrize(
     ("stage", "operator"),
     [

@@ -23,6 +23,11 @@ class EvidenceKind(StrEnum):
     OTHER = "other"
 
 
+# R24: forms that collect a school's or bureau's approval or seal, asked of guardians only on the offline path.
+# The receiving bureau's signed Registration Form is its paper consent (R23), so it is one of them.
+APPROVAL_FORMS = frozenset({EvidenceKind.SIGNED_REGISTRATION_FORM, EvidenceKind.PAPER_APPROVAL_FORM})
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

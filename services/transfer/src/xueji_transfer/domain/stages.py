@@ -18,7 +18,7 @@ from xueji_transfer.domain.decision_time import decided_at
 from xueji_transfer.domain.eligibility import check_initiation_window, check_status
 from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
-from xueji_transfer.domain.evidence import EvidenceKind
+from xueji_transfer.domain.evidence import APPROVAL_FORMS
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.materials import check_before_initiating
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
@@ -134,8 +134,12 @@ def rejection(
 def _return(
     case: TransferCase, command: DecideStage, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
 ) -> list[TransferEvent]:
-    if EvidenceKind.PAPER_APPROVAL_FORM in command.requested and case.offline.phase is OfflinePhase.NONE:
-        raise Refused("R24", "no paper approval form may be asked for outside the offline path", field="requested")
+    forms = [kind.value for kind in command.requested if kind in APPROVAL_FORMS]
+    if forms and case.offline.phase is OfflinePhase.NONE:
+        asked = ", ".join(forms)
+        raise Refused(
+            "R24", f"no paper approval form ({asked}) may be asked for outside the offline path", field="requested"
+        )
     back_to = previous_stage(command.stage)
     returned = StageReturned(
         at=now,
