@@ -25,6 +25,7 @@ from xueji_registry.domain import (
     RegistryError,
     RequestChange,
     ReviewChange,
+    authorize,
 )
 from xueji_registry.service import RegistryService
 
@@ -63,8 +64,12 @@ async def _run(
 ) -> dict[str, Any]:
     service = service_of(request)
     state = await service.load(student_id)
-    if state is None or not command.operator.covers(state.school_code):
-        raise unknown_student(student_id)  # an outsider hears what a missing record answers, nothing more (R50)
+    # An outsider hears what a missing record answers, nothing more (R50). Not an outsider: the school's own
+    # jurisdiction, or one the command itself is for (R08: the county of the school that issued the certificate).
+    if state is None or not (
+        command.operator.covers(state.school_code) or authorize(command.operator, command, state).allowed
+    ):
+        raise unknown_student(student_id)
     try:
         saved = await service.execute(student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_registry.domain import commands as c
+from xueji_registry.domain.record_changes import ReissueCertificate
 from xueji_registry.domain.rule_exceptions import AUTHORITY
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.transitions import TRANSITIONS, verifier_of
@@ -59,12 +60,34 @@ def _who(command: c.Command, state: StudentStatus | None) -> tuple[frozenset[Rol
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover - the union is exhaustive
 
 
-def _target(command: c.Command, state: StudentStatus | None) -> str | None:
+def _issuing_school(state: StudentStatus, number: str | None) -> str | None:
+    """R08: the school that issued certificate `number` on this record (002 III.15: the graduation school reissues
+    it, its competent bureau audits and prints); None when the record holds no such certificate."""
+    certificate = state.certificate(number) if number else None
+    return certificate.school_code if certificate is not None else None
+
+
+def _targets(command: c.Command, state: StudentStatus | None) -> tuple[str, ...]:
+    """The schools one of which the operator's jurisdiction must cover."""
     if isinstance(command, c.EnrollStudent | c.RegisterFreshman):
-        return command.school_code
+        return (command.school_code,)
     if isinstance(command, c.RecordTransferIn):
-        return command.receiving_school
-    return state.school_code if state is not None else None
+        return (command.receiving_school,)
+    if state is None:
+        return ()
+    issuer: str | None = None
+    match command:
+        case c.RequestChange(details=ReissueCertificate(certificate_number=number)):
+            # The school holding the record now or the graduation school asks for the reissue.
+            issuer = _issuing_school(state, number)
+            return (state.school_code, issuer) if issuer and issuer != state.school_code else (state.school_code,)
+        case c.ReviewChange(change_id=change_id):
+            pending = state.pending_change(change_id)
+            if pending is not None and isinstance(pending.details, ReissueCertificate):
+                issuer = _issuing_school(state, pending.details.certificate_number)
+        case c.RecordException(rule="R08", certificate_number=number):
+            issuer = _issuing_school(state, number)
+    return (issuer or state.school_code,)
 
 
 def authorize(claims: OperatorClaims, command: c.Command, state: StudentStatus | None) -> Authorization:
@@ -73,9 +96,10 @@ def authorize(claims: OperatorClaims, command: c.Command, state: StudentStatus |
     if claims.role not in roles:
         needed = " or ".join(sorted(role.value for role in roles))
         return Authorization(False, f"R50: {what} is for a {needed} operator, not {claims.role.value}")
-    target = _target(command, state)
-    if target is None:
+    targets = _targets(command, state)
+    if not targets:
         return Authorization(False, "R50: there is no record to act on")
-    if not claims.covers(target):
-        return Authorization(False, f"R50: school {target} is outside the jurisdiction {claims.code}")
+    target = next((t for t in targets if claims.covers(t)), None)
+    if target is None:
+        return Authorization(False, f"R50: school {' or '.join(targets)} is outside the jurisdiction {claims.code}")
     return Authorization(True, f"{claims.role.value} {claims.code} may give {what} for school {target}")

@@ -12,9 +12,9 @@ from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.rule_exceptions import ABSOLUTE, RULE_OF, ExceptionClause, ExceptionRecorded, available
 from xueji_registry.domain.state import CertificateKind, StudentStatus
 
-# The record must be where the excepted change could apply: a suspension of an enrolled student, a reissue of a
-# graduate's certificate.
-_STATES = {"R40": frozenset({StatusState.ENROLLED}), "R08": frozenset({StatusState.GRADUATED})}
+# The record must be where the excepted change could apply: a suspension of an enrolled student. A reissue (R08)
+# applies in any state in which the record holds the certificate, checked below.
+_STATES = {"R40": frozenset({StatusState.ENROLLED}), "R08": frozenset(StatusState)}
 
 
 def _clause(command: RecordException) -> ExceptionClause:

@@ -52,6 +52,7 @@ class CertificateRecord(_Frozen):
     kind: CertificateKind
     number: str | None = None
     issued_on: date
+    school_code: str | None = None  # R08: the school that issued it, whose county bureau prints a reissue
     reissued_on: date | None = None  # R08: the latest reissue
     reissues: int = 0  # R08: once by default, again only by a recorded exception
     study_from: date | None = None

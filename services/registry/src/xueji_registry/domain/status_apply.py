@@ -59,7 +59,7 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
         case ResumedAfterDropout():
             return {"dropout": None}
         case Graduated() | Completed() | Left():
-            return {"certificates": (*state.certificates, _certificate(event))}
+            return {"certificates": (*state.certificates, _certificate(event, state.school_code))}
         case FreshmanRegistered():
             return {
                 **_placed(event),
@@ -112,14 +112,22 @@ def _progressed(state: StudentStatus, transfer_id: str | None) -> dict[str, Any]
     return {"transfers": (*state.transfers, transfer_id), "progressed_from": origin}
 
 
-def _certificate(event: Graduated | Completed | Left) -> CertificateRecord:
+def _certificate(event: Graduated | Completed | Left, school_code: str) -> CertificateRecord:
+    """The certificate an event issues, kept with the school that issued it (R08: its county prints a reissue)."""
     issued_on = local_date(event.at)
     if isinstance(event, Graduated):
-        return CertificateRecord(kind=CertificateKind.GRADUATION, number=event.certificate_number, issued_on=issued_on)
+        number = event.certificate_number
+        return CertificateRecord(
+            kind=CertificateKind.GRADUATION, number=number, issued_on=issued_on, school_code=school_code
+        )
     if isinstance(event, Completed):
-        return CertificateRecord(kind=CertificateKind.COMPLETION, issued_on=issued_on)
+        return CertificateRecord(kind=CertificateKind.COMPLETION, issued_on=issued_on, school_code=school_code)
     return CertificateRecord(
-        kind=CertificateKind.LEAVING, issued_on=issued_on, study_from=event.study_from, study_to=event.study_to
+        kind=CertificateKind.LEAVING,
+        issued_on=issued_on,
+        school_code=school_code,
+        study_from=event.study_from,
+        study_to=event.study_to,
     )
 
 

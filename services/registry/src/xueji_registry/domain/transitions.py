@@ -95,9 +95,9 @@ TRANSITIONS: dict[K, Transition] = {
         verifier=None,
         segments=frozenset({Segment.SENIOR}),
     ),
-    K.REISSUE_CERTIFICATE: Transition(
-        "R08", "reissue a certificate", frozenset({S.GRADUATED}), None, all_of=(E.LOSS_STATEMENT,)
-    ),
+    # R08 (002 III.15): a certificate stays the holder's whatever the record does next (a junior graduate now in
+    # senior high, say); the precondition asks only that the record holds it.
+    K.REISSUE_CERTIFICATE: Transition("R08", "reissue a certificate", frozenset(S), None, all_of=(E.LOSS_STATEMENT,)),
     K.BASIC_INFO: Transition(
         "R11",
         "change basic information",
