@@ -73,6 +73,31 @@ def test_r40_school_cannot_grant_exception() -> None:
         record.ask(graduation_semester_suspension(), *ILLNESS, days=150)
 
 
+@pytest.mark.parametrize("blank", ["   ", "\n\t"])
+def test_exceptions_an_exception_without_a_written_reason_is_refused_naming_the_field(blank: str) -> None:
+    record = Record(d.Segment.PRIMARY, grade=6)
+    command = d.RecordException.model_validate(
+        {**exception("R40", "graduation_semester").model_dump(), "reason": blank}
+    )
+    with pytest.raises(d.Refused) as refused:
+        record.do(command, days=151)
+    assert (refused.value.rule, refused.value.field) == ("R40", "reason")
+    assert "written reason" in refused.value.reason
+    assert record.now.exceptions == ()
+    written = command.model_copy(update={"reason": "  重病住院，经县教育局研究同意 "})
+    [recorded] = record.do(written, days=151)
+    assert isinstance(recorded, ExceptionRecorded) and recorded.reason == "重病住院，经县教育局研究同意"
+
+
+def test_exceptions_an_r08_exception_without_a_written_reason_is_refused() -> None:
+    record, number = graduate_with_one_reissue()
+    blank = exception("R08", "second_reissue", certificate_number=number).model_copy(update={"reason": " "})
+    with pytest.raises(d.Refused) as refused:
+        record.do(blank, days=801)
+    assert (refused.value.rule, refused.value.field) == ("R08", "reason")
+    assert record.now.exceptions == ()
+
+
 def test_r40_a_different_suspension_period_only_by_county_exception() -> None:
     record = Record()
     with pytest.raises(d.Refused) as refused:

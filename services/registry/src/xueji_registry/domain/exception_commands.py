@@ -38,6 +38,9 @@ def _clause(command: RecordException) -> ExceptionClause:
 def record(command: RecordException, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
     clause = _clause(command)
     rule = command.rule
+    reason = command.reason.strip()
+    if not reason:  # RULES "Exceptions": the authority's written reason, which the semester audit lists (R51)
+        raise Refused(rule, "an exception gives its written reason", field="reason")
     if state.state not in _STATES[rule]:
         raise Refused(rule, f"no exception applies to a record in state {state.state.value}")
     number = command.certificate_number
@@ -51,9 +54,11 @@ def record(command: RecordException, state: StudentStatus, now: datetime) -> lis
         raise Refused(rule, "a certificate number belongs to an R08 exception only", field="certificate_number")
     if (unused := available(state.exceptions, clause, number)) is not None:
         raise Refused(rule, f"exception {unused.exception_id} for {clause.value} is recorded and not yet used")
+    r12 = recorded(command, state.student_id, now)
+    r12["reason"] = reason
     return [
         ExceptionRecorded(
-            **recorded(command, state.student_id, now),
+            **r12,
             exception_id=f"exc-{state.student_id}-{state.version + 1}",
             rule=rule,
             clause=clause,
