@@ -121,11 +121,12 @@ def compliance(
     rule: str = "R54",
     jurisdiction: str = SCHOOL,
     flagged_to: str | None = None,
+    receiving_county: str | None = None,
 ) -> Envelope[Any]:
     due = end_of_day(datetime.now(SHANGHAI).date() + timedelta(days=3))
     return _wrap(ComplianceDeadlineChanged(deadline_id=deadline_id, kind=kind, state=state, rule=rule,
                                            jurisdiction=jurisdiction, subject_id=jurisdiction, due_at=due,
-                                           flagged_to=flagged_to))  # fmt: skip
+                                           flagged_to=flagged_to, receiving_county=receiving_county))  # fmt: skip
 
 
 class Upstream:

@@ -130,6 +130,17 @@ def test_r54_overdue_roster_is_flagged_to_the_county():
     assert [n.jurisdiction for n in compliance_changed(ev.compliance("roster-2026", "opened"))] == [ev.SCHOOL]
 
 
+def test_r45_the_county_bureau_is_told_to_hand_a_migrant_file_to_the_household_register_county():
+    handover = ev.compliance(
+        "stu-1:R45:file_handover:2026-10-28", "opened", kind="file_handover", rule="R45", jurisdiction=ev.COUNTY,
+        receiving_county="360702",
+    )  # fmt: skip
+    [note] = compliance_changed(handover)
+    assert (note.jurisdiction, note.severity) == (ev.COUNTY, Severity.ACTION)
+    assert "360702" in note.title_zh and "360702" in note.title_en and "R45" in note.title_en
+    assert note.details["receiving_county"] == "360702"
+
+
 def test_r52_webhook_signature_is_hmac_sha256_over_timestamp_and_body():
     import hashlib
     import hmac

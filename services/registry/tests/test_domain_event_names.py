@@ -15,7 +15,7 @@ from xueji_registry.domain.events import RegistryEvent
 STATUS_RECORD_NAMES = {
     "absence_ended", "absence_recorded", "arrival_reconciled", "basic_info_changed", "certificate_reissued",
     "change_approved", "change_rejected", "change_requested", "completed", "creation_confirmed", "deceased",
-    "dropped_out", "exception_recorded", "freshman_registered", "graduated", "key_info_changed", "left",
+    "dropped_out", "exception_recorded", "file_handed_over", "freshman_registered", "graduated", "key_info_changed", "left",
     "national_checks_recorded", "progression_rolled_back", "record_closed", "resumed", "resumed_after_dropout",
     "returned_from_abroad", "status_file_completed", "status_number_changed", "status_recorded",
     "supplementary_number_assigned", "suspended", "suspension_extended", "transferred_in", "transferred_out",

@@ -2,7 +2,8 @@
 
 Status file within 1 month of admission (R02), paper file within 1 month after a transfer (R32),
 cancellation within 1 month of a death (R44), annual rosters within 1 month of the school year (R54),
-absence reporting (R45), the county bureau's review of a submitted graduation roster (R46). The registry
+absence reporting and a migrant dropout's file hand-over to the household-register county at semester end
+(R45), the county bureau's review of a submitted graduation roster (R46). The registry
 arms and fires them with the shared timer mechanism and publishes one message per change of a deadline's state.
 """
 
@@ -22,6 +23,7 @@ class ComplianceKind(StrEnum):
     ANNUAL_ROSTER = "annual_roster"
     ABSENCE_REPORT = "absence_report"
     GRADUATION_ROSTER = "graduation_roster"  # R46: the county bureau reviews a submitted roster
+    FILE_HANDOVER = "file_handover"  # R45: the county bureau hands a migrant dropout's file over at semester end
 
 
 class ComplianceState(StrEnum):
@@ -44,3 +46,8 @@ class ComplianceDeadlineChanged(BaseModel):
     subject_id: str = Field(min_length=1, description="opaque student id, roster id or school code; no ID number")
     due_at: AwareDatetime
     flagged_to: str | None = Field(default=None, pattern=CODE, description="bureau told of an overdue deadline")
+    receiving_county: str | None = Field(
+        default=None,
+        pattern=r"^\d{6}$",
+        description="file_handover (R45): the household-register county bureau that receives the file",
+    )

@@ -33,6 +33,7 @@ KINDS = {
     DeadlineKind.ABSENCE_REPORT: ComplianceKind.ABSENCE_REPORT,
     DeadlineKind.ANNUAL_ROSTER: ComplianceKind.ANNUAL_ROSTER,
     DeadlineKind.GRADUATION_ROSTER: ComplianceKind.GRADUATION_ROSTER,
+    DeadlineKind.FILE_HANDOVER: ComplianceKind.FILE_HANDOVER,
 }
 PHASES = {"due_soon": ComplianceState.DUE_SOON, "overdue": ComplianceState.OVERDUE}
 log = structlog.get_logger("registry.compliance")
@@ -48,6 +49,7 @@ def _message(province: str, deadline: Deadline, state: ComplianceState, now: dat
         subject_id=deadline.subject_id,
         due_at=deadline.due_at,
         flagged_to=deadline.bureau if state is ComplianceState.OVERDUE else None,
+        receiving_county=deadline.receiving_county,
     )
     message = envelop(payload, producer="registry", province=province, occurred_at=now)
     return Outgoing(REGISTRY_COMPLIANCE.name, deadline.deadline_id, message)
@@ -60,6 +62,7 @@ def _timers(deadline: Deadline) -> list[Timer]:
         "school_code": deadline.school_code,
         "due_on": str(deadline.due_on),
         "occurrence": deadline.occurrence,
+        "receiving_county": deadline.receiving_county,
     }
     return [
         Timer(f"{deadline.deadline_id}:{phase}", f"compliance_{phase}", deadline.subject_id, at, data)
@@ -71,7 +74,8 @@ def _deadline_of(timer: Timer) -> Deadline:
     data = timer.data
     due = datetime.fromisoformat(data["due_on"]).date()
     kind = DeadlineKind(data["kind"])
-    return Deadline(kind, timer.aggregate_id, data["school_code"], due, str(data.get("occurrence", "")))
+    occurrence, county = str(data.get("occurrence", "")), data.get("receiving_county")
+    return Deadline(kind, timer.aggregate_id, data["school_code"], due, occurrence, county)
 
 
 class ComplianceDeadlines:

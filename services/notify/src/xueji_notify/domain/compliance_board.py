@@ -15,6 +15,7 @@ NAMES = {
     "annual_roster": ("年度名册", "annual roster"),
     "absence_report": ("辍学报告", "absence report"),
     "graduation_roster": ("毕业名册审核", "graduation roster review"),
+    "file_handover": ("流动儿童档案移交", "migrant file hand-over"),
     "dedupe_review": ("疑似重复审核", "suspected duplicate review"),
 }
 

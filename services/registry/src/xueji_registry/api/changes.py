@@ -22,6 +22,7 @@ from xueji_registry.domain import (
     OutsideJurisdiction,
     RecordAbsence,
     RecordException,
+    RecordFileHandover,
     RegistryError,
     RequestChange,
     ReviewChange,
@@ -30,7 +31,7 @@ from xueji_registry.domain import (
 from xueji_registry.service import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["changes"])
-OneCommand = RequestChange | CompleteStatusFile | RecordAbsence | EndAbsence
+OneCommand = RequestChange | CompleteStatusFile | RecordAbsence | EndAbsence | RecordFileHandover
 
 
 class ChangeBody(BaseModel):
@@ -166,6 +167,13 @@ class ReturnBody(BaseModel):
     reason: str = Field(default="returned to school", min_length=1, max_length=500)
 
 
+class FileHandoverBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="file handed over", min_length=1, max_length=500)
+    evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the hand-over record")
+
+
 # The routes that only turn the request's body and the operator into the domain's command (the body's fields are the
 # command's): path, route name, command, body, summary. In the order they were declared, so the OpenAPI document
 # keeps its order.
@@ -175,6 +183,8 @@ ONE_COMMAND: list[tuple[str, str, type[OneCommand], type[BaseModel], str]] = [
      "R02: the school records the established status file"),
     ("/absence", "record_absence", RecordAbsence, AbsenceBody, "R45: the school records an unexcused absence"),
     ("/absence/end", "end_absence", EndAbsence, ReturnBody, "R45: the absent student came back"),
+    ("/file-handover", "record_file_handover", RecordFileHandover, FileHandoverBody,
+     "R45: the county bureau handed a migrant dropout's file to the household-register county"),
 ]  # fmt: skip
 
 

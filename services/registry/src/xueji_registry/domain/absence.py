@@ -1,7 +1,7 @@
 """R45: unexcused absence, in every segment. The school records the first day; after 2 weeks (and repeated contact)
 it reports the absence as dropout in writing (the absence_dropout change: at once in compulsory education, verified
-by the county bureau in senior high); a student who returns first ends the absence. The report's deadline lives in
-compliance.py."""
+by the county bureau in senior high); a student who returns first ends the absence. A migrant child's file is then
+handed to the household-register county by the school's county bureau. The deadlines live in compliance.py."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from datetime import date, datetime
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
-from xueji_registry.domain.commands import EndAbsence, RecordAbsence
+from xueji_registry.domain.commands import EndAbsence, RecordAbsence, RecordFileHandover
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.event_base import recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.periods import ABSENCE_DAYS, ABSENCE_REPORT_DAYS
-from xueji_registry.domain.record_events import AbsenceEnded, AbsenceRecorded
+from xueji_registry.domain.record_events import AbsenceEnded, AbsenceRecorded, FileHandedOver
 from xueji_registry.domain.state import StudentStatus
 
 
@@ -51,3 +51,13 @@ def end(command: EndAbsence, state: StudentStatus, now: datetime) -> list[Regist
             returned_on=command.returned_on,
         )
     ]
+
+
+def hand_over_file(command: RecordFileHandover, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
+    dropout = state.dropout
+    county = dropout.migrant_household_county if dropout is not None else None
+    if dropout is None or county is None:
+        raise Refused("R45", "no migrant dropout's file is to be handed over for this student")
+    if dropout.file_handed_over_on is not None:
+        raise Refused("R45", f"the file was already handed over to {county} on {dropout.file_handed_over_on}")
+    return [FileHandedOver(**recorded(command, state.student_id, now), receiving_county=county)]

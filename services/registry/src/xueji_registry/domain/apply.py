@@ -83,6 +83,9 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             return {"absent_since": event.since}
         case rec.AbsenceEnded():
             return {"absent_since": None}
+        case rec.FileHandedOver():
+            assert state.dropout is not None  # decide hands over only a dropout's file
+            return {"dropout": state.dropout.model_copy(update={"file_handed_over_on": local_date(event.at)})}
         case rec.StatusFileCompleted():
             return {"status_file_due": None, "status_file_completed_on": event.at.date()}
         case rec.StatusNumberChanged():

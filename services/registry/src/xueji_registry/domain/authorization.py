@@ -36,6 +36,9 @@ def _who(command: c.Command, state: StudentStatus | None) -> tuple[frozenset[Rol
             return frozenset({Role.SCHOOL}), "the status file"
         case c.RecordAbsence() | c.EndAbsence():
             return frozenset({Role.SCHOOL}), "an absence (R45)"
+        case c.RecordFileHandover():
+            # 002 III.13: the bureau in charge of the school's registration hands the file over, not the school.
+            return frozenset({Role.COUNTY}), "a migrant dropout's file hand-over (R45)"
         case c.RequestChange(details=details):
             rule = TRANSITIONS[details.kind]
             return frozenset({rule.initiator}), f"a request to {rule.action}"

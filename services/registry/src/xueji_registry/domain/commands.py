@@ -152,6 +152,14 @@ class EndAbsence(OperatorCommand):
     returned_on: date
 
 
+class RecordFileHandover(OperatorCommand):
+    """R45: the school's county bureau handed a migrant dropout's file to the household-register county bureau
+    (evidence: the hand-over record)."""
+
+    type: Literal["record_file_handover"] = "record_file_handover"
+    evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the hand-over record")
+
+
 class RecordException(OperatorCommand):
     """R08, R40: the named authority sets aside a "generally" default for this student, for a written reason and
     with evidence; the change that needs it then uses it once. A school never records one."""
@@ -184,6 +192,7 @@ Command = Annotated[
     | CompleteStatusFile
     | RecordAbsence
     | EndAbsence
+    | RecordFileHandover
     | RecordException
     | RegisterFreshman,
     Field(discriminator="type"),

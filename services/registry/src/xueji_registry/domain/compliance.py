@@ -1,5 +1,6 @@
 """Compliance deadlines a change of a record opens or meets (R02 status file, R44 death cancellation, R45 absence
-report), and the school's annual rosters (R54), which belong to a school and a school year rather than a record.
+report and a migrant dropout's file hand-over), and the school's annual rosters (R54), which belong to a school and
+a school year rather than a record.
 
 Pure: compares the record before and after a command. The service arms a timer for each opened deadline, cancels
 it when met, and publishes every state on registry.compliance.v1 for notify to turn into tasks.
@@ -22,6 +23,7 @@ from xueji_registry.domain.periods import (
     ROSTER_MONTHS,
     months_after,
     school_year_start,
+    semester_end,
 )
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.status_changes import Death
@@ -35,6 +37,7 @@ class DeadlineKind(StrEnum):
     ABSENCE_REPORT = "absence_report"  # R45
     ANNUAL_ROSTER = "annual_roster"  # R54
     GRADUATION_ROSTER = "graduation_roster"  # R46: the county bureau reviews a submitted roster
+    FILE_HANDOVER = "file_handover"  # R45: a migrant dropout's file goes to the household-register county
 
 
 RULES = {
@@ -43,9 +46,11 @@ RULES = {
     DeadlineKind.ABSENCE_REPORT: "R45",
     DeadlineKind.ANNUAL_ROSTER: "R54",
     DeadlineKind.GRADUATION_ROSTER: "R46",
+    DeadlineKind.FILE_HANDOVER: "R45",
 }
-# Deadlines the school's county bureau must meet (the bureau above it hears when they are overdue).
-BUREAU_DUTIES = frozenset({DeadlineKind.GRADUATION_ROSTER})
+# Deadlines the school's county bureau must meet (the bureau above it hears when they are overdue). R45: "the
+# administrative department of education in charge of school registration" hands the file over (002 III.13).
+BUREAU_DUTIES = frozenset({DeadlineKind.GRADUATION_ROSTER, DeadlineKind.FILE_HANDOVER})
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Deadline:
     school_code: str
     due_on: date
     occurrence: str = ""  # tells apart deadlines of one kind that recur on a record (a second absence)
+    receiving_county: str | None = None  # R45 file hand-over: the household-register county bureau
 
     @property
     def deadline_id(self) -> str:
@@ -105,6 +111,20 @@ def _absence_reported(state: StudentStatus) -> bool:
     return any(change.kind is ChangeKind.ABSENCE_DROPOUT for change in state.pending)
 
 
+def _file_handover(state: StudentStatus | None) -> Deadline | None:
+    """R45: a migrant child who dropped out in compulsory education: open until the school's county bureau has
+    handed the file to the household-register county (due at semester end), or the student resumed."""
+    if state is None or state.closure is not None or state.dropout is None:
+        return None
+    dropout = state.dropout
+    county = dropout.migrant_household_county
+    if county is None or dropout.file_handed_over_on is not None:
+        return None
+    due = semester_end(dropout.on)
+    occurrence = f"file_handover:{dropout.on}"
+    return Deadline(DeadlineKind.FILE_HANDOVER, state.student_id, state.school_code, due, occurrence, county)
+
+
 def _death(state: StudentStatus | None) -> Deadline | None:
     if state is None or state.state is StatusState.DECEASED or state.closure is not None:
         return None
@@ -116,7 +136,7 @@ def _death(state: StudentStatus | None) -> Deadline | None:
 
 
 def deadlines_of(state: StudentStatus | None) -> dict[str, Deadline]:
-    found = (_status_file(state), _death(state), _absence(state))
+    found = (_status_file(state), _death(state), _absence(state), _file_handover(state))
     return {d.deadline_id: d for d in found if d is not None}
 
 
@@ -143,6 +163,8 @@ def still_due(deadline_kind: DeadlineKind, state: StudentStatus | None) -> bool:
         return state.status_file_due is not None
     if deadline_kind is DeadlineKind.ABSENCE_REPORT:
         return _absence(state) is not None
+    if deadline_kind is DeadlineKind.FILE_HANDOVER:
+        return _file_handover(state) is not None
     return state.state is not StatusState.DECEASED
 
 

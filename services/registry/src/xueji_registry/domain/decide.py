@@ -65,6 +65,8 @@ def decide(
             return absence.record(command, state, now)
         case c.EndAbsence():
             return absence.end(command, state, now)
+        case c.RecordFileHandover():
+            return absence.hand_over_file(command, state, now)
         case c.RecordException():
             return exception_commands.record(command, state, now)
         case c.RegisterFreshman():

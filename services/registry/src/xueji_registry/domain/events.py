@@ -20,6 +20,7 @@ RegistryEvent = Annotated[
     | rec.StatusFileCompleted
     | rec.AbsenceRecorded
     | rec.AbsenceEnded
+    | rec.FileHandedOver
     | rec.StatusNumberChanged
     | rec.SupplementaryNumberAssigned
     | rec.KeyInfoChanged

@@ -55,6 +55,13 @@ class AbsenceRecorded(RegistryEventBase):
     since: date
 
 
+class FileHandedOver(RegistryEventBase):
+    """R45: the school's county bureau handed a migrant dropout's file to the household-register county."""
+
+    type: Literal["file_handed_over"] = "file_handed_over"
+    receiving_county: str
+
+
 class AbsenceEnded(RegistryEventBase):
     """R45: the student returned; the absence no longer counts toward dropout."""
 

@@ -40,6 +40,9 @@ class DropoutRecord(_Frozen):
     cause: DropoutCause
     on: date
     status_retained: bool
+    # R45: a migrant child's file goes to the household-register county bureau at semester end
+    migrant_household_county: str | None = None
+    file_handed_over_on: date | None = None
 
 
 class CertificateKind(StrEnum):

@@ -54,7 +54,12 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
         case Resumed():
             return {"grade": event.grade, "suspension": None}
         case DroppedOut():
-            dropout = DropoutRecord(cause=event.cause, on=event.on, status_retained=event.status_retained)
+            dropout = DropoutRecord(
+                cause=event.cause,
+                on=event.on,
+                status_retained=event.status_retained,
+                migrant_household_county=event.migrant_household_county,
+            )
             return {"dropout": dropout, "suspension": None, "absent_since": None}
         case ResumedAfterDropout():
             return {"dropout": None}
