@@ -55,6 +55,10 @@ async def test_r40_graduation_semester_suspension_refused_unless_county_exceptio
     assert no_exception.status_code == 422 and "absolute" in no_exception.json()["detail"][0]["reason"]
     bare = await registry.post(f"/v1/students/{student}/exceptions", json={**exception, "evidence": []}, headers=county)
     assert bare.status_code == 422  # evidence is required
+    blank = await registry.post(
+        f"/v1/students/{student}/exceptions", json={**exception, "reason": "   "}, headers=county
+    )
+    assert blank.status_code == 422 and blank.json()["detail"][0]["field"] == "reason"  # a written reason
 
     recorded = await registry.post(f"/v1/students/{student}/exceptions", json=exception, headers=county)
     assert recorded.status_code == 200, recorded.text
