@@ -355,3 +355,50 @@ async def test_r14_a_sure_fuzzy_match_is_held_for_review_with_guardians_as_evide
     other = await registry.post("/v1/students", json=namesake, headers=_as(token, "school", OTHER_SCHOOL))
     assert other.status_code == 201, other.text
     assert other.json()["state"] == "enrolled"  # different guardians: another child of the same name
+
+
+@pytest.mark.parametrize("decision", [ReviewDecision.DIFFERENT_PERSON, ReviewDecision.SAME_PERSON])
+async def test_r14_a_new_name_that_looks_like_another_child_waits_for_the_county_never_refused_at_once(
+    start_app, token, wait_for, decision
+):
+    """R10, R14: an L student's new name makes her look like another child (same name and birth date, no ID number):
+    the change waits for the county's review of the case; "different person" applies it, "same person" rejects it."""
+    dedupe = await _dedupe(start_app)
+    registry = await start_app(create_registry, RegistrySettings)
+    first = await registry.post("/v1/students", json=CHILD, headers=_as(token, "school", SCHOOL))
+    assert first.status_code == 201, first.text
+    other = {**CHILD, "name": "王小红", "id_number": None}
+    second = await registry.post("/v1/students", json=other, headers=_as(token, "school", SCHOOL))
+    assert (second.status_code, second.json()["state"]) == (201, "enrolled"), second.text
+    student_id = second.json()["student_id"]
+    await wait_for(lambda: _indexed(dedupe, token, 2))
+
+    await _change(registry, token, student_id, {"kind": "key_info", "name": CHILD["name"]})
+    county = _as(token, "county", "350602")
+
+    async def referred() -> list[dict] | None:
+        history = (await registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
+        return history if any(e["type"] == "duplicate_check_referred" for e in history) else None
+
+    history = await wait_for(referred, timeout=45)
+    assert "change_rejected" not in [e["type"] for e in history]  # not refused without the review (R14)
+    cases = await wait_for(lambda: _open_cases(dedupe, county))
+    [case] = [c for c in cases if c["student_id"] == student_id]
+    assert case["case_id"] == next(e for e in history if e["type"] == "duplicate_check_referred")["review_case_id"]
+    decided = await dedupe.post(
+        f"/v1/review-cases/{case['case_id']}/decision",
+        json={"decision": decision.value, "reason": "checked the household register"},
+        headers=county,
+    )
+    assert decided.status_code == 200, decided.text
+    history = await _checked(registry, token, student_id, wait_for)
+    checks = next(e for e in history if e["type"] == "national_checks_recorded")
+    types = [e["type"] for e in history]
+    view = (await registry.get(f"/v1/students/{student_id}", headers=county)).json()
+    assert view.get("pending_changes", []) == []
+    if decision is ReviewDecision.DIFFERENT_PERSON:
+        assert (checks["duplicate_check"], checks["identity_comparison"]) == ("passed", "not_run")
+        assert "key_info_changed" in types and "change_rejected" not in types
+    else:
+        assert checks["duplicate_check"] == "failed"
+        assert "change_rejected" in types and "key_info_changed" not in types

@@ -1,8 +1,8 @@
 """The county's decision on a possible duplicate (dedupe.review.v1) confirms or refuses a record created waiting for
-it (R14), and nothing else: a case about a key-information change (the registry refused that change at once) must not
-approve whatever change the record has pending under the same id. A decision that arrives before its record is
-never dropped: retried while the record's request still waits for its verdict, dead-lettered at once when the record
-will never exist."""
+it (R14), or decides the duplicate check of the key-information change waiting for that very case (R14, R10), and
+nothing else: a case must not approve whatever other change the record has pending. A decision that arrives before
+its record is never dropped: retried while the record's request still waits for its verdict, dead-lettered at once
+when the record will never exist."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from xueji_registry.enrollment.requests import _request, pending_stream, student
 from xueji_registry.handlers.review import on_review
 
 
-def _decision(student_id: str) -> dict[str, Any]:
+def _decision(
+    student_id: str, case_id: str = "case-1", decision: ReviewDecision = ReviewDecision.DIFFERENT_PERSON
+) -> dict[str, Any]:
     decided = ReviewCaseDecided(
-        case_id="case-1", county_code="350602", school_code=SCHOOL, student_id=student_id,
-        decision=ReviewDecision.DIFFERENT_PERSON, decided_by="county-1", decided_at=datetime.now(UTC),
+        case_id=case_id, county_code="350602", school_code=SCHOOL, student_id=student_id,
+        decision=decision, decided_by="county-1", decided_at=datetime.now(UTC),
     )  # fmt: skip
     return {"type": "ReviewCaseDecided", "message_id": "00000000-0000-4000-8000-000000000001",
             "payload": decided.model_dump(mode="json")}  # fmt: skip
@@ -116,3 +118,47 @@ async def test_r14_a_decision_on_a_record_already_settled_changes_nothing_when_d
     await on_review(_decision("stu-1"), registry)
     await on_review(_decision("stu-1"), registry)
     assert registry.executed == []
+
+
+def _key_info_under_review(case_id: str = "case-1") -> d.StudentStatus:
+    """An L student's new name, approved by the county; its duplicate check found a suspected duplicate (R14)."""
+    state, _ = handle(enrollment(), None, T0)
+    scan = d.EvidenceRef(kind=d.EvidenceKind.HOUSEHOLD_REGISTER, uri="s3://evidence/hr-1.jpg", sha256="ab" * 32)
+    asked = d.RequestChange(operator=SCHOOL_CLERK, reason="监护人申请", evidence=(scan,),
+                            details=d.ChangeKeyInfo(name="林晓雨"))  # fmt: skip
+    state, _ = handle(asked, state, T0 + timedelta(days=1))
+    assert state is not None
+    change_id = state.pending[-1].change_id
+    steps: list[Any] = [
+        d.ReviewChange(operator=COUNTY_CLERK, reason="县级审核", change_id=change_id, approve=True),
+        d.ReferDuplicateCheck(operator=COUNTY_CLERK, reason="疑似重复", change_id=change_id, review_case_id=case_id),
+    ]
+    for step in steps:
+        state, _ = handle(step, state, T0 + timedelta(days=2))
+    assert state is not None and state.pending[-1].review is not None
+    return state
+
+
+@pytest.mark.parametrize("decision", [ReviewDecision.SAME_PERSON, ReviewDecision.DIFFERENT_PERSON])
+async def test_r14_the_decision_on_a_key_info_changes_case_decides_its_duplicate_check(decision):
+    state = _key_info_under_review()
+    registry = Registry(state)
+    await on_review(_decision("stu-1", decision=decision), registry)
+    [command] = registry.executed
+    assert isinstance(command, d.DecideDuplicateReview)
+    assert (command.change_id, command.review_case_id) == (state.pending[-1].change_id, "case-1")
+    assert command.same_person is (decision is ReviewDecision.SAME_PERSON)
+    assert command.operator.sub == "county-1"
+
+
+async def test_r14_a_decision_on_a_key_info_change_no_longer_waiting_changes_nothing():
+    """Applied once (a redelivery finds nothing waiting), or for another case than the one the change waits for."""
+    state = _key_info_under_review()
+    decided = d.DecideDuplicateReview(operator=COUNTY_CLERK, reason="county review", review_case_id="case-1",
+                                      change_id=state.pending[-1].change_id, same_person=False)  # fmt: skip
+    settled, _ = handle(decided, state, T0 + timedelta(days=3))
+    assert settled is not None and settled.pending == ()
+    for waiting, case_id in ((settled, "case-1"), (state, "case-2")):
+        registry = Registry(waiting)
+        await on_review(_decision("stu-1", case_id=case_id), registry)
+        assert registry.executed == []

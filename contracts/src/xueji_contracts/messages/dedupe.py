@@ -114,6 +114,11 @@ class CheckRequested(PersonIdentity):
     """
 
     purpose: CheckPurpose = CheckPurpose.CREATION
+    cleared_review_case_id: str | None = Field(
+        default=None,
+        description="R14: asked again after the county decided this review case 'different person' (a change that "
+        "still needs the national tier): the province forwards a possible duplicate instead of reopening review",
+    )
 
 
 class VerdictKind(StrEnum):

@@ -13,12 +13,20 @@ from typing import Any
 
 from xueji_contracts.envelope import Envelope, derive_id, envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
-from xueji_contracts.messages.dedupe_review import ReviewCaseOpened
+from xueji_contracts.messages.dedupe_review import ReviewCaseOpened, ReviewDecision
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
 from xueji_dedupe.cases import ReviewCases
 from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.domain import CandidateRecord, MatchPolicy, Verdict, check
-from xueji_dedupe.domain.review import case_id_for, check_stream, decide_answer, decide_forward, state_of
+from xueji_dedupe.domain.review import (
+    CaseNotFound,
+    case_id_for,
+    check_stream,
+    decide_answer,
+    decide_forward,
+    state_of,
+    stream_of_case,
+)
 from xueji_dedupe.domain.verdict import VerdictKind as Kind
 from xueji_dedupe.feed import check_request, facts_of
 from xueji_dedupe.index_keeper import IndexKeeper
@@ -97,7 +105,7 @@ class Checks:
 
     async def on_request(self, message: Envelope[CheckRequested]) -> None:
         answer = await self.verdict(message.payload)
-        if self._goes_national(message.payload, answer):
+        if self._goes_national(message.payload, answer) or await self._cleared(message.payload, answer):
             await self._forward(message)
         else:
             await self.record(message.payload, answer, cause=message)
@@ -116,7 +124,7 @@ class Checks:
         for message, (verdict, person) in zip(messages, held, strict=True):
             holder = None if person is None else holders.get(person.student_id)
             answer = self._province_answer(message.payload, verdict, person, holder)
-            if self._goes_national(message.payload, answer):
+            if self._goes_national(message.payload, answer) or await self._cleared(message.payload, answer):
                 await self._forward(message)
             elif answer.verdict is VerdictKind.POSSIBLE_DUPLICATE:
                 await self.record(message.payload, answer, cause=message)
@@ -198,9 +206,27 @@ class Checks:
         )
         self.runtime.relay.nudge()
 
+    async def _cleared(self, request: CheckRequested, answer: VerdictGiven) -> bool:
+        """R14: a possible duplicate the county already decided a different person (the case the request names, of
+        the same student) goes on to the national tier like a unique answer, instead of into review again."""
+        case_id = request.cleared_review_case_id
+        if case_id is None or answer.verdict is not VerdictKind.POSSIBLE_DUPLICATE:
+            return False
+        if not self._goes_national(request, answer.model_copy(update={"verdict": VerdictKind.UNIQUE})):
+            return False
+        try:
+            commits = await self.runtime.events.load(stream_of_case(case_id))
+        except CaseNotFound:
+            return False
+        state = state_of([e for c in commits for e in c["events"]])
+        if state.case is None or state.decision is None or state.case["case"]["student_id"] != request.student_id:
+            return False
+        return bool(state.decision["decision"] == ReviewDecision.DIFFERENT_PERSON.value)
+
     def _goes_national(self, request: CheckRequested, answer: VerdictGiven) -> bool:
         """R03: a G number needs the national check; R10: so does a G student's key-information change.
-        What the province already found (duplicate or review) is answered here."""
+        What the province already found (duplicate or review) is answered here, but for a possible duplicate the
+        county already cleared (`_cleared`)."""
         if self.settings.national or not self.settings.national_enabled or answer.verdict is not VerdictKind.UNIQUE:
             return False
         g_student = (request.status_number or "").startswith("G")

@@ -8,10 +8,17 @@ from typing import Any
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import record_events as rec
-from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
+from xueji_registry.domain.change_events import (
+    ChangeApproved,
+    ChangeRejected,
+    ChangeRequested,
+    DuplicateCheckReferred,
+    DuplicateReviewCleared,
+    NationalChecksRecorded,
+)
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.rule_exceptions import ExceptionRecorded, GrantedException, mark_used
-from xueji_registry.domain.state import ChangePhase, Closure, PendingChange, StudentStatus
+from xueji_registry.domain.state import ChangePhase, Closure, DuplicateReview, PendingChange, StudentStatus
 from xueji_registry.domain.status_apply import transition_changes
 from xueji_registry.domain.status_events import ArrivalReconciled, TransferredIn
 
@@ -56,6 +63,10 @@ def _without(state: StudentStatus, change_id: str | None) -> tuple[PendingChange
     return tuple(p for p in state.pending if p.change_id != change_id)
 
 
+def _reviewed(state: StudentStatus, change_id: str, review: DuplicateReview) -> tuple[PendingChange, ...]:
+    return tuple(p.model_copy(update={"review": review}) if p.change_id == change_id else p for p in state.pending)
+
+
 def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
     match event:
         case ChangeRequested():
@@ -79,6 +90,16 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             }
         case ChangeApproved() | ChangeRejected() | NationalChecksRecorded():
             return {"pending": _without(state, event.change_id)}
+        case DuplicateCheckReferred():
+            review = DuplicateReview(
+                case_id=event.review_case_id, tier=event.tier, identity_comparison=event.identity_comparison
+            )
+            return {"pending": _reviewed(state, event.change_id, review)}
+        case DuplicateReviewCleared():
+            cleared = state.pending_change(event.change_id)
+            if cleared is None or cleared.review is None:
+                return {}
+            return {"pending": _reviewed(state, event.change_id, cleared.review.model_copy(update={"cleared": True}))}
         case rec.AbsenceRecorded():
             return {"absent_since": event.since}
         case rec.AbsenceEnded():

@@ -50,6 +50,8 @@ def _who(command: c.Command, state: StudentStatus | None) -> tuple[frozenset[Rol
             return frozenset({verifier}), f"the decision on '{TRANSITIONS[pending.kind].action}'"
         case c.RecordNationalChecks():
             return frozenset({Role.COUNTY}), "the national check results"
+        case c.ReferDuplicateCheck() | c.DecideDuplicateReview():
+            return frozenset({Role.COUNTY}), "the review of a suspected duplicate (R14)"
         case c.IssueFormalNumber():
             return _BATCH, "the G number batch"
         case c.RecordException(rule=rule):

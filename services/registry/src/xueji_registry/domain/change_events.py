@@ -1,4 +1,5 @@
-"""Events of a two-phase change: the school's request, the verifier's decision, the national checks."""
+"""Events of a two-phase change: the school's request, the verifier's decision, the national checks (and the county's
+review of a suspected duplicate they found, R14)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,23 @@ class NationalChecksRecorded(RegistryEventBase):
     change_id: str
     duplicate_check: CheckOutcome
     identity_comparison: CheckOutcome
+
+
+class DuplicateCheckReferred(RegistryEventBase):
+    """R14: the duplicate check found a suspected duplicate; the change waits for the county's review of the case
+    (never refused without it). `identity_comparison` is what the same answer said of the population register."""
+
+    type: Literal["duplicate_check_referred"] = "duplicate_check_referred"
+    change_id: str
+    review_case_id: str
+    tier: Literal["province", "national"]
+    identity_comparison: CheckOutcome = CheckOutcome.NOT_RUN
+
+
+class DuplicateReviewCleared(RegistryEventBase):
+    """R14, R10: the county found the suspected duplicate a different person; a change that still needs the
+    national tier (a G student's key information, a G number) is asked again there, naming the cleared case."""
+
+    type: Literal["duplicate_review_cleared"] = "duplicate_review_cleared"
+    change_id: str
+    review_case_id: str

@@ -1,13 +1,32 @@
-"""The two-phase change: the school requests, the verifier approves or rejects, the national checks (if any) decide."""
+"""The two-phase change: the school requests, the verifier approves or rejects, the national checks (if any) decide.
+
+R14: a suspected duplicate found by a change's duplicate check is never a refusal by itself: the change keeps waiting
+for the county's review of the case (`refer`). The county's "same person" fails the duplicate check (the change is
+rejected); "different person" passes it, except that a change the national tier must still check (a G student's key
+information, R10; a G number, R03/R04) is first asked again there (`DuplicateReviewCleared`), naming the case.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from xueji_registry.domain import preconditions
-from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
+from xueji_registry.domain.change_events import (
+    ChangeApproved,
+    ChangeRejected,
+    ChangeRequested,
+    DuplicateCheckReferred,
+    DuplicateReviewCleared,
+    NationalChecksRecorded,
+)
 from xueji_registry.domain.change_kinds import ChangeKind
-from xueji_registry.domain.commands import RecordNationalChecks, RequestChange, ReviewChange
+from xueji_registry.domain.commands import (
+    DecideDuplicateReview,
+    RecordNationalChecks,
+    ReferDuplicateCheck,
+    RequestChange,
+    ReviewChange,
+)
 from xueji_registry.domain.effects import effects
 from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownRecord
 from xueji_registry.domain.event_base import CheckOutcome, Recorded, recorded
@@ -89,9 +108,7 @@ def national_checks(
         duplicate_check=command.duplicate_check,
         identity_comparison=command.identity_comparison,
     )
-    # R10 compares a G student's identity with the population register (and R04 the new G number's); an L or J
-    # student's change still needs the duplicate check (R14), but there is no formal identity to compare.
-    compared = pending.kind is ChangeKind.FORMAL_NUMBER or kind_of(state.status_number) is NumberKind.FORMAL
+    compared = national_tier_required(pending, state)
     required = [("national duplicate check", command.duplicate_check)]
     if compared or command.identity_comparison is not CheckOutcome.NOT_RUN:
         required.append(("identity comparison", command.identity_comparison))
@@ -103,6 +120,51 @@ def national_checks(
         because["reason"] = why
         return [checks, ChangeRejected(**because, change_id=pending.change_id, kind=pending.kind)]
     return [checks, *_take_effect(pending, state, r12, rules)]
+
+
+def national_tier_required(pending: PendingChange, state: StudentStatus) -> bool:
+    """R10 compares a G student's identity with the population register (and R04 the new G number's): the national
+    tier's work. An L or J student's change still needs the duplicate check (R14), but no formal identity to compare."""
+    return pending.kind is ChangeKind.FORMAL_NUMBER or kind_of(state.status_number) is NumberKind.FORMAL
+
+
+def refer(command: ReferDuplicateCheck, state: StudentStatus, now: datetime) -> list[RegistryEvent]:
+    """R14: a suspected duplicate goes to the county's review; the change keeps waiting, never refused without it."""
+    pending = _pending(state, command.change_id, ChangePhase.AWAITING_NATIONAL_CHECKS)
+    r12 = recorded(command, state.student_id, now)
+    referred = DuplicateCheckReferred(
+        **r12,
+        change_id=pending.change_id,
+        review_case_id=command.review_case_id,
+        tier=command.tier,
+        identity_comparison=command.identity_comparison,
+    )
+    return [referred]
+
+
+def decide_review(
+    command: DecideDuplicateReview, state: StudentStatus, now: datetime, rules: RegistryRules
+) -> list[RegistryEvent]:
+    """The county's decision on the case the change waits for (R14): the same person fails the duplicate check;
+    a different person passes it, or first sends the change on to the national tier when it still needs it."""
+    pending = _pending(state, command.change_id, ChangePhase.AWAITING_NATIONAL_CHECKS)
+    review = pending.review
+    if review is None or review.cleared or review.case_id != command.review_case_id:
+        rule = TRANSITIONS[pending.kind].rule
+        raise Refused(rule, f"change {pending.change_id} waits for no review case {command.review_case_id}")
+    if not command.same_person and review.tier == "province" and national_tier_required(pending, state):
+        r12 = recorded(command, state.student_id, now)
+        return [DuplicateReviewCleared(**r12, change_id=pending.change_id, review_case_id=review.case_id)]
+    outcome = CheckOutcome.FAILED if command.same_person else CheckOutcome.PASSED
+    checks = RecordNationalChecks(
+        operator=command.operator,
+        reason=command.reason,
+        evidence=command.evidence,
+        change_id=pending.change_id,
+        duplicate_check=outcome,
+        identity_comparison=review.identity_comparison,
+    )
+    return national_checks(checks, state, now, rules)
 
 
 def _take_effect(

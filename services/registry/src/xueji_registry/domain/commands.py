@@ -80,6 +80,25 @@ class RecordNationalChecks(OperatorCommand):
     identity_comparison: CheckOutcome
 
 
+class ReferDuplicateCheck(OperatorCommand):
+    """R14: the duplicate check of a change waiting for it found a suspected duplicate: the county reviews the case."""
+
+    type: Literal["refer_duplicate_check"] = "refer_duplicate_check"
+    change_id: str = Field(min_length=1)
+    review_case_id: str = Field(min_length=1)
+    tier: Literal["province", "national"] = "province"
+    identity_comparison: CheckOutcome = CheckOutcome.NOT_RUN
+
+
+class DecideDuplicateReview(OperatorCommand):
+    """R14: the county's decision on the review case a change waits for: the same person refuses the change."""
+
+    type: Literal["decide_duplicate_review"] = "decide_duplicate_review"
+    change_id: str = Field(min_length=1)
+    review_case_id: str = Field(min_length=1)
+    same_person: bool
+
+
 class IssueFormalNumber(OperatorCommand):
     """The spring batch: L -> G once the national duplicate check and the population-register comparison pass."""
 
@@ -184,6 +203,8 @@ Command = Annotated[
     | RequestChange
     | ReviewChange
     | RecordNationalChecks
+    | ReferDuplicateCheck
+    | DecideDuplicateReview
     | IssueFormalNumber
     | AssignSupplementaryNumber
     | RecordTransferOut

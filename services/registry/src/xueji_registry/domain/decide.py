@@ -53,6 +53,10 @@ def decide(
             return change_flow.review(command, state, now, rules)
         case c.RecordNationalChecks():
             return change_flow.national_checks(command, state, now, rules)
+        case c.ReferDuplicateCheck():
+            return change_flow.refer(command, state, now)
+        case c.DecideDuplicateReview():
+            return change_flow.decide_review(command, state, now, rules)
         case c.IssueFormalNumber():
             return number_commands.issue_formal_number(command, state, now)
         case c.AssignSupplementaryNumber():

@@ -12,7 +12,14 @@ from pydantic import Field, TypeAdapter
 
 from xueji_registry.domain import record_events as rec
 from xueji_registry.domain import status_events as se
-from xueji_registry.domain.change_events import ChangeApproved, ChangeRejected, ChangeRequested, NationalChecksRecorded
+from xueji_registry.domain.change_events import (
+    ChangeApproved,
+    ChangeRejected,
+    ChangeRequested,
+    DuplicateCheckReferred,
+    DuplicateReviewCleared,
+    NationalChecksRecorded,
+)
 from xueji_registry.domain.rule_exceptions import ExceptionRecorded
 
 RegistryEvent = Annotated[
@@ -31,6 +38,8 @@ RegistryEvent = Annotated[
     | ChangeApproved
     | ChangeRejected
     | NationalChecksRecorded
+    | DuplicateCheckReferred
+    | DuplicateReviewCleared
     | se.CreationConfirmed
     | se.Suspended
     | se.SuspensionExtended

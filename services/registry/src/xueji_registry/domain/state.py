@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.division import Division
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, SuspensionCause
-from xueji_registry.domain.event_base import Actor
+from xueji_registry.domain.event_base import Actor, CheckOutcome
 from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.periods import SchoolTerm, Segment
 from xueji_registry.domain.person import BasicInfo, PersonFacts, StudentIdentity, person_facts
@@ -67,6 +67,15 @@ class ChangePhase(StrEnum):
     AWAITING_NATIONAL_CHECKS = "awaiting_national_checks"
 
 
+class DuplicateReview(_Frozen):
+    """R14: the county's review case of a suspected duplicate the change's duplicate check found."""
+
+    case_id: str
+    tier: str  # the tier whose answer opened it: "province" or "national"
+    identity_comparison: CheckOutcome = CheckOutcome.NOT_RUN  # what that answer said of the population register
+    cleared: bool = False  # decided "different person" and asked again at the national tier
+
+
 class PendingChange(_Frozen):
     change_id: str
     details: ChangeDetails
@@ -75,6 +84,7 @@ class PendingChange(_Frozen):
     reason: str
     evidence: tuple[EvidenceRef, ...]
     phase: ChangePhase = ChangePhase.AWAITING_VERIFICATION
+    review: DuplicateReview | None = None  # R14: a suspected duplicate the county reviews
 
     @property
     def kind(self) -> ChangeKind:

@@ -1,4 +1,5 @@
-"""dedupe.review.v1 -> the county's decision on a possible duplicate confirms or refuses the pending record (R14)."""
+"""dedupe.review.v1 -> the county's decision on a possible duplicate confirms or refuses the pending record, or
+decides the duplicate check of the key-information or G-number change waiting for that case (R14, R10)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from faststream import Context
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
-from xueji_registry.domain import ReviewChange
+from xueji_registry.domain import DecideDuplicateReview, ReviewChange, StudentStatus
 from xueji_registry.domain.creation import CREATION_REVIEW
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.record_changes import ConfirmCreation
@@ -30,11 +31,12 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
     if state is None:
         # Never dropped: a record still to come is retried, then dead-lettered; one that never will be, at once.
         raise await why_no_record(service, decided.student_id, decided.case_id)
+    if await _decide_waiting_change(service, state, decided, message["message_id"]):
+        return
     pending = state.pending_change(CREATION_REVIEW)
     if pending is None or not isinstance(pending.details, ConfirmCreation):
-        # Already settled (a redelivery), or a case about something else (a key-information change the registry
-        # refused at once): the record's own later change under that id (a basic-information one) is not the
-        # county's to approve by this decision.
+        # Already settled (a redelivery), or a case no change waits for any more: the record's own later change under
+        # that id (a basic-information one) is not the county's to approve by this decision.
         log.info("review_decision_without_a_record_waiting", student_id=decided.student_id, case_id=decided.case_id)
         return
     command = ReviewChange(
@@ -47,3 +49,23 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
     extra = request_supplementary(service, school_year_of(state.admitted_on), None)
     commit_id = str(derive_id(message["message_id"], "review"))
     await service.execute(decided.student_id, commit_id, command, extra=extra)
+
+
+async def _decide_waiting_change(
+    service: RegistryService, state: StudentStatus, decided: ReviewCaseDecided, message_id: Any
+) -> bool:
+    """The change whose duplicate check waits for this case (R14): decided by it. False when none waits for it (a
+    creation's case, a redelivery, a change since settled)."""
+    waiting = [p for p in state.pending if p.review is not None and not p.review.cleared]
+    change = next((p for p in waiting if p.review is not None and p.review.case_id == decided.case_id), None)
+    if change is None:
+        return False
+    command = DecideDuplicateReview(
+        operator=OperatorClaims(sub=decided.decided_by, role=Role.COUNTY, code=decided.county_code),
+        reason=f"county review of a possible duplicate: {decided.decision.value}",
+        change_id=change.change_id,
+        review_case_id=decided.case_id,
+        same_person=decided.decision is ReviewDecision.SAME_PERSON,
+    )
+    await service.execute(decided.student_id, str(derive_id(message_id, "review")), command)
+    return True
