@@ -402,3 +402,78 @@ async def test_r14_a_new_name_that_looks_like_another_child_waits_for_the_county
     else:
         assert checks["duplicate_check"] == "failed"
         assert "change_rejected" in types and "key_info_changed" not in types
+
+
+async def test_r10_r14_a_g_students_change_cleared_by_the_county_goes_on_to_the_national_tier(
+    start_app, token, isolation, tmp_path, wait_for, national_tier
+):
+    """R10: a G student's key information changes only after the national duplicate check and the population-register
+    comparison. Her new name and ID number (one digit from another boy's of that name) are a suspected duplicate: the
+    county reviews it; cleared, the change is asked again and forwarded to the national tier instead of into review
+    again (a likeness the national tier finds goes to the county too); the register comparison then decides."""
+    from xueji_contracts.identity import check_character
+
+    def valid(body: str) -> str:
+        return body + check_character(body)
+
+    first_id, other_id, new_id = CHILD["id_number"], valid("35060220140214005"), valid("35060220140214003")
+    register = tmp_path / "register.json"
+    people = [(first_id, CHILD["name"]), (other_id, "王小红"), (new_id, CHILD["name"])]
+    register.write_text(json.dumps([{"id_number": i, "name": n, "birth_date": CHILD["birth_date"], "gender": "male"}
+                                    for i, n in people]))  # fmt: skip
+    dedupe = await start_app(create_dedupe, DedupeSettings)  # the province's, asking the national tier
+    registry = await start_app(create_registry, RegistrySettings, scheduler_enabled=False)
+    school, county = _as(token, "school", SCHOOL), _as(token, "county", "350602")
+    async with national_tier(register):
+        ids = []
+        for body in (CHILD, {**CHILD, "name": "王小红", "id_number": other_id}):
+            created = await registry.post("/v1/students", json=body, headers=school)
+            assert (created.status_code, created.json()["state"]) == (201, "enrolled"), created.text
+            ids.append(created.json()["student_id"])
+        started = await registry.post("/v1/formal-numbers/batches", json={"school_year": 2026}, headers=county)
+        assert started.status_code == 202, started.text
+        batch = started.json()["batch_id"]
+
+        async def issued() -> dict | None:
+            report = (await registry.get(f"/v1/formal-numbers/batches/{batch}", headers=county)).json()
+            return report if not report["waiting"] else None
+
+        assert sorted((await wait_for(issued, timeout=45))["issued"]) == sorted(ids)
+        student_id = ids[1]
+        await _change(registry, token, student_id, {"kind": "key_info", "name": CHILD["name"], "id_number": new_id})
+
+        async def history() -> list[dict]:
+            return (await registry.get(f"/v1/students/{student_id}/history", headers=county)).json()["history"]
+
+        async def referred(count: int) -> list[dict] | None:
+            events = await history()
+            return events if [e["type"] for e in events].count("duplicate_check_referred") >= count else None
+
+        async def settled() -> list[dict] | None:
+            events = await history()
+            return events if any(e["type"] == "national_checks_recorded" for e in events) else None
+
+        events = await wait_for(lambda: referred(1), timeout=45)
+        assert "change_rejected" not in [e["type"] for e in events]  # R14: not refused without the review
+        for expected in (2, None):  # the province's likeness, then the national tier's own
+            case_id = [e for e in events if e["type"] == "duplicate_check_referred"][-1]["review_case_id"]
+            decided = await dedupe.post(
+                f"/v1/review-cases/{case_id}/decision",
+                json={"decision": "different_person", "reason": "another boy: household registers compared"},
+                headers=county,
+            )
+            assert decided.status_code == 200, decided.text
+            if expected is not None:
+                events = await wait_for(lambda n=expected: referred(n), timeout=45)
+        events = await wait_for(settled, timeout=45)
+    types = [e["type"] for e in events]
+    assert types[types.index("change_approved") :] == [
+        "change_approved", "duplicate_check_referred", "duplicate_review_cleared", "duplicate_check_referred",
+        "national_checks_recorded", "key_info_changed",
+    ]  # fmt: skip
+    assert [e["tier"] for e in events if e["type"] == "duplicate_check_referred"] == ["province", "national"]
+    checks = next(e for e in events if e["type"] == "national_checks_recorded")
+    # "passed" for the comparison: only the national tier compares with the register (R10).
+    assert (checks["duplicate_check"], checks["identity_comparison"]) == ("passed", "passed")
+    view = (await registry.get(f"/v1/students/{student_id}", headers=school)).json()
+    assert view.get("pending_changes", []) == []

@@ -50,7 +50,9 @@ def _answer(record: Record, change_id: str, verdict: VerdictGiven, case_id: str 
 
 def _referred(formal: bool = True) -> tuple[Record, str]:
     record, change_id = _waiting(formal)
+    before = record.now
     _answer(record, change_id, _verdict(VerdictKind.POSSIBLE_DUPLICATE, record.now.student_id, CASE))
+    assert check_requests("35", before, record.now) == []  # the county is asked, not dedupe again
     return record, change_id
 
 
@@ -124,8 +126,10 @@ def test_r10_r14_a_suspected_duplicate_the_national_tier_found_needs_no_second_n
     _decide(record, change_id, same_person=False)
     national = _verdict(VerdictKind.POSSIBLE_DUPLICATE, record.now.student_id, "rc_case2", "national",
                         RegisterOutcome.MATCH)  # fmt: skip
+    before = record.now
     _answer(record, change_id, national, CASE)
     assert record.events[-1].type == "duplicate_check_referred" and record.now.pending[0].review.tier == "national"
+    assert check_requests("35", before, record.now) == []  # nothing asked again while the county reviews it
     _decide(record, change_id, same_person=False, case_id="rc_case2")
     assert (record.now.identity.name, record.now.pending) == ("林晓雨", ())
 

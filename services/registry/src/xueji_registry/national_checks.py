@@ -56,11 +56,18 @@ def _waiting(state: StudentStatus | None) -> dict[str, PendingChange]:
     return {p.change_id: p for p in state.pending if p.phase is ChangePhase.AWAITING_NATIONAL_CHECKS}
 
 
+def _under_review(change: PendingChange) -> bool:
+    """Waiting for the county's decision on a suspected duplicate (R14), not for an answer."""
+    return change.review is not None and not change.review.cleared
+
+
 def _asking(state: StudentStatus | None) -> dict[str, uuid.UUID]:
-    """The checks the waiting changes have asked: one per change, and one more per suspected duplicate cleared."""
+    """The checks the waiting changes wait for: one per change, asked again once the county cleared its suspected
+    duplicate; none while the county reviews one."""
     if state is None:
         return {}
-    return {c.change_id: _current(state.student_id, c) for c in _waiting(state).values() if c.kind in PURPOSE}
+    waiting = _waiting(state).values()
+    return {c.change_id: _current(state.student_id, c) for c in waiting if c.kind in PURPOSE and not _under_review(c)}
 
 
 def _question(state: StudentStatus, change: PendingChange) -> CheckRequested:
@@ -118,7 +125,7 @@ def answer_for(
 
     R14: "possible duplicate" with its county review case is referred to the county; the change keeps waiting."""
     change = next((c for c in _waiting(state).values() if _current(state.student_id, c) == correlation_id), None)
-    if change is None or (change.review is not None and not change.review.cleared):
+    if change is None or _under_review(change):
         return None
     register = verdict.population_register
     identity = CheckOutcome.NOT_RUN if register is None else REGISTER.get(register, CheckOutcome.FAILED)
