@@ -452,3 +452,24 @@ class Failing(Fired):
     async def __call__(self, timer: Timer) -> None:
         self.calls += 1
         raise RuntimeError("store timed out")
+
+
+async def test_r22_the_operator_lists_the_failed_timers_and_fires_them_again_from_the_command_line(
+    timer_store, database, isolation, capsys
+):
+    from xueji_kit.failed_timers import main as failed_timers_cli
+
+    warning = _timer(4, T0, kind="warning")
+    as_fired = Timer(f"{minute_of(T0)}|{warning.timer_id}", warning.kind, warning.aggregate_id, T0, warning.data)
+    await timer_store.park(as_fired, RuntimeError("store timed out"), 10)
+    env = {"MONGODB_URI": isolation.servers.mongodb, "XUEJI_MONGODB_DATABASE": database.name}
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in env.items():
+            patch.setenv(variable, value)
+        assert await asyncio.to_thread(failed_timers_cli, ["list", "--service", "transfer"]) == 0
+        listed = capsys.readouterr().out
+        assert "case-4:warning  warning  due 2026-03-02 08:00:00  10 attempts  RuntimeError: store timed out" in listed
+        assert await asyncio.to_thread(failed_timers_cli, ["refire", "--service", "transfer"]) == 0
+    assert "armed again case-4:warning" in capsys.readouterr().out
+    assert await timer_store.parked() == []
+    assert [t["_id"] for t in await timer_store.armed()] == ["case-4:warning"]

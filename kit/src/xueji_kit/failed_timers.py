@@ -16,21 +16,13 @@ import argparse
 import asyncio
 import sys
 
-from xueji_kit.settings import ServiceSettings
-from xueji_kit.store import connect
+from xueji_kit.operator_cli import parsed, service_database
 from xueji_kit.timers import TimerStore
 
 
 async def _run(args: argparse.Namespace) -> int:
-    settings = ServiceSettings(service_name=args.service)
-    client = connect(
-        settings.mongodb_uri,
-        timeout=settings.mongodb_timeout_seconds,
-        connect_timeout=settings.mongodb_connect_timeout_seconds,
-        socket_timeout=settings.mongodb_socket_timeout_seconds,
-    )
-    try:
-        timers = TimerStore(client[settings.database_name])
+    async with service_database(args.service) as db:
+        timers = TimerStore(db)
         if args.command == "list":
             for doc in await timers.parked():
                 due = f"due {doc['due_at']:%Y-%m-%d %H:%M:%S}"
@@ -39,20 +31,13 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for timer_id in await timers.refire(args.id or None):
                 print(f"armed again {timer_id}")
-    finally:
-        await client.close()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xueji_kit.failed_timers", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("list", "show the failed timers"), ("refire", "arm them again, due now")):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--service", required=True, help="registry, transfer, dedupe or notify")
-        if name == "refire":
-            command.add_argument("--id", action="append", help="only this timer (repeatable)")
-    return asyncio.run(_run(parser.parse_args(argv)))
+    verbs = {"list": "show the failed timers", "refire": "arm them again, due now"}
+    services = "registry, transfer, dedupe or notify"
+    return asyncio.run(_run(parsed("python -m xueji_kit.failed_timers", __doc__, verbs, "refire", services, argv)))
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.settings import ServiceSettings
-from xueji_kit.store import Document, connect, insert_once
+from xueji_kit.operator_cli import parsed, service_database
+from xueji_kit.store import Document, insert_once
 
 COLLECTION = "relay_followups_parked"
 REQUEUED = "followup#"  # the `_id` prefix of an outbox entry put back by `requeue`
@@ -62,15 +62,8 @@ class ParkedFollowUps:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    settings = ServiceSettings(service_name=args.service)
-    client = connect(
-        settings.mongodb_uri,
-        timeout=settings.mongodb_timeout_seconds,
-        connect_timeout=settings.mongodb_connect_timeout_seconds,
-        socket_timeout=settings.mongodb_socket_timeout_seconds,
-    )
-    try:
-        parked = ParkedFollowUps(client[settings.database_name])
+    async with service_database(args.service) as db:
+        parked = ParkedFollowUps(db)
         if args.command == "list":
             for doc in await parked.listed():
                 print(f"{doc['_id']}  {doc['parked_at']:%Y-%m-%d %H:%M:%S}  {len(doc['committed'])} commit(s)  "
@@ -78,20 +71,13 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for parked_id in await parked.requeue(args.id or None):
                 print(f"requeued {parked_id}")
-    finally:
-        await client.close()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xueji_kit.followups", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("list", "show the parked follow-ups"), ("requeue", "put them back in the outbox")):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--service", required=True, help="registry or transfer (names the default database)")
-        if name == "requeue":
-            command.add_argument("--id", action="append", help="only this parked follow-up (repeatable)")
-    return asyncio.run(_run(parser.parse_args(argv)))
+    verbs = {"list": "show the parked follow-ups", "requeue": "put them back in the outbox"}
+    services = "registry or transfer (names the default database)"
+    return asyncio.run(_run(parsed("python -m xueji_kit.followups", __doc__, verbs, "requeue", services, argv)))
 
 
 if __name__ == "__main__":
