@@ -3,6 +3,7 @@ number's series (`series_scope`), which schools of one series share (unique inse
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 
@@ -46,6 +47,7 @@ def numbering_of(school_code: str) -> SchoolNumbering:
     return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
 
 
+@functools.lru_cache(maxsize=8192)  # a province's schools and years: asked once a student, worked out once a series
 def series_scope(segment: Segment, school_year: int, school_code: str, layout: SupplementaryNumberFormat | None) -> str:
     """R07: the sequence a freshman's number is drawn from: its series (every digit before the sequence), not its
     school, so two schools whose codes give the same digits share one gapless sequence and never give one number
