@@ -17,6 +17,7 @@ EVIDENCE = [{"kind": "other", "uri": "file://scan-1.pdf", "sha256": "0" * 64}]
         (changes.ReviewBody, {"approve": False}),
         (changes.ExceptionBody, {"rule": "R40", "clause": "suspension_period", "evidence": EVIDENCE}),
         (changes.AbsenceBody, {"absent_since": "2026-10-08"}),
+        (changes.FileHandoverBody, {"evidence": EVIDENCE}),
         (graduation.ReviewBody, {"approve": False}),
         (graduation.LeftOffBody, {"student_id": "stu_1"}),
         (progression.FreshmanBody, {"school_code": "3506020001", "segment": "junior", "grade": 7, "school_year": 2026}),

@@ -104,10 +104,13 @@ async def test_r34_a_stage_the_owner_opened_again_takes_a_new_decision():
     assert await mirror.forward_decision("tr_3", _decide(CLERK), "commit-2", NOW + timedelta(days=3)) == "35"
 
 
-async def test_r24_a_return_asking_for_a_paper_approval_form_is_refused_here_and_the_stage_stays_open():
+@pytest.mark.parametrize("form", ["paper_approval_form", "signed_registration_form"])
+async def test_r24_a_return_asking_for_a_paper_approval_form_is_refused_here_and_the_stage_stays_open(form):
+    """Refused here exactly as the owner refuses it (domain/evidence.py): forwarded, the owner would drop it while
+    this side took the stage as decided."""
     mirror = _mirror()
     await mirror.record(_opened("tr_4", NOW))
-    paper = _decide(CLERK, "return_for_materials", reason="要盖章的审批表", requested=("paper_approval_form",))
+    paper = _decide(CLERK, "return_for_materials", reason="要盖章的审批表", requested=(form,))
     with pytest.raises(CaseRefused) as refused:
         await mirror.forward_decision("tr_4", paper, "commit-1", NOW)
     assert (refused.value.error.rule, refused.value.error.field) == ("R24", "requested")

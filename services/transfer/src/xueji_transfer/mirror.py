@@ -17,7 +17,8 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing
 from xueji_transfer import decisions, inbox
-from xueji_transfer.domain import DecideStage, EvidenceKind, OutsideJurisdiction, Refused, StageNotOpen
+from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, StageNotOpen
+from xueji_transfer.domain.evidence import check_no_approval_form
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.jurisdiction import acts_as
 from xueji_transfer.domain.state import LEVEL
@@ -28,7 +29,6 @@ PREFIX = "mirror:"
 RemoteMessage = c.StageOpened | c.StageDeadlineChanged | c.StageClosed | c.StageWarning | c.StageBreached
 ENDED = {c.CaseOutcome.COMPLETED, c.CaseOutcome.REJECTED, c.CaseOutcome.ROLLED_BACK}
 OFFLINE_OPENED = c.CaseOutcome.OFFLINE_OPENED.value
-PAPER_APPROVAL_FORM = EvidenceKind.PAPER_APPROVAL_FORM
 
 
 def _local_topic(p: RemoteMessage | c.TransferCaseChanged) -> TopicSpec:
@@ -143,9 +143,11 @@ class Mirror:
             except Refused as error:
                 raise CaseRefused(error, None) from error
         # R24, as the owner checks it: refused there, the decision would be lost, and the stage taken as decided here.
-        if PAPER_APPROVAL_FORM in command.requested and not await self._offline_opened(transfer_id):
-            why = "no paper approval form may be asked for outside the offline path"
-            raise CaseRefused(Refused("R24", why, field="requested"), None)
+        if command.requested:
+            try:
+                check_no_approval_form(command.requested, offline=await self._offline_opened(transfer_id))
+            except Refused as error:
+                raise CaseRefused(error, None) from error
         submitted = decisions.to_message(transfer_id, command)
         message = envelop(
             submitted, producer="transfer", province=self.province, occurred_at=now,

@@ -168,7 +168,7 @@ class ReturnBody(BaseModel):
 
 
 class FileHandoverBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # spaces alone are no reason (R12)
 
     reason: str = Field(default="file handed over", min_length=1, max_length=500)
     evidence: tuple[EvidenceRef, ...] = Field(min_length=1, description="the hand-over record")

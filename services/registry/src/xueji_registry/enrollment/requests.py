@@ -117,19 +117,19 @@ class NoRecordToDecide(ValueError):
     """A decision about a record that will never exist: dead-lettered at once (retrying cannot help)."""
 
 
-async def why_no_record(service: RegistryService, student_id: str, case_id: str) -> Exception:
+async def why_no_record(service: RegistryService, student_id: str, case_id: str) -> Exception | None:
     """Why the county's decision on `case_id` finds no record of `student_id`, told from the request's pending stream
     (R14): a record is created only from a request stored here before its dedupe check was asked, so no request means
-    none will come, and a refused request means the record never will be. A request still waiting may yet be refused
-    by its verdict: that is not known before the verdict, so it is retried as one that will come."""
+    none will come (an error, dead-lettered at once). A refused request (another rule broken after dedupe answered)
+    leaves nothing to decide: None, and the decision is a no-op, as its school was told of the refusal. A request
+    still waiting may yet be refused by its verdict: that is not known before the verdict, so it is retried as one
+    that will come."""
     commits = await service.events.load(pending_stream(student_id))
     if not commits:
         return NoRecordToDecide(f"review case {case_id}: no enrollment request {student_id} here, so no record will "
                                 "come for the county's decision")  # fmt: skip
-    refused = state_of(commits).refused
-    if refused is not None:
-        return NoRecordToDecide(f"review case {case_id}: the enrollment request {student_id} was refused "
-                                f"({refused.rule}: {refused.reason}), so its record will never exist")  # fmt: skip
+    if state_of(commits).refused is not None:
+        return None
     return RecordNotCreatedYet(f"review case {case_id}: the record {student_id} is not created yet (its request "
                                "waits for the dedupe verdict here); replay this decision once it is")  # fmt: skip
 

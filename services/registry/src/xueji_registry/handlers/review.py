@@ -29,8 +29,11 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
     decided = ReviewCaseDecided.model_validate(message["payload"])
     state = await service.load(decided.student_id)
     if state is None:
-        # Never dropped: a record still to come is retried, then dead-lettered; one that never will be, at once.
-        raise await why_no_record(service, decided.student_id, decided.case_id)
+        # Never dropped: a record still to come is retried, then dead-lettered; one never requested here, at once.
+        if (problem := await why_no_record(service, decided.student_id, decided.case_id)) is not None:
+            raise problem
+        log.info("review_decision_on_a_refused_request", student_id=decided.student_id, case_id=decided.case_id)
+        return
     if await _decide_waiting_change(service, state, decided, message["message_id"]):
         return
     pending = state.pending_change(CREATION_REVIEW)

@@ -29,7 +29,8 @@ async def load_notice(notice: CalendarNotice, operator: Operator, request: Reque
     service = service_of(request)
     require_jurisdiction(operator, f"{service.province}0000", at_least=Role.PROVINCE)
     calendar = await service.calendars.load_notice(notice)
-    # notify counts working days left with the same calendar: it hears of the notice on calendar.notice.v1 (R31)
-    await request.app.state.calendar_notices.announce(notice, calendar, operator.sub, service.clock())
     changed = await service.recompute_open_deadlines(service.clock())
+    # notify counts working days left with the same calendar: it hears of the notice on calendar.notice.v1 (R31); a
+    # notice stored but not announced (this failed) is announced at the next start
+    await request.app.state.calendar_notices.announce(notice, calendar, operator.sub, service.clock())
     return _calendar(request) | {"recomputed_cases": changed}

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xueji_transfer.domain.errors import Refused
+
 
 class EvidenceKind(StrEnum):
     # The guardian's signed application, Fujian Annex 4 (002 III.5.1), 003 Q11's statement of reason: a material
@@ -26,6 +28,14 @@ class EvidenceKind(StrEnum):
 # R24: forms that collect a school's or bureau's approval or seal, asked of guardians only on the offline path.
 # The receiving bureau's signed Registration Form is its paper consent (R23), so it is one of them.
 APPROVAL_FORMS = frozenset({EvidenceKind.SIGNED_REGISTRATION_FORM, EvidenceKind.PAPER_APPROVAL_FORM})
+
+
+def check_no_approval_form(requested: Iterable[EvidenceKind], offline: bool) -> None:
+    """R24: a stage returning a case may not ask the guardian for an approval form, unless on the offline path."""
+    forms = [kind.value for kind in requested if kind in APPROVAL_FORMS]
+    if forms and not offline:
+        why = f"no paper approval form ({', '.join(forms)}) may be asked for outside the offline path"
+        raise Refused("R24", why, field="requested")
 
 
 class Evidence(BaseModel):

@@ -16,9 +16,9 @@ from xueji_transfer.domain.case_events import (
 from xueji_transfer.domain.commands import DecideStage, ExamineConditions
 from xueji_transfer.domain.decision_time import decided_at
 from xueji_transfer.domain.eligibility import check_initiation_window, check_status
-from xueji_transfer.domain.errors import OutOfOrder, Refused, StageNotOpen
+from xueji_transfer.domain.errors import OutOfOrder, StageNotOpen
 from xueji_transfer.domain.events import TransferEvent
-from xueji_transfer.domain.evidence import APPROVAL_FORMS
+from xueji_transfer.domain.evidence import check_no_approval_form
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.materials import check_before_initiating
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
@@ -134,12 +134,7 @@ def rejection(
 def _return(
     case: TransferCase, command: DecideStage, now: datetime, calendar: DeadlineCalendar, rules: TransferRules
 ) -> list[TransferEvent]:
-    forms = [kind.value for kind in command.requested if kind in APPROVAL_FORMS]
-    if forms and case.offline.phase is OfflinePhase.NONE:
-        asked = ", ".join(forms)
-        raise Refused(
-            "R24", f"no paper approval form ({asked}) may be asked for outside the offline path", field="requested"
-        )
+    check_no_approval_form(command.requested, offline=case.offline.phase is not OfflinePhase.NONE)
     back_to = previous_stage(command.stage)
     returned = StageReturned(
         at=now,
