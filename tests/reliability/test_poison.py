@@ -42,7 +42,7 @@ TYPES = {
     "interprovince.transfer.v1": "TransferCaseChanged", "student.status.v1": "StudentStatusRecorded",
     "registry.identity.v1": "IdentityRecorded", "dedupe.check.v1": "CheckRequested",
     "dedupe.national.verdict.v1": "VerdictGiven", "transfer.stage.v1": "StageOpened", "transfer.sla.v1": "StageWarning",
-    "registry.compliance.v1": "ComplianceDeadlineChanged",
+    "registry.compliance.v1": "ComplianceDeadlineChanged", "calendar.notice.v1": "CalendarNoticeLoaded",
 }  # fmt: skip
 LETTERS = [0, 1, 2, 3, 4, 6, 7]  # the offsets that must be dead-lettered; 5 is the unknown type
 GOOD = StudentStatusRecorded.model_json_schema()["examples"][0]
