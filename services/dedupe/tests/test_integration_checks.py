@@ -250,7 +250,7 @@ async def test_r01_a_creation_refused_by_the_registry_releases_the_child_at_ever
     meanwhile = check("stu_meanwhile", "陈思雨", id_number=SIYU_ID).payload  # the other replica holds it too now
     assert (await replicas[1].app.state.dedupe.verdict(meanwhile)).existing_student_id == "stu_refused"
 
-    person = asked.model_dump(exclude={"purpose"})
+    person = asked.model_dump(exclude={"purpose", "cleared_review_case_id"})  # the person, as the check asked
     refusal = IdentityRefused(**person, rule="R02", reason="the admission date is in the future")
     told = envelop(refusal, producer="registry", province="35", occurred_at=datetime.now(UTC))
     await send(isolation.servers.kafka, isolation.topic(REGISTRY_IDENTITY.name), told, key=b"stu_refused")

@@ -100,7 +100,13 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
 
     assert (arrived["state"], arrived["school_code"]) == ("enrolled", FUJIAN_SCHOOL)
     assert arrived["status_number_masked"] == hunan_view["status_number_masked"]
-    assert "supplementary_numbers" not in arrived or not arrived["supplementary_numbers"]
+
+    async def numbered() -> dict | None:
+        found = await fujian_view()
+        return found if found and (found.get("supplementary_numbers") or {}).get("primary") else None
+
+    # R07: a student transferring into the province for the first time gets its supplementary number here.
+    assert (await wait_for(numbered))["supplementary_numbers"]["primary"].startswith("1")
 
     async def hunan_left() -> dict | None:
         answer = await hunan_registry.get(f"/v1/students/{student_id}", headers=_auth(token, "county", "430102"))
