@@ -13,11 +13,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from http_fixtures import pupil
+from kafka_messages import published
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status_file import PaperRecord
 from xueji_contracts.messages.transfer import CaseOutcome, TransferCaseChanged
-from xueji_contracts.topics import INTERPROVINCE_FILE, TRANSFER_CASE, all_topic_names
+from xueji_contracts.topics import INTERPROVINCE_FILE, STUDENT_STATUS, TRANSFER_CASE, all_topic_names
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
@@ -116,6 +117,23 @@ async def test_r34_hunan_transfers_the_student_out_and_fujian_starts_the_record_
     assert left["school_code"] == HUNAN_SCHOOL  # the record stays in Hunan as history (R12)
     history = await hunan_registry.get(f"/v1/students/{student_id}/history", headers=_auth(token, "county", "430102"))
     assert any(e.get("type") == "transferred_out" for e in history.json()["history"]), history.text
+
+    # The status feed (docs/subscribers.md, "Reading several provinces"): each province counts the student's changes
+    # itself. Hunan's feed ends with the departure; Fujian's starts at 1 with the arrival, under the same student_id.
+    def changes(messages: list[dict]) -> list[dict]:
+        return [m for m in messages if m["payload"]["student_id"] == student_id]
+
+    def ends_with(change: str) -> Any:
+        return lambda messages: any(m["payload"].get("change") == change for m in changes(messages))
+
+    topic = STUDENT_STATUS.name
+    there = changes(await published(bootstrap, hunan + topic, ends_with("transferred_out")))
+    here = changes(await published(bootstrap, isolation.topic(topic), ends_with("transferred_in")))
+    assert [m["payload"]["change"] for m in there] == ["enrolled", "transferred_out"]
+    assert [m["payload"]["sequence"] for m in there] == [1, 2]
+    assert {m["province"] for m in there} == {"43"}
+    (arrival,) = [m for m in here if m["payload"]["change"] == "transferred_in"]
+    assert (arrival["province"], arrival["payload"]["sequence"], arrival["payload"].get("before")) == ("35", 1, None)
 
 
 async def test_r23_r34_an_offline_acceptance_starts_the_record_from_the_paper_form_and_the_file_prevails_later(

@@ -136,7 +136,10 @@ class StudentStatusRecorded(BaseModel):
 
     `sequence` counts the student's changes on this topic from 1 without gaps: a subscriber that last saw n and now
     sees more than n + 1 missed a change (and repairs from the snapshot topic or the HTTP status route); a
-    redelivered message repeats a sequence it has seen (at-least-once delivery) and changes nothing."""
+    redelivered message repeats a sequence it has seen (at-least-once delivery) and changes nothing. Each province's
+    registry counts its own: a student who moves to another province starts again at 1 there (`transferred_in`, no
+    `before`) under the same `student_id`, so a reader of several provinces' feeds keeps its place per envelope
+    `province` and `student_id`."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -153,7 +156,7 @@ class StudentStatusRecorded(BaseModel):
     school_year: int = Field(ge=2000, le=2100)
     # 1.1
     change: StatusChangeKind | None = Field(default=None, description="what happened (1.1)")
-    sequence: int | None = Field(default=None, ge=1, description="the student's change number, gapless (1.1)")
+    sequence: int | None = Field(default=None, ge=1, description="the student's change number in this province, gapless (1.1)")
     effective_on: date | None = Field(default=None, description="the day the change took effect, Asia/Shanghai (1.1)")
     recorded_at: AwareDatetime | None = Field(default=None, description="when the registry recorded it, UTC (1.1)")
     before: StatusBefore | None = Field(default=None, description="state and school before; none at creation (1.1)")
