@@ -156,7 +156,7 @@ class StudentStatusRecorded(BaseModel):
     school_year: int = Field(ge=2000, le=2100)
     # 1.1
     change: StatusChangeKind | None = Field(default=None, description="what happened (1.1)")
-    sequence: int | None = Field(default=None, ge=1, description="the student's change number in this province, gapless (1.1)")
+    sequence: int | None = Field(default=None, ge=1, description="the change number per province, gapless (1.1)")
     effective_on: date | None = Field(default=None, description="the day the change took effect, Asia/Shanghai (1.1)")
     recorded_at: AwareDatetime | None = Field(default=None, description="when the registry recorded it, UTC (1.1)")
     before: StatusBefore | None = Field(default=None, description="state and school before; none at creation (1.1)")
