@@ -34,7 +34,10 @@ class ComplianceState(StrEnum):
 
 
 class ComplianceDeadlineChanged(BaseModel):
-    """A compliance deadline was armed, is near, passed (flagged to the bureau above) or was met."""
+    """A compliance deadline was armed, is near, passed (flagged to the bureau above) or was met.
+
+    `met` is final for its `deadline_id` until the deadline is `opened` again: a `due_soon` or `overdue` after it
+    (its timer fired as the deadline was met; the two are recorded on different streams) changes nothing."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

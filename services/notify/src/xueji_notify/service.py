@@ -78,9 +78,10 @@ class NotifyService:
             await self.dashboard.mark_dirty(change.dirty, datetime.now(UTC))
         await self.file(change.notes)
 
-    async def set_deadline(self, deadline_id: str, row: dict[str, Any]) -> None:
-        """A deadline row on the dashboard (registry compliance, a dedupe review)."""
-        await self.dashboard.set_deadline(deadline_id, row)
+    async def set_deadline(self, deadline_id: str, row: dict[str, Any]) -> bool:
+        """A deadline row on the dashboard (registry compliance, a dedupe review); False: a warning or breach of a
+        deadline already met, which changes nothing and tells no one."""
+        return await self.dashboard.set_deadline(deadline_id, row)
 
     async def record_exception(self, exception_id: str, row: dict[str, Any]) -> None:
         """An exception to a 'generally' rule on the dashboard's list (R08, R27, R40)."""

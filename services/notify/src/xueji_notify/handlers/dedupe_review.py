@@ -27,10 +27,12 @@ async def on_dedupe_review(
         return
     model, notes = NOTES[kind]
     envelope: Envelope[Any] = Envelope[model].model_validate(message)  # type: ignore[valid-type]
-    await notify.file(notes(envelope))
     row = deadline_row(envelope.payload)
-    if row is not None:  # the review deadline on the dashboard, beside the registry's (R14 within R22)
-        await notify.set_deadline(envelope.payload.case_id, row | {"at": envelope.occurred_at})
+    # The review deadline on the dashboard, beside the registry's (R14 within R22); a warning or breach of a review
+    # decided meanwhile changes nothing and tells no one.
+    if row is not None and not await notify.set_deadline(envelope.payload.case_id, row | {"at": envelope.occurred_at}):
+        return
+    await notify.file(notes(envelope))
 
 
 def deadline_row(p: ReviewCaseOpened | ReviewCaseDeadline | ReviewCaseDecided) -> dict[str, Any] | None:

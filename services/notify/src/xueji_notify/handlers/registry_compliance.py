@@ -15,11 +15,12 @@ async def on_compliance_deadline(
     message: Envelope[ComplianceDeadlineChanged],
     notify: NotifyService = Context("notify"),
 ) -> None:
-    await notify.file(compliance_changed(message))
     p = message.payload
-    await notify.set_deadline(
+    still_open = await notify.set_deadline(
         p.deadline_id,
         {"kind": p.kind.value, "rule": p.rule, "state": p.state.value, "jurisdiction": p.jurisdiction,
          "subject_id": p.subject_id, "due_at": p.due_at, "flagged_to": p.flagged_to,
          "scopes": ancestors(p.jurisdiction), "at": message.occurred_at},
     )  # fmt: skip
+    if still_open:  # else a breach of a deadline met meanwhile: no one is told (the row first, so a redelivery files)
+        await notify.file(compliance_changed(message))

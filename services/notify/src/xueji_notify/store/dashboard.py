@@ -11,8 +11,11 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from xueji_kit.store import Document, insert_once, query_index, replace_by_id, upsert_by_id
+from xueji_kit.store import Document, insert_once, is_duplicate_key, query_index, replace_by_id, upsert_by_id
+
+LATE = ("due_soon", "overdue")  # a deadline's states that say it is still open
 
 
 def day_key(node: str, day: str) -> str:
@@ -61,9 +64,23 @@ class DashboardStore:
     async def set_case(self, transfer_id: str, fields: dict[str, Any]) -> None:
         await upsert_by_id(self.cases, transfer_id, {"$set": fields})
 
-    async def set_deadline(self, deadline_id: str, fields: dict[str, Any]) -> None:
-        """A registry compliance deadline's latest state (messages of one deadline arrive in order: its key)."""
-        await upsert_by_id(self.compliance, deadline_id, {"$set": fields})
+    async def set_deadline(self, deadline_id: str, fields: dict[str, Any]) -> bool:
+        """A deadline's latest state (messages of one deadline arrive in order: its key). False, and nothing written,
+        for a warning or breach that comes after the deadline was met: its timer fired as it was met (the producer
+        checks, then records the breach on a stream of its own, and the meeting can land in between), and a deadline
+        met is done. Only its opening again (a recurring deadline) makes it open."""
+        if fields.get("state") not in LATE:
+            await upsert_by_id(self.compliance, deadline_id, {"$set": fields})
+            return True
+        still_open = {"_id": deadline_id, "state": {"$ne": "met"}}
+        try:
+            await self.compliance.update_one(still_open, {"$set": fields}, upsert=True)
+        except PyMongoError as exc:
+            if not is_duplicate_key(exc):
+                raise
+            # The row is there and met (the upsert tried to add a second), or a first writer just added it.
+            return bool((await self.compliance.update_one(still_open, {"$set": fields})).matched_count)
+        return True
 
     async def deadlines_under(self, node: str, limit: int) -> list[Document]:
         return [d async for d in self.compliance.find({"scopes": node}).limit(limit)]
