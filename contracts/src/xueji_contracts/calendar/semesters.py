@@ -8,7 +8,7 @@ either side of a boundary; a day in them belongs to the half whose months hold i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal, NamedTuple
 
 AUTUMN_FROM_MONTH = 8  # the same month a school year's admissions start counting from
@@ -20,6 +20,12 @@ class Semester(NamedTuple):
 
     school_year: int
     half: Literal[1, 2]
+
+    @property
+    def last_day(self) -> date:
+        """The day before the next semester starts: 31 January for autumn, 31 July for spring."""
+        next_from = SPRING_FROM_MONTH if self.half == 1 else AUTUMN_FROM_MONTH
+        return date(self.school_year + 1, next_from, 1) - timedelta(days=1)
 
     def describe(self) -> str:
         name = "autumn" if self.half == 1 else "spring"

@@ -33,9 +33,8 @@ ABSENCE_REPORT_DAYS = (
     7  # R45: the written report is due within a week of the 2 weeks (our reading; the seed gives none)
 )
 SCHOOL_YEAR_START = (9, 1)  # the school year starts on 1 September
-# R45 "at semester end": the autumn semester ends by 31 January, the spring one by 31 July (our reading of the
-# school calendar; the seed gives no dates). A day of the summer holiday counts into the coming autumn semester.
-AUTUMN_SEMESTER_END, SPRING_SEMESTER_END = (1, 31), (7, 31)
+# R45 "at semester end": the last day of the semester the day falls in, as R27 and R40 split semesters
+# (`semester_of`: autumn to 31 January, spring to 31 July; our reading, the seed gives no dates).
 ADMISSION_YEAR_FROM_MONTH = 8  # admissions from August count into the school year that starts in September
 ROSTER_MONTHS = 1  # R54: annual rosters within 1 month after the school year starts
 # R46: graduation is processed while the national system pauses transfers, 15 July to 14 August (003 Q9); a
@@ -78,9 +77,7 @@ def school_year_start(school_year: int) -> date:
 
 def semester_end(day: date) -> date:
     """The last day of the semester `day` falls in (R45: a migrant dropout's file is handed over by then)."""
-    if 2 <= day.month <= 7:
-        return date(day.year, *SPRING_SEMESTER_END)
-    return date(day.year if day.month == 1 else day.year + 1, *AUTUMN_SEMESTER_END)
+    return semester_of(day).last_day
 
 
 def months_after(day: date, months: int) -> date:
