@@ -1,0 +1,89 @@
+"""R08 over HTTP and the real store: graduation certificate numbers follow the R07 layout (B, the graduation year, the
+school's digits, a sequence), so two schools whose codes compose the same digits share one number series. Their
+certificates are numbered from that series' one sequence, continuous with no broken codes, even when both rosters are
+submitted and approved at once; a reissue keeps the lost certificate's number and takes none of the series'."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from http_fixtures import enrolled, evidence_json, signed_in
+
+from xueji_registry.app import create_app
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+# Junior layout S yy CC SS NNNN: county 02, school 12 for both (the township digits are left out), so both give B2270212.
+TOWNSHIP_01, TOWNSHIP_02 = "3506020112", "3506020212"
+FUZHOU_GULOU = "3501020112"  # another city's county 02, school 12: the same series again
+SERIES = "B2270212"
+
+_as = signed_in(TOWNSHIP_01)
+
+
+def _junior(school: str) -> dict[str, object]:
+    return {"school_code": school, "gender": "male", "birth_date": "2012-05-06", "grade": 9, "school_year": 2026}
+
+
+def _roster(school: str) -> str:
+    return f"/v1/rosters/graduation/{school}/2027/junior"
+
+
+async def _certificate_of(registry, token, school: str, student: str) -> str:
+    history = (await registry.get(f"/v1/students/{student}/history", headers=_as(token, code=school))).json()
+    [number] = [e["certificate_number"] for e in history["history"] if e["type"] == "graduated"]
+    return number
+
+
+async def _graduated_together(registry, token, schools: dict[str, list[str]], county: str) -> dict[str, str]:
+    """Both schools submit at once, then their county bureau approves both at once: each student's certificate."""
+    submitted = await asyncio.gather(
+        *(registry.post(f"{_roster(s)}/submission", json={}, headers=_as(token, code=s)) for s in schools)
+    )
+    assert [r.status_code for r in submitted] == [201] * len(schools), [r.text for r in submitted]
+    bureau = _as(token, "county", county)
+    approved = await asyncio.gather(
+        *(registry.post(f"{_roster(s)}/review", json={"approve": True, "reason": "审核通过"}, headers=bureau)
+          for s in schools)
+    )  # fmt: skip
+    for school, answer in zip(schools, approved, strict=True):
+        assert answer.status_code == 200 and sorted(answer.json()["graduated"]) == sorted(schools[school]), answer.text
+    return {
+        student: await _certificate_of(registry, token, school, student)
+        for school, students in schools.items()
+        for student in students
+    }
+
+
+async def test_r08_two_schools_of_one_series_never_give_one_certificate_number_and_a_reissue_keeps_its_own(
+    start_app, dedupe_stub, token
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        first = await enrolled(registry, _as(token), _junior(TOWNSHIP_01), "林一", "林二", "林三")
+        second = await enrolled(registry, _as(token, code=TOWNSHIP_02), _junior(TOWNSHIP_02), "陈一", "陈二")
+        gulou = await enrolled(registry, _as(token, code=FUZHOU_GULOU), _junior(FUZHOU_GULOU), "黄一")
+
+    numbers = await _graduated_together(registry, token, {TOWNSHIP_01: first, TOWNSHIP_02: second}, "350602")
+    assert len(set(numbers.values())) == 5, numbers  # one number, one certificate
+    assert all(n.startswith(SERIES) for n in numbers.values()), numbers
+    assert sorted(n[len(SERIES) :] for n in numbers.values()) == ["0001", "0002", "0003", "0004", "0005"]  # no gap
+
+    # R08: the lost certificate is reissued under its own number; the series gives no number for it.
+    student, lost = first[0], numbers[first[0]]
+    reissue = {"reason": "毕业证遗失", "evidence": [evidence_json("loss_statement")],
+               "details": {"kind": "reissue_certificate", "certificate_number": lost}}  # fmt: skip
+    asked = await registry.post(f"/v1/students/{student}/changes", json=reissue, headers=_as(token))
+    assert asked.status_code == 200, asked.text
+    (pending,) = asked.json()["pending_changes"]
+    review = f"/v1/students/{student}/changes/{pending['change_id']}/review"
+    county = _as(token, "county", "350602")
+    reviewed = await registry.post(review, json={"approve": True, "reason": "审核补发"}, headers=county)
+    assert reviewed.status_code == 200, reviewed.text
+    history = (await registry.get(f"/v1/students/{student}/history", headers=_as(token))).json()["history"]
+    assert [e["certificate_number"] for e in history if e["type"] == "certificate_reissued"] == [lost]
+
+    # Another city's school of the same series numbers on from the series' top, not from its own first number.
+    later = await _graduated_together(registry, token, {FUZHOU_GULOU: gulou}, "350102")
+    assert list(later.values()) == [f"{SERIES}0006"]
