@@ -9,7 +9,6 @@ from registry_driver import SCHOOL, enrolled
 from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain import Refused, Segment, StudentStatus
 from xueji_registry.domain.graduation_roster import compose
-from xueji_registry.numbers.supplementary import numbering_of
 
 
 def _junior(student_id: str, number: str, name: str, **update: object) -> StudentStatus:
@@ -20,7 +19,7 @@ def _junior(student_id: str, number: str, name: str, **update: object) -> Studen
 
 
 def _roster(records: list[StudentStatus], left_off: dict[str, str] | None = None, segment: Segment = Segment.JUNIOR):
-    return compose(records, SCHOOL, 2027, segment, left_off or {}, numbering_of(SCHOOL), FUJIAN_LAYOUT)
+    return compose(records, SCHOOL, 2027, segment, left_off or {})
 
 
 CLASS = [
@@ -30,13 +29,11 @@ CLASS = [
 ]
 
 
-def test_r46_the_roster_lists_the_graduation_grade_in_status_number_order_with_r08_certificate_numbers() -> None:
+def test_r46_the_roster_lists_the_graduation_grade_in_status_number_order_numbered_at_approval() -> None:
     roster = _roster(CLASS)
     assert [(g.sequence, g.student_id) for g in roster.graduates] == [(1, "stu-a"), (2, "stu-b"), (3, "stu-c")]
-    first = roster.graduates[0].certificate_number
-    assert first.startswith("B") and first[2:4] == "27"  # R08: B + the layout, graduation year in digits 2-3
-    assert first.endswith("0001") and roster.graduates[2].certificate_number.endswith("0003")
-    assert len({g.certificate_number for g in roster.graduates}) == 3
+    # R08: the certificate numbers are drawn from the series when the county bureau approves, not by place here.
+    assert {g.certificate_number for g in roster.graduates} == {None}
     assert all("2012" not in g.status_number_masked for g in roster.graduates)  # R52: birth dates masked
 
 
@@ -76,19 +73,26 @@ def test_r46_the_digest_changes_with_the_roster() -> None:
     assert _roster(CLASS).digest() != _roster(CLASS, {"stu-b": "completion"}).digest()
 
 
-def test_r08_certificate_numbers_already_issued_at_the_school_are_skipped() -> None:
-    from datetime import date
+def test_r08_schools_whose_codes_give_the_same_digits_share_one_certificate_series() -> None:
+    """Junior layout S yy CC SS NNNN: 3506020112, 3506020212 (township left out) and Fuzhou's 3501020112 all give
+    county 02 and school 12, so their graduates of one year draw from one sequence, B2270212NNNN."""
+    from xueji_registry.numbers.certificates import certificate_scope
 
-    from xueji_registry.domain.state import CertificateKind, CertificateRecord
+    schools = ("3506020112", "3506020212", "3501020112")
+    assert {certificate_scope(Segment.JUNIOR, 2027, s, FUJIAN_LAYOUT) for s in schools} == {"R08:B2270212NNNN"}
+    assert certificate_scope(Segment.SENIOR, 2027, schools[0], FUJIAN_LAYOUT) == "R08:B3270212NNNN"
+    assert certificate_scope(Segment.JUNIOR, 2028, schools[0], FUJIAN_LAYOUT) == "R08:B2280212NNNN"
 
-    first = _roster(CLASS).graduates[0].certificate_number
-    graduated = _junior(
-        "stu-z", "L350602201201090099", "孙哲", state=StatusState.GRADUATED,
-        certificates=(CertificateRecord(kind=CertificateKind.GRADUATION, number=first, issued_on=date(2027, 6, 30)),),
-    )  # fmt: skip
-    roster = _roster([*CLASS, graduated])
-    assert [g.sequence for g in roster.graduates] == [2, 3, 4]  # place 1's number was issued on its own
-    assert first not in {g.certificate_number for g in roster.graduates}
+
+def test_r08_the_approved_roster_shows_the_numbers_its_approval_drew() -> None:
+    from datetime import UTC, datetime
+
+    from xueji_registry.domain.graduation_review import GraduationOutcomeRecorded, RosterReview, apply
+
+    outcome = GraduationOutcomeRecorded(graduated=2, certificates={"stu-a": "B22702120007", "stu-c": "B22702120008"},
+                                        at=datetime(2027, 7, 1, tzinfo=UTC))  # fmt: skip
+    shown = apply(RosterReview(), outcome).numbered(_roster(CLASS))
+    assert [g.certificate_number for g in shown.graduates] == ["B22702120007", None, "B22702120008"]
 
 
 def test_r46_the_bureau_reviews_a_submitted_roster_before_the_graduation_window_closes() -> None:
@@ -105,3 +109,21 @@ def test_r46_the_bureau_reviews_a_submitted_roster_before_the_graduation_window_
     )
     again = graduation_review(f"graduation:{SCHOOL}:2027:junior", SCHOOL, 2027, 2)
     assert again.deadline_id != first.deadline_id  # a returned roster's next submission is a new task
+
+
+async def test_r08_only_students_still_to_graduate_at_the_school_take_a_certificate_number_in_roster_order() -> None:
+    """A student who moved away between submission and approval takes none, so the series has no broken code."""
+    from xueji_registry.numbers.certificates import certificate_places, certificate_scope
+
+    class Sequences:
+        async def allocate_many(self, scope: str, holders: list[str]) -> list[int]:
+            self.asked = (scope, holders)
+            return list(range(1, len(holders) + 1))
+
+    roster, sequences = _roster(CLASS), Sequences()
+    moved = CLASS[2].model_copy(update={"school_code": "3506020002"})
+    records = {"stu-a": CLASS[1], "stu-b": moved, "stu-c": CLASS[0]}
+    places = await certificate_places(sequences, roster, records, FUJIAN_LAYOUT)  # type: ignore[arg-type]
+    assert places == {"stu-a": 1, "stu-c": 2}
+    assert sequences.asked == (certificate_scope(Segment.JUNIOR, 2027, SCHOOL, FUJIAN_LAYOUT), ["stu-a", "stu-c"])
+    assert await certificate_places(sequences, roster, records, None) == {}  # type: ignore[arg-type]

@@ -154,3 +154,58 @@ async def test_r07_series_sequences_start_above_the_numbers_an_earlier_version_g
     assert await next_of(Segment.PRIMARY, "3506020001", 2023) == 10
     await carry_over_school_scopes(Sequences(db), FUJIAN_LAYOUT)  # run again at the next start: done, nothing moves
     assert await Sequences(db).allocate(series_scope(Segment.PRIMARY, 2024, "3506020001", FUJIAN_LAYOUT), "x") == 7
+
+
+async def test_r08_certificate_series_start_above_the_places_an_earlier_version_numbered_per_school(db):
+    """An earlier version numbered a school's certificates by place on its approved roster, each school from 1, so two
+    schools of one series gave the same numbers. After the upgrade each certificate series starts above the highest
+    place numbered on an approved roster of every school it covers; a roster returned, never approved, issued none."""
+    from datetime import UTC, datetime
+
+    from province_rules import FUJIAN_LAYOUT
+
+    from xueji_contracts.auth import OperatorClaims, Role
+    from xueji_kit.store import EventStore, commit_key
+    from xueji_registry.domain import Segment
+    from xueji_registry.domain.event_base import to_document
+    from xueji_registry.domain.graduation_review import RosterReview, apply, decide_review, decide_submission
+    from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
+    from xueji_registry.numbers.certificates import carry_over_roster_places, certificate_scope
+
+    at = datetime(2027, 6, 20, tzinfo=UTC)
+
+    async def numbered_roster(school: str, places: int, approve: bool) -> None:
+        lines = [GraduateLine(sequence=n, student_id=f"{school}-{n}", name="某", status_number_masked="L***",
+                              certificate_number=f"B2270{school[-3:]}{n:04d}") for n in range(1, places + 1)]  # fmt: skip
+        roster = GraduationRoster(school_code=school, graduation_year=2027, segment=Segment.JUNIOR, graduates=lines,
+                                  left_off=[])  # fmt: skip
+        clerk, county = (
+            OperatorClaims(sub="c", role=Role.SCHOOL, code=school),
+            OperatorClaims(sub="b", role=Role.COUNTY, code=school[:6]),
+        )
+        submitted = decide_submission(RosterReview(), roster, clerk, "submitted", (), at)
+        reviewed = decide_review(apply(RosterReview(), submitted), county, approve, "ok", at, 1)
+        stream = f"graduation:{school}:2027:junior"
+        await db["events"].insert_many([
+            {"_id": commit_key(stream, v), "aggregate_id": stream, "version": v, "commit_id": f"c{v}",
+             "events": [to_document(event)]}
+            for v, event in ((1, submitted), (2, reviewed))
+        ])  # fmt: skip
+
+    await numbered_roster("3506020112", 3, approve=True)
+    await numbered_roster("3506020212", 5, approve=True)  # the same series, B2270212
+    await numbered_roster("3501020112", 9, approve=False)  # returned: no certificate was issued
+    await numbered_roster("3506020113", 2, approve=True)
+    events = EventStore(db)
+    await asyncio.gather(*(carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT) for _ in range(2)))
+    sequences = Sequences(db)
+
+    async def next_of(school: str, year: int = 2027) -> int:
+        return await sequences.allocate(certificate_scope(Segment.JUNIOR, year, school, FUJIAN_LAYOUT), f"new-{school}")
+
+    assert await next_of("3501020112") == 6  # above both approved schools of B2270212
+    assert await next_of("3506020113") == 3
+    assert await next_of("3506020114") == 1  # no school gave one of its series
+    assert await next_of("3506020112", 2028) == 1
+    await carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT)  # the next start: done, nothing moves
+    assert await Sequences(db).allocate(certificate_scope(Segment.JUNIOR, 2027, "3506020212", FUJIAN_LAYOUT), "x") == 7

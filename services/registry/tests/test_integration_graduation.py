@@ -71,7 +71,8 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
         assert record["state"] == "graduated"
         history = (await registry.get(f"/v1/students/{line['student_id']}/history", headers=_as(token))).json()
         graduated = [e for e in history["history"] if e["type"] == "graduated"]
-        assert [e["certificate_number"] for e in graduated] == [line["certificate_number"]]  # R08, from the roster
+        number = approved.json()["certificates"][line["student_id"]]
+        assert [e["certificate_number"] for e in graduated] == [number]  # R08, drawn at approval
         requested = next(e for e in history["history"] if e["type"] == "change_requested")
         assert requested["evidence"][0]["kind"] == "graduation_roster"
         assert requested["evidence"][0]["sha256"] == again.json()["sha256"]  # R12: the roster itself is the evidence
@@ -84,6 +85,9 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     assert sum(e["type"] == "graduated" for e in history) == 1  # approving again graduates nobody twice
     final = (await registry.get(ROSTER, headers=county)).json()
     assert (final["status"], final["graduated"]) == ("approved", 2)
+    shown = {g["student_id"]: g["certificate_number"] for g in final["roster"]["graduates"]}
+    assert shown == approved.json()["certificates"] == resumed.json()["certificates"]  # R08: kept when resumed
+    assert sorted(shown.values()) == ["B22702010001", "B22702010002"]  # the series of 3506020101, from 1
     # The count is the outcome the approval wrote in the roster's stream; without it (an approval interrupted
     # before its end) the graduates' records are counted instead.
     events = registry.app.state.runtime.events

@@ -7,8 +7,8 @@ its number, so a retried or redelivered allocation reuses it (no gap); a claim l
 between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
 
 A scope may start above a floor (`{scope}!floor`, read by `_id` once per process and scope): the numbers up to it
-were given before the scope existed (R07's series scopes over the per-school scopes of an earlier version: `tops_under`
-and `set_floors`), so its first number is the floor + 1.
+were given before the scope existed (R07's and R08's series scopes over the per-school numbers of an earlier version:
+`start_above_once`), so its first number is the floor + 1.
 
 Numbers that must be unique but may skip (R03 L and J counters) are taken in blocks (`take_many`): a process wins
 block k of a scope (`{scope}!blocks#{k}`, found and won like a number) and gives its numbers out itself, one document
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pymongo import ASCENDING
@@ -170,6 +171,17 @@ class Sequences:
         """The number `scope` starts above (0 unless `set_floors` set one)."""
         floor = await self.collection.find_one({"_id": f"{scope}!floor"})
         return int(floor["seq"]) if floor is not None else 0
+
+    async def start_above_once(self, done: str, floors: Callable[[], Awaitable[dict[str, int]]]) -> int | None:
+        """A one-time upgrade: start each scope above the floor `floors()` finds (the numbers given before the scope
+        existed), then mark it done (`{done}!floor`); the number of floors set, None when it was done before. Safe to
+        repeat or to run on two replicas at once: a floor set before stays, and both find the same ones."""
+        if await self.floor(done):
+            return None
+        found = await floors()
+        await self.set_floors(found)
+        await self.set_floors({done: 1})
+        return len(found)
 
     async def set_floors(self, floors: dict[str, int]) -> None:
         """Start each scope above its floor, in one insert; a floor set before stays (a repeat sets the same)."""

@@ -24,6 +24,7 @@ from xueji_registry.domain.compliance import Deadline, graduation_review
 from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.evidence import EvidenceKind, EvidenceRef
 from xueji_registry.domain.graduation_review import (
+    STREAMS,
     GraduationOutcomeRecorded,
     GraduationRosterSubmitted,
     NotGraduated,
@@ -37,7 +38,9 @@ from xueji_registry.domain.graduation_review import (
 )
 from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
 from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.state import CertificateKind, CertificateRecord, StudentStatus
 from xueji_registry.domain.status_changes import Graduate
+from xueji_registry.numbers.certificates import Records, certificate_places
 from xueji_registry.numbers.supplementary import numbering_of
 from xueji_registry.service import RegistryService
 
@@ -45,7 +48,7 @@ GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval
 
 
 def stream_of(school_code: str, graduation_year: int, segment: Segment) -> str:
-    return f"graduation:{school_code}:{graduation_year}:{segment.value}"
+    return f"{STREAMS}{school_code}:{graduation_year}:{segment.value}"
 
 
 async def state_of(service: RegistryService, stream: str) -> RosterReview:
@@ -130,41 +133,63 @@ async def _graduate_all(
     roster, school = submission.roster, submission.operator
     evidence = evidence_of(roster, submission.sha256)
     gate = asyncio.Semaphore(GRADUATING_AT_ONCE)
+    records = await _records(service, roster, gate)
+    places = await certificate_places(service.sequences, roster, records, service.rules.layout)
 
-    async def one(line: GraduateLine) -> tuple[GraduateLine, str | None]:
+    async def one(line: GraduateLine) -> tuple[GraduateLine, CertificateRecord | str]:
+        state, place = records[line.student_id], places.get(line.student_id)
         async with gate:
-            return line, await _graduate(service, roster, line, school, reviewer, evidence)
+            return line, await _graduate(service, roster, line, state, place, school, reviewer, evidence)
 
     results = await asyncio.gather(*(one(line) for line in roster.graduates))
-    graduated = [line.student_id for line, problem in results if problem is None]
-    not_graduated = [NotGraduated(student_id=line.student_id, reason=p) for line, p in results if p is not None]
+    graduated = {line.student_id: c.number for line, c in results if isinstance(c, CertificateRecord)}
+    not_graduated = [NotGraduated(student_id=line.student_id, reason=p) for line, p in results if isinstance(p, str)]
+    numbers = {student: number for student, number in graduated.items() if number is not None}
     # The outcome in the roster's own stream, so reading the roster does not read every graduate's record.
     outcome = GraduationOutcomeRecorded(graduated=len(graduated), not_graduated=tuple(not_graduated),
-                                        at=datetime.now(UTC))  # fmt: skip
+                                        certificates=numbers, at=datetime.now(UTC))  # fmt: skip
     commit = f"outcome:{len(graduated)}:{len(not_graduated)}"  # a resumption that changed nothing adds nothing
     await decide_and_save(service.events, stream, commit, lambda _: Decision([to_document(outcome)]))
     return {
         "status": RosterStatus.APPROVED.value,
-        "graduated": graduated,
+        "graduated": list(graduated),
+        "certificates": numbers,
         "not_graduated": [n.model_dump(mode="json") for n in not_graduated],
     }
+
+
+async def _records(service: RegistryService, roster: GraduationRoster, gate: asyncio.Semaphore) -> Records:
+    async def load(student_id: str) -> StudentStatus | None:
+        async with gate:
+            return await service.load(student_id)
+
+    found = await asyncio.gather(*(load(line.student_id) for line in roster.graduates))
+    return {line.student_id: record for line, record in zip(roster.graduates, found, strict=True)}
 
 
 async def _graduate(
     service: RegistryService,
     roster: GraduationRoster,
     line: GraduateLine,
+    state: StudentStatus | None,
+    certificate: int | None,
     school: OperatorClaims,
     reviewer: OperatorClaims,
     evidence: EvidenceRef,
-) -> str | None:
-    """Graduate one student on the approved roster; None when graduated, else why not (the record's refusal)."""
+) -> CertificateRecord | str:
+    """Graduate one student (its record `state` as the approval found it) on the approved roster with the
+    `certificate`-th number of its series (R08): the certificate issued, else why not (the record's refusal)."""
+    commit = f"{line.student_id}:graduation:{evidence.sha256[:16]}"  # commit ids are unique across streams
+    if state is not None and (issued := _issued_here(state, roster)) is not None:
+        return issued  # graduated by this approval before an interruption
+    if certificate is None and service.rules.layout is not None:
+        now = state.state.value if state else "missing"
+        return f"R46: the record is {now}, no longer in {roster.school_code}'s graduation grade"
     details = Graduate(
         graduation_year=roster.graduation_year,
         numbering=numbering_of(roster.school_code),
-        certificate_sequence=line.sequence,
+        certificate_sequence=certificate or line.sequence,  # no layout: the place, which composes no number
     )
-    commit = f"{line.student_id}:graduation:{evidence.sha256[:16]}"  # commit ids are unique across streams
     why = f"on the {roster.graduation_year} graduation roster, place {line.sequence}"
     try:
         request = RequestChange(operator=school, reason=why, evidence=(evidence,), details=details)
@@ -183,8 +208,15 @@ async def _graduate(
     except RegistryError as exc:
         return f"{exc.rule}: {exc.reason}"
     state = await service.load(line.student_id)
-    numbered = line.certificate_number is None or (state is not None and state.certificate(line.certificate_number))
-    if state is None or state.state is not StatusState.GRADUATED or not numbered:
+    if state is None or (issued := _issued_here(state, roster)) is None:
         now = state.state.value if state else "missing"
-        return f"R46: the record is {now}, without certificate {line.certificate_number}"
-    return None
+        return f"R46: the record is {now}, without a graduation certificate of {roster.school_code}"
+    return issued
+
+
+def _issued_here(state: StudentStatus, roster: GraduationRoster) -> CertificateRecord | None:
+    """The graduation certificate the roster's school issued on this record, once graduated."""
+    if state.state is not StatusState.GRADUATED:
+        return None
+    kind, school = CertificateKind.GRADUATION, roster.school_code
+    return next((c for c in state.certificates if c.kind is kind and c.school_code == school), None)

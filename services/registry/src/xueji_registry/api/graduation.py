@@ -22,7 +22,7 @@ from xueji_registry.domain.evidence import EvidenceRef
 from xueji_registry.domain.graduation_review import GraduationRosterSubmitted, RosterStatus
 from xueji_registry.domain.graduation_roster import GraduationRoster, compose
 from xueji_registry.domain.periods import Segment
-from xueji_registry.numbers.supplementary import numbering_of
+from xueji_registry.numbers.certificates import certificate_scope
 from xueji_registry.service import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["rosters"])
@@ -74,7 +74,9 @@ async def _compose(request: Request, at: RosterAt, left_off: dict[str, str]) -> 
     found = await service_of(request).records_under(school_code)
     try:
         layout = service_of(request).rules.layout
-        return compose(found, school_code, at.graduation_year, at.segment, left_off, numbering_of(school_code), layout)
+        if layout is not None:  # R08: a school the layout has no certificate number for is refused before approval
+            certificate_scope(at.segment, at.graduation_year, school_code, layout)
+        return compose(found, school_code, at.graduation_year, at.segment, left_off)
     except Refused as exc:
         where = "path" if exc.field in PATH_FIELDS else "body"
         raise RuleRefused(exc.rule, exc.reason, exc.field, where) from None
@@ -92,7 +94,7 @@ async def show(at: At, operator: Operator, request: Request) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "rule": "R46",
         "status": roster.status.value,
-        "roster": submission.roster.model_dump(mode="json"),
+        "roster": roster.numbered(submission.roster).model_dump(mode="json"),
         "sha256": submission.sha256,
         "submitted": submission.model_dump(mode="json", include={"at", "by", "reason"}),
         "review": review.model_dump(mode="json", include={"at", "by", "reason"}) if review else None,

@@ -10,8 +10,8 @@ Stored events keep their shape. Their type names were snake case until issue 17 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import reduce
@@ -32,6 +32,9 @@ OLD_NAMES = {
     "graduation_roster_approved": "GraduationRosterApproved",
     "graduation_roster_outcome": "GraduationOutcomeRecorded",
 }
+
+
+STREAMS = "graduation:"  # every roster's stream begins with it: graduation:{school}:{year}:{segment}
 
 
 class RosterStatus(StrEnum):
@@ -79,6 +82,7 @@ class GraduationOutcomeRecorded(StreamEvent):
     type: Literal["GraduationOutcomeRecorded"] = "GraduationOutcomeRecorded"
     graduated: int = Field(ge=0)
     not_graduated: tuple[NotGraduated, ...] = ()
+    certificates: dict[str, str] = Field(default_factory=dict)  # R08: student id -> the number the approval drew
 
 
 RosterEvent = Annotated[
@@ -98,6 +102,15 @@ class RosterReview:
     review: GraduationRosterReturned | GraduationRosterApproved | None = None
     submissions: int = 0
     graduated: int | None = None  # as the latest outcome found; None before one
+    certificates: Mapping[str, str] = field(default_factory=dict)  # R08: as the latest outcome found
+
+    def numbered(self, roster: GraduationRoster) -> GraduationRoster:
+        """The roster with the certificate numbers its approval drew (R08), where the outcome names them."""
+        lines = [
+            g.model_copy(update={"certificate_number": self.certificates.get(g.student_id, g.certificate_number)})
+            for g in roster.graduates
+        ]
+        return roster.model_copy(update={"graduates": lines})
 
 
 def apply(state: RosterReview, event: RosterEvent) -> RosterReview:
@@ -111,7 +124,7 @@ def apply(state: RosterReview, event: RosterEvent) -> RosterReview:
         case GraduationRosterApproved():
             return replace(state, status=RosterStatus.APPROVED, review=event)
         case GraduationOutcomeRecorded():
-            return replace(state, graduated=event.graduated)
+            return replace(state, graduated=event.graduated, certificates=event.certificates)
 
 
 def replay(events: Iterable[RosterEvent]) -> RosterReview:

@@ -1,6 +1,6 @@
 """R46, R08: a school's graduation roster for one year and segment — every enrolled student in the graduation grade,
-in the order of their status numbers, each with the graduation certificate number the roster gives them (B + the
-supplementary layout with the graduation year, sequence = place on the roster; numbers already issued skipped).
+in the order of their status numbers, each numbered by place; their graduation certificate numbers (B + the
+supplementary layout with the graduation year) are drawn from the series' sequence when the county bureau approves.
 Students the school leaves off (courses done but requirements not met: a completion certificate instead) are
 listed with the reason.
 
@@ -9,19 +9,16 @@ Pure: the caller passes the records; the county bureau's approval of the roster 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.messages.status import StatusState
-from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.public_view import public_view
-from xueji_registry.domain.state import CertificateKind, StudentStatus
-from xueji_registry.domain.supplementary import SchoolNumbering, certificate_number
+from xueji_registry.domain.state import StudentStatus
 
 # 002 III.14: junior and senior graduates are on a roster the county bureau approves; primary pupils graduate
 # through the school's own record (no roster, no certificate number of this layout).
@@ -31,11 +28,13 @@ ROSTER_SEGMENTS = frozenset({Segment.JUNIOR, Segment.SENIOR})
 class GraduateLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    sequence: int = Field(ge=1, description="place on the roster: the certificate number's sequence")
+    sequence: int = Field(ge=1, description="place on the roster")
     student_id: str
     name: str
     status_number_masked: str  # R52: the roster leaves the school
-    certificate_number: str | None  # R08: None where the province's policy sets no number layout
+    # R08: given when the county bureau approves the roster (the series' next numbers), so None on the roster as
+    # composed; a roster of an earlier version carries the number it composed from the place.
+    certificate_number: str | None = None
 
 
 class LeftOff(BaseModel):
@@ -80,8 +79,6 @@ def compose(
     graduation_year: int,
     segment: Segment,
     left_off: Mapping[str, str],
-    numbering: SchoolNumbering,
-    layout: SupplementaryNumberFormat | None,
 ) -> GraduationRoster:
     """The roster as it stands now; `left_off` maps a candidate's student id to the reason it is not on it."""
     if segment not in ROSTER_SEGMENTS:
@@ -95,23 +92,14 @@ def compose(
     on_roster = [r for r in eligible if r.student_id not in left_off]
     if not on_roster:
         raise Refused("R46", f"no {segment.value} student of {school_code} would graduate", field="segment")
-    # R08: a certificate number is never issued twice; places already issued (a graduation recorded on its own)
-    # are skipped.
-    issued = {c.number for r in records for c in r.certificates if c.kind is CertificateKind.GRADUATION}
-
-    def number(place: int) -> str | None:
-        return certificate_number(segment, graduation_year, numbering, place, layout) if layout else None
-
-    places = (n for n in itertools.count(1) if layout is None or number(n) not in issued)
     graduates = [
         GraduateLine(
             sequence=place,
             student_id=record.student_id,
             name=record.identity.name,
             status_number_masked=public_view(record).status_number_masked,
-            certificate_number=number(place),
         )
-        for place, record in zip(places, on_roster, strict=False)  # places never run out
+        for place, record in enumerate(on_roster, start=1)
     ]
     kept_off = [r for r in eligible if r.student_id in left_off]
     return GraduationRoster(

@@ -74,7 +74,7 @@ class Graduate(Details):
     kind: Literal[ChangeKind.GRADUATE] = ChangeKind.GRADUATE
     graduation_year: int = Field(ge=2000, le=2099)
     numbering: SchoolNumbering
-    certificate_sequence: int = Field(ge=1, description="the certificate's place on the school's roster")
+    certificate_sequence: int = Field(ge=1, description="R08: the certificate number's sequence in its series")
 
 
 class Complete(Details):

@@ -71,11 +71,27 @@ def supplementary_series(
     """R07: what the numbers of `segment`'s freshmen of `school_year` at the school `at` begin with, the sequence
     left as N ("124020001NNNN"). Schools the layout cannot tell apart (the same county, township and school digits)
     share a series, so its sequence is the province's: one number is never given twice."""
-    level, values = _fields(layout, segment, school_year, at, "R07")
+    return _series(layout, segment, school_year, at, "R07")
+
+
+def certificate_series(
+    segment: Segment, graduation_year: int, at: SchoolNumbering, layout: SupplementaryNumberFormat | None
+) -> str:
+    """R08: what the certificate numbers of `segment`'s graduates of `graduation_year` at the school `at` begin with,
+    the sequence left as N ("B2270212NNNN"): as for R07, schools the layout cannot tell apart share it."""
+    series = _series(layout, segment, graduation_year, at, "R08")
+    assert layout is not None  # _series refused otherwise
+    return layout.certificate_prefix + series
+
+
+def _series(
+    layout: SupplementaryNumberFormat | None, segment: Segment, year: int, at: SchoolNumbering, rule: str
+) -> str:
+    level, values = _fields(layout, segment, year, at, rule)
     try:
         return level.series(**values)
     except ValueError as exc:
-        raise Refused("R07", f"{exc} (layout {level.layout!r})", field="numbering") from None
+        raise Refused(rule, f"{exc} (layout {level.layout!r})", field="numbering") from None
 
 
 def supplementary_number(

@@ -61,21 +61,21 @@ async def carry_over_school_scopes(sequences: Sequences, layout: SupplementaryNu
     (`S:{school}:{year}`, shared by the school's segments) are not given again by the series sequences. Each series
     starts above the highest of those numbers of every school it covers (in any segment: the old sequence was shared).
     Done once (marked by `{SERIES}upgraded!floor`); safe to repeat or to run on two replicas at once."""
-    done = f"{SERIES}upgraded"
-    if layout is None or await sequences.floor(done):
-        return
-    floors: dict[str, int] = {}
-    for scope, top in (await sequences.tops_under(FORMER)).items():
-        school, _, year = scope.removeprefix(FORMER).partition(":")
-        for segment in Segment:
-            try:
-                series = series_scope(segment, int(year), school, layout)
-            except (Refused, ValueError):
-                continue  # a school the layout has no number for in this segment
-            floors[series] = max(floors.get(series, 0), top)
-    await sequences.set_floors(floors)
-    await sequences.set_floors({done: 1})
-    log.info("r07_series_above_former_school_sequences", series=len(floors))
+
+    async def floors() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for scope, top in (await sequences.tops_under(FORMER)).items():
+            school, _, year = scope.removeprefix(FORMER).partition(":")
+            for segment in Segment:
+                try:
+                    series = series_scope(segment, int(year), school, layout)
+                except (Refused, ValueError):
+                    continue  # a school the layout has no number for in this segment
+                found[series] = max(found.get(series, 0), top)
+        return found
+
+    if layout is not None and (count := await sequences.start_above_once(f"{SERIES}upgraded", floors)) is not None:
+        log.info("r07_series_above_former_school_sequences", series=count)
 
 
 def school_operator(school_code: str) -> OperatorClaims:
