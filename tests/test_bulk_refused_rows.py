@@ -1,0 +1,203 @@
+"""A class sheet's refused row, corrected and uploaded again (R01, R02, R06, R14), with the registry and dedupe over
+the real broker and store: a row refused at upload is stored nowhere, so its correction is a new request; a row whose
+request was refused later (dedupe's R01 duplicate, the registry's R02 check, the county's "same person") is told as
+still refused when uploaded again as it was, and is a new request, checked afresh, once corrected. The same file
+again asks nothing twice."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from xueji_contracts.messages.dedupe_review import ReviewDecision
+from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.settings import DedupeSettings
+from xueji_registry.app import create_app as create_registry
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+
+SCHOOL, OTHER_SCHOOL, COUNTY = "3506020001", "3506020002", "350602"
+HEADER = ["姓名", "性别", "出生日期", "身份证件号", "年级", "入学日期", "监护人姓名", "户籍所在地"]
+XIAOMING = ["林小明", "男", "2019-03-15", "350602201903151237", "1", "", "", ""]
+SIYU = ["陈思雨", "女", "2019-05-01", "350602201905010163", "1", "", "", ""]
+# Another child of the county, enrolled elsewhere: her ID number typed into 林小明's row refuses it (R01).
+XIAOHONG = {"school_code": OTHER_SCHOOL, "name": "王小红", "id_number": "350602201904200029", "gender": "female",
+            "birth_date": "2019-04-20", "grade": 1, "school_year": 2026}  # fmt: skip
+
+
+def _as(token, role: str, code: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, code)}"}
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "\n".join(",".join(r) for r in [HEADER, *rows]).encode("utf-8-sig")
+
+
+async def _upload(registry, token, rows: list[list[str]], school: str = SCHOOL) -> dict[str, Any]:
+    answer = await registry.post(
+        "/v1/students/bulk",
+        files={"file": ("class.csv", _csv(rows), "text/csv")},
+        data={"school_code": school, "school_year": "2026"},
+        headers=_as(token, "school", school),
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _counts(answer: dict[str, Any]) -> tuple[int, int, int, int]:
+    return (answer["requested"], answer["already_requested"], answer["already_requested_otherwise"],
+            answer.get("still_refused", 0))  # fmt: skip
+
+
+async def _settled(registry, token, student_id: str, wait_for, school: str = SCHOOL) -> dict[str, Any]:
+    async def answered() -> dict[str, Any] | None:
+        view = (await registry.get(f"/v1/students/{student_id}", headers=_as(token, "school", school))).json()
+        return None if view.get("state") in (None, "awaiting_duplicate_check", "pending_review") else view
+
+    return await wait_for(answered, timeout=45)
+
+
+async def _apps(start_app):
+    dedupe = await start_app(create_dedupe, DedupeSettings, national_enabled=False)
+    return dedupe, await start_app(create_registry, RegistrySettings)
+
+
+async def _released(dedupe, student_id: str, id_number: str | None) -> bool:
+    """dedupe no longer holds the child it answered for a request the registry refused (the identity feed)."""
+    reservations = dedupe.app.state.runtime.db["id_reservations"]
+    held = student_id in dedupe.app.state.dedupe.keeper.index
+    return not held and (id_number is None or await reservations.find_one({"_id": f"id:{id_number}"}) is None)
+
+
+async def test_r06_a_row_refused_at_upload_is_stored_nowhere_and_its_correction_is_enrolled(
+    start_app, token, wait_for
+):
+    """R06: a mistyped ID number (its check character fails) refuses the row at upload, naming row, column and reason,
+    and nothing of it is stored; the corrected row uploaded alone is a request like any other, and is enrolled."""
+    _, registry = await _apps(start_app)
+    mistyped = [*XIAOMING[:3], "350602201903151236", *XIAOMING[4:]]
+    first = await _upload(registry, token, [mistyped, SIYU])
+    assert _counts(first) == (1, 0, 0, 0)
+    [error] = first["errors"]
+    assert (error["row"], error["field"], error["column"]) == (2, "id_number", "身份证件号")
+    assert "check character" in error["reason"]
+    corrected = await _upload(registry, token, [XIAOMING])
+    assert _counts(corrected) == (1, 0, 0, 0) and corrected["errors"] == []
+    view = await _settled(registry, token, corrected["students"][0]["student_id"], wait_for)
+    assert view["state"] == "enrolled", view
+
+
+async def test_r02_a_row_the_registry_refused_is_still_refused_as_it_was_and_a_new_request_once_corrected(
+    start_app, token, wait_for
+):
+    """R02: an admission date in the future passes the upload and dedupe, and the registry refuses the request. The
+    row uploaded again as it was is told it is still refused, with the rule, field and reason (no second request); the
+    corrected row is a new request, checked afresh and enrolled; the corrected file again is a no-op."""
+    dedupe, registry = await _apps(start_app)
+    later = (date.today() + timedelta(days=60)).isoformat()
+    future = [*XIAOMING[:5], later, *XIAOMING[6:]]
+    first = await _upload(registry, token, [future, SIYU])
+    assert _counts(first) == (2, 0, 0, 0), first
+    refused_id, enrolled_id = (s["student_id"] for s in first["students"])
+    view = await _settled(registry, token, refused_id, wait_for)
+    assert (view["state"], view["rule"], view["field"]) == ("refused", "R02", "admitted_on"), view
+    assert (await _settled(registry, token, enrolled_id, wait_for))["state"] == "enrolled"
+    await wait_for(lambda: _released(dedupe, refused_id, XIAOMING[3]))
+
+    again = await _upload(registry, token, [future, SIYU])
+    assert _counts(again) == (0, 1, 0, 1), again
+    assert [s["student_id"] for s in again["students"]] == [refused_id, enrolled_id]
+    [still] = again["refused"]
+    assert (still["row"], still["field"], still["column"]) == (2, "admitted_on", "入学日期")
+    assert "R02" in still["reason"] and "future" in still["reason"]
+
+    fixed = [*XIAOMING[:5], date.today().isoformat(), *XIAOMING[6:]]
+    corrected = await _upload(registry, token, [fixed, SIYU])
+    assert _counts(corrected) == (1, 1, 0, 0), corrected
+    new = corrected["students"][0]
+    assert new["new"] and new["student_id"] != refused_id and new["refused_before"] == refused_id
+    assert (await _settled(registry, token, new["student_id"], wait_for))["state"] == "enrolled"
+    same = await _upload(registry, token, [fixed, SIYU])
+    assert _counts(same) == (0, 2, 0, 0), same
+    assert [s["student_id"] for s in same["students"]] == [new["student_id"], enrolled_id]
+
+
+async def test_r01_a_row_refused_as_a_duplicate_is_still_refused_as_it_was_and_its_corrected_id_number_enrolled(
+    start_app, token, wait_for
+):
+    """R01: 林小明's row carries another child's (valid) ID number, so dedupe refuses it, naming her record. Uploaded
+    again as it was, the row is still refused with that reason, not counted as requested; with his own number it is
+    enrolled."""
+    dedupe, registry = await _apps(start_app)
+    other = await registry.post("/v1/students", json=XIAOHONG, headers=_as(token, "school", OTHER_SCHOOL))
+    assert other.status_code == 201, other.text
+    await wait_for(lambda: _indexed(dedupe, token, 1))
+    typo = [*XIAOMING[:3], XIAOHONG["id_number"], *XIAOMING[4:]]
+    first = await _upload(registry, token, [typo])
+    refused_id = first["students"][0]["student_id"]
+    view = await _settled(registry, token, refused_id, wait_for)
+    assert (view["state"], view["rule"], view["existing_student_id"]) == ("refused", "R01", other.json()["student_id"])
+
+    again = await _upload(registry, token, [typo])
+    assert _counts(again) == (0, 0, 0, 1), again
+    [still] = again["refused"]
+    assert still["row"] == 2 and "R01" in still["reason"] and "already has a status record" in still["reason"]
+    corrected = await _upload(registry, token, [XIAOMING])
+    assert _counts(corrected) == (1, 0, 0, 0), corrected
+    assert (await _settled(registry, token, corrected["students"][0]["student_id"], wait_for))["state"] == "enrolled"
+
+
+async def test_r14_a_row_the_county_found_the_same_person_is_still_refused_as_it_was_and_checked_afresh_once_corrected(
+    start_app, token, wait_for
+):
+    """R14: a row without an ID number looks like an enrolled child (name, birth date, a guardian in common) and the
+    county finds them the same person: the record is closed. The row uploaded again as it was is still refused, saying
+    so; corrected (the clerk had typed the wrong family: another child of that name), it is a new request that dedupe
+    checks afresh, and it is enrolled."""
+    dedupe, registry = await _apps(start_app)
+    family = {"guardian_name": "林建国、陈美华", "household_register": "350602"}
+    child = {"school_code": SCHOOL, "name": XIAOMING[0], "id_number": XIAOMING[3], "gender": "male",
+             "birth_date": XIAOMING[2], "grade": 1, "school_year": 2026, "basic": family}  # fmt: skip
+    first_record = await registry.post("/v1/students", json=child, headers=_as(token, "school", SCHOOL))
+    assert first_record.status_code == 201, first_record.text
+    await wait_for(lambda: _indexed(dedupe, token, 1))
+
+    lookalike = [*XIAOMING[:3], "", "1", "", "陈美华", ""]
+    first = await _upload(registry, token, [lookalike], OTHER_SCHOOL)
+    held_id = first["students"][0]["student_id"]
+    county = _as(token, "county", COUNTY)
+
+    async def case_of_the_row() -> list[dict]:
+        answer = await dedupe.get("/v1/review-cases", params={"state": "open"}, headers=county)
+        return [c for c in answer.json()["cases"] if c["student_id"] == held_id]
+
+    [case] = await wait_for(case_of_the_row, timeout=45)
+    decided = await dedupe.post(f"/v1/review-cases/{case['case_id']}/decision", headers=county,
+                                json={"decision": ReviewDecision.SAME_PERSON.value, "reason": "the same child"})  # fmt: skip
+    assert decided.status_code == 200, decided.text
+
+    async def closed() -> bool:
+        view = (await registry.get(f"/v1/students/{held_id}", headers=county)).json()
+        return bool(view.get("closed"))
+
+    await wait_for(closed, timeout=45)
+    again = await _upload(registry, token, [lookalike], OTHER_SCHOOL)
+    assert _counts(again) == (0, 0, 0, 1), again
+    assert again["students"][0]["student_id"] == held_id
+    [still] = again["refused"]
+    assert still["row"] == 2 and "R14" in still["reason"] and "same person" in still["reason"]
+
+    other_family = [*XIAOMING[:3], "", "1", "", "王志强", "350603"]
+    corrected = await _upload(registry, token, [other_family], OTHER_SCHOOL)
+    assert _counts(corrected) == (1, 0, 0, 0), corrected
+    new_id = corrected["students"][0]["student_id"]
+    assert new_id != held_id
+    assert (await _settled(registry, token, new_id, wait_for, OTHER_SCHOOL))["state"] == "enrolled"
+
+
+async def _indexed(dedupe, token, records: int) -> bool:
+    answer = await dedupe.get("/v1/index", headers=_as(token, "province", "350000"))
+    return answer.json()["records"] >= records
