@@ -72,9 +72,7 @@ async def _released(dedupe, student_id: str, id_number: str | None) -> bool:
     return not held and (id_number is None or await reservations.find_one({"_id": f"id:{id_number}"}) is None)
 
 
-async def test_r06_a_row_refused_at_upload_is_stored_nowhere_and_its_correction_is_enrolled(
-    start_app, token, wait_for
-):
+async def test_r06_a_row_refused_at_upload_is_stored_nowhere_and_its_correction_is_enrolled(start_app, token, wait_for):
     """R06: a mistyped ID number (its check character fails) refuses the row at upload, naming row, column and reason,
     and nothing of it is stored; the corrected row uploaded alone is a request like any other, and is enrolled."""
     _, registry = await _apps(start_app)

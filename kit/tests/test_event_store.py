@@ -254,6 +254,8 @@ async def test_start_many_or_read_gives_the_first_commit_of_each_stream_begun_be
     again = await store.start_many_or_read([stream(0, 0), stream(1, 10), stream(2, 2)])
     assert [None if c is None else c["events"] for c in again] == [[{"n": 0}], [{"n": 1}], None]
     assert [c["events"] for c in await store.load("r1")] == [[{"n": 1}]]  # as first asked: nothing overwritten
+    found = await store.commits_at([("r1", 1), ("r1", 2), ("r9", 1)])  # by `_id`, in the order asked
+    assert [None if c is None else c["events"] for c in found] == [[{"n": 1}], None, None]
     with pytest.raises(ConcurrencyConflict):  # begun by another commit: reported, as start_many does
         await store.start_many_or_read([stream(0, 0, commit="other")])
     ready = await store.unpublished(100)

@@ -193,6 +193,7 @@ async def insert_many_once(collection: AsyncCollection[Document], docs: list[Doc
 
 
 PACK_SIZE = 1_000  # documents in one pack
+LOOKUPS_AT_ONCE = 32  # `_id` lookups one caller has in flight (`EventStore.commits_at`)
 _PACK_CODEC: CodecOptions[Document] = CodecOptions(tz_aware=True)
 
 
@@ -325,6 +326,19 @@ class EventStore:
         doc = await self.collection.find_one({"_id": commit_key(aggregate_id, 1)})
         return None if doc is None else readable(doc)
 
+    async def commits_at(self, wanted: list[tuple[str, int]]) -> list[Document | None]:
+        """The commit at each (aggregate, version), None where there is none: one `_id` lookup each, LOOKUPS_AT_ONCE
+        of them in flight, so many cost a few round trips' time, not one each (FerretDB 1.x would read the whole
+        collection for one `{"_id": {"$in": ...}}`)."""
+        gate = asyncio.Semaphore(LOOKUPS_AT_ONCE)
+
+        async def one(aggregate_id: str, version: int) -> Document | None:
+            async with gate:
+                doc = await self.collection.find_one({"_id": commit_key(aggregate_id, version)})
+            return None if doc is None else readable(doc)
+
+        return list(await asyncio.gather(*(one(a, v) for a, v in wanted)))
+
     async def every_commit(self, query: Document | None = None) -> AsyncIterator[Document]:
         """Every stored commit (matching `query`), with its aggregate, version and events, in no particular order: a
         scan for audits, consistency checks and projection rebuilds."""
@@ -456,11 +470,12 @@ class EventStore:
         again, corrected): per stream None when this call stored it, else the first commit the stream already had
         (with its events), when that is this same commit (`commit_id`); ConcurrencyConflict when it is another. A
         stream started before costs one `_id` lookup, in place of `append`'s stage, insert, lookup and unstage: its
-        messages were the first commit's, and this call publishes nothing for it."""
+        messages were the first commit's, and this call publishes nothing for it. Those lookups go out together
+        (`commits_at`)."""
         _, taken = await self._start_first_commits(streams, now)
         result: list[Document | None] = [None] * len(streams)
-        for i in sorted(taken):
-            first = await self.first(streams[i].aggregate_id)
+        begun = sorted(taken)
+        for i, first in zip(begun, await self.commits_at([(streams[i].aggregate_id, 1) for i in begun]), strict=True):
             if first is None or first.get("commit_id") != streams[i].commit_id:
                 raise ConcurrencyConflict(f"{streams[i].aggregate_id} already has version 1")
             result[i] = first

@@ -43,6 +43,10 @@ class Events:
     async def load(self, aggregate_id: str) -> list[dict[str, Any]]:
         return self.streams.get(aggregate_id, [])
 
+    async def append(self, *, commit_id: str, aggregate_id: str, version: int, events: list, **_: Any) -> bool:
+        self.streams.setdefault(aggregate_id, []).append({"version": version, "commit_id": commit_id, "events": events})
+        return True
+
 
 class Registry:
     def __init__(self, state: d.StudentStatus | None, streams: dict[str, list[dict[str, Any]]] | None = None) -> None:
@@ -120,6 +124,28 @@ async def test_r14_a_decision_on_a_record_already_settled_changes_nothing_when_d
     await on_review(_decision("stu-1"), registry)
     await on_review(_decision("stu-1"), registry)
     assert registry.executed == []
+
+
+async def test_r14_a_same_person_decision_delivered_again_after_a_crash_refuses_the_enrollment_request_once():
+    """The county found the same person: the record closed, then the handler stopped before refusing the record's
+    enrollment request. Delivered again, the decision finds the record settled and refuses the request, once (a class
+    sheet's row uploaded again as it was is then told it is still refused, enrollment/attempts.py)."""
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-other")
+    state, _ = handle(enrollment().model_copy(update={"duplicate_check": possible}), None, T0)
+    assert state is not None
+    closed = d.ReviewChange(operator=COUNTY_CLERK, reason="county review", change_id=CREATION_REVIEW, approve=False)
+    state, _ = handle(closed, state, T0 + timedelta(days=1))
+    assert state is not None and state.closure is not None
+    _, streams = _requested()
+    [requested] = streams.values()
+    stream = [{"version": 1, "commit_id": "requested", "events": requested[0]["events"]}]
+    registry = Registry(state, {pending_stream(state.student_id): stream})
+    for _ in range(2):
+        await on_review(_decision(state.student_id, decision=ReviewDecision.SAME_PERSON), registry)
+    assert registry.executed == []
+    assert [e["type"] for c in stream for e in c["events"]] == ["EnrollmentRequested", "EnrollmentRefused"]
+    refusal = stream[1]["events"][0]
+    assert refusal["rule"] == "R14" and "same person" in refusal["reason"] and "case-1" in refusal["reason"]
 
 
 def _key_info_under_review(case_id: str = "case-1") -> d.StudentStatus:

@@ -1,5 +1,6 @@
 """POST /v1/students/bulk: a school uploads its freshman class (CSV or XLSX); every bad row is reported, the good
-rows are enrolled, and uploading the same file again enrolls nobody twice."""
+rows are enrolled, and uploading the same file again enrolls nobody twice; a row refused before is told so, or asked
+anew once corrected (`enrollment/attempts.py`)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from xueji_contracts.auth import Role
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
+from xueji_registry.enrollment.attempts import request_rows
 from xueji_registry.enrollment.bulk import (
     Checked,
     FileProblem,
     Outcome,
     check,
     read_table,
-    row_correlation,
     summary,
 )
-from xueji_registry.enrollment.requests import request_enrollments
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
 PATH = "/v1/students/bulk"
@@ -65,8 +65,7 @@ async def bulk_enroll(
     async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
-            asked = [(body, row_correlation(body)) for _, body in rows]
-            requested = await request_enrollments(service, asked, operator)
-            outcomes += [Outcome(row, body, student_id, first)
-                         for (row, body), (student_id, first) in zip(rows, requested, strict=True)]  # fmt: skip
+            asked = await request_rows(service, [body for _, body in rows], operator)
+            outcomes += [Outcome(row, body, a.student_id, a.first, a.refused, a.refused_before)
+                         for (row, body), a in zip(rows, asked, strict=True)]  # fmt: skip
     return summary(checked, outcomes)

@@ -234,3 +234,18 @@ def decide_refusal(
 ) -> EnrollmentRefused:
     """The record's creation broke a rule: the request ends refused with the rule, reason and field it named."""
     return EnrollmentRefused(at=at, rule=rule, reason=reason, field=field, existing_student_id=existing_student_id)
+
+
+def decide_same_person(existing_student_id: str | None, case_id: str, at: datetime) -> EnrollmentRefused:
+    """R14: the county's review found the possible duplicate the same person as a record it has, and closed the record
+    created for the request; the request ends refused with it, so a school that asks again is told why."""
+    than = f" as {existing_student_id}" if existing_student_id else ""
+    reason = f"the county bureau's review (case {case_id}) found this the same person{than}: no second status record"
+    return EnrollmentRefused(at=at, rule="R14", reason=reason, existing_student_id=existing_student_id)
+
+
+def refused_now(history: Iterable[RequestEvent], refusal: EnrollmentRefused) -> list[EnrollmentRefused]:
+    """The refusal to record on a request's stream: none when there is no request (a record that did not come from
+    one) or it was refused already (the first refusal stands)."""
+    state = replay(history)
+    return [] if state.requested is None or state.refused is not None else [refusal]

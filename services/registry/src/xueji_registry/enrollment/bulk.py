@@ -2,7 +2,8 @@
 
 Every row is validated in one pass and every bad row reported with its row number, column and reason; the good
 rows go through the same enrollment as a single student (dedupe check, numbers, events). Each row's request id is
-derived from the school and the person, so importing the same file again requests nothing twice.
+derived from the school, the person and the attempt (the next one only after a refusal, `attempts`), so importing
+the same file again requests nothing twice.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from xueji_registry.domain.enrollment_request import EnrollmentRequest, contradictions
-from xueji_registry.enrollment.reupload import differences, not_applied
+from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest, contradictions
+from xueji_registry.enrollment.reupload import differences, not_applied, still_refused
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
@@ -119,15 +120,18 @@ class Checked:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a good row: requested now, or before (`first`: that request as it was asked)."""
+    """What became of a good row: requested now, or before (`first`: that request as it was asked); `refused`: that
+    request was refused and the row says what it said; `refused_before`: the refused request a new one follows."""
 
     row: int
     request: EnrollmentRequest
     student_id: str
     first: EnrollmentRequest | None = None
+    refused: EnrollmentRefused | None = None
+    refused_before: str | None = None
 
     def differs(self) -> list[tuple[str, str]]:
-        return [] if self.first is None else differences(self.first, self.request)
+        return [] if self.first is None or self.refused else differences(self.first, self.request)
 
 
 def read_table(filename: str, content: bytes) -> list[list[str]]:
@@ -374,27 +378,35 @@ def person_key(request: EnrollmentRequest) -> str:
     return f"{request.name}|{request.birth_date}|{request.gender.value}"
 
 
-def row_correlation(request: EnrollmentRequest) -> uuid.UUID:
-    """The same person at the same school is the same request, however often the file is imported."""
-    return uuid.uuid5(ROW_NAMESPACE, f"{request.school_code}|{person_key(request)}")
+def row_correlation(request: EnrollmentRequest, attempt: int = 1) -> uuid.UUID:
+    """The same person at the same school is the same request, however often the file is imported; a request that
+    was refused is followed by the next attempt's (`attempts`). The first attempt's id is the one rows always had."""
+    again = f"|{attempt}" if attempt > 1 else ""
+    return uuid.uuid5(ROW_NAMESPACE, f"{request.school_code}|{person_key(request)}{again}")
 
 
 def summary(checked: Checked, outcomes: Iterable[Outcome]) -> dict[str, Any]:
     """The answer to an upload. A row requested before counts as `already_requested` when it says what it said then
     (the same file again), as `already_requested_otherwise` when it does not: those rows are listed in `not_applied`,
-    a field each, as errors are."""
+    a field each, as errors are. A row whose request was refused, sent again as it was, counts as `still_refused`
+    and is listed in `refused` with the rule and reason; corrected, it was requested anew (`refused_before`)."""
     done = [(o, o.differs()) for o in outcomes]
-    students = [{"row": o.row, "student_id": o.student_id, "new": o.first is None, "differs": [n for n, _ in differs]}
+    students = [{"row": o.row, "student_id": o.student_id, "new": o.first is None, "differs": [n for n, _ in differs],
+                 "refused": o.refused is not None, "refused_before": o.refused_before}
                 for o, differs in done]  # fmt: skip
     kept = [RowError(o.row, name, not_applied(first), checked.titles.get(name.removeprefix("basic.")))
             for o, differs in done for name, first in differs]  # fmt: skip
+    refused = [RowError(o.row, o.refused.field or "row", still_refused(o.refused),
+                        checked.titles.get(o.refused.field or "")) for o, _ in done if o.refused]  # fmt: skip
     return {
         "rows": checked.rows,
         "requested": sum(1 for o, _ in done if o.first is None),
-        "already_requested": sum(1 for o, differs in done if o.first is not None and not differs),
+        "already_requested": sum(1 for o, differs in done if o.first is not None and not differs and not o.refused),
         "already_requested_otherwise": sum(1 for _, differs in done if differs),
+        "still_refused": len(refused),
         "students": students,
         "not_applied": [k.as_dict() for k in kept],
+        "refused": [r.as_dict() for r in refused],
         "errors": [e.as_dict() for e in checked.errors],
         "warnings": [w.as_dict() for w in checked.warnings],
     }

@@ -81,10 +81,11 @@ async def request_enrollments(
     for (_, correlation), (_, event), first in zip(requests, asked, found, strict=True):
         if first is None:
             service.recent.keep(student_of(correlation), event)
-    return [(student_of(c), _asked_then(first)) for (_, c), first in zip(requests, found, strict=True)]
+    return [(student_of(c), asked_then(first)) for (_, c), first in zip(requests, found, strict=True)]
 
 
-def _asked_then(first: Document | None) -> EnrollmentRequest | None:
+def asked_then(first: Document | None) -> EnrollmentRequest | None:
+    """The request a pending stream's first commit holds (None: no commit)."""
     if first is None:
         return None
     requested = state_of([first]).requested
@@ -99,11 +100,16 @@ async def record_refusal(
     refused: EnrollmentRefused,
     outgoing: list[Outgoing] | None = None,
 ) -> None:
-    """The request ends refused (R01 duplicate or another rule); kept in the pending stream as history, and
-    `outgoing` (what dedupe is told of a refusal it did not give) published with it."""
-    event = to_document(refused)
-    decision = Decision(events=[event], outgoing=outgoing or [])
-    await decide_and_save(service.events, pending_stream(student_id), commit_id, lambda _: decision)
+    """The request ends refused (R01 duplicate, R14 the county's "same person", or another rule); kept in the pending
+    stream as history, and `outgoing` (what dedupe is told of a refusal it did not give) published with it. Only the
+    first refusal is recorded, and only on a stream that holds a request: its version 2 is then the refusal, which
+    a class sheet's row uploaded again looks up by `_id` (`attempts`)."""
+
+    def decide(history: list[Document]) -> Decision:
+        events = request.refused_now(request.from_documents(history), refused)
+        return Decision(events=[to_document(e) for e in events], outgoing=(outgoing or []) if events else [])
+
+    await decide_and_save(service.events, pending_stream(student_id), commit_id, decide)
     if outgoing:
         service.runtime.relay.nudge()
 

@@ -13,9 +13,11 @@ from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_registry.domain import DecideDuplicateReview, ReviewChange, StudentStatus
 from xueji_registry.domain.creation import CREATION_REVIEW
+from xueji_registry.domain.enrollment_request import decide_same_person
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.record_changes import ConfirmCreation
-from xueji_registry.enrollment.requests import why_no_record
+from xueji_registry.domain.record_events import ClosureCause
+from xueji_registry.enrollment.requests import record_refusal, why_no_record
 from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 
@@ -41,6 +43,12 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
         # Already settled (a redelivery), or a case no change waits for any more: the record's own later change under
         # that id (a basic-information one) is not the county's to approve by this decision.
         log.info("review_decision_without_a_record_waiting", student_id=decided.student_id, case_id=decided.case_id)
+        if (
+            decided.decision is ReviewDecision.SAME_PERSON
+            and state.closure is not None
+            and state.closure.cause is ClosureCause.DUPLICATE_REFUSED
+        ):
+            await _request_refused(service, decided, None, message["message_id"])  # a crash came between the two
         return
     command = ReviewChange(
         operator=OperatorClaims(sub=decided.decided_by, role=Role.COUNTY, code=decided.county_code),
@@ -52,6 +60,17 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
     extra = request_supplementary(service, school_year_of(state.admitted_on), None)
     commit_id = str(derive_id(message["message_id"], "review"))
     await service.execute(decided.student_id, commit_id, command, extra=extra)
+    if not command.approve:
+        await _request_refused(service, decided, pending.details.possible_duplicate_of, message["message_id"])
+
+
+async def _request_refused(
+    service: RegistryService, decided: ReviewCaseDecided, existing: str | None, message_id: Any
+) -> None:
+    """R14: the record closed as the same person, its enrollment request ends refused too, so a class sheet's row
+    uploaded again as it was is told so, and a corrected one is asked anew (`enrollment/attempts.py`)."""
+    refusal = decide_same_person(existing, decided.case_id, decided.decided_at)
+    await record_refusal(service, decided.student_id, str(derive_id(message_id, "request-refused")), refusal)
 
 
 async def _decide_waiting_change(

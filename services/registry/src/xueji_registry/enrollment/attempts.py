@@ -1,0 +1,98 @@
+"""A class sheet's rows as enrollment requests, a refused row's next attempt among them (R01, R02, R14).
+
+A row's request id is derived from the school, the person and the attempt (`bulk.row_correlation`): the first until
+its request is refused (by dedupe's R01 duplicate, a rule the registry checks at creation, or the county's "same
+person"), then the next. Its attempts are walked by `_id`, and the row is
+- a new request when no attempt was asked yet, or when every one was refused and the row says what none of them said
+  (corrected): checked afresh, as any request;
+- the request asked before when that one is pending or enrolled: it stands as first asked (a corrected row is told
+  `not_applied`, `reupload`);
+- still refused when it says what a refused attempt said and no later one was asked: told with that refusal, and
+  nothing is asked.
+So the same file sent again asks nothing twice, whatever became of its rows meanwhile. A row refused at upload (a bad
+ID number, a missing column) is stored nowhere: uploaded again, corrected, it is a first attempt like any other.
+
+What a row costs the store: a first attempt only its share of `request_enrollments`' few writes per chunk; a row
+asked before, two `_id` lookups (its request, the refusal at its version 2); each refused attempt walked past, two
+more; a corrected one, its share of one more bulk write. A chunk's lookups go out together (`EventStore.commits_at`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xueji_contracts.auth import OperatorClaims
+from xueji_kit.store import Document
+from xueji_registry.domain import enrollment_request as request
+from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest
+from xueji_registry.enrollment.bulk import row_correlation
+from xueji_registry.enrollment.requests import asked_then, pending_stream, request_enrollments, student_of
+from xueji_registry.enrollment.reupload import differences
+from xueji_registry.service import RegistryService
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What became of a row: its request's student id; that request as asked before (None: asked now); its refusal,
+    when the row says what that refused request said; and the refused request a new one follows."""
+
+    student_id: str
+    first: EnrollmentRequest | None = None
+    refused: EnrollmentRefused | None = None
+    refused_before: str | None = None
+
+
+@dataclass
+class _Row:
+    body: EnrollmentRequest
+    attempt: int = 1
+    refused_before: str | None = None
+    as_refused: Asked | None = None  # the refused attempt that said what the row says
+
+    @property
+    def student_id(self) -> str:
+        return student_of(row_correlation(self.body, self.attempt))
+
+
+async def request_rows(
+    service: RegistryService, bodies: list[EnrollmentRequest], operator: OperatorClaims
+) -> list[Asked]:
+    """Each row's request, asked now or before, or its standing refusal, in the rows' order."""
+    rows = [_Row(body) for body in bodies]
+    answers: dict[int, Asked] = {}
+    asking = list(range(len(rows)))  # their attempt is asked for (stored, unless it was asked before)
+    looking: list[int] = []  # said what a refused attempt said: their next attempt only looked up, never asked
+    while asking or looking:
+        begun: list[tuple[int, str, EnrollmentRequest]] = []
+        asked = await request_enrollments(service, [(rows[i].body, row_correlation(rows[i].body, rows[i].attempt))
+                                                    for i in asking], operator) if asking else []  # fmt: skip
+        for i, (student_id, first) in zip(asking, asked, strict=True):
+            if first is None:
+                answers[i] = Asked(student_id, refused_before=rows[i].refused_before)
+            else:
+                begun.append((i, student_id, first))
+        later = await service.events.commits_at([(pending_stream(rows[i].student_id), 1) for i in looking])
+        for i, first_commit in zip(looking, later, strict=True):
+            if (first := asked_then(first_commit)) is None:
+                matched = rows[i].as_refused
+                assert matched is not None, "looked up only for a row a refused attempt matched"
+                answers[i] = matched
+            else:
+                begun.append((i, rows[i].student_id, first))
+        asking, looking = [], []
+        refusals = await service.events.commits_at([(pending_stream(student_id), 2) for _, student_id, _ in begun])
+        for (i, student_id, first), refusal in zip(begun, refusals, strict=True):
+            row, refused = rows[i], _refusal(refusal)
+            if refused is None:
+                answers[i] = Asked(student_id, first, refused_before=row.refused_before)
+                continue
+            if not differences(first, row.body):
+                row.as_refused = Asked(student_id, first, refused)
+            row.attempt, row.refused_before = row.attempt + 1, student_id
+            (looking if row.as_refused else asking).append(i)
+    return [answers[i] for i in range(len(rows))]
+
+
+def _refusal(commit: Document | None) -> EnrollmentRefused | None:
+    """The refusal a pending stream's second commit holds (nothing else follows a request there)."""
+    return None if commit is None else request.replay(request.from_documents(commit["events"])).refused
