@@ -5,8 +5,10 @@
 
 Every row is checked here first and every bad row listed (row, column, reason); the good rows are then sent in
 chunks. Running it again with the same file enrolls nobody twice; a row corrected since (same student, other data)
-changes nothing and is listed, field by field. Exit code: 0 all imported, 1 some rows bad or not applied, 2 the file
-could not be read or the service refused.
+changes nothing and is listed, field by field, while that student's request is pending or enrolled. A row whose
+request was refused (duplicate, a rule, the county's review) is listed as still refused when it is sent as it was,
+and is requested anew once corrected. Exit code: 0 all imported, 1 some rows bad, not applied or still refused, 2
+the file could not be read or the service refused.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in checked.warnings:
         console.print(f"[cyan]row {w.row}[/] {w.column or w.field}: {w.reason} (imported; check it)")
     console.print(f"{checked.rows} rows: {len(checked.good)} to import, {len(checked.errors)} problems")
-    requested = already = otherwise = 0
+    requested = already = otherwise = refused = 0
     headers = {"Authorization": f"Bearer {args.token}"}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (
@@ -86,14 +88,17 @@ def main(argv: list[str] | None = None) -> int:
             result = answer.json()
             requested, already = requested + result["requested"], already + result["already_requested"]
             otherwise += result["already_requested_otherwise"]
-            for kept in result["not_applied"]:  # the chunk's rows, in the file's order
+            refused += result["still_refused"]
+            for kept in result["not_applied"] + result["refused"]:  # the chunk's rows, in the file's order
                 row = checked.good[start + kept["row"] - 2][0]
                 bar.console.print(f"[yellow]row {row}[/] {titles.get(kept['field'], kept['field'])}: {kept['reason']}")
             bar.advance(task, len(chunk))
     console.print(f"enrolment requested for {requested} students; {already} had been requested before")
     if otherwise:
         console.print(f"[yellow]{otherwise} had been requested before with other data: not applied (rows listed above)")
-    return 1 if checked.errors or otherwise else 0
+    if refused:
+        console.print(f"[yellow]{refused} had been refused and were sent as they were: still refused (listed above)")
+    return 1 if checked.errors or otherwise or refused else 0
 
 
 if __name__ == "__main__":

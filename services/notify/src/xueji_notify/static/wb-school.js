@@ -81,14 +81,22 @@
 
   // What the request said against its own ID number (a birth date or gender typo): enrolled all the same, to check.
   // Rows of students uploaded before with other data: the first request stands; each differing field is listed.
-  function notAppliedOf(body) {
-    const found = (body && body.not_applied) || [];
+  // Rows whose request was refused, sent again as they were: still refused, with the rule and reason (correct them
+  // and send them again: a corrected row is a new request).
+  function rowNotesOf(found, id, title) {
     if (!found.length) return [];
     const list = el("ul", {}, ...found.map((w) => el("li", { dataset: { row: w.row, field: w.field },
       text: `${t("row")} ${w.row} · ${w.column || t(w.field)}: ${wb.reasonText(w.reason)}` })));
+    return [el("div", { class: "answer held", id, role: "note" }, el("h3", { text: title }), list)];
+  }
+  function notAppliedOf(body) {
+    const found = (body && body.not_applied) || [];
     const count = body.already_requested_otherwise || new Set(found.map((w) => w.row)).size;
-    return [el("div", { class: "answer held", id: "not-applied", role: "note" },
-      el("h3", { text: t("not_applied", { n: count }) }), list)];
+    return rowNotesOf(found, "not-applied", t("not_applied", { n: count }));
+  }
+  function stillRefusedOf(body) {
+    const found = (body && body.refused) || [];
+    return rowNotesOf(found, "still-refused", t("still_refused", { n: body.still_refused || found.length }));
   }
 
   function warningsOf(body) {
@@ -173,7 +181,7 @@
         el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
         el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
       if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
-      result.append(...notAppliedOf(b), ...warningsOf(b));
+      result.append(...stillRefusedOf(b), ...notAppliedOf(b), ...warningsOf(b));
       if (b.errors.length) {
         const tbody = el("tbody");
         for (const x of b.errors) {
