@@ -210,3 +210,73 @@ async def test_r22_titles_name_the_schools_alike_in_the_inbox_and_webhooks(
     for kind in ("stage_opened", "stage_escalated"):
         assert (delivered[kind]["title_zh"], delivered[kind]["title_en"]) == (
             notes[kind]["title_zh"], notes[kind]["title_en"])  # fmt: skip
+
+
+def _deactivated_total() -> float:
+    return REGISTRY.get_sample_value("xueji_webhooks_deactivated_total", {"reason": "gone"}) or 0.0
+
+
+async def test_r22_a_receiver_answering_410_gone_deactivates_its_hook_until_the_owner_activates_it_again(
+    start_app, isolation, token, wait_for, receiver
+):
+    """410 Gone says the subscription ended for good: the hook is deactivated (listed with why and when), nothing
+    more is delivered to it, and its owner may activate it again; a 503 on a hook beside it keeps retrying."""
+    hooks = await receiver({"/gone": ["410"], "/flaky": ["fail", "ok"]})
+    notify = await _notify(start_app, receiver.cert, webhook_max_attempts=3)
+    owner = token("school", ev.SCHOOL)
+    school = {"Authorization": f"Bearer {owner}"}
+    gone = await _register(notify, owner, f"{hooks.base_url}/gone")
+    flaky = await _register(notify, owner, f"{hooks.base_url}/flaky")
+    hooks.secrets |= {"/gone": gone["secret"], "/flaky": flaky["secret"]}
+    deactivated_before = _deactivated_total()
+
+    async def listed() -> dict:
+        body = (await notify.get("/v1/webhooks", headers=school)).json()
+        return {w["webhook_id"]: w for w in body["webhooks"]}
+
+    async def deliveries(hook: dict) -> list:
+        path = f"/v1/webhooks/{hook['webhook_id']}/deliveries"
+        return (await notify.get(path, headers=school)).json()["deliveries"]
+
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(ev.transfer_id()))
+
+    async def gone_listed():
+        hook = (await listed())[gone["webhook_id"]]
+        return hook if not hook["active"] else None
+
+    hook = await wait_for(gone_listed, timeout=40)
+    assert hook["deactivated_reason"] == "the receiver answered 410 Gone" and hook["deactivated_at"]
+    assert _deactivated_total() == deactivated_before + 1
+    [first] = await deliveries(gone)
+    assert [a["status"] for a in first["attempts"]] == [410]  # not retried
+
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(ev.transfer_id()))
+
+    async def flaky_got_both():
+        done = [d for d in await deliveries(flaky) if d["state"] == "delivered"]
+        return done if len(done) == 2 else None
+
+    await wait_for(flaky_got_both, timeout=40)  # the 503 hook beside it retried and got both notifications
+    assert len(await deliveries(gone)) == 1, "nothing more is delivered to a gone hook"
+    assert sum(1 for r in hooks.received if r.delivery_id == first["delivery_id"]) == 1
+
+    outsider = {"Authorization": f"Bearer {token('school', ev.FAR_SCHOOL)}"}
+    path = f"/v1/webhooks/{gone['webhook_id']}/activate"
+    assert (await notify.post(path, headers=outsider)).status_code == 404
+    again = await notify.post(path, headers=school)
+    assert again.status_code == 200, again.text
+    assert again.json()["active"] is True and "deactivated_reason" not in again.json()
+    assert "secret" not in again.json()
+    assert (await listed())[gone["webhook_id"]]["active"] is True
+
+    hooks.script["/gone"] = ["ok"]  # the receiver's owner set it up again
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(ev.opened(ev.transfer_id()))
+
+    async def delivered_again():
+        done = [d for d in await deliveries(gone) if d["state"] == "delivered"]
+        return done or None
+
+    await wait_for(delivered_again, timeout=40)

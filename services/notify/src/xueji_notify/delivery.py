@@ -26,14 +26,15 @@ from xueji_kit.store import EventStore, Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, minute_of
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
-from xueji_notify.domain.webhooks import backoff, receives, retryable, sign
+from xueji_notify.domain.webhooks import backoff, gone, receives, retryable, sign
 from xueji_notify.mail import send_mail
-from xueji_notify.metrics import EMAILS, WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
+from xueji_notify.metrics import EMAILS, WEBHOOK_DELIVERIES, WEBHOOK_SECONDS, WEBHOOKS_DEACTIVATED
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import WebhookStore
 
 log = structlog.get_logger("notify.webhooks")
 TIMER_KIND = "webhook"
+GONE = "the receiver answered 410 Gone"
 SCHEDULER = "notify-webhooks"
 
 
@@ -104,7 +105,8 @@ class WebhookDeliverer:
             return
         hook = await self._store.webhook(delivery["webhook_id"])
         if hook is None or not hook.get("active"):
-            await self._give_up(delivery, attempt, None, "the webhook was removed")
+            reason = hook.get("deactivated_reason") if hook else None
+            await self._give_up(delivery, attempt, None, f"the webhook was deactivated: {reason or 'removed'}")
             return
         status, error, took = await self._post(delivery, hook["secret"])
         now = _stored(datetime.now(UTC))
@@ -122,7 +124,10 @@ class WebhookDeliverer:
         *, fresh: bool = True,
     ) -> None:  # fmt: skip
         """After a failed attempt made `at`: its next attempt, due at a time that depends on the attempt alone (its
-        jitter derived from the delivery and the attempt), so arming it twice arms one timer; else dead-lettered."""
+        jitter derived from the delivery and the attempt), so arming it twice arms one timer; else dead-lettered.
+        A 410 Gone also deactivates the hook: the receiver ended the subscription, so nothing more is sent to it."""
+        if gone(status):
+            await self._deactivate_gone(delivery, at, fresh=fresh)
         if retryable(status) and attempt + 1 < self._settings.webhook_max_attempts:
             s = self._settings
             jitter = random.Random(f"{delivery['_id']}:{attempt}").random()
@@ -134,6 +139,14 @@ class WebhookDeliverer:
                          error=error, next_in_seconds=round(wait, 2))  # fmt: skip
             return
         await self._give_up(delivery, attempt + 1, status, error or f"HTTP {status}")
+
+    async def _deactivate_gone(self, delivery: dict[str, Any], at: datetime, *, fresh: bool) -> None:
+        """Deactivated as of the attempt's own time, so an attempt fired again after a takeover writes the same."""
+        await self._store.deactivate(delivery["webhook_id"], at, GONE)
+        if fresh:
+            WEBHOOKS_DEACTIVATED.labels("gone").inc()
+            log.warning("webhook_deactivated", webhook_id=delivery["webhook_id"], delivery_id=delivery["_id"],
+                        reason=GONE)  # fmt: skip
 
     async def _post(self, delivery: dict[str, Any], secret: str) -> tuple[int | None, str | None, float]:
         assert self._client is not None

@@ -21,5 +21,8 @@ SSE_CLIENTS = Gauge("xueji_dashboard_live_clients", "Dashboard pages connected f
 WEBHOOK_DELIVERIES = Counter(
     "xueji_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
 )  # delivered, retrying, failed (after the last try), refused (4xx: not retried)
+WEBHOOKS_DEACTIVATED = Counter(
+    "xueji_webhooks_deactivated_total", "Webhooks deactivated by notify itself, by reason", ["reason"]
+)  # gone: the receiver answered 410
 WEBHOOK_SECONDS = Histogram("xueji_webhook_delivery_seconds", "Duration of one webhook request")
 EMAILS = Counter("xueji_emails_total", "E-mail notifications by outcome", ["outcome"])

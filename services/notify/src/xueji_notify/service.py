@@ -102,8 +102,12 @@ class NotifyService:
         """The registration stored under its id; one stored before under the same id (a retry) is returned instead."""
         return await self.webhooks.register(doc)
 
-    async def stop_webhook(self, webhook_id: str, at: datetime) -> None:
-        await self.webhooks.deactivate(webhook_id, at)
+    async def stop_webhook(self, webhook_id: str, operator: OperatorClaims, at: datetime) -> None:
+        await self.webhooks.deactivate(webhook_id, at, f"stopped by {operator.sub}")
+
+    async def activate_webhook(self, webhook_id: str, operator: OperatorClaims, at: datetime) -> Document | None:
+        """Deliveries resume for notifications from now on (one deactivated by a 410 Gone, or stopped)."""
+        return await self.webhooks.activate(webhook_id, at, operator.sub)
 
     async def assign(self, key: str, node: str, operator: OperatorClaims, at: datetime) -> Document:
         """The operator handles the stage from now on (the latest assignment stands)."""

@@ -23,7 +23,8 @@ SIGNING = (
     "POST with headers X-Xueji-Delivery (same on every retry: apply once), X-Xueji-Timestamp (Unix seconds) and "
     "X-Xueji-Signature = 'v1=' + hex HMAC-SHA256(secret, timestamp + '.' + raw body); refuse timestamps older "
     "than 5 minutes. X-Xueji-Consent (percent-encoded UTF-8) names the written consent the deliveries rest on "
-    "(R52). Answer 2xx when applied; 5xx, 408, 429 or no answer are retried with backoff, other 4xx are not."
+    "(R52). Answer 2xx when applied; 5xx, 408, 429 or no answer are retried with backoff, other 4xx are not; "
+    "410 Gone deactivates the webhook until its owner activates it again."
 )
 
 
@@ -71,7 +72,11 @@ async def register(
     return _public(doc) | {"secret": doc["secret"], "signing": SIGNING}
 
 
-@router.get("", summary="Webhooks registered in the operator's jurisdiction (without secrets)")
+@router.get(
+    "",
+    summary="Webhooks registered in the operator's jurisdiction (without secrets); an inactive one says "
+    "why and since when (`deactivated_reason`, `deactivated_at`)",
+)
 async def webhooks(operator: Operator, request: Request) -> dict[str, Any]:
     return {"webhooks": [_public(d) for d in await notify_of(request).webhooks.under(operator.prefix)]}
 
@@ -84,8 +89,22 @@ async def _visible(request: Request, operator: Operator, webhook_id: str) -> Doc
 @router.delete("/{webhook_id}", status_code=204, summary="Stop deliveries to this endpoint")
 async def remove(operator: Operator, request: Request, webhook_id: Annotated[str, Path(max_length=64)]) -> Response:
     await _visible(request, operator, webhook_id)
-    await notify_of(request).stop_webhook(webhook_id, datetime.now(UTC))
+    await notify_of(request).stop_webhook(webhook_id, operator, datetime.now(UTC))
     return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/activate",
+    summary="Deliver to this endpoint again: one deactivated because it answered 410 Gone, or stopped",
+)
+async def activate(
+    operator: Operator, request: Request, webhook_id: Annotated[str, Path(max_length=64)]
+) -> dict[str, Any]:
+    await _visible(request, operator, webhook_id)
+    doc = await notify_of(request).activate_webhook(webhook_id, operator, datetime.now(UTC))
+    if doc is None:  # removed from the store meanwhile
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    return _public(doc)
 
 
 @router.get("/{webhook_id}/deliveries", summary="Recent deliveries with every attempt")

@@ -40,6 +40,11 @@ def retryable(status: int | None) -> bool:
     return status is None or status not in _FINAL
 
 
+def gone(status: int | None) -> bool:
+    """410 Gone: the receiver ended the subscription for good, so its hook is deactivated, not just this delivery."""
+    return status == 410
+
+
 def receives(webhook: Mapping[str, Any], kind: str, jurisdiction: str) -> bool:
     """A hook registered for a jurisdiction gets the notifications addressed inside it, of its kinds."""
     kinds = webhook.get("kinds") or []

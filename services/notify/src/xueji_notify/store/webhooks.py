@@ -37,8 +37,17 @@ class WebhookStore:
         query: dict[str, Any] = {"scope": {"$regex": f"^{scope}"}} if scope else {}
         return [d async for d in self.webhooks.find(query)]
 
-    async def deactivate(self, webhook_id: str, at: datetime) -> None:
-        await self.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False, "deactivated_at": at}})
+    async def deactivate(self, webhook_id: str, at: datetime, reason: str) -> None:
+        fields = {"active": False, "deactivated_at": at, "deactivated_reason": reason}
+        await self.webhooks.update_one({"_id": webhook_id}, {"$set": fields})
+
+    async def activate(self, webhook_id: str, at: datetime, by: str) -> Document | None:
+        """Active again, its deactivation forgotten; the hook as stored after, None when there is none."""
+        unset = {"deactivated_at": "", "deactivated_reason": ""}
+        await self.webhooks.update_one(
+            {"_id": webhook_id}, {"$set": {"active": True, "activated_at": at, "activated_by": by}, "$unset": unset}
+        )
+        return await self.webhook(webhook_id)
 
     async def add_delivery(self, doc: Document) -> bool:
         return await insert_once(self.deliveries, doc)
