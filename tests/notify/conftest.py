@@ -107,3 +107,25 @@ async def page(chromium: Any, tmp_path: Path) -> AsyncIterator[Any]:
     finally:
         await context.close()
     assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+async def receiver(tmp_path: Path) -> AsyncIterator[Any]:
+    """receiver(script) -> a signed-webhook receiver on loopback HTTPS (webhook_receiver.Receiver); `receiver.cert`
+    is the certificate notify must trust (XUEJI_WEBHOOK_CA_FILE)."""
+    from webhook_receiver import Receiver, self_signed
+
+    cert, key = self_signed(tmp_path)
+    made: list[Any] = []
+
+    async def start(script: dict[str, list[str]]) -> Receiver:
+        r = Receiver(script, slow_seconds=2.5)
+        made.append(await r.serve(cert, key))
+        return r
+
+    start.cert = cert  # type: ignore[attr-defined]
+    yield start
+    for server, task in made:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 
@@ -11,7 +10,6 @@ import notify_events as ev
 import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY
-from webhook_receiver import Receiver, self_signed
 
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.topics import NOTIFY_WEBHOOK_DLQ
@@ -20,24 +18,6 @@ from xueji_notify.settings import NotifySettings
 
 pytestmark = pytest.mark.integration
 BASE = 0.4
-
-
-@pytest.fixture
-async def receiver(tmp_path):
-    cert, key = self_signed(tmp_path)
-    made: list = []
-
-    async def start(script: dict[str, list[str]]) -> Receiver:
-        r = Receiver(script, slow_seconds=2.5)
-        made.append(await r.serve(cert, key))
-        return r
-
-    start.cert = cert
-    yield start
-    for server, task in made:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
 
 
 async def _notify(start_app, cert, **overrides):
@@ -54,6 +34,33 @@ async def _register(notify, token, url: str, **extra) -> dict:
     answer = await notify.post("/v1/webhooks", json=body, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 201, answer.text
     return answer.json()
+
+
+async def school_hooks(start_app, receiver, token, script: dict[str, list[str]], **settings) -> tuple:
+    """A receiver answering by `script`, notify delivering to it, and a school's hook registered for each path in
+    it: (receiver, notify, the school's headers, {path: hook as registered})."""
+    hooks = await receiver(script)
+    notify = await _notify(start_app, receiver.cert, **settings)
+    owner = token("school", ev.SCHOOL)
+    registered = {path: await _register(notify, owner, f"{hooks.base_url}{path}") for path in script}
+    hooks.secrets |= {path: hook["secret"] for path, hook in registered.items()}
+    return hooks, notify, {"Authorization": f"Bearer {owner}"}, registered
+
+
+async def dead_letters(isolation, count: int) -> list[dict]:
+    """The first `count` letters on notify.webhook.dlq (envelopes), read from its beginning."""
+    consumer = AIOKafkaConsumer(isolation.topic(NOTIFY_WEBHOOK_DLQ.name), bootstrap_servers=isolation.servers.kafka,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    try:
+        letters: list[dict] = []
+        async with asyncio.timeout(40):
+            while len(letters) < count:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    letters += [json.loads(r.value) for r in records]
+        return letters
+    finally:
+        await consumer.stop()
 
 
 def _delivered_total() -> float:
@@ -104,26 +111,13 @@ async def test_r22_delivery_is_signed_retried_with_backoff_and_applied_exactly_o
 async def test_r22_failing_endpoint_is_recorded_failed_and_dead_lettered(
     start_app, isolation, token, wait_for, receiver
 ):
-    hooks = await receiver({"/down": ["fail"], "/gone": ["410"]})
-    notify = await _notify(start_app, receiver.cert, webhook_max_attempts=3)
-    school = token("school", ev.SCHOOL)
-    down = await _register(notify, school, f"{hooks.base_url}/down")
-    gone = await _register(notify, school, f"{hooks.base_url}/gone")
-    hooks.secrets |= {"/down": down["secret"], "/gone": gone["secret"]}
+    script = {"/down": ["fail"], "/gone": ["410"]}
+    hooks, notify, school, registered = await school_hooks(start_app, receiver, token, script, webhook_max_attempts=3)
+    down, gone = registered["/down"], registered["/gone"]
     async with ev.Upstream(isolation) as upstream:
         await upstream.send(ev.opened(ev.transfer_id()))
 
-    consumer = AIOKafkaConsumer(isolation.topic(NOTIFY_WEBHOOK_DLQ.name), bootstrap_servers=isolation.servers.kafka,
-                                auto_offset_reset="earliest")  # fmt: skip
-    await consumer.start()
-    try:
-        letters: list[dict] = []
-        async with asyncio.timeout(40):
-            while len(letters) < 2:
-                for records in (await consumer.getmany(timeout_ms=1000)).values():
-                    letters += [json.loads(r.value) for r in records]
-    finally:
-        await consumer.stop()
+    letters = await dead_letters(isolation, 2)
     failed = {
         letter["payload"]["webhook_id"]: WebhookDeliveryFailed.model_validate(letter["payload"]) for letter in letters
     }
@@ -132,7 +126,7 @@ async def test_r22_failing_endpoint_is_recorded_failed_and_dead_lettered(
     assert all(letter["type"] == "WebhookDeliveryFailed" for letter in letters)
     assert sum(1 for r in hooks.received if r.delivery_id == failed[down["webhook_id"]].delivery_id) == 3
     listed = (await notify.get(f"/v1/webhooks/{down['webhook_id']}/deliveries",
-                               headers={"Authorization": f"Bearer {school}"})).json()["deliveries"]  # fmt: skip
+                               headers=school)).json()["deliveries"]  # fmt: skip
     assert listed[0]["state"] == "failed"
 
 
@@ -221,13 +215,9 @@ async def test_r22_a_receiver_answering_410_gone_deactivates_its_hook_until_the_
 ):
     """410 Gone says the subscription ended for good: the hook is deactivated (listed with why and when), nothing
     more is delivered to it, and its owner may activate it again; a 503 on a hook beside it keeps retrying."""
-    hooks = await receiver({"/gone": ["410"], "/flaky": ["fail", "ok"]})
-    notify = await _notify(start_app, receiver.cert, webhook_max_attempts=3)
-    owner = token("school", ev.SCHOOL)
-    school = {"Authorization": f"Bearer {owner}"}
-    gone = await _register(notify, owner, f"{hooks.base_url}/gone")
-    flaky = await _register(notify, owner, f"{hooks.base_url}/flaky")
-    hooks.secrets |= {"/gone": gone["secret"], "/flaky": flaky["secret"]}
+    script = {"/gone": ["410"], "/flaky": ["fail", "ok"]}
+    hooks, notify, school, registered = await school_hooks(start_app, receiver, token, script, webhook_max_attempts=3)
+    gone, flaky = registered["/gone"], registered["/flaky"]
     deactivated_before = _deactivated_total()
 
     async def listed() -> dict:

@@ -46,12 +46,16 @@ def reassemble(letters: Iterable[dict[str, Any]]) -> tuple[list[Letter], list[st
     """Whole letters in the order their first part was read, and a problem line for each that is incomplete or does
     not match its checksum (nothing is replayed from those)."""
     parts: dict[tuple[str, int, int, str], dict[int, dict[str, Any]]] = {}
+    problems = []
     for doc in letters:
+        if "original_topic" not in doc:  # e.g. notify.webhook.dlq's failed deliveries: replayed by their own tool
+            problems.append(f"a {doc.get('type', 'record')} is no dead letter of a consumed message: see "
+                            "docs/operations.md for its topic")  # fmt: skip
+            continue
         parts.setdefault((doc["original_topic"], doc["partition"], doc["offset"], doc.get("sha256", "")), {})[
             int(doc.get("part", 0))
         ] = doc
     whole: dict[tuple[str, int, int], Letter] = {}
-    problems = []
     for (topic, partition, offset, digest), found in parts.items():
         first = found.get(0)
         expected = int(first["parts"]) if first is not None else -1

@@ -43,6 +43,11 @@ def _stored(at: datetime) -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
+def attempt_timer(delivery_id: str, attempt: int, due: datetime) -> Timer:
+    """The durable timer of one attempt (numbered from 0 over the delivery's life, replays included)."""
+    return Timer(f"webhook:{delivery_id}:{attempt}", TIMER_KIND, delivery_id, due, {"attempt": attempt})
+
+
 class WebhookDeliverer:
     def __init__(
         self, settings: NotifySettings, store: WebhookStore, timers: TimerStore, events: EventStore, relay: OutboxRelay
@@ -86,8 +91,7 @@ class WebhookDeliverer:
             await self._arm(delivery_id, 0, now)
 
     async def _arm(self, delivery_id: str, attempt: int, due: datetime) -> None:
-        timer_id = f"webhook:{delivery_id}:{attempt}"
-        await self._timers.arm(Timer(timer_id, TIMER_KIND, delivery_id, due, {"attempt": attempt}))
+        await self._timers.arm(attempt_timer(delivery_id, attempt, due))
 
     async def _fire(self, timer: Timer) -> None:
         delivery = await self._store.delivery(timer.aggregate_id)
@@ -128,7 +132,8 @@ class WebhookDeliverer:
         A 410 Gone also deactivates the hook: the receiver ended the subscription, so nothing more is sent to it."""
         if gone(status):
             await self._deactivate_gone(delivery, at, fresh=fresh)
-        if retryable(status) and attempt + 1 < self._settings.webhook_max_attempts:
+        tries = attempt + 1 - delivery.get("round_start", 0)  # a replay (webhook_dlq) starts a new round of tries
+        if retryable(status) and tries < self._settings.webhook_max_attempts:
             s = self._settings
             jitter = random.Random(f"{delivery['_id']}:{attempt}").random()
             wait = backoff(attempt, s.webhook_backoff_seconds, s.webhook_backoff_cap_seconds, jitter)
@@ -191,11 +196,13 @@ class WebhookDeliverer:
             jurisdiction=delivery["jurisdiction"], url=delivery["url"].split("?")[0], attempts=max(1, attempts),
             last_status=status, last_error=error, failed_at=now,
         )  # fmt: skip
+        replays = int(delivery.get("replays", 0))  # each replayed round that fails again is a letter of its own
+        failure_id = derive_id(delivery["_id"], "failed", *([replays] if replays else []))
         message = envelop(failed, producer="notify", province=self._settings.province, occurred_at=now,
-                          message_id=derive_id(delivery["_id"], "failed"))  # fmt: skip
+                          message_id=failure_id)  # fmt: skip
         await self._events.append(
-            commit_id=str(derive_id(delivery["_id"], "failed")), aggregate_id=f"webhook-delivery:{delivery['_id']}",
-            version=1, events=[{"type": "WebhookDeliveryFailed", "delivery_id": delivery["_id"]}],
+            commit_id=str(failure_id), aggregate_id=f"webhook-delivery:{delivery['_id']}",
+            version=replays + 1, events=[{"type": "WebhookDeliveryFailed", "delivery_id": delivery["_id"]}],
             outgoing=[Outgoing(NOTIFY_WEBHOOK_DLQ.name, delivery["_id"], message)],
         )  # fmt: skip
         self._relay.nudge()

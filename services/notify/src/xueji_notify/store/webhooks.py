@@ -62,6 +62,15 @@ class WebhookStore:
     async def finish(self, delivery_id: str, fields: Document) -> None:
         await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
 
+    async def reopen(self, delivery: Document, at: datetime) -> bool:
+        """A failed delivery pending again for a new round of tries from its next attempt (a replay); False when it
+        is no longer the failed one read (replayed or delivered meanwhile). One command, on `_id` and the state."""
+        fields = {"state": "pending", "round_start": len(delivery.get("attempts") or []), "replayed_at": at}
+        done = await self.deliveries.update_one(
+            {"_id": delivery["_id"], "state": "failed"}, {"$set": fields, "$inc": {"replays": 1}}
+        )
+        return done.modified_count == 1
+
     async def deliveries_of(self, webhook_id: str, limit: int) -> list[Document]:
         cursor = self.deliveries.find({"webhook_id": webhook_id}).sort("created_at", DESCENDING).limit(limit)
         return [d async for d in cursor]
