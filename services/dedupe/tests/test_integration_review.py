@@ -22,15 +22,17 @@ pytestmark = pytest.mark.integration
 SIMING, ZHANGZHOU = "350203", "350602"
 
 
-async def _possible_duplicate(dedupe, isolation, wait_for, *, surname: str, county: str, born: str) -> dict:
+async def _possible_duplicate(
+    dedupe, isolation, wait_for, *, surname: str, county: str, born: str, tag: str = ""
+) -> dict:
     """An indexed girl, then a homophone of her name from another city without an ID: a review case."""
     kafka = isolation.servers.kafka
-    original = identity(f"stu_{county}", f"{surname}思雨", birth_date=born, school_code=f"{county}0001")
+    original = identity(f"stu_{county}{tag}", f"{surname}思雨", birth_date=born, school_code=f"{county}0001")
     count = len(dedupe.app.state.dedupe.keeper.index)
     await send(kafka, isolation.topic(REGISTRY_IDENTITY.name), original)
     await wait_for(indexed(dedupe, count + 1))
     second = check(
-        f"stu_new_{county}", f"{surname}思语", birth_date=born, region_code="350102", school_code=f"{county}0002"
+        f"stu_new_{county}{tag}", f"{surname}思语", birth_date=born, region_code="350102", school_code=f"{county}0002"
     )
     await send(kafka, isolation.topic(DEDUPE_CHECK.name), second)
     found = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(second.correlation_id))
@@ -117,6 +119,43 @@ async def test_r50_county_sees_only_its_review_cases(start_app, isolation, token
     assert city.status_code == 403  # the county bureau verifies (R50); the city supervises
     shown = await dedupe.get(f"/v1/review-cases/{siming['review_case_id']}", headers=auth(token, "county", ZHANGZHOU))
     assert shown.status_code == 404
+
+
+async def test_r14_the_review_queue_is_paged_by_a_cursor_in_a_stable_order(start_app, isolation, token, wait_for):
+    """A county's queue can grow past what one answer should carry: `limit` cases a page (default 100, at most
+    500), oldest first, and `next_cursor` for the next page (null on the last); a bad `limit` or `cursor` is a 422
+    naming the field."""
+    dedupe = await start_app(create_app, DedupeSettings)
+    opened = [
+        (await _possible_duplicate(dedupe, isolation, wait_for, surname=surname, county=SIMING, born=born, tag=tag))[
+            "review_case_id"
+        ]
+        for surname, born, tag in (("陈", "2014-07-03", "a"), ("王", "2013-05-09", "b"), ("李", "2012-02-11", "c"))
+    ]
+    county = auth(token, "county", SIMING)
+    await wait_for(lambda: _listed(_open_cases(dedupe, county), 3))
+
+    async def page(**params) -> dict:
+        answer = await dedupe.get("/v1/review-cases", params=params, headers=county)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    everything = await page()
+    assert [c["case_id"] for c in everything["cases"]] == opened and everything["next_cursor"] is None
+    first = await page(limit=2)
+    assert [c["case_id"] for c in first["cases"]] == opened[:2] and first["next_cursor"]
+    second = await page(limit=2, cursor=first["next_cursor"])
+    assert [c["case_id"] for c in second["cases"]] == opened[2:] and second["next_cursor"] is None
+    open_only = await page(limit=1, state="open")
+    assert [c["case_id"] for c in open_only["cases"]] == opened[:1]
+    assert [c["case_id"] for c in (await page(limit=5, state="open", cursor=open_only["next_cursor"]))["cases"]] == (
+        opened[1:]
+    )
+
+    for params, field in (({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"cursor": "not-a-cursor"}, "cursor")):
+        refused = await dedupe.get("/v1/review-cases", params=params, headers=county)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.json()["detail"][0]["field"] == field, refused.text
 
 
 async def test_index_survives_restart(isolation, signing_keys, wait_for):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from pymongo import ASCENDING
+
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
@@ -17,6 +19,8 @@ from xueji_dedupe.domain.review import Event, decide_review, state_of, stream_of
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing, replace_by_id
+
+Position = tuple[str, str]  # a case's place in the queue's order: (opened_at as stored, case id)
 
 
 def case_view(history: list[Event]) -> Document | None:
@@ -62,13 +66,26 @@ class ReviewCases:
             await replace_by_id(self.collection, view)  # two projections of a new case may race
         return view
 
-    async def in_jurisdiction(self, prefix: str, state: str | None) -> list[Document]:
-        """Cases whose county lies under the division prefix (R50); the queue is small, so one filtered read."""
+    async def page_in_jurisdiction(
+        self, prefix: str, state: str | None, after: Position | None, limit: int
+    ) -> tuple[list[Document], Position | None]:
+        """Up to `limit` cases whose county lies under the division prefix (R50), in (opened_at, case id) order from
+        just after `after`, and the position of the last one when more follow (None on the last page).
+
+        This scans: the store serves only `_id` equality from an index, and the queue is filtered by county and
+        state. One find command a page, whose first reply carries the whole page (`limit` + 1 cases, the one more
+        only telling that another page follows), so a page never waits on a second round trip."""
         query: Document = {"county_code": {"$regex": f"^{prefix}"}}
         if state is not None:
             query["state"] = state
-        cases = [case async for case in self.collection.find(query)]
-        return sorted(cases, key=lambda case: (case["opened_at"], case["_id"]))
+        if after is not None:
+            opened_at, case_id = after
+            query["$or"] = [{"opened_at": {"$gt": opened_at}}, {"opened_at": opened_at, "_id": {"$gt": case_id}}]
+        order = [("opened_at", ASCENDING), ("_id", ASCENDING)]
+        found = self.collection.find(query, sort=order, limit=limit + 1, batch_size=limit + 1)
+        cases = [case async for case in found]
+        page = cases[:limit]
+        return page, (page[-1]["opened_at"], page[-1]["_id"]) if len(cases) > limit else None
 
     async def get(self, case_id: str) -> Document | None:
         return await self.collection.find_one({"_id": case_id})

@@ -17,7 +17,7 @@ from xueji_contracts.messages.dedupe import CheckRequested, VerdictGiven
 from xueji_contracts.messages.dedupe_review import ReviewDecision
 from xueji_contracts.topics import NATIONAL_IDENTITY
 from xueji_dedupe.candidate_store import CandidateStore
-from xueji_dedupe.cases import ReviewCases
+from xueji_dedupe.cases import Position, ReviewCases
 from xueji_dedupe.checks import Checks
 from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.feed import refused_of, update_of
@@ -95,8 +95,11 @@ class DedupeService:
 
     # The county review queue (R14, R50)
 
-    async def cases_in(self, prefix: str, state: str | None) -> list[Document]:
-        return await self.cases.in_jurisdiction(prefix, state)
+    async def cases_in(
+        self, prefix: str, state: str | None, after: Position | None, limit: int
+    ) -> tuple[list[Document], Position | None]:
+        """A page of the review queue under `prefix`, and where the next page starts (None: the last page)."""
+        return await self.cases.page_in_jurisdiction(prefix, state, after, limit)
 
     async def case(self, case_id: str) -> Document | None:
         return await self.cases.get(case_id)

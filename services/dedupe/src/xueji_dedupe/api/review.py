@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import base64
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.dedupe_review import ReviewDecision
 from xueji_dedupe.api.common import dedupe_of
+from xueji_dedupe.cases import Position
 from xueji_dedupe.domain.review import ReviewRefused
 from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdiction
 
@@ -33,13 +37,41 @@ def _shown(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in case.items() if k != "_id"}
 
 
-@router.get("", summary="Review cases in the operator's jurisdiction (county and above)")
+def _cursor(position: Position) -> str:
+    """Opaque to the caller: where the next page starts, as URL-safe base64 of JSON."""
+    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> Position:
+    """The position a cursor of `_cursor` names; 422 naming `cursor` for anything else."""
+    try:
+        opened_at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(opened_at, str) and isinstance(case_id, str) and case_id.isprintable() and len(case_id) < 100:
+            datetime.fromisoformat(opened_at)
+            return opened_at, case_id
+    except (ValueError, TypeError):
+        pass
+    reason = "not a next_cursor this list gave: start again without it"
+    raise HTTPException(422, [{"field": "cursor", "reason": reason, "in": "query"}])
+
+
+@router.get(
+    "",
+    summary="Review cases in the operator's jurisdiction (county and above), oldest first, a page at a time",
+    description="`limit` cases a page; `next_cursor` (null on the last page) is passed back as `cursor` for the "
+    "next one. The order (opened_at, then case id) is stable: a case opened meanwhile comes at the end.",
+)
 async def list_cases(
-    operator: Operator, request: Request, state: Literal["open", "decided"] | None = None
+    operator: Operator,
+    request: Request,
+    state: Literal["open", "decided"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="cases on this page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=400, description="the previous page's next_cursor")] = None,
 ) -> dict[str, Any]:
     require_jurisdiction(operator, operator.code, at_least=Role.COUNTY)
-    cases = await dedupe_of(request).cases_in(operator.prefix, state)
-    return {"cases": [_shown(case) for case in cases]}
+    after = _position(cursor) if cursor else None
+    cases, last = await dedupe_of(request).cases_in(operator.prefix, state, after, limit)
+    return {"cases": [_shown(case) for case in cases], "next_cursor": _cursor(last) if last else None}
 
 
 @router.get("/{case_id}", summary="One review case, with both records (ID numbers masked)")

@@ -10,23 +10,28 @@
     const state = wb.select([["open", t("rv_open")], ["decided", t("rv_decided")], ["", t("all")]], { id: "review-state" });
     const tbody = el("tbody");
     let cases = [];
-    async function load() {
-      const answer = await wb.api("dedupe", "/v1/review-cases", { query: { state: state.value } });
+    let next = null;  // the queue comes a page at a time (oldest first); "more" reads the next page
+    const more = el("button", { type: "button", id: "reviews-more", text: t("rv_more"), hidden: true });
+    async function load(cursor) {
+      const answer = await wb.api("dedupe", "/v1/review-cases", { query: { state: state.value, cursor } });
       if (!answer.ok) { wb.say(wb.failure(answer), "error"); return; }
-      cases = answer.body.cases;
+      cases = cursor ? cases.concat(answer.body.cases) : answer.body.cases;
+      next = answer.body.next_cursor;
+      more.hidden = !next;
       tbody.replaceChildren(...cases.map((c) => el("tr", { dataset: { case: c.case_id } },
         el("td", {}, el("a", { href: `#/review/${encodeURIComponent(c.case_id)}`, text: c.case_id })),
         el("td", { text: wb.unit(c.school_code) }), el("td", { text: wb.fmtTime(c.opened_at) }),
         el("td", { text: wb.fmtDay(c.due_at) }), el("td", { text: c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open") }))));
     }
-    state.addEventListener("change", load);
+    state.addEventListener("change", () => load(null));
+    more.addEventListener("click", () => load(next));
     main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("reviews_title") }),
       el("label", { for: state.id, text: t("f_state") }), state,
       wb.exportButtons("review-queue", () => [[t("case"), t("school"), t("opened"), t("c_due"), t("c_state")],
         ...cases.map((c) => [c.case_id, wb.unit(c.school_code), wb.fmtTime(c.opened_at), wb.fmtDay(c.due_at), c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open")])])),
     el("div", { class: "scroll" }, el("table", { class: "grid", id: "reviews-table" },
-      el("thead", {}, el("tr", {}, ...["case", "school", "opened", "c_due", "c_state"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody))));
-    await load();
+      el("thead", {}, el("tr", {}, ...["case", "school", "opened", "c_due", "c_state"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody)), more));
+    await load(null);
   } });
 
   const PERSON = ["name", "gender", "birth_date", "id_number", "id_number_masked", "school_code", "student_id", "status_number_masked", "grade"];
