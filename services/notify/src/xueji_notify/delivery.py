@@ -146,9 +146,9 @@ class WebhookDeliverer:
         await self._give_up(delivery, attempt + 1, status, error or f"HTTP {status}")
 
     async def _deactivate_gone(self, delivery: dict[str, Any], at: datetime, *, fresh: bool) -> None:
-        """Deactivated as of the attempt's own time, so an attempt fired again after a takeover writes the same."""
-        await self._store.deactivate(delivery["webhook_id"], at, GONE)
-        if fresh:
+        """Deactivated as of the attempt's own time, so an attempt fired again after a takeover writes the same (or,
+        when the owner has activated the hook since, nothing)."""
+        if await self._store.deactivate_as_of(delivery["webhook_id"], at, GONE) and fresh:
             WEBHOOKS_DEACTIVATED.labels("gone").inc()
             log.warning("webhook_deactivated", webhook_id=delivery["webhook_id"], delivery_id=delivery["_id"],
                         reason=GONE)  # fmt: skip

@@ -41,6 +41,14 @@ class WebhookStore:
         fields = {"active": False, "deactivated_at": at, "deactivated_reason": reason}
         await self.webhooks.update_one({"_id": webhook_id}, {"$set": fields})
 
+    async def deactivate_as_of(self, webhook_id: str, at: datetime, reason: str) -> bool:
+        """Deactivated for what its receiver answered `at` (a 410), unless its owner activated it again since: an
+        attempt fired again after a takeover, minutes on, must not undo that. False when it was."""
+        since = [{"activated_at": {"$exists": False}}, {"activated_at": {"$lte": at}}]
+        fields = {"active": False, "deactivated_at": at, "deactivated_reason": reason}
+        done = await self.webhooks.update_one({"_id": webhook_id, "$or": since}, {"$set": fields})
+        return done.matched_count == 1
+
     async def activate(self, webhook_id: str, at: datetime, by: str) -> Document | None:
         """Active again, its deactivation forgotten; the hook as stored after, None when there is none."""
         unset = {"deactivated_at": "", "deactivated_reason": ""}
