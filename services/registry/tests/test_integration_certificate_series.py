@@ -87,3 +87,62 @@ async def test_r08_two_schools_of_one_series_never_give_one_certificate_number_a
     # Another city's school of the same series numbers on from the series' top, not from its own first number.
     later = await _graduated_together(registry, token, {FUZHOU_GULOU: gulou}, "350102")
     assert list(later.values()) == [f"{SERIES}0006"]
+
+
+# Primary layout 1 yy CC TT SS NNNN: county 02, township 01, school 12 in both cities, so both give B127020112.
+PRIMARY_SERIES = "B127020112"
+
+
+def _pupil(school: str) -> dict[str, object]:
+    return {"school_code": school, "gender": "female", "birth_date": "2015-03-04", "grade": 6, "school_year": 2026}
+
+
+def _graduation(numbering: dict[str, str], **more: object) -> dict[str, object]:
+    return {"kind": "graduate", "graduation_year": 2027, "numbering": numbering, **more}
+
+
+async def _graduated_by_change(registry, headers, student: str, details: dict[str, object], evidence=()) -> dict:
+    body = {"reason": "毕业", "evidence": list(evidence), "details": details}
+    return await registry.post(f"/v1/students/{student}/changes", json=body, headers=headers)
+
+
+async def test_r08_graduations_through_the_changes_api_draw_their_certificate_numbers_from_the_series(
+    start_app, dedupe_stub, token
+):
+    """Two primary schools of one series graduate pupils through the changes API (a primary diploma takes effect at
+    once): each certificate takes the series' next number, whatever the caller sends. A junior school graduating a
+    student with roster evidence (requested, then approved by the county) draws from the series the roster path of
+    another school of the series draws from: no number twice, no broken code."""
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        zhangzhou = await enrolled(registry, _as(token), _pupil(TOWNSHIP_01), "吴一", "吴二")
+        gulou = await enrolled(registry, _as(token, code=FUZHOU_GULOU), _pupil(FUZHOU_GULOU), "郭一")
+        by_change = await enrolled(registry, _as(token), _junior(TOWNSHIP_01), "周一")
+        by_roster = await enrolled(registry, _as(token, code=TOWNSHIP_02), _junior(TOWNSHIP_02), "许一", "许二")
+
+    at = {"county": "02", "township": "01", "school": "12"}
+    pupils = [(TOWNSHIP_01, s) for s in zhangzhou] + [(FUZHOU_GULOU, s) for s in gulou]
+    for school, student in pupils:
+        done = await _graduated_by_change(
+            registry, _as(token, code=school), student, _graduation(at, certificate_sequence=1)
+        )
+        assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
+    primary = {student: await _certificate_of(registry, token, school, student) for school, student in pupils}
+    assert sorted(primary.values()) == [f"{PRIMARY_SERIES}000{n}" for n in (1, 2, 3)], primary  # one each, no gap
+
+    # Junior: one student through the changes API with roster evidence, the other school's through its roster.
+    junior = {"county": "02", "school": "12"}
+    (student,) = by_change
+    asked = await _graduated_by_change(
+        registry, _as(token), student, _graduation(junior, certificate_sequence=1), [evidence_json("graduation_roster")]
+    )
+    assert asked.status_code == 200, asked.text
+    (pending,) = asked.json()["pending_changes"]
+    review = f"/v1/students/{student}/changes/{pending['change_id']}/review"
+    approved = await registry.post(
+        review, json={"approve": True, "reason": "审核通过"}, headers=_as(token, "county", "350602")
+    )
+    assert approved.status_code == 200 and approved.json()["state"] == "graduated", approved.text
+    numbers = await _graduated_together(registry, token, {TOWNSHIP_02: by_roster}, "350602")
+    numbers[student] = await _certificate_of(registry, token, TOWNSHIP_01, student)
+    assert sorted(numbers.values()) == [f"{SERIES}000{n}" for n in (1, 2, 3)], numbers
