@@ -11,6 +11,7 @@ from record_fixtures import COUNTY_CLERK, SCHOOL_CLERK, T0, Stream, enrollment, 
 from xueji_contracts.auth import Role
 from xueji_contracts.messages.status import StatusState
 from xueji_registry import domain as d
+from xueji_registry.domain.preconditions import CertificateUndrawn
 from xueji_registry.domain.status_events import Deceased, DroppedOut
 
 E = d.EvidenceKind
@@ -25,17 +26,15 @@ class Record(Stream):
         self.do(enrollment(segment, grade))
 
     def ask(self, details: d.ChangeDetails, *kinds: d.EvidenceKind, days: int = 0) -> list[d.RegistryEvent]:
-        return self.do(
-            d.RequestChange(operator=SCHOOL_CLERK, reason="家长申请", evidence=evidence(*kinds), details=details),
-            days=days,
-        )
+        request = d.RequestChange(operator=SCHOOL_CLERK, reason="家长申请", evidence=evidence(*kinds), details=details,
+                                  certificate_sequence=drawn(details))  # fmt: skip
+        return self.do(request, days=days)
 
     def approve(self, *, days: int = 0, approve: bool = True, reason: str = "审核通过") -> list[d.RegistryEvent]:
         pending = self.now.pending[-1]
-        return self.do(
-            d.ReviewChange(operator=COUNTY_CLERK, reason=reason, change_id=pending.change_id, approve=approve),
-            days=days,
-        )
+        review = d.ReviewChange(operator=COUNTY_CLERK, reason=reason, change_id=pending.change_id, approve=approve,
+                                certificate_sequence=drawn(pending.details))  # fmt: skip
+        return self.do(review, days=days)
 
     def change(self, details: d.ChangeDetails, *kinds: d.EvidenceKind, days: int = 0) -> None:
         self.ask(details, *kinds, days=days)
@@ -307,8 +306,16 @@ def test_r45_retained_status_may_resume_after_more_than_a_year() -> None:
 # R46 graduation, completion, leaving; R08 reissue
 
 
-def graduation(sequence: int = 31) -> d.Graduate:
-    return d.Graduate(graduation_year=2025, numbering=NUMBERING, certificate_sequence=sequence)
+DRAWN = 31  # R08: the certificate sequence the service layer draws from the series for a graduation taking effect
+
+
+def drawn(details: d.ChangeDetails) -> int | None:
+    """What the service layer (numbers.certificates.execute_drawing) gives the command: a graduation's drawn sequence."""
+    return DRAWN if isinstance(details, d.Graduate) else None
+
+
+def graduation() -> d.Graduate:
+    return d.Graduate(graduation_year=2025, numbering=NUMBERING)
 
 
 def test_r46_junior_graduation_roster_approved_by_the_bureau_issues_a_b_certificate() -> None:
@@ -326,6 +333,22 @@ def test_r46_primary_diploma_is_signed_by_the_school_alone() -> None:
     record.ask(graduation(), days=280)
     assert record.now.state is StatusState.GRADUATED
     assert record.now.certificates[0].number == "B125060312" + "0031"
+
+
+def test_r08_a_graduation_takes_effect_only_with_the_drawn_sequence_never_its_request_s() -> None:
+    """The domain asks for the sequence (CertificateUndrawn) only once every check passed; a request stored before
+    the registry drew them may carry the caller's, which the number never takes."""
+    record = Record(d.Segment.PRIMARY, grade=6)
+    undrawn = d.RequestChange(operator=SCHOOL_CLERK, reason="毕业", details=graduation())
+    with pytest.raises(CertificateUndrawn) as asked:
+        record.do(undrawn, days=280)
+    assert (asked.value.segment, asked.value.details.graduation_year) == (d.Segment.PRIMARY, 2025)
+    with pytest.raises(d.Refused):  # refused before anything is drawn: not in the graduation grade
+        Record(d.Segment.PRIMARY, grade=5).do(undrawn, days=280)
+    junior = Record(d.Segment.JUNIOR, grade=9)
+    junior.ask(graduation().model_copy(update={"certificate_sequence": 7}), E.GRADUATION_ROSTER, days=280)
+    junior.approve(days=285)
+    assert junior.now.certificates[0].number == "B2250612" + "0031"  # the drawn 31, not the request's 7
 
 
 def test_r46_only_the_graduation_grade_graduates() -> None:

@@ -21,6 +21,7 @@ ALL_EVIDENCE = tuple(
 FIRST17 = "350602" + "20080315" + "123"
 OTHER17 = "350602" + "20080316" + "125"
 TERMS = [d.SchoolTerm(school_year=2024, term=d.Term.FIRST), d.SchoolTerm(school_year=2025, term=d.Term.SECOND)]
+DRAWN = 3
 DETAILS: list[d.ChangeDetails] = [
     d.Suspend(cause=d.SuspensionCause.ILLNESS, term=TERMS[0]),
     d.Suspend(cause=d.SuspensionCause.OTHER, term=TERMS[1]),
@@ -34,7 +35,7 @@ DETAILS: list[d.ChangeDetails] = [
     d.AbsenceDropout(absent_since=date(2024, 8, 1), contact_attempts=3),
     d.ResumeAfterDropout(),
     d.Death(date_of_death=date(2024, 9, 1)),
-    d.Graduate(graduation_year=2025, numbering=d.SchoolNumbering(county="06", school="12"), certificate_sequence=3),
+    d.Graduate(graduation_year=2025, numbering=d.SchoolNumbering(county="06", school="12")),
     d.Complete(),
     d.Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 1)),
     d.ChangeBasicInfo(patch=d.BasicInfoPatch(ethnicity="畲族")),
@@ -44,16 +45,19 @@ DETAILS: list[d.ChangeDetails] = [
 
 
 def command_pool() -> list[d.Command]:
+    # R08: a command that makes a graduation take effect carries the sequence the service layer drew (DRAWN).
     pool: list[d.Command] = [
-        d.RequestChange(operator=SCHOOL_CLERK, reason="申请", evidence=ALL_EVIDENCE, details=details)
+        d.RequestChange(operator=SCHOOL_CLERK, reason="申请", evidence=ALL_EVIDENCE, details=details,
+                        certificate_sequence=DRAWN if isinstance(details, d.Graduate) else None)
         for details in DETAILS
-    ]
+    ]  # fmt: skip
     pool.append(
         d.RequestChange(operator=PROVINCE_CLERK, reason="报部删除", evidence=ALL_EVIDENCE, details=d.DeleteRecord())
     )
     for change in range(2, 12):
         for operator in (COUNTY_CLERK, MINISTRY_CLERK):
-            pool.append(d.ReviewChange(operator=operator, reason="审核", change_id=f"chg-{change}", approve=True))
+            pool.append(d.ReviewChange(operator=operator, reason="审核", change_id=f"chg-{change}", approve=True,
+                                       certificate_sequence=DRAWN))  # fmt: skip
         pool.append(d.ReviewChange(operator=COUNTY_CLERK, reason="退回", change_id=f"chg-{change}", approve=False))
         for outcome in (d.CheckOutcome.PASSED, d.CheckOutcome.FAILED):
             pool.append(

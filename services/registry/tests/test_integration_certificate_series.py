@@ -110,7 +110,8 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
     start_app, dedupe_stub, token
 ):
     """Two primary schools of one series graduate pupils through the changes API (a primary diploma takes effect at
-    once): each certificate takes the series' next number, whatever the caller sends. A junior school graduating a
+    once): each certificate takes the series' next number, drawn by the registry (a caller's certificate_sequence is
+    refused, not silently ignored: it would print a number the registry never gave). A junior school graduating a
     student with roster evidence (requested, then approved by the county) draws from the series the roster path of
     another school of the series draws from: no number twice, no broken code."""
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
@@ -121,11 +122,12 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
         by_roster = await enrolled(registry, _as(token, code=TOWNSHIP_02), _junior(TOWNSHIP_02), "许一", "许二")
 
     at = {"county": "02", "township": "01", "school": "12"}
+    chosen = await _graduated_by_change(registry, _as(token), zhangzhou[0], _graduation(at, certificate_sequence=1))
+    assert chosen.status_code == 422, chosen.text  # the caller no longer chooses it: refused, naming the field
+    assert chosen.json()["rule"] == "R08" and chosen.json()["detail"][0]["field"] == "details.certificate_sequence"
     pupils = [(TOWNSHIP_01, s) for s in zhangzhou] + [(FUZHOU_GULOU, s) for s in gulou]
     for school, student in pupils:
-        done = await _graduated_by_change(
-            registry, _as(token, code=school), student, _graduation(at, certificate_sequence=1)
-        )
+        done = await _graduated_by_change(registry, _as(token, code=school), student, _graduation(at))
         assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
     primary = {student: await _certificate_of(registry, token, school, student) for school, student in pupils}
     assert sorted(primary.values()) == [f"{PRIMARY_SERIES}000{n}" for n in (1, 2, 3)], primary  # one each, no gap
@@ -134,7 +136,7 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
     junior = {"county": "02", "school": "12"}
     (student,) = by_change
     asked = await _graduated_by_change(
-        registry, _as(token), student, _graduation(junior, certificate_sequence=1), [evidence_json("graduation_roster")]
+        registry, _as(token), student, _graduation(junior), [evidence_json("graduation_roster")]
     )
     assert asked.status_code == 200, asked.text
     (pending,) = asked.json()["pending_changes"]

@@ -22,6 +22,7 @@ from xueji_contracts.topics import STUDENT_STATUS, STUDENT_STATUS_SNAPSHOT
 from xueji_registry import domain as d
 from xueji_registry.app import create_app
 from xueji_registry.domain.record_changes import ChangeKeyInfo
+from xueji_registry.numbers.certificates import execute_drawing
 from xueji_registry.service import RegistryService
 from xueji_registry.settings import RegistrySettings
 
@@ -51,7 +52,8 @@ def _person(sequence: int) -> d.StudentIdentity:
 
 
 class Student:
-    """One record driven through the registry's own write path (RegistryService.execute) at chosen moments."""
+    """One record driven through the registry's own write path at chosen moments (RegistryService.execute, by way of
+    execute_drawing, which draws a graduation's certificate sequence from its series, R08)."""
 
     def __init__(self, service: RegistryService, student_id: str) -> None:
         self.service, self.student_id, self.commits = service, student_id, 0
@@ -59,8 +61,8 @@ class Student:
 
     async def do(self, command: Any, days: int = 0) -> None:
         self.commits += 1
-        await self.service.execute(
-            self.student_id, f"{self.student_id}:{self.commits}", command, now=T0 + timedelta(days=days)
+        await execute_drawing(
+            self.service, self.student_id, f"{self.student_id}:{self.commits}", command, now=T0 + timedelta(days=days)
         )
 
     async def enroll(
@@ -141,8 +143,7 @@ async def _live_every_kind_of_change(service: RegistryService) -> dict[str, list
     b = Student(service, "stu-002")
     await b.enroll(d.Segment.JUNIOR, 9)
     numbering = d.SchoolNumbering(county="06", township="03", school="12")
-    await b.ask(d.Graduate(graduation_year=2025, numbering=numbering, certificate_sequence=2), E.GRADUATION_ROSTER,
-                days=280)  # fmt: skip
+    await b.ask(d.Graduate(graduation_year=2025, numbering=numbering), E.GRADUATION_ROSTER, days=280)
     await b.review(days=285)
     c = Student(service, "stu-003")
     await c.enroll(d.Segment.SENIOR, 12)

@@ -185,14 +185,12 @@ async def _graduate(
     if certificate is None and service.rules.layout is not None:
         now = state.state.value if state else "missing"
         return f"R46: the record is {now}, no longer in {roster.school_code}'s graduation grade"
-    details = Graduate(
-        graduation_year=roster.graduation_year,
-        numbering=numbering_of(roster.school_code),
-        certificate_sequence=certificate or line.sequence,  # no layout: the place, which composes no number
-    )
+    details = Graduate(graduation_year=roster.graduation_year, numbering=numbering_of(roster.school_code))
     why = f"on the {roster.graduation_year} graduation roster, place {line.sequence}"
     try:
-        request = RequestChange(operator=school, reason=why, evidence=(evidence,), details=details)
+        request = RequestChange(
+            operator=school, reason=why, evidence=(evidence,), details=details, certificate_sequence=certificate
+        )
         await service.execute(line.student_id, f"{commit}:request", request)
         state = await service.load(line.student_id)
         pending = next((p for p in state.pending if p.kind is ChangeKind.GRADUATE), None) if state else None
@@ -203,6 +201,7 @@ async def _graduate(
                 evidence=(evidence,),
                 change_id=pending.change_id,
                 approve=True,
+                certificate_sequence=certificate,  # drawn for the roster (the approval is when it takes effect)
             )
             await service.execute(line.student_id, f"{commit}:approve", approval)
     except RegistryError as exc:

@@ -19,15 +19,18 @@ from xueji_registry.domain import (
     CompleteStatusFile,
     EndAbsence,
     EvidenceRef,
+    Graduate,
     OutsideJurisdiction,
     RecordAbsence,
     RecordException,
     RecordFileHandover,
+    Refused,
     RegistryError,
     RequestChange,
     ReviewChange,
     authorize,
 )
+from xueji_registry.numbers.certificates import execute_drawing
 from xueji_registry.service import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["changes"])
@@ -71,8 +74,10 @@ async def _run(
         command.operator.covers(state.school_code) or authorize(command.operator, command, state).allowed
     ):
         raise unknown_student(student_id)
+    if isinstance(command, RequestChange) and isinstance(command.details, Graduate):
+        _no_caller_sequence(command.details)
     try:
-        saved = await service.execute(student_id, commit_of(command, student_id, key), command)
+        saved = await execute_drawing(service, student_id, commit_of(command, student_id, key), command)
     except RegistryError as exc:
         review = command if isinstance(command, ReviewChange) and not isinstance(exc, OutsideJurisdiction) else None
         if review is not None and (decided := await _decided(service, student_id, review.change_id)):
@@ -84,6 +89,16 @@ async def _run(
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
+
+
+def _no_caller_sequence(details: Graduate) -> None:
+    """R08: the registry draws a certificate's sequence from its series as the graduation takes effect. A caller that
+    still sends one is refused (422 naming the field), not ignored: it would believe the number its own, and print a
+    number the registry never gave (or gave another certificate)."""
+    if details.certificate_sequence is not None:
+        why = "the registry draws the certificate's sequence from its series; leave certificate_sequence out"
+        refused = Refused("R08", why, field="certificate_sequence")
+        raise http_error(refused, top=ChangeBody.model_fields, nested="details")
 
 
 async def _decided(service: RegistryService, student_id: str, change_id: str) -> HTTPException | None:

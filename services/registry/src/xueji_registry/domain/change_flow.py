@@ -32,9 +32,11 @@ from xueji_registry.domain.errors import IllegalTransition, Refused, UnknownReco
 from xueji_registry.domain.event_base import CheckOutcome, Recorded, recorded
 from xueji_registry.domain.events import RegistryEvent
 from xueji_registry.domain.numbers import NumberKind, kind_of
+from xueji_registry.domain.record_changes import ChangeDetails
 from xueji_registry.domain.record_events import ClosureCause, RecordClosed
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import ChangePhase, PendingChange, StudentStatus
+from xueji_registry.domain.status_changes import Graduate
 from xueji_registry.domain.transitions import TRANSITIONS, changes_status, verifier_of
 
 # Two identity changes in flight could each pass the national checks against a different ID number.
@@ -61,7 +63,7 @@ def request(command: RequestChange, state: StudentStatus, now: datetime, rules: 
     verifier = verifier_of(details.kind, state.segment)
     r12 = recorded(command, state.student_id, now)
     if verifier is None:
-        return effects(details, state, None, r12, rules)
+        return effects(_drawn(details, command.certificate_sequence), state, None, r12, rules)
     return [ChangeRequested(**r12, change_id=f"chg-{state.version + 1}", details=details, verifier=verifier)]
 
 
@@ -94,7 +96,7 @@ def review(command: ReviewChange, state: StudentStatus, now: datetime, rules: Re
     approved = ChangeApproved(**r12, change_id=pending.change_id, kind=pending.kind, awaiting_national_checks=national)
     if national:
         return [approved]
-    return [approved, *_take_effect(pending, state, r12, rules)]
+    return [approved, *_take_effect(pending, state, r12, rules, command.certificate_sequence)]
 
 
 def national_checks(
@@ -119,7 +121,7 @@ def national_checks(
         because = r12.copy()
         because["reason"] = why
         return [checks, ChangeRejected(**because, change_id=pending.change_id, kind=pending.kind)]
-    return [checks, *_take_effect(pending, state, r12, rules)]
+    return [checks, *_take_effect(pending, state, r12, rules, None)]  # a graduation has no national checks
 
 
 def national_tier_required(pending: PendingChange, state: StudentStatus) -> bool:
@@ -168,10 +170,18 @@ def decide_review(
 
 
 def _take_effect(
-    pending: PendingChange, state: StudentStatus, r12: Recorded, rules: RegistryRules
+    pending: PendingChange, state: StudentStatus, r12: Recorded, rules: RegistryRules, certificate: int | None
 ) -> list[RegistryEvent]:
     """The change takes effect as its last approver recorded it, for the request's reason, with all the evidence."""
     effect = r12.copy()
     effect["reason"] = pending.reason
     effect["evidence"] = (*pending.evidence, *r12["evidence"])
-    return effects(pending.details, state, pending.change_id, effect, rules)
+    return effects(_drawn(pending.details, certificate), state, pending.change_id, effect, rules)
+
+
+def _drawn(details: ChangeDetails, certificate: int | None) -> ChangeDetails:
+    """R08: a graduation takes effect with the certificate sequence the registry drew for the command taking it
+    (`certificate`), never one its request carried."""
+    if isinstance(details, Graduate):
+        return details.model_copy(update={"certificate_sequence": certificate})
+    return details

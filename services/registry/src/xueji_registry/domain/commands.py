@@ -17,6 +17,9 @@ from xueji_registry.domain.status_events import Arrival
 from xueji_registry.domain.supplementary import SchoolNumbering
 
 SCHOOL = r"^\d{10}$"
+# R08: set by the registry, never by the caller (`numbers.certificates.execute_drawing`): the sequence it drew from the
+# certificate's series for a graduation this command makes take effect.
+DRAWN = "R08: the certificate sequence the registry drew for a graduation taking effect with this command"
 
 
 class DuplicateOutcome(StrEnum):
@@ -61,6 +64,7 @@ class RequestChange(OperatorCommand):
 
     type: Literal["request_change"] = "request_change"
     details: ChangeDetails
+    certificate_sequence: int | None = Field(default=None, ge=1, description=DRAWN)
 
 
 class ReviewChange(OperatorCommand):
@@ -69,6 +73,7 @@ class ReviewChange(OperatorCommand):
     type: Literal["review_change"] = "review_change"
     change_id: str = Field(min_length=1)
     approve: bool
+    certificate_sequence: int | None = Field(default=None, ge=1, description=DRAWN)
 
 
 class RecordNationalChecks(OperatorCommand):

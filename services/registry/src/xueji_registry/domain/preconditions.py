@@ -24,7 +24,7 @@ from xueji_registry.domain.record_changes import (
 )
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import CertificateKind, StudentStatus
-from xueji_registry.domain.supplementary import certificate_number
+from xueji_registry.domain.supplementary import certificate_number, certificate_series
 from xueji_registry.domain.transitions import TRANSITIONS
 
 
@@ -43,8 +43,9 @@ def check(
     _specific(details, state, local_date(at), evidence, rules)
     if (need := exception_needs.unmet(details, state, rules)) is not None:
         raise Refused(need.rule, need.refusal(), field=need.field)
-    if isinstance(details, sc.Graduate):
-        graduation_certificate(details, state, rules)  # a sequence out of range is refused before anything
+    if isinstance(details, sc.Graduate) and rules.layout is not None:
+        # A numbering the layout cannot place is refused before anything; the sequence is drawn as it takes effect.
+        certificate_series(state.segment, details.graduation_year, details.numbering, rules.layout)
 
 
 def _needs(rule: str, evidence: Sequence[EvidenceRef], kind: EvidenceKind, why: str) -> None:
@@ -153,11 +154,26 @@ def _basic_info(state: StudentStatus, changed: dict[str, object]) -> None:
         raise Refused("R11", "the birth date must match the ID number (change that by R10)", field="birth_date")
 
 
+class CertificateUndrawn(Exception):
+    """R08: a graduation takes effect, but the command carries no certificate sequence drawn from its series (segment,
+    `details.graduation_year`, `details.numbering`). Raised once every other check passed, so a refused graduation
+    draws none; the service layer draws it (`numbers.certificates.execute_drawing`) and decides the command again.
+    Not a RegistryError: a request to the caller, never an answer."""
+
+    def __init__(self, details: sc.Graduate, segment: Segment) -> None:
+        super().__init__(f"R08: a {segment.value} certificate of {details.graduation_year} to draw")
+        self.details = details
+        self.segment = segment
+
+
 def graduation_certificate(details: sc.Graduate, state: StudentStatus, rules: RegistryRules) -> str | None:
-    """R08: the certificate's number in the province's layout; None where the province's policy sets no layout
-    (the certificate is issued without a number of this system's making)."""
+    """R08: the certificate's number in the province's layout, with the sequence the registry drew (never a
+    caller's); None where the province's policy sets no layout (the certificate is issued without a number of this
+    system's making). CertificateUndrawn while the sequence is still to draw."""
     if rules.layout is None:
         return None
+    if details.certificate_sequence is None:
+        raise CertificateUndrawn(details, state.segment)
     return certificate_number(
         state.segment, details.graduation_year, details.numbering, details.certificate_sequence, rules.layout
     )

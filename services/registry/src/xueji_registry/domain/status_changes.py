@@ -74,7 +74,12 @@ class Graduate(Details):
     kind: Literal[ChangeKind.GRADUATE] = ChangeKind.GRADUATE
     graduation_year: int = Field(ge=2000, le=2099)
     numbering: SchoolNumbering
-    certificate_sequence: int = Field(ge=1, description="R08: the certificate number's sequence in its series")
+    certificate_sequence: int | None = Field(
+        default=None,
+        ge=1,
+        description="R08: the sequence the registry drew from the certificate's series as the graduation took effect "
+        "(the API refuses a caller's; a request stored before the registry drew them may carry one, never used)",
+    )
 
 
 class Complete(Details):

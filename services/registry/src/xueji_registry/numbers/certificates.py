@@ -1,25 +1,31 @@
-"""R08 graduation certificate numbers: drawn when the county bureau approves a roster, from the sequence of the
-certificate's series (`certificate_scope`: every digit before the sequence), which schools of one series share, by the
-same claims and unique inserts as R07's supplementary numbers: gapless per series and never given twice."""
+"""R08 graduation certificate numbers: drawn when a graduation takes effect (the county bureau approves a roster, or a
+change graduates a student), from the sequence of the certificate's series (`certificate_scope`: every digit before
+the sequence), which schools of one series share, by the same claims and unique inserts as R07's supplementary
+numbers: gapless per series and never given twice."""
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 
 import structlog
 
 from xueji_contracts.policy import SupplementaryNumberFormat
+from xueji_kit.aggregates import Saved
 from xueji_kit.store import Document, EventStore
 from xueji_registry.allocation import Sequences
+from xueji_registry.domain import Command, RequestChange, ReviewChange, SchoolNumbering
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.graduation_review import STREAMS, RosterStatus, from_documents, replay
 from xueji_registry.domain.graduation_roster import GraduationRoster, candidates
 from xueji_registry.domain.periods import Segment
+from xueji_registry.domain.preconditions import CertificateUndrawn
 from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.supplementary import certificate_series
 from xueji_registry.numbers.supplementary import numbering_of
+from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.numbers")
 
@@ -46,10 +52,45 @@ async def certificate_places(
     province's policy sets no layout."""
     waiting = {r.student_id for r in candidates([r for r in records.values() if r], roster.school_code, roster.segment)}
     students = [line.student_id for line in roster.graduates if line.student_id in waiting]
+    at = numbering_of(roster.school_code)
+    return await draw_certificates(sequences, roster.segment, roster.graduation_year, at, students, layout)
+
+
+async def draw_certificates(
+    sequences: Sequences,
+    segment: Segment,
+    graduation_year: int,
+    at: SchoolNumbering,
+    students: list[str],
+    layout: SupplementaryNumberFormat | None,
+) -> dict[str, int]:
+    """The certificate sequence of each of `students`, graduates of `segment` in `graduation_year` at the school the
+    layout places `at`, drawn in order from their series. Each is held by a claim keyed by the student, so a student
+    asked for again (a resumed approval, a retried or redelivered change) gets their own back. None taken where the
+    province's policy sets no layout."""
     if layout is None or not students:
         return {}
-    scope = certificate_scope(roster.segment, roster.graduation_year, roster.school_code, layout)
+    scope = CERTIFICATES + certificate_series(segment, graduation_year, at, layout)
     return dict(zip(students, await sequences.allocate_many(scope, students), strict=True))
+
+
+async def execute_drawing(
+    service: RegistryService, student_id: str, commit_id: str, command: Command, *, now: datetime | None = None
+) -> Saved:
+    """`service.execute`, drawing the certificate sequence of a graduation the command makes take effect (a primary
+    diploma requested, a junior or senior one approved): the domain asks for it (CertificateUndrawn) only once every
+    other check passed, so a refused graduation takes no number; the command is decided again with it."""
+    try:
+        return await service.execute(student_id, commit_id, command, now=now)
+    except CertificateUndrawn as undrawn:
+        if not isinstance(command, RequestChange | ReviewChange):
+            raise  # pragma: no cover - only these two make a change take effect without national checks
+        graduate, layout = undrawn.details, service.rules.layout
+        drawn = await draw_certificates(
+            service.sequences, undrawn.segment, graduate.graduation_year, graduate.numbering, [student_id], layout
+        )
+        command = command.model_copy(update={"certificate_sequence": drawn[student_id]})
+        return await service.execute(student_id, commit_id, command, now=now)
 
 
 async def carry_over_roster_places(
