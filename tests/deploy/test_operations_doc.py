@@ -48,3 +48,26 @@ def test_names_the_guide_uses_are_in_the_manifests(built: dict[str, Built]) -> N
     assert f"{len(fj.of_kind('KafkaTopic'))} topics" in text
     bootstrap = fj.config_map("xueji-config")["data"]["KAFKA_BOOTSTRAP_SERVERS"]
     assert f"--bootstrap-server {bootstrap}" in text
+
+
+# The operators' commands and where the guide runs them: those reading a dead-letter topic in a Job of the ops-cli
+# template (as xueji-ops-dlq, whom the brokers let read it), those on a service's store in that service's pods.
+OPERATOR_COMMANDS = {
+    "xueji_kit.dlq": "job/$J",
+    "xueji_notify.webhook_dlq": "job/$J",
+    "xueji_kit.followups": "deploy/",
+    "xueji_kit.failed_timers": "deploy/",
+}
+
+
+def test_each_operator_command_has_a_kubectl_line_to_run_it(built: dict[str, Built]) -> None:
+    text = GUIDE.read_text()
+    fj = built["provinces/fj"]
+    fj.named("CronJob", "ops-cli")
+    fj.named("KafkaUser", "xueji-ops-dlq")
+    assert "kubectl -n $N create job $J --from=cronjob/ops-cli" in text
+    for module, target in OPERATOR_COMMANDS.items():
+        runs = re.findall(rf"kubectl -n \$N exec (\S+) -- python -m {re.escape(module)} ", text)
+        assert runs, f"the guide gives no kubectl line running python -m {module}"
+        assert all(r.startswith(target) for r in runs), f"{module} runs in {runs}, not {target}"
+    assert "<the password in secret" not in text, "no password typed into a command line"

@@ -1,0 +1,105 @@
+"""The operators' commands have an identity and a place to run on Kubernetes (docs/operations.md, "Running the
+operator commands"): the KafkaUser xueji-ops-dlq reads the dead-letter topics and writes the topics a replay
+publishes to, nothing more, and the suspended CronJob ops-cli is the pod template they run in, as that identity,
+with notify's MongoDB user (webhook deliveries are notify's), and confined like the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from deploy_facts import OVERLAYS, PROVINCE_OVERLAYS, Built
+from test_k8s_network import NEEDS_OUT, admitted, universe
+from test_k8s_topics import acl_operations
+
+from xueji_contracts.topics import all_topic_names
+
+USER = "xueji-ops-dlq"
+GROUP_PREFIX = "xueji-ops-dlq"
+PROVINCES = [f"provinces/{code}" for code in PROVINCE_OVERLAYS]
+
+
+def dead_letter_topics() -> list[str]:
+    return [t for t in all_topic_names() if t.endswith(".dlq")]
+
+
+def replayed_into() -> set[str]:
+    """The topics `python -m xueji_kit.dlq replay` publishes to: each `<topic>.dlq`'s `<topic>`."""
+    return {t.removesuffix(".dlq") for t in dead_letter_topics()} & set(all_topic_names())
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_dlq_operator_reads_dead_letters_and_writes_only_their_topics(built: dict[str, Built], overlay: str) -> None:
+    user = built[overlay].named("KafkaUser", USER)
+    for topic in all_topic_names():
+        ops = acl_operations(user, topic)
+        reads, writes = topic.endswith(".dlq"), topic in replayed_into()
+        assert ("Read" in ops) == reads, f"{topic}: Read {'missing' if reads else 'not needed'}"
+        assert ("Write" in ops) == writes, f"{topic}: Write {'missing' if writes else 'not needed'}"
+        assert ("Describe" in ops) == (reads or writes), topic
+    acls = user["spec"]["authorization"]["acls"]
+    for acl in acls:
+        resource = acl["resource"]
+        assert resource["type"] in ("topic", "group"), f"{resource}: no cluster or transactional rights"
+        assert resource["name"] not in ("*", ""), f"{resource}: a wildcard"
+        if resource["type"] == "topic":
+            assert resource["patternType"] == "literal", f"{resource}: every topic by its name"
+            assert set(acl["operations"]) <= {"Describe", "Read", "Write"}, acl
+    groups = [a for a in acls if a["resource"]["type"] == "group"]
+    assert groups == [
+        {"resource": {"type": "group", "name": GROUP_PREFIX, "patternType": "prefix"}, "operations": ["Describe", "Read"]}
+    ], "its own consumer groups (`--group xueji-ops-dlq-...`) and no service's"
+
+
+def ops_cli(build: Built) -> dict[str, Any]:
+    cron = build.named("CronJob", "ops-cli")
+    assert cron["spec"]["suspend"] is True, "a template only: a Job is created from it by hand"
+    job = cron["spec"]["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 0 and job["activeDeadlineSeconds"] <= 4 * 3600 and job["ttlSecondsAfterFinished"]
+    return job["template"]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in container.get("env", [])}
+
+
+@pytest.mark.parametrize("overlay", PROVINCES)
+def test_operator_commands_run_as_the_dlq_operator_with_notifys_store(built: dict[str, Built], overlay: str) -> None:
+    build = built[overlay]
+    template = ops_cli(build)
+    notify = build.named("Deployment", "notify")["spec"]["template"]
+    (container,) = template["spec"]["containers"]
+    (notify_container,) = notify["spec"]["containers"]
+    assert container["image"] == notify_container["image"], "the image holding xueji_kit and xueji_notify"
+    env = env_of(container)
+    assert env["XUEJI_KAFKA_SASL_USERNAME"] == {"name": "XUEJI_KAFKA_SASL_USERNAME", "value": USER}
+    assert env["XUEJI_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": USER, "key": "password"}
+    assert env["MONGODB_URI"] == env_of(notify_container)["MONGODB_URI"], "notify's MongoDB user, from its secret"
+    assert container["envFrom"] == notify_container["envFrom"], "the services' shared environment (xueji-config)"
+    ca_file = build.config_map("xueji-config")["data"]["XUEJI_KAFKA_CA_FILE"]
+    volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+    ca_mount = next(m for m in container["volumeMounts"] if ca_file.startswith(m["mountPath"] + "/"))
+    assert volumes[ca_mount["name"]]["secret"]["secretName"] == f"{build.of_kind('Kafka')[0]['metadata']['name']}-cluster-ca-cert"
+    assert template["spec"]["restartPolicy"] == "Never"
+    assert "resources" in container and container["resources"]["limits"]["memory"]
+    assert template["spec"]["serviceAccountName"] in {a["metadata"]["name"] for a in build.of_kind("ServiceAccount")}
+
+
+@pytest.mark.parametrize("overlay", PROVINCES)
+def test_operator_pod_is_confined_like_the_services(built: dict[str, Built], overlay: str) -> None:
+    build = built[overlay]
+    template = ops_cli(build)
+    notify = build.named("Deployment", "notify")["spec"]["template"]
+    assert template["spec"]["securityContext"] == notify["spec"]["securityContext"]
+    assert template["spec"]["automountServiceAccountToken"] is False
+    (container,) = template["spec"]["containers"]
+    assert container["securityContext"] == notify["spec"]["containers"][0]["securityContext"]
+    volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    assert "emptyDir" in volumes[tmp["name"]], "a read-only root needs a writable /tmp"
+    labels = template["metadata"]["labels"]
+    assert labels["xueji.edu.cn/kafka-client"] == labels["xueji.edu.cn/mongodb-client"] == "true"
+    namespace = build.named("Deployment", "notify")["metadata"]["namespace"]
+    policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
+    assert admitted(policies, labels, everyone, "egress") == NEEDS_OUT, "DNS, the Kafka brokers and MongoDB only"
+    assert admitted(policies, labels, everyone, "ingress") == set(), "nothing reaches it"
