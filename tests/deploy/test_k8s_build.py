@@ -101,13 +101,25 @@ def test_our_schemas_are_json_schemas_for_their_kind(path: Path) -> None:
     assert schema["properties"]["apiVersion"]["const"] == path.parent.relative_to(SCHEMAS).as_posix()
 
 
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    """The pod a workload runs: a Deployment's, or that of the Jobs a CronJob (ops-cli) makes."""
+    template = obj["spec"]["jobTemplate"]["spec"]["template"] if obj["kind"] == "CronJob" else obj["spec"]["template"]
+    spec: dict[str, Any] = template["spec"]
+    return spec
+
+
+def workloads(build: Built) -> list[dict[str, Any]]:
+    return build.of_kind("Deployment") + build.of_kind("CronJob")
+
+
 def containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    return obj["spec"]["template"]["spec"]["containers"] if obj["kind"] == "Deployment" else []
+    containers: list[dict[str, Any]] = pod_spec(obj)["containers"]
+    return containers
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_images_are_pinned_and_come_from_the_registry(built: dict[str, Built], overlay: str) -> None:
-    for obj in built[overlay].of_kind("Deployment"):
+    for obj in workloads(built[overlay]):
         for container in containers(obj):
             image = container["image"]
             assert re.fullmatch(r"[a-z0-9.-]+(:\d+)?/[a-z0-9/._-]+(:[\w.-]+|@sha256:[0-9a-f]{64})", image), image
@@ -121,7 +133,7 @@ def test_no_literal_secrets(built: dict[str, Built], overlay: str) -> None:
     assert not build.of_kind("Secret"), "Secrets are created outside the manifests"
     text = json.dumps(build.objects)
     assert "BEGIN" not in text and "PRIVATE KEY" not in text
-    for obj in build.of_kind("Deployment"):
+    for obj in workloads(build):
         for container in containers(obj):
             for var in container.get("env", []):
                 if re.search(r"PASSWORD|TOKEN|SECRET|KEY$", var["name"]):
@@ -134,8 +146,8 @@ def test_no_literal_secrets(built: dict[str, Built], overlay: str) -> None:
 
 def referenced_secrets(build: Built) -> set[str]:
     names = set()
-    for obj in build.of_kind("Deployment"):
-        spec = obj["spec"]["template"]["spec"]
+    for obj in workloads(build):
+        spec = pod_spec(obj)
         names |= {v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v}
         for container in spec["containers"]:
             names |= {
@@ -179,8 +191,8 @@ def test_every_config_map_and_service_account_reference_resolves(built: dict[str
     build = built[overlay]
     config_maps = {cm["metadata"]["name"] for cm in build.of_kind("ConfigMap")}
     accounts = {sa["metadata"]["name"] for sa in build.of_kind("ServiceAccount")}
-    for obj in build.of_kind("Deployment"):
-        spec = obj["spec"]["template"]["spec"]
+    for obj in workloads(build):
+        spec = pod_spec(obj)
         assert spec["serviceAccountName"] in accounts
         for container in spec["containers"]:
             for source in container.get("envFrom", []):

@@ -1,7 +1,7 @@
 """The operators' commands have an identity and a place to run on Kubernetes (docs/operations.md, "Running the
 operator commands"): the KafkaUser xueji-ops-dlq reads the dead-letter topics and writes the topics a replay
 publishes to, nothing more, and the suspended CronJob ops-cli is the pod template they run in, as that identity,
-with notify's MongoDB user (webhook deliveries are notify's), and confined like the services."""
+with notify's MongoDB user where notify runs (webhook deliveries are notify's), and confined like the services."""
 
 from __future__ import annotations
 
@@ -47,7 +47,10 @@ def test_dlq_operator_reads_dead_letters_and_writes_only_their_topics(built: dic
             assert set(acl["operations"]) <= {"Describe", "Read", "Write"}, acl
     groups = [a for a in acls if a["resource"]["type"] == "group"]
     assert groups == [
-        {"resource": {"type": "group", "name": GROUP_PREFIX, "patternType": "prefix"}, "operations": ["Describe", "Read"]}
+        {
+            "resource": {"type": "group", "name": GROUP_PREFIX, "patternType": "prefix"},
+            "operations": ["Describe", "Read"],
+        }
     ], "its own consumer groups (`--group xueji-ops-dlq-...`) and no service's"
 
 
@@ -63,43 +66,54 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["name"]: v for v in container.get("env", [])}
 
 
-@pytest.mark.parametrize("overlay", PROVINCES)
-def test_operator_commands_run_as_the_dlq_operator_with_notifys_store(built: dict[str, Built], overlay: str) -> None:
+def home(build: Built) -> dict[str, Any]:
+    """The Deployment whose image and store the operators' pod takes: notify where it runs (its webhook letters and
+    deliveries), else (the national tier) dedupe, with no store."""
+    names = {d["metadata"]["name"] for d in build.of_kind("Deployment")}
+    return build.named("Deployment", "notify" if "notify" in names else "dedupe")["spec"]["template"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_operator_commands_run_as_the_dlq_operator(built: dict[str, Built], overlay: str) -> None:
     build = built[overlay]
-    template = ops_cli(build)
-    notify = build.named("Deployment", "notify")["spec"]["template"]
+    template, service = ops_cli(build), home(build)
     (container,) = template["spec"]["containers"]
-    (notify_container,) = notify["spec"]["containers"]
-    assert container["image"] == notify_container["image"], "the image holding xueji_kit and xueji_notify"
+    (service_container,) = service["spec"]["containers"]
+    assert container["image"] == service_container["image"], "the image holding xueji_kit (and xueji_notify)"
     env = env_of(container)
     assert env["XUEJI_KAFKA_SASL_USERNAME"] == {"name": "XUEJI_KAFKA_SASL_USERNAME", "value": USER}
     assert env["XUEJI_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": USER, "key": "password"}
-    assert env["MONGODB_URI"] == env_of(notify_container)["MONGODB_URI"], "notify's MongoDB user, from its secret"
-    assert container["envFrom"] == notify_container["envFrom"], "the services' shared environment (xueji-config)"
+    assert container["envFrom"] == service_container["envFrom"], "the services' shared environment (xueji-config)"
+    labels = template["metadata"]["labels"]
+    if overlay in PROVINCES:
+        assert env["MONGODB_URI"] == env_of(service_container)["MONGODB_URI"], "notify's MongoDB user, its secret"
+        assert labels["xueji.edu.cn/mongodb-client"] == "true"
+    else:
+        assert "MONGODB_URI" not in env and "xueji.edu.cn/mongodb-client" not in labels, "no store to reach"
+    assert labels["xueji.edu.cn/kafka-client"] == "true"
     ca_file = build.config_map("xueji-config")["data"]["XUEJI_KAFKA_CA_FILE"]
     volumes = {v["name"]: v for v in template["spec"]["volumes"]}
     ca_mount = next(m for m in container["volumeMounts"] if ca_file.startswith(m["mountPath"] + "/"))
-    assert volumes[ca_mount["name"]]["secret"]["secretName"] == f"{build.of_kind('Kafka')[0]['metadata']['name']}-cluster-ca-cert"
+    kafka = build.of_kind("Kafka")[0]["metadata"]["name"]
+    assert volumes[ca_mount["name"]]["secret"]["secretName"] == f"{kafka}-cluster-ca-cert"
     assert template["spec"]["restartPolicy"] == "Never"
-    assert "resources" in container and container["resources"]["limits"]["memory"]
+    assert container["resources"]["limits"]["memory"]
     assert template["spec"]["serviceAccountName"] in {a["metadata"]["name"] for a in build.of_kind("ServiceAccount")}
 
 
-@pytest.mark.parametrize("overlay", PROVINCES)
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_operator_pod_is_confined_like_the_services(built: dict[str, Built], overlay: str) -> None:
     build = built[overlay]
-    template = ops_cli(build)
-    notify = build.named("Deployment", "notify")["spec"]["template"]
-    assert template["spec"]["securityContext"] == notify["spec"]["securityContext"]
+    template, service = ops_cli(build), home(build)
+    assert template["spec"]["securityContext"] == service["spec"]["securityContext"]
     assert template["spec"]["automountServiceAccountToken"] is False
     (container,) = template["spec"]["containers"]
-    assert container["securityContext"] == notify["spec"]["containers"][0]["securityContext"]
+    assert container["securityContext"] == service["spec"]["containers"][0]["securityContext"]
     volumes = {v["name"]: v for v in template["spec"]["volumes"]}
     tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
     assert "emptyDir" in volumes[tmp["name"]], "a read-only root needs a writable /tmp"
     labels = template["metadata"]["labels"]
-    assert labels["xueji.edu.cn/kafka-client"] == labels["xueji.edu.cn/mongodb-client"] == "true"
-    namespace = build.named("Deployment", "notify")["metadata"]["namespace"]
+    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
     policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
     assert admitted(policies, labels, everyone, "egress") == NEEDS_OUT, "DNS, the Kafka brokers and MongoDB only"
     assert admitted(policies, labels, everyone, "ingress") == set(), "nothing reaches it"

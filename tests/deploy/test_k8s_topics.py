@@ -90,7 +90,7 @@ def acl_operations(user: dict[str, object], topic: str) -> set[str]:
 def test_each_service_has_a_kafka_user_with_just_its_topics(built: dict[str, Built], overlay: str) -> None:
     build = built[overlay]
     deployments = [d["metadata"]["name"] for d in build.of_kind("Deployment")]
-    people_and_mirrors = {"xueji-ops", "xueji-mirror", "xueji-national-mirror"}
+    people_and_mirrors = {"xueji-ops", "xueji-ops-dlq", "xueji-mirror", "xueji-national-mirror"}
     users = {u["metadata"]["name"] for u in build.of_kind("KafkaUser")}
     # R52: other systems' identities (tests/deploy/test_k8s_subscribers.py) are not services
     service_users = {u for u in users if not u.startswith("subscriber-")} - people_and_mirrors
@@ -133,7 +133,8 @@ def test_kafka_runs_in_kraft_mode_with_node_pools(built: dict[str, Built], overl
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_operators_can_replay_into_every_topic(built: dict[str, Built], overlay: str) -> None:
-    """docs/operations.md drains a DLQ by writing its letters back to their topics as xueji-ops."""
+    """docs/operations.md, "The ops client": people with Kafka's own tools may write into any topic as xueji-ops
+    (dead letters are replayed as xueji-ops-dlq, tests/deploy/test_k8s_operators.py)."""
     ops = built[overlay].named("KafkaUser", "xueji-ops")
     for topic in all_topic_names():
         assert "Write" in acl_operations(ops, topic), topic
