@@ -56,3 +56,26 @@ async def test_a_900_kb_non_utf8_message_is_dead_lettered_whole_and_replayed_byt
     assert problems == [] and len(replayed) == 1
     back = await records_of(kafka, topic, lambda found: len(found) >= 2, timeout=30)
     assert (back[1].value, back[1].key, list(back[1].headers)) == (poison, b"\xffkey", headers)
+
+
+async def test_a_dry_run_with_a_group_marks_nothing_and_a_group_replays_each_letter_once(isolation: Any) -> None:
+    """`--group` replays only what the group has not replayed before, then marks it: a dry run marks nothing (it
+    replayed nothing), and what a replay publishes is marked only once it is on the topic."""
+    from types import SimpleNamespace
+
+    from xueji_kit.deadletter import letters_of
+
+    kafka, topic = isolation.servers.kafka, isolation.topic(TRANSFER_CASE.name)
+    record = SimpleNamespace(value=b'{"not": "a case"}', key=b"k", headers=[], partition=0, offset=7)
+    [letter] = letters_of(record, topic, ValueError("broken"))
+    await send_raw(kafka, dlq(topic), [letter.model_dump_json().encode()])
+    options, group = {"bootstrap_servers": kafka}, f"{isolation.topic_prefix}ops-replay"
+
+    would, _ = await replay(options, dlq(topic), group=group, dry_run=True)
+    assert len(would) == 1
+    replayed, problems = await replay(options, dlq(topic), group=group)
+    assert (len(replayed), problems) == (1, [])  # the dry run marked nothing
+    again, _ = await replay(options, dlq(topic), group=group)
+    assert again == []  # marked once replayed
+    back = await records_of(kafka, topic, lambda found: len(found) >= 1, timeout=30)
+    assert [r.value for r in back] == [b'{"not": "a case"}']

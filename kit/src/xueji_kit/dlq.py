@@ -16,7 +16,7 @@ import hashlib
 import json
 import ssl
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,8 +91,15 @@ def client_options(settings: ServiceSettings) -> dict[str, Any]:
     return options
 
 
-async def read_letters(options: dict[str, Any], topic: str, group: str | None = None) -> list[dict[str, Any]]:
-    """Every letter on `topic` (after the group's last commit, with a group), up to its end now."""
+async def read_letters(
+    options: dict[str, Any],
+    topic: str,
+    group: str | None = None,
+    handled: Callable[[list[dict[str, Any]]], Awaitable[bool]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every letter on `topic` (after the group's last commit, with a group), up to its end now. With a group, what
+    was read is marked (the group's offsets committed) only once `handled` says it is done with it (True): a dry run
+    or a failed replay marks nothing. Without `handled`, reading marks it."""
     consumer = AIOKafkaConsumer(
         topic, **options, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
         fetch_max_bytes=FETCH_BYTES, max_partition_fetch_bytes=FETCH_BYTES,
@@ -111,7 +118,8 @@ async def read_letters(options: dict[str, Any], topic: str, group: str | None = 
         while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
             batches = await consumer.getmany(*partitions, timeout_ms=500)
             docs += [json.loads(r.value) for records in batches.values() for r in records]
-        if group is not None and partitions:
+        done = True if handled is None else await handled(docs)
+        if done and group is not None and partitions:
             await consumer.commit({tp: end[tp] for tp in partitions})
         return docs
     finally:
@@ -128,21 +136,36 @@ async def replay(
     dry_run: bool = False,
 ) -> tuple[list[Letter], list[str]]:
     """Re-publish the letters of `dlq_topic` (those of `error_types`, when given) to their original topic, or `to`;
-    returns the letters replayed and the problems of those that could not be."""
-    letters, problems = reassemble(await read_letters(options, dlq_topic, group))
-    chosen = [x for x in letters if error_types is None or x.error_type in error_types]
-    if dry_run or not chosen:
-        return chosen, problems
-    largest = max(len(x.value) + len(x.key or b"") + sum(len(k) + len(v) for k, v in x.headers) for x in chosen)
+    returns the letters replayed and the problems of those that could not be. With `group`, the letters read are
+    marked for it once every chosen one is back on its topic (never on a dry run)."""
+    chosen: list[Letter] = []
+    problems: list[str] = []
+
+    async def republish(docs: list[dict[str, Any]]) -> bool:
+        letters, found = reassemble(docs)
+        chosen.extend(x for x in letters if error_types is None or x.error_type in error_types)
+        problems.extend(found)
+        if dry_run:
+            return False
+        await _publish(options, chosen, to)
+        return True
+
+    await read_letters(options, dlq_topic, group, republish)
+    return chosen, problems
+
+
+async def _publish(options: dict[str, Any], letters: list[Letter], to: str | None) -> None:
+    if not letters:
+        return
+    largest = max(len(x.value) + len(x.key or b"") + sum(len(k) + len(v) for k, v in x.headers) for x in letters)
     size = max(largest + 64 * 1024, 1024 * 1024)  # the original fitted its topic: so does the replayed record
     producer = AIOKafkaProducer(**options, max_request_size=size, enable_idempotence=True)
     await producer.start()
     try:
-        for x in chosen:
+        for x in letters:
             await producer.send_and_wait(to or x.original_topic, x.value, key=x.key, headers=x.headers)
     finally:
         await producer.stop()
-    return chosen, problems
 
 
 def main(argv: list[str] | None = None) -> int:
