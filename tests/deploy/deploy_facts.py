@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -22,6 +23,9 @@ SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproje
 PROVINCE_OVERLAYS = {"fj": "35", "hn": "43"}
 OVERLAYS = [f"provinces/{code}" for code in PROVINCE_OVERLAYS] + ["national"]
 
+# The settings naming the topics the national hub mirrors in from the other provinces, and the interprovince topic
+# (interprovince.<name>.v1) they carry, per service reading them (overlays/provinces/*/kustomization.yaml).
+INBOUND = {"transfer": ("XUEJI_INTERPROVINCE_INBOUND_TOPICS", "transfer"), "registry": ("XUEJI_INTERPROVINCE_FILE_TOPICS", "file")}  # fmt: skip
 # Variables the deployments set ahead of the code that will read them; each says why. A test fails
 # once a service's settings learn one of them, so this list cannot go stale silently.
 PENDING_SETTINGS: dict[str, str] = {}
@@ -89,6 +93,18 @@ class Built:
         ]
         assert len(found) == 1, f"{self.overlay}: expected one ConfigMap {generated_name}, found {len(found)}"
         return found[0]
+
+
+def inbound_topics(build: Built) -> list[str]:
+    """The mirrored topics an overlay's services read from the other provinces (none on the national tier)."""
+    names = {d["metadata"]["name"] for d in build.of_kind("Deployment")}
+    found = []
+    for service, (variable, _) in INBOUND.items():
+        if service in names:
+            (container,) = build.named("Deployment", service)["spec"]["template"]["spec"]["containers"]
+            env = {v["name"]: v.get("value", "") for v in container.get("env", [])}
+            found += json.loads(env[variable])
+    return found
 
 
 def build(kustomize: Path, overlay: str) -> Built:

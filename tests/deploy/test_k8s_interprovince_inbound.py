@@ -1,6 +1,6 @@
 """What crosses provinces in Kubernetes actually arrives (R34): each province's transfer and registry read the
-topics the national hub's MirrorMaker 2 writes for every other province, may read exactly those, and a status file
-(personal data) reaches only the province it is addressed to (R52)."""
+topics the national hub's MirrorMaker 2 writes for every other province, may read exactly those, can dead-letter a
+bad message from them, and a status file (personal data) reaches only the province it is addressed to (R52)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import re
 from typing import Any
 
 import pytest
-from deploy_facts import PROVINCE_OVERLAYS, Built
+from deploy_facts import INBOUND, PROVINCE_OVERLAYS, Built
+from test_k8s_topics import acl_operations
 
-INBOUND = {"transfer": ("XUEJI_INTERPROVINCE_INBOUND_TOPICS", "transfer"), "registry": ("XUEJI_INTERPROVINCE_FILE_TOPICS", "file")}  # fmt: skip
+from xueji_contracts.topics import dlq
 
 
 def _env(build: Built, deployment: str) -> dict[str, str]:
@@ -44,6 +45,31 @@ def test_r34_each_province_reads_what_the_hub_mirrors_from_every_other_one(
     for topic in topics:
         assert _readable(build, f"xueji-{service}", topic), f"{service} in {province} may not read {topic}"
     assert not _readable(build, f"xueji-{service}", f"national.{province}.interprovince.{name}.v1")
+
+
+@pytest.mark.parametrize("province", sorted(PROVINCE_OVERLAYS))
+@pytest.mark.parametrize("service", sorted(INBOUND))
+def test_r34_a_bad_message_from_another_province_is_dead_lettered_not_retried_forever(
+    built: dict[str, Built], province: str, service: str
+) -> None:
+    """The kit dead-letters to `<consumed topic>.dlq`; auto-create is off, so without its KafkaTopic and ACL the
+    letter is refused and the consumer rereads the message for ever, stalling that province's traffic behind it.
+    A replay goes back to the mirrored topic (the service reads nothing else from that province; the local
+    interprovince.* topic is outbound, mirrored on to the others): xueji-ops-dlq writes it, the service does not."""
+    variable, name = INBOUND[service]
+    build = built[f"provinces/{province}"]
+    kafka_topics = {t["spec"]["topicName"]: t for t in build.of_kind("KafkaTopic")}
+    local = kafka_topics[dlq(f"interprovince.{name}.v1")]  # sized like the letters of the topic it mirrors
+    ops, user = build.named("KafkaUser", "xueji-ops-dlq"), build.named("KafkaUser", f"xueji-{service}")
+    for topic in json.loads(_env(build, service)[variable]):
+        letters = dlq(topic)
+        assert letters in kafka_topics, f"{province}: no KafkaTopic {letters}"
+        assert kafka_topics[letters]["spec"] == local["spec"] | {"topicName": letters}
+        assert kafka_topics[letters]["metadata"]["name"] == letters.replace(".", "-")
+        assert acl_operations(user, letters) == {"Describe", "Write"}, f"{service} in {province}: {letters}"
+        assert acl_operations(ops, letters) == {"Describe", "Read"}, f"xueji-ops-dlq in {province}: {letters}"
+        assert acl_operations(ops, topic) == {"Describe", "Write"}, f"xueji-ops-dlq in {province}: replay to {topic}"
+        assert "Write" not in acl_operations(user, topic)
 
 
 def _back_mirror(built: dict[str, Built], province: str) -> dict[str, Any]:
