@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import AliasChoices
 
+from xueji_contracts.topics import all_topic_names
 from xueji_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +24,12 @@ SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproje
 PROVINCE_OVERLAYS = {"fj": "35", "hn": "43"}
 OVERLAYS = [f"provinces/{code}" for code in PROVINCE_OVERLAYS] + ["national"]
 
-# The settings naming the topics the national hub mirrors in from the other provinces, and the interprovince topic
-# (interprovince.<name>.v1) they carry, per service reading them (overlays/provinces/*/kustomization.yaml).
-INBOUND = {"transfer": ("XUEJI_INTERPROVINCE_INBOUND_TOPICS", "transfer"), "registry": ("XUEJI_INTERPROVINCE_FILE_TOPICS", "file")}  # fmt: skip
+# The settings that name topics a service reads, where an overlay lists the mirrored copies instead of ours.
+MIRRORED_IN_SETTINGS = {
+    "transfer": ("XUEJI_INTERPROVINCE_INBOUND_TOPICS",),
+    "registry": ("XUEJI_INTERPROVINCE_FILE_TOPICS",),
+    "dedupe": ("XUEJI_NATIONAL_VERDICT_TOPICS", "XUEJI_IDENTITY_TOPICS", "XUEJI_CHECK_TOPICS"),
+}
 # Variables the deployments set ahead of the code that will read them; each says why. A test fails
 # once a service's settings learn one of them, so this list cannot go stale silently.
 PENDING_SETTINGS: dict[str, str] = {}
@@ -95,16 +99,28 @@ class Built:
         return found[0]
 
 
-def inbound_topics(build: Built) -> list[str]:
-    """The mirrored topics an overlay's services read from the other provinces (none on the national tier)."""
-    names = {d["metadata"]["name"] for d in build.of_kind("Deployment")}
+def mirrored_in(build: Built) -> list[tuple[str, str, str]]:
+    """(service, topic, the topic of ours it mirrors) for each topic an overlay's services read that MirrorMaker 2
+    writes: named by a setting (the Deployment's env over xueji-config), and none of the contracts' own topics."""
+    config = build.config_map("xueji-config")["data"]
     found = []
-    for service, (variable, _) in INBOUND.items():
-        if service in names:
-            (container,) = build.named("Deployment", service)["spec"]["template"]["spec"]["containers"]
-            env = {v["name"]: v.get("value", "") for v in container.get("env", [])}
-            found += json.loads(env[variable])
+    for deployment in build.of_kind("Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = config | {v["name"]: v.get("value", "") for v in container.get("env", [])}
+        for variable in MIRRORED_IN_SETTINGS.get(deployment["metadata"]["name"], ()):
+            for topic in json.loads(env.get(variable, "[]")):
+                if topic not in all_topic_names():
+                    found.append((deployment["metadata"]["name"], topic, _mirrored(topic)))
     return found
+
+
+def _mirrored(topic: str) -> str:
+    """`national.hn.interprovince.transfer.v1` -> `interprovince.transfer.v1`: MirrorMaker's aliases dropped."""
+    rest = topic
+    while rest not in all_topic_names():
+        assert "." in rest, f"{topic} mirrors none of the contracts' topics"
+        rest = rest.split(".", 1)[1]
+    return rest
 
 
 def build(kustomize: Path, overlay: str) -> Built:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from deploy_facts import OVERLAYS, ROOT, SERVICES, Built, inbound_topics, load_script
+from deploy_facts import OVERLAYS, ROOT, SERVICES, Built, load_script, mirrored_in
 
 from xueji_contracts import topics as contract_topics
 from xueji_contracts.topics import ALL_TOPICS, all_topic_names, dlq
@@ -28,7 +28,7 @@ def test_kafka_topics_are_the_contract_topics(built: dict[str, Built], overlay: 
     prefix = topic_prefix(build)
     names = sorted(t["spec"]["topicName"] for t in build.of_kind("KafkaTopic"))
     # MirrorMaker creates the topics it mirrors in; the letters of those a service reads are ours to create.
-    inbound_letters = [dlq(t) for t in inbound_topics(build)]
+    inbound_letters = [dlq(topic) for _, topic, _ in mirrored_in(build)]
     assert names == sorted([prefix + n for n in all_topic_names()] + inbound_letters)
 
 
@@ -40,7 +40,7 @@ def test_kafka_topics_take_partitions_and_retention_from_the_contracts(built: di
     brokers = sum(p["spec"]["replicas"] for p in build.of_kind("KafkaNodePool") if "broker" in p["spec"]["roles"])
     for topic in build.of_kind("KafkaTopic"):
         name = topic["spec"]["topicName"].removeprefix(topic_prefix(build))
-        mirrored = re.sub(r"^national\.[a-z]+\.(?=interprovince\.)", "", name)  # national.<province>.<topic>
+        mirrored = {dlq(topic): dlq(ours) for _, topic, ours in mirrored_in(build)}.get(name, name)
         source = specs.get(mirrored) or specs[mirrored.removesuffix(".dlq")]
         assert topic["spec"]["partitions"] == source.partitions, name
         assert topic["spec"]["config"]["retention.ms"] == source.retention_ms, name
