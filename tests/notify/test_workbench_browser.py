@@ -12,6 +12,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import notify_events as ev
@@ -290,6 +291,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.get_by_role("button", name="重新上传 1 行").click()
     await page.locator("[data-verdict=all_good]").filter(has_text="1 行已提交建籍").wait_for()
 
+    # Rows the registry refused after the upload: each says its own rule and reason, in the page's language, not
+    # "already has a record" for all (R02: an admission date in the future; R01: the child enrolled above).
+    await _refused_rows_say_their_rule(page, tmp_path, child)
+
     # The annual rosters (R54): this year's new students counted, submitted to the county bureau.
     await page.get_by_role("link", name="名册报送").click()
     await page.locator("[data-count=new_students]").wait_for()
@@ -315,6 +320,34 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.get_by_role("button", name="退出").click()
     await page.get_by_label("操作员令牌 (JWT)").wait_for()
     assert await page.evaluate("sessionStorage.getItem('xueji.token')") is None
+
+
+async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) -> None:
+    """R01, R02: a class sheet's rows refused once dedupe answered: the verdict table names each refusal's rule and
+    reason, in Chinese and, after a language switch, in English."""
+    shanghai_today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    later = (shanghai_today + timedelta(days=60)).isoformat()
+    rows = ["姓名,性别,出生日期,身份证件号,年级,入学日期",
+            f"未来生,男,2019-08-01,{id_number('350602', date(2019, 8, 1), '411')},一年级,{later}",
+            f"林小明,男,2019-03-15,{child},一年级,"]  # fmt: skip
+    sheet = tmp_path / "refused.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    await page.get_by_role("link", name="批量导入").click()
+    await page.get_by_label("名单文件").set_input_files(str(sheet))
+    await page.get_by_role("button", name="上传").click()
+    await page.locator("#verdict-counts[data-awaiting='0']").wait_for(timeout=20_000)
+    future, again = page.locator("#verdict-rows tr[data-row='2']"), page.locator("#verdict-rows tr[data-row='3']")
+    assert await future.get_attribute("data-kind") == "refused", await future.inner_text()
+    said = await future.inner_text()
+    assert "R02" in said and "入学日期晚于今天" in said and "已有学籍" not in said, said
+    said = await again.inner_text()
+    assert "R01" in said and "已有学籍" in said, said
+    await page.locator("#lang").click()
+    await drawn(page)
+    said = await page.locator("#verdict-rows tr[data-row='2']").inner_text()
+    assert "R02" in said and "admission date is in the future" in said and "already has" not in said, said
+    await page.locator("#lang").click()
+    await drawn(page)
 
 
 def _term_around(today: date) -> dict[str, Any]:

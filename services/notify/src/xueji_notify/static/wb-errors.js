@@ -30,7 +30,8 @@
     r_id_len: "应为18位", r_id_check: "校验码不符（GB 11643，ISO 7064 MOD 11-2）：请核对最后一位",
     r_id_born: "{said} 与身份证件号中的出生日期（{born}）不一致：请核对后更正有误的一项",
     r_id_gender: "性别与身份证件号不一致（第17位为 {digit}，应为{gender}）：请核对后更正有误的一项",
-    r_born_late: "出生日期 {said} 晚于入学时间：请核对", r_excel_number: "Excel 把身份证件号存成了数字，只保留了前15位：请把该列设为“文本”格式后重新输入",
+    r_born_late: "出生日期 {said} 晚于入学时间：请核对", r_admitted_future: "入学日期晚于今天（北京时间）：入学后才能建立学籍，请核对入学日期",
+    r_grade_past: "{grade} 年级已超过本学段的毕业年级（{last} 年级）：请核对年级", r_excel_number: "Excel 把身份证件号存成了数字，只保留了前15位：请把该列设为“文本”格式后重新输入",
     warnings: "请核对（已建籍，不影响办理）",
   });
   Object.assign(TEXT.en, {
@@ -61,6 +62,8 @@
     r_id_born: "{said} is not the birth date in the ID number ({born}): correct whichever is wrong",
     r_id_gender: "the gender is not the one in the ID number (its 17th digit is {digit}: {gender}): correct whichever is wrong",
     r_born_late: "the birth date {said} is after the admission: check it",
+    r_admitted_future: "the admission date is in the future (China time): status is established after admission; check the date",
+    r_grade_past: "grade {grade} is past the segment's graduation grade ({last}): check the grade",
     r_excel_number: "Excel kept this ID number as a number and only its first 15 digits: format the column as text and type it again",
     warnings: "Please check (enrolled all the same)",
   });
@@ -88,6 +91,9 @@
       (m) => wb.t("r_id_gender", { digit: m[1], gender: wb.zh() ? (m[2] === "male" ? "男" : "女") : m[2] })],
     [/^(\S+) is after the/, (m) => wb.t("r_born_late", { said: m[1] })],
     [/^Excel kept this ID number as a number/, () => wb.t("r_excel_number")],
+    // R02: a record's creation refused for its admission date or grade.
+    [/admission date (\S+ )?is in the future/, () => wb.t("r_admitted_future")],
+    [/^grade (\d+) is past the graduation grade (\d+)/, (m) => wb.t("r_grade_past", { grade: m[1], last: m[2] })],
   ];
   const RULE = /^(R\d{2})\b/;
 
