@@ -349,6 +349,16 @@ async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) ->
     await page.locator("#lang").click()
     await drawn(page)
 
+    # The same sheet again: the refused rows are still refused (nothing asked again), noted by row with the reason.
+    await page.get_by_label("名单文件").set_input_files(str(sheet))
+    await page.get_by_role("button", name="上传").click()
+    note = page.locator("#still-refused")
+    await note.wait_for()
+    assert "2 行之前已不予建籍，本次内容未改：仍不予建籍" in await note.inner_text()
+    assert "入学日期晚于今天" in await note.locator("li[data-row='2'][data-field='admitted_on']").inner_text()
+    assert "R01" in await note.locator("li[data-row='3']").inner_text()
+    assert "0 行已提交建籍" in await page.locator("#upload-result h3").first.inner_text()
+
 
 def _term_around(today: date) -> dict[str, Any]:
     """The whole semester `today` falls in: R27 judges the semester by the day, so the form must state that one."""

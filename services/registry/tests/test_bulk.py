@@ -4,20 +4,26 @@ the good ones enrolled, a re-run enrolls nobody twice; CSV (UTF-8 or GB18030) an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
 from openpyxl import Workbook
+from registry_driver import verdict
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.app import create_app
-from xueji_registry.enrollment.bulk import FileProblem, Outcome, check, read_table, summary
-from xueji_registry.enrollment.requests import _request
+from xueji_registry.enrollment.bulk import FileProblem, Outcome, check, read_table, row_correlation, summary
+from xueji_registry.enrollment.requests import _request, student_of
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"
@@ -182,20 +188,17 @@ async def test_r14_a_corrected_re_upload_is_reported_as_not_applied_and_the_same
     assert same["not_applied"] == [] and all(s["differs"] == [] for s in same["students"])
 
 
-@pytest.mark.integration
-def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
-    isolation, signing_keys, token, tmp_path, capsys
-):
-    """The command a clerk runs, against the registry served over real HTTP on a loopback port."""
+@contextlib.contextmanager
+def _registry_over_http(isolation, signing_keys, database: str) -> Iterator[str]:
+    """The registry served over real HTTP on a loopback port, in a thread of its own (the CLI is a blocking client):
+    its base URL."""
     import threading
     import time
 
     import uvicorn
     from common import free_port
 
-    from xueji_registry.bulk_cli import main
-
-    settings = RegistrySettings(**{**isolation.settings_env(), "mongodb_database": f"{isolation.database}_cli",
+    settings = RegistrySettings(**{**isolation.settings_env(), "mongodb_database": f"{isolation.database}_{database}",
                                    "jwt_public_key": signing_keys[1], "scheduler_enabled": False})  # fmt: skip
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
@@ -206,10 +209,23 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)
         assert server.started
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.mark.integration
+def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
+    isolation, signing_keys, token, tmp_path, capsys
+):
+    """The command a clerk runs, against the registry served over real HTTP on a loopback port."""
+    from xueji_registry.bulk_cli import main
+
+    with _registry_over_http(isolation, signing_keys, "cli") as url:
         sheet = tmp_path / "class.xlsx"
         sheet.write_bytes(_xlsx(CLASS))
-        argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", f"http://127.0.0.1:{port}",
-                "--token", token("school", SCHOOL)]  # fmt: skip
+        argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", url, "--token", token("school", SCHOOL)]
         assert main(argv) == 1  # imported, but some rows were bad
         printed = capsys.readouterr().err
         assert "row 5" in printed and "check character" in printed
@@ -222,9 +238,46 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         assert "row 2 姓名: differs from this student's request uploaded before (林小明): not applied" in printed
         assert "requested for 0 students; 1 had been requested before" in printed
         assert "1 had been requested before with other data: not applied" in printed
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+
+
+@pytest.mark.integration
+async def test_r01_the_cli_lists_a_row_still_refused_and_exits_1(
+    isolation, signing_keys, token, tmp_path, capsys, dedupe_stub, wait_for
+):
+    """R01: a sheet whose every row is good imports with exit code 0; once dedupe refused a row's request as a
+    duplicate, the same sheet again lists that row as still refused, with its file row, the rule and the reason,
+    counts it, and exits 1 (the clerk has rows to correct)."""
+    from xueji_registry.bulk_cli import main
+
+    existing = "stu_existing"
+
+    def answer(check: dict[str, Any]) -> Any:
+        kind = VerdictKind.DUPLICATE if check.get("id_number") == CHILD else VerdictKind.UNIQUE
+        return verdict(kind, existing if kind is VerdictKind.DUPLICATE else None)(check)
+
+    sheet = tmp_path / "class.csv"
+    sheet.write_bytes(_csv([CLASS[0], CLASS[2], CLASS[1]]))  # 林小明 (CHILD) on the file's row 3
+    with _registry_over_http(isolation, signing_keys, "cli_refused") as url:
+        argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", url, "--token", token("school", SCHOOL)]
+        async with dedupe_stub(answer):
+            assert await asyncio.to_thread(main, argv) == 0
+            capsys.readouterr()
+            [(_, child)] = [(n, r) for n, r in check(read_table("class.csv", sheet.read_bytes()), SCHOOL, 2026).good
+                            if r.id_number == CHILD]  # fmt: skip
+            student = student_of(row_correlation(child))
+            school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+
+            async def refused() -> bool:
+                async with httpx.AsyncClient(base_url=url, headers=school) as client:
+                    return (await client.get(f"/v1/students/{student}")).json().get("state") == "refused"
+
+            await wait_for(refused, timeout=45)
+        assert await asyncio.to_thread(main, argv) == 1
+    printed = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert f"row 3 row: refused (R01): this person already has a status record ({existing})" in printed, printed
+    assert "row 2" not in printed, printed
+    assert "requested for 0 students; 1 had been requested before" in printed, printed
+    assert "1 had been refused and were sent as they were: still refused" in printed, printed
 
 
 def test_r14_the_cli_sends_every_checked_row_as_the_registry_reads_it_each_guardian_as_typed():
