@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, timedelta
 
 import pytest
 
@@ -297,18 +296,19 @@ async def test_r01_two_schools_enrolling_the_same_new_child_at_once_create_one_r
 async def test_r01_r02_a_creation_refused_for_another_rule_releases_the_child_for_the_corrected_request(
     start_app, token, wait_for
 ):
-    """dedupe answered "unique" and held the child; the registry then refused the creation (R02: an admission date in
-    the future). The hold and the reservation stayed for ten minutes, and the school's corrected request right after
-    was refused as a duplicate of a record that never was. The refusal reaches dedupe on the identity feed: every
-    replica ends its hold, the reservation is removed, and the corrected request creates the one record (R01)."""
+    """dedupe answered "unique" and held the child; the registry then refused the creation (R02: a grade past the
+    graduation grade of the segment the request names; an admission date in the future, refused so once, is now
+    refused before dedupe is asked). The hold and the reservation stayed for ten minutes, and the school's corrected
+    request right after was refused as a duplicate of a record that never was. The refusal reaches dedupe on the
+    identity feed: every replica ends its hold, the reservation is removed, and the corrected request creates the one
+    record (R01)."""
     replicas = [await _dedupe(start_app), await _dedupe(start_app)]
     registry = await start_app(create_registry, RegistrySettings)
-    later = (date.today() + timedelta(days=60)).isoformat()
     refused = await registry.post(
-        "/v1/students", json={**CHILD, "admitted_on": later}, headers=_as(token, "school", SCHOOL)
+        "/v1/students", json={**CHILD, "segment": "primary", "grade": 7}, headers=_as(token, "school", SCHOOL)
     )
     assert refused.status_code == 409, refused.text
-    assert (refused.json()["detail"]["rule"], refused.json()["detail"]["field"]) == ("R02", "admitted_on")
+    assert (refused.json()["detail"]["rule"], refused.json()["detail"]["field"]) == ("R02", "grade")
     refused_id = refused.json()["detail"]["student_id"]
     reservations = replicas[0].app.state.runtime.db["id_reservations"]
 

@@ -291,8 +291,8 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.get_by_role("button", name="重新上传 1 行").click()
     await page.locator("[data-verdict=all_good]").filter(has_text="1 行已提交建籍").wait_for()
 
-    # Rows the registry refused after the upload: each says its own rule and reason, in the page's language, not
-    # "already has a record" for all (R02: an admission date in the future; R01: the child enrolled above).
+    # A row refused at upload (R02: admitted in the future) and one the registry refused after it (R01: the child
+    # enrolled above): each says its own rule and reason, in the page's language, not "already has a record" for all.
     await _refused_rows_say_their_rule(page, tmp_path, child)
 
     # The annual rosters (R54): this year's new students counted, submitted to the county bureau.
@@ -323,8 +323,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
 
 
 async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) -> None:
-    """R01, R02: a class sheet's rows refused once dedupe answered: the verdict table names each refusal's rule and
-    reason, in Chinese and, after a language switch, in English."""
+    """R02: a row admitted after today (China time) is refused at upload, naming the row, the column and the reason.
+    R01: a row refused once dedupe answered says its refusal's rule and reason in the verdict table, in Chinese and
+    in English, as does a refusal for another rule (R02, as requests refused at creation before the upload checked the
+    date keep answering); uploaded again as it was, a refused row is noted as still refused."""
     shanghai_today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     later = (shanghai_today + timedelta(days=60)).isoformat()
     rows = ["姓名,性别,出生日期,身份证件号,年级,入学日期",
@@ -335,29 +337,35 @@ async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) ->
     await page.get_by_role("link", name="批量导入").click()
     await page.get_by_label("名单文件").set_input_files(str(sheet))
     await page.get_by_role("button", name="上传").click()
+    error_row = page.locator("#row-errors tbody tr[data-row='2']")
+    await error_row.wait_for()
+    said = await error_row.inner_text()
+    assert "入学日期" in said and "入学日期晚于今天" in said, said
     await page.locator("#verdict-counts[data-awaiting='0']").wait_for(timeout=20_000)
-    future, again = page.locator("#verdict-rows tr[data-row='2']"), page.locator("#verdict-rows tr[data-row='3']")
-    assert await future.get_attribute("data-kind") == "refused", await future.inner_text()
-    said = await future.inner_text()
-    assert "R02" in said and "入学日期晚于今天" in said and "已有学籍" not in said, said
+    again = page.locator("#verdict-rows tr[data-row='3']")
+    assert await again.get_attribute("data-kind") == "refused", await again.inner_text()
     said = await again.inner_text()
     assert "R01" in said and "已有学籍" in said, said
+    stored_r02 = "{kind: 'refused', refusal: {rule: 'R02', reason: 'the admission date is in the future'}}"
+    said = await page.evaluate(f"() => window.XUEJI_WB.verdictText({stored_r02})")
+    assert "R02" in said and "入学日期晚于今天" in said and "已有学籍" not in said, said
     await page.locator("#lang").click()
     await drawn(page)
-    said = await page.locator("#verdict-rows tr[data-row='2']").inner_text()
+    said = await page.locator("#verdict-rows tr[data-row='3']").inner_text()
+    assert "R01" in said and "already has a status record" in said, said
+    said = await page.evaluate(f"() => window.XUEJI_WB.verdictText({stored_r02})")
     assert "R02" in said and "admission date is in the future" in said and "already has" not in said, said
     await page.locator("#lang").click()
     await drawn(page)
 
-    # The same sheet again: the refused rows are still refused (nothing asked again), noted by row with the reason.
+    # The same sheet again: the refused row is still refused (nothing asked again), noted by row with the reason.
     await page.get_by_label("名单文件").set_input_files(str(sheet))
-    await page.get_by_role("button", name="上传").click()
+    await page.get_by_role("button", name="上传", exact=True).click()
     note = page.locator("#still-refused")
     await note.wait_for()
-    assert "2 行之前已不予建籍，本次内容未改：仍不予建籍" in await note.inner_text()
-    assert "入学日期晚于今天" in await note.locator("li[data-row='2'][data-field='admitted_on']").inner_text()
+    assert "1 行之前已不予建籍，本次内容未改：仍不予建籍" in await note.inner_text()
     assert "R01" in await note.locator("li[data-row='3']").inner_text()
-    assert "0 行已提交建籍" in await page.locator("#upload-result h3").first.inner_text()
+    assert "0 行已提交建籍，1 行有误" in await page.locator("#upload-result h3").first.inner_text()
 
 
 def _term_around(today: date) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from registry_driver import verdict
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_kit import store_commands
 from xueji_kit.store import connect
@@ -642,3 +643,18 @@ def test_r14_a_birth_date_no_pupil_of_that_grade_has_is_imported_with_a_warning(
 def test_r14_a_pupil_a_year_or_two_older_or_younger_than_the_grade_is_no_warning(born, grade):
     checked = check([["姓名", "性别", "出生日期", "年级"], ["陈思雨", "女", born, grade]], SCHOOL, 2026)
     assert checked.errors == [] and checked.warnings == []
+
+
+def test_r02_a_row_admitted_after_today_in_china_is_refused_at_upload_naming_row_column_and_reason():
+    """R02: status is established after admission. A row whose admission date is after today (the China date, as the
+    record's creation judges it) is refused at upload with its row, column and reason, instead of being requested and
+    refused minutes later once dedupe answered; admitted today, it is requested."""
+    today = local_date(datetime.now(UTC))
+    table = [["姓名", "性别", "出生日期", "年级", "入学日期"],
+             ["陈一", "男", "2019-03-15", "1", (today + timedelta(days=1)).isoformat()],
+             ["陈二", "男", "2019-03-16", "1", today.isoformat()]]  # fmt: skip
+    checked = check(table, SCHOOL, 2026)
+    assert [row for row, _ in checked.good] == [3]
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (2, "admitted_on", "入学日期"), error
+    assert "R02" in error.reason and "in the future" in error.reason, error.reason

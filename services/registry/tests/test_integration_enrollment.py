@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -12,6 +12,7 @@ from http_fixtures import pupil
 from kafka_messages import published, sent_together
 from registry_driver import verdict
 
+from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
@@ -265,3 +266,25 @@ async def test_r14_an_enrollment_contradicting_its_id_number_is_enrolled_with_a_
         created = await registry.post("/v1/students", json=agreeing, headers=_auth(token))
         assert created.status_code == 201, created.text
         assert "warnings" not in created.json()
+
+
+async def test_r02_an_admission_date_after_today_in_china_is_refused_when_asked_naming_the_field(
+    start_app, dedupe_stub, token
+):
+    """R02: status is established after admission. An admission date after today (the China date, Asia/Shanghai, as
+    the record's creation judges it) is refused at once with 422 naming `admitted_on`, and nothing is stored or
+    asked of dedupe (it was refused only once dedupe had answered, with 409); today's date is enrolled."""
+    registry = await start_app(create_app, RegistrySettings)
+    today = local_date(datetime.now(UTC))
+    async with dedupe_stub():
+        tomorrow = {**STUDENT, "admitted_on": (today + timedelta(days=1)).isoformat()}
+        refused = await registry.post("/v1/students", json=tomorrow, headers=_auth(token))
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert body["rule"] == "R02" and [p["field"] for p in body["detail"]] == ["admitted_on"], body
+        assert "in the future" in body["detail"][0]["reason"], body
+        events = registry.app.state.runtime.events
+        assert [c async for c in events.every_commit({"aggregate_id": {"$regex": "^enrollment:"}})] == []
+        created = await registry.post("/v1/students", json={**STUDENT, "admitted_on": today.isoformat()},
+                                      headers=_auth(token))  # fmt: skip
+        assert created.status_code == 201, created.text

@@ -91,7 +91,7 @@
       (m) => wb.t("r_id_gender", { digit: m[1], gender: wb.zh() ? (m[2] === "male" ? "男" : "女") : m[2] })],
     [/^(\S+) is after the/, (m) => wb.t("r_born_late", { said: m[1] })],
     [/^Excel kept this ID number as a number/, () => wb.t("r_excel_number")],
-    // R02: a record's creation refused for its admission date or grade.
+    // R02: an admission date in the future (refused when asked; at the record's creation before) or a grade too high.
     [/admission date (\S+ )?is in the future/, () => wb.t("r_admitted_future")],
     [/^grade (\d+) is past the graduation grade (\d+)/, (m) => wb.t("r_grade_past", { grade: m[1], last: m[2] })],
   ];

@@ -10,13 +10,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.identity import mask_in_document
 from xueji_kit.idempotency import IdempotencyKey, key_reused
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api.common import service_of, unknown_student
+from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import public_view
-from xueji_registry.domain.enrollment_request import EnrollmentRequest, contradictions
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
 from xueji_registry.enrollment.requests import pending_stream, pending_view, request_enrollment
 from xueji_registry.service import RegistryService, history_entries
 
@@ -49,10 +50,13 @@ async def _visible(service: RegistryService, student_id: str, operator: Operator
 async def enroll(
     body: EnrollmentRequest, operator: Operator, request: Request, response: Response, key: IdempotencyKey = None
 ) -> dict[str, Any]:
-    """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate.
+    """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate;
+    422 naming `admitted_on` for an admission date after today (R02), before anything is stored or asked.
     A retry with the same Idempotency-Key is the same request: it stores and asks nothing, and gets the answer the
     first one has now."""
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
+    if (early := admitted_after(body, local_date(datetime.now(UTC)))) is not None:
+        raise http_error(early)
     service = service_of(request)
     correlation = derive_id("http", "enroll", operator.sub, key) if key else None
     student_id, stored = await request_enrollment(service, body, operator, correlation)

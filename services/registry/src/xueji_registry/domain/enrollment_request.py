@@ -33,6 +33,7 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.identity import birth_date_of
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_registry.domain.dates import calendar_date
+from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.event_base import StreamEvent, StreamEvents, read_back
 from xueji_registry.domain.periods import Segment, school_year_start
 from xueji_registry.domain.person import (
@@ -203,6 +204,17 @@ def contradictions(body: EnrollmentRequest) -> list[tuple[str, str]]:
     elif (unusual := _unusual_age(body.birth_date, body.grade, body.school_year)) is not None:
         found.append(("birth_date", unusual))
     return found
+
+
+def admitted_after(body: EnrollmentRequest, today: date) -> Refused | None:
+    """R02: a status record is established after admission, so an admission date after `today` (the China date,
+    Asia/Shanghai: the day the record's creation judges by) is refused when the request comes in, naming the field,
+    rather than once dedupe has answered. Today itself is allowed. The creation keeps its own check (`creation.enroll`)
+    for requests stored before this one existed."""
+    if body.admitted_on is None or body.admitted_on <= today:
+        return None
+    reason = f"the admission date {body.admitted_on} is in the future (today is {today}, China time): R02, status is "
+    return Refused("R02", reason + "established after admission", field="admitted_on")
 
 
 def _unusual_age(born: date, grade: int, school_year: int) -> str | None:

@@ -14,12 +14,18 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest, contradictions
+from xueji_contracts.calendar import local_date
+from xueji_registry.domain.enrollment_request import (
+    EnrollmentRefused,
+    EnrollmentRequest,
+    admitted_after,
+    contradictions,
+)
 from xueji_registry.enrollment.reupload import differences, not_applied, still_refused
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
@@ -310,8 +316,10 @@ def _normalised(key: str, raw: str) -> Any:
     return text.strip()
 
 
-def check(table: list[list[str]], school_code: str, school_year: int) -> Checked:
-    """Validate every row; the good ones as enrollment requests, every bad one with row, column and reason."""
+def check(table: list[list[str]], school_code: str, school_year: int, today: date | None = None) -> Checked:
+    """Validate every row; the good ones as enrollment requests, every bad one with row, column and reason. `today`:
+    the China date admission dates are judged by (R02), by default the date now."""
+    today = today or local_date(datetime.now(UTC))
     if not table:
         raise FileProblem("the file is empty")
     columns = _columns(table[0])
@@ -350,6 +358,9 @@ def check(table: list[list[str]], school_code: str, school_year: int) -> Checked
                 if name == "grade" and error["type"] != "missing":
                     reason = f"{GRADE_WRITTEN} (not {values.get('grade')})"
                 checked.errors.append(RowError(number, name, reason, titles.get(key)))
+            continue
+        if (early := admitted_after(request, today)) is not None:
+            checked.errors.append(RowError(number, "admitted_on", early.reason, titles.get("admitted_on")))
             continue
         if zeroed:
             checked.warnings.append(RowError(number, "id_number", ZEROED_BUT_VALID, titles.get("id_number")))
