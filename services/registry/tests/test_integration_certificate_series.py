@@ -126,11 +126,14 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
     assert chosen.status_code == 422, chosen.text  # the caller no longer chooses it: refused, naming the field
     assert chosen.json()["rule"] == "R08" and chosen.json()["detail"][0]["field"] == "details.certificate_sequence"
     pupils = [(TOWNSHIP_01, s) for s in zhangzhou] + [(FUZHOU_GULOU, s) for s in gulou]
+    answered = {}
     for school, student in pupils:
         done = await _graduated_by_change(registry, _as(token, code=school), student, _graduation(at))
         assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
+        answered[student] = done.json()["certificate_number"]  # the number drawn, in the answer (no history read)
     primary = {student: await _certificate_of(registry, token, school, student) for school, student in pupils}
     assert sorted(primary.values()) == [f"{PRIMARY_SERIES}000{n}" for n in (1, 2, 3)], primary  # one each, no gap
+    assert answered == primary
 
     # Junior: one student through the changes API with roster evidence, the other school's through its roster.
     junior = {"county": "02", "school": "12"}
@@ -145,6 +148,8 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
         review, json={"approve": True, "reason": "审核通过"}, headers=_as(token, "county", "350602")
     )
     assert approved.status_code == 200 and approved.json()["state"] == "graduated", approved.text
+    assert "certificate_number" not in asked.json()  # requested, not yet graduated: no number drawn
     numbers = await _graduated_together(registry, token, {TOWNSHIP_02: by_roster}, "350602")
     numbers[student] = await _certificate_of(registry, token, TOWNSHIP_01, student)
+    assert approved.json()["certificate_number"] == numbers[student]  # the county's approval answers the number
     assert sorted(numbers.values()) == [f"{SERIES}000{n}" for n in (1, 2, 3)], numbers

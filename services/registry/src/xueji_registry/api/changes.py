@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.envelope import derive_id
+from xueji_contracts.messages.status import StatusState
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
 from xueji_registry.api.common import http_error, service_of, unknown_student
@@ -28,8 +29,10 @@ from xueji_registry.domain import (
     RegistryError,
     RequestChange,
     ReviewChange,
+    StudentStatus,
     authorize,
 )
+from xueji_registry.domain.state import CertificateKind
 from xueji_registry.numbers.certificates import execute_drawing
 from xueji_registry.service import RegistryService
 
@@ -85,10 +88,36 @@ async def _run(
         # A change's own fields (a suspension's term, say) sit under `details` in the request's body.
         top = ChangeBody.model_fields if isinstance(command, RequestChange) else ()
         raise http_error(exc, top=top, nested="details") from None
-    state = await service.load(student_id)
+    before, state = state, await service.load(student_id)
     assert state is not None
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
-    return {"student_id": student_id, "version": saved.version, "state": state.state.value, "pending_changes": pending}
+    answer: dict[str, Any] = {
+        "student_id": student_id,
+        "version": saved.version,
+        "state": state.state.value,
+        "pending_changes": pending,
+    }
+    if _graduates(command, before) and state.state is StatusState.GRADUATED:
+        answer["certificate_number"] = _graduation_certificate(state)
+    return answer
+
+
+def _graduates(command: OneCommand | ReviewChange | RecordException, before: StudentStatus) -> bool:
+    """Whether the command is a graduation: requested (a primary diploma takes effect at once), or approved (a junior
+    or senior one the county verified)."""
+    if isinstance(command, RequestChange):
+        return isinstance(command.details, Graduate)
+    if isinstance(command, ReviewChange) and command.approve:
+        asked = before.pending_change(command.change_id)
+        return asked is not None and isinstance(asked.details, Graduate)
+    return False
+
+
+def _graduation_certificate(state: StudentStatus) -> str | None:
+    """R08: the number the registry drew for the graduation certificate (None where the province's policy sets no
+    layout), answered so that a client need not read the history for it."""
+    issued = [c for c in state.certificates if c.kind is CertificateKind.GRADUATION]
+    return issued[-1].number if issued else None
 
 
 def _no_caller_sequence(details: Graduate) -> None:
