@@ -207,6 +207,88 @@ async def test_a_writer_stalled_past_the_orphan_time_stages_its_dropped_entry_ag
     assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
 
 
+async def _staging_while(store, meanwhile, *args):
+    """Writer B's `_stage(*args)`, with `meanwhile` (other writers at work) run while B is staging: right after B
+    removes an entry from the outbox to put its own in its place, if it does, else right after B has staged."""
+    outbox, ran = store.outbox, []
+
+    class Outbox:
+        def __getattr__(self, name):
+            return getattr(outbox, name)
+
+        async def delete_one(self, *a, **k):
+            result = await outbox.delete_one(*a, **k)
+            if not ran:
+                store.outbox = outbox
+                ran.append(await meanwhile())
+            return result
+
+    store.outbox = Outbox()
+    try:
+        b = await store._stage(*args)
+    finally:
+        store.outbox = outbox
+    if not ran:
+        await meanwhile()
+    return b
+
+
+async def test_three_writers_of_one_commit_leave_its_messages_for_the_relay(store, published):
+    """Three writers of one commit at one version (the scheduler firing a timer, a settle firing it inline, the relay's
+    follower settling the commit before it): A stages it and is storing it; B, staging, finds A's entry without its
+    commit; C stages while B does; A's commit lands; then B and C find the commit stored. Its messages must still be
+    in the outbox, once. They were lost: B removed A's entry to put its own in its place, found C's there (C's insert
+    went in at once, into the gap) with the commit now stored and stopped; C, its entry staged at the first try, took
+    the stored commit for one whose entry was published long ago and deleted its own entry (CI: a StageBreached
+    recorded, never published, in tests/reliability/test_crash_timers_firing.py)."""
+    from xueji_kit.store import _messages, commit_key
+
+    out, now = published("s"), datetime.now(UTC)
+    key, messages = commit_key("s", 1), _messages(out)
+    a = await store._stage("c1", key, "s", 1, messages, now)
+    c = []
+
+    async def c_stages_and_a_stores() -> None:
+        c.append(await store._stage("c1", key, "s", 1, messages, now))
+        assert await store._commit(key, "c1", "s", 1, [{"n": 1}], messages, now, staged=a)
+
+    b = await _staging_while(store, c_stages_and_a_stores, "c1", key, "s", 1, messages, now)
+    for staged in (b, *c):
+        if staged is not None:
+            assert not await store._commit(key, "c1", "s", 1, [{"n": 1}], messages, now, staged=staged)
+    ready = await store.unpublished(100, now=now + timedelta(seconds=5))
+    assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
+    await store.delete_published([e["_id"] for e in ready])
+    assert await store.unpublished(100, now=now + timedelta(seconds=5)) == []
+
+
+async def test_a_second_writer_of_a_commit_never_puts_its_messages_behind_the_next_versions(store, published):
+    """The local store's relay reads the outbox in insertion order, a batch at a time, and relies on a commit's entry
+    going in before the next version's. Writer B of commit c1 (version 1) finds writer A's entry without its commit;
+    A's commit lands and the next decision (c2, version 2) is stored with its entry; only then does B's staging
+    finish. A read of one entry must still give version 1 first (B's entry, put in A's place, went in after version
+    2's, which then left first)."""
+    from xueji_kit.store import _messages, commit_key
+
+    out, now = published("s"), datetime.now(UTC)
+    key, messages = commit_key("s", 1), _messages(out)
+    a = await store._stage("c1", key, "s", 1, messages, now)
+
+    async def a_stores_and_the_next_decision_follows() -> None:
+        assert await store._commit(key, "c1", "s", 1, [{"n": 1}], messages, now, staged=a)
+        assert await store.append(commit_id="c2", aggregate_id="s", version=2, events=[{"n": 2}], outgoing=out)
+
+    b = await _staging_while(store, a_stores_and_the_next_decision_follows, "c1", key, "s", 1, messages, now)
+    if b is not None:
+        assert not await store._commit(key, "c1", "s", 1, [{"n": 1}], messages, now, staged=b)
+    later = now + timedelta(seconds=5)
+    sent = []
+    while ready := await store.unpublished(1, now=later):
+        sent += [e["version"] for e in ready]
+        await store.delete_published([e["_id"] for e in ready])
+    assert sent == [1, 2]
+
+
 async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store, published):
     """Commit ids are unique per stream ("opened" for every school's roster); neither may swallow the other."""
     assert await store.append(
