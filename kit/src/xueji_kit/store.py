@@ -158,13 +158,17 @@ class Serialized:
 
 @dataclass(frozen=True)
 class Staged:
-    """A writer's outbox entry for its commit. Two writers of one commit (a timer the scheduler and a settle both fire)
-    stage it under the same `_id`, so each entry carries its writer's token and a writer only ever deletes its own.
-    `replaced`: it took the place of an entry whose commit was not stored yet, which may be a writer at work whose
-    commit lands after all, with this entry then the only carrier of that commit's messages."""
+    """A writer's outbox entry for its commit, under an `_id` of its own (`outbox_key` with the writer's token).
+
+    Several writers of one commit (a timer the scheduler, a settle and the relay's follower all fire) each stage an
+    entry, and no writer ever touches another's: the writer whose commit is stored keeps its entry for the relay,
+    every other deletes its own. They used to share one `_id`, a writer replacing an entry whose commit was not
+    stored yet; a third writer could then stage into the gap between that delete and the re-insert, take the commit
+    it found stored for one published long ago and delete the only entry carrying its messages; and an entry put in
+    another's place went into the outbox after the next version's, which the relay then published first."""
 
     token: str
-    replaced: bool
+    entry: str  # its `_id`
 
 
 @dataclass(frozen=True)
@@ -237,10 +241,12 @@ def commit_key(aggregate_id: str, version: int) -> str:
     return f"{aggregate_id}@{version:010d}"
 
 
-def outbox_key(aggregate_id: str, commit_id: str) -> str:
+def outbox_key(aggregate_id: str, commit_id: str, writer: str) -> str:
     """An outbox entry's `_id`: commit ids are unique within a stream, so the stream is part of the key (two
-    streams may each have a commit "opened" waiting for the relay at the same moment)."""
-    return f"{aggregate_id}#{commit_id}"
+    streams may each have a commit "opened" waiting for the relay at the same moment), and so is the writer's token
+    (`Staged`): an `_id` names one writer's entry, which only that writer (re-staging it, `_still_staged`, with the
+    same messages) ever writes again, so the relay's delete by `_id` removes what it published and nothing else."""
+    return f"{aggregate_id}#{commit_id}#{writer}"
 
 
 # The relay reads an aggregate's outbox entries in version order, batch entries (aggregate "") first.
@@ -260,7 +266,7 @@ class EventStore:
     stays ~1 ms at any size once the pushed-down expression is indexed, which the local stack's
     FerretDB does for every collection (deploy/local/ferretdb/idindex.go; MongoDB has it anyway).
 
-    Messages to publish go to a small `outbox` collection (entry `_id` = stream and commit_id), written before
+    Messages to publish go to a small `outbox` collection (entry `_id` = stream, commit_id and writer), written before
     the commit and confirmed after it, and are stored there only: a commit holds its events, which are the history
     (R12); the messages are derived from them and were a second copy that made a commit 3-4 times dearer to
     insert on the local store; the relay publishes confirmed entries and deletes them, and
@@ -365,18 +371,16 @@ class EventStore:
         at = now or datetime.now(UTC)
         key = commit_key(aggregate_id, version)
         messages = _messages(outgoing)
-        entry = outbox_key(aggregate_id, commit_id)
         staged: Staged | None = None
         if messages or follow:
             staged = await self._stage(commit_id, key, aggregate_id, version, messages, at)
-            if staged is None:
-                return False
         try:
             if staged:
-                self.staged_here.add(entry)  # the relay here waits for this writer, without asking the store
+                self.staged_here.add(staged.entry)  # the relay here waits for this writer, without asking the store
             return await self._commit(key, commit_id, aggregate_id, version, events, messages, at, staged=staged)
         finally:
-            self.staged_here.discard(entry)
+            if staged:
+                self.staged_here.discard(staged.entry)
 
     async def _commit(
         self,
@@ -390,7 +394,6 @@ class EventStore:
         *,
         staged: Staged | None,
     ) -> bool:
-        entry = outbox_key(aggregate_id, commit_id)
         doc: Document = {
             "_id": key,
             "commit_id": commit_id,
@@ -406,27 +409,23 @@ class EventStore:
                 raise
             existing = await self.collection.find_one({"_id": key}, {"commit_id": 1})
             same = existing is not None and existing.get("commit_id") == commit_id
-            if staged and not (same and staged.replaced):
-                # Ours is a leftover: the version holds another commit, or this commit was stored and its entry
-                # had left the outbox (published) before ours was staged. Only our own entry goes: another writer's
-                # under the same `_id` carries a stored commit's messages.
-                await self.outbox.delete_one({"_id": entry, "writer": staged.token})
-            # Else ours replaced the entry of a writer that was storing this very commit, and it stored it: ours
-            # is now the only carrier of its messages and stays for the relay, which confirms it by the commit.
+            if staged:
+                # Ours is a leftover: the version holds another commit, or this very commit, whose writer staged its
+                # own entry before storing it (still in the outbox, or published), and no writer deletes another's.
+                await self.outbox.delete_one({"_id": staged.entry, "writer": staged.token})
             if same:
                 return False
             raise ConcurrencyConflict(f"{aggregate_id} already has version {version}") from exc
         if staged:
-            await self._still_staged(entry, staged, messages, key, commit_id, aggregate_id, version, at)
+            await self._still_staged(staged, messages, key, commit_id, aggregate_id, version, at)
             if self.relayed_here:
-                self.stored_here.add(entry)
+                self.stored_here.add(staged.entry)
             else:
-                await self._confirm([entry])
+                await self._confirm([staged.entry])
         return True
 
     async def _still_staged(
         self,
-        entry: str,
         staged: Staged,
         messages: list[Document],
         key: str,
@@ -440,7 +439,7 @@ class EventStore:
         published (once more, under the same message ids, if it was published meanwhile). Costs nothing otherwise."""
         if datetime.now(UTC) - at < self.ORPHAN_AFTER / 2:
             return
-        if await self.outbox.find_one({"_id": entry}, {"_id": 1}) is None:
+        if await self.outbox.find_one({"_id": staged.entry}, {"_id": 1}) is None:
             await insert_once(self.outbox, _entry(commit_id, key, aggregate_id, version, messages, staged.token, at))
 
     async def start_many(self, streams: list[NewStream], now: datetime | None = None) -> list[bool]:
@@ -542,40 +541,13 @@ class EventStore:
 
     async def _stage(
         self, commit_id: str, key: str, aggregate_id: str, version: int, messages: list[Document], at: datetime
-    ) -> Staged | None:
-        """Put the commit's messages in the outbox, unconfirmed. None when this commit is already stored."""
+    ) -> Staged:
+        """Put the commit's messages in the outbox, unconfirmed, in an entry of this writer's own (`Staged`): whether
+        the commit is stored already (a redelivery) or by whom is for `_commit` to find out."""
         token = uuid.uuid4().hex
         entry = _entry(commit_id, key, aggregate_id, version, messages, token, at, confirmed=False)
-        replaced = False
-        for _ in range(3):
-            try:
-                await self.grouped.of(self.outbox).insert_one(entry)
-                return Staged(token, replaced)
-            except PyMongoError as exc:
-                if not is_duplicate_key(exc):
-                    raise
-            staged = await self.outbox.find_one({"_id": entry["_id"]}, {"outgoing": 0})
-            if staged is None:
-                continue  # the relay just published and removed it: stage again
-            stored = await self.collection.find_one({"_id": staged["commit"]}, {"commit_id": 1})
-            if stored is not None and stored.get("commit_id") == commit_id:
-                return None  # stored before and still waiting for the relay: a redelivery
-            if staged["commit"] != key and stored is None:
-                # Another writer's entry for this commit at another version, its commit not stored (yet). If our
-                # version is taken, we decided on a stale stream and will lose it: that writer may be storing the
-                # commit right now, and its entry must stay (replaced, then dropped with our lost version, the commit
-                # landed with no entry). Otherwise it is the one that will lose, or it stopped: replaced.
-                ours = await self.collection.find_one({"_id": key}, {"commit_id": 1})
-                if ours is not None:
-                    if ours.get("commit_id") == commit_id:
-                        return None
-                    raise ConcurrencyConflict(f"{aggregate_id} already has version {version}")
-            # The entry of an attempt that lost its version race or crashed, or of a writer still storing this
-            # commit at this version (the same decision): replaced (that very entry only, by its writer's token; if
-            # it changed meanwhile, look again).
-            await self.outbox.delete_one({"_id": entry["_id"], "writer": staged.get("writer")})
-            replaced = True
-        raise ConcurrencyConflict(f"{aggregate_id}: could not stage commit {commit_id}")
+        await self.grouped.of(self.outbox).insert_one(entry)
+        return Staged(token, entry["_id"])
 
     async def unpublished(self, limit: int, now: datetime | None = None) -> list[Document]:
         """Outbox entries ready to publish, in per-aggregate version order, each with its `outgoing` messages and the
@@ -704,9 +676,11 @@ class EventStore:
             return False  # its writer is most likely storing the commit and confirming it right now
         stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
         if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
-            return True  # its writer stopped between commit and confirmation
+            # Its writer stopped between commit and confirmation; or before it could find the commit stored by
+            # another writer and delete its own entry (then published once more, under the same message ids).
+            return True
         if now - _aware(entry["staged_at"]) > self.ORPHAN_AFTER:
-            # That very entry (by its writer's token): a writer of the same commit may have staged it anew meanwhile.
+            # That very entry (by its writer's token).
             await self.outbox.delete_one({"_id": entry["_id"], "writer": entry.get("writer")})
         return False
 
@@ -787,7 +761,7 @@ def _entry(
     confirmed: bool = True,
 ) -> Document:
     """A commit's outbox entry, staged by `writer` (a token of its own)."""
-    return {"_id": outbox_key(aggregate_id, commit_id), "commit_id": commit_id, "commit": key,
+    return {"_id": outbox_key(aggregate_id, commit_id, writer), "commit_id": commit_id, "commit": key,
             "aggregate_id": aggregate_id, "version": version, "outgoing": messages, "confirmed": confirmed,
             "staged_at": at, "writer": writer}  # fmt: skip
 
