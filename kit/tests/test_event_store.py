@@ -207,6 +207,37 @@ async def test_a_writer_stalled_past_the_orphan_time_stages_its_dropped_entry_ag
     assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
 
 
+async def test_a_stalled_writer_whose_commit_lands_as_the_relay_drops_its_entry_keeps_its_messages(store, published):
+    """The relay takes an entry unconfirmed past ORPHAN_AFTER for an orphan's: it looks the commit up, finds none, and
+    deletes the entry. A writer stalled that long whose commit lands between that lookup and that delete looks for its
+    entry (`_still_staged`), finds it still there and does not stage it again; the delete then removed the only carrier
+    of the commit's messages. The relay looks the commit up once more after dropping an entry, and puts it back."""
+    from xueji_kit.store import _messages, commit_key
+
+    out, now = published("s"), datetime.now(UTC)
+    then = now - store.ORPHAN_AFTER - timedelta(seconds=5)
+    key, messages = commit_key("s", 1), _messages(out)
+    staged = await store._stage("c1", key, "s", 1, messages, then)
+    outbox = store.outbox
+
+    class Outbox:
+        def __getattr__(self, name):
+            return getattr(outbox, name)
+
+        async def delete_one(self, *a, **k):  # the relay's drop, the commit landing just before it
+            store.outbox = outbox
+            assert await store._commit(key, "c1", "s", 1, [{"n": 1}], messages, then, staged=staged)
+            return await outbox.delete_one(*a, **k)
+
+    store.outbox = Outbox()
+    try:
+        dropping = await store.unpublished(100, now=now)
+    finally:
+        store.outbox = outbox
+    ready = dropping or await store.unpublished(100, now=now + timedelta(seconds=5))
+    assert [e["commit_id"] for e in ready] == ["c1"] and ready[0]["outgoing"]
+
+
 async def _staging_while(store, meanwhile, *args):
     """Writer B's `_stage(*args)`, with `meanwhile` (other writers at work) run while B is staging: right after B
     removes an entry from the outbox to put its own in its place, if it does, else right after B has staged."""
