@@ -674,15 +674,23 @@ class EventStore:
     async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool:
         if now - _aware(entry["staged_at"]) < self.WRITER_AT_WORK:
             return False  # its writer is most likely storing the commit and confirming it right now
-        stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
-        if stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"]):
+        if await self._commit_stored(entry):
             # Its writer stopped between commit and confirmation; or before it could find the commit stored by
             # another writer and delete its own entry (then published once more, under the same message ids).
             return True
         if now - _aware(entry["staged_at"]) > self.ORPHAN_AFTER:
-            # That very entry (by its writer's token).
+            # That very entry (by its writer's token). A writer stalled this long whose commit landed after the
+            # lookup above may have looked for its entry (`_still_staged`) before this delete, found it, and left
+            # it: looked up once more, such a commit gets its entry back, as read.
             await self.outbox.delete_one({"_id": entry["_id"], "writer": entry.get("writer")})
+            if await self._commit_stored(entry):
+                await insert_once(self.outbox, entry | {"confirmed": True})
+                return True
         return False
+
+    async def _commit_stored(self, entry: Document) -> bool:
+        stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
+        return stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"])
 
     async def delete_published(self, entry_ids: list[str]) -> None:
         """Delete the outbox entries the broker has acknowledged, with their confirmations: whatever is still in the
