@@ -13,19 +13,29 @@ from aiokafka import AIOKafkaConsumer
 async def published(
     bootstrap: str, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 20.0
 ) -> list[dict[str, Any]]:
-    """Every message on `topic` from the start (JSON envelopes), once `until(messages)` holds; fails after `timeout`
-    seconds naming the topic and the types it got."""
+    """Every message on `topic` from the start (JSON envelopes), once `until(messages)` holds: read on to the end of
+    the topic as it is then (its partitions' end offsets once `until` holds), so a message that is not in the answer
+    was not on the topic, even one published after those `until` waited for; fails after `timeout` seconds naming the
+    topic and the types it got."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     found: list[dict[str, Any]] = []
+
+    async def more() -> None:
+        batches = await consumer.getmany(timeout_ms=300)
+        found.extend(json.loads(r.value) for records in batches.values() for r in records)
+
     try:
         async with asyncio.timeout(timeout):
-            while not until(found):
-                batches = await consumer.getmany(timeout_ms=300)
-                found += [json.loads(r.value) for records in batches.values() for r in records]
+            while not until(found) or not consumer.assignment():
+                await more()
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            while [p for p, end in ends.items() if await consumer.position(p) < end]:
+                await more()
     except TimeoutError:
         got = [m.get("type") for m in found]
-        raise AssertionError(f"{topic}: condition not met in {timeout} s; got {got}") from None
+        what = "not read to its end" if until(found) else "condition not met"
+        raise AssertionError(f"{topic}: {what} in {timeout} s; got {got}") from None
     finally:
         await consumer.stop()
     return found
