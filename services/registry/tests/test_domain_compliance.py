@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from province_rules import handle
@@ -46,6 +46,15 @@ def test_r02_recording_the_established_file_meets_the_deadline_once():
     assert not still_due(DeadlineKind.STATUS_FILE, after)
     with pytest.raises(Refused, match="already established"):
         handle(file, after, T0 + timedelta(days=11))
+
+
+def test_r02_the_file_is_completed_on_the_china_date_it_was_recorded():
+    file = CompleteStatusFile(
+        operator=SCHOOL_CLERK, reason="档案已建立", evidence=(evidence(EvidenceKind.STATUS_FILE),)
+    )
+    at_seven_in_fuzhou = datetime(2026, 10, 8, 7, 0, tzinfo=CST).astimezone(UTC)  # the service's clock: UTC, 7 October
+    after, _ = handle(file, enrolled(), at_seven_in_fuzhou)
+    assert after is not None and after.status_file_completed_on == date(2026, 10, 8)
 
 
 def test_r02_the_file_is_recorded_with_its_reference_by_the_school():

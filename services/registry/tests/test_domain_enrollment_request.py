@@ -107,3 +107,10 @@ def test_a_request_stored_before_a_check_on_names_existed_still_replays():
     assert event.request.name == "1234"
     with pytest.raises(ValueError, match="no letter"):
         EnrollmentRequest.model_validate({**BODY, "name": "1234"})
+
+
+def test_r02_a_request_without_an_admission_date_counts_from_the_day_it_was_asked_in_china() -> None:
+    """Asked at 07:30 in Fuzhou on 1 September is 23:30 UTC on 31 August: the record counts from 1 September."""
+    early = datetime(2026, 8, 31, 23, 30, tzinfo=UTC)
+    asked = request.decide_request(EnrollmentRequest.model_validate(BODY), CLERK, early)
+    assert asked.admitted_on == date(2026, 9, 1)

@@ -108,7 +108,7 @@ def _record_changes(state: StudentStatus, event: RegistryEvent) -> dict[str, Any
             assert state.dropout is not None  # decide hands over only a dropout's file
             return {"dropout": state.dropout.model_copy(update={"file_handed_over_on": local_date(event.at)})}
         case rec.StatusFileCompleted():
-            return {"status_file_due": None, "status_file_completed_on": event.at.date()}
+            return {"status_file_due": None, "status_file_completed_on": local_date(event.at)}
         case rec.StatusNumberChanged():
             return {
                 "status_number": event.number,

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
 from xueji_contracts.text import CONTROL, REASON, plain
 from xueji_registry.domain.dates import calendar_date
@@ -128,8 +129,8 @@ class EnrollmentRequested(StreamEvent):
 
     @property
     def admitted_on(self) -> date:
-        """The day the record counts from: the one the school gave, else the day it asked."""
-        return self.request.admitted_on or self.at.date()
+        """The day the record counts from: the one the school gave, else the day it asked (China time)."""
+        return self.request.admitted_on or local_date(self.at)
 
 
 class EnrollmentRefused(StreamEvent):
