@@ -11,9 +11,8 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
-from xueji_kit.store import Document, insert_once, is_duplicate_key, query_index, replace_by_id, upsert_by_id
+from xueji_kit.store import Document, insert_once, query_index, replace_by_id, upsert_by_id
 
 LATE = ("due_soon", "overdue")  # a deadline's states that say it is still open
 
@@ -68,18 +67,21 @@ class DashboardStore:
         """A deadline's latest state (messages of one deadline arrive in order: its key). False, and nothing written,
         for a warning or breach that comes after the deadline was met: its timer fired as it was met (the producer
         checks, then records the breach on a stream of its own, and the meeting can land in between), and a deadline
-        met is done. Only its opening again (a recurring deadline) makes it open."""
-        if fields.get("state") not in LATE:
-            await upsert_by_id(self.compliance, deadline_id, {"$set": fields})
-            return True
-        still_open = {"_id": deadline_id, "state": {"$ne": "met"}}
-        try:
-            await self.compliance.update_one(still_open, {"$set": fields}, upsert=True)
-        except PyMongoError as exc:
-            if not is_duplicate_key(exc):
-                raise
-            # The row is there and met (the upsert tried to add a second), or a first writer just added it.
-            return bool((await self.compliance.update_one(still_open, {"$set": fields})).matched_count)
+        met is done. Only its opening again (a recurring deadline) makes it open.
+
+        A late state reads the row by `_id` and decides here: a filter with `state` beside `_id` is not served from
+        the `_id` index on FerretDB 1.x (explain: no filter pushdown, a SCAN of the collection). Read then write is
+        not atomic, which is safe because the one writer of a deadline is the consumer of its key's partition: a met
+        before the late state on the partition was written before the late state is read (by a new owner too, which
+        handles both again from its committed offset). Only a consumer still handling the late state after losing
+        the partition, while the new owner already wrote the met that followed it, would write the late state over
+        that met, and the row would show it until the deadline's next message: accepted, as that needs two owners of
+        one partition at once."""
+        if fields.get("state") in LATE:
+            row = await self.compliance.find_one({"_id": deadline_id}, {"state": 1})
+            if row is not None and row.get("state") == "met":
+                return False
+        await upsert_by_id(self.compliance, deadline_id, {"$set": fields})
         return True
 
     async def deadlines_under(self, node: str, limit: int) -> list[Document]:
