@@ -97,20 +97,40 @@ async def _run(
         "state": state.state.value,
         "pending_changes": pending,
     }
-    if _graduates(command, before) and state.state is StatusState.GRADUATED:
-        answer["certificate_number"] = _graduation_certificate(state)
-    return answer
+    return answer | await _certificate_answer(service, student_id, command, before, state)
 
 
-def _graduates(command: OneCommand | ReviewChange | RecordException, before: StudentStatus) -> bool:
-    """Whether the command is a graduation: requested (a primary diploma takes effect at once), or approved (a junior
-    or senior one the county verified)."""
-    if isinstance(command, RequestChange):
-        return isinstance(command.details, Graduate)
+async def _certificate_answer(
+    service: RegistryService,
+    student_id: str,
+    command: OneCommand | ReviewChange | RecordException,
+    before: StudentStatus,
+    after: StudentStatus,
+) -> dict[str, Any]:
+    """`certificate_number` when the command is a graduation that took effect: requested (a primary diploma takes
+    effect at once), or approved (a junior or senior one the county verified); nothing otherwise.
+
+    An approval sent again with its Idempotency-Key whose first answer was not kept runs again on its stored commit
+    (`commit_of`): the change is no longer pending then, so the record before it cannot tell that it was a
+    graduation; the graduation that settled the change, in the history, answers as the first run did."""
     if isinstance(command, ReviewChange) and command.approve:
         asked = before.pending_change(command.change_id)
-        return asked is not None and isinstance(asked.details, Graduate)
-    return False
+        if asked is None:  # decided by this very commit before (a decision by another is refused, 409)
+            return await _settled_graduation(service, student_id, command.change_id)
+        graduates = isinstance(asked.details, Graduate)
+    else:
+        graduates = isinstance(command, RequestChange) and isinstance(command.details, Graduate)
+    if graduates and after.state is StatusState.GRADUATED:
+        return {"certificate_number": _graduation_certificate(after)}
+    return {}
+
+
+async def _settled_graduation(service: RegistryService, student_id: str, change_id: str) -> dict[str, Any]:
+    """R08: the certificate number of the graduation that settled `change_id`, if a graduation did (one `_id`
+    lookup per commit of the record: only for a retry)."""
+    events = await service.events.events_of(student_id)
+    settled = next((e for e in events if e.get("type") == "graduated" and e.get("change_id") == change_id), None)
+    return {} if settled is None else {"certificate_number": settled.get("certificate_number")}
 
 
 def _graduation_certificate(state: StudentStatus) -> str | None:
