@@ -11,7 +11,7 @@ import pytest
 from bson import Binary
 
 from xueji_contracts.envelope import envelop
-from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.aggregates import Decision, StreamCache, decide_and_save
 from xueji_kit.store import ConcurrencyConflict, EventStore, NewStream, Outgoing, connect
 
 pytestmark = pytest.mark.integration
@@ -58,6 +58,21 @@ async def test_redelivered_commit_is_a_no_op(store):
     saved = await decide_and_save(store, "b", "same", lambda history: Decision([{"n": len(history)}]))
     assert not saved.stored
     assert len(await store.load("b")) == 1
+
+
+async def test_a_commit_decided_again_after_later_ones_answers_its_own_version_not_the_streams_latest(store):
+    """A request retried with its Idempotency-Key answers what its commit did, whatever was stored after it."""
+
+    def appended(history: list[dict]) -> Decision:
+        return Decision([{"n": len(history)}])
+
+    assert (await decide_and_save(store, "v", "first", appended)).version == 1
+    assert (await decide_and_save(store, "v", "later", appended)).version == 2
+    again = await decide_and_save(store, "v", "first", appended)
+    assert (again.version, again.stored) == (1, False)
+    cache = StreamCache()
+    assert (await decide_and_save(store, "v", "cached", appended, cache=cache)).version == 3
+    assert (await decide_and_save(store, "v", "later", appended, cache=cache)).version == 2
 
 
 async def test_r12_concurrent_deciders_each_get_their_own_version(store):
@@ -530,7 +545,6 @@ async def test_a_bulk_write_waits_while_this_processs_relay_has_a_backlog_of_the
 
 async def test_a_cached_stream_is_decided_on_without_reading_and_a_stale_one_reloads_on_conflict(isolation):
     from xueji_kit import store_commands
-    from xueji_kit.aggregates import StreamCache
 
     store_commands.install()  # before the clients are made: they report their commands
     cache = StreamCache()

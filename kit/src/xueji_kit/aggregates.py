@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from xueji_kit.store import ConcurrencyConflict, Document, EventStore, Outgoing
@@ -30,7 +30,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Saved:
-    version: int
+    version: int  # the commit's own version, also when it was stored before (a later one may follow it)
     stored: bool  # False when this commit id had been stored before (a redelivery)
 
 
@@ -43,22 +43,23 @@ class AggregateConflict(RuntimeError):
 
 @dataclass(frozen=True)
 class Stream:
-    """One aggregate's stream as last seen: its version, every event in order, and the commit ids it holds."""
+    """One aggregate's stream as last seen: its version, every event in order, and the commit ids it holds (each
+    with its version: a redelivered commit is answered with its own, not the stream's latest)."""
 
     version: int
     history: tuple[Document, ...]
-    commit_ids: frozenset[str]
+    commit_ids: Mapping[str, int]
 
     @staticmethod
     def of(commits: list[Document]) -> Stream:
         return Stream(
             version=int(commits[-1]["version"]) if commits else 0,
             history=tuple(e for c in commits for e in c["events"]),
-            commit_ids=frozenset(str(c.get("commit_id")) for c in commits),
+            commit_ids={str(c.get("commit_id")): int(c["version"]) for c in commits},
         )
 
     def then(self, commit_id: str, events: list[Document]) -> Stream:
-        return Stream(self.version + 1, (*self.history, *events), self.commit_ids | {commit_id})
+        return Stream(self.version + 1, (*self.history, *events), {**self.commit_ids, commit_id: self.version + 1})
 
 
 class StreamCache:
@@ -117,13 +118,13 @@ async def decide_and_save(
     decided on it is stored only if its commit wins the next version; a refusal or a decision to do nothing, which no
     conflict would catch, is decided again on the stream read afresh before it is believed.
     """
-    stream: Stream | None = Stream(0, (), frozenset()) if new and cache is not None else None
+    stream: Stream | None = Stream(0, (), {}) if new and cache is not None else None
     for attempt in range(attempts):
         fresh = stream is None and (cache is None or cache.get(aggregate_id) is None)
         if stream is None:
             stream = await load_stream(store, aggregate_id, cache)
         if commit_id in stream.commit_ids:
-            return Saved(version=stream.version, stored=False)
+            return Saved(version=stream.commit_ids[commit_id], stored=False)
         try:
             decision = decide(list(stream.history))
         except Exception:

@@ -1,14 +1,15 @@
-"""What the registry's HTTP tests share: an operator's Authorization header, an evidence reference as JSON and
-an enrollment body."""
+"""What the registry's HTTP tests share: an operator's Authorization header, an evidence reference as JSON,
+an enrollment body, and an Idempotency-Key whose first answer was not kept."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from xueji_contracts.calendar import local_date
+from xueji_kit.idempotency_claims import COLLECTION
 from xueji_registry.domain.periods import term_of
 
 
@@ -49,3 +50,18 @@ async def enrolled(registry: Any, headers: dict[str, str], body: dict[str, Any],
         assert created.status_code == 201, created.text
         ids.append(created.json()["student_id"])
     return ids
+
+
+def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+async def answer_not_kept(registry: Any, key: str) -> None:
+    """The key's claim as a process that stopped after answering leaves it: running, its holder silent, no answer.
+    A retry with the key then runs the route again (it is not replayed)."""
+    claims = registry.app.state.runtime.db[COLLECTION]
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    updated = await claims.update_one(
+        {"key": key}, {"$set": {"state": "running", "beat_at": long_ago}, "$unset": {"answer": ""}}
+    )
+    assert updated.matched_count == 1

@@ -9,13 +9,11 @@ answered it on a retry already, are pinned beside it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from http_fixtures import enrolled, evidence_json, signed_in
+from http_fixtures import answer_not_kept, enrolled, evidence_json, keyed, signed_in
 
-from xueji_kit.idempotency_claims import COLLECTION
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
 
@@ -29,25 +27,11 @@ def _student(school: str, grade: int, born: str) -> dict[str, object]:
     return {"school_code": school, "gender": "male", "birth_date": born, "grade": grade, "school_year": 2026}
 
 
-def _keyed(headers: dict[str, str], key: str) -> dict[str, str]:
-    return {**headers, "Idempotency-Key": key}
-
-
-async def _answer_not_kept(registry: Any, key: str) -> None:
-    """The key's claim as a process that stopped after answering leaves it: running, its holder silent, no answer."""
-    claims = registry.app.state.runtime.db[COLLECTION]
-    long_ago = datetime.now(UTC) - timedelta(minutes=5)
-    updated = await claims.update_one(
-        {"key": key}, {"$set": {"state": "running", "beat_at": long_ago}, "$unset": {"answer": ""}}
-    )
-    assert updated.matched_count == 1
-
-
 async def _sent_twice(registry: Any, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[Any, Any]:
     """The request, then its retry with the same key after the first answer was lost before it was kept."""
     first = await registry.post(path, json=body, headers=headers)
     assert first.status_code == 200, first.text
-    await _answer_not_kept(registry, headers["Idempotency-Key"])
+    await answer_not_kept(registry, headers["Idempotency-Key"])
     again = await registry.post(path, json=body, headers=headers)
     assert "idempotent-replayed" not in again.headers  # the route ran again
     return first, again
@@ -69,14 +53,14 @@ async def test_r08_a_graduation_sent_again_with_its_key_answers_its_certificate_
     asked = await registry.post(f"/v1/students/{junior}/changes", json=request, headers=_as(token))
     (pending,) = asked.json()["pending_changes"]
     review = f"/v1/students/{junior}/changes/{pending['change_id']}/review"
-    county = _keyed(_as(token, "county", "350602"), "approve-graduation")
+    county = keyed(_as(token, "county", "350602"), "approve-graduation")
     approved, again = await _sent_twice(registry, review, {"approve": True, "reason": "审核通过"}, county)
     assert approved.json()["certificate_number"].startswith("B2270212"), approved.text
     assert again.json() == approved.json()
 
     # A primary diploma takes effect as the school asks for it.
     primary = {**details, "numbering": {"county": "02", "township": "02", "school": "12"}}
-    school = _keyed(_as(token, code=PRIMARY_SCHOOL), "graduate-pupil")
+    school = keyed(_as(token, code=PRIMARY_SCHOOL), "graduate-pupil")
     body = {"reason": "毕业", "evidence": [], "details": primary}
     graduated, again = await _sent_twice(registry, f"/v1/students/{pupil}/changes", body, school)
     assert graduated.json()["certificate_number"].startswith("B127020212"), graduated.text
@@ -91,7 +75,7 @@ async def test_r08_r46_a_roster_approval_sent_again_with_its_key_answers_its_cer
         ids = await enrolled(registry, _as(token), _student(JUNIOR_SCHOOL, 9, "2012-05-06"), "林一", "林二")
     submitted = await registry.post(f"{ROSTER}/submission", json={}, headers=_as(token))
     assert submitted.status_code == 201, submitted.text
-    county = _keyed(_as(token, "county", "350602"), "approve-roster")
+    county = keyed(_as(token, "county", "350602"), "approve-roster")
     approved, again = await _sent_twice(registry, f"{ROSTER}/review", {"approve": True, "reason": "审核通过"}, county)
     assert sorted(approved.json()["certificates"]) == sorted(ids), approved.text
     assert again.json() == approved.json()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.status import StatusState
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
+from xueji_registry.api.commits import as_committed, commit_of
 from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import (
     ChangeDetails,
@@ -56,13 +55,6 @@ class ReviewBody(BaseModel):
     evidence: tuple[EvidenceRef, ...] = ()
 
 
-def commit_of(command: Any, student_id: str, key: str | None) -> str:
-    """A retry with the same Idempotency-Key is the same commit: stored once, answered with the record as it is."""
-    if key is None:
-        return f"http:{uuid.uuid4()}"
-    return f"http:{derive_id('http', command.operator.sub, student_id, type(command).__name__, key)}"
-
-
 async def _run(
     request: Request,
     student_id: str,
@@ -88,8 +80,8 @@ async def _run(
         # A change's own fields (a suspension's term, say) sit under `details` in the request's body.
         top = ChangeBody.model_fields if isinstance(command, RequestChange) else ()
         raise http_error(exc, top=top, nested="details") from None
-    before, state = state, await service.load(student_id)
-    assert state is not None
+    # The record as this commit left it: a retry whose commit was stored before answers what the first run did.
+    before, state = state, await as_committed(service, student_id, saved.version)
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     answer: dict[str, Any] = {
         "student_id": student_id,
@@ -97,6 +89,9 @@ async def _run(
         "state": state.state.value,
         "pending_changes": pending,
     }
+    if isinstance(command, RecordException):  # the exception this commit recorded: the last one it left
+        granted = state.exceptions[-1]
+        answer |= {"exception_id": granted.exception_id, "rule": granted.rule, "clause": granted.clause.value}
     return answer | await _certificate_answer(service, student_id, command, before, state)
 
 
@@ -202,11 +197,7 @@ async def record_exception(
         clause=body.clause,
         certificate_number=body.certificate_number,
     )
-    answer = await _run(request, student_id, command, key)
-    state = await service_of(request).load(student_id)
-    assert state is not None
-    granted = state.exceptions[-1]
-    return {**answer, "exception_id": granted.exception_id, "rule": granted.rule, "clause": granted.clause.value}
+    return await _run(request, student_id, command, key)
 
 
 class StatusFileBody(BaseModel):

@@ -1,0 +1,64 @@
+"""R12 over HTTP and the real store: a command on a record sent again with its Idempotency-Key, after its first answer
+was not kept (the process stopped after answering, or the store refused the claim's write), runs the route again; it
+stores nothing twice (its commit is derived from the key) and answers what the first answer said: the version its
+commit got and the record as that commit left it, also when other commits were recorded on the record since.
+
+A change request answered the record's current version on such a retry, and an exception the latest exception of the
+record, not the one its commit recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from http_fixtures import answer_not_kept, enrolled, evidence_json, keyed, pupil, signed_in, this_term
+
+from xueji_registry.app import create_app
+from xueji_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+SCHOOL = "3506020312"
+_as = signed_in(SCHOOL)
+
+
+async def _retried(registry: Any, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """The request sent again with its key, its first answer lost before it was kept: the route runs again."""
+    await answer_not_kept(registry, headers["Idempotency-Key"])
+    again = await registry.post(path, json=body, headers=headers)
+    assert again.status_code == 200, again.text
+    assert "idempotent-replayed" not in again.headers
+    return again
+
+
+async def test_r12_r40_a_change_and_an_exception_retried_with_their_keys_answer_as_their_commits_left_the_record(
+    start_app, dedupe_stub, token
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        (student,) = await enrolled(registry, _as(token), pupil(SCHOOL, "x", "2016-04-02", 4), "何一")
+    changes, exceptions = f"/v1/students/{student}/changes", f"/v1/students/{student}/exceptions"
+    school, county = keyed(_as(token), "suspend-he"), keyed(_as(token, "county", "350602"), "exception-he")
+
+    suspend = {"reason": "因病休学", "evidence": [evidence_json("suspension_application"),
+               evidence_json("medical_certificate")], "details": {"kind": "suspend", "cause": "illness",
+               "term": this_term()}}  # fmt: skip
+    asked = await registry.post(changes, json=suspend, headers=school)
+    assert asked.status_code == 200, asked.text
+    exception = {"rule": "R40", "clause": "graduation_semester", "reason": "县教育局同意毕业学期休学",
+                 "evidence": [evidence_json("supporting_document")]}  # fmt: skip
+    recorded = await registry.post(exceptions, json=exception, headers=county)
+    assert recorded.status_code == 200, recorded.text
+    # Another exception on the record, recorded after both (without a key): the retries must not answer with it.
+    later = {**exception, "clause": "suspension_period", "reason": "县教育局同意延长休学"}
+    after = await registry.post(exceptions, json=later, headers=_as(token, "county", "350602"))
+    assert after.status_code == 200, after.text
+    assert after.json()["version"] > recorded.json()["version"] > asked.json()["version"]
+
+    assert (await _retried(registry, changes, suspend, school)).json() == asked.json()
+    assert (await _retried(registry, exceptions, exception, county)).json() == recorded.json()
+    history = (await registry.get(f"/v1/students/{student}/history", headers=_as(token))).json()["history"]
+    assert sum(e["type"] == "change_requested" for e in history) == 1  # stored once
+    assert [e["clause"] for e in history if e["type"] == "exception_recorded"] == [
+        "graduation_semester",
+        "suspension_period",
+    ]
