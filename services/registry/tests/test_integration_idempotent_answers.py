@@ -4,7 +4,8 @@ stores nothing twice (its commit is derived from the key) and answers what the f
 commit got and the record as that commit left it, also when other commits were recorded on the record since.
 
 A change request answered the record's current version on such a retry, and an exception the latest exception of the
-record, not the one its commit recorded."""
+record, not the one its commit recorded; an R07 freshman registration drew a new commit id on every run, so its retry
+was refused as a second registration (409) instead of finding the first."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020312"
+PRIMARY_SCHOOL, JUNIOR_SCHOOL = "3506020212", "3506020112"
 _as = signed_in(SCHOOL)
 
 
@@ -62,3 +64,29 @@ async def test_r12_r40_a_change_and_an_exception_retried_with_their_keys_answer_
         "graduation_semester",
         "suspension_period",
     ]
+
+
+async def test_r07_a_freshman_registration_retried_with_its_key_registers_once_and_answers_as_the_first_time(
+    start_app, dedupe_stub, token
+):
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    primary = _as(token, code=PRIMARY_SCHOOL)
+    async with dedupe_stub():
+        (student,) = await enrolled(registry, primary, pupil(PRIMARY_SCHOOL, "x", "2014-03-04", 6), "吴二")
+    numbering = {"county": "02", "township": "02", "school": "12"}
+    graduate = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2027, "numbering": numbering}}
+    graduated = await registry.post(f"/v1/students/{student}/changes", json=graduate, headers=primary)
+    assert graduated.status_code == 200 and graduated.json()["state"] == "graduated", graduated.text
+
+    path, school = f"/v1/students/{student}/freshman", _as(token, code=JUNIOR_SCHOOL)
+    junior = keyed(school, "freshman-wu")
+    freshman = {"school_code": JUNIOR_SCHOOL, "segment": "junior", "grade": 7, "school_year": 2027}
+    registered = await registry.post(path, json=freshman, headers=junior)
+    assert registered.status_code == 200, registered.text
+    status_file = {"evidence": [evidence_json("status_file")]}  # a later commit on the record, without a key
+    filed = await registry.post(f"/v1/students/{student}/status-file", json=status_file, headers=school)
+    assert filed.status_code == 200 and filed.json()["version"] > registered.json()["version"], filed.text
+
+    assert (await _retried(registry, path, freshman, junior)).json() == registered.json()
+    history = (await registry.get(f"/v1/students/{student}/history", headers=junior)).json()["history"]
+    assert sum(e["type"] == "freshman_registered" for e in history) == 1

@@ -5,7 +5,6 @@ that record here instead, and gets that segment's supplementary number for it (t
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
+from xueji_registry.api.commits import as_committed, commit_of
 from xueji_registry.api.common import http_error, service_of
 from xueji_registry.domain import RegisterFreshman, RegistryError, Segment
 from xueji_registry.domain.periods import school_year_start
@@ -38,7 +39,7 @@ class FreshmanBody(BaseModel):
     summary="R07: register a known student as this school's freshman of a later segment (gets that segment's number)",
 )
 async def register_freshman(
-    student_id: str, body: FreshmanBody, operator: Operator, request: Request
+    student_id: str, body: FreshmanBody, operator: Operator, request: Request, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     # Who may act is settled before anything about the record is said (R50): the school registering, itself.
     if operator.role is not Role.SCHOOL:
@@ -59,11 +60,10 @@ async def register_freshman(
     )
     extra = request_supplementary(service, body.school_year, None)
     try:
-        saved = await service.execute(student_id, f"http:{uuid.uuid4()}", command, extra=extra)
+        saved = await service.execute(student_id, commit_of(command, student_id, key), command, extra=extra)
     except RegistryError as exc:
         raise http_error(exc) from None
-    state = await service.load(student_id)
-    assert state is not None
+    state = await as_committed(service, student_id, saved.version)  # a retry answers what the first run did
     return {
         "student_id": student_id,
         "version": saved.version,
