@@ -327,6 +327,12 @@ class EventStore:
         """Every stored event of one aggregate in order: the events of its commits, one after another."""
         return [event for commit in await self.load(aggregate_id) for event in commit["events"]]
 
+    async def events_until(self, aggregate_id: str, version: int) -> list[Document]:
+        """The events of an aggregate's commits up to `version`: the stream as that commit left it, which a request
+        retried with its Idempotency-Key answers from, whatever was stored after it (one `_id` lookup per commit)."""
+        commits = await self.commits_at([(aggregate_id, v) for v in range(1, version + 1)])
+        return [event for commit in commits if commit is not None for event in commit["events"]]
+
     async def first(self, aggregate_id: str) -> Document | None:
         """The first commit of an aggregate (what started it), in one lookup."""
         doc = await self.collection.find_one({"_id": commit_key(aggregate_id, 1)})

@@ -4,7 +4,6 @@ the school, which meets the deadline. Overdue rosters are flagged to the county 
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from xueji_contracts.auth import OperatorClaims
@@ -71,9 +70,15 @@ class AnnualRosters:
         return (await self.state_of(self.deadline(school_code, school_year).subject_id)).submission
 
     async def submit(
-        self, operator: OperatorClaims, roster: AnnualRoster, reason: str, evidence: tuple[EvidenceRef, ...]
+        self,
+        operator: OperatorClaims,
+        roster: AnnualRoster,
+        reason: str,
+        evidence: tuple[EvidenceRef, ...],
+        commit_id: str,
     ) -> AnnualRosterSubmitted:
-        """The school submits the rosters as composed now: their counts are kept; a second submission is refused."""
+        """The school submits the rosters as composed now: their counts are kept; a second submission is refused. A
+        `commit_id` stored before (the request retried with its key) submits nothing again: its submission answers."""
         compliance = self.compliance
         deadline = self.deadline(roster.school_code, roster.school_year)
         now = datetime.now(UTC)
@@ -84,8 +89,13 @@ class AnnualRosters:
             decided[:] = [decide_submission(state, roster, operator, reason, evidence, deadline, now)]
             return Decision([to_document(decided[0])], [compliance.message(deadline, ComplianceState.MET)])
 
-        saved = await decide_and_save(self.runtime.events, deadline.subject_id, f"submitted:{uuid.uuid4()}", decide)
+        saved = await decide_and_save(self.runtime.events, deadline.subject_id, commit_id, decide)
         await compliance.disarm(deadline)
         followed_here(self.here, [(deadline.subject_id, saved.version)])
         self.runtime.relay.nudge()
+        if not saved.stored:  # submitted before by this very request: its submission, as that commit stored it
+            events = await self.runtime.events.events_until(deadline.subject_id, saved.version)
+            stored = replay(from_documents(events)).submission
+            assert stored is not None
+            return stored
         return decided[0]

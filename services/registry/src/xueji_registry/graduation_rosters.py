@@ -9,7 +9,6 @@ again, and nobody is graduated twice."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,8 +65,10 @@ async def submit(
     roster: GraduationRoster,
     reason: str,
     evidence: tuple[EvidenceRef, ...],
+    commit_id: str,
 ) -> GraduationRosterSubmitted:
-    """The school submits the roster as composed now; refused while one awaits the bureau or after approval."""
+    """The school submits the roster as composed now; refused while one awaits the bureau or after approval. A
+    `commit_id` stored before (the request retried with its key) submits nothing again: its submission answers."""
     stream = stream_of(roster.school_code, roster.graduation_year, roster.segment)
     compliance = service.compliance
     now = datetime.now(UTC)
@@ -80,11 +81,15 @@ async def submit(
         decided[:] = [(submitted, deadline)]
         return Decision([to_document(submitted)], [compliance.message(deadline, ComplianceState.OPENED)])
 
-    saved = await decide_and_save(service.events, stream, f"submitted:{uuid.uuid4()}", decide)
+    saved = await decide_and_save(service.events, stream, commit_id, decide)
+    if not saved.stored:  # submitted before by this very request: its submission, as that commit stored it
+        service.runtime.relay.nudge()
+        stored = replay(from_documents(await service.events.events_until(stream, saved.version))).submission
+        assert stored is not None
+        return stored
     submitted, opened = decided[0]
-    if saved.stored:
-        await compliance.arm(opened)  # the county bureau's task, overdue when the graduation window closes
-        service.followed([(stream, saved.version)])
+    await compliance.arm(opened)  # the county bureau's task, overdue when the graduation window closes
+    service.followed([(stream, saved.version)])
     service.runtime.relay.nudge()
     return submitted
 

@@ -1,5 +1,5 @@
-"""A command's commit on a student's record over HTTP: its id, derived from the request's Idempotency-Key, and the
-record as that commit left it, which the route answers.
+"""A command's commit on a student's record (or a roster's stream) over HTTP: its id, derived from the request's
+Idempotency-Key, and the record as that commit left it, which the route answers.
 
 A retry with the key whose first answer was not kept (the process stopped after answering, the claim's write failed,
 the key expired) runs the route again: its commit is found, not stored twice, and the retry answers from it what the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import derive_id
 from xueji_registry.domain import StudentStatus, from_documents, replay
 from xueji_registry.domain.event_base import OperatorCommand
@@ -23,9 +24,13 @@ def commit_of(command: OperatorCommand, student_id: str, key: str | None) -> str
     return f"http:{derive_id('http', command.operator.sub, student_id, type(command).__name__, key)}"
 
 
+def submission_commit(operator: OperatorClaims, stream: str, key: str | None) -> str:
+    """A roster's submission (R46, R54) retried with the same Idempotency-Key is the same commit on its stream."""
+    return f"submitted:{derive_id('http', operator.sub, stream, key) if key else uuid.uuid4()}"
+
+
 async def as_committed(service: RegistryService, student_id: str, version: int) -> StudentStatus:
     """The record as its commit at `version` left it (one `_id` lookup per commit, as loading the record costs)."""
-    commits = await service.events.commits_at([(student_id, v) for v in range(1, version + 1)])
-    state = replay(from_documents([event for commit in commits if commit is not None for event in commit["events"]]))
+    state = replay(from_documents(await service.events.events_until(student_id, version)))
     assert state is not None  # the commit is stored: the record exists
     return state

@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.messages.status import StatusState
 from xueji_kit.errors import RuleRefused
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import graduation_rosters
+from xueji_registry.api.commits import submission_commit
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
@@ -134,12 +136,15 @@ class SubmissionBody(BaseModel):
 
 
 @router.post(f"{ROSTER}/submission", status_code=status.HTTP_201_CREATED, summary="R46: the school submits")
-async def submit(at: At, body: SubmissionBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def submit(
+    at: At, body: SubmissionBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     _only(Role.SCHOOL, operator, at.school_code, "R46: the school submits its own graduation roster")
     left_off = {line.student_id: line.reason for line in body.left_off}
     roster = await _compose(request, at, left_off)
-    service = service_of(request)
-    entry = await _unless_refused(graduation_rosters.submit(service, operator, roster, body.reason, body.evidence))
+    service, commit = service_of(request), submission_commit(operator, at.stream, key)
+    step = graduation_rosters.submit(service, operator, roster, body.reason, body.evidence, commit)
+    entry = await _unless_refused(step)
     return {
         "rule": "R46",
         "status": RosterStatus.SUBMITTED.value,

@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import Role
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
+from xueji_registry.api.commits import submission_commit
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.annual_roster_stream import AnnualRosterSubmitted
@@ -60,13 +62,20 @@ class SubmissionBody(BaseModel):
     summary="R54: the school submits its annual rosters to the county bureau",
 )
 async def submit(
-    school_code: School, school_year: Year, body: SubmissionBody, operator: Operator, request: Request
+    school_code: School,
+    school_year: Year,
+    body: SubmissionBody,
+    operator: Operator,
+    request: Request,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     if operator.role is not Role.SCHOOL:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "R54: the school submits its own rosters")
     roster = await _compose(request, school_code, school_year)
+    rosters = service_of(request).rosters
+    commit = submission_commit(operator, rosters.deadline(school_code, school_year).subject_id, key)
     try:
-        return _answered(await service_of(request).rosters.submit(operator, roster, body.reason, body.evidence))
+        return _answered(await rosters.submit(operator, roster, body.reason, body.evidence, commit))
     except Refused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, {"rule": exc.rule, "reason": exc.reason, "field": None}) from None
