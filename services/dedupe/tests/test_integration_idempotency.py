@@ -1,8 +1,11 @@
 """Idempotency-Key on dedupe's review decision (issue 15, defect 6; IETF httpapi Idempotency-Key draft), over the
 real broker and store: a county bureau's retried decision gets the first answer instead of a 409 against its own
-decision, and the same key with another decision is refused with 422 naming the header (R14, R12)."""
+decision, also when the first answer was not kept (the decision's commit is derived from the key, so the route,
+run again, finds it), and the same key with another decision is refused with 422 naming the header (R14, R12)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dedupe_driver import auth
@@ -10,6 +13,7 @@ from test_integration_review import _open_cases, _possible_duplicate
 
 from xueji_dedupe.app import create_app
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit.idempotency_claims import COLLECTION
 
 pytestmark = pytest.mark.integration
 SIMING = "350203"
@@ -29,6 +33,16 @@ async def test_r14_a_retried_review_decision_gets_the_first_answer(start_app, is
     retry = await dedupe.post(path, json=body, headers=keyed)
     assert decided.status_code == 200, decided.text
     assert (retry.status_code, retry.json()) == (200, decided.json())
+
+    # The key's claim as a process that stopped after answering leaves it: the route runs again, and finds the
+    # decision its key stored (it was refused as a second decision, 409).
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    claims = dedupe.app.state.runtime.db[COLLECTION]
+    lost = {"$set": {"state": "running", "beat_at": long_ago}, "$unset": {"answer": ""}}
+    assert (await claims.update_one({"key": "review-1"}, lost)).matched_count == 1
+    rerun = await dedupe.post(path, json=body, headers=keyed)
+    assert "idempotent-replayed" not in rerun.headers
+    assert (rerun.status_code, rerun.json()) == (200, decided.json())
 
     other = await dedupe.post(path, json={**body, "decision": "same_person"}, headers=keyed)
     assert other.status_code == 422, other.text

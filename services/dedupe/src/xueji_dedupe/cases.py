@@ -91,9 +91,10 @@ class ReviewCases:
         return await self.collection.find_one({"_id": case_id})
 
     async def decide(
-        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str
+        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str, commit_id: str
     ) -> Document | None:
-        """Record the county's decision once and tell the registry (which refuses or releases the record)."""
+        """Record the county's decision once and tell the registry (which refuses or releases the record). A
+        `commit_id` stored before (the request retried with its Idempotency-Key) decides nothing again."""
         stream = stream_of_case(case_id)
         now = datetime.now(UTC)
 
@@ -117,7 +118,7 @@ class ReviewCases:
             )
             return Decision(events, [Outgoing(DEDUPE_REVIEW.name, case_id, message)])
 
-        # A fresh commit id per request: a second decision is refused by decide_review, not swallowed.
-        await decide_and_save(self.runtime.events, stream, str(uuid.uuid4()), decide)
+        # Another request's commit id is another decision, refused by decide_review rather than swallowed.
+        await decide_and_save(self.runtime.events, stream, commit_id, decide)
         self.runtime.relay.nudge()
         return await self.project(stream)

@@ -105,7 +105,7 @@ class DedupeService:
         return await self.cases.get(case_id)
 
     async def decide_case(
-        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str
+        self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str, commit_id: str
     ) -> Document | None:
         """The county's decision, recorded once and told to the registry; ReviewRefused when the rules refuse it."""
-        return await self.cases.decide(case_id, operator, decision, reason)
+        return await self.cases.decide(case_id, operator, decision, reason, commit_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,10 +12,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import derive_id
 from xueji_contracts.messages.dedupe_review import ReviewDecision
 from xueji_dedupe.api.common import dedupe_of
 from xueji_dedupe.cases import Position
 from xueji_dedupe.domain.review import ReviewRefused
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdiction
 
 router = APIRouter(prefix="/v1/review-cases", tags=["review"])
@@ -80,12 +83,16 @@ async def show_case(case_id: str, operator: Operator, request: Request) -> dict[
 
 
 @router.post("/{case_id}/decision", summary="The county bureau decides: same person or different persons")
-async def decide(case_id: str, body: DecisionBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def decide(
+    case_id: str, body: DecisionBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     if operator.role is not Role.COUNTY:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "review cases are decided by the county bureau (R50)")
     case = await _case_for(request, operator, case_id)
+    # A retry with the same Idempotency-Key is the same decision: its commit is found, not refused as a second one.
+    commit = str(derive_id("http", operator.sub, case_id, key) if key else uuid.uuid4())
     try:
-        decided = await dedupe_of(request).decide_case(case_id, operator, body.decision, body.reason)
+        decided = await dedupe_of(request).decide_case(case_id, operator, body.decision, body.reason, commit)
     except ReviewRefused as exc:
         raise HTTPException(exc.status, exc.reason) from None
     return _shown(decided or case)
