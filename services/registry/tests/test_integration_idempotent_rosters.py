@@ -1,9 +1,11 @@
-"""R46, R54 over HTTP and the real store: a roster's submission sent again with its Idempotency-Key, after its first
-answer was not kept (the process stopped after answering, or the store refused the claim's write), runs the route
-again; it must store nothing twice and answer 201 with what the first answer said.
+"""R46, R54 over HTTP and the real store: a roster's submission or review sent again with its Idempotency-Key, after
+its first answer was not kept (the process stopped after answering, or the store refused the claim's write), runs the
+route again; it must store nothing twice and answer what the first answer said.
 
 Both submissions drew a fresh commit id on every run: the retry was refused as a second submission (409), and a
-graduation roster the county bureau had returned meanwhile was submitted a second time by the retry."""
+graduation roster the county bureau had returned meanwhile was submitted a second time by the retry. A return's
+commit was the submission's number: retried after the school submitted again, it returned the new submission, which
+the county bureau had not seen."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ ANNUAL = f"/v1/rosters/annual/{SCHOOL}/2026"
 _as = signed_in(SCHOOL)
 
 
-async def test_r46_r54_a_roster_submission_retried_with_its_key_is_stored_once_and_answered_as_the_first_time(
+async def test_r46_r54_a_roster_step_retried_with_its_key_is_stored_once_and_answered_as_the_first_time(
     start_app, dedupe_stub, token
 ):
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
@@ -30,9 +32,8 @@ async def test_r46_r54_a_roster_submission_retried_with_its_key_is_stored_once_a
     school = keyed(_as(token), "submit-graduation")
     submitted = await registry.post(f"{GRADUATION}/submission", json={}, headers=school)
     assert submitted.status_code == 201, submitted.text
-    returned = await registry.post(
-        f"{GRADUATION}/review", json={"approve": False, "reason": "附件8未盖章"}, headers=_as(token, "county", "350602")
-    )
+    county, returning = keyed(_as(token, "county", "350602"), "return-graduation"), {"approve": False, "reason": "退回"}
+    returned = await registry.post(f"{GRADUATION}/review", json=returning, headers=county)
     assert returned.status_code == 200, returned.text
 
     await answer_not_kept(registry, "submit-graduation")
@@ -41,6 +42,15 @@ async def test_r46_r54_a_roster_submission_retried_with_its_key_is_stored_once_a
     assert (again.status_code, again.json()) == (201, submitted.json())
     roster = (await registry.get(GRADUATION, headers=_as(token))).json()
     assert roster["status"] == "returned", roster  # the returned roster was not submitted a second time
+
+    resubmitted = await registry.post(f"{GRADUATION}/submission", json={}, headers=_as(token))
+    assert resubmitted.status_code == 201, resubmitted.text
+    await answer_not_kept(registry, "return-graduation")
+    returned_again = await registry.post(f"{GRADUATION}/review", json=returning, headers=county)
+    assert "idempotent-replayed" not in returned_again.headers
+    assert (returned_again.status_code, returned_again.json()) == (200, returned.json())
+    roster = (await registry.get(GRADUATION, headers=_as(token))).json()
+    assert roster["status"] == "submitted", roster  # the new submission awaits the county: the retry returned nothing
 
     annual = keyed(_as(token), "submit-annual")
     filed = await registry.post(f"{ANNUAL}/submission", json={}, headers=annual)

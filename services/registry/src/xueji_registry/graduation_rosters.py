@@ -15,7 +15,7 @@ from typing import Any
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.messages.registry import ComplianceState
 from xueji_contracts.messages.status import StatusState
-from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.aggregates import Decision, decide_and_save, load_stream
 from xueji_kit.store import Document
 from xueji_registry.domain import RegistryError, RequestChange, ReviewChange
 from xueji_registry.domain.change_kinds import ChangeKind
@@ -95,11 +95,22 @@ async def submit(
 
 
 async def review(
-    service: RegistryService, stream: str, reviewer: OperatorClaims, approve: bool, reason: str
+    service: RegistryService,
+    stream: str,
+    reviewer: OperatorClaims,
+    approve: bool,
+    reason: str,
+    commit_id: str | None = None,
 ) -> dict[str, Any]:
     """The county bureau's decision on the submitted roster; approving graduates everyone on it. Approving an
-    approved roster again resumes graduations an interruption left undone."""
-    state = await state_of(service, stream)
+    approved roster again resumes graduations an interruption left undone. A `commit_id` (default: one per
+    submission) stored before, the request retried with its key, reviews nothing again: it answers as its review."""
+    loaded = await load_stream(service.events, stream)
+    # Reviewed before by this very request: answered from that review, not from the roster as it is now (the school
+    # may have submitted it again since, and that submission awaits a review of its own).
+    if commit_id is not None and commit_id in loaded.commit_ids:
+        return await _reviewed_at(service, stream, loaded.commit_ids[commit_id], reviewer)
+    state = replay(from_documents(list(loaded.history)))
     if state.status is RosterStatus.APPROVED and approve and state.submission is not None:
         return await _graduate_all(service, stream, state.submission, reviewer)
     if state.status is not RosterStatus.SUBMITTED or state.submission is None:
@@ -113,7 +124,7 @@ async def review(
         reviewed = decide_review(replay(from_documents(history)), reviewer, approve, reason, now, submissions)
         return Decision([to_document(reviewed)], [compliance.message(deadline, ComplianceState.MET)])
 
-    saved = await decide_and_save(service.events, stream, f"reviewed:{submissions}", decide)
+    saved = await decide_and_save(service.events, stream, commit_id or f"reviewed:{submissions}", decide)
     if saved.stored:
         await compliance.disarm(deadline)
         service.followed([(stream, saved.version)])
@@ -125,6 +136,15 @@ async def review(
     if approve and state.submission is not None:
         return await _graduate_all(service, stream, state.submission, reviewer)
     return {"status": state.status.value, "graduated": [], "not_graduated": []}
+
+
+async def _reviewed_at(service: RegistryService, stream: str, version: int, reviewer: OperatorClaims) -> dict[str, Any]:
+    """The answer of the review stored at `version`: the roster it approved (graduations resumed, as approving again
+    resumes them), or the roster it returned."""
+    then = replay(from_documents(await service.events.events_until(stream, version)))
+    if then.status is RosterStatus.APPROVED and then.submission is not None:
+        return await _graduate_all(service, stream, then.submission, reviewer)
+    return {"status": then.status.value, "graduated": [], "not_graduated": []}
 
 
 def evidence_of(roster: GraduationRoster, digest: str) -> EvidenceRef:

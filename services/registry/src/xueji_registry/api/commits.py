@@ -24,9 +24,10 @@ def commit_of(command: OperatorCommand, student_id: str, key: str | None) -> str
     return f"http:{derive_id('http', command.operator.sub, student_id, type(command).__name__, key)}"
 
 
-def submission_commit(operator: OperatorClaims, stream: str, key: str | None) -> str:
-    """A roster's submission (R46, R54) retried with the same Idempotency-Key is the same commit on its stream."""
-    return f"submitted:{derive_id('http', operator.sub, stream, key) if key else uuid.uuid4()}"
+def roster_commit(step: str, operator: OperatorClaims, stream: str, key: str) -> str:
+    """A roster's step (its submission or review, R46, R54) retried with the same Idempotency-Key is the same commit
+    on the roster's stream."""
+    return f"{step}:{derive_id('http', operator.sub, stream, key)}"
 
 
 async def as_committed(service: RegistryService, student_id: str, version: int) -> StudentStatus:

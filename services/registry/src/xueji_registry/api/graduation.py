@@ -4,6 +4,7 @@ county bureau of the school's county returns it or approves it, which graduates 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -17,7 +18,7 @@ from xueji_kit.errors import RuleRefused
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry import graduation_rosters
-from xueji_registry.api.commits import submission_commit
+from xueji_registry.api.commits import roster_commit
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.evidence import EvidenceRef
@@ -142,7 +143,8 @@ async def submit(
     _only(Role.SCHOOL, operator, at.school_code, "R46: the school submits its own graduation roster")
     left_off = {line.student_id: line.reason for line in body.left_off}
     roster = await _compose(request, at, left_off)
-    service, commit = service_of(request), submission_commit(operator, at.stream, key)
+    service = service_of(request)
+    commit = roster_commit("submitted", operator, at.stream, key) if key else f"submitted:{uuid.uuid4()}"
     step = graduation_rosters.submit(service, operator, roster, body.reason, body.evidence, commit)
     entry = await _unless_refused(step)
     return {
@@ -161,8 +163,11 @@ class ReviewBody(BaseModel):
 
 
 @router.post(f"{ROSTER}/review", summary="R46: the county bureau approves (graduating everyone on it) or returns")
-async def review(at: At, body: ReviewBody, operator: Operator, request: Request) -> dict[str, Any]:
+async def review(
+    at: At, body: ReviewBody, operator: Operator, request: Request, key: IdempotencyKey = None
+) -> dict[str, Any]:
     _only(Role.COUNTY, operator, at.school_code, "R46: the county bureau of the school approves its roster")
-    step = graduation_rosters.review(service_of(request), at.stream, operator, body.approve, body.reason)
+    commit = roster_commit("reviewed", operator, at.stream, key) if key else None  # None: one per submission
+    step = graduation_rosters.review(service_of(request), at.stream, operator, body.approve, body.reason, commit)
     outcome = await _unless_refused(step)
     return {"rule": "R46", **outcome}

@@ -3,6 +3,7 @@ increase/decrease register composed from the records; the school submits them on
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xueji_contracts.auth import Role
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
-from xueji_registry.api.commits import submission_commit
+from xueji_registry.api.commits import roster_commit
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.annual_roster import AnnualRoster, compose
 from xueji_registry.domain.annual_roster_stream import AnnualRosterSubmitted
@@ -74,7 +75,8 @@ async def submit(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "R54: the school submits its own rosters")
     roster = await _compose(request, school_code, school_year)
     rosters = service_of(request).rosters
-    commit = submission_commit(operator, rosters.deadline(school_code, school_year).subject_id, key)
+    stream = rosters.deadline(school_code, school_year).subject_id
+    commit = roster_commit("submitted", operator, stream, key) if key else f"submitted:{uuid.uuid4()}"
     try:
         return _answered(await rosters.submit(operator, roster, body.reason, body.evidence, commit))
     except Refused as exc:
