@@ -4,12 +4,13 @@ and a key is its caller's own (the token's subject), so two clerks of one school
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from transfer_driver import RECEIVING, application, day, start
 
 from xueji_contracts.auth import OperatorClaims
+from xueji_kit.idempotency_claims import COLLECTION
 from xueji_kit.security import mint_token
 
 pytestmark = pytest.mark.integration
@@ -67,3 +68,28 @@ async def test_r21_a_key_reused_for_another_request_is_refused_and_a_retry_gets_
     kinds = [e["type"] for e in detail["history"]]
     assert (kinds.count("transfer_applied"), kinds.count("stage_approved")) == (1, 1), kinds
     assert detail["case"]["application"]["student_id"] == "stu_key_1"
+
+
+async def test_r21_a_step_retried_with_its_key_after_its_answer_was_lost_answers_as_its_commit_left_the_case(
+    start_app, token
+):
+    """The first answer not kept (the process stopped after answering): the retry runs the route again, finds the
+    step's commit (derived from the key), stores nothing twice and answers the case as that commit left it, not as
+    the steps recorded since left it."""
+    t = await start(start_app, token, MONDAY)
+    tid = await t.apply()
+    examine_key = {"Idempotency-Key": "examine-1"}
+    body, path = {"conditions_met": True, "vacancy": True}, f"/v1/transfers/{tid}/examination"
+    examined = await t.call("POST", path, ("school", RECEIVING), body, headers=examine_key)
+    assert examined.status_code == 200, examined.text
+    await t.approve(tid, "receiving_school")  # a later step: the case moves on
+
+    claims = t.app.state.runtime.db[COLLECTION]
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    lost = {"$set": {"state": "running", "beat_at": long_ago}, "$unset": {"answer": ""}}
+    assert (await claims.update_one({"key": "examine-1"}, lost)).matched_count == 1
+    again = await t.call("POST", path, ("school", RECEIVING), body, headers=examine_key)
+    assert "idempotent-replayed" not in again.headers  # the route ran again
+    assert (again.status_code, again.json()) == (200, examined.json())
+    kinds = [e["type"] for e in (await t.detail(tid))["history"]]
+    assert (kinds.count("conditions_examined"), kinds.count("stage_approved")) == (1, 1), kinds

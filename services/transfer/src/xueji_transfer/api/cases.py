@@ -15,6 +15,7 @@ from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_transfer.api.common import (
     TransferId,
+    as_committed,
     build,
     case_for,
     case_view,
@@ -84,14 +85,11 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions,
         case_number=number,
     )  # fmt: skip
+    commit = commit_id(operator, "apply", key)
     case = await service.execute(
-        transfer_id,
-        command,
-        commit_id(operator, "apply", key),
-        at=applied_at,
-        correlation_id=correlation(request),
-        new=key is None,
+        transfer_id, command, commit, at=applied_at, correlation_id=correlation(request), new=key is None
     )
+    case = await as_committed(request, transfer_id, commit, case)  # a retry answers as the first run did
     return case_view(case, request) | {"case_number": case.case_number or number}
 
 

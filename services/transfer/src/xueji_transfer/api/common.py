@@ -12,9 +12,17 @@ from pydantic import BaseModel, ValidationError
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import derive_id
+from xueji_kit.aggregates import load_stream
 from xueji_kit.http import field_problems
 from xueji_transfer import inbox
-from xueji_transfer.domain import OutsideJurisdiction, Refused, TransferApplication, TransferCase
+from xueji_transfer.domain import (
+    OutsideJurisdiction,
+    Refused,
+    TransferApplication,
+    TransferCase,
+    from_documents,
+    replay,
+)
 from xueji_transfer.service import CaseRefused, TransferService
 
 TransferId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -28,6 +36,18 @@ def service_of(request: Request) -> TransferService:
 def commit_id(operator: OperatorClaims, scope: str, key: str | None) -> str:
     """A retried request with the same Idempotency-Key is the same commit; without one, every request is new."""
     return str(derive_id("http", operator.sub, scope, key)) if key else str(uuid.uuid4())
+
+
+async def as_committed(request: Request, transfer_id: str, commit: str, case: TransferCase) -> TransferCase:
+    """The case as the commit `commit` left it, which its request answers: `case` (as decided now) when that commit
+    is the case's latest, as on a first run; read up to it when later steps followed (the request retried with its
+    key after its first answer was not kept), so the retry answers what the first answer said."""
+    service = service_of(request)
+    stream = await load_stream(service.events, transfer_id, service.streams)
+    version = stream.commit_ids.get(commit)
+    if version is None or version == stream.version:
+        return case
+    return replay(from_documents(await service.events.events_until(transfer_id, version))) or case
 
 
 def correlation(request: Request) -> uuid.UUID | None:

@@ -41,7 +41,7 @@ async def _run(
     service = common.service_of(request)
     commit = common.commit_id(operator, f"{transfer_id}:{command.type}", key)
     case = await service.execute(transfer_id, command, commit, correlation_id=common.correlation(request))
-    return common.case_view(case, request)
+    return common.case_view(await common.as_committed(request, transfer_id, commit, case), request)
 
 
 # The steps whose route only turns the request into the domain's command: path, route name, command, request body
