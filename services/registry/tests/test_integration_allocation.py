@@ -156,46 +156,51 @@ async def test_r07_series_sequences_start_above_the_numbers_an_earlier_version_g
     assert await Sequences(db).allocate(series_scope(Segment.PRIMARY, 2024, "3506020001", FUJIAN_LAYOUT), "x") == 7
 
 
-async def test_r08_certificate_series_start_above_the_places_an_earlier_version_numbered_per_school(db):
-    """An earlier version numbered a school's certificates by place on its approved roster, each school from 1, so two
-    schools of one series gave the same numbers. After the upgrade each certificate series starts above the highest
-    place numbered on an approved roster of every school it covers; a roster returned, never approved, issued none."""
+async def numbered_roster(db, school: str, places: int, *, approve: bool) -> None:
+    """A 2027 junior roster of `school` as an earlier version stored it: each graduate numbered by place from 1,
+    submitted, then approved (or returned) by the county bureau."""
     from datetime import UTC, datetime
 
-    from province_rules import FUJIAN_LAYOUT
-
     from xueji_contracts.auth import OperatorClaims, Role
-    from xueji_kit.store import EventStore, commit_key
+    from xueji_kit.store import commit_key
     from xueji_registry.domain import Segment
     from xueji_registry.domain.event_base import to_document
     from xueji_registry.domain.graduation_review import RosterReview, apply, decide_review, decide_submission
     from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRoster
-    from xueji_registry.numbers.certificates import carry_over_roster_places, certificate_scope
 
     at = datetime(2027, 6, 20, tzinfo=UTC)
+    lines = [GraduateLine(sequence=n, student_id=f"{school}-{n}", name="某", status_number_masked="L***",
+                          certificate_number=f"B2270{school[-3:]}{n:04d}") for n in range(1, places + 1)]  # fmt: skip
+    roster = GraduationRoster(school_code=school, graduation_year=2027, segment=Segment.JUNIOR, graduates=lines,
+                              left_off=[])  # fmt: skip
+    clerk, county = (
+        OperatorClaims(sub="c", role=Role.SCHOOL, code=school),
+        OperatorClaims(sub="b", role=Role.COUNTY, code=school[:6]),
+    )
+    submitted = decide_submission(RosterReview(), roster, clerk, "submitted", (), at)
+    reviewed = decide_review(apply(RosterReview(), submitted), county, approve, "ok", at, 1)
+    stream = f"graduation:{school}:2027:junior"
+    await db["events"].insert_many([
+        {"_id": commit_key(stream, v), "aggregate_id": stream, "version": v, "commit_id": f"c{v}",
+         "events": [to_document(event)]}
+        for v, event in ((1, submitted), (2, reviewed))
+    ])  # fmt: skip
 
-    async def numbered_roster(school: str, places: int, approve: bool) -> None:
-        lines = [GraduateLine(sequence=n, student_id=f"{school}-{n}", name="某", status_number_masked="L***",
-                              certificate_number=f"B2270{school[-3:]}{n:04d}") for n in range(1, places + 1)]  # fmt: skip
-        roster = GraduationRoster(school_code=school, graduation_year=2027, segment=Segment.JUNIOR, graduates=lines,
-                                  left_off=[])  # fmt: skip
-        clerk, county = (
-            OperatorClaims(sub="c", role=Role.SCHOOL, code=school),
-            OperatorClaims(sub="b", role=Role.COUNTY, code=school[:6]),
-        )
-        submitted = decide_submission(RosterReview(), roster, clerk, "submitted", (), at)
-        reviewed = decide_review(apply(RosterReview(), submitted), county, approve, "ok", at, 1)
-        stream = f"graduation:{school}:2027:junior"
-        await db["events"].insert_many([
-            {"_id": commit_key(stream, v), "aggregate_id": stream, "version": v, "commit_id": f"c{v}",
-             "events": [to_document(event)]}
-            for v, event in ((1, submitted), (2, reviewed))
-        ])  # fmt: skip
 
-    await numbered_roster("3506020112", 3, approve=True)
-    await numbered_roster("3506020212", 5, approve=True)  # the same series, B2270212
-    await numbered_roster("3501020112", 9, approve=False)  # returned: no certificate was issued
-    await numbered_roster("3506020113", 2, approve=True)
+async def test_r08_certificate_series_start_above_the_places_an_earlier_version_numbered_per_school(db):
+    """An earlier version numbered a school's certificates by place on its approved roster, each school from 1, so two
+    schools of one series gave the same numbers. After the upgrade each certificate series starts above the highest
+    place numbered on an approved roster of every school it covers; a roster returned, never approved, issued none."""
+    from province_rules import FUJIAN_LAYOUT
+
+    from xueji_kit.store import EventStore
+    from xueji_registry.domain import Segment
+    from xueji_registry.numbers.certificates import carry_over_roster_places, certificate_scope
+
+    await numbered_roster(db, "3506020112", 3, approve=True)
+    await numbered_roster(db, "3506020212", 5, approve=True)  # the same series, B2270212
+    await numbered_roster(db, "3501020112", 9, approve=False)  # returned: no certificate was issued
+    await numbered_roster(db, "3506020113", 2, approve=True)
     events = EventStore(db)
     await asyncio.gather(*(carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT) for _ in range(2)))
     sequences = Sequences(db)
@@ -209,3 +214,73 @@ async def test_r08_certificate_series_start_above_the_places_an_earlier_version_
     assert await next_of("3506020112", 2028) == 1
     await carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT)  # the next start: done, nothing moves
     assert await Sequences(db).allocate(certificate_scope(Segment.JUNIOR, 2027, "3506020212", FUJIAN_LAYOUT), "x") == 7
+
+
+async def test_r08_no_certificate_number_a_record_holds_is_drawn_again(db):
+    """An earlier version let the caller of the changes API name a graduation's certificate sequence, so a record may
+    hold a number of a series above every place a roster numbered (and above what the series drew since). Every
+    number a record of a series holds, however it was given, lies at or below the series' floor: the next number
+    drawn is above it, also where the series had been upgraded from the rosters alone and drawn from since."""
+    from datetime import timedelta
+
+    from province_rules import FUJIAN_LAYOUT, handle
+    from record_fixtures import COUNTY_CLERK, SCHOOL_CLERK, T0, enrollment, evidence
+
+    from xueji_contracts.messages.status import StatusState
+    from xueji_kit.store import EventStore, commit_key
+    from xueji_registry import domain as d
+    from xueji_registry.domain.event_base import to_document
+    from xueji_registry.numbers.certificate_floors import carry_over_held_numbers, carry_over_roster_places
+    from xueji_registry.numbers.certificates import draw_certificates
+    from xueji_registry.numbers.supplementary import numbering_of
+
+    async def graduated_with(student: str, school: str, sequence: int) -> str:
+        """A junior record of `school` graduated in 2027 with the certificate sequence its caller named (stored
+        on the request and the approval, as the earlier version took it); its certificate number."""
+        graduation = d.Graduate(graduation_year=2027, numbering=numbering_of(school))
+        clerk, county = (c.model_copy(update={"code": school[: len(c.code)]}) for c in (SCHOOL_CLERK, COUNTY_CLERK))
+        state, events = handle(enrollment(d.Segment.JUNIOR, 9, school=school, operator=clerk), None, T0)
+        commands = [
+            d.RequestChange(operator=clerk, reason="毕业",
+                            evidence=evidence(d.EvidenceKind.GRADUATION_ROSTER), details=graduation,
+                            certificate_sequence=sequence),
+            d.ReviewChange(operator=county, reason="审核通过", change_id="chg-2", approve=True,
+                           certificate_sequence=sequence),
+        ]  # fmt: skip
+        for day, command in enumerate(commands, start=1):
+            state, more = handle(command, state, T0 + timedelta(days=day))
+            events += more
+        assert state is not None and state.state is StatusState.GRADUATED
+        await db["events"].insert_many([
+            {"_id": commit_key(student, v), "aggregate_id": student, "version": v, "commit_id": f"c{v}",
+             "events": [to_document(event.model_copy(update={"student_id": student}))]}
+            for v, event in enumerate(events, start=1)
+        ])  # fmt: skip
+        [certificate] = state.certificates
+        assert certificate.number is not None
+        return certificate.number
+
+    await numbered_roster(db, "3506020212", 3, approve=True)  # places 1-3 of B2270212NNNN
+    events = EventStore(db)
+    # The version before this one: upgraded from the rosters alone, then drew one number of the series.
+    await carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT)
+
+    async def draw(school: str, student: str) -> int:
+        numbers = await draw_certificates(
+            Sequences(db), d.Segment.JUNIOR, 2027, numbering_of(school), [student], FUJIAN_LAYOUT
+        )
+        return numbers[student]
+
+    assert await draw("3506020212", "stu_drawn") == 4
+    # Records graduated through the changes API with the callers' sequences, before the registry drew them.
+    assert await graduated_with("stu_forty", "3506020212", 40) == "B2270212" + "0040"
+    assert await graduated_with("stu_seven", "3506020113", 7) == "B2270213" + "0007"  # a series no roster numbered
+    await asyncio.gather(*(carry_over_roster_places(Sequences(db), events, FUJIAN_LAYOUT) for _ in range(2)))
+    await asyncio.gather(*(carry_over_held_numbers(Sequences(db), events, FUJIAN_LAYOUT) for _ in range(2)))
+
+    assert await draw("3506020212", "stu_next") == 41, "not 5 (nor 40, the number stu_forty holds)"
+    assert await draw("3506020113", "stu_next") == 8, "not 7, which stu_seven holds"
+    assert await draw("3506020212", "stu_drawn") == 4, "a student's own number, drawn before, comes back"
+    assert await draw("3506020114", "stu_next") == 1, "no record holds a number of this series"
+    await carry_over_held_numbers(Sequences(db), events, FUJIAN_LAYOUT)  # the next start: done, nothing moves
+    assert await draw("3506020212", "stu_after") == 42
