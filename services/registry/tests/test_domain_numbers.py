@@ -25,6 +25,7 @@ from xueji_registry.domain import (
     supplementary_number,
     temporary_number,
 )
+from xueji_registry.domain.supplementary import certificate_series, read_certificate_number
 
 ID_SHAPE = re.compile(r"^(\d{6})(\d{8})(\d{3})([\dX])$")
 FUJIAN_SCHOOL = SchoolNumbering(county="06", township="03", school="12")
@@ -149,6 +150,17 @@ def test_r08_certificate_number_is_b_plus_the_layout_with_the_graduation_year() 
     assert number == "B" + "2" + "27" + "06" + "12" + "0031"
     assert number[2:4] == "27"
     assert certificate_number(Segment.PRIMARY, 2030, FUJIAN_SCHOOL, 1, FUJIAN_LAYOUT) == "B1300603120001"
+
+
+@pytest.mark.parametrize("segment", list(Segment))
+def test_r08_a_certificate_number_reads_back_as_its_series_and_sequence(segment: Segment) -> None:
+    """The upgrade that keeps a series above the numbers records hold reads each number back (read_certificate_number):
+    the series it was drawn from, exactly as `certificate_series` names it, and its sequence."""
+    number = certificate_number(segment, 2027, FUJIAN_SCHOOL, 40, FUJIAN_LAYOUT)
+    series = certificate_series(segment, 2027, FUJIAN_SCHOOL, FUJIAN_LAYOUT)
+    assert read_certificate_number(number, FUJIAN_LAYOUT) == {(series, 40)}
+    assert read_certificate_number(number[1:], FUJIAN_LAYOUT) == set(), "without its B it is no certificate number"
+    assert read_certificate_number(number + "1", FUJIAN_LAYOUT) == set()
 
 
 def test_r08_certificate_sequence_out_of_range_names_r08() -> None:

@@ -195,7 +195,8 @@ async def test_r08_certificate_series_start_above_the_places_an_earlier_version_
 
     from xueji_kit.store import EventStore
     from xueji_registry.domain import Segment
-    from xueji_registry.numbers.certificates import carry_over_roster_places, certificate_scope
+    from xueji_registry.numbers.certificate_floors import carry_over_roster_places
+    from xueji_registry.numbers.certificates import certificate_scope
 
     await numbered_roster(db, "3506020112", 3, approve=True)
     await numbered_roster(db, "3506020212", 5, approve=True)  # the same series, B2270212

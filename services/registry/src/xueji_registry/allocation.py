@@ -7,8 +7,9 @@ its number, so a retried or redelivered allocation reuses it (no gap); a claim l
 between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
 
 A scope may start above a floor (`{scope}!floor`, read by `_id` once per process and scope): the numbers up to it
-were given before the scope existed (R07's and R08's series scopes over the per-school numbers of an earlier version:
-`start_above_once`), so its first number is the floor + 1.
+were given before the scope existed (R07's and R08's series scopes over the per-school numbers of an earlier version,
+R08's over the certificate numbers records hold however given: `start_above_once`), so its first number is the
+floor + 1.
 
 Numbers that must be unique but may skip (R03 L and J counters) are taken in blocks (`take_many`): a process wins
 block k of a scope (`{scope}!blocks#{k}`, found and won like a number) and gives its numbers out itself, one document
@@ -174,8 +175,10 @@ class Sequences:
 
     async def start_above_once(self, done: str, floors: Callable[[], Awaitable[dict[str, int]]]) -> int | None:
         """A one-time upgrade: start each scope above the floor `floors()` finds (the numbers given before the scope
-        existed), then mark it done (`{done}!floor`); the number of floors set, None when it was done before. Safe to
-        repeat or to run on two replicas at once: a floor set before stays, and both find the same ones."""
+        existed, or outside it), then mark it done (`{done}!floor`); the number of floors found, None when it was done
+        before. A scope's floor is only ever raised (`set_floors`), so a later upgrade finding more numbers given
+        outside a scope starts it above them too. Safe to repeat or to run on two replicas at once: both find the same
+        ones."""
         if await self.floor(done):
             return None
         found = await floors()
@@ -184,9 +187,15 @@ class Sequences:
         return len(found)
 
     async def set_floors(self, floors: dict[str, int]) -> None:
-        """Start each scope above its floor, in one insert; a floor set before stays (a repeat sets the same)."""
+        """Start each scope above its floor, in one insert; a floor set before is raised to this one, never lowered
+        (the numbers above it may have been taken since; a repeat sets the same). The scope's top is found again from
+        the floor: the numbers taken above a lower one follow it without a gap, so galloping from any floor between
+        finds them."""
         docs = [{"_id": f"{scope}!floor", "floor_of": scope, "seq": seq} for scope, seq in floors.items()]
-        await insert_many_once(self.collection, docs)
+        for i in sorted(await insert_many_once(self.collection, docs)):
+            await self.collection.update_one({"_id": docs[i]["_id"]}, {"$max": {"seq": docs[i]["seq"]}})
+        for scope in floors:
+            self._top.pop(scope, None)
 
     async def tops_under(self, prefix: str) -> dict[str, int]:
         """The top of every scope whose name starts with `prefix`: one read of an `_id` range (numbers and claims of

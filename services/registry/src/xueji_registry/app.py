@@ -51,7 +51,7 @@ from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
 from xueji_registry.handlers.verdict import decode_verdicts, on_verdicts
 from xueji_registry.identity_views import IdentityViews
-from xueji_registry.numbers.certificates import carry_over_roster_places
+from xueji_registry.numbers.certificate_floors import carry_over_held_numbers, carry_over_roster_places
 from xueji_registry.numbers.supplementary import SupplementaryRequested, carry_over_school_scopes
 from xueji_registry.province import load_province_policy
 from xueji_registry.school_directory import SchoolDirectory
@@ -91,6 +91,7 @@ def wire(settings: RegistrySettings | None = None) -> RegistryService:
         sequences.ensure_indexes,
         lambda: carry_over_school_scopes(sequences, rules.layout),  # R07: no number an earlier version gave again
         lambda: carry_over_roster_places(sequences, runtime.events, rules.layout),  # R08: nor certificate number
+        lambda: carry_over_held_numbers(sequences, runtime.events, rules.layout),  # one a record holds included
         register.ensure_indexes,
         register.rebuild_if_empty,
         views.ensure_indexes,

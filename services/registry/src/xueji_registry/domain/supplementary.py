@@ -84,6 +84,25 @@ def certificate_series(
     return layout.certificate_prefix + series
 
 
+def read_certificate_number(number: str, layout: SupplementaryNumberFormat) -> set[tuple[str, int]]:
+    """R08: the series and sequence of a certificate number of the layout, read back from its digits: one reading
+    for each school level whose layout the number follows (none when it follows none). A number two levels' layouts
+    both follow is read both ways: an upgrade counting it in each series may skip numbers, never give one twice."""
+    prefix = layout.certificate_prefix
+    if not number.startswith(prefix):
+        return set()
+    found: set[tuple[str, int]] = set()
+    for level in SchoolLevel:
+        numbers = layout.layout_for(level)
+        try:
+            fields: dict[str, int | str] = {**numbers.parse(number.removeprefix(prefix))}
+        except ValueError:
+            continue
+        sequence = int(fields.pop("sequence"))
+        found.add((prefix + numbers.series(**fields), sequence))
+    return found
+
+
 def _series(
     layout: SupplementaryNumberFormat | None, segment: Segment, year: int, at: SchoolNumbering, rule: str
 ) -> str:

@@ -6,19 +6,13 @@ numbers: gapless per series and never given twice."""
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 
-import structlog
-
 from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_kit.aggregates import Saved
-from xueji_kit.store import Document, EventStore
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import Command, RequestChange, ReviewChange, SchoolNumbering
-from xueji_registry.domain.errors import Refused
-from xueji_registry.domain.graduation_review import STREAMS, RosterStatus, from_documents, replay
 from xueji_registry.domain.graduation_roster import GraduationRoster, candidates
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.preconditions import CertificateUndrawn
@@ -26,8 +20,6 @@ from xueji_registry.domain.state import StudentStatus
 from xueji_registry.domain.supplementary import certificate_series
 from xueji_registry.numbers.supplementary import numbering_of
 from xueji_registry.service import RegistryService
-
-log = structlog.get_logger("registry.numbers")
 
 Records = Mapping[str, StudentStatus | None]  # student id -> the record as the approval found it (None: none)
 CERTIFICATES = "R08:"  # a certificate series' sequence: R08:{the number's digits before the sequence}, R08:B2270212NNNN
@@ -91,35 +83,3 @@ async def execute_drawing(
         )
         command = command.model_copy(update={"certificate_sequence": drawn[student_id]})
         return await service.execute(student_id, commit_id, command, now=now)
-
-
-async def carry_over_roster_places(
-    sequences: Sequences, events: EventStore, layout: SupplementaryNumberFormat | None
-) -> None:
-    """Run once at start: an earlier version numbered a school's certificates by place on its approved roster, each
-    school from 1. Each series starts above the highest place numbered on an approved roster of every school it
-    covers, so no such number is given again. Reads the rosters' streams once (an `_id` range, never on a request
-    path); done once (marked by `{CERTIFICATES}upgraded!floor`); safe to repeat or to run on two replicas at once."""
-
-    async def floors() -> dict[str, int]:
-        streams: defaultdict[str, list[Document]] = defaultdict(list)
-        async for commit in events.every_commit({"_id": {"$gte": STREAMS, "$lt": STREAMS[:-1] + ";"}}):
-            streams[commit["aggregate_id"]].append(commit)
-        found: dict[str, int] = {}
-        for commits in streams.values():
-            commits.sort(key=lambda c: int(c["version"]))
-            state = replay(from_documents([e for c in commits for e in c["events"]]))
-            if state.status is not RosterStatus.APPROVED or state.submission is None:
-                continue
-            roster = state.submission.roster
-            places = [line.sequence for line in roster.graduates if line.certificate_number is not None]
-            try:
-                series = certificate_scope(roster.segment, roster.graduation_year, roster.school_code, layout)
-            except Refused:
-                continue  # a school the layout has no number for
-            found[series] = max(found.get(series, 0), *places, 0)
-        return found
-
-    done = f"{CERTIFICATES}upgraded"
-    if layout is not None and (count := await sequences.start_above_once(done, floors)) is not None:
-        log.info("r08_series_above_former_roster_places", series=count)
