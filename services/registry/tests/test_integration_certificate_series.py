@@ -153,3 +153,30 @@ async def test_r08_graduations_through_the_changes_api_draw_their_certificate_nu
     numbers[student] = await _certificate_of(registry, token, TOWNSHIP_01, student)
     assert approved.json()["certificate_number"] == numbers[student]  # the county's approval answers the number
     assert sorted(numbers.values()) == [f"{SERIES}000{n}" for n in (1, 2, 3)], numbers
+
+
+async def test_r08_r07_a_graduation_s_numbering_is_its_school_s_and_another_school_s_is_refused(
+    start_app, dedupe_stub, token
+):
+    """The certificate number carries the digits of the school the student graduates from (R08 follows R07's layout:
+    the school that registered the segment's freshman gives its number). A caller's numbering that composes another
+    school's digits drew that school's series; it is refused (422 naming details.numbering and both series), and
+    one left out is the record's own school's."""
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    async with dedupe_stub():
+        pupils = await enrolled(registry, _as(token), _pupil(TOWNSHIP_01), "吴一", "吴二")
+
+    another = {"county": "02", "township": "02", "school": "12"}  # 3506020212's digits
+    refused = await _graduated_by_change(registry, _as(token), pupils[0], _graduation(another))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rule"] == "R08" and refused.json()["detail"][0]["field"] == "details.numbering"
+    assert "B127020212NNNN" in refused.text and f"{PRIMARY_SERIES}NNNN" in refused.text, refused.text
+    record = (await registry.get(f"/v1/students/{pupils[0]}/history", headers=_as(token))).json()
+    assert [e["type"] for e in record["history"] if e["type"] == "graduated"] == [], "refused: nothing recorded"
+
+    derived = {"kind": "graduate", "graduation_year": 2027}  # no numbering: the record's school's
+    for student in pupils:
+        done = await _graduated_by_change(registry, _as(token), student, derived)
+        assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
+    numbers = [await _certificate_of(registry, token, TOWNSHIP_01, s) for s in pupils]
+    assert numbers == [f"{PRIMARY_SERIES}0001", f"{PRIMARY_SERIES}0002"], "the school's series, no number taken before"
