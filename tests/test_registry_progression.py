@@ -36,8 +36,7 @@ async def test_r07_a_primary_graduate_registered_as_junior_freshman_gets_the_jun
         return view if segment in view.get("supplementary_numbers", {}) else None
 
     primary_number = (await wait_for(lambda: numbered(primary, "primary")))["supplementary_numbers"]["primary"]
-    graduate = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2027,
-                "numbering": {"county": "06", "township": "06", "school": "01"}}}  # fmt: skip
+    graduate = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2027}}  # the school's digits
     done = await registry.post(f"/v1/students/{student}/changes", json=graduate, headers=primary)
     assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
 

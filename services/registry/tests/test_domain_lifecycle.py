@@ -17,7 +17,6 @@ from xueji_registry.domain.status_events import Deceased, DroppedOut
 E = d.EvidenceKind
 AUTUMN_2024 = d.SchoolTerm(school_year=2024, term=d.Term.FIRST)
 SPRING_2025 = d.SchoolTerm(school_year=2024, term=d.Term.SECOND)
-NUMBERING = d.SchoolNumbering(county="06", township="03", school="12")
 
 
 class Record(Stream):
@@ -315,7 +314,8 @@ def drawn(details: d.ChangeDetails) -> int | None:
 
 
 def graduation() -> d.Graduate:
-    return d.Graduate(graduation_year=2025, numbering=NUMBERING)
+    """The school's digits come from the record's school (3506020001: county 02, township 00, school 01)."""
+    return d.Graduate(graduation_year=2025)
 
 
 def test_r46_junior_graduation_roster_approved_by_the_bureau_issues_a_b_certificate() -> None:
@@ -325,14 +325,14 @@ def test_r46_junior_graduation_roster_approved_by_the_bureau_issues_a_b_certific
     record.approve(days=285)
     assert record.now.state is StatusState.GRADUATED
     [certificate] = record.now.certificates
-    assert certificate.number == "B2250612" + "0031"
+    assert certificate.number == "B2250201" + "0031"
 
 
 def test_r46_primary_diploma_is_signed_by_the_school_alone() -> None:
     record = Record(d.Segment.PRIMARY, grade=6)
     record.ask(graduation(), days=280)
     assert record.now.state is StatusState.GRADUATED
-    assert record.now.certificates[0].number == "B125060312" + "0031"
+    assert record.now.certificates[0].number == "B125020001" + "0031"
 
 
 def test_r08_a_graduation_takes_effect_only_with_the_drawn_sequence_never_its_request_s() -> None:
@@ -348,7 +348,29 @@ def test_r08_a_graduation_takes_effect_only_with_the_drawn_sequence_never_its_re
     junior = Record(d.Segment.JUNIOR, grade=9)
     junior.ask(graduation().model_copy(update={"certificate_sequence": 7}), E.GRADUATION_ROSTER, days=280)
     junior.approve(days=285)
-    assert junior.now.certificates[0].number == "B2250612" + "0031"  # the drawn 31, not the request's 7
+    assert junior.now.certificates[0].number == "B2250201" + "0031"  # the drawn 31, not the request's 7
+
+
+def test_r08_r07_a_graduation_s_numbering_is_its_school_s_never_another_s() -> None:
+    """The certificate number carries the digits of the school the record graduates from: a numbering that composes
+    another school's series is refused naming the field, one composing the school's own is taken (the junior layout
+    leaves the township out, so any township composes it), and one left out is read from the record's school."""
+    primary = Record(d.Segment.PRIMARY, grade=6)
+    another = d.SchoolNumbering(county="06", township="03", school="12")
+    with pytest.raises(d.Refused) as refused:
+        primary.ask(graduation().model_copy(update={"numbering": another}), days=280)
+    assert (refused.value.rule, refused.value.field) == ("R08", "numbering")
+    assert "B125060312NNNN, not B125020001NNNN of the school 3506020001" in refused.value.reason
+    assert primary.now.state is StatusState.ENROLLED
+    undrawn = d.RequestChange(operator=SCHOOL_CLERK, reason="毕业", details=graduation())
+    with pytest.raises(CertificateUndrawn) as asked:
+        primary.do(undrawn, days=280)
+    assert asked.value.numbering == d.SchoolNumbering(county="02", township="00", school="01")
+    junior = Record(d.Segment.JUNIOR, grade=9)
+    own = d.SchoolNumbering(county="02", township="77", school="01")
+    junior.ask(graduation().model_copy(update={"numbering": own}), E.GRADUATION_ROSTER, days=280)
+    junior.approve(days=285)
+    assert junior.now.certificates[0].number == "B2250201" + "0031"
 
 
 def test_r46_only_the_graduation_grade_graduates() -> None:

@@ -35,7 +35,7 @@ DETAILS: list[d.ChangeDetails] = [
     d.AbsenceDropout(absent_since=date(2024, 8, 1), contact_attempts=3),
     d.ResumeAfterDropout(),
     d.Death(date_of_death=date(2024, 9, 1)),
-    d.Graduate(graduation_year=2025, numbering=d.SchoolNumbering(county="06", school="12")),
+    d.Graduate(graduation_year=2025),  # the school's digits read from the record's school
     d.Complete(),
     d.Leave(study_from=date(2023, 9, 1), study_to=date(2024, 9, 1)),
     d.ChangeBasicInfo(patch=d.BasicInfoPatch(ethnicity="畲族")),

@@ -231,9 +231,9 @@ async def test_r08_no_certificate_number_a_record_holds_is_drawn_again(db):
     from xueji_kit.store import EventStore, commit_key
     from xueji_registry import domain as d
     from xueji_registry.domain.event_base import to_document
+    from xueji_registry.domain.supplementary import numbering_of
     from xueji_registry.numbers.certificate_floors import carry_over_held_numbers, carry_over_roster_places
     from xueji_registry.numbers.certificates import draw_certificates
-    from xueji_registry.numbers.supplementary import numbering_of
 
     async def graduated_with(student: str, school: str, sequence: int) -> str:
         """A junior record of `school` graduated in 2027 with the certificate sequence its caller named (stored

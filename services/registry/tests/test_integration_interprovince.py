@@ -189,8 +189,7 @@ async def test_r07_r34_a_hunan_graduate_s_progression_ends_the_record_there_and_
     )
     student_id, transfer_id = hunan_view["student_id"], f"tr_{uuid.uuid4().hex[:12]}"
     hunan_school = _auth(token, "school", HUNAN_SCHOOL)
-    diploma = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2026,
-               "numbering": {"county": "01", "township": "00", "school": "01"}}}  # fmt: skip
+    diploma = {"reason": "小学毕业", "details": {"kind": "graduate", "graduation_year": 2026}}  # the school's digits
     done = await hunan_registry.post(f"/v1/students/{student_id}/changes", json=diploma, headers=hunan_school)
     assert done.status_code == 200 and done.json()["state"] == "graduated", done.text
     progression = {"kind": "progression", "target_grade": 7}

@@ -142,8 +142,7 @@ async def _live_every_kind_of_change(service: RegistryService) -> dict[str, list
 
     b = Student(service, "stu-002")
     await b.enroll(d.Segment.JUNIOR, 9)
-    numbering = d.SchoolNumbering(county="06", township="03", school="12")
-    await b.ask(d.Graduate(graduation_year=2025, numbering=numbering), E.GRADUATION_ROSTER, days=280)
+    await b.ask(d.Graduate(graduation_year=2025), E.GRADUATION_ROSTER, days=280)
     await b.review(days=285)
     c = Student(service, "stu-003")
     await c.enroll(d.Segment.SENIOR, 12)

@@ -26,12 +26,13 @@ from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.messages.transfer import CaseOutcome, PaperRecord, TransferCaseChanged
 from xueji_registry import domain as d
 from xueji_registry.domain.periods import school_year_of
+from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.enrollment.intake import _number as number_intake
 from xueji_registry.handlers import enrollment_numbers
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
 from xueji_registry.handlers.transfer_case import on_transfer_case
-from xueji_registry.numbers.supplementary import SupplementaryRequested, numbering_of, series_scope
+from xueji_registry.numbers.supplementary import SupplementaryRequested, series_scope
 
 FUZHOU_GULOU, ZHANGZHOU_XIANGCHENG = "3501020001", "3506020001"  # both give county 02, township 00, school 01
 TOWNSHIP_01, TOWNSHIP_02 = "3506020112", "3506020212"  # junior layout: county 02, school 12 for both

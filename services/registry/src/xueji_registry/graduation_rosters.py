@@ -39,8 +39,8 @@ from xueji_registry.domain.graduation_roster import GraduateLine, GraduationRost
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.state import CertificateKind, CertificateRecord, StudentStatus
 from xueji_registry.domain.status_changes import Graduate
+from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.numbers.certificates import Records, certificate_places
-from xueji_registry.numbers.supplementary import numbering_of
 from xueji_registry.service import RegistryService
 
 GRADUATING_AT_ONCE = 8  # records graduated concurrently during an approval

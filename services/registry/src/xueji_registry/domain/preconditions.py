@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import birth_date_of
+from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_registry.domain import exception_needs, periods
 from xueji_registry.domain import status_changes as sc
 from xueji_registry.domain.change_kinds import DropoutCause, SuspensionCause
@@ -24,7 +25,7 @@ from xueji_registry.domain.record_changes import (
 )
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.state import CertificateKind, StudentStatus
-from xueji_registry.domain.supplementary import certificate_number, certificate_series
+from xueji_registry.domain.supplementary import SchoolNumbering, certificate_number, certificate_series, numbering_of
 from xueji_registry.domain.transitions import TRANSITIONS
 
 
@@ -44,8 +45,23 @@ def check(
     if (need := exception_needs.unmet(details, state, rules)) is not None:
         raise Refused(need.rule, need.refusal(), field=need.field)
     if isinstance(details, sc.Graduate) and rules.layout is not None:
-        # A numbering the layout cannot place is refused before anything; the sequence is drawn as it takes effect.
-        certificate_series(state.segment, details.graduation_year, details.numbering, rules.layout)
+        _graduating_school(details, state, rules.layout)
+
+
+def _graduating_school(details: sc.Graduate, state: StudentStatus, layout: SupplementaryNumberFormat) -> None:
+    """R08 in R07's layout: the certificate number carries the digits of the school the student graduates from (the
+    record's), as the roster path's do. A numbering that composes another school's (another series) or that the
+    layout cannot place is refused before anything; the sequence is drawn as the graduation takes effect."""
+    own = certificate_series(state.segment, details.graduation_year, numbering_of(state.school_code), layout)
+    if details.numbering is None:
+        return
+    asked = certificate_series(state.segment, details.graduation_year, details.numbering, layout)
+    if asked != own:
+        why = (
+            f"numbering composes the series {asked}, not {own} of the school {state.school_code} the student "
+            "graduates from; leave numbering out to have the school's"
+        )
+        raise Refused("R08", why, field="numbering")
 
 
 def _needs(rule: str, evidence: Sequence[EvidenceRef], kind: EvidenceKind, why: str) -> None:
@@ -160,10 +176,11 @@ class CertificateUndrawn(Exception):
     draws none; the service layer draws it (`numbers.certificates.execute_drawing`) and decides the command again.
     Not a RegistryError: a request to the caller, never an answer."""
 
-    def __init__(self, details: sc.Graduate, segment: Segment) -> None:
+    def __init__(self, details: sc.Graduate, segment: Segment, numbering: SchoolNumbering) -> None:
         super().__init__(f"R08: a {segment.value} certificate of {details.graduation_year} to draw")
         self.details = details
         self.segment = segment
+        self.numbering = numbering  # the graduating school's place in the layout
 
 
 def graduation_certificate(details: sc.Graduate, state: StudentStatus, rules: RegistryRules) -> str | None:
@@ -172,8 +189,10 @@ def graduation_certificate(details: sc.Graduate, state: StudentStatus, rules: Re
     system's making). CertificateUndrawn while the sequence is still to draw."""
     if rules.layout is None:
         return None
+    # The record's school, never the request's numbering: one stored before it was checked may compose another's.
+    school = numbering_of(state.school_code)
     if details.certificate_sequence is None:
-        raise CertificateUndrawn(details, state.segment)
+        raise CertificateUndrawn(details, state.segment, school)
     return certificate_number(
-        state.segment, details.graduation_year, details.numbering, details.certificate_sequence, rules.layout
+        state.segment, details.graduation_year, school, details.certificate_sequence, rules.layout
     )

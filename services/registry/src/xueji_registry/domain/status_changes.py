@@ -73,7 +73,11 @@ class Death(Details):
 class Graduate(Details):
     kind: Literal[ChangeKind.GRADUATE] = ChangeKind.GRADUATE
     graduation_year: int = Field(ge=2000, le=2099)
-    numbering: SchoolNumbering
+    numbering: SchoolNumbering | None = Field(
+        default=None,
+        description="R08: the graduating school's place in the layout (county, township, school digits), which the "
+        "registry reads from the record's school when left out; one composing another school's digits is refused",
+    )
     certificate_sequence: int | None = Field(
         default=None,
         ge=1,

@@ -25,6 +25,14 @@ class SchoolNumbering(BaseModel):
     school: str = Field(pattern=_TWO_DIGITS)
 
 
+def numbering_of(school_code: str) -> SchoolNumbering:
+    """The school's place in the layout, read from its 10-digit code: the county division code's last two digits
+    (5-6), then the 4-digit school number as township (7-8) and school (9-10). R07: the school where a student
+    registers as a segment's freshman gives that segment's number, and R08's certificate the school it graduates
+    from, so a number's school digits are always its school's, never a caller's choice."""
+    return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
+
+
 def _fields(
     layout: SupplementaryNumberFormat | None, segment: Segment, year: int, at: SchoolNumbering, rule: str
 ) -> tuple[NumberLayout, dict[str, int | str]]:

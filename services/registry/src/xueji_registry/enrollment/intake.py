@@ -45,9 +45,10 @@ from xueji_registry.domain.errors import DuplicateStatus
 from xueji_registry.domain.numbers import BLOCK_COUNTERS_FROM
 from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
+from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
 from xueji_registry.feeds.identity import refusal_messages
-from xueji_registry.numbers.supplementary import numbering_of, school_operator, series_scope
+from xueji_registry.numbers.supplementary import school_operator, series_scope
 from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.intake")

@@ -14,12 +14,8 @@ from faststream import Context
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_kit.batches import handle_batch, parsed
 from xueji_registry.domain import AssignSupplementaryNumber, RegistryError
-from xueji_registry.numbers.supplementary import (
-    SupplementaryRequested,
-    numbering_of,
-    school_operator,
-    series_scope,
-)
+from xueji_registry.domain.supplementary import numbering_of
+from xueji_registry.numbers.supplementary import SupplementaryRequested, school_operator, series_scope
 from xueji_registry.service import RegistryService
 
 log = structlog.get_logger("registry.numbers")

@@ -17,8 +17,7 @@ from xueji_registry.domain.graduation_roster import GraduationRoster, candidates
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.preconditions import CertificateUndrawn
 from xueji_registry.domain.state import StudentStatus
-from xueji_registry.domain.supplementary import certificate_series
-from xueji_registry.numbers.supplementary import numbering_of
+from xueji_registry.domain.supplementary import certificate_series, numbering_of
 from xueji_registry.service import RegistryService
 
 Records = Mapping[str, StudentStatus | None]  # student id -> the record as the approval found it (None: none)
@@ -79,7 +78,7 @@ async def execute_drawing(
             raise  # pragma: no cover - only these two make a change take effect without national checks
         graduate, layout = undrawn.details, service.rules.layout
         drawn = await draw_certificates(
-            service.sequences, undrawn.segment, graduate.graduation_year, graduate.numbering, [student_id], layout
+            service.sequences, undrawn.segment, graduate.graduation_year, undrawn.numbering, [student_id], layout
         )
         command = command.model_copy(update={"certificate_sequence": drawn[student_id]})
         return await service.execute(student_id, commit_id, command, now=now)

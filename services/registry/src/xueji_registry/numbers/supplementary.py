@@ -17,10 +17,10 @@ from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_contracts.topics import REGISTRY_ENROLLMENT
 from xueji_kit.store import Outgoing
 from xueji_registry.allocation import Sequences
-from xueji_registry.domain import SchoolNumbering, StudentStatus
+from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.periods import Segment
-from xueji_registry.domain.supplementary import supplementary_series
+from xueji_registry.domain.supplementary import numbering_of, supplementary_series
 from xueji_registry.service import Extra, RegistryService
 
 log = structlog.get_logger("registry.numbers")
@@ -39,12 +39,6 @@ class SupplementaryRequested(BaseModel):
 
 SERIES = "R07:"  # a series sequence: R07:{the number's digits before the sequence}, e.g. R07:124020001NNNN
 FORMER = "S:"  # an earlier version's sequence per school and school year: S:{school}:{year}
-
-
-def numbering_of(school_code: str) -> SchoolNumbering:
-    """Adapter: the school's place in the layout, read from its 10-digit code: the county division code's last two
-    digits (5-6), then the 4-digit school number as township (7-8) and school (9-10)."""
-    return SchoolNumbering(county=school_code[4:6], township=school_code[6:8], school=school_code[8:10])
 
 
 @functools.lru_cache(maxsize=8192)  # a province's schools and years: asked once a student, worked out once a series
