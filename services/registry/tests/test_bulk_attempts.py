@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from registry_driver import verdict
 
+from xueji_contracts.identity import check_character
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_kit import store_commands
 from xueji_registry.app import create_app
@@ -84,6 +85,53 @@ async def test_a_re_upload_of_rows_asked_before_costs_two_id_lookups_a_row_and_n
     assert [c for c in first if c.kind == "find" and c.collection == "events"] == [], shown
     assert sum(1 for c in repeated if c.kind == "find" and c.collection == "events") == 60, shown
     assert store_commands.scans(first + repeated) == [], shown
+
+
+def _person(name: str, gender: str, born: str, seq: str, ethnicity: str = "汉族") -> list[str]:
+    first17 = "350602" + born.replace("-", "") + seq
+    return [name, gender, born, first17 + check_character(first17), "1", ethnicity]
+
+
+async def test_r01_every_row_of_a_re_upload_is_counted_once_new_unchanged_changed_still_refused_corrected_or_bad(
+    start_app, dedupe_stub, token, wait_for
+):
+    """The upload's counts add up: rows == requested + already_requested + already_requested_otherwise +
+    still_refused + the rows with errors (a row with several errors counted once). A sheet uploaded again mixes
+    every kind: a row as it was (already requested), one changed (the first request stands), one refused before as it
+    was (still refused), one refused before and corrected (requested anew), a new one, and bad rows."""
+    unchanged = _person("林一", "男", "2019-03-15", "123")
+    changed = _person("林二", "女", "2019-05-01", "124")
+    refused = _person("林三", "男", "2019-06-01", "135")
+    mistyped = _person("林四", "女", "2019-07-01", "146")  # refused (R01), then corrected
+    duplicates = {refused[3], mistyped[3]}
+
+    def answer(check: dict) -> object:
+        kind = VerdictKind.DUPLICATE if check["id_number"] in duplicates else VerdictKind.UNIQUE
+        return verdict(kind, existing="stu_elsewhere" if kind is VerdictKind.DUPLICATE else None)(check)
+
+    upload, state = await _registry(start_app, token)
+    async with dedupe_stub(answer):
+        first = await upload([unchanged, changed, refused, mistyped])
+        expected = ["enrolled", "enrolled", "refused", "refused"]
+        for student, settled in zip(first["students"], expected, strict=True):
+            await wait_for(lambda s=student["student_id"], e=settled: _is(state, s, e))
+        again = await upload([
+            unchanged,  # row 2
+            [*changed[:5], "畲族"],  # 3
+            refused,  # 4
+            [*mistyped[:5], "畲族"],  # 5: corrected (a row is its ID number: another one is another child)
+            _person("林五", "男", "2019-08-01", "158"),  # 6: new
+            ["", "", "2019-03-15", "", "1", ""],  # 7: no name, no gender: two errors, one row
+            unchanged,  # 8: row 2's student again in the same sheet
+        ])  # fmt: skip
+    counts = {k: again[k] for k in ("requested", "already_requested", "already_requested_otherwise", "still_refused")}
+    assert counts == {"requested": 2, "already_requested": 1, "already_requested_otherwise": 1, "still_refused": 1}
+    bad_rows = {e["row"] for e in again["errors"]}
+    assert bad_rows == {7, 8} and len(again["errors"]) == 3, again["errors"]
+    assert again["rows"] == sum(counts.values()) + len(bad_rows) == 7
+    told = {s["row"]: s for s in again["students"]}
+    assert sorted(told) == [2, 3, 4, 5, 6], "each good row once, beside its student"
+    assert told[5]["refused_before"] == first["students"][3]["student_id"] and told[4]["refused"]
 
 
 async def _is(state, student_id: str, expected: str) -> bool:

@@ -177,9 +177,13 @@
       }
       const b = answer.body;
       const badRows = [...new Set(b.errors.map((x) => x.row))];
-      result.append(el("div", { class: `answer ${badRows.length ? "held" : "ok"}`, dataset: { verdict: badRows.length ? "some_bad" : "all_good" } },
-        el("h3", { tabindex: "-1", text: t("upload_done", { rows: b.rows, ok: b.requested + b.already_requested, bad: badRows.length }) }),
-        el("p", { text: t("upload_counts", { requested: b.requested, again: b.already_requested }) })));
+      // Every row counted once (registry bulk.summary): rows = submitted now or before + still refused + bad rows.
+      const again = b.already_requested + (b.already_requested_otherwise || 0);
+      const refused = b.still_refused || 0;
+      const done = { rows: b.rows, ok: b.requested + again, refused, bad: badRows.length };
+      result.append(el("div", { class: `answer ${badRows.length || refused ? "held" : "ok"}`, dataset: { verdict: badRows.length ? "some_bad" : "all_good" } },
+        el("h3", { tabindex: "-1", text: t(refused ? "upload_done_refused" : "upload_done", done) }),
+        el("p", { text: t("upload_counts", { requested: b.requested, again }) })));
       if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
       result.append(...stillRefusedOf(b), ...notAppliedOf(b), ...warningsOf(b));
       if (b.errors.length) {

@@ -400,7 +400,10 @@ def summary(checked: Checked, outcomes: Iterable[Outcome]) -> dict[str, Any]:
     """The answer to an upload. A row requested before counts as `already_requested` when it says what it said then
     (the same file again), as `already_requested_otherwise` when it does not: those rows are listed in `not_applied`,
     a field each, as errors are. A row whose request was refused, sent again as it was, counts as `still_refused`
-    and is listed in `refused` with the rule and reason; corrected, it was requested anew (`refused_before`)."""
+    and is listed in `refused` with the rule and reason; corrected, it was requested anew (`refused_before`) and
+    counts as `requested`, as a new row does. Every row is counted once: `rows` == `requested` + `already_requested`
+    + `already_requested_otherwise` + `still_refused` + the rows `errors` names (a row with several errors, and a
+    student's second row in one sheet, is one of them); each good row is in `students`."""
     done = [(o, o.differs()) for o in outcomes]
     students = [{"row": o.row, "student_id": o.student_id, "new": o.first is None, "differs": [n for n, _ in differs],
                  "refused": o.refused is not None, "refused_before": o.refused_before}
