@@ -364,7 +364,8 @@ async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) ->
     note = page.locator("#still-refused")
     await note.wait_for()
     assert "1 行之前已不予建籍，本次内容未改：仍不予建籍" in await note.inner_text()
-    assert "R01" in await note.locator("li[data-row='3']").inner_text()
+    said = await note.locator("li[data-row='3']").inner_text()
+    assert "R01" in said and "该学生已有学籍" in said and "refused" not in said, said  # in the page's language
     # Every row counted once: the still-refused row too (it was left out: "共 2 行：0 行已提交建籍，1 行有误").
     headline = await page.locator("#upload-result h3").first.inner_text()
     assert "共 2 行：0 行已提交建籍，1 行仍不予建籍，1 行有误" in headline, headline

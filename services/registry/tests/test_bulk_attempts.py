@@ -65,6 +65,8 @@ async def test_r01_r14_a_row_as_any_refused_attempt_said_it_asks_nothing_and_a_r
             [refused] = again["refused"]
             assert (refused["row"], refused["field"]) == (2, "row")
             assert "R01" in refused["reason"] and "stu_elsewhere" in refused["reason"]
+            # The refusal itself, for a page to say in its own language (the reason above is English).
+            assert (refused["refusal"]["rule"], refused["refusal"]["existing_student_id"]) == ("R01", "stu_elsewhere")
 
 
 async def test_a_re_upload_of_rows_asked_before_costs_two_id_lookups_a_row_and_no_scan(start_app, token, isolation):
