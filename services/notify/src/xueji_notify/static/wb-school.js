@@ -83,10 +83,11 @@
   // Rows of students uploaded before with other data: the first request stands; each differing field is listed.
   // Rows whose request was refused, sent again as they were: still refused, with the rule and reason (correct them
   // and send them again: a corrected row is a new request).
+  // A note said already (`said`, in the page's language) is shown as it is; one about the whole row names no column.
   function rowNotesOf(found, id, title) {
     if (!found.length) return [];
     const list = el("ul", {}, ...found.map((w) => el("li", { dataset: { row: w.row, field: w.field },
-      text: `${t("row")} ${w.row} · ${w.column || t(w.field)}: ${wb.reasonText(w.reason)}` })));
+      text: `${t("row")} ${w.row}${w.field === "row" && !w.column ? "" : ` · ${w.column || t(w.field)}`}: ${w.said || wb.reasonText(w.reason)}` })));
     return [el("div", { class: "answer held", id, role: "note" }, el("h3", { text: title }), list)];
   }
   function notAppliedOf(body) {
@@ -94,8 +95,13 @@
     const count = body.already_requested_otherwise || new Set(found.map((w) => w.row)).size;
     return rowNotesOf(found, "not-applied", t("not_applied", { n: count }));
   }
+  // Each row's refusal said as the verdict table says it (its rule's advice in the page's language) with the
+  // existing record; the entry's `reason` is the registry's English sentence (a registry before `refusal` sends
+  // only that).
   function stillRefusedOf(body) {
-    const found = (body && body.refused) || [];
+    const found = ((body && body.refused) || []).map((w) => (!w.refusal ? w : { ...w,
+      said: [wb.verdictText({ kind: "refused", refusal: w.refusal }),
+        w.refusal.existing_student_id ? `${t("existing_record")}${wb.zh() ? "：" : ": "}${w.refusal.existing_student_id}` : ""].filter(Boolean).join(wb.zh() ? "；" : "; ") }));
     return rowNotesOf(found, "still-refused", t("still_refused", { n: body.still_refused || found.length }));
   }
 
