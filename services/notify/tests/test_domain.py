@@ -167,6 +167,21 @@ def test_webhook_backoff_doubles_is_capped_and_jittered_within_half_a_step():
     assert "credentials" in endpoint_problem("https://u:p@hooks.example.org/x", allow_http=False)
 
 
+def test_r22_a_410_ends_only_the_activation_its_attempt_was_made_under():
+    from datetime import UTC, datetime
+
+    from xueji_notify.domain.webhooks import ended_by_gone
+
+    at = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    assert ended_by_gone({"active": True}, {"at": at, "activation": None})
+    assert ended_by_gone({"active": True, "activation": "a1"}, {"at": at, "activation": "a1"})
+    assert not ended_by_gone({"active": True, "activation": "a2"}, {"at": at, "activation": "a1"})  # activated since
+    assert not ended_by_gone({"active": False, "activation": "a1"}, {"at": at, "activation": "a1"})  # stopped
+    # Attempts recorded before they carried their activation: by the times.
+    assert ended_by_gone({"active": True, "activated_at": at}, {"at": at})
+    assert not ended_by_gone({"active": True, "activated_at": at.replace(minute=1)}, {"at": at})
+
+
 def test_r31_working_days_left_agree_with_the_province_calendar_the_timers_use():
     from xueji_notify.calendar_source import province_calendar
     from xueji_notify.settings import NotifySettings

@@ -55,3 +55,58 @@ async def test_r22_a_410_fired_again_after_a_takeover_deactivates_the_hook_as_of
 async def test_r22_a_410_fired_again_after_a_takeover_leaves_a_hook_its_owner_activated_since(database) -> None:
     hook = await _gone_attempt_fired_again(database, activated_at=datetime.now(UTC) - timedelta(seconds=30))
     assert hook["active"] is True and "deactivated_reason" not in hook
+
+
+async def _attempt_meanwhile(database, meanwhile, status: int) -> dict:
+    """One attempt of a delivery to an active hook, `meanwhile` run while its POST is on the wire, then `status`."""
+    hooks = WebhookStore(database)
+    await hooks.webhooks.insert_one(
+        {"_id": "hook-1", "scope": "350602", "active": True, "kinds": [], "url": "https://127.0.0.1:9/h", "secret": "s"}
+    )
+    made = datetime.now(UTC).replace(microsecond=0)
+    await hooks.add_delivery({"_id": "d-1", "webhook_id": "hook-1", "notification_id": "n-1", "jurisdiction": "350602",
+                              "url": "https://127.0.0.1:9/h", "body": "{}", "state": "pending", "attempts": [],
+                              "created_at": made})  # fmt: skip
+    deliverer = WebhookDeliverer(NotifySettings(province="35"), hooks, TimerStore(database), EventStore(database),
+                                 _Relay())  # type: ignore[arg-type]  # fmt: skip
+
+    async def post(delivery: dict, secret: str) -> tuple[int | None, str | None, float]:
+        await meanwhile(hooks)
+        return status, None if status < 300 else f"HTTP {status}", 0.1
+
+    deliverer._post = post  # type: ignore[method-assign]
+    await deliverer._fire(Timer("webhook:d-1:0", "webhook", "d-1", made, {"attempt": 0}))
+    return await hooks.webhook("hook-1")  # type: ignore[return-value]
+
+
+async def test_r22_a_410_answered_after_the_owner_activated_the_hook_again_leaves_it_active(database) -> None:
+    """The attempt began before the owner's activation (after another delivery's 410) and its own 410 came after:
+    the owner activated the hook knowing the receiver is back, so that activation stands."""
+
+    async def gone_then_activated(hooks: WebhookStore) -> None:
+        await hooks.deactivate("hook-1", datetime.now(UTC), "the receiver answered 410 Gone")
+        await hooks.activate("hook-1", datetime.now(UTC), "owner")
+
+    hook = await _attempt_meanwhile(database, gone_then_activated, 410)
+    assert hook["active"] is True and "deactivated_reason" not in hook
+
+
+async def test_r22_a_410_answered_to_an_attempt_under_the_current_activation_deactivates_the_hook(database) -> None:
+    async def nothing(hooks: WebhookStore) -> None:
+        pass
+
+    hook = await _attempt_meanwhile(database, nothing, 410)
+    assert hook["active"] is False and hook["deactivated_reason"] == "the receiver answered 410 Gone"
+
+
+async def test_r22_a_hook_stopped_while_an_attempt_is_on_the_wire_stays_stopped(database) -> None:
+    """Whatever the receiver answers, the owner's stop stands, with its own reason."""
+
+    async def stopped(hooks: WebhookStore) -> None:
+        await hooks.deactivate("hook-1", datetime.now(UTC), "stopped by owner")
+
+    for status in (200, 410):
+        await database["webhooks"].delete_many({})
+        await database["webhook_deliveries"].delete_many({})
+        hook = await _attempt_meanwhile(database, stopped, status)
+        assert hook["active"] is False and hook["deactivated_reason"] == "stopped by owner", status

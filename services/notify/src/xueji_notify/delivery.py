@@ -26,7 +26,7 @@ from xueji_kit.store import EventStore, Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, minute_of
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification
-from xueji_notify.domain.webhooks import backoff, gone, receives, retryable, sign
+from xueji_notify.domain.webhooks import backoff, ended_by_gone, gone, receives, retryable, sign
 from xueji_notify.mail import send_mail
 from xueji_notify.metrics import EMAILS, WEBHOOK_DELIVERIES, WEBHOOK_SECONDS, WEBHOOKS_DEACTIVATED
 from xueji_notify.settings import NotifySettings
@@ -104,8 +104,7 @@ class WebhookDeliverer:
             # timer was marked fired (its claim was taken over). Post nothing; arm the next attempt as that replica
             # did (the same timer, due at the same time), or arm it at last if it died before.
             log.info("webhook_attempt_already_made", delivery_id=delivery["_id"], attempt=attempt + 1)
-            at = made["at"].replace(tzinfo=UTC)
-            await self._after_failure(delivery, attempt, made.get("status"), made.get("error"), at, fresh=False)
+            await self._after_failure(delivery, attempt, made | {"at": made["at"].replace(tzinfo=UTC)}, fresh=False)
             return
         hook = await self._store.webhook(delivery["webhook_id"])
         if hook is None or not hook.get("active"):
@@ -114,24 +113,27 @@ class WebhookDeliverer:
             return
         status, error, took = await self._post(delivery, hook["secret"])
         now = _stored(datetime.now(UTC))
-        record = {"attempt": attempt + 1, "at": now, "status": status, "error": error, "seconds": round(took, 3)}
+        # With the activation the hook was posted under: what a 410 to this attempt may end (ended_by_gone).
+        record = {"attempt": attempt + 1, "at": now, "status": status, "error": error, "seconds": round(took, 3),
+                  "activation": hook.get("activation")}  # fmt: skip
         if status is not None and 200 <= status < 300:  # SMTP 250 counts too
             await self._store.record_attempt(delivery["_id"], record, {"state": "delivered", "delivered_at": now})
             WEBHOOK_DELIVERIES.labels("delivered").inc()
             log.info("webhook_delivered", delivery_id=delivery["_id"], attempts=attempt + 1, status=status)
             return
         await self._store.record_attempt(delivery["_id"], record, {"last_status": status, "last_error": error})
-        await self._after_failure(delivery, attempt, status, error, now)
+        await self._after_failure(delivery, attempt, record)
 
     async def _after_failure(
-        self, delivery: dict[str, Any], attempt: int, status: int | None, error: str | None, at: datetime,
-        *, fresh: bool = True,
-    ) -> None:  # fmt: skip
-        """After a failed attempt made `at`: its next attempt, due at a time that depends on the attempt alone (its
-        jitter derived from the delivery and the attempt), so arming it twice arms one timer; else dead-lettered.
+        self, delivery: dict[str, Any], attempt: int, made: dict[str, Any], *, fresh: bool = True
+    ) -> None:
+        """After a failed attempt (`made`, as recorded): its next attempt, due at a time that depends on the attempt
+        alone (its jitter derived from the delivery and the attempt), so arming it twice arms one timer; else
+        dead-lettered.
         A 410 Gone also deactivates the hook: the receiver ended the subscription, so nothing more is sent to it."""
+        status, error, at = made.get("status"), made.get("error"), made["at"]
         if gone(status):
-            await self._deactivate_gone(delivery, at, fresh=fresh)
+            await self._deactivate_gone(delivery, made, fresh=fresh)
         tries = attempt + 1 - delivery.get("round_start", 0)  # a replay (webhook_dlq) starts a new round of tries
         if retryable(status) and tries < self._settings.webhook_max_attempts:
             s = self._settings
@@ -145,10 +147,16 @@ class WebhookDeliverer:
             return
         await self._give_up(delivery, attempt + 1, status, error or f"HTTP {status}")
 
-    async def _deactivate_gone(self, delivery: dict[str, Any], at: datetime, *, fresh: bool) -> None:
-        """Deactivated as of the attempt's own time, so an attempt fired again after a takeover writes the same (or,
-        when the owner has activated the hook since, nothing)."""
-        if await self._store.deactivate_as_of(delivery["webhook_id"], at, GONE) and fresh:
+    async def _deactivate_gone(self, delivery: dict[str, Any], made: dict[str, Any], *, fresh: bool) -> None:
+        """Deactivated as of the attempt that got the 410, unless its owner activated or stopped the hook since
+        (`ended_by_gone`), so an attempt fired again after a takeover writes the same or nothing. Read and written
+        by `_id` (the store's one indexed filter); an activation landing between this read and write (one store
+        round trip, not the attempt's POST) is still overwritten: the owner then sees the 410 and activates again."""
+        hook = await self._store.webhook(delivery["webhook_id"])
+        if hook is None or not ended_by_gone(hook, made):
+            return
+        await self._store.deactivate(delivery["webhook_id"], made["at"], GONE)
+        if fresh:
             WEBHOOKS_DEACTIVATED.labels("gone").inc()
             log.warning("webhook_deactivated", webhook_id=delivery["webhook_id"], delivery_id=delivery["_id"],
                         reason=GONE)  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,19 @@ def retryable(status: int | None) -> bool:
 def gone(status: int | None) -> bool:
     """410 Gone: the receiver ended the subscription for good, so its hook is deactivated, not just this delivery."""
     return status == 410
+
+
+def ended_by_gone(hook: Mapping[str, Any], attempt: Mapping[str, Any]) -> bool:
+    """Whether a 410 answered to `attempt` deactivates `hook` as it is now: only while the hook is still active under
+    the activation the attempt was made under. An owner's activation since (after another attempt's 410, or a stop)
+    stands, and so does a stop, with its own reason. Attempts recorded before they carried their activation are
+    judged by the times: the hook activated no later than the attempt's answer."""
+    if not hook.get("active"):
+        return False
+    if "activation" in attempt:
+        return bool(hook.get("activation") == attempt["activation"])
+    activated = hook.get("activated_at")
+    return activated is None or bool(activated.replace(tzinfo=UTC) <= attempt["at"].replace(tzinfo=UTC))
 
 
 def receives(webhook: Mapping[str, Any], kind: str, jurisdiction: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -41,20 +42,13 @@ class WebhookStore:
         fields = {"active": False, "deactivated_at": at, "deactivated_reason": reason}
         await self.webhooks.update_one({"_id": webhook_id}, {"$set": fields})
 
-    async def deactivate_as_of(self, webhook_id: str, at: datetime, reason: str) -> bool:
-        """Deactivated for what its receiver answered `at` (a 410), unless its owner activated it again since: an
-        attempt fired again after a takeover, minutes on, must not undo that. False when it was."""
-        since = [{"activated_at": {"$exists": False}}, {"activated_at": {"$lte": at}}]
-        fields = {"active": False, "deactivated_at": at, "deactivated_reason": reason}
-        done = await self.webhooks.update_one({"_id": webhook_id, "$or": since}, {"$set": fields})
-        return done.matched_count == 1
-
     async def activate(self, webhook_id: str, at: datetime, by: str) -> Document | None:
-        """Active again, its deactivation forgotten; the hook as stored after, None when there is none."""
+        """Active again, its deactivation forgotten; the hook as stored after, None when there is none. Each
+        activation gets an id of its own, which an attempt reads with the hook: a 410 answered to an attempt made
+        before this activation leaves the hook active (domain.webhooks.ended_by_gone)."""
         unset = {"deactivated_at": "", "deactivated_reason": ""}
-        await self.webhooks.update_one(
-            {"_id": webhook_id}, {"$set": {"active": True, "activated_at": at, "activated_by": by}, "$unset": unset}
-        )
+        fields = {"active": True, "activated_at": at, "activated_by": by, "activation": uuid.uuid4().hex}
+        await self.webhooks.update_one({"_id": webhook_id}, {"$set": fields, "$unset": unset})
         return await self.webhook(webhook_id)
 
     async def add_delivery(self, doc: Document) -> bool:
