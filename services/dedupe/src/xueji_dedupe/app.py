@@ -73,7 +73,7 @@ def wire(settings: DedupeSettings | None = None) -> Dedupe:
         timers = TimerStore(runtime.db)
         interval = settings.scheduler_interval_seconds
         deadlines = ReviewDeadlines(runtime, timers, cases.project, interval_seconds=interval)
-        runtime.startup_hooks.append(timers.upgrade)
+        runtime.startup_hooks += [timers.upgrade, cases.upgrade]
         if settings.scheduler_enabled:
             runtime.background.append(deadlines.run_forever)
     checks = Checks(runtime, keeper, policy, register, cases, reservations, deadlines)

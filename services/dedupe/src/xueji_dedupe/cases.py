@@ -20,7 +20,15 @@ from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing, replace_by_id
 
-Position = tuple[str, str]  # a case's place in the queue's order: (opened_at as stored, case id)
+Position = tuple[str, str]  # a case's place in the queue's order: (opened_at, case id)
+
+
+def queue_time(opened_at: str) -> str:
+    """`opened_at` as the queue stores and compares it: UTC with microseconds always, so its text order is time
+    order. The contract's JSON form leaves out a zero fraction, and "08:00:00Z" sorted after "08:00:00.25Z"."""
+    at = datetime.fromisoformat(opened_at)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def case_view(history: list[Event]) -> Document | None:
@@ -37,6 +45,7 @@ def case_view(history: list[Event]) -> Document | None:
         "evidence": opened.get("evidence", []),
         "state": "open",
     }
+    view["opened_at"] = queue_time(view["opened_at"])
     passed = [e["phase"] for e in history if e["type"] == "ReviewDeadlinePassed"]
     if passed:
         view["deadline_state"] = "overdue" if "overdue" in passed else "due_soon"  # R22 warning, then breach
@@ -66,6 +75,16 @@ class ReviewCases:
             await replace_by_id(self.collection, view)  # two projections of a new case may race
         return view
 
+    async def upgrade(self) -> None:
+        """Run at start: cases projected before `opened_at` was kept in the queue's form get that form, by `_id`.
+        One scan, as one page of the list is; safe to repeat or to run on two replicas at once (each writes the same
+        value). A case an older replica projects during a rolling update keeps the old form until it is projected
+        again (decision, deadline) or the next start."""
+        async for case in self.collection.find({}, projection={"opened_at": 1}):
+            canonical = queue_time(case["opened_at"])
+            if canonical != case["opened_at"]:
+                await self.collection.update_one({"_id": case["_id"]}, {"$set": {"opened_at": canonical}})
+
     async def page_in_jurisdiction(
         self, prefix: str, state: str | None, after: Position | None, limit: int
     ) -> tuple[list[Document], Position | None]:
@@ -79,7 +98,7 @@ class ReviewCases:
         if state is not None:
             query["state"] = state
         if after is not None:
-            opened_at, case_id = after
+            opened_at, case_id = queue_time(after[0]), after[1]  # a cursor handed out before may carry another form
             query["$or"] = [{"opened_at": {"$gt": opened_at}}, {"opened_at": opened_at, "_id": {"$gt": case_id}}]
         order = [("opened_at", ASCENDING), ("_id", ASCENDING)]
         found = self.collection.find(query, sort=order, limit=limit + 1, batch_size=limit + 1)
