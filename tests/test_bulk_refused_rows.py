@@ -6,6 +6,8 @@ again asks nothing twice."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +16,10 @@ import pytest
 from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.dedupe_review import ReviewDecision
 from xueji_dedupe.app import create_app as create_dedupe
+from xueji_dedupe.feed import refused_of
 from xueji_dedupe.settings import DedupeSettings
 from xueji_registry.app import create_app as create_registry
+from xueji_registry.domain.periods import Segment
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
@@ -181,3 +185,68 @@ async def test_r14_a_row_the_county_found_the_same_person_is_still_refused_as_it
 async def _indexed(dedupe, token, records: int) -> bool:
     answer = await dedupe.get("/v1/index", headers=_as(token, "province", "350000"))
     return answer.json()["records"] >= records
+
+
+def _refusals_held_back(dedupe) -> Callable[[], Awaitable[None]]:
+    """dedupe reads the identity feed, but its refusals (IdentityRefused) only once the returned release is awaited:
+    the refusal and the corrected row's check travel on different topics, so the check may come first."""
+    service = dedupe.app.state.dedupe
+    follow, store = service.follow, service.store_identities
+    followed: list[Any] = []
+    stored: list[Any] = []
+
+    def follow_all_but_refusals(identity: Any) -> None:
+        (followed.append if refused_of(identity) is not None else follow)(identity)
+
+    async def store_all_but_refusals(batch: list[Any], forwarded: list[Any]) -> None:
+        stored.extend(m for m in batch if m is not None and refused_of(m) is not None)
+        await store([m for m in batch if m is None or refused_of(m) is None], forwarded)
+
+    async def release() -> None:
+        service.follow, service.store_identities = follow, store
+        for identity in followed:
+            follow(identity)
+        await store(stored, [])
+
+    service.follow, service.store_identities = follow_all_but_refusals, store_all_but_refusals
+    return release
+
+
+async def test_r01_r02_a_corrected_row_checked_before_dedupe_reads_the_refusal_is_enrolled_not_its_duplicate(
+    start_app, token, wait_for
+):
+    """R02 (a province whose primary school ends with grade 5): dedupe answers 林小明's row "unique", holds and reserves
+    him, and the registry refuses the row (grade 6). The clerk corrects the grade and uploads again: a new request, a
+    new check. dedupe reads that check before the refusal on the identity feed (held back here; two topics, no order):
+    the corrected row was refused as an R01 duplicate of the refused request, a record that never was. It is enrolled,
+    the refusal read late changes nothing, and another child with the same ID number is refused, naming it (R01)."""
+    dedupe, registry = await _apps(start_app)
+    release = _refusals_held_back(dedupe)
+    service = registry.app.state.registry
+    service.rules = replace(service.rules, graduation_grades={**service.rules.graduation_grades, Segment.PRIMARY: 5})
+    sixth_grade = [*XIAOMING[:4], "6", *XIAOMING[5:]]
+    first = (await _upload(registry, token, [sixth_grade]))["students"][0]
+    view = await _settled(registry, token, first["student_id"], wait_for)
+    assert (view["state"], view["rule"], view["field"]) == ("refused", "R02", "grade"), view
+    assert first["student_id"] in dedupe.app.state.dedupe.keeper.index  # still held: the refusal is not read yet
+
+    corrected = await _upload(registry, token, [XIAOMING])
+    assert _counts(corrected) == (1, 0, 0, 0), corrected
+    second = corrected["students"][0]
+    assert second["refused_before"] == first["student_id"]
+    view = await _settled(registry, token, second["student_id"], wait_for)
+    assert view["state"] == "enrolled", view
+
+    await release()
+    reservations = dedupe.app.state.runtime.db["id_reservations"]
+    reserved = await reservations.find_one({"_id": f"id:{XIAOMING[3]}"})
+    assert reserved is not None and reserved["student_id"] == second["student_id"]  # the late refusal took nothing
+    await wait_for(lambda: second["student_id"] in dedupe.app.state.dedupe.keeper.versions)
+    assert first["student_id"] not in dedupe.app.state.dedupe.keeper.index
+    other = {**XIAOHONG, "id_number": XIAOMING[3]}  # another child given his ID number
+    refused = await registry.post("/v1/students", json=other, headers=_as(token, "school", OTHER_SCHOOL))
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["detail"]["rule"], refused.json()["detail"]["existing_student_id"]) == (
+        "R01",
+        second["student_id"],
+    )
