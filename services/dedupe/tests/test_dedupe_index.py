@@ -140,6 +140,24 @@ def test_r01_a_creation_refused_by_the_registry_ends_its_hold_and_is_not_held_ag
     assert check(keeper.index, probe(student_id="corrected")).kind is VerdictKind.UNIQUE
 
 
+def test_r01_r14_a_refused_creation_whose_record_reached_the_index_leaves_it_before_its_removal_arrives() -> None:
+    """R14: a record that waited for the county's review is in the index; the county found the same person and the
+    registry refused its request. A corrected request naming it (`refused_before`) may come before the record's
+    removal on the feed, and before the record itself: it is compared against neither, nor after they arrive."""
+    from xueji_dedupe.feed import IdentityUpdate
+    from xueji_dedupe.index_keeper import IndexKeeper
+
+    keeper = IndexKeeper()
+    keeper.apply(IdentityUpdate("reviewed", 1, record("reviewed"), "35"))
+    keeper.refuse("reviewed")
+    assert "reviewed" not in keeper.index and keeper.settled("reviewed")
+    assert check(keeper.index, probe(student_id="corrected")).kind is VerdictKind.UNIQUE
+    keeper.apply(IdentityUpdate("reviewed", 2, None, "35"))  # its removal, read late
+    keeper.refuse("late")
+    keeper.apply(IdentityUpdate("late", 1, record("late"), "35"))  # its record read after the refusal
+    assert "late" not in keeper.index and len(keeper.index) == 0
+
+
 def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:
     from xueji_dedupe.index_keeper import IndexKeeper
 

@@ -250,7 +250,7 @@ async def test_r01_a_creation_refused_by_the_registry_releases_the_child_at_ever
     meanwhile = check("stu_meanwhile", "陈思雨", id_number=SIYU_ID).payload  # the other replica holds it too now
     assert (await replicas[1].app.state.dedupe.verdict(meanwhile)).existing_student_id == "stu_refused"
 
-    person = asked.model_dump(exclude={"purpose", "cleared_review_case_id"})  # the person, as the check asked
+    person = asked.model_dump(exclude={"purpose", "cleared_review_case_id", "refused_before"})  # as the check asked
     refusal = IdentityRefused(**person, rule="R02", reason="the admission date is in the future")
     told = envelop(refusal, producer="registry", province="35", occurred_at=datetime.now(UTC))
     await send(isolation.servers.kafka, isolation.topic(REGISTRY_IDENTITY.name), told, key=b"stu_refused")
@@ -268,6 +268,44 @@ async def test_r01_a_creation_refused_by_the_registry_releases_the_child_at_ever
     assert (await replicas[1].app.state.dedupe.verdict(corrected)).verdict.value == "unique"
     again = await replicas[0].app.state.dedupe.verdict(check("stu_again", "陈思雨", id_number=SIYU_ID).payload)
     assert (again.verdict.value, again.existing_student_id) == ("duplicate", "stu_corrected")  # R01 holds for it
+
+
+async def test_r01_a_corrected_request_naming_the_refused_one_is_unique_before_the_refusal_arrives_at_any_replica(
+    start_app, isolation
+):
+    """A class sheet's row refused after dedupe answered "unique" (R02), corrected and uploaded again: the corrected
+    request's check names the refused request (`refused_before`) and may come before the refusal on the identity feed,
+    which travels on another topic. It is "unique" at either replica, and takes the reservation over; the refused
+    request's own refusal read late takes nothing from it, and a different child with the same ID number is refused
+    as its duplicate (R01), as is a request naming a refused request other than the one holding the child."""
+    from xueji_contracts.envelope import envelop
+    from xueji_contracts.messages.dedupe import IdentityRefused
+
+    replicas = [await start_app(create_app, DedupeSettings), await start_app(create_app, DedupeSettings)]
+    dedupe = [r.app.state.dedupe for r in replicas]
+    asked = check("stu_refused", "陈思雨", id_number=SIYU_ID).payload
+    assert (await dedupe[0].verdict(asked)).verdict.value == "unique"  # held at replica 0, reserved in the store
+    corrected = check("stu_corrected", "陈思雨", id_number=SIYU_ID, refused_before=("stu_refused",)).payload
+    assert (await dedupe[1].verdict(corrected)).verdict.value == "unique"
+    assert (await dedupe[0].verdict(corrected)).verdict.value == "unique"  # redelivered to the replica that held it
+    assert "stu_refused" not in dedupe[0].keeper.index
+
+    reservations = replicas[0].app.state.runtime.db["id_reservations"]
+    person = asked.model_dump(exclude={"purpose", "cleared_review_case_id", "refused_before"})
+    refusal = IdentityRefused(**person, rule="R02", reason="grade 6 is past the graduation grade 5")
+    told = envelop(refusal, producer="registry", province="35", occurred_at=datetime.now(UTC))
+    await send(isolation.servers.kafka, isolation.topic(REGISTRY_IDENTITY.name), told, key=b"stu_refused")
+    await dedupe[1].store_identities([told], [])  # as the persisting consumer stores it, at once
+    dedupe[1].follow(told)
+    assert (await reservations.find_one({"_id": f"id:{SIYU_ID}"}))["student_id"] == "stu_corrected"
+
+    for replica in dedupe:
+        other = check("stu_other_child", "王小红", id_number=SIYU_ID, school_code="3502030003").payload
+        answer = await replica.verdict(other)
+        assert (answer.verdict.value, answer.existing_student_id) == ("duplicate", "stu_corrected")
+        unrelated = check("stu_unrelated", "陈思雨", id_number=SIYU_ID, refused_before=("stu_refused",)).payload
+        answer = await replica.verdict(unrelated)
+        assert (answer.verdict.value, answer.existing_student_id) == ("duplicate", "stu_corrected")
 
 
 async def test_an_identity_from_a_newer_producer_with_fields_unknown_here_is_indexed(start_app, isolation, wait_for):

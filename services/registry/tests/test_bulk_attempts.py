@@ -69,6 +69,29 @@ async def test_r01_r14_a_row_as_any_refused_attempt_said_it_asks_nothing_and_a_r
             assert (refused["refusal"]["rule"], refused["refusal"]["existing_student_id"]) == ("R01", "stu_elsewhere")
 
 
+async def test_r01_a_corrected_rows_check_names_every_refused_request_of_the_row_before_it(
+    start_app, dedupe_stub, token, wait_for
+):
+    """R01: the check of a corrected row tells dedupe which requests of the row were refused before it, all of them (a
+    dedupe replica may still hold any one it answered, its refusal on the identity feed not read yet), so that it is
+    never refused as a duplicate of one of them. A row asked for the first time names none."""
+    upload, state = await _registry(start_app, token)
+    named: dict[str, list[str]] = {}
+    duplicate = verdict(VerdictKind.DUPLICATE, existing="stu_elsewhere")
+
+    def answer(check: dict) -> object:
+        named[check["student_id"]] = check["refused_before"]
+        return duplicate(check)
+
+    refused: list[str] = []
+    async with dedupe_stub(answer):
+        for rows in [ROW], [FIXED], [[*ROW[:5], "回族"]]:
+            refused.append((await upload(rows))["students"][0]["student_id"])
+            await wait_for(lambda: _is(state, refused[-1], "refused"))
+    first, second, third = refused
+    assert named == {first: [], second: [first], third: [first, second]}
+
+
 async def test_a_re_upload_of_rows_asked_before_costs_two_id_lookups_a_row_and_no_scan(start_app, token, isolation):
     """The bulk path at a province's scale: a first upload looks nothing up per row (its writes are a few per chunk);
     the same sheet again, two `_id` lookups a row (its request, and the refusal it may have), sent out together."""

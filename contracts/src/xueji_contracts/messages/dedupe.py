@@ -119,6 +119,12 @@ class CheckRequested(PersonIdentity):
         description="R14: asked again after the county decided this review case 'different person' (a change that "
         "still needs the national tier): the province forwards a possible duplicate instead of reopening review",
     )
+    refused_before: tuple[str, ...] = Field(
+        default=(),
+        description="R01: the student ids of the requests this creation follows, each refused by the registry (a "
+        "class sheet's row corrected and uploaded again): whatever dedupe still holds or reserves for them is ended "
+        "before the check, as their IdentityRefused would, which travels on another topic and may come later",
+    )
 
 
 class VerdictKind(StrEnum):

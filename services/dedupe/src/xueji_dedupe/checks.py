@@ -83,7 +83,11 @@ class Checks:
 
     def _held(self, request: CheckRequested) -> tuple[Verdict, CandidateRecord | None]:
         """The index's verdict; a creation answered "unique" is held (no await since the check: a concurrent check
-        for the same child sees it, R01) and returned as the person to reserve."""
+        for the same child sees it, R01) and returned as the person to reserve. The refused requests a corrected
+        request follows end first: their refusals travel on the identity feed and may reach this replica later, and
+        the corrected request was then refused as a duplicate of a record that never was."""
+        for refused in request.refused_before:
+            self.keeper.refuse(refused)
         verdict = check(self.keeper.index, check_request(request), self.policy)
         if request.purpose is not CheckPurpose.CREATION or verdict.kind not in CREATED:
             return verdict, None

@@ -19,7 +19,8 @@ class IndexKeeper:
     and its identity comes back on the feed: a second creation for the same child a moment later (another
     school, the same minute) then finds the first instead of being answered "unique" too (R01). The hold ends
     when the record's identity arrives, or when the registry refused the creation (`refuse`), however far the feed
-    is behind (a province's bulk intake); `hold_seconds` (a day) is only the lapse of a record that never comes.
+    is behind (a province's bulk intake), or when a corrected request names it as refused before it; `hold_seconds`
+    (a day) is only the lapse of a record that never comes.
     """
 
     def __init__(self, hold_seconds: float = HOLD_LAPSE_SECONDS) -> None:
@@ -50,9 +51,13 @@ class IndexKeeper:
             self.index.remove(student_id)
 
     def refuse(self, student_id: str) -> None:
-        """The registry refused the creation (a rule other than R01): the record never comes, the hold ends now."""
+        """The registry refused the creation (a rule other than R01, or the county found the same person): no record
+        of it answers a check again. Its hold ends now, and a record of it that reached the index (one that waited for
+        the county's review) leaves it without waiting for its removal on the feed: a corrected request told this
+        first (`CheckRequested.refused_before`) is never a duplicate of it."""
         self.refused.add(student_id)
-        self.release(student_id)
+        self.held.pop(student_id, None)
+        self.index.remove(student_id)
 
     def expire(self, now: float) -> None:
         """End the holds that lapsed: from the front of the lapse order, so a class of holds costs no scan."""
@@ -70,7 +75,7 @@ class IndexKeeper:
         if self.versions.get(update.student_id, 0) >= update.version:
             return False
         self.versions[update.student_id] = update.version
-        if update.record is None:
+        if update.record is None or update.student_id in self.refused:
             self.index.remove(update.student_id)
         else:
             self.index.upsert(update.record)

@@ -8,11 +8,12 @@ winner's record in the reservation, holds it and checks again: "duplicate" namin
 the fuzzy check gives for the rest (a county review, as one replica would have answered).
 
 A reservation holds until the replica reading it knows what became of its record (`settled`: the record reached that
-replica's index, which answers for it from then on, or the registry refused its creation), however far the identity
-feed is behind. The registry's refusal also removes it (`release`). `lapse` (a day) is only the last resort for a
-record that never comes. Nothing is ever deleted or replaced on what a replica read alone: the one writer of a
-reservation as found is the one whose marker (`taken:<key>:<holder>@<lapse>:<n>`, an insert the unique `_id`
-refuses to the others) names it, so two replicas replacing a stale reservation at once cannot both answer "unique".
+replica's index, which answers for it from then on, or the registry refused its creation: told on the identity feed,
+or first by the corrected request's check, `refused_before`), however far the identity feed is behind. The registry's
+refusal also removes it (`release`). `lapse` (a day) is only the last resort for a record that never comes. Nothing
+is ever deleted or replaced on what a replica read alone: the one writer of a reservation as found is the one whose
+marker (`taken:<key>:<holder>@<lapse>:<n>`, an insert the unique `_id` refuses to the others) names it, so two
+replicas replacing a stale reservation at once cannot both answer "unique".
 Every command selects by `_id` alone (the local store scans any other filter).
 """
 

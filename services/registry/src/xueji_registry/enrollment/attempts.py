@@ -11,6 +11,9 @@ person"), then the next. Its attempts are walked by `_id`, and the row is
   nothing is asked.
 So the same file sent again asks nothing twice, whatever became of its rows meanwhile. A row refused at upload (a bad
 ID number, a missing column) is stored nowhere: uploaded again, corrected, it is a first attempt like any other.
+A new attempt's check names every attempt of the row refused before it (`CheckRequested.refused_before`): dedupe may
+read it before their refusals on the identity feed, and refused it as a duplicate of a request that never became a
+record (R01).
 
 What a row costs the store: a first attempt only its share of `request_enrollments`' few writes per chunk; a row
 asked before, two `_id` lookups (its request, the refusal at its version 2); each refused attempt walked past, two
@@ -19,7 +22,8 @@ more; a corrected one, its share of one more bulk write. A chunk's lookups go ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.store import Document
@@ -46,12 +50,21 @@ class Asked:
 class _Row:
     body: EnrollmentRequest
     attempt: int = 1
-    refused_before: str | None = None
+    refused: list[str] = field(default_factory=list)  # the student ids of its attempts walked past, all refused
     as_refused: Asked | None = None  # the refused attempt that said what the row says
 
     @property
     def student_id(self) -> str:
         return student_of(row_correlation(self.body, self.attempt))
+
+    @property
+    def refused_before(self) -> str | None:
+        return self.refused[-1] if self.refused else None
+
+    def asked(self) -> tuple[EnrollmentRequest, uuid.UUID, tuple[str, ...]]:
+        """Its attempt's request, with the attempts it follows, each refused: dedupe's check of it ends what dedupe
+        may still hold for them, whether or not their refusals reached it before this check did (R01)."""
+        return self.body, row_correlation(self.body, self.attempt), tuple(self.refused)
 
 
 async def request_rows(
@@ -64,8 +77,7 @@ async def request_rows(
     looking: list[int] = []  # said what a refused attempt said: their next attempt only looked up, never asked
     while asking or looking:
         begun: list[tuple[int, str, EnrollmentRequest]] = []
-        asked = await request_enrollments(service, [(rows[i].body, row_correlation(rows[i].body, rows[i].attempt))
-                                                    for i in asking], operator) if asking else []  # fmt: skip
+        asked = await request_enrollments(service, [rows[i].asked() for i in asking], operator) if asking else []
         for i, (student_id, first) in zip(asking, asked, strict=True):
             if first is None:
                 answers[i] = Asked(student_id, refused_before=rows[i].refused_before)
@@ -88,7 +100,8 @@ async def request_rows(
                 continue
             if not differences(first, row.body):
                 row.as_refused = Asked(student_id, first, refused)
-            row.attempt, row.refused_before = row.attempt + 1, student_id
+            row.attempt = row.attempt + 1
+            row.refused.append(student_id)
             (looking if row.as_refused else asking).append(i)
     return [answers[i] for i in range(len(rows))]
 

@@ -33,11 +33,18 @@ def student_of(correlation_id: uuid.UUID) -> str:
 
 
 def _request(
-    province: str, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID, now: datetime
+    province: str,
+    body: EnrollmentRequest,
+    operator: OperatorClaims,
+    correlation: uuid.UUID,
+    now: datetime,
+    refused_before: tuple[str, ...] = (),
 ) -> tuple[NewStream, EnrollmentRequested]:
-    """The pending record of one enrollment and the dedupe check it asks for (R01, R14)."""
+    """The pending record of one enrollment and the dedupe check it asks for (R01, R14); `refused_before`: the
+    requests a class sheet's corrected row follows, each refused (`attempts`)."""
     student_id = student_of(correlation)
-    check = CheckRequested(**body.person_facts(student_id), purpose=CheckPurpose.CREATION)
+    facts = body.person_facts(student_id)
+    check = CheckRequested(**facts, purpose=CheckPurpose.CREATION, refused_before=refused_before)
     message = envelop(check, producer="registry", province=province, occurred_at=now, correlation_id=correlation)
     outgoing = [Outgoing(DEDUPE_CHECK.name, str(correlation), message)]
     event = request.decide_request(body, operator, now)
@@ -69,19 +76,22 @@ async def request_enrollment(
 
 
 async def request_enrollments(
-    service: RegistryService, requests: list[tuple[EnrollmentRequest, uuid.UUID]], operator: OperatorClaims
+    service: RegistryService,
+    requests: list[tuple[EnrollmentRequest, uuid.UUID, tuple[str, ...]]],
+    operator: OperatorClaims,
 ) -> list[tuple[str, EnrollmentRequest | None]]:
-    """Many requests (a bulk import's rows, each with its derived correlation) in a few round trips in all, and one
-    `_id` lookup per row asked before. Per row its student id and, when it was asked before, the request as it was
-    asked then (None: asked now), so that a corrected row is told from the same row uploaded again."""
+    """Many requests (a bulk import's rows, each with its derived correlation and the refused requests it follows) in
+    a few round trips in all, and one `_id` lookup per row asked before. Per row its student id and, when it was asked
+    before, the request as it was asked then (None: asked now), so that a corrected row is told from the same row
+    uploaded again."""
     now = datetime.now(UTC)
-    asked = [_request(service.province, b, operator, c, now) for b, c in requests]
+    asked = [_request(service.province, b, operator, c, now, refused) for b, c, refused in requests]
     found = await service.events.start_many_or_read([stream for stream, _ in asked], now)
     service.runtime.relay.nudge()
-    for (_, correlation), (_, event), first in zip(requests, asked, found, strict=True):
+    for (_, correlation, _), (_, event), first in zip(requests, asked, found, strict=True):
         if first is None:
             service.recent.keep(student_of(correlation), event)
-    return [(student_of(c), asked_then(first)) for (_, c), first in zip(requests, found, strict=True)]
+    return [(student_of(c), asked_then(first)) for (_, c, _), first in zip(requests, found, strict=True)]
 
 
 def asked_then(first: Document | None) -> EnrollmentRequest | None:
