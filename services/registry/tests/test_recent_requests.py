@@ -27,11 +27,10 @@ def test_the_requests_waiting_for_their_verdicts_are_kept_as_they_are_until_take
     assert recent.take("stu_0") is None, "dropped past the size"
     assert recent.take("stu_500") is requested, "kept as it went in"
     assert recent.take("stu_500") is None, "taken once"
-    assert len(recent) == 999
+    assert recent.waiting() == 999
 
 
-def test_a_request_kept_longer_than_fresh_is_dropped_and_its_verdict_reads_it_back(monkeypatch):
-    """Verdicts taken by another replica leave their requests here: after `fresh_seconds` they go."""
+def test_a_request_kept_longer_than_fresh_no_longer_counts_as_waiting(monkeypatch):
     import xueji_registry.recent_requests as module
 
     now = [1000.0]
@@ -40,67 +39,32 @@ def test_a_request_kept_longer_than_fresh_is_dropped_and_its_verdict_reads_it_ba
     recent.keep("stu_old", _requested())
     now[0] += 30
     recent.keep("stu_new", _requested())
-    assert len(recent) == 2
+    assert recent.waiting() == 2
     now[0] += 31
-    recent.keep("stu_newer", _requested())
-    assert len(recent) == 2, "the one kept 61 s ago is gone"
+    assert recent.waiting() == 1, "the one kept 61 s ago no longer counts: its verdict reads it back"
     assert recent.take("stu_old") is None and recent.take("stu_new") is not None
 
 
-class _Partition:
-    def __init__(self, topic: str, partition: int) -> None:
-        self.topic, self.partition = topic, partition
-
-
-class _Consumer:
-    def __init__(self, ends: dict[tuple[str, int], int | None], positions: dict[tuple[str, int], int]) -> None:
-        self.ends, self.positions = ends, positions
-
-    def assignment(self) -> list[_Partition]:
-        return [_Partition(t, p) for t, p in self.ends]
-
-    def highwater(self, tp: _Partition) -> int | None:
-        return self.ends[(tp.topic, tp.partition)]
-
-    async def position(self, tp: _Partition) -> int:
-        return self.positions[(tp.topic, tp.partition)]
-
-
-def _broker(*subscribers: tuple[str, _Consumer | None]):  # type: ignore[no-untyped-def]
-    from types import SimpleNamespace
-
-    return SimpleNamespace(subscribers=[SimpleNamespace(group_id=g, consumer=c) for g, c in subscribers])
-
-
-async def test_the_verdicts_waiting_are_this_replicas_partitions_of_the_topic_past_what_the_handler_was_given():
-    from xueji_registry.enrollment.backlog import VerdictBacklog
-
-    verdicts = _Consumer({("v", 0): 900, ("v", 1): 40, ("v", 2): None}, {("v", 0): 500, ("v", 1): 40, ("v", 2): 0})
-    other_group = _Consumer({("v", 3): 10_000}, {("v", 3): 0})
-    backlog = VerdictBacklog(_broker(("g", verdicts), ("another", other_group), ("g", None)), "v", "g")
-    assert await backlog.waiting() == 400, "400 past the handler's position in partition 0; none fetched from 2 yet"
-
-
-async def test_a_class_upload_waits_while_verdicts_wait_until_they_are_handled_or_at_most_its_wait():
-    """Issue 19: while `bound` verdicts wait, the next rows of an upload wait; handled, they let it go on; a stalled
-    consumer holds it only `at_most` seconds."""
+async def test_a_class_upload_waits_for_room_until_verdicts_take_requests_or_at_most_its_wait():
+    """Issue 19: while `bound` requests wait for their verdicts, the next rows of an upload wait; a verdict taking one
+    lets them go on; a stalled dedupe holds them only `at_most` seconds."""
     import asyncio
     import time
 
-    from xueji_registry.enrollment.backlog import VerdictBacklog
-
-    positions = {("v", 0): 0}
-    backlog = VerdictBacklog(_broker(("g", _Consumer({("v", 0): 300}, positions))), "v", "g")
-    assert await backlog.room(bound=301, at_most=5) is True, "below the bound: no wait"
-    waiting = asyncio.create_task(backlog.room(bound=300, at_most=5))
-    await asyncio.sleep(0.2)
-    assert not waiting.done(), "300 wait: the upload waits"
-    positions[("v", 0)] = 1
-    assert await asyncio.wait_for(waiting, 1) is True, "one handled: room again"
+    recent = RecentRequests()
+    for n in range(3):
+        recent.keep(f"stu_{n}", _requested())
+    assert await recent.room(bound=4, at_most=5) is True, "below the bound: no wait"
+    waiting = asyncio.create_task(recent.room(bound=3, at_most=5))
+    await asyncio.sleep(0.1)
+    assert not waiting.done(), "three wait: the upload waits"
+    recent.take("stu_1")
+    assert await asyncio.wait_for(waiting, 1) is True, "a verdict took one: room again"
+    recent.keep("stu_1", _requested())
     started = time.monotonic()
-    assert await backlog.room(bound=299, at_most=0.3) is False, "the consumer stalled: the wait ends"
+    assert await recent.room(bound=3, at_most=0.3) is False, "dedupe stalled: the wait ends, the upload goes on"
     assert 0.3 <= time.monotonic() - started < 2
-    assert await backlog.room(bound=0, at_most=5) is True, "no bound"
+    assert await recent.room(bound=0, at_most=5) is True, "no bound"
 
 
 async def test_a_class_of_verdicts_whose_requests_are_kept_is_matched_without_a_task_per_verdict():

@@ -42,7 +42,6 @@ from xueji_registry.annual_rosters import AnnualRosters
 from xueji_registry.api import bulk, routers
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain.rules import RegistryRules
-from xueji_registry.enrollment.backlog import VerdictBacklog
 from xueji_registry.follow_ups import CommitFollower
 from xueji_registry.handlers.enrollment_numbers import decode_requests, on_supplementary_requests
 from xueji_registry.handlers.review import on_review
@@ -145,8 +144,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.state.school_directory = SchoolDirectory.load(service.settings.school_directory_file)
     app.state.compliance = service.compliance  # tests drive time with .tick(now)
     app.state.bulk_writing = asyncio.Semaphore(bulk.WRITING_AT_ONCE)  # class uploads writing at once
-    verdicts = service.settings.topic(DEDUPE_VERDICT.name), service.settings.group(f"registry.{DEDUPE_VERDICT.name}")
-    app.state.verdict_backlog = VerdictBacklog(service.runtime.broker, *verdicts)  # and how many verdicts wait
     app.state.bulk_parsing = asyncio.Semaphore(bulk.PARSING_AT_ONCE)  # and reading their sheets at once
     app.state.body_limits = {bulk.PATH: bulk.BODY_LIMIT}
     return app

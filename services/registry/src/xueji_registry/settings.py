@@ -24,14 +24,11 @@ class RegistrySettings(ServiceSettings):
     bulk_waiting_bound: int = Field(
         default=6_000,
         ge=0,
-        description="a class upload writes its next rows only while fewer verdicts wait for this replica in its "
-        "partitions of dedupe.verdict.v1 (0: no bound), so a province's intake uploaded at once is recorded as it "
-        "arrives",
+        description="a class upload writes its next rows only while fewer of this replica's enrollment requests wait "
+        "for their verdicts (0: no bound), so a province's intake uploaded at once is recorded as it arrives",
     )
     bulk_waiting_seconds: float = Field(
-        default=30.0,
-        gt=0,
-        description="the longest a class upload waits for that (the verdicts' consumer stalled: it goes on)",
+        default=30.0, gt=0, description="the longest a class upload waits for that (dedupe stalled: it goes on)"
     )
     school_directory_file: Path | None = Field(
         default=None,
