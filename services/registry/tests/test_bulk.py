@@ -316,37 +316,6 @@ def test_r14_the_guardian_and_household_register_columns_travel_to_the_duplicate
 
 
 @pytest.mark.integration
-@pytest.mark.integration
-async def test_a_class_upload_writes_its_next_rows_only_while_few_requests_wait_for_verdicts_and_waits_bounded(
-    start_app, token, monkeypatch
-):
-    """Issue 19: a province's intake uploaded at once was all requested before most of it was recorded, the records
-    then following alone on one core. An upload's next rows wait while `bulk_waiting_bound` of this replica's requests
-    wait for their verdicts; with dedupe stalled (no verdict comes), each wait ends after `bulk_waiting_seconds` and
-    the upload is answered whole."""
-    from structlog.testing import capture_logs
-
-    from xueji_registry.api import bulk as bulk_api
-
-    monkeypatch.setattr(bulk_api, "CHUNK", 10)
-    registry = await start_app(
-        create_app, RegistrySettings, scheduler_enabled=False, bulk_waiting_bound=5, bulk_waiting_seconds=0.4
-    )
-    rows = [CLASS[0][:5]] + [[f"学生{i}", "男", "2019-03-15", "", "1"] for i in range(30)]
-    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
-    form = {"school_code": SCHOOL, "school_year": "2026"}
-    with capture_logs() as logs:
-        started = asyncio.get_running_loop().time()
-        answer = await registry.post(
-            "/v1/students/bulk", files={"file": ("class.csv", _csv(rows), "text/csv")}, data=form, headers=school
-        )
-        took = asyncio.get_running_loop().time() - started
-    assert answer.status_code == 200 and answer.json()["requested"] == 30, answer.text
-    expired = [e for e in logs if e["event"] == "enrollment_backlog_wait_expired"]
-    assert len(expired) == 2, "the second and third ten rows each waited, and went on"
-    assert took >= 0.8
-
-
 async def test_a_class_enrolled_at_once_is_not_read_back_by_the_relays_follower(
     start_app, dedupe_stub, token, wait_for, isolation
 ):

@@ -9,62 +9,19 @@ from xueji_registry.domain.enrollment_request import EnrollmentRequest, decide_r
 from xueji_registry.recent_requests import RecentRequests
 
 
-def _requested():  # type: ignore[no-untyped-def]
+def test_a_provinces_intake_uploaded_at_once_is_kept_until_its_verdicts_come_back():
+    """A 100,000-student import uploads faster than dedupe answers; kept for 20,000, three of four verdicts read their
+    request back (one store lookup each, most of the registry's store time at 100,000)."""
     body = EnrollmentRequest(
         school_code="3506020001", name="王小明", id_number="350602201901010019", gender="male",
         birth_date="2019-01-01", grade=1, school_year=2026, basic={"guardian_name": "王大明"},
     )  # fmt: skip
-    return decide_request(body, OperatorClaims(sub="t", role=Role.SCHOOL, code="3506020001"), datetime.now(UTC))
-
-
-def test_the_requests_waiting_for_their_verdicts_are_kept_as_they_are_until_taken_the_oldest_dropped_past_the_size():
-    """Issue 19: kept as they are, a verdict takes its request without a parse and a second ID check; past `size` (an
-    outage of dedupe, uploads going on) the oldest are dropped, and their verdicts read them back."""
-    requested = _requested()
-    recent = RecentRequests(size=1_000)
-    for n in range(1_500):
-        recent.keep(f"stu_{n}", requested)
-    assert recent.take("stu_0") is None, "dropped past the size"
-    assert recent.take("stu_500") is requested, "kept as it went in"
-    assert recent.take("stu_500") is None, "taken once"
-    assert recent.waiting() == 999
-
-
-def test_a_request_kept_longer_than_fresh_no_longer_counts_as_waiting(monkeypatch):
-    import xueji_registry.recent_requests as module
-
-    now = [1000.0]
-    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
-    recent = RecentRequests(fresh_seconds=60)
-    recent.keep("stu_old", _requested())
-    now[0] += 30
-    recent.keep("stu_new", _requested())
-    assert recent.waiting() == 2
-    now[0] += 31
-    assert recent.waiting() == 1, "the one kept 61 s ago no longer counts: its verdict reads it back"
-    assert recent.take("stu_old") is None and recent.take("stu_new") is not None
-
-
-async def test_a_class_upload_waits_for_room_until_verdicts_take_requests_or_at_most_its_wait():
-    """Issue 19: while `bound` requests wait for their verdicts, the next rows of an upload wait; a verdict taking one
-    lets them go on; a stalled dedupe holds them only `at_most` seconds."""
-    import asyncio
-    import time
-
+    requested = decide_request(body, OperatorClaims(sub="t", role=Role.SCHOOL, code="3506020001"), datetime.now(UTC))
     recent = RecentRequests()
-    for n in range(3):
-        recent.keep(f"stu_{n}", _requested())
-    assert await recent.room(bound=4, at_most=5) is True, "below the bound: no wait"
-    waiting = asyncio.create_task(recent.room(bound=3, at_most=5))
-    await asyncio.sleep(0.1)
-    assert not waiting.done(), "three wait: the upload waits"
-    recent.take("stu_1")
-    assert await asyncio.wait_for(waiting, 1) is True, "a verdict took one: room again"
-    recent.keep("stu_1", _requested())
-    started = time.monotonic()
-    assert await recent.room(bound=3, at_most=0.3) is False, "dedupe stalled: the wait ends, the upload goes on"
-    assert 0.3 <= time.monotonic() - started < 2
-    assert await recent.room(bound=0, at_most=5) is True, "no bound"
+    for n in range(100_000):
+        recent.keep(f"stu_{n}", requested)
+    assert recent.take("stu_0") == requested, "the first of the intake is still kept, and comes back as it went in"
+    assert recent.take("stu_0") is None, "taken once"
 
 
 async def test_a_class_of_verdicts_whose_requests_are_kept_is_matched_without_a_task_per_verdict():

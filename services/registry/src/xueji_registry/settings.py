@@ -21,15 +21,6 @@ class RegistrySettings(ServiceSettings):
         default=(INTERPROVINCE_FILE.name,),
         description="where other provinces' status files arrive, e.g. national.hn.interprovince.file.v1",
     )
-    bulk_waiting_bound: int = Field(
-        default=6_000,
-        ge=0,
-        description="a class upload writes its next rows only while fewer of this replica's enrollment requests wait "
-        "for their verdicts (0: no bound), so a province's intake uploaded at once is recorded as it arrives",
-    )
-    bulk_waiting_seconds: float = Field(
-        default=30.0, gt=0, description="the longest a class upload waits for that (dedupe stalled: it goes on)"
-    )
     school_directory_file: Path | None = Field(
         default=None,
         description="the province's school directory (CSV with 学校代码/code and 学校名称/name columns, or JSON "

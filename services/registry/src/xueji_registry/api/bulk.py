@@ -65,9 +65,6 @@ async def bulk_enroll(
     async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
-            # Recorded as it arrives: while many of this replica's requests wait for their verdicts, the next rows
-            # wait (bounded), so the records keep pace with the requests instead of all following at the end.
-            await service.recent.room(service.settings.bulk_waiting_bound, service.settings.bulk_waiting_seconds)
             asked = await request_rows(service, [body for _, body in rows], operator)
             outcomes += [Outcome(row, body, a.student_id, a.first, a.refused, a.refused_before)
                          for (row, body), a in zip(rows, asked, strict=True)]  # fmt: skip
