@@ -44,16 +44,7 @@ def _later(minutes: int) -> type[datetime]:
 
 async def _deliverer(database, url: str = "https://127.0.0.1:9/hook") -> tuple[WebhookDeliverer, TimerStore]:
     hooks, timers = WebhookStore(database), TimerStore(database)
-    await hooks.webhooks.insert_one(
-        {
-            "_id": "hook-1",
-            "scope": COUNTY,
-            "active": True,
-            "kinds": [],
-            "url": url,
-            "secret": "s",
-        }
-    )
+    await hooks.register({"_id": "hook-1", "scope": COUNTY, "active": True, "kinds": [], "url": url, "secret": "s"})
     return WebhookDeliverer(NotifySettings(province="35"), hooks, timers, None, None), timers  # type: ignore[arg-type]
 
 
