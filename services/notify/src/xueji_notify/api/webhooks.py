@@ -43,10 +43,16 @@ class WebhookRequest(BaseModel):
     )
 
 
+# What an owner registered and the hook's state. Named, not "all but the secret": a field notify adds for itself (the
+# `activation` id an attempt is judged by) stays out of the answer unless it is added here.
+_SHOWN = (
+    "jurisdiction", "scope", "url", "kinds", "description", "active", "consent_reference", "created_by", "created_at",
+    "activated_at", "activated_by", "deactivated_at", "deactivated_reason",
+)  # fmt: skip
+
+
 def _public(doc: Document) -> Document:
-    doc = {k: v for k, v in doc.items() if k != "secret"}
-    doc["webhook_id"] = doc.pop("_id")
-    return doc
+    return {"webhook_id": doc["_id"]} | {k: doc[k] for k in _SHOWN if k in doc}
 
 
 @router.post("", status_code=201, summary="Register an endpoint; the answer carries the signing secret, once")
