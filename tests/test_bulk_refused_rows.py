@@ -250,3 +250,47 @@ async def test_r01_r02_a_corrected_row_checked_before_dedupe_reads_the_refusal_i
         "R01",
         second["student_id"],
     )
+
+
+async def test_r01_r02_a_single_enrollment_naming_the_refused_request_it_corrects_is_enrolled_not_its_duplicate(
+    start_app, token, wait_for
+):
+    """R02 (primary school ends with grade 5): POST /v1/students for 林小明 in grade 6 is answered "unique" by dedupe and
+    refused by the registry. The clerk corrects the grade and sends it again, naming the refused request (`corrects`),
+    before dedupe reads the refusal (held back): it is enrolled, not refused as an R01 duplicate of a record that never
+    was. A `corrects` naming no request, one not refused, or another school's is refused 422 naming the field."""
+    dedupe, registry = await _apps(start_app)
+    release = _refusals_held_back(dedupe)
+    service = registry.app.state.registry
+    service.rules = replace(service.rules, graduation_grades={**service.rules.graduation_grades, Segment.PRIMARY: 5})
+    school = _as(token, "school", SCHOOL)
+    child = {"school_code": SCHOOL, "name": XIAOMING[0], "id_number": XIAOMING[3], "gender": "male",
+             "birth_date": XIAOMING[2], "grade": 6, "school_year": 2026}  # fmt: skip
+    first = await registry.post("/v1/students", json=child, headers=school)
+    assert first.status_code == 409, first.text
+    assert (first.json()["detail"]["rule"], first.json()["detail"]["field"]) == ("R02", "grade")
+    refused_id = first.json()["detail"]["student_id"]
+    assert refused_id in dedupe.app.state.dedupe.keeper.index  # still held: the refusal is not read yet
+
+    other_school = await registry.post("/v1/students", json=XIAOHONG, headers=_as(token, "school", OTHER_SCHOOL))
+    assert other_school.status_code == 201, other_school.text
+    for named, said in [
+        ("stu_" + "0" * 32, "no enrollment request"),
+        (other_school.json()["student_id"], "not refused"),
+    ]:
+        wrong = await registry.post("/v1/students", json={**child, "grade": 1, "corrects": named}, headers=school)
+        assert wrong.status_code == 422, wrong.text
+        [problem] = wrong.json()["detail"]
+        assert problem["field"] == "corrects" and said in problem["reason"], problem
+    elsewhere = {**XIAOHONG, "name": "王小红", "corrects": refused_id}
+    wrong = await registry.post("/v1/students", json=elsewhere, headers=_as(token, "school", OTHER_SCHOOL))
+    assert wrong.status_code == 422 and "another school" in wrong.json()["detail"][0]["reason"], wrong.text
+
+    corrected = await registry.post("/v1/students", json={**child, "grade": 1, "corrects": refused_id}, headers=school)
+    assert corrected.status_code in (201, 202), corrected.text
+    student_id = corrected.json()["student_id"]
+    assert (await _settled(registry, token, student_id, wait_for))["state"] == "enrolled"
+    await release()
+    reservations = dedupe.app.state.runtime.db["id_reservations"]
+    reserved = await reservations.find_one({"_id": f"id:{XIAOMING[3]}"})
+    assert reserved is not None and reserved["student_id"] == student_id  # the late refusal took nothing
