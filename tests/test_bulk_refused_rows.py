@@ -272,17 +272,15 @@ async def test_r01_r02_a_single_enrollment_naming_the_refused_request_it_correct
     refused_id = first.json()["detail"]["student_id"]
     assert refused_id in dedupe.app.state.dedupe.keeper.index  # still held: the refusal is not read yet
 
-    other_school = await registry.post("/v1/students", json=XIAOHONG, headers=_as(token, "school", OTHER_SCHOOL))
-    assert other_school.status_code == 201, other_school.text
-    for named, said in [
-        ("stu_" + "0" * 32, "no enrollment request"),
-        (other_school.json()["student_id"], "not refused"),
-    ]:
+    siyu = {**child, "name": SIYU[0], "id_number": SIYU[3], "gender": "female", "birth_date": SIYU[2], "grade": 1}
+    enrolled = await registry.post("/v1/students", json=siyu, headers=school)
+    assert enrolled.status_code == 201, enrolled.text
+    for named, said in [("stu_" + "0" * 32, "no enrollment request"), (enrolled.json()["student_id"], "not refused")]:
         wrong = await registry.post("/v1/students", json={**child, "grade": 1, "corrects": named}, headers=school)
         assert wrong.status_code == 422, wrong.text
         [problem] = wrong.json()["detail"]
         assert problem["field"] == "corrects" and said in problem["reason"], problem
-    elsewhere = {**XIAOHONG, "name": "王小红", "corrects": refused_id}
+    elsewhere = {**XIAOHONG, "corrects": refused_id}
     wrong = await registry.post("/v1/students", json=elsewhere, headers=_as(token, "school", OTHER_SCHOOL))
     assert wrong.status_code == 422 and "another school" in wrong.json()["detail"][0]["reason"], wrong.text
 

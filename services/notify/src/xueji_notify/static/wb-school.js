@@ -12,6 +12,10 @@
 
   // ---- enroll one student --------------------------------------------------------------------------
   let lastVerdict = null;
+  // The request refused after its duplicate check (R02 for its grade, R01, ...) that the next submission corrects: sent
+  // as `corrects`, so that dedupe, which may not have read the refusal yet, does not refuse the correction as a
+  // duplicate of it (R01).
+  let correcting = null;
   wb.view("enroll", { tab: "tab_enroll", roles: ["school"], render(main) {
     const school = wb.code();
     const idInput = wb.input({ type: "text", inputmode: "text", autocomplete: "off", maxlength: "18", spellcheck: "false" });
@@ -68,8 +72,12 @@
       if (v.segment) body.segment = v.segment;
       if (v.admitted_on) body.admitted_on = v.admitted_on;
       if (Object.keys(basic).length) body.basic = basic;
+      if (correcting) body.corrects = correcting;
       wb.say(t("working"));
       const answer = await wb.api("registry", "/v1/students", { json: body });
+      const detail = (answer.body && answer.body.detail) || {};
+      if (answer.status === 409 && detail.state === "refused" && detail.student_id) correcting = detail.student_id;
+      else if (answer.ok || wb.problemsOf(answer).some((p) => p.field === "corrects")) correcting = null;
       wb.say("");
       lastVerdict = answer;
       answerBox.replaceChildren(renderVerdict(answer), ...warningsOf(answer.body));

@@ -8,17 +8,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import Field
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.identity import mask_in_document
+from xueji_kit.errors import RuleRefused
 from xueji_kit.idempotency import IdempotencyKey, key_reused
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
-from xueji_registry.enrollment.requests import pending_stream, pending_view, request_enrollment
+from xueji_registry.enrollment.requests import pending_stream, pending_view, refused_to_correct, request_enrollment
 from xueji_registry.service import RegistryService, history_entries
 
 router = APIRouter(prefix="/v1", tags=["students"])
@@ -46,20 +48,41 @@ async def _visible(service: RegistryService, student_id: str, operator: Operator
     return view
 
 
+class Enrollment(EnrollmentRequest):
+    """A school's enrollment request, with the refused request it corrects, if any (not part of the stored request)."""
+
+    corrects: str | None = Field(
+        default=None,
+        pattern=r"^stu_[0-9a-f]{32}$",
+        description="R01: the student id of this school's refused enrollment request that this one corrects (refused "
+        "after the duplicate check, e.g. R02 for its grade, and sent again corrected). Its duplicate check then names "
+        "it, and is not refused as a duplicate of it, even before dedupe has read the refusal. 422 naming `corrects` "
+        "when there is no such request, it was not refused, or it is another school's",
+    )
+
+
 @router.post("/students", status_code=status.HTTP_201_CREATED, summary="Enroll a student (R01, R06, R14)")
 async def enroll(
-    body: EnrollmentRequest, operator: Operator, request: Request, response: Response, key: IdempotencyKey = None
+    enrollment: Enrollment, operator: Operator, request: Request, response: Response, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate;
     422 naming `admitted_on` for an admission date after today (R02), before anything is stored or asked.
+    A request that corrects a refused one names it in `corrects` (422 naming `corrects` if it is not this school's
+    refused request): without it, sent before dedupe has read the refusal, it may be refused as an R01 duplicate of
+    the refused request.
     A retry with the same Idempotency-Key is the same request: it stores and asks nothing, and gets the answer the
     first one has now."""
+    body = EnrollmentRequest.model_validate(enrollment.model_dump(exclude={"corrects"}))
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
     if (early := admitted_after(body, local_date(datetime.now(UTC)))) is not None:
         raise http_error(early)
     service = service_of(request)
+    corrects = (enrollment.corrects,) if enrollment.corrects else ()
+    for refused in corrects:
+        if (wrong := await refused_to_correct(service, refused, body.school_code)) is not None:
+            raise RuleRefused("R01", wrong, "corrects")
     correlation = derive_id("http", "enroll", operator.sub, key) if key else None
-    student_id, stored = await request_enrollment(service, body, operator, correlation)
+    student_id, stored = await request_enrollment(service, body, operator, correlation, corrects)
     if not stored:
         first = (await service.events.load(pending_stream(student_id)))[0]["events"][0]["request"]
         if first != body.model_dump(mode="json"):

@@ -52,15 +52,20 @@ def _request(
 
 
 async def request_enrollment(
-    service: RegistryService, body: EnrollmentRequest, operator: OperatorClaims, correlation: uuid.UUID | None = None
+    service: RegistryService,
+    body: EnrollmentRequest,
+    operator: OperatorClaims,
+    correlation: uuid.UUID | None = None,
+    refused_before: tuple[str, ...] = (),
 ) -> tuple[str, bool]:
     """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
 
     A given `correlation` (a bulk row's, derived from the row) makes the request idempotent: asking again for the
-    same correlation stores and asks nothing. Returns the student id and whether this call stored the request."""
+    same correlation stores and asks nothing. `refused_before`: the refused request this one corrects
+    (`refused_to_correct`). Returns the student id and whether this call stored the request."""
     correlation = correlation or uuid.uuid4()
     now = datetime.now(UTC)
-    new, event = _request(service.province, body, operator, correlation, now)
+    new, event = _request(service.province, body, operator, correlation, now, refused_before)
     stored = await service.events.append(
         commit_id=new.commit_id,
         aggregate_id=new.aggregate_id,
@@ -92,6 +97,20 @@ async def request_enrollments(
         if first is None:
             service.recent.keep(student_of(correlation), event)
     return [(student_of(c), asked_then(first)) for (_, c, _), first in zip(requests, found, strict=True)]
+
+
+async def refused_to_correct(service: RegistryService, student_id: str, school_code: str) -> str | None:
+    """Why `student_id` is not a refused request a new request of `school_code` may correct (None: it is), read by
+    `_id` from its pending stream. Naming it puts it in the new request's check (`refused_before`), so dedupe ends what
+    it still holds for it even before it reads the refusal on the identity feed (R01)."""
+    commits = await service.events.load(pending_stream(student_id))
+    if not commits:
+        return f"no enrollment request {student_id} here to correct"
+    if commits[0]["events"][0]["request"]["school_code"] != school_code:
+        return f"the enrollment request {student_id} is another school's, not {school_code}'s"
+    if state_of(commits).refused is None:
+        return f"the enrollment request {student_id} was not refused: only a refused request is corrected by a new one"
+    return None
 
 
 def asked_then(first: Document | None) -> EnrollmentRequest | None:
