@@ -658,3 +658,16 @@ def test_r02_a_row_admitted_after_today_in_china_is_refused_at_upload_naming_row
     [error] = checked.errors
     assert (error.row, error.field, error.column) == (2, "admitted_on", "入学日期"), error
     assert "R02" in error.reason and "in the future" in error.reason, error.reason
+
+
+def test_r06_the_cli_counts_the_rows_with_problems_not_the_problems(tmp_path, capsys):
+    """R06: a row can have several problems (no name and no such month): the summary counts rows, as the sheet's rows
+    are counted, and says how many problems they have. No good row: nothing is sent."""
+    from xueji_registry.bulk_cli import main
+
+    sheet = tmp_path / "class.csv"
+    sheet.write_bytes(_csv([CLASS[0], ["", "男", "2019.13.01", "", "1", "", ""], CLASS[4]]))
+    argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", "http://127.0.0.1:9", "--token", "unused"]
+    assert main(argv) == 1
+    printed = " ".join(capsys.readouterr().err.split())
+    assert "2 rows: 0 to import, 2 rows with problems (3 problems)" in printed, printed

@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]row {e.row}[/] {e.column or e.field}: {e.reason}")
     for w in checked.warnings:
         console.print(f"[cyan]row {w.row}[/] {w.column or w.field}: {w.reason} (imported; check it)")
-    console.print(f"{checked.rows} rows: {len(checked.good)} to import, {len(checked.errors)} problems")
+    # Rows, as the sheet's rows are counted: one row may have several problems (each listed above).
+    bad = len({e.row for e in checked.errors})
+    several = f" ({len(checked.errors)} problems)" if len(checked.errors) != bad else ""
+    console.print(f"{checked.rows} rows: {len(checked.good)} to import, {bad} rows with problems{several}")
     requested = already = otherwise = refused = 0
     headers = {"Authorization": f"Bearer {args.token}"}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
