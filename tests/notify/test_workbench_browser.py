@@ -369,6 +369,14 @@ async def _refused_rows_say_their_rule(page: Any, tmp_path: Path, child: str) ->
     # Every row counted once: the still-refused row too (it was left out: "共 2 行：0 行已提交建籍，1 行有误").
     headline = await page.locator("#upload-result h3").first.inner_text()
     assert "共 2 行：0 行已提交建籍，1 行仍不予建籍，1 行有误" in headline, headline
+    # The refused row alone: no bad row, but not all good either (it was marked all_good).
+    alone = tmp_path / "refused-alone.csv"
+    alone.write_text("\n".join([rows[0], rows[2]]) + "\n", encoding="utf-8")
+    await page.get_by_label("名单文件").set_input_files(str(alone))
+    await page.get_by_role("button", name="上传", exact=True).click()
+    await page.locator("#upload-result [data-verdict=some_refused]").wait_for()
+    assert await page.locator("#upload-result [data-verdict=all_good]").count() == 0
+    assert "共 1 行：0 行已提交建籍，1 行仍不予建籍" in await page.locator("#upload-result h3").first.inner_text()
 
 
 def _term_around(today: date) -> dict[str, Any]:

@@ -195,7 +195,9 @@
       const again = b.already_requested + (b.already_requested_otherwise || 0);
       const refused = b.still_refused || 0;
       const done = { rows: b.rows, ok: b.requested + again, refused, bad: badRows.length };
-      result.append(el("div", { class: `answer ${badRows.length || refused ? "held" : "ok"}`, dataset: { verdict: badRows.length ? "some_bad" : "all_good" } },
+      // A still-refused row is a row to correct as much as a bad one: not all good.
+      const verdict = badRows.length ? "some_bad" : refused ? "some_refused" : "all_good";
+      result.append(el("div", { class: `answer ${verdict === "all_good" ? "ok" : "held"}`, dataset: { verdict } },
         el("h3", { tabindex: "-1", text: t(refused ? "upload_done_refused" : "upload_done", done) }),
         el("p", { text: t("upload_counts", { requested: b.requested, again }) })));
       if ((b.students || []).length) result.append(wb.verdictProgress(b.students));
