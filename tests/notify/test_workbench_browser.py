@@ -200,7 +200,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     assert "已建立学籍" in await enrolled.inner_text()
 
     # The same ID number again (R01): refused, naming the existing record.
-    await page.get_by_role("button", name="提交建籍").click()
+    posted = "/v1/students"
+    async with page.expect_response(lambda r: r.url.endswith(posted) and r.request.method == "POST") as answered:
+        await page.get_by_role("button", name="提交建籍").click()
+    refused_request = (await (await answered.value).json())["detail"]["student_id"]
     refused = page.locator("[data-verdict=refused]")
     await refused.filter(has_text="R01").wait_for()
     assert "已有学籍" in await refused.inner_text()
@@ -212,7 +215,10 @@ async def test_r01_r06_r14_a_clerk_enrolls_one_student_and_uploads_a_class(workb
     await page.get_by_label("出生日期").fill("2018-07-09")
     await page.get_by_label("性别").select_option("female")
     await page.get_by_label("姓名", exact=True).fill("郑小华")
-    await page.get_by_role("button", name="提交建籍").click()
+    # R01: the submission after a refusal names the refused request it corrects (dedupe may not have read the refusal).
+    async with page.expect_request(lambda r: r.url.endswith(posted) and r.method == "POST") as sent:
+        await page.get_by_role("button", name="提交建籍").click()
+    assert (await sent.value).post_data_json["corrects"] == refused_request
     warning = page.locator("#warnings")
     await warning.wait_for()
     assert "性别与身份证件号不一致（第17位为 1，应为男）" in await warning.inner_text()
