@@ -258,7 +258,8 @@ async def test_r01_r02_a_single_enrollment_naming_the_refused_request_it_correct
     """R02 (primary school ends with grade 5): POST /v1/students for 林小明 in grade 6 is answered "unique" by dedupe and
     refused by the registry. The clerk corrects the grade and sends it again, naming the refused request (`corrects`),
     before dedupe reads the refusal (held back): it is enrolled, not refused as an R01 duplicate of a record that never
-    was. A `corrects` naming no request, one not refused, or another school's is refused 422 naming the field."""
+    was. A `corrects` naming no request, one not refused, or another school's (answered as none, R50) is refused 422
+    naming the field."""
     dedupe, registry = await _apps(start_app)
     release = _refusals_held_back(dedupe)
     service = registry.app.state.registry
@@ -282,7 +283,12 @@ async def test_r01_r02_a_single_enrollment_naming_the_refused_request_it_correct
         assert problem["field"] == "corrects" and said in problem["reason"], problem
     elsewhere = {**XIAOHONG, "corrects": refused_id}
     wrong = await registry.post("/v1/students", json=elsewhere, headers=_as(token, "school", OTHER_SCHOOL))
-    assert wrong.status_code == 422 and "another school" in wrong.json()["detail"][0]["reason"], wrong.text
+    assert wrong.status_code == 422, wrong.text
+    # R50: another school's refused request is answered as a missing one, its state not said
+    assert (
+        wrong.json()["detail"][0]["reason"]
+        == f"R01: no enrollment request {refused_id} of school {OTHER_SCHOOL} to correct"
+    )
 
     corrected = await registry.post("/v1/students", json={**child, "grade": 1, "corrects": refused_id}, headers=school)
     assert corrected.status_code in (201, 202), corrected.text

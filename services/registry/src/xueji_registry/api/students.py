@@ -57,7 +57,7 @@ class Enrollment(EnrollmentRequest):
         description="R01: the student id of this school's refused enrollment request that this one corrects (refused "
         "after the duplicate check, e.g. R02 for its grade, and sent again corrected). Its duplicate check then names "
         "it, and is not refused as a duplicate of it, even before dedupe has read the refusal. 422 naming `corrects` "
-        "when there is no such request, it was not refused, or it is another school's",
+        "when there is no such request, it was not refused, or it is another school's (answered as no such request)",
     )
 
 

@@ -104,10 +104,9 @@ async def refused_to_correct(service: RegistryService, student_id: str, school_c
     `_id` from its pending stream. Naming it puts it in the new request's check (`refused_before`), so dedupe ends what
     it still holds for it even before it reads the refusal on the identity feed (R01)."""
     commits = await service.events.load(pending_stream(student_id))
-    if not commits:
-        return f"no enrollment request {student_id} here to correct"
-    if commits[0]["events"][0]["request"]["school_code"] != school_code:
-        return f"the enrollment request {student_id} is another school's, not {school_code}'s"
+    # Another school's request is answered as a missing one: nothing is said of a request outside the school (R50).
+    if not commits or commits[0]["events"][0]["request"]["school_code"] != school_code:
+        return f"no enrollment request {student_id} of school {school_code} to correct"
     if state_of(commits).refused is None:
         return f"the enrollment request {student_id} was not refused: only a refused request is corrected by a new one"
     return None
