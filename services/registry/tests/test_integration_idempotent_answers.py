@@ -90,3 +90,40 @@ async def test_r07_a_freshman_registration_retried_with_its_key_registers_once_a
     assert (await _retried(registry, path, freshman, junior)).json() == registered.json()
     history = (await registry.get(f"/v1/students/{student}/history", headers=junior)).json()["history"]
     assert sum(e["type"] == "freshman_registered" for e in history) == 1
+
+
+async def test_a_change_answers_from_the_record_it_decided_reading_the_stream_back_only_on_a_retry(
+    start_app, dedupe_stub, token, isolation
+):
+    """The answer as the commit left the record costs no read when this request stored the commit (the record as it
+    decided it); only a retry, whose commit was stored before, reads the stream back up to it."""
+    from xueji_kit import store_commands
+
+    store_commands.install()  # before the app's store client is made
+    database = f"{isolation.database}_RegistrySettings"
+    with store_commands.counting(database) as log:
+        registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+        async with dedupe_stub():
+            (student,) = await enrolled(registry, _as(token), pupil(SCHOOL, "x", "2016-04-03", 4), "何二")
+        suspend = {"reason": "因病休学", "evidence": [evidence_json("suspension_application"),
+                   evidence_json("medical_certificate")], "details": {"kind": "suspend", "cause": "illness",
+                   "term": this_term()}}  # fmt: skip
+        school = keyed(_as(token), "suspend-he-er")
+
+        def stream_reads() -> int:
+            return sum(1 for c in log.commands if c.kind == "find" and c.collection == "events")
+
+        before = stream_reads()
+        await registry.app.state.registry.load(student)
+        one_load = stream_reads() - before
+        before = stream_reads()
+        asked = await registry.post(f"/v1/students/{student}/changes", json=suspend, headers=school)
+        assert asked.status_code == 200, asked.text
+        first = stream_reads() - before
+        before = stream_reads()
+        again = await _retried(registry, f"/v1/students/{student}/changes", suspend, school)
+        assert again.json() == asked.json()
+        retried = stream_reads() - before
+    # The route's load (authorization) and the decision's: no third read to answer (it was 6 finds, now 4).
+    assert first == 2 * one_load, (one_load, first)
+    assert retried > first, (first, retried)  # the retry reads the stream back to its commit

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,13 @@ from xueji_registry.settings import RegistrySettings
 
 Extra = Callable[[StudentStatus], list[Outgoing]]
 Change = tuple[StudentStatus | None, StudentStatus]
+
+
+@dataclass(frozen=True)
+class Executed(Saved):
+    """A command's commit, and the record as it left it when this call stored it (None: stored before, a retry)."""
+
+    after: StudentStatus | None = None
 
 
 class RegistryService:
@@ -112,7 +120,7 @@ class RegistryService:
             await self.follow_changes(decided, now)
             self.followed([(student_id, saved.version)])
         self.runtime.relay.nudge()
-        return saved
+        return Executed(saved.version, saved.stored, decided[-1][1] if decided and saved.stored else None)
 
     def messages_of(
         self,

@@ -81,7 +81,7 @@ async def _run(
         top = ChangeBody.model_fields if isinstance(command, RequestChange) else ()
         raise http_error(exc, top=top, nested="details") from None
     # The record as this commit left it: a retry whose commit was stored before answers what the first run did.
-    before, state = state, await as_committed(service, student_id, saved.version)
+    before, state = state, await as_committed(service, student_id, saved)
     pending = [p.model_dump(mode="json", include={"change_id", "phase"}) for p in state.pending]
     answer: dict[str, Any] = {
         "student_id": student_id,

@@ -11,9 +11,10 @@ import uuid
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import derive_id
+from xueji_kit.aggregates import Saved
 from xueji_registry.domain import StudentStatus, from_documents, replay
 from xueji_registry.domain.event_base import OperatorCommand
-from xueji_registry.service import RegistryService
+from xueji_registry.service import Executed, RegistryService
 
 
 def commit_of(command: OperatorCommand, student_id: str, key: str | None) -> str:
@@ -30,8 +31,11 @@ def roster_commit(step: str, operator: OperatorClaims, stream: str, key: str) ->
     return f"{step}:{derive_id('http', operator.sub, stream, key)}"
 
 
-async def as_committed(service: RegistryService, student_id: str, version: int) -> StudentStatus:
-    """The record as its commit at `version` left it (one `_id` lookup per commit, as loading the record costs)."""
-    state = replay(from_documents(await service.events.events_until(student_id, version)))
+async def as_committed(service: RegistryService, student_id: str, saved: Saved) -> StudentStatus:
+    """The record as the commit `saved` left it: as this call decided it when it stored the commit (nothing read),
+    else (a retry, the commit stored before) read back up to that commit, one `_id` lookup per commit."""
+    if isinstance(saved, Executed) and saved.after is not None:
+        return saved.after
+    state = replay(from_documents(await service.events.events_until(student_id, saved.version)))
     assert state is not None  # the commit is stored: the record exists
     return state

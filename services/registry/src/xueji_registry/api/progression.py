@@ -63,7 +63,7 @@ async def register_freshman(
         saved = await service.execute(student_id, commit_of(command, student_id, key), command, extra=extra)
     except RegistryError as exc:
         raise http_error(exc) from None
-    state = await as_committed(service, student_id, saved.version)  # a retry answers what the first run did
+    state = await as_committed(service, student_id, saved)  # a retry answers what the first run did
     return {
         "student_id": student_id,
         "version": saved.version,
