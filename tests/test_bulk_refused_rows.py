@@ -6,6 +6,7 @@ again asks nothing twice."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -298,3 +299,62 @@ async def test_r01_r02_a_single_enrollment_naming_the_refused_request_it_correct
     reservations = dedupe.app.state.runtime.db["id_reservations"]
     reserved = await reservations.find_one({"_id": f"id:{XIAOMING[3]}"})
     assert reserved is not None and reserved["student_id"] == student_id  # the late refusal took nothing
+
+
+async def test_r01_r02_a_request_correcting_a_corrected_refused_request_names_the_whole_chain_at_every_replica(
+    start_app, token, wait_for
+):
+    """R02 (primary school ends with grade 5): 林小明's request A (grade 6) is answered "unique" and refused; B corrects
+    A but says grade 6 again and is refused too; C corrects B (grade 1). C's check names A as well as B
+    (`refused_before`, oldest first), read by `_id` from B's stored request: a replica that answered A and saw
+    neither B's check nor any refusal (all held back here) still holds A, and answered C as its R01 duplicate when C
+    named B alone. C is enrolled, and is "unique" at that replica too."""
+    from xueji_dedupe.checks import Checks
+    from xueji_dedupe.domain import CandidateRecord
+    from xueji_dedupe.feed import facts_of
+    from xueji_dedupe.index_keeper import IndexKeeper
+    from xueji_dedupe.reservations import Reservations
+
+    dedupe, registry = await _apps(start_app)
+    release = _refusals_held_back(dedupe)
+    service = registry.app.state.registry
+    service.rules = replace(service.rules, graduation_grades={**service.rules.graduation_grades, Segment.PRIMARY: 5})
+    checks: Checks = dedupe.app.state.dedupe.checks
+    asked: dict[str, Any] = {}  # the checks dedupe read, by student id
+    answer = checks.on_requests
+
+    async def reading(messages: list[Any]) -> None:
+        asked.update((m.payload.student_id, m.payload) for m in messages)
+        await answer(messages)
+
+    checks.on_requests = reading  # type: ignore[method-assign]
+    school = _as(token, "school", SCHOOL)
+    child = {"school_code": SCHOOL, "name": XIAOMING[0], "id_number": XIAOMING[3], "gender": "male",
+             "birth_date": XIAOMING[2], "grade": 6, "school_year": 2026}  # fmt: skip
+    first = await registry.post("/v1/students", json=child, headers=school)
+    assert first.status_code == 409, first.text
+    a = first.json()["detail"]["student_id"]
+    # Another replica answered A: it holds him in its own memory, and reads nothing more before C's check.
+    other = IndexKeeper()
+    other.hold(CandidateRecord.model_validate(facts_of(asked[a])), time.monotonic())
+    lapse = timedelta(seconds=other.hold_seconds)
+    reservations = Reservations(dedupe.app.state.runtime.db, lapse, settled=other.settled)
+    other_replica = Checks(dedupe.app.state.runtime, other, checks.policy, checks.register, checks.cases, reservations)
+
+    second = await registry.post("/v1/students", json={**child, "corrects": a}, headers=school)
+    assert second.status_code == 409, second.text
+    assert (second.json()["detail"]["rule"], second.json()["detail"]["field"]) == ("R02", "grade")
+    b = second.json()["detail"]["student_id"]
+    assert asked[b].refused_before == (a,)
+
+    corrected = await registry.post("/v1/students", json={**child, "grade": 1, "corrects": b}, headers=school)
+    assert corrected.status_code in (201, 202), corrected.text
+    c = corrected.json()["student_id"]
+    assert (await _settled(registry, token, c, wait_for))["state"] == "enrolled"
+    assert (await other_replica.verdict(asked[c])).verdict.value == "unique"
+    assert asked[c].refused_before == (a, b)
+    assert a not in other.index
+
+    await release()
+    reserved = await dedupe.app.state.runtime.db["id_reservations"].find_one({"_id": f"id:{XIAOMING[3]}"})
+    assert reserved is not None and reserved["student_id"] == c  # the late refusals took nothing

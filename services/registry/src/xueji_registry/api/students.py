@@ -20,7 +20,13 @@ from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
-from xueji_registry.enrollment.requests import pending_stream, pending_view, refused_to_correct, request_enrollment
+from xueji_registry.enrollment.requests import (
+    NotCorrectable,
+    corrected_chain,
+    pending_stream,
+    pending_view,
+    request_enrollment,
+)
 from xueji_registry.service import RegistryService, history_entries
 
 router = APIRouter(prefix="/v1", tags=["students"])
@@ -56,7 +62,8 @@ class Enrollment(EnrollmentRequest):
         pattern=r"^stu_[0-9a-f]{32}$",
         description="R01: the student id of this school's refused enrollment request that this one corrects (refused "
         "after the duplicate check, e.g. R02 for its grade, and sent again corrected). Its duplicate check then names "
-        "it, and is not refused as a duplicate of it, even before dedupe has read the refusal. 422 naming `corrects` "
+        "it, and the refused requests it corrected in turn (up to 20 in all), and is not refused as a duplicate of any "
+        "of them, even before dedupe has read their refusals. 422 naming `corrects` "
         "when there is no such request, it was not refused, or it is another school's (answered as no such request)",
     )
 
@@ -77,10 +84,12 @@ async def enroll(
     if (early := admitted_after(body, local_date(datetime.now(UTC)))) is not None:
         raise http_error(early)
     service = service_of(request)
-    corrects = (enrollment.corrects,) if enrollment.corrects else ()
-    for refused in corrects:
-        if (wrong := await refused_to_correct(service, refused, body.school_code)) is not None:
-            raise RuleRefused("R01", wrong, "corrects")
+    corrects: tuple[str, ...] = ()
+    if enrollment.corrects:
+        try:
+            corrects = await corrected_chain(service, enrollment.corrects, body.school_code)
+        except NotCorrectable as exc:
+            raise RuleRefused("R01", str(exc), "corrects") from None
     correlation = derive_id("http", "enroll", operator.sub, key) if key else None
     student_id, stored = await request_enrollment(service, body, operator, correlation, corrects)
     if not stored:

@@ -126,6 +126,9 @@ class EnrollmentRequested(StreamEvent):
     by: OperatorClaims
     request: EnrollmentRequest
     reason: str
+    # R01: the refused requests this one follows, oldest first (its check's `refused_before`): a request correcting it
+    # names them too. Stored only when there are some, so a first request keeps the shape it always had.
+    refused_before: tuple[str, ...] = Field(default=(), exclude_if=lambda chain: not chain)
 
     @property
     def admitted_on(self) -> date:
@@ -230,9 +233,12 @@ def _unusual_age(born: date, grade: int, school_year: int) -> str | None:
             f"{than}: check the birth date and the grade")  # fmt: skip
 
 
-def decide_request(body: EnrollmentRequest, operator: OperatorClaims, at: datetime) -> EnrollmentRequested:
-    """A school's first enrollment of a student: stored as asked, to wait for dedupe's answer (R14)."""
-    return EnrollmentRequested(at=at, by=operator, request=body, reason=FIRST_ENROLLMENT)
+def decide_request(
+    body: EnrollmentRequest, operator: OperatorClaims, at: datetime, refused_before: tuple[str, ...] = ()
+) -> EnrollmentRequested:
+    """A school's first enrollment of a student: stored as asked, to wait for dedupe's answer (R14), with the refused
+    requests it follows (R01)."""
+    return EnrollmentRequested(at=at, by=operator, request=body, reason=FIRST_ENROLLMENT, refused_before=refused_before)
 
 
 def decide_duplicate(existing_student_id: str | None, at: datetime) -> EnrollmentRefused:

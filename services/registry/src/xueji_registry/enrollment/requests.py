@@ -41,13 +41,14 @@ def _request(
     refused_before: tuple[str, ...] = (),
 ) -> tuple[NewStream, EnrollmentRequested]:
     """The pending record of one enrollment and the dedupe check it asks for (R01, R14); `refused_before`: the
-    requests a class sheet's corrected row follows, each refused (`attempts`)."""
+    requests a class sheet's corrected row follows (`attempts`) or a corrected request names (`corrected_chain`),
+    each refused, stored with the request too."""
     student_id = student_of(correlation)
     facts = body.person_facts(student_id)
     check = CheckRequested(**facts, purpose=CheckPurpose.CREATION, refused_before=refused_before)
     message = envelop(check, producer="registry", province=province, occurred_at=now, correlation_id=correlation)
     outgoing = [Outgoing(DEDUPE_CHECK.name, str(correlation), message)]
-    event = request.decide_request(body, operator, now)
+    event = request.decide_request(body, operator, now, refused_before)
     return NewStream(f"{student_id}:requested", pending_stream(student_id), [to_document(event)], outgoing), event
 
 
@@ -61,8 +62,8 @@ async def request_enrollment(
     """Store the request as the pending record and ask dedupe through the outbox (R01, R14); no status yet.
 
     A given `correlation` (a bulk row's, derived from the row) makes the request idempotent: asking again for the
-    same correlation stores and asks nothing. `refused_before`: the refused request this one corrects
-    (`refused_to_correct`). Returns the student id and whether this call stored the request."""
+    same correlation stores and asks nothing. `refused_before`: the refused requests this one corrects, stored with it
+    and named in its check (`corrected_chain`). Returns the student id and whether this call stored the request."""
     correlation = correlation or uuid.uuid4()
     now = datetime.now(UTC)
     new, event = _request(service.province, body, operator, correlation, now, refused_before)
@@ -99,17 +100,31 @@ async def request_enrollments(
     return [(student_of(c), asked_then(first)) for (_, c, _), first in zip(requests, found, strict=True)]
 
 
-async def refused_to_correct(service: RegistryService, student_id: str, school_code: str) -> str | None:
-    """Why `student_id` is not a refused request a new request of `school_code` may correct (None: it is), read by
-    `_id` from its pending stream. Naming it puts it in the new request's check (`refused_before`), so dedupe ends what
-    it still holds for it even before it reads the refusal on the identity feed (R01)."""
+class NotCorrectable(ValueError):
+    """The request a new one names in `corrects` is not one of its school's refused requests (R01, R50)."""
+
+
+CORRECTED_LINKS = 20  # the refused requests a corrected request names at most: the latest, and those it followed
+
+
+async def corrected_chain(service: RegistryService, student_id: str, school_code: str) -> tuple[str, ...]:
+    """The refused requests a new request of `school_code` that corrects `student_id` follows, oldest first, ending
+    with `student_id`: those its request followed (stored with it) and itself, the latest CORRECTED_LINKS. Read by `_id`
+    from its pending stream alone, however long the chain (each request stores the chain it followed). Naming them
+    puts them in the new request's check (`refused_before`), so dedupe ends what any replica still holds for any of
+    them even before it reads their refusals on the identity feed (R01): a clerk who corrects twice names the first
+    refused request too. NotCorrectable when it is not this school's refused request."""
     commits = await service.events.load(pending_stream(student_id))
     # Another school's request is answered as a missing one: nothing is said of a request outside the school (R50).
     if not commits or commits[0]["events"][0]["request"]["school_code"] != school_code:
-        return f"no enrollment request {student_id} of school {school_code} to correct"
-    if state_of(commits).refused is None:
-        return f"the enrollment request {student_id} was not refused: only a refused request is corrected by a new one"
-    return None
+        raise NotCorrectable(f"no enrollment request {student_id} of school {school_code} to correct")
+    state = state_of(commits)
+    if state.refused is None:
+        raise NotCorrectable(
+            f"the enrollment request {student_id} was not refused: only a refused request is corrected by a new one"
+        )
+    followed = state.requested.refused_before if state.requested is not None else ()
+    return (*followed, student_id)[-CORRECTED_LINKS:]
 
 
 def asked_then(first: Document | None) -> EnrollmentRequest | None:
