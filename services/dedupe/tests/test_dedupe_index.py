@@ -133,7 +133,7 @@ def test_r01_a_creation_refused_by_the_registry_ends_its_hold_and_is_not_held_ag
 
     keeper = IndexKeeper()
     keeper.hold(record("refused"), now=0.0)
-    keeper.refuse("refused")
+    keeper.refuse("refused", now=0.5)
     assert "refused" not in keeper.index and not keeper.held
     keeper.hold(record("refused"), now=1.0)  # its check redelivered after the refusal
     assert "refused" not in keeper.index and keeper.settled("refused")
@@ -149,13 +149,50 @@ def test_r01_r14_a_refused_creation_whose_record_reached_the_index_leaves_it_bef
 
     keeper = IndexKeeper()
     keeper.apply(IdentityUpdate("reviewed", 1, record("reviewed"), "35"))
-    keeper.refuse("reviewed")
+    keeper.refuse("reviewed", now=0.0)
     assert "reviewed" not in keeper.index and keeper.settled("reviewed")
     assert check(keeper.index, probe(student_id="corrected")).kind is VerdictKind.UNIQUE
     keeper.apply(IdentityUpdate("reviewed", 2, None, "35"))  # its removal, read late
-    keeper.refuse("late")
+    keeper.refuse("late", now=0.0)
     keeper.apply(IdentityUpdate("late", 1, record("late"), "35"))  # its record read after the refusal
     assert "late" not in keeper.index and len(keeper.index) == 0
+
+
+def test_r01_r14_refused_creations_are_remembered_for_a_hold_s_lapse_not_for_the_life_of_the_process() -> None:
+    """A long run of refused creations (one every ten seconds for a week) keeps at most the last `hold_seconds` of them:
+    within that, a refused one's check redelivered holds no one and its record read late stays out of the index; a
+    record whose removal was read is forgotten at once (its version keeps the earlier ones out), and a refusal told
+    again (a corrected request naming it) is remembered from then."""
+    from xueji_dedupe.feed import IdentityUpdate
+    from xueji_dedupe.index_keeper import IndexKeeper
+
+    day = 24 * 3600.0
+    keeper = IndexKeeper(hold_seconds=day)
+    largest = 0
+    for second in range(0, 7 * 24 * 3600, 10):
+        keeper.refuse(f"refused-{second}", now=float(second))
+        largest = max(largest, len(keeper.refused))
+    assert largest == 24 * 360 and len(keeper._refusals_lapsing) == 24 * 360  # a day's refusals, 8,640
+    now = 7 * day
+    latest, gone = f"refused-{7 * 24 * 3600 - 10}", "refused-0"
+    assert keeper.settled(latest) and not keeper.settled(gone)
+
+    keeper.hold(record(latest), now=now)  # its check redelivered
+    assert latest not in keeper.index and not keeper.held
+    keeper.apply(IdentityUpdate(latest, 1, record(latest), "35"))  # its record read late (R14, the county's review)
+    assert latest not in keeper.index
+    keeper.apply(IdentityUpdate(latest, 2, None, "35"))  # its removal: remembered by its version from now on
+    assert latest not in keeper.refused and keeper.settled(latest)
+    keeper.apply(IdentityUpdate(latest, 1, record(latest), "35"))  # the record's version redelivered
+    keeper.hold(record(latest), now=now)
+    assert latest not in keeper.index and not keeper.held
+
+    renewed = f"refused-{7 * 24 * 3600 - 20}"
+    keeper.refuse(renewed, now=now)  # told again: lapses a day from now, not from the first time
+    keeper.expire(now + day - 1)
+    assert keeper.settled(renewed) and len(keeper.refused) == 1
+    keeper.expire(now + day)
+    assert not keeper.refused and not keeper._refusals_lapsing
 
 
 def test_r01_holds_lapse_in_their_own_order_and_a_renewed_hold_keeps_its_new_lapse() -> None:

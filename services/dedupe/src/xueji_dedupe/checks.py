@@ -86,15 +86,16 @@ class Checks:
         for the same child sees it, R01) and returned as the person to reserve. The refused requests a corrected
         request follows end first: their refusals travel on the identity feed and may reach this replica later, and
         the corrected request was then refused as a duplicate of a record that never was."""
+        now = time.monotonic()
         for refused in request.refused_before:
-            self.keeper.refuse(refused)
+            self.keeper.refuse(refused, now)
         verdict = check(self.keeper.index, check_request(request), self.policy)
         if request.purpose is not CheckPurpose.CREATION or verdict.kind not in CREATED:
             return verdict, None
         if self.keeper.settled(request.student_id):
             return verdict, None  # a repeated check of a record created or refused since: nothing to hold
         person = CandidateRecord.model_validate(facts_of(request))
-        self.keeper.hold(person, time.monotonic())
+        self.keeper.hold(person, now)
         return verdict, person
 
     def _province_answer(

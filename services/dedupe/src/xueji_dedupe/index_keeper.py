@@ -21,12 +21,22 @@ class IndexKeeper:
     when the record's identity arrives, or when the registry refused the creation (`refuse`), however far the feed
     is behind (a province's bulk intake), or when a corrected request names it as refused before it; `hold_seconds`
     (a day) is only the lapse of a record that never comes.
+
+    A refused creation is remembered (`refused`) so that nothing of it is held or indexed again: its check redelivered,
+    or its record's version read late (one that waited for the county's review, refused as the same person). Not for
+    the life of the process: the memory ends when its record's removal is read (the version kept in `versions` then
+    keeps every earlier one out), and otherwise `hold_seconds` after the refusal was last told, the time a hold of it
+    would have lasted: a check answered before its refusal comes again within a redelivery, not a day later (and a
+    restart, which reads the index back from the store, never remembered any refusal). Refusals named by many
+    corrected requests thus cost memory for a day's refusals, not for every refusal ever told.
     """
 
     def __init__(self, hold_seconds: float = HOLD_LAPSE_SECONDS) -> None:
         self.index = DedupeIndex()
         self.versions: dict[str, int] = {}
-        self.refused: set[str] = set()  # creations the registry refused after they were answered: never held again
+        # creations the registry refused after they were answered, never held again: student id -> when it lapses
+        self.refused: dict[str, float] = {}
+        self._refusals_lapsing: deque[tuple[float, str]] = deque()  # the same, in the order they lapse
         self.held: dict[str, float] = {}  # student id -> when the hold lapses (monotonic seconds)
         self._lapsing: deque[tuple[float, str]] = deque()  # the same, in the order they lapse (holds only grow)
         self.hold_seconds = hold_seconds
@@ -50,17 +60,24 @@ class IndexKeeper:
         if self.held.pop(student_id, None) is not None and student_id not in self.versions:
             self.index.remove(student_id)
 
-    def refuse(self, student_id: str) -> None:
+    def refuse(self, student_id: str, now: float) -> None:
         """The registry refused the creation (a rule other than R01, or the county found the same person): no record
         of it answers a check again. Its hold ends now, and a record of it that reached the index (one that waited for
         the county's review) leaves it without waiting for its removal on the feed: a corrected request told this
-        first (`CheckRequested.refused_before`) is never a duplicate of it."""
-        self.refused.add(student_id)
+        first (`CheckRequested.refused_before`) is never a duplicate of it. Remembered until `hold_seconds` from now,
+        or until its record's removal is read."""
+        self.expire(now)
         self.held.pop(student_id, None)
         self.index.remove(student_id)
+        self.refused[student_id] = now + self.hold_seconds
+        self._refusals_lapsing.append((now + self.hold_seconds, student_id))
 
     def expire(self, now: float) -> None:
-        """End the holds that lapsed: from the front of the lapse order, so a class of holds costs no scan."""
+        """End the holds and refusals that lapsed: from the front of their lapse order, so a class costs no scan."""
+        while self._refusals_lapsing and self._refusals_lapsing[0][0] <= now:
+            until, student_id = self._refusals_lapsing.popleft()
+            if self.refused.get(student_id) == until:  # else ended or told again since
+                del self.refused[student_id]
         while self._lapsing and self._lapsing[0][0] <= now:
             until, student_id = self._lapsing.popleft()
             if self.held.get(student_id) != until:
@@ -79,4 +96,6 @@ class IndexKeeper:
             self.index.remove(update.student_id)
         else:
             self.index.upsert(update.record)
+        if update.record is None:
+            self.refused.pop(update.student_id, None)  # its removal is read: `versions` keeps the earlier ones out
         return True

@@ -7,6 +7,7 @@ verdict and its commit), `ReviewCases` (the queue and the county's decision) and
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import structlog
@@ -89,7 +90,7 @@ class DedupeService:
         """This replica's in-memory index, kept current from the feed (a version it holds changes nothing); a
         creation the registry refused after it was answered ends this replica's hold of the child."""
         if (refused := refused_of(identity)) is not None:
-            self.keeper.refuse(refused.student_id)
+            self.keeper.refuse(refused.student_id, time.monotonic())
         else:
             self.keeper.apply(update_of(identity))
 
