@@ -1,15 +1,19 @@
 """POST /v1/students/bulk: a school uploads its freshman class (CSV or XLSX); every bad row is reported, the good
 rows are enrolled, and uploading the same file again enrolls nobody twice; a row refused before is told so, or asked
-anew once corrected (`enrollment/attempts.py`)."""
+anew once corrected (`enrollment/attempts.py`). The same upload retried with its Idempotency-Key after its answer was
+lost is answered as the first one was: the rows it asked as asked now, not as asked before (`upload_of`)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
-from xueji_contracts.auth import Role
+from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.envelope import derive_id
+from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
 from xueji_registry.enrollment.attempts import request_rows
@@ -42,6 +46,17 @@ def _checked(filename: str, content: bytes, school_code: str, school_year: int) 
     return check(read_table(filename, content), school_code, school_year)
 
 
+def upload_of(
+    operator: OperatorClaims, key: str | None, content: bytes, school_code: str, school_year: int
+) -> str | None:
+    """The id a keyed upload stamps on the requests it asks: the same for its retry (the same caller, key and file,
+    into the same school and year), another for any other upload; None without a key (every upload a new one)."""
+    if key is None:
+        return None
+    digest = hashlib.sha256(content).hexdigest()
+    return str(derive_id("bulk", operator.sub, key, school_code, school_year, digest))
+
+
 @router.post("/students/bulk", summary="Enroll a class from a CSV or XLSX file (R01, R06, R14); idempotent per row")
 async def bulk_enroll(
     operator: Operator,
@@ -49,6 +64,7 @@ async def bulk_enroll(
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX; header row first")],
     school_code: Annotated[str, Form(pattern=r"^\d{10}$")],
     school_year: Annotated[int, Form(ge=2000, le=2099)],
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
     content = await file.read(MAX_BYTES + 1)
@@ -61,11 +77,12 @@ async def bulk_enroll(
     except FileProblem as exc:
         raise _unreadable(str(exc)) from None
     service = service_of(request)
+    upload = upload_of(operator, key, content, school_code, school_year)
     outcomes: list[Outcome] = []
     async with request.app.state.bulk_writing:
         for start in range(0, len(checked.good), CHUNK):
             rows = checked.good[start : start + CHUNK]
-            asked = await request_rows(service, [body for _, body in rows], operator)
+            asked = await request_rows(service, [body for _, body in rows], operator, upload)
             outcomes += [Outcome(row, body, a.student_id, a.first, a.refused, a.refused_before)
                          for (row, body), a in zip(rows, asked, strict=True)]  # fmt: skip
     return summary(checked, outcomes)

@@ -129,6 +129,9 @@ class EnrollmentRequested(StreamEvent):
     # R01: the refused requests this one follows, oldest first (its check's `refused_before`): a request correcting it
     # names them too. Stored only when there are some, so a first request keeps the shape it always had.
     refused_before: tuple[str, ...] = Field(default=(), exclude_if=lambda chain: not chain)
+    # The class-sheet upload that asked it, when the upload came with an Idempotency-Key (`api/bulk.py`): the same
+    # upload retried after its answer was lost tells the row as asked by it, not as asked before. Stored only when set.
+    upload: str | None = Field(default=None, exclude_if=lambda upload: upload is None)
 
     @property
     def admitted_on(self) -> date:
@@ -234,11 +237,17 @@ def _unusual_age(born: date, grade: int, school_year: int) -> str | None:
 
 
 def decide_request(
-    body: EnrollmentRequest, operator: OperatorClaims, at: datetime, refused_before: tuple[str, ...] = ()
+    body: EnrollmentRequest,
+    operator: OperatorClaims,
+    at: datetime,
+    refused_before: tuple[str, ...] = (),
+    upload: str | None = None,
 ) -> EnrollmentRequested:
     """A school's first enrollment of a student: stored as asked, to wait for dedupe's answer (R14), with the refused
-    requests it follows (R01)."""
-    return EnrollmentRequested(at=at, by=operator, request=body, reason=FIRST_ENROLLMENT, refused_before=refused_before)
+    requests it follows (R01); `upload`: the keyed class-sheet upload asking it."""
+    return EnrollmentRequested(
+        at=at, by=operator, request=body, reason=FIRST_ENROLLMENT, refused_before=refused_before, upload=upload
+    )
 
 
 def decide_duplicate(existing_student_id: str | None, at: datetime) -> EnrollmentRefused:

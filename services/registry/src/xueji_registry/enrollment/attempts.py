@@ -11,6 +11,14 @@ person"), then the next. Its attempts are walked by `_id`, and the row is
   nothing is asked.
 So the same file sent again asks nothing twice, whatever became of its rows meanwhile. A row refused at upload (a bad
 ID number, a missing column) is stored nowhere: uploaded again, corrected, it is a first attempt like any other.
+
+An upload with an Idempotency-Key stamps the requests it asks with its id (`upload`, derived from the caller, the key
+and the file: `api/bulk.py`). Retried after its answer was lost (the process stopped after answering, the key's claim
+was not written, the key expired), it walks the same attempts and finds its own requests: such a row is told as the
+first answer told it, asked now (with the refused request it follows), not as asked before; a row another upload
+asked is told as then. A row its request was refused since (a verdict arrived in between) is told that refusal, as a
+re-upload would tell it: what the clerk has to act on, where the first answer could only say "requested". Stored,
+nothing changes: the retry asks what the first upload asked, so it writes nothing.
 A new attempt's check names every attempt of the row refused before it (`CheckRequested.refused_before`): dedupe may
 read it before their refusals on the identity feed, and refused it as a duplicate of a request that never became a
 record (R01).
@@ -28,7 +36,7 @@ from dataclasses import dataclass, field
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.store import Document
 from xueji_registry.domain import enrollment_request as request
-from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest
+from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest, EnrollmentRequested
 from xueji_registry.enrollment.bulk import row_correlation
 from xueji_registry.enrollment.requests import asked_then, pending_stream, request_enrollments, student_of
 from xueji_registry.enrollment.reupload import differences
@@ -37,8 +45,9 @@ from xueji_registry.service import RegistryService
 
 @dataclass(frozen=True)
 class Asked:
-    """What became of a row: its request's student id; that request as asked before (None: asked now); its refusal,
-    when the row says what that refused request said; and the refused request a new one follows."""
+    """What became of a row: its request's student id; that request as asked before (None: asked now, or by the keyed
+    upload this one retries); its refusal, when the row says what that refused request said; and the refused request
+    a new one follows."""
 
     student_id: str
     first: EnrollmentRequest | None = None
@@ -68,16 +77,18 @@ class _Row:
 
 
 async def request_rows(
-    service: RegistryService, bodies: list[EnrollmentRequest], operator: OperatorClaims
+    service: RegistryService, bodies: list[EnrollmentRequest], operator: OperatorClaims, upload: str | None = None
 ) -> list[Asked]:
-    """Each row's request, asked now or before, or its standing refusal, in the rows' order."""
+    """Each row's request, asked now or before, or its standing refusal, in the rows' order; `upload`: the keyed
+    upload's id, whose own requests, found again by its retry, are told as asked now."""
     rows = [_Row(body) for body in bodies]
     answers: dict[int, Asked] = {}
     asking = list(range(len(rows)))  # their attempt is asked for (stored, unless it was asked before)
     looking: list[int] = []  # said what a refused attempt said: their next attempt only looked up, never asked
     while asking or looking:
-        begun: list[tuple[int, str, EnrollmentRequest]] = []
-        asked = await request_enrollments(service, [rows[i].asked() for i in asking], operator) if asking else []
+        begun: list[tuple[int, str, EnrollmentRequested]] = []
+        wanted = [rows[i].asked() for i in asking]
+        asked = await request_enrollments(service, wanted, operator, upload) if asking else []
         for i, (student_id, first) in zip(asking, asked, strict=True):
             if first is None:
                 answers[i] = Asked(student_id, refused_before=rows[i].refused_before)
@@ -96,10 +107,12 @@ async def request_rows(
         for (i, student_id, first), refusal in zip(begun, refusals, strict=True):
             row, refused = rows[i], _refusal(refusal)
             if refused is None:
-                answers[i] = Asked(student_id, first, refused_before=row.refused_before)
+                this_upload = upload is not None and first.upload == upload  # a retry of it: asked now, as it said
+                asked_before = None if this_upload else first.request
+                answers[i] = Asked(student_id, asked_before, refused_before=row.refused_before)
                 continue
-            if not differences(first, row.body):
-                row.as_refused = Asked(student_id, first, refused)
+            if not differences(first.request, row.body):
+                row.as_refused = Asked(student_id, first.request, refused)
             row.attempt = row.attempt + 1
             row.refused.append(student_id)
             (looking if row.as_refused else asking).append(i)

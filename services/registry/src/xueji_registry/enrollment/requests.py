@@ -39,16 +39,17 @@ def _request(
     correlation: uuid.UUID,
     now: datetime,
     refused_before: tuple[str, ...] = (),
+    upload: str | None = None,
 ) -> tuple[NewStream, EnrollmentRequested]:
     """The pending record of one enrollment and the dedupe check it asks for (R01, R14); `refused_before`: the
     requests a class sheet's corrected row follows (`attempts`) or a corrected request names (`corrected_chain`),
-    each refused, stored with the request too."""
+    each refused, stored with the request too; `upload`: the keyed upload asking it."""
     student_id = student_of(correlation)
     facts = body.person_facts(student_id)
     check = CheckRequested(**facts, purpose=CheckPurpose.CREATION, refused_before=refused_before)
     message = envelop(check, producer="registry", province=province, occurred_at=now, correlation_id=correlation)
     outgoing = [Outgoing(DEDUPE_CHECK.name, str(correlation), message)]
-    event = request.decide_request(body, operator, now, refused_before)
+    event = request.decide_request(body, operator, now, refused_before, upload)
     return NewStream(f"{student_id}:requested", pending_stream(student_id), [to_document(event)], outgoing), event
 
 
@@ -85,13 +86,14 @@ async def request_enrollments(
     service: RegistryService,
     requests: list[tuple[EnrollmentRequest, uuid.UUID, tuple[str, ...]]],
     operator: OperatorClaims,
-) -> list[tuple[str, EnrollmentRequest | None]]:
+    upload: str | None = None,
+) -> list[tuple[str, EnrollmentRequested | None]]:
     """Many requests (a bulk import's rows, each with its derived correlation and the refused requests it follows) in
     a few round trips in all, and one `_id` lookup per row asked before. Per row its student id and, when it was asked
     before, the request as it was asked then (None: asked now), so that a corrected row is told from the same row
-    uploaded again."""
+    uploaded again, and a row the same keyed `upload` asked (a retry of it) from a row another upload asked."""
     now = datetime.now(UTC)
-    asked = [_request(service.province, b, operator, c, now, refused) for b, c, refused in requests]
+    asked = [_request(service.province, b, operator, c, now, refused, upload) for b, c, refused in requests]
     found = await service.events.start_many_or_read([stream for stream, _ in asked], now)
     service.runtime.relay.nudge()
     for (_, correlation, _), (_, event), first in zip(requests, asked, found, strict=True):
@@ -127,13 +129,13 @@ async def corrected_chain(service: RegistryService, student_id: str, school_code
     return (*followed, student_id)[-CORRECTED_LINKS:]
 
 
-def asked_then(first: Document | None) -> EnrollmentRequest | None:
-    """The request a pending stream's first commit holds (None: no commit)."""
+def asked_then(first: Document | None) -> EnrollmentRequested | None:
+    """The request a pending stream's first commit holds, as it was asked (None: no commit)."""
     if first is None:
         return None
     requested = state_of([first]).requested
     assert requested is not None, "a pending stream begins with its request"
-    return requested.request
+    return requested
 
 
 async def record_refusal(
