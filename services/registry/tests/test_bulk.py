@@ -241,6 +241,52 @@ def test_the_cli_lists_the_bad_rows_and_imports_the_good_ones_through_the_api(
         assert "1 had been requested before with other data: not applied" in printed
 
 
+class _AnswerLost(httpx.HTTPTransport):
+    """The registry reads the first `lost` sends and answers them, and the answers never reach the clerk (the
+    connection drops on the way back); every send's Idempotency-Key is noted."""
+
+    def __init__(self, lost: int) -> None:
+        super().__init__()
+        self.lost, self.keys = lost, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.keys.append(request.headers.get("idempotency-key"))
+        if len(self.keys) <= self.lost:
+            response.read()
+            response.close()
+            raise httpx.ReadError("the connection dropped after the registry answered", request=request)
+        return response
+
+
+@pytest.mark.integration
+def test_r01_the_cli_sends_a_chunk_whose_answer_was_lost_again_with_its_key_and_counts_it_as_the_first_send_did(
+    isolation, signing_keys, token, tmp_path, capsys
+):
+    """A clerk's import over a flaky network: the registry enrolled the chunk but its answer was lost. The CLI sends
+    the chunk again with the same key and reports what the first send did (2 requested), not '2 had been requested
+    before'; a chunk never answered ends the run with exit code 2 and says to run it again; a new run is a new
+    upload with keys of its own."""
+    from xueji_registry.bulk_cli import TRIES, main
+
+    with _registry_over_http(isolation, signing_keys, "cli_lost") as url:
+        sheet = tmp_path / "class.xlsx"
+        sheet.write_bytes(_xlsx(CLASS))
+        argv = [str(sheet), "--school", SCHOOL, "--year", "2026", "--url", url, "--token", token("school", SCHOOL)]
+        lossy = _AnswerLost(lost=1)
+        assert main(argv, transport=lossy, pause=0.05) == 1  # row 5 is bad
+        printed = capsys.readouterr().err
+        assert "enrolment requested for 2 students; 0 had been requested before" in printed, printed
+        assert len(lossy.keys) == 2 and lossy.keys[0] == lossy.keys[1] and lossy.keys[0], lossy.keys
+        never = _AnswerLost(lost=TRIES)
+        assert main(argv, transport=never, pause=0.01) == 2
+        printed = " ".join(capsys.readouterr().err.split())
+        assert f"no answer after {TRIES} sends (ReadError" in printed and "run the command again" in printed, printed
+        assert len(set(never.keys)) == 1 and never.keys[0] != lossy.keys[0]
+        assert main(argv) == 1
+        assert "requested for 0 students; 2 had been requested before" in capsys.readouterr().err
+
+
 @pytest.mark.integration
 async def test_r01_the_cli_lists_a_row_still_refused_and_exits_1(
     isolation, signing_keys, token, tmp_path, capsys, dedupe_stub, wait_for

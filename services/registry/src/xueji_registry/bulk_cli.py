@@ -7,7 +7,10 @@ Every row is checked here first and every bad row listed (row, column, reason); 
 chunks. Running it again with the same file enrolls nobody twice; a row corrected since (same student, other data)
 changes nothing and is listed, field by field, while that student's request is pending or enrolled. A row whose
 request was refused (duplicate, a rule, the county's review) is listed as still refused when it is sent as it was,
-and is requested anew once corrected. Exit code: 0 all imported, 1 some rows bad, not applied or still refused, 2
+and is requested anew once corrected. Each chunk is sent with an `Idempotency-Key` of this run; a chunk whose answer
+was lost (the connection dropped, a gateway timed out, the registry restarted) is sent again with the same key, up
+to four times, and answered as the first send was: nothing is enrolled twice and no row is miscounted as requested
+before. Exit code: 0 all imported, 1 some rows bad, not applied or still refused, 2
 the file could not be read or the service refused.
 """
 
@@ -17,6 +20,8 @@ import argparse
 import csv
 import io
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -27,6 +32,36 @@ from xueji_registry.domain.enrollment_request import EnrollmentRequest
 from xueji_registry.enrollment.bulk import BASIC, MANY, FileProblem, check, read_table
 
 CHUNK = 200
+TRIES = 4  # sends of one chunk, the same key each time
+AGAIN = frozenset({502, 503, 504})  # a gateway or a restarting registry: the chunk may or may not have been read
+
+
+class Unanswered(Exception):
+    """A chunk sent `TRIES` times without an answer."""
+
+
+def _send(client: httpx.Client, key: str, body: bytes, form: dict[str, str], pause: float) -> httpx.Response:
+    """Post one chunk; sent again with the same key while no answer comes back (a lost answer, a gateway's 5xx, the
+    key's first send still running: 409 with Retry-After)."""
+    problem = ""
+    for attempt in range(TRIES):
+        if attempt:
+            time.sleep(pause * 2 ** (attempt - 1))
+        try:
+            answer = client.post(
+                "/v1/students/bulk",
+                files={"file": ("chunk.csv", body, "text/csv")},
+                data=form,
+                headers={"Idempotency-Key": key},
+            )
+        except httpx.TransportError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+            continue
+        busy = answer.status_code in (409, 503) and "retry-after" in answer.headers
+        if answer.status_code not in AGAIN and not busy:
+            return answer
+        problem = f"HTTP {answer.status_code}"
+    raise Unanswered(f"no answer after {TRIES} sends ({problem})")
 
 
 def _csv(requests: list[EnrollmentRequest]) -> bytes:
@@ -47,7 +82,7 @@ def _csv(requests: list[EnrollmentRequest]) -> bytes:
     return out.getvalue().encode()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None, pause: float = 1.0) -> int:
     parser = argparse.ArgumentParser(prog="xueji-bulk", description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("--school", required=True, help="10-digit school code")
@@ -72,19 +107,22 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"{checked.rows} rows: {len(checked.good)} to import, {bad} rows with problems{several}")
     requested = already = otherwise = refused = 0
     headers = {"Authorization": f"Bearer {args.token}"}
+    run = uuid.uuid4().hex  # this run's keys: running the command again is a new upload, answered as one
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (
-        httpx.Client(base_url=args.url, headers=headers, timeout=120) as client,
+        httpx.Client(base_url=args.url, headers=headers, timeout=120, transport=transport) as client,
         Progress(*columns, console=console) as bar,
     ):
         task = bar.add_task("enrolling", total=len(checked.good))
         for start in range(0, len(checked.good), CHUNK):
             chunk = [request for _, request in checked.good[start : start + CHUNK]]
-            answer = client.post(
-                "/v1/students/bulk",
-                files={"file": ("chunk.csv", _csv(chunk), "text/csv")},
-                data={"school_code": args.school, "school_year": str(args.year)},
-            )
+            form = {"school_code": args.school, "school_year": str(args.year)}
+            try:
+                answer = _send(client, f"bulk-{run}-{start // CHUNK}", _csv(chunk), form, pause)
+            except Unanswered as exc:
+                console.print(f"[red]rows {checked.good[start][0]}-{checked.good[start + len(chunk) - 1][0]}: {exc}")
+                console.print("run the command again: rows sent before are not enrolled twice")
+                return 2
             if answer.status_code != 200:
                 console.print(f"[red]the registry refused the upload ({answer.status_code}): {answer.text[:500]}")
                 return 2
