@@ -1,14 +1,16 @@
 """The operators' commands have an identity and a place to run on Kubernetes (docs/operations.md, "Running the
 operator commands"): the KafkaUser xueji-ops-dlq reads the dead-letter topics and writes the topics a replay
 publishes to, nothing more, and the suspended CronJob ops-cli is the pod template they run in, as that identity,
-with notify's MongoDB user where notify runs (webhook deliveries are notify's), and confined like the services."""
+with notify's MongoDB user where notify runs (webhook deliveries are notify's), and confined like the services.
+People with Kafka's own tools are xueji-ops ("The ops client"): they read our topics and move the services'
+consumer groups, and write nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from deploy_facts import OVERLAYS, PROVINCE_OVERLAYS, Built
+from deploy_facts import OVERLAYS, PROVINCE_OVERLAYS, Built, load_script, mirrored_in
 from test_k8s_network import NEEDS_OUT, admitted, universe
 from test_k8s_topics import acl_operations
 
@@ -17,6 +19,8 @@ from xueji_contracts.topics import all_topic_names
 USER = "xueji-ops-dlq"
 GROUP_PREFIX = "xueji-ops-dlq"
 PROVINCES = [f"provinces/{code}" for code in PROVINCE_OVERLAYS]
+OPS = "xueji-ops"
+gen = load_script("gen_k8s_topics")
 
 
 def dead_letter_topics() -> list[str]:
@@ -117,3 +121,40 @@ def test_operator_pod_is_confined_like_the_services(built: dict[str, Built], ove
     policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
     assert admitted(policies, labels, everyone, "egress") == NEEDS_OUT, "DNS, the Kafka brokers and MongoDB only"
     assert admitted(policies, labels, everyone, "ingress") == set(), "nothing reaches it"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ops_user_reads_our_topics_and_writes_none(built: dict[str, Built], overlay: str) -> None:
+    """The ops client: reading a topic (a dead-letter topic's letters with the console consumer) and resetting a
+    service's group on a topic it reads (OffsetCommit needs Read on the topic) need Read on each of our topics and
+    on what MirrorMaker writes that a service reads; each by its name, never `*` or a prefix (MirrorMaker's and
+    the brokers' own topics are not ours). A replay is xueji-ops-dlq's: this user writes no topic."""
+    build = built[overlay]
+    acls = build.named("KafkaUser", OPS)["spec"]["authorization"]["acls"]
+    for acl in acls:
+        assert acl["resource"]["type"] in ("topic", "group"), f"{acl['resource']}: no cluster or transactional rights"
+        assert acl["resource"]["name"] not in ("*", ""), f"{acl['resource']}: a wildcard"
+    topics = [a for a in acls if a["resource"]["type"] == "topic"]
+    assert all(a["resource"]["patternType"] == "literal" for a in topics), "every topic by its name"
+    assert all(a["operations"] == ["Describe", "Read"] for a in topics), "it reads; it never writes or configures"
+    ours = {t["spec"]["topicName"] for t in build.of_kind("KafkaTopic")} | {t for _, t, _ in mirrored_in(build)}
+    assert sorted(a["resource"]["name"] for a in topics) == sorted(ours)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ops_user_moves_the_services_groups_and_deletes_none(built: dict[str, Built], overlay: str) -> None:
+    """Resetting a service's group (a projection's replay) needs Read on it, reading the lag Describe; the
+    subscribers' groups are only seen (an old topic version is retired when no one reads it). Its own groups: the
+    console consumer's throwaway `console-consumer-<n>` and `xueji-ops-drain`. No Delete, no other group (not
+    xueji-ops-dlq's replay marks, not MirrorMaker's)."""
+    acls = built[overlay].named("KafkaUser", OPS)["spec"]["authorization"]["acls"]
+    groups = {
+        a["resource"]["name"]: (a["resource"]["patternType"], a["operations"])
+        for a in acls
+        if a["resource"]["type"] == "group"
+    }
+    move = ("prefix", ["Describe", "Read"])
+    expected = {service: move for service in gen.ACCESS}
+    expected |= {name: ("prefix", ["Describe"]) for name in gen.subscriber_names()}
+    expected |= {"console-consumer-": move, "xueji-ops-drain": move}
+    assert groups == expected

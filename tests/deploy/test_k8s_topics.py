@@ -132,16 +132,3 @@ def test_kafka_runs_in_kraft_mode_with_node_pools(built: dict[str, Built], overl
     bootstrap = build.config_map("xueji-config")["data"]["KAFKA_BOOTSTRAP_SERVERS"]
     tls = next(listener for listener in kafka["spec"]["kafka"]["listeners"] if listener["name"] == "tls")
     assert bootstrap == f"{kafka['metadata']['name']}-kafka-bootstrap:{tls['port']}"
-
-
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_operators_can_replay_into_every_topic(built: dict[str, Built], overlay: str) -> None:
-    """docs/operations.md, "The ops client": people with Kafka's own tools may write into any topic as xueji-ops
-    (dead letters are replayed as xueji-ops-dlq, tests/deploy/test_k8s_operators.py)."""
-    ops = built[overlay].named("KafkaUser", "xueji-ops")
-    for topic in all_topic_names():
-        assert "Write" in acl_operations(ops, topic), topic
-        assert "Read" in acl_operations(ops, topic) or any(
-            a["resource"] == {"type": "topic", "name": "*", "patternType": "literal"} and "Read" in a["operations"]
-            for a in ops["spec"]["authorization"]["acls"]
-        )
