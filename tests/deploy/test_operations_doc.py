@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from deploy_facts import K8S, OVERLAYS, ROOT, Built
@@ -71,3 +72,26 @@ def test_each_operator_command_has_a_kubectl_line_to_run_it(built: dict[str, Bui
         assert runs, f"the guide gives no kubectl line running python -m {module}"
         assert all(r.startswith(target) for r in runs), f"{module} runs in {runs}, not {target}"
     assert "<the password in secret" not in text, "no password typed into a command line"
+
+
+def test_the_ops_client_pod_is_confined(built: dict[str, Built]) -> None:
+    """The pod the guide starts for Kafka's tools ("The ops client") holds xueji-ops's password: like the services it
+    runs without a service-account token (the namespace's default account's would be mounted), as non-root, with no
+    capabilities and no privilege escalation. Its overrides are merged by container name (`strategic`), so the
+    image and command `kubectl run` writes stay."""
+    text = GUIDE.read_text()
+    (run,) = re.findall(r"^kubectl -n \$N run xueji-ops (?:.*\\\n)*.*$", text, re.M)
+    assert "--override-type=strategic" in run
+    (overrides,) = re.findall(r"^OPS_POD='(.*?)'$", text, re.M | re.S)
+    assert '--overrides="$OPS_POD"' in run
+    pod = json.loads(overrides)
+    assert pod["apiVersion"] == "v1", "kubectl run takes overrides only with their apiVersion"
+    spec = pod["spec"]
+    service = built["provinces/fj"].named("Deployment", "notify")["spec"]["template"]["spec"]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] != 0
+    assert spec["securityContext"]["seccompProfile"] == service["securityContext"]["seccompProfile"]
+    (container,) = spec["containers"]
+    assert container["name"] == "xueji-ops", "merged into the container kubectl run names after the pod"
+    confined = {k: v for k, v in service["containers"][0]["securityContext"].items() if k != "readOnlyRootFilesystem"}
+    assert container["securityContext"] == confined
