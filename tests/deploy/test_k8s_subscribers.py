@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from deploy_facts import OVERLAYS, PROVINCE_OVERLAYS, ROOT, Built
+from deploy_facts import OVERLAYS, PROVINCE_OVERLAYS, ROOT, Built, load_script
 
 from xueji_contracts.policy import load_policy
+from xueji_contracts.policy.subscribers import StatusSubscriber
 from xueji_contracts.topics import all_topic_names, public_topic_names
 
 POLICIES = ROOT / "contracts" / "src" / "xueji_contracts" / "policies"
+gen = load_script("gen_k8s_topics")
 
 
 def may(build: Built, user: str, operation: str, kind: str, name: str) -> bool:
@@ -73,3 +75,21 @@ def test_r52_an_unregistered_subscriber_is_refused_by_the_acls(built: dict[str, 
         for topic in all_topic_names():
             assert not may(build, stranger, "Read", "topic", topic), (stranger, topic)
             assert not may(build, stranger, "Describe", "topic", topic), (stranger, topic)
+
+
+@pytest.mark.parametrize(
+    "name", ["transfer", "tr", "notify-bridge", "registry2", "xueji", "xueji-ops-drain-audit", "console-consumer-x"]
+)
+def test_r52_a_subscriber_named_into_another_identitys_groups_is_refused(name: str) -> None:
+    """A subscriber's ACL takes the consumer groups starting with its name (Kafka matches a group ACL by prefix). A
+    name that begins another identity's groups (`tr`: transfer's `transfer.student_status`, which reads the public
+    feed too) would let it join them and take their partitions; one that falls under them (`registry2`) would hand
+    its groups to that identity. The generator refuses both, naming the field and the owner."""
+    subscriber = StatusSubscriber(name=name, title="t", consent_reference="c", granted_by="350000")
+    with pytest.raises(ValueError, match=rf"status_subscribers\.name {name!r}.*consumer groups"):
+        gen.subscriber_user(subscriber)
+
+
+def test_r52_the_registered_subscribers_own_their_groups() -> None:
+    for name in gen.subscriber_names():
+        gen.subscriber_user(StatusSubscriber(name=name, title="t", consent_reference="c", granted_by="350000"))
