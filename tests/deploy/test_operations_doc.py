@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from deploy_facts import K8S, OVERLAYS, ROOT, Built
+from test_k8s_network import admitted, universe
 
 GUIDE = ROOT / "docs" / "operations.md"
 
@@ -95,3 +97,22 @@ def test_the_ops_client_pod_is_confined(built: dict[str, Built]) -> None:
     assert container["name"] == "xueji-ops", "merged into the container kubectl run names after the pod"
     confined = {k: v for k, v in service["containers"][0]["securityContext"].items() if k != "readOnlyRootFilesystem"}
     assert container["securityContext"] == confined
+
+
+OPS_CLIENT_OUT = {("dns", 53, "UDP"), ("dns", 53, "TCP"), ("kafka-broker", 9093, "TCP")}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ops_client_pod_reaches_only_dns_and_the_brokers(built: dict[str, Built], overlay: str) -> None:
+    """The pod the guide starts for Kafka's tools, labelled as the guide labels it, is isolated by a policy of the
+    overlay: out only to DNS and the brokers' TLS listener (no MongoDB, no internet), nothing in (`kubectl exec` and
+    `kubectl cp` go through the kubelet, not the pod network)."""
+    text = GUIDE.read_text()
+    (run,) = re.findall(r"^kubectl -n \$N run xueji-ops (?:.*\\\n)*.*$", text, re.M)
+    (labels,) = re.findall(r"--labels=(\S+)", run)
+    pod = dict(pair.split("=", 1) for pair in labels.split(","))
+    build = built[overlay]
+    namespace = build.of_kind("Deployment")[0]["metadata"]["namespace"]
+    policies, everyone = build.of_kind("NetworkPolicy"), universe(build, namespace)
+    assert admitted(policies, pod, everyone, "egress") == OPS_CLIENT_OUT
+    assert admitted(policies, pod, everyone, "ingress") == set()
