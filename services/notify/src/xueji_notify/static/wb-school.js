@@ -274,12 +274,27 @@
     main.append(box, wb.graduationPanel());
   } });
 
-  function upload(data, onProgress) {
+  // One Idempotency-Key per upload: an answer lost on its way back (the network, a gateway's 502-504, the registry
+  // restarting: 503, or the first send still running: 409 with Retry-After) is asked again with it, twice at most,
+  // and the registry answers what the first send did: the rows it requested are told as requested, not as before.
+  async function upload(data, onProgress) {
+    const key = `wb-${crypto.randomUUID()}`;
+    let answer = null;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      if (attempt) await new Promise((ok) => setTimeout(ok, 1000 * attempt));
+      answer = await send(data, key, onProgress);
+      const lost = answer.status === 0 || [502, 503, 504].includes(answer.status);
+      if (!lost && !(answer.status === 409 && answer.headers.get("retry-after"))) break;
+    }
+    return answer;
+  }
+  function send(data, key, onProgress) {
     // XHR rather than fetch: it reports upload progress for a large class.
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", `${wb.state.config.apis.registry}/v1/students/bulk`);
       xhr.setRequestHeader("Authorization", `Bearer ${wb.state.token}`);
+      xhr.setRequestHeader("Idempotency-Key", key);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((100 * e.loaded) / e.total)); };
       xhr.onload = () => { let body = null; try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
         resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, body, headers: { get: (n) => xhr.getResponseHeader(n) } }); };
