@@ -54,7 +54,6 @@ async def test_r22_delivering_a_notification_reads_its_webhooks_by_id_and_scans_
     try:
         database = client[f"{isolation.database}_scopes"]
         hooks = WebhookStore(database)
-        await hooks.ensure_indexes()
         for n in range(20):  # hooks elsewhere in the province: what a scan would read
             await hooks.register(_hook(f"far-{n}", FAR_COUNTY))
         await hooks.register(_hook("county", COUNTY))
@@ -71,10 +70,12 @@ async def test_r22_delivering_a_notification_reads_its_webhooks_by_id_and_scans_
     assert scans(commands) == []
     assert tally(commands) == {
         # the school's, county's, city's and province's hooks: the county's one and a miss after it, a miss each
-        # for the other three; the county's hook itself; its delivery and its first attempt's timer
+        # for the other three; the county's hook itself; its delivery, its line in the hook's delivery log, and its
+        # first attempt's timer
         "find webhook_scopes": 5,
         "find webhooks": 1,
         "insert webhook_deliveries": 1,
+        "insert webhook_delivery_log": 1,
         "insert timers_m<minute>": 1,
     }
 
@@ -103,7 +104,7 @@ async def test_r22_hooks_stored_before_the_upgrade_are_delivered_to_after_it(dat
     hooks = WebhookStore(database)
     await hooks.webhooks.insert_many([_hook("old-county", COUNTY), _hook("old-far", FAR_COUNTY),
                                       _hook("old-stopped", SCHOOL, active=False)])  # fmt: skip
-    await asyncio.gather(hooks.file_by_scope(), WebhookStore(database).file_by_scope())
-    await hooks.file_by_scope()
+    await asyncio.gather(hooks.upgrade(), WebhookStore(database).upgrade())
+    await hooks.upgrade()
     assert await _delivered_to(hooks, _note()) == {"old-county"}
     assert await database["webhook_scopes"].count_documents({}) == 3

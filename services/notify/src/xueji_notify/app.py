@@ -80,7 +80,7 @@ def wire(settings: NotifySettings | None = None) -> Notify:
     webhooks, timers = WebhookStore(runtime.db), TimerStore(runtime.db)
     deliverer = WebhookDeliverer(settings, webhooks, timers, runtime.events, runtime.relay)
     notifier.outlets.append(deliverer.schedule)
-    runtime.startup_hooks += [webhooks.ensure_indexes, webhooks.file_by_scope, timers.upgrade]
+    runtime.startup_hooks += [webhooks.upgrade, timers.upgrade]
     runtime.background += [aggregator.run_forever, feed.run_forever, deliverer.run_forever]
     runtime.background += [partial(sample_consumer_lag, runtime.broker), partial(sample_timers_due, timers, SCHEDULER)]
     runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)

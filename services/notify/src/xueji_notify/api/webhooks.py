@@ -51,6 +51,10 @@ _SHOWN = (
 )  # fmt: skip
 
 
+# A delivery's fields the answer leaves out: its id (shown as `delivery_id`) and its place in the hook's log.
+_OWN = frozenset({"_id", "log_entry"})
+
+
 def _public(doc: Document) -> Document:
     return {"webhook_id": doc["_id"]} | {k: doc[k] for k in _SHOWN if k in doc}
 
@@ -122,4 +126,5 @@ async def deliveries(
 ) -> dict[str, Any]:
     await _visible(request, operator, webhook_id)
     docs = await notify_of(request).webhooks.deliveries_of(webhook_id, limit)
-    return {"deliveries": [{**{k: v for k, v in d.items() if k != "_id"}, "delivery_id": d["_id"]} for d in docs]}
+    shown = [{k: v for k, v in d.items() if k not in _OWN} | {"delivery_id": d["_id"]} for d in docs]
+    return {"deliveries": shown}
