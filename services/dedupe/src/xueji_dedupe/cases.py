@@ -7,19 +7,24 @@ from it after every change, so a crash between the two is repaired by the next w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import structlog
 from pymongo import ASCENDING
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_contracts.topics import DEDUPE_REVIEW
-from xueji_dedupe.domain.review import Event, decide_review, state_of, stream_of_case
+from xueji_dedupe.domain.pairs import cleared_reason
+from xueji_dedupe.domain.review import Event, ReviewRefused, decide_review, state_of, stream_of_case
+from xueji_dedupe.pairs import ReviewedPairs
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import Document, Outgoing, replace_by_id
 
+log = structlog.get_logger("dedupe.review")
 Position = tuple[str, str]  # a case's place in the queue's order: (opened_at, case id)
 
 
@@ -65,6 +70,7 @@ class ReviewCases:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self.collection = runtime.db["review_cases"]
+        self.pairs = ReviewedPairs(runtime)
 
     async def _history(self, stream: str) -> list[Event]:
         return [event for commit in await self.runtime.events.load(stream) for event in commit["events"]]
@@ -113,18 +119,63 @@ class ReviewCases:
         self, case_id: str, operator: OperatorClaims, decision: ReviewDecision, reason: str, commit_id: str
     ) -> Document | None:
         """Record the county's decision once and tell the registry (which refuses or releases the record). A
-        `commit_id` stored before (the request retried with its Idempotency-Key) decides nothing again."""
+        `commit_id` stored before (the request retried with its Idempotency-Key) decides nothing again. A finding of
+        different persons stands for the pair: the other cases opened for it are decided with it (`settle_pair`)."""
         stream = stream_of_case(case_id)
-        now = datetime.now(UTC)
+        by = operator.model_dump(mode="json")
+        decide = self._deciding(case_id, by, operator.code, decision, reason, datetime.now(UTC))
+        # Another request's commit id is another decision, refused by decide_review rather than swallowed.
+        await decide_and_save(self.runtime.events, stream, commit_id, decide)
+        self.runtime.relay.nudge()
+        view = await self.project(stream)
+        await self.settle_pair(stream)  # after the commit; a retry settles what a crash left undone
+        return view
+
+    async def settle_pair(self, stream: str) -> None:
+        """The case's decision "different person" clears its pair; each other case of the pair still open is decided
+        with it (once: its commit is named by the deciding case)."""
+        state = state_of(await self._history(stream))
+        if state.case is None or state.decision is None:
+            return
+        if state.decision["decision"] != ReviewDecision.DIFFERENT_PERSON.value:
+            return
+        case, decided = state.case["case"], state.decision
+        pair = await self.pairs.clear(
+            case["case_id"], case["student_id"], case["candidate_student_id"],
+            by=decided["by"], county_code=case["county_code"], reason=decided["reason"],
+        )  # fmt: skip
+        for other in pair.cases:
+            if other != case["case_id"] and pair.cleared is not None:
+                await self.decide_with_pair(other, pair.cleared)
+
+    async def decide_with_pair(self, case_id: str, cleared: Event) -> None:
+        """Decide a case of a pair the county found different persons in another case, as that case was decided (by
+        its operator, citing it). A case decided already, or of another county (R50), is left as it is."""
+        zh, en = cleared_reason(cleared["case_id"])
+        reason = f"{zh}（{en}）：{cleared['reason']}"
+        stream = stream_of_case(case_id)
+        decision = ReviewDecision.DIFFERENT_PERSON
+        decide = self._deciding(case_id, cleared["by"], cleared["county_code"], decision, reason, datetime.now(UTC))
+        try:
+            await decide_and_save(self.runtime.events, stream, f"pair:{cleared['case_id']}", decide)
+        except ReviewRefused as refused:
+            log.info("pair_case_left_as_it_is", case_id=case_id, reason=refused.reason)
+            return
+        self.runtime.relay.nudge()
+        await self.project(stream)
+
+    def _deciding(
+        self, case_id: str, by: Event, county: str, decision: ReviewDecision, reason: str, now: datetime
+    ) -> Callable[[list[Event]], Decision]:
+        stream = stream_of_case(case_id)
 
         def decide(history: list[Event]) -> Decision:
-            by, county = operator.model_dump(mode="json"), operator.code
             events = decide_review(history, decision=decision.value, by=by, county_code=county, reason=reason, at=now)
             opened = state_of(history).case or {}
             decided = ReviewCaseDecided(
                 **{k: opened["case"][k] for k in ("case_id", "county_code", "school_code", "student_id")},
                 decision=decision,
-                decided_by=operator.sub,
+                decided_by=by["sub"],
                 decided_at=now,
                 reason=reason,
             )
@@ -137,7 +188,4 @@ class ReviewCases:
             )
             return Decision(events, [Outgoing(DEDUPE_REVIEW.name, case_id, message)])
 
-        # Another request's commit id is another decision, refused by decide_review rather than swallowed.
-        await decide_and_save(self.runtime.events, stream, commit_id, decide)
-        self.runtime.relay.nudge()
-        return await self.project(stream)
+        return decide

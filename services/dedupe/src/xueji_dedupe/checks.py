@@ -33,7 +33,7 @@ from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.register import PopulationRegister
 from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
-from xueji_dedupe.verdicts import case_opened, verdict_message
+from xueji_dedupe.verdicts import case_opened, verdict_message, without_cleared
 from xueji_kit.aggregates import Decision, decide_and_save
 from xueji_kit.runtime import ServiceRuntime
 from xueji_kit.store import ConcurrencyConflict, NewStream, Outgoing
@@ -109,7 +109,7 @@ class Checks:
         return verdict_message(verdict, request, tier="province")
 
     async def on_request(self, message: Envelope[CheckRequested]) -> None:
-        answer = await self.verdict(message.payload)
+        answer = await self._without_cleared(message.payload, await self.verdict(message.payload))
         if self._goes_national(message.payload, answer) or await self._cleared(message.payload, answer):
             await self._forward(message)
         else:
@@ -129,6 +129,7 @@ class Checks:
         for message, (verdict, person) in zip(messages, held, strict=True):
             holder = None if person is None else holders.get(person.student_id)
             answer = self._province_answer(message.payload, verdict, person, holder)
+            answer = await self._without_cleared(message.payload, answer)
             if self._goes_national(message.payload, answer) or await self._cleared(message.payload, answer):
                 await self._forward(message)
             elif answer.verdict is VerdictKind.POSSIBLE_DUPLICATE:
@@ -166,7 +167,21 @@ class Checks:
         commits = await self.runtime.events.load(check_stream(message.correlation_id))
         forwarded = state_of([e for c in commits for e in c["events"]]).forwarded
         if forwarded is not None:
-            await self.record(CheckRequested.model_validate(forwarded["request"]), message.payload, cause=message)
+            request = CheckRequested.model_validate(forwarded["request"])
+            await self.record(request, await self._without_cleared(request, message.payload), cause=message)
+
+    async def _without_cleared(self, request: CheckRequested, answer: VerdictGiven) -> VerdictGiven:
+        """R14: a possible duplicate without the records the county already found a different person from this
+        student (the national tier's finding or this province's own again): the county's decision stands for the
+        pair, so no second case opens for it. One pair stream read (by `_id`) per record named."""
+        if self.settings.national or answer.verdict is not VerdictKind.POSSIBLE_DUPLICATE:
+            return answer
+        cleared: dict[str, str] = {}
+        for match in answer.matches:
+            found = await self.cases.pairs.cleared(request.student_id, match.student_id)
+            if found is not None:
+                cleared[match.student_id] = found["case_id"]
+        return without_cleared(answer, cleared) if cleared else answer
 
     async def record(self, request: CheckRequested, answer: VerdictGiven, cause: Envelope[Any]) -> None:
         now = datetime.now(UTC)
@@ -192,10 +207,20 @@ class Checks:
             lambda history: Decision(decide_answer(history, answered, case), outgoing),
         )
         if case is not None:
-            await self.cases.project(check_stream(correlation))
+            view = await self.cases.project(check_stream(correlation))
             if self.deadlines is not None:  # after the commit; arming again (a redelivery) changes nothing
                 await self.deadlines.arm(case["case"])
+            if view is not None:  # the case as stored (a redelivery's answer may differ from the first)
+                await self._note_pair(view)
         self.runtime.relay.nudge()
+
+    async def _note_pair(self, view: dict[str, Any]) -> None:
+        """R14: the case noted on its pair; a pair the county cleared meanwhile (its decision raced this answer)
+        decides the case with it, so the county reviews the pair once in either order."""
+        case_id = view["case_id"]
+        pair = await self.cases.pairs.note(case_id, view["student_id"], view["candidate_student_id"])
+        if pair.cleared is not None and view.get("state") == "open":
+            await self.cases.decide_with_pair(case_id, pair.cleared)
 
     async def _forward(self, message: Envelope[CheckRequested]) -> None:
         now = datetime.now(UTC)

@@ -19,6 +19,7 @@ from xueji_contracts.messages.dedupe import (
 )
 from xueji_contracts.messages.dedupe_review import ReviewCaseOpened
 from xueji_dedupe.domain import CandidateRecord, Verdict
+from xueji_dedupe.domain.pairs import cleared_reason
 from xueji_dedupe.feed import region_of
 
 _REGISTER_PHRASES = {
@@ -54,6 +55,24 @@ def verdict_message(
         population_register=register,
         tier=tier,
     )
+
+
+def without_cleared(answer: VerdictGiven, cleared: dict[str, str]) -> VerdictGiven:
+    """A "possible duplicate" without the records the county already found different persons (`cleared`: candidate
+    -> the case that found it, R14): unique when none is left, else naming the first one left (the evidence given
+    was the first match's: kept only when that match is)."""
+    kept = tuple(m for m in answer.matches if m.student_id not in cleared)
+    said = [cleared_reason(case) for case in dict.fromkeys(cleared.values())]
+    zh = "；".join([answer.reason_zh, *(z for z, _ in said)])
+    en = "; ".join([answer.reason_en, *(e for _, e in said)])
+    if not kept:
+        update: dict[str, Any] = {"verdict": VerdictKind.UNIQUE, "existing_student_id": None, "matches": (),
+                                  "features": ()}  # fmt: skip
+    else:
+        same_first = bool(answer.matches) and kept[0] == answer.matches[0]
+        update = {"existing_student_id": kept[0].student_id, "score": kept[0].score, "matches": kept,
+                  "features": answer.features if same_first else ()}  # fmt: skip
+    return answer.model_copy(update=update | {"reason_zh": zh, "reason_en": en})
 
 
 def _masked(number: str | None) -> str | None:
