@@ -271,3 +271,42 @@ async def test_r14_two_first_projections_of_a_review_case_both_succeed(start_app
         views = await asyncio.gather(cases.project(stream), cases.project(stream))
         assert views[0] == views[1]
         assert await cases.get(verdict["review_case_id"]) == views[0]
+
+
+async def test_r14_r22_a_case_decided_while_its_deadline_warning_is_recorded_shows_decided(
+    start_app, isolation, token, wait_for, monkeypatch
+):
+    """The timer records the warning, then writes the queue's view; the county decides in between, and its view is
+    written first. The timer's view, read before the decision, lands last: the queue showed the decided case open
+    (and the county was asked for it again) until the next write. A projection that finds a later commit after its
+    write projects again."""
+    from datetime import timedelta
+
+    import xueji_dedupe.cases as cases_module
+
+    dedupe = await start_app(create_app, DedupeSettings, scheduler_enabled=False)
+    verdict = await _possible_duplicate(dedupe, isolation, wait_for, surname="陈", county=SIMING, born="2014-07-03")
+    county = auth(token, "county", SIMING)
+    [case] = await wait_for(lambda: _open_cases(dedupe, county))
+    holding, released, write = asyncio.Event(), asyncio.Event(), cases_module.replace_by_id
+
+    async def held(collection, view):
+        if view.get("deadline_state") and view["state"] == "open" and not released.is_set():
+            holding.set()
+            await released.wait()  # the timer's view, read before the decision, waits until the decision's is written
+        await write(collection, view)
+
+    monkeypatch.setattr(cases_module, "replace_by_id", held)
+    warned = asyncio.create_task(
+        dedupe.app.state.deadlines.tick(datetime.fromisoformat(case["warn_at"]) + timedelta(minutes=1))
+    )
+    await asyncio.wait_for(holding.wait(), 20)
+    body = {"decision": "different_person", "reason": "双胞胎，户口簿为证"}
+    decided = await dedupe.post(f"/v1/review-cases/{verdict['review_case_id']}/decision", json=body, headers=county)
+    assert decided.status_code == 200, decided.text
+    released.set()
+    await asyncio.wait_for(warned, 20)
+
+    shown = (await dedupe.get(f"/v1/review-cases/{verdict['review_case_id']}", headers=county)).json()
+    assert (shown["state"], shown["decision"], shown["deadline_state"]) == ("decided", "different_person", "due_soon")
+    assert await _open_cases(dedupe, county) == []

@@ -76,10 +76,19 @@ class ReviewCases:
         return [event for commit in await self.runtime.events.load(stream) for event in commit["events"]]
 
     async def project(self, stream: str) -> Document | None:
-        view = case_view(await self._history(stream))
-        if view is not None:
-            await replace_by_id(self.collection, view)  # two projections of a new case may race
-        return view
+        """The case's view from its stream. Two projections may race (the check that opened it and a redelivery, a
+        deadline's timer and the county's decision) and the one read earlier may write last: after its write, a
+        projection that finds a later commit projects again, so the last write is of the latest stream (R14, R22)."""
+        commits = await self.runtime.events.load(stream)
+        while True:
+            view = case_view([event for commit in commits for event in commit["events"]])
+            if view is None:
+                return None
+            await replace_by_id(self.collection, view)  # two first projections of a new case may race
+            [later] = await self.runtime.events.commits_at([(stream, len(commits) + 1)])
+            if later is None:
+                return view
+            commits = await self.runtime.events.load(stream)
 
     async def upgrade(self) -> None:
         """Run at start: cases projected before `opened_at` was kept in the queue's form get that form, by `_id`.
