@@ -20,6 +20,7 @@ from xueji_contracts.messages.dedupe import CheckPurpose, MatchedStatus, Verdict
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
 from xueji_dedupe.app import create_app
 from xueji_dedupe.settings import DedupeSettings
+from xueji_kit import store_commands
 
 pytestmark = pytest.mark.integration
 SIMING = "350203"
@@ -36,9 +37,7 @@ async def _asked_nationally(isolation: Any, tag: str) -> Envelope[Any]:
     return asked
 
 
-async def _national_answer(isolation: Any, asked: Envelope[Any], *candidates: str, times: int = 1) -> dict[str, Any]:
-    """The national tier's "possible duplicate" naming `candidates` (sent `times` times: a redelivery), and the answer
-    the province gives the registry for it."""
+def _possible(asked: Envelope[Any], *candidates: str) -> Envelope[VerdictGiven]:
     matches = tuple(MatchedStatus(student_id=c, status_number=None, score=0.8 - i / 10, rule="name_sound")
                     for i, c in enumerate(candidates))  # fmt: skip
     answer = VerdictGiven(verdict=VerdictKind.POSSIBLE_DUPLICATE, purpose=CheckPurpose.KEY_INFO_CHANGE,
@@ -46,6 +45,13 @@ async def _national_answer(isolation: Any, asked: Envelope[Any], *candidates: st
                           reason_zh="姓名同音", reason_en="same sounding name", tier="national")  # fmt: skip
     message = envelop(answer, producer="dedupe-national", province="35", occurred_at=datetime.now(UTC),
                       correlation_id=asked.correlation_id, causation=asked)  # fmt: skip
+    return message
+
+
+async def _national_answer(isolation: Any, asked: Envelope[Any], *candidates: str, times: int = 1) -> dict[str, Any]:
+    """The national tier's "possible duplicate" naming `candidates` (sent `times` times: a redelivery), and the answer
+    the province gives the registry for it."""
+    message = _possible(asked, *candidates)
     kafka = isolation.servers.kafka
     for _ in range(times):
         await send(kafka, isolation.topic(NATIONAL_VERDICT.name), message)
@@ -67,6 +73,7 @@ def _of(messages: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 async def test_r14_r10_a_national_finding_of_a_pair_the_county_cleared_opens_no_second_case(
     start_app, isolation, token
 ):
+    store_commands.install()  # before the service's client is made
     dedupe = await start_app(create_app, DedupeSettings, scheduler_enabled=False)
     county = auth(token, "county", SIMING)
     first = await _national_answer(isolation, await _asked_nationally(isolation, "a"), HUNAN_CHILD)
@@ -94,6 +101,18 @@ async def test_r14_r10_a_national_finding_of_a_pair_the_county_cleared_opens_no_
     ]
     queue = (await dedupe.get("/v1/review-cases?state=open", headers=county)).json()["cases"]
     assert [c["case_id"] for c in queue] == [other["review_case_id"]]
+
+    # The answer's path reads the check's stream and the pair's by `_id` alone.
+    asked = await _asked_nationally(isolation, "d")
+    with store_commands.counting(dedupe.app.state.runtime.db.name) as log, store_commands.scope("answer"):
+        await dedupe.app.state.dedupe.record_national_answers([_possible(asked, HUNAN_CHILD)])
+    commands = log.take("answer")
+    assert store_commands.scans(commands) == []
+    assert store_commands.tally(commands) == {
+        "find events": 7,  # the check's stream (forwarded: 1 commit and the miss) twice; the pair's (2 and the miss)
+        "insert events": 1,  # the answer, "unique"
+        "insert events_outbox": 1,  # its message
+    }
 
 
 async def test_r14_r50_a_case_of_the_same_pair_opened_before_the_countys_decision_is_decided_with_it(
