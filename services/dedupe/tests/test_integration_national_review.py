@@ -12,12 +12,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from dedupe_driver import SIYU_ID, answering, auth, check, send
+from dedupe_driver import SIYU_ID, answering, auth, check, identity, indexed, send
 from kafka_messages import published
 
 from xueji_contracts.envelope import Envelope, envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, MatchedStatus, VerdictGiven, VerdictKind
-from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_REVIEW, DEDUPE_VERDICT, NATIONAL_CHECK, NATIONAL_VERDICT
+from xueji_contracts.topics import (
+    DEDUPE_CHECK,
+    DEDUPE_REVIEW,
+    DEDUPE_VERDICT,
+    NATIONAL_CHECK,
+    NATIONAL_VERDICT,
+    REGISTRY_IDENTITY,
+)
 from xueji_dedupe.app import create_app
 from xueji_dedupe.settings import DedupeSettings
 from xueji_kit import store_commands
@@ -147,3 +154,33 @@ async def test_r14_r50_a_case_of_the_same_pair_opened_before_the_countys_decisio
     assert (await dedupe.get("/v1/review-cases?state=open", headers=county)).json()["cases"] == []
     refused = await dedupe.post(f"/v1/review-cases/{second['review_case_id']}/decision", json=body, headers=county)
     assert refused.status_code == 409  # decided once (R12)
+
+
+async def test_r14_r03_the_g_number_check_of_a_record_the_county_released_goes_on_to_the_national_tier(
+    start_app, isolation, token, wait_for
+):
+    """A record released by the county's review (a different person from the record it resembles) is checked again
+    for its G number (R03): the province finds the same likeness; the county's decision stands, so the check goes on
+    to the national tier instead of into a second review of the pair."""
+    dedupe = await start_app(create_app, DedupeSettings, scheduler_enabled=False)
+    kafka, county = isolation.servers.kafka, auth(token, "county", SIMING)
+    await send(
+        kafka, isolation.topic(REGISTRY_IDENTITY.name), identity("stu_first", "陈思雨", school_code=f"{SIMING}0001")
+    )
+    await wait_for(indexed(dedupe, 1))
+    facts = {"region_code": "350102", "school_code": f"{SIMING}0002"}
+    created = check("stu_second", "陈思语", **facts)
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), created)
+    found = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(created.correlation_id))
+    (first,) = [m["payload"] for m in answering(created.correlation_id)(found)]
+    assert (first["verdict"], first["existing_student_id"]) == ("possible_duplicate", "stu_first")
+    body = {"decision": "different_person", "reason": "双胞胎，户口簿为证"}
+    decided = await dedupe.post(f"/v1/review-cases/{first['review_case_id']}/decision", json=body, headers=county)
+    assert decided.status_code == 200, decided.text
+
+    issuing = check("stu_second", "陈思语", purpose=CheckPurpose.G_NUMBER_ISSUANCE, **facts)
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), issuing)
+    await published(kafka, isolation.topic(NATIONAL_CHECK.name), answering(issuing.correlation_id))
+    verdicts = await published(kafka, isolation.topic(DEDUPE_VERDICT.name), answering(created.correlation_id))
+    assert answering(issuing.correlation_id)(verdicts) == []  # waiting for the national tier, not for the county
+    assert (await dedupe.get("/v1/review-cases?state=open", headers=county)).json()["cases"] == []
