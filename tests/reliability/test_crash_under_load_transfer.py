@@ -13,7 +13,7 @@ import hashlib
 import random
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,16 @@ from stack import start_service, wait_ready
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chaos
 
+from xueji_contracts.calendar import local_date
+from xueji_contracts.calendar.semesters import AUTUMN_FROM_MONTH, SPRING_FROM_MONTH, semester_of
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
+from xueji_contracts.policy import load_policy
 from xueji_contracts.topics import STUDENT_STATUS
 from xueji_kit.store import EventStore, connect
 from xueji_transfer import consistency
+from xueji_transfer.domain import Refused, TransferApplication, TransferRules
+from xueji_transfer.domain.eligibility import check_initiation_window
 from xueji_transfer.domain.record import school_year_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -47,12 +52,15 @@ def _evidence(kind: str) -> dict[str, str]:
     return {"kind": kind, "uri": f"s3://materials/{kind}", "sha256": hashlib.sha256(kind.encode()).hexdigest()}
 
 
-def _term(today: date) -> dict[str, Any]:
-    """The semester running today (autumn: Sept - Jan, spring: Feb - July)."""
-    if today.month >= 8 or today.month == 1:
-        year = today.year if today.month >= 8 else today.year - 1
-        return {"start": f"{year}-09-01", "end": f"{year + 1}-01-20", "semester": 1}
-    return {"start": f"{today.year}-02-17", "end": f"{today.year}-07-04", "semester": 2}
+def _term(at: datetime) -> dict[str, Any]:
+    """The semester the service's day falls in (its China date, as R27 reads it), from its first day to its last: the
+    handling period holds every day of it, so the load is in time on any day of the year but the R25 blackout (a
+    term of real school dates left out the winter and summer breaks, and a UTC date the evening before a month)."""
+    semester = semester_of(local_date(at))
+    first = date(
+        semester.school_year + semester.half - 1, AUTUMN_FROM_MONTH if semester.half == 1 else SPRING_FROM_MONTH, 1
+    )
+    return {"start": first.isoformat(), "end": semester.last_day.isoformat(), "semester": semester.half}
 
 
 class Case:
@@ -63,13 +71,17 @@ class Case:
         self.student = f"stu_{run}_{n}"
         self.transfer_id = ""
 
-    def requests(self) -> list[tuple[str, str, tuple[str, str], dict[str, Any]]]:
-        tid = self.transfer_id
-        application = {
+    def application(self, at: datetime) -> dict[str, Any]:
+        """The application as sent at `at` (the service judges it by its wall clock)."""
+        return {
             "student_id": self.student, "status": "enrolled", "sending": {"code": SENDING},
-            "receiving": {"code": RECEIVING}, "grade": 4, "target_grade": 4, "term": _term(date.today()),
+            "receiving": {"code": RECEIVING}, "grade": 4, "target_grade": 4, "term": _term(at),
             "reason": "household_move", "materials": [_evidence(kind) for kind in MATERIALS],
         }  # fmt: skip
+
+    def requests(self) -> list[tuple[str, str, tuple[str, str], dict[str, Any]]]:
+        tid = self.transfer_id
+        application = self.application(datetime.now(UTC))
         steps = [("apply", "/v1/transfers", ("school", RECEIVING), {"application": application}),
                  ("examine", f"/v1/transfers/{tid}/examination", ("school", RECEIVING),
                   {"conditions_met": True, "vacancy": True})]  # fmt: skip
@@ -121,7 +133,7 @@ async def _seed_records(isolation: Any, cases: list[Case]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka, linger_ms=5)
     await producer.start()
     try:
-        today = date.today()
+        today = local_date(datetime.now(UTC))  # the service's day (China), which the record's grade is projected to
         for case in cases:
             record = StudentStatusRecorded(
                 student_id=case.student,
@@ -220,3 +232,20 @@ async def _check(events: EventStore, cases: list[Case]) -> tuple[int, int, list[
         if final is None or final.open_stage is not None or final.step != 6:
             differences.append(f"{tid}: not at step 6 with every stage decided")
     return lost, duplicated, differences
+
+
+def test_the_load_s_applications_are_in_time_whatever_day_and_hour_it_runs_but_in_the_blackout() -> None:
+    """The service judges the load's applications by its wall clock, so the semester they name must pass R27 on any day
+    CI may run them: the winter and summer breaks, 1 February, the UTC evening before a month in China (16:00 UTC is
+    midnight there). Only the national R25 blackout refuses every application (the load has no clock to set then)."""
+    rules = TransferRules.from_policy(load_policy("fj"))
+    case, start, refused = Case(0, "calendar"), datetime(2027, 1, 1, tzinfo=UTC), []
+    for hours in range(0, 366 * 24, 4):  # 00:00, 04:00, ... UTC: both sides of midnight in China
+        at = start + timedelta(hours=hours)
+        if rules.windows.in_blackout(at):
+            continue
+        try:
+            check_initiation_window(TransferApplication.model_validate(case.application(at)), at, rules)
+        except Refused as refusal:
+            refused.append(f"{at:%Y-%m-%d %H:%M} UTC: {refusal}")
+    assert refused == [], f"{len(refused)} refused, e.g. {refused[:3]}"
