@@ -12,6 +12,10 @@ from typing import Any
 from xueji_contracts.policy import load_policy
 from xueji_transfer.domain import TransferRules
 
+# Read once: the policy is frozen, and parsing its YAML for every command made the R21 property test (6,000
+# commands) take 100 s of its 120 s timeout on a busy machine.
+FUJIAN = load_policy("fj")
+
 
 def fujian_rules(**overrides: Any) -> TransferRules:
-    return TransferRules.from_policy(load_policy("fj"), **({"required_materials": ()} | overrides))
+    return TransferRules.from_policy(FUJIAN, **({"required_materials": ()} | overrides))
