@@ -4,11 +4,12 @@ an enrollment body, and an Idempotency-Key whose first answer was not kept."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from xueji_contracts.calendar import local_date
+from xueji_contracts.calendar import SHANGHAI, local_date
 from xueji_kit.idempotency_claims import COLLECTION
 from xueji_registry.domain.periods import term_of
 
@@ -25,6 +26,17 @@ def signed_in(school: str) -> Callable[..., dict[str, str]]:
 def this_term() -> dict[str, int]:
     """The semester today falls in: R40 judges a suspension by the day it is asked, not by the term named."""
     return term_of(local_date(datetime.now(UTC))).model_dump(mode="json")
+
+
+def today_in_china(margin: float = 10.0) -> date:
+    """Today's China date, the one the service judges by when asked within `margin` seconds: midnight there (16:00
+    UTC) is waited out when nearer, so a test's "today" and "tomorrow" are the service's too (an async test calls
+    it in a thread)."""
+    now = datetime.now(UTC)
+    midnight = datetime.combine(local_date(now) + timedelta(days=1), datetime.min.time(), SHANGHAI)
+    if (left := (midnight - now).total_seconds()) < margin:
+        time.sleep(left + 0.1)
+    return local_date(datetime.now(UTC))
 
 
 def graduation_semester() -> dict[str, int]:

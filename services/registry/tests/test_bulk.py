@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from http_fixtures import today_in_china
 from openpyxl import Workbook
 from registry_driver import verdict
 
 from xueji_contracts.auth import OperatorClaims, Role
-from xueji_contracts.calendar import local_date
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_kit import store_commands
 from xueji_kit.store import connect
@@ -695,7 +695,7 @@ def test_r02_a_row_admitted_after_today_in_china_is_refused_at_upload_naming_row
     """R02: status is established after admission. A row whose admission date is after today (the China date, as the
     record's creation judges it) is refused at upload with its row, column and reason, instead of being requested and
     refused minutes later once dedupe answered; admitted today, it is requested."""
-    today = local_date(datetime.now(UTC))
+    today = today_in_china()  # not a second before midnight there: `check`'s today
     table = [["姓名", "性别", "出生日期", "年级", "入学日期"],
              ["陈一", "男", "2019-03-15", "1", (today + timedelta(days=1)).isoformat()],
              ["陈二", "男", "2019-03-16", "1", today.isoformat()]]  # fmt: skip

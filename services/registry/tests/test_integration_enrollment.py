@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from http_fixtures import pupil
+from http_fixtures import pupil, today_in_china
 from kafka_messages import published, sent_together
 from registry_driver import verdict
 
-from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
@@ -275,7 +274,7 @@ async def test_r02_an_admission_date_after_today_in_china_is_refused_when_asked_
     the record's creation judges it) is refused at once with 422 naming `admitted_on`, and nothing is stored or
     asked of dedupe (it was refused only once dedupe had answered, with 409); today's date is enrolled."""
     registry = await start_app(create_app, RegistrySettings)
-    today = local_date(datetime.now(UTC))
+    today = await asyncio.to_thread(today_in_china)  # not a second before midnight there: the service's today
     async with dedupe_stub():
         tomorrow = {**STUDENT, "admitted_on": (today + timedelta(days=1)).isoformat()}
         refused = await registry.post("/v1/students", json=tomorrow, headers=_auth(token))
