@@ -419,11 +419,13 @@ def _term_around(today: date) -> dict[str, Any]:
 
 
 async def _clock_outside_the_blackout(workbench: Workbench) -> date:
-    """R25 closes Jul 15 - Aug 14 to new cases: on those days the transfer service's clock is set to Aug 20."""
+    """R25 closes Jul 15 - Aug 14 (China dates) to new cases: on those days the transfer service's clock is set to
+    Aug 20. Asked of the service's own rules: the UTC date is a day behind from 16:00 UTC (it missed 14 July's)."""
     now = datetime.now(UTC)
-    if (7, 15) <= (now.month, now.day) <= (8, 14):
+    service = workbench.services["transfer"].app.state.transfer
+    if service.calendars.rules.windows.in_blackout(now):
         fixed = now.replace(month=8, day=20)
-        workbench.services["transfer"].app.state.transfer.clock = lambda: fixed
+        service.clock = lambda: fixed
         now = fixed
     return (now + timedelta(hours=8)).date()
 
