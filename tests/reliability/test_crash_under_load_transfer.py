@@ -63,6 +63,15 @@ def _term(at: datetime) -> dict[str, Any]:
     return {"start": first.isoformat(), "end": semester.last_day.isoformat(), "semester": semester.half}
 
 
+def skip_in_the_blackout() -> None:
+    """R25: from 15 July to 14 August (China dates) no transfer may be initiated and the rule has no exception; the
+    transfer service runs on the wall clock, so on those days the load cannot apply at all. Skipped, saying so,
+    rather than failed (or faked with a production clock setting)."""
+    now = datetime.now(UTC)
+    if TransferRules.from_policy(load_policy("fj")).windows.in_blackout(now):
+        pytest.skip(f"R25 transfer blackout on {local_date(now)} (China): no application can be made today")
+
+
 class Case:
     """One case's requests in order; `done` counts the answered ones. Each carries its own Idempotency-Key."""
 
@@ -156,6 +165,7 @@ async def test_a_transfer_service_killed_while_deciding_stages_loses_and_duplica
     isolation: Any, signing_keys: tuple[str, str], token: Any, wait_for: Any, tmp_path: Path
 ) -> None:
     rng = random.Random()
+    skip_in_the_blackout()
     cases = [Case(n, isolation.database[-8:]) for n in range(chaos.load(CASES))]
     total = 6 * len(cases)
     await _seed_records(isolation, cases)
@@ -249,3 +259,27 @@ def test_the_load_s_applications_are_in_time_whatever_day_and_hour_it_runs_but_i
         except Refused as refusal:
             refused.append(f"{at:%Y-%m-%d %H:%M} UTC: {refusal}")
     assert refused == [], f"{len(refused)} refused, e.g. {refused[:3]}"
+
+
+def test_r25_in_the_blackout_the_load_is_skipped_saying_why_and_outside_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On 20 July (China) the three load tests that apply for transfers skip, naming R25, instead of failing on
+    every application refused; on 14 August 16:00 UTC (15 August in China) they run."""
+    import test_crash_under_load_transfer as load
+
+    for at, skipped in ((datetime(2027, 7, 20, 3, tzinfo=UTC), True), (datetime(2027, 8, 14, 16, tzinfo=UTC), False)):
+
+        class Frozen(datetime):
+            moment = at
+
+            @classmethod
+            def now(cls, tz: Any = None) -> Frozen:
+                return cls.fromtimestamp(cls.moment.timestamp(), tz)
+
+        monkeypatch.setattr(load, "datetime", Frozen)
+        if skipped:
+            with pytest.raises(pytest.skip.Exception, match="R25 transfer blackout on 2027-07-20"):
+                load.skip_in_the_blackout()
+        else:
+            load.skip_in_the_blackout()

@@ -28,7 +28,7 @@ import chaos
 from faults import KilledInPlace
 from test_broker_outage_under_load import Enrolments, dedupe_answering_unique
 from test_crash_under_load import SCHOOL, _all_enrolled, _registry, numbered
-from test_crash_under_load_transfer import Case, _check, _count, _seed_records, _transfer
+from test_crash_under_load_transfer import Case, _check, _count, _seed_records, _transfer, skip_in_the_blackout
 
 from xueji_kit.store import EventStore, connect
 from xueji_registry.consistency import differences
@@ -143,6 +143,7 @@ async def under_load_across(
     rng = random.Random()
     env = SimpleNamespace(servers=SimpleNamespace(kafka=isolation.servers.kafka, mongodb=path),
                           topic_prefix=isolation.topic_prefix, database=isolation.database, topic=isolation.topic)  # fmt: skip
+    skip_in_the_blackout()
     cases = [Case(n, isolation.database[-8:]) for n in range(chaos.load(CASES))]
     enrollments = chaos.load(ENROLLMENTS)
     answers = Answers()
