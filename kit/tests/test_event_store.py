@@ -706,3 +706,75 @@ async def test_a_bulk_writer_slower_than_the_orphan_wait_has_its_records_publish
     assert await asyncio.wait_for(writing, 30) == [True] * 3
     ready = await relay.unpublished(100)
     assert sorted(m["key"] for e in ready for m in e["outgoing"]) == ["slow-0", "slow-1", "slow-2"]
+
+
+def _ids(entries: list[dict]) -> list[str]:
+    """The message ids a relay's entries would publish (single entries' and bulk entries' alike)."""
+    found = []
+    for entry in entries:
+        for out in entry["outgoing"]:
+            message = out["message"]
+            message = json.loads(message.body) if hasattr(message, "body") else message
+            found.append(str(message["message_id"]))
+    return found
+
+
+@pytest.mark.parametrize("winner", ["start_many", "append"])
+async def test_a_losing_writer_of_a_stored_commit_never_has_its_own_messages_published(database, published, winner):
+    """A cause redelivered (a check or a verdict consumed again after a rebalance, or published twice) is decided again:
+    the same commit id, but messages enveloped afresh, under new message ids. Its writer stages them, finds the commit
+    stored and deletes its entry. Another replica's relay that read the outbox in between (its writer staged at the
+    time it decided, seconds before, so past WRITER_AT_WORK) found the commit stored under that commit id and published
+    the loser's messages too: dedupe's answer to a check went out twice under two message ids, and the registry
+    took the second for another verdict of the same request (`record_begun_otherwise`, two registry replicas). Only
+    the entry of the writer that stored the commit is published."""
+    writer, relay = EventStore(database), EventStore(database)  # two replicas; the second one relays
+    await writer.ensure_indexes()
+    first = published("s")
+    if winner == "start_many":
+        assert await writer.start_many([NewStream("c1", "s", [{"n": 1}], first)]) == [True]
+    else:
+        assert await writer.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=first)
+    sent = await relay.unpublished(100)
+    assert _ids(sent) == [str(first[0].message.message_id)]
+    await relay.delete_published([e["_id"] for e in sent])
+
+    read: list[list[dict]] = []
+    commit = writer._commit
+
+    async def relay_reads_meanwhile(*args, **kwargs):  # between the loser's staging and its delete
+        read.append(await relay._waiting(100))
+        return await commit(*args, **kwargs)
+
+    writer._commit = relay_reads_meanwhile  # type: ignore[method-assign]
+    decided = datetime.now(UTC) - timedelta(seconds=5)
+    again = published("s")  # the same commit decided again: its messages made afresh
+    assert await writer.start_many([NewStream("c1", "s", [{"n": 1}], again)], decided) == [False]
+    assert read and any(e.get("commit_id") == "c1" for e in read[0]), "the relay read the loser's entry"
+
+    async def as_read(limit: int) -> list[dict]:
+        return read[0]
+
+    relay._waiting = as_read  # type: ignore[method-assign]
+    late = await relay.unpublished(100)
+    assert str(again[0].message.message_id) not in _ids(late), "the loser's messages published"
+    assert _ids(late) == []
+
+
+async def test_the_entry_of_a_writer_that_lost_a_stored_commit_and_stopped_is_dropped_and_holds_nothing_up(
+    store, published
+):
+    """A writer that stopped between staging a commit stored by another writer and deleting its entry leaves it. Its
+    messages are not the commit's (made afresh when its cause was decided again): dropped, never published, and the
+    stream's next version is published at once behind it (it used to be published once more, under its own ids)."""
+    from xueji_kit.store import _messages, commit_key
+
+    first, now = published("s"), datetime.now(UTC)
+    assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=first)
+    await store.delete_published([e["_id"] for e in await store.unpublished(100)])
+    loser = await store._stage("c1", commit_key("s", 1), "s", 1, _messages(published("s")), now)  # then stopped
+    following = published("s")
+    assert await store.append(commit_id="c2", aggregate_id="s", version=2, events=[{"n": 2}], outgoing=following)
+    ready = await store.unpublished(100, now=now + timedelta(seconds=5))
+    assert _ids(ready) == [str(following[0].message.message_id)]
+    assert await store.outbox.find_one({"_id": loser.entry}) is None

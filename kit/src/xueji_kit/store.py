@@ -408,6 +408,8 @@ class EventStore:
             PACKED_EVENTS: _packed_events(events),  # its messages are in its outbox entry only (class docstring)
             "recorded_at": at,
         }
+        if staged:
+            doc[WRITER] = staged.token  # whose entry carries its messages (`_stored_by_its_writer`)
         try:
             await self.grouped.of(self.collection).insert_one(doc)
         except PyMongoError as exc:
@@ -590,14 +592,12 @@ class EventStore:
                 outgoing = [m for i in stored for m in entry["by_commit"][i]["outgoing"]]
                 committed = [entry["commits"][i] for i in stored]
                 ready.append(entry | {"confirmed": True, "outgoing": outgoing, "committed": committed})
-            elif (
-                entry["_id"] in self.stored_here
-                or entry["_id"] in confirmed
-                or entry.get("confirmed")
-                or await self._confirm_or_drop(entry, at)
-            ):
+                continue
+            here_or_confirmed = entry["_id"] in self.stored_here or entry["_id"] in confirmed or entry.get("confirmed")
+            judged = True if here_or_confirmed else await self._confirm_or_drop(entry, at)
+            if judged:
                 ready.append(entry | {"confirmed": True, "committed": [entry["commit"]]})
-            else:
+            elif judged is not None:  # None: dropped, a writer's that lost a stored commit (holds nothing up)
                 blocked.update(covers)
         return ready
 
@@ -677,26 +677,41 @@ class EventStore:
     async def _confirm(self, entry_ids: list[str]) -> None:
         await insert_many_once(self.confirmations, [{"_id": i} for i in entry_ids])
 
-    async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool:
+    async def _confirm_or_drop(self, entry: Document, now: datetime) -> bool | None:
+        """True: publish the entry; False: not yet (its writer may be at work), None: dropped for good."""
         if now - _aware(entry["staged_at"]) < self.WRITER_AT_WORK:
             return False  # its writer is most likely storing the commit and confirming it right now
-        if await self._commit_stored(entry):
-            # Its writer stopped between commit and confirmation; or before it could find the commit stored by
-            # another writer and delete its own entry (then published once more, under the same message ids).
-            return True
+        stored = await self._stored_by_its_writer(entry)
+        if stored:
+            return True  # its writer stopped between commit and confirmation
+        if stored is not None:
+            # Another writer's entry of a stored commit (a writer that lost it, at work or stopped): never published,
+            # so it holds up nothing behind it (the commit's messages are in the entry of the writer that stored it).
+            await self.outbox.delete_one({"_id": entry["_id"], "writer": entry.get("writer")})
+            return None
         if now - _aware(entry["staged_at"]) > self.ORPHAN_AFTER:
             # That very entry (by its writer's token). A writer stalled this long whose commit landed after the
             # lookup above may have looked for its entry (`_still_staged`) before this delete, found it, and left
             # it: looked up once more, such a commit gets its entry back, as read.
             await self.outbox.delete_one({"_id": entry["_id"], "writer": entry.get("writer")})
-            if await self._commit_stored(entry):
+            if await self._stored_by_its_writer(entry):
                 await insert_once(self.outbox, entry | {"confirmed": True})
                 return True
         return False
 
-    async def _commit_stored(self, entry: Document) -> bool:
-        stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1})
-        return stored is not None and stored.get("commit_id") == entry.get("commit_id", entry["_id"])
+    async def _stored_by_its_writer(self, entry: Document) -> bool | None:
+        """Whether the entry's commit is stored by the entry's own writer (None: the commit is not stored). Another
+        writer of the same commit (its cause redelivered and decided again) enveloped its messages afresh, under
+        message ids of their own: its entry, read by a relay before that writer found the commit stored and deleted
+        it, was published beside the messages of the writer that stored it (dedupe answered one check twice, and the
+        registry took the second answer for another verdict: `record_begun_otherwise`). A commit from before writers
+        were recorded is judged by its commit id, as then; a commit written in bulk by a batch entry's writer."""
+        stored = await self.collection.find_one({"_id": entry["commit"]}, {"commit_id": 1, WRITER: 1, "batch": 1})
+        if stored is None or stored.get("commit_id") != entry.get("commit_id", entry["_id"]):
+            return None
+        if WRITER in stored:
+            return bool(stored[WRITER] == entry.get("writer"))
+        return "batch" not in stored
 
     async def delete_published(self, entry_ids: list[str]) -> None:
         """Delete the outbox entries the broker has acknowledged, with their confirmations: whatever is still in the
@@ -720,6 +735,8 @@ PACKED = "packed"
 MESSAGES = "messages"
 # A commit's events, as one value (see `_packed_events`); `readable` gives them back as `events`.
 PACKED_EVENTS = "events_packed"
+# A commit's writer: the token of the outbox entry that carries its messages (`Staged`), when it has one.
+WRITER = "writer"
 
 
 def _pack(commits: list[str], aggregates: list[str], messages: list[list[Message]]) -> Binary:

@@ -342,3 +342,51 @@ async def test_r01_an_operators_check_holds_no_one_and_the_enrollment_after_it_i
         assert answer.json()["verdict"] == "unique"
     enrolled = await dedupe.app.state.dedupe.verdict(check("stu_real", "陈思雨", id_number=SIYU_ID).payload)
     assert enrolled.verdict.value == "unique"
+
+
+async def test_r01_a_check_consumed_again_is_answered_once_even_if_the_relay_reads_the_second_answer_meanwhile(
+    start_app, isolation
+):
+    """A check consumed again in a later batch (the registry's relay published it twice, as under a lease handover
+    between two registry replicas) is answered afresh, under a new message id; its writer stages that answer, finds
+    the answer's commit stored and deletes its entry. The relay that read the outbox in between (its writer at work
+    longer than WRITER_AT_WORK: a bulk import's batch) published that second answer: the registry got two verdicts
+    on one request under two message ids and logged `record_begun_otherwise` (a bulk run with two replicas)."""
+    from xueji_dedupe.domain.review import check_stream
+
+    dedupe = await start_app(create_app, DedupeSettings)
+    kafka, verdicts = isolation.servers.kafka, isolation.topic(DEDUPE_VERDICT.name)
+    request = check("stu_twice", "林小明", gender="male")
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), request)
+    await published(kafka, verdicts, answering(request.correlation_id))
+
+    store = dedupe.app.state.runtime.events
+    store.WRITER_AT_WORK = timedelta(0)  # a writer as slow as under a bulk import's load
+    stream = check_stream(request.correlation_id)
+    relay_read, loser_done = asyncio.Event(), asyncio.Event()
+    waiting, commit = store._waiting, store._commit
+
+    async def relay_reads(limit):  # the relay read the second answer's entry: it judges it once its writer is done
+        read = await waiting(limit)
+        if any(e.get("aggregate_id") == stream for e in read):
+            relay_read.set()
+            await asyncio.wait_for(loser_done.wait(), 20)
+        return read
+
+    async def second_answer(key, *args, **kwargs):  # staged; stored only once the relay has read its entry
+        if not key.startswith(stream):
+            return await commit(key, *args, **kwargs)
+        await asyncio.wait_for(relay_read.wait(), 20)
+        try:
+            return await commit(key, *args, **kwargs)
+        finally:
+            loser_done.set()
+
+    store._waiting, store._commit = relay_reads, second_answer
+    later = check("stu_later", "王芳")
+    await send(kafka, isolation.topic(DEDUPE_CHECK.name), request, later)
+    await published(kafka, verdicts, answering(later.correlation_id))
+    await asyncio.wait_for(loser_done.wait(), 20)
+    await asyncio.sleep(1.0)  # the relay had time to publish a second answer, if there were one
+    found = await published(kafka, verdicts, answering(later.correlation_id))
+    assert len(answering(request.correlation_id)(found)) == 1
