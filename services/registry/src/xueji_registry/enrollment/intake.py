@@ -126,16 +126,13 @@ async def complete(
     # one whose records the store refuses reaches the batch handler, which dead-letters it (behind, its failure would
     # only rewind the consumer, and the batch would come again and again).
     behind = committed is not None and len(verdicts) > 1 and service.behind.commits_behind()
+    starting = list(zip(decided, streams, strict=True))
 
     async def commits() -> None:
         try:
             await service.events.start_many(streams, now)
         except ConcurrencyConflict:  # some record begun by another commit: store the others, leave that one as is
-            for stream in streams:
-                try:
-                    await service.events.start_many([stream], now)
-                except ConcurrencyConflict:
-                    log.error("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id)
+            decided[:] = [d for d, stream in starting if await _start_one(service, d, stream, now)]  # others: by theirs
         service.runtime.relay.nudge()
 
     # Right after the commits, so the records are found in their schools' registers within the next batch. The relay's
@@ -153,6 +150,25 @@ async def complete(
         done = await service.behind.start(follow_ups, busy.pop_all(), commits if behind else None)
     if behind and committed is not None:
         committed.append(done)
+
+
+async def _start_one(service: RegistryService, d: Decided, stream: NewStream, now: datetime) -> bool:
+    """Store one new record; False when its stream was begun by another commit: a second verdict on the same request
+    under another message id (the commit id is derived from it). Dedupe answers a check once, in its check stream; a
+    second copy of that answer came from the outbox entry of a writer that lost the answer's commit, published
+    beside the winner's (closed in `EventStore._stored_by_its_writer`). The record stored first stands (its status
+    number, its R07 number, its messages); this verdict's decision is dropped: nothing of it stored, published or
+    followed up, its L counter skipped (R03 counters may skip), its R07 claim the record's own."""
+    try:
+        await service.events.start_many([stream], now)
+        return True
+    except ConcurrencyConflict:
+        first = await service.events.first(stream.aggregate_id)
+        log.warning("record_begun_otherwise", student_id=stream.aggregate_id, commit_id=stream.commit_id,
+                    message_id=str(d.pending.verdict.message_id), verdict=d.pending.verdict.payload.verdict.value,
+                    kept_commit_id=None if first is None else first.get("commit_id"),
+                    kept="the record as the kept commit began it; this verdict's decision dropped")  # fmt: skip
+        return False
 
 
 def _once_per_student(verdicts: list[Envelope[VerdictGiven]]) -> list[Envelope[VerdictGiven]]:
