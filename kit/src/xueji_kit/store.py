@@ -270,7 +270,8 @@ class EventStore:
     the commit and confirmed after it, and are stored there only: a commit holds its events, which are the history
     (R12); the messages are derived from them and were a second copy that made a commit 3-4 times dearer to
     insert on the local store; the relay publishes confirmed entries and deletes them, and
-    drops an unconfirmed entry only when its commit never appeared (a writer that lost or crashed).
+    drops an unconfirmed entry only when its commit never appeared (a writer that lost or crashed) or was stored by
+    another writer (the commit names the writer whose entry carries its messages).
     """
 
     ORPHAN_AFTER = timedelta(seconds=30)
