@@ -10,7 +10,7 @@ import pytest
 import structlog
 from fastapi import HTTPException
 
-from xueji_contracts.auth import OperatorClaims, Role
+from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims
 from xueji_kit.logs import configure_logging
 from xueji_kit.security import (
     TokenVerifier,
@@ -163,3 +163,51 @@ def test_r50_a_token_with_a_missing_or_wrong_claim_is_refused_naming_the_claim(s
         TokenVerifier(public, "xueji", "xueji").verify(token)
     assert refused.value.status_code == 401
     assert refused.value.detail.startswith(f"invalid claims: {named}"), refused.value.detail
+
+
+HUNAN_COUNTY = OperatorClaims(sub="op-hn", role=Role.COUNTY, code="430102")
+MINISTRY = OperatorClaims(sub="op-moe", role=Role.MINISTRY, code="000000")
+
+
+def test_r50_a_token_of_another_provinces_operator_is_refused_naming_the_claim(signing_keys):
+    """Provinces sharing an identity provider's key: a Hunan operator's token is no token at Fujian's deployment."""
+    private, public = signing_keys
+    fujian = TokenVerifier(public, "xueji", "xueji", serves="35")
+    assert fujian.verify(mint_token(private, COUNTY)) == COUNTY
+    hunan_token = mint_token(private, HUNAN_COUNTY)
+    with pytest.raises(HTTPException) as refused:
+        fujian.verify(hunan_token)
+    assert refused.value.status_code == 401
+    assert refused.value.detail == "code: token for province 43; this deployment serves 35"
+    assert TokenVerifier(public, "xueji", "xueji", serves="43").verify(hunan_token) == HUNAN_COUNTY
+    # A decision message it signed is dead-lettered with the same reason.
+    with pytest.raises(ValueError, match="^authorization: code: token for province 43; this deployment serves 35$"):
+        message_operator(fujian, {"authorization": f"Bearer {hunan_token}"})
+
+
+def test_r50_the_ministry_acts_in_every_deployment_and_alone_at_the_national_tier(signing_keys):
+    """R50: the Ministry handles deletions and inter-provincial coordination, in any province's deployment; the
+    national tier serves the nation, where a province's operator has no jurisdiction."""
+    private, public = signing_keys
+    for serves in ("35", "43", ""):
+        assert TokenVerifier(public, "xueji", "xueji", serves=serves).verify(mint_token(private, MINISTRY)) == MINISTRY
+    province = OperatorClaims(sub="op-fj", role=Role.PROVINCE, code="350000")
+    with pytest.raises(HTTPException) as refused:
+        TokenVerifier(public, "xueji", "xueji", serves="").verify(mint_token(private, province))
+    assert refused.value.status_code == 401
+    assert refused.value.detail == (
+        "code: token for province 35; this deployment serves the nation: only the Ministry's operators act here"
+    )
+
+
+def test_r52_a_subscriber_token_naming_another_province_is_refused(signing_keys):
+    private, public = signing_keys
+    fujian = TokenVerifier(public, "xueji", "xueji", serves="35")
+    unnamed = SubscriberClaims(sub="system", subscriber="exam-registration")
+    assert fujian.verify_subscriber(mint_token(private, unnamed)) == unnamed  # no province: as before
+    ours = unnamed.model_copy(update={"province": "35"})
+    assert fujian.verify_subscriber(mint_token(private, ours)) == ours
+    with pytest.raises(HTTPException) as refused:
+        fujian.verify_subscriber(mint_token(private, unnamed.model_copy(update={"province": "43"})))
+    assert refused.value.status_code == 401
+    assert refused.value.detail == "province: token for province 43; this deployment serves 35"

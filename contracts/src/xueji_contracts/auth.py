@@ -82,3 +82,8 @@ class SubscriberClaims(BaseModel):
 
     sub: str = Field(min_length=1)
     subscriber: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$", description="its name in status_subscribers")
+    province: str | None = Field(
+        default=None,
+        pattern=r"^[1-8][0-9]$",
+        description="the province whose deployment the token is for (two digits); another province's refuses it",
+    )

@@ -142,7 +142,9 @@ class ServiceRuntime:
             interval=settings.relay_interval_seconds,
         )
         # Verifies operators' tokens: on HTTP requests, and on messages that carry one (security.message_operator).
-        self.tokens = TokenVerifier(settings.public_key(), settings.jwt_issuer, settings.jwt_audience)
+        self.tokens = TokenVerifier(
+            settings.public_key(), settings.jwt_issuer, settings.jwt_audience, serves=settings.served_province()
+        )
         self.startup_hooks: list[Hook] = [self.events.ensure_indexes]
         # Awaited on a stop before the background jobs are cancelled and the broker and store closed (work a service
         # started behind a handler's answer, finished while the store is still there).

@@ -19,17 +19,38 @@ _bearer = HTTPBearer(auto_error=False, description="operator token: `make token 
 
 
 class TokenVerifier:
-    def __init__(self, public_key: str, issuer: str, audience: str) -> None:
+    """Checks a token's signature, issuer, audience and expiry, then that it is one for this deployment: `serves` is
+    the province it serves ("35"), "" for the national tier, None for no such check (the development issuer)."""
+
+    def __init__(self, public_key: str, issuer: str, audience: str, *, serves: str | None = None) -> None:
         self._key = public_key
         self._issuer = issuer
         self._audience = audience
+        self._serves = serves
 
     def verify(self, token: str) -> OperatorClaims:
-        return self._claims(token, OperatorClaims)
+        operator = self._claims(token, OperatorClaims)
+        # R50: the Ministry handles deletions and inter-provincial coordination, so it acts in every deployment;
+        # every other level acts in its own province's deployment only.
+        if self._serves is None or operator.role is Role.MINISTRY:
+            return operator
+        province = operator.code[:2]  # a code's first two digits name its province (00: the nation)
+        if province != self._serves:
+            raise _unauthorized(f"code: token for {_named(province)}; {self._served()}")
+        return operator
 
     def verify_subscriber(self, token: str) -> SubscriberClaims:
-        """Another system's token (R52): signed like an operator's, naming the subscriber instead of a role."""
-        return self._claims(token, SubscriberClaims)
+        """Another system's token (R52): signed like an operator's, naming the subscriber instead of a role; one that
+        names a province is for that province's deployment only."""
+        subscriber = self._claims(token, SubscriberClaims)
+        if self._serves is not None and subscriber.province is not None and subscriber.province != self._serves:
+            raise _unauthorized(f"province: token for {_named(subscriber.province)}; {self._served()}")
+        return subscriber
+
+    def _served(self) -> str:
+        if self._serves == "":
+            return "this deployment serves the nation: only the Ministry's operators act here"
+        return f"this deployment serves {self._serves}"
 
     def subject(self, token: str) -> str | None:
         """Who signed a valid token (operator or subscriber), or None: the caller an Idempotency-Key belongs to."""
@@ -62,6 +83,10 @@ class TokenVerifier:
             raise _unauthorized(f"invalid token: {exc}") from None
         except ValidationError as exc:
             raise _unauthorized(f"invalid claims: {_claim_problem(exc)}") from None
+
+
+def _named(province: str) -> str:
+    return "the nation" if province == "00" else f"province {province}"
 
 
 def _claim_problem(exc: ValidationError) -> str:
@@ -149,7 +174,7 @@ def mint_token(
     """Sign a token for local development and tests; production tokens come from the identity provider."""
     issued = now or datetime.now(UTC)
     body = {
-        **claims.model_dump(mode="json"),
+        **claims.model_dump(mode="json", exclude_none=True),
         "iss": issuer,
         "aud": audience,
         "iat": issued,

@@ -101,6 +101,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError("XUEJI_KAFKA_SASL_USERNAME and XUEJI_KAFKA_SASL_PASSWORD are required with SASL")
         return self
 
+    def served_province(self) -> str:
+        """Whose operators' tokens this deployment accepts, besides the Ministry's (R50): the province's two digits;
+        "" for a deployment that serves the nation (the national tier)."""
+        return self.province
+
     def public_key(self) -> str:
         if self.jwt_public_key:
             return self.jwt_public_key

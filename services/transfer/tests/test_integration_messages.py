@@ -113,16 +113,19 @@ async def test_malformed_or_refused_decision_goes_to_the_dlq_and_the_consumer_go
     unsigned = (good[0], [])
     # Signed by one school's operator, naming another's jurisdiction: the claim is the token's, not the body's.
     impostor = (outsider[0], good[1])
-    messages = [(b"{not json", good[1]), (json.dumps(malformed).encode(), good[1]), refused, outsider]
+    # A Hunan county's token (provinces sharing a signing key): not one this deployment, Fujian's, takes (R50).
+    foreign = _decision(token, tid, Stage.RECEIVING_BUREAU, "430102")
+    messages = [(b"{not json", good[1]), (json.dumps(malformed).encode(), good[1]), refused, outsider, foreign]
     await _send(isolation.servers.kafka, topic, *messages, unsigned, impostor, good, key=tid)
 
-    letters = await published(isolation.servers.kafka, f"{topic}.dlq", lambda ms: len(ms) >= 6)
+    letters = await published(isolation.servers.kafka, f"{topic}.dlq", lambda ms: len(ms) >= 7)
     reasons = [letter["reason"] for letter in letters]
     assert any("payload.decision" in r for r in reasons)
     assert any(r.startswith("R21: the sending_school stage is not open") for r in reasons)
     assert any(r.startswith("R50: only") for r in reasons)
     assert any(r.startswith("authorization: a decision message carries") for r in reasons)
     assert any(r.startswith("authorization: the token is t-school of 3506020001") for r in reasons)
+    assert "authorization: code: token for province 43; this deployment serves 35" in reasons
     assert all(letter["original_topic"] == topic and letter["body"] for letter in letters)
     stages = await published(
         isolation.servers.kafka, isolation.topic("transfer.stage.v1"), lambda ms: of_type(ms, "StageClosed", tid)

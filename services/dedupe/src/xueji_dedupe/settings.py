@@ -50,6 +50,10 @@ class DedupeSettings(ServiceSettings):
     def national(self) -> bool:
         return self.scope == "national"
 
+    def served_province(self) -> str:
+        """The national tier serves the nation: only the Ministry's operators act there (R50)."""
+        return "" if self.national else self.province
+
     def identity_sources(self) -> tuple[str, ...]:
         default = NATIONAL_IDENTITY.name if self.national else REGISTRY_IDENTITY.name
         return self.identity_topics or (default,)
