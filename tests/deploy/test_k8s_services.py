@@ -164,6 +164,23 @@ def test_national_tier_runs_dedupe_with_national_scope(built: dict[str, Built]) 
     assert "XUEJI_PROVINCE" not in env
 
 
+def test_r50_every_deployment_takes_tokens_minted_for_it_alone(built: dict[str, Built]) -> None:
+    """Where provinces share an identity provider's signing key, the audience tells whose deployment a token is for:
+    each overlay's own, the same for all its services, none the development default."""
+    audiences: dict[str, str] = {}
+    for overlay in OVERLAYS:
+        names = ["dedupe"] if overlay == "national" else list(SERVICES)
+        seen = {environment(built[overlay], name).get("XUEJI_JWT_AUDIENCE") for name in names}
+        assert len(seen) == 1, f"{overlay}: its services expect the audiences {seen}"
+        (audiences[overlay],) = seen
+    defaults = settings_class("registry").model_fields["jwt_audience"].default
+    assert defaults not in audiences.values(), audiences
+    assert len(set(audiences.values())) == len(audiences), f"overlays share an audience: {audiences}"
+    assert audiences["national"] == "xueji-national"
+    for province, code in PROVINCE_OVERLAYS.items():
+        assert audiences[f"provinces/{province}"] == f"xueji-{code}"
+
+
 @pytest.mark.parametrize("overlay", [f"provinces/{code}" for code in PROVINCE_OVERLAYS])
 @pytest.mark.parametrize("name", ["registry", "notify"])
 def test_registry_and_notify_read_the_provinces_school_directory(
