@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from transfer_driver import RECEIVING, application, day, start
+from transfer_driver import RECEIVING, SENDING, STAGES, application, day, evidence, start
 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.idempotency_claims import COLLECTION
@@ -93,3 +93,94 @@ async def test_r21_a_step_retried_with_its_key_after_its_answer_was_lost_answers
     assert (again.status_code, again.json()) == (200, examined.json())
     kinds = [e["type"] for e in (await t.detail(tid))["history"]]
     assert (kinds.count("conditions_examined"), kinds.count("stage_approved")) == (1, 1), kinds
+
+
+async def _answer_lost(driver, key: str) -> None:
+    """The key's claim as a process stopped after answering leaves it: running, its beat long ago, no answer kept."""
+    claims = driver.app.state.runtime.db[COLLECTION]
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    lost = {"$set": {"state": "running", "beat_at": long_ago}, "$unset": {"answer": ""}}
+    assert (await claims.update_one({"key": key}, lost)).matched_count == 1
+
+
+async def test_r21_every_case_route_retried_on_another_replica_after_its_answer_was_lost_answers_as_its_commit_did(
+    start_app, token
+):
+    """Each write route on a case, sent once with a key on one replica; the case moves on after each (the next step,
+    the registry moving the student to the receiving school once it completed); then every first answer is lost and
+    each request retried on another replica, whose stream cache never held the case: each answers exactly what it
+    answered first, and nothing is stored twice."""
+    t = await start(start_app, token, MONDAY)
+    sent: list[tuple[str, str, tuple[str, str], dict | None]] = []  # key, path, who, body
+    answers: dict[str, tuple[int, dict]] = {}
+
+    async def send(key: str, path: str, who: tuple[str, str], body: dict | None = None) -> dict:
+        answer = await t.call("POST", path, who, body, headers={"Idempotency-Key": key})
+        assert answer.status_code in (200, 201), answer.text
+        sent.append((key, path, who, body))
+        answers[key] = (answer.status_code, answer.json())
+        return dict(answer.json())
+
+    await t.known()
+    tid = (await send("apply", "/v1/transfers", ("school", RECEIVING), {"application": application()}))["transfer_id"]
+    case = f"/v1/transfers/{tid}"
+    await send("examine", f"{case}/examination", ("school", RECEIVING), {"conditions_met": True, "vacancy": True})
+    for stage in STAGES:
+        await send(f"decide-{stage}", f"{case}/stages/{stage}/decision", t.party(stage), {"decision": "approve"})
+    await send("notify", f"{case}/notify-to-report", ("school", RECEIVING))
+    await send("report", f"{case}/report", ("school", RECEIVING), {"electronic_file": evidence("electronic_file")})
+    await send("paper-file", f"{case}/paper-file", ("school", SENDING), {"method": "mailed"})
+    await t.known(school=RECEIVING)  # the registry moved the student: a new application would name another school
+
+    # The offline path (R23) and more materials (R30), on a second case that moves on after them.
+    await t.known("stu_offline")
+    sparse = application(student_id="stu_offline", materials=[evidence("registration_form")])
+    offline = (await t.ok("POST", "/v1/transfers", ("school", RECEIVING), {"application": sparse}))["transfer_id"]
+    other_case = f"/v1/transfers/{offline}"
+    await send("materials", f"{other_case}/materials", ("school", RECEIVING),
+               {"materials": [evidence(k) for k in ("status_basic_info", "household_register", "reason_proof",
+                                                     "certificate_image")]})  # fmt: skip
+    await send("failure", f"{other_case}/offline/system-failure", ("county", "350602"),
+               {"description": "provincial platform down", "guardian_requested": True})  # fmt: skip
+    await send("consent", f"{other_case}/offline/consent", ("county", "350602"),
+               {"signed_form": evidence("signed_registration_form"), "cause": "system_failure"})  # fmt: skip
+    await send("acceptance", f"{other_case}/offline/acceptance", ("school", RECEIVING), {"record": {"class": "3"}})
+    await t.examine(offline)
+    await t.approve(offline, "receiving_school")
+    before = {tid: (await t.detail(tid))["history"], offline: (await t.detail(offline))["history"]}
+
+    other = await start(start_app, token, MONDAY)  # another replica: its stream cache never held either case
+    for key, path, who, body in sent:
+        await _answer_lost(t, key)
+        again = await other.call("POST", path, who, body, headers={"Idempotency-Key": key})
+        assert "idempotent-replayed" not in again.headers, key  # the route ran again
+        assert (again.status_code, again.json()) == answers[key], key
+    assert {tid: (await t.detail(tid))["history"], offline: (await t.detail(offline))["history"]} == before
+
+
+async def test_r33_a_rollback_retried_on_a_replica_holding_the_case_from_before_it_answers_as_it_did_first(
+    start_app, token
+):
+    """A graduate's rollback (R33) sent with a key; its first answer lost, the request is retried on another replica
+    whose stream cache holds the case as it was before the rollback: it answers what the first answer said and stores
+    nothing twice."""
+    t = await start(start_app, token, day(date(2025, 9, 1)))
+    other = await start(start_app, token, day(date(2025, 9, 1)))
+    graduate = application(
+        kind="progression", status="graduated", graduated_on="2025-07-01", grade=6, target_grade=7, term=None
+    )
+    tid = await t.apply(graduate)
+    await other.complete(tid)  # `other` caches the case as completed
+    t.clock.now += timedelta(days=30)
+    other.clock.now = t.clock.now
+    key, path = {"Idempotency-Key": "rollback-1"}, f"/v1/transfers/{tid}/rollback"
+    body = {"reason": "enrolled at the wrong school by mistake"}
+    rolled = await t.call("POST", path, ("county", "350602"), body, headers=key)
+    assert rolled.status_code == 200 and rolled.json()["phase"] == "rolled_back", rolled.text
+    history = (await t.detail(tid))["history"]
+
+    await _answer_lost(t, "rollback-1")
+    again = await other.call("POST", path, ("county", "350602"), body, headers=key)
+    assert "idempotent-replayed" not in again.headers
+    assert (again.status_code, again.json()) == (200, rolled.json())
+    assert (await t.detail(tid))["history"] == history

@@ -164,28 +164,34 @@ class TransferService:
 
         folded: list[int] = []  # the events the stored stream holds after the decision
         saved = await decide_and_save(self.events, transfer_id, commit_id, decide, cache=self.streams, new=new)
-        if saved.stored:
-            case, before, ended = decided.get("after"), decided.get("before"), None
-            self._keep_folded(transfer_id, folded[0], case)  # what the stored documents replay to (tested)
-        else:
-            # A redelivery (or a decision with nothing to record) settles from scratch: arm and file everything the
-            # case needs (each a no-op when done already), and end the timers the redelivered commit ended, which
-            # heals a crash between save and settle (its timers would otherwise stay armed for a closed stage).
-            stream = await load_stream(self.events, transfer_id, self.streams)
-            case, before = self.fold(transfer_id, list(stream.history)), None
-            ended = await self.before_commit(transfer_id, commit_id) if commit_id in stream.commit_ids else None
+        if not saved.stored:
+            return await self.settle_again(transfer_id, commit_id, now, firing=firing)
+        case, before = decided.get("after"), decided.get("before")
+        self._keep_folded(transfer_id, folded[0], case)  # what the stored documents replay to (tested)
         assert case is not None  # decide refuses every command but the application on a case that does not exist
         # Told before settling: settle nudges the relay, whose follower must not redo this commit meanwhile. If
         # settling fails in a process that lives on, the commit is handed back to the follower.
-        key = commit_key(transfer_id, saved.version) if saved.stored else None
-        if key:
-            self.here.add([key])
+        key = commit_key(transfer_id, saved.version)
+        self.here.add([key])
         try:
-            await self.settle(case, before, max(now, self.clock()), firing=firing, ended=ended)
+            await self.settle(case, before, max(now, self.clock()), firing=firing)
         except BaseException:
-            if key:
-                self.here.take(key)
+            self.here.take(key)
             raise
+        return case
+
+    async def settle_again(
+        self, transfer_id: str, commit_id: str, now: datetime, *, firing: str | None = None
+    ) -> TransferCase:
+        """A redelivery, or a retried request, of the stored commit `commit_id` (or a decision with nothing to record)
+        settles from scratch: arm and file everything the case as stored needs (each a no-op when done already), and
+        end the timers that commit ended, which heals a crash between save and settle (its timers would otherwise stay
+        armed for a closed stage). Returns the case as it is now."""
+        stream = await load_stream(self.events, transfer_id, self.streams)
+        case = self.fold(transfer_id, list(stream.history))
+        assert case is not None  # decide refuses every command but the application on a case that does not exist
+        ended = await self.before_commit(transfer_id, commit_id) if commit_id in stream.commit_ids else None
+        await self.settle(case, None, max(now, self.clock()), firing=firing, ended=ended)
         return case
 
     async def follow(self, transfer_id: str, versions: set[int]) -> None:

@@ -13,6 +13,7 @@ from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
+from xueji_kit.store import Document
 from xueji_transfer.api.common import (
     TransferId,
     as_committed,
@@ -26,7 +27,15 @@ from xueji_transfer.api.common import (
 )
 from xueji_transfer.api.requests import ApplyRequest
 from xueji_transfer.case_numbers import CaseNumbers
-from xueji_transfer.domain import ApplyForTransfer, TransferCase, TransferError, armed_timers, route_dispute
+from xueji_transfer.domain import (
+    ApplyForTransfer,
+    TransferCase,
+    TransferError,
+    armed_timers,
+    from_documents,
+    replay,
+    route_dispute,
+)
 from xueji_transfer.domain.record import check_record
 from xueji_transfer.service import CaseRefused
 
@@ -61,14 +70,20 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
     if province_of(receiving) != service.province:
         problem = {"field": "application.receiving", "in": "body", "reason": "R34: the receiving province records it"}
         raise HTTPException(422, [problem])
+    # A key is the caller's own (the token's subject): two clerks of one school never share a case through one.
+    transfer_id = f"tr_{derive_id(operator.code, operator.sub, key).hex if key else uuid.uuid4().hex}"
+    commit = commit_id(operator, "apply", key)
+    # With a key, the case's first commit (the read a first run makes anyway): stored by this request's commit, this
+    # is a retry whose first answer was lost, answered as that commit left the case, whatever changed since.
+    first = await service.events.first(transfer_id) if key else None
+    if first is not None and first.get("commit_id") == commit:
+        return await _applied_before(request, transfer_id, commit, first)
     now = service.clock()
     applied_at = body.applied_at or now
     earliest = now - timedelta(days=service.settings.max_backdating_days)
     if not earliest <= applied_at <= now + timedelta(minutes=5):
         reason = f"between {earliest.date().isoformat()} and now: when the school received the application"
         raise HTTPException(422, [{"field": "applied_at", "reason": reason, "in": "body"}])
-    # A key is the caller's own (the token's subject): two clerks of one school never share a case through one.
-    transfer_id = f"tr_{derive_id(operator.code, operator.sub, key).hex if key else uuid.uuid4().hex}"
     exceptions = [await request.app.state.exceptions.load(e) for e in body.exception_ids]
     if None in exceptions:
         unknown = body.exception_ids[exceptions.index(None)]
@@ -85,12 +100,24 @@ async def apply(body: ApplyRequest, operator: Operator, request: Request, key: I
         ApplyForTransfer, None, operator, transfer_id=transfer_id, application=application, exceptions=exceptions,
         case_number=number,
     )  # fmt: skip
-    commit = commit_id(operator, "apply", key)
     case = await service.execute(
-        transfer_id, command, commit, at=applied_at, correlation_id=correlation(request), new=key is None
+        transfer_id, command, commit, at=applied_at, correlation_id=correlation(request), new=first is None
     )
-    case = await as_committed(request, transfer_id, commit, case)  # a retry answers as the first run did
+    case = await as_committed(request, transfer_id, commit, case)  # a retry racing its first run answers as it did
     return case_view(case, request) | {"case_number": case.case_number or number}
+
+
+async def _applied_before(request: Request, transfer_id: str, commit: str, first: Document) -> dict[str, Any]:
+    """An application retried with its key after its first answer was lost (the process stopped after answering, the
+    key's claim was not kept), its commit `first` stored: answered as that commit left the case, as the first answer
+    was, not checked again against what changed since (the registry moved the student to the receiving school once
+    the case completed, the backdating window passed); the case settled again, as a redelivery is."""
+    service = service_of(request)
+    await service.settle_again(transfer_id, commit, service.clock())
+    case = replay(from_documents(first["events"]))
+    assert case is not None  # an application's commit opens the case
+    number = case.case_number or await numbers_of(request).of(transfer_id)
+    return case_view(case, request) | {"case_number": number}
 
 
 @router.get("/transfers/{transfer_id}", summary="A case, its full history (R12) and who handles a dispute (R53)")
