@@ -115,3 +115,19 @@ async def test_r24_a_return_asking_for_a_paper_approval_form_is_refused_here_and
         await mirror.forward_decision("tr_4", paper, "commit-1", NOW)
     assert (refused.value.error.rule, refused.value.error.field) == ("R24", "requested")
     assert await mirror.forward_decision("tr_4", _decide(CLERK), "commit-2", NOW) == "35"  # corrected: decided
+
+
+async def test_r34_a_forwarded_decision_retried_after_the_owner_closed_the_stage_answers_as_it_did_first():
+    """The first answer lost (the key's claim not kept), the request is retried on another replica after the owner's
+    answer closed the stage here: it answers as the first did (forwarded to the owner), and forwards nothing again."""
+    mirror = _mirror()
+    await mirror.record(_opened("tr_5", NOW))
+    assert await mirror.forward_decision("tr_5", _decide(CLERK), "commit-1", NOW) == "35"
+    closed = c.StageClosed(transfer_id="tr_5", stage=c.Stage.SENDING_SCHOOL, jurisdiction=HUNAN_SCHOOL,
+                           decision=c.Decision.APPROVE, decided_by="clerk-1", decided_at=NOW)  # fmt: skip
+    await mirror.record(envelop(closed, producer="transfer", province="35", occurred_at=NOW + timedelta(minutes=1)))
+    replica = Mirror(mirror.runtime, Filings())  # type: ignore[arg-type]
+    assert await replica.forward_decision("tr_5", _decide(CLERK), "commit-1", NOW + timedelta(hours=1)) == "35"
+    assert len([e for e in await replica.entries("tr_5") if e["type"] == "decision_forwarded"]) == 1
+    with pytest.raises(CaseRefused):  # another request on the closed stage is still refused
+        await replica.forward_decision("tr_5", _decide(OTHER_CLERK), "commit-2", NOW + timedelta(hours=1))

@@ -48,6 +48,35 @@ def forwarded_since_opened(history: list[Document], stage: str) -> Document | No
     return found
 
 
+def stages_of(entries: list[Document]) -> dict[str, dict[str, Any]]:
+    """The remote stages as the mirrored `entries` leave them: open or closed, deadline, escalation."""
+    stages: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        p, kind = e["payload"], e.get("message_type")
+        if kind == "TransferCaseChanged":
+            if p["outcome"] in ENDED:
+                for stage in stages.values():
+                    stage["open"] = False
+            continue
+        if kind is None or "stage" not in p:
+            continue
+        stage = stages.setdefault(p["stage"], {"stage": p["stage"], "owner": e["owner"], "round": 1})
+        stage |= {"jurisdiction": p["jurisdiction"]}
+        if kind == "StageOpened":
+            stage |= {"open": True, "deadline": p["deadline"], "warned": False, "escalation_count": 0}
+            stage |= {"escalated_to": None, "case": {k: p[k] for k in ("student_id", "sending_school")}}
+            stage["case"]["receiving_school"] = p["receiving_school"]
+        elif kind == "StageDeadlineChanged":
+            stage["deadline"] = p["deadline"]
+        elif kind == "StageClosed":
+            stage |= {"open": False, "decision": p["decision"]}
+        elif kind == "StageWarning":
+            stage["warned"] = True
+        elif kind == "StageBreached":
+            stage |= {"escalated_to": p["escalated_to"], "escalation_count": p["escalation_count"]}
+    return stages
+
+
 class Mirror:
     def __init__(self, runtime: ServiceRuntime, filings: InboxFilings) -> None:
         self.runtime = runtime
@@ -84,31 +113,7 @@ class Mirror:
 
     async def stages(self, transfer_id: str) -> dict[str, dict[str, Any]]:
         """The remote stages as the mirrored messages leave them: open or closed, deadline, escalation."""
-        stages: dict[str, dict[str, Any]] = {}
-        for e in await self.entries(transfer_id):
-            p, kind = e["payload"], e.get("message_type")
-            if kind == "TransferCaseChanged":
-                if p["outcome"] in ENDED:
-                    for stage in stages.values():
-                        stage["open"] = False
-                continue
-            if kind is None or "stage" not in p:
-                continue
-            stage = stages.setdefault(p["stage"], {"stage": p["stage"], "owner": e["owner"], "round": 1})
-            stage |= {"jurisdiction": p["jurisdiction"]}
-            if kind == "StageOpened":
-                stage |= {"open": True, "deadline": p["deadline"], "warned": False, "escalation_count": 0}
-                stage |= {"escalated_to": None, "case": {k: p[k] for k in ("student_id", "sending_school")}}
-                stage["case"]["receiving_school"] = p["receiving_school"]
-            elif kind == "StageDeadlineChanged":
-                stage["deadline"] = p["deadline"]
-            elif kind == "StageClosed":
-                stage |= {"open": False, "decision": p["decision"]}
-            elif kind == "StageWarning":
-                stage["warned"] = True
-            elif kind == "StageBreached":
-                stage |= {"escalated_to": p["escalated_to"], "escalation_count": p["escalation_count"]}
-        return stages
+        return stages_of(await self.entries(transfer_id))
 
     async def _offline_opened(self, transfer_id: str) -> bool:
         return any(e.get("message_type") == "TransferCaseChanged" and e["payload"]["outcome"] == OFFLINE_OPENED
@@ -128,8 +133,13 @@ class Mirror:
         return found
 
     async def forward_decision(self, transfer_id: str, command: DecideStage, commit_id: str, now: datetime) -> str:
-        """A party here decided a remote stage: checked here, decided by the owning province. Returns it."""
-        stage = (await self.stages(transfer_id)).get(command.stage.value)
+        """A party here decided a remote stage: checked here, decided by the owning province. Returns it.
+        A retry of a request whose first answer was lost (its commit `commit_id` stored) answers as that one did,
+        also once the owner's answer closed the stage: the decision was forwarded then, and is not again."""
+        commits = await self.events.load(PREFIX + transfer_id)
+        stage = stages_of([e for commit in commits for e in commit["events"]]).get(command.stage.value)
+        if stage is not None and any(commit.get("commit_id") == commit_id for commit in commits):
+            return str(stage["owner"])
         if stage is None or not stage.get("open"):
             error = StageNotOpen("R21", f"the {command.stage.value} stage is not open here", field="stage")
             raise CaseRefused(error, None)
