@@ -22,7 +22,7 @@ from bench.result_file import save_result
 from bench.servers import bench_servers
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.calendar import national_calendar
-from xueji_kit.store import commit_key
+from xueji_kit.commit_documents import commit_key
 from xueji_kit.timers import PREFIX, minute_of
 from xueji_transfer import inbox
 from xueji_transfer.app import wire

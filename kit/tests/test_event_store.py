@@ -12,7 +12,9 @@ from bson import Binary
 
 from xueji_contracts.envelope import envelop
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save
-from xueji_kit.store import ConcurrencyConflict, EventStore, NewStream, Outgoing, connect
+from xueji_kit.event_store import EventStore, NewStream
+from xueji_kit.outbox_entries import Outgoing
+from xueji_kit.store import ConcurrencyConflict, connect
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +132,8 @@ async def test_two_writers_of_one_commit_at_once_leave_its_messages_for_the_rela
     """Two writers store the same commit at once (a timer fired by the scheduler while the settle before it fires it
     too): one stages, the other re-stages over it and stores the commit, then the first finds its commit stored.
     Its messages must still reach the relay (they were lost: the first writer deleted the entry on its way out)."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, now = published("s"), datetime.now(UTC)
     a = await store._stage("c1", commit_key("s", 1), "s", 1, _messages(out), now)  # writer A: staged, not stored
@@ -154,7 +157,8 @@ async def test_a_slow_writer_and_a_second_writer_of_its_commit_leave_its_message
     commit stored. B must not take the entry for a leftover of a commit published long ago because A's commit is
     dated from before B staged: it is the only carrier of that commit's messages (lost in a full run of
     tests/reliability/test_crash_timers_firing.py: a warning recorded, never published)."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, t0 = published("s"), datetime.now(UTC)
     key, later = commit_key("s", 1), t0 + timedelta(seconds=5)
@@ -170,7 +174,8 @@ async def test_a_slow_writer_and_a_second_writer_of_its_commit_leave_its_message
 async def test_a_stale_writer_of_a_commit_at_an_older_version_leaves_the_live_writers_entry(store, published):
     """Writer B decides a commit on a stale stream (version 2 is taken) while writer A, up to date, stores the same
     commit at version 3. B's entry, replaced by A's, must not be deleted when B's own commit loses version 2."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     assert await store.append(commit_id="c0", aggregate_id="s", version=1, events=[{"n": 0}], outgoing=[])
     assert await store.append(commit_id="c1", aggregate_id="s", version=2, events=[{"n": 1}], outgoing=[])
@@ -190,7 +195,8 @@ async def test_a_stale_writer_never_replaces_the_entry_of_a_live_writer_at_a_lat
     stale stream, stages it at version 1. B found A's entry without its commit and replaced it, then lost version 1
     and deleted its own entry: A's commit landed with no entry (CI: a StageWarning recorded, never published, in
     tests/reliability/test_crash_timers_firing.py). B's version is taken, so B's staging conflicts and A's entry stays."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     assert await store.append(commit_id="c0", aggregate_id="s", version=1, events=[{"n": 0}], outgoing=[])
     out, now = published("s"), datetime.now(UTC)
@@ -210,7 +216,8 @@ async def test_a_stale_writer_never_replaces_the_entry_of_a_live_writer_at_a_lat
 async def test_a_writer_stalled_past_the_orphan_time_stages_its_dropped_entry_again(store, published):
     """A store stalled under load holds a writer between staging and storing its commit longer than the relay waits
     for an orphan: the relay drops the entry, then the commit lands. Its messages must still go out."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, now = published("s"), datetime.now(UTC)
     then = now - store.ORPHAN_AFTER - timedelta(seconds=5)
@@ -227,7 +234,8 @@ async def test_a_stalled_writer_whose_commit_lands_as_the_relay_drops_its_entry_
     deletes the entry. A writer stalled that long whose commit lands between that lookup and that delete looks for its
     entry (`_still_staged`), finds it still there and does not stage it again; the delete then removed the only carrier
     of the commit's messages. The relay looks the commit up once more after dropping an entry, and puts it back."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, now = published("s"), datetime.now(UTC)
     then = now - store.ORPHAN_AFTER - timedelta(seconds=5)
@@ -287,7 +295,8 @@ async def test_three_writers_of_one_commit_leave_its_messages_for_the_relay(stor
     went in at once, into the gap) with the commit now stored and stopped; C, its entry staged at the first try, took
     the stored commit for one whose entry was published long ago and deleted its own entry (CI: a StageBreached
     recorded, never published, in tests/reliability/test_crash_timers_firing.py)."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, now = published("s"), datetime.now(UTC)
     key, messages = commit_key("s", 1), _messages(out)
@@ -314,7 +323,8 @@ async def test_a_second_writer_of_a_commit_never_puts_its_messages_behind_the_ne
     A's commit lands and the next decision (c2, version 2) is stored with its entry; only then does B's staging
     finish. A read of one entry must still give version 1 first (B's entry, put in A's place, went in after version
     2's, which then left first)."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     out, now = published("s"), datetime.now(UTC)
     key, messages = commit_key("s", 1), _messages(out)
@@ -349,7 +359,7 @@ async def test_two_streams_with_the_same_commit_id_both_wait_for_the_relay(store
 
 
 async def test_start_many_stores_first_commits_in_bulk_and_a_rerun_stores_nothing_twice(store, published):
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     def stream(n: int, commit: str = "requested") -> NewStream:
         return NewStream(commit, f"m{n}", [{"n": n}], published(f"m{n}"))
@@ -395,7 +405,7 @@ async def test_a_bulk_writer_that_stopped_before_confirming_is_published_from_it
     batch (stored by that writer), not those stored before by another, and drops a batch none of whose commits came."""
     from datetime import timedelta
 
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     assert await store.append(commit_id="requested", aggregate_id="k1", version=1, events=[{"n": 1}], outgoing=[])
     await store.start_many([NewStream("requested", f"k{n}", [{"n": n}], published(f"k{n}")) for n in (0, 1, 2)])
@@ -414,7 +424,7 @@ async def test_a_bulk_entry_stores_its_messages_as_one_compressed_value_not_as_d
     times, as one compressed binary value ~5 ms. What the relay reads back is the same."""
     import bson
 
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     streams = [NewStream("c", f"s{n}", [{"n": n}], published(f"s{n}") * 2) for n in range(50)]
     await store.start_many(streams)
@@ -436,7 +446,7 @@ async def test_the_relay_of_the_process_that_wrote_a_bulk_entry_publishes_it_wit
     (5% of the registry's CPU in a 10,000-student import). The writer's process keeps them until published."""
     from bson import Binary
 
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     store.relayed_here = True
     streams = [NewStream("c", f"s{n}", [{"n": n}], published(f"s{n}")) for n in range(5)]
@@ -452,7 +462,7 @@ def store_messages(outgoing):
 
 
 async def test_the_relay_reads_about_its_batch_size_in_messages_not_in_entries(store, published):
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     for batch in range(3):  # three bulk writes of three streams: one outbox entry each, three messages each
         await store.start_many(
@@ -470,7 +480,7 @@ async def test_the_relay_has_the_store_send_no_more_of_the_outbox_than_it_publis
     send (and, on the local store, decode) the whole waiting outbox with it, or every read costs as much as the
     backlog and a large import slows down as it goes (20,000 students ran at a tenth of the rate of 2,000)."""
     from xueji_kit import store_commands
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     store_commands.install()  # before the client is made: it reports its commands
     client = connect(isolation.servers.mongodb)
@@ -493,7 +503,7 @@ async def test_published_entries_are_deleted_by_id_without_a_scan_of_the_outbox(
     filter, `$in` on `_id` included: a delete of the published entries by `$in` cost as much as the backlog of bulk
     entries waiting behind them on every relay turn (half the registry's store time in a 10,000-student import)."""
     from xueji_kit import store_commands
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     store_commands.install()
     client = connect(isolation.servers.mongodb)
@@ -514,7 +524,7 @@ async def test_published_entries_are_deleted_by_id_without_a_scan_of_the_outbox(
 async def test_a_commits_messages_are_stored_once_in_its_outbox_entry_not_again_in_the_commit(store, published):
     """The events are the history (R12); the messages derived from them wait in the outbox until published. A second
     copy in each commit made inserting a bulk import's commits 3-4 times dearer on the local store."""
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     await store.append(commit_id="one", aggregate_id="single", version=1, events=[{"n": 1}], outgoing=published("a"))
     await store.start_many([NewStream("c", f"class-{n}", [{"n": n}], published(f"s{n}")) for n in range(3)])
@@ -527,7 +537,7 @@ async def test_a_commits_messages_are_stored_once_in_its_outbox_entry_not_again_
 async def test_a_bulk_write_waits_while_this_processs_relay_has_a_backlog_of_them(store, published):
     """A province's classes uploaded in a minute would otherwise all wait in the outbox, and every relay turn on the
     local store reads every waiting entry (hundreds of messages each) to find one by `_id`."""
-    from xueji_kit.store import NewStream
+    from xueji_kit.event_store import NewStream
 
     store.relayed_here = True
     store.BACKLOG_PATIENCE = 120.0
@@ -601,7 +611,7 @@ async def test_the_local_store_reads_the_outbox_in_natural_order_and_keeps_no_so
 async def test_with_the_stated_order_an_aggregates_later_version_never_leaves_before_an_earlier_one(store):
     """The order MongoDB reads by (OUTBOX_ORDER) holds even when the store's natural order is not insertion order,
     which the unsorted read relies on; here the entries are written out of order to show the difference."""
-    from xueji_kit.store import OUTBOX_ORDER
+    from xueji_kit.outbox_entries import OUTBOX_ORDER
 
     def entry(aggregate: str, version: int) -> dict[str, object]:
         return {"_id": f"{aggregate}#{version}", "commit": f"{aggregate}@{version}", "aggregate_id": aggregate,
@@ -647,7 +657,7 @@ async def test_a_commits_events_are_stored_as_one_value_and_read_back_as_events_
 def _held_commits(monkeypatch: pytest.MonkeyPatch, events: str) -> tuple[asyncio.Event, asyncio.Event]:
     """A bulk writer's commits held until `release` is set (a store stalled under load); `staged` is set once its
     outbox entry is written and the commits wait."""
-    from xueji_kit import store as store_module
+    from xueji_kit import event_store as store_module
 
     staged, release = asyncio.Event(), asyncio.Event()
     insert = store_module.insert_many_once
@@ -767,7 +777,8 @@ async def test_the_entry_of_a_writer_that_lost_a_stored_commit_and_stopped_is_dr
     """A writer that stopped between staging a commit stored by another writer and deleting its entry leaves it. Its
     messages are not the commit's (made afresh when its cause was decided again): dropped, never published, and the
     stream's next version is published at once behind it (it used to be published once more, under its own ids)."""
-    from xueji_kit.store import _messages, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import _messages
 
     first, now = published("s"), datetime.now(UTC)
     assert await store.append(commit_id="c1", aggregate_id="s", version=1, events=[{"n": 1}], outgoing=first)

@@ -7,7 +7,8 @@ import pytest
 from pymongo import ASCENDING
 
 from xueji_kit import store as store_module
-from xueji_kit.store import EventStore, query_index, serves_queries_from_indexes
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import query_index, serves_queries_from_indexes
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,12 @@ from faststream.kafka import KafkaBroker
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StudentStatusRecorded
 from xueji_contracts.topics import STUDENT_STATUS
+from xueji_kit.commit_documents import commit_key
+from xueji_kit.event_store import EventStore
 from xueji_kit.lease import SlotLease
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.relay import OutboxRelay, follower_name
-from xueji_kit.store import EventStore, Outgoing, commit_key, connect
+from xueji_kit.store import connect
 
 pytestmark = pytest.mark.integration
 
@@ -254,9 +257,10 @@ async def test_a_bulk_entrys_messages_are_serialized_once_and_published_as_a_dic
     import pydantic_core
     from pydantic import BaseModel
 
+    from xueji_kit.event_store import NewStream
+    from xueji_kit.outbox_entries import PACKED
     from xueji_kit.runtime import ServiceRuntime
     from xueji_kit.settings import ServiceSettings
-    from xueji_kit.store import PACKED, NewStream
 
     settings = ServiceSettings(**isolation.settings_env(), service_name="once", jwt_public_key=signing_keys[1],
                                mongodb_database=f"{isolation.database}_once")  # fmt: skip

@@ -23,11 +23,12 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, ExecutionTimeout, 
 from xueji_contracts.auth import OperatorClaims
 from xueji_kit.batches import handle_batch
 from xueji_kit.deadletter import make_dead_letter_middleware
+from xueji_kit.event_store import EventStore
 from xueji_kit.http import add_operational_routes
 from xueji_kit.lease import SlotLease
 from xueji_kit.relay import OutboxRelay
 from xueji_kit.security import TokenVerifier, mint_token
-from xueji_kit.store import EventStore, connect, store_away
+from xueji_kit.store import connect, store_away
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_relay import _acknowledged_at_once, _outgoing

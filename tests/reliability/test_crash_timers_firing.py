@@ -36,7 +36,8 @@ from test_crash_under_load_transfer import Case, _seed_records, _transfer
 from xueji_contracts.envelope import derive_id
 from xueji_contracts.policy import load_policy
 from xueji_contracts.topics import TRANSFER_SLA
-from xueji_kit.store import Document, EventStore, connect
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document, connect
 from xueji_kit.timers import TimerStore
 from xueji_transfer import consistency
 from xueji_transfer.domain import TransferRules, armed_timers, from_documents, replay

@@ -30,7 +30,8 @@ import chaos
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.topics import DEDUPE_CHECK, DEDUPE_VERDICT
-from xueji_kit.store import EventStore, connect
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import connect
 from xueji_registry.consistency import differences
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]

@@ -28,7 +28,8 @@ from kafka_io import records_of
 from test_crash_under_load import SCHOOL, YEAR, _all_enrolled, _enroll, _registry, numbered
 
 from xueji_contracts.topics import DEDUPE_VERDICT
-from xueji_kit.store import EventStore, connect
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import connect
 from xueji_registry.consistency import differences
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]

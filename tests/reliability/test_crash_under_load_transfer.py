@@ -32,7 +32,8 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState, StudentStatusRecorded
 from xueji_contracts.policy import load_policy
 from xueji_contracts.topics import STUDENT_STATUS
-from xueji_kit.store import EventStore, connect
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import connect
 from xueji_transfer import consistency
 from xueji_transfer.domain import Refused, TransferApplication, TransferRules
 from xueji_transfer.domain.eligibility import check_initiation_window

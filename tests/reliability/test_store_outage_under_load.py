@@ -30,7 +30,8 @@ from test_broker_outage_under_load import Enrolments, dedupe_answering_unique
 from test_crash_under_load import SCHOOL, _all_enrolled, _registry, numbered
 from test_crash_under_load_transfer import Case, _check, _count, _seed_records, _transfer, skip_in_the_blackout
 
-from xueji_kit.store import EventStore, connect
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import connect
 from xueji_registry.consistency import differences
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

@@ -16,7 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from xueji_kit.store import ConcurrencyConflict, Document, EventStore, Outgoing
+from xueji_kit.event_store import EventStore
+from xueji_kit.outbox_entries import Outgoing
+from xueji_kit.store import ConcurrencyConflict, Document
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ from typing import Any
 import pymongo
 import structlog
 
+from xueji_kit.event_store import EventStore
 from xueji_kit.followups import ParkedFollowUps
 from xueji_kit.lease import SlotLease
 from xueji_kit.metrics import RELAY_BACKLOG, RELAY_FOLLOW_UP_FAILED, RELAY_IS_LEADER, RELAY_PUBLISHED
-from xueji_kit.store import EventStore, store_away
+from xueji_kit.store import store_away
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[Awaitable[Any]]]
 Follower = Callable[[list[dict[str, Any]]], Awaitable[None]]

@@ -28,17 +28,19 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
 from xueji_kit.contract_policy import know
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
+from xueji_kit.event_store import EventStore
 from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.idempotency_claims import COLLECTION, KeyClaims, prune_expired_keys
 from xueji_kit.kafka_security import kafka_security
 from xueji_kit.lease import SlotLease
 from xueji_kit.logs import configure_logging
+from xueji_kit.outbox_entries import Serialized
 from xueji_kit.partitioning import partition_for
 from xueji_kit.readiness import BrokerContact
 from xueji_kit.relay import OutboxRelay
 from xueji_kit.security import TokenVerifier
 from xueji_kit.settings import ServiceSettings
-from xueji_kit.store import EventStore, Serialized, connect
+from xueji_kit.store import connect
 
 Hook = Callable[[], Awaitable[object]]  # what a hook returns (a count, say) is not used
 log = structlog.get_logger("runtime")

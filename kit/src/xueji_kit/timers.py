@@ -20,7 +20,7 @@ finished that minute. So arming it first writes a note into a minute the schedul
 its own minute. The note carries the timer, so if the arming process died before filing it, the scheduler files it.
 
 Many timers armed at once into one minute (a class's R02 deadlines), when the caller asks, are filed as packs
-(`kit.store.packs`): one document holding up to 1,000 of them as one BSON value, which the local store keeps as a
+(`kit.packs.packs`): one document holding up to 1,000 of them as one BSON value, which the local store keeps as a
 single field instead of converting each field of each timer (issue 19: two timers a student were a fifth of the
 registry's store time in a bulk import).
 Reading a minute unpacks them; a timer is the same whether filed alone or in a pack (its cancellation, claim, retries
@@ -45,7 +45,8 @@ from pymongo.errors import PyMongoError
 from xueji_kit.background import keep_running
 from xueji_kit.group_insert import GroupInserts
 from xueji_kit.metrics import TIMER_FIRING_DELAY, TIMERS_FAILED, TIMERS_FIRED
-from xueji_kit.store import Document, insert_many_once, insert_once, packs, unpacked, upsert_by_id
+from xueji_kit.packs import packs, unpacked
+from xueji_kit.store import Document, insert_many_once, insert_once, upsert_by_id
 
 log = structlog.get_logger("timers")
 MINUTE = 60
@@ -56,7 +57,7 @@ PREFIX = "timers_m"  # + the due minute: one collection per minute
 # A timer due before the minute that holds `now + LATE_MARGIN` is armed with a note in that minute: a minute is
 # finished only once it is over, so the note has that long to be written before the scheduler's last read of it.
 LATE_MARGIN = timedelta(seconds=10)
-PACK_FROM = 16  # timers armed at once into one minute from which they are filed as packs (kit.store.packs)
+PACK_FROM = 16  # timers armed at once into one minute from which they are filed as packs (kit.packs.packs)
 FLAT = "timers"  # the earlier layout's one collection, moved and dropped by `TimerStore.upgrade`
 FAILED = "timers_failed"  # a timer whose every attempt failed, by its id, until an operator fires it again
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xueji_kit.store import EventStore
+from xueji_kit.event_store import EventStore
 from xueji_kit.timers import Timer, TimerStore
 from xueji_notify.delivery import WebhookDeliverer
 from xueji_notify.settings import NotifySettings

@@ -162,7 +162,7 @@ async def numbered_roster(db, school: str, places: int, *, approve: bool) -> Non
     from datetime import UTC, datetime
 
     from xueji_contracts.auth import OperatorClaims, Role
-    from xueji_kit.store import commit_key
+    from xueji_kit.commit_documents import commit_key
     from xueji_registry.domain import Segment
     from xueji_registry.domain.event_base import to_document
     from xueji_registry.domain.graduation_review import RosterReview, apply, decide_review, decide_submission
@@ -193,7 +193,7 @@ async def test_r08_certificate_series_start_above_the_places_an_earlier_version_
     place numbered on an approved roster of every school it covers; a roster returned, never approved, issued none."""
     from province_rules import FUJIAN_LAYOUT
 
-    from xueji_kit.store import EventStore
+    from xueji_kit.event_store import EventStore
     from xueji_registry.domain import Segment
     from xueji_registry.numbers.certificate_floors import carry_over_roster_places
     from xueji_registry.numbers.certificates import certificate_scope
@@ -228,7 +228,8 @@ async def test_r08_no_certificate_number_a_record_holds_is_drawn_again(db):
     from record_fixtures import COUNTY_CLERK, SCHOOL_CLERK, T0, enrollment, evidence
 
     from xueji_contracts.messages.status import StatusState
-    from xueji_kit.store import EventStore, commit_key
+    from xueji_kit.commit_documents import commit_key
+    from xueji_kit.event_store import EventStore
     from xueji_registry import domain as d
     from xueji_registry.domain.event_base import to_document
     from xueji_registry.domain.supplementary import numbering_of

@@ -12,7 +12,7 @@ from province_rules import handle
 from record_fixtures import T0, enrollment
 
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
-from xueji_kit.store import EventStore
+from xueji_kit.event_store import EventStore
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.events import to_documents
 from xueji_registry.rule_exceptions import COLLECTION, keep

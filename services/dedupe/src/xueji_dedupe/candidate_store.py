@@ -7,7 +7,7 @@ updates scan the collection). Loading keeps each student's newest version; a rem
 too, so a late, older update cannot bring the record back.
 
 A batch of the feed (a class's new records) is stored as packs in `candidate_packs`: one document holding up to
-1,000 versions as one BSON value (`kit.store.packs`), which the local store keeps as a single field instead of
+1,000 versions as one BSON value (`kit.packs.packs`), which the local store keeps as a single field instead of
 converting each field of each record (issue 19). Packed or not, a version is the same; one stored twice (a
 redelivered batch packed otherwise) loads once. The packs have a collection of their own so that a version before
 them (a rollback) still starts: it reads `candidates` alone and gets the packed versions from the feed it replays.
@@ -21,10 +21,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from xueji_dedupe.domain import CandidateRecord
 from xueji_dedupe.feed import IdentityUpdate
 from xueji_dedupe.index_keeper import IndexKeeper
-from xueji_kit.store import Document, insert_many_once, packs, unpacked
+from xueji_kit.packs import packs, unpacked
+from xueji_kit.store import Document, insert_many_once
 
 log = structlog.get_logger("dedupe.index")
-PACK_FROM = 16  # versions stored at once from which they are stored as packs (kit.store.packs)
+PACK_FROM = 16  # versions stored at once from which they are stored as packs (kit.packs.packs)
 
 
 class CandidateStore:

@@ -21,8 +21,9 @@ from xueji_dedupe.domain.pairs import cleared_reason
 from xueji_dedupe.domain.review import Event, ReviewRefused, decide_review, state_of, stream_of_case
 from xueji_dedupe.pairs import ReviewedPairs
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing, replace_by_id
+from xueji_kit.store import Document, replace_by_id
 
 log = structlog.get_logger("dedupe.review")
 Position = tuple[str, str]  # a case's place in the queue's order: (opened_at, case id)

@@ -35,8 +35,10 @@ from xueji_dedupe.reservations import Reservations
 from xueji_dedupe.settings import DedupeSettings
 from xueji_dedupe.verdicts import case_opened, verdict_message, without_cleared
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.event_store import NewStream
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import ConcurrencyConflict, NewStream, Outgoing
+from xueji_kit.store import ConcurrencyConflict
 
 # Answers that create a record (R14): enrolled at once, or waiting for the county's review. Either is held (and its
 # ID number reserved) until the record reaches the index, so the same valid ID number checked meanwhile is refused

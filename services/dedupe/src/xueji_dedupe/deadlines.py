@@ -24,8 +24,8 @@ from xueji_contracts.policy.model import StageSla
 from xueji_contracts.topics import DEDUPE_REVIEW
 from xueji_dedupe.domain.review import Event, state_of, stream_of_case
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 
 SCHEDULER = "dedupe-review"

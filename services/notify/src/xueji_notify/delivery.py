@@ -21,8 +21,9 @@ import structlog
 from xueji_contracts.envelope import derive_id, envelop
 from xueji_contracts.messages.notify import WebhookDeliveryFailed, WebhookNotification
 from xueji_contracts.topics import NOTIFY_WEBHOOK_DLQ
+from xueji_kit.event_store import EventStore
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.relay import OutboxRelay
-from xueji_kit.store import EventStore, Outgoing
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, minute_of
 from xueji_notify.domain.jurisdiction import scopes_of
 from xueji_notify.domain.notification import Notification

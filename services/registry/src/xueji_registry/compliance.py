@@ -13,8 +13,9 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.registry import ComplianceDeadlineChanged, ComplianceKind, ComplianceState
 from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document
 from xueji_kit.timers import Timer, TimerScheduler, TimerStore, plain_id, tick_time
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.compliance import Deadline, DeadlineKind, changes

@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from xueji_kit.store import Document, EventStore
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document
 from xueji_kit.timers import TimerStore
 from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents
 from xueji_registry.domain.apply import apply

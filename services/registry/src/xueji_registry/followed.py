@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 import structlog
 
+from xueji_kit.commit_documents import commit_key
 from xueji_kit.followed import FollowedHere
-from xueji_kit.store import commit_key, store_away
+from xueji_kit.store import store_away
 
 log = structlog.get_logger("registry.followed")
 

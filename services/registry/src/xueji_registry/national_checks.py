@@ -20,7 +20,7 @@ from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
 from xueji_contracts.topics import DEDUPE_CHECK
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_registry.domain import ChangeKind, RecordNationalChecks, ReferDuplicateCheck, StudentStatus
 from xueji_registry.domain.event_base import CheckOutcome
 from xueji_registry.domain.numbers import formal_number

@@ -16,8 +16,9 @@ from xueji_contracts.division import Division
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import RULE_EXCEPTION
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing, upsert_by_id
+from xueji_kit.store import Document, upsert_by_id
 from xueji_registry.domain import StudentStatus
 
 COLLECTION = "rule_exceptions"

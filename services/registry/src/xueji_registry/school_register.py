@@ -20,7 +20,8 @@ import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.store import Document, EventStore, insert_many_once, query_index, upsert_by_id
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document, insert_many_once, query_index, upsert_by_id
 from xueji_registry.domain import StudentStatus, from_documents
 from xueji_registry.domain.apply import apply
 

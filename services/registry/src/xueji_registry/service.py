@@ -14,9 +14,11 @@ from typing import Any
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.division import Division
 from xueji_kit.aggregates import Decision, Saved, decide_and_save
+from xueji_kit.event_store import EventStore
 from xueji_kit.followed import FollowedHere
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, EventStore, Outgoing
+from xueji_kit.store import Document
 from xueji_registry.allocation import Sequences
 from xueji_registry.annual_rosters import AnnualRosters
 from xueji_registry.compliance import ComplianceDeadlines

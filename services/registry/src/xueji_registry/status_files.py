@@ -10,7 +10,7 @@ from xueji_contracts.auth import province_of
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status_file import FileGender, FileSegment, PaperRecord, StatusFileTransferred
 from xueji_contracts.topics import INTERPROVINCE_FILE
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.periods import Segment
 from xueji_registry.domain.person import BasicInfo, Gender, StudentIdentity

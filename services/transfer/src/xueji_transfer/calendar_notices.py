@@ -15,8 +15,9 @@ from xueji_contracts.envelope import derive_id, envelop
 from xueji_contracts.messages.calendar import CalendarNoticeLoaded
 from xueji_contracts.topics import CALENDAR_NOTICE
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document
 from xueji_transfer.calendar_source import CalendarNotice, CalendarSource
 
 PREFIX = "calendar:"

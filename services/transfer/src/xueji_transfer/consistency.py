@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from xueji_kit.store import Document, EventStore
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document
 from xueji_kit.timers import TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.domain import TransferCase, from_documents, replay

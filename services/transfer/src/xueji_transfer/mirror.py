@@ -14,8 +14,9 @@ from xueji_contracts.envelope import Envelope, derive_id, envelop
 from xueji_contracts.messages import transfer as c
 from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, Outgoing
+from xueji_kit.store import Document
 from xueji_transfer import decisions, inbox
 from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, StageNotOpen
 from xueji_transfer.domain.evidence import check_no_approval_form

@@ -15,7 +15,7 @@ from xueji_contracts.envelope import derive_id, envelop
 from xueji_contracts.messages import transfer as c
 from xueji_contracts.messages.status_file import PaperRecord
 from xueji_contracts.topics import INTERPROVINCE_TRANSFER, TRANSFER_CASE, TRANSFER_SLA, TRANSFER_STAGE, TopicSpec
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_transfer.domain import TransferCase, TransferEvent
 from xueji_transfer.domain import case_events as ce
 from xueji_transfer.domain import offline_events as oe

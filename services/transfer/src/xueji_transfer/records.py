@@ -11,7 +11,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.store import Document, EventStore
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document
 from xueji_transfer.domain.record import StudentRecord
 
 PREFIX = "student:"

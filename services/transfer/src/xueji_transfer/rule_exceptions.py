@@ -10,8 +10,8 @@ from xueji_contracts.envelope import derive_id, envelop
 from xueji_contracts.messages.exceptions import RuleExceptionRecorded
 from xueji_contracts.topics import RULE_EXCEPTION
 from xueji_kit.aggregates import Decision, decide_and_save
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Outgoing
 from xueji_transfer.domain import RecordTimingException, TimingException, TransferError
 from xueji_transfer.domain.exceptions import record
 from xueji_transfer.service import CaseRefused

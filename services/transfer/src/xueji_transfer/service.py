@@ -17,9 +17,10 @@ import structlog
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages import transfer as contract
 from xueji_kit.aggregates import Decision, StreamCache, decide_and_save, load_stream
+from xueji_kit.commit_documents import commit_key
 from xueji_kit.followed import FollowedHere
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Document, commit_key, replace_by_id
+from xueji_kit.store import Document, replace_by_id
 from xueji_kit.timers import Timer, TimerStore
 from xueji_transfer import inbox
 from xueji_transfer.calendar_source import CalendarSource

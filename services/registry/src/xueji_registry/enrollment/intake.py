@@ -27,7 +27,8 @@ from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.messages.status import StatusState
-from xueji_kit.store import ConcurrencyConflict, NewStream
+from xueji_kit.event_store import NewStream
+from xueji_kit.store import ConcurrencyConflict
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import (
     AssignSupplementaryNumber,

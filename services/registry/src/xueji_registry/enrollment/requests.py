@@ -11,7 +11,9 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.store import Document, NewStream, Outgoing
+from xueji_kit.event_store import NewStream
+from xueji_kit.outbox_entries import Outgoing
+from xueji_kit.store import Document
 from xueji_registry.domain import enrollment_request as request
 from xueji_registry.domain.enrollment_request import (
     EnrollmentRefused,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import IdentityChanged, IdentityRecorded, IdentityRefused, IdentityRemoved
 from xueji_contracts.topics import REGISTRY_IDENTITY
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.person import PersonFacts
 

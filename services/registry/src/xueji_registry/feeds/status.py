@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.topics import STUDENT_STATUS, STUDENT_STATUS_SNAPSHOT, TopicSpec
+from xueji_kit.outbox_entries import Outgoing
 from xueji_kit.runtime import ServiceRuntime
-from xueji_kit.store import Outgoing
 from xueji_registry.domain.public_changes import PublicChange
 from xueji_registry.domain.public_feed import change_message, snapshot_message
 

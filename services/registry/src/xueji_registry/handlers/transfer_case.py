@@ -20,7 +20,7 @@ from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.division import Division
 from xueji_contracts.envelope import Envelope, derive_id
 from xueji_contracts.messages.transfer import CaseKind, CaseOutcome, TransferCaseChanged
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_registry.domain import RecordRollback, RecordTransferIn, RecordTransferOut, StudentStatus
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.numbers.supplementary import request_supplementary

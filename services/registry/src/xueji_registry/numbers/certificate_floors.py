@@ -7,7 +7,8 @@ from collections import defaultdict
 import structlog
 
 from xueji_contracts.policy import SupplementaryNumberFormat
-from xueji_kit.store import Document, EventStore
+from xueji_kit.event_store import EventStore
+from xueji_kit.store import Document
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.graduation_review import STREAMS, RosterStatus, from_documents, replay

@@ -15,7 +15,8 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import CheckPurpose, CheckRequested, RegisterOutcome, VerdictGiven, VerdictKind
 from xueji_contracts.topics import DEDUPE_CHECK
 from xueji_kit.aggregates import Decision, decide_and_save
-from xueji_kit.store import Document, Outgoing, insert_once
+from xueji_kit.outbox_entries import Outgoing
+from xueji_kit.store import Document, insert_once
 from xueji_registry.domain import IssueFormalNumber, RegistryError, StudentStatus
 from xueji_registry.domain.event_base import CheckOutcome, to_document
 from xueji_registry.domain.formal_number_batch import (

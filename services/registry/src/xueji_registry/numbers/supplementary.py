@@ -15,7 +15,7 @@ from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.status import StatusState
 from xueji_contracts.policy import SupplementaryNumberFormat
 from xueji_contracts.topics import REGISTRY_ENROLLMENT
-from xueji_kit.store import Outgoing
+from xueji_kit.outbox_entries import Outgoing
 from xueji_registry.allocation import Sequences
 from xueji_registry.domain import StudentStatus
 from xueji_registry.domain.errors import Refused
