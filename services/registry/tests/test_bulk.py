@@ -23,8 +23,10 @@ from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_kit import store_commands
 from xueji_kit.store import connect
 from xueji_registry.app import create_app
-from xueji_registry.enrollment.bulk import FileProblem, Outcome, check, read_table, row_correlation, summary
 from xueji_registry.enrollment.requests import _request, student_of
+from xueji_registry.enrollment.sheet_files import FileProblem, read_table
+from xueji_registry.enrollment.sheet_rows import check, row_correlation
+from xueji_registry.enrollment.upload_answer import Outcome, summary
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"

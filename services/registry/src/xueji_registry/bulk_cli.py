@@ -29,7 +29,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
-from xueji_registry.enrollment.bulk import BASIC, MANY, FileProblem, check, read_table
+from xueji_registry.enrollment.sheet_files import FileProblem, read_table
+from xueji_registry.enrollment.sheet_headers import BASIC, MANY
+from xueji_registry.enrollment.sheet_rows import check
 
 CHUNK = 200
 TRIES = 4  # sends of one chunk, the same key each time

@@ -17,14 +17,9 @@ from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
 from xueji_registry.enrollment.attempts import request_rows
-from xueji_registry.enrollment.bulk import (
-    Checked,
-    FileProblem,
-    Outcome,
-    check,
-    read_table,
-    summary,
-)
+from xueji_registry.enrollment.sheet_files import FileProblem, read_table
+from xueji_registry.enrollment.sheet_rows import Checked, check
+from xueji_registry.enrollment.upload_answer import Outcome, summary
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
 PATH = "/v1/students/bulk"

@@ -1,8 +1,8 @@
 """A class sheet's rows as enrollment requests, a refused row's next attempt among them (R01, R02, R14).
 
-A row's request id is derived from the school, the person and the attempt (`bulk.row_correlation`): the first until
-its request is refused (by dedupe's R01 duplicate, a rule the registry checks at creation, or the county's "same
-person"), then the next. Its attempts are walked by `_id`, and the row is
+A row's request id is derived from the school, the person and the attempt (`sheet_rows.row_correlation`): the first
+until its request is refused (by dedupe's R01 duplicate, a rule the registry checks at creation, or the county's
+"same person"), then the next. Its attempts are walked by `_id`, and the row is
 - a new request when no attempt was asked yet, or when every one was refused and the row says what none of them said
   (corrected): checked afresh, as any request;
 - the request asked before when that one is pending or enrolled: it stands as first asked (a corrected row is told
@@ -37,9 +37,9 @@ from xueji_contracts.auth import OperatorClaims
 from xueji_kit.store import Document
 from xueji_registry.domain import enrollment_request as request
 from xueji_registry.domain.enrollment_request import EnrollmentRefused, EnrollmentRequest, EnrollmentRequested
-from xueji_registry.enrollment.bulk import row_correlation
 from xueji_registry.enrollment.requests import asked_then, pending_stream, request_enrollments, student_of
 from xueji_registry.enrollment.reupload import differences
+from xueji_registry.enrollment.sheet_rows import row_correlation
 from xueji_registry.service import RegistryService
 
 

@@ -1,10 +1,10 @@
 """A class sheet uploaded again: which of a row's fields differ from the request first made for that student.
 
-A row is keyed by the school and the person (its ID number, else name, birth date and gender: `bulk.person_key`), so
-a corrected row (a birth date or a name fixed, with the same ID number) is the request made before, which stands as
-first asked while it is pending or enrolled: the upload changes nothing, and the clerk is told so, field by field,
-instead of "already requested". A refused request does not stand: the row as it was is told it is still refused, the
-corrected row is asked anew (`attempts`)."""
+A row is keyed by the school and the person (its ID number, else name, birth date and gender:
+`sheet_rows.person_key`), so a corrected row (a birth date or a name fixed, with the same ID number) is the request
+made before, which stands as first asked while it is pending or enrolled: the upload changes nothing, and the clerk
+is told so, field by field, instead of "already requested". A refused request does not stand: the row as it was is
+told it is still refused, the corrected row is asked anew (`attempts`)."""
 
 from __future__ import annotations
 

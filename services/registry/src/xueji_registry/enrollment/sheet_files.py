@@ -1,0 +1,103 @@
+"""A class sheet's cells as text: CSV (UTF-8 or GB18030) or XLSX, read within limits a hostile file cannot pass."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+MAX_ROWS = 20_000  # a school's intake, with room; larger files are split
+# What a class sheet never needs, checked while reading so a hostile file costs no more than a legitimate one: a
+# sheet claiming a million rows or 16,384 columns, a cell of megabytes, or a zip that unpacks to gigabytes.
+MAX_COLUMNS = 64
+MAX_CELLS = 400_000  # non-empty cells
+MAX_CELL_CHARS = 2_000
+EXACT_DIGITS_UP_TO = 1e15  # a spreadsheet number this large has lost digits: Excel keeps 15 significant ones
+MAX_UNPACKED = 48 * 1024 * 1024  # what the zip directory says its members unpack to, all together
+MAX_MEMBERS = 500
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (format, header): nothing is imported."""
+
+
+def read_table(filename: str, content: bytes) -> list[list[str]]:
+    """The sheet's cells as text, header first; CSV in UTF-8 (with or without BOM) or GB18030, or XLSX. CPU-bound:
+    a server calls it off the event loop. FileProblem naming the limit or the damage otherwise."""
+    if filename.lower().endswith(".xlsx"):
+        return _limited(_xlsx_rows(content))
+    if filename.lower().endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            try:
+                return _limited(csv.reader(io.StringIO(text, newline="")))  # \r, \r\n or \n: as the csv module wants
+            except csv.Error as exc:
+                raise FileProblem(f"not a readable CSV file ({exc})") from None
+        raise FileProblem("the CSV file is neither UTF-8 nor GB18030 text")
+    raise FileProblem(f"{filename}: upload a .csv or .xlsx file")
+
+
+def _limited(rows: Iterable[Iterable[object]]) -> list[list[str]]:
+    """The rows as text, refused as soon as one limit is passed: rows (blank ones between included), columns,
+    non-empty cells, characters in a cell."""
+    table: list[list[str]] = []
+    cells = 0
+    for row in rows:
+        if len(table) > MAX_ROWS:  # the header and MAX_ROWS rows read: one more is too many
+            raise FileProblem(f"more than {MAX_ROWS} rows (blank rows between them count): split the file")
+        if all(v is None for v in row):
+            table.append([])  # a blank row (openpyxl fills the gaps between rows with them)
+            continue
+        values = [_cell(v) for v in row]
+        while values and not values[-1]:
+            values.pop()
+        if len(values) > MAX_COLUMNS:
+            raise FileProblem(f"more than {MAX_COLUMNS} columns: keep the class's columns only")
+        cells += sum(1 for v in values if v)
+        if cells > MAX_CELLS:
+            raise FileProblem(f"more than {MAX_CELLS} filled cells: split the file")
+        if any(len(v) > MAX_CELL_CHARS for v in values):
+            raise FileProblem(f"row {len(table) + 1} has a cell longer than {MAX_CELL_CHARS} characters")
+        table.append(values)
+    return table
+
+
+def _xlsx_rows(content: bytes) -> Iterator[Iterable[object]]:
+    """The first sheet's rows, read as a stream; the zip directory is checked before anything is unpacked."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FileProblem("not a readable .xlsx workbook: the file is truncated or not an .xlsx file") from None
+    if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED:
+        raise FileProblem(f"the workbook unpacks to more than {MAX_UNPACKED // (1024 * 1024)} MB: not a class sheet")
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        # Bounded: past MAX_ROWS + 2 rows and MAX_COLUMNS + 1 columns nothing is read (nor made up for gaps).
+        yield from sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS + 1, values_only=True)
+    except FileProblem:
+        raise
+    except Exception as exc:  # openpyxl, zipfile, zlib and the XML parser raise many kinds for a damaged file
+        raise FileProblem(f"not a readable .xlsx workbook: damaged ({type(exc).__name__})") from None
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and abs(value) >= EXACT_DIGITS_UP_TO:
+        return f"{value:.15G}"  # as Excel shows it (3.50602201903151E+17): its digits past the 15th are gone
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

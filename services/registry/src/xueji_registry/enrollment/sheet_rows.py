@@ -1,0 +1,132 @@
+"""A class sheet's rows checked for bulk enrollment, as a status clerk keeps the class (CSV or XLSX).
+
+Every row is validated in one pass and every bad row reported with its row number, column and reason (`check`); the
+good rows go through the same enrollment as a single student (dedupe check, numbers, events). Each row's request id
+is derived from the school, the person and the attempt (`row_correlation`; the next one only after a refusal,
+`attempts`), so importing the same file again requests nothing twice. The file is read by `sheet_files`, its header
+by `sheet_headers`, its cells by `sheet_values`; the upload's answer is `upload_answer`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from xueji_contracts.calendar import local_date
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
+from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem
+from xueji_registry.enrollment.sheet_headers import BASIC, MANY, header_columns
+from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
+
+ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
+# The same number as a Number-formatted column saves it to CSV: 18 digits, the last three zeros (350602201903151000).
+# A real number ends so about once in 11,000: refused when its check character fails (10 times in 11), else told.
+ZEROED = ("ends in 000: Excel most likely kept the column as a number and lost the last three digits; format the "
+          "column as text (设置单元格格式 → 文本) and type the number again")  # fmt: skip
+ZEROED_BUT_VALID = ("ends in 000: if the column was a number in Excel, its last three digits were lost; compare it "
+                    "with the ID card")  # fmt: skip
+KEPT_AS_NUMBER = ("Excel kept this ID number as a number and only its first 15 digits: format the column as text "
+                  "(设置单元格格式 → 文本) and type the number again")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as the clerk sees it: the header is row 1
+    field: str
+    reason: str
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class Checked:
+    good: list[tuple[int, EnrollmentRequest]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # rows imported all the same
+    rows: int = 0
+    titles: dict[str, str] = field(default_factory=dict)  # field -> its column's header as written
+
+
+def check(table: list[list[str]], school_code: str, school_year: int, today: date | None = None) -> Checked:
+    """Validate every row; the good ones as enrollment requests, every bad one with row, column and reason. `today`:
+    the China date admission dates are judged by (R02), by default the date now."""
+    today = today or local_date(datetime.now(UTC))
+    if not table:
+        raise FileProblem("the file is empty")
+    columns = header_columns(table[0])
+    titles = {key: title for key, title in columns.values()}
+    checked = Checked(titles=titles)
+    seen: dict[str, int] = {}
+    for number, row in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines at the end of a sheet
+        checked.rows += 1
+        if checked.rows > MAX_ROWS:
+            raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
+        values = {key: normalised(key, row[i]) for i, (key, _) in columns.items()
+                  if i < len(row) and row[i] and key not in MANY}  # fmt: skip
+        if guardians := [unmarked(row[i]) for i, (key, _) in columns.items() if key == "guardians" and i < len(row)]:
+            values["guardians"] = [name for name in guardians if name]
+        if kept_as_number(values.get("id_number")):
+            checked.errors.append(RowError(number, "id_number", KEPT_AS_NUMBER, titles.get("id_number")))
+            continue
+        body: dict[str, Any] = {k: v for k, v in values.items() if k not in BASIC}
+        body.setdefault("school_code", school_code)
+        body.setdefault("school_year", school_year)
+        body["basic"] = {k: values[k] for k in BASIC if k in values}
+        if body["school_code"] != school_code:
+            reason = f"not the school imported into ({school_code})"
+            checked.errors.append(RowError(number, "school_code", reason, titles.get("school_code")))
+            continue
+        zeroed = isinstance(given := values.get("id_number"), str) and len(given) == 18 and given.endswith("000")
+        try:
+            request = EnrollmentRequest.model_validate(body)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = ".".join(str(p) for p in error["loc"]) or "row"
+                key = name.removeprefix("basic.")
+                reason = ZEROED if zeroed and name == "id_number" else _reason(error)
+                if name == "grade" and error["type"] != "missing":
+                    reason = f"{GRADE_WRITTEN} (not {values.get('grade')})"
+                checked.errors.append(RowError(number, name, reason, titles.get(key)))
+            continue
+        if (early := admitted_after(request, today)) is not None:
+            checked.errors.append(RowError(number, "admitted_on", early.reason, titles.get("admitted_on")))
+            continue
+        if zeroed:
+            checked.warnings.append(RowError(number, "id_number", ZEROED_BUT_VALID, titles.get("id_number")))
+        # Told beside the row's student, not refused (domain/enrollment_request.py: contradictions).
+        checked.warnings += [
+            RowError(number, name, reason, titles.get(name)) for name, reason in contradictions(request)
+        ]
+        person = person_key(request)
+        if person in seen:
+            key = "id_number" if request.id_number else "name"
+            checked.errors.append(RowError(number, key, f"the same student as row {seen[person]}", titles.get(key)))
+            continue
+        seen[person] = number
+        checked.good.append((number, request))
+    return checked
+
+
+def _reason(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return "required" if error["type"] == "missing" else message
+
+
+def person_key(request: EnrollmentRequest) -> str:
+    if request.id_number:
+        return request.id_number
+    return f"{request.name}|{request.birth_date}|{request.gender.value}"
+
+
+def row_correlation(request: EnrollmentRequest, attempt: int = 1) -> uuid.UUID:
+    """The same person at the same school is the same request, however often the file is imported; a request that
+    was refused is followed by the next attempt's (`attempts`). The first attempt's id is the one rows always had."""
+    again = f"|{attempt}" if attempt > 1 else ""
+    return uuid.uuid5(ROW_NAMESPACE, f"{request.school_code}|{person_key(request)}{again}")
