@@ -48,6 +48,7 @@ from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
+from xueji_registry.enrollment.second_verdicts import record_stands
 from xueji_registry.feeds.identity import refusal_messages
 from xueji_registry.numbers.supplementary import school_operator, series_scope
 from xueji_registry.service import RegistryService
@@ -176,12 +177,15 @@ def _once_per_student(verdicts: list[Envelope[VerdictGiven]]) -> list[Envelope[V
     """The first verdict of each student in the batch. A verdict published twice (its acknowledgement lost while the
     broker hung) arrives twice, often in one batch: both copies were numbered together, each won an R07 number and
     only one record was stored, leaving a gap (R07: no broken codes). A later copy, in a later batch, finds the first
-    one's claim and its number."""
+    one's claim and its number. A later one that says otherwise (another verdict on the same request) is left for the
+    first too, and said at warning (`second_verdicts`)."""
     first: dict[str, Envelope[VerdictGiven]] = {}
     for verdict in verdicts:
-        if first.setdefault(student_of(verdict.correlation_id), verdict) is not verdict:
-            log.info("verdict_repeated_in_batch", student_id=student_of(verdict.correlation_id),
-                     message_id=str(verdict.message_id))  # fmt: skip
+        if (kept := first.setdefault(student_of(verdict.correlation_id), verdict)) is not verdict:
+            said = log.info if kept.payload.verdict is verdict.payload.verdict else log.warning
+            said("verdict_repeated_in_batch", student_id=student_of(verdict.correlation_id),
+                 message_id=str(verdict.message_id), verdict=verdict.payload.verdict.value,
+                 kept_message_id=str(kept.message_id), kept_verdict=kept.payload.verdict.value)  # fmt: skip
     return list(first.values())
 
 
@@ -209,10 +213,13 @@ async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGive
 
 
 async def _not_refused_as_duplicate(service: RegistryService, pending: Pending) -> bool:
-    """R01: a duplicate ends the request, refused, naming the record the person has."""
+    """R01: a duplicate ends the request, refused, naming the record the person has; not when an earlier verdict on
+    it created its record, which stands (`second_verdicts`)."""
     check = as_check(pending.verdict.payload)
     if check.outcome is not DuplicateOutcome.DUPLICATE:
         return True
+    if await record_stands(service, pending.verdict, pending.student_id, "R01"):
+        return False
     refusal = request.decide_duplicate(check.existing_student_id, datetime.now(UTC))
     await record_refusal(service, pending.student_id, pending.commit_id, refusal)
     return False
@@ -220,7 +227,10 @@ async def _not_refused_as_duplicate(service: RegistryService, pending: Pending) 
 
 async def _refuse(service: RegistryService, pending: Pending, exc: RegistryError) -> None:
     """A rule the creation broke after dedupe answered "unique" or "possible duplicate" (R02): refused, and dedupe is
-    told on the identity feed, so it releases the child it held and the corrected request is checked afresh."""
+    told on the identity feed, so it releases the child it held and the corrected request is checked afresh. Not when
+    an earlier verdict on it created its record, which stands and stays in dedupe's index (`second_verdicts`)."""
+    if await record_stands(service, pending.verdict, pending.student_id, exc.rule):
+        return
     existing = exc.existing if isinstance(exc, DuplicateStatus) else None
     refusal = request.decide_refusal(exc.rule, exc.reason, exc.field, existing, datetime.now(UTC))
     person = pending.body.person_facts(pending.student_id)

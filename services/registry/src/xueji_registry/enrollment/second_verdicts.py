@@ -1,0 +1,39 @@
+"""A second verdict on one enrollment request never undoes or contradicts the first (R01, R02, R14).
+
+dedupe answers a creation check once, but its answer can come again under another message id, or the same one long
+after: a dead letter replayed (the operations guide's replay), a topic restored, a check run again by an operator.
+Whatever the first verdict decided stands:
+
+- a record created on it stands: a duplicate, or a rule the creation breaks when judged again, refuses nothing (the
+  request keeps no refusal a class sheet uploaded again would report) and tells dedupe nothing (its index keeps the
+  person).
+
+The county's review of a possible duplicate is not a second verdict: its decision comes on the review topic
+(`handlers/review.py`), which closes the record and refuses the request itself (R14).
+
+Each is said at warning, naming this verdict's message id and the commit the first one stored (its id derived from
+that verdict's message id). Only the rare paths read for it: a duplicate verdict or a refusal reads whether the record
+exists (one `_id` lookup); a unique or possible verdict reads nothing more.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from xueji_contracts.envelope import Envelope
+from xueji_contracts.messages.dedupe import VerdictGiven
+from xueji_registry.service import RegistryService
+
+log = structlog.get_logger("registry.intake")
+
+
+async def record_stands(service: RegistryService, verdict: Envelope[VerdictGiven], student_id: str, rule: str) -> bool:
+    """True when a record was created for the request on an earlier verdict: the refusal under `rule` this verdict
+    would give is not recorded, nor told to dedupe (said at warning)."""
+    first = await service.events.first(student_id)
+    if first is None:
+        return False
+    log.warning("verdict_after_the_record", student_id=student_id, message_id=str(verdict.message_id),
+                verdict=verdict.payload.verdict.value, refused_rule=rule, kept_commit_id=first.get("commit_id"),
+                kept="the record an earlier verdict created; the request not refused, dedupe not told")  # fmt: skip
+    return True
