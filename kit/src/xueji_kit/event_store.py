@@ -145,6 +145,11 @@ class EventStore:
         doc = await self.collection.find_one({"_id": commit_key(aggregate_id, 1)})
         return None if doc is None else readable(doc)
 
+    async def commit_at(self, aggregate_id: str, version: int) -> Document | None:
+        """The commit at one version of an aggregate, None when there is none, in one lookup."""
+        doc = await self.collection.find_one({"_id": commit_key(aggregate_id, version)})
+        return None if doc is None else readable(doc)
+
     async def commits_at(self, wanted: list[tuple[str, int]]) -> list[Document | None]:
         """The commit at each (aggregate, version), None where there is none: one `_id` lookup each, LOOKUPS_AT_ONCE
         of them in flight, so many cost a few round trips' time, not one each (FerretDB 1.x would read the whole

@@ -1,7 +1,8 @@
 """R01, R02, R14: a second verdict on one enrollment request (a replayed dead letter, a restored topic, a check run
 again) never undoes or contradicts the first. A record created on the first stands: a duplicate or a rule refusal
-after it refuses nothing and tells dedupe nothing. Each is said at warning, naming the verdict left and the commit
-the first one stored."""
+after it refuses nothing and tells dedupe nothing. A request refused on the first stays refused: no record is created
+for it (the school corrects it with a new request, R01/R50 `corrects`). Each is said at warning, naming the verdict
+left and the commit the first one stored."""
 
 from __future__ import annotations
 
@@ -99,6 +100,27 @@ async def test_r02_a_rule_refusal_on_a_second_verdict_after_the_record_was_creat
     assert len(said) == 1 and said[0]["level"] == "warning", said
     assert said[0]["message_id"] == str(again.message_id) and said[0]["refused_rule"] == "R02"
     assert said[0]["kept_commit_id"] == str(derive_id(created.message_id, "enroll"))
+
+
+@pytest.mark.parametrize("second", [VerdictKind.UNIQUE, VerdictKind.POSSIBLE_DUPLICATE])
+async def test_r01_a_verdict_after_the_request_was_refused_creates_no_record(
+    start_app: Any, token: Any, capsys: Any, second: VerdictKind
+) -> None:
+    _, service, student = await _requested(start_app, token, "陈思远")
+    refusing, later = _verdict(student, VerdictKind.DUPLICATE), _verdict(student, second)
+    capsys.readouterr()
+    await _completed(service, refusing, later)
+
+    assert await service.events.first(student) is None, "no record for a refused request"
+    commits = await service.events.load(pending_stream(student))
+    assert [c["events"][0]["type"] for c in commits] == ["EnrollmentRequested", "EnrollmentRefused"]
+    assert commits[1]["events"][0]["rule"] == "R01"
+    said = _said(capsys, "verdict_after_the_refusal")
+    assert len(said) == 1, said
+    assert said[0]["level"] == "warning" and said[0]["student_id"] == student
+    assert said[0]["message_id"] == str(later.message_id) and said[0]["verdict"] == second.value
+    assert said[0]["kept_commit_id"] == str(derive_id(refusing.message_id, "enroll"))
+    assert said[0]["refused_rule"] == "R01"
 
 
 async def test_r01_a_contradicting_verdict_in_the_same_batch_is_left_for_the_first_and_said_naming_both(

@@ -48,7 +48,7 @@ from xueji_registry.domain.public_changes import public_changes
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.enrollment.requests import pending_stream, record_refusal, student_of
-from xueji_registry.enrollment.second_verdicts import record_stands
+from xueji_registry.enrollment.second_verdicts import record_stands, refused_before
 from xueji_registry.feeds.identity import refusal_messages
 from xueji_registry.numbers.supplementary import school_operator, series_scope
 from xueji_registry.service import RegistryService
@@ -196,9 +196,17 @@ async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGive
     gate = asyncio.Semaphore(LOADING_AT_ONCE)
 
     async def load(verdict: Envelope[VerdictGiven]) -> EnrollmentRequested | None:
+        student_id = student_of(verdict.correlation_id)
         async with gate:
-            first = await service.events.first(pending_stream(student_of(verdict.correlation_id)))
-        return None if first is None else request.replay(request.from_documents(first["events"])).requested
+            first = await service.events.first(pending_stream(student_id))
+            # The refusal beside it: a request read back (not kept here) is one a verdict may have come for before.
+            refusal = None if first is None else await service.events.commit_at(pending_stream(student_id), 2)
+        if first is None:
+            log.warning("verdict_without_request", student_id=student_id)
+            return None
+        if refused_before(verdict, student_id, refusal):
+            return None
+        return request.replay(request.from_documents(first["events"])).requested
 
     kept = [service.recent.take(student_of(v.correlation_id)) for v in verdicts]
     unkept = [v for v, requested in zip(verdicts, kept, strict=True) if requested is None]
@@ -206,8 +214,7 @@ async def _pending(service: RegistryService, verdicts: list[Envelope[VerdictGive
     found = []
     for verdict, requested in zip(verdicts, kept, strict=True):
         if requested is None and (requested := next(read)) is None:
-            log.warning("verdict_without_request", student_id=student_of(verdict.correlation_id))
-            continue
+            continue  # said by `load`: no request, or refused before
         found.append(Pending(verdict, requested))
     return found
 
