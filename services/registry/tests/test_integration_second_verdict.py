@@ -18,6 +18,7 @@ from registry_driver import verdict
 from xueji_contracts.envelope import Envelope, derive_id, envelop
 from xueji_contracts.messages.dedupe import VerdictGiven, VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
+from xueji_kit import store_commands
 from xueji_registry.app import create_app
 from xueji_registry.domain.errors import Refused
 from xueji_registry.enrollment import intake
@@ -40,10 +41,14 @@ def _verdict(student: str, kind: VerdictKind) -> Envelope[VerdictGiven]:
 
 async def _requested(start_app: Any, token: Any, name: str) -> tuple[Any, Any, str]:
     registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False, log_format="json")
+    return registry, registry.app.state.registry, await _asked(registry, token, name)
+
+
+async def _asked(registry: Any, token: Any, name: str) -> str:
     clerk = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
     created = await registry.post("/v1/students", json=pupil(SCHOOL, name, "2019-05-02", 1), headers=clerk)
     assert created.status_code == 202, created.text  # no dedupe runs: waiting for its verdict
-    return registry, registry.app.state.registry, created.json()["student_id"]
+    return str(created.json()["student_id"])
 
 
 async def _completed(service: Any, *verdicts: Envelope[VerdictGiven]) -> None:
@@ -171,3 +176,30 @@ async def test_r14_the_county_s_decision_after_a_possible_duplicate_still_decide
     after = await service.load(student)
     assert after is not None and after.state is record.state and await service.events.first(student) == began
     assert await service.events.load(pending_stream(student)) == requests
+
+
+async def test_a_unique_verdict_whose_request_is_kept_reads_nothing_more_and_one_read_back_reads_its_refusal_beside_it(
+    start_app: Any, token: Any, isolation: Any
+) -> None:
+    """Issue 19: the guard reads nothing on the bulk path (a verdict whose request this replica kept), one more `_id`
+    lookup where the request is read back anyway (the pending stream's version 2 beside its version 1), and one on a
+    duplicate verdict (whether the record exists)."""
+    store_commands.install()  # before the app's store client is made
+    with store_commands.counting(f"{isolation.database}_RegistrySettings") as log:
+        registry, service, warm = await _requested(start_app, token, "孙一诺")
+        await _completed(service, _verdict(warm, VerdictKind.UNIQUE))  # the school's roster opened
+        kept, read_back = await _asked(registry, token, "周子轩"), await _asked(registry, token, "许诺")
+        duplicate = await _asked(registry, token, "何欣然")
+        service.recent.take(read_back)  # as after a restart, or at another replica
+        reads = {}
+        for student, kind in ((kept, VerdictKind.UNIQUE), (read_back, VerdictKind.UNIQUE),
+                              (duplicate, VerdictKind.DUPLICATE)):  # fmt: skip
+            with store_commands.scope(student):
+                await intake.complete(service, [_verdict(student, kind)])
+                await service.behind.finished()
+            reads[student] = [c for c in log.of(student) if c.kind == "find" and c.collection == "events"]
+    assert not any(c.scans for commands in reads.values() for c in commands)
+    assert len(reads[kept]) == 0, reads
+    assert len(reads[read_back]) == 2, reads  # the request, and the refusal beside it
+    # whether the record exists, then the request's stream read as its refusal is recorded (two lookups, as before)
+    assert len(reads[duplicate]) == 3, reads
