@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims
+from xueji_contracts.auth import OperatorClaims, Role, SubscriberClaims, province_of
 
 Claims = TypeVar("Claims", OperatorClaims, SubscriberClaims)
 D = TypeVar("D", bound=Mapping[str, Any])  # a stored document
@@ -34,7 +34,7 @@ class TokenVerifier:
         # every other level acts in its own province's deployment only.
         if self._serves is None or operator.role is Role.MINISTRY:
             return operator
-        province = operator.code[:2]  # a code's first two digits name its province (00: the nation)
+        province = province_of(operator.code)  # "" for the nation
         if province != self._serves:
             raise _unauthorized(f"code: token for {_named(province)}; {self._served()}")
         return operator
@@ -86,7 +86,7 @@ class TokenVerifier:
 
 
 def _named(province: str) -> str:
-    return "the nation" if province == "00" else f"province {province}"
+    return "the nation" if province in ("", "00") else f"province {province}"
 
 
 def _claim_problem(exc: ValidationError) -> str:
