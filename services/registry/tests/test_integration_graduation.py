@@ -3,19 +3,28 @@ approval graduates everyone on the roster with the roster's R08 certificate numb
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from http_fixtures import enrolled, signed_in
 from kafka_messages import published
 from registry_driver import advance_to
 
+from xueji_contracts.calendar import local_date
 from xueji_contracts.topics import REGISTRY_COMPLIANCE
 from xueji_registry.app import create_app
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 SCHOOL = "3506020101"
-JUNIOR = {"school_code": SCHOOL, "gender": "female", "birth_date": "2012-04-02", "grade": 9, "school_year": 2026}
-ROSTER = f"/v1/rosters/graduation/{SCHOOL}/2027/junior"
+# This school year's ninth-graders (by the China date the service judges by), who graduate when it ends: the county's
+# review deadline is then still to come whenever the tests run.
+SCHOOL_YEAR = school_year_of(local_date(datetime.now(UTC)))
+GRADUATION = SCHOOL_YEAR + 1
+JUNIOR = {"school_code": SCHOOL, "gender": "female", "birth_date": f"{SCHOOL_YEAR - 14}-04-02", "grade": 9,
+          "school_year": SCHOOL_YEAR}  # fmt: skip
+ROSTER = f"/v1/rosters/graduation/{SCHOOL}/{GRADUATION}/junior"
 
 _as = signed_in(SCHOOL)
 
@@ -87,19 +96,20 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
     assert (final["status"], final["graduated"]) == ("approved", 2)
     shown = {g["student_id"]: g["certificate_number"] for g in final["roster"]["graduates"]}
     assert shown == approved.json()["certificates"] == resumed.json()["certificates"]  # R08: kept when resumed
-    assert sorted(shown.values()) == ["B22702010001", "B22702010002"]  # the series of 3506020101, from 1
+    series = f"B2{GRADUATION % 100:02d}0201"  # R08: the graduation year in digits 2-3
+    assert sorted(shown.values()) == [f"{series}0001", f"{series}0002"]  # the series of 3506020101, from 1
     # The count is the outcome the approval wrote in the roster's stream; without it (an approval interrupted
     # before its end) the graduates' records are counted instead.
     events = registry.app.state.runtime.events
-    outcomes = [e for c in await events.load(f"graduation:{SCHOOL}:2027:junior") for e in c["events"]]
+    outcomes = [e for c in await events.load(f"graduation:{SCHOOL}:{GRADUATION}:junior") for e in c["events"]]
     assert [e["graduated"] for e in outcomes if e["type"] == "GraduationOutcomeRecorded"] == [2]
     await events.collection.delete_many(
-        {"aggregate_id": f"graduation:{SCHOOL}:2027:junior", "commit_id": "outcome:2:0"}
+        {"aggregate_id": f"graduation:{SCHOOL}:{GRADUATION}:junior", "commit_id": "outcome:2:0"}
     )
     assert (await registry.get(ROSTER, headers=county)).json()["graduated"] == 2
 
     # The bureau's task: each submission opened a review deadline in the county's name, each decision met it.
-    stream = f"graduation:{SCHOOL}:2027:junior"
+    stream = f"graduation:{SCHOOL}:{GRADUATION}:junior"
 
     def reviews(ms: list[dict]) -> list[dict]:
         return [m["payload"] for m in ms if m["payload"]["subject_id"] == stream]
@@ -110,7 +120,7 @@ async def test_r46_the_county_approves_the_school_s_graduation_roster_and_everyo
         ("opened", "R46:1"), ("met", "R46:1"), ("opened", "R46:2"), ("met", "R46:2"),
     ]  # fmt: skip
     assert {(m["kind"], m["jurisdiction"], m["rule"]) for m in messages} == {("graduation_roster", "350602", "R46")}
-    assert messages[0]["due_at"].startswith("2027-08-14T16:00")  # 24:00 Beijing time, when the window closes
+    assert messages[0]["due_at"].startswith(f"{GRADUATION}-08-14T16:00")  # 24:00 Beijing time, when the window closes
     late = await registry.post(f"{ROSTER}/review", json={"approve": False, "reason": "too late"}, headers=county)
     assert late.status_code == 409
 
@@ -123,7 +133,7 @@ async def _one_submitted(start_app, dedupe_stub, token, school: str, name: str):
             "/v1/students", json={**JUNIOR, "school_code": school, "name": name}, headers=_as(token, code=school)
         )
     assert created.status_code == 201, created.text
-    roster = f"/v1/rosters/graduation/{school}/2027/junior"
+    roster = f"/v1/rosters/graduation/{school}/{GRADUATION}/junior"
     assert (await registry.post(f"{roster}/submission", json={}, headers=_as(token, code=school))).status_code == 201
     return registry, created.json()["student_id"], roster
 
@@ -146,12 +156,10 @@ async def test_r46_two_officials_deciding_one_roster_at_once_one_decision_stands
 async def test_r46_a_roster_the_county_leaves_unreviewed_is_flagged_to_the_city_when_the_window_closes(
     start_app, dedupe_stub, token, isolation
 ):
-    from datetime import UTC, datetime
-
     school = "3506020103"
     registry, _, _ = await _one_submitted(start_app, dedupe_stub, token, school, "何静")
-    await advance_to(registry.app.state.compliance, datetime(2027, 8, 15, tzinfo=UTC))
-    stream = f"graduation:{school}:2027:junior"
+    await advance_to(registry.app.state.compliance, datetime(GRADUATION, 8, 15, tzinfo=UTC))
+    stream = f"graduation:{school}:{GRADUATION}:junior"
 
     def reviews(ms: list[dict]) -> list[dict]:
         return [m["payload"] for m in ms if m["payload"]["subject_id"] == stream]
