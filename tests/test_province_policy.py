@@ -18,8 +18,10 @@ from xueji_registry.app import create_app as create_registry
 from xueji_registry.settings import RegistrySettings
 
 HUNAN_SCHOOL = "4301020001"
+# Admitted when the 2026 school year began: the annual roster of 2026 counts admissions by that date, which would
+# otherwise be the day the test runs (a later school year's, once the wall clock passes August 2027).
 PUPIL = {"school_code": HUNAN_SCHOOL, "name": "刘子涵", "id_number": "430102201805020017", "gender": "male",
-         "birth_date": "2018-05-02", "grade": 1, "school_year": 2026}  # fmt: skip
+         "birth_date": "2018-05-02", "grade": 1, "school_year": 2026, "admitted_on": "2026-09-01"}  # fmt: skip
 
 
 def _as(token, role: str, code: str) -> dict[str, str]:
