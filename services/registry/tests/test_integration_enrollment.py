@@ -12,19 +12,25 @@ from http_fixtures import pupil, today_in_china
 from kafka_messages import published, sent_together
 from registry_driver import verdict
 
+from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_ENROLLMENT, dlq
 from xueji_kit.dlq import replay
 from xueji_registry.app import create_app
+from xueji_registry.domain.periods import school_year_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
-STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X")
-SERIES = "R07:126020001NNNN"  # R07: the sequence of the school's primary numbers of the 2026 school year
+# Enrolled for the school year of the day asked, the admission date a body without one takes: a record released by
+# the county's review is numbered in its admission's school year, one enrolled at once in the year its body names.
+YEAR = school_year_of(local_date(datetime.now(UTC)))
+STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X", school_year=YEAR)
+NUMBERS = f"1{YEAR % 100:02d}020001"  # R07: the school's primary numbers of the school year begin so
+SERIES = f"R07:{NUMBERS}NNNN"  # and the sequence they are drawn from
 
 
 def _auth(token, role="school", code=SCHOOL) -> dict[str, str]:
@@ -48,7 +54,7 @@ async def test_r01_unique_verdict_creates_status_with_l_and_supplementary_number
         assert record["status_number_masked"].startswith("L")
         done = await wait_for(lambda: _state(registry, token, record["student_id"], "enrolled"))
         done = await wait_for(lambda: _has_supplementary(registry, token, record["student_id"]))
-    assert done["supplementary_numbers"]["primary"] == "1260200010001"
+    assert done["supplementary_numbers"]["primary"] == f"{NUMBERS}0001"
 
 
 async def _has_supplementary(client, token, student_id):
@@ -134,7 +140,7 @@ async def test_r07_200_concurrent_enrollments_are_gapless(start_app, dedupe_stub
         await wait_for(lambda: _allocated(registry, 200), timeout=100, interval=1.0)
         numbers = await wait_for(lambda: _all_numbered(registry, ids), timeout=20, interval=1.0)
     assert sorted(int(n[-4:]) for n in numbers) == list(range(1, 201))
-    assert all(n.startswith("126020001") for n in numbers)
+    assert all(n.startswith(NUMBERS) for n in numbers)
 
 
 async def _all_numbered(client, ids):
@@ -168,7 +174,7 @@ async def test_r07_when_a_schools_numbers_of_the_year_run_out_the_record_is_enro
         ids = [a.json()["student_id"] for a in answers]
         records = [await wait_for(lambda sid=sid: _state(registry, token, sid, "enrolled")) for sid in ids]
     # The last number of the layout (R07: four digits a school and year), then an enrolled record without one.
-    assert records[0]["supplementary_numbers"] == {"primary": "1260200019999"}
+    assert records[0]["supplementary_numbers"] == {"primary": f"{NUMBERS}9999"}
     assert not records[1].get("supplementary_numbers") and records[1]["state"] == "enrolled"
 
 
