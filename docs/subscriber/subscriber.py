@@ -173,6 +173,7 @@ async def follow(
         consumer.assign(list(start_at))
         for tp, offset in start_at.items():
             consumer.seek(tp, offset)
+        unsaid = False  # read, and not yet told to the brokers
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=1000)
             for records in batches.values():
@@ -180,21 +181,25 @@ async def follow(
                     change = json.loads(record.value)["payload"]
                     if not copy.take_change(change) and repair is not None:
                         await _repair(copy, change["student_id"], repair)
-            if batches:
-                await _commit(consumer)
+            if batches or unsaid:
+                unsaid = not await _commit(consumer)
+        if unsaid:  # a commit that failed after the last batch: said once more before stopping
+            await _commit(consumer)
     finally:
         await consumer.stop()
         await admin.close()
     return copy
 
 
-async def _commit(consumer: AIOKafkaConsumer) -> None:
+async def _commit(consumer: AIOKafkaConsumer) -> bool:
     """Tell the brokers what this system has read (the province's audit sees it); the copy does not depend on it,
-    so a failed commit is retried with the next batch."""
+    so a failed commit is retried on the next round, with or without new changes, and once more when stopping."""
     try:
         await consumer.commit()
     except KafkaError as error:
-        log.warning("commit failed, retried with the next batch: %s", error)
+        log.warning("commit failed, retried: %s", error)
+        return False
+    return True
 
 
 async def _repair(copy: StatusCopy, student_id: str, fetch: Fetch) -> None:
