@@ -28,6 +28,7 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
 from xueji_kit.contract_policy import know
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
+from xueji_kit.direct_publish import broker_client, send_serialized
 from xueji_kit.event_store import EventStore
 from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.idempotency_claims import COLLECTION, KeyClaims, prune_expired_keys
@@ -161,6 +162,10 @@ class ServiceRuntime:
 
     async def _publish(self, topic: str, key: str, message: dict[str, Any] | Serialized) -> Awaitable[Any]:
         if isinstance(message, Serialized):  # its JSON as it is, with the headers the broker client gives a dict
+            if (client := broker_client(self.broker)) is not None:
+                return await send_serialized(
+                    client, self.settings.topic(topic), key.encode(), message, headers_of(message.province)
+                )
             body: Any = message.body
             correlation, headers = message.correlation_id, {"content-type": JSON} | headers_of(message.province)
         else:
