@@ -12,24 +12,20 @@ from http_fixtures import pupil, today_in_china
 from kafka_messages import published, sent_together
 from registry_driver import verdict
 
-from xueji_contracts.calendar import local_date
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
 from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_ENROLLMENT, dlq
 from xueji_kit.dlq import replay
 from xueji_registry.app import create_app
-from xueji_registry.domain.periods import school_year_of
 from xueji_registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.integration
 
 SCHOOL = "3506020001"
-# Enrolled for the school year of the day asked, the admission date a body without one takes: a record released by
-# the county's review is numbered in its admission's school year, one enrolled at once in the year its body names.
-YEAR = school_year_of(local_date(datetime.now(UTC)))
-STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X", school_year=YEAR)
-NUMBERS = f"1{YEAR % 100:02d}020001"  # R07: the school's primary numbers of the school year begin so
+# R07: numbered in the school year the request names, whichever way its record is created and whatever day it is asked.
+STUDENT = pupil(SCHOOL, "林小明", "1949-12-31", 1, gender="male", id_number="11010519491231002X", school_year=2026)
+NUMBERS = "126020001"  # R07: the school's primary numbers of the 2026 school year begin so
 SERIES = f"R07:{NUMBERS}NNNN"  # and the sequence they are drawn from
 
 
@@ -176,6 +172,29 @@ async def test_r07_when_a_schools_numbers_of_the_year_run_out_the_record_is_enro
     # The last number of the layout (R07: four digits a school and year), then an enrolled record without one.
     assert records[0]["supplementary_numbers"] == {"primary": f"{NUMBERS}9999"}
     assert not records[1].get("supplementary_numbers") and records[1]["state"] == "enrolled"
+
+
+async def test_r07_enrolled_at_once_or_released_by_review_a_freshman_is_numbered_in_the_school_year_it_registers_for(
+    start_app, dedupe_stub, token, isolation, wait_for
+):
+    """R07 (002 II.2): digits 2-3 are the school year of the freshman registration, the year the request names. A
+    pupil of the 2026 freshman class admitted on 20 July 2026 (before August, so in the 2025 school year by date)
+    gets a 2026 number whichever way the record is created: enrolled at once after a unique verdict, or released by
+    the county's review of a possible duplicate. Both draw from the one 2026 series, gapless (the review path took
+    the admission date's school year, 2025, and started a series of its own)."""
+    registry = await start_app(create_app, RegistrySettings)
+    body = pupil(SCHOOL, "林小雨", "2020-03-15", 1, school_year=2026, admitted_on="2026-07-20")
+    async with dedupe_stub():
+        at_once = await registry.post("/v1/students", json=body, headers=_auth(token))
+        assert at_once.status_code == 201, at_once.text
+    async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
+        held = await registry.post("/v1/students", json={**body, "name": "林小雪"}, headers=_auth(token))
+        assert held.status_code == 201, held.text
+    ids = [at_once.json()["student_id"], held.json()["student_id"]]
+    await wait_for(lambda: _state(registry, token, ids[1], "pending_review"))
+    await _released(isolation, ids[1:])
+    records = [await wait_for(lambda sid=sid: _has_supplementary(registry, token, sid)) for sid in ids]
+    assert [r["supplementary_numbers"]["primary"] for r in records] == ["1260200010001", "1260200010002"]
 
 
 async def test_r07_requests_are_numbered_a_batch_at_a_time_once_each_and_a_malformed_one_dead_lettered(

@@ -25,9 +25,12 @@ from xueji_contracts.identity import check_character
 from xueji_contracts.messages.status_file import StatusFileTransferred
 from xueji_contracts.messages.transfer import CaseOutcome, PaperRecord, TransferCaseChanged
 from xueji_registry import domain as d
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, decide_request
+from xueji_registry.domain.event_base import to_document
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.supplementary import numbering_of
 from xueji_registry.enrollment.intake import _number as number_intake
+from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.handlers import enrollment_numbers
 from xueji_registry.handlers.review import on_review
 from xueji_registry.handlers.status_file import on_status_file
@@ -104,14 +107,28 @@ def test_r07_the_series_is_every_digit_before_the_sequence():
     assert first == "1240200010001"
 
 
+class Streams:
+    """The event store's `load` of a stream (the enrollment requests' pending streams): one commit of its events."""
+
+    def __init__(self, streams: dict[str, list[Any]]) -> None:
+        self.streams = streams
+
+    async def load(self, stream: str) -> list[dict[str, Any]]:
+        events = self.streams.get(stream)
+        return [] if events is None else [{"events": events}]
+
+
 class Registry:
     """What the R07 request handler and the arrival handlers use of the registry service."""
 
     province = "35"
     rules = FUJIAN_RULES
 
-    def __init__(self, states: dict[str, d.StudentStatus | None] | None = None) -> None:
+    def __init__(
+        self, states: dict[str, d.StudentStatus | None] | None = None, streams: dict[str, list[Any]] | None = None
+    ) -> None:
         self.states = states or {}
+        self.events = Streams(streams or {})
         self.sequences = Sequences()
         self.executed: list[tuple[str, Any, Any]] = []
 
@@ -141,22 +158,27 @@ async def test_r07_a_number_asked_for_later_comes_from_the_series_not_the_school
     assert numbers == ["1240200010001", "1240200010002"]
 
 
-async def test_r07_a_record_released_by_the_county_review_is_numbered_in_its_school_year():
-    """Admitted in spring 2025, i.e. in the 2024-2025 school year: its number is 1 24 ..., as intake gives."""
+async def test_r07_a_record_released_by_the_county_review_is_numbered_in_the_school_year_its_request_names():
+    """Admitted on 20 July 2025 to the 2025 freshman class (the admission date alone says the 2024-2025 school year):
+    its number is 1 25 ..., the year the request names, as intake gives one that needed no review."""
     possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
-    command = enrollment(d.Segment.PRIMARY, 1, admitted_on=date(2025, 3, 3)).model_copy(
+    command = enrollment(d.Segment.PRIMARY, 1, admitted_on=date(2025, 7, 20)).model_copy(
         update={"duplicate_check": possible}
     )
-    held, _ = handle(command, None, datetime(2025, 3, 3, 9, tzinfo=UTC))
+    held, _ = handle(command, None, datetime(2025, 7, 20, 9, tzinfo=UTC))
     assert held is not None
-    registry = Registry({held.student_id: held})
+    body = EnrollmentRequest(school_code=held.school_code, name="林小雨", gender="female", birth_date=date(2019, 3, 15),
+                             grade=1, school_year=2025, admitted_on=date(2025, 7, 20))  # fmt: skip
+    asked = decide_request(body, command.operator, datetime(2025, 7, 20, 1, tzinfo=UTC))
+    registry = Registry({held.student_id: held}, {pending_stream(held.student_id): [to_document(asked)]})
     message = {"type": "ReviewCaseDecided", "message_id": str(uuid.uuid4()), "payload": {
         "case_id": "c1", "county_code": "350602", "school_code": ZHANGZHOU_XIANGCHENG, "student_id": held.student_id,
-        "decision": "different_person", "decided_by": "county-1", "decided_at": "2025-03-20T01:00:00Z"}}  # fmt: skip
+        "decision": "different_person", "decided_by": "county-1", "decided_at": "2025-08-20T01:00:00Z"}}  # fmt: skip
     await on_review(message, registry)  # type: ignore[arg-type]
     [(_, _, extra)] = registry.executed
     [request] = extra(registry.states[held.student_id])
-    assert request.message.payload.school_year == school_year_of(date(2025, 3, 3)) == 2024
+    assert school_year_of(date(2025, 7, 20)) == 2024
+    assert request.message.payload.school_year == 2025
 
 
 def _hunan_id() -> str:

@@ -187,6 +187,13 @@ async def why_no_record(service: RegistryService, student_id: str, case_id: str)
                                "waits for the dedupe verdict here); replay this decision once it is")  # fmt: skip
 
 
+async def stated_school_year(service: RegistryService, student_id: str) -> int | None:
+    """The school year the record's enrollment request names (R07: its freshman class, the year its supplementary
+    number takes), read by `_id` from the request's pending stream; None for a record no request here created."""
+    requested = state_of(await service.events.load(pending_stream(student_id))).requested
+    return None if requested is None else requested.request.school_year
+
+
 def state_of(commits: list[Document]) -> EnrollmentRequestState:
     return request.replay(request.from_documents(e for c in commits for e in c["events"]))
 

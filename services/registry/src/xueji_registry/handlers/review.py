@@ -17,7 +17,7 @@ from xueji_registry.domain.enrollment_request import decide_same_person
 from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.record_changes import ConfirmCreation
 from xueji_registry.domain.record_events import ClosureCause
-from xueji_registry.enrollment.requests import record_refusal, why_no_record
+from xueji_registry.enrollment.requests import record_refusal, stated_school_year, why_no_record
 from xueji_registry.numbers.supplementary import request_supplementary
 from xueji_registry.service import RegistryService
 
@@ -56,12 +56,24 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
         change_id=pending.change_id,
         approve=decided.decision is ReviewDecision.DIFFERENT_PERSON,
     )
-    # R07: numbered in the school year of admission (yy), as intake numbers a record that needed no review.
-    extra = request_supplementary(service, school_year_of(state.admitted_on), None)
+    # R07: a record released is numbered in the school year its request names (yy: the freshman class it registers
+    # in), as intake numbers a record that needed no review, not the admission date's (a July admission to the coming
+    # year's class). A record closed as the same person is numbered in none.
+    extra = request_supplementary(service, await _registers_for(service, state), None) if command.approve else None
     commit_id = str(derive_id(message["message_id"], "review"))
     await service.execute(decided.student_id, commit_id, command, extra=extra)
     if not command.approve:
         await _request_refused(service, decided, pending.details.possible_duplicate_of, message["message_id"])
+
+
+async def _registers_for(service: RegistryService, state: StudentStatus) -> int:
+    """R07: the school year of the freshman class the record's request registers it in. A record waiting for the
+    county's review was created from a request stored here, so one is always found; were it not, the admission
+    date's school year stands in for it, said at warning."""
+    if (year := await stated_school_year(service, state.student_id)) is not None:
+        return year
+    log.warning("r07_year_from_admission_date", student_id=state.student_id, admitted_on=str(state.admitted_on))
+    return school_year_of(state.admitted_on)
 
 
 async def _request_refused(
