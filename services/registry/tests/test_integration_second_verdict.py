@@ -26,7 +26,7 @@ from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.handlers.review import on_review
 from xueji_registry.settings import RegistrySettings
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("intake_logs")]
+pytestmark = pytest.mark.integration
 SCHOOL = "3506020001"
 EXISTING = "stu_existing"
 
