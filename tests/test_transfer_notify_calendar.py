@@ -4,20 +4,18 @@ with (before, notify never saw it and counted weekdays only for that year)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from xueji_notify.app import create_app as create_notify
 from xueji_notify.calendar_source import province_calendar
-from xueji_notify.domain.calendar import working_days_left
+from xueji_notify.domain.calendar import add_working_days, working_days_left
 from xueji_notify.settings import NotifySettings
 from xueji_transfer.app import create_app as create_transfer
 from xueji_transfer.settings import TransferSettings
 
 pytestmark = pytest.mark.integration
-NEW_YEAR = date(2027, 1, 1)  # a Friday; the packaged calendar has no 2027 notice
-NOTICE = {"year": 2027, "rest_days": ["2027-01-01"], "names": {"2027-01-01": "元旦"}, "source": "test notice"}
 
 
 async def test_r31_a_notice_loaded_through_transfer_is_counted_by_notify_with_the_same_calendar(
@@ -27,17 +25,25 @@ async def test_r31_a_notice_loaded_through_transfer_is_counted_by_notify_with_th
     transfer = await start_app(create_transfer, TransferSettings, scheduler_enabled=False)
     province = {"Authorization": f"Bearer {token('province', '350000')}"}
     counted = notify.app.state.notify.calendar
-    assert counted.calendar.is_working_day(NEW_YEAR) and counted.is_provisional(NEW_YEAR)
-    assert working_days_left(counted.calendar, date(2026, 12, 31), date(2027, 1, 4)) == 2  # Friday, Monday
+    # The first year the calendar has no notice for, and the first weekday of its January as the test notice's
+    # holiday: taken from the calendar, not written in, so a packaged calendar regenerated with next year's State
+    # Council notice moves the test to the year after it.
+    year = max(counted.calendar.notice_years) + 1
+    assert not transfer.app.state.transfer.calendars.current.has_notice(year)
+    holiday = next(d for d in (date(year, 1, n) for n in range(1, 8)) if d.weekday() < 5)
+    eve, next_day = holiday - timedelta(days=1), add_working_days(counted.calendar, holiday, 1)
+    notice = {"year": year, "rest_days": [str(holiday)], "names": {str(holiday): "元旦"}, "source": "test notice"}
+    assert counted.calendar.is_working_day(holiday) and counted.is_provisional(holiday)
+    assert working_days_left(counted.calendar, eve, next_day) == 2  # the holiday-to-be and the working day after
 
-    loaded = await transfer.post("/v1/admin/calendar/notices", json=NOTICE, headers=province)
+    loaded = await transfer.post("/v1/admin/calendar/notices", json=notice, headers=province)
     assert loaded.status_code == 200, loaded.text
     version = loaded.json()["calendar_version"]
     assert version != counted.version
 
     await wait_for(lambda: counted.version == version)
-    assert not counted.calendar.is_working_day(NEW_YEAR) and not counted.is_provisional(NEW_YEAR)
-    assert working_days_left(counted.calendar, date(2026, 12, 31), date(2027, 1, 4)) == 1  # Monday only
+    assert not counted.calendar.is_working_day(holiday) and not counted.is_provisional(holiday)
+    assert working_days_left(counted.calendar, eve, next_day) == 1  # the working day after only
     summary = await notify.get("/v1/dashboard/summary", headers=province)
     assert summary.status_code == 200 and summary.json()["calendar"]["version"] == version
     # Another notify replica (or a restart) reads the notice from notify's own store.
@@ -47,7 +53,7 @@ async def test_r31_a_notice_loaded_through_transfer_is_counted_by_notify_with_th
     await CalendarNotices(notify.app.state.notify.runtime.db, other).refresh()
     assert other.version == version
     # Loading the same notice again announces nothing new and changes nothing.
-    again = await transfer.post("/v1/admin/calendar/notices", json=NOTICE, headers=province)
+    again = await transfer.post("/v1/admin/calendar/notices", json=notice, headers=province)
     assert again.status_code == 200 and again.json()["calendar_version"] == version
-    history = await transfer.app.state.transfer.runtime.events.load("calendar:2027")
+    history = await transfer.app.state.transfer.runtime.events.load(f"calendar:{year}")
     assert len(history) == 1

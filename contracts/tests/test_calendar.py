@@ -14,9 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xueji_contracts.calendar import CalendarDays, WorkingDayCalendar, load_calendar, national_calendar, parse_national
+from xueji_contracts.calendar.days import read_national
 
 ROOT = Path(__file__).resolve().parents[2]
 CAL = national_calendar()
+# The packaged notices up to 2026's: a calendar without a 2027 notice, for the examples of loading one, whether or
+# not the packaged data has been regenerated with the State Council's 2027 notice since.
+UP_TO_2026 = WorkingDayCalendar({year: days for year, days in read_national().items() if year <= 2026})
 
 
 def d(text: str) -> date:
@@ -117,17 +121,23 @@ def test_r31_property_add_working_days_lands_on_the_nth_working_day(start, n):
 
 
 def test_r31_year_without_notice_is_weekday_only():
-    assert not CAL.has_notice(2027) and CAL.has_notice(2026) and CAL.has_notice(2004)
-    assert not CAL.is_working_day(d("2027-01-02"))  # Saturday
-    assert CAL.is_working_day(d("2027-10-01"))  # a weekday: no notice says otherwise yet
+    last = CAL.notice_years[-1]
+    assert CAL.notice_years == tuple(range(2004, last + 1)) and last >= 2026  # every year's notice since 2004
+    first, after = date(last + 1, 1, 1), date(last + 2, 1, 1)
+    unloaded = [first + timedelta(days=n) for n in range((after - first).days)]  # the year after the last notice
+    assert [day for day in unloaded if CAL.is_working_day(day) != (day.weekday() < 5)] == []
+    assert not UP_TO_2026.is_working_day(d("2027-01-02"))  # Saturday
+    assert UP_TO_2026.is_working_day(d("2027-10-01"))  # a weekday: no notice says otherwise yet
 
 
 def test_r31_with_notice_returns_a_new_calendar():
-    notice = CAL.with_notice(2027, [d("2027-10-01"), d("2027-10-04")], [d("2027-09-26")], source="test notice")
-    assert notice.has_notice(2027) and not CAL.has_notice(2027)
+    before = UP_TO_2026
+    notice = before.with_notice(2027, [d("2027-10-01"), d("2027-10-04")], [d("2027-09-26")], source="test notice")
+    assert notice.has_notice(2027) and not before.has_notice(2027)
     assert not notice.is_working_day(d("2027-10-01")) and notice.is_working_day(d("2027-09-26"))
-    assert notice.version != CAL.version and notice.version.startswith("cn-2004-2027.")
-    assert CAL.version.startswith("cn-2004-2026.")
+    assert notice.version != before.version and notice.version.startswith("cn-2004-2027.")
+    assert before.version.startswith("cn-2004-2026.")
+    assert CAL.version.startswith(f"cn-2004-{CAL.notice_years[-1]}.")
 
 
 def test_r31_notice_rejects_days_of_another_year_or_both_kinds():
@@ -143,7 +153,7 @@ def test_r31_provincial_adjustment_overrides_the_national_days():
     assert not fj.is_working_day(d("2024-03-08")) and CAL.is_working_day(d("2024-03-08"))
     assert fj.is_working_day(d("2024-10-07")) and not CAL.is_working_day(d("2024-10-07"))
     assert "+35." in fj.version and fj.version != CAL.version
-    assert not fj.has_notice(2027)  # an adjustment is no notice
+    assert not fj.has_notice(CAL.notice_years[-1] + 1)  # an adjustment is no notice
     with pytest.raises(ValueError, match="province"):
         CAL.with_adjustment("350", extra)
 
@@ -169,7 +179,8 @@ def test_r31_packaged_json_matches_its_generator():
     spec.loader.exec_module(generator)
     assert generator.OUT.read_text(encoding="utf-8") == generator.render(), "run scripts/gen_calendar.py"
     document = json.loads(generator.render())
-    assert sorted(document["years"]) == [str(y) for y in range(2004, 2027)]
+    years = sorted(map(int, document["years"]))  # up to the last notice the package transcribes: 2026's or later
+    assert years == list(range(2004, years[-1] + 1)) and years[-1] >= 2026
     assert document["generated_with"].startswith("chinesecalendar ")
 
 

@@ -8,12 +8,29 @@ import pytest
 from kafka_messages import published
 from transfer_driver import RECEIVING, application, day, of_type, start
 
+from xueji_contracts.calendar import WorkingDayCalendar
+
 pytestmark = pytest.mark.integration
 MONDAY = day(date(2025, 3, 10))
 
 
 def _timers(detail: dict) -> dict[str, datetime]:
     return {t["kind"]: datetime.fromisoformat(t["due_at"]) for t in detail["armed_timers"]}
+
+
+def _past_the_notices(calendar: WorkingDayCalendar) -> tuple[int, date, datetime]:
+    """The first year `calendar` has no holiday notice for, the first weekday of its January (the test notice's
+    holiday) and a morning in the December before, whose 10 working days run past that day. Taken from the
+    service's calendar, not written in: regenerated with next year's State Council notice, the packaged data
+    covers one more year, and these tests move on to the year after it."""
+    year = max(calendar.notice_years) + 1
+    holiday = next(d for d in (date(year, 1, n) for n in range(1, 8)) if d.weekday() < 5)
+    return year, holiday, day(date(year - 1, 12, 24))
+
+
+def _stage_due(calendar: WorkingDayCalendar, opened: datetime) -> datetime:
+    """24:00 of the 10th working day after the day the receiving school's stage opened (R22), on `calendar`."""
+    return day(calendar.add_working_days(opened.date(), 10) + timedelta(days=1), 0)
 
 
 async def test_r22_breach_escalates_to_the_county_then_the_city_and_the_stage_stays_open(start_app, token, isolation):
@@ -68,24 +85,32 @@ async def test_r31_stage_deadline_over_national_day_counts_the_make_up_saturday(
 
 
 async def test_r31_loading_notice_recomputes_open_deadlines(start_app, token, isolation):
-    t = await start(start_app, token, day(date(2026, 12, 24)))
-    term = {"start": "2026-09-01", "end": "2027-01-22", "semester": 1}
+    t = await start(start_app, token, MONDAY)
+    calendar = t.app.state.transfer.calendars.current
+    year, holiday, opened = _past_the_notices(calendar)
+    t.clock.now = opened
+    term = {"start": f"{year - 1}-09-01", "end": f"{year}-01-22", "semester": 1}
     tid = await t.apply(application(term=term))
     before = (await t.detail(tid))["open_stage"]
-    assert before["provisional"] is True  # 2027 has no notice loaded: weekdays only, Jan 1 counted as working
-    assert datetime.fromisoformat(before["due_at"]) == day(date(2027, 1, 8), 0)
+    assert before["provisional"] is True  # no notice for `year` loaded: weekdays only, `holiday` counted as working
+    assert calendar.is_working_day(holiday)
+    assert datetime.fromisoformat(before["due_at"]) == _stage_due(calendar, opened)
 
-    notice = {"year": 2027, "rest_days": ["2027-01-01"], "names": {"2027-01-01": "元旦"}, "source": "test notice"}
+    notice = {"year": year, "rest_days": [str(holiday)], "names": {str(holiday): "元旦"}, "source": "test notice"}
     refused = await t.call("POST", "/v1/admin/calendar/notices", ("county", "350602"), notice)
     assert refused.status_code == 403
     loaded = await t.ok("POST", "/v1/admin/calendar/notices", ("province", "350000"), notice)
-    assert loaded["recomputed_cases"] == [tid] and 2027 in loaded["notice_years"]
+    noticed = calendar.with_notice(year, [holiday], [])
+    assert loaded["recomputed_cases"] == [tid] and year in loaded["notice_years"]
+    assert loaded["calendar_version"] == noticed.version
 
     after = (await t.detail(tid))["open_stage"]
     assert after["provisional"] is False
-    assert datetime.fromisoformat(after["due_at"]) == day(date(2027, 1, 9), 0)  # Jan 1 is a holiday now
+    due = _stage_due(noticed, opened)  # `holiday` is one now: a working day later
+    assert due.date() == calendar.add_working_days(opened.date(), 11) + timedelta(days=1)
+    assert datetime.fromisoformat(after["due_at"]) == due
     timers = await t.app.state.timers.store.armed_for(tid)
-    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {day(date(2027, 1, 9), 0)}
+    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {due}
     stages = await published(
         isolation.servers.kafka,
         isolation.topic("transfer.stage.v1"),
@@ -143,18 +168,24 @@ async def test_r31_a_notice_loaded_elsewhere_recomputes_open_deadlines_here(star
     the Fujian policy tells operators to add 2027's), recomputes open deadlines too: only the admin route did."""
     from xueji_transfer.calendar_source import CalendarNotice, CalendarSource
 
-    t = await start(start_app, token, day(date(2026, 12, 24)))
+    t = await start(start_app, token, MONDAY)
     service = t.app.state.transfer
-    term = {"start": "2026-09-01", "end": "2027-01-22", "semester": 1}
+    calendar = service.calendars.current
+    year, holiday, opened = _past_the_notices(calendar)
+    t.clock.now = opened
+    term = {"start": f"{year - 1}-09-01", "end": f"{year}-01-22", "semester": 1}
     tid = await t.apply(application(term=term))
     await service.recompute_after_calendar_change()  # at start: nothing new
-    assert datetime.fromisoformat((await t.detail(tid))["open_stage"]["due_at"]) == day(date(2027, 1, 8), 0)
+    before = datetime.fromisoformat((await t.detail(tid))["open_stage"]["due_at"])
+    assert before == _stage_due(calendar, opened)
 
     elsewhere = CalendarSource(service.runtime.db, service.settings)
-    await elsewhere.load_notice(CalendarNotice(year=2027, rest_days=(date(2027, 1, 1),)))
+    await elsewhere.load_notice(CalendarNotice(year=year, rest_days=(holiday,)))
     await service.calendars.refresh()  # this replica's next refresh
     await service.recompute_after_calendar_change()
     after = (await t.detail(tid))["open_stage"]
-    assert (after["provisional"], datetime.fromisoformat(after["due_at"])) == (False, day(date(2027, 1, 9), 0))
+    due = _stage_due(calendar.with_notice(year, [holiday], []), opened)
+    assert due > before  # `holiday` is one now
+    assert (after["provisional"], datetime.fromisoformat(after["due_at"])) == (False, due)
     timers = await t.app.state.timers.store.armed_for(tid)
-    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {day(date(2027, 1, 9), 0)}
+    assert {tm.due_at for tm in timers if tm.kind == "breach"} == {due}
