@@ -423,9 +423,9 @@ async def test_r22_a_timer_whose_every_attempt_failed_is_parked_counted_and_fire
     silently: it is kept for an operator, counted for the alert, and fires once the operator arms it again."""
     from prometheus_client import REGISTRY
 
-    from xueji_kit import timers
+    from xueji_kit import timer_scheduler
 
-    monkeypatch.setattr(timers, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(timer_scheduler, "MAX_ATTEMPTS", 2)
     counted = lambda: REGISTRY.get_sample_value("xueji_timers_failed_total", {"kind": "breach"}) or 0.0  # noqa: E731
     before = counted()
     failing = Failing()

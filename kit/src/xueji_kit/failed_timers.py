@@ -17,7 +17,7 @@ import asyncio
 import sys
 
 from xueji_kit.operator_cli import parsed, service_database
-from xueji_kit.timers import TimerStore
+from xueji_kit.timer_store import TimerStore
 
 
 async def _run(args: argparse.Namespace) -> int:

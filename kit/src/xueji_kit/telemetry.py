@@ -15,7 +15,8 @@ import structlog
 from prometheus_client import Gauge
 
 from xueji_kit.background import keep_running
-from xueji_kit.timers import TimerStore, minute_of
+from xueji_kit.timer_documents import minute_of
+from xueji_kit.timer_store import TimerStore
 
 log = structlog.get_logger("telemetry")
 CONSUMER_LAG = Gauge(
