@@ -40,6 +40,8 @@ from xueji_kit.metrics import RELAY_BACKLOG, RELAY_FOLLOW_UP_FAILED, RELAY_IS_LE
 from xueji_kit.store import store_away
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[Awaitable[Any]]]
+# A turn's messages at once (topic, key, message), in order per partition; their acknowledgements to await.
+PublishAll = Callable[[list[tuple[str, str, Any]]], Awaitable[list[Awaitable[Any]]]]
 Follower = Callable[[list[dict[str, Any]]], Awaitable[None]]
 log = structlog.get_logger("relay")
 
@@ -57,6 +59,7 @@ class OutboxRelay:
         lease: SlotLease,
         publish: Publish,
         *,
+        publish_all: PublishAll | None = None,
         batch_size: int,
         interval: float,
         follow_attempts: int = 3,
@@ -70,6 +73,7 @@ class OutboxRelay:
         self._drain = drain
         self._lease = lease
         self._publish = publish
+        self._publish_all = publish_all
         self._batch_size = batch_size
         self._interval = interval
         self._wake = asyncio.Event()
@@ -91,13 +95,12 @@ class OutboxRelay:
         RELAY_BACKLOG.set(len(commits))
         # Send everything first, then wait for every acknowledgement: the producer keeps
         # per-partition order, and no entry leaves the outbox before the broker has it.
-        pending: list[Awaitable[Any]] = []
-        topics: Counter[str] = Counter()  # counted once a topic a turn: a class is thousands of messages
-        for commit in commits:
-            for out in commit["outgoing"]:
-                pending.append(await self._publish(out["topic"], out["key"], out["message"]))
-                topics[out["topic"]] += 1
-        for topic, published in topics.items():
+        messages = [(out["topic"], out["key"], out["message"]) for commit in commits for out in commit["outgoing"]]
+        if self._publish_all is not None:
+            pending = await self._publish_all(messages)
+        else:
+            pending = [await self._publish(topic, key, message) for topic, key, message in messages]
+        for topic, published in Counter(topic for topic, _, _ in messages).items():  # once a topic, not a message
             RELAY_PUBLISHED.labels(topic).inc(published)
         for ack in pending:
             await ack
@@ -105,7 +108,7 @@ class OutboxRelay:
             for follow in self.followers:
                 await self._follow(follow, commits)
         await self._store.delete_published([c["_id"] for c in commits])
-        return len(pending)  # messages: a full batch means more may be waiting
+        return len(messages)  # a full batch means more may be waiting
 
     async def _follow(self, follow: Follower, commits: list[dict[str, Any]]) -> None:
         """The batch, retried with doubling backoff; still failing, each entry on its own, and an entry that fails

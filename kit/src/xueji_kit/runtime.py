@@ -28,7 +28,7 @@ from xueji_contracts.envelope import Envelope
 from xueji_contracts.topics import TopicSpec
 from xueji_kit.contract_policy import know
 from xueji_kit.deadletter import make_dead_letter_middleware, parse_leniently
-from xueji_kit.direct_publish import broker_client, send_serialized
+from xueji_kit.direct_publish import Message, broker_client, send_in_batches
 from xueji_kit.event_store import EventStore
 from xueji_kit.http import add_operational_routes, allow_cross_origin
 from xueji_kit.idempotency_claims import COLLECTION, KeyClaims, prune_expired_keys
@@ -141,6 +141,7 @@ class ServiceRuntime:
             self.events,
             SlotLease(self.db["leases"], "relay", holder),
             self._publish,
+            publish_all=self._publish_all,
             batch_size=settings.relay_batch_size,
             interval=settings.relay_interval_seconds,
         )
@@ -160,12 +161,15 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_contact = BrokerContact(settings.kafka_ready_grace_seconds)
 
+    async def _publish_all(self, messages: list[Message]) -> list[Awaitable[Any]]:
+        """A relay turn's messages: straight to the broker client in batches when it is connected (`direct_publish`),
+        else one by one through FastStream."""
+        if (client := broker_client(self.broker)) is None:
+            return [await self._publish(topic, key, message) for topic, key, message in messages]
+        return await send_in_batches(client, messages, self.settings.topic, headers_of, self._publish)
+
     async def _publish(self, topic: str, key: str, message: dict[str, Any] | Serialized) -> Awaitable[Any]:
         if isinstance(message, Serialized):  # its JSON as it is, with the headers the broker client gives a dict
-            if (client := broker_client(self.broker)) is not None:
-                return await send_serialized(
-                    client, self.settings.topic(topic), key.encode(), message, headers_of(message.province)
-                )
             body: Any = message.body
             correlation, headers = message.correlation_id, {"content-type": JSON} | headers_of(message.province)
         else:
