@@ -15,7 +15,14 @@ from registry_driver import verdict
 from xueji_contracts.envelope import envelop
 from xueji_contracts.messages.dedupe import VerdictKind
 from xueji_contracts.messages.dedupe_review import ReviewCaseDecided, ReviewDecision
-from xueji_contracts.topics import DEDUPE_REVIEW, DEDUPE_VERDICT, REGISTRY_ENROLLMENT, dlq
+from xueji_contracts.topics import (
+    DEDUPE_REVIEW,
+    DEDUPE_VERDICT,
+    REGISTRY_ENROLLMENT,
+    STUDENT_STATUS,
+    STUDENT_STATUS_SNAPSHOT,
+    dlq,
+)
 from xueji_kit.dlq import replay
 from xueji_registry.app import create_app
 from xueji_registry.settings import RegistrySettings
@@ -195,6 +202,51 @@ async def test_r07_enrolled_at_once_or_released_by_review_a_freshman_is_numbered
     await _released(isolation, ids[1:])
     records = [await wait_for(lambda sid=sid: _has_supplementary(registry, token, sid)) for sid in ids]
     assert [r["supplementary_numbers"]["primary"] for r in records] == ["1260200010001", "1260200010002"]
+
+
+async def test_r54_r52_a_july_admission_to_the_coming_class_is_listed_and_published_in_the_year_its_request_names(
+    start_app, dedupe_stub, token, isolation, wait_for
+):
+    """R54 (002 II.9: the register of new students lists the freshman class), R52 feed: a pupil of the 2026 freshman
+    class admitted on 20 July 2026 (before August, so 2025 by date) is on the school's 2026 new-student roster, not
+    2025's, and student.status.v1 and its snapshot say school_year 2026, as its R07 number (1 26 ...) does, whichever
+    way the record is created: enrolled at once, or released by the county's review (both were listed on the 2025
+    roster and published as 2025: the admission date's school year)."""
+    registry = await start_app(create_app, RegistrySettings)
+    body = pupil(SCHOOL, "林小雨", "2020-03-15", 1, school_year=2026, admitted_on="2026-07-20")
+    async with dedupe_stub():
+        at_once = await registry.post("/v1/students", json=body, headers=_auth(token))
+        assert at_once.status_code == 201, at_once.text
+    async with dedupe_stub(verdict(VerdictKind.POSSIBLE_DUPLICATE, "stu_other", score=0.8)):
+        held = await registry.post("/v1/students", json={**body, "name": "林小雪"}, headers=_auth(token))
+        assert held.status_code == 201, held.text
+    ids = [at_once.json()["student_id"], held.json()["student_id"]]
+    await wait_for(lambda: _state(registry, token, ids[1], "pending_review"))
+    await _released(isolation, ids[1:])
+    await wait_for(lambda: _state(registry, token, ids[1], "enrolled"))
+
+    rosters = {
+        year: (await registry.get(f"/v1/rosters/annual/{SCHOOL}/{year}", headers=_auth(token))).json()
+        for year in (2025, 2026)
+    }
+    assert sorted(line["student_id"] for line in rosters[2026]["new_students"]) == sorted(ids)
+    assert [line["on"] for line in rosters[2026]["new_students"]] == ["2026-07-20", "2026-07-20"]
+    assert rosters[2025]["new_students"] == []
+
+    def of(found: list[dict]) -> list[dict]:
+        return [m["payload"] for m in found if m["payload"]["student_id"] in ids]
+
+    changes = of(await published(isolation.servers.kafka, isolation.topic(STUDENT_STATUS.name),
+                                 lambda found: len(of(found)) >= 3))  # fmt: skip
+    assert sorted((c["student_id"] == ids[1], c["change"]) for c in changes) == [
+        (False, "enrolled"),
+        (True, "enrolled"),
+        (True, "recorded_for_review"),
+    ]
+    assert [c["school_year"] for c in changes] == [2026, 2026, 2026]
+    snapshots = of(await published(isolation.servers.kafka, isolation.topic(STUDENT_STATUS_SNAPSHOT.name),
+                                   lambda found: len(of(found)) >= 3))  # fmt: skip
+    assert {s["school_year"] for s in snapshots} == {2026}
 
 
 async def test_r07_requests_are_numbered_a_batch_at_a_time_once_each_and_a_malformed_one_dead_lettered(

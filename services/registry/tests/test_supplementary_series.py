@@ -181,6 +181,33 @@ async def test_r07_a_record_released_by_the_county_review_is_numbered_in_the_sch
     assert request.message.payload.school_year == 2025
 
 
+async def test_r07_a_record_that_keeps_its_class_year_is_released_into_it_without_reading_the_request():
+    """The record carries the class year its request named (2025, admitted 20 July 2025) from its creation: the
+    review's release asks for a 1 25 ... number with no read of the request's pending stream (here there is none to
+    read: the handler took the admission date's 2024, said at warning)."""
+    possible = d.DuplicateCheck(outcome=d.DuplicateOutcome.POSSIBLE, existing_student_id="stu-0")
+    command = enrollment(d.Segment.PRIMARY, 1, admitted_on=date(2025, 7, 20)).model_copy(
+        update={"duplicate_check": possible, "school_year": 2025}
+    )
+    held, _ = handle(command, None, datetime(2025, 7, 20, 9, tzinfo=UTC))
+    assert held is not None
+    registry, reads = Registry({held.student_id: held}), []
+    load = registry.events.load
+
+    async def counted(stream: str) -> list[dict[str, Any]]:
+        reads.append(stream)
+        return await load(stream)
+
+    registry.events.load = counted  # type: ignore[method-assign]
+    message = {"type": "ReviewCaseDecided", "message_id": str(uuid.uuid4()), "payload": {
+        "case_id": "c1", "county_code": "350602", "school_code": ZHANGZHOU_XIANGCHENG, "student_id": held.student_id,
+        "decision": "different_person", "decided_by": "county-1", "decided_at": "2025-08-20T01:00:00Z"}}  # fmt: skip
+    await on_review(message, registry)  # type: ignore[arg-type]
+    [(_, _, extra)] = registry.executed
+    [request] = extra(registry.states[held.student_id])
+    assert (request.message.payload.school_year, reads) == (2025, [])
+
+
 def _hunan_id() -> str:
     first17 = "430102" + "20110315" + "123"
     return first17 + check_character(first17)

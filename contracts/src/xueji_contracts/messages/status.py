@@ -87,6 +87,14 @@ def _example(change: StatusChangeKind, sequence: int, state: StatusState, **more
     return example | more
 
 
+# What school_year says (docs/subscribers.md). It was the admission date's school year; the two differ only for an
+# admission before 1 August to the class of the school year that starts that August, which now gives that year.
+SCHOOL_YEAR = (
+    "the school year (by the calendar year it starts in) of the freshman class the student entered the current "
+    "segment with, as the enrollment or freshman registration named it (the R07 number's yy, the R54 new-student "
+    "roster); where none was named, the school year of the admission date (a pupil of the 2026 class admitted on "
+    "20 July 2026 is 2026; messages published before the registry kept the class year said 2025)"
+)
 S, K = StatusState, StatusChangeKind
 _PENDING = {"state": "pending_review", "school_code": "3506020001", "county_code": "350602", "grade": 3,
             "status_number_masked": "L350602********002X"}  # fmt: skip
@@ -153,7 +161,7 @@ class StudentStatusRecorded(BaseModel):
     state: StatusState
     status_number_masked: str = Field(description="status number with birth date and sequence hidden")
     grade: int = Field(ge=1, le=12)
-    school_year: int = Field(ge=2000, le=2100)
+    school_year: int = Field(ge=2000, le=2100, description=SCHOOL_YEAR)
     # 1.1
     change: StatusChangeKind | None = Field(default=None, description="what happened (1.1)")
     sequence: int | None = Field(default=None, ge=1, description="the change number per province, gapless (1.1)")
@@ -192,7 +200,7 @@ class StudentStatusSnapshot(BaseModel):
     state: StatusState
     status_number_masked: str
     grade: int = Field(ge=1, le=12)
-    school_year: int = Field(ge=2000, le=2100)
+    school_year: int = Field(ge=2000, le=2100, description=SCHOOL_YEAR)
     sequence: int = Field(ge=1, description="the last change on student.status.v1 this status includes")
     last_change: StatusChangeKind
     effective_on: date

@@ -57,6 +57,7 @@ async def register_freshman(
         segment=body.segment,
         grade=body.grade,
         admitted_on=body.admitted_on or school_year_start(body.school_year),
+        school_year=body.school_year,
     )
     extra = request_supplementary(service, body.school_year, None)
     try:

@@ -83,8 +83,9 @@ def _changes_at_schools(events: Iterable[Mapping[str, Any]]) -> Iterable[tuple[s
 def compose(
     school_code: str, school_year: int, records: Iterable[tuple[StudentStatus, Sequence[Mapping[str, Any]]]]
 ) -> AnnualRoster:
-    """Every record with its events, in order: those admitted to the school in the year are new; register changes
-    at the school inside the year are increases or decreases."""
+    """Every record with its events, in order: those the school created as freshmen of the year's class are new
+    (the class year the request named, as R07 numbers them; for a record from before it was kept, the school year of
+    its admission date); register changes at the school inside the year are increases or decreases."""
     start, end = school_year_start(school_year), school_year_start(school_year + 1)
     new: list[RosterLine] = []
     up: list[RosterLine] = []
@@ -96,7 +97,7 @@ def compose(
         first = events[0] if events else {}
         if first.get("type") == "status_recorded" and first.get("school_code") == school_code:
             admitted = date.fromisoformat(str(first["admitted_on"]))
-            if school_year_of(admitted) == school_year:
+            if (first.get("school_year") or school_year_of(admitted)) == school_year:
                 new.append(_line(state, "new", admitted))
         for school, change, increase, event in _changes_at_schools(events):
             on = local_date(_aware(event["at"]))

@@ -36,6 +36,7 @@ def _start(event: RegistryEvent) -> StudentStatus:
             identity=event.identity,
             basic=event.basic,
             admitted_on=event.admitted_on,
+            class_year=event.school_year,
             status_file_due=event.status_file_due,
             status_number=event.status_number,
         )

@@ -55,6 +55,9 @@ class EnrollStudent(OperatorCommand):
     identity: StudentIdentity
     basic: BasicInfo = BasicInfo()
     admitted_on: date
+    school_year: int | None = Field(
+        default=None, ge=2000, le=2099, description="the freshman class the request names (R07, R54)"
+    )
     number_counter: int = Field(ge=1, description="this county's next L (or J) allocation, won by a unique insert")
     duplicate_check: DuplicateCheck
 
@@ -131,6 +134,7 @@ class RegisterFreshman(OperatorCommand):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int | None = Field(default=None, ge=1, le=12, description="default: 9 or 12 by segment")
     admitted_on: date
+    school_year: int | None = Field(default=None, ge=2000, le=2099, description="the freshman class (R07, R54)")
 
 
 class RecordTransferOut(OperatorCommand):

@@ -63,6 +63,7 @@ def enroll(
             status_number=allocate(county, command.number_counter),
             state=StatusState.PENDING_REVIEW if possible else StatusState.ENROLLED,
             status_file_due=periods.months_after(command.admitted_on, rules.status_file_months),
+            school_year=command.school_year,
         )
     ]
     if possible:

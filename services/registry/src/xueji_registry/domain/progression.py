@@ -35,6 +35,7 @@ def register_freshman(
         _freshman(
             command, state, now, rules, school_code=command.school_code, segment=command.segment,
             grade=command.grade, graduation_grade=command.graduation_grade, admitted_on=command.admitted_on,
+            school_year=command.school_year,
         )
     ]  # fmt: skip
 
@@ -83,7 +84,7 @@ def roll_back(command: RecordRollback, state: StudentStatus, now: datetime) -> l
             **recorded(command, state.student_id, now), from_state=state.state, to_state=origin.state,
             transfer_id=command.transfer_id, from_school=state.school_code, school_code=origin.school_code,
             segment=origin.segment, grade=origin.grade, graduation_grade=origin.graduation_grade,
-            admitted_on=origin.admitted_on,
+            admitted_on=origin.admitted_on, school_year=origin.class_year,
         )
     ]  # fmt: skip
 
@@ -108,6 +109,7 @@ def _freshman(
     graduation_grade: int | None,
     admitted_on: date,
     transfer_id: str | None = None,
+    school_year: int | None = None,
 ) -> FreshmanRegistered:
     if state.state not in MAY_MOVE_ON:
         raise IllegalTransition(
@@ -132,4 +134,5 @@ def _freshman(
         graduation_grade=graduation_grade,
         admitted_on=admitted_on,
         transfer_id=transfer_id,
+        school_year=school_year,
     )

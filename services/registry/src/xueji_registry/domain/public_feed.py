@@ -5,7 +5,6 @@ from __future__ import annotations
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_contracts.identity import mask_id_number
 from xueji_contracts.messages.status import DeletionApproval, StatusBefore, StudentStatusRecorded, StudentStatusSnapshot
-from xueji_registry.domain.periods import school_year_of
 from xueji_registry.domain.public_changes import PublicChange
 from xueji_registry.domain.record_events import KeyInfoChanged, RecordClosed
 from xueji_registry.domain.state import StudentStatus
@@ -20,7 +19,7 @@ def _now_is(state: StudentStatus) -> dict[str, object]:
         "state": state.state,
         "status_number_masked": mask_id_number(state.status_number),
         "grade": state.grade,
-        "school_year": school_year_of(state.admitted_on),
+        "school_year": state.school_year,  # the class's, as R07 and R54 take it (not the admission date's)
     }
 
 

@@ -39,6 +39,9 @@ class StatusRecorded(RegistryEventBase):
     status_number: str
     state: StatusState
     status_file_due: date  # R02: the file is established within 1 month of admission
+    # R07, R54: the school year of the freshman class the request registers the student in (its supplementary
+    # number's yy, the new-student roster that lists it); None in events recorded before it was kept.
+    school_year: int | None = None
 
 
 class StatusFileCompleted(RegistryEventBase):

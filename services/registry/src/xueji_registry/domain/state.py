@@ -12,7 +12,7 @@ from xueji_contracts.messages.status import StatusState
 from xueji_registry.domain.change_kinds import ChangeKind, DropoutCause, SuspensionCause
 from xueji_registry.domain.event_base import Actor, CheckOutcome
 from xueji_registry.domain.evidence import EvidenceRef
-from xueji_registry.domain.periods import SchoolTerm, Segment
+from xueji_registry.domain.periods import SchoolTerm, Segment, school_year_of
 from xueji_registry.domain.person import BasicInfo, PersonFacts, StudentIdentity, person_facts
 from xueji_registry.domain.record_changes import ChangeDetails
 from xueji_registry.domain.record_events import ClosureCause, NumberChangeCause
@@ -101,6 +101,7 @@ class ProgressionOrigin(_Frozen):
     grade: int
     graduation_grade: int
     admitted_on: date
+    class_year: int | None = None
 
 
 class Closure(_Frozen):
@@ -121,6 +122,9 @@ class StudentStatus(_Frozen):
     identity: StudentIdentity
     basic: BasicInfo
     admitted_on: date
+    # R07, R54: the school year of the freshman class the student entered the segment with, as the request or the
+    # freshman registration named it; None where none was named or kept (see `school_year`).
+    class_year: int | None = None
     status_file_due: date | None = None  # R02: None once the file is established
     status_file_completed_on: date | None = None
     absent_since: date | None = None  # R45: unexcused absence being counted toward dropout
@@ -139,6 +143,14 @@ class StudentStatus(_Frozen):
     progressed_from: ProgressionOrigin | None = None  # R33: the latest progression case, until rolled back
     paper_arrival: str | None = None  # R23: started from an offline acceptance's paper form; awaits the file
     closure: Closure | None = None
+
+    @property
+    def school_year(self) -> int:
+        """The school year of the class the student is in for this segment (R07's yy, R54's roster, the public feed):
+        the freshman class named, else (a record created before it was kept, a graduate's progression case, an arrival
+        from another province) the school year of the admission date. A July admission to the coming year's class is
+        that year's."""
+        return self.class_year if self.class_year is not None else school_year_of(self.admitted_on)
 
     @property
     def county_code(self) -> str:

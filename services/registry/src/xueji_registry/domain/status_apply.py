@@ -98,7 +98,7 @@ def _specific(state: StudentStatus, event: RegistryEvent) -> dict[str, Any]:
 def _placed(event: FreshmanRegistered | ProgressionRolledBack) -> dict[str, Any]:
     """Where the record now is: school, segment, grade and since when (R07 freshman, R33 back at the old school)."""
     fields = ("school_code", "segment", "grade", "graduation_grade", "admitted_on")
-    return {name: getattr(event, name) for name in fields}
+    return {name: getattr(event, name) for name in fields} | {"class_year": event.school_year}
 
 
 def rollback_id(transfer_id: str) -> str:
@@ -113,6 +113,7 @@ def _progressed(state: StudentStatus, transfer_id: str | None) -> dict[str, Any]
     origin = ProgressionOrigin(
         transfer_id=transfer_id, state=state.state, school_code=state.school_code, segment=state.segment,
         grade=state.grade, graduation_grade=state.graduation_grade, admitted_on=state.admitted_on,
+        class_year=state.class_year,
     )  # fmt: skip
     return {"transfers": (*state.transfers, transfer_id), "progressed_from": origin}
 

@@ -100,6 +100,7 @@ class FreshmanRegistered(TransitionEventBase):
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
     transfer_id: str | None = None  # a progression case completed in the transfer service (R33 may roll it back)
+    school_year: int | None = None  # the freshman class the school named (R07, R54); None: the admission date's
 
 
 class TransferredOut(TransitionEventBase):
@@ -123,6 +124,7 @@ class ProgressionRolledBack(TransitionEventBase):
     grade: int = Field(ge=1, le=12)
     graduation_grade: int = Field(ge=1, le=12)
     admitted_on: date
+    school_year: int | None = None  # the class year the record had there (R07, R54); None: the admission date's
 
 
 ArrivalSource = Literal["status_file", "paper_form"]

@@ -272,6 +272,7 @@ def _enroll(pending: Pending, counter: int) -> EnrollStudent:
         identity=body.identity(),
         basic=body.basic,
         admitted_on=requested.admitted_on,
+        school_year=body.school_year,
         number_counter=counter,
         duplicate_check=as_check(pending.verdict.payload),
     )

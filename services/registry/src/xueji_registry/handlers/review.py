@@ -67,9 +67,12 @@ async def on_review(message: dict[str, Any], service: RegistryService = Context(
 
 
 async def _registers_for(service: RegistryService, state: StudentStatus) -> int:
-    """R07: the school year of the freshman class the record's request registers it in. A record waiting for the
-    county's review was created from a request stored here, so one is always found; were it not, the admission
+    """R07: the school year of the freshman class the record's request registers it in, carried by the record from
+    its creation. A record created before it was kept has it read from the request's pending stream (always found: a
+    record waiting for the county's review was created from a request stored here); were none found, the admission
     date's school year stands in for it, said at warning."""
+    if state.class_year is not None:
+        return state.class_year
     if (year := await stated_school_year(service, state.student_id)) is not None:
         return year
     log.warning("r07_year_from_admission_date", student_id=state.student_id, admitted_on=str(state.admitted_on))
