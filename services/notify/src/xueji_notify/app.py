@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -44,6 +45,7 @@ from xueji_notify.handlers.transfer_case import on_transfer_case
 from xueji_notify.handlers.transfer_sla import on_transfer_sla
 from xueji_notify.handlers.transfer_stage import on_transfer_stage
 from xueji_notify.notifier import Notifier
+from xueji_notify.retention import DeliveryRetention
 from xueji_notify.service import NotifyService
 from xueji_notify.settings import NotifySettings
 from xueji_notify.store import Assignments, DashboardStore, InboxStore, WebhookStore
@@ -81,6 +83,12 @@ def wire(settings: NotifySettings | None = None) -> Notify:
     deliverer = WebhookDeliverer(settings, webhooks, timers, runtime.events, runtime.relay)
     notifier.outlets.append(deliverer.schedule)
     runtime.startup_hooks += [webhooks.upgrade, timers.upgrade]
+    retention = DeliveryRetention(
+        webhooks, SlotLease(runtime.db["leases"], "webhook-retention", holder),
+        kept=timedelta(days=settings.webhook_deliveries_kept_days), batch=settings.webhook_retention_batch,
+        every=settings.webhook_retention_seconds,
+    )  # fmt: skip
+    runtime.background.append(retention.run_forever)
     runtime.background += [aggregator.run_forever, feed.run_forever, deliverer.run_forever]
     runtime.background += [partial(sample_consumer_lag, runtime.broker), partial(sample_timers_due, timers, SCHEDULER)]
     runtime.publishes(NOTIFY_WEBHOOK_DLQ, WebhookDeliveryFailed)

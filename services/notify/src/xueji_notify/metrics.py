@@ -24,5 +24,9 @@ WEBHOOK_DELIVERIES = Counter(
 WEBHOOKS_DEACTIVATED = Counter(
     "xueji_webhooks_deactivated_total", "Webhooks deactivated by notify itself, by reason", ["reason"]
 )  # gone: the receiver answered 410
+WEBHOOK_DELIVERIES_PRUNED = Counter(
+    "xueji_webhook_deliveries_pruned_total",
+    "Webhook deliveries removed by the retention (XUEJI_WEBHOOK_DELIVERIES_KEPT_DAYS after they ended)",
+)
 WEBHOOK_SECONDS = Histogram("xueji_webhook_delivery_seconds", "Duration of one webhook request")
 EMAILS = Counter("xueji_emails_total", "E-mail notifications by outcome", ["outcome"])

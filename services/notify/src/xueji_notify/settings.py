@@ -30,6 +30,20 @@ class NotifySettings(ServiceSettings):
     webhook_stale_claim_seconds: float = Field(
         default=60.0, gt=0, description="a delivery attempt claimed by a replica that died is tried again after this"
     )
+    webhook_deliveries_kept_days: int = Field(
+        default=30,
+        ge=1,
+        description="days a webhook delivery is kept after it ended (delivered or failed); then "
+        "removed with its log entry. Pending ones are kept",
+    )
+    webhook_retention_seconds: float = Field(
+        default=3600, gt=0, description="how often deliveries past the retention are looked for"
+    )
+    webhook_retention_batch: int = Field(
+        default=2000,
+        ge=1,
+        description="delivery log entries one retention run reads at most (a backlog takes runs a few seconds apart)",
+    )
     webhook_ca_file: Path | None = Field(default=None, description="CA bundle for receivers; default: system CAs")
     webhook_allow_http: bool = Field(default=False, description="development only: accept http:// endpoints")
     smtp_host: str = Field(default="", description="e-mail delivery is off while empty")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.topics import NOTIFY_WEBHOOK_DLQ
@@ -26,6 +26,7 @@ from xueji_kit.operator_cli import service_database
 from xueji_kit.settings import ServiceSettings
 from xueji_kit.timers import TimerStore
 from xueji_notify.delivery import attempt_timer
+from xueji_notify.settings import NotifySettings
 from xueji_notify.store import WebhookStore
 
 
@@ -45,10 +46,24 @@ async def failed_deliveries(
     return list(latest.values())
 
 
-async def replay(store: WebhookStore, timers: TimerStore, delivery_id: str, now: datetime) -> str:
-    """What became of one delivery: replayed, armed again (a replay interrupted before its timer), or skipped."""
+async def replay(
+    store: WebhookStore,
+    timers: TimerStore,
+    delivery_id: str,
+    now: datetime,
+    *,
+    failed_at: datetime | None = None,
+    kept: timedelta | None = None,
+) -> str:
+    """What became of one delivery: replayed, armed again (a replay interrupted before its timer), or skipped. A
+    letter outlives its delivery: one whose delivery failed (`failed_at`, the letter's) more than `kept` ago and is no
+    longer stored was removed by the retention, and is skipped saying so."""
     delivery = await store.delivery(delivery_id)
     if delivery is None:
+        if failed_at is not None and kept is not None and failed_at < now - kept:
+            return (f"skipped {delivery_id}: removed by the delivery retention, which keeps a delivery "
+                    f"{kept.days} days after it ended (XUEJI_WEBHOOK_DELIVERIES_KEPT_DAYS); it failed "
+                    f"{failed_at:%Y-%m-%d %H:%M:%S%z}")  # fmt: skip
         return f"skipped {delivery_id}: not stored"
     attempts = len(delivery.get("attempts") or [])
     if delivery["state"] == "pending" and delivery.get("replays") and attempts == delivery.get("round_start"):
@@ -67,16 +82,19 @@ async def replay(store: WebhookStore, timers: TimerStore, delivery_id: str, now:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    settings = ServiceSettings(service_name="notify")
+    settings = NotifySettings()
+    kept = timedelta(days=settings.webhook_deliveries_kept_days)
     failed = await failed_deliveries(settings, args.hook, args.since, args.until)
     async with service_database("notify") as db:
         store, timers = WebhookStore(db), TimerStore(db)
         for letter in failed:
             if args.command == "replay":
-                print(await replay(store, timers, letter.delivery_id, datetime.now(UTC)))
+                now = datetime.now(UTC)
+                print(await replay(store, timers, letter.delivery_id, now, failed_at=letter.failed_at, kept=kept))
                 continue
             stored = await store.delivery(letter.delivery_id)
-            state = stored["state"] if stored else "not stored"
+            pruned = letter.failed_at < datetime.now(UTC) - kept
+            state = stored["state"] if stored else "removed by the retention" if pruned else "not stored"
             print(f"{letter.delivery_id}  hook {letter.webhook_id}  failed {letter.failed_at:%Y-%m-%d %H:%M:%S%z}  "
                   f"{letter.attempts} attempts  {letter.last_error[:200]}  now {state}")  # fmt: skip
     return 0

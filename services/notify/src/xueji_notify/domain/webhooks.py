@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,6 +57,16 @@ def ended_by_gone(hook: Mapping[str, Any], attempt: Mapping[str, Any]) -> bool:
         return bool(hook.get("activation") == attempt["activation"])
     activated = hook.get("activated_at")
     return activated is None or bool(activated.replace(tzinfo=UTC) <= attempt["at"].replace(tzinfo=UTC))
+
+
+def expired(delivery: Mapping[str, Any], cutoff: datetime) -> bool:
+    """Whether the retention removes `delivery`: it ended (delivered, or failed after its last try) before `cutoff`.
+    One pending (tried, retried or replayed) is never removed, however old."""
+    ended = {"delivered": "delivered_at", "failed": "failed_at"}.get(str(delivery.get("state")))
+    if ended is None:
+        return False
+    at = delivery.get(ended) or delivery["created_at"]
+    return bool(at.replace(tzinfo=at.tzinfo or UTC) < cutoff)
 
 
 def receives(webhook: Mapping[str, Any], kind: str, jurisdiction: str) -> bool:

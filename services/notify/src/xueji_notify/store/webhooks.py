@@ -7,7 +7,7 @@ any other filter, so every read here is by `_id`:
   in `webhook_scopes`, at `_id = "<scope>:<n>"`, n = 0, 1, 2, ... in filing order. A notification reads each of its
   scopes' slots from 0 to the first missing one, then each hook named by `_id` for its `active` and `kinds`.
 - An owner's delivery log: each delivery is appended to its hook's list in `webhook_delivery_log` (store.ledger),
-  read from its end.
+  read from its end; the delivery retention trims it from its front (store.retention).
 - The hooks under a jurisdiction (`GET /v1/webhooks`, stopped ones included): each hook is appended to the list of
   every node from the nation down to its scope, in `webhooks_under`.
 - A replay: the right to reopen a failed delivery is an insert at `"<delivery>:<replay n>"` in `webhook_replays`.
@@ -63,7 +63,8 @@ class WebhookStore:
         self.replays = db["webhook_replays"]
         self.upgrades = db["webhook_upgrades"]
         self.listed = Ledger(db["webhooks_under"])
-        self.delivery_log = Ledger(db["webhook_delivery_log"])
+        # Trimmed from its front by the delivery retention (store.retention): where each hook's log starts.
+        self.delivery_log = Ledger(db["webhook_delivery_log"], db["webhook_delivery_log_starts"])
 
     async def register(self, doc: Document) -> Document:
         """The registration as stored: a retry whose id is derived from its Idempotency-Key finds the first one."""
@@ -199,9 +200,17 @@ class WebhookStore:
     async def add_delivery(self, doc: Document) -> bool:
         """Stored once; False when it is there already. Listed in its hook's log first, the entry's number stored
         with it (`log_entry`), so a crash in between leaves an entry naming a delivery not stored, which the
-        redelivery lists and stores; an entry whose delivery names another entry is a repeat, which readers skip."""
-        entry = await self.delivery_log.append(doc["webhook_id"], doc["_id"])
-        return await insert_once(self.deliveries, doc | {"log_entry": entry})
+        redelivery lists and stores; an entry whose delivery names another entry is a repeat, which readers skip.
+        An entry the retention passed over meanwhile (it read no delivery there yet) is below the log's start, unseen:
+        asked after storing, so one of the two lists it again (store.retention)."""
+        hook, delivery_id = doc["webhook_id"], doc["_id"]
+        entry = await self.delivery_log.append(hook, delivery_id)
+        if not await insert_once(self.deliveries, doc | {"log_entry": entry}):
+            return False
+        while not await self.delivery_log.kept(hook, entry):
+            entry = await self.delivery_log.relist(hook, delivery_id, entry)
+            await self.deliveries.update_one({"_id": delivery_id}, {"$set": {"log_entry": entry}})
+        return True
 
     async def delivery(self, delivery_id: str) -> Document | None:
         return await self.deliveries.find_one({"_id": delivery_id})
@@ -234,15 +243,18 @@ class WebhookStore:
         return True
 
     async def deliveries_of(self, webhook_id: str, limit: int) -> list[Document]:
-        """The hook's latest `limit` deliveries, latest first: read back from the end of its log, by `_id`."""
+        """The hook's latest `limit` deliveries, latest first: read back from the end of its log to its start (the
+        oldest kept by the retention), by `_id`."""
+        first = await self.delivery_log.start(webhook_id)  # moved on meanwhile: its removed entries are skipped
         end = await self.delivery_log.end(webhook_id)
         found: dict[str, Document] = {}
-        while len(found) < limit and end > 0:
-            start = max(end - (limit - len(found)), 0)
+        while len(found) < limit and end > first:
+            start = max(end - (limit - len(found)), first)
             entries = await self.delivery_log.latest_first(webhook_id, start, end)
             docs = await asyncio.gather(*(self.delivery(delivery_id) for _, delivery_id in entries))
             for (n, delivery_id), doc in zip(entries, docs, strict=True):
-                # Skipped: not stored, or listed again (a redelivery; one stored before the log: by its id).
+                # Skipped: not stored (or removed by the retention meanwhile), or listed again (a redelivery; one
+                # stored before the log: by its id).
                 if doc is not None and delivery_id not in found and doc.get("log_entry", n) == n:
                     found[delivery_id] = doc
             end = start
