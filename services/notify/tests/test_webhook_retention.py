@@ -21,6 +21,8 @@ from xueji_kit.lease import SlotLease
 from xueji_kit.store import connect
 from xueji_kit.store_commands import counting, scans, scope
 from xueji_kit.timers import TimerStore
+from xueji_notify.delivery import WebhookDeliverer
+from xueji_notify.domain.notification import Kind, Notification, Severity
 from xueji_notify.domain.webhooks import expired
 from xueji_notify.retention import DeliveryRetention
 from xueji_notify.settings import NotifySettings
@@ -226,3 +228,24 @@ async def test_r22_replaying_a_delivery_the_retention_removed_says_why(counted) 
     assert said.startswith("skipped gone: removed by the delivery retention")
     assert "30 days" in said and "XUEJI_WEBHOOK_DELIVERIES_KEPT_DAYS" in said
     assert await replay(hooks, timers, "never", NOW, failed_at=RECENT, kept=KEPT) == "skipped never: not stored"
+
+
+def _note(notification_id: str, created_at: datetime) -> Notification:
+    return Notification(
+        notification_id=notification_id, kind=Kind.STAGE_WARNING, severity=Severity.WARNING, jurisdiction=COUNTY,
+        title_zh="预警", title_en="warning", subject_id="case-1", created_at=created_at,
+        source_message_id=f"m-{notification_id}", correlation_id="c-1", details={},
+    )  # fmt: skip
+
+
+async def test_r22_a_notification_read_again_after_its_delivery_was_removed_is_not_sent_again(counted) -> None:
+    """A replay of notify's group from the earliest offset (docs/operations.md, "Replaying a projection";
+    `student.status.v1` is kept forever) hands every notification to the webhooks again. Its delivery id is derived,
+    so a stored delivery made it a no-op; one the retention removed would have been stored and sent anew."""
+    hooks = WebhookStore(counted)
+    await hooks.register(_hook("mine"))
+    deliverer = WebhookDeliverer(NotifySettings(province="35"), hooks, TimerStore(counted), None, None)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    await deliverer.schedule(_note("long-ago", now - KEPT - timedelta(days=1)))
+    await deliverer.schedule(_note("lately", now - KEPT + timedelta(days=1)))
+    assert [d["notification_id"] for d in await WebhookStore(counted).deliveries_of("mine", 10)] == ["lately"]

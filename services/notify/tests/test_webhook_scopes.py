@@ -71,11 +71,13 @@ async def test_r22_delivering_a_notification_reads_its_webhooks_by_id_and_scans_
     assert tally(commands) == {
         # the school's, county's, city's and province's hooks: the county's one and a miss after it, a miss each
         # for the other three; the county's hook itself; its delivery, its line in the hook's delivery log, and its
-        # first attempt's timer
+        # first attempt's timer; the start of the hook's log (trimmed by the delivery retention) where this new
+        # process begins appending, and once the delivery is stored, to see its line still kept
         "find webhook_scopes": 5,
         "find webhooks": 1,
         "insert webhook_deliveries": 1,
         "insert webhook_delivery_log": 1,
+        "find webhook_delivery_log_starts": 2,
         "insert timers_m<minute>": 1,
     }
 

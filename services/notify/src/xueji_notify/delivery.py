@@ -63,7 +63,11 @@ class WebhookDeliverer:
         self._client: httpx.AsyncClient | None = None
 
     async def schedule(self, note: Notification) -> None:
-        """The notifier's outlet: one delivery per hook that receives this notification (idempotent)."""
+        """The notifier's outlet: one delivery per hook that receives this notification (idempotent). None for a
+        notification older than the delivery retention: read again (a replay of the topic), its delivery may have
+        ended and been removed, and would be stored and sent anew; a stored one is left as it is."""
+        if note.created_at < datetime.now(UTC) - timedelta(days=self._settings.webhook_deliveries_kept_days):
+            return
         hooks = [
             h
             for h in await self._store.for_scopes(scopes_of(note.jurisdiction))
