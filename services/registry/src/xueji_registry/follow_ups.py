@@ -17,7 +17,7 @@ from datetime import datetime
 from xueji_contracts.calendar.deadlines import local_date
 from xueji_kit.store import Document
 from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents, graduation_review
-from xueji_registry.domain.annual_roster_stream import AnnualRosterOpened
+from xueji_registry.domain.annual_roster_stream import AnnualRosterOpened, rosters_opened_by
 from xueji_registry.domain.apply import apply
 from xueji_registry.domain.compliance import annual_roster
 from xueji_registry.domain.compliance import graduation_review as graduation_review_deadline
@@ -27,7 +27,6 @@ from xueji_registry.domain.graduation_review import (
     GraduationRosterSubmitted,
     RosterReview,
 )
-from xueji_registry.domain.periods import school_year_of
 from xueji_registry.service import RegistryService
 
 LOADING_AT_ONCE = 16
@@ -91,7 +90,7 @@ class CommitFollower:
                 if int(commit["version"]) in followed:
                     changes.append((before, state))
                     if before is None or before.school_code != state.school_code:
-                        rosters.add((state.school_code, school_year_of(local_date(_at(commit)))))
+                        rosters.update(rosters_opened_by(state, before is None, local_date(_at(commit))))
             if state is not None:
                 settled.append((state, schools))
         await self.register.settle_many(settled)

@@ -23,7 +23,7 @@ from xueji_registry.allocation import Sequences
 from xueji_registry.annual_rosters import AnnualRosters
 from xueji_registry.compliance import ComplianceDeadlines
 from xueji_registry.domain import Command, StudentStatus, from_documents, handle, replay, to_documents
-from xueji_registry.domain.periods import school_year_of
+from xueji_registry.domain.annual_roster_stream import rosters_opened_by
 from xueji_registry.domain.public_changes import PublicChange, public_changes, published_so_far
 from xueji_registry.domain.rules import RegistryRules
 from xueji_registry.feeds.identity import identity_messages
@@ -153,8 +153,11 @@ class RegistryService:
         for after in joined + renamed:
             await self.register.record(after)
         await self.compliance.follow_many(changes)
-        for school in dict.fromkeys(after.school_code for after in started + joined):
-            await self.rosters.ensure_open(school, school_year_of(local_date(now)))
+        today = local_date(now)
+        opened = [r for after in started for r in rosters_opened_by(after, True, today)]
+        opened += [r for after in joined for r in rosters_opened_by(after, False, today)]
+        for school, year in dict.fromkeys(opened):
+            await self.rosters.ensure_open(school, year)
 
     async def streams_under(self, code: str) -> list[tuple[StudentStatus, list[Document]]]:
         """Every status record whose school lies in the division or school `code` now, replayed from its own stream:

@@ -1,6 +1,7 @@
 """R54: a school's annual rosters of one school year as a typed aggregate (`roster:{school}:{year}`).
 
-Opened when the year's first record of the school is created or arrives (the deadline is armed then); submitted
+Opened when the year's first record of the school is created or arrives (the deadline is armed then; `rosters_opened_by`
+names which); submitted
 once by the school, which meets the deadline; a second submission is refused naming R54.
 
 Stored events keep their shape. Their type names were `roster_opened` and `roster_submitted` until issue 17;
@@ -23,8 +24,23 @@ from xueji_registry.domain.compliance import Deadline
 from xueji_registry.domain.errors import Refused
 from xueji_registry.domain.event_base import Actor, StreamEvent, StreamEvents
 from xueji_registry.domain.evidence import EvidenceRef
+from xueji_registry.domain.periods import school_year_of
+from xueji_registry.domain.state import StudentStatus
 
 OLD_NAMES = {"roster_opened": "AnnualRosterOpened", "roster_submitted": "AnnualRosterSubmitted"}
+
+
+def rosters_opened_by(record: StudentStatus, created: bool, on: date) -> list[tuple[str, int]]:
+    """The rosters (school, school year) a record created at or joining its school on `on` (China date) opens: the
+    school's rosters of the school year `on` falls in, and for a record created as a freshman of the coming year's
+    class (admitted before 1 August to the class starting then: R07 numbers it, and the roster lists it, in that
+    year) that year's too, or a school enrolling its whole class in July would have no roster, and no R54 deadline,
+    for it until its first record after 1 August. A class year in the past opens nothing more: its deadline went by."""
+    now = school_year_of(on)
+    opened = [(record.school_code, now)]
+    if created and record.class_year is not None and record.class_year > now:
+        opened.append((record.school_code, record.class_year))
+    return opened
 
 
 class AnnualRosterOpened(StreamEvent):
