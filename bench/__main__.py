@@ -10,6 +10,7 @@ from bench import (
     dedupe_scale,
     dedupe_splink,
     pipeline,
+    publish_cost,
     registry_bulk,
     timer_scale,
     transfer_peers,
@@ -21,6 +22,7 @@ from bench.sichuan import __main__ as dedupe_sichuan
 
 def main() -> int:
     asyncio.run(pipeline.main(sys.argv[1:]))
+    asyncio.run(publish_cost.main([]))  # the broker client's CPU a message, one by one and batched (issue 19)
     asyncio.run(transfer_timers.main([]))
     asyncio.run(transfer_peers.main([]))  # ours beside Flowable, interleaved; also writes transfer_throughput.json
     asyncio.run(timer_scale.main([]))

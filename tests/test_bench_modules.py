@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `make bench` runs `python -m bench` from the root
 
 MODULES = ["pipeline", "transfer_timers", "transfer_throughput", "transfer_peers", "timer_scale", "dedupe_splink",
-           "dedupe_scale", "registry_bulk", "dedupe_independent"]  # fmt: skip
+           "dedupe_scale", "registry_bulk", "dedupe_independent", "publish_cost"]  # fmt: skip
 # transfer_throughput runs inside transfer_peers, round by round beside the Flowable peer (issue 19).
 RUN_INSIDE = {"transfer_throughput": ("transfer_peers", "transfer_throughput.run_round(")}
 
