@@ -286,3 +286,52 @@ async def test_r08_no_certificate_number_a_record_holds_is_drawn_again(db):
     assert await draw("3506020114", "stu_next") == 1, "no record holds a number of this series"
     await carry_over_held_numbers(Sequences(db), events, FUJIAN_LAYOUT)  # the next start: done, nothing moves
     assert await draw("3506020212", "stu_after") == 42
+
+
+async def test_r07_a_replica_handed_a_holder_another_is_still_numbering_waits_for_its_number_not_a_second_one(db):
+    """A rebalance hands a batch's verdicts to a new owner while the replica that lost them is still at work on them
+    (a zombie consumer): it has claimed its holders and is about to write their numbers. The new owner finds the claims
+    made and takes the zombie's numbers, instead of numbers of its own that would leave one of each pair unused: a gap
+    in the series (R07, "no broken codes")."""
+    from datetime import UTC, datetime
+
+    holders = ["z1", "z2", "z3"]
+    zombie_claims = [{"_id": f"S:q@{h}", "claim_scope": "S:q", "seq": None, "claimed_at": datetime.now(UTC)}
+                     for h in holders]  # fmt: skip
+    await db["allocations"].insert_many(zombie_claims)
+
+    async def zombie_numbers() -> None:
+        await asyncio.sleep(0.4)  # the zombie's second write lands while the new owner is deciding
+        await db["allocations"].insert_many(
+            [{"_id": f"S:q#{i}", "scope": "S:q", "seq": i, "holder": h} for i, h in enumerate(holders, start=1)]
+        )
+
+    owner, _ = await asyncio.gather(Sequences(db).allocate_across({"S:q": holders}), zombie_numbers())
+    assert owner == {"S:q": [1, 2, 3]}
+    assert sorted([d["seq"] async for d in db["allocations"].find({"scope": "S:q"})]) == [1, 2, 3]
+    assert await Sequences(db).allocate_many("S:q", ["next"]) == [4]
+
+
+async def test_r07_a_claim_whose_writer_stopped_long_ago_gets_its_number_at_once(db):
+    """A claim older than a writer at work (or from before claims were dated) is a writer that stopped between claim
+    and number: the redelivery takes a number without waiting."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    await db["allocations"].insert_many([
+        {"_id": "S:o@old", "claim_scope": "S:o", "seq": None, "claimed_at": datetime.now(UTC) - timedelta(minutes=5)},
+        {"_id": "S:o@undated", "claim_scope": "S:o", "seq": None},
+    ])  # fmt: skip
+    started = time.monotonic()
+    assert await Sequences(db).allocate_many("S:o", ["old", "undated", "new"]) == [1, 2, 3]
+    assert await Sequences(db).allocate("S:o2", "single") == 1
+    assert time.monotonic() - started < 2
+
+
+async def test_r07_two_replicas_numbering_one_holder_at_once_give_it_one_number(db):
+    """The same single allocation (a later R07 request, redelivered to a second replica mid-way) on two replicas at
+    once: the one that loses the claim waits for the other's number instead of taking its own."""
+    first, second = Sequences(db), Sequences(db)
+    numbers = await asyncio.gather(first.allocate("S:r", "h"), second.allocate("S:r", "h"))
+    assert numbers == [1, 1]
+    assert await Sequences(db).allocate("S:r", "next") == 2

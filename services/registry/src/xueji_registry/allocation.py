@@ -6,6 +6,13 @@ local store's SQLite backend would read every allocation ever made. Each holder'
 its number, so a retried or redelivered allocation reuses it (no gap); a claim left without a number by a crash
 between the two writes is repaired by looking for the holder's number (the one slow query, and only then).
 
+A claim found already made may also be another replica's at work on the same holder right now: a consumer that lost
+its partitions in a rebalance finishes the batch it holds while the new owner is handed the same messages (a
+"zombie"). A claim carries when it was made; one younger than `CLAIMED_AT_WORK` is waited for (its holder's number
+looked up again, `CLAIM_POLL` apart) instead of taking a second number for the holder, which would leave one of the
+two unused: a gap in the series (R07, "no broken codes"). Only a claim older than that, whose writer stopped between
+claim and number, gets a number here.
+
 A scope may start above a floor (`{scope}!floor`, read by `_id` once per process and scope): the numbers up to it
 were given before the scope existed (R07's and R08's series scopes over the per-school numbers of an earlier version,
 R08's over the certificate numbers records hold however given: `start_above_once`), so its first number is the
@@ -22,6 +29,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,6 +37,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from xueji_kit.store import Document, insert_many_once, insert_once, query_index
 
 BLOCK = 1_000  # numbers in a block of `take_many`
+# A claim younger than this is another writer's at work (its number follows within milliseconds; a store stalled under
+# load, seconds); its clock may run a little apart from this one's.
+CLAIMED_AT_WORK = timedelta(seconds=10)
+CLAIM_POLL = 0.1  # seconds between looks for the number of a claim at work (doubling, at most 1 s)
 
 
 @dataclass
@@ -53,12 +65,12 @@ class Sequences:
         mine = await self.collection.find_one({"_id": claim})
         if mine is not None and mine.get("seq") is not None:
             return int(mine["seq"])
-        if mine is None:
-            await insert_once(self.collection, {"_id": claim, "claim_scope": scope, "seq": None})
-        else:  # claimed before, number not recorded: the number may have been won just before a crash
-            won = await self.collection.find_one({"scope": scope, "holder": holder})
-            if won is not None:
-                return await self._record(claim, scope, int(won["seq"]))
+        if mine is None and await insert_once(self.collection, _claim(scope, holder)):
+            return await self._record(claim, scope, await self.next_unique(scope, holder))
+        # Claimed before: the number may have been won just before a crash, or another writer is at work on it.
+        won = (await self._numbers_of_claimed(scope, [holder])).get(holder)
+        if won is not None:
+            return await self._record(claim, scope, won)
         return await self._record(claim, scope, await self.next_unique(scope, holder))
 
     async def allocate_many(self, scope: str, holders: list[str]) -> list[int]:
@@ -72,16 +84,42 @@ class Sequences:
         one query per scope, the slow one, and only after a failure. A holder named more than once (a message
         delivered twice in one batch) gets one number, given back for each time it is named."""
         holders = [(scope, h) for scope, named in asked.items() for h in dict.fromkeys(named)]
-        claims = [{"_id": f"{scope}@{h}", "claim_scope": scope, "seq": None} for scope, h in holders]
+        claims = [_claim(scope, h) for scope, h in holders]
         numbers: dict[tuple[str, str], int] = {}
         before: dict[str, list[str]] = {}
         for i in await insert_many_once(self.collection, claims):
             before.setdefault(holders[i][0], []).append(holders[i][1])
         for scope, claimed in before.items():
-            async for won in self.collection.find({"scope": scope, "holder": {"$in": claimed}}):
-                numbers[(scope, won["holder"])] = int(won["seq"])
+            found = await self._numbers_of_claimed(scope, claimed)
+            numbers |= {(scope, holder): seq for holder, seq in found.items()}
         numbers |= await self._next_across([h for h in holders if h not in numbers])
         return {scope: [numbers[(scope, h)] for h in named] for scope, named in asked.items()}
+
+    async def _numbers_of_claimed(self, scope: str, holders: list[str]) -> dict[str, int]:
+        """The numbers won for `holders`, whose claims were made before: looked up by holder (the slow query), and
+        again while a claim without a number is younger than CLAIMED_AT_WORK (its writer at work: a zombie consumer
+        after a rebalance). A holder left out gets a number of its own: its claim's writer stopped before winning one.
+        A claim from before claims were dated counts as old."""
+        numbers: dict[str, int] = {}
+        wait = CLAIM_POLL
+        while True:
+            missing = [h for h in holders if h not in numbers]
+            async for won in self.collection.find({"scope": scope, "holder": {"$in": missing}}):
+                numbers[won["holder"]] = int(won["seq"])
+            missing = [h for h in missing if h not in numbers]
+            if not missing:
+                return numbers
+            ids = [f"{scope}@{h}" for h in missing]
+            now = datetime.now(UTC)
+            at_work = [
+                c["_id"]
+                async for c in self.collection.find({"_id": {"$in": ids}}, {"claimed_at": 1})
+                if isinstance(c.get("claimed_at"), datetime) and now - _aware(c["claimed_at"]) < CLAIMED_AT_WORK
+            ]
+            if not at_work:
+                return numbers
+            await asyncio.sleep(wait)
+            wait = min(2 * wait, 1.0)
 
     async def next_unique_many(self, scope: str, holders: list[str]) -> list[int]:
         """The next free numbers of `scope` for `holders`, in one insert (`_next_across`), without claims."""
@@ -209,3 +247,12 @@ class Sequences:
 
     async def _taken(self, scope: str, seq: int) -> bool:
         return await self.collection.find_one({"_id": f"{scope}#{seq}"}, {"_id": 1}) is not None
+
+
+def _claim(scope: str, holder: str) -> dict[str, object]:
+    """A holder's claim in `scope`, dated: a claim found younger than CLAIMED_AT_WORK is another writer's at work."""
+    return {"_id": f"{scope}@{holder}", "claim_scope": scope, "seq": None, "claimed_at": datetime.now(UTC)}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
