@@ -209,3 +209,24 @@ def test_r02_a_deadline_past_due_counts_as_overdue_before_the_registry_says_so()
     board = compliance_board(deadlines, now)
     assert board["total"] == {"open": 2, "due_soon": 1, "overdue": 1}
     assert [(o["deadline_id"], o["overdue_days"]) for o in board["overdue"]] == [("a:R02", 2)]
+
+
+def test_r54_an_overdue_roster_reads_as_a_roster_due_on_its_last_day_not_as_a_student_due_the_day_after() -> None:
+    """The dashboard's overdue list: an R54 roster due at 00:00 on 2 October (China time, the end of 1 October) is a
+    roster due on 1 October, as the transfer table shows its stages' last days; a status file is a student's."""
+    from datetime import UTC, datetime
+
+    from xueji_notify.domain.compliance_board import compliance_board
+
+    now = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+    end_of_october_first = datetime(2026, 10, 1, 16, 0, tzinfo=UTC)  # 2 October 00:00 in China
+    deadlines = [
+        {"_id": "roster:3501020001:2026:R54", "kind": "annual_roster", "rule": "R54", "state": "overdue",
+         "subject_id": "roster:3501020001:2026", "due_at": end_of_october_first},
+        {"_id": "stu_a:R02", "kind": "status_file", "rule": "R02", "state": "overdue", "subject_id": "stu_a",
+         "due_at": datetime(2026, 12, 3, 1, 30, tzinfo=UTC)},
+    ]  # fmt: skip
+    roster, status_file = compliance_board(deadlines, now)["overdue"]
+    assert (roster["due_day"], roster["subject_zh"], roster["subject_en"]) == ("2026-10-01", "名册", "roster")
+    assert (status_file["due_day"], status_file["subject_zh"]) == ("2026-12-03", "学生")
+    assert roster["overdue_days"] == 66

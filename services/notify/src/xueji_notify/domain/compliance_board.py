@@ -4,8 +4,10 @@ are open, due soon or overdue under a jurisdiction node, and the overdue ones, l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from xueji_contracts.calendar.deadlines import local_date
 
 OPEN_STATES = ("opened", "due_soon", "overdue")
 NAMES = {
@@ -18,6 +20,19 @@ NAMES = {
     "file_handover": ("流动儿童档案移交", "migrant file hand-over"),
     "dedupe_review": ("疑似重复审核", "suspected duplicate review"),
 }
+# What a kind's deadline is about, as an operator reads it beside its id (most are a student's record).
+SUBJECTS = {
+    "annual_roster": ("名册", "roster"),
+    "graduation_roster": ("名册", "roster"),
+    "dedupe_review": ("审核案件", "review case"),
+}
+STUDENT = ("学生", "student")
+
+
+def due_day(due: datetime) -> str:
+    """The last China day on which a deadline can still be met: one due at 00:00 (the end of the day before, as
+    deadlines are kept) is due on that day before, as the transfer table shows its stages' days."""
+    return local_date(due - timedelta(microseconds=1)).isoformat()
 
 
 def compliance_board(deadlines: Iterable[Mapping[str, Any]], now: datetime, limit: int = 50) -> dict[str, Any]:
@@ -40,8 +55,9 @@ def compliance_board(deadlines: Iterable[Mapping[str, Any]], now: datetime, limi
         if state == "overdue":
             overdue.append(
                 {"deadline_id": d["_id"], "kind": kind, "rule": d.get("rule"), "jurisdiction": d.get("jurisdiction"),
-                 "subject_id": d.get("subject_id"), "due_at": due, "flagged_to": d.get("flagged_to"),
-                 "overdue_days": max(0, (now - due).days)}
+                 "subject_id": d.get("subject_id"), "subject_zh": SUBJECTS.get(kind, STUDENT)[0],
+                 "subject_en": SUBJECTS.get(kind, STUDENT)[1], "due_at": due, "due_day": due_day(due),
+                 "flagged_to": d.get("flagged_to"), "overdue_days": max(0, (now - due).days)}
             )  # fmt: skip
     overdue.sort(key=lambda o: o["due_at"])
     total = {s: sum(row[s] for row in counts.values()) for s in ("open", "due_soon", "overdue")}

@@ -328,8 +328,9 @@
     for (const o of c.overdue) {
       const li = document.createElement("li");
       li.className = "late";
+      const what = state.lang.startsWith("zh") ? o.subject_zh : o.subject_en;
       li.textContent = t("compliance_item", { rule: o.rule, name: names[o.kind] || o.kind, unit: o.jurisdiction,
-        subject: o.subject_id, due: fmtTime(o.due_at), days: o.overdue_days,
+        what: what || t("compliance_student"), subject: o.subject_id, due: fmtDay(o.due_day), days: o.overdue_days,
         flagged: o.flagged_to ? t("compliance_flagged", { code: o.flagged_to }) : "" });
       late.appendChild(li);
     }
