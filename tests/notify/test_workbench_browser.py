@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -752,6 +753,26 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
             break
         await county.reload()
         await drawn(county)
+    # The bureau's list is what the bureau does: its schools' own R02 deadlines (not overdue) are counted, not listed,
+    # until asked for; each stage, deadline or review is one line however many notices it had.
+    rows = county.locator("#inbox-table tbody tr")
+    assert await rows.filter(has_text="R02").count() == 0
+    await county.locator("#school-tasks").check()
+    await drawn(county)
+    await rows.filter(has_text="R02").first.wait_for()
+    await shoot(county, "inbox-county-with-school-tasks")
+    # A deadline's day is its last day, in the title and in the due column alike (kept as 00:00 of the day after).
+    dated = 0
+    for row in await rows.all():
+        title, _, due = (await row.locator("td").all_inner_texts())[:3]
+        if found := re.search(r"(?:，|, due )(\d{4}-\d{2}-\d{2})）?\)?$", title.strip()):
+            assert due.strip() == found.group(1), (title, due)
+            dated += 1
+    assert dated >= 2
+    await county.locator("#school-tasks").uncheck()
+    await drawn(county)
+    assert await rows.filter(has_text="R02").count() == 0
+    task = county.locator("#inbox-table tbody tr").filter(has_text="审核学校报送的毕业生名册").first
     await task.get_by_role("link").click()
     assert await county.get_by_label("学校", exact=True).input_value() == JUNIOR_SCHOOL
     await county.locator("#roster-status[data-status=submitted]").wait_for()

@@ -106,3 +106,42 @@ async def test_r50_inbox_filters_read_and_acknowledge(start_app, isolation, toke
 async def _has(client, token, n):
     notes = await _inbox(client, token)
     return notes if len(notes) >= n else None
+
+
+async def test_r02_r22_the_inbox_as_a_to_do_list_shows_each_deadline_and_stage_once_as_it_is_now(
+    start_app, isolation, token, wait_for
+):
+    """`current=true`: a deadline's notices (to do, overdue to the school and flagged to the county) are one line, the
+    county's own copy for the county; a deadline met and a stage approved are gone; an escalation stays a line."""
+    notify = await start_app(create_app, NotifySettings)
+    file = {"kind": "status_file", "rule": "R02"}
+    tid = ev.transfer_id()
+    first = ev.opened(tid, ev.COUNTY, stage="receiving_bureau", step=4)
+    async with ev.Upstream(isolation) as upstream:
+        await upstream.send(
+            ev.compliance("stu_a:R02", "opened", **file),
+            ev.compliance("stu_b:R02", "opened", **file),
+            ev.compliance("stu_b:R02", "overdue", flagged_to=ev.COUNTY, **file),
+            ev.compliance("stu_c:R02", "opened", **file),
+            ev.compliance("stu_c:R02", "met", **file),
+            topic="registry.compliance.v1",
+        )
+        await upstream.send(first)
+        await upstream.send(ev.warning(tid, first.payload.deadline.due_at, ev.COUNTY, stage="receiving_bureau"))
+    county = token("county", ev.COUNTY)
+
+    async def all_in() -> list[dict] | None:
+        notes = await _inbox(notify, county)
+        return notes if len(notes) == 8 else None
+
+    await wait_for(all_in)
+    lines = await _inbox(notify, county, current="true")
+    seen = sorted((n["kind"], n["subject_id"] if n["kind"] != "compliance" else n["details"]["deadline_id"],
+                   n["details"].get("state", ""), n["jurisdiction"]) for n in lines)  # fmt: skip
+    assert seen == [
+        ("compliance", "stu_a:R02", "opened", ev.SCHOOL),
+        ("compliance", "stu_b:R02", "overdue", ev.COUNTY),
+        ("stage_warning", tid, "", ev.COUNTY),
+    ]
+    school = await _inbox(notify, token("school", ev.SCHOOL), current="true")
+    assert sorted(n["details"]["deadline_id"] for n in school) == ["stu_a:R02", "stu_b:R02"]

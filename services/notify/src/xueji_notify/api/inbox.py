@@ -11,10 +11,12 @@ from xueji_kit.security import Operator, found_in_jurisdiction, require_jurisdic
 from xueji_kit.store import Document
 from xueji_notify.api.common import notify_of
 from xueji_notify.domain.calendar import due_day, local_day, working_days_left
+from xueji_notify.domain.inbox_view import current as current_lines
 from xueji_notify.domain.jurisdiction import node_of
 from xueji_notify.domain.notification import Kind
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+CURRENT_READS = 3000  # notices a to-do list is made from (newest first): a thing has up to five
 NotificationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -39,6 +41,10 @@ async def inbox(
     unread: Annotated[bool, Query(description="only those this operator has not read")] = False,
     kind: Kind | None = None,
     due_before: Annotated[datetime | None, Query(description="only tasks due before this time")] = None,
+    current: Annotated[
+        bool,
+        Query(description="a to-do list: a line per stage, deadline or review, as its newest notice says"),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     scope = operator.prefix
@@ -50,8 +56,10 @@ async def inbox(
     store = notify_of(request).inbox
     docs = await store.query(
         scope, kind=kind.value if kind else None, due_before=due_before, unread_by=operator.sub if unread else None,
-        limit=limit,
+        limit=CURRENT_READS if current else limit,
     )  # fmt: skip
+    if current:  # grouped over more notices than are shown: a thing's older notices would take up the page
+        docs = [dict(d) for d in current_lines(docs, operator.code)][:limit]
     read = await store.read_by([d["_id"] for d in docs], operator.sub)
     return {
         "jurisdiction": jurisdiction or operator.code,

@@ -21,14 +21,14 @@
       tbody.replaceChildren(...cases.map((c) => el("tr", { dataset: { case: c.case_id } },
         el("td", {}, el("a", { href: `#/review/${encodeURIComponent(c.case_id)}`, text: c.case_id })),
         el("td", { text: wb.unit(c.school_code) }), el("td", { text: wb.fmtTime(c.opened_at) }),
-        el("td", { text: wb.fmtDay(c.due_at) }), el("td", { text: c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open") }))));
+        el("td", { text: wb.fmtDueDay(c.due_at) }), el("td", { text: c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open") }))));
     }
     state.addEventListener("change", () => load(null));
     more.addEventListener("click", () => load(next));
     main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("reviews_title") }),
       el("label", { for: state.id, text: t("f_state") }), state,
       wb.exportButtons("review-queue", () => [[t("case"), t("school"), t("opened"), t("c_due"), t("c_state")],
-        ...cases.map((c) => [c.case_id, wb.unit(c.school_code), wb.fmtTime(c.opened_at), wb.fmtDay(c.due_at), c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open")])])),
+        ...cases.map((c) => [c.case_id, wb.unit(c.school_code), wb.fmtTime(c.opened_at), wb.fmtDueDay(c.due_at), c.state === "decided" ? t(`rd_${c.decision}`) : t("rv_open")])])),
     el("div", { class: "scroll" }, el("table", { class: "grid", id: "reviews-table" },
       el("thead", {}, el("tr", {}, ...["case", "school", "opened", "c_due", "c_state"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody)), more));
     await load(null);
@@ -66,7 +66,7 @@
       side: f.weight > 0 ? t("ev_for") : f.weight < 0 ? t("ev_against") : t("ev_neutral") }));
     if (!words.length) words.push(...(c.matches || []).flatMap(evidence));
     main.append(el("section", { class: "panel" }, el("h2", { id: "review-title", text: `${t("review_title")} ${c.case_id}` }),
-      el("p", { text: `${t("school")}: ${wb.unit(c.school_code)} · ${t("c_due")}: ${wb.fmtDay(c.due_at)}` }),
+      el("p", { text: `${t("school")}: ${wb.unit(c.school_code)} · ${t("c_due")}: ${wb.fmtDueDay(c.due_at)}` }),
       el("h3", { text: t("evidence_words") }), el("ul", { id: "review-evidence" }, ...(words.length ? words : [t("no_evidence")]).map((w) => el("li", { text: w })))),
     el("div", { class: "side", id: "review-records" }, record(t("new_record"), { ...(c.request || {}), student_id: c.student_id }), record(t("existing_record"), existing)));
     if (c.state === "decided") {

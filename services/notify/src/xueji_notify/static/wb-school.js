@@ -257,7 +257,7 @@
       const r = annual.body;
       const dl = el("dl", { class: "facts" });
       for (const [k, n] of Object.entries(r.counts || {})) dl.append(el("dt", { text: t(`rc_${k}`) }), el("dd", { dataset: { count: k }, text: String(n) }));
-      dl.append(el("dt", { text: t("c_due") }), el("dd", { text: `${wb.fmtDay(new Date(new Date(r.due_at).getTime() - 1000).toISOString())} 24:00` }));
+      dl.append(el("dt", { text: t("c_due") }), el("dd", { text: `${wb.fmtDueDay(r.due_at)} 24:00` }));
       box.append(dl);
       if (r.submitted) box.append(el("p", { class: "answer ok", dataset: { verdict: "submitted" }, text: t("roster_submitted_at", { at: wb.fmtTime(r.submitted.submitted_at || r.submitted.at) }) }));
       else {

@@ -15,7 +15,7 @@
     const code = wb.code();
     const [todos, notes, stages] = await Promise.all([
       wb.api("transfer", "/v1/inbox"),
-      wb.api("notify", "/v1/inbox", { query: { limit: 300 } }),
+      wb.api("notify", "/v1/inbox", { query: { current: true, limit: 300 } }),  // one line a stage, deadline or review
       wb.api("notify", "/v1/dashboard/stages", { query: { node: wb.state.claims.role === "school" ? code : code.replace(/0+$/, "") || code, limit: 1000 } }),
     ]);
     if (!todos.ok || !notes.ok) { wb.say(wb.failure(todos.ok ? notes : todos), "error"); }
@@ -27,8 +27,14 @@
         subject: caseLabel(todo), href: `#/case/${encodeURIComponent(todo.transfer_id)}`,
         due: todo.open_stage ? todo.open_stage.due_at : null, left: s ? s.working_days_left : null, state: s ? s.state : "open" });
     }
-    for (const n of (notes.ok && notes.body.notifications) || []) {
+    // A bureau's list is what the bureau does: its schools' own deadlines (R02 files, R54 rosters) are theirs until
+    // one is overdue and flagged here (a copy filed to this bureau). They are counted and shown on request.
+    const schoolsOwn = (n) => n.kind === "compliance" && wb.role() !== "school" && n.jurisdiction !== code && n.severity !== "urgent";
+    const allNotes = (notes.ok && notes.body.notifications) || [];
+    const hidden = wb.state.showSchoolTasks ? 0 : allNotes.filter(schoolsOwn).length;
+    for (const n of allNotes) {
       if (!n.due_at && n.severity === "info" && n.read) continue;
+      if (!wb.state.showSchoolTasks && schoolsOwn(n)) continue;
       items.push({ kind: n.kind, id: n.notification_id, title: wb.withNames(wb.pick(n.title_zh, n.title_en)), subject: caseLabel({ case_number: (n.details || {}).case_number, transfer_id: n.subject_id }),
         href: n.transfer_id ? `#/case/${encodeURIComponent(n.transfer_id)}` : rosterLink(n), due: n.due_at || null,
         left: n.working_days_left ?? null, state: n.severity, read: n.read, note: n });
@@ -39,7 +45,7 @@
     for (const i of items) {
       const link = i.href ? el("a", { href: i.href, text: i.title }) : el("span", { text: i.title });
       const tr = el("tr", { class: i.read === false ? "unread" : "", dataset: { kind: i.kind, id: i.id } },
-        el("td", {}, link), el("td", { class: "case-no", text: i.subject || "" }), el("td", { text: wb.fmtDay(i.due) }),
+        el("td", {}, link), el("td", { class: "case-no", text: i.subject || "" }), el("td", { text: wb.fmtDueDay(i.due) }),
         el("td", { class: `num ${i.left !== null && i.left < 0 ? "late" : i.left !== null && i.left <= 2 ? "warn" : ""}`, text: leftText(i.left) }));
       tr.append(el("td", {}, ...(i.note ? noteActions(i, tr) : [])));
       tbody.append(tr);
@@ -48,9 +54,19 @@
       el("thead", {}, el("tr", {}, ...["c_item", "c_subject", "c_due", "c_left", "c_read"].map((k) => el("th", { scope: "col", text: t(k) })))), tbody);
     main.append(el("section", { class: "panel" }, el("div", { class: "toolbar" }, el("h2", { text: t("inbox_title") }),
       wb.exportButtons("inbox", () => [[t("c_item"), t("c_subject"), t("c_due"), t("c_left")],
-        ...items.map((i) => [i.title, i.subject || "", wb.fmtDay(i.due), leftText(i.left)])])),
+        ...items.map((i) => [i.title, i.subject || "", wb.fmtDueDay(i.due), leftText(i.left)])])),
+      schoolTasksToggle(hidden),
       items.length ? el("div", { class: "scroll" }, table) : el("p", { class: "muted", text: t("inbox_empty") })));
   } });
+
+  // Shown to a bureau only: how many of its schools' own deadlines are left out, and a switch to list them too.
+  function schoolTasksToggle(hidden) {
+    if (wb.role() === "school" || (!hidden && !wb.state.showSchoolTasks)) return null;
+    const box = wb.input({ type: "checkbox", id: "school-tasks", checked: Boolean(wb.state.showSchoolTasks) });
+    box.addEventListener("change", () => { wb.state.showSchoolTasks = box.checked; wb.route(); });
+    const label = el("label", { for: "school-tasks", text: wb.state.showSchoolTasks ? t("school_tasks_shown") : t("school_tasks_hidden", { n: hidden }) });
+    return el("p", { class: "muted school-tasks" }, box, label);
+  }
 
   // A graduation roster to review (R46) opens on the county's roster page; its subject is the roster's stream.
   function rosterLink(n) {
@@ -263,7 +279,7 @@
       ["student_id", app.student_id || t("no_status")], ["grade", `${app.grade} → ${app.target_grade}`],
       ["reason", reasonText(app)], ["phase", t(`ph_${c.phase}`)], ["step", `${c.step} / 8`],
       ["open_stage", open ? `${t(`s_${open.stage}`)} · ${wb.unit(open.jurisdiction)}` : "—"],
-      ["deadline", open ? `${wb.fmtDay(new Date(new Date(open.due_at).getTime() - 1000).toISOString())} 24:00${open.provisional ? ` (${t("provisional_mark")})` : ""}` : "—"],
+      ["deadline", open ? `${wb.fmtDueDay(open.due_at)} 24:00${open.provisional ? ` (${t("provisional_mark")})` : ""}` : "—"],
       ["left", stageView ? leftText(stageView.working_days_left) : "—"],
       ["assignee", stageView && stageView.assignee ? `${stageView.assignee}${stageView.assignee === wb.sub() ? ` (${t("me")})` : ""}` : "—"],
     ];

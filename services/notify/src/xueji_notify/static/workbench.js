@@ -26,6 +26,8 @@
   wb.fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(wb.state.lang, { timeZone: "Asia/Shanghai", hour12: false,
     year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "—");
   wb.fmtDay = (iso) => (iso ? new Date(iso).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }) : "—");
+  // A deadline is kept as the moment it ends, 00:00 China time of the day after its last day: shown as that last day.
+  wb.fmtDueDay = (iso) => (iso ? wb.fmtDay(new Date(new Date(iso).getTime() - 1000).toISOString()) : "—");
 
   // ---- elements ---------------------------------------------------------------------------------------
   wb.el = function el(tag, attrs, ...children) {
@@ -259,6 +261,7 @@
     return "inbox";
   }
   // body[data-ready] is "1" once a page is drawn (tests and screen readers wait for it, not for a time).
+  let drawings = 0;
   async function route(after) {
     if (!wb.state.token) return;
     document.body.dataset.ready = "0";
@@ -266,19 +269,22 @@
     let name = parts[0] || firstView();
     if (!views.has(name) || !allowed(views.get(name))) name = firstView();
     renderTabs(views.get(name).tab ? name : views.get(name).under);
-    const main = $("view");
-    main.replaceChildren();
+    // Each drawing gets a slot of its own: a route started while another still awaits its answers (a reload, a
+    // switch ticked twice) replaces the slot, so the older drawing lands in a detached one instead of beside it.
+    const main = wb.el("div", { class: "view-slot" });
+    $("view").replaceChildren(main);
+    const drawing = ++drawings;
     wb.say("");
     const spec = views.get(name);
     document.title = `${wb.t(spec.title || spec.tab)} · ${wb.t("wb_title")}`;
     try {
       await spec.render(main, ...parts.slice(1));
-      if (after) after();
+      if (after && drawing === drawings) after();
     } catch (e) {
       console.warn("view failed", e);
-      wb.say(wb.t("err_network"), "error");
+      if (drawing === drawings) wb.say(wb.t("err_network"), "error");
     }
-    document.body.dataset.ready = "1";
+    if (drawing === drawings) document.body.dataset.ready = "1";
   }
   wb.route = route;
 
