@@ -757,6 +757,7 @@ async def test_r46_r33_a_graduation_roster_submitted_returned_and_approved_then_
     # until asked for; each stage, deadline or review is one line however many notices it had.
     rows = county.locator("#inbox-table tbody tr")
     assert await rows.filter(has_text="R02").count() == 0
+    assert await rows.filter(has_text="学籍已建立").count() == 0  # the school's own records, told to the school
     await county.locator("#school-tasks").check()
     await drawn(county)
     await rows.filter(has_text="R02").first.wait_for()

@@ -27,9 +27,10 @@
         subject: caseLabel(todo), href: `#/case/${encodeURIComponent(todo.transfer_id)}`,
         due: todo.open_stage ? todo.open_stage.due_at : null, left: s ? s.working_days_left : null, state: s ? s.state : "open" });
     }
-    // A bureau's list is what the bureau does: its schools' own deadlines (R02 files, R54 rosters) are theirs until
-    // one is overdue and flagged here (a copy filed to this bureau). They are counted and shown on request.
-    const schoolsOwn = (n) => n.kind === "compliance" && wb.role() !== "school" && n.jurisdiction !== code && n.severity !== "urgent";
+    // A bureau's list is what is filed to the bureau: its schools' own notices (R02 files, R54 rosters, records made,
+    // their stages) are theirs, and a deadline of theirs reaches this list once overdue and flagged here (a copy filed
+    // to this bureau), a stage once escalated. They are counted and shown on request.
+    const schoolsOwn = (n) => wb.role() !== "school" && n.jurisdiction !== code;
     const allNotes = (notes.ok && notes.body.notifications) || [];
     const hidden = wb.state.showSchoolTasks ? 0 : allNotes.filter(schoolsOwn).length;
     for (const n of allNotes) {
