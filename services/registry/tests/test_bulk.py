@@ -719,3 +719,34 @@ def test_r06_the_cli_counts_the_rows_with_problems_not_the_problems(tmp_path, ca
     assert main(argv) == 1
     printed = " ".join(capsys.readouterr().err.split())
     assert "2 rows: 0 to import, 2 rows with problems (3 problems)" in printed, printed
+
+
+@pytest.mark.integration
+async def test_r50_a_bureau_that_uploads_a_class_or_enrolls_a_child_is_refused_before_anything_is_stored_or_asked(
+    start_app, isolation, token
+):
+    """The school operates, the bureau verifies (R50): a county operator's class sheet or single enrollment in its own
+    school is refused at once, naming R50, with no request stored and no check sent to dedupe. It was accepted (200,
+    each row "requested"), dedupe was asked and held each child, and every row was then refused one by one."""
+    from aiokafka import AIOKafkaConsumer
+
+    from xueji_contracts.topics import DEDUPE_CHECK
+
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    county = {"Authorization": f"Bearer {token('county', '350602')}"}
+    form = {"school_code": SCHOOL, "school_year": "2026"}
+    upload = {"file": ("class.xlsx", _xlsx(CLASS), "application/octet-stream")}
+    sheet = await registry.post("/v1/students/bulk", files=upload, data=form, headers=county)
+    assert sheet.status_code == 403 and "R50" in sheet.text and "school operator" in sheet.text, sheet.text
+    child = {"school_code": SCHOOL, "name": "林小红", "gender": "female", "birth_date": "2019-04-01", "grade": 1,
+             "school_year": 2026}  # fmt: skip
+    single = await registry.post("/v1/students", json=child, headers=county)
+    assert single.status_code == 403 and "R50" in single.text, single.text
+    checks = AIOKafkaConsumer(isolation.topic(DEDUPE_CHECK.name), bootstrap_servers=isolation.servers.kafka,
+                              auto_offset_reset="earliest")  # fmt: skip
+    await checks.start()
+    try:
+        asked = await checks.getmany(timeout_ms=3000)
+    finally:
+        await checks.stop()
+    assert sum(len(records) for records in asked.values()) == 0  # dedupe was never asked

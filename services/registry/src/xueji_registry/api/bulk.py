@@ -9,13 +9,14 @@ import asyncio
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 
 from xueji_contracts.auth import OperatorClaims, Role
 from xueji_contracts.envelope import derive_id
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
+from xueji_registry.domain.authorization import may_enroll
 from xueji_registry.enrollment.attempts import request_rows
 from xueji_registry.enrollment.sheet_files import FileProblem, read_table
 from xueji_registry.enrollment.sheet_rows import Checked, check
@@ -62,6 +63,8 @@ async def bulk_enroll(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     require_jurisdiction(operator, school_code, at_least=Role.SCHOOL)
+    if not (enrolling := may_enroll(operator)).allowed:  # before anything is stored or dedupe is asked
+        raise HTTPException(status.HTTP_403_FORBIDDEN, enrolling.reason)
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise _unreadable(f"larger than {MAX_BYTES // (1024 * 1024)} MB: split the file")

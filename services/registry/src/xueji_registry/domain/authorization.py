@@ -21,13 +21,14 @@ class Authorization:
 # A G number comes from the spring batch a bureau runs; the school never mints one (R03).
 _BATCH = frozenset({Role.COUNTY, Role.CITY, Role.PROVINCE})
 _TRANSFER = frozenset({Role.SCHOOL, Role.COUNTY})
+_ENROLLING = frozenset({Role.SCHOOL})  # the school operates (R50): a bureau verifies what its schools enroll
 
 
 def _who(command: c.Command, state: StudentStatus | None) -> tuple[frozenset[Role], str]:
     """The roles that may give `command`, and what that command is, in words."""
     match command:
         case c.EnrollStudent():
-            return frozenset({Role.SCHOOL}), "enrollment"
+            return _ENROLLING, "enrollment"
         case c.RegisterFreshman():
             return frozenset({Role.SCHOOL}), "a freshman registration (R07)"
         case c.AssignSupplementaryNumber():
@@ -93,6 +94,14 @@ def _targets(command: c.Command, state: StudentStatus | None) -> tuple[str, ...]
         case c.RecordException(rule="R08", certificate_number=number):
             issuer = _issuing_school(state, number)
     return (issuer or state.school_code,)
+
+
+def may_enroll(claims: OperatorClaims) -> Authorization:
+    """Whether this operator's role enrolls at all (R50), asked before a request is stored or dedupe is asked: the
+    enrollment's own command is authorized only once dedupe has answered, too late to refuse a bureau's upload."""
+    if claims.role in _ENROLLING:
+        return Authorization(True, f"{claims.role.value} {claims.code} may enroll")
+    return Authorization(False, f"R50: enrollment is for a school operator, not {claims.role.value}")
 
 
 def authorize(claims: OperatorClaims, command: c.Command, state: StudentStatus | None) -> Authorization:
