@@ -44,6 +44,7 @@ from xueji_registry.domain.person import (
     StudentIdentity,
     checked_id_number,
     person_facts,
+    written_name,
 )
 
 FIRST_ENROLLMENT = "first enrollment by the school"
@@ -92,7 +93,7 @@ class EnrollmentRequest(BaseModel):
             raise ValueError(LOST)
         if not any(unicodedata.category(c).startswith("L") for c in value):
             raise ValueError(f"{value!r} {NO_LETTER}")
-        return value
+        return written_name(value)
 
     @field_validator("birth_date", "admitted_on", mode="before")
     @classmethod

@@ -15,6 +15,30 @@ from xueji_contracts.identity import InvalidResidentId, validate_resident_id
 # Between several guardians typed into one 监护人姓名 cell: 、 , ， ; ； / and runs of spaces.
 GUARDIAN_SEPARATORS = re.compile(r"[、,，;；/]|\s{2,}")
 
+# The separator of a name written in parts (阿依古丽·买买提) as the household register writes it (GB 18030: U+00B7),
+# and what keyboards give for it between two characters: bullet, hyphenation point, katakana middle dot (the
+# half-width one is folded to it first), full stop, dot and bullet operators, hyphens and dashes, and the spaces
+# typed around any of them. Between Latin letters (J. SMITH, Mary-Jane) they are the name's own and are kept.
+MIDDLE_DOT = "\u00b7"
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"  # unified ideographs and their extensions
+_DOTS = "\u00b7\u2022\u2027\u30fb\u2219\u22c5.\u3002\\-\u2010-\u2015\u2212"
+_NAME_DOT = re.compile(rf"(?<=[{_HAN}])\s*[{_DOTS}]+\s*(?=[{_HAN}])")
+# A space touching a character (王 五, 王　五: two-character names padded to line up with three) is no part of it.
+_PADDING = re.compile(rf"\s+(?=[{_HAN}{MIDDLE_DOT}])|(?<=[{_HAN}{MIDDLE_DOT}])\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def written_name(value: str) -> str:
+    """A name in the one form it is kept in, whatever keyboard typed it: full-width letters and compatibility
+    ideographs folded (NFKC: ＪＯＨＮ is JOHN, U+F900 is U+8C48; a rare character such as 𠮷 is kept), the middle dot
+    of the household register between the parts of a name, no space touching a Chinese character and one space
+    between Latin words. The duplicate check of a sheet and a row's request id read the name so, so the same child
+    written two ways is one student (R01, R14); dedupe compares more loosely still (traditional forms, dots dropped)."""
+    text = unicodedata.normalize("NFKC", value)
+    text = _NAME_DOT.sub(MIDDLE_DOT, text)
+    text = _PADDING.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
 
 class Gender(StrEnum):
     MALE = "male"

@@ -1,0 +1,190 @@
+"""A class sheet as a Chinese school clerk's spreadsheet really holds it: a title row above the header, Excel's
+"Unicode text" (UTF-16, tab-separated), names padded with spaces to line up or written with whichever middle dot the
+keyboard gave, full-width digits and letters from a Chinese input method. Every refused row names its row, column and
+reason (R06); a value accepted is kept in one form, so the same person written two ways is the same person to the
+sheet's own duplicate check and to the request the row asks (R01, R14)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from http_fixtures import today_in_china
+from openpyxl import Workbook
+
+from xueji_registry.app import create_app
+from xueji_registry.enrollment.sheet_files import FileProblem, read_table
+from xueji_registry.enrollment.sheet_rows import check
+from xueji_registry.settings import RegistrySettings
+
+SCHOOL = "3506020001"
+TODAY = date(2026, 12, 7)
+HEADER = ["姓名", "性别", "出生日期", "身份证件号", "年级"]
+CHILD = ["林小明", "男", "2019-03-15", "350602201903151237", "1"]
+AYGUL = "阿依古丽\u00b7买买提"  # the dot of the household register (GB 18030: U+00B7)
+
+
+def _csv(rows: list[list[str]], encoding: str = "utf-8-sig", sep: str = ",") -> bytes:
+    return "\r\n".join(sep.join(r) for r in rows).encode(encoding)
+
+
+def _xlsx(rows: list[list[object]], merge: str | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _names(table: list[list[str]]) -> list[str]:
+    return [request.name for _, request in check(table, SCHOOL, 2026, TODAY).good]
+
+
+@pytest.mark.parametrize("dot", ["\u00b7", "\u2022", "\u30fb", "\uff65", "\uff0e", ".", "\u2027", "\u2219", "-"])
+def test_r14_a_minority_name_written_with_any_middle_dot_is_kept_with_the_registers_dot(dot):
+    assert _names([HEADER, [f"阿依古丽{dot}买买提", "女", "2019-03-15", "", "1"]]) == [AYGUL]
+    assert _names([HEADER, [f"阿依古丽 {dot} 买买提", "女", "2019-03-15", "", "1"]]) == [AYGUL]
+
+
+def test_r01_r14_the_same_child_written_with_another_dot_is_the_same_student_of_the_sheet():
+    table = [HEADER, [AYGUL, "女", "2019-03-15", "", "1"], ["阿依古丽•买买提", "女", "2019/3/15", "", "1"]]
+    checked = check(table, SCHOOL, 2026, TODAY)
+    assert [row for row, _ in checked.good] == [2]
+    assert [(e.row, e.field, e.column, e.reason) for e in checked.errors] == [
+        (3, "name", "姓名", "the same student as row 2")
+    ]
+
+
+@pytest.mark.parametrize("written", ["王　五", "王 五", "王  五", "\u3000王五", "王\u00a0五", " 王 五 ", "王五\u3000"])
+def test_r14_spaces_typed_to_line_a_name_up_are_not_part_of_it(written):
+    """Two-character names are padded to the width of three (王　五) in most class lists."""
+    assert _names([HEADER, [written, "男", "2019-03-15", "", "1"]]) == ["王五"]
+
+
+def test_r01_r14_a_name_padded_with_spaces_is_the_same_student_as_the_name_without_them():
+    table = [HEADER, ["王五", "男", "2019-03-15", "", "1"], ["王　五", "男", "2019-3-15", "", "1"]]
+    checked = check(table, SCHOOL, 2026, TODAY)
+    assert [row for row, _ in checked.good] == [2] and [(e.row, e.field) for e in checked.errors] == [(3, "name")]
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [("John  SMITH", "John SMITH"), ("ＪＯＨＮ　ＳＭＩＴＨ", "JOHN SMITH"), ("Mary-Jane O'NEIL", "Mary-Jane O'NEIL"),
+     ("J. SMITH", "J. SMITH"), ("𠮷田", "𠮷田"), ("\uf900", "\u8c48")],
+)  # fmt: skip
+def test_r14_latin_names_keep_one_space_a_rare_character_is_kept_and_a_compatibility_ideograph_is_the_unified_one(
+    written, kept
+):
+    assert _names([HEADER, [written, "男", "2019-03-15", "", "1"]]) == [kept]
+
+
+def test_the_header_is_found_below_a_title_row_and_rows_keep_the_numbers_the_clerk_sees():
+    """The usual class list opens with its title merged across the columns (XX小学2026级新生名单), sometimes a blank
+    row or a note under it; errors still name the row as the spreadsheet numbers it."""
+    title = ["福州市XX小学2026级一年级新生名单", None, None, None, None]
+    bad = ["陈一", "男", "2019-02-30", "", "1"]  # no such day
+    sheet = _xlsx([title, [None] * 5, HEADER, CHILD, bad], merge="A1:E1")
+    checked = check(read_table("class.xlsx", sheet), SCHOOL, 2026, TODAY)
+    assert [row for row, _ in checked.good] == [4]
+    assert [(e.row, e.field, e.column) for e in checked.errors] == [(5, "birth_date", "出生日期")]
+    csv = _csv([["", "", ""], ["2026级新生名单（一年级）"], HEADER, CHILD, bad])
+    checked = check(read_table("class.csv", csv), SCHOOL, 2026, TODAY)
+    assert [row for row, _ in checked.good] == [4] and [e.row for e in checked.errors] == [5]
+
+
+def test_a_sheet_with_no_header_among_its_first_rows_is_refused_naming_the_columns_it_needs():
+    with pytest.raises(FileProblem, match="姓名"):
+        check(read_table("class.csv", _csv([["a", "b"], ["c", "d"]])), SCHOOL, 2026, TODAY)
+
+
+@pytest.mark.parametrize("filename", ["class.txt", "class.csv"])
+def test_a_sheet_excel_saved_as_unicode_text_utf16_tab_separated_is_read(filename):
+    content = _csv([HEADER, CHILD, ["阿依古丽·买买提", "女", "2019-05-01", "", "1"]], "utf-16", sep="\t")
+    checked = check(read_table(filename, content), SCHOOL, 2026, TODAY)
+    assert [(r, q.name, q.id_number) for r, q in checked.good] == [(2, "林小明", CHILD[3]), (3, AYGUL, None)]
+
+
+def test_a_tab_separated_csv_in_utf8_or_gb18030_is_read():
+    for encoding in ("utf-8", "gb18030"):
+        checked = check(read_table("class.csv", _csv([HEADER, CHILD], encoding, "\t")), SCHOOL, 2026, TODAY)
+        assert [row for row, _ in checked.good] == [2], encoding
+
+
+def test_a_file_with_a_header_and_no_student_is_refused_saying_so():
+    for name, content in [("class.csv", _csv([HEADER, ["", "", "", "", ""]])), ("class.xlsx", _xlsx([HEADER]))]:
+        with pytest.raises(FileProblem, match="no student"):
+            check(read_table(name, content), SCHOOL, 2026, TODAY)
+
+
+def test_r14_a_birth_date_after_today_is_refused_naming_row_and_column():
+    """Nobody born tomorrow is enrolled: no status on false information (R14). A date after the school year begins
+    but already past stays a warning (the grade or the date is wrong, the child exists)."""
+    table = [HEADER, ["陈一", "男", "2027-01-01", "", "1"], ["陈二", "男", "2026-12-07", "", "1"]]
+    checked = check(table, SCHOOL, 2026, TODAY)
+    assert [row for row, _ in checked.good] == [3]
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (2, "birth_date", "出生日期")
+    assert "future" in error.reason and "2026-12-07" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("column", "written"),
+    [(1, "Ｍ"), (1, "男孩"), (1, "女孩"), (4, "１"), (4, "１年级"), (4, "一年級"), (2, "2019年3月15号"),
+     (3, "\u2019350602201903151237"), (3, "\u2018350602201903151237")],
+)  # fmt: skip
+def test_r06_values_as_a_chinese_input_method_types_them_are_read(column, written):
+    """Full-width digits and letters, 男孩/女孩, a traditional 級, 号 for the day, and the curly apostrophe a Chinese
+    input method types for ' to keep an ID number text."""
+    row = ["林小明", "女" if written == "女孩" else "男", "2019-03-15", "", "1"]
+    row[column] = written
+    checked = check([HEADER, row], SCHOOL, 2026, TODAY)
+    assert checked.errors == [] and len(checked.good) == 1, checked.errors
+
+
+def test_a_header_typed_in_full_width_letters_is_read():
+    header = ["ｎａｍｅ", "ｇｅｎｄｅｒ", "ｂｉｒｔｈ＿ｄａｔｅ", "ｇｒａｄｅ"]
+    assert _names([header, ["林小明", "男", "2019-03-15", "1"]]) == ["林小明"]
+
+
+@pytest.mark.integration
+async def test_r01_r14_a_class_uploaded_again_with_names_written_otherwise_asks_nobody_twice(
+    start_app, dedupe_stub, token
+):
+    """Through the service: an .xlsx with a title row, a padded name, a rare character and a minority name; the same
+    class from another export (UTF-16 text, other dot, no padding) asks nothing again, and a single enrollment of a
+    padded name stores it without the padding."""
+    registry = await start_app(create_app, RegistrySettings, scheduler_enabled=False)
+    school = {"Authorization": f"Bearer {token('school', SCHOOL)}"}
+    form = {"school_code": SCHOOL, "school_year": "2026"}
+    born = (today_in_china() - timedelta(days=2600)).isoformat()
+    first = [["2026级新生名单", None, None, None, None], HEADER, ["王　五", "男", born, "", "一年级"],
+             ["𠮷田", "女", born, "", "1"], ["阿依古丽•买买提", "女", born, "", "1"]]  # fmt: skip
+    again = [HEADER, ["王五", "男", born, "", "1"], ["𠮷田", "女", born, "", "1"], [AYGUL, "女", born, "", "1"]]
+    async with dedupe_stub():
+        answer = await registry.post("/v1/students/bulk", data=form, headers=school,
+                                     files={"file": ("class.xlsx", _xlsx(first), "application/octet-stream")})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+        assert (result["rows"], result["requested"], result["errors"]) == (3, 3, []), result
+        assert [s["row"] for s in result["students"]] == [3, 4, 5]
+        content = _csv(again, "utf-16", "\t")
+        answer = await registry.post("/v1/students/bulk", data=form, headers=school,
+                                     files={"file": ("class.txt", content, "text/plain")})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        repeat = answer.json()
+        assert (repeat["requested"], repeat["already_requested"], repeat["errors"]) == (0, 3, []), repeat
+        assert [s["student_id"] for s in repeat["students"]] == [s["student_id"] for s in result["students"]]
+        body = {"school_code": SCHOOL, "name": "陈　六", "gender": "male", "birth_date": born, "grade": 1,
+                "school_year": 2026}  # fmt: skip
+        single = await registry.post("/v1/students", json=body, headers=school)
+        assert single.status_code in (201, 202), single.text
+        view = (await registry.get(f"/v1/students/{single.json()['student_id']}", headers=school)).json()
+        assert view["name"] == "陈六", view
+        tomorrow = (today_in_china() + timedelta(days=1)).isoformat()
+        future = await registry.post("/v1/students", json={**body, "birth_date": tomorrow}, headers=school)
+        assert future.status_code == 422 and "birth_date" in future.text, future.text
