@@ -32,6 +32,8 @@ CHUNK = 500  # rows requested in one bulk write
 # Class uploads writing at once (per replica); the others wait their turn. Hundreds of schools uploading in the
 # same minute (the start of a school year) would otherwise queue that many bulk writes on the store at once.
 WRITING_AT_ONCE = 4
+FILE_FORMATS = ("CSV or Excel's Unicode text (UTF-8, GB18030 or UTF-16; commas or tabs) or XLSX; a title may stand "
+                "above the header")  # fmt: skip
 
 
 def _unreadable(reason: str) -> HTTPException:
@@ -57,7 +59,7 @@ def upload_of(
 async def bulk_enroll(
     operator: Operator,
     request: Request,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX; header row first")],
+    file: Annotated[UploadFile, File(description=FILE_FORMATS)],
     school_code: Annotated[str, Form(pattern=r"^\d{10}$")],
     school_year: Annotated[int, Form(ge=2000, le=2099)],
     key: IdempotencyKey = None,

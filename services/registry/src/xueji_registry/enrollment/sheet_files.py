@@ -1,7 +1,9 @@
-"""A class sheet's cells as text: CSV (UTF-8 or GB18030) or XLSX, read within limits a hostile file cannot pass."""
+"""A class sheet's cells as text: CSV or text (UTF-8, GB18030 or UTF-16; commas or tabs) or XLSX, read within limits
+a hostile file cannot pass."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -22,23 +24,38 @@ class FileProblem(ValueError):
     """The file as a whole cannot be read (format, header): nothing is imported."""
 
 
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")  # .txt: what Excel's 另存为 "Unicode 文本" writes (UTF-16, tab-separated)
+SNIFFED = 8192  # characters the delimiter is judged by
+
+
 def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """The sheet's cells as text, header first; CSV in UTF-8 (with or without BOM) or GB18030, or XLSX. CPU-bound:
-    a server calls it off the event loop. FileProblem naming the limit or the damage otherwise."""
+    """The sheet's cells as text, as the file holds them (a title row above the header is read as a row); CSV or
+    text in UTF-8 (with or without BOM), GB18030 (GBK's superset, Excel's CSV on Chinese Windows) or UTF-16 with its
+    BOM (Excel's "Unicode text"), separated by commas or tabs; or XLSX. CPU-bound: a server calls it off the event
+    loop. FileProblem naming the limit or the damage otherwise."""
     if filename.lower().endswith(".xlsx"):
         return _limited(_xlsx_rows(content))
-    if filename.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            try:
-                return _limited(csv.reader(io.StringIO(text, newline="")))  # \r, \r\n or \n: as the csv module wants
-            except csv.Error as exc:
-                raise FileProblem(f"not a readable CSV file ({exc})") from None
-        raise FileProblem("the CSV file is neither UTF-8 nor GB18030 text")
-    raise FileProblem(f"{filename}: upload a .csv or .xlsx file")
+    if filename.lower().endswith(TEXT_SUFFIXES):
+        text = _text(content)
+        delimiter = "\t" if text[:SNIFFED].count("\t") > text[:SNIFFED].count(",") else ","
+        try:
+            # \r, \r\n or \n: as the csv module wants
+            return _limited(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:
+            raise FileProblem(f"not a readable CSV file ({exc})") from None
+    raise FileProblem(f"{filename}: upload a .csv, .txt (Unicode text) or .xlsx file")
+
+
+def _text(content: bytes) -> str:
+    """The file's text: UTF-16 when it opens with that BOM (no UTF-8 or GB18030 text does), else UTF-8, else
+    GB18030."""
+    encodings = ("utf-16",) if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ()
+    for encoding in (*encodings, "utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem("the CSV file is neither UTF-8, GB18030 nor UTF-16 text")
 
 
 def _limited(rows: Iterable[Iterable[object]]) -> list[list[str]]:

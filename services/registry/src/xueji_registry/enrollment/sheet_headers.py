@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from xueji_registry.enrollment.sheet_files import FileProblem
 
@@ -40,18 +41,42 @@ BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone", "househ
 MANY = frozenset({"guardians"})  # fields that several columns add to
 
 
-def header_columns(header: list[str]) -> dict[int, tuple[str, str]]:
-    """Column index -> (field, header as written); unknown columns are ignored, a missing required one is fatal."""
+HEADER_WITHIN = 10  # rows above the header: a title (XX小学2026级新生名单), a date, a note, blank rows
+
+
+def find_header(table: list[list[str]]) -> tuple[int, dict[int, tuple[str, str]]]:
+    """The header's index in the table and its columns: the first of the first HEADER_WITHIN rows that holds every
+    required column, so a title or a note above it is passed over. None of them: the first non-blank row is read as
+    the header, and its FileProblem names the columns it lacks."""
+    rows = [(index, row) for index, row in enumerate(table[:HEADER_WITHIN]) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise FileProblem("the file is empty")
+    for index, row in rows:
+        columns, _ = _read(row)
+        if all(f in {key for key, _ in columns.values()} for f in REQUIRED):
+            return index, header_columns(row)
+    return rows[0][0], header_columns(rows[0][1])
+
+
+def _read(header: list[str]) -> tuple[dict[int, tuple[str, str]], list[str]]:
+    """Column index -> (field, header as written), and the titles not read."""
     columns: dict[int, tuple[str, str]] = {}
     unread: list[str] = []
     for index, title in enumerate(header):
-        bare = "".join(title.split())  # 性 别, 年　级: spaces typed to align a header
+        # 性 别, 年　级: spaces typed to align a header; ｎａｍｅ, 年級 as an input method or a Taiwan sheet types them
+        bare = "".join(unicodedata.normalize("NFKC", title).split()).replace("級", "级")
         bare = HEADER_NOTES.sub("", bare) or bare  # *姓名, 身份证号(必填), 年级：
         key = HEADERS.get(bare) or HEADERS.get(bare.lower())
         if key is not None and (key in MANY or key not in {f for f, _ in columns.values()}):
             columns[index] = (key, title.strip())
         elif key is None and title.strip():
             unread.append(title.strip())
+    return columns, unread
+
+
+def header_columns(header: list[str]) -> dict[int, tuple[str, str]]:
+    """Column index -> (field, header as written); unknown columns are ignored, a missing required one is fatal."""
+    columns, unread = _read(header)
     read = {f for f, _ in columns.values()}
     missing = [f for f in REQUIRED if f not in read]
     if missing:

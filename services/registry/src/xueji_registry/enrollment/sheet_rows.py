@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from xueji_contracts.calendar import local_date
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
 from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem
-from xueji_registry.enrollment.sheet_headers import BASIC, MANY, header_columns
+from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header
 from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
@@ -58,11 +58,11 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
     today = today or local_date(datetime.now(UTC))
     if not table:
         raise FileProblem("the file is empty")
-    columns = header_columns(table[0])
+    at, columns = find_header(table)
     titles = {key: title for key, title in columns.values()}
     checked = Checked(titles=titles)
     seen: dict[str, int] = {}
-    for number, row in enumerate(table[1:], start=2):
+    for number, row in enumerate(table[at + 1 :], start=at + 2):  # the rows as the spreadsheet numbers them
         if not any(cell.strip() for cell in row):
             continue  # blank lines at the end of a sheet
         checked.rows += 1
@@ -111,6 +111,8 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
             continue
         seen[person] = number
         checked.good.append((number, request))
+    if checked.rows == 0:
+        raise FileProblem("the file has a header and no student under it: fill in the class's rows")
     return checked
 
 
