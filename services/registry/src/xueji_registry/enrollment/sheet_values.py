@@ -4,22 +4,25 @@ the marks that kept a cell text in Excel."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
 EXCEL_NUMBER = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
 # A day of the calendar as clerks type it: with a separator between each part, or eight digits.
-WRITTEN_DATE = re.compile(r"(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?")
+WRITTEN_DATE = re.compile(r"(\d{4})\s*[^\d\s]\s*(\d{1,2})\s*[^\d\s]\s*(\d{1,2})\s*[日号]?(?:[ T]0{1,2}:00(?::00)?)?")
 DIGITS_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _N = "[一二三四五六七八九十]"  # a month or day in Chinese numerals
-CHINESE_DATE = re.compile(rf"([〇零一二三四五六七八九]{{4}})\s*年\s*({_N}{{1,2}})\s*月\s*({_N}{{1,3}})\s*日?")
+CHINESE_DATE = re.compile(rf"([〇零一二三四五六七八九]{{4}})\s*年\s*({_N}{{1,2}})\s*月\s*({_N}{{1,3}})\s*[日号]?")
 # A cell an export or a clerk marked as text so that Excel keeps its digits: ="350602…" or '350602….
-MARKED_AS_TEXT = re.compile(r'="(.*)"|\'(.+)', re.DOTALL)
+# A Chinese input method types ' as a curly quote (‘ or ’), which Excel keeps in the cell.
+MARKED_AS_TEXT = re.compile(r'="(.*)"|[\'\u2018\u2019](.+)', re.DOTALL)
 SPREADSHEET_DAY_ZERO = date(1899, 12, 30)  # Excel's and LibreOffice's day 0 (day 1 is 1899-12-31 in this count)
 SPREADSHEET_DAYS = (25569, 54788)  # 1970-01-01 to 2049-12-31: another number is not read as a day
 # Written out, in English, or as the national code (GB/T 2261.1: 1 male, 2 female).
 GENDERS = {"男": "male", "女": "female", "男性": "male", "女性": "female", "男生": "male", "女生": "female",
-           "1": "male", "2": "female", "m": "male", "f": "female", "male": "male", "female": "female"}  # fmt: skip
+           "男孩": "male", "女孩": "female", "1": "male", "2": "female", "m": "male", "f": "female", "male": "male",
+           "female": "female"}  # fmt: skip
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11,
             "十二": 12}  # fmt: skip
 # 初一 and 高三 as junior and senior schools write grades: their years counted on from the grades before them (the
@@ -89,6 +92,8 @@ def unmarked(text: str) -> str:
 
 def normalised(key: str, raw: str) -> Any:
     text = unmarked(raw)
+    if key in {"gender", "grade"}:  # ＭＡＬＥ, １, 一年級: as an input method's full width or a traditional form
+        text = unicodedata.normalize("NFKC", text).replace("級", "级")
     if key == "gender":
         return GENDERS.get("".join(text.split()).lower(), text)
     if key in {"birth_date", "admitted_on"}:
