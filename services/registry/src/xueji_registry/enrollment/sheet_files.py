@@ -43,7 +43,7 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
             return _limited(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as exc:
             raise FileProblem(f"not a readable CSV file ({exc})") from None
-    raise FileProblem(f"{filename}: upload a .csv, .txt (Unicode text) or .xlsx file")
+    raise FileProblem(f"{filename}: upload a .csv or .xlsx file (or Excel's Unicode text, .txt)")
 
 
 def _text(content: bytes) -> str:
