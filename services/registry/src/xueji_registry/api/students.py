@@ -20,7 +20,7 @@ from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import http_error, service_of, unknown_student
 from xueji_registry.domain import public_view
 from xueji_registry.domain.authorization import may_enroll
-from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
 from xueji_registry.enrollment.requests import (
     NotCorrectable,
     corrected_chain,
@@ -74,8 +74,9 @@ async def enroll(
     enrollment: Enrollment, operator: Operator, request: Request, response: Response, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """201 once dedupe has answered and the record exists; 202 while it waits for the check; 409 if a duplicate;
-    422 naming `admitted_on` for an admission date after today (R02), and 403 naming R50 for an operator who is not a
-    school's (the school enrolls, its bureau verifies), before anything is stored or asked.
+    422 naming `admitted_on` for an admission date after today (R02) or `birth_date` for a birth date after today
+    (R14), and 403 naming R50 for an operator who is not a school's (the school enrolls, its bureau verifies), before
+    anything is stored or asked.
     A request that corrects a refused one names it in `corrects` (422 naming `corrects` if it is not this school's
     refused request): without it, sent before dedupe has read the refusal, it may be refused as an R01 duplicate of
     the refused request.
@@ -85,7 +86,8 @@ async def enroll(
     require_jurisdiction(operator, body.school_code, at_least=Role.SCHOOL)
     if not (enrolling := may_enroll(operator)).allowed:  # before anything is stored or dedupe is asked
         raise HTTPException(status.HTTP_403_FORBIDDEN, enrolling.reason)
-    if (early := admitted_after(body, local_date(datetime.now(UTC)))) is not None:
+    today = local_date(datetime.now(UTC))
+    if (early := admitted_after(body, today) or born_after(body, today)) is not None:
         raise http_error(early)
     service = service_of(request)
     corrects: tuple[str, ...] = ()

@@ -225,6 +225,16 @@ def admitted_after(body: EnrollmentRequest, today: date) -> Refused | None:
     return Refused("R02", reason + "established after admission", field="admitted_on")
 
 
+def born_after(body: EnrollmentRequest, today: date) -> Refused | None:
+    """R14: no status on false information. A birth date after `today` (the China date) is no child's: refused when the
+    request comes in, naming the field (a 2030 typed for 2020). A date already past but after the school year began
+    stays a warning (`contradictions`): the child exists, the grade or the date is wrong."""
+    if body.birth_date <= today:
+        return None
+    reason = f"the birth date {body.birth_date} is in the future (today is {today}, China time): R14, no status on "
+    return Refused("R14", reason + "false information", field="birth_date")
+
+
 def _unusual_age(born: date, grade: int, school_year: int) -> str | None:
     """What is wrong with an age no pupil of the grade has when the school year begins, else None."""
     starts = school_year_start(school_year)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from xueji_contracts.calendar import local_date
-from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, contradictions
+from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
 from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem
 from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header
 from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
@@ -95,8 +95,9 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
                     reason = f"{GRADE_WRITTEN} (not {values.get('grade')})"
                 checked.errors.append(RowError(number, name, reason, titles.get(key)))
             continue
-        if (early := admitted_after(request, today)) is not None:
-            checked.errors.append(RowError(number, "admitted_on", early.reason, titles.get("admitted_on")))
+        if (early := admitted_after(request, today) or born_after(request, today)) is not None:
+            name = early.field or "row"
+            checked.errors.append(RowError(number, name, early.reason, titles.get(name)))
             continue
         if zeroed:
             checked.warnings.append(RowError(number, "id_number", ZEROED_BUT_VALID, titles.get("id_number")))
