@@ -28,6 +28,8 @@ ZEROED = ("ends in 000: Excel most likely kept the column as a number and lost t
           "column as text (设置单元格格式 → 文本) and type the number again")  # fmt: skip
 ZEROED_BUT_VALID = ("ends in 000: if the column was a number in Excel, its last three digits were lost; compare it "
                     "with the ID card")  # fmt: skip
+# What names a child: a row with none of them (a template's numbered row, its grade filled in) is a blank row.
+IDENTIFYING = frozenset({"name", "id_number", "birth_date"})
 KEPT_AS_NUMBER = ("Excel kept this ID number as a number and only its first 15 digits: format the column as text "
                   "(设置单元格格式 → 文本) and type the number again")  # fmt: skip
 
@@ -60,11 +62,14 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
         raise FileProblem("the file is empty")
     at, columns = find_header(table)
     titles = {key: title for key, title in columns.values()}
+    identifying = [i for i, (key, _) in columns.items() if key in IDENTIFYING]
     checked = Checked(titles=titles)
     seen: dict[str, int] = {}
     for number, row in enumerate(table[at + 1 :], start=at + 2):  # the rows as the spreadsheet numbers them
         if not any(cell.strip() for cell in row):
             continue  # blank lines at the end of a sheet
+        if not any(i < len(row) and row[i].strip() for i in identifying):
+            continue  # a template's row the class did not fill: numbered, its grade or class filled in, no child
         checked.rows += 1
         if checked.rows > MAX_ROWS:
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
