@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from xueji_registry.app import create_app
 from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.enrollment.sheet_files import FileProblem, read_table
-from xueji_registry.enrollment.sheet_rows import check
+from xueji_registry.enrollment.sheet_rows import check, read_sheet
 from xueji_registry.settings import RegistrySettings
 
 SCHOOL = "3506020001"
@@ -150,6 +150,54 @@ def test_r06_values_as_a_chinese_input_method_types_them_are_read(column, writte
 def test_a_header_typed_in_full_width_letters_is_read():
     header = ["ｎａｍｅ", "ｇｅｎｄｅｒ", "ｂｉｒｔｈ＿ｄａｔｅ", "ｇｒａｄｅ"]
     assert _names([header, ["林小明", "男", "2019-03-15", "1"]]) == ["林小明"]
+
+
+def test_a_template_row_numbered_or_prefilled_but_naming_no_child_is_a_blank_row_not_an_error():
+    """Templates come numbered (序号 1-50) with the class, grade or ethnicity filled in down the sheet; the rows the
+    class did not fill name no child (no name, ID number or birth date) and are passed over as blank rows are. A row
+    with a birth date and no name is a child whose name was left out: its error stays."""
+    header = ["序号", "姓名", "性别", "出生日期", "年级", "民族", "班级"]
+    table = [header, ["1", "林一", "男", "2019-03-15", "一年级", "汉族", "1班"],
+             ["2", "", "", "", "一年级", "汉族", "1班"], ["3", "", "男", "2019-03-16", "一年级", "", ""],
+             *[[str(n), "", "", "", "", "", ""] for n in range(4, 51)]]  # fmt: skip
+    checked = check(table, SCHOOL, 2026, TODAY)
+    assert checked.rows == 2 and [row for row, _ in checked.good] == [2]
+    assert [(e.row, e.field) for e in checked.errors] == [(4, "name")]
+
+
+def test_a_grade_or_gender_merged_down_the_class_in_the_workbook_is_read_on_every_row_it_covers():
+    """A clerk merges 一年级 (or 男) down the rows it covers: the workbook keeps the value in the first cell only."""
+    rows = [HEADER, ["林一", "男", "2019-03-15", "", "一年级"], ["林二", None, "2019-03-16", "", None],
+            ["林三", "女", "2019-03-17", "", None], ["林四", "女", "2019-03-18", "", "二年级"]]  # fmt: skip
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("E2:E4")
+    sheet.merge_cells("B2:B3")
+    out = io.BytesIO()
+    book.save(out)
+    checked = check(read_sheet("class.xlsx", out.getvalue()), SCHOOL, 2026, TODAY)
+    assert checked.errors == []
+    assert [(q.name, q.gender.value, q.grade) for _, q in checked.good] == [
+        ("林一", "male", 1),
+        ("林二", "male", 1),
+        ("林三", "female", 1),
+        ("林四", "female", 2),
+    ]
+
+
+def test_a_workbook_whose_first_sheet_is_its_instructions_is_read_from_the_sheet_holding_the_class():
+    book = Workbook()
+    book.active.title = "填写说明"
+    book.active.append(["请按模板填写，出生日期格式：2019-03-15"])
+    sheet = book.create_sheet("学生名单")
+    for row in [HEADER, CHILD]:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    checked = check(read_sheet("class.xlsx", out.getvalue()), SCHOOL, 2026, TODAY)
+    assert [(row, q.name) for row, q in checked.good] == [(2, "林小明")]
 
 
 @pytest.mark.integration

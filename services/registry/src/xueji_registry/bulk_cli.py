@@ -29,9 +29,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
-from xueji_registry.enrollment.sheet_files import FileProblem, read_table
+from xueji_registry.enrollment.sheet_files import FileProblem
 from xueji_registry.enrollment.sheet_headers import BASIC, MANY
-from xueji_registry.enrollment.sheet_rows import check
+from xueji_registry.enrollment.sheet_rows import check, read_sheet
 
 CHUNK = 200
 TRIES = 4  # sends of one chunk, the same key each time
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:
-        checked = check(read_table(args.file.name, args.file.read_bytes()), args.school, args.year)
+        checked = check(read_sheet(args.file.name, args.file.read_bytes()), args.school, args.year)
     except (FileProblem, OSError) as exc:
         console.print(f"[red]{args.file}: {exc}")
         return 2

@@ -18,8 +18,8 @@ from xueji_kit.security import Operator, require_jurisdiction
 from xueji_registry.api.common import service_of
 from xueji_registry.domain.authorization import may_enroll
 from xueji_registry.enrollment.attempts import request_rows
-from xueji_registry.enrollment.sheet_files import FileProblem, read_table
-from xueji_registry.enrollment.sheet_rows import Checked, check
+from xueji_registry.enrollment.sheet_files import FileProblem
+from xueji_registry.enrollment.sheet_rows import Checked, check, read_sheet
 from xueji_registry.enrollment.upload_answer import Outcome, summary
 
 router = APIRouter(prefix="/v1", tags=["enrollment"])
@@ -41,7 +41,7 @@ def _unreadable(reason: str) -> HTTPException:
 
 
 def _checked(filename: str, content: bytes, school_code: str, school_year: int) -> Checked:
-    return check(read_table(filename, content), school_code, school_year)
+    return check(read_sheet(filename, content), school_code, school_year)
 
 
 def upload_of(

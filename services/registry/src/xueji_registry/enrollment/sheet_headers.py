@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from xueji_registry.enrollment.sheet_files import FileProblem
+from xueji_registry.enrollment.sheet_files import HEADER_WITHIN, FileProblem
 
 # What clerks add around a header: a mark for a required column, a note in brackets.
 ID_LIKE = re.compile(r"身份|证件|id.?(number|no|card)", re.IGNORECASE)
@@ -41,7 +41,13 @@ BASIC = ("ethnicity", "home_address", "guardian_name", "guardian_phone", "househ
 MANY = frozenset({"guardians"})  # fields that several columns add to
 
 
-HEADER_WITHIN = 10  # rows above the header: a title (XX小学2026级新生名单), a date, a note, blank rows
+def holds_header(rows: list[list[str]]) -> bool:
+    """Whether one of the first HEADER_WITHIN rows holds every required column: the class's sheet of a workbook."""
+    return any(_complete(_read(row)[0]) for row in rows[:HEADER_WITHIN])
+
+
+def _complete(columns: dict[int, tuple[str, str]]) -> bool:
+    return all(f in {key for key, _ in columns.values()} for f in REQUIRED)
 
 
 def find_header(table: list[list[str]]) -> tuple[int, dict[int, tuple[str, str]]]:
@@ -52,8 +58,7 @@ def find_header(table: list[list[str]]) -> tuple[int, dict[int, tuple[str, str]]
     if not rows:
         raise FileProblem("the file is empty")
     for index, row in rows:
-        columns, _ = _read(row)
-        if all(f in {key for key, _ in columns.values()} for f in REQUIRED):
+        if _complete(_read(row)[0]):
             return index, header_columns(row)
     return rows[0][0], header_columns(rows[0][1])
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from xueji_contracts.calendar import local_date
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
-from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem
-from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header
+from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem, read_table
+from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header, holds_header
 from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
@@ -52,6 +52,12 @@ class Checked:
     warnings: list[RowError] = field(default_factory=list)  # rows imported all the same
     rows: int = 0
     titles: dict[str, str] = field(default_factory=dict)  # field -> its column's header as written
+
+
+def read_sheet(filename: str, content: bytes) -> list[list[str]]:
+    """The class sheet of an upload as text (`sheet_files.read_table`), a workbook's read from the sheet holding the
+    class's header."""
+    return read_table(filename, content, holds_header)
 
 
 def check(table: list[list[str]], school_code: str, school_year: int, today: date | None = None) -> Checked:
