@@ -200,6 +200,40 @@ def test_a_workbook_whose_first_sheet_is_its_instructions_is_read_from_the_sheet
     assert [(row, q.name) for row, q in checked.good] == [(2, "林小明")]
 
 
+@pytest.mark.parametrize("blank", ["  ", "\u3000", "\u00a0"])
+def test_r06_a_name_cell_holding_only_spaces_is_a_missing_name(blank):
+    checked = check([HEADER, [blank, "男", "2019-03-15", "", "1"]], SCHOOL, 2026, TODAY)
+    assert [(e.row, e.field, e.reason) for e in checked.errors] == [(2, "name", "required")]
+
+
+@pytest.mark.parametrize(("code", "year"), [("３５０６０２０００１", "２０２６"), (SCHOOL, "2026年"), (SCHOOL, "2026级"),
+                                            (SCHOOL, "2026届")])  # fmt: skip
+def test_a_school_code_or_year_typed_in_full_width_or_with_its_unit_is_read(code, year):
+    header = [*HEADER, "学校代码", "入学年份"]
+    checked = check([header, [*CHILD, code, year]], SCHOOL, 2026, TODAY)
+    assert checked.errors == [] and [q.school_year for _, q in checked.good] == [2026]
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [("2019-02-30", "2019-02-30 is not a day of the calendar"), ("2019/2/30", "2019-02-30 is not a day of the calendar"),
+     ("19-3-5", "19-3-5 is not a date: a date is written as YYYY-MM-DD"),
+     ("不详", "不详 is not a date: a date is written as YYYY-MM-DD")],
+)  # fmt: skip
+def test_r06_a_date_that_is_no_day_is_refused_saying_so_in_words_a_clerk_reads(written, says):
+    checked = check([HEADER, ["林小明", "男", written, "", "1"]], SCHOOL, 2026, TODAY)
+    assert [(e.row, e.field, e.column) for e in checked.errors] == [(2, "birth_date", "出生日期")]
+    assert checked.errors[0].reason.startswith(says), checked.errors[0].reason
+
+
+def test_r14_a_household_register_written_as_a_place_is_refused_saying_the_column_takes_the_division_code():
+    header = [*HEADER, "户籍所在地"]
+    checked = check([header, [*CHILD, "福建省漳州市芗城区"], [*CHILD[:3], "", "1", "350602"]], SCHOOL, 2026, TODAY)
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (2, "basic.household_register", "户籍所在地")
+    assert "6-digit" in error.reason and "350602" in error.reason and "place" in error.reason
+
+
 @pytest.mark.integration
 async def test_r01_r14_a_class_uploaded_again_with_names_written_otherwise_asks_nobody_twice(
     start_app, dedupe_stub, token

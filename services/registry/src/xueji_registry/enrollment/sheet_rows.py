@@ -8,6 +8,7 @@ by `sheet_headers`, its cells by `sheet_values`; the upload's answer is `upload_
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,11 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from xueji_contracts.calendar import local_date
+from xueji_registry.domain.dates import WRITTEN_OUT
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
 from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem, read_table
 from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header, holds_header
 from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 # The same number as a Number-formatted column saves it to CSV: 18 digits, the last three zeros (350602201903151000).
 # A real number ends so about once in 11,000: refused when its check character fails (10 times in 11), else told.
@@ -79,8 +82,9 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
         checked.rows += 1
         if checked.rows > MAX_ROWS:
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
-        values = {key: normalised(key, row[i]) for i, (key, _) in columns.items()
-                  if i < len(row) and row[i] and key not in MANY}  # fmt: skip
+        # A cell of spaces only (a full-width one too) is an empty cell: "required", not "at least 1 character".
+        values = {key: value for i, (key, _) in columns.items() if i < len(row) and row[i] and key not in MANY
+                  and (value := normalised(key, row[i])) != ""}  # fmt: skip
         if guardians := [unmarked(row[i]) for i, (key, _) in columns.items() if key == "guardians" and i < len(row)]:
             values["guardians"] = [name for name in guardians if name]
         if kept_as_number(values.get("id_number")):
@@ -129,8 +133,19 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
 
 
 def _reason(error: Any) -> str:
+    """The reason in words a clerk reads where pydantic's are a parser's (a date, a code's pattern)."""
     message = str(error["msg"]).removeprefix("Value error, ")
-    return "required" if error["type"] == "missing" else message
+    if error["type"] == "missing":
+        return "required"
+    given = error.get("input")
+    if error["type"].startswith("date_") and isinstance(given, str):
+        if ISO_DAY.fullmatch(given):
+            return f"{given} is not a day of the calendar"
+        return f"{given} is not a date: {WRITTEN_OUT}"
+    if error["type"] == "string_pattern_mismatch" and error["loc"][-1:] == ("household_register",):
+        return (f"{given} is not a division code: 户籍所在地 takes the household register's 6-digit county code "
+                "(e.g. 350602), not the place's name or address")  # fmt: skip
+    return message
 
 
 def person_key(request: EnrollmentRequest) -> str:

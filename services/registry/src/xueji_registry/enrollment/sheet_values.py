@@ -28,6 +28,7 @@ NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
 # 初一 and 高三 as junior and senior schools write grades: their years counted on from the grades before them (the
 # 6-3-3 system of Fujian and most provinces; grades are numbered 1-12 across segments, domain/periods.py).
 SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("小", 0), ("初", 6), ("高", 9))
+YEAR_WITH_UNIT = re.compile(r"(?<=\d)\s*[年级届]$")
 GRADE_WRITTEN = "a grade is 1-12, or as schools write it: 一年级, 小一, 初一, 高三"
 
 
@@ -92,8 +93,10 @@ def unmarked(text: str) -> str:
 
 def normalised(key: str, raw: str) -> Any:
     text = unmarked(raw)
-    if key in {"gender", "grade"}:  # ＭＡＬＥ, １, 一年級: as an input method's full width or a traditional form
+    if key in {"gender", "grade", "school_code", "school_year"}:  # ＭＡＬＥ, １, 一年級: full width, traditional
         text = unicodedata.normalize("NFKC", text).replace("級", "级")
+    if key == "school_year":  # 2026年, 2026级, 2026届: the year with its unit
+        return YEAR_WITH_UNIT.sub("", text.strip())
     if key == "gender":
         return GENDERS.get("".join(text.split()).lower(), text)
     if key in {"birth_date", "admitted_on"}:
