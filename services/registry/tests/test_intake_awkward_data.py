@@ -12,8 +12,10 @@ from datetime import date, timedelta
 import pytest
 from http_fixtures import today_in_china
 from openpyxl import Workbook
+from pydantic import ValidationError
 
 from xueji_registry.app import create_app
+from xueji_registry.domain.enrollment_request import EnrollmentRequest
 from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.enrollment.sheet_files import FileProblem, read_table
 from xueji_registry.enrollment.sheet_rows import check, read_sheet
@@ -232,6 +234,28 @@ def test_r14_a_household_register_written_as_a_place_is_refused_saying_the_colum
     [error] = checked.errors
     assert (error.row, error.field, error.column) == (2, "basic.household_register", "户籍所在地")
     assert "6-digit" in error.reason and "350602" in error.reason and "place" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [("2019-02-30", "2019-02-30 is not a day of the calendar"), ("19-3-5", "19-3-5 is not a date"),
+     ("2019-3-5", "2019-3-5 is not a date")],
+)  # fmt: skip
+def test_r06_a_single_enrollments_date_that_is_no_day_is_refused_saying_so(written, says):
+    body = {"school_code": SCHOOL, "name": "林小明", "gender": "male", "birth_date": written, "grade": 1,
+            "school_year": 2026}  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        EnrollmentRequest.model_validate(body)
+    [error] = refused.value.errors()
+    assert error["loc"] == ("birth_date",) and says in error["msg"], error
+
+
+@pytest.mark.parametrize("written", ["True", "未知", "9"])
+def test_r06_a_gender_that_is_none_is_refused_saying_how_genders_are_written(written):
+    checked = check([HEADER, ["林小明", written, "2019-03-15", "", "1"]], SCHOOL, 2026, TODAY)
+    [error] = checked.errors
+    assert (error.row, error.field, error.column) == (2, "gender", "性别")
+    assert error.reason.startswith(f"{written} is not a gender") and "男" in error.reason, error.reason
 
 
 @pytest.mark.integration

@@ -5,11 +5,14 @@ year and month alone is refused naming the reason, never read as some other day 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 YEAR_AND_MONTH = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*月?")
 YEAR_LAST = re.compile(r"\d{1,2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{4}")  # 15/03/2019 or 03/15/2019: which is the day?
 WRITTEN_OUT = "a date is written as YYYY-MM-DD (e.g. 2019-03-15)"
+# What pydantic reads as a day: the day, or a date and time of midnight (2019-03-15T00:00:00) a program may send.
+ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:$|[T ])")
 
 
 def calendar_date(value: Any) -> Any:
@@ -25,4 +28,10 @@ def calendar_date(value: Any) -> Any:
                              f"certain ({WRITTEN_OUT})")  # fmt: skip
         if text.isdigit():
             raise ValueError(f"{WRITTEN_OUT}, not a number ({text})")
+        if (day := ISO_DAY.match(text)) is None:
+            raise ValueError(f"{text} is not a date: {WRITTEN_OUT}")
+        try:
+            date.fromisoformat(day.group(1))
+        except ValueError:
+            raise ValueError(f"{day.group(1)} is not a day of the calendar") from None
     return value

@@ -8,7 +8,6 @@ by `sheet_headers`, its cells by `sheet_values`; the upload's answer is `upload_
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,13 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from xueji_contracts.calendar import local_date
-from xueji_registry.domain.dates import WRITTEN_OUT
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
 from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem, read_table
 from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header, holds_header
-from xueji_registry.enrollment.sheet_values import GRADE_WRITTEN, kept_as_number, normalised, unmarked
+from xueji_registry.enrollment.sheet_values import GENDER_WRITTEN, GRADE_WRITTEN, kept_as_number, normalised, unmarked
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
 # The same number as a Number-formatted column saves it to CSV: 18 digits, the last three zeros (350602201903151000).
 # A real number ends so about once in 11,000: refused when its check character fails (10 times in 11), else told.
@@ -133,15 +130,13 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
 
 
 def _reason(error: Any) -> str:
-    """The reason in words a clerk reads where pydantic's are a parser's (a date, a code's pattern)."""
+    """The reason in words a clerk reads where pydantic's are a parser's (a gender, a code's pattern)."""
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
         return "required"
     given = error.get("input")
-    if error["type"].startswith("date_") and isinstance(given, str):
-        if ISO_DAY.fullmatch(given):
-            return f"{given} is not a day of the calendar"
-        return f"{given} is not a date: {WRITTEN_OUT}"
+    if error["type"] == "enum" and error["loc"] == ("gender",):
+        return f"{given} is not a gender: {GENDER_WRITTEN}"
     if error["type"] == "string_pattern_mismatch" and error["loc"][-1:] == ("household_register",):
         return (f"{given} is not a division code: 户籍所在地 takes the household register's 6-digit county code "
                 "(e.g. 350602), not the place's name or address")  # fmt: skip

@@ -29,6 +29,7 @@ NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
 # 6-3-3 system of Fujian and most provinces; grades are numbered 1-12 across segments, domain/periods.py).
 SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("小", 0), ("初", 6), ("高", 9))
 YEAR_WITH_UNIT = re.compile(r"(?<=\d)\s*[年级届]$")
+GENDER_WRITTEN = "write 男 or 女 (or 1 and 2, M and F)"
 GRADE_WRITTEN = "a grade is 1-12, or as schools write it: 一年级, 小一, 初一, 高三"
 
 
