@@ -258,6 +258,15 @@ def test_r06_a_gender_that_is_none_is_refused_saying_how_genders_are_written(wri
     assert error.reason.startswith(f"{written} is not a gender") and "男" in error.reason, error.reason
 
 
+def test_a_header_repeated_below_the_first_is_passed_over_not_read_as_a_student():
+    """Classes exported one after another repeat the header over each; a second header row in English (name,
+    gender, ...) under the Chinese one is common in templates too."""
+    english = ["name", "gender", "birth_date", "id_number", "grade"]
+    table = [HEADER, english, CHILD, ["", "", "", "", ""], HEADER, ["陈思雨", "女", "2019-05-01", "", "1"]]
+    checked = check(table, SCHOOL, 2026, TODAY)
+    assert checked.errors == [] and [row for row, _ in checked.good] == [3, 6] and checked.rows == 2
+
+
 @pytest.mark.integration
 async def test_r01_r14_a_class_uploaded_again_with_names_written_otherwise_asks_nobody_twice(
     start_app, dedupe_stub, token

@@ -46,6 +46,13 @@ def holds_header(rows: list[list[str]]) -> bool:
     return any(_complete(_read(row)[0]) for row in rows[:HEADER_WITHIN])
 
 
+def named_as_header(row: list[str], at: int) -> bool:
+    """Whether the row's cell at `at` (its name column) is a name column's title: a dictionary look-up per row, so
+    only such a row is read as a header again (`holds_header`)."""
+    title = "".join(row[at].split()) if at < len(row) else ""
+    return (HEADERS.get(title) or HEADERS.get(title.lower())) == "name"
+
+
 def _complete(columns: dict[int, tuple[str, str]]) -> bool:
     return all(f in {key for key, _ in columns.values()} for f in REQUIRED)
 

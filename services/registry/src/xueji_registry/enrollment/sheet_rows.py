@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from xueji_contracts.calendar import local_date
 from xueji_registry.domain.enrollment_request import EnrollmentRequest, admitted_after, born_after, contradictions
 from xueji_registry.enrollment.sheet_files import MAX_ROWS, FileProblem, read_table
-from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header, holds_header
+from xueji_registry.enrollment.sheet_headers import BASIC, MANY, find_header, holds_header, named_as_header
 from xueji_registry.enrollment.sheet_values import GENDER_WRITTEN, GRADE_WRITTEN, kept_as_number, normalised, unmarked
 
 ROW_NAMESPACE = uuid.UUID("2f0c7b8e-5d2a-4c1e-9b7a-3e6f1d4c8a90")
@@ -69,6 +69,7 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
     at, columns = find_header(table)
     titles = {key: title for key, title in columns.values()}
     identifying = [i for i, (key, _) in columns.items() if key in IDENTIFYING]
+    name_at = next(i for i, (key, _) in columns.items() if key == "name")
     checked = Checked(titles=titles)
     seen: dict[str, int] = {}
     for number, row in enumerate(table[at + 1 :], start=at + 2):  # the rows as the spreadsheet numbers them
@@ -76,6 +77,8 @@ def check(table: list[list[str]], school_code: str, school_year: int, today: dat
             continue  # blank lines at the end of a sheet
         if not any(i < len(row) and row[i].strip() for i in identifying):
             continue  # a template's row the class did not fill: numbered, its grade or class filled in, no child
+        if named_as_header(row, name_at) and holds_header([row]):
+            continue  # the header again: over each class of an export, or in English under the Chinese one
         checked.rows += 1
         if checked.rows > MAX_ROWS:
             raise FileProblem(f"more than {MAX_ROWS} rows: split the file")
