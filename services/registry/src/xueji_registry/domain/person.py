@@ -26,6 +26,7 @@ _NAME_DOT = re.compile(rf"(?<=[{_HAN}])\s*[{_DOTS}]+\s*(?=[{_HAN}])")
 # A space touching a character (王 五, 王　五: two-character names padded to line up with three) is no part of it.
 _PADDING = re.compile(rf"\s+(?=[{_HAN}{MIDDLE_DOT}])|(?<=[{_HAN}{MIDDLE_DOT}])\s+")
 _SPACES = re.compile(r"\s+")
+_PLAIN = re.compile("[\u4e00-\u9fff]+")  # unified ideographs of the basic block only: NFKC leaves them as they are
 
 
 def written_name(value: str) -> str:
@@ -34,6 +35,8 @@ def written_name(value: str) -> str:
     of the household register between the parts of a name, no space touching a Chinese character and one space
     between Latin words. The duplicate check of a sheet and a row's request id read the name so, so the same child
     written two ways is one student (R01, R14); dedupe compares more loosely still (traditional forms, dots dropped)."""
+    if _PLAIN.fullmatch(value):  # most names: Chinese characters of the basic block, nothing to fold
+        return value
     text = unicodedata.normalize("NFKC", value)
     text = _NAME_DOT.sub(MIDDLE_DOT, text)
     text = _PADDING.sub("", text)
