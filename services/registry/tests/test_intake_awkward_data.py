@@ -267,6 +267,19 @@ def test_a_header_repeated_below_the_first_is_passed_over_not_read_as_a_student(
     assert checked.errors == [] and [row for row, _ in checked.good] == [3, 6] and checked.rows == 2
 
 
+def test_a_sheet_whose_first_rows_are_blank_is_refused_naming_its_header_not_called_empty():
+    table = [[""]] * 12 + [["姓名", "性别"], ["林小明", "男"]]
+    with pytest.raises(FileProblem, match="lacks the column"):
+        check(table, SCHOOL, 2026, TODAY)
+    with pytest.raises(FileProblem, match="empty"):
+        check([[""]] * 12, SCHOOL, 2026, TODAY)
+
+
+def test_r06_an_id_numbers_x_typed_as_a_multiplication_sign_is_read():
+    checked = check([HEADER, ["林", "女", "1949-12-31", "11010519491231002×", "1"]], SCHOOL, 2026, TODAY)
+    assert checked.errors == [] and [q.id_number for _, q in checked.good] == ["11010519491231002X"]
+
+
 @pytest.mark.integration
 async def test_r01_r14_a_class_uploaded_again_with_names_written_otherwise_asks_nobody_twice(
     start_app, dedupe_stub, token

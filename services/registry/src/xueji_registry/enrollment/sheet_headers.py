@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -58,10 +59,12 @@ def _complete(columns: dict[int, tuple[str, str]]) -> bool:
 
 
 def find_header(table: list[list[str]]) -> tuple[int, dict[int, tuple[str, str]]]:
-    """The header's index in the table and its columns: the first of the first HEADER_WITHIN rows that holds every
-    required column, so a title or a note above it is passed over. None of them: the first non-blank row is read as
-    the header, and its FileProblem names the columns it lacks."""
-    rows = [(index, row) for index, row in enumerate(table[:HEADER_WITHIN]) if any(cell.strip() for cell in row)]
+    """The header's index in the table and its columns: the first of the first HEADER_WITHIN rows (or, past blank
+    rows, the first non-blank one) that holds every required column, so a title or a note above it is passed over.
+    None of them: the first non-blank row is read as the header, and its FileProblem names the columns it lacks."""
+    filled = ((index, row) for index, row in enumerate(table) if any(cell.strip() for cell in row))
+    first = next(filled, None)  # the first non-blank row, however far down
+    rows = [] if first is None else [first, *itertools.takewhile(lambda r: r[0] < HEADER_WITHIN, filled)]
     if not rows:
         raise FileProblem("the file is empty")
     for index, row in rows:

@@ -104,6 +104,6 @@ def normalised(key: str, raw: str) -> Any:
         return _date(text)
     if key == "grade":
         return _grade(text)
-    if key == "id_number":
-        return text.replace(" ", "").upper() or None
+    if key == "id_number":  # × for X: what some keyboards give; the check character still decides
+        return text.replace(" ", "").replace("\u00d7", "X").upper() or None
     return text.strip()
