@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from xueji_registry.app import create_app
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.domain.record_changes import ChangeKeyInfo
 from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.enrollment.sheet_files import FileProblem, read_table
 from xueji_registry.enrollment.sheet_rows import check, read_sheet
@@ -278,6 +279,11 @@ def test_a_sheet_whose_first_rows_are_blank_is_refused_naming_its_header_not_cal
 def test_r06_an_id_numbers_x_typed_as_a_multiplication_sign_is_read():
     checked = check([HEADER, ["林", "女", "1949-12-31", "11010519491231002×", "1"]], SCHOOL, 2026, TODAY)
     assert checked.errors == [] and [q.id_number for _, q in checked.good] == ["11010519491231002X"]
+
+
+@pytest.mark.parametrize(("written", "kept"), [("王　五", "王五"), ("阿依古丽•买买提", AYGUL), ("\uf900", "\u8c48")])
+def test_r10_r14_a_key_information_changes_new_name_is_kept_as_an_enrollment_keeps_it(written, kept):
+    assert ChangeKeyInfo(name=written).name == kept
 
 
 @pytest.mark.integration

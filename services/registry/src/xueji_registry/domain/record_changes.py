@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from xueji_registry.domain import status_changes as sc
 from xueji_registry.domain.change_kinds import ChangeKind, Details
-from xueji_registry.domain.person import BasicInfoPatch, IdNumber, checked_id_number
+from xueji_registry.domain.person import BasicInfoPatch, IdNumber, checked_id_number, written_name
 
 
 class ConfirmCreation(Details):
@@ -30,6 +30,17 @@ class ChangeKeyInfo(Details):
     kind: Literal[ChangeKind.KEY_INFO] = ChangeKind.KEY_INFO
     name: str | None = Field(default=None, min_length=1, max_length=50)
     id_number: IdNumber | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _written(cls, value: str | None) -> str | None:
+        # The new name in the form an enrollment keeps (R14: the same person written two ways is one person); the
+        # applied change stores its own (KeyInfoChanged.name), so an older request read back changes no record.
+        if value is None:
+            return None
+        if not (name := written_name(value)):
+            raise ValueError("a name is not spaces only")
+        return name
 
     @model_validator(mode="after")
     def _something(self) -> Self:
