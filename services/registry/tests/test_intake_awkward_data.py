@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from xueji_registry.app import create_app
 from xueji_registry.domain.enrollment_request import EnrollmentRequest
+from xueji_registry.domain.person import written_name
 from xueji_registry.domain.record_changes import ChangeKeyInfo
 from xueji_registry.enrollment.requests import pending_stream
 from xueji_registry.enrollment.sheet_files import FileProblem, read_table
@@ -284,6 +285,16 @@ def test_r06_an_id_numbers_x_typed_as_a_multiplication_sign_is_read():
 @pytest.mark.parametrize(("written", "kept"), [("王　五", "王五"), ("阿依古丽•买买提", AYGUL), ("\uf900", "\u8c48")])
 def test_r10_r14_a_key_information_changes_new_name_is_kept_as_an_enrollment_keeps_it(written, kept):
     assert ChangeKeyInfo(name=written).name == kept
+
+
+@pytest.mark.parametrize(
+    "typed", ["王林·\u3000· 王", "林·-· -﹣王", " -林· ．王", "—林·\u3000-—林A", "阿依古丽 • ・ 买买提"]
+)
+def test_r14_a_name_kept_is_kept_as_it_is_when_read_again(typed):
+    """A name is validated again wherever a model carries it (the request read back, its identity): the form kept is
+    its own form, or the same child would have two."""
+    kept = written_name(typed)
+    assert written_name(kept) == kept and "\u00b7\u00b7" not in kept
 
 
 @pytest.mark.integration

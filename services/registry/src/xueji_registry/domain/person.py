@@ -22,7 +22,7 @@ GUARDIAN_SEPARATORS = re.compile(r"[、,，;；/]|\s{2,}")
 MIDDLE_DOT = "\u00b7"
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"  # unified ideographs and their extensions
 _DOTS = "\u00b7\u2022\u2027\u30fb\u2219\u22c5.\u3002\\-\u2010-\u2015\u2212"
-_NAME_DOT = re.compile(rf"(?<=[{_HAN}])\s*[{_DOTS}]+\s*(?=[{_HAN}])")
+_NAME_DOT = re.compile(rf"(?<=[{_HAN}])(?:\s*[{_DOTS}])+\s*(?=[{_HAN}])")
 # A space touching a character (王 五, 王　五: two-character names padded to line up with three) is no part of it.
 _PADDING = re.compile(rf"\s+(?=[{_HAN}{MIDDLE_DOT}])|(?<=[{_HAN}{MIDDLE_DOT}])\s+")
 _SPACES = re.compile(r"\s+")
