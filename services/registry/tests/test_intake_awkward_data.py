@@ -211,7 +211,8 @@ def test_r06_a_name_cell_holding_only_spaces_is_a_missing_name(blank):
 
 
 @pytest.mark.parametrize(("code", "year"), [("３５０６０２０００１", "２０２６"), (SCHOOL, "2026年"), (SCHOOL, "2026级"),
-                                            (SCHOOL, "2026届")])  # fmt: skip
+                                            (SCHOOL, "2026届"), (SCHOOL, "2026-2027"), (SCHOOL, "2026—2027学年"),
+                                            (SCHOOL, "2026/2027 学年")])  # fmt: skip
 def test_a_school_code_or_year_typed_in_full_width_or_with_its_unit_is_read(code, year):
     header = [*HEADER, "学校代码", "入学年份"]
     checked = check([header, [*CHILD, code, year]], SCHOOL, 2026, TODAY)
@@ -295,6 +296,13 @@ def test_r14_a_name_kept_is_kept_as_it_is_when_read_again(typed):
     its own form, or the same child would have two."""
     kept = written_name(typed)
     assert written_name(kept) == kept and "\u00b7\u00b7" not in kept
+
+
+@pytest.mark.parametrize("year", ["2026-2028", "2025-2027", "2026-"])
+def test_a_school_year_whose_two_years_do_not_follow_is_refused_naming_the_column(year):
+    checked = check([[*HEADER, "学年"], [*CHILD, year]], SCHOOL, 2026, TODAY)
+    assert [(e.row, e.field, e.column) for e in checked.errors] == [(2, "school_year", "学年")]
+    assert checked.errors[0].reason == f"{year} is not a school year: write it as 2026 or 2026-2027"
 
 
 @pytest.mark.integration

@@ -138,6 +138,8 @@ def _reason(error: Any) -> str:
     if error["type"] == "missing":
         return "required"
     given = error.get("input")
+    if error["type"] == "int_parsing" and error["loc"] == ("school_year",):
+        return f"{given} is not a school year: write it as 2026 or 2026-2027"
     if error["type"] == "enum" and error["loc"] == ("gender",):
         return f"{given} is not a gender: {GENDER_WRITTEN}"
     if error["type"] == "string_pattern_mismatch" and error["loc"][-1:] == ("household_register",):

@@ -28,7 +28,8 @@ NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
 # 初一 and 高三 as junior and senior schools write grades: their years counted on from the grades before them (the
 # 6-3-3 system of Fujian and most provinces; grades are numbered 1-12 across segments, domain/periods.py).
 SEGMENT_PREFIXES = (("小学", 0), ("初中", 6), ("高中", 9), ("小", 0), ("初", 6), ("高", 9))
-YEAR_WITH_UNIT = re.compile(r"(?<=\d)\s*[年级届]$")
+YEAR_WITH_UNIT = re.compile(r"(?<=\d)\s*(?:[年级届]|学年)$")
+SCHOOL_YEAR = re.compile(r"(\d{4})\s*[-/—–~～至]\s*(\d{4})")  # 2026-2027: the years the school year spans
 GENDER_WRITTEN = "write 男 or 女 (or 1 and 2, M and F)"
 GRADE_WRITTEN = "a grade is 1-12, or as schools write it: 一年级, 小一, 初一, 高三"
 
@@ -96,8 +97,10 @@ def normalised(key: str, raw: str) -> Any:
     text = unmarked(raw)
     if key in {"gender", "grade", "school_code", "school_year"}:  # ＭＡＬＥ, １, 一年級: full width, traditional
         text = unicodedata.normalize("NFKC", text).replace("級", "级")
-    if key == "school_year":  # 2026年, 2026级, 2026届: the year with its unit
-        return YEAR_WITH_UNIT.sub("", text.strip())
+    if key == "school_year":  # 2026年, 2026级, 2026届: the year with its unit; 2026-2027(学年): the school year
+        bare = YEAR_WITH_UNIT.sub("", text.strip())
+        both = SCHOOL_YEAR.fullmatch(bare)
+        return both.group(1) if both and int(both.group(2)) == int(both.group(1)) + 1 else bare
     if key == "gender":
         return GENDERS.get("".join(text.split()).lower(), text)
     if key in {"birth_date", "admitted_on"}:
