@@ -305,6 +305,13 @@ def test_a_school_year_whose_two_years_do_not_follow_is_refused_naming_the_colum
     assert checked.errors[0].reason == f"{year} is not a school year: write it as 2026 or 2026-2027"
 
 
+def test_r06_a_name_longer_than_a_name_is_refused_saying_how_long_a_name_may_be():
+    checked = check([HEADER, ["林" * 51, "男", "2019-03-15", "", "1"]], SCHOOL, 2026, TODAY)
+    assert [(e.row, e.field, e.reason) for e in checked.errors] == [
+        (2, "name", "51 characters: at most 50 are kept (a note beside the name belongs in its own column)")
+    ]
+
+
 @pytest.mark.integration
 async def test_r01_r14_a_class_uploaded_again_with_names_written_otherwise_asks_nobody_twice(
     start_app, dedupe_stub, token

@@ -138,6 +138,10 @@ def _reason(error: Any) -> str:
     if error["type"] == "missing":
         return "required"
     given = error.get("input")
+    if error["type"] == "string_too_long" and isinstance(given, str):
+        most = error.get("ctx", {}).get("max_length")
+        note = " (a note beside the name belongs in its own column)" if error["loc"] == ("name",) else ""
+        return f"{len(given)} characters: at most {most} are kept{note}"
     if error["type"] == "int_parsing" and error["loc"] == ("school_year",):
         return f"{given} is not a school year: write it as 2026 or 2026-2027"
     if error["type"] == "enum" and error["loc"] == ("gender",):
