@@ -8,7 +8,13 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from xueji_contracts.messages.dedupe import CheckRequested, IdentityRecorded, VerdictGiven
+from xueji_contracts.messages.dedupe import (
+    CheckRequested,
+    IdentityChanged,
+    IdentityRecorded,
+    IdentityRemoved,
+    VerdictGiven,
+)
 from xueji_contracts.messages.dedupe_review import ReviewCaseDeadline, ReviewCaseDecided, ReviewCaseOpened
 from xueji_contracts.policy import load_policy
 from xueji_contracts.policy.model import DuplicateCheck
@@ -124,7 +130,9 @@ def _declare_publications(runtime: ServiceRuntime, settings: DedupeSettings) -> 
     runtime.publishes(DEDUPE_REVIEW, ReviewCaseOpened | ReviewCaseDecided | ReviewCaseDeadline)  # type: ignore[arg-type]
     if settings.national_enabled:
         runtime.publishes(NATIONAL_CHECK, CheckRequested)
-        runtime.publishes(NATIONAL_IDENTITY, IdentityRecorded)
+        # The province's identity feed as the registry wrote it (refusals stay in the province: nothing was forwarded
+        # for them): a new identity, a changed one, one removed (R13, a record closed as a duplicate).
+        runtime.publishes(NATIONAL_IDENTITY, IdentityRecorded | IdentityChanged | IdentityRemoved)  # type: ignore[arg-type]
 
 
 def build_runtime(settings: DedupeSettings | None = None) -> ServiceRuntime:

@@ -24,7 +24,7 @@ from xueji_dedupe.deadlines import ReviewDeadlines
 from xueji_dedupe.feed import refused_of, update_of
 from xueji_dedupe.index_keeper import IndexKeeper
 from xueji_dedupe.settings import DedupeSettings
-from xueji_kit.runtime import ServiceRuntime
+from xueji_kit.runtime import ServiceRuntime, headers_of
 from xueji_kit.store import Document
 
 log = structlog.get_logger("dedupe.identity")
@@ -80,11 +80,17 @@ class DedupeService:
             await self.checks.reservations.release(person)
         if not self.settings.national and self.settings.national_enabled:
             # Forwarded after they are stored, also on a redelivery: the national tier ignores versions it holds.
+            # As the relay publishes every other message: the envelope's correlation id and province as headers
+            # (AsyncAPI's correlationId is the `correlation_id` header; a mirror routes by `xueji-province-<code>`).
             topic = self.settings.topic(NATIONAL_IDENTITY.name)
             for identity in messages:
                 key = update_of(identity).student_id.encode()
                 body = identity.model_dump(mode="json")
-                forwarded.append(await self.runtime.broker.publish(body, topic, key=key, no_confirm=True))
+                ack = await self.runtime.broker.publish(
+                    body, topic, key=key, no_confirm=True, correlation_id=str(identity.correlation_id),
+                    headers=headers_of(identity.province),
+                )  # fmt: skip
+                forwarded.append(ack)
 
     def follow(self, identity: Envelope[Any]) -> None:
         """This replica's in-memory index, kept current from the feed (a version it holds changes nothing); a
