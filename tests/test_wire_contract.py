@@ -1,16 +1,22 @@
 """What subscribers really receive is what we publish as the contract: every message the services put on a topic in a
 realistic flow, read back from the broker as bytes, validates against the JSON Schema of its topic's message in the
-checked-in AsyncAPI document (contracts/asyncapi/), with `jsonschema`, which shares no code with pydantic (pydantic
-writes both the schema and the message, so a mismatch between the two is invisible to every other test). The Kafka
-record around it is checked too: its key (docs/subscribers.md: the public topics are keyed by the opaque student_id;
-each topic's key in xueji_contracts.topics) and the headers the documents' examples and the mirrors promise
-(`content-type`, `correlation_id` as the envelope's, `xueji-province` and `xueji-province-<code>`).
+checked-in AsyncAPI documents (contracts/asyncapi/; the producer's published schema and every documented subscriber's),
+with `jsonschema`, which shares no code with pydantic (pydantic writes both the schema and the message, so a mismatch
+between the two is invisible to every other test). The envelope's `type` must name one of the topic's payload schemas,
+and the payload validate against that one alone: a subscriber dispatches on `type`. The Kafka record around it is
+checked too: its key (each topic's key in xueji_contracts.topics; docs/subscribers.md: the public topics by the opaque
+student_id) and the headers the documents promise (`correlation_id`, the AsyncAPI correlationId, as the envelope's;
+`content-type`; `xueji-province` and `xueji-province-<code>`, as in the documents' examples, which the mirrors route
+by). On the public feed, what docs/subscribers.md promises (no personal data, sequences, `before`, the snapshot).
 
-The flow, over the real broker and store with all four services: enrollment (one student; a class upload with a row
-refused at upload and a row dedupe refuses as a duplicate, R01, R06), a suspected duplicate going to the county's
-review and released (R14), a transfer through its approval chain to completion and another refused at a stage (R21),
-an SLA warning on a stage left open (R22, seconds-long working days), a suspension (R40), an R27 exception (transfer)
-and a holiday notice (R31). Topics the flow does not put a message on are listed in NOT_EXERCISED with the reason."""
+The flow, over the real broker and store with all four services and the national tier: enrollment (one student; a
+class upload with a row refused at upload and a row dedupe refuses as a duplicate, R01, R06), the spring G-number
+batch (R03), a suspected duplicate released by the county and another found the same person (R14), a transfer through
+its approval chain to completion and another refused at a stage after its SLA warning and breach (R21, R22, with
+seconds-long working days), a transfer from a Hunan school and one to a Hunan school, which sends the status file
+(R34), a suspension (R40), a graduate's R08 exception and an R27 one, a holiday notice (R31) and a webhook whose
+deliveries fail. Hunan's transfer and the national tier's dedupe publish on their own topics, checked the same way.
+Topics the flow does not put a message on are listed in NOT_EXERCISED with the reason."""
 
 from __future__ import annotations
 
@@ -25,9 +31,10 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from xueji_contracts.calendar import local_date
-from xueji_contracts.topics import ALL_TOPICS, dlq
+from xueji_contracts.topics import ALL_TOPICS, all_topic_names, dlq
 from xueji_dedupe.app import create_app as create_dedupe
 from xueji_dedupe.settings import DedupeSettings
 from xueji_notify.app import create_app as create_notify
@@ -49,13 +56,12 @@ KEYS = {t.name: t.key for t in ALL_TOPICS}
 # flow does put a message there, it is validated like any other (and the test says to take it off this list).
 NOT_EXERCISED = {
     "transfer.decision.v1": "published by other provincial systems, never by a xueji service (transfer consumes it)",
-    "interprovince.file.v1": "sent only when an inter-provincial transfer completes (second province, hub mirror)",
 }
 
 SCHOOL, COUNTY = "3506020001", "350602"
 NEIGHBOUR_SCHOOL, NEIGHBOUR_COUNTY = "3506030001", "350603"
 SENDING, RECEIVING, RECEIVING_COUNTY = "3506020201", "3501020003", "350102"
-HUNAN_SCHOOL = "4301020001"
+HUNAN_SCHOOL, HUNAN_RECEIVING = "4301020001", "4301030001"
 CHILD = {"school_code": SCHOOL, "name": "林小明", "id_number": "350602201402140011", "gender": "male",
          "birth_date": "2014-02-14", "grade": 1, "school_year": 2026}  # fmt: skip
 PUPIL = {"school_code": SENDING, "name": "许安然", "gender": "female", "birth_date": "2016-05-02", "grade": 4,
@@ -213,15 +219,15 @@ def _csv(rows: list[list[str]]) -> bytes:
     return "\n".join(",".join(r) for r in [HEADER, *rows]).encode("utf-8-sig")
 
 
-async def _flow(start_app, isolation, token, wait_for, national_tier, tmp_path) -> None:
+async def _flow(start_app, isolation, token, wait_for, national_tier, mirror, tmp_path) -> None:
     register = tmp_path / "register.json"
     person = {k: CHILD[k] for k in ("id_number", "name", "birth_date", "gender")}
     register.write_text(json.dumps([person], ensure_ascii=False))
     async with national_tier(register):  # the national tier's verdicts come back to this province (R03)
-        await _province(start_app, isolation, token, wait_for)
+        await _province(start_app, isolation, token, wait_for, mirror)
 
 
-async def _province(start_app, isolation, token, wait_for) -> None:
+async def _province(start_app, isolation, token, wait_for, mirror) -> None:
     dedupe = await start_app(create_dedupe, DedupeSettings)
     registry = await start_app(create_registry, RegistrySettings)
     # A working day of 2 s: a stage left open is warned about within seconds (R22).
@@ -358,6 +364,54 @@ async def _province(start_app, isolation, token, wait_for) -> None:
 
     await wait_for(moved)
 
+    # The refused pupil then moves to a Hunan school (R34): Hunan's transfer owns the case, Fujian's school and bureau
+    # verify through Fujian's transfer, and on completion Fujian's registry records the pupil transferred out and
+    # sends the electronic status file (interprovince.file.v1). The provinces' interprovince topics are mirrored.
+    hunan = f"{isolation.topic_prefix}hn."
+    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(hunan + name, 1, 1) for name in all_topic_names()])
+    finally:
+        await admin.close()
+    hn = await start_app(create_transfer, TransferSettings, province="43", topic_prefix=hunan,
+                         mongodb_database=f"{isolation.database}_hn", scheduler_enabled=False)  # fmt: skip
+    ours, theirs = isolation.topic("interprovince.transfer.v1"), f"{hunan}interprovince.transfer.v1"
+    hunan_school, hunan_county = _as(token, "school", HUNAN_RECEIVING), _as(token, "county", HUNAN_RECEIVING[:6])
+    async with mirror((ours, theirs, "35"), (theirs, ours, "43")):
+        outbound = {**_application(pupils[1]), "receiving": {"code": HUNAN_RECEIVING}}
+        applied = await hn.post("/v1/transfers", json={"application": outbound}, headers=hunan_school)
+        assert applied.status_code == 201, applied.text
+        case = f"/v1/transfers/{applied.json()['transfer_id']}"
+        for headers, step, body in [(hunan_school, "examination", {"conditions_met": True, "vacancy": True}),
+                                    (hunan_school, "stages/receiving_school/decision", approve),
+                                    (hunan_county, "stages/receiving_bureau/decision", approve)]:  # fmt: skip
+            answer = await hn.post(f"{case}/{step}", json=body, headers=headers)
+            assert answer.status_code in (200, 201), f"{step}: {answer.text}"
+        for headers, stage in ((sending, "sending_school"), (sending_county, "sending_bureau")):
+
+            async def decided(headers: dict[str, str] = headers, stage: str = stage) -> bool:
+                answer = await transfer.post(f"{case}/stages/{stage}/decision", json=approve, headers=headers)
+                return answer.status_code == 202  # forwarded to Hunan once Fujian's transfer knows the stage
+
+            await wait_for(decided)
+
+            async def recorded(stage: str = stage) -> bool:
+                detail = (await hn.get(case, headers=_as(token, "province", "430000"))).json()
+                return detail["case"]["stages"][stage]["status"] == "approved"
+
+            await wait_for(recorded)
+        for step, body in (("notify-to-report", None), ("report", {"electronic_file": _evidence("electronic_file")})):
+            answer = await hn.post(f"{case}/{step}", json=body, headers=hunan_school)
+            assert answer.status_code in (200, 201), f"{step}: {answer.text}"
+        assert answer.json()["phase"] == "completed", answer.text
+
+        async def left() -> bool:
+            view = (await registry.get(f"/v1/students/{pupils[1]}", headers=sending_county)).json()
+            return view.get("state") == "transferred"
+
+        await wait_for(left, timeout=45)
+
     # A suspension (R40): the school asks, the county approves.
     changes = f"/v1/students/{siyu}/changes"
     term = term_of(local_date(datetime.now(UTC))).model_dump(mode="json")
@@ -464,7 +518,7 @@ def _public_feed_problems(status: list[Any], snapshots: list[Any]) -> list[str]:
 
 
 async def test_r52_what_subscribers_receive_in_a_realistic_flow_is_what_the_asyncapi_documents_promise(
-    start_app, isolation, token, wait_for, national_tier, tmp_path
+    start_app, isolation, token, wait_for, national_tier, mirror, tmp_path
 ):
     documents = _documents()
     topics = _channels(documents)
@@ -474,21 +528,25 @@ async def test_r52_what_subscribers_receive_in_a_realistic_flow_is_what_the_asyn
         for side in sides.values()
         for service, ref in side
     }
-    await _flow(start_app, isolation, token, wait_for, national_tier, tmp_path)
+    await _flow(start_app, isolation, token, wait_for, national_tier, mirror, tmp_path)
 
     problems: list[str] = []
     read: dict[str, list[Any]] = {}
     for topic, sides in sorted(topics.items()):
         read[topic] = await _records(isolation.servers.kafka, isolation.topic(topic))
-        for record in read[topic]:
+        # Hunan's transfer and the national tier's dedupe publish on their own topics (their clusters, here prefixes).
+        for other in ("hn.", "hub."):
+            read[other + topic] = await _records(isolation.servers.kafka, isolation.topic(other + topic))
+        for record in read[topic] + read[f"hn.{topic}"] + read[f"hub.{topic}"]:
             problems += _problems_of(topic, record, sides, validators, documents)
+    assert read["hn.transfer.case.v1"] and read["hub.dedupe.national.verdict.v1"]
     # A message a service could not read is a contract failure too: nothing lands on a dead-letter topic.
     for topic in sorted({t.name for t in ALL_TOPICS} - {"notify.webhook.dlq"}):
         letters = await _records(isolation.servers.kafka, isolation.topic(dlq(topic)))
         problems += [f"{dlq(topic)}: {json.loads(r.value).get('reason', '')[:300]}" for r in letters]
     problems += _public_feed_problems(read["student.status.v1"], read["student.status.snapshot.v1"])
 
-    seen = {topic for topic, records in read.items() if records}
+    seen = {topic for topic in topics if read[topic]}
     assert set(NOT_EXERCISED) <= set(topics), "NOT_EXERCISED names a topic no document describes"
     assert not set(NOT_EXERCISED) & seen, f"listed as not exercised, but the flow did: {set(NOT_EXERCISED) & seen}"
     unseen = sorted(set(topics) - seen - set(NOT_EXERCISED))
@@ -496,4 +554,4 @@ async def test_r52_what_subscribers_receive_in_a_realistic_flow_is_what_the_asyn
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
     changes = {json.loads(r.value)["payload"]["change"] for r in read["student.status.v1"]}
     assert {"enrolled", "recorded_for_review", "refused_as_duplicate", "transferred_in", "suspended",
-            "graduated", "number_changed"} <= changes, changes  # fmt: skip
+            "graduated", "number_changed", "transferred_out"} <= changes, changes  # fmt: skip
