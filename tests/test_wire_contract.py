@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -296,6 +296,9 @@ async def _province(start_app, isolation, token, wait_for, mirror) -> None:
         return [c for c in cases if c["student_id"] == student_id]
 
     [case] = await wait_for(lambda: open_case(held))
+    # The county lets it run late: warned, then overdue and escalated to the city (R14's R22 working days).
+    for moment in ("warn_at", "due_at"):
+        await dedupe.app.state.deadlines.tick(datetime.fromisoformat(case[moment]) + timedelta(minutes=1))
     decided = await dedupe.post(f"/v1/review-cases/{case['case_id']}/decision",
                                 json={"decision": "different_person", "reason": "户籍核实为不同儿童"}, headers=neighbour)  # fmt: skip
     assert decided.status_code == 200, decided.text
