@@ -12,8 +12,8 @@ by). On the public feed, what docs/subscribers.md promises (no personal data, se
 The flow, over the real broker and store with all four services and the national tier: enrollment (one student; a
 class upload with a row refused at upload and a row dedupe refuses as a duplicate, R01, R06), the spring G-number
 batch (R03), a suspected duplicate released by the county and another found the same person (R14), a transfer through
-its approval chain to completion and another refused at a stage after its SLA warning and breach (R21, R22, with
-seconds-long working days), a transfer from a Hunan school and one to a Hunan school, which sends the status file
+its approval chain to completion and another refused at a stage after its SLA warning and breach (R21, R22; transfer
+on a clock the test moves, from a Monday in term), a transfer from a Hunan school and one to a Hunan school, which sends the status file
 (R34), a suspension (R40), a graduate's R08 exception and an R27 one, a holiday notice (R31) and a webhook whose
 deliveries fail. Hunan's transfer and the national tier's dedupe publish on their own topics, checked the same way.
 Topics the flow does not put a message on are listed in NOT_EXERCISED with the reason."""
@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -45,7 +46,8 @@ from xueji_registry.settings import RegistrySettings
 from xueji_transfer.app import create_app as create_transfer
 from xueji_transfer.settings import TransferSettings
 
-pytestmark = pytest.mark.integration
+# Four services, the national tier and Hunan's transfer through a long story: about a minute alone, more on a busy machine.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(360)]
 
 ASYNCAPI = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi"
 SERVICES = ("registry", "transfer", "dedupe", "notify")
@@ -62,6 +64,7 @@ SCHOOL, COUNTY = "3506020001", "350602"
 NEIGHBOUR_SCHOOL, NEIGHBOUR_COUNTY = "3506030001", "350603"
 SENDING, RECEIVING, RECEIVING_COUNTY = "3506020201", "3501020003", "350102"
 HUNAN_SCHOOL, HUNAN_RECEIVING = "4301020001", "4301030001"
+MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CHILD = {"school_code": SCHOOL, "name": "林小明", "id_number": "350602201402140011", "gender": "male",
          "birth_date": "2014-02-14", "grade": 1, "school_year": 2026}  # fmt: skip
 PUPIL = {"school_code": SENDING, "name": "许安然", "gender": "female", "birth_date": "2016-05-02", "grade": 4,
@@ -199,6 +202,16 @@ def _problems_of(
     return problems
 
 
+class Clock:
+    """Transfer's clock, set by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def _as(token, role: str, code: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, code)}"}
 
@@ -230,8 +243,10 @@ async def _flow(start_app, isolation, token, wait_for, national_tier, mirror, tm
 async def _province(start_app, isolation, token, wait_for, mirror) -> None:
     dedupe = await start_app(create_dedupe, DedupeSettings)
     registry = await start_app(create_registry, RegistrySettings)
-    # A working day of 2 s: a stage left open is warned about within seconds (R22).
-    transfer = await start_app(create_transfer, TransferSettings, test_working_day_seconds=2.0)
+    # Transfer on its own clock, from a Monday in term (R25, R27 judge the day), moved on by the test (R22 timers).
+    transfer = await start_app(create_transfer, TransferSettings, scheduler_enabled=False)
+    clock = Clock(MONDAY)
+    transfer.app.state.transfer.clock = clock
     # Deliveries fail at once (nothing listens on the discard port) and are dead-lettered after the first attempt.
     notify = await start_app(create_notify, NotifySettings, webhook_max_attempts=1, webhook_tick_seconds=0.1,
                              webhook_timeout_seconds=1.0)  # fmt: skip
@@ -353,6 +368,13 @@ async def _province(start_app, isolation, token, wait_for, mirror) -> None:
     refusal = {"decision": "reject", "reason_code": "other", "reason": "学生已在本校继续就读，监护人撤回转学意向"}
 
     # The sending school's stage is left open until transfer warns about it and it breaches (R22), then refused.
+    timers = transfer.app.state.timers
+    late = MONDAY + timedelta(days=16)  # past the 10 working days from Monday 12 October (due 26 October, 24:00)
+    while due := sorted(t["due_at"] for t in await timers.store.armed() if t["due_at"] <= late):
+        clock.now = due[0] + timedelta(seconds=1)
+        await timers.tick(clock.now)
+    clock.now = late
+
     async def breached() -> bool:
         sla = await _records(isolation.servers.kafka, isolation.topic("transfer.sla.v1"))
         return "StageBreached" in [json.loads(r.value)["type"] for r in sla]
@@ -379,6 +401,7 @@ async def _province(start_app, isolation, token, wait_for, mirror) -> None:
         await admin.close()
     hn = await start_app(create_transfer, TransferSettings, province="43", topic_prefix=hunan,
                          mongodb_database=f"{isolation.database}_hn", scheduler_enabled=False)  # fmt: skip
+    hn.app.state.transfer.clock = clock
     ours, theirs = isolation.topic("interprovince.transfer.v1"), f"{hunan}interprovince.transfer.v1"
     hunan_school, hunan_county = _as(token, "school", HUNAN_RECEIVING), _as(token, "county", HUNAN_RECEIVING[:6])
     async with mirror((ours, theirs, "35"), (theirs, ours, "43")):
