@@ -63,6 +63,7 @@ def transfer_in(
     school: str = NEIGHBOUR,
     operator: OperatorClaims = NEIGHBOUR_CLERK,
     arrival: d.Arrival | None = None,
+    from_school: str | None = None,
 ) -> d.RecordTransferIn:
     return d.RecordTransferIn(
         operator=operator,
@@ -71,6 +72,7 @@ def transfer_in(
         transfer_id=transfer_id,
         receiving_school=school,
         arrival=arrival,
+        from_school=from_school,
     )
 
 
@@ -152,6 +154,34 @@ def test_r28_a_redelivered_transfer_outcome_records_nothing() -> None:
     record = Record()
     record.do(transfer_in())
     assert decide(transfer_in(), record.now, T0) == []
+
+
+def test_r21_a_second_case_completing_after_the_record_moved_elsewhere_is_not_applied() -> None:
+    """Two cases from the same sending school (a guardian applied at two schools): the first to complete moves the
+    student; the second, still naming the school the student left, is refused naming the case's sending school, and
+    the record stays where the first case put it (one record, one current school)."""
+    record = Record()
+    record.do(transfer_in("tr-1", from_school=SCHOOL))
+    with pytest.raises(d.Refused) as refused:
+        decide(transfer_in("tr-2", school=ELSEWHERE, operator=ELSEWHERE_CLERK, from_school=SCHOOL), record.now, T0)
+    assert refused.value.rule == "R21" and refused.value.field == "sending_school"
+    assert NEIGHBOUR in refused.value.reason
+    assert record.now.school_code == NEIGHBOUR
+    assert decide(transfer_in("tr-1", from_school=SCHOOL), record.now, T0) == []  # a redelivery still changes nothing
+
+
+def test_r21_r34_a_case_to_another_province_completing_after_the_record_moved_here_is_not_applied() -> None:
+    """The student moved to a neighbour school by a case inside the province while a case to Jiangxi, applied from
+    the school the student left, was open: its completion does not end the record at the school it moved to."""
+    record = Record()
+    record.do(transfer_in("tr-1", from_school=SCHOOL))
+    out = d.RecordTransferOut(
+        operator=COUNTY_CLERK, reason="转往江西", transfer_id="tr-2", receiving_school=JIANGXI, from_school=SCHOOL
+    )
+    with pytest.raises(d.Refused) as refused:
+        decide(out, record.now, T0)
+    assert refused.value.rule == "R21" and refused.value.field == "sending_school"
+    assert record.now.state is StatusState.ENROLLED and record.now.school_code == NEIGHBOUR
 
 
 def test_r28_an_unknown_student_without_arrival_data_is_an_unknown_record() -> None:

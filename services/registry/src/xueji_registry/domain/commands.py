@@ -144,6 +144,9 @@ class RecordTransferOut(OperatorCommand):
     transfer_id: str = Field(min_length=1)
     receiving_school: str = Field(pattern=SCHOOL)
     progression: bool = Field(default=False, description="a graduate's progression (毕业后升学), not a transfer")
+    from_school: str | None = Field(
+        default=None, pattern=SCHOOL, description="the school the case moves the student from: still the record's"
+    )
 
 
 class RecordTransferIn(OperatorCommand):
@@ -155,6 +158,9 @@ class RecordTransferIn(OperatorCommand):
     arrival: Arrival | None = None
     progression_grade: int | None = Field(
         default=None, ge=1, le=12, description="a graduate's progression: the grade entered in the next segment (R07)"
+    )
+    from_school: str | None = Field(
+        default=None, pattern=SCHOOL, description="the school the case moves the student from: still the record's"
     )
 
 

@@ -52,6 +52,7 @@ def transfer_out(command: RecordTransferOut, state: StudentStatus, now: datetime
     if command.transfer_id in state.transfers:
         return []
     _eligible(state, "transfer out", moving_on=command.progression)
+    _still_at(command, state)
     if province_of(command.receiving_school) == province_of(state.school_code):
         raise Refused("R28", "a transfer inside the province is recorded as a transfer in", field="receiving_school")
     moved = _moved(command, state.student_id, now, state.state)
@@ -88,6 +89,8 @@ def transfer_in(
                 system = _progressed_arrival(system, command.progression_grade, state.admitted_on, rules)
             return [_reconciled(command, system, state, now)]
         return []
+    if state.state is not StatusState.TRANSFERRED:
+        _still_at(command, state)
     if command.progression_grade is not None and state.state is not StatusState.TRANSFERRED:
         return progression.progress(command, state, now, rules)
     # A returning student's record is the one kept here; the sending province's copy does not replace it.
@@ -101,6 +104,19 @@ def transfer_in(
             **moved, transfer_id=command.transfer_id, from_school=state.school_code, to_school=command.receiving_school
         )
     ]
+
+
+def _still_at(command: RecordTransferIn | RecordTransferOut, state: StudentStatus) -> None:
+    """A case moves the student from the school it was applied for at. When the record moved elsewhere since (another
+    case completed first: a guardian may apply at two schools), this one is not applied: one record, one current
+    school, and the first move stays (R21, R12)."""
+    if command.from_school is not None and command.from_school != state.school_code:
+        raise Refused(
+            "R21",
+            f"transfer {command.transfer_id} moves the student from {command.from_school}, but the record is at "
+            f"{state.school_code} now: it moved elsewhere since the case was applied for",
+            field="sending_school",
+        )
 
 
 def _progressed_arrival(arrival: Arrival, grade: int, admitted_on: date, rules: RegistryRules) -> Arrival:

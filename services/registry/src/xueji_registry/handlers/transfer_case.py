@@ -68,6 +68,7 @@ async def on_transfer_case(
             return
         arrival = paper_arrival(case.student_id, case.paper_record)  # enrolled at once, from the paper form (R23)
     grade = case.target_grade if progression and not back else None
+    origin = case.receiving_school if back else case.sending_school  # still the record's school, or nothing moves
     command = RecordTransferIn(
         operator=_service(school),
         reason=reason,
@@ -75,6 +76,7 @@ async def on_transfer_case(
         receiving_school=school,
         arrival=arrival,
         progression_grade=grade,
+        from_school=origin if province_of(origin) == here else None,
     )
     # R07: the school a graduate moves on to gives the new segment's number, and the receiving school that of a
     # student transferring into the province for the first time (one who studied the segment here kept it).
@@ -150,5 +152,6 @@ async def _transfer_out(
         transfer_id=case.transfer_id,
         receiving_school=case.receiving_school,
         progression=progression,
+        from_school=case.sending_school,
     )
     await service.execute(case.student_id, commit_id, command, correlation_id=message.correlation_id, extra=send_file)
