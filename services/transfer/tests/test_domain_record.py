@@ -9,7 +9,7 @@ import pytest
 
 from xueji_contracts.messages.status import StatusState
 from xueji_transfer.domain import Refused, SchoolSide, TransferApplication, TransferKind
-from xueji_transfer.domain.record import StudentRecord, check_record
+from xueji_transfer.domain.record import StudentRecord, check_record, check_still_transferable
 
 SENDING, RECEIVING, HUNAN = "3501020003", "3506020001", "4301020001"
 SPRING_2025 = date(2025, 3, 10)
@@ -85,3 +85,16 @@ def test_r28_a_record_the_registry_closed_is_refused(change: str) -> None:
 def test_r28_fields_the_registry_adds_to_its_public_message_are_tolerated() -> None:
     later = record(change="transferred_in", effective_on="2025-03-01", sequence=7, before={"state": "enrolled"})
     assert later.state is StatusState.ENROLLED
+
+
+def test_r21_later_in_the_case_a_record_moved_elsewhere_stops_the_sending_side() -> None:
+    """Steps 4-8 ask the record again: another case moved the student to 3501020004 meanwhile, so this one is refused
+    naming `sending` and the school of record; after this case's own offline acceptance (R23) the registry already
+    shows the student at this receiving school, which is no refusal."""
+    with pytest.raises(Refused) as caught:
+        check_still_transferable(application(), record(school_code="3501020004"))
+    assert (caught.value.rule, caught.value.field) == ("R21", "sending") and "3501020004" in caught.value.reason
+    check_still_transferable(application(), record(school_code=RECEIVING), offline_accepted=True)
+    check_still_transferable(application(), record())
+    with pytest.raises(Refused):
+        check_still_transferable(application(), record(school_code=RECEIVING))

@@ -39,10 +39,11 @@ PINNED = {
     # One stage's timers ended, the next's armed; the student's record asked again before initiating (R28).
     "receiving_school": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
     "receiving_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},  # and the sending school's R32 paper-file timer
-    "sending_school": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
-    "sending_bureau": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},
+    # The sending side and the report ask the record again: another case may have moved the student (R21, R28).
+    "sending_school": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 2},
+    "sending_bureau": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 3},
     "notify": {COMMIT: 1},
-    "report": {COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 1},
+    "report": {"find student_records": 2, COMMIT: 1, OUTBOX: 1, FILED: 1, TIMERS: 1},
 }
 
 

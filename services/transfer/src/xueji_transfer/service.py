@@ -30,6 +30,7 @@ from xueji_transfer.domain import (
     DecideStage,
     FireTimer,
     RecomputeDeadlines,
+    RecordStudentReported,
     TransferCase,
     TransferError,
     armed_timers,
@@ -48,6 +49,10 @@ log = structlog.get_logger("transfer")
 SWEPT = "calendar_sweeps"  # the calendar version open deadlines were last recomputed with
 FOLDED = 5000  # cases kept folded, as many as the stream cache holds (StreamCache's size)
 Clock = Callable[[], datetime]
+# The stages whose approval asks the registry's record again: the receiving school initiating, the sending side.
+ASKS_THE_RECORD = frozenset(
+    {contract.Stage.RECEIVING_SCHOOL, contract.Stage.SENDING_SCHOOL, contract.Stage.SENDING_BUREAU}
+)
 
 
 class CaseRefused(ValueError):
@@ -231,11 +236,15 @@ class TransferService:
         return None if at is None else replay(from_documents([e for c in commits[:at] for e in c["events"]]))
 
     async def with_record(self, transfer_id: str, command: Command) -> Command:
-        """The receiving school's initiation (step 3) carries the student's record as transfer knows it now, so a
-        student the registry suspended (or moved) since the application is not initiated (R28)."""
-        if not isinstance(command, DecideStage) or self.records is None:
-            return command
-        if command.stage is not contract.Stage.RECEIVING_SCHOOL or command.decision is not contract.Decision.APPROVE:
+        """The receiving school's initiation (step 3), the sending side's verifications (steps 5-6) and the report
+        (step 8) carry the student's record as transfer knows it now, so a student the registry suspended, graduated
+        or moved (another case completed) since the application goes no further (R21, R28). The receiving bureau
+        (step 4) verifies the receiving side's conditions and does not read it: the sending school asks next."""
+        if isinstance(command, DecideStage):
+            asks = command.decision is contract.Decision.APPROVE and command.stage in ASKS_THE_RECORD
+        else:
+            asks = isinstance(command, RecordStudentReported)
+        if not asks or self.records is None:
             return command
         case = await self.current(transfer_id)
         if case is None or case.application.student_id is None:

@@ -60,7 +60,7 @@ class DecideStage(_ByOperator):
     reason: str | None = None
     requested: tuple[EvidenceKind, ...] = Field(default=(), description="materials asked for on a return")
     record: StudentRecord | None = Field(
-        default=None, description="the registry's record, attached by the service when the receiving school initiates"
+        default=None, description="the registry's record, attached by the service to an approval (R21, R28)"
     )
     sent_at: AwareDatetime | None = Field(
         default=None, description="when another system or province says it decided (its message's occurred_at)"
@@ -118,6 +118,10 @@ class RecordStudentReported(_ByOperator):
     type: Literal["record_student_reported"] = "record_student_reported"
     electronic_file: Evidence
     system_record: dict[str, str] = Field(default_factory=dict, description="the system's record, for reconciliation")
+    record: StudentRecord | None = Field(
+        default=None,
+        description="the registry's record, attached by the service: the student still the sending school's",
+    )
 
 
 class RecordPaperFileSent(_ByOperator):

@@ -7,7 +7,7 @@ from datetime import datetime
 from xueji_contracts.auth import Role
 from xueji_contracts.calendar import add_months, local_date
 from xueji_contracts.messages.transfer import Level
-from xueji_transfer.domain import guards, offline
+from xueji_transfer.domain import guards, offline, stages
 from xueji_transfer.domain.calendar import DeadlineCalendar
 from xueji_transfer.domain.case_events import (
     PaperFileSent,
@@ -59,6 +59,8 @@ def record_reported(
         raise Refused(
             "R21", "step 8 records the electronic status file pulled from the system", field="electronic_file"
         )
+    if command.record is not None:  # another case may have moved the student since step 6 (R21)
+        stages.check_record_now(case, command.record)
     assert application.student_id is not None  # an application without a status is refused (R20)
     completed = TransferCompleted(
         at=now,

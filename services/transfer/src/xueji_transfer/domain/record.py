@@ -77,3 +77,28 @@ def check_record(
         detail = f"the registry has the student in grade {recorded}, not {application.grade}"
         raise Refused("R27", detail, field="grade")
     return application.model_copy(update={"status": record.state})
+
+
+def check_still_transferable(
+    application: TransferApplication, record: StudentRecord | None, *, offline_accepted: bool = False
+) -> None:
+    """Later in the case (steps 4-8): the record may have moved since the application, by another case completing
+    (a guardian may apply at two schools, R20) or a suspension or graduation recorded meanwhile. The sending side
+    verifies, and the student reports, only while the student is still the sending school's and may transfer (R28);
+    after an offline acceptance (R23) the registry already shows the student at the receiving school."""
+    if record is None or application.student_id is None:
+        return  # another province's student: its own parties verify (R34)
+    if application.interprovincial and record.state is StatusState.TRANSFERRED:
+        return  # a returning student's old record here: the sending province verifies (R34)
+    if record.change in CLOSING_CHANGES:
+        raise Refused(
+            "R28", f"the registry closed the record of {record.student_id} ({record.change})", field="student_id"
+        )
+    expected = {application.sending.code} | ({application.receiving.code} if offline_accepted else set())
+    if record.school_code not in expected:
+        raise Refused(
+            "R21",
+            f"the student's school of record is now {record.school_code}, not the sending school "
+            f"{application.sending.code}: the record moved elsewhere since the application",
+            field="sending",
+        )

@@ -22,7 +22,7 @@ from xueji_transfer.domain.evidence import check_no_approval_form
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.materials import check_before_initiating
 from xueji_transfer.domain.offline_events import OfflineTimerArmed
-from xueji_transfer.domain.record import check_record
+from xueji_transfer.domain.record import StudentRecord, check_record, check_still_transferable
 from xueji_transfer.domain.rules import TransferRules
 from xueji_transfer.domain.stage_events import StageApproved, StageOpened, StageReturned
 from xueji_transfer.domain.state import (
@@ -94,6 +94,8 @@ def _approve(
             check_status(check_record(case.application, command.record, local_date(now, "now"), grade=False))
         if case.initiated_at is None:  # a case initiated before a blackout continues through it (R25)
             check_initiation_window(case.application, now, rules, case.exceptions)
+    elif command.record is not None:  # moved, suspended or graduated since the application (R21, R28)
+        check_record_now(case, command.record)
     events: list[TransferEvent] = [StageApproved(at=now, stage=command.stage, decided_by=command.operator)]
     if command.stage is Stage.RECEIVING_BUREAU:
         offline = deadline_from(calendar, now, rules.offline_timeout_working_days, 0)
@@ -102,6 +104,13 @@ def _approve(
     if following is not None:
         events.append(reopen(case, following, now, calendar, rules))
     return events
+
+
+def check_record_now(case: TransferCase, record: StudentRecord) -> None:
+    """Steps 4-8: the registry's record as it is now still has the student at the sending school, transferable."""
+    offline_accepted = case.offline.phase is OfflinePhase.ACCEPTED
+    check_still_transferable(case.application, record, offline_accepted=offline_accepted)
+    check_status(case.application.model_copy(update={"status": record.state}))
 
 
 def _reject(case: TransferCase, command: DecideStage, now: datetime) -> TransferRejected:
