@@ -131,3 +131,25 @@ async def test_r34_a_forwarded_decision_retried_after_the_owner_closed_the_stage
     assert len([e for e in await replica.entries("tr_5") if e["type"] == "decision_forwarded"]) == 1
     with pytest.raises(CaseRefused):  # another request on the closed stage is still refused
         await replica.forward_decision("tr_5", _decide(OTHER_CLERK), "commit-2", NOW + timedelta(hours=1))
+
+
+async def test_r21_r28_the_sending_school_here_approves_another_province_s_case_only_for_its_own_student():
+    """The owning province has no record of the student; the record here does. Moved to another school here by a case
+    that completed meanwhile, or suspended, the student is not this school's to let go: refused here naming the rule
+    and the field, nothing forwarded, and the stage stays open for a refusal."""
+    from xueji_transfer.domain.record import StudentRecord
+
+    mirror = _mirror()
+    await mirror.record(_opened("tr_1", NOW))
+
+    def record(**changes: Any) -> StudentRecord:
+        fields = {"student_id": "stu_1", "school_code": HUNAN_SCHOOL, "county_code": "430102", "state": "enrolled",
+                  "grade": 4, "school_year": 2024}  # fmt: skip
+        return StudentRecord.model_validate(fields | changes)
+
+    for moved, rule, field in ((record(school_code="4301020002"), "R21", "sending"),
+                               (record(state="suspended"), "R28", "status")):  # fmt: skip
+        with pytest.raises(CaseRefused) as refused:
+            await mirror.forward_decision("tr_1", _decide(CLERK, record=moved), "commit-1", NOW)
+        assert (refused.value.error.rule, refused.value.error.field) == (rule, field)
+    assert await mirror.forward_decision("tr_1", _decide(CLERK, record=record()), "commit-2", NOW) == "35"

@@ -22,6 +22,7 @@ from xueji_transfer.domain import DecideStage, OutsideJurisdiction, Refused, Sta
 from xueji_transfer.domain.evidence import check_no_approval_form
 from xueji_transfer.domain.grounds import check_grounds
 from xueji_transfer.domain.jurisdiction import acts_as
+from xueji_transfer.domain.record import check_sending_record
 from xueji_transfer.domain.state import LEVEL
 from xueji_transfer.inbox_filings import InboxFilings
 from xueji_transfer.service import CaseRefused
@@ -147,6 +148,12 @@ class Mirror:
         if not acts_as(command.operator, LEVEL[command.stage], stage["jurisdiction"]):
             who = f"{command.operator.role.value} {command.operator.code}"
             raise CaseRefused(OutsideJurisdiction("R50", f"only {stage['jurisdiction']} may decide; not {who}"), None)
+        # R21, R28: the record here (the owner has none) still has the student at the sending school, transferable.
+        if command.decision is c.Decision.APPROVE and command.record is not None:
+            try:
+                check_sending_record(command.record, stage["case"]["sending_school"])
+            except Refused as error:
+                raise CaseRefused(error, None) from error
         # R34, answered here at once instead of dead-lettered by the owning province later.
         if command.decision is c.Decision.REJECT and command.reason_code:
             try:

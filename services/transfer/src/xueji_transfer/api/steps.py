@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from xueji_contracts.auth import OperatorClaims
-from xueji_contracts.messages.transfer import Stage
+from xueji_contracts.messages.transfer import Decision, Stage
 from xueji_kit.idempotency import IdempotencyKey
 from xueji_kit.security import Operator
 from xueji_transfer.api import common
@@ -28,6 +28,7 @@ from xueji_transfer.domain import (
     RecordStudentReported,
     RollBackTransfer,
 )
+from xueji_transfer.service import ASKS_THE_RECORD
 
 router = APIRouter(prefix="/v1/transfers/{transfer_id}", tags=["transfer steps"])
 
@@ -113,6 +114,9 @@ async def decide(
         stages = await mirror.stages(transfer_id)
         if not any(operator.covers(s["jurisdiction"]) for s in stages.values()):
             raise common.unknown_case(transfer_id)
+        student = stages.get(stage.value, {}).get("case", {}).get("student_id")
+        if student and command.decision is Decision.APPROVE and stage in ASKS_THE_RECORD:
+            command = command.model_copy(update={"record": await request.app.state.records.find(student)})
         commit = common.commit_id(operator, f"{transfer_id}:decide:{stage.value}", key)
         owner = await mirror.forward_decision(transfer_id, command, commit, service.clock())
         answer = {"transfer_id": transfer_id, "stage": stage.value, "forwarded_to_province": owner}

@@ -90,15 +90,28 @@ def check_still_transferable(
         return  # another province's student: its own parties verify (R34)
     if application.interprovincial and record.state is StatusState.TRANSFERRED:
         return  # a returning student's old record here: the sending province verifies (R34)
+    expected = {application.sending.code} | ({application.receiving.code} if offline_accepted else set())
+    check_at_school(record, application.sending.code, expected)
+
+
+def check_at_school(record: StudentRecord, sending: str, expected: set[str] | None = None) -> None:
+    """The record is open and at the sending school (or a school in `expected`), else Refused naming the field."""
     if record.change in CLOSING_CHANGES:
         raise Refused(
             "R28", f"the registry closed the record of {record.student_id} ({record.change})", field="student_id"
         )
-    expected = {application.sending.code} | ({application.receiving.code} if offline_accepted else set())
-    if record.school_code not in expected:
+    if record.school_code not in (expected or {sending}):
         raise Refused(
             "R21",
             f"the student's school of record is now {record.school_code}, not the sending school "
-            f"{application.sending.code}: the record moved elsewhere since the application",
+            f"{sending}: the record moved elsewhere since the application",
             field="sending",
         )
+
+
+def check_sending_record(record: StudentRecord, sending: str) -> None:
+    """Another province's case, verified by the sending side here (R34): the student is still this school's, and not
+    suspended (R28); the owning province has no record of the student to ask."""
+    check_at_school(record, sending)
+    if record.state is StatusState.SUSPENDED:
+        raise Refused("R28", "a suspended student must first resume at the original school", field="status")
