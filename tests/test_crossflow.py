@@ -440,3 +440,34 @@ async def test_r33_r21_a_rollback_while_the_student_s_next_transfer_is_open_stop
     _refused(verified, "R21", "sending")
     record = await province.record(student)
     assert (record["school_code"], record["state"]) == (PRIMARY, "graduated")
+
+
+async def test_r23_r21_an_offline_acceptance_moves_the_student_once_and_stops_the_other_open_case(province: Province):
+    """Two open cases; on a declared system failure (at the guardian's request) the first receiving school accepts
+    the student offline with its bureau's signed consent (R23), and the registry shows the student there at once. That
+    case's own sending side still verifies the system path (the record at its receiving school is expected) and
+    completes it without a second move; the other case's sending school is refused (R21: no longer its student)."""
+    student = await province.enroll()
+    first, second = await asyncio.gather(province.apply(student, RECEIVING), province.apply(student, NEIGHBOUR))
+    assert first.status_code == 201 and second.status_code == 201, (first.text, second.text)  # at once: no 500
+    first_case, second_case = first.json()["transfer_id"], second.json()["transfer_id"]
+    assert first_case != second_case
+    await province.through(first_case, RECEIVING, *UP_TO_SENDING)
+    await province.through(second_case, NEIGHBOUR, *UP_TO_SENDING)
+    offline = f"/v1/transfers/{first_case}/offline"
+    bureau, school = province.county(RECEIVING_COUNTY), province.school(RECEIVING)
+    failure = {"description": "省级平台故障，数据无法传输", "guardian_requested": True}
+    form = {"signed_form": _evidence("signed_registration_form"), "cause": "system_failure"}
+    for path, body, headers in ((f"{offline}/system-failure", failure, bureau), (f"{offline}/consent", form, bureau),
+                                (f"{offline}/acceptance", {"record": {"grade": "4"}}, school)):  # fmt: skip
+        answer = await province.transfer.post(path, json=body, headers=headers)
+        assert answer.status_code == 200, f"{path}: {answer.text}"
+    await province.wait_for(lambda: province.transfer_sees(student, school_code=RECEIVING))
+
+    _refused(await province.step(second_case, NEIGHBOUR, "sending_school"), "R21", "sending")
+    await province.through(first_case, RECEIVING, *TO_THE_END)
+    await asyncio.sleep(2)  # the completion has reached the registry: the same move, not a second one
+    record = await province.record(student)
+    assert (record["school_code"], record["state"]) == (RECEIVING, "enrolled")
+    moves = [e for e in await province.history(student) if e["type"] == "transferred_in"]
+    assert [m["to_school"] for m in moves] == [RECEIVING]
