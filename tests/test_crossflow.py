@@ -163,6 +163,10 @@ async def test_r21_two_open_transfers_only_the_first_to_complete_moves_the_stude
     late = await province.step(second_case, NEIGHBOUR, "sending_school")
     _refused(late, "R21", "sending")
     assert RECEIVING in late.json()["reason"]
+    # The sending school closes the case it can no longer verify, on the grounds the sending side may give.
+    stale = {"decision": "reject", "reason_code": "status_ineligible", "reason": "学生已转入其他学校"}
+    closed = await province.step(second_case, NEIGHBOUR, "sending_school", stale)
+    assert closed.status_code == 200 and closed.json()["phase"] == "rejected", closed.text
     record = await province.record(student)
     assert (record["school_code"], record["state"]) == (RECEIVING, "enrolled")
     moves = [e for e in await province.history(student) if e["type"] == "transferred_in"]

@@ -104,7 +104,7 @@ def check_at_school(record: StudentRecord, sending: str, expected: set[str] | No
         raise Refused(
             "R21",
             f"the student's school of record is now {record.school_code}, not the sending school "
-            f"{sending}: the record moved elsewhere since the application",
+            f"{sending}: the record moved elsewhere since the application (reject the case as status_ineligible)",
             field="sending",
         )
 
