@@ -448,6 +448,28 @@ async def test_r22_a_timer_whose_every_attempt_failed_is_parked_counted_and_fire
     assert fired == ["case-3:breach"]
 
 
+async def test_r22_a_timer_refired_in_the_minute_it_failed_in_fires_again(timer_store, monkeypatch):
+    """`failed_timers refire` arms a parked timer due now under its own id. When now falls in the minute the timer was
+    armed and ended in (it failed its last attempt within that minute: its attempts come quickly, or it was refired
+    and failed again at once), that minute already holds the id: the arm took nothing, yet the command said "armed
+    again" and dropped it from the parking, so the deadline was never sent. Found executing docs/operations.md."""
+    from xueji_kit import timer_scheduler
+
+    monkeypatch.setattr(timer_scheduler, "MAX_ATTEMPTS", 1)
+    await timer_store.arm(_timer(5, T0))
+    assert await TimerScheduler(timer_store, Failing(), lookback_minutes=30).tick(T0 + timedelta(seconds=1)) == 0
+    assert [d["_id"] for d in await timer_store.parked()] == ["case-5:breach"]
+
+    timer_store.clock = lambda: T0 + timedelta(seconds=20)  # the operator refires within the same minute
+    assert await timer_store.refire() == ["case-5:breach"]
+    assert await timer_store.parked() == []
+    fired = Fired()
+    scheduler = TimerScheduler(timer_store, fired, lookback_minutes=30)
+    for seconds in (21, 40, 61, 75):
+        await scheduler.tick(T0 + timedelta(seconds=seconds))
+    assert fired == ["case-5:breach"], "armed again means it fires (within a minute), once"
+
+
 class Failing(Fired):
     async def __call__(self, timer: Timer) -> None:
         self.calls += 1

@@ -42,6 +42,7 @@ from xueji_kit.group_insert import GroupInserts
 from xueji_kit.packs import packs, unpacked
 from xueji_kit.store import Document, insert_many_once, insert_once, upsert_by_id
 from xueji_kit.timer_documents import (
+    MINUTE,
     Timer,
     _armed,
     _end_doc,
@@ -218,7 +219,13 @@ class TimerStore:
         chosen = [d for d in await self.parked() if ids is None or d["_id"] in ids]
         now = self.clock()
         for doc in chosen:
-            await self.arm(Timer(doc["_id"], doc["kind"], doc["aggregate_id"], now, doc.get("data") or {}))
+            due = now
+            # A minute holds a timer id once: where the timer was armed and ended already (it failed within the
+            # minute it is refired in), it is armed at the start of the next minute, which holds nothing of it.
+            while not await self.arm(Timer(doc["_id"], doc["kind"], doc["aggregate_id"], due, doc.get("data") or {})):
+                if await self._in(minute_of(due)).find_one({"_id": _end_doc(doc["_id"], "")["_id"]}) is None:
+                    break  # armed there and not ended (another refire's): it fires there
+                due = datetime.fromtimestamp((minute_of(due) + 1) * MINUTE, UTC)
             await self.failed.delete_one({"_id": doc["_id"]})
         return [str(d["_id"]) for d in chosen]
 
