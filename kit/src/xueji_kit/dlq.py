@@ -27,6 +27,10 @@ from xueji_kit.settings import ServiceSettings
 FETCH_BYTES = 8 * 1024 * 1024
 
 
+class NoSuchTopic(Exception):
+    """The topic asked for is not on the brokers, or this identity may not describe it."""
+
+
 @dataclass(frozen=True)
 class Letter:
     """One dead-lettered record, whole again."""
@@ -101,11 +105,18 @@ async def read_letters(
     was read is marked (the group's offsets committed) only once `handled` says it is done with it (True): a dry run
     or a failed replay marks nothing. Without `handled`, reading marks it."""
     consumer = AIOKafkaConsumer(
-        topic, **options, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
+        **options, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
         fetch_max_bytes=FETCH_BYTES, max_partition_fetch_bytes=FETCH_BYTES,
     )  # fmt: skip
     await consumer.start()
     try:
+        for attempt in range(10):  # a mistyped name would otherwise wait for partitions, then read none
+            if topic in await consumer.topics():  # (a topic whose leader is being elected is left out a moment)
+                break
+            if attempt == 9:
+                raise NoSuchTopic(topic)
+            await asyncio.sleep(0.5)
+        consumer.subscribe([topic])
         for _ in range(300):  # every partition, once the group (or, without one, the metadata) gives them
             if consumer.assignment():
                 break
@@ -179,13 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--dry-run", action="store_true", help="list what would be replayed, publish nothing")
     args = parser.parse_args(argv)
     options = client_options(ServiceSettings())
-    chosen, problems = asyncio.run(
-        replay(options, args.topic, to=args.to, error_types=set(args.error_type) if args.error_type else None,
-               group=args.group, dry_run=args.dry_run)
-    )  # fmt: skip
+    try:
+        chosen, problems = asyncio.run(
+            replay(options, args.topic, to=args.to, error_types=set(args.error_type) if args.error_type else None,
+                   group=args.group, dry_run=args.dry_run)
+        )  # fmt: skip
+    except NoSuchTopic:
+        print(f"no topic {args.topic} on the brokers (or this identity may not describe it): check the name; a "
+              "dead-letter topic is <topic>.dlq, e.g. registry.enrollment.v1.dlq", file=sys.stderr)  # fmt: skip
+        return 2
     for letter in chosen:
         print(f"{'would replay' if args.dry_run else 'replayed'} {letter.original_topic}[{letter.partition}]"
               f"@{letter.offset} ({len(letter.value)} bytes, {letter.error_type})")  # fmt: skip
+    if not chosen:
+        of = f" of {', '.join(sorted(args.error_type))}" if args.error_type else ""
+        since = f" the group {args.group} has not replayed before" if args.group else ""
+        print(f"nothing to replay on {args.topic}: no letter{of}{since}")
     for problem in problems:
         print(f"not replayed: {problem}", file=sys.stderr)
     return 1 if problems else 0

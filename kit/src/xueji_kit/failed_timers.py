@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import sys
 
-from xueji_kit.operator_cli import parsed, service_database
+from xueji_kit.operator_cli import not_found, parsed, service_database
 from xueji_kit.timer_store import TimerStore
 
 
@@ -24,19 +24,24 @@ async def _run(args: argparse.Namespace) -> int:
     async with service_database(args.service) as db:
         timers = TimerStore(db)
         if args.command == "list":
-            for doc in await timers.parked():
+            parked = await timers.parked()
+            for doc in parked:
                 due = f"due {doc['due_at']:%Y-%m-%d %H:%M:%S}"
                 print(f"{doc['_id']}  {doc['kind']}  {due}  {doc['attempts']} attempts  "
                       f"{doc['error_type']}: {doc['error'][:200]}")  # fmt: skip
-        else:
-            for timer_id in await timers.refire(args.id or None):
-                print(f"armed again {timer_id}")
-    return 0
+            if not parked:
+                print(f"no failed timers in {db.name}")
+            return 0
+        armed = await timers.refire(args.id or None)
+        for timer_id in armed:
+            print(f"armed again {timer_id}")
+        listing = f"python -m xueji_kit.failed_timers list --service {args.service}"
+        return not_found(args.id, armed, "failed timer", db.name, listing)
 
 
 def main(argv: list[str] | None = None) -> int:
     verbs = {"list": "show the failed timers", "refire": "arm them again, due now"}
-    services = "registry, transfer, dedupe or notify"
+    services = ["registry", "transfer", "dedupe", "notify"]
     return asyncio.run(_run(parsed("python -m xueji_kit.failed_timers", __doc__, verbs, "refire", services, argv)))
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from xueji_kit.operator_cli import parsed, service_database
+from xueji_kit.operator_cli import not_found, parsed, service_database
 from xueji_kit.store import Document, insert_once
 
 COLLECTION = "relay_followups_parked"
@@ -65,18 +65,23 @@ async def _run(args: argparse.Namespace) -> int:
     async with service_database(args.service) as db:
         parked = ParkedFollowUps(db)
         if args.command == "list":
-            for doc in await parked.listed():
+            listed = await parked.listed()
+            for doc in listed:
                 print(f"{doc['_id']}  {doc['parked_at']:%Y-%m-%d %H:%M:%S}  {len(doc['committed'])} commit(s)  "
                       f"{doc['error_type']}: {doc['error'][:200]}")  # fmt: skip
-        else:
-            for parked_id in await parked.requeue(args.id or None):
-                print(f"requeued {parked_id}")
-    return 0
+            if not listed:
+                print(f"no parked follow-ups in {db.name}")
+            return 0
+        requeued = await parked.requeue(args.id or None)
+        for parked_id in requeued:
+            print(f"requeued {parked_id}")
+        listing = f"python -m xueji_kit.followups list --service {args.service}"
+        return not_found(args.id, requeued, "parked follow-up", db.name, listing)
 
 
 def main(argv: list[str] | None = None) -> int:
     verbs = {"list": "show the parked follow-ups", "requeue": "put them back in the outbox"}
-    services = "registry or transfer (names the default database)"
+    services = ["registry", "transfer"]
     return asyncio.run(_run(parsed("python -m xueji_kit.followups", __doc__, verbs, "requeue", services, argv)))
 
 

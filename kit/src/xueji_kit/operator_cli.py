@@ -5,6 +5,7 @@ all the items or on those named by `--id`."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,14 +32,24 @@ async def service_database(service: str) -> AsyncIterator[AsyncDatabase[Document
 
 
 def parsed(
-    prog: str, doc: str, verbs: dict[str, str], acting: str, services: str, argv: list[str] | None
+    prog: str, doc: str, verbs: dict[str, str], acting: str, services: list[str], argv: list[str] | None
 ) -> argparse.Namespace:
-    """`verbs` (name -> help) each take `--service`; the verb `acting` also takes `--id` (repeatable)."""
+    """`verbs` (name -> help) each take `--service` (one of `services`: a mistyped one would read another database,
+    empty, and say nothing); the verb `acting` also takes `--id` (repeatable)."""
     parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in verbs.items():
         command = commands.add_parser(name, help=text)
-        command.add_argument("--service", required=True, help=services)
+        whose = "whose database (its default name; XUEJI_MONGODB_DATABASE names another)"
+        command.add_argument("--service", required=True, choices=services, help=whose)
         if name == acting:
             command.add_argument("--id", action="append", help="only this one (repeatable)")
     return parser.parse_args(argv)
+
+
+def not_found(asked: list[str] | None, done: list[str], what: str, database: str, listing: str) -> int:
+    """The exit status of an acting verb: 1, each named on stderr, when `--id` named something not there."""
+    missing = [i for i in asked or [] if i not in done]
+    for item in missing:
+        print(f"no {what} {item} in {database}: `{listing}` shows what is there", file=sys.stderr)
+    return 1 if missing else 0

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from xueji_contracts.messages.notify import WebhookDeliveryFailed
 from xueji_contracts.topics import NOTIFY_WEBHOOK_DLQ
-from xueji_kit.dlq import client_options, read_letters
+from xueji_kit.dlq import NoSuchTopic, client_options, read_letters
 from xueji_kit.operator_cli import service_database
 from xueji_kit.settings import ServiceSettings
 from xueji_kit.timers import TimerStore
@@ -85,6 +85,11 @@ async def _run(args: argparse.Namespace) -> int:
     settings = NotifySettings()
     kept = timedelta(days=settings.webhook_deliveries_kept_days)
     failed = await failed_deliveries(settings, args.hook, args.since, args.until)
+    if not failed:
+        hooks = f" of {', '.join(args.hook)}" if args.hook else ""
+        print(f"no dead-lettered delivery{hooks} on {settings.topic(NOTIFY_WEBHOOK_DLQ.name)}"
+              f"{' in the window given' if args.since or args.until else ''}")  # fmt: skip
+        return 0
     async with service_database("notify") as db:
         store, timers = WebhookStore(db), TimerStore(db)
         for letter in failed:
@@ -120,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "replay" and not (args.hook or args.since or args.until or args.all):
         parser.error("replay needs --hook, --since, --until or --all")
-    return asyncio.run(_run(args))
+    try:
+        return asyncio.run(_run(args))
+    except NoSuchTopic as missing:
+        print(f"no topic {missing} on the brokers (or this identity may not describe it): run this in a Job of ops-cli"
+              " (docs/operations.md), whose environment is notify's", file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":
