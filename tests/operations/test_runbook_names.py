@@ -184,3 +184,48 @@ def test_each_repository_path_the_guide_names_exists() -> None:
                 assert list(ROOT.glob(path.replace("…", "**"))), path
             else:
                 assert (ROOT / path).exists(), f"the guide names {path}, which is not in the repository"
+
+
+def test_each_default_the_guide_states_is_the_settings_default() -> None:
+    """`XUEJI_X` (n) in the guide: n is what the service does when X is not set."""
+    from xueji_kit.settings import ServiceSettings
+    from xueji_notify.settings import NotifySettings
+
+    fields = {**ServiceSettings.model_fields, **NotifySettings.model_fields}
+    stated = re.findall(r"`XUEJI_([A-Z_]+)` \(([\d,]+)\)", guide())
+    assert len(stated) >= 2
+    for name, value in stated:
+        assert fields[name.lower()].default == int(value.replace(",", "")), f"XUEJI_{name}"
+    assert "`XUEJI_HANDLER_RETRIES=3`" in guide() and fields["handler_retries"].default == 3
+
+
+def test_the_retry_schedules_the_guide_states_are_the_codes() -> None:
+    """Failed timers: 1 s doubling, at most 5 min, 10 attempts, about 8.5 minutes; parked follow-ups: the batch three
+    times with backoff 0.2 s, doubling."""
+    import inspect
+
+    from xueji_kit import timer_scheduler
+    from xueji_kit.relay import OutboxRelay
+
+    timers = section("Failed timers").replace("\n", " ")
+    assert "(1 s, doubling, at most 5 min) up to 10 attempts, about 8.5 minutes" in timers
+    assert timer_scheduler.MAX_ATTEMPTS == 10
+    waits = [min(2**attempt, 300) for attempt in range(timer_scheduler.MAX_ATTEMPTS - 1)]
+    assert round(sum(waits) / 60, 1) == 8.5
+    assert "min(2**attempt, 300)" in inspect.getsource(timer_scheduler.TimerScheduler._fire_one)
+    parked = section("Parked follow-ups").replace("\n", " ")
+    assert "retries the batch three times with backoff (0.2 s, doubling)" in parked
+    defaults = inspect.signature(OutboxRelay.__init__).parameters
+    assert (defaults["follow_attempts"].default, defaults["follow_backoff"].default) == (3, 0.2)
+
+
+def test_each_metric_an_alert_rule_reads_is_exposed() -> None:
+    """The alerts the guide sends the engineer from (deploy/monitoring/alerts.rules.yml) read metrics that exist."""
+    import yaml
+
+    metrics = _load_metrics()
+    rules = yaml.safe_load((ROOT / "deploy" / "monitoring" / "alerts.rules.yml").read_text())
+    exprs = [r["expr"] for group in rules["groups"] for r in group["rules"]]
+    read = {name for expr in exprs for name in re.findall(r"\b(xueji_[a-z_]+)\b", str(expr))}
+    assert "xueji_timers_failed_total" in read
+    assert {n for n in read if n not in metrics} == set()
