@@ -229,3 +229,19 @@ def test_each_metric_an_alert_rule_reads_is_exposed() -> None:
     read = {name for expr in exprs for name in re.findall(r"\b(xueji_[a-z_]+)\b", str(expr))}
     assert "xueji_timers_failed_total" in read
     assert {n for n in read if n not in metrics} == set()
+
+
+def test_each_point_in_time_the_guide_resets_a_group_to_names_its_zone() -> None:
+    """Kafka's `--to-datetime` reads a time without an offset in the zone of the JVM running the tool (the ops pod's,
+    UTC), not the engineer's (China Standard Time): a restore caught up from `2026-09-01T02:00:00.000` meant in
+    Beijing would start eight hours after the backup and never re-read what came in between. So every point in time
+    the guide gives carries its zone, and a backup records its time as the reset takes it."""
+    text = guide().replace("\\\n", " ")
+    given = re.findall(r"--to-datetime (\S+)", text)
+    assert given
+    for value in given:
+        assert value.startswith("<") or re.search(r"T[\d:.]+(Z|[+-]\d\d:\d\d)`?$", value), value
+    backup = section("Restoring a database")
+    assert "date +%F" not in backup, "the backup's file names its day only: step 3 needs its time"
+    assert "date -u +%Y-%m-%dT%H:%M:%S.000Z" in backup
+    assert "--all-topics" in backup, "a restore moves every group of the service, on every topic it read"
