@@ -9,11 +9,18 @@ notification appears, once; the same replay again replays nothing. Then the inbo
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+import subprocess
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from kafka_messages import published
 from runbook_support import metric_value
 
 from xueji_contracts.envelope import envelop
@@ -25,6 +32,7 @@ from xueji_notify.settings import NotifySettings
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 BROKEN = "stu_broken"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 async def _send(isolation: Any, statuses: list[Any]) -> None:
@@ -59,7 +67,7 @@ async def _reset_to_earliest(isolation: Any, group: str, topic: str) -> None:
 
 
 async def test_a_dead_lettered_status_is_replayed_after_the_fix_and_the_inbox_replays_to_what_it_was(
-    service_process, isolation, operator, status_recorded, wait_for, monkeypatch
+    service_process, isolation, operator, status_recorded, wait_for, monkeypatch, tmp_path
 ):
     import xueji_notify.service as notify_service
 
@@ -73,12 +81,16 @@ async def test_a_dead_lettered_status_is_replayed_after_the_fix_and_the_inbox_re
     monkeypatch.setattr(notify_service, "status_recorded", bug)
     client = connect(isolation.servers.mongodb)
     try:
-        await _drill(service_process, isolation, operator, status_recorded, wait_for, monkeypatch, client, filed)
+        await _drill(
+            service_process, isolation, operator, status_recorded, wait_for, monkeypatch, client, filed, tmp_path
+        )
     finally:
         await client.close()
 
 
-async def _drill(service_process, isolation, operator, status_recorded, wait_for, monkeypatch, client, filed) -> None:  # type: ignore[no-untyped-def]
+async def _drill(
+    service_process, isolation, operator, status_recorded, wait_for, monkeypatch, client, filed, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     import xueji_notify.service as notify_service
 
     topic = isolation.topic(STUDENT_STATUS.name)
@@ -93,7 +105,15 @@ async def _drill(service_process, isolation, operator, status_recorded, wait_for
         assert await wait_for(dead_lettered, timeout=60) == 1  # the alert XuejiDeadLetters' metric
         assert {d["subject_id"] for d in await _notes(db)} == {"stu_1", "stu_2"}
 
-        # 1. Read them: what a replay would do, nothing moves.
+        # 1. Read them (the console consumer prints each letter's value on a line) and group them by reason, as the
+        # guide's jq line does; then what a replay would do. Nothing moves.
+        letters = await published(isolation.servers.kafka, dlq(topic), bool)
+        (tmp_path / "letters.jsonl").write_text("".join(json.dumps(x) + "\n" for x in letters))
+        (grouping,) = re.findall(r"`(jq -r [^`]+)`", GUIDE.read_text())
+        run = partial(subprocess.run, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        grouped = await asyncio.to_thread(run, ["bash", "-c", grouping])
+        assert grouped.returncode == 0, grouped.stderr
+        assert grouped.stdout.split() == ["1", "status_recorded:", "no", "title", "for", "this", "change"]
         dry = await operator(database, "xueji_kit.dlq", "replay", "--topic", dlq(topic), "--dry-run")
         assert dry.returncode == 0, dry.stderr
         assert f"would replay {topic}[0]@1" in dry.stdout and "RuntimeError" in dry.stdout
@@ -114,7 +134,7 @@ async def _drill(service_process, isolation, operator, status_recorded, wait_for
 
         again = await operator(database, "xueji_kit.dlq", *argv)  # the group has replayed it: nothing twice
         assert again.returncode == 0, again.stderr
-        assert "replayed " not in again.stdout
+        assert f"replayed {topic}" not in again.stdout and f"nothing to replay on {dlq(topic)}" in again.stdout
 
     # Replaying a projection: 1. stop the consumer, 2. drop the projection, 3. reset the group, 4. start it again.
     await db["notifications"].drop()
