@@ -60,6 +60,7 @@ OPERATOR_COMMANDS = {
     "xueji_notify.webhook_dlq": "job/$J",
     "xueji_kit.followups": "deploy/",
     "xueji_kit.failed_timers": "deploy/",
+    "xueji_registry.consistency": "deploy/registry",
 }
 
 
@@ -70,7 +71,7 @@ def test_each_operator_command_has_a_kubectl_line_to_run_it(built: dict[str, Bui
     fj.named("KafkaUser", "xueji-ops-dlq")
     assert "kubectl -n $N create job $J --from=cronjob/ops-cli" in text
     for module, target in OPERATOR_COMMANDS.items():
-        runs = re.findall(rf"kubectl -n \$N exec (\S+) -- python -m {re.escape(module)} ", text)
+        runs = re.findall(rf"kubectl -n \$N exec (\S+) -- python -m {re.escape(module)}[\s`]", text)
         assert runs, f"the guide gives no kubectl line running python -m {module}"
         assert all(r.startswith(target) for r in runs), f"{module} runs in {runs}, not {target}"
     assert "<the password in secret" not in text, "no password typed into a command line"

@@ -25,8 +25,10 @@ STUDENTS = [
 
 
 async def test_the_school_register_dropped_is_rebuilt_as_it_was_when_the_registry_restarts(
-    start_app, service_process, isolation, token, wait_for
+    start_app, service_process, isolation, token, wait_for, operator
 ):
+    """And `python -m xueji_registry.consistency` ("Parked follow-ups": what a follow-up left out) names the
+    difference while the register is gone, and none before or after."""
     await start_app(create_dedupe, DedupeSettings)
     client = connect(isolation.servers.mongodb)
     try:
@@ -42,9 +44,17 @@ async def test_the_school_register_dropped_is_rebuilt_as_it_was_when_the_registr
                 return docs if len(docs) == len(STUDENTS) else []
 
             before = await wait_for(registered, timeout=90)
+            consistent = await operator(db.name, "xueji_registry.consistency")
+            assert consistent.returncode == 0, consistent.stderr
+            assert f"no differences in {db.name}" in consistent.stdout
         await db["school_register"].drop()  # the registry stopped: "drop it and restart the registry"
+        missing = await operator(db.name, "xueji_registry.consistency")
+        assert missing.returncode == 1 and "requeue the parked follow-ups" in missing.stderr
+        assert {line.split()[1] for line in missing.stdout.splitlines()} == {d["_id"] for d in before}
+        assert all(line.startswith("school_register ") for line in missing.stdout.splitlines())
         async with service_process(create_registry, RegistrySettings, scheduler_enabled=False):
             after = await wait_for(registered, timeout=60)
         assert after == before
+        assert (await operator(db.name, "xueji_registry.consistency")).returncode == 0
     finally:
         await client.close()

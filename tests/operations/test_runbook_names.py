@@ -43,18 +43,18 @@ def command_lines() -> list[tuple[str, str, list[str]]]:
     """(module, verb, flags) of each `python -m xueji_…` command the guide gives, continuation lines joined."""
     joined = guide().replace("\\\n", " ")
     found = []
-    for module, rest in re.findall(r"python -m (xueji_[\w.]+) ([^`\n]*)", joined):
+    for module, rest in re.findall(r"python -m (xueji_[\w.]+)([^`\n]*)", joined):
         words = rest.split()
-        found.append((module, words[0], [w for w in words[1:] if w.startswith("--")]))
+        verb = words.pop(0) if words and not words[0].startswith("-") else ""  # a command of no verbs
+        found.append((module, verb, [w for w in words if w.startswith("--")]))
     return found
 
 
 @functools.cache
 def help_of(module: str, verb: str) -> str:
     """The command's own help for one verb, run as the guide runs it (`python -m <module> <verb> --help`)."""
-    run = subprocess.run(
-        [sys.executable, "-m", module, verb, "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    argv = [sys.executable, "-m", module, *([verb] if verb else []), "--help"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 0, f"python -m {module} {verb} --help: {run.stderr}"
     return run.stdout
 
@@ -69,6 +69,7 @@ COMMANDS = sorted({(m, v) for m, v, _ in command_lines()})
 def test_the_guide_gives_each_operator_command() -> None:
     assert {m for m, _ in COMMANDS} == {
         "xueji_kit.dlq", "xueji_notify.webhook_dlq", "xueji_kit.followups", "xueji_kit.failed_timers",
+        "xueji_registry.consistency",
     }  # fmt: skip
 
 

@@ -1,14 +1,24 @@
 """The consistency checker: rebuilds the school register and the compliance deadlines from the event streams and
 names every place where the projections differ from them (issue 15; used by tests and by operators after an
-incident). Reads every commit once: an administration tool, not a request path."""
+incident). Reads every commit once: an administration tool, not a request path.
+
+    python -m xueji_registry.consistency
+
+Run it where the registry runs (same environment: MONGODB_URI, XUEJI_MONGODB_DATABASE): one line per difference,
+exit 1 when there is one. See docs/operations.md, "Parked follow-ups".
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
 from xueji_kit.event_store import EventStore
+from xueji_kit.operator_cli import service_database
 from xueji_kit.store import Document
 from xueji_kit.timers import TimerStore
 from xueji_registry.domain import StudentStatus, annual_roster_stream, from_documents
@@ -93,3 +103,30 @@ async def _timer_differences(timers: TimerStore, deadlines: list[Deadline]) -> l
     states = await timers.states(due)
     return [Difference("compliance_timers", timer_id, "armed", states[timer_id]) for timer_id, _ in due
             if states[timer_id] not in {"armed", "fired"}]  # fmt: skip
+
+
+async def _check() -> int:
+    async with service_database("registry") as db:
+        found = await differences(EventStore(db))
+        for d in found:
+            print(f"{d.projection}  {d.subject}  expected {d.expected!r}  found {d.found!r}")
+        if not found:
+            print(
+                f"no differences in {db.name}: the school register and the compliance timers are what the streams say"
+            )
+            return 0
+    advice = "requeue the parked follow-ups (python -m xueji_kit.followups), then check again"
+    print(f"{len(found)} difference(s): {advice}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    assert __doc__ is not None
+    argparse.ArgumentParser(
+        prog="python -m xueji_registry.consistency", description=__doc__.split("\n\n")[0]
+    ).parse_args(argv)
+    return asyncio.run(_check())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
