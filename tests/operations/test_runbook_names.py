@@ -246,3 +246,32 @@ def test_each_point_in_time_the_guide_resets_a_group_to_names_its_zone() -> None
     assert "date +%F" not in backup, "the backup's file names its day only: step 3 needs its time"
     assert "date -u +%Y-%m-%dT%H:%M:%S.000Z" in backup
     assert "--all-topics" in backup, "a restore moves every group of the service, on every topic it read"
+
+
+def _routes() -> set[tuple[str, str]]:
+    """(method, path with every parameter as {}) of each service's HTTP API, and the paths every service serves."""
+    from xueji_dedupe.app import create_app as dedupe
+    from xueji_notify.app import create_app as notify
+    from xueji_registry.app import create_app as registry
+    from xueji_transfer.app import create_app as transfer
+
+    found = set()
+    for create in (registry, transfer, dedupe, notify):
+        app = create()
+        paths = {p: {m.upper() for m in ops} for p, ops in app.openapi()["paths"].items()}
+        paths |= {
+            r.path: set(r.methods) for r in app.routes if getattr(r, "path", None) and getattr(r, "methods", None)
+        }
+        found |= {(m, re.sub(r"\{[^}]+\}", "{}", path)) for path, methods in paths.items() for m in methods}
+    return found
+
+
+def test_each_http_request_the_guide_names_is_a_route() -> None:
+    text = guide()
+    named = set(re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/[^`\s]+)`", text))
+    named |= {("GET", path) for path in re.findall(r"`(/(?:readyz|healthz|metrics|v1/[\w/{}<>-]+))`", text)}
+    assert ("POST", "/v1/webhooks/<webhook_id>/activate") in named
+    routes = _routes()
+    for method, path in named:
+        shape = re.sub(r"(\{[^}]+\}|<[^>]+>)", "{}", path)
+        assert (method, shape) in routes, f"the guide names {method} {path}; no service serves it"
