@@ -275,3 +275,14 @@ def test_each_http_request_the_guide_names_is_a_route() -> None:
     for method, path in named:
         shape = re.sub(r"(\{[^}]+\}|<[^>]+>)", "{}", path)
         assert (method, shape) in routes, f"the guide names {method} {path}; no service serves it"
+
+
+def test_each_class_and_error_type_the_guide_names_is_in_the_code() -> None:
+    """Error types the engineer filters letters by (`--error-type RecordNotCreatedYet`), message types and classes."""
+    import builtins
+
+    named = {n for n in re.findall(r"`(?:--error-type )?([A-Z][a-z]+[A-Z]\w*)`", guide()) if not n.startswith("Xueji")}
+    assert {"RecordNotCreatedYet", "NoRecordToDecide", "UnsupportedSchemaVersion", "DeadLetter"} <= named
+    code = source_text()
+    missing = {n for n in named if f"class {n}" not in code and not hasattr(builtins, n)}
+    assert not missing, f"the guide names {missing}; no code defines them"
