@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
+from runbook_support import groups_of, reset_group_to
 
 from xueji_contracts.envelope import envelop
 from xueji_contracts.topics import STUDENT_STATUS
@@ -43,39 +43,6 @@ async def _copy(source: Any, target: Any) -> None:
             await target[name].insert_many(docs)
 
 
-async def _groups_of(isolation: Any, service: str) -> list[str]:
-    """The service's consumer groups, as `kafka-consumer-groups.sh --list` shows them."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
-    await admin.start()
-    try:
-        names = [g[0] for g in await admin.list_consumer_groups()]
-    finally:
-        await admin.close()
-    prefix = NotifySettings(topic_prefix=isolation.topic_prefix).group(service)
-    return sorted(n for n in names if n == prefix or n.startswith(f"{prefix}."))
-
-
-async def _reset_to_datetime(isolation: Any, group: str, at: datetime) -> None:
-    """`--group <group> --all-topics --reset-offsets --to-datetime <at> --execute`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=isolation.servers.kafka)
-    await admin.start()
-    try:
-        partitions = list(await admin.list_consumer_group_offsets(group))
-    finally:
-        await admin.close()
-    if not partitions:
-        return  # a group that never committed: nothing to move
-    consumer = AIOKafkaConsumer(bootstrap_servers=isolation.servers.kafka, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        found = await consumer.offsets_for_times({tp: int(at.timestamp() * 1000) for tp in partitions})
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit({tp: (found[tp].offset if found[tp] else ends[tp]) for tp in partitions})
-    finally:
-        await consumer.stop()
-
-
 async def test_a_restored_notify_catches_up_from_the_backups_time_to_what_it_had(
     service_process, isolation, status_recorded, wait_for
 ):
@@ -101,10 +68,10 @@ async def test_a_restored_notify_catches_up_from_the_backups_time_to_what_it_had
         # 1. stopped; 2. restored, replacing what is there; 3. its groups moved to the backup's time; 4. started.
         await _copy(backup, db)
         assert len(await subjects(1)) == 1
-        groups = await _groups_of(isolation, "notify")
+        groups = await groups_of(isolation, "notify")
         assert NotifySettings(topic_prefix=isolation.topic_prefix).group("notify") in groups
         for group in groups:
-            await _reset_to_datetime(isolation, group, backup_time - timedelta(seconds=1))
+            await reset_group_to(isolation, group, backup_time - timedelta(seconds=1))
         async with service_process(create_app, NotifySettings):
             after = await wait_for(lambda: subjects(2), timeout=60)
             await asyncio.sleep(2)
