@@ -64,3 +64,36 @@ async def test_a_webhook_replay_that_finds_no_letter_says_so(isolation, operator
     ran = await operator(f"{isolation.database}_notify", "xueji_notify.webhook_dlq", "replay", "--hook", "wh_nope")
     assert ran.returncode == 0, ran.stderr
     assert f"no dead-lettered delivery of wh_nope on {topic}" in ran.stdout
+
+
+async def test_a_mistyped_replay_target_is_named_at_once_and_nothing_is_marked(isolation, operator):
+    import base64
+    import hashlib
+    import json
+
+    from aiokafka import AIOKafkaProducer
+
+    topic = isolation.topic(STUDENT_STATUS.name)
+    value = b'{"not": "an envelope"}'
+    letter = {
+        "original_topic": topic, "partition": 0, "offset": 7, "key": "k", "key_base64": base64.b64encode(b"k").decode(),
+        "consumer_group": "notify", "error_type": "RuntimeError", "reason": "bug", "attempts": 1, "headers": [],
+        "value_base64": base64.b64encode(value).decode(), "size": len(value),
+        "sha256": hashlib.sha256(value).hexdigest(), "body": value.decode(), "part": 0, "parts": 1,
+    }  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=isolation.servers.kafka)
+    await producer.start()
+    try:
+        await producer.send_and_wait(dlq(topic), json.dumps(letter).encode(), key=b"k")
+    finally:
+        await producer.stop()
+    typo = isolation.topic("student.status.v1.dlq.v1")
+    started = time.monotonic()
+    argv = ["replay", "--topic", dlq(topic), "--to", typo, "--group", "xueji-ops-dlq-to"]
+    ran = await operator(isolation.database, "xueji_kit.dlq", *argv)
+    assert ran.returncode == 2, (ran.stdout, ran.stderr)
+    assert time.monotonic() - started < 30
+    assert f"no topic {typo}" in ran.stderr
+    again = await operator(isolation.database, "xueji_kit.dlq", "replay", "--topic", dlq(topic), "--group",
+                           "xueji-ops-dlq-to", "--dry-run")  # fmt: skip
+    assert f"would replay {topic}[0]@7" in again.stdout, "the failed replay marked nothing for its group"

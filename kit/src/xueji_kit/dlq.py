@@ -100,22 +100,26 @@ async def read_letters(
     topic: str,
     group: str | None = None,
     handled: Callable[[list[dict[str, Any]]], Awaitable[bool]] | None = None,
+    writes: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every letter on `topic` (after the group's last commit, with a group), up to its end now. With a group, what
     was read is marked (the group's offsets committed) only once `handled` says it is done with it (True): a dry run
-    or a failed replay marks nothing. Without `handled`, reading marks it."""
+    or a failed replay marks nothing. Without `handled`, reading marks it. `writes`: a topic `handled` will publish
+    to, which must exist too (NoSuchTopic before anything is read, as for `topic`)."""
     consumer = AIOKafkaConsumer(
         **options, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
         fetch_max_bytes=FETCH_BYTES, max_partition_fetch_bytes=FETCH_BYTES,
     )  # fmt: skip
     await consumer.start()
     try:
-        for attempt in range(10):  # a mistyped name would otherwise wait for partitions, then read none
-            if topic in await consumer.topics():  # (a topic whose leader is being elected is left out a moment)
-                break
-            if attempt == 9:
-                raise NoSuchTopic(topic)
-            await asyncio.sleep(0.5)
+        # A mistyped name would otherwise wait for partitions and read none, or fail the publishes after the wait.
+        for name in [topic] + ([writes] if writes else []):
+            for attempt in range(10):
+                if name in await consumer.topics():  # (a topic whose leader is being elected is left out a moment)
+                    break
+                if attempt == 9:
+                    raise NoSuchTopic(name)
+                await asyncio.sleep(0.5)
         consumer.subscribe([topic])
         for _ in range(300):  # every partition, once the group (or, without one, the metadata) gives them
             if consumer.assignment():
@@ -161,7 +165,7 @@ async def replay(
         await _publish(options, chosen, to)
         return True
 
-    await read_letters(options, dlq_topic, group, republish)
+    await read_letters(options, dlq_topic, group, republish, writes=to)
     return chosen, problems
 
 
@@ -195,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             replay(options, args.topic, to=args.to, error_types=set(args.error_type) if args.error_type else None,
                    group=args.group, dry_run=args.dry_run)
         )  # fmt: skip
-    except NoSuchTopic:
-        print(f"no topic {args.topic} on the brokers (or this identity may not describe it): check the name; a "
-              "dead-letter topic is <topic>.dlq, e.g. registry.enrollment.v1.dlq", file=sys.stderr)  # fmt: skip
+    except NoSuchTopic as missing:
+        what = "check the name; a dead-letter topic is <topic>.dlq, e.g. registry.enrollment.v1.dlq"
+        if str(missing) != args.topic:
+            what = "check the name given to --to (without --to, each letter goes back to its original topic)"
+        print(f"no topic {missing} on the brokers (or this identity may not describe it): {what}", file=sys.stderr)
         return 2
     for letter in chosen:
         print(f"{'would replay' if args.dry_run else 'replayed'} {letter.original_topic}[{letter.partition}]"
