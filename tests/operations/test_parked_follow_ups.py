@@ -68,6 +68,18 @@ async def test_a_parked_follow_up_is_listed_requeued_after_the_fix_and_followed_
             assert listed.returncode == 0, listed.stderr
             assert doc["_id"] in listed.stdout and "RuntimeError: school register" in listed.stdout
 
+            # Requeued before the fix, it fails again and is parked again ("one that still fails is parked again").
+            first = await operator(database, "xueji_kit.followups", "requeue", "--service", "registry")
+            assert first.returncode == 0 and f"requeued {doc['_id']}" in first.stdout, first.stderr
+
+            async def parked_again() -> dict[str, Any] | None:
+                now = await parked()
+                return now[0] if len(now) == 1 and now[0]["parked_at"] > doc["parked_at"] else None
+
+            again = await wait_for(parked_again, timeout=60)
+            assert again["_id"] == doc["_id"], "parked again under the id the engineer has been using"
+            assert again["committed"] == doc["committed"] and again["error_type"] == "RuntimeError"
+
             # 2. Fix the cause; 3. requeue them.
             monkeypatch.setattr(CommitFollower, "__call__", fixed)
             requeued = await operator(database, "xueji_kit.followups", "requeue", "--service", "registry")

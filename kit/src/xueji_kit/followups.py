@@ -33,10 +33,15 @@ class ParkedFollowUps:
         self.outbox = db[outbox]
 
     async def park(self, follower: str, entry: Document, error: BaseException, attempts: int) -> str:
-        """Keep what a re-run needs: the commits the entry stands for (not its messages, which were published)."""
-        parked_id = f"{follower}|{entry['_id']}"
+        """Keep what a re-run needs: the commits the entry stands for (not its messages, which were published). An
+        entry put back by `requeue` that fails again is parked under the id it had (the outbox entry it stood for),
+        not under one growing with each requeue."""
+        entry_id = str(entry["_id"])
+        if entry_id.startswith(REQUEUED):
+            entry_id = entry_id.removeprefix(REQUEUED).partition("|")[2]
+        parked_id = f"{follower}|{entry_id}"
         doc = {
-            "_id": parked_id, "follower": follower, "entry_id": str(entry["_id"]),
+            "_id": parked_id, "follower": follower, "entry_id": entry_id,
             "committed": [str(k) for k in entry.get("committed", [])],
             "error_type": type(error).__name__, "error": str(error)[:2000], "attempts": attempts,
             "parked_at": datetime.now(UTC),
